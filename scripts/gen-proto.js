@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Regenerates runtime/api/gen/ from runtime/api/proto/ with protoc + ts-proto.
+// The generated files are committed (like containerd's *.pb.go) so building
+// Gantry needs neither protoc nor the plugin; run `npm run proto` after
+// editing a .proto file.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const protoDir = path.join(root, 'runtime/api/proto');
+const outDir = path.join(root, 'runtime/api/gen');
+const plugin = path.join(root, 'node_modules/.bin/protoc-gen-ts_proto');
+
+function protoFiles(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return protoFiles(p);
+    return e.name.endsWith('.proto') ? [path.relative(protoDir, p)] : [];
+  });
+}
+
+fs.rmSync(outDir, { recursive: true, force: true });
+fs.mkdirSync(outDir, { recursive: true });
+const options = [
+  'outputServices=grpc-js',
+  'esModuleInterop=true',
+  'env=node',
+  'forceLong=number',
+  'oneof=unions-value',
+  'useDate=true',
+  'useOptionals=none',
+  'outputPartialMethods=false',
+  'useExactTypes=false',
+].join(',');
+execFileSync('protoc', [
+  `--plugin=protoc-gen-ts_proto=${plugin}`,
+  `--ts_proto_out=${outDir}`,
+  `--ts_proto_opt=${options}`,
+  `-I${protoDir}`,
+  ...protoFiles(protoDir),
+], { stdio: 'inherit' });
+console.log(`generated ${path.relative(root, outDir)}`);

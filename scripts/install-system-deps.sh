@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Gantry's runtime and tests use. Idempotent; needs root.
+# Why each one is here: see shared/TESTING.md and the README's "Development" section.
+set -euo pipefail
+packages=(
+  runc conmon                    # low-level runtime and per-container monitor
+  docker-registry                # a real OCI registry (CNCF distribution) for tests
+  skopeo umoci busybox-static    # build and push fixture images no one here wrote
+  containernetworking-plugins    # CNI plugins (network attachment)
+  openssh-server openssh-client  # real sshd/ssh for the remote-host path
+  chromium                       # headless browser that drives code-server in UI tests
+  libkrb5-dev ripgrep            # needed to install code-server from npm offline
+  iproute2 procps psmisc         # netns/veth test hosts; ps/pkill in tests
+  apache2-utils                  # htpasswd for the registry's basic-auth variant
+  openssl ca-certificates        # test CA and TLS certificates for the registry
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Debian starts docker-registry as a service on :5000 when systemd runs; tests run their own.
