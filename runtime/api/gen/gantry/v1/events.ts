@@ -24,7 +24,9 @@ export const protobufPackage = "gantry.v1";
 export const protobufFileName = "gantry/v1/events.proto";
 
 export interface SubscribeRequest {
-  since: number;
+  since?:
+    | number
+    | undefined;
   /** Topic prefixes ("/images/", "/containers/start"); empty = everything. */
   topics: string[];
   /** When true, the stream ends after the replay instead of following live. */
@@ -52,6 +54,8 @@ export interface Envelope_AttributesEntry {
 export interface Gap {
   /** Oldest sequence still retained; events in (since, oldest) were dropped. */
   oldest: number;
+  /** Newest sequence the daemon has written (0 when the log is empty). */
+  latest: number;
 }
 
 export interface SubscribeResponse {
@@ -59,12 +63,12 @@ export interface SubscribeResponse {
 }
 
 function createBaseSubscribeRequest(): SubscribeRequest {
-  return { since: 0, topics: [], noFollow: false };
+  return { since: undefined, topics: [], noFollow: false };
 }
 
 export const SubscribeRequest: MessageFns<SubscribeRequest> = {
   encode(message: SubscribeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.since !== 0) {
+    if (message.since !== undefined) {
       writer.uint32(8).uint64(message.since);
     }
     for (const v of message.topics) {
@@ -127,7 +131,7 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
 
   fromJSON(object: any): SubscribeRequest {
     return {
-      since: isSet(object.since) ? globalThis.Number(object.since) : 0,
+      since: isSet(object.since) ? globalThis.Number(object.since) : undefined,
       topics: globalThis.Array.isArray(object?.topics) ? object.topics.map((e: any) => globalThis.String(e)) : [],
       noFollow: isSet(object.noFollow)
         ? globalThis.Boolean(object.noFollow)
@@ -139,7 +143,7 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
 
   toJSON(message: SubscribeRequest): unknown {
     const obj: any = {};
-    if (message.since !== 0) {
+    if (message.since !== undefined) {
       obj.since = Math.round(message.since);
     }
     if (message.topics?.length) {
@@ -370,13 +374,16 @@ export const Envelope_AttributesEntry: MessageFns<Envelope_AttributesEntry> = {
 };
 
 function createBaseGap(): Gap {
-  return { oldest: 0 };
+  return { oldest: 0, latest: 0 };
 }
 
 export const Gap: MessageFns<Gap> = {
   encode(message: Gap, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.oldest !== 0) {
       writer.uint32(8).uint64(message.oldest);
+    }
+    if (message.latest !== 0) {
+      writer.uint32(16).uint64(message.latest);
     }
     return writer;
   },
@@ -402,6 +409,14 @@ export const Gap: MessageFns<Gap> = {
             message.oldest = longToNumber(reader.uint64());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.latest = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -415,13 +430,19 @@ export const Gap: MessageFns<Gap> = {
   },
 
   fromJSON(object: any): Gap {
-    return { oldest: isSet(object.oldest) ? globalThis.Number(object.oldest) : 0 };
+    return {
+      oldest: isSet(object.oldest) ? globalThis.Number(object.oldest) : 0,
+      latest: isSet(object.latest) ? globalThis.Number(object.latest) : 0,
+    };
   },
 
   toJSON(message: Gap): unknown {
     const obj: any = {};
     if (message.oldest !== 0) {
       obj.oldest = Math.round(message.oldest);
+    }
+    if (message.latest !== 0) {
+      obj.latest = Math.round(message.latest);
     }
     return obj;
   },
@@ -511,8 +532,10 @@ export const EventsService = {
   /**
    * Subscribe replays every retained event with sequence > since that matches
    * the filters, then streams new ones as they happen. since = 0 replays the
-   * whole retained log. If events after `since` were already dropped from the
-   * bounded log, the stream starts with a Gap so the client knows to re-list.
+   * whole retained log; no since at all streams only events from now on.
+   * If events after `since` were already dropped from the bounded log, or
+   * `since` is newer than anything this daemon has (its data was reset), the
+   * stream starts with a Gap so the client knows to re-list.
    */
   subscribe: {
     path: "/gantry.v1.Events/Subscribe" as const,
@@ -529,8 +552,10 @@ export interface EventsServer extends UntypedServiceImplementation {
   /**
    * Subscribe replays every retained event with sequence > since that matches
    * the filters, then streams new ones as they happen. since = 0 replays the
-   * whole retained log. If events after `since` were already dropped from the
-   * bounded log, the stream starts with a Gap so the client knows to re-list.
+   * whole retained log; no since at all streams only events from now on.
+   * If events after `since` were already dropped from the bounded log, or
+   * `since` is newer than anything this daemon has (its data was reset), the
+   * stream starts with a Gap so the client knows to re-list.
    */
   subscribe: handleServerStreamingCall<SubscribeRequest, SubscribeResponse>;
 }
@@ -539,8 +564,10 @@ export interface EventsClient extends Client {
   /**
    * Subscribe replays every retained event with sequence > since that matches
    * the filters, then streams new ones as they happen. since = 0 replays the
-   * whole retained log. If events after `since` were already dropped from the
-   * bounded log, the stream starts with a Gap so the client knows to re-list.
+   * whole retained log; no since at all streams only events from now on.
+   * If events after `since` were already dropped from the bounded log, or
+   * `since` is newer than anything this daemon has (its data was reset), the
+   * stream starts with a Gap so the client knows to re-list.
    */
   subscribe(request: SubscribeRequest, options?: Partial<CallOptions>): ClientReadableStream<SubscribeResponse>;
   subscribe(

@@ -1,0 +1,44 @@
+import type { Writable } from 'node:stream';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export interface CommandContext {
+  readonly socket: string;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  /** Resolves to the process exit code. */
+  run(ctx: CommandContext, argv: string[]): Promise<number>;
+}
+
+/** A mistake in how the command was called (exit code 2), as opposed to a failure while running it. */
+export class UsageError extends Error {}
+
+/** node:util parseArgs with its errors turned into UsageErrors and --help handled. */
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+  command: Pick<Command, 'name' | 'usage'>,
+  argv: string[],
+  options: T,
+  ctx: CommandContext,
+  allowPositionals = false,
+) {
+  try {
+    const parsed = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals,
+    });
+    if ((parsed.values as { help?: boolean }).help) {
+      ctx.stdout.write(command.usage);
+      return undefined;
+    }
+    return parsed;
+  } catch (e) {
+    throw new UsageError(`${command.name}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,55 @@
+import { RuntimeClient, ServingStatus } from '../../api/client';
+import { parseCommandArgs, type Command } from '../command';
+import { writeJson, writeSection } from '../output';
+import { componentRows } from './version';
+
+const INSTALL_HINT: Record<string, string> = {
+  runc: 'install it (Debian/Ubuntu: apt-get install runc) or pass --runtime to gantry daemon',
+  conmon: 'install it (Debian/Ubuntu: apt-get install conmon) or pass --conmon to gantry daemon',
+};
+
+export const infoCommand: Command = {
+  name: 'info',
+  summary: 'show where the daemon keeps its data and what it can run',
+  usage: `Usage: gantry info [--json]
+
+Show the daemon's health, paths and the runtime components it found.
+
+Options:
+  --json   print the information as JSON
+`,
+  async run(ctx, argv) {
+    const args = parseCommandArgs(this, argv, { json: { type: 'boolean' } }, ctx);
+    if (!args) return 0;
+    const client = RuntimeClient.forSocket(ctx.socket);
+    try {
+      const [server, health] = await Promise.all([
+        client.version({ timeoutMs: 10_000 }),
+        client.health('', { timeoutMs: 10_000 }),
+      ]);
+      const healthName = ServingStatus[health] ?? String(health);
+      const warnings = server.components
+        .filter((c) => !c.path)
+        .map((c) => `${c.name} not found: containers cannot run until you ${INSTALL_HINT[c.name] ?? 'install it'}`);
+      if (args.values.json) {
+        writeJson(ctx.stdout, { ...server, health: healthName, warnings });
+        return 0;
+      }
+      writeSection(ctx.stdout, 'Server:', [
+        ['Health', healthName],
+        ['Version', server.version],
+        ['Root dir', server.root],
+        ['State dir', server.state],
+        ['Socket', server.socket],
+        ['Rootful', server.rootful ? 'yes' : 'no'],
+        ['PID', String(server.pid)],
+        ...componentRows(server),
+      ]);
+      for (const warning of warnings) ctx.stdout.write(`\nWARNING: ${warning}`);
+      if (warnings.length) ctx.stdout.write('\n');
+      return 0;
+    } finally {
+      client.close();
+    }
+  },
+};

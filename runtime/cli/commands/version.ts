@@ -1,0 +1,64 @@
+import * as os from 'node:os';
+import { RuntimeClient } from '../../api/client';
+import type { VersionResponse } from '../../api/gen/gantry/v1/version';
+import { API_VERSION, GANTRY_REVISION, GANTRY_VERSION } from '../../version';
+import { parseCommandArgs, type Command } from '../command';
+import { writeJson, writeSection } from '../output';
+
+export function clientVersion() {
+  return {
+    version: GANTRY_VERSION,
+    apiVersion: API_VERSION,
+    revision: GANTRY_REVISION,
+    nodeVersion: process.version,
+    os: os.platform(),
+    arch: os.arch(),
+  };
+}
+
+export function componentRows(server: VersionResponse): Array<[string, string]> {
+  return server.components.map((c) => [c.name, c.path ? `${c.version} (${c.path})` : 'missing']);
+}
+
+export const versionCommand: Command = {
+  name: 'version',
+  summary: 'show the client and daemon versions',
+  usage: `Usage: gantry version [--json]
+
+Show the versions of this CLI and of the gantryd it talks to.
+
+Options:
+  --json   print {"client": {...}, "server": {...}} as JSON
+`,
+  async run(ctx, argv) {
+    const args = parseCommandArgs(this, argv, { json: { type: 'boolean' } }, ctx);
+    if (!args) return 0;
+    const client = RuntimeClient.forSocket(ctx.socket);
+    try {
+      const server = await client.version({ timeoutMs: 10_000 });
+      const local = clientVersion();
+      if (args.values.json) {
+        writeJson(ctx.stdout, { client: local, server });
+        return 0;
+      }
+      writeSection(ctx.stdout, 'Client:', [
+        ['Version', local.version],
+        ['API version', local.apiVersion],
+        ['Node', local.nodeVersion],
+        ['OS/Arch', `${local.os}/${local.arch}`],
+      ]);
+      ctx.stdout.write('\n');
+      writeSection(ctx.stdout, 'Server: gantryd', [
+        ['Version', server.version],
+        ['API version', server.apiVersion],
+        ['Revision', server.revision || 'unknown'],
+        ['Node', server.nodeVersion],
+        ['OS/Arch', `${server.os}/${server.arch}`],
+        ...componentRows(server),
+      ]);
+      return 0;
+    } finally {
+      client.close();
+    }
+  },
+};

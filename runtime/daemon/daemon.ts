@@ -1,0 +1,157 @@
+/**
+ * gantryd's start-up and shutdown: the wiring of every component. Nothing
+ * here implements a feature; each feature lives in its own folder and is
+ * handed what it needs.
+ *
+ * Start: take the instance lock → clear a stale socket → open the stores →
+ * bind the socket (never world-accessible, even for a moment) → announce.
+ * Stop: report NOT_SERVING → publish /daemon/stop → end event streams →
+ * drain calls (bounded) → remove the socket → release the lock.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { EventsService } from '../api/gen/gantry/v1/events';
+import { VersionService, type VersionResponse } from '../api/gen/gantry/v1/version';
+import { HealthService } from '../api/gen/grpc/health/v1/health';
+import { eventsService } from '../api/services/events';
+import { healthService, HealthStatus, ServingStatus } from '../api/services/health';
+import { versionService } from '../api/services/version';
+import { HandlerAdapter } from '../api/server';
+import { EventLog } from '../events/log';
+import { Topics } from '../events/events';
+import type { Logger } from '../util/log';
+import { API_VERSION, GANTRY_REVISION, GANTRY_VERSION } from '../version';
+import { probeComponent, type ComponentInfo } from './components';
+import type { DaemonPaths } from './paths';
+import { acquireInstanceLock, clearStaleSocket, type InstanceLock } from './singleInstance';
+
+export interface DaemonConfig {
+  readonly paths: DaemonPaths;
+  /** OCI runtime binary (name on PATH or absolute path). */
+  readonly runtime: string;
+  /** Container monitor binary. */
+  readonly conmon: string;
+}
+
+const SHUTDOWN_GRACE_MS = 5_000;
+const SOCKET_MODE = 0o660;
+
+export class Daemon {
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    private readonly config: DaemonConfig,
+    private readonly log: Logger,
+    private readonly lock: InstanceLock,
+    private readonly server: Server,
+    private readonly events: EventLog,
+    private readonly health: HealthStatus,
+  ) {}
+
+  static async start(config: DaemonConfig, log: Logger): Promise<Daemon> {
+    const { root, state, socket } = config.paths;
+    fs.mkdirSync(root, { recursive: true, mode: 0o711 });
+    fs.mkdirSync(state, { recursive: true, mode: 0o711 });
+    fs.mkdirSync(path.dirname(socket), { recursive: true, mode: 0o711 });
+
+    const lock = await acquireInstanceLock(socket);
+    try {
+      if ((await clearStaleSocket(socket)) === 'replaced') {
+        log.warn('replaced stale socket left by a daemon that did not shut down', { socket });
+      }
+      const events = EventLog.open(path.join(root, 'events'));
+      const adapt = new HandlerAdapter(log);
+      const health = new HealthStatus(['gantry.v1.Version', 'gantry.v1.Events']);
+      const components = Promise.all([probeComponent('runc', config.runtime), probeComponent('conmon', config.conmon)]);
+      const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+      server.addService(VersionService, versionService(adapt, async () => describe(config, await components)));
+      server.addService(EventsService, eventsService(adapt, events));
+      server.addService(HealthService, healthService(adapt, health));
+      await bindPrivately(server, socket);
+      const daemon = new Daemon(config, log, lock, server, events, health);
+      events.publish(Topics.daemonStart, '', { version: GANTRY_VERSION, pid: String(process.pid) });
+      log.info('gantryd serving', { socket, root, state, version: GANTRY_VERSION, pid: process.pid });
+      return daemon;
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+
+  /** Idempotent; resolves once the socket is gone and the lock released. */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= this.shutdown(reason);
+    return this.stopping;
+  }
+
+  private async shutdown(reason: string): Promise<void> {
+    this.log.info('gantryd stopping', { reason });
+    this.health.setAll(ServingStatus.NOT_SERVING);
+    this.events.publish(Topics.daemonStop, '', { reason });
+    this.events.close();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.log.warn('calls still running after grace period; cancelling them');
+        this.server.forceShutdown();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    fs.rmSync(this.config.paths.socket, { force: true });
+    await this.lock.release();
+    this.log.info('gantryd stopped');
+  }
+}
+
+/**
+ * Binds the API socket so that it is never reachable by "other": the umask
+ * makes it 0600 at creation, then it is opened up to the group (0660). When a
+ * `gantry` group exists it becomes the socket's group, as `docker` does.
+ */
+async function bindPrivately(server: Server, socket: string): Promise<void> {
+  const previous = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.bindAsync(`unix:${socket}`, ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve()));
+    });
+  } finally {
+    process.umask(previous);
+  }
+  const gid = groupId('gantry');
+  if (gid !== undefined) fs.chownSync(socket, process.getuid?.() ?? 0, gid);
+  fs.chmodSync(socket, SOCKET_MODE);
+}
+
+function groupId(name: string): number | undefined {
+  try {
+    for (const line of fs.readFileSync('/etc/group', 'utf8').split('\n')) {
+      const [group, , gid] = line.split(':');
+      if (group === name && gid) return Number(gid);
+    }
+  } catch {
+    // no /etc/group: no such group
+  }
+  return undefined;
+}
+
+function describe(config: DaemonConfig, components: ComponentInfo[]): VersionResponse {
+  return {
+    version: GANTRY_VERSION,
+    apiVersion: API_VERSION,
+    revision: GANTRY_REVISION,
+    nodeVersion: process.version,
+    os: os.platform(),
+    arch: os.arch(),
+    root: config.paths.root,
+    state: config.paths.state,
+    socket: config.paths.socket,
+    rootful: process.getuid?.() === 0,
+    pid: process.pid,
+    components: components.map((c) => ({ name: c.name, path: c.path, version: c.version })),
+  };
+}

@@ -1,0 +1,71 @@
+/** `gantry daemon [flags]`: run gantryd in the foreground until SIGTERM/SIGINT. */
+import { parseArgs } from 'node:util';
+import { describe, isGantryError } from '../errdefs/errdefs';
+import { createLogger, isLogLevel } from '../util/log';
+import { Daemon } from './daemon';
+import { resolvePaths } from './paths';
+
+export const DAEMON_USAGE = `Usage: gantry daemon [options]
+
+Run gantryd, the Gantry container runtime daemon, in the foreground.
+
+Options:
+  --root DIR          data root (content, snapshots, metadata)
+  --state DIR         state dir (socket, runtime state)
+  --socket PATH       API socket (default: <state>/gantry.sock)
+  --runtime PATH      OCI runtime binary (default: runc)
+  --conmon PATH       container monitor binary (default: conmon)
+  --log-level LEVEL   error | warn | info | debug (default: info)
+`;
+
+export async function daemonMain(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      root: { type: 'string' },
+      state: { type: 'string' },
+      socket: { type: 'string' },
+      runtime: { type: 'string', default: 'runc' },
+      conmon: { type: 'string', default: 'conmon' },
+      'log-level': { type: 'string', default: 'info' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(DAEMON_USAGE);
+    return 0;
+  }
+  const level = values['log-level'];
+  if (!isLogLevel(level)) throw new Error(`invalid --log-level "${level}" (error, warn, info or debug)`);
+  const log = createLogger(level);
+
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start(
+      { paths: resolvePaths(values), runtime: values.runtime, conmon: values.conmon },
+      log,
+    );
+  } catch (e) {
+    if (isGantryError(e)) log.error(describe(e));
+    else log.error('gantryd failed to start', { error: e });
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (++signals > 1) {
+        log.warn('second signal: exiting without waiting', { signal });
+        process.exit(1);
+      }
+      daemon.stop(signal).then(() => resolve(0), (e: unknown) => {
+        log.error('shutdown failed', { error: e });
+        resolve(1);
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * Translation between Gantry error kinds and gRPC status codes — the only
+ * place it happens. The server wrapper (`api/server.ts`) calls `toStatus` on
+ * everything a handler throws; the client (`api/client.ts`) calls
+ * `fromServiceError` on everything it receives. A kind survives the round trip.
+ */
+import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { ERROR_KINDS, GantryError, describe, kindOf, type ErrorKind } from './errdefs';
+
+const KIND_TO_CODE: Record<ErrorKind, status> = {
+  NotFound: status.NOT_FOUND,
+  AlreadyExists: status.ALREADY_EXISTS,
+  InvalidArgument: status.INVALID_ARGUMENT,
+  FailedPrecondition: status.FAILED_PRECONDITION,
+  // gRPC has no "conflict"; containerd sends it as FAILED_PRECONDITION too and
+  // tells them apart with metadata. So do we.
+  Conflict: status.FAILED_PRECONDITION,
+  Aborted: status.ABORTED,
+  Unavailable: status.UNAVAILABLE,
+  ResourceExhausted: status.RESOURCE_EXHAUSTED,
+  Unimplemented: status.UNIMPLEMENTED,
+  PermissionDenied: status.PERMISSION_DENIED,
+  Unauthenticated: status.UNAUTHENTICATED,
+  OutOfRange: status.OUT_OF_RANGE,
+  DataLoss: status.DATA_LOSS,
+  Internal: status.INTERNAL,
+  Cancelled: status.CANCELLED,
+  DeadlineExceeded: status.DEADLINE_EXCEEDED,
+  Unknown: status.UNKNOWN,
+};
+
+const KIND_METADATA_KEY = 'gantry-error-kind';
+
+export function toStatus(e: unknown): Partial<StatusObject> {
+  const kind = kindOf(e);
+  const metadata = new Metadata();
+  metadata.set(KIND_METADATA_KEY, kind);
+  return { code: KIND_TO_CODE[kind], details: describe(e), metadata };
+}
+
+function kindFromCode(code: status): ErrorKind {
+  for (const kind of ERROR_KINDS) {
+    if (KIND_TO_CODE[kind] === code && kind !== 'Conflict') return kind;
+  }
+  return 'Unknown';
+}
+
+function isServiceError(e: unknown): e is ServiceError {
+  return e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number';
+}
+
+/** Turns what grpc-js raised on the client side back into a GantryError of the same kind. */
+export function fromServiceError(e: unknown): GantryError {
+  if (!isServiceError(e)) return new GantryError(kindOf(e), describe(e), { cause: e });
+  const sent = e.metadata?.get(KIND_METADATA_KEY)[0];
+  const kind = typeof sent === 'string' && (ERROR_KINDS as readonly string[]).includes(sent)
+    ? (sent as ErrorKind)
+    : kindFromCode(e.code);
+  return new GantryError(kind, e.details || e.message, { cause: e });
+}

@@ -1,0 +1,18 @@
+/**
+ * Build identity. esbuild replaces the two `process.env.GANTRY_BUILD_*`
+ * reads with literals (see esbuild.js); unbundled (tsc-compiled tests) they
+ * fall back to the package.json version.
+ */
+export const API_VERSION = '1';
+
+export const GANTRY_VERSION: string = process.env.GANTRY_BUILD_VERSION || readPackageVersion();
+export const GANTRY_REVISION: string = process.env.GANTRY_BUILD_REVISION || '';
+
+function readPackageVersion(): string {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('../../package.json') as { version: string }).version;
+  } catch {
+    return '0.0.0-dev';
+  }
+}

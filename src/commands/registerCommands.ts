@@ -1,0 +1,45 @@
+/**
+ * The single table of the extension's commands. Each command is a function
+ * in its own file; `register` wraps it so a failure becomes one notification
+ * with a "Show Log" action and the details go to the output channel.
+ */
+import * as vscode from 'vscode';
+import type { RuntimeConnection } from '../client/connection';
+import { describe } from '../../runtime/errdefs/errdefs';
+import { showRuntimeInfo } from './runtime/showRuntimeInfo';
+import { startRuntime } from './runtime/startRuntime';
+
+export interface CommandContext {
+  readonly extension: vscode.ExtensionContext;
+  readonly connection: RuntimeConnection;
+  readonly log: vscode.LogOutputChannel;
+}
+
+type CommandFn = (context: CommandContext, ...args: unknown[]) => unknown;
+
+export function registerCommands(context: CommandContext): void {
+  const register = (id: string, fn: CommandFn) => {
+    context.extension.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await fn(context, ...args);
+        } catch (e) {
+          context.log.error(`${id} failed: ${describe(e)}`);
+          void showError(context, describe(e));
+          throw e;
+        }
+      }),
+    );
+  };
+
+  register('gantry.runtime.showInfo', showRuntimeInfo);
+  register('gantry.runtime.start', startRuntime);
+  register('gantry.runtime.reconnect', (ctx) => ctx.connection.reconnect());
+  register('gantry.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:gantry.gantry'));
+  register('gantry.showLog', (ctx) => ctx.log.show());
+}
+
+async function showError(context: CommandContext, message: string): Promise<void> {
+  const showLog = vscode.l10n.t('Show Log');
+  if ((await vscode.window.showErrorMessage(message, showLog)) === showLog) context.log.show();
+}

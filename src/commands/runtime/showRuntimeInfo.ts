@@ -1,0 +1,18 @@
+import * as vscode from 'vscode';
+import type { VersionResponse } from '../../../runtime/api/gen/gantry/v1/version';
+import type { CommandContext } from '../registerCommands';
+
+/** Shows the daemon's version and paths; returns them to programmatic callers (tests, other extensions). */
+export async function showRuntimeInfo(context: CommandContext): Promise<VersionResponse> {
+  const info = await context.connection.requireClient().version();
+  const components = info.components.map((c) => `${c.name} ${c.path ? c.version : 'missing'}`).join(', ');
+  context.log.info(`gantryd ${info.version} (API ${info.apiVersion}) pid ${info.pid}; root ${info.root}; state ${info.state}; ${components}`);
+  const missing = info.components.filter((c) => !c.path).map((c) => c.name);
+  const detail = `gantryd ${info.version} on ${info.os}/${info.arch} — ${components}`;
+  if (missing.length) {
+    void vscode.window.showWarningMessage(`${detail}. Containers cannot run without ${missing.join(' and ')}.`);
+  } else {
+    void vscode.window.showInformationMessage(detail);
+  }
+  return info;
+}

@@ -1,0 +1,89 @@
+/**
+ * Gantry: Start Runtime. As root, spawns the bundled daemon with the Node that
+ * runs this extension host and waits for it to answer. Otherwise gantryd
+ * (which needs root for runc and overlayfs) cannot be started from here, so
+ * the user gets the exact command to run instead.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { CommandContext } from '../registerCommands';
+
+export function daemonArgv(context: CommandContext, socket: string): string[] {
+  return [process.execPath, path.join(context.extension.extensionPath, 'dist', 'gantry.js'), 'daemon', '--socket', socket];
+}
+
+export function canStartRuntime(): boolean {
+  return process.getuid?.() === 0;
+}
+
+const START_TIMEOUT_MS = 15_000;
+
+export async function startRuntime(context: CommandContext): Promise<void> {
+  const { connection } = context;
+  if (connection.current.state === 'connected') {
+    void vscode.window.showInformationMessage(`gantryd is already running at ${connection.current.socket}.`);
+    return;
+  }
+  const socket = connection.current.socket;
+  const [node, ...args] = daemonArgv(context, socket);
+  if (!canStartRuntime()) {
+    const commandLine = ['sudo', node, ...args].map(quoteForDisplay).join(' ');
+    const copy = vscode.l10n.t('Copy Command');
+    const picked = await vscode.window.showInformationMessage(
+      vscode.l10n.t('gantryd needs root. Start it in a terminal: {0}', commandLine),
+      copy,
+    );
+    if (picked === copy) await vscode.env.clipboard.writeText(commandLine);
+    return;
+  }
+
+  fs.mkdirSync(context.extension.logUri.fsPath, { recursive: true });
+  const logFile = path.join(context.extension.logUri.fsPath, 'gantryd.log');
+  const logFd = fs.openSync(logFile, 'a');
+  context.log.info(`Starting ${[node, ...args].join(' ')} (log: ${logFile})`);
+  const child = spawn(node, args, {
+    detached: true, // the daemon outlives this window, as dockerd outlives the docker CLI
+    stdio: ['ignore', logFd, logFd],
+    // VS Code desktop runs extensions in Electron; this makes it behave as plain Node.
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  });
+  fs.closeSync(logFd);
+  child.unref();
+
+  await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Starting Gantry runtime…') },
+    () => waitUntilConnected(context, child, logFile),
+  );
+}
+
+async function waitUntilConnected(
+  context: CommandContext,
+  child: ReturnType<typeof spawn>,
+  logFile: string,
+): Promise<void> {
+  const exited = new Promise<never>((_, reject) => {
+    child.once('exit', (code) => reject(new Error(`gantryd exited with code ${code}: ${lastLine(logFile)}`)));
+    child.once('error', reject);
+  });
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    await context.connection.reconnect();
+    if (context.connection.current.state === 'connected') return;
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 250))]);
+  }
+  throw new Error(`gantryd did not answer within ${START_TIMEOUT_MS / 1000}s; see ${logFile}`);
+}
+
+function lastLine(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim().split('\n').pop() ?? '';
+  } catch {
+    return '';
+  }
+}
+
+function quoteForDisplay(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
