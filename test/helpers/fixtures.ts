@@ -253,11 +253,13 @@ async function inspectRaw(target: PushTarget, opts: PushOptions, ref: string): P
 
 async function inspectImage(target: PushTarget, opts: PushOptions, ref: string, digest: string): Promise<PushedImage> {
   const raw = await inspectRaw(target, opts, ref);
-  const m = JSON.parse(raw) as { mediaType: string; config: { digest: string }; layers: { digest: string }[] };
+  const m = JSON.parse(raw) as { mediaType?: string; config: { digest: string; mediaType: string }; layers: { digest: string }[] };
+  if (`sha256:${sha256(raw)}` !== digest) throw new Error(`skopeo inspect ${ref}: manifest does not match ${digest}`);
   return {
     ref,
     manifestDigest: digest,
-    mediaType: m.mediaType,
+    // umoci's OCI manifests omit the optional mediaType field; the config type tells them apart.
+    mediaType: m.mediaType ?? (m.config.mediaType === 'application/vnd.oci.image.config.v1+json' ? OCI_MANIFEST : DOCKER_MANIFEST),
     manifestRaw: raw,
     configDigest: m.config.digest,
     layerDigests: m.layers.map((l) => l.digest),

@@ -5,6 +5,7 @@
 // kill() reach everything they forked, and a test never kills processes it did
 // not start.
 import { spawn, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 
 export interface ExitStatus {
   code: number | null;
@@ -266,4 +267,36 @@ function streamEnd(s: NodeJS.ReadableStream | null): Promise<void> {
 
 function quote(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * True while `pid` runs. A zombie counts as gone: it has exited, and orphans
+ * wait for this machine's init to reap them (which can take a second or two).
+ */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw e;
+  }
+  try {
+    // /proc/PID/stat: "pid (comm) S ..."; comm may contain spaces or parens.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves once `pid` is gone; rejects after `timeout` ms. For checking that
+ * nothing outlived a stop().
+ */
+export async function waitForPidGone(pid: number, what = `pid ${pid}`, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (pidAlive(pid)) {
+    if (Date.now() > deadline) throw new Error(`${what} is still running`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -41,6 +41,8 @@ export interface Registry {
   /** The first user, for clients that need just one login (undefined without auth). */
   creds?: { username: string; password: string };
   tokenServer?: TokenServer;
+  /** Path of a blob's data file in storage ("sha256:…"), for tests that corrupt or delete blobs. */
+  blobPath(digest: string): string;
   /** The running docker-registry process (replaced by restart()). */
   readonly proc: Proc;
   /** Signal the registry process group without restarting (crash simulation). */
@@ -151,6 +153,10 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
     users,
     creds: opts.auth && first ? { username: first[0], password: first[1] } : undefined,
     tokenServer,
+    blobPath: (digest) => {
+      const [algo, hex] = digest.split(':');
+      return path.join(storageDir, 'docker/registry/v2/blobs', algo, hex.slice(0, 2), hex, 'data');
+    },
     get proc() {
       return proc;
     },
