@@ -82,13 +82,18 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   fs.mkdirSync(extensionsDir, { recursive: true });
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  // XDG dirs under our scratch dir, so nothing lands in $HOME.
+  // XDG dirs and TMPDIR under our scratch dir, so nothing lands in $HOME or
+  // /tmp (the extension host leaves vscode-ipc-*.sock and the TS server its
+  // vscode-typescript* dir there). Socket paths stay well under 108 bytes.
+  const tmpDir = path.join(opts.dir, 'tmp');
+  fs.mkdirSync(tmpDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...opts.env,
     XDG_CONFIG_HOME: path.join(opts.dir, 'xdg-config'),
     XDG_DATA_HOME: path.join(opts.dir, 'xdg-data'),
     XDG_CACHE_HOME: path.join(opts.dir, 'xdg-cache'),
+    TMPDIR: tmpDir,
   };
   // No extension gallery (code-server defaults to open-vsx.org, unreachable
   // here): without a serviceUrl the workbench makes no gallery requests.
@@ -167,8 +172,12 @@ const CHROMIUM_ARGS = [
  */
 export async function launchChromium(profileDir: string): Promise<BrowserContext> {
   const { chromium } = await import('playwright-core');
+  // Chromium's own temp files (org.chromium.Chromium.*) go next to the profile.
+  const tmpDir = `${profileDir}-tmp`;
+  fs.mkdirSync(tmpDir, { recursive: true });
   return chromium.launchPersistentContext(profileDir, {
     executablePath: process.env.GANTRY_CHROMIUM ?? '/usr/bin/chromium',
+    env: { ...process.env, TMPDIR: tmpDir },
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: { width: 1400, height: 900 },
@@ -188,6 +197,26 @@ export async function closeChromium(context: BrowserContext | undefined, ms = 10
 /** Resolves once the workbench has rendered (the activity bar is there). */
 export async function waitForWorkbench(page: Page, timeout = 120_000): Promise<void> {
   await page.locator('.monaco-workbench .part.activitybar').first().waitFor({ state: 'visible', timeout });
+}
+
+/** Wraps `fn` so that every call after the first returns the first call's promise. */
+export function once(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => (p ??= fn());
+}
+
+/** Pids of this process's direct children (Linux /proc). */
+export function childPids(): number[] {
+  const pids: number[] = [];
+  try {
+    for (const tid of fs.readdirSync(`/proc/${process.pid}/task`)) {
+      const text = fs.readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8');
+      pids.push(...text.split(/\s+/).filter(Boolean).map(Number));
+    }
+  } catch {
+    // not Linux, or /proc unavailable: callers fall back to their own timeouts
+  }
+  return pids;
 }
 
 /**

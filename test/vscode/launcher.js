@@ -69,6 +69,12 @@ async function main() {
       await cleanup.runAll().catch((e) => console.error(`launcher: cleanup: ${e.message}`));
     })());
   cs.onSignals(stopAll);
+  // If whoever started us dies (e.g. run.js killed by a CI timeout), we are
+  // re-parented: stop too, rather than leave code-server and Chromium behind.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.kill(process.pid, 'SIGTERM');
+  }, 1000).unref();
 
   let timer;
   const timedOut = new Promise((resolve) => {
@@ -98,6 +104,7 @@ async function main() {
     await page.exposeFunction('codeAutomationLog', (type, args) => {
       // printf-style, like console.log: mocha's reporter logs ('%s (%dms)', title, ms).
       const text = util.format(...(Array.isArray(args) ? args : [args]));
+      if (NOISE.test(text)) return;
       process.stdout.write(type === 'error' || type === 'warn' ? `[${type}] ${text}\n` : `${text}\n`);
     });
     await page.exposeFunction('codeAutomationExit', (code) => resolveExit(Number(code) || 0));
@@ -132,6 +139,9 @@ async function main() {
   }
   return code;
 }
+
+// Workbench chatter that says nothing about the tests (we disable the gallery on purpose).
+const NOISE = /^Ignoring fetching additional builtin extensions from gallery as it is disabled/;
 
 function tail(s, n = 4000) {
   return s.length > n ? '…' + s.slice(-n) : s;

@@ -1,0 +1,137 @@
+// UI tests: the installed extension in a real VS Code workbench (code-server),
+// driven by headless Chromium, against a real gantryd. Saves screenshots to
+// test-output/ui/ so anyone can see what a user sees.
+//
+//   npx tsc -p tsconfig.test.json && node out/test/ui/run.js
+//
+// The extension is "installed" by linking the repo into a fresh extensions dir
+// as gantry.gantry-<version>: the layout `code-server --install-extension`
+// produces, without packaging a .vsix first. Build dist/ before running.
+// Env: GANTRY_VSCODE_TEST_TIMEOUT_MS (default 600000) overall limit;
+//      GANTRY_VSCODE_TEST_VERBOSE=1 copies code-server's log to stderr.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import {
+  REPO_ROOT,
+  closeChromium,
+  codeServerBin,
+  launchChromium,
+  onSignals,
+  once,
+  startCodeServer,
+  waitForWorkbench,
+  workbenchUrl,
+} from '../helpers/codeServer';
+import { startTestDaemon } from '../helpers/gantrydProcess';
+import { Cleanup, makeTempDir } from '../helpers/tmp';
+import { UiCheck, sidebarChecks } from './sidebar.ui';
+
+const OUTPUT_DIR = path.join(REPO_ROOT, 'test-output/ui');
+
+// Set on timeout or signal: remaining checks are skipped, not failed.
+let aborted = false;
+// A setup error or the timeout counts as one failure.
+const tally = { passed: 0, failed: 0 };
+let currentPage: Page | undefined;
+
+async function main(): Promise<number> {
+  const cleanup = new Cleanup();
+  const cleanupOnce = once(() => cleanup.runAll());
+  onSignals(async () => {
+    aborted = true;
+    await cleanupOnce();
+    console.log(`${tally.passed} passed, ${tally.failed + 1} failed (interrupted)`);
+  });
+  const timeoutMs = Number(process.env.GANTRY_VSCODE_TEST_TIMEOUT_MS) || 600_000;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<number>((resolve) => {
+    timer = setTimeout(async () => {
+      aborted = true;
+      console.error(`ui: timed out after ${timeoutMs} ms (GANTRY_VSCODE_TEST_TIMEOUT_MS)`);
+      if (currentPage) await screenshot(currentPage, 'timeout.png').catch(() => undefined);
+      tally.failed++;
+      resolve(1);
+    }, timeoutMs);
+  });
+  let code: number;
+  try {
+    code = await Promise.race([run(cleanup), timedOut]);
+  } catch (e) {
+    console.error(e instanceof Error ? e.stack : e);
+    tally.failed++;
+    code = 1;
+  } finally {
+    clearTimeout(timer);
+    await cleanupOnce().catch((e) => console.error(`cleanup: ${e}`));
+  }
+  console.log(`${tally.passed} passed, ${tally.failed} failed`);
+  return code;
+}
+
+async function run(cleanup: Cleanup): Promise<number> {
+  codeServerBin(); // fail early with the install command
+  const tmp = await makeTempDir('gantry-ui', cleanup);
+  const daemon = await startTestDaemon(path.join(tmp, 'd'));
+  cleanup.defer(() => daemon.stop());
+  console.log(`gantryd ${daemon.server.version} (pid ${daemon.server.pid ?? '?'}) on ${daemon.socket}`);
+
+  const workspace = path.join(tmp, 'ws');
+  fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+  fs.writeFileSync(
+    path.join(workspace, '.vscode', 'settings.json'),
+    JSON.stringify({ 'gantry.socketPath': daemon.socket }, null, 2),
+  );
+
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+  const extensionsDir = path.join(tmp, 'ext');
+  fs.mkdirSync(extensionsDir);
+  fs.symlinkSync(REPO_ROOT, path.join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`));
+
+  const server = await startCodeServer({
+    dir: path.join(tmp, 'cs'),
+    extensionsDir,
+    env: { GANTRY_TEST_SOCKET: daemon.socket },
+    echo: process.env.GANTRY_VSCODE_TEST_VERBOSE === '1' ? process.stderr : undefined,
+  });
+  cleanup.defer(() => server.stop());
+
+  let context: BrowserContext | undefined;
+  cleanup.defer(() => closeChromium(context));
+  context = await launchChromium(path.join(tmp, 'chromium'));
+  const page = context.pages()[0] ?? (await context.newPage());
+  currentPage = page;
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  await page.goto(workbenchUrl(server, workspace));
+  await waitForWorkbench(page);
+
+  await runChecks(sidebarChecks, { page, daemonVersion: daemon.server.version });
+  if (aborted) return 1;
+  await page.mouse.move(700, 450); // no hover tooltip in the picture
+  await screenshot(page, 'sidebar.png');
+  return tally.failed > 0 ? 1 : 0;
+}
+
+async function runChecks(checks: UiCheck[], ctx: Parameters<UiCheck['run']>[0]): Promise<void> {
+  for (const check of checks) {
+    if (aborted) break;
+    try {
+      await check.run(ctx);
+      tally.passed++;
+      console.log(`  ✔ ${check.name}`);
+    } catch (e) {
+      if (aborted) break;
+      tally.failed++;
+      console.log(`  ✘ ${check.name}\n      ${(e instanceof Error ? e.message : String(e)).split('\n').join('\n      ')}`);
+    }
+  }
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(OUTPUT_DIR, { recursive: true });
+  const file = path.join(OUTPUT_DIR, name);
+  await page.screenshot({ path: file, timeout: 10_000 });
+  console.log(`screenshot: ${path.relative(REPO_ROOT, file)}`);
+}
+
+main().then((code) => process.exit(code));

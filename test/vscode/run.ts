@@ -1,0 +1,89 @@
+// Runs the extension tests (test/vscode/suite) in a real VS Code workbench:
+// code-server driven by headless Chromium, through test/vscode/launcher.js.
+//
+//   npx tsc -p tsconfig.test.json && node out/test/vscode/run.js
+//
+// Starts a real gantryd in temp dirs first and hands its socket to the tests
+// (workspace setting gantry.socketPath, env GANTRY_TEST_SOCKET). If
+// GANTRY_TEST_SOCKET is already set, that daemon is used instead. Every
+// GANTRY_TEST_* variable of this process reaches the extension host.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runTests } from '@vscode/test-electron';
+import { REPO_ROOT, childPids, codeServerBin, onSignals, once } from '../helpers/codeServer';
+import { TestDaemon, daemonVersion, requireBuild, startTestDaemon } from '../helpers/gantrydProcess';
+import { Cleanup, makeTempDir } from '../helpers/tmp';
+
+async function main(): Promise<number> {
+  requireBuild();
+  codeServerBin(); // fail early with the install command
+  const cleanup = new Cleanup();
+  const cleanupOnce = once(() => cleanup.runAll());
+  let testRun: Promise<unknown> | undefined;
+  onSignals(async () => {
+    // Stop the launcher (it stops code-server and Chromium) and wait for it:
+    // it writes into our temp dir until it is gone.
+    for (const pid of childPids()) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    await Promise.race([testRun?.catch(() => undefined), new Promise((r) => setTimeout(r, 30_000).unref())]);
+    await cleanupOnce();
+  });
+  try {
+    const tmp = await makeTempDir('gantry-vsc', cleanup);
+
+    let socket = process.env.GANTRY_TEST_SOCKET;
+    let server;
+    if (socket) {
+      server = await daemonVersion(socket);
+    } else {
+      const daemon: TestDaemon = await startTestDaemon(path.join(tmp, 'd'));
+      cleanup.defer(() => daemon.stop());
+      socket = daemon.socket;
+      server = daemon.server;
+    }
+    console.log(`gantryd ${server.version} (pid ${server.pid ?? '?'}) on ${socket}`);
+
+    const workspace = path.join(tmp, 'ws');
+    fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+    fs.writeFileSync(
+      path.join(workspace, '.vscode', 'settings.json'),
+      JSON.stringify({ 'gantry.socketPath': socket }, null, 2),
+    );
+
+    const passThrough = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('GANTRY_TEST_')));
+    testRun = runTests({
+      vscodeExecutablePath: path.join(REPO_ROOT, 'test/vscode/launcher.js'),
+      extensionDevelopmentPath: REPO_ROOT,
+      extensionTestsPath: path.join(REPO_ROOT, 'out/test/vscode/suite/index.js'),
+      // Our own profile dirs: test-electron's default is ./.vscode-test in the repo.
+      launchArgs: [workspace, `--user-data-dir=${path.join(tmp, 'user')}`, `--extensions-dir=${path.join(tmp, 'ext')}`],
+      extensionTestsEnv: {
+        ...passThrough,
+        GANTRY_TEST_SOCKET: socket,
+        GANTRY_TEST_EXPECTED_VERSION: JSON.stringify(server),
+      },
+    });
+    return (await testRun) as number;
+  } catch (e) {
+    // runTests rejects with TestRunFailedError (code) when the tests fail.
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number') return code || 1;
+    console.error(e instanceof Error ? e.message : e);
+    return 1;
+  } finally {
+    await cleanupOnce().catch((e) => console.error(`cleanup: ${e}`));
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  },
+);
