@@ -17,6 +17,17 @@ import { fromServiceError } from '../errdefs/grpc';
 import { EventsClient, type SubscribeRequest, type SubscribeResponse } from './gen/gantry/v1/events';
 import { VersionClient, type VersionResponse } from './gen/gantry/v1/version';
 import { HealthClient, HealthCheckResponse_ServingStatus as ServingStatus } from './gen/grpc/health/v1/health';
+import {
+  ImagesClient,
+  RegistryClient,
+  type ImageSummary,
+  type InspectImageResponse,
+  type PruneImagesResponse,
+  type PullImageRequest,
+  type PullImageResponse,
+  type RemoveImageResponse,
+  type RegistryAuth,
+} from './gen/gantry/v1/images';
 
 export { ServingStatus };
 
@@ -26,7 +37,7 @@ export interface CallOpts {
   timeoutMs?: number;
 }
 
-type UnaryMethod<Req, Res> = (
+export type UnaryMethod<Req, Res> = (
   request: Req,
   metadata: Metadata,
   options: Partial<CallOptions>,
@@ -40,6 +51,10 @@ export class RuntimeClient {
   private readonly versionClient: VersionClient;
   private readonly eventsClient: EventsClient;
   private readonly healthClient: HealthClient;
+  private readonly imagesClient: ImagesClient;
+  private readonly registryClient: RegistryClient;
+  /** gantry.v1.Images and gantry.v1.Registry. */
+  readonly images: ImagesApi;
 
   /** `address` is a gRPC target, e.g. `unix:/run/gantry/gantry.sock`. Nothing connects until the first call. */
   constructor(readonly address: string) {
@@ -53,6 +68,9 @@ export class RuntimeClient {
     this.versionClient = new VersionClient(address, creds, options);
     this.eventsClient = new EventsClient(address, creds, options);
     this.healthClient = new HealthClient(address, creds, options);
+    this.imagesClient = new ImagesClient(address, creds, options);
+    this.registryClient = new RegistryClient(address, creds, options);
+    this.images = new ImagesApi(this, this.imagesClient, this.registryClient);
   }
 
   static forSocket(socketPath: string): RuntimeClient {
@@ -72,16 +90,19 @@ export class RuntimeClient {
    * The event stream. Iteration ends normally when the daemon ends the stream
    * or `signal` aborts; it throws a GantryError when the connection fails.
    */
-  async *subscribe(request: Partial<SubscribeRequest>, signal?: AbortSignal): AsyncGenerator<SubscribeResponse> {
-    const call: ClientReadableStream<SubscribeResponse> = this.eventsClient.subscribe({
-      since: request.since,
-      topics: request.topics ?? [],
-      noFollow: request.noFollow ?? false,
-    });
+  subscribe(request: Partial<SubscribeRequest>, signal?: AbortSignal): AsyncGenerator<SubscribeResponse> {
+    return this.stream(
+      this.eventsClient.subscribe({ since: request.since, topics: request.topics ?? [], noFollow: request.noFollow ?? false }),
+      signal,
+    );
+  }
+
+  /** Iterates a server stream, mapping failures to GantryErrors; aborting `signal` cancels the call. */
+  async *stream<Res>(call: ClientReadableStream<Res>, signal?: AbortSignal): AsyncGenerator<Res> {
     const cancel = () => call.cancel();
     signal?.addEventListener('abort', cancel, { once: true });
     try {
-      for await (const message of call) yield message as SubscribeResponse;
+      for await (const message of call) yield message as Res;
     } catch (e) {
       if (signal?.aborted) return;
       throw fromServiceError(e);
@@ -95,10 +116,12 @@ export class RuntimeClient {
     this.versionClient.close();
     this.eventsClient.close();
     this.healthClient.close();
+    this.imagesClient.close();
+    this.registryClient.close();
     this.channel.close();
   }
 
-  private unary<Req, Res>(target: object, method: UnaryMethod<Req, Res>, request: Req, opts: CallOpts): Promise<Res> {
+  unary<Req, Res>(target: object, method: UnaryMethod<Req, Res>, request: Req, opts: CallOpts = {}): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       if (opts.signal?.aborted) {
         reject(fromServiceError(opts.signal.reason));
@@ -113,5 +136,43 @@ export class RuntimeClient {
       const cancel = () => call.cancel();
       opts.signal?.addEventListener('abort', cancel, { once: true });
     });
+  }
+}
+
+export class ImagesApi {
+  constructor(
+    private readonly rpc: RuntimeClient,
+    private readonly images: ImagesClient,
+    private readonly registry: RegistryClient,
+  ) {}
+
+  /** Progress messages, ending with `{kind: {$case: 'image'}}`. Abort `signal` to cancel the pull. */
+  pull(request: Partial<PullImageRequest> & { reference: string }, signal?: AbortSignal): AsyncGenerator<PullImageResponse> {
+    return this.rpc.stream(this.images.pull({ platform: '', auth: undefined, ...request }), signal);
+  }
+
+  async list(opts?: CallOpts): Promise<ImageSummary[]> {
+    return (await this.rpc.unary(this.images, this.images.list, {}, opts)).images;
+  }
+
+  inspect(image: string, opts?: CallOpts): Promise<InspectImageResponse> {
+    return this.rpc.unary(this.images, this.images.inspect, { image }, opts);
+  }
+
+  async tag(source: string, target: string, opts?: CallOpts): Promise<ImageSummary> {
+    const { image } = await this.rpc.unary(this.images, this.images.tag, { source, target }, opts);
+    return image!;
+  }
+
+  remove(image: string, force = false, opts?: CallOpts): Promise<RemoveImageResponse> {
+    return this.rpc.unary(this.images, this.images.remove, { image, force }, opts);
+  }
+
+  prune(all = false, opts?: CallOpts): Promise<PruneImagesResponse> {
+    return this.rpc.unary(this.images, this.images.prune, { all }, opts);
+  }
+
+  async login(server: string, auth: RegistryAuth, opts?: CallOpts): Promise<string> {
+    return (await this.rpc.unary(this.registry, this.registry.login, { server, auth }, opts)).status;
   }
 }

@@ -11,8 +11,25 @@ import { versionCommand } from './commands/version';
 import { infoCommand } from './commands/info';
 import { eventsCommand } from './commands/events';
 import { dialStdioCommand } from './commands/dialStdio';
+import { imageCommand } from './commands/image';
+import { imageInspectCommand, imagesCommand, rmiCommand, tagCommand } from './commands/images';
+import { loginCommand, logoutCommand } from './commands/login';
+import { pullCommand } from './commands/pull';
 
-const COMMANDS: readonly Command[] = [versionCommand, infoCommand, eventsCommand, dialStdioCommand];
+const COMMANDS: readonly Command[] = [
+  pullCommand,
+  imagesCommand,
+  imageInspectCommand,
+  tagCommand,
+  rmiCommand,
+  imageCommand,
+  loginCommand,
+  logoutCommand,
+  eventsCommand,
+  infoCommand,
+  versionCommand,
+  dialStdioCommand,
+];
 
 export const USAGE = `Usage: gantry [--socket PATH] COMMAND [options]
 
@@ -68,10 +85,11 @@ export async function cliMain(argv: string[], env: NodeJS.ProcessEnv = process.e
 /** One line a person can act on. */
 export function explain(e: unknown, socket: string): string {
   if (e instanceof UsageError) return `${e.message} (see 'gantry --help')`;
-  if (isGantryError(e) && e.kind === ('Unavailable' satisfies ErrorKind)) {
+  if (isGantryError(e) && e.kind === ('Unavailable' satisfies ErrorKind) && e.transport) {
     if (/Connection dropped|ECONNRESET/.test(e.message)) return `lost the connection to gantryd at ${socket}; did the daemon stop?`;
     return `cannot connect to gantryd at ${socket} (${unreachableReason(e.message)}); is it running? Start it with: gantry daemon --socket ${socket}`;
   }
+  if (isGantryError(e) && e.kind === 'Unauthenticated') return `${describe(e)} (log in with 'gantry login REGISTRY')`;
   return describe(e);
 }
 

@@ -19,6 +19,16 @@ import { eventsService } from '../api/services/events';
 import { healthService, HealthStatus, ServingStatus } from '../api/services/health';
 import { versionService } from '../api/services/version';
 import { HandlerAdapter } from '../api/server';
+import { ImagesService, RegistryService } from '../api/gen/gantry/v1/images';
+import { imagesService, registryService } from '../api/services/images';
+import { LocalStore } from '../content/local';
+import type { Registry } from '../distribution/distribution';
+import { createRegistry } from '../distribution/registry';
+import { Collector } from '../gc/gc';
+import { noImageUsage } from '../images/images';
+import { Puller } from '../images/pull';
+import { ImageService } from '../images/service';
+import { FileImageStore } from '../images/store';
 import { EventLog } from '../events/log';
 import { Topics } from '../events/events';
 import type { Logger } from '../util/log';
@@ -29,6 +39,12 @@ import { acquireInstanceLock, clearStaleSocket, type InstanceLock } from './sing
 
 export interface DaemonConfig {
   readonly paths: DaemonPaths;
+  /** Registries reachable over plain HTTP besides loopback ("host:port"). */
+  readonly insecureRegistries: readonly string[];
+  /** Per-registry CA directory (`<certsDir>/<host:port>/ca.crt`). */
+  readonly certsDir: string;
+  /** Layers downloaded at once per pull. */
+  readonly maxConcurrentDownloads: number;
   /** OCI runtime binary (name on PATH or absolute path). */
   readonly runtime: string;
   /** Container monitor binary. */
@@ -48,6 +64,7 @@ export class Daemon {
     private readonly server: Server,
     private readonly events: EventLog,
     private readonly health: HealthStatus,
+    private readonly registry: Registry,
   ) {}
 
   static async start(config: DaemonConfig, log: Logger): Promise<Daemon> {
@@ -62,15 +79,28 @@ export class Daemon {
         log.warn('replaced stale socket left by a daemon that did not shut down', { socket });
       }
       const events = EventLog.open(path.join(root, 'events'));
+      const content = await LocalStore.open(path.join(root, 'content'));
+      const images = await FileImageStore.open(path.join(root, 'metadata'));
+      const gc = new Collector(content);
+      gc.addRoots(() => images.list().map((i) => i.target));
+      const registry = createRegistry({
+        certsDir: config.certsDir,
+        insecureRegistries: config.insecureRegistries,
+        userAgent: `gantry/${GANTRY_VERSION}`,
+      });
+      const puller = new Puller({ content, registry, images, gc, events, concurrency: config.maxConcurrentDownloads });
+      const imageService = new ImageService(content, images, gc, events, noImageUsage);
       const adapt = new HandlerAdapter(log);
-      const health = new HealthStatus(['gantry.v1.Version', 'gantry.v1.Events']);
+      const health = new HealthStatus(['gantry.v1.Version', 'gantry.v1.Events', 'gantry.v1.Images', 'gantry.v1.Registry']);
       const components = Promise.all([probeComponent('runc', config.runtime), probeComponent('conmon', config.conmon)]);
       const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
       server.addService(VersionService, versionService(adapt, async () => describe(config, await components)));
       server.addService(EventsService, eventsService(adapt, events));
       server.addService(HealthService, healthService(adapt, health));
+      server.addService(ImagesService, imagesService(adapt, imageService, puller));
+      server.addService(RegistryService, registryService(adapt, registry));
       await bindPrivately(server, socket);
-      const daemon = new Daemon(config, log, lock, server, events, health);
+      const daemon = new Daemon(config, log, lock, server, events, health, registry);
       events.publish(Topics.daemonStart, '', { version: GANTRY_VERSION, pid: String(process.pid) });
       log.info('gantryd serving', { socket, root, state, version: GANTRY_VERSION, pid: process.pid });
       return daemon;
@@ -103,6 +133,7 @@ export class Daemon {
       });
     });
     fs.rmSync(this.config.paths.socket, { force: true });
+    await this.registry.close();
     await this.lock.release();
     this.log.info('gantryd stopped');
   }

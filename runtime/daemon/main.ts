@@ -15,6 +15,11 @@ Options:
   --socket PATH       API socket (default: <state>/gantry.sock)
   --runtime PATH      OCI runtime binary (default: runc)
   --conmon PATH       container monitor binary (default: conmon)
+  --insecure-registry HOST:PORT
+                      allow plain HTTP to this registry (repeatable; loopback always may)
+  --certs-dir DIR     per-registry CAs as DIR/HOST:PORT/ca.crt (default: /etc/gantry/certs.d)
+  --max-concurrent-downloads N
+                      layers downloaded at once per pull (default: 3)
   --log-level LEVEL   error | warn | info | debug (default: info)
 `;
 
@@ -28,6 +33,9 @@ export async function daemonMain(argv: string[]): Promise<number> {
       runtime: { type: 'string', default: 'runc' },
       conmon: { type: 'string', default: 'conmon' },
       'log-level': { type: 'string', default: 'info' },
+      'insecure-registry': { type: 'string', multiple: true, default: [] },
+      'certs-dir': { type: 'string', default: '/etc/gantry/certs.d' },
+      'max-concurrent-downloads': { type: 'string', default: '3' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -40,11 +48,20 @@ export async function daemonMain(argv: string[]): Promise<number> {
   const level = values['log-level'];
   if (!isLogLevel(level)) throw new Error(`invalid --log-level "${level}" (error, warn, info or debug)`);
   const log = createLogger(level);
+  const downloads = Number(values['max-concurrent-downloads']);
+  if (!Number.isInteger(downloads) || downloads < 1) throw new Error('--max-concurrent-downloads must be a positive integer');
 
   let daemon: Daemon;
   try {
     daemon = await Daemon.start(
-      { paths: resolvePaths(values), runtime: values.runtime, conmon: values.conmon },
+      {
+        paths: resolvePaths(values),
+        runtime: values.runtime,
+        conmon: values.conmon,
+        insecureRegistries: values['insecure-registry'],
+        certsDir: values['certs-dir'],
+        maxConcurrentDownloads: downloads,
+      },
       log,
     );
   } catch (e) {

@@ -42,12 +42,20 @@ export class GantryError extends Error {
   readonly [GANTRY_ERROR] = true;
   override readonly name = 'GantryError';
 
+  /**
+   * True when the error did not come from the daemon but from failing to
+   * reach it (no connection, connection lost): "is gantryd running?" rather
+   * than "the registry is down".
+   */
+  readonly transport: boolean;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; transport?: boolean },
   ) {
     super(message, options);
+    this.transport = options?.transport ?? false;
   }
 }
 

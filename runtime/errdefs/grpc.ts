@@ -53,8 +53,9 @@ function isServiceError(e: unknown): e is ServiceError {
 export function fromServiceError(e: unknown): GantryError {
   if (!isServiceError(e)) return new GantryError(kindOf(e), describe(e), { cause: e });
   const sent = e.metadata?.get(KIND_METADATA_KEY)[0];
-  const kind = typeof sent === 'string' && (ERROR_KINDS as readonly string[]).includes(sent)
-    ? (sent as ErrorKind)
-    : kindFromCode(e.code);
-  return new GantryError(kind, e.details || e.message, { cause: e });
+  const fromServer = typeof sent === 'string' && (ERROR_KINDS as readonly string[]).includes(sent);
+  const kind = fromServer ? (sent as ErrorKind) : kindFromCode(e.code);
+  // grpc-js reports connection failures as UNAVAILABLE without our metadata.
+  const transport = !fromServer && e.code === status.UNAVAILABLE;
+  return new GantryError(kind, e.details || e.message, { cause: e, transport });
 }

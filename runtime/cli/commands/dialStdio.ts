@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { unavailable } from '../../errdefs/errdefs';
+import { GantryError } from '../../errdefs/errdefs';
 import { parseCommandArgs, type Command } from '../command';
 
 /**
@@ -20,7 +20,9 @@ either side closes. Used by 'gantry --host ssh://…' and the extension.
     const socket = net.connect(ctx.socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
-      socket.once('error', (e) => reject(unavailable(`connect ${(e as NodeJS.ErrnoException).code ?? ''} ${ctx.socket}`, e)));
+      socket.once('error', (e) =>
+        reject(new GantryError('Unavailable', `connect ${(e as NodeJS.ErrnoException).code ?? ''} ${ctx.socket}`, { cause: e, transport: true })),
+      );
     });
     return new Promise<number>((resolve) => {
       process.stdin.pipe(socket);

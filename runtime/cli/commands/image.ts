@@ -1,0 +1,40 @@
+import { parseCommandArgs, UsageError, type Command } from '../command';
+import { imageInspectCommand, imagePruneCommand, imagesCommand, rmiCommand, tagCommand } from './images';
+import { pullCommand } from './pull';
+
+/** `gantry image <subcommand>`: Docker's management-command spelling of the image verbs. */
+const SUBCOMMANDS: Record<string, Command> = {
+  ls: imagesCommand,
+  list: imagesCommand,
+  pull: pullCommand,
+  inspect: imageInspectCommand,
+  tag: tagCommand,
+  rm: rmiCommand,
+  remove: rmiCommand,
+  prune: imagePruneCommand,
+};
+
+export const imageCommand: Command = {
+  name: 'image',
+  summary: 'manage images (ls, pull, inspect, tag, rm, prune)',
+  usage: `Usage: gantry image COMMAND
+
+Commands:
+  ls        list images
+  pull      pull an image from a registry
+  inspect   show the details of images
+  tag       give an image another name
+  rm        remove images
+  prune     remove untagged images
+`,
+  async run(ctx, argv) {
+    const [name, ...rest] = argv;
+    if (!name || name === '-h' || name === '--help') {
+      parseCommandArgs(this, ['--help'], {}, ctx);
+      return name ? 0 : 2;
+    }
+    const sub = SUBCOMMANDS[name];
+    if (!sub) throw new UsageError(`unknown image command "${name}"`);
+    return sub.run(ctx, rest);
+  },
+};

@@ -1,0 +1,192 @@
+import { RuntimeClient } from '../../api/client';
+import type { ImageSummary } from '../../api/gen/gantry/v1/images';
+import { familiarName, familiarString, parseReference } from '../../distribution/reference';
+import { shortId } from '../../images/service';
+import { formatAgo, formatSize } from '../../util/humanize';
+import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';
+import { writeJson, writeTable } from '../output';
+
+/** docker.io/library/busybox → busybox; 127.0.0.1:5000/app stays as it is. */
+export function displayRepository(repository: string): string {
+  try {
+    return familiarName(parseReference(repository));
+  } catch {
+    return repository;
+  }
+}
+
+/** A record name as Docker prints it: docker.io/library/busybox:latest → busybox:latest. */
+export function displayName(name: string): string {
+  try {
+    return familiarString(parseReference(name));
+  } catch {
+    return name;
+  }
+}
+
+async function withClient<T>(ctx: CommandContext, fn: (client: RuntimeClient) => Promise<T>): Promise<T> {
+  const client = RuntimeClient.forSocket(ctx.socket);
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+export const imagesCommand: Command = {
+  name: 'images',
+  summary: 'list images',
+  usage: `Usage: gantry images [options] [REPOSITORY[:TAG]]
+
+List the images the daemon holds, newest first.
+
+Options:
+  -q, --quiet     only image IDs
+  --digests       show the pulled manifest digest
+  --no-trunc      full image IDs
+  --json          the records as a JSON array
+`,
+  async run(ctx, argv) {
+    const args = parseCommandArgs(this, argv, {
+      quiet: { type: 'boolean', short: 'q' },
+      digests: { type: 'boolean' },
+      'no-trunc': { type: 'boolean' },
+      json: { type: 'boolean' },
+    }, ctx, true);
+    if (!args) return 0;
+    if (args.positionals.length > 1) throw new UsageError('images takes at most one repository filter');
+    let images = await withClient(ctx, (c) => c.images.list());
+    const filter = args.positionals[0];
+    if (filter) {
+      const ref = parseReference(filter);
+      const explicitTag = /:[^/]+$/.test(filter);
+      images = images.filter((i) => i.repository === ref.name && (!explicitTag || i.tag === ref.tag));
+    }
+    images.sort((a, b) => (b.created || '').localeCompare(a.created || '') || a.name.localeCompare(b.name));
+    if (args.values.json) {
+      writeJson(ctx.stdout, images);
+      return 0;
+    }
+    const id = (i: ImageSummary) => (args.values['no-trunc'] ? i.id : shortId(i.id));
+    if (args.values.quiet) {
+      for (const i of new Set(images.map(id))) ctx.stdout.write(`${i}\n`);
+      return 0;
+    }
+    const headers = ['REPOSITORY', 'TAG', ...(args.values.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
+    const rows = images.map((i) => [
+      displayRepository(i.repository),
+      i.tag || '<none>',
+      ...(args.values.digests ? [i.target?.digest ?? ''] : []),
+      id(i),
+      formatAgo(i.created || undefined),
+      formatSize(i.size),
+    ]);
+    writeTable(ctx.stdout, headers, rows);
+    return 0;
+  },
+};
+
+export const imageInspectCommand: Command = {
+  name: 'inspect',
+  summary: 'show the details of images as JSON',
+  usage: `Usage: gantry inspect IMAGE [IMAGE...]
+
+Print each image's record, runtime config, layers and history as a JSON array.
+`,
+  async run(ctx, argv) {
+    const args = parseCommandArgs(this, argv, {}, ctx, true);
+    if (!args) return 0;
+    if (!args.positionals.length) throw new UsageError('inspect needs at least one image');
+    const results = await withClient(ctx, (c) =>
+      Promise.all(args.positionals.map(async (name) => {
+        const details = await c.images.inspect(name);
+        return {
+          ...details,
+          manifest: JSON.parse(details.manifestJson),
+          rawConfig: JSON.parse(details.configJson),
+          manifestJson: undefined,
+          configJson: undefined,
+        };
+      })),
+    );
+    writeJson(ctx.stdout, results);
+    return 0;
+  },
+};
+
+export const tagCommand: Command = {
+  name: 'tag',
+  summary: 'give an image another name',
+  usage: `Usage: gantry tag SOURCE_IMAGE TARGET_IMAGE[:TAG]
+`,
+  async run(ctx, argv) {
+    const args = parseCommandArgs(this, argv, {}, ctx, true);
+    if (!args) return 0;
+    if (args.positionals.length !== 2) throw new UsageError('tag needs SOURCE_IMAGE and TARGET_IMAGE');
+    const [source, target] = args.positionals;
+    await withClient(ctx, (c) => c.images.tag(source, target));
+    return 0;
+  },
+};
+
+export const rmiCommand: Command = {
+  name: 'rmi',
+  summary: 'remove images',
+  usage: `Usage: gantry rmi [-f] IMAGE [IMAGE...]
+
+Remove image names; content no longer referenced is deleted.
+
+Options:
+  -f, --force   remove even if containers use it or several names share the ID
+`,
+  async run(ctx, argv) {
+    const args = parseCommandArgs(this, argv, { force: { type: 'boolean', short: 'f' } }, ctx, true);
+    if (!args) return 0;
+    if (!args.positionals.length) throw new UsageError('rmi needs at least one image');
+    let failed = 0;
+    await withClient(ctx, async (c) => {
+      for (const image of args.positionals) {
+        try {
+          const result = await c.images.remove(image, args.values.force === true);
+          for (const name of result.untagged) ctx.stdout.write(`Untagged: ${displayName(name)}\n`);
+          if (result.deletedBlobs) ctx.stdout.write(`Deleted: ${result.deletedBlobs} blobs, ${formatSize(result.reclaimedBytes)}\n`);
+        } catch (e) {
+          failed++;
+          ctx.stderr.write(`gantry: ${(e as Error).message}\n`);
+        }
+      }
+    });
+    return failed ? 1 : 0;
+  },
+};
+
+export const imagePruneCommand: Command = {
+  name: 'prune',
+  summary: 'remove untagged images',
+  usage: `Usage: gantry image prune [-a] [-f]
+
+Remove untagged images (with -a, every image no container uses) and the
+content only they referenced.
+
+Options:
+  -a, --all     remove all unused images, not just untagged ones
+  -f, --force   do not ask for confirmation (gantry never asks; accepted for Docker compatibility)
+  --json        print the result as JSON
+`,
+  async run(ctx, argv) {
+    const args = parseCommandArgs(this, argv, {
+      all: { type: 'boolean', short: 'a' },
+      force: { type: 'boolean', short: 'f' },
+      json: { type: 'boolean' },
+    }, ctx);
+    if (!args) return 0;
+    const result = await withClient(ctx, (c) => c.images.prune(args.values.all === true));
+    if (args.values.json) {
+      writeJson(ctx.stdout, result);
+      return 0;
+    }
+    if (result.untagged.length) ctx.stdout.write(`Deleted Images:\n${result.untagged.map((n) => `untagged: ${displayName(n)}\n`).join('')}\n`);
+    ctx.stdout.write(`Total reclaimed space: ${formatSize(result.reclaimedBytes)}\n`);
+    return 0;
+  },
+};

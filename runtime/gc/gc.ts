@@ -1,0 +1,113 @@
+/**
+ * Garbage collection of content: mark and sweep.
+ *
+ * Roots are everything that must survive: the targets of image records (and,
+ * in later issues, what containers hold) plus every digest under an active
+ * *lease*. A pull takes a lease before it fetches anything and adds each
+ * digest to it before writing, so a collection running mid-pull never deletes
+ * what the pull has fetched but not yet recorded. Leases live in memory: a
+ * pull does not outlive the daemon.
+ *
+ * Mark follows references inside content: index → manifests present in the
+ * store → config and layers. Sweep deletes every committed blob not marked.
+ * Collections are serialised; a removal that triggers one returns once it is done.
+ */
+import type { Ctx } from '../context';
+import type { Store } from '../content/content';
+import { isInvalidArgument, isNotFound } from '../errdefs/errdefs';
+import { isIndex, isManifest, MAX_MANIFEST_BYTES, type Descriptor } from '../oci/descriptor';
+import { parseIndex, parseManifest } from '../images/manifest';
+
+export interface Lease {
+  /** Protects a digest until the lease is released. */
+  add(digest: string): void;
+  release(): void;
+}
+
+/** Supplies root descriptors (image targets, container images…). */
+export type RootSource = () => Iterable<Descriptor>;
+
+export interface CollectResult {
+  readonly removed: number;
+  readonly reclaimedBytes: number;
+}
+
+export class Collector {
+  private readonly leases = new Set<Set<string>>();
+  private readonly roots: RootSource[] = [];
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly store: Store) {}
+
+  addRoots(source: RootSource): void {
+    this.roots.push(source);
+  }
+
+  lease(): Lease {
+    const digests = new Set<string>();
+    this.leases.add(digests);
+    return {
+      add: (digest) => void digests.add(digest),
+      release: () => void this.leases.delete(digests),
+    };
+  }
+
+  /** Runs a collection after any running one; resolves with what it removed. */
+  collect(ctx: Ctx): Promise<CollectResult> {
+    const run = this.running.catch(() => undefined).then(() => this.markAndSweep(ctx));
+    this.running = run;
+    return run;
+  }
+
+  private async markAndSweep(ctx: Ctx): Promise<CollectResult> {
+    const marked = new Set<string>();
+    for (const lease of this.leases) for (const digest of lease) marked.add(digest);
+    for (const source of this.roots) {
+      for (const root of source()) await this.mark(ctx, root, marked);
+    }
+    let removed = 0;
+    let reclaimedBytes = 0;
+    const unmarked: Array<{ digest: string; size: number }> = [];
+    await this.store.walk(ctx, (info) => {
+      if (!marked.has(info.digest)) unmarked.push({ digest: info.digest, size: info.size });
+    });
+    for (const blob of unmarked) {
+      // A lease may have been taken while we walked.
+      if ([...this.leases].some((l) => l.has(blob.digest))) continue;
+      try {
+        await this.store.delete(ctx, blob.digest);
+        removed++;
+        reclaimedBytes += blob.size;
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    return { removed, reclaimedBytes };
+  }
+
+  private async mark(ctx: Ctx, desc: Descriptor, marked: Set<string>): Promise<void> {
+    if (marked.has(desc.digest)) return;
+    marked.add(desc.digest);
+    if (!isIndex(desc.mediaType) && !isManifest(desc.mediaType)) return;
+    let bytes: Buffer;
+    try {
+      bytes = await this.store.readAll(ctx, desc.digest, MAX_MANIFEST_BYTES);
+    } catch (e) {
+      if (isNotFound(e)) return; // an index entry for a platform we never pulled
+      throw e;
+    }
+    let children: Descriptor[];
+    try {
+      if (isIndex(desc.mediaType)) {
+        children = parseIndex(bytes, desc.mediaType).manifests;
+      } else {
+        const manifest = parseManifest(bytes, desc.mediaType);
+        children = [manifest.config, ...manifest.layers];
+      }
+    } catch (e) {
+      if (isInvalidArgument(e)) return; // unreadable: it references nothing we could know of
+      throw e;
+    }
+    for (const child of children) await this.mark(ctx, child, marked);
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Moving one blob from a registry into the content store: the inner loop of
+ * a pull. Streams the body straight into an ingest (digest computed on the
+ * way), resumes with an HTTP Range request after a mid-stream failure or a
+ * daemon restart, and commits only verified bytes. Downloads of the same
+ * digest are shared: a second puller joins the running fetch.
+ */
+import type { Ctx } from '../context';
+import type { Store } from '../content/content';
+import type { Fetcher, Reference } from '../distribution/distribution';
+import { isAlreadyExists, isNotFound, kindOf } from '../errdefs/errdefs';
+import type { Descriptor } from '../oci/descriptor';
+import { sleep } from '../util/concurrency';
+
+export type BlobStatus = 'waiting' | 'downloading' | 'verifying' | 'done' | 'exists';
+
+export interface BlobProgress {
+  readonly digest: string;
+  readonly status: BlobStatus;
+  readonly offset: number;
+  readonly total: number;
+}
+
+export type ProgressListener = (progress: BlobProgress) => void;
+
+/** Attempts without a single new byte before giving up on a blob. */
+const MAX_STALLED_ATTEMPTS = 5;
+const PROGRESS_INTERVAL_MS = 100;
+
+interface InFlight {
+  readonly done: Promise<void>;
+  readonly listeners: Set<ProgressListener>;
+}
+
+export class BlobFetcher {
+  private readonly inFlight = new Map<string, InFlight>();
+
+  constructor(private readonly content: Store) {}
+
+  /** Whether the store already has the blob. */
+  async has(ctx: Ctx, digest: string): Promise<boolean> {
+    try {
+      await this.content.info(ctx, digest);
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Ensures `desc` is in the content store, downloading it if needed.
+   * Reports progress to `onProgress`; resolves once the blob is committed.
+   */
+  async fetch(ctx: Ctx, fetcher: Fetcher, ref: Reference, desc: Descriptor, onProgress: ProgressListener): Promise<void> {
+    const running = this.inFlight.get(desc.digest);
+    if (running) {
+      onProgress({ digest: desc.digest, status: 'waiting', offset: 0, total: desc.size });
+      running.listeners.add(onProgress);
+      try {
+        await running.done;
+        return;
+      } catch (e) {
+        // The first puller was cancelled; that is no reason for us to fail.
+        if (kindOf(e) !== 'Cancelled' || ctx.signal.aborted) throw e;
+      } finally {
+        running.listeners.delete(onProgress);
+      }
+      return this.fetch(ctx, fetcher, ref, desc, onProgress);
+    }
+    if (await this.has(ctx, desc.digest)) {
+      onProgress({ digest: desc.digest, status: 'exists', offset: desc.size, total: desc.size });
+      return;
+    }
+    const listeners = new Set<ProgressListener>([onProgress]);
+    const done = this.download(ctx, fetcher, ref, desc, (p) => listeners.forEach((l) => l(p)));
+    this.inFlight.set(desc.digest, { done, listeners });
+    try {
+      await done;
+    } finally {
+      this.inFlight.delete(desc.digest);
+    }
+  }
+
+  private async download(ctx: Ctx, fetcher: Fetcher, ref: Reference, desc: Descriptor, emit: ProgressListener): Promise<void> {
+    // A stable ref: after a daemon restart the same ingest is found and resumed.
+    const writer = await this.content.writer(ctx, { ref: `fetch-${desc.digest}`, expected: { digest: desc.digest, size: desc.size } });
+    let lastEmit = 0;
+    const report = (status: BlobStatus, force = false) => {
+      const now = Date.now();
+      if (!force && now - lastEmit < PROGRESS_INTERVAL_MS) return;
+      lastEmit = now;
+      emit({ digest: desc.digest, status, offset: writer.offset, total: desc.size });
+    };
+    try {
+      report('downloading', true);
+      let stalled = 0;
+      while (writer.offset < desc.size || desc.size === 0) {
+        const before = writer.offset;
+        try {
+          const blob = await fetcher.fetchBlob(ctx, ref, desc, writer.offset);
+          if (blob.offset !== writer.offset) await writer.truncate(); // Range ignored: start over
+          for await (const chunk of blob.body) {
+            if (writer.offset + (chunk as Buffer).length > desc.size) break; // longer than promised: let commit fail it
+            await writer.write(chunk as Buffer);
+            report('downloading');
+          }
+          if (writer.offset >= desc.size) break;
+          throw new Error(`blob ${desc.digest} ended at ${writer.offset} of ${desc.size} bytes`);
+        } catch (e) {
+          if (ctx.signal.aborted) throw ctx.signal.reason;
+          if (!isRetryable(e)) throw e;
+          stalled = writer.offset > before ? 0 : stalled + 1;
+          if (stalled >= MAX_STALLED_ATTEMPTS) throw e;
+          await sleep(Math.min(200 * 2 ** stalled, 5_000), ctx.signal);
+        }
+      }
+      report('verifying', true);
+      try {
+        await writer.commit(desc.size, desc.digest);
+      } catch (e) {
+        if (!isAlreadyExists(e)) throw e;
+      }
+      emit({ digest: desc.digest, status: 'done', offset: desc.size, total: desc.size });
+    } finally {
+      await writer.close();
+    }
+  }
+}
+
+/** Failures worth another Range request: the connection, not the request, went wrong. */
+function isRetryable(e: unknown): boolean {
+  const kind = kindOf(e);
+  return kind === 'Unknown' || kind === 'Unavailable';
+}

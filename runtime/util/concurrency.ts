@@ -1,0 +1,54 @@
+/** Small concurrency tools: bounded parallel work with fail-fast cancellation. */
+
+/**
+ * Runs `fn` over `items` with at most `limit` in flight. On the first failure
+ * the shared signal aborts (so siblings stop early) and that failure is
+ * thrown once everything started has settled — no work is left running
+ * behind the caller's back.
+ */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  signal: AbortSignal,
+  fn: (item: T, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !controller.signal.aborted) {
+      const item = items[next++];
+      try {
+        await fn(item, controller.signal);
+      } catch (error) {
+        failure ??= { error };
+        controller.abort(error);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  if (failure) throw failure.error;
+  if (signal.aborted) throw signal.reason;
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
