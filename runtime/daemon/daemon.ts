@@ -60,7 +60,7 @@ export class Daemon {
   private constructor(
     private readonly config: DaemonConfig,
     private readonly log: Logger,
-    private readonly lock: InstanceLock,
+    private readonly locks: InstanceLock[],
     private readonly server: Server,
     private readonly events: EventLog,
     private readonly health: HealthStatus,
@@ -73,8 +73,9 @@ export class Daemon {
     fs.mkdirSync(state, { recursive: true, mode: 0o711 });
     fs.mkdirSync(path.dirname(socket), { recursive: true, mode: 0o711 });
 
-    const lock = await acquireInstanceLock(socket);
+    const locks = [await acquireInstanceLock('socket', socket)];
     try {
+      locks.push(await acquireInstanceLock('root', root));
       if ((await clearStaleSocket(socket)) === 'replaced') {
         log.warn('replaced stale socket left by a daemon that did not shut down', { socket });
       }
@@ -100,12 +101,12 @@ export class Daemon {
       server.addService(ImagesService, imagesService(adapt, imageService, puller));
       server.addService(RegistryService, registryService(adapt, registry));
       await bindPrivately(server, socket);
-      const daemon = new Daemon(config, log, lock, server, events, health, registry);
+      const daemon = new Daemon(config, log, locks, server, events, health, registry);
       events.publish(Topics.daemonStart, '', { version: GANTRY_VERSION, pid: String(process.pid) });
       log.info('gantryd serving', { socket, root, state, version: GANTRY_VERSION, pid: process.pid });
       return daemon;
     } catch (e) {
-      await lock.release();
+      await Promise.all(locks.map((l) => l.release()));
       throw e;
     }
   }
@@ -134,7 +135,7 @@ export class Daemon {
     });
     fs.rmSync(this.config.paths.socket, { force: true });
     await this.registry.close();
-    await this.lock.release();
+    await Promise.all(this.locks.map((l) => l.release()));
     this.log.info('gantryd stopped');
   }
 }

@@ -1,10 +1,11 @@
 /**
- * One gantryd per socket.
+ * One gantryd per socket, and one per data root (two daemons writing the same
+ * content store and event log would corrupt each other's view).
  *
- * The lock is a Linux *abstract* unix socket named after the API socket's
- * path: binding it is atomic, it cannot go stale (the kernel frees it when the
- * process dies, even by SIGKILL), and the holder answers with its pid so the
- * refusal can say who is serving. Only after taking the lock do we look at
+ * A lock is a Linux *abstract* unix socket named after what it guards (the
+ * socket path, the root path): binding it is atomic, it cannot go stale (the
+ * kernel frees it when the process dies, even by SIGKILL), and the holder
+ * answers with its pid so the refusal can say who is using it. Only after taking the lock do we look at
  * the socket file itself: one that still accepts connections belongs to some
  * other server and is left alone; one that refuses them is a leftover of a
  * killed daemon and is replaced. A path that is not a socket is never deleted.
@@ -18,8 +19,15 @@ export interface InstanceLock {
   release(): Promise<void>;
 }
 
-export async function acquireInstanceLock(socketPath: string): Promise<InstanceLock> {
-  const name = '\0gantryd-' + createHash('sha256').update(socketPath).digest('hex').slice(0, 32);
+export type LockedResource = 'socket' | 'root';
+
+const HINT: Record<LockedResource, string> = {
+  socket: 'is already serving {path}; stop it first or pass a different --socket',
+  root: 'is already using the data root {path}; stop it first or pass a different --root',
+};
+
+export async function acquireInstanceLock(resource: LockedResource, guardedPath: string): Promise<InstanceLock> {
+  const name = `\0gantryd-${resource}-` + createHash('sha256').update(guardedPath).digest('hex').slice(0, 32);
   const server = net.createServer((conn) => conn.end(JSON.stringify({ pid: process.pid }) + '\n'));
   try {
     await new Promise<void>((resolve, reject) => {
@@ -29,9 +37,7 @@ export async function acquireInstanceLock(socketPath: string): Promise<InstanceL
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
     const pid = await askHolderPid(name);
-    throw alreadyExists(
-      `another gantryd${pid ? ` (pid ${pid})` : ''} is already serving ${socketPath}; stop it first or pass a different --socket`,
-    );
+    throw alreadyExists(`another gantryd${pid ? ` (pid ${pid})` : ''} ${HINT[resource].replace('{path}', guardedPath)}`);
   }
   server.unref();
   return { release: () => new Promise<void>((resolve) => server.close(() => resolve())) };

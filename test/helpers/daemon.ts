@@ -1,13 +1,47 @@
 // A real gantryd for tests: dist/gantry.js started in temp dirs, plus a CLI
-// runner that returns exit code and output instead of throwing.
+// runner that returns exit code and output instead of throwing. Used by the
+// integration tests and by the runners of the VS Code and UI suites, which
+// start one before code-server.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntimeClient } from '../../runtime/api/client';
+import type { VersionResponse } from '../../runtime/api/gen/gantry/v1/version';
 import { startProcess, type Proc } from './proc';
 import { makeTempDir, type Cleanup } from './tmp';
 
 /** dist/gantry.js from the repo root (tests run from out/test/…). */
 export const GANTRY_JS = path.resolve(__dirname, '../../../dist/gantry.js');
+/** dist/extension.js: what the VS Code suites load. */
+export const EXTENSION_JS = path.resolve(__dirname, '../../../dist/extension.js');
+
+/** The `server` part of `gantry version --json`: version, apiVersion, pid, socket, root, … */
+export type ServerVersion = VersionResponse;
+
+/** Fails with the build command when a bundle is missing (default: both). */
+export function requireBuild(files: readonly string[] = [GANTRY_JS, EXTENSION_JS]): void {
+  for (const f of files) {
+    if (!fs.existsSync(f)) throw new Error(`${f} is missing; build first: node esbuild.js`);
+  }
+}
+
+/**
+ * `gantry --socket SOCKET version --json`, parsed: the daemon's `server`
+ * object. Rejects when the daemon does not answer.
+ */
+export async function daemonVersion(socket: string, opts: CliOptions = {}): Promise<ServerVersion> {
+  const res = await runGantry(['--socket', socket, 'version', '--json'], { timeout: 10_000, ...opts });
+  if (res.code !== 0) {
+    throw new Error(`gantry version --json on ${socket} exited ${res.code}: ${res.stderr.trim() || res.stdout.trim()}`);
+  }
+  let server: ServerVersion | undefined;
+  try {
+    server = (JSON.parse(res.stdout) as { server?: ServerVersion }).server;
+  } catch (e) {
+    throw new Error(`gantry version --json printed no JSON (${(e as Error).message}):\n${res.stdout}`);
+  }
+  if (!server?.version) throw new Error(`gantry version --json printed no server version:\n${res.stdout}`);
+  return server;
+}
 
 export interface CliResult {
   code: number | null;
@@ -56,6 +90,7 @@ export class TestDaemon {
 
   /** Starts gantryd and waits until it answers Version over its socket. */
   async start(): Promise<this> {
+    requireBuild([GANTRY_JS]);
     const proc = startProcess(
       process.execPath,
       [GANTRY_JS, 'daemon', '--root', this.root, '--state', this.state, '--log-level', 'debug', ...this.extraArgs],
@@ -68,10 +103,18 @@ export class TestDaemon {
         () => fs.existsSync(this.socket) && client.version({ timeoutMs: 2_000 }).then(() => true, () => false),
         { what: `gantryd answering on ${this.socket}`, timeout: 30_000, interval: 100 },
       );
+    } catch (e) {
+      await proc.stop(10_000);
+      throw e;
     } finally {
       client.close();
     }
     return this;
+  }
+
+  /** The parsed `server` object of `gantry version --json` against this daemon. */
+  version(): Promise<ServerVersion> {
+    return daemonVersion(this.socket);
   }
 
   /** The CLI pointed at this daemon. */

@@ -23,7 +23,7 @@ import {
   waitForWorkbench,
   workbenchUrl,
 } from '../helpers/codeServer';
-import { startTestDaemon } from '../helpers/gantrydProcess';
+import { requireBuild, startDaemon } from '../helpers/daemon';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
 import { UiCheck, sidebarChecks } from './sidebar.ui';
 
@@ -70,11 +70,13 @@ async function main(): Promise<number> {
 }
 
 async function run(cleanup: Cleanup): Promise<number> {
+  requireBuild();
   codeServerBin(); // fail early with the install command
   const tmp = await makeTempDir('gantry-ui', cleanup);
-  const daemon = await startTestDaemon(path.join(tmp, 'd'));
-  cleanup.defer(() => daemon.stop());
-  console.log(`gantryd ${daemon.server.version} (pid ${daemon.server.pid ?? '?'}) on ${daemon.socket}`);
+  // Its own temp dir, stopped and removed by `cleanup`.
+  const daemon = await startDaemon(cleanup);
+  const daemonInfo = await daemon.version();
+  console.log(`gantryd ${daemonInfo.version} (pid ${daemonInfo.pid}) on ${daemon.socket}`);
 
   const workspace = path.join(tmp, 'ws');
   fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
@@ -105,7 +107,7 @@ async function run(cleanup: Cleanup): Promise<number> {
   await page.goto(workbenchUrl(server, workspace));
   await waitForWorkbench(page);
 
-  await runChecks(sidebarChecks, { page, daemonVersion: daemon.server.version });
+  await runChecks(sidebarChecks, { page, daemonVersion: daemonInfo.version });
   if (aborted) return 1;
   await page.mouse.move(700, 450); // no hover tooltip in the picture
   await screenshot(page, 'sidebar.png');

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
 import { REPO_ROOT, childPids, codeServerBin, onSignals, once } from '../helpers/codeServer';
-import { TestDaemon, daemonVersion, requireBuild, startTestDaemon } from '../helpers/gantrydProcess';
+import { type ServerVersion, daemonVersion, requireBuild, startDaemon } from '../helpers/daemon';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
 
 async function main(): Promise<number> {
@@ -37,16 +37,16 @@ async function main(): Promise<number> {
     const tmp = await makeTempDir('gantry-vsc', cleanup);
 
     let socket = process.env.GANTRY_TEST_SOCKET;
-    let server;
+    let server: ServerVersion;
     if (socket) {
       server = await daemonVersion(socket);
     } else {
-      const daemon: TestDaemon = await startTestDaemon(path.join(tmp, 'd'));
-      cleanup.defer(() => daemon.stop());
+      // Its own temp dir, stopped and removed by `cleanup`.
+      const daemon = await startDaemon(cleanup);
       socket = daemon.socket;
-      server = daemon.server;
+      server = await daemon.version();
     }
-    console.log(`gantryd ${server.version} (pid ${server.pid ?? '?'}) on ${socket}`);
+    console.log(`gantryd ${server.version} (pid ${server.pid}) on ${socket}`);
 
     const workspace = path.join(tmp, 'ws');
     fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });

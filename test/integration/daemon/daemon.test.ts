@@ -103,6 +103,15 @@ describe('gantryd', () => {
     assert.equal(JSON.parse(version.stdout).server.pid, daemon.process.pid);
   });
 
+  it('refuses a second daemon on the same data root even with another socket', async () => {
+    const daemon = await startDaemon(cleanup);
+    const dir = await makeTempDir('gd7', cleanup);
+    const second = await runGantry(['daemon', '--root', daemon.root, '--state', dir]);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, new RegExp(`another gantryd \\(pid ${daemon.process.pid}\\) is already using the data root ${daemon.root}`));
+    assert.ok(!fs.existsSync(path.join(dir, 'gantry.sock')), 'the refused daemon leaves no socket');
+  });
+
   it('replaces the socket file a SIGKILLed daemon left behind', async () => {
     const daemon = await startDaemon(cleanup);
     await daemon.kill();

@@ -1,0 +1,270 @@
+// The disconnected path and Gantry: Start Runtime, in a real VS Code workbench
+// (code-server) run by test/vscode/run.ts, which passes the suite's main daemon:
+//   GANTRY_TEST_SOCKET            its socket (also the workspace's gantry.socketPath)
+//   GANTRY_TEST_EXPECTED_VERSION  JSON of `gantry version --json`'s "server" part
+//
+// The workspace setting gantry.socketPath is pointed at a socket in a fresh
+// temp dir where nothing listens; the extension must report 'disconnected'.
+// Then gantry.runtime.start (tests run as root) spawns the bundled daemon,
+// detached, on that socket, and the extension must connect to it. The test
+// kills that daemon and restores the setting at the end.
+//
+// Start Runtime passes only --socket, so the daemon it spawns uses the default
+// data root and state dir (/var/lib/gantry, /run/gantry as root); there is no
+// way to point those elsewhere without changing the product. The test removes
+// them afterwards when they did not exist before, and it skips when a daemon
+// already serves the default socket: a second daemon on the same data root
+// would write into that daemon's event log.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { RuntimeClient } from '../../../runtime/api/client';
+import { defaultRoot, defaultSocket, defaultState } from '../../../runtime/daemon/paths';
+
+interface VersionInfo {
+  version: string;
+  apiVersion: string;
+  pid?: number;
+  socket?: string;
+  root?: string;
+  state?: string;
+}
+
+interface ConnectionSnapshot {
+  state: 'connected' | 'disconnected' | 'connecting';
+  socket?: string;
+  version?: VersionInfo;
+  lastError?: string;
+}
+
+interface GantryApi {
+  readonly connection: ConnectionSnapshot;
+  readonly onDidChangeConnection: vscode.Event<ConnectionSnapshot>;
+  readonly statusBarText: string;
+}
+
+function mainDaemon(): { socket: string; server: VersionInfo } {
+  const socket = process.env.GANTRY_TEST_SOCKET;
+  const json = process.env.GANTRY_TEST_EXPECTED_VERSION;
+  assert.ok(socket && json, 'run through test/vscode/run.ts: GANTRY_TEST_SOCKET and GANTRY_TEST_EXPECTED_VERSION are unset');
+  return { socket, server: JSON.parse(json) as VersionInfo };
+}
+
+function describeSnapshot(s: ConnectionSnapshot): string {
+  return JSON.stringify({ state: s.state, socket: s.socket, pid: s.version?.pid, lastError: s.lastError });
+}
+
+/**
+ * Resolves with the first connection snapshot (the current one included) that
+ * satisfies `predicate`; rejects after `timeoutMs` naming the last one seen.
+ */
+function waitForConnection(
+  api: GantryApi,
+  predicate: (s: ConnectionSnapshot) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<ConnectionSnapshot> {
+  return new Promise((resolve, reject) => {
+    let last = api.connection;
+    const finish = (err: Error | undefined, s?: ConnectionSnapshot) => {
+      sub.dispose();
+      clearInterval(poll);
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(s!);
+    };
+    const check = (s: ConnectionSnapshot) => {
+      last = s;
+      if (predicate(s)) finish(undefined, s);
+    };
+    const sub = api.onDidChangeConnection(check);
+    // Events fire synchronously with the change; the poll only covers a
+    // change between reading api.connection and subscribing.
+    const poll = setInterval(() => check(api.connection), 250);
+    const timer = setTimeout(
+      () => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${describeSnapshot(last)}`)),
+      timeoutMs,
+    );
+    check(api.connection);
+  });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    // A zombie has exited; the extension host reaps it.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** Resolves true once `pid` is gone, false if it still runs after `ms`. */
+async function gone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (pidAlive(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/** SIGTERM (a clean shutdown removes its socket), SIGKILL after 10 s; resolves once it is gone. */
+async function stopPid(pid: number): Promise<void> {
+  signal(pid, 'SIGTERM');
+  if (await gone(pid, 10_000)) return;
+  signal(pid, 'SIGKILL');
+  if (!(await gone(pid, 10_000))) throw new Error(`gantryd (pid ${pid}) survived SIGKILL`);
+}
+
+/** The pid of the gantryd answering on `socket`, if one does. */
+async function pidOn(socket: string): Promise<number | undefined> {
+  if (!fs.existsSync(socket)) return undefined;
+  const client = RuntimeClient.forSocket(socket);
+  try {
+    return (await client.version({ timeoutMs: 5_000 })).pid;
+  } catch {
+    return undefined;
+  } finally {
+    client.close();
+  }
+}
+
+/** True when something accepts connections on the unix socket `p`. */
+function socketAnswers(p: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const conn = net.connect(p);
+    conn.once('connect', () => {
+      conn.destroy();
+      resolve(true);
+    });
+    conn.once('error', () => resolve(false));
+  });
+}
+
+describe('Gantry: Start Runtime (code-server)', () => {
+  const main = mainDaemon();
+  const config = () => vscode.workspace.getConfiguration('gantry');
+  let api: GantryApi;
+  let tmp: string | undefined;
+  let socket: string;
+  let spawnedPid: number | undefined;
+  let settingChanged = false;
+  // Default dirs of a root daemon that did not exist before this suite (see the header).
+  const created: string[] = [];
+
+  before(async function () {
+    const ext = vscode.extensions.getExtension<GantryApi>('gantry.gantry');
+    assert.ok(ext, 'extension gantry.gantry is not installed in this window');
+    api = await ext.activate();
+    await waitForConnection(api, (s) => s.state === 'connected' && s.socket === main.socket, 'the main test daemon');
+    if (process.getuid?.() !== 0) this.skip(); // Start Runtime only spawns gantryd as root
+    if (await socketAnswers(defaultSocket())) {
+      // Its data root is the one Start Runtime's daemon would use too.
+      console.log(`skipping: a gantryd already serves ${defaultSocket()}`);
+      this.skip();
+    }
+    for (const dir of [defaultRoot(), defaultState()]) if (!fs.existsSync(dir)) created.push(dir);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gst-'));
+    socket = path.join(tmp, 'gantry.sock');
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    const errors: unknown[] = [];
+    const step = async (fn: () => unknown) => {
+      try {
+        await fn();
+      } catch (e) {
+        errors.push(e);
+      }
+    };
+    // A test that failed before it read the pid may still have left a daemon.
+    if (spawnedPid === undefined && tmp) spawnedPid = await pidOn(socket);
+    if (spawnedPid !== undefined) await step(() => stopPid(spawnedPid!));
+    if (settingChanged) {
+      await step(async () => {
+        await config().update('socketPath', main.socket, vscode.ConfigurationTarget.Workspace);
+        await waitForConnection(api, (s) => s.state === 'connected' && s.socket === main.socket, 'reconnecting to the main daemon');
+      });
+    }
+    if (tmp) await step(() => fs.rmSync(tmp!, { recursive: true, force: true }));
+    // Leave no /var/lib/gantry or /run/gantry behind unless they were there
+    // before or a daemon now serves the default socket (someone else's).
+    if (created.length && !(await socketAnswers(defaultSocket()))) {
+      for (const dir of created) await step(() => fs.rmSync(dir, { recursive: true, force: true }));
+    }
+    if (errors.length) throw errors.length === 1 ? errors[0] : new AggregateError(errors, 'cleanup failed');
+  });
+
+  it('reports disconnected when nothing listens on the configured socket', async () => {
+    assert.ok(!fs.existsSync(socket));
+    settingChanged = true;
+    await config().update('socketPath', socket, vscode.ConfigurationTarget.Workspace);
+    assert.equal(config().get('socketPath'), socket);
+    const snapshot = await waitForConnection(
+      api,
+      (s) => s.state === 'disconnected' && s.socket === socket,
+      `state 'disconnected' on ${socket}`,
+    );
+    assert.ok(snapshot.lastError, 'a disconnected snapshot should say why');
+    assert.match(api.statusBarText, /not connected/);
+  });
+
+  it('gantry.runtime.start spawns gantryd on that socket and connects to it', async function () {
+    this.timeout(90_000);
+    await vscode.commands.executeCommand('gantry.runtime.start');
+    const snapshot = await waitForConnection(
+      api,
+      (s) => s.state === 'connected' && s.socket === socket,
+      `state 'connected' on ${socket}`,
+    );
+    const v = snapshot.version;
+    assert.ok(v, 'connected without a version');
+    assert.ok(typeof v.pid === 'number' && v.pid > 0, `no pid in ${JSON.stringify(v)}`);
+    spawnedPid = v.pid;
+    assert.notEqual(v.pid, main.server.pid, 'connected to the main test daemon, not a new one');
+    assert.ok(pidAlive(v.pid), `gantryd pid ${v.pid} is not running`);
+    assert.equal(v.socket, socket);
+    assert.equal(v.version, main.server.version);
+    // What Start Runtime passes today: only --socket, so the default data root.
+    assert.equal(v.root, defaultRoot());
+    assert.ok(fs.existsSync(socket), `${socket} does not exist`);
+    assert.match(api.statusBarText, new RegExp(`Gantry ${v.version.replace(/\./g, '\\.')}`));
+  });
+
+  it('notices when that daemon is killed', async function () {
+    if (spawnedPid === undefined) this.skip();
+    await stopPid(spawnedPid!);
+    spawnedPid = undefined;
+    await waitForConnection(api, (s) => s.state !== 'connected' && s.socket === socket, `state not 'connected' on ${socket}`);
+    assert.match(api.statusBarText, /Gantry/);
+  });
+
+  it('reconnects to the main daemon when the setting is restored', async () => {
+    await config().update('socketPath', main.socket, vscode.ConfigurationTarget.Workspace);
+    settingChanged = false;
+    const snapshot = await waitForConnection(
+      api,
+      (s) => s.state === 'connected' && s.socket === main.socket,
+      'reconnecting to the main daemon',
+    );
+    if (main.server.pid !== undefined) assert.equal(snapshot.version?.pid, main.server.pid);
+  });
+});
