@@ -12,8 +12,10 @@ const LABEL: Record<BlobStatus, string> = {
   [BlobStatus.BLOB_STATUS_WAITING]: 'Waiting',
   [BlobStatus.BLOB_STATUS_DOWNLOADING]: 'Downloading',
   [BlobStatus.BLOB_STATUS_VERIFYING]: 'Verifying Checksum',
-  [BlobStatus.BLOB_STATUS_DONE]: 'Pull complete',
+  [BlobStatus.BLOB_STATUS_DONE]: 'Download complete',
   [BlobStatus.BLOB_STATUS_EXISTS]: 'Already exists',
+  [BlobStatus.BLOB_STATUS_EXTRACTING]: 'Extracting',
+  [BlobStatus.BLOB_STATUS_EXTRACTED]: 'Pull complete',
   [BlobStatus.UNRECOGNIZED]: '',
 };
 

@@ -10,6 +10,12 @@
  *
  * Mark follows references inside content: index → manifests present in the
  * store → config and layers. Sweep deletes every committed blob not marked.
+ *
+ * Snapshots are collected the same way: roots are the snapshots images and
+ * containers name (a layer chain's top), marking follows parents, and every
+ * committed snapshot not marked is removed, children before parents. Active
+ * snapshots belong to someone (a container, a running extraction) and are
+ * never collected here.
  * Collections are serialised; a removal that triggers one returns once it is done.
  */
 import type { Ctx } from '../context';
@@ -17,6 +23,7 @@ import type { Store } from '../content/content';
 import { isInvalidArgument, isNotFound } from '../errdefs/errdefs';
 import { isIndex, isManifest, MAX_MANIFEST_BYTES, type Descriptor } from '../oci/descriptor';
 import { parseIndex, parseManifest } from '../images/manifest';
+import type { Info as SnapshotInfo, Snapshotter } from '../snapshots/snapshots';
 
 export interface Lease {
   /** Protects a digest until the lease is released. */
@@ -27,20 +34,32 @@ export interface Lease {
 /** Supplies root descriptors (image targets, container images…). */
 export type RootSource = () => Iterable<Descriptor>;
 
+/** Supplies the names of snapshots that must survive. */
+export type SnapshotRootSource = () => Iterable<string>;
+
 export interface CollectResult {
   readonly removed: number;
   readonly reclaimedBytes: number;
+  readonly removedSnapshots: number;
 }
 
 export class Collector {
   private readonly leases = new Set<Set<string>>();
   private readonly roots: RootSource[] = [];
+  private readonly snapshotRoots: SnapshotRootSource[] = [];
   private running: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly snapshotter?: Snapshotter,
+  ) {}
 
   addRoots(source: RootSource): void {
     this.roots.push(source);
+  }
+
+  addSnapshotRoots(source: SnapshotRootSource): void {
+    this.snapshotRoots.push(source);
   }
 
   lease(): Lease {
@@ -82,7 +101,34 @@ export class Collector {
         if (!isNotFound(e)) throw e;
       }
     }
-    return { removed, reclaimedBytes };
+    const removedSnapshots = this.snapshotter ? await this.sweepSnapshots(ctx, this.snapshotter) : 0;
+    return { removed, reclaimedBytes, removedSnapshots };
+  }
+
+  private async sweepSnapshots(ctx: Ctx, snapshotter: Snapshotter): Promise<number> {
+    const all = new Map<string, SnapshotInfo>();
+    await snapshotter.walk(ctx, (info) => void all.set(info.name, info));
+    const marked = new Set<string>();
+    const keep = (name: string) => {
+      for (let at: string | undefined = name; at && !marked.has(at); at = all.get(at)?.parent) marked.add(at);
+    };
+    for (const source of this.snapshotRoots) for (const name of source()) keep(name);
+    // Whatever an active snapshot (a container, an extraction) stands on stays.
+    for (const info of all.values()) if (info.kind !== 'committed') keep(info.name);
+    let removed = 0;
+    // Children before parents: repeatedly remove unmarked snapshots nobody stands on.
+    for (let progress = true; progress; ) {
+      progress = false;
+      const parents = new Set([...all.values()].map((i) => i.parent).filter(Boolean));
+      for (const info of [...all.values()]) {
+        if (marked.has(info.name) || parents.has(info.name)) continue;
+        await snapshotter.remove(ctx, info.name);
+        all.delete(info.name);
+        removed++;
+        progress = true;
+      }
+    }
+    return removed;
   }
 
   private async mark(ctx: Ctx, desc: Descriptor, marked: Set<string>): Promise<void> {

@@ -11,8 +11,10 @@ import type { Fetcher, Reference } from '../distribution/distribution';
 import { isAlreadyExists, isNotFound, kindOf } from '../errdefs/errdefs';
 import type { Descriptor } from '../oci/descriptor';
 import { sleep } from '../util/concurrency';
+import type { LayerSink } from './unpacker';
 
-export type BlobStatus = 'waiting' | 'downloading' | 'verifying' | 'done' | 'exists';
+/** Download states, then (layers of an unpacked pull) extraction states. */
+export type BlobStatus = 'waiting' | 'downloading' | 'verifying' | 'done' | 'exists' | 'extracting' | 'extracted';
 
 export interface BlobProgress {
   readonly digest: string;
@@ -52,7 +54,14 @@ export class BlobFetcher {
    * Ensures `desc` is in the content store, downloading it if needed.
    * Reports progress to `onProgress`; resolves once the blob is committed.
    */
-  async fetch(ctx: Ctx, fetcher: Fetcher, ref: Reference, desc: Descriptor, onProgress: ProgressListener): Promise<void> {
+  async fetch(
+    ctx: Ctx,
+    fetcher: Fetcher,
+    ref: Reference,
+    desc: Descriptor,
+    onProgress: ProgressListener,
+    openSink?: () => LayerSink | undefined,
+  ): Promise<void> {
     const running = this.inFlight.get(desc.digest);
     if (running) {
       onProgress({ digest: desc.digest, status: 'waiting', offset: 0, total: desc.size });
@@ -66,14 +75,14 @@ export class BlobFetcher {
       } finally {
         running.listeners.delete(onProgress);
       }
-      return this.fetch(ctx, fetcher, ref, desc, onProgress);
+      return this.fetch(ctx, fetcher, ref, desc, onProgress, openSink);
     }
     if (await this.has(ctx, desc.digest)) {
       onProgress({ digest: desc.digest, status: 'exists', offset: desc.size, total: desc.size });
       return;
     }
     const listeners = new Set<ProgressListener>([onProgress]);
-    const done = this.download(ctx, fetcher, ref, desc, (p) => listeners.forEach((l) => l(p)));
+    const done = this.download(ctx, fetcher, ref, desc, (p) => listeners.forEach((l) => l(p)), openSink);
     this.inFlight.set(desc.digest, { done, listeners });
     try {
       await done;
@@ -82,9 +91,18 @@ export class BlobFetcher {
     }
   }
 
-  private async download(ctx: Ctx, fetcher: Fetcher, ref: Reference, desc: Descriptor, emit: ProgressListener): Promise<void> {
+  private async download(
+    ctx: Ctx,
+    fetcher: Fetcher,
+    ref: Reference,
+    desc: Descriptor,
+    emit: ProgressListener,
+    openSink: (() => LayerSink | undefined) | undefined,
+  ): Promise<void> {
     // A stable ref: after a daemon restart the same ingest is found and resumed.
     const writer = await this.content.writer(ctx, { ref: `fetch-${desc.digest}`, expected: { digest: desc.digest, size: desc.size } });
+    // Tee the bytes to an unpacker only when it can see all of them from the first.
+    let sink = writer.offset === 0 ? openSink?.() : undefined;
     let lastEmit = 0;
     const report = (status: BlobStatus, force = false) => {
       const now = Date.now();
@@ -99,10 +117,15 @@ export class BlobFetcher {
         const before = writer.offset;
         try {
           const blob = await fetcher.fetchBlob(ctx, ref, desc, writer.offset);
-          if (blob.offset !== writer.offset) await writer.truncate(); // Range ignored: start over
+          if (blob.offset !== writer.offset) {
+            await writer.truncate(); // Range ignored: start over
+            sink?.abort(new Error('the registry restarted the blob from the beginning'));
+            sink = undefined;
+          }
           for await (const chunk of blob.body) {
             if (writer.offset + (chunk as Buffer).length > desc.size) break; // longer than promised: let commit fail it
             await writer.write(chunk as Buffer);
+            await sink?.write(chunk as Buffer);
             report('downloading');
           }
           if (writer.offset >= desc.size) break;
@@ -115,6 +138,7 @@ export class BlobFetcher {
           await sleep(Math.min(200 * 2 ** stalled, 5_000), ctx.signal);
         }
       }
+      sink?.end();
       report('verifying', true);
       try {
         await writer.commit(desc.size, desc.digest);
@@ -122,6 +146,9 @@ export class BlobFetcher {
         if (!isAlreadyExists(e)) throw e;
       }
       emit({ digest: desc.digest, status: 'done', offset: desc.size, total: desc.size });
+    } catch (e) {
+      sink?.abort(e instanceof Error ? e : new Error(String(e)));
+      throw e;
     } finally {
       await writer.close();
     }

@@ -33,6 +33,8 @@ export interface Image {
   readonly size: number;
   /** The config's `created`, when it has one. */
   readonly created?: string;
+  /** The unpacked root filesystem: the top layer's snapshot (named by ChainID). */
+  readonly snapshot?: { readonly snapshotter: string; readonly chainId: string };
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly labels: Readonly<Record<string, string>>;

@@ -21,6 +21,7 @@ import { forEachLimited } from '../util/concurrency';
 import { BlobFetcher, type BlobProgress } from './fetch';
 import type { Image, ImageStore } from './images';
 import { putImage } from './records';
+import type { Unpacker } from './unpacker';
 import { configPlatform, parseConfig, parseIndex, parseManifest } from './manifest';
 import { formatPlatform, hostPlatform, selectManifest } from './platform';
 
@@ -36,6 +37,8 @@ export interface PullOptions {
 
 export interface PullerDeps {
   readonly content: Store;
+  /** When present, layers are unpacked into snapshots while they download. */
+  readonly unpacker?: Unpacker;
   readonly registry: Registry;
   readonly images: ImageStore;
   readonly gc: Collector;
@@ -93,11 +96,7 @@ export class Puller {
         );
       }
 
-      await forEachLimited(manifest.layers, this.deps.concurrency ?? 3, ctx.signal, (layer, signal) =>
-        this.blobs.fetch({ signal }, fetcher, ref, layer, (progress) =>
-          emit({ kind: 'blob', role: 'layer', mediaType: layer.mediaType, progress }),
-        ),
-      );
+      const chainId = await this.fetchLayers(ctx, fetcher, ref, manifest.layers, config.rootfs.diff_ids, emit);
 
       const now = new Date();
       return await putImage(this.deps.images, this.deps.events, {
@@ -108,12 +107,71 @@ export class Puller {
         id: manifest.config.digest,
         size: manifest.config.size + manifest.layers.reduce((sum, l) => sum + l.size, 0),
         created: config.created,
+        ...(chainId && this.deps.unpacker ? { snapshot: { snapshotter: this.deps.unpacker.snapshotterName, chainId } } : {}),
         createdAt: now,
         updatedAt: now,
         labels: {},
       });
     } finally {
       lease.release();
+    }
+  }
+
+  /**
+   * Downloads the layers (bounded parallelism) and, with an unpacker, applies
+   * them in order as they arrive. The first failure on either side cancels
+   * the other. Resolves with the top ChainID ('' without an unpacker).
+   */
+  private async fetchLayers(
+    ctx: Ctx,
+    fetcher: Fetcher,
+    ref: Reference,
+    layers: readonly Descriptor[],
+    diffIds: readonly string[],
+    emit: (p: PullProgress) => void,
+  ): Promise<string> {
+    const controller = new AbortController();
+    const abort = () => controller.abort(ctx.signal.reason);
+    if (ctx.signal.aborted) abort();
+    else ctx.signal.addEventListener('abort', abort, { once: true });
+    const layerCtx: Ctx = { signal: controller.signal };
+    const indexOf = new Map(layers.map((l, i) => [l, i]));
+    const job = this.deps.unpacker?.start(layerCtx, layers, diffIds, (i, status) =>
+      emit({
+        kind: 'blob',
+        role: 'layer',
+        mediaType: layers[i].mediaType,
+        progress: { digest: layers[i].digest, status: status === 'extracting' ? 'extracting' : 'extracted', offset: layers[i].size, total: layers[i].size },
+      }),
+    );
+    job?.done.catch((e: unknown) => controller.abort(e));
+    try {
+      await forEachLimited(layers, this.deps.concurrency ?? 3, controller.signal, async (layer, signal) => {
+        const i = indexOf.get(layer)!;
+        try {
+          await this.blobs.fetch(
+            { signal },
+            fetcher,
+            ref,
+            layer,
+            (progress) => emit({ kind: 'blob', role: 'layer', mediaType: layer.mediaType, progress }),
+            job ? () => job.offerStream(i) : undefined,
+          );
+          job?.layerFetched(i);
+        } catch (e) {
+          job?.layerFetched(i, e);
+          throw e;
+        }
+      });
+      return job ? await job.done : '';
+    } catch (e) {
+      // When the unpacker failed first, the downloads were aborted with its
+      // error as the reason, so `e` already names the real cause.
+      job?.abort(e);
+      await job?.done.catch(() => undefined); // let it remove its half-applied snapshot first
+      throw e;
+    } finally {
+      ctx.signal.removeEventListener('abort', abort);
     }
   }
 

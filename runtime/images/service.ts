@@ -28,6 +28,7 @@ export interface RemoveResult {
   readonly untagged: string[];
   readonly deletedBlobs: number;
   readonly reclaimedBytes: number;
+  readonly deletedSnapshots: number;
 }
 
 export class ImageService {
@@ -117,7 +118,7 @@ export class ImageService {
       this.events.publish(ImageTopics.delete, name, { digest: image.target.digest, id: image.id });
     }
     const collected = await this.gc.collect(ctx);
-    return { untagged: names, deletedBlobs: collected.removed, reclaimedBytes: collected.reclaimedBytes };
+    return { untagged: names, deletedBlobs: collected.removed, reclaimedBytes: collected.reclaimedBytes, deletedSnapshots: collected.removedSnapshots };
   }
 
   /** `image prune`: untagged images (all unused ones with `all`), then a collection. */
@@ -131,7 +132,7 @@ export class ImageService {
       untagged.push(image.name);
     }
     const collected: CollectResult = await this.gc.collect(ctx);
-    return { untagged, deletedBlobs: collected.removed, reclaimedBytes: collected.reclaimedBytes };
+    return { untagged, deletedBlobs: collected.removed, reclaimedBytes: collected.reclaimedBytes, deletedSnapshots: collected.removedSnapshots };
   }
 
   private namesOf(id: string): string[] {

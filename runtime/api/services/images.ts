@@ -27,6 +27,8 @@ const BLOB_STATUS: Record<string, BlobStatus> = {
   verifying: BlobStatus.BLOB_STATUS_VERIFYING,
   done: BlobStatus.BLOB_STATUS_DONE,
   exists: BlobStatus.BLOB_STATUS_EXISTS,
+  extracting: BlobStatus.BLOB_STATUS_EXTRACTING,
+  extracted: BlobStatus.BLOB_STATUS_EXTRACTED,
 };
 
 export function toPlatform(p: OciPlatform | undefined): Platform | undefined {
@@ -48,6 +50,8 @@ export function toSummary(image: Image): ImageSummary {
     platform: toPlatform(image.platform),
     size: image.size,
     created: image.created ?? '',
+    snapshotter: image.snapshot?.snapshotter ?? '',
+    chainId: image.snapshot?.chainId ?? '',
     recordedAt: image.createdAt,
     labels: { ...image.labels },
   };

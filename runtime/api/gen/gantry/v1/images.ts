@@ -32,7 +32,14 @@ export enum BlobStatus {
   BLOB_STATUS_DOWNLOADING = 2,
   BLOB_STATUS_VERIFYING = 3,
   BLOB_STATUS_DONE = 4,
+  /** BLOB_STATUS_EXISTS - The blob was already in the content store. */
   BLOB_STATUS_EXISTS = 5,
+  /**
+   * BLOB_STATUS_EXTRACTING - Layers only: being applied to a snapshot, then applied. A layer whose
+   * snapshot already exists goes straight to EXTRACTED.
+   */
+  BLOB_STATUS_EXTRACTING = 6,
+  BLOB_STATUS_EXTRACTED = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -56,6 +63,12 @@ export function blobStatusFromJSON(object: any): BlobStatus {
     case 5:
     case "BLOB_STATUS_EXISTS":
       return BlobStatus.BLOB_STATUS_EXISTS;
+    case 6:
+    case "BLOB_STATUS_EXTRACTING":
+      return BlobStatus.BLOB_STATUS_EXTRACTING;
+    case 7:
+    case "BLOB_STATUS_EXTRACTED":
+      return BlobStatus.BLOB_STATUS_EXTRACTED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -77,6 +90,10 @@ export function blobStatusToJSON(object: BlobStatus): string {
       return "BLOB_STATUS_DONE";
     case BlobStatus.BLOB_STATUS_EXISTS:
       return "BLOB_STATUS_EXISTS";
+    case BlobStatus.BLOB_STATUS_EXTRACTING:
+      return "BLOB_STATUS_EXTRACTING";
+    case BlobStatus.BLOB_STATUS_EXTRACTED:
+      return "BLOB_STATUS_EXTRACTED";
     case BlobStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -130,6 +147,9 @@ export interface ImageSummary {
   size: number;
   /** The image config's "created" (RFC 3339), empty when absent. */
   created: string;
+  /** Snapshot holding the unpacked root filesystem ("" when not unpacked). */
+  snapshotter: string;
+  chainId: string;
   /** When this name was first recorded here. */
   recordedAt: Date | undefined;
   labels: { [key: string]: string };
@@ -249,7 +269,9 @@ export interface RemoveImageRequest {
 export interface RemoveImageResponse {
   untagged: string[];
   deletedBlobs: number;
+  /** Bytes of deleted blobs (unpacked snapshots are not counted). */
   reclaimedBytes: number;
+  deletedSnapshots: number;
 }
 
 export interface PruneImagesRequest {
@@ -260,6 +282,7 @@ export interface PruneImagesResponse {
   untagged: string[];
   deletedBlobs: number;
   reclaimedBytes: number;
+  deletedSnapshots: number;
 }
 
 export interface LoginRequest {
@@ -707,6 +730,8 @@ function createBaseImageSummary(): ImageSummary {
     platform: undefined,
     size: 0,
     created: "",
+    snapshotter: "",
+    chainId: "",
     recordedAt: undefined,
     labels: {},
   };
@@ -740,6 +765,12 @@ export const ImageSummary: MessageFns<ImageSummary> = {
     }
     if (message.created !== "") {
       writer.uint32(74).string(message.created);
+    }
+    if (message.snapshotter !== "") {
+      writer.uint32(98).string(message.snapshotter);
+    }
+    if (message.chainId !== "") {
+      writer.uint32(106).string(message.chainId);
     }
     if (message.recordedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.recordedAt), writer.uint32(82).fork()).join();
@@ -835,6 +866,22 @@ export const ImageSummary: MessageFns<ImageSummary> = {
             message.created = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.snapshotter = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.chainId = reader.string();
+            continue;
+          }
           case 10: {
             if (tag !== 82) {
               break;
@@ -877,6 +924,12 @@ export const ImageSummary: MessageFns<ImageSummary> = {
       platform: isSet(object.platform) ? Platform.fromJSON(object.platform) : undefined,
       size: isSet(object.size) ? globalThis.Number(object.size) : 0,
       created: isSet(object.created) ? globalThis.String(object.created) : "",
+      snapshotter: isSet(object.snapshotter) ? globalThis.String(object.snapshotter) : "",
+      chainId: isSet(object.chainId)
+        ? globalThis.String(object.chainId)
+        : isSet(object.chain_id)
+        ? globalThis.String(object.chain_id)
+        : "",
       recordedAt: isSet(object.recordedAt)
         ? fromJsonTimestamp(object.recordedAt)
         : isSet(object.recorded_at)
@@ -927,6 +980,12 @@ export const ImageSummary: MessageFns<ImageSummary> = {
     }
     if (message.created !== "") {
       obj.created = message.created;
+    }
+    if (message.snapshotter !== "") {
+      obj.snapshotter = message.snapshotter;
+    }
+    if (message.chainId !== "") {
+      obj.chainId = message.chainId;
     }
     if (message.recordedAt !== undefined) {
       obj.recordedAt = message.recordedAt.toISOString();
@@ -2603,7 +2662,7 @@ export const RemoveImageRequest: MessageFns<RemoveImageRequest> = {
 };
 
 function createBaseRemoveImageResponse(): RemoveImageResponse {
-  return { untagged: [], deletedBlobs: 0, reclaimedBytes: 0 };
+  return { untagged: [], deletedBlobs: 0, reclaimedBytes: 0, deletedSnapshots: 0 };
 }
 
 export const RemoveImageResponse: MessageFns<RemoveImageResponse> = {
@@ -2616,6 +2675,9 @@ export const RemoveImageResponse: MessageFns<RemoveImageResponse> = {
     }
     if (message.reclaimedBytes !== 0) {
       writer.uint32(24).int64(message.reclaimedBytes);
+    }
+    if (message.deletedSnapshots !== 0) {
+      writer.uint32(32).int64(message.deletedSnapshots);
     }
     return writer;
   },
@@ -2657,6 +2719,14 @@ export const RemoveImageResponse: MessageFns<RemoveImageResponse> = {
             message.reclaimedBytes = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.deletedSnapshots = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2682,6 +2752,11 @@ export const RemoveImageResponse: MessageFns<RemoveImageResponse> = {
         : isSet(object.reclaimed_bytes)
         ? globalThis.Number(object.reclaimed_bytes)
         : 0,
+      deletedSnapshots: isSet(object.deletedSnapshots)
+        ? globalThis.Number(object.deletedSnapshots)
+        : isSet(object.deleted_snapshots)
+        ? globalThis.Number(object.deleted_snapshots)
+        : 0,
     };
   },
 
@@ -2695,6 +2770,9 @@ export const RemoveImageResponse: MessageFns<RemoveImageResponse> = {
     }
     if (message.reclaimedBytes !== 0) {
       obj.reclaimedBytes = Math.round(message.reclaimedBytes);
+    }
+    if (message.deletedSnapshots !== 0) {
+      obj.deletedSnapshots = Math.round(message.deletedSnapshots);
     }
     return obj;
   },
@@ -2759,7 +2837,7 @@ export const PruneImagesRequest: MessageFns<PruneImagesRequest> = {
 };
 
 function createBasePruneImagesResponse(): PruneImagesResponse {
-  return { untagged: [], deletedBlobs: 0, reclaimedBytes: 0 };
+  return { untagged: [], deletedBlobs: 0, reclaimedBytes: 0, deletedSnapshots: 0 };
 }
 
 export const PruneImagesResponse: MessageFns<PruneImagesResponse> = {
@@ -2772,6 +2850,9 @@ export const PruneImagesResponse: MessageFns<PruneImagesResponse> = {
     }
     if (message.reclaimedBytes !== 0) {
       writer.uint32(24).int64(message.reclaimedBytes);
+    }
+    if (message.deletedSnapshots !== 0) {
+      writer.uint32(32).int64(message.deletedSnapshots);
     }
     return writer;
   },
@@ -2813,6 +2894,14 @@ export const PruneImagesResponse: MessageFns<PruneImagesResponse> = {
             message.reclaimedBytes = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.deletedSnapshots = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2838,6 +2927,11 @@ export const PruneImagesResponse: MessageFns<PruneImagesResponse> = {
         : isSet(object.reclaimed_bytes)
         ? globalThis.Number(object.reclaimed_bytes)
         : 0,
+      deletedSnapshots: isSet(object.deletedSnapshots)
+        ? globalThis.Number(object.deletedSnapshots)
+        : isSet(object.deleted_snapshots)
+        ? globalThis.Number(object.deleted_snapshots)
+        : 0,
     };
   },
 
@@ -2851,6 +2945,9 @@ export const PruneImagesResponse: MessageFns<PruneImagesResponse> = {
     }
     if (message.reclaimedBytes !== 0) {
       obj.reclaimedBytes = Math.round(message.reclaimedBytes);
+    }
+    if (message.deletedSnapshots !== 0) {
+      obj.deletedSnapshots = Math.round(message.deletedSnapshots);
     }
     return obj;
   },
