@@ -29,7 +29,8 @@ import { internal } from '../errdefs/errdefs';
 import type { Mount } from '../mount/mount';
 import { runTool, ToolMissingError } from '../mount/mounter';
 import type { Kind } from './snapshots';
-import { LocalSnapshotter, MetaStore, type LocalSnapshotterOptions, type SnapshotRecord } from './metadata';
+import { LocalSnapshotter, type LocalSnapshotterOptions } from './local';
+import { MetaStore, type SnapshotRecord } from './metadata';
 
 export class NativeSnapshotter extends LocalSnapshotter {
   readonly name = 'native';

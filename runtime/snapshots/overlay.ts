@@ -31,7 +31,8 @@ import * as path from 'node:path';
 import type { Mount } from '../mount/mount';
 import { mount, overlayMountData, runTool, unmount } from '../mount/mounter';
 import type { Kind } from './snapshots';
-import { LocalSnapshotter, MetaStore, removeTree, type LocalSnapshotterOptions, type SnapshotRecord } from './metadata';
+import { LocalSnapshotter, removeTree, type LocalSnapshotterOptions } from './local';
+import { MetaStore, type SnapshotRecord } from './metadata';
 
 const SCRATCH_PREFIX = '.overlay-check-';
 

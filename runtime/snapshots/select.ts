@@ -16,7 +16,7 @@
 import * as path from 'node:path';
 import { failedPrecondition } from '../errdefs/errdefs';
 import type { Logger } from '../util/log';
-import type { LocalSnapshotter, LocalSnapshotterOptions } from './metadata';
+import type { LocalSnapshotter, LocalSnapshotterOptions } from './local';
 import { NativeSnapshotter } from './native';
 import { OverlaySnapshotter } from './overlay';
 
