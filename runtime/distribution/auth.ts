@@ -82,12 +82,6 @@ export class Authorizer {
     return next === sent ? undefined : next;
   }
 
-  /** Drops every cached token and challenge (tests, logout). */
-  clear(): void {
-    this.challenges.clear();
-    this.tokens.clear();
-  }
-
   private async headerFor(
     ctx: Ctx,
     host: string,
@@ -109,15 +103,25 @@ export class Authorizer {
       pending = this.fetchToken(ctx, host, challenge, scopeSet, creds);
       this.inflight.set(key, pending);
       const p = pending;
-      p.then((t) => this.tokens.set(key, t), () => undefined).finally(() => this.inflight.get(key) === p && this.inflight.delete(key));
+      p.then((t) => this.remember(key, t), () => undefined).finally(() => this.inflight.get(key) === p && this.inflight.delete(key));
     }
     try {
       return `Bearer ${(await pending).token}`;
     } catch (e) {
       // The fetch ran on another caller's ctx; its cancellation is not ours.
-      if (isCancelled(e) && !ctx.signal.aborted) return this.headerFor(ctx, host, challenge, scopes, creds);
+      if (isCancelled(e) && !ctx.signal.aborted) {
+        if (this.inflight.get(key) === pending) this.inflight.delete(key);
+        return this.headerFor(ctx, host, challenge, scopes, creds);
+      }
       throw e;
     }
+  }
+
+  /** Caches a token, dropping expired ones so a long-lived daemon's cache does not only grow. */
+  private remember(key: string, token: CachedToken): void {
+    const now = this.now();
+    for (const [k, t] of this.tokens) if (t.expiresAt <= now) this.tokens.delete(k);
+    this.tokens.set(key, token);
   }
 
   private forget(token: string): void {

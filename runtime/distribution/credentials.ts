@@ -35,6 +35,8 @@ export interface CredentialStoreOptions {
   /** Environment for DOCKER_CONFIG/HOME and for helpers (PATH); default process.env. */
   readonly env?: NodeJS.ProcessEnv;
   readonly signal?: AbortSignal;
+  /** How long a credential helper may take (default 30 s). */
+  readonly timeoutMs?: number;
 }
 
 interface AuthEntry {

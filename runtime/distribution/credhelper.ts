@@ -66,13 +66,15 @@ async function runHelper(
   // The name comes from a config file and becomes part of a command name: no paths.
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw invalidArgument(`invalid credential helper name "${name}"`);
   const command = `docker-credential-${name}`;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, [action], {
-      env: opts.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      signal: opts.signal,
-      timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    });
+    const child = spawn(command, [action], { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal });
+    // Our own timer rather than spawn's `timeout`, which outlives a helper that failed to start.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     let stdout = '';
     let stderr = '';
     const take = (s: string, chunk: Buffer) => (s.length < MAX_OUTPUT ? s + chunk.toString('utf8') : s);
@@ -82,13 +84,16 @@ async function runHelper(
     child.stdin.on('error', () => undefined);
     child.stdin.end(input);
     child.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       if (e.code === 'ENOENT') reject(failedPrecondition(`credential helper ${command} is configured but not found on PATH`, e));
       else if (e.name === 'AbortError') reject(new GantryError('Cancelled', `${command} ${action} cancelled`, { cause: e }));
       else reject(new GantryError('Unknown', `${command} ${action}: ${e.message}`, { cause: e }));
     });
     child.once('close', (code, signal) => {
+      clearTimeout(timer);
       if (code === 0) return resolve({ stdout, notFound: false });
       if (stdout.trim() === NOT_FOUND) return resolve({ stdout, notFound: true });
+      if (timedOut) return reject(new GantryError('DeadlineExceeded', `${command} ${action} did not answer within ${timeoutMs} ms`));
       const why = (stdout.trim() || stderr.trim() || (signal ? `killed by ${signal}` : `exit status ${code}`)).slice(0, 500);
       reject(new GantryError('Unknown', `${command} ${action} failed: ${why}`));
     });

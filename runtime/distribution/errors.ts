@@ -127,7 +127,8 @@ export function isTlsError(e: unknown): boolean {
 /** Unavailable for a request that never got an answer, with a hint where one helps. */
 export function networkError(e: unknown, host: string, certsDir: string): GantryError {
   const code = errorCode(e);
-  const detail = `${(e as Error)?.message ?? String(e)}${code ? ` (${code})` : ''}`;
+  const message = (e as Error)?.message ?? String(e);
+  const detail = code && !message.includes(code) ? `${message} (${code})` : message;
   if (isPlainHttpServer(e)) {
     return new GantryError('Unavailable', `registry ${host} does not speak TLS: ${detail}; ` +
       `plain HTTP is only used for loopback hosts and --insecure-registry hosts`, { cause: e });

@@ -12,12 +12,13 @@ import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Ctx } from '../context';
-import { errorOf, GantryError, invalidArgument } from '../errdefs/errdefs';
+import { errorOf, GantryError, invalidArgument, isGantryError } from '../errdefs/errdefs';
 import { Descriptor, isDigest, isIndex, isManifest, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, MediaTypes } from '../oci/descriptor';
 import type { BlobStream, CredentialLookup, Fetcher, Reference, RegistryAuth } from './distribution';
 import { pullScope } from './auth';
 import { abandon, discardBody, readSmallBody, statusError } from './errors';
 import { apiHost } from './hosts';
+import { cancelled } from './retry';
 import type { RegistryClient } from './registry';
 import type { HttpResponse } from './transport';
 
@@ -45,14 +46,15 @@ export class RegistryFetcher implements Fetcher {
       const digest = header(head, 'docker-content-digest');
       const mediaType = contentType(head);
       const size = contentLength(head);
-      if (digest && isDigest(digest) && size !== undefined && !GENERIC_TYPES.has(mediaType)) {
+      // A zero length is a registry that does not fill it in on HEAD, not an empty manifest.
+      if (digest && isDigest(digest) && size && !GENERIC_TYPES.has(mediaType)) {
         return checked(ref, { mediaType, digest, size });
       }
     }
     // HEAD said too little, or failed: a GET gives the digest by hashing, or the registry's error body.
     const res = await this.call(ctx, ref, 'GET', path, { accept: MANIFEST_ACCEPT });
     if (res.statusCode !== 200) throw await failure(res, ref.toString(), 'manifest unknown');
-    const body = await readBounded(res, MAX_MANIFEST_BYTES, 0, ref.toString());
+    const body = await readBounded(ctx, res, MAX_MANIFEST_BYTES, 0, ref.toString());
     const algorithm = ref.digest?.startsWith('sha512:') ? 'sha512' : 'sha256';
     const digest = `${algorithm}:${createHash(algorithm).update(body).digest('hex')}`;
     return checked(ref, { mediaType: mediaTypeOf(res, body), digest, size: body.length });
@@ -62,10 +64,10 @@ export class RegistryFetcher implements Fetcher {
     const subject = `${ref.name}@${desc.digest}`;
     if (!isDigest(desc.digest)) throw invalidArgument(`invalid digest "${desc.digest}" for ${ref.name}`);
     if (desc.size > MAX_MANIFEST_BYTES) throw tooLarge(subject, desc.size);
-    const accept = MANIFEST_ACCEPT.includes(desc.mediaType) ? MANIFEST_ACCEPT : `${desc.mediaType}, ${MANIFEST_ACCEPT}`;
+    const accept = MANIFEST_ACCEPT.split(', ').includes(desc.mediaType) ? MANIFEST_ACCEPT : `${desc.mediaType}, ${MANIFEST_ACCEPT}`;
     const res = await this.call(ctx, ref, 'GET', `manifests/${desc.digest}`, { accept });
     if (res.statusCode !== 200) throw await failure(res, subject, 'manifest unknown');
-    return readBounded(res, MAX_MANIFEST_BYTES, desc.size, subject);
+    return readBounded(ctx, res, MAX_MANIFEST_BYTES, desc.size, subject);
   }
 
   async fetchBlob(ctx: Ctx, ref: Reference, desc: Descriptor, offset = 0): Promise<BlobStream> {
@@ -78,7 +80,7 @@ export class RegistryFetcher implements Fetcher {
 
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
     const res = await this.call(ctx, ref, 'GET', `blobs/${desc.digest}`, headers, MAX_BLOB_REDIRECTS);
-    if (res.statusCode === 206 && offset > 0) {
+    if (res.statusCode === 206) {
       const range = parseContentRange(header(res, 'content-range'));
       if (!range || range.start !== offset) {
         await discardBody(res.body);
@@ -139,7 +141,7 @@ async function failure(res: HttpResponse, subject: string, notFound: string): Pr
  * exactly `expected` bytes. Content-Length is checked first; the count is
  * checked while reading, because Content-Length can lie or be absent.
  */
-async function readBounded(res: HttpResponse, limit: number, expected: number, subject: string): Promise<Buffer> {
+async function readBounded(ctx: Ctx, res: HttpResponse, limit: number, expected: number, subject: string): Promise<Buffer> {
   const declared = contentLength(res);
   const fail = (e: GantryError) => {
     abandon(res.body);
@@ -150,10 +152,17 @@ async function readBounded(res: HttpResponse, limit: number, expected: number, s
   const max = expected > 0 ? Math.min(limit, expected) : limit;
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of res.body) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw fail(size > limit ? tooLarge(subject, size) : sizeMismatch(subject, size, expected));
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > max) throw fail(size > limit ? tooLarge(subject, size) : sizeMismatch(subject, size, expected));
+      chunks.push(chunk as Buffer);
+    }
+  } catch (e) {
+    if (isGantryError(e)) throw e;
+    if (ctx.signal.aborted) throw cancelled(`reading ${subject} cancelled`, e);
+    // Manifests are small: the caller may simply ask again.
+    throw new GantryError('Unavailable', `connection lost while reading ${subject}: ${(e as Error).message}`, { cause: e });
   }
   if (expected > 0 && size !== expected) throw sizeMismatch(subject, size, expected);
   return Buffer.concat(chunks, size);

@@ -85,7 +85,7 @@ export class RegistryClient implements Registry {
   ): Promise<HttpResponse> {
     let url = req.url;
     for (let hop = 0; ; hop++) {
-      const onRegistry = new URL(url).host === host;
+      const onRegistry = new URL(url).host === host.toLowerCase();
       const res = onRegistry
         ? await this.authorized(ctx, host, scopes, creds, { ...req, url })
         : await this.transport.send(ctx, host, { ...req, url });

@@ -115,14 +115,14 @@ export class Transport {
     this.agents.clear();
     this.hostAgents.clear();
     await Promise.all(agents.map(async (a) => {
-      const timer = setTimeout(() => void a.destroy().catch(() => undefined), CLOSE_GRACE_MS);
-      try {
-        await a.close();
-      } catch {
-        // destroy() won the race; the pool is gone either way.
-      } finally {
-        clearTimeout(timer);
-      }
+      // undici's close() waits for every body to be consumed, which an
+      // abandoned stream never is: give it a grace period, then destroy.
+      let timer: NodeJS.Timeout | undefined;
+      const drained = a.close().then(() => true, () => true);
+      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS)));
+      const graceful = await Promise.race([drained, late]);
+      clearTimeout(timer);
+      if (!graceful) await a.destroy().catch(() => undefined);
     }));
   }
 
@@ -140,7 +140,7 @@ export class Transport {
     const https = `https://${host}`;
     try {
       const agent = await this.agentFor(host);
-      return await retry(ctx, this.opts.backoff, async () => {
+      const endpoint = await retry(ctx, this.opts.backoff, async () => {
         try {
           const res = await this.once(ctx, agent, { method: 'GET', url: `${https}/v2/` });
           await discardBody(res.body);
@@ -151,6 +151,8 @@ export class Transport {
           throw e;
         }
       });
+      this.opts.logger?.debug('registry endpoint', { host, endpoint });
+      return endpoint;
     } catch (e) {
       throw this.failure(ctx, e, host, `${https}/v2/`);
     }
