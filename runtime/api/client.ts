@@ -99,6 +99,10 @@ export class RuntimeClient {
 
   /** Iterates a server stream, mapping failures to GantryErrors; aborting `signal` cancels the call. */
   async *stream<Res>(call: ClientReadableStream<Res>, signal?: AbortSignal): AsyncGenerator<Res> {
+    if (signal?.aborted) {
+      call.cancel(); // an 'abort' listener added now would never fire
+      return;
+    }
     const cancel = () => call.cancel();
     signal?.addEventListener('abort', cancel, { once: true });
     try {

@@ -77,12 +77,17 @@ export class BlobFetcher {
       }
       return this.fetch(ctx, fetcher, ref, desc, onProgress, openSink);
     }
-    if (await this.has(ctx, desc.digest)) {
-      onProgress({ digest: desc.digest, status: 'exists', offset: desc.size, total: desc.size });
-      return;
-    }
+    // Registered before the first await, so a second caller arriving while we
+    // check the store joins us instead of opening the same ingest ("ref locked").
     const listeners = new Set<ProgressListener>([onProgress]);
-    const done = this.download(ctx, fetcher, ref, desc, (p) => listeners.forEach((l) => l(p)), openSink);
+    const emit: ProgressListener = (p) => listeners.forEach((l) => l(p));
+    const done = (async () => {
+      if (await this.has(ctx, desc.digest)) {
+        emit({ digest: desc.digest, status: 'exists', offset: desc.size, total: desc.size });
+        return;
+      }
+      await this.download(ctx, fetcher, ref, desc, emit, openSink);
+    })();
     this.inFlight.set(desc.digest, { done, listeners });
     try {
       await done;

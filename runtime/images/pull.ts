@@ -9,6 +9,7 @@
  * parallel (bounded); the first failure cancels the rest. Nothing becomes
  * visible as an image until every blob is verified and committed.
  */
+import { randomUUID } from 'node:crypto';
 import type { Ctx } from '../context';
 import type { Store } from '../content/content';
 import type { CredentialLookup, Fetcher, Reference, Registry } from '../distribution/distribution';
@@ -198,10 +199,16 @@ export class Puller {
     return this.deps.content.readAll(ctx, desc.digest, MAX_CONFIG_BYTES);
   }
 
+  /**
+   * Stores a document already in memory. Each call gets its own ingest ref:
+   * there is nothing to resume, and two pulls storing the same manifest at
+   * once must not fail on each other's ref lock (the second to commit gets
+   * AlreadyExists, which is success).
+   */
   private async storeVerified(ctx: Ctx, desc: Descriptor, bytes: Buffer): Promise<void> {
-    const writer = await this.deps.content.writer(ctx, { ref: `fetch-${desc.digest}`, expected: { digest: desc.digest, size: desc.size } });
+    const ref = `document-${desc.digest}-${randomUUID()}`;
+    const writer = await this.deps.content.writer(ctx, { ref, expected: { digest: desc.digest, size: desc.size } });
     try {
-      await writer.truncate();
       await writer.write(bytes);
       await writer.commit(desc.size, desc.digest);
     } catch (e) {

@@ -133,6 +133,9 @@ export class UnpackJob {
     const offer = this.streamOffers[index];
     if (index !== this.waitingFor || offer.settled || this.fetched[index].settled) return undefined;
     const pass = new PassThrough({ highWaterMark: 1 << 20 });
+    // abort() may destroy the stream before the applier listens; it still sees
+    // the error when it reads, but an unobserved 'error' event would crash the daemon.
+    pass.on('error', () => undefined);
     offer.resolve(pass);
     return {
       write: async (chunk) => {
