@@ -4,13 +4,16 @@ import { defaultSocket } from '../runtime/daemon/paths';
 import { RuntimeConnection, type ConnectionSnapshot } from './client/connection';
 import { registerCommands, type CommandContext } from './commands/registerCommands';
 import { ConnectionStatusBar } from './statusBar/connectionStatusBar';
-import { registerRuntimeViews } from './views/runtimeViews';
+import type { ImagesTreeProvider } from './views/images/imagesTreeProvider';
+import { createGantryViews, registerRuntimeViews } from './views/runtimeViews';
 
 /** What `activate` returns: for tests and for other extensions. */
 export interface GantryApi {
   readonly connection: ConnectionSnapshot;
   readonly onDidChangeConnection: vscode.Event<ConnectionSnapshot>;
   readonly statusBarText: string;
+  /** The views' data providers, for tests: what each view shows, and how many daemon calls it made. */
+  readonly views: { readonly images: ImagesTreeProvider };
 }
 
 export function configuredSocket(): string {
@@ -22,9 +25,10 @@ export function activate(extension: vscode.ExtensionContext): GantryApi {
   const log = vscode.window.createOutputChannel('Gantry', { log: true });
   const connection = new RuntimeConnection(configuredSocket, log);
   const statusBar = new ConnectionStatusBar(connection);
-  extension.subscriptions.push(log, connection, statusBar);
+  const views = createGantryViews(connection, log);
+  extension.subscriptions.push(log, connection, statusBar, views);
 
-  const context: CommandContext = { extension, connection, log };
+  const context: CommandContext = { extension, connection, log, views };
   registerCommands(context);
   registerRuntimeViews(context, connection);
 
@@ -43,6 +47,7 @@ export function activate(extension: vscode.ExtensionContext): GantryApi {
     get statusBarText() {
       return statusBar.text;
     },
+    views: { images: views.images },
   };
 }
 

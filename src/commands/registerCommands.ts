@@ -6,6 +6,16 @@
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../client/connection';
 import { describe } from '../../runtime/errdefs/errdefs';
+import type { GantryViews } from '../views/runtimeViews';
+import { clearImagesFilter } from './images/clearImagesFilter';
+import { copyFullTag } from './images/copyFullTag';
+import { filterImages } from './images/filterImages';
+import { inspectImage } from './images/inspectImage';
+import { pruneImages } from './images/pruneImages';
+import { pullImage } from './images/pullImage';
+import { refreshImages } from './images/refreshImages';
+import { removeImages } from './images/removeImages';
+import { tagImage } from './images/tagImage';
 import { showRuntimeInfo } from './runtime/showRuntimeInfo';
 import { startRuntime } from './runtime/startRuntime';
 
@@ -13,6 +23,8 @@ export interface CommandContext {
   readonly extension: vscode.ExtensionContext;
   readonly connection: RuntimeConnection;
   readonly log: vscode.LogOutputChannel;
+  /** The views' data providers and their RefreshManager. */
+  readonly views: GantryViews;
 }
 
 type CommandFn = (context: CommandContext, ...args: unknown[]) => unknown;
@@ -37,6 +49,16 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.runtime.reconnect', (ctx) => ctx.connection.reconnect());
   register('gantry.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:gantry.gantry'));
   register('gantry.showLog', (ctx) => ctx.log.show());
+
+  register('gantry.images.pull', pullImage);
+  register('gantry.images.inspect', inspectImage);
+  register('gantry.images.tag', tagImage);
+  register('gantry.images.copyFullTag', copyFullTag);
+  register('gantry.images.remove', removeImages);
+  register('gantry.images.prune', pruneImages);
+  register('gantry.images.refresh', refreshImages);
+  register('gantry.images.filter', filterImages);
+  register('gantry.images.clearFilter', clearImagesFilter);
 }
 
 async function showError(context: CommandContext, message: string): Promise<void> {

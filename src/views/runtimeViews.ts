@@ -1,14 +1,42 @@
 /**
- * The Images and Containers views. They list nothing yet (the images and
- * containers APIs come with later issues), so VS Code shows their welcome
- * content, which depends on the `gantry.connectionState` context key. The
- * one thing a static welcome text cannot say — the exact command to start
- * the daemon on this machine — goes in the view's message.
+ * The Images and Containers views. Images lists the daemon's images
+ * (views/images/); Containers lists nothing yet (its API comes with a later
+ * issue), so VS Code shows its welcome content. Both views show welcome
+ * content while not connected, which depends on the `gantry.connectionState`
+ * context key. The one thing a static welcome text cannot say — the exact
+ * command to start the daemon on this machine — goes in the view's message.
+ *
+ * Every refresh goes through the RefreshManager; the views never poll.
  */
 import * as vscode from 'vscode';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
 import { canStartRuntime, daemonArgv } from '../commands/runtime/startRuntime';
 import type { CommandContext } from '../commands/registerCommands';
+import { GANTRY_SCHEME, GantryDocumentProvider } from './images/imageDocuments';
+import { IMAGES_VIEW, ImagesTreeProvider } from './images/imagesTreeProvider';
+import { RefreshManager } from './refreshManager';
+
+/** The views' data, shared with the commands (CommandContext.views) and the test API. */
+export interface GantryViews {
+  readonly images: ImagesTreeProvider;
+  readonly refresh: RefreshManager;
+}
+
+/** Creates the providers and their RefreshManager; disposing the result disposes all of them. */
+export function createGantryViews(connection: RuntimeConnection, log: vscode.LogOutputChannel): GantryViews & vscode.Disposable {
+  const refresh = new RefreshManager(connection, log);
+  const images = new ImagesTreeProvider(connection, log);
+  const registration = refresh.register(IMAGES_VIEW, images);
+  return {
+    images,
+    refresh,
+    dispose: () => {
+      registration.dispose();
+      refresh.dispose();
+      images.dispose();
+    },
+  };
+}
 
 class EmptyTreeDataProvider implements vscode.TreeDataProvider<never> {
   getTreeItem(element: never): vscode.TreeItem {
@@ -20,10 +48,18 @@ class EmptyTreeDataProvider implements vscode.TreeDataProvider<never> {
 }
 
 export function registerRuntimeViews(context: CommandContext, connection: RuntimeConnection): void {
-  const provider = new EmptyTreeDataProvider();
-  const views = ['gantry.images', 'gantry.containers'].map((id) =>
-    vscode.window.createTreeView(id, { treeDataProvider: provider, canSelectMany: true }),
-  );
+  const imagesView = vscode.window.createTreeView(IMAGES_VIEW, {
+    treeDataProvider: context.views.images,
+    canSelectMany: true,
+    showCollapseAll: true,
+  });
+  const containersView = vscode.window.createTreeView('gantry.containers', {
+    treeDataProvider: new EmptyTreeDataProvider(),
+    canSelectMany: true,
+  });
+  const views = [imagesView, containersView];
+  const documents = new GantryDocumentProvider(connection);
+
   const render = (snapshot: ConnectionSnapshot) => {
     void vscode.commands.executeCommand('setContext', 'gantry.connectionState', snapshot.state);
     void vscode.commands.executeCommand('setContext', 'gantry.canStartRuntime', canStartRuntime());
@@ -32,6 +68,18 @@ export function registerRuntimeViews(context: CommandContext, connection: Runtim
       : undefined;
     for (const view of views) view.message = message;
   };
+  const showFilter = (filter: string) => {
+    imagesView.description = filter ? vscode.l10n.t('filter: {0}', filter) : undefined;
+  };
   render(connection.current);
-  context.extension.subscriptions.push(...views, connection.onDidChange(render));
+  showFilter(context.views.images.filter);
+  void vscode.commands.executeCommand('setContext', 'gantry.images.filtered', context.views.images.filter !== '');
+
+  context.extension.subscriptions.push(
+    ...views,
+    documents,
+    vscode.workspace.registerTextDocumentContentProvider(GANTRY_SCHEME, documents),
+    connection.onDidChange(render),
+    context.views.images.onDidChangeFilter(showFilter),
+  );
 }

@@ -23,8 +23,11 @@ import {
   waitForWorkbench,
   workbenchUrl,
 } from '../helpers/codeServer';
-import { requireBuild, startDaemon } from '../helpers/daemon';
+import { requireBuild, startDaemon, type TestDaemon } from '../helpers/daemon';
+import { pushBusybox } from '../helpers/fixtures';
+import { startRegistry } from '../helpers/registry';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
+import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { UiCheck, sidebarChecks } from './sidebar.ui';
 
 const OUTPUT_DIR = path.join(REPO_ROOT, 'test-output/ui');
@@ -77,6 +80,7 @@ async function run(cleanup: Cleanup): Promise<number> {
   const daemon = await startDaemon(cleanup);
   const daemonInfo = await daemon.version();
   console.log(`gantryd ${daemonInfo.version} (pid ${daemonInfo.pid}) on ${daemon.socket}`);
+  const registry = await pullFixtures(daemon, cleanup);
 
   const workspace = path.join(tmp, 'ws');
   fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
@@ -111,10 +115,44 @@ async function run(cleanup: Cleanup): Promise<number> {
   if (aborted) return 1;
   await page.mouse.move(700, 450); // no hover tooltip in the picture
   await screenshot(page, 'sidebar.png');
+
+  await runChecks(imagesChecks, { page, registry });
+  if (aborted) return 1;
+  await frameImagesView(page);
+  await screenshot(page, 'images.png');
+  await runChecks(imageTooltipChecks, { page, registry });
+  if (aborted) return 1;
+  await screenshot(page, 'images-tooltip.png');
   return tally.failed > 0 ? 1 : 0;
 }
 
-async function runChecks(checks: UiCheck[], ctx: Parameters<UiCheck['run']>[0]): Promise<void> {
+/**
+ * Pushes two busybox images to a fresh registry and pulls them with the CLI,
+ * tags one under a second repository and pulls one by digest (an untagged
+ * `<none>` record). Returns the registry's host.
+ */
+async function pullFixtures(daemon: TestDaemon, cleanup: Cleanup): Promise<string> {
+  const registry = await startRegistry({ cleanup });
+  const latest = await pushBusybox(registry, 'gantry-test/busybox:latest', { format: 'oci' });
+  const older = await pushBusybox(registry, 'gantry-test/busybox:1.36', {
+    format: 'v2s2',
+    image: { labels: { 'org.gantry.test': 'older' }, marker: 'busybox-1.36' },
+  });
+  const commands = [
+    ['pull', '--quiet', latest.ref],
+    ['pull', '--quiet', older.ref],
+    ['pull', '--quiet', `${registry.host}/gantry-test/busybox@${older.manifestDigest}`],
+    ['tag', latest.ref, 'gantry-test/app:v1'],
+  ];
+  for (const args of commands) {
+    const res = await daemon.cli(args);
+    if (res.code !== 0) throw new Error(`gantry ${args.join(' ')} exited ${res.code}: ${res.stderr.trim()}`);
+  }
+  console.log(`pulled from ${registry.host}: ${latest.ref}, ${older.ref}, one by digest; tagged gantry-test/app:v1`);
+  return registry.host;
+}
+
+async function runChecks<C>(checks: UiCheck<C>[], ctx: C): Promise<void> {
   for (const check of checks) {
     if (aborted) break;
     try {

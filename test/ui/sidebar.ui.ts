@@ -9,22 +9,22 @@ export interface UiContext {
   daemonVersion: string;
 }
 
-export interface UiCheck {
+export interface UiCheck<C = UiContext> {
   name: string;
-  run(ctx: UiContext): Promise<void>;
+  run(ctx: C): Promise<void>;
 }
 
-const WAIT = { timeout: 60_000 };
+export const WAIT = { timeout: 60_000 };
 
 // The activity-bar entry's class carries the view container id; its label is localizable.
 const activityEntry = (page: Page) =>
   page.locator('.part.activitybar a.action-label[class*="activity-workbench-view-extension-gantry-"]');
 
-const paneHeader = (page: Page, title: string) =>
+export const paneHeader = (page: Page, title: string) =>
   page.locator('.part.sidebar .pane-header', { has: page.locator('h3.title', { hasText: new RegExp(`^${title}$`, 'i') }) });
 
 /** The body that belongs to a pane header (the next sibling in the split view). */
-const paneBody = (header: Locator) => header.locator('xpath=following-sibling::*[contains(@class,"pane-body")]');
+export const paneBody = (header: Locator) => header.locator('xpath=following-sibling::*[contains(@class,"pane-body")]');
 
 export const sidebarChecks: UiCheck[] = [
   {

@@ -7,11 +7,22 @@
 // (workspace setting gantry.socketPath, env GANTRY_TEST_SOCKET). If
 // GANTRY_TEST_SOCKET is already set, that daemon is used instead. Every
 // GANTRY_TEST_* variable of this process reaches the extension host.
+//
+// It also starts a real registry on loopback (plain HTTP, as gantryd uses for
+// 127.0.0.1) with fixture images pushed by skopeo, for the Images suite:
+//   GANTRY_TEST_REGISTRY  "127.0.0.1:PORT"
+//   GANTRY_TEST_IMAGES    JSON {oci, v2s2, cancel}: {ref, manifestDigest, configDigest, layerDigests}
+//     oci     gantry-test/busybox:oci   (OCI manifest)
+//     v2s2    gantry-test/busybox:v2s2  (Docker schema2; a bigger layer, another ID)
+//     cancel  gantry-test/cancel:latest (own layer, pulled only by the cancel tests)
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
 import { REPO_ROOT, childPids, codeServerBin, onSignals, once } from '../helpers/codeServer';
 import { type ServerVersion, daemonVersion, requireBuild, startDaemon } from '../helpers/daemon';
+import { type PushedImage, pushBusybox } from '../helpers/fixtures';
+import { startRegistry } from '../helpers/registry';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
 
 async function main(): Promise<number> {
@@ -48,6 +59,10 @@ async function main(): Promise<number> {
     }
     console.log(`gantryd ${server.version} (pid ${server.pid}) on ${socket}`);
 
+    const registry = await startRegistry({ cleanup });
+    const images = await pushFixtures(registry);
+    console.log(`registry on ${registry.host}: ${Object.values(images).map((i) => i.ref).join(', ')}`);
+
     const workspace = path.join(tmp, 'ws');
     fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
     fs.writeFileSync(
@@ -66,6 +81,8 @@ async function main(): Promise<number> {
         ...passThrough,
         GANTRY_TEST_SOCKET: socket,
         GANTRY_TEST_EXPECTED_VERSION: JSON.stringify(server),
+        GANTRY_TEST_REGISTRY: registry.host,
+        GANTRY_TEST_IMAGES: JSON.stringify(images),
       },
     });
     return (await testRun) as number;
@@ -78,6 +95,25 @@ async function main(): Promise<number> {
   } finally {
     await cleanupOnce().catch((e) => console.error(`cleanup: ${e}`));
   }
+}
+
+/** What the suites need to know of a pushed image (not the raw manifest). */
+type FixtureImage = Pick<PushedImage, 'ref' | 'manifestDigest' | 'configDigest' | 'layerDigests'>;
+
+async function pushFixtures(registry: { host: string }): Promise<Record<'oci' | 'v2s2' | 'cancel', FixtureImage>> {
+  const brief = ({ ref, manifestDigest, configDigest, layerDigests }: PushedImage): FixtureImage => ({ ref, manifestDigest, configDigest, layerDigests });
+  // ~200 kB of hex that gzip cannot squeeze away: the v2s2 image is clearly bigger (for sorting by size).
+  const filler = Array.from({ length: 3000 }, (_, i) => crypto.createHash('sha256').update(String(i)).digest('hex')).join('\n');
+  const oci = await pushBusybox(registry, 'gantry-test/busybox:oci', { format: 'oci' });
+  const v2s2 = await pushBusybox(registry, 'gantry-test/busybox:v2s2', {
+    format: 'v2s2',
+    image: { files: { '/filler.txt': filler }, labels: { 'org.gantry.test': 'v2s2' } },
+  });
+  const cancel = await pushBusybox(registry, 'gantry-test/cancel:latest', {
+    format: 'oci',
+    image: { files: { '/cancel.txt': `${filler}\ncancel\n` } },
+  });
+  return { oci: brief(oci), v2s2: brief(v2s2), cancel: brief(cancel) };
 }
 
 main().then(

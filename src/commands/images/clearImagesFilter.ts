@@ -1,0 +1,6 @@
+/** Gantry: Clear Images Filter. Shows every image again. */
+import type { CommandContext } from '../registerCommands';
+
+export function clearImagesFilter(context: CommandContext): void {
+  context.views.images.setFilter('');
+}

@@ -1,0 +1,45 @@
+/** The Markdown tooltip of an image item, from one inspect call made when the user hovers. */
+import * as vscode from 'vscode';
+import type { InspectImageResponse, Platform } from '../../../runtime/api/gen/gantry/v1/images';
+import { displayName } from '../../../runtime/cli/commands/images';
+import { formatAgo, formatSize } from '../../../runtime/util/humanize';
+import { imageLabel, shortDigest } from './imageNodes';
+
+export function imageTooltip(details: InspectImageResponse): vscode.MarkdownString {
+  const image = details.image!;
+  const config = details.config;
+  const rows: [string, string][] = [
+    [vscode.l10n.t('ID'), code(image.id.replace(/^sha256:/, '').slice(0, 12))],
+    // Shortened as Docker shortens IDs: a full digest would widen the hover past the screen (Inspect has it).
+    [vscode.l10n.t('Digest'), code(image.target ? `sha256:${shortDigest(image.target.digest)}…` : '')],
+    [vscode.l10n.t('Platform'), escape(platformString(image.platform))],
+    [vscode.l10n.t('Created'), image.created ? escape(`${image.created} (${formatAgo(image.created)})`) : 'N/A'],
+    [vscode.l10n.t('Size'), escape(formatSize(image.size))],
+  ];
+  if (config?.entrypoint.length) rows.push([vscode.l10n.t('Entrypoint'), code(JSON.stringify(config.entrypoint))]);
+  if (config?.cmd.length) rows.push([vscode.l10n.t('Command'), code(JSON.stringify(config.cmd))]);
+  if (config?.exposedPorts.length) rows.push([vscode.l10n.t('Exposed ports'), config.exposedPorts.map(code).join(', ')]);
+  const others = details.names.filter((n) => n !== image.name);
+  if (others.length) rows.push([vscode.l10n.t('Also named'), others.map((n) => code(displayName(n))).join(', ')]);
+
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${escape(imageLabel(image))}**\n\n`);
+  md.appendMarkdown('| | |\n|:--|:--|\n');
+  for (const [key, value] of rows) md.appendMarkdown(`| ${escape(key)} | ${value} |\n`);
+  return md;
+}
+
+export function platformString(platform: Platform | undefined): string {
+  if (!platform?.os) return 'N/A';
+  return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
+}
+
+/** Inline code that survives backticks and table pipes in the value. */
+function code(value: string): string {
+  const text = value.replace(/\|/g, '\\|');
+  return text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``;
+}
+
+function escape(value: string): string {
+  return value.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}

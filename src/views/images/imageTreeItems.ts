@@ -1,0 +1,71 @@
+/**
+ * Tree items of the Images view, built from a node alone (so from the list
+ * record alone). The tooltip is left unset: the provider's resolveTreeItem
+ * fills it in with inspect details when the user hovers.
+ *
+ * contextValue: `image`, `danglingImage`, `imageRepository`, `imagesError`,
+ * `imagesRetry`, `imagesNoMatch` (menus match them with `viewItem`).
+ * id: stable per record name (`image:<name>`) or repository, so selection
+ * and expansion survive refreshes.
+ */
+import * as vscode from 'vscode';
+import { formatAgo, formatSize } from '../../../runtime/util/humanize';
+import { imageLabel, isDangling, shortDigest, type ImageNode, type ImageRepositoryNode, type ImagesMessageNode, type ImageTreeNode } from './imageNodes';
+
+export function imageTreeItem(node: ImageTreeNode): vscode.TreeItem {
+  switch (node.kind) {
+    case 'repository':
+      return repositoryItem(node);
+    case 'image':
+      return imageItem(node);
+    case 'message':
+      return messageItem(node);
+  }
+}
+
+function repositoryItem(node: ImageRepositoryNode): vscode.TreeItem {
+  const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
+  item.id = `repository:${node.repository}`;
+  item.contextValue = 'imageRepository';
+  item.iconPath = new vscode.ThemeIcon('repo');
+  item.tooltip = node.repository;
+  return item;
+}
+
+function imageItem(node: ImageNode): vscode.TreeItem {
+  const { image } = node;
+  const dangling = isDangling(image);
+  const label = node.grouped ? (node.tag ?? '<none>') : imageLabel(image);
+  const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+  item.id = `image:${image.name}`;
+  item.contextValue = dangling ? 'danglingImage' : 'image';
+  item.iconPath = new vscode.ThemeIcon(dangling ? 'layers-dot' : 'layers');
+  // formatAgo is coarse ("2 weeks ago"), so descriptions do not change on every refresh.
+  const details = [formatSize(image.size), formatAgo(image.created || image.recordedAt)];
+  if (dangling) details.unshift(shortDigest(image.target?.digest));
+  item.description = details.join(' · ');
+  item.accessibilityInformation = { label: `${imageLabel(image)}, ${details.join(', ')}` };
+  return item;
+}
+
+function messageItem(node: ImagesMessageNode): vscode.TreeItem {
+  const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+  item.id = node.id;
+  item.contextValue = node.contextValue;
+  item.description = node.description;
+  item.tooltip = node.tooltip;
+  switch (node.contextValue) {
+    case 'imagesError':
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+      break;
+    case 'imagesRetry':
+      item.iconPath = new vscode.ThemeIcon('refresh');
+      item.command = { command: 'gantry.images.refresh', title: vscode.l10n.t('Retry') };
+      break;
+    case 'imagesNoMatch':
+      item.iconPath = new vscode.ThemeIcon('filter');
+      item.command = { command: 'gantry.images.clearFilter', title: vscode.l10n.t('Clear Filter') };
+      break;
+  }
+  return item;
+}
