@@ -14,6 +14,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { fromServiceError } from '../errdefs/grpc';
+import type { RegistryAuth as ClientAuth } from '../distribution/distribution';
 import { EventsClient, type SubscribeRequest, type SubscribeResponse } from './gen/gantry/v1/events';
 import { VersionClient, type VersionResponse } from './gen/gantry/v1/version';
 import { HealthClient, HealthCheckResponse_ServingStatus as ServingStatus } from './gen/grpc/health/v1/health';
@@ -179,4 +180,15 @@ export class ImagesApi {
   async login(server: string, auth: RegistryAuth, opts?: CallOpts): Promise<string> {
     return (await this.rpc.unary(this.registry, this.registry.login, { server, auth }, opts)).status;
   }
+}
+
+/** Credentials as the Pull and Login requests carry them. */
+export function toWireAuth(auth: ClientAuth | undefined): RegistryAuth | undefined {
+  if (!auth) return undefined;
+  return {
+    username: auth.username ?? '',
+    password: auth.password ?? '',
+    identityToken: auth.identityToken ?? '',
+    registryToken: auth.registryToken ?? '',
+  };
 }

@@ -1,28 +1,10 @@
 import { RuntimeClient } from '../../api/client';
 import type { ImageSummary } from '../../api/gen/gantry/v1/images';
-import { familiarName, familiarString, parseReference } from '../../distribution/reference';
+import { displayName, displayRepository, parseReference } from '../../distribution/reference';
 import { shortId } from '../../images/service';
 import { formatAgo, formatSize } from '../../util/humanize';
 import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';
 import { writeJson, writeTable } from '../output';
-
-/** docker.io/library/busybox → busybox; 127.0.0.1:5000/app stays as it is. */
-export function displayRepository(repository: string): string {
-  try {
-    return familiarName(parseReference(repository));
-  } catch {
-    return repository;
-  }
-}
-
-/** A record name as Docker prints it: docker.io/library/busybox:latest → busybox:latest. */
-export function displayName(name: string): string {
-  try {
-    return familiarString(parseReference(name));
-  } catch {
-    return name;
-  }
-}
 
 async function withClient<T>(ctx: CommandContext, fn: (client: RuntimeClient) => Promise<T>): Promise<T> {
   const client = RuntimeClient.forSocket(ctx.socket);

@@ -1,19 +1,8 @@
-import { RuntimeClient } from '../../api/client';
-import type { RegistryAuth as WireAuth } from '../../api/gen/gantry/v1/images';
+import { RuntimeClient, toWireAuth } from '../../api/client';
 import type { RegistryAuth } from '../../distribution/distribution';
 import { removeCredentials, storeCredentials } from '../../distribution/credentials';
 import { DEFAULT_DOMAIN } from '../../distribution/reference';
 import { parseCommandArgs, UsageError, type Command } from '../command';
-
-export function toWireAuth(auth: RegistryAuth | undefined): WireAuth | undefined {
-  if (!auth) return undefined;
-  return {
-    username: auth.username ?? '',
-    password: auth.password ?? '',
-    identityToken: auth.identityToken ?? '',
-    registryToken: auth.registryToken ?? '',
-  };
-}
 
 /** "https://index.docker.io/v1/", "docker.io", "" → docker.io; "https://host:5000/" → host:5000. */
 export function normalizeServer(server: string | undefined): string {

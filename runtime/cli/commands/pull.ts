@@ -5,7 +5,7 @@ import { familiarName, familiarString, parseReference } from '../../distribution
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson } from '../output';
 import { PullProgressView } from '../pullProgress';
-import { toWireAuth } from './login';
+import { toWireAuth } from '../../api/client';
 
 export const pullCommand: Command = {
   name: 'pull',

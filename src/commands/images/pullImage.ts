@@ -11,7 +11,7 @@
  */
 import * as vscode from 'vscode';
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
-import { toWireAuth } from '../../../runtime/cli/commands/login';
+import { toWireAuth } from '../../../runtime/api/client';
 import { getCredentials } from '../../../runtime/distribution/credentials';
 import { familiarString, parseReference } from '../../../runtime/distribution/reference';
 import { isImageNode } from '../../views/images/imageNodes';

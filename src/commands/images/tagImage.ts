@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
 import { describe, invalidArgument } from '../../../runtime/errdefs/errdefs';
-import { displayRepository } from '../../../runtime/cli/commands/images';
+import { displayRepository } from '../../../runtime/distribution/reference';
 import { parseReference } from '../../../runtime/distribution/reference';
 import { repositoryOf } from '../../../runtime/images/images';
 import type { CommandContext } from '../registerCommands';

@@ -13,7 +13,7 @@
  *               matches the filter"
  */
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
-import { displayName, displayRepository } from '../../../runtime/cli/commands/images';
+import { displayName, displayRepository } from '../../../runtime/distribution/reference';
 
 export type ImageGroupBy = 'repository' | 'none';
 export type ImageSortBy = 'name' | 'created' | 'size';

@@ -1,7 +1,7 @@
 /** The Markdown tooltip of an image item, from one inspect call made when the user hovers. */
 import * as vscode from 'vscode';
 import type { InspectImageResponse, Platform } from '../../../runtime/api/gen/gantry/v1/images';
-import { displayName } from '../../../runtime/cli/commands/images';
+import { displayName } from '../../../runtime/distribution/reference';
 import { formatAgo, formatSize } from '../../../runtime/util/humanize';
 import { imageLabel, shortDigest } from './imageNodes';
 
