@@ -60,7 +60,9 @@ export function registryErrorText(body: Buffer | string | undefined): string | u
  */
 export function statusError(status: number, subject: string, body?: Buffer, fallback?: string): GantryError {
   const text = registryErrorText(body) ?? fallback ?? `unexpected HTTP status ${status}`;
-  return new GantryError(kindForStatus(status), `${text}: ${subject}`);
+  // A server error's own text ("unknown error") says little; the status says whose fault it is.
+  const origin = status >= 500 && !text.includes(String(status)) ? `registry failed with HTTP ${status}: ` : '';
+  return new GantryError(kindForStatus(status), `${origin}${text}: ${subject}`);
 }
 
 /** Reads a response body up to `limit` bytes, discarding the rest; never throws. */

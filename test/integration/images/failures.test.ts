@@ -193,7 +193,7 @@ describe('gantry pull: bad input (real registry)', function () {
       // distribution 2.8 parses manifests before serving them; on this one it
       // answers 500 {"errors":[{"code":"UNKNOWN","message":"unknown error"}]}.
       // Gantry retries the 500s, then reports the registry's words and the reference.
-      await expectRefused(`${registry.host}/bad/manifest:broken`, new RegExp(`unknown error: ${registry.host}/bad/manifest:broken`));
+      await expectRefused(`${registry.host}/bad/manifest:broken`, new RegExp(`registry failed with HTTP 500: unknown error: ${registry.host}/bad/manifest:broken`));
       assert.equal(hasBlob(daemon, image.manifestDigest), false);
     });
 
