@@ -2,12 +2,12 @@
  * Entry point of dist/gantry.js: `gantry daemon …` runs gantryd, anything
  * else is the CLI. One bundle, so a remote host needs a single file.
  */
-import { cliMain } from './cli/cli';
-import { daemonMain } from './daemon/main';
-
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'daemon') return daemonMain(argv.slice(1));
-  return cliMain(argv);
+  // Loaded on demand: a CLI call should not pay for evaluating the daemon's
+  // modules (the registry client, snapshotters…), nor the daemon for the CLI's.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  if (argv[0] === 'daemon') return (require('./daemon/main') as typeof import('./daemon/main')).daemonMain(argv.slice(1));
+  return (require('./cli/cli') as typeof import('./cli/cli')).cliMain(argv);
 }
 
 main(process.argv.slice(2)).then(

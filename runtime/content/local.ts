@@ -147,7 +147,10 @@ export class LocalStore implements Store {
         // New ingest, or a leftover for different content: start clean.
         await fs.promises.rm(path.join(dir, 'data'), { force: true });
         meta = { ref, total: expected?.size ?? 0, expected: expected?.digest, startedAt: new Date().toISOString() };
-        await writeFileAtomic(metaFile, JSON.stringify(meta), 0o600);
+        // Bookkeeping for resumes only, so no fsync: if a crash loses or tears
+        // it, the ingest is simply started again (nothing unverified is ever
+        // published, whatever this file says).
+        await fs.promises.writeFile(metaFile, JSON.stringify(meta), { mode: 0o600 });
       }
       const algorithm = (expected?.digest ?? meta.expected ?? 'sha256:').split(':')[0];
       return await IngestWriter.open(this, dir, ref, algorithm, () => this.locked.delete(ref));
