@@ -11,6 +11,7 @@ packages=(
   chromium                       # headless browser that drives code-server in UI tests
   libkrb5-dev ripgrep            # needed to install code-server from npm offline
   iproute2 procps psmisc         # netns/veth test hosts; ps/pkill in tests
+  zstd                           # zstd layers for the unpack tests
   attr                           # getfattr/setfattr: native snapshotter copies xattrs; tests set overlay xattrs
   apache2-utils                  # htpasswd for the registry's basic-auth variant
   openssl ca-certificates        # test CA and TLS certificates for the registry
