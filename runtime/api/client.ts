@@ -18,6 +18,7 @@ import type { RegistryAuth as ClientAuth } from '../distribution/distribution';
 import { EventsClient, type SubscribeRequest, type SubscribeResponse } from './gen/gantry/v1/events';
 import { VersionClient, type VersionResponse } from './gen/gantry/v1/version';
 import { HealthClient, HealthCheckResponse_ServingStatus as ServingStatus } from './gen/grpc/health/v1/health';
+import { SnapshotsClient, type ListSnapshotsResponse, type SnapshotUsageResponse } from './gen/gantry/v1/snapshots';
 import {
   ImagesClient,
   RegistryClient,
@@ -54,6 +55,7 @@ export class RuntimeClient {
   private readonly healthClient: HealthClient;
   private readonly imagesClient: ImagesClient;
   private readonly registryClient: RegistryClient;
+  private readonly snapshotsClient: SnapshotsClient;
   /** gantry.v1.Images and gantry.v1.Registry. */
   readonly images: ImagesApi;
 
@@ -71,6 +73,7 @@ export class RuntimeClient {
     this.healthClient = new HealthClient(address, creds, options);
     this.imagesClient = new ImagesClient(address, creds, options);
     this.registryClient = new RegistryClient(address, creds, options);
+    this.snapshotsClient = new SnapshotsClient(address, creds, options);
     this.images = new ImagesApi(this, this.imagesClient, this.registryClient);
   }
 
@@ -98,6 +101,14 @@ export class RuntimeClient {
     );
   }
 
+  listSnapshots(opts?: CallOpts): Promise<ListSnapshotsResponse> {
+    return this.unary(this.snapshotsClient, this.snapshotsClient.list, {}, opts);
+  }
+
+  snapshotUsage(key: string, opts?: CallOpts): Promise<SnapshotUsageResponse> {
+    return this.unary(this.snapshotsClient, this.snapshotsClient.usage, { key }, opts);
+  }
+
   /** Iterates a server stream, mapping failures to GantryErrors; aborting `signal` cancels the call. */
   async *stream<Res>(call: ClientReadableStream<Res>, signal?: AbortSignal): AsyncGenerator<Res> {
     if (signal?.aborted) {
@@ -123,6 +134,7 @@ export class RuntimeClient {
     this.healthClient.close();
     this.imagesClient.close();
     this.registryClient.close();
+    this.snapshotsClient.close();
     this.channel.close();
   }
 

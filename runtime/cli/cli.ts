@@ -15,6 +15,7 @@ import { imageCommand } from './commands/image';
 import { imageInspectCommand, imagesCommand, rmiCommand, tagCommand } from './commands/images';
 import { loginCommand, logoutCommand } from './commands/login';
 import { pullCommand } from './commands/pull';
+import { snapshotsCommand } from './commands/snapshots';
 
 const COMMANDS: readonly Command[] = [
   pullCommand,
@@ -25,6 +26,7 @@ const COMMANDS: readonly Command[] = [
   imageCommand,
   loginCommand,
   logoutCommand,
+  snapshotsCommand,
   eventsCommand,
   infoCommand,
   versionCommand,

@@ -21,14 +21,19 @@ import { versionService } from '../api/services/version';
 import { HandlerAdapter } from '../api/server';
 import { ImagesService, RegistryService } from '../api/gen/gantry/v1/images';
 import { imagesService, registryService } from '../api/services/images';
+import { SnapshotsService } from '../api/gen/gantry/v1/snapshots';
+import { snapshotsService } from '../api/services/snapshots';
 import { LocalStore } from '../content/local';
-import type { Registry } from '../distribution/distribution';
 import { createRegistry } from '../distribution/registry';
 import { Collector } from '../gc/gc';
 import { noImageUsage } from '../images/images';
 import { Puller } from '../images/pull';
 import { ImageService } from '../images/service';
 import { FileImageStore } from '../images/store';
+import { EXTRACT_KEY_PREFIX, Unpacker } from '../images/unpacker';
+import { createSnapshotter, type SnapshotterChoice } from '../snapshots/select';
+import { TarApplier } from '../unpack/applier';
+import { background } from '../context';
 import { EventLog } from '../events/log';
 import { Topics } from '../events/events';
 import type { Logger } from '../util/log';
@@ -45,6 +50,7 @@ export interface DaemonConfig {
   readonly certsDir: string;
   /** Layers downloaded at once per pull. */
   readonly maxConcurrentDownloads: number;
+  readonly snapshotter: SnapshotterChoice;
   /** OCI runtime binary (name on PATH or absolute path). */
   readonly runtime: string;
   /** Container monitor binary. */
@@ -64,7 +70,8 @@ export class Daemon {
     private readonly server: Server,
     private readonly events: EventLog,
     private readonly health: HealthStatus,
-    private readonly registry: Registry,
+    /** Closed in reverse order of opening, after the server stopped. */
+    private readonly closers: Array<() => Promise<void>>,
   ) {}
 
   static async start(config: DaemonConfig, log: Logger): Promise<Daemon> {
@@ -82,17 +89,23 @@ export class Daemon {
       const events = EventLog.open(path.join(root, 'events'));
       const content = await LocalStore.open(path.join(root, 'content'));
       const images = await FileImageStore.open(path.join(root, 'metadata'));
-      const gc = new Collector(content);
+      const snapshotter = await createSnapshotter(path.join(root, 'snapshots'), config.snapshotter, log, {
+        transientPrefixes: [EXTRACT_KEY_PREFIX],
+      });
+      await snapshotter.cleanup(background());
+      const gc = new Collector(content, snapshotter);
       gc.addRoots(() => images.list().map((i) => i.target));
+      gc.addSnapshotRoots(() => images.list().flatMap((i) => (i.snapshot?.snapshotter === snapshotter.name ? [i.snapshot.chainId] : [])));
+      const unpacker = new Unpacker(content, snapshotter, new TarApplier());
       const registry = createRegistry({
         certsDir: config.certsDir,
         insecureRegistries: config.insecureRegistries,
         userAgent: `gantry/${GANTRY_VERSION}`,
-      });
-      const puller = new Puller({ content, registry, images, gc, events, concurrency: config.maxConcurrentDownloads });
+      }, { logger: log });
+      const puller = new Puller({ content, unpacker, registry, images, gc, events, concurrency: config.maxConcurrentDownloads });
       const imageService = new ImageService(content, images, gc, events, noImageUsage);
       const adapt = new HandlerAdapter(log);
-      const health = new HealthStatus(['gantry.v1.Version', 'gantry.v1.Events', 'gantry.v1.Images', 'gantry.v1.Registry']);
+      const health = new HealthStatus(['gantry.v1.Version', 'gantry.v1.Events', 'gantry.v1.Images', 'gantry.v1.Registry', 'gantry.v1.Snapshots']);
       const components = Promise.all([probeComponent('runc', config.runtime), probeComponent('conmon', config.conmon)]);
       const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
       server.addService(VersionService, versionService(adapt, async () => describe(config, await components)));
@@ -100,8 +113,9 @@ export class Daemon {
       server.addService(HealthService, healthService(adapt, health));
       server.addService(ImagesService, imagesService(adapt, imageService, puller));
       server.addService(RegistryService, registryService(adapt, registry));
+      server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       await bindPrivately(server, socket);
-      const daemon = new Daemon(config, log, locks, server, events, health, registry);
+      const daemon = new Daemon(config, log, locks, server, events, health, [() => registry.close(), () => snapshotter.close()]);
       events.publish(Topics.daemonStart, '', { version: GANTRY_VERSION, pid: String(process.pid) });
       log.info('gantryd serving', { socket, root, state, version: GANTRY_VERSION, pid: process.pid });
       return daemon;
@@ -134,7 +148,9 @@ export class Daemon {
       });
     });
     fs.rmSync(this.config.paths.socket, { force: true });
-    await this.registry.close();
+    for (const close of [...this.closers].reverse()) {
+      await close().catch((e: unknown) => this.log.warn('closing a component failed', { error: e }));
+    }
     await Promise.all(this.locks.map((l) => l.release()));
     this.log.info('gantryd stopped');
   }

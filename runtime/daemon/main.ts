@@ -4,6 +4,7 @@ import { describe, isGantryError } from '../errdefs/errdefs';
 import { createLogger, isLogLevel } from '../util/log';
 import { Daemon } from './daemon';
 import { resolvePaths } from './paths';
+import { isSnapshotterChoice } from '../snapshots/select';
 
 export const DAEMON_USAGE = `Usage: gantry daemon [options]
 
@@ -18,6 +19,8 @@ Options:
   --insecure-registry HOST:PORT
                       allow plain HTTP to this registry (repeatable; loopback always may)
   --certs-dir DIR     per-registry CAs as DIR/HOST:PORT/ca.crt (default: /etc/gantry/certs.d)
+  --snapshotter NAME  overlayfs | native | auto (default: auto = overlayfs when the
+                      filesystem supports it)
   --max-concurrent-downloads N
                       layers downloaded at once per pull (default: 3)
   --log-level LEVEL   error | warn | info | debug (default: info)
@@ -36,6 +39,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       'insecure-registry': { type: 'string', multiple: true, default: [] },
       'certs-dir': { type: 'string', default: '/etc/gantry/certs.d' },
       'max-concurrent-downloads': { type: 'string', default: '3' },
+      snapshotter: { type: 'string', default: 'auto' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -50,6 +54,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
   const log = createLogger(level);
   const downloads = Number(values['max-concurrent-downloads']);
   if (!Number.isInteger(downloads) || downloads < 1) throw new Error('--max-concurrent-downloads must be a positive integer');
+  const snapshotter = values.snapshotter;
+  if (!isSnapshotterChoice(snapshotter)) throw new Error(`invalid --snapshotter "${snapshotter}" (overlayfs, native or auto)`);
 
   let daemon: Daemon;
   try {
@@ -61,6 +67,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         insecureRegistries: values['insecure-registry'],
         certsDir: values['certs-dir'],
         maxConcurrentDownloads: downloads,
+        snapshotter,
       },
       log,
     );
