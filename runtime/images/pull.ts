@@ -19,10 +19,10 @@ import type { Collector } from '../gc/gc';
 import type { Publisher } from '../events/events';
 import { isIndex, MAX_MANIFEST_BYTES, type Descriptor, type Platform } from '../oci/descriptor';
 import { forEachLimited } from '../util/concurrency';
-import { BlobFetcher, type BlobProgress } from './fetch';
+import { BlobFetcher, type BlobProgress, type BlobStatus } from './fetch';
 import type { Image, ImageStore } from './images';
 import { putImage } from './records';
-import type { Unpacker } from './unpacker';
+import type { UnpackStatus, Unpacker } from './unpacker';
 import { configPlatform, parseConfig, parseIndex, parseManifest } from './manifest';
 import { formatPlatform, hostPlatform, selectManifest } from './platform';
 
@@ -47,6 +47,9 @@ export interface PullerDeps {
   /** Layers downloaded at once (default 3). */
   readonly concurrency?: number;
 }
+
+/** A layer whose snapshot already exists reads as "Already exists", as in Docker. */
+const UNPACK_STATUS: Record<UnpackStatus, BlobStatus> = { extracting: 'extracting', extracted: 'extracted', present: 'exists' };
 
 /** Configs are small JSON; refuse absurd ones before buffering them. */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
@@ -142,7 +145,7 @@ export class Puller {
         kind: 'blob',
         role: 'layer',
         mediaType: layers[i].mediaType,
-        progress: { digest: layers[i].digest, status: status === 'extracting' ? 'extracting' : 'extracted', offset: layers[i].size, total: layers[i].size },
+        progress: { digest: layers[i].digest, status: UNPACK_STATUS[status], offset: layers[i].size, total: layers[i].size },
       }),
     );
     job?.done.catch((e: unknown) => controller.abort(e));
