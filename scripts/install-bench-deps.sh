@@ -6,6 +6,7 @@ packages=(
   containerd                     # containerd + ctr: the anchor for content fetch (started by the bench itself)
   docker-registry                # a real OCI registry (CNCF distribution) on loopback
   skopeo umoci busybox-static    # build/push the fixture images; skopeo copy is also the floor
+  podman                         # anchor for pull + unpack (bench/pull-unpack.ts; own temp --root/--runroot)
 )
 missing=()
 for p in "${packages[@]}"; do
