@@ -9,7 +9,6 @@
  * drain calls (bounded) → remove the socket → release the lock.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { EventsService } from '../api/gen/gantry/v1/events';
@@ -37,7 +36,7 @@ import { background } from '../context';
 import { EventLog } from '../events/log';
 import { Topics } from '../events/events';
 import type { Logger } from '../util/log';
-import { API_VERSION, GANTRY_REVISION, GANTRY_VERSION } from '../version';
+import { buildInfo, GANTRY_VERSION } from '../version';
 import { probeComponent, type ComponentInfo } from './components';
 import type { DaemonPaths } from './paths';
 import { acquireInstanceLock, clearStaleSocket, type InstanceLock } from './singleInstance';
@@ -189,12 +188,7 @@ function groupId(name: string): number | undefined {
 
 function describe(config: DaemonConfig, components: ComponentInfo[]): VersionResponse {
   return {
-    version: GANTRY_VERSION,
-    apiVersion: API_VERSION,
-    revision: GANTRY_REVISION,
-    nodeVersion: process.version,
-    os: os.platform(),
-    arch: os.arch(),
+    ...buildInfo(),
     root: config.paths.root,
     state: config.paths.state,
     socket: config.paths.socket,

@@ -1,20 +1,8 @@
-import * as os from 'node:os';
 import { RuntimeClient } from '../../api/client';
 import type { VersionResponse } from '../../api/gen/gantry/v1/version';
-import { API_VERSION, GANTRY_REVISION, GANTRY_VERSION } from '../../version';
+import { buildInfo } from '../../version';
 import { parseCommandArgs, type Command } from '../command';
 import { writeJson, writeSection } from '../output';
-
-export function clientVersion() {
-  return {
-    version: GANTRY_VERSION,
-    apiVersion: API_VERSION,
-    revision: GANTRY_REVISION,
-    nodeVersion: process.version,
-    os: os.platform(),
-    arch: os.arch(),
-  };
-}
 
 export function componentRows(server: VersionResponse): Array<[string, string]> {
   return server.components.map((c) => [c.name, c.path ? `${c.version} (${c.path})` : 'missing']);
@@ -36,7 +24,7 @@ Options:
     const client = RuntimeClient.forSocket(ctx.socket);
     try {
       const server = await client.version({ timeoutMs: 10_000 });
-      const local = clientVersion();
+      const local = buildInfo();
       if (args.values.json) {
         writeJson(ctx.stdout, { client: local, server });
         return 0;
