@@ -12,7 +12,8 @@
  * store → config and layers. Sweep deletes every committed blob not marked.
  *
  * Snapshots are collected the same way: roots are the snapshots images and
- * containers name (a layer chain's top), marking follows parents, and every
+ * containers name (a layer chain's top) and the ChainIDs under a lease (a
+ * pull's layers before its image record exists); marking follows parents, and every
  * committed snapshot not marked is removed, children before parents. Active
  * snapshots belong to someone (a container, a running extraction) and are
  * never collected here.
@@ -113,6 +114,8 @@ export class Collector {
       for (let at: string | undefined = name; at && !marked.has(at); at = all.get(at)?.parent) marked.add(at);
     };
     for (const source of this.snapshotRoots) for (const name of source()) keep(name);
+    // A pull leases the ChainIDs it unpacks: its snapshots are not named by an image yet.
+    for (const lease of this.leases) for (const name of lease) if (all.has(name)) keep(name);
     // Whatever an active snapshot (a container, an extraction) stands on stays.
     for (const info of all.values()) if (info.kind !== 'committed') keep(info.name);
     let removed = 0;

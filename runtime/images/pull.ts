@@ -22,7 +22,7 @@ import { forEachLimited } from '../util/concurrency';
 import { BlobFetcher, type BlobProgress, type BlobStatus } from './fetch';
 import type { Image, ImageStore } from './images';
 import { putImage } from './records';
-import type { UnpackStatus, Unpacker } from './unpacker';
+import { chainIds, type UnpackStatus, type Unpacker } from './unpacker';
 import { configPlatform, parseConfig, parseIndex, parseManifest } from './manifest';
 import { formatPlatform, hostPlatform, selectManifest } from './platform';
 
@@ -100,6 +100,8 @@ export class Puller {
         );
       }
 
+      // Snapshots are named by ChainID; leasing them keeps a concurrent collection off them.
+      for (const chain of chainIds(config.rootfs.diff_ids)) lease.add(chain);
       const chainId = await this.fetchLayers(ctx, fetcher, ref, manifest.layers, config.rootfs.diff_ids, emit);
 
       const now = new Date();
