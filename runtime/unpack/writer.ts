@@ -13,7 +13,9 @@
  *   touched).
  * - At the end: device nodes, fifos and whiteout devices (one `tar -x`),
  *   xattrs (one `setfattr --restore`), then the owner, mode and times of the
- *   directories, whose mtimes changed while children were written.
+ *   directories, whose mtimes changed while children were written. Every
+ *   directory those batches write into is in changedDirs (or dirMeta), so its
+ *   times are set after everything that writes into it.
  *
  * Synchronous syscalls, in slices: the per-entry calls (open, write, fchown,
  * futimes, close, mkdir, symlink, link, lstat) are made with the *Sync API.
@@ -363,6 +365,10 @@ export class LayerWriter {
     const meta = metaOf(h, name);
     this.nodes.set(rel, { kind: 'character-device', mode: 0, uid: meta.uid, gid: meta.gid, mtime: new Date(meta.mtime * 1000), major: 0, minor: 0 });
     this.whitedOut.add(rel);
+    // The device is made in `parent` by the end-of-layer tar -x, which bumps
+    // its mtime: finish() restores the times after that (often the lower
+    // directory's, copied when ensureDir made the parent for this whiteout).
+    this.changedDirs.add(parent);
   }
 
   /**
@@ -399,6 +405,8 @@ export class LayerWriter {
       if (where === 'lower') this.tree.ensureDir(dir, name, this.onImplicitDir);
       this.touch(dir);
       this.xattrs.add(this.tree.abs(dir), [{ name: this.opts.opaqueXattr, value: Buffer.from('y') }]);
+      // Its times too are (re)set in finish(), after the setfattr batch.
+      this.changedDirs.add(dir);
       return;
     }
     if (where === 'lower') return;

@@ -69,6 +69,21 @@ function layerDirs(daemon: TestDaemon, snapshotter: string, top: string): string
   return dirs;
 }
 
+/**
+ * The "recent" threshold for listings: past every time the fixture layers
+ * carry, and passed before anything is unpacked. umoci stores whole seconds,
+ * rounded to the nearest: a directory changed at x.6 s carries x+1 s, after
+ * Date.now() at x.7 s — it would print as "recent" on both sides and hide an
+ * applier that leaves the apply time on a directory where umoci keeps the
+ * layer's. So: the next whole second (+1 ms), once the clock has passed it.
+ */
+async function afterFixtureTimes(): Promise<number> {
+  const threshold = Math.floor(Date.now() / 1000) * 1000 + 1001;
+  // (+ a margin: file times come from the kernel's coarse clock, a tick behind.)
+  await new Promise((resolve) => setTimeout(resolve, threshold + 50 - Date.now()));
+  return threshold;
+}
+
 function mountedUnder(prefix: string): string[] {
   return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(prefix));
 }
@@ -90,7 +105,7 @@ describe('pull unpacks into snapshots (real registry, real overlayfs)', function
     for (const tag of [built.tag, 'raw']) {
       await runCommand('skopeo', ['copy', '--dest-tls-verify=false', `oci:${built.layout}:${tag}`, `docker://${registry.host}/unpack/img:${tag === 'raw' ? 'raw' : 'base'}`]);
     }
-    opts = { root: false, recentAfter: Date.now() };
+    opts = { root: false, recentAfter: await afterFixtureTimes() };
     wantUmoci = await listTree(await umociUnpack(built.layout, built.tag, path.join(dir, 'bundle-base')), opts);
     wantRaw = await listTree(await umociUnpack(built.layout, 'raw', path.join(dir, 'bundle-raw')), opts);
   });

@@ -174,6 +174,59 @@ describe('unpack: TarApplier into overlay upperdirs (checked through real overla
     }
   });
 
+  // A whiteout whose parent exists only in a lower layer: the parent is made
+  // in the upperdir with the lower directory's metadata, and the whiteout
+  // device is created in it later, by the end-of-layer `tar -x` (devices.ts).
+  // The parent's times must still be the lower's afterwards (umoci keeps them),
+  // whatever the chunking of the stream. The same for an implicit opaque
+  // directory, whose marker is set by the end-of-layer setfattr.
+  for (const chunk of [64 * 1024, 1, 7, 513]) {
+    it(`directories made for whiteouts keep the lower directories' times (${chunk}-byte chunks)`, async () => {
+      const root = fs.mkdtempSync(path.join(base, 'wh-times-'));
+      const lower = path.join(root, 'lower');
+      const upper = path.join(root, 'upper');
+      const work = path.join(root, 'work');
+      for (const d of [lower, upper, work]) fs.mkdirSync(d);
+      fs.mkdirSync(path.join(lower, 'etc', 'motd'), { recursive: true });
+      fs.writeFileSync(path.join(lower, 'etc', 'motd', 'README'), 'a dir');
+      fs.writeFileSync(path.join(lower, 'etc', 'passwd'), 'root');
+      fs.mkdirSync(path.join(lower, 'deep', 'er'), { recursive: true });
+      fs.writeFileSync(path.join(lower, 'deep', 'er', 'f'), 'f');
+      fs.mkdirSync(path.join(lower, 'keep'));
+      fs.writeFileSync(path.join(lower, 'keep', 'hidden'), 'h');
+      const want: [string, number][] = [
+        ['etc', T - 90],
+        ['deep', T - 80],
+        ['deep/er', T - 70],
+        ['keep', T - 60],
+      ];
+      for (const [rel, mtime] of [...want].reverse()) fs.utimesSync(path.join(lower, rel), mtime - 5, mtime);
+      // As in the end-to-end "raw" image: no entry for etc/ itself.
+      const entries: TarEntry[] = [
+        { name: 'extra/', type: 'dir', mtime: T },
+        { name: 'extra/one', content: 'first extra layer', mtime: T },
+        { name: 'etc/.wh.motd' },
+        { name: 'deep/er/.wh.f' },
+        { name: 'keep/.wh..wh..opq' },
+      ];
+      const tar = buildTar(entries);
+      await new TarApplier().apply(ctx, overlayMount(upper, work, [lower]), readableOf(tar, chunk), { mediaType: MEDIA.tar, diffId: sha256(tar) });
+      const wh = fs.lstatSync(path.join(upper, 'etc', 'motd'));
+      assert.ok(wh.isCharacterDevice() && wh.rdev === 0, 'etc/motd is a whiteout device');
+      assert.ok(fs.lstatSync(path.join(upper, 'deep', 'er', 'f')).isCharacterDevice(), 'deep/er/f is a whiteout device');
+      const got = want.map(([rel]) => {
+        const st = fs.lstatSync(path.join(upper, rel));
+        return [rel, Math.round(st.mtimeMs / 1000), Math.round(st.atimeMs / 1000)];
+      });
+      assert.deepEqual(got, want.map(([rel, mtime]) => [rel, mtime, mtime - 5]));
+      const merged = await withMount([upper, lower], (m) => listTree(m, { root: false }));
+      assert.deepEqual(
+        merged.filter((l) => /^\/(etc|deep|deep\/er|keep) /.test(l)),
+        [`/deep dir 0755 0:0 mtime=${T - 80}`, `/deep/er dir 0755 0:0 mtime=${T - 70}`, `/etc dir 0755 0:0 mtime=${T - 90}`, `/keep dir 0755 0:0 mtime=${T - 60}`],
+      );
+    });
+  }
+
   it('refuses a hardlink to a file of a lower layer (as containerd does), naming the entry', async () => {
     const root = fs.mkdtempSync(path.join(base, 'hl-'));
     const lower = path.join(root, 'lower');
