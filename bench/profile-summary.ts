@@ -1,6 +1,10 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof): self time per function and
 // per source file, and the busy fraction of the profiled span. For the
-// gantryd profiles `pull-content.js --profile` writes.
+// gantryd profiles `pull-content.js --profile` and `pull-unpack.js --profile`
+// write. Also: the time below each project function (runtime/, src/: total
+// = self + callees, each sample counted once per function), and native or
+// library self time by the nearest project function that called it ("open
+// ← runtime/unpack/writer.ts file"), which is where a fix would go.
 //
 //   node out/bench/profile-summary.js FILE.cpuprofile [--top N]
 import * as fs from 'node:fs';
@@ -19,6 +23,7 @@ interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   children?: number[];
+  parent?: number;
 }
 
 interface Profile {
@@ -70,6 +75,42 @@ function summarise(file: string, top: number): void {
   for (const [k, us] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(`${ms(us)}  ${pct(us)}  ${k}`);
   out.push('', '  self ms   share  file');
   for (const [k, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, Math.min(top, 15))) out.push(`${ms(us)}  ${pct(us)}  ${k}`);
+
+  // Project frames: where our code is on the stack.
+  for (const n of profile.nodes) for (const c of n.children ?? []) byId.get(c)!.parent = n.id;
+  const projectKey = new Map<number, string | null>();
+  const keyOf = (id: number): string | null => {
+    let k = projectKey.get(id);
+    if (k === undefined) {
+      const frame = byId.get(id)!.callFrame;
+      const { file: src, line } = original(frame);
+      k = /^(runtime|src)\//.test(src) ? `${src}:${line} ${frame.functionName || '(anonymous)'}` : null;
+      projectKey.set(id, k);
+    }
+    return k;
+  };
+  const inclusive = new Map<string, number>();
+  const byCaller = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const seen = new Set<string>();
+    let nearest: string | undefined;
+    for (let n: number | undefined = id; n !== undefined; n = byId.get(n)!.parent) {
+      const k = keyOf(n);
+      if (!k) continue;
+      nearest ??= k;
+      seen.add(k);
+    }
+    for (const k of seen) inclusive.set(k, (inclusive.get(k) ?? 0) + us);
+    const leaf = byId.get(id)!.callFrame;
+    if (nearest && !keyOf(id)) {
+      const k = `${leaf.functionName || '(anonymous)'}  ←  ${nearest}`;
+      byCaller.set(k, (byCaller.get(k) ?? 0) + us);
+    }
+  }
+  out.push('', ' total ms   share  project function (self + callees)');
+  for (const [k, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(`${ms(us)}  ${pct(us)}  ${k}`);
+  out.push('', '  self ms   share  native/library function  ←  nearest project caller');
+  for (const [k, us] of [...byCaller].sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(`${ms(us)}  ${pct(us)}  ${k}`);
   process.stdout.write(out.join('\n') + '\n\n');
 }
 

@@ -15,26 +15,19 @@
 // Every iteration gets fresh daemons with fresh roots; the tool order rotates
 // per iteration; used trees are moved aside and deleted at the end (see
 // shared/TESTING.md, "Benchmarks, not timed tests"). Usage: bench/README.md.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { RuntimeClient } from '../runtime/api/client';
-import { BlobStatus, type ImageSummary } from '../runtime/api/gen/gantry/v1/images';
-import { pushBusybox } from '../test/helpers/fixtures';
-import { Proc, runCommand, startProcess } from '../test/helpers/proc';
-import { startRegistry, type Registry } from '../test/helpers/registry';
-import { Cleanup, makeTempDir, removeTempDir } from '../test/helpers/tmp';
-import { BIG, ensureLayout, TEN_LAYERS, type SyntheticImageSpec } from './lib/images';
+import { runCommand } from '../test/helpers/proc';
+import { startRegistry } from '../test/helpers/registry';
+import { gantryApiPull, gantryCliPull, gantryImageRecord, startContainerd, startGantryd } from './lib/daemons';
+import { prepareImage, type BenchImage, type ImageId } from './lib/fixtures';
+import { checkInterrupted, cleanup, makeWorkDir, requireBinaries, runMain, timed } from './lib/harness';
+import { parseBenchOptions, rotation, type BenchOptions } from './lib/options';
+import { fmtMB, fmtS, GANTRY_JS, loadavg, machineInfo, stats, table, toolVersions, watchDist, type Stats } from './lib/report';
 
-const REPO = path.resolve(__dirname, '../..');
-const GANTRY_JS = path.join(REPO, 'dist/gantry.js');
-const CACHE_DIR = path.join(REPO, '.cache/bench/images');
-
-const ALL_IMAGES = ['small', 'ten', 'big'] as const;
-type ImageId = (typeof ALL_IMAGES)[number];
+const DEFAULT_IMAGES: ImageId[] = ['small', 'ten', 'big'];
 const ALL_TOOLS = ['gantry-cli', 'gantry-api', 'containerd', 'ctr-progress', 'ctr-pull', 'skopeo'] as const;
 type ToolId = (typeof ALL_TOOLS)[number];
 const DEFAULT_TOOLS: ToolId[] = ['gantry-cli', 'gantry-api', 'containerd', 'ctr-pull', 'skopeo'];
@@ -51,169 +44,10 @@ const TOOL_LABEL: Record<RowId, string> = {
   skopeo: 'skopeo copy (floor)',
 };
 
-const USAGE = `Usage: node out/bench/pull-content.js [options]
-
-  --runs N            measured iterations per image (default 5)
-  --warmup N          unmeasured iterations first (default 1)
-  --images LIST       comma-separated: small,ten,big (default all)
-  --tools LIST        comma-separated, from ${ALL_TOOLS.join(',')}
-                      (default ${DEFAULT_TOOLS.join(',')})
-  --out FILE          JSON report (default test-output/bench/pull-content.json)
-  --profile           run gantryd under --cpu-prof (gantry-cli runs; profiles in test-output/bench/profiles/)
-  --gantryd-arg ARG   extra gantryd argument (repeatable), e.g. --gantryd-arg=--max-concurrent-downloads=10
-`;
-
-interface Options {
-  runs: number;
-  warmup: number;
-  images: ImageId[];
-  tools: ToolId[];
-  out: string;
-  profile: boolean;
-  gantrydArgs: string[];
-}
+type Options = BenchOptions<ToolId>;
 
 function options(): Options {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '1' },
-      images: { type: 'string', default: ALL_IMAGES.join(',') },
-      tools: { type: 'string', default: DEFAULT_TOOLS.join(',') },
-      out: { type: 'string', default: path.join(REPO, 'test-output/bench/pull-content.json') },
-      profile: { type: 'boolean', default: false },
-      'gantryd-arg': { type: 'string', multiple: true, default: [] },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const count = (name: string, v: string, min: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
-    return n;
-  };
-  const list = <T extends string>(name: string, v: string, allowed: readonly T[]): T[] => {
-    const items = v.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const i of items) if (!allowed.includes(i as T)) throw new Error(`--${name}: unknown "${i}" (one of ${allowed.join(', ')})`);
-    return allowed.filter((a) => items.includes(a));
-  };
-  return {
-    runs: count('runs', values.runs!, 1),
-    warmup: count('warmup', values.warmup!, 0),
-    images: list('images', values.images!, ALL_IMAGES),
-    tools: list('tools', values.tools!, ALL_TOOLS),
-    out: path.resolve(values.out!),
-    profile: values.profile!,
-    gantrydArgs: values['gantryd-arg']!,
-  };
-}
-
-// ---- process bookkeeping: everything we start is stopped on exit and on Ctrl-C ----
-
-const cleanup = new Cleanup();
-const running = new Set<Proc>();
-let interrupted = false;
-
-function track(p: Proc): Proc {
-  running.add(p);
-  void p.waitForExit().then(() => running.delete(p));
-  return p;
-}
-
-function checkInterrupted(): void {
-  if (interrupted) throw new Error('interrupted');
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  if (interrupted) return;
-  interrupted = true;
-  process.stderr.write(`\n${signal}: stopping everything this benchmark started and removing its temp dirs…\n`);
-  for (const p of running) p.kill('SIGKILL');
-  void cleanup.runAll().catch((e) => process.stderr.write(`cleanup: ${(e as Error).message}\n`)).finally(() => process.exit(130));
-}
-
-// ---- images ----
-
-interface BenchImage {
-  id: ImageId;
-  ref: string;
-  /** Tag (skopeo's oci: destination needs one). */
-  tag: string;
-  blobs: number;
-  layers: number;
-  /** Manifest + config + layers, as stored. */
-  bytes: number;
-  layerDigests: Set<string>;
-  manifestDigest: string;
-  prepared: { source: string; buildMs: number; pushMs: number };
-}
-
-async function prepareImage(id: ImageId, registry: Registry, workDir: string): Promise<BenchImage> {
-  const repo = `bench/${id}`;
-  const tag = 'v1';
-  let source: string;
-  let buildMs = 0;
-  const t0 = performance.now();
-  if (id === 'small') {
-    // The test fixture: Debian's static busybox in one layer, built with umoci.
-    await pushBusybox(registry, `${repo}:${tag}`);
-    source = 'test/helpers/fixtures.ts pushBusybox (umoci)';
-  } else {
-    const spec: SyntheticImageSpec = id === 'ten' ? TEN_LAYERS : BIG;
-    const layout = await ensureLayout(CACHE_DIR, spec, hostArch());
-    buildMs = layout.buildMs;
-    source = `${path.relative(REPO, layout.dir)} (${layout.built ? `built in ${(buildMs / 1000).toFixed(1)} s` : 'cached'})`;
-    const digestFile = path.join(workDir, `push-${id}.digest`);
-    await runCommand('skopeo', [
-      'copy', '--quiet', '--format', 'oci', '--dest-tls-verify=false', '--digestfile', digestFile,
-      `oci:${layout.dir}:${layout.tag}`, `docker://${registry.host}/${repo}:${tag}`,
-    ], { timeout: 600_000 });
-  }
-  const pushMs = performance.now() - t0 - buildMs;
-  const { manifest, digest, size } = await getManifest(registry, repo, tag);
-  const layers = manifest.layers.map((l) => l.size);
-  return {
-    id,
-    ref: `${registry.host}/${repo}:${tag}`,
-    tag,
-    blobs: 2 + layers.length,
-    layers: layers.length,
-    bytes: size + manifest.config.size + layers.reduce((a, b) => a + b, 0),
-    layerDigests: new Set(manifest.layers.map((l) => l.digest)),
-    manifestDigest: digest,
-    prepared: { source, buildMs, pushMs },
-  };
-}
-
-interface ManifestDoc {
-  config: { size: number };
-  layers: { size: number; digest: string }[];
-}
-
-function getManifest(registry: Registry, repo: string, tag: string): Promise<{ manifest: ManifestDoc; digest: string; size: number }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(
-      `${registry.url}/v2/${repo}/manifests/${tag}`,
-      { headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          if (res.statusCode !== 200) return reject(new Error(`GET manifest ${repo}:${tag}: HTTP ${res.statusCode}`));
-          const body = Buffer.concat(chunks);
-          resolve({ manifest: JSON.parse(body.toString()) as ManifestDoc, digest: String(res.headers['docker-content-digest']), size: body.length });
-        });
-      },
-    );
-    req.on('error', reject);
-  });
-}
-
-function hostArch(): string {
-  return ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
+  return parseBenchOptions({ name: 'pull-content', defaultImages: DEFAULT_IMAGES, tools: ALL_TOOLS, defaultTools: DEFAULT_TOOLS }).opts;
 }
 
 // ---- tools ----
@@ -255,125 +89,42 @@ async function prepareTool(tool: ToolId, dir: string, opts: Options, label: stri
   }
 }
 
-async function startGantryd(dir: string, opts: Options, profileName?: string): Promise<{ proc: Proc; socket: string; root: string }> {
-  const root = path.join(dir, 'root');
-  const state = path.join(dir, 'state');
-  const socket = path.join(state, 'gantry.sock');
-  const nodeArgs: string[] = [];
-  if (profileName) {
-    const profDir = path.join(path.dirname(opts.out), 'profiles');
-    fs.mkdirSync(profDir, { recursive: true });
-    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${profileName}.cpuprofile`);
-  }
-  const proc = track(
-    startProcess(process.execPath, [...nodeArgs, GANTRY_JS, 'daemon', '--root', root, '--state', state, ...opts.gantrydArgs], { name: 'gantryd' }),
-  );
-  const client = RuntimeClient.forSocket(socket);
-  try {
-    await proc.waitFor(() => fs.existsSync(socket) && client.version({ timeoutMs: 2_000 }).then(() => true, () => false), {
-      what: `gantryd answering on ${socket}`,
-      timeout: 30_000,
-      interval: 20,
-    });
-  } catch (e) {
-    await proc.stop();
-    throw e;
-  } finally {
-    client.close();
-  }
-  return { proc, socket, root };
-}
-
 async function prepareGantry(tool: 'gantry-cli' | 'gantry-api', dir: string, opts: Options, label: string): Promise<Prepared> {
-  const { proc, socket, root } = await startGantryd(dir, opts, opts.profile && tool === 'gantry-cli' ? label : undefined);
-  const blobsDir = path.join(root, 'content', 'blobs', 'sha256');
-  const stop = async () => {
-    const status = await proc.stop(10_000);
-    if (status.code !== 0 && status.signal !== 'SIGTERM') throw new Error(`gantryd exited ${JSON.stringify(status)}:\n${proc.stderr}`);
-  };
+  const gantryd = await startGantryd(dir, {
+    args: opts.gantrydArgs,
+    profile: opts.profile && tool === 'gantry-cli' ? { dir: path.join(path.dirname(opts.out), 'profiles'), name: label } : undefined,
+  });
+  const { socket, stop } = gantryd;
+  const blobsDir = path.join(gantryd.root, 'content', 'blobs', 'sha256');
   const client = RuntimeClient.forSocket(socket);
   await client.version(); // connected before the clock starts (gantry-api); the CLI connects itself
+  const stopAll = async () => {
+    client.close();
+    await stop();
+  };
   if (tool === 'gantry-cli') {
     return {
       blobsDir,
       run: async (image) => {
-        const ms = await timed(process.execPath, [GANTRY_JS, '--socket', socket, 'pull', image.ref]);
-        const record = (await client.images.list()).find((i) => i.target?.digest === image.manifestDigest);
+        const ms = await gantryCliPull(socket, image.ref);
+        const record = await gantryImageRecord(client, image.manifestDigest);
         return { ms, unpacked: Boolean(record?.snapshotter) };
       },
-      stop: async () => {
-        client.close();
-        await stop();
-      },
+      stop: stopAll,
     };
   }
   return {
     blobsDir,
     run: async (image) => {
-      const committed = new Set<string>();
-      let fetchMs: number | undefined;
-      let summary: ImageSummary | undefined;
-      const t0 = performance.now();
-      for await (const m of client.images.pull({ reference: image.ref })) {
-        if (m.kind?.$case === 'blob') {
-          const { status, digest } = m.kind.value;
-          if (status === BlobStatus.BLOB_STATUS_DONE || status === BlobStatus.BLOB_STATUS_EXISTS) {
-            committed.add(digest);
-            if (committed.size === image.layerDigests.size + 1) fetchMs = performance.now() - t0; // + config
-          }
-        } else if (m.kind?.$case === 'image') {
-          summary = m.kind.value;
-        }
-      }
-      const ms = performance.now() - t0;
-      if (!summary) throw new Error(`gantryd ended the pull of ${image.ref} without an image`);
+      const { ms, fetchMs, summary } = await gantryApiPull(client, image.ref, image.layers.length);
       return { ms, fetchMs, unpacked: Boolean(summary.snapshotter) };
     },
-    stop: async () => {
-      client.close();
-      await stop();
-    },
+    stop: stopAll,
   };
 }
 
 async function prepareContainerd(dir: string, tool: 'containerd' | 'ctr-progress' | 'ctr-pull'): Promise<Prepared> {
-  const root = path.join(dir, 'root');
-  const state = path.join(dir, 'state');
-  const socket = path.join(state, 'containerd.sock');
-  const config = path.join(dir, 'config.toml');
-  await fs.promises.mkdir(dir, { recursive: true });
-  // Only what a content fetch needs; no CRI, no debug/metrics listeners, nothing under /var/lib or /run.
-  await fs.promises.writeFile(
-    config,
-    [
-      'version = 2',
-      `root = ${JSON.stringify(root)}`,
-      `state = ${JSON.stringify(state)}`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-      '[grpc]',
-      `  address = ${JSON.stringify(socket)}`,
-      '[ttrpc]',
-      `  address = ${JSON.stringify(socket + '.ttrpc')}`,
-      '[debug]',
-      '  address = ""',
-      '  level = "warn"',
-      '[metrics]',
-      '  address = ""',
-      '[plugins."io.containerd.internal.v1.opt"]',
-      `  path = ${JSON.stringify(path.join(root, 'opt'))}`,
-      '',
-    ].join('\n'),
-  );
-  const proc = track(startProcess('containerd', ['--config', config], { name: 'containerd' }));
-  try {
-    await proc.waitFor(
-      () => fs.existsSync(socket) && runCommand('ctr', ['-a', socket, 'version'], { timeout: 5_000 }).then(() => true, () => false),
-      { what: `containerd answering on ${socket}`, timeout: 30_000, interval: 20 },
-    );
-  } catch (e) {
-    await proc.stop();
-    throw e;
-  }
+  const { socket, root, stop } = await startContainerd(dir);
   return {
     blobsDir: path.join(root, 'io.containerd.content.v1.content', 'blobs', 'sha256'),
     // ctr shows progress unless --debug; on completion the UI waits for its next 100 ms tick
@@ -386,21 +137,8 @@ async function prepareContainerd(dir: string, tool: 'containerd' | 'ctr-progress
         '--plain-http', image.ref,
       ]),
     }),
-    stop: async () => {
-      await proc.stop(10_000);
-    },
+    stop,
   };
-}
-
-/** Runs a command to completion; the wall time from spawn to exit, in ms. */
-async function timed(cmd: string, args: string[]): Promise<number> {
-  checkInterrupted();
-  const t0 = performance.now();
-  const p = track(startProcess(cmd, args, { name: `${path.basename(cmd)} ${args.join(' ')}`, maxOutput: 64 * 1024 }));
-  const status = await p.waitForExit();
-  const ms = performance.now() - t0;
-  if (status.code !== 0) throw new Error(`${p.name} failed (${JSON.stringify(status)}):\n${p.stderr.trim()}\n${p.stdout.trim()}`);
-  return ms;
 }
 
 /** Every blob of the image arrived, with the right total size. */
@@ -430,83 +168,19 @@ interface Sample {
   unpacked?: boolean;
 }
 
-interface Stats {
-  n: number;
-  medianMs: number;
-  minMs: number;
-  maxMs: number;
-  samplesMs: number[];
-  /** MB/s (10^6 bytes) at the median time. */
-  mbPerSec: number;
-}
-
-function stats(ms: number[], bytes: number): Stats {
-  const s = [...ms].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { n: s.length, medianMs: median, minMs: s[0], maxMs: s[s.length - 1], samplesMs: ms, mbPerSec: bytes / 1e6 / (median / 1000) };
-}
-
-function versions(): Record<string, string> {
-  const first = (cmd: string, args: string[]) => {
-    try {
-      return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n')[0].trim();
-    } catch {
-      return 'unknown';
-    }
-  };
-  let gantry = 'unknown';
-  try {
-    gantry = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version;
-    gantry += ` (${execFileSync('git', ['-C', REPO, 'rev-parse', '--short=12', 'HEAD']).toString().trim()}, dist built ${fs.statSync(GANTRY_JS).mtime.toISOString()})`;
-  } catch {
-    // best effort
-  }
-  return {
-    node: process.version,
-    gantry,
-    containerd: first('containerd', ['--version']),
-    ctr: first('ctr', ['--version']),
-    skopeo: first('skopeo', ['--version']),
-    registry: first('docker-registry', ['--version']),
-  };
-}
-
-const fmtS = (ms: number) => (ms / 1000).toFixed(3);
-const fmtMB = (b: number) => (b / 1e6 >= 10 ? (b / 1e6).toFixed(0) : (b / 1e6).toFixed(2)) + ' MB';
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
-}
-
 // ---- main ----
 
 async function main(): Promise<void> {
   const opts = options();
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   if (!fs.existsSync(GANTRY_JS)) throw new Error(`${GANTRY_JS} is missing; build first: node esbuild.js`);
-  for (const bin of ['docker-registry', 'skopeo', 'umoci', 'containerd', 'ctr']) {
-    const found = (process.env.PATH ?? '').split(':').some((d) => d && fs.existsSync(path.join(d, bin)));
-    if (!found) throw new Error(`${bin} is not installed; run scripts/install-bench-deps.sh (as root)`);
-  }
+  requireBinaries(['docker-registry', 'skopeo', 'umoci', 'containerd', 'ctr']);
 
-  const work = await makeTempDir('gbench');
-  cleanup.defer(async () => {
-    // Last: after every process is gone, and never through a mount left behind.
-    await unmountUnder(work);
-    await removeTempDir(work);
-  });
-  cleanup.defer(async () => {
-    for (const p of running) await p.stop(5_000);
-  });
-  const trash = path.join(work, 'trash');
-  await fs.promises.mkdir(trash);
+  const workDir = await makeWorkDir('gbench');
+  const work = workDir.dir;
 
   const log = (s: string) => process.stderr.write(s + '\n');
-  // Others may rebuild dist/ while this runs; a run that spans two builds measures neither.
-  const distAtStart = fs.statSync(GANTRY_JS).mtimeMs;
-  const loadAtStart = os.loadavg().map((l) => Number(l.toFixed(2)));
+  const distChangedSinceStart = watchDist();
+  const loadAtStart = loadavg();
   log(`pull-content: ${opts.images.join(', ')} × ${opts.tools.join(', ')}, ${opts.warmup} warm-up + ${opts.runs} runs; work dir ${work}`);
   const registry = await startRegistry({ cleanup });
   log(`registry ${registry.url} (docker-registry, storage in ${registry.storageDir})`);
@@ -516,18 +190,15 @@ async function main(): Promise<void> {
     checkInterrupted();
     const image = await prepareImage(id, registry, work);
     images.push(image);
-    log(`image ${id}: ${image.ref} ${fmtMB(image.bytes)} in ${image.blobs} blobs (${image.layers} layers) — ${image.prepared.source}, pushed in ${fmtS(image.prepared.pushMs)} s`);
+    log(`image ${id}: ${image.ref} ${fmtMB(image.bytes)} in ${image.blobs} blobs (${image.layers.length} layers) — ${image.prepared.source}, pushed in ${fmtS(image.prepared.pushMs)} s`);
   }
 
   const samples: Sample[] = [];
   let seq = 0;
   for (const image of images) {
     for (let it = -opts.warmup; it < opts.runs; it++) {
-      // Rotate the order each iteration so drift and after-effects hit every tool alike.
-      const k = ((it % opts.tools.length) + opts.tools.length) % opts.tools.length;
-      const order = [...opts.tools.slice(k), ...opts.tools.slice(0, k)];
       const line: string[] = [];
-      for (const tool of order) {
+      for (const tool of rotation(opts.tools, it)) {
         checkInterrupted();
         const label = `${image.id}-${it < 0 ? `w${-it}` : it}-${tool}-${seq++}`;
         const dir = path.join(work, label); // fresh for every run
@@ -542,9 +213,7 @@ async function main(): Promise<void> {
         } finally {
           await prepared.stop();
         }
-        await unmountUnder(dir); // nothing should be left mounted; never delete through a mount
-        // Aside, not deleted: a big delete slows file creation for minutes on this disk.
-        await fs.promises.rename(dir, path.join(trash, label));
+        await workDir.retire(dir);
         samples.push({ image: image.id, tool, iteration: it, warmup: it < 0, ...result });
         line.push(`${tool} ${fmtS(result.ms)}s${result.fetchMs !== undefined ? ` (blobs ${fmtS(result.fetchMs)}s)` : ''}`);
       }
@@ -553,7 +222,7 @@ async function main(): Promise<void> {
   }
 
   // ---- report ----
-  const distChanged = fs.statSync(GANTRY_JS).mtimeMs !== distAtStart;
+  const distChanged = distChangedSinceStart();
   const gantryUnpacks = samples.some((s) => s.unpacked);
   const rowIds: RowId[] = [];
   for (const t of opts.tools) {
@@ -613,20 +282,17 @@ async function main(): Promise<void> {
       'gantryUnpacks: gantryd unpacked layers during the pull (then gantry-cli/gantry-api are compared with ctr-pull, ' +
       'and gantry-api-fetch — the moment the last blob was committed — with containerd).',
     date: new Date().toISOString(),
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model,
-      memGB: Math.round(os.totalmem() / 2 ** 30),
-      kernel: os.release(),
-      // Other jobs on the machine skew everything: check these before trusting a run.
-      loadavgAtStart: loadAtStart,
-      loadavgAtEnd: os.loadavg().map((l) => Number(l.toFixed(2))),
-    },
-    versions: versions(),
+    machine: machineInfo(loadAtStart),
+    versions: toolVersions({
+      containerd: ['containerd', ['--version']],
+      ctr: ['ctr', ['--version']],
+      skopeo: ['skopeo', ['--version']],
+      registry: ['docker-registry', ['--version']],
+    }),
     options: { runs: opts.runs, warmup: opts.warmup, tools: opts.tools, gantrydArgs: opts.gantrydArgs, profile: opts.profile },
     gantryUnpacks,
     distChangedDuringRun: distChanged,
-    images: images.map(({ id, ref, blobs, layers, bytes, manifestDigest, prepared }) => ({ id, ref, blobs, layers, bytes, manifestDigest, ...prepared })),
+    images: images.map(({ id, ref, blobs, layers, bytes, manifestDigest, prepared }) => ({ id, ref, blobs, layers: layers.length, bytes, manifestDigest, ...prepared })),
     results,
     ratios,
     samples,
@@ -661,39 +327,10 @@ async function main(): Promise<void> {
     '(median ratios; < 1.00 means gantry is faster)',
     '',
     `${opts.runs} runs per tool and image (+${opts.warmup} warm-up), fresh roots each run; ` +
-      `load average ${loadAtStart[0]} at start, ${os.loadavg()[0].toFixed(2)} at end (${os.cpus().length} CPUs)`,
+      `load average ${loadAtStart[0]} at start, ${loadavg()[0]} at end (${os.cpus().length} CPUs)`,
     `JSON: ${path.relative(process.cwd(), opts.out) || opts.out}`,
   );
   process.stdout.write(out.join('\n') + '\n');
 }
 
-/** Lazily unmounts whatever is still mounted below `dir` (deepest first). */
-async function unmountUnder(dir: string): Promise<void> {
-  const decode = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  let mounts: string[];
-  try {
-    mounts = (await fs.promises.readFile('/proc/self/mountinfo', 'utf8'))
-      .split('\n')
-      .map((l) => decode(l.split(' ')[4] ?? ''))
-      .filter((m) => m.startsWith(dir + '/'));
-  } catch {
-    return;
-  }
-  for (const m of mounts.sort((a, b) => b.length - a.length)) {
-    await runCommand('umount', ['-l', m]).catch((e) => process.stderr.write(`umount ${m}: ${(e as Error).message}\n`));
-  }
-}
-
-main()
-  .catch((e) => {
-    if (!interrupted) process.stderr.write(`pull-content: ${(e as Error).stack ?? e}\n`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    if (interrupted) return; // the signal handler cleans up and exits
-    process.stderr.write('cleaning up…\n');
-    await cleanup.runAll().catch((e) => {
-      process.stderr.write(`cleanup: ${(e as Error).message}\n`);
-      process.exitCode = 1;
-    });
-  });
+runMain('pull-content', main);

@@ -24,6 +24,13 @@ export interface LayerSpec {
   /** Number of compressible text files and the size of each. */
   textFiles: number;
   textBytes: number;
+  /**
+   * Text file sizes vary, log-uniformly from `textBytes` to this (deterministic;
+   * most files small, a few large, as in a distribution's tree). Default: all `textBytes`.
+   */
+  textBytesMax?: number;
+  /** Spread the text files over subdirectories of this many files each. Default: all in one. */
+  filesPerDir?: number;
 }
 
 export interface SyntheticImageSpec {
@@ -50,6 +57,35 @@ export const BIG: SyntheticImageSpec = {
     randomFiles: 2,
     textFiles: 100,
     textBytes: 8 * KiB,
+  })),
+};
+
+/**
+ * ~250 MB unpacked (~215 MB compressed) and 25,000 files over 10 layers of
+ * falling size, like a distribution image: 24,800 text files of 128 B–8 KiB
+ * (log-uniform, ~1.9 KB on average) in directories of 100, plus 200
+ * incompressible files of ~1 MB. Per-file costs of unpacking show here.
+ */
+export const BIG_FILES: SyntheticImageSpec = {
+  name: 'bigfiles',
+  layers: [
+    [48, 6000],
+    [40, 5000],
+    [30, 4000],
+    [24, 3000],
+    [18, 2500],
+    [14, 1800],
+    [10, 1200],
+    [8, 800],
+    [5, 400],
+    [3, 300],
+  ].map(([mb, files]) => ({
+    randomBytes: mb * MiB,
+    randomFiles: mb,
+    textFiles: files - mb,
+    textBytes: 128,
+    textBytesMax: 8 * KiB,
+    filesPerDir: 100,
   })),
 };
 
@@ -183,9 +219,18 @@ async function* layerTar(image: string, index: number, spec: LayerSpec): AsyncGe
   yield tarHeader(`${top}/`, 0, '5');
   yield tarHeader(`${top}/text/`, 0, '5');
   const rng = mulberry32(hashSeed(`${image}/${index}/text`));
+  const sizeRng = mulberry32(hashSeed(`${image}/${index}/sizes`));
   for (let f = 0; f < spec.textFiles; f++) {
-    const body = text(rng, spec.textBytes);
-    yield tarHeader(`${top}/text/file-${f}.txt`, body.length, '0');
+    let dir = `${top}/text`;
+    if (spec.filesPerDir) {
+      dir += `/d${String(Math.floor(f / spec.filesPerDir)).padStart(3, '0')}`;
+      if (f % spec.filesPerDir === 0) yield tarHeader(`${dir}/`, 0, '5');
+    }
+    const size = spec.textBytesMax
+      ? Math.round(spec.textBytes * (spec.textBytesMax / spec.textBytes) ** sizeRng())
+      : spec.textBytes;
+    const body = text(rng, size);
+    yield tarHeader(`${dir}/file-${f}.txt`, body.length, '0');
     yield body;
     yield padding(body.length);
   }
