@@ -8,15 +8,7 @@ packages=(
   skopeo umoci busybox-static    # build/push the fixture images; skopeo copy is also the floor
   podman                         # anchor for pull + unpack (bench/pull-unpack.ts; own temp --root/--runroot)
 )
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash "$(dirname "$0")/apt-install.sh" "${packages[@]}"
 # The containerd package enables a system service where systemd runs; the
 # benchmark never uses it: it starts its own containerd with a temp root,
 # state and socket.

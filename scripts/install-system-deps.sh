@@ -16,13 +16,5 @@ packages=(
   apache2-utils                  # htpasswd for the registry's basic-auth variant
   openssl ca-certificates        # test CA and TLS certificates for the registry
 )
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash "$(dirname "$0")/apt-install.sh" "${packages[@]}"
 # Debian starts docker-registry as a service on :5000 when systemd runs; tests run their own.
