@@ -20,12 +20,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RuntimeClient } from '../runtime/api/client';
 import { runCommand } from '../test/helpers/proc';
-import { startRegistry } from '../test/helpers/registry';
 import { gantryApiPull, gantryCliPull, gantryImageRecord, startContainerd, startGantryd } from './lib/daemons';
 import { prepareImage, type BenchImage, type ImageId } from './lib/fixtures';
-import { checkInterrupted, cleanup, makeWorkDir, requireBinaries, runMain, timed } from './lib/harness';
+import { checkInterrupted, openBenchSession, requireBinaries, runMain, timed } from './lib/harness';
 import { parseBenchOptions, rotation, type BenchOptions } from './lib/options';
-import { fmtMB, fmtS, GANTRY_JS, loadavg, machineInfo, stats, table, toolVersions, watchDist, type Stats } from './lib/report';
+import { fmtMB, fmtS, GANTRY_JS, loadavg, machineInfo, stats, table, toolVersions, type Stats } from './lib/report';
 
 const DEFAULT_IMAGES: ImageId[] = ['small', 'ten', 'big'];
 const ALL_TOOLS = ['gantry-cli', 'gantry-api', 'containerd', 'ctr-progress', 'ctr-pull', 'skopeo'] as const;
@@ -175,15 +174,7 @@ async function main(): Promise<void> {
   if (!fs.existsSync(GANTRY_JS)) throw new Error(`${GANTRY_JS} is missing; build first: node esbuild.js`);
   requireBinaries(['docker-registry', 'skopeo', 'umoci', 'containerd', 'ctr']);
 
-  const workDir = await makeWorkDir('gbench');
-  const work = workDir.dir;
-
-  const log = (s: string) => process.stderr.write(s + '\n');
-  const distChangedSinceStart = watchDist();
-  const loadAtStart = loadavg();
-  log(`pull-content: ${opts.images.join(', ')} × ${opts.tools.join(', ')}, ${opts.warmup} warm-up + ${opts.runs} runs; work dir ${work}`);
-  const registry = await startRegistry({ cleanup });
-  log(`registry ${registry.url} (docker-registry, storage in ${registry.storageDir})`);
+  const { workDir, work, log, distChangedSinceStart, loadAtStart, registry } = await openBenchSession('pull-content', 'gbench', opts);
 
   const images: BenchImage[] = [];
   for (const id of opts.images) {

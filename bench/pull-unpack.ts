@@ -28,12 +28,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RuntimeClient } from '../runtime/api/client';
 import { runCommand } from '../test/helpers/proc';
-import { startRegistry, type Registry } from '../test/helpers/registry';
+import type { Registry } from '../test/helpers/registry';
 import { gantryApiPull, gantryCliPull, gantryImageRecord, startContainerd, startGantryd } from './lib/daemons';
 import { prepareImage, type BenchImage, type ImageId } from './lib/fixtures';
-import { checkInterrupted, cleanup, makeWorkDir, requireBinaries, runMain, settleDisk, timed } from './lib/harness';
+import { checkInterrupted, openBenchSession, requireBinaries, runMain, settleDisk, timed } from './lib/harness';
 import { intOption, parseBenchOptions, rotation, type BenchOptions } from './lib/options';
-import { fmtMB, fmtS, GANTRY_JS, loadavg, machineInfo, stats, table, toolVersions, watchDist, type Stats } from './lib/report';
+import { fmtMB, fmtS, GANTRY_JS, loadavg, machineInfo, stats, table, toolVersions, type Stats } from './lib/report';
 import { compression, fmtCounts, layerCounts, sameCounts, subdirs, treeCounts, type TreeCounts } from './lib/trees';
 
 const DEFAULT_IMAGES: ImageId[] = ['small', 'ten', 'bigfiles'];
@@ -309,14 +309,7 @@ async function main(): Promise<void> {
   requireBinaries([...needs]);
   if (process.getuid?.() !== 0) throw new Error('run as root: overlayfs snapshotters (gantryd, containerd, podman) need it');
 
-  const workDir = await makeWorkDir('gunpack');
-  const work = workDir.dir;
-  const log = (s: string) => process.stderr.write(s + '\n');
-  const distChangedSinceStart = watchDist();
-  const loadAtStart = loadavg();
-  log(`pull-unpack: ${opts.images.join(', ')} × ${opts.tools.join(', ')}, ${opts.warmup} warm-up + ${opts.runs} runs; work dir ${work}`);
-  const registry = await startRegistry({ cleanup });
-  log(`registry ${registry.url} (docker-registry, storage in ${registry.storageDir})`);
+  const { workDir, work, log, distChangedSinceStart, loadAtStart, registry } = await openBenchSession('pull-unpack', 'gunpack', opts);
 
   const images: UnpackImage[] = [];
   for (const id of opts.images) {

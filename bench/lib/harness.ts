@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Proc, runCommand, startProcess, type ProcOptions } from '../../test/helpers/proc';
 import { Cleanup, makeTempDir, removeTempDir } from '../../test/helpers/tmp';
+import { startRegistry, type Registry } from '../../test/helpers/registry';
+import { loadavg, watchDist } from './report';
 
 /** Teardown steps, newest first; run at the end of main() or on a signal. */
 export const cleanup = new Cleanup();
@@ -235,3 +237,29 @@ export async function settleDisk(
 
 let bestProbeUs = Infinity;
 let probeSeq = 0;
+
+/** What every benchmark opens first: a work dir, a logger, the drift watches and a loopback registry. */
+export interface BenchSession {
+  readonly workDir: WorkDir;
+  readonly work: string;
+  readonly log: (line: string) => void;
+  /** True once dist/ was rebuilt during the run (the numbers would mix two builds). */
+  readonly distChangedSinceStart: () => boolean;
+  readonly loadAtStart: number[];
+  readonly registry: Registry;
+}
+
+export async function openBenchSession(
+  name: string,
+  workPrefix: string,
+  opts: { images: readonly string[]; tools: readonly string[]; warmup: number; runs: number },
+): Promise<BenchSession> {
+  const workDir = await makeWorkDir(workPrefix);
+  const log = (line: string) => process.stderr.write(line + '\n');
+  const distChangedSinceStart = watchDist();
+  const loadAtStart = loadavg();
+  log(`${name}: ${opts.images.join(', ')} × ${opts.tools.join(', ')}, ${opts.warmup} warm-up + ${opts.runs} runs; work dir ${workDir.dir}`);
+  const registry = await startRegistry({ cleanup });
+  log(`registry ${registry.url} (docker-registry, storage in ${registry.storageDir})`);
+  return { workDir, work: workDir.dir, log, distChangedSinceStart, loadAtStart, registry };
+}
