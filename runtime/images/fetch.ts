@@ -10,7 +10,7 @@ import type { Store } from '../content/content';
 import type { Fetcher, Reference } from '../distribution/distribution';
 import { isAlreadyExists, isNotFound, kindOf } from '../errdefs/errdefs';
 import type { Descriptor } from '../oci/descriptor';
-import { sleep } from '../util/concurrency';
+import { backoffDelay, sleep } from '../distribution/retry';
 import type { LayerSink } from './unpacker';
 
 /** Download states, then (layers of an unpacked pull) extraction states. */
@@ -140,7 +140,7 @@ export class BlobFetcher {
           if (!isRetryable(e)) throw e;
           stalled = writer.offset > before ? 0 : stalled + 1;
           if (stalled >= MAX_STALLED_ATTEMPTS) throw e;
-          await sleep(Math.min(200 * 2 ** stalled, 5_000), ctx.signal);
+          await sleep(ctx, backoffDelay(stalled));
         }
       }
       sink?.end();
