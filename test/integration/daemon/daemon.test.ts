@@ -164,15 +164,18 @@ describe('gantryd', () => {
     const bridgeSocket = path.join(dir, 'bridge.sock');
     // What an SSH transport does: each connection becomes one `gantry dial-stdio` process.
     const children = new Set<ReturnType<typeof spawn>>();
-    const bridge = net.createServer((conn) => {
+    const bridge = net.createServer({ allowHalfOpen: true }, (conn) => {
       const child = spawn(process.execPath, [GANTRY_JS, '--socket', daemon.socket, 'dial-stdio'], {
         stdio: ['pipe', 'pipe', 'inherit'],
       });
       children.add(child);
+      // Half-close in each direction as sshd does; a late frame from the daemon
+      // after the client hung up (a GOAWAY, say) must not crash the bridge.
       conn.pipe(child.stdin!);
       child.stdout!.pipe(conn);
       child.on('exit', () => children.delete(child));
-      conn.on('close', () => child.stdin!.end());
+      conn.on('error', () => child.stdin!.destroy());
+      child.stdin!.on('error', () => conn.destroy());
     });
     await new Promise<void>((resolve) => bridge.listen(bridgeSocket, resolve));
     cleanup.defer(() => new Promise<void>((resolve) => bridge.close(() => resolve())));
