@@ -30,6 +30,8 @@ import {
   type RemoveImageResponse,
   type RegistryAuth,
 } from './gen/gantry/v1/images';
+import { ContainersClient } from './gen/gantry/v1/containers';
+import { ContainersApi } from './containersApi';
 
 export { ServingStatus };
 
@@ -56,8 +58,11 @@ export class RuntimeClient {
   private readonly imagesClient: ImagesClient;
   private readonly registryClient: RegistryClient;
   private readonly snapshotsClient: SnapshotsClient;
+  private readonly containersClient: ContainersClient;
   /** gantry.v1.Images and gantry.v1.Registry. */
   readonly images: ImagesApi;
+  /** gantry.v1.Containers. */
+  readonly containers: ContainersApi;
 
   /** `address` is a gRPC target, e.g. `unix:/run/gantry/gantry.sock`. Nothing connects until the first call. */
   constructor(readonly address: string) {
@@ -74,7 +79,9 @@ export class RuntimeClient {
     this.imagesClient = new ImagesClient(address, creds, options);
     this.registryClient = new RegistryClient(address, creds, options);
     this.snapshotsClient = new SnapshotsClient(address, creds, options);
+    this.containersClient = new ContainersClient(address, creds, options);
     this.images = new ImagesApi(this, this.imagesClient, this.registryClient);
+    this.containers = new ContainersApi(this, this.containersClient);
   }
 
   static forSocket(socketPath: string): RuntimeClient {
@@ -135,6 +142,7 @@ export class RuntimeClient {
     this.imagesClient.close();
     this.registryClient.close();
     this.snapshotsClient.close();
+    this.containersClient.close();
     this.channel.close();
   }
 

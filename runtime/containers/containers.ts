@@ -1,0 +1,172 @@
+/**
+ * Containers: what the user asked to run, and what became of it.
+ *
+ * Terms
+ * - A *container* is a record: an ID (64 hex digits, Docker-style), a unique
+ *   name, the image it was made from (name and config digest), the
+ *   *ContainerConfig* the user gave (entrypoint, env, mounts, limits, restart
+ *   policy, health check …), and its *state* (status, pid, exit code, times,
+ *   restart count, health).
+ * - Its root filesystem is a snapshot (key `container-<id>`) prepared on the
+ *   image's top layer; its process is a *task* run by runc under one conmon
+ *   (see tasks/).
+ *
+ * Rules
+ * - Names are unique and match Docker's `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
+ * - A record is written atomically on every state change, one file per
+ *   container, so a daemon killed at any moment restarts with every
+ *   container it had, and a list is a read of memory.
+ * - The record outlives the task: a container that exited keeps its exit
+ *   code, logs and snapshot until it is removed.
+ */
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';
+
+export type HealthStatus = 'none' | 'starting' | 'healthy' | 'unhealthy';
+
+export type RestartPolicyName = 'no' | 'always' | 'on-failure' | 'unless-stopped';
+
+export interface RestartPolicy {
+  readonly name: RestartPolicyName;
+  /** on-failure only: give up after this many restarts (0 = no limit). */
+  readonly maximumRetryCount: number;
+}
+
+/** Docker's HEALTHCHECK, in milliseconds. `test` as in the image config: ["CMD", …], ["CMD-SHELL", "…"] or ["NONE"]. */
+export interface HealthcheckSpec {
+  readonly test: readonly string[];
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly startPeriodMs: number;
+  readonly retries: number;
+}
+
+export interface BindMount {
+  /** Absolute host path; must exist. */
+  readonly source: string;
+  /** Absolute path inside the container. */
+  readonly destination: string;
+  readonly readOnly: boolean;
+}
+
+export interface TmpfsMount {
+  readonly destination: string;
+  /** Mount options as Docker takes them: "size=64m", "mode=1777", "noexec" … */
+  readonly options: readonly string[];
+}
+
+export type NetworkMode = 'none' | 'host';
+
+/** What the user asked for (`gantry create/run` flags). Unset fields fall back to the image config. */
+export interface ContainerConfig {
+  /** The image as the user named it (normalised reference or image ID). */
+  readonly image: string;
+  /** Replaces the image's Entrypoint when set ([] clears it, like `--entrypoint ""`). */
+  readonly entrypoint?: readonly string[];
+  /** Replaces the image's Cmd when non-empty. */
+  readonly cmd?: readonly string[];
+  /** KEY=VALUE, appended to (and overriding) the image's Env. */
+  readonly env: readonly string[];
+  readonly workingDir?: string;
+  /** `name`, `uid`, `name:group`, `uid:gid`; resolved in the container's /etc/passwd and /etc/group. */
+  readonly user?: string;
+  /** Default: the first 12 hex digits of the ID, as Docker. */
+  readonly hostname?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly mounts: readonly BindMount[];
+  readonly tmpfs: readonly TmpfsMount[];
+  readonly readOnlyRootfs: boolean;
+  /** Bytes; 0 = no limit. */
+  readonly memoryBytes: number;
+  /** CPUs × 1e9 (Docker's NanoCPUs); 0 = no limit. */
+  readonly nanoCpus: number;
+  /** 0 = no limit. */
+  readonly pidsLimit: number;
+  /** Capability names with or without CAP_ ("NET_ADMIN", "CAP_SYS_TIME", "ALL"). */
+  readonly capAdd: readonly string[];
+  readonly capDrop: readonly string[];
+  readonly network: NetworkMode;
+  readonly restartPolicy: RestartPolicy;
+  /** Overrides the image's; `disabled` = `--no-healthcheck`. */
+  readonly healthcheck?: HealthcheckSpec | { readonly disabled: true };
+  readonly tty: boolean;
+  /** `-i`: keep stdin open for attach. */
+  readonly openStdin: boolean;
+  /** Default: the image's StopSignal, else SIGTERM. */
+  readonly stopSignal?: string;
+  /** Seconds between the stop signal and SIGKILL; default 10. */
+  readonly stopTimeoutSeconds?: number;
+  /** `--rm`: remove once it exits (and is not restarted). */
+  readonly autoRemove: boolean;
+}
+
+export interface HealthState {
+  readonly status: HealthStatus;
+  readonly failingStreak: number;
+  /** The last few probes, newest last (Docker keeps 5). */
+  readonly log: readonly HealthProbeResult[];
+}
+
+export interface HealthProbeResult {
+  readonly start: string;
+  readonly end: string;
+  readonly exitCode: number;
+  readonly output: string;
+}
+
+export interface ContainerState {
+  readonly status: ContainerStatus;
+  /** Host pid of the container's init process while it runs; 0 otherwise. */
+  readonly pid: number;
+  /** conmon's pid while the task exists; 0 otherwise. */
+  readonly monitorPid: number;
+  readonly exitCode: number;
+  readonly oomKilled: boolean;
+  /** ISO times; '' when it never happened. */
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** Restarts done by the restart policy since the last start by the user. */
+  readonly restartCount: number;
+  /** Set by `stop` (and `kill` by the user): `unless-stopped` and `always` leave it down until started again. */
+  readonly stoppedByUser: boolean;
+  readonly health: HealthState;
+  /** Why the last start failed, if it did. */
+  readonly error: string;
+}
+
+export interface Container {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly config: ContainerConfig;
+  /** Normalised name of the image record used (or its ID when run by ID). */
+  readonly imageName: string;
+  /** Config digest of the image: what keeps the image from being removed. */
+  readonly imageId: string;
+  /** The process the task runs: resolved entrypoint + cmd. */
+  readonly args: readonly string[];
+  /** Snapshotter and key of the root filesystem snapshot. */
+  readonly snapshotter: string;
+  readonly snapshotKey: string;
+  readonly state: ContainerState;
+}
+
+export const NAME_PATTERN = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+export const DEFAULT_STOP_TIMEOUT_SECONDS = 10;
+
+export function initialState(): ContainerState {
+  return {
+    status: 'created',
+    pid: 0,
+    monitorPid: 0,
+    exitCode: 0,
+    oomKilled: false,
+    startedAt: '',
+    finishedAt: '',
+    restartCount: 0,
+    stoppedByUser: false,
+    health: { status: 'none', failingStreak: 0, log: [] },
+    error: '',
+  };
+}
