@@ -156,7 +156,7 @@ async function buildUncached(spec: ImageSpec, tag: string): Promise<string> {
   return tag;
 }
 
-async function populateRootfs(rootfs: string, spec: ImageSpec): Promise<void> {
+export async function populateRootfs(rootfs: string, spec: ImageSpec): Promise<void> {
   for (const d of ['bin', 'etc', 'root', 'proc', 'sys', 'dev', 'var', 'tmp']) {
     await fs.promises.mkdir(path.join(rootfs, d), { recursive: true });
   }

@@ -1,0 +1,44 @@
+// OCI bundles for the task tests: a busybox root filesystem (shared,
+// read-only) plus a per-container config.json made by `runc spec` and edited.
+// These let tests drive runc and conmon below the container service.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { populateRootfs } from './fixtures';
+import { runCommand } from './proc';
+
+let sharedRootfs: Promise<string> | undefined;
+
+/** One busybox rootfs per test process, under `dir` the first time it is asked for. */
+export function busyboxRootfs(dir: string): Promise<string> {
+  sharedRootfs ??= (async () => {
+    const rootfs = path.join(dir, 'busybox-rootfs');
+    await fs.promises.mkdir(rootfs, { recursive: true });
+    await populateRootfs(rootfs, {});
+    return rootfs;
+  })();
+  return sharedRootfs;
+}
+
+export interface BundleOptions {
+  rootfs: string;
+  args: string[];
+  terminal?: boolean;
+  env?: string[];
+  /** Edit the generated spec further. */
+  edit?: (spec: Record<string, any>) => void;
+}
+
+/** Writes `<bundle>/config.json` for the busybox rootfs (read-only root, no network namespace changes). */
+export async function writeBundle(bundle: string, opts: BundleOptions): Promise<string> {
+  await fs.promises.mkdir(bundle, { recursive: true });
+  await runCommand('runc', ['spec', '--bundle', bundle]);
+  const file = path.join(bundle, 'config.json');
+  const spec = JSON.parse(await fs.promises.readFile(file, 'utf8'));
+  spec.root = { path: opts.rootfs, readonly: true };
+  spec.process.args = opts.args;
+  spec.process.terminal = opts.terminal ?? false;
+  if (opts.env) spec.process.env = [...spec.process.env, ...opts.env];
+  opts.edit?.(spec);
+  await fs.promises.writeFile(file, JSON.stringify(spec, null, 2));
+  return bundle;
+}
