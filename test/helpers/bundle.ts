@@ -5,13 +5,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { populateRootfs } from './fixtures';
 import { runCommand } from './proc';
+import { makeTempDir } from './tmp';
 
 let sharedRootfs: Promise<string> | undefined;
 
-/** One busybox rootfs per test process, under `dir` the first time it is asked for. */
-export function busyboxRootfs(dir: string): Promise<string> {
+/**
+ * One busybox rootfs per test process, in a temp dir of its own that no
+ * suite's cleanup removes (the tmp helper removes it when the process exits).
+ * `_dir` is ignored: a rootfs under a suite's dir would vanish for later suites.
+ */
+export function busyboxRootfs(_dir?: string): Promise<string> {
   sharedRootfs ??= (async () => {
-    const rootfs = path.join(dir, 'busybox-rootfs');
+    const rootfs = path.join(await makeTempDir('gbb'), 'busybox-rootfs');
     await fs.promises.mkdir(rootfs, { recursive: true });
     await populateRootfs(rootfs, {});
     return rootfs;
