@@ -2,9 +2,12 @@
 // Bundles the two shipped artefacts:
 //   dist/extension.js — the VS Code extension (vscode is provided by the host)
 //   dist/gantry.js    — gantryd + the CLI, runnable with plain `node`, no node_modules
+//   dist/native/      — the N-API binaries gantry.js loads (see nativeAddons below)
 // Usage: node esbuild.js [--production] [--watch]
 'use strict';
 const esbuild = require('esbuild');
+const fs = require('node:fs');
+const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { version } = require('./package.json');
 
@@ -35,9 +38,52 @@ const common = {
   },
 };
 
+/**
+ * Native addons in a bundle that runs without node_modules.
+ *
+ * node-unix-socket (SOCK_SEQPACKET for conmon's attach socket) picks its
+ * binary at run time with `require('node-unix-socket-<platform>')`, a package
+ * npm installs only for the host's platform. For that installed one the
+ * plugin copies its `.node` file to `<outdir>/native/` and rewrites the
+ * require to `./native/<file>.node`; the other platforms' packages cannot be
+ * resolved and stay bare external requires, which fail inside the addon
+ * loader's own try/catch (gantryd then reports the feature as unavailable
+ * for that platform). The loader's first choice, a `.node` file next to its
+ * own sources, never exists in the published package and is left alone.
+ * A bundle thus ships the binary of the platform it was built on.
+ */
+function nativeAddons() {
+  return {
+    name: 'native-addons',
+    setup(build) {
+      const outdir = path.join(path.dirname(build.initialOptions.outfile), 'native');
+      build.onStart(() => fs.rmSync(outdir, { recursive: true, force: true }));
+      build.onResolve({ filter: /^node-unix-socket-[a-z0-9-]+$/ }, (args) => {
+        let manifest;
+        try {
+          manifest = require.resolve(`${args.path}/package.json`, { paths: [args.resolveDir] });
+        } catch {
+          return { path: args.path, external: true };
+        }
+        const binary = path.join(path.dirname(manifest), JSON.parse(fs.readFileSync(manifest, 'utf8')).main);
+        fs.mkdirSync(outdir, { recursive: true });
+        fs.copyFileSync(binary, path.join(outdir, path.basename(binary)));
+        return { path: `./native/${path.basename(binary)}`, external: true };
+      });
+      build.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
+
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
-  { ...common, entryPoints: ['runtime/main.ts'], outfile: 'dist/gantry.js', banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...common,
+    entryPoints: ['runtime/main.ts'],
+    outfile: 'dist/gantry.js',
+    banner: { js: '#!/usr/bin/env node' },
+    plugins: [nativeAddons()],
+  },
 ];
 
 async function main() {
@@ -49,7 +95,11 @@ async function main() {
   await Promise.all(builds.map((options) => esbuild.build(options)));
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
+
+module.exports = { common, nativeAddons };

@@ -37,7 +37,7 @@ export { ServingStatus };
 
 export interface CallOpts {
   signal?: AbortSignal;
-  /** Milliseconds until the call fails with DeadlineExceeded. Default 30 s. */
+  /** Milliseconds until the call fails with DeadlineExceeded. Default 30 s; Infinity = none. */
   timeoutMs?: number;
 }
 
@@ -152,7 +152,9 @@ export class RuntimeClient {
         reject(fromServiceError(opts.signal.reason));
         return;
       }
-      const deadline = new Date(Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS));
+      const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      // grpc-js arms a timer for the deadline: past 2^31 ms it would fire at once, so "no deadline" is Infinity.
+      const deadline = Number.isFinite(timeoutMs) ? new Date(Date.now() + timeoutMs) : Infinity;
       const call = method.call(target, request, new Metadata(), { deadline }, (error, response) => {
         opts.signal?.removeEventListener('abort', cancel);
         if (error) reject(fromServiceError(error));

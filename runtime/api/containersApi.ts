@@ -99,7 +99,7 @@ export class ContainersApi {
 
   /** Resolves with the exit code once the condition holds; abort `opts.signal` to stop waiting. */
   async wait(id: string, condition = 'not-running', opts: CallOpts = {}): Promise<number> {
-    const response = await this.rpc.unary(this.containers, this.containers.wait, { id, condition }, { timeoutMs: 2 ** 31 - 1, ...opts });
+    const response = await this.rpc.unary(this.containers, this.containers.wait, { id, condition }, { timeoutMs: Infinity, ...opts });
     return response.exitCode;
   }
 
@@ -131,7 +131,7 @@ export class ContainersApi {
 
   attach(start: Partial<AttachStart> & { id: string }, signal?: AbortSignal): StdioSession<AttachRequest, AttachResponse> {
     const first: AttachRequest = {
-      kind: { $case: 'start', value: { stdin: false, stdout: true, stderr: true, logsTail: 0, ...start } },
+      kind: { $case: 'start', value: { stdin: false, stdout: true, stderr: true, logsTail: 0, start: false, ...start } },
     };
     return new StdioSession(this.containers.attach(), first, signal);
   }

@@ -7,8 +7,10 @@
  */
 import { once } from 'node:events';
 import type {
+  handleBidiStreamingCall,
   handleServerStreamingCall,
   handleUnaryCall,
+  ServerDuplexStream,
   ServerUnaryCall,
   ServerWritableStream,
 } from '@grpc/grpc-js';
@@ -22,10 +24,19 @@ export type UnaryHandler<Req, Res> = (ctx: Ctx, request: Req) => Promise<Res>;
 /** `send` resolves once the message is accepted, waiting for 'drain' when the client reads slowly. */
 export type ServerStreamHandler<Req, Res> = (ctx: Ctx, request: Req, send: (message: Res) => Promise<void>) => Promise<void>;
 
-function callContext(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): Ctx {
+/** `incoming` yields the client's messages and ends when the client half-closes or the call ends. */
+export type BidiStreamHandler<Req, Res> = (
+  ctx: Ctx,
+  incoming: AsyncIterable<Req>,
+  send: (message: Res) => Promise<void>,
+) => Promise<void>;
+
+function callContext(
+  call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+): Ctx {
   const controller = new AbortController();
   if (call.cancelled) controller.abort();
-  else call.once('cancelled', () => controller.abort());
+  else (call as ServerUnaryCall<unknown, unknown>).once('cancelled', () => controller.abort());
   return { signal: controller.signal };
 }
 
@@ -57,6 +68,26 @@ export class HandlerAdapter {
         () => call.end(),
         (error: unknown) => {
           if (ctx.signal.aborted) return; // the client went away; nobody to tell
+          this.logFailure(method, error);
+          call.emit('error', toStatus(error));
+        },
+      );
+    };
+  }
+
+  bidiStream<Req, Res>(method: string, handler: BidiStreamHandler<Req, Res>): handleBidiStreamingCall<Req, Res> {
+    return (call) => {
+      const ctx = callContext(call);
+      const send = async (message: Res) => {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        if (!call.write(message)) {
+          await once(call, 'drain', { signal: ctx.signal });
+        }
+      };
+      handler(ctx, call as AsyncIterable<Req>, send).then(
+        () => call.end(),
+        (error: unknown) => {
+          if (ctx.signal.aborted) return;
           this.logFailure(method, error);
           call.emit('error', toStatus(error));
         },

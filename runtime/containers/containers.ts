@@ -20,6 +20,8 @@
  *   code, logs and snapshot until it is removed.
  */
 
+import type { ContainerConfig as ImageRuntimeConfig } from '../images/manifest';
+
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';
 
 export type HealthStatus = 'none' | 'starting' | 'healthy' | 'unhealthy';
@@ -143,6 +145,11 @@ export interface Container {
   readonly imageName: string;
   /** Config digest of the image: what keeps the image from being removed. */
   readonly imageId: string;
+  /**
+   * The image config's runtime part, copied at create: the container keeps
+   * running as made even if the image is removed or its tag moves.
+   */
+  readonly imageConfig: ImageRuntimeConfig;
   /** The process the task runs: resolved entrypoint + cmd. */
   readonly args: readonly string[];
   /** Snapshotter and key of the root filesystem snapshot. */
@@ -170,3 +177,18 @@ export function initialState(): ContainerState {
     error: '',
   };
 }
+
+/** Event topics of container transitions; the event's id is the container ID. */
+export const ContainerTopics = {
+  create: '/containers/create',
+  start: '/containers/start',
+  die: '/containers/die',
+  oom: '/containers/oom',
+  stop: '/containers/stop',
+  kill: '/containers/kill',
+  pause: '/containers/pause',
+  unpause: '/containers/unpause',
+  restart: '/containers/restart',
+  healthStatus: '/containers/health_status',
+  destroy: '/containers/destroy',
+} as const;

@@ -25,7 +25,9 @@ import { snapshotsService } from '../api/services/snapshots';
 import { LocalStore } from '../content/local';
 import { createRegistry } from '../distribution/registry';
 import { Collector } from '../gc/gc';
-import { noImageUsage } from '../images/images';
+import { ContainersService } from '../api/gen/gantry/v1/containers';
+import { FileContainerStore } from '../containers/store';
+import { startContainers } from './containers';
 import { Puller } from '../images/pull';
 import { ImageService } from '../images/service';
 import { FileImageStore } from '../images/store';
@@ -102,10 +104,18 @@ export class Daemon {
         userAgent: `gantry/${GANTRY_VERSION}`,
       }, { logger: log });
       const puller = new Puller({ content, unpacker, registry, images, gc, events, concurrency: config.maxConcurrentDownloads });
-      const imageService = new ImageService(content, images, gc, events, noImageUsage);
+      const containerStore = await FileContainerStore.open(path.join(root, 'containers'));
+      const imageService = new ImageService(content, images, gc, events, {
+        usersOf: (imageId) => containerStore.list().filter((c) => c.imageId === imageId).map((c) => c.name),
+      });
       const adapt = new HandlerAdapter(log);
-      const health = new HealthStatus(['gantry.v1.Version', 'gantry.v1.Events', 'gantry.v1.Images', 'gantry.v1.Registry', 'gantry.v1.Snapshots']);
+      const health = new HealthStatus([
+        'gantry.v1.Version', 'gantry.v1.Events', 'gantry.v1.Images', 'gantry.v1.Registry', 'gantry.v1.Snapshots', 'gantry.v1.Containers',
+      ]);
       const components = Promise.all([probeComponent('runc', config.runtime), probeComponent('conmon', config.conmon)]);
+      const containers = await startContainers({
+        config, log, events, snapshotter, store: containerStore, images: imageService,
+      });
       const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
       server.addService(VersionService, versionService(adapt, async () => describe(config, await components)));
       server.addService(EventsService, eventsService(adapt, events));
@@ -113,8 +123,13 @@ export class Daemon {
       server.addService(ImagesService, imagesService(adapt, imageService, puller));
       server.addService(RegistryService, registryService(adapt, registry));
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
+      server.addService(ContainersService, containers.server(adapt));
       await bindPrivately(server, socket);
-      const daemon = new Daemon(config, log, locks, server, events, health, [() => registry.close(), () => snapshotter.close()]);
+      const daemon = new Daemon(config, log, locks, server, events, health, [
+        () => registry.close(),
+        async () => containers.close(),
+        () => snapshotter.close(),
+      ]);
       events.publish(Topics.daemonStart, '', { version: GANTRY_VERSION, pid: String(process.pid) });
       log.info('gantryd serving', { socket, root, state, version: GANTRY_VERSION, pid: process.pid });
       return daemon;

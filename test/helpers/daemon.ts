@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntimeClient } from '../../runtime/api/client';
 import type { VersionResponse } from '../../runtime/api/gen/gantry/v1/version';
-import { startProcess, type Proc } from './proc';
+import { unmountAll } from '../../runtime/mount/mounter';
+import { runCommand, startProcess, type Proc } from './proc';
 import { makeTempDir, type Cleanup } from './tmp';
 
 /** dist/gantry.js from the repo root (tests run from out/test/…). */
@@ -126,6 +127,21 @@ export class TestDaemon {
     return RuntimeClient.forSocket(this.socket);
   }
 
+  /** `rm -f` of every container this daemon has (best effort: containers outlive the daemon). */
+  async removeAllContainers(): Promise<void> {
+    if (!this.proc || this.proc.exitStatus) return;
+    const client = this.client();
+    try {
+      for (const c of await client.containers.list(true, [], { timeoutMs: 10_000 })) {
+        await client.containers.remove(c.id, true).catch(() => undefined);
+      }
+    } catch {
+      // the daemon is not answering; leftovers() below kills what remains
+    } finally {
+      client.close();
+    }
+  }
+
   /** SIGTERM and wait (a clean shutdown). */
   async stop(): Promise<void> {
     if (this.proc && !this.proc.exitStatus) await this.proc.stop(10_000);
@@ -143,6 +159,35 @@ export class TestDaemon {
 export async function startDaemon(cleanup: Cleanup, extraArgs: readonly string[] = []): Promise<TestDaemon> {
   const dir = await makeTempDir('gd', cleanup);
   const daemon = new TestDaemon(path.join(dir, 'root'), path.join(dir, 'state'), extraArgs);
+  cleanup.defer(() => removeLeftovers(dir));
   cleanup.defer(() => daemon.stop());
+  cleanup.defer(() => daemon.removeAllContainers());
   return daemon.start();
+}
+
+/**
+ * Whatever a test's containers left under `dir` once the daemon is gone:
+ * conmons and their tasks (found by the runc root in their argv), runc
+ * state and mounts — so the temp dir can be removed and nothing keeps running.
+ */
+export async function removeLeftovers(dir: string): Promise<void> {
+  const runcRoot = path.join(dir, 'state', 'runc');
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let argv: string[];
+    try {
+      argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (path.basename(argv[0] ?? '') === 'conmon' && argv.some((a) => a.includes(runcRoot))) {
+      const cid = argv[argv.indexOf('-c') + 1];
+      if (cid) await runCommand('runc', ['--root', runcRoot, 'kill', cid, 'KILL']).catch(() => undefined);
+    }
+  }
+  if (fs.existsSync(runcRoot)) {
+    for (const id of fs.readdirSync(runcRoot)) {
+      await runCommand('runc', ['--root', runcRoot, 'delete', '-f', id]).catch(() => undefined);
+    }
+  }
+  await unmountAll(dir);
 }

@@ -105,8 +105,15 @@ describe('npm run package (.vsix)', function () {
     const inside = entries.filter((e) => e.startsWith('extension/')).map((e) => e.slice('extension/'.length));
     const leaked = inside.filter((e) => FORBIDDEN_DIRS.some((d) => e.startsWith(d)) || e.endsWith('.map') || e.endsWith('.ts'));
     assert.deepEqual(leaked, [], `these should not ship:\n${leaked.join('\n')}`);
-    // Only dist/ bundles, and only the two entry points.
-    assert.deepEqual(inside.filter((e) => e.startsWith('dist/')).sort(), ['dist/extension.js', 'dist/gantry.js']);
+    // Only dist/ bundles: the two entry points and the native addon gantry.js
+    // loads from dist/native/ (node-unix-socket, for the build host's platform).
+    const dist = inside.filter((e) => e.startsWith('dist/')).sort();
+    assert.deepEqual(dist.filter((e) => !e.startsWith('dist/native/')), ['dist/extension.js', 'dist/gantry.js']);
+    assert.deepEqual(
+      dist.filter((e) => e.startsWith('dist/native/')).map((e) => /^dist\/native\/node-unix-socket\.[\w-]+\.node$/.test(e)),
+      [true],
+      `dist/native/ should hold exactly one node-unix-socket binary:\n${dist.join('\n')}`,
+    );
   });
 
   it('installs into code-server (code-server --install-extension)', async function () {
@@ -133,6 +140,8 @@ describe('npm run package (.vsix)', function () {
     for (const f of ['package.json', 'dist/extension.js', 'dist/gantry.js']) {
       assert.ok(fs.existsSync(path.join(installed, f)), `${f} is missing from the installed extension in ${installed}`);
     }
+    const natives = fs.readdirSync(path.join(installed, 'dist/native'));
+    assert.equal(natives.filter((f) => f.endsWith('.node')).length, 1, `dist/native/ of the installed extension: ${natives.join(', ')}`);
     // The daemon shipped in the .vsix runs with plain node.
     const { stdout: help } = await runCommand(process.execPath, [path.join(installed, 'dist/gantry.js'), '--help']);
     assert.match(help, /Usage: gantry/);

@@ -481,6 +481,11 @@ export interface AttachStart {
   stderr: boolean;
   /** Also replay the log's last lines before live output (Docker's --logs); 0 = none. */
   logsTail: number;
+  /**
+   * Start the (created or exited) container once attached, so no output is
+   * missed: what `run` without -d and `start -a` do.
+   */
+  start: boolean;
 }
 
 export interface AttachRequest {
@@ -4799,7 +4804,7 @@ export const TerminalSize: MessageFns<TerminalSize> = {
 };
 
 function createBaseAttachStart(): AttachStart {
-  return { id: "", stdin: false, stdout: false, stderr: false, logsTail: 0 };
+  return { id: "", stdin: false, stdout: false, stderr: false, logsTail: 0, start: false };
 }
 
 export const AttachStart: MessageFns<AttachStart> = {
@@ -4818,6 +4823,9 @@ export const AttachStart: MessageFns<AttachStart> = {
     }
     if (message.logsTail !== 0) {
       writer.uint32(40).int32(message.logsTail);
+    }
+    if (message.start !== false) {
+      writer.uint32(48).bool(message.start);
     }
     return writer;
   },
@@ -4875,6 +4883,14 @@ export const AttachStart: MessageFns<AttachStart> = {
             message.logsTail = reader.int32();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.start = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4898,6 +4914,7 @@ export const AttachStart: MessageFns<AttachStart> = {
         : isSet(object.logs_tail)
         ? globalThis.Number(object.logs_tail)
         : 0,
+      start: isSet(object.start) ? globalThis.Boolean(object.start) : false,
     };
   },
 
@@ -4917,6 +4934,9 @@ export const AttachStart: MessageFns<AttachStart> = {
     }
     if (message.logsTail !== 0) {
       obj.logsTail = Math.round(message.logsTail);
+    }
+    if (message.start !== false) {
+      obj.start = message.start;
     }
     return obj;
   },
@@ -5821,8 +5841,10 @@ export const ContainersService = {
     responseDeserialize: (value: Buffer): LogEntry => LogEntry.decode(value),
   },
   /**
-   * Attach joins the running container's stdio. The first client message
-   * must be `start`; then stdin bytes, resizes and close_stdin.
+   * Attach joins the running container's stdio (or starts it, with
+   * `start.start`). The first client message must be `start`; then stdin
+   * bytes, resizes and close_stdin. The last server message is the exit code
+   * of the run that was attached to.
    */
   attach: {
     path: "/gantry.v1.Containers/Attach" as const,
@@ -5881,8 +5903,10 @@ export interface ContainersServer extends UntypedServiceImplementation {
    */
   logs: handleServerStreamingCall<LogsRequest, LogEntry>;
   /**
-   * Attach joins the running container's stdio. The first client message
-   * must be `start`; then stdin bytes, resizes and close_stdin.
+   * Attach joins the running container's stdio (or starts it, with
+   * `start.start`). The first client message must be `start`; then stdin
+   * bytes, resizes and close_stdin. The last server message is the exit code
+   * of the run that was attached to.
    */
   attach: handleBidiStreamingCall<AttachRequest, AttachResponse>;
   /**
@@ -6113,8 +6137,10 @@ export interface ContainersClient extends Client {
   logs(request: LogsRequest, options?: Partial<CallOptions>): ClientReadableStream<LogEntry>;
   logs(request: LogsRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<LogEntry>;
   /**
-   * Attach joins the running container's stdio. The first client message
-   * must be `start`; then stdin bytes, resizes and close_stdin.
+   * Attach joins the running container's stdio (or starts it, with
+   * `start.start`). The first client message must be `start`; then stdin
+   * bytes, resizes and close_stdin. The last server message is the exit code
+   * of the run that was attached to.
    */
   attach(): ClientDuplexStream<AttachRequest, AttachResponse>;
   attach(options: Partial<CallOptions>): ClientDuplexStream<AttachRequest, AttachResponse>;

@@ -1,0 +1,173 @@
+/**
+ * Container records ↔ gantry.v1 messages. The wire config is checked here,
+ * once, so the service only ever sees a valid ContainerConfig.
+ */
+import { invalidArgument } from '../../errdefs/errdefs';
+import type {
+  Container,
+  ContainerConfig,
+  ContainerStatus as Status,
+  HealthState,
+  HealthStatus as Health,
+  NetworkMode,
+  RestartPolicyName,
+} from '../../containers/containers';
+import {
+  ContainerStatus,
+  HealthStatus,
+  type ContainerConfig as WireConfig,
+  type ContainerSummary,
+  type Health as WireHealth,
+} from '../gen/gantry/v1/containers';
+
+const STATUS: Record<Status, ContainerStatus> = {
+  created: ContainerStatus.CONTAINER_STATUS_CREATED,
+  running: ContainerStatus.CONTAINER_STATUS_RUNNING,
+  paused: ContainerStatus.CONTAINER_STATUS_PAUSED,
+  restarting: ContainerStatus.CONTAINER_STATUS_RESTARTING,
+  exited: ContainerStatus.CONTAINER_STATUS_EXITED,
+  dead: ContainerStatus.CONTAINER_STATUS_DEAD,
+};
+
+const HEALTH: Record<Health, HealthStatus> = {
+  none: HealthStatus.HEALTH_STATUS_NONE,
+  starting: HealthStatus.HEALTH_STATUS_STARTING,
+  healthy: HealthStatus.HEALTH_STATUS_HEALTHY,
+  unhealthy: HealthStatus.HEALTH_STATUS_UNHEALTHY,
+};
+
+const POLICIES: readonly RestartPolicyName[] = ['no', 'always', 'on-failure', 'unless-stopped'];
+
+const date = (iso: string): Date | undefined => (iso ? new Date(iso) : undefined);
+
+export function toSummary(c: Container): ContainerSummary {
+  return {
+    id: c.id,
+    name: c.name,
+    image: c.config.image,
+    imageName: c.imageName,
+    imageId: c.imageId,
+    command: [...c.args],
+    status: STATUS[c.state.status],
+    exitCode: c.state.exitCode,
+    oomKilled: c.state.oomKilled,
+    createdAt: new Date(c.createdAt),
+    startedAt: date(c.state.startedAt),
+    finishedAt: date(c.state.finishedAt),
+    health: HEALTH[c.state.health.status],
+    restartCount: c.state.restartCount,
+    pid: c.state.pid,
+    labels: { ...c.config.labels },
+    mounts: c.config.mounts.map((m) => ({ ...m })),
+    network: c.config.network,
+    restartPolicy: { ...c.config.restartPolicy },
+    tty: c.config.tty,
+    error: c.state.error,
+  };
+}
+
+export function toWireHealth(h: HealthState): WireHealth {
+  return {
+    status: HEALTH[h.status],
+    failingStreak: h.failingStreak,
+    log: h.log.map((p) => ({ start: new Date(p.start), end: new Date(p.end), exitCode: p.exitCode, output: p.output })),
+  };
+}
+
+export function toWireConfig(c: ContainerConfig): WireConfig {
+  const hc = c.healthcheck;
+  return {
+    image: c.image,
+    entrypoint: [...(c.entrypoint ?? [])],
+    entrypointSet: c.entrypoint !== undefined,
+    cmd: [...(c.cmd ?? [])],
+    env: [...c.env],
+    workingDir: c.workingDir ?? '',
+    user: c.user ?? '',
+    hostname: c.hostname ?? '',
+    labels: { ...c.labels },
+    mounts: c.mounts.map((m) => ({ ...m })),
+    tmpfs: c.tmpfs.map((t) => ({ destination: t.destination, options: [...t.options] })),
+    readOnlyRootfs: c.readOnlyRootfs,
+    memoryBytes: c.memoryBytes,
+    nanoCpus: c.nanoCpus,
+    pidsLimit: c.pidsLimit,
+    capAdd: [...c.capAdd],
+    capDrop: [...c.capDrop],
+    network: c.network,
+    restartPolicy: { ...c.restartPolicy },
+    healthcheck: !hc
+      ? undefined
+      : 'disabled' in hc
+        ? { test: [], intervalMs: 0, timeoutMs: 0, startPeriodMs: 0, retries: 0, disabled: true }
+        : { ...hc, test: [...hc.test], disabled: false },
+    tty: c.tty,
+    openStdin: c.openStdin,
+    stopSignal: c.stopSignal ?? '',
+    stopTimeout: c.stopTimeoutSeconds ?? 0,
+    stopTimeoutSet: c.stopTimeoutSeconds !== undefined,
+    autoRemove: c.autoRemove,
+  };
+}
+
+export function fromWireConfig(w: WireConfig | undefined): ContainerConfig {
+  if (!w?.image) throw invalidArgument('an image is required');
+  const network = (w.network || 'none') as NetworkMode;
+  if (network !== 'none' && network !== 'host') {
+    throw invalidArgument(`network "${w.network}" is not supported: use "none" or "host" (bridge networks come with CNI support)`);
+  }
+  const policyName = (w.restartPolicy?.name || 'no') as RestartPolicyName;
+  if (!POLICIES.includes(policyName)) throw invalidArgument(`invalid restart policy "${w.restartPolicy?.name}"`);
+  const retries = w.restartPolicy?.maximumRetryCount ?? 0;
+  if (retries < 0) throw invalidArgument('maximum retry count cannot be negative');
+  if (retries > 0 && policyName !== 'on-failure') throw invalidArgument(`maximum retry count cannot be used with restart policy '${policyName}'`);
+  if (w.autoRemove && policyName !== 'no') throw invalidArgument('conflicting options: cannot combine a restart policy with --rm (auto-remove)');
+  for (const [what, n] of [['memory', w.memoryBytes], ['cpus', w.nanoCpus], ['pids limit', w.pidsLimit]] as const) {
+    if (n < 0) throw invalidArgument(`${what} cannot be negative`);
+  }
+  if (w.stopTimeoutSet && w.stopTimeout < 0) throw invalidArgument('stop timeout cannot be negative');
+  const hc = w.healthcheck;
+  const healthcheck = !hc
+    ? undefined
+    : hc.disabled
+      ? ({ disabled: true } as const)
+      : checkHealth(hc);
+  return {
+    image: w.image,
+    entrypoint: w.entrypointSet ? [...w.entrypoint] : undefined,
+    cmd: w.cmd.length ? [...w.cmd] : undefined,
+    env: [...w.env],
+    workingDir: w.workingDir || undefined,
+    user: w.user || undefined,
+    hostname: w.hostname || undefined,
+    labels: { ...w.labels },
+    mounts: w.mounts.map((m) => ({ source: m.source, destination: m.destination, readOnly: m.readOnly })),
+    tmpfs: w.tmpfs.map((t) => ({ destination: t.destination, options: [...t.options] })),
+    readOnlyRootfs: w.readOnlyRootfs,
+    memoryBytes: w.memoryBytes,
+    nanoCpus: w.nanoCpus,
+    pidsLimit: w.pidsLimit,
+    capAdd: [...w.capAdd],
+    capDrop: [...w.capDrop],
+    network,
+    restartPolicy: { name: policyName, maximumRetryCount: retries },
+    healthcheck,
+    tty: w.tty,
+    openStdin: w.openStdin,
+    stopSignal: w.stopSignal || undefined,
+    stopTimeoutSeconds: w.stopTimeoutSet ? w.stopTimeout : undefined,
+    autoRemove: w.autoRemove,
+  };
+}
+
+function checkHealth(hc: NonNullable<WireConfig['healthcheck']>) {
+  for (const [what, n] of [['interval', hc.intervalMs], ['timeout', hc.timeoutMs], ['start period', hc.startPeriodMs]] as const) {
+    if (n < 0) throw invalidArgument(`health check ${what} cannot be negative`);
+    if (n > 0 && n < 1) throw invalidArgument(`health check ${what} must be at least 1ms`);
+  }
+  if (hc.retries < 0) throw invalidArgument('health check retries cannot be negative');
+  if (hc.test.length && !['CMD', 'CMD-SHELL', 'NONE'].includes(hc.test[0])) {
+    throw invalidArgument(`health check test must start with CMD, CMD-SHELL or NONE, not "${hc.test[0]}"`);
+  }
+  return { test: [...hc.test], intervalMs: hc.intervalMs, timeoutMs: hc.timeoutMs, startPeriodMs: hc.startPeriodMs, retries: hc.retries };
+}

@@ -1,0 +1,261 @@
+/**
+ * Brings a container's task up and takes it down: the part of the container
+ * service that touches the host (snapshot mounts, the bundle directory, the
+ * OCI spec, conmon and runc). The service decides *when*; this decides *how*.
+ *
+ * Layout (state dir, gone after a reboot — everything here is rebuilt by
+ * `launch`):
+ *   <state>/tasks/<id>/            the OCI bundle: config.json, conmon's files
+ *   <state>/tasks/<id>/rootfs      the snapshot's mount (never under the
+ *                                  snapshotter's root: its cleanup unmounts there)
+ *   <state>/tasks/<id>/etc/        generated hosts, resolv.conf, hostname
+ *   <state>/tasks/<id>/persist/    conmon's exit and oom files
+ *   <state>/exits/<id>             conmon's exit file (ExitWatcher)
+ *   <state>/runc/                  runc's own state (--root)
+ * The container's log lives with its record under the data root.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Ctx } from '../context';
+import { failedPrecondition, isFailedPrecondition } from '../errdefs/errdefs';
+import type { Logger } from '../util/log';
+import { isMountPoint, mount, unmount } from '../mount/mounter';
+import type { Snapshotter } from '../snapshots/snapshots';
+import { createTask, reopenLog, wasOomKilled } from '../tasks/conmon';
+import { LogRotator } from '../tasks/logrotate';
+import type { ExitWatcher } from '../tasks/exits';
+import type { Runc } from '../tasks/runc';
+import type { CreatedTask } from '../tasks/tasks';
+import { writeFileAtomic } from '../util/atomicfile';
+import type { Container } from './containers';
+import { writeEtcFiles } from './etcfiles';
+import { capabilitiesFromMask } from './capabilities';
+import { buildSpec, containerHostname, userSpecOf } from './spec';
+import { resolveUser } from './user';
+
+/**
+ * Runs between `runc create` and `runc start`: the task exists (its attach
+ * socket too) but the process has not run yet — the moment to attach without
+ * missing output.
+ */
+export type AfterCreate = (bundle: string) => Promise<void>;
+
+export interface LauncherConfig {
+  readonly stateDir: string;
+  readonly runcPath: string;
+  readonly conmonPath: string;
+  readonly runc: Runc;
+  readonly snapshotter: Snapshotter;
+  /** Watches `exitDir`; exit files are removed through it so it reports a re-used ID again. */
+  readonly exits: ExitWatcher;
+  /** gantryd rotates a container's log at this size, keeping one previous file (tasks/logs.ts). */
+  readonly logMaxBytes: number;
+  readonly log: Logger;
+}
+
+const LOG_CHECK_INTERVAL_MS = 5_000;
+
+/** Where each container's cgroups go (cgroupfs manager, relative to each hierarchy's root). */
+export function cgroupsPathOf(id: string): string {
+  return `/gantry/${id}`;
+}
+
+export class Launcher {
+  readonly exitDir: string;
+  readonly runcRoot: string;
+  private readonly tasksDir: string;
+  private readonly rotators = new Map<string, LogRotator>();
+
+  constructor(private readonly config: LauncherConfig) {
+    this.exitDir = config.exits.exitDir;
+    this.runcRoot = path.join(config.stateDir, 'runc');
+    this.tasksDir = path.join(config.stateDir, 'tasks');
+  }
+
+  bundleOf(id: string): string {
+    return path.join(this.tasksDir, id);
+  }
+
+  rootfsOf(id: string): string {
+    return path.join(this.bundleOf(id), 'rootfs');
+  }
+
+  persistDirOf(id: string): string {
+    return path.join(this.bundleOf(id), 'persist');
+  }
+
+  /** IDs that have a bundle directory (for recovery). */
+  async bundleIds(): Promise<string[]> {
+    try {
+      return await fs.promises.readdir(this.tasksDir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  /** Mounts the container's snapshot at its rootfs unless it already is (idempotent). */
+  async mountRootfs(ctx: Ctx, container: Container): Promise<string> {
+    const target = this.rootfsOf(container.id);
+    await fs.promises.mkdir(target, { recursive: true, mode: 0o700 });
+    if (!(await isMountPoint(target))) {
+      await mount(await this.config.snapshotter.mounts(ctx, container.snapshotKey), target);
+    }
+    return target;
+  }
+
+  /**
+   * Writes the bundle (etc files, config.json) for the container as it is
+   * configured now. Resolving the user reads the image's /etc/passwd, so this
+   * is where an unknown user is refused.
+   */
+  async writeBundle(ctx: Ctx, container: Container): Promise<void> {
+    const rootfs = await this.mountRootfs(ctx, container);
+    const bundle = this.bundleOf(container.id);
+    const hostHostname = os.hostname();
+    const hostname = containerHostname(container.id, container.config, hostHostname);
+    const etc = await writeEtcFiles(path.join(bundle, 'etc'), { hostname, network: container.config.network });
+    const user = await resolveUser(rootfs, userSpecOf(container.config, container.imageConfig));
+    const spec = buildSpec({
+      id: container.id,
+      config: container.config,
+      image: container.imageConfig,
+      user,
+      rootfs,
+      etcFiles: etc,
+      cgroupsPath: cgroupsPathOf(container.id),
+      nofileHardLimit: nofileHardLimit(),
+      hostHostname,
+      hostCapabilities: HOST.capabilities,
+      swapAccounting: HOST.swapAccounting,
+    });
+    await writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2), 0o600);
+  }
+
+  /**
+   * Creates and starts the task: bundle → conmon + `runc create` → `runc
+   * start`. On failure nothing of the task is left (runc state, conmon, exit
+   * file); the rootfs stays mounted for the next attempt or for removal.
+   */
+  async launch(ctx: Ctx, container: Container, logPath: string, afterCreate?: AfterCreate): Promise<CreatedTask> {
+    const { id } = container;
+    await this.writeBundle(ctx, container);
+    await this.config.runc.delete(id, { force: true });
+    await this.clearExit(id);
+    await fs.promises.rm(this.persistDirOf(id), { recursive: true, force: true });
+    const task = await createTask(ctx, {
+      id,
+      bundle: this.bundleOf(id),
+      conmonPath: this.config.conmonPath,
+      runcPath: this.config.runcPath,
+      runcRoot: this.runcRoot,
+      logPath,
+      // conmon's own limit drops the whole log, so it is only a backstop for while gantryd is down.
+      logSizeMax: 4 * this.config.logMaxBytes,
+      exitDir: this.exitDir,
+      persistDir: this.persistDirOf(id),
+      tty: container.config.tty,
+      stdin: container.config.openStdin,
+      // Docker's StdinOnce: the first attached client that closes stdin closes it for the container (EOF).
+      leaveStdinOpen: false,
+    });
+    try {
+      await afterCreate?.(this.bundleOf(id));
+      await this.config.runc.start(id);
+    } catch (e) {
+      await this.config.runc.delete(id, { force: true }).catch(() => undefined);
+      await this.clearExit(id);
+      throw e;
+    }
+    this.rotateLog(id, logPath);
+    return task;
+  }
+
+  /** Keeps the running task's log under the size limit (also for tasks adopted at start-up). */
+  rotateLog(id: string, logPath: string): void {
+    if (this.rotators.has(id)) return;
+    const bundle = this.bundleOf(id);
+    const rotator = new LogRotator({
+      path: logPath,
+      maxBytes: this.config.logMaxBytes,
+      logger: this.config.log,
+      reopen: async () => {
+        try {
+          reopenLog(bundle);
+        } catch (e) {
+          // No conmon (the task just ended): the next start opens a fresh file.
+          if (!isFailedPrecondition(e)) throw e;
+        }
+      },
+    });
+    rotator.start(LOG_CHECK_INTERVAL_MS);
+    this.rotators.set(id, rotator);
+  }
+
+  oomKilled(id: string): Promise<boolean> {
+    return wasOomKilled(this.persistDirOf(id));
+  }
+
+  /** After the task ended: forget it in runc and unmount the rootfs. Idempotent. */
+  async teardown(id: string): Promise<void> {
+    this.rotators.get(id)?.close();
+    this.rotators.delete(id);
+    await this.config.runc.delete(id, { force: true });
+    await this.unmountRootfs(id);
+  }
+
+  async unmountRootfs(id: string): Promise<void> {
+    const target = this.rootfsOf(id);
+    if (await isMountPoint(target).catch(() => false)) await unmount(target);
+  }
+
+  /** Removes everything of the container under the state dir. The task must be gone. */
+  async destroy(id: string): Promise<void> {
+    await this.teardown(id);
+    if (await isMountPoint(this.rootfsOf(id)).catch(() => false)) {
+      throw failedPrecondition(`rootfs of ${id} is still mounted`);
+    }
+    await fs.promises.rm(this.bundleOf(id), { recursive: true, force: true });
+    await this.clearExit(id);
+  }
+
+  clearExit(id: string): Promise<void> {
+    return this.config.exits.clear(id);
+  }
+
+  readExit(id: string): Promise<number | undefined> {
+    return this.config.exits.readExit(id);
+  }
+}
+
+/**
+ * What this host lets containers have, read once: the capabilities in
+ * gantryd's bounding set (cap-add ALL cannot grant more), and whether the
+ * memory cgroup accounts swap (runc fails to set a swap limit otherwise).
+ */
+const HOST = {
+  capabilities: boundingCapabilities(),
+  swapAccounting: fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'),
+};
+
+function boundingCapabilities(): readonly string[] | undefined {
+  try {
+    const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:'));
+    return line ? capabilitiesFromMask(line.slice('CapBnd:'.length)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The hard RLIMIT_NOFILE gantryd runs with: containers may not exceed it (no CAP_SYS_RESOURCE needed). */
+function nofileHardLimit(): number {
+  try {
+    const limits = fs.readFileSync('/proc/self/limits', 'utf8');
+    const line = limits.split('\n').find((l) => l.startsWith('Max open files'));
+    const hard = line?.split(/\s{2,}/)[2];
+    return hard === undefined || hard === 'unlimited' ? 1048576 : Number(hard);
+  } catch {
+    return 1024;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Wiring of the container side of gantryd: the exit watcher, launcher,
+ * health monitor, container service and its stdio, then recovery of what a
+ * previous daemon left. When runc or conmon is missing the daemon still
+ * serves images, and every container call says what to install.
+ */
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ContainersService, type ContainersServer } from '../api/gen/gantry/v1/containers';
+import type { HandlerAdapter } from '../api/server';
+import { containersService } from '../api/services/containers';
+import { HealthMonitor, type Probe } from '../containers/health';
+import { ContainerIO } from '../containers/io';
+import { Launcher } from '../containers/launcher';
+import { recoverContainers } from '../containers/recovery';
+import { ContainerService } from '../containers/service';
+import type { FileContainerStore } from '../containers/store';
+import { failedPrecondition } from '../errdefs/errdefs';
+import { toStatus } from '../errdefs/grpc';
+import type { Publisher } from '../events/events';
+import type { ImageService } from '../images/service';
+import type { Snapshotter } from '../snapshots/snapshots';
+import { ExitWatcher } from '../tasks/exits';
+import { execCapture } from '../tasks/exec';
+import { DEFAULT_LOG_MAX_BYTES } from '../tasks/logrotate';
+import { Runc } from '../tasks/runc';
+import type { Logger } from '../util/log';
+import { findOnPath } from './components';
+import type { DaemonConfig } from './daemon';
+
+export interface ContainersDeps {
+  readonly config: DaemonConfig;
+  readonly log: Logger;
+  readonly events: Publisher;
+  readonly snapshotter: Snapshotter;
+  readonly store: FileContainerStore;
+  readonly images: ImageService;
+}
+
+export interface Containers {
+  server(adapt: HandlerAdapter): ContainersServer;
+  close(): void;
+}
+
+/** Docker keeps this much of a probe's output. */
+const PROBE_OUTPUT_BYTES = 4096;
+
+export async function startContainers(deps: ContainersDeps): Promise<Containers> {
+  const { config, log, store } = deps;
+  const runcPath = findOnPath(config.runtime);
+  const conmonPath = findOnPath(config.conmon);
+  if (!runcPath || !conmonPath) {
+    const missing = [!runcPath && `runc ("${config.runtime}")`, !conmonPath && `conmon ("${config.conmon}")`].filter(Boolean).join(' and ');
+    log.warn('containers are unavailable', { missing });
+    return unavailable(`containers are unavailable: ${missing} not found on PATH; install them (apt install runc conmon) or pass --runtime/--conmon`);
+  }
+  const stateDir = config.paths.state;
+  const runc = new Runc({ binary: runcPath, root: path.join(stateDir, 'runc') });
+  let service: ContainerService | undefined;
+  // Exits seen before the service exists are replayed to it (the watcher reports each file once).
+  const early: Array<[string, number]> = [];
+  const exits = new ExitWatcher(path.join(stateDir, 'exits'), {
+    onExit: (id, code) => (service ? service.onTaskExit(id, code) : early.push([id, code])),
+    onError: (error) => log.error('watching container exits failed', { error }),
+  });
+  const launcher = new Launcher({
+    stateDir,
+    runcPath,
+    conmonPath,
+    runc,
+    snapshotter: deps.snapshotter,
+    exits,
+    logMaxBytes: DEFAULT_LOG_MAX_BYTES,
+    log,
+  });
+  const probe: Probe = async (container, args, timeoutMs, signal) => {
+    const result = await execCapture({ signal }, {
+      containerId: container.id,
+      bundle: launcher.bundleOf(container.id),
+      runcPath,
+      conmonPath,
+      runcRoot: launcher.runcRoot,
+      sessionDir: path.join(stateDir, 'exec', randomBytes(16).toString('hex')),
+      args,
+      timeoutMs,
+      maxOutputBytes: PROBE_OUTPUT_BYTES,
+    });
+    return { exitCode: result.exitCode, output: result.output, timedOut: result.timedOut };
+  };
+  const health = new HealthMonitor(probe, log);
+  service = new ContainerService({
+    store,
+    images: deps.images,
+    snapshotter: deps.snapshotter,
+    launcher,
+    runc,
+    events: deps.events,
+    health,
+    log,
+  });
+  const containers = service;
+  health.bind((id, update) => containers.recordHealth(id, update));
+  for (const [id, code] of early.splice(0)) service.onTaskExit(id, code);
+  const io = new ContainerIO({ service, launcher, runc, runcPath, conmonPath, stateDir });
+  const report = await recoverContainers({ store, launcher, runc, snapshotter: deps.snapshotter, service, log });
+  if (report.adopted.length || report.exited.length || report.restarted.length || report.removedLeftovers.length) {
+    log.info('containers recovered', { ...report });
+  }
+  return {
+    server: (adapt) => containersService(adapt, containers, io),
+    close: () => {
+      containers.close();
+      exits.close();
+    },
+  };
+}
+
+/** A Containers service whose every call fails with `message`. */
+function unavailable(message: string): Containers {
+  const handlers: UntypedServiceImplementation = {};
+  for (const name of Object.keys(ContainersService)) {
+    handlers[name] = (call: { emit?: (e: string, v: unknown) => void }, callback?: (error: unknown) => void) => {
+      const error = toStatus(failedPrecondition(message));
+      if (callback) callback(error);
+      else call.emit?.('error', error);
+    };
+  }
+  return { server: () => handlers as unknown as ContainersServer, close: () => undefined };
+}
