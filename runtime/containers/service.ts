@@ -23,7 +23,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Ctx } from '../context';
 import { cleanupSignal } from '../context';
-import { conflict, describe, failedPrecondition, invalidArgument, isNotFound } from '../errdefs/errdefs';
+import { conflict, describe, failedPrecondition, invalidArgument, isNotFound, notFound } from '../errdefs/errdefs';
 import type { Publisher } from '../events/events';
 import type { ImageService } from '../images/service';
 import type { Snapshotter } from '../snapshots/snapshots';
@@ -49,6 +49,9 @@ import { RestartScheduler, shouldRestart } from './restart';
 import { resolveArgs } from './spec';
 import type { FileContainerStore } from './store';
 import { ExitSignals } from './exitSignals';
+import { ContainerWaiters, type WaitCondition } from './waiters';
+
+export type { WaitCondition };
 
 /** How long to wait for a SIGKILLed task to be reported gone before giving up. */
 const KILL_GRACE_MS = 30_000;
@@ -64,13 +67,12 @@ export interface ContainerServiceDeps {
   readonly log: Logger;
 }
 
-export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 export class ContainerService {
   private readonly lock = new KeyedMutex();
   private readonly exits = new ExitSignals();
   private readonly restarts: RestartScheduler;
-  private readonly waiters = new Set<(c: Container | undefined, id: string, died: boolean) => void>();
+  private readonly waiters = new ContainerWaiters();
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.restarts = new RestartScheduler((id) => this.restartByPolicy(id));
@@ -253,37 +255,10 @@ export class ContainerService {
     return removed;
   }
 
-  /** Resolves with the exit code once `condition` holds. */
+  /** Resolves with the exit code once `condition` holds (waiters.ts). */
   wait(ctx: Ctx, ref: string, condition: WaitCondition = 'not-running'): Promise<number> {
     const { id } = this.resolve(ref);
-    const now = this.deps.store.get(id);
-    if (condition === 'not-running' && now && !isActive(now) && now.state.status !== 'restarting') {
-      return Promise.resolve(now.state.exitCode);
-    }
-    return new Promise<number>((resolve, reject) => {
-      let lastCode = now?.state.exitCode ?? 0;
-      const waiter = (c: Container | undefined, changed: string, died: boolean) => {
-        if (changed !== id) return;
-        if (c) lastCode = c.state.exitCode;
-        const done =
-          condition === 'removed' ? !c
-          : condition === 'next-exit' ? died || !c
-          : !c || (!isActive(c) && c.state.status !== 'restarting');
-        if (!done) return;
-        finish();
-        resolve(lastCode);
-      };
-      const onAbort = () => {
-        finish();
-        reject(ctx.signal.reason);
-      };
-      const finish = () => {
-        this.waiters.delete(waiter);
-        ctx.signal.removeEventListener('abort', onAbort);
-      };
-      this.waiters.add(waiter);
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.waiters.wait(ctx, id, this.deps.store.get(id), condition);
   }
 
   /** Called by the exit watcher for every exit file (and by recovery). */
@@ -490,7 +465,7 @@ export class ContainerService {
 
   private current(id: string): Container {
     const container = this.deps.store.get(id);
-    if (!container) throw this.deps.store.resolve(id); // throws NotFound
+    if (!container) throw notFound(`no such container: ${id}`);
     return container;
   }
 
@@ -507,7 +482,7 @@ export class ContainerService {
   }
 
   private notify(container: Container | undefined, id: string, died: boolean): void {
-    for (const waiter of [...this.waiters]) waiter(container, id, died);
+    this.waiters.notify(container, id, died);
   }
 
   private publish(topic: string, container: Container, extra: Record<string, string> = {}): void {
