@@ -15,7 +15,9 @@
  * such file or directory`; FailedPrecondition/NotFound for the container)
  * and leaves nothing behind. Afterwards the session removes its dir once the
  * process exited and its output was drained; `wait()` gives the exit code.
- * Aborting `ctx` at any point SIGKILLs the process.
+ * Aborting `ctx` at any point SIGKILLs the process. TTY execs need the
+ * node-unix-socket addon (seqpacket.ts); without its binary they fail with
+ * FailedPrecondition before anything starts, plain execs work regardless.
  *
  * `execCapture` is the health-check form: no TTY, no stdin, stdout and
  * stderr together, the first `maxOutputBytes` kept, SIGKILLed after
@@ -30,6 +32,7 @@ import { execConmon } from './execConmon';
 import { execRunc } from './execRunc';
 import { makeSessionDir, removeSessionDir, type ExecOptions, type ExecSession } from './execSession';
 import { execProcessSpec } from './execSpec';
+import { loadSeqpacket } from './seqpacket';
 
 export type { ExecOptions, ExecSession } from './execSession';
 export type { ExecUser } from './execSpec';
@@ -39,6 +42,9 @@ export async function exec(ctx: Ctx, opts: ExecOptions): Promise<ExecSession> {
   const proc = await execProcessSpec(opts.bundle, {
     args: opts.args, env: opts.env, user: opts.user, cwd: opts.cwd, tty: opts.tty, consoleSize: opts.consoleSize,
   });
+  // Before anything is started: a host without the addon's binary refuses
+  // TTY execs up front (plain execs need no addon).
+  if (opts.tty) loadSeqpacket('exec with a TTY');
   ctx.signal.throwIfAborted();
   await makeSessionDir(opts.sessionDir);
   const processFile = path.join(opts.sessionDir, 'process.json');

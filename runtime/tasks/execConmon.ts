@@ -88,8 +88,8 @@ export async function execConmon(ctx: Ctx, opts: ExecOptions, processFile: strin
     if (!ready || ready.data < 0) throw conmonFailure('conmon did not open the attach socket', ready, stderr);
     attach = await attachSocket(path.join(dir, 'attach'), { stdin: opts.stdin }, 'exec');
     start.end(Buffer.from([0]));
+    // An abort from here on is the session's to handle (it kills the process).
     const started = await sync.next();
-    if (ctx.signal.aborted) throw ctx.signal.reason;
     if (!started) throw conmonFailure('conmon exited before the exec started', undefined, stderr);
     if (started.data < 0) throw execStartError(runcErrorMessage(started.message ?? ''));
     pid = started.data;

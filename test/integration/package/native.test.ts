@@ -23,12 +23,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attach } from ${JSON.stringify(path.join(REPO_ROOT, 'runtime/tasks/attach'))};
 import { loadSeqpacket } from ${JSON.stringify(path.join(REPO_ROOT, 'runtime/tasks/seqpacket'))};
+import { exec } from ${JSON.stringify(path.join(REPO_ROOT, 'runtime/tasks/exec'))};
 
 async function main(): Promise<void> {
   const [mode, dir] = process.argv.slice(2);
   if (mode === 'import-only') return void console.log(JSON.stringify({ ok: true }));
   try {
     if (mode === 'attach-only') await attach(dir!, { stdin: false });
+    if (mode === 'exec-tty') {
+      fs.writeFileSync(path.join(dir!, 'config.json'), JSON.stringify({ process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 } } }));
+      await exec({ signal: new AbortController().signal }, {
+        containerId: 'c', bundle: dir!, runcPath: 'runc', conmonPath: 'conmon', runcRoot: path.join(dir!, 'runc'),
+        sessionDir: path.join(dir!, 'session'), args: ['sh'], tty: true, stdin: true,
+      });
+    }
     // A stand-in for conmon: one stdout frame, one stderr frame, then EOF.
     const { SeqpacketServer } = loadSeqpacket('probe');
     const server = new SeqpacketServer();
@@ -96,5 +104,10 @@ describe('native addon shipping (esbuild nativeAddons)', function () {
     assert.equal(r.ok, false);
     assert.equal(r.kind, 'FailedPrecondition');
     assert.match(r.message!, new RegExp(`^attach needs node-unix-socket's native binary for ${process.platform}-${process.arch}, not found in ${outdir}/native`));
+    // A TTY exec is refused before anything starts.
+    const x = await probe('exec-tty', work);
+    assert.equal(x.kind, 'FailedPrecondition');
+    assert.match(x.message!, /^exec with a TTY needs node-unix-socket's native binary/);
+    assert.ok(!fs.existsSync(path.join(work, 'session')));
   });
 });

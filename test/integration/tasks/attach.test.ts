@@ -11,9 +11,6 @@ import { Cleanup, makeTempDir, suiteCleanup } from '../../helpers/tmp';
 
 describe('tasks: attach (conmon attach socket)', function () {
   this.timeout(60_000);
-  // Registered before suiteCleanup's hook, so it runs while the dir exists:
-  // every container was destroyed, and nothing of this suite may still run.
-  after(() => assert.deepEqual(processesMentioning(dir), []));
   const cleanup = suiteCleanup();
   let dir: string;
   let rootfs: string;
@@ -23,6 +20,9 @@ describe('tasks: attach (conmon attach socket)', function () {
 
   before(async () => {
     dir = await makeTempDir('gatt', cleanup);
+    // Runs after every container was destroyed (LIFO), before the dir goes:
+    // nothing of this suite may still run.
+    cleanup.defer(() => assert.deepEqual(processesMentioning(dir), []));
     rootfs = await sharedBusyboxRootfs();
     runcRoot = path.join(dir, 'runc');
   });

@@ -13,11 +13,6 @@ import { Cleanup, makeTempDir, suiteCleanup } from '../../helpers/tmp';
 
 describe('tasks: exec', function () {
   this.timeout(60_000);
-  after(() => {
-    // Every session ended: no session dir, no conmon, no runc exec of this suite.
-    assert.deepEqual(fs.readdirSync(sessions), []);
-    assert.deepEqual(processesMentioning(sessions), []);
-  });
   const cleanup = suiteCleanup();
   const perTest = new Cleanup();
   let dir: string;
@@ -31,6 +26,12 @@ describe('tasks: exec', function () {
     dir = await makeTempDir('gexec', cleanup);
     sessions = path.join(dir, 's');
     await fs.promises.mkdir(sessions);
+    // Runs last but one (LIFO): every session ended, so no session dir, no
+    // conmon and no runc exec of this suite may be left.
+    cleanup.defer(() => {
+      assert.deepEqual(fs.readdirSync(sessions), []);
+      assert.deepEqual(processesMentioning(sessions), []);
+    });
     runcRoot = path.join(dir, 'runc');
     rootfs = await sharedBusyboxRootfs();
     ctr = await startConmonTask({ dir, id: 'ex1', rootfs, runcRoot, args: ['sleep', '1000'] });
