@@ -4,6 +4,8 @@ import { defaultSocket } from '../runtime/daemon/paths';
 import { RuntimeConnection, type ConnectionSnapshot } from './client/connection';
 import { registerCommands, type CommandContext } from './commands/registerCommands';
 import { ConnectionStatusBar } from './statusBar/connectionStatusBar';
+import type { ContainerLogDocuments } from './views/containers/containerLogs';
+import type { ContainersTreeProvider } from './views/containers/containersTreeProvider';
 import type { ImagesTreeProvider } from './views/images/imagesTreeProvider';
 import { createGantryViews, registerRuntimeViews } from './views/runtimeViews';
 
@@ -13,7 +15,11 @@ export interface GantryApi {
   readonly onDidChangeConnection: vscode.Event<ConnectionSnapshot>;
   readonly statusBarText: string;
   /** The views' data providers, for tests: what each view shows, and how many daemon calls it made. */
-  readonly views: { readonly images: ImagesTreeProvider };
+  readonly views: {
+    readonly images: ImagesTreeProvider;
+    readonly containers: ContainersTreeProvider;
+    readonly logs: ContainerLogDocuments;
+  };
 }
 
 export function configuredSocket(): string {
@@ -47,7 +53,7 @@ export function activate(extension: vscode.ExtensionContext): GantryApi {
     get statusBarText() {
       return statusBar.text;
     },
-    views: { images: views.images },
+    views: { images: views.images, containers: views.containers, logs: views.logs },
   };
 }
 

@@ -7,6 +7,19 @@ import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../client/connection';
 import { describe } from '../../runtime/errdefs/errdefs';
 import type { GantryViews } from '../views/runtimeViews';
+import { inspectContainer } from './containers/inspectContainer';
+import { killContainers } from './containers/killContainers';
+import { openContainerShell } from './containers/openContainerShell';
+import { pauseContainers } from './containers/pauseContainers';
+import { pruneContainers } from './containers/pruneContainers';
+import { refreshContainers } from './containers/refreshContainers';
+import { removeContainers } from './containers/removeContainers';
+import { restartContainers } from './containers/restartContainers';
+import { runContainer } from './containers/runContainer';
+import { startContainers } from './containers/startContainers';
+import { stopContainers } from './containers/stopContainers';
+import { unpauseContainers } from './containers/unpauseContainers';
+import { viewContainerLogs } from './containers/viewContainerLogs';
 import { clearImagesFilter } from './images/clearImagesFilter';
 import { copyFullTag } from './images/copyFullTag';
 import { filterImages } from './images/filterImages';
@@ -59,6 +72,20 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.images.refresh', refreshImages);
   register('gantry.images.filter', filterImages);
   register('gantry.images.clearFilter', clearImagesFilter);
+  register('gantry.images.run', runContainer);
+
+  register('gantry.containers.start', startContainers);
+  register('gantry.containers.stop', stopContainers);
+  register('gantry.containers.restart', restartContainers);
+  register('gantry.containers.kill', killContainers);
+  register('gantry.containers.pause', pauseContainers);
+  register('gantry.containers.unpause', unpauseContainers);
+  register('gantry.containers.remove', removeContainers);
+  register('gantry.containers.viewLogs', viewContainerLogs);
+  register('gantry.containers.openShell', openContainerShell);
+  register('gantry.containers.inspect', inspectContainer);
+  register('gantry.containers.prune', pruneContainers);
+  register('gantry.containers.refresh', refreshContainers);
 }
 
 async function showError(context: CommandContext, message: string): Promise<void> {

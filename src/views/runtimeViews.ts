@@ -1,17 +1,22 @@
 /**
- * The Images and Containers views. Images lists the daemon's images
- * (views/images/); Containers lists nothing yet (its API comes with a later
- * issue), so VS Code shows its welcome content. Both views show welcome
- * content while not connected, which depends on the `gantry.connectionState`
- * context key. The one thing a static welcome text cannot say — the exact
+ * The Images and Containers views: Images lists the daemon's images
+ * (views/images/), Containers its containers (views/containers/). Both
+ * views show welcome content while not connected or empty, which depends on
+ * the `gantry.connectionState` context key. The one thing a static welcome text cannot say — the exact
  * command to start the daemon on this machine — goes in the view's message.
  *
  * Every refresh goes through the RefreshManager; the views never poll.
+ * The `gantry:` documents (inspect, logs) are registered here too, through
+ * one router (VS Code takes one provider per scheme).
  */
 import * as vscode from 'vscode';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
 import { canStartRuntime, daemonArgv } from '../commands/runtime/startRuntime';
 import type { CommandContext } from '../commands/registerCommands';
+import { ContainerInspectDocuments } from './containers/containerDocuments';
+import { ContainerLogDocuments } from './containers/containerLogs';
+import { CONTAINERS_VIEW, ContainersTreeProvider } from './containers/containersTreeProvider';
+import { GantryDocumentRouter } from './gantryDocuments';
 import { GANTRY_SCHEME, GantryDocumentProvider } from './images/imageDocuments';
 import { IMAGES_VIEW, ImagesTreeProvider } from './images/imagesTreeProvider';
 import { RefreshManager } from './refreshManager';
@@ -19,6 +24,9 @@ import { RefreshManager } from './refreshManager';
 /** The views' data, shared with the commands (CommandContext.views) and the test API. */
 export interface GantryViews {
   readonly images: ImagesTreeProvider;
+  readonly containers: ContainersTreeProvider;
+  /** The `gantry:/container/<id>/<name>.log` documents. */
+  readonly logs: ContainerLogDocuments;
   readonly refresh: RefreshManager;
 }
 
@@ -26,25 +34,22 @@ export interface GantryViews {
 export function createGantryViews(connection: RuntimeConnection, log: vscode.LogOutputChannel): GantryViews & vscode.Disposable {
   const refresh = new RefreshManager(connection, log);
   const images = new ImagesTreeProvider(connection, log);
-  const registration = refresh.register(IMAGES_VIEW, images);
+  const containers = new ContainersTreeProvider(connection, log);
+  const logs = new ContainerLogDocuments(connection, log);
+  const registrations = [refresh.register(IMAGES_VIEW, images), refresh.register(CONTAINERS_VIEW, containers)];
   return {
     images,
+    containers,
+    logs,
     refresh,
     dispose: () => {
-      registration.dispose();
+      for (const r of registrations) r.dispose();
       refresh.dispose();
       images.dispose();
+      containers.dispose();
+      logs.dispose();
     },
   };
-}
-
-class EmptyTreeDataProvider implements vscode.TreeDataProvider<never> {
-  getTreeItem(element: never): vscode.TreeItem {
-    return element;
-  }
-  getChildren(): never[] {
-    return [];
-  }
 }
 
 export function registerRuntimeViews(context: CommandContext, connection: RuntimeConnection): void {
@@ -53,12 +58,18 @@ export function registerRuntimeViews(context: CommandContext, connection: Runtim
     canSelectMany: true,
     showCollapseAll: true,
   });
-  const containersView = vscode.window.createTreeView('gantry.containers', {
-    treeDataProvider: new EmptyTreeDataProvider(),
+  const containersView = vscode.window.createTreeView(CONTAINERS_VIEW, {
+    treeDataProvider: context.views.containers,
     canSelectMany: true,
   });
   const views = [imagesView, containersView];
-  const documents = new GantryDocumentProvider(connection);
+  // The log documents belong to the views (tests read them there), so the router must not dispose them.
+  const logs = context.views.logs;
+  const documents = new GantryDocumentRouter([
+    { matches: (uri) => uri.path.startsWith('/image/'), provider: new GantryDocumentProvider(connection) },
+    { matches: ContainerInspectDocuments.matches, provider: new ContainerInspectDocuments(connection) },
+    { matches: ContainerLogDocuments.matches, provider: { provideTextDocumentContent: (uri) => logs.provideTextDocumentContent(uri), onDidChange: logs.onDidChange, dispose: () => undefined } },
+  ]);
 
   const render = (snapshot: ConnectionSnapshot) => {
     void vscode.commands.executeCommand('setContext', 'gantry.connectionState', snapshot.state);

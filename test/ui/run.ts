@@ -27,6 +27,7 @@ import { requireBuild, startDaemon, type TestDaemon } from '../helpers/daemon';
 import { pushBusybox } from '../helpers/fixtures';
 import { startRegistry } from '../helpers/registry';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
+import { containerInspectChecks, containerLogsChecks, containersChecks, createUiContainers } from './containers.ui';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { UiCheck, sidebarChecks } from './sidebar.ui';
 
@@ -81,6 +82,8 @@ async function run(cleanup: Cleanup): Promise<number> {
   const daemonInfo = await daemon.version();
   console.log(`gantryd ${daemonInfo.version} (pid ${daemonInfo.pid}) on ${daemon.socket}`);
   const registry = await pullFixtures(daemon, cleanup);
+  // Removed with the daemon's other containers by startDaemon's cleanup.
+  await createUiContainers(daemon.socket, `${registry}/gantry-test/busybox:latest`);
 
   const workspace = path.join(tmp, 'ws');
   fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
@@ -123,6 +126,21 @@ async function run(cleanup: Cleanup): Promise<number> {
   await runChecks(imageTooltipChecks, { page, registry });
   if (aborted) return 1;
   await screenshot(page, 'images-tooltip.png');
+
+  await page.keyboard.press('Escape'); // the image tooltip
+  await page.mouse.move(700, 450);
+  await runChecks(containersChecks, { page });
+  if (aborted) return 1;
+  await page.mouse.move(700, 450);
+  await screenshot(page, 'containers.png');
+  await runChecks(containerLogsChecks, { page });
+  if (aborted) return 1;
+  await page.mouse.move(700, 450);
+  await screenshot(page, 'containers-logs.png');
+  await runChecks(containerInspectChecks, { page });
+  if (aborted) return 1;
+  await page.mouse.move(700, 450);
+  await screenshot(page, 'containers-inspect.png');
   return tally.failed > 0 ? 1 : 0;
 }
 

@@ -15,6 +15,8 @@
 //     oci     gantry-test/busybox:oci   (OCI manifest)
 //     v2s2    gantry-test/busybox:v2s2  (Docker schema2; a bigger layer, another ID)
 //     cancel  gantry-test/cancel:latest (own layer, pulled only by the cancel tests)
+//     containers  gantry-test/containers:latest (own layer; the Containers suite pulls it, runs
+//                 containers from it, and removes both when done)
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -100,7 +102,7 @@ async function main(): Promise<number> {
 /** What the suites need to know of a pushed image (not the raw manifest). */
 type FixtureImage = Pick<PushedImage, 'ref' | 'manifestDigest' | 'configDigest' | 'layerDigests'>;
 
-async function pushFixtures(registry: { host: string }): Promise<Record<'oci' | 'v2s2' | 'cancel', FixtureImage>> {
+async function pushFixtures(registry: { host: string }): Promise<Record<'oci' | 'v2s2' | 'cancel' | 'containers', FixtureImage>> {
   const brief = ({ ref, manifestDigest, configDigest, layerDigests }: PushedImage): FixtureImage => ({ ref, manifestDigest, configDigest, layerDigests });
   // ~200 kB of hex that gzip cannot squeeze away: the v2s2 image is clearly bigger (for sorting by size).
   const filler = Array.from({ length: 3000 }, (_, i) => crypto.createHash('sha256').update(String(i)).digest('hex')).join('\n');
@@ -113,7 +115,8 @@ async function pushFixtures(registry: { host: string }): Promise<Record<'oci' | 
     format: 'oci',
     image: { files: { '/cancel.txt': `${filler}\ncancel\n` } },
   });
-  return { oci: brief(oci), v2s2: brief(v2s2), cancel: brief(cancel) };
+  const containers = await pushBusybox(registry, 'gantry-test/containers:latest', { format: 'oci', image: { marker: 'containers' } });
+  return { oci: brief(oci), v2s2: brief(v2s2), cancel: brief(cancel), containers: brief(containers) };
 }
 
 main().then(

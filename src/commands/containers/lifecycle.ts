@@ -1,0 +1,50 @@
+/**
+ * The shape every lifecycle command shares (start, stop, restart, kill,
+ * pause, unpause): pick the targets, act on all of them at once in one
+ * progress notification (a stop may take its whole timeout, and five stops
+ * should not take five timeouts), log each outcome, and fail with one error
+ * naming every container that failed. The view follows through the daemon's
+ * events, not through the command.
+ */
+import * as vscode from 'vscode';
+import type { RuntimeClient } from '../../../runtime/api/client';
+import { describe } from '../../../runtime/errdefs/errdefs';
+import type { ContainerState } from '../../views/containers/containerNodes';
+import type { CommandContext } from '../registerCommands';
+import { resolveTargets, type ContainerTarget } from './containerArgs';
+
+export interface LifecycleAction<R> {
+  /** "Stopping {0}" (for the progress notification; {0} is the name or a count). */
+  readonly progress: (what: string) => string;
+  /** "stopped" (for the log). */
+  readonly done: string;
+  /** For the palette's QuickPick. */
+  readonly placeHolder: string;
+  /** Where the command applies. */
+  readonly states: readonly ContainerState[];
+  readonly act: (client: RuntimeClient, target: ContainerTarget) => Promise<R>;
+}
+
+/** Runs `action` on the targets of (node, nodes); returns each success's result, in target order. */
+export async function runLifecycle<R>(context: CommandContext, node: unknown, nodes: unknown, action: LifecycleAction<R>): Promise<R[]> {
+  const client = context.connection.requireClient();
+  const targets = await resolveTargets(context, node, nodes, { placeHolder: action.placeHolder, canPickMany: true, states: action.states });
+  if (targets.length === 0) return [];
+  const what = targets.length === 1 ? targets[0].name : vscode.l10n.t('{0} containers', targets.length);
+  const outcomes = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: action.progress(what) },
+    () => Promise.allSettled(targets.map((t) => action.act(client, t))),
+  );
+  const results: R[] = [];
+  const failures: string[] = [];
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === 'fulfilled') {
+      context.log.info(`Container ${targets[i].name} ${action.done}`);
+      results.push(outcome.value);
+    } else {
+      failures.push(`${targets[i].name}: ${describe(outcome.reason)}`);
+    }
+  });
+  if (failures.length) throw new Error(failures.join('; '));
+  return results;
+}

@@ -1,0 +1,7 @@
+/** Gantry: Refresh Containers. Lists the containers again now (the view's Refresh button, and the Retry item). */
+import { CONTAINERS_VIEW } from '../../views/containers/containersTreeProvider';
+import type { CommandContext } from '../registerCommands';
+
+export function refreshContainers(context: CommandContext): void {
+  context.views.refresh.refresh(CONTAINERS_VIEW, 'manual');
+}

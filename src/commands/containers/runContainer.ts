@@ -1,0 +1,111 @@
+/**
+ * Gantry: Run… (gantry.images.run) Creates a container from an image and
+ * starts it, as `docker run` does: asks for a name, a command (split into
+ * argv here, never handed to a shell), environment, restart policy, and
+ * whether to run detached or attached in a terminal (runPrompts.ts).
+ *
+ * Detached: create, then start. Attached: create with a TTY and stdin, then
+ * one Attach call with `start` set: the daemon starts the container only
+ * once the attach is in place, so no output is lost; the terminal is the
+ * container's console, the container's exit closes it with the exit code,
+ * and closing it detaches (the container runs on). Either way the new
+ * container reaches the Containers view through the daemon's events.
+ *
+ * Arguments: an image node or image name (without one, a QuickPick), then
+ * `{ name, command, env, restartPolicy, attach }` (command and env as
+ * arrays or as the text the prompts take). With options there are no
+ * prompts, and what is not given takes its default (as with
+ * `{ prompt: false }`); without, every prompt. Returns the container record
+ * and, when attached, its terminal.
+ */
+import * as vscode from 'vscode';
+import type { ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
+import { invalidArgument } from '../../../runtime/errdefs/errdefs';
+import { StdioTerminal } from '../../terminals/stdioTerminal';
+import { attachConnection } from '../../terminals/stdioSessions';
+import { isImageNode } from '../../views/images/imageNodes';
+import { pickImages } from '../images/imageArgs';
+import type { CommandContext } from '../registerCommands';
+import type { ContainerTerminal } from './openContainerShell';
+import { promptRunChoices, type RunChoices } from './runPrompts';
+import { isRestartPolicy, nameProblem, parseEnv, splitArgs } from './runInput';
+
+export interface RunOptions {
+  readonly name?: string;
+  readonly command?: string | readonly string[];
+  readonly env?: string | readonly string[];
+  readonly restartPolicy?: string;
+  readonly attach?: boolean;
+  /** false: no prompts; what is not given takes its default. */
+  readonly prompt?: boolean;
+}
+
+export interface RunResult {
+  readonly container: ContainerSummary;
+  /** Set when run attached. */
+  readonly terminal?: ContainerTerminal;
+}
+
+export async function runContainer(context: CommandContext, arg?: unknown, ...rest: unknown[]): Promise<RunResult | undefined> {
+  const client = context.connection.requireClient();
+  const options = (rest.find((a) => typeof a === 'object' && a !== null && !Array.isArray(a)) ?? {}) as RunOptions;
+  const image = isImageNode(arg)
+    ? { name: arg.image.name, label: arg.image.name }
+    : typeof arg === 'string' && arg.trim()
+      ? { name: arg.trim(), label: arg.trim() }
+      : (await pickImages(context, { placeHolder: vscode.l10n.t('Select the image to run') }))[0];
+  if (!image) return undefined;
+
+  const choices = await choose(context, image.label, options);
+  if (!choices) return undefined;
+  const config = {
+    image: image.name,
+    cmd: choices.command,
+    env: choices.env,
+    restartPolicy: { name: choices.restartPolicy, maximumRetryCount: 0 },
+    tty: choices.attach,
+    openStdin: choices.attach,
+  };
+  const created = await client.containers.create(choices.name, config);
+  context.log.info(`Created container ${created.name} (${created.id}) from ${image.name}`);
+  if (!choices.attach) {
+    const started = await client.containers.start(created.id);
+    context.log.info(`Started container ${started.name}`);
+    return { container: started };
+  }
+
+  const session = new StdioTerminal({
+    tty: true,
+    log: context.log,
+    banner: vscode.l10n.t('Attached to {0}; closing this terminal detaches (the container keeps running).', created.name),
+    connect: async (dimensions) => {
+      const connection = attachConnection(client, { id: created.id, start: true });
+      if (dimensions) connection.resize(dimensions.rows, dimensions.columns);
+      return connection;
+    },
+  });
+  const terminal = vscode.window.createTerminal({ name: created.name, pty: session, iconPath: new vscode.ThemeIcon('vm') });
+  terminal.show();
+  return { container: created, terminal: { terminal, session } };
+}
+
+/** The prompts' answers, or the options with defaults for what they leave out. */
+async function choose(context: CommandContext, imageLabel: string, options: RunOptions): Promise<RunChoices | undefined> {
+  const given = Object.keys(options).some((k) => k !== 'prompt');
+  if (!given && options.prompt !== false) {
+    const taken = new Set((await context.views.containers.containers().catch(() => [])).map((c) => c.name));
+    return promptRunChoices(imageLabel, taken);
+  }
+  const name = options.name?.trim() ?? '';
+  const problem = nameProblem(name);
+  if (problem) throw invalidArgument(`invalid container name "${name}": ${problem}`);
+  const restartPolicy = options.restartPolicy ?? 'no';
+  if (!isRestartPolicy(restartPolicy)) throw invalidArgument(`unknown restart policy "${restartPolicy}"`);
+  return {
+    name,
+    command: typeof options.command === 'string' ? splitArgs(options.command) : [...(options.command ?? [])],
+    env: typeof options.env === 'string' ? parseEnv(options.env) : [...(options.env ?? [])],
+    restartPolicy,
+    attach: options.attach ?? false,
+  };
+}

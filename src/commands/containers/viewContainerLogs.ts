@@ -1,0 +1,23 @@
+/**
+ * Gantry: View Container Logs. Opens `gantry:/container/<id>/<name>.log`,
+ * the container's log as a read-only document that keeps following new
+ * lines until it is closed (see views/containers/containerLogs.ts), and
+ * scrolls to its end. Arguments: a node or name/ID; without one, a
+ * QuickPick. Returns the opened document.
+ */
+import * as vscode from 'vscode';
+import { containerDocumentUri } from '../../views/containers/containerDocuments';
+import type { CommandContext } from '../registerCommands';
+import { resolveTargets } from './containerArgs';
+import { resolveRecord } from './resolveRecord';
+
+export async function viewContainerLogs(context: CommandContext, node?: unknown): Promise<vscode.TextDocument | undefined> {
+  const [target] = await resolveTargets(context, node, undefined, { placeHolder: vscode.l10n.t('Select the container whose logs to view') });
+  if (!target) return undefined;
+  const { id, name } = await resolveRecord(context, target);
+  const document = await vscode.workspace.openTextDocument(containerDocumentUri(id, name, 'logs'));
+  const editor = await vscode.window.showTextDocument(document, { preview: false });
+  const end = new vscode.Position(document.lineCount - 1, 0);
+  editor.revealRange(new vscode.Range(end, end));
+  return document;
+}

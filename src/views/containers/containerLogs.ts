@@ -1,0 +1,237 @@
+/**
+ * Container logs as a read-only document that follows:
+ * `gantry:/container/<id>/<name>.log`.
+ *
+ * Why a document (and not an output channel or a terminal): it is an editor
+ * tab per container that the user can search, select, copy and save, with
+ * the `log` language's highlighting; it holds the whole (recent) log rather
+ * than what a terminal's scrollback kept; and its text is readable through
+ * the API, which the tests use to check what the user sees.
+ *
+ * Lifecycle. Opening the document starts one `containers.logs(follow)` call
+ * (the last MAX_LINES lines, then live lines); the text grows as lines
+ * arrive, and editors scrolled to the end stay at the end. The daemon keeps
+ * the call open across restarts by the restart policy. Closing the document
+ * ends the call. The log goes on from the last line shown (no line twice,
+ * none lost that the daemon still has) when the connection comes back after
+ * a drop, and when the container starts again after it exited (the daemon
+ * ends a follow then; a `--- exited with code N ---` line marks the spot).
+ * Once the container is removed, a last line says so.
+ */
+import * as vscode from 'vscode';
+import type { RuntimeConnection } from '../../client/connection';
+import type { LogEntry } from '../../../runtime/api/gen/gantry/v1/containers';
+import { describe, isNotFound, kindOf, type ErrorKind } from '../../../runtime/errdefs/errdefs';
+import { parseContainerDocumentUri } from './containerDocuments';
+import { containerState } from './containerNodes';
+
+/** What one document keeps: the newest lines; older ones are dropped in blocks (a trim per line would be quadratic). */
+export const MAX_LINES = 10_000;
+const TRIM_SLACK = 1_000;
+/** Lines arriving within this window become one document update. */
+const FLUSH_MS = 100;
+/** After a dropped call: try again this much later (or at the next 'connected', whichever comes first). */
+const RETRY_MS = 2_000;
+/** Failures that say the link went, not that the log cannot be read. */
+const DROPPED = new Set<ErrorKind>(['Unavailable', 'Cancelled', 'DeadlineExceeded']);
+
+export class ContainerLogDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly followers = new Map<string, LogFollower>();
+  private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+  readonly onDidChange = this.changeEmitter.event;
+
+  constructor(
+    private readonly connection: RuntimeConnection,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.subscriptions.push(
+      vscode.workspace.onDidCloseTextDocument((document) => this.stop(document.uri)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.followers.get(e.document.uri.toString())?.revealEnd(e.document)),
+      connection.onDidChange((snapshot) => {
+        if (snapshot.state === 'connected') for (const f of this.followers.values()) f.resume();
+      }),
+      connection.onDidReceiveEvent((event) => {
+        if (event.topic !== '/containers/start' && event.topic !== '/containers/restart') return;
+        for (const f of this.followers.values()) if (f.id === event.id) f.resume();
+      }),
+    );
+  }
+
+  static matches(uri: vscode.Uri): boolean {
+    return parseContainerDocumentUri(uri)?.kind === 'logs';
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    const ref = parseContainerDocumentUri(uri);
+    if (ref?.kind !== 'logs') throw new Error(`not a container log document: ${uri.toString()}`);
+    const key = uri.toString();
+    let follower = this.followers.get(key);
+    if (!follower) {
+      follower = new LogFollower(this.connection, this.log, uri, ref.id, () => this.changeEmitter.fire(uri));
+      this.followers.set(key, follower);
+      follower.resume();
+    }
+    return follower.text();
+  }
+
+  /** How many log calls are open: for tests (closing a document must end its call). */
+  get following(): number {
+    return [...this.followers.values()].filter((f) => f.streaming).length;
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions.splice(0)) s.dispose();
+    for (const f of this.followers.values()) f.dispose();
+    this.followers.clear();
+    this.changeEmitter.dispose();
+  }
+
+  private stop(uri: vscode.Uri): void {
+    const key = uri.toString();
+    this.followers.get(key)?.dispose();
+    this.followers.delete(key);
+  }
+}
+
+/** One document's log call and lines. */
+class LogFollower {
+  private lines: string[] = [];
+  private abort: AbortController | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly decoder = new TextDecoder();
+  /** Where to resume after a dropped connection: the last line's time, and how many lines had exactly that time. */
+  private lastTime: number | undefined;
+  private sameTimeCount = 0;
+  private ended = false;
+  private disposed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Editors that were at the end before the last update: they follow the new end. */
+  private readonly following = new Set<vscode.TextEditor>();
+
+  constructor(
+    private readonly connection: RuntimeConnection,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly uri: vscode.Uri,
+    readonly id: string,
+    private readonly changed: () => void,
+  ) {}
+
+  get streaming(): boolean {
+    return this.abort !== undefined;
+  }
+
+  text(): string {
+    return this.lines.join('');
+  }
+
+  /** Starts the call, or resumes it after a dropped connection. No-op while streaming or once ended. */
+  resume(): void {
+    if (this.disposed || this.ended || this.abort || this.connection.current.state !== 'connected') return;
+    const abort = new AbortController();
+    this.abort = abort;
+    void this.pump(abort);
+  }
+
+  revealEnd(document: vscode.TextDocument): void {
+    const end = new vscode.Position(document.lineCount - 1, 0);
+    for (const editor of this.following) {
+      if (editor.document === document) editor.revealRange(new vscode.Range(end, end), vscode.TextEditorRevealType.Default);
+    }
+    this.following.clear();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.abort?.abort();
+    this.abort = undefined;
+    clearTimeout(this.flushTimer);
+    clearTimeout(this.retryTimer);
+  }
+
+  private async pump(abort: AbortController): Promise<void> {
+    const resuming = this.lastTime !== undefined;
+    let skip = resuming ? this.sameTimeCount : 0;
+    let next: 'wait' | 'retry' | 'ended';
+    try {
+      const client = this.connection.requireClient();
+      const options = resuming ? { follow: true, since: new Date(this.lastTime!) } : { follow: true, tail: MAX_LINES };
+      for await (const entry of client.containers.logs(this.id, options, abort.signal)) {
+        const at = entry.timestamp?.getTime();
+        // Resuming: the daemon sends again the lines of the last millisecond shown (or earlier ones): skip those.
+        if (resuming && at !== undefined && this.lastTime !== undefined) {
+          if (at < this.lastTime) continue;
+          if (at === this.lastTime && skip > 0) {
+            skip--;
+            continue;
+          }
+        }
+        this.append(entry);
+      }
+      if (abort.signal.aborted) return;
+      next = await this.afterEnd();
+    } catch (e) {
+      if (abort.signal.aborted) return;
+      const dropped = this.connection.current.state !== 'connected' || DROPPED.has(kindOf(e));
+      this.log.warn(`Following the log of ${this.id} stopped${dropped ? ' (resumes when connected)' : ''}: ${describe(e)}`);
+      if (!dropped) this.appendNote(vscode.l10n.t('The log stopped: {0}', describe(e)));
+      next = dropped ? 'retry' : 'ended';
+    } finally {
+      if (this.abort === abort) this.abort = undefined;
+    }
+    if (next === 'ended') this.ended = true;
+    // Resumed by the connection's next 'connected' (or now, if it already is); 'wait' resumes on a start event.
+    if (next === 'retry') this.retryTimer = setTimeout(() => this.resume(), RETRY_MS);
+  }
+
+  /**
+   * The daemon ends a follow when the container is removed or has stopped
+   * for good: say which, and whether the log goes on (it does when the
+   * container starts again: ContainerLogDocuments resumes it on the event).
+   */
+  private async afterEnd(): Promise<'wait' | 'retry' | 'ended'> {
+    try {
+      const { container } = await this.connection.requireClient().containers.inspect(this.id, { timeoutMs: 5_000 });
+      const state = containerState(container!.status);
+      if (state === 'running' || state === 'restarting' || state === 'paused') return 'retry';
+      if (state === 'exited') this.appendNote(vscode.l10n.t('exited with code {0}', container!.exitCode));
+      return 'wait';
+    } catch (e) {
+      if (!isNotFound(e)) return 'retry';
+      this.appendNote(vscode.l10n.t('The container was removed; the log ends here.'));
+      return 'ended';
+    }
+  }
+
+  private append(entry: LogEntry): void {
+    let line = this.decoder.decode(entry.data);
+    if (!line.endsWith('\n')) line += '\n';
+    this.lines.push(line);
+    const at = entry.timestamp?.getTime();
+    if (at !== undefined) {
+      this.sameTimeCount = at === this.lastTime ? this.sameTimeCount + 1 : 1;
+      this.lastTime = at;
+    }
+    if (this.lines.length > MAX_LINES + TRIM_SLACK) this.lines = this.lines.slice(-MAX_LINES);
+    this.scheduleFlush();
+  }
+
+  private appendNote(text: string): void {
+    this.lines.push(`--- ${text} ---\n`);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.disposed) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      if (this.disposed) return;
+      for (const editor of vscode.window.visibleTextEditors) {
+        if (editor.document.uri.toString() !== this.uri.toString()) continue;
+        const last = editor.visibleRanges.at(-1);
+        if (!last || last.end.line >= editor.document.lineCount - 2) this.following.add(editor);
+      }
+      this.changed();
+    }, FLUSH_MS);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The Markdown tooltip of a container item, from one inspect call made when
+ * the user hovers: identity, image, command, exact status (as `gantry ps`
+ * words it), exit code, restart policy, mounts, times, and the health check
+ * with its last probe's output.
+ */
+import * as vscode from 'vscode';
+import type { HealthProbe, InspectContainerResponse } from '../../../runtime/api/gen/gantry/v1/containers';
+import { statusText } from '../../../runtime/containers/status';
+import { formatAgo } from '../../../runtime/util/humanize';
+import { mdCode, mdEscape } from '../markdown';
+import { containerHealth, containerState, imageDisplay, shortId } from './containerNodes';
+
+/** A probe's output is whatever the check printed: enough to see why it failed, not a page. */
+const MAX_PROBE_OUTPUT = 600;
+
+export function containerTooltip(details: InspectContainerResponse, now: number = Date.now()): vscode.MarkdownString {
+  const c = details.container!;
+  const state = containerState(c.status);
+  const rows: [string, string][] = [
+    [vscode.l10n.t('ID'), mdCode(shortId(c.id))],
+    [vscode.l10n.t('Image'), `${mdCode(imageDisplay(c))}${c.imageId ? ` (${mdCode(shortId(c.imageId))})` : ''}`],
+  ];
+  if (c.command.length) rows.push([vscode.l10n.t('Command'), mdCode(JSON.stringify(c.command))]);
+  rows.push([vscode.l10n.t('Status'), mdEscape(statusText(c, now))]);
+  if (state === 'exited' || state === 'restarting' || state === 'dead') {
+    rows.push([vscode.l10n.t('Exit code'), mdEscape(`${c.exitCode}${c.oomKilled ? ' (OOM killed)' : ''}`)]);
+  }
+  if (c.error) rows.push([vscode.l10n.t('Error'), mdEscape(c.error)]);
+  const policy = c.restartPolicy?.name || 'no';
+  const retries = c.restartPolicy?.maximumRetryCount ? `:${c.restartPolicy.maximumRetryCount}` : '';
+  rows.push([vscode.l10n.t('Restart policy'), mdEscape(`${policy}${retries}${c.restartCount ? `, restarted ${c.restartCount}×` : ''}`)]);
+  for (const m of c.mounts) rows.push([vscode.l10n.t('Mount'), `${mdCode(m.source)} → ${mdCode(m.destination)}${m.readOnly ? ' (ro)' : ''}`]);
+  if (c.network) rows.push([vscode.l10n.t('Network'), mdEscape(c.network)]);
+  rows.push([vscode.l10n.t('Created'), when(c.createdAt, now)]);
+  if (c.startedAt) rows.push([vscode.l10n.t('Started'), when(c.startedAt, now)]);
+  if (c.finishedAt && state !== 'running' && state !== 'paused') rows.push([vscode.l10n.t('Finished'), when(c.finishedAt, now)]);
+
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${mdEscape(c.name)}**\n\n`);
+  md.appendMarkdown('| | |\n|:--|:--|\n');
+  for (const [key, value] of rows) md.appendMarkdown(`| ${mdEscape(key)} | ${value} |\n`);
+
+  const health = containerHealth(details.health?.status ?? c.health);
+  if (health !== 'none') {
+    const streak = details.health?.failingStreak ? vscode.l10n.t(', {0} failing in a row', details.health.failingStreak) : '';
+    md.appendMarkdown(`\n**${mdEscape(vscode.l10n.t('Health'))}:** ${mdEscape(health + streak)}\n`);
+    const last = details.health?.log.at(-1);
+    if (last) appendProbe(md, last, now);
+  }
+  return md;
+}
+
+function appendProbe(md: vscode.MarkdownString, probe: HealthProbe, now: number): void {
+  const at = probe.end ?? probe.start;
+  md.appendMarkdown(`\n${mdEscape(vscode.l10n.t('Last probe: exit {0}, {1}', probe.exitCode, formatAgo(at, now)))}\n`);
+  let output = probe.output.trimEnd();
+  if (!output) return;
+  if (output.length > MAX_PROBE_OUTPUT) output = `${output.slice(0, MAX_PROBE_OUTPUT)}…`;
+  // A fence longer than any run of backticks in the output, so the output cannot close it.
+  const longest = Math.max(2, ...[...output.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  md.appendMarkdown(`\n${fence}text\n${output}\n${fence}\n`);
+}
+
+function when(at: Date | undefined, now: number): string {
+  return at ? mdEscape(`${at.toISOString()} (${formatAgo(at, now)})`) : 'N/A';
+}

@@ -1,0 +1,52 @@
+/**
+ * Tree items of the Containers view, built from a node alone (so from the
+ * list record alone) and the clock of the refresh that listed it. The
+ * tooltip is left unset: the provider's resolveTreeItem fills it in with
+ * inspect details when the user hovers.
+ *
+ * contextValue: `<state>Container` (see containerNodes.ts), `containersError`,
+ * `containersRetry`. id: `container:<id>:<state>`, so a state change is a
+ * new item (new icon, new menus) while a refresh that changes nothing keeps
+ * the selection.
+ */
+import * as vscode from 'vscode';
+import {
+  containerDescription,
+  containerIcon,
+  containerTreeId,
+  contextValueOf,
+  type ContainerNode,
+  type ContainersMessageNode,
+  type ContainerTreeNode,
+} from './containerNodes';
+
+export function containerTreeItem(node: ContainerTreeNode, now: number): vscode.TreeItem {
+  return node.kind === 'container' ? containerItem(node, now) : messageItem(node);
+}
+
+function containerItem(node: ContainerNode, now: number): vscode.TreeItem {
+  const { container } = node;
+  const item = new vscode.TreeItem(container.name, vscode.TreeItemCollapsibleState.None);
+  item.id = containerTreeId(container);
+  item.contextValue = contextValueOf(container);
+  const icon = containerIcon(container);
+  item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
+  item.description = containerDescription(container, now);
+  item.accessibilityInformation = { label: `${container.name}, ${item.description}` };
+  return item;
+}
+
+function messageItem(node: ContainersMessageNode): vscode.TreeItem {
+  const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+  item.id = node.id;
+  item.contextValue = node.contextValue;
+  item.description = node.description;
+  item.tooltip = node.tooltip;
+  if (node.contextValue === 'containersError') {
+    item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+  } else {
+    item.iconPath = new vscode.ThemeIcon('refresh');
+    item.command = { command: 'gantry.containers.refresh', title: vscode.l10n.t('Retry') };
+  }
+  return item;
+}
