@@ -343,7 +343,10 @@ export function writeControl(bundle: string, message: string): void {
     // Below PIPE_BUF a fifo write is all or nothing; EAGAIN means conmon is not reading.
     if (fs.writeSync(fd, buf) !== buf.length) throw internal(`short write to ${bundle}/ctl`);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EAGAIN') throw new GantryError('Unavailable', 'container monitor is not reading its control fifo', { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EAGAIN') throw new GantryError('Unavailable', 'container monitor is not reading its control fifo', { cause: e });
+    // conmon closes its end of ctl just before it exits: the monitor is gone.
+    if (code === 'EPIPE') throw failedPrecondition('container monitor is not running', e);
     if (isGantryError(e)) throw e;
     throw internal(`write ${bundle}/ctl: ${(e as Error).message}`, e);
   } finally {

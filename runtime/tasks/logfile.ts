@@ -21,17 +21,23 @@ export interface ReadCounter {
   bytesRead: number;
 }
 
-export interface OpenLog {
+export interface LogHandle {
   readonly fh: fs.promises.FileHandle;
   /** Identity of the file, to tell a rotated or replaced path from the same file grown. */
   readonly dev: number;
   readonly ino: number;
+}
+
+export interface OpenLog extends LogHandle {
   /** Offset just past the last `\n` at open: where history ends and following starts. */
   readonly end: number;
 }
 
+export const sameFile = (a: { dev: number; ino: number }, b: { dev: number; ino: number } | undefined): boolean =>
+  b !== undefined && a.dev === b.dev && a.ino === b.ino;
+
 /** Opens `path` for reading; undefined when it does not exist. */
-export async function openLog(path: string, counter?: ReadCounter): Promise<OpenLog | undefined> {
+export async function openHandle(path: string): Promise<LogHandle | undefined> {
   let fh: fs.promises.FileHandle;
   try {
     fh = await fs.promises.open(path, 'r');
@@ -41,9 +47,21 @@ export async function openLog(path: string, counter?: ReadCounter): Promise<Open
   }
   try {
     const st = await fh.stat();
-    return { fh, dev: st.dev, ino: st.ino, end: await endOfLastLine(fh, st.size, counter) };
+    return { fh, dev: st.dev, ino: st.ino };
   } catch (e) {
     await fh.close();
+    throw e;
+  }
+}
+
+/** Opens `path` and finds where its complete lines end; undefined when it does not exist. */
+export async function openLog(path: string, counter?: ReadCounter): Promise<OpenLog | undefined> {
+  const h = await openHandle(path);
+  if (!h) return undefined;
+  try {
+    return { ...h, end: await endOfLastLine(h.fh, (await h.fh.stat()).size, counter) };
+  } catch (e) {
+    await h.fh.close();
     throw e;
   }
 }

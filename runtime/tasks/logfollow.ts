@@ -1,41 +1,49 @@
 /**
- * Following a container log (`logs -f`): new lines as they are written,
+ * Following a container log (`logs -f`): new entries as they are written,
  * through rotations, truncations and restarts, until the caller says stop.
  *
- * The follower holds an fd on the file it reads, and compares it with what
- * the path names now:
- * - Same file, grown: read the new lines.
- * - Same file, smaller than what was read: truncated; start again at 0.
- * - Another file with data in it (rotated by gantryd, or replaced by conmon's
- *   own --log-size-max / reopen): read the old fd to its end, then switch to
- *   the new file at offset 0. The old fd is drained once more after the new
- *   file is seen non-empty, because conmon writes into the renamed file until
- *   it handles the reopen and only then into the new one: once the new file
- *   has data, the old one is final.
- *   If the follower fell more than one rotation behind, the rotated files
- *   newer than the one it held are read in between (a file rotated out of
- *   existence before the follower got to it is gone, with its lines).
- * - Another file that is still empty, or no file: keep reading the old fd
- *   (conmon may not have reopened yet) and wait.
- * A restarted container gets a new conmon that appends to the same path, so a
- * restart is just more data (or a new file, if it was rotated meanwhile).
+ * The follower holds an fd on the file it reads (the *held* file). Each time
+ * it has read to the end, it looks at what the paths name now:
+ * - The live path names the held file: read what was appended. If the file is
+ *   smaller than what was read, it was truncated: start again at 0.
+ * - Otherwise, open the rotation chain (`.k` … `.1`, then the live file) as one
+ *   consistent snapshot (chainSnapshot) and find the files newer than the held
+ *   one: those after it in the chain, matched by identity (dev, ino).
+ *   - No newer file: the held file is still the newest. gantryd renamed it to
+ *     `.1` and conmon has not reopened yet (or never will, being gone), so
+ *     keep reading it.
+ *   - Newer files: the held file is final, because conmon's reopen closes the
+ *     old file before it creates the new one. Read the held file to its end,
+ *     then the newer ones in order, and hold the newest. An empty new live
+ *     file is only taken once it has bytes; until then there is nothing to
+ *     read in it.
+ *   - The held file has left the chain, so identity cannot place it. Either
+ *     it was rotated out of the old end while the follower lagged, or it was
+ *     replaced at the live end by a reopen with no rename first (conmon's
+ *     --log-size-max). Content places it instead: read it to its end, and the
+ *     newer files are those whose first entry is later than its last entry.
+ * One loss cannot be avoided. A file rotated out of existence before the
+ * follower got to it (more than `keep` files behind) is gone, with its lines.
+ * With the default 10 MB limit, that takes a follower 10 MB behind.
+ * A restart is just more data: the new conmon appends to the same path.
  *
- * Waking up: an fs.watch on the log's directory (it sees appends, the rename
- * and the new file, including writes to the renamed `.1` in the same
- * directory), with a poll every `pollMs` as the fallback for missed or
- * unsupported events. Nothing spins: between wake-ups the follower sleeps.
+ * Waking up: an fs.watch on the log's directory sees appends, the rename and
+ * the new file, including writes to the renamed `.1` in the same directory.
+ * A poll every `pollMs` is the fallback for missed or unsupported events.
+ * Nothing spins: between wake-ups the follower sleeps.
  *
- * Stopping: only when idle (everything available has been read), the
- * follower asks `shouldStop()`. On true it drains once more (bytes written
- * just before the exit) and ends. `stopWhenGone` builds the usual policy:
- * removed → stop; not running for longer than a grace → stop (the grace spans
- * a restart by the restart policy, and the last output landing after the
- * exit is noticed). An aborted ctx ends the stream at once.
+ * Stopping: the follower asks `shouldStop()` only when idle (everything
+ * available has been read). On true, it drains once more (bytes written just
+ * before the exit) and ends. `stopWhenGone` builds the usual policy: stop
+ * once the container is removed, or after it has been down for longer than a
+ * grace period. The grace spans a restart by the restart policy, and lets the
+ * last output land after the exit. An aborted ctx ends the stream at once.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Ctx } from '../context';
-import { LineCursor, OpenLog, ReadCounter, openLog } from './logfile';
+import { CHUNK, LineCursor, LogHandle, ReadCounter, openHandle, sameFile } from './logfile';
+import { LogEntry, parseLogLine } from './logformat';
 import type { LogFiles } from './logs';
 
 export interface FollowOptions {
@@ -45,7 +53,7 @@ export interface FollowOptions {
   readonly pollMs?: number;
 }
 
-/** Yielded (instead of a line) each time the follower has read everything and will wait. */
+/** Yielded (instead of an entry) each time the follower has read everything and will wait. */
 export const IDLE = Symbol('idle');
 
 const DEFAULT_POLL_MS = 500;
@@ -70,82 +78,93 @@ export function stopWhenGone(opts: { isRunning: () => boolean; isRemoved?: () =>
 }
 
 interface Current {
-  log: OpenLog;
+  log: LogHandle;
   cursor: LineCursor;
 }
 
 /**
- * Lines appended to `files.path` from `start` on (or from the beginning of the
- * file once it appears), with IDLE markers between bursts. Closes every fd it
- * holds, including `start.log.fh`, when it ends or the consumer stops.
+ * Entries appended to the log from `start` on (or from the beginning of the
+ * first file that appears), with IDLE markers between bursts; malformed lines
+ * are skipped. `start.lastNs` is the time of the newest entry before `start`. Closes every fd it holds, including `start.log.fh`, when it
+ * ends or the consumer stops.
  */
 export async function* followLog(
   ctx: Ctx,
   files: LogFiles,
-  start: { log: OpenLog; offset: number } | undefined,
+  start: { log: LogHandle; offset: number; lastNs: bigint | undefined } | undefined,
   opts: FollowOptions,
   counter?: ReadCounter,
-): AsyncGenerator<Buffer | typeof IDLE> {
+): AsyncGenerator<LogEntry | typeof IDLE> {
   let cur: Current | undefined = start && { log: start.log, cursor: new LineCursor(start.log.fh, start.offset, counter) };
+  /** Time of the newest entry already seen (the history's, then ours): places files when the held one has left the chain. */
+  let lastNs = start?.lastNs;
   const wake = new Wakeup(path.dirname(files.path), opts.pollMs ?? DEFAULT_POLL_MS, ctx.signal);
 
-  // Reads everything available, following switches; returns whether anything was read.
-  async function* pump(): AsyncGenerator<Buffer, boolean> {
-    let any = false;
-    for (;;) {
-      if (cur) {
-        for await (const line of cur.cursor.lines()) {
-          any = true;
-          yield line;
-        }
-      }
-      const change = await checkPath();
-      if (change === 'none') return any;
-      if (change === 'truncated') {
-        cur!.cursor.reset();
-        continue;
-      }
-      const next = await openLog(files.path, counter);
-      if (!next) continue; // renamed away again between stat and open
-      try {
-        if (cur) {
-          for await (const line of cur.cursor.lines()) {
-            any = true;
-            yield line;
-          }
-        }
-        // A follower that fell more than one rotation behind: the files
-        // rotated after the one it held come before the new live file.
-        for (const between of await rotatedSince(files, cur?.log, next, counter)) {
-          try {
-            for await (const line of new LineCursor(between.fh, 0, counter).lines()) {
-              any = true;
-              yield line;
-            }
-          } finally {
-            await between.fh.close();
-          }
-        }
-      } catch (e) {
-        await next.fh.close();
-        throw e;
-      }
-      await cur?.log.fh.close();
-      cur = { log: next, cursor: new LineCursor(next.fh, 0, counter) };
+  async function* read(cursor: LineCursor): AsyncGenerator<LogEntry> {
+    for await (const line of cursor.lines()) {
+      const e = parseLogLine(line);
+      if (!e) continue;
+      lastNs = e.timeNs;
+      yield e;
     }
   }
 
-  async function checkPath(): Promise<'none' | 'truncated' | 'switch'> {
-    let st: fs.Stats;
-    try {
-      st = await fs.promises.stat(files.path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'none';
-      throw e;
+  // Reads everything available, moving along the rotation chain; returns whether anything was read.
+  async function* pump(): AsyncGenerator<LogEntry, boolean> {
+    let any = false;
+    for (;;) {
+      if (cur) {
+        for await (const e of read(cur.cursor)) {
+          any = true;
+          yield e;
+        }
+      }
+      const live = await statIfExists(files.path);
+      if (cur && live && sameFile(live, cur.log)) {
+        if (live.size >= cur.cursor.position) return any;
+        cur.cursor.reset(); // truncated
+        continue;
+      }
+      const chain = await chainSnapshot(files);
+      let adopted: ChainFile | undefined;
+      try {
+        const at = cur ? chain.findIndex((f) => sameFile(f.handle, cur!.log)) : -1;
+        if (cur && at < 0) {
+          // The held file left the chain, so it is final: read it to its
+          // end; its last entry then places the chain's files.
+          for await (const e of read(cur.cursor)) {
+            any = true;
+            yield e;
+          }
+        }
+        const next = !cur ? chain : at >= 0 ? chain.slice(at + 1) : await laterThan(chain, lastNs, files.path);
+        if (next.length === 0) return any;
+        const newest = next[next.length - 1];
+        // Only an empty new file: nothing to read there yet, and waiting for
+        // its first bytes tolerates a writer that creates it before it stops
+        // writing the old one (conmon does not, but logrotate's `create` does).
+        if (cur && next.length === 1 && (await newest.handle.fh.stat()).size === 0) return any;
+        if (cur) {
+          for await (const e of read(cur.cursor)) {
+            any = true;
+            yield e;
+          }
+          await cur.log.fh.close();
+          cur = undefined;
+        }
+        for (const between of next.slice(0, -1)) {
+          for await (const e of read(new LineCursor(between.handle.fh, 0, counter))) {
+            any = true;
+            yield e;
+          }
+        }
+        adopted = newest;
+        cur = { log: newest.handle, cursor: new LineCursor(newest.handle.fh, 0, counter) };
+      } finally {
+        // Also reached when the consumer stops mid-file: only `cur` stays open.
+        for (const f of chain) if (f !== adopted) await f.handle.fh.close();
+      }
     }
-    if (!cur) return 'switch';
-    if (st.dev === cur.log.dev && st.ino === cur.log.ino) return st.size < cur.cursor.position ? 'truncated' : 'none';
-    return st.size > 0 ? 'switch' : 'none';
   }
 
   try {
@@ -165,28 +184,90 @@ export async function* followLog(
   }
 }
 
+interface ChainFile {
+  handle: LogHandle;
+  path: string;
+}
+
 /**
- * The rotated files newer than `held`, oldest first, opened: all of them when
- * `held` is no longer among them (each was rotated after it) or nothing is
- * held. `live` (just opened at the path) and `held` themselves are excluded.
+ * The chain's files, oldest first, opened, as one consistent snapshot: a
+ * rotation renames files along the chain while we look, and a path-by-path
+ * scan could see a file twice or miss one (and then re-read an older file,
+ * or skip a newer one). So after opening, every path is checked to still
+ * name what was opened, else the scan is retried. Rotations only move files
+ * towards older slots, so a mapping that did not change between the two
+ * passes is a state the chain was really in.
  */
-async function rotatedSince(files: LogFiles, held: OpenLog | undefined, live: OpenLog, counter?: ReadCounter): Promise<OpenLog[]> {
-  const same = (a: OpenLog, b: OpenLog | undefined) => b !== undefined && a.dev === b.dev && a.ino === b.ino;
-  const chain: OpenLog[] = [];
-  for (const p of [...files.rotated].reverse()) {
-    const log = await openLog(p, counter);
-    if (!log) continue;
-    if (same(log, held)) {
-      // Everything rotated before the held file is older than what was read.
-      for (const older of chain.splice(0)) await older.fh.close();
-      await log.fh.close();
-    } else if (same(log, live) || chain.some((c) => same(log, c))) {
-      await log.fh.close();
-    } else {
-      chain.push(log);
+async function chainSnapshot(files: LogFiles): Promise<ChainFile[]> {
+  const paths = [...[...files.rotated].reverse(), files.path];
+  for (let attempt = 0; ; attempt++) {
+    const opened: (LogHandle | undefined)[] = [];
+    try {
+      for (const p of paths) opened.push(await openHandle(p));
+      if (attempt < MAX_SNAPSHOT_ATTEMPTS && !(await stillNamed(paths, opened))) {
+        await closeAll(opened);
+        continue;
+      }
+    } catch (e) {
+      await closeAll(opened);
+      throw e;
     }
+    const chain: ChainFile[] = [];
+    for (let i = 0; i < paths.length; i++) {
+      const h = opened[i];
+      if (h) chain.push({ handle: h, path: paths[i] });
+    }
+    return chain;
   }
-  return chain;
+}
+
+/** Past this many changed snapshots in a row (a rotation storm), the last one is used as it is. */
+const MAX_SNAPSHOT_ATTEMPTS = 20;
+
+/** The files whose first entry is later than `lastNs` (an empty or unreadable one counts only if it is the live file). */
+async function laterThan(chain: ChainFile[], lastNs: bigint | undefined, livePath: string): Promise<ChainFile[]> {
+  if (lastNs === undefined) return chain;
+  const later: ChainFile[] = [];
+  for (const f of chain) {
+    const first = await firstEntryNs(f.handle);
+    if (first === undefined ? f.path === livePath : first > lastNs) later.push(f);
+  }
+  return later;
+}
+
+/** Time of the first well-formed entry in the file's first chunk, if any. */
+async function firstEntryNs(h: LogHandle): Promise<bigint | undefined> {
+  const buf = Buffer.allocUnsafe(CHUNK);
+  const { bytesRead } = await h.fh.read(buf, 0, CHUNK, 0);
+  let start = 0;
+  for (let nl = buf.indexOf(0x0a); nl >= 0 && nl < bytesRead; nl = buf.indexOf(0x0a, start)) {
+    const e = parseLogLine(buf.subarray(start, nl));
+    if (e) return e.timeNs;
+    start = nl + 1;
+  }
+  return undefined;
+}
+
+async function stillNamed(paths: string[], opened: (LogHandle | undefined)[]): Promise<boolean> {
+  for (let i = 0; i < paths.length; i++) {
+    const st = await statIfExists(paths[i]);
+    const h = opened[i];
+    if (st === undefined ? h !== undefined : !sameFile(st, h)) return false;
+  }
+  return true;
+}
+
+async function closeAll(handles: (LogHandle | undefined)[]): Promise<void> {
+  for (const h of handles) await h?.fh.close();
+}
+
+async function statIfExists(p: string): Promise<fs.Stats | undefined> {
+  try {
+    return await fs.promises.stat(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
 }
 
 /**

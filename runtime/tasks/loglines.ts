@@ -9,7 +9,7 @@
  * time. Entries at the end of the data that no `F` has completed yet count as
  * one (partial) line per stream.
  */
-import type { LogEntry, LogStream } from './logs';
+import type { LogEntry, LogStream } from './logformat';
 
 /** Joined lines are cut (and emitted as partial) beyond this size, so an endless line cannot use unbounded memory. */
 export const MAX_JOINED = 1024 * 1024;
@@ -48,10 +48,6 @@ export class PartialJoiner {
     if (p.bytes < MAX_JOINED) return undefined;
     this.pending.delete(e.stream);
     return join(p.parts, true);
-  }
-
-  get hasPending(): boolean {
-    return this.pending.size > 0;
   }
 
   /** The incomplete lines held so far, joined and marked partial, in order; forgets them. */

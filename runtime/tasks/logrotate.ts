@@ -15,8 +15,13 @@
  *
  * Bounds: the files hold at most (keep + 1) × maxBytes plus what the container
  * writes between two checks. A reopen that fails (conmon gone) leaves no live
- * file; the next check retries the reopen, and a new conmon creates the file
- * when the container starts again.
+ * file until a new conmon creates it when the container starts again.
+ *
+ * Exactly one reopen per rename: conmon's reopen always creates a new file
+ * (`.tmp`, renamed over the live path), so a reopen without a rename before
+ * it discards the live file's content (CONMON.md §8). The reopen callback
+ * should treat "conmon gone" as success: ENXIO opening the ctl fifo, and
+ * EPIPE writing it (conmon closed it while exiting; seen in tests).
  */
 import * as fs from 'node:fs';
 import { invalidArgument } from '../errdefs/errdefs';
@@ -76,14 +81,11 @@ export class LogRotator {
 
   private async checkOnce(): Promise<boolean> {
     const { path, maxBytes } = this.opts;
+    // No live file: rotated and conmon has not reopened yet, or is gone.
+    // Never "retry" the reopen here: one that arrives after conmon has
+    // already made a fresh file replaces that file, and its lines are lost.
     const size = await sizeOf(path);
-    if (size === undefined) {
-      // Rotated, but conmon has not reopened (a failed reopen, or it is not
-      // running): ask again so its output stops growing the rotated file.
-      if ((await sizeOf(`${path}.1`)) !== undefined) await this.opts.reopen();
-      return false;
-    }
-    if (size < maxBytes) return false;
+    if (size === undefined || size < maxBytes) return false;
     await rotateLog(path, this.keep, this.opts.reopen);
     this.logger.debug('log rotated', { path, size });
     return true;

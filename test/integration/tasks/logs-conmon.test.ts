@@ -76,7 +76,11 @@ describe('tasks/logs with conmon', function () {
     };
   }
 
-  /** conmon's reopen message on the ctl fifo; quietly nothing when conmon is gone (ENXIO, CONMON.md §8). */
+  /**
+   * conmon's reopen message on the ctl fifo; quietly nothing when conmon is
+   * gone: ENXIO on open (CONMON.md §8), or EPIPE on write when it closed the
+   * fifo in between (it does while exiting).
+   */
   const reopen = (bundle: string) => async () => {
     let fd: number;
     try {
@@ -87,6 +91,8 @@ describe('tasks/logs with conmon', function () {
     }
     try {
       fs.writeSync(fd, '2 0 0\n');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
     } finally {
       fs.closeSync(fd);
     }
@@ -190,12 +196,16 @@ describe('tasks/logs with conmon', function () {
     assert.deepEqual((await collect(files, { tail: 5 })).map((e) => e.data.toString()), expected.slice(-5));
   });
 
-  it('a LogRotator keeps rotating under steady output; the follower keeps every line', async () => {
+  it('a LogRotator keeps rotating under steady output; the follower and the files keep every line', async () => {
+    // Enough rotated files are kept that none is deleted during the run, so
+    // every line must reach the follower however far behind it falls (with
+    // keep=1, a follower more than a whole file behind loses the middle one).
     const N = 20000;
+    const keep = 50;
     const c = await createUnderConmon('lc-rotator', `i=0; while [ $i -lt ${N} ]; do echo line-$i; i=$((i+1)); [ $((i % 500)) = 0 ] && usleep 10000; done`);
-    const files = logFiles(c.log);
+    const files = logFiles(c.log, keep);
     let rotations = 0;
-    const rotator = new LogRotator({ path: c.log, maxBytes: 64 * 1024, reopen: reopen(c.bundle) });
+    const rotator = new LogRotator({ path: c.log, maxBytes: 64 * 1024, keep, reopen: reopen(c.bundle) });
     cleanup.defer(() => rotator.close());
     const followed: string[] = [];
     const following = (async () => {
@@ -210,12 +220,10 @@ describe('tasks/logs with conmon', function () {
     rotator.close();
     await following;
     const expected = Array.from({ length: N }, (_, i) => `line-${i}`);
-    assert.ok(rotations >= 3, `rotated ${rotations} times`);
+    assert.ok(rotations >= 3 && rotations < keep, `rotated ${rotations} times`);
     assert.deepEqual(jumps(followed), [], 'the follower saw every line once, in order');
     assert.deepEqual(followed, expected);
-    const kept = (await collect(files)).map((e) => e.data.toString());
-    assert.deepEqual(kept, expected.slice(N - kept.length), 'on disk: the newest lines, contiguous');
-    assert.ok(!fs.existsSync(`${c.log}.2`));
+    assert.deepEqual((await collect(files)).map((e) => e.data.toString()), expected, 'and so do the files');
   });
 });
 
