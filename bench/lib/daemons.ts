@@ -14,6 +14,8 @@ export interface GantrydOptions {
   args?: readonly string[];
   /** Run under `node --cpu-prof`, writing PROFILE_DIR/NAME.cpuprofile when the daemon exits. */
   profile?: { dir: string; name: string };
+  /** The bundle to run (default dist/gantry.js), e.g. a copy taken at start so a rebuild mid-run changes nothing. */
+  gantryJs?: string;
 }
 
 export interface Gantryd {
@@ -35,7 +37,7 @@ export async function startGantryd(dir: string, opts: GantrydOptions = {}): Prom
     fs.mkdirSync(opts.profile.dir, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.profile.dir}`, `--cpu-prof-name=${opts.profile.name}.cpuprofile`);
   }
-  const proc = start(process.execPath, [...nodeArgs, GANTRY_JS, 'daemon', '--root', root, '--state', state, ...(opts.args ?? [])], { name: 'gantryd' });
+  const proc = start(process.execPath, [...nodeArgs, opts.gantryJs ?? GANTRY_JS, 'daemon', '--root', root, '--state', state, ...(opts.args ?? [])], { name: 'gantryd' });
   const client = RuntimeClient.forSocket(socket);
   try {
     await proc.waitFor(() => fs.existsSync(socket) && client.version({ timeoutMs: 2_000 }).then(() => true, () => false), {
