@@ -68,8 +68,9 @@ export async function writeEtcFiles(dir: string, opts: EtcFilesOptions): Promise
     resolv = NO_DNS;
   }
   await fs.promises.mkdir(dir, { recursive: true });
-  await writeFileAtomic(paths.hostname, `${hostname}\n`);
-  await writeFileAtomic(paths.hosts, hosts);
-  await writeFileAtomic(paths.resolvConf, resolv);
+  // State-dir files, regenerated at every start: atomic for readers, no fsync needed.
+  await writeFileAtomic(paths.hostname, `${hostname}\n`, 0o644, { durable: false });
+  await writeFileAtomic(paths.hosts, hosts, 0o644, { durable: false });
+  await writeFileAtomic(paths.resolvConf, resolv, 0o644, { durable: false });
   return paths;
 }

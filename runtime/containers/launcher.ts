@@ -130,7 +130,7 @@ export class Launcher {
       hostCapabilities: HOST.capabilities,
       swapAccounting: HOST.swapAccounting,
     });
-    await writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2), 0o600);
+    await writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2), 0o600, { durable: false });
   }
 
   /**
@@ -140,7 +140,9 @@ export class Launcher {
    */
   async launch(ctx: Ctx, container: Container, logPath: string, afterCreate?: AfterCreate): Promise<CreatedTask> {
     const { id } = container;
-    await this.writeBundle(ctx, container);
+    // Written at create and still current unless a reboot wiped the state dir or the rootfs was unmounted.
+    const fresh = fs.existsSync(path.join(this.bundleOf(id), 'config.json')) && (await isMountPoint(this.rootfsOf(id)));
+    if (!fresh) await this.writeBundle(ctx, container);
     await this.config.runc.delete(id, { force: true });
     await this.clearExit(id);
     await fs.promises.rm(this.persistDirOf(id), { recursive: true, force: true });

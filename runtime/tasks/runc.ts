@@ -23,6 +23,8 @@
  *
  * Cost: a runc process per call (~10 ms); a failure costs one or two more.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import { background, type Ctx } from '../context';
@@ -78,8 +80,18 @@ export class Runc {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
+  /**
+   * Whether runc has state for `id` (`<root>/<id>/state.json`), read without
+   * running runc: state() and delete() of an unknown task then cost no exec,
+   * which matters on the run → exit → remove path.
+   */
+  knows(id: string): boolean {
+    return fs.existsSync(path.join(this.root, id, 'state.json'));
+  }
+
   /** The task's state, or undefined when runc does not know it. */
   async state(id: string, ctx: Ctx = background()): Promise<RuncState | undefined> {
+    if (!this.knows(id)) return undefined;
     try {
       return parseState(JSON.parse(await this.run(ctx, ['state', id])));
     } catch (e) {
@@ -131,6 +143,7 @@ export class Runc {
    * SIGKILLs a live one first. Idempotent: a task runc does not know is fine.
    */
   async delete(id: string, opts: { force?: boolean } = {}, ctx: Ctx = background()): Promise<void> {
+    if (!this.knows(id)) return;
     try {
       await this.op(ctx, 'delete', id, opts.force ? ['delete', '--force', id] : ['delete', id]);
     } catch (e) {
