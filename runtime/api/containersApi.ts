@@ -131,7 +131,7 @@ export class ContainersApi {
 
   attach(start: Partial<AttachStart> & { id: string }, signal?: AbortSignal): StdioSession<AttachRequest, AttachResponse> {
     const first: AttachRequest = {
-      kind: { $case: 'start', value: { stdin: false, stdout: true, stderr: true, logsTail: 0, start: false, ...start } },
+      kind: { $case: 'start', value: { stdin: false, stdout: true, stderr: true, logsTail: 0, start: false, size: undefined, ...start } },
     };
     return new StdioSession(this.containers.attach(), first, signal);
   }
@@ -140,7 +140,7 @@ export class ContainersApi {
     const first: ExecRequest = {
       kind: {
         $case: 'start',
-        value: { env: [], user: '', workingDir: '', tty: false, stdin: false, size: undefined, ...start },
+        value: { env: [], user: '', workingDir: '', tty: false, stdin: false, size: undefined, detach: false, ...start },
       },
     };
     return new StdioSession(this.containers.exec(), first, signal);

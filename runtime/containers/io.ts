@@ -108,7 +108,7 @@ export class ContainerIO {
   }
 
   /** Joins the container's stdio; with `start`, starts it once attached so no output is missed. */
-  async attach(ctx: Ctx, ref: string, opts: { stdin: boolean; start: boolean }): Promise<Attached> {
+  async attach(ctx: Ctx, ref: string, opts: { stdin: boolean; start: boolean; size?: { rows: number; cols: number } }): Promise<Attached> {
     const { service } = this.config;
     const container = service.resolve(ref);
     const exitCode = service.wait(ctx, container.id, 'next-exit');
@@ -117,6 +117,8 @@ export class ContainerIO {
     if (opts.start && !isActive(container)) {
       await service.start(ctx, container.id, async (bundle) => {
         session = await attach(bundle, { stdin: opts.stdin });
+        // The pty exists now and the process has not run: it starts at the client's size.
+        if (container.config.tty && opts.size?.rows && opts.size.cols) resizeTerminal(bundle, opts.size.rows, opts.size.cols);
       });
     }
     if (!session) {

@@ -49,15 +49,30 @@ export class GantryError extends Error {
    */
   readonly transport: boolean;
 
+  /**
+   * A finer, stable reason within the kind, for callers that must tell cases
+   * apart without reading the message ('' when none); see ErrorReasons.
+   */
+  readonly reason: string;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown; transport?: boolean },
+    options?: { cause?: unknown; transport?: boolean; reason?: string },
   ) {
     super(message, options);
     this.transport = options?.transport ?? false;
+    this.reason = options?.reason ?? '';
   }
 }
+
+/** The reasons errors carry across the API (GantryError.reason). */
+export const ErrorReasons = {
+  /** The container's or exec's command does not exist (Docker's exit 127). */
+  commandNotFound: 'command-not-found',
+  /** The command exists but cannot be executed (Docker's exit 126). */
+  commandNotExecutable: 'command-not-executable',
+} as const;
 
 export function isGantryError(e: unknown): e is GantryError {
   return typeof e === 'object' && e !== null && (e as { [GANTRY_ERROR]?: boolean })[GANTRY_ERROR] === true;

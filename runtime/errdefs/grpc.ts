@@ -5,7 +5,7 @@
  * `fromServiceError` on everything it receives. A kind survives the round trip.
  */
 import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import { ERROR_KINDS, GantryError, describe, kindOf, type ErrorKind } from './errdefs';
+import { ERROR_KINDS, GantryError, describe, isGantryError, kindOf, type ErrorKind } from './errdefs';
 
 const KIND_TO_CODE: Record<ErrorKind, status> = {
   NotFound: status.NOT_FOUND,
@@ -30,11 +30,13 @@ const KIND_TO_CODE: Record<ErrorKind, status> = {
 };
 
 const KIND_METADATA_KEY = 'gantry-error-kind';
+const REASON_METADATA_KEY = 'gantry-error-reason';
 
 export function toStatus(e: unknown): Partial<StatusObject> {
   const kind = kindOf(e);
   const metadata = new Metadata();
   metadata.set(KIND_METADATA_KEY, kind);
+  if (isGantryError(e) && e.reason) metadata.set(REASON_METADATA_KEY, e.reason);
   return { code: KIND_TO_CODE[kind], details: describe(e), metadata };
 }
 
@@ -57,5 +59,6 @@ export function fromServiceError(e: unknown): GantryError {
   const kind = fromServer ? (sent as ErrorKind) : kindFromCode(e.code);
   // grpc-js reports connection failures as UNAVAILABLE without our metadata.
   const transport = !fromServer && e.code === status.UNAVAILABLE;
-  return new GantryError(kind, e.details || e.message, { cause: e, transport });
+  const reason = e.metadata?.get(REASON_METADATA_KEY)[0];
+  return new GantryError(kind, e.details || e.message, { cause: e, transport, reason: typeof reason === 'string' ? reason : '' });
 }

@@ -35,6 +35,7 @@
  * both the liveness check and why writes never block on a dead monitor.
  * Each message is one write() (conmon mishandles two lines in one read).
  */
+import { startFailureReason } from './startErrors';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -190,7 +191,9 @@ function parseSyncLine(id: string, line: string | undefined, stderr: string): nu
   }
   if (typeof msg.data === 'number' && Number.isInteger(msg.data) && msg.data > 0) return msg.data;
   const text = runtimeMessage(typeof msg.message === 'string' ? msg.message : '').replace(/^runc create failed: /, '');
-  throw new GantryError(createFailureKind(text), `create task ${id}: ${text || `runtime failed (${line.trim()})`}`);
+  throw new GantryError(createFailureKind(text), `create task ${id}: ${text || `runtime failed (${line.trim()})`}`, {
+    reason: startFailureReason(text),
+  });
 }
 
 /**

@@ -7,10 +7,11 @@
  * it once the process has exited and its output is drained — whether or not
  * anyone calls wait(). A failed start removes it before rejecting.
  */
+import { processStartError } from './startErrors';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, type GantryError } from '../errdefs/errdefs';
+import { alreadyExists, failedPrecondition, notFound, type GantryError } from '../errdefs/errdefs';
 import type { FrameStream, OutputFrame } from './frames';
 import type { ExecProcessOptions } from './execSpec';
 
@@ -85,7 +86,7 @@ export function execStartError(runcMessage: string): GantryError {
   const msg = runcMessage.trim().replace(/^exec failed: /, '') || 'runc exec failed without a message';
   const START = 'unable to start container process: ';
   const at = msg.indexOf(START);
-  if (at >= 0) return invalidArgument(msg.slice(at + START.length));
+  if (at >= 0) return processStartError(msg.slice(at + START.length));
   if (/does not exist/.test(msg)) return notFound(`exec: ${msg}`);
   return failedPrecondition(`exec: ${msg}`);
 }

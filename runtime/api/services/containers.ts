@@ -1,9 +1,10 @@
 /** gantry.v1.Containers over the container service and its stdio (logs, attach, exec, stats, top). */
-import type { Ctx } from '../../context';
+import { background, type Ctx } from '../../context';
 import { invalidArgument } from '../../errdefs/errdefs';
 import type { ContainerIO } from '../../containers/io';
 import type { ContainerService, WaitCondition } from '../../containers/service';
 import type { OutputFrame } from '../../tasks/frames';
+import { lineBytes } from '../../tasks/logs';
 import {
   StdStream,
   type AttachRequest,
@@ -91,7 +92,7 @@ export function containersService(adapt: HandlerAdapter, service: ContainerServi
         streams: streams.length ? streams : ['stdout', 'stderr'],
       });
       for await (const entry of entries) {
-        await send({ timestamp: entry.time, stream: wireStream(entry.stream), data: entry.data });
+        await send({ timestamp: entry.time, stream: wireStream(entry.stream), data: lineBytes(entry) });
       }
     }),
     attach: adapt.bidiStream<AttachRequest, AttachResponse>('Attach', async (ctx, incoming, send) => {
@@ -99,7 +100,7 @@ export function containersService(adapt: HandlerAdapter, service: ContainerServi
       const first = (await input.next()).value as AttachRequest | undefined;
       if (first?.kind?.$case !== 'start') throw invalidArgument('the first attach message must be "start"');
       const start = first.kind.value;
-      const attached = await io.attach(ctx, start.id, { stdin: start.stdin, start: start.start });
+      const attached = await io.attach(ctx, start.id, { stdin: start.stdin, start: start.start, size: start.size });
       const pump = pumpInput(input, {
         stdin: (data) => attached.write(data),
         resize: (rows, cols) => attached.resize(rows, cols),
@@ -113,7 +114,7 @@ export function containersService(adapt: HandlerAdapter, service: ContainerServi
         await send({ kind: { $case: 'exitCode', value: await attached.exitCode } });
       } finally {
         attached.close();
-        void pump.catch(() => undefined);
+        pump.stop();
       }
     }),
     exec: adapt.bidiStream<ExecRequest, ExecResponse>('Exec', async (ctx, incoming, send) => {
@@ -122,15 +123,23 @@ export function containersService(adapt: HandlerAdapter, service: ContainerServi
       if (first?.kind?.$case !== 'start') throw invalidArgument('the first exec message must be "start"');
       const start = first.kind.value;
       if (start.args.length === 0) throw invalidArgument('exec needs a command');
-      const { id: execId, session } = await io.exec(ctx, start.id, {
+      // A detached process must outlive this call, so it does not get the call's signal.
+      const execCtx = start.detach ? background() : ctx;
+      const { id: execId, session } = await io.exec(execCtx, start.id, {
         args: start.args,
         env: start.env,
         user: start.user || undefined,
         workingDir: start.workingDir || undefined,
         tty: start.tty,
-        stdin: start.stdin,
+        stdin: start.stdin && !start.detach,
         size: start.size,
       });
+      if (start.detach) {
+        // Nobody reads its output: drain it so the process never blocks on a full pipe.
+        session.output.resume();
+        await send({ kind: { $case: 'started', value: { execId, pid: session.pid } } });
+        return;
+      }
       const pump = pumpInput(input, {
         stdin: (data) => session.write(data),
         resize: (rows, cols) => session.resize(rows, cols),
@@ -144,7 +153,7 @@ export function containersService(adapt: HandlerAdapter, service: ContainerServi
         await send({ kind: { $case: 'exitCode', value: await session.wait() } });
       } finally {
         if (ctx.signal.aborted) session.kill('SIGKILL');
-        void pump.catch(() => undefined);
+        pump.stop();
       }
     }),
   };
@@ -156,16 +165,35 @@ interface InputSink {
   closeStdin(): Promise<void>;
 }
 
-/** Feeds the client's messages after `start` to the session until the client half-closes. */
-async function pumpInput(input: AsyncIterator<AttachRequest | ExecRequest>, sink: InputSink): Promise<void> {
-  for (;;) {
-    const { value, done } = await input.next();
-    if (done) return;
-    const kind = value.kind;
-    if (kind?.$case === 'stdin') await sink.stdin(Buffer.from(kind.value));
-    else if (kind?.$case === 'resize') await sink.resize(kind.value.rows, kind.value.cols);
-    else if (kind?.$case === 'closeStdin') await sink.closeStdin();
-  }
+/**
+ * Feeds the client's messages after `start` to the session until the client
+ * half-closes. Input that arrives once the process is gone (a resize racing
+ * the exit, keystrokes after it) has nowhere to go and is dropped: the
+ * output side reports the end. `stop()` ends the pump without waiting for
+ * the client.
+ */
+function pumpInput(input: AsyncIterator<AttachRequest | ExecRequest>, sink: InputSink): { stop(): void } {
+  let stopped = false;
+  const done = (async () => {
+    while (!stopped) {
+      const { value, done: ended } = await input.next();
+      if (ended || stopped) return;
+      const kind = value.kind;
+      try {
+        if (kind?.$case === 'stdin') await sink.stdin(Buffer.from(kind.value));
+        else if (kind?.$case === 'resize') await sink.resize(kind.value.rows, kind.value.cols);
+        else if (kind?.$case === 'closeStdin') await sink.closeStdin();
+      } catch {
+        // the process (or its monitor) is gone; see above
+      }
+    }
+  })().catch(() => undefined);
+  void done;
+  return {
+    stop: () => {
+      stopped = true;
+    },
+  };
 }
 
 function wireStream(stream: 'stdout' | 'stderr'): StdStream {

@@ -114,6 +114,20 @@ describe('containers: logs, exec, attach, stats, top', function () {
     assert.equal(exitCode, 3);
   });
 
+  it('exec --detach leaves the process running after the call ends', async () => {
+    const c = await running(['sleep', '300']);
+    const detached = world.client.containers.exec({ id: c.id, args: ['sh', '-c', 'sleep 0.5; echo done > /tmp/bg'], detach: true });
+    const kinds: string[] = [];
+    for await (const m of detached.responses()) kinds.push(m.kind?.$case ?? '');
+    assert.deepEqual(kinds, ['started']);
+    await eventually('the background process to finish', async () => {
+      const check = world.client.containers.exec({ id: c.id, args: ['cat', '/tmp/bg'] });
+      let out = '';
+      for await (const m of check.responses()) if (m.kind?.$case === 'output') out += Buffer.from(m.kind.value.data).toString();
+      return out === 'done\n' ? true : undefined;
+    });
+  });
+
   it('exec refuses a container that is not running, and names a missing binary', async () => {
     const created = await world.client.containers.create('', { image: world.image, cmd: ['true'] });
     const notRunning = world.client.containers.exec({ id: created.id, args: ['true'] });

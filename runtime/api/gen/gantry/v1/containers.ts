@@ -486,6 +486,8 @@ export interface AttachStart {
    * missed: what `run` without -d and `start -a` do.
    */
   start: boolean;
+  /** The client's terminal size, applied before the process runs (TTY only). */
+  size: TerminalSize | undefined;
 }
 
 export interface AttachRequest {
@@ -521,7 +523,14 @@ export interface ExecStart {
   workingDir: string;
   tty: boolean;
   stdin: boolean;
-  size: TerminalSize | undefined;
+  size:
+    | TerminalSize
+    | undefined;
+  /**
+   * Leave the process running in the background: the call ends after
+   * `started` and the process is not killed when the client goes away.
+   */
+  detach: boolean;
 }
 
 export interface ExecRequest {
@@ -4804,7 +4813,7 @@ export const TerminalSize: MessageFns<TerminalSize> = {
 };
 
 function createBaseAttachStart(): AttachStart {
-  return { id: "", stdin: false, stdout: false, stderr: false, logsTail: 0, start: false };
+  return { id: "", stdin: false, stdout: false, stderr: false, logsTail: 0, start: false, size: undefined };
 }
 
 export const AttachStart: MessageFns<AttachStart> = {
@@ -4826,6 +4835,9 @@ export const AttachStart: MessageFns<AttachStart> = {
     }
     if (message.start !== false) {
       writer.uint32(48).bool(message.start);
+    }
+    if (message.size !== undefined) {
+      TerminalSize.encode(message.size, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -4891,6 +4903,14 @@ export const AttachStart: MessageFns<AttachStart> = {
             message.start = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.size = TerminalSize.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4915,6 +4935,7 @@ export const AttachStart: MessageFns<AttachStart> = {
         ? globalThis.Number(object.logs_tail)
         : 0,
       start: isSet(object.start) ? globalThis.Boolean(object.start) : false,
+      size: isSet(object.size) ? TerminalSize.fromJSON(object.size) : undefined,
     };
   },
 
@@ -4937,6 +4958,9 @@ export const AttachStart: MessageFns<AttachStart> = {
     }
     if (message.start !== false) {
       obj.start = message.start;
+    }
+    if (message.size !== undefined) {
+      obj.size = TerminalSize.toJSON(message.size);
     }
     return obj;
   },
@@ -5210,7 +5234,17 @@ export const StdOutput: MessageFns<StdOutput> = {
 };
 
 function createBaseExecStart(): ExecStart {
-  return { id: "", args: [], env: [], user: "", workingDir: "", tty: false, stdin: false, size: undefined };
+  return {
+    id: "",
+    args: [],
+    env: [],
+    user: "",
+    workingDir: "",
+    tty: false,
+    stdin: false,
+    size: undefined,
+    detach: false,
+  };
 }
 
 export const ExecStart: MessageFns<ExecStart> = {
@@ -5238,6 +5272,9 @@ export const ExecStart: MessageFns<ExecStart> = {
     }
     if (message.size !== undefined) {
       TerminalSize.encode(message.size, writer.uint32(66).fork()).join();
+    }
+    if (message.detach !== false) {
+      writer.uint32(72).bool(message.detach);
     }
     return writer;
   },
@@ -5319,6 +5356,14 @@ export const ExecStart: MessageFns<ExecStart> = {
             message.size = TerminalSize.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.detach = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5345,6 +5390,7 @@ export const ExecStart: MessageFns<ExecStart> = {
       tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
       stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
       size: isSet(object.size) ? TerminalSize.fromJSON(object.size) : undefined,
+      detach: isSet(object.detach) ? globalThis.Boolean(object.detach) : false,
     };
   },
 
@@ -5373,6 +5419,9 @@ export const ExecStart: MessageFns<ExecStart> = {
     }
     if (message.size !== undefined) {
       obj.size = TerminalSize.toJSON(message.size);
+    }
+    if (message.detach !== false) {
+      obj.detach = message.detach;
     }
     return obj;
   },
