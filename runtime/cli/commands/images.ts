@@ -1,5 +1,5 @@
 import { RuntimeClient } from '../../api/client';
-import type { ImageSummary } from '../../api/gen/gantry/v1/images';
+import type { ImageSummary, InspectImageResponse } from '../../api/gen/gantry/v1/images';
 import { displayName, displayRepository, parseReference } from '../../distribution/reference';
 import { shortId } from '../../images/service';
 import { formatAgo, formatSize } from '../../util/humanize';
@@ -71,7 +71,7 @@ Options:
 export const imageInspectCommand: Command = {
   name: 'inspect',
   summary: 'show the details of images as JSON',
-  usage: `Usage: gantry inspect IMAGE [IMAGE...]
+  usage: `Usage: gantry image inspect IMAGE [IMAGE...]
 
 Print each image's record, runtime config, layers and history as a JSON array.
 `,
@@ -80,21 +80,23 @@ Print each image's record, runtime config, layers and history as a JSON array.
     if (!args) return 0;
     if (!args.positionals.length) throw new UsageError('inspect needs at least one image');
     const results = await withClient(ctx, (c) =>
-      Promise.all(args.positionals.map(async (name) => {
-        const details = await c.images.inspect(name);
-        return {
-          ...details,
-          manifest: JSON.parse(details.manifestJson),
-          rawConfig: JSON.parse(details.configJson),
-          manifestJson: undefined,
-          configJson: undefined,
-        };
-      })),
+      Promise.all(args.positionals.map(async (name) => imageInspectJson(await c.images.inspect(name)))),
     );
     writeJson(ctx.stdout, results);
     return 0;
   },
 };
+
+/** An image's inspect record with its manifest and config as JSON objects instead of strings (also used by the combined `inspect`). */
+export function imageInspectJson(details: InspectImageResponse): Record<string, unknown> {
+  return {
+    ...details,
+    manifest: JSON.parse(details.manifestJson),
+    rawConfig: JSON.parse(details.configJson),
+    manifestJson: undefined,
+    configJson: undefined,
+  };
+}
 
 export const tagCommand: Command = {
   name: 'tag',

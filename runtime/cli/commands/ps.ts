@@ -1,0 +1,90 @@
+/**
+ * `gantry ps` / `gantry container ls`: Docker's table, built from one List
+ * call (no per-container requests). The row formatting is exported as pure
+ * functions for the unit tests.
+ */
+import type { ContainerSummary } from '../../api/gen/gantry/v1/containers';
+import { humanDuration, statusText } from '../../containers/status';
+import { parseCommandArgs, UsageError, type Command } from '../command';
+import { writeJson, writeTable } from '../output';
+import { shortContainerId, summaryJson, withClient } from './containerCommon';
+
+export const PS_HEADERS = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'] as const;
+
+/** Docker's formatter.Ellipsis for ASCII-width text: at most `width` characters, the last one "…" when cut. */
+export function ellipsis(text: string, width: number): string {
+  const chars = [...text];
+  if (chars.length <= width) return text;
+  return chars.slice(0, width - 1).join('') + '…';
+}
+
+/** The COMMAND column: entrypoint + cmd joined by spaces, cut to 20 unless noTrunc, then quoted like Go's strconv.Quote. */
+export function commandText(command: readonly string[], noTrunc: boolean): string {
+  const joined = command.join(' ');
+  return JSON.stringify(noTrunc ? joined : ellipsis(joined, 20));
+}
+
+/** IMAGE shows the image as the user named it; a bare digest/ID is shortened as Docker does. */
+export function imageText(c: Pick<ContainerSummary, 'image' | 'imageId'>, noTrunc: boolean): string {
+  const image = c.image || c.imageId;
+  if (!noTrunc && /^sha256:[0-9a-f]{64}$/.test(image)) return image.slice(7, 19);
+  return image;
+}
+
+export function psRow(c: ContainerSummary, noTrunc: boolean, now: number): string[] {
+  return [
+    noTrunc ? c.id : shortContainerId(c.id),
+    imageText(c, noTrunc),
+    commandText(c.command, noTrunc),
+    c.createdAt ? `${humanDuration(Math.max(0, now - c.createdAt.getTime()))} ago` : '',
+    statusText(c, now),
+    '',
+    c.name.replace(/^\//, ''),
+  ];
+}
+
+/** Newest first, as Docker lists. */
+export function sortByCreated(containers: ContainerSummary[]): ContainerSummary[] {
+  return containers.sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) || a.name.localeCompare(b.name));
+}
+
+export const psCommand: Command = {
+  name: 'ps',
+  summary: 'list containers',
+  usage: `Usage: gantry ps [options]
+
+List containers (running ones unless -a), newest first.
+
+Options:
+  -a, --all              show all containers, not just running ones
+  -q, --quiet            only container IDs
+  -f, --filter KEY=VALUE filter: status, name, id, label, ancestor, health, exited (repeatable)
+  --no-trunc             full IDs and commands
+  --json                 the records as a JSON array
+`,
+  async run(ctx, argv) {
+    const args = parseCommandArgs(this, argv, {
+      all: { type: 'boolean', short: 'a' },
+      quiet: { type: 'boolean', short: 'q' },
+      filter: { type: 'string', short: 'f', multiple: true },
+      'no-trunc': { type: 'boolean' },
+      json: { type: 'boolean' },
+    }, ctx);
+    if (!args) return 0;
+    const filters = args.values.filter ?? [];
+    for (const f of filters) {
+      if (!/^[a-z]+=/.test(f)) throw new UsageError(`bad filter "${f}": expected KEY=VALUE`);
+    }
+    const containers = sortByCreated(await withClient(ctx, (c) => c.containers.list(args.values.all === true, filters)));
+    const noTrunc = args.values['no-trunc'] === true;
+    if (args.values.json) {
+      writeJson(ctx.stdout, containers.map(summaryJson));
+    } else if (args.values.quiet) {
+      for (const c of containers) ctx.stdout.write(`${noTrunc ? c.id : shortContainerId(c.id)}\n`);
+    } else {
+      const now = Date.now();
+      writeTable(ctx.stdout, PS_HEADERS, containers.map((c) => psRow(c, noTrunc, now)));
+    }
+    return 0;
+  },
+};

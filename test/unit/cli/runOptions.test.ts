@@ -1,0 +1,205 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fullConfig } from '../../../runtime/api/containersApi';
+import { UsageError } from '../../../runtime/cli/command';
+import { splitAtFirstPositional } from '../../../runtime/cli/leadingOptions';
+import { buildRunPlan, CREATE_OPTIONS, expandEnv, RUN_OPTIONS, type RunPlan, type RunValues } from '../../../runtime/cli/runOptions';
+import { isInvalidArgument } from '../../../runtime/errdefs/errdefs';
+
+const readFile = (p: string) => fs.readFileSync(p, 'utf8');
+
+/** What `gantry run ARGV…` would send, through the same split + parseArgs the command uses. */
+function plan(argv: string[], env: Record<string, string> = {}, command: 'run' | 'create' = 'run'): RunPlan {
+  const options = command === 'run' ? RUN_OPTIONS : CREATE_OPTIONS;
+  const split = splitAtFirstPositional(argv, options);
+  const { values } = parseArgs({ args: split.options, options, strict: true, allowPositionals: false });
+  return buildRunPlan(command, values as RunValues, split.rest, { env, readFile });
+}
+
+const config = (argv: string[], env?: Record<string, string>) => plan([...argv, 'busybox'], env).config;
+
+describe('run options', () => {
+  describe('splitting at the first positional (Docker semantics)', () => {
+    it('passes everything after IMAGE to the command, options included', () => {
+      const split = splitAtFirstPositional(['-d', '--name', 'web', '-e', 'A=1', 'busybox', 'ls', '-l', '--name', 'x'], RUN_OPTIONS);
+      assert.deepEqual(split.options, ['-d', '--name=web', '-eA=1']);
+      assert.deepEqual(split.rest, ['busybox', 'ls', '-l', '--name', 'x']);
+    });
+
+    it('understands grouped short flags, attached values and --opt=value', () => {
+      assert.deepEqual(splitAtFirstPositional(['-it', 'busybox', 'sh'], RUN_OPTIONS).rest, ['busybox', 'sh']);
+      assert.deepEqual(splitAtFirstPositional(['-ite', 'A=1', 'busybox'], RUN_OPTIONS).rest, ['busybox']);
+      assert.deepEqual(splitAtFirstPositional(['-eA=1', 'busybox'], RUN_OPTIONS).rest, ['busybox']);
+      assert.deepEqual(splitAtFirstPositional(['--name=web', 'busybox', 'true'], RUN_OPTIONS).rest, ['busybox', 'true']);
+      assert.deepEqual(splitAtFirstPositional(['--rm', '--name'], RUN_OPTIONS).options, ['--rm', '--name'], 'a missing value is left for parseArgs to report');
+    });
+
+    it('drops a "--" that ends the options', () => {
+      const split = splitAtFirstPositional(['--rm', '--', '-image-like', 'x'], RUN_OPTIONS);
+      assert.deepEqual(split.options, ['--rm']);
+      assert.deepEqual(split.rest, ['-image-like', 'x']);
+    });
+
+    it('maps IMAGE and COMMAND', () => {
+      const p = plan(['busybox', 'sh', '-c', 'echo hi; exit 3']);
+      assert.equal(p.config.image, 'busybox');
+      assert.deepEqual(p.config.cmd, ['sh', '-c', 'echo hi; exit 3']);
+      assert.deepEqual(plan(['busybox', 'ls', '-l']).config.cmd, ['ls', '-l']);
+    });
+  });
+
+  it('with no flags sends the defaults (the image decides)', () => {
+    const p = plan(['busybox']);
+    assert.deepEqual(p.config, fullConfig({ image: 'busybox' }));
+    assert.equal(p.name, '');
+    assert.equal(p.detach, false);
+    assert.equal(p.pull, 'missing');
+  });
+
+  it('--name, -d, --pull', () => {
+    const p = plan(['--name', '/web-1', '-d', '--pull', 'never', 'busybox']);
+    assert.equal(p.name, 'web-1');
+    assert.equal(p.detach, true);
+    assert.equal(p.pull, 'never');
+    assert.equal(plan(['--pull', 'always', 'busybox']).pull, 'always');
+    assert.ok(isInvalidArgument(catchError(() => plan(['--pull', 'sometimes', 'busybox']))));
+    assert.ok(isInvalidArgument(catchError(() => plan(['--name', 'bad name', 'busybox']))));
+  });
+
+  it('-d is run-only', () => {
+    assert.throws(() => plan(['-d', 'busybox'], {}, 'create'), /Unknown option '-d'/);
+  });
+
+  it('-e takes KEY=VALUE as given and a bare KEY from the shell', () => {
+    assert.deepEqual(config(['-e', 'A=1', '-e', 'B=', '-e', 'HOME', '-e', 'MISSING'], { HOME: '/root' }).env, ['A=1', 'B=', 'HOME=/root']);
+    assert.deepEqual(expandEnv(['X=a=b'], {}), ['X=a=b']);
+    assert.ok(isInvalidArgument(catchError(() => expandEnv(['=v'], {}))));
+  });
+
+  it('--env-file entries come first, then -e; --label-file then -l', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runopts-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'env'), '# comment\nFROM_FILE=1\n\nSHELL_VAR\nA=file\n');
+      fs.writeFileSync(path.join(dir, 'labels'), 'team=db\ntier=back\n');
+      const c = config(['--env-file', path.join(dir, 'env'), '-e', 'A=flag', '--label-file', path.join(dir, 'labels'), '-l', 'tier=front', '-l', 'flag'], { SHELL_VAR: 'x' });
+      assert.deepEqual(c.env, ['FROM_FILE=1', 'SHELL_VAR=x', 'A=file', 'A=flag']);
+      assert.deepEqual(c.labels, { team: 'db', tier: 'front', flag: '' });
+      const missing = catchError(() => config(['--env-file', path.join(dir, 'nope')]));
+      assert.ok(isInvalidArgument(missing));
+      assert.match((missing as Error).message, /cannot read env file .*nope: ENOENT/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('-w must be absolute; -u and --hostname are passed on', () => {
+    const c = config(['-w', '/srv', '-u', '1000:1000', '--hostname', 'db.local']);
+    assert.equal(c.workingDir, '/srv');
+    assert.equal(c.user, '1000:1000');
+    assert.equal(c.hostname, 'db.local');
+    assert.ok(isInvalidArgument(catchError(() => config(['-w', 'relative']))));
+    assert.ok(isInvalidArgument(catchError(() => config(['--hostname', 'bad_host!']))));
+  });
+
+  it('-v, --tmpfs, --read-only', () => {
+    const c = config(['-v', '/data:/var/data:ro', '-v', '/tmp/x:/x', '--tmpfs', '/run:size=64m,mode=1777', '--read-only']);
+    assert.deepEqual(c.mounts, [
+      { source: '/data', destination: '/var/data', readOnly: true },
+      { source: '/tmp/x', destination: '/x', readOnly: false },
+    ]);
+    assert.deepEqual(c.tmpfs, [{ destination: '/run', options: ['size=64m', 'mode=1777'] }]);
+    assert.equal(c.readOnlyRootfs, true);
+    assert.ok(isInvalidArgument(catchError(() => config(['-v', 'named:/x']))));
+    assert.ok(isInvalidArgument(catchError(() => config(['-v', '/only-source']))));
+  });
+
+  it('-m, --cpus, --pids-limit', () => {
+    const c = config(['-m', '512m', '--cpus', '1.5', '--pids-limit', '100']);
+    assert.equal(c.memoryBytes, 512 * 1024 * 1024);
+    assert.equal(c.nanoCpus, 1_500_000_000);
+    assert.equal(c.pidsLimit, 100);
+    assert.equal(config(['--pids-limit', '-1']).pidsLimit, 0, 'a separate value may start with a dash, as with Docker');
+    assert.ok(isInvalidArgument(catchError(() => config(['-m', 'lots']))));
+    assert.ok(isInvalidArgument(catchError(() => config(['--cpus', 'two']))));
+    assert.ok(isInvalidArgument(catchError(() => config(['--pids-limit', '-5']))));
+  });
+
+  it('--cap-add, --cap-drop, --network', () => {
+    const c = config(['--cap-add', 'NET_ADMIN', '--cap-add', 'SYS_TIME', '--cap-drop', 'ALL', '--network', 'host']);
+    assert.deepEqual(c.capAdd, ['NET_ADMIN', 'SYS_TIME']);
+    assert.deepEqual(c.capDrop, ['ALL']);
+    assert.equal(c.network, 'host');
+    assert.equal(config(['--network', 'none']).network, 'none');
+    assert.ok(isInvalidArgument(catchError(() => config(['--network', 'bridge']))));
+  });
+
+  it('--restart, and its conflict with --rm', () => {
+    assert.deepEqual(config(['--restart', 'on-failure:3']).restartPolicy, { name: 'on-failure', maximumRetryCount: 3 });
+    assert.deepEqual(config(['--restart', 'unless-stopped']).restartPolicy, { name: 'unless-stopped', maximumRetryCount: 0 });
+    assert.ok(isInvalidArgument(catchError(() => config(['--restart', 'sometimes']))));
+    assert.throws(() => config(['--rm', '--restart', 'always']), UsageError);
+    assert.equal(config(['--rm', '--restart', 'no']).autoRemove, true);
+  });
+
+  it('health check flags', () => {
+    const c = config(['--health-cmd', 'wget -q localhost || exit 1', '--health-interval', '5s', '--health-timeout', '1s', '--health-retries', '4', '--health-start-period', '1m30s']);
+    assert.deepEqual(c.healthcheck, {
+      test: ['CMD-SHELL', 'wget -q localhost || exit 1'],
+      intervalMs: 5000,
+      timeoutMs: 1000,
+      startPeriodMs: 90_000,
+      retries: 4,
+      disabled: false,
+    });
+    // Timings alone keep the image's test.
+    assert.deepEqual(config(['--health-interval', '10s']).healthcheck?.test, []);
+    assert.equal(config(['--no-healthcheck']).healthcheck?.disabled, true);
+    assert.throws(() => config(['--no-healthcheck', '--health-cmd', 'true']), UsageError);
+    assert.ok(isInvalidArgument(catchError(() => config(['--health-interval', '10']))));
+    assert.ok(isInvalidArgument(catchError(() => config(['--health-retries', '-1']))));
+  });
+
+  it('--stop-signal, --stop-timeout', () => {
+    const c = config(['--stop-signal', 'usr1', '--stop-timeout', '3']);
+    assert.equal(c.stopSignal, 'SIGUSR1');
+    assert.equal(c.stopTimeout, 3);
+    assert.equal(c.stopTimeoutSet, true);
+    assert.equal(config(['--stop-timeout', '0']).stopTimeoutSet, true);
+    assert.equal(config([]).stopTimeoutSet, false);
+    assert.ok(isInvalidArgument(catchError(() => config(['--stop-signal', 'SIGNOPE']))));
+    assert.ok(isInvalidArgument(catchError(() => config(['--stop-timeout', 'soon']))));
+  });
+
+  it('--entrypoint replaces, and "" clears, the image\'s', () => {
+    const c = config(['--entrypoint', '/bin/echo']);
+    assert.deepEqual(c.entrypoint, ['/bin/echo']);
+    assert.equal(c.entrypointSet, true);
+    const cleared = config(['--entrypoint', '']);
+    assert.deepEqual(cleared.entrypoint, []);
+    assert.equal(cleared.entrypointSet, true);
+    assert.equal(config([]).entrypointSet, false);
+  });
+
+  it('--rm, -i, -t', () => {
+    const c = config(['--rm', '-it']);
+    assert.equal(c.autoRemove, true);
+    assert.equal(c.openStdin, true);
+    assert.equal(c.tty, true);
+  });
+
+  it('needs an image', () => {
+    assert.throws(() => plan(['--rm']), (e) => e instanceof UsageError && /needs an image/.test(e.message));
+  });
+});
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  assert.fail('expected an error');
+}
