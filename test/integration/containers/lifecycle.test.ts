@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContainerStatus, HealthStatus } from '../../../runtime/api/gen/gantry/v1/containers';
+import { startDaemon } from '../../helpers/daemon';
 import { runCommand } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 import { conmonsWith, containerWorld, eventually, mountsUnder, runAttached, type ContainerWorld } from './harness';
@@ -248,5 +249,24 @@ describe('containers: lifecycle (runc + conmon)', function () {
       tmpfs: [{ destination: '/scratch', options: [] }],
     });
     assert.equal(result.stdout, 'from the host\nread-only\ntmpfs\n');
+  });
+});
+
+describe('containers: without runc or conmon', function () {
+  this.timeout(60_000);
+  const cleanup = suiteCleanup();
+
+  it('the daemon still serves images, and container calls say what to install', async () => {
+    const daemon = await startDaemon(cleanup, ['--runtime', 'no-such-runc', '--conmon', 'no-such-conmon']);
+    const client = daemon.client();
+    cleanup.defer(() => client.close());
+    assert.deepEqual(await client.images.list(), []);
+    await assert.rejects(client.containers.list(true), {
+      kind: 'FailedPrecondition',
+      message: /runc \("no-such-runc"\) and conmon \("no-such-conmon"\) not found.*apt install runc conmon/,
+    });
+    const cli = await daemon.cli(['ps']);
+    assert.equal(cli.code, 1);
+    assert.match(cli.stderr, /containers are unavailable/);
   });
 });
