@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { InspectImageResponse, Platform } from '../../../runtime/api/gen/gantry/v1/images';
 import { displayName } from '../../../runtime/distribution/reference';
 import { formatAgo, formatSize } from '../../../runtime/util/humanize';
+import { mdCode as code, mdEscape as escape } from '../markdown';
 import { imageLabel, shortDigest } from './imageNodes';
 
 export function imageTooltip(details: InspectImageResponse): vscode.MarkdownString {
@@ -32,14 +33,4 @@ export function imageTooltip(details: InspectImageResponse): vscode.MarkdownStri
 export function platformString(platform: Platform | undefined): string {
   if (!platform?.os) return 'N/A';
   return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
-}
-
-/** Inline code that survives backticks and table pipes in the value. */
-function code(value: string): string {
-  const text = value.replace(/\|/g, '\\|');
-  return text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``;
-}
-
-function escape(value: string): string {
-  return value.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
