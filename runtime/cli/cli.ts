@@ -12,15 +12,45 @@ import { infoCommand } from './commands/info';
 import { eventsCommand } from './commands/events';
 import { dialStdioCommand } from './commands/dialStdio';
 import { imageCommand } from './commands/image';
-import { imageInspectCommand, imagesCommand, rmiCommand, tagCommand } from './commands/images';
+import { imagesCommand, rmiCommand, tagCommand } from './commands/images';
 import { loginCommand, logoutCommand } from './commands/login';
 import { pullCommand } from './commands/pull';
 import { snapshotsCommand } from './commands/snapshots';
+import { containerCommand } from './commands/container';
+import { attachCommand, execCommand } from './commands/exec';
+import { inspectCommand } from './commands/inspect';
+import { killCommand, pauseCommand, restartCommand, rmCommand, stopCommand, unpauseCommand, waitCommand } from './commands/lifecycle';
+import { logsCommand } from './commands/logs';
+import { psCommand } from './commands/ps';
+import { createCommand, runCommand } from './commands/run';
+import { startCommand } from './commands/start';
+import { statsCommand, topCommand } from './commands/stats';
+import { ExitCodeError } from './exitCode';
+import { background } from '../context';
+import { connectRemote, sshOptionsFromEnv } from '../remote/connect';
+import type { RemoteRuntime } from '../remote/remote';
 
 const COMMANDS: readonly Command[] = [
+  runCommand,
+  createCommand,
+  startCommand,
+  stopCommand,
+  restartCommand,
+  killCommand,
+  pauseCommand,
+  unpauseCommand,
+  rmCommand,
+  psCommand,
+  logsCommand,
+  execCommand,
+  attachCommand,
+  waitCommand,
+  topCommand,
+  statsCommand,
+  inspectCommand,
+  containerCommand,
   pullCommand,
   imagesCommand,
-  imageInspectCommand,
   tagCommand,
   rmiCommand,
   imageCommand,
@@ -33,12 +63,17 @@ const COMMANDS: readonly Command[] = [
   dialStdioCommand,
 ];
 
-export const USAGE = `Usage: gantry [--socket PATH] COMMAND [options]
+export const USAGE = `Usage: gantry [--socket PATH | --host ssh://[USER@]HOST[:PORT]] COMMAND [options]
 
 Gantry's container runtime CLI.
 
 Global options:
   --socket PATH   gantryd API socket (env GANTRY_SOCKET; default ${defaultSocket()})
+  -H, --host ssh://[USER@]HOST[:PORT]
+                  gantryd on a remote Linux host over SSH, deployed and started
+                  there if needed (env GANTRY_HOST; the system ssh client and its
+                  config; env GANTRY_SSH_CONFIG for 'ssh -F', GANTRY_SSH_CONNECT_TIMEOUT,
+                  GANTRY_SSH_ALIVE_INTERVAL, GANTRY_SSH_ALIVE_COUNT in seconds)
   -h, --help      show help
 
 Commands:
@@ -50,6 +85,10 @@ Run 'gantry COMMAND --help' for a command's options.
 
 export async function cliMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let socket = env.GANTRY_SOCKET || defaultSocket(env);
+  let host = env.GANTRY_HOST || undefined;
+  let socketFlag = false;
+  let hostFlag = false;
+  let remote: RemoteRuntime | undefined;
   let index = 0;
   try {
     for (; index < argv.length; index++) {
@@ -58,8 +97,15 @@ export async function cliMain(argv: string[], env: NodeJS.ProcessEnv = process.e
         const value = argv[++index];
         if (!value) throw new UsageError('--socket needs a path');
         socket = value;
+        socketFlag = true;
       } else if (arg.startsWith('--socket=')) {
         socket = arg.slice('--socket='.length);
+        socketFlag = true;
+      } else if (arg === '--host' || arg === '-H' || arg.startsWith('--host=')) {
+        const value = arg.startsWith('--host=') ? arg.slice('--host='.length) : argv[++index];
+        if (!value) throw new UsageError('--host needs ssh://[user@]host[:port]');
+        host = value;
+        hostFlag = true;
       } else if (arg === '-h' || arg === '--help') {
         process.stdout.write(USAGE);
         return 0;
@@ -76,11 +122,26 @@ export async function cliMain(argv: string[], env: NodeJS.ProcessEnv = process.e
     }
     const command = COMMANDS.find((c) => c.name === name);
     if (!command) throw new UsageError(`unknown command "${name}"`);
+    if (socketFlag && hostFlag) throw new UsageError('use either --socket or --host, not both');
+    // An explicit --socket beats GANTRY_HOST (the remote side's own dial-stdio passes one).
+    if (socketFlag) host = undefined;
+    if (host) {
+      remote = await connectRemote(background(), host, { ...sshOptionsFromEnv(env), onProgress: (m) => process.stderr.write(`gantry: ${m}\n`) });
+      socket = remote.socketPath;
+    }
     const ctx: CommandContext = { socket, stdout: process.stdout, stderr: process.stderr };
     return await command.run(ctx, argv.slice(index + 1));
   } catch (e) {
-    process.stderr.write(`gantry: ${explain(e, socket)}\n`);
+    // Over SSH, "cannot reach gantryd" has an ssh-level reason (remote.translate), not a local socket to check.
+    const say = (err: unknown) => (host && isGantryError(err) && err.transport ? describe(remote ? remote.translate(err) : err) : explain(err, socket));
+    if (e instanceof ExitCodeError) {
+      process.stderr.write(`gantry: ${say(e.cause)}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`gantry: ${say(e)}\n`);
     return e instanceof UsageError ? 2 : 1;
+  } finally {
+    await remote?.close();
   }
 }
 
