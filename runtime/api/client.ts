@@ -22,6 +22,7 @@ import { SnapshotsClient, type ListSnapshotsResponse, type SnapshotUsageResponse
 import {
   ImagesClient,
   RegistryClient,
+  type ImagePlatformsResponse,
   type ImageSummary,
   type InspectImageResponse,
   type PruneImagesResponse,
@@ -180,6 +181,11 @@ export class ImagesApi {
 
   async list(opts?: CallOpts): Promise<ImageSummary[]> {
     return (await this.rpc.unary(this.images, this.images.list, {}, opts)).images;
+  }
+
+  /** The platforms the reference's index offers (empty for a single-platform image), asked of the registry. */
+  platforms(reference: string, auth?: RegistryAuth, opts?: CallOpts): Promise<ImagePlatformsResponse> {
+    return this.rpc.unary(this.images, this.images.platforms, { reference, auth }, opts);
   }
 
   inspect(image: string, opts?: CallOpts): Promise<InspectImageResponse> {

@@ -120,7 +120,7 @@ export class Daemon {
       server.addService(VersionService, versionService(adapt, async () => describe(config, await components)));
       server.addService(EventsService, eventsService(adapt, events));
       server.addService(HealthService, healthService(adapt, health));
-      server.addService(ImagesService, imagesService(adapt, imageService, puller));
+      server.addService(ImagesService, imagesService(adapt, imageService, puller, registry));
       server.addService(RegistryService, registryService(adapt, registry));
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       server.addService(ContainersService, containers.server(adapt));

@@ -6,6 +6,7 @@ import type { ImageConfig } from '../../images/manifest';
 import { parsePlatform } from '../../images/platform';
 import type { PullProgress, Puller } from '../../images/pull';
 import type { ImageService } from '../../images/service';
+import { offeredPlatforms } from '../../images/resolve';
 import { invalidArgument } from '../../errdefs/errdefs';
 import type { Descriptor as OciDescriptor, Platform as OciPlatform } from '../../oci/descriptor';
 import {
@@ -112,7 +113,7 @@ function toPullResponse(p: PullProgress): PullImageResponse {
   };
 }
 
-export function imagesService(adapt: HandlerAdapter, images: ImageService, puller: Puller): ImagesServer {
+export function imagesService(adapt: HandlerAdapter, images: ImageService, puller: Puller, registry: RegistryClient): ImagesServer {
   return {
     pull: adapt.serverStream('Pull', async (ctx, request, send) => {
       if (!request.reference) throw invalidArgument('pull needs an image reference');
@@ -133,6 +134,16 @@ export function imagesService(adapt: HandlerAdapter, images: ImageService, pulle
       await send({ kind: { $case: 'image', value: toSummary(image) } });
     }),
     list: adapt.unary('List', async () => ({ images: images.list().map(toSummary) })),
+    platforms: adapt.unary('Platforms', async (ctx, request) => {
+      if (!request.reference) throw invalidArgument('platforms needs an image reference');
+      const auth = fromWireAuth(request.auth);
+      const offered = await offeredPlatforms(ctx, registry, request.reference, auth ? () => auth : undefined);
+      return {
+        target: toDescriptor(offered.target),
+        platforms: offered.platforms.map((p) => toPlatform(p)!),
+        defaultPlatform: offered.defaultPlatform,
+      };
+    }),
     inspect: adapt.unary('Inspect', async (ctx, request) => {
       const details = await images.inspect(ctx, request.image);
       return {

@@ -295,6 +295,25 @@ export interface LoginResponse {
   status: string;
 }
 
+export interface ImagePlatformsRequest {
+  reference: string;
+  auth: RegistryAuth | undefined;
+}
+
+export interface ImagePlatformsResponse {
+  /** What the reference resolved to (index or manifest). */
+  target:
+    | Descriptor
+    | undefined;
+  /** The index's platforms in its order, attestation manifests left out. */
+  platforms: Platform[];
+  /**
+   * The platform a pull without --platform chooses ("os/arch[/variant]"),
+   * or empty when the index has none for the daemon's platform.
+   */
+  defaultPlatform: string;
+}
+
 function createBasePlatform(): Platform {
   return { os: "", architecture: "", variant: "" };
 }
@@ -3086,6 +3105,177 @@ export const LoginResponse: MessageFns<LoginResponse> = {
   },
 };
 
+function createBaseImagePlatformsRequest(): ImagePlatformsRequest {
+  return { reference: "", auth: undefined };
+}
+
+export const ImagePlatformsRequest: MessageFns<ImagePlatformsRequest> = {
+  encode(message: ImagePlatformsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reference !== "") {
+      writer.uint32(10).string(message.reference);
+    }
+    if (message.auth !== undefined) {
+      RegistryAuth.encode(message.auth, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImagePlatformsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImagePlatformsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.auth = RegistryAuth.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImagePlatformsRequest {
+    return {
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+      auth: isSet(object.auth) ? RegistryAuth.fromJSON(object.auth) : undefined,
+    };
+  },
+
+  toJSON(message: ImagePlatformsRequest): unknown {
+    const obj: any = {};
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    if (message.auth !== undefined) {
+      obj.auth = RegistryAuth.toJSON(message.auth);
+    }
+    return obj;
+  },
+};
+
+function createBaseImagePlatformsResponse(): ImagePlatformsResponse {
+  return { target: undefined, platforms: [], defaultPlatform: "" };
+}
+
+export const ImagePlatformsResponse: MessageFns<ImagePlatformsResponse> = {
+  encode(message: ImagePlatformsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      Descriptor.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.platforms) {
+      Platform.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.defaultPlatform !== "") {
+      writer.uint32(26).string(message.defaultPlatform);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImagePlatformsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImagePlatformsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = Descriptor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.platforms.push(Platform.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.defaultPlatform = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImagePlatformsResponse {
+    return {
+      target: isSet(object.target) ? Descriptor.fromJSON(object.target) : undefined,
+      platforms: globalThis.Array.isArray(object?.platforms)
+        ? object.platforms.map((e: any) => Platform.fromJSON(e))
+        : [],
+      defaultPlatform: isSet(object.defaultPlatform)
+        ? globalThis.String(object.defaultPlatform)
+        : isSet(object.default_platform)
+        ? globalThis.String(object.default_platform)
+        : "",
+    };
+  },
+
+  toJSON(message: ImagePlatformsResponse): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = Descriptor.toJSON(message.target);
+    }
+    if (message.platforms?.length) {
+      obj.platforms = message.platforms.map((e) => Platform.toJSON(e));
+    }
+    if (message.defaultPlatform !== "") {
+      obj.defaultPlatform = message.defaultPlatform;
+    }
+    return obj;
+  },
+};
+
 export type ImagesService = typeof ImagesService;
 export const ImagesService = {
   /**
@@ -3154,6 +3344,22 @@ export const ImagesService = {
     responseSerialize: (value: PruneImagesResponse): Buffer => Buffer.from(PruneImagesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PruneImagesResponse => PruneImagesResponse.decode(value),
   },
+  /**
+   * Platforms resolves a reference at its registry and lists the platforms
+   * an index (manifest list) offers, so a client can ask which to pull;
+   * empty for a single-platform image. Nothing is stored.
+   */
+  platforms: {
+    path: "/gantry.v1.Images/Platforms" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImagePlatformsRequest): Buffer =>
+      Buffer.from(ImagePlatformsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImagePlatformsRequest => ImagePlatformsRequest.decode(value),
+    responseSerialize: (value: ImagePlatformsResponse): Buffer =>
+      Buffer.from(ImagePlatformsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImagePlatformsResponse => ImagePlatformsResponse.decode(value),
+  },
 } as const;
 
 export interface ImagesServer extends UntypedServiceImplementation {
@@ -3174,6 +3380,12 @@ export interface ImagesServer extends UntypedServiceImplementation {
   remove: handleUnaryCall<RemoveImageRequest, RemoveImageResponse>;
   /** Prune removes untagged images (all unused ones with `all`). */
   prune: handleUnaryCall<PruneImagesRequest, PruneImagesResponse>;
+  /**
+   * Platforms resolves a reference at its registry and lists the platforms
+   * an index (manifest list) offers, so a client can ask which to pull;
+   * empty for a single-platform image. Nothing is stored.
+   */
+  platforms: handleUnaryCall<ImagePlatformsRequest, ImagePlatformsResponse>;
 }
 
 export interface ImagesClient extends Client {
@@ -3268,6 +3480,26 @@ export interface ImagesClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PruneImagesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Platforms resolves a reference at its registry and lists the platforms
+   * an index (manifest list) offers, so a client can ask which to pull;
+   * empty for a single-platform image. Nothing is stored.
+   */
+  platforms(
+    request: ImagePlatformsRequest,
+    callback: (error: ServiceError | null, response: ImagePlatformsResponse) => void,
+  ): ClientUnaryCall;
+  platforms(
+    request: ImagePlatformsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImagePlatformsResponse) => void,
+  ): ClientUnaryCall;
+  platforms(
+    request: ImagePlatformsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImagePlatformsResponse) => void,
   ): ClientUnaryCall;
 }
 
