@@ -129,11 +129,15 @@ export class ExitWatcher {
     try {
       // Read through one open file, so the identity and the content belong
       // together. An inode alone can be reused by the next exit file once
-      // the old one is deleted; with the ctime it cannot.
+      // the old one is deleted; with the ctime it cannot. The stat comes
+      // after the read: a file written in place changes its ctime at the
+      // truncate and again at the write, and the content read here is at
+      // least as new as the ctime seen after it — so the second event finds
+      // the identity it already reported.
+      text = await handle.readFile('utf8');
       const st = await handle.stat({ bigint: true });
       if (!st.isFile()) return;
       identity = `${st.ino}:${st.ctimeNs}`;
-      text = await handle.readFile('utf8');
     } finally {
       await handle.close();
     }
