@@ -1,25 +1,38 @@
 /** Activation wires the parts together; each part owns its own disposables. */
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { defaultSocket } from '../runtime/daemon/paths';
+import type { Envelope } from '../runtime/api/gen/gantry/v1/events';
 import { RuntimeConnection, type ConnectionSnapshot } from './client/connection';
+import { LocalEndpoint } from './client/endpoint';
 import { registerCommands, type CommandContext } from './commands/registerCommands';
+import { buildHostPicks, type HostPickEntry } from './hosts/hostPicks';
+import { HostSwitcher } from './hosts/hostSwitcher';
+import { readSshConfigHosts } from './hosts/sshConfig';
 import { ConnectionStatusBar } from './statusBar/connectionStatusBar';
 import type { ContainerLogDocuments } from './views/containers/containerLogs';
 import type { ContainersTreeProvider } from './views/containers/containersTreeProvider';
 import type { ImagesTreeProvider } from './views/images/imagesTreeProvider';
-import { createGantryViews, registerRuntimeViews } from './views/runtimeViews';
+import { createGantryViews, registerRuntimeViews, type RuntimeViewsState } from './views/runtimeViews';
 
 /** What `activate` returns: for tests and for other extensions. */
 export interface GantryApi {
   readonly connection: ConnectionSnapshot;
   readonly onDidChangeConnection: vscode.Event<ConnectionSnapshot>;
+  /** Every daemon event the extension receives, in order (after a reconnect: the replayed ones too). */
+  readonly onDidReceiveEvent: vscode.Event<Envelope>;
   readonly statusBarText: string;
+  readonly statusBarTooltip: string;
   /** The views' data providers, for tests: what each view shows, and how many daemon calls it made. */
   readonly views: {
     readonly images: ImagesTreeProvider;
     readonly containers: ContainersTreeProvider;
     readonly logs: ContainerLogDocuments;
   };
+  /** The views' descriptions and message line, as VS Code shows them. */
+  readonly viewState: RuntimeViewsState;
+  /** The entries Connect to Host… offers now (with `typed` as if typed). */
+  hostPicks(typed?: string): HostPickEntry[];
 }
 
 export function configuredSocket(): string {
@@ -27,36 +40,59 @@ export function configuredSocket(): string {
   return setting || defaultSocket();
 }
 
+/** The one connection of this window, for deactivate(). */
+let activeConnection: RuntimeConnection | undefined;
+
 export function activate(extension: vscode.ExtensionContext): GantryApi {
   const log = vscode.window.createOutputChannel('Gantry', { log: true });
-  const connection = new RuntimeConnection(configuredSocket, log);
+  const local = new LocalEndpoint(configuredSocket);
+  const connection = new RuntimeConnection(local, log);
+  activeConnection = connection;
+  const hosts = new HostSwitcher(extension, connection, local, log);
   const statusBar = new ConnectionStatusBar(connection);
   const views = createGantryViews(connection, log);
-  extension.subscriptions.push(log, connection, statusBar, views);
+  extension.subscriptions.push(log, connection, hosts, statusBar, views);
 
-  const context: CommandContext = { extension, connection, log, views };
+  const context: CommandContext = { extension, connection, log, views, hosts };
   registerCommands(context);
-  registerRuntimeViews(context, connection);
-
-  extension.subscriptions.push(
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('gantry.socketPath')) void connection.reconnect();
-    }),
-  );
-  void connection.reconnect();
+  const viewState = registerRuntimeViews(context, connection);
+  void hosts.restore();
 
   return {
     get connection() {
       return connection.current;
     },
     onDidChangeConnection: connection.onDidChange,
+    onDidReceiveEvent: connection.onDidReceiveEvent,
     get statusBarText() {
       return statusBar.text;
     },
+    get statusBarTooltip() {
+      return statusBar.tooltip;
+    },
     views: { images: views.images, containers: views.containers, logs: views.logs },
+    viewState,
+    hostPicks: (typed = '') => {
+      const config = hosts.sshConfigFile();
+      return buildHostPicks({
+        current: hosts.current,
+        recent: hosts.store.recent,
+        sshHosts: readSshConfigHosts(config.file, os.homedir()),
+        sshConfigName: config.shown,
+        typed,
+        remoteName: vscode.env.remoteName,
+      });
+    },
   };
 }
 
-export function deactivate(): void {
-  // Everything is disposed through extension.subscriptions.
+/**
+ * VS Code awaits this before the window's extension host goes away (reload,
+ * close): the connection to a remote host is closed here, so no ssh process
+ * of ours outlives the window. The rest is disposed through subscriptions.
+ */
+export async function deactivate(): Promise<void> {
+  const connection = activeConnection;
+  activeConnection = undefined;
+  await connection?.close();
 }

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../client/connection';
+import type { HostSwitcher } from '../hosts/hostSwitcher';
 import { describe } from '../../runtime/errdefs/errdefs';
 import type { GantryViews } from '../views/runtimeViews';
 import { inspectContainer } from './containers/inspectContainer';
@@ -29,6 +30,7 @@ import { pullImage } from './images/pullImage';
 import { refreshImages } from './images/refreshImages';
 import { removeImages } from './images/removeImages';
 import { tagImage } from './images/tagImage';
+import { connectToHost } from './host/connectToHost';
 import { showRuntimeInfo } from './runtime/showRuntimeInfo';
 import { startRuntime } from './runtime/startRuntime';
 
@@ -38,6 +40,8 @@ export interface CommandContext {
   readonly log: vscode.LogOutputChannel;
   /** The views' data providers and their RefreshManager. */
   readonly views: GantryViews;
+  /** Which runtime (local or a host over SSH) the window uses, and switching it. */
+  readonly hosts: HostSwitcher;
 }
 
 type CommandFn = (context: CommandContext, ...args: unknown[]) => unknown;
@@ -49,9 +53,11 @@ export function registerCommands(context: CommandContext): void {
         try {
           return await fn(context, ...args);
         } catch (e) {
-          context.log.error(`${id} failed: ${describe(e)}`);
-          void showError(context, describe(e));
-          throw e;
+          // Over SSH a failed call says why the link failed, naming the host.
+          const shown = context.connection.explain(e);
+          context.log.error(`${id} failed: ${describe(shown)}`);
+          void showError(context, describe(shown));
+          throw shown;
         }
       }),
     );
@@ -62,6 +68,7 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.runtime.reconnect', (ctx) => ctx.connection.reconnect());
   register('gantry.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:gantry.gantry'));
   register('gantry.showLog', (ctx) => ctx.log.show());
+  register('gantry.host.connect', connectToHost);
 
   register('gantry.images.pull', pullImage);
   register('gantry.images.inspect', inspectImage);

@@ -1,6 +1,12 @@
-/** The status-bar item: which runtime the window is connected to, and a click to see more. */
+/**
+ * The status-bar item: which runtime the window uses — this machine's, or
+ * which remote host's — and in what state. Clicking it opens Connect to
+ * Host… (switch runtime, or pick the current one to reconnect); the tooltip
+ * has the details and links to the runtime's info and to Reconnect.
+ */
 import * as vscode from 'vscode';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
+import { shortHostLabel } from '../hosts/hostChoice';
 
 export class ConnectionStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('gantry.connection', vscode.StatusBarAlignment.Left, 50);
@@ -8,6 +14,7 @@ export class ConnectionStatusBar implements vscode.Disposable {
 
   constructor(connection: RuntimeConnection) {
     this.item.name = 'Gantry Runtime';
+    this.item.command = 'gantry.host.connect';
     this.subscription = connection.onDidChange((snapshot) => this.render(snapshot));
     this.render(connection.current);
     this.item.show();
@@ -18,31 +25,58 @@ export class ConnectionStatusBar implements vscode.Disposable {
     return this.item.text;
   }
 
+  /** Exposed for tests: the tooltip's text. */
+  get tooltip(): string {
+    const t = this.item.tooltip;
+    return typeof t === 'string' ? t : t?.value ?? '';
+  }
+
   private render(snapshot: ConnectionSnapshot): void {
+    const host = snapshot.host ? shortHostLabel(snapshot.host) : undefined;
+    const where = snapshot.host ? `on ${snapshot.host}` : `at ${snapshot.socket}`;
+    const links = (...commands: Array<[string, string]>) => commands.map(([title, id]) => `[${title}](command:${id})`).join(' · ');
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.isTrusted = { enabledCommands: ['gantry.runtime.showInfo', 'gantry.runtime.reconnect', 'gantry.host.connect', 'gantry.showLog'] };
+    let warning = false;
     switch (snapshot.state) {
-      case 'connected':
-        this.item.text = `$(vm-running) Gantry ${snapshot.version?.version ?? ''}`.trimEnd();
-        this.item.tooltip = `Connected to gantryd ${snapshot.version?.version} at ${snapshot.socket}`;
-        this.item.backgroundColor = undefined;
-        this.item.command = 'gantry.runtime.showInfo';
+      case 'connected': {
+        const version = snapshot.version?.version ?? '';
+        this.item.text = host ? `$(server) ${host} · Gantry ${version}`.trimEnd() : `$(vm-running) Gantry ${version}`.trimEnd();
+        tooltip.appendMarkdown(`Connected to gantryd ${version} ${escape(where)}`);
+        if (snapshot.host) tooltip.appendMarkdown(`  \nsocket on the host: ${escape(snapshot.socket)}`);
+        tooltip.appendMarkdown(`\n\n${links(['Runtime Info', 'gantry.runtime.showInfo'], ['Connect to Host…', 'gantry.host.connect'])}`);
         break;
+      }
       case 'connecting':
-        this.item.text = '$(sync~spin) Gantry';
-        this.item.tooltip = `Connecting to gantryd at ${snapshot.socket}…`;
-        this.item.backgroundColor = undefined;
-        this.item.command = undefined;
+        this.item.text = host ? `$(sync~spin) Gantry: ${host}` : '$(sync~spin) Gantry';
+        tooltip.appendMarkdown(`Connecting to gantryd ${escape(where)}…`);
+        if (snapshot.progress) tooltip.appendMarkdown(`  \n${escape(snapshot.progress)}`);
         break;
-      case 'disconnected':
-        this.item.text = '$(vm-outline) Gantry: not connected';
-        this.item.tooltip = `No gantryd at ${snapshot.socket}${snapshot.lastError ? `: ${snapshot.lastError}` : ''}. Click to reconnect.`;
-        this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
-        this.item.command = 'gantry.runtime.reconnect';
+      case 'reconnecting':
+      case 'disconnected': {
+        warning = true;
+        const lost = snapshot.state === 'reconnecting';
+        this.item.text = host
+          ? `$(debug-disconnect) Gantry: ${host} ${lost ? '(reconnecting)' : '(not connected)'}`
+          : lost ? '$(sync) Gantry: reconnecting' : '$(vm-outline) Gantry: not connected';
+        tooltip.appendMarkdown(`${lost ? 'Lost gantryd' : 'No gantryd'} ${escape(where)}`);
+        if (snapshot.lastError) tooltip.appendMarkdown(`: ${escape(snapshot.lastError)}`);
+        tooltip.appendMarkdown(snapshot.retrying === false ? '  \nGantry does not retry this by itself.' : '  \nGantry keeps retrying.');
+        tooltip.appendMarkdown(`\n\n${links(['Reconnect', 'gantry.runtime.reconnect'], ['Connect to Host…', 'gantry.host.connect'], ['Show Log', 'gantry.showLog'])}`);
         break;
+      }
     }
+    this.item.tooltip = tooltip;
+    this.item.backgroundColor = warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }
 
   dispose(): void {
     this.subscription.dispose();
     this.item.dispose();
   }
+}
+
+/** Text as Markdown shows it literally (paths and ssh messages have `_`, `*`, backticks). */
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }

@@ -4,7 +4,7 @@
  *   - daemon events whose topic starts with one of the view's prefixes
  *     ("/images/"),
  *   - a gap in the event stream (events were missed: every view re-lists),
- *   - connection changes (state or socket),
+ *   - connection changes (state, host or socket),
  *   - changes to the view's settings,
  *   - the view's Refresh button (reason 'manual').
  * Everything except 'manual' is debounced per view: the first request opens
@@ -59,8 +59,8 @@ export class RefreshManager implements vscode.Disposable {
       connection.onDidChange((snapshot) => {
         const previous = this.lastConnection;
         this.lastConnection = snapshot;
-        // A disconnected connection reports each failed retry: only a new state or socket matters.
-        if (previous.state !== snapshot.state || previous.socket !== snapshot.socket) this.refreshAll('connection');
+        // A disconnected connection reports each failed retry (and a connecting one each step): only a new state, host or socket matters.
+        if (previous.state !== snapshot.state || previous.host !== snapshot.host || previous.socket !== snapshot.socket) this.refreshAll('connection');
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         for (const [view, target] of this.targets) {

@@ -2,8 +2,11 @@
  * The Images and Containers views: Images lists the daemon's images
  * (views/images/), Containers its containers (views/containers/). Both
  * views show welcome content while not connected or empty, which depends on
- * the `gantry.connectionState` context key. The one thing a static welcome text cannot say — the exact
- * command to start the daemon on this machine — goes in the view's message.
+ * the `gantry.connectionState` and `gantry.remote` context keys. What a
+ * static welcome text cannot say goes in the view's message: the exact
+ * command to start the daemon on this machine, the step a remote connect is
+ * at, and why the link to a remote host failed. While connected to a remote
+ * host, each view's description names it.
  *
  * Every refresh goes through the RefreshManager; the views never poll.
  * The `gantry:` documents (inspect, logs) are registered here too, through
@@ -12,6 +15,7 @@
 import * as vscode from 'vscode';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
 import { canStartRuntime, daemonArgv } from '../commands/runtime/startRuntime';
+import { shortHostLabel } from '../hosts/hostChoice';
 import type { CommandContext } from '../commands/registerCommands';
 import { ContainerInspectDocuments } from './containers/containerDocuments';
 import { ContainerLogDocuments } from './containers/containerLogs';
@@ -52,7 +56,13 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
   };
 }
 
-export function registerRuntimeViews(context: CommandContext, connection: RuntimeConnection): void {
+/** What the views show besides their items: for tests. */
+export interface RuntimeViewsState {
+  readonly descriptions: { readonly images: string | undefined; readonly containers: string | undefined };
+  readonly message: string | undefined;
+}
+
+export function registerRuntimeViews(context: CommandContext, connection: RuntimeConnection): RuntimeViewsState {
   const imagesView = vscode.window.createTreeView(IMAGES_VIEW, {
     treeDataProvider: context.views.images,
     canSelectMany: true,
@@ -71,19 +81,27 @@ export function registerRuntimeViews(context: CommandContext, connection: Runtim
     { matches: ContainerLogDocuments.matches, provider: { provideTextDocumentContent: (uri) => logs.provideTextDocumentContent(uri), onDidChange: logs.onDidChange, dispose: () => undefined } },
   ]);
 
+  let host: string | undefined;
+  let filter = context.views.images.filter;
+  const describeViews = () => {
+    const where = host ? shortHostLabel(host) : undefined;
+    imagesView.description = [where, filter ? vscode.l10n.t('filter: {0}', filter) : undefined].filter(Boolean).join(' · ') || undefined;
+    containersView.description = where;
+  };
   const render = (snapshot: ConnectionSnapshot) => {
     void vscode.commands.executeCommand('setContext', 'gantry.connectionState', snapshot.state);
+    void vscode.commands.executeCommand('setContext', 'gantry.remote', snapshot.host !== undefined);
     void vscode.commands.executeCommand('setContext', 'gantry.canStartRuntime', canStartRuntime());
-    const message = snapshot.state === 'disconnected' && !canStartRuntime()
-      ? vscode.l10n.t('Start gantryd as root: sudo {0}', daemonArgv(context, snapshot.socket).join(' '))
-      : undefined;
+    const message = viewMessage(context, snapshot);
     for (const view of views) view.message = message;
+    host = snapshot.host;
+    describeViews();
   };
-  const showFilter = (filter: string) => {
-    imagesView.description = filter ? vscode.l10n.t('filter: {0}', filter) : undefined;
+  const showFilter = (value: string) => {
+    filter = value;
+    describeViews();
   };
   render(connection.current);
-  showFilter(context.views.images.filter);
   void vscode.commands.executeCommand('setContext', 'gantry.images.filtered', context.views.images.filter !== '');
 
   context.extension.subscriptions.push(
@@ -93,4 +111,36 @@ export function registerRuntimeViews(context: CommandContext, connection: Runtim
     connection.onDidChange(render),
     context.views.images.onDidChangeFilter(showFilter),
   );
+  return {
+    get descriptions() {
+      return { images: imagesView.description, containers: containersView.description };
+    },
+    get message() {
+      return imagesView.message;
+    },
+  };
+}
+
+/** The line above the welcome content: what only the current state can say. */
+function viewMessage(context: CommandContext, snapshot: ConnectionSnapshot): string | undefined {
+  const reason = snapshot.lastError ? `: ${snapshot.lastError}` : '';
+  if (snapshot.host) {
+    switch (snapshot.state) {
+      case 'connecting':
+        return vscode.l10n.t('Connecting to {0}…{1}', snapshot.host, snapshot.progress ? ` ${snapshot.progress}` : '');
+      case 'reconnecting':
+        return vscode.l10n.t('Lost the connection to gantryd on {0}{1}. Reconnecting…', snapshot.host, reason);
+      case 'disconnected':
+        return snapshot.retrying === false
+          ? vscode.l10n.t('Cannot use {0}{1}', snapshot.host, reason)
+          : vscode.l10n.t('Cannot reach gantryd on {0}{1}. Retrying…', snapshot.host, reason);
+      default:
+        return undefined;
+    }
+  }
+  if (snapshot.state === 'reconnecting') return vscode.l10n.t('Lost the connection to gantryd at {0}{1}. Reconnecting…', snapshot.socket, reason);
+  if (snapshot.state === 'disconnected' && !canStartRuntime()) {
+    return vscode.l10n.t('Start gantryd as root: sudo {0}', daemonArgv(context, snapshot.socket).join(' '));
+  }
+  return undefined;
 }

@@ -17,17 +17,36 @@
 //     cancel  gantry-test/cancel:latest (own layer, pulled only by the cancel tests)
 //     containers  gantry-test/containers:latest (own layer; the Containers suite pulls it, runs
 //                 containers from it, and removes both when done)
+//     remote  gantry-test/remote:latest (own layer; the Remote suite pulls it on the test host)
+//
+// And a second "host" for the Remote suite (remote.test.ts): a network
+// namespace on a veth link running sshd, whose sessions get GANTRY_HOME=<temp
+// dir> (test/integration/remote/harness.ts), so the gantryd the extension
+// deploys there keeps to that dir. The registry is reachable from the host at
+// the same 127.0.0.1:PORT as here: a forwarder inside the namespace carries
+// it over the veth to a forwarder on this side, so image references are the
+// same on both runtimes and plain HTTP is allowed (loopback) without daemon flags.
+// The workspace settings point gantry.ssh.configFile at the test's ssh config
+// (short keepalives: 1 s × 3). After the run, no ssh or dial-stdio of the
+// extension may be left, and the remote daemon and its containers are removed.
+//   GANTRY_TEST_SSH_TARGET   ssh://<alias> of the test host
+//   GANTRY_TEST_SSH_CONFIG   the ssh config (also in gantry.ssh.configFile)
+//   GANTRY_TEST_SSH_NETNS    the test host's network namespace (to cut its link)
+//   GANTRY_TEST_SSH_HOME     GANTRY_HOME of the remote daemon (its socket: state/gantry.sock)
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
 import { REPO_ROOT, childPids, codeServerBin, onSignals, once } from '../helpers/codeServer';
 import { type ServerVersion, daemonVersion, requireBuild, startDaemon } from '../helpers/daemon';
-import { type PushedImage, pushBusybox } from '../helpers/fixtures';
+import { type PushedImage, pushBusybox, pushMultiArch } from '../helpers/fixtures';
+import { startProcess } from '../helpers/proc';
 import { startRegistry } from '../helpers/registry';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
+import { forwardTo, startRemoteHost, type RemoteHost } from '../integration/remote/harness';
 
 async function main(): Promise<number> {
+  let remote: RemoteHost | undefined;
   requireBuild();
   codeServerBin(); // fail early with the install command
   const cleanup = new Cleanup();
@@ -65,11 +84,21 @@ async function main(): Promise<number> {
     const images = await pushFixtures(registry);
     console.log(`registry on ${registry.host}: ${Object.values(images).map((i) => i.ref).join(', ')}`);
 
+    remote = await startRemoteHost({ cleanup });
+    await forwardRegistryInto(remote, registry.port, cleanup);
+    console.log(`test host ${remote.target} (${remote.host.address}, netns ${remote.host.netns}), GANTRY_HOME ${remote.gantryHome}`);
+
     const workspace = path.join(tmp, 'ws');
     fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
     fs.writeFileSync(
       path.join(workspace, '.vscode', 'settings.json'),
-      JSON.stringify({ 'gantry.socketPath': socket }, null, 2),
+      JSON.stringify({
+        'gantry.socketPath': socket,
+        'gantry.ssh.configFile': remote.sshd.sshConfigPath,
+        'gantry.ssh.connectTimeout': 5,
+        'gantry.ssh.serverAliveInterval': 1,
+        'gantry.ssh.serverAliveCountMax': 3,
+      }, null, 2),
     );
 
     const passThrough = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('GANTRY_TEST_')));
@@ -85,12 +114,18 @@ async function main(): Promise<number> {
         GANTRY_TEST_EXPECTED_VERSION: JSON.stringify(server),
         GANTRY_TEST_REGISTRY: registry.host,
         GANTRY_TEST_IMAGES: JSON.stringify(images),
+        GANTRY_TEST_SSH_TARGET: remote.target,
+        GANTRY_TEST_SSH_CONFIG: remote.sshd.sshConfigPath,
+        GANTRY_TEST_SSH_NETNS: remote.host.netns,
+        GANTRY_TEST_SSH_HOME: remote.gantryHome,
       },
     });
-    return (await testRun) as number;
+    const code = (await testRun) as number;
+    return (await noSshLeftovers(remote)) ? code : code || 1;
   } catch (e) {
     // runTests rejects with TestRunFailedError (code) when the tests fail.
     const code = (e as { code?: unknown }).code;
+    if (remote) await noSshLeftovers(remote);
     if (typeof code === 'number') return code || 1;
     console.error(e instanceof Error ? e.message : e);
     return 1;
@@ -99,10 +134,41 @@ async function main(): Promise<number> {
   }
 }
 
+/**
+ * 127.0.0.1:`port` inside the test host's namespace, carried to the registry
+ * here: a forwarder in the namespace → the veth → forwardTo() → 127.0.0.1:`port`.
+ */
+async function forwardRegistryInto(remote: RemoteHost, port: number, cleanup: Cleanup): Promise<void> {
+  const [hostSide, hostPort] = (await forwardTo(port, remote.host.localAddress, cleanup)).split(':');
+  const script = `const net = require('node:net');
+const [port, host, target] = process.argv.slice(1);
+net.createServer((c) => {
+  const u = net.connect(Number(target), host);
+  const drop = () => { c.destroy(); u.destroy(); };
+  c.on('error', drop).on('close', drop);
+  u.on('error', drop).on('close', drop);
+  c.pipe(u).pipe(c);
+}).listen(Number(port), '127.0.0.1', () => console.log('forwarding'));`;
+  const proc = startProcess('ip', ['netns', 'exec', remote.host.netns, process.execPath, '-e', script, String(port), hostSide, hostPort], { name: 'registry forwarder in the test host' });
+  cleanup.defer(() => proc.stop());
+  await proc.waitFor((p) => p.stdout.includes('forwarding'), { what: 'the registry forwarder in the test host', timeout: 20_000 });
+}
+
+/** After the run: the extension left no ssh or remote dial-stdio (deactivate closes its connection). */
+async function noSshLeftovers(remote: RemoteHost): Promise<boolean> {
+  try {
+    await remote.expectNoLeftovers(15_000);
+    return true;
+  } catch (e) {
+    console.error(`after the run: ${e instanceof Error ? e.message : e}`);
+    return false;
+  }
+}
+
 /** What the suites need to know of a pushed image (not the raw manifest). */
 type FixtureImage = Pick<PushedImage, 'ref' | 'manifestDigest' | 'configDigest' | 'layerDigests'>;
 
-async function pushFixtures(registry: { host: string }): Promise<Record<'oci' | 'v2s2' | 'cancel' | 'containers', FixtureImage>> {
+async function pushFixtures(registry: { host: string }): Promise<Record<'oci' | 'v2s2' | 'cancel' | 'containers' | 'remote', FixtureImage>> {
   const brief = ({ ref, manifestDigest, configDigest, layerDigests }: PushedImage): FixtureImage => ({ ref, manifestDigest, configDigest, layerDigests });
   // ~200 kB of hex that gzip cannot squeeze away: the v2s2 image is clearly bigger (for sorting by size).
   const filler = Array.from({ length: 3000 }, (_, i) => crypto.createHash('sha256').update(String(i)).digest('hex')).join('\n');
@@ -116,7 +182,10 @@ async function pushFixtures(registry: { host: string }): Promise<Record<'oci' | 
     image: { files: { '/cancel.txt': `${filler}\ncancel\n` } },
   });
   const containers = await pushBusybox(registry, 'gantry-test/containers:latest', { format: 'oci', image: { marker: 'containers' } });
-  return { oci: brief(oci), v2s2: brief(v2s2), cancel: brief(cancel), containers: brief(containers) };
+  // An index with amd64 and arm64: Pull… asks which platform (images.test.ts).
+  await pushMultiArch(registry, 'gantry-test/multi:latest');
+  const remote = await pushBusybox(registry, 'gantry-test/remote:latest', { format: 'oci', image: { marker: 'remote' } });
+  return { oci: brief(oci), v2s2: brief(v2s2), cancel: brief(cancel), containers: brief(containers), remote: brief(remote) };
 }
 
 main().then(

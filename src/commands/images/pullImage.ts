@@ -10,7 +10,7 @@
  * pulled image record, or undefined when cancelled.
  */
 import * as vscode from 'vscode';
-import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
+import type { ImageSummary, Platform } from '../../../runtime/api/gen/gantry/v1/images';
 import { toWireAuth } from '../../../runtime/api/client';
 import { getCredentials } from '../../../runtime/distribution/credentials';
 import { familiarString, parseReference } from '../../../runtime/distribution/reference';
@@ -27,6 +27,15 @@ export interface PullOptions {
   readonly cancellation?: vscode.CancellationToken;
   /** Called with the summed progress after every update from the daemon. */
   readonly onProgress?: (progress: PullProgressSnapshot) => void;
+  /** Replaces the platform QuickPick of a multi-platform image (tests); resolve undefined to cancel. */
+  readonly pickPlatform?: PlatformPicker;
+}
+
+export type PlatformPicker = (items: readonly PlatformItem[]) => Thenable<PlatformItem | undefined>;
+
+export interface PlatformItem extends vscode.QuickPickItem {
+  /** "os/arch[/variant]" as `--platform` takes it. */
+  readonly platform: string;
 }
 
 const REPORT_INTERVAL_MS = 100;
@@ -40,6 +49,8 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
   const shown = familiarString(ref);
   await rememberReference(context, input.trim());
   const auth = await getCredentials(ref.domain);
+  const platform = options.platform ?? (await choosePlatform(context, ref.toString(), toWireAuth(auth), options.pickPlatform));
+  if (platform === null) return undefined; // the user dismissed the platform pick
 
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Pulling {0}', shown), cancellable: true },
@@ -64,7 +75,7 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
         progress.report({ message: tracker.message(), increment: tracker.advance() });
       };
       try {
-        const request = { reference: ref.toString(), platform: options.platform ?? '', auth: toWireAuth(auth) };
+        const request = { reference: ref.toString(), platform: platform ?? '', auth: toWireAuth(auth) };
         for await (const message of client.images.pull(request, abort.signal)) {
           const kind = message.kind;
           if (kind?.$case === 'resolved') {
@@ -94,4 +105,38 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
       throw new Error(`the daemon ended the pull of ${shown} without a result`);
     },
   );
+}
+
+/**
+ * For an index (manifest list) with several platforms, asks which one to
+ * pull, the daemon's default first. undefined = let the daemon choose (a
+ * single-platform image, or the registry could not be asked: the pull then
+ * reports the problem); null = the user dismissed the pick.
+ */
+async function choosePlatform(
+  context: CommandContext,
+  reference: string,
+  auth: ReturnType<typeof toWireAuth>,
+  pick: PlatformPicker = (items) => vscode.window.showQuickPick(items, { title: vscode.l10n.t('Platform to pull'), placeHolder: reference }),
+): Promise<string | undefined | null> {
+  let offered;
+  try {
+    offered = await context.connection.requireClient().images.platforms(reference, auth);
+  } catch (e) {
+    context.log.debug(`Could not list the platforms of ${reference}: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
+  if (offered.platforms.length < 2) return undefined;
+  const items = platformItems(offered.platforms, offered.defaultPlatform);
+  const chosen = await pick(items);
+  return chosen ? chosen.platform : null;
+}
+
+/** The QuickPick items, the daemon's default first and marked. */
+export function platformItems(platforms: readonly Platform[], defaultPlatform: string): PlatformItem[] {
+  const items = platforms.map((p) => {
+    const platform = [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+    return { label: platform, platform, description: platform === defaultPlatform ? vscode.l10n.t('this host') : undefined };
+  });
+  return [...items.filter((i) => i.platform === defaultPlatform), ...items.filter((i) => i.platform !== defaultPlatform)];
 }

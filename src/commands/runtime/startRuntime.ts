@@ -2,7 +2,8 @@
  * Gantry: Start Runtime. As root, spawns the bundled daemon with the Node that
  * runs this extension host and waits for it to answer. Otherwise gantryd
  * (which needs root for runc and overlayfs) cannot be started from here, so
- * the user gets the exact command to run instead.
+ * the user gets the exact command to run instead. On a remote host the
+ * connection itself starts (or redeploys) gantryd, so this reconnects.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -22,6 +23,10 @@ const START_TIMEOUT_MS = 15_000;
 
 export async function startRuntime(context: CommandContext): Promise<void> {
   const { connection } = context;
+  if (connection.current.host !== undefined) {
+    await connection.reconnect();
+    return;
+  }
   if (connection.current.state === 'connected') {
     void vscode.window.showInformationMessage(`gantryd is already running at ${connection.current.socket}.`);
     return;

@@ -16,7 +16,9 @@
  * none lost that the daemon still has) when the connection comes back after
  * a drop, and when the container starts again after it exited (the daemon
  * ends a follow then; a `--- exited with code N ---` line marks the spot).
- * Once the container is removed, a last line says so.
+ * Once the container is removed, a last line says so. When Gantry switches
+ * to another runtime (Connect to Host…), the log ends with a line saying so:
+ * the container lives on the runtime it was opened from.
  */
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
@@ -40,15 +42,24 @@ export class ContainerLogDocuments implements vscode.TextDocumentContentProvider
   private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
   private readonly subscriptions: vscode.Disposable[] = [];
   readonly onDidChange = this.changeEmitter.event;
+  /** The runtime the open documents' containers live on (undefined: this machine's). */
+  private host: string | undefined;
 
   constructor(
     private readonly connection: RuntimeConnection,
     private readonly log: vscode.LogOutputChannel,
   ) {
+    this.host = connection.current.host;
     this.subscriptions.push(
       vscode.workspace.onDidCloseTextDocument((document) => this.stop(document.uri)),
       vscode.workspace.onDidChangeTextDocument((e) => this.followers.get(e.document.uri.toString())?.revealEnd(e.document)),
       connection.onDidChange((snapshot) => {
+        if (snapshot.host !== this.host) {
+          const from = this.host ?? vscode.l10n.t('the local runtime');
+          this.host = snapshot.host;
+          // The document keeps its text; reopened after closing, it follows the new runtime's container.
+          for (const f of this.followers.values()) f.end(vscode.l10n.t('Gantry switched away from {0}; this log ends here.', from));
+        }
         if (snapshot.state === 'connected') for (const f of this.followers.values()) f.resume();
       }),
       connection.onDidReceiveEvent((event) => {
@@ -139,6 +150,16 @@ class LogFollower {
       if (editor.document === document) editor.revealRange(new vscode.Range(end, end), vscode.TextEditorRevealType.Default);
     }
     this.following.clear();
+  }
+
+  /** Stops following for good, with a last line saying why. */
+  end(note: string): void {
+    if (this.disposed) return;
+    this.ended = true;
+    this.abort?.abort();
+    this.abort = undefined;
+    clearTimeout(this.retryTimer);
+    this.appendNote(note);
   }
 
   dispose(): void {

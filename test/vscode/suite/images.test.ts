@@ -154,6 +154,21 @@ describe('Images view and commands (code-server)', function () {
     await imageNode(images.v2s2.ref);
   });
 
+  it('asks which platform to pull for a multi-platform image, this host\'s first', async () => {
+    const ref = `${registry}/gantry-test/multi:latest`;
+    let offered: string[] = [];
+    const pulled = await vscode.commands.executeCommand<ImageSummary>('gantry.images.pull', ref, {
+      pickPlatform: async (items: readonly { platform: string; description?: string }[]) => {
+        offered = items.map((i) => `${i.platform}${i.description ? ` (${i.description})` : ''}`);
+        return items.find((i) => i.platform === 'linux/arm64');
+      },
+    });
+    assert.deepEqual(offered, ['linux/amd64 (this host)', 'linux/arm64']);
+    assert.equal(pulled?.platform?.architecture, 'arm64');
+    const dismissed = await vscode.commands.executeCommand('gantry.images.pull', ref, { pickPlatform: async () => undefined });
+    assert.equal(dismissed, undefined, 'dismissing the pick cancels the pull');
+  });
+
   it('cancelling a pull mid-download ends the command cleanly and leaves no image', async () => {
     // A proxy in front of the registry that holds the first blob: the pull is surely in flight when cancelled.
     const proxy = await startFaultProxy(Number(registry.split(':')[1]));
