@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { background } from '../../../runtime/context';
 import { connectRemote } from '../../../runtime/remote/connect';
 import { GANTRY_JS, requireBuild } from '../../helpers/daemon';
+import { startFaultProxy, type FaultProxy } from '../../helpers/faultProxy';
 import { pushBusybox } from '../../helpers/fixtures';
 import { pidAlive, startProcess } from '../../helpers/proc';
 import { startRegistry } from '../../helpers/registry';
@@ -18,6 +19,8 @@ describe('remote: the CLI over SSH (gantry --host ssh://…)', function () {
   const cleanup = suiteCleanup();
   let remote: RemoteHost;
   let image: string;
+  let stalledImage: string;
+  let proxy: FaultProxy;
   let daemonPid: number;
 
   before(async () => {
@@ -25,7 +28,12 @@ describe('remote: the CLI over SSH (gantry --host ssh://…)', function () {
     remote = await startRemoteHost({ cleanup });
     const registry = await startRegistry({ cleanup });
     await pushBusybox(registry, 'test/busybox:latest', { format: 'oci' });
-    const registryHost = await forwardTo(registry.port, remote.host.localAddress, cleanup);
+    await pushBusybox(registry, 'test/stalled:latest', { format: 'oci', image: { marker: 'stalled' } });
+    // The test host reaches the registry through a fault proxy, so a pull can be held mid-blob.
+    proxy = await startFaultProxy(registry.port);
+    cleanup.defer(() => proxy.close());
+    const registryHost = await forwardTo(Number(proxy.host.split(':')[1]), remote.host.localAddress, cleanup);
+    stalledImage = `${registryHost}/test/stalled:latest`;
     image = `${registryHost}/test/busybox:latest`;
     // Deployed once with the flag for the forwarded registry (not loopback, so plain HTTP must be allowed);
     // every CLI call below reuses this daemon.
@@ -116,6 +124,27 @@ describe('remote: the CLI over SSH (gantry --host ssh://…)', function () {
     await remote.expectNoLeftovers(90_000);
     const rm = await remote.cli(['rm', '-f', 'ticker']);
     assert.equal(rm.code, 0, rm.stderr);
+  });
+
+  it('the link cut under a streaming pull: reported once ssh keepalives time out, and the pull works when the link returns', async () => {
+    const stalled = proxy.pauseBlobAfter(0);
+    const pull = startProcess(process.execPath, [GANTRY_JS, '--host', remote.target, 'pull', stalledImage], { env: remote.env, name: 'gantry pull over ssh' });
+    try {
+      await stalled; // the remote daemon is downloading: the progress stream is open
+      await remote.host.down();
+      const status = await pull.waitForExit();
+      assert.equal(status.code, 1);
+      assert.match(pull.stderr, /gantry: ssh: lost the link to ssh:\/\/gantry-test-22: the server did not answer ssh keepalives for 3 s\n/);
+    } finally {
+      await remote.host.up();
+      proxy.release();
+      await pull.stop();
+    }
+    const again = await remote.cli(['pull', '-q', stalledImage]);
+    assert.equal(again.code, 0, again.stderr);
+    const images = await remote.cli(['images', '--json']);
+    assert.match(images.stdout, /test\/stalled/);
+    await remote.expectNoLeftovers(90_000);
   });
 
   it('a killed remote daemon is restarted by the next command', async () => {
