@@ -67,7 +67,6 @@ export interface ContainerServiceDeps {
   readonly log: Logger;
 }
 
-
 export class ContainerService {
   private readonly lock = new KeyedMutex();
   private readonly exits = new ExitSignals();
