@@ -7,7 +7,7 @@
 import type { Page } from 'playwright-core';
 import { RuntimeClient } from '../../runtime/api/client';
 import { ContainerStatus } from '../../runtime/api/gen/gantry/v1/containers';
-import { WAIT, paneBody, paneHeader, type UiCheck } from './sidebar.ui';
+import { WAIT, menuItem, paneBody, paneHeader, pickFromContextMenu, type UiCheck } from './sidebar.ui';
 
 export interface ContainersUiContext {
   page: Page;
@@ -42,23 +42,8 @@ const containersBody = (page: Page) => paneBody(paneHeader(page, 'Containers'));
 const row = (page: Page, name: string) =>
   containersBody(page).locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) });
 
-/** An entry of the open context menu, by its exact title ("Start Container" is not "Restart Container"). */
-const menuItem = (page: Page, title: string, focused = false) =>
-  page.locator(`.monaco-menu .action-item${focused ? '.focused' : ''}`, { has: page.locator(`.action-label[aria-label="${title}"]`) }).first();
-
 /** Right-clicks the container's row and picks `title` from its context menu. */
-async function contextMenu(page: Page, name: string, title: string): Promise<void> {
-  await row(page, name).first().click({ button: 'right' });
-  const item = menuItem(page, title);
-  await item.waitFor({ state: 'visible', ...WAIT });
-  // The workbench ignores a click that comes right after the menu opened (the right button's release);
-  // hovering focuses the entry, and Enter runs it, as from the keyboard.
-  await item.hover();
-  await menuItem(page, title, true).waitFor({ state: 'visible', ...WAIT });
-  await page.keyboard.press('Enter');
-  // Off the tree, so the row under the closed menu shows no hover in the screenshots.
-  await page.mouse.move(900, 300);
-}
+const contextMenu = (page: Page, name: string, title: string) => pickFromContextMenu(page, row(page, name).first(), title);
 
 export const containersChecks: UiCheck<ContainersUiContext>[] = [
   {

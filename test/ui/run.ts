@@ -25,10 +25,12 @@ import {
 } from '../helpers/codeServer';
 import { requireBuild, startDaemon, type TestDaemon } from '../helpers/daemon';
 import { pushBusybox } from '../helpers/fixtures';
-import { startRegistry } from '../helpers/registry';
+import { startRegistry, type Registry } from '../helpers/registry';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
 import { containerInspectChecks, containerLogsChecks, containersChecks, createUiContainers } from './containers.ui';
+import { startGatedRegistry } from './gatedRegistry';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
+import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
 import { UiCheck, sidebarChecks } from './sidebar.ui';
 
 const OUTPUT_DIR = path.join(REPO_ROOT, 'test-output/ui');
@@ -81,7 +83,7 @@ async function run(cleanup: Cleanup): Promise<number> {
   const daemon = await startDaemon(cleanup);
   const daemonInfo = await daemon.version();
   console.log(`gantryd ${daemonInfo.version} (pid ${daemonInfo.pid}) on ${daemon.socket}`);
-  const registry = await pullFixtures(daemon, cleanup);
+  const { host: registry, pullRun } = await pullFixtures(daemon, cleanup);
   // Removed with the daemon's other containers by startDaemon's cleanup.
   await createUiContainers(daemon.socket, `${registry}/gantry-test/busybox:latest`);
 
@@ -129,6 +131,17 @@ async function run(cleanup: Cleanup): Promise<number> {
 
   await page.keyboard.press('Escape'); // the image tooltip
   await page.mouse.move(700, 450);
+  const pullRunCtx: PullRunUiContext = { page, socket: daemon.socket, ...pullRun };
+  await runChecks(pullChecks, pullRunCtx);
+  if (aborted) return 1;
+  await screenshot(page, 'pull-progress.png');
+  await runChecks(pulledChecks, pullRunCtx);
+  if (aborted) return 1;
+  await runChecks(runFromUiChecks, pullRunCtx);
+  if (aborted) return 1;
+  await page.mouse.move(700, 450);
+  await screenshot(page, 'run-from-ui.png');
+
   await runChecks(containersChecks, { page });
   if (aborted) return 1;
   await page.mouse.move(700, 450);
@@ -147,9 +160,14 @@ async function run(cleanup: Cleanup): Promise<number> {
 /**
  * Pushes two busybox images to a fresh registry and pulls them with the CLI,
  * tags one under a second repository and pulls one by digest (an untagged
- * `<none>` record). Returns the registry's host.
+ * `<none>` record). Pushes a third, left for pullRun.ui.ts to pull through
+ * the UI, behind a gate that holds its layer. Returns the registry's host
+ * and what pullRun.ui.ts needs.
  */
-async function pullFixtures(daemon: TestDaemon, cleanup: Cleanup): Promise<string> {
+async function pullFixtures(
+  daemon: TestDaemon,
+  cleanup: Cleanup,
+): Promise<{ host: string; pullRun: Omit<PullRunUiContext, 'page' | 'socket'> }> {
   const registry = await startRegistry({ cleanup });
   const latest = await pushBusybox(registry, 'gantry-test/busybox:latest', { format: 'oci' });
   const older = await pushBusybox(registry, 'gantry-test/busybox:1.36', {
@@ -167,7 +185,16 @@ async function pullFixtures(daemon: TestDaemon, cleanup: Cleanup): Promise<strin
     if (res.code !== 0) throw new Error(`gantry ${args.join(' ')} exited ${res.code}: ${res.stderr.trim()}`);
   }
   console.log(`pulled from ${registry.host}: ${latest.ref}, ${older.ref}, one by digest; tagged gantry-test/app:v1`);
-  return registry.host;
+  return { host: registry.host, pullRun: await pushForUiPull(registry, cleanup) };
+}
+
+/** Its own layer (a marker file of its own), so the daemon has to fetch it through the gate. */
+async function pushForUiPull(registry: Registry, cleanup: Cleanup): Promise<Omit<PullRunUiContext, 'page' | 'socket'>> {
+  const pushed = await pushBusybox(registry, 'gantry-test/ui-pull:v1', { format: 'oci', image: { marker: 'ui-pull' } });
+  const gate = await startGatedRegistry(registry.host, pushed.layerDigests[0], cleanup);
+  const reference = `${gate.host}/gantry-test/ui-pull:v1`;
+  console.log(`pushed ${pushed.ref}, not pulled; the UI pulls it as ${reference}`);
+  return { reference, manifestDigest: pushed.manifestDigest, gate };
 }
 
 async function runChecks<C>(checks: UiCheck<C>[], ctx: C): Promise<void> {

@@ -26,6 +26,24 @@ export const paneHeader = (page: Page, title: string) =>
 /** The body that belongs to a pane header (the next sibling in the split view). */
 export const paneBody = (header: Locator) => header.locator('xpath=following-sibling::*[contains(@class,"pane-body")]');
 
+/** An entry of the open context menu, by its exact title ("Start Container" is not "Restart Container"). */
+export const menuItem = (page: Page, title: string, focused = false) =>
+  page.locator(`.monaco-menu .action-item${focused ? '.focused' : ''}`, { has: page.locator(`.action-label[aria-label="${title}"]`) }).first();
+
+/** Right-clicks a tree row and picks `title` from its context menu. */
+export async function pickFromContextMenu(page: Page, row: Locator, title: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const item = menuItem(page, title);
+  await item.waitFor({ state: 'visible', ...WAIT });
+  // The workbench ignores a click that comes right after the menu opened (the right button's release);
+  // hovering focuses the entry, and Enter runs it, as from the keyboard.
+  await item.hover();
+  await menuItem(page, title, true).waitFor({ state: 'visible', ...WAIT });
+  await page.keyboard.press('Enter');
+  // Off the tree, so the row under the closed menu shows no hover in the screenshots.
+  await page.mouse.move(900, 300);
+}
+
 export const sidebarChecks: UiCheck[] = [
   {
     name: 'the Gantry activity-bar entry opens the Gantry sidebar',
