@@ -12,6 +12,7 @@ import { isAlreadyExists, isNotFound, kindOf } from '../errdefs/errdefs';
 import type { Descriptor } from '../oci/descriptor';
 import { backoffDelay, sleep } from '../distribution/retry';
 import type { LayerSink } from './unpacker';
+import { throttle } from '../util/throttle';
 
 /** Download states, then (layers of an unpacked pull) extraction states. */
 export type BlobStatus = 'waiting' | 'downloading' | 'verifying' | 'done' | 'exists' | 'extracting' | 'extracted';
@@ -108,12 +109,11 @@ export class BlobFetcher {
     const writer = await this.content.writer(ctx, { ref: `fetch-${desc.digest}`, expected: { digest: desc.digest, size: desc.size } });
     // Tee the bytes to an unpacker only when it can see all of them from the first.
     let sink = writer.offset === 0 ? openSink?.() : undefined;
-    let lastEmit = 0;
-    const report = (status: BlobStatus, force = false) => {
-      const now = Date.now();
-      if (!force && now - lastEmit < PROGRESS_INTERVAL_MS) return;
-      lastEmit = now;
-      emit({ digest: desc.digest, status, offset: writer.offset, total: desc.size });
+    let status: BlobStatus = 'downloading';
+    const progress = throttle(PROGRESS_INTERVAL_MS, () => emit({ digest: desc.digest, status, offset: writer.offset, total: desc.size }));
+    const report = (next: BlobStatus, force = false) => {
+      status = next;
+      progress.run(force);
     };
     try {
       report('downloading', true);
@@ -150,11 +150,13 @@ export class BlobFetcher {
       } catch (e) {
         if (!isAlreadyExists(e)) throw e;
       }
+      progress.cancel();
       emit({ digest: desc.digest, status: 'done', offset: desc.size, total: desc.size });
     } catch (e) {
       sink?.abort(e instanceof Error ? e : new Error(String(e)));
       throw e;
     } finally {
+      progress.cancel();
       await writer.close();
     }
   }

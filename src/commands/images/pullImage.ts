@@ -17,6 +17,7 @@ import { familiarString, parseReference } from '../../../runtime/distribution/re
 import { isImageNode } from '../../views/images/imageNodes';
 import type { CommandContext } from '../registerCommands';
 import { optionsFromArgs } from './imageArgs';
+import { throttle } from '../../../runtime/util/throttle';
 import { PullProgressTracker, type PullProgressSnapshot } from './pullProgress';
 import { pickReference, rememberReference } from './recentReferences';
 
@@ -67,13 +68,8 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
       }
       const tracker = new PullProgressTracker();
       let image: ImageSummary | undefined;
-      let lastReport = 0;
-      const report = (force: boolean) => {
-        const now = Date.now();
-        if (!force && now - lastReport < REPORT_INTERVAL_MS) return;
-        lastReport = now;
-        progress.report({ message: tracker.message(), increment: tracker.advance() });
-      };
+      const reporter = throttle(REPORT_INTERVAL_MS, () => progress.report({ message: tracker.message(), increment: tracker.advance() }));
+      const report = (force: boolean) => reporter.run(force);
       try {
         const request = { reference: ref.toString(), platform: platform ?? '', auth: toWireAuth(auth) };
         for await (const message of client.images.pull(request, abort.signal)) {
@@ -90,6 +86,7 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
         }
         report(true);
       } finally {
+        reporter.cancel();
         for (const s of subscriptions) s.dispose();
       }
       // The record arrived before the cancel did: the image is there, so say so.
