@@ -47,6 +47,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 WORK="$REPO/.cache/workbench"
 GANTRY_JS="$REPO/dist/gantry.js"
+# V8 flags gantryd runs with (runtime/daemon/nodeFlags.ts says why).
+DAEMON_NODE_FLAGS="--max-semi-space-size=1"
 CODE_SERVER="$REPO/.cache/code-server/node_modules/.bin/code-server"
 
 log() { echo "start: $*" >&2; }
@@ -76,7 +78,7 @@ if ((vscode == 0)); then
     die "a gantryd (pid $pid) already answers on $socket; stop it first"
   fi
   log "gantryd in the foreground on $socket (Ctrl-C stops it)"
-  exec node "$GANTRY_JS" daemon
+  exec node $DAEMON_NODE_FLAGS "$GANTRY_JS" daemon
 fi
 
 [[ -x "$CODE_SERVER" ]] || die "code-server is missing ($CODE_SERVER); scripts/install-code-server.sh should have installed it"
@@ -138,7 +140,7 @@ else
   daemon_log="$WORK/gantryd.log"
   echo "--- $(date -u '+%Y-%m-%dT%H:%M:%SZ') start.sh: gantryd" >>"$daemon_log"
   # Own session: Ctrl-C reaches this script only, which stops the daemon in order.
-  setsid node "$GANTRY_JS" daemon >>"$daemon_log" 2>&1 </dev/null &
+  setsid node $DAEMON_NODE_FLAGS "$GANTRY_JS" daemon >>"$daemon_log" 2>&1 </dev/null &
   daemon_pid=$!
   if ! wait_until "$daemon_pid" 30 env -u GANTRY_SOCKET node "$GANTRY_JS" version; then
     tail -n 20 "$daemon_log" >&2 || true

@@ -1,6 +1,7 @@
 // gantryd and containerd as the benchmarks run them: each in a fresh
 // directory of its own (root, state, socket), started before the clock
 // starts, stopped after.
+import { DAEMON_NODE_FLAGS } from '../../runtime/daemon/nodeFlags';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntimeClient } from '../../runtime/api/client';
@@ -32,7 +33,7 @@ export async function startGantryd(dir: string, opts: GantrydOptions = {}): Prom
   const root = path.join(dir, 'root');
   const state = path.join(dir, 'state');
   const socket = path.join(state, 'gantry.sock');
-  const nodeArgs: string[] = [];
+  const nodeArgs: string[] = [...DAEMON_NODE_FLAGS];
   if (opts.profile) {
     fs.mkdirSync(opts.profile.dir, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.profile.dir}`, `--cpu-prof-name=${opts.profile.name}.cpuprofile`);

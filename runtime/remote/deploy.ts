@@ -16,6 +16,7 @@
  * stopped (SIGTERM; its containers keep running under conmon and are adopted
  * by ours), then ours is started.
  */
+import { DAEMON_NODE_FLAGS } from '../daemon/nodeFlags';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -67,7 +68,7 @@ if [ "$(id -u)" != 0 ]; then start_as="sudo -n"; fi
 detach=nohup
 if command -v setsid >/dev/null 2>&1; then detach=setsid; fi
 printf '%s gantry: starting gantryd\\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$log"
-$detach $start_as "$node" "$js" daemon "$@" </dev/null >>"$log" 2>&1 &
+$detach $start_as "$node" ${DAEMON_NODE_FLAGS.join(' ')} "$js" daemon "$@" </dev/null >>"$log" 2>&1 &
 pid=$!
 end=$(($(date +%s) + 60))
 while [ "$(date +%s)" -lt "$end" ]; do

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntimeClient } from '../../runtime/api/client';
 import type { VersionResponse } from '../../runtime/api/gen/gantry/v1/version';
+import { DAEMON_NODE_FLAGS } from '../../runtime/daemon/nodeFlags';
 import { unmountAll } from '../../runtime/mount/mounter';
 import { runCommand, startProcess, type Proc } from './proc';
 import { makeTempDir, type Cleanup } from './tmp';
@@ -94,7 +95,7 @@ export class TestDaemon {
     requireBuild([GANTRY_JS]);
     const proc = startProcess(
       process.execPath,
-      [GANTRY_JS, 'daemon', '--root', this.root, '--state', this.state, '--log-level', 'debug', ...this.extraArgs],
+      [...DAEMON_NODE_FLAGS, GANTRY_JS, 'daemon', '--root', this.root, '--state', this.state, '--log-level', 'debug', ...this.extraArgs],
       { name: 'gantryd' },
     );
     this.proc = proc;

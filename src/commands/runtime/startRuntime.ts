@@ -5,6 +5,7 @@
  * the user gets the exact command to run instead. On a remote host the
  * connection itself starts (or redeploys) gantryd, so this reconnects.
  */
+import { DAEMON_NODE_FLAGS } from '../../../runtime/daemon/nodeFlags';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,7 +13,7 @@ import * as vscode from 'vscode';
 import type { CommandContext } from '../registerCommands';
 
 export function daemonArgv(context: CommandContext, socket: string): string[] {
-  return [process.execPath, path.join(context.extension.extensionPath, 'dist', 'gantry.js'), 'daemon', '--socket', socket];
+  return [process.execPath, ...DAEMON_NODE_FLAGS, path.join(context.extension.extensionPath, 'dist', 'gantry.js'), 'daemon', '--socket', socket];
 }
 
 export function canStartRuntime(): boolean {

@@ -125,7 +125,11 @@ export async function startRemoteHost(opts: RemoteHostOptions): Promise<RemoteHo
     },
     daemonPids: () =>
       scan()
-        .filter((p) => p.argv[2] === 'daemon' && (p.argv[1] ?? '').startsWith(remoteJs))
+        // node [V8 flags] <remote gantry.js> daemon …
+        .filter((p) => {
+          const js = p.argv.findIndex((a) => a.startsWith(remoteJs));
+          return js > 0 && p.argv[js + 1] === 'daemon';
+        })
         .map((p) => p.pid),
     removeDaemon: async () => {
       const socket = path.join(gantryHome, 'state', 'gantry.sock');
