@@ -192,9 +192,11 @@ export class ContainerService {
       const stopSignal = parseSignal(container.config.stopSignal || container.imageConfig.StopSignal || 'SIGTERM').name;
       // Docker: a kill meant to end the container counts as a manual stop, so the policy leaves it down.
       if (signal.name === 'SIGKILL' || signal.name === stopSignal) await this.setState(id, { stoppedByUser: true });
-      if (container.state.status === 'paused' && signal.name !== 'SIGKILL') {
+      // A frozen process cannot act on a signal, not even die of SIGKILL: thaw it first, as Docker does.
+      if (container.state.status === 'paused') {
         await this.deps.runc.resume(id);
         await this.setState(id, { status: 'running' });
+        this.deps.health.watch(this.current(id));
       }
       await this.deps.runc.kill(id, signal.name, { all: signal.name === 'SIGKILL' });
       this.publish(ContainerTopics.kill, container, { signal: signal.name });

@@ -92,6 +92,16 @@ describe('containers: lifecycle (runc + conmon)', function () {
     assert.deepEqual(topics, ['/containers/create', '/containers/start', '/containers/pause', '/containers/unpause']);
   });
 
+  it('kill of a paused container thaws it, so even SIGKILL takes effect', async () => {
+    const c = await world.client.containers.create('', { image: world.image, cmd: ['sleep', '300'] });
+    await world.client.containers.start(c.id);
+    await world.client.containers.pause(c.id);
+    const waited = world.client.containers.wait(c.id);
+    await world.client.containers.kill(c.id, 'KILL');
+    assert.equal(await waited, 137);
+    assert.equal((await status(c.id)).status, ContainerStatus.CONTAINER_STATUS_EXITED);
+  });
+
   it('kill sends the signal; wait returns the exit code', async () => {
     const c = await world.client.containers.create('', {
       image: world.image,
