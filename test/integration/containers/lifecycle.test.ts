@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContainerStatus, HealthStatus } from '../../../runtime/api/gen/gantry/v1/containers';
 import { startDaemon } from '../../helpers/daemon';
+import { pushBusybox } from '../../helpers/fixtures';
 import { runCommand } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 import { conmonsWith, containerWorld, eventually, mountsUnder, runAttached, type ContainerWorld } from './harness';
@@ -41,6 +42,16 @@ describe('containers: lifecycle (runc + conmon)', function () {
     const after = await status(result.container.id);
     assert.equal(after.status, ContainerStatus.CONTAINER_STATUS_EXITED);
     assert.equal(after.exitCode, 7);
+  });
+
+  it('runs a Docker schema2 image as well as an OCI one', async () => {
+    const pushed = await pushBusybox(world.registry, 'gantry-test/docker-format:latest', { format: 'v2s2', image: { marker: 'schema2' } });
+    for await (const _ of world.client.images.pull({ reference: pushed.ref })) {
+      // progress is not under test here
+    }
+    const result = await runAttached(world.client, { image: pushed.ref, cmd: ['cat', '/etc/gantry-fixture'] });
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.equal(result.stdout, 'schema2\n');
   });
 
   it('runs as another user, with the working directory and hostname asked for', async () => {
