@@ -33,6 +33,7 @@ import { writeEtcFiles } from './etcfiles';
 import { capabilitiesFromMask } from './capabilities';
 import { buildSpec, containerHostname, userSpecOf } from './spec';
 import { resolveUser } from './user';
+import { readdirOrEmpty } from '../util/files';
 
 /**
  * Runs between `runc create` and `runc start`: the task exists (its attach
@@ -86,13 +87,8 @@ export class Launcher {
   }
 
   /** IDs that have a bundle directory (for recovery). */
-  async bundleIds(): Promise<string[]> {
-    try {
-      return await fs.promises.readdir(this.tasksDir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
+  bundleIds(): Promise<string[]> {
+    return readdirOrEmpty(this.tasksDir);
   }
 
   /** Mounts the container's snapshot at its rootfs unless it already is (idempotent). */
@@ -125,7 +121,7 @@ export class Launcher {
       rootfs,
       etcFiles: etc,
       cgroupsPath: cgroupsPathOf(container.id),
-      nofileHardLimit: nofileHardLimit(),
+      nofileHardLimit: HOST.nofileHardLimit,
       hostHostname,
       hostCapabilities: HOST.capabilities,
       swapAccounting: HOST.swapAccounting,
@@ -232,11 +228,13 @@ export class Launcher {
 }
 
 /**
- * What this host lets containers have, read once: the capabilities in
+ * What this host lets containers have, read once: the hard RLIMIT_NOFILE
+ * (containers may not exceed it), the capabilities in
  * gantryd's bounding set (cap-add ALL cannot grant more), and whether the
  * memory cgroup accounts swap (runc fails to set a swap limit otherwise).
  */
 const HOST = {
+  nofileHardLimit: nofileHardLimit(),
   capabilities: boundingCapabilities(),
   swapAccounting: fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'),
 };

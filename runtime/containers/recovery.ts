@@ -29,6 +29,7 @@ import type { Logger } from '../util/log';
 import type { Launcher } from './launcher';
 import type { ContainerService } from './service';
 import type { FileContainerStore } from './store';
+import { readdirOrEmpty } from '../util/files';
 
 export interface RecoveryDeps {
   readonly store: FileContainerStore;
@@ -89,7 +90,7 @@ export async function recoverContainers(deps: RecoveryDeps, ctx: Ctx = backgroun
     await launcher.destroy(id);
     report.removedLeftovers.push(`bundle ${id}`);
   }
-  for (const name of await listDir(launcher.exitDir)) {
+  for (const name of await readdirOrEmpty(launcher.exitDir)) {
     if (store.get(name) || name.startsWith('.')) continue;
     await launcher.clearExit(name);
     report.removedLeftovers.push(`exit file ${name}`);
@@ -115,11 +116,3 @@ async function removeStrayTask(runc: Runc, task: RuncState): Promise<void> {
   await runc.delete(task.id, { force: true });
 }
 
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await fs.promises.readdir(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-}

@@ -26,6 +26,7 @@ import {
 import { isDigest } from '../oci/descriptor';
 import { fsyncDir, writeFileAtomic } from '../util/atomicfile';
 import type { Info, IngestStatus, Store, Writer, WriterOptions } from './content';
+import { readdirOrEmpty } from '../util/files';
 
 const DEFAULT_INGEST_EXPIRY_MS = 24 * 60 * 60 * 1000;
 
@@ -353,15 +354,6 @@ class IngestWriter implements Writer {
 
   private assertOpen(): void {
     if (this.closed) throw new Error(`writer for "${this.ref}" is closed`);
-  }
-}
-
-async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await fs.promises.readdir(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
   }
 }
 
