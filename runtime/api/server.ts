@@ -56,43 +56,34 @@ export class HandlerAdapter {
   }
 
   serverStream<Req, Res>(method: string, handler: ServerStreamHandler<Req, Res>): handleServerStreamingCall<Req, Res> {
-    return (call) => {
-      const ctx = callContext(call);
-      const send = async (message: Res) => {
-        if (ctx.signal.aborted) throw ctx.signal.reason;
-        if (!call.write(message)) {
-          await once(call, 'drain', { signal: ctx.signal });
-        }
-      };
-      handler(ctx, call.request, send).then(
-        () => call.end(),
-        (error: unknown) => {
-          if (ctx.signal.aborted) return; // the client went away; nobody to tell
-          this.logFailure(method, error);
-          call.emit('error', toStatus(error));
-        },
-      );
-    };
+    return (call) => this.stream(method, call, (ctx, send) => handler(ctx, call.request, send));
   }
 
   bidiStream<Req, Res>(method: string, handler: BidiStreamHandler<Req, Res>): handleBidiStreamingCall<Req, Res> {
-    return (call) => {
-      const ctx = callContext(call);
-      const send = async (message: Res) => {
-        if (ctx.signal.aborted) throw ctx.signal.reason;
-        if (!call.write(message)) {
-          await once(call, 'drain', { signal: ctx.signal });
-        }
-      };
-      handler(ctx, call as AsyncIterable<Req>, send).then(
-        () => call.end(),
-        (error: unknown) => {
-          if (ctx.signal.aborted) return;
-          this.logFailure(method, error);
-          call.emit('error', toStatus(error));
-        },
-      );
+    return (call) => this.stream(method, call, (ctx, send) => handler(ctx, call as AsyncIterable<Req>, send));
+  }
+
+  /** The response side of a streaming call, for both shapes: sends with backpressure, ends or fails the call. */
+  private stream<Res>(
+    method: string,
+    call: ServerWritableStream<unknown, Res> | ServerDuplexStream<unknown, Res>,
+    run: (ctx: Ctx, send: (message: Res) => Promise<void>) => Promise<void>,
+  ): void {
+    const ctx = callContext(call);
+    const send = async (message: Res) => {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      if (!call.write(message)) {
+        await once(call, 'drain', { signal: ctx.signal });
+      }
     };
+    run(ctx, send).then(
+      () => call.end(),
+      (error: unknown) => {
+        if (ctx.signal.aborted) return; // the client went away; nobody to tell
+        this.logFailure(method, error);
+        call.emit('error', toStatus(error));
+      },
+    );
   }
 
   private logFailure(method: string, error: unknown): void {
