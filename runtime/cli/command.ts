@@ -42,3 +42,23 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
     throw new UsageError(`${command.name}: ${(e as Error).message}`);
   }
 }
+
+/**
+ * A management command (`gantry image …`, `gantry container …`): runs the
+ * subcommand its first argument names; none or `--help` prints the usage.
+ */
+export function commandGroup(group: Pick<Command, 'name' | 'summary' | 'usage'>, subcommands: Readonly<Record<string, Command>>): Command {
+  return {
+    ...group,
+    async run(ctx, argv) {
+      const [name, ...rest] = argv;
+      if (!name || name === '-h' || name === '--help') {
+        parseCommandArgs(this, ['--help'], {}, ctx);
+        return name ? 0 : 2;
+      }
+      const sub = subcommands[name];
+      if (!sub) throw new UsageError(`unknown ${group.name} command "${name}"`);
+      return sub.run(ctx, rest);
+    },
+  };
+}

@@ -4,7 +4,7 @@
  * `container prune`, which has no top-level form.
  */
 import * as readline from 'node:readline';
-import { parseCommandArgs, UsageError, type Command } from '../command';
+import { commandGroup, parseCommandArgs, type Command } from '../command';
 import { attachCommand, execCommand } from './exec';
 import { containerInspectCommand } from './inspect';
 import { killCommand, pauseCommand, restartCommand, rmCommand, stopCommand, unpauseCommand, waitCommand } from './lifecycle';
@@ -83,7 +83,7 @@ const SUBCOMMANDS: Record<string, Command> = {
   prune: containerPruneCommand,
 };
 
-export const containerCommand: Command = {
+export const containerCommand: Command = commandGroup({
   name: 'container',
   summary: 'manage containers (ls, run, start, stop, rm, logs, exec, prune …)',
   usage: `Usage: gantry container COMMAND
@@ -94,14 +94,4 @@ ${Object.entries(SUBCOMMANDS)
   .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
   .join('\n')}
 `,
-  async run(ctx, argv) {
-    const [name, ...rest] = argv;
-    if (!name || name === '-h' || name === '--help') {
-      parseCommandArgs(this, ['--help'], {}, ctx);
-      return name ? 0 : 2;
-    }
-    const sub = SUBCOMMANDS[name];
-    if (!sub) throw new UsageError(`unknown container command "${name}"`);
-    return sub.run(ctx, rest);
-  },
-};
+}, SUBCOMMANDS);

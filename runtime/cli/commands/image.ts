@@ -1,4 +1,4 @@
-import { parseCommandArgs, UsageError, type Command } from '../command';
+import { commandGroup, type Command } from '../command';
 import { imageInspectCommand, imagePruneCommand, imagesCommand, rmiCommand, tagCommand } from './images';
 import { pullCommand } from './pull';
 
@@ -14,7 +14,7 @@ const SUBCOMMANDS: Record<string, Command> = {
   prune: imagePruneCommand,
 };
 
-export const imageCommand: Command = {
+export const imageCommand: Command = commandGroup({
   name: 'image',
   summary: 'manage images (ls, pull, inspect, tag, rm, prune)',
   usage: `Usage: gantry image COMMAND
@@ -27,14 +27,4 @@ Commands:
   rm        remove images
   prune     remove untagged images
 `,
-  async run(ctx, argv) {
-    const [name, ...rest] = argv;
-    if (!name || name === '-h' || name === '--help') {
-      parseCommandArgs(this, ['--help'], {}, ctx);
-      return name ? 0 : 2;
-    }
-    const sub = SUBCOMMANDS[name];
-    if (!sub) throw new UsageError(`unknown image command "${name}"`);
-    return sub.run(ctx, rest);
-  },
-};
+}, SUBCOMMANDS);
