@@ -131,16 +131,7 @@ export class TestDaemon {
   /** `rm -f` of every container this daemon has (best effort: containers outlive the daemon). */
   async removeAllContainers(): Promise<void> {
     if (!this.proc || this.proc.exitStatus) return;
-    const client = this.client();
-    try {
-      for (const c of await client.containers.list(true, [], { timeoutMs: 10_000 })) {
-        await client.containers.remove(c.id, true).catch(() => undefined);
-      }
-    } catch {
-      // the daemon is not answering; leftovers() below kills what remains
-    } finally {
-      client.close();
-    }
+    await removeContainers(this.socket);
   }
 
   /** SIGTERM and wait (a clean shutdown). */
@@ -164,6 +155,23 @@ export async function startDaemon(cleanup: Cleanup, extraArgs: readonly string[]
   cleanup.defer(() => daemon.stop());
   cleanup.defer(() => daemon.removeAllContainers());
   return daemon.start();
+}
+
+/**
+ * `rm -f` of every container of the daemon on `socket`, best effort: when it
+ * does not answer, removeLeftovers deals with what its containers left.
+ */
+export async function removeContainers(socket: string): Promise<void> {
+  const client = RuntimeClient.forSocket(socket);
+  try {
+    for (const c of await client.containers.list(true, [], { timeoutMs: 10_000 })) {
+      await client.containers.remove(c.id, true).catch(() => undefined);
+    }
+  } catch {
+    // not answering
+  } finally {
+    client.close();
+  }
 }
 
 /**

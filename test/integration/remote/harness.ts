@@ -24,9 +24,8 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { RuntimeClient } from '../../../runtime/api/client';
 import type { RemoteOptions } from '../../../runtime/remote/remote';
-import { GANTRY_JS, removeLeftovers, runGantry, type CliOptions, type CliResult } from '../../helpers/daemon';
+import { GANTRY_JS, removeContainers, removeLeftovers, runGantry, type CliOptions, type CliResult } from '../../helpers/daemon';
 import { pidAlive, runCommand } from '../../helpers/proc';
 import { createTestHost, startSshd, type Sshd, type TestHost } from '../../helpers/sshd';
 import { makeTempDir, type Cleanup } from '../../helpers/tmp';
@@ -133,19 +132,8 @@ export async function startRemoteHost(opts: RemoteHostOptions): Promise<RemoteHo
         .map((p) => p.pid),
     removeDaemon: async () => {
       const socket = path.join(gantryHome, 'state', 'gantry.sock');
-      if (fs.existsSync(socket)) {
-        // A path socket can be dialled across network namespaces: no ssh needed to clean up.
-        const client = RuntimeClient.forSocket(socket);
-        try {
-          for (const c of await client.containers.list(true, [], { timeoutMs: 10_000 })) {
-            await client.containers.remove(c.id, true).catch(() => undefined);
-          }
-        } catch {
-          // not answering: removeLeftovers below deals with what its containers left
-        } finally {
-          client.close();
-        }
-      }
+      // A path socket can be dialled across network namespaces: no ssh needed to clean up.
+      if (fs.existsSync(socket)) await removeContainers(socket);
       for (const pid of remote.daemonPids()) {
         process.kill(pid, 'SIGTERM');
         for (let i = 0; i < 200 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
