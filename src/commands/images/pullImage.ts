@@ -15,6 +15,7 @@ import { toWireAuth } from '../../../runtime/api/client';
 import { getCredentials } from '../../../runtime/distribution/credentials';
 import { familiarString, parseReference } from '../../../runtime/distribution/reference';
 import { isImageNode } from '../../views/images/imageNodes';
+import { platformString } from '../../views/images/imageTooltip';
 import type { CommandContext } from '../registerCommands';
 import { optionsFromArgs } from './imageArgs';
 import { throttle } from '../../../runtime/util/throttle';
@@ -132,7 +133,7 @@ async function choosePlatform(
 /** The QuickPick items, the daemon's default first and marked. */
 export function platformItems(platforms: readonly Platform[], defaultPlatform: string): PlatformItem[] {
   const items = platforms.map((p) => {
-    const platform = [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+    const platform = platformString(p);
     return { label: platform, platform, description: platform === defaultPlatform ? vscode.l10n.t('this host') : undefined };
   });
   return [...items.filter((i) => i.platform === defaultPlatform), ...items.filter((i) => i.platform !== defaultPlatform)];
