@@ -13,9 +13,28 @@ BIN="$PREFIX/node_modules/.bin/code-server"
 
 die() { echo "install-code-server: ERROR: $*" >&2; exit 1; }
 
-# Already installed? `code-server --version` prints "4.100.3 <commit> with Code 1.100.3".
+# Everything code-server writes (its first run writes a default config.yaml
+# and prints "Wrote default config file to …" before anything else) stays in
+# this cache, never in the user's home.
+STATE="$REPO/.cache/code-server-state"
+in_cache_dirs() {
+  mkdir -p "$STATE/config" "$STATE/data" "$STATE/cache"
+  XDG_CONFIG_HOME="$STATE/config" XDG_DATA_HOME="$STATE/data" XDG_CACHE_HOME="$STATE/cache" "$@"
+}
+
+# Already installed? `code-server --version` prints "4.100.3 <commit> with Code 1.100.3",
+# possibly after log lines: take the first line that starts with a version number.
 # (Captured first: `| head -1 | grep -q` under pipefail would report SIGPIPE.)
-installed_version() { local v; v="$("$BIN" --version 2>/dev/null)" || return 0; echo "${v%% *}"; }
+installed_version() {
+  local out line
+  out="$(in_cache_dirs "$BIN" --config /dev/null --version 2>/dev/null)" || return 0
+  while IFS= read -r line; do
+    if [[ "$line" =~ ^([0-9]+\.[0-9]+\.[0-9]+)[[:space:]] ]]; then
+      echo "${BASH_REMATCH[1]}"
+      return 0
+    fi
+  done <<<"$out"
+}
 if [[ -x "$BIN" && "$(installed_version)" == "$VERSION" ]]; then
   echo "install-code-server: code-server $VERSION already in $PREFIX"
   exit 0
