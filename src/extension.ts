@@ -5,7 +5,8 @@ import { defaultSocket } from '../runtime/daemon/paths';
 import type { Envelope } from '../runtime/api/gen/gantry/v1/events';
 import { RuntimeConnection, type ConnectionSnapshot } from './client/connection';
 import { LocalEndpoint } from './client/endpoint';
-import { registerCommands, type CommandContext } from './commands/registerCommands';
+import { registerCommands, type CommandContext, type CommandFailure } from './commands/registerCommands';
+export type { CommandFailure } from './commands/registerCommands';
 import { buildHostPicks, type HostPickEntry } from './hosts/hostPicks';
 import { HostSwitcher } from './hosts/hostSwitcher';
 import { readSshConfigHosts } from './hosts/sshConfig';
@@ -21,6 +22,8 @@ export interface GantryApi {
   readonly onDidChangeConnection: vscode.Event<ConnectionSnapshot>;
   /** Every daemon event the extension receives, in order (after a reconnect: the replayed ones too). */
   readonly onDidReceiveEvent: vscode.Event<Envelope>;
+  /** Each command failure, once, with the message shown to the user (commands never reject). */
+  readonly onDidFailCommand: vscode.Event<CommandFailure>;
   readonly statusBarText: string;
   readonly statusBarTooltip: string;
   /** The views' data providers, for tests: what each view shows, and how many daemon calls it made. */
@@ -51,9 +54,10 @@ export function activate(extension: vscode.ExtensionContext): GantryApi {
   const hosts = new HostSwitcher(extension, connection, local, log);
   const statusBar = new ConnectionStatusBar(connection);
   const views = createGantryViews(connection, log);
-  extension.subscriptions.push(log, connection, hosts, statusBar, views);
+  const failures = new vscode.EventEmitter<CommandFailure>();
+  extension.subscriptions.push(log, connection, hosts, statusBar, views, failures);
 
-  const context: CommandContext = { extension, connection, log, views, hosts };
+  const context: CommandContext = { extension, connection, log, views, hosts, failures };
   registerCommands(context);
   const viewState = registerRuntimeViews(context, connection);
   void hosts.restore();
@@ -64,6 +68,7 @@ export function activate(extension: vscode.ExtensionContext): GantryApi {
     },
     onDidChangeConnection: connection.onDidChange,
     onDidReceiveEvent: connection.onDidReceiveEvent,
+    onDidFailCommand: failures.event,
     get statusBarText() {
       return statusBar.text;
     },

@@ -1,7 +1,9 @@
 /**
  * The single table of the extension's commands. Each command is a function
  * in its own file; `register` wraps it so a failure becomes one notification
- * with a "Show Log" action and the details go to the output channel.
+ * with a "Show Log" action and the details go to the output channel. A failed
+ * command resolves to undefined instead of rejecting, so VS Code never shows
+ * a second, generic error for it.
  */
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../client/connection';
@@ -42,6 +44,14 @@ export interface CommandContext {
   readonly views: GantryViews;
   /** Which runtime (local or a host over SSH) the window uses, and switching it. */
   readonly hosts: HostSwitcher;
+  /** Fired once per failed command, with the message the user was shown. */
+  readonly failures: vscode.EventEmitter<CommandFailure>;
+}
+
+/** A command that failed: the user saw `message` in one error notification. */
+export interface CommandFailure {
+  readonly command: string;
+  readonly message: string;
 }
 
 type CommandFn = (context: CommandContext, ...args: unknown[]) => unknown;
@@ -55,9 +65,13 @@ export function registerCommands(context: CommandContext): void {
         } catch (e) {
           // Over SSH a failed call says why the link failed, naming the host.
           const shown = context.connection.explain(e);
-          context.log.error(`${id} failed: ${describe(shown)}`);
-          void showError(context, describe(shown));
-          throw shown;
+          const message = describe(shown);
+          context.log.error(`${id} failed: ${message}`);
+          // The one report of the failure: rethrowing would make VS Code add
+          // its own "Error running command …" notification beside ours.
+          context.failures.fire({ command: id, message });
+          void showError(context, message);
+          return undefined;
         }
       }),
     );

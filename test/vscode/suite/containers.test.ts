@@ -14,6 +14,7 @@ import type { RunResult } from '../../../src/commands/containers/runContainer';
 import type { ContainerNode } from '../../../src/views/containers/containerNodes';
 import type { ImageNode, ImageTreeNode } from '../../../src/views/images/imageNodes';
 import { ContainersHarness, iconOf, PREFIX, sleep, waitFor } from './containersHarness';
+import { expectFailure } from './commandFailures';
 
 /** Prints a numbered line every 0.2 s; exits 0 on SIGTERM (sh as PID 1 would otherwise ignore it). */
 const TICKER = `sh -c 'trap "exit 0" TERM; i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.2; done'`;
@@ -162,7 +163,8 @@ describe('Containers view and commands (code-server)', function () {
     const one = `${PREFIX}one`;
     await run(one, TICKER);
     const n = (await h.entry(one, 'running', (e) => e.item.contextValue === 'runningContainer')).node;
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('gantry.containers.remove', n, [n], { confirm: false })), /Could not remove/);
+    const failure = await expectFailure(h.api, 'gantry.containers.remove', n, [n], { confirm: false });
+    assert.match(failure.message, /Could not remove/);
     assert.ok(await h.daemon(one), 'a refused removal leaves the container');
     const removed = await vscode.commands.executeCommand<string[]>('gantry.containers.remove', n, [n], { confirm: false, force: true });
     assert.equal(removed.length, 1);

@@ -8,18 +8,9 @@ import * as vscode from 'vscode';
 import { RuntimeClient } from '../../../runtime/api/client';
 import { ContainerStatus, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
 import type { ContainerTreeNode } from '../../../src/views/containers/containerNodes';
-import type { ContainerLogDocuments } from '../../../src/views/containers/containerLogs';
 import type { ContainersTreeProvider } from '../../../src/views/containers/containersTreeProvider';
-import type { ImagesTreeProvider } from '../../../src/views/images/imagesTreeProvider';
-
-export interface GantryApi {
-  readonly connection: { state: string; socket: string };
-  readonly views: {
-    readonly images: ImagesTreeProvider;
-    readonly containers: ContainersTreeProvider;
-    readonly logs: ContainerLogDocuments;
-  };
-}
+export type { GantryApi } from '../../../src/extension';
+import type { GantryApi } from '../../../src/extension';
 
 export interface Entry {
   node: ContainerTreeNode;

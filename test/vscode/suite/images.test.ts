@@ -18,6 +18,8 @@ import type { RemoveImagesResult } from '../../../src/commands/images/removeImag
 import type { ImageNode, ImageTreeNode } from '../../../src/views/images/imageNodes';
 import type { ImagesTreeProvider } from '../../../src/views/images/imagesTreeProvider';
 import { startFaultProxy } from '../../helpers/faultProxy';
+import { expectFailure } from './commandFailures';
+import type { GantryApi } from '../../../src/extension';
 
 interface FixtureImage {
   ref: string;
@@ -26,11 +28,6 @@ interface FixtureImage {
   layerDigests: string[];
 }
 
-interface GantryApi {
-  readonly connection: { state: string; socket: string };
-  readonly onDidChangeConnection: vscode.Event<{ state: string; socket: string }>;
-  readonly views: { readonly images: ImagesTreeProvider };
-}
 
 interface Entry {
   node: ImageTreeNode;
@@ -279,10 +276,8 @@ describe('Images view and commands (code-server)', function () {
     const entry = imageEntry(entries, tagged.name)!;
     assert.equal(entry.parent, 'gantry-test/tagged');
     assert.equal(entry.label, 'v1');
-    await assert.rejects(
-      Promise.resolve(vscode.commands.executeCommand('gantry.images.tag', node, 'Not/Valid:tag')),
-      /invalid reference format/,
-    );
+    const failure = await expectFailure(api, 'gantry.images.tag', node, 'Not/Valid:tag');
+    assert.match(failure.message, /invalid reference format/);
   });
 
   it('copies the full tag to the clipboard', async () => {
