@@ -18,7 +18,9 @@ function findTests(dir: string): string[] {
 
 export async function run(): Promise<void> {
   // The output goes through the workbench to the launcher's stdout: no colours.
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000 });
+  // GANTRY_TEST_GREP runs only the tests whose full title matches (while developing).
+  const grep = process.env.GANTRY_TEST_GREP;
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, ...(grep ? { grep } : {}) });
   const files = findTests(__dirname);
   if (files.length === 0) throw new Error(`no *.test.js files under ${__dirname}`);
   for (const f of files) mocha.addFile(f);
