@@ -16,8 +16,13 @@
  *   5. A 401 for a request that carried a cached token drops that token and
  *      retries once with a fresh one; a second 401 is Unauthenticated.
  *
+ * A Bearer realm on plain http: for a registry that speaks HTTPS is refused
+ * (it would receive the credentials in the clear) unless the user named the
+ * registry with --insecure-registry.
+ *
  * Errors: Unauthenticated when the token server refuses the credentials or
- * returns no token; Unavailable/Cancelled from the transport.
+ * returns no token, or its realm would downgrade to HTTP;
+ * Unavailable/Cancelled from the transport.
  */
 import { createHash } from 'node:crypto';
 import type { Ctx } from '../context';
@@ -142,6 +147,15 @@ export class Authorizer {
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
     } catch {
       throw new GantryError('Unauthenticated', `registry ${host} sent a Bearer challenge without a usable realm (${JSON.stringify(realm)})`);
+    }
+    // The token request carries the user's password: never over a weaker
+    // channel than the registry's own.
+    if (url.protocol === 'http:' && !this.transport.mayDowngrade(host) && (await this.transport.endpoint(ctx, host)).startsWith('https:')) {
+      throw new GantryError(
+        'Unauthenticated',
+        `registry ${host} speaks HTTPS but sent a token realm on plain HTTP (${url.origin}); refusing to send credentials there ` +
+          `(start gantryd with --insecure-registry ${host} to allow it)`,
+      );
     }
     const started = this.now();
     const res = creds?.identityToken

@@ -6,7 +6,9 @@
  * A request goes: endpoint (scheme) → Authorization from what the host asked
  * for before → send → on 401, the challenge decides one retry → on 3xx (blobs
  * only), follow up to 5 hops, without Authorization once off the registry's
- * host (storage backends get pre-signed URLs, not our credentials).
+ * host (storage backends get pre-signed URLs, not our credentials). A hop
+ * from HTTPS to plain HTTP on the registry's own host is refused unless the
+ * host is a named --insecure-registry.
  */
 import type { Ctx } from '../context';
 import { GantryError } from '../errdefs/errdefs';
@@ -95,7 +97,16 @@ export class RegistryClient implements Registry {
       if (hop >= maxRedirects) {
         throw new GantryError('Unavailable', `registry ${host}: more than ${maxRedirects} redirects for ${req.url}`);
       }
-      url = new URL(location, url).toString();
+      const next = new URL(location, url);
+      // A hop on the registry's own host carries Authorization: not in the clear.
+      if (next.protocol === 'http:' && new URL(url).protocol === 'https:' && next.host === host.toLowerCase() && !this.transport.mayDowngrade(host)) {
+        throw new GantryError(
+          'FailedPrecondition',
+          `registry ${host} redirected ${req.url} from HTTPS to plain HTTP (${next.origin}); refusing to send credentials there ` +
+            `(start gantryd with --insecure-registry ${host} to allow it)`,
+        );
+      }
+      url = next.toString();
     }
   }
 

@@ -85,6 +85,15 @@ export class Transport {
   }
 
   /**
+   * Whether the user named `host` with --insecure-registry: only then may
+   * credentials meant for an HTTPS registry travel over plain HTTP (a token
+   * realm or a redirect on http:).
+   */
+  mayDowngrade(host: string): boolean {
+    return isListedInsecure(host, this.opts.insecureRegistries);
+  }
+
+  /**
    * One request with `host`'s TLS configuration, retried per the backoff
    * options (POST is never retried). Resolves with any HTTP status once
    * headers arrive; rejects with Unavailable (no answer) or Cancelled.
