@@ -14,7 +14,7 @@
 // are in lib/gantryRuntimes.ts and lib/anchorRuntimes.ts; gantry runs from a
 // copy of dist/ taken at start; every container, shim, conmon, mount and
 // cgroup the run makes is removed at the end and on Ctrl-C.
-// shared/TESTING.md, "Benchmarks, not timed tests". Usage: bench/README.md.
+// docs/testing.md, "Benchmarks, not timed tests". Usage: bench/README.md.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -14,7 +14,7 @@
 //
 // Every iteration gets fresh daemons with fresh roots; the tool order rotates
 // per iteration; used trees are moved aside and deleted at the end (see
-// shared/TESTING.md, "Benchmarks, not timed tests"). Usage: bench/README.md.
+// docs/testing.md, "Benchmarks, not timed tests"). Usage: bench/README.md.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

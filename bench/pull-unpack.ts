@@ -21,7 +21,7 @@
 // iteration; used trees are unmounted, moved aside, and deleted at the end;
 // before each iteration the script waits until file creation is equally fast
 // in fresh dirs (a recent large delete makes it slow for minutes on this
-// disk; harness.ts settleDisk). shared/TESTING.md, "Benchmarks, not timed
+// disk; harness.ts settleDisk). docs/testing.md, "Benchmarks, not timed
 // tests". Usage: bench/README.md.
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Gantry's runtime and tests use. Idempotent; needs root.
-# Why each one is here: see shared/TESTING.md and the README's "Development" section.
+# Why each one is here: see docs/testing.md and the README's "Development" section.
 set -euo pipefail
 packages=(
   runc conmon                    # low-level runtime and per-container monitor

@@ -101,7 +101,7 @@ export async function setupPodman(dir: string, image: BenchImage): Promise<Conta
   ];
   const env = { ...process.env, TMPDIR: tmp };
   // As root, podman raises the container's RLIMIT_NOFILE and RLIMIT_NPROC above the hard limits it
-  // has here (no CAP_SYS_RESOURCE, see shared/CONMON.md; `--ulimit host` too), and runc then fails
+  // has here (no CAP_SYS_RESOURCE, see docs/conmon.md §12; `--ulimit host` too), and runc then fails
   // ("error setting rlimit type 7/6"). So: nofile as containerd's default spec (1024:1024), nproc
   // podman's documented default (32768; 65536 already failed here).
   const runOpts = ['--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=32768:32768'];

@@ -2,7 +2,7 @@
 // starts are tracked and stopped on exit and on Ctrl-C (SIGINT/SIGTERM/SIGHUP),
 // one work dir holds every tool's tree (used trees are moved to work/trash and
 // deleted only at the end, never through a mount), and timed runs of one-shot
-// commands. See shared/TESTING.md, "Benchmarks, not timed tests".
+// commands. See docs/testing.md, "Benchmarks, not timed tests".
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Proc, runCommand, startProcess, type ProcOptions } from '../../test/helpers/proc';

@@ -1,8 +1,8 @@
 /**
  * `gantry <command>`: parses the global options, finds the command and maps
  * whatever it throws to one line on stderr and an exit code. Commands are
- * thin clients of the gRPC API (ARCHITECTURE.md: everything the extension can
- * do, the CLI can do).
+ * thin clients of the gRPC API (docs/architecture.md, "Principles": everything
+ * the extension can do, the CLI can do).
  */
 import { describe, isGantryError, type ErrorKind } from '../errdefs/errdefs';
 import { defaultSocket } from '../daemon/paths';

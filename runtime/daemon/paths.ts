@@ -1,5 +1,5 @@
 /**
- * Where gantryd keeps things (ARCHITECTURE.md "Defaults"). The CLI and the
+ * Where gantryd keeps things (docs/architecture.md, "Defaults"). The CLI and the
  * extension use the same functions, so all three agree on the socket path.
  */
 import * as os from 'node:os';

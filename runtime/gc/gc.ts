@@ -1,22 +1,29 @@
 /**
  * Garbage collection of content: mark and sweep.
  *
- * Roots are everything that must survive: the targets of image records (and,
- * in later issues, what containers hold) plus every digest under an active
- * *lease*. A pull takes a lease before it fetches anything and adds each
- * digest to it before writing, so a collection running mid-pull never deletes
- * what the pull has fetched but not yet recorded. Leases live in memory: a
- * pull does not outlive the daemon.
+ * Roots are everything that must survive: the targets of image records plus
+ * every digest under an active *lease*. Containers add no content roots: a
+ * container copies the image config it needs into its own record, and the
+ * image service will not remove an image a container uses unless forced
+ * (ImageUsage in images/images.ts).
+ *
+ * A pull takes a lease before it fetches anything and adds each digest to it
+ * before writing, so a collection running mid-pull never deletes what the
+ * pull has fetched but not yet recorded. Leases live in memory: a pull does
+ * not outlive the daemon.
  *
  * Mark follows references inside content: index → manifests present in the
  * store → config and layers. Sweep deletes every committed blob not marked.
  *
- * Snapshots are collected the same way: roots are the snapshots images and
- * containers name (a layer chain's top) and the ChainIDs under a lease (a
- * pull's layers before its image record exists); marking follows parents, and every
- * committed snapshot not marked is removed, children before parents. Active
- * snapshots belong to someone (a container, a running extraction) and are
- * never collected here.
+ * Snapshots are collected the same way: roots are the snapshots images name
+ * (a layer chain's top), the ChainIDs under a lease (a pull's layers before
+ * its image record exists) and whatever an active snapshot stands on — that
+ * is how a container keeps its image's layers: its `container-<id>` snapshot
+ * is active, prepared on the image's top ChainID. Marking follows parents,
+ * and every committed snapshot not marked is removed, children before
+ * parents. Active snapshots themselves belong to someone (a container, a
+ * running extraction) and are never collected here; a container's goes when
+ * the container is removed.
  * Collections are serialised; a removal that triggers one returns once it is done.
  */
 import type { Ctx } from '../context';
@@ -32,7 +39,7 @@ export interface Lease {
   release(): void;
 }
 
-/** Supplies root descriptors (image targets, container images…). */
+/** Supplies root descriptors (today: the targets of image records). */
 export type RootSource = () => Iterable<Descriptor>;
 
 /** Supplies the names of snapshots that must survive. */

@@ -49,7 +49,11 @@ export interface ImageStore {
   delete(name: string): Promise<Image>;
 }
 
-/** Something outside the image store that keeps an image alive (containers, in a later issue). */
+/**
+ * Something outside the image store that keeps an image alive: containers
+ * (daemon.ts wires it to the container store). `rmi` refuses to remove, and
+ * `image prune` skips, an image a container was made from unless forced.
+ */
 export interface ImageUsage {
   /** Names of the users of the image with this ID (config digest); empty = unused. */
   usersOf(imageId: string): string[];

@@ -2,8 +2,10 @@
  * Turns a failed `ssh` (exit 255) into a GantryError that says what to do.
  *
  * ssh's stderr text is the only signal it gives: the exit code is 255 for
- * every failure of its own. This is the one place in Gantry that reads an
- * error message (STYLE.md: never branch on message text elsewhere); the
+ * every failure of its own. This is the one place in Gantry that reads
+ * ssh's messages (docs/architecture.md, "Conventions" 2: code never branches
+ * on message text except in such named places; runc's is
+ * tasks/startErrors.ts). The
  * patterns are OpenSSH's own wording (see ssh(1) sources: sshconnect.c,
  * sshconnect2.c, clientloop.c), pinned by unit tests with real stderr samples
  * captured from OpenSSH 9.2.

@@ -1,8 +1,11 @@
 /**
- * The shared Snapshotter test suite (STYLE.md habit 4, containerd's
- * core/snapshots/testsuite): every implementation — overlayfs, native, and
- * the gRPC client talking to a live daemon — must pass it. Mocha only; not
- * part of the daemon bundle.
+ * The shared Snapshotter test suite (docs/architecture.md, "Conventions" 3;
+ * after containerd's core/snapshots/testsuite): every Snapshotter
+ * implementation must pass it. Today that is overlayfs and native, run by
+ * test/integration/snapshots/overlay.test.ts and native.test.ts. The gRPC
+ * API exposes only List and Usage of snapshots, so there is no client-side
+ * Snapshotter to run it against; one that implements the interface over the
+ * wire must run it too. Mocha only; not part of the daemon bundle.
  *
  * The harness a factory returns:
  * - the snapshotter must be empty, and mark 'extract-' as a transient prefix

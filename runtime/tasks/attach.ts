@@ -2,7 +2,7 @@
  * Attach: a live connection to a task's stdio through conmon's attach socket.
  *
  * conmon (started with `--full-attach`) listens on `<bundle>/attach`, an
- * AF_UNIX SOCK_SEQPACKET socket (see shared CONMON.md §5–§6):
+ * AF_UNIX SOCK_SEQPACKET socket (docs/conmon.md §5; stdin: §7):
  *
  *   gantryd                                   conmon
  *     | connect(<bundle>/attach) ---------------> |   any number of clients

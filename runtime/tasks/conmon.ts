@@ -153,7 +153,7 @@ export async function createTask(ctx: Ctx, opts: CreateTaskOptions): Promise<Cre
   throw new GantryError(base.kind, `${base.message} (cleanup failed: ${String(cleanupErr)})`, { cause: err });
 }
 
-/** conmon's argv (see CONMON.md §1 for every flag). */
+/** conmon's argv (docs/conmon.md §1 explains every flag). */
 function conmonArgs(opts: CreateTaskOptions): string[] {
   const args = [
     '--api-version', '1',

@@ -1,5 +1,5 @@
 /**
- * The k8s-file log format conmon writes (CONMON.md §3), one entry per line:
+ * The k8s-file log format conmon writes (docs/conmon.md §4), one entry per line:
  *
  *     <RFC3339Nano local time, 9-digit ns, ±hh:mm> <stdout|stderr> <F|P> <raw bytes>\n
  *

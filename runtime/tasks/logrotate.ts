@@ -19,7 +19,7 @@
  *
  * Exactly one reopen per rename: conmon's reopen always creates a new file
  * (`.tmp`, renamed over the live path), so a reopen without a rename before
- * it discards the live file's content (CONMON.md §8). The reopen callback
+ * it discards the live file's content (docs/conmon.md §9). The reopen callback
  * should treat "conmon gone" as success: ENXIO opening the ctl fifo, and
  * EPIPE writing it (conmon closed it while exiting; seen in tests).
  */

@@ -11,7 +11,7 @@
  * so nothing is lost. Then it closes that file and creates a fresh
  * `container.log` (`.tmp` + rename). conmon's own `--log-size-max` is not the
  * rotation: when it trips, conmon renames a new empty file over the log, and
- * the old content is gone (CONMON.md §8). `docker logs` would then lose its
+ * the old content is gone (docs/conmon.md §9). `docker logs` would then lose its
  * history at every rotation. It is still worth passing at a much larger cap
  * (say 4 × the limit) as a backstop for when gantryd is down and nobody
  * rotates. The reader copes with that replacement like any other.

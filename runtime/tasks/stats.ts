@@ -11,7 +11,7 @@
  * Which cgroup. `cgroupPath` is the container's `linux.cgroupsPath` (absolute,
  * e.g. `/gantry/<id>`), resolved under each hierarchy's mount point. With an
  * empty path, runc put the container under its parent's cgroup
- * (CONMON.md §10); then `pid` (the container's init) locates it through
+ * (docs/conmon.md §12); then `pid` (the container's init) locates it through
  * /proc/<pid>/cgroup. `pid` also gives network counters (/proc/<pid>/net/dev,
  * the container's network namespace).
  *

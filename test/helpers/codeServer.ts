@@ -1,6 +1,6 @@
 // code-server (the real VS Code workbench + a Node extension host) and headless
 // Chromium for the VS Code test suites. No VS Code desktop build can be
-// downloaded on these machines; see shared/TESTING.md.
+// downloaded on these machines; see docs/testing.md.
 //
 // Used by test/vscode/launcher.js (the stand-in "VS Code executable" that
 // @vscode/test-electron starts) and by the UI tests in test/ui/.
@@ -154,7 +154,7 @@ export function workbenchUrl(server: CodeServer, folder: string, payload?: [stri
   return url;
 }
 
-/** Flags that work for /usr/bin/chromium on these machines (see shared/TESTING.md). */
+/** Flags that work for /usr/bin/chromium on these machines (see docs/testing.md). */
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',

@@ -1,5 +1,5 @@
 // Containers for the attach/exec tests, started the way gantryd starts them
-// (shared CONMON.md §1–§3) but without the task service: conmon creates the
+// (docs/conmon.md §1–§3) but without the task service: conmon creates the
 // container with --full-attach (socket at <bundle>/attach), the test runs
 // `runc start`, and destroy() kills, waits for the exit file and deletes.
 import { spawn } from 'node:child_process';

@@ -139,16 +139,21 @@ Options:
 export const topCommand: Command = {
   name: 'top',
   summary: 'show the processes of a container',
-  usage: `Usage: gantry top CONTAINER
+  usage: `Usage: gantry top [--json] CONTAINER
 
 List the processes running in the container, as ps on the host sees them.
+
+Options:
+  --json   {"titles": [...], "processes": [[...], ...]}: one array of fields per process
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {}, ctx, true);
+    const args = parseCommandArgs(this, argv, { json: { type: 'boolean' } }, ctx, true);
     if (!args) return 0;
     if (args.positionals.length !== 1) throw new UsageError('top needs exactly one container');
     const top = await withClient(ctx, (c) => c.containers.top(args.positionals[0]));
-    writeTable(ctx.stdout, top.titles, top.processes.map((p) => p.fields));
+    const rows = top.processes.map((p) => p.fields);
+    if (args.values.json) writeJson(ctx.stdout, { titles: top.titles, processes: rows });
+    else writeTable(ctx.stdout, top.titles, rows);
     return 0;
   },
 };

@@ -108,11 +108,17 @@ describe('gantry logs, exec, attach, stats, inspect (real daemon, runc, conmon)'
       assert.match(result.stderr, /^gantry: .*\/no\/such\/binary.*\n$/);
     });
 
-    it('top lists the container\'s processes; stats --no-stream prints one sample', async () => {
+    it('top lists the container\'s processes (also as --json); stats --no-stream prints one sample', async () => {
       const top = await t.daemon.cli(['top', 'target']);
       assert.equal(top.code, 0, top.stderr);
       assert.match(top.stdout.split('\n')[0], /PID/);
       assert.match(top.stdout, /sleep 300/);
+      const topJson = await t.daemon.cli(['top', '--json', 'target']);
+      assert.equal(topJson.code, 0, topJson.stderr);
+      const parsed = JSON.parse(topJson.stdout) as { titles: string[]; processes: string[][] };
+      const pidColumn = parsed.titles.indexOf('PID');
+      assert.ok(pidColumn >= 0, `a PID column in ${JSON.stringify(parsed.titles)}`);
+      assert.ok(parsed.processes.some((p) => p.length === parsed.titles.length && /^\d+$/.test(p[pidColumn]) && p.join(' ').includes('sleep 300')), topJson.stdout);
       const stats = await t.daemon.cli(['stats', '--no-stream', 'target']);
       assert.equal(stats.code, 0, stats.stderr);
       const [header, row] = stats.stdout.split('\n');

@@ -1,5 +1,5 @@
 // The log reader against real conmon output: a busybox container under
-// conmon 2.1.6 + runc (spawned here as CONMON.md §1–2 describe, without the
+// conmon 2.1.6 + runc (spawned here as docs/conmon.md §1–§2 describe, without the
 // task code) writes its stdout and stderr to a k8s-file log, which is read
 // back with its stream tags, followed live, and rotated with conmon's reopen
 // message while the container keeps printing — counting every line.
@@ -78,7 +78,7 @@ describe('tasks/logs with conmon', function () {
 
   /**
    * conmon's reopen message on the ctl fifo; quietly nothing when conmon is
-   * gone: ENXIO on open (CONMON.md §8), or EPIPE on write when it closed the
+   * gone: ENXIO on open (docs/conmon.md §6), or EPIPE on write when it closed the
    * fifo in between (it does while exiting).
    */
   const reopen = (bundle: string) => async () => {
@@ -239,7 +239,7 @@ function jumps(lines: string[]): number[][] {
   return out.slice(0, 10);
 }
 
-/** Resolves with the first line on `stream`; EOF before it is a failure (CONMON.md §2). */
+/** Resolves with the first line on `stream`; EOF before it is a failure (docs/conmon.md §2). */
 function firstLine(stream: NodeJS.ReadableStream, stderr: () => string): Promise<string> {
   return new Promise((resolve, reject) => {
     let buf = '';

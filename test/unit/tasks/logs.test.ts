@@ -1,5 +1,5 @@
 // The k8s-file log reader against real files written in conmon's exact format
-// (CONMON.md §3): parsing, history (tail/since/until across a rotated file,
+// (docs/conmon.md §4): parsing, history (tail/since/until across a rotated file,
 // partial lines joined), following (appends, rename + new file as conmon's
 // reopen does it, truncation, stop callback) and the size rotator.
 import { strict as assert } from 'node:assert';
