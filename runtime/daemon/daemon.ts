@@ -38,6 +38,7 @@ import { background } from '../context';
 import { EventLog } from '../events/log';
 import { Topics } from '../events/events';
 import type { Logger } from '../util/log';
+import { failedPrecondition } from '../errdefs/errdefs';
 import { buildInfo, GANTRY_VERSION } from '../version';
 import { probeComponent, type ComponentInfo } from './components';
 import type { DaemonPaths } from './paths';
@@ -172,11 +173,13 @@ export class Daemon {
 
 /**
  * Binds the API socket so that it is never reachable by "other": the umask
- * makes it 0600 at creation, then it is opened up to the group (0660). When a
- * `gantry` group exists it becomes the socket's group, as `docker` does.
+ * gives it its final mode (0660) at creation, so no chmod follows that a
+ * swapped-in symlink could redirect. When a `gantry` group exists it becomes
+ * the socket's group (as `docker` does) through lchown, which never follows
+ * a link. Membership of that group is equivalent to root.
  */
 async function bindPrivately(server: Server, socket: string): Promise<void> {
-  const previous = process.umask(0o177);
+  const previous = process.umask(0o777 & ~SOCKET_MODE);
   try {
     await new Promise<void>((resolve, reject) => {
       server.bindAsync(`unix:${socket}`, ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve()));
@@ -185,8 +188,11 @@ async function bindPrivately(server: Server, socket: string): Promise<void> {
     process.umask(previous);
   }
   const gid = groupId('gantry');
-  if (gid !== undefined) fs.chownSync(socket, process.getuid?.() ?? 0, gid);
-  fs.chmodSync(socket, SOCKET_MODE);
+  if (gid !== undefined) fs.lchownSync(socket, process.getuid?.() ?? 0, gid);
+  const stat = fs.lstatSync(socket);
+  if (!stat.isSocket() || (stat.mode & 0o777) !== SOCKET_MODE) {
+    throw failedPrecondition(`${socket} changed while gantryd was binding it (now ${stat.isSocket() ? `mode ${(stat.mode & 0o777).toString(8)}` : 'not a socket'}); refusing to serve on it`);
+  }
 }
 
 function groupId(name: string): number | undefined {

@@ -1,11 +1,12 @@
 // gantryd as a user meets it: started from dist/gantry.js, driven by the CLI.
 import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { RuntimeClient, ServingStatus } from '../../../runtime/api/client';
-import { GANTRY_JS, runGantry, startDaemon } from '../../helpers/daemon';
+import { GANTRY_JS, runGantry, startDaemon, TestDaemon } from '../../helpers/daemon';
 import { startProcess } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 
@@ -110,6 +111,41 @@ describe('gantryd', () => {
     assert.equal(second.code, 1);
     assert.match(second.stderr, new RegExp(`another gantryd \\(pid ${daemon.process.pid}\\) is already using the data root ${daemon.root}`));
     assert.ok(!fs.existsSync(path.join(dir, 'gantry.sock')), 'the refused daemon leaves no socket');
+  });
+
+  it('starts even when another local user bound the lock names it used to compute from the paths alone', async () => {
+    const dir = await makeTempDir('gd8', cleanup);
+    const root = path.join(dir, 'root');
+    const state = path.join(dir, 'state');
+    // A squatter knows the paths; before the lock secret the names were sha256(path).
+    const squatters = await Promise.all(
+      [['socket', path.join(state, 'gantry.sock')], ['root', root]].map(([resource, guarded]) => {
+        const name = `\0gantryd-${resource}-` + createHash('sha256').update(guarded).digest('hex').slice(0, 32);
+        const server = net.createServer((c) => c.end('{"pid": 1}\n'));
+        return new Promise<net.Server>((resolve, reject) => server.once('error', reject).listen(name, () => resolve(server)));
+      }),
+    );
+    cleanup.defer(() => Promise.all(squatters.map((s) => new Promise((r) => s.close(r)))));
+    const daemon = new TestDaemon(root, state);
+    cleanup.defer(() => daemon.stop());
+    await daemon.start();
+    const version = await daemon.cli(['version', '--json']);
+    assert.equal(version.code, 0, version.stderr);
+    assert.equal(JSON.parse(version.stdout).server.pid, daemon.process.pid);
+    const secret = fs.statSync(path.join(root, '.gantryd-lock-secret'));
+    assert.equal(secret.mode & 0o777, 0o600);
+  });
+
+  it('refuses a lock secret that another user owns', async () => {
+    const dir = await makeTempDir('gd9', cleanup);
+    const root = path.join(dir, 'root');
+    fs.mkdirSync(root, { recursive: true });
+    const planted = path.join(root, '.gantryd-lock-secret');
+    fs.writeFileSync(planted, 'x'.repeat(64), { mode: 0o600 });
+    fs.chownSync(planted, 65534, 65534);
+    const result = await runGantry(['daemon', '--root', root, '--state', path.join(dir, 'state')]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /\.gantryd-lock-secret must be a file owned by uid 0 and readable by nobody else \(it is owned by uid 65534/);
   });
 
   it('replaces the socket file a SIGKILLed daemon left behind', async () => {
