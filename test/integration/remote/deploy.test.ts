@@ -113,6 +113,8 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     }
     // Without close(): ssh stdin EOF → the remote dial-stdio exits → ssh exits.
     await remote.expectNoLeftovers();
+    // The local ssh exits after its remote side did: wait for that, not for a time.
+    for (let i = 0; i < 300 && r.sshPids.length > 0; i++) await new Promise((res) => setTimeout(res, 50));
     assert.equal(r.sshPids.length, 0);
     assert.equal(r.lastError(), undefined, 'sessions that end cleanly record no error');
   });

@@ -46,9 +46,13 @@ describe('tasks/logs with conmon', function () {
    * conmon creates the container (it waits, `created`); the caller starts it
    * with `start()`. An existing bundle is reused (a restart).
    */
-  async function createUnderConmon(id: string, script: string): Promise<Running & { start: () => Promise<void> }> {
+  async function createUnderConmon(id: string, script: string, gate?: string): Promise<Running & { start: () => Promise<void> }> {
     const bundle = path.join(work, id);
-    if (!fs.existsSync(path.join(bundle, 'config.json'))) await writeBundle(bundle, { rootfs, args: ['sh', '-c', script] });
+    // `gate`: a host dir the container sees at /gate, so a script can wait for the test at fixed points.
+    const edit = gate
+      ? (spec: Record<string, any>) => void spec.mounts.push({ destination: '/gate', type: 'bind', source: gate, options: ['rbind', 'rw'] })
+      : undefined;
+    if (!fs.existsSync(path.join(bundle, 'config.json'))) await writeBundle(bundle, { rootfs, args: ['sh', '-c', script], edit });
     const log = path.join(bundle, 'container.log');
     const child = spawn('/usr/bin/conmon', [
       '--api-version', '1', '-c', id, '-u', id, '-r', '/usr/sbin/runc', '-b', bundle,
@@ -172,7 +176,15 @@ describe('tasks/logs with conmon', function () {
 
   it('rotation by rename + reopen while the container prints loses no line', async () => {
     const N = 6000;
-    const c = await createUnderConmon('lc-rotate', `i=0; while [ $i -lt ${N} ]; do echo line-$i; i=$((i+1)); [ $((i % 200)) = 0 ] && usleep 20000; done`);
+    // Halfway the script waits for the test, so the second half always lands
+    // after the rotation, however slow the machine is.
+    const gate = await makeTempDir('gt-gate', cleanup);
+    const c = await createUnderConmon(
+      'lc-rotate',
+      `i=0; while [ $i -lt ${N} ]; do echo line-$i; i=$((i+1)); [ $((i % 200)) = 0 ] && usleep 20000; ` +
+        `if [ $i = ${N / 2} ]; then while [ ! -e /gate/go ]; do usleep 10000; done; fi; done`,
+      gate,
+    );
     const files = logFiles(c.log);
     const followed: string[] = [];
     const following = (async () => {
@@ -183,6 +195,7 @@ describe('tasks/logs with conmon', function () {
     // One rotation in the middle of the output, while conmon is writing.
     while ((await fs.promises.stat(c.log)).size < 100_000) await new Promise((r) => setTimeout(r, 5));
     await rotateLog(c.log, 1, reopen(c.bundle));
+    await fs.promises.writeFile(path.join(gate, 'go'), '');
     assert.equal(await c.waitExit(), 0);
     await following;
 
@@ -202,7 +215,17 @@ describe('tasks/logs with conmon', function () {
     // keep=1, a follower more than a whole file behind loses the middle one).
     const N = 20000;
     const keep = 50;
-    const c = await createUnderConmon('lc-rotator', `i=0; while [ $i -lt ${N} ]; do echo line-$i; i=$((i+1)); [ $((i % 500)) = 0 ] && usleep 10000; done`);
+    // Every CHUNK lines the script waits at a gate (announcing it with
+    // /gate/at-K) until the test has run the rotator once more: each chunk
+    // is then rotated at least once, however the two processes are scheduled.
+    const CHUNK = 4000;
+    const gate = await makeTempDir('gt-gate', cleanup);
+    const c = await createUnderConmon(
+      'lc-rotator',
+      `i=0; while [ $i -lt ${N} ]; do echo line-$i; i=$((i+1)); [ $((i % 500)) = 0 ] && usleep 10000; ` +
+        `if [ $((i % ${CHUNK})) = 0 ]; then k=$((i / ${CHUNK})); touch /gate/at-$k; while [ ! -e /gate/go-$k ]; do usleep 10000; done; fi; done`,
+      gate,
+    );
     const files = logFiles(c.log, keep);
     let rotations = 0;
     const rotator = new LogRotator({ path: c.log, maxBytes: 64 * 1024, keep, reopen: reopen(c.bundle) });
@@ -213,8 +236,13 @@ describe('tasks/logs with conmon', function () {
       for await (const e of readLogs(ctx(), files, { follow: { shouldStop, pollMs: 50 } })) followed.push(e.data.toString());
     })();
     await c.start();
-    while (!c.exited()) {
+    for (let k = 1; !c.exited(); ) {
       if (await rotator.check()) rotations++;
+      if (fs.existsSync(path.join(gate, `at-${k}`))) {
+        // The writer waits: what it wrote since the last rotation is all in the file.
+        if (await rotator.check()) rotations++;
+        await fs.promises.writeFile(path.join(gate, `go-${k++}`), '');
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
     rotator.close();
