@@ -9,6 +9,7 @@
 import { once } from 'node:events';
 import * as tar from 'tar-stream';
 import { runWithInput } from './xattrs';
+import { invalidArgument } from '../errdefs/errdefs';
 
 export type NodeKind = 'character-device' | 'block-device' | 'fifo';
 
@@ -25,6 +26,9 @@ export type NodeSpec =
   | { readonly kind: 'link'; readonly target: string };
 
 /** Pending nodes by relative path, in the order the layer created them. */
+/** How many nodes one layer may queue (see NodeBatch.set). */
+export const NODE_LAYER_MAX = 262_144;
+
 export class NodeBatch {
   private readonly nodes = new Map<string, NodeSpec>();
 
@@ -41,6 +45,11 @@ export class NodeBatch {
   }
 
   set(rel: string, spec: NodeSpec): void {
+    // Nodes wait in memory for the end of the layer: a layer of millions of
+    // fifos must not make gantryd hold them all. Real images have a handful.
+    if (this.nodes.size >= NODE_LAYER_MAX && !this.nodes.has(rel)) {
+      throw invalidArgument(`layer entry ${JSON.stringify(rel)}: more than ${NODE_LAYER_MAX} device nodes, fifos, whiteouts and links to them in one layer; refusing the layer`);
+    }
     this.nodes.delete(rel); // re-insert: a replacement is created in its new place in the order
     this.nodes.set(rel, spec);
   }

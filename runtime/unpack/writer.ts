@@ -222,7 +222,7 @@ export class LayerWriter {
       }
     }
     this.dirMeta.set(rel, meta);
-    this.xattrs.add(abs, xattrsOf(h.pax, 'directory', this.opts.rootless));
+    this.xattrs.add(abs, xattrsOf(h.pax, 'directory', this.opts.rootless), h.name);
     if (recreated) {
       this.makeOpaque(rel);
     } else if (this.opts.lowers.length === 0 && created) {
@@ -250,11 +250,11 @@ export class LayerWriter {
       } finally {
         fs.closeSync(fd);
       }
-      this.xattrs.add(abs, xattrsOf(h.pax, 'file', this.opts.rootless));
+      this.xattrs.add(abs, xattrsOf(h.pax, 'file', this.opts.rootless), h.name);
       return;
     }
     const fd = await this.createExclusive(rel, () => fs.openSync(abs, CREATE_FLAGS, meta.mode & 0o777));
-    this.xattrs.add(abs, xattrsOf(h.pax, 'file', this.opts.rootless));
+    this.xattrs.add(abs, xattrsOf(h.pax, 'file', this.opts.rootless), h.name);
     const { read, written } = streamToFd(fd, data);
     try {
       await read;
@@ -291,7 +291,7 @@ export class LayerWriter {
       }
     }
     fs.lutimesSync(abs, meta.atime, meta.mtime);
-    this.xattrs.add(abs, xattrsOf(h.pax, 'symlink', this.opts.rootless));
+    this.xattrs.add(abs, xattrsOf(h.pax, 'symlink', this.opts.rootless), h.name);
   }
 
   private async hardlink(rel: string, name: string, h: EntryHeader): Promise<void> {
@@ -340,7 +340,7 @@ export class LayerWriter {
       major: kind === 'fifo' ? 0 : (h.devmajor ?? 0),
       minor: kind === 'fifo' ? 0 : (h.devminor ?? 0),
     });
-    this.xattrs.add(abs, xattrsOf(h.pax, 'other', this.opts.rootless));
+    this.xattrs.add(abs, xattrsOf(h.pax, 'other', this.opts.rootless), h.name);
   }
 
   // ---- whiteouts ----

@@ -5,7 +5,7 @@
  * calls; one process per layer instead of one per file).
  */
 import { spawn } from 'node:child_process';
-import { failedPrecondition, internal } from '../errdefs/errdefs';
+import { failedPrecondition, internal, invalidArgument } from '../errdefs/errdefs';
 
 const SCHILY_XATTR = 'SCHILY.xattr.';
 
@@ -110,20 +110,50 @@ export function utf8OrNull(bytes: string): string | null {
   }
 }
 
+/** The kernel's limit for one value (XATTR_SIZE_MAX): a larger one could never be set. */
+export const XATTR_VALUE_MAX = 64 * 1024;
+/** What one entry may carry in all: far above any real image, which sets a capability or a label. */
+export const XATTR_ENTRY_MAX = 256 * 1024;
+/**
+ * What one layer may hold pending (it is all set at the end of the layer):
+ * the bound on the memory a hostile layer can make gantryd hold, where
+ * thousands of entries with multi-MiB PAX xattrs would otherwise pile up.
+ */
+export const XATTR_LAYER_MAX = 16 * 1024 * 1024;
+
 /**
  * Pending xattrs of one layer, keyed by absolute path, set together by
  * `commit`. Entries replaced or removed later in the layer are dropped with
- * `drop`, so nothing is set on a path that now holds something else.
+ * `drop`, so nothing is set on a path that now holds something else. A
+ * layer over the limits above is refused (InvalidArgument) when the entry
+ * that crosses them is read, before anything is kept of it.
  */
 export class XattrBatch {
   private readonly byPath = new Map<string, Xattr[]>();
+  /** Bytes of names and values added this layer (drops do not give them back: the cap is on the layer). */
+  private bytes = 0;
 
   get size(): number {
     return this.byPath.size;
   }
 
-  add(absPath: string, xattrs: readonly Xattr[]): void {
+  add(absPath: string, xattrs: readonly Xattr[], entryName?: string): void {
     if (xattrs.length === 0) return;
+    const what = entryName === undefined ? absPath : `layer entry ${JSON.stringify(entryName)}`;
+    let entryBytes = 0;
+    for (const x of xattrs) {
+      if (x.value.length > XATTR_VALUE_MAX) {
+        throw invalidArgument(`${what}: extended attribute ${x.name} is ${x.value.length} bytes; at most ${XATTR_VALUE_MAX} can be set`);
+      }
+      entryBytes += Buffer.byteLength(x.name) + x.value.length;
+    }
+    if (entryBytes > XATTR_ENTRY_MAX) {
+      throw invalidArgument(`${what}: extended attributes of ${entryBytes} bytes; at most ${XATTR_ENTRY_MAX} per entry`);
+    }
+    if (this.bytes + entryBytes > XATTR_LAYER_MAX) {
+      throw invalidArgument(`${what}: the layer's extended attributes exceed ${XATTR_LAYER_MAX} bytes; refusing the layer`);
+    }
+    this.bytes += entryBytes;
     const list = this.byPath.get(absPath);
     if (list) list.push(...xattrs);
     else this.byPath.set(absPath, [...xattrs]);

@@ -11,9 +11,11 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
 import { TarApplier } from '../../../runtime/unpack/applier';
 import { isGantryError } from '../../../runtime/errdefs/errdefs';
-import { buildTar, gzip, MEDIA, sha256, type TarEntry } from '../../helpers/tarBuilder';
+import { buildTar, encodeEntry, gzip, MEDIA, sha256, type TarEntry } from '../../helpers/tarBuilder';
 import { bindMount, ctx, listTree, overlayMount, readableOf } from '../../helpers/unpackFixtures';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 
@@ -151,6 +153,19 @@ const CASES: Case[] = [
     names: 'not a valid tar archive',
   },
   { title: 'a negative-looking uid', entries: () => [{ name: 'u', content: 'x', pax: { uid: '-1' } }] },
+  {
+    title: 'an xattr value larger than the kernel allows (64 KiB)',
+    entries: () => [{ name: 'f', content: 'x', xattrs: { 'user.big': Buffer.alloc(64 * 1024 + 1, 0x41) } }],
+  },
+  {
+    title: 'one entry with more xattr bytes than an entry may carry',
+    entries: () => [{ name: 'f', content: 'x', xattrs: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`user.x${i}`, Buffer.alloc(60 * 1024, 0x41)])) }],
+  },
+  {
+    title: 'entries whose xattrs together exceed what one layer may hold',
+    entries: () => Array.from({ length: 300 }, (_, i) => ({ name: `f${i}`, content: 'x', xattrs: { 'user.big': Buffer.alloc(60 * 1024, 0x41) } })),
+    names: "the layer's extended attributes exceed",
+  },
 ];
 
 describe('unpack: hostile layers are refused and harm nothing outside the target', function () {
@@ -202,6 +217,36 @@ describe('unpack: hostile layers are refused and harm nothing outside the target
       }
     });
   }
+
+  it('thousands of entries with 4 MiB PAX xattrs are refused at the first, with bounded memory', async () => {
+    // 800 MiB of xattrs in a few MB of gzip: held until the end of the layer,
+    // they would take gigabytes (and a dump string past V8's limit).
+    const root = fs.mkdtempSync(path.join(base, 'xattr-bomb-'));
+    fs.mkdirSync(path.join(root, 'target'));
+    const value = Buffer.alloc(4 * 1024 * 1024 - 1024, 0x41);
+    let produced = 0;
+    const entries = function* () {
+      for (let i = 0; i < 200; i++) {
+        produced++;
+        yield* encodeEntry({ name: `f${i}`, content: 'x', xattrs: { 'user.bomb': value } });
+      }
+    };
+    const gzipped = Readable.from(entries()).pipe(zlib.createGzip({ level: 1 }));
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    let peak = rssBefore;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+    const err = await new TarApplier()
+      .apply(ctx, bindMount(path.join(root, 'target')), gzipped, { mediaType: MEDIA.gzip, diffId: `sha256:${'0'.repeat(64)}` })
+      .then(() => undefined, (e: unknown) => e)
+      .finally(() => clearInterval(sampler));
+    gzipped.destroy();
+    assert.ok(isGantryError(err), `not a GantryError: ${String(err)}`);
+    assert.equal(err.kind, 'InvalidArgument', err.message);
+    assert.match(err.message, /layer entry "f0": extended attribute user.bomb is \d+ bytes; at most 65536/);
+    assert.ok(produced < 20, `the applier read ${produced} entries before refusing`);
+    assert.ok(peak - rssBefore < 256 * 1024 * 1024, `RSS grew by ${Math.round((peak - rssBefore) / 2 ** 20)} MiB`);
+  });
 
   for (const mode of ['native', 'overlay'] as const) {
     it(`${mode}: a directory replaced by a symlink later in the layer gets nothing of the end-of-layer work through it`, async () => {
