@@ -9,9 +9,10 @@
 // detached, on that socket, and the extension must connect to it. The test
 // kills that daemon and restores the setting at the end.
 //
-// Start Runtime passes only --socket, so the daemon it spawns uses the default
-// data root and state dir (/var/lib/gantry, /run/gantry as root); there is no
-// way to point those elsewhere without changing the product. The test removes
+// Start Runtime passes only --socket here (GANTRY_ROOT and GANTRY_STATE, which
+// scripts/start.sh and the UI suite set, are unset in this extension host), so
+// the daemon it spawns uses the default data root and state dir
+// (/var/lib/gantry, /run/gantry as root). The test removes
 // them afterwards when they did not exist before, and it skips when a daemon
 // already serves the default socket: a second daemon on the same data root
 // would write into that daemon's event log.
@@ -265,7 +266,7 @@ describe('Gantry: Start Runtime (code-server)', () => {
     assert.ok(pidAlive(v.pid), `gantryd pid ${v.pid} is not running`);
     assert.equal(v.socket, socket);
     assert.equal(v.version, main.server.version);
-    // What Start Runtime passes today: only --socket, so the default data root.
+    // Only --socket (no GANTRY_ROOT here), so the default data root.
     assert.equal(v.root, defaultRoot());
     assert.ok(fs.existsSync(socket), `${socket} does not exist`);
     assert.match(api.statusBarText, new RegExp(`Gantry ${v.version.replace(/\./g, '\\.')}`));
