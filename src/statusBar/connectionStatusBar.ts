@@ -27,12 +27,6 @@ export class ConnectionStatusBar implements vscode.Disposable {
     return this.item.text;
   }
 
-  /** Exposed for tests: the command a click runs. */
-  get command(): string | undefined {
-    const c = this.item.command;
-    return typeof c === 'string' ? c : c?.command;
-  }
-
   /** Exposed for tests: the tooltip's text. */
   get tooltip(): string {
     const t = this.item.tooltip;

@@ -34,7 +34,7 @@ export function runtimeMenuEntries(root: boolean): MenuEntry[] {
 
 export async function showRuntimeMenu(context: CommandContext): Promise<void> {
   const picked = await vscode.window.showQuickPick(runtimeMenuEntries(canStartRuntime()), {
-    title: vscode.l10n.t("Gantry's runtime is not running on this machine"),
+    title: vscode.l10n.t('Gantry: no runtime answers on this machine'),
     placeHolder: vscode.l10n.t('Start it, reconnect, or use a runtime on another host'),
   });
   if (picked) await vscode.commands.executeCommand(picked.command);
