@@ -38,9 +38,10 @@ export interface GantryApi {
   hostPicks(typed?: string): HostPickEntry[];
 }
 
+/** The setting gantry.socketPath; else GANTRY_SOCKET, as for the CLI (scripts/start.sh sets it); else the default. */
 export function configuredSocket(): string {
   const setting = vscode.workspace.getConfiguration('gantry').get<string>('socketPath', '').trim();
-  return setting || defaultSocket();
+  return setting || process.env.GANTRY_SOCKET || defaultSocket();
 }
 
 /** The one connection of this window, for deactivate(). */

@@ -35,6 +35,7 @@ import { tagImage } from './images/tagImage';
 import { connectToHost } from './host/connectToHost';
 import { showRuntimeInfo } from './runtime/showRuntimeInfo';
 import { startRuntime } from './runtime/startRuntime';
+import { RUNTIME_MENU_COMMAND, showRuntimeMenu } from '../statusBar/runtimeMenu';
 
 export interface CommandContext {
   readonly extension: vscode.ExtensionContext;
@@ -80,6 +81,7 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.runtime.showInfo', showRuntimeInfo);
   register('gantry.runtime.start', startRuntime);
   register('gantry.runtime.reconnect', (ctx) => ctx.connection.reconnect());
+  register(RUNTIME_MENU_COMMAND, showRuntimeMenu); // the status-bar item's menu while not connected
   register('gantry.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:gantry.gantry'));
   register('gantry.showLog', (ctx) => ctx.log.show());
   register('gantry.host.connect', connectToHost);

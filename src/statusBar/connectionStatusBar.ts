@@ -1,12 +1,15 @@
 /**
  * The status-bar item: which runtime the window uses — this machine's, or
  * which remote host's — and in what state. Clicking it opens Connect to
- * Host… (switch runtime, or pick the current one to reconnect); the tooltip
- * has the details and links to the runtime's info and to Reconnect.
+ * Host… (switch runtime, or pick the current one to reconnect); while this
+ * machine's runtime is not connected, a menu that starts with Start Runtime
+ * (runtimeMenu.ts). The tooltip has the details and links to the runtime's
+ * info, Start Runtime and Reconnect.
  */
 import * as vscode from 'vscode';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
 import { shortHostLabel } from '../hosts/hostChoice';
+import { statusBarCommand } from './runtimeMenu';
 
 export class ConnectionStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('gantry.connection', vscode.StatusBarAlignment.Left, 50);
@@ -14,7 +17,6 @@ export class ConnectionStatusBar implements vscode.Disposable {
 
   constructor(connection: RuntimeConnection) {
     this.item.name = 'Gantry Runtime';
-    this.item.command = 'gantry.host.connect';
     this.subscription = connection.onDidChange((snapshot) => this.render(snapshot));
     this.render(connection.current);
     this.item.show();
@@ -36,7 +38,7 @@ export class ConnectionStatusBar implements vscode.Disposable {
     const where = snapshot.host ? `on ${snapshot.host}` : `at ${snapshot.socket}`;
     const links = (...commands: Array<[string, string]>) => commands.map(([title, id]) => `[${title}](command:${id})`).join(' · ');
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.isTrusted = { enabledCommands: ['gantry.runtime.showInfo', 'gantry.runtime.reconnect', 'gantry.host.connect', 'gantry.showLog'] };
+    tooltip.isTrusted = { enabledCommands: ['gantry.runtime.showInfo', 'gantry.runtime.start', 'gantry.runtime.reconnect', 'gantry.host.connect', 'gantry.showLog'] };
     let warning = false;
     switch (snapshot.state) {
       case 'connected': {
@@ -62,11 +64,13 @@ export class ConnectionStatusBar implements vscode.Disposable {
         tooltip.appendMarkdown(`${lost ? 'Lost gantryd' : 'No gantryd'} ${escape(where)}`);
         if (snapshot.lastError) tooltip.appendMarkdown(`: ${escape(snapshot.lastError)}`);
         tooltip.appendMarkdown(snapshot.retrying === false ? '  \nGantry does not retry this by itself.' : '  \nGantry keeps retrying.');
-        tooltip.appendMarkdown(`\n\n${links(['Reconnect', 'gantry.runtime.reconnect'], ['Connect to Host…', 'gantry.host.connect'], ['Show Log', 'gantry.showLog'])}`);
+        const start: Array<[string, string]> = snapshot.host ? [] : [['Start Runtime', 'gantry.runtime.start']];
+        tooltip.appendMarkdown(`\n\n${links(...start, ['Reconnect', 'gantry.runtime.reconnect'], ['Connect to Host…', 'gantry.host.connect'], ['Show Log', 'gantry.showLog'])}`);
         break;
       }
     }
     this.item.tooltip = tooltip;
+    this.item.command = statusBarCommand(snapshot);
     this.item.backgroundColor = warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }
 

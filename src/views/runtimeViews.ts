@@ -1,12 +1,15 @@
 /**
  * The Images and Containers views: Images lists the daemon's images
  * (views/images/), Containers its containers (views/containers/). Both
- * views show welcome content while not connected or empty, which depends on
- * the `gantry.connectionState` and `gantry.remote` context keys. What a
- * static welcome text cannot say goes in the view's message: the exact
- * command to start the daemon on this machine, the step a remote connect is
- * at, and why the link to a remote host failed. While connected to a remote
- * host, each view's description names it.
+ * views show welcome content while not connected or empty, picked by the
+ * `gantry.connectionState`, `gantry.remote`, `gantry.canStartRuntime` and
+ * `gantry.runtimeNotRunning` context keys. The views never set a message
+ * line: VS Code hides the welcome content (and its Start Runtime, Reconnect
+ * and Show Log buttons) while a view has one. What the static welcome text
+ * cannot say goes in the view's description, in the header: "not running",
+ * the step a remote connect is at, why the link to a remote host failed
+ * (connectionSummary.ts). While connected to a remote host, each view's
+ * description names it.
  *
  * Every refresh goes through the RefreshManager; the views never poll.
  * The `gantry:` documents (inspect, logs) are registered here too, through
@@ -14,12 +17,13 @@
  */
 import * as vscode from 'vscode';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
-import { canStartRuntime, daemonArgv } from '../commands/runtime/startRuntime';
+import { canStartRuntime } from '../commands/runtime/startRuntime';
 import { shortHostLabel } from '../hosts/hostChoice';
 import type { CommandContext } from '../commands/registerCommands';
 import { ContainerInspectDocuments } from './containers/containerDocuments';
 import { ContainerLogDocuments } from './containers/containerLogs';
 import { CONTAINERS_VIEW, ContainersTreeProvider } from './containers/containersTreeProvider';
+import { connectionSummary, probeLocalSocket, type LocalProblem } from './connectionSummary';
 import { GantryDocumentRouter } from './gantryDocuments';
 import { GANTRY_SCHEME, GantryDocumentProvider } from './images/imageDocuments';
 import { IMAGES_VIEW, ImagesTreeProvider } from './images/imagesTreeProvider';
@@ -59,6 +63,7 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
 /** What the views show besides their items: for tests. */
 export interface RuntimeViewsState {
   readonly descriptions: { readonly images: string | undefined; readonly containers: string | undefined };
+  /** The message line above a view's tree: never set (it would hide the welcome content). */
   readonly message: string | undefined;
 }
 
@@ -81,20 +86,42 @@ export function registerRuntimeViews(context: CommandContext, connection: Runtim
     { matches: ContainerLogDocuments.matches, provider: { provideTextDocumentContent: (uri) => logs.provideTextDocumentContent(uri), onDidChange: logs.onDidChange, dispose: () => undefined } },
   ]);
 
-  let host: string | undefined;
+  let snapshot = connection.current;
+  let problem: LocalProblem | undefined;
   let filter = context.views.images.filter;
   const describeViews = () => {
-    const where = host ? shortHostLabel(host) : undefined;
-    imagesView.description = [where, filter ? vscode.l10n.t('filter: {0}', filter) : undefined].filter(Boolean).join(' · ') || undefined;
-    containersView.description = where;
+    const where = snapshot.host ? shortHostLabel(snapshot.host) : undefined;
+    const summary = connectionSummary(snapshot, problem);
+    const header = [where, summary].filter(Boolean).join(' · ');
+    imagesView.description = [header, filter ? vscode.l10n.t('filter: {0}', filter) : undefined].filter(Boolean).join(' · ') || undefined;
+    containersView.description = header || undefined;
   };
-  const render = (snapshot: ConnectionSnapshot) => {
-    void vscode.commands.executeCommand('setContext', 'gantry.connectionState', snapshot.state);
-    void vscode.commands.executeCommand('setContext', 'gantry.remote', snapshot.host !== undefined);
+  const setNotRunning = () =>
+    void vscode.commands.executeCommand('setContext', 'gantry.runtimeNotRunning', snapshot.host === undefined && problem === 'notRunning');
+  let probes = 0;
+  const render = (next: ConnectionSnapshot) => {
+    const before = snapshot;
+    snapshot = next;
+    void vscode.commands.executeCommand('setContext', 'gantry.connectionState', next.state);
+    void vscode.commands.executeCommand('setContext', 'gantry.remote', next.host !== undefined);
     void vscode.commands.executeCommand('setContext', 'gantry.canStartRuntime', canStartRuntime());
-    const message = viewMessage(context, snapshot);
-    for (const view of views) view.message = message;
-    host = snapshot.host;
+    if (next.host !== undefined || next.state === 'connected' || next.socket !== before.socket) {
+      probes++; // a probe still under way speaks of another state
+      problem = undefined;
+    }
+    const notConnected = next.state === 'disconnected' || next.state === 'reconnecting';
+    if (next.host === undefined && notConnected && (problem === undefined || next.state !== before.state || next.lastError !== before.lastError)) {
+      // Why nothing answers on this machine: a plain connect's errno (the
+      // snapshot's error is gRPC's text, which nothing should parse).
+      const probe = ++probes;
+      void probeLocalSocket(next.socket).then((found) => {
+        if (probe !== probes) return;
+        problem = found;
+        setNotRunning();
+        describeViews();
+      });
+    }
+    setNotRunning();
     describeViews();
   };
   const showFilter = (value: string) => {
@@ -116,31 +143,8 @@ export function registerRuntimeViews(context: CommandContext, connection: Runtim
       return { images: imagesView.description, containers: containersView.description };
     },
     get message() {
-      return imagesView.message;
+      // VS Code starts a view with the empty message: none.
+      return imagesView.message || containersView.message || undefined;
     },
   };
-}
-
-/** The line above the welcome content: what only the current state can say. */
-function viewMessage(context: CommandContext, snapshot: ConnectionSnapshot): string | undefined {
-  const reason = snapshot.lastError ? `: ${snapshot.lastError}` : '';
-  if (snapshot.host) {
-    switch (snapshot.state) {
-      case 'connecting':
-        return vscode.l10n.t('Connecting to {0}…{1}', snapshot.host, snapshot.progress ? ` ${snapshot.progress}` : '');
-      case 'reconnecting':
-        return vscode.l10n.t('Lost the connection to gantryd on {0}{1}. Reconnecting…', snapshot.host, reason);
-      case 'disconnected':
-        return snapshot.retrying === false
-          ? vscode.l10n.t('Cannot use {0}{1}', snapshot.host, reason)
-          : vscode.l10n.t('Cannot reach gantryd on {0}{1}. Retrying…', snapshot.host, reason);
-      default:
-        return undefined;
-    }
-  }
-  if (snapshot.state === 'reconnecting') return vscode.l10n.t('Lost the connection to gantryd at {0}{1}. Reconnecting…', snapshot.socket, reason);
-  if (snapshot.state === 'disconnected' && !canStartRuntime()) {
-    return vscode.l10n.t('Start gantryd as root: sudo {0}', daemonArgv(context, snapshot.socket).join(' '));
-  }
-  return undefined;
 }

@@ -23,7 +23,7 @@ import {
   waitForWorkbench,
   workbenchUrl,
 } from '../helpers/codeServer';
-import { requireBuild, startDaemon, type TestDaemon } from '../helpers/daemon';
+import { removeContainers, requireBuild, startDaemon, type TestDaemon } from '../helpers/daemon';
 import { pushBusybox } from '../helpers/fixtures';
 import { startRegistry, type Registry } from '../helpers/registry';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
@@ -31,7 +31,7 @@ import { containerInspectChecks, containerLogsChecks, containersChecks, createUi
 import { startGatedRegistry } from './gatedRegistry';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
-import { UiCheck, sidebarChecks } from './sidebar.ui';
+import { UiCheck, disconnectedChecks, restartFromUiChecks, sidebarChecks, type DisconnectedUiContext } from './sidebar.ui';
 
 const OUTPUT_DIR = path.join(REPO_ROOT, 'test-output/ui');
 
@@ -99,10 +99,19 @@ async function run(cleanup: Cleanup): Promise<number> {
   fs.mkdirSync(extensionsDir);
   fs.symlinkSync(REPO_ROOT, path.join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`));
 
+  // Start Runtime (the last checks) starts gantryd on the test daemon's dirs
+  // and records its pid here; it is stopped after code-server.
+  const startedPidsFile = path.join(tmp, 'started-daemons.pids');
+  fs.writeFileSync(startedPidsFile, '');
+  const startedPids = () => fs.readFileSync(startedPidsFile, 'utf8').split('\n').filter(Boolean).map(Number);
+  cleanup.defer(async () => {
+    if (startedPids().length) await removeContainers(daemon.socket);
+    await Promise.all(startedPids().map(stopPid));
+  });
   const server = await startCodeServer({
     dir: path.join(tmp, 'cs'),
     extensionsDir,
-    env: { GANTRY_TEST_SOCKET: daemon.socket },
+    env: { GANTRY_TEST_SOCKET: daemon.socket, GANTRY_ROOT: daemon.root, GANTRY_STATE: daemon.state, GANTRY_DAEMON_PIDS_FILE: startedPidsFile },
     echo: process.env.GANTRY_VSCODE_TEST_VERBOSE === '1' ? process.stderr : undefined,
   });
   cleanup.defer(() => server.stop());
@@ -154,7 +163,39 @@ async function run(cleanup: Cleanup): Promise<number> {
   if (aborted) return 1;
   await page.mouse.move(700, 450);
   await screenshot(page, 'containers-inspect.png');
+
+  // Last, as they stop the daemon: the views without a runtime, and Start Runtime from them.
+  await page.keyboard.press('Escape');
+  const disconnected: DisconnectedUiContext = { page, daemonVersion: daemonInfo.version, stopDaemon: () => daemon.stop(), startedPids };
+  await runChecks(disconnectedChecks, disconnected);
+  if (aborted) return 1;
+  await screenshot(page, 'disconnected.png');
+  await runChecks(restartFromUiChecks, disconnected);
+  if (aborted) return 1;
   return tally.failed > 0 ? 1 : 0;
+}
+
+/** SIGTERM to a daemon Start Runtime started (not our child), SIGKILL if it is still there after 15 s. */
+async function stopPid(pid: number): Promise<void> {
+  const alive = () => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  };
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + 15_000;
+  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (alive()) signal('SIGKILL');
 }
 
 /**

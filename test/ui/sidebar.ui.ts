@@ -80,3 +80,69 @@ export const sidebarChecks: UiCheck[] = [
     },
   },
 ];
+
+/** For the checks of the views without a runtime: they stop the test daemon themselves. */
+export interface DisconnectedUiContext extends UiContext {
+  /** Stops the test daemon (a clean SIGTERM, as a person stopping it). */
+  stopDaemon(): Promise<void>;
+  /** Pids Start Runtime recorded (GANTRY_DAEMON_PIDS_FILE of the extension host). */
+  startedPids(): number[];
+}
+
+const statusBarItem = (page: Page) => page.locator('.part.statusbar .statusbar-item', { hasText: /Gantry/ }).first();
+const welcome = (page: Page, view: string) => paneBody(paneHeader(page, view)).locator('.welcome-view-content');
+const welcomeButton = (page: Page, view: string, title: string) =>
+  welcome(page, view).locator('.monaco-button', { hasText: new RegExp(`^${title}$`) });
+
+/** Expands the view's pane if it is collapsed. */
+async function expand(page: Page, view: string): Promise<void> {
+  const header = paneHeader(page, view);
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+  await paneBody(header).waitFor({ state: 'visible', ...WAIT });
+}
+
+export const disconnectedChecks: UiCheck<DisconnectedUiContext>[] = [
+  {
+    name: 'with gantryd stopped, both views say in words that it is not running, with Start Runtime, Reconnect and Show Log',
+    async run({ page, stopDaemon }) {
+      await stopDaemon();
+      for (const view of ['Images', 'Containers']) {
+        await expand(page, view);
+        // The daemon stopped while connected; the retry found its socket gone.
+        await welcome(page, view).filter({ hasText: "Gantry's runtime on this machine stopped" }).waitFor({ state: 'visible', ...WAIT });
+        await paneHeader(page, view).filter({ hasText: 'not running' }).waitFor({ state: 'visible', ...WAIT });
+        for (const button of ['Start Runtime', 'Reconnect', 'Show Log']) {
+          await welcomeButton(page, view, button).waitFor({ state: 'visible', ...WAIT });
+        }
+      }
+      // gRPC's own words stay in the log.
+      const raw = await page.locator('.part.sidebar', { hasText: /No connection established|ENOENT|Resolution note/ }).count();
+      if (raw !== 0) throw new Error('the sidebar shows the raw gRPC error');
+      await page.mouse.move(700, 450); // no hover in the screenshot
+    },
+  },
+];
+
+export const restartFromUiChecks: UiCheck<DisconnectedUiContext>[] = [
+  {
+    name: 'a click on the status-bar item offers Start Runtime',
+    async run({ page }) {
+      await statusBarItem(page).click();
+      const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Start Runtime' });
+      await row.waitFor({ state: 'visible', ...WAIT });
+      await page.keyboard.press('Escape');
+      await row.waitFor({ state: 'hidden', ...WAIT });
+    },
+  },
+  {
+    name: 'Start Runtime in the Containers view starts gantryd, and the views list again',
+    async run({ page, daemonVersion, startedPids }) {
+      await welcomeButton(page, 'Containers', 'Start Runtime').click();
+      await statusBarItem(page).filter({ hasText: daemonVersion }).waitFor({ state: 'visible', ...WAIT });
+      await paneBody(paneHeader(page, 'Containers')).locator('.monaco-list-row').first().waitFor({ state: 'visible', ...WAIT });
+      await paneBody(paneHeader(page, 'Images')).locator('.monaco-list-row').first().waitFor({ state: 'visible', ...WAIT });
+      const pids = startedPids();
+      if (pids.length !== 1) throw new Error(`Start Runtime recorded ${pids.length} daemons: ${pids.join(', ')}`);
+    },
+  },
+];

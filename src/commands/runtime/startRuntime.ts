@@ -1,20 +1,17 @@
 /**
  * Gantry: Start Runtime. As root, spawns the bundled daemon with the Node that
- * runs this extension host and waits for it to answer. Otherwise gantryd
- * (which needs root for runc and overlayfs) cannot be started from here, so
- * the user gets the exact command to run instead. On a remote host the
- * connection itself starts (or redeploys) gantryd, so this reconnects.
+ * runs this extension host (spawnDaemon.ts) and waits for it to answer.
+ * Otherwise gantryd (which needs root for runc and overlayfs) cannot be
+ * started from here, so the user gets the exact command to run instead. On a
+ * remote host the connection itself starts (or redeploys) gantryd, so this
+ * reconnects.
  */
-import { DAEMON_NODE_FLAGS } from '../../../runtime/daemon/nodeFlags';
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CommandContext } from '../registerCommands';
-
-export function daemonArgv(context: CommandContext, socket: string): string[] {
-  return [process.execPath, ...DAEMON_NODE_FLAGS, path.join(context.extension.extensionPath, 'dist', 'gantry.js'), 'daemon', '--socket', socket];
-}
+import { daemonArgv, spawnDaemon } from './spawnDaemon';
 
 export function canStartRuntime(): boolean {
   return process.getuid?.() === 0;
@@ -33,9 +30,9 @@ export async function startRuntime(context: CommandContext): Promise<void> {
     return;
   }
   const socket = connection.current.socket;
-  const [node, ...args] = daemonArgv(context, socket);
+  const argv = daemonArgv(context.extension.extensionPath, socket);
   if (!canStartRuntime()) {
-    const commandLine = ['sudo', node, ...args].map(quoteForDisplay).join(' ');
+    const commandLine = ['sudo', ...argv].map(quoteForDisplay).join(' ');
     const copy = vscode.l10n.t('Copy Command');
     const picked = await vscode.window.showInformationMessage(
       vscode.l10n.t('gantryd needs root. Start it in a terminal: {0}', commandLine),
@@ -45,18 +42,9 @@ export async function startRuntime(context: CommandContext): Promise<void> {
     return;
   }
 
-  fs.mkdirSync(context.extension.logUri.fsPath, { recursive: true });
   const logFile = path.join(context.extension.logUri.fsPath, 'gantryd.log');
-  const logFd = fs.openSync(logFile, 'a');
-  context.log.info(`Starting ${[node, ...args].join(' ')} (log: ${logFile})`);
-  const child = spawn(node, args, {
-    detached: true, // the daemon outlives this window, as dockerd outlives the docker CLI
-    stdio: ['ignore', logFd, logFd],
-    // VS Code desktop runs extensions in Electron; this makes it behave as plain Node.
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-  });
-  fs.closeSync(logFd);
-  child.unref();
+  context.log.info(`Starting ${argv.join(' ')} (log: ${logFile})`);
+  const child = spawnDaemon(argv, logFile);
 
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Starting Gantry runtime…') },
@@ -66,7 +54,7 @@ export async function startRuntime(context: CommandContext): Promise<void> {
 
 async function waitUntilConnected(
   context: CommandContext,
-  child: ReturnType<typeof spawn>,
+  child: ChildProcess,
   logFile: string,
 ): Promise<void> {
   const exited = new Promise<never>((_, reject) => {

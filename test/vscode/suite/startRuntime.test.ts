@@ -9,9 +9,10 @@
 // detached, on that socket, and the extension must connect to it. The test
 // kills that daemon and restores the setting at the end.
 //
-// Start Runtime passes only --socket, so the daemon it spawns uses the default
-// data root and state dir (/var/lib/gantry, /run/gantry as root); there is no
-// way to point those elsewhere without changing the product. The test removes
+// Start Runtime passes only --socket here (GANTRY_ROOT and GANTRY_STATE, which
+// scripts/start.sh and the UI suite set, are unset in this extension host), so
+// the daemon it spawns uses the default data root and state dir
+// (/var/lib/gantry, /run/gantry as root). The test removes
 // them afterwards when they did not exist before, and it skips when a daemon
 // already serves the default socket: a second daemon on the same data root
 // would write into that daemon's event log.
@@ -34,7 +35,7 @@ interface VersionInfo {
 }
 
 interface ConnectionSnapshot {
-  state: 'connected' | 'disconnected' | 'connecting';
+  state: 'connected' | 'disconnected' | 'connecting' | 'reconnecting';
   socket?: string;
   version?: VersionInfo;
   lastError?: string;
@@ -44,6 +45,11 @@ interface GantryApi {
   readonly connection: ConnectionSnapshot;
   readonly onDidChangeConnection: vscode.Event<ConnectionSnapshot>;
   readonly statusBarText: string;
+  readonly views: { readonly images: { getChildren(): Promise<unknown[]> }; readonly containers: { getChildren(): Promise<unknown[]> } };
+  readonly viewState: {
+    readonly descriptions: { readonly images: string | undefined; readonly containers: string | undefined };
+    readonly message: string | undefined;
+  };
 }
 
 function mainDaemon(): { socket: string; server: VersionInfo } {
@@ -91,6 +97,17 @@ function waitForConnection(
     check(api.connection);
   });
 }
+
+/** Resolves once `check()` holds (polled: the header's words follow a socket probe); rejects naming the last value. */
+async function waitUntil(what: string, check: () => boolean, shown: () => unknown, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(shown())}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const notRunning = { images: 'not running', containers: 'not running' };
 
 function pidAlive(pid: number): boolean {
   try {
@@ -225,6 +242,12 @@ describe('Gantry: Start Runtime (code-server)', () => {
     );
     assert.ok(snapshot.lastError, 'a disconnected snapshot should say why');
     assert.match(api.statusBarText, /not connected/);
+    // The welcome content (with Start Runtime) shows: no message line, no items.
+    assert.equal(api.viewState.message, undefined);
+    // The headers say it in a few words (the welcome content says the rest).
+    const descriptions = () => api.viewState.descriptions;
+    await waitUntil('"not running" in the view headers', () => JSON.stringify(descriptions()) === JSON.stringify(notRunning), descriptions);
+    assert.deepEqual(await api.views.images.getChildren(), []);
   });
 
   it('gantry.runtime.start spawns gantryd on that socket and connects to it', async function () {
@@ -243,7 +266,7 @@ describe('Gantry: Start Runtime (code-server)', () => {
     assert.ok(pidAlive(v.pid), `gantryd pid ${v.pid} is not running`);
     assert.equal(v.socket, socket);
     assert.equal(v.version, main.server.version);
-    // What Start Runtime passes today: only --socket, so the default data root.
+    // Only --socket (no GANTRY_ROOT here), so the default data root.
     assert.equal(v.root, defaultRoot());
     assert.ok(fs.existsSync(socket), `${socket} does not exist`);
     assert.match(api.statusBarText, new RegExp(`Gantry ${v.version.replace(/\./g, '\\.')}`));
@@ -253,8 +276,25 @@ describe('Gantry: Start Runtime (code-server)', () => {
     if (spawnedPid === undefined) this.skip();
     await stopPid(spawnedPid!);
     spawnedPid = undefined;
-    await waitForConnection(api, (s) => s.state !== 'connected' && s.socket === socket, `state not 'connected' on ${socket}`);
+    const lost = await waitForConnection(api, (s) => s.state !== 'connected' && s.socket === socket, `state not 'connected' on ${socket}`);
     assert.match(api.statusBarText, /Gantry/);
+    assert.equal(lost.state, 'reconnecting');
+    // A view's message line hides its welcome content (and the Start Runtime,
+    // Reconnect Now and Show Log buttons in it): none while not connected.
+    assert.equal(api.viewState.message, undefined);
+    // The first retry finds no daemon: the raw gRPC error stays in the
+    // snapshot (and the log); the headers say it in a few words.
+    await waitForConnection(
+      api,
+      (s) => s.state === 'reconnecting' && /ENOENT|ECONNREFUSED/.test(s.lastError ?? ''),
+      'a retry that finds no daemon',
+    );
+    assert.equal(api.viewState.message, undefined);
+    const descriptions = () => api.viewState.descriptions;
+    await waitUntil('"not running" in the view headers', () => JSON.stringify(descriptions()) === JSON.stringify(notRunning), descriptions);
+    // No items: VS Code shows a view's welcome content only while its tree is empty.
+    assert.deepEqual(await api.views.images.getChildren(), []);
+    assert.deepEqual(await api.views.containers.getChildren(), []);
   });
 
   it('reconnects to the main daemon when the setting is restored', async () => {
