@@ -9,6 +9,7 @@
 import * as vscode from 'vscode';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
 import { shortHostLabel } from '../hosts/hostChoice';
+import { mdEscape as escape } from '../views/markdown';
 import { statusBarCommand } from './runtimeMenu';
 
 export class ConnectionStatusBar implements vscode.Disposable {
@@ -42,9 +43,10 @@ export class ConnectionStatusBar implements vscode.Disposable {
     let warning = false;
     switch (snapshot.state) {
       case 'connected': {
-        const version = snapshot.version?.version ?? '';
-        this.item.text = host ? `$(server) ${host} · Gantry ${version}`.trimEnd() : `$(vm-running) Gantry ${version}`.trimEnd();
-        tooltip.appendMarkdown(`Connected to gantryd ${version} ${escape(where)}`);
+        // The version string comes from the daemon: neither markup nor icons.
+        const version = escapeIcons(snapshot.version?.version ?? '');
+        this.item.text = host ? `$(server) ${escapeIcons(host)} · Gantry ${version}`.trimEnd() : `$(vm-running) Gantry ${version}`.trimEnd();
+        tooltip.appendMarkdown(`Connected to gantryd ${escape(snapshot.version?.version ?? '')} ${escape(where)}`);
         if (snapshot.host) tooltip.appendMarkdown(`  \nsocket on the host: ${escape(snapshot.socket)}`);
         tooltip.appendMarkdown(`\n\n${links(['Runtime Info', 'gantry.runtime.showInfo'], ['Connect to Host…', 'gantry.host.connect'])}`);
         break;
@@ -80,7 +82,7 @@ export class ConnectionStatusBar implements vscode.Disposable {
   }
 }
 
-/** Text as Markdown shows it literally (paths and ssh messages have `_`, `*`, backticks). */
-function escape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+/** `$(name)` in status-bar text is an icon; a backslash keeps it literal. */
+function escapeIcons(text: string): string {
+  return text.replace(/\$\(/g, '\\$(');
 }
