@@ -28,9 +28,11 @@ export function runFailureMessage(container: ContainerSummary, imageLabel: strin
       ? vscode.l10n.t('the command "{0}" was not found in the image {1}.', command, imageLabel)
       : reason === ErrorReasons.commandNotExecutable
         ? vscode.l10n.t('the command "{0}" in the image {1} is not executable.', command, imageLabel)
-        : `${describe(error)}.`.replace(/\.\.$/, '.');
+        : sentence(describe(error));
   return `${vscode.l10n.t('Could not run {0}:', container.name)} ${what}${leftIn(status)}`;
 }
+
+const sentence = (text: string) => (text.endsWith('.') ? text : `${text}.`);
 
 function leftIn(status: ContainerStatus | undefined): string {
   switch (status) {

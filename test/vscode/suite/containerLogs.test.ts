@@ -11,8 +11,11 @@ import { ContainersHarness, PREFIX, waitFor } from './containersHarness';
 /** 2000 lines at once, then one every 0.1 s; exits 0 on SIGTERM. */
 const LONG_TICKER = `sh -c 'trap "exit 0" TERM; i=0; while [ $i -lt 2000 ]; do echo "line $i"; i=$((i+1)); done; while true; do echo "line $i"; i=$((i+1)); sleep 0.1; done'`;
 
-/** Counts its runs in /tmp/n: runs 1 and 2 exit 1 (restarted by on-failure), run 3 on keeps running until SIGTERM. */
-const FLAKY = `sh -c 'n=$(cat /tmp/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /tmp/n; echo "run $n"; if [ $n -lt 3 ]; then exit 1; fi; trap "exit 0" TERM; while true; do sleep 0.1; done'`;
+/**
+ * Counts its runs in /tmp/n: runs 1 and 2 exit 1 (restarted by on-failure), run 3 on keeps running
+ * until SIGTERM. Run 1 exits only once /tmp/go exists: after the test opened the log.
+ */
+const FLAKY = `sh -c 'n=$(cat /tmp/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /tmp/n; echo "run $n"; while [ ! -e /tmp/go ]; do sleep 0.1; done; if [ $n -lt 3 ]; then exit 1; fi; trap "exit 0" TERM; while true; do sleep 0.1; done'`;
 
 /** An empty terminal: showing it opens the panel, which takes height from the editor. */
 function quietTerminal(name: string): vscode.Terminal {
@@ -113,6 +116,11 @@ describe('Container logs document: stays at its end, marks restarts (code-server
     await vscode.commands.executeCommand('gantry.images.run', h.image, { name, command: FLAKY, restartPolicy: 'on-failure' });
     const log = await vscode.commands.executeCommand<vscode.TextDocument>('gantry.containers.viewLogs', name);
     const text = () => JSON.stringify(log.getText());
+    await waitFor('the first run in the log', () => (log.getText() === 'run 1\n' ? true : undefined), text);
+    const { id } = (await h.daemon(name))!;
+    for await (const _ of h.client.containers.exec({ id, args: ['touch', '/tmp/go'] }).responses()) {
+      // until the exec ends
+    }
     const restarted = (code: number) => `--- exited with code ${code}, restarted ---\n`;
     const policy = `run 1\n${restarted(1)}run 2\n${restarted(1)}run 3\n`;
     await waitFor('two restarts by the policy, marked', () => (log.getText() === policy ? true : undefined), text);
