@@ -109,6 +109,7 @@ export const attachedRunChecks: UiCheck<RunFlowUiContext>[] = [
       if (!/The container exited with code 3\./.test(text)) throw new Error(`no exit code in the terminal: ${JSON.stringify(text)}`);
       const alerts = await page.locator('.notification-toast', { hasText: /terminal process/i }).count();
       if (alerts) throw new Error('VS Code reported the terminal process as failed');
+      await page.mouse.move(900, 300); // no Run… tooltip in the picture
     },
   },
 ];
@@ -118,7 +119,8 @@ export const closeAttachedChecks: UiCheck<RunFlowUiContext>[] = [
   {
     name: 'a key press closes it, with no "terminal process" alert',
     async run({ page, socket }) {
-      await terminalText(page).click();
+      // The terminal has the focus since Run… showed it; the keys go to its input element.
+      await page.locator('.part.panel .xterm-helper-textarea').focus();
       await page.keyboard.press('q');
       await terminalText(page).waitFor({ state: 'detached', ...WAIT });
       const alerts = await page.locator('.notification-toast', { hasText: /terminal process/i }).allTextContents();
