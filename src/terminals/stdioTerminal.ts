@@ -11,12 +11,20 @@
  *   output             session output → the terminal (UTF-8 decoded across
  *                      chunks; LF → CRLF when there is no TTY to do it)
  *   exit code          the process ended: the terminal closes with that
- *                      code (Terminal.exitStatus.code)
+ *                      code (Terminal.exitStatus.code); or, with
+ *                      `holdOnExit`, it stays open with the output and a
+ *                      line saying the code, and closes on a key press (as
+ *                      VS Code's tasks do), without a code: a code would make
+ *                      VS Code alert "The terminal process terminated with
+ *                      exit code" (or "failed to launch" within its first
+ *                      half second) over what the terminal already says
  *   close()            the user closed the terminal: the session is
  *                      cancelled (an exec's process is killed by the
  *                      daemon; an attach detaches, the container runs on)
  * A session that fails or ends without an exit code prints why and stays
- * open until a key is pressed, so the message can be read.
+ * open until a key is pressed, so the message can be read; unless
+ * `onFailure` reports the failure itself: then the terminal just closes.
+ * `exited` resolves with the exit code whichever way the terminal closes.
  */
 import * as vscode from 'vscode';
 import { describe } from '../../runtime/errdefs/errdefs';
@@ -46,6 +54,15 @@ export interface StdioTerminalOptions {
   readonly banner?: string;
   /** Where a failed session is logged. */
   readonly log?: vscode.LogOutputChannel;
+  /** Keep the terminal open after the exit, with this line (e.g. "The container exited with code 3."), until a key is pressed. */
+  readonly holdOnExit?: (code: number) => string;
+  /**
+   * Called when the session fails before it delivered anything (output or
+   * exit code), e.g. an attach whose start the daemon refused. true: the
+   * caller told the user (the terminal closes, saying nothing); false: the
+   * terminal shows the error.
+   */
+  readonly onFailure?: (error: unknown) => boolean;
 }
 
 /** The transcript kept for `output`: the last this many characters. */
@@ -100,6 +117,7 @@ export class StdioTerminal implements vscode.Pseudoterminal {
 
   private async run(dimensions: vscode.TerminalDimensions | undefined): Promise<void> {
     let exitCode: number | undefined;
+    let received = false;
     try {
       const connection = await this.options.connect(dimensions);
       this.connection = connection;
@@ -109,12 +127,15 @@ export class StdioTerminal implements vscode.Pseudoterminal {
       }
       if (this.pendingSize) connection.resize(this.pendingSize.rows, this.pendingSize.columns);
       for await (const event of connection.events) {
+        received = true;
         if ('output' in event) this.writeOutput(event.output);
         else exitCode = event.exitCode;
       }
       this.writeOutput(new Uint8Array(), true);
       if (this.closedByUser) return;
-      if (exitCode !== undefined) {
+      if (exitCode !== undefined && this.options.holdOnExit) {
+        this.stayOpen(this.options.holdOnExit(exitCode), false, exitCode);
+      } else if (exitCode !== undefined) {
         this.finish(exitCode);
         this.closeEmitter.fire(exitCode);
       } else {
@@ -123,14 +144,19 @@ export class StdioTerminal implements vscode.Pseudoterminal {
     } catch (e) {
       if (this.closedByUser) return;
       this.options.log?.warn(`terminal session failed: ${describe(e)}`);
-      this.stayOpen(describe(e), true);
+      if (!received && this.options.onFailure?.(e)) {
+        this.finish(undefined);
+        this.closeEmitter.fire();
+      } else {
+        this.stayOpen(describe(e), true);
+      }
     }
   }
 
-  private stayOpen(message: string, error = false): void {
+  private stayOpen(message: string, error = false, exitCode?: number): void {
     const colour = error ? '\x1b[31m' : '\x1b[2m';
     this.write(`\r\n${colour}${message}\x1b[0m\r\n\x1b[2m${vscode.l10n.t('Press any key to close the terminal.')}\x1b[0m\r\n`);
-    this.finish(undefined);
+    this.finish(exitCode);
   }
 
   private finish(code: number | undefined): void {

@@ -39,18 +39,18 @@ const imagesBody = (page: Page) => paneBody(paneHeader(page, 'Images'));
 // Tree rows carry the item's accessibility label: "<name>, <details>".
 const imageRow = (page: Page, name: string) => imagesBody(page).locator(`.monaco-list-row[aria-label^="${name}, "]`);
 const repositoryRow = (page: Page, repository: string) => imagesBody(page).locator(`.monaco-list-row[aria-label="${repository}"]`);
-const containerRow = (page: Page, name: string) =>
+export const containerRow = (page: Page, name: string) =>
   paneBody(paneHeader(page, 'Containers')).locator(`.monaco-list-row[aria-label^="${name}, "]`);
 
-const quickInput = (page: Page) => page.locator('.quick-input-widget');
-const quickTitle = (page: Page, text: string) => quickInput(page).locator('.quick-input-title', { hasText: text });
-const focusedInput = (page: Page) => quickInput(page).locator('.quick-input-box input:focus');
-const quickRow = (page: Page, text: string | RegExp, focused = false) =>
+export const quickInput = (page: Page) => page.locator('.quick-input-widget');
+export const quickTitle = (page: Page, text: string) => quickInput(page).locator('.quick-input-title', { hasText: text });
+export const focusedInput = (page: Page) => quickInput(page).locator('.quick-input-box input:focus');
+export const quickRow = (page: Page, text: string | RegExp, focused = false) =>
   quickInput(page).locator(`.quick-input-list .monaco-list-row${focused ? '.focused' : ''}`, { hasText: text });
-const toast = (page: Page, text: string | RegExp) => page.locator('.notification-toast', { hasText: text });
+export const toast = (page: Page, text: string | RegExp) => page.locator('.notification-toast', { hasText: text });
 
 /** Waits for the quick input titled `title`, types `text` into it (focused first) and accepts it. */
-async function answer(page: Page, title: string, text: string): Promise<void> {
+export async function answer(page: Page, title: string, text: string): Promise<void> {
   await quickTitle(page, title).waitFor({ state: 'visible', ...WAIT });
   await focusedInput(page).waitFor({ state: 'visible', ...WAIT });
   await page.keyboard.type(text);
@@ -60,14 +60,14 @@ async function answer(page: Page, title: string, text: string): Promise<void> {
 }
 
 /** Waits for the quick pick titled `title`, checks that `label` is the focused (first) item, and accepts it. */
-async function acceptFirst(page: Page, title: string, label: string): Promise<void> {
+export async function acceptFirst(page: Page, title: string, label: string): Promise<void> {
   await quickTitle(page, title).waitFor({ state: 'visible', ...WAIT });
   await focusedInput(page).waitFor({ state: 'visible', ...WAIT });
   await quickRow(page, new RegExp(`^\\s*${label}`), true).waitFor({ state: 'visible', ...WAIT });
   await page.keyboard.press('Enter');
 }
 
-async function withClient<T>(socket: string, fn: (client: RuntimeClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(socket: string, fn: (client: RuntimeClient) => Promise<T>): Promise<T> {
   const client = RuntimeClient.forSocket(socket);
   try {
     return await fn(client);

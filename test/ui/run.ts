@@ -31,6 +31,7 @@ import { containerInspectChecks, containerLogsChecks, containersChecks, createUi
 import { startGatedRegistry } from './gatedRegistry';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
+import { attachedRunChecks, closeAttachedChecks, failedRunChecks, pullAndRunChecks, removeFailedChecks, type RunFlowUiContext } from './runFlow.ui';
 import { UiCheck, disconnectedChecks, restartFromUiChecks, sidebarChecks, type DisconnectedUiContext } from './sidebar.ui';
 
 const OUTPUT_DIR = path.join(REPO_ROOT, 'test-output/ui');
@@ -83,7 +84,7 @@ async function run(cleanup: Cleanup): Promise<number> {
   const daemon = await startDaemon(cleanup);
   const daemonInfo = await daemon.version();
   console.log(`gantryd ${daemonInfo.version} (pid ${daemonInfo.pid}) on ${daemon.socket}`);
-  const { host: registry, pullRun } = await pullFixtures(daemon, cleanup);
+  const { host: registry, pullRun, unpulled } = await pullFixtures(daemon, cleanup);
   // Removed with the daemon's other containers by startDaemon's cleanup.
   await createUiContainers(daemon.socket, `${registry}/gantry-test/busybox:latest`);
 
@@ -91,7 +92,8 @@ async function run(cleanup: Cleanup): Promise<number> {
   fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
   fs.writeFileSync(
     path.join(workspace, '.vscode', 'settings.json'),
-    JSON.stringify({ 'gantry.socketPath': daemon.socket }, null, 2),
+    // No GPU rendering: xterm then draws the terminal's rows as elements, which runFlow.ui.ts reads.
+    JSON.stringify({ 'gantry.socketPath': daemon.socket, 'terminal.integrated.gpuAcceleration': 'off' }, null, 2),
   );
 
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
@@ -164,6 +166,18 @@ async function run(cleanup: Cleanup): Promise<number> {
   await page.mouse.move(700, 450);
   await screenshot(page, 'containers-inspect.png');
 
+  const runFlowCtx: RunFlowUiContext = { page, socket: daemon.socket, image: `${registry}/gantry-test/busybox:latest`, unpulled };
+  await runChecks(failedRunChecks, runFlowCtx);
+  if (aborted) return 1;
+  await screenshot(page, 'run-failed.png');
+  await runChecks(removeFailedChecks, runFlowCtx);
+  await runChecks(attachedRunChecks, runFlowCtx);
+  if (aborted) return 1;
+  await screenshot(page, 'run-attached-exit.png');
+  await runChecks(closeAttachedChecks, runFlowCtx);
+  await runChecks(pullAndRunChecks, runFlowCtx);
+  if (aborted) return 1;
+
   // Last, as they stop the daemon: the views without a runtime, and Start Runtime from them.
   await page.keyboard.press('Escape');
   const disconnected: DisconnectedUiContext = { page, daemonVersion: daemonInfo.version, stopDaemon: () => daemon.stop(), startedPids };
@@ -208,7 +222,7 @@ async function stopPid(pid: number): Promise<void> {
 async function pullFixtures(
   daemon: TestDaemon,
   cleanup: Cleanup,
-): Promise<{ host: string; pullRun: Omit<PullRunUiContext, 'page' | 'socket'> }> {
+): Promise<{ host: string; pullRun: Omit<PullRunUiContext, 'page' | 'socket'>; unpulled: string }> {
   const registry = await startRegistry({ cleanup });
   const latest = await pushBusybox(registry, 'gantry-test/busybox:latest', { format: 'oci' });
   const older = await pushBusybox(registry, 'gantry-test/busybox:1.36', {
@@ -226,7 +240,9 @@ async function pullFixtures(
     if (res.code !== 0) throw new Error(`gantry ${args.join(' ')} exited ${res.code}: ${res.stderr.trim()}`);
   }
   console.log(`pulled from ${registry.host}: ${latest.ref}, ${older.ref}, one by digest; tagged gantry-test/app:v1`);
-  return { host: registry.host, pullRun: await pushForUiPull(registry, cleanup) };
+  // Left for runFlow.ui.ts's "Pull and run".
+  const unpulled = await pushBusybox(registry, 'gantry-test/pull-and-run:v1', { format: 'oci', image: { marker: 'pull-and-run' } });
+  return { host: registry.host, pullRun: await pushForUiPull(registry, cleanup), unpulled: unpulled.ref };
 }
 
 /** Its own layer (a marker file of its own), so the daemon has to fetch it through the gate. */

@@ -7,11 +7,16 @@
  * Detached: create, then start. Attached: create with a TTY and stdin, then
  * one Attach call with `start` set: the daemon starts the container only
  * once the attach is in place, so no output is lost; the terminal is the
- * container's console, the container's exit closes it with the exit code,
- * and closing it detaches (the container runs on). Either way the new
- * container reaches the Containers view through the daemon's events.
+ * container's console; after the container's exit it keeps the output and
+ * says the exit code until a key closes it; closing it before detaches (the
+ * container runs on). Either way the new container reaches the Containers
+ * view through the daemon's events. A start that fails (the command not in
+ * the image, say) is reported once in the user's terms, with a button that
+ * removes the container it left in Created (runFailure.ts); an attached
+ * run's terminal then closes.
  *
- * Arguments: an image node or image name (without one, a QuickPick), then
+ * Arguments: an image node or image name (without one, a QuickPick that
+ * also offers to pull a typed reference first: runImagePick.ts), then
  * `{ name, command, env, restartPolicy, attach }` (command and env as
  * arrays or as the text the prompts take). With options there are no
  * prompts, and what is not given takes its default (as with
@@ -20,13 +25,14 @@
  */
 import * as vscode from 'vscode';
 import type { ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
-import { invalidArgument } from '../../../runtime/errdefs/errdefs';
+import { invalidArgument, isGantryError } from '../../../runtime/errdefs/errdefs';
 import { StdioTerminal } from '../../terminals/stdioTerminal';
 import { attachConnection } from '../../terminals/stdioSessions';
 import { isImageNode } from '../../views/images/imageNodes';
-import { pickImages } from '../images/imageArgs';
 import type { CommandContext } from '../registerCommands';
 import type { ContainerTerminal } from './openContainerShell';
+import { reportRunFailure } from './runFailure';
+import { pickImageToRun } from './runImagePick';
 import { promptRunChoices, type RunChoices } from './runPrompts';
 import { isRestartPolicy, nameProblem, parseEnv, splitArgs } from './runInput';
 
@@ -53,7 +59,7 @@ export async function runContainer(context: CommandContext, arg?: unknown, ...re
     ? { name: arg.image.name, label: arg.image.name }
     : typeof arg === 'string' && arg.trim()
       ? { name: arg.trim(), label: arg.trim() }
-      : (await pickImages(context, { placeHolder: vscode.l10n.t('Select the image to run') }))[0];
+      : await pickImageToRun(context);
   if (!image) return undefined;
 
   const choices = await choose(context, image.label, options);
@@ -69,15 +75,28 @@ export async function runContainer(context: CommandContext, arg?: unknown, ...re
   const created = await client.containers.create(choices.name, config);
   context.log.info(`Created container ${created.name} (${created.id}) from ${image.name}`);
   if (!choices.attach) {
-    const started = await client.containers.start(created.id);
-    context.log.info(`Started container ${started.name}`);
-    return { container: started };
+    try {
+      const started = await client.containers.start(created.id);
+      context.log.info(`Started container ${started.name}`);
+      return { container: started };
+    } catch (e) {
+      if (!isDaemonError(e)) throw e;
+      await reportRunFailure(context, created, image.label, e);
+      return undefined;
+    }
   }
 
   const session = new StdioTerminal({
     tty: true,
     log: context.log,
     banner: vscode.l10n.t('Attached to {0}; closing this terminal detaches (the container keeps running).', created.name),
+    holdOnExit: (code) => vscode.l10n.t('The container exited with code {0}.', code),
+    // The daemon refused the start (the attach failed before any exit): one notification, as for a detached run.
+    onFailure: (e) => {
+      if (!isDaemonError(e)) return false;
+      void reportRunFailure(context, created, image.label, e);
+      return true;
+    },
     connect: async (dimensions) => {
       const connection = attachConnection(client, { id: created.id, start: true });
       if (dimensions) connection.resize(dimensions.rows, dimensions.columns);
@@ -87,6 +106,11 @@ export async function runContainer(context: CommandContext, arg?: unknown, ...re
   const terminal = vscode.window.createTerminal({ name: created.name, pty: session, iconPath: new vscode.ThemeIcon('vm') });
   terminal.show();
   return { container: created, terminal: { terminal, session } };
+}
+
+/** An error the daemon returned (not a lost connection, which the command wrapper explains). */
+function isDaemonError(e: unknown): boolean {
+  return isGantryError(e) && !e.transport;
 }
 
 /** The prompts' answers, or the options with defaults for what they leave out. */

@@ -1,8 +1,9 @@
 /**
  * Gantry: View Container Logs. Opens `gantry:/container/<id>/<name>.log`,
  * the container's log as a read-only document that keeps following new
- * lines until it is closed (see views/containers/containerLogs.ts), and
- * scrolls to its end. Arguments: a node or name/ID; without one, a
+ * lines until it is closed (see views/containers/containerLogs.ts), at its
+ * end, following new lines until the user scrolls up (logScrolling.ts); run
+ * again on an open log, it goes back to the end and follows. Arguments: a node or name/ID; without one, a
  * QuickPick. Returns the opened document.
  */
 import * as vscode from 'vscode';
@@ -17,7 +18,6 @@ export async function viewContainerLogs(context: CommandContext, node?: unknown)
   const { id, name } = await resolveRecord(context, target);
   const document = await vscode.workspace.openTextDocument(containerDocumentUri(id, name, 'logs'));
   const editor = await vscode.window.showTextDocument(document, { preview: false });
-  const end = new vscode.Position(document.lineCount - 1, 0);
-  editor.revealRange(new vscode.Range(end, end));
+  context.views.logs.revealEnd(editor);
   return document;
 }

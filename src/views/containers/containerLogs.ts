@@ -10,9 +10,13 @@
  *
  * Lifecycle. Opening the document starts one `containers.logs(follow)` call
  * (the last MAX_LINES lines, then live lines); the text grows as lines
- * arrive, and editors scrolled to the end stay at the end. The daemon keeps
- * the call open across restarts by the restart policy. Closing the document
- * ends the call. The log goes on from the last line shown (no line twice,
+ * arrive, and its editors stay at the end until the user scrolls up
+ * (logScrolling.ts). The daemon keeps the call open across restarts by the
+ * restart policy; a restart (by the policy or the user) is marked where the
+ * old run's lines end: `--- exited with code N, restarted ---`, placed by the
+ * lines' timestamps and the `die` event's (the old run's lines are all
+ * written before it, the new run's after). Closing the document ends the
+ * call. The log goes on from the last line shown (no line twice,
  * none lost that the daemon still has) when the connection comes back after
  * a drop, and when the container starts again after it exited (the daemon
  * ends a follow then; a `--- exited with code N ---` line marks the spot).
@@ -26,6 +30,7 @@ import type { LogEntry } from '../../../runtime/api/gen/gantry/v1/containers';
 import { describe, isNotFound, kindOf, type ErrorKind } from '../../../runtime/errdefs/errdefs';
 import { parseContainerDocumentUri } from './containerDocuments';
 import { containerState } from './containerNodes';
+import { LogScrolling } from './logScrolling';
 
 /** What one document keeps: the newest lines; older ones are dropped in blocks (a trim per line would be quadratic). */
 export const MAX_LINES = 10_000;
@@ -41,6 +46,7 @@ export class ContainerLogDocuments implements vscode.TextDocumentContentProvider
   private readonly followers = new Map<string, LogFollower>();
   private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
   private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly scrolling = new LogScrolling((uri) => this.followers.has(uri.toString()));
   readonly onDidChange = this.changeEmitter.event;
   /** The runtime the open documents' containers live on (undefined: this machine's). */
   private host: string | undefined;
@@ -52,7 +58,6 @@ export class ContainerLogDocuments implements vscode.TextDocumentContentProvider
     this.host = connection.current.host;
     this.subscriptions.push(
       vscode.workspace.onDidCloseTextDocument((document) => this.stop(document.uri)),
-      vscode.workspace.onDidChangeTextDocument((e) => this.followers.get(e.document.uri.toString())?.revealEnd(e.document)),
       connection.onDidChange((snapshot) => {
         if (snapshot.host !== this.host) {
           const from = this.host ?? vscode.l10n.t('the local runtime');
@@ -63,10 +68,20 @@ export class ContainerLogDocuments implements vscode.TextDocumentContentProvider
         if (snapshot.state === 'connected') for (const f of this.followers.values()) f.resume();
       }),
       connection.onDidReceiveEvent((event) => {
-        if (event.topic !== '/containers/start' && event.topic !== '/containers/restart') return;
-        for (const f of this.followers.values()) if (f.id === event.id) f.resume();
+        for (const f of this.followers.values()) {
+          if (f.id !== event.id) continue;
+          if (event.topic === '/containers/die') f.died(event.timestamp?.getTime(), Number(event.attributes.exitCode));
+          if (event.topic === '/containers/restart') f.restarted();
+          if (event.topic === '/containers/start' || event.topic === '/containers/restart') f.resume();
+        }
       }),
+      this.scrolling,
     );
+  }
+
+  /** Scrolls `editor` to the end of its log and follows it from there. */
+  revealEnd(editor: vscode.TextEditor): void {
+    this.scrolling.follow(editor);
   }
 
   static matches(uri: vscode.Uri): boolean {
@@ -79,7 +94,7 @@ export class ContainerLogDocuments implements vscode.TextDocumentContentProvider
     const key = uri.toString();
     let follower = this.followers.get(key);
     if (!follower) {
-      follower = new LogFollower(this.connection, this.log, uri, ref.id, () => this.changeEmitter.fire(uri));
+      follower = new LogFollower(this.connection, this.log, ref.id, () => this.changeEmitter.fire(uri));
       this.followers.set(key, follower);
       follower.resume();
     }
@@ -102,12 +117,21 @@ export class ContainerLogDocuments implements vscode.TextDocumentContentProvider
     const key = uri.toString();
     this.followers.get(key)?.dispose();
     this.followers.delete(key);
+    this.scrolling.forget(uri);
   }
+}
+
+/** A line of the document: a log line with its time, or a marker (`--- … ---`). */
+interface Line {
+  readonly text: string;
+  readonly at?: number;
+  /** An exit marker (`--- exited with code N ---`): a restart's marker takes its place. */
+  readonly exit?: boolean;
 }
 
 /** One document's log call and lines. */
 class LogFollower {
-  private lines: string[] = [];
+  private lines: Line[] = [];
   private abort: AbortController | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly decoder = new TextDecoder();
@@ -117,13 +141,14 @@ class LogFollower {
   private ended = false;
   private disposed = false;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** Editors that were at the end before the last update: they follow the new end. */
-  private readonly following = new Set<vscode.TextEditor>();
+  /** The last exit (die event): where a restart's marker goes, and the code it says. */
+  private lastDie: { at: number | undefined; exitCode: number } | undefined;
+  /** The time of the last die event marked as a restart: afterEnd does not mark that exit again. */
+  private restartMarkedAt: number | undefined;
 
   constructor(
     private readonly connection: RuntimeConnection,
     private readonly log: vscode.LogOutputChannel,
-    private readonly uri: vscode.Uri,
     readonly id: string,
     private readonly changed: () => void,
   ) {}
@@ -133,7 +158,7 @@ class LogFollower {
   }
 
   text(): string {
-    return this.lines.join('');
+    return this.lines.map((l) => l.text).join('');
   }
 
   /** Starts the call, or resumes it after a dropped connection. No-op while streaming or once ended. */
@@ -144,12 +169,28 @@ class LogFollower {
     void this.pump(abort);
   }
 
-  revealEnd(document: vscode.TextDocument): void {
-    const end = new vscode.Position(document.lineCount - 1, 0);
-    for (const editor of this.following) {
-      if (editor.document === document) editor.revealRange(new vscode.Range(end, end), vscode.TextEditorRevealType.Default);
+  died(at: number | undefined, exitCode: number): void {
+    this.lastDie = { at, exitCode };
+  }
+
+  /**
+   * Marks the restart after the last line the old run wrote (before the die
+   * event's time), in place of an exit marker already there.
+   */
+  restarted(): void {
+    if (this.disposed) return;
+    const die = this.lastDie;
+    this.lastDie = undefined;
+    const note = die ? vscode.l10n.t('exited with code {0}, restarted', die.exitCode) : vscode.l10n.t('restarted');
+    const marker: Line = { text: `--- ${note} ---\n` };
+    let i = this.lines.length;
+    if (die?.at !== undefined) {
+      while (i > 0 && this.lines[i - 1].at !== undefined && this.lines[i - 1].at! > die.at) i--;
+      this.restartMarkedAt = die.at;
     }
-    this.following.clear();
+    if (i > 0 && this.lines[i - 1].exit) this.lines[i - 1] = marker;
+    else this.lines.splice(i, 0, marker);
+    this.scheduleFlush();
   }
 
   /** Stops following for good, with a last line saying why. */
@@ -215,7 +256,10 @@ class LogFollower {
       const { container } = await this.connection.requireClient().containers.inspect(this.id, { timeoutMs: 5_000 });
       const state = containerState(container!.status);
       if (state === 'running' || state === 'restarting' || state === 'paused') return 'retry';
-      if (state === 'exited') this.appendNote(vscode.l10n.t('exited with code {0}', container!.exitCode));
+      const finished = container!.finishedAt?.getTime();
+      // A restart (by the user) already marked this exit: its die event came after the finish.
+      const marked = this.restartMarkedAt !== undefined && finished !== undefined && this.restartMarkedAt >= finished;
+      if (state === 'exited' && !marked) this.appendNote(vscode.l10n.t('exited with code {0}', container!.exitCode), true);
       return 'wait';
     } catch (e) {
       if (!isNotFound(e)) return 'retry';
@@ -227,8 +271,8 @@ class LogFollower {
   private append(entry: LogEntry): void {
     let line = this.decoder.decode(entry.data);
     if (!line.endsWith('\n')) line += '\n';
-    this.lines.push(line);
     const at = entry.timestamp?.getTime();
+    this.lines.push({ text: line, at });
     if (at !== undefined) {
       this.sameTimeCount = at === this.lastTime ? this.sameTimeCount + 1 : 1;
       this.lastTime = at;
@@ -237,8 +281,8 @@ class LogFollower {
     this.scheduleFlush();
   }
 
-  private appendNote(text: string): void {
-    this.lines.push(`--- ${text} ---\n`);
+  private appendNote(text: string, exit = false): void {
+    this.lines.push({ text: `--- ${text} ---\n`, exit });
     this.scheduleFlush();
   }
 
@@ -247,11 +291,6 @@ class LogFollower {
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       if (this.disposed) return;
-      for (const editor of vscode.window.visibleTextEditors) {
-        if (editor.document.uri.toString() !== this.uri.toString()) continue;
-        const last = editor.visibleRanges.at(-1);
-        if (!last || last.end.line >= editor.document.lineCount - 2) this.following.add(editor);
-      }
       this.changed();
     }, FLUSH_MS);
   }

@@ -22,6 +22,10 @@ function closed(terminal: vscode.Terminal): Promise<vscode.TerminalExitStatus | 
   });
 }
 
+/** The lines an attached run's terminal ends with (colours left out), as VS Code's tasks end theirs. */
+const EXITED_LINE = (code: number) => new RegExp(`\\r\\nThe container exited with code ${code}\\.\\r\\nPress any key to close the terminal\\.\\r\\n$`);
+const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
+
 /** busybox ash's prompt for root in /, which it follows with line-editing escapes ("\x1b[6n", "\x1b[J"). */
 const PROMPT = /\/ # /;
 
@@ -66,7 +70,7 @@ describe('Containers terminals: shell and attached run (code-server)', function 
     await waitFor('the exec\'s process gone', async () => ((await marker()) ? undefined : true));
   });
 
-  it('runs a container attached: no output lost, stdin reaches it, its exit closes the terminal', async () => {
+  it('runs a container attached: no output lost, stdin reaches it, its exit is shown until a key closes the terminal', async () => {
     const name = `${PREFIX}attached`;
     const result = await vscode.commands.executeCommand<RunResult>('gantry.images.run', h.image, {
       name,
@@ -81,11 +85,30 @@ describe('Containers terminals: shell and attached run (code-server)', function 
     const record = await h.daemon(name);
     assert.equal(record?.tty, true);
     terminal.sendText('yes');
-    const status = await exit;
-    assert.equal(status?.code, 4, `exit status ${JSON.stringify(status)}; output ${JSON.stringify(session.output)}`);
+    assert.equal(await session.exited, 4);
+    await waitFor('the exit line', () => (EXITED_LINE(4).test(plain(session.output)) ? true : undefined), () => JSON.stringify(session.output));
     assert.match(session.output, /got yes/);
+    terminal.sendText('q', false);
+    // Closed by the key press, not by the process: VS Code adds no "terminated with exit code" alert.
+    assert.equal((await exit)?.code, undefined);
     const exited = await h.daemonWhere(name, 'exited', (c) => c.status === S.CONTAINER_STATUS_EXITED);
     assert.equal(exited.exitCode, 4);
     await h.entry(name, 'exited, shown as a failure', (e) => e.item.contextValue === 'exitedContainer');
+  });
+
+  it('an attached run of a short command keeps its terminal, output and exit code, until a key is pressed', async () => {
+    const name = `${PREFIX}short`;
+    const result = await vscode.commands.executeCommand<RunResult>('gantry.images.run', h.image, { name, command: `sh -c 'echo hi; exit 3'`, attach: true });
+    assert.ok(result.terminal, 'an attached run returns its terminal');
+    const { terminal, session } = result.terminal;
+    const exit = closed(terminal);
+    await waitFor('the exit line', () => (EXITED_LINE(3).test(plain(session.output)) ? true : undefined), () => JSON.stringify(session.output));
+    assert.match(session.output, /\r\nhi\r\n/);
+    assert.equal(await session.exited, 3);
+    assert.ok(vscode.window.terminals.includes(terminal), 'the terminal stays open');
+    assert.equal(terminal.exitStatus, undefined, 'the terminal has not exited');
+    terminal.sendText('x', false);
+    assert.equal((await exit)?.code, undefined);
+    assert.equal((await h.daemon(name))?.exitCode, 3);
   });
 });

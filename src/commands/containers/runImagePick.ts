@@ -1,0 +1,88 @@
+/**
+ * The first step of Run… without an image: a QuickPick of the local images
+ * that also takes a typed reference. When the typed text is a valid
+ * reference that names no local image, an item "Pull and run <reference>"
+ * is offered (Docker's `run --pull missing`); accepting it pulls the image
+ * with Pull Image…'s progress notification (cancellable), and Run… goes on
+ * with the pulled image. Escape, or a cancelled pull, cancels the run.
+ */
+import * as vscode from 'vscode';
+import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
+import { familiarString, parseReference } from '../../../runtime/distribution/reference';
+import { formatAgo, formatSize } from '../../../runtime/util/humanize';
+import { imageLabel } from '../../views/images/imageNodes';
+import { targetOf, type ImageTarget } from '../images/imageArgs';
+import { pullImage } from '../images/pullImage';
+import type { CommandContext } from '../registerCommands';
+
+type Item = vscode.QuickPickItem & ({ readonly image: ImageSummary } | { readonly pull: string });
+
+/** The image to run, pulled first when the user chose "Pull and run"; undefined when cancelled. */
+export async function pickImageToRun(context: CommandContext): Promise<ImageTarget | undefined> {
+  const images = await context.views.images.images();
+  const chosen = await pick(images);
+  if (!chosen) return undefined;
+  if ('image' in chosen) return targetOf(chosen.image);
+  const pulled = await pullImage(context, chosen.pull);
+  return pulled && targetOf(pulled);
+}
+
+function pick(images: readonly ImageSummary[]): Promise<Item | undefined> {
+  const imageItems: Item[] = [...images]
+    .sort((a, b) => imageLabel(a).localeCompare(imageLabel(b)))
+    .map((image) => ({
+      label: imageLabel(image),
+      description: `${formatSize(image.size)} · ${formatAgo(image.created || image.recordedAt)}`,
+      detail: image.id.replace(/^sha256:/, '').slice(0, 12),
+      image,
+    }));
+  const names = new Set(images.map((i) => i.name));
+  const quickPick = vscode.window.createQuickPick<Item>();
+  quickPick.title = vscode.l10n.t('Run a Container');
+  quickPick.placeholder = vscode.l10n.t('Select the image to run, or type a reference to pull and run (e.g. busybox:latest)');
+  quickPick.matchOnDetail = true;
+  quickPick.items = imageItems;
+
+  return new Promise((resolve) => {
+    const subscriptions: vscode.Disposable[] = [];
+    const finish = (item: Item | undefined) => {
+      for (const s of subscriptions) s.dispose();
+      quickPick.dispose();
+      resolve(item);
+    };
+    subscriptions.push(
+      quickPick.onDidChangeValue((value) => {
+        const item = pullItem(value.trim(), names);
+        // Last: while typing part of a local image's name, Enter still picks that image.
+        quickPick.items = item ? [...imageItems, item] : imageItems;
+      }),
+      quickPick.onDidAccept(() => {
+        const item = quickPick.selectedItems[0] ?? pullItem(quickPick.value.trim(), names);
+        if (item) finish(item);
+      }),
+      quickPick.onDidHide(() => finish(undefined)),
+    );
+    quickPick.show();
+  });
+}
+
+/** "Pull and run <reference>" for typed text that is a reference to no local image; else undefined. */
+export function pullItem(text: string, localNames: ReadonlySet<string>): Item | undefined {
+  if (!text) return undefined;
+  let name: string;
+  let shown: string;
+  try {
+    const ref = parseReference(text);
+    name = ref.toString();
+    shown = familiarString(ref);
+  } catch {
+    return undefined;
+  }
+  if (localNames.has(name)) return undefined;
+  return {
+    label: `$(cloud-download) ${vscode.l10n.t('Pull and run {0}', shown)}`,
+    description: vscode.l10n.t('not pulled yet'),
+    alwaysShow: true,
+    pull: text,
+  };
+}
