@@ -23,11 +23,13 @@ import { startContainers } from './containers/startContainers';
 import { stopContainers } from './containers/stopContainers';
 import { unpauseContainers } from './containers/unpauseContainers';
 import { viewContainerLogs } from './containers/viewContainerLogs';
+import { groupImagesBy, sortImagesBy } from './images/arrangeImages';
 import { clearImagesFilter } from './images/clearImagesFilter';
 import { copyFullTag } from './images/copyFullTag';
 import { filterImages } from './images/filterImages';
 import { inspectImage } from './images/inspectImage';
 import { pruneImages } from './images/pruneImages';
+import { pullAgain } from './images/pullAgain';
 import { pullImage } from './images/pullImage';
 import { refreshImages } from './images/refreshImages';
 import { removeImages } from './images/removeImages';
@@ -96,6 +98,14 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.images.filter', filterImages);
   register('gantry.images.clearFilter', clearImagesFilter);
   register('gantry.images.run', runContainer);
+  register('gantry.images.pullAgain', pullAgain);
+  register('gantry.images.pullAllTags', pullAgain);
+  register('gantry.images.removeAllTags', removeImages);
+  register('gantry.images.groupByRepository', groupImagesBy('repository'));
+  register('gantry.images.groupByNone', groupImagesBy('none'));
+  register('gantry.images.sortByName', sortImagesBy('name'));
+  register('gantry.images.sortByCreated', sortImagesBy('created'));
+  register('gantry.images.sortBySize', sortImagesBy('size'));
 
   register('gantry.containers.start', startContainers);
   register('gantry.containers.stop', stopContainers);

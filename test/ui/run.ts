@@ -29,6 +29,7 @@ import { startRegistry, type Registry } from '../helpers/registry';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
 import { containerInspectChecks, containerLogsChecks, containersChecks, createUiContainers } from './containers.ui';
 import { startGatedRegistry } from './gatedRegistry';
+import { imageActionChecks, imageRemoveChecks } from './imageActions.ui';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
 import { attachedRunChecks, closeAttachedChecks, failedRunChecks, pullAndRunChecks, removeFailedChecks, type RunFlowUiContext } from './runFlow.ui';
@@ -142,6 +143,13 @@ async function run(cleanup: Cleanup): Promise<number> {
 
   await page.keyboard.press('Escape'); // the image tooltip
   await page.mouse.move(700, 450);
+  const actionsCtx = { page, socket: daemon.socket, registry };
+  await runChecks(imageActionChecks, actionsCtx);
+  if (aborted) return 1;
+  await screenshot(page, 'images-repository-menu.png');
+  await page.keyboard.press('Escape'); // the repository's menu
+  await runChecks(imageRemoveChecks, actionsCtx);
+  if (aborted) return 1;
   const pullRunCtx: PullRunUiContext = { page, socket: daemon.socket, ...pullRun };
   await runChecks(pullChecks, pullRunCtx);
   if (aborted) return 1;

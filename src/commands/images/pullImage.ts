@@ -5,16 +5,20 @@
  * progress notification. Cancelling aborts the gRPC call, and the daemon
  * cancels the pull; blobs already verified stay for the next attempt.
  *
- * Arguments (all optional): a reference string or an image node (pull its
- * name again), then `{ platform, cancellation, onProgress }`. Returns the
- * pulled image record, or undefined when cancelled.
+ * Arguments (all optional): a reference string, then `{ platform,
+ * cancellation, onProgress }`. A tree node is not a reference: VS Code passes
+ * the focused item to the view's title button, which must still ask (an
+ * image's own Pull is gantry.images.pullAgain). Only a pull that succeeded is
+ * remembered as a recent reference. Returns the pulled image record, or
+ * undefined when cancelled.
  */
 import * as vscode from 'vscode';
 import type { ImageSummary, Platform } from '../../../runtime/api/gen/gantry/v1/images';
 import { toWireAuth } from '../../../runtime/api/client';
 import { getCredentials } from '../../../runtime/distribution/credentials';
+import type { Reference } from '../../../runtime/distribution/distribution';
 import { familiarString, parseReference } from '../../../runtime/distribution/reference';
-import { isImageNode } from '../../views/images/imageNodes';
+import { describe, GantryError, kindOf } from '../../../runtime/errdefs/errdefs';
 import { platformString } from '../../views/images/imageTooltip';
 import type { CommandContext } from '../registerCommands';
 import { optionsFromArgs } from './imageArgs';
@@ -43,13 +47,13 @@ export interface PlatformItem extends vscode.QuickPickItem {
 const REPORT_INTERVAL_MS = 100;
 
 export async function pullImage(context: CommandContext, arg?: unknown, ...rest: unknown[]): Promise<ImageSummary | undefined> {
-  const options = optionsFromArgs<PullOptions>(typeof arg === 'object' && !isImageNode(arg) ? [arg, ...rest] : rest);
+  // Nodes (and the selection array) are no options: optionsFromArgs skips them.
+  const options = optionsFromArgs<PullOptions>([arg, ...rest]);
   const client = context.connection.requireClient();
-  const input = typeof arg === 'string' ? arg : isImageNode(arg) ? arg.image.name : await pickReference(context);
+  const input = typeof arg === 'string' ? arg : await pickReference(context);
   if (!input?.trim()) return undefined;
   const ref = parseReference(input.trim());
   const shown = familiarString(ref);
-  await rememberReference(context, input.trim());
   const auth = await getCredentials(ref.domain);
   const platform = options.platform ?? (await choosePlatform(context, ref.toString(), toWireAuth(auth), options.pickPlatform));
   if (platform === null) return undefined; // the user dismissed the platform pick
@@ -69,6 +73,7 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
       }
       const tracker = new PullProgressTracker();
       let image: ImageSummary | undefined;
+      let resolved = false;
       const reporter = throttle(REPORT_INTERVAL_MS, () => progress.report({ message: tracker.message(), increment: tracker.advance() }));
       const report = (force: boolean) => reporter.run(force);
       try {
@@ -76,6 +81,7 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
         for await (const message of client.images.pull(request, abort.signal)) {
           const kind = message.kind;
           if (kind?.$case === 'resolved') {
+            resolved = true;
             progress.report({ message: vscode.l10n.t('resolved {0}', kind.value.target?.digest ?? '') });
           } else if (kind?.$case === 'blob') {
             tracker.update(kind.value);
@@ -86,6 +92,8 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
           }
         }
         report(true);
+      } catch (e) {
+        throw resolved ? e : resolveFailure(context, ref, e);
       } finally {
         reporter.cancel();
         for (const s of subscriptions) s.dispose();
@@ -93,6 +101,7 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
       // The record arrived before the cancel did: the image is there, so say so.
       if (image) {
         context.log.info(`Pulled ${image.name} (${image.target?.digest})`);
+        await rememberReference(context, input.trim());
         void vscode.window.showInformationMessage(vscode.l10n.t('Pulled {0}', shown));
         return image;
       }
@@ -103,6 +112,20 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
       throw new Error(`the daemon ended the pull of ${shown} without a result`);
     },
   );
+}
+
+/**
+ * The registry's "manifest unknown" / "name unknown" (NotFound before the
+ * reference resolved) in the user's terms: which registry lacks what. The
+ * daemon's own words go to the log.
+ */
+function resolveFailure(context: CommandContext, ref: Reference, e: unknown): unknown {
+  if (kindOf(e) !== 'NotFound') return e;
+  context.log.info(`Pull of ${ref.toString()}: ${describe(e)}`);
+  const message = ref.digest
+    ? vscode.l10n.t('Could not pull {0}: the digest or the repository was not found on registry {1}.', familiarString(ref), ref.domain)
+    : vscode.l10n.t('Could not pull {0}: the tag or the repository was not found on registry {1}.', familiarString(ref), ref.domain);
+  return new GantryError('NotFound', message, { cause: e });
 }
 
 /**

@@ -2,7 +2,8 @@
  * Gantry: Remove Image… Removes one or more image names (the selection in
  * the tree), after one confirmation. Content nothing else references is
  * collected by the daemon at once. When the daemon refuses an image
- * (Conflict: in use, or its ID has several names) the user may force it.
+ * (Conflict: a container uses it) the dialog names the containers and offers
+ * Remove Anyway. The summary names what was removed.
  *
  * Arguments: a node or record name, the selection, then
  * `{ confirm?: boolean, force?: boolean }`: `confirm: false` skips every
@@ -10,10 +11,13 @@
  * QuickPick. Returns what was removed, summed.
  */
 import * as vscode from 'vscode';
+import { displayName } from '../../../runtime/distribution/reference';
 import { describe, kindOf } from '../../../runtime/errdefs/errdefs';
 import { formatSize } from '../../../runtime/util/humanize';
 import type { CommandContext } from '../registerCommands';
 import { optionsFromArgs, resolveTargets, type ImageTarget } from './imageArgs';
+
+const MAX_NAMED = 5;
 
 export interface RemoveOptions {
   readonly confirm?: boolean;
@@ -46,7 +50,12 @@ export async function removeImages(context: CommandContext, node?: unknown, node
       try {
         removed = await client.images.remove(target.name, options.force ?? false);
       } catch (e) {
-        if (kindOf(e) !== 'Conflict' || options.force || !prompt || !(await confirmForce(target, describe(e)))) throw e;
+        if (kindOf(e) !== 'Conflict' || options.force) throw e;
+        // The daemon's message is written for the CLI ("use --force"): say it in the view's terms.
+        context.log.info(`Removing ${target.name}: ${describe(e)}`);
+        const users = await containersUsing(context, target).catch(() => []);
+        if (!prompt) throw new Error(inUseMessage(target, users));
+        if (!(await confirmForce(target, users))) continue; // the user chose to keep it
         removed = await client.images.remove(target.name, true);
       }
       result.untagged.push(...removed.untagged);
@@ -58,11 +67,7 @@ export async function removeImages(context: CommandContext, node?: unknown, node
       failures.push(`${target.label}: ${describe(e)}`);
     }
   }
-  if (result.untagged.length) {
-    void vscode.window.showInformationMessage(
-      vscode.l10n.t('Removed {0} image name(s); reclaimed {1}.', result.untagged.length, formatSize(result.reclaimedBytes)),
-    );
-  }
+  if (result.untagged.length) void vscode.window.showInformationMessage(removedMessage(result));
   if (failures.length) throw new Error(vscode.l10n.t('Could not remove {0}', failures.join('; ')));
   return result;
 }
@@ -76,8 +81,29 @@ async function confirmRemove(targets: readonly ImageTarget[]): Promise<boolean> 
   return (await vscode.window.showWarningMessage(message, { modal: true, detail }, remove)) === remove;
 }
 
-async function confirmForce(target: ImageTarget, reason: string): Promise<boolean> {
-  const force = vscode.l10n.t('Force Remove');
-  const message = vscode.l10n.t('{0} cannot be removed as it is.', target.label);
-  return (await vscode.window.showWarningMessage(message, { modal: true, detail: reason }, force)) === force;
+/** "Removed busybox:latest; reclaimed 2.1MB." (up to five names, then how many more). */
+function removedMessage(result: RemoveImagesResult): string {
+  const names = result.untagged.map(displayName);
+  const shown = names.length > MAX_NAMED ? [...names.slice(0, MAX_NAMED - 1), vscode.l10n.t('{0} more', names.length - MAX_NAMED + 1)] : names;
+  return vscode.l10n.t('Removed {0}; reclaimed {1}.', shown.join(', '), formatSize(result.reclaimedBytes));
+}
+
+/** The daemon refused to remove `target`: names the containers that use it, and offers the action as a button. */
+async function confirmForce(target: ImageTarget, users: readonly string[]): Promise<boolean> {
+  const anyway = vscode.l10n.t('Remove Anyway');
+  const detail = vscode.l10n.t('Remove Anyway removes the image; its containers stay as they are.');
+  return (await vscode.window.showWarningMessage(inUseMessage(target, users), { modal: true, detail }, anyway)) === anyway;
+}
+
+function inUseMessage(target: ImageTarget, users: readonly string[]): string {
+  if (users.length === 0) return vscode.l10n.t('{0} is in use.', target.label);
+  if (users.length === 1) return vscode.l10n.t('{0} is used by container {1}.', target.label, users[0]);
+  return vscode.l10n.t('{0} is used by containers {1}.', target.label, users.join(', '));
+}
+
+/** The names of the containers made from the image `target` names (by image ID, as the daemon counts them). */
+async function containersUsing(context: CommandContext, target: ImageTarget): Promise<string[]> {
+  const client = context.connection.requireClient();
+  const id = (await client.images.list()).find((i) => i.name === target.name)?.id ?? target.name;
+  return (await client.containers.list(true)).filter((c) => c.imageId === id || c.imageName === target.name).map((c) => c.name);
 }
