@@ -28,6 +28,7 @@ import { pushBusybox } from '../helpers/fixtures';
 import { startRegistry, type Registry } from '../helpers/registry';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
 import { containerInspectChecks, containerLogsChecks, containersChecks, createUiContainers } from './containers.ui';
+import { containerClearFilterChecks, containerCopyFilterChecks, containerStoppedChecks, containerStoppingChecks } from './containersActions.ui';
 import { startGatedRegistry } from './gatedRegistry';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
@@ -154,6 +155,15 @@ async function run(cleanup: Cleanup): Promise<number> {
   if (aborted) return 1;
   await page.mouse.move(700, 450);
   await screenshot(page, 'containers-inspect.png');
+  await runChecks(containerCopyFilterChecks, { page });
+  if (aborted) return 1;
+  await screenshot(page, 'containers-filtered.png');
+  await runChecks(containerClearFilterChecks, { page });
+  await runChecks(containerStoppingChecks, { page });
+  if (aborted) return 1;
+  await screenshot(page, 'containers-stopping.png');
+  await runChecks(containerStoppedChecks, { page });
+  if (aborted) return 1;
   return tally.failed > 0 ? 1 : 0;
 }
 
