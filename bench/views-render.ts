@@ -89,6 +89,7 @@ function containerList(count: number, now: number): Uint8Array {
       restartPolicy: { name: 'unless-stopped', maximumRetryCount: 0 },
       tty: false,
       error: '',
+      stoppedByUser: false,
     });
   }
   return ListContainersResponse.encode({ containers }).finish();

@@ -12,6 +12,7 @@ import { HostSwitcher } from './hosts/hostSwitcher';
 import { readSshConfigHosts } from './hosts/sshConfig';
 import { ConnectionStatusBar } from './statusBar/connectionStatusBar';
 import type { ContainerLogDocuments } from './views/containers/containerLogs';
+import type { ContainerStatsDocuments } from './views/containers/containerStats';
 import type { ContainersTreeProvider } from './views/containers/containersTreeProvider';
 import type { ImagesTreeProvider } from './views/images/imagesTreeProvider';
 import { createGantryViews, registerRuntimeViews, type RuntimeViewsState } from './views/runtimeViews';
@@ -31,6 +32,7 @@ export interface GantryApi {
     readonly images: ImagesTreeProvider;
     readonly containers: ContainersTreeProvider;
     readonly logs: ContainerLogDocuments;
+    readonly stats: ContainerStatsDocuments;
   };
   /** The views' descriptions and message line, as VS Code shows them. */
   readonly viewState: RuntimeViewsState;
@@ -76,7 +78,7 @@ export function activate(extension: vscode.ExtensionContext): GantryApi {
     get statusBarTooltip() {
       return statusBar.tooltip;
     },
-    views: { images: views.images, containers: views.containers, logs: views.logs },
+    views: { images: views.images, containers: views.containers, logs: views.logs, stats: views.stats },
     viewState,
     hostPicks: (typed = '') => {
       const config = hosts.sshConfigFile();

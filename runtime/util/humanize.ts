@@ -18,6 +18,19 @@ export function formatSize(bytes: number): string {
   return `${text.replace(/\.0+$|(\.\d*?)0+$/, '$1')}${SIZE_UNITS[unit]}`;
 }
 
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+
+/** Docker's units.BytesSize (what `docker stats` shows): powers of 1024, four significant digits ("1.5MiB", "7.781GiB"). */
+export function bytesSize(bytes: number): string {
+  let value = Math.max(0, bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < BINARY_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number(value.toPrecision(4))}${BINARY_UNITS[unit]}`;
+}
+
 /** "Less than a second", "5 seconds", "About a minute", "3 hours", "2 weeks", "3 months", "2 years". */
 export function formatDuration(ms: number): string {
   const seconds = Math.round(ms / 1000);

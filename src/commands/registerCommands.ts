@@ -10,6 +10,10 @@ import type { RuntimeConnection } from '../client/connection';
 import type { HostSwitcher } from '../hosts/hostSwitcher';
 import { describe } from '../../runtime/errdefs/errdefs';
 import type { GantryViews } from '../views/runtimeViews';
+import { clearContainersFilter } from './containers/clearContainersFilter';
+import { copyContainerId } from './containers/copyContainerId';
+import { copyContainerName } from './containers/copyContainerName';
+import { filterContainers } from './containers/filterContainers';
 import { inspectContainer } from './containers/inspectContainer';
 import { killContainers } from './containers/killContainers';
 import { openContainerShell } from './containers/openContainerShell';
@@ -19,11 +23,13 @@ import { refreshContainers } from './containers/refreshContainers';
 import { removeContainers } from './containers/removeContainers';
 import { restartContainers } from './containers/restartContainers';
 import { runContainer } from './containers/runContainer';
+import { sortContainers } from './containers/sortContainers';
 import { startContainers } from './containers/startContainers';
 import { stopContainers } from './containers/stopContainers';
 import { unpauseContainers } from './containers/unpauseContainers';
 import { viewContainerLogs } from './containers/viewContainerLogs';
 import { groupImagesBy, sortImagesBy } from './images/arrangeImages';
+import { viewContainerStats } from './containers/viewContainerStats';
 import { clearImagesFilter } from './images/clearImagesFilter';
 import { copyFullTag } from './images/copyFullTag';
 import { filterImages } from './images/filterImages';
@@ -119,6 +125,14 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.containers.inspect', inspectContainer);
   register('gantry.containers.prune', pruneContainers);
   register('gantry.containers.refresh', refreshContainers);
+  register('gantry.containers.copyId', copyContainerId);
+  register('gantry.containers.copyName', copyContainerName);
+  register('gantry.containers.viewStats', viewContainerStats);
+  register('gantry.containers.filter', filterContainers);
+  register('gantry.containers.clearFilter', clearContainersFilter);
+  register('gantry.containers.sortByName', (ctx) => sortContainers(ctx, 'name'));
+  register('gantry.containers.sortByCreated', (ctx) => sortContainers(ctx, 'created'));
+  register('gantry.containers.sortByStatus', (ctx) => sortContainers(ctx, 'status'));
 }
 
 async function showError(context: CommandContext, message: string): Promise<void> {

@@ -4,6 +4,7 @@
  *   /image/<name>.json                   image inspect (images/imageDocuments.ts)
  *   /container/<id>/<name>.json          container inspect (containers/containerDocuments.ts)
  *   /container/<id>/<name>.log           container logs, following (containers/containerLogs.ts)
+ *   /container/<id>/<name>.stats         container CPU/memory, live (containers/containerStats.ts)
  * and forwards their change events. Disposing it disposes them.
  */
 import * as vscode from 'vscode';

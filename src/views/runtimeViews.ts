@@ -12,7 +12,7 @@
  * description names it.
  *
  * Every refresh goes through the RefreshManager; the views never poll.
- * The `gantry:` documents (inspect, logs) are registered here too, through
+ * The `gantry:` documents (inspect, logs, stats) are registered here too, through
  * one router (VS Code takes one provider per scheme).
  */
 import * as vscode from 'vscode';
@@ -22,6 +22,7 @@ import { shortHostLabel } from '../hosts/hostChoice';
 import type { CommandContext } from '../commands/registerCommands';
 import { ContainerInspectDocuments } from './containers/containerDocuments';
 import { ContainerLogDocuments } from './containers/containerLogs';
+import { ContainerStatsDocuments } from './containers/containerStats';
 import { CONTAINERS_VIEW, ContainersTreeProvider } from './containers/containersTreeProvider';
 import { connectionSummary, probeLocalSocket, type LocalProblem } from './connectionSummary';
 import { GantryDocumentRouter } from './gantryDocuments';
@@ -35,6 +36,8 @@ export interface GantryViews {
   readonly containers: ContainersTreeProvider;
   /** The `gantry:/container/<id>/<name>.log` documents. */
   readonly logs: ContainerLogDocuments;
+  /** The `gantry:/container/<id>/<name>.stats` documents. */
+  readonly stats: ContainerStatsDocuments;
   readonly refresh: RefreshManager;
 }
 
@@ -44,11 +47,13 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
   const images = new ImagesTreeProvider(connection, log);
   const containers = new ContainersTreeProvider(connection, log);
   const logs = new ContainerLogDocuments(connection, log);
+  const stats = new ContainerStatsDocuments(connection, log);
   const registrations = [refresh.register(IMAGES_VIEW, images), refresh.register(CONTAINERS_VIEW, containers)];
   return {
     images,
     containers,
     logs,
+    stats,
     refresh,
     dispose: () => {
       for (const r of registrations) r.dispose();
@@ -56,6 +61,7 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
       images.dispose();
       containers.dispose();
       logs.dispose();
+      stats.dispose();
     },
   };
 }
@@ -79,22 +85,24 @@ export function registerRuntimeViews(context: CommandContext, connection: Runtim
   });
   const views = [imagesView, containersView];
   // The log documents belong to the views (tests read them there), so the router must not dispose them.
-  const logs = context.views.logs;
+  const { logs, stats } = context.views;
   const documents = new GantryDocumentRouter([
     { matches: (uri) => uri.path.startsWith('/image/'), provider: new GantryDocumentProvider(connection) },
     { matches: ContainerInspectDocuments.matches, provider: new ContainerInspectDocuments(connection) },
     { matches: ContainerLogDocuments.matches, provider: { provideTextDocumentContent: (uri) => logs.provideTextDocumentContent(uri), onDidChange: logs.onDidChange, dispose: () => undefined } },
+    { matches: ContainerStatsDocuments.matches, provider: { provideTextDocumentContent: (uri) => stats.provideTextDocumentContent(uri), onDidChange: stats.onDidChange, dispose: () => undefined } },
   ]);
 
   let snapshot = connection.current;
   let problem: LocalProblem | undefined;
   let filter = context.views.images.filter;
+  let containersFilter = context.views.containers.filter;
   const describeViews = () => {
     const where = snapshot.host ? shortHostLabel(snapshot.host) : undefined;
     const summary = connectionSummary(snapshot, problem);
     const header = [where, summary].filter(Boolean).join(' · ');
     imagesView.description = [header, filter ? vscode.l10n.t('filter: {0}', filter) : undefined].filter(Boolean).join(' · ') || undefined;
-    containersView.description = header || undefined;
+    containersView.description = [header, containersFilter ? vscode.l10n.t('filter: {0}', containersFilter) : undefined].filter(Boolean).join(' · ') || undefined;
   };
   const setNotRunning = () =>
     void vscode.commands.executeCommand('setContext', 'gantry.runtimeNotRunning', snapshot.host === undefined && problem === 'notRunning');
@@ -130,6 +138,7 @@ export function registerRuntimeViews(context: CommandContext, connection: Runtim
   };
   render(connection.current);
   void vscode.commands.executeCommand('setContext', 'gantry.images.filtered', context.views.images.filter !== '');
+  void vscode.commands.executeCommand('setContext', 'gantry.containers.filtered', context.views.containers.filter !== '');
 
   context.extension.subscriptions.push(
     ...views,
@@ -137,6 +146,10 @@ export function registerRuntimeViews(context: CommandContext, connection: Runtim
     vscode.workspace.registerTextDocumentContentProvider(GANTRY_SCHEME, documents),
     connection.onDidChange(render),
     context.views.images.onDidChangeFilter(showFilter),
+    context.views.containers.onDidChangeFilter((value) => {
+      containersFilter = value;
+      describeViews();
+    }),
   );
   return {
     get descriptions() {

@@ -38,8 +38,8 @@ export async function createUiContainers(socket: string, image: string): Promise
   }
 }
 
-const containersBody = (page: Page) => paneBody(paneHeader(page, 'Containers'));
-const row = (page: Page, name: string) =>
+export const containersBody = (page: Page) => paneBody(paneHeader(page, 'Containers'));
+export const row = (page: Page, name: string) =>
   containersBody(page).locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) });
 
 /** Right-clicks the container's row and picks `title` from its context menu. */

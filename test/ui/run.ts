@@ -28,6 +28,7 @@ import { pushBusybox } from '../helpers/fixtures';
 import { startRegistry, type Registry } from '../helpers/registry';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
 import { containerInspectChecks, containerLogsChecks, containersChecks, createUiContainers } from './containers.ui';
+import { containerClearFilterChecks, containerCopyFilterChecks, containerStoppedChecks, containerStoppingChecks } from './containersActions.ui';
 import { startGatedRegistry } from './gatedRegistry';
 import { imageActionChecks, imageRemoveChecks } from './imageActions.ui';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
@@ -173,6 +174,16 @@ async function run(cleanup: Cleanup): Promise<number> {
   if (aborted) return 1;
   await page.mouse.move(700, 450);
   await screenshot(page, 'containers-inspect.png');
+
+  await runChecks(containerCopyFilterChecks, { page });
+  if (aborted) return 1;
+  await screenshot(page, 'containers-filtered.png');
+  await runChecks(containerClearFilterChecks, { page });
+  await runChecks(containerStoppingChecks, { page });
+  if (aborted) return 1;
+  await screenshot(page, 'containers-stopping.png');
+  await runChecks(containerStoppedChecks, { page });
+  if (aborted) return 1;
 
   const runFlowCtx: RunFlowUiContext = { page, socket: daemon.socket, image: `${registry}/gantry-test/busybox:latest`, unpulled };
   await runChecks(failedRunChecks, runFlowCtx);

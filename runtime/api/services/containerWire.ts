@@ -63,6 +63,7 @@ export function toSummary(c: Container): ContainerSummary {
     restartPolicy: { ...c.config.restartPolicy },
     tty: c.config.tty,
     error: c.state.error,
+    stoppedByUser: c.state.stoppedByUser,
   };
 }
 

@@ -9,24 +9,15 @@
 import type { Writable } from 'node:stream';
 import type { ContainerStats } from '../../api/gen/gantry/v1/containers';
 import { describe, isGantryError } from '../../errdefs/errdefs';
+import { bytesSize } from '../../util/humanize';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
 import { shortContainerId, withClient } from './containerCommon';
 
 export const STATS_HEADERS = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'] as const;
 
-const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-
-/** Docker's units.BytesSize: powers of 1024, four significant digits ("1.5MiB", "7.781GiB"). */
-export function bytesSize(bytes: number): string {
-  let value = Math.max(0, bytes);
-  let unit = 0;
-  while (value >= 1024 && unit < BINARY_UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number(value.toPrecision(4))}${BINARY_UNITS[unit]}`;
-}
+// Shared with the extension's stats document, which says sizes as `gantry stats` does.
+export { bytesSize } from '../../util/humanize';
 
 export function statsRow(s: ContainerStats, noTrunc = false): string[] {
   const memPercent = s.memoryLimit > 0 ? (s.memoryUsage / s.memoryLimit) * 100 : 0;

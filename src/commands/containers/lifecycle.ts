@@ -4,12 +4,13 @@
  * progress notification (a stop may take its whole timeout, and five stops
  * should not take five timeouts), log each outcome, and fail with one error
  * naming every container that failed. The view follows through the daemon's
- * events, not through the command.
+ * events, not through the command; a long operation (stop, restart) is shown
+ * on its items while it runs.
  */
 import * as vscode from 'vscode';
 import type { RuntimeClient } from '../../../runtime/api/client';
 import { describe } from '../../../runtime/errdefs/errdefs';
-import type { ContainerState } from '../../views/containers/containerNodes';
+import type { ContainerOperation, ContainerState } from '../../views/containers/containerNodes';
 import type { CommandContext } from '../registerCommands';
 import { resolveTargets, type ContainerTarget } from './containerArgs';
 
@@ -22,6 +23,8 @@ export interface LifecycleAction<R> {
   readonly placeHolder: string;
   /** Where the command applies. */
   readonly states: readonly ContainerState[];
+  /** Shown on each target's item while `act` runs (see ContainersTreeProvider.during). */
+  readonly operation?: ContainerOperation;
   readonly act: (client: RuntimeClient, target: ContainerTarget) => Promise<R>;
 }
 
@@ -33,7 +36,10 @@ export async function runLifecycle<R>(context: CommandContext, node: unknown, no
   const what = targets.length === 1 ? targets[0].name : vscode.l10n.t('{0} containers', targets.length);
   const outcomes = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: action.progress(what) },
-    () => Promise.allSettled(targets.map((t) => action.act(client, t))),
+    () => Promise.allSettled(targets.map((t) => {
+      const { operation } = action;
+      return operation ? context.views.containers.during(t.id, operation, () => action.act(client, t)) : action.act(client, t);
+    })),
   );
   const results: R[] = [];
   const failures: string[] = [];

@@ -39,7 +39,8 @@ export async function removeContainers(context: CommandContext, node?: unknown, 
 
   const outcomes = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Removing {0}', what(targets)) },
-    () => Promise.allSettled(targets.map((t) => removeOne(context, t, force, prompt))),
+    // Each item shows "Removing…" until its removal settles (a forced one waits for the kill).
+    () => Promise.allSettled(targets.map((t) => context.views.containers.during(t.id, 'removing', () => removeOne(context, t, force, prompt)))),
   );
   const removed: string[] = [];
   const failures: string[] = [];

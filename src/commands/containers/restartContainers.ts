@@ -14,6 +14,7 @@ export function restartContainers(context: CommandContext, node?: unknown, nodes
     done: 'restarted',
     placeHolder: vscode.l10n.t('Select the containers to restart'),
     states: ['running', 'paused', 'restarting', 'created', 'exited'],
+    operation: 'restarting',
     act: (client, target) => client.containers.restart(target.id),
   });
 }

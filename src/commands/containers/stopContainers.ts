@@ -15,6 +15,7 @@ export function stopContainers(context: CommandContext, node?: unknown, nodes?: 
     done: 'stopped',
     placeHolder: vscode.l10n.t('Select the containers to stop'),
     states: ['running', 'paused', 'restarting'],
+    operation: 'stopping',
     act: (client, target) => client.containers.stop(target.id),
   });
 }

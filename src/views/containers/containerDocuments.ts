@@ -3,6 +3,7 @@
  * name (what the tab shows):
  *   gantry:/container/<id>/<name>.json   inspect, read-only JSON (this file)
  *   gantry:/container/<id>/<name>.log    logs, following (containerLogs.ts)
+ *   gantry:/container/<id>/<name>.stats  CPU and memory, live (containerStats.ts)
  *
  * The inspect document is `containers.inspect(<id>)` with the enums spelled
  * as Docker spells them ("running", "healthy") and the OCI runtime spec
@@ -16,8 +17,8 @@ import type { InspectContainerResponse } from '../../../runtime/api/gen/gantry/v
 import { healthName, statusName } from '../../../runtime/containers/status';
 
 const CONTAINER_PREFIX = '/container/';
-export type ContainerDocumentKind = 'inspect' | 'logs';
-const SUFFIX: Record<ContainerDocumentKind, string> = { inspect: '.json', logs: '.log' };
+export type ContainerDocumentKind = 'inspect' | 'logs' | 'stats';
+const SUFFIX: Record<ContainerDocumentKind, string> = { inspect: '.json', logs: '.log', stats: '.stats' };
 
 export interface ContainerDocumentRef {
   readonly id: string;
@@ -33,7 +34,7 @@ export function parseContainerDocumentUri(uri: vscode.Uri): ContainerDocumentRef
   if (uri.scheme !== 'gantry' || !uri.path.startsWith(CONTAINER_PREFIX)) return undefined;
   const [id, file, ...rest] = uri.path.slice(CONTAINER_PREFIX.length).split('/');
   if (!id || !file || rest.length) return undefined;
-  for (const kind of ['inspect', 'logs'] as const) {
+  for (const kind of ['inspect', 'logs', 'stats'] as const) {
     if (file.endsWith(SUFFIX[kind])) return { id, name: file.slice(0, -SUFFIX[kind].length), kind };
   }
   return undefined;

@@ -5,13 +5,23 @@
  * tooltip or the inspect document). No VS Code imports: tree items are built
  * in containerTreeItems.ts, and the icon is named here as plain data.
  *
- * Order: running containers first, then paused and restarting ones, then
- * created, exited and dead ones; newest (by creation) first in each group.
+ * Order (`gantry.containers.sortBy`): by status (default: running
+ * containers first, then paused and restarting ones, then created, exited and
+ * dead ones; newest first in each group), by creation time (newest first), or
+ * by name. The filter keeps the containers whose name, ID or image contains
+ * its text.
  *
  * The description is "image · status" with the status rounded to minutes
  * ("Up Less than a minute", "Exited (3) 5 minutes ago"): a refresh caused by
  * another container's event then leaves this item's text as it was, so the
- * tree does not flicker. The exact status is in the tooltip.
+ * tree does not flicker, and the text changes once a minute at most (the
+ * provider re-renders an item when it does: see clockTexts). The tooltip
+ * uses the same rounding, with the exact times beside it.
+ *
+ * While one of the extension's own operations on a container is in flight
+ * (stop, restart, remove: they take up to the stop timeout), its item says
+ * so ("Stopping…", a spinning icon) and its contextValue is
+ * `busy<Operation>Container`, which menus offer only Inspect and Logs for.
  */
 import { ContainerStatus, HealthStatus, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
 import { displayName } from '../../../runtime/distribution/reference';
@@ -19,6 +29,9 @@ import { humanDuration } from '../../../runtime/containers/status';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';
 export type ContainerHealth = 'none' | 'starting' | 'healthy' | 'unhealthy';
+/** An operation of the extension's own, in flight on a container. */
+export type ContainerOperation = 'stopping' | 'restarting' | 'removing';
+export type ContainerSortBy = 'status' | 'created' | 'name';
 
 /** Menus match these with `viewItem =~ /…/`; one per state, so a menu offers only what applies. */
 export type ContainerContextValue =
@@ -27,17 +40,22 @@ export type ContainerContextValue =
   | 'restartingContainer'
   | 'createdContainer'
   | 'exitedContainer'
-  | 'deadContainer';
+  | 'deadContainer'
+  | 'busyStoppingContainer'
+  | 'busyRestartingContainer'
+  | 'busyRemovingContainer';
 
 export interface ContainerNode {
   readonly kind: 'container';
   readonly container: ContainerSummary;
+  /** Set while the extension stops, restarts or removes it. */
+  readonly operation?: ContainerOperation;
 }
 
 export interface ContainersMessageNode {
   readonly kind: 'message';
   readonly id: string;
-  readonly contextValue: 'containersError' | 'containersRetry';
+  readonly contextValue: 'containersError' | 'containersRetry' | 'containersNoMatch';
   readonly label: string;
   readonly description?: string;
   readonly tooltip?: string;
@@ -88,7 +106,8 @@ export function containerHealth(health: HealthStatus): ContainerHealth {
   }
 }
 
-export function contextValueOf(container: ContainerSummary): ContainerContextValue {
+export function contextValueOf(container: ContainerSummary, operation?: ContainerOperation): ContainerContextValue {
+  if (operation) return `busy${operation[0].toUpperCase()}${operation.slice(1)}Container` as ContainerContextValue;
   return `${containerState(container.status)}Container`;
 }
 
@@ -105,17 +124,35 @@ export function stateGroup(state: ContainerState): number {
   }
 }
 
-/** The view's roots: grouped by state, newest first in each group, ties by name. */
-export function arrangeContainers(containers: readonly ContainerSummary[]): ContainerNode[] {
-  return [...containers]
-    .sort((a, b) =>
-      stateGroup(containerState(a.status)) - stateGroup(containerState(b.status))
-      || time(b.createdAt) - time(a.createdAt)
-      || a.name.localeCompare(b.name))
-    .map((container) => ({ kind: 'container', container }));
+export interface ArrangeOptions {
+  readonly sortBy?: ContainerSortBy;
+  /** Case-insensitive text the name, ID or image must contain ('' keeps all). */
+  readonly filter?: string;
+  /** The operation in flight on a container, by the ID or name it was started with. */
+  readonly operationOf?: (container: ContainerSummary) => ContainerOperation | undefined;
 }
 
-/** The tree id: a new state is a new item, so VS Code re-renders its icon and menus. */
+/** The view's roots, sorted and filtered; ties by name. */
+export function arrangeContainers(containers: readonly ContainerSummary[], options: ArrangeOptions = {}): ContainerNode[] {
+  const filter = (options.filter ?? '').trim().toLowerCase();
+  const newest = (a: ContainerSummary, b: ContainerSummary) => time(b.createdAt) - time(a.createdAt);
+  const byName = (a: ContainerSummary, b: ContainerSummary) => a.name.localeCompare(b.name);
+  const compare = {
+    status: (a: ContainerSummary, b: ContainerSummary) =>
+      stateGroup(containerState(a.status)) - stateGroup(containerState(b.status)) || newest(a, b) || byName(a, b),
+    created: (a: ContainerSummary, b: ContainerSummary) => newest(a, b) || byName(a, b),
+    name: (a: ContainerSummary, b: ContainerSummary) => byName(a, b) || newest(a, b),
+  }[options.sortBy ?? 'status'] ?? ((a: ContainerSummary, b: ContainerSummary) => byName(a, b));
+  return containers
+    .filter((c) => !filter || [c.name, c.id, imageDisplay(c)].some((text) => text.toLowerCase().includes(filter)))
+    .sort(compare)
+    .map((container) => {
+      const operation = options.operationOf?.(container);
+      return operation ? { kind: 'container', container, operation } : { kind: 'container', container };
+    });
+}
+
+/** The tree id: a new (daemon) state is a new item, so VS Code re-renders its icon and menus. */
 export function containerTreeId(container: ContainerSummary): string {
   return `container:${container.id}:${containerState(container.status)}`;
 }
@@ -132,9 +169,15 @@ export function imageDisplay(container: ContainerSummary): string {
   return displayName(image);
 }
 
-/** Did the container fail: a non-zero exit, an OOM kill, or a start that failed. */
+/**
+ * Did the container fail: an OOM kill, a start that failed, or a non-zero
+ * exit the user did not cause. As Docker: a container stopped by the user
+ * ends with its stop signal's code (143 for SIGTERM, 137 once the stop
+ * timeout sent SIGKILL, or 0 when it traps the signal), and that is not a
+ * failure.
+ */
 export function failed(container: ContainerSummary): boolean {
-  return container.exitCode !== 0 || container.oomKilled || container.error !== '';
+  return container.oomKilled || container.error !== '' || (container.exitCode !== 0 && !container.stoppedByUser);
 }
 
 /**
@@ -163,16 +206,35 @@ export function coarseStatus(container: ContainerSummary, now: number): string {
   }
 }
 
-/** "busybox:latest · Up 5 minutes". */
-export function containerDescription(container: ContainerSummary, now: number): string {
-  return `${imageDisplay(container)} · ${coarseStatus(container, now)}`;
+/** "busybox:latest · Up 5 minutes"; "busybox:latest · Stopping…" while the extension stops it. */
+export function containerDescription(container: ContainerSummary, now: number, operation?: ContainerOperation): string {
+  return `${imageDisplay(container)} · ${operation ? OPERATION_TEXT[operation] : coarseStatus(container, now)}`;
+}
+
+const OPERATION_TEXT: Record<ContainerOperation, string> = { stopping: 'Stopping…', restarting: 'Restarting…', removing: 'Removing…' };
+
+/** "5 minutes ago", rounded as coarseStatus rounds. */
+export function roughlyAgo(at: Date, now: number): string {
+  return `${roughly(Math.max(0, now - at.getTime()))} ago`;
 }
 
 /**
- * The icon: health wins while running (it says more than "running"), then
- * the state; an exited container that failed gets an error icon.
+ * Every text of a container's item that depends on the clock, joined: the
+ * description and the tooltip's times. When it changes, the item must be
+ * rendered again (the provider's RelativeTimeTicker does that).
  */
-export function containerIcon(container: ContainerSummary): IconSpec {
+export function clockTexts(container: ContainerSummary, now: number): string {
+  const times = [container.createdAt, container.startedAt, container.finishedAt].map((at) => (at ? roughlyAgo(at, now) : ''));
+  return [coarseStatus(container, now), ...times].join('|');
+}
+
+/**
+ * The icon: an operation in flight spins; health wins while running (it says
+ * more than "running"), then the state; an exited container that failed gets
+ * an error icon (one the user stopped does not: see failed()).
+ */
+export function containerIcon(container: ContainerSummary, operation?: ContainerOperation): IconSpec {
+  if (operation) return { id: 'loading~spin', color: 'charts.orange' };
   const state = containerState(container.status);
   if (state === 'running') {
     switch (containerHealth(container.health)) {

@@ -1,15 +1,16 @@
 /**
  * The Markdown tooltip of a container item, from one inspect call made when
- * the user hovers: identity, image, command, exact status (as `gantry ps`
- * words it), exit code, restart policy, mounts, times, and the health check
- * with its last probe's output.
+ * the user hovers: identity, image, command, status, exit code, restart
+ * policy, mounts, times, and the health check with its last probe's output.
+ * Relative times are rounded as the item's description is ("Up 5 minutes",
+ * "Less than a minute ago"), so the tooltip stays true for as long as the
+ * item does: the provider re-renders the item, and VS Code resolves its
+ * tooltip again, when they change. Exact times are given as such.
  */
 import * as vscode from 'vscode';
 import type { HealthProbe, InspectContainerResponse } from '../../../runtime/api/gen/gantry/v1/containers';
-import { statusText } from '../../../runtime/containers/status';
-import { formatAgo } from '../../../runtime/util/humanize';
 import { mdCode, mdEscape } from '../markdown';
-import { containerHealth, containerState, imageDisplay, shortId } from './containerNodes';
+import { coarseStatus, containerHealth, containerState, imageDisplay, roughlyAgo, shortId } from './containerNodes';
 
 /** A probe's output is whatever the check printed: enough to see why it failed, not a page. */
 const MAX_PROBE_OUTPUT = 600;
@@ -22,9 +23,10 @@ export function containerTooltip(details: InspectContainerResponse, now: number 
     [vscode.l10n.t('Image'), `${mdCode(imageDisplay(c))}${c.imageId ? ` (${mdCode(shortId(c.imageId))})` : ''}`],
   ];
   if (c.command.length) rows.push([vscode.l10n.t('Command'), mdCode(JSON.stringify(c.command))]);
-  rows.push([vscode.l10n.t('Status'), mdEscape(statusText(c, now))]);
+  rows.push([vscode.l10n.t('Status'), mdEscape(coarseStatus(c, now))]);
   if (state === 'exited' || state === 'restarting' || state === 'dead') {
-    rows.push([vscode.l10n.t('Exit code'), mdEscape(`${c.exitCode}${c.oomKilled ? ' (OOM killed)' : ''}`)]);
+    const why = c.oomKilled ? vscode.l10n.t(' (OOM killed)') : c.stoppedByUser ? vscode.l10n.t(' (stopped by the user)') : '';
+    rows.push([vscode.l10n.t('Exit code'), mdEscape(`${c.exitCode}${why}`)]);
   }
   if (c.error) rows.push([vscode.l10n.t('Error'), mdEscape(c.error)]);
   const policy = c.restartPolicy?.name || 'no';
@@ -46,14 +48,15 @@ export function containerTooltip(details: InspectContainerResponse, now: number 
     const streak = details.health?.failingStreak ? vscode.l10n.t(', {0} failing in a row', details.health.failingStreak) : '';
     md.appendMarkdown(`\n**${mdEscape(vscode.l10n.t('Health'))}:** ${mdEscape(health + streak)}\n`);
     const last = details.health?.log.at(-1);
-    if (last) appendProbe(md, last, now);
+    if (last) appendProbe(md, last);
   }
   return md;
 }
 
-function appendProbe(md: vscode.MarkdownString, probe: HealthProbe, now: number): void {
+function appendProbe(md: vscode.MarkdownString, probe: HealthProbe): void {
+  // An exact time: probes run every interval without an event, so "N seconds ago" would go stale.
   const at = probe.end ?? probe.start;
-  md.appendMarkdown(`\n${mdEscape(vscode.l10n.t('Last probe: exit {0}, {1}', probe.exitCode, formatAgo(at, now)))}\n`);
+  md.appendMarkdown(`\n${mdEscape(vscode.l10n.t('Last probe: exit {0}, at {1}', probe.exitCode, at ? at.toISOString() : 'N/A'))}\n`);
   let output = probe.output.trimEnd();
   if (!output) return;
   if (output.length > MAX_PROBE_OUTPUT) output = `${output.slice(0, MAX_PROBE_OUTPUT)}…`;
@@ -64,5 +67,5 @@ function appendProbe(md: vscode.MarkdownString, probe: HealthProbe, now: number)
 }
 
 function when(at: Date | undefined, now: number): string {
-  return at ? mdEscape(`${at.toISOString()} (${formatAgo(at, now)})`) : 'N/A';
+  return at ? mdEscape(`${at.toISOString()} (${roughlyAgo(at, now)})`) : 'N/A';
 }

@@ -1,11 +1,11 @@
 /**
  * Tree items of the Containers view, built from a node alone (so from the
- * list record alone) and the clock of the refresh that listed it. The
+ * list record alone, and the operation in flight on it) and the clock. The
  * tooltip is left unset: the provider's resolveTreeItem fills it in with
  * inspect details when the user hovers.
  *
- * contextValue: `<state>Container` (see containerNodes.ts), `containersError`,
- * `containersRetry`. id: `container:<id>:<state>`, so a state change is a
+ * contextValue: `<state>Container` or `busy<Operation>Container` (see
+ * containerNodes.ts), `containersError`, `containersRetry`, `containersNoMatch`. id: `container:<id>:<state>`, so a state change is a
  * new item (new icon, new menus) while a refresh that changes nothing keeps
  * the selection.
  */
@@ -28,10 +28,10 @@ function containerItem(node: ContainerNode, now: number): vscode.TreeItem {
   const { container } = node;
   const item = new vscode.TreeItem(container.name, vscode.TreeItemCollapsibleState.None);
   item.id = containerTreeId(container);
-  item.contextValue = contextValueOf(container);
-  const icon = containerIcon(container);
+  item.contextValue = contextValueOf(container, node.operation);
+  const icon = containerIcon(container, node.operation);
   item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
-  item.description = containerDescription(container, now);
+  item.description = containerDescription(container, now, node.operation);
   item.accessibilityInformation = { label: `${container.name}, ${item.description}` };
   return item;
 }
@@ -44,6 +44,9 @@ function messageItem(node: ContainersMessageNode): vscode.TreeItem {
   item.tooltip = node.tooltip;
   if (node.contextValue === 'containersError') {
     item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+  } else if (node.contextValue === 'containersNoMatch') {
+    item.iconPath = new vscode.ThemeIcon('filter');
+    item.command = { command: 'gantry.containers.clearFilter', title: vscode.l10n.t('Clear Filter') };
   } else {
     item.iconPath = new vscode.ThemeIcon('refresh');
     item.command = { command: 'gantry.containers.refresh', title: vscode.l10n.t('Retry') };

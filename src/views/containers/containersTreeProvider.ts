@@ -2,8 +2,19 @@
  * The Containers view's data. One `containers.list(all)` per refresh:
  * `refresh()` drops the cached listing, and the next `getChildren` (VS
  * Code's, a command's QuickPick, a test's) lists again; every caller until
- * the next refresh shares that one result. The only other daemon call is
- * inspect, in `resolveTreeItem`, when the user hovers a container.
+ * the next refresh shares that one result. Filtering and sorting
+ * (`gantry.containers.sortBy`) work on the cached list, so changing them
+ * costs no call. The only other daemon call is inspect, in
+ * `resolveTreeItem`, when the user hovers a container.
+ *
+ * Relative times ("Up 5 minutes") stay true between refreshes: a
+ * RelativeTimeTicker re-renders just the items whose rounded texts changed,
+ * when they change (once a minute at most, less for older containers), on
+ * an injectable clock.
+ *
+ * The extension's own stop, restart and remove go through `during()`: the
+ * item shows the operation (and offers only Inspect and Logs) until it
+ * settles, and the view then lists again, so it shows what came of it.
  *
  * Refreshes come from the RefreshManager: daemon events under
  * "/containers/" (create, start, die, stop, pause, unpause, restart,
@@ -14,22 +25,32 @@
  *   not connected     nothing (the view's welcome content explains)
  *   list failed       an error item and a Retry item
  *   no container      nothing (welcome content: "No containers yet")
+ *   nothing matches   one item saying so, which clears the filter
  */
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
 import type { ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
 import { describe } from '../../../runtime/errdefs/errdefs';
+import { systemClock, type Clock } from '../clock';
 import type { RefreshReason, RefreshTarget } from '../refreshManager';
-import { arrangeContainers, type ContainersMessageNode, type ContainerTreeNode } from './containerNodes';
+import { RelativeTimeTicker } from '../relativeTimeTicker';
+import {
+  arrangeContainers,
+  clockTexts,
+  type ContainerNode,
+  type ContainerOperation,
+  type ContainersMessageNode,
+  type ContainerSortBy,
+  type ContainerTreeNode,
+} from './containerNodes';
 import { containerTooltip } from './containerTooltip';
 import { containerTreeItem } from './containerTreeItems';
 
 export const CONTAINERS_VIEW = 'gantry.containers';
+const FILTERED_CONTEXT_KEY = 'gantry.containers.filtered';
 const CALL_TIMEOUT_MS = 15_000;
 
-type Listing =
-  | { readonly containers: readonly ContainerSummary[]; readonly listedAt: number }
-  | { readonly error: unknown; readonly listedAt: number };
+type Listing = { readonly containers: readonly ContainerSummary[] } | { readonly error: unknown };
 
 export class ContainersTreeProvider implements vscode.TreeDataProvider<ContainerTreeNode>, RefreshTarget, vscode.Disposable {
   readonly topics = ['/containers/'];
@@ -43,15 +64,32 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   lastRefreshReason: RefreshReason | undefined;
 
   private listing: Promise<Listing> | undefined;
-  /** The clock of the listing the tree shows: items say "Up 5 minutes" as of then, every time VS Code asks. */
-  private shownAt = Date.now();
-  private readonly changeEmitter = new vscode.EventEmitter<ContainerTreeNode | undefined>();
+  private filterText = '';
+  /** Operations in flight, by the ID or name they were started with. */
+  private readonly operations = new Map<string, ContainerOperation>();
+  private readonly changeEmitter = new vscode.EventEmitter<ContainerTreeNode | ContainerTreeNode[] | undefined>();
+  private readonly filterEmitter = new vscode.EventEmitter<string>();
+  private readonly subscriptions: vscode.Disposable[] = [];
   readonly onDidChangeTreeData = this.changeEmitter.event;
+  /** Fires with the new filter text ('' when cleared). */
+  readonly onDidChangeFilter = this.filterEmitter.event;
+  /** Re-renders items whose relative times changed; owns the one timer. */
+  readonly ticker: RelativeTimeTicker<ContainerNode>;
 
   constructor(
     private readonly connection: RuntimeConnection,
     private readonly log: vscode.LogOutputChannel,
-  ) {}
+    clock: Clock = systemClock,
+  ) {
+    this.ticker = new RelativeTimeTicker<ContainerNode>(clock, (node, now) => clockTexts(node.container, now), (nodes) => this.changeEmitter.fire(nodes));
+    this.subscriptions.push(
+      this.ticker,
+      // Sorting works on the cached list: re-render, no list call.
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('gantry.containers')) this.changeEmitter.fire(undefined);
+      }),
+    );
+  }
 
   /** Called by the RefreshManager: the next getChildren lists again. */
   refresh(reason: RefreshReason): void {
@@ -59,6 +97,47 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     this.lastRefreshReason = reason;
     this.listing = undefined;
     this.changeEmitter.fire(undefined);
+  }
+
+  /** For tests: relative times are read from `clock` from now on. */
+  useClock(clock: Clock): void {
+    this.ticker.useClock(clock);
+  }
+
+  get filter(): string {
+    return this.filterText;
+  }
+
+  /** Shows only containers whose name, ID or image contains `text` ('' shows all). Re-renders without listing. */
+  setFilter(text: string): void {
+    const next = text.trim();
+    if (next === this.filterText) return;
+    this.filterText = next;
+    void vscode.commands.executeCommand('setContext', FILTERED_CONTEXT_KEY, next !== '');
+    this.filterEmitter.fire(next);
+    this.changeEmitter.fire(undefined);
+  }
+
+  /** The operation in flight on `container`, if the extension started one. */
+  operationOf(container: ContainerSummary): ContainerOperation | undefined {
+    return this.operations.get(container.id) ?? this.operations.get(container.name);
+  }
+
+  /**
+   * Shows `operation` on the container `ref` (its ID or name) while `work`
+   * runs; once it settles (either way), lists again. Re-rendering to show
+   * the operation uses the cached list (no call).
+   */
+  async during<T>(ref: string, operation: ContainerOperation, work: () => Promise<T>): Promise<T> {
+    this.operations.set(ref, operation);
+    this.changeEmitter.fire(undefined);
+    try {
+      return await work();
+    } finally {
+      if (this.operations.get(ref) === operation) this.operations.delete(ref);
+      this.listing = undefined;
+      this.changeEmitter.fire(undefined);
+    }
   }
 
   /** The current list of containers (the cached one unless a refresh came since); throws when listing failed. */
@@ -72,13 +151,24 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     if (node) return [];
     if (this.connection.current.state !== 'connected') return [];
     const listing = await this.load();
-    this.shownAt = listing.listedAt;
-    if ('error' in listing) return errorNodes(listing.error);
-    return arrangeContainers(listing.containers);
+    if ('error' in listing) {
+      this.ticker.show([]);
+      return errorNodes(listing.error);
+    }
+    const nodes = arrangeContainers(listing.containers, {
+      sortBy: vscode.workspace.getConfiguration('gantry.containers').get<ContainerSortBy>('sortBy', 'status'),
+      filter: this.filterText,
+      operationOf: (c) => this.operationOf(c),
+    });
+    this.ticker.show(nodes);
+    if (nodes.length === 0 && listing.containers.length > 0) return [noMatchNode(this.filterText)];
+    return nodes;
   }
 
   getTreeItem(node: ContainerTreeNode): vscode.TreeItem {
-    return containerTreeItem(node, this.shownAt);
+    const now = this.ticker.now();
+    if (node.kind === 'container') this.ticker.renderedAt(node, now);
+    return containerTreeItem(node, now);
   }
 
   async resolveTreeItem(item: vscode.TreeItem, node: ContainerTreeNode, token: vscode.CancellationToken): Promise<vscode.TreeItem> {
@@ -88,7 +178,7 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     try {
       this.inspectCalls++;
       const details = await this.connection.requireClient().containers.inspect(node.container.id, { signal: abort.signal, timeoutMs: CALL_TIMEOUT_MS });
-      item.tooltip = containerTooltip(details);
+      item.tooltip = containerTooltip(details, this.ticker.now());
     } catch (e) {
       if (!token.isCancellationRequested) item.tooltip = vscode.l10n.t('Could not inspect {0}: {1}', node.container.name, describe(e));
     } finally {
@@ -98,7 +188,9 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   }
 
   dispose(): void {
+    for (const s of this.subscriptions.splice(0)) s.dispose();
     this.changeEmitter.dispose();
+    this.filterEmitter.dispose();
   }
 
   private load(): Promise<Listing> {
@@ -112,10 +204,10 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
       const client = this.connection.requireClient();
       this.listCalls++;
       const containers = await client.containers.list(true, [], { timeoutMs: CALL_TIMEOUT_MS });
-      return { containers, listedAt: Date.now() };
+      return { containers };
     } catch (e) {
       this.log.warn(`Listing containers failed: ${describe(e)}`);
-      return { error: e, listedAt: Date.now() };
+      return { error: e };
     }
   }
 }
@@ -132,4 +224,15 @@ function errorNodes(error: unknown): ContainersMessageNode[] {
     },
     { kind: 'message', id: 'containersRetry', contextValue: 'containersRetry', label: vscode.l10n.t('Retry') },
   ];
+}
+
+function noMatchNode(filter: string): ContainersMessageNode {
+  return {
+    kind: 'message',
+    id: 'containersNoMatch',
+    contextValue: 'containersNoMatch',
+    label: vscode.l10n.t('No container matches "{0}"', filter),
+    description: vscode.l10n.t('Clear Filter'),
+    tooltip: vscode.l10n.t('Click to show every container'),
+  };
 }

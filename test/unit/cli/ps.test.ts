@@ -31,6 +31,7 @@ function summary(over: Partial<ContainerSummary> = {}): ContainerSummary {
     restartPolicy: undefined,
     tty: false,
     error: '',
+    stoppedByUser: false,
     ...over,
   };
 }

@@ -41,6 +41,7 @@ function container(name: string, status: S, fields: Partial<ContainerSummary> = 
     restartPolicy: undefined,
     tty: false,
     error: '',
+    stoppedByUser: false,
     ...fields,
   };
 }

@@ -149,13 +149,15 @@ describe('Containers view and commands (code-server)', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it('kills it: exit 137, shown as a failure', async () => {
+  it('kills it: exit 137, shown as stopped by the user, not as a failure', async () => {
     const killed = await vscode.commands.executeCommand<string[]>('gantry.containers.kill', await node(WEB));
     assert.equal(killed.length, 1);
     const record = await h.daemonWhere(WEB, 'exited', (c) => c.status === S.CONTAINER_STATUS_EXITED);
     assert.equal(record.exitCode, 137);
+    // As Docker (HasBeenManuallyStopped): the user's SIGKILL is a stop, and 137 is its code, not a failure.
+    assert.equal(record.stoppedByUser, true);
     const entry = await h.entry(WEB, 'exited', (e) => e.item.contextValue === 'exitedContainer');
-    assert.equal(iconOf(entry.item), 'error');
+    assert.equal(iconOf(entry.item), 'circle-slash');
     assert.match(String(entry.item.description), / · Exited \(137\) /);
   });
 

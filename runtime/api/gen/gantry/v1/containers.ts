@@ -285,6 +285,11 @@ export interface ContainerSummary {
   tty: boolean;
   /** Why the last start failed, if it did. */
   error: string;
+  /**
+   * The user stopped it (stop, kill with SIGKILL or its stop signal, rm -f)
+   * since it last started: its exit code says how it ended, not that it failed.
+   */
+  stoppedByUser: boolean;
 }
 
 export interface ContainerSummary_LabelsEntry {
@@ -1796,6 +1801,7 @@ function createBaseContainerSummary(): ContainerSummary {
     restartPolicy: undefined,
     tty: false,
     error: "",
+    stoppedByUser: false,
   };
 }
 
@@ -1863,6 +1869,9 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
     }
     if (message.error !== "") {
       writer.uint32(170).string(message.error);
+    }
+    if (message.stoppedByUser !== false) {
+      writer.uint32(176).bool(message.stoppedByUser);
     }
     return writer;
   },
@@ -2051,6 +2060,14 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
             message.error = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.stoppedByUser = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2137,6 +2154,11 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
         : undefined,
       tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      stoppedByUser: isSet(object.stoppedByUser)
+        ? globalThis.Boolean(object.stoppedByUser)
+        : isSet(object.stopped_by_user)
+        ? globalThis.Boolean(object.stopped_by_user)
+        : false,
     };
   },
 
@@ -2210,6 +2232,9 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
     }
     if (message.error !== "") {
       obj.error = message.error;
+    }
+    if (message.stoppedByUser !== false) {
+      obj.stoppedByUser = message.stoppedByUser;
     }
     return obj;
   },
