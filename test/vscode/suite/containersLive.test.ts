@@ -225,7 +225,7 @@ describe('Containers view: live times, operations in flight, more actions (code-
     assert.equal(h.provider.listCalls, lists, 'sorting lists nothing');
     // The … menu shows them, with a checkmark on the one in effect.
     const pkg = manifest();
-    const titleMenu = pkg.contributes.menus['view/title'].filter((m) => m.command.startsWith('gantry.containers.sortBy'));
+    const titleMenu = pkg.contributes.menus['view/title'].filter((m) => m.command?.startsWith('gantry.containers.sortBy'));
     assert.equal(titleMenu.length, 3);
     assert.ok(titleMenu.every((m) => !m.group.startsWith('navigation') && /view == gantry\.containers/.test(m.when)));
     const toggled = pkg.contributes.commands.filter((c) => c.command.startsWith('gantry.containers.sortBy')).map((c) => c.toggled);
@@ -238,7 +238,8 @@ const labels = (entries: Entry[]) => entries.map((e) => e.label);
 interface Manifest {
   contributes: {
     commands: { command: string; toggled?: string }[];
-    menus: Record<string, { command: string; when: string; group: string }[]>;
+    // Submenu entries (the Images view's Group By / Sort By) have no command.
+    menus: Record<string, { command?: string; when: string; group: string }[]>;
   };
 }
 
