@@ -255,7 +255,7 @@ function menuCommandsFor(contextValue: string): string[] {
     if (!/view == gantry\.containers/.test(m.when)) continue;
     const equals = /viewItem == (\w+)/.exec(m.when);
     const matches = /viewItem =~ \/(.+?)\/(\s|$)/.exec(m.when);
-    if ((equals && equals[1] === contextValue) || (matches && new RegExp(matches[1]).test(contextValue))) offered.add(m.command);
+    if ((equals && equals[1] === contextValue) || (matches && new RegExp(matches[1]).test(contextValue))) if (m.command) offered.add(m.command);
   }
   return [...offered].sort();
 }
