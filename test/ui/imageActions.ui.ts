@@ -74,8 +74,18 @@ async function pickFromViewMenu(page: Page, submenu: string, entries: readonly s
     await parent.waitFor({ state: 'visible', ...WAIT });
     await parent.hover();
     await menuItem(page, submenu, true).waitFor({ state: 'visible', ...WAIT });
-    await page.keyboard.press('ArrowRight');
-    await menuItem(page, entries[0], true).waitFor({ state: 'visible', ...WAIT });
+    // ArrowRight opens the submenu with its first entry focused; on a busy
+    // machine the first press can land before the menu takes keys: press again.
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('ArrowRight');
+      try {
+        await menuItem(page, entries[0], true).waitFor({ state: 'visible', timeout: 5_000 });
+        break;
+      } catch (e) {
+        if (attempt === 5) throw e;
+        await parent.hover();
+      }
+    }
     for (let i = 1; i <= entries.indexOf(entry); i++) {
       await page.keyboard.press('ArrowDown');
       await menuItem(page, entries[i], true).waitFor({ state: 'visible', ...WAIT });
