@@ -32,9 +32,17 @@ export const menuItem = (page: Page, title: string, focused = false) =>
 
 /** Right-clicks a tree row and picks `title` from its context menu. */
 export async function pickFromContextMenu(page: Page, row: Locator, title: string): Promise<void> {
-  await row.click({ button: 'right' });
   const item = menuItem(page, title);
-  await item.waitFor({ state: 'visible', ...WAIT });
+  // A refresh that re-renders the tree between finding the row and the click
+  // can put another row under the pointer: the menu then belongs to that row
+  // (it has the focus). Close it and click again.
+  for (let attempt = 1; ; attempt++) {
+    await row.click({ button: 'right' });
+    await item.waitFor({ state: 'visible', ...WAIT });
+    if (attempt === 3 || (await row.evaluate((el) => el.classList.contains('focused')).catch(() => false))) break;
+    await page.keyboard.press('Escape');
+    await item.waitFor({ state: 'hidden', ...WAIT });
+  }
   // The workbench ignores a click that comes right after the menu opened (the right button's release);
   // hovering focuses the entry, and Enter runs it, as from the keyboard.
   await item.hover();
