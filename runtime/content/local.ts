@@ -9,6 +9,12 @@
  * See content.ts for the lifecycle and guarantees. Every digest is validated
  * before it becomes part of a path, so no caller can name a file outside
  * these directories.
+ *
+ * Free space (options.reserve, see util/diskspace.ts): a writer with an
+ * expected size is refused up front when the rest of the blob would eat into
+ * the reserve, and every writer checks again every few MiB. Either way, and
+ * on a full disk (ENOSPC, EDQUOT), writes fail with ResourceExhausted and the
+ * partial ingest is kept for a resume, like any interrupted download.
  */
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -27,6 +33,7 @@ import { isDigest } from '../oci/descriptor';
 import { fsyncDir, writeFileAtomic } from '../util/atomicfile';
 import type { Info, IngestStatus, Store, Writer, WriterOptions } from './content';
 import { readdirOrEmpty } from '../util/files';
+import { formatIec, type DiskReserve, type SpaceMeter } from '../util/diskspace';
 
 const DEFAULT_INGEST_EXPIRY_MS = 24 * 60 * 60 * 1000;
 
@@ -40,6 +47,8 @@ interface IngestMeta {
 export interface LocalStoreOptions {
   /** Partial ingests untouched for longer are removed at start-up. */
   ingestExpiryMs?: number;
+  /** Free space to leave on the store's filesystem (default: none checked). */
+  reserve?: DiskReserve;
 }
 
 export class LocalStore implements Store {
@@ -48,7 +57,10 @@ export class LocalStore implements Store {
   private readonly ingestDir: string;
   private readonly labelsDir: string;
 
-  private constructor(readonly root: string) {
+  private constructor(
+    readonly root: string,
+    private readonly reserve: DiskReserve | undefined,
+  ) {
     this.blobsDir = path.join(root, 'blobs');
     this.ingestDir = path.join(root, 'ingest');
     this.labelsDir = path.join(root, 'labels');
@@ -56,7 +68,7 @@ export class LocalStore implements Store {
 
   /** Opens (creating) the store and removes expired or half-created ingests. */
   static async open(root: string, options: LocalStoreOptions = {}): Promise<LocalStore> {
-    const store = new LocalStore(root);
+    const store = new LocalStore(root, options.reserve);
     for (const dir of [store.blobsDir, store.ingestDir, store.labelsDir]) {
       await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
     }
@@ -154,7 +166,16 @@ export class LocalStore implements Store {
         await fs.promises.writeFile(metaFile, JSON.stringify(meta), { mode: 0o600 });
       }
       const algorithm = (expected?.digest ?? meta.expected ?? 'sha256:').split(':')[0];
-      return await IngestWriter.open(this, dir, ref, algorithm, () => this.locked.delete(ref));
+      const doing = `writing blob ${expected?.digest ?? meta.expected ?? ref}`;
+      const writer = await IngestWriter.open(this, dir, ref, algorithm, this.reserve?.meter(dir, doing), () => this.locked.delete(ref));
+      if (expected && this.reserve) {
+        const rest = expected.size - writer.offset;
+        await this.reserve.check(dir, rest, `${doing} (${formatIec(rest)} more)`).catch(async (e: unknown) => {
+          await writer.close();
+          throw e;
+        });
+      }
+      return writer;
     } catch (e) {
       this.locked.delete(ref);
       throw e;
@@ -263,10 +284,18 @@ class IngestWriter implements Writer {
     private handle: fs.promises.FileHandle,
     private hash: Hash,
     private written: number,
+    private readonly meter: SpaceMeter | undefined,
     private readonly release: () => void,
   ) {}
 
-  static async open(store: LocalStore, dir: string, ref: string, algorithm: string, release: () => void): Promise<IngestWriter> {
+  static async open(
+    store: LocalStore,
+    dir: string,
+    ref: string,
+    algorithm: string,
+    meter: SpaceMeter | undefined,
+    release: () => void,
+  ): Promise<IngestWriter> {
     if (algorithm !== 'sha256' && algorithm !== 'sha512') throw invalidArgument(`unsupported digest algorithm ${algorithm}`);
     const dataFile = path.join(dir, 'data');
     // Resume: re-hash what an earlier writer left (a hash state cannot be persisted).
@@ -279,7 +308,7 @@ class IngestWriter implements Writer {
       }
     }
     const handle = await fs.promises.open(dataFile, 'a', 0o600);
-    return new IngestWriter(store, dir, ref, algorithm, handle, hash, written, release);
+    return new IngestWriter(store, dir, ref, algorithm, handle, hash, written, meter, release);
   }
 
   get offset(): number {
@@ -292,10 +321,19 @@ class IngestWriter implements Writer {
 
   async write(chunk: Uint8Array): Promise<void> {
     this.assertOpen();
+    const room = this.meter?.wrote(chunk.length);
+    if (room) await room;
     let done = 0;
-    while (done < chunk.length) {
-      const { bytesWritten } = await this.handle.write(chunk, done, chunk.length - done);
-      done += bytesWritten;
+    try {
+      while (done < chunk.length) {
+        const { bytesWritten } = await this.handle.write(chunk, done, chunk.length - done);
+        done += bytesWritten;
+      }
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw e;
+      // The bytes of this chunk that made it stay out of the count: the next writer (a resume) re-reads the file.
+      throw resourceExhausted(`writing blob ${this.ref}: ${(e as Error).message}`, e);
     }
     this.hash.update(chunk);
     this.written += chunk.length;

@@ -39,6 +39,7 @@ import { EventLog } from '../events/log';
 import { Topics } from '../events/events';
 import type { Logger } from '../util/log';
 import { failedPrecondition } from '../errdefs/errdefs';
+import { DiskReserve, formatFreeSpace, parseFreeSpace, DEFAULT_MIN_FREE_SPACE, type FreeSpaceSpec } from '../util/diskspace';
 import { buildInfo, GANTRY_VERSION } from '../version';
 import { probeComponent, type ComponentInfo } from './components';
 import type { DaemonPaths } from './paths';
@@ -52,6 +53,8 @@ export interface DaemonConfig {
   readonly certsDir: string;
   /** Layers downloaded at once per pull. */
   readonly maxConcurrentDownloads: number;
+  /** Free space pulls leave on the data root's filesystem(s) (util/diskspace.ts). */
+  readonly minFreeSpace?: FreeSpaceSpec;
   readonly snapshotter: SnapshotterChoice;
   /** OCI runtime binary (name on PATH or absolute path). */
   readonly runtime: string;
@@ -89,7 +92,8 @@ export class Daemon {
         log.warn('replaced stale socket left by a daemon that did not shut down', { socket });
       }
       const events = EventLog.open(path.join(root, 'events'));
-      const content = await LocalStore.open(path.join(root, 'content'));
+      const reserve = new DiskReserve(config.minFreeSpace ?? parseFreeSpace(DEFAULT_MIN_FREE_SPACE));
+      const content = await LocalStore.open(path.join(root, 'content'), { reserve });
       const images = await FileImageStore.open(path.join(root, 'metadata'));
       const snapshotter = await createSnapshotter(path.join(root, 'snapshots'), config.snapshotter, log, {
         transientPrefixes: [EXTRACT_KEY_PREFIX],
@@ -98,7 +102,7 @@ export class Daemon {
       const gc = new Collector(content, snapshotter);
       gc.addRoots(() => images.list().map((i) => i.target));
       gc.addSnapshotRoots(() => images.list().flatMap((i) => (i.snapshot?.snapshotter === snapshotter.name ? [i.snapshot.chainId] : [])));
-      const unpacker = new Unpacker(content, snapshotter, new TarApplier());
+      const unpacker = new Unpacker(content, snapshotter, new TarApplier({ reserve }));
       const registry = createRegistry({
         certsDir: config.certsDir,
         insecureRegistries: config.insecureRegistries,
@@ -132,7 +136,9 @@ export class Daemon {
         () => snapshotter.close(),
       ]);
       events.publish(Topics.daemonStart, '', { version: GANTRY_VERSION, pid: String(process.pid) });
-      log.info('gantryd serving', { socket, root, state, version: GANTRY_VERSION, pid: process.pid });
+      log.info('gantryd serving', {
+        socket, root, state, version: GANTRY_VERSION, pid: process.pid, minFreeSpace: formatFreeSpace(reserve.spec),
+      });
       return daemon;
     } catch (e) {
       await Promise.all(locks.map((l) => l.release()));

@@ -5,6 +5,7 @@ import { createLogger, isLogLevel } from '../util/log';
 import { Daemon } from './daemon';
 import { resolvePaths } from './paths';
 import { isSnapshotterChoice } from '../snapshots/select';
+import { DEFAULT_MIN_FREE_SPACE, parseFreeSpace, type FreeSpaceSpec } from '../util/diskspace';
 
 export const DAEMON_USAGE = `Usage: gantry daemon [options]
 
@@ -23,6 +24,9 @@ Options:
                       filesystem supports it)
   --max-concurrent-downloads N
                       layers downloaded at once per pull (default: 3)
+  --min-free-space SIZE|PERCENT
+                      free space pulls leave on the data root's filesystem: a blob
+                      or layer that would eat into it fails (default: 1GiB; 0: off)
   --log-level LEVEL   error | warn | info | debug (default: info)
 `;
 
@@ -39,6 +43,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       'insecure-registry': { type: 'string', multiple: true, default: [] },
       'certs-dir': { type: 'string', default: '/etc/gantry/certs.d' },
       'max-concurrent-downloads': { type: 'string', default: '3' },
+      'min-free-space': { type: 'string', default: DEFAULT_MIN_FREE_SPACE },
       snapshotter: { type: 'string', default: 'auto' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -56,6 +61,12 @@ export async function daemonMain(argv: string[]): Promise<number> {
   if (!Number.isInteger(downloads) || downloads < 1) throw new Error('--max-concurrent-downloads must be a positive integer');
   const snapshotter = values.snapshotter;
   if (!isSnapshotterChoice(snapshotter)) throw new Error(`invalid --snapshotter "${snapshotter}" (overlayfs, native or auto)`);
+  let minFreeSpace: FreeSpaceSpec;
+  try {
+    minFreeSpace = parseFreeSpace(values['min-free-space']);
+  } catch (e) {
+    throw new Error(`--min-free-space: ${(e as Error).message}`);
+  }
 
   let daemon: Daemon;
   try {
@@ -67,6 +78,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         insecureRegistries: values['insecure-registry'],
         certsDir: values['certs-dir'],
         maxConcurrentDownloads: downloads,
+        minFreeSpace,
         snapshotter,
       },
       log,

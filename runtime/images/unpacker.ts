@@ -200,10 +200,14 @@ export class UnpackJob {
     return this.chain[this.chain.length - 1] ?? '';
   }
 
-  /** Errors of the stream itself, not of the layer's content (a bad DiffID fails the pull either way). */
+  /**
+   * Errors of the stream itself, not of the layer's content (a bad DiffID
+   * fails the pull either way) nor of the disk (a layer that does not fit
+   * would not fit from the store either).
+   */
   private isStreamFailure(e: unknown): boolean {
     const kind = (e as { kind?: string }).kind;
-    return kind !== 'DataLoss' && kind !== 'InvalidArgument';
+    return kind !== 'DataLoss' && kind !== 'InvalidArgument' && kind !== 'ResourceExhausted';
   }
 
   private async applyLayer(index: number, stream: PassThrough | undefined): Promise<void> {
@@ -216,6 +220,7 @@ export class UnpackJob {
       await this.applier.apply(this.ctx, mounts, source, {
         mediaType: this.layers[index].mediaType,
         diffId: this.diffIds[index],
+        digest: this.layers[index].digest,
       });
       // Never commit what the content store has not verified.
       await this.fetched[index].promise;

@@ -7,7 +7,10 @@
  *
  * Errors: InvalidArgument for mounts it cannot write to, unknown media types,
  * malformed compression or tar, and hostile entries (named in the message);
- * DataLoss when the digest of the tar is not the DiffID; Cancelled when
+ * DataLoss when the digest of the tar is not the DiffID; ResourceExhausted
+ * when the layer would eat into the free-space reserve (`reserve`: checked
+ * before each large file, from its header, and every few MiB of the
+ * uncompressed stream, so a compression bomb stops there); Cancelled when
  * ctx.signal aborts. Whatever fails, apply returns only after every write and
  * helper process it started has finished — the caller can remove the active
  * snapshot right away. A failed apply leaves a half-written target (nothing
@@ -24,6 +27,8 @@ import type { Applier, ApplyOptions, ApplyResult } from './unpack';
 import { LayerWriter, type EntryData, type EntryHeader } from './writer';
 import { OVERLAY_OPAQUE_XATTR, OVERLAY_USER_OPAQUE_XATTR } from './whiteouts';
 import { binarySafePax } from './xattrs';
+import { capLongHeaders } from './header';
+import type { DiskReserve, SpaceMeter } from '../util/diskspace';
 
 export interface TarApplierOptions {
   /**
@@ -36,6 +41,8 @@ export interface TarApplierOptions {
   readonly concurrency?: number;
   /** Files up to this many bytes are read whole and written with one call (default 64 KiB). */
   readonly smallFileSize?: number;
+  /** Free space to leave on the target's filesystem (default: none checked). */
+  readonly reserve?: DiskReserve;
 }
 
 /** Where a layer goes, from the active snapshot's mounts. */
@@ -88,21 +95,27 @@ interface Extractor {
 
 const DIFF_ID = /^(sha256|sha512):([a-f0-9]+)$/;
 
+/** What an entry costs on disk beyond its content, for the free-space checks: about a block and an inode. */
+const ENTRY_COST = 4096;
+
 export class TarApplier implements Applier {
   private readonly rootless: boolean;
   private readonly concurrency: number;
   private readonly smallFileSize: number;
+  private readonly reserve: DiskReserve | undefined;
 
   constructor(options: TarApplierOptions = {}) {
     this.rootless = options.rootless ?? (process.geteuid?.() ?? 0) !== 0;
     this.concurrency = Math.max(1, options.concurrency ?? 8);
     this.smallFileSize = options.smallFileSize ?? 64 * 1024;
+    this.reserve = options.reserve;
   }
 
   async apply(ctx: Ctx, mounts: readonly Mount[], layer: Readable, options: ApplyOptions): Promise<ApplyResult> {
     let writer: LayerWriter;
     let algorithm: string;
     let source: AsyncIterable<Buffer>;
+    let meter: SpaceMeter | undefined;
     try {
       const target = applyTarget(mounts);
       const digest = DIFF_ID.exec(options.diffId);
@@ -117,11 +130,12 @@ export class TarApplier implements Applier {
         smallFileSize: this.smallFileSize,
         signal: ctx.signal,
       });
+      meter = this.reserve?.meter(target.root, `unpacking layer ${options.digest ?? options.diffId}`);
     } catch (e) {
       layer.destroy();
       throw e;
     }
-    return run(ctx, writer, layer, source, algorithm, options.diffId);
+    return run(ctx, writer, layer, source, algorithm, options.diffId, meter);
   }
 }
 
@@ -132,6 +146,7 @@ async function run(
   source: AsyncIterable<Buffer>,
   algorithm: string,
   diffId: string,
+  meter: SpaceMeter | undefined,
 ): Promise<ApplyResult> {
   const hash = createHash(algorithm);
   let size = 0;
@@ -146,15 +161,22 @@ async function run(
   // latin1: names stay exact bytes (writer.ts decodes them, refusing non-UTF-8).
   const extract = tar.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0]) as unknown as Extractor;
   binarySafePax(extract);
+  capLongHeaders(extract);
 
   let current: Promise<void> = Promise.resolve();
   const entriesDone = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header: EntryHeader, data: EntryData, next: (e?: unknown) => void) => {
-      current = writer.entry(header, data).then(
+      // A large file is checked against the reserve before it is created ("would leave less than …").
+      // Every entry is charged a block and an inode too, so empty files are counted.
+      const isFile = header.type === 'file' || header.type === 'contiguous-file';
+      const room = (isFile ? meter?.before(header.size ?? 0) : undefined) ?? meter?.wrote(ENTRY_COST);
+      current = (room ? room.then(() => writer.entry(header, data)) : writer.entry(header, data)).then(
         () => next(),
         (e: unknown) => {
           if (isGantryError(e)) fail(e);
           else consequence ??= { error: e };
+          // Tearing down destroys the entry's stream too; unread (refused before its content), it has no listener yet.
+          data.on('error', () => undefined);
           next(e instanceof Error ? e : new Error(String(e)));
         },
       );
@@ -177,6 +199,9 @@ async function run(
       for await (const chunk of source) {
         hash.update(chunk);
         size += chunk.length;
+        // The uncompressed bytes bound what is written (and inodes, 512 bytes of header each).
+        const room = meter?.wrote(chunk.length);
+        if (room) await room;
         if (!extract.write(chunk)) await drained(extract);
         if (first || consequence || extract.destroyed) break;
       }

@@ -29,6 +29,8 @@ export interface ApplyOptions {
   readonly mediaType: string;
   /** The DiffID from the image config (sha256 of the uncompressed tar). */
   readonly diffId: string;
+  /** The layer blob's digest, for messages (default: the DiffID). */
+  readonly digest?: string;
 }
 
 export interface ApplyResult {

@@ -269,3 +269,47 @@ async function inspectImage(target: PushTarget, opts: PushOptions, ref: string, 
 function sha256(data: string | Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
+
+// ---- images of hand-made layers ----
+
+export interface RawLayer {
+  /** The blob as the registry serves it. */
+  blob: Buffer;
+  mediaType: string;
+  diffId: string;
+}
+
+/**
+ * Pushes an image whose layers are given as blobs (compression bombs and the
+ * like, which umoci would have to expand): a minimal OCI layout is written
+ * next to the fixture layouts and copied with skopeo, blobs unchanged.
+ */
+export async function pushLayers(target: PushTarget, name: string, layers: readonly RawLayer[]): Promise<PushedImage> {
+  const dir = path.join(path.dirname(await layout()), `raw-${crypto.randomUUID()}`);
+  const blobs = path.join(dir, 'blobs', 'sha256');
+  await fs.promises.mkdir(blobs, { recursive: true });
+  const put = async (data: Buffer | string, mediaType: string) => {
+    const digest = sha256(data);
+    await fs.promises.writeFile(path.join(blobs, digest), data);
+    return { mediaType, digest: `sha256:${digest}`, size: Buffer.byteLength(data) };
+  };
+  const config = await put(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } }),
+    'application/vnd.oci.image.config.v1+json',
+  );
+  const layerDescs = [];
+  for (const l of layers) layerDescs.push(await put(l.blob, l.mediaType));
+  const manifest = await put(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: layerDescs }), OCI_MANIFEST);
+  await fs.promises.writeFile(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  await fs.promises.writeFile(
+    path.join(dir, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, manifests: [{ ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'raw' } }] }),
+  );
+  const ref = `${target.host}/${name}`;
+  try {
+    const digest = await skopeoCopy(target, {}, `oci:${dir}:raw`, ref, false);
+    return await inspectImage(target, {}, ref, digest);
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+}

@@ -97,7 +97,7 @@ export function encodeEntry(e: TarEntry): Buffer[] {
   return out;
 }
 
-interface RawHeader {
+export interface RawHeader {
   name: Buffer;
   typeflag: string;
   size: number;
@@ -108,6 +108,11 @@ interface RawHeader {
   linkname?: Buffer;
   devmajor?: number;
   devminor?: number;
+}
+
+/** One 512-byte header, as is (for streaming hostile entries without building them whole). */
+export function rawHeader(h: RawHeader): Buffer {
+  return header(h);
 }
 
 function header(h: RawHeader): Buffer {
@@ -182,4 +187,34 @@ export const MEDIA = {
 export function layerOf(entries: readonly TarEntry[]): { tar: Buffer; diffId: string } {
   const tar = buildTar(entries);
   return { tar, diffId: sha256(tar) };
+}
+
+const MiB = 1024 * 1024;
+let zeroMember: Buffer | undefined;
+
+/**
+ * A compression bomb: a gzip layer whose files are all zeros, `files` of
+ * `mib` MiB each (e.g. one of 4096 MiB, or 4096 of 1 MiB), a few MB however
+ * large it expands. Built from concatenated gzip members (a valid gzip
+ * stream), so neither the tar nor its compression is ever held whole. The
+ * DiffID is hashed over the same zeros (seconds for gigabytes) unless `hash`
+ * is false (a placeholder: for tests where the layer never gets to its end).
+ */
+export function zeroBomb(files: number, mib: number, hash = true): { gz: Buffer; diffId: string } {
+  const zeros = Buffer.alloc(MiB);
+  zeroMember ??= zlib.gzipSync(zeros, { level: 9 });
+  const parts: Buffer[] = [];
+  const digest = hash ? createHash('sha256') : undefined;
+  for (let i = 0; i < files; i++) {
+    const h = header({ name: Buffer.from(`zero${i}`), typeflag: '0', size: mib * MiB, mtime: DEFAULT_MTIME });
+    digest?.update(h);
+    parts.push(zlib.gzipSync(h));
+    for (let m = 0; m < mib; m++) {
+      digest?.update(zeros);
+      parts.push(zeroMember);
+    }
+  }
+  digest?.update(Buffer.alloc(1024));
+  parts.push(zlib.gzipSync(Buffer.alloc(1024)));
+  return { gz: Buffer.concat(parts), diffId: `sha256:${digest?.digest('hex') ?? 'f'.repeat(64)}` };
 }

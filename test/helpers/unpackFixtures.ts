@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { TarApplier } from '../../runtime/unpack/applier';
 import type { Mount } from '../../runtime/mount/mount';
 import { runCommand } from './proc';
+import type { Cleanup } from './tmp';
 
 export const ctx = { signal: new AbortController().signal };
 
@@ -312,4 +313,17 @@ export async function addRawLayers(layout: string, fromTag: string, tag: string,
 export async function umociUnpack(layout: string, tag: string, bundle: string): Promise<string> {
   await runCommand('umoci', ['unpack', '--image', `${layout}:${tag}`, bundle]);
   return path.join(bundle, 'rootfs');
+}
+
+// ---- small filesystems ----
+
+/**
+ * Mounts a fresh tmpfs of `size` (e.g. "64m") at `dir` — a filesystem a test
+ * may fill, never the machine's disk — optionally with few inodes. `cleanup`
+ * unmounts it (lazily when something still holds it).
+ */
+export async function mountTmpfs(dir: string, size: string, cleanup: Cleanup, inodes?: number): Promise<void> {
+  const options = [`size=${size}`, 'mode=0755', ...(inodes ? [`nr_inodes=${inodes}`] : [])].join(',');
+  await runCommand('mount', ['-t', 'tmpfs', '-o', options, 'gantry-test', dir]);
+  cleanup.defer(() => runCommand('umount', [dir]).catch(() => runCommand('umount', ['-l', dir])));
 }

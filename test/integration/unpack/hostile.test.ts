@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { TarApplier } from '../../../runtime/unpack/applier';
 import { isGantryError } from '../../../runtime/errdefs/errdefs';
-import { buildTar, encodeEntry, gzip, MEDIA, sha256, type TarEntry } from '../../helpers/tarBuilder';
+import { buildTar, encodeEntry, gzip, MEDIA, rawHeader, sha256, type TarEntry } from '../../helpers/tarBuilder';
 import { bindMount, ctx, listTree, overlayMount, readableOf } from '../../helpers/unpackFixtures';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 
@@ -218,15 +218,17 @@ describe('unpack: hostile layers are refused and harm nothing outside the target
     });
   }
 
-  it('thousands of entries with 4 MiB PAX xattrs are refused at the first, with bounded memory', async () => {
+  it('thousands of entries with 1 MiB PAX xattrs are refused at the first, with bounded memory', async () => {
     // 800 MiB of xattrs in a few MB of gzip: held until the end of the layer,
-    // they would take gigabytes (and a dump string past V8's limit).
+    // they would take gigabytes (and a dump string past
+    // V8's limit). (PAX headers over 1 MiB are refused before their xattrs
+    // are read: see the long-header tests below.)
     const root = fs.mkdtempSync(path.join(base, 'xattr-bomb-'));
     fs.mkdirSync(path.join(root, 'target'));
-    const value = Buffer.alloc(4 * 1024 * 1024 - 1024, 0x41);
+    const value = Buffer.alloc(1024 * 1024 - 1024, 0x41);
     let produced = 0;
     const entries = function* () {
-      for (let i = 0; i < 200; i++) {
+      for (let i = 0; i < 800; i++) {
         produced++;
         yield* encodeEntry({ name: `f${i}`, content: 'x', xattrs: { 'user.bomb': value } });
       }
@@ -247,6 +249,53 @@ describe('unpack: hostile layers are refused and harm nothing outside the target
     assert.ok(produced < 20, `the applier read ${produced} entries before refusing`);
     assert.ok(peak - rssBefore < 256 * 1024 * 1024, `RSS grew by ${Math.round((peak - rssBefore) / 2 ** 20)} MiB`);
   });
+
+  // tar-stream buffers a PAX header or GNU long name whole before decoding
+  // it, refusing only those over 4 MiB ("Header exceeds max size"). gantryd
+  // refuses anything over 1 MiB (Go's archive/tar limit) at its 512-byte
+  // header, naming it, before buffering any of it.
+  for (const [kind, typeflag] of [['PAX header', 'x'], ['GNU long name', 'L']] as const) {
+    for (const mib of [2, 8, 64]) {
+      it(`a ${mib} MiB ${kind} is refused at its header, with bounded memory`, async () => {
+        const root = fs.mkdtempSync(path.join(base, 'long-header-'));
+        const target = path.join(root, 'target');
+        fs.mkdirSync(target);
+        const size = mib * 1024 * 1024;
+        // A valid body (one PAX record, or a name), streamed 1 MiB at a time.
+        const chunk = Buffer.alloc(1024 * 1024, 0x61);
+        let produced = 0;
+        const layer = function* () {
+          yield rawHeader({ name: Buffer.from(typeflag === 'x' ? 'PaxHeaders/big' : '././@LongLink'), typeflag, size });
+          for (let done = 0; done < size; done += chunk.length) {
+            produced += chunk.length;
+            const part = Buffer.from(chunk);
+            if (done === 0 && typeflag === 'x') part.write(`${size} comment=`, 'latin1');
+            if (done + chunk.length >= size) part[part.length - 1] = typeflag === 'x' ? 0x0a : 0;
+            yield part;
+          }
+          yield* encodeEntry({ name: 'after', content: 'x' });
+          yield Buffer.alloc(1024);
+        };
+        const gzipped = Readable.from(layer(), { highWaterMark: 1 }).pipe(zlib.createGzip({ level: 1 }));
+        global.gc?.();
+        const rssBefore = process.memoryUsage().rss;
+        let peak = rssBefore;
+        const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+        const err = await new TarApplier()
+          .apply(ctx, bindMount(target), gzipped, { mediaType: MEDIA.gzip, diffId: `sha256:${'0'.repeat(64)}` })
+          .then(() => undefined, (e: unknown) => e)
+          .finally(() => clearInterval(sampler));
+        gzipped.destroy();
+        assert.ok(isGantryError(err), `not a GantryError: ${String(err)}`);
+        assert.equal(err.kind, 'InvalidArgument', err.message);
+        const name = typeflag === 'x' ? 'PaxHeaders/big' : '././@LongLink';
+        assert.equal(err.message, `layer ${kind} "${name}" is ${size} bytes; at most 1048576 (1 MiB) are accepted`);
+        if (mib === 64) assert.ok(produced < size / 2, `the applier read ${produced / 2 ** 20} MiB of the header before refusing`);
+        assert.deepEqual(fs.readdirSync(target), []);
+        assert.ok(peak - rssBefore < 64 * 1024 * 1024, `RSS grew by ${Math.round((peak - rssBefore) / 2 ** 20)} MiB`);
+      });
+    }
+  }
 
   for (const mode of ['native', 'overlay'] as const) {
     it(`${mode}: a directory replaced by a symlink later in the layer gets nothing of the end-of-layer work through it`, async () => {
