@@ -8,6 +8,7 @@ packages=(
   skopeo umoci busybox-static    # build and push fixture images no one here wrote
   containernetworking-plugins    # CNI plugins (network attachment)
   openssh-server openssh-client  # real sshd/ssh for the remote-host path
+  sudo                           # remote tests: a non-root ssh user starting root's gantryd with sudo -n
   chromium                       # headless browser that drives code-server in UI tests
   libkrb5-dev ripgrep            # needed to install code-server from npm offline
   iproute2 procps psmisc         # netns/veth test hosts; ps/pkill in tests

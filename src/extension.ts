@@ -10,6 +10,7 @@ export type { CommandFailure } from './commands/registerCommands';
 import { buildHostPicks, type HostPickEntry } from './hosts/hostPicks';
 import { HostSwitcher } from './hosts/hostSwitcher';
 import { readSshConfigHosts } from './hosts/sshConfig';
+import { machineSetting } from './settings/machineSettings';
 import { ConnectionStatusBar } from './statusBar/connectionStatusBar';
 import type { ContainerLogDocuments } from './views/containers/containerLogs';
 import type { ContainerStatsDocuments } from './views/containers/containerStats';
@@ -40,9 +41,13 @@ export interface GantryApi {
   hostPicks(typed?: string): HostPickEntry[];
 }
 
-/** The setting gantry.socketPath; else GANTRY_SOCKET, as for the CLI (scripts/start.sh sets it); else the default. */
+/**
+ * The setting gantry.socketPath (user or remote settings only, never the
+ * workspace's: settings/machineSettings.ts); else GANTRY_SOCKET, as for the
+ * CLI (scripts/start.sh sets it); else the default.
+ */
 export function configuredSocket(): string {
-  const setting = vscode.workspace.getConfiguration('gantry').get<string>('socketPath', '').trim();
+  const setting = machineSetting('gantry.socketPath');
   return setting || process.env.GANTRY_SOCKET || defaultSocket();
 }
 

@@ -89,7 +89,7 @@ class SshRemoteRuntime implements RemoteRuntime {
 
   private dialCommand(): string {
     const sudo = this.facts.viaSudo ? ['sudo', '-n'] : [];
-    return remoteCommand([...sudo, this.facts.node!.path, this.deploy.gantryJs, '--socket', this.facts.socket, 'dial-stdio']);
+    return remoteCommand([...sudo, this.deploy.node, this.deploy.gantryJs, '--socket', this.facts.socket, 'dial-stdio']);
   }
 
   private requireProxy(): DialProxy {

@@ -8,6 +8,17 @@
  * and, only when GANTRY_HOME is set, the daemon's --root/--state as root/ and
  * state/ in it (otherwise gantryd's defaults, /var/lib/gantry and /run/gantry).
  *
+ * A non-root login with `sudo -n` (facts.system): root must not run anything
+ * the login user can change. The upload above is only a staging copy; root
+ * then copies each file into SYSTEM_BIN_DIR/<version>/ (root-owned 0755 dirs,
+ * 0644 files; refused when that dir exists but is not root's or is writable by
+ * others), checks the copy's sha256 itself, and renames it into place
+ * (INSTALL_SCRIPT). The daemon and every dial-stdio run root's copy with
+ * root's Node, and runc/conmon from ROOT_PATH, by absolute path; its data
+ * root, state and socket are /var/lib/gantry, /run/gantry and
+ * /run/gantry/gantry.sock, whatever GANTRY_HOME says. (A root login keeps the
+ * layout above: GANTRY_HOME and PATH are then root's own.)
+ *
  * Uploads stream the file into `cat > .tmp`, check the sha256 on the host,
  * and rename: a cut connection leaves the old file or none, never half of one.
  * The daemon is started detached (setsid, else nohup) as root, or through
@@ -23,7 +34,7 @@ import * as path from 'node:path';
 import type { Ctx } from '../context';
 import { GantryError, notFound } from '../errdefs/errdefs';
 import { GANTRY_VERSION } from '../version';
-import { checkRequirements, parseDaemonVersion } from './probe';
+import { checkRequirements, parseDaemonVersion, SYSTEM_BIN_DIR, SYSTEM_ROOT, SYSTEM_STATE } from './probe';
 import type { DaemonInfo, DeployResult, HostFacts, RemoteOptions } from './remote';
 import { remoteCommand, type Ssh } from './ssh';
 
@@ -45,6 +56,19 @@ alive() { s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1); [ -n "$s" ]
 export const UPLOAD_SCRIPT =
   'umask 022; t="$1/.$2.$$.tmp"; if mkdir -p "$1" && cat >"$t" && s=$(sha256sum <"$t") && [ "${s%% *}" = "$3" ] && mv -f "$t" "$1/$2"; ' +
   'then exit 0; fi; rm -f "$t"; echo "upload of $2 failed, or its sha256 did not match" >&2; exit 4';
+
+/**
+ * Run as root (`sudo -n /bin/sh -c …`). $1 staged file, $2 dir, $3 name, $4 sha256.
+ * The copy is made and checked by root, so what the login user does to the
+ * staged file afterwards does not matter. Exits 4 on a mismatch, 5 when the
+ * dir is not root's own.
+ */
+export const INSTALL_SCRIPT =
+  'umask 022; d=$2; t="$d/.$3.$$.tmp"; mkdir -p "$d" || exit 5; ' +
+  'for x in "$d" "${d%/*}"; do [ -n "$(find "$x" -prune -user 0 ! -perm -020 ! -perm -002 -print)" ] || { echo "$x is not root-owned, or is writable by others" >&2; exit 5; }; done; ' +
+  // 0600 until verified: the staged path is the user's, and could name a file only root may read.
+  'umask 077; if cat <"$1" >"$t" && s=$(sha256sum <"$t") && [ "${s%% *}" = "$4" ] && chmod 0644 "$t" && mv -f "$t" "$d/$3"; ' +
+  'then exit 0; fi; rm -f "$t"; echo "installing $3 failed, or its sha256 did not match" >&2; exit 4';
 
 /**
  * $1 node, $2 gantry.js, $3 socket, $4 log file, then the daemon's flags.
@@ -154,23 +178,36 @@ export async function deploy(ctx: Ctx, ssh: Ssh, facts: HostFacts, opts: RemoteO
     return false;
   });
 
+  // Root's copy (a non-root login with sudo): see the comment at the top.
+  const system = facts.system && facts.sudo ? facts.system : undefined;
   const uploaded: string[] = [];
   for (const f of wanted) {
-    if (facts.installed.get(f.name) === f.sha256) continue;
-    progress(`uploading ${f.name} (${(f.size / 1e6).toFixed(1)} MB) to ${ssh.label}`);
-    await upload(ctx, ssh, path.posix.join(remoteBinDir(facts), path.posix.dirname(f.name)), path.posix.basename(f.name), f);
-    uploaded.push(f.name);
+    const dir = path.posix.join(remoteBinDir(facts), path.posix.dirname(f.name));
+    if (facts.installed.get(f.name) !== f.sha256) {
+      progress(`uploading ${f.name} (${(f.size / 1e6).toFixed(1)} MB) to ${ssh.label}`);
+      await upload(ctx, ssh, dir, path.posix.basename(f.name), f);
+      uploaded.push(f.name);
+    }
+    if (system && system.installed.get(f.name) !== f.sha256) {
+      progress(`installing ${f.name} for root in ${systemBinDir()} on ${ssh.label}`);
+      await installForRoot(ctx, ssh, path.posix.join(dir, path.posix.basename(f.name)), path.posix.join(systemBinDir(), path.posix.dirname(f.name)), path.posix.basename(f.name), f);
+    }
   }
 
-  const gantryJs = remoteGantryJs(facts);
+  const gantryJs = system ? path.posix.join(systemBinDir(), 'gantry.js') : remoteGantryJs(facts);
+  const runNode = system ? system.node!.path : node.path;
   if (canReuse) {
-    return { result: { uploaded, started: false, daemon: facts.daemon!, warnings, gantryJs }, facts };
+    return { result: { uploaded, started: false, daemon: facts.daemon!, warnings, gantryJs, node: runNode }, facts };
   }
 
   const daemonArgs = ['--socket', facts.socket];
-  if (facts.gantryHomeSet) daemonArgs.push('--root', path.posix.join(facts.gantryHome, 'root'), '--state', path.posix.join(facts.gantryHome, 'state'));
-  daemonArgs.push('--runtime', facts.runc!, '--conmon', facts.conmon!, ...(opts.daemonArgs ?? []));
-  const start = () => startDaemon(ctx, ssh, [node.path, gantryJs, facts.socket, path.posix.join(facts.gantryHome, 'gantryd.log'), ...daemonArgs]);
+  if (system) daemonArgs.push('--root', SYSTEM_ROOT, '--state', SYSTEM_STATE, '--runtime', system.runc!, '--conmon', system.conmon!);
+  else {
+    if (facts.gantryHomeSet) daemonArgs.push('--root', path.posix.join(facts.gantryHome, 'root'), '--state', path.posix.join(facts.gantryHome, 'state'));
+    daemonArgs.push('--runtime', facts.runc!, '--conmon', facts.conmon!);
+  }
+  daemonArgs.push(...(opts.daemonArgs ?? []));
+  const start = () => startDaemon(ctx, ssh, [runNode, gantryJs, facts.socket, path.posix.join(facts.gantryHome, 'gantryd.log'), ...daemonArgs]);
 
   progress(`starting gantryd ${GANTRY_VERSION} on ${ssh.label}`);
   let started = await start();
@@ -185,7 +222,7 @@ export async function deploy(ctx: Ctx, ssh: Ssh, facts: HostFacts, opts: RemoteO
     }
   }
   return {
-    result: { uploaded, started: started.started, replaced, daemon: started.daemon, warnings, gantryJs },
+    result: { uploaded, started: started.started, replaced, daemon: started.daemon, warnings, gantryJs, node: runNode },
     facts: { ...facts, daemon: started.daemon, viaSudo: started.viaSudo },
   };
 }
@@ -198,6 +235,18 @@ async function upload(ctx: Ctx, ssh: Ssh, dir: string, name: string, f: BundleFi
   });
   if (res.code !== 0) {
     throw new GantryError('DataLoss', `uploading ${f.name} to ${ssh.label}:${dir} failed (exit ${res.code}): ${res.stderr.trim() || 'no message'}`);
+  }
+}
+
+const systemBinDir = () => path.posix.join(SYSTEM_BIN_DIR, GANTRY_VERSION);
+
+async function installForRoot(ctx: Ctx, ssh: Ssh, staged: string, dir: string, name: string, f: BundleFile): Promise<void> {
+  const res = await ssh.run(ctx, remoteCommand(['sudo', '-n', '/bin/sh', '-c', INSTALL_SCRIPT, 'gantry-install', staged, dir, name, f.sha256]), {
+    timeoutMs: 120_000,
+    what: `installing ${f.name} for root`,
+  });
+  if (res.code !== 0) {
+    throw new GantryError(res.code === 5 ? 'FailedPrecondition' : 'DataLoss', `installing ${f.name} for root in ${ssh.label}:${dir} failed (exit ${res.code}): ${res.stderr.trim() || 'no message'}`);
   }
 }
 

@@ -118,6 +118,23 @@ export interface HostFacts {
   readonly installed: ReadonlyMap<string, string>;
   /** The daemon that answered on `socket`, if any. */
   readonly daemon?: DaemonInfo;
+  /**
+   * Set for a non-root login: the daemon is root's (started through `sudo -n`),
+   * so root runs only root-owned files (probe.ts, deploy.ts).
+   */
+  readonly system?: SystemFacts;
+}
+
+/** Root's side of a host reached as a non-root user. */
+export interface SystemFacts {
+  /** Root's Node (new enough), from ROOT_PATH, root-owned and not group/world-writable. */
+  readonly node?: NodeInstall;
+  readonly runc?: string;
+  readonly conmon?: string;
+  /** "TOOL PATH" of each candidate refused (not root's, or writable by others). */
+  readonly refused: readonly string[];
+  /** sha256 of each file already in SYSTEM_BIN_DIR/<version>/. */
+  readonly installed: ReadonlyMap<string, string>;
 }
 
 export interface DaemonInfo {
@@ -139,8 +156,10 @@ export interface DeployResult {
   readonly daemon: DaemonInfo;
   /** Things that work but not fully (e.g. no native addon for the host's arch). */
   readonly warnings: readonly string[];
-  /** Remote path of the deployed gantry.js. */
+  /** Remote path of the gantry.js that dial-stdio runs (root's copy when through sudo). */
   readonly gantryJs: string;
+  /** Remote path of the Node that runs it (root's when through sudo). */
+  readonly node: string;
 }
 
 /**

@@ -16,6 +16,7 @@ import type { RemoteOptions } from '../../runtime/remote/remote';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
 import type { RuntimeEndpoint } from '../client/endpoint';
 import { SshEndpoint } from '../client/sshEndpoint';
+import { machineSetting } from '../settings/machineSettings';
 import { LOCAL, parseHostChoice, type HostChoice } from './hostChoice';
 import { HostStore } from './hostStore';
 
@@ -41,7 +42,7 @@ export class HostSwitcher implements vscode.Disposable {
 
   /** The ssh client config listed by Connect to Host… (and used by ssh when gantry.ssh.configFile is set). */
   sshConfigFile(): { file: string; shown: string } {
-    const setting = config().get<string>('ssh.configFile', '').trim();
+    const setting = machineSetting('gantry.ssh.configFile');
     const home = os.homedir();
     const file = setting ? expandHome(setting, home) : path.join(home, '.ssh', 'config');
     const shown = file.startsWith(`${home}/`) ? `~/${path.relative(home, file)}` : file;
@@ -54,7 +55,8 @@ export class HostSwitcher implements vscode.Disposable {
       const v = c.get<number>(key);
       return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : undefined;
     };
-    const configFile = config().get<string>('ssh.configFile', '').trim();
+    // Never the workspace's value: it becomes `ssh -F`, whose ProxyCommand runs (settings/machineSettings.ts).
+    const configFile = machineSetting('gantry.ssh.configFile');
     return {
       configFile: configFile ? expandHome(configFile, os.homedir()) : undefined,
       connectTimeoutSec: seconds('ssh.connectTimeout'),

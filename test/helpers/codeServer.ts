@@ -42,6 +42,12 @@ export interface CodeServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Copy the server's output to this stream as it arrives (for debugging). */
   echo?: NodeJS.WritableStream;
+  /**
+   * Keep Workspace Trust on (no `--disable-workspace-trust`, trust enabled in
+   * the user settings, no start-up prompt): a folder opened is untrusted, so
+   * the window runs in Restricted Mode. Default: off, every folder trusted.
+   */
+  workspaceTrust?: boolean;
 }
 
 export interface CodeServer {
@@ -77,7 +83,10 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const userSettings = path.join(userDataDir, 'User', 'settings.json');
   if (!fs.existsSync(userSettings)) {
     fs.mkdirSync(path.dirname(userSettings), { recursive: true });
-    fs.writeFileSync(userSettings, JSON.stringify(QUIET_USER_SETTINGS, null, 2));
+    const trust = opts.workspaceTrust
+      ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' }
+      : {};
+    fs.writeFileSync(userSettings, JSON.stringify({ ...QUIET_USER_SETTINGS, ...trust }, null, 2));
   }
   fs.mkdirSync(extensionsDir, { recursive: true });
   const port = await freePort();
@@ -108,7 +117,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     '--extensions-dir', extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
   ];
   // Own process group (Proc uses detached: true): stop() reaches every child.

@@ -14,7 +14,8 @@
 // reaches the extension host, because that host inherits code-server's environment.
 //
 // Env: GANTRY_VSCODE_TEST_TIMEOUT_MS (default 600000) overall limit;
-//      GANTRY_VSCODE_TEST_VERBOSE=1 copies code-server's own log to stderr.
+//      GANTRY_VSCODE_TEST_VERBOSE=1 copies code-server's own log to stderr;
+//      GANTRY_VSCODE_WORKSPACE_TRUST=1 keeps Workspace Trust on: the folder opens in Restricted Mode.
 //
 // Shared code lives in test/helpers/codeServer.ts; this file loads its compiled
 // form, so run `npx tsc -p tsconfig.test.json` first (test:vscode does).
@@ -93,6 +94,7 @@ async function main() {
       userDataDir: opts.userDataDir,
       extensionsDir: opts.extensionsDir,
       echo: process.env.GANTRY_VSCODE_TEST_VERBOSE === '1' ? process.stderr : undefined,
+      workspaceTrust: process.env.GANTRY_VSCODE_WORKSPACE_TRUST === '1',
     });
     context = await cs.launchChromium(path.join(dir, 'chromium'));
     const page = context.pages()[0] ?? (await context.newPage());

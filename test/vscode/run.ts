@@ -4,7 +4,8 @@
 //   npx tsc -p tsconfig.test.json && node out/test/vscode/run.js
 //
 // Starts a real gantryd in temp dirs first and hands its socket to the tests
-// (workspace setting gantry.socketPath, env GANTRY_TEST_SOCKET). If
+// (setting gantry.socketPath in the remote machine's settings, as it has
+// scope machine; env GANTRY_TEST_SOCKET). If
 // GANTRY_TEST_SOCKET is already set, that daemon is used instead. Every
 // GANTRY_TEST_* variable of this process reaches the extension host.
 //
@@ -26,15 +27,21 @@
 // the same 127.0.0.1:PORT as here: a forwarder inside the namespace carries
 // it over the veth to a forwarder on this side, so image references are the
 // same on both runtimes and plain HTTP is allowed (loopback) without daemon flags.
-// The workspace settings point gantry.ssh.configFile at the test's ssh config
-// (short keepalives: 1 s × 3). After the run, no ssh or dial-stdio of the
+// The machine settings point gantry.ssh.configFile at the test's ssh config,
+// the workspace settings give short keepalives (1 s × 3). After the run, no ssh or dial-stdio of the
 // extension may be left, and the remote daemon and its containers are removed.
 //   GANTRY_TEST_SSH_TARGET   ssh://<alias> of the test host
 //   GANTRY_TEST_SSH_CONFIG   the ssh config (also in gantry.ssh.configFile)
 //   GANTRY_TEST_SSH_NETNS    the test host's network namespace (to cut its link)
 //   GANTRY_TEST_SSH_HOME     GANTRY_HOME of the remote daemon (its socket: state/gantry.sock)
+//
+// Then a second run, the Restricted Mode suite (test/vscode/untrusted/): its
+// own code-server with Workspace Trust on and an untrusted folder whose
+// settings plant a socket and an ssh config (see runUntrusted). Both runs
+// print mocha's "N passing", which scripts/run-tests.js adds up.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
 import { REPO_ROOT, childPids, codeServerBin, onSignals, once } from '../helpers/codeServer';
@@ -93,12 +100,18 @@ async function main(): Promise<number> {
     fs.writeFileSync(
       path.join(workspace, '.vscode', 'settings.json'),
       JSON.stringify({
-        'gantry.socketPath': socket,
-        'gantry.ssh.configFile': remote.sshd.sshConfigPath,
         'gantry.ssh.connectTimeout': 5,
         'gantry.ssh.serverAliveInterval': 1,
         'gantry.ssh.serverAliveCountMax': 3,
       }, null, 2),
+    );
+    // Machine-scoped settings (never read from a workspace): code-server's
+    // window is a remote one, so they go in the remote machine's settings.
+    const userData = path.join(tmp, 'user');
+    fs.mkdirSync(path.join(userData, 'Machine'), { recursive: true });
+    fs.writeFileSync(
+      path.join(userData, 'Machine', 'settings.json'),
+      JSON.stringify({ 'gantry.socketPath': socket, 'gantry.ssh.configFile': remote.sshd.sshConfigPath }, null, 2),
     );
 
     const passThrough = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('GANTRY_TEST_')));
@@ -107,7 +120,7 @@ async function main(): Promise<number> {
       extensionDevelopmentPath: REPO_ROOT,
       extensionTestsPath: path.join(REPO_ROOT, 'out/test/vscode/suite/index.js'),
       // Our own profile dirs: test-electron's default is ./.vscode-test in the repo.
-      launchArgs: [workspace, `--user-data-dir=${path.join(tmp, 'user')}`, `--extensions-dir=${path.join(tmp, 'ext')}`],
+      launchArgs: [workspace, `--user-data-dir=${userData}`, `--extensions-dir=${path.join(tmp, 'ext')}`],
       extensionTestsEnv: {
         ...passThrough,
         GANTRY_TEST_SOCKET: socket,
@@ -120,8 +133,11 @@ async function main(): Promise<number> {
         GANTRY_TEST_SSH_HOME: remote.gantryHome,
       },
     });
-    const code = (await testRun) as number;
-    return (await noSshLeftovers(remote)) ? code : code || 1;
+    const code = await exitCode(testRun);
+    const clean = await noSshLeftovers(remote);
+    testRun = runUntrusted(tmp, socket, passThrough);
+    const untrusted = await exitCode(testRun);
+    return code || untrusted || (clean ? 0 : 1);
   } catch (e) {
     // runTests rejects with TestRunFailedError (code) when the tests fail.
     const code = (e as { code?: unknown }).code;
@@ -131,6 +147,66 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await cleanupOnce().catch((e) => console.error(`cleanup: ${e}`));
+  }
+}
+
+/** runTests' promise → the run's exit code (it rejects with TestRunFailedError { code } when tests fail). */
+async function exitCode(run: Promise<unknown>): Promise<number> {
+  try {
+    return (await run) as number;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number') return code || 1;
+    throw e;
+  }
+}
+
+/**
+ * The Restricted Mode suite (test/vscode/untrusted): its own code-server with
+ * Workspace Trust on, opening a folder nobody trusted whose settings plant
+ * an ssh config with a ProxyCommand that touches a canary file, and a socket
+ * where we listen and log every connection. GANTRY_SOCKET (the extension's
+ * fallback) is the suite's daemon.
+ */
+async function runUntrusted(tmp: string, daemonSocket: string, passThrough: Record<string, string | undefined>): Promise<number> {
+  const dir = path.join(tmp, 'untrusted');
+  const workspace = path.join(dir, 'ws');
+  fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+  const canary = path.join(dir, 'canary');
+  const trapSocket = path.join(dir, 'trap.sock');
+  const trapLog = path.join(dir, 'trap.log');
+  const sshConfig = path.join(workspace, '.vscode', 'ssh_config');
+  fs.writeFileSync(trapLog, '');
+  fs.writeFileSync(sshConfig, `Host gantry-planted\n  HostName 127.0.0.1\n\nHost *\n  ProxyCommand /bin/sh -c 'touch ${canary}; exit 1'\n`);
+  fs.writeFileSync(
+    path.join(workspace, '.vscode', 'settings.json'),
+    JSON.stringify({ 'gantry.socketPath': trapSocket, 'gantry.ssh.configFile': sshConfig }, null, 2),
+  );
+  const trap = net.createServer((c) => {
+    fs.appendFileSync(trapLog, `connection at ${new Date().toISOString()}\n`);
+    c.destroy();
+  });
+  await new Promise<void>((resolve, reject) => trap.once('error', reject).listen(trapSocket, () => resolve()));
+  try {
+    return await exitCode(
+      runTests({
+        vscodeExecutablePath: path.join(REPO_ROOT, 'test/vscode/launcher.js'),
+        extensionDevelopmentPath: REPO_ROOT,
+        extensionTestsPath: path.join(REPO_ROOT, 'out/test/vscode/untrusted/index.js'),
+        launchArgs: [workspace, `--user-data-dir=${path.join(dir, 'user')}`, `--extensions-dir=${path.join(dir, 'ext')}`],
+        extensionTestsEnv: {
+          ...passThrough,
+          GANTRY_VSCODE_WORKSPACE_TRUST: '1',
+          GANTRY_SOCKET: daemonSocket,
+          GANTRY_TEST_TRAP_SOCKET: trapSocket,
+          GANTRY_TEST_TRAP_LOG: trapLog,
+          GANTRY_TEST_CANARY: canary,
+          GANTRY_TEST_PLANTED_SSH_CONFIG: sshConfig,
+        },
+      }),
+    );
+  } finally {
+    await new Promise((r) => trap.close(r));
   }
 }
 

@@ -7,7 +7,7 @@ import { GantryError } from '../../../runtime/errdefs/errdefs';
 import type { DeployResult, HostFacts, RemoteRuntime } from '../../../runtime/remote/remote';
 import { SshEndpoint, type RemoteConnector } from '../../../src/client/sshEndpoint';
 
-const DEPLOY: DeployResult = { uploaded: [], started: false, daemon: { version: '0', pid: 1 }, warnings: ['no addon for riscv64'], gantryJs: '/g.js' };
+const DEPLOY: DeployResult = { uploaded: [], started: false, daemon: { version: '0', pid: 1 }, warnings: ['no addon for riscv64'], gantryJs: '/g.js', node: '/usr/bin/node' };
 
 class FakeRuntime implements RemoteRuntime {
   closed = 0;

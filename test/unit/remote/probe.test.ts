@@ -98,4 +98,22 @@ describe('remote: host probe', () => {
     assert.equal(checkRequirements({ ...base, runc: undefined, sudo: false }, 'ssh://box', true), undefined);
     assert.match(checkRequirements({ ...base, os: 'Darwin' }, 'ssh://mac', false)!.message, /ssh:\/\/mac runs Darwin: gantryd runs on Linux only/);
   });
+
+  it('a non-root login reports root’s own tools and bundle, and the system socket whatever GANTRY_HOME says', () => {
+    const facts = parseProbe([
+      'probe=1', 'os=Linux', 'uid=1000', 'sudo=1', 'system=1', 'gantry_home=/home/u/.gantry', 'gantry_home_set=1',
+      'root_refused=node /home/u/bin/node', 'root_node=path v20.19.0 /usr/bin/node', 'root_runc=/usr/sbin/runc',
+      'socket=/run/gantry/gantry.sock', `sysfile=${sha('js')} gantry.js`, `file=${sha('staged')} gantry.js`, 'end=1',
+    ].join('\n'));
+    assert.equal(facts.socket, '/run/gantry/gantry.sock');
+    assert.deepEqual(facts.system?.node, { source: 'path', version: 'v20.19.0', path: '/usr/bin/node' });
+    assert.equal(facts.system?.runc, '/usr/sbin/runc');
+    assert.deepEqual(facts.system?.refused, ['node /home/u/bin/node']);
+    assert.deepEqual([...facts.system!.installed], [['gantry.js', sha('js')]]);
+    assert.deepEqual([...facts.installed], [['gantry.js', sha('staged')]]);
+    // Root's conmon is missing: the user's own does not count.
+    const missing = checkRequirements({ ...facts, conmon: '/home/u/bin/conmon', sha256sum: '/usr/bin/sha256sum' }, 'ssh://box', false);
+    assert.match(missing!.message, /- conmon for root: root runs only root-owned.*\(refused, not root's own or writable by others: node \/home\/u\/bin\/node\)/);
+    assert.equal(parseProbe('probe=1\nuid=0\nend=1').system, undefined, 'a root login');
+  });
 });

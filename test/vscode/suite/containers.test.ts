@@ -234,13 +234,13 @@ describe('Containers view and commands (code-server)', function () {
       waitFor(`state ${s} on ${sock}`, () => (h.api.connection.state === s && h.api.connection.socket === sock) || undefined, () => JSON.stringify(h.api.connection));
     let atDrop: number;
     try {
-      await gantry.update('socketPath', nowhere, vscode.ConfigurationTarget.Workspace);
+      await gantry.update('socketPath', nowhere, vscode.ConfigurationTarget.Global);
       await state('disconnected', nowhere);
       atDrop = last();
       assert.deepEqual(await h.provider.getChildren(), [], 'nothing listed while disconnected');
       await sleep(1500); // the ticker goes on: these lines must arrive after the reconnect
     } finally {
-      await gantry.update('socketPath', socket, vscode.ConfigurationTarget.Workspace);
+      await gantry.update('socketPath', socket, vscode.ConfigurationTarget.Global);
     }
     await state('connected', socket);
     await waitFor('lines after the reconnect', () => (last() >= atDrop + 10 ? true : undefined), tail);

@@ -391,11 +391,11 @@ describe('Images view and commands (code-server)', function () {
       waitFor(`state ${state} on ${sock}`, async () => (api.connection.state === state && api.connection.socket === sock) || undefined, () => JSON.stringify(api.connection));
     const nowhere = `/tmp/gantry-images-test-${process.pid}.sock`;
     try {
-      await gantry.update('socketPath', nowhere, vscode.ConfigurationTarget.Workspace);
+      await gantry.update('socketPath', nowhere, vscode.ConfigurationTarget.Global);
       await waitState('disconnected', nowhere);
       assert.deepEqual(await provider.getChildren(), []);
     } finally {
-      await gantry.update('socketPath', socket, vscode.ConfigurationTarget.Workspace);
+      await gantry.update('socketPath', socket, vscode.ConfigurationTarget.Global);
     }
     await waitState('connected', socket);
     await treeWhere('the images again', (e) => imageEntry(e, images.oci.ref) !== undefined);

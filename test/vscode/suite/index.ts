@@ -16,13 +16,18 @@ function findTests(dir: string): string[] {
   return found.sort();
 }
 
-export async function run(): Promise<void> {
+export function run(): Promise<void> {
+  return runMochaIn(__dirname);
+}
+
+/** Runs every *.test.js under `dir` (also used by the untrusted suite's index). */
+export async function runMochaIn(dir: string): Promise<void> {
   // The output goes through the workbench to the launcher's stdout: no colours.
   // GANTRY_TEST_GREP runs only the tests whose full title matches (while developing).
   const grep = process.env.GANTRY_TEST_GREP;
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, ...(grep ? { grep } : {}) });
-  const files = findTests(__dirname);
-  if (files.length === 0) throw new Error(`no *.test.js files under ${__dirname}`);
+  const files = findTests(dir);
+  if (files.length === 0) throw new Error(`no *.test.js files under ${dir}`);
   for (const f of files) mocha.addFile(f);
   const failures = await new Promise<number>((resolve, reject) => {
     try {

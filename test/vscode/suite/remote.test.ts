@@ -1,7 +1,7 @@
 // Gantry: Connect to Host… in a real VS Code workbench (code-server), against
 // a real second host: test/vscode/run.ts made a network namespace on a veth
 // link running sshd (its sessions get GANTRY_HOME=<temp dir>), and put its ssh
-// config in the workspace setting gantry.ssh.configFile (keepalives 1 s × 3).
+// config in the (machine-scoped) setting gantry.ssh.configFile (keepalives 1 s × 3).
 // The extension deploys and starts gantryd there over the system ssh, then
 // every command of the views runs against that daemon; the link is cut and
 // restored, the remote daemon killed; and switching back to the local runtime

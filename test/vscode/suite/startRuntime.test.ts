@@ -1,9 +1,9 @@
 // The disconnected path and Gantry: Start Runtime, in a real VS Code workbench
 // (code-server) run by test/vscode/run.ts, which passes the suite's main daemon:
-//   GANTRY_TEST_SOCKET            its socket (also the workspace's gantry.socketPath)
+//   GANTRY_TEST_SOCKET            its socket (also the user setting gantry.socketPath)
 //   GANTRY_TEST_EXPECTED_VERSION  JSON of `gantry version --json`'s "server" part
 //
-// The workspace setting gantry.socketPath is pointed at a socket in a fresh
+// The setting gantry.socketPath (machine scope: user/remote settings) is pointed at a socket in a fresh
 // temp dir where nothing listens; the extension must report 'disconnected'.
 // Then gantry.runtime.start (tests run as root) spawns the bundled daemon,
 // detached, on that socket, and the extension must connect to it. The test
@@ -217,7 +217,7 @@ describe('Gantry: Start Runtime (code-server)', () => {
     if (spawnedPid !== undefined) await step(() => stopPid(spawnedPid!));
     if (settingChanged) {
       await step(async () => {
-        await config().update('socketPath', main.socket, vscode.ConfigurationTarget.Workspace);
+        await config().update('socketPath', main.socket, vscode.ConfigurationTarget.Global);
         await waitForConnection(api, (s) => s.state === 'connected' && s.socket === main.socket, 'reconnecting to the main daemon');
       });
     }
@@ -233,7 +233,7 @@ describe('Gantry: Start Runtime (code-server)', () => {
   it('reports disconnected when nothing listens on the configured socket', async () => {
     assert.ok(!fs.existsSync(socket));
     settingChanged = true;
-    await config().update('socketPath', socket, vscode.ConfigurationTarget.Workspace);
+    await config().update('socketPath', socket, vscode.ConfigurationTarget.Global);
     assert.equal(config().get('socketPath'), socket);
     const snapshot = await waitForConnection(
       api,
@@ -298,7 +298,7 @@ describe('Gantry: Start Runtime (code-server)', () => {
   });
 
   it('reconnects to the main daemon when the setting is restored', async () => {
-    await config().update('socketPath', main.socket, vscode.ConfigurationTarget.Workspace);
+    await config().update('socketPath', main.socket, vscode.ConfigurationTarget.Global);
     settingChanged = false;
     const snapshot = await waitForConnection(
       api,
