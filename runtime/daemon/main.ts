@@ -5,6 +5,7 @@ import { createLogger, isLogLevel } from '../util/log';
 import { Daemon } from './daemon';
 import { resolvePaths } from './paths';
 import { isSnapshotterChoice } from '../snapshots/select';
+import { resolveUsernsRemap } from './userns';
 
 export const DAEMON_USAGE = `Usage: gantry daemon [options]
 
@@ -23,6 +24,10 @@ Options:
                       filesystem supports it)
   --max-concurrent-downloads N
                       layers downloaded at once per pull (default: 3)
+  --userns-remap default|USER[:GROUP]
+                      run containers in a user namespace: their root is the first
+                      subordinate uid/gid of USER (/etc/subuid, /etc/subgid);
+                      default = the user gantry, created when missing
   --log-level LEVEL   error | warn | info | debug (default: info)
 `;
 
@@ -40,6 +45,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       'certs-dir': { type: 'string', default: '/etc/gantry/certs.d' },
       'max-concurrent-downloads': { type: 'string', default: '3' },
       snapshotter: { type: 'string', default: 'auto' },
+      'userns-remap': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -59,6 +65,9 @@ export async function daemonMain(argv: string[]): Promise<number> {
 
   let daemon: Daemon;
   try {
+    const remap = values['userns-remap'];
+    const usernsRemap = remap === undefined || remap === '' ? undefined : await resolveUsernsRemap(remap);
+    if (usernsRemap) log.info('userns-remap', { value: remap, ...usernsRemap });
     daemon = await Daemon.start(
       {
         paths: resolvePaths(values),
@@ -68,6 +77,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         certsDir: values['certs-dir'],
         maxConcurrentDownloads: downloads,
         snapshotter,
+        usernsRemap,
       },
       log,
     );

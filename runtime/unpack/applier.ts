@@ -24,6 +24,7 @@ import type { Applier, ApplyOptions, ApplyResult } from './unpack';
 import { LayerWriter, type EntryData, type EntryHeader } from './writer';
 import { OVERLAY_OPAQUE_XATTR, OVERLAY_USER_OPAQUE_XATTR } from './whiteouts';
 import { binarySafePax } from './xattrs';
+import { shiftOwners, type OwnerShift } from './idshift';
 
 export interface TarApplierOptions {
   /**
@@ -36,6 +37,8 @@ export interface TarApplierOptions {
   readonly concurrency?: number;
   /** Files up to this many bytes are read whole and written with one call (default 64 KiB). */
   readonly smallFileSize?: number;
+  /** The daemon's --userns-remap mapping: owners are shifted into it (idshift.ts). */
+  readonly shift?: OwnerShift;
 }
 
 /** Where a layer goes, from the active snapshot's mounts. */
@@ -92,11 +95,13 @@ export class TarApplier implements Applier {
   private readonly rootless: boolean;
   private readonly concurrency: number;
   private readonly smallFileSize: number;
+  private readonly shift: OwnerShift | undefined;
 
   constructor(options: TarApplierOptions = {}) {
     this.rootless = options.rootless ?? (process.geteuid?.() ?? 0) !== 0;
     this.concurrency = Math.max(1, options.concurrency ?? 8);
     this.smallFileSize = options.smallFileSize ?? 64 * 1024;
+    this.shift = options.shift;
   }
 
   async apply(ctx: Ctx, mounts: readonly Mount[], layer: Readable, options: ApplyOptions): Promise<ApplyResult> {
@@ -121,7 +126,7 @@ export class TarApplier implements Applier {
       layer.destroy();
       throw e;
     }
-    return run(ctx, writer, layer, source, algorithm, options.diffId);
+    return run(ctx, writer, layer, source, algorithm, options.diffId, this.shift);
   }
 }
 
@@ -132,6 +137,7 @@ async function run(
   source: AsyncIterable<Buffer>,
   algorithm: string,
   diffId: string,
+  shift: OwnerShift | undefined,
 ): Promise<ApplyResult> {
   const hash = createHash(algorithm);
   let size = 0;
@@ -150,7 +156,13 @@ async function run(
   let current: Promise<void> = Promise.resolve();
   const entriesDone = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header: EntryHeader, data: EntryData, next: (e?: unknown) => void) => {
-      current = writer.entry(header, data).then(
+      let entry: Promise<void>;
+      try {
+        entry = writer.entry(shift ? shiftOwners(header, shift) : header, data);
+      } catch (e) {
+        entry = Promise.reject(e);
+      }
+      current = entry.then(
         () => next(),
         (e: unknown) => {
           if (isGantryError(e)) fail(e);
