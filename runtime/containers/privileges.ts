@@ -24,6 +24,8 @@
  *   subordinate range; the image's files were unpacked shifted by the same
  *   mapping (unpack/idshift.ts). `net.ipv4.ping_group_range` may only name
  *   groups mapped in the namespace, so it is narrowed to the range.
+ *   `--privileged` is refused with a remapping (InvalidArgument), as Docker
+ *   refuses it without `--userns=host`.
  */
 import { invalidArgument } from '../errdefs/errdefs';
 import type { Device, IDMapping, Spec } from '../oci/spec';
@@ -129,6 +131,10 @@ export interface PrivilegeInput {
 /** Applies the rules in the file comment to a spec from buildSpec; returns the same object. */
 export function applyPrivileges(spec: Spec, input: PrivilegeInput): Spec {
   const { config } = input;
+  if (config.privileged && input.idMap) {
+    // Docker's rule too: the host's devices and an unconfined root mean nothing inside a remapped namespace.
+    throw invalidArgument('privileged mode is incompatible with the daemon\'s --userns-remap');
+  }
   const linux = (spec.linux ??= {});
   const process = spec.process!;
   const nodes = new Map<string, Device>();

@@ -105,4 +105,10 @@ describe('containers: --userns-remap (daemon)', function () {
     assert.equal(r.exitCode, 0, r.stderr);
     assert.equal(r.stdout.trim(), '0:0');
   });
+
+  it('refuses --privileged under the remapping, saying why', async () => {
+    const client = daemon.client();
+    cleanup.defer(() => client.close());
+    await assert.rejects(client.containers.create('', { image, privileged: true, cmd: ['true'] }), /privileged mode is incompatible with the daemon's --userns-remap/);
+  });
 });

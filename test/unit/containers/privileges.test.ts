@@ -116,5 +116,9 @@ describe('containers/privileges', () => {
       assert.deepEqual(s.linux?.gidMappings, [{ containerID: 0, hostID: 200000, size: 65536 }]);
       assert.equal(s.linux?.sysctl?.['net.ipv4.ping_group_range'], '0 65535');
     });
+
+    it('userns remap refuses --privileged', () => {
+      assert.throws(() => spec({ privileged: true }, { idMap: { uid: 100000, gid: 100000, size: 65536 } }), (e: unknown) => isInvalidArgument(e) && /incompatible/.test((e as Error).message));
+    });
   });
 });
