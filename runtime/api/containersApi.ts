@@ -230,6 +230,9 @@ export function fullConfig(config: Partial<ContainerConfig> & { image: string })
     stopTimeout: 0,
     stopTimeoutSet: false,
     autoRemove: false,
+    privileged: false,
+    devices: [],
+    cgroupns: '',
     ...config,
   };
 }

@@ -24,6 +24,7 @@ import {
   validateContainerName,
   validateHostname,
 } from '../containers/options';
+import { parseCgroupns, parseDevice } from '../containers/privileges';
 import { invalidArgument } from '../errdefs/errdefs';
 import { UsageError } from './command';
 
@@ -60,6 +61,9 @@ export const CREATE_OPTIONS = {
   interactive: { type: 'boolean', short: 'i' },
   tty: { type: 'boolean', short: 't' },
   pull: { type: 'string' },
+  privileged: { type: 'boolean' },
+  device: { type: 'string', multiple: true },
+  cgroupns: { type: 'string' },
 } as const;
 
 export const RUN_OPTIONS = {
@@ -207,6 +211,9 @@ export function buildRunPlan(command: 'run' | 'create', v: RunValues, positional
     stopTimeout: v['stop-timeout'] === undefined ? 0 : wholeNumber('--stop-timeout', v['stop-timeout'], 0),
     stopTimeoutSet: v['stop-timeout'] !== undefined,
     autoRemove: v.rm === true,
+    privileged: v.privileged === true,
+    devices: (v.device ?? []).map(parseDevice),
+    cgroupns: v.cgroupns === undefined ? '' : parseCgroupns(v.cgroupns),
   });
   return {
     name: v.name === undefined ? '' : validateContainerName(v.name),

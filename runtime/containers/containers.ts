@@ -59,6 +59,19 @@ export interface TmpfsMount {
 
 export type NetworkMode = 'none' | 'host';
 
+/** `--device HOST[:CONTAINER[:PERMS]]`: a host device node made in the container and allowed in its device cgroup. */
+export interface DeviceMapping {
+  /** Absolute host path of a character or block device (or a directory of them). */
+  readonly pathOnHost: string;
+  /** Absolute path inside the container. */
+  readonly pathInContainer: string;
+  /** Some of `rwm`, in that order. */
+  readonly cgroupPermissions: string;
+}
+
+/** Whether the container gets its own cgroup namespace (see privileges.ts). */
+export type CgroupnsMode = 'host' | 'private';
+
 /** What the user asked for (`gantry create/run` flags). Unset fields fall back to the image config. */
 export interface ContainerConfig {
   /** The image as the user named it (normalised reference or image ID). */
@@ -100,6 +113,11 @@ export interface ContainerConfig {
   readonly stopTimeoutSeconds?: number;
   /** `--rm`: remove once it exits (and is not restarted). */
   readonly autoRemove: boolean;
+  /** `--privileged` (see privileges.ts); absent in records written before it existed. */
+  readonly privileged?: boolean;
+  readonly devices?: readonly DeviceMapping[];
+  /** Unset: the daemon's default (private on cgroup v2, host on v1). */
+  readonly cgroupns?: CgroupnsMode;
 }
 
 export interface HealthState {

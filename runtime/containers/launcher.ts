@@ -28,12 +28,14 @@ import type { ExitWatcher } from '../tasks/exits';
 import type { Runc } from '../tasks/runc';
 import type { CreatedTask } from '../tasks/tasks';
 import { writeFileAtomic } from '../util/atomicfile';
-import type { Container } from './containers';
+import type { Container, ContainerConfig } from './containers';
 import { writeEtcFiles } from './etcfiles';
 import { capabilitiesFromMask } from './capabilities';
 import { buildSpec, containerHostname, userSpecOf } from './spec';
 import { resolveUser } from './user';
 import { readdirOrEmpty } from '../util/files';
+import { hostDevices, isCgroupV2, prepareForUserns, resolveDevices } from './hostdevices';
+import { applyPrivileges, effectiveCapabilities, effectiveCgroupns, type EffectivePrivileges, type IdMap } from './privileges';
 
 /**
  * Runs between `runc create` and `runc start`: the task exists (its attach
@@ -53,6 +55,8 @@ export interface LauncherConfig {
   /** gantryd rotates a container's log at this size, keeping one previous file (tasks/logs.ts). */
   readonly logMaxBytes: number;
   readonly log: Logger;
+  /** The daemon's `--userns-remap` mapping: containers run in a user namespace with it. */
+  readonly idMap?: IdMap;
 }
 
 const LOG_CHECK_INTERVAL_MS = 5_000;
@@ -84,6 +88,15 @@ export class Launcher {
 
   persistDirOf(id: string): string {
     return path.join(this.bundleOf(id), 'persist');
+  }
+
+  /** The privilege settings a container with `config` runs with here. */
+  privilegesOf(config: ContainerConfig): EffectivePrivileges {
+    return {
+      cgroupnsMode: effectiveCgroupns(config, HOST.cgroupV2),
+      capabilities: effectiveCapabilities(config, HOST.capabilities),
+      idMap: this.config.idMap,
+    };
   }
 
   /** IDs that have a bundle directory (for recovery). */
@@ -126,6 +139,15 @@ export class Launcher {
       hostCapabilities: HOST.capabilities,
       swapAccounting: HOST.swapAccounting,
     });
+    applyPrivileges(spec, {
+      config: container.config,
+      hostCapabilities: HOST.capabilities,
+      hostDevices: container.config.privileged ? hostDevices() : [],
+      devices: resolveDevices(container.config.devices ?? []),
+      cgroupV2: HOST.cgroupV2,
+      idMap: this.config.idMap,
+    });
+    if (this.config.idMap) await prepareForUserns(bundle, rootfs, this.config.idMap);
     await writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2), 0o600, { durable: false });
   }
 
@@ -237,6 +259,7 @@ const HOST = {
   nofileHardLimit: nofileHardLimit(),
   capabilities: boundingCapabilities(),
   swapAccounting: fs.existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'),
+  cgroupV2: isCgroupV2(),
 };
 
 function boundingCapabilities(): readonly string[] | undefined {

@@ -42,6 +42,7 @@ import {
 } from './containers';
 import { matchesFilters, parseFilters } from './filters';
 import type { HealthMonitor } from './health';
+import type { EffectivePrivileges } from './privileges';
 import type { AfterCreate, Launcher } from './launcher';
 import { generateName } from './names';
 import { parseSignal } from './options';
@@ -100,6 +101,11 @@ export class ContainerService {
 
   bundleOf(id: string): string {
     return this.deps.launcher.bundleOf(id);
+  }
+
+  /** The privilege settings in effect for a container (what inspect shows). */
+  privilegesOf(c: Container): EffectivePrivileges {
+    return this.deps.launcher.privilegesOf(c.config);
   }
 
   async create(ctx: Ctx, name: string, config: ContainerConfig): Promise<Container> {

@@ -8,6 +8,7 @@
  * Stop: report NOT_SERVING → publish /daemon/stop → end event streams →
  * drain calls (bounded) → remove the socket → release the lock.
  */
+import type { IdMap } from '../containers/privileges';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
@@ -60,6 +61,8 @@ export interface DaemonConfig {
   readonly runtime: string;
   /** Container monitor binary. */
   readonly conmon: string;
+  /** `--userns-remap`: containers run in a user namespace with this mapping (daemon/userns.ts). */
+  readonly usernsRemap?: IdMap;
 }
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -95,14 +98,17 @@ export class Daemon {
       const reserve = new DiskReserve(config.minFreeSpace ?? parseFreeSpace(DEFAULT_MIN_FREE_SPACE));
       const content = await LocalStore.open(path.join(root, 'content'), { reserve });
       const images = await FileImageStore.open(path.join(root, 'metadata'));
-      const snapshotter = await createSnapshotter(path.join(root, 'snapshots'), config.snapshotter, log, {
+      // Layers are unpacked with shifted owners under a remapping, so each mapping has a snapshot tree (and ChainID key space) of its own.
+      const remap = config.usernsRemap;
+      const snapshotsRoot = path.join(root, remap ? `snapshots-${remap.uid}.${remap.gid}` : 'snapshots');
+      const snapshotter = await createSnapshotter(snapshotsRoot, config.snapshotter, log, {
         transientPrefixes: [EXTRACT_KEY_PREFIX],
       });
       await snapshotter.cleanup(background());
       const gc = new Collector(content, snapshotter);
       gc.addRoots(() => images.list().map((i) => i.target));
       gc.addSnapshotRoots(() => images.list().flatMap((i) => (i.snapshot?.snapshotter === snapshotter.name ? [i.snapshot.chainId] : [])));
-      const unpacker = new Unpacker(content, snapshotter, new TarApplier({ reserve }));
+      const unpacker = new Unpacker(content, snapshotter, new TarApplier({ reserve, shift: remap }));
       const registry = createRegistry({
         certsDir: config.certsDir,
         insecureRegistries: config.insecureRegistries,

@@ -6,6 +6,7 @@ import { Daemon } from './daemon';
 import { resolvePaths } from './paths';
 import { isSnapshotterChoice } from '../snapshots/select';
 import { DEFAULT_MIN_FREE_SPACE, parseFreeSpace, type FreeSpaceSpec } from '../util/diskspace';
+import { resolveUsernsRemap } from './userns';
 
 export const DAEMON_USAGE = `Usage: gantry daemon [options]
 
@@ -27,6 +28,10 @@ Options:
   --min-free-space SIZE|PERCENT
                       free space pulls leave on the data root's filesystem: a blob
                       or layer that would eat into it fails (default: 1GiB; 0: off)
+  --userns-remap default|USER[:GROUP]
+                      run containers in a user namespace: their root is the first
+                      subordinate uid/gid of USER (/etc/subuid, /etc/subgid);
+                      default = the user gantry, created when missing
   --log-level LEVEL   error | warn | info | debug (default: info)
 `;
 
@@ -45,6 +50,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       'max-concurrent-downloads': { type: 'string', default: '3' },
       'min-free-space': { type: 'string', default: DEFAULT_MIN_FREE_SPACE },
       snapshotter: { type: 'string', default: 'auto' },
+      'userns-remap': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -70,6 +76,9 @@ export async function daemonMain(argv: string[]): Promise<number> {
 
   let daemon: Daemon;
   try {
+    const remap = values['userns-remap'];
+    const usernsRemap = remap === undefined || remap === '' ? undefined : await resolveUsernsRemap(remap);
+    if (usernsRemap) log.info('userns-remap', { value: remap, ...usernsRemap });
     daemon = await Daemon.start(
       {
         paths: resolvePaths(values),
@@ -80,6 +89,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         maxConcurrentDownloads: downloads,
         minFreeSpace,
         snapshotter,
+        usernsRemap,
       },
       log,
     );

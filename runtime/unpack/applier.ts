@@ -29,6 +29,7 @@ import { OVERLAY_OPAQUE_XATTR, OVERLAY_USER_OPAQUE_XATTR } from './whiteouts';
 import { binarySafePax } from './xattrs';
 import { capLongHeaders } from './header';
 import type { DiskReserve, SpaceMeter } from '../util/diskspace';
+import { shiftOwners, type OwnerShift } from './idshift';
 
 export interface TarApplierOptions {
   /**
@@ -43,6 +44,8 @@ export interface TarApplierOptions {
   readonly smallFileSize?: number;
   /** Free space to leave on the target's filesystem (default: none checked). */
   readonly reserve?: DiskReserve;
+  /** The daemon's --userns-remap mapping: owners are shifted into it (idshift.ts). */
+  readonly shift?: OwnerShift;
 }
 
 /** Where a layer goes, from the active snapshot's mounts. */
@@ -103,12 +106,14 @@ export class TarApplier implements Applier {
   private readonly concurrency: number;
   private readonly smallFileSize: number;
   private readonly reserve: DiskReserve | undefined;
+  private readonly shift: OwnerShift | undefined;
 
   constructor(options: TarApplierOptions = {}) {
     this.rootless = options.rootless ?? (process.geteuid?.() ?? 0) !== 0;
     this.concurrency = Math.max(1, options.concurrency ?? 8);
     this.smallFileSize = options.smallFileSize ?? 64 * 1024;
     this.reserve = options.reserve;
+    this.shift = options.shift;
   }
 
   async apply(ctx: Ctx, mounts: readonly Mount[], layer: Readable, options: ApplyOptions): Promise<ApplyResult> {
@@ -135,7 +140,7 @@ export class TarApplier implements Applier {
       layer.destroy();
       throw e;
     }
-    return run(ctx, writer, layer, source, algorithm, options.diffId, meter);
+    return run(ctx, writer, layer, source, algorithm, options.diffId, meter, this.shift);
   }
 }
 
@@ -147,6 +152,7 @@ async function run(
   algorithm: string,
   diffId: string,
   meter: SpaceMeter | undefined,
+  shift: OwnerShift | undefined,
 ): Promise<ApplyResult> {
   const hash = createHash(algorithm);
   let size = 0;
@@ -170,7 +176,15 @@ async function run(
       // Every entry is charged a block and an inode too, so empty files are counted.
       const isFile = header.type === 'file' || header.type === 'contiguous-file';
       const room = (isFile ? meter?.before(header.size ?? 0) : undefined) ?? meter?.wrote(ENTRY_COST);
-      current = (room ? room.then(() => writer.entry(header, data)) : writer.entry(header, data)).then(
+      // shiftOwners throws for an owner outside the mapping: a rejection like any refused entry.
+      const apply = (): Promise<void> => {
+        try {
+          return writer.entry(shift ? shiftOwners(header, shift) : header, data);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      };
+      current = (room ? room.then(apply) : apply()).then(
         () => next(),
         (e: unknown) => {
           if (isGantryError(e)) fail(e);

@@ -19,6 +19,7 @@ import {
   type ContainerSummary,
   type Health as WireHealth,
 } from '../gen/gantry/v1/containers';
+import { privilegesFromWire, privilegesToWire } from './privilegesWire';
 
 const STATUS: Record<Status, ContainerStatus> = {
   created: ContainerStatus.CONTAINER_STATUS_CREATED,
@@ -108,6 +109,7 @@ export function toWireConfig(c: ContainerConfig): WireConfig {
     stopTimeout: c.stopTimeoutSeconds ?? 0,
     stopTimeoutSet: c.stopTimeoutSeconds !== undefined,
     autoRemove: c.autoRemove,
+    ...privilegesToWire(c),
   };
 }
 
@@ -158,6 +160,7 @@ export function fromWireConfig(w: WireConfig | undefined): ContainerConfig {
     stopSignal: w.stopSignal || undefined,
     stopTimeoutSeconds: w.stopTimeoutSet ? w.stopTimeout : undefined,
     autoRemove: w.autoRemove,
+    ...privilegesFromWire(w),
   };
 }
 

@@ -1,4 +1,5 @@
 /** gantry.v1.Containers over the container service and its stdio (logs, attach, exec, stats, top). */
+import { privilegesToInspect } from './privilegesWire';
 import { background, type Ctx } from '../../context';
 import { invalidArgument } from '../../errdefs/errdefs';
 import type { ContainerIO } from '../../containers/io';
@@ -60,6 +61,7 @@ export function containersService(adapt: HandlerAdapter, service: ContainerServi
         monitorPid: c.state.monitorPid,
         hostname: c.config.hostname || c.id.slice(0, 12),
         specJson: await io.specJson(c.id),
+        ...privilegesToInspect(service.privilegesOf(c)),
       };
     }),
     wait: adapt.unary('Wait', async (ctx, req) => {

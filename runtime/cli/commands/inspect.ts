@@ -12,6 +12,7 @@ import { describe, isGantryError, isNotFound, notFound } from '../../errdefs/err
 import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';
 import { writeJson } from '../output';
 import { summaryJson, withClient } from './containerCommon';
+import { hostConfigJson } from './hostConfig';
 import { imageInspectJson } from './images';
 
 type ObjectType = 'container' | 'image' | undefined;
@@ -29,6 +30,7 @@ export function containerInspectJson(details: InspectContainerResponse): Record<
     monitorPid: details.monitorPid,
     hostname: details.hostname,
     spec: details.specJson ? JSON.parse(details.specJson) : undefined,
+    hostConfig: hostConfigJson(details),
   };
 }
 

@@ -151,6 +151,9 @@ Options:
   --cpus N                     CPU limit (1.5)
   --pids-limit N               process limit (-1: none)
   --cap-add CAP, --cap-drop CAP  add or drop Linux capabilities (ALL for all)
+  --privileged                 all capabilities and host devices, no confinement
+  --device HOST[:CTR[:PERMS]]  add a host device (PERMS: some of rwm)
+  --cgroupns host|private      cgroup namespace (default: private on cgroup v2, host on v1)
   --network none|host          network (default none)
   --restart POLICY             no, always, unless-stopped, on-failure[:N]
   --health-cmd CMD             health check command (run by sh -c)

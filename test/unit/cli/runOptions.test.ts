@@ -193,6 +193,30 @@ describe('run options', () => {
   it('needs an image', () => {
     assert.throws(() => plan(['--rm']), (e) => e instanceof UsageError && /needs an image/.test(e.message));
   });
+
+  describe('privileges: --privileged, --device, --cgroupns', () => {
+    it('maps the flags onto the config', () => {
+      const c = config(['--privileged', '--device', '/dev/fuse', '--device', '/dev/null:/dev/mynull:rw', '--cgroupns', 'private']);
+      assert.equal(c.privileged, true);
+      assert.deepEqual(c.devices, [
+        { pathOnHost: '/dev/fuse', pathInContainer: '/dev/fuse', cgroupPermissions: 'rwm' },
+        { pathOnHost: '/dev/null', pathInContainer: '/dev/mynull', cgroupPermissions: 'rw' },
+      ]);
+      assert.equal(c.cgroupns, 'private');
+      const d = config([]);
+      assert.deepEqual([d.privileged, d.devices, d.cgroupns], [false, [], '']);
+    });
+
+    it('bad values are InvalidArgument (exit 125), saying what was wrong', () => {
+      for (const [argv, re] of [
+        [['--device', 'null'], /"null" is not an absolute path/],
+        [['--device', '/dev/null:/x:q'], /bad mode "q"/],
+        [['--cgroupns', 'none'], /want host or private/],
+      ] as const) {
+        assert.throws(() => config([...argv]), (e: unknown) => isInvalidArgument(e) && re.test((e as Error).message), argv.join(' '));
+      }
+    });
+  });
 });
 
 function catchError(fn: () => unknown): unknown {

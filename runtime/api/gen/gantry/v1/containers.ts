@@ -236,11 +236,41 @@ export interface ContainerConfig {
   stopTimeout: number;
   stopTimeoutSet: boolean;
   autoRemove: boolean;
+  /**
+   * --privileged: every capability, every host device, no masked or
+   * read-only paths, /sys writable, no seccomp or AppArmor profile.
+   */
+  privileged: boolean;
+  /** --device HOST[:CONTAINER[:PERMS]]. */
+  devices: DeviceMapping[];
+  /**
+   * --cgroupns: "host", "private", or "" for the daemon's default (private
+   * on cgroup v2, host on v1).
+   */
+  cgroupns: string;
 }
 
 export interface ContainerConfig_LabelsEntry {
   key: string;
   value: string;
+}
+
+export interface DeviceMapping {
+  pathOnHost: string;
+  /** Empty = the same path as on the host. */
+  pathInContainer: string;
+  /** Some of "rwm"; empty = "rwm". */
+  cgroupPermissions: string;
+}
+
+/**
+ * A user-namespace ID range: container IDs [container_id, container_id+size)
+ * are host IDs [host_id, host_id+size).
+ */
+export interface IdMapping {
+  containerId: number;
+  hostId: number;
+  size: number;
 }
 
 export interface HealthProbe {
@@ -403,6 +433,16 @@ export interface InspectContainerResponse {
    * when the container has no bundle.
    */
   specJson: string;
+  /**
+   * Effective privilege settings (Docker's HostConfig): the cgroup
+   * namespace mode after the daemon's default ("host" or "private"), the
+   * capabilities the process gets, and the user-namespace mappings of
+   * --userns-remap (empty: no user namespace).
+   */
+  cgroupnsMode: string;
+  capabilities: string[];
+  uidMappings: IdMapping[];
+  gidMappings: IdMapping[];
 }
 
 export interface WaitContainerRequest {
@@ -982,6 +1022,9 @@ function createBaseContainerConfig(): ContainerConfig {
     stopTimeout: 0,
     stopTimeoutSet: false,
     autoRemove: false,
+    privileged: false,
+    devices: [],
+    cgroupns: "",
   };
 }
 
@@ -1064,6 +1107,15 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
     if (message.autoRemove !== false) {
       writer.uint32(208).bool(message.autoRemove);
+    }
+    if (message.privileged !== false) {
+      writer.uint32(400).bool(message.privileged);
+    }
+    for (const v of message.devices) {
+      DeviceMapping.encode(v!, writer.uint32(410).fork()).join();
+    }
+    if (message.cgroupns !== "") {
+      writer.uint32(418).string(message.cgroupns);
     }
     return writer;
   },
@@ -1292,6 +1344,30 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
             message.autoRemove = reader.bool();
             continue;
           }
+          case 50: {
+            if (tag !== 400) {
+              break;
+            }
+
+            message.privileged = reader.bool();
+            continue;
+          }
+          case 51: {
+            if (tag !== 410) {
+              break;
+            }
+
+            message.devices.push(DeviceMapping.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 52: {
+            if (tag !== 418) {
+              break;
+            }
+
+            message.cgroupns = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1407,6 +1483,11 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
         : isSet(object.auto_remove)
         ? globalThis.Boolean(object.auto_remove)
         : false,
+      privileged: isSet(object.privileged) ? globalThis.Boolean(object.privileged) : false,
+      devices: globalThis.Array.isArray(object?.devices)
+        ? object.devices.map((e: any) => DeviceMapping.fromJSON(e))
+        : [],
+      cgroupns: isSet(object.cgroupns) ? globalThis.String(object.cgroupns) : "",
     };
   },
 
@@ -1496,6 +1577,15 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     if (message.autoRemove !== false) {
       obj.autoRemove = message.autoRemove;
     }
+    if (message.privileged !== false) {
+      obj.privileged = message.privileged;
+    }
+    if (message.devices?.length) {
+      obj.devices = message.devices.map((e) => DeviceMapping.toJSON(e));
+    }
+    if (message.cgroupns !== "") {
+      obj.cgroupns = message.cgroupns;
+    }
     return obj;
   },
 };
@@ -1570,6 +1660,206 @@ export const ContainerConfig_LabelsEntry: MessageFns<ContainerConfig_LabelsEntry
     }
     if (message.value !== "") {
       obj.value = message.value;
+    }
+    return obj;
+  },
+};
+
+function createBaseDeviceMapping(): DeviceMapping {
+  return { pathOnHost: "", pathInContainer: "", cgroupPermissions: "" };
+}
+
+export const DeviceMapping: MessageFns<DeviceMapping> = {
+  encode(message: DeviceMapping, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pathOnHost !== "") {
+      writer.uint32(10).string(message.pathOnHost);
+    }
+    if (message.pathInContainer !== "") {
+      writer.uint32(18).string(message.pathInContainer);
+    }
+    if (message.cgroupPermissions !== "") {
+      writer.uint32(26).string(message.cgroupPermissions);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeviceMapping {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeviceMapping();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pathOnHost = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pathInContainer = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cgroupPermissions = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeviceMapping {
+    return {
+      pathOnHost: isSet(object.pathOnHost)
+        ? globalThis.String(object.pathOnHost)
+        : isSet(object.path_on_host)
+        ? globalThis.String(object.path_on_host)
+        : "",
+      pathInContainer: isSet(object.pathInContainer)
+        ? globalThis.String(object.pathInContainer)
+        : isSet(object.path_in_container)
+        ? globalThis.String(object.path_in_container)
+        : "",
+      cgroupPermissions: isSet(object.cgroupPermissions)
+        ? globalThis.String(object.cgroupPermissions)
+        : isSet(object.cgroup_permissions)
+        ? globalThis.String(object.cgroup_permissions)
+        : "",
+    };
+  },
+
+  toJSON(message: DeviceMapping): unknown {
+    const obj: any = {};
+    if (message.pathOnHost !== "") {
+      obj.pathOnHost = message.pathOnHost;
+    }
+    if (message.pathInContainer !== "") {
+      obj.pathInContainer = message.pathInContainer;
+    }
+    if (message.cgroupPermissions !== "") {
+      obj.cgroupPermissions = message.cgroupPermissions;
+    }
+    return obj;
+  },
+};
+
+function createBaseIdMapping(): IdMapping {
+  return { containerId: 0, hostId: 0, size: 0 };
+}
+
+export const IdMapping: MessageFns<IdMapping> = {
+  encode(message: IdMapping, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.containerId !== 0) {
+      writer.uint32(8).uint32(message.containerId);
+    }
+    if (message.hostId !== 0) {
+      writer.uint32(16).uint32(message.hostId);
+    }
+    if (message.size !== 0) {
+      writer.uint32(24).uint32(message.size);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IdMapping {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIdMapping();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.containerId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.hostId = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.size = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IdMapping {
+    return {
+      containerId: isSet(object.containerId)
+        ? globalThis.Number(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.Number(object.container_id)
+        : 0,
+      hostId: isSet(object.hostId)
+        ? globalThis.Number(object.hostId)
+        : isSet(object.host_id)
+        ? globalThis.Number(object.host_id)
+        : 0,
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+    };
+  },
+
+  toJSON(message: IdMapping): unknown {
+    const obj: any = {};
+    if (message.containerId !== 0) {
+      obj.containerId = Math.round(message.containerId);
+    }
+    if (message.hostId !== 0) {
+      obj.hostId = Math.round(message.hostId);
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
     }
     return obj;
   },
@@ -3546,6 +3836,10 @@ function createBaseInspectContainerResponse(): InspectContainerResponse {
     monitorPid: 0,
     hostname: "",
     specJson: "",
+    cgroupnsMode: "",
+    capabilities: [],
+    uidMappings: [],
+    gidMappings: [],
   };
 }
 
@@ -3580,6 +3874,18 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
     }
     if (message.specJson !== "") {
       writer.uint32(82).string(message.specJson);
+    }
+    if (message.cgroupnsMode !== "") {
+      writer.uint32(402).string(message.cgroupnsMode);
+    }
+    for (const v of message.capabilities) {
+      writer.uint32(410).string(v!);
+    }
+    for (const v of message.uidMappings) {
+      IdMapping.encode(v!, writer.uint32(418).fork()).join();
+    }
+    for (const v of message.gidMappings) {
+      IdMapping.encode(v!, writer.uint32(426).fork()).join();
     }
     return writer;
   },
@@ -3677,6 +3983,38 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
             message.specJson = reader.string();
             continue;
           }
+          case 50: {
+            if (tag !== 402) {
+              break;
+            }
+
+            message.cgroupnsMode = reader.string();
+            continue;
+          }
+          case 51: {
+            if (tag !== 410) {
+              break;
+            }
+
+            message.capabilities.push(reader.string());
+            continue;
+          }
+          case 52: {
+            if (tag !== 418) {
+              break;
+            }
+
+            message.uidMappings.push(IdMapping.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 53: {
+            if (tag !== 426) {
+              break;
+            }
+
+            message.gidMappings.push(IdMapping.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3717,6 +4055,24 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
         : isSet(object.spec_json)
         ? globalThis.String(object.spec_json)
         : "",
+      cgroupnsMode: isSet(object.cgroupnsMode)
+        ? globalThis.String(object.cgroupnsMode)
+        : isSet(object.cgroupns_mode)
+        ? globalThis.String(object.cgroupns_mode)
+        : "",
+      capabilities: globalThis.Array.isArray(object?.capabilities)
+        ? object.capabilities.map((e: any) => globalThis.String(e))
+        : [],
+      uidMappings: globalThis.Array.isArray(object?.uidMappings)
+        ? object.uidMappings.map((e: any) => IdMapping.fromJSON(e))
+        : globalThis.Array.isArray(object?.uid_mappings)
+        ? object.uid_mappings.map((e: any) => IdMapping.fromJSON(e))
+        : [],
+      gidMappings: globalThis.Array.isArray(object?.gidMappings)
+        ? object.gidMappings.map((e: any) => IdMapping.fromJSON(e))
+        : globalThis.Array.isArray(object?.gid_mappings)
+        ? object.gid_mappings.map((e: any) => IdMapping.fromJSON(e))
+        : [],
     };
   },
 
@@ -3751,6 +4107,18 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
     }
     if (message.specJson !== "") {
       obj.specJson = message.specJson;
+    }
+    if (message.cgroupnsMode !== "") {
+      obj.cgroupnsMode = message.cgroupnsMode;
+    }
+    if (message.capabilities?.length) {
+      obj.capabilities = message.capabilities;
+    }
+    if (message.uidMappings?.length) {
+      obj.uidMappings = message.uidMappings.map((e) => IdMapping.toJSON(e));
+    }
+    if (message.gidMappings?.length) {
+      obj.gidMappings = message.gidMappings.map((e) => IdMapping.toJSON(e));
     }
     return obj;
   },
