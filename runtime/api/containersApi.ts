@@ -230,6 +230,8 @@ export function fullConfig(config: Partial<ContainerConfig> & { image: string })
     stopTimeout: 0,
     stopTimeoutSet: false,
     autoRemove: false,
+    seccompProfile: '',
+    apparmorProfile: '',
     ...config,
   };
 }

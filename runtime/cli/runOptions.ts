@@ -1,7 +1,8 @@
 /**
  * `gantry run`/`create` flags → the ContainerConfig sent to the daemon. Pure
  * apart from the two inputs it is handed (the shell's environment, for
- * `-e KEY`, and a file reader, for `--env-file`/`--label-file`), so every flag's
+ * `-e KEY`, and a file reader, for `--env-file`/`--label-file` and a
+ * `--security-opt seccomp=` profile), so every flag's
  * mapping is unit-tested without a daemon.
  *
  * Errors: a mistake in how the flags are combined is a UsageError (exit 2);
@@ -24,6 +25,7 @@ import {
   validateContainerName,
   validateHostname,
 } from '../containers/options';
+import { parseSecurityOpts } from '../containers/securityOpts';
 import { invalidArgument } from '../errdefs/errdefs';
 import { UsageError } from './command';
 
@@ -60,6 +62,7 @@ export const CREATE_OPTIONS = {
   interactive: { type: 'boolean', short: 'i' },
   tty: { type: 'boolean', short: 't' },
   pull: { type: 'string' },
+  'security-opt': { type: 'string', multiple: true },
 } as const;
 
 export const RUN_OPTIONS = {
@@ -176,6 +179,7 @@ export function buildRunPlan(command: 'run' | 'create', v: RunValues, positional
     throw invalidArgument(`the working directory ${JSON.stringify(v.workdir)} is invalid: it needs to be an absolute path`);
   }
   const pidsLimit = v['pids-limit'] === undefined ? 0 : wholeNumber('--pids-limit', v['pids-limit'], -1);
+  const security = parseSecurityOpts(v['security-opt'] ?? [], inputs.readFile);
   const config = fullConfig({
     image,
     cmd,
@@ -207,6 +211,9 @@ export function buildRunPlan(command: 'run' | 'create', v: RunValues, positional
     stopTimeout: v['stop-timeout'] === undefined ? 0 : wholeNumber('--stop-timeout', v['stop-timeout'], 0),
     stopTimeoutSet: v['stop-timeout'] !== undefined,
     autoRemove: v.rm === true,
+    seccompProfile: security.seccompProfile ?? '',
+    noNewPrivileges: security.noNewPrivileges,
+    apparmorProfile: security.apparmorProfile ?? '',
   });
   return {
     name: v.name === undefined ? '' : validateContainerName(v.name),

@@ -100,6 +100,12 @@ export interface ContainerConfig {
   readonly stopTimeoutSeconds?: number;
   /** `--rm`: remove once it exits (and is not restarted). */
   readonly autoRemove: boolean;
+  /** `--security-opt seccomp=…`: undefined = the default profile; 'unconfined'; or a Docker-format profile's JSON text. */
+  readonly seccompProfile?: string;
+  /** `--security-opt no-new-privileges`; the daemon's default is filled in at create. */
+  readonly noNewPrivileges?: boolean;
+  /** `--security-opt apparmor=…`: undefined = gantry-default where the host has AppArmor; 'unconfined'; or a profile name. */
+  readonly apparmorProfile?: string;
 }
 
 export interface HealthState {

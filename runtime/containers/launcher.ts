@@ -28,7 +28,9 @@ import type { ExitWatcher } from '../tasks/exits';
 import type { Runc } from '../tasks/runc';
 import type { CreatedTask } from '../tasks/tasks';
 import { writeFileAtomic } from '../util/atomicfile';
-import type { Container } from './containers';
+import { DEFAULT_PROFILE_NAME, type AppArmorHost } from './apparmor/apparmor';
+import { KernelAppArmor } from './apparmor/host';
+import type { Container, ContainerConfig } from './containers';
 import { writeEtcFiles } from './etcfiles';
 import { capabilitiesFromMask } from './capabilities';
 import { buildSpec, containerHostname, userSpecOf } from './spec';
@@ -53,6 +55,10 @@ export interface LauncherConfig {
   /** gantryd rotates a container's log at this size, keeping one previous file (tasks/logs.ts). */
   readonly logMaxBytes: number;
   readonly log: Logger;
+  /** `gantry daemon --no-new-privileges`: the default of containers that do not say. */
+  readonly noNewPrivileges?: boolean;
+  /** AppArmor on this host; default: the kernel's (apparmor/host.ts). */
+  readonly apparmor?: AppArmorHost;
 }
 
 const LOG_CHECK_INTERVAL_MS = 5_000;
@@ -67,11 +73,18 @@ export class Launcher {
   readonly runcRoot: string;
   private readonly tasksDir: string;
   private readonly rotators = new Map<string, LogRotator>();
+  readonly apparmor: AppArmorHost;
 
   constructor(private readonly config: LauncherConfig) {
     this.exitDir = config.exits.exitDir;
     this.runcRoot = path.join(config.stateDir, 'runc');
     this.tasksDir = path.join(config.stateDir, 'tasks');
+    this.apparmor = config.apparmor ?? new KernelAppArmor();
+  }
+
+  /** The config with the daemon's defaults filled in, at create (Docker fixes them then too). */
+  withDefaults(config: ContainerConfig): ContainerConfig {
+    return config.noNewPrivileges === undefined ? { ...config, noNewPrivileges: this.config.noNewPrivileges ?? false } : config;
   }
 
   bundleOf(id: string): string {
@@ -125,7 +138,9 @@ export class Launcher {
       hostHostname,
       hostCapabilities: HOST.capabilities,
       swapAccounting: HOST.swapAccounting,
+      apparmor: this.apparmor.enabled,
     });
+    if (spec.process?.apparmorProfile === DEFAULT_PROFILE_NAME) await this.apparmor.ensureDefaultProfile();
     await writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2), 0o600, { durable: false });
   }
 

@@ -73,6 +73,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     exits,
     logMaxBytes: DEFAULT_LOG_MAX_BYTES,
     log,
+    noNewPrivileges: config.noNewPrivileges,
   });
   const probe: Probe = async (container, args, timeoutMs, signal) => {
     const result = await execCapture({ signal }, {

@@ -57,6 +57,8 @@ export interface DaemonConfig {
   readonly runtime: string;
   /** Container monitor binary. */
   readonly conmon: string;
+  /** Containers get no_new_privs unless they say `--security-opt no-new-privileges=false`. */
+  readonly noNewPrivileges?: boolean;
 }
 
 const SHUTDOWN_GRACE_MS = 5_000;

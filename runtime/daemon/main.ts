@@ -24,6 +24,8 @@ Options:
   --max-concurrent-downloads N
                       layers downloaded at once per pull (default: 3)
   --log-level LEVEL   error | warn | info | debug (default: info)
+  --no-new-privileges containers get no-new-privileges unless they ask
+                      --security-opt no-new-privileges=false
 `;
 
 export async function daemonMain(argv: string[]): Promise<number> {
@@ -40,6 +42,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       'certs-dir': { type: 'string', default: '/etc/gantry/certs.d' },
       'max-concurrent-downloads': { type: 'string', default: '3' },
       snapshotter: { type: 'string', default: 'auto' },
+      'no-new-privileges': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -68,6 +71,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         certsDir: values['certs-dir'],
         maxConcurrentDownloads: downloads,
         snapshotter,
+        noNewPrivileges: values['no-new-privileges'],
       },
       log,
     );

@@ -151,6 +151,8 @@ Options:
   --cpus N                     CPU limit (1.5)
   --pids-limit N               process limit (-1: none)
   --cap-add CAP, --cap-drop CAP  add or drop Linux capabilities (ALL for all)
+  --security-opt OPT           seccomp=unconfined|PROFILE.json, apparmor=unconfined|PROFILE,
+                               no-new-privileges[=true|false]
   --network none|host          network (default none)
   --restart POLICY             no, always, unless-stopped, on-failure[:N]
   --health-cmd CMD             health check command (run by sh -c)

@@ -236,6 +236,23 @@ export interface ContainerConfig {
   stopTimeout: number;
   stopTimeoutSet: boolean;
   autoRemove: boolean;
+  /**
+   * --security-opt seccomp=…: "" = the default profile, "unconfined", or the
+   * JSON text of a Docker-format profile (the CLI reads the file).
+   */
+  seccompProfile: string;
+  /**
+   * --security-opt no-new-privileges[=true|false]; unset = the daemon's
+   * default (`gantry daemon --no-new-privileges`), fixed at create.
+   */
+  noNewPrivileges?:
+    | boolean
+    | undefined;
+  /**
+   * --security-opt apparmor=…: "" = gantry-default where the host has
+   * AppArmor, "unconfined", or the name of a loaded profile.
+   */
+  apparmorProfile: string;
 }
 
 export interface ContainerConfig_LabelsEntry {
@@ -398,6 +415,14 @@ export interface InspectContainerResponse {
    * when the container has no bundle.
    */
   specJson: string;
+  /**
+   * The security settings the task runs with: seccomp "default",
+   * "unconfined" or "custom"; no_new_privileges after the daemon's default;
+   * the AppArmor profile ("" where the host has no AppArmor).
+   */
+  seccomp: string;
+  noNewPrivileges: boolean;
+  apparmorProfile: string;
 }
 
 export interface WaitContainerRequest {
@@ -977,6 +1002,9 @@ function createBaseContainerConfig(): ContainerConfig {
     stopTimeout: 0,
     stopTimeoutSet: false,
     autoRemove: false,
+    seccompProfile: "",
+    noNewPrivileges: undefined,
+    apparmorProfile: "",
   };
 }
 
@@ -1059,6 +1087,15 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
     if (message.autoRemove !== false) {
       writer.uint32(208).bool(message.autoRemove);
+    }
+    if (message.seccompProfile !== "") {
+      writer.uint32(322).string(message.seccompProfile);
+    }
+    if (message.noNewPrivileges !== undefined) {
+      writer.uint32(328).bool(message.noNewPrivileges);
+    }
+    if (message.apparmorProfile !== "") {
+      writer.uint32(338).string(message.apparmorProfile);
     }
     return writer;
   },
@@ -1287,6 +1324,30 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
             message.autoRemove = reader.bool();
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.seccompProfile = reader.string();
+            continue;
+          }
+          case 41: {
+            if (tag !== 328) {
+              break;
+            }
+
+            message.noNewPrivileges = reader.bool();
+            continue;
+          }
+          case 42: {
+            if (tag !== 338) {
+              break;
+            }
+
+            message.apparmorProfile = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1402,6 +1463,21 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
         : isSet(object.auto_remove)
         ? globalThis.Boolean(object.auto_remove)
         : false,
+      seccompProfile: isSet(object.seccompProfile)
+        ? globalThis.String(object.seccompProfile)
+        : isSet(object.seccomp_profile)
+        ? globalThis.String(object.seccomp_profile)
+        : "",
+      noNewPrivileges: isSet(object.noNewPrivileges)
+        ? globalThis.Boolean(object.noNewPrivileges)
+        : isSet(object.no_new_privileges)
+        ? globalThis.Boolean(object.no_new_privileges)
+        : undefined,
+      apparmorProfile: isSet(object.apparmorProfile)
+        ? globalThis.String(object.apparmorProfile)
+        : isSet(object.apparmor_profile)
+        ? globalThis.String(object.apparmor_profile)
+        : "",
     };
   },
 
@@ -1490,6 +1566,15 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
     if (message.autoRemove !== false) {
       obj.autoRemove = message.autoRemove;
+    }
+    if (message.seccompProfile !== "") {
+      obj.seccompProfile = message.seccompProfile;
+    }
+    if (message.noNewPrivileges !== undefined) {
+      obj.noNewPrivileges = message.noNewPrivileges;
+    }
+    if (message.apparmorProfile !== "") {
+      obj.apparmorProfile = message.apparmorProfile;
     }
     return obj;
   },
@@ -3521,6 +3606,9 @@ function createBaseInspectContainerResponse(): InspectContainerResponse {
     monitorPid: 0,
     hostname: "",
     specJson: "",
+    seccomp: "",
+    noNewPrivileges: false,
+    apparmorProfile: "",
   };
 }
 
@@ -3555,6 +3643,15 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
     }
     if (message.specJson !== "") {
       writer.uint32(82).string(message.specJson);
+    }
+    if (message.seccomp !== "") {
+      writer.uint32(322).string(message.seccomp);
+    }
+    if (message.noNewPrivileges !== false) {
+      writer.uint32(328).bool(message.noNewPrivileges);
+    }
+    if (message.apparmorProfile !== "") {
+      writer.uint32(338).string(message.apparmorProfile);
     }
     return writer;
   },
@@ -3652,6 +3749,30 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
             message.specJson = reader.string();
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.seccomp = reader.string();
+            continue;
+          }
+          case 41: {
+            if (tag !== 328) {
+              break;
+            }
+
+            message.noNewPrivileges = reader.bool();
+            continue;
+          }
+          case 42: {
+            if (tag !== 338) {
+              break;
+            }
+
+            message.apparmorProfile = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3692,6 +3813,17 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
         : isSet(object.spec_json)
         ? globalThis.String(object.spec_json)
         : "",
+      seccomp: isSet(object.seccomp) ? globalThis.String(object.seccomp) : "",
+      noNewPrivileges: isSet(object.noNewPrivileges)
+        ? globalThis.Boolean(object.noNewPrivileges)
+        : isSet(object.no_new_privileges)
+        ? globalThis.Boolean(object.no_new_privileges)
+        : false,
+      apparmorProfile: isSet(object.apparmorProfile)
+        ? globalThis.String(object.apparmorProfile)
+        : isSet(object.apparmor_profile)
+        ? globalThis.String(object.apparmor_profile)
+        : "",
     };
   },
 
@@ -3726,6 +3858,15 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
     }
     if (message.specJson !== "") {
       obj.specJson = message.specJson;
+    }
+    if (message.seccomp !== "") {
+      obj.seccomp = message.seccomp;
+    }
+    if (message.noNewPrivileges !== false) {
+      obj.noNewPrivileges = message.noNewPrivileges;
+    }
+    if (message.apparmorProfile !== "") {
+      obj.apparmorProfile = message.apparmorProfile;
     }
     return obj;
   },
