@@ -212,7 +212,8 @@ export function buildRunPlan(command: 'run' | 'create', v: RunValues, positional
     stopTimeoutSet: v['stop-timeout'] !== undefined,
     autoRemove: v.rm === true,
     seccompProfile: security.seccompProfile ?? '',
-    noNewPrivileges: security.noNewPrivileges,
+    // Unset (not false) lets the daemon's --no-new-privileges decide.
+    ...(security.noNewPrivileges === undefined ? {} : { noNewPrivileges: security.noNewPrivileges }),
     apparmorProfile: security.apparmorProfile ?? '',
   });
   return {

@@ -60,7 +60,7 @@ export function apparmorFor(config: AppArmorOptions, hostEnabled: boolean): stri
 
 /** A profile name as apparmor_parser accepts one in `profile NAME` and runc writes to /proc/self/attr/exec. */
 export function validateProfileName(name: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.:/+-]*$/.test(name) || name.length > 255) {
+  if (!/^[A-Za-z0-9/][A-Za-z0-9_.:/+-]*$/.test(name) || name.length > 255) {
     throw invalidArgument(`invalid AppArmor profile name ${JSON.stringify(name)}`);
   }
   return name;
