@@ -13,6 +13,8 @@ packages=(
   libkrb5-dev ripgrep            # needed to install code-server from npm offline
   iproute2 procps psmisc         # netns/veth test hosts; ps/pkill in tests
   zstd                           # zstd layers for the unpack tests
+  gcc libc6-dev                  # gcc -static builds the syscall probes of the security tests (libc.a is in libc6-dev)
+  apparmor                       # apparmor_parser: loads gantry-default where AppArmor is on; unit tests compile its text
   attr                           # getfattr/setfattr: native snapshotter copies xattrs; tests set overlay xattrs
   apache2-utils                  # htpasswd for the registry's basic-auth variant
   openssl ca-certificates        # test CA and TLS certificates for the registry

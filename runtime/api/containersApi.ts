@@ -233,6 +233,8 @@ export function fullConfig(config: Partial<ContainerConfig> & { image: string })
     privileged: false,
     devices: [],
     cgroupns: '',
+    seccompProfile: '',
+    apparmorProfile: '',
     ...config,
   };
 }

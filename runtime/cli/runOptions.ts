@@ -1,7 +1,8 @@
 /**
  * `gantry run`/`create` flags → the ContainerConfig sent to the daemon. Pure
  * apart from the two inputs it is handed (the shell's environment, for
- * `-e KEY`, and a file reader, for `--env-file`/`--label-file`), so every flag's
+ * `-e KEY`, and a file reader, for `--env-file`/`--label-file` and a
+ * `--security-opt seccomp=` profile), so every flag's
  * mapping is unit-tested without a daemon.
  *
  * Errors: a mistake in how the flags are combined is a UsageError (exit 2);
@@ -25,6 +26,7 @@ import {
   validateHostname,
 } from '../containers/options';
 import { parseCgroupns, parseDevice } from '../containers/privileges';
+import { parseSecurityOpts } from '../containers/securityOpts';
 import { invalidArgument } from '../errdefs/errdefs';
 import { UsageError } from './command';
 
@@ -64,6 +66,7 @@ export const CREATE_OPTIONS = {
   privileged: { type: 'boolean' },
   device: { type: 'string', multiple: true },
   cgroupns: { type: 'string' },
+  'security-opt': { type: 'string', multiple: true },
 } as const;
 
 export const RUN_OPTIONS = {
@@ -180,6 +183,7 @@ export function buildRunPlan(command: 'run' | 'create', v: RunValues, positional
     throw invalidArgument(`the working directory ${JSON.stringify(v.workdir)} is invalid: it needs to be an absolute path`);
   }
   const pidsLimit = v['pids-limit'] === undefined ? 0 : wholeNumber('--pids-limit', v['pids-limit'], -1);
+  const security = parseSecurityOpts(v['security-opt'] ?? [], inputs.readFile);
   const config = fullConfig({
     image,
     cmd,
@@ -214,6 +218,10 @@ export function buildRunPlan(command: 'run' | 'create', v: RunValues, positional
     privileged: v.privileged === true,
     devices: (v.device ?? []).map(parseDevice),
     cgroupns: v.cgroupns === undefined ? '' : parseCgroupns(v.cgroupns),
+    seccompProfile: security.seccompProfile ?? '',
+    // Unset (not false) lets the daemon's --no-new-privileges decide.
+    ...(security.noNewPrivileges === undefined ? {} : { noNewPrivileges: security.noNewPrivileges }),
+    apparmorProfile: security.apparmorProfile ?? '',
   });
   return {
     name: v.name === undefined ? '' : validateContainerName(v.name),

@@ -118,6 +118,12 @@ export interface ContainerConfig {
   readonly devices?: readonly DeviceMapping[];
   /** Unset: the daemon's default (private on cgroup v2, host on v1). */
   readonly cgroupns?: CgroupnsMode;
+  /** `--security-opt seccomp=…`: undefined = the default profile; 'unconfined'; or a Docker-format profile's JSON text. */
+  readonly seccompProfile?: string;
+  /** `--security-opt no-new-privileges`; the daemon's default is filled in at create. */
+  readonly noNewPrivileges?: boolean;
+  /** `--security-opt apparmor=…`: undefined = gantry-default where the host has AppArmor; 'unconfined'; or a profile name. */
+  readonly apparmorProfile?: string;
 }
 
 export interface HealthState {

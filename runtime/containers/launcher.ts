@@ -28,6 +28,8 @@ import type { ExitWatcher } from '../tasks/exits';
 import type { Runc } from '../tasks/runc';
 import type { CreatedTask } from '../tasks/tasks';
 import { writeFileAtomic } from '../util/atomicfile';
+import { DEFAULT_PROFILE_NAME, type AppArmorHost } from './apparmor/apparmor';
+import { KernelAppArmor } from './apparmor/host';
 import type { Container, ContainerConfig } from './containers';
 import { writeEtcFiles } from './etcfiles';
 import { capabilitiesFromMask } from './capabilities';
@@ -57,6 +59,10 @@ export interface LauncherConfig {
   readonly log: Logger;
   /** The daemon's `--userns-remap` mapping: containers run in a user namespace with it. */
   readonly idMap?: IdMap;
+  /** `gantry daemon --no-new-privileges`: the default of containers that do not say. */
+  readonly noNewPrivileges?: boolean;
+  /** AppArmor on this host; default: the kernel's (apparmor/host.ts). */
+  readonly apparmor?: AppArmorHost;
 }
 
 const LOG_CHECK_INTERVAL_MS = 5_000;
@@ -71,11 +77,18 @@ export class Launcher {
   readonly runcRoot: string;
   private readonly tasksDir: string;
   private readonly rotators = new Map<string, LogRotator>();
+  readonly apparmor: AppArmorHost;
 
   constructor(private readonly config: LauncherConfig) {
     this.exitDir = config.exits.exitDir;
     this.runcRoot = path.join(config.stateDir, 'runc');
     this.tasksDir = path.join(config.stateDir, 'tasks');
+    this.apparmor = config.apparmor ?? new KernelAppArmor();
+  }
+
+  /** The config with the daemon's defaults filled in, at create (Docker fixes them then too). */
+  withDefaults(config: ContainerConfig): ContainerConfig {
+    return config.noNewPrivileges === undefined ? { ...config, noNewPrivileges: this.config.noNewPrivileges ?? false } : config;
   }
 
   bundleOf(id: string): string {
@@ -138,6 +151,7 @@ export class Launcher {
       hostHostname,
       hostCapabilities: HOST.capabilities,
       swapAccounting: HOST.swapAccounting,
+      apparmor: this.apparmor.enabled,
     });
     applyPrivileges(spec, {
       config: container.config,
@@ -148,6 +162,7 @@ export class Launcher {
       idMap: this.config.idMap,
     });
     if (this.config.idMap) await prepareForUserns(bundle, rootfs, this.config.idMap);
+    if (spec.process?.apparmorProfile === DEFAULT_PROFILE_NAME) await this.apparmor.ensureDefaultProfile();
     await writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2), 0o600, { durable: false });
   }
 

@@ -108,8 +108,9 @@ export class ContainerService {
     return this.deps.launcher.privilegesOf(c.config);
   }
 
-  async create(ctx: Ctx, name: string, config: ContainerConfig): Promise<Container> {
+  async create(ctx: Ctx, name: string, requested: ContainerConfig): Promise<Container> {
     const { store, images, snapshotter, launcher } = this.deps;
+    const config = launcher.withDefaults(requested);
     if (name && !NAME_PATTERN.test(name)) {
       throw invalidArgument(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }

@@ -30,16 +30,22 @@
  *   limit, devices: deny all but Docker's list. RLIMIT_NOFILE soft = hard =
  *   min(1048576, host hard): runc here lacks CAP_SYS_RESOURCE and cannot
  *   raise a limit above the hard one.
- * - No seccomp or AppArmor profile yet (Docker applies its default ones).
+ * - Seccomp: Docker's default allowlist, opened per capability
+ *   (seccomp/), unless unconfined, custom or privileged; AppArmor:
+ *   gantry-default where the host has it (apparmor/); no_new_privs as
+ *   asked (the daemon's default was filled in at create).
  */
 import * as path from 'node:path';
 import { internal, invalidArgument } from '../errdefs/errdefs';
 import type { ContainerConfig as ImageRuntimeConfig } from '../images/manifest';
 import { OCI_VERSION, type DeviceCgroup, type Namespace, type Resources, type Spec } from '../oci/spec';
+import { apparmorFor } from './apparmor/apparmor';
 import { tweakCapabilities } from './capabilities';
 import type { ContainerConfig } from './containers';
 import { containerMounts, type EtcFilePaths } from './mounts';
 import { validateHostname } from './options';
+import { seccompFor } from './seccomp/resolve';
+import type { Target } from './seccomp/seccomp';
 import type { ResolvedUser } from './user';
 
 export type { EtcFilePaths } from './mounts';
@@ -95,6 +101,10 @@ export interface SpecInput {
   readonly hostCapabilities?: readonly string[];
   /** The host accounts swap (cgroup v1 memory.memsw.*): then a memory limit also caps memory+swap at 2×, as Docker. */
   readonly swapAccounting?: boolean;
+  /** The host has AppArmor enabled (apparmor/host.ts); default: no. */
+  readonly apparmor?: boolean;
+  /** Architecture and kernel the seccomp profile is resolved for; default: this host's. */
+  readonly seccompTarget?: Target;
 }
 
 /** The process argv: Docker's entrypoint/cmd resolution (see the file comment). */
@@ -211,7 +221,8 @@ export function buildSpec(input: SpecInput): Spec {
       cwd: workingDir(config, image),
       capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps] },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
-      noNewPrivileges: false,
+      noNewPrivileges: config.noNewPrivileges ?? false,
+      ...optional('apparmorProfile', apparmorFor(config, input.apparmor ?? false)),
     },
     root: { path: input.rootfs, readonly: config.readOnlyRootfs },
     hostname,
@@ -224,6 +235,9 @@ export function buildSpec(input: SpecInput): Spec {
       namespaces,
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
+      ...optional('seccomp', seccompFor(config, caps, input.seccompTarget)),
     },
   };
 }
+
+const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));

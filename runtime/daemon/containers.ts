@@ -74,6 +74,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     logMaxBytes: DEFAULT_LOG_MAX_BYTES,
     log,
     idMap: config.usernsRemap,
+    noNewPrivileges: config.noNewPrivileges,
   });
   const probe: Probe = async (container, args, timeoutMs, signal) => {
     const result = await execCapture({ signal }, {

@@ -63,6 +63,8 @@ export interface DaemonConfig {
   readonly conmon: string;
   /** `--userns-remap`: containers run in a user namespace with this mapping (daemon/userns.ts). */
   readonly usernsRemap?: IdMap;
+  /** Containers get no_new_privs unless they say `--security-opt no-new-privileges=false`. */
+  readonly noNewPrivileges?: boolean;
 }
 
 const SHUTDOWN_GRACE_MS = 5_000;

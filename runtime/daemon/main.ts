@@ -33,6 +33,8 @@ Options:
                       subordinate uid/gid of USER (/etc/subuid, /etc/subgid);
                       default = the user gantry, created when missing
   --log-level LEVEL   error | warn | info | debug (default: info)
+  --no-new-privileges containers get no-new-privileges unless they ask
+                      --security-opt no-new-privileges=false
 `;
 
 export async function daemonMain(argv: string[]): Promise<number> {
@@ -51,6 +53,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       'min-free-space': { type: 'string', default: DEFAULT_MIN_FREE_SPACE },
       snapshotter: { type: 'string', default: 'auto' },
       'userns-remap': { type: 'string' },
+      'no-new-privileges': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -90,6 +93,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         minFreeSpace,
         snapshotter,
         usernsRemap,
+        noNewPrivileges: values['no-new-privileges'],
       },
       log,
     );

@@ -8,8 +8,7 @@
  * I/O: containers/spec.ts builds a Spec, tasks/ writes it into the bundle.
  *
  * Not modelled (we never emit them): hooks other than the plain list,
- * seccomp, SELinux/AppArmor labels, intelRdt, personality, Windows/Solaris/VM
- * sections.
+ * SELinux labels, intelRdt, personality, Windows/Solaris/VM sections.
  */
 
 /** What runc 1.1.5 reports as `spec:` in `runc --version`. */
@@ -196,4 +195,57 @@ export interface Linux {
   /** Paths runc bind-mounts read-only over themselves. */
   readonlyPaths?: string[];
   mountLabel?: string;
+  /** Without it runc installs no filter (`Seccomp: 0` in /proc/PID/status). */
+  seccomp?: Seccomp;
+}
+
+/** libseccomp's action names; runc 1.1 knows these. */
+export type SeccompAction =
+  | 'SCMP_ACT_KILL'
+  | 'SCMP_ACT_KILL_PROCESS'
+  | 'SCMP_ACT_KILL_THREAD'
+  | 'SCMP_ACT_TRAP'
+  | 'SCMP_ACT_ERRNO'
+  | 'SCMP_ACT_TRACE'
+  | 'SCMP_ACT_ALLOW'
+  | 'SCMP_ACT_LOG'
+  | 'SCMP_ACT_NOTIFY';
+
+export type SeccompOperator =
+  | 'SCMP_CMP_NE'
+  | 'SCMP_CMP_LT'
+  | 'SCMP_CMP_LE'
+  | 'SCMP_CMP_EQ'
+  | 'SCMP_CMP_GE'
+  | 'SCMP_CMP_GT'
+  | 'SCMP_CMP_MASKED_EQ';
+
+/** A test of one syscall argument; SCMP_CMP_MASKED_EQ means `(arg & value) == valueTwo`. */
+export interface SeccompArg {
+  /** 0–5. */
+  index: number;
+  value: number;
+  valueTwo?: number;
+  op: SeccompOperator;
+}
+
+export interface SeccompSyscall {
+  /** Names libseccomp does not know are skipped by runc. */
+  names: string[];
+  action: SeccompAction;
+  /** The errno of SCMP_ACT_ERRNO / SCMP_ACT_TRACE (default EPERM). */
+  errnoRet?: number;
+  /** All must match (AND). */
+  args?: SeccompArg[];
+}
+
+/** config-linux.md "Seccomp": the filter runc loads before the process's execve. */
+export interface Seccomp {
+  defaultAction: SeccompAction;
+  defaultErrnoRet?: number;
+  /** "SCMP_ARCH_X86_64" …; the native one first. */
+  architectures?: string[];
+  flags?: string[];
+  listenerPath?: string;
+  syscalls?: SeccompSyscall[];
 }

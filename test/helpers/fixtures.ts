@@ -28,6 +28,10 @@ export interface ImageSpec {
   marker?: string;
   /** Extra files for the layer: absolute path in the image → content. */
   files?: Record<string, string>;
+  /** Host files copied into the layer: absolute path in the image → host path and mode (set-id bits are kept). */
+  copies?: Record<string, { source: string; mode: number }>;
+  /** Empty directories (mode 0755). */
+  dirs?: string[];
 }
 
 /** Where to push; a Registry from registry.ts fits as is. */
@@ -177,6 +181,14 @@ export async function populateRootfs(rootfs: string, spec: ImageSpec): Promise<v
     const dest = path.join(rootfs, p);
     await fs.promises.mkdir(path.dirname(dest), { recursive: true });
     await fs.promises.writeFile(dest, content);
+  }
+  for (const d of spec.dirs ?? []) await fs.promises.mkdir(path.join(rootfs, d), { recursive: true, mode: 0o755 });
+  for (const [p, { source, mode }] of Object.entries(spec.copies ?? {})) {
+    const dest = path.join(rootfs, p);
+    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+    await fs.promises.copyFile(source, dest);
+    // chmod after the copy (and no chown after it): chown would clear the set-id bits.
+    await fs.promises.chmod(dest, mode);
   }
 }
 

@@ -3,6 +3,11 @@
  * once, so the service only ever sees a valid ContainerConfig.
  */
 import { invalidArgument } from '../../errdefs/errdefs';
+import { validateProfileName } from '../../containers/apparmor/apparmor';
+import { parseProfile } from '../../containers/seccomp/parse';
+import { seccompMode } from '../../containers/seccomp/resolve';
+import type { Spec } from '../../oci/spec';
+import { UNCONFINED as SECCOMP_UNCONFINED } from '../../containers/seccomp/seccomp';
 import type {
   Container,
   ContainerConfig,
@@ -110,6 +115,9 @@ export function toWireConfig(c: ContainerConfig): WireConfig {
     stopTimeoutSet: c.stopTimeoutSeconds !== undefined,
     autoRemove: c.autoRemove,
     ...privilegesToWire(c),
+    seccompProfile: c.seccompProfile ?? '',
+    noNewPrivileges: c.noNewPrivileges,
+    apparmorProfile: c.apparmorProfile ?? '',
   };
 }
 
@@ -161,6 +169,7 @@ export function fromWireConfig(w: WireConfig | undefined): ContainerConfig {
     stopTimeoutSeconds: w.stopTimeoutSet ? w.stopTimeout : undefined,
     autoRemove: w.autoRemove,
     ...privilegesFromWire(w),
+    ...securityFromWire(w),
   };
 }
 
@@ -174,4 +183,32 @@ function checkHealth(hc: NonNullable<WireConfig['healthcheck']>) {
     throw invalidArgument(`health check test must start with CMD, CMD-SHELL or NONE, not "${hc.test[0]}"`);
   }
   return { test: [...hc.test], intervalMs: hc.intervalMs, timeoutMs: hc.timeoutMs, startPeriodMs: hc.startPeriodMs, retries: hc.retries };
+}
+
+/** The security options, checked: a custom seccomp profile must parse (named field in the error), a profile name must be one. */
+function securityFromWire(w: WireConfig): Pick<ContainerConfig, 'seccompProfile' | 'noNewPrivileges' | 'apparmorProfile'> {
+  const out: { seccompProfile?: string; noNewPrivileges?: boolean; apparmorProfile?: string } = {};
+  if (w.seccompProfile) {
+    if (w.seccompProfile !== SECCOMP_UNCONFINED) parseProfile(w.seccompProfile);
+    out.seccompProfile = w.seccompProfile;
+  }
+  if (w.noNewPrivileges !== undefined) out.noNewPrivileges = w.noNewPrivileges;
+  if (w.apparmorProfile) out.apparmorProfile = validateProfileName(w.apparmorProfile);
+  return out;
+}
+
+/**
+ * Inspect's security fields: the seccomp mode from the config (privileged
+ * counts as unconfined), no-new-privileges as fixed at create, and the
+ * AppArmor profile as written into the spec ('' = none: no bundle, or a
+ * host without AppArmor).
+ */
+export function effectiveSecurity(c: ContainerConfig, specJson: string): { seccomp: string; noNewPrivileges: boolean; apparmorProfile: string } {
+  let apparmorProfile = '';
+  try {
+    if (specJson) apparmorProfile = (JSON.parse(specJson) as Spec).process?.apparmorProfile ?? '';
+  } catch {
+    // An unreadable spec shows no profile; specJson itself is returned as is.
+  }
+  return { seccomp: seccompMode(c), noNewPrivileges: c.noNewPrivileges ?? false, apparmorProfile };
 }

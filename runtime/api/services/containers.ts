@@ -15,7 +15,7 @@ import {
   type ExecResponse,
 } from '../gen/gantry/v1/containers';
 import type { HandlerAdapter } from '../server';
-import { fromWireConfig, toSummary, toWireConfig, toWireHealth } from './containerWire';
+import { effectiveSecurity, fromWireConfig, toSummary, toWireConfig, toWireHealth } from './containerWire';
 
 const STATS_INTERVAL_MS = 1000;
 const WAIT_CONDITIONS: readonly WaitCondition[] = ['not-running', 'next-exit', 'removed'];
@@ -50,6 +50,7 @@ export function containersService(adapt: HandlerAdapter, service: ContainerServi
     list: adapt.unary('List', async (_ctx, req) => ({ containers: service.list(req.all, req.filters).map(toSummary) })),
     inspect: adapt.unary('Inspect', async (_ctx, req) => {
       const c = service.resolve(req.id);
+      const specJson = await io.specJson(c.id);
       return {
         container: toSummary(c),
         config: toWireConfig(c.config),
@@ -60,7 +61,8 @@ export function containersService(adapt: HandlerAdapter, service: ContainerServi
         snapshotKey: c.snapshotKey,
         monitorPid: c.state.monitorPid,
         hostname: c.config.hostname || c.id.slice(0, 12),
-        specJson: await io.specJson(c.id),
+        specJson,
+        ...effectiveSecurity(c.config, specJson),
         ...privilegesToInspect(service.privilegesOf(c)),
       };
     }),

@@ -29,6 +29,9 @@ export function containerInspectJson(details: InspectContainerResponse): Record<
     snapshotKey: details.snapshotKey,
     monitorPid: details.monitorPid,
     hostname: details.hostname,
+    seccomp: details.seccomp,
+    noNewPrivileges: details.noNewPrivileges,
+    apparmorProfile: details.apparmorProfile,
     spec: details.specJson ? JSON.parse(details.specJson) : undefined,
     hostConfig: hostConfigJson(details),
   };

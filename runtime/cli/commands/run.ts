@@ -154,6 +154,8 @@ Options:
   --privileged                 all capabilities and host devices, no confinement
   --device HOST[:CTR[:PERMS]]  add a host device (PERMS: some of rwm)
   --cgroupns host|private      cgroup namespace (default: private on cgroup v2, host on v1)
+  --security-opt OPT           seccomp=unconfined|PROFILE.json, apparmor=unconfined|PROFILE,
+                               no-new-privileges[=true|false]
   --network none|host          network (default none)
   --restart POLICY             no, always, unless-stopped, on-failure[:N]
   --health-cmd CMD             health check command (run by sh -c)

@@ -237,6 +237,23 @@ export interface ContainerConfig {
   stopTimeoutSet: boolean;
   autoRemove: boolean;
   /**
+   * --security-opt seccomp=…: "" = the default profile, "unconfined", or the
+   * JSON text of a Docker-format profile (the CLI reads the file).
+   */
+  seccompProfile: string;
+  /**
+   * --security-opt no-new-privileges[=true|false]; unset = the daemon's
+   * default (`gantry daemon --no-new-privileges`), fixed at create.
+   */
+  noNewPrivileges?:
+    | boolean
+    | undefined;
+  /**
+   * --security-opt apparmor=…: "" = gantry-default where the host has
+   * AppArmor, "unconfined", or the name of a loaded profile.
+   */
+  apparmorProfile: string;
+  /**
    * --privileged: every capability, every host device, no masked or
    * read-only paths, /sys writable, no seccomp or AppArmor profile.
    */
@@ -443,6 +460,14 @@ export interface InspectContainerResponse {
   capabilities: string[];
   uidMappings: IdMapping[];
   gidMappings: IdMapping[];
+  /**
+   * The security settings the task runs with: seccomp "default",
+   * "unconfined" or "custom"; no_new_privileges after the daemon's default;
+   * the AppArmor profile ("" where the host has no AppArmor).
+   */
+  seccomp: string;
+  noNewPrivileges: boolean;
+  apparmorProfile: string;
 }
 
 export interface WaitContainerRequest {
@@ -1022,6 +1047,9 @@ function createBaseContainerConfig(): ContainerConfig {
     stopTimeout: 0,
     stopTimeoutSet: false,
     autoRemove: false,
+    seccompProfile: "",
+    noNewPrivileges: undefined,
+    apparmorProfile: "",
     privileged: false,
     devices: [],
     cgroupns: "",
@@ -1107,6 +1135,15 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
     if (message.autoRemove !== false) {
       writer.uint32(208).bool(message.autoRemove);
+    }
+    if (message.seccompProfile !== "") {
+      writer.uint32(322).string(message.seccompProfile);
+    }
+    if (message.noNewPrivileges !== undefined) {
+      writer.uint32(328).bool(message.noNewPrivileges);
+    }
+    if (message.apparmorProfile !== "") {
+      writer.uint32(338).string(message.apparmorProfile);
     }
     if (message.privileged !== false) {
       writer.uint32(400).bool(message.privileged);
@@ -1344,6 +1381,30 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
             message.autoRemove = reader.bool();
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.seccompProfile = reader.string();
+            continue;
+          }
+          case 41: {
+            if (tag !== 328) {
+              break;
+            }
+
+            message.noNewPrivileges = reader.bool();
+            continue;
+          }
+          case 42: {
+            if (tag !== 338) {
+              break;
+            }
+
+            message.apparmorProfile = reader.string();
+            continue;
+          }
           case 50: {
             if (tag !== 400) {
               break;
@@ -1483,6 +1544,21 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
         : isSet(object.auto_remove)
         ? globalThis.Boolean(object.auto_remove)
         : false,
+      seccompProfile: isSet(object.seccompProfile)
+        ? globalThis.String(object.seccompProfile)
+        : isSet(object.seccomp_profile)
+        ? globalThis.String(object.seccomp_profile)
+        : "",
+      noNewPrivileges: isSet(object.noNewPrivileges)
+        ? globalThis.Boolean(object.noNewPrivileges)
+        : isSet(object.no_new_privileges)
+        ? globalThis.Boolean(object.no_new_privileges)
+        : undefined,
+      apparmorProfile: isSet(object.apparmorProfile)
+        ? globalThis.String(object.apparmorProfile)
+        : isSet(object.apparmor_profile)
+        ? globalThis.String(object.apparmor_profile)
+        : "",
       privileged: isSet(object.privileged) ? globalThis.Boolean(object.privileged) : false,
       devices: globalThis.Array.isArray(object?.devices)
         ? object.devices.map((e: any) => DeviceMapping.fromJSON(e))
@@ -1576,6 +1652,15 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
     if (message.autoRemove !== false) {
       obj.autoRemove = message.autoRemove;
+    }
+    if (message.seccompProfile !== "") {
+      obj.seccompProfile = message.seccompProfile;
+    }
+    if (message.noNewPrivileges !== undefined) {
+      obj.noNewPrivileges = message.noNewPrivileges;
+    }
+    if (message.apparmorProfile !== "") {
+      obj.apparmorProfile = message.apparmorProfile;
     }
     if (message.privileged !== false) {
       obj.privileged = message.privileged;
@@ -3840,6 +3925,9 @@ function createBaseInspectContainerResponse(): InspectContainerResponse {
     capabilities: [],
     uidMappings: [],
     gidMappings: [],
+    seccomp: "",
+    noNewPrivileges: false,
+    apparmorProfile: "",
   };
 }
 
@@ -3886,6 +3974,15 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
     }
     for (const v of message.gidMappings) {
       IdMapping.encode(v!, writer.uint32(426).fork()).join();
+    }
+    if (message.seccomp !== "") {
+      writer.uint32(322).string(message.seccomp);
+    }
+    if (message.noNewPrivileges !== false) {
+      writer.uint32(328).bool(message.noNewPrivileges);
+    }
+    if (message.apparmorProfile !== "") {
+      writer.uint32(338).string(message.apparmorProfile);
     }
     return writer;
   },
@@ -4015,6 +4112,30 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
             message.gidMappings.push(IdMapping.decode(reader, reader.uint32()));
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.seccomp = reader.string();
+            continue;
+          }
+          case 41: {
+            if (tag !== 328) {
+              break;
+            }
+
+            message.noNewPrivileges = reader.bool();
+            continue;
+          }
+          case 42: {
+            if (tag !== 338) {
+              break;
+            }
+
+            message.apparmorProfile = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4073,6 +4194,17 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
         : globalThis.Array.isArray(object?.gid_mappings)
         ? object.gid_mappings.map((e: any) => IdMapping.fromJSON(e))
         : [],
+      seccomp: isSet(object.seccomp) ? globalThis.String(object.seccomp) : "",
+      noNewPrivileges: isSet(object.noNewPrivileges)
+        ? globalThis.Boolean(object.noNewPrivileges)
+        : isSet(object.no_new_privileges)
+        ? globalThis.Boolean(object.no_new_privileges)
+        : false,
+      apparmorProfile: isSet(object.apparmorProfile)
+        ? globalThis.String(object.apparmorProfile)
+        : isSet(object.apparmor_profile)
+        ? globalThis.String(object.apparmor_profile)
+        : "",
     };
   },
 
@@ -4119,6 +4251,15 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
     }
     if (message.gidMappings?.length) {
       obj.gidMappings = message.gidMappings.map((e) => IdMapping.toJSON(e));
+    }
+    if (message.seccomp !== "") {
+      obj.seccomp = message.seccomp;
+    }
+    if (message.noNewPrivileges !== false) {
+      obj.noNewPrivileges = message.noNewPrivileges;
+    }
+    if (message.apparmorProfile !== "") {
+      obj.apparmorProfile = message.apparmorProfile;
     }
     return obj;
   },
