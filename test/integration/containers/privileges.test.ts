@@ -29,6 +29,7 @@ describe('containers: privileges (--privileged, --device, --cgroupns)', function
     assert.ok(extra, 'the host has a device node beyond the default set');
     const script = [
       'echo "CAPEFF=$(grep CapEff /proc/self/status | cut -f2)"',
+      'echo "SECCOMP=$(grep ^Seccomp: /proc/self/status | cut -f2)"',
       'mkdir -p /mnt/t && mount -t tmpfs none /mnt/t && echo MOUNT=ok',
       'echo "SYS=$(grep " /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1)"',
       'echo "KCORE=$(grep -c " /proc/kcore " /proc/mounts)"',
@@ -39,6 +40,7 @@ describe('containers: privileges (--privileged, --device, --cgroupns)', function
     assert.equal(r.exitCode, 0, r.stderr);
     const f = fields(r.stdout);
     assert.equal(f.get('CAPEFF'), capBnd());
+    assert.equal(f.get('SECCOMP'), '0', 'no seccomp filter under --privileged');
     assert.equal(f.get('MOUNT'), 'ok', r.stderr);
     assert.equal(f.get('SYS'), 'rw');
     assert.equal(f.get('KCORE'), '0');
@@ -51,11 +53,12 @@ describe('containers: privileges (--privileged, --device, --cgroupns)', function
 
   it('without --privileged: the default capabilities, no mount, /sys read-only, masked paths, no extra devices', async () => {
     const r = await run({
-      cmd: ['sh', '-c', 'echo "CAPEFF=$(grep CapEff /proc/self/status | cut -f2)"; mkdir -p /mnt/t; mount -t tmpfs none /mnt/t 2>/dev/null && echo MOUNT=ok || echo MOUNT=refused; echo "SYS=$(grep " /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1)"; echo "DEVS=$(ls /dev | wc -l)"'],
+      cmd: ['sh', '-c', 'echo "CAPEFF=$(grep CapEff /proc/self/status | cut -f2)"; echo "SECCOMP=$(grep ^Seccomp: /proc/self/status | cut -f2)"; mkdir -p /mnt/t; mount -t tmpfs none /mnt/t 2>/dev/null && echo MOUNT=ok || echo MOUNT=refused; echo "SYS=$(grep " /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1)"; echo "DEVS=$(ls /dev | wc -l)"'],
     });
     assert.equal(r.exitCode, 0, r.stderr);
     const f = fields(r.stdout);
     assert.equal(f.get('CAPEFF'), capMask(DEFAULT_CAPABILITIES));
+    assert.equal(f.get('SECCOMP'), '2', 'the default seccomp filter');
     assert.equal(f.get('MOUNT'), 'refused');
     assert.equal(f.get('SYS'), 'ro');
     assert.ok(Number(f.get('DEVS')) < 20, r.stdout);
