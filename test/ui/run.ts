@@ -95,7 +95,9 @@ async function run(cleanup: Cleanup): Promise<number> {
   fs.writeFileSync(
     path.join(workspace, '.vscode', 'settings.json'),
     // No GPU rendering: xterm then draws the terminal's rows as elements, which runFlow.ui.ts reads.
-    JSON.stringify({ 'gantry.socketPath': daemon.socket, 'terminal.integrated.gpuAcceleration': 'off' }, null, 2),
+    // (gantry.socketPath is machine-scoped and never read from a workspace: GANTRY_SOCKET below points
+    // the extension at the test daemon, as scripts/start.sh does.)
+    JSON.stringify({ 'terminal.integrated.gpuAcceleration': 'off' }, null, 2),
   );
 
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
@@ -115,7 +117,7 @@ async function run(cleanup: Cleanup): Promise<number> {
   const server = await startCodeServer({
     dir: path.join(tmp, 'cs'),
     extensionsDir,
-    env: { GANTRY_TEST_SOCKET: daemon.socket, GANTRY_ROOT: daemon.root, GANTRY_STATE: daemon.state, GANTRY_DAEMON_PIDS_FILE: startedPidsFile },
+    env: { GANTRY_TEST_SOCKET: daemon.socket, GANTRY_SOCKET: daemon.socket, GANTRY_ROOT: daemon.root, GANTRY_STATE: daemon.state, GANTRY_DAEMON_PIDS_FILE: startedPidsFile },
     echo: process.env.GANTRY_VSCODE_TEST_VERBOSE === '1' ? process.stderr : undefined,
   });
   cleanup.defer(() => server.stop());

@@ -89,7 +89,11 @@ export const removeFailedChecks: UiCheck<RunFlowUiContext>[] = [
       await notification.locator('a.monaco-button', { hasText: 'Remove Container' }).click();
       await notification.waitFor({ state: 'detached', ...WAIT });
       await containerRow(page, FAILED).first().waitFor({ state: 'detached', ...WAIT });
-      if (await containerOf(socket, FAILED)) throw new Error(`${FAILED} is still there`);
+      // The row changes (Removing…) before the daemon is done: wait for the daemon, not for a time.
+      for (let i = 0; (await containerOf(socket, FAILED)) !== undefined; i++) {
+        if (i === 300) throw new Error(`${FAILED} is still there`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     },
   },
 ];
