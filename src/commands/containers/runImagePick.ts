@@ -9,9 +9,7 @@
 import * as vscode from 'vscode';
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
 import { familiarString, parseReference } from '../../../runtime/distribution/reference';
-import { formatAgo, formatSize } from '../../../runtime/util/humanize';
-import { imageLabel } from '../../views/images/imageNodes';
-import { targetOf, type ImageTarget } from '../images/imageArgs';
+import { imagePickItems, targetOf, type ImageTarget } from '../images/imageArgs';
 import { pullImage } from '../images/pullImage';
 import type { CommandContext } from '../registerCommands';
 
@@ -28,14 +26,7 @@ export async function pickImageToRun(context: CommandContext): Promise<ImageTarg
 }
 
 function pick(images: readonly ImageSummary[]): Promise<Item | undefined> {
-  const imageItems: Item[] = [...images]
-    .sort((a, b) => imageLabel(a).localeCompare(imageLabel(b)))
-    .map((image) => ({
-      label: imageLabel(image),
-      description: `${formatSize(image.size)} · ${formatAgo(image.created || image.recordedAt)}`,
-      detail: image.id.replace(/^sha256:/, '').slice(0, 12),
-      image,
-    }));
+  const imageItems: Item[] = imagePickItems(images);
   const names = new Set(images.map((i) => i.name));
   const quickPick = vscode.window.createQuickPick<Item>();
   quickPick.title = vscode.l10n.t('Run a Container');

@@ -52,14 +52,9 @@ export interface PickOptions {
   readonly include?: (image: ImageSummary) => boolean;
 }
 
-/** Asks for images with a QuickPick of the view's current list; empty when the user cancels. */
-export async function pickImages(context: CommandContext, options: PickOptions): Promise<ImageTarget[]> {
-  const images = (await context.views.images.images()).filter(options.include ?? (() => true));
-  if (images.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('There are no images to choose from.'));
-    return [];
-  }
-  const items = [...images]
+/** Quick-pick entries for `images`, by name: label, size and age, short ID. */
+export function imagePickItems(images: readonly ImageSummary[]): Array<vscode.QuickPickItem & { readonly image: ImageSummary }> {
+  return [...images]
     .sort((a, b) => imageLabel(a).localeCompare(imageLabel(b)))
     .map((image) => ({
       label: imageLabel(image),
@@ -67,6 +62,16 @@ export async function pickImages(context: CommandContext, options: PickOptions):
       detail: image.id.replace(/^sha256:/, '').slice(0, 12),
       image,
     }));
+}
+
+/** Asks for images with a QuickPick of the view's current list; empty when the user cancels. */
+export async function pickImages(context: CommandContext, options: PickOptions): Promise<ImageTarget[]> {
+  const images = (await context.views.images.images()).filter(options.include ?? (() => true));
+  if (images.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('There are no images to choose from.'));
+    return [];
+  }
+  const items = imagePickItems(images);
   if (options.canPickMany) {
     const picked = await vscode.window.showQuickPick(items, { placeHolder: options.placeHolder, canPickMany: true, matchOnDetail: true });
     return (picked ?? []).map((p) => targetOf(p.image));
