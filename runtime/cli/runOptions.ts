@@ -25,7 +25,7 @@ import {
   validateContainerName,
   validateHostname,
 } from '../containers/options';
-import { parseCgroupns, parseDevice } from '../containers/privileges';
+import { parseCgroupns, parseDevice } from '../oci/specgen/privileges';
 import { parseSecurityOpts } from '../containers/securityOpts';
 import { invalidArgument } from '../errdefs/errdefs';
 import { UsageError } from './command';

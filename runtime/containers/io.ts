@@ -11,16 +11,16 @@ import type { Ctx } from '../context';
 import { failedPrecondition, isNotFound } from '../errdefs/errdefs';
 import { attach, type AttachSession } from '../tasks/attach';
 import { resizeTerminal } from '../tasks/conmon';
-import { exec, type ExecSession } from '../tasks/exec';
+import { exec, type ExecSession } from '../tasks/exec/exec';
 import type { OutputFrame } from '../tasks/frames';
-import { logFiles, readLogs, stopWhenGone, type LogEntry, type LogStream } from '../tasks/logs';
+import { logFiles, readLogs, stopWhenGone, type LogEntry, type LogStream } from '../tasks/logs/logs';
 import type { Runc } from '../tasks/runc';
 import { cpuPercent, readStats, type ContainerStats } from '../tasks/stats';
 import { top } from '../tasks/top';
 import type { Container } from './containers';
 import { cgroupsPathOf, type Launcher } from './launcher';
 import { isActive, type ContainerService } from './service';
-import { resolveUser } from './user';
+import { resolveUser } from '../oci/specgen/user';
 
 const FIRST_SAMPLE_GAP_MS = 250;
 

@@ -23,21 +23,21 @@ import type { Logger } from '../util/log';
 import { isMountPoint, mount, unmount } from '../mount/mounter';
 import type { Snapshotter } from '../snapshots/snapshots';
 import { createTask, reopenLog, wasOomKilled } from '../tasks/conmon';
-import { LogRotator } from '../tasks/logrotate';
+import { LogRotator } from '../tasks/logs/rotate';
 import type { ExitWatcher } from '../tasks/exits';
 import type { Runc } from '../tasks/runc';
 import type { CreatedTask } from '../tasks/tasks';
 import { writeFileAtomic } from '../util/atomicfile';
-import { DEFAULT_PROFILE_NAME, type AppArmorHost } from './apparmor/apparmor';
-import { KernelAppArmor } from './apparmor/host';
+import { DEFAULT_PROFILE_NAME, type AppArmorHost } from '../oci/specgen/apparmor/apparmor';
+import { KernelAppArmor } from '../oci/specgen/apparmor/host';
 import type { Container, ContainerConfig } from './containers';
-import { writeEtcFiles } from './etcfiles';
-import { capabilitiesFromMask } from './capabilities';
-import { buildSpec, containerHostname, userSpecOf } from './spec';
-import { resolveUser } from './user';
+import { writeEtcFiles } from '../oci/specgen/etcfiles';
+import { capabilitiesFromMask } from '../oci/specgen/capabilities';
+import { buildSpec, containerHostname, userSpecOf } from '../oci/specgen/build';
+import { resolveUser } from '../oci/specgen/user';
 import { readdirOrEmpty } from '../util/files';
-import { hostDevices, isCgroupV2, prepareForUserns, resolveDevices } from './hostdevices';
-import { applyPrivileges, effectiveCapabilities, effectiveCgroupns, type EffectivePrivileges, type IdMap } from './privileges';
+import { hostDevices, isCgroupV2, prepareForUserns, resolveDevices } from '../oci/specgen/hostdevices';
+import { applyPrivileges, effectiveCapabilities, effectiveCgroupns, type EffectivePrivileges, type IdMap } from '../oci/specgen/privileges';
 
 /**
  * Runs between `runc create` and `runc start`: the task exists (its attach
@@ -54,7 +54,7 @@ export interface LauncherConfig {
   readonly snapshotter: Snapshotter;
   /** Watches `exitDir`; exit files are removed through it so it reports a re-used ID again. */
   readonly exits: ExitWatcher;
-  /** gantryd rotates a container's log at this size, keeping one previous file (tasks/logs.ts). */
+  /** gantryd rotates a container's log at this size, keeping one previous file (tasks/logs/logs.ts). */
   readonly logMaxBytes: number;
   readonly log: Logger;
   /** The daemon's `--userns-remap` mapping: containers run in a user namespace with it. */

@@ -10,9 +10,9 @@
  * Pure apart from the file reader it is handed.
  */
 import { invalidArgument } from '../errdefs/errdefs';
-import { validateProfileName } from './apparmor/apparmor';
-import { parseProfile } from './seccomp/parse';
-import { UNCONFINED } from './seccomp/seccomp';
+import { validateProfileName } from '../oci/specgen/apparmor/apparmor';
+import { parseProfile } from '../oci/specgen/seccomp/parse';
+import { UNCONFINED } from '../oci/specgen/seccomp/seccomp';
 
 export interface SecurityOptions {
   /** undefined = the default profile; 'unconfined'; or the profile's JSON text. */

@@ -42,12 +42,12 @@ import {
 } from './containers';
 import { matchesFilters, parseFilters } from './filters';
 import type { HealthMonitor } from './health';
-import type { EffectivePrivileges } from './privileges';
+import type { EffectivePrivileges } from '../oci/specgen/privileges';
 import type { AfterCreate, Launcher } from './launcher';
 import { generateName } from './names';
 import { parseSignal } from './options';
 import { RestartScheduler, shouldRestart } from './restart';
-import { resolveArgs } from './spec';
+import { resolveArgs } from '../oci/specgen/build';
 import type { FileContainerStore } from './store';
 import { ExitSignals } from './exitSignals';
 import { ContainerWaiters, type WaitCondition } from './waiters';

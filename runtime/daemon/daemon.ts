@@ -8,7 +8,7 @@
  * Stop: report NOT_SERVING → publish /daemon/stop → end event streams →
  * drain calls (bounded) → remove the socket → release the lock.
  */
-import type { IdMap } from '../containers/privileges';
+import type { IdMap } from '../oci/specgen/privileges';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';

@@ -17,7 +17,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { failedPrecondition, invalidArgument } from '../errdefs/errdefs';
-import type { IdMap } from '../containers/privileges';
+import type { IdMap } from '../oci/specgen/privileges';
 
 const run = promisify(execFile);
 

@@ -5,7 +5,7 @@
  * config-linux.md; Go bindings in specs-go/config.go), which is what runc
  * 1.1 reads. Everything optional in the spec is optional here, so a spec
  * read back from disk (recovery, `inspect`) type-checks too. Types only, no
- * I/O: containers/spec.ts builds a Spec, tasks/ writes it into the bundle.
+ * I/O: oci/specgen/build.ts builds a Spec, tasks/ writes it into the bundle.
  *
  * Not modelled (we never emit them): hooks other than the plain list,
  * SELinux labels, intelRdt, personality, Windows/Solaris/VM sections.

@@ -3,11 +3,11 @@
  * once, so the service only ever sees a valid ContainerConfig.
  */
 import { invalidArgument } from '../../errdefs/errdefs';
-import { validateProfileName } from '../../containers/apparmor/apparmor';
-import { parseProfile } from '../../containers/seccomp/parse';
-import { seccompMode } from '../../containers/seccomp/resolve';
+import { validateProfileName } from '../../oci/specgen/apparmor/apparmor';
+import { parseProfile } from '../../oci/specgen/seccomp/parse';
+import { seccompMode } from '../../oci/specgen/seccomp/resolve';
 import type { Spec } from '../../oci/spec';
-import { UNCONFINED as SECCOMP_UNCONFINED } from '../../containers/seccomp/seccomp';
+import { UNCONFINED as SECCOMP_UNCONFINED } from '../../oci/specgen/seccomp/seccomp';
 import type {
   Container,
   ContainerConfig,

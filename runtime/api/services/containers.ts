@@ -5,7 +5,7 @@ import { invalidArgument } from '../../errdefs/errdefs';
 import type { ContainerIO } from '../../containers/io';
 import type { ContainerService, WaitCondition } from '../../containers/service';
 import type { OutputFrame } from '../../tasks/frames';
-import { lineBytes } from '../../tasks/logs';
+import { lineBytes } from '../../tasks/logs/logs';
 import {
   StdStream,
   type AttachRequest,

@@ -3,7 +3,7 @@
  * ContainerConfig), checked once here like the rest of containerWire.ts.
  */
 import type { ContainerConfig, DeviceMapping } from '../../containers/containers';
-import { idMappingsOf, isDeviceMode, parseCgroupns, type EffectivePrivileges } from '../../containers/privileges';
+import { idMappingsOf, isDeviceMode, parseCgroupns, type EffectivePrivileges } from '../../oci/specgen/privileges';
 import { invalidArgument } from '../../errdefs/errdefs';
 import type { IDMapping } from '../../oci/spec';
 import type { InspectContainerResponse, ContainerConfig as WireConfig } from '../gen/gantry/v1/containers';

@@ -2,8 +2,8 @@
 // --device, --cap-drop ALL, --cgroupns, and inspect's HostConfig part.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import { DEFAULT_CAPABILITIES } from '../../../runtime/containers/capabilities';
-import { hostDevices } from '../../../runtime/containers/hostdevices';
+import { DEFAULT_CAPABILITIES } from '../../../runtime/oci/specgen/capabilities';
+import { hostDevices } from '../../../runtime/oci/specgen/hostdevices';
 import { suiteCleanup } from '../../helpers/tmp';
 import { containerWorld, runAttached, type ContainerWorld } from './harness';
 import { capMask, fields } from './privilegesHelpers';

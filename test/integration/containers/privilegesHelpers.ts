@@ -1,5 +1,5 @@
 // Small helpers of the privilege tests: capability masks and KEY=value output.
-import { ALL_CAPABILITIES } from '../../../runtime/containers/capabilities';
+import { ALL_CAPABILITIES } from '../../../runtime/oci/specgen/capabilities';
 
 /** The /proc/<pid>/status mask of a capability set. */
 export function capMask(caps: readonly string[]): string {

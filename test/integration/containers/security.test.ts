@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerConfig } from '../../../runtime/api/gen/gantry/v1/containers';
-import { appArmorEnabled } from '../../../runtime/containers/apparmor/host';
+import { appArmorEnabled } from '../../../runtime/oci/specgen/apparmor/host';
 import { isFailedPrecondition } from '../../../runtime/errdefs/errdefs';
 import { startDaemon, type TestDaemon } from '../../helpers/daemon';
 import type { ImageSpec } from '../../helpers/fixtures';

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveUsernsRemap } from '../../../runtime/daemon/userns';
-import type { IdMap } from '../../../runtime/containers/privileges';
+import type { IdMap } from '../../../runtime/oci/specgen/privileges';
 import { startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { pushBusybox } from '../../helpers/fixtures';
 import { startRegistry } from '../../helpers/registry';

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { background } from '../../../runtime/context';
 import { isFailedPrecondition, isInvalidArgument, isNotFound, kindOf } from '../../../runtime/errdefs/errdefs';
-import { exec, execCapture, type ExecOptions, type ExecSession } from '../../../runtime/tasks/exec';
+import { exec, execCapture, type ExecOptions, type ExecSession } from '../../../runtime/tasks/exec/exec';
 import { CONMON, FrameCollector, RUNC, processesMentioning, sharedBusyboxRootfs, startConmonTask, type ConmonTask } from '../../helpers/conmonTask';
 import { pidAlive } from '../../helpers/proc';
 import { Cleanup, makeTempDir, suiteCleanup } from '../../helpers/tmp';

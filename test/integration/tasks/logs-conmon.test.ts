@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { busyboxRootfs, writeBundle } from '../../helpers/bundle';
 import { runCommand } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
-import { LogEntry, ReadLogsOptions, logFiles, readLogs, stopWhenGone } from '../../../runtime/tasks/logs';
-import { LogRotator, rotateLog } from '../../../runtime/tasks/logrotate';
+import { LogEntry, ReadLogsOptions, logFiles, readLogs, stopWhenGone } from '../../../runtime/tasks/logs/logs';
+import { LogRotator, rotateLog } from '../../../runtime/tasks/logs/rotate';
 
 const ctx = () => ({ signal: new AbortController().signal });
 

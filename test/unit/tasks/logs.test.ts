@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp';
 import {
   LogEntry, LogFiles, ReadLogsOptions, formatTimestamp, lineBytes, logFiles, parseLogLine, parseTimestamp, readLogs, stopWhenGone,
-} from '../../../runtime/tasks/logs';
-import { LogRotator } from '../../../runtime/tasks/logrotate';
+} from '../../../runtime/tasks/logs/logs';
+import { LogRotator } from '../../../runtime/tasks/logs/rotate';
 import { isInvalidArgument } from '../../../runtime/errdefs/errdefs';
 
 const BASE = Date.UTC(2026, 10, 28, 12, 0, 0); // 2026-11-28T12:00:00Z
