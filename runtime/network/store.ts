@@ -1,7 +1,7 @@
 /**
  * Where network configurations live. gantryd's own networks are two files
  * each under `<root>/networks/`: `<name>.conflist` (exactly what the plugins
- * get) and `<name>.json` (the metadata `network ls/inspect` show; written
+ * get) and `<name>.network.json` (the metadata `network ls/inspect` show; written
  * last, so it marks a complete network). User-provided conflists (or
  * single-plugin .conf files) in `--cni-conf-dir` are listed read-only: they
  * can be used, not changed or removed. A name gantryd owns hides a
@@ -43,6 +43,8 @@ export interface StoredNetwork {
   readonly conflist: Conflist;
 }
 
+const META = '.network.json';
+
 export class NetworkStore {
   constructor(readonly dir: string, readonly confDir?: string) {}
 
@@ -58,7 +60,7 @@ export class NetworkStore {
   async list(onSkip?: (file: string, why: string) => void): Promise<StoredNetwork[]> {
     const out: StoredNetwork[] = [];
     for (const entry of (await readdirOrEmpty(this.dir)).sort()) {
-      if (!entry.endsWith('.json')) continue;
+      if (!entry.endsWith(META)) continue;
       const info = JSON.parse(await fs.promises.readFile(path.join(this.dir, entry), 'utf8')) as NetworkInfo;
       const conflist = parseConflist(await fs.promises.readFile(this.conflistPath(info.name), 'utf8'), this.conflistPath(info.name));
       out.push({ info, conflist });
@@ -89,11 +91,11 @@ export class NetworkStore {
 
   async save(info: NetworkInfo, conflist: Conflist): Promise<void> {
     await writeFileAtomic(this.conflistPath(info.name), JSON.stringify(conflist, null, 2) + '\n', 0o644);
-    await writeFileAtomic(path.join(this.dir, `${info.name}.json`), JSON.stringify(info, null, 2) + '\n', 0o644);
+    await writeFileAtomic(path.join(this.dir, `${info.name}${META}`), JSON.stringify(info, null, 2) + '\n', 0o644);
   }
 
   async remove(name: string): Promise<void> {
-    await fs.promises.rm(path.join(this.dir, `${name}.json`), { force: true });
+    await fs.promises.rm(path.join(this.dir, `${name}${META}`), { force: true });
     await fs.promises.rm(this.conflistPath(name), { force: true });
   }
 }

@@ -122,7 +122,10 @@ export function resultFromJson(json: unknown): CniResult {
       search: strs(d.search, 'dns.search'),
       options: strs(d.options, 'dns.options'),
     };
-    return { cniVersion: optStr(o.cniVersion, 'cniVersion') ?? '', interfaces, ips, routes, dns };
+    const result: CniResult = { cniVersion: optStr(o.cniVersion, 'cniVersion') ?? '', interfaces, ips, routes, dns };
+    // Absent fields stay absent (not undefined), so a result equals its own
+    // JSON round trip: attachment records store it, DEL passes it on.
+    return JSON.parse(JSON.stringify(result)) as CniResult;
   } catch (e) {
     if (e instanceof ParseError) throw new Error(`not a CNI result: ${e.message}`);
     throw e;

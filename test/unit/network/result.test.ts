@@ -23,7 +23,8 @@ describe('network/cni result and errors', () => {
   it('parses a result and summarizes the container interface', () => {
     const r = parseResult(JSON.stringify(BRIDGE_RESULT));
     assert.equal(r.interfaces.length, 3);
-    assert.deepEqual(r.routes, [{ dst: '0.0.0.0/0', gw: undefined }]);
+    assert.deepEqual(r.routes, [{ dst: '0.0.0.0/0' }]);
+    assert.deepEqual(r.dns, {});
     assert.deepEqual(summarize(r, 'eth0'), { interface: 'eth0', mac: 'ba:f7:b2:d4:b0:ec', addresses: ['10.231.7.2/24'], gateway: '10.231.7.1' });
     // 0.4.0 results carry ips[].version; it is ignored.
     const old = parseResult(JSON.stringify({ cniVersion: '0.4.0', ips: [{ version: '4', address: '10.0.0.2/8' }] }));
