@@ -36,9 +36,11 @@ import type { Availability } from './availability';
 import type { CniResult } from './cni/result';
 import type { PortMapping, PortSpec } from './ports/publish';
 import type { NetworkInfo } from './store';
+import type { NetnsEntry } from './netns';
 import type { SubnetPool } from './subnets';
 
 export type { NetworkInfo } from './store';
+export type { NetnsEntry } from './netns';
 export type { Availability, Missing } from './availability';
 export type { CniResult, AttachmentSummary } from './cni/result';
 export type { PortMapping, PortSpec, Protocol } from './ports/publish';
@@ -161,6 +163,8 @@ export interface NetworkManager {
   recover(ctx: Ctx, running: ReadonlySet<string>): Promise<RecoveryReport>;
   /** The netns path a container has or would have (for the spec). */
   netnsPath(containerId: string): string;
+  /** Every namespace file under `<state>/netns/` (mounted or stale after a reboot). */
+  listSandboxes(): Promise<NetnsEntry[]>;
 }
 
 export { createNetworkManager } from './manager';

@@ -19,7 +19,7 @@ import { DEFAULT_CNI_BIN_DIRS, requirePlugins } from './cni/plugin';
 import { summarize } from './cni/result';
 import { removeBridge } from './bridges';
 import { bridgeConflist, conflistSubnets, parseBridgeOptions, validBridgeName } from './configs';
-import { createNetns, listNetns, netnsPath, prepareNetnsDir, removeNetns } from './netns';
+import { createNetns, listNetns, netnsPath, prepareNetnsDir, removeNetns, type NetnsEntry } from './netns';
 import { PortReservations } from './ports/reservations';
 import { NetworkStore, type NetworkInfo, type StoredNetwork } from './store';
 import { chooseSubnet, contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIPv4, type Cidr } from './subnets';
@@ -74,6 +74,10 @@ class CniNetworkManager implements NetworkManager {
 
   netnsPath(containerId: string): string {
     return netnsPath(this.netnsDir, containerId);
+  }
+
+  listSandboxes(): Promise<NetnsEntry[]> {
+    return listNetns(this.netnsDir);
   }
 
   // ── networks ───────────────────────────────────────────────────────────

@@ -117,6 +117,14 @@ describe('network: attach with CNI', function () {
     cleanup.defer(() => t.manager.detach(ctx, id));
     assert.equal(a.networks[0].addresses[0].split('/')[0], want);
     assert.equal(a.networks[0].mac, '02:42:0a:00:00:77');
+
+    // A plugin that fails half-way (the address is taken): its ADD is undone.
+    const mid = await snapshot(t);
+    const second = containerId();
+    await assert.rejects(t.manager.attach(ctx, second, [{ network: 'bridge', ip: want }], { ports: parsePublish('127.0.0.1::80') }), (e: unknown) =>
+      isGantryError(e) && /^network "bridge": CNI plugin "bridge" ADD failed: .*10\.\d+\.\d+\.77/.test(e.message));
+    assert.deepEqual(await snapshot(t), mid);
+    assert.equal(await t.manager.attachment(second), undefined);
   });
 
   it('names a missing plugin binary and its package, and leaves nothing half-created', async () => {
