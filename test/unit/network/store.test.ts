@@ -43,8 +43,9 @@ describe('network/store', () => {
     assert.equal(skipped[0], '30-clash.conflist: the name app is taken');
     assert.match(skipped[1], /^40-broken\.conflist: CNI config \/.*\/40-broken\.conflist: not JSON: /);
     assert.equal((await store.get('id-app')).info.name, 'app');
+    await assert.rejects(store.get('nosuch'), (e: unknown) => isGantryError(e) && e.kind === 'NotFound' && e.message === 'network nosuch not found');
     await store.remove('app');
-    await assert.rejects(store.get('app'), (e: unknown) => isGantryError(e) && e.kind === 'NotFound');
+    assert.equal(fs.existsSync(path.join(dir, 'networks', 'app.conflist')), false);
     assert.equal((await store.get('app')).info.readOnly, true, 'now the user-provided list of that name shows');
   });
 });
