@@ -11,6 +11,8 @@
  * replace the host's nameservers, search domains and options respectively
  * (`--dns-search .` means no search domains).
  */
+import * as fs from 'node:fs';
+
 export const UPSTREAM_RESOLV_CONF = '/run/systemd/resolve/resolv.conf';
 export const HOST_RESOLV_CONF = '/etc/resolv.conf';
 export const FALLBACK_NAMESERVERS: readonly string[] = ['8.8.8.8', '8.8.4.4'];
@@ -72,4 +74,13 @@ export function containerResolvConf(host: string, upstream: string | undefined, 
   for (const ns of nameservers) lines.push(`nameserver ${ns}`);
   if (options.length > 0) lines.push(`options ${options.join(' ')}`);
   return lines.join('\n') + '\n';
+}
+
+/** The host's resolv.conf and, when systemd-resolved keeps one, the upstream file (for containerResolvConf). */
+export async function readHostResolvConf(
+  hostFile = HOST_RESOLV_CONF,
+  upstreamFile = UPSTREAM_RESOLV_CONF,
+): Promise<{ host: string; upstream: string | undefined }> {
+  const read = (f: string) => fs.promises.readFile(f, 'utf8').catch(() => undefined);
+  return { host: (await read(hostFile)) ?? '', upstream: await read(upstreamFile) };
 }
