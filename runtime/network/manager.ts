@@ -17,7 +17,7 @@ import { probeAvailability, type Availability } from './availability';
 import { addNetwork, checkNetwork, delNetwork, pluginTypes, type Conflist, type ConflistCall, type RuntimeConfig } from './cni/conflist';
 import { DEFAULT_CNI_BIN_DIRS, requirePlugins } from './cni/plugin';
 import { summarize } from './cni/result';
-import { removeBridge } from './bridges';
+import { linkExists, removeBridge } from './bridges';
 import { bridgeConflist, conflistSubnets, parseBridgeOptions, validBridgeName } from './configs';
 import { createNetns, listNetns, netnsPath, prepareNetnsDir, removeNetns, type NetnsEntry } from './netns';
 import { PortReservations } from './ports/reservations';
@@ -158,6 +158,8 @@ class CniNetworkManager implements NetworkManager {
       const id = randomBytes(32).toString('hex');
       const bridge = o.bridge ?? `gt-${id.slice(0, 12)}`;
       if (all.some((n) => n.info.bridge === bridge)) throw conflict(`bridge ${bridge} is used by another network`);
+      // removeNetwork deletes the bridge: never adopt a link gantryd did not make.
+      if (await linkExists(bridge)) throw conflict(`a network interface named ${bridge} already exists on the host`);
       const taken = await this.takenSubnets();
       let subnet: Cidr;
       if (req.subnet) {

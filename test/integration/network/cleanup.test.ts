@@ -96,6 +96,8 @@ describe('network: cleanup and recovery', function () {
     await assert.rejects(t.manager.createNetwork(ctx, { name: 'bridge' }), (e: unknown) => isGantryError(e) && e.kind === 'AlreadyExists');
     await assert.rejects(t.manager.createNetwork(ctx, { name: 'x', gateway: '1.2.3.4' }), /gateway 1\.2\.3\.4 is not a host address/);
     await assert.rejects(t.manager.removeNetwork(ctx, 'bridge'), /default network and cannot be removed/);
+    await assert.rejects(t.manager.createNetwork(ctx, { name: 'lo-net', options: { 'bridge.name': 'lo' } }), (e: unknown) =>
+      isGantryError(e) && e.kind === 'Conflict' && e.message === 'a network interface named lo already exists on the host');
 
     const net = await t.manager.createNetwork(ctx, { name: 'app', labels: { team: 'a' }, options: { mtu: '1400' } });
     assert.deepEqual(net.labels, { team: 'a' });
