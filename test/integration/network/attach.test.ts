@@ -1,6 +1,7 @@
 // The networking core with real CNI plugins, iptables and namespaces:
 // attach, publish, egress, peers, isolation, and refusals that leave nothing.
 import * as assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -9,6 +10,7 @@ import { isGantryError } from '../../../runtime/errdefs/errdefs';
 import { parsePublish } from '../../../runtime/network/index';
 import { suiteCleanup, makeTempDir } from '../../helpers/tmp';
 import { freePort } from '../../helpers/ports';
+import { startProcess } from '../../helpers/proc';
 import { containerId, ctx, hostAddress, httpGet, nsRun, snapshot, startHttpd, startNetworking } from './harness';
 
 describe('network: attach with CNI', function () {
@@ -70,6 +72,25 @@ describe('network: attach with CNI', function () {
     await assert.rejects(t.manager.removeNetwork(ctx, 'other', ['web-1']), /in use by containers web-1, /);
     const report = await t.manager.check(ctx, web);
     assert.ok(report.ok, JSON.stringify(report));
+  });
+
+  it('publishes a UDP port, answering on 127.0.0.1 and the host address', async () => {
+    const t = await startNetworking(cleanup);
+    const id = containerId();
+    const a = await t.manager.attach(ctx, id, [{ network: 'bridge' }], { ports: parsePublish('5353/udp') });
+    cleanup.defer(() => t.manager.detach(ctx, id));
+    const [mapping] = a.ports;
+    assert.equal(mapping.protocol, 'udp');
+    assert.ok(mapping.hostPort > 0);
+    // A UDP echo server inside the namespace, on its container port.
+    const script = "const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send('echo:'+m,r.port,r.address));s.bind(5353,()=>console.log('ready'))";
+    const server = startProcess('nsenter', [`--net=${a.netns}`, process.execPath, '-e', script], { name: 'udp echo' });
+    cleanup.defer(() => server.stop());
+    await server.waitFor((p) => p.stdout.includes('ready'), { what: 'the UDP echo server binds' });
+    for (const host of ['127.0.0.1', await hostAddress()]) {
+      const reply = await server.waitFor(() => udpAsk(host, mapping.hostPort, 'ping'), { what: `an echo through ${host}:${mapping.hostPort}/udp` });
+      assert.equal(reply, 'echo:ping');
+    }
   });
 
   it('refuses a host port a process holds, before anything is created', async () => {
@@ -145,6 +166,22 @@ describe('network: attach with CNI', function () {
     assert.ok((await createdAvailability()).available, 'the real plugin dir has everything');
   });
 });
+
+/** Sends one datagram and resolves with the first reply, or '' when none comes within a second (then the caller asks again). */
+function udpAsk(host: string, port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    const done = (reply: string) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(reply);
+    };
+    const timer = setTimeout(() => done(''), 1000);
+    sock.on('message', (m) => done(m.toString('utf8')));
+    sock.on('error', () => done(''));
+    sock.send(text, port, host);
+  });
+}
 
 async function createdAvailability() {
   const { probeAvailability, DEFAULT_CNI_BIN_DIRS } = await import('../../../runtime/network/index');
