@@ -15,9 +15,9 @@ import {
   coarseStatus,
   imageDisplay,
   isContainerNode,
-  shortId,
   type ContainerState,
 } from '../../views/containers/containerNodes';
+import { shortId } from '../../../runtime/presentation';
 import type { CommandContext } from '../registerCommands';
 
 /** A container a command acts on: what to send the daemon, and what to call it in messages. */

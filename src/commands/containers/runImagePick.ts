@@ -8,7 +8,7 @@
  */
 import * as vscode from 'vscode';
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
-import { familiarString, parseReference } from '../../../runtime/distribution/reference';
+import { imageReference } from '../../../runtime/presentation';
 import { imagePickItems, targetOf, type ImageTarget } from '../images/imageArgs';
 import { pullImage } from '../images/pullImage';
 import type { CommandContext } from '../registerCommands';
@@ -63,9 +63,7 @@ export function pullItem(text: string, localNames: ReadonlySet<string>): Item | 
   let name: string;
   let shown: string;
   try {
-    const ref = parseReference(text);
-    name = ref.toString();
-    shown = familiarString(ref);
+    ({ name, shown } = imageReference(text));
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
-import { formatAgo, formatSize } from '../../../runtime/util/humanize';
+import { formatAgo, formatSize, shortId } from '../../../runtime/presentation';
 import { imageLabel, isImageNode, isRepositoryNode } from '../../views/images/imageNodes';
 import type { CommandContext } from '../registerCommands';
 
@@ -59,7 +59,7 @@ export function imagePickItems(images: readonly ImageSummary[]): Array<vscode.Qu
     .map((image) => ({
       label: imageLabel(image),
       description: `${formatSize(image.size)} · ${formatAgo(image.created || image.recordedAt)}`,
-      detail: image.id.replace(/^sha256:/, '').slice(0, 12),
+      detail: shortId(image.id),
       image,
     }));
 }

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { PruneImagesResponse } from '../../../runtime/api/gen/gantry/v1/images';
-import { formatSize } from '../../../runtime/util/humanize';
+import { formatSize } from '../../../runtime/presentation';
 import type { CommandContext } from '../registerCommands';
 import { optionsFromArgs } from './imageArgs';
 

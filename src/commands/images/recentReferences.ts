@@ -1,12 +1,12 @@
 /**
  * The references the user pulled last (ten, newest first, in globalState so
  * they follow the user across workspaces), and the QuickPick that offers
- * them: the typed text is the first item, checked with parseReference as
+ * them: the typed text is the first item, checked with imageReference as
  * the user types; the recent references follow.
  */
 import * as vscode from 'vscode';
 import { describe } from '../../../runtime/errdefs/errdefs';
-import { familiarString, parseReference } from '../../../runtime/distribution/reference';
+import { imageReference } from '../../../runtime/presentation';
 import type { CommandContext } from '../registerCommands';
 
 const RECENT_KEY = 'gantry.images.recentPulls';
@@ -33,15 +33,14 @@ export function pickReference(context: CommandContext): Promise<string | undefin
 
   const typedItem = (value: string): vscode.QuickPickItem => {
     try {
-      const ref = parseReference(value);
-      return { label: value, description: vscode.l10n.t('pull {0}', familiarString(ref)), alwaysShow: true };
+      return { label: value, description: vscode.l10n.t('pull {0}', imageReference(value).shown), alwaysShow: true };
     } catch (e) {
       return { label: value, description: describe(e), detail: vscode.l10n.t('not a valid image reference'), alwaysShow: true };
     }
   };
   const isValid = (value: string) => {
     try {
-      parseReference(value);
+      imageReference(value);
       return true;
     } catch {
       return false;

@@ -11,9 +11,8 @@
  * QuickPick. Returns what was removed, summed.
  */
 import * as vscode from 'vscode';
-import { displayName } from '../../../runtime/distribution/reference';
 import { describe, kindOf } from '../../../runtime/errdefs/errdefs';
-import { formatSize } from '../../../runtime/util/humanize';
+import { displayName, formatSize } from '../../../runtime/presentation';
 import type { CommandContext } from '../registerCommands';
 import { optionsFromArgs, resolveTargets, type ImageTarget } from './imageArgs';
 

@@ -14,7 +14,7 @@
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
 import type { InspectContainerResponse } from '../../../runtime/api/gen/gantry/v1/containers';
-import { healthName, statusName } from '../../../runtime/containers/status';
+import { healthName, statusName } from '../../../runtime/presentation';
 
 const CONTAINER_PREFIX = '/container/';
 export type ContainerDocumentKind = 'inspect' | 'logs' | 'stats';

@@ -19,7 +19,7 @@ import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
 import type { ContainerStats } from '../../../runtime/api/gen/gantry/v1/containers';
 import { describe, kindOf } from '../../../runtime/errdefs/errdefs';
-import { bytesSize } from '../../../runtime/util/humanize';
+import { bytesSize } from '../../../runtime/presentation';
 import { parseContainerDocumentUri } from './containerDocuments';
 
 /** Samples kept for the history table: a minute at one a second. */

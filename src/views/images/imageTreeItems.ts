@@ -9,8 +9,8 @@
  * and expansion survive refreshes.
  */
 import * as vscode from 'vscode';
-import { formatAgo, formatSize } from '../../../runtime/util/humanize';
-import { imageLabel, isDangling, shortDigest, type ImageNode, type ImageRepositoryNode, type ImagesMessageNode, type ImageTreeNode } from './imageNodes';
+import { formatAgo, formatSize, shortId } from '../../../runtime/presentation';
+import { imageLabel, isDangling, type ImageNode, type ImageRepositoryNode, type ImagesMessageNode, type ImageTreeNode } from './imageNodes';
 
 export function imageTreeItem(node: ImageTreeNode): vscode.TreeItem {
   switch (node.kind) {
@@ -42,7 +42,7 @@ function imageItem(node: ImageNode): vscode.TreeItem {
   item.iconPath = new vscode.ThemeIcon(dangling ? 'layers-dot' : 'layers');
   // formatAgo is coarse ("2 weeks ago"), so descriptions do not change on every refresh.
   const details = [formatSize(image.size), formatAgo(image.created || image.recordedAt)];
-  if (dangling) details.unshift(shortDigest(image.target?.digest));
+  if (dangling) details.unshift(shortId(image.target?.digest ?? ''));
   item.description = details.join(' · ');
   item.accessibilityInformation = { label: `${imageLabel(image)}, ${details.join(', ')}` };
   return item;

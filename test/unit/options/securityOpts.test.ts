@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { buildRunPlan } from '../../../runtime/cli/runOptions';
-import { parseSecurityOpts } from '../../../runtime/containers/securityOpts';
+import { parseSecurityOpts } from '../../../runtime/options';
 import { buildSpec, type SpecInput } from '../../../runtime/oci/specgen/build';
 import type { ContainerConfig } from '../../../runtime/containers/containers';
 import { isFailedPrecondition, isInvalidArgument } from '../../../runtime/errdefs/errdefs';
