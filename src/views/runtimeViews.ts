@@ -17,9 +17,8 @@
  */
 import * as vscode from 'vscode';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
-import { canStartRuntime } from '../commands/runtime/startRuntime';
 import { shortHostLabel } from '../hosts/hostChoice';
-import type { CommandContext } from '../commands/registerCommands';
+import { canStartRuntime } from '../localRuntime';
 import { ContainerInspectDocuments } from './containers/containerDocuments';
 import { ContainerLogDocuments } from './containers/containerLogs';
 import { ContainerStatsDocuments } from './containers/containerStats';
@@ -73,7 +72,13 @@ export interface RuntimeViewsState {
   readonly message: string | undefined;
 }
 
-export function registerRuntimeViews(context: CommandContext, connection: RuntimeConnection): RuntimeViewsState {
+/** What registering the views needs of the extension: its subscriptions, and the views' data. */
+export interface ViewsHost {
+  readonly extension: vscode.ExtensionContext;
+  readonly views: GantryViews;
+}
+
+export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConnection): RuntimeViewsState {
   const imagesView = vscode.window.createTreeView(IMAGES_VIEW, {
     treeDataProvider: context.views.images,
     canSelectMany: true,

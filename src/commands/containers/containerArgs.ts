@@ -18,7 +18,7 @@ import {
   type ContainerState,
 } from '../../views/containers/containerNodes';
 import { shortId } from '../../../runtime/presentation';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 
 /** A container a command acts on: what to send the daemon, and what to call it in messages. */
 export interface ContainerTarget {

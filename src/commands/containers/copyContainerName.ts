@@ -4,7 +4,7 @@
  * copied text.
  */
 import * as vscode from 'vscode';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { resolveTargets } from './containerArgs';
 import { resolveRecord } from './resolveRecord';
 

@@ -6,7 +6,7 @@
  * filter). Returns the filter now in effect.
  */
 import * as vscode from 'vscode';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 
 export async function filterContainers(context: CommandContext, text?: unknown): Promise<string> {
   const provider = context.views.containers;

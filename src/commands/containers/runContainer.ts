@@ -29,7 +29,7 @@ import { invalidArgument, isGantryError } from '../../../runtime/errdefs/errdefs
 import { StdioTerminal } from '../../terminals/stdioTerminal';
 import { attachConnection } from '../../terminals/stdioSessions';
 import { isImageNode } from '../../views/images/imageNodes';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import type { ContainerTerminal } from './openContainerShell';
 import { reportRunFailure } from './runFailure';
 import { pickImageToRun } from './runImagePick';

@@ -11,7 +11,7 @@ import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
 import { imageReference } from '../../../runtime/presentation';
 import { imagePickItems, targetOf, type ImageTarget } from '../images/imageArgs';
 import { pullImage } from '../images/pullImage';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 
 type Item = vscode.QuickPickItem & ({ readonly image: ImageSummary } | { readonly pull: string });
 

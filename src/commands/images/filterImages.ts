@@ -5,7 +5,7 @@
  * holding the current filter). Returns the filter now in effect.
  */
 import * as vscode from 'vscode';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 
 export async function filterImages(context: CommandContext, text?: unknown): Promise<string> {
   const provider = context.views.images;

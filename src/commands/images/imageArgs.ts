@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
 import { formatAgo, formatSize, shortId } from '../../../runtime/presentation';
 import { imageLabel, isImageNode, isRepositoryNode } from '../../views/images/imageNodes';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 
 /** An image a command acts on: its record name, and what to call it in messages. */
 export interface ImageTarget {

@@ -19,7 +19,7 @@ import { getCredentials } from '../../../runtime/distribution/credentials';
 import { imageReference, type ImageReference } from '../../../runtime/presentation';
 import { describe, GantryError, kindOf } from '../../../runtime/errdefs/errdefs';
 import { platformString } from '../../views/images/imageTooltip';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { optionsFromArgs } from './imageArgs';
 import { throttle } from '../../../runtime/util/throttle';
 import { PullProgressTracker, type PullProgressSnapshot } from './pullProgress';

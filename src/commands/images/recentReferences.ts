@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { describe } from '../../../runtime/errdefs/errdefs';
 import { imageReference } from '../../../runtime/presentation';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 
 const RECENT_KEY = 'gantry.images.recentPulls';
 const MAX_RECENT = 10;

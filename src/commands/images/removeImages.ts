@@ -13,7 +13,7 @@
 import * as vscode from 'vscode';
 import { describe, kindOf } from '../../../runtime/errdefs/errdefs';
 import { displayName, formatSize } from '../../../runtime/presentation';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { optionsFromArgs, resolveTargets, type ImageTarget } from './imageArgs';
 
 const MAX_NAMED = 5;

@@ -9,7 +9,7 @@ import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
 import { describe, invalidArgument } from '../../../runtime/errdefs/errdefs';
 import { displayRepository, imageReference } from '../../../runtime/presentation';
 import { repositoryOf } from '../../../runtime/images/images';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { resolveTargets } from './imageArgs';
 
 export async function tagImage(context: CommandContext, node?: unknown, ...rest: unknown[]): Promise<ImageSummary | undefined> {
