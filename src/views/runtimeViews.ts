@@ -19,13 +19,14 @@ import * as vscode from 'vscode';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
 import { shortHostLabel } from '../hosts/hostChoice';
 import { canStartRuntime } from '../localRuntime';
-import { ContainerInspectDocuments } from './containers/containerDocuments';
+import { containerInspectKind } from './containers/containerDocuments';
 import { ContainerLogDocuments } from './containers/containerLogs';
 import { ContainerStatsDocuments } from './containers/containerStats';
 import { CONTAINERS_VIEW, ContainersTreeProvider } from './containers/containersTreeProvider';
 import { connectionSummary, probeLocalSocket, type LocalProblem } from './connectionSummary';
-import { GantryDocumentRouter } from './gantryDocuments';
-import { GANTRY_SCHEME, GantryDocumentProvider } from './images/imageDocuments';
+import { GANTRY_SCHEME, GantryDocumentRouter } from './gantryDocuments';
+import { imageInspectKind } from './images/imageDocuments';
+import { InspectDocuments } from './inspectDocuments';
 import { IMAGES_VIEW, ImagesTreeProvider } from './images/imagesTreeProvider';
 import { RefreshManager } from './refreshManager';
 
@@ -91,9 +92,11 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
   const views = [imagesView, containersView];
   // The log documents belong to the views (tests read them there), so the router must not dispose them.
   const { logs, stats } = context.views;
+  const imageInspect = new InspectDocuments(connection, imageInspectKind);
+  const containerInspect = new InspectDocuments(connection, containerInspectKind);
   const documents = new GantryDocumentRouter([
-    { matches: (uri) => uri.path.startsWith('/image/'), provider: new GantryDocumentProvider(connection) },
-    { matches: ContainerInspectDocuments.matches, provider: new ContainerInspectDocuments(connection) },
+    { matches: (uri) => imageInspect.matches(uri), provider: imageInspect },
+    { matches: (uri) => containerInspect.matches(uri), provider: containerInspect },
     { matches: ContainerLogDocuments.matches, provider: { provideTextDocumentContent: (uri) => logs.provideTextDocumentContent(uri), onDidChange: logs.onDidChange, dispose: () => undefined } },
     { matches: ContainerStatsDocuments.matches, provider: { provideTextDocumentContent: (uri) => stats.provideTextDocumentContent(uri), onDidChange: stats.onDidChange, dispose: () => undefined } },
   ]);
