@@ -27,6 +27,7 @@ import type { ContainerStatus, ContainerSummary } from '../../../runtime/api/gen
 import {
   displayName, healthName, humanDuration, shortId, statusName, statusText, type ContainerStateName,
 } from '../../../runtime/presentation';
+import type { MessageNode } from '../viewFilter';
 
 export type ContainerState = ContainerStateName;
 /** An operation of the extension's own, in flight on a container. */
@@ -52,14 +53,7 @@ export interface ContainerNode {
   readonly operation?: ContainerOperation;
 }
 
-export interface ContainersMessageNode {
-  readonly kind: 'message';
-  readonly id: string;
-  readonly contextValue: 'containersError' | 'containersRetry' | 'containersNoMatch';
-  readonly label: string;
-  readonly description?: string;
-  readonly tooltip?: string;
-}
+export type ContainersMessageNode = MessageNode<'containers'>;
 
 export type ContainerTreeNode = ContainerNode | ContainersMessageNode;
 

@@ -14,6 +14,7 @@
  */
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
 import { displayName, displayRepository } from '../../../runtime/presentation';
+import type { MessageNode } from '../viewFilter';
 
 export type ImageGroupBy = 'repository' | 'none';
 export type ImageSortBy = 'name' | 'created' | 'size';
@@ -38,14 +39,7 @@ export interface ImageRepositoryNode {
   readonly children: readonly ImageNode[];
 }
 
-export interface ImagesMessageNode {
-  readonly kind: 'message';
-  readonly id: string;
-  readonly contextValue: 'imagesError' | 'imagesRetry' | 'imagesNoMatch';
-  readonly label: string;
-  readonly description?: string;
-  readonly tooltip?: string;
-}
+export type ImagesMessageNode = MessageNode<'images'>;
 
 export type ImageTreeNode = ImageRepositoryNode | ImageNode | ImagesMessageNode;
 

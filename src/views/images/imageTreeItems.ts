@@ -10,7 +10,8 @@
  */
 import * as vscode from 'vscode';
 import { formatAgo, formatSize, shortId } from '../../../runtime/presentation';
-import { imageLabel, isDangling, type ImageNode, type ImageRepositoryNode, type ImagesMessageNode, type ImageTreeNode } from './imageNodes';
+import { imageLabel, isDangling, type ImageNode, type ImageRepositoryNode, type ImageTreeNode } from './imageNodes';
+import { messageTreeItem } from '../viewFilter';
 
 export function imageTreeItem(node: ImageTreeNode): vscode.TreeItem {
   switch (node.kind) {
@@ -19,7 +20,7 @@ export function imageTreeItem(node: ImageTreeNode): vscode.TreeItem {
     case 'image':
       return imageItem(node);
     case 'message':
-      return messageItem(node);
+      return messageTreeItem('images', node);
   }
 }
 
@@ -45,27 +46,5 @@ function imageItem(node: ImageNode): vscode.TreeItem {
   if (dangling) details.unshift(shortId(image.target?.digest ?? ''));
   item.description = details.join(' · ');
   item.accessibilityInformation = { label: `${imageLabel(image)}, ${details.join(', ')}` };
-  return item;
-}
-
-function messageItem(node: ImagesMessageNode): vscode.TreeItem {
-  const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
-  item.id = node.id;
-  item.contextValue = node.contextValue;
-  item.description = node.description;
-  item.tooltip = node.tooltip;
-  switch (node.contextValue) {
-    case 'imagesError':
-      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
-      break;
-    case 'imagesRetry':
-      item.iconPath = new vscode.ThemeIcon('refresh');
-      item.command = { command: 'gantry.images.refresh', title: vscode.l10n.t('Retry') };
-      break;
-    case 'imagesNoMatch':
-      item.iconPath = new vscode.ThemeIcon('filter');
-      item.command = { command: 'gantry.images.clearFilter', title: vscode.l10n.t('Clear Filter') };
-      break;
-  }
   return item;
 }
