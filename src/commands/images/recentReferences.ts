@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { describe } from '../../../runtime/errdefs/errdefs';
 import { imageReference } from '../../../runtime/presentation';
 import type { CommandContext } from '../commandContext';
+import { typedQuickPick } from '../typedQuickPick';
 
 const RECENT_KEY = 'gantry.images.recentPulls';
 const MAX_RECENT = 10;
@@ -47,24 +48,12 @@ export function pickReference(context: CommandContext): Promise<string | undefin
     }
   };
 
-  return new Promise((resolve) => {
-    const subscriptions: vscode.Disposable[] = [];
-    const finish = (value: string | undefined) => {
-      for (const s of subscriptions) s.dispose();
-      pick.dispose();
-      resolve(value);
-    };
-    subscriptions.push(
-      pick.onDidChangeValue((value) => {
-        const text = value.trim();
-        pick.items = text && !recent.includes(text) ? [typedItem(text), ...recentItems] : recentItems;
-      }),
-      pick.onDidAccept(() => {
-        const chosen = pick.selectedItems[0]?.label ?? pick.value.trim();
-        if (chosen && isValid(chosen)) finish(chosen);
-      }),
-      pick.onDidHide(() => finish(undefined)),
-    );
-    pick.show();
-  });
+  return typedQuickPick(
+    pick,
+    (text) => (text && !recent.includes(text) ? [typedItem(text), ...recentItems] : recentItems),
+    (selected, text) => {
+      const chosen = selected?.label ?? text;
+      return chosen && isValid(chosen) ? chosen : undefined;
+    },
+  );
 }
