@@ -26,7 +26,10 @@ export function imageReference(text: string): ImageReference {
   return { name: ref.toString(), shown: familiarString(ref), registry: ref.domain, ...(ref.digest ? { digest: ref.digest } : {}) };
 }
 
-/** docker.io/library/busybox → busybox; 127.0.0.1:5000/app stays as it is. */
+/**
+ * The repository of a repository or record name, as Docker shows it:
+ * docker.io/library/busybox(:1.36) → busybox; 127.0.0.1:5000/app stays as it is.
+ */
 export function displayRepository(repository: string): string {
   try {
     return familiarName(parseReference(repository));

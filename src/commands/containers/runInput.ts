@@ -4,7 +4,9 @@
  * expanded and no shell ever sees it — the environment as KEY=VALUE words,
  * and the container name (the rule every front end and the daemon share,
  * from `runtime/options/`). The restart policy names are
- * `runtime/options/`'s too.
+ * `runtime/options/`'s too. Splitting and the env words stay here: the CLI
+ * gets its argv from the user's shell, and its `-e KEY` (the value taken from
+ * the shell's environment) has no counterpart in a prompt.
  *
  * Splitting rules (those of `sh` for words, without expansion):
  *   - blanks separate words (and commas, where the caller asks: env lists);

@@ -8,7 +8,6 @@ import * as vscode from 'vscode';
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
 import { describe, invalidArgument } from '../../../runtime/errdefs/errdefs';
 import { displayRepository, imageReference } from '../../../runtime/presentation';
-import { repositoryOf } from '../../../runtime/images/images';
 import type { CommandContext } from '../commandContext';
 import { resolveTargets } from './imageArgs';
 
@@ -34,7 +33,7 @@ function validTarget(value: string): string {
 }
 
 function askForName(sourceName: string): Thenable<string | undefined> {
-  const value = `${displayRepository(repositoryOf(sourceName))}:`;
+  const value = `${displayRepository(sourceName)}:`;
   return vscode.window.showInputBox({
     title: vscode.l10n.t('Tag Image'),
     prompt: vscode.l10n.t('The new name, as repository:tag (e.g. registry.example.com/team/app:1.2)'),

@@ -33,6 +33,7 @@ import type { ContainerSummary } from '../../../runtime/api/gen/gantry/v1/contai
 import { describe } from '../../../runtime/errdefs/errdefs';
 import { systemClock, type Clock } from '../clock';
 import type { RefreshReason, RefreshTarget } from '../refreshManager';
+import { CachedListing } from '../cachedListing';
 import { RelativeTimeTicker } from '../relativeTimeTicker';
 import { listFailedNodes, noMatchNode, ViewFilter } from '../viewFilter';
 import {
@@ -49,8 +50,6 @@ import { containerTreeItem } from './containerTreeItems';
 export const CONTAINERS_VIEW = 'gantry.containers';
 const CALL_TIMEOUT_MS = 15_000;
 
-type Listing = { readonly containers: readonly ContainerSummary[] } | { readonly error: unknown };
-
 export class ContainersTreeProvider implements vscode.TreeDataProvider<ContainerTreeNode>, RefreshTarget, vscode.Disposable {
   readonly topics = ['/containers/'];
   readonly settings: readonly string[] = [];
@@ -62,7 +61,14 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   /** Why the view was last refreshed (undefined before the first refresh). */
   lastRefreshReason: RefreshReason | undefined;
 
-  private listing: Promise<Listing> | undefined;
+  private readonly listing = new CachedListing<ContainerSummary>(
+    () => {
+      const client = this.connection.requireClient();
+      this.listCalls++;
+      return client.containers.list(true, [], { timeoutMs: CALL_TIMEOUT_MS });
+    },
+    (e) => this.log.warn(`Listing containers failed: ${describe(e)}`),
+  );
   /** Operations in flight, by the ID or name they were started with. */
   private readonly operations = new Map<string, ContainerOperation>();
   private readonly changeEmitter = new vscode.EventEmitter<ContainerTreeNode | ContainerTreeNode[] | undefined>();
@@ -93,7 +99,7 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   refresh(reason: RefreshReason): void {
     this.log.trace(`containers view: refresh (${reason})`);
     this.lastRefreshReason = reason;
-    this.listing = undefined;
+    this.listing.drop();
     this.changeEmitter.fire(undefined);
   }
 
@@ -128,33 +134,31 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
       return await work();
     } finally {
       if (this.operations.get(ref) === operation) this.operations.delete(ref);
-      this.listing = undefined;
+      this.listing.drop();
       this.changeEmitter.fire(undefined);
     }
   }
 
   /** The current list of containers (the cached one unless a refresh came since); throws when listing failed. */
   async containers(): Promise<readonly ContainerSummary[]> {
-    const listing = await this.load();
-    if ('error' in listing) throw listing.error;
-    return listing.containers;
+    return this.listing.items();
   }
 
   async getChildren(node?: ContainerTreeNode): Promise<ContainerTreeNode[]> {
     if (node) return [];
     if (this.connection.current.state !== 'connected') return [];
-    const listing = await this.load();
+    const listing = await this.listing.get();
     if ('error' in listing) {
       this.ticker.show([]);
       return listFailedNodes('containers', vscode.l10n.t('Failed to list containers'), listing.error);
     }
-    const nodes = arrangeContainers(listing.containers, {
+    const nodes = arrangeContainers(listing.items, {
       sortBy: vscode.workspace.getConfiguration('gantry.containers').get<ContainerSortBy>('sortBy', 'status'),
       filter: this.filterState.text,
       operationOf: (c) => this.operationOf(c),
     });
     this.ticker.show(nodes);
-    if (nodes.length === 0 && listing.containers.length > 0) {
+    if (nodes.length === 0 && listing.items.length > 0) {
       return [noMatchNode('containers', {
         label: vscode.l10n.t('No container matches "{0}"', this.filterState.text),
         description: vscode.l10n.t('Clear Filter'),
@@ -190,23 +194,5 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     for (const s of this.subscriptions.splice(0)) s.dispose();
     this.changeEmitter.dispose();
     this.filterState.dispose();
-  }
-
-  private load(): Promise<Listing> {
-    // A refresh that comes while listing drops `listing`; its result still goes to its callers.
-    this.listing ??= this.list();
-    return this.listing;
-  }
-
-  private async list(): Promise<Listing> {
-    try {
-      const client = this.connection.requireClient();
-      this.listCalls++;
-      const containers = await client.containers.list(true, [], { timeoutMs: CALL_TIMEOUT_MS });
-      return { containers };
-    } catch (e) {
-      this.log.warn(`Listing containers failed: ${describe(e)}`);
-      return { error: e };
-    }
   }
 }

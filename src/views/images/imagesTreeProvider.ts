@@ -16,6 +16,7 @@ import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
 import { describe } from '../../../runtime/errdefs/errdefs';
+import { CachedListing } from '../cachedListing';
 import type { RefreshReason, RefreshTarget } from '../refreshManager';
 import { listFailedNodes, noMatchNode, ViewFilter } from '../viewFilter';
 import {
@@ -30,8 +31,6 @@ import { imageTreeItem } from './imageTreeItems';
 export const IMAGES_VIEW = 'gantry.images';
 const LIST_TIMEOUT_MS = 15_000;
 
-type Listing = { readonly images: readonly ImageSummary[] } | { readonly error: unknown };
-
 export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode>, RefreshTarget, vscode.Disposable {
   readonly topics = ['/images/'];
   readonly settings = ['gantry.images'];
@@ -43,7 +42,14 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
   /** Why the view was last refreshed (undefined before the first refresh). */
   lastRefreshReason: RefreshReason | undefined;
 
-  private listing: Promise<Listing> | undefined;
+  private readonly listing = new CachedListing<ImageSummary>(
+    () => {
+      const client = this.connection.requireClient();
+      this.listCalls++;
+      return client.images.list({ timeoutMs: LIST_TIMEOUT_MS });
+    },
+    (e) => this.log.warn(`Listing images failed: ${describe(e)}`),
+  );
   private readonly changeEmitter = new vscode.EventEmitter<ImageTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changeEmitter.event;
   private readonly filterState = new ViewFilter('images', () => this.changeEmitter.fire(undefined));
@@ -59,7 +65,7 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
   refresh(reason: RefreshReason): void {
     this.log.trace(`images view: refresh (${reason})`);
     this.lastRefreshReason = reason;
-    this.listing = undefined;
+    this.listing.drop();
     this.changeEmitter.fire(undefined);
   }
 
@@ -74,23 +80,21 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
 
   /** The current list of images (the cached one unless a refresh came since); throws when listing failed. */
   async images(): Promise<readonly ImageSummary[]> {
-    const listing = await this.load();
-    if ('error' in listing) throw listing.error;
-    return listing.images;
+    return this.listing.items();
   }
 
   async getChildren(node?: ImageTreeNode): Promise<ImageTreeNode[]> {
     if (node) return node.kind === 'repository' ? [...node.children] : [];
     if (this.connection.current.state !== 'connected') return [];
-    const listing = await this.load();
+    const listing = await this.listing.get();
     if ('error' in listing) return listFailedNodes('images', vscode.l10n.t('Failed to list images'), listing.error);
     const config = vscode.workspace.getConfiguration('gantry.images');
-    const roots = arrangeImages(listing.images, {
+    const roots = arrangeImages(listing.items, {
       groupBy: config.get<ImageGroupBy>('groupBy', 'repository'),
       sortBy: config.get<ImageSortBy>('sortBy', 'created'),
       filter: this.filterState.text,
     });
-    if (roots.length === 0 && listing.images.length > 0) {
+    if (roots.length === 0 && listing.items.length > 0) {
       return [noMatchNode('images', { label: vscode.l10n.t('No image matches "{0}"', this.filterState.text), description: vscode.l10n.t('Clear filter') })];
     }
     return roots;
@@ -119,25 +123,5 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
   dispose(): void {
     this.changeEmitter.dispose();
     this.filterState.dispose();
-  }
-
-  private load(): Promise<Listing> {
-    if (!this.listing) {
-      const listing = this.list();
-      this.listing = listing;
-      // A refresh that came while listing dropped `listing`; its result is still returned to its callers.
-    }
-    return this.listing;
-  }
-
-  private async list(): Promise<Listing> {
-    try {
-      const client = this.connection.requireClient();
-      this.listCalls++;
-      return { images: await client.images.list({ timeoutMs: LIST_TIMEOUT_MS }) };
-    } catch (e) {
-      this.log.warn(`Listing images failed: ${describe(e)}`);
-      return { error: e };
-    }
   }
 }

@@ -26,6 +26,8 @@ describe('presentation: short IDs and image names', () => {
   it('shows record names familiar, and leaves what does not parse as it is', () => {
     assert.equal(displayName('docker.io/library/busybox:latest'), 'busybox:latest');
     assert.equal(displayRepository('docker.io/library/busybox'), 'busybox');
+    assert.equal(displayRepository('docker.io/library/busybox:1.36'), 'busybox');
+    assert.equal(displayRepository(`docker.io/me/app@sha256:${hex}`), 'me/app');
     assert.equal(displayRepository('127.0.0.1:5000/app'), '127.0.0.1:5000/app');
     assert.equal(displayName('not a name'), 'not a name');
   });
