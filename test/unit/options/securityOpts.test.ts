@@ -28,7 +28,7 @@ function specOf(over: Partial<ContainerConfig>, extra: Partial<SpecInput> = {}) 
   });
 }
 
-describe('containers/securityOpts (--security-opt)', () => {
+describe('options/securityOpts (--security-opt)', () => {
   it('seccomp=unconfined, seccomp=FILE (read on the client, sent as text), apparmor=…, no-new-privileges[=bool]', () => {
     assert.deepEqual(parseSecurityOpts([], readFile), {});
     assert.deepEqual(parseSecurityOpts(['seccomp=unconfined'], readFile), { seccompProfile: 'unconfined' });
