@@ -222,7 +222,7 @@ export interface ContainerConfig {
   pidsLimit: number;
   capAdd: string[];
   capDrop: string[];
-  /** "none" (default) or "host". */
+  /** "bridge" (the default when empty), "none", "host", or a network's name. */
   network: string;
   restartPolicy:
     | RestartPolicy
@@ -265,11 +265,51 @@ export interface ContainerConfig {
    * on cgroup v2, host on v1).
    */
   cgroupns: string;
+  /**
+   * Networking (docs/networking.md). -p specs as Docker writes them:
+   * [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], ranges allowed.
+   */
+  publish: string[];
+  /** -P: every exposed port (the image's and --expose) to a free host port. */
+  publishAll: boolean;
+  /** --expose PORT[/PROTO] or a range. */
+  expose: string[];
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+  /** --add-host NAME:IP (IP may be "host-gateway"). */
+  addHosts: string[];
+  macAddress: string;
+  /** --ip: an address in the network's subnet. */
+  ip: string;
+  networkAliases: string[];
 }
 
 export interface ContainerConfig_LabelsEntry {
   key: string;
   value: string;
+}
+
+/** A published port: host address and port → the container's port. */
+export interface PortBinding {
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  /** "tcp" or "udp". */
+  protocol: string;
+}
+
+/** The container's endpoint on one network (Docker's EndpointSettings). */
+export interface EndpointSettings {
+  network: string;
+  networkId: string;
+  /** Inside the container: eth0, eth1, … */
+  interface: string;
+  ipAddress: string;
+  ipPrefixLen: number;
+  gateway: string;
+  macAddress: string;
+  aliases: string[];
 }
 
 export interface DeviceMapping {
@@ -337,6 +377,9 @@ export interface ContainerSummary {
    * since it last started: its exit code says how it ended, not that it failed.
    */
   stoppedByUser: boolean;
+  /** While attached (running): per network its address, and the published ports. */
+  networks: EndpointSettings[];
+  ports: PortBinding[];
 }
 
 export interface ContainerSummary_LabelsEntry {
@@ -468,6 +511,8 @@ export interface InspectContainerResponse {
   seccomp: string;
   noNewPrivileges: boolean;
   apparmorProfile: string;
+  /** The network namespace file while attached ('' otherwise; Docker's SandboxKey). */
+  sandboxKey: string;
 }
 
 export interface WaitContainerRequest {
@@ -1053,6 +1098,16 @@ function createBaseContainerConfig(): ContainerConfig {
     privileged: false,
     devices: [],
     cgroupns: "",
+    publish: [],
+    publishAll: false,
+    expose: [],
+    dns: [],
+    dnsSearch: [],
+    dnsOptions: [],
+    addHosts: [],
+    macAddress: "",
+    ip: "",
+    networkAliases: [],
   };
 }
 
@@ -1153,6 +1208,36 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
     if (message.cgroupns !== "") {
       writer.uint32(418).string(message.cgroupns);
+    }
+    for (const v of message.publish) {
+      writer.uint32(482).string(v!);
+    }
+    if (message.publishAll !== false) {
+      writer.uint32(488).bool(message.publishAll);
+    }
+    for (const v of message.expose) {
+      writer.uint32(498).string(v!);
+    }
+    for (const v of message.dns) {
+      writer.uint32(506).string(v!);
+    }
+    for (const v of message.dnsSearch) {
+      writer.uint32(514).string(v!);
+    }
+    for (const v of message.dnsOptions) {
+      writer.uint32(522).string(v!);
+    }
+    for (const v of message.addHosts) {
+      writer.uint32(530).string(v!);
+    }
+    if (message.macAddress !== "") {
+      writer.uint32(538).string(message.macAddress);
+    }
+    if (message.ip !== "") {
+      writer.uint32(546).string(message.ip);
+    }
+    for (const v of message.networkAliases) {
+      writer.uint32(554).string(v!);
     }
     return writer;
   },
@@ -1429,6 +1514,86 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
             message.cgroupns = reader.string();
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.publish.push(reader.string());
+            continue;
+          }
+          case 61: {
+            if (tag !== 488) {
+              break;
+            }
+
+            message.publishAll = reader.bool();
+            continue;
+          }
+          case 62: {
+            if (tag !== 498) {
+              break;
+            }
+
+            message.expose.push(reader.string());
+            continue;
+          }
+          case 63: {
+            if (tag !== 506) {
+              break;
+            }
+
+            message.dns.push(reader.string());
+            continue;
+          }
+          case 64: {
+            if (tag !== 514) {
+              break;
+            }
+
+            message.dnsSearch.push(reader.string());
+            continue;
+          }
+          case 65: {
+            if (tag !== 522) {
+              break;
+            }
+
+            message.dnsOptions.push(reader.string());
+            continue;
+          }
+          case 66: {
+            if (tag !== 530) {
+              break;
+            }
+
+            message.addHosts.push(reader.string());
+            continue;
+          }
+          case 67: {
+            if (tag !== 538) {
+              break;
+            }
+
+            message.macAddress = reader.string();
+            continue;
+          }
+          case 68: {
+            if (tag !== 546) {
+              break;
+            }
+
+            message.ip = reader.string();
+            continue;
+          }
+          case 69: {
+            if (tag !== 554) {
+              break;
+            }
+
+            message.networkAliases.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1564,6 +1729,46 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
         ? object.devices.map((e: any) => DeviceMapping.fromJSON(e))
         : [],
       cgroupns: isSet(object.cgroupns) ? globalThis.String(object.cgroupns) : "",
+      publish: globalThis.Array.isArray(object?.publish)
+        ? object.publish.map((e: any) => globalThis.String(e))
+        : [],
+      publishAll: isSet(object.publishAll)
+        ? globalThis.Boolean(object.publishAll)
+        : isSet(object.publish_all)
+        ? globalThis.Boolean(object.publish_all)
+        : false,
+      expose: globalThis.Array.isArray(object?.expose)
+        ? object.expose.map((e: any) => globalThis.String(e))
+        : [],
+      dns: globalThis.Array.isArray(object?.dns)
+        ? object.dns.map((e: any) => globalThis.String(e))
+        : [],
+      dnsSearch: globalThis.Array.isArray(object?.dnsSearch)
+        ? object.dnsSearch.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.dns_search)
+        ? object.dns_search.map((e: any) => globalThis.String(e))
+        : [],
+      dnsOptions: globalThis.Array.isArray(object?.dnsOptions)
+        ? object.dnsOptions.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.dns_options)
+        ? object.dns_options.map((e: any) => globalThis.String(e))
+        : [],
+      addHosts: globalThis.Array.isArray(object?.addHosts)
+        ? object.addHosts.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.add_hosts)
+        ? object.add_hosts.map((e: any) => globalThis.String(e))
+        : [],
+      macAddress: isSet(object.macAddress)
+        ? globalThis.String(object.macAddress)
+        : isSet(object.mac_address)
+        ? globalThis.String(object.mac_address)
+        : "",
+      ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
+      networkAliases: globalThis.Array.isArray(object?.networkAliases)
+        ? object.networkAliases.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.network_aliases)
+        ? object.network_aliases.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1671,6 +1876,36 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     if (message.cgroupns !== "") {
       obj.cgroupns = message.cgroupns;
     }
+    if (message.publish?.length) {
+      obj.publish = message.publish;
+    }
+    if (message.publishAll !== false) {
+      obj.publishAll = message.publishAll;
+    }
+    if (message.expose?.length) {
+      obj.expose = message.expose;
+    }
+    if (message.dns?.length) {
+      obj.dns = message.dns;
+    }
+    if (message.dnsSearch?.length) {
+      obj.dnsSearch = message.dnsSearch;
+    }
+    if (message.dnsOptions?.length) {
+      obj.dnsOptions = message.dnsOptions;
+    }
+    if (message.addHosts?.length) {
+      obj.addHosts = message.addHosts;
+    }
+    if (message.macAddress !== "") {
+      obj.macAddress = message.macAddress;
+    }
+    if (message.ip !== "") {
+      obj.ip = message.ip;
+    }
+    if (message.networkAliases?.length) {
+      obj.networkAliases = message.networkAliases;
+    }
     return obj;
   },
 };
@@ -1745,6 +1980,315 @@ export const ContainerConfig_LabelsEntry: MessageFns<ContainerConfig_LabelsEntry
     }
     if (message.value !== "") {
       obj.value = message.value;
+    }
+    return obj;
+  },
+};
+
+function createBasePortBinding(): PortBinding {
+  return { hostIp: "", hostPort: 0, containerPort: 0, protocol: "" };
+}
+
+export const PortBinding: MessageFns<PortBinding> = {
+  encode(message: PortBinding, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hostIp !== "") {
+      writer.uint32(10).string(message.hostIp);
+    }
+    if (message.hostPort !== 0) {
+      writer.uint32(16).uint32(message.hostPort);
+    }
+    if (message.containerPort !== 0) {
+      writer.uint32(24).uint32(message.containerPort);
+    }
+    if (message.protocol !== "") {
+      writer.uint32(34).string(message.protocol);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortBinding {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortBinding();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hostIp = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.hostPort = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.containerPort = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.protocol = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortBinding {
+    return {
+      hostIp: isSet(object.hostIp)
+        ? globalThis.String(object.hostIp)
+        : isSet(object.host_ip)
+        ? globalThis.String(object.host_ip)
+        : "",
+      hostPort: isSet(object.hostPort)
+        ? globalThis.Number(object.hostPort)
+        : isSet(object.host_port)
+        ? globalThis.Number(object.host_port)
+        : 0,
+      containerPort: isSet(object.containerPort)
+        ? globalThis.Number(object.containerPort)
+        : isSet(object.container_port)
+        ? globalThis.Number(object.container_port)
+        : 0,
+      protocol: isSet(object.protocol) ? globalThis.String(object.protocol) : "",
+    };
+  },
+
+  toJSON(message: PortBinding): unknown {
+    const obj: any = {};
+    if (message.hostIp !== "") {
+      obj.hostIp = message.hostIp;
+    }
+    if (message.hostPort !== 0) {
+      obj.hostPort = Math.round(message.hostPort);
+    }
+    if (message.containerPort !== 0) {
+      obj.containerPort = Math.round(message.containerPort);
+    }
+    if (message.protocol !== "") {
+      obj.protocol = message.protocol;
+    }
+    return obj;
+  },
+};
+
+function createBaseEndpointSettings(): EndpointSettings {
+  return {
+    network: "",
+    networkId: "",
+    interface: "",
+    ipAddress: "",
+    ipPrefixLen: 0,
+    gateway: "",
+    macAddress: "",
+    aliases: [],
+  };
+}
+
+export const EndpointSettings: MessageFns<EndpointSettings> = {
+  encode(message: EndpointSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.network !== "") {
+      writer.uint32(10).string(message.network);
+    }
+    if (message.networkId !== "") {
+      writer.uint32(18).string(message.networkId);
+    }
+    if (message.interface !== "") {
+      writer.uint32(26).string(message.interface);
+    }
+    if (message.ipAddress !== "") {
+      writer.uint32(34).string(message.ipAddress);
+    }
+    if (message.ipPrefixLen !== 0) {
+      writer.uint32(40).int32(message.ipPrefixLen);
+    }
+    if (message.gateway !== "") {
+      writer.uint32(50).string(message.gateway);
+    }
+    if (message.macAddress !== "") {
+      writer.uint32(58).string(message.macAddress);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(66).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EndpointSettings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndpointSettings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.networkId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.interface = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ipAddress = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ipPrefixLen = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.gateway = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.macAddress = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EndpointSettings {
+    return {
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+      networkId: isSet(object.networkId)
+        ? globalThis.String(object.networkId)
+        : isSet(object.network_id)
+        ? globalThis.String(object.network_id)
+        : "",
+      interface: isSet(object.interface) ? globalThis.String(object.interface) : "",
+      ipAddress: isSet(object.ipAddress)
+        ? globalThis.String(object.ipAddress)
+        : isSet(object.ip_address)
+        ? globalThis.String(object.ip_address)
+        : "",
+      ipPrefixLen: isSet(object.ipPrefixLen)
+        ? globalThis.Number(object.ipPrefixLen)
+        : isSet(object.ip_prefix_len)
+        ? globalThis.Number(object.ip_prefix_len)
+        : 0,
+      gateway: isSet(object.gateway) ? globalThis.String(object.gateway) : "",
+      macAddress: isSet(object.macAddress)
+        ? globalThis.String(object.macAddress)
+        : isSet(object.mac_address)
+        ? globalThis.String(object.mac_address)
+        : "",
+      aliases: globalThis.Array.isArray(object?.aliases)
+        ? object.aliases.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: EndpointSettings): unknown {
+    const obj: any = {};
+    if (message.network !== "") {
+      obj.network = message.network;
+    }
+    if (message.networkId !== "") {
+      obj.networkId = message.networkId;
+    }
+    if (message.interface !== "") {
+      obj.interface = message.interface;
+    }
+    if (message.ipAddress !== "") {
+      obj.ipAddress = message.ipAddress;
+    }
+    if (message.ipPrefixLen !== 0) {
+      obj.ipPrefixLen = Math.round(message.ipPrefixLen);
+    }
+    if (message.gateway !== "") {
+      obj.gateway = message.gateway;
+    }
+    if (message.macAddress !== "") {
+      obj.macAddress = message.macAddress;
+    }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
     }
     return obj;
   },
@@ -2177,6 +2721,8 @@ function createBaseContainerSummary(): ContainerSummary {
     tty: false,
     error: "",
     stoppedByUser: false,
+    networks: [],
+    ports: [],
   };
 }
 
@@ -2247,6 +2793,12 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
     }
     if (message.stoppedByUser !== false) {
       writer.uint32(176).bool(message.stoppedByUser);
+    }
+    for (const v of message.networks) {
+      EndpointSettings.encode(v!, writer.uint32(482).fork()).join();
+    }
+    for (const v of message.ports) {
+      PortBinding.encode(v!, writer.uint32(490).fork()).join();
     }
     return writer;
   },
@@ -2443,6 +2995,22 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
             message.stoppedByUser = reader.bool();
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.networks.push(EndpointSettings.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 61: {
+            if (tag !== 490) {
+              break;
+            }
+
+            message.ports.push(PortBinding.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2534,6 +3102,12 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
         : isSet(object.stopped_by_user)
         ? globalThis.Boolean(object.stopped_by_user)
         : false,
+      networks: globalThis.Array.isArray(object?.networks)
+        ? object.networks.map((e: any) => EndpointSettings.fromJSON(e))
+        : [],
+      ports: globalThis.Array.isArray(object?.ports)
+        ? object.ports.map((e: any) => PortBinding.fromJSON(e))
+        : [],
     };
   },
 
@@ -2610,6 +3184,12 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
     }
     if (message.stoppedByUser !== false) {
       obj.stoppedByUser = message.stoppedByUser;
+    }
+    if (message.networks?.length) {
+      obj.networks = message.networks.map((e) => EndpointSettings.toJSON(e));
+    }
+    if (message.ports?.length) {
+      obj.ports = message.ports.map((e) => PortBinding.toJSON(e));
     }
     return obj;
   },
@@ -3928,6 +4508,7 @@ function createBaseInspectContainerResponse(): InspectContainerResponse {
     seccomp: "",
     noNewPrivileges: false,
     apparmorProfile: "",
+    sandboxKey: "",
   };
 }
 
@@ -3983,6 +4564,9 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
     }
     if (message.apparmorProfile !== "") {
       writer.uint32(338).string(message.apparmorProfile);
+    }
+    if (message.sandboxKey !== "") {
+      writer.uint32(482).string(message.sandboxKey);
     }
     return writer;
   },
@@ -4136,6 +4720,14 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
             message.apparmorProfile = reader.string();
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.sandboxKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4205,6 +4797,11 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
         : isSet(object.apparmor_profile)
         ? globalThis.String(object.apparmor_profile)
         : "",
+      sandboxKey: isSet(object.sandboxKey)
+        ? globalThis.String(object.sandboxKey)
+        : isSet(object.sandbox_key)
+        ? globalThis.String(object.sandbox_key)
+        : "",
     };
   },
 
@@ -4260,6 +4857,9 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
     }
     if (message.apparmorProfile !== "") {
       obj.apparmorProfile = message.apparmorProfile;
+    }
+    if (message.sandboxKey !== "") {
+      obj.sandboxKey = message.sandboxKey;
     }
     return obj;
   },
