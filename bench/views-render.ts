@@ -90,6 +90,8 @@ function containerList(count: number, now: number): Uint8Array {
       tty: false,
       error: '',
       stoppedByUser: false,
+      networks: [],
+      ports: [],
     });
   }
   return ListContainersResponse.encode({ containers }).finish();

@@ -235,6 +235,16 @@ export function fullConfig(config: Partial<ContainerConfig> & { image: string })
     cgroupns: '',
     seccompProfile: '',
     apparmorProfile: '',
+    publish: [],
+    publishAll: false,
+    expose: [],
+    dns: [],
+    dnsSearch: [],
+    dnsOptions: [],
+    addHosts: [],
+    macAddress: '',
+    ip: '',
+    networkAliases: [],
     ...config,
   };
 }

@@ -50,7 +50,33 @@ export interface TmpfsMount {
   readonly options: readonly string[];
 }
 
-export type NetworkMode = 'none' | 'host';
+/**
+ * `none` (loopback only), `host` (the host's namespace), or the name of a CNI
+ * network: `bridge` (the default) or a user network (docs/networking.md).
+ */
+export type NetworkMode = string;
+
+/** The network modes that are not CNI networks. */
+export function isCniNetwork(mode: NetworkMode): boolean {
+  return mode !== 'none' && mode !== 'host';
+}
+
+/** `run` flags for a container on a CNI network; absent in records written before networking. */
+export interface ContainerNetworkOptions {
+  /** -p specs as given; parsed (and checked) at create, again at start. */
+  readonly publish?: readonly string[];
+  /** -P: every exposed port (image's and --expose) to a free host port. */
+  readonly publishAll?: boolean;
+  readonly expose?: readonly string[];
+  readonly dns?: readonly string[];
+  readonly dnsSearch?: readonly string[];
+  readonly dnsOptions?: readonly string[];
+  /** --add-host NAME:IP. */
+  readonly addHosts?: readonly string[];
+  readonly macAddress?: string;
+  readonly ip?: string;
+  readonly networkAliases?: readonly string[];
+}
 
 /** `--device HOST[:CONTAINER[:PERMS]]`: a host device node made in the container and allowed in its device cgroup. */
 export interface DeviceMapping {
@@ -66,7 +92,7 @@ export interface DeviceMapping {
 export type CgroupnsMode = 'host' | 'private';
 
 /** What the user asked for (`gantry create/run` flags). Unset fields fall back to the image config. */
-export interface ContainerConfig {
+export interface ContainerConfig extends ContainerNetworkOptions {
   /** The image as the user named it (normalised reference or image ID). */
   readonly image: string;
   /** Replaces the image's Entrypoint when set ([] clears it, like `--entrypoint ""`). */

@@ -12,12 +12,16 @@
  *   <state>/tasks/<id>/persist/    conmon's exit and oom files
  *   <state>/exits/<id>             conmon's exit file (ExitWatcher)
  *   <state>/runc/                  runc's own state (--root)
+ *   <state>/netns/<id>             the network namespace of a container on a
+ *                                  CNI network, attached by `launch` before
+ *                                  `runc create`, detached by `teardown`
+ *                                  (containers/networking.ts)
  * The container's log lives with its record under the data root.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Ctx } from '../context';
+import { background, type Ctx } from '../context';
 import { failedPrecondition, isFailedPrecondition } from '../errdefs/errdefs';
 import type { Logger } from '../util/log';
 import { isMountPoint, mount, unmount } from '../mount/mounter';
@@ -31,6 +35,7 @@ import { writeFileAtomic } from '../util/atomicfile';
 import { DEFAULT_PROFILE_NAME, type AppArmorHost } from '../oci/specgen/apparmor/apparmor';
 import { KernelAppArmor } from '../oci/specgen/apparmor/host';
 import type { Container, ContainerConfig } from './containers';
+import type { ContainerNetworks } from './networking';
 import { writeEtcFiles } from '../oci/specgen/etcfiles';
 import { capabilitiesFromMask } from '../oci/specgen/capabilities';
 import { buildSpec, containerHostname, userSpecOf } from '../oci/specgen/build';
@@ -63,6 +68,8 @@ export interface LauncherConfig {
   readonly noNewPrivileges?: boolean;
   /** AppArmor on this host; default: the kernel's (apparmor/host.ts). */
   readonly apparmor?: AppArmorHost;
+  /** CNI networks; absent: only `none` and `host` (unit tests). */
+  readonly networks?: ContainerNetworks;
 }
 
 const LOG_CHECK_INTERVAL_MS = 5_000;
@@ -137,6 +144,7 @@ export class Launcher {
     const bundle = this.bundleOf(container.id);
     const hostHostname = os.hostname();
     const hostname = containerHostname(container.id, container.config, hostHostname);
+    await this.config.networks?.validate(container);
     const etc = await writeEtcFiles(path.join(bundle, 'etc'), { hostname, network: container.config.network });
     const user = await resolveUser(rootfs, userSpecOf(container.config, container.imageConfig));
     const spec = buildSpec({
@@ -152,6 +160,7 @@ export class Launcher {
       hostCapabilities: HOST.capabilities,
       swapAccounting: HOST.swapAccounting,
       apparmor: this.apparmor.enabled,
+      netnsPath: this.config.networks?.netnsPathOf(container),
     });
     applyPrivileges(spec, {
       config: container.config,
@@ -179,6 +188,25 @@ export class Launcher {
     await this.config.runc.delete(id, { force: true });
     await this.clearExit(id);
     await fs.promises.rm(this.persistDirOf(id), { recursive: true, force: true });
+    const networks = this.config.networks;
+    const etc = await networks?.attach(ctx, container, container.state.status === 'restarting');
+    let task: CreatedTask;
+    try {
+      if (etc) {
+        const hostname = containerHostname(id, container.config, os.hostname());
+        await writeEtcFiles(path.join(this.bundleOf(id), 'etc'), { hostname, network: container.config.network, ...etc });
+      }
+      task = await this.createAndStart(ctx, container, logPath, afterCreate);
+    } catch (e) {
+      if (etc) await networks?.detach(background(), container, false).catch((err: unknown) => this.config.log.warn('releasing the network of a failed start failed', { id, error: err }));
+      throw e;
+    }
+    this.rotateLog(id, logPath);
+    return task;
+  }
+
+  private async createAndStart(ctx: Ctx, container: Container, logPath: string, afterCreate?: AfterCreate): Promise<CreatedTask> {
+    const { id } = container;
     const task = await createTask(ctx, {
       id,
       bundle: this.bundleOf(id),
@@ -203,7 +231,6 @@ export class Launcher {
       await this.clearExit(id);
       throw e;
     }
-    this.rotateLog(id, logPath);
     return task;
   }
 
@@ -232,11 +259,12 @@ export class Launcher {
     return wasOomKilled(this.persistDirOf(id));
   }
 
-  /** After the task ended: forget it in runc and unmount the rootfs. Idempotent. */
-  async teardown(id: string): Promise<void> {
+  /** After the task ended: forget it in runc, release its network, unmount the rootfs. Idempotent. */
+  async teardown(id: string, removing = false): Promise<void> {
     this.rotators.get(id)?.close();
     this.rotators.delete(id);
     await this.config.runc.delete(id, { force: true });
+    await this.config.networks?.detach(background(), { id, name: '' }, removing);
     await this.unmountRootfs(id);
   }
 
@@ -247,7 +275,7 @@ export class Launcher {
 
   /** Removes everything of the container under the state dir. The task must be gone. */
   async destroy(id: string): Promise<void> {
-    await this.teardown(id);
+    await this.teardown(id, true);
     if (await isMountPoint(this.rootfsOf(id)).catch(() => false)) {
       throw failedPrecondition(`rootfs of ${id} is still mounted`);
     }

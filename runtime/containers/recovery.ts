@@ -14,6 +14,9 @@
  *   restarting                                 → its restart is scheduled again
  *   exited with policy always, or unless-stopped and not stopped by the user
  *                                              → started, as Docker does at daemon start
+ * Before that, the networks: every attachment of a container whose task is
+ * not alive under its conmon is released (CNI DEL, ports, namespace), the
+ * live ones are checked and keep their addresses and ports.
  * Then leftovers with no record: runc tasks (killed and deleted), bundle
  * directories (unmounted and removed), exit files, `container-*` snapshots,
  * and record directories without a record file.
@@ -27,6 +30,7 @@ import type { Runc } from '../tasks/runc';
 import type { RuncState } from '../tasks/tasks';
 import type { Logger } from '../util/log';
 import type { Launcher } from './launcher';
+import type { ContainerNetworks } from './networking';
 import type { ContainerService } from './service';
 import type { FileContainerStore } from './store';
 import { readdirOrEmpty } from '../util/files';
@@ -38,6 +42,8 @@ export interface RecoveryDeps {
   readonly snapshotter: Snapshotter;
   readonly service: ContainerService;
   readonly log: Logger;
+  /** CNI networks: what dead containers left is released, running ones checked (networking.ts). */
+  readonly networks?: ContainerNetworks;
 }
 
 export interface RecoveryReport {
@@ -51,6 +57,14 @@ export async function recoverContainers(deps: RecoveryDeps, ctx: Ctx = backgroun
   const { store, launcher, runc, service, log } = deps;
   const tasks = new Map((await runc.list(ctx)).map((t) => [t.id, t] as const));
   const report: RecoveryReport = { adopted: [], exited: [], restarted: [], removedLeftovers: [] };
+  const alive = new Set<string>();
+  for (const container of store.list()) {
+    const task = tasks.get(container.id);
+    const live = task && (task.status === 'running' || task.status === 'paused' || task.status === 'created');
+    if (!live || (await launcher.readExit(container.id)) !== undefined) continue;
+    if (isMonitorOf((await readPidFile(path.join(launcher.bundleOf(container.id), 'conmon.pid'))) ?? 0, container.id)) alive.add(container.id);
+  }
+  await deps.networks?.recover(ctx, alive).catch((error: unknown) => log.warn('recovering networks failed', { error }));
 
   for (const container of store.list()) {
     const { id } = container;

@@ -15,6 +15,7 @@ import { ContainerIO } from '../containers/io';
 import { Launcher } from '../containers/launcher';
 import { recoverContainers } from '../containers/recovery';
 import { ContainerService } from '../containers/service';
+import type { ContainerNetworks } from '../containers/networking';
 import type { FileContainerStore } from '../containers/store';
 import { failedPrecondition } from '../errdefs/errdefs';
 import { toStatus } from '../errdefs/grpc';
@@ -36,6 +37,7 @@ export interface ContainersDeps {
   readonly snapshotter: Snapshotter;
   readonly store: FileContainerStore;
   readonly images: ImageService;
+  readonly networks: ContainerNetworks;
 }
 
 export interface Containers {
@@ -75,6 +77,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     log,
     idMap: config.usernsRemap,
     noNewPrivileges: config.noNewPrivileges,
+    networks: deps.networks,
   });
   const probe: Probe = async (container, args, timeoutMs, signal) => {
     const result = await execCapture({ signal }, {
@@ -105,12 +108,12 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   health.bind((id, update) => containers.recordHealth(id, update));
   for (const [id, code] of early.splice(0)) service.onTaskExit(id, code);
   const io = new ContainerIO({ service, launcher, runc, runcPath, conmonPath, stateDir });
-  const report = await recoverContainers({ store, launcher, runc, snapshotter: deps.snapshotter, service, log });
+  const report = await recoverContainers({ store, launcher, runc, snapshotter: deps.snapshotter, service, log, networks: deps.networks });
   if (report.adopted.length || report.exited.length || report.restarted.length || report.removedLeftovers.length) {
     log.info('containers recovered', { ...report });
   }
   return {
-    server: (adapt) => containersService(adapt, containers, io),
+    server: (adapt) => containersService(adapt, containers, io, (id) => deps.networks.current(id)),
     close: () => {
       containers.close();
       exits.close();

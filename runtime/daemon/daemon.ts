@@ -44,6 +44,8 @@ import { DiskReserve, formatFreeSpace, parseFreeSpace, DEFAULT_MIN_FREE_SPACE, t
 import { buildInfo, GANTRY_VERSION } from '../version';
 import { probeComponent, type ComponentInfo } from './components';
 import type { DaemonPaths } from './paths';
+import { startNetworks, type NetworkFlags } from './networks';
+import { NetworksService } from '../api/gen/gantry/v1/networks';
 import { acquireInstanceLock, clearStaleSocket, type InstanceLock } from './singleInstance';
 
 export interface DaemonConfig {
@@ -65,6 +67,8 @@ export interface DaemonConfig {
   readonly usernsRemap?: IdMap;
   /** Containers get no_new_privs unless they say `--security-opt no-new-privileges=false`. */
   readonly noNewPrivileges?: boolean;
+  /** `--cni-bin-dir`, `--cni-conf-dir`, `--bridge`, `--bridge-subnet`, `--ipam-dir` (daemon/networks.ts). */
+  readonly network?: NetworkFlags;
 }
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -124,10 +128,12 @@ export class Daemon {
       const adapt = new HandlerAdapter(log);
       const health = new HealthStatus([
         'gantry.v1.Version', 'gantry.v1.Events', 'gantry.v1.Images', 'gantry.v1.Registry', 'gantry.v1.Snapshots', 'gantry.v1.Containers',
+        'gantry.v1.Networks',
       ]);
       const components = Promise.all([probeComponent('runc', config.runtime), probeComponent('conmon', config.conmon)]);
+      const networks = await startNetworks({ config, log, events, store: containerStore });
       const containers = await startContainers({
-        config, log, events, snapshotter, store: containerStore, images: imageService,
+        config, log, events, snapshotter, store: containerStore, images: imageService, networks: networks.containers,
       });
       const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
       server.addService(VersionService, versionService(adapt, async () => describe(config, await components)));
@@ -137,6 +143,7 @@ export class Daemon {
       server.addService(RegistryService, registryService(adapt, registry));
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       server.addService(ContainersService, containers.server(adapt));
+      server.addService(NetworksService, networks.server(adapt));
       await bindPrivately(server, socket);
       const daemon = new Daemon(config, log, locks, server, events, health, [
         () => registry.close(),

@@ -1,4 +1,5 @@
 /** `gantry daemon [flags]`: run gantryd in the foreground until SIGTERM/SIGINT. */
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describe, isGantryError } from '../errdefs/errdefs';
 import { createLogger, isLogLevel } from '../util/log';
@@ -32,6 +33,12 @@ Options:
                       run containers in a user namespace: their root is the first
                       subordinate uid/gid of USER (/etc/subuid, /etc/subgid);
                       default = the user gantry, created when missing
+  --cni-bin-dir DIR   where the CNI plugins are (repeatable; default: /usr/lib/cni, /opt/cni/bin)
+  --cni-conf-dir DIR  user-provided network conflists (read-only)
+  --bridge NAME       the default network's Linux bridge (default: gantry0)
+  --bridge-subnet CIDR
+                      the default network's subnet (default: a free one, chosen once)
+  --ipam-dir DIR      IP allocations of every network (default: <root>/networks/ipam)
   --log-level LEVEL   error | warn | info | debug (default: info)
   --no-new-privileges containers get no-new-privileges unless they ask
                       --security-opt no-new-privileges=false
@@ -54,6 +61,11 @@ export async function daemonMain(argv: string[]): Promise<number> {
       snapshotter: { type: 'string', default: 'auto' },
       'userns-remap': { type: 'string' },
       'no-new-privileges': { type: 'boolean', default: false },
+      'cni-bin-dir': { type: 'string', multiple: true, default: [] },
+      'cni-conf-dir': { type: 'string' },
+      bridge: { type: 'string' },
+      'bridge-subnet': { type: 'string' },
+      'ipam-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -94,6 +106,13 @@ export async function daemonMain(argv: string[]): Promise<number> {
         snapshotter,
         usernsRemap,
         noNewPrivileges: values['no-new-privileges'],
+        network: {
+          cniBinDirs: values['cni-bin-dir'].length ? values['cni-bin-dir'].map((d) => path.resolve(d)) : undefined,
+          cniConfDir: values['cni-conf-dir'] && path.resolve(values['cni-conf-dir']),
+          defaultBridge: values.bridge,
+          defaultSubnet: values['bridge-subnet'],
+          ipamDir: values['ipam-dir'] && path.resolve(values['ipam-dir']),
+        },
       },
       log,
     );

@@ -2,12 +2,17 @@
 // runner that returns exit code and output instead of throwing. Used by the
 // integration tests and by the runners of the VS Code and UI suites, which
 // start one before code-server.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntimeClient } from '../../runtime/api/client';
 import type { VersionResponse } from '../../runtime/api/gen/gantry/v1/version';
 import { DAEMON_NODE_FLAGS } from '../../runtime/daemon/nodeFlags';
 import { unmountAll } from '../../runtime/mount/mounter';
+import { background } from '../../runtime/context';
+import { createNetworkManager } from '../../runtime/network/index';
+import { removeBridge } from '../../runtime/network/bridges';
+import { releaseNetnsDir } from '../../runtime/network/netns';
 import { runCommand, startProcess, type Proc } from './proc';
 import { makeTempDir, type Cleanup } from './tmp';
 
@@ -72,6 +77,17 @@ export async function runGantry(args: readonly string[], opts: CliOptions = {}):
   return { code: status.code, stdout: proc.stdout, stderr: proc.stderr };
 }
 
+/**
+ * The default network of a test daemon: a bridge and a /24 of its own, from
+ * its root (so a restarted daemon gets the same), in 10.208.0.0/13 — the
+ * network core's own tests choose from 10.200.0.0/13 — so daemons never
+ * share one (docs/networking.md).
+ */
+export function testNetwork(root: string): { bridge: string; subnet: string } {
+  const h = createHash('sha256').update(path.resolve(root)).digest();
+  return { bridge: `gtd${h.subarray(0, 4).toString('hex').slice(0, 7)}`, subnet: `10.${208 + (h[4] & 7)}.${h[5]}.0/24` };
+}
+
 export class TestDaemon {
   private proc: Proc | undefined;
 
@@ -93,9 +109,13 @@ export class TestDaemon {
   /** Starts gantryd and waits until it answers Version over its socket. */
   async start(): Promise<this> {
     requireBuild([GANTRY_JS]);
+    const net = testNetwork(this.root);
     const proc = startProcess(
       process.execPath,
-      [...DAEMON_NODE_FLAGS, GANTRY_JS, 'daemon', '--root', this.root, '--state', this.state, '--log-level', 'debug', ...this.extraArgs],
+      [
+        ...DAEMON_NODE_FLAGS, GANTRY_JS, 'daemon', '--root', this.root, '--state', this.state, '--log-level', 'debug',
+        '--bridge', net.bridge, '--bridge-subnet', net.subnet, ...this.extraArgs,
+      ],
       { name: 'gantryd' },
     );
     this.proc = proc;
@@ -151,7 +171,7 @@ export class TestDaemon {
 export async function startDaemon(cleanup: Cleanup, extraArgs: readonly string[] = []): Promise<TestDaemon> {
   const dir = await makeTempDir('gd', cleanup);
   const daemon = new TestDaemon(path.join(dir, 'root'), path.join(dir, 'state'), extraArgs);
-  cleanup.defer(() => removeLeftovers(dir));
+  cleanup.defer(() => removeLeftovers(dir, daemon.root));
   cleanup.defer(() => daemon.stop());
   cleanup.defer(() => daemon.removeAllContainers());
   return daemon.start();
@@ -179,7 +199,7 @@ export async function removeContainers(socket: string): Promise<void> {
  * conmons and their tasks (found by the runc root in their argv), runc
  * state and mounts — so the temp dir can be removed and nothing keeps running.
  */
-export async function removeLeftovers(dir: string): Promise<void> {
+export async function removeLeftovers(dir: string, root = path.join(dir, 'root')): Promise<void> {
   const runcRoot = path.join(dir, 'state', 'runc');
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let argv: string[];
@@ -198,5 +218,18 @@ export async function removeLeftovers(dir: string): Promise<void> {
       await runCommand('runc', ['--root', runcRoot, 'delete', '-f', id]).catch(() => undefined);
     }
   }
+  await releaseNetworks(root, path.join(dir, 'state')).catch(() => undefined);
   await unmountAll(dir);
+}
+
+/** What the daemon's containers left attached, and its default bridge with its isolation rules. */
+async function releaseNetworks(root: string, state: string): Promise<void> {
+  if (!fs.existsSync(path.join(root, 'networks'))) return;
+  const manager = createNetworkManager({ root, state, defaultBridge: testNetwork(root).bridge });
+  for (const a of await manager.listAttachments()) await manager.detach(background(), a.containerId).catch(() => undefined);
+  for (const n of await manager.listNetworks()) {
+    if (n.builtin) await removeBridge(n.bridge).catch(() => undefined);
+    else if (!n.readOnly) await manager.removeNetwork(background(), n.name).catch(() => undefined);
+  }
+  await releaseNetnsDir(path.join(state, 'netns')).catch(() => undefined);
 }

@@ -14,8 +14,9 @@ import type {
   ContainerStatus as Status,
   HealthState,
   HealthStatus as Health,
-  NetworkMode,
 } from '../../containers/containers';
+import { checkNetworkOptions } from '../../containers/networking';
+import { DEFAULT_NETWORK, type Attachment } from '../../network/index';
 import { isRestartPolicyName } from '../../options';
 import {
   ContainerStatus,
@@ -23,6 +24,8 @@ import {
   type ContainerConfig as WireConfig,
   type ContainerSummary,
   type Health as WireHealth,
+  type EndpointSettings,
+  type PortBinding,
 } from '../gen/gantry/v1/containers';
 import { privilegesFromWire, privilegesToWire } from './privilegesWire';
 
@@ -44,7 +47,31 @@ const HEALTH: Record<Health, HealthStatus> = {
 
 const date = (iso: string): Date | undefined => (iso ? new Date(iso) : undefined);
 
-export function toSummary(c: Container): ContainerSummary {
+/** A network's name: Docker's rule for container names; `container:` modes are not supported yet. */
+const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** The endpoints and published ports of an attachment, as the summary carries them. */
+export function toWireNetworking(a: Attachment | undefined): { networks: EndpointSettings[]; ports: PortBinding[] } {
+  if (!a) return { networks: [], ports: [] };
+  return {
+    networks: a.networks.map((n) => {
+      const [ip = '', prefix = '0'] = (n.addresses[0] ?? '').split('/');
+      return {
+        network: n.network,
+        networkId: n.networkId,
+        interface: n.interface,
+        ipAddress: ip,
+        ipPrefixLen: Number(prefix),
+        gateway: n.gateway,
+        macAddress: n.mac,
+        aliases: [...n.aliases],
+      };
+    }),
+    ports: a.ports.map((p) => ({ hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
+  };
+}
+
+export function toSummary(c: Container, attachment?: Attachment): ContainerSummary {
   return {
     id: c.id,
     name: c.name,
@@ -68,6 +95,7 @@ export function toSummary(c: Container): ContainerSummary {
     tty: c.config.tty,
     error: c.state.error,
     stoppedByUser: c.state.stoppedByUser,
+    ...toWireNetworking(attachment),
   };
 }
 
@@ -116,14 +144,25 @@ export function toWireConfig(c: ContainerConfig): WireConfig {
     seccompProfile: c.seccompProfile ?? '',
     noNewPrivileges: c.noNewPrivileges,
     apparmorProfile: c.apparmorProfile ?? '',
+    publish: [...(c.publish ?? [])],
+    publishAll: c.publishAll ?? false,
+    expose: [...(c.expose ?? [])],
+    dns: [...(c.dns ?? [])],
+    dnsSearch: [...(c.dnsSearch ?? [])],
+    dnsOptions: [...(c.dnsOptions ?? [])],
+    addHosts: [...(c.addHosts ?? [])],
+    macAddress: c.macAddress ?? '',
+    ip: c.ip ?? '',
+    networkAliases: [...(c.networkAliases ?? [])],
   };
 }
 
 export function fromWireConfig(w: WireConfig | undefined): ContainerConfig {
   if (!w?.image) throw invalidArgument('an image is required');
-  const network = (w.network || 'none') as NetworkMode;
-  if (network !== 'none' && network !== 'host') {
-    throw invalidArgument(`network "${w.network}" is not supported: use "none" or "host" (bridge networks come with CNI support)`);
+  // Docker's default: the bridge network.
+  const network = w.network || DEFAULT_NETWORK;
+  if (!NETWORK_NAME.test(network)) {
+    throw invalidArgument(`network ${JSON.stringify(w.network)} is not supported: use "bridge", "none", "host" or a network's name`);
   }
   const policyName = w.restartPolicy?.name || 'no';
   if (!isRestartPolicyName(policyName)) throw invalidArgument(`invalid restart policy "${w.restartPolicy?.name}"`);
@@ -168,7 +207,21 @@ export function fromWireConfig(w: WireConfig | undefined): ContainerConfig {
     autoRemove: w.autoRemove,
     ...privilegesFromWire(w),
     ...securityFromWire(w),
+    ...networkFromWire(w),
   };
+}
+
+/** The network options, only those set (records stay as before for a container that uses none). */
+function networkFromWire(w: WireConfig): Partial<ContainerConfig> {
+  const lists = { publish: w.publish, expose: w.expose, dns: w.dns, dnsSearch: w.dnsSearch, dnsOptions: w.dnsOptions, addHosts: w.addHosts, networkAliases: w.networkAliases };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(lists)) if (v?.length) out[k] = [...v];
+  if (w.publishAll) out.publishAll = true;
+  if (w.macAddress) out.macAddress = w.macAddress.toLowerCase();
+  if (w.ip) out.ip = w.ip;
+  const config = out as Partial<ContainerConfig>;
+  checkNetworkOptions({ network: w.network || DEFAULT_NETWORK, ...config } as ContainerConfig);
+  return config;
 }
 
 function checkHealth(hc: NonNullable<WireConfig['healthcheck']>) {

@@ -16,12 +16,18 @@ import {
 } from '../gen/gantry/v1/containers';
 import type { HandlerAdapter } from '../server';
 import { shortId } from '../../presentation';
-import { effectiveSecurity, fromWireConfig, toSummary, toWireConfig, toWireHealth } from './containerWire';
+import { effectiveSecurity, fromWireConfig, toSummary as summaryOf, toWireConfig, toWireHealth } from './containerWire';
+import type { Container } from '../../containers/containers';
+import type { Attachment } from '../../network/index';
 
 const STATS_INTERVAL_MS = 1000;
 const WAIT_CONDITIONS: readonly WaitCondition[] = ['not-running', 'next-exit', 'removed'];
 
-export function containersService(adapt: HandlerAdapter, service: ContainerService, io: ContainerIO): ContainersServer {
+/** The container's attachment while it has one (containers/networking.ts); absent: no CNI networks. */
+export type AttachmentOf = (id: string) => Attachment | undefined;
+
+export function containersService(adapt: HandlerAdapter, service: ContainerService, io: ContainerIO, networkOf?: AttachmentOf): ContainersServer {
+  const toSummary = (c: Container) => summaryOf(c, networkOf?.(c.id));
   return {
     create: adapt.unary('Create', async (ctx, req) => ({
       container: toSummary(await service.create(ctx, req.name, fromWireConfig(req.config))),
@@ -63,6 +69,7 @@ export function containersService(adapt: HandlerAdapter, service: ContainerServi
         monitorPid: c.state.monitorPid,
         hostname: c.config.hostname || shortId(c.id),
         specJson,
+        sandboxKey: networkOf?.(c.id)?.netns ?? '',
         ...effectiveSecurity(c.config, specJson),
         ...privilegesToInspect(service.privilegesOf(c)),
       };

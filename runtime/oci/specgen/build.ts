@@ -106,6 +106,8 @@ export interface SpecInput {
   readonly apparmor?: boolean;
   /** Architecture and kernel the seccomp profile is resolved for; default: this host's. */
   readonly seccompTarget?: Target;
+  /** A CNI network's namespace file (docs/networking.md) for runc to join; absent: a new namespace (none) or the host's. */
+  readonly netnsPath?: string;
 }
 
 /** The process argv: Docker's entrypoint/cmd resolution (see the file comment). */
@@ -206,7 +208,7 @@ export function buildSpec(input: SpecInput): Spec {
   const caps = tweakCapabilities(config.capAdd, config.capDrop, input.hostCapabilities);
   const namespaces: Namespace[] = [
     { type: 'mount' },
-    ...(hostNetwork ? [] : [{ type: 'network' } as Namespace]),
+    ...(hostNetwork ? [] : [(input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' }) as Namespace]),
     { type: 'uts' },
     { type: 'pid' },
     { type: 'ipc' },

@@ -7,6 +7,9 @@
  * - network `none`: localhost entries plus the container's hostname on
  *   127.0.0.1 (so `hostname -f` and friends resolve), and a resolv.conf
  *   with only a comment: there is nowhere to send queries.
+ * - a CNI network (`bridge`, user networks): the contents the network code
+ *   made (`hosts`, `resolvConf` below: the container's addresses, the
+ *   host's name servers; docs/networking.md).
  * - network `host`: copies of the host's /etc/hosts and /etc/resolv.conf
  *   as they are now (later edits on the host are not followed); the
  *   defaults above when the host has none.
@@ -28,6 +31,9 @@ export interface EtcFilesOptions {
   /** Where the host's files are (tests point these elsewhere). */
   readonly hostHostsPath?: string;
   readonly hostResolvConfPath?: string;
+  /** The files' contents for a CNI network (runtime/network/dns/). */
+  readonly hosts?: string;
+  readonly resolvConf?: string;
 }
 
 const LOCALHOST = [
@@ -60,7 +66,10 @@ export async function writeEtcFiles(dir: string, opts: EtcFilesOptions): Promise
   };
   let hosts: string;
   let resolv: string;
-  if (opts.network === 'host') {
+  if (opts.hosts !== undefined && opts.resolvConf !== undefined) {
+    hosts = opts.hosts;
+    resolv = opts.resolvConf;
+  } else if (opts.network === 'host') {
     hosts = (await readHostFile(opts.hostHostsPath ?? '/etc/hosts')) ?? `${LOCALHOST.join('\n')}\n`;
     resolv = (await readHostFile(opts.hostResolvConfPath ?? '/etc/resolv.conf')) ?? NO_DNS;
   } else {

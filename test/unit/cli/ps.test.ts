@@ -33,6 +33,8 @@ function summary(over: Partial<ContainerSummary> = {}): ContainerSummary {
     tty: false,
     error: '',
     stoppedByUser: false,
+    networks: [],
+    ports: [],
     ...over,
   };
 }

@@ -26,7 +26,7 @@ function container(name: string, status: S, fields: Partial<ContainerSummary> = 
     command: ['sh'], status, exitCode: 0, oomKilled: false,
     createdAt: new Date(NOW - HOUR), startedAt: new Date(NOW - 30 * MIN), finishedAt: undefined,
     health: H.HEALTH_STATUS_NONE, restartCount: 0, pid: 0, labels: {}, mounts: [], network: 'none',
-    restartPolicy: undefined, tty: false, error: '', stoppedByUser: false, ...fields,
+    restartPolicy: undefined, tty: false, error: '', stoppedByUser: false, networks: [], ports: [], ...fields,
   };
 }
 

@@ -42,6 +42,8 @@ function container(name: string, status: S, fields: Partial<ContainerSummary> = 
     tty: false,
     error: '',
     stoppedByUser: false,
+    networks: [],
+    ports: [],
     ...fields,
   };
 }

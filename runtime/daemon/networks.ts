@@ -1,0 +1,80 @@
+/**
+ * Wiring of networking in gantryd: the NetworkManager from the daemon's
+ * flags, its start-up, the container side (containers/networking.ts) and the
+ * Networks API. On a host without the CNI plugins or iptables gantryd still
+ * starts: `none` and `host` work, and every use of a CNI network (a run on
+ * the default bridge, `network create`) fails naming what to install.
+ */
+import { background } from '../context';
+import type { NetworksServer } from '../api/gen/gantry/v1/networks';
+import type { HandlerAdapter } from '../api/server';
+import { networksService } from '../api/services/networks';
+import { ContainerNetworks } from '../containers/networking';
+import type { FileContainerStore } from '../containers/store';
+import { describe, failedPrecondition } from '../errdefs/errdefs';
+import type { Publisher } from '../events/events';
+import { createNetworkManager, type NetworkManager } from '../network/index';
+import type { Logger } from '../util/log';
+import type { DaemonConfig } from './daemon';
+
+/** The daemon flags of networking (`gantry daemon --help`). */
+export interface NetworkFlags {
+  readonly cniBinDirs?: readonly string[];
+  readonly cniConfDir?: string;
+  readonly defaultBridge?: string;
+  readonly defaultSubnet?: string;
+  readonly ipamDir?: string;
+}
+
+export interface NetworksDeps {
+  readonly config: DaemonConfig;
+  readonly log: Logger;
+  readonly events: Publisher;
+  readonly store: FileContainerStore;
+}
+
+export interface Networks {
+  readonly containers: ContainerNetworks;
+  server(adapt: HandlerAdapter): NetworksServer;
+}
+
+export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
+  const { config, log, events } = deps;
+  const flags = config.network ?? {};
+  const candidate = createNetworkManager({
+    root: config.paths.root,
+    state: config.paths.state,
+    cniBinDirs: flags.cniBinDirs,
+    cniConfDir: flags.cniConfDir,
+    defaultBridge: flags.defaultBridge,
+    defaultSubnet: flags.defaultSubnet,
+    ipamDir: flags.ipamDir,
+    log,
+  });
+  let manager: NetworkManager | undefined;
+  let unavailable: string | undefined;
+  const availability = await candidate.availability();
+  if (!availability.available) {
+    unavailable = availability.hint;
+  } else {
+    try {
+      await candidate.init(background());
+      manager = candidate;
+    } catch (e) {
+      unavailable = `CNI networks are unavailable: ${describe(e)}`;
+    }
+  }
+  if (unavailable) log.warn('CNI networks are unavailable; only --network none and host work', { reason: unavailable });
+  const containers = new ContainerNetworks({ manager, unavailable, events, log });
+  return {
+    containers,
+    server: (adapt) => networksService(adapt, {
+      manager: () => {
+        if (!manager) throw failedPrecondition(unavailable ?? 'CNI networks are unavailable');
+        return manager;
+      },
+      events,
+      configuredFor: (network) => deps.store.list().filter((c) => c.config.network === network).map((c) => c.name),
+    }),
+  };
+}
