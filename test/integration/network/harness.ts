@@ -119,7 +119,10 @@ export interface HostSnapshot {
   readonly ipamFiles: string[];
 }
 
-export async function snapshot(t: TestNetworking): Promise<HostSnapshot> {
+/** Where a network manager (or a daemon) keeps what snapshot compares. */
+export type HostDirs = Pick<TestNetworking, 'bridge' | 'netnsDir' | 'ipamDir'>;
+
+export async function snapshot(t: HostDirs): Promise<HostSnapshot> {
   const save = (await runCommand('iptables-save', [])).stdout;
   const rules = save.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, '')).sort();
   const links = (JSON.parse((await runCommand('ip', ['-j', 'link', 'show'])).stdout) as { ifname: string }[])
@@ -141,7 +144,7 @@ export async function snapshot(t: TestNetworking): Promise<HostSnapshot> {
 }
 
 /** IPs host-local has handed out on `network` (files named after the address). */
-export async function allocatedIps(t: TestNetworking, network: string): Promise<string[]> {
+export async function allocatedIps(t: HostDirs, network: string): Promise<string[]> {
   const names = await fs.promises.readdir(path.join(t.ipamDir, network)).catch(() => [] as string[]);
   return names.filter((n) => /^\d+\.\d+\.\d+\.\d+$/.test(n)).sort();
 }
