@@ -34,8 +34,8 @@ import type { CreatedTask } from '../tasks/tasks';
 import { writeFileAtomic } from '../util/atomicfile';
 import { DEFAULT_PROFILE_NAME, type AppArmorHost } from '../oci/specgen/apparmor/apparmor';
 import { KernelAppArmor } from '../oci/specgen/apparmor/host';
-import type { Container, ContainerConfig } from './containers';
-import type { ContainerNetworks } from './networking';
+import { isCniNetwork, type Container, type ContainerConfig } from './containers';
+import type { ContainerNetworks, NetworkEtcFiles } from './networking';
 import { writeEtcFiles } from '../oci/specgen/etcfiles';
 import { capabilitiesFromMask } from '../oci/specgen/capabilities';
 import { buildSpec, containerHostname, userSpecOf } from '../oci/specgen/build';
@@ -147,6 +147,8 @@ export class Launcher {
     await this.config.networks?.validate(container);
     const etc = await writeEtcFiles(path.join(bundle, 'etc'), { hostname, network: container.config.network });
     const user = await resolveUser(rootfs, userSpecOf(container.config, container.imageConfig));
+    // Under --userns-remap runc makes the namespace (see launch).
+    const netnsPath = this.config.idMap ? undefined : this.config.networks?.netnsPathOf(container);
     const spec = buildSpec({
       id: container.id,
       config: container.config,
@@ -160,7 +162,7 @@ export class Launcher {
       hostCapabilities: HOST.capabilities,
       swapAccounting: HOST.swapAccounting,
       apparmor: this.apparmor.enabled,
-      netnsPath: this.config.networks?.netnsPathOf(container),
+      netnsPath,
     });
     applyPrivileges(spec, {
       config: container.config,
@@ -189,23 +191,49 @@ export class Launcher {
     await this.clearExit(id);
     await fs.promises.rm(this.persistDirOf(id), { recursive: true, force: true });
     const networks = this.config.networks;
-    const etc = await networks?.attach(ctx, container, container.state.status === 'restarting');
+    const restarting = container.state.status === 'restarting';
+    const cni = networks !== undefined && isCniNetwork(container.config.network);
+    // Under --userns-remap the namespace must belong to the container's user
+    // namespace (sysfs, sysctls and exec need that): runc makes it, and it is
+    // attached between `runc create` and `runc start`.
+    const late = cni && this.config.idMap !== undefined;
     let task: CreatedTask;
     try {
-      if (etc) {
-        const hostname = containerHostname(id, container.config, os.hostname());
-        await writeEtcFiles(path.join(this.bundleOf(id), 'etc'), { hostname, network: container.config.network, ...etc });
-      }
-      task = await this.createAndStart(ctx, container, logPath, afterCreate);
+      const etc = cni && !late ? await networks.attach(ctx, container, restarting) : undefined;
+      if (etc) await this.writeNetworkEtc(container, etc, false);
+      task = await this.createAndStart(ctx, container, logPath, async (created) => {
+        if (late) {
+          const files = await networks.attach(ctx, container, restarting, `/proc/${created.pid}/ns/net`);
+          if (files) await this.writeNetworkEtc(container, files, true);
+        }
+        await afterCreate?.(this.bundleOf(id));
+      });
     } catch (e) {
-      if (etc) await networks?.detach(background(), container, false).catch((err: unknown) => this.config.log.warn('releasing the network of a failed start failed', { id, error: err }));
+      if (cni) await networks.detach(background(), container, false).catch((err: unknown) => this.config.log.warn('releasing the network of a failed start failed', { id, error: err }));
       throw e;
     }
     this.rotateLog(id, logPath);
     return task;
   }
 
-  private async createAndStart(ctx: Ctx, container: Container, logPath: string, afterCreate?: AfterCreate): Promise<CreatedTask> {
+  /**
+   * The container's /etc/hosts and resolv.conf for its network. Before
+   * `runc create` they are replaced atomically; after it (`inPlace`) the
+   * container's bind mounts hold the files, so they are rewritten in place —
+   * nothing reads them before `runc start`.
+   */
+  private async writeNetworkEtc(container: Container, files: NetworkEtcFiles, inPlace: boolean): Promise<void> {
+    const dir = path.join(this.bundleOf(container.id), 'etc');
+    if (inPlace) {
+      await fs.promises.writeFile(path.join(dir, 'hosts'), files.hosts);
+      await fs.promises.writeFile(path.join(dir, 'resolv.conf'), files.resolvConf);
+      return;
+    }
+    const hostname = containerHostname(container.id, container.config, os.hostname());
+    await writeEtcFiles(dir, { hostname, network: container.config.network, ...files });
+  }
+
+  private async createAndStart(ctx: Ctx, container: Container, logPath: string, beforeStart: (task: CreatedTask) => Promise<void>): Promise<CreatedTask> {
     const { id } = container;
     const task = await createTask(ctx, {
       id,
@@ -224,7 +252,7 @@ export class Launcher {
       leaveStdinOpen: false,
     });
     try {
-      await afterCreate?.(this.bundleOf(id));
+      await beforeStart(task);
       await this.config.runc.start(id);
     } catch (e) {
       await this.config.runc.delete(id, { force: true }).catch(() => undefined);

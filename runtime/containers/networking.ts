@@ -130,9 +130,10 @@ export class ContainerNetworks {
   /**
    * Attaches the container (before `runc create`) and returns its /etc files;
    * undefined for `none`/`host`. `restart`: a restart by the policy, which
-   * keeps the host ports it had.
+   * keeps the host ports it had. `netns`: the task's own namespace to attach
+   * (under --userns-remap) instead of a new one.
    */
-  async attach(ctx: Ctx, container: Container, restart: boolean): Promise<NetworkEtcFiles | undefined> {
+  async attach(ctx: Ctx, container: Container, restart: boolean, netns?: string): Promise<NetworkEtcFiles | undefined> {
     const c = container.config;
     if (!isCniNetwork(c.network)) return undefined;
     const manager = this.require();
@@ -140,11 +141,11 @@ export class ContainerNetworks {
     const previous = restart ? this.lastPorts.get(container.id) : undefined;
     let attachment: Attachment;
     try {
-      attachment = await manager.attach(ctx, container.id, request, { ports: previous ? fixed(previous) : portSpecs(container) });
+      attachment = await manager.attach(ctx, container.id, request, { ports: previous ? fixed(previous) : portSpecs(container), netns });
     } catch (e) {
       // Someone took a port meanwhile: a restart gets free ones as the user asked.
       if (!previous || kindOf(e) !== 'Conflict') throw e;
-      attachment = await manager.attach(ctx, container.id, request, { ports: portSpecs(container) });
+      attachment = await manager.attach(ctx, container.id, request, { ports: portSpecs(container), netns });
     }
     this.lastPorts.delete(container.id);
     this.attached.set(container.id, attachment);

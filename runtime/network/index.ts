@@ -102,6 +102,13 @@ export interface AttachRequest {
 export interface AttachOptions {
   /** -p/-P, parsed; host ports are decided (and reserved) by attach. */
   readonly ports?: readonly PortSpec[];
+  /**
+   * An existing namespace to attach instead of a new one, e.g.
+   * `/proc/PID/ns/net` of a task runc made in a user namespace (only the
+   * namespace's owner may mount sysfs in it or join it from inside): it is
+   * bind-mounted on the container's netns file, which then keeps it alive.
+   */
+  readonly netns?: string;
 }
 
 export interface NetworkAttachment {

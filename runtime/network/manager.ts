@@ -19,7 +19,7 @@ import { DEFAULT_CNI_BIN_DIRS, requirePlugins } from './cni/plugin';
 import { summarize } from './cni/result';
 import { linkExists, removeBridge } from './bridges';
 import { bridgeConflist, conflistSubnets, parseBridgeOptions, validBridgeName } from './configs';
-import { createNetns, listNetns, netnsPath, prepareNetnsDir, removeNetns, type NetnsEntry } from './netns';
+import { bindNetns, createNetns, listNetns, netnsPath, prepareNetnsDir, removeNetns, type NetnsEntry } from './netns';
 import { PortReservations } from './ports/reservations';
 import { NetworkStore, type NetworkInfo, type StoredNetwork } from './store';
 import { chooseSubnet, contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIPv4, type Cidr } from './subnets';
@@ -240,7 +240,8 @@ class CniNetworkManager implements NetworkManager {
         await this.attachments.put(record);
         // A namespace without a record is a leftover (nothing is attached to it).
         await removeNetns(file);
-        await createNetns(this.netnsDir, containerId);
+        if (opts.netns) await bindNetns(this.netnsDir, containerId, opts.netns);
+        else await createNetns(this.netnsDir, containerId);
         const done: NetworkAttachmentRecord[] = [];
         for (const n of record.networks) {
           const result = await addNetwork(n.conflist, this.call(record, n, ctx.signal));

@@ -84,6 +84,24 @@ export async function createNetns(dir: string, id: string): Promise<string> {
   return file;
 }
 
+/** Binds an existing namespace (`/proc/PID/ns/net`) on `<dir>/<id>`; AlreadyExists when the file is there. */
+export async function bindNetns(dir: string, id: string, source: string): Promise<string> {
+  const file = netnsPath(dir, id);
+  try {
+    await (await fs.promises.open(file, 'wx', 0o444)).close();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyExists(`network namespace ${file} already exists`);
+    throw e;
+  }
+  try {
+    await runOk('mount', ['--bind', source, file]);
+  } catch (e) {
+    await removeNetns(file).catch(() => undefined);
+    throw internal(`binding network namespace ${source} on ${file}: ${(e as Error).message}`, e);
+  }
+  return file;
+}
+
 /** Unmounts and unlinks a namespace file; a no-op for one that is gone (idempotent). */
 export async function removeNetns(file: string): Promise<void> {
   const dir = await fs.promises.realpath(path.dirname(file)).catch(() => path.dirname(file));

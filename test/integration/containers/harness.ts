@@ -76,13 +76,18 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   }
 }
 
-/** Mount points whose path contains `fragment` (from /proc/self/mountinfo). */
+/**
+ * Mount points whose path contains `fragment` (from /proc/self/mountinfo),
+ * but for the daemon's `<state>/netns` directory itself: it is a bind mount
+ * of itself while gantryd runs (docs/networking.md). The namespaces mounted
+ * in it (`netns/<id>`) count.
+ */
 export function mountsUnder(fragment: string): string[] {
   return fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((line) => line.split(' ')[4] ?? '')
-    .filter((mountPoint) => mountPoint.includes(fragment));
+    .filter((mountPoint) => mountPoint.includes(fragment) && !mountPoint.endsWith('/netns'));
 }
 
 /** PIDs of conmon processes whose argv mentions `fragment`. */

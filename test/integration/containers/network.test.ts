@@ -9,7 +9,7 @@ import { freePort } from '../../helpers/ports';
 import { suiteCleanup } from '../../helpers/tmp';
 import { allocatedIps, hostAddress, httpGet, snapshot } from '../network/harness';
 import { containerWorld, eventually, runAttached, type ContainerWorld } from './harness';
-import { daemonDirs, networksApi, startWeb, tryGet } from './networkHelpers';
+import { daemonDirs, networksApi, startWeb, warmBridge, tryGet } from './networkHelpers';
 
 describe('container networking: the default bridge and published ports', function () {
   this.timeout(180_000);
@@ -65,6 +65,7 @@ describe('container networking: the default bridge and published ports', functio
 
   it('refuses a host port that is taken (by a process, by another container) before the container starts; nothing is left', async () => {
     const dirs = daemonDirs(world.daemon);
+    await warmBridge(world.client, world.image);
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', resolve));
     cleanup.defer(() => new Promise<void>((resolve) => holder.close(() => resolve())));
@@ -101,6 +102,7 @@ describe('container networking: the default bridge and published ports', functio
 
   it('20 run/rm cycles leave no IP allocated and nothing on the host', async () => {
     const dirs = daemonDirs(world.daemon);
+    await warmBridge(world.client, world.image);
     const before = await snapshot(dirs);
     for (let i = 0; i < 20; i++) {
       const r = await runAttached(world.client, { image: world.image, cmd: ['true'], publish: [`${10000 + i}`] });
@@ -113,6 +115,7 @@ describe('container networking: the default bridge and published ports', functio
 
   it('bad input is a clear error and nothing is half-created', async () => {
     const dirs = daemonDirs(world.daemon);
+    await warmBridge(world.client, world.image);
     const before = await snapshot(dirs);
     const count = (await world.client.containers.list(true)).length;
     const bridge = await networksApi(world.daemon, cleanup).inspect('bridge');

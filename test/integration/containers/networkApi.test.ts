@@ -11,7 +11,7 @@ import { runCommand } from '../../helpers/proc';
 import { suiteCleanup } from '../../helpers/tmp';
 import { allocatedIps, httpGet, snapshot } from '../network/harness';
 import { containerWorld, eventually, type ContainerWorld } from './harness';
-import { daemonDirs, networksApi, startWeb } from './networkHelpers';
+import { daemonDirs, networksApi, startWeb, warmBridge } from './networkHelpers';
 
 describe('container networking: the Networks API and recovery', function () {
   this.timeout(180_000);
@@ -33,6 +33,7 @@ describe('container networking: the Networks API and recovery', function () {
   it('creates, lists, inspects a user network; rm is refused while a container is configured for it; prune; events', async () => {
     const api = networksApi(world.daemon, cleanup);
     const dirs = daemonDirs(world.daemon);
+    await warmBridge(world.client, world.image);
     const created = await api.create('appnet');
     assert.equal(created.driver, 'bridge');
     assert.match(created.subnet, /^\d+\.\d+\.\d+\.\d+\/\d+$/);
@@ -64,11 +65,12 @@ describe('container networking: the Networks API and recovery', function () {
     const events = await networkEvents();
     const topics = events.filter((e) => e.attributes.name === 'appnet' || e.attributes.network === 'appnet').map((e) => e.topic);
     assert.deepEqual(topics, ['/networks/create', '/networks/connect', '/networks/disconnect', '/networks/destroy']);
-    assert.equal(events.find((e) => e.topic === '/networks/connect')?.attributes.container, c.id);
+    assert.equal(events.find((e) => e.topic === '/networks/connect' && e.attributes.network === 'appnet')?.attributes.container, c.id);
   });
 
   it('after a gantryd SIGKILL the published port still answers; a container that died meanwhile has its network released', async () => {
     const dirs = daemonDirs(world.daemon);
+    await warmBridge(world.client, world.image);
     const before = await snapshot(dirs);
     const webPort = await freePort();
     const web = await startWeb(world.client, world.image, 'still here', { publish: [`${webPort}:80`] }, webPort);

@@ -73,3 +73,16 @@ export async function startWeb(
 export function tryGet(url: string): Promise<string | undefined> {
   return httpGet(url).then((b) => b, () => undefined);
 }
+
+/**
+ * One run on the default network, so its own parts — the bridge (the plugin
+ * makes it at the first ADD), its isolation rules, host-local's lock file —
+ * exist before a test snapshots the host: what a test compares is what its
+ * containers leave, not what the network keeps.
+ */
+export async function warmBridge(client: RuntimeClient, image: string): Promise<void> {
+  const c = await client.containers.create('', { image, cmd: ['true'] });
+  await client.containers.start(c.id);
+  await client.containers.wait(c.id);
+  await client.containers.remove(c.id, true);
+}
