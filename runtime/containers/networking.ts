@@ -194,7 +194,7 @@ export class ContainerNetworks {
   }
 
   private publish(topic: string, networkId: string, container: Pick<Container, 'id' | 'name'>, network: string): void {
-    this.deps.events.publish(topic, networkId, { container: container.id, name: container.name, network });
+    this.deps.events.publish(topic, networkId, { container: container.id, ...(container.name ? { name: container.name } : {}), network });
   }
 }
 

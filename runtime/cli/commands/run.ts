@@ -157,7 +157,7 @@ Options:
   --cgroupns host|private      cgroup namespace (default: private on cgroup v2, host on v1)
   --security-opt OPT           seccomp=unconfined|PROFILE.json, apparmor=unconfined|PROFILE,
                                no-new-privileges[=true|false]
-  --network none|host          network (default none)
+  --network none|host          network (default bridge)
   --restart POLICY             no, always, unless-stopped, on-failure[:N]
   --health-cmd CMD             health check command (run by sh -c)
   --health-interval D, --health-timeout D, --health-start-period D   (30s, 1m30s)
