@@ -7,9 +7,9 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { freePort } from '../../helpers/ports';
 import { suiteCleanup } from '../../helpers/tmp';
-import { allocatedIps, hostAddress, httpGet, snapshot } from '../network/harness';
+import { allocatedIps, hostAddress, httpGet } from '../network/harness';
 import { containerWorld, eventually, runAttached, type ContainerWorld } from './harness';
-import { daemonDirs, networksApi, startWeb, warmBridge, tryGet } from './networkHelpers';
+import { daemonDirs, daemonSnapshot, networksApi, startWeb, warmBridge, tryGet } from './networkHelpers';
 
 describe('container networking: the default bridge and published ports', function () {
   this.timeout(180_000);
@@ -64,19 +64,18 @@ describe('container networking: the default bridge and published ports', functio
   });
 
   it('refuses a host port that is taken (by a process, by another container) before the container starts; nothing is left', async () => {
-    const dirs = daemonDirs(world.daemon);
     await warmBridge(world.client, world.image);
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', resolve));
     cleanup.defer(() => new Promise<void>((resolve) => holder.close(() => resolve())));
     const taken = (holder.address() as net.AddressInfo).port;
-    const before = await snapshot(dirs);
+    const before = await daemonSnapshot(world.daemon, world.client);
     const c = await world.client.containers.create('', { image: world.image, cmd: ['sleep', '30'], publish: [`${taken}:80`] });
     await assert.rejects(world.client.containers.start(c.id), (e: Error) => {
       assert.match(e.message, new RegExp(`${taken}`));
       return true;
     });
-    assert.deepEqual(await snapshot(dirs), before, 'no rule, link, namespace or IP left by the refused start');
+    assert.deepEqual(await daemonSnapshot(world.daemon, world.client), before, 'no rule, link, namespace or IP left by the refused start');
     await world.client.containers.remove(c.id, true);
 
     const hostPort = await freePort();
@@ -84,9 +83,12 @@ describe('container networking: the default bridge and published ports', functio
     const second = await world.client.containers.create('', { image: world.image, cmd: ['sleep', '30'], publish: [`127.0.0.1:${hostPort}:81`] });
     await assert.rejects(world.client.containers.start(second.id), /already|in use|taken|allocated/i);
     assert.equal(await httpGet(`http://127.0.0.1:${hostPort}/`), 'first\n', 'the first keeps its port');
+    const during = await daemonSnapshot(world.daemon, world.client);
+    assert.ok(during.rules.some((r) => r.includes(`--dport ${hostPort}`)) && during.links.length >= 2 && during.netnsFiles.length === 1,
+      'the snapshot sees a running container\'s rules, veth and namespace');
     await world.client.containers.remove(second.id, true);
     await world.client.containers.remove(web.id, true);
-    assert.deepEqual(await snapshot(dirs), before);
+    assert.deepEqual(await daemonSnapshot(world.daemon, world.client), before);
   });
 
   it('reaches an HTTP server on a host address outside the bridge (egress with NAT)', async () => {
@@ -103,20 +105,20 @@ describe('container networking: the default bridge and published ports', functio
   it('20 run/rm cycles leave no IP allocated and nothing on the host', async () => {
     const dirs = daemonDirs(world.daemon);
     await warmBridge(world.client, world.image);
-    const before = await snapshot(dirs);
+    const before = await daemonSnapshot(world.daemon, world.client);
     for (let i = 0; i < 20; i++) {
       const r = await runAttached(world.client, { image: world.image, cmd: ['true'], publish: [`${10000 + i}`] });
       assert.equal(r.exitCode, 0, r.stderr);
       await world.client.containers.remove(r.container.id, true);
     }
     assert.deepEqual(await allocatedIps(dirs, 'bridge'), []);
-    assert.deepEqual(await snapshot(dirs), before);
+    assert.deepEqual(await daemonSnapshot(world.daemon, world.client), before);
   });
 
   it('bad input is a clear error and nothing is half-created', async () => {
     const dirs = daemonDirs(world.daemon);
     await warmBridge(world.client, world.image);
-    const before = await snapshot(dirs);
+    const before = await daemonSnapshot(world.daemon, world.client);
     const count = (await world.client.containers.list(true)).length;
     const bridge = await networksApi(world.daemon, cleanup).inspect('bridge');
     const cases: [Record<string, unknown>, RegExp][] = [
@@ -134,7 +136,7 @@ describe('container networking: the default bridge and published ports', functio
     const networks = (await api.list()).map((n) => n.name).sort();
     await assert.rejects(api.create('overlapping', { subnet: bridge.subnet }), /overlap/i);
     assert.deepEqual((await api.list()).map((n) => n.name).sort(), networks);
-    assert.deepEqual(await snapshot(dirs), before);
+    assert.deepEqual(await daemonSnapshot(world.daemon, world.client), before);
     await eventually('no leftovers', async () => ((await allocatedIps(dirs, 'bridge')).length === 0 ? true : undefined));
   });
 });

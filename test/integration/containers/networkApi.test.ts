@@ -9,9 +9,9 @@ import type { SubscribeResponse } from '../../../runtime/api/gen/gantry/v1/event
 import { freePort } from '../../helpers/ports';
 import { runCommand } from '../../helpers/proc';
 import { suiteCleanup } from '../../helpers/tmp';
-import { allocatedIps, httpGet, snapshot } from '../network/harness';
+import { allocatedIps, httpGet } from '../network/harness';
 import { containerWorld, eventually, type ContainerWorld } from './harness';
-import { daemonDirs, networksApi, startWeb, warmBridge } from './networkHelpers';
+import { daemonDirs, daemonSnapshot, networksApi, startWeb, warmBridge } from './networkHelpers';
 
 describe('container networking: the Networks API and recovery', function () {
   this.timeout(180_000);
@@ -71,7 +71,7 @@ describe('container networking: the Networks API and recovery', function () {
   it('after a gantryd SIGKILL the published port still answers; a container that died meanwhile has its network released', async () => {
     const dirs = daemonDirs(world.daemon);
     await warmBridge(world.client, world.image);
-    const before = await snapshot(dirs);
+    const before = await daemonSnapshot(world.daemon, world.client);
     const webPort = await freePort();
     const web = await startWeb(world.client, world.image, 'still here', { publish: [`${webPort}:80`] }, webPort);
     const doomedPort = await freePort();
@@ -90,10 +90,10 @@ describe('container networking: the Networks API and recovery', function () {
     const inspect = await world.client.containers.inspect(web.id);
     assert.deepEqual(inspect.container!.ports.map((p) => p.hostPort), [webPort], 'inspect shows the port after the restart');
     await eventually('the doomed container\'s network to be released', async () => {
-      const rules = (await runCommand('iptables-save', [])).stdout;
+      const { rules } = await daemonSnapshot(world.daemon, world.client);
       const gone = !fs.existsSync(path.join(dirs.netnsDir, doomed.id)) &&
         !(await allocatedIps(dirs, 'bridge')).includes(doomedIp) &&
-        !rules.includes(`${doomedPort}`) && !rules.includes(doomedIp);
+        !rules.some((r) => r.includes(doomed.id) || r.includes(`--dport ${doomedPort}`) || r.includes(`${doomedIp}/`) || r.includes(`${doomedIp}:`));
       return gone ? true : undefined;
     });
     assert.deepEqual((await world.client.containers.inspect(doomed.id)).container!.networks, []);
@@ -104,6 +104,6 @@ describe('container networking: the Networks API and recovery', function () {
 
     await world.client.containers.remove(web.id, true);
     await world.client.containers.remove(doomed.id, true);
-    assert.deepEqual(await snapshot(dirs), before);
+    assert.deepEqual(await daemonSnapshot(world.daemon, world.client), before);
   });
 });

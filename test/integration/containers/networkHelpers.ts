@@ -16,8 +16,8 @@ import {
 } from '../../../runtime/api/gen/gantry/v1/networks';
 import { testNetwork, type TestDaemon } from '../../helpers/daemon';
 import type { Cleanup } from '../../helpers/tmp';
-import type { HostDirs } from '../network/harness';
-import { httpGet } from '../network/harness';
+import { httpGet, snapshot, type HostDirs, type HostSnapshot } from '../network/harness';
+import { runCommand } from '../../helpers/proc';
 import { eventually } from './harness';
 
 type Callback<Res> = (e: ServiceError | null, res: Res) => void;
@@ -39,6 +39,34 @@ export function networksApi(daemon: TestDaemon, cleanup: Cleanup) {
     inspect: async (name: string): Promise<NetworkInfo> => (await promised<InspectNetworkResponse>((cb) => client.inspect({ name }, cb))).network!,
     remove: async (name: string): Promise<string> => (await promised<RemoveNetworkResponse>((cb) => client.remove({ name }, cb))).id,
     prune: async (): Promise<string[]> => (await promised<PruneNetworksResponse>((cb) => client.prune({}, cb))).removed,
+  };
+}
+
+/**
+ * What this daemon's containers have on the host — iptables rules naming its
+ * bridge, an address of its subnet or one of its containers (from the event
+ * log), the links on its bridge, its namespace files and IPAM files — so
+ * other test runs on the same host (other daemons, the network core's tests)
+ * do not show up in a comparison.
+ */
+export async function daemonSnapshot(daemon: TestDaemon, client: RuntimeClient): Promise<HostSnapshot> {
+  const { bridge, subnet } = testNetwork(daemon.root);
+  const prefix = `${subnet.split('.').slice(0, 3).join('.')}.`;
+  const ids: string[] = [];
+  for await (const m of client.subscribe({ since: 0, topics: ['/containers/create'], noFollow: true })) {
+    if (m.kind?.$case === 'event') ids.push(m.kind.value.id);
+  }
+  const whole = await snapshot(daemonDirs(daemon));
+  const ours = (line: string) => line.includes(bridge) || line.includes(prefix) || ids.some((id) => line.includes(id));
+  const onBridge = await runCommand('ip', ['-j', 'link', 'show', 'master', bridge]).then(
+    (r) => (JSON.parse(r.stdout || '[]') as { ifname: string }[]).map((l) => l.ifname),
+    () => [] as string[],
+  );
+  return {
+    rules: whole.rules.filter((l) => l.startsWith('-A') && ours(l)),
+    links: [...whole.links.filter((l) => l === bridge), ...onBridge].sort(),
+    netnsFiles: whole.netnsFiles,
+    ipamFiles: whole.ipamFiles,
   };
 }
 
