@@ -415,7 +415,7 @@ async function report({ opts, images, samples, probes, loadAtStart, distChanged 
         fmtS(st.maxMs),
         st.mbPerSec.toFixed(1),
         row === 'skopeo' ? '' : String(Math.round(image.expected.files / (st.medianMs / 1000))),
-        ...anchors.map((a) => (byAnchor[a] ? byAnchor[a]!.median.toFixed(2) : '')),
+        ...anchors.map((a) => (byAnchor[a] ? byAnchor[a].median.toFixed(2) : '')),
       ]);
       first = false;
     }

@@ -7,8 +7,7 @@
  */
 import * as path from 'node:path';
 import { invalidArgument } from '../errdefs/errdefs';
-import type { BindMount, RestartPolicy, RestartPolicyName, TmpfsMount } from './containers';
-import { NAME_PATTERN } from './containers';
+import { type BindMount, type RestartPolicy, type RestartPolicyName, type TmpfsMount, NAME_PATTERN } from './containers';
 import { mountDestination, validateTmpfsOption } from '../oci/specgen/mounts';
 import { signalName, signalNumber } from './signals';
 

@@ -55,12 +55,14 @@ async function main(): Promise<number> {
   const timeoutMs = Number(process.env.GANTRY_VSCODE_TEST_TIMEOUT_MS) || 600_000;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<number>((resolve) => {
-    timer = setTimeout(async () => {
+    timer = setTimeout(() => {
       aborted = true;
       console.error(`ui: timed out after ${timeoutMs} ms (GANTRY_VSCODE_TEST_TIMEOUT_MS)`);
-      if (currentPage) await screenshot(currentPage, 'timeout.png').catch(() => undefined);
-      tally.failed++;
-      resolve(1);
+      const shot = currentPage ? screenshot(currentPage, 'timeout.png').catch(() => undefined) : Promise.resolve();
+      void shot.then(() => {
+        tally.failed++;
+        resolve(1);
+      });
     }, timeoutMs);
   });
   let code: number;
@@ -297,4 +299,10 @@ async function screenshot(page: Page, name: string): Promise<void> {
   console.log(`screenshot: ${path.relative(REPO_ROOT, file)}`);
 }
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

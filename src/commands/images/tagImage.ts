@@ -7,8 +7,7 @@
 import * as vscode from 'vscode';
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
 import { describe, invalidArgument } from '../../../runtime/errdefs/errdefs';
-import { displayRepository } from '../../../runtime/distribution/reference';
-import { parseReference } from '../../../runtime/distribution/reference';
+import { displayRepository, parseReference } from '../../../runtime/distribution/reference';
 import { repositoryOf } from '../../../runtime/images/images';
 import type { CommandContext } from '../registerCommands';
 import { resolveTargets } from './imageArgs';

@@ -207,11 +207,11 @@ describe('gantryd', () => {
       children.add(child);
       // Half-close in each direction as sshd does; a late frame from the daemon
       // after the client hung up (a GOAWAY, say) must not crash the bridge.
-      conn.pipe(child.stdin!);
-      child.stdout!.pipe(conn);
+      conn.pipe(child.stdin);
+      child.stdout.pipe(conn);
       child.on('exit', () => children.delete(child));
-      conn.on('error', () => child.stdin!.destroy());
-      child.stdin!.on('error', () => conn.destroy());
+      conn.on('error', () => child.stdin.destroy());
+      child.stdin.on('error', () => conn.destroy());
     });
     await new Promise<void>((resolve) => bridge.listen(bridgeSocket, resolve));
     cleanup.defer(() => new Promise<void>((resolve) => bridge.close(() => resolve())));

@@ -129,11 +129,11 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     const js = argv.find((a) => a.endsWith('gantry.js'));
     assert.equal(js, `/usr/local/lib/gantry/${GANTRY_VERSION}/gantry.js`, argv.join(' '));
-    const copy = fs.statSync(onHost(js!));
+    const copy = fs.statSync(onHost(js));
     assert.equal(copy.uid, 0);
     assert.equal(copy.mode & 0o777, 0o644);
-    assert.equal(fs.statSync(path.dirname(onHost(js!))).uid, 0);
-    assert.equal(sha256(onHost(js!)), sha256(path.join(DIST, 'gantry.js')));
+    assert.equal(fs.statSync(path.dirname(onHost(js))).uid, 0);
+    assert.equal(sha256(onHost(js)), sha256(path.join(DIST, 'gantry.js')));
     const node = fs.statSync(`/proc/${pid}/exe`);
     assert.equal(node.uid, 0, 'node is root-owned');
     assert.equal(node.mode & 0o022, 0, 'node is not group/world-writable');

@@ -32,7 +32,7 @@ describe('tasks: conmon createTask', function () {
     const lines = fs.readFileSync(t.logPath, 'utf8').split('\n').filter(Boolean);
     const ts = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}[+-]\d\d:\d\d$/;
     const parsed = lines.map((l) => l.split(' ')).map(([time, stream, tag, ...rest]) => ({ time, stream, tag, text: rest.join(' ') }));
-    for (const p of parsed) assert.match(p.time!, ts);
+    for (const p of parsed) assert.match(p.time, ts);
     const entries = parsed.map(({ stream, tag, text }) => `${stream} ${tag} ${text}`).sort();
     assert.deepEqual(entries, ['stderr F err-line', 'stdout F out-line', 'stdout P partial']);
 

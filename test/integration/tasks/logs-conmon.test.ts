@@ -50,7 +50,7 @@ describe('tasks/logs with conmon', function () {
     const bundle = path.join(work, id);
     // `gate`: a host dir the container sees at /gate, so a script can wait for the test at fixed points.
     const edit = gate
-      ? (spec: Record<string, any>) => void spec.mounts.push({ destination: '/gate', type: 'bind', source: gate, options: ['rbind', 'rw'] })
+      ? (spec: Record<string, unknown>) => void (spec.mounts as object[]).push({ destination: '/gate', type: 'bind', source: gate, options: ['rbind', 'rw'] })
       : undefined;
     if (!fs.existsSync(path.join(bundle, 'config.json'))) await writeBundle(bundle, { rootfs, args: ['sh', '-c', script], edit });
     const log = path.join(bundle, 'container.log');

@@ -88,10 +88,10 @@ describe('remote: host probe', () => {
 
     const bare = checkRequirements({ ...base, node: undefined, nodes: [{ source: 'path', version: 'v18.19.0', path: '/usr/bin/node' }], runc: undefined, conmon: undefined, sudo: false }, 'ssh://box', false);
     assert.equal(bare?.kind, 'FailedPrecondition');
-    assert.match(bare!.message, /ssh:\/\/box cannot run gantryd; missing:/);
-    assert.match(bare!.message, /Node\.js 20\.18\.1 or newer \(found only v18\.19\.0 at \/usr\/bin\/node\)/);
-    assert.match(bare!.message, /runc and conmon .*`sudo apt install runc conmon`/);
-    assert.match(bare!.message, /root to start gantryd \(logged in as uid 1000, and `sudo -n` is not allowed\)/);
+    assert.match(bare.message, /ssh:\/\/box cannot run gantryd; missing:/);
+    assert.match(bare.message, /Node\.js 20\.18\.1 or newer \(found only v18\.19\.0 at \/usr\/bin\/node\)/);
+    assert.match(bare.message, /runc and conmon .*`sudo apt install runc conmon`/);
+    assert.match(bare.message, /root to start gantryd \(logged in as uid 1000, and `sudo -n` is not allowed\)/);
 
     assert.match(checkRequirements({ ...base, runc: undefined }, 'ssh://box', false)!.message, /- runc \(not on PATH.*`sudo apt install runc`/);
     // A daemon of ours already answers: it has its tools; only Node matters, and root is not needed.
@@ -109,7 +109,7 @@ describe('remote: host probe', () => {
     assert.deepEqual(facts.system?.node, { source: 'path', version: 'v20.19.0', path: '/usr/bin/node' });
     assert.equal(facts.system?.runc, '/usr/sbin/runc');
     assert.deepEqual(facts.system?.refused, ['node /home/u/bin/node']);
-    assert.deepEqual([...facts.system!.installed], [['gantry.js', sha('js')]]);
+    assert.deepEqual([...facts.system.installed], [['gantry.js', sha('js')]]);
     assert.deepEqual([...facts.installed], [['gantry.js', sha('staged')]]);
     // Root's conmon is missing: the user's own does not count.
     const missing = checkRequirements({ ...facts, conmon: '/home/u/bin/conmon', sha256sum: '/usr/bin/sha256sum' }, 'ssh://box', false);

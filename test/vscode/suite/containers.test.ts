@@ -81,7 +81,7 @@ describe('Containers view and commands (code-server)', function () {
     const item = await h.provider.resolveTreeItem(h.provider.getTreeItem(n), n, new vscode.CancellationTokenSource().token);
     assert.equal(h.provider.inspectCalls - inspects, 1);
     const tooltip = item.tooltip as vscode.MarkdownString;
-    assert.ok(tooltip instanceof vscode.MarkdownString, `tooltip: ${String(item.tooltip)}`);
+    assert.ok(tooltip instanceof vscode.MarkdownString, `tooltip: ${JSON.stringify(item.tooltip)}`);
     for (const expected of [n.container.id.slice(0, 12), 'gantry-test/containers:latest', 'Up ', 'Restart policy', 'trap']) {
       assert.ok(tooltip.value.includes(expected), `tooltip lacks ${expected}:\n${tooltip.value}`);
     }

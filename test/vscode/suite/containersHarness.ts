@@ -21,7 +21,11 @@ export interface Entry {
 export const PREFIX = 'gtest-';
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const labelOf = (item: vscode.TreeItem) => (typeof item.label === 'string' ? item.label : item.label?.label ?? '');
-export const iconOf = (item: vscode.TreeItem) => (item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : String(item.iconPath));
+export const iconOf = (item: vscode.TreeItem): string => {
+  const icon = item.iconPath;
+  if (icon instanceof vscode.ThemeIcon) return icon.id;
+  return typeof icon === 'string' || icon instanceof vscode.Uri ? icon.toString() : JSON.stringify(icon ?? null);
+};
 
 /** Polls until `check` returns a value other than undefined; fails after `ms` with `what` and the last state. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, describeLast: () => string = () => '', ms = 30_000): Promise<T> {

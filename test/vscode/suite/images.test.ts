@@ -241,7 +241,7 @@ describe('Images view and commands (code-server)', function () {
     const item = await provider.resolveTreeItem(provider.getTreeItem(node), node, new vscode.CancellationTokenSource().token);
     assert.equal(provider.inspectCalls - inspects, 1);
     const tooltip = item.tooltip as vscode.MarkdownString;
-    assert.ok(tooltip instanceof vscode.MarkdownString, `tooltip: ${String(item.tooltip)}`);
+    assert.ok(tooltip instanceof vscode.MarkdownString, `tooltip: ${JSON.stringify(item.tooltip)}`);
     for (const expected of [images.oci.configDigest.slice(7, 19), images.oci.manifestDigest.slice(0, 7 + 12), 'linux/amd64', '/bin/sh', 'Created', 'Size']) {
       assert.ok(tooltip.value.includes(expected), `tooltip lacks ${expected}:\n${tooltip.value}`);
     }

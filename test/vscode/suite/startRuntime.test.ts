@@ -274,7 +274,7 @@ describe('Gantry: Start Runtime (code-server)', () => {
 
   it('notices when that daemon is killed', async function () {
     if (spawnedPid === undefined) this.skip();
-    await stopPid(spawnedPid!);
+    await stopPid(spawnedPid);
     spawnedPid = undefined;
     const lost = await waitForConnection(api, (s) => s.state !== 'connected' && s.socket === socket, `state not 'connected' on ${socket}`);
     assert.match(api.statusBarText, /Gantry/);
