@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { parseConfig, parseIndex, parseManifest } from '../../../runtime/images/manifest';
+import { parseConfig, parseIndex, parseManifest } from '../../../runtime/oci/manifest';
 import { isGantryError } from '../../../runtime/errdefs/errdefs';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
