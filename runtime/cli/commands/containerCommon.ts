@@ -6,7 +6,7 @@
  */
 import { RuntimeClient } from '../../api/client';
 import type { ContainerSummary } from '../../api/gen/gantry/v1/containers';
-import { healthName, statusName } from '../../containers/status';
+import { healthName, statusName } from '../../presentation';
 import { describe, isGantryError } from '../../errdefs/errdefs';
 import type { CommandContext } from '../command';
 
@@ -52,9 +52,4 @@ export function summaryJson(c: ContainerSummary): Record<string, unknown> {
     status: statusName(c.status),
     health: healthName(c.health),
   };
-}
-
-/** Docker shows 12 hex digits of an ID unless --no-trunc. */
-export function shortContainerId(id: string): string {
-  return id.slice(0, 12);
 }

@@ -1,8 +1,7 @@
 import { RuntimeClient } from '../../api/client';
 import type { ImageSummary, InspectImageResponse } from '../../api/gen/gantry/v1/images';
-import { displayName, displayRepository, parseReference } from '../../distribution/reference';
-import { shortId } from '../../images/service';
-import { formatAgo, formatSize } from '../../util/humanize';
+import { parseReference } from '../../distribution/reference';
+import { displayName, displayRepository, formatAgo, formatSize, shortId } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';
 import { writeJson, writeTable } from '../output';
 

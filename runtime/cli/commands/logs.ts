@@ -4,7 +4,7 @@
  * --since/--until are read as Docker's timetypes.GetTimestamp reads them.
  */
 import { StdStream } from '../../api/gen/gantry/v1/containers';
-import { parseDuration } from '../../containers/options';
+import { parseDuration } from '../../options';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { withClient } from './containerCommon';
 

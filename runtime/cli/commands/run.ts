@@ -13,6 +13,7 @@ import type { RuntimeClient } from '../../api/client';
 import type { ContainerSummary } from '../../api/gen/gantry/v1/containers';
 import { describe, ErrorReasons, internal, isGantryError, isNotFound } from '../../errdefs/errdefs';
 import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';
+import { shortId } from '../../presentation';
 import { ExitCodeError } from '../exitCode';
 import { ensureImage } from '../imagePull';
 import { splitAtFirstPositional } from '../leadingOptions';
@@ -59,7 +60,7 @@ async function removeAfterFailedStart(client: RuntimeClient, ctx: CommandContext
   try {
     await client.containers.remove(id, true);
   } catch (e) {
-    if (!isNotFound(e)) ctx.stderr.write(`gantry: could not remove ${id.slice(0, 12)} after the failed start: ${describe(e)}\n`);
+    if (!isNotFound(e)) ctx.stderr.write(`gantry: could not remove ${shortId(id)} after the failed start: ${describe(e)}\n`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { RuntimeClient } from '../../api/client';
 import { SnapshotKind } from '../../api/gen/gantry/v1/snapshots';
-import { formatAgo, formatSize } from '../../util/humanize';
+import { formatAgo, formatSize } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
 

@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import type { RuntimeClient } from '../../../runtime/api/client';
 import { describe } from '../../../runtime/errdefs/errdefs';
 import type { ContainerOperation, ContainerState } from '../../views/containers/containerNodes';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { resolveTargets, type ContainerTarget } from './containerArgs';
 
 export interface LifecycleAction<R> {

@@ -15,7 +15,7 @@
 import * as vscode from 'vscode';
 import { ContainerStatus, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
 import { describe, ErrorReasons, isGantryError } from '../../../runtime/errdefs/errdefs';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 
 export const RUN_COMMAND = 'gantry.images.run';
 

@@ -11,7 +11,7 @@
  */
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
 import { describe } from '../../../runtime/errdefs/errdefs';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { targetsFromArgs } from './imageArgs';
 import { pullImage } from './pullImage';
 

@@ -16,11 +16,10 @@ import * as vscode from 'vscode';
 import type { ImageSummary, Platform } from '../../../runtime/api/gen/gantry/v1/images';
 import { toWireAuth } from '../../../runtime/api/client';
 import { getCredentials } from '../../../runtime/distribution/credentials';
-import type { Reference } from '../../../runtime/distribution/distribution';
-import { familiarString, parseReference } from '../../../runtime/distribution/reference';
+import { imageReference, type ImageReference } from '../../../runtime/presentation';
 import { describe, GantryError, kindOf } from '../../../runtime/errdefs/errdefs';
 import { platformString } from '../../views/images/imageTooltip';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { optionsFromArgs } from './imageArgs';
 import { throttle } from '../../../runtime/util/throttle';
 import { PullProgressTracker, type PullProgressSnapshot } from './pullProgress';
@@ -52,10 +51,10 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
   const client = context.connection.requireClient();
   const input = typeof arg === 'string' ? arg : await pickReference(context);
   if (!input?.trim()) return undefined;
-  const ref = parseReference(input.trim());
-  const shown = familiarString(ref);
-  const auth = await getCredentials(ref.domain);
-  const platform = options.platform ?? (await choosePlatform(context, ref.toString(), toWireAuth(auth), options.pickPlatform));
+  const ref = imageReference(input.trim());
+  const shown = ref.shown;
+  const auth = await getCredentials(ref.registry);
+  const platform = options.platform ?? (await choosePlatform(context, ref.name, toWireAuth(auth), options.pickPlatform));
   if (platform === null) return undefined; // the user dismissed the platform pick
 
   return vscode.window.withProgress(
@@ -68,7 +67,7 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
       if (token.isCancellationRequested || options.cancellation?.isCancellationRequested) {
         // Cancelled before the call started: ImagesApi.pull does not look at a signal already aborted.
         for (const s of subscriptions) s.dispose();
-        context.log.info(`Pull of ${ref.toString()} cancelled before it started`);
+        context.log.info(`Pull of ${ref.name} cancelled before it started`);
         return undefined;
       }
       const tracker = new PullProgressTracker();
@@ -77,7 +76,7 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
       const reporter = throttle(REPORT_INTERVAL_MS, () => progress.report({ message: tracker.message(), increment: tracker.advance() }));
       const report = (force: boolean) => reporter.run(force);
       try {
-        const request = { reference: ref.toString(), platform: platform ?? '', auth: toWireAuth(auth) };
+        const request = { reference: ref.name, platform: platform ?? '', auth: toWireAuth(auth) };
         for await (const message of client.images.pull(request, abort.signal)) {
           const kind = message.kind;
           if (kind?.$case === 'resolved') {
@@ -106,7 +105,7 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
         return image;
       }
       if (abort.signal.aborted) {
-        context.log.info(`Pull of ${ref.toString()} cancelled`);
+        context.log.info(`Pull of ${ref.name} cancelled`);
         return undefined;
       }
       throw new Error(`the daemon ended the pull of ${shown} without a result`);
@@ -119,12 +118,12 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
  * reference resolved) in the user's terms: which registry lacks what. The
  * daemon's own words go to the log.
  */
-function resolveFailure(context: CommandContext, ref: Reference, e: unknown): unknown {
+function resolveFailure(context: CommandContext, ref: ImageReference, e: unknown): unknown {
   if (kindOf(e) !== 'NotFound') return e;
-  context.log.info(`Pull of ${ref.toString()}: ${describe(e)}`);
+  context.log.info(`Pull of ${ref.name}: ${describe(e)}`);
   const message = ref.digest
-    ? vscode.l10n.t('Could not pull {0}: the digest or the repository was not found on registry {1}.', familiarString(ref), ref.domain)
-    : vscode.l10n.t('Could not pull {0}: the tag or the repository was not found on registry {1}.', familiarString(ref), ref.domain);
+    ? vscode.l10n.t('Could not pull {0}: the digest or the repository was not found on registry {1}.', ref.shown, ref.registry)
+    : vscode.l10n.t('Could not pull {0}: the tag or the repository was not found on registry {1}.', ref.shown, ref.registry);
   return new GantryError('NotFound', message, { cause: e });
 }
 

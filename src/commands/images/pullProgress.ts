@@ -5,7 +5,7 @@
  * a blob before it is known (and never goes backwards: see `advance`).
  */
 import { BlobStatus, type BlobProgress } from '../../../runtime/api/gen/gantry/v1/images';
-import { formatSize } from '../../../runtime/util/humanize';
+import { formatSize } from '../../../runtime/presentation';
 
 export interface PullProgressSnapshot {
   /** Bytes downloaded (or found in the store) over all blobs announced so far. */
