@@ -32,7 +32,7 @@ import type { RuntimeConnection } from '../../client/connection';
 import type { ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
 import { describe } from '../../../runtime/errdefs/errdefs';
 import { systemClock, type Clock } from '../clock';
-import type { RefreshReason, RefreshTarget } from '../refreshManager';
+import type { RefreshReason, RefreshTarget, ViewObserver } from '../refreshManager';
 import { RelativeTimeTicker } from '../relativeTimeTicker';
 import {
   arrangeContainers,
@@ -56,13 +56,6 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   readonly topics = ['/containers/'];
   readonly settings: readonly string[] = [];
 
-  /** How many `containers.list()` calls this provider made: for tests and benchmarks. */
-  listCalls = 0;
-  /** How many `containers.inspect()` calls (tooltips) this provider made. */
-  inspectCalls = 0;
-  /** Why the view was last refreshed (undefined before the first refresh). */
-  lastRefreshReason: RefreshReason | undefined;
-
   private listing: Promise<Listing> | undefined;
   private filterText = '';
   /** Operations in flight, by the ID or name they were started with. */
@@ -80,6 +73,8 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     private readonly connection: RuntimeConnection,
     private readonly log: vscode.LogOutputChannel,
     clock: Clock = systemClock,
+    /** Told of each list and inspect call (the test API counts them). */
+    private readonly observe: ViewObserver = () => undefined,
   ) {
     this.ticker = new RelativeTimeTicker<ContainerNode>(clock, (node, now) => clockTexts(node.container, now), (nodes) => this.changeEmitter.fire(nodes));
     this.subscriptions.push(
@@ -94,9 +89,13 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   /** Called by the RefreshManager: the next getChildren lists again. */
   refresh(reason: RefreshReason): void {
     this.log.trace(`containers view: refresh (${reason})`);
-    this.lastRefreshReason = reason;
     this.listing = undefined;
     this.changeEmitter.fire(undefined);
+  }
+
+  /** Resolves once a list call in flight is done (RefreshManager.idle). */
+  async idle(): Promise<void> {
+    await this.listing;
   }
 
   /** For tests: relative times are read from `clock` from now on. */
@@ -176,7 +175,7 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     const abort = new AbortController();
     const subscription = token.onCancellationRequested(() => abort.abort());
     try {
-      this.inspectCalls++;
+      this.observe({ view: CONTAINERS_VIEW, kind: 'inspect' });
       const details = await this.connection.requireClient().containers.inspect(node.container.id, { signal: abort.signal, timeoutMs: CALL_TIMEOUT_MS });
       item.tooltip = containerTooltip(details, this.ticker.now());
     } catch (e) {
@@ -202,7 +201,7 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   private async list(): Promise<Listing> {
     try {
       const client = this.connection.requireClient();
-      this.listCalls++;
+      this.observe({ view: CONTAINERS_VIEW, kind: 'list' });
       const containers = await client.containers.list(true, [], { timeoutMs: CALL_TIMEOUT_MS });
       return { containers };
     } catch (e) {

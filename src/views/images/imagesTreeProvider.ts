@@ -16,7 +16,7 @@ import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
 import { describe } from '../../../runtime/errdefs/errdefs';
-import type { RefreshReason, RefreshTarget } from '../refreshManager';
+import type { RefreshReason, RefreshTarget, ViewObserver } from '../refreshManager';
 import {
   arrangeImages,
   type ImageGroupBy,
@@ -37,13 +37,6 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
   readonly topics = ['/images/'];
   readonly settings = ['gantry.images'];
 
-  /** How many `images.list()` calls this provider made: for tests and benchmarks. */
-  listCalls = 0;
-  /** How many `images.inspect()` calls (tooltips) this provider made. */
-  inspectCalls = 0;
-  /** Why the view was last refreshed (undefined before the first refresh). */
-  lastRefreshReason: RefreshReason | undefined;
-
   private listing: Promise<Listing> | undefined;
   private filterText = '';
   private readonly changeEmitter = new vscode.EventEmitter<ImageTreeNode | undefined>();
@@ -55,12 +48,18 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
   constructor(
     private readonly connection: RuntimeConnection,
     private readonly log: vscode.LogOutputChannel,
+    /** Told of each list and inspect call (the test API counts them). */
+    private readonly observe: ViewObserver = () => undefined,
   ) {}
+
+  /** Resolves once a list call in flight is done (RefreshManager.idle). */
+  async idle(): Promise<void> {
+    await this.listing;
+  }
 
   /** Called by the RefreshManager: the next getChildren lists again. */
   refresh(reason: RefreshReason): void {
     this.log.trace(`images view: refresh (${reason})`);
-    this.lastRefreshReason = reason;
     this.listing = undefined;
     this.changeEmitter.fire(undefined);
   }
@@ -110,7 +109,7 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
     const abort = new AbortController();
     const subscription = token.onCancellationRequested(() => abort.abort());
     try {
-      this.inspectCalls++;
+      this.observe({ view: IMAGES_VIEW, kind: 'inspect' });
       const details = await this.connection.requireClient().images.inspect(node.image.name, { signal: abort.signal, timeoutMs: LIST_TIMEOUT_MS });
       item.tooltip = imageTooltip(details);
     } catch (e) {
@@ -138,7 +137,7 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
   private async list(): Promise<Listing> {
     try {
       const client = this.connection.requireClient();
-      this.listCalls++;
+      this.observe({ view: IMAGES_VIEW, kind: 'list' });
       return { images: await client.images.list({ timeoutMs: LIST_TIMEOUT_MS }) };
     } catch (e) {
       this.log.warn(`Listing images failed: ${describe(e)}`);
