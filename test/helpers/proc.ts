@@ -181,7 +181,7 @@ export class Proc {
           return () => this.listeners.delete(recheck);
         },
       });
-    } catch (e) {
+    } catch {
       if (threw !== undefined) throw this.failure(`${what}: predicate threw: ${(threw as Error).message ?? threw}`);
       if (exited) throw this.failure(`exited (${fmtStatus(this.status!)}) before ${what}`);
       throw this.failure(`timed out after ${timeout} ms waiting for ${what}`);
