@@ -35,6 +35,7 @@ import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
 import { attachedRunChecks, closeAttachedChecks, failedRunChecks, pullAndRunChecks, removeFailedChecks, type RunFlowUiContext } from './runFlow.ui';
 import { UiCheck, disconnectedChecks, restartFromUiChecks, sidebarChecks, type DisconnectedUiContext } from './sidebar.ui';
+import { waitFor } from '../helpers/waitFor';
 
 const OUTPUT_DIR = path.join(REPO_ROOT, 'test-output/ui');
 
@@ -230,8 +231,7 @@ async function stopPid(pid: number): Promise<void> {
     }
   };
   signal('SIGTERM');
-  const deadline = Date.now() + 15_000;
-  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => !alive(), { what: 'the process to exit', timeoutMs: 15_000, intervalMs: 100 }).catch(() => undefined);
   if (alive()) signal('SIGKILL');
 }
 

@@ -8,6 +8,7 @@ import { startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { pushBusybox, type ImageSpec } from '../../helpers/fixtures';
 import { startRegistry, type Registry } from '../../helpers/registry';
 import type { Cleanup } from '../../helpers/tmp';
+import { waitFor } from '../../helpers/waitFor';
 
 export interface ContainerWorld {
   registry: Registry;
@@ -65,15 +66,13 @@ export async function runAttached(
   return { container, exitCode, stdout, stderr };
 }
 
-/** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+/** Polls `check` (test/helpers/waitFor.ts) until it returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, describe?: () => unknown): Promise<T> {
+  const found = await waitFor(async () => {
     const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return value === undefined ? undefined : { value };
+  }, { what, timeoutMs, intervalMs: 100, describe });
+  return found.value;
 }
 
 /** Mount points whose path contains `fragment` (from /proc/self/mountinfo). */

@@ -9,6 +9,7 @@ import { RuntimeClient, ServingStatus } from '../../../runtime/api/client';
 import { GANTRY_JS, runGantry, startDaemon, TestDaemon } from '../../helpers/daemon';
 import { startProcess } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
+import { waitFor } from '../../helpers/waitFor';
 
 interface EventLine {
   sequence: number;
@@ -228,7 +229,7 @@ describe('gantryd', () => {
       client.close();
     }
     // The dial-stdio process exits once its connection closes: nothing is left behind.
-    for (let i = 0; i < 100 && children.size > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => children.size === 0, { what: 'the dial-stdio processes to exit', timeoutMs: 5000 }).catch(() => undefined);
     assert.equal(children.size, 0, 'dial-stdio processes must exit when the client disconnects');
   });
 

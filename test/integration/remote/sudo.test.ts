@@ -19,6 +19,7 @@ import { pidAlive, runCommand } from '../../helpers/proc';
 import { createTestHost, startSshd, type Sshd } from '../../helpers/sshd';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 import { DIST } from './harness';
+import { waitFor } from '../../helpers/waitFor';
 
 const USER = 'gantrysudo';
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -86,7 +87,7 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
       for (const r of open) await r.close();
       for (const pid of daemonPids()) {
         process.kill(pid, 'SIGTERM');
-        for (let i = 0; i < 200 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+        await waitFor(() => !pidAlive(pid), { what: `gantryd ${pid} to stop`, timeoutMs: 10_000 }).catch(() => undefined);
         if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
       }
     });
@@ -175,7 +176,7 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     const old = r.deploy.daemon.pid;
     assert.deepEqual(daemonPids(), [old]);
     process.kill(old, 'SIGKILL');
-    while (pidAlive(old)) await new Promise((res) => setTimeout(res, 20));
+    await waitFor(() => !pidAlive(old), { what: `pid ${old} gone` });
     fs.writeFileSync(staged, `require('fs').writeFileSync(${JSON.stringify(canary)}, String(process.getuid()));\n${fs.readFileSync(path.join(DIST, 'gantry.js'), 'utf8')}`);
     const again = await r.ensureDaemon(background());
     assert.equal(again.started, true);
