@@ -126,7 +126,7 @@ export class RefreshManager implements vscode.Disposable {
   async idle(): Promise<void> {
     for (;;) {
       if (this.timers.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-      await Promise.all([...this.targets.values()].map((t) => t.idle?.()));
+      await Promise.all([...this.targets.values()].map((t) => t.idle?.() ?? Promise.resolve()));
       if (this.timers.size === 0) return;
     }
   }

@@ -98,8 +98,8 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   }
 
   /** Resolves once a list call in flight is done (RefreshManager.idle). */
-  async idle(): Promise<void> {
-    await this.listing;
+  idle(): Promise<void> {
+    return this.listing.settled();
   }
 
   /** For tests: relative times are read from `clock` from now on. */

@@ -57,8 +57,8 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
   ) {}
 
   /** Resolves once a list call in flight is done (RefreshManager.idle). */
-  async idle(): Promise<void> {
-    await this.listing;
+  idle(): Promise<void> {
+    return this.listing.settled();
   }
 
   /** Called by the RefreshManager: the next getChildren lists again. */
