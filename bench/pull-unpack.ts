@@ -26,7 +26,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RuntimeClient } from '../runtime/api/client';
+import { RuntimeClient } from '../runtime/client/client';
 import { runCommand } from '../test/helpers/proc';
 import type { Registry } from '../test/helpers/registry';
 import { gantryApiPull, gantryCliPull, gantryImageRecord, startContainerd, startGantryd } from './lib/daemons';

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { defaultSocket } from '../runtime/daemon/paths';
 import type { Envelope } from '../runtime/api/gen/gantry/v1/events';
 import { RuntimeConnection, type ConnectionSnapshot } from './client/connection';
-import { LocalEndpoint } from './client/endpoint';
+import { LocalEndpoint } from '../runtime/client/endpoint';
 import { registerCommands, type CommandContext, type CommandFailure } from './commands/registerCommands';
 export type { CommandFailure } from './commands/registerCommands';
 import { buildHostPicks, type HostPickEntry } from './hosts/hostPicks';

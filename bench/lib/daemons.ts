@@ -1,10 +1,10 @@
 // gantryd and containerd as the benchmarks run them: each in a fresh
 // directory of its own (root, state, socket), started before the clock
 // starts, stopped after.
-import { DAEMON_NODE_FLAGS } from '../../runtime/daemon/nodeFlags';
+import { DAEMON_NODE_FLAGS } from '../../runtime/client/daemonFlags';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RuntimeClient } from '../../runtime/api/client';
+import { RuntimeClient } from '../../runtime/client/client';
 import { BlobStatus, type ImageSummary } from '../../runtime/api/gen/gantry/v1/images';
 import { type Proc, runCommand } from '../../test/helpers/proc';
 import { start, timed } from './harness';

@@ -16,7 +16,7 @@
 // runc and conmon directly, since after Ctrl-C gantryd is already dead.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RuntimeClient } from '../../runtime/api/client';
+import { RuntimeClient } from '../../runtime/client/client';
 import { isNotFound } from '../../runtime/errdefs/errdefs';
 import { forceCleanupRunc, noteLeftovers, removeEmptyCgroups, tableRows, timedOutput, type ContainerRuntime, type RunRmResult } from './containerRuntime';
 import { gantryApiPull, startGantryd, type Gantryd, type GantrydOptions } from './daemons';

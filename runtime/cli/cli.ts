@@ -11,12 +11,12 @@ import { versionCommand } from './commands/version';
 import { infoCommand } from './commands/info';
 import { eventsCommand } from './commands/events';
 import { dialStdioCommand } from './commands/dialStdio';
-import { imageCommand } from './commands/image';
+import { imageCommand } from './commands/imageGroup';
 import { imagesCommand, rmiCommand, tagCommand } from './commands/images';
 import { loginCommand, logoutCommand } from './commands/login';
 import { pullCommand } from './commands/pull';
 import { snapshotsCommand } from './commands/snapshots';
-import { containerCommand } from './commands/container';
+import { containerCommand } from './commands/containerGroup';
 import { attachCommand, execCommand } from './commands/exec';
 import { inspectCommand } from './commands/inspect';
 import { killCommand, pauseCommand, restartCommand, rmCommand, stopCommand, unpauseCommand, waitCommand } from './commands/lifecycle';
@@ -27,8 +27,8 @@ import { startCommand } from './commands/start';
 import { statsCommand, topCommand } from './commands/stats';
 import { ExitCodeError } from './exitCode';
 import { background } from '../context';
-import { connectRemote, sshOptionsFromEnv } from '../remote/connect';
-import type { RemoteRuntime } from '../remote/remote';
+import { connectRemote, sshOptionsFromEnv } from '../client/ssh/connect';
+import type { RemoteRuntime } from '../client/ssh/remote';
 
 const COMMANDS: readonly Command[] = [
   runCommand,

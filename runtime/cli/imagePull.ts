@@ -5,7 +5,7 @@
  * stdout stays clean.
  */
 import type { Writable } from 'node:stream';
-import { RuntimeClient, toWireAuth } from '../api/client';
+import { RuntimeClient, toWireAuth } from '../client/client';
 import { BlobStatus, type ImageSummary } from '../api/gen/gantry/v1/images';
 import { getCredentials } from '../distribution/credentials';
 import { familiarName, familiarString, parseReference } from '../distribution/reference';

@@ -10,7 +10,7 @@
  * reports as Docker does for values the daemon refuses (exit 125).
  */
 import type { ContainerConfig, HealthcheckConfig } from '../api/gen/gantry/v1/containers';
-import { fullConfig } from '../api/containersApi';
+import { fullConfig } from '../client/containersApi';
 import {
   parseCpus,
   parseDuration,

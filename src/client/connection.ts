@@ -32,11 +32,11 @@
  * outlives the switch. close() (deactivate) does the same for the last one.
  */
 import * as vscode from 'vscode';
-import { RuntimeClient } from '../../runtime/api/client';
+import { RuntimeClient } from '../../runtime/client/client';
 import type { Envelope } from '../../runtime/api/gen/gantry/v1/events';
 import type { VersionResponse } from '../../runtime/api/gen/gantry/v1/version';
 import { describe } from '../../runtime/errdefs/errdefs';
-import type { RuntimeEndpoint } from './endpoint';
+import type { RuntimeEndpoint } from '../../runtime/client/endpoint';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 

@@ -6,8 +6,8 @@
  * No VS Code imports.
  */
 import { invalidArgument } from '../../runtime/errdefs/errdefs';
-import type { SshTarget } from '../../runtime/remote/remote';
-import { formatSshTarget, parseSshTarget } from '../../runtime/remote/target';
+import type { SshTarget } from '../../runtime/client/ssh/remote';
+import { formatSshTarget, parseSshTarget } from '../../runtime/client/ssh/target';
 
 export type HostChoice = { readonly kind: 'local' } | { readonly kind: 'ssh'; readonly label: string; readonly target: SshTarget };
 

@@ -4,8 +4,8 @@
  * Shell and Run… attached.
  */
 import type { AttachResponse, AttachStart, ExecResponse, ExecStart } from '../../runtime/api/gen/gantry/v1/containers';
-import type { RuntimeClient } from '../../runtime/api/client';
-import type { StdioSession } from '../../runtime/api/containersApi';
+import type { RuntimeClient } from '../../runtime/client/client';
+import type { StdioSession } from '../../runtime/client/containersApi';
 import type { Dimensions, StdioConnection, StdioEvent } from './stdioTerminal';
 
 /** Runs `args` in the running container `id`, with a TTY of the terminal's size and stdin open. */

@@ -4,7 +4,7 @@
  * the name as given, each failure one line on stderr, exit 1 if any failed),
  * and the readable JSON form of a list record.
  */
-import { RuntimeClient } from '../../api/client';
+import { RuntimeClient } from '../../client/client';
 import type { ContainerSummary } from '../../api/gen/gantry/v1/containers';
 import { healthName, statusName } from '../../containers/status';
 import { describe, isGantryError } from '../../errdefs/errdefs';

@@ -1,4 +1,4 @@
-import { RuntimeClient } from '../../api/client';
+import { RuntimeClient } from '../../client/client';
 import type { Envelope } from '../../api/gen/gantry/v1/events';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 

@@ -1,4 +1,4 @@
-import { RuntimeClient } from '../../api/client';
+import { RuntimeClient } from '../../client/client';
 import type { ImageSummary, InspectImageResponse } from '../../api/gen/gantry/v1/images';
 import { displayName, displayRepository, parseReference } from '../../distribution/reference';
 import { shortId } from '../../images/service';

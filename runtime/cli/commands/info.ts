@@ -1,4 +1,4 @@
-import { RuntimeClient, ServingStatus } from '../../api/client';
+import { RuntimeClient, ServingStatus } from '../../client/client';
 import { parseCommandArgs, type Command } from '../command';
 import { writeJson, writeSection } from '../output';
 import { componentRows } from './version';

@@ -5,7 +5,7 @@
  * one error line each and exit code 1, after the array.
  * `gantry container inspect` and `gantry image inspect` are the typed forms.
  */
-import type { RuntimeClient } from '../../api/client';
+import type { RuntimeClient } from '../../client/client';
 import type { InspectContainerResponse } from '../../api/gen/gantry/v1/containers';
 import { healthName } from '../../containers/status';
 import { describe, isGantryError, isNotFound, notFound } from '../../errdefs/errdefs';

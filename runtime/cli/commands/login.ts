@@ -1,4 +1,4 @@
-import { RuntimeClient, toWireAuth } from '../../api/client';
+import { RuntimeClient, toWireAuth } from '../../client/client';
 import type { RegistryAuth } from '../../distribution/distribution';
 import { removeCredentials, storeCredentials } from '../../distribution/credentials';
 import { DEFAULT_DOMAIN } from '../../distribution/reference';

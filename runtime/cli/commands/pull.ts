@@ -1,11 +1,11 @@
-import { RuntimeClient } from '../../api/client';
+import { RuntimeClient } from '../../client/client';
 import { BlobStatus, type ImageSummary } from '../../api/gen/gantry/v1/images';
 import { getCredentials } from '../../distribution/credentials';
 import { familiarName, familiarString, parseReference } from '../../distribution/reference';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson } from '../output';
 import { PullProgressView } from '../pullProgress';
-import { toWireAuth } from '../../api/client';
+import { toWireAuth } from '../../client/client';
 
 export const pullCommand: Command = {
   name: 'pull',

@@ -9,7 +9,7 @@
  * not be invoked; 127 when it was not found.
  */
 import * as fs from 'node:fs';
-import type { RuntimeClient } from '../../api/client';
+import type { RuntimeClient } from '../../client/client';
 import type { ContainerSummary } from '../../api/gen/gantry/v1/containers';
 import { describe, ErrorReasons, internal, isGantryError, isNotFound } from '../../errdefs/errdefs';
 import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';

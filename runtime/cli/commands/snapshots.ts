@@ -1,4 +1,4 @@
-import { RuntimeClient } from '../../api/client';
+import { RuntimeClient } from '../../client/client';
 import { SnapshotKind } from '../../api/gen/gantry/v1/snapshots';
 import { formatAgo, formatSize } from '../../util/humanize';
 import { parseCommandArgs, UsageError, type Command } from '../command';

@@ -1,4 +1,4 @@
-import { RuntimeClient } from '../../api/client';
+import { RuntimeClient } from '../../client/client';
 import type { VersionResponse } from '../../api/gen/gantry/v1/version';
 import { buildInfo } from '../../version';
 import { parseCommandArgs, type Command } from '../command';

@@ -14,7 +14,7 @@
  */
 import * as vscode from 'vscode';
 import type { ImageSummary, Platform } from '../../../runtime/api/gen/gantry/v1/images';
-import { toWireAuth } from '../../../runtime/api/client';
+import { toWireAuth } from '../../../runtime/client/client';
 import { getCredentials } from '../../../runtime/distribution/credentials';
 import type { Reference } from '../../../runtime/distribution/distribution';
 import { familiarString, parseReference } from '../../../runtime/distribution/reference';

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { RuntimeClient, ServingStatus } from '../../../runtime/api/client';
+import { RuntimeClient, ServingStatus } from '../../../runtime/client/client';
 import { GANTRY_JS, runGantry, startDaemon, TestDaemon } from '../../helpers/daemon';
 import { startProcess } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { RuntimeClient } from '../../../runtime/api/client';
+import { RuntimeClient } from '../../../runtime/client/client';
 import { VersionService } from '../../../runtime/api/gen/gantry/v1/version';
 import { HandlerAdapter } from '../../../runtime/api/server';
 import { versionService } from '../../../runtime/api/services/version';

@@ -15,10 +15,10 @@ import {
 } from '@grpc/grpc-js';
 import { fromServiceError } from '../errdefs/grpc';
 import type { RegistryAuth as ClientAuth } from '../distribution/distribution';
-import { EventsClient, type SubscribeRequest, type SubscribeResponse } from './gen/gantry/v1/events';
-import { VersionClient, type VersionResponse } from './gen/gantry/v1/version';
-import { HealthClient, HealthCheckResponse_ServingStatus as ServingStatus } from './gen/grpc/health/v1/health';
-import { SnapshotsClient, type ListSnapshotsResponse, type SnapshotUsageResponse } from './gen/gantry/v1/snapshots';
+import { EventsClient, type SubscribeRequest, type SubscribeResponse } from '../api/gen/gantry/v1/events';
+import { VersionClient, type VersionResponse } from '../api/gen/gantry/v1/version';
+import { HealthClient, HealthCheckResponse_ServingStatus as ServingStatus } from '../api/gen/grpc/health/v1/health';
+import { SnapshotsClient, type ListSnapshotsResponse, type SnapshotUsageResponse } from '../api/gen/gantry/v1/snapshots';
 import {
   ImagesClient,
   RegistryClient,
@@ -30,8 +30,8 @@ import {
   type PullImageResponse,
   type RemoveImageResponse,
   type RegistryAuth,
-} from './gen/gantry/v1/images';
-import { ContainersClient } from './gen/gantry/v1/containers';
+} from '../api/gen/gantry/v1/images';
+import { ContainersClient } from '../api/gen/gantry/v1/containers';
 import { ContainersApi } from './containersApi';
 
 export { ServingStatus };

@@ -20,7 +20,7 @@
  *                socket). Idempotent; after it, open() fails. The daemon itself
  *                is never stopped: other clients share it.
  */
-import type { Ctx } from '../../runtime/context';
+import type { Ctx } from '../context';
 
 export interface RuntimeEndpoint {
   /** "ssh://user@host" for a remote host; undefined for this machine's daemon. */

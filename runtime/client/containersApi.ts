@@ -23,7 +23,7 @@ import type {
   LogEntry,
   LogsRequest,
   TopContainerResponse,
-} from './gen/gantry/v1/containers';
+} from '../api/gen/gantry/v1/containers';
 
 /** Long enough for a stop with the default 10 s timeout plus cleanup. */
 const LIFECYCLE_TIMEOUT_MS = 120_000;
