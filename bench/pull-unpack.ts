@@ -147,7 +147,7 @@ async function prepareGantry(tool: 'gantry' | 'gantry-api', dir: string, opts: O
     profile: opts.profile && tool === 'gantry' ? { dir: path.join(path.dirname(opts.out), 'profiles'), name: label } : undefined,
   });
   const client = RuntimeClient.forSocket(gantryd.socket);
-  await client.version(); // connected before the clock starts (gantry-api); the CLI connects itself
+  await client.system.version(); // connected before the clock starts (gantry-api); the CLI connects itself
   const checkUnpacked = (snapshotter: string | undefined, image: UnpackImage) => {
     if (snapshotter !== 'overlayfs') {
       throw new Error(`gantryd recorded ${image.ref} with snapshotter ${JSON.stringify(snapshotter ?? '')}; expected overlayfs (the default here)`);

@@ -1,10 +1,8 @@
 /** Activation wires the parts together; each part owns its own disposables. */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { defaultSocket } from '../runtime/daemon/paths';
-import type { Envelope } from '../runtime/api/gen/gantry/v1/events';
+import { LocalEndpoint, socketFromEnv, type Envelope } from '../runtime/client';
 import { RuntimeConnection, type ConnectionSnapshot } from './client/connection';
-import { LocalEndpoint } from '../runtime/client/endpoint';
 import { registerCommands, type CommandContext, type CommandFailure } from './commands/registerCommands';
 export type { CommandFailure } from './commands/registerCommands';
 import { buildHostPicks, type HostPickEntry } from './hosts/hostPicks';
@@ -48,7 +46,7 @@ export interface GantryApi {
  */
 export function configuredSocket(): string {
   const setting = machineSetting('gantry.socketPath');
-  return setting || process.env.GANTRY_SOCKET || defaultSocket();
+  return setting || socketFromEnv();
 }
 
 /** The one connection of this window, for deactivate(). */

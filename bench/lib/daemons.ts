@@ -41,7 +41,7 @@ export async function startGantryd(dir: string, opts: GantrydOptions = {}): Prom
   const proc = start(process.execPath, [...nodeArgs, opts.gantryJs ?? GANTRY_JS, 'daemon', '--root', root, '--state', state, ...(opts.args ?? [])], { name: 'gantryd' });
   const client = RuntimeClient.forSocket(socket);
   try {
-    await proc.waitFor(() => fs.existsSync(socket) && client.version({ timeoutMs: 2_000 }).then(() => true, () => false), {
+    await proc.waitFor(() => fs.existsSync(socket) && client.system.version({ timeoutMs: 2_000 }).then(() => true, () => false), {
       what: `gantryd answering on ${socket}`,
       timeout: 30_000,
       interval: 20,

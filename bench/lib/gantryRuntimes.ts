@@ -60,7 +60,7 @@ export async function setupGantry(dir: string, image: BenchImage, opts: GantrydO
     await removeEmptyCgroups('gantry', [...ids]);
     noteLeftovers('gantryd', { containers: Math.max(left, found.containers), monitors: found.monitors });
   });
-  await client.version(); // connected before any clock starts
+  await client.system.version(); // connected before any clock starts
   await gantryApiPull(client, image.ref, image.layers.length);
 
   const gantry = (args: string[]) => [opts.gantryJs, '--socket', gantryd.socket, ...args];

@@ -5,7 +5,7 @@
  * the extension can do, the CLI can do).
  */
 import { describe, isGantryError, type ErrorKind } from '../errdefs/errdefs';
-import { defaultSocket } from '../daemon/paths';
+import { connectRemote, defaultSocket, socketFromEnv, sshOptionsFromEnv, type RemoteRuntime } from '../client';
 import { type Command, type CommandContext, UsageError } from './command';
 import { versionCommand } from './commands/version';
 import { infoCommand } from './commands/info';
@@ -27,8 +27,6 @@ import { startCommand } from './commands/start';
 import { statsCommand, topCommand } from './commands/stats';
 import { ExitCodeError } from './exitCode';
 import { background } from '../context';
-import { connectRemote, sshOptionsFromEnv } from '../client/ssh/connect';
-import type { RemoteRuntime } from '../client/ssh/remote';
 
 const COMMANDS: readonly Command[] = [
   runCommand,
@@ -84,7 +82,7 @@ Run 'gantry COMMAND --help' for a command's options.
 `;
 
 export async function cliMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let socket = env.GANTRY_SOCKET || defaultSocket(env);
+  let socket = socketFromEnv(env);
   let host = env.GANTRY_HOST || undefined;
   let socketFlag = false;
   let hostFlag = false;

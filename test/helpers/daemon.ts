@@ -102,7 +102,7 @@ export class TestDaemon {
     const client = RuntimeClient.forSocket(this.socket);
     try {
       await proc.waitFor(
-        () => fs.existsSync(this.socket) && client.version({ timeoutMs: 2_000 }).then(() => true, () => false),
+        () => fs.existsSync(this.socket) && client.system.version({ timeoutMs: 2_000 }).then(() => true, () => false),
         { what: `gantryd answering on ${this.socket}`, timeout: 30_000, interval: 100 },
       );
     } catch (e) {

@@ -1,19 +1,10 @@
-import { RuntimeClient } from '../../client/client';
-import type { ImageSummary, InspectImageResponse } from '../../api/gen/gantry/v1/images';
+import type { ImageSummary, InspectImageResponse } from '../../client';
 import { displayName, displayRepository, parseReference } from '../../distribution/reference';
 import { shortId } from '../../images/service';
 import { formatAgo, formatSize } from '../../util/humanize';
-import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';
+import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
-
-async function withClient<T>(ctx: CommandContext, fn: (client: RuntimeClient) => Promise<T>): Promise<T> {
-  const client = RuntimeClient.forSocket(ctx.socket);
-  try {
-    return await fn(client);
-  } finally {
-    client.close();
-  }
-}
+import { withClient } from '../withClient';
 
 export const imagesCommand: Command = {
   name: 'images',

@@ -46,7 +46,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
   async function versionThrough(r: RemoteRuntime) {
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      return await client.version({ timeoutMs: 20_000 });
+      return await client.system.version({ timeoutMs: 20_000 });
     } finally {
       client.close();
     }
@@ -101,7 +101,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     const raw = [net.connect(r.socketPath), net.connect(r.socketPath)];
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      assert.equal((await client.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
+      assert.equal((await client.system.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
       for (let i = 0; i < 200 && remote.leftovers().filter((l) => l.startsWith('remote dial-stdio')).length < 3; i++) {
         await new Promise((res) => setTimeout(res, 50));
       }
@@ -145,7 +145,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     while (pidAlive(r.deploy.daemon.pid)) await new Promise((res) => setTimeout(res, 20));
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      await assert.rejects(client.version({ timeoutMs: 20_000 }), (e: unknown) => {
+      await assert.rejects(client.system.version({ timeoutMs: 20_000 }), (e: unknown) => {
         const shown = r.translate(e) as Error;
         assert.equal(shown.message, `gantryd on ${remote.target} is not reachable: cannot connect to gantryd at ${path.join(remote.gantryHome, 'state', 'gantry.sock')} (connection refused)`);
         return true;
@@ -175,7 +175,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     let oldPid: number | undefined;
     for (let i = 0; i < 200 && !oldPid; i++) {
       const c = RuntimeClient.forSocket(socket);
-      oldPid = await c.version({ timeoutMs: 1000 }).then((v) => (v.version === '0.0.1-old' ? v.pid : undefined), () => undefined);
+      oldPid = await c.system.version({ timeoutMs: 1000 }).then((v) => (v.version === '0.0.1-old' ? v.pid : undefined), () => undefined);
       c.close();
       if (!oldPid) await new Promise((r) => setTimeout(r, 100));
     }
@@ -213,7 +213,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     const client = new RuntimeClient(r.grpcTarget);
     let helpers: number[];
     try {
-      assert.equal((await client.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
+      assert.equal((await client.system.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
       // ssh runs the jump as a child process (ssh -W host:port).
       const [session] = r.sshPids;
       helpers = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {

@@ -146,7 +146,7 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     // Root's data and state: /var/lib/gantry and /run/gantry (here: the temp dirs behind them), never GANTRY_HOME.
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      const v = await client.version({ timeoutMs: 20_000 });
+      const v = await client.system.version({ timeoutMs: 20_000 });
       assert.equal(v.pid, pid);
       assert.equal(v.root, '/var/lib/gantry');
       assert.equal(v.socket, '/run/gantry/gantry.sock');
@@ -168,7 +168,7 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     // Each new connection runs dial-stdio through sudo, and a restarted daemon starts again.
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      await client.version({ timeoutMs: 20_000 });
+      await client.system.version({ timeoutMs: 20_000 });
     } finally {
       client.close();
     }

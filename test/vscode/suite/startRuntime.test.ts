@@ -23,7 +23,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RuntimeClient } from '../../../runtime/client/client';
-import { defaultRoot, defaultSocket, defaultState } from '../../../runtime/daemon/paths';
+import { defaultRoot } from '../../../runtime/daemon/paths';
+import { defaultSocket, defaultState } from '../../../runtime/client/socketPath';
 
 interface VersionInfo {
   version: string;
@@ -155,7 +156,7 @@ async function pidOn(socket: string): Promise<number | undefined> {
   if (!fs.existsSync(socket)) return undefined;
   const client = RuntimeClient.forSocket(socket);
   try {
-    return (await client.version({ timeoutMs: 5_000 })).pid;
+    return (await client.system.version({ timeoutMs: 5_000 })).pid;
   } catch {
     return undefined;
   } finally {
