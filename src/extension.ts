@@ -1,7 +1,7 @@
 /** Activation wires the parts together; each part owns its own disposables. */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { LocalEndpoint, socketFromEnv, type Envelope } from '../runtime/client';
+import { type Envelope, LocalEndpoint, socketFromEnv } from '../runtime/client';
 import { RuntimeConnection, type ConnectionSnapshot } from './client/connection';
 import { registerCommands, type CommandContext, type CommandFailure } from './commands/registerCommands';
 export type { CommandFailure } from './commands/registerCommands';

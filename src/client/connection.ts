@@ -34,7 +34,15 @@
  * outlives the switch. close() (deactivate) does the same for the last one.
  */
 import * as vscode from 'vscode';
-import { describe, EventCursor, openClient, type Envelope, type RuntimeClient, type RuntimeEndpoint, type VersionResponse } from '../../runtime/client';
+import {
+  describe,
+  type Envelope,
+  EventCursor,
+  openClient,
+  type RuntimeClient,
+  type RuntimeEndpoint,
+  type VersionResponse,
+} from '../../runtime/client';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 

@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../client/connection';
 import type { HostSwitcher } from '../hosts/hostSwitcher';
-import { describe } from '../../runtime/errdefs/errdefs';
+import { describe } from '../../runtime/client';
 import type { GantryViews } from '../views/runtimeViews';
 import { clearContainersFilter } from './containers/clearContainersFilter';
 import { copyContainerId } from './containers/copyContainerId';

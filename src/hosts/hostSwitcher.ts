@@ -12,10 +12,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RemoteOptions } from '../../runtime/client/ssh/remote';
+import { type RemoteOptions, type RuntimeEndpoint, SshEndpoint } from '../../runtime/client';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
-import type { RuntimeEndpoint } from '../../runtime/client/endpoint';
-import { SshEndpoint } from '../../runtime/client/ssh/sshEndpoint';
 import { machineSetting } from '../settings/machineSettings';
 import { LOCAL, parseHostChoice, type HostChoice } from './hostChoice';
 import { HostStore } from './hostStore';

@@ -4,7 +4,7 @@
  * runInput.ts), and Escape at any of them cancels the whole run (undefined).
  */
 import * as vscode from 'vscode';
-import { describe } from '../../../runtime/errdefs/errdefs';
+import { describe } from '../../../runtime/client';
 import { nameProblem, parseEnv, RESTART_POLICIES, splitArgs, type RestartPolicyName } from './runInput';
 
 export interface RunChoices {

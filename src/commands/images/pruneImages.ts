@@ -5,7 +5,7 @@
  * Returns the daemon's answer, or undefined when the user declined.
  */
 import * as vscode from 'vscode';
-import type { PruneImagesResponse } from '../../../runtime/api/gen/gantry/v1/images';
+import { type PruneImagesResponse } from '../../../runtime/client';
 import { formatSize } from '../../../runtime/util/humanize';
 import type { CommandContext } from '../registerCommands';
 import { optionsFromArgs } from './imageArgs';

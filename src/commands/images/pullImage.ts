@@ -13,12 +13,18 @@
  * undefined when cancelled.
  */
 import * as vscode from 'vscode';
-import type { ImageSummary, Platform } from '../../../runtime/api/gen/gantry/v1/images';
-import { toWireAuth } from '../../../runtime/client/client';
-import { getCredentials } from '../../../runtime/distribution/credentials';
-import type { Reference } from '../../../runtime/distribution/distribution';
+import {
+  describe,
+  GantryError,
+  type ImageSummary,
+  kindOf,
+  type Platform,
+  pullImage as pullFlow,
+  type Reference,
+  type RegistryAuth,
+  registryAuthFor,
+} from '../../../runtime/client';
 import { familiarString, parseReference } from '../../../runtime/distribution/reference';
-import { describe, GantryError, kindOf } from '../../../runtime/errdefs/errdefs';
 import { platformString } from '../../views/images/imageTooltip';
 import type { CommandContext } from '../registerCommands';
 import { optionsFromArgs } from './imageArgs';
@@ -54,8 +60,8 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
   if (!input?.trim()) return undefined;
   const ref = parseReference(input.trim());
   const shown = familiarString(ref);
-  const auth = await getCredentials(ref.domain);
-  const platform = options.platform ?? (await choosePlatform(context, ref.toString(), toWireAuth(auth), options.pickPlatform));
+  const auth = await registryAuthFor(ref);
+  const platform = options.platform ?? (await choosePlatform(context, ref.toString(), auth, options.pickPlatform));
   if (platform === null) return undefined; // the user dismissed the platform pick
 
   return vscode.window.withProgress(
@@ -77,20 +83,23 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
       const reporter = throttle(REPORT_INTERVAL_MS, () => progress.report({ message: tracker.message(), increment: tracker.advance() }));
       const report = (force: boolean) => reporter.run(force);
       try {
-        const request = { reference: ref.toString(), platform: platform ?? '', auth: toWireAuth(auth) };
-        for await (const message of client.images.pull(request, abort.signal)) {
-          const kind = message.kind;
-          if (kind?.$case === 'resolved') {
-            resolved = true;
-            progress.report({ message: vscode.l10n.t('resolved {0}', kind.value.target?.digest ?? '') });
-          } else if (kind?.$case === 'blob') {
-            tracker.update(kind.value);
-            options.onProgress?.(tracker.snapshot());
-            report(false);
-          } else if (kind?.$case === 'image') {
-            image = kind.value;
-          }
-        }
+        const outcome = await pullFlow(
+          client,
+          { reference: ref, platform: platform ?? '', auth },
+          {
+            onResolved: (resolvedTo) => {
+              resolved = true;
+              progress.report({ message: vscode.l10n.t('resolved {0}', resolvedTo.target?.digest ?? '') });
+            },
+            onBlob: (blob) => {
+              tracker.update(blob);
+              options.onProgress?.(tracker.snapshot());
+              report(false);
+            },
+          },
+          abort.signal,
+        );
+        image = outcome.image;
         report(true);
       } catch (e) {
         throw resolved ? e : resolveFailure(context, ref, e);
@@ -137,7 +146,7 @@ function resolveFailure(context: CommandContext, ref: Reference, e: unknown): un
 async function choosePlatform(
   context: CommandContext,
   reference: string,
-  auth: ReturnType<typeof toWireAuth>,
+  auth: RegistryAuth | undefined,
   pick: PlatformPicker = (items) => vscode.window.showQuickPick(items, { title: vscode.l10n.t('Platform to pull'), placeHolder: reference }),
 ): Promise<string | undefined | null> {
   let offered;

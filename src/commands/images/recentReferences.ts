@@ -5,7 +5,7 @@
  * the user types; the recent references follow.
  */
 import * as vscode from 'vscode';
-import { describe } from '../../../runtime/errdefs/errdefs';
+import { describe } from '../../../runtime/client';
 import { familiarString, parseReference } from '../../../runtime/distribution/reference';
 import type { CommandContext } from '../registerCommands';
 

@@ -12,7 +12,7 @@
  */
 import * as vscode from 'vscode';
 import { displayName } from '../../../runtime/distribution/reference';
-import { describe, kindOf } from '../../../runtime/errdefs/errdefs';
+import { describe, kindOf } from '../../../runtime/client';
 import { formatSize } from '../../../runtime/util/humanize';
 import type { CommandContext } from '../registerCommands';
 import { optionsFromArgs, resolveTargets, type ImageTarget } from './imageArgs';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { VersionResponse } from '../../../runtime/api/gen/gantry/v1/version';
+import { type VersionResponse } from '../../../runtime/client';
 import type { CommandContext } from '../registerCommands';
 
 /** Shows the daemon's version and paths; returns them to programmatic callers (tests, other extensions). */

@@ -13,7 +13,7 @@
  */
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
-import type { InspectContainerResponse } from '../../../runtime/api/gen/gantry/v1/containers';
+import { type InspectContainerResponse } from '../../../runtime/client';
 import { healthName, statusName } from '../../../runtime/containers/status';
 
 const CONTAINER_PREFIX = '/container/';

@@ -23,7 +23,7 @@
  * so ("Stopping…", a spinning icon) and its contextValue is
  * `busy<Operation>Container`, which menus offer only Inspect and Logs for.
  */
-import { ContainerStatus, HealthStatus, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
+import { ContainerStatus, type ContainerSummary, HealthStatus } from '../../../runtime/client';
 import { displayName } from '../../../runtime/distribution/reference';
 import { humanDuration } from '../../../runtime/containers/status';
 
