@@ -1,6 +1,6 @@
 /**
- * gantryd on a remote host, reached over SSH: a RuntimeEndpoint around the
- * runtime's connectRemote() (runtime/remote/remote.ts has the whole story —
+ * gantryd on a remote host, reached over SSH: a RuntimeEndpoint (../endpoint.ts) around
+ * connectRemote() (remote.ts beside it has the whole story —
  * probe, deploy, start, and the local proxy whose every connection is one
  * `ssh HOST … gantry dial-stdio`). The CLI's `--host ssh://…` uses the same
  * code, so both behave alike.
