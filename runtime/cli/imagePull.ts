@@ -5,7 +5,7 @@
  * stderr, so the container's own output on stdout stays clean.
  */
 import type { Writable } from 'node:stream';
-import { internal, isNotFound, pullImage, registryAuthFor, type ImageSummary, type PullOutcome, type Reference, type RuntimeClient } from '../client';
+import { internal, isNotFound, pullImage, registryAuthFor, type BlobProgress, type ImageSummary, type PullOutcome, type Reference, type RuntimeClient } from '../client';
 import { familiarName, familiarString, parseReference } from '../distribution/reference';
 import { PullProgressView } from './pullProgress';
 import type { PullPolicy } from './runOptions';
@@ -22,7 +22,7 @@ export async function pullWithProgress(client: RuntimeClient, ref: Reference, ou
   const auth = await registryAuthFor(ref);
   const view = new PullProgressView(out, Boolean((out as { isTTY?: boolean }).isTTY));
   if (!options.quiet) out.write(`${ref.tag ?? ref.digest}: Pulling from ${familiarName(ref)}\n`);
-  const handlers = options.quiet ? {} : { onBlob: (blob: Parameters<PullProgressView['update']>[0]) => view.update(blob) };
+  const handlers = options.quiet ? {} : { onBlob: (blob: BlobProgress) => view.update(blob) };
   return pullImage(client, { reference: ref, platform: options.platform ?? '', auth }, handlers, options.signal);
 }
 
