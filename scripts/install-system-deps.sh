@@ -7,6 +7,7 @@ packages=(
   docker-registry                # a real OCI registry (CNCF distribution) for tests
   skopeo umoci busybox-static    # build and push fixture images no one here wrote
   containernetworking-plugins    # CNI plugins (network attachment)
+  iptables                       # the bridge, portmap and firewall plugins write iptables rules
   openssh-server openssh-client  # real sshd/ssh for the remote-host path
   sudo                           # remote tests: a non-root ssh user starting root's gantryd with sudo -n
   chromium                       # headless browser that drives code-server in UI tests

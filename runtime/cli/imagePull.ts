@@ -5,7 +5,8 @@
  * stderr, so the container's own output on stdout stays clean.
  */
 import type { Writable } from 'node:stream';
-import { internal, isNotFound, pullImage, registryAuthFor, type BlobProgress, type ImageSummary, type PullOutcome, type Reference, type RuntimeClient } from '../client';
+import { internal, isNotFound, pullImage, registryAuthFor, type BlobProgress, type ImageSummary, type PullOutcome, type RuntimeClient } from '../client';
+import type { Reference } from '../distribution/distribution';
 import { familiarName, familiarString, parseReference } from '../distribution/reference';
 import { PullProgressView } from './pullProgress';
 import type { PullPolicy } from './runOptions';
@@ -19,11 +20,11 @@ export interface PullDrawing {
 
 /** Pulls `ref` with the user's credentials, drawing "Pulling from" and the per-blob lines on `out`. */
 export async function pullWithProgress(client: RuntimeClient, ref: Reference, out: Writable, options: PullDrawing = {}): Promise<PullOutcome> {
-  const auth = await registryAuthFor(ref);
+  const auth = await registryAuthFor(ref.domain);
   const view = new PullProgressView(out, Boolean((out as { isTTY?: boolean }).isTTY));
   if (!options.quiet) out.write(`${ref.tag ?? ref.digest}: Pulling from ${familiarName(ref)}\n`);
   const handlers = options.quiet ? {} : { onBlob: (blob: BlobProgress) => view.update(blob) };
-  return pullImage(client, { reference: ref, platform: options.platform ?? '', auth }, handlers, options.signal);
+  return pullImage(client, { reference: ref.toString(), platform: options.platform ?? '', auth }, handlers, options.signal);
 }
 
 /** Docker's closing lines: the digest, and whether anything was downloaded. */

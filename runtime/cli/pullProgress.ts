@@ -5,7 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import { BlobStatus, type BlobProgress } from '../client';
-import { formatSize } from '../util/humanize';
+import { formatSize, shortId } from '../presentation';
 
 const LABEL: Record<BlobStatus, string> = {
   [BlobStatus.BLOB_STATUS_UNSPECIFIED]: '',
@@ -30,7 +30,7 @@ export class PullProgressView {
   constructor(private readonly out: Writable, private readonly tty: boolean) {}
 
   update(blob: BlobProgress): void {
-    const id = blob.digest.replace(/^sha\d+:/, '').slice(0, 12);
+    const id = shortId(blob.digest);
     if (!this.lines.has(id)) this.order.push(id);
     const line = `${id}: ${LABEL[blob.status] ?? ''}${this.detail(blob)}`;
     this.lines.set(id, line);

@@ -24,9 +24,9 @@ import {
   parseVolume,
   validateContainerName,
   validateHostname,
-} from '../containers/options';
+  parseSecurityOpts,
+} from '../options';
 import { parseCgroupns, parseDevice } from '../oci/specgen/privileges';
-import { parseSecurityOpts } from '../containers/securityOpts';
 import { invalidArgument } from '../errdefs/errdefs';
 import { UsageError } from './command';
 

@@ -50,7 +50,6 @@ export { formatSshTarget, parseSshTarget } from './ssh/target';
 export type { RemoteOptions, RemoteRuntime, SshOptions, SshTarget } from './ssh/remote';
 export { DAEMON_NODE_FLAGS } from './daemonFlags';
 export type { Ctx } from '../context';
-export type { Reference } from '../distribution/distribution';
 
 // The API's wire types (enums are values).
 export { ContainerStatus, HealthStatus, StdStream } from '../api/gen/gantry/v1/containers';

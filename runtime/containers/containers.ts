@@ -21,18 +21,11 @@
  */
 
 import type { ContainerConfig as ImageRuntimeConfig } from '../images/manifest';
+import type { RestartPolicy } from '../options/restartPolicy';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';
 
 export type HealthStatus = 'none' | 'starting' | 'healthy' | 'unhealthy';
-
-export type RestartPolicyName = 'no' | 'always' | 'on-failure' | 'unless-stopped';
-
-export interface RestartPolicy {
-  readonly name: RestartPolicyName;
-  /** on-failure only: give up after this many restarts (0 = no limit). */
-  readonly maximumRetryCount: number;
-}
 
 /** Docker's HEALTHCHECK, in milliseconds. `test` as in the image config: ["CMD", …], ["CMD-SHELL", "…"] or ["NONE"]. */
 export interface HealthcheckSpec {
@@ -181,8 +174,6 @@ export interface Container {
   readonly snapshotKey: string;
   readonly state: ContainerState;
 }
-
-export const NAME_PATTERN = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 export const DEFAULT_STOP_TIMEOUT_SECONDS = 10;
 

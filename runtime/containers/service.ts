@@ -35,7 +35,6 @@ import {
   ContainerTopics,
   DEFAULT_STOP_TIMEOUT_SECONDS,
   initialState,
-  NAME_PATTERN,
   type Container,
   type ContainerConfig,
   type ContainerState,
@@ -45,7 +44,7 @@ import type { HealthMonitor } from './health';
 import type { EffectivePrivileges } from '../oci/specgen/privileges';
 import type { AfterCreate, Launcher } from './launcher';
 import { generateName } from './names';
-import { parseSignal } from './options';
+import { parseSignal, validateContainerName } from '../options';
 import { RestartScheduler, shouldRestart } from './restart';
 import { resolveArgs } from '../oci/specgen/build';
 import type { FileContainerStore } from './store';
@@ -111,9 +110,7 @@ export class ContainerService {
   async create(ctx: Ctx, name: string, requested: ContainerConfig): Promise<Container> {
     const { store, images, snapshotter, launcher } = this.deps;
     const config = launcher.withDefaults(requested);
-    if (name && !NAME_PATTERN.test(name)) {
-      throw invalidArgument(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    }
+    if (name) validateContainerName(name);
     const image = images.resolve(config.image);
     if (!image.snapshot || image.snapshot.snapshotter !== snapshotter.name) {
       throw failedPrecondition(`image ${image.name} is not unpacked for the ${snapshotter.name} snapshotter; pull it again`);

@@ -153,21 +153,3 @@ function validateDigest(digest: string, bad: (why: string) => Error): void {
   if (!/^[a-f0-9]*$/.test(hex)) throw bad('digest must be lowercase hex');
   if (hex.length !== want) throw bad(`invalid ${algorithm} digest length ${hex.length}, want ${want}`);
 }
-
-/** docker.io/library/busybox → busybox; 127.0.0.1:5000/app stays as it is. */
-export function displayRepository(repository: string): string {
-  try {
-    return familiarName(parseReference(repository));
-  } catch {
-    return repository;
-  }
-}
-
-/** A record name as Docker prints it: docker.io/library/busybox:latest → busybox:latest. */
-export function displayName(name: string): string {
-  try {
-    return familiarString(parseReference(name));
-  } catch {
-    return name;
-  }
-}

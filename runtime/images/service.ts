@@ -6,6 +6,7 @@
 import type { Ctx } from '../context';
 import type { Store } from '../content/content';
 import { parseReference } from '../distribution/reference';
+import { shortId } from '../presentation';
 import { conflict, invalidArgument, notFound } from '../errdefs/errdefs';
 import type { Publisher } from '../events/events';
 import type { CollectResult, Collector } from '../gc/gc';
@@ -138,8 +139,4 @@ export class ImageService {
   private namesOf(id: string): string[] {
     return this.images.list().filter((i) => i.id === id).map((i) => i.name).sort();
   }
-}
-
-export function shortId(id: string): string {
-  return id.replace(/^sha256:/, '').slice(0, 12);
 }

@@ -172,6 +172,12 @@ async function run(
   let current: Promise<void> = Promise.resolve();
   const entriesDone = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header: EntryHeader, data: EntryData, next: (e?: unknown) => void) => {
+      // Tearing the extractor down (cancel, a refused entry) destroys this
+      // entry's stream with the same error, possibly before the writer has
+      // started reading it (it may wait for disk space first). The failure
+      // is already recorded by whoever tore down; the writer, once reading,
+      // sees the error through its own read.
+      data.on('error', () => undefined);
       // A large file is checked against the reserve before it is created ("would leave less than …").
       // Every entry is charged a block and an inode too, so empty files are counted.
       const isFile = header.type === 'file' || header.type === 'contiguous-file';
@@ -189,8 +195,6 @@ async function run(
         (e: unknown) => {
           if (isGantryError(e)) fail(e);
           else consequence ??= { error: e };
-          // Tearing down destroys the entry's stream too; unread (refused before its content), it has no listener yet.
-          data.on('error', () => undefined);
           next(e instanceof Error ? e : new Error(String(e)));
         },
       );

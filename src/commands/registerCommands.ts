@@ -6,10 +6,8 @@
  * a second, generic error for it.
  */
 import * as vscode from 'vscode';
-import type { RuntimeConnection } from '../client/connection';
-import type { HostSwitcher } from '../hosts/hostSwitcher';
 import { describe } from '../../runtime/client';
-import type { GantryViews } from '../views/runtimeViews';
+import type { CommandContext } from './commandContext';
 import { clearContainersFilter } from './containers/clearContainersFilter';
 import { copyContainerId } from './containers/copyContainerId';
 import { copyContainerName } from './containers/copyContainerName';
@@ -43,25 +41,8 @@ import { tagImage } from './images/tagImage';
 import { connectToHost } from './host/connectToHost';
 import { showRuntimeInfo } from './runtime/showRuntimeInfo';
 import { startRuntime } from './runtime/startRuntime';
-import { RUNTIME_MENU_COMMAND, showRuntimeMenu } from '../statusBar/runtimeMenu';
-
-export interface CommandContext {
-  readonly extension: vscode.ExtensionContext;
-  readonly connection: RuntimeConnection;
-  readonly log: vscode.LogOutputChannel;
-  /** The views' data providers and their RefreshManager. */
-  readonly views: GantryViews;
-  /** Which runtime (local or a host over SSH) the window uses, and switching it. */
-  readonly hosts: HostSwitcher;
-  /** Fired once per failed command, with the message the user was shown. */
-  readonly failures: vscode.EventEmitter<CommandFailure>;
-}
-
-/** A command that failed: the user saw `message` in one error notification. */
-export interface CommandFailure {
-  readonly command: string;
-  readonly message: string;
-}
+import { RUNTIME_MENU_COMMAND } from '../statusBar/runtimeMenu';
+import { showRuntimeMenu } from './runtime/showRuntimeMenu';
 
 type CommandFn = (context: CommandContext, ...args: unknown[]) => unknown;
 

@@ -5,7 +5,15 @@
  * the attach that starts the container (attachAndStart) are the client
  * package's flows, which the CLI's `run` and `start -a` use too.
  */
-import { attachAndStart, stdioMessages, type AttachResponse, type ExecResponse, type ExecStart, type RuntimeClient, type StdioSession } from '../../runtime/client';
+import {
+  attachAndStart,
+  type AttachResponse,
+  type ExecResponse,
+  type ExecStart,
+  type RuntimeClient,
+  stdioMessages,
+  type StdioSession,
+} from '../../runtime/client';
 import type { Dimensions, StdioConnection, StdioEvent } from './stdioTerminal';
 
 /** Runs `args` in the running container `id`, with a TTY of the terminal's size and stdin open. */

@@ -1,13 +1,15 @@
 /**
  * The one content provider of the `gantry:` scheme (VS Code takes one per
  * scheme). It hands each URI to the provider that owns its path:
- *   /image/<name>.json                   image inspect (images/imageDocuments.ts)
- *   /container/<id>/<name>.json          container inspect (containers/containerDocuments.ts)
+ *   /image/<name>.json                   image inspect (inspectDocuments.ts, images/imageDocuments.ts)
+ *   /container/<id>/<name>.json          container inspect (inspectDocuments.ts, containers/containerDocuments.ts)
  *   /container/<id>/<name>.log           container logs, following (containers/containerLogs.ts)
  *   /container/<id>/<name>.stats         container CPU/memory, live (containers/containerStats.ts)
  * and forwards their change events. Disposing it disposes them.
  */
 import * as vscode from 'vscode';
+
+export const GANTRY_SCHEME = 'gantry';
 
 export interface GantryDocumentRoute {
   /** Whether this provider owns `uri`. */

@@ -17,16 +17,16 @@
  */
 import * as vscode from 'vscode';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
-import { canStartRuntime } from '../commands/runtime/startRuntime';
 import { shortHostLabel } from '../hosts/hostChoice';
-import type { CommandContext } from '../commands/registerCommands';
-import { ContainerInspectDocuments } from './containers/containerDocuments';
+import { canStartRuntime } from '../localRuntime';
+import { containerInspectKind } from './containers/containerDocuments';
 import { ContainerLogDocuments } from './containers/containerLogs';
 import { ContainerStatsDocuments } from './containers/containerStats';
 import { CONTAINERS_VIEW, ContainersTreeProvider } from './containers/containersTreeProvider';
 import { connectionSummary, probeLocalSocket, type LocalProblem } from './connectionSummary';
-import { GantryDocumentRouter } from './gantryDocuments';
-import { GANTRY_SCHEME, GantryDocumentProvider } from './images/imageDocuments';
+import { GANTRY_SCHEME, GantryDocumentRouter } from './gantryDocuments';
+import { imageInspectKind } from './images/imageDocuments';
+import { InspectDocuments } from './inspectDocuments';
 import { IMAGES_VIEW, ImagesTreeProvider } from './images/imagesTreeProvider';
 import { RefreshManager } from './refreshManager';
 
@@ -73,7 +73,13 @@ export interface RuntimeViewsState {
   readonly message: string | undefined;
 }
 
-export function registerRuntimeViews(context: CommandContext, connection: RuntimeConnection): RuntimeViewsState {
+/** What registering the views needs of the extension: its subscriptions, and the views' data. */
+export interface ViewsHost {
+  readonly extension: vscode.ExtensionContext;
+  readonly views: GantryViews;
+}
+
+export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConnection): RuntimeViewsState {
   const imagesView = vscode.window.createTreeView(IMAGES_VIEW, {
     treeDataProvider: context.views.images,
     canSelectMany: true,
@@ -86,9 +92,11 @@ export function registerRuntimeViews(context: CommandContext, connection: Runtim
   const views = [imagesView, containersView];
   // The log documents belong to the views (tests read them there), so the router must not dispose them.
   const { logs, stats } = context.views;
+  const imageInspect = new InspectDocuments(connection, imageInspectKind);
+  const containerInspect = new InspectDocuments(connection, containerInspectKind);
   const documents = new GantryDocumentRouter([
-    { matches: (uri) => uri.path.startsWith('/image/'), provider: new GantryDocumentProvider(connection) },
-    { matches: ContainerInspectDocuments.matches, provider: new ContainerInspectDocuments(connection) },
+    { matches: (uri) => imageInspect.matches(uri), provider: imageInspect },
+    { matches: (uri) => containerInspect.matches(uri), provider: containerInspect },
     { matches: ContainerLogDocuments.matches, provider: { provideTextDocumentContent: (uri) => logs.provideTextDocumentContent(uri), onDidChange: logs.onDidChange, dispose: () => undefined } },
     { matches: ContainerStatsDocuments.matches, provider: { provideTextDocumentContent: (uri) => stats.provideTextDocumentContent(uri), onDidChange: stats.onDidChange, dispose: () => undefined } },
   ]);

@@ -15,8 +15,8 @@ import type {
   HealthState,
   HealthStatus as Health,
   NetworkMode,
-  RestartPolicyName,
 } from '../../containers/containers';
+import { isRestartPolicyName } from '../../options';
 import {
   ContainerStatus,
   HealthStatus,
@@ -41,8 +41,6 @@ const HEALTH: Record<Health, HealthStatus> = {
   healthy: HealthStatus.HEALTH_STATUS_HEALTHY,
   unhealthy: HealthStatus.HEALTH_STATUS_UNHEALTHY,
 };
-
-const POLICIES: readonly RestartPolicyName[] = ['no', 'always', 'on-failure', 'unless-stopped'];
 
 const date = (iso: string): Date | undefined => (iso ? new Date(iso) : undefined);
 
@@ -127,8 +125,8 @@ export function fromWireConfig(w: WireConfig | undefined): ContainerConfig {
   if (network !== 'none' && network !== 'host') {
     throw invalidArgument(`network "${w.network}" is not supported: use "none" or "host" (bridge networks come with CNI support)`);
   }
-  const policyName = (w.restartPolicy?.name || 'no') as RestartPolicyName;
-  if (!POLICIES.includes(policyName)) throw invalidArgument(`invalid restart policy "${w.restartPolicy?.name}"`);
+  const policyName = w.restartPolicy?.name || 'no';
+  if (!isRestartPolicyName(policyName)) throw invalidArgument(`invalid restart policy "${w.restartPolicy?.name}"`);
   const retries = w.restartPolicy?.maximumRetryCount ?? 0;
   if (retries < 0) throw invalidArgument('maximum retry count cannot be negative');
   if (retries > 0 && policyName !== 'on-failure') throw invalidArgument(`maximum retry count cannot be used with restart policy '${policyName}'`);

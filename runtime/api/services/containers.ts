@@ -15,6 +15,7 @@ import {
   type ExecResponse,
 } from '../gen/gantry/v1/containers';
 import type { HandlerAdapter } from '../server';
+import { shortId } from '../../presentation';
 import { effectiveSecurity, fromWireConfig, toSummary, toWireConfig, toWireHealth } from './containerWire';
 
 const STATS_INTERVAL_MS = 1000;
@@ -60,7 +61,7 @@ export function containersService(adapt: HandlerAdapter, service: ContainerServi
         snapshotter: c.snapshotter,
         snapshotKey: c.snapshotKey,
         monitorPid: c.state.monitorPid,
-        hostname: c.config.hostname || c.id.slice(0, 12),
+        hostname: c.config.hostname || shortId(c.id),
         specJson,
         ...effectiveSecurity(c.config, specJson),
         ...privilegesToInspect(service.privilegesOf(c)),

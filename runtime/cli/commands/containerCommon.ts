@@ -5,10 +5,10 @@
  * form of a list record.
  */
 import type { ContainerSummary, RuntimeClient } from '../../client';
-import { withClient } from '../withClient';
-import { healthName, statusName } from '../../containers/status';
+import { healthName, statusName } from '../../presentation';
 import { describe, isGantryError } from '../../errdefs/errdefs';
 import type { CommandContext } from '../command';
+import { withClient } from '../withClient';
 
 /**
  * Runs `fn` for each container in order. A failure is reported as
@@ -43,9 +43,4 @@ export function summaryJson(c: ContainerSummary): Record<string, unknown> {
     status: statusName(c.status),
     health: healthName(c.health),
   };
-}
-
-/** Docker shows 12 hex digits of an ID unless --no-trunc. */
-export function shortContainerId(id: string): string {
-  return id.slice(0, 12);
 }

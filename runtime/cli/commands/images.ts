@@ -1,7 +1,6 @@
 import type { ImageSummary, InspectImageResponse } from '../../client';
-import { displayName, displayRepository, parseReference } from '../../distribution/reference';
-import { shortId } from '../../images/service';
-import { formatAgo, formatSize } from '../../util/humanize';
+import { parseReference } from '../../distribution/reference';
+import { displayName, displayRepository, formatAgo, formatSize, shortId } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
 import { withClient } from '../withClient';

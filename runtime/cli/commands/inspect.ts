@@ -7,7 +7,7 @@
  */
 import type { RuntimeClient } from '../../client';
 import type { InspectContainerResponse } from '../../client';
-import { healthName } from '../../containers/status';
+import { healthName } from '../../presentation';
 import { describe, isGantryError, isNotFound, notFound } from '../../errdefs/errdefs';
 import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';
 import { writeJson } from '../output';

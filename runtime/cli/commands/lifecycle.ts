@@ -5,7 +5,7 @@
  * any failed (see forEachContainer). `start` lives in start.ts because with
  * -a it attaches like `run`.
  */
-import { parseSignal } from '../../containers/options';
+import { parseSignal } from '../../options';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { forEachContainer } from './containerCommon';
 

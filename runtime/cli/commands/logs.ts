@@ -4,7 +4,7 @@
  * --since/--until are read as Docker's timetypes.GetTimestamp reads them.
  */
 import { readLogs, StdStream } from '../../client';
-import { parseDuration } from '../../containers/options';
+import { parseDuration } from '../../options';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { withClient } from '../withClient';
 

@@ -4,10 +4,10 @@
  * functions for the unit tests.
  */
 import type { ContainerSummary } from '../../client';
-import { humanDuration, statusText } from '../../containers/status';
+import { humanDuration, shortId, statusText } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
-import { shortContainerId, summaryJson } from './containerCommon';
+import { summaryJson } from './containerCommon';
 import { withClient } from '../withClient';
 
 export const PS_HEADERS = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'] as const;
@@ -28,13 +28,13 @@ export function commandText(command: readonly string[], noTrunc: boolean): strin
 /** IMAGE shows the image as the user named it; a bare digest/ID is shortened as Docker does. */
 export function imageText(c: Pick<ContainerSummary, 'image' | 'imageId'>, noTrunc: boolean): string {
   const image = c.image || c.imageId;
-  if (!noTrunc && /^sha256:[0-9a-f]{64}$/.test(image)) return image.slice(7, 19);
+  if (!noTrunc && /^sha256:[0-9a-f]{64}$/.test(image)) return shortId(image);
   return image;
 }
 
 export function psRow(c: ContainerSummary, noTrunc: boolean, now: number): string[] {
   return [
-    noTrunc ? c.id : shortContainerId(c.id),
+    noTrunc ? c.id : shortId(c.id),
     imageText(c, noTrunc),
     commandText(c.command, noTrunc),
     c.createdAt ? `${humanDuration(Math.max(0, now - c.createdAt.getTime()))} ago` : '',
@@ -81,7 +81,7 @@ Options:
     if (args.values.json) {
       writeJson(ctx.stdout, containers.map(summaryJson));
     } else if (args.values.quiet) {
-      for (const c of containers) ctx.stdout.write(`${noTrunc ? c.id : shortContainerId(c.id)}\n`);
+      for (const c of containers) ctx.stdout.write(`${noTrunc ? c.id : shortId(c.id)}\n`);
     } else {
       const now = Date.now();
       writeTable(ctx.stdout, PS_HEADERS, containers.map((c) => psRow(c, noTrunc, now)));

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import { attachAndStart, type ContainerSummary, type RuntimeClient } from '../../client';
 import { describe, ErrorReasons, internal, isGantryError, isNotFound } from '../../errdefs/errdefs';
 import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';
+import { shortId } from '../../presentation';
 import { ExitCodeError } from '../exitCode';
 import { ensureImage } from '../imagePull';
 import { splitAtFirstPositional } from '../leadingOptions';
@@ -58,7 +59,7 @@ async function removeAfterFailedStart(client: RuntimeClient, ctx: CommandContext
   try {
     await client.containers.remove(id, true);
   } catch (e) {
-    if (!isNotFound(e)) ctx.stderr.write(`gantry: could not remove ${id.slice(0, 12)} after the failed start: ${describe(e)}\n`);
+    if (!isNotFound(e)) ctx.stderr.write(`gantry: could not remove ${shortId(id)} after the failed start: ${describe(e)}\n`);
   }
 }
 

@@ -1,8 +1,8 @@
-import { withClient } from '../withClient';
 import { SnapshotKind } from '../../client';
-import { formatAgo, formatSize } from '../../util/humanize';
+import { formatAgo, formatSize } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
+import { withClient } from '../withClient';
 
 const KIND_NAME: Record<number, string> = {
   [SnapshotKind.SNAPSHOT_KIND_ACTIVE]: 'active',

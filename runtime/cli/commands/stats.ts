@@ -9,21 +9,17 @@
 import type { Writable } from 'node:stream';
 import type { ContainerStats } from '../../client';
 import { describe, isGantryError } from '../../errdefs/errdefs';
-import { bytesSize } from '../../util/humanize';
+import { bytesSize, shortId } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
-import { shortContainerId } from './containerCommon';
 import { withClient } from '../withClient';
 
 export const STATS_HEADERS = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'] as const;
 
-// Shared with the extension's stats document, which says sizes as `gantry stats` does.
-export { bytesSize } from '../../util/humanize';
-
 export function statsRow(s: ContainerStats, noTrunc = false): string[] {
   const memPercent = s.memoryLimit > 0 ? (s.memoryUsage / s.memoryLimit) * 100 : 0;
   return [
-    noTrunc ? s.id : shortContainerId(s.id),
+    noTrunc ? s.id : shortId(s.id),
     s.name.replace(/^\//, ''),
     `${s.cpuPercent.toFixed(2)}%`,
     `${bytesSize(s.memoryUsage)} / ${bytesSize(s.memoryLimit)}`,

@@ -12,12 +12,13 @@
 import type { BlobProgress, ImageSummary, PullResolved, RegistryAuth } from '../../api/gen/gantry/v1/images';
 import { BlobStatus } from '../../api/gen/gantry/v1/images';
 import { getCredentials } from '../../distribution/credentials';
-import type { Reference } from '../../distribution/distribution';
+import { parseReference } from '../../distribution/reference';
 import type { RuntimeClient } from '../client';
 import { toWireAuth } from '../imagesApi';
 
 export interface PullRequest {
-  readonly reference: Reference;
+  /** The normalised reference: "docker.io/library/busybox:latest". */
+  readonly reference: string;
   /** "os/arch[/variant]"; '' or undefined = the daemon's platform. */
   readonly platform?: string;
   /** Credentials already read (registryAuthFor); when the key is absent the flow reads them itself. */
@@ -38,16 +39,16 @@ export interface PullOutcome {
   readonly downloaded: boolean;
 }
 
-/** The user's credentials for `ref`'s registry as the Pull and Login requests carry them. */
-export async function registryAuthFor(ref: Reference): Promise<RegistryAuth | undefined> {
-  return toWireAuth(await getCredentials(ref.domain));
+/** The user's credentials for `registry` ("docker.io", "127.0.0.1:5000") as the Pull and Login requests carry them. */
+export async function registryAuthFor(registry: string): Promise<RegistryAuth | undefined> {
+  return toWireAuth(await getCredentials(registry));
 }
 
 export async function pullImage(client: RuntimeClient, request: PullRequest, handlers: PullHandlers = {}, signal?: AbortSignal): Promise<PullOutcome> {
-  const auth = 'auth' in request ? request.auth : await registryAuthFor(request.reference);
+  const auth = 'auth' in request ? request.auth : await registryAuthFor(parseReference(request.reference).domain);
   let image: ImageSummary | undefined;
   let downloaded = false;
-  const wire = { reference: request.reference.toString(), platform: request.platform ?? '', auth };
+  const wire = { reference: request.reference, platform: request.platform ?? '', auth };
   for await (const message of client.images.pull(wire, signal)) {
     const kind = message.kind;
     if (kind?.$case === 'resolved') {

@@ -43,7 +43,8 @@ import { apparmorFor } from './apparmor/apparmor';
 import { tweakCapabilities } from './capabilities';
 import type { ContainerConfig } from '../../containers/containers';
 import { containerMounts, type EtcFilePaths } from './mounts';
-import { validateHostname } from '../../containers/options';
+import { validateHostname } from '../../options';
+import { shortId } from '../../presentation';
 import { seccompFor } from './seccomp/resolve';
 import type { Target } from './seccomp/seccomp';
 import type { ResolvedUser } from './user';
@@ -135,7 +136,7 @@ export function userSpecOf(config: Pick<ContainerConfig, 'user'>, image: ImageRu
 export function containerHostname(id: string, config: Pick<ContainerConfig, 'hostname' | 'network'>, hostHostname?: string): string {
   if (config.hostname) return validateHostname(config.hostname);
   if (config.network === 'host' && hostHostname) return hostHostname;
-  return id.slice(0, 12);
+  return shortId(id);
 }
 
 const keyOf = (e: string) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e);

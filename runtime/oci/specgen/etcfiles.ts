@@ -19,7 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NetworkMode } from '../../containers/containers';
 import type { EtcFilePaths } from './mounts';
-import { validateHostname } from '../../containers/options';
+import { validateHostname } from '../../options';
 import { writeFileAtomic } from '../../util/atomicfile';
 
 export interface EtcFilesOptions {

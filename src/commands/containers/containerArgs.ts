@@ -15,10 +15,11 @@ import {
   coarseStatus,
   imageDisplay,
   isContainerNode,
-  shortId,
   type ContainerState,
 } from '../../views/containers/containerNodes';
-import type { CommandContext } from '../registerCommands';
+import { shortId } from '../../../runtime/presentation';
+import type { CommandContext } from '../commandContext';
+import { pickTargets } from '../pickTargets';
 
 /** A container a command acts on: what to send the daemon, and what to call it in messages. */
 export interface ContainerTarget {
@@ -83,12 +84,7 @@ export async function pickContainers(context: CommandContext, options: PickOptio
       detail: shortId(container.id),
       container,
     }));
-  if (options.canPickMany) {
-    const picked = await vscode.window.showQuickPick(items, { placeHolder: options.placeHolder, canPickMany: true, matchOnDetail: true });
-    return (picked ?? []).map((p) => targetOf(p.container));
-  }
-  const picked = await vscode.window.showQuickPick(items, { placeHolder: options.placeHolder, matchOnDetail: true });
-  return picked ? [targetOf(picked.container)] : [];
+  return pickTargets(items, options, (p) => targetOf(p.container));
 }
 
 /** The targets from the arguments, or else the user's pick. */

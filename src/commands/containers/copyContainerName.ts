@@ -4,15 +4,10 @@
  * copied text.
  */
 import * as vscode from 'vscode';
-import type { CommandContext } from '../registerCommands';
-import { resolveTargets } from './containerArgs';
-import { resolveRecord } from './resolveRecord';
+import type { CommandContext } from '../commandContext';
+import { copyContainerField } from './copyContainerText';
 
 /** Copies the clicked container's name (not the whole selection's). */
-export async function copyContainerName(context: CommandContext, node?: unknown): Promise<string | undefined> {
-  const [target] = await resolveTargets(context, node, undefined, { placeHolder: vscode.l10n.t('Select the container whose name to copy') });
-  if (!target) return undefined;
-  const { name } = await resolveRecord(context, target);
-  await vscode.env.clipboard.writeText(name);
-  return name;
+export function copyContainerName(context: CommandContext, node?: unknown): Promise<string | undefined> {
+  return copyContainerField(context, node, 'name', vscode.l10n.t('Select the container whose name to copy'));
 }

@@ -6,17 +6,12 @@
  * filter). Returns the filter now in effect.
  */
 import * as vscode from 'vscode';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
+import { filterView } from '../filterView';
 
-export async function filterContainers(context: CommandContext, text?: unknown): Promise<string> {
-  const provider = context.views.containers;
-  const value = typeof text === 'string'
-    ? text
-    : await vscode.window.showInputBox({
-        title: vscode.l10n.t('Filter Containers'),
-        prompt: vscode.l10n.t('Show containers whose name, ID or image contains this text; empty shows all'),
-        value: provider.filter,
-      });
-  if (value !== undefined) provider.setFilter(value);
-  return provider.filter;
+export function filterContainers(context: CommandContext, text?: unknown): Promise<string> {
+  return filterView(context.views.containers, text, {
+    title: vscode.l10n.t('Filter Containers'),
+    prompt: vscode.l10n.t('Show containers whose name, ID or image contains this text; empty shows all'),
+  });
 }

@@ -5,7 +5,7 @@
  * IDs (as given) of the containers signalled.
  */
 import * as vscode from 'vscode';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { optionsFromArgs } from './containerArgs';
 import { runLifecycle } from './lifecycle';
 

@@ -10,7 +10,7 @@
 import * as vscode from 'vscode';
 import { describe, type RuntimeClient } from '../../../runtime/client';
 import type { ContainerOperation, ContainerState } from '../../views/containers/containerNodes';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { resolveTargets, type ContainerTarget } from './containerArgs';
 
 export interface LifecycleAction<R> {

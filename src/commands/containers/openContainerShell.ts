@@ -12,7 +12,7 @@
 import * as vscode from 'vscode';
 import { StdioTerminal } from '../../terminals/stdioTerminal';
 import { execConnection } from '../../terminals/stdioSessions';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { resolveTargets } from './containerArgs';
 
 /** `exec bash` only where bash exists: `sh -c 'bash || sh'` would start sh after a bash that exited non-zero. */

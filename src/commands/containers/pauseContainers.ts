@@ -4,7 +4,7 @@
  * them, a QuickPick. Returns the IDs (as given) of the paused containers.
  */
 import * as vscode from 'vscode';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { runLifecycle } from './lifecycle';
 
 export function pauseContainers(context: CommandContext, node?: unknown, nodes?: unknown): Promise<string[]> {

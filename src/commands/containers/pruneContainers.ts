@@ -5,7 +5,7 @@
  * when the user declined.
  */
 import * as vscode from 'vscode';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { optionsFromArgs } from './containerArgs';
 
 export interface PruneOptions {

@@ -13,7 +13,7 @@
  */
 import * as vscode from 'vscode';
 import { describe, kindOf } from '../../../runtime/client';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { optionsFromArgs, resolveTargets, type ContainerTarget } from './containerArgs';
 
 export interface RemoveOptions {

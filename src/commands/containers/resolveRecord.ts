@@ -3,7 +3,7 @@
  * the target came from the tree (no call), else one inspect (a name or an
  * ID prefix given as a string).
  */
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import type { ContainerTarget } from './containerArgs';
 
 export async function resolveRecord(context: CommandContext, target: ContainerTarget): Promise<{ id: string; name: string }> {

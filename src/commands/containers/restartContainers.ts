@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { type ContainerSummary } from '../../../runtime/client';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { runLifecycle } from './lifecycle';
 
 export function restartContainers(context: CommandContext, node?: unknown, nodes?: unknown): Promise<ContainerSummary[]> {

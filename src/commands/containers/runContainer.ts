@@ -28,12 +28,13 @@ import { type ContainerSummary, invalidArgument, isGantryError } from '../../../
 import { StdioTerminal } from '../../terminals/stdioTerminal';
 import { attachAndStartConnection } from '../../terminals/stdioSessions';
 import { isImageNode } from '../../views/images/imageNodes';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import type { ContainerTerminal } from './openContainerShell';
 import { reportRunFailure } from './runFailure';
 import { pickImageToRun } from './runImagePick';
 import { promptRunChoices, type RunChoices } from './runPrompts';
-import { isRestartPolicy, nameProblem, parseEnv, splitArgs } from './runInput';
+import { isRestartPolicyName } from '../../../runtime/options';
+import { nameProblem, parseEnv, splitArgs } from './runInput';
 
 export interface RunOptions {
   readonly name?: string;
@@ -123,7 +124,7 @@ async function choose(context: CommandContext, imageLabel: string, options: RunO
   const problem = nameProblem(name);
   if (problem) throw invalidArgument(`invalid container name "${name}": ${problem}`);
   const restartPolicy = options.restartPolicy ?? 'no';
-  if (!isRestartPolicy(restartPolicy)) throw invalidArgument(`unknown restart policy "${restartPolicy}"`);
+  if (!isRestartPolicyName(restartPolicy)) throw invalidArgument(`unknown restart policy "${restartPolicy}"`);
   return {
     name,
     command: typeof options.command === 'string' ? splitArgs(options.command) : [...(options.command ?? [])],

@@ -14,7 +14,7 @@
  */
 import * as vscode from 'vscode';
 import { ContainerStatus, type ContainerSummary, describe, ErrorReasons, isGantryError } from '../../../runtime/client';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 
 export const RUN_COMMAND = 'gantry.images.run';
 

@@ -8,10 +8,11 @@
  */
 import * as vscode from 'vscode';
 import { type ImageSummary } from '../../../runtime/client';
-import { familiarString, parseReference } from '../../../runtime/distribution/reference';
+import { imageReference } from '../../../runtime/presentation';
 import { imagePickItems, targetOf, type ImageTarget } from '../images/imageArgs';
 import { pullImage } from '../images/pullImage';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
+import { typedQuickPick } from '../typedQuickPick';
 
 type Item = vscode.QuickPickItem & ({ readonly image: ImageSummary } | { readonly pull: string });
 
@@ -34,27 +35,15 @@ function pick(images: readonly ImageSummary[]): Promise<Item | undefined> {
   quickPick.matchOnDetail = true;
   quickPick.items = imageItems;
 
-  return new Promise((resolve) => {
-    const subscriptions: vscode.Disposable[] = [];
-    const finish = (item: Item | undefined) => {
-      for (const s of subscriptions) s.dispose();
-      quickPick.dispose();
-      resolve(item);
-    };
-    subscriptions.push(
-      quickPick.onDidChangeValue((value) => {
-        const item = pullItem(value.trim(), names);
-        // Last: while typing part of a local image's name, Enter still picks that image.
-        quickPick.items = item ? [...imageItems, item] : imageItems;
-      }),
-      quickPick.onDidAccept(() => {
-        const item = quickPick.selectedItems[0] ?? pullItem(quickPick.value.trim(), names);
-        if (item) finish(item);
-      }),
-      quickPick.onDidHide(() => finish(undefined)),
-    );
-    quickPick.show();
-  });
+  return typedQuickPick(
+    quickPick,
+    (text) => {
+      const item = pullItem(text, names);
+      // Last: while typing part of a local image's name, Enter still picks that image.
+      return item ? [...imageItems, item] : imageItems;
+    },
+    (selected, text) => selected ?? pullItem(text, names),
+  );
 }
 
 /** "Pull and run <reference>" for typed text that is a reference to no local image; else undefined. */
@@ -63,9 +52,7 @@ export function pullItem(text: string, localNames: ReadonlySet<string>): Item | 
   let name: string;
   let shown: string;
   try {
-    const ref = parseReference(text);
-    name = ref.toString();
-    shown = familiarString(ref);
+    ({ name, shown } = imageReference(text));
   } catch {
     return undefined;
   }

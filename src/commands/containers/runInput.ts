@@ -2,7 +2,11 @@
  * What the Run… prompts accept, as pure functions (no VS Code): a command
  * line split into argv as a POSIX shell would split it — but nothing is
  * expanded and no shell ever sees it — the environment as KEY=VALUE words,
- * and the container name.
+ * and the container name (the rule every front end and the daemon share,
+ * from `runtime/options/`). The restart policy names are
+ * `runtime/options/`'s too. Splitting and the env words stay here: the CLI
+ * gets its argv from the user's shell, and its `-e KEY` (the value taken from
+ * the shell's environment) has no counterpart in a prompt.
  *
  * Splitting rules (those of `sh` for words, without expansion):
  *   - blanks separate words (and commas, where the caller asks: env lists);
@@ -15,7 +19,7 @@
  * `$VAR`, `*`, `~`, `;`, `|`, `&&` are plain characters: the argv is the
  * process's, exactly as typed.
  */
-import { NAME_PATTERN } from '../../../runtime/containers/containers';
+import { containerNameProblem } from '../../../runtime/options';
 
 export class ArgvError extends Error {}
 
@@ -92,13 +96,5 @@ export function parseEnv(text: string): string[] {
 /** Undefined when `name` is usable ('' lets the daemon choose one), else why not. */
 export function nameProblem(name: string): string | undefined {
   if (name === '') return undefined;
-  if (NAME_PATTERN.test(name) && !name.startsWith('/')) return undefined;
-  return 'a name is at least 2 characters of [a-zA-Z0-9_.-], starting with a letter or digit';
-}
-
-export const RESTART_POLICIES = ['no', 'always', 'on-failure', 'unless-stopped'] as const;
-export type RestartPolicyName = (typeof RESTART_POLICIES)[number];
-
-export function isRestartPolicy(value: unknown): value is RestartPolicyName {
-  return typeof value === 'string' && (RESTART_POLICIES as readonly string[]).includes(value);
+  return containerNameProblem(name);
 }

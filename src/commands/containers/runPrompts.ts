@@ -5,7 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { describe } from '../../../runtime/client';
-import { nameProblem, parseEnv, RESTART_POLICIES, splitArgs, type RestartPolicyName } from './runInput';
+import { RESTART_POLICY_NAMES, type RestartPolicyName } from '../../../runtime/options';
+import { nameProblem, parseEnv, splitArgs } from './runInput';
 
 export interface RunChoices {
   /** '' = a generated name. */
@@ -46,7 +47,7 @@ export async function promptRunChoices(imageLabel: string, taken: ReadonlySet<st
   if (envText === undefined) return undefined;
 
   const policy = await vscode.window.showQuickPick(
-    RESTART_POLICIES.map((p) => ({ label: p, description: policyDescription(p) })),
+    RESTART_POLICY_NAMES.map((p) => ({ label: p, description: policyDescription(p) })),
     { title: `${title} (4/${STEPS})`, placeHolder: vscode.l10n.t('Restart policy') },
   );
   if (!policy) return undefined;

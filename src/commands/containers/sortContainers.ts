@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { ContainerSortBy } from '../../views/containers/containerNodes';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 
 export async function sortContainers(_context: CommandContext, sortBy: ContainerSortBy): Promise<ContainerSortBy> {
   const config = vscode.workspace.getConfiguration('gantry.containers');

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { type ContainerSummary } from '../../../runtime/client';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { runLifecycle } from './lifecycle';
 
 export function stopContainers(context: CommandContext, node?: unknown, nodes?: unknown): Promise<ContainerSummary[]> {

@@ -4,7 +4,7 @@
  * given) of the unpaused containers.
  */
 import * as vscode from 'vscode';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { runLifecycle } from './lifecycle';
 
 export function unpauseContainers(context: CommandContext, node?: unknown, nodes?: unknown): Promise<string[]> {

@@ -8,7 +8,7 @@
  */
 import * as vscode from 'vscode';
 import { containerDocumentUri } from '../../views/containers/containerDocuments';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { resolveTargets } from './containerArgs';
 import { resolveRecord } from './resolveRecord';
 

@@ -14,7 +14,7 @@ import * as vscode from 'vscode';
 import type { ConnectionSnapshot } from '../../client/connection';
 import { parseHostChoice, sameChoice, type HostChoice } from '../../hosts/hostChoice';
 import { pickHost } from '../../hosts/hostQuickPick';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 
 export async function connectToHost(context: CommandContext, arg?: unknown): Promise<ConnectionSnapshot | undefined> {
   const choice = typeof arg === 'string' ? parseHostChoice(arg) : await pickHost(context.hosts);

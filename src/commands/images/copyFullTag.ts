@@ -5,7 +5,7 @@
  * QuickPick of tagged images. Returns the copied text.
  */
 import * as vscode from 'vscode';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { resolveTargets } from './imageArgs';
 
 /** Copies the clicked image's name (not the whole selection's). */

@@ -5,9 +5,10 @@
  */
 import * as vscode from 'vscode';
 import { type ImageSummary } from '../../../runtime/client';
-import { formatAgo, formatSize } from '../../../runtime/util/humanize';
+import { formatAgo, formatSize, shortId } from '../../../runtime/presentation';
 import { imageLabel, isImageNode, isRepositoryNode } from '../../views/images/imageNodes';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
+import { pickTargets } from '../pickTargets';
 
 /** An image a command acts on: its record name, and what to call it in messages. */
 export interface ImageTarget {
@@ -59,7 +60,7 @@ export function imagePickItems(images: readonly ImageSummary[]): Array<vscode.Qu
     .map((image) => ({
       label: imageLabel(image),
       description: `${formatSize(image.size)} · ${formatAgo(image.created || image.recordedAt)}`,
-      detail: image.id.replace(/^sha256:/, '').slice(0, 12),
+      detail: shortId(image.id),
       image,
     }));
 }
@@ -71,13 +72,7 @@ export async function pickImages(context: CommandContext, options: PickOptions):
     void vscode.window.showInformationMessage(vscode.l10n.t('There are no images to choose from.'));
     return [];
   }
-  const items = imagePickItems(images);
-  if (options.canPickMany) {
-    const picked = await vscode.window.showQuickPick(items, { placeHolder: options.placeHolder, canPickMany: true, matchOnDetail: true });
-    return (picked ?? []).map((p) => targetOf(p.image));
-  }
-  const picked = await vscode.window.showQuickPick(items, { placeHolder: options.placeHolder, matchOnDetail: true });
-  return picked ? [targetOf(picked.image)] : [];
+  return pickTargets(imagePickItems(images), options, (p) => targetOf(p.image));
 }
 
 /** The targets from the arguments, or else the user's pick. */

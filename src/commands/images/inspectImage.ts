@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { imageDocumentUri } from '../../views/images/imageDocuments';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { resolveTargets } from './imageArgs';
 
 /** Inspects the clicked image (not the whole selection). */

@@ -6,8 +6,8 @@
  */
 import * as vscode from 'vscode';
 import { type PruneImagesResponse } from '../../../runtime/client';
-import { formatSize } from '../../../runtime/util/humanize';
-import type { CommandContext } from '../registerCommands';
+import { formatSize } from '../../../runtime/presentation';
+import type { CommandContext } from '../commandContext';
 import { optionsFromArgs } from './imageArgs';
 
 export interface PruneOptions {

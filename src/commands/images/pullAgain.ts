@@ -10,7 +10,7 @@
  * together, after the others were pulled.
  */
 import { describe, type ImageSummary } from '../../../runtime/client';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { targetsFromArgs } from './imageArgs';
 import { pullImage } from './pullImage';
 

@@ -20,13 +20,12 @@ import {
   kindOf,
   type Platform,
   pullImage as pullFlow,
-  type Reference,
   type RegistryAuth,
   registryAuthFor,
 } from '../../../runtime/client';
-import { familiarString, parseReference } from '../../../runtime/distribution/reference';
+import { imageReference, type ImageReference } from '../../../runtime/presentation';
 import { platformString } from '../../views/images/imageTooltip';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 import { optionsFromArgs } from './imageArgs';
 import { throttle } from '../../../runtime/util/throttle';
 import { PullProgressTracker, type PullProgressSnapshot } from './pullProgress';
@@ -58,10 +57,10 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
   const client = context.connection.requireClient();
   const input = typeof arg === 'string' ? arg : await pickReference(context);
   if (!input?.trim()) return undefined;
-  const ref = parseReference(input.trim());
-  const shown = familiarString(ref);
-  const auth = await registryAuthFor(ref);
-  const platform = options.platform ?? (await choosePlatform(context, ref.toString(), auth, options.pickPlatform));
+  const ref = imageReference(input.trim());
+  const shown = ref.shown;
+  const auth = await registryAuthFor(ref.registry);
+  const platform = options.platform ?? (await choosePlatform(context, ref.name, auth, options.pickPlatform));
   if (platform === null) return undefined; // the user dismissed the platform pick
 
   return vscode.window.withProgress(
@@ -74,7 +73,7 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
       if (token.isCancellationRequested || options.cancellation?.isCancellationRequested) {
         // Cancelled before the call started: ImagesApi.pull does not look at a signal already aborted.
         for (const s of subscriptions) s.dispose();
-        context.log.info(`Pull of ${ref.toString()} cancelled before it started`);
+        context.log.info(`Pull of ${ref.name} cancelled before it started`);
         return undefined;
       }
       const tracker = new PullProgressTracker();
@@ -85,7 +84,7 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
       try {
         const outcome = await pullFlow(
           client,
-          { reference: ref, platform: platform ?? '', auth },
+          { reference: ref.name, platform: platform ?? '', auth },
           {
             onResolved: (resolvedTo) => {
               resolved = true;
@@ -115,7 +114,7 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
         return image;
       }
       if (abort.signal.aborted) {
-        context.log.info(`Pull of ${ref.toString()} cancelled`);
+        context.log.info(`Pull of ${ref.name} cancelled`);
         return undefined;
       }
       throw new Error(`the daemon ended the pull of ${shown} without a result`);
@@ -128,12 +127,12 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
  * reference resolved) in the user's terms: which registry lacks what. The
  * daemon's own words go to the log.
  */
-function resolveFailure(context: CommandContext, ref: Reference, e: unknown): unknown {
+function resolveFailure(context: CommandContext, ref: ImageReference, e: unknown): unknown {
   if (kindOf(e) !== 'NotFound') return e;
-  context.log.info(`Pull of ${ref.toString()}: ${describe(e)}`);
+  context.log.info(`Pull of ${ref.name}: ${describe(e)}`);
   const message = ref.digest
-    ? vscode.l10n.t('Could not pull {0}: the digest or the repository was not found on registry {1}.', familiarString(ref), ref.domain)
-    : vscode.l10n.t('Could not pull {0}: the tag or the repository was not found on registry {1}.', familiarString(ref), ref.domain);
+    ? vscode.l10n.t('Could not pull {0}: the digest or the repository was not found on registry {1}.', ref.shown, ref.registry)
+    : vscode.l10n.t('Could not pull {0}: the tag or the repository was not found on registry {1}.', ref.shown, ref.registry);
   return new GantryError('NotFound', message, { cause: e });
 }
 

@@ -5,7 +5,7 @@
  * a blob before it is known (and never goes backwards: see `advance`).
  */
 import { type BlobProgress, BlobStatus } from '../../../runtime/client';
-import { formatSize } from '../../../runtime/util/humanize';
+import { formatSize } from '../../../runtime/presentation';
 
 export interface PullProgressSnapshot {
   /** Bytes downloaded (or found in the store) over all blobs announced so far. */

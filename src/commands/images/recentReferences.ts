@@ -1,13 +1,14 @@
 /**
  * The references the user pulled last (ten, newest first, in globalState so
  * they follow the user across workspaces), and the QuickPick that offers
- * them: the typed text is the first item, checked with parseReference as
+ * them: the typed text is the first item, checked with imageReference as
  * the user types; the recent references follow.
  */
 import * as vscode from 'vscode';
 import { describe } from '../../../runtime/client';
-import { familiarString, parseReference } from '../../../runtime/distribution/reference';
-import type { CommandContext } from '../registerCommands';
+import { imageReference } from '../../../runtime/presentation';
+import type { CommandContext } from '../commandContext';
+import { typedQuickPick } from '../typedQuickPick';
 
 const RECENT_KEY = 'gantry.images.recentPulls';
 const MAX_RECENT = 10;
@@ -33,39 +34,26 @@ export function pickReference(context: CommandContext): Promise<string | undefin
 
   const typedItem = (value: string): vscode.QuickPickItem => {
     try {
-      const ref = parseReference(value);
-      return { label: value, description: vscode.l10n.t('pull {0}', familiarString(ref)), alwaysShow: true };
+      return { label: value, description: vscode.l10n.t('pull {0}', imageReference(value).shown), alwaysShow: true };
     } catch (e) {
       return { label: value, description: describe(e), detail: vscode.l10n.t('not a valid image reference'), alwaysShow: true };
     }
   };
   const isValid = (value: string) => {
     try {
-      parseReference(value);
+      imageReference(value);
       return true;
     } catch {
       return false;
     }
   };
 
-  return new Promise((resolve) => {
-    const subscriptions: vscode.Disposable[] = [];
-    const finish = (value: string | undefined) => {
-      for (const s of subscriptions) s.dispose();
-      pick.dispose();
-      resolve(value);
-    };
-    subscriptions.push(
-      pick.onDidChangeValue((value) => {
-        const text = value.trim();
-        pick.items = text && !recent.includes(text) ? [typedItem(text), ...recentItems] : recentItems;
-      }),
-      pick.onDidAccept(() => {
-        const chosen = pick.selectedItems[0]?.label ?? pick.value.trim();
-        if (chosen && isValid(chosen)) finish(chosen);
-      }),
-      pick.onDidHide(() => finish(undefined)),
-    );
-    pick.show();
-  });
+  return typedQuickPick(
+    pick,
+    (text) => (text && !recent.includes(text) ? [typedItem(text), ...recentItems] : recentItems),
+    (selected, text) => {
+      const chosen = selected?.label ?? text;
+      return chosen && isValid(chosen) ? chosen : undefined;
+    },
+  );
 }

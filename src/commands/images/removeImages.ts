@@ -11,10 +11,9 @@
  * QuickPick. Returns what was removed, summed.
  */
 import * as vscode from 'vscode';
-import { displayName } from '../../../runtime/distribution/reference';
 import { describe, kindOf } from '../../../runtime/client';
-import { formatSize } from '../../../runtime/util/humanize';
-import type { CommandContext } from '../registerCommands';
+import { displayName, formatSize } from '../../../runtime/presentation';
+import type { CommandContext } from '../commandContext';
 import { optionsFromArgs, resolveTargets, type ImageTarget } from './imageArgs';
 
 const MAX_NAMED = 5;

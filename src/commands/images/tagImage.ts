@@ -2,14 +2,12 @@
  * Gantry: Tag Image… Gives an image another name, as `docker tag` does.
  * Arguments: the source (an image node or record name; without one, a
  * QuickPick), then the new name as a string (without one, an input box
- * checked with parseReference). Returns the new image record.
+ * checked with imageReference). Returns the new image record.
  */
 import * as vscode from 'vscode';
 import { describe, type ImageSummary, invalidArgument } from '../../../runtime/client';
-import { displayRepository } from '../../../runtime/distribution/reference';
-import { parseReference } from '../../../runtime/distribution/reference';
-import { repositoryOf } from '../../../runtime/images/images';
-import type { CommandContext } from '../registerCommands';
+import { displayRepository, imageReference } from '../../../runtime/presentation';
+import type { CommandContext } from '../commandContext';
 import { resolveTargets } from './imageArgs';
 
 export async function tagImage(context: CommandContext, node?: unknown, ...rest: unknown[]): Promise<ImageSummary | undefined> {
@@ -26,15 +24,15 @@ export async function tagImage(context: CommandContext, node?: unknown, ...rest:
   return image;
 }
 
-/** parseReference's normalised form of `value`; throws InvalidArgument for a bad name or a digest reference. */
+/** imageReference's normalised form of `value`; throws InvalidArgument for a bad name or a digest reference. */
 function validTarget(value: string): string {
-  const ref = parseReference(value);
+  const ref = imageReference(value);
   if (ref.digest) throw invalidArgument(vscode.l10n.t('A tag cannot contain a digest: {0}', value));
-  return ref.toString();
+  return ref.name;
 }
 
 function askForName(sourceName: string): Thenable<string | undefined> {
-  const value = `${displayRepository(repositoryOf(sourceName))}:`;
+  const value = `${displayRepository(sourceName)}:`;
   return vscode.window.showInputBox({
     title: vscode.l10n.t('Tag Image'),
     prompt: vscode.l10n.t('The new name, as repository:tag (e.g. registry.example.com/team/app:1.2)'),

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { type VersionResponse } from '../../../runtime/client';
-import type { CommandContext } from '../registerCommands';
+import type { CommandContext } from '../commandContext';
 
 /** Shows the daemon's version and paths; returns them to programmatic callers (tests, other extensions). */
 export async function showRuntimeInfo(context: CommandContext): Promise<VersionResponse> {

@@ -10,12 +10,9 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { CommandContext } from '../registerCommands';
+import { canStartRuntime } from '../../localRuntime';
+import type { CommandContext } from '../commandContext';
 import { daemonArgv, spawnDaemon } from './spawnDaemon';
-
-export function canStartRuntime(): boolean {
-  return process.getuid?.() === 0;
-}
 
 const START_TIMEOUT_MS = 15_000;
 

@@ -1,7 +1,8 @@
 /**
  * Container documents on the `gantry:` scheme, named by ID (stable) and
  * name (what the tab shows):
- *   gantry:/container/<id>/<name>.json   inspect, read-only JSON (this file)
+ *   gantry:/container/<id>/<name>.json   inspect, read-only JSON (containerInspectKind
+ *                                        here, read by ../inspectDocuments.ts)
  *   gantry:/container/<id>/<name>.log    logs, following (containerLogs.ts)
  *   gantry:/container/<id>/<name>.stats  CPU and memory, live (containerStats.ts)
  *
@@ -12,9 +13,10 @@
  * the current state; after `destroy` it keeps its last content.
  */
 import * as vscode from 'vscode';
-import type { RuntimeConnection } from '../../client/connection';
+import { GANTRY_SCHEME } from '../gantryDocuments';
+import type { InspectKind } from '../inspectDocuments';
 import { type InspectContainerResponse } from '../../../runtime/client';
-import { healthName, statusName } from '../../../runtime/containers/status';
+import { healthName, statusName } from '../../../runtime/presentation';
 
 const CONTAINER_PREFIX = '/container/';
 export type ContainerDocumentKind = 'inspect' | 'logs' | 'stats';
@@ -27,11 +29,11 @@ export interface ContainerDocumentRef {
 }
 
 export function containerDocumentUri(id: string, name: string, kind: ContainerDocumentKind): vscode.Uri {
-  return vscode.Uri.from({ scheme: 'gantry', path: `${CONTAINER_PREFIX}${id}/${name}${SUFFIX[kind]}` });
+  return vscode.Uri.from({ scheme: GANTRY_SCHEME, path: `${CONTAINER_PREFIX}${id}/${name}${SUFFIX[kind]}` });
 }
 
 export function parseContainerDocumentUri(uri: vscode.Uri): ContainerDocumentRef | undefined {
-  if (uri.scheme !== 'gantry' || !uri.path.startsWith(CONTAINER_PREFIX)) return undefined;
+  if (uri.scheme !== GANTRY_SCHEME || !uri.path.startsWith(CONTAINER_PREFIX)) return undefined;
   const [id, file, ...rest] = uri.path.slice(CONTAINER_PREFIX.length).split('/');
   if (!id || !file || rest.length) return undefined;
   for (const kind of ['inspect', 'logs', 'stats'] as const) {
@@ -58,40 +60,12 @@ export function inspectDocument(details: InspectContainerResponse): unknown {
   };
 }
 
-export class ContainerInspectDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
-  private readonly subscription: vscode.Disposable;
-  readonly onDidChange = this.changeEmitter.event;
-
-  constructor(private readonly connection: RuntimeConnection) {
-    this.subscription = connection.onDidReceiveEvent((event) => {
-      if (!event.topic.startsWith('/containers/') || event.topic === '/containers/destroy') return;
-      for (const document of vscode.workspace.textDocuments) {
-        const ref = parseContainerDocumentUri(document.uri);
-        if (ref?.kind === 'inspect' && ref.id === event.id) this.changeEmitter.fire(document.uri);
-      }
-    });
-  }
-
-  static matches(uri: vscode.Uri): boolean {
-    return parseContainerDocumentUri(uri)?.kind === 'inspect';
-  }
-
-  async provideTextDocumentContent(uri: vscode.Uri, token: vscode.CancellationToken): Promise<string> {
+/** Container inspect documents, keyed by ID; re-read on any event of the container but its removal (the document keeps its last content). */
+export const containerInspectKind: InspectKind<string> = {
+  keyOf: (uri) => {
     const ref = parseContainerDocumentUri(uri);
-    if (ref?.kind !== 'inspect') throw new Error(`not a container inspect document: ${uri.toString()}`);
-    const abort = new AbortController();
-    const cancel = token.onCancellationRequested(() => abort.abort());
-    try {
-      const details = await this.connection.requireClient().containers.inspect(ref.id, { signal: abort.signal });
-      return JSON.stringify(inspectDocument(details), null, 2) + '\n';
-    } finally {
-      cancel.dispose();
-    }
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
-    this.changeEmitter.dispose();
-  }
-}
+    return ref?.kind === 'inspect' ? ref.id : undefined;
+  },
+  changedBy: (event, id) => event.topic.startsWith('/containers/') && event.topic !== '/containers/destroy' && event.id === id,
+  read: async (client, id, signal) => inspectDocument(await client.containers.inspect(id, { signal })),
+};

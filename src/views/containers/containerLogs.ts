@@ -29,6 +29,7 @@ import type { RuntimeConnection } from '../../client/connection';
 import { describe, type ErrorKind, isNotFound, kindOf, LogCursor, type LogEntry } from '../../../runtime/client';
 import { parseContainerDocumentUri } from './containerDocuments';
 import { containerState } from './containerNodes';
+import { DocumentStreams } from './documentStreams';
 import { LogScrolling } from './logScrolling';
 
 /** What one document keeps: the newest lines; older ones are dropped in blocks (a trim per line would be quadratic). */
@@ -42,10 +43,10 @@ const RETRY_MS = 2_000;
 const DROPPED = new Set<ErrorKind>(['Unavailable', 'Cancelled', 'DeadlineExceeded']);
 
 export class ContainerLogDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly followers = new Map<string, LogFollower>();
+  private readonly followers = new DocumentStreams<LogFollower>();
   private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
   private readonly subscriptions: vscode.Disposable[] = [];
-  private readonly scrolling = new LogScrolling((uri) => this.followers.has(uri.toString()));
+  private readonly scrolling = new LogScrolling((uri) => this.followers.has(uri));
   readonly onDidChange = this.changeEmitter.event;
   /** The runtime the open documents' containers live on (undefined: this machine's). */
   private host: string | undefined;
@@ -62,12 +63,12 @@ export class ContainerLogDocuments implements vscode.TextDocumentContentProvider
           const from = this.host ?? vscode.l10n.t('the local runtime');
           this.host = snapshot.host;
           // The document keeps its text; reopened after closing, it follows the new runtime's container.
-          for (const f of this.followers.values()) f.end(vscode.l10n.t('Gantry switched away from {0}; this log ends here.', from));
+          for (const f of this.followers.all()) f.end(vscode.l10n.t('Gantry switched away from {0}; this log ends here.', from));
         }
-        if (snapshot.state === 'connected') for (const f of this.followers.values()) f.resume();
+        if (snapshot.state === 'connected') for (const f of this.followers.all()) f.resume();
       }),
       connection.onDidReceiveEvent((event) => {
-        for (const f of this.followers.values()) {
+        for (const f of this.followers.all()) {
           if (f.id !== event.id) continue;
           if (event.topic === '/containers/die') f.died(event.timestamp?.getTime(), Number(event.attributes.exitCode));
           if (event.topic === '/containers/restart') f.restarted();
@@ -90,32 +91,22 @@ export class ContainerLogDocuments implements vscode.TextDocumentContentProvider
   provideTextDocumentContent(uri: vscode.Uri): string {
     const ref = parseContainerDocumentUri(uri);
     if (ref?.kind !== 'logs') throw new Error(`not a container log document: ${uri.toString()}`);
-    const key = uri.toString();
-    let follower = this.followers.get(key);
-    if (!follower) {
-      follower = new LogFollower(this.connection, this.log, ref.id, () => this.changeEmitter.fire(uri));
-      this.followers.set(key, follower);
-      follower.resume();
-    }
-    return follower.text();
+    return this.followers.of(uri, () => new LogFollower(this.connection, this.log, ref.id, () => this.changeEmitter.fire(uri))).text();
   }
 
   /** How many log calls are open: for tests (closing a document must end its call). */
   get following(): number {
-    return [...this.followers.values()].filter((f) => f.streaming).length;
+    return this.followers.streaming;
   }
 
   dispose(): void {
     for (const s of this.subscriptions.splice(0)) s.dispose();
-    for (const f of this.followers.values()) f.dispose();
-    this.followers.clear();
+    this.followers.dispose();
     this.changeEmitter.dispose();
   }
 
   private stop(uri: vscode.Uri): void {
-    const key = uri.toString();
-    this.followers.get(key)?.dispose();
-    this.followers.delete(key);
+    this.followers.stop(uri);
     this.scrolling.forget(uri);
   }
 }

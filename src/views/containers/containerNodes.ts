@@ -23,12 +23,13 @@
  * so ("Stopping…", a spinning icon) and its contextValue is
  * `busy<Operation>Container`, which menus offer only Inspect and Logs for.
  */
-import { ContainerStatus, type ContainerSummary, HealthStatus } from '../../../runtime/client';
-import { displayName } from '../../../runtime/distribution/reference';
-import { humanDuration } from '../../../runtime/containers/status';
+import { type ContainerStatus, type ContainerSummary } from '../../../runtime/client';
+import {
+  displayName, healthName, humanDuration, shortId, statusName, statusText, type ContainerStateName,
+} from '../../../runtime/presentation';
+import type { MessageNode } from '../viewFilter';
 
-export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';
-export type ContainerHealth = 'none' | 'starting' | 'healthy' | 'unhealthy';
+export type ContainerState = ContainerStateName;
 /** An operation of the extension's own, in flight on a container. */
 export type ContainerOperation = 'stopping' | 'restarting' | 'removing';
 export type ContainerSortBy = 'status' | 'created' | 'name';
@@ -52,14 +53,7 @@ export interface ContainerNode {
   readonly operation?: ContainerOperation;
 }
 
-export interface ContainersMessageNode {
-  readonly kind: 'message';
-  readonly id: string;
-  readonly contextValue: 'containersError' | 'containersRetry' | 'containersNoMatch';
-  readonly label: string;
-  readonly description?: string;
-  readonly tooltip?: string;
-}
+export type ContainersMessageNode = MessageNode<'containers'>;
 
 export type ContainerTreeNode = ContainerNode | ContainersMessageNode;
 
@@ -74,36 +68,10 @@ export function isContainerNode(value: unknown): value is ContainerNode {
     && typeof (value as ContainerNode).container?.id === 'string';
 }
 
+/** The state's word; an unknown status from a newer daemon reads 'created', so menus offer only what is safe for any container. */
 export function containerState(status: ContainerStatus): ContainerState {
-  switch (status) {
-    case ContainerStatus.CONTAINER_STATUS_RUNNING:
-      return 'running';
-    case ContainerStatus.CONTAINER_STATUS_PAUSED:
-      return 'paused';
-    case ContainerStatus.CONTAINER_STATUS_RESTARTING:
-      return 'restarting';
-    case ContainerStatus.CONTAINER_STATUS_EXITED:
-      return 'exited';
-    case ContainerStatus.CONTAINER_STATUS_DEAD:
-      return 'dead';
-    case ContainerStatus.CONTAINER_STATUS_CREATED:
-    default:
-      // An unknown status from a newer daemon: offer only what is safe for any container.
-      return 'created';
-  }
-}
-
-export function containerHealth(health: HealthStatus): ContainerHealth {
-  switch (health) {
-    case HealthStatus.HEALTH_STATUS_STARTING:
-      return 'starting';
-    case HealthStatus.HEALTH_STATUS_HEALTHY:
-      return 'healthy';
-    case HealthStatus.HEALTH_STATUS_UNHEALTHY:
-      return 'unhealthy';
-    default:
-      return 'none';
-  }
+  const name = statusName(status);
+  return name === 'unknown' ? 'created' : name;
 }
 
 export function contextValueOf(container: ContainerSummary, operation?: ContainerOperation): ContainerContextValue {
@@ -157,11 +125,6 @@ export function containerTreeId(container: ContainerSummary): string {
   return `container:${container.id}:${containerState(container.status)}`;
 }
 
-/** The first 12 hex digits, as Docker shortens IDs. */
-export function shortId(id: string): string {
-  return id.replace(/^sha256:/, '').slice(0, 12);
-}
-
 /** The image as Docker's `ps` shows it: familiar name ("busybox:latest"), or a short ID when run by ID. */
 export function imageDisplay(container: ContainerSummary): string {
   const image = container.image || container.imageName;
@@ -181,29 +144,14 @@ export function failed(container: ContainerSummary): boolean {
 }
 
 /**
- * Docker's `ps` status (runtime/containers/status.ts words it for the CLI and
- * the tooltip), with durations under a minute said as "Less than a minute"
- * so the text only changes when the minute does: "Up Less than a minute",
- * "Up 5 minutes (healthy)", "Up 2 hours (Paused)", "Restarting (1) 3 minutes
- * ago", "Exited (0) About an hour ago", "Created", "Dead".
+ * Docker's `ps` status (statusText, as the CLI words it), with durations
+ * under a minute said as "Less than a minute" so the text only changes when
+ * the minute does: "Up Less than a minute", "Up 5 minutes (healthy)", "Up 2
+ * hours (Paused)", "Restarting (1) 3 minutes ago", "Exited (0) About an
+ * hour ago", "Created", "Dead".
  */
 export function coarseStatus(container: ContainerSummary, now: number): string {
-  const since = (at: Date | undefined) => roughly(at ? Math.max(0, now - at.getTime()) : 0);
-  switch (containerState(container.status)) {
-    case 'running':
-      return `Up ${since(container.startedAt)}${healthSuffix(containerHealth(container.health))}`;
-    case 'paused':
-      return `Up ${since(container.startedAt)} (Paused)`;
-    case 'restarting':
-      return `Restarting (${container.exitCode}) ${since(container.finishedAt)} ago`;
-    case 'exited':
-      // As Docker (and statusText): a container that never started reads "Created".
-      return container.startedAt ? `Exited (${container.exitCode}) ${since(container.finishedAt)} ago` : 'Created';
-    case 'dead':
-      return 'Dead';
-    case 'created':
-      return 'Created';
-  }
+  return statusText(container, now, roughly);
 }
 
 /** "busybox:latest · Up 5 minutes"; "busybox:latest · Stopping…" while the extension stops it. */
@@ -237,7 +185,7 @@ export function containerIcon(container: ContainerSummary, operation?: Container
   if (operation) return { id: 'loading~spin', color: 'charts.orange' };
   const state = containerState(container.status);
   if (state === 'running') {
-    switch (containerHealth(container.health)) {
+    switch (healthName(container.health)) {
       case 'starting':
         return { id: 'pulse', color: 'charts.yellow' };
       case 'healthy':
@@ -260,19 +208,6 @@ export function containerIcon(container: ContainerSummary, operation?: Container
     case 'exited':
     default:
       return failed(container) ? { id: 'error', color: 'problemsErrorIcon.foreground' } : { id: 'circle-slash' };
-  }
-}
-
-function healthSuffix(health: ContainerHealth): string {
-  switch (health) {
-    case 'starting':
-      return ' (health: starting)';
-    case 'healthy':
-      return ' (healthy)';
-    case 'unhealthy':
-      return ' (unhealthy)';
-    case 'none':
-      return '';
   }
 }
 

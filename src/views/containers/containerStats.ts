@@ -18,15 +18,16 @@
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
 import { type ContainerStats, describe, kindOf } from '../../../runtime/client';
-import { bytesSize } from '../../../runtime/util/humanize';
+import { bytesSize } from '../../../runtime/presentation';
 import { parseContainerDocumentUri } from './containerDocuments';
+import { DocumentStreams } from './documentStreams';
 
 /** Samples kept for the history table: a minute at one a second. */
 const HISTORY = 60;
 const RESUME_TOPICS = new Set(['/containers/start', '/containers/restart', '/containers/unpause']);
 
 export class ContainerStatsDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly watchers = new Map<string, StatsWatcher>();
+  private readonly watchers = new DocumentStreams<StatsWatcher>();
   private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
   private readonly subscriptions: vscode.Disposable[] = [];
   readonly onDidChange = this.changeEmitter.event;
@@ -41,15 +42,15 @@ export class ContainerStatsDocuments implements vscode.TextDocumentContentProvid
       vscode.window.tabGroups.onDidChangeTabs((e) => {
         for (const tab of e.closed) {
           const uri = tab.input instanceof vscode.TabInputText ? tab.input.uri : undefined;
-          if (uri && this.watchers.has(uri.toString()) && !isShown(uri)) this.stop(uri);
+          if (uri && this.watchers.has(uri) && !isShown(uri)) this.stop(uri);
         }
       }),
       connection.onDidChange((snapshot) => {
-        if (snapshot.state === 'connected') for (const w of this.watchers.values()) w.resume();
+        if (snapshot.state === 'connected') for (const w of this.watchers.all()) w.resume();
       }),
       connection.onDidReceiveEvent((event) => {
         if (!RESUME_TOPICS.has(event.topic)) return;
-        for (const w of this.watchers.values()) if (w.id === event.id) w.resume();
+        for (const w of this.watchers.all()) if (w.id === event.id) w.resume();
       }),
     );
   }
@@ -64,40 +65,30 @@ export class ContainerStatsDocuments implements vscode.TextDocumentContentProvid
 
   /** Makes sure an open document of `uri` is updating (after its tab closed, it was not). */
   watch(uri: vscode.Uri): void {
-    const existed = this.watchers.has(uri.toString());
+    const existed = this.watchers.has(uri);
     this.watcher(uri);
     if (!existed) this.changeEmitter.fire(uri);
   }
 
   /** How many stats calls are open: for tests (closing the tab must end its call). */
   get watching(): number {
-    return [...this.watchers.values()].filter((w) => w.streaming).length;
+    return this.watchers.streaming;
   }
 
   dispose(): void {
     for (const s of this.subscriptions.splice(0)) s.dispose();
-    for (const w of this.watchers.values()) w.dispose();
-    this.watchers.clear();
+    this.watchers.dispose();
     this.changeEmitter.dispose();
   }
 
   private watcher(uri: vscode.Uri): StatsWatcher {
     const ref = parseContainerDocumentUri(uri);
     if (ref?.kind !== 'stats') throw new Error(`not a container stats document: ${uri.toString()}`);
-    const key = uri.toString();
-    let watcher = this.watchers.get(key);
-    if (!watcher) {
-      watcher = new StatsWatcher(this.connection, this.log, ref.id, ref.name, () => this.changeEmitter.fire(uri));
-      this.watchers.set(key, watcher);
-      watcher.resume();
-    }
-    return watcher;
+    return this.watchers.of(uri, () => new StatsWatcher(this.connection, this.log, ref.id, ref.name, () => this.changeEmitter.fire(uri)));
   }
 
   private stop(uri: vscode.Uri): void {
-    const key = uri.toString();
-    this.watchers.get(key)?.dispose();
-    this.watchers.delete(key);
+    this.watchers.stop(uri);
   }
 }
 

@@ -10,7 +10,8 @@
 import * as vscode from 'vscode';
 import { type HealthProbe, type InspectContainerResponse } from '../../../runtime/client';
 import { mdCode, mdEscape } from '../markdown';
-import { coarseStatus, containerHealth, containerState, imageDisplay, roughlyAgo, shortId } from './containerNodes';
+import { healthName, shortId } from '../../../runtime/presentation';
+import { coarseStatus, containerState, imageDisplay, roughlyAgo } from './containerNodes';
 
 /** A probe's output is whatever the check printed: enough to see why it failed, not a page. */
 const MAX_PROBE_OUTPUT = 600;
@@ -43,7 +44,7 @@ export function containerTooltip(details: InspectContainerResponse, now: number 
   md.appendMarkdown('| | |\n|:--|:--|\n');
   for (const [key, value] of rows) md.appendMarkdown(`| ${mdEscape(key)} | ${value} |\n`);
 
-  const health = containerHealth(details.health?.status ?? c.health);
+  const health = healthName(details.health?.status ?? c.health);
   if (health !== 'none') {
     const streak = details.health?.failingStreak ? vscode.l10n.t(', {0} failing in a row', details.health.failingStreak) : '';
     md.appendMarkdown(`\n**${mdEscape(vscode.l10n.t('Health'))}:** ${mdEscape(health + streak)}\n`);

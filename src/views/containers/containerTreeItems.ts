@@ -16,12 +16,12 @@ import {
   containerTreeId,
   contextValueOf,
   type ContainerNode,
-  type ContainersMessageNode,
   type ContainerTreeNode,
 } from './containerNodes';
+import { messageTreeItem } from '../viewFilter';
 
 export function containerTreeItem(node: ContainerTreeNode, now: number): vscode.TreeItem {
-  return node.kind === 'container' ? containerItem(node, now) : messageItem(node);
+  return node.kind === 'container' ? containerItem(node, now) : messageTreeItem('containers', node);
 }
 
 function containerItem(node: ContainerNode, now: number): vscode.TreeItem {
@@ -33,23 +33,5 @@ function containerItem(node: ContainerNode, now: number): vscode.TreeItem {
   item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
   item.description = containerDescription(container, now, node.operation);
   item.accessibilityInformation = { label: `${container.name}, ${item.description}` };
-  return item;
-}
-
-function messageItem(node: ContainersMessageNode): vscode.TreeItem {
-  const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
-  item.id = node.id;
-  item.contextValue = node.contextValue;
-  item.description = node.description;
-  item.tooltip = node.tooltip;
-  if (node.contextValue === 'containersError') {
-    item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
-  } else if (node.contextValue === 'containersNoMatch') {
-    item.iconPath = new vscode.ThemeIcon('filter');
-    item.command = { command: 'gantry.containers.clearFilter', title: vscode.l10n.t('Clear Filter') };
-  } else {
-    item.iconPath = new vscode.ThemeIcon('refresh');
-    item.command = { command: 'gantry.containers.refresh', title: vscode.l10n.t('Retry') };
-  }
   return item;
 }

@@ -32,13 +32,14 @@ import type { RuntimeConnection } from '../../client/connection';
 import { type ContainerSummary, describe } from '../../../runtime/client';
 import { systemClock, type Clock } from '../clock';
 import type { RefreshReason, RefreshTarget } from '../refreshManager';
+import { CachedListing } from '../cachedListing';
 import { RelativeTimeTicker } from '../relativeTimeTicker';
+import { listFailedNodes, noMatchNode, ViewFilter } from '../viewFilter';
 import {
   arrangeContainers,
   clockTexts,
   type ContainerNode,
   type ContainerOperation,
-  type ContainersMessageNode,
   type ContainerSortBy,
   type ContainerTreeNode,
 } from './containerNodes';
@@ -46,10 +47,7 @@ import { containerTooltip } from './containerTooltip';
 import { containerTreeItem } from './containerTreeItems';
 
 export const CONTAINERS_VIEW = 'gantry.containers';
-const FILTERED_CONTEXT_KEY = 'gantry.containers.filtered';
 const CALL_TIMEOUT_MS = 15_000;
-
-type Listing = { readonly containers: readonly ContainerSummary[] } | { readonly error: unknown };
 
 export class ContainersTreeProvider implements vscode.TreeDataProvider<ContainerTreeNode>, RefreshTarget, vscode.Disposable {
   readonly topics = ['/containers/'];
@@ -62,16 +60,22 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   /** Why the view was last refreshed (undefined before the first refresh). */
   lastRefreshReason: RefreshReason | undefined;
 
-  private listing: Promise<Listing> | undefined;
-  private filterText = '';
+  private readonly listing = new CachedListing<ContainerSummary>(
+    () => {
+      const client = this.connection.requireClient();
+      this.listCalls++;
+      return client.containers.list(true, [], { timeoutMs: CALL_TIMEOUT_MS });
+    },
+    (e) => this.log.warn(`Listing containers failed: ${describe(e)}`),
+  );
   /** Operations in flight, by the ID or name they were started with. */
   private readonly operations = new Map<string, ContainerOperation>();
   private readonly changeEmitter = new vscode.EventEmitter<ContainerTreeNode | ContainerTreeNode[] | undefined>();
-  private readonly filterEmitter = new vscode.EventEmitter<string>();
   private readonly subscriptions: vscode.Disposable[] = [];
   readonly onDidChangeTreeData = this.changeEmitter.event;
+  private readonly filterState = new ViewFilter('containers', () => this.changeEmitter.fire(undefined));
   /** Fires with the new filter text ('' when cleared). */
-  readonly onDidChangeFilter = this.filterEmitter.event;
+  readonly onDidChangeFilter = this.filterState.onDidChange;
   /** Re-renders items whose relative times changed; owns the one timer. */
   readonly ticker: RelativeTimeTicker<ContainerNode>;
 
@@ -94,7 +98,7 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   refresh(reason: RefreshReason): void {
     this.log.trace(`containers view: refresh (${reason})`);
     this.lastRefreshReason = reason;
-    this.listing = undefined;
+    this.listing.drop();
     this.changeEmitter.fire(undefined);
   }
 
@@ -104,17 +108,12 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   }
 
   get filter(): string {
-    return this.filterText;
+    return this.filterState.text;
   }
 
   /** Shows only containers whose name, ID or image contains `text` ('' shows all). Re-renders without listing. */
   setFilter(text: string): void {
-    const next = text.trim();
-    if (next === this.filterText) return;
-    this.filterText = next;
-    void vscode.commands.executeCommand('setContext', FILTERED_CONTEXT_KEY, next !== '');
-    this.filterEmitter.fire(next);
-    this.changeEmitter.fire(undefined);
+    this.filterState.set(text);
   }
 
   /** The operation in flight on `container`, if the extension started one. */
@@ -134,33 +133,37 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
       return await work();
     } finally {
       if (this.operations.get(ref) === operation) this.operations.delete(ref);
-      this.listing = undefined;
+      this.listing.drop();
       this.changeEmitter.fire(undefined);
     }
   }
 
   /** The current list of containers (the cached one unless a refresh came since); throws when listing failed. */
   async containers(): Promise<readonly ContainerSummary[]> {
-    const listing = await this.load();
-    if ('error' in listing) throw listing.error;
-    return listing.containers;
+    return this.listing.items();
   }
 
   async getChildren(node?: ContainerTreeNode): Promise<ContainerTreeNode[]> {
     if (node) return [];
     if (this.connection.current.state !== 'connected') return [];
-    const listing = await this.load();
+    const listing = await this.listing.get();
     if ('error' in listing) {
       this.ticker.show([]);
-      return errorNodes(listing.error);
+      return listFailedNodes('containers', vscode.l10n.t('Failed to list containers'), listing.error);
     }
-    const nodes = arrangeContainers(listing.containers, {
+    const nodes = arrangeContainers(listing.items, {
       sortBy: vscode.workspace.getConfiguration('gantry.containers').get<ContainerSortBy>('sortBy', 'status'),
-      filter: this.filterText,
+      filter: this.filterState.text,
       operationOf: (c) => this.operationOf(c),
     });
     this.ticker.show(nodes);
-    if (nodes.length === 0 && listing.containers.length > 0) return [noMatchNode(this.filterText)];
+    if (nodes.length === 0 && listing.items.length > 0) {
+      return [noMatchNode('containers', {
+        label: vscode.l10n.t('No container matches "{0}"', this.filterState.text),
+        description: vscode.l10n.t('Clear Filter'),
+        tooltip: vscode.l10n.t('Click to show every container'),
+      })];
+    }
     return nodes;
   }
 
@@ -189,49 +192,6 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   dispose(): void {
     for (const s of this.subscriptions.splice(0)) s.dispose();
     this.changeEmitter.dispose();
-    this.filterEmitter.dispose();
+    this.filterState.dispose();
   }
-
-  private load(): Promise<Listing> {
-    // A refresh that comes while listing drops `listing`; its result still goes to its callers.
-    this.listing ??= this.list();
-    return this.listing;
-  }
-
-  private async list(): Promise<Listing> {
-    try {
-      const client = this.connection.requireClient();
-      this.listCalls++;
-      const containers = await client.containers.list(true, [], { timeoutMs: CALL_TIMEOUT_MS });
-      return { containers };
-    } catch (e) {
-      this.log.warn(`Listing containers failed: ${describe(e)}`);
-      return { error: e };
-    }
-  }
-}
-
-function errorNodes(error: unknown): ContainersMessageNode[] {
-  return [
-    {
-      kind: 'message',
-      id: 'containersError',
-      contextValue: 'containersError',
-      label: vscode.l10n.t('Failed to list containers'),
-      description: describe(error),
-      tooltip: describe(error),
-    },
-    { kind: 'message', id: 'containersRetry', contextValue: 'containersRetry', label: vscode.l10n.t('Retry') },
-  ];
-}
-
-function noMatchNode(filter: string): ContainersMessageNode {
-  return {
-    kind: 'message',
-    id: 'containersNoMatch',
-    contextValue: 'containersNoMatch',
-    label: vscode.l10n.t('No container matches "{0}"', filter),
-    description: vscode.l10n.t('Clear Filter'),
-    tooltip: vscode.l10n.t('Click to show every container'),
-  };
 }

@@ -8,9 +8,9 @@
  * points at another image (/images/update) or was created again.
  */
 import * as vscode from 'vscode';
-import type { RuntimeConnection } from '../../client/connection';
+import { GANTRY_SCHEME } from '../gantryDocuments';
+import type { InspectKind } from '../inspectDocuments';
 
-export const GANTRY_SCHEME = 'gantry';
 const IMAGE_PREFIX = '/image/';
 const JSON_SUFFIX = '.json';
 
@@ -19,46 +19,21 @@ export function imageDocumentUri(name: string): vscode.Uri {
   return vscode.Uri.from({ scheme: GANTRY_SCHEME, path: `${IMAGE_PREFIX}${name}${JSON_SUFFIX}` });
 }
 
-function imageNameOf(uri: vscode.Uri): string | undefined {
-  if (!uri.path.startsWith(IMAGE_PREFIX) || !uri.path.endsWith(JSON_SUFFIX)) return undefined;
-  return uri.path.slice(IMAGE_PREFIX.length, -JSON_SUFFIX.length);
-}
-
-export class GantryDocumentProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
-  private readonly subscription: vscode.Disposable;
-  readonly onDidChange = this.changeEmitter.event;
-
-  constructor(private readonly connection: RuntimeConnection) {
-    this.subscription = connection.onDidReceiveEvent((event) => {
-      if (event.topic !== '/images/update' && event.topic !== '/images/create') return;
-      const uri = imageDocumentUri(event.id);
-      if (vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString())) this.changeEmitter.fire(uri);
-    });
-  }
-
-  async provideTextDocumentContent(uri: vscode.Uri, token: vscode.CancellationToken): Promise<string> {
-    const name = imageNameOf(uri);
-    if (name === undefined) throw new Error(`unknown Gantry document ${uri.toString()}`);
-    const abort = new AbortController();
-    const cancel = token.onCancellationRequested(() => abort.abort());
-    try {
-      const details = await this.connection.requireClient().images.inspect(name, { signal: abort.signal });
-      const document = {
-        ...details,
-        manifest: JSON.parse(details.manifestJson) as unknown,
-        rawConfig: JSON.parse(details.configJson) as unknown,
-        manifestJson: undefined,
-        configJson: undefined,
-      };
-      return JSON.stringify(document, null, 2) + '\n';
-    } finally {
-      cancel.dispose();
-    }
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
-    this.changeEmitter.dispose();
-  }
-}
+/** Image inspect documents, keyed by record name. */
+export const imageInspectKind: InspectKind<string> = {
+  keyOf: (uri) => {
+    if (uri.scheme !== GANTRY_SCHEME || !uri.path.startsWith(IMAGE_PREFIX) || !uri.path.endsWith(JSON_SUFFIX)) return undefined;
+    return uri.path.slice(IMAGE_PREFIX.length, -JSON_SUFFIX.length);
+  },
+  changedBy: (event, name) => (event.topic === '/images/update' || event.topic === '/images/create') && event.id === name,
+  read: async (client, name, signal) => {
+    const details = await client.images.inspect(name, { signal });
+    return {
+      ...details,
+      manifest: JSON.parse(details.manifestJson) as unknown,
+      rawConfig: JSON.parse(details.configJson) as unknown,
+      manifestJson: undefined,
+      configJson: undefined,
+    };
+  },
+};

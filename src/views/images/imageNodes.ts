@@ -13,7 +13,8 @@
  *               matches the filter"
  */
 import { type ImageSummary } from '../../../runtime/client';
-import { displayName, displayRepository } from '../../../runtime/distribution/reference';
+import { displayName, displayRepository } from '../../../runtime/presentation';
+import type { MessageNode } from '../viewFilter';
 
 export type ImageGroupBy = 'repository' | 'none';
 export type ImageSortBy = 'name' | 'created' | 'size';
@@ -38,14 +39,7 @@ export interface ImageRepositoryNode {
   readonly children: readonly ImageNode[];
 }
 
-export interface ImagesMessageNode {
-  readonly kind: 'message';
-  readonly id: string;
-  readonly contextValue: 'imagesError' | 'imagesRetry' | 'imagesNoMatch';
-  readonly label: string;
-  readonly description?: string;
-  readonly tooltip?: string;
-}
+export type ImagesMessageNode = MessageNode<'images'>;
 
 export type ImageTreeNode = ImageRepositoryNode | ImageNode | ImagesMessageNode;
 
@@ -74,11 +68,6 @@ export function isDangling(image: ImageSummary): boolean {
 /** "busybox:latest", "127.0.0.1:5000/app:v1", "busybox:<none>". */
 export function imageLabel(image: ImageSummary): string {
   return image.tag ? displayName(image.name) : `${displayRepository(image.repository)}:<none>`;
-}
-
-/** The first 12 hex digits of the pulled digest, as Docker shortens digests and IDs. */
-export function shortDigest(digest: string | undefined): string {
-  return (digest ?? '').replace(/^sha256:/, '').slice(0, 12);
 }
 
 /** The time shown as the image's age: the config's `created`, else when it was recorded here. */

@@ -1,18 +1,17 @@
 /** The Markdown tooltip of an image item, from one inspect call made when the user hovers. */
 import * as vscode from 'vscode';
 import { type InspectImageResponse, type Platform } from '../../../runtime/client';
-import { displayName } from '../../../runtime/distribution/reference';
-import { formatAgo, formatSize } from '../../../runtime/util/humanize';
+import { displayName, formatAgo, formatSize, shortId } from '../../../runtime/presentation';
 import { mdCode as code, mdEscape as escape } from '../markdown';
-import { imageLabel, shortDigest } from './imageNodes';
+import { imageLabel } from './imageNodes';
 
 export function imageTooltip(details: InspectImageResponse): vscode.MarkdownString {
   const image = details.image!;
   const config = details.config;
   const rows: [string, string][] = [
-    [vscode.l10n.t('ID'), code(image.id.replace(/^sha256:/, '').slice(0, 12))],
+    [vscode.l10n.t('ID'), code(shortId(image.id))],
     // Shortened as Docker shortens IDs: a full digest would widen the hover past the screen (Inspect has it).
-    [vscode.l10n.t('Digest'), code(image.target ? `sha256:${shortDigest(image.target.digest)}…` : '')],
+    [vscode.l10n.t('Digest'), code(image.target ? `sha256:${shortId(image.target.digest)}…` : '')],
     [vscode.l10n.t('Platform'), escape(platformString(image.platform))],
     [vscode.l10n.t('Created'), image.created ? escape(`${image.created} (${formatAgo(image.created)})`) : 'N/A'],
     [vscode.l10n.t('Size'), escape(formatSize(image.size))],

@@ -9,8 +9,9 @@
  * and expansion survive refreshes.
  */
 import * as vscode from 'vscode';
-import { formatAgo, formatSize } from '../../../runtime/util/humanize';
-import { imageLabel, isDangling, shortDigest, type ImageNode, type ImageRepositoryNode, type ImagesMessageNode, type ImageTreeNode } from './imageNodes';
+import { formatAgo, formatSize, shortId } from '../../../runtime/presentation';
+import { imageLabel, isDangling, type ImageNode, type ImageRepositoryNode, type ImageTreeNode } from './imageNodes';
+import { messageTreeItem } from '../viewFilter';
 
 export function imageTreeItem(node: ImageTreeNode): vscode.TreeItem {
   switch (node.kind) {
@@ -19,7 +20,7 @@ export function imageTreeItem(node: ImageTreeNode): vscode.TreeItem {
     case 'image':
       return imageItem(node);
     case 'message':
-      return messageItem(node);
+      return messageTreeItem('images', node);
   }
 }
 
@@ -42,30 +43,8 @@ function imageItem(node: ImageNode): vscode.TreeItem {
   item.iconPath = new vscode.ThemeIcon(dangling ? 'layers-dot' : 'layers');
   // formatAgo is coarse ("2 weeks ago"), so descriptions do not change on every refresh.
   const details = [formatSize(image.size), formatAgo(image.created || image.recordedAt)];
-  if (dangling) details.unshift(shortDigest(image.target?.digest));
+  if (dangling) details.unshift(shortId(image.target?.digest ?? ''));
   item.description = details.join(' · ');
   item.accessibilityInformation = { label: `${imageLabel(image)}, ${details.join(', ')}` };
-  return item;
-}
-
-function messageItem(node: ImagesMessageNode): vscode.TreeItem {
-  const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
-  item.id = node.id;
-  item.contextValue = node.contextValue;
-  item.description = node.description;
-  item.tooltip = node.tooltip;
-  switch (node.contextValue) {
-    case 'imagesError':
-      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
-      break;
-    case 'imagesRetry':
-      item.iconPath = new vscode.ThemeIcon('refresh');
-      item.command = { command: 'gantry.images.refresh', title: vscode.l10n.t('Retry') };
-      break;
-    case 'imagesNoMatch':
-      item.iconPath = new vscode.ThemeIcon('filter');
-      item.command = { command: 'gantry.images.clearFilter', title: vscode.l10n.t('Clear Filter') };
-      break;
-  }
   return item;
 }

@@ -15,22 +15,20 @@
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
 import { describe, type ImageSummary } from '../../../runtime/client';
+import { CachedListing } from '../cachedListing';
 import type { RefreshReason, RefreshTarget } from '../refreshManager';
+import { listFailedNodes, noMatchNode, ViewFilter } from '../viewFilter';
 import {
   arrangeImages,
   type ImageGroupBy,
   type ImageSortBy,
-  type ImagesMessageNode,
   type ImageTreeNode,
 } from './imageNodes';
 import { imageTooltip } from './imageTooltip';
 import { imageTreeItem } from './imageTreeItems';
 
 export const IMAGES_VIEW = 'gantry.images';
-const FILTERED_CONTEXT_KEY = 'gantry.images.filtered';
 const LIST_TIMEOUT_MS = 15_000;
-
-type Listing = { readonly images: readonly ImageSummary[] } | { readonly error: unknown };
 
 export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode>, RefreshTarget, vscode.Disposable {
   readonly topics = ['/images/'];
@@ -43,13 +41,19 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
   /** Why the view was last refreshed (undefined before the first refresh). */
   lastRefreshReason: RefreshReason | undefined;
 
-  private listing: Promise<Listing> | undefined;
-  private filterText = '';
+  private readonly listing = new CachedListing<ImageSummary>(
+    () => {
+      const client = this.connection.requireClient();
+      this.listCalls++;
+      return client.images.list({ timeoutMs: LIST_TIMEOUT_MS });
+    },
+    (e) => this.log.warn(`Listing images failed: ${describe(e)}`),
+  );
   private readonly changeEmitter = new vscode.EventEmitter<ImageTreeNode | undefined>();
-  private readonly filterEmitter = new vscode.EventEmitter<string>();
   readonly onDidChangeTreeData = this.changeEmitter.event;
+  private readonly filterState = new ViewFilter('images', () => this.changeEmitter.fire(undefined));
   /** Fires with the new filter text ('' when cleared). */
-  readonly onDidChangeFilter = this.filterEmitter.event;
+  readonly onDidChangeFilter = this.filterState.onDidChange;
 
   constructor(
     private readonly connection: RuntimeConnection,
@@ -60,43 +64,38 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
   refresh(reason: RefreshReason): void {
     this.log.trace(`images view: refresh (${reason})`);
     this.lastRefreshReason = reason;
-    this.listing = undefined;
+    this.listing.drop();
     this.changeEmitter.fire(undefined);
   }
 
   get filter(): string {
-    return this.filterText;
+    return this.filterState.text;
   }
 
   /** Shows only images whose name or ID contains `text` ('' shows all). Re-renders without listing. */
   setFilter(text: string): void {
-    const next = text.trim();
-    if (next === this.filterText) return;
-    this.filterText = next;
-    void vscode.commands.executeCommand('setContext', FILTERED_CONTEXT_KEY, next !== '');
-    this.filterEmitter.fire(next);
-    this.changeEmitter.fire(undefined);
+    this.filterState.set(text);
   }
 
   /** The current list of images (the cached one unless a refresh came since); throws when listing failed. */
   async images(): Promise<readonly ImageSummary[]> {
-    const listing = await this.load();
-    if ('error' in listing) throw listing.error;
-    return listing.images;
+    return this.listing.items();
   }
 
   async getChildren(node?: ImageTreeNode): Promise<ImageTreeNode[]> {
     if (node) return node.kind === 'repository' ? [...node.children] : [];
     if (this.connection.current.state !== 'connected') return [];
-    const listing = await this.load();
-    if ('error' in listing) return errorNodes(listing.error);
+    const listing = await this.listing.get();
+    if ('error' in listing) return listFailedNodes('images', vscode.l10n.t('Failed to list images'), listing.error);
     const config = vscode.workspace.getConfiguration('gantry.images');
-    const roots = arrangeImages(listing.images, {
+    const roots = arrangeImages(listing.items, {
       groupBy: config.get<ImageGroupBy>('groupBy', 'repository'),
       sortBy: config.get<ImageSortBy>('sortBy', 'created'),
-      filter: this.filterText,
+      filter: this.filterState.text,
     });
-    if (roots.length === 0 && listing.images.length > 0) return [noMatchNode(this.filterText)];
+    if (roots.length === 0 && listing.items.length > 0) {
+      return [noMatchNode('images', { label: vscode.l10n.t('No image matches "{0}"', this.filterState.text), description: vscode.l10n.t('Clear filter') })];
+    }
     return roots;
   }
 
@@ -122,50 +121,6 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
 
   dispose(): void {
     this.changeEmitter.dispose();
-    this.filterEmitter.dispose();
+    this.filterState.dispose();
   }
-
-  private load(): Promise<Listing> {
-    if (!this.listing) {
-      const listing = this.list();
-      this.listing = listing;
-      // A refresh that came while listing dropped `listing`; its result is still returned to its callers.
-    }
-    return this.listing;
-  }
-
-  private async list(): Promise<Listing> {
-    try {
-      const client = this.connection.requireClient();
-      this.listCalls++;
-      return { images: await client.images.list({ timeoutMs: LIST_TIMEOUT_MS }) };
-    } catch (e) {
-      this.log.warn(`Listing images failed: ${describe(e)}`);
-      return { error: e };
-    }
-  }
-}
-
-function errorNodes(error: unknown): ImagesMessageNode[] {
-  return [
-    {
-      kind: 'message',
-      id: 'imagesError',
-      contextValue: 'imagesError',
-      label: vscode.l10n.t('Failed to list images'),
-      description: describe(error),
-      tooltip: describe(error),
-    },
-    { kind: 'message', id: 'imagesRetry', contextValue: 'imagesRetry', label: vscode.l10n.t('Retry') },
-  ];
-}
-
-function noMatchNode(filter: string): ImagesMessageNode {
-  return {
-    kind: 'message',
-    id: 'imagesNoMatch',
-    contextValue: 'imagesNoMatch',
-    label: vscode.l10n.t('No image matches "{0}"', filter),
-    description: vscode.l10n.t('Clear filter'),
-  };
 }

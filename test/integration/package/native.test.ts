@@ -23,7 +23,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attach } from ${JSON.stringify(path.join(REPO_ROOT, 'runtime/tasks/attach'))};
 import { loadSeqpacket } from ${JSON.stringify(path.join(REPO_ROOT, 'runtime/tasks/seqpacket'))};
-import { exec } from ${JSON.stringify(path.join(REPO_ROOT, 'runtime/tasks/exec'))};
+import { exec } from ${JSON.stringify(path.join(REPO_ROOT, 'runtime/tasks/exec/exec'))};
 
 async function main(): Promise<void> {
   const [mode, dir] = process.argv.slice(2);

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { PassThrough } from 'node:stream';
 import { ContainerStatus, HealthStatus, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
 import { commandText, ellipsis, imageText, PS_HEADERS, psRow, sortByCreated } from '../../../runtime/cli/commands/ps';
-import { bytesSize, statsRow } from '../../../runtime/cli/commands/stats';
+import { statsRow } from '../../../runtime/cli/commands/stats';
+import { bytesSize } from '../../../runtime/presentation';
 import { writeTable } from '../../../runtime/cli/output';
 
 const now = Date.parse('2024-05-01T12:00:00Z');

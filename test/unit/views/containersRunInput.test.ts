@@ -1,6 +1,7 @@
 // What Run… accepts: the argv splitter (sh word splitting, no expansion), env lists, names.
 import * as assert from 'node:assert/strict';
-import { ArgvError, isRestartPolicy, nameProblem, parseEnv, splitArgs } from '../../../src/commands/containers/runInput';
+import { ArgvError, nameProblem, parseEnv, splitArgs } from '../../../src/commands/containers/runInput';
+import { isRestartPolicyName } from '../../../runtime/options';
 
 describe('Run… input', () => {
   describe('splitArgs', () => {
@@ -69,7 +70,7 @@ describe('Run… input', () => {
   });
 
   it('knows the restart policies', () => {
-    for (const p of ['no', 'always', 'on-failure', 'unless-stopped']) assert.ok(isRestartPolicy(p));
-    assert.ok(!isRestartPolicy('sometimes'));
+    for (const p of ['no', 'always', 'on-failure', 'unless-stopped']) assert.ok(isRestartPolicyName(p));
+    assert.ok(!isRestartPolicyName('sometimes'));
   });
 });

@@ -11,7 +11,6 @@ import {
   type LogsOptions,
   type RuntimeClient,
 } from '../../../../runtime/client';
-import { parseReference } from '../../../../runtime/distribution/reference';
 
 /** A RuntimeClient whose calls replay what the test scripted, recording the requests. */
 function fakeClient(parts: Record<string, unknown>): RuntimeClient {
@@ -99,7 +98,7 @@ describe('client flows', () => {
     const client = fakeClient({ images: { pull: (request: unknown) => (requests.push(request), from(replies.shift()!)) } });
     const events: string[] = [];
     const handlers = { onResolved: () => events.push('resolved'), onBlob: (b: { status: BlobStatus }) => events.push(BlobStatus[b.status]) };
-    const ref = parseReference('127.0.0.1:5000/test/busybox:oci');
+    const ref = '127.0.0.1:5000/test/busybox:oci';
     const first = await pullImage(client, { reference: ref, platform: 'linux/amd64', auth: undefined }, handlers);
     assert.deepEqual(first, { image: { name: 'x' }, downloaded: true });
     assert.deepEqual(events, ['resolved', 'BLOB_STATUS_DOWNLOADING', 'BLOB_STATUS_DONE']);

@@ -7,10 +7,9 @@
  */
 import * as path from 'node:path';
 import { invalidArgument } from '../errdefs/errdefs';
-import type { BindMount, RestartPolicy, RestartPolicyName, TmpfsMount } from './containers';
-import { NAME_PATTERN } from './containers';
+import type { BindMount, TmpfsMount } from '../containers/containers';
 import { mountDestination, validateTmpfsOption } from '../oci/specgen/mounts';
-import { signalName, signalNumber } from './signals';
+import { signalName, signalNumber } from '../containers/signals';
 
 const q = (s: string) => JSON.stringify(s);
 
@@ -85,29 +84,6 @@ export function parseCpus(value: string): number {
   const nano = BigInt(m[1] || '0') * 1_000_000_000n + BigInt((frac || '0').padEnd(9, '0'));
   if (nano > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument(`invalid --cpus value ${q(value)}: too large`);
   return Number(nano);
-}
-
-const RESTART_NAMES: readonly RestartPolicyName[] = ['no', 'always', 'on-failure', 'unless-stopped'];
-
-/** `no` | `always` | `unless-stopped` | `on-failure[:N]` ('' = no), with the daemon's checks. */
-export function parseRestartPolicy(value: string): RestartPolicy {
-  if (value === '') return { name: 'no', maximumRetryCount: 0 };
-  const colon = value.indexOf(':');
-  const name = colon < 0 ? value : value.slice(0, colon);
-  const count = colon < 0 ? '' : value.slice(colon + 1);
-  if (!(RESTART_NAMES as readonly string[]).includes(name)) {
-    throw invalidArgument(`invalid restart policy: unknown policy ${q(name)}; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
-  }
-  let maximumRetryCount = 0;
-  if (count !== '') {
-    if (!/^[+-]?\d+$/.test(count)) throw invalidArgument(`invalid restart policy ${q(value)}: maximum retry count must be an integer`);
-    maximumRetryCount = Number(count);
-    if (maximumRetryCount < 0) throw invalidArgument(`invalid restart policy ${q(value)}: maximum retry count cannot be negative`);
-    if (maximumRetryCount !== 0 && name !== 'on-failure') {
-      throw invalidArgument(`invalid restart policy ${q(value)}: maximum retry count can only be used with 'on-failure'`);
-    }
-  }
-  return { name: name as RestartPolicyName, maximumRetryCount };
 }
 
 const DURATION_UNITS_MS: Record<string, number> = {
@@ -196,14 +172,6 @@ export function parseLabels(items: readonly string[]): Record<string, string> {
     labels[key] = eq < 0 ? '' : item.slice(eq + 1);
   }
   return labels;
-}
-
-/** A container name as Docker accepts it (`/name` too), returned without the slash. */
-export function validateContainerName(name: string): string {
-  if (!NAME_PATTERN.test(name)) {
-    throw invalidArgument(`invalid container name ${q(name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least 2 characters`);
-  }
-  return name.startsWith('/') ? name.slice(1) : name;
 }
 
 // RFC 1123 labels, plus '_' which real hosts use and the kernel accepts.

@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { isInvalidArgument } from '../../../runtime/errdefs/errdefs';
 import {
   parseCpus, parseDuration, parseEnvFile, parseLabelFile, parseLabels, parseMemory, parseRestartPolicy, parseSignal, parseTmpfs,
-  parseVolume, validateContainerName, validateHostname,
-} from '../../../runtime/containers/options';
+  parseVolume, validateContainerName, validateHostname, containerNameProblem,
+} from '../../../runtime/options';
 import { signalName, signalNumber } from '../../../runtime/containers/signals';
 
 /** Throws InvalidArgument whose message quotes `value` (the bad input is always named). */
@@ -15,7 +15,7 @@ function refuses(fn: (v: string) => unknown, value: string, re?: RegExp): void {
   );
 }
 
-describe('containers/options', () => {
+describe('options', () => {
   describe('parseVolume', () => {
     it('src:dst and src:dst:ro|rw', () => {
       assert.deepEqual(parseVolume('/host/data:/data'), { source: '/host/data', destination: '/data', readOnly: false });
@@ -156,6 +156,9 @@ describe('containers/options', () => {
       assert.equal(validateContainerName('web_1.prod-a'), 'web_1.prod-a');
       assert.equal(validateContainerName('/web'), 'web');
       for (const bad of ['', 'a', '-web', '_x', 'we b', 'web/1', 'é1']) refuses(validateContainerName, bad, /invalid container name/);
+      // The front ends show the same rule as the user types; Docker's leading '/' is the CLI's and daemon's form only.
+      assert.equal(containerNameProblem('web_1.prod-a'), undefined);
+      for (const bad of ['a', '/web', 'we b']) assert.match(containerNameProblem(bad) ?? '', /at least 2 characters/);
     });
     it('hostnames (RFC 1123, ≤ 64)', () => {
       assert.equal(validateHostname('web-1.example.com'), 'web-1.example.com');

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { ContainerStatus, HealthStatus } from '../../../runtime/api/gen/gantry/v1/containers';
-import { healthName, humanDuration, statusName, statusText } from '../../../runtime/containers/status';
+import { healthName, humanDuration, statusName, statusText } from '../../../runtime/presentation';
 
 const S = 1000;
 const M = 60 * S;

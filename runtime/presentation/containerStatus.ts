@@ -5,7 +5,7 @@
  * same thing; pure functions of a list record and "now", no I/O.
  *
  * Durations follow Docker's go-units HumanDuration (truncating seconds and
- * minutes, rounding hours), which differs slightly from util/humanize's
+ * minutes, rounding hours), which differs slightly from humanize.ts's
  * formatDuration: `ps` output is compared with Docker's by users.
  */
 import {
@@ -13,6 +13,10 @@ import {
   HealthStatus,
   type ContainerSummary,
 } from '../api/gen/gantry/v1/containers';
+
+/** A container state in Docker's API words. */
+export type ContainerStateName = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';
+export type HealthName = 'none' | 'starting' | 'healthy' | 'unhealthy';
 
 /** Docker's units.HumanDuration: "Less than a second", "1 second", "About a minute", "3 hours", "2 weeks" … */
 export function humanDuration(ms: number): string {
@@ -32,8 +36,11 @@ export function humanDuration(ms: number): string {
   return `${Math.trunc(ms / 3_600_000 / 24 / 365)} years`;
 }
 
-/** The lowercase names Docker's API uses ("running", "exited" …); also what `--filter status=` takes. */
-export function statusName(status: ContainerStatus): string {
+/**
+ * The lowercase names Docker's API uses ("running", "exited" …); also what
+ * `--filter status=` takes. 'unknown' for a status a newer daemon added.
+ */
+export function statusName(status: ContainerStatus): ContainerStateName | 'unknown' {
   switch (status) {
     case ContainerStatus.CONTAINER_STATUS_CREATED: return 'created';
     case ContainerStatus.CONTAINER_STATUS_RUNNING: return 'running';
@@ -46,7 +53,7 @@ export function statusName(status: ContainerStatus): string {
 }
 
 /** "none", "starting", "healthy", "unhealthy". */
-export function healthName(health: HealthStatus): string {
+export function healthName(health: HealthStatus): HealthName {
   switch (health) {
     case HealthStatus.HEALTH_STATUS_STARTING: return 'starting';
     case HealthStatus.HEALTH_STATUS_HEALTHY: return 'healthy';
@@ -57,17 +64,17 @@ export function healthName(health: HealthStatus): string {
 
 type StatusFields = Pick<ContainerSummary, 'status' | 'exitCode' | 'startedAt' | 'finishedAt' | 'health'>;
 
-function since(time: Date | undefined, now: number): string {
-  return humanDuration(time ? Math.max(0, now - time.getTime()) : 0);
-}
 
 /**
  * The STATUS column of `docker ps` (Docker's State.String()):
  * "Up 5 minutes", "Up 5 minutes (healthy)", "Up 3 seconds (health: starting)",
  * "Up 5 minutes (Paused)", "Restarting (1) 3 seconds ago",
- * "Exited (3) 2 minutes ago", "Created", "Dead".
+ * "Exited (3) 2 minutes ago", "Created", "Dead". `duration` words the
+ * times (the Containers view rounds them to minutes so its items do not
+ * change every second).
  */
-export function statusText(c: StatusFields, now: number = Date.now()): string {
+export function statusText(c: StatusFields, now: number = Date.now(), duration: (ms: number) => string = humanDuration): string {
+  const since = (time: Date | undefined, now: number) => duration(time ? Math.max(0, now - time.getTime()) : 0);
   switch (c.status) {
     case ContainerStatus.CONTAINER_STATUS_RUNNING: {
       const up = `Up ${since(c.startedAt, now)}`;

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { buildRunPlan } from '../../../runtime/cli/runOptions';
-import { parseSecurityOpts } from '../../../runtime/containers/securityOpts';
+import { parseSecurityOpts } from '../../../runtime/options';
 import { buildSpec, type SpecInput } from '../../../runtime/oci/specgen/build';
 import type { ContainerConfig } from '../../../runtime/containers/containers';
 import { isFailedPrecondition, isInvalidArgument } from '../../../runtime/errdefs/errdefs';
@@ -28,7 +28,7 @@ function specOf(over: Partial<ContainerConfig>, extra: Partial<SpecInput> = {}) 
   });
 }
 
-describe('containers/securityOpts (--security-opt)', () => {
+describe('options/securityOpts (--security-opt)', () => {
   it('seccomp=unconfined, seccomp=FILE (read on the client, sent as text), apparmor=…, no-new-privileges[=bool]', () => {
     assert.deepEqual(parseSecurityOpts([], readFile), {});
     assert.deepEqual(parseSecurityOpts(['seccomp=unconfined'], readFile), { seccompProfile: 'unconfined' });

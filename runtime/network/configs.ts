@@ -1,0 +1,125 @@
+/**
+ * The conflists gantryd writes for its own networks (pure functions): the
+ * default network `bridge` and every `network create` network are a Linux
+ * bridge with host-local IPAM, then portmap (published ports), firewall
+ * (isolation between networks) and tuning (--mac-address):
+ *
+ *   bridge     isGateway + ipMasq (NAT to the outside), hairpinMode (a
+ *              container reaches its own published port); IPAM host-local
+ *              with dataDir under the daemon root; capability `ips` (--ip)
+ *   portmap    capability `portMappings`; snat: true, so a published port
+ *              also answers on 127.0.0.1 (portmap sets route_localnet on the
+ *              bridge and masquerades loopback sources)
+ *   firewall   backend iptables, ingressPolicy same-bridge: traffic from
+ *              another bridge is dropped (CNI-ISOLATION-STAGE-1/2 chains,
+ *              plugins v1.1.0 and later)
+ *   tuning     capability `mac`, its restore data under the daemon root
+ *
+ * An internal network has no gateway on the bridge, no masquerade, no route
+ * out and no portmap. `-o` options follow Docker's names where they exist.
+ */
+import { invalidArgument } from '../errdefs/errdefs';
+import type { Conflist, PluginConf } from './cni/conflist';
+
+export const CNI_VERSION = '1.0.0';
+
+export interface BridgeNetworkSpec {
+  readonly name: string;
+  /** The Linux bridge device (at most 15 bytes). */
+  readonly bridge: string;
+  readonly subnet: string;
+  readonly gateway: string;
+  readonly internal: boolean;
+  readonly ipMasq: boolean;
+  readonly mtu?: number;
+  /** host-local's dataDir: allocations live in `<ipamDir>/<name>/`. */
+  readonly ipamDir: string;
+  /** tuning's dataDir (what to restore on DEL). */
+  readonly tuningDir: string;
+}
+
+export interface BridgeOptions {
+  readonly bridge?: string;
+  readonly mtu?: number;
+  readonly ipMasq: boolean;
+}
+
+const BRIDGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
+
+export function validBridgeName(name: string): boolean {
+  return BRIDGE_NAME.test(name);
+}
+
+/** `network create -o KEY=VALUE` options, Docker's names or short ones. */
+export function parseBridgeOptions(options: Readonly<Record<string, string>>): BridgeOptions {
+  let bridge: string | undefined;
+  let mtu: number | undefined;
+  let ipMasq = true;
+  for (const [key, value] of Object.entries(options)) {
+    switch (key) {
+      case 'com.docker.network.bridge.name':
+      case 'bridge.name':
+      case 'bridge':
+        if (!validBridgeName(value)) throw invalidArgument(`-o ${key}: invalid bridge name ${JSON.stringify(value)} (1-15 letters, digits, '_', '.', '-')`);
+        bridge = value;
+        break;
+      case 'com.docker.network.driver.mtu':
+      case 'mtu': {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 68 || n > 65535) throw invalidArgument(`-o ${key}: invalid MTU ${JSON.stringify(value)} (68-65535)`);
+        mtu = n;
+        break;
+      }
+      case 'com.docker.network.bridge.enable_ip_masquerade':
+      case 'ip-masq':
+        if (value !== 'true' && value !== 'false') throw invalidArgument(`-o ${key}: want true or false, not ${JSON.stringify(value)}`);
+        ipMasq = value === 'true';
+        break;
+      default:
+        throw invalidArgument(`unknown network option ${JSON.stringify(key)} (known: bridge.name, mtu, ip-masq and their com.docker.network.* names)`);
+    }
+  }
+  return { bridge, mtu, ipMasq };
+}
+
+export function bridgeConflist(spec: BridgeNetworkSpec): Conflist {
+  const ipam = {
+    type: 'host-local',
+    ranges: [[{ subnet: spec.subnet, gateway: spec.gateway }]],
+    routes: spec.internal ? [] : [{ dst: '0.0.0.0/0' }],
+    dataDir: spec.ipamDir,
+  };
+  const plugins: PluginConf[] = [
+    {
+      type: 'bridge',
+      bridge: spec.bridge,
+      isGateway: !spec.internal,
+      ipMasq: !spec.internal && spec.ipMasq,
+      hairpinMode: true,
+      ...(spec.mtu ? { mtu: spec.mtu } : {}),
+      capabilities: { ips: true },
+      ipam,
+    },
+  ];
+  if (!spec.internal) plugins.push({ type: 'portmap', capabilities: { portMappings: true }, snat: true });
+  plugins.push({ type: 'firewall', backend: 'iptables', ingressPolicy: 'same-bridge' });
+  plugins.push({ type: 'tuning', capabilities: { mac: true }, dataDir: spec.tuningDir });
+  return { cniVersion: CNI_VERSION, name: spec.name, plugins };
+}
+
+/** The subnets a conflist's host-local IPAM uses (for overlap checks with user-provided lists). */
+export function conflistSubnets(list: Conflist): string[] {
+  const out: string[] = [];
+  for (const p of list.plugins) {
+    const ipam = p.ipam as { subnet?: unknown; ranges?: unknown } | undefined;
+    if (!ipam) continue;
+    if (typeof ipam.subnet === 'string') out.push(ipam.subnet);
+    if (Array.isArray(ipam.ranges)) {
+      for (const set of ipam.ranges) {
+        if (!Array.isArray(set)) continue;
+        for (const r of set) if (r && typeof (r as { subnet?: unknown }).subnet === 'string') out.push((r as { subnet: string }).subnet);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,189 @@
+// The networking core with real CNI plugins, iptables and namespaces:
+// attach, publish, egress, peers, isolation, and refusals that leave nothing.
+import * as assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { isGantryError } from '../../../runtime/errdefs/errdefs';
+import { parsePublish } from '../../../runtime/network/index';
+import { suiteCleanup, makeTempDir } from '../../helpers/tmp';
+import { freePort } from '../../helpers/ports';
+import { startProcess } from '../../helpers/proc';
+import { containerId, ctx, hostAddress, httpGet, nsRun, snapshot, startHttpd, startNetworking } from './harness';
+
+describe('network: attach with CNI', function () {
+  this.timeout(120_000);
+  const cleanup = suiteCleanup();
+
+  it('publishes a port that answers on 127.0.0.1 and the host address; the namespace reaches the host and its peer', async () => {
+    const t = await startNetworking(cleanup);
+    const web = containerId();
+    const hostPort = await freePort();
+    const a = await t.manager.attach(ctx, web, [{ network: 'bridge' }], { ports: parsePublish(`${hostPort}:80`) });
+    cleanup.defer(() => t.manager.detach(ctx, web));
+    assert.equal(a.netns, path.join(t.netnsDir, web));
+    assert.equal(a.networks.length, 1);
+    const [n] = a.networks;
+    const bridgeNet = await t.manager.inspectNetwork('bridge');
+    assert.equal(n.network, 'bridge');
+    assert.equal(n.interface, 'eth0');
+    assert.match(n.mac, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    assert.equal(n.gateway, bridgeNet.gateway);
+    assert.equal(n.addresses.length, 1);
+    assert.deepEqual(a.ports, [{ hostIp: '', hostPort, containerPort: 80, protocol: 'tcp' }]);
+    const ip = n.addresses[0].split('/')[0];
+
+    await startHttpd(a.netns, 'hello from the namespace\n', cleanup);
+    assert.equal(await httpGet(`http://127.0.0.1:${hostPort}/`), 'hello from the namespace\n');
+    assert.equal(await httpGet(`http://${await hostAddress()}:${hostPort}/`), 'hello from the namespace\n');
+
+    // Egress: a server on a host address, reached from inside.
+    const server = http.createServer((_req, res) => res.end('hello from the host\n'));
+    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+    cleanup.defer(() => new Promise((r) => server.close(r)));
+    const port = (server.address() as net.AddressInfo).port;
+    assert.equal(await nsRun(a.netns, ['busybox', 'wget', '-q', '-O', '-', `http://${await hostAddress()}:${port}/`]), 'hello from the host\n');
+
+    // A second namespace on the same network reaches the first.
+    const peer = containerId();
+    const b = await t.manager.attach(ctx, peer, [{ network: 'bridge' }]);
+    cleanup.defer(() => t.manager.detach(ctx, peer));
+    assert.notEqual(b.networks[0].addresses[0], n.addresses[0]);
+    assert.equal(await nsRun(b.netns, ['busybox', 'wget', '-q', '-O', '-', `http://${ip}/`]), 'hello from the namespace\n');
+    // Hairpin: the peer reaches the published port through the host address.
+    assert.equal(await nsRun(b.netns, ['busybox', 'wget', '-q', '-O', '-', `http://${await hostAddress()}:${hostPort}/`]), 'hello from the namespace\n');
+
+    // A namespace on another network cannot reach it (firewall same-bridge).
+    const other = await t.manager.createNetwork(ctx, { name: 'other' });
+    const stranger = containerId();
+    const c = await t.manager.attach(ctx, stranger, [{ network: 'other' }]);
+    cleanup.defer(() => t.manager.detach(ctx, stranger));
+    assert.equal(c.networks[0].gateway, other.gateway);
+    await assert.rejects(nsRun(c.netns, ['busybox', 'wget', '-q', '-T', '2', '-O', '-', `http://${ip}/`]));
+    // …while it still reaches the host.
+    assert.equal(await nsRun(c.netns, ['busybox', 'wget', '-q', '-O', '-', `http://${await hostAddress()}:${port}/`]), 'hello from the host\n');
+
+    // Recorded, and listed by network.
+    assert.deepEqual((await t.manager.networkUsers('bridge')).sort(), [peer, web].sort());
+    await assert.rejects(t.manager.removeNetwork(ctx, 'other'), (e: unknown) =>
+      isGantryError(e) && e.kind === 'Conflict' && e.message === `network other is in use by container ${stranger}`);
+    await assert.rejects(t.manager.removeNetwork(ctx, 'other', ['web-1']), /in use by containers web-1, /);
+    const report = await t.manager.check(ctx, web);
+    assert.ok(report.ok, JSON.stringify(report));
+  });
+
+  it('publishes a UDP port, answering on 127.0.0.1 and the host address', async () => {
+    const t = await startNetworking(cleanup);
+    const id = containerId();
+    const a = await t.manager.attach(ctx, id, [{ network: 'bridge' }], { ports: parsePublish('5353/udp') });
+    cleanup.defer(() => t.manager.detach(ctx, id));
+    const [mapping] = a.ports;
+    assert.equal(mapping.protocol, 'udp');
+    assert.ok(mapping.hostPort > 0);
+    // A UDP echo server inside the namespace, on its container port.
+    const script = "const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send('echo:'+m,r.port,r.address));s.bind(5353,()=>console.log('ready'))";
+    const server = startProcess('nsenter', [`--net=${a.netns}`, process.execPath, '-e', script], { name: 'udp echo' });
+    cleanup.defer(() => server.stop());
+    await server.waitFor((p) => p.stdout.includes('ready'), { what: 'the UDP echo server binds' });
+    for (const host of ['127.0.0.1', await hostAddress()]) {
+      const reply = await server.waitFor(() => udpAsk(host, mapping.hostPort, 'ping'), { what: `an echo through ${host}:${mapping.hostPort}/udp` });
+      assert.equal(reply, 'echo:ping');
+    }
+  });
+
+  it('refuses a host port a process holds, before anything is created', async () => {
+    const t = await startNetworking(cleanup);
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', resolve));
+    cleanup.defer(() => new Promise((r) => holder.close(r)));
+    const port = (holder.address() as net.AddressInfo).port;
+    const before = await snapshot(t);
+    const id = containerId();
+    await assert.rejects(t.manager.attach(ctx, id, [{ network: 'bridge' }], { ports: parsePublish(`${port}:80`) }), (e: unknown) =>
+      isGantryError(e) && e.kind === 'Conflict' && e.message === `cannot publish 0.0.0.0:${port}->80/tcp: host port ${port}/tcp is in use by another process on the host`);
+    assert.deepEqual(await snapshot(t), before);
+    assert.equal(await t.manager.attachment(id), undefined);
+
+    // Held by another container: refused too, naming it.
+    const first = containerId();
+    const free = await freePort();
+    await t.manager.attach(ctx, first, [{ network: 'bridge' }], { ports: parsePublish(`127.0.0.1:${free}:80`) });
+    cleanup.defer(() => t.manager.detach(ctx, first));
+    const mid = await snapshot(t);
+    await assert.rejects(t.manager.attach(ctx, id, [{ network: 'bridge' }], { ports: parsePublish(`${free}:8080`) }),
+      new RegExp(`already published by container ${first}`));
+    assert.deepEqual(await snapshot(t), mid);
+  });
+
+  it('refuses bad input before anything is created: unknown network, --ip outside the subnet, bad MAC, ports on an internal network', async () => {
+    const t = await startNetworking(cleanup);
+    await t.manager.createNetwork(ctx, { name: 'inside', internal: true });
+    const before = await snapshot(t);
+    const id = containerId();
+    const refuse = (p: Promise<unknown>, kind: string, re: RegExp) =>
+      assert.rejects(p, (e: unknown) => isGantryError(e) && e.kind === kind && re.test(e.message));
+    await refuse(t.manager.attach(ctx, id, [{ network: 'nosuch' }]), 'NotFound', /network nosuch not found/);
+    await refuse(t.manager.attach(ctx, id, [{ network: 'bridge', ip: '192.0.2.200' }]), 'InvalidArgument', /--ip 192\.0\.2\.200 is outside network bridge's subnet/);
+    await refuse(t.manager.attach(ctx, id, [{ network: 'bridge', mac: 'zz:zz' }]), 'InvalidArgument', /invalid MAC address/);
+    await refuse(t.manager.attach(ctx, id, [{ network: 'inside' }], { ports: parsePublish('8080:80') }), 'InvalidArgument', /cannot publish ports on inside/);
+    assert.deepEqual(await snapshot(t), before);
+    assert.deepEqual(await t.manager.listAttachments(), []);
+
+    // --ip and --mac-address reach the plugins.
+    const info = await t.manager.inspectNetwork('bridge');
+    const want = info.subnet.replace(/\.0\/\d+$/, '.77');
+    const a = await t.manager.attach(ctx, id, [{ network: 'bridge', ip: want, mac: '02:42:0a:00:00:77' }]);
+    cleanup.defer(() => t.manager.detach(ctx, id));
+    assert.equal(a.networks[0].addresses[0].split('/')[0], want);
+    assert.equal(a.networks[0].mac, '02:42:0a:00:00:77');
+
+    // A plugin that fails half-way (the address is taken): its ADD is undone.
+    const mid = await snapshot(t);
+    const second = containerId();
+    await assert.rejects(t.manager.attach(ctx, second, [{ network: 'bridge', ip: want }], { ports: parsePublish('127.0.0.1::80') }), (e: unknown) =>
+      isGantryError(e) && /^network "bridge": CNI plugin "bridge" ADD failed: .*10\.\d+\.\d+\.77/.test(e.message));
+    assert.deepEqual(await snapshot(t), mid);
+    assert.equal(await t.manager.attachment(second), undefined);
+  });
+
+  it('names a missing plugin binary and its package, and leaves nothing half-created', async () => {
+    const bin = await makeTempDir('gt-cnibin', cleanup);
+    for (const p of ['bridge', 'host-local', 'firewall', 'tuning', 'loopback']) await fs.promises.symlink(path.join('/usr/lib/cni', p), path.join(bin, p));
+    const t = await startNetworking(cleanup, { cniBinDirs: [bin] });
+    const availability = await t.manager.availability();
+    assert.equal(availability.available, false);
+    assert.deepEqual(availability.packages, ['containernetworking-plugins']);
+    assert.match(availability.hint, /CNI plugin portmap .*install with apt-get install containernetworking-plugins/);
+    const before = await snapshot(t);
+    const id = containerId();
+    await assert.rejects(t.manager.attach(ctx, id, [{ network: 'bridge' }]), (e: unknown) =>
+      isGantryError(e) && e.kind === 'FailedPrecondition' &&
+      e.message.startsWith(`network "bridge": CNI plugin "portmap" not found in ${bin}; install the Debian package containernetworking-plugins`));
+    assert.deepEqual(await snapshot(t), before);
+    assert.equal(await t.manager.attachment(id), undefined);
+    assert.ok((await createdAvailability()).available, 'the real plugin dir has everything');
+  });
+});
+
+/** Sends one datagram and resolves with the first reply, or '' when none comes within a second (then the caller asks again). */
+function udpAsk(host: string, port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    const done = (reply: string) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(reply);
+    };
+    const timer = setTimeout(() => done(''), 1000);
+    sock.on('message', (m) => done(m.toString('utf8')));
+    sock.on('error', () => done(''));
+    sock.send(text, port, host);
+  });
+}
+
+async function createdAvailability() {
+  const { probeAvailability, DEFAULT_CNI_BIN_DIRS } = await import('../../../runtime/network/index');
+  return probeAvailability(DEFAULT_CNI_BIN_DIRS);
+}

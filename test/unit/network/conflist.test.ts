@@ -1,0 +1,78 @@
+import * as assert from 'node:assert/strict';
+import { isGantryError } from '../../../runtime/errdefs/errdefs';
+import { conflistFromJson, parseConflist, pluginStdin, pluginTypes } from '../../../runtime/network/cni/conflist';
+import { resultFromJson } from '../../../runtime/network/cni/result';
+import { bridgeConflist, conflistSubnets, parseBridgeOptions } from '../../../runtime/network/configs';
+
+const spec = {
+  name: 'bridge', bridge: 'gantry0', subnet: '172.17.0.0/16', gateway: '172.17.0.1',
+  internal: false, ipMasq: true, ipamDir: '/r/networks/ipam', tuningDir: '/r/networks/tuning',
+};
+
+describe('network/conflist', () => {
+  it('generates the bridge → portmap → firewall → tuning list for a network', () => {
+    const list = bridgeConflist(spec);
+    assert.equal(list.cniVersion, '1.0.0');
+    assert.equal(list.name, 'bridge');
+    assert.deepEqual(list.plugins.map((p) => p.type), ['bridge', 'portmap', 'firewall', 'tuning']);
+    assert.deepEqual(list.plugins[0], {
+      type: 'bridge', bridge: 'gantry0', isGateway: true, ipMasq: true, hairpinMode: true,
+      capabilities: { ips: true },
+      ipam: { type: 'host-local', ranges: [[{ subnet: '172.17.0.0/16', gateway: '172.17.0.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/r/networks/ipam' },
+    });
+    assert.deepEqual(list.plugins[1], { type: 'portmap', capabilities: { portMappings: true }, snat: true });
+    assert.deepEqual(list.plugins[2], { type: 'firewall', backend: 'iptables', ingressPolicy: 'same-bridge' });
+    assert.deepEqual(list.plugins[3], { type: 'tuning', capabilities: { mac: true }, dataDir: '/r/networks/tuning' });
+    assert.deepEqual(pluginTypes(list), ['bridge', 'host-local', 'portmap', 'firewall', 'tuning']);
+    assert.deepEqual(conflistSubnets(list), ['172.17.0.0/16']);
+  });
+
+  it('an internal network has no gateway, masquerade, route out or portmap; -o sets bridge and MTU', () => {
+    const list = bridgeConflist({ ...spec, internal: true, mtu: 1400 });
+    assert.deepEqual(list.plugins.map((p) => p.type), ['bridge', 'firewall', 'tuning']);
+    const bridge = list.plugins[0] as Record<string, unknown>;
+    assert.equal(bridge.isGateway, false);
+    assert.equal(bridge.ipMasq, false);
+    assert.equal(bridge.mtu, 1400);
+    assert.deepEqual((bridge.ipam as { routes: unknown[] }).routes, []);
+    assert.deepEqual(parseBridgeOptions({ 'com.docker.network.bridge.name': 'br-x', mtu: '9000', 'ip-masq': 'false' }), { bridge: 'br-x', mtu: 9000, ipMasq: false });
+    assert.throws(() => parseBridgeOptions({ 'bridge.name': 'a-name-longer-than-15' }), /invalid bridge name/);
+    assert.throws(() => parseBridgeOptions({ mtu: '10' }), /invalid MTU/);
+    assert.throws(() => parseBridgeOptions({ color: 'blue' }), (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument' && /unknown network option "color"/.test(e.message));
+  });
+
+  it('gives each plugin only the runtimeConfig its capabilities ask for, plus name, version and prevResult', () => {
+    const list = bridgeConflist(spec);
+    const rc = { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' as const, hostIP: '' }], mac: '02:42:ac:11:00:05', ips: ['172.17.0.5'] };
+    const prev = resultFromJson({ cniVersion: '1.0.0', ips: [{ address: '172.17.0.5/16' }] });
+    const bridge = pluginStdin(list, list.plugins[0], rc, undefined);
+    assert.deepEqual(bridge.runtimeConfig, { ips: ['172.17.0.5'] });
+    assert.equal(bridge.name, 'bridge');
+    assert.equal(bridge.cniVersion, '1.0.0');
+    assert.equal(bridge.prevResult, undefined);
+    const portmap = pluginStdin(list, list.plugins[1], rc, prev);
+    assert.deepEqual(portmap.runtimeConfig, { portMappings: rc.portMappings });
+    assert.deepEqual(portmap.prevResult, prev);
+    assert.equal(pluginStdin(list, list.plugins[2], rc, prev).runtimeConfig, undefined);
+    assert.deepEqual(pluginStdin(list, list.plugins[3], rc, prev).runtimeConfig, { mac: '02:42:ac:11:00:05' });
+    assert.equal(pluginStdin(list, list.plugins[1], {}, prev).runtimeConfig, undefined);
+  });
+
+  it('reads user conflists and single-plugin confs, refusing broken ones', () => {
+    const single = conflistFromJson({ cniVersion: '0.4.0', name: 'mynet', type: 'bridge', bridge: 'br9' }, 'x.conf');
+    assert.deepEqual(single, { cniVersion: '0.4.0', name: 'mynet', plugins: [{ type: 'bridge', bridge: 'br9' }] });
+    const cases: [string, RegExp][] = [
+      ['{', /not JSON/],
+      ['[]', /not a JSON object/],
+      ['{"cniVersion":"1.0.0","plugins":[{"type":"bridge"}]}', /"name"/],
+      ['{"name":"n","plugins":[{"type":"bridge"}]}', /cniVersion/],
+      ['{"name":"n","cniVersion":"1.0.0","plugins":[]}', /empty/],
+      ['{"name":"n","cniVersion":"1.0.0","plugins":[{"bridge":"x"}]}', /plugins\[0\] has no "type"/],
+      ['{"name":"n","cniVersion":"1.0.0"}', /neither "plugins" nor "type"/],
+    ];
+    for (const [text, re] of cases) {
+      assert.throws(() => parseConflist(text, '/etc/cni/net.d/x.conflist'), (e: unknown) =>
+        isGantryError(e) && e.kind === 'InvalidArgument' && e.message.includes('/etc/cni/net.d/x.conflist') && re.test(e.message), text);
+    }
+  });
+});
