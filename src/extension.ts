@@ -1,10 +1,8 @@
 /** Activation wires the parts together; each part owns its own disposables. */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { defaultSocket } from '../runtime/daemon/paths';
-import type { Envelope } from '../runtime/api/gen/gantry/v1/events';
+import { type Envelope, LocalEndpoint, socketFromEnv } from '../runtime/client';
 import { RuntimeConnection, type ConnectionSnapshot } from './client/connection';
-import { LocalEndpoint } from './client/endpoint';
 import type { CommandContext, CommandFailure } from './commands/commandContext';
 import { registerCommands } from './commands/registerCommands';
 export type { CommandFailure } from './commands/commandContext';
@@ -54,7 +52,7 @@ export interface GantryApi {
  */
 export function configuredSocket(): string {
   const setting = machineSetting('gantry.socketPath');
-  return setting || process.env.GANTRY_SOCKET || defaultSocket();
+  return setting || socketFromEnv();
 }
 
 /** The one connection of this window, for deactivate(). */

@@ -4,9 +4,9 @@
 // start one before code-server.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RuntimeClient } from '../../runtime/api/client';
+import { RuntimeClient } from '../../runtime/client/client';
 import type { VersionResponse } from '../../runtime/api/gen/gantry/v1/version';
-import { DAEMON_NODE_FLAGS } from '../../runtime/daemon/nodeFlags';
+import { DAEMON_NODE_FLAGS } from '../../runtime/client/daemonFlags';
 import { unmountAll } from '../../runtime/mount/mounter';
 import { runCommand, startProcess, type Proc } from './proc';
 import { makeTempDir, type Cleanup } from './tmp';
@@ -102,7 +102,7 @@ export class TestDaemon {
     const client = RuntimeClient.forSocket(this.socket);
     try {
       await proc.waitFor(
-        () => fs.existsSync(this.socket) && client.version({ timeoutMs: 2_000 }).then(() => true, () => false),
+        () => fs.existsSync(this.socket) && client.system.version({ timeoutMs: 2_000 }).then(() => true, () => false),
         { what: `gantryd answering on ${this.socket}`, timeout: 30_000, interval: 100 },
       );
     } catch (e) {

@@ -5,7 +5,7 @@
 // The logs and inspect editors are opened as a user opens them: from the
 // item's context menu.
 import type { Page } from 'playwright-core';
-import { RuntimeClient } from '../../runtime/api/client';
+import { RuntimeClient } from '../../runtime/client/client';
 import { ContainerStatus } from '../../runtime/api/gen/gantry/v1/containers';
 import { WAIT, menuItem, paneBody, paneHeader, pickFromContextMenu, type UiCheck } from './sidebar.ui';
 import { waitFor } from '../helpers/waitFor';

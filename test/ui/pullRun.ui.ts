@@ -14,7 +14,7 @@
 // test daemon's cleanup removes it.
 import * as fs from 'node:fs';
 import type { Page } from 'playwright-core';
-import { RuntimeClient } from '../../runtime/api/client';
+import { RuntimeClient } from '../../runtime/client/client';
 import { ContainerStatus } from '../../runtime/api/gen/gantry/v1/containers';
 import type { GatedRegistry } from './gatedRegistry';
 import { WAIT, paneBody, paneHeader, pickFromContextMenu, type UiCheck } from './sidebar.ui';

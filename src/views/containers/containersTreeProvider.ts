@@ -29,8 +29,7 @@
  */
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
-import type { ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
-import { describe } from '../../../runtime/errdefs/errdefs';
+import { type ContainerSummary, describe } from '../../../runtime/client';
 import { systemClock, type Clock } from '../clock';
 import type { RefreshReason, RefreshTarget, ViewObserver } from '../refreshManager';
 import { CachedListing } from '../cachedListing';

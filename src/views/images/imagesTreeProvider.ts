@@ -14,8 +14,7 @@
  */
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
-import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
-import { describe } from '../../../runtime/errdefs/errdefs';
+import { describe, type ImageSummary } from '../../../runtime/client';
 import { CachedListing } from '../cachedListing';
 import type { RefreshReason, RefreshTarget, ViewObserver } from '../refreshManager';
 import { listFailedNodes, noMatchNode, ViewFilter } from '../viewFilter';

@@ -2,7 +2,7 @@
 // that pulled it, and `runAttached` — create, attach with start, collect the
 // output and the exit code, as `gantry run` does.
 import * as fs from 'node:fs';
-import type { RuntimeClient } from '../../../runtime/api/client';
+import type { RuntimeClient } from '../../../runtime/client/client';
 import { StdStream, type ContainerConfig, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
 import { startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { pushBusybox, type ImageSpec } from '../../helpers/fixtures';

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { RuntimeClient, ServingStatus } from '../../../runtime/api/client';
+import { RuntimeClient, ServingStatus } from '../../../runtime/client';
 import { GANTRY_JS, runGantry, startDaemon, TestDaemon } from '../../helpers/daemon';
 import { startProcess } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
@@ -46,9 +46,9 @@ describe('gantryd', () => {
     const daemon = await startDaemon(cleanup);
     const client = daemon.client();
     try {
-      assert.equal(await client.health(''), ServingStatus.SERVING);
-      assert.equal(await client.health('gantry.v1.Events'), ServingStatus.SERVING);
-      await assert.rejects(client.health('no.such.Service'), /unknown service/);
+      assert.equal(await client.system.health(''), ServingStatus.SERVING);
+      assert.equal(await client.system.health('gantry.v1.Events'), ServingStatus.SERVING);
+      await assert.rejects(client.system.health('no.such.Service'), /unknown service/);
     } finally {
       client.close();
     }
@@ -218,10 +218,10 @@ describe('gantryd', () => {
     cleanup.defer(() => new Promise<void>((resolve) => bridge.close(() => resolve())));
     const client = RuntimeClient.forSocket(bridgeSocket);
     try {
-      const version = await client.version();
+      const version = await client.system.version();
       assert.equal(version.pid, daemon.process.pid);
       const events: number[] = [];
-      for await (const message of client.subscribe({ since: 0, noFollow: true })) {
+      for await (const message of client.events.subscribe({ since: 0, noFollow: true })) {
         if (message.kind?.$case === 'event') events.push(message.kind.value.sequence);
       }
       assert.deepEqual(events, [1]);

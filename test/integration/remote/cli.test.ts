@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { background } from '../../../runtime/context';
-import { connectRemote } from '../../../runtime/remote/connect';
+import { connectRemote } from '../../../runtime/client/ssh/connect';
 import { GANTRY_JS, requireBuild } from '../../helpers/daemon';
 import { startFaultProxy, type FaultProxy } from '../../helpers/faultProxy';
 import { pushBusybox } from '../../helpers/fixtures';

@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { RuntimeClient } from '../../../runtime/api/client';
+import { RuntimeClient } from '../../../runtime/client/client';
 import { background } from '../../../runtime/context';
-import { connectRemote } from '../../../runtime/remote/connect';
-import type { RemoteRuntime } from '../../../runtime/remote/remote';
-import { remoteCommand } from '../../../runtime/remote/ssh';
+import { connectRemote } from '../../../runtime/client/ssh/connect';
+import type { RemoteRuntime } from '../../../runtime/client/ssh/remote';
+import { remoteCommand } from '../../../runtime/client/ssh/ssh';
 import { GANTRY_VERSION } from '../../../runtime/version';
 import { requireBuild } from '../../helpers/daemon';
 import { pidAlive, runCommand } from '../../helpers/proc';
@@ -47,7 +47,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
   async function versionThrough(r: RemoteRuntime) {
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      return await client.version({ timeoutMs: 20_000 });
+      return await client.system.version({ timeoutMs: 20_000 });
     } finally {
       client.close();
     }
@@ -102,7 +102,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     const raw = [net.connect(r.socketPath), net.connect(r.socketPath)];
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      assert.equal((await client.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
+      assert.equal((await client.system.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
       await waitFor(() => remote.leftovers().filter((l) => l.startsWith('remote dial-stdio')).length >= 3, {
         what: 'three remote dial-stdio processes', timeoutMs: 10_000, describe: () => remote.leftovers(),
       });
@@ -146,7 +146,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     await waitFor(() => !pidAlive(r.deploy.daemon.pid), { what: `pid ${r.deploy.daemon.pid} gone` });
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      await assert.rejects(client.version({ timeoutMs: 20_000 }), (e: unknown) => {
+      await assert.rejects(client.system.version({ timeoutMs: 20_000 }), (e: unknown) => {
         const shown = r.translate(e) as Error;
         assert.equal(shown.message, `gantryd on ${remote.target} is not reachable: cannot connect to gantryd at ${path.join(remote.gantryHome, 'state', 'gantry.sock')} (connection refused)`);
         return true;
@@ -176,7 +176,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     const oldPid = await waitFor(async () => {
       const c = RuntimeClient.forSocket(socket);
       try {
-        return await c.version({ timeoutMs: 1000 }).then((v) => (v.version === '0.0.1-old' ? v.pid : undefined), () => undefined);
+        return await c.system.version({ timeoutMs: 1000 }).then((v) => (v.version === '0.0.1-old' ? v.pid : undefined), () => undefined);
       } finally {
         c.close();
       }
@@ -215,7 +215,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     const client = new RuntimeClient(r.grpcTarget);
     let helpers: number[];
     try {
-      assert.equal((await client.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
+      assert.equal((await client.system.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
       // ssh runs the jump as a child process (ssh -W host:port).
       const [session] = r.sshPids;
       helpers = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {

@@ -24,7 +24,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import type { RemoteOptions } from '../../../runtime/remote/remote';
+import type { RemoteOptions } from '../../../runtime/client/ssh/remote';
 import { GANTRY_JS, removeContainers, removeLeftovers, runGantry, type CliOptions, type CliResult } from '../../helpers/daemon';
 import { pidAlive, runCommand } from '../../helpers/proc';
 import { createTestHost, startSshd, type Sshd, type TestHost } from '../../helpers/sshd';

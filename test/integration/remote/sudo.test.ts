@@ -9,10 +9,10 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RuntimeClient } from '../../../runtime/api/client';
+import { RuntimeClient } from '../../../runtime/client/client';
 import { background } from '../../../runtime/context';
-import { connectRemote } from '../../../runtime/remote/connect';
-import type { RemoteRuntime } from '../../../runtime/remote/remote';
+import { connectRemote } from '../../../runtime/client/ssh/connect';
+import type { RemoteRuntime } from '../../../runtime/client/ssh/remote';
 import { GANTRY_VERSION } from '../../../runtime/version';
 import { requireBuild } from '../../helpers/daemon';
 import { pidAlive, runCommand } from '../../helpers/proc';
@@ -147,7 +147,7 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     // Root's data and state: /var/lib/gantry and /run/gantry (here: the temp dirs behind them), never GANTRY_HOME.
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      const v = await client.version({ timeoutMs: 20_000 });
+      const v = await client.system.version({ timeoutMs: 20_000 });
       assert.equal(v.pid, pid);
       assert.equal(v.root, '/var/lib/gantry');
       assert.equal(v.socket, '/run/gantry/gantry.sock');
@@ -169,7 +169,7 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     // Each new connection runs dial-stdio through sudo, and a restarted daemon starts again.
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      await client.version({ timeoutMs: 20_000 });
+      await client.system.version({ timeoutMs: 20_000 });
     } finally {
       client.close();
     }

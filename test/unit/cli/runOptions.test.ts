@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fullConfig } from '../../../runtime/api/containersApi';
+import { fullConfig } from '../../../runtime/client/containersApi';
 import { UsageError } from '../../../runtime/cli/command';
 import { splitAtFirstPositional } from '../../../runtime/cli/leadingOptions';
 import { buildRunPlan, CREATE_OPTIONS, expandEnv, RUN_OPTIONS, type RunPlan } from '../../../runtime/cli/runOptions';

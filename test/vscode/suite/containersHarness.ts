@@ -5,7 +5,7 @@
 // pushed gantry-test/containers:latest for these suites.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { RuntimeClient } from '../../../runtime/api/client';
+import { RuntimeClient } from '../../../runtime/client/client';
 import { ContainerStatus, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
 import type { ContainerTreeNode } from '../../../src/views/containers/containerNodes';
 import type { ContainersTreeProvider } from '../../../src/views/containers/containersTreeProvider';

@@ -11,7 +11,7 @@
 // returns (the extension's API: api.views.images).
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { RuntimeClient } from '../../../runtime/api/client';
+import { RuntimeClient } from '../../../runtime/client/client';
 import type { ImageSummary, PruneImagesResponse } from '../../../runtime/api/gen/gantry/v1/images';
 import type { PullProgressSnapshot } from '../../../src/commands/images/pullProgress';
 import type { RemoveImagesResult } from '../../../src/commands/images/removeImages';

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
-import { RuntimeClient } from '../../../runtime/api/client';
+import { RuntimeClient } from '../../../runtime/client/client';
 import { ContainerStatus as S } from '../../../runtime/api/gen/gantry/v1/containers';
 import type { Envelope } from '../../../runtime/api/gen/gantry/v1/events';
 import type { ConnectionSnapshot } from '../../../src/client/connection';

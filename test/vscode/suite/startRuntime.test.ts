@@ -22,8 +22,9 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RuntimeClient } from '../../../runtime/api/client';
-import { defaultRoot, defaultSocket, defaultState } from '../../../runtime/daemon/paths';
+import { RuntimeClient } from '../../../runtime/client/client';
+import { defaultRoot } from '../../../runtime/daemon/paths';
+import { defaultSocket, defaultState } from '../../../runtime/client/socketPath';
 import { waitFor } from '../../helpers/waitFor';
 
 interface VersionInfo {
@@ -135,7 +136,7 @@ async function pidOn(socket: string): Promise<number | undefined> {
   if (!fs.existsSync(socket)) return undefined;
   const client = RuntimeClient.forSocket(socket);
   try {
-    return (await client.version({ timeoutMs: 5_000 })).pid;
+    return (await client.system.version({ timeoutMs: 5_000 })).pid;
   } catch {
     return undefined;
   } finally {

@@ -4,7 +4,7 @@
  * or a Host alias from ssh_config. IPv6 addresses go in brackets when a port
  * follows (`[fe80::1]:2222`). The result only ever reaches ssh's argv.
  */
-import { invalidArgument } from '../errdefs/errdefs';
+import { invalidArgument } from '../../errdefs/errdefs';
 import type { SshTarget } from './remote';
 
 /** Parses a host spec; InvalidArgument with the reason when it is not one. */

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { isInvalidArgument } from '../../../runtime/errdefs/errdefs';
-import { formatSshTarget, parseSshTarget } from '../../../runtime/remote/target';
+import { isInvalidArgument } from '../../../../runtime/errdefs/errdefs';
+import { formatSshTarget, parseSshTarget } from '../../../../runtime/client/ssh/target';
 
 describe('remote: host targets', () => {
   it('reads ssh:// URLs, user@host[:port] and ssh_config aliases', () => {

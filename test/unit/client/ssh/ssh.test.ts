@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { background } from '../../../runtime/context';
-import { isGantryError, isInvalidArgument } from '../../../runtime/errdefs/errdefs';
-import { remoteCommand, shellQuote, Ssh } from '../../../runtime/remote/ssh';
+import { background } from '../../../../runtime/context';
+import { isGantryError, isInvalidArgument } from '../../../../runtime/errdefs/errdefs';
+import { remoteCommand, shellQuote, Ssh } from '../../../../runtime/client/ssh/ssh';
 
 /** What the login shell hands a command after parsing `line` (each word on its own line, NUL-separated). */
 function parsedBy(shell: string, line: string): string[] {

@@ -3,9 +3,9 @@
 // RemoteRuntime at a time, reused across attempts, and closed whatever
 // state a connect is in when the endpoint closes.
 import { strict as assert } from 'node:assert';
-import { GantryError } from '../../../runtime/errdefs/errdefs';
-import type { DeployResult, HostFacts, RemoteRuntime } from '../../../runtime/remote/remote';
-import { SshEndpoint, type RemoteConnector } from '../../../src/client/sshEndpoint';
+import { GantryError } from '../../../../runtime/errdefs/errdefs';
+import type { DeployResult, HostFacts, RemoteRuntime } from '../../../../runtime/client/ssh/remote';
+import { SshEndpoint, type RemoteConnector } from '../../../../runtime/client/ssh/sshEndpoint';
 
 const DEPLOY: DeployResult = { uploaded: [], started: false, daemon: { version: '0', pid: 1 }, warnings: ['no addon for riscv64'], gantryJs: '/g.js', node: '/usr/bin/node' };
 

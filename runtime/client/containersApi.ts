@@ -1,13 +1,13 @@
 /**
  * The typed client side of gantry.v1.Containers, shared by the CLI and the
- * extension. Unary calls map failures to GantryErrors (see RuntimeClient);
+ * extension (`client.containers`). Unary calls map failures to GantryErrors (rpc.ts);
  * the two bidirectional calls (attach, exec) are wrapped in a StdioSession
  * that sends the start message first and turns the response stream into an
  * async iterable.
  */
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { fromServiceError } from '../errdefs/grpc';
-import type { CallOpts, RuntimeClient } from './client';
+import { stream as serverStream, unary, type CallOpts } from './rpc';
 import type {
   AttachRequest,
   AttachResponse,
@@ -23,7 +23,7 @@ import type {
   LogEntry,
   LogsRequest,
   TopContainerResponse,
-} from './gen/gantry/v1/containers';
+} from '../api/gen/gantry/v1/containers';
 
 /** Long enough for a stop with the default 10 s timeout plus cleanup. */
 const LIFECYCLE_TIMEOUT_MS = 120_000;
@@ -44,18 +44,15 @@ export interface LogsOptions {
 }
 
 export class ContainersApi {
-  constructor(
-    private readonly rpc: RuntimeClient,
-    private readonly containers: ContainersClient,
-  ) {}
+  constructor(private readonly containers: ContainersClient) {}
 
   async create(name: string, config: Partial<ContainerConfig> & { image: string }, opts?: CallOpts): Promise<ContainerSummary> {
-    const { container } = await this.rpc.unary(this.containers, this.containers.create, { name, config: fullConfig(config) }, lifecycle(opts));
+    const { container } = await unary(this.containers, this.containers.create, { name, config: fullConfig(config) }, lifecycle(opts));
     return container!;
   }
 
   async start(id: string, opts?: CallOpts): Promise<ContainerSummary> {
-    return (await this.rpc.unary(this.containers, this.containers.start, { id }, lifecycle(opts))).container!;
+    return (await unary(this.containers, this.containers.start, { id }, lifecycle(opts))).container!;
   }
 
   async stop(id: string, options: StopOptions = {}, opts?: CallOpts): Promise<ContainerSummary> {
@@ -65,54 +62,54 @@ export class ContainersApi {
       timeoutSet: options.timeoutSeconds !== undefined,
       signal: options.signal ?? '',
     };
-    return (await this.rpc.unary(this.containers, this.containers.stop, request, lifecycle(opts))).container!;
+    return (await unary(this.containers, this.containers.stop, request, lifecycle(opts))).container!;
   }
 
   async restart(id: string, timeoutSeconds?: number, opts?: CallOpts): Promise<ContainerSummary> {
     const request = { id, timeout: timeoutSeconds ?? 0, timeoutSet: timeoutSeconds !== undefined };
-    return (await this.rpc.unary(this.containers, this.containers.restart, request, lifecycle(opts))).container!;
+    return (await unary(this.containers, this.containers.restart, request, lifecycle(opts))).container!;
   }
 
   async kill(id: string, signal = '', opts?: CallOpts): Promise<void> {
-    await this.rpc.unary(this.containers, this.containers.kill, { id, signal }, opts);
+    await unary(this.containers, this.containers.kill, { id, signal }, opts);
   }
 
   async pause(id: string, opts?: CallOpts): Promise<void> {
-    await this.rpc.unary(this.containers, this.containers.pause, { id }, opts);
+    await unary(this.containers, this.containers.pause, { id }, opts);
   }
 
   async unpause(id: string, opts?: CallOpts): Promise<void> {
-    await this.rpc.unary(this.containers, this.containers.unpause, { id }, opts);
+    await unary(this.containers, this.containers.unpause, { id }, opts);
   }
 
   async remove(id: string, force = false, opts?: CallOpts): Promise<string> {
-    return (await this.rpc.unary(this.containers, this.containers.remove, { id, force }, lifecycle(opts))).id;
+    return (await unary(this.containers, this.containers.remove, { id, force }, lifecycle(opts))).id;
   }
 
   async list(all = true, filters: string[] = [], opts?: CallOpts): Promise<ContainerSummary[]> {
-    return (await this.rpc.unary(this.containers, this.containers.list, { all, filters }, opts)).containers;
+    return (await unary(this.containers, this.containers.list, { all, filters }, opts)).containers;
   }
 
   inspect(id: string, opts?: CallOpts): Promise<InspectContainerResponse> {
-    return this.rpc.unary(this.containers, this.containers.inspect, { id }, opts);
+    return unary(this.containers, this.containers.inspect, { id }, opts);
   }
 
   /** Resolves with the exit code once the condition holds; abort `opts.signal` to stop waiting. */
   async wait(id: string, condition = 'not-running', opts: CallOpts = {}): Promise<number> {
-    const response = await this.rpc.unary(this.containers, this.containers.wait, { id, condition }, { timeoutMs: Infinity, ...opts });
+    const response = await unary(this.containers, this.containers.wait, { id, condition }, { timeoutMs: Infinity, ...opts });
     return response.exitCode;
   }
 
   async prune(opts?: CallOpts): Promise<string[]> {
-    return (await this.rpc.unary(this.containers, this.containers.prune, {}, lifecycle(opts))).removed;
+    return (await unary(this.containers, this.containers.prune, {}, lifecycle(opts))).removed;
   }
 
   top(id: string, opts?: CallOpts): Promise<TopContainerResponse> {
-    return this.rpc.unary(this.containers, this.containers.top, { id }, opts);
+    return unary(this.containers, this.containers.top, { id }, opts);
   }
 
   stats(id: string, stream: boolean, signal?: AbortSignal): AsyncGenerator<ContainerStats> {
-    return this.rpc.stream(this.containers.stats({ id, stream }), signal);
+    return serverStream(this.containers.stats({ id, stream }), signal);
   }
 
   logs(id: string, options: LogsOptions = {}, signal?: AbortSignal): AsyncGenerator<LogEntry> {
@@ -126,7 +123,7 @@ export class ContainersApi {
       stdout: options.stdout ?? true,
       stderr: options.stderr ?? true,
     };
-    return this.rpc.stream(this.containers.logs(request), signal);
+    return serverStream(this.containers.logs(request), signal);
   }
 
   attach(start: Partial<AttachStart> & { id: string }, signal?: AbortSignal): StdioSession<AttachRequest, AttachResponse> {

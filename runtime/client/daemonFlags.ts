@@ -1,6 +1,7 @@
 /**
  * Node/V8 flags gantryd is started with, by everything that starts it (the
  * extension's Start Runtime, remote deploy, scripts/start.sh, tests, benches).
+ * Those are all clients, so the constant lives in the client package.
  *
  * `--max-semi-space-size=1`: V8's young generation otherwise grows to 32 MiB
  * of semi-spaces, which a daemon doing small, short-lived work never needs;

@@ -47,8 +47,8 @@
  * parameter, single-quoted (ssh.ts shellQuote), and only ever read as "$N"
  * inside the script. The host name goes only into ssh's argv.
  */
-import type { Ctx } from '../context';
-import type { GantryError } from '../errdefs/errdefs';
+import type { Ctx } from '../../context';
+import type { GantryError } from '../../errdefs/errdefs';
 
 /** Where to connect; ssh resolves `host` (so ssh_config aliases and ProxyJump apply). */
 export interface SshTarget {

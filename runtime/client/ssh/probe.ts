@@ -18,7 +18,7 @@
  * the root-owned bundle in SYSTEM_BIN_DIR/<version> (`sysfile`), and the
  * system socket /run/gantry/gantry.sock whatever GANTRY_HOME says.
  */
-import { failedPrecondition, GantryError } from '../errdefs/errdefs';
+import { failedPrecondition, GantryError } from '../../errdefs/errdefs';
 import type { DaemonInfo, HostFacts, NodeInstall } from './remote';
 
 /**

@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GantryError } from '../errdefs/errdefs';
+import { GantryError } from '../../errdefs/errdefs';
 import { keepTail, killGroup, SSH_FAILED, type Ssh } from './ssh';
 import { classifySshFailure } from './sshErrors';
 

@@ -13,8 +13,8 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import type { Ctx } from '../context';
-import { GantryError, invalidArgument } from '../errdefs/errdefs';
+import type { Ctx } from '../../context';
+import { GantryError, invalidArgument } from '../../errdefs/errdefs';
 import type { SshOptions, SshTarget } from './remote';
 import { classifySshFailure, type SshFailureContext } from './sshErrors';
 import { formatSshTarget } from './target';

@@ -1,6 +1,6 @@
 /**
- * gantryd on a remote host, reached over SSH: a RuntimeEndpoint around the
- * runtime's connectRemote() (runtime/remote/remote.ts has the whole story —
+ * gantryd on a remote host, reached over SSH: a RuntimeEndpoint (../endpoint.ts) around
+ * connectRemote() (remote.ts beside it has the whole story —
  * probe, deploy, start, and the local proxy whose every connection is one
  * `ssh HOST … gantry dial-stdio`). The CLI's `--host ssh://…` uses the same
  * code, so both behave alike.
@@ -11,13 +11,13 @@
  * connect waits for that connect to end and closes what it made, so once
  * close() resolves no ssh of this endpoint runs. No VS Code imports.
  */
-import type { Ctx } from '../../runtime/context';
-import { GantryError, kindOf, type ErrorKind } from '../../runtime/errdefs/errdefs';
-import { connectRemote } from '../../runtime/remote/connect';
-import type { RemoteOptions, RemoteRuntime, SshTarget } from '../../runtime/remote/remote';
-import { SSH_DEFAULTS } from '../../runtime/remote/ssh';
-import { formatSshTarget } from '../../runtime/remote/target';
-import type { RuntimeEndpoint } from './endpoint';
+import type { Ctx } from '../../context';
+import { GantryError, kindOf, type ErrorKind } from '../../errdefs/errdefs';
+import { connectRemote } from './connect';
+import type { RemoteOptions, RemoteRuntime, SshTarget } from './remote';
+import { SSH_DEFAULTS } from './ssh';
+import { formatSshTarget } from './target';
+import type { RuntimeEndpoint } from '../endpoint';
 
 export type RemoteConnector = (ctx: Ctx, target: SshTarget, opts: RemoteOptions) => Promise<RemoteRuntime>;
 

@@ -4,15 +4,15 @@
  * keeps running: every ssh of the failed step is stopped, and the proxy only
  * exists once the daemon answered.
  */
-import type { Ctx } from '../context';
-import { GantryError, invalidArgument, isGantryError } from '../errdefs/errdefs';
+import type { Ctx } from '../../context';
+import { GantryError, invalidArgument, isGantryError } from '../../errdefs/errdefs';
 import { deploy as deployTo } from './deploy';
 import { parseProbe, PROBE_SCRIPT } from './probe';
 import { DialProxy } from './proxy';
 import type { DeployResult, HostFacts, RemoteOptions, RemoteRuntime, SshOptions, SshTarget } from './remote';
 import { remoteCommand, Ssh } from './ssh';
 import { parseSshTarget } from './target';
-import { GANTRY_VERSION } from '../version';
+import { GANTRY_VERSION } from '../../version';
 
 /** Connects to `target` (a string as parseSshTarget reads it), deploying and starting gantryd if needed. */
 export async function connectRemote(ctx: Ctx, target: string | SshTarget, opts: RemoteOptions = {}): Promise<RemoteRuntime> {

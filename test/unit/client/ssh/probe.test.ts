@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkRequirements, parseProbe, PROBE_SCRIPT, selectNode } from '../../../runtime/remote/probe';
-import type { HostFacts, NodeInstall } from '../../../runtime/remote/remote';
+import { checkRequirements, parseProbe, PROBE_SCRIPT, selectNode } from '../../../../runtime/client/ssh/probe';
+import type { HostFacts, NodeInstall } from '../../../../runtime/client/ssh/remote';
 
 function runProbe(env: NodeJS.ProcessEnv, version = '0.1.0'): HostFacts {
   const res = spawnSync('/bin/sh', ['-s', '--', version], { input: PROBE_SCRIPT, env, encoding: 'utf8' });

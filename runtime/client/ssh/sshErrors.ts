@@ -13,7 +13,7 @@
  * Every error is `transport: true` (the daemon was not reached). The kind
  * tells a client whether retrying can help: only Unavailable can.
  */
-import { GantryError, type ErrorKind } from '../errdefs/errdefs';
+import { GantryError, type ErrorKind } from '../../errdefs/errdefs';
 
 export interface SshFailureContext {
   /** "ssh://root@host:2222", for messages. */

@@ -27,13 +27,13 @@
  * stopped (SIGTERM; its containers keep running under conmon and are adopted
  * by ours), then ours is started.
  */
-import { DAEMON_NODE_FLAGS } from '../daemon/nodeFlags';
+import { DAEMON_NODE_FLAGS } from '../daemonFlags';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Ctx } from '../context';
-import { GantryError, notFound } from '../errdefs/errdefs';
-import { GANTRY_VERSION } from '../version';
+import type { Ctx } from '../../context';
+import { GantryError, notFound } from '../../errdefs/errdefs';
+import { GANTRY_VERSION } from '../../version';
 import { checkRequirements, parseDaemonVersion, SYSTEM_BIN_DIR, SYSTEM_ROOT, SYSTEM_STATE } from './probe';
 import type { DaemonInfo, DeployResult, HostFacts, RemoteOptions } from './remote';
 import { remoteCommand, type Ssh } from './ssh';

@@ -1,7 +1,8 @@
 /**
- * Where the extension's daemon is: a RuntimeEndpoint is what RuntimeConnection
- * dials. Two kinds exist: this machine's socket (LocalEndpoint, below) and a
- * host reached over SSH (sshEndpoint.ts). No VS Code imports.
+ * Where a client's daemon is: a RuntimeEndpoint is what the extension's
+ * RuntimeConnection (src/client/connection.ts) dials, and openClient (below)
+ * is its handshake. Two kinds exist: this machine's socket (LocalEndpoint,
+ * below) and a host reached over SSH (ssh/sshEndpoint.ts). No VS Code imports.
  *
  * Lifecycle, as RuntimeConnection drives it:
  *
@@ -20,7 +21,9 @@
  *                socket). Idempotent; after it, open() fails. The daemon itself
  *                is never stopped: other clients share it.
  */
-import type { Ctx } from '../../runtime/context';
+import type { VersionResponse } from '../api/gen/gantry/v1/version';
+import type { Ctx } from '../context';
+import { RuntimeClient } from './client';
 
 export interface RuntimeEndpoint {
   /** "ssh://user@host" for a remote host; undefined for this machine's daemon. */
@@ -73,5 +76,33 @@ export class LocalEndpoint implements RuntimeEndpoint {
 
   async close(): Promise<void> {
     // Nothing of ours runs for a local socket.
+  }
+}
+
+/**
+ * Opens the endpoint and asks Version; once more after the endpoint brought
+ * its daemon back (SSH: restarted or redeployed it). The client is closed on
+ * failure and on abort (an open channel over SSH is a running ssh).
+ */
+export async function openClient(endpoint: RuntimeEndpoint, signal: AbortSignal, progress: (m: string) => void): Promise<{ client: RuntimeClient; version: VersionResponse }> {
+  const target = await endpoint.open({ signal }, progress);
+  let client = new RuntimeClient(target);
+  const abandon = () => client.close();
+  signal.addEventListener('abort', abandon);
+  try {
+    try {
+      return { client, version: await client.system.version({ timeoutMs: endpoint.callTimeoutMs, signal }) };
+    } catch (e) {
+      if (signal.aborted || !(await endpoint.recover({ signal }, progress))) throw e;
+      // grpc-js fails new calls fast on a channel that just failed: a fresh client.
+      client.close();
+      client = new RuntimeClient(target);
+      return { client, version: await client.system.version({ timeoutMs: endpoint.callTimeoutMs, signal }) };
+    }
+  } catch (e) {
+    client.close();
+    throw e;
+  } finally {
+    signal.removeEventListener('abort', abandon);
   }
 }

@@ -2,7 +2,7 @@
 // the test sshd of test/helpers/sshd.ts; the classification must keep
 // recognising them.
 import { strict as assert } from 'node:assert';
-import { classifySshFailure } from '../../../runtime/remote/sshErrors';
+import { classifySshFailure } from '../../../../runtime/client/ssh/sshErrors';
 
 const ctx = { label: 'ssh://gantry-test-22', host: 'gantry-test-22', sshCommand: 'ssh -F /tmp/c gantry-test-22', aliveTimeoutSec: 3 };
 
