@@ -74,19 +74,19 @@ function options(): Options {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const tools = (values.tools as string).split(',').map((s) => s.trim()).filter(Boolean);
+  const tools = values.tools.split(',').map((s) => s.trim()).filter(Boolean);
   for (const t of tools) if (!TOOL_IDS.includes(t as ToolId)) throw new Error(`--tools: unknown "${t}" (one of ${TOOL_IDS.join(', ')})`);
-  const runs = intOption('runs', values.runs as string, 1);
+  const runs = intOption('runs', values.runs, 1);
   return {
     runs,
-    warmup: intOption('warmup', values.warmup as string, 0),
-    count: intOption('count', values.count as string, 1),
-    listRuns: values['list-runs'] === undefined ? runs : intOption('list-runs', values['list-runs'] as string, 1),
+    warmup: intOption('warmup', values.warmup, 0),
+    count: intOption('count', values.count, 1),
+    listRuns: values['list-runs'] === undefined ? runs : intOption('list-runs', values['list-runs'], 1),
     tools: TOOL_IDS.filter((t) => tools.includes(t)),
-    out: path.resolve(values.out as string),
-    gantrydArgs: values['gantryd-arg'] as string[],
-    settleMs: intOption('settle-ms', values['settle-ms'] as string, 0),
-    profile: values.profile as boolean,
+    out: path.resolve(values.out),
+    gantrydArgs: values['gantryd-arg'],
+    settleMs: intOption('settle-ms', values['settle-ms'], 0),
+    profile: values.profile,
   };
 }
 
@@ -255,7 +255,7 @@ async function main(): Promise<void> {
     opts,
     image,
     runRm,
-    rows: runtimes.flatMap((rt) => rt.runRm.map((r) => r.row)) as RunRmRowId[],
+    rows: runtimes.flatMap<RunRmRowId>((rt) => rt.runRm.map((r) => r.row)),
     batches,
     loadAtStart: session.loadAtStart,
     gantryBuiltAt: dist.builtAt,

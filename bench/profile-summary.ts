@@ -129,7 +129,7 @@ function original(frame: CallFrame): { file: string; line: number } {
     }
     maps.set(file, map);
   }
-  const entry = map?.findEntry(frame.lineNumber, frame.columnNumber) as { originalSource?: string; originalLine?: number } | undefined;
+  const entry: { originalSource?: string; originalLine?: number } | undefined = map?.findEntry(frame.lineNumber, frame.columnNumber);
   if (entry?.originalSource) return { file: shortUrl(entry.originalSource), line: (entry.originalLine ?? 0) + 1 };
   return { file: shortUrl(frame.url), line: frame.lineNumber + 1 };
 }

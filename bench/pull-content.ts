@@ -18,7 +18,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RuntimeClient } from '../runtime/api/client';
+import { RuntimeClient } from '../runtime/client/client';
 import { runCommand } from '../test/helpers/proc';
 import { gantryApiPull, gantryCliPull, gantryImageRecord, startContainerd, startGantryd } from './lib/daemons';
 import { prepareImage, type BenchImage, type ImageId } from './lib/fixtures';
@@ -96,7 +96,7 @@ async function prepareGantry(tool: 'gantry-cli' | 'gantry-api', dir: string, opt
   const { socket, stop } = gantryd;
   const blobsDir = path.join(gantryd.root, 'content', 'blobs', 'sha256');
   const client = RuntimeClient.forSocket(socket);
-  await client.version(); // connected before the clock starts (gantry-api); the CLI connects itself
+  await client.system.version(); // connected before the clock starts (gantry-api); the CLI connects itself
   const stopAll = async () => {
     client.close();
     await stop();

@@ -26,7 +26,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RuntimeClient } from '../runtime/api/client';
+import { RuntimeClient } from '../runtime/client/client';
 import { runCommand } from '../test/helpers/proc';
 import type { Registry } from '../test/helpers/registry';
 import { gantryApiPull, gantryCliPull, gantryImageRecord, startContainerd, startGantryd } from './lib/daemons';
@@ -147,7 +147,7 @@ async function prepareGantry(tool: 'gantry' | 'gantry-api', dir: string, opts: O
     profile: opts.profile && tool === 'gantry' ? { dir: path.join(path.dirname(opts.out), 'profiles'), name: label } : undefined,
   });
   const client = RuntimeClient.forSocket(gantryd.socket);
-  await client.version(); // connected before the clock starts (gantry-api); the CLI connects itself
+  await client.system.version(); // connected before the clock starts (gantry-api); the CLI connects itself
   const checkUnpacked = (snapshotter: string | undefined, image: UnpackImage) => {
     if (snapshotter !== 'overlayfs') {
       throw new Error(`gantryd recorded ${image.ref} with snapshotter ${JSON.stringify(snapshotter ?? '')}; expected overlayfs (the default here)`);
@@ -415,7 +415,7 @@ async function report({ opts, images, samples, probes, loadAtStart, distChanged 
         fmtS(st.maxMs),
         st.mbPerSec.toFixed(1),
         row === 'skopeo' ? '' : String(Math.round(image.expected.files / (st.medianMs / 1000))),
-        ...anchors.map((a) => (byAnchor[a] ? byAnchor[a]!.median.toFixed(2) : '')),
+        ...anchors.map((a) => (byAnchor[a] ? byAnchor[a].median.toFixed(2) : '')),
       ]);
       first = false;
     }

@@ -65,9 +65,9 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const runs = intOption('runs', values.runs!, 1);
-  const warmup = intOption('warmup', values.warmup!, 0);
-  const calls = intOption('calls', values.calls!, 1);
+  const runs = intOption('runs', values.runs, 1);
+  const warmup = intOption('warmup', values.warmup, 0);
+  const calls = intOption('calls', values.calls, 1);
   requireBinaries(['runc', 'conmon', 'gcc', 'umoci', 'skopeo']);
   const session = await openBenchSession('seccomp', 'gbs', { images: ['probes'], tools: [...VARIANTS], warmup, runs });
   const { log, work, registry } = session;
@@ -113,8 +113,8 @@ async function main(): Promise<void> {
   process.stdout.write(table(rows) + '\n');
   const loadAtEnd = loadavg();
   log(`load average: start ${session.loadAtStart.join(' ')}, end ${loadAtEnd.join(' ')}${session.distChangedSinceStart() ? '; WARNING: dist/ changed during the run' : ''}`);
-  fs.mkdirSync(path.dirname(values.out!), { recursive: true });
-  fs.writeFileSync(values.out!, JSON.stringify({ machine: machineInfo(session.loadAtStart), loadAtEnd, runs, warmup, calls, ...result }, null, 2));
+  fs.mkdirSync(path.dirname(values.out), { recursive: true });
+  fs.writeFileSync(values.out, JSON.stringify({ machine: machineInfo(session.loadAtStart), loadAtEnd, runs, warmup, calls, ...result }, null, 2));
   log(`report: ${values.out}`);
 }
 

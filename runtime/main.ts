@@ -5,7 +5,6 @@
 async function main(argv: string[]): Promise<number> {
   // Loaded on demand: a CLI call should not pay for evaluating the daemon's
   // modules (the registry client, snapshotters…), nor the daemon for the CLI's.
-  /* eslint-disable @typescript-eslint/no-require-imports */
   if (argv[0] === 'daemon') return (require('./daemon/main') as typeof import('./daemon/main')).daemonMain(argv.slice(1));
   return (require('./cli/cli') as typeof import('./cli/cli')).cliMain(argv);
 }

@@ -24,7 +24,6 @@ export function buildInfo() {
 
 function readPackageVersion(): string {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('../../package.json') as { version: string }).version;
   } catch {
     return '0.0.0-dev';

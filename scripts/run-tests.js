@@ -6,6 +6,7 @@
 const { spawn } = require('node:child_process');
 
 const SUITES = {
+  lint: ['node', ['scripts/lint.js']], // eslint, prettier --check, folder cycles: scripts/lint.js
   unit: ['npx', ['mocha', '--config', 'test/.mocharc.unit.json']],
   integration: ['npx', ['mocha', '--config', 'test/.mocharc.integration.json']],
   vscode: ['node', ['out/test/vscode/run.js']],

@@ -62,7 +62,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 WORK="${GANTRY_WORKBENCH_DIR:-$REPO/.cache/workbench}"
 GANTRY_JS="$REPO/dist/gantry.js"
-# V8 flags gantryd runs with (runtime/daemon/nodeFlags.ts says why).
+# V8 flags gantryd runs with (runtime/client/daemonFlags.ts says why).
 DAEMON_NODE_FLAGS="--max-semi-space-size=1"
 CODE_SERVER="$REPO/.cache/code-server/node_modules/.bin/code-server"
 

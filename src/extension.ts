@@ -1,10 +1,8 @@
 /** Activation wires the parts together; each part owns its own disposables. */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { defaultSocket } from '../runtime/daemon/paths';
-import type { Envelope } from '../runtime/api/gen/gantry/v1/events';
+import { type Envelope, LocalEndpoint, socketFromEnv } from '../runtime/client';
 import { RuntimeConnection, type ConnectionSnapshot } from './client/connection';
-import { LocalEndpoint } from './client/endpoint';
 import type { CommandContext, CommandFailure } from './commands/commandContext';
 import { registerCommands } from './commands/registerCommands';
 export type { CommandFailure } from './commands/commandContext';
@@ -17,6 +15,7 @@ import type { ContainerLogDocuments } from './views/containers/containerLogs';
 import type { ContainerStatsDocuments } from './views/containers/containerStats';
 import type { ContainersTreeProvider } from './views/containers/containersTreeProvider';
 import type { ImagesTreeProvider } from './views/images/imagesTreeProvider';
+import type { ViewActivity } from './views/refreshManager';
 import { createGantryViews, registerRuntimeViews, type RuntimeViewsState } from './views/runtimeViews';
 
 /** What `activate` returns: for tests and for other extensions. */
@@ -29,12 +28,16 @@ export interface GantryApi {
   readonly onDidFailCommand: vscode.Event<CommandFailure>;
   readonly statusBarText: string;
   readonly statusBarTooltip: string;
-  /** The views' data providers, for tests: what each view shows, and how many daemon calls it made. */
+  /** The views' data providers, for tests: what each view shows, and the calls it makes. */
   readonly views: {
     readonly images: ImagesTreeProvider;
     readonly containers: ContainersTreeProvider;
     readonly logs: ContainerLogDocuments;
     readonly stats: ContainerStatsDocuments;
+    /** Resolves once no view refresh is pending or running: "after the debounce", without a clock (docs/testing.md). */
+    idle(): Promise<void>;
+    /** Each refresh (with its reason), list and inspect call of the Images and Containers trees. */
+    readonly onDidActivity: vscode.Event<ViewActivity>;
   };
   /** The views' descriptions and message line, as VS Code shows them. */
   readonly viewState: RuntimeViewsState;
@@ -49,7 +52,7 @@ export interface GantryApi {
  */
 export function configuredSocket(): string {
   const setting = machineSetting('gantry.socketPath');
-  return setting || process.env.GANTRY_SOCKET || defaultSocket();
+  return setting || socketFromEnv();
 }
 
 /** The one connection of this window, for deactivate(). */
@@ -84,7 +87,14 @@ export function activate(extension: vscode.ExtensionContext): GantryApi {
     get statusBarTooltip() {
       return statusBar.tooltip;
     },
-    views: { images: views.images, containers: views.containers, logs: views.logs, stats: views.stats },
+    views: {
+      images: views.images,
+      containers: views.containers,
+      logs: views.logs,
+      stats: views.stats,
+      idle: () => views.refresh.idle(),
+      onDidActivity: views.onDidActivity,
+    },
     viewState,
     hostPicks: (typed = '') => {
       const config = hosts.sshConfigFile();

@@ -1,10 +1,10 @@
 // gantryd and containerd as the benchmarks run them: each in a fresh
 // directory of its own (root, state, socket), started before the clock
 // starts, stopped after.
-import { DAEMON_NODE_FLAGS } from '../../runtime/daemon/nodeFlags';
+import { DAEMON_NODE_FLAGS } from '../../runtime/client/daemonFlags';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RuntimeClient } from '../../runtime/api/client';
+import { RuntimeClient } from '../../runtime/client/client';
 import { BlobStatus, type ImageSummary } from '../../runtime/api/gen/gantry/v1/images';
 import { type Proc, runCommand } from '../../test/helpers/proc';
 import { start, timed } from './harness';
@@ -41,7 +41,7 @@ export async function startGantryd(dir: string, opts: GantrydOptions = {}): Prom
   const proc = start(process.execPath, [...nodeArgs, opts.gantryJs ?? GANTRY_JS, 'daemon', '--root', root, '--state', state, ...(opts.args ?? [])], { name: 'gantryd' });
   const client = RuntimeClient.forSocket(socket);
   try {
-    await proc.waitFor(() => fs.existsSync(socket) && client.version({ timeoutMs: 2_000 }).then(() => true, () => false), {
+    await proc.waitFor(() => fs.existsSync(socket) && client.system.version({ timeoutMs: 2_000 }).then(() => true, () => false), {
       what: `gantryd answering on ${socket}`,
       timeout: 30_000,
       interval: 20,

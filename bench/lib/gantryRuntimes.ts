@@ -16,7 +16,7 @@
 // runc and conmon directly, since after Ctrl-C gantryd is already dead.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RuntimeClient } from '../../runtime/api/client';
+import { RuntimeClient } from '../../runtime/client/client';
 import { isNotFound } from '../../runtime/errdefs/errdefs';
 import { forceCleanupRunc, noteLeftovers, removeEmptyCgroups, tableRows, timedOutput, type ContainerRuntime, type RunRmResult } from './containerRuntime';
 import { gantryApiPull, startGantryd, type Gantryd, type GantrydOptions } from './daemons';
@@ -60,7 +60,7 @@ export async function setupGantry(dir: string, image: BenchImage, opts: GantrydO
     await removeEmptyCgroups('gantry', [...ids]);
     noteLeftovers('gantryd', { containers: Math.max(left, found.containers), monitors: found.monitors });
   });
-  await client.version(); // connected before any clock starts
+  await client.system.version(); // connected before any clock starts
   await gantryApiPull(client, image.ref, image.layers.length);
 
   const gantry = (args: string[]) => [opts.gantryJs, '--socket', gantryd.socket, ...args];

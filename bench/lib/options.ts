@@ -66,13 +66,13 @@ ${spec.extraUsage ?? ''}`;
   };
   return {
     opts: {
-      runs: intOption('runs', values.runs as string, 1),
-      warmup: intOption('warmup', values.warmup as string, 0),
-      images: list('images', values.images as string, IMAGE_IDS),
-      tools: list('tools', values.tools as string, spec.tools),
-      out: path.resolve(values.out as string),
-      profile: values.profile as boolean,
-      gantrydArgs: values['gantryd-arg'] as string[],
+      runs: intOption('runs', values.runs, 1),
+      warmup: intOption('warmup', values.warmup, 0),
+      images: list('images', values.images, IMAGE_IDS),
+      tools: list('tools', values.tools, spec.tools),
+      out: path.resolve(values.out),
+      profile: values.profile,
+      gantrydArgs: values['gantryd-arg'],
     },
     extra: values,
   };

@@ -5,18 +5,18 @@
  * the extension can do, the CLI can do).
  */
 import { describe, isGantryError, type ErrorKind } from '../errdefs/errdefs';
-import { defaultSocket } from '../daemon/paths';
+import { connectRemote, defaultSocket, socketFromEnv, sshOptionsFromEnv, type RemoteRuntime } from '../client';
 import { type Command, type CommandContext, UsageError } from './command';
 import { versionCommand } from './commands/version';
 import { infoCommand } from './commands/info';
 import { eventsCommand } from './commands/events';
 import { dialStdioCommand } from './commands/dialStdio';
-import { imageCommand } from './commands/image';
+import { imageCommand } from './commands/imageGroup';
 import { imagesCommand, rmiCommand, tagCommand } from './commands/images';
 import { loginCommand, logoutCommand } from './commands/login';
 import { pullCommand } from './commands/pull';
 import { snapshotsCommand } from './commands/snapshots';
-import { containerCommand } from './commands/container';
+import { containerCommand } from './commands/containerGroup';
 import { attachCommand, execCommand } from './commands/exec';
 import { inspectCommand } from './commands/inspect';
 import { killCommand, pauseCommand, restartCommand, rmCommand, stopCommand, unpauseCommand, waitCommand } from './commands/lifecycle';
@@ -27,8 +27,6 @@ import { startCommand } from './commands/start';
 import { statsCommand, topCommand } from './commands/stats';
 import { ExitCodeError } from './exitCode';
 import { background } from '../context';
-import { connectRemote, sshOptionsFromEnv } from '../remote/connect';
-import type { RemoteRuntime } from '../remote/remote';
 
 const COMMANDS: readonly Command[] = [
   runCommand,
@@ -84,7 +82,7 @@ Run 'gantry COMMAND --help' for a command's options.
 `;
 
 export async function cliMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let socket = env.GANTRY_SOCKET || defaultSocket(env);
+  let socket = socketFromEnv(env);
   let host = env.GANTRY_HOST || undefined;
   let socketFlag = false;
   let hostFlag = false;

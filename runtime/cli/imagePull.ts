@@ -1,41 +1,37 @@
 /**
- * The image half of `run`/`create --pull`: make sure the image is there,
- * pulling it the way `gantry pull` does (credentials from the Docker config,
- * Docker's progress lines) but onto stderr, so the container's own output on
- * stdout stays clean.
+ * The CLI's side of a pull, shared by `gantry pull` and `run`/`create
+ * --pull`: Docker's progress lines and status lines around the client's one
+ * pull flow (pullImage in runtime/client/flows/pull.ts). `run` draws them on
+ * stderr, so the container's own output on stdout stays clean.
  */
 import type { Writable } from 'node:stream';
-import { RuntimeClient, toWireAuth } from '../api/client';
-import { BlobStatus, type ImageSummary } from '../api/gen/gantry/v1/images';
-import { getCredentials } from '../distribution/credentials';
+import { internal, isNotFound, pullImage, registryAuthFor, type BlobProgress, type ImageSummary, type PullOutcome, type RuntimeClient } from '../client';
+import type { Reference } from '../distribution/distribution';
 import { familiarName, familiarString, parseReference } from '../distribution/reference';
-import { internal, isNotFound } from '../errdefs/errdefs';
 import { PullProgressView } from './pullProgress';
 import type { PullPolicy } from './runOptions';
 
-/** Pulls `reference`, drawing progress on `out`; resolves to the stored image. */
-export async function pullImage(client: RuntimeClient, reference: string, out: Writable, signal?: AbortSignal): Promise<ImageSummary> {
-  const ref = parseReference(reference);
-  const auth = await getCredentials(ref.domain);
+export interface PullDrawing {
+  readonly platform?: string;
+  /** No progress lines (`pull -q`, `--json`). */
+  readonly quiet?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** Pulls `ref` with the user's credentials, drawing "Pulling from" and the per-blob lines on `out`. */
+export async function pullWithProgress(client: RuntimeClient, ref: Reference, out: Writable, options: PullDrawing = {}): Promise<PullOutcome> {
+  const auth = await registryAuthFor(ref.domain);
   const view = new PullProgressView(out, Boolean((out as { isTTY?: boolean }).isTTY));
-  out.write(`${ref.tag ?? ref.digest}: Pulling from ${familiarName(ref)}\n`);
-  let image: ImageSummary | undefined;
-  let downloaded = false;
-  const request = { reference: ref.toString(), platform: '', auth: toWireAuth(auth) };
-  for await (const message of client.images.pull(request, signal)) {
-    const kind = message.kind;
-    if (kind?.$case === 'blob') {
-      if (kind.value.status === BlobStatus.BLOB_STATUS_DONE) downloaded = true;
-      view.update(kind.value);
-    } else if (kind?.$case === 'image') {
-      image = kind.value;
-    }
-  }
-  if (!image) throw internal('the daemon ended the pull without a result');
+  if (!options.quiet) out.write(`${ref.tag ?? ref.digest}: Pulling from ${familiarName(ref)}\n`);
+  const handlers = options.quiet ? {} : { onBlob: (blob: BlobProgress) => view.update(blob) };
+  return pullImage(client, { reference: ref.toString(), platform: options.platform ?? '', auth }, handlers, options.signal);
+}
+
+/** Docker's closing lines: the digest, and whether anything was downloaded. */
+export function writePullStatus(out: Writable, image: ImageSummary, downloaded: boolean): void {
   const shown = familiarString(parseReference(image.name));
   out.write(`Digest: ${image.target?.digest}\n`);
   out.write(downloaded ? `Status: Downloaded newer image for ${shown}\n` : `Status: Image is up to date for ${shown}\n`);
-  return image;
 }
 
 /** Docker's --pull: `always` pulls, `missing` pulls only when the daemon does not have it, `never` leaves it to create. */
@@ -50,5 +46,7 @@ export async function ensureImage(client: RuntimeClient, image: string, policy: 
     }
     out.write(`Unable to find image '${image}' locally\n`);
   }
-  await pullImage(client, image, out);
+  const { image: pulled, downloaded } = await pullWithProgress(client, parseReference(image), out);
+  if (!pulled) throw internal('the daemon ended the pull without a result');
+  writePullStatus(out, pulled, downloaded);
 }

@@ -4,7 +4,7 @@
  * Elsewhere (a log, a pipe): one line per status change, no redraws.
  */
 import type { Writable } from 'node:stream';
-import { BlobStatus, type BlobProgress } from '../api/gen/gantry/v1/images';
+import { BlobStatus, type BlobProgress } from '../client';
 import { formatSize, shortId } from '../presentation';
 
 const LABEL: Record<BlobStatus, string> = {

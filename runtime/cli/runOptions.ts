@@ -9,8 +9,8 @@
  * a value the option parsers reject is their InvalidArgument, which `run`
  * reports as Docker does for values the daemon refuses (exit 125).
  */
-import type { ContainerConfig, HealthcheckConfig } from '../api/gen/gantry/v1/containers';
-import { fullConfig } from '../api/containersApi';
+import type { ContainerConfig, HealthcheckConfig } from '../client';
+import { fullConfig } from '../client';
 import {
   parseCpus,
   parseDuration,

@@ -12,9 +12,9 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { failedPrecondition } from '../errdefs/errdefs';
-import { StdStream, type AttachResponse, type ExecResponse } from '../api/gen/gantry/v1/containers';
+import { stdioMessages, type AttachResponse, type ExecResponse } from '../client';
 
-/** What both StdioSession kinds offer (api/containersApi.ts). */
+/** What both StdioSession kinds offer (runtime/client/containersApi.ts). */
 export interface SessionLike<Res> {
   responses(): AsyncGenerator<Res>;
   sendStdin(data: Uint8Array): boolean;
@@ -51,13 +51,12 @@ export async function pumpSession(session: SessionLike<AttachResponse | ExecResp
     if (opts.stdin) forwardStdin(session, opts.stdin, opts.tty, undo);
     if (opts.tty) followSize(session, opts.stdout, opts.sendInitialSize ?? true, undo);
     let exitCode: number | undefined;
-    for await (const message of session.responses()) {
-      const kind = message.kind;
-      if (kind?.$case === 'output') {
-        const out = kind.value.stream === StdStream.STD_STREAM_STDERR ? opts.stderr : opts.stdout;
-        if (!out.write(kind.value.data)) await once(out, 'drain');
-      } else if (kind?.$case === 'exitCode') {
-        exitCode = kind.value;
+    for await (const message of stdioMessages(session)) {
+      if ('output' in message) {
+        const out = message.stream === 'stderr' ? opts.stderr : opts.stdout;
+        if (!out.write(message.output)) await once(out, 'drain');
+      } else if ('exitCode' in message) {
+        exitCode = message.exitCode;
       }
     }
     return exitCode;

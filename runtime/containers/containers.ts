@@ -20,7 +20,7 @@
  *   code, logs and snapshot until it is removed.
  */
 
-import type { ContainerConfig as ImageRuntimeConfig } from '../images/manifest';
+import type { ContainerConfig as ImageRuntimeConfig } from '../oci/manifest';
 import type { RestartPolicy } from '../options/restartPolicy';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';

@@ -21,8 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Ctx } from '../context';
-import { cleanupSignal } from '../context';
+import { type Ctx, cleanupSignal } from '../context';
 import { conflict, describe, failedPrecondition, invalidArgument, isNotFound, notFound } from '../errdefs/errdefs';
 import type { Publisher } from '../events/events';
 import type { ImageService } from '../images/service';

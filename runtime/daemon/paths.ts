@@ -1,9 +1,11 @@
 /**
- * Where gantryd keeps things (docs/architecture.md, "Defaults"). The CLI and the
- * extension use the same functions, so all three agree on the socket path.
+ * Where gantryd keeps things (docs/architecture.md, "Defaults"). The state dir
+ * and the socket in it come from the client package (runtime/client/socketPath.ts),
+ * so the CLI, the extension and the daemon agree on the socket path.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { defaultState, socketIn } from '../client/socketPath';
 
 export interface DaemonPaths {
   /** Persistent data: content, snapshots, metadata, the event log. */
@@ -19,20 +21,6 @@ export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (isRoot()) return '/var/lib/gantry';
   const dataHome = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
   return path.join(dataHome, 'gantry');
-}
-
-export function defaultState(env: NodeJS.ProcessEnv = process.env): string {
-  if (isRoot()) return '/run/gantry';
-  if (env.XDG_RUNTIME_DIR) return path.join(env.XDG_RUNTIME_DIR, 'gantry');
-  return path.join(os.tmpdir(), `gantry-${process.getuid?.() ?? 'user'}`);
-}
-
-export function defaultSocket(env: NodeJS.ProcessEnv = process.env): string {
-  return socketIn(defaultState(env));
-}
-
-export function socketIn(stateDir: string): string {
-  return path.join(stateDir, 'gantry.sock');
 }
 
 export function resolvePaths(flags: { root?: string; state?: string; socket?: string }): DaemonPaths {

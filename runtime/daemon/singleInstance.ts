@@ -108,7 +108,7 @@ async function askHolderPid(lockName: string): Promise<number | undefined> {
     const conn = net.connect(lockName);
     let data = '';
     conn.setTimeout(2_000, () => conn.destroy());
-    conn.on('data', (chunk) => (data += chunk));
+    conn.on('data', (chunk) => (data += String(chunk)));
     conn.on('error', () => resolve(undefined));
     conn.on('close', () => {
       try {

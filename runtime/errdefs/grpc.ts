@@ -1,7 +1,7 @@
 /**
  * Translation between Gantry error kinds and gRPC status codes — the only
  * place it happens. The server wrapper (`api/server.ts`) calls `toStatus` on
- * everything a handler throws; the client (`api/client.ts`) calls
+ * everything a handler throws; the client (`client/rpc.ts`) calls
  * `fromServiceError` on everything it receives. A kind survives the round trip.
  */
 import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';

@@ -30,7 +30,7 @@ import type { Ctx } from '../context';
 import type { Store } from '../content/content';
 import { isInvalidArgument, isNotFound } from '../errdefs/errdefs';
 import { isIndex, isManifest, MAX_MANIFEST_BYTES, type Descriptor } from '../oci/descriptor';
-import { parseIndex, parseManifest } from '../images/manifest';
+import { parseIndex, parseManifest } from '../oci/manifest';
 import type { Info as SnapshotInfo, Snapshotter } from '../snapshots/snapshots';
 
 export interface Lease {

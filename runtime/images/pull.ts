@@ -23,7 +23,7 @@ import { BlobFetcher, type BlobProgress, type BlobStatus } from './fetch';
 import type { Image, ImageStore } from './images';
 import { putImage } from './records';
 import { chainIds, type UnpackStatus, type Unpacker } from './unpacker';
-import { configPlatform, parseConfig, parseIndex, parseManifest } from './manifest';
+import { configPlatform, parseConfig, parseIndex, parseManifest } from '../oci/manifest';
 import { formatPlatform, hostPlatform, selectManifest } from './platform';
 
 export type PullProgress =

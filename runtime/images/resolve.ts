@@ -8,7 +8,7 @@ import type { Ctx } from '../context';
 import type { CredentialLookup, Registry } from '../distribution/distribution';
 import { parseReference } from '../distribution/reference';
 import { isIndex, type Descriptor, type Platform } from '../oci/descriptor';
-import { parseIndex } from './manifest';
+import { parseIndex } from '../oci/manifest';
 import { formatPlatform, hostPlatform, selectManifest } from './platform';
 
 export interface OfferedPlatforms {

@@ -12,7 +12,7 @@ import type { Publisher } from '../events/events';
 import type { CollectResult, Collector } from '../gc/gc';
 import { MAX_MANIFEST_BYTES } from '../oci/descriptor';
 import { isUntagged, repositoryOf, type Image, type ImageStore, type ImageUsage } from './images';
-import { parseConfig, parseManifest, type ImageConfig, type Manifest } from './manifest';
+import { parseConfig, parseManifest, type ImageConfig, type Manifest } from '../oci/manifest';
 import { ImageTopics, putImage } from './records';
 
 export interface ImageDetails {

@@ -91,7 +91,8 @@ export function runTool(file: string, args: readonly string[], options: ToolOpti
         if (!error) return resolve({ stdout, stderr: err });
         // A string code is a spawn failure; a number is the tool's exit status.
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return reject(new ToolMissingError(file));
-        if (error.name === 'AbortError') return reject(error);
+        const failure: Error = error; // an Error, though the lint rule cannot tell through ExecFileException's Omit<>
+        if (failure.name === 'AbortError') return reject(failure);
         const status = (error as { code?: unknown }).code;
         reject(internal(`${[file, ...args].join(' ')} failed (exit ${String(status)}): ${err || error.message}`, error));
       },

@@ -6,7 +6,7 @@
  * The shared top-level chains (CNI-FORWARD, CNI-ISOLATION-STAGE-*) stay:
  * other networks use them.
  */
-import { run } from './exec';
+import { run } from '../util/exec';
 
 const ISOLATION_COMMENT = 'CNI firewall plugin rules (ingressPolicy: same-bridge)';
 

@@ -23,6 +23,11 @@ import type { Conflist, PluginConf } from './cni/conflist';
 
 export const CNI_VERSION = '1.0.0';
 
+/** The name of the default network, as in Docker. */
+export const DEFAULT_NETWORK = 'bridge';
+/** The default network's Linux bridge unless the daemon is told otherwise. */
+export const DEFAULT_BRIDGE = 'gantry0';
+
 export interface BridgeNetworkSpec {
   readonly name: string;
   /** The Linux bridge device (at most 15 bytes). */

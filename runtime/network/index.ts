@@ -50,10 +50,8 @@ export { containerHosts, parseAddHost, type ExtraHost } from './dns/hosts';
 export { probeAvailability } from './availability';
 export { DEFAULT_CNI_BIN_DIRS, CNI_PLUGINS_PACKAGE } from './cni/plugin';
 
-/** The name of the default network, as in Docker. */
-export const DEFAULT_NETWORK = 'bridge';
-/** The default network's Linux bridge unless the daemon is told otherwise. */
-export const DEFAULT_BRIDGE = 'gantry0';
+// In configs.ts, so that manager.ts needs nothing but types from this file (no import cycle).
+export { DEFAULT_NETWORK, DEFAULT_BRIDGE } from './configs';
 
 /** Daemon settings (flags) the networking core needs. */
 export interface NetworkSettings {

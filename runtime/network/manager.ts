@@ -18,13 +18,12 @@ import { addNetwork, checkNetwork, delNetwork, pluginTypes, type Conflist, type 
 import { DEFAULT_CNI_BIN_DIRS, requirePlugins } from './cni/plugin';
 import { summarize } from './cni/result';
 import { linkExists, removeBridge } from './bridges';
-import { bridgeConflist, conflistSubnets, parseBridgeOptions, validBridgeName } from './configs';
+import { bridgeConflist, conflistSubnets, DEFAULT_BRIDGE, DEFAULT_NETWORK, parseBridgeOptions, validBridgeName } from './configs';
 import { bindNetns, createNetns, listNetns, netnsPath, prepareNetnsDir, removeNetns, type NetnsEntry } from './netns';
 import { PortReservations } from './ports/reservations';
 import { NetworkStore, type NetworkInfo, type StoredNetwork } from './store';
 import { chooseSubnet, contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIPv4, type Cidr } from './subnets';
 import {
-  DEFAULT_BRIDGE, DEFAULT_NETWORK,
   type AttachOptions, type AttachRequest, type Attachment, type CheckReport, type CreateNetworkRequest,
   type NetworkManager, type NetworkSettings, type RecoveryReport,
 } from './index';

@@ -19,7 +19,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { alreadyExists, internal, invalidArgument } from '../errdefs/errdefs';
-import { run, runOk } from './exec';
+import { run, runOk } from '../util/exec';
 
 export interface NetnsEntry {
   readonly id: string;

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { invalidArgument, resourceExhausted } from '../errdefs/errdefs';
-import { run } from './exec';
+import { run } from '../util/exec';
 
 export interface Cidr {
   /** The network address as a 32-bit unsigned number. */

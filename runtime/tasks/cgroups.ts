@@ -34,8 +34,8 @@ export async function cgroupDirsOf(pid: number): Promise<string[]> {
     const mount =
       hierarchy === '0'
         ? mounts.find((x) => x.fsType === 'cgroup2')
-        : mounts.find((x) => x.fsType === 'cgroup' && controllers!.split(',').every((c) => x.superOptions.split(',').includes(c)));
-    if (mount) dirs.push(path.join(mount.mountPoint, cgPath!));
+        : mounts.find((x) => x.fsType === 'cgroup' && controllers.split(',').every((c) => x.superOptions.split(',').includes(c)));
+    if (mount) dirs.push(path.join(mount.mountPoint, cgPath));
   }
   return dirs;
 }

@@ -147,10 +147,10 @@ export async function createTask(ctx: Ctx, opts: CreateTaskOptions): Promise<Cre
   hs.dispose();
   if (err === undefined && result) return result;
 
-  const cleanupErr = await cleanupFailedCreate(runc, opts, monitorPid, orphanCgroups).then(() => undefined, (e: unknown) => e);
-  if (cleanupErr === undefined) throw err;
+  const cleanup = await cleanupFailedCreate(runc, opts, monitorPid, orphanCgroups).then(() => undefined, (e: unknown) => ({ failed: e }));
+  if (cleanup === undefined) throw err;
   const base = isGantryError(err) ? err : internal(String(err), err);
-  throw new GantryError(base.kind, `${base.message} (cleanup failed: ${String(cleanupErr)})`, { cause: err });
+  throw new GantryError(base.kind, `${base.message} (cleanup failed: ${String(cleanup.failed)})`, { cause: err });
 }
 
 /** conmon's argv (docs/conmon.md §1 explains every flag). */

@@ -62,7 +62,7 @@ export class ExitWatcher {
   ) {
     fs.mkdirSync(exitDir, { recursive: true });
     this.watcher = fs.watch(exitDir, { persistent: false }, (_event, name) => {
-      if (name) this.check(name.toString());
+      if (name) void this.check(name.toString()); // check() reports its errors through onError
     });
     this.watcher.on('error', (err) => {
       this.close();

@@ -55,9 +55,9 @@ export function processArgv(pid: number): string[] | undefined {
 export function isMonitorOf(pid: number, id: string): boolean {
   if (!processAlive(pid)) return false;
   const argv = processArgv(pid);
-  if (!argv || argv.length === 0 || path.basename(argv[0]!) !== 'conmon') return false;
+  if (!argv || argv.length === 0 || path.basename(argv[0]) !== 'conmon') return false;
   for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     if ((a === '-c' || a === '--cid') && argv[i + 1] === id) return true;
     if (a === `--cid=${id}`) return true;
   }

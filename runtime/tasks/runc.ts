@@ -256,7 +256,7 @@ function jsonLogMessage(line: string): { level: string; msg: string } | undefine
   if (!line.startsWith('{')) return undefined;
   try {
     const o = JSON.parse(line) as { level?: unknown; msg?: unknown };
-    if (typeof o.msg === 'string') return { level: String(o.level ?? 'error'), msg: o.msg };
+    if (typeof o.msg === 'string') return { level: jsonText(o.level, 'error'), msg: o.msg };
   } catch {
     // not JSON after all
   }
@@ -271,7 +271,7 @@ function textLogMessage(line: string): { level: string; msg: string } | undefine
   try {
     return { level, msg: JSON.parse(`"${m[1]}"`) as string };
   } catch {
-    return { level, msg: m[1]!.replace(/\\(.)/g, '$1') }; // a Go escape JSON lacks (\x..): good enough for people
+    return { level, msg: m[1].replace(/\\(.)/g, '$1') }; // a Go escape JSON lacks (\x..): good enough for people
   }
 }
 
@@ -287,6 +287,12 @@ function normaliseSignal(signal: string): string {
   throw invalidArgument(`invalid signal "${signal}"`);
 }
 
+/** A JSON value from runc as text: strings as they are, anything else as JSON (never "[object Object]"). */
+function jsonText(v: unknown, fallback: string): string {
+  if (v === undefined || v === null) return fallback;
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
 function parseState(raw: unknown): RuncState {
   const o = raw as Record<string, unknown> | null;
   if (!o || typeof o.id !== 'string' || typeof o.status !== 'string' || !STATUSES.includes(o.status)) {
@@ -296,9 +302,9 @@ function parseState(raw: unknown): RuncState {
     id: o.id,
     pid: typeof o.pid === 'number' ? o.pid : 0,
     status: o.status as TaskStatus,
-    bundle: String(o.bundle ?? ''),
-    rootfs: String(o.rootfs ?? ''),
-    created: String(o.created ?? ''),
+    bundle: jsonText(o.bundle, ''),
+    rootfs: jsonText(o.rootfs, ''),
+    created: jsonText(o.created, ''),
     ...(o.annotations && typeof o.annotations === 'object' ? { annotations: o.annotations as Record<string, string> } : {}),
   };
 }

@@ -88,8 +88,8 @@ export function streamToFd(fd: number, data: EntryData): { read: Promise<void>; 
   let failure: { error: unknown } | undefined;
   let settleRead!: (e?: unknown) => void;
   let settleWritten!: (e?: unknown) => void;
-  const read = new Promise<void>((resolve, reject) => (settleRead = (e) => (e === undefined ? resolve() : reject(e))));
-  const written = new Promise<void>((resolve, reject) => (settleWritten = (e) => (e === undefined ? resolve() : reject(e))));
+  const read = new Promise<void>((resolve, reject) => (settleRead = settler(resolve, reject)));
+  const written = new Promise<void>((resolve, reject) => (settleWritten = settler(resolve, reject)));
   written.catch(() => undefined);
   const fail = (e: unknown) => {
     if (failure) return;
@@ -138,4 +138,9 @@ export function streamToFd(fd: number, data: EntryData): { read: Promise<void>; 
     if (!ended) fail(new Error('entry content ended early'));
   });
   return { read, written };
+}
+
+/** Settles a promise: resolved when called without an error, else rejected with the error as it was thrown. */
+function settler(resolve: () => void, reject: (e: unknown) => void): (e?: unknown) => void {
+  return (e) => (e === undefined ? resolve() : reject(e));
 }

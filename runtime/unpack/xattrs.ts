@@ -82,7 +82,6 @@ export function xattrsOf(pax: Record<string, string> | null | undefined, target:
     if (!key.startsWith(SCHILY_XATTR)) continue;
     const name = utf8OrNull(key.slice(SCHILY_XATTR.length));
     // setfattr's dump format cannot carry "=" in a name (nor can a sane layer need it).
-    // eslint-disable-next-line no-control-regex
     if (name === null || /[=\x00-\x1f]/.test(name) || !allowed(name, target, rootless)) continue;
     out.push({ name, value: Buffer.from(pax[key], 'latin1') });
   }
@@ -101,7 +100,6 @@ const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A latin1 byte string decoded as UTF-8; null when the bytes are not UTF-8. */
 export function utf8OrNull(bytes: string): string | null {
-  // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(bytes)) return bytes;
   try {
     return fatalUtf8.decode(Buffer.from(bytes, 'latin1'));

@@ -1,7 +1,9 @@
 /**
  * The extension's link to gantryd: one RuntimeEndpoint (this machine's
- * socket, or a host over SSH — endpoint.ts), one RuntimeClient at a time, a
- * connection state the UI renders, and the daemon's event stream.
+ * socket, or a host over SSH — runtime/client/endpoint.ts), one RuntimeClient
+ * at a time, a connection state the UI renders, and the daemon's event
+ * stream. The handshake (openClient) and the resumable event subscription
+ * (EventCursor) are the client package's; what is here is the VS Code part.
  *
  * States
  *   connecting    a fresh attempt: at activation, after Reconnect, after a
@@ -26,17 +28,21 @@
  * explains them (over SSH: "ssh: lost the link to ssh://host: …").
  *
  * After a reconnect to the same endpoint the subscription resumes from the
- * last sequence seen (`since`), so no event is lost across a dropped link or
+ * last sequence seen (EventCursor), so no event is lost across a dropped link or
  * a daemon restart. A switch to another endpoint starts afresh (sequence
  * numbers belong to one daemon) and closes the old endpoint: no ssh of it
  * outlives the switch. close() (deactivate) does the same for the last one.
  */
 import * as vscode from 'vscode';
-import { RuntimeClient } from '../../runtime/api/client';
-import type { Envelope } from '../../runtime/api/gen/gantry/v1/events';
-import type { VersionResponse } from '../../runtime/api/gen/gantry/v1/version';
-import { describe } from '../../runtime/errdefs/errdefs';
-import type { RuntimeEndpoint } from './endpoint';
+import {
+  describe,
+  type Envelope,
+  EventCursor,
+  openClient,
+  type RuntimeClient,
+  type RuntimeEndpoint,
+  type VersionResponse,
+} from '../../runtime/client';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -66,7 +72,8 @@ export class RuntimeConnection implements vscode.Disposable {
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private session: AbortController | undefined;
-  private lastSequence: number | undefined;
+  /** Where the event stream resumes after a reconnect to the same endpoint. */
+  private readonly events = new EventCursor();
   private disposed = false;
   private closing: Promise<void> | undefined;
   private readonly changeEmitter = new vscode.EventEmitter<ConnectionSnapshot>();
@@ -128,7 +135,7 @@ export class RuntimeConnection implements vscode.Disposable {
     }
     const old = this.endpointValue;
     this.endpointValue = endpoint;
-    this.lastSequence = undefined;
+    this.events.reset();
     this.attempt = 0;
     const connected = this.connect('fresh');
     if (old !== endpoint) {
@@ -167,7 +174,7 @@ export class RuntimeConnection implements vscode.Disposable {
       if (this.snapshot.state === 'connecting') this.setState({ ...this.snapshot, progress: message });
     };
     try {
-      const { client, version } = await this.handshake(endpoint, session.signal, progress);
+      const { client, version } = await openClient(endpoint, session.signal, progress);
       if (session.signal.aborted) {
         client.close();
         return;
@@ -183,46 +190,19 @@ export class RuntimeConnection implements vscode.Disposable {
     }
   }
 
-  /**
-   * Opens the endpoint and asks Version; once more after the endpoint brought
-   * its daemon back. The client is closed on failure and on abort (an open
-   * channel over SSH is a running ssh).
-   */
-  private async handshake(endpoint: RuntimeEndpoint, signal: AbortSignal, progress: (m: string) => void): Promise<{ client: RuntimeClient; version: VersionResponse }> {
-    const target = await endpoint.open({ signal }, progress);
-    let client = new RuntimeClient(target);
-    const abandon = () => client.close();
-    signal.addEventListener('abort', abandon);
-    try {
-      try {
-        return { client, version: await client.version({ timeoutMs: endpoint.callTimeoutMs, signal }) };
-      } catch (e) {
-        if (signal.aborted || !(await endpoint.recover({ signal }, progress))) throw e;
-        // grpc-js fails new calls fast on a channel that just failed: a fresh client.
-        client.close();
-        client = new RuntimeClient(target);
-        return { client, version: await client.version({ timeoutMs: endpoint.callTimeoutMs, signal }) };
-      }
-    } catch (e) {
-      client.close();
-      throw e;
-    } finally {
-      signal.removeEventListener('abort', abandon);
-    }
-  }
-
   private async follow(endpoint: RuntimeEndpoint, client: RuntimeClient, signal: AbortSignal): Promise<void> {
     try {
-      for await (const message of client.subscribe({ since: this.lastSequence }, signal)) {
-        const kind = message.kind;
-        if (kind?.$case === 'gap') {
-          this.log.info(`Missed daemon events before #${kind.value.oldest}; refreshing`);
-          this.gapEmitter.fire();
-        } else if (kind?.$case === 'event') {
-          this.lastSequence = kind.value.sequence;
-          this.eventEmitter.fire(kind.value);
-        }
-      }
+      await this.events.follow(
+        client,
+        {
+          onGap: (gap) => {
+            this.log.info(`Missed daemon events before #${gap.oldest}; refreshing`);
+            this.gapEmitter.fire();
+          },
+          onEvent: (event) => this.eventEmitter.fire(event),
+        },
+        signal,
+      );
       if (!signal.aborted) this.fail(endpoint, new Error('the daemon closed the event stream'), true);
     } catch (e) {
       if (!signal.aborted) this.fail(endpoint, e, true);

@@ -6,7 +6,7 @@
  * a second, generic error for it.
  */
 import * as vscode from 'vscode';
-import { describe } from '../../runtime/errdefs/errdefs';
+import { describe } from '../../runtime/client';
 import type { CommandContext } from './commandContext';
 import { clearContainersFilter } from './containers/clearContainersFilter';
 import { copyContainerId } from './containers/copyContainerId';

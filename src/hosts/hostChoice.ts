@@ -5,9 +5,7 @@
  * stored per workspace and shown; it parses back to the same target.
  * No VS Code imports.
  */
-import { invalidArgument } from '../../runtime/errdefs/errdefs';
-import type { SshTarget } from '../../runtime/remote/remote';
-import { formatSshTarget, parseSshTarget } from '../../runtime/remote/target';
+import { formatSshTarget, invalidArgument, parseSshTarget, type SshTarget } from '../../runtime/client';
 
 export type HostChoice = { readonly kind: 'local' } | { readonly kind: 'ssh'; readonly label: string; readonly target: SshTarget };
 

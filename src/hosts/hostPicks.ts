@@ -12,7 +12,7 @@
  * The current runtime is marked. A typed value also filters the other
  * entries (VS Code's own matching does that for label/description).
  */
-import { describe } from '../../runtime/errdefs/errdefs';
+import { describe } from '../../runtime/client';
 import { LOCAL, parseHostChoice, type HostChoice } from './hostChoice';
 import type { SshConfigHost } from './sshConfig';
 

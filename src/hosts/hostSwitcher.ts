@@ -12,10 +12,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RemoteOptions } from '../../runtime/remote/remote';
+import { type RemoteOptions, type RuntimeEndpoint, SshEndpoint } from '../../runtime/client';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
-import type { RuntimeEndpoint } from '../client/endpoint';
-import { SshEndpoint } from '../client/sshEndpoint';
 import { machineSetting } from '../settings/machineSettings';
 import { LOCAL, parseHostChoice, type HostChoice } from './hostChoice';
 import { HostStore } from './hostStore';

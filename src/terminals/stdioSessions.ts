@@ -1,11 +1,19 @@
 /**
  * The daemon's two stdio calls (Containers.Exec and Containers.Attach) as
  * StdioConnections for StdioTerminal: the same terminal code serves Open
- * Shell and Run… attached.
+ * Shell and Run… attached. Reading the calls' responses (stdioMessages) and
+ * the attach that starts the container (attachAndStart) are the client
+ * package's flows, which the CLI's `run` and `start -a` use too.
  */
-import type { AttachResponse, AttachStart, ExecResponse, ExecStart } from '../../runtime/api/gen/gantry/v1/containers';
-import type { RuntimeClient } from '../../runtime/api/client';
-import type { StdioSession } from '../../runtime/api/containersApi';
+import {
+  attachAndStart,
+  type AttachResponse,
+  type ExecResponse,
+  type ExecStart,
+  type RuntimeClient,
+  stdioMessages,
+  type StdioSession,
+} from '../../runtime/client';
 import type { Dimensions, StdioConnection, StdioEvent } from './stdioTerminal';
 
 /** Runs `args` in the running container `id`, with a TTY of the terminal's size and stdin open. */
@@ -21,30 +29,23 @@ export function execConnection(
     size: dimensions ? { rows: dimensions.rows, cols: dimensions.columns } : undefined,
     ...start,
   });
-  return connectionOf(session, (response: ExecResponse) => {
-    const kind = response.kind;
-    if (kind?.$case === 'started') onStarted?.(kind.value.execId, kind.value.pid);
-    return kind?.$case === 'output' ? { output: kind.value.data } : kind?.$case === 'exitCode' ? { exitCode: kind.value } : undefined;
-  });
+  return connectionOf(session, onStarted);
 }
 
-/** Joins the container's stdio (stdin, stdout, stderr). */
-export function attachConnection(client: RuntimeClient, start: Partial<AttachStart> & { id: string }): StdioConnection {
-  const session = client.containers.attach({ stdin: true, stdout: true, stderr: true, ...start });
-  return connectionOf(session, (response: AttachResponse) => {
-    const kind = response.kind;
-    return kind?.$case === 'output' ? { output: kind.value.data } : kind?.$case === 'exitCode' ? { exitCode: kind.value } : undefined;
-  });
+/** Joins the stdio (stdin, stdout, stderr) of the created container `id` and starts it in the same call. */
+export function attachAndStartConnection(client: RuntimeClient, id: string): StdioConnection {
+  return connectionOf(attachAndStart(client, id, { stdin: true }));
 }
 
 /** The part of a StdioSession the terminal uses, whichever call it is. */
 type Session<Res> = Pick<StdioSession<never, Res>, 'sendStdin' | 'resize' | 'cancel' | 'responses'>;
 
-function connectionOf<Res>(session: Session<Res>, map: (r: Res) => StdioEvent | undefined): StdioConnection {
+function connectionOf(session: Session<AttachResponse | ExecResponse>, onStarted?: (execId: string, pid: number) => void): StdioConnection {
   async function* events(): AsyncGenerator<StdioEvent> {
-    for await (const response of session.responses()) {
-      const event = map(response);
-      if (event) yield event;
+    for await (const message of stdioMessages(session)) {
+      if ('started' in message) onStarted?.(message.started.execId, message.started.pid);
+      else if ('output' in message) yield { output: message.output };
+      else yield { exitCode: message.exitCode };
     }
   }
   return {

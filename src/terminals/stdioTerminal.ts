@@ -27,7 +27,7 @@
  * `exited` resolves with the exit code whichever way the terminal closes.
  */
 import * as vscode from 'vscode';
-import { describe } from '../../runtime/errdefs/errdefs';
+import { describe } from '../../runtime/client';
 
 /** What a session reports, whatever the call (exec or attach). */
 export type StdioEvent = { readonly output: Uint8Array } | { readonly exitCode: number };

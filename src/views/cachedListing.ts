@@ -26,6 +26,11 @@ export class CachedListing<T> {
     return listing.items;
   }
 
+  /** Resolves once the list call in flight (if any) is done, whatever its outcome. */
+  async settled(): Promise<void> {
+    await this.pending;
+  }
+
   /** The next get() lists again. */
   drop(): void {
     this.pending = undefined;

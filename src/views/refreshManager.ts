@@ -19,6 +19,10 @@
  *
  * The manager is one Disposable: it owns its event subscriptions, timers
  * and registrations; disposing it stops every pending refresh.
+ *
+ * For tests (through the extension's API, docs/testing.md): `idle()` says
+ * when no refresh is pending or running, and a ViewObserver is told of each
+ * refresh, list and inspect the views make. Nothing in the product reads them.
  */
 import * as vscode from 'vscode';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
@@ -29,11 +33,21 @@ export type RefreshReason = 'manual' | 'event' | 'missedEvents' | 'connection' |
 export interface RefreshTarget {
   /** Marks the view stale and fires its change event. */
   refresh(reason: RefreshReason): void;
+  /** Resolves once the view's own work for the last refresh (a list call in flight) is done. */
+  idle?(): Promise<void>;
   /** Daemon event topic prefixes that concern the view, e.g. ["/images/"]. */
   readonly topics: readonly string[];
   /** Settings sections that change what the view shows, e.g. ["gantry.images"]. */
   readonly settings: readonly string[];
 }
+
+/** What a view did: what the test API reports to tests that count daemon calls. */
+export type ViewActivity =
+  | { readonly view: string; readonly kind: 'refresh'; readonly reason: RefreshReason }
+  | { readonly view: string; readonly kind: 'list' | 'inspect' };
+
+/** Told of each ViewActivity; a no-op unless a test listens. */
+export type ViewObserver = (activity: ViewActivity) => void;
 
 export const REFRESH_DEBOUNCE_MS = 500;
 
@@ -41,12 +55,14 @@ export class RefreshManager implements vscode.Disposable {
   private readonly targets = new Map<string, RefreshTarget>();
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; reasons: Set<RefreshReason> }>();
   private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
   private lastConnection: ConnectionSnapshot;
   private disposed = false;
 
   constructor(
     connection: RuntimeConnection,
     private readonly log: vscode.LogOutputChannel,
+    private readonly observe: ViewObserver = () => undefined,
   ) {
     this.lastConnection = connection.current;
     this.subscriptions.push(
@@ -97,8 +113,22 @@ export class RefreshManager implements vscode.Disposable {
     const timer = setTimeout(() => {
       this.timers.delete(view);
       this.fire(view, reasons);
+      this.wakeIdle();
     }, REFRESH_DEBOUNCE_MS);
     this.timers.set(view, { timer, reasons });
+  }
+
+  /**
+   * Resolves once no refresh is pending (no debounce window open) and the
+   * views have finished what the last ones started. For tests: "after the
+   * debounce" without a clock.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.timers.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      await Promise.all([...this.targets.values()].map((t) => t.idle?.() ?? Promise.resolve()));
+      if (this.timers.size === 0) return;
+    }
   }
 
   dispose(): void {
@@ -107,6 +137,7 @@ export class RefreshManager implements vscode.Disposable {
     for (const view of [...this.timers.keys()]) this.cancelPending(view);
     this.targets.clear();
     for (const s of this.subscriptions.splice(0)) s.dispose();
+    this.wakeIdle();
   }
 
   private refreshAll(reason: RefreshReason): void {
@@ -118,6 +149,11 @@ export class RefreshManager implements vscode.Disposable {
     if (!pending) return;
     clearTimeout(pending.timer);
     this.timers.delete(view);
+    this.wakeIdle();
+  }
+
+  private wakeIdle(): void {
+    if (this.timers.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private fire(view: string, reasons: Set<RefreshReason>): void {
@@ -126,6 +162,7 @@ export class RefreshManager implements vscode.Disposable {
     // The reason that matters most to a reader of the log comes first.
     const reason = (['manual', 'connection', 'missedEvents', 'settings', 'event'] as const).find((r) => reasons.has(r))!;
     this.log.trace(`refresh ${view} (${[...reasons].join(', ')})`);
+    this.observe({ view, kind: 'refresh', reason });
     try {
       target.refresh(reason);
     } catch (e) {

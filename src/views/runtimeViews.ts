@@ -28,7 +28,7 @@ import { GANTRY_SCHEME, GantryDocumentRouter } from './gantryDocuments';
 import { imageInspectKind } from './images/imageDocuments';
 import { InspectDocuments } from './inspectDocuments';
 import { IMAGES_VIEW, ImagesTreeProvider } from './images/imagesTreeProvider';
-import { RefreshManager } from './refreshManager';
+import { RefreshManager, type ViewActivity } from './refreshManager';
 
 /** The views' data, shared with the commands (CommandContext.views) and the test API. */
 export interface GantryViews {
@@ -39,13 +39,17 @@ export interface GantryViews {
   /** The `gantry:/container/<id>/<name>.stats` documents. */
   readonly stats: ContainerStatsDocuments;
   readonly refresh: RefreshManager;
+  /** Each refresh, list and inspect call of the two trees: for tests (the test API). */
+  readonly onDidActivity: vscode.Event<ViewActivity>;
 }
 
 /** Creates the providers and their RefreshManager; disposing the result disposes all of them. */
 export function createGantryViews(connection: RuntimeConnection, log: vscode.LogOutputChannel): GantryViews & vscode.Disposable {
-  const refresh = new RefreshManager(connection, log);
-  const images = new ImagesTreeProvider(connection, log);
-  const containers = new ContainersTreeProvider(connection, log);
+  const activity = new vscode.EventEmitter<ViewActivity>();
+  const observe = (a: ViewActivity) => activity.fire(a);
+  const refresh = new RefreshManager(connection, log, observe);
+  const images = new ImagesTreeProvider(connection, log, observe);
+  const containers = new ContainersTreeProvider(connection, log, undefined, observe);
   const logs = new ContainerLogDocuments(connection, log);
   const stats = new ContainerStatsDocuments(connection, log);
   const registrations = [refresh.register(IMAGES_VIEW, images), refresh.register(CONTAINERS_VIEW, containers)];
@@ -55,6 +59,7 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
     logs,
     stats,
     refresh,
+    onDidActivity: activity.event,
     dispose: () => {
       for (const r of registrations) r.dispose();
       refresh.dispose();
@@ -62,6 +67,7 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
       containers.dispose();
       logs.dispose();
       stats.dispose();
+      activity.dispose();
     },
   };
 }

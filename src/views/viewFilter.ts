@@ -7,7 +7,7 @@
  * view words its nouns.
  */
 import * as vscode from 'vscode';
-import { describe } from '../../runtime/errdefs/errdefs';
+import { describe } from '../../runtime/client';
 
 export type ListView = 'images' | 'containers';
 

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { freePort } from './ports';
 import { Proc, startProcess } from './proc';
+import { within } from './waitFor';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 
@@ -200,7 +201,7 @@ export async function launchChromium(profileDir: string): Promise<BrowserContext
 /** Closes the browser, but never waits on a hung one for more than `ms`. */
 export async function closeChromium(context: BrowserContext | undefined, ms = 10_000): Promise<void> {
   if (!context) return;
-  await Promise.race([context.close().catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
+  await within(context.close(), { what: 'Chromium to close', timeoutMs: ms }).catch(() => undefined);
 }
 
 /** Resolves once the workbench has rendered (the activity bar is there). */

@@ -9,6 +9,7 @@ import type { OutputFrame } from '../../runtime/tasks/frames';
 import { busyboxRootfs, writeBundle } from './bundle';
 import { pidAlive, runCommand, waitForPidGone } from './proc';
 import { makeTempDir } from './tmp';
+import { waitFor } from './waitFor';
 
 export const RUNC = '/usr/sbin/runc';
 export const CONMON = '/usr/bin/conmon';
@@ -95,15 +96,8 @@ export async function startConmonTask(opts: ConmonTaskOptions): Promise<ConmonTa
 
   const exitFile = path.join(exitDir, opts.id);
   const waitExit = async (timeoutMs = 20_000): Promise<number> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return Number(await fs.promises.readFile(exitFile, 'utf8'));
-      } catch {
-        if (Date.now() > deadline) throw new Error(`${opts.id}: no exit file after ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    }
+    const text = await waitFor(() => fs.promises.readFile(exitFile, 'utf8').catch(() => undefined), { what: `${opts.id}: the exit file`, timeoutMs });
+    return Number(text);
   };
   let destroyed: Promise<void> | undefined;
   const destroy = () =>
@@ -137,7 +131,7 @@ export function processesMentioning(needle: string): number[] {
 /** Collects a session's frames; `until` waits for a condition on what arrived. */
 export class FrameCollector {
   readonly frames: OutputFrame[] = [];
-  private waiters: (() => void)[] = [];
+  private readonly waiters = new Set<() => void>();
   /** Resolves when the output stream ends (every frame has been seen). */
   readonly ended: Promise<void>;
   constructor(session: { output: NodeJS.EventEmitter }) {
@@ -150,17 +144,15 @@ export class FrameCollector {
   text(stream: 'stdout' | 'stderr'): string {
     return Buffer.concat(this.frames.filter((f) => f.stream === stream).map((f) => f.data)).toString();
   }
-  until(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`timed out waiting for ${what}; stdout=${JSON.stringify(this.text('stdout'))} stderr=${JSON.stringify(this.text('stderr'))}`));
-      }, timeoutMs);
-      this.waiters.push(() => {
-        if (!pred()) return;
-        clearTimeout(timer);
-        resolve();
-      });
+  async until(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    await waitFor(pred, {
+      what,
+      timeoutMs,
+      describe: () => `stdout=${JSON.stringify(this.text('stdout'))} stderr=${JSON.stringify(this.text('stderr'))}`,
+      wake: (recheck) => {
+        this.waiters.add(recheck);
+        return () => this.waiters.delete(recheck);
+      },
     });
   }
 }

@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RuntimeClient } from '../../runtime/api/client';
+import { RuntimeClient } from '../../runtime/client/client';
 import type { VersionResponse } from '../../runtime/api/gen/gantry/v1/version';
-import { DAEMON_NODE_FLAGS } from '../../runtime/daemon/nodeFlags';
+import { DAEMON_NODE_FLAGS } from '../../runtime/client/daemonFlags';
 import { unmountAll } from '../../runtime/mount/mounter';
 import { background } from '../../runtime/context';
 import { createNetworkManager } from '../../runtime/network/index';
@@ -122,7 +122,7 @@ export class TestDaemon {
     const client = RuntimeClient.forSocket(this.socket);
     try {
       await proc.waitFor(
-        () => fs.existsSync(this.socket) && client.version({ timeoutMs: 2_000 }).then(() => true, () => false),
+        () => fs.existsSync(this.socket) && client.system.version({ timeoutMs: 2_000 }).then(() => true, () => false),
         { what: `gantryd answering on ${this.socket}`, timeout: 30_000, interval: 100 },
       );
     } catch (e) {

@@ -23,6 +23,7 @@
 // store or serve (over 4 MiB, not JSON) but other registries might send.
 import { createHash } from 'node:crypto';
 import * as net from 'node:net';
+import { waitFor } from './waitFor';
 
 export interface ProxiedRequest {
   /** Which client connection (1, 2, …) carried it. */
@@ -140,22 +141,21 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = '127.
     notify();
   };
   /** Resolves with `probe()`'s first non-undefined value, re-checked on every event. */
-  const until = <T>(probe: () => T | undefined, timeoutMs: number, what: () => string): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        const v = probe();
-        if (v === undefined) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(v);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`fault proxy: ${what()} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
+  const until = async <T>(probe: () => T | undefined, timeoutMs: number, what: () => string): Promise<T> => {
+    const found = await waitFor(() => {
+      const v = probe();
+      return v === undefined ? undefined : { v };
+    }, {
+      what: 'the fault proxy to see it',
+      timeoutMs,
+      describe: what,
+      wake: (recheck) => {
+        waiters.add(recheck);
+        return () => waiters.delete(recheck);
+      },
     });
+    return found.v;
+  };
 
   /**
    * The armed fault for a blob body that has forwarded `sent` bytes and is about

@@ -6,6 +6,7 @@
 // not start.
 import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import { waitFor as waitUntil, within } from './waitFor';
 
 export interface ExitStatus {
   code: number | null;
@@ -150,52 +151,41 @@ export class Proc {
    * Resolves with the predicate's first truthy result. Fails early if the
    * process exits, and on timeout; both errors carry the captured stderr.
    */
-  waitFor<T>(predicate: (p: Proc) => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
+  async waitFor<T>(predicate: (p: Proc) => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
     const timeout = opts.timeout ?? 30_000;
     const what = opts.what ?? 'condition';
-    return new Promise((resolve, reject) => {
-      let done = false;
-      let checking = false;
-      let again = false;
-      const finish = (err: Error | undefined, value?: NonNullable<T>) => {
-        if (done) return;
-        done = true;
-        clearInterval(poll);
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        if (err) reject(err);
-        else resolve(value!);
-      };
-      const check = () => {
-        if (done) return;
-        if (checking) {
-          again = true;
-          return;
+    let exited = false;
+    let threw: unknown;
+    try {
+      return await waitUntil(async () => {
+        let value: T;
+        try {
+          value = await predicate(this);
+        } catch (e) {
+          threw = e;
+          throw e;
         }
-        checking = true;
-        Promise.resolve()
-          .then(() => predicate(this))
-          .then(
-            (value) => {
-              checking = false;
-              if (value) return finish(undefined, value as NonNullable<T>);
-              if (this.status) return finish(this.failure(`exited (${fmtStatus(this.status)}) before ${what}`));
-              if (again) {
-                again = false;
-                check();
-              }
-            },
-            (e: unknown) => {
-              checking = false;
-              finish(this.failure(`${what}: predicate threw: ${(e as Error).message ?? e}`));
-            },
-          );
-      };
-      const poll = setInterval(check, opts.interval ?? 50);
-      const timer = setTimeout(() => finish(this.failure(`timed out after ${timeout} ms waiting for ${what}`)), timeout);
-      this.listeners.add(check);
-      check();
-    });
+        if (value) return value as NonNullable<T>;
+        if (this.status) {
+          exited = true;
+          throw new Error('exited');
+        }
+        return undefined;
+      }, {
+        what,
+        timeoutMs: timeout,
+        intervalMs: opts.interval ?? 50,
+        // Output from the process re-checks at once.
+        wake: (recheck) => {
+          this.listeners.add(recheck);
+          return () => this.listeners.delete(recheck);
+        },
+      });
+    } catch {
+      if (threw !== undefined) throw this.failure(`${what}: predicate threw: ${(threw as Error).message ?? threw}`);
+      if (exited) throw this.failure(`exited (${fmtStatus(this.status!)}) before ${what}`);
+      throw this.failure(`timed out after ${timeout} ms waiting for ${what}`);
+    }
   }
 
   private notify(): void {
@@ -245,10 +235,7 @@ export async function runCommand(cmd: string, args: readonly string[], opts: Run
   clearTimeout(timer);
   // The pipes may still deliver their last bytes after 'exit' (bounded wait:
   // a daemon the tool forked could hold them open forever).
-  await Promise.race([
-    Promise.all([streamEnd(p.child.stdout), streamEnd(p.child.stderr)]),
-    new Promise((r) => setTimeout(r, 2000).unref()),
-  ]);
+  await within(Promise.all([streamEnd(p.child.stdout), streamEnd(p.child.stderr)]), { what: 'the pipes to end', timeoutMs: 2000 }).catch(() => undefined);
   if (status.code !== 0) {
     throw new Error(
       `command failed (${fmtStatus(status)}): ${[cmd, ...args].map(quote).join(' ')}\n${p.stderr.trim()}`,
@@ -294,9 +281,7 @@ export function pidAlive(pid: number): boolean {
  * nothing outlived a stop().
  */
 export async function waitForPidGone(pid: number, what = `pid ${pid}`, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (pidAlive(pid)) {
-    if (Date.now() > deadline) throw new Error(`${what} is still running`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitUntil(() => !pidAlive(pid), { what: `${what} to exit`, timeoutMs: timeout }).catch(() => {
+    throw new Error(`${what} is still running`);
+  });
 }

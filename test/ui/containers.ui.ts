@@ -5,9 +5,10 @@
 // The logs and inspect editors are opened as a user opens them: from the
 // item's context menu.
 import type { Page } from 'playwright-core';
-import { RuntimeClient } from '../../runtime/api/client';
+import { RuntimeClient } from '../../runtime/client/client';
 import { ContainerStatus } from '../../runtime/api/gen/gantry/v1/containers';
 import { WAIT, menuItem, paneBody, paneHeader, pickFromContextMenu, type UiCheck } from './sidebar.ui';
+import { waitFor } from '../helpers/waitFor';
 
 export interface ContainersUiContext {
   page: Page;
@@ -28,11 +29,10 @@ export async function createUiContainers(socket: string, image: string): Promise
     await client.containers.start(web.id);
     const job = await client.containers.create(EXITED, { image, cmd: ['sh', '-c', 'echo "migrating…"; echo "error: table missing" >&2; exit 3'] });
     await client.containers.start(job.id);
-    const deadline = Date.now() + 30_000;
-    while ((await client.containers.inspect(job.id)).container?.status !== ContainerStatus.CONTAINER_STATUS_EXITED) {
-      if (Date.now() > deadline) throw new Error(`${EXITED} did not exit within 30 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(async () => (await client.containers.inspect(job.id)).container?.status === ContainerStatus.CONTAINER_STATUS_EXITED, {
+      what: `${EXITED} to exit`,
+      intervalMs: 100,
+    });
   } finally {
     client.close();
   }

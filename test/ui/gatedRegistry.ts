@@ -1,15 +1,15 @@
 // A slow door in front of the test registry, so a pull started from the UI
 // stays in progress long enough to be seen: a plain-HTTP proxy on its own
 // loopback port that passes every request through, except GETs of one blob,
-// whose first half it sends in a few pieces (the daemon reports progress as
-// bytes arrive) and whose rest it holds until release(). A local registry
+// whose first half it sends in a few pieces, each once the last is flushed
+// (the daemon reports progress as bytes arrive, its last state always), and
+// whose rest it holds until release(). A local registry
 // otherwise serves a busybox layer faster than the notification can be seen.
 //
 // Lifecycle: startGatedRegistry registers stop() with the cleanup; stop()
 // releases the gate first, so a held pull finishes rather than hangs.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cleanup } from '../helpers/tmp';
 
 export interface GatedRegistry {
@@ -23,8 +23,6 @@ export interface GatedRegistry {
 }
 
 const PIECES = 4;
-// Longer than the daemon's progress interval (100 ms), so each piece is reported.
-const PIECE_INTERVAL_MS = 250;
 
 /** Proxies to `upstream` ("127.0.0.1:PORT", plain HTTP), gating GETs of blob `digest`. */
 export async function startGatedRegistry(upstream: string, digest: string, cleanup: Cleanup): Promise<GatedRegistry> {
@@ -75,8 +73,7 @@ async function sendSlowly(body: Buffer, res: http.ServerResponse, released: Prom
   const piece = Math.ceil(half / PIECES);
   for (let sent = 0; sent < half; sent += piece) {
     if (res.destroyed) return;
-    res.write(body.subarray(sent, Math.min(sent + piece, half)));
-    await sleep(PIECE_INTERVAL_MS);
+    await new Promise<void>((resolve) => res.write(body.subarray(sent, Math.min(sent + piece, half)), () => resolve()));
   }
   markHeld();
   await released;

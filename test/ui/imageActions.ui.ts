@@ -8,7 +8,7 @@
 // second name of latest) and the `web` container running from latest.
 // Leaves the repository menu's screenshot to run.ts: images-repository-menu.png.
 import type { Page } from 'playwright-core';
-import { RuntimeClient } from '../../runtime/api/client';
+import { RuntimeClient } from '../../runtime/client/client';
 import { WAIT, menuItem, paneBody, paneHeader, pickFromContextMenu, type UiCheck } from './sidebar.ui';
 
 export interface ImageActionsUiContext {

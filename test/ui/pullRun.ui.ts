@@ -14,10 +14,11 @@
 // test daemon's cleanup removes it.
 import * as fs from 'node:fs';
 import type { Page } from 'playwright-core';
-import { RuntimeClient } from '../../runtime/api/client';
+import { RuntimeClient } from '../../runtime/client/client';
 import { ContainerStatus } from '../../runtime/api/gen/gantry/v1/containers';
 import type { GatedRegistry } from './gatedRegistry';
 import { WAIT, paneBody, paneHeader, pickFromContextMenu, type UiCheck } from './sidebar.ui';
+import { waitFor, within } from '../helpers/waitFor';
 
 export interface PullRunUiContext {
   page: Page;
@@ -76,12 +77,6 @@ export async function withClient<T>(socket: string, fn: (client: RuntimeClient) 
   }
 }
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)));
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
 export const pullChecks: UiCheck<PullRunUiContext>[] = [
   {
     name: 'Pull Image… takes a typed reference and checks it as it is typed',
@@ -101,7 +96,7 @@ export const pullChecks: UiCheck<PullRunUiContext>[] = [
   {
     name: 'the pull shows a progress notification with bytes and blobs',
     async run({ page, reference, gate }) {
-      await within(gate.held, WAIT.timeout, 'the daemon did not fetch the layer');
+      await within(gate.held, { what: 'the daemon to fetch the layer', timeoutMs: WAIT.timeout });
       const notification = toast(page, `Pulling ${reference}`);
       await notification.waitFor({ state: 'visible', ...WAIT });
       // Some bytes of the held layer are in: "312kB / 1.1MB · 2 of 3 blobs".
@@ -197,14 +192,12 @@ export const runFromUiChecks: UiCheck<PullRunUiContext>[] = [
         const environ = fs.readFileSync(`/proc/${container.pid}/environ`, 'utf8').split('\0');
         if (!environ.includes(RUN_ENV)) throw new Error(`the process's environment lacks ${RUN_ENV}: ${JSON.stringify(environ)}`);
 
-        const deadline = Date.now() + WAIT.timeout;
-        for (;;) {
-          let text = '';
+        let text = '';
+        await waitFor(async () => {
+          text = '';
           for await (const entry of client.containers.logs(summary.id)) text += entry.data.toString();
-          if (text.includes(GREETING)) break;
-          if (Date.now() > deadline) throw new Error(`the logs lack "${GREETING}": ${JSON.stringify(text)}`);
-          await new Promise((r) => setTimeout(r, 200));
-        }
+          return text.includes(GREETING);
+        }, { what: `"${GREETING}" in the logs`, timeoutMs: WAIT.timeout, intervalMs: 200, describe: () => text });
       });
     },
   },

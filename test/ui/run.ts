@@ -35,6 +35,7 @@ import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
 import { attachedRunChecks, closeAttachedChecks, failedRunChecks, pullAndRunChecks, removeFailedChecks, type RunFlowUiContext } from './runFlow.ui';
 import { UiCheck, disconnectedChecks, restartFromUiChecks, sidebarChecks, type DisconnectedUiContext } from './sidebar.ui';
+import { waitFor } from '../helpers/waitFor';
 
 const OUTPUT_DIR = path.join(REPO_ROOT, 'test-output/ui');
 
@@ -55,12 +56,14 @@ async function main(): Promise<number> {
   const timeoutMs = Number(process.env.GANTRY_VSCODE_TEST_TIMEOUT_MS) || 600_000;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<number>((resolve) => {
-    timer = setTimeout(async () => {
+    timer = setTimeout(() => {
       aborted = true;
       console.error(`ui: timed out after ${timeoutMs} ms (GANTRY_VSCODE_TEST_TIMEOUT_MS)`);
-      if (currentPage) await screenshot(currentPage, 'timeout.png').catch(() => undefined);
-      tally.failed++;
-      resolve(1);
+      const shot = currentPage ? screenshot(currentPage, 'timeout.png').catch(() => undefined) : Promise.resolve();
+      void shot.then(() => {
+        tally.failed++;
+        resolve(1);
+      });
     }, timeoutMs);
   });
   let code: number;
@@ -228,8 +231,7 @@ async function stopPid(pid: number): Promise<void> {
     }
   };
   signal('SIGTERM');
-  const deadline = Date.now() + 15_000;
-  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => !alive(), { what: 'the process to exit', timeoutMs: 15_000, intervalMs: 100 }).catch(() => undefined);
   if (alive()) signal('SIGKILL');
 }
 
@@ -297,4 +299,10 @@ async function screenshot(page: Page, name: string): Promise<void> {
   console.log(`screenshot: ${path.relative(REPO_ROOT, file)}`);
 }
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

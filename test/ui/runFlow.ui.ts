@@ -15,6 +15,7 @@ import type { Page } from 'playwright-core';
 import { ContainerStatus } from '../../runtime/api/gen/gantry/v1/containers';
 import { acceptFirst, answer, containerRow, focusedInput, quickInput, quickRow, quickTitle, toast, withClient } from './pullRun.ui';
 import { WAIT, paneHeader, type UiCheck } from './sidebar.ui';
+import { waitFor } from '../helpers/waitFor';
 
 export interface RunFlowUiContext {
   page: Page;
@@ -90,10 +91,7 @@ export const removeFailedChecks: UiCheck<RunFlowUiContext>[] = [
       await notification.waitFor({ state: 'detached', ...WAIT });
       await containerRow(page, FAILED).first().waitFor({ state: 'detached', ...WAIT });
       // The row changes (Removing…) before the daemon is done: wait for the daemon, not for a time.
-      for (let i = 0; (await containerOf(socket, FAILED)) !== undefined; i++) {
-        if (i === 300) throw new Error(`${FAILED} is still there`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await waitFor(async () => (await containerOf(socket, FAILED)) === undefined, { what: `${FAILED} removed by the daemon`, intervalMs: 100 });
     },
   },
 ];

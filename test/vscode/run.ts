@@ -51,6 +51,7 @@ import { startProcess } from '../helpers/proc';
 import { startRegistry } from '../helpers/registry';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
 import { forwardTo, startRemoteHost, type RemoteHost } from '../integration/remote/harness';
+import { within } from '../helpers/waitFor';
 
 async function main(): Promise<number> {
   let remote: RemoteHost | undefined;
@@ -69,7 +70,7 @@ async function main(): Promise<number> {
         // already gone
       }
     }
-    await Promise.race([testRun?.catch(() => undefined), new Promise((r) => setTimeout(r, 30_000).unref())]);
+    if (testRun) await within(testRun, { what: 'the test run to end', timeoutMs: 30_000 }).catch(() => undefined);
     await cleanupOnce();
   });
   try {

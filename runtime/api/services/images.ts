@@ -1,8 +1,7 @@
 /** gantry.v1.Images and gantry.v1.Registry over the image service, the puller and the registry client. */
 import type { Registry as RegistryClient, RegistryAuth } from '../../distribution/distribution';
-import type { Image } from '../../images/images';
-import { repositoryOf, tagOf } from '../../images/images';
-import type { ImageConfig } from '../../images/manifest';
+import { type Image, repositoryOf, tagOf } from '../../images/images';
+import type { ImageConfig } from '../../oci/manifest';
 import { parsePlatform } from '../../images/platform';
 import type { PullProgress, Puller } from '../../images/pull';
 import type { ImageService } from '../../images/service';

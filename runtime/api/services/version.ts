@@ -1,5 +1,4 @@
-import type { VersionServer } from '../gen/gantry/v1/version';
-import type { VersionResponse } from '../gen/gantry/v1/version';
+import { type VersionServer, type VersionResponse } from '../gen/gantry/v1/version';
 import type { HandlerAdapter } from '../server';
 
 export function versionService(adapt: HandlerAdapter, describe: () => Promise<VersionResponse>): VersionServer {

@@ -1,23 +1,14 @@
 /**
- * Pieces every container command shares: one client per invocation, the
- * "several containers at once" loop Docker's verbs use (each success prints
- * the name as given, each failure one line on stderr, exit 1 if any failed),
- * and the readable JSON form of a list record.
+ * Pieces every container command shares: the "several containers at once"
+ * loop Docker's verbs use (each success prints the name as given, each
+ * failure one line on stderr, exit 1 if any failed), and the readable JSON
+ * form of a list record.
  */
-import { RuntimeClient } from '../../api/client';
-import type { ContainerSummary } from '../../api/gen/gantry/v1/containers';
+import type { ContainerSummary, RuntimeClient } from '../../client';
 import { healthName, statusName } from '../../presentation';
 import { describe, isGantryError } from '../../errdefs/errdefs';
 import type { CommandContext } from '../command';
-
-export async function withClient<T>(ctx: CommandContext, fn: (client: RuntimeClient) => Promise<T>): Promise<T> {
-  const client = RuntimeClient.forSocket(ctx.socket);
-  try {
-    return await fn(client);
-  } finally {
-    client.close();
-  }
-}
+import { withClient } from '../withClient';
 
 /**
  * Runs `fn` for each container in order. A failure is reported as

@@ -1,5 +1,5 @@
-import { RuntimeClient } from '../../api/client';
-import type { Envelope } from '../../api/gen/gantry/v1/events';
+import { EventCursor, type Envelope } from '../../client';
+import { withClient } from '../withClient';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 
 export const eventsCommand: Command = {
@@ -30,28 +30,27 @@ Options:
       if (!Number.isSafeInteger(since) || since < 0) throw new UsageError(`--since must be a sequence number, got "${args.values.since}"`);
     }
     const json = args.values.json === true;
-    const client = RuntimeClient.forSocket(ctx.socket);
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     process.once('SIGINT', onSignal);
     try {
-      const stream = client.subscribe(
-        { since, topics: args.values.topic ?? [], noFollow: args.values['no-follow'] === true },
-        stop.signal,
+      await withClient(ctx, (client) =>
+        new EventCursor(since).follow(
+          client,
+          {
+            onEvent: (event) => ctx.stdout.write(formatEvent(event, json) + '\n'),
+            onGap: ({ oldest, latest }) => {
+              if (json) ctx.stdout.write(JSON.stringify({ gap: { oldest, latest } }) + '\n');
+              else ctx.stderr.write(`gantry: events before #${oldest} are no longer retained (latest is #${latest})\n`);
+            },
+          },
+          stop.signal,
+          { topics: args.values.topic ?? [], noFollow: args.values['no-follow'] === true },
+        ),
       );
-      for await (const message of stream) {
-        const kind = message.kind;
-        if (kind?.$case === 'event') ctx.stdout.write(formatEvent(kind.value, json) + '\n');
-        else if (kind?.$case === 'gap') {
-          const { oldest, latest } = kind.value;
-          if (json) ctx.stdout.write(JSON.stringify({ gap: { oldest, latest } }) + '\n');
-          else ctx.stderr.write(`gantry: events before #${oldest} are no longer retained (latest is #${latest})\n`);
-        }
-      }
       return 0;
     } finally {
       process.off('SIGINT', onSignal);
-      client.close();
     }
   },
 };

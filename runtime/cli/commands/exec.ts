@@ -3,14 +3,14 @@
  * in a running container, or to the container's own. Both end with the
  * process's exit code, as Docker's do.
  */
-import { ContainerStatus } from '../../api/gen/gantry/v1/containers';
+import { ContainerStatus } from '../../client';
 import { failedPrecondition, internal } from '../../errdefs/errdefs';
 import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';
 import { ExitCodeError } from '../exitCode';
 import { splitAtFirstPositional } from '../leadingOptions';
 import { expandEnv } from '../runOptions';
 import { pumpSession, requireTerminalInput } from '../stdio';
-import { withClient } from './containerCommon';
+import { withClient } from '../withClient';
 import { startFailureExitCode } from './run';
 
 const EXEC_OPTIONS = {

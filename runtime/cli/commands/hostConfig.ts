@@ -5,7 +5,7 @@
  * capabilities the process gets, and the user-namespace mappings of the
  * daemon's --userns-remap.
  */
-import type { IdMapping, InspectContainerResponse } from '../../api/gen/gantry/v1/containers';
+import type { IdMapping, InspectContainerResponse } from '../../client';
 
 const mapping = (m: IdMapping) => ({ ContainerID: m.containerId, HostID: m.hostId, Size: m.size });
 

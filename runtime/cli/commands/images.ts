@@ -1,18 +1,9 @@
-import { RuntimeClient } from '../../api/client';
-import type { ImageSummary, InspectImageResponse } from '../../api/gen/gantry/v1/images';
+import type { ImageSummary, InspectImageResponse } from '../../client';
 import { parseReference } from '../../distribution/reference';
 import { displayName, displayRepository, formatAgo, formatSize, shortId } from '../../presentation';
-import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';
+import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
-
-async function withClient<T>(ctx: CommandContext, fn: (client: RuntimeClient) => Promise<T>): Promise<T> {
-  const client = RuntimeClient.forSocket(ctx.socket);
-  try {
-    return await fn(client);
-  } finally {
-    client.close();
-  }
-}
+import { withClient } from '../withClient';
 
 export const imagesCommand: Command = {
   name: 'images',

@@ -1,4 +1,5 @@
-import { RuntimeClient, ServingStatus } from '../../api/client';
+import { withClient } from '../withClient';
+import { ServingStatus } from '../../client';
 import { parseCommandArgs, type Command } from '../command';
 import { writeJson, writeSection } from '../output';
 import { componentRows } from './version';
@@ -21,11 +22,10 @@ Options:
   async run(ctx, argv) {
     const args = parseCommandArgs(this, argv, { json: { type: 'boolean' } }, ctx);
     if (!args) return 0;
-    const client = RuntimeClient.forSocket(ctx.socket);
-    try {
+    return withClient(ctx, async (client) => {
       const [server, health] = await Promise.all([
-        client.version({ timeoutMs: 10_000 }),
-        client.health('', { timeoutMs: 10_000 }),
+        client.system.version({ timeoutMs: 10_000 }),
+        client.system.health('', { timeoutMs: 10_000 }),
       ]);
       const healthName = ServingStatus[health] ?? String(health);
       const warnings = server.components
@@ -48,8 +48,6 @@ Options:
       for (const warning of warnings) ctx.stdout.write(`\nWARNING: ${warning}`);
       if (warnings.length) ctx.stdout.write('\n');
       return 0;
-    } finally {
-      client.close();
-    }
+    });
   },
 };

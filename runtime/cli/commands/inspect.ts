@@ -5,13 +5,14 @@
  * one error line each and exit code 1, after the array.
  * `gantry container inspect` and `gantry image inspect` are the typed forms.
  */
-import type { RuntimeClient } from '../../api/client';
-import type { InspectContainerResponse } from '../../api/gen/gantry/v1/containers';
+import type { RuntimeClient } from '../../client';
+import type { InspectContainerResponse } from '../../client';
 import { healthName } from '../../presentation';
 import { describe, isGantryError, isNotFound, notFound } from '../../errdefs/errdefs';
 import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';
 import { writeJson } from '../output';
-import { summaryJson, withClient } from './containerCommon';
+import { summaryJson } from './containerCommon';
+import { withClient } from '../withClient';
 import { hostConfigJson } from './hostConfig';
 import { imageInspectJson } from './images';
 

@@ -1,4 +1,5 @@
-import { RuntimeClient, toWireAuth } from '../../api/client';
+import { withClient } from '../withClient';
+import { toWireAuth } from '../../client';
 import type { RegistryAuth } from '../../distribution/distribution';
 import { removeCredentials, storeCredentials } from '../../distribution/credentials';
 import { DEFAULT_DOMAIN } from '../../distribution/reference';
@@ -48,15 +49,12 @@ Options:
     }
     if (!username || !password) throw new UsageError('login needs --username and a password (--password-stdin)');
     const auth: RegistryAuth = { username, password };
-    const client = RuntimeClient.forSocket(ctx.socket);
-    try {
+    return withClient(ctx, async (client) => {
       const status = await client.images.login(server, toWireAuth(auth)!);
       await storeCredentials(server, auth);
       ctx.stdout.write(`${status}\n`);
       return 0;
-    } finally {
-      client.close();
-    }
+    });
   },
 };
 

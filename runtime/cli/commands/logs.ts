@@ -3,10 +3,10 @@
  * entries to stdout and stderr entries to stderr, as Docker does. Times for
  * --since/--until are read as Docker's timetypes.GetTimestamp reads them.
  */
-import { StdStream } from '../../api/gen/gantry/v1/containers';
+import { readLogs, StdStream } from '../../client';
 import { parseDuration } from '../../options';
 import { parseCommandArgs, UsageError, type Command } from '../command';
-import { withClient } from './containerCommon';
+import { withClient } from '../withClient';
 
 /**
  * A point in time from the command line: a duration before `now` ("10m",
@@ -77,7 +77,7 @@ Options:
     process.once('SIGINT', onSignal);
     try {
       await withClient(ctx, async (client) => {
-        const entries = client.containers.logs(args.positionals[0], { follow: args.values.follow === true, tail, since, until }, stop.signal);
+        const entries = readLogs(client, args.positionals[0], { follow: args.values.follow === true, tail, since, until }, stop.signal);
         for await (const entry of entries) {
           const out = entry.stream === StdStream.STD_STREAM_STDERR ? ctx.stderr : ctx.stdout;
           if (timestamps && entry.timestamp) out.write(`${formatLogTime(entry.timestamp)} `);

@@ -3,11 +3,12 @@
  * call (no per-container requests). The row formatting is exported as pure
  * functions for the unit tests.
  */
-import type { ContainerSummary } from '../../api/gen/gantry/v1/containers';
+import type { ContainerSummary } from '../../client';
 import { humanDuration, shortId, statusText } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
-import { summaryJson, withClient } from './containerCommon';
+import { summaryJson } from './containerCommon';
+import { withClient } from '../withClient';
 
 export const PS_HEADERS = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'] as const;
 

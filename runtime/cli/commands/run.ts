@@ -9,8 +9,7 @@
  * not be invoked; 127 when it was not found.
  */
 import * as fs from 'node:fs';
-import type { RuntimeClient } from '../../api/client';
-import type { ContainerSummary } from '../../api/gen/gantry/v1/containers';
+import { attachAndStart, type ContainerSummary, type RuntimeClient } from '../../client';
 import { describe, ErrorReasons, internal, isGantryError, isNotFound } from '../../errdefs/errdefs';
 import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';
 import { shortId } from '../../presentation';
@@ -19,7 +18,7 @@ import { ensureImage } from '../imagePull';
 import { splitAtFirstPositional } from '../leadingOptions';
 import { buildRunPlan, CREATE_OPTIONS, RUN_OPTIONS, type RunPlan, type RunValues } from '../runOptions';
 import { pumpSession, requireTerminalInput } from '../stdio';
-import { withClient } from './containerCommon';
+import { withClient } from '../withClient';
 
 /** Signals a non-TTY `run` passes on to the container (Docker's --sig-proxy, on by default). */
 const PROXIED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -78,7 +77,7 @@ async function runAttached(client: RuntimeClient, ctx: CommandContext, plan: Run
   const out = process.stdout;
   // The pty gets the terminal's size before the process runs (later changes follow as resizes).
   const size = config.tty && out.isTTY && out.rows && out.columns ? { rows: out.rows, cols: out.columns } : undefined;
-  const session = client.containers.attach({ id, stdin: config.openStdin, start: true, size });
+  const session = attachAndStart(client, id, { stdin: config.openStdin, size });
   const unproxy = config.tty ? () => undefined : proxySignals(client, id);
   let code: number | undefined;
   try {

@@ -1,8 +1,8 @@
-import { RuntimeClient } from '../../api/client';
-import { SnapshotKind } from '../../api/gen/gantry/v1/snapshots';
+import { SnapshotKind } from '../../client';
 import { formatAgo, formatSize } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
+import { withClient } from '../withClient';
 
 const KIND_NAME: Record<number, string> = {
   [SnapshotKind.SNAPSHOT_KIND_ACTIVE]: 'active',
@@ -30,16 +30,15 @@ container root filesystems.
     }
     const args = parseCommandArgs(this, rest, { json: { type: 'boolean' } }, ctx, sub === 'du');
     if (!args) return 0;
-    const client = RuntimeClient.forSocket(ctx.socket);
-    try {
+    return withClient(ctx, async (client) => {
       if (sub === 'du') {
         if (args.positionals.length !== 1) throw new UsageError('snapshots du needs one KEY');
-        const usage = await client.snapshotUsage(args.positionals[0]);
+        const usage = await client.snapshots.usage(args.positionals[0]);
         if (args.values.json) writeJson(ctx.stdout, usage);
         else ctx.stdout.write(`${formatSize(usage.size)}\t${usage.inodes} inodes\n`);
         return 0;
       }
-      const list = await client.listSnapshots();
+      const list = await client.snapshots.list();
       const rows = list.snapshots.map((s) => ({ ...s, kind: KIND_NAME[s.kind] ?? 'unknown' }));
       if (args.values.json) {
         writeJson(ctx.stdout, { snapshotter: list.snapshotter, snapshots: rows });
@@ -47,8 +46,6 @@ container root filesystems.
       }
       writeTable(ctx.stdout, ['KEY', 'PARENT', 'KIND', 'CREATED'], rows.map((s) => [s.name, s.parent, s.kind, formatAgo(s.createdAt)]));
       return 0;
-    } finally {
-      client.close();
-    }
+    });
   },
 };

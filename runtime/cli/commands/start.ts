@@ -3,10 +3,12 @@
  * attaches first, in the same call that starts (Attach with start), and
  * exits with the container's exit code, as `docker start -a` does.
  */
+import { attachAndStart } from '../../client';
 import { internal } from '../../errdefs/errdefs';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { pumpSession } from '../stdio';
-import { forEachContainer, withClient } from './containerCommon';
+import { forEachContainer } from './containerCommon';
+import { withClient } from '../withClient';
 
 export const startCommand: Command = {
   name: 'start',
@@ -36,7 +38,7 @@ Options:
       const details = await client.containers.inspect(args.positionals[0]);
       const summary = details.container!;
       const stdin = interactive && details.config?.openStdin === true;
-      const session = client.containers.attach({ id: summary.id, stdin, start: true });
+      const session = attachAndStart(client, summary.id, { stdin });
       const code = await pumpSession(session, {
         stdout: ctx.stdout,
         stderr: ctx.stderr,

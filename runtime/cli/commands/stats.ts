@@ -7,12 +7,12 @@
  * stays readable.
  */
 import type { Writable } from 'node:stream';
-import type { ContainerStats } from '../../api/gen/gantry/v1/containers';
+import type { ContainerStats } from '../../client';
 import { describe, isGantryError } from '../../errdefs/errdefs';
 import { bytesSize, shortId } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
-import { withClient } from './containerCommon';
+import { withClient } from '../withClient';
 
 export const STATS_HEADERS = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'] as const;
 

@@ -1,5 +1,5 @@
-import { RuntimeClient } from '../../api/client';
-import type { VersionResponse } from '../../api/gen/gantry/v1/version';
+import { withClient } from '../withClient';
+import type { VersionResponse } from '../../client';
 import { buildInfo } from '../../version';
 import { parseCommandArgs, type Command } from '../command';
 import { writeJson, writeSection } from '../output';
@@ -21,9 +21,8 @@ Options:
   async run(ctx, argv) {
     const args = parseCommandArgs(this, argv, { json: { type: 'boolean' } }, ctx);
     if (!args) return 0;
-    const client = RuntimeClient.forSocket(ctx.socket);
-    try {
-      const server = await client.version({ timeoutMs: 10_000 });
+    return withClient(ctx, async (client) => {
+      const server = await client.system.version({ timeoutMs: 10_000 });
       const local = buildInfo();
       if (args.values.json) {
         writeJson(ctx.stdout, { client: local, server });
@@ -45,8 +44,6 @@ Options:
         ...componentRows(server),
       ]);
       return 0;
-    } finally {
-      client.close();
-    }
+    });
   },
 };

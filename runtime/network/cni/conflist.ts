@@ -159,15 +159,15 @@ export async function addNetwork(list: Conflist, call: ConflistCall): Promise<Cn
 /** DEL over the list in reverse. Every plugin runs even if one fails; the first error is thrown. */
 export async function delNetwork(list: Conflist, call: ConflistCall, prevResult?: CniResult): Promise<void> {
   await requirePlugins(pluginTypes(list), call.binDirs, list.name);
-  let first: unknown;
+  let first: { error: unknown } | undefined;
   for (const plugin of [...list.plugins].reverse()) {
     try {
       await runOne('DEL', list, plugin, call, prevResult);
     } catch (e) {
-      first ??= e;
+      first ??= { error: e };
     }
   }
-  if (first !== undefined) throw first;
+  if (first) throw first.error;
 }
 
 /**

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GantryError, type ErrorKind, failedPrecondition } from '../../errdefs/errdefs';
-import { run, SpawnError } from '../exec';
+import { run, SpawnError } from '../../util/exec';
 import { describeError, parseError, parseResult, type CniErrorBody, type CniResult } from './result';
 
 export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'VERSION';

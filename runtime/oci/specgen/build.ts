@@ -37,7 +37,7 @@
  */
 import * as path from 'node:path';
 import { internal, invalidArgument } from '../../errdefs/errdefs';
-import type { ContainerConfig as ImageRuntimeConfig } from '../../images/manifest';
+import type { ContainerConfig as ImageRuntimeConfig } from '../manifest';
 import { OCI_VERSION, type DeviceCgroup, type Namespace, type Resources, type Spec } from '../spec';
 import { apparmorFor } from './apparmor/apparmor';
 import { tweakCapabilities } from './capabilities';

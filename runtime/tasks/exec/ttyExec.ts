@@ -79,7 +79,10 @@ export async function execConmon(ctx: Ctx, opts: ExecOptions, processFile: strin
 
   let attach: AttachSession | undefined;
   let pid = 0;
-  const onAbort = () => (pid > 0 ? signalProcess(pid, 'SIGKILL') : killDaemon(dir));
+  const onAbort = () => {
+    if (pid > 0) signalProcess(pid, 'SIGKILL');
+    else killDaemon(dir).catch(() => undefined); // best effort: the abort itself is what the caller sees
+  };
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
     start.write(Buffer.from([0]));

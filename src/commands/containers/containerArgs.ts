@@ -9,7 +9,7 @@
  * are left out, except the clicked one, whose menu offered the command.
  */
 import * as vscode from 'vscode';
-import type { ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
+import { type ContainerSummary } from '../../../runtime/client';
 import {
   containerState,
   coarseStatus,

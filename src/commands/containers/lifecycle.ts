@@ -8,8 +8,7 @@
  * on its items while it runs.
  */
 import * as vscode from 'vscode';
-import type { RuntimeClient } from '../../../runtime/api/client';
-import { describe } from '../../../runtime/errdefs/errdefs';
+import { describe, type RuntimeClient } from '../../../runtime/client';
 import type { ContainerOperation, ContainerState } from '../../views/containers/containerNodes';
 import type { CommandContext } from '../commandContext';
 import { resolveTargets, type ContainerTarget } from './containerArgs';

@@ -12,7 +12,7 @@
  * a multi-select QuickPick. Returns the IDs the daemon removed.
  */
 import * as vscode from 'vscode';
-import { describe, kindOf } from '../../../runtime/errdefs/errdefs';
+import { describe, kindOf } from '../../../runtime/client';
 import type { CommandContext } from '../commandContext';
 import { optionsFromArgs, resolveTargets, type ContainerTarget } from './containerArgs';
 

@@ -24,10 +24,9 @@
  * and, when attached, its terminal.
  */
 import * as vscode from 'vscode';
-import type { ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
-import { invalidArgument, isGantryError } from '../../../runtime/errdefs/errdefs';
+import { type ContainerSummary, invalidArgument, isGantryError } from '../../../runtime/client';
 import { StdioTerminal } from '../../terminals/stdioTerminal';
-import { attachConnection } from '../../terminals/stdioSessions';
+import { attachAndStartConnection } from '../../terminals/stdioSessions';
 import { isImageNode } from '../../views/images/imageNodes';
 import type { CommandContext } from '../commandContext';
 import type { ContainerTerminal } from './openContainerShell';
@@ -99,7 +98,7 @@ export async function runContainer(context: CommandContext, arg?: unknown, ...re
       return true;
     },
     connect: async (dimensions) => {
-      const connection = attachConnection(client, { id: created.id, start: true });
+      const connection = attachAndStartConnection(client, created.id);
       if (dimensions) connection.resize(dimensions.rows, dimensions.columns);
       return connection;
     },

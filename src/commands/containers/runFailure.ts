@@ -13,8 +13,7 @@
  * command returned its terminal).
  */
 import * as vscode from 'vscode';
-import { ContainerStatus, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
-import { describe, ErrorReasons, isGantryError } from '../../../runtime/errdefs/errdefs';
+import { ContainerStatus, type ContainerSummary, describe, ErrorReasons, isGantryError } from '../../../runtime/client';
 import type { CommandContext } from '../commandContext';
 
 export const RUN_COMMAND = 'gantry.images.run';

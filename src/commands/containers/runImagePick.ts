@@ -7,7 +7,7 @@
  * with the pulled image. Escape, or a cancelled pull, cancels the run.
  */
 import * as vscode from 'vscode';
-import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
+import { type ImageSummary } from '../../../runtime/client';
 import { imageReference } from '../../../runtime/presentation';
 import { imagePickItems, targetOf, type ImageTarget } from '../images/imageArgs';
 import { pullImage } from '../images/pullImage';

@@ -4,7 +4,7 @@
  * runInput.ts), and Escape at any of them cancels the whole run (undefined).
  */
 import * as vscode from 'vscode';
-import { describe } from '../../../runtime/errdefs/errdefs';
+import { describe } from '../../../runtime/client';
 import { RESTART_POLICY_NAMES, type RestartPolicyName } from '../../../runtime/options';
 import { nameProblem, parseEnv, splitArgs } from './runInput';
 

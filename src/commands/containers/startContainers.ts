@@ -4,7 +4,7 @@
  * without them, a QuickPick. Returns the started containers' records.
  */
 import * as vscode from 'vscode';
-import type { ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
+import { type ContainerSummary } from '../../../runtime/client';
 import type { CommandContext } from '../commandContext';
 import { runLifecycle } from './lifecycle';
 

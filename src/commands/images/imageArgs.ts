@@ -4,7 +4,7 @@
  * a QuickPick; from code and tests, record names as strings.
  */
 import * as vscode from 'vscode';
-import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
+import { type ImageSummary } from '../../../runtime/client';
 import { formatAgo, formatSize, shortId } from '../../../runtime/presentation';
 import { imageLabel, isImageNode, isRepositoryNode } from '../../views/images/imageNodes';
 import type { CommandContext } from '../commandContext';

@@ -5,7 +5,7 @@
  * Returns the daemon's answer, or undefined when the user declined.
  */
 import * as vscode from 'vscode';
-import type { PruneImagesResponse } from '../../../runtime/api/gen/gantry/v1/images';
+import { type PruneImagesResponse } from '../../../runtime/client';
 import { formatSize } from '../../../runtime/presentation';
 import type { CommandContext } from '../commandContext';
 import { optionsFromArgs } from './imageArgs';

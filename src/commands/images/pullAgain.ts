@@ -9,8 +9,7 @@
  * image records (a cancelled pull adds none). Names that failed are reported
  * together, after the others were pulled.
  */
-import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
-import { describe } from '../../../runtime/errdefs/errdefs';
+import { describe, type ImageSummary } from '../../../runtime/client';
 import type { CommandContext } from '../commandContext';
 import { targetsFromArgs } from './imageArgs';
 import { pullImage } from './pullImage';

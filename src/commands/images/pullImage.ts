@@ -13,11 +13,17 @@
  * undefined when cancelled.
  */
 import * as vscode from 'vscode';
-import type { ImageSummary, Platform } from '../../../runtime/api/gen/gantry/v1/images';
-import { toWireAuth } from '../../../runtime/api/client';
-import { getCredentials } from '../../../runtime/distribution/credentials';
+import {
+  describe,
+  GantryError,
+  type ImageSummary,
+  kindOf,
+  type Platform,
+  pullImage as pullFlow,
+  type RegistryAuth,
+  registryAuthFor,
+} from '../../../runtime/client';
 import { imageReference, type ImageReference } from '../../../runtime/presentation';
-import { describe, GantryError, kindOf } from '../../../runtime/errdefs/errdefs';
 import { platformString } from '../../views/images/imageTooltip';
 import type { CommandContext } from '../commandContext';
 import { optionsFromArgs } from './imageArgs';
@@ -53,8 +59,8 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
   if (!input?.trim()) return undefined;
   const ref = imageReference(input.trim());
   const shown = ref.shown;
-  const auth = await getCredentials(ref.registry);
-  const platform = options.platform ?? (await choosePlatform(context, ref.name, toWireAuth(auth), options.pickPlatform));
+  const auth = await registryAuthFor(ref.registry);
+  const platform = options.platform ?? (await choosePlatform(context, ref.name, auth, options.pickPlatform));
   if (platform === null) return undefined; // the user dismissed the platform pick
 
   return vscode.window.withProgress(
@@ -76,20 +82,23 @@ export async function pullImage(context: CommandContext, arg?: unknown, ...rest:
       const reporter = throttle(REPORT_INTERVAL_MS, () => progress.report({ message: tracker.message(), increment: tracker.advance() }));
       const report = (force: boolean) => reporter.run(force);
       try {
-        const request = { reference: ref.name, platform: platform ?? '', auth: toWireAuth(auth) };
-        for await (const message of client.images.pull(request, abort.signal)) {
-          const kind = message.kind;
-          if (kind?.$case === 'resolved') {
-            resolved = true;
-            progress.report({ message: vscode.l10n.t('resolved {0}', kind.value.target?.digest ?? '') });
-          } else if (kind?.$case === 'blob') {
-            tracker.update(kind.value);
-            options.onProgress?.(tracker.snapshot());
-            report(false);
-          } else if (kind?.$case === 'image') {
-            image = kind.value;
-          }
-        }
+        const outcome = await pullFlow(
+          client,
+          { reference: ref.name, platform: platform ?? '', auth },
+          {
+            onResolved: (resolvedTo) => {
+              resolved = true;
+              progress.report({ message: vscode.l10n.t('resolved {0}', resolvedTo.target?.digest ?? '') });
+            },
+            onBlob: (blob) => {
+              tracker.update(blob);
+              options.onProgress?.(tracker.snapshot());
+              report(false);
+            },
+          },
+          abort.signal,
+        );
+        image = outcome.image;
         report(true);
       } catch (e) {
         throw resolved ? e : resolveFailure(context, ref, e);
@@ -136,7 +145,7 @@ function resolveFailure(context: CommandContext, ref: ImageReference, e: unknown
 async function choosePlatform(
   context: CommandContext,
   reference: string,
-  auth: ReturnType<typeof toWireAuth>,
+  auth: RegistryAuth | undefined,
   pick: PlatformPicker = (items) => vscode.window.showQuickPick(items, { title: vscode.l10n.t('Platform to pull'), placeHolder: reference }),
 ): Promise<string | undefined | null> {
   let offered;

@@ -4,7 +4,7 @@
  * Totals grow as the daemon announces blobs, so the percentage never counts
  * a blob before it is known (and never goes backwards: see `advance`).
  */
-import { BlobStatus, type BlobProgress } from '../../../runtime/api/gen/gantry/v1/images';
+import { type BlobProgress, BlobStatus } from '../../../runtime/client';
 import { formatSize } from '../../../runtime/presentation';
 
 export interface PullProgressSnapshot {

@@ -5,7 +5,7 @@
  * the user types; the recent references follow.
  */
 import * as vscode from 'vscode';
-import { describe } from '../../../runtime/errdefs/errdefs';
+import { describe } from '../../../runtime/client';
 import { imageReference } from '../../../runtime/presentation';
 import type { CommandContext } from '../commandContext';
 import { typedQuickPick } from '../typedQuickPick';

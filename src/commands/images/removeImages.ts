@@ -11,7 +11,7 @@
  * QuickPick. Returns what was removed, summed.
  */
 import * as vscode from 'vscode';
-import { describe, kindOf } from '../../../runtime/errdefs/errdefs';
+import { describe, kindOf } from '../../../runtime/client';
 import { displayName, formatSize } from '../../../runtime/presentation';
 import type { CommandContext } from '../commandContext';
 import { optionsFromArgs, resolveTargets, type ImageTarget } from './imageArgs';

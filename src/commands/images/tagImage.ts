@@ -5,8 +5,7 @@
  * checked with imageReference). Returns the new image record.
  */
 import * as vscode from 'vscode';
-import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
-import { describe, invalidArgument } from '../../../runtime/errdefs/errdefs';
+import { describe, type ImageSummary, invalidArgument } from '../../../runtime/client';
 import { displayRepository, imageReference } from '../../../runtime/presentation';
 import type { CommandContext } from '../commandContext';
 import { resolveTargets } from './imageArgs';

@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DAEMON_NODE_FLAGS } from '../../../runtime/daemon/nodeFlags';
+import { DAEMON_NODE_FLAGS } from '../../../runtime/client';
 
 /** The full argv (node first) of a daemon serving `socket`, with the dirs `env` names. */
 export function daemonArgv(extensionPath: string, socket: string, env: NodeJS.ProcessEnv = process.env): string[] {

@@ -15,7 +15,7 @@
 import * as vscode from 'vscode';
 import { GANTRY_SCHEME } from '../gantryDocuments';
 import type { InspectKind } from '../inspectDocuments';
-import type { InspectContainerResponse } from '../../../runtime/api/gen/gantry/v1/containers';
+import { type InspectContainerResponse } from '../../../runtime/client';
 import { healthName, statusName } from '../../../runtime/presentation';
 
 const CONTAINER_PREFIX = '/container/';

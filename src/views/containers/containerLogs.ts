@@ -26,8 +26,7 @@
  */
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
-import type { LogEntry } from '../../../runtime/api/gen/gantry/v1/containers';
-import { describe, isNotFound, kindOf, type ErrorKind } from '../../../runtime/errdefs/errdefs';
+import { describe, type ErrorKind, isNotFound, kindOf, LogCursor, type LogEntry } from '../../../runtime/client';
 import { parseContainerDocumentUri } from './containerDocuments';
 import { containerState } from './containerNodes';
 import { DocumentStreams } from './documentStreams';
@@ -127,8 +126,8 @@ class LogFollower {
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly decoder = new TextDecoder();
   /** Where to resume after a dropped connection: the last line's time, and how many lines had exactly that time. */
-  private lastTime: number | undefined;
-  private sameTimeCount = 0;
+  /** Where a follow resumes after a dropped link or a restart of the container. */
+  private readonly cursor = new LogCursor();
   private ended = false;
   private disposed = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -203,22 +202,11 @@ class LogFollower {
   }
 
   private async pump(abort: AbortController): Promise<void> {
-    const resuming = this.lastTime !== undefined;
-    let skip = resuming ? this.sameTimeCount : 0;
     let next: 'wait' | 'retry' | 'ended';
     try {
       const client = this.connection.requireClient();
-      const options = resuming ? { follow: true, since: new Date(this.lastTime!) } : { follow: true, tail: MAX_LINES };
-      for await (const entry of client.containers.logs(this.id, options, abort.signal)) {
-        const at = entry.timestamp?.getTime();
-        // Resuming: the daemon sends again the lines of the last millisecond shown (or earlier ones): skip those.
-        if (resuming && at !== undefined && this.lastTime !== undefined) {
-          if (at < this.lastTime) continue;
-          if (at === this.lastTime && skip > 0) {
-            skip--;
-            continue;
-          }
-        }
+      // The cursor resumes after the last line shown, skipping what the daemon sends again.
+      for await (const entry of this.cursor.entries(client, this.id, { follow: true, tail: MAX_LINES }, abort.signal)) {
         this.append(entry);
       }
       if (abort.signal.aborted) return;
@@ -262,12 +250,7 @@ class LogFollower {
   private append(entry: LogEntry): void {
     let line = this.decoder.decode(entry.data);
     if (!line.endsWith('\n')) line += '\n';
-    const at = entry.timestamp?.getTime();
-    this.lines.push({ text: line, at });
-    if (at !== undefined) {
-      this.sameTimeCount = at === this.lastTime ? this.sameTimeCount + 1 : 1;
-      this.lastTime = at;
-    }
+    this.lines.push({ text: line, at: entry.timestamp?.getTime() });
     if (this.lines.length > MAX_LINES + TRIM_SLACK) this.lines = this.lines.slice(-MAX_LINES);
     this.scheduleFlush();
   }

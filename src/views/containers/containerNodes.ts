@@ -23,7 +23,7 @@
  * so ("Stopping…", a spinning icon) and its contextValue is
  * `busy<Operation>Container`, which menus offer only Inspect and Logs for.
  */
-import type { ContainerStatus, ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
+import { type ContainerStatus, type ContainerSummary } from '../../../runtime/client';
 import {
   displayName, healthName, humanDuration, shortId, statusName, statusText, type ContainerStateName,
 } from '../../../runtime/presentation';

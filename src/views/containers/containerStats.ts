@@ -17,8 +17,7 @@
  */
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
-import type { ContainerStats } from '../../../runtime/api/gen/gantry/v1/containers';
-import { describe, kindOf } from '../../../runtime/errdefs/errdefs';
+import { type ContainerStats, describe, kindOf } from '../../../runtime/client';
 import { bytesSize } from '../../../runtime/presentation';
 import { parseContainerDocumentUri } from './containerDocuments';
 import { DocumentStreams } from './documentStreams';

@@ -8,7 +8,7 @@
  * tooltip again, when they change. Exact times are given as such.
  */
 import * as vscode from 'vscode';
-import type { HealthProbe, InspectContainerResponse } from '../../../runtime/api/gen/gantry/v1/containers';
+import { type HealthProbe, type InspectContainerResponse } from '../../../runtime/client';
 import { mdCode, mdEscape } from '../markdown';
 import { healthName, shortId } from '../../../runtime/presentation';
 import { coarseStatus, containerState, imageDisplay, roughlyAgo } from './containerNodes';

@@ -29,10 +29,9 @@
  */
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
-import type { ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
-import { describe } from '../../../runtime/errdefs/errdefs';
+import { type ContainerSummary, describe } from '../../../runtime/client';
 import { systemClock, type Clock } from '../clock';
-import type { RefreshReason, RefreshTarget } from '../refreshManager';
+import type { RefreshReason, RefreshTarget, ViewObserver } from '../refreshManager';
 import { CachedListing } from '../cachedListing';
 import { RelativeTimeTicker } from '../relativeTimeTicker';
 import { listFailedNodes, noMatchNode, ViewFilter } from '../viewFilter';
@@ -54,17 +53,10 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   readonly topics = ['/containers/'];
   readonly settings: readonly string[] = [];
 
-  /** How many `containers.list()` calls this provider made: for tests and benchmarks. */
-  listCalls = 0;
-  /** How many `containers.inspect()` calls (tooltips) this provider made. */
-  inspectCalls = 0;
-  /** Why the view was last refreshed (undefined before the first refresh). */
-  lastRefreshReason: RefreshReason | undefined;
-
   private readonly listing = new CachedListing<ContainerSummary>(
     () => {
       const client = this.connection.requireClient();
-      this.listCalls++;
+      this.observe({ view: CONTAINERS_VIEW, kind: 'list' });
       return client.containers.list(true, [], { timeoutMs: CALL_TIMEOUT_MS });
     },
     (e) => this.log.warn(`Listing containers failed: ${describe(e)}`),
@@ -84,6 +76,8 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     private readonly connection: RuntimeConnection,
     private readonly log: vscode.LogOutputChannel,
     clock: Clock = systemClock,
+    /** Told of each list and inspect call (the test API counts them). */
+    private readonly observe: ViewObserver = () => undefined,
   ) {
     this.ticker = new RelativeTimeTicker<ContainerNode>(clock, (node, now) => clockTexts(node.container, now), (nodes) => this.changeEmitter.fire(nodes));
     this.subscriptions.push(
@@ -98,9 +92,13 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   /** Called by the RefreshManager: the next getChildren lists again. */
   refresh(reason: RefreshReason): void {
     this.log.trace(`containers view: refresh (${reason})`);
-    this.lastRefreshReason = reason;
     this.listing.drop();
     this.changeEmitter.fire(undefined);
+  }
+
+  /** Resolves once a list call in flight is done (RefreshManager.idle). */
+  idle(): Promise<void> {
+    return this.listing.settled();
   }
 
   /** For tests: relative times are read from `clock` from now on. */
@@ -179,7 +177,7 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     const abort = new AbortController();
     const subscription = token.onCancellationRequested(() => abort.abort());
     try {
-      this.inspectCalls++;
+      this.observe({ view: CONTAINERS_VIEW, kind: 'inspect' });
       const details = await this.connection.requireClient().containers.inspect(node.container.id, { signal: abort.signal, timeoutMs: CALL_TIMEOUT_MS });
       item.tooltip = containerTooltip(details, this.ticker.now());
     } catch (e) {

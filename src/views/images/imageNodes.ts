@@ -12,7 +12,7 @@
  *   message     an error listing images, the Retry under it, or "no image
  *               matches the filter"
  */
-import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
+import { type ImageSummary } from '../../../runtime/client';
 import { displayName, displayRepository } from '../../../runtime/presentation';
 import type { MessageNode } from '../viewFilter';
 

@@ -1,6 +1,6 @@
 /** The Markdown tooltip of an image item, from one inspect call made when the user hovers. */
 import * as vscode from 'vscode';
-import type { InspectImageResponse, Platform } from '../../../runtime/api/gen/gantry/v1/images';
+import { type InspectImageResponse, type Platform } from '../../../runtime/client';
 import { displayName, formatAgo, formatSize, shortId } from '../../../runtime/presentation';
 import { mdCode as code, mdEscape as escape } from '../markdown';
 import { imageLabel } from './imageNodes';

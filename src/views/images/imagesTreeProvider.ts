@@ -14,10 +14,9 @@
  */
 import * as vscode from 'vscode';
 import type { RuntimeConnection } from '../../client/connection';
-import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
-import { describe } from '../../../runtime/errdefs/errdefs';
+import { describe, type ImageSummary } from '../../../runtime/client';
 import { CachedListing } from '../cachedListing';
-import type { RefreshReason, RefreshTarget } from '../refreshManager';
+import type { RefreshReason, RefreshTarget, ViewObserver } from '../refreshManager';
 import { listFailedNodes, noMatchNode, ViewFilter } from '../viewFilter';
 import {
   arrangeImages,
@@ -35,17 +34,10 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
   readonly topics = ['/images/'];
   readonly settings = ['gantry.images'];
 
-  /** How many `images.list()` calls this provider made: for tests and benchmarks. */
-  listCalls = 0;
-  /** How many `images.inspect()` calls (tooltips) this provider made. */
-  inspectCalls = 0;
-  /** Why the view was last refreshed (undefined before the first refresh). */
-  lastRefreshReason: RefreshReason | undefined;
-
   private readonly listing = new CachedListing<ImageSummary>(
     () => {
       const client = this.connection.requireClient();
-      this.listCalls++;
+      this.observe({ view: IMAGES_VIEW, kind: 'list' });
       return client.images.list({ timeoutMs: LIST_TIMEOUT_MS });
     },
     (e) => this.log.warn(`Listing images failed: ${describe(e)}`),
@@ -59,12 +51,18 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
   constructor(
     private readonly connection: RuntimeConnection,
     private readonly log: vscode.LogOutputChannel,
+    /** Told of each list and inspect call (the test API counts them). */
+    private readonly observe: ViewObserver = () => undefined,
   ) {}
+
+  /** Resolves once a list call in flight is done (RefreshManager.idle). */
+  idle(): Promise<void> {
+    return this.listing.settled();
+  }
 
   /** Called by the RefreshManager: the next getChildren lists again. */
   refresh(reason: RefreshReason): void {
     this.log.trace(`images view: refresh (${reason})`);
-    this.lastRefreshReason = reason;
     this.listing.drop();
     this.changeEmitter.fire(undefined);
   }
@@ -109,7 +107,7 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
     const abort = new AbortController();
     const subscription = token.onCancellationRequested(() => abort.abort());
     try {
-      this.inspectCalls++;
+      this.observe({ view: IMAGES_VIEW, kind: 'inspect' });
       const details = await this.connection.requireClient().images.inspect(node.image.name, { signal: abort.signal, timeoutMs: LIST_TIMEOUT_MS });
       item.tooltip = imageTooltip(details);
     } catch (e) {

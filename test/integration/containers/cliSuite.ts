@@ -6,6 +6,7 @@ import { startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { pushBusybox } from '../../helpers/fixtures';
 import { startRegistry, type Registry } from '../../helpers/registry';
 import type { Cleanup } from '../../helpers/tmp';
+import { waitFor } from '../../helpers/waitFor';
 
 export interface PsJson {
   id: string;
@@ -61,11 +62,12 @@ export class CliSuite {
 
   /** Polls `logs` until `text` shows up (the container got that far). */
   async waitForLog(name: string, text: string): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      const logs = await this.daemon.cli(['logs', name]);
-      if (logs.stdout.includes(text)) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.fail(`"${text}" never appeared in the logs of ${name}`);
+    let last = '';
+    await waitFor(async () => (last = (await this.daemon.cli(['logs', name])).stdout).includes(text), {
+      what: `"${text}" in the logs of ${name}`,
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      describe: () => last.slice(-500),
+    });
   }
 }

@@ -2,12 +2,13 @@
 // that pulled it, and `runAttached` — create, attach with start, collect the
 // output and the exit code, as `gantry run` does.
 import * as fs from 'node:fs';
-import type { RuntimeClient } from '../../../runtime/api/client';
+import type { RuntimeClient } from '../../../runtime/client/client';
 import { StdStream, type ContainerConfig, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
 import { startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { pushBusybox, type ImageSpec } from '../../helpers/fixtures';
 import { startRegistry, type Registry } from '../../helpers/registry';
 import type { Cleanup } from '../../helpers/tmp';
+import { waitFor } from '../../helpers/waitFor';
 
 export interface ContainerWorld {
   registry: Registry;
@@ -65,15 +66,13 @@ export async function runAttached(
   return { container, exitCode, stdout, stderr };
 }
 
-/** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+/** Polls `check` (test/helpers/waitFor.ts) until it returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, describe?: () => unknown): Promise<T> {
+  const found = await waitFor(async () => {
     const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return value === undefined ? undefined : { value };
+  }, { what, timeoutMs, intervalMs: 100, describe });
+  return found.value;
 }
 
 /**

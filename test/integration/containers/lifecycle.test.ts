@@ -102,7 +102,7 @@ describe('containers: lifecycle (runc + conmon)', function () {
     await world.client.containers.unpause(c.id);
     assert.equal((await status(c.id)).status, ContainerStatus.CONTAINER_STATUS_RUNNING);
     const topics: string[] = [];
-    for await (const m of world.client.subscribe({ since: 0, noFollow: true, topics: ['/containers/'] })) {
+    for await (const m of world.client.events.subscribe({ since: 0, noFollow: true, topics: ['/containers/'] })) {
       if (m.kind?.$case === 'event' && m.kind.value.id === c.id) topics.push(m.kind.value.topic);
     }
     assert.deepEqual(topics, ['/containers/create', '/containers/start', '/containers/pause', '/containers/unpause']);
@@ -142,7 +142,7 @@ describe('containers: lifecycle (runc + conmon)', function () {
     });
     assert.equal(final.exitCode, 3);
     const dies: string[] = [];
-    for await (const m of world.client.subscribe({ since: 0, noFollow: true, topics: ['/containers/die'] })) {
+    for await (const m of world.client.events.subscribe({ since: 0, noFollow: true, topics: ['/containers/die'] })) {
       if (m.kind?.$case === 'event' && m.kind.value.id === c.id) dies.push(m.kind.value.attributes.exitCode);
     }
     assert.deepEqual(dies, ['3', '3', '3', '3']);
@@ -164,7 +164,7 @@ describe('containers: lifecycle (runc + conmon)', function () {
     assert.ok(inspected.health!.failingStreak >= 2);
     assert.ok(inspected.health!.log.every((p) => p.exitCode === 1));
     const healthEvents: string[] = [];
-    for await (const m of world.client.subscribe({ since: 0, noFollow: true, topics: ['/containers/health_status'] })) {
+    for await (const m of world.client.events.subscribe({ since: 0, noFollow: true, topics: ['/containers/health_status'] })) {
       if (m.kind?.$case === 'event' && m.kind.value.id === c.id) healthEvents.push(m.kind.value.attributes.health);
     }
     assert.deepEqual(healthEvents, ['unhealthy']);
@@ -180,7 +180,7 @@ describe('containers: lifecycle (runc + conmon)', function () {
     });
     assert.equal(fs.existsSync(path.join(world.daemon.state, 'tasks', id)), false);
     assert.equal(fs.existsSync(path.join(world.daemon.root, 'containers', id)), false);
-    const snapshots = await world.client.listSnapshots();
+    const snapshots = await world.client.snapshots.list();
     assert.ok(!snapshots.snapshots.some((s) => s.name === `container-${id}`));
     assert.deepEqual(mountsUnder(id), []);
   });
@@ -229,7 +229,7 @@ describe('containers: lifecycle (runc + conmon)', function () {
     async function assertNothingLeft() {
       assert.deepEqual(await world.client.containers.list(true), []);
       assert.deepEqual(mountsUnder(world.daemon.state), []);
-      const snapshots = await world.client.listSnapshots();
+      const snapshots = await world.client.snapshots.list();
       assert.ok(!snapshots.snapshots.some((s) => s.name.startsWith('container-')), 'no container snapshot left');
     }
 

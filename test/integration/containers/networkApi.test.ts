@@ -5,7 +5,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SubscribeResponse } from '../../../runtime/api/gen/gantry/v1/events';
 import { freePort } from '../../helpers/ports';
 import { runCommand } from '../../helpers/proc';
 import { suiteCleanup } from '../../helpers/tmp';
@@ -24,7 +23,7 @@ describe('container networking: the Networks API and recovery', function () {
 
   async function networkEvents(): Promise<{ topic: string; id: string; attributes: Record<string, string> }[]> {
     const out: { topic: string; id: string; attributes: Record<string, string> }[] = [];
-    for await (const m of world.client.subscribe({ since: 0, topics: ['/networks/'], noFollow: true }) as AsyncGenerator<SubscribeResponse>) {
+    for await (const m of world.client.events.subscribe({ since: 0, topics: ['/networks/'], noFollow: true })) {
       if (m.kind?.$case === 'event') out.push({ topic: m.kind.value.topic, id: m.kind.value.id, attributes: m.kind.value.attributes });
     }
     return out;

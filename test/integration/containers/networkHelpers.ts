@@ -3,7 +3,7 @@
 // daemon's network dirs for host snapshots, and a busybox httpd container.
 import * as path from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
-import type { RuntimeClient } from '../../../runtime/api/client';
+import type { RuntimeClient } from '../../../runtime/client';
 import type { ContainerConfig, ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
 import {
   NetworksClient,
@@ -53,7 +53,7 @@ export async function daemonSnapshot(daemon: TestDaemon, client: RuntimeClient):
   const { bridge, subnet } = testNetwork(daemon.root);
   const prefix = `${subnet.split('.').slice(0, 3).join('.')}.`;
   const ids: string[] = [];
-  for await (const m of client.subscribe({ since: 0, topics: ['/containers/create'], noFollow: true })) {
+  for await (const m of client.events.subscribe({ since: 0, topics: ['/containers/create'], noFollow: true })) {
     if (m.kind?.$case === 'event') ids.push(m.kind.value.id);
   }
   const whole = await snapshot(daemonDirs(daemon));

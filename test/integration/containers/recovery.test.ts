@@ -92,7 +92,7 @@ describe('containers: recovery after gantryd is killed', function () {
     assert.ok(!runcList.stdout.includes(c.id), 'runc no longer knows the stray task');
     assert.equal(fs.existsSync(path.join(world.daemon.state, 'tasks', c.id)), false);
     assert.equal(fs.existsSync(path.join(world.daemon.state, 'exits', 'ffffffffffff')), false);
-    const snapshots = await world.client.listSnapshots();
+    const snapshots = await world.client.snapshots.list();
     assert.ok(!snapshots.snapshots.some((s) => s.name === `container-${c.id}`));
     assert.deepEqual(mountsUnder(c.id), []);
   });

@@ -12,7 +12,7 @@ import type { ContainerConfig } from '../../../runtime/containers/containers';
 import { writeEtcFiles } from '../../../runtime/oci/specgen/etcfiles';
 import { buildSpec, containerHostname } from '../../../runtime/oci/specgen/build';
 import { resolveUser } from '../../../runtime/oci/specgen/user';
-import type { ContainerConfig as ImageConfig } from '../../../runtime/images/manifest';
+import type { ContainerConfig as ImageConfig } from '../../../runtime/oci/manifest';
 import { sharedBusyboxRootfs } from '../../helpers/conmonTask';
 import { runCommand, startProcess } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';

@@ -104,7 +104,13 @@ describe('containers: logs, exec, attach, stats, top', function () {
       if (!resized && output.includes('30 100')) {
         resized = true;
         session.resize(40, 120);
-        await new Promise((r) => setTimeout(r, 200));
+        // The resize and stdin take different paths to the task: send "go" once the pty has the new size.
+        const pts = /\/dev\/pts\/\d+/.exec(output)![0];
+        let seen = '';
+        await eventually(`${pts} resized to 40 120`, async () => {
+          seen = (await world.daemon.cli(['exec', c.id, 'stty', '-F', pts, 'size'])).stdout.trim();
+          return seen === '40 120' || undefined;
+        }, undefined, () => seen);
         session.sendStdin(Buffer.from('go\r'));
       }
     }

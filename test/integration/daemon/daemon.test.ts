@@ -5,10 +5,11 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { RuntimeClient, ServingStatus } from '../../../runtime/api/client';
+import { RuntimeClient, ServingStatus } from '../../../runtime/client';
 import { GANTRY_JS, runGantry, startDaemon, TestDaemon } from '../../helpers/daemon';
 import { startProcess } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
+import { waitFor } from '../../helpers/waitFor';
 
 interface EventLine {
   sequence: number;
@@ -45,9 +46,9 @@ describe('gantryd', () => {
     const daemon = await startDaemon(cleanup);
     const client = daemon.client();
     try {
-      assert.equal(await client.health(''), ServingStatus.SERVING);
-      assert.equal(await client.health('gantry.v1.Events'), ServingStatus.SERVING);
-      await assert.rejects(client.health('no.such.Service'), /unknown service/);
+      assert.equal(await client.system.health(''), ServingStatus.SERVING);
+      assert.equal(await client.system.health('gantry.v1.Events'), ServingStatus.SERVING);
+      await assert.rejects(client.system.health('no.such.Service'), /unknown service/);
     } finally {
       client.close();
     }
@@ -207,20 +208,20 @@ describe('gantryd', () => {
       children.add(child);
       // Half-close in each direction as sshd does; a late frame from the daemon
       // after the client hung up (a GOAWAY, say) must not crash the bridge.
-      conn.pipe(child.stdin!);
-      child.stdout!.pipe(conn);
+      conn.pipe(child.stdin);
+      child.stdout.pipe(conn);
       child.on('exit', () => children.delete(child));
-      conn.on('error', () => child.stdin!.destroy());
-      child.stdin!.on('error', () => conn.destroy());
+      conn.on('error', () => child.stdin.destroy());
+      child.stdin.on('error', () => conn.destroy());
     });
     await new Promise<void>((resolve) => bridge.listen(bridgeSocket, resolve));
     cleanup.defer(() => new Promise<void>((resolve) => bridge.close(() => resolve())));
     const client = RuntimeClient.forSocket(bridgeSocket);
     try {
-      const version = await client.version();
+      const version = await client.system.version();
       assert.equal(version.pid, daemon.process.pid);
       const events: number[] = [];
-      for await (const message of client.subscribe({ since: 0, noFollow: true })) {
+      for await (const message of client.events.subscribe({ since: 0, noFollow: true })) {
         if (message.kind?.$case === 'event') events.push(message.kind.value.sequence);
       }
       assert.deepEqual(events, [1]);
@@ -228,7 +229,7 @@ describe('gantryd', () => {
       client.close();
     }
     // The dial-stdio process exits once its connection closes: nothing is left behind.
-    for (let i = 0; i < 100 && children.size > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => children.size === 0, { what: 'the dial-stdio processes to exit', timeoutMs: 5000 }).catch(() => undefined);
     assert.equal(children.size, 0, 'dial-stdio processes must exit when the client disconnects');
   });
 

@@ -13,6 +13,7 @@ import { createLogger } from '../../../runtime/util/log';
 import { DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, pushBusybox, pushMultiArch, PushedImage, PushedIndex } from '../../helpers/fixtures';
 import { Registry as TestRegistry, startRegistry } from '../../helpers/registry';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
+import { waitFor } from '../../helpers/waitFor';
 
 const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const ctx = () => ({ signal: new AbortController().signal });
@@ -137,7 +138,7 @@ describe('distribution: registry client against docker-registry', () => {
     reg.kill('SIGKILL');
     await reg.proc.waitForExit();
     const pending = f.resolve(ctx(), ref);
-    await new Promise((res) => setTimeout(res, 300));
+    await waitFor(() => log.some((l) => /registry request retry".*reason=ECONNREFUSED/.test(l)), { what: 'a refused retry', timeoutMs: 20_000 });
     await reg.restart();
     assert.deepEqual(await pending, descOf(oci));
     assert.ok(log.some((l) => /registry request retry".*reason=ECONNREFUSED/.test(l)), log.join(''));

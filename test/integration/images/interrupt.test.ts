@@ -97,6 +97,15 @@ describe('gantry pull: interruptions (real registry behind a fault proxy)', func
     return startProcess(process.execPath, [GANTRY_JS, '--socket', daemon.socket, 'pull', ref], { name: 'gantry pull' });
   }
 
+  /** Both pulls exit 0, the layer was downloaded once, and the image is listed. */
+  async function bothPulledWithOneDownload(daemon: TestDaemon, [first, second]: [Proc, Proc], gets: () => ProxiedRequest[]): Promise<void> {
+    const [a, b] = await Promise.all([first.waitForExit(), second.waitForExit()]);
+    assert.equal(a.code, 0, first.stderr);
+    assert.equal(b.code, 0, second.stderr);
+    assert.equal(gets().length, 1, `exactly one download of the layer: ${JSON.stringify(gets())}`);
+    await expectPulled(daemon);
+  }
+
   async function expectPulled(daemon: TestDaemon): Promise<void> {
     const list = await daemon.cli(['images', '--json']);
     assert.equal(list.code, 0, list.stderr);
@@ -184,11 +193,7 @@ describe('gantry pull: interruptions (real registry behind a fault proxy)', func
     await second.waitFor((p) => p.stdout.includes(`${layer.slice(7, 19)}: Waiting`), { what: 'the second pull to wait for the layer' });
     proxy.release();
 
-    const [a, b] = await Promise.all([first.waitForExit(), second.waitForExit()]);
-    assert.equal(a.code, 0, first.stderr);
-    assert.equal(b.code, 0, second.stderr);
-    assert.equal(gets().length, 1, `exactly one download of the layer: ${JSON.stringify(gets())}`);
-    await expectPulled(daemon);
+    await bothPulledWithOneDownload(daemon, [first, second], gets);
   });
 
   it('two pulls that store the same manifest at the same moment both succeed', async () => {
@@ -202,11 +207,7 @@ describe('gantry pull: interruptions (real registry behind a fault proxy)', func
     await paused;
     proxy.release();
 
-    const [a, b] = await Promise.all([first.waitForExit(), second.waitForExit()]);
-    assert.equal(a.code, 0, first.stderr);
-    assert.equal(b.code, 0, second.stderr);
-    assert.equal(gets().length, 1, `exactly one download of the layer: ${JSON.stringify(gets())}`);
-    await expectPulled(daemon);
+    await bothPulledWithOneDownload(daemon, [first, second], gets);
   });
 
   it('two pulls that reach the same blob at the same moment share one download', async () => {
@@ -220,11 +221,7 @@ describe('gantry pull: interruptions (real registry behind a fault proxy)', func
     await second.waitFor((p) => p.stdout.includes(`${image.configDigest.slice(7, 19)}: Waiting`), { what: 'the second pull to wait for the config' });
     proxy.release();
 
-    const [a, b] = await Promise.all([first.waitForExit(), second.waitForExit()]);
-    assert.equal(a.code, 0, first.stderr);
-    assert.equal(b.code, 0, second.stderr);
-    assert.equal(gets().length, 1, `exactly one download of the layer: ${JSON.stringify(gets())}`);
-    await expectPulled(daemon);
+    await bothPulledWithOneDownload(daemon, [first, second], gets);
   });
 
   it('a pull waiting on another pull\'s download carries on when that one is cancelled', async () => {

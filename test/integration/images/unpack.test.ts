@@ -22,6 +22,7 @@ import {
   umount,
   type ListOptions,
 } from '../../helpers/unpackFixtures';
+import { waitFor } from '../../helpers/waitFor';
 
 interface SnapshotRow {
   name: string;
@@ -80,7 +81,7 @@ function layerDirs(daemon: TestDaemon, snapshotter: string, top: string): string
 async function afterFixtureTimes(): Promise<number> {
   const threshold = Math.floor(Date.now() / 1000) * 1000 + 1001;
   // (+ a margin: file times come from the kernel's coarse clock, a tick behind.)
-  await new Promise((resolve) => setTimeout(resolve, threshold + 50 - Date.now()));
+  await waitFor(() => Date.now() > threshold + 50, { what: `the clock past ${threshold + 50}`, timeoutMs: 5000, intervalMs: 10 });
   return threshold;
 }
 

@@ -91,7 +91,7 @@ describe('native addon shipping (esbuild nativeAddons)', function () {
   it('copies the platform binary next to the bundle and requires it from there', async () => {
     const natives = fs.readdirSync(path.join(outdir, 'native'));
     assert.equal(natives.length, 1, natives.join(', '));
-    assert.match(natives[0]!, /^node-unix-socket\.[\w-]+\.node$/);
+    assert.match(natives[0], /^node-unix-socket\.[\w-]+\.node$/);
     const bundle = fs.readFileSync(path.join(outdir, 'probe.js'), 'utf8');
     assert.ok(bundle.includes(`require("./native/${natives[0]}")`), 'the bundle requires ./native/<binary>');
     assert.deepEqual(await probe('attach', work), { ok: true, frames: ['stdout:out', 'stderr:err'] });

@@ -70,7 +70,7 @@ describe('npm run package (.vsix)', function () {
     const outDir = path.join(checkout, 'dist-vsix');
     const built = fs.readdirSync(outDir).filter((f) => f.endsWith('.vsix'));
     assert.deepEqual(built, [`${pkg.name}-${pkg.version}.vsix`], `dist-vsix/ holds ${built.join(', ') || 'nothing'}`);
-    vsix = path.join(outDir, built[0]!);
+    vsix = path.join(outDir, built[0]);
     entries = zipEntries(fs.readFileSync(vsix));
   });
 

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { background } from '../../../runtime/context';
-import { connectRemote } from '../../../runtime/remote/connect';
+import { connectRemote } from '../../../runtime/client/ssh/connect';
 import { GANTRY_JS, requireBuild } from '../../helpers/daemon';
 import { startFaultProxy, type FaultProxy } from '../../helpers/faultProxy';
 import { pushBusybox } from '../../helpers/fixtures';
@@ -13,6 +13,7 @@ import { pidAlive, startProcess } from '../../helpers/proc';
 import { startRegistry } from '../../helpers/registry';
 import { suiteCleanup } from '../../helpers/tmp';
 import { forwardTo, startRemoteHost, type RemoteHost } from './harness';
+import { waitFor } from '../../helpers/waitFor';
 
 describe('remote: the CLI over SSH (gantry --host ssh://…)', function () {
   this.timeout(180_000);
@@ -82,10 +83,10 @@ describe('remote: the CLI over SSH (gantry --host ssh://…)', function () {
     const started = await remote.cli(['run', '-d', '--name', 'svc', image, 'sh', '-c', 'echo one; echo two >&2; exec sleep 1000']);
     assert.equal(started.code, 0, started.stderr);
     let logs = await remote.cli(['logs', 'svc']);
-    for (let i = 0; i < 50 && !(logs.stdout.includes('one') && logs.stderr.includes('two')); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      logs = await remote.cli(['logs', 'svc']);
-    }
+    await waitFor(async () => {
+      if (!(logs.stdout.includes('one') && logs.stderr.includes('two'))) logs = await remote.cli(['logs', 'svc']);
+      return logs.stdout.includes('one') && logs.stderr.includes('two');
+    }, { what: 'both lines in the logs of svc', timeoutMs: 10_000, intervalMs: 100, describe: () => logs }).catch(() => undefined);
     assert.equal(logs.code, 0, logs.stderr);
     assert.equal(logs.stdout, 'one\n');
     assert.equal(logs.stderr, 'two\n');
@@ -151,7 +152,7 @@ describe('remote: the CLI over SSH (gantry --host ssh://…)', function () {
     const [pid] = remote.daemonPids();
     assert.equal(pid, daemonPid);
     process.kill(pid, 'SIGKILL');
-    while (pidAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => !pidAlive(pid), { what: `pid ${pid} gone` });
     const res = await remote.cli(['version', '--json']);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stderr, /^gantry: starting gantryd/);

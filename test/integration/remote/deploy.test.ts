@@ -7,16 +7,17 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { RuntimeClient } from '../../../runtime/api/client';
+import { RuntimeClient } from '../../../runtime/client/client';
 import { background } from '../../../runtime/context';
-import { connectRemote } from '../../../runtime/remote/connect';
-import type { RemoteRuntime } from '../../../runtime/remote/remote';
-import { remoteCommand } from '../../../runtime/remote/ssh';
+import { connectRemote } from '../../../runtime/client/ssh/connect';
+import type { RemoteRuntime } from '../../../runtime/client/ssh/remote';
+import { remoteCommand } from '../../../runtime/client/ssh/ssh';
 import { GANTRY_VERSION } from '../../../runtime/version';
 import { requireBuild } from '../../helpers/daemon';
 import { pidAlive, runCommand } from '../../helpers/proc';
 import { suiteCleanup } from '../../helpers/tmp';
 import { DIST, startRemoteHost, type RemoteHost } from './harness';
+import { waitFor } from '../../helpers/waitFor';
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
@@ -46,7 +47,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
   async function versionThrough(r: RemoteRuntime) {
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      return await client.version({ timeoutMs: 20_000 });
+      return await client.system.version({ timeoutMs: 20_000 });
     } finally {
       client.close();
     }
@@ -101,10 +102,10 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     const raw = [net.connect(r.socketPath), net.connect(r.socketPath)];
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      assert.equal((await client.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
-      for (let i = 0; i < 200 && remote.leftovers().filter((l) => l.startsWith('remote dial-stdio')).length < 3; i++) {
-        await new Promise((res) => setTimeout(res, 50));
-      }
+      assert.equal((await client.system.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
+      await waitFor(() => remote.leftovers().filter((l) => l.startsWith('remote dial-stdio')).length >= 3, {
+        what: 'three remote dial-stdio processes', timeoutMs: 10_000, describe: () => remote.leftovers(),
+      });
       assert.equal(r.sshPids.length, 3);
       assert.equal(remote.leftovers().filter((l) => l.startsWith('remote dial-stdio')).length, 3, remote.leftovers().join('\n'));
     } finally {
@@ -114,7 +115,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     // Without close(): ssh stdin EOF → the remote dial-stdio exits → ssh exits.
     await remote.expectNoLeftovers();
     // The local ssh exits after its remote side did: wait for that, not for a time.
-    for (let i = 0; i < 300 && r.sshPids.length > 0; i++) await new Promise((res) => setTimeout(res, 50));
+    await waitFor(() => r.sshPids.length === 0, { what: 'the local ssh processes to exit', timeoutMs: 15_000, describe: () => r.sshPids });
     assert.equal(r.sshPids.length, 0);
     assert.equal(r.lastError(), undefined, 'sessions that end cleanly record no error');
   });
@@ -133,7 +134,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
   it('restarts a killed daemon on the next connect, and through ensureDaemon()', async () => {
     const [old] = remote.daemonPids();
     process.kill(old, 'SIGKILL');
-    while (pidAlive(old)) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => !pidAlive(old), { what: `pid ${old} gone` });
 
     const r = await connect();
     assert.equal(r.deploy.started, true);
@@ -142,10 +143,10 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
 
     // The daemon dies under a live RuntimeRemote: calls fail with the reason, ensureDaemon brings it back.
     process.kill(r.deploy.daemon.pid, 'SIGKILL');
-    while (pidAlive(r.deploy.daemon.pid)) await new Promise((res) => setTimeout(res, 20));
+    await waitFor(() => !pidAlive(r.deploy.daemon.pid), { what: `pid ${r.deploy.daemon.pid} gone` });
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      await assert.rejects(client.version({ timeoutMs: 20_000 }), (e: unknown) => {
+      await assert.rejects(client.system.version({ timeoutMs: 20_000 }), (e: unknown) => {
         const shown = r.translate(e) as Error;
         assert.equal(shown.message, `gantryd on ${remote.target} is not reachable: cannot connect to gantryd at ${path.join(remote.gantryHome, 'state', 'gantry.sock')} (connection refused)`);
         return true;
@@ -172,13 +173,14 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
         process.execPath, mainJs, 'daemon', '--root', path.join(remote.gantryHome, 'root'), '--state', state]),
     ]);
     const socket = path.join(state, 'gantry.sock');
-    let oldPid: number | undefined;
-    for (let i = 0; i < 200 && !oldPid; i++) {
+    const oldPid = await waitFor(async () => {
       const c = RuntimeClient.forSocket(socket);
-      oldPid = await c.version({ timeoutMs: 1000 }).then((v) => (v.version === '0.0.1-old' ? v.pid : undefined), () => undefined);
-      c.close();
-      if (!oldPid) await new Promise((r) => setTimeout(r, 100));
-    }
+      try {
+        return await c.system.version({ timeoutMs: 1000 }).then((v) => (v.version === '0.0.1-old' ? v.pid : undefined), () => undefined);
+      } finally {
+        c.close();
+      }
+    }, { what: 'the old daemon to answer', timeoutMs: 20_000, intervalMs: 100 });
     assert.ok(oldPid, 'the old daemon answers');
 
     const r = await connect();
@@ -213,7 +215,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     const client = new RuntimeClient(r.grpcTarget);
     let helpers: number[];
     try {
-      assert.equal((await client.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
+      assert.equal((await client.system.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
       // ssh runs the jump as a child process (ssh -W host:port).
       const [session] = r.sshPids;
       helpers = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { background } from '../../../runtime/context';
 import { isGantryError, type ErrorKind } from '../../../runtime/errdefs/errdefs';
-import { connectRemote } from '../../../runtime/remote/connect';
+import { connectRemote } from '../../../runtime/client/ssh/connect';
 import { requireBuild } from '../../helpers/daemon';
 import { runCommand } from '../../helpers/proc';
 import { createTestHost, type TestHost } from '../../helpers/sshd';

@@ -24,11 +24,12 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import type { RemoteOptions } from '../../../runtime/remote/remote';
+import type { RemoteOptions } from '../../../runtime/client/ssh/remote';
 import { GANTRY_JS, removeContainers, removeLeftovers, runGantry, type CliOptions, type CliResult } from '../../helpers/daemon';
 import { pidAlive, runCommand } from '../../helpers/proc';
 import { createTestHost, startSshd, type Sshd, type TestHost } from '../../helpers/sshd';
 import { makeTempDir, type Cleanup } from '../../helpers/tmp';
+import { waitFor } from '../../helpers/waitFor';
 
 export const DIST = path.dirname(GANTRY_JS);
 
@@ -117,8 +118,7 @@ export async function startRemoteHost(opts: RemoteHostOptions): Promise<RemoteHo
       return found;
     },
     expectNoLeftovers: async (ms = 15_000) => {
-      const deadline = Date.now() + ms;
-      while (remote.leftovers().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => remote.leftovers().length === 0, { what: 'no leftovers', timeoutMs: ms, intervalMs: 100 }).catch(() => undefined);
       const left = remote.leftovers();
       if (left.length) throw new Error(`left running:\n${left.join('\n')}`);
     },
@@ -136,7 +136,7 @@ export async function startRemoteHost(opts: RemoteHostOptions): Promise<RemoteHo
       if (fs.existsSync(socket)) await removeContainers(socket);
       for (const pid of remote.daemonPids()) {
         process.kill(pid, 'SIGTERM');
-        for (let i = 0; i < 200 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+        await waitFor(() => !pidAlive(pid), { what: `gantryd ${pid} to stop`, timeoutMs: 10_000 }).catch(() => undefined);
         if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
       }
       await removeLeftovers(gantryHome);

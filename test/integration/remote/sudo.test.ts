@@ -9,16 +9,17 @@ import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RuntimeClient } from '../../../runtime/api/client';
+import { RuntimeClient } from '../../../runtime/client/client';
 import { background } from '../../../runtime/context';
-import { connectRemote } from '../../../runtime/remote/connect';
-import type { RemoteRuntime } from '../../../runtime/remote/remote';
+import { connectRemote } from '../../../runtime/client/ssh/connect';
+import type { RemoteRuntime } from '../../../runtime/client/ssh/remote';
 import { GANTRY_VERSION } from '../../../runtime/version';
 import { requireBuild } from '../../helpers/daemon';
 import { pidAlive, runCommand } from '../../helpers/proc';
 import { createTestHost, startSshd, type Sshd } from '../../helpers/sshd';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 import { DIST } from './harness';
+import { waitFor } from '../../helpers/waitFor';
 
 const USER = 'gantrysudo';
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -86,7 +87,7 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
       for (const r of open) await r.close();
       for (const pid of daemonPids()) {
         process.kill(pid, 'SIGTERM');
-        for (let i = 0; i < 200 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+        await waitFor(() => !pidAlive(pid), { what: `gantryd ${pid} to stop`, timeoutMs: 10_000 }).catch(() => undefined);
         if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
       }
     });
@@ -129,11 +130,11 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     const js = argv.find((a) => a.endsWith('gantry.js'));
     assert.equal(js, `/usr/local/lib/gantry/${GANTRY_VERSION}/gantry.js`, argv.join(' '));
-    const copy = fs.statSync(onHost(js!));
+    const copy = fs.statSync(onHost(js));
     assert.equal(copy.uid, 0);
     assert.equal(copy.mode & 0o777, 0o644);
-    assert.equal(fs.statSync(path.dirname(onHost(js!))).uid, 0);
-    assert.equal(sha256(onHost(js!)), sha256(path.join(DIST, 'gantry.js')));
+    assert.equal(fs.statSync(path.dirname(onHost(js))).uid, 0);
+    assert.equal(sha256(onHost(js)), sha256(path.join(DIST, 'gantry.js')));
     const node = fs.statSync(`/proc/${pid}/exe`);
     assert.equal(node.uid, 0, 'node is root-owned');
     assert.equal(node.mode & 0o022, 0, 'node is not group/world-writable');
@@ -146,7 +147,7 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     // Root's data and state: /var/lib/gantry and /run/gantry (here: the temp dirs behind them), never GANTRY_HOME.
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      const v = await client.version({ timeoutMs: 20_000 });
+      const v = await client.system.version({ timeoutMs: 20_000 });
       assert.equal(v.pid, pid);
       assert.equal(v.root, '/var/lib/gantry');
       assert.equal(v.socket, '/run/gantry/gantry.sock');
@@ -168,14 +169,14 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     // Each new connection runs dial-stdio through sudo, and a restarted daemon starts again.
     const client = new RuntimeClient(r.grpcTarget);
     try {
-      await client.version({ timeoutMs: 20_000 });
+      await client.system.version({ timeoutMs: 20_000 });
     } finally {
       client.close();
     }
     const old = r.deploy.daemon.pid;
     assert.deepEqual(daemonPids(), [old]);
     process.kill(old, 'SIGKILL');
-    while (pidAlive(old)) await new Promise((res) => setTimeout(res, 20));
+    await waitFor(() => !pidAlive(old), { what: `pid ${old} gone` });
     fs.writeFileSync(staged, `require('fs').writeFileSync(${JSON.stringify(canary)}, String(process.getuid()));\n${fs.readFileSync(path.join(DIST, 'gantry.js'), 'utf8')}`);
     const again = await r.ensureDaemon(background());
     assert.equal(again.started, true);

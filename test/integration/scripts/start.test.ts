@@ -111,7 +111,7 @@ describe('scripts/start.sh (real gantryd and code-server, private dirs)', functi
     const env = environOf(csPid);
     assert.equal(env.GANTRY_SOCKET, socket, 'code-server (and so the extension) gets the socket');
     assert.ok(env.GANTRY_DAEMON_PIDS_FILE, 'code-server gets the file to record started daemons in');
-    const child = spawnDaemon(daemonArgv(REPO_ROOT, env.GANTRY_SOCKET!, env), path.join(dir, 'ui-gantryd.log'), env);
+    const child = spawnDaemon(daemonArgv(REPO_ROOT, env.GANTRY_SOCKET, env), path.join(dir, 'ui-gantryd.log'), env);
     const uiPid = child.pid!;
     pidsToStop.add(uiPid);
     const second = await proc.waitFor(() => daemonVersion(socket).catch(() => undefined), { what: 'the daemon started from the UI to answer' });

@@ -10,17 +10,13 @@ import { isGantryError, kindOf } from '../../../runtime/errdefs/errdefs';
 import { createTask, monitorAlive, reopenLog, resizeTerminal, writeControl } from '../../../runtime/tasks/conmon';
 import { cgroupDirsOf } from '../../../runtime/tasks/cgroups';
 import { isMonitorOf, processAlive } from '../../../runtime/tasks/proc';
-import { TaskEnv, sleep, waitFor } from './taskenv';
+import { TaskEnv, useTaskEnv } from './taskenv';
+import { waitFor } from '../../helpers/waitFor';
 
 describe('tasks: conmon createTask', function () {
   this.timeout(60_000);
   let env: TaskEnv;
-
-  before(async () => {
-    env = await TaskEnv.create();
-  });
-  afterEach(() => env.checkAndReset());
-  after(() => env.dispose());
+  useTaskEnv((e) => (env = e));
 
   it('runs a task to its exit code and logs its output in k8s-file format', async () => {
     const t = await env.run('exit3', { args: ['sh', '-c', 'echo out-line; echo err-line >&2; printf partial; exit 3'] });
@@ -32,11 +28,11 @@ describe('tasks: conmon createTask', function () {
     const lines = fs.readFileSync(t.logPath, 'utf8').split('\n').filter(Boolean);
     const ts = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}[+-]\d\d:\d\d$/;
     const parsed = lines.map((l) => l.split(' ')).map(([time, stream, tag, ...rest]) => ({ time, stream, tag, text: rest.join(' ') }));
-    for (const p of parsed) assert.match(p.time!, ts);
+    for (const p of parsed) assert.match(p.time, ts);
     const entries = parsed.map(({ stream, tag, text }) => `${stream} ${tag} ${text}`).sort();
     assert.deepEqual(entries, ['stderr F err-line', 'stdout F out-line', 'stdout P partial']);
 
-    await waitFor(() => processAlive(t.monitorPid), (alive) => !alive, 10_000);
+    await waitFor(() => !processAlive(t.monitorPid), { what: 'the monitor gone', timeoutMs: 10_000 });
     assert.equal(monitorAlive(t.bundle), false);
     assert.equal((await env.runc.state(t.id))?.status, 'stopped');
     assert.equal(fs.existsSync(path.join(t.bundle, 'attach')), false, 'conmon removes attach on exit');
@@ -77,7 +73,7 @@ describe('tasks: conmon createTask', function () {
     assert.ok(monitorAlive(t.bundle));
     await env.runc.kill(t.id, 'KILL');
     assert.equal(await env.exitOf(t.id), 137);
-    await waitFor(() => monitorAlive(t.bundle), (a) => !a, 10_000);
+    await waitFor(() => !monitorAlive(t.bundle), { what: 'the monitor gone', timeoutMs: 10_000 });
     await env.runc.delete(t.id);
   });
 
@@ -114,9 +110,14 @@ describe('tasks: conmon createTask', function () {
     });
     const ac = new AbortController();
     const created = createTask({ signal: ac.signal }, env.options(p));
-    await waitFor(() => fs.existsSync(path.join(env.dir, 'hook-started')), Boolean, 20_000);
+    await waitFor(() => fs.existsSync(path.join(env.dir, 'hook-started')), { what: 'hook-started', timeoutMs: 20_000 });
+    let settled = false;
+    void created.then(() => (settled = true), () => (settled = true));
     ac.abort();
-    await sleep(100); // createTask must not give up on create just because of the abort
+    // createTask must not give up on create just because of the abort. It hears the abort at
+    // once; a runc round trip later (the hook still holds create), it must still be waiting.
+    await env.runc.state(p.id);
+    assert.equal(settled, false, 'createTask settled while runc create was still running');
     fs.writeFileSync(path.join(env.dir, 'hook-go'), '');
     await assert.rejects(created, (e: unknown) => kindOf(e) === 'Cancelled');
     assert.equal(await env.runc.state(p.id), undefined);
@@ -139,7 +140,7 @@ describe('tasks: conmon createTask', function () {
     });
     const ac = new AbortController();
     const created = createTask({ signal: ac.signal }, env.options(p));
-    await waitFor(() => fs.existsSync(path.join(env.dir, 'hang-started')), Boolean, 20_000);
+    await waitFor(() => fs.existsSync(path.join(env.dir, 'hang-started')), { what: 'hang-started', timeoutMs: 20_000 });
     ac.abort();
     try {
       await assert.rejects(created, (e: unknown) => kindOf(e) === 'Cancelled');
@@ -166,7 +167,7 @@ describe('tasks: conmon createTask', function () {
 
     await env.runc.kill(t.id, 'KILL');
     assert.equal(await env.exitOf(t.id), 137);
-    await waitFor(() => monitorAlive(t.bundle), (a) => !a, 10_000);
+    await waitFor(() => !monitorAlive(t.bundle), { what: 'the monitor gone', timeoutMs: 10_000 });
     assert.throws(() => resizeTerminal(t.bundle, 24, 80), (e: unknown) => {
       assert.equal(kindOf(e), 'FailedPrecondition');
       assert.match((e as Error).message, /container monitor is not running/);
@@ -180,7 +181,7 @@ describe('tasks: conmon createTask', function () {
     const closed = await env.run('nostdin', { args: ['sh', '-c', script] });
     assert.equal(await env.exitOf(closed.id), 9, 'cat reads EOF from /dev/null at once');
     assert.match(await env.waitForLog(closed, 'fd0='), /stdout F fd0=\/dev\/null$/m);
-    await waitFor(() => monitorAlive(closed.bundle), (a) => !a, 10_000);
+    await waitFor(() => !monitorAlive(closed.bundle), { what: 'the monitor gone', timeoutMs: 10_000 });
     await env.runc.delete(closed.id);
 
     const open = await env.run('stdin', { args: ['sh', '-c', script] }, { stdin: true, leaveStdinOpen: true });
@@ -188,7 +189,7 @@ describe('tasks: conmon createTask', function () {
     assert.equal((await env.runc.state(open.id))?.status, 'running', 'cat waits on the open pipe');
     await env.runc.kill(open.id, 'KILL');
     assert.equal(await env.exitOf(open.id), 137);
-    await waitFor(() => monitorAlive(open.bundle), (a) => !a, 10_000);
+    await waitFor(() => !monitorAlive(open.bundle), { what: 'the monitor gone', timeoutMs: 10_000 });
     await env.runc.delete(open.id);
   });
 
@@ -202,11 +203,10 @@ describe('tasks: conmon createTask', function () {
     const first = Number(/tick-(\d+)/.exec(fresh)![1]);
     assert.ok(first > 3, 'the reopened log starts where the old one stopped');
     // ~100 lines of ~50 bytes pass 4096: conmon then truncates instead of growing the file.
-    const rotated = await waitFor(
-      () => fs.readFileSync(t.logPath, 'utf8'),
-      (log) => !new RegExp(`tick-${first}$`, 'm').test(log) && new RegExp(`tick-${first + 100}$`, 'm').test(log),
-      30_000,
-    );
+    const rotated = await waitFor(() => {
+      const log = fs.readFileSync(t.logPath, 'utf8');
+      return !new RegExp(`tick-${first}$`, 'm').test(log) && new RegExp(`tick-${first + 100}$`, 'm').test(log) && log;
+    }, { what: 'the log truncated at the size limit', timeoutMs: 30_000, describe: () => fs.readFileSync(t.logPath, 'utf8').slice(-300) });
     assert.doesNotMatch(rotated, new RegExp(`tick-${first}$`, 'm'), 'old lines were dropped at the size limit');
     assert.ok(fs.statSync(t.logPath).size <= 4096, 'log stays under logSizeMax');
     assert.equal(fs.statSync(t.logPath).mode & 0o777, 0o600);
@@ -215,7 +215,7 @@ describe('tasks: conmon createTask', function () {
     assert.ok(monitorAlive(t.bundle));
     await env.runc.kill(t.id, 'KILL');
     assert.equal(await env.exitOf(t.id), 137);
-    await waitFor(() => monitorAlive(t.bundle), (a) => !a, 10_000);
+    await waitFor(() => !monitorAlive(t.bundle), { what: 'the monitor gone', timeoutMs: 10_000 });
     await env.runc.delete(t.id);
   });
 });

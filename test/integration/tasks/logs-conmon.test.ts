@@ -12,6 +12,7 @@ import { runCommand } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 import { LogEntry, ReadLogsOptions, logFiles, readLogs, stopWhenGone } from '../../../runtime/tasks/logs/logs';
 import { LogRotator, rotateLog } from '../../../runtime/tasks/logs/rotate';
+import { waitFor } from '../../helpers/waitFor';
 
 const ctx = () => ({ signal: new AbortController().signal });
 
@@ -50,7 +51,7 @@ describe('tasks/logs with conmon', function () {
     const bundle = path.join(work, id);
     // `gate`: a host dir the container sees at /gate, so a script can wait for the test at fixed points.
     const edit = gate
-      ? (spec: Record<string, any>) => void spec.mounts.push({ destination: '/gate', type: 'bind', source: gate, options: ['rbind', 'rw'] })
+      ? (spec: Record<string, unknown>) => void (spec.mounts as object[]).push({ destination: '/gate', type: 'bind', source: gate, options: ['rbind', 'rw'] })
       : undefined;
     if (!fs.existsSync(path.join(bundle, 'config.json'))) await writeBundle(bundle, { rootfs, args: ['sh', '-c', script], edit });
     const log = path.join(bundle, 'container.log');
@@ -74,7 +75,7 @@ describe('tasks/logs with conmon', function () {
       id, bundle, log, exitFile, exited,
       start: async () => void (await runc('start', id)),
       waitExit: async () => {
-        while (!exited()) await new Promise((r) => setTimeout(r, 20));
+        await waitFor(exited, { what: `${exitFile} written`, timeoutMs: 50_000 });
         return Number(await fs.promises.readFile(exitFile, 'utf8'));
       },
     };
@@ -161,13 +162,13 @@ describe('tasks/logs with conmon', function () {
     })();
     await first.start();
     assert.equal(await first.waitExit(), 0);
-    while (seen.length < 2) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => seen.length >= 2, { what: 'the first run\'s two lines', describe: () => seen });
     await runc('delete', first.id);
     await fs.promises.rm(first.exitFile);
     const second = await createUnderConmon('lc-restart', script); // same bundle, same log path
     await second.start();
     assert.equal(await second.waitExit(), 0);
-    while (seen.length < 4) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => seen.length >= 4, { what: 'the second run\'s two lines', describe: () => seen });
     removed = true;
     await following;
     assert.deepEqual(seen, ['stdout:hello', 'stderr:oops', 'stdout:hello', 'stderr:oops']);
@@ -193,7 +194,7 @@ describe('tasks/logs with conmon', function () {
     })();
     await c.start();
     // One rotation in the middle of the output, while conmon is writing.
-    while ((await fs.promises.stat(c.log)).size < 100_000) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(async () => (await fs.promises.stat(c.log)).size >= 100_000, { what: '100 kB of log', intervalMs: 5 });
     await rotateLog(c.log, 1, reopen(c.bundle));
     await fs.promises.writeFile(path.join(gate, 'go'), '');
     assert.equal(await c.waitExit(), 0);
@@ -236,15 +237,17 @@ describe('tasks/logs with conmon', function () {
       for await (const e of readLogs(ctx(), files, { follow: { shouldStop, pollMs: 50 } })) followed.push(e.data.toString());
     })();
     await c.start();
-    for (let k = 1; !c.exited(); ) {
+    // The test is the rotator's ticker (as the daemon's would be), until the writer is done.
+    let k = 1;
+    await waitFor(async () => {
       if (await rotator.check()) rotations++;
       if (fs.existsSync(path.join(gate, `at-${k}`))) {
         // The writer waits: what it wrote since the last rotation is all in the file.
         if (await rotator.check()) rotations++;
         await fs.promises.writeFile(path.join(gate, `go-${k++}`), '');
       }
-      await new Promise((r) => setTimeout(r, 10));
-    }
+      return c.exited();
+    }, { what: 'the writer to finish', timeoutMs: 50_000, intervalMs: 10, describe: () => `chunk ${k}, ${rotations} rotations` });
     rotator.close();
     await following;
     const expected = Array.from({ length: N }, (_, i) => `line-${i}`);

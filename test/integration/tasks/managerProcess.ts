@@ -8,7 +8,7 @@ import { Runc } from '../../../runtime/tasks/runc';
 import type { CreateTaskOptions } from '../../../runtime/tasks/tasks';
 
 async function main(): Promise<void> {
-  const opts = JSON.parse(process.argv[2]!) as CreateTaskOptions;
+  const opts = JSON.parse(process.argv[2]) as CreateTaskOptions;
   const task = await createTask(background(), opts);
   await new Runc({ binary: opts.runcPath, root: opts.runcRoot }).start(opts.id);
   process.stdout.write(JSON.stringify(task) + '\n');

@@ -10,17 +10,13 @@ import { monitorAlive } from '../../../runtime/tasks/conmon';
 import { ExitWatcher, readPersistedExit, wasOomKilled } from '../../../runtime/tasks/exits';
 import { isMonitorOf, procStat, processAlive, readPidFile } from '../../../runtime/tasks/proc';
 import type { CreatedTask } from '../../../runtime/tasks/tasks';
-import { TaskEnv, waitFor } from './taskenv';
+import { TaskEnv, useTaskEnv } from './taskenv';
+import { waitFor } from '../../helpers/waitFor';
 
 describe('tasks: recovery after the manager dies', function () {
   this.timeout(60_000);
   let env: TaskEnv;
-
-  before(async () => {
-    env = await TaskEnv.create();
-  });
-  afterEach(() => env.checkAndReset());
-  after(() => env.dispose());
+  useTaskEnv((e) => (env = e));
 
   it('the task keeps running under conmon, and its exit code is found by a new watcher', async () => {
     // The old manager's watcher is gone with it: only files tell what happened.
@@ -48,7 +44,7 @@ describe('tasks: recovery after the manager dies', function () {
     assert.equal((await env.runc.state(p.id))?.status, 'running');
 
     fs.writeFileSync(path.join(shared, 'go'), '');
-    await waitFor(() => processAlive(task.monitorPid), (alive) => !alive, 20_000);
+    await waitFor(() => !processAlive(task.monitorPid), { what: 'the monitor gone', timeoutMs: 20_000 });
     assert.equal(monitorAlive(p.bundle), false);
     await env.waitForLog(p, 'stdout F after');
 

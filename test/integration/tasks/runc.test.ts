@@ -7,23 +7,19 @@ import { background } from '../../../runtime/context';
 import { isGantryError, kindOf } from '../../../runtime/errdefs/errdefs';
 import { createTask, monitorAlive } from '../../../runtime/tasks/conmon';
 import { Runc } from '../../../runtime/tasks/runc';
-import { RUNC, TaskEnv, waitFor } from './taskenv';
+import { RUNC, TaskEnv, useTaskEnv } from './taskenv';
+import { waitFor } from '../../helpers/waitFor';
 
 const LOOP = 'while :; do sleep 0.1; done';
 
 describe('tasks: runc', function () {
   this.timeout(60_000);
   let env: TaskEnv;
-
-  before(async () => {
-    env = await TaskEnv.create();
-  });
-  afterEach(() => env.checkAndReset());
-  after(() => env.dispose());
+  useTaskEnv((e) => (env = e));
 
   /** Waits until the monitor is gone, then removes the task (what the container service does). */
   async function reap(t: { id: string; bundle: string }): Promise<void> {
-    await waitFor(() => monitorAlive(t.bundle), (a) => !a, 10_000);
+    await waitFor(() => !monitorAlive(t.bundle), { what: 'the monitor gone', timeoutMs: 10_000 });
     await env.runc.delete(t.id);
   }
 
@@ -40,7 +36,7 @@ describe('tasks: runc', function () {
     const t = await env.run('kill', { args: ['sh', '-c', LOOP] });
     await env.runc.kill(t.id, 'KILL');
     assert.equal(await env.exitOf(t.id), 137);
-    await waitFor(() => env.runc.state(t.id), (s) => s?.status === 'stopped', 10_000);
+    await waitFor(async () => (await env.runc.state(t.id))?.status === 'stopped', { what: 'runc state stopped', timeoutMs: 10_000 });
     await assert.rejects(env.runc.kill(t.id, 'TERM'), (e: unknown) => {
       assert.ok(isGantryError(e));
       assert.equal(e.kind, 'FailedPrecondition');
@@ -76,7 +72,7 @@ describe('tasks: runc', function () {
 
     await env.runc.kill(t.id, 'KILL');
     assert.equal(await env.exitOf(t.id), 137);
-    await waitFor(() => env.runc.ps(t.id), (pids) => pids.length === 0, 10_000);
+    await waitFor(async () => (await env.runc.ps(t.id)).length === 0, { what: 'no processes left', timeoutMs: 10_000 });
     await reap(t);
   });
 
@@ -87,7 +83,7 @@ describe('tasks: runc', function () {
     assert.deepEqual(listed.map((s) => [s.id, s.status, s.pid]), [[p.id, 'created', task.pid]]);
     await env.runc.delete(p.id, { force: true });
     assert.equal(await env.exitOf(p.id), 137);
-    await waitFor(() => monitorAlive(p.bundle), (a) => !a, 10_000);
+    await waitFor(() => !monitorAlive(p.bundle), { what: 'the monitor gone', timeoutMs: 10_000 });
     assert.equal(await env.runc.state(p.id), undefined);
   });
 

@@ -11,6 +11,7 @@ import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 import { cgroupLayout, cpuPercent, memoryPercent, readStats } from '../../../runtime/tasks/stats';
 import { top } from '../../../runtime/tasks/top';
 import { isNotFound } from '../../../runtime/errdefs/errdefs';
+import { waitFor } from '../../helpers/waitFor';
 
 const MEMORY_LIMIT = 64 * 1024 * 1024;
 const PIDS_LIMIT = 40;
@@ -49,7 +50,7 @@ describe('tasks/stats and top with runc', function () {
     await runc('start', id);
     initPid = JSON.parse((await runc('state', id)).stdout).pid;
     // Wait until both sleeps run (the shell forks them after start).
-    while ((await pidsOf()).length < 3) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(async () => (await pidsOf()).length >= 3, { what: 'the shell and both sleeps', timeoutMs: 20_000, describe: pidsOf });
   });
 
   const pidsOf = async (): Promise<number[]> => JSON.parse((await runc('ps', '--format', 'json', id)).stdout) ?? [];

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { busyboxRootfs, writeBundle, type BundleOptions } from '../../helpers/bundle';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp';
+import { waitFor } from '../../helpers/waitFor';
 import { background } from '../../../runtime/context';
 import { cgroupDirsOf, removeCgroupDirs } from '../../../runtime/tasks/cgroups';
 import { createTask } from '../../../runtime/tasks/conmon';
@@ -104,11 +105,11 @@ export class TaskEnv {
 
   /** Resolves once `text` is in the task's log; the predicate sees the whole file. */
   async waitForLog(p: TaskPaths, text: string): Promise<string> {
-    for (;;) {
-      const log = await fs.promises.readFile(p.logPath, 'utf8').catch(() => '');
-      if (log.includes(text)) return log;
-      await sleep(25);
-    }
+    let log = '';
+    return waitFor(async () => {
+      log = await fs.promises.readFile(p.logPath, 'utf8').catch(() => '');
+      return log.includes(text) && log;
+    }, { what: `"${text}" in ${p.logPath}`, describe: () => log.slice(-500) });
   }
 
   /** Live (non-zombie) conmon processes monitoring one of this env's tasks. */
@@ -131,7 +132,8 @@ export class TaskEnv {
    * not cascade.
    */
   async checkAndReset(): Promise<void> {
-    const monitors = await waitFor(() => this.liveMonitors(), (m) => m.length === 0, 5000);
+    let monitors = this.liveMonitors();
+    await waitFor(() => (monitors = this.liveMonitors()).length === 0, { what: 'no live monitor', timeoutMs: 5000 }).catch(() => undefined);
     const listed = (await this.runc.list()).map((s) => `${s.id}:${s.status}`);
     // Bundles leave cgroupsPath empty: runc makes <conmon's cgroup>/<id>, and conmon's cgroup is ours.
     const ours = await cgroupDirsOf(process.pid);
@@ -153,16 +155,16 @@ export class TaskEnv {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `get` until `ok` holds or `ms` passes; returns the last value either way. */
-export async function waitFor<T>(get: () => T | Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v) || Date.now() > until) return v;
-    await sleep(25);
-  }
+/**
+ * The hooks every task suite shares: a TaskEnv for the suite, checked and
+ * reset after each test, disposed at the end. `use` receives it.
+ */
+export function useTaskEnv(use: (env: TaskEnv) => void): void {
+  let env: TaskEnv | undefined;
+  before(async () => {
+    env = await TaskEnv.create();
+    use(env);
+  });
+  afterEach(() => env?.checkAndReset());
+  after(() => env?.dispose());
 }

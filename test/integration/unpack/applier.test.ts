@@ -12,6 +12,7 @@ import { isGantryError, type ErrorKind } from '../../../runtime/errdefs/errdefs'
 import { buildTar, gzip, MEDIA, sha256, zstd, type TarEntry } from '../../helpers/tarBuilder';
 import { bindMount, ctx, listTree, readableOf } from '../../helpers/unpackFixtures';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
+import { waitFor } from '../../helpers/waitFor';
 
 const T = 1_700_000_000;
 const sh = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
@@ -224,8 +225,11 @@ describe('unpack: TarApplier into a plain directory', function () {
     assert.ok(sent < tar.length, 'read the whole layer');
     // Nothing keeps writing after apply returned: the tree is stable, no file is left open.
     assert.equal(openFds(), fdsBefore);
+    // No file operation of this process is in flight (a write still queued would be one), so
+    // two listings in a row must agree.
+    const inFlight = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('FSReq') || r.startsWith('FileHandle'));
+    await waitFor(() => inFlight().length === 0, { what: 'no file operation in flight', timeoutMs: 10_000, describe: inFlight });
     const first = await listTree(dir);
-    await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(await listTree(dir), first);
   });
 

@@ -205,7 +205,7 @@ describe('unpack: hostile layers are refused and harm nothing outside the target
             .then(() => undefined, (e: unknown) => e);
 
           assert.ok(err, 'the layer was applied');
-          assert.ok(isGantryError(err), `not a GantryError: ${String(err)}`);
+          assert.ok(isGantryError(err), `not a GantryError: ${err instanceof Error ? err.message : JSON.stringify(err)}`);
           assert.equal(err.kind, 'InvalidArgument', err.message);
           const last = entries[entries.length - 1].name;
           const expected = c.names ?? JSON.stringify(Buffer.isBuffer(last) ? last.toString() : last);

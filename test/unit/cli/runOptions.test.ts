@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fullConfig } from '../../../runtime/api/containersApi';
+import { fullConfig } from '../../../runtime/client/containersApi';
 import { UsageError } from '../../../runtime/cli/command';
 import { splitAtFirstPositional } from '../../../runtime/cli/leadingOptions';
-import { buildRunPlan, CREATE_OPTIONS, expandEnv, RUN_OPTIONS, type RunPlan, type RunValues } from '../../../runtime/cli/runOptions';
+import { buildRunPlan, CREATE_OPTIONS, expandEnv, RUN_OPTIONS, type RunPlan } from '../../../runtime/cli/runOptions';
 import { isInvalidArgument } from '../../../runtime/errdefs/errdefs';
 
 const readFile = (p: string) => fs.readFileSync(p, 'utf8');
@@ -16,7 +16,7 @@ function plan(argv: string[], env: Record<string, string> = {}, command: 'run' |
   const options = command === 'run' ? RUN_OPTIONS : CREATE_OPTIONS;
   const split = splitAtFirstPositional(argv, options);
   const { values } = parseArgs({ args: split.options, options, strict: true, allowPositionals: false });
-  return buildRunPlan(command, values as RunValues, split.rest, { env, readFile });
+  return buildRunPlan(command, values, split.rest, { env, readFile });
 }
 
 const config = (argv: string[], env?: Record<string, string>) => plan([...argv, 'busybox'], env).config;

@@ -9,11 +9,13 @@ import {
 import { Transport } from '../../../runtime/distribution/transport';
 import { FakeServer, startFakeServer } from './fakeServer';
 import { freePort } from '../../helpers/ports';
+import { waitFor } from '../../helpers/waitFor';
 
 const fast: BackoffOptions = { maxRetries: 5, baseMs: 10, maxMs: 40, maxRetryAfterMs: 5_000 };
 
-function transport(backoff: BackoffOptions = fast): Transport {
-  return new Transport({ certsDir: os.tmpdir(), insecureRegistries: [], backoff, userAgent: 'gantry-test/1' });
+function transport(backoff: BackoffOptions = fast, onDebug?: (msg: string) => void): Transport {
+  const logger = onDebug && { error: () => undefined, warn: () => undefined, info: () => undefined, debug: onDebug };
+  return new Transport({ certsDir: os.tmpdir(), insecureRegistries: [], backoff, userAgent: 'gantry-test/1', logger });
 }
 
 const ctx = () => ({ signal: new AbortController().signal });
@@ -148,11 +150,15 @@ describe('distribution/retry', () => {
 
     it('stops at once when ctx is aborted during a backoff', async () => {
       const s = await failing(100, (_q, res) => { res.writeHead(503); res.end(); });
-      t = transport({ maxRetries: 5, baseMs: 10_000, maxMs: 10_000, maxRetryAfterMs: 0 });
+      const debug: string[] = [];
+      t = transport({ maxRetries: 5, baseMs: 10_000, maxMs: 10_000, maxRetryAfterMs: 0 }, (msg) => debug.push(msg));
       const ac = new AbortController();
-      setTimeout(() => ac.abort(), 100);
       const started = Date.now();
-      await assert.rejects(t.send({ signal: ac.signal }, s.host, { method: 'GET', url: `${s.url}/x` }), (e: Error) => isCancelled(e));
+      const sent = t.send({ signal: ac.signal }, s.host, { method: 'GET', url: `${s.url}/x` });
+      // The transport logs each retry as its backoff begins.
+      await waitFor(() => debug.includes('registry request retry'), { what: 'the first retry\'s backoff', timeoutMs: 5000, describe: () => debug });
+      ac.abort();
+      await assert.rejects(sent, (e: Error) => isCancelled(e));
       assert.ok(Date.now() - started < 2_000);
       assert.equal(s.requests.length, 1);
     });
@@ -161,8 +167,11 @@ describe('distribution/retry', () => {
       server = await startFakeServer(() => undefined);
       t = transport();
       const ac = new AbortController();
-      setTimeout(() => ac.abort(), 100);
-      await assert.rejects(t.send({ signal: ac.signal }, server.host, { method: 'GET', url: `${server.url}/x` }), (e: Error) => isCancelled(e));
+      const sent = t.send({ signal: ac.signal }, server.host, { method: 'GET', url: `${server.url}/x` });
+      // The server has the request (and never answers): the transport waits for headers.
+      await waitFor(() => server!.requests.length > 0, { what: 'the request at the server', timeoutMs: 5000 });
+      ac.abort();
+      await assert.rejects(sent, (e: Error) => isCancelled(e));
     });
   });
 });

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { RuntimeClient } from '../../../runtime/api/client';
+import { RuntimeClient } from '../../../runtime/client/client';
 import { VersionService } from '../../../runtime/api/gen/gantry/v1/version';
 import { HandlerAdapter } from '../../../runtime/api/server';
 import { versionService } from '../../../runtime/api/services/version';
@@ -43,7 +43,7 @@ describe('errdefs over gRPC', () => {
   for (const kind of ERROR_KINDS) {
     it(`round-trips ${kind}`, async () => {
       raise = kind;
-      await assert.rejects(client.version(), (e: unknown) => {
+      await assert.rejects(client.system.version(), (e: unknown) => {
         assert.ok(isGantryError(e), 'client errors are GantryErrors');
         assert.equal(e.kind, kind);
         assert.equal(e.message, `raised ${kind}`);
@@ -63,7 +63,7 @@ describe('errdefs over gRPC', () => {
     );
     const c = RuntimeClient.forSocket(socket);
     try {
-      await assert.rejects(c.version(), (e: unknown) => isGantryError(e) && e.kind === 'Unknown' && e.message === 'boom');
+      await assert.rejects(c.system.version(), (e: unknown) => isGantryError(e) && e.kind === 'Unknown' && e.message === 'boom');
     } finally {
       c.close();
       plain.forceShutdown();
@@ -73,7 +73,7 @@ describe('errdefs over gRPC', () => {
   it('reports a missing socket as Unavailable', async () => {
     const c = RuntimeClient.forSocket(path.join(dir, 'nobody-home.sock'));
     try {
-      await assert.rejects(c.version({ timeoutMs: 5_000 }), (e: unknown) => isGantryError(e) && e.kind === 'Unavailable');
+      await assert.rejects(c.system.version({ timeoutMs: 5_000 }), (e: unknown) => isGantryError(e) && e.kind === 'Unavailable');
     } finally {
       c.close();
     }

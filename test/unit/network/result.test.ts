@@ -41,7 +41,7 @@ describe('network/cni result and errors', () => {
   it('parses error JSON with the well-known codes', () => {
     const e = parseError('{"cniVersion":"1.0.0","code":7,"msg":"invalid config","details":"no bridge name"}');
     assert.deepEqual(e, { cniVersion: '1.0.0', code: 7, msg: 'invalid config', details: 'no bridge name' });
-    assert.equal(describeError(e!), 'invalid config: no bridge name (code 7, invalid network config)');
+    assert.equal(describeError(e), 'invalid config: no bridge name (code 7, invalid network config)');
     assert.equal(describeError({ code: 999, msg: 'failed to set bridge addr' }), 'failed to set bridge addr (code 999)');
     assert.equal(parseError('not json'), undefined);
     assert.equal(parseError('{"msg":"no code"}'), undefined);

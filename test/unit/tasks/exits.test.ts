@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ExitWatcher, readExitCode, wasOomKilled } from '../../../runtime/tasks/exits';
+import { waitFor } from '../../helpers/waitFor';
 
 describe('tasks: ExitWatcher', () => {
   let dir: string;
@@ -35,7 +36,7 @@ describe('tasks: ExitWatcher', () => {
     fs.renameSync(tmp, path.join(dir, 'exits', id));
   };
   const until = async (cond: () => boolean): Promise<void> => {
-    while (!cond()) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(cond, { what: 'the exit reports', timeoutMs: 5000, describe: () => reports });
   };
 
   it('reports each exit file once, ignoring conmon\'s temp names', async () => {
@@ -44,8 +45,10 @@ describe('tasks: ExitWatcher', () => {
     conmonWrite('c2', '137', 'zZ9yY8');
     await until(() => reports.length >= 2);
     await watcher!.scan();
-    await new Promise((r) => setTimeout(r, 50)); // let any late duplicate event arrive
-    assert.deepEqual([...reports].sort(), [['c1', 3], ['c2', 137]]);
+    // A late duplicate event would come before the sentinel's: once the sentinel is reported, it would have been too.
+    conmonWrite('sentinel', '0');
+    await until(() => reports.some(([id]) => id === 'sentinel'));
+    assert.deepEqual(reports.filter(([id]) => id !== 'sentinel').sort(), [['c1', 3], ['c2', 137]]);
     assert.equal(await watcher!.readExit('c1'), 3);
   });
 
@@ -93,8 +96,15 @@ describe('tasks: ExitWatcher', () => {
     const w = start();
     w.close();
     w.close();
-    conmonWrite('late', '9');
-    await new Promise((r) => setTimeout(r, 100));
+    // A second watcher on the same dir is the sentinel: once it reports the file, the closed one would have.
+    const seen: string[] = [];
+    const sentinel = new ExitWatcher(path.join(dir, 'exits'), { onExit: (id) => seen.push(id) });
+    try {
+      conmonWrite('late', '9');
+      await waitFor(() => seen.includes('late'), { what: 'the sentinel watcher to report "late"', timeoutMs: 5000 });
+    } finally {
+      sentinel.close();
+    }
     assert.deepEqual(reports, []);
   });
 

@@ -11,6 +11,7 @@ import {
 } from '../../../runtime/tasks/logs/logs';
 import { LogRotator } from '../../../runtime/tasks/logs/rotate';
 import { isInvalidArgument } from '../../../runtime/errdefs/errdefs';
+import { waitFor } from '../../helpers/waitFor';
 
 const BASE = Date.UTC(2026, 10, 28, 12, 0, 0); // 2026-11-28T12:00:00Z
 
@@ -40,20 +41,30 @@ async function read(files: LogFiles, opts: ReadLogsOptions = {}): Promise<string
   return texts(await collect(readLogs(ctx(), files, opts)));
 }
 
-/** Polls until `pred` holds (the mocha timeout bounds it); no assertion on time. */
-async function until(pred: () => boolean): Promise<void> {
-  while (!pred()) await new Promise((r) => setTimeout(r, 10));
+/** Polls until `pred` holds; no assertion on time. */
+async function until(pred: () => boolean, what = 'the follower'): Promise<void> {
+  await waitFor(pred, { what, timeoutMs: 8000 });
 }
 
 /** A follower running in the background, collecting entries until told to stop. */
 function follow(files: LogFiles, opts: ReadLogsOptions = {}) {
   let stop = false;
+  let idles = 0;
   const seen: LogEntry[] = [];
   const done = (async () => {
-    for await (const e of readLogs(ctx(), files, { ...opts, follow: { shouldStop: () => stop, pollMs: 50 } })) seen.push(e);
+    // shouldStop is asked each time the follower has read everything and is about to wait: it counts those waits.
+    const shouldStop = () => (idles++, stop);
+    for await (const e of readLogs(ctx(), files, { ...opts, follow: { shouldStop, pollMs: 50 } })) seen.push(e);
   })();
   return {
     seen,
+    /** Times the follower has gone idle (read all there was, about to wait). */
+    idles: () => idles,
+    /** Resolves once the follower has gone idle `n` more times: it has looked at what is there now. */
+    idleAgain: (n = 2) => {
+      const from = idles;
+      return until(() => idles >= from + n, `the follower idle ${n} more times`);
+    },
     texts: () => texts(seen),
     waitFor: (n: number) => until(() => seen.length >= n),
     stop: async () => {
@@ -216,7 +227,7 @@ describe('tasks/logs: follow', () => {
 
   it('waits for a log that does not exist yet', async () => {
     const f = follow(files);
-    await new Promise((r) => setTimeout(r, 100));
+    await f.idleAgain(); // it looked, found no log, and waits
     const w = openWriter();
     w.write(out(1, 'first'));
     await f.waitFor(1);
@@ -248,7 +259,7 @@ describe('tasks/logs: follow', () => {
     // conmon's reopen: a fresh file created as .tmp and renamed over the log.
     fs.writeFileSync(`${log}.tmp`, '');
     fs.renameSync(`${log}.tmp`, log);
-    await new Promise((r) => setTimeout(r, 100)); // the follower sees an empty new file and keeps the old one
+    await f.idleAgain(); // the follower sees an empty new file and keeps the old one
     w1.write(out(3, 'l3 (still old: conmon has not switched)'));
     w1.close();
     const w2 = openWriter();

@@ -7,7 +7,7 @@ const MiB = 1024 * 1024;
 
 /** A filesystem of 100 MiB in 4 KiB blocks with `free` bytes and `inodes` of 1000 free. */
 function fakeStatfs(free: number, inodes = 1000): () => Promise<fs.StatsFs> {
-  return async () => ({ type: 0, bsize: 4096, blocks: (100 * MiB) / 4096, bfree: free / 4096, bavail: free / 4096, files: 1000, ffree: inodes }) as fs.StatsFs;
+  return async () => ({ type: 0, bsize: 4096, blocks: (100 * MiB) / 4096, bfree: free / 4096, bavail: free / 4096, files: 1000, ffree: inodes });
 }
 
 describe('util/diskspace', () => {

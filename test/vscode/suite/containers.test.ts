@@ -13,7 +13,8 @@ import { ContainerStatus as S, type ContainerSummary } from '../../../runtime/ap
 import type { RunResult } from '../../../src/commands/containers/runContainer';
 import type { ContainerNode } from '../../../src/views/containers/containerNodes';
 import type { ImageNode, ImageTreeNode } from '../../../src/views/images/imageNodes';
-import { ContainersHarness, iconOf, PREFIX, sleep, waitFor } from './containersHarness';
+import { ContainersHarness, iconOf, PREFIX, waitFor } from './containersHarness';
+import { nextEvent } from './viewActivity';
 import { expectFailure } from './commandFailures';
 
 /** Prints a numbered line every 0.2 s; exits 0 on SIGTERM (sh as PID 1 would otherwise ignore it). */
@@ -32,7 +33,7 @@ describe('Containers view and commands (code-server)', function () {
     vscode.commands.executeCommand<RunResult>('gantry.images.run', h.image, { name, command, ...extra });
 
   it('runs a container detached from an image item; it appears through the event stream', async () => {
-    await h.settle();
+    await h.idleTree();
     const imageNode = await waitFor('the fixture image in the Images view', async () => {
       const images = h.api.views.images;
       const all: ImageTreeNode[] = [];
@@ -56,7 +57,7 @@ describe('Containers view and commands (code-server)', function () {
 
     // No refresh command: only the daemon's events can make it show.
     const entry = await h.entry(WEB, 'running', (e) => e.item.contextValue === 'runningContainer');
-    assert.equal(h.provider.lastRefreshReason, 'event');
+    assert.equal(h.calls.lastRefreshReason, 'event');
     assert.equal(iconOf(entry.item), 'vm-running');
     assert.equal(entry.item.id, `container:${record.id}:running`);
     assert.match(String(entry.item.description), /^127\.0\.0\.1:\d+\/gantry-test\/containers:latest · Up (Less than a minute|About a minute)$/);
@@ -64,24 +65,24 @@ describe('Containers view and commands (code-server)', function () {
   });
 
   it('lists once per refresh and makes no per-item calls', async () => {
-    await h.settle();
-    const lists = h.provider.listCalls;
-    const inspects = h.provider.inspectCalls;
+    await h.idleTree();
+    const lists = h.calls.listCalls;
+    const inspects = h.calls.inspectCalls;
     await vscode.commands.executeCommand('gantry.containers.refresh');
     await h.tree();
     await h.tree();
-    await h.settle();
-    assert.equal(h.provider.listCalls - lists, 1, 'one list call for one manual refresh');
-    assert.equal(h.provider.inspectCalls, inspects, 'no inspect call without a hover');
+    await h.idleTree();
+    assert.equal(h.calls.listCalls - lists, 1, 'one list call for one manual refresh');
+    assert.equal(h.calls.inspectCalls, inspects, 'no inspect call without a hover');
   });
 
   it('resolves the tooltip with one inspect call', async () => {
     const n = await node(WEB);
-    const inspects = h.provider.inspectCalls;
+    const inspects = h.calls.inspectCalls;
     const item = await h.provider.resolveTreeItem(h.provider.getTreeItem(n), n, new vscode.CancellationTokenSource().token);
-    assert.equal(h.provider.inspectCalls - inspects, 1);
+    assert.equal(h.calls.inspectCalls - inspects, 1);
     const tooltip = item.tooltip as vscode.MarkdownString;
-    assert.ok(tooltip instanceof vscode.MarkdownString, `tooltip: ${String(item.tooltip)}`);
+    assert.ok(tooltip instanceof vscode.MarkdownString, `tooltip: ${JSON.stringify(item.tooltip)}`);
     for (const expected of [n.container.id.slice(0, 12), 'gantry-test/containers:latest', 'Up ', 'Restart policy', 'trap']) {
       assert.ok(tooltip.value.includes(expected), `tooltip lacks ${expected}:\n${tooltip.value}`);
     }
@@ -202,16 +203,19 @@ describe('Containers view and commands (code-server)', function () {
   });
 
   it('a burst of container events costs one list call', async () => {
-    await h.settle();
-    const before = h.provider.listCalls;
+    await h.idleTree();
+    const before = h.calls.listCalls;
     // pause + unpause: two events within the debounce window.
+    const unpaused = nextEvent(h.api, 'the unpause event', (e) => e.topic === '/containers/unpause');
     await h.client.containers.pause(WEB);
     await h.client.containers.unpause(WEB);
-    await sleep(1500);
-    await h.tree();
-    await h.settle();
-    assert.equal(h.provider.listCalls - before, 1, 'two events within 500 ms: one refresh');
-    assert.equal(h.provider.lastRefreshReason, 'event');
+    // Once the extension has the unpause event (the stream is ordered: the pause
+    // event came first), it has asked for its refresh; idle() comes after that.
+    await unpaused;
+    await h.idleTree();
+    await h.idleTree();
+    assert.equal(h.calls.listCalls - before, 1, 'two events within 500 ms: one refresh');
+    assert.equal(h.calls.lastRefreshReason, 'event');
   });
 
   it('the log goes on across a stop and start and across a reconnect, no line lost or repeated', async () => {
@@ -238,7 +242,16 @@ describe('Containers view and commands (code-server)', function () {
       await state('disconnected', nowhere);
       atDrop = last();
       assert.deepEqual(await h.provider.getChildren(), [], 'nothing listed while disconnected');
-      await sleep(1500); // the ticker goes on: these lines must arrive after the reconnect
+      // The ticker goes on: wait (through the daemon, not the extension) until it has
+      // printed lines while the extension was away; they must arrive after the reconnect.
+      let daemonLast = -1;
+      await waitFor('lines written while disconnected', async () => {
+        for await (const entry of h.client.containers.logs(WEB, { tail: 5 })) {
+          const m = /^line (\d+)$/.exec(Buffer.from(entry.data).toString().trim());
+          if (m) daemonLast = Number(m[1]);
+        }
+        return daemonLast >= atDrop + 5 || undefined;
+      }, () => `daemon's last line ${daemonLast}, ${atDrop} at the drop`);
     } finally {
       await gantry.update('socketPath', socket, vscode.ConfigurationTarget.Global);
     }

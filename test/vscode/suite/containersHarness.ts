@@ -5,12 +5,14 @@
 // pushed gantry-test/containers:latest for these suites.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { RuntimeClient } from '../../../runtime/api/client';
+import { RuntimeClient } from '../../../runtime/client/client';
 import { ContainerStatus, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
 import type { ContainerTreeNode } from '../../../src/views/containers/containerNodes';
 import type { ContainersTreeProvider } from '../../../src/views/containers/containersTreeProvider';
 export type { GantryApi } from '../../../src/extension';
 import type { GantryApi } from '../../../src/extension';
+import { waitFor as waitUntil } from '../../helpers/waitFor';
+import { CONTAINERS_VIEW, ViewCalls } from './viewActivity';
 
 export interface Entry {
   node: ContainerTreeNode;
@@ -19,24 +21,26 @@ export interface Entry {
 }
 
 export const PREFIX = 'gtest-';
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const labelOf = (item: vscode.TreeItem) => (typeof item.label === 'string' ? item.label : item.label?.label ?? '');
-export const iconOf = (item: vscode.TreeItem) => (item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : String(item.iconPath));
+export const iconOf = (item: vscode.TreeItem): string => {
+  const icon = item.iconPath;
+  if (icon instanceof vscode.ThemeIcon) return icon.id;
+  return typeof icon === 'string' || icon instanceof vscode.Uri ? icon.toString() : JSON.stringify(icon ?? null);
+};
 
-/** Polls until `check` returns a value other than undefined; fails after `ms` with `what` and the last state. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, describeLast: () => string = () => '', ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
+/** Polls (test/helpers/waitFor.ts) until `check` returns a value other than undefined; fails after `ms` with `what` and the last state. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, describeLast?: () => string, ms = 30_000): Promise<T> {
+  return (await waitUntil(async () => {
     const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${describeLast()}`);
-    await sleep(100);
-  }
+    return value === undefined ? undefined : { value };
+  }, { what, timeoutMs: ms, intervalMs: 100, describe: describeLast })).value;
 }
 
 export class ContainersHarness {
   api!: GantryApi;
   provider!: ContainersTreeProvider;
+  /** The view's list and inspect calls and last refresh reason, counted from setUp on. */
+  calls!: ViewCalls;
   client!: RuntimeClient;
   readonly image: string;
   private lastTree: Entry[] = [];
@@ -58,6 +62,7 @@ export class ContainersHarness {
     this.api = await ext.activate();
     assert.ok(this.api.views?.containers, 'activate() returned no views.containers');
     this.provider = this.api.views.containers;
+    this.calls = new ViewCalls(this.api, CONTAINERS_VIEW);
     await waitFor('a connection to the test daemon', () => (this.api.connection.state === 'connected' && this.api.connection.socket === socket) || undefined,
       () => JSON.stringify(this.api.connection));
     this.client = RuntimeClient.forSocket(socket);
@@ -69,6 +74,7 @@ export class ContainersHarness {
 
   /** Removes every container the suites made, and the fixture image. */
   async tearDown(): Promise<void> {
+    this.calls?.dispose();
     if (!this.client) return;
     for (const c of await this.client.containers.list(true)) {
       if (c.name.startsWith(PREFIX)) await this.client.containers.remove(c.id, true).catch(() => undefined);
@@ -115,9 +121,9 @@ export class ContainersHarness {
     }, () => JSON.stringify(last && { status: ContainerStatus[last.status], exitCode: last.exitCode, error: last.error }));
   }
 
-  /** Waits until no refresh is pending (the debounce is 500 ms) and the tree is listed. */
-  async settle(): Promise<void> {
-    await sleep(800);
-    await this.tree();
+  /** Waits until no refresh is pending or running (the extension's RefreshManager.idle), then lists the tree. */
+  async idleTree(): Promise<Entry[]> {
+    await this.api.views.idle();
+    return this.tree();
   }
 }

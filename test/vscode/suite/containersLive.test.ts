@@ -67,7 +67,7 @@ describe('Containers view: live times, operations in flight, more actions (code-
     try {
       const describeAt = async (name: string) => String((await h.tree()).find((e) => e.label === name)!.item.description);
       assert.match(await describeAt(A), /· Up Less than a minute$/);
-      const lists = h.provider.listCalls;
+      const lists = h.calls.listCalls;
       // One timer, armed for the first moment a shown text changes: no later than A's first minute, never a second away.
       const armed = h.provider.ticker.nextTick!;
       assert.ok(armed > clock.now() && armed <= aStart + MIN, `armed for ${armed - aStart} ms after A started`);
@@ -90,7 +90,7 @@ describe('Containers view: live times, operations in flight, more actions (code-
       assert.ok(rendersOfA >= 4 && rendersOfA <= 10, `A re-rendered ${rendersOfA} times in four minutes`);
       assert.ok(!changes.includes(undefined), 'no whole-tree refresh');
       assert.match(await describeAt(A), /· Up 5 minutes$/);
-      assert.equal(h.provider.listCalls, lists, 'no list call for the clock');
+      assert.equal(h.calls.listCalls, lists, 'no list call for the clock');
       // The tooltip is resolved as of the clock too, worded as the description.
       const n = (await h.tree()).find((e) => e.label === A)!.node;
       const item = await h.provider.resolveTreeItem(h.provider.getTreeItem(n), n, new vscode.CancellationTokenSource().token);
@@ -198,7 +198,7 @@ describe('Containers view: live times, operations in flight, more actions (code-
   it('filters the view on the cached list, and says when nothing matches', async () => {
     await running(A);
     await running(B);
-    const lists = h.provider.listCalls;
+    const lists = h.calls.listCalls;
     assert.equal(await vscode.commands.executeCommand('gantry.containers.filter', 'LIVE-A'), 'LIVE-A');
     assert.deepEqual(labels(await h.tree()), [A]);
     assert.match(String(h.api.viewState.descriptions.containers), /filter: LIVE-A/);
@@ -208,13 +208,13 @@ describe('Containers view: live times, operations in flight, more actions (code-
     await vscode.commands.executeCommand('gantry.containers.clearFilter');
     assert.ok(labels(await h.tree()).includes(B));
     assert.equal(h.api.viewState.descriptions.containers, undefined);
-    assert.equal(h.provider.listCalls, lists, 'filtering lists nothing');
+    assert.equal(h.calls.listCalls, lists, 'filtering lists nothing');
   });
 
   it('sorts by name, creation time or status from the view\'s menu, without listing', async () => {
     const config = () => vscode.workspace.getConfiguration('gantry.containers');
     const ours = (entries: Entry[]) => labels(entries).filter((l) => l.startsWith(`${PREFIX}live-`));
-    const lists = h.provider.listCalls;
+    const lists = h.calls.listCalls;
     await vscode.commands.executeCommand('gantry.containers.sortByName');
     assert.equal(config().get('sortBy'), 'name');
     await waitFor('sorted by name', async () => (ours(await h.tree()).join() === [`${PREFIX}live-a`, `${PREFIX}live-b`, `${PREFIX}live-crash`].join() ? true : undefined), h.describeTree);
@@ -222,7 +222,7 @@ describe('Containers view: live times, operations in flight, more actions (code-
     await waitFor('newest first', async () => (ours(await h.tree()).join() === [`${PREFIX}live-crash`, `${PREFIX}live-b`, `${PREFIX}live-a`].join() ? true : undefined), h.describeTree);
     await vscode.commands.executeCommand('gantry.containers.sortByStatus');
     await waitFor('running first', async () => (ours(await h.tree()).join() === [`${PREFIX}live-b`, `${PREFIX}live-a`, `${PREFIX}live-crash`].join() ? true : undefined), h.describeTree);
-    assert.equal(h.provider.listCalls, lists, 'sorting lists nothing');
+    assert.equal(h.calls.listCalls, lists, 'sorting lists nothing');
     // The … menu shows them, with a checkmark on the one in effect.
     const pkg = manifest();
     const titleMenu = pkg.contributes.menus['view/title'].filter((m) => m.command?.startsWith('gantry.containers.sortBy'));

@@ -11,7 +11,7 @@
 // returns (the extension's API: api.views.images).
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { RuntimeClient } from '../../../runtime/api/client';
+import { RuntimeClient } from '../../../runtime/client/client';
 import type { ImageSummary, PruneImagesResponse } from '../../../runtime/api/gen/gantry/v1/images';
 import type { PullProgressSnapshot } from '../../../src/commands/images/pullProgress';
 import type { RemoveImagesResult } from '../../../src/commands/images/removeImages';
@@ -20,6 +20,8 @@ import type { ImagesTreeProvider } from '../../../src/views/images/imagesTreePro
 import { startFaultProxy } from '../../helpers/faultProxy';
 import { expectFailure } from './commandFailures';
 import type { GantryApi } from '../../../src/extension';
+import { waitFor as waitUntil } from '../../helpers/waitFor';
+import { IMAGES_VIEW, nextEvent, ViewCalls } from './viewActivity';
 
 interface FixtureImage {
   ref: string;
@@ -44,18 +46,14 @@ function env(): { socket: string; registry: string; images: Record<'oci' | 'v2s2
   return { socket, registry, images: JSON.parse(images) };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const labelOf = (item: vscode.TreeItem) => (typeof item.label === 'string' ? item.label : item.label?.label ?? '');
 
-/** Polls until `check` returns a value other than undefined; fails after `ms` with `what` and the last state. */
+/** Polls (test/helpers/waitFor.ts) until `check` returns a value other than undefined; fails after `ms` with `what` and the last state. */
 async function waitFor<T>(what: string, check: () => Promise<T | undefined>, describeLast: () => string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
+  return (await waitUntil(async () => {
     const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${describeLast()}`);
-    await sleep(100);
-  }
+    return value === undefined ? undefined : { value };
+  }, { what, timeoutMs: ms, intervalMs: 100, describe: describeLast })).value;
 }
 
 describe('Images view and commands (code-server)', function () {
@@ -65,6 +63,8 @@ describe('Images view and commands (code-server)', function () {
   const config = () => vscode.workspace.getConfiguration('gantry.images');
   let api: GantryApi;
   let provider: ImagesTreeProvider;
+  /** The view's list and inspect calls and last refresh reason, counted from `before` on. */
+  let calls: ViewCalls;
   let client: RuntimeClient;
   let lastTree: Entry[] = [];
 
@@ -98,10 +98,10 @@ describe('Images view and commands (code-server)', function () {
   };
   const daemonNames = async () => (await client.images.list()).map((i) => i.name);
 
-  /** Waits until no refresh is pending (the debounce is 500 ms) and the tree is listed. */
-  async function settle(): Promise<void> {
-    await sleep(800);
-    await tree();
+  /** Waits until no refresh is pending or running (the extension's RefreshManager.idle), then lists the tree. */
+  async function idleTree(): Promise<Entry[]> {
+    await api.views.idle();
+    return tree();
   }
 
   before(async () => {
@@ -110,6 +110,7 @@ describe('Images view and commands (code-server)', function () {
     api = await ext.activate();
     assert.ok(api.views?.images, 'activate() returned no views.images');
     provider = api.views.images;
+    calls = new ViewCalls(api, IMAGES_VIEW);
     await waitFor('a connection to the test daemon', async () => (api.connection.state === 'connected' && api.connection.socket === socket) || undefined, () => JSON.stringify(api.connection));
     await config().update('groupBy', undefined, vscode.ConfigurationTarget.Workspace);
     await config().update('sortBy', undefined, vscode.ConfigurationTarget.Workspace);
@@ -122,10 +123,11 @@ describe('Images view and commands (code-server)', function () {
     await config().update('groupBy', undefined, vscode.ConfigurationTarget.Workspace);
     await config().update('sortBy', undefined, vscode.ConfigurationTarget.Workspace);
     client?.close();
+    calls?.dispose();
   });
 
   it('pulls an image with progress, and the item appears through the event stream', async () => {
-    await settle();
+    await idleTree();
     const progress: PullProgressSnapshot[] = [];
     const pulled = await vscode.commands.executeCommand<ImageSummary>('gantry.images.pull', images.oci.ref, {
       onProgress: (p: PullProgressSnapshot) => progress.push(p),
@@ -141,7 +143,7 @@ describe('Images view and commands (code-server)', function () {
     assert.ok((await daemonNames()).includes(images.oci.ref));
     // No refresh command: only the daemon's /images/create event can make it show.
     await imageNode(images.oci.ref);
-    assert.equal(provider.lastRefreshReason, 'event');
+    assert.equal(calls.lastRefreshReason, 'event');
   });
 
   it('pulls the Docker schema2 tag too', async () => {
@@ -194,28 +196,41 @@ describe('Images view and commands (code-server)', function () {
     const pulling = vscode.commands.executeCommand<ImageSummary | undefined>('gantry.images.pull', images.cancel.ref, { cancellation: cancel.token });
     cancel.cancel();
     assert.equal(await pulling, undefined);
-    await sleep(500);
+    // The daemon must not finish the pull behind the user's back. The sentinel, a tag made
+    // after the cancel: once its event is in, the daemon has served later requests and the
+    // cancelled pull had not made the image by then. Its removal is awaited too, so no
+    // refresh of this test's is left for the next one to count.
+    const sentinel = 'docker.io/gantry-test/sentinel:after-cancel';
+    const tagged = nextEvent(api, 'the sentinel tag\'s event', (e) => e.id === sentinel && e.topic === '/images/create');
+    await client.images.tag(images.oci.ref, sentinel);
+    await tagged;
     assert.ok(!(await daemonNames()).includes(images.cancel.ref));
+    const untagged = nextEvent(api, 'the sentinel removal\'s event', (e) => e.id === sentinel && e.topic === '/images/delete');
+    await client.images.remove(sentinel);
+    await untagged;
   });
 
   it('lists once per refresh, coalesces bursts of events, and makes no per-item calls', async () => {
-    await settle();
-    const lists = provider.listCalls;
-    const inspects = provider.inspectCalls;
+    await idleTree();
+    const lists = calls.listCalls;
+    const inspects = calls.inspectCalls;
     await vscode.commands.executeCommand('gantry.images.refresh');
     await tree();
-    await settle();
-    assert.equal(provider.listCalls - lists, 1, 'one list call for one manual refresh');
-    assert.equal(provider.inspectCalls, inspects, 'no inspect call without a hover');
+    await idleTree();
+    assert.equal(calls.listCalls - lists, 1, 'one list call for one manual refresh');
+    assert.equal(calls.inspectCalls, inspects, 'no inspect call without a hover');
 
     // Three tags in a row: three events, one debounced refresh, one list call.
     const names = ['a', 'b', 'c'].map((t) => `docker.io/gantry-test/burst:${t}`);
-    const before = provider.listCalls;
+    const before = calls.listCalls;
+    const last = nextEvent(api, `the event for ${names[2]}`, (e) => e.topic.startsWith('/images/') && e.id === names[2]);
     for (const name of names) await client.images.tag(images.oci.ref, name);
+    // Once the extension has the last tag's event, it has asked for every refresh it will; idle() comes after them.
+    await last;
     await treeWhere('the three burst tags', (e) => names.every((n) => imageEntry(e, n)));
-    await settle();
-    assert.equal(provider.listCalls - before, 1, 'three events within the debounce window cost one list call');
-    assert.equal(provider.lastRefreshReason, 'event');
+    await idleTree();
+    assert.equal(calls.listCalls - before, 1, 'three events within the debounce window cost one list call');
+    assert.equal(calls.lastRefreshReason, 'event');
     for (const name of names) await client.images.remove(name);
     await treeWhere('the burst tags gone', (e) => names.every((n) => !imageEntry(e, n)));
   });
@@ -237,11 +252,11 @@ describe('Images view and commands (code-server)', function () {
 
   it('resolves the tooltip lazily with one inspect call', async () => {
     const node = await imageNode(images.oci.ref);
-    const inspects = provider.inspectCalls;
+    const inspects = calls.inspectCalls;
     const item = await provider.resolveTreeItem(provider.getTreeItem(node), node, new vscode.CancellationTokenSource().token);
-    assert.equal(provider.inspectCalls - inspects, 1);
+    assert.equal(calls.inspectCalls - inspects, 1);
     const tooltip = item.tooltip as vscode.MarkdownString;
-    assert.ok(tooltip instanceof vscode.MarkdownString, `tooltip: ${String(item.tooltip)}`);
+    assert.ok(tooltip instanceof vscode.MarkdownString, `tooltip: ${JSON.stringify(item.tooltip)}`);
     for (const expected of [images.oci.configDigest.slice(7, 19), images.oci.manifestDigest.slice(0, 7 + 12), 'linux/amd64', '/bin/sh', 'Created', 'Size']) {
       assert.ok(tooltip.value.includes(expected), `tooltip lacks ${expected}:\n${tooltip.value}`);
     }
@@ -323,8 +338,8 @@ describe('Images view and commands (code-server)', function () {
   });
 
   it('filters the view by substring, without listing again', async () => {
-    await settle();
-    const lists = provider.listCalls;
+    await idleTree();
+    const lists = calls.listCalls;
     try {
       assert.equal(await vscode.commands.executeCommand('gantry.images.filter', 'V2S2'), 'V2S2');
       let entries = await tree();
@@ -343,7 +358,7 @@ describe('Images view and commands (code-server)', function () {
     assert.equal(provider.filter, '');
     const entries = await tree();
     assert.ok(imageEntry(entries, images.oci.ref) && imageEntry(entries, images.v2s2.ref));
-    assert.equal(provider.listCalls, lists, 'filtering works on the cached list');
+    assert.equal(calls.listCalls, lists, 'filtering works on the cached list');
   });
 
   it('shows an untagged image as <none> and prunes it, reporting reclaimed space', async () => {

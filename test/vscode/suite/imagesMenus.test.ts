@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RuntimeClient } from '../../../runtime/api/client';
+import { RuntimeClient } from '../../../runtime/client/client';
 import type { ImageSummary } from '../../../runtime/api/gen/gantry/v1/images';
 import type { RemoveImagesResult } from '../../../src/commands/images/removeImages';
 import type { ImageNode, ImageRepositoryNode, ImageTreeNode } from '../../../src/views/images/imageNodes';

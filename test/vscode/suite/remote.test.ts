@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
-import { RuntimeClient } from '../../../runtime/api/client';
+import { RuntimeClient } from '../../../runtime/client/client';
 import { ContainerStatus as S } from '../../../runtime/api/gen/gantry/v1/containers';
 import type { Envelope } from '../../../runtime/api/gen/gantry/v1/events';
 import type { ConnectionSnapshot } from '../../../src/client/connection';
@@ -28,6 +28,7 @@ import type { HostPickEntry } from '../../../src/hosts/hostPicks';
 import type { RuntimeViewsState } from '../../../src/views/runtimeViews';
 import type { ImageTreeNode } from '../../../src/views/images/imageNodes';
 import { labelOf, waitFor, type GantryApi as ViewsApi } from './containersHarness';
+import { waitFor as waitUntil } from '../../helpers/waitFor';
 
 interface GantryApi extends Omit<ViewsApi, 'connection'> {
   readonly connection: ConnectionSnapshot;
@@ -153,10 +154,15 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
 
   it('the picker: accepting its first entry, the current local runtime, reconnects to it', async () => {
     const picked = vscode.commands.executeCommand<ConnectionSnapshot | undefined>('gantry.host.connect');
-    // The QuickPick opens with "Local runtime" active; accept it as Enter would.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-    const snapshot = await Promise.race([picked, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the picker did not return its choice')), 10_000))]);
+    // The QuickPick opens with "Local runtime" active; accept it as Enter would. Accepting
+    // before it is shown does nothing (nor does accepting no row), so accept until it answers.
+    let answered = false;
+    void picked.then(() => (answered = true), () => (answered = true));
+    await waitUntil(async () => {
+      if (!answered) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      return answered;
+    }, { what: 'the picker to return its choice', timeoutMs: 10_000, intervalMs: 100 });
+    const snapshot = await picked;
     assert.equal(snapshot?.state, 'connected');
     assert.equal(snapshot?.host, undefined);
     assert.equal(snapshot?.socket, localSocket);

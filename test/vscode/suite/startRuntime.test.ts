@@ -22,8 +22,10 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RuntimeClient } from '../../../runtime/api/client';
-import { defaultRoot, defaultSocket, defaultState } from '../../../runtime/daemon/paths';
+import { RuntimeClient } from '../../../runtime/client/client';
+import { defaultRoot } from '../../../runtime/daemon/paths';
+import { defaultSocket, defaultState } from '../../../runtime/client/socketPath';
+import { waitFor } from '../../helpers/waitFor';
 
 interface VersionInfo {
   version: string;
@@ -67,44 +69,28 @@ function describeSnapshot(s: ConnectionSnapshot): string {
  * Resolves with the first connection snapshot (the current one included) that
  * satisfies `predicate`; rejects after `timeoutMs` naming the last one seen.
  */
-function waitForConnection(
+async function waitForConnection(
   api: GantryApi,
   predicate: (s: ConnectionSnapshot) => boolean,
   what: string,
   timeoutMs = 30_000,
 ): Promise<ConnectionSnapshot> {
-  return new Promise((resolve, reject) => {
-    let last = api.connection;
-    const finish = (err: Error | undefined, s?: ConnectionSnapshot) => {
-      sub.dispose();
-      clearInterval(poll);
-      clearTimeout(timer);
-      if (err) reject(err);
-      else resolve(s!);
-    };
-    const check = (s: ConnectionSnapshot) => {
-      last = s;
-      if (predicate(s)) finish(undefined, s);
-    };
-    const sub = api.onDidChangeConnection(check);
-    // Events fire synchronously with the change; the poll only covers a
-    // change between reading api.connection and subscribing.
-    const poll = setInterval(() => check(api.connection), 250);
-    const timer = setTimeout(
-      () => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${describeSnapshot(last)}`)),
-      timeoutMs,
-    );
-    check(api.connection);
+  // Re-checked on each change event; the poll only covers a change between reading api.connection and subscribing.
+  return waitFor(() => (predicate(api.connection) ? api.connection : undefined), {
+    what,
+    timeoutMs,
+    intervalMs: 250,
+    describe: () => describeSnapshot(api.connection),
+    wake: (recheck) => {
+      const sub = api.onDidChangeConnection(() => recheck());
+      return () => sub.dispose();
+    },
   });
 }
 
 /** Resolves once `check()` holds (polled: the header's words follow a socket probe); rejects naming the last value. */
 async function waitUntil(what: string, check: () => boolean, shown: () => unknown, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(shown())}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(check, { what, timeoutMs, describe: () => JSON.stringify(shown()) });
 }
 
 const notRunning = { images: 'not running', containers: 'not running' };
@@ -134,12 +120,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 
 /** Resolves true once `pid` is gone, false if it still runs after `ms`. */
 async function gone(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (pidAlive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
+  return waitFor(() => !pidAlive(pid), { what: `pid ${pid} gone`, timeoutMs: ms }).then(() => true, () => false);
 }
 
 /** SIGTERM (a clean shutdown removes its socket), SIGKILL after 10 s; resolves once it is gone. */
@@ -155,7 +136,7 @@ async function pidOn(socket: string): Promise<number | undefined> {
   if (!fs.existsSync(socket)) return undefined;
   const client = RuntimeClient.forSocket(socket);
   try {
-    return (await client.version({ timeoutMs: 5_000 })).pid;
+    return (await client.system.version({ timeoutMs: 5_000 })).pid;
   } catch {
     return undefined;
   } finally {
@@ -274,7 +255,7 @@ describe('Gantry: Start Runtime (code-server)', () => {
 
   it('notices when that daemon is killed', async function () {
     if (spawnedPid === undefined) this.skip();
-    await stopPid(spawnedPid!);
+    await stopPid(spawnedPid);
     spawnedPid = undefined;
     const lost = await waitForConnection(api, (s) => s.state !== 'connected' && s.socket === socket, `state not 'connected' on ${socket}`);
     assert.match(api.statusBarText, /Gantry/);

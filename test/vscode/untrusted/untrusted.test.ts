@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { ConnectionSnapshot } from '../../../src/client/connection';
 import type { HostPickEntry } from '../../../src/hosts/hostPicks';
+import { waitFor as waitUntil } from '../../helpers/waitFor';
 
 interface GantryApi {
   readonly connection: ConnectionSnapshot;
@@ -27,13 +28,10 @@ function env(name: string): string {
 }
 
 async function waitFor<T>(what: string, probe: () => T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
+  return (await waitUntil(() => {
     const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return v === undefined ? undefined : { v };
+  }, { what, timeoutMs: ms, intervalMs: 100 })).v;
 }
 
 const trapConnections = () => fs.readFileSync(env('GANTRY_TEST_TRAP_LOG'), 'utf8').split('\n').filter(Boolean);

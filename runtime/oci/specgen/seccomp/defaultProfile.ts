@@ -28,6 +28,8 @@
  */
 import type { Profile, Rule } from './seccomp';
 
+// The syscall lists stay packed, several names to a line, so each has prettier-ignore.
+// prettier-ignore
 const FILES = [
   'access', 'chdir', 'chmod', 'chown', 'chown32', 'close', 'close_range', 'copy_file_range', 'creat', 'dup', 'dup2', 'dup3',
   'faccessat', 'faccessat2', 'fadvise64', 'fadvise64_64', 'fallocate', 'fchdir', 'fchmod', 'fchmodat', 'fchmodat2', 'fchown',
@@ -40,12 +42,14 @@ const FILES = [
   'unlinkat', 'utime', 'utimensat', 'utimensat_time64', 'utimes', 'vmsplice', 'write', 'writev', 'cachestat',
 ];
 
+// prettier-ignore
 const XATTRS = [
   'fgetxattr', 'flistxattr', 'fremovexattr', 'fsetxattr', 'getxattr', 'lgetxattr', 'listxattr', 'llistxattr', 'lremovexattr',
   'lsetxattr', 'removexattr', 'setxattr',
 ];
 
 /** Waiting on many fds, and the fd-shaped event sources. */
+// prettier-ignore
 const EVENTS = [
   'epoll_create', 'epoll_create1', 'epoll_ctl', 'epoll_ctl_old', 'epoll_pwait', 'epoll_pwait2', 'epoll_wait', 'epoll_wait_old',
   'eventfd', 'eventfd2', 'fanotify_mark', 'inotify_add_watch', 'inotify_init', 'inotify_init1', 'inotify_rm_watch', 'poll',
@@ -56,6 +60,7 @@ const EVENTS = [
 /** Legacy AIO (io_uring is deliberately not here). */
 const AIO = ['io_cancel', 'io_destroy', 'io_getevents', 'io_pgetevents', 'io_pgetevents_time64', 'io_setup', 'io_submit'];
 
+// prettier-ignore
 const PROCESSES = [
   'execve', 'execveat', 'exit', 'exit_group', 'fork', 'vfork', 'wait4', 'waitid', 'waitpid', 'kill', 'tgkill', 'tkill',
   'pidfd_open', 'pidfd_send_signal', 'getpid', 'getppid', 'gettid', 'getpgid', 'getpgrp', 'setpgid', 'getsid', 'setsid',
@@ -65,6 +70,7 @@ const PROCESSES = [
   'process_mrelease',
 ];
 
+// prettier-ignore
 const IDENTITY = [
   'getegid', 'getegid32', 'geteuid', 'geteuid32', 'getgid', 'getgid32', 'getgroups', 'getgroups32', 'getresgid',
   'getresgid32', 'getresuid', 'getresuid32', 'getuid', 'getuid32', 'setfsgid', 'setfsgid32', 'setfsuid', 'setfsuid32',
@@ -72,11 +78,13 @@ const IDENTITY = [
   'setresuid32', 'setreuid', 'setreuid32', 'setuid', 'setuid32',
 ];
 
+// prettier-ignore
 const SIGNALS = [
   'pause', 'rt_sigaction', 'rt_sigpending', 'rt_sigprocmask', 'rt_sigqueueinfo', 'rt_sigreturn', 'rt_sigsuspend',
   'rt_sigtimedwait', 'rt_sigtimedwait_time64', 'rt_tgsigqueueinfo', 'sigaltstack', 'sigprocmask', 'sigreturn',
 ];
 
+// prettier-ignore
 const MEMORY = [
   'brk', 'madvise', 'memfd_create', 'memfd_secret', 'mincore', 'mlock', 'mlock2', 'mlockall', 'mmap', 'mmap2', 'mprotect',
   'mremap', 'msync', 'munlock', 'munlockall', 'munmap', 'pkey_alloc', 'pkey_free', 'pkey_mprotect', 'remap_file_pages',
@@ -84,6 +92,7 @@ const MEMORY = [
 ];
 
 /** Reading clocks, sleeping, timers; setting the clock needs CAP_SYS_TIME. adjtimex only sets with it (the kernel checks). */
+// prettier-ignore
 const TIME = [
   'adjtimex', 'alarm', 'clock_adjtime', 'clock_adjtime64', 'clock_getres', 'clock_getres_time64', 'clock_gettime',
   'clock_gettime64', 'clock_nanosleep', 'clock_nanosleep_time64', 'getitimer', 'gettimeofday', 'nanosleep', 'setitimer',
@@ -91,6 +100,7 @@ const TIME = [
   'timer_settime64',
 ];
 
+// prettier-ignore
 const SCHEDULING = [
   'getpriority', 'setpriority', 'ioprio_get', 'ioprio_set', 'sched_getaffinity', 'sched_getattr', 'sched_getparam',
   'sched_get_priority_max', 'sched_get_priority_min', 'sched_getscheduler', 'sched_rr_get_interval',
@@ -99,6 +109,7 @@ const SCHEDULING = [
 ];
 
 /** socket itself is a rule of its own below (no AF_VSOCK). */
+// prettier-ignore
 const NETWORK = [
   'accept', 'accept4', 'bind', 'connect', 'getpeername', 'getsockname', 'getsockopt', 'listen', 'recv', 'recvfrom',
   'recvmmsg', 'recvmmsg_time64', 'recvmsg', 'send', 'sendmmsg', 'sendmsg', 'sendto', 'setsockopt', 'shutdown',
@@ -106,6 +117,7 @@ const NETWORK = [
 ];
 
 /** System V and POSIX IPC: namespaced by the container's IPC namespace. */
+// prettier-ignore
 const IPC = [
   'ipc', 'mq_getsetattr', 'mq_notify', 'mq_open', 'mq_timedreceive', 'mq_timedreceive_time64', 'mq_timedsend',
   'mq_timedsend_time64', 'mq_unlink', 'msgctl', 'msgget', 'msgrcv', 'msgsnd', 'semctl', 'semget', 'semop', 'semtimedop',

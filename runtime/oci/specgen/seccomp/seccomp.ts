@@ -44,8 +44,8 @@ export type { SeccompAction, SeccompOperator };
 /** Capability names with the CAP_ prefix, as in capabilities.ts. */
 export type CapabilityName = string;
 
-/** Go's GOARCH names, which Docker's `includes.arches` / `excludes.arches` use. */
-export type GoArch = 'amd64' | 'arm64' | 'arm' | 'x86' | 'x32' | string;
+/** Go's GOARCH names, which Docker's `includes.arches` / `excludes.arches` use: 'amd64', 'arm64', 'arm', 'x86', 'x32', … */
+export type GoArch = string;
 
 export interface ArgTest {
   /** Argument index, 0–5. */

@@ -16,7 +16,7 @@ describe('oci/specgen/apparmor', () => {
     it('is one profile named gantry-default that survives disconnected paths', () => {
       assert.match(text, /^#include <tunables\/global>$/m);
       assert.match(text, /^profile gantry-default flags=\(attach_disconnected,mediate_deleted\) \{$/m);
-      assert.match(text, /^  #include <abstractions\/base>$/m);
+      assert.match(text, /^ {2}#include <abstractions\/base>$/m);
       assert.equal(text.split('{').length, text.split('}').length);
       assert.ok(text.trimEnd().endsWith('}'));
     });
@@ -57,7 +57,7 @@ describe('oci/specgen/apparmor', () => {
         for (const [i, t] of [text, defaultProfileText({ tunables: false, baseAbstraction: false })].entries()) {
           const file = path.join(dir, `p${i}`);
           fs.writeFileSync(file, t);
-          const r: SpawnSyncReturns<string> = spawnSync(PARSER!, ['--skip-kernel-load', '--skip-cache', '-o', path.join(dir, `out${i}`), file], { encoding: 'utf8' });
+          const r: SpawnSyncReturns<string> = spawnSync(PARSER, ['--skip-kernel-load', '--skip-cache', '-o', path.join(dir, `out${i}`), file], { encoding: 'utf8' });
           assert.equal(r.status, 0, r.stderr);
         }
       } finally {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { isInvalidArgument } from '../../../../runtime/errdefs/errdefs';
 import type { ContainerConfig } from '../../../../runtime/containers/containers';
-import type { ContainerConfig as ImageConfig } from '../../../../runtime/images/manifest';
+import type { ContainerConfig as ImageConfig } from '../../../../runtime/oci/manifest';
 import {
   buildSpec, containerEnv, containerHostname, DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS, resolveArgs, userSpecOf,
   type SpecInput,

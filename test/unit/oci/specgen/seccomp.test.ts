@@ -18,6 +18,7 @@ function allowed(s: Seccomp): Set<string> {
 const resolve = (caps: readonly string[] = DEFAULT_CAPABILITIES, target = AMD64) => resolveProfile(DEFAULT_PROFILE, caps, target);
 
 /** Blocked for a default container, and the capability that opens each (undefined: none does). */
+// prettier-ignore
 const BLOCKED: [string, string | undefined][] = [
   ['keyctl', undefined], ['add_key', undefined], ['request_key', undefined], ['userfaultfd', undefined],
   ['kexec_load', undefined], ['kexec_file_load', undefined], ['io_uring_setup', undefined], ['io_uring_enter', undefined],

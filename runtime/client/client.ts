@@ -1,0 +1,66 @@
+/**
+ * The typed client for gantryd's API, shared by the CLI and the extension
+ * (it has no VS Code imports). One HTTP/2 channel carries every service; each
+ * gRPC service is one namespace: `client.images`, `client.containers`,
+ * `client.snapshots`, `client.events`, `client.system`. Every error that
+ * leaves it is a GantryError whose kind is the one the daemon raised
+ * (rpc.ts, runtime/errdefs/grpc.ts).
+ */
+import { Channel, credentials } from '@grpc/grpc-js';
+import { EventsClient } from '../api/gen/gantry/v1/events';
+import { VersionClient } from '../api/gen/gantry/v1/version';
+import { HealthClient } from '../api/gen/grpc/health/v1/health';
+import { SnapshotsClient } from '../api/gen/gantry/v1/snapshots';
+import { ImagesClient, RegistryClient } from '../api/gen/gantry/v1/images';
+import { ContainersClient } from '../api/gen/gantry/v1/containers';
+import { ContainersApi } from './containersApi';
+import { ImagesApi } from './imagesApi';
+import { EventsApi, SnapshotsApi, SystemApi } from './smallApis';
+
+export class RuntimeClient {
+  private readonly channel: Channel;
+  private readonly grpcClients: { close(): void }[];
+  /** gantry.v1.Images and gantry.v1.Registry. */
+  readonly images: ImagesApi;
+  /** gantry.v1.Containers. */
+  readonly containers: ContainersApi;
+  /** gantry.v1.Snapshots. */
+  readonly snapshots: SnapshotsApi;
+  /** gantry.v1.Events. */
+  readonly events: EventsApi;
+  /** gantry.v1.Version and grpc.health.v1.Health. */
+  readonly system: SystemApi;
+
+  /** `address` is a gRPC target, e.g. `unix:/run/gantry/gantry.sock`. Nothing connects until the first call. */
+  constructor(readonly address: string) {
+    const creds = credentials.createInsecure();
+    this.channel = new Channel(address, creds, {
+      // The daemon is local or behind our own SSH pipe: no proxies, no DNS.
+      'grpc.enable_http_proxy': 0,
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    });
+    const options = { channelOverride: this.channel };
+    const version = new VersionClient(address, creds, options);
+    const events = new EventsClient(address, creds, options);
+    const health = new HealthClient(address, creds, options);
+    const images = new ImagesClient(address, creds, options);
+    const registry = new RegistryClient(address, creds, options);
+    const snapshots = new SnapshotsClient(address, creds, options);
+    const containers = new ContainersClient(address, creds, options);
+    this.grpcClients = [version, events, health, images, registry, snapshots, containers];
+    this.images = new ImagesApi(images, registry);
+    this.containers = new ContainersApi(containers);
+    this.snapshots = new SnapshotsApi(snapshots);
+    this.events = new EventsApi(events);
+    this.system = new SystemApi(version, health);
+  }
+
+  static forSocket(socketPath: string): RuntimeClient {
+    return new RuntimeClient(`unix:${socketPath}`);
+  }
+
+  close(): void {
+    for (const client of this.grpcClients) client.close();
+    this.channel.close();
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The door of the client package: everything the CLI (runtime/cli/) and the
+ * extension (src/) need to talk to gantryd, and nothing else of runtime/.
+ * docs/client.md is the guide; in short:
+ *
+ * - The typed client: RuntimeClient, one namespace per gRPC service
+ *   (`images`, `containers`, `snapshots`, `events`, `system`). Every error
+ *   that leaves it is a GantryError; its kind is what callers branch on.
+ * - Flows written once for both callers: pull with per-blob progress
+ *   (pullImage), attach and start (attachAndStart, stdioMessages), logs
+ *   (LogCursor, readLogs), events with resume (EventCursor).
+ * - Reaching a daemon: this machine's socket (defaultSocket, socketFromEnv,
+ *   LocalEndpoint), a host over SSH (connectRemote, SshEndpoint), the
+ *   handshake (openClient), and the node flags gantryd is started with.
+ * - The API's wire types, as the generated code declares them.
+ */
+
+// The typed client.
+export { RuntimeClient } from './client';
+export type { CallOpts } from './rpc';
+export { toWireAuth, type ImagesApi } from './imagesApi';
+export { fullConfig, type ContainersApi, type LogsOptions, type StdioSession, type StopOptions } from './containersApi';
+export { ServingStatus, type EventsApi, type SnapshotsApi, type SystemApi } from './smallApis';
+
+// Its error API: kinds, not text (docs/architecture.md, "Conventions").
+export {
+  describe,
+  ErrorReasons,
+  GantryError,
+  internal,
+  invalidArgument,
+  isGantryError,
+  isNotFound,
+  kindOf,
+  type ErrorKind,
+} from '../errdefs/errdefs';
+
+// Flows.
+export { pullImage, registryAuthFor, type PullHandlers, type PullOutcome, type PullRequest } from './flows/pull';
+export { attachAndStart, stdioMessages, type AttachStartOptions, type StdioMessage } from './flows/stdio';
+export { LogCursor, readLogs } from './flows/logs';
+export { EventCursor, type EventHandlers } from './flows/events';
+
+// Reaching a daemon.
+export { defaultSocket, socketFromEnv } from './socketPath';
+export { LocalEndpoint, openClient, type RuntimeEndpoint } from './endpoint';
+export { SshEndpoint, type RemoteConnector } from './ssh/sshEndpoint';
+export { connectRemote, sshOptionsFromEnv } from './ssh/connect';
+export { formatSshTarget, parseSshTarget } from './ssh/target';
+export type { RemoteOptions, RemoteRuntime, SshOptions, SshTarget } from './ssh/remote';
+export { DAEMON_NODE_FLAGS } from './daemonFlags';
+export type { Ctx } from '../context';
+
+// The API's wire types (enums are values).
+export { ContainerStatus, HealthStatus, StdStream } from '../api/gen/gantry/v1/containers';
+export type {
+  AttachResponse,
+  AttachStart,
+  ContainerConfig,
+  ContainerStats,
+  ContainerSummary,
+  ExecResponse,
+  ExecStart,
+  HealthcheckConfig,
+  HealthProbe,
+  IdMapping,
+  InspectContainerResponse,
+  LogEntry,
+  TerminalSize,
+  TopContainerResponse,
+} from '../api/gen/gantry/v1/containers';
+export { BlobStatus } from '../api/gen/gantry/v1/images';
+export type {
+  BlobProgress,
+  ImagePlatformsResponse,
+  ImageSummary,
+  InspectImageResponse,
+  Platform,
+  PruneImagesResponse,
+  PullResolved,
+  RegistryAuth,
+  RemoveImageResponse,
+} from '../api/gen/gantry/v1/images';
+export type { Envelope, Gap } from '../api/gen/gantry/v1/events';
+export type { VersionResponse } from '../api/gen/gantry/v1/version';
+export { SnapshotKind } from '../api/gen/gantry/v1/snapshots';
+export type { ListSnapshotsResponse, SnapshotUsageResponse } from '../api/gen/gantry/v1/snapshots';
