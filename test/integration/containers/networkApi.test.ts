@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from '../../helpers/ports';
 import { runCommand } from '../../helpers/proc';
-import { suiteCleanup } from '../../helpers/tmp';
+import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 import { allocatedIps, httpGet } from '../network/harness';
-import { containerWorld, eventually, type ContainerWorld } from './harness';
+import { containerWorld, eventually, runAttached, type ContainerWorld } from './harness';
 import { daemonDirs, daemonSnapshot, networksApi, startWeb, warmBridge } from './networkHelpers';
 
 describe('container networking: the Networks API and recovery', function () {
@@ -104,5 +104,23 @@ describe('container networking: the Networks API and recovery', function () {
     await world.client.containers.remove(web.id, true);
     await world.client.containers.remove(doomed.id, true);
     assert.deepEqual(await daemonSnapshot(world.daemon, world.client), before);
+  });
+});
+
+describe('container networking: a host without the CNI plugins', function () {
+  this.timeout(120_000);
+  const cleanup = suiteCleanup();
+
+  it('gantryd starts; none and host work; a bridge run and network create say what to install, creating nothing', async () => {
+    const empty = await makeTempDir('gt-nocni', cleanup);
+    const world = await containerWorld(cleanup, {}, ['--cni-bin-dir', empty]);
+    for (const network of ['none', 'host']) {
+      const r = await runAttached(world.client, { image: world.image, cmd: ['echo', network], network, autoRemove: true });
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(r.stdout, `${network}\n`);
+    }
+    await assert.rejects(world.client.containers.create('', { image: world.image, cmd: ['true'] }), /CNI plugin bridge.*apt-get install containernetworking-plugins/);
+    assert.deepEqual(await world.client.containers.list(true), []);
+    await assert.rejects(networksApi(world.daemon, cleanup).create('x'), /containernetworking-plugins/);
   });
 });
