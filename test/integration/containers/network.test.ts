@@ -91,6 +91,23 @@ describe('container networking: the default bridge and published ports', functio
     assert.deepEqual(await daemonSnapshot(world.daemon, world.client), before);
   });
 
+  it('a restart by the restart policy keeps the host port it was given', async () => {
+    const script = 'mkdir -p /www && echo up > /www/index.html && httpd -p 80 -h /www && sleep 1 && exit 3';
+    const c = await world.client.containers.create('', {
+      image: world.image, cmd: ['sh', '-c', script], publish: ['80'], restartPolicy: { name: 'on-failure', maximumRetryCount: 2 },
+    });
+    cleanup.defer(() => world.client.containers.remove(c.id, true).catch(() => undefined));
+    const first = (await world.client.containers.start(c.id)).ports;
+    const ports = first.length ? first : (await world.client.containers.inspect(c.id)).container!.ports;
+    assert.equal(ports.length, 1);
+    assert.ok(ports[0].hostPort > 0);
+    const again = await eventually('a restart by the policy, attached again', async () => {
+      const s = (await world.client.containers.inspect(c.id)).container!;
+      return s.restartCount >= 1 && s.ports.length === 1 ? s.ports : undefined;
+    });
+    assert.deepEqual(again, ports);
+  });
+
   it('reaches an HTTP server on a host address outside the bridge (egress with NAT)', async () => {
     const host = await hostAddress();
     const server = http.createServer((_req, res) => res.end('from the host\n'));
