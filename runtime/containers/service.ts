@@ -132,9 +132,10 @@ export class ContainerService {
       await snapshotter.prepare(ctx, container.snapshotKey, image.snapshot.chainId);
       await tasks.writeBundle(ctx, container);
     } catch (e) {
-      await this.destroyLeftovers(container).catch((cleanupError: unknown) =>
-        this.deps.log.warn('cleanup after a failed create failed', { id, error: cleanupError }),
-      );
+      await this.destroyLeftovers(container).catch(async (cleanupError: unknown) => {
+        this.deps.log.warn('cleanup after a failed create failed', { id, error: cleanupError });
+        await this.markDead(id, cleanupError);
+      });
       throw e;
     }
     this.publish(ContainerTopics.create, container);

@@ -329,8 +329,9 @@ const TABLE: Readonly<Record<ContainerPhase, Readonly<Record<ContainerEvent, Cel
     prune: to('gone', 'destroy'),
     'remove-failed': to('dead', 'mark-dead'),
     health: ignore('dead'),
-    adopt: markedForRemoval('adopt'),
-    'adopt-paused': markedForRemoval('adopt'),
+    // A dead container's task is gone; should one turn up at start-up, it stays dead and rm -f deletes the task too.
+    adopt: ignore('dead'),
+    'adopt-paused': ignore('dead'),
     'daemon-start': ignore('dead'),
   },
 };
@@ -339,11 +340,16 @@ const TABLE: Readonly<Record<ContainerPhase, Readonly<Record<ContainerEvent, Cel
 export function transition(name: string, from: ContainerPhase, event: ContainerEvent): Transition {
   const cell = TABLE[from][event];
   if ('kind' in cell) {
-    const message = `${cell.text(name, from)} (from ${from} to ${TARGET[event]})`;
+    const message = `${cell.text(name, from)} (from ${phaseWord(from)} to ${phaseWord(TARGET[event])})`;
     if (cell.kind === 'not-found') throw notFound(message);
     throw cell.kind === 'conflict' ? conflict(message) : failedPrecondition(message);
   }
   return { from, event, next: cell.next, action: cell.action };
+}
+
+/** How a refusal names a phase: `gone` is "removed" (no record). */
+export function phaseWord(phase: ContainerPhase): string {
+  return phase === 'gone' ? 'removed' : phase;
 }
 
 /** Whether `event` is allowed in `from` (a refusal would be thrown by `transition`). */
