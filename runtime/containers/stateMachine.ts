@@ -22,10 +22,16 @@
  * they were queued — and are then ignored (`next` = `from`, action `none`).
  *
  * Refusals: FailedPrecondition, or Conflict where Docker answers Conflict
- * (remove of a running container). Their texts keep Docker's words where
- * Docker has them, and the ones clients and tests rely on ("is not running",
- * "is already paused", "is not paused", "stop the container before removing
- * or force remove").
+ * (remove of a running container); NotFound from `gone`. Their texts keep
+ * Docker's words where Docker has them, and the ones clients and tests rely
+ * on ("is not running", "is already paused", "is not paused", "stop the
+ * container before removing or force remove"), and end with both states:
+ * "container web is not running: cannot pause it (from exited to paused)".
+ *
+ * `dead` is Docker's: the task is gone but a removal failed half-way (the
+ * rootfs would not unmount, the snapshot would not go). Nothing may start
+ * it; `rm -f` (and prune) try the removal again. Docker lets a plain `rm`
+ * retry too; here it is refused, so that whoever retries knows it failed.
  */
 import { conflict, failedPrecondition, notFound } from '../errdefs/errdefs';
 import type { ContainerStatus } from './containers';
