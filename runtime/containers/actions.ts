@@ -219,12 +219,14 @@ export class ContainerActions {
       await this.terminate(ctx, container, 'SIGKILL', 0, container.state.status === 'paused');
       // The task is gone; its exit, queued behind this lock, finds the record removed (or dead) and is dropped.
       transition(container.name, container.state.status, 'exit');
-      await this.setState(id, { status: 'exited', pid: 0, monitorPid: 0, finishedAt: this.clock.now().toISOString() });
+      const exitCode = (await this.deps.tasks.readExit(id)) ?? container.state.exitCode;
+      await this.setState(id, { status: 'exited', exitCode, pid: 0, monitorPid: 0, finishedAt: this.clock.now().toISOString() });
     }
     try {
       await this.destroyLeftovers(container);
     } catch (e) {
-      await this.markDead(id, e);
+      // With `kill`, the run ended here: waiters for the next exit get it now, not at the final rm -f.
+      await this.markDead(id, e, kill);
       throw e;
     }
     this.publish(ContainerTopics.destroy, container);
@@ -243,13 +245,13 @@ export class ContainerActions {
   }
 
   /** A removal failed half-way: the container is `dead` (Docker's word), with the reason as its error. */
-  async markDead(id: string, cause: unknown): Promise<void> {
+  async markDead(id: string, cause: unknown, died = false): Promise<void> {
     const current = this.deps.store.get(id);
     if (!current) return; // the record itself went; nothing is left to mark
     try {
       transition(current.name, current.state.status, 'remove-failed');
       const dead = await this.setState(id, { status: 'dead', error: `removal failed: ${describe(cause)}` });
-      this.notify(dead, id, false);
+      this.notify(dead, id, died);
     } catch (e) {
       this.deps.log.warn('marking a container dead failed', { id, error: e });
     }

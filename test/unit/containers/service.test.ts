@@ -205,10 +205,13 @@ describe('container service: flows (fakes)', () => {
     const created = await w.service.create(ctx, 'web', containerConfig());
     await w.service.start(ctx, 'web');
     w.tasks.failDestroy = true;
+    const waited = w.service.wait(ctx, 'web', 'next-exit');
     await assert.rejects(w.service.remove(ctx, 'web', true), /still mounted/);
+    assert.equal(await waited, 137, 'the run ended: a waiter for the next exit has its code');
     await settle();
     const dead = w.service.resolve('web');
     assert.equal(dead.state.status, 'dead');
+    assert.equal(dead.state.exitCode, 137);
     assert.match(dead.state.error, /removal failed: .*still mounted/);
     assert.deepEqual(w.service.list(false), [], 'a dead container is not up');
 
