@@ -14,10 +14,12 @@
  *   a removal that fails half-way (task gone, bundle or snapshot not) ─► dead;
  *   from dead only `rm -f` (and prune) go on, to gone
  *
- * `next` is the state the container is in when the verb returns. For the
- * verbs that signal the task (stop, kill with SIGKILL, remove -f) the record
- * gets there through the `exit` event the signal causes, handled under the
- * same lock once the verb lets go of it. Events the daemon sees (exit,
+ * `next` is the state the container is in when the verb returns. stop
+ * signals the task and waits for it to end; the record gets to `exited`
+ * through the `exit` event that causes, handled under the same lock once
+ * stop lets go of it (remove -f records that exit itself). kill does not
+ * wait: its `next` is `running`, and the exit a signal may cause comes later
+ * as an `exit` event. Events the daemon sees (exit,
  * policy-restart, health) can arrive stale — the container moved on while
  * they were queued — and are then ignored (`next` = `from`, action `none`).
  *
