@@ -7,8 +7,7 @@
  * (rm -f records the exit it caused; a failed removal marks the container
  * dead).
  */
-import type { Ctx } from '../context';
-import { cleanupSignal } from '../context';
+import { type Ctx, cleanupSignal } from '../context';
 import { describe, failedPrecondition, isNotFound, notFound } from '../errdefs/errdefs';
 import { parseSignal } from '../options';
 import { ContainerTopics, DEFAULT_STOP_TIMEOUT_SECONDS, type Container, type ContainerState } from './containers';
