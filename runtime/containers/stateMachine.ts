@@ -28,7 +28,8 @@
  * Docker's words where Docker has them, and the ones clients and tests rely
  * on ("is not running", "is already paused", "is not paused", "stop the
  * container before removing or force remove"), and end with both states:
- * "container web is not running: cannot pause it (from exited to paused)".
+ * "container web is not running: cannot pause it (from exited to paused)",
+ * or "(it is exited)" when the two are the same (kill of an exited one).
  *
  * `dead` is Docker's: the task is gone but a removal failed half-way (the
  * rootfs would not unmount, the snapshot would not go). Nothing may start
@@ -348,7 +349,7 @@ const TABLE: Readonly<Record<ContainerPhase, Readonly<Record<ContainerEvent, Cel
 export function transition(name: string, from: ContainerPhase, event: ContainerEvent): Transition {
   const cell = TABLE[from][event];
   if ('kind' in cell) {
-    const message = `${cell.text(name, from)} (from ${phaseWord(from)} to ${phaseWord(TARGET[event])})`;
+    const message = `${cell.text(name, from)} ${bothStates(from, TARGET[event])}`;
     if (cell.kind === 'not-found') throw notFound(message);
     throw cell.kind === 'conflict' ? conflict(message) : failedPrecondition(message);
   }
@@ -358,6 +359,11 @@ export function transition(name: string, from: ContainerPhase, event: ContainerE
 /** How a refusal names a phase: `gone` is "removed" (no record). */
 export function phaseWord(phase: ContainerPhase): string {
   return phase === 'gone' ? 'removed' : phase;
+}
+
+/** "(from exited to paused)"; "(it is paused)" when the event would lead where the container already is. */
+export function bothStates(from: ContainerPhase, to: ContainerPhase): string {
+  return from === to ? `(it is ${phaseWord(from)})` : `(from ${phaseWord(from)} to ${phaseWord(to)})`;
 }
 
 /** Whether `event` is allowed in `from` (a refusal would be thrown by `transition`). */
