@@ -9,9 +9,6 @@ import { importX, createNodeResolver } from 'eslint-plugin-import-x';
 
 const root = import.meta.dirname;
 
-// src/ → runtime/ layering: 'warn' until runtime/client and runtime/presentation are merged, then 'error'.
-const SRC_TO_RUNTIME_LAYERING = 'warn';
-
 export default tseslint.config(
   {
     ignores: [
@@ -126,23 +123,23 @@ export default tseslint.config(
       ],
     },
   },
-  // The extension reaches the runtime through two doors only: runtime/client
-  // (the client package) and runtime/presentation (labels, formatting), each
-  // through its index. A warning until both packages are on main; then
-  // SRC_TO_RUNTIME_LAYERING (top of this file) becomes 'error'.
+  // The extension reaches the runtime through three doors only, each through
+  // its index: runtime/client (the client package), runtime/presentation
+  // (how answers read) and runtime/options (how what a person types is read;
+  // the input half of the same shared rules).
   {
     files: ['src/**/*.ts'],
     rules: {
       'import-x/no-restricted-paths': [
-        SRC_TO_RUNTIME_LAYERING,
+        'error',
         {
           basePath: root,
           zones: [
             {
               target: './src',
               from: './runtime',
-              except: ['./client/index.ts', './presentation/index.ts'],
-              message: 'src/ imports runtime/ only through runtime/client or runtime/presentation (their index).',
+              except: ['./client/index.ts', './presentation/index.ts', './options/index.ts'],
+              message: 'src/ imports runtime/ only through runtime/client, runtime/presentation or runtime/options (their index).',
             },
           ],
         },

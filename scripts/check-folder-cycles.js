@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Fails when two folders under runtime/ or src/ import each other. A folder is
 // the directory of a file; an import of a folder's index counts as an import
-// of that folder. File cycles are ESLint's (import-x/no-cycle); this catches
+// of that folder. A folder's index re-exporting its own subfolders is the
+// package's door, not a dependency, so those edges do not count. File cycles are ESLint's (import-x/no-cycle); this catches
 // the coarser knot: two concepts that each reach into the other, which
 // docs/architecture.md's "one concept per folder" rules out.
 //
@@ -64,6 +65,7 @@ function folderGraph() {
         if (!spec.startsWith('.')) continue;
         const to = targetFolder(file, spec);
         if (to === from || !TOP.some((t) => to === t || to.startsWith(t + '/'))) continue;
+        if (/^index\.[cm]?[jt]s$/.test(path.basename(file)) && to.startsWith(from + '/')) continue;
         if (!edges.has(from)) edges.set(from, new Map());
         const out = edges.get(from);
         if (!out.has(to)) out.set(to, `${path.relative(ROOT, file)} imports '${spec}'`);

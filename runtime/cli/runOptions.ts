@@ -9,8 +9,7 @@
  * a value the option parsers reject is their InvalidArgument, which `run`
  * reports as Docker does for values the daemon refuses (exit 125).
  */
-import type { ContainerConfig, HealthcheckConfig } from '../client';
-import { fullConfig } from '../client';
+import { fullConfig, type ContainerConfig, type HealthcheckConfig } from '../client';
 import {
   parseCpus,
   parseDuration,

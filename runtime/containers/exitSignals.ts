@@ -4,6 +4,8 @@
  * must wait for the task to end (stop, remove -f) registers with `next`
  * *before* signalling the task, so an exit that comes at once is not missed.
  */
+import { systemClock, type Clock, type Timer } from './serviceDeps';
+
 export interface PendingExit {
   /** True when the task exited within `ms` (false on timeout or abort). */
   within(ms: number, signal?: AbortSignal): Promise<boolean>;
@@ -11,6 +13,8 @@ export interface PendingExit {
 
 export class ExitSignals {
   private readonly pending = new Map<string, Set<() => void>>();
+
+  constructor(private readonly clock: Clock = systemClock) {}
 
   fire(id: string): void {
     const listeners = this.pending.get(id);
@@ -34,15 +38,15 @@ export class ExitSignals {
     return {
       within: async (ms, signal) => {
         if (exited) return true;
-        let timer: NodeJS.Timeout | undefined;
+        let timer: Timer | undefined;
         let onAbort: (() => void) | undefined;
         const expired = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, ms);
+          timer = this.clock.after(ms, resolve);
           onAbort = () => resolve();
           signal?.addEventListener('abort', onAbort, { once: true });
         });
         await Promise.race([done, expired]);
-        clearTimeout(timer);
+        timer?.cancel();
         if (onAbort) signal?.removeEventListener('abort', onAbort);
         return exited;
       },

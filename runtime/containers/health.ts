@@ -7,11 +7,15 @@
  * probe first succeeds. The last 5 results are kept for inspect.
  *
  * The monitor only schedules probes and computes the next health state; the
- * container service records it (under the container's lock) and publishes
- * health_status events when the status changes.
+ * container service, which hands `watch` its recorder, records it (under
+ * the container's lock) and publishes health_status events when the status
+ * changes.
  */
 import type { Logger } from '../util/log';
-import type { Container, ContainerState, HealthcheckSpec, HealthProbeResult, HealthState } from './containers';
+import type { Container, HealthcheckSpec, HealthProbeResult, HealthState } from './containers';
+import type { ContainerHealth, HealthRecorder } from './serviceDeps';
+
+export type { HealthRecorder };
 
 export const DEFAULT_INTERVAL_MS = 30_000;
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -26,7 +30,6 @@ export interface ProbeOutcome {
 }
 
 export type Probe = (container: Container, args: string[], timeoutMs: number, signal: AbortSignal) => Promise<ProbeOutcome>;
-export type HealthRecorder = (id: string, update: (state: ContainerState) => Partial<ContainerState>) => Promise<void>;
 
 /** The effective check: the container's (fields left 0 inherit the image's), else the image's; undefined = none. */
 export function effectiveHealthcheck(container: Container): HealthcheckSpec | undefined {
@@ -68,31 +71,25 @@ export function applyProbe(
   return { status, failingStreak, log };
 }
 
-export class HealthMonitor {
+export class HealthMonitor implements ContainerHealth {
   private readonly loops = new Map<string, AbortController>();
-  private recorder: HealthRecorder | undefined;
 
   constructor(
     private readonly probe: Probe,
     private readonly log: Logger,
   ) {}
 
-  /** Where results go; set once the container service exists (they depend on each other). */
-  bind(recorder: HealthRecorder): void {
-    this.recorder = recorder;
-  }
-
   configOf(container: Container): HealthcheckSpec | undefined {
     return effectiveHealthcheck(container);
   }
 
-  /** Starts probing a running container that has a check (no-op otherwise or when already probing). */
-  watch(container: Container): void {
+  /** Starts probing a running container that has a check (no-op otherwise or when already probing); results go to `record`. */
+  watch(container: Container, record: HealthRecorder): void {
     const check = effectiveHealthcheck(container);
     if (!check || this.loops.has(container.id)) return;
     const controller = new AbortController();
     this.loops.set(container.id, controller);
-    void this.loop(container, check, controller.signal);
+    void this.loop(container, check, record, controller.signal);
   }
 
   /** Paused containers are not probed; `watch` resumes. */
@@ -109,7 +106,7 @@ export class HealthMonitor {
     for (const id of [...this.loops.keys()]) this.stop(id);
   }
 
-  private async loop(container: Container, check: HealthcheckSpec, signal: AbortSignal): Promise<void> {
+  private async loop(container: Container, check: HealthcheckSpec, record: HealthRecorder, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, check.intervalMs);
@@ -135,7 +132,7 @@ export class HealthMonitor {
         output: (outcome.timedOut ? `Health check exceeded timeout (${check.timeoutMs}ms)` : outcome.output).slice(0, MAX_OUTPUT),
       };
       try {
-        await this.recorder?.(container.id, (state) => ({ health: applyProbe(state.health, check, result, state.startedAt) }));
+        await record(container.id, (state) => ({ health: applyProbe(state.health, check, result, state.startedAt) }));
       } catch (e) {
         this.log.warn('recording a health probe failed', { id: container.id, error: e });
       }

@@ -18,14 +18,22 @@ import type { Runc } from '../tasks/runc';
 import { cpuPercent, readStats, type ContainerStats } from '../tasks/stats';
 import { top } from '../tasks/top';
 import type { Container } from './containers';
-import { cgroupsPathOf, type Launcher } from './launcher';
-import { isActive, type ContainerService } from './service';
+import { cgroupsPathOf, type AfterCreate, type Launcher } from './launcher';
+import { isActive, isUp, type WaitCondition } from './waiters';
+import type { ContainerRecords } from './serviceDeps';
 import { resolveUser } from '../oci/specgen/user';
 
 const FIRST_SAMPLE_GAP_MS = 250;
 
+/** The two lifecycle verbs attach needs (ContainerService has them): start once attached, and the exit code of the run. */
+export interface AttachLifecycle {
+  start(ctx: Ctx, id: string, afterCreate: AfterCreate): Promise<unknown>;
+  wait(ctx: Ctx, id: string, condition: WaitCondition): Promise<number>;
+}
+
 export interface IOConfig {
-  readonly service: ContainerService;
+  readonly records: Pick<ContainerRecords, 'get' | 'resolve' | 'logPathOf'>;
+  readonly lifecycle: AttachLifecycle;
   readonly launcher: Launcher;
   readonly runc: Runc;
   readonly runcPath: string;
@@ -78,16 +86,10 @@ export class ContainerIO {
   constructor(private readonly config: IOConfig) {}
 
   logs(ctx: Ctx, ref: string, opts: LogsOptions): AsyncIterable<LogEntry> {
-    const { service } = this.config;
-    const { id } = service.resolve(ref);
-    const current = () => {
-      try {
-        return service.resolve(id);
-      } catch {
-        return undefined;
-      }
-    };
-    return readLogs(ctx, logFiles(service.logPathOf(id)), {
+    const { records } = this.config;
+    const { id } = records.resolve(ref);
+    const current = () => records.get(id);
+    return readLogs(ctx, logFiles(records.logPathOf(id)), {
       tail: opts.tail,
       since: opts.since,
       until: opts.until,
@@ -98,7 +100,7 @@ export class ContainerIO {
             shouldStop: stopWhenGone({
               isRunning: () => {
                 const c = current();
-                return c !== undefined && (isActive(c) || c.state.status === 'restarting');
+                return c !== undefined && isUp(c);
               },
               isRemoved: () => current() === undefined,
             }),
@@ -109,27 +111,27 @@ export class ContainerIO {
 
   /** Joins the container's stdio; with `start`, starts it once attached so no output is missed. */
   async attach(ctx: Ctx, ref: string, opts: { stdin: boolean; start: boolean; size?: { rows: number; cols: number } }): Promise<Attached> {
-    const { service } = this.config;
-    const container = service.resolve(ref);
-    const exitCode = service.wait(ctx, container.id, 'next-exit');
+    const { records, lifecycle, launcher } = this.config;
+    const container = records.resolve(ref);
+    const exitCode = lifecycle.wait(ctx, container.id, 'next-exit');
     exitCode.catch(() => undefined); // the caller may go away before the exit
     let session: AttachSession | undefined;
     if (opts.start && !isActive(container)) {
-      await service.start(ctx, container.id, async (bundle) => {
+      await lifecycle.start(ctx, container.id, async (bundle) => {
         session = await attach(bundle, { stdin: opts.stdin });
         // The pty exists now and the process has not run: it starts at the client's size.
         if (container.config.tty && opts.size?.rows && opts.size.cols) resizeTerminal(bundle, opts.size.rows, opts.size.cols);
       });
     }
     if (!session) {
-      const now = service.resolve(container.id);
+      const now = records.resolve(container.id);
       if (now.state.status !== 'running') {
         throw failedPrecondition(`you cannot attach to a ${now.state.status} container, start it first`);
       }
-      session = await attach(service.bundleOf(container.id), { stdin: opts.stdin });
+      session = await attach(launcher.bundleOf(container.id), { stdin: opts.stdin });
     }
     const attached = session;
-    const bundle = service.bundleOf(container.id);
+    const bundle = launcher.bundleOf(container.id);
     return {
       output: attached.output,
       exitCode,
@@ -142,13 +144,13 @@ export class ContainerIO {
 
   /** Runs a process in the running container; `id` names the session (its directory under <state>/exec). */
   async exec(ctx: Ctx, ref: string, opts: ExecOptions): Promise<{ id: string; session: ExecSession }> {
-    const { service, launcher } = this.config;
+    const { launcher } = this.config;
     const container = this.running(ref);
     const user = opts.user ? await resolveUser(launcher.rootfsOf(container.id), opts.user) : undefined;
     const id = randomBytes(16).toString('hex');
     const session = await exec(ctx, {
       containerId: container.id,
-      bundle: service.bundleOf(container.id),
+      bundle: launcher.bundleOf(container.id),
       runcPath: this.config.runcPath,
       conmonPath: this.config.conmonPath,
       runcRoot: launcher.runcRoot,
@@ -166,7 +168,7 @@ export class ContainerIO {
 
   async stats(_ctx: Ctx, ref: string): Promise<ContainerStatsSample> {
     const container = this.running(ref);
-    for (const id of this.lastSample.keys()) if (!this.config.service.exists(id)) this.lastSample.delete(id);
+    for (const id of this.lastSample.keys()) if (!this.config.records.get(id)) this.lastSample.delete(id);
     const read = () => readStats(cgroupsPathOf(container.id), container.state.pid);
     let previous = this.lastSample.get(container.id);
     if (!previous) {
@@ -195,7 +197,7 @@ export class ContainerIO {
   /** The bundle's config.json, or '' when the container has no bundle now. */
   async specJson(id: string): Promise<string> {
     try {
-      return await fs.promises.readFile(path.join(this.config.service.bundleOf(id), 'config.json'), 'utf8');
+      return await fs.promises.readFile(path.join(this.config.launcher.bundleOf(id), 'config.json'), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || isNotFound(e)) return '';
       throw e;
@@ -203,7 +205,7 @@ export class ContainerIO {
   }
 
   private running(ref: string): Container {
-    const container = this.config.service.resolve(ref);
+    const container = this.config.records.resolve(ref);
     if (container.state.status !== 'running') {
       throw failedPrecondition(`container ${container.name} is not running`);
     }

@@ -36,6 +36,7 @@ import { DEFAULT_PROFILE_NAME, type AppArmorHost } from '../oci/specgen/apparmor
 import { KernelAppArmor } from '../oci/specgen/apparmor/host';
 import { isCniNetwork, type Container, type ContainerConfig } from './containers';
 import type { ContainerNetworks, NetworkEtcFiles } from './networking';
+import type { ContainerTasks } from './serviceDeps';
 import { writeEtcFiles } from '../oci/specgen/etcfiles';
 import { capabilitiesFromMask } from '../oci/specgen/capabilities';
 import { buildSpec, containerHostname, userSpecOf } from '../oci/specgen/build';
@@ -79,7 +80,7 @@ export function cgroupsPathOf(id: string): string {
   return `/gantry/${id}`;
 }
 
-export class Launcher {
+export class Launcher implements ContainerTasks {
   readonly exitDir: string;
   readonly runcRoot: string;
   private readonly tasksDir: string;
@@ -281,6 +282,24 @@ export class Launcher {
     });
     rotator.start(LOG_CHECK_INTERVAL_MS);
     this.rotators.set(id, rotator);
+  }
+
+  kill(id: string, signal: string, opts: { all: boolean }): Promise<void> {
+    return this.config.runc.kill(id, signal, opts);
+  }
+
+  pause(id: string): Promise<void> {
+    return this.config.runc.pause(id);
+  }
+
+  resume(id: string): Promise<void> {
+    return this.config.runc.resume(id);
+  }
+
+  /** True when runc has no task by this ID, or it has stopped. */
+  async isGone(id: string): Promise<boolean> {
+    const state = await this.config.runc.state(id);
+    return !state || state.status === 'stopped';
   }
 
   oomKilled(id: string): Promise<boolean> {

@@ -11,6 +11,7 @@
  *   a run of 10 s or more resets the delay to 100 ms.
  */
 import type { Container } from './containers';
+import { systemClock, type Clock, type Timer } from './serviceDeps';
 
 export const INITIAL_DELAY_MS = 100;
 export const RESET_AFTER_MS = 10_000;
@@ -39,10 +40,13 @@ export function nextDelay(previousMs: number | undefined, ranMs: number): number
 
 /** One timer per restarting container, plus the delay it used last. */
 export class RestartScheduler {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, Timer>();
   private readonly delays = new Map<string, number>();
 
-  constructor(private readonly restart: (id: string) => Promise<void>) {}
+  constructor(
+    private readonly restart: (id: string) => Promise<void>,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Schedules the restart of an exited container; returns the delay used. */
   schedule(container: Container): number {
@@ -50,16 +54,16 @@ export class RestartScheduler {
     const delay = nextDelay(this.delays.get(container.id), Number.isFinite(ranMs) ? ranMs : 0);
     this.delays.set(container.id, delay);
     this.cancel(container.id);
-    const timer = setTimeout(() => {
+    const timer = this.clock.after(delay, () => {
       this.timers.delete(container.id);
       void this.restart(container.id);
-    }, delay);
+    });
     this.timers.set(container.id, timer);
     return delay;
   }
 
   cancel(id: string): void {
-    clearTimeout(this.timers.get(id));
+    this.timers.get(id)?.cancel();
     this.timers.delete(id);
   }
 
@@ -69,7 +73,7 @@ export class RestartScheduler {
   }
 
   close(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const timer of this.timers.values()) timer.cancel();
     this.timers.clear();
   }
 }

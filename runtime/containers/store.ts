@@ -13,10 +13,11 @@ import * as path from 'node:path';
 import { alreadyExists, conflict, notFound } from '../errdefs/errdefs';
 import { writeFileAtomic } from '../util/atomicfile';
 import type { Container } from './containers';
+import type { ContainerRecords } from './serviceDeps';
 
 const RECORD_FILE = 'container.json';
 
-export class FileContainerStore {
+export class FileContainerStore implements ContainerRecords {
   private readonly containers = new Map<string, Container>();
   private readonly byName = new Map<string, string>();
   private readonly writes = new Map<string, Promise<void>>();
@@ -44,6 +45,11 @@ export class FileContainerStore {
   /** Where the container's files live (record, log). */
   dirOf(id: string): string {
     return path.join(this.dir, id);
+  }
+
+  /** The container's log (container.log beside its record). */
+  logPathOf(id: string): string {
+    return path.join(this.dirOf(id), 'container.log');
   }
 
   /** Directories that hold no record (left by a crash between mkdir and the first write). */

@@ -14,6 +14,12 @@ export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 type Waiter = (container: Container | undefined, id: string, died: boolean) => void;
 
+/** A task exists: running or paused. */
+export function isActive(container: Container): boolean {
+  return container.state.status === 'running' || container.state.status === 'paused';
+}
+
+/** Up as `ps` counts it: active, or restarting. */
 export function isUp(container: Container): boolean {
   return ['running', 'paused', 'restarting'].includes(container.state.status);
 }

@@ -59,11 +59,11 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   }
   const stateDir = config.paths.state;
   const runc = new Runc({ binary: runcPath, root: path.join(stateDir, 'runc') });
-  let service: ContainerService | undefined;
-  // Exits seen before the service exists are replayed to it (the watcher reports each file once).
-  const early: Array<[string, number]> = [];
+  // The watcher reports only on later ticks (fs.watch callbacks), and the
+  // service is made below with no await in between, so it exists by the first
+  // report; exit files already there are recovery's (recoverContainers).
   const exits = new ExitWatcher(path.join(stateDir, 'exits'), {
-    onExit: (id, code) => (service ? service.onTaskExit(id, code) : early.push([id, code])),
+    onExit: (id, code) => service.onTaskExit(id, code),
     onError: (error) => log.error('watching container exits failed', { error }),
   });
   const launcher = new Launcher({
@@ -94,28 +94,24 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     return { exitCode: result.exitCode, output: result.output, timedOut: result.timedOut };
   };
   const health = new HealthMonitor(probe, log);
-  service = new ContainerService({
+  const service = new ContainerService({
     store,
     images: deps.images,
     snapshotter: deps.snapshotter,
-    launcher,
-    runc,
+    tasks: launcher,
     events: deps.events,
     health,
     log,
   });
-  const containers = service;
-  health.bind((id, update) => containers.recordHealth(id, update));
-  for (const [id, code] of early.splice(0)) service.onTaskExit(id, code);
-  const io = new ContainerIO({ service, launcher, runc, runcPath, conmonPath, stateDir });
+  const io = new ContainerIO({ records: store, lifecycle: service, launcher, runc, runcPath, conmonPath, stateDir });
   const report = await recoverContainers({ store, launcher, runc, snapshotter: deps.snapshotter, service, log, networks: deps.networks });
   if (report.adopted.length || report.exited.length || report.restarted.length || report.removedLeftovers.length) {
     log.info('containers recovered', { ...report });
   }
   return {
-    server: (adapt) => containersService(adapt, containers, io, (id) => deps.networks.current(id)),
+    server: (adapt) => containersService(adapt, service, io, (id) => deps.networks.current(id)),
     close: () => {
-      containers.close();
+      service.close();
       exits.close();
     },
   };

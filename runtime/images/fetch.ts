@@ -12,7 +12,7 @@ import { isAlreadyExists, isNotFound, kindOf } from '../errdefs/errdefs';
 import type { Descriptor } from '../oci/descriptor';
 import { backoffDelay, sleep } from '../distribution/retry';
 import type { LayerSink } from './unpacker';
-import { throttle } from '../util/throttle';
+import { throttle } from '../presentation/throttle';
 
 /** Download states, then (layers of an unpacked pull) extraction states. */
 export type BlobStatus = 'waiting' | 'downloading' | 'verifying' | 'done' | 'exists' | 'extracting' | 'extracted';

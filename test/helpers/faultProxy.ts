@@ -259,7 +259,7 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = '127.
           const len = noBody ? 0 : contentLength(head);
           const replacement = req && replacements.find((r) => r.matches(req));
           if (replacement) {
-            send(replacement.response(req!.method === 'HEAD'));
+            send(replacement.response(req.method === 'HEAD'));
           } else {
             send(headBytes);
           }

@@ -165,7 +165,7 @@ export class Proc {
           threw = e;
           throw e;
         }
-        if (value) return value as NonNullable<T>;
+        if (value) return value;
         if (this.status) {
           exited = true;
           throw new Error('exited');

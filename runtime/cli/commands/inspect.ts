@@ -5,8 +5,7 @@
  * one error line each and exit code 1, after the array.
  * `gantry container inspect` and `gantry image inspect` are the typed forms.
  */
-import type { RuntimeClient } from '../../client';
-import type { InspectContainerResponse } from '../../client';
+import type { InspectContainerResponse, RuntimeClient } from '../../client';
 import { healthName } from '../../presentation';
 import { describe, isGantryError, isNotFound, notFound } from '../../errdefs/errdefs';
 import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';

@@ -16,7 +16,7 @@ import { shortId } from '../../presentation';
 import { ExitCodeError } from '../exitCode';
 import { ensureImage } from '../imagePull';
 import { splitAtFirstPositional } from '../leadingOptions';
-import { buildRunPlan, CREATE_OPTIONS, RUN_OPTIONS, type RunPlan, type RunValues } from '../runOptions';
+import { buildRunPlan, CREATE_OPTIONS, RUN_OPTIONS, type RunPlan } from '../runOptions';
 import { pumpSession, requireTerminalInput } from '../stdio';
 import { withClient } from '../withClient';
 
@@ -37,7 +37,7 @@ function parseRunArgs(command: Command, ctx: CommandContext, argv: string[], kin
   const args = parseCommandArgs(command, split.options, options, ctx);
   if (!args) return undefined;
   try {
-    return buildRunPlan(kind, args.values as RunValues, split.rest, { env: process.env, readFile: (p) => fs.readFileSync(p, 'utf8') });
+    return buildRunPlan(kind, args.values, split.rest, { env: process.env, readFile: (p) => fs.readFileSync(p, 'utf8') });
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new ExitCodeError(e, 125);

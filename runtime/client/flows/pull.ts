@@ -9,8 +9,7 @@
  * without one (cancelled through `signal`, or a daemon that broke off): the
  * caller says which. Failures are GantryErrors.
  */
-import type { BlobProgress, ImageSummary, PullResolved, RegistryAuth } from '../../api/gen/gantry/v1/images';
-import { BlobStatus } from '../../api/gen/gantry/v1/images';
+import { BlobStatus, type BlobProgress, type ImageSummary, type PullResolved, type RegistryAuth } from '../../api/gen/gantry/v1/images';
 import { getCredentials } from '../../distribution/credentials';
 import { parseReference } from '../../distribution/reference';
 import type { RuntimeClient } from '../client';

@@ -197,7 +197,7 @@ export async function deploy(ctx: Ctx, ssh: Ssh, facts: HostFacts, opts: RemoteO
   const gantryJs = system ? path.posix.join(systemBinDir(), 'gantry.js') : remoteGantryJs(facts);
   const runNode = system ? system.node!.path : node.path;
   if (canReuse) {
-    return { result: { uploaded, started: false, daemon: facts.daemon!, warnings, gantryJs, node: runNode }, facts };
+    return { result: { uploaded, started: false, daemon: facts.daemon, warnings, gantryJs, node: runNode }, facts };
   }
 
   const daemonArgs = ['--socket', facts.socket];

@@ -23,11 +23,10 @@ import {
   type RegistryAuth,
   registryAuthFor,
 } from '../../../runtime/client';
-import { imageReference, type ImageReference } from '../../../runtime/presentation';
+import { imageReference, throttle, type ImageReference } from '../../../runtime/presentation';
 import { platformString } from '../../views/images/imageTooltip';
 import type { CommandContext } from '../commandContext';
 import { optionsFromArgs } from './imageArgs';
-import { throttle } from '../../../runtime/util/throttle';
 import { PullProgressTracker, type PullProgressSnapshot } from './pullProgress';
 import { pickReference, rememberReference } from './recentReferences';
 

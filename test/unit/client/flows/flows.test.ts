@@ -21,8 +21,8 @@ async function* from<T>(items: T[]): AsyncGenerator<T> {
   for (const item of items) yield item;
 }
 
-const entry = (ms: number, text: string): LogEntry => ({ timestamp: new Date(ms), stream: StdStream.STD_STREAM_STDOUT, data: Buffer.from(text) }) as LogEntry;
-const event = (sequence: number): Envelope => ({ sequence, topic: '/t', id: '', attributes: {}, timestamp: new Date(0) }) as Envelope;
+const entry = (ms: number, text: string): LogEntry => ({ timestamp: new Date(ms), stream: StdStream.STD_STREAM_STDOUT, data: Buffer.from(text) });
+const event = (sequence: number): Envelope => ({ sequence, topic: '/t', id: '', attributes: {}, timestamp: new Date(0) });
 
 describe('client flows', () => {
   it('log cursor: the first follow asks with the caller options, a later one resumes after the last line shown', async () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { mock } from 'node:test';
-import { throttle } from '../../../runtime/util/throttle';
+import { throttle } from '../../../runtime/presentation/throttle';
 
 // The throttle's timer and clock are Node's: a mocked clock moves them, no test waits for time.
 describe('throttle', () => {
