@@ -106,6 +106,7 @@ describe('container networking: the default bridge and published ports', functio
       return s.restartCount >= 1 && s.ports.length === 1 ? s.ports : undefined;
     });
     assert.deepEqual(again, ports);
+    await world.client.containers.remove(c.id, true);
   });
 
   it('reaches an HTTP server on a host address outside the bridge (egress with NAT)', async () => {
