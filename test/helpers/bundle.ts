@@ -3,6 +3,7 @@
 // These let tests drive runc and conmon below the container service.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Process, Spec } from '../../runtime/oci/spec';
 import { populateRootfs } from './fixtures';
 import { runCommand } from './proc';
 import { makeTempDir } from './tmp';
@@ -30,7 +31,14 @@ export interface BundleOptions {
   terminal?: boolean;
   env?: string[];
   /** Edit the generated spec further. */
-  edit?: (spec: Record<string, any>) => void;
+  edit?: (spec: RuncSpec) => void;
+}
+
+/** What `runc spec` writes: every field the tests edit is there. */
+export interface RuncSpec extends Spec {
+  process: Process & { env: string[] };
+  mounts: NonNullable<Spec['mounts']>;
+  linux: NonNullable<Spec['linux']>;
 }
 
 /** Writes `<bundle>/config.json` for the busybox rootfs (read-only root, no network namespace changes). */
@@ -38,7 +46,7 @@ export async function writeBundle(bundle: string, opts: BundleOptions): Promise<
   await fs.promises.mkdir(bundle, { recursive: true });
   await runCommand('runc', ['spec', '--bundle', bundle]);
   const file = path.join(bundle, 'config.json');
-  const spec = JSON.parse(await fs.promises.readFile(file, 'utf8'));
+  const spec = JSON.parse(await fs.promises.readFile(file, 'utf8')) as RuncSpec;
   spec.root = { path: opts.rootfs, readonly: true };
   spec.process.args = opts.args;
   spec.process.terminal = opts.terminal ?? false;

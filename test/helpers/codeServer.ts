@@ -240,7 +240,7 @@ export function onSignals(cleanup: () => Promise<void>): () => void {
     if (running) return;
     running = true;
     process.stderr.write(`\n${sig}: stopping code-server and Chromium\n`);
-    cleanup().finally(() => process.exit(codes[sig] ?? 1));
+    void cleanup().finally(() => process.exit(codes[sig] ?? 1));
   };
   for (const sig of Object.keys(codes)) process.on(sig, handler);
   return () => {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-type CleanupFn = () => unknown | Promise<unknown>;
+type CleanupFn = () => unknown; // may return a promise, which is awaited
 
 /** A stack of teardown steps, run newest first (stop a process before removing its dir). */
 export class Cleanup {

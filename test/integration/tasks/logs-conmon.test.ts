@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { busyboxRootfs, writeBundle } from '../../helpers/bundle';
+import { busyboxRootfs, writeBundle, type RuncSpec } from '../../helpers/bundle';
 import { runCommand } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 import { LogEntry, ReadLogsOptions, logFiles, readLogs, stopWhenGone } from '../../../runtime/tasks/logs/logs';
@@ -51,7 +51,7 @@ describe('tasks/logs with conmon', function () {
     const bundle = path.join(work, id);
     // `gate`: a host dir the container sees at /gate, so a script can wait for the test at fixed points.
     const edit = gate
-      ? (spec: Record<string, unknown>) => void (spec.mounts as object[]).push({ destination: '/gate', type: 'bind', source: gate, options: ['rbind', 'rw'] })
+      ? (spec: RuncSpec) => void spec.mounts.push({ destination: '/gate', type: 'bind', source: gate, options: ['rbind', 'rw'] })
       : undefined;
     if (!fs.existsSync(path.join(bundle, 'config.json'))) await writeBundle(bundle, { rootfs, args: ['sh', '-c', script], edit });
     const log = path.join(bundle, 'container.log');

@@ -5,31 +5,14 @@ import { initialState, type Container, type ContainerConfig, type ContainerState
 import { matchesFilters, parseFilters } from '../../../runtime/containers/filters';
 import { applyProbe, effectiveHealthcheck, probeArgs } from '../../../runtime/containers/health';
 import { INITIAL_DELAY_MS, MAX_DELAY_MS, nextDelay, shouldRestart } from '../../../runtime/containers/restart';
+import { containerConfig } from './fakeDeps';
 
 function container(config: Partial<ContainerConfig> = {}, state: Partial<ContainerState> = {}, extra: Partial<Container> = {}): Container {
   return {
     id: 'a'.repeat(64),
     name: 'web',
     createdAt: '2026-11-28T10:00:00.000Z',
-    config: {
-      image: 'busybox',
-      env: [],
-      labels: { tier: 'front' },
-      mounts: [],
-      tmpfs: [],
-      readOnlyRootfs: false,
-      memoryBytes: 0,
-      nanoCpus: 0,
-      pidsLimit: 0,
-      capAdd: [],
-      capDrop: [],
-      network: 'none',
-      restartPolicy: { name: 'no', maximumRetryCount: 0 },
-      tty: false,
-      openStdin: false,
-      autoRemove: false,
-      ...config,
-    },
+    config: containerConfig({ labels: { tier: 'front' }, ...config }),
     imageName: 'docker.io/library/busybox:latest',
     imageId: `sha256:${'b'.repeat(64)}`,
     imageConfig: {},
