@@ -146,6 +146,4 @@ export default tseslint.config(
       ],
     },
   },
-
-
 );

@@ -74,7 +74,10 @@ function options(): Options {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const tools = values.tools.split(',').map((s) => s.trim()).filter(Boolean);
+  const tools = values.tools
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const t of tools) if (!TOOL_IDS.includes(t as ToolId)) throw new Error(`--tools: unknown "${t}" (one of ${TOOL_IDS.join(', ')})`);
   const runs = intOption('runs', values.runs, 1);
   return {
@@ -107,19 +110,13 @@ async function snapshotDist(dest: string): Promise<{ gantryJs: string; builtAt: 
     }
     await fs.promises.rm(dest, { recursive: true, force: true });
     await fs.promises.cp(src, dest, { recursive: true, filter: (f) => !f.includes('extension.js') });
-    if (fs.statSync(GANTRY_JS).mtimeMs === before) return { gantryJs: path.join(dest, path.basename(GANTRY_JS)), builtAt: new Date(before).toISOString() };
+    if (fs.statSync(GANTRY_JS).mtimeMs === before)
+      return { gantryJs: path.join(dest, path.basename(GANTRY_JS)), builtAt: new Date(before).toISOString() };
   }
   throw new Error(`${GANTRY_JS} keeps changing; try again later`);
 }
 
-async function setUp(
-  tools: readonly ToolId[],
-  work: string,
-  image: BenchImage,
-  opts: Options,
-  gantryJs: string,
-  log: (s: string) => void,
-) {
+async function setUp(tools: readonly ToolId[], work: string, image: BenchImage, opts: Options, gantryJs: string, log: (s: string) => void) {
   const runtimes: ContainerRuntime[] = [];
   const dir = async (name: string) => {
     const d = path.join(work, name);
@@ -189,13 +186,16 @@ async function batch(rt: ContainerRuntime, opts: Options, log: (s: string) => vo
   const startTotalMs = performance.now() - t0;
   const running = new Set(await rt.runningNames());
   const missing = names.filter((n) => !running.has(n));
-  if (missing.length) throw new Error(`${rt.tool}: ${missing.length} of ${opts.count} containers not running after start: ${missing.slice(0, 5).join(', ')}`);
+  if (missing.length)
+    throw new Error(`${rt.tool}: ${missing.length} of ${opts.count} containers not running after start: ${missing.slice(0, 5).join(', ')}`);
 
   await new Promise((r) => setTimeout(r, opts.settleMs));
   const loaded = await memoryOf(rt);
   const monitorsExpected = rt.tool === 'runc' ? 0 : opts.count;
   if (loaded.monitors.length !== monitorsExpected) {
-    log(`  note: ${rt.tool}: ${loaded.monitors.length} monitor processes found with ${opts.count} containers running (expected ${monitorsExpected})`);
+    log(
+      `  note: ${rt.tool}: ${loaded.monitors.length} monitor processes found with ${opts.count} containers running (expected ${monitorsExpected})`,
+    );
   }
 
   const lists: BatchResult['lists'] = [];
@@ -212,7 +212,16 @@ async function batch(rt: ContainerRuntime, opts: Options, log: (s: string) => vo
   const removeMs = await rt.removeAll(names);
   const left = await rt.allNames();
   if (left.length) throw new Error(`${rt.tool}: ${left.length} container(s) left after removing all: ${left.slice(0, 5).join(', ')}`);
-  const result: BatchResult = { tool: rt.tool, count: opts.count, startTotalMs, startMs, lists, removeMs, memoryIdle: idle, memory: loaded };
+  const result: BatchResult = {
+    tool: rt.tool,
+    count: opts.count,
+    startTotalMs,
+    startMs,
+    lists,
+    removeMs,
+    memoryIdle: idle,
+    memory: loaded,
+  };
   const mib = (k: number) => (k / 1024).toFixed(1);
   log(
     `  ${rt.tool}: started ${opts.count} in ${(startTotalMs / 1000).toFixed(2)} s; PSS ${mib(loaded.totalPssKiB)} MiB ` +
@@ -233,7 +242,12 @@ async function main(): Promise<void> {
   if (opts.tools.includes('podman')) ['podman', 'conmon'].forEach((b) => needs.add(b));
   requireBinaries([...needs]);
 
-  const session = await openBenchSession('containers', 'gcont', { images: ['small'], tools: opts.tools, warmup: opts.warmup, runs: opts.runs });
+  const session = await openBenchSession('containers', 'gcont', {
+    images: ['small'],
+    tools: opts.tools,
+    warmup: opts.warmup,
+    runs: opts.runs,
+  });
   const { work, log, registry } = session;
   // Before any runtime starts; runs after their safety nets (the cleanup stack is LIFO).
   cleanup.defer(cgroupParentsCreatedHere(['gantry', 'default', 'libpod_parent/conmon', 'libpod_parent']));

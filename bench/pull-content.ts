@@ -81,7 +81,13 @@ async function prepareTool(tool: ToolId, dir: string, opts: Options, label: stri
       return {
         blobsDir: path.join(dir, 'oci', 'blobs', 'sha256'),
         run: async (image) => ({
-          ms: await timed('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${image.ref}`, `oci:${path.join(dir, 'oci')}:${image.tag}`]),
+          ms: await timed('skopeo', [
+            'copy',
+            '--quiet',
+            '--src-tls-verify=false',
+            `docker://${image.ref}`,
+            `oci:${path.join(dir, 'oci')}:${image.tag}`,
+          ]),
         }),
         stop: async () => undefined,
       };
@@ -131,9 +137,11 @@ async function prepareContainerd(dir: string, tool: 'containerd' | 'ctr-progress
     run: async (image) => ({
       ms: await timed('ctr', [
         ...(tool === 'ctr-progress' ? [] : ['--debug']),
-        '-a', socket,
+        '-a',
+        socket,
         ...(tool === 'ctr-pull' ? ['images', 'pull'] : ['content', 'fetch']),
-        '--plain-http', image.ref,
+        '--plain-http',
+        image.ref,
       ]),
     }),
     stop,
@@ -181,7 +189,9 @@ async function main(): Promise<void> {
     checkInterrupted();
     const image = await prepareImage(id, registry, work);
     images.push(image);
-    log(`image ${id}: ${image.ref} ${fmtMB(image.bytes)} in ${image.blobs} blobs (${image.layers.length} layers) — ${image.prepared.source}, pushed in ${fmtS(image.prepared.pushMs)} s`);
+    log(
+      `image ${id}: ${image.ref} ${fmtMB(image.bytes)} in ${image.blobs} blobs (${image.layers.length} layers) — ${image.prepared.source}, pushed in ${fmtS(image.prepared.pushMs)} s`,
+    );
   }
 
   const samples: Sample[] = [];
@@ -283,7 +293,15 @@ async function main(): Promise<void> {
     options: { runs: opts.runs, warmup: opts.warmup, tools: opts.tools, gantrydArgs: opts.gantrydArgs, profile: opts.profile },
     gantryUnpacks,
     distChangedDuringRun: distChanged,
-    images: images.map(({ id, ref, blobs, layers, bytes, manifestDigest, prepared }) => ({ id, ref, blobs, layers: layers.length, bytes, manifestDigest, ...prepared })),
+    images: images.map(({ id, ref, blobs, layers, bytes, manifestDigest, prepared }) => ({
+      id,
+      ref,
+      blobs,
+      layers: layers.length,
+      bytes,
+      manifestDigest,
+      ...prepared,
+    })),
     results,
     ratios,
     samples,

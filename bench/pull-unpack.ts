@@ -132,7 +132,13 @@ async function prepareTool(tool: ToolId, dir: string, opts: Options, label: stri
     case 'skopeo':
       return {
         run: async (image) => ({
-          ms: await timed('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${image.ref}`, `oci:${path.join(dir, 'oci')}:${image.tag}`]),
+          ms: await timed('skopeo', [
+            'copy',
+            '--quiet',
+            '--src-tls-verify=false',
+            `docker://${image.ref}`,
+            `oci:${path.join(dir, 'oci')}:${image.tag}`,
+          ]),
         }),
         trees: async () => [],
         treeCount: () => 0,
@@ -150,7 +156,9 @@ async function prepareGantry(tool: 'gantry' | 'gantry-api', dir: string, opts: O
   await client.system.version(); // connected before the clock starts (gantry-api); the CLI connects itself
   const checkUnpacked = (snapshotter: string | undefined, image: UnpackImage) => {
     if (snapshotter !== 'overlayfs') {
-      throw new Error(`gantryd recorded ${image.ref} with snapshotter ${JSON.stringify(snapshotter ?? '')}; expected overlayfs (the default here)`);
+      throw new Error(
+        `gantryd recorded ${image.ref} with snapshotter ${JSON.stringify(snapshotter ?? '')}; expected overlayfs (the default here)`,
+      );
     }
   };
   return {
@@ -178,7 +186,17 @@ async function prepareContainerd(dir: string): Promise<Prepared> {
   const containerd = await startContainerd(dir);
   return {
     run: async (image) => ({
-      ms: await timed('ctr', ['--debug', '-a', containerd.socket, 'images', 'pull', '--plain-http', '--snapshotter', 'overlayfs', image.ref]),
+      ms: await timed('ctr', [
+        '--debug',
+        '-a',
+        containerd.socket,
+        'images',
+        'pull',
+        '--plain-http',
+        '--snapshotter',
+        'overlayfs',
+        image.ref,
+      ]),
     }),
     trees: () => subdirs(path.join(containerd.root, 'io.containerd.snapshotter.v1.overlayfs', 'snapshots'), 'fs'),
     treeCount: (image) => image.layers.length,
@@ -193,8 +211,18 @@ async function preparePodman(dir: string): Promise<Prepared> {
   // Everything under `dir`: storage (--root), its run state (--runroot), libpod's
   // state (--tmpdir) and big temp files (TMPDIR: containers/image downloads layers there).
   const podman = (args: string[]) => [
-    '--root', root, '--runroot', path.join(dir, 'run'), '--tmpdir', path.join(dir, 'libpod'),
-    '--storage-driver', 'overlay', '--events-backend', 'none', '--cgroup-manager', 'cgroupfs',
+    '--root',
+    root,
+    '--runroot',
+    path.join(dir, 'run'),
+    '--tmpdir',
+    path.join(dir, 'libpod'),
+    '--storage-driver',
+    'overlay',
+    '--events-backend',
+    'none',
+    '--cgroup-manager',
+    'cgroupfs',
     ...args,
   ];
   const env = { ...process.env, TMPDIR: tmp };
@@ -276,7 +304,10 @@ function rowStats(image: UnpackImage, samples: Sample[], rows: RowId[]): Partial
     if (row === 'floor') continue;
     const pick = (s: Sample) => (row === 'gantry-api-fetch' ? s.fetchMs : row === 'gantry-api-extracted' ? s.extractedMs : s.ms);
     const tool: ToolId = row === 'gantry-api-fetch' || row === 'gantry-api-extracted' ? 'gantry-api' : row;
-    const ms = measured.filter((s) => s.tool === tool).map(pick).filter((v): v is number => v !== undefined);
+    const ms = measured
+      .filter((s) => s.tool === tool)
+      .map(pick)
+      .filter((v): v is number => v !== undefined);
     if (ms.length) res[row] = stats(ms, image.bytes);
   }
   if (rows.includes('floor') && res.skopeo && res.tar) {
@@ -446,7 +477,14 @@ async function report({ opts, images, samples, probes, loadAtStart, distChanged 
       gzip: ['gzip', ['--version']],
       registry: ['docker-registry', ['--version']],
     }),
-    options: { runs: opts.runs, warmup: opts.warmup, tools: opts.tools, gantrydArgs: opts.gantrydArgs, profile: opts.profile, settleMs: opts.settleMs },
+    options: {
+      runs: opts.runs,
+      warmup: opts.warmup,
+      tools: opts.tools,
+      gantrydArgs: opts.gantrydArgs,
+      profile: opts.profile,
+      settleMs: opts.settleMs,
+    },
     distChangedDuringRun: distChanged,
     goal,
     images: images.map(({ id, ref, blobs, layers, bytes, manifestDigest, prepared, expected }) => ({
@@ -492,7 +530,9 @@ async function report({ opts, images, samples, probes, loadAtStart, distChanged 
     );
     // Judged again with the best probe of the whole run: early in a run the best seen may itself be slow.
     const best = Math.min(...probes.flatMap((p) => p.usPerFile));
-    const uneven = measured.filter((p) => !p.settled || Math.max(...p.usPerFile) > 4 * best).map((p) => `${p.image} run ${p.iteration + 1}`);
+    const uneven = measured
+      .filter((p) => !p.settled || Math.max(...p.usPerFile) > 4 * best)
+      .map((p) => `${p.image} run ${p.iteration + 1}`);
     if (uneven.length) {
       out.push(
         `WARNING: file creation was uneven (slowest fresh dir > 4× the run's best, ${best.toFixed(0)} µs) before ${uneven.join(', ')} ` +
@@ -501,7 +541,10 @@ async function report({ opts, images, samples, probes, loadAtStart, distChanged 
     }
   }
   if (goalRatio) {
-    out.push('', `Goal (issue 4): ${goal.text}: ${goalRatio.median.toFixed(3)} (min ${goalRatio.min.toFixed(3)}) — ${goal.met ? 'met' : 'NOT met'}`);
+    out.push(
+      '',
+      `Goal (issue 4): ${goal.text}: ${goalRatio.median.toFixed(3)} (min ${goalRatio.min.toFixed(3)}) — ${goal.met ? 'met' : 'NOT met'}`,
+    );
   }
   out.push(
     '',

@@ -48,7 +48,12 @@ function summarise(samples: Record<Variant, number[]>): CaseResult {
   const s = { seccomp: stats(samples.seccomp, 0), unconfined: stats(samples.unconfined, 0) };
   const paired = samples.seccomp.map((v, i) => v / samples.unconfined[i]);
   const p = stats(paired, 0);
-  return { samples, stats: s, ratioOfMedians: s.seccomp.medianMs / s.unconfined.medianMs, pairedRatio: { median: p.medianMs, min: p.minMs, max: p.maxMs } };
+  return {
+    samples,
+    stats: s,
+    ratioOfMedians: s.seccomp.medianMs / s.unconfined.medianMs,
+    pairedRatio: { median: p.medianMs, min: p.minMs, max: p.maxMs },
+  };
 }
 
 async function main(): Promise<void> {
@@ -99,8 +104,13 @@ async function main(): Promise<void> {
   const result = { runTrue: summarise(runTrue), loop: summarise(loop) };
   const f = (n: number) => n.toFixed(n < 10 ? 1 : 0);
   const r = (n: number) => n.toFixed(3);
-  const rows = [['case', 'seccomp median (min–max) ms', 'unconfined median (min–max) ms', 'ratio of medians', 'paired ratio median (min–max)']];
-  for (const [name, c] of [['run --rm /bin/true', result.runTrue], [`${calls} getppid() in the container`, result.loop]] as const) {
+  const rows = [
+    ['case', 'seccomp median (min–max) ms', 'unconfined median (min–max) ms', 'ratio of medians', 'paired ratio median (min–max)'],
+  ];
+  for (const [name, c] of [
+    ['run --rm /bin/true', result.runTrue],
+    [`${calls} getppid() in the container`, result.loop],
+  ] as const) {
     const s = c.stats;
     rows.push([
       name,
@@ -112,9 +122,14 @@ async function main(): Promise<void> {
   }
   process.stdout.write(table(rows) + '\n');
   const loadAtEnd = loadavg();
-  log(`load average: start ${session.loadAtStart.join(' ')}, end ${loadAtEnd.join(' ')}${session.distChangedSinceStart() ? '; WARNING: dist/ changed during the run' : ''}`);
+  log(
+    `load average: start ${session.loadAtStart.join(' ')}, end ${loadAtEnd.join(' ')}${session.distChangedSinceStart() ? '; WARNING: dist/ changed during the run' : ''}`,
+  );
   fs.mkdirSync(path.dirname(values.out), { recursive: true });
-  fs.writeFileSync(values.out, JSON.stringify({ machine: machineInfo(session.loadAtStart), loadAtEnd, runs, warmup, calls, ...result }, null, 2));
+  fs.writeFileSync(
+    values.out,
+    JSON.stringify({ machine: machineInfo(session.loadAtStart), loadAtEnd, runs, warmup, calls, ...result }, null, 2),
+  );
   log(`report: ${values.out}`);
 }
 

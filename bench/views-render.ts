@@ -17,12 +17,7 @@ import './lib/vscodeStub';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  ContainerStatus,
-  HealthStatus,
-  ListContainersResponse,
-  type ContainerSummary,
-} from '../runtime/api/gen/gantry/v1/containers';
+import { ContainerStatus, HealthStatus, ListContainersResponse, type ContainerSummary } from '../runtime/api/gen/gantry/v1/containers';
 import { ListImagesResponse, type ImageSummary } from '../runtime/api/gen/gantry/v1/images';
 import type { RuntimeConnection } from '../src/client/connection';
 import { ContainersTreeProvider } from '../src/views/containers/containersTreeProvider';
@@ -57,7 +52,11 @@ const STATES = [
 ];
 
 function hex(n: number, length: number): string {
-  return n.toString(16).padStart(8, '0').repeat(Math.ceil(length / 8)).slice(0, length);
+  return n
+    .toString(16)
+    .padStart(8, '0')
+    .repeat(Math.ceil(length / 8))
+    .slice(0, length);
 }
 
 /** Containers as `containers.list(all)` returns them: mixed states, health, mounts and labels. */
@@ -128,11 +127,13 @@ function fakeConnection(containersBytes: Uint8Array, imagesBytes: Uint8Array) {
   const calls: Record<string, number> = {};
   const count = (api: string, impl: Record<string, (...a: unknown[]) => unknown>) =>
     new Proxy(impl, {
-      get: (target, method: string) => (...a: unknown[]) => {
-        calls[`${api}.${method}`] = (calls[`${api}.${method}`] ?? 0) + 1;
-        if (!(method in target)) throw new Error(`the benchmark's client has no ${api}.${method}`);
-        return target[method](...a);
-      },
+      get:
+        (target, method: string) =>
+        (...a: unknown[]) => {
+          calls[`${api}.${method}`] = (calls[`${api}.${method}`] ?? 0) + 1;
+          if (!(method in target)) throw new Error(`the benchmark's client has no ${api}.${method}`);
+          return target[method](...a);
+        },
     });
   const client = {
     containers: count('containers', { list: async () => ListContainersResponse.decode(containersBytes).containers }),
@@ -175,7 +176,14 @@ interface Result {
   callsPerRefresh: Record<string, number>;
 }
 
-async function measure<N>(view: string, records: number, provider: Provider<N>, calls: Record<string, number>, decode: () => unknown, runs: number): Promise<Result> {
+async function measure<N>(
+  view: string,
+  records: number,
+  provider: Provider<N>,
+  calls: Record<string, number>,
+  decode: () => unknown,
+  runs: number,
+): Promise<Result> {
   for (let i = 0; i < Math.min(20, runs); i++) await renderOnce(provider); // warm-up: JIT, caches
   const before = { ...calls };
   const times: number[] = [];
@@ -192,7 +200,15 @@ async function measure<N>(view: string, records: number, provider: Provider<N>, 
     decodeTimes.push(performance.now() - start);
   }
   const callsPerRefresh = Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, (v - (before[k] ?? 0)) / runs]));
-  return { view, records, items, medianMs: quantile(times, 0.5), p95Ms: quantile(times, 0.95), decodeMs: quantile(decodeTimes, 0.5), callsPerRefresh };
+  return {
+    view,
+    records,
+    items,
+    medianMs: quantile(times, 0.5),
+    p95Ms: quantile(times, 0.95),
+    decodeMs: quantile(decodeTimes, 0.5),
+    callsPerRefresh,
+  };
 }
 
 function quantile(values: number[], q: number): number {
@@ -216,10 +232,22 @@ async function main(): Promise<void> {
   const GOAL_MS = 100;
   const rows = [['view', 'records', 'tree items', 'ms/refresh (median)', 'p95', 'of which decode', 'API calls/refresh', 'goal']];
   for (const r of results) {
-    const callText = Object.entries(r.callsPerRefresh).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`).join(', ');
+    const callText = Object.entries(r.callsPerRefresh)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ');
     const totalCalls = Object.values(r.callsPerRefresh).reduce((a, b) => a + b, 0);
     const met = r.medianMs < GOAL_MS && totalCalls === 1;
-    rows.push([r.view, String(r.records), String(r.items), r.medianMs.toFixed(2), r.p95Ms.toFixed(2), r.decodeMs.toFixed(2), callText, met ? 'met' : 'NOT met']);
+    rows.push([
+      r.view,
+      String(r.records),
+      String(r.items),
+      r.medianMs.toFixed(2),
+      r.p95Ms.toFixed(2),
+      r.decodeMs.toFixed(2),
+      callText,
+      met ? 'met' : 'NOT met',
+    ]);
   }
   console.log(`views-render: ${args.runs} refreshes per view (after warm-up), Node ${process.version}`);
   console.log(table(rows));

@@ -34,11 +34,15 @@ const options = [
   'outputPartialMethods=false',
   'useExactTypes=false',
 ].join(',');
-execFileSync('protoc', [
-  `--plugin=protoc-gen-ts_proto=${plugin}`,
-  `--ts_proto_out=${outDir}`,
-  `--ts_proto_opt=${options}`,
-  `-I${protoDir}`,
-  ...protoFiles(protoDir),
-], { stdio: 'inherit' });
+execFileSync(
+  'protoc',
+  [
+    `--plugin=protoc-gen-ts_proto=${plugin}`,
+    `--ts_proto_out=${outDir}`,
+    `--ts_proto_opt=${options}`,
+    `-I${protoDir}`,
+    ...protoFiles(protoDir),
+  ],
+  { stdio: 'inherit' },
+);
 console.log(`generated ${path.relative(root, outDir)}`);

@@ -30,11 +30,18 @@ function run(name, [cmd, args]) {
 // mocha's spec reporter: "  12 passing (4s)" / "  2 failing"; our runners: "N passed, N failed".
 function counts(output) {
   const clean = output.replace(/\x1b\[[0-9;]*m/g, '');
-  let passed = 0, failed = 0, reported = false;
-  for (const m of clean.matchAll(/^\s*(\d+) passing\b/gm)) { passed += Number(m[1]); reported = true; }
+  let passed = 0,
+    failed = 0,
+    reported = false;
+  for (const m of clean.matchAll(/^\s*(\d+) passing\b/gm)) {
+    passed += Number(m[1]);
+    reported = true;
+  }
   for (const m of clean.matchAll(/^\s*(\d+) failing\b/gm)) failed += Number(m[1]);
   for (const m of clean.matchAll(/^(?:\w+: )?(\d+) passed, (\d+) failed\b/gm)) {
-    passed += Number(m[1]); failed += Number(m[2]); reported = true;
+    passed += Number(m[1]);
+    failed += Number(m[2]);
+    reported = true;
   }
   return { passed, failed, reported };
 }
@@ -45,13 +52,17 @@ async function main() {
   const results = [];
   for (const name of names.length ? names : Object.keys(SUITES)) results.push(await run(name, SUITES[name]));
   console.log('\n=== summary ===');
-  let passed = 0, failed = 0, broken = false;
+  let passed = 0,
+    failed = 0,
+    broken = false;
   for (const r of results) {
     const ok = r.code === 0 && r.reported && r.failed === 0;
     if (!ok) broken = true;
     passed += r.passed;
     failed += r.failed;
-    console.log(`${r.name}: ${r.passed} passed, ${r.failed} failed${r.code === 0 ? '' : ` (exit ${r.code ?? r.signal})`}${r.reported ? '' : ' (no result reported)'}`);
+    console.log(
+      `${r.name}: ${r.passed} passed, ${r.failed} failed${r.code === 0 ? '' : ` (exit ${r.code ?? r.signal})`}${r.reported ? '' : ' (no result reported)'}`,
+    );
   }
   if (broken && failed === 0) failed = results.filter((r) => r.code !== 0 || !r.reported).length;
   console.log(`${passed} passed, ${failed} failed`);

@@ -40,7 +40,10 @@ export async function setupCtr(dir: string, image: BenchImage): Promise<Containe
   const ctr = (args: string[]) => ['-a', containerd.socket, ...args];
   // Runs before the daemon is stopped (the stack is LIFO): ask containerd first, then runc directly.
   cleanup.defer(async () => {
-    const left = await runCommand('ctr', ctr(['containers', 'ls', '-q']), { timeout: 20_000 }).then((r) => r.stdout.split('\n').filter(Boolean), () => []);
+    const left = await runCommand('ctr', ctr(['containers', 'ls', '-q']), { timeout: 20_000 }).then(
+      (r) => r.stdout.split('\n').filter(Boolean),
+      () => [],
+    );
     if (left.length) {
       await runCommand('ctr', ctr(['tasks', 'rm', '-f', ...left]), { timeout: 60_000 }).catch(() => undefined);
       await runCommand('ctr', ctr(['containers', 'rm', ...left]), { timeout: 60_000 }).catch(() => undefined);
@@ -79,11 +82,14 @@ export async function setupCtr(dir: string, image: BenchImage): Promise<Containe
       },
     ],
     // A running task must go before its container: two ctr commands, both timed.
-    removeAll: async (names) => (await timed('ctr', ctr(['tasks', 'rm', '-f', ...names]))) + (await timed('ctr', ctr(['containers', 'rm', ...names]))),
+    removeAll: async (names) =>
+      (await timed('ctr', ctr(['tasks', 'rm', '-f', ...names]))) + (await timed('ctr', ctr(['containers', 'rm', ...names]))),
     processes: async () => {
       const procs = await listProcesses();
       return {
-        daemon: descendants(procs, containerd.proc.pid).filter((p) => !p.comm.startsWith('containerd-shim')).map((p) => p.pid),
+        daemon: descendants(procs, containerd.proc.pid)
+          .filter((p) => !p.comm.startsWith('containerd-shim'))
+          .map((p) => p.pid),
         monitors: matching(procs, 'containerd-shim*', dir).map((p) => p.pid),
       };
     },
@@ -95,8 +101,20 @@ export async function setupPodman(dir: string, image: BenchImage): Promise<Conta
   const tmp = path.join(dir, 'tmp');
   await fs.promises.mkdir(tmp, { recursive: true });
   const podman = (args: string[]) => [
-    '--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'run'), '--tmpdir', path.join(dir, 'libpod'),
-    '--storage-driver', 'overlay', '--events-backend', 'none', '--cgroup-manager', 'cgroupfs', '--runtime', 'runc',
+    '--root',
+    path.join(dir, 'root'),
+    '--runroot',
+    path.join(dir, 'run'),
+    '--tmpdir',
+    path.join(dir, 'libpod'),
+    '--storage-driver',
+    'overlay',
+    '--events-backend',
+    'none',
+    '--cgroup-manager',
+    'cgroupfs',
+    '--runtime',
+    'runc',
     ...args,
   ];
   const env = { ...process.env, TMPDIR: tmp };
@@ -112,7 +130,10 @@ export async function setupPodman(dir: string, image: BenchImage): Promise<Conta
   cleanup.defer(async () => {
     // podman keeps its state on disk: it can remove everything without a daemon. Then the raw net.
     // Not ps(): a timed command refuses to start once the run is interrupted, and this runs on Ctrl-C too.
-    const left = await runCommand('podman', podman(['ps', '-a', '-q']), { env, timeout: 60_000 }).then((r) => r.stdout.split('\n').filter(Boolean).length, () => 0);
+    const left = await runCommand('podman', podman(['ps', '-a', '-q']), { env, timeout: 60_000 }).then(
+      (r) => r.stdout.split('\n').filter(Boolean).length,
+      () => 0,
+    );
     if (left) await runCommand('podman', podman(['rm', '-f', '-t', '0', '--all']), { env, timeout: 120_000 }).catch(() => undefined);
     const found = await forceCleanupRunc(await podmanRuncRoot(dir), 'conmon', dir);
     noteLeftovers('podman', { containers: Math.max(left, found.containers), monitors: found.monitors });
@@ -121,7 +142,12 @@ export async function setupPodman(dir: string, image: BenchImage): Promise<Conta
   await runCommand('podman', podman(['pull', '-q', '--tls-verify=false', image.ref]), { env, timeout: 120_000 });
   return {
     tool: 'podman',
-    runRm: [{ row: 'podman', run: async () => ({ ms: await timed('podman', podman(['run', '--rm', ...runOpts, image.ref, '/bin/true']), { env }) }) }],
+    runRm: [
+      {
+        row: 'podman',
+        run: async () => ({ ms: await timed('podman', podman(['run', '--rm', ...runOpts, image.ref, '/bin/true']), { env }) }),
+      },
+    ],
     startSleep: (name) => timed('podman', podman(['run', '-d', ...runOpts, '--name', name, image.ref, 'sleep', '300']), { env }),
     runningNames: async () => (await ps(false)).names,
     allNames: async () => (await ps(true)).names,
@@ -174,7 +200,9 @@ export async function setupRunc(dir: string, image: BenchImage): Promise<Contain
   });
   // The image's rootfs, unpacked once: the floor pays for no snapshot or mount per container.
   const layout = path.join(dir, 'oci');
-  await runCommand('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${image.ref}`, `oci:${layout}:${image.tag}`], { timeout: 120_000 });
+  await runCommand('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${image.ref}`, `oci:${layout}:${image.tag}`], {
+    timeout: 120_000,
+  });
   const unpacked = path.join(dir, 'image');
   await runCommand('umoci', ['unpack', '--image', `${layout}:${image.tag}`, unpacked], { timeout: 120_000 });
   const rootfs = path.join(unpacked, 'rootfs');

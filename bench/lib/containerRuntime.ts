@@ -77,7 +77,9 @@ export async function timedOutput(cmd: string, args: string[], opts: { env?: Nod
   const ms = performance.now() - t0;
   // The pipes may deliver their last bytes after 'exit' (bounded: a forked daemon could hold them).
   const ended = (s: NodeJS.ReadableStream | null) =>
-    !s || (s as unknown as { readableEnded: boolean }).readableEnded ? Promise.resolve() : new Promise<void>((r) => s.once('close', () => r()));
+    !s || (s as unknown as { readableEnded: boolean }).readableEnded
+      ? Promise.resolve()
+      : new Promise<void>((r) => s.once('close', () => r()));
   await Promise.race([Promise.all([ended(p.child.stdout), ended(p.child.stderr)]), new Promise((r) => setTimeout(r, 2000).unref())]);
   if (status.code !== 0) throw new Error(`${p.name} failed (${JSON.stringify(status)}):\n${p.stderr.trim()}\n${p.stdout.trim()}`);
   return { ms, stdout: p.stdout };
@@ -118,14 +120,19 @@ export async function timedDetached(cmd: string, args: string[], logFile: string
 
 /** Kills the detached commands still starting (on Ctrl-C), so none creates a container after the cleanup looked. */
 export async function killDetachedChildren(): Promise<void> {
-  const waits = [...detachedChildren].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(0) : c.once('exit', r))));
+  const waits = [...detachedChildren].map(
+    (c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(0) : c.once('exit', r))),
+  );
   for (const c of detachedChildren) c.kill('SIGKILL');
   await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 5000).unref())]);
 }
 
 /** Rows of a table a CLI printed (header first): non-empty lines minus the header. */
 export function tableRows(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.trim()).slice(1);
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(1);
 }
 
 /** `runc --root ROOT list` as JSON (runc prints "null" for none); [] when the root does not exist. */
@@ -142,7 +149,11 @@ export async function runcList(root: string): Promise<{ id: string; status: stri
  * state; then SIGKILL for the monitor processes (`monitorComm`, e.g. conmon)
  * whose argv mentions `marker`. Returns how many of each it found.
  */
-export async function forceCleanupRunc(runcRoot: string, monitorComm: string | undefined, marker: string): Promise<{ containers: number; monitors: number }> {
+export async function forceCleanupRunc(
+  runcRoot: string,
+  monitorComm: string | undefined,
+  marker: string,
+): Promise<{ containers: number; monitors: number }> {
   let containers = 0;
   for (let round = 0; round < 3; round++) {
     const left = (await runcList(runcRoot).catch(() => [])).filter((c) => c.bundle.startsWith(marker + '/'));
@@ -177,7 +188,12 @@ export function noteLeftovers(tool: string, found: { containers: number; monitor
  */
 export function cgroupParentsCreatedHere(rel: readonly string[]): () => Promise<void> {
   const root = '/sys/fs/cgroup';
-  const hierarchies = fs.existsSync(root) ? fs.readdirSync(root).map((h) => path.join(root, h)).filter((d) => fs.statSync(d).isDirectory()) : [];
+  const hierarchies = fs.existsSync(root)
+    ? fs
+        .readdirSync(root)
+        .map((h) => path.join(root, h))
+        .filter((d) => fs.statSync(d).isDirectory())
+    : [];
   const candidates = hierarchies.flatMap((h) => rel.map((r) => path.join(h, r)));
   const existed = new Set(candidates.filter((d) => fs.existsSync(d)));
   return async () => {

@@ -93,21 +93,38 @@ export async function writeContainersReport(input: ReportInput): Promise<void> {
   }
   const anchors = RUN_RM_ANCHORS.filter((a) => runRmStats[a]);
   const runRmRatios: Partial<Record<RunRmRowId, Partial<Record<string, Ratio>>>> = {};
-  const t1: string[][] = [['row', `run --rm IMAGE /bin/true (${opts.runs} runs)`, 'median ms', 'min ms', 'max ms', ...anchors.map((a) => `÷${a}`)]];
+  const t1: string[][] = [
+    ['row', `run --rm IMAGE /bin/true (${opts.runs} runs)`, 'median ms', 'min ms', 'max ms', ...anchors.map((a) => `÷${a}`)],
+  ];
   for (const row of input.rows) {
     const st = runRmStats[row];
     if (!st) continue;
     const byAnchor: Partial<Record<string, Ratio>> = {};
     for (const a of anchors) if (a !== row) byAnchor[a] = ratio(st, runRmStats[a]);
     runRmRatios[row] = byAnchor;
-    t1.push([row, RUN_RM_LABEL[row], fmtMs(st.medianMs), fmtMs(st.minMs), fmtMs(st.maxMs), ...anchors.map((a) => byAnchor[a]?.median.toFixed(2) ?? '')]);
+    t1.push([
+      row,
+      RUN_RM_LABEL[row],
+      fmtMs(st.medianMs),
+      fmtMs(st.minMs),
+      fmtMs(st.maxMs),
+      ...anchors.map((a) => byAnchor[a]?.median.toFixed(2) ?? ''),
+    ]);
   }
   out.push(table(t1));
   for (const row of input.rows) {
     const measured = input.runRm.filter((s) => s.row === row && !s.warmup && s.parts);
     if (!measured.length) continue;
     const names = Object.keys(measured[0].parts!);
-    const medians = names.map((n) => `${n} ${fmtMs(stats(measured.map((s) => s.parts![n]), 0).medianMs)}`);
+    const medians = names.map(
+      (n) =>
+        `${n} ${fmtMs(
+          stats(
+            measured.map((s) => s.parts![n]),
+            0,
+          ).medianMs,
+        )}`,
+    );
     out.push(`  ${row}, median of each call (ms): ${medians.join(', ')}`);
   }
   out.push('');
@@ -118,7 +135,20 @@ export async function writeContainersReport(input: ReportInput): Promise<void> {
   const ctrList = ctrBatch ? listStats(ctrBatch, 0) : undefined; // ctr tasks ls
   const per = (b: BatchResult) => b.startTotalMs / b.count;
   const count = batches[0]?.count ?? opts.count;
-  const t2: string[][] = [['tool', 'list command', `start ${count} s`, 'ms each', '÷ctr', 'list median ms', 'min ms', '÷ctr tasks ls', `rm -f ${count} s`, '÷ctr']];
+  const t2: string[][] = [
+    [
+      'tool',
+      'list command',
+      `start ${count} s`,
+      'ms each',
+      '÷ctr',
+      'list median ms',
+      'min ms',
+      '÷ctr tasks ls',
+      `rm -f ${count} s`,
+      '÷ctr',
+    ],
+  ];
   for (const b of batches) {
     b.lists.forEach((l, i) => {
       const ls = listStats(b, i);
@@ -141,7 +171,20 @@ export async function writeContainersReport(input: ReportInput): Promise<void> {
 
   // ---- memory ----
   const ctrMem = ctrBatch?.memory.totalPssKiB;
-  const t3: string[][] = [['tool', 'processes counted', 'daemon idle MiB', `daemon w/ ${count} MiB`, 'monitors', 'monitors MiB', 'KiB each', 'total PSS MiB', 'RSS MiB', '÷containerd']];
+  const t3: string[][] = [
+    [
+      'tool',
+      'processes counted',
+      'daemon idle MiB',
+      `daemon w/ ${count} MiB`,
+      'monitors',
+      'monitors MiB',
+      'KiB each',
+      'total PSS MiB',
+      'RSS MiB',
+      '÷containerd',
+    ],
+  ];
   for (const b of batches) {
     const m = b.memory;
     t3.push([
@@ -198,7 +241,12 @@ export async function writeContainersReport(input: ReportInput): Promise<void> {
     }),
     options: opts,
     gantryBuiltAt: input.gantryBuiltAt,
-    image: { ref: input.image.ref, bytes: input.image.bytes, layers: input.image.layers.length, manifestDigest: input.image.manifestDigest },
+    image: {
+      ref: input.image.ref,
+      bytes: input.image.bytes,
+      layers: input.image.layers.length,
+      manifestDigest: input.image.manifestDigest,
+    },
     goals,
     runRm: { results: runRmStats, ratios: runRmRatios, samples: input.runRm },
     batches,

@@ -38,14 +38,26 @@ export async function startGantryd(dir: string, opts: GantrydOptions = {}): Prom
     fs.mkdirSync(opts.profile.dir, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.profile.dir}`, `--cpu-prof-name=${opts.profile.name}.cpuprofile`);
   }
-  const proc = start(process.execPath, [...nodeArgs, opts.gantryJs ?? GANTRY_JS, 'daemon', '--root', root, '--state', state, ...(opts.args ?? [])], { name: 'gantryd' });
+  const proc = start(
+    process.execPath,
+    [...nodeArgs, opts.gantryJs ?? GANTRY_JS, 'daemon', '--root', root, '--state', state, ...(opts.args ?? [])],
+    { name: 'gantryd' },
+  );
   const client = RuntimeClient.forSocket(socket);
   try {
-    await proc.waitFor(() => fs.existsSync(socket) && client.system.version({ timeoutMs: 2_000 }).then(() => true, () => false), {
-      what: `gantryd answering on ${socket}`,
-      timeout: 30_000,
-      interval: 20,
-    });
+    await proc.waitFor(
+      () =>
+        fs.existsSync(socket) &&
+        client.system.version({ timeoutMs: 2_000 }).then(
+          () => true,
+          () => false,
+        ),
+      {
+        what: `gantryd answering on ${socket}`,
+        timeout: 30_000,
+        interval: 20,
+      },
+    );
   } catch (e) {
     await proc.stop();
     throw e;
@@ -105,7 +117,12 @@ export async function startContainerd(dir: string): Promise<Containerd> {
   const proc = start('containerd', ['--config', config], { name: 'containerd' });
   try {
     await proc.waitFor(
-      () => fs.existsSync(socket) && runCommand('ctr', ['-a', socket, 'version'], { timeout: 5_000 }).then(() => true, () => false),
+      () =>
+        fs.existsSync(socket) &&
+        runCommand('ctr', ['-a', socket, 'version'], { timeout: 5_000 }).then(
+          () => true,
+          () => false,
+        ),
       { what: `containerd answering on ${socket}`, timeout: 30_000, interval: 20 },
     );
   } catch (e) {

@@ -51,10 +51,21 @@ export async function prepareImage(id: ImageId, registry: Registry, workDir: str
     buildMs = layout.buildMs;
     source = `${path.relative(REPO, layout.dir)} (${layout.built ? `built in ${(buildMs / 1000).toFixed(1)} s` : 'cached'})`;
     const digestFile = path.join(workDir, `push-${id}.digest`);
-    await runCommand('skopeo', [
-      'copy', '--quiet', '--format', 'oci', '--dest-tls-verify=false', '--digestfile', digestFile,
-      `oci:${layout.dir}:${layout.tag}`, `docker://${registry.host}/${repo}:${tag}`,
-    ], { timeout: 600_000 });
+    await runCommand(
+      'skopeo',
+      [
+        'copy',
+        '--quiet',
+        '--format',
+        'oci',
+        '--dest-tls-verify=false',
+        '--digestfile',
+        digestFile,
+        `oci:${layout.dir}:${layout.tag}`,
+        `docker://${registry.host}/${repo}:${tag}`,
+      ],
+      { timeout: 600_000 },
+    );
   }
   const pushMs = performance.now() - t0 - buildMs;
   const { manifest, digest, size } = await getManifest(registry, repo, tag);
@@ -86,7 +97,11 @@ function getManifest(registry: Registry, repo: string, tag: string): Promise<{ m
         res.on('end', () => {
           if (res.statusCode !== 200) return reject(new Error(`GET manifest ${repo}:${tag}: HTTP ${res.statusCode}`));
           const body = Buffer.concat(chunks);
-          resolve({ manifest: JSON.parse(body.toString()) as ManifestDoc, digest: String(res.headers['docker-content-digest']), size: body.length });
+          resolve({
+            manifest: JSON.parse(body.toString()) as ManifestDoc,
+            digest: String(res.headers['docker-content-digest']),
+            size: body.length,
+          });
         });
       },
     );

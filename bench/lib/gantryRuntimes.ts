@@ -18,7 +18,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntimeClient } from '../../runtime/client/client';
 import { isNotFound } from '../../runtime/errdefs/errdefs';
-import { forceCleanupRunc, noteLeftovers, removeEmptyCgroups, tableRows, timedOutput, type ContainerRuntime, type RunRmResult } from './containerRuntime';
+import {
+  forceCleanupRunc,
+  noteLeftovers,
+  removeEmptyCgroups,
+  tableRows,
+  timedOutput,
+  type ContainerRuntime,
+  type RunRmResult,
+} from './containerRuntime';
 import { gantryApiPull, startGantryd, type Gantryd, type GantrydOptions } from './daemons';
 import type { BenchImage } from './fixtures';
 import { checkInterrupted, cleanup, timed } from './harness';
@@ -68,7 +76,9 @@ export async function setupGantry(dir: string, image: BenchImage, opts: GantrydO
   const processes = async () => {
     const procs = await listProcesses();
     return {
-      daemon: descendants(procs, gantryd.proc.pid).filter((p) => p.comm !== 'conmon').map((p) => p.pid),
+      daemon: descendants(procs, gantryd.proc.pid)
+        .filter((p) => p.comm !== 'conmon')
+        .map((p) => p.pid),
       monitors: matching(procs, 'conmon', dir).map((p) => p.pid),
     };
   };

@@ -36,7 +36,10 @@ function onSignal(signal: NodeJS.Signals): void {
   interrupted = true;
   process.stderr.write(`\n${signal}: stopping everything this benchmark started and removing its temp dirs…\n`);
   for (const p of running) p.kill('SIGKILL');
-  void cleanup.runAll().catch((e) => process.stderr.write(`cleanup: ${(e as Error).message}\n`)).finally(() => process.exit(130));
+  void cleanup
+    .runAll()
+    .catch((e) => process.stderr.write(`cleanup: ${(e as Error).message}\n`))
+    .finally(() => process.exit(130));
 }
 
 /**
@@ -98,7 +101,9 @@ export interface WorkDir {
 export async function makeWorkDir(prefix: string): Promise<WorkDir> {
   const dir = await makeTempDir(prefix);
   await runCommand('chattr', ['+T', dir]).catch((e) =>
-    process.stderr.write(`note: chattr +T ${dir} failed (not ext4?); run dirs share /tmp's block groups: ${(e as Error).message.split('\n')[0]}\n`),
+    process.stderr.write(
+      `note: chattr +T ${dir} failed (not ext4?); run dirs share /tmp's block groups: ${(e as Error).message.split('\n')[0]}\n`,
+    ),
   );
   cleanup.defer(async () => {
     // Last: after every process is gone, and never through a mount left behind.

@@ -105,7 +105,10 @@ export interface BuiltLayout {
  * it is not there yet.
  */
 export async function ensureLayout(cacheDir: string, spec: SyntheticImageSpec, arch: string): Promise<BuiltLayout> {
-  const key = createHash('sha256').update(JSON.stringify({ v: BENCH_IMAGE_VERSION, spec, arch })).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify({ v: BENCH_IMAGE_VERSION, spec, arch }))
+    .digest('hex')
+    .slice(0, 16);
   const dir = path.join(cacheDir, `${spec.name}-${key}`);
   const tag = spec.name;
   if (fs.existsSync(path.join(dir, 'index.json'))) return { dir, tag, built: false, buildMs: 0 };
@@ -226,9 +229,7 @@ async function* layerTar(image: string, index: number, spec: LayerSpec): AsyncGe
       dir += `/d${String(Math.floor(f / spec.filesPerDir)).padStart(3, '0')}`;
       if (f % spec.filesPerDir === 0) yield tarHeader(`${dir}/`, 0, '5');
     }
-    const size = spec.textBytesMax
-      ? Math.round(spec.textBytes * (spec.textBytesMax / spec.textBytes) ** sizeRng())
-      : spec.textBytes;
+    const size = spec.textBytesMax ? Math.round(spec.textBytes * (spec.textBytesMax / spec.textBytes) ** sizeRng()) : spec.textBytes;
     const body = text(rng, size);
     yield tarHeader(`${dir}/file-${f}.txt`, body.length, '0');
     yield body;

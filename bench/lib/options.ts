@@ -60,7 +60,10 @@ ${spec.extraUsage ?? ''}`;
     process.exit(0);
   }
   const list = <U extends string>(name: string, v: string, allowed: readonly U[]): U[] => {
-    const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const items = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const i of items) if (!allowed.includes(i as U)) throw new Error(`--${name}: unknown "${i}" (one of ${allowed.join(', ')})`);
     return allowed.filter((a) => items.includes(a));
   };

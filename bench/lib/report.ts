@@ -38,7 +38,10 @@ export function table(rows: string[][]): string {
 export function toolVersions(tools: Record<string, [string, string[]]>): Record<string, string> {
   const first = (cmd: string, args: string[]) => {
     try {
-      return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n')[0].trim();
+      return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .split('\n')[0]
+        .trim();
     } catch {
       return 'unknown';
     }

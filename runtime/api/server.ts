@@ -25,11 +25,7 @@ export type UnaryHandler<Req, Res> = (ctx: Ctx, request: Req) => Promise<Res>;
 export type ServerStreamHandler<Req, Res> = (ctx: Ctx, request: Req, send: (message: Res) => Promise<void>) => Promise<void>;
 
 /** `incoming` yields the client's messages and ends when the client half-closes or the call ends. */
-export type BidiStreamHandler<Req, Res> = (
-  ctx: Ctx,
-  incoming: AsyncIterable<Req>,
-  send: (message: Res) => Promise<void>,
-) => Promise<void>;
+export type BidiStreamHandler<Req, Res> = (ctx: Ctx, incoming: AsyncIterable<Req>, send: (message: Res) => Promise<void>) => Promise<void>;
 
 function callContext(
   call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,

@@ -124,14 +124,18 @@ export async function cliMain(argv: string[], env: NodeJS.ProcessEnv = process.e
     // An explicit --socket beats GANTRY_HOST (the remote side's own dial-stdio passes one).
     if (socketFlag) host = undefined;
     if (host) {
-      remote = await connectRemote(background(), host, { ...sshOptionsFromEnv(env), onProgress: (m) => process.stderr.write(`gantry: ${m}\n`) });
+      remote = await connectRemote(background(), host, {
+        ...sshOptionsFromEnv(env),
+        onProgress: (m) => process.stderr.write(`gantry: ${m}\n`),
+      });
       socket = remote.socketPath;
     }
     const ctx: CommandContext = { socket, stdout: process.stdout, stderr: process.stderr };
     return await command.run(ctx, argv.slice(index + 1));
   } catch (e) {
     // Over SSH, "cannot reach gantryd" has an ssh-level reason (remote.translate), not a local socket to check.
-    const say = (err: unknown) => (host && isGantryError(err) && err.transport ? describe(remote ? remote.translate(err) : err) : explain(err, socket));
+    const say = (err: unknown) =>
+      host && isGantryError(err) && err.transport ? describe(remote ? remote.translate(err) : err) : explain(err, socket);
     if (e instanceof ExitCodeError) {
       process.stderr.write(`gantry: ${say(e.cause)}\n`);
       return e.exitCode;

@@ -5,7 +5,16 @@
  * stderr, so the container's own output on stdout stays clean.
  */
 import type { Writable } from 'node:stream';
-import { internal, isNotFound, pullImage, registryAuthFor, type BlobProgress, type ImageSummary, type PullOutcome, type RuntimeClient } from '../client';
+import {
+  internal,
+  isNotFound,
+  pullImage,
+  registryAuthFor,
+  type BlobProgress,
+  type ImageSummary,
+  type PullOutcome,
+  type RuntimeClient,
+} from '../client';
 import type { Reference } from '../distribution/distribution';
 import { familiarName, familiarString, parseReference } from '../distribution/reference';
 import { PullProgressView } from './pullProgress';
@@ -19,7 +28,12 @@ export interface PullDrawing {
 }
 
 /** Pulls `ref` with the user's credentials, drawing "Pulling from" and the per-blob lines on `out`. */
-export async function pullWithProgress(client: RuntimeClient, ref: Reference, out: Writable, options: PullDrawing = {}): Promise<PullOutcome> {
+export async function pullWithProgress(
+  client: RuntimeClient,
+  ref: Reference,
+  out: Writable,
+  options: PullDrawing = {},
+): Promise<PullOutcome> {
   const auth = await registryAuthFor(ref.domain);
   const view = new PullProgressView(out, Boolean((out as { isTTY?: boolean }).isTTY));
   if (!options.quiet) out.write(`${ref.tag ?? ref.digest}: Pulling from ${familiarName(ref)}\n`);

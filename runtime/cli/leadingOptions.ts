@@ -23,7 +23,11 @@ export interface SplitArgv {
  */
 export function splitAtFirstPositional(argv: readonly string[], options: Options): SplitArgv {
   const takesValue = (option: Options[string] | undefined) => option?.type === 'string';
-  const byShort = new Map(Object.values(options).filter((o) => o.short).map((o) => [o.short!, o]));
+  const byShort = new Map(
+    Object.values(options)
+      .filter((o) => o.short)
+      .map((o) => [o.short!, o]),
+  );
   // Values are joined to their option ("--pids-limit=-1", "-e-x"): parseArgs
   // refuses a separate value that starts with a dash, Docker takes it.
   const head: string[] = [];

@@ -15,7 +15,10 @@ export function writeSection(out: Writable, heading: string, rows: ReadonlyArray
 export function writeTable(out: Writable, headers: readonly string[], rows: ReadonlyArray<readonly string[]>): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd() + '\n';
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] + 3)))
+      .join('')
+      .trimEnd() + '\n';
   out.write(line(headers));
   for (const row of rows) out.write(line(row));
 }

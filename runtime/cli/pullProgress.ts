@@ -27,7 +27,10 @@ export class PullProgressView {
   private readonly lastStatus = new Map<string, BlobStatus>();
   private drawn = 0;
 
-  constructor(private readonly out: Writable, private readonly tty: boolean) {}
+  constructor(
+    private readonly out: Writable,
+    private readonly tty: boolean,
+  ) {}
 
   update(blob: BlobProgress): void {
     const id = shortId(blob.digest);
@@ -38,7 +41,9 @@ export class PullProgressView {
       this.redraw();
     } else if (this.lastStatus.get(id) !== blob.status) {
       this.lastStatus.set(id, blob.status);
-      this.out.write(`${id}: ${LABEL[blob.status] ?? ''}${blob.status === BlobStatus.BLOB_STATUS_DOWNLOADING ? ` ${formatSize(blob.total)}` : ''}\n`);
+      this.out.write(
+        `${id}: ${LABEL[blob.status] ?? ''}${blob.status === BlobStatus.BLOB_STATUS_DOWNLOADING ? ` ${formatSize(blob.total)}` : ''}\n`,
+      );
     }
   }
 

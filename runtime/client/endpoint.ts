@@ -84,7 +84,11 @@ export class LocalEndpoint implements RuntimeEndpoint {
  * its daemon back (SSH: restarted or redeployed it). The client is closed on
  * failure and on abort (an open channel over SSH is a running ssh).
  */
-export async function openClient(endpoint: RuntimeEndpoint, signal: AbortSignal, progress: (m: string) => void): Promise<{ client: RuntimeClient; version: VersionResponse }> {
+export async function openClient(
+  endpoint: RuntimeEndpoint,
+  signal: AbortSignal,
+  progress: (m: string) => void,
+): Promise<{ client: RuntimeClient; version: VersionResponse }> {
   const target = await endpoint.open({ signal }, progress);
   let client = new RuntimeClient(target);
   const abandon = () => client.close();

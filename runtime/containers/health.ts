@@ -37,7 +37,7 @@ export function effectiveHealthcheck(container: Container): HealthcheckSpec | un
   if (own && 'disabled' in own) return undefined;
   const image = container.imageConfig.Healthcheck;
   const ns = (v: number | undefined) => (v ? Math.round(v / 1e6) : 0);
-  const test = own?.test.length ? own.test : image?.Test ?? [];
+  const test = own?.test.length ? own.test : (image?.Test ?? []);
   if (test.length === 0 || test[0] === 'NONE') return undefined;
   return {
     test,
@@ -56,12 +56,7 @@ export function probeArgs(test: readonly string[]): string[] {
 }
 
 /** The health state after one probe. */
-export function applyProbe(
-  health: HealthState,
-  check: HealthcheckSpec,
-  result: HealthProbeResult,
-  startedAt: string,
-): HealthState {
+export function applyProbe(health: HealthState, check: HealthcheckSpec, result: HealthProbeResult, startedAt: string): HealthState {
   const log = [...health.log, result].slice(-KEPT_RESULTS);
   if (result.exitCode === 0) return { status: 'healthy', failingStreak: 0, log };
   const inStartPeriod = health.status === 'starting' && Date.parse(result.start) - Date.parse(startedAt) < check.startPeriodMs;
@@ -110,10 +105,14 @@ export class HealthMonitor implements ContainerHealth {
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, check.intervalMs);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
       });
       if (signal.aborted) return;
       const start = new Date().toISOString();

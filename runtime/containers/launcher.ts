@@ -210,7 +210,10 @@ export class Launcher implements ContainerTasks {
         await afterCreate?.(this.bundleOf(id));
       });
     } catch (e) {
-      if (cni) await networks.detach(background(), container, false).catch((err: unknown) => this.config.log.warn('releasing the network of a failed start failed', { id, error: err }));
+      if (cni)
+        await networks
+          .detach(background(), container, false)
+          .catch((err: unknown) => this.config.log.warn('releasing the network of a failed start failed', { id, error: err }));
       throw e;
     }
     this.rotateLog(id, logPath);
@@ -234,7 +237,12 @@ export class Launcher implements ContainerTasks {
     await writeEtcFiles(dir, { hostname, network: container.config.network, ...files });
   }
 
-  private async createAndStart(ctx: Ctx, container: Container, logPath: string, beforeStart: (task: CreatedTask) => Promise<void>): Promise<CreatedTask> {
+  private async createAndStart(
+    ctx: Ctx,
+    container: Container,
+    logPath: string,
+    beforeStart: (task: CreatedTask) => Promise<void>,
+  ): Promise<CreatedTask> {
     const { id } = container;
     const task = await createTask(ctx, {
       id,
@@ -354,7 +362,10 @@ const HOST = {
 
 function boundingCapabilities(): readonly string[] | undefined {
   try {
-    const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:'));
+    const line = fs
+      .readFileSync('/proc/self/status', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('CapBnd:'));
     return line ? capabilitiesFromMask(line.slice('CapBnd:'.length)) : undefined;
   } catch {
     return undefined;

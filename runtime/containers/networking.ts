@@ -76,7 +76,10 @@ export function checkNetworkOptions(c: ContainerConfig): void {
   if (c.macAddress && !MAC.test(c.macAddress)) throw invalidArgument(`invalid --mac-address ${JSON.stringify(c.macAddress)}`);
   if (!isCniNetwork(c.network)) {
     const asked = [
-      c.publish?.length && '--publish', c.publishAll && '--publish-all', c.ip && '--ip', c.macAddress && '--mac-address',
+      c.publish?.length && '--publish',
+      c.publishAll && '--publish-all',
+      c.ip && '--ip',
+      c.macAddress && '--mac-address',
       c.networkAliases?.length && '--network-alias',
     ].filter(Boolean);
     if (asked.length) throw invalidArgument(`conflicting options: ${asked.join(', ')} cannot be used with network "${c.network}"`);
@@ -213,5 +216,11 @@ function portSpecs(container: Container): PortSpec[] {
 }
 
 function fixed(ports: readonly PortMapping[]): PortSpec[] {
-  return ports.map((p) => ({ hostIp: p.hostIp, hostPort: p.hostPort, hostPortEnd: p.hostPort, containerPort: p.containerPort, protocol: p.protocol }));
+  return ports.map((p) => ({
+    hostIp: p.hostIp,
+    hostPort: p.hostPort,
+    hostPortEnd: p.hostPort,
+    containerPort: p.containerPort,
+    protocol: p.protocol,
+  }));
 }

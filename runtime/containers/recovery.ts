@@ -62,7 +62,8 @@ export async function recoverContainers(deps: RecoveryDeps, ctx: Ctx = backgroun
     const task = tasks.get(container.id);
     const live = task && (task.status === 'running' || task.status === 'paused' || task.status === 'created');
     if (!live || (await launcher.readExit(container.id)) !== undefined) continue;
-    if (isMonitorOf((await readPidFile(path.join(launcher.bundleOf(container.id), 'conmon.pid'))) ?? 0, container.id)) alive.add(container.id);
+    if (isMonitorOf((await readPidFile(path.join(launcher.bundleOf(container.id), 'conmon.pid'))) ?? 0, container.id))
+      alive.add(container.id);
   }
   await deps.networks?.recover(ctx, alive).catch((error: unknown) => log.warn('recovering networks failed', { error }));
 
@@ -129,4 +130,3 @@ async function removeStrayTask(runc: Runc, task: RuncState): Promise<void> {
   if (task.status !== 'stopped') await runc.kill(task.id, 'SIGKILL', { all: true }).catch(() => undefined);
   await runc.delete(task.id, { force: true });
 }
-

@@ -21,13 +21,7 @@ import { type Ctx, cleanupSignal } from '../context';
 import { failedPrecondition, invalidArgument } from '../errdefs/errdefs';
 import type { RuncState } from '../tasks/tasks';
 import { KeyedMutex } from '../util/keyedMutex';
-import {
-  ContainerTopics,
-  initialState,
-  type Container,
-  type ContainerConfig,
-  type ContainerState,
-} from './containers';
+import { ContainerTopics, initialState, type Container, type ContainerConfig, type ContainerState } from './containers';
 import { matchesFilters, parseFilters } from './filters';
 import type { EffectivePrivileges } from '../oci/specgen/privileges';
 import type { AfterCreate } from './launcher';
@@ -214,9 +208,9 @@ export class ContainerService {
   /** Called by the exit watcher for every exit file (and by recovery). */
   onTaskExit(id: string, exitCode: number, synthetic = false, error = ''): void {
     this.actions.exits.fire(id);
-    void this.lock.run(id, () => this.handleExit(id, exitCode, synthetic, error)).catch((e: unknown) =>
-      this.deps.log.error('handling a container exit failed', { id, exitCode, error: e }),
-    );
+    void this.lock
+      .run(id, () => this.handleExit(id, exitCode, synthetic, error))
+      .catch((e: unknown) => this.deps.log.error('handling a container exit failed', { id, exitCode, error: e }));
   }
 
   /** Records a probe result (the health monitor calls this through the recorder `watch` is given). */

@@ -128,11 +128,13 @@ export class FileContainerStore implements ContainerRecords {
     const file = path.join(this.dirOf(container.id), RECORD_FILE);
     const json = JSON.stringify(container);
     const previous = this.writes.get(container.id) ?? Promise.resolve();
-    const write = previous.catch(() => undefined).then(async () => {
-      // Removed while queued: writing would resurrect its directory.
-      if (!this.containers.has(container.id)) return;
-      await writeFileAtomic(file, json, 0o600);
-    });
+    const write = previous
+      .catch(() => undefined)
+      .then(async () => {
+        // Removed while queued: writing would resurrect its directory.
+        if (!this.containers.has(container.id)) return;
+        await writeFileAtomic(file, json, 0o600);
+      });
     this.writes.set(container.id, write);
     return write;
   }

@@ -21,14 +21,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Ctx } from '../context';
-import {
-  alreadyExists,
-  dataLoss,
-  invalidArgument,
-  notFound,
-  resourceExhausted,
-  unavailable,
-} from '../errdefs/errdefs';
+import { alreadyExists, dataLoss, invalidArgument, notFound, resourceExhausted, unavailable } from '../errdefs/errdefs';
 import { isDigest } from '../oci/descriptor';
 import { fsyncDir, writeFileAtomic } from '../util/atomicfile';
 import type { Info, IngestStatus, Store, Writer, WriterOptions } from './content';

@@ -55,7 +55,9 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   if (!runcPath || !conmonPath) {
     const missing = [!runcPath && `runc ("${config.runtime}")`, !conmonPath && `conmon ("${config.conmon}")`].filter(Boolean).join(' and ');
     log.warn('containers are unavailable', { missing });
-    return unavailable(`containers are unavailable: ${missing} not found on PATH; install them (apt install runc conmon) or pass --runtime/--conmon`);
+    return unavailable(
+      `containers are unavailable: ${missing} not found on PATH; install them (apt install runc conmon) or pass --runtime/--conmon`,
+    );
   }
   const stateDir = config.paths.state;
   const runc = new Runc({ binary: runcPath, root: path.join(stateDir, 'runc') });
@@ -80,17 +82,20 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     networks: deps.networks,
   });
   const probe: Probe = async (container, args, timeoutMs, signal) => {
-    const result = await execCapture({ signal }, {
-      containerId: container.id,
-      bundle: launcher.bundleOf(container.id),
-      runcPath,
-      conmonPath,
-      runcRoot: launcher.runcRoot,
-      sessionDir: path.join(stateDir, 'exec', randomBytes(16).toString('hex')),
-      args,
-      timeoutMs,
-      maxOutputBytes: PROBE_OUTPUT_BYTES,
-    });
+    const result = await execCapture(
+      { signal },
+      {
+        containerId: container.id,
+        bundle: launcher.bundleOf(container.id),
+        runcPath,
+        conmonPath,
+        runcRoot: launcher.runcRoot,
+        sessionDir: path.join(stateDir, 'exec', randomBytes(16).toString('hex')),
+        args,
+        timeoutMs,
+        maxOutputBytes: PROBE_OUTPUT_BYTES,
+      },
+    );
     return { exitCode: result.exitCode, output: result.output, timedOut: result.timedOut };
   };
   const health = new HealthMonitor(probe, log);

@@ -115,28 +115,49 @@ export class Daemon {
       gc.addRoots(() => images.list().map((i) => i.target));
       gc.addSnapshotRoots(() => images.list().flatMap((i) => (i.snapshot?.snapshotter === snapshotter.name ? [i.snapshot.chainId] : [])));
       const unpacker = new Unpacker(content, snapshotter, new TarApplier({ reserve, shift: remap }));
-      const registry = createRegistry({
-        certsDir: config.certsDir,
-        insecureRegistries: config.insecureRegistries,
-        userAgent: `gantry/${GANTRY_VERSION}`,
-      }, { logger: log });
+      const registry = createRegistry(
+        {
+          certsDir: config.certsDir,
+          insecureRegistries: config.insecureRegistries,
+          userAgent: `gantry/${GANTRY_VERSION}`,
+        },
+        { logger: log },
+      );
       const puller = new Puller({ content, unpacker, registry, images, gc, events, concurrency: config.maxConcurrentDownloads });
       const containerStore = await FileContainerStore.open(path.join(root, 'containers'));
       const imageService = new ImageService(content, images, gc, events, {
-        usersOf: (imageId) => containerStore.list().filter((c) => c.imageId === imageId).map((c) => c.name),
+        usersOf: (imageId) =>
+          containerStore
+            .list()
+            .filter((c) => c.imageId === imageId)
+            .map((c) => c.name),
       });
       const adapt = new HandlerAdapter(log);
       const health = new HealthStatus([
-        'gantry.v1.Version', 'gantry.v1.Events', 'gantry.v1.Images', 'gantry.v1.Registry', 'gantry.v1.Snapshots', 'gantry.v1.Containers',
+        'gantry.v1.Version',
+        'gantry.v1.Events',
+        'gantry.v1.Images',
+        'gantry.v1.Registry',
+        'gantry.v1.Snapshots',
+        'gantry.v1.Containers',
         'gantry.v1.Networks',
       ]);
       const components = Promise.all([probeComponent('runc', config.runtime), probeComponent('conmon', config.conmon)]);
       const networks = await startNetworks({ config, log, events, store: containerStore });
       const containers = await startContainers({
-        config, log, events, snapshotter, store: containerStore, images: imageService, networks: networks.containers,
+        config,
+        log,
+        events,
+        snapshotter,
+        store: containerStore,
+        images: imageService,
+        networks: networks.containers,
       });
       const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-      server.addService(VersionService, versionService(adapt, async () => describe(config, await components)));
+      server.addService(
+        VersionService,
+        versionService(adapt, async () => describe(config, await components)),
+      );
       server.addService(EventsService, eventsService(adapt, events));
       server.addService(HealthService, healthService(adapt, health));
       server.addService(ImagesService, imagesService(adapt, imageService, puller, registry));
@@ -152,7 +173,12 @@ export class Daemon {
       ]);
       events.publish(Topics.daemonStart, '', { version: GANTRY_VERSION, pid: String(process.pid) });
       log.info('gantryd serving', {
-        socket, root, state, version: GANTRY_VERSION, pid: process.pid, minFreeSpace: formatFreeSpace(reserve.spec),
+        socket,
+        root,
+        state,
+        version: GANTRY_VERSION,
+        pid: process.pid,
+        minFreeSpace: formatFreeSpace(reserve.spec),
       });
       return daemon;
     } catch (e) {
@@ -212,7 +238,9 @@ async function bindPrivately(server: Server, socket: string): Promise<void> {
   if (gid !== undefined) fs.lchownSync(socket, process.getuid?.() ?? 0, gid);
   const stat = fs.lstatSync(socket);
   if (!stat.isSocket() || (stat.mode & 0o777) !== SOCKET_MODE) {
-    throw failedPrecondition(`${socket} changed while gantryd was binding it (now ${stat.isSocket() ? `mode ${(stat.mode & 0o777).toString(8)}` : 'not a socket'}); refusing to serve on it`);
+    throw failedPrecondition(
+      `${socket} changed while gantryd was binding it (now ${stat.isSocket() ? `mode ${(stat.mode & 0o777).toString(8)}` : 'not a socket'}); refusing to serve on it`,
+    );
   }
 }
 

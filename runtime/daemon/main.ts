@@ -129,10 +129,13 @@ export async function daemonMain(argv: string[]): Promise<number> {
         log.warn('second signal: exiting without waiting', { signal });
         process.exit(1);
       }
-      daemon.stop(signal).then(() => resolve(0), (e: unknown) => {
-        log.error('shutdown failed', { error: e });
-        resolve(1);
-      });
+      daemon.stop(signal).then(
+        () => resolve(0),
+        (e: unknown) => {
+          log.error('shutdown failed', { error: e });
+          resolve(1);
+        },
+      );
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);

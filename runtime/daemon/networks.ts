@@ -68,13 +68,18 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
   const containers = new ContainerNetworks({ manager, unavailable, events, log });
   return {
     containers,
-    server: (adapt) => networksService(adapt, {
-      manager: () => {
-        if (!manager) throw failedPrecondition(unavailable ?? 'CNI networks are unavailable');
-        return manager;
-      },
-      events,
-      configuredFor: (network) => deps.store.list().filter((c) => c.config.network === network).map((c) => c.name),
-    }),
+    server: (adapt) =>
+      networksService(adapt, {
+        manager: () => {
+          if (!manager) throw failedPrecondition(unavailable ?? 'CNI networks are unavailable');
+          return manager;
+        },
+        events,
+        configuredFor: (network) =>
+          deps.store
+            .list()
+            .filter((c) => c.config.network === network)
+            .map((c) => c.name),
+      }),
   };
 }

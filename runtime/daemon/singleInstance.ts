@@ -41,7 +41,9 @@ export const LOCK_SECRET_FILE = '.gantryd-lock-secret';
 
 export async function acquireInstanceLock(resource: LockedResource, guardedPath: string): Promise<InstanceLock> {
   const secretDir = resource === 'root' ? guardedPath : path.dirname(guardedPath);
-  const name = `\0gantryd-${resource}-` + createHash('sha256').update(lockSecret(secretDir)).update('\0').update(guardedPath).digest('hex').slice(0, 32);
+  const name =
+    `\0gantryd-${resource}-` +
+    createHash('sha256').update(lockSecret(secretDir)).update('\0').update(guardedPath).digest('hex').slice(0, 32);
   const server = net.createServer((conn) => conn.end(JSON.stringify({ pid: process.pid }) + '\n'));
   try {
     await new Promise<void>((resolve, reject) => {
@@ -73,7 +75,11 @@ function lockSecret(dir: string): string {
       if (code === 'ELOOP') throw failedPrecondition(`${file} is a symbolic link; refusing to use it as gantryd's lock secret`);
       if (code !== 'ENOENT' || attempt > 0) throw e;
       try {
-        const created = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+        const created = fs.openSync(
+          file,
+          fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+          0o600,
+        );
         try {
           fs.writeSync(created, randomBytes(32).toString('hex'));
         } finally {

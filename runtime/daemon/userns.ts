@@ -84,7 +84,16 @@ async function lookup(db: 'passwd' | 'group', key: string): Promise<{ name: stri
 /** Creates the `gantry` user and its subordinate ranges when missing. */
 async function ensureDefaultUser(subuid: string, subgid: string): Promise<void> {
   if (!(await lookup('passwd', DEFAULT_REMAP_USER))) {
-    await run('useradd', ['--system', '--no-create-home', '--no-user-group', '--gid', 'nogroup', '--shell', '/usr/sbin/nologin', DEFAULT_REMAP_USER]);
+    await run('useradd', [
+      '--system',
+      '--no-create-home',
+      '--no-user-group',
+      '--gid',
+      'nogroup',
+      '--shell',
+      '/usr/sbin/nologin',
+      DEFAULT_REMAP_USER,
+    ]);
   }
   for (const file of [subuid, subgid]) {
     const text = readOrEmpty(file);
@@ -100,7 +109,10 @@ export interface RemapFiles {
 }
 
 /** The daemon's mapping for a `--userns-remap` value (rules in the file comment). */
-export async function resolveUsernsRemap(value: string, files: RemapFiles = { subuid: '/etc/subuid', subgid: '/etc/subgid' }): Promise<IdMap> {
+export async function resolveUsernsRemap(
+  value: string,
+  files: RemapFiles = { subuid: '/etc/subuid', subgid: '/etc/subgid' },
+): Promise<IdMap> {
   const wanted = parseRemapValue(value);
   if (wanted.user === DEFAULT_REMAP_USER && !wanted.group) await ensureDefaultUser(files.subuid, files.subgid);
   const user = await lookup('passwd', wanted.user);

@@ -54,7 +54,10 @@ export class Authorizer {
   private readonly inflight = new Map<string, Promise<CachedToken>>();
   private readonly now: () => number;
 
-  constructor(private readonly transport: Transport, opts: AuthorizerOptions = {}) {
+  constructor(
+    private readonly transport: Transport,
+    opts: AuthorizerOptions = {},
+  ) {
     this.now = opts.now ?? Date.now;
   }
 
@@ -108,7 +111,10 @@ export class Authorizer {
       pending = this.fetchToken(ctx, host, challenge, scopeSet, creds);
       this.inflight.set(key, pending);
       const p = pending;
-      p.then((t) => this.remember(key, t), () => undefined).finally(() => this.inflight.get(key) === p && this.inflight.delete(key));
+      p.then(
+        (t) => this.remember(key, t),
+        () => undefined,
+      ).finally(() => this.inflight.get(key) === p && this.inflight.delete(key));
     }
     try {
       return `Bearer ${(await pending).token}`;
@@ -146,7 +152,10 @@ export class Authorizer {
       url = new URL(realm ?? '');
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
     } catch {
-      throw new GantryError('Unauthenticated', `registry ${host} sent a Bearer challenge without a usable realm (${JSON.stringify(realm)})`);
+      throw new GantryError(
+        'Unauthenticated',
+        `registry ${host} sent a Bearer challenge without a usable realm (${JSON.stringify(realm)})`,
+      );
     }
     // The token request carries the user's password: never over a weaker
     // channel than the registry's own.

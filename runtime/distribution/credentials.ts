@@ -77,9 +77,7 @@ export async function getCredentials(host: string, opts: CredentialStoreOptions 
   if (helper) {
     const found = await helperGet(helper, serverKey(domain), opts);
     if (found) {
-      return found.Username === TOKEN_USERNAME
-        ? { identityToken: found.Secret }
-        : { username: found.Username, password: found.Secret };
+      return found.Username === TOKEN_USERNAME ? { identityToken: found.Secret } : { username: found.Username, password: found.Secret };
     }
     // Unlike Docker we still look at `auths`: entries written before a
     // credsStore was configured keep working.
@@ -101,11 +99,15 @@ export async function storeCredentials(host: string, auth: RegistryAuth, opts: C
   const auths = { ...config.auths };
   for (const k of matchingKeys(config, domain)) delete auths[k];
   if (helper && (auth.identityToken || auth.username)) {
-    await helperStore(helper, {
-      ServerURL: key,
-      Username: auth.identityToken ? TOKEN_USERNAME : auth.username!,
-      Secret: auth.identityToken ?? auth.password ?? '',
-    }, opts);
+    await helperStore(
+      helper,
+      {
+        ServerURL: key,
+        Username: auth.identityToken ? TOKEN_USERNAME : auth.username!,
+        Secret: auth.identityToken ?? auth.password ?? '',
+      },
+      opts,
+    );
     auths[key] = {};
   } else {
     const entry: AuthEntry = {};

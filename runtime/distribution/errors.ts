@@ -114,10 +114,20 @@ export function isPlainHttpServer(e: unknown): boolean {
 
 // OpenSSL verification results as Node reports them, plus Node's own TLS codes.
 const CERT_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE', 'INVALID_CA', 'INVALID_PURPOSE',
-  'HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
 export function isTlsError(e: unknown): boolean {
@@ -132,12 +142,19 @@ export function networkError(e: unknown, host: string, certsDir: string): Gantry
   const message = (e as Error)?.message ?? String(e);
   const detail = code && !message.includes(code) ? `${message} (${code})` : message;
   if (isPlainHttpServer(e)) {
-    return new GantryError('Unavailable', `registry ${host} does not speak TLS: ${detail}; ` +
-      `plain HTTP is only used for loopback hosts and --insecure-registry hosts`, { cause: e });
+    return new GantryError(
+      'Unavailable',
+      `registry ${host} does not speak TLS: ${detail}; ` + `plain HTTP is only used for loopback hosts and --insecure-registry hosts`,
+      { cause: e },
+    );
   }
   if (isTlsError(e)) {
-    return new GantryError('Unavailable', `TLS handshake with registry ${host} failed: ${detail}; ` +
-      `if it uses a private CA, put the CA certificate in ${certsDir}/${host}/ca.crt`, { cause: e });
+    return new GantryError(
+      'Unavailable',
+      `TLS handshake with registry ${host} failed: ${detail}; ` +
+        `if it uses a private CA, put the CA certificate in ${certsDir}/${host}/ca.crt`,
+      { cause: e },
+    );
   }
   return new GantryError('Unavailable', `cannot reach registry ${host}: ${detail}`, { cause: e });
 }

@@ -84,7 +84,10 @@ export class RegistryFetcher implements Fetcher {
       const range = parseContentRange(header(res, 'content-range'));
       if (!range || range.start !== offset) {
         await discardBody(res.body);
-        throw new GantryError('Unavailable', `registry answered bytes=${offset}- with Content-Range ${JSON.stringify(header(res, 'content-range'))}: ${subject}`);
+        throw new GantryError(
+          'Unavailable',
+          `registry answered bytes=${offset}- with Content-Range ${JSON.stringify(header(res, 'content-range'))}: ${subject}`,
+        );
       }
       const size = range.total ?? (desc.size || undefined);
       await checkSize(res, size, desc.size, subject);
@@ -98,7 +101,14 @@ export class RegistryFetcher implements Fetcher {
     throw await failure(res, subject, 'blob unknown');
   }
 
-  private async call(ctx: Ctx, ref: Reference, method: 'GET' | 'HEAD', path: string, headers: Record<string, string>, redirects = 0): Promise<HttpResponse> {
+  private async call(
+    ctx: Ctx,
+    ref: Reference,
+    method: 'GET' | 'HEAD',
+    path: string,
+    headers: Record<string, string>,
+    redirects = 0,
+  ): Promise<HttpResponse> {
     const host = apiHost(ref.domain);
     const base = await this.client.transport.endpoint(ctx, host);
     const creds = await this.credentials(ref.domain);
@@ -175,7 +185,9 @@ async function checkSize(res: HttpResponse, size: number | undefined, expected: 
 }
 
 function tooLarge(subject: string, size: number): GantryError {
-  return invalidArgument(`manifest is larger than the ${MAX_MANIFEST_BYTES}-byte limit (${size}${size > MAX_MANIFEST_BYTES ? '' : '+'} bytes): ${subject}`);
+  return invalidArgument(
+    `manifest is larger than the ${MAX_MANIFEST_BYTES}-byte limit (${size}${size > MAX_MANIFEST_BYTES ? '' : '+'} bytes): ${subject}`,
+  );
 }
 
 function sizeMismatch(subject: string, got: number, want: number): GantryError {

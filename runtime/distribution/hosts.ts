@@ -26,7 +26,10 @@ export function apiHost(domain: string): string {
  * "https://index.docker.io/v1/" → "docker.io", "https://ghcr.io" → "ghcr.io".
  */
 export function normalizeHost(input: string): string {
-  const host = input.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0];
+  const host = input
+    .trim()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .split('/')[0];
   if (!host) throw invalidArgument(`invalid registry host "${input}"`);
   return DOCKER_HUB_NAMES.has(host) ? 'docker.io' : host;
 }
@@ -43,7 +46,9 @@ export function hasPort(host: string): boolean {
 
 /** 127.0.0.0/8, ::1 and localhost: always allowed to fall back to plain HTTP. */
 export function isLoopback(host: string): boolean {
-  const name = splitHostPort(host).hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const name = splitHostPort(host)
+    .hostname.replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
   if (name === 'localhost' || name.endsWith('.localhost')) return true;
   if (net.isIPv4(name)) return name.startsWith('127.');
   if (net.isIPv6(name)) return name === '::1' || name === '0:0:0:0:0:0:0:1';

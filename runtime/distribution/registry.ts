@@ -65,7 +65,12 @@ export class RegistryClient implements Registry {
       await discardBody(res.body);
       return;
     }
-    throw statusError(res.statusCode, `login to ${domain}`, await readSmallBody(res.body), res.statusCode === 401 ? 'unauthorized: credentials refused' : undefined);
+    throw statusError(
+      res.statusCode,
+      `login to ${domain}`,
+      await readSmallBody(res.body),
+      res.statusCode === 401 ? 'unauthorized: credentials refused' : undefined,
+    );
   }
 
   close(): Promise<void> {
@@ -99,7 +104,12 @@ export class RegistryClient implements Registry {
       }
       const next = new URL(location, url);
       // A hop on the registry's own host carries Authorization: not in the clear.
-      if (next.protocol === 'http:' && new URL(url).protocol === 'https:' && next.host === host.toLowerCase() && !this.transport.mayDowngrade(host)) {
+      if (
+        next.protocol === 'http:' &&
+        new URL(url).protocol === 'https:' &&
+        next.host === host.toLowerCase() &&
+        !this.transport.mayDowngrade(host)
+      ) {
         throw new GantryError(
           'FailedPrecondition',
           `registry ${host} redirected ${req.url} from HTTPS to plain HTTP (${next.origin}); refusing to send credentials there ` +

@@ -106,10 +106,15 @@ export class Transport {
       return await retry<HttpResponse>(ctx, backoff, () => this.once(ctx, agent, req), {
         judge: httpJudge(backoff),
         discard: (res) => discardBody(res.body),
-        onRetry: (attempt, delayMs, reason) => this.opts.logger?.debug('registry request retry', {
-          host, method: req.method, url: req.url, attempt, delayMs,
-          reason: (reason as Partial<HttpResponse>).statusCode ?? errorCode(reason) ?? String(reason),
-        }),
+        onRetry: (attempt, delayMs, reason) =>
+          this.opts.logger?.debug('registry request retry', {
+            host,
+            method: req.method,
+            url: req.url,
+            attempt,
+            delayMs,
+            reason: (reason as Partial<HttpResponse>).statusCode ?? errorCode(reason) ?? String(reason),
+          }),
       });
     } catch (e) {
       throw this.failure(ctx, e, host, req.url);
@@ -123,16 +128,21 @@ export class Transport {
     const agents = [...this.agents.values()];
     this.agents.clear();
     this.hostAgents.clear();
-    await Promise.all(agents.map(async (a) => {
-      // undici's close() waits for every body to be consumed, which an
-      // abandoned stream never is: give it a grace period, then destroy.
-      let timer: NodeJS.Timeout | undefined;
-      const drained = a.close().then(() => true, () => true);
-      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS)));
-      const graceful = await Promise.race([drained, late]);
-      clearTimeout(timer);
-      if (!graceful) await a.destroy().catch(() => undefined);
-    }));
+    await Promise.all(
+      agents.map(async (a) => {
+        // undici's close() waits for every body to be consumed, which an
+        // abandoned stream never is: give it a grace period, then destroy.
+        let timer: NodeJS.Timeout | undefined;
+        const drained = a.close().then(
+          () => true,
+          () => true,
+        );
+        const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS)));
+        const graceful = await Promise.race([drained, late]);
+        clearTimeout(timer);
+        if (!graceful) await a.destroy().catch(() => undefined);
+      }),
+    );
   }
 
   private once(ctx: Ctx, agent: Agent, req: HttpRequest): Promise<HttpResponse> {
@@ -199,7 +209,9 @@ export class Transport {
       connect.key = files.key;
     }
     if (insecure) connect.rejectUnauthorized = false;
-    const key = createHash('sha256').update(JSON.stringify([connect.ca, connect.cert, connect.key, insecure])).digest('hex');
+    const key = createHash('sha256')
+      .update(JSON.stringify([connect.ca, connect.cert, connect.key, insecure]))
+      .digest('hex');
     this.assertOpen();
     let agent = this.agents.get(key);
     if (!agent) {

@@ -28,10 +28,23 @@ export type ErrorKind =
   | 'Unknown';
 
 export const ERROR_KINDS: readonly ErrorKind[] = [
-  'NotFound', 'AlreadyExists', 'InvalidArgument', 'FailedPrecondition', 'Conflict',
-  'Aborted', 'Unavailable', 'ResourceExhausted', 'Unimplemented', 'PermissionDenied',
-  'Unauthenticated', 'OutOfRange', 'DataLoss', 'Internal', 'Cancelled',
-  'DeadlineExceeded', 'Unknown',
+  'NotFound',
+  'AlreadyExists',
+  'InvalidArgument',
+  'FailedPrecondition',
+  'Conflict',
+  'Aborted',
+  'Unavailable',
+  'ResourceExhausted',
+  'Unimplemented',
+  'PermissionDenied',
+  'Unauthenticated',
+  'OutOfRange',
+  'DataLoss',
+  'Internal',
+  'Cancelled',
+  'DeadlineExceeded',
+  'Unknown',
 ];
 
 // A registry-wide symbol rather than `instanceof`: the extension and the CLI
@@ -100,7 +113,10 @@ export const permissionDenied = errorOf('PermissionDenied');
 export const dataLoss = errorOf('DataLoss');
 export const internal = errorOf('Internal');
 
-const is = (kind: ErrorKind) => (e: unknown): boolean => kindOf(e) === kind;
+const is =
+  (kind: ErrorKind) =>
+  (e: unknown): boolean =>
+    kindOf(e) === kind;
 export const isNotFound = is('NotFound');
 export const isAlreadyExists = is('AlreadyExists');
 export const isInvalidArgument = is('InvalidArgument');

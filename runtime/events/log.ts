@@ -61,7 +61,10 @@ export class EventLog implements Publisher, Subscriber {
   private readonly segmentSize: number;
   private readonly maxBacklog: number;
 
-  private constructor(private readonly dir: string, options: EventLogOptions) {
+  private constructor(
+    private readonly dir: string,
+    options: EventLogOptions,
+  ) {
     this.retain = options.retain ?? 10_000;
     this.segmentSize = options.segmentSize ?? 1_000;
     this.maxBacklog = options.maxSubscriberBacklog ?? 10_000;
@@ -134,12 +137,7 @@ export class EventLog implements Publisher, Subscriber {
     }
   }
 
-  private async *iterate(
-    sub: LiveSubscriber,
-    gap: Gap | undefined,
-    replay: Event[],
-    follow: boolean,
-  ): AsyncGenerator<SubscriptionItem> {
+  private async *iterate(sub: LiveSubscriber, gap: Gap | undefined, replay: Event[], follow: boolean): AsyncGenerator<SubscriptionItem> {
     try {
       if (gap) yield { kind: 'gap', gap };
       for (const event of replay) yield { kind: 'event', event };
@@ -209,7 +207,10 @@ export class EventLog implements Publisher, Subscriber {
   }
 
   private load(): void {
-    const names = fs.readdirSync(this.dir).filter((n) => SEGMENT_NAME.test(n)).sort();
+    const names = fs
+      .readdirSync(this.dir)
+      .filter((n) => SEGMENT_NAME.test(n))
+      .sort();
     names.forEach((name, index) => {
       const file = path.join(this.dir, name);
       const segment: Segment = { first: Number(SEGMENT_NAME.exec(name)![1]), file, count: 0 };

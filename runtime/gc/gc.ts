@@ -127,7 +127,7 @@ export class Collector {
     for (const info of all.values()) if (info.kind !== 'committed') keep(info.name);
     let removed = 0;
     // Children before parents: repeatedly remove unmarked snapshots nobody stands on.
-    for (let progress = true; progress; ) {
+    for (let progress = true; progress;) {
       progress = false;
       const parents = new Set([...all.values()].map((i) => i.parent).filter(Boolean));
       for (const info of [...all.values()]) {

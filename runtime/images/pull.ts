@@ -197,7 +197,8 @@ export class Puller {
     desc: Descriptor,
     emit: (p: PullProgress) => void,
   ): Promise<Buffer> {
-    if (desc.size > MAX_CONFIG_BYTES) throw invalidArgument(`image config ${desc.digest} is ${desc.size} bytes; refusing more than ${MAX_CONFIG_BYTES}`);
+    if (desc.size > MAX_CONFIG_BYTES)
+      throw invalidArgument(`image config ${desc.digest} is ${desc.size} bytes; refusing more than ${MAX_CONFIG_BYTES}`);
     await this.blobs.fetch(ctx, fetcher, ref, desc, (progress) =>
       emit({ kind: 'blob', role: 'config', mediaType: desc.mediaType, progress }),
     );

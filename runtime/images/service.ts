@@ -62,9 +62,7 @@ export class ImageService {
     try {
       const ref = parseReference(nameOrId);
       name = ref.digest && !ref.tag ? `${ref.name}@${ref.digest}` : `${ref.name}:${ref.tag}`;
-      const byDigest = ref.digest
-        ? images.find((i) => repositoryOf(i.name) === ref.name && i.target.digest === ref.digest)
-        : undefined;
+      const byDigest = ref.digest ? images.find((i) => repositoryOf(i.name) === ref.name && i.target.digest === ref.digest) : undefined;
       if (byDigest) return byDigest;
     } catch {
       throw notFound(`no such image: ${nameOrId}`);
@@ -107,7 +105,9 @@ export class ImageService {
     const byId = /^(sha256:)?[a-f0-9]{4,64}$/.test(nameOrId) && !this.images.get(nameOrId);
     const names = byId ? this.namesOf(image.id) : [image.name];
     if (byId && names.length > 1 && !force) {
-      throw conflict(`image ${shortId(image.id)} is referenced by ${names.length} names (${names.join(', ')}); remove them by name or use --force`);
+      throw conflict(
+        `image ${shortId(image.id)} is referenced by ${names.length} names (${names.join(', ')}); remove them by name or use --force`,
+      );
     }
     const lastName = this.namesOf(image.id).length === names.length;
     const users = lastName ? this.usage.usersOf(image.id) : [];
@@ -119,7 +119,12 @@ export class ImageService {
       this.events.publish(ImageTopics.delete, name, { digest: image.target.digest, id: image.id });
     }
     const collected = await this.gc.collect(ctx);
-    return { untagged: names, deletedBlobs: collected.removed, reclaimedBytes: collected.reclaimedBytes, deletedSnapshots: collected.removedSnapshots };
+    return {
+      untagged: names,
+      deletedBlobs: collected.removed,
+      reclaimedBytes: collected.reclaimedBytes,
+      deletedSnapshots: collected.removedSnapshots,
+    };
   }
 
   /** `image prune`: untagged images (all unused ones with `all`), then a collection. */
@@ -133,10 +138,19 @@ export class ImageService {
       untagged.push(image.name);
     }
     const collected: CollectResult = await this.gc.collect(ctx);
-    return { untagged, deletedBlobs: collected.removed, reclaimedBytes: collected.reclaimedBytes, deletedSnapshots: collected.removedSnapshots };
+    return {
+      untagged,
+      deletedBlobs: collected.removed,
+      reclaimedBytes: collected.reclaimedBytes,
+      deletedSnapshots: collected.removedSnapshots,
+    };
   }
 
   private namesOf(id: string): string[] {
-    return this.images.list().filter((i) => i.id === id).map((i) => i.name).sort();
+    return this.images
+      .list()
+      .filter((i) => i.id === id)
+      .map((i) => i.name)
+      .sort();
   }
 }

@@ -85,7 +85,12 @@ export class Unpacker {
   }
 
   /** Starts unpacking `layers` (with the config's `diffIds`) as they arrive. */
-  start(ctx: Ctx, layers: readonly Descriptor[], diffIds: readonly string[], onStatus: (layer: number, status: UnpackStatus) => void): UnpackJob {
+  start(
+    ctx: Ctx,
+    layers: readonly Descriptor[],
+    diffIds: readonly string[],
+    onStatus: (layer: number, status: UnpackStatus) => void,
+  ): UnpackJob {
     return new UnpackJob(ctx, this.content, this.snapshotter, this.applier, layers, diffIds, onStatus);
   }
 
@@ -140,15 +145,16 @@ export class UnpackJob {
     return {
       write: async (chunk) => {
         if (pass.destroyed) return;
-        if (!pass.write(chunk)) await new Promise<void>((resolve) => {
-          const done = () => {
-            pass.off('drain', done);
-            pass.off('close', done);
-            resolve();
-          };
-          pass.once('drain', done);
-          pass.once('close', done);
-        });
+        if (!pass.write(chunk))
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              pass.off('drain', done);
+              pass.off('close', done);
+              resolve();
+            };
+            pass.once('drain', done);
+            pass.once('close', done);
+          });
       },
       end: () => pass.end(),
       abort: (reason) => pass.destroy(reason),

@@ -42,7 +42,10 @@ const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin
 async function onPath(tool: string): Promise<boolean> {
   const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), ...SEARCH_PATH];
   for (const dir of dirs) {
-    const ok = await fs.promises.access(path.join(dir, tool), fs.constants.X_OK).then(() => true, () => false);
+    const ok = await fs.promises.access(path.join(dir, tool), fs.constants.X_OK).then(
+      () => true,
+      () => false,
+    );
     if (ok) return true;
   }
   return false;
@@ -51,7 +54,8 @@ async function onPath(tool: string): Promise<boolean> {
 export async function probeAvailability(binDirs: readonly string[]): Promise<Availability> {
   const missing: Missing[] = [];
   for (const plugin of REQUIRED_PLUGINS) {
-    if (!(await findPlugin(plugin, binDirs))) missing.push({ what: `CNI plugin ${plugin} (in ${binDirs.join(', ')})`, pkg: CNI_PLUGINS_PACKAGE });
+    if (!(await findPlugin(plugin, binDirs)))
+      missing.push({ what: `CNI plugin ${plugin} (in ${binDirs.join(', ')})`, pkg: CNI_PLUGINS_PACKAGE });
   }
   for (const { tool, pkg } of REQUIRED_TOOLS) if (!(await onPath(tool))) missing.push({ what: tool, pkg });
   const packages = [...new Set(missing.map((m) => m.pkg))];

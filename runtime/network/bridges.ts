@@ -13,7 +13,20 @@ const ISOLATION_COMMENT = 'CNI firewall plugin rules (ingressPolicy: same-bridge
 /** The two rule specs the firewall plugin (v1.1.x) adds for `bridge`. */
 export function isolationRules(bridge: string): string[][] {
   return [
-    ['CNI-ISOLATION-STAGE-1', '-i', bridge, '!', '-o', bridge, '-m', 'comment', '--comment', ISOLATION_COMMENT, '-j', 'CNI-ISOLATION-STAGE-2'],
+    [
+      'CNI-ISOLATION-STAGE-1',
+      '-i',
+      bridge,
+      '!',
+      '-o',
+      bridge,
+      '-m',
+      'comment',
+      '--comment',
+      ISOLATION_COMMENT,
+      '-j',
+      'CNI-ISOLATION-STAGE-2',
+    ],
     ['CNI-ISOLATION-STAGE-2', '-o', bridge, '-m', 'comment', '--comment', ISOLATION_COMMENT, '-j', 'DROP'],
   ];
 }

@@ -65,13 +65,15 @@ export function parseBridgeOptions(options: Readonly<Record<string, string>>): B
       case 'com.docker.network.bridge.name':
       case 'bridge.name':
       case 'bridge':
-        if (!validBridgeName(value)) throw invalidArgument(`-o ${key}: invalid bridge name ${JSON.stringify(value)} (1-15 letters, digits, '_', '.', '-')`);
+        if (!validBridgeName(value))
+          throw invalidArgument(`-o ${key}: invalid bridge name ${JSON.stringify(value)} (1-15 letters, digits, '_', '.', '-')`);
         bridge = value;
         break;
       case 'com.docker.network.driver.mtu':
       case 'mtu': {
         const n = Number(value);
-        if (!Number.isInteger(n) || n < 68 || n > 65535) throw invalidArgument(`-o ${key}: invalid MTU ${JSON.stringify(value)} (68-65535)`);
+        if (!Number.isInteger(n) || n < 68 || n > 65535)
+          throw invalidArgument(`-o ${key}: invalid MTU ${JSON.stringify(value)} (68-65535)`);
         mtu = n;
         break;
       }
@@ -81,7 +83,9 @@ export function parseBridgeOptions(options: Readonly<Record<string, string>>): B
         ipMasq = value === 'true';
         break;
       default:
-        throw invalidArgument(`unknown network option ${JSON.stringify(key)} (known: bridge.name, mtu, ip-masq and their com.docker.network.* names)`);
+        throw invalidArgument(
+          `unknown network option ${JSON.stringify(key)} (known: bridge.name, mtu, ip-masq and their com.docker.network.* names)`,
+        );
     }
   }
   return { bridge, mtu, ipMasq };

@@ -24,8 +24,14 @@ import { PortReservations } from './ports/reservations';
 import { NetworkStore, type NetworkInfo, type StoredNetwork } from './store';
 import { chooseSubnet, contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIPv4, type Cidr } from './subnets';
 import {
-  type AttachOptions, type AttachRequest, type Attachment, type CheckReport, type CreateNetworkRequest,
-  type NetworkManager, type NetworkSettings, type RecoveryReport,
+  type AttachOptions,
+  type AttachRequest,
+  type Attachment,
+  type CheckReport,
+  type CreateNetworkRequest,
+  type NetworkManager,
+  type NetworkSettings,
+  type RecoveryReport,
 } from './index';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -128,11 +134,18 @@ class CniNetworkManager implements NetworkManager {
     else subnet = chooseSubnet(await this.takenSubnets(), this.settings.subnetPools, this.settings.subnetSkip);
     const info: NetworkInfo = {
       id: existing?.info.id ?? randomBytes(32).toString('hex'),
-      name: DEFAULT_NETWORK, driver: 'bridge', bridge,
-      subnet: formatCidr(subnet), gateway: firstHost(subnet),
-      internal: false, labels: {}, options: {},
+      name: DEFAULT_NETWORK,
+      driver: 'bridge',
+      bridge,
+      subnet: formatCidr(subnet),
+      gateway: firstHost(subnet),
+      internal: false,
+      labels: {},
+      options: {},
       created: existing?.info.created ?? new Date().toISOString(),
-      builtin: true, readOnly: false, source: this.store.conflistPath(DEFAULT_NETWORK),
+      builtin: true,
+      readOnly: false,
+      source: this.store.conflistPath(DEFAULT_NETWORK),
     };
     await this.store.save(info, this.bridgeList(info));
     this.log.info('default network', { bridge, subnet: info.subnet });
@@ -141,9 +154,15 @@ class CniNetworkManager implements NetworkManager {
   private bridgeList(info: NetworkInfo): Conflist {
     const o = parseBridgeOptions(info.options);
     return bridgeConflist({
-      name: info.name, bridge: info.bridge, subnet: info.subnet, gateway: info.gateway,
-      internal: info.internal, ipMasq: o.ipMasq, mtu: o.mtu,
-      ipamDir: this.ipamDir, tuningDir: path.join(this.netDir, 'tuning'),
+      name: info.name,
+      bridge: info.bridge,
+      subnet: info.subnet,
+      gateway: info.gateway,
+      internal: info.internal,
+      ipMasq: o.ipMasq,
+      mtu: o.mtu,
+      ipamDir: this.ipamDir,
+      tuningDir: path.join(this.netDir, 'tuning'),
     });
   }
 
@@ -173,13 +192,24 @@ class CniNetworkManager implements NetworkManager {
       let gateway = firstHost(subnet);
       if (req.gateway) {
         const g = parseIPv4(req.gateway);
-        if (g === undefined || !contains(subnet, g) || g === subnet.base) throw invalidArgument(`gateway ${req.gateway} is not a host address in ${formatCidr(subnet)}`);
+        if (g === undefined || !contains(subnet, g) || g === subnet.base)
+          throw invalidArgument(`gateway ${req.gateway} is not a host address in ${formatCidr(subnet)}`);
         gateway = req.gateway;
       }
       const info: NetworkInfo = {
-        id, name: req.name, driver: 'bridge', bridge, subnet: formatCidr(subnet), gateway,
-        internal: req.internal ?? false, labels: { ...(req.labels ?? {}) }, options: { ...options },
-        created: new Date().toISOString(), builtin: false, readOnly: false, source: this.store.conflistPath(req.name),
+        id,
+        name: req.name,
+        driver: 'bridge',
+        bridge,
+        subnet: formatCidr(subnet),
+        gateway,
+        internal: req.internal ?? false,
+        labels: { ...(req.labels ?? {}) },
+        options: { ...options },
+        created: new Date().toISOString(),
+        builtin: false,
+        readOnly: false,
+        source: this.store.conflistPath(req.name),
       };
       await this.store.save(info, this.bridgeList(info));
       return info;
@@ -190,7 +220,8 @@ class CniNetworkManager implements NetworkManager {
     return this.networkLock.run('networks', async () => {
       const { info } = await this.store.get(nameOrId);
       if (info.builtin) throw failedPrecondition(`network ${info.name} is the default network and cannot be removed`);
-      if (info.readOnly) throw failedPrecondition(`network ${info.name} comes from ${info.source} (--cni-conf-dir) and cannot be removed by gantry`);
+      if (info.readOnly)
+        throw failedPrecondition(`network ${info.name} comes from ${info.source} (--cni-conf-dir) and cannot be removed by gantry`);
       const users = [...new Set([...usedBy, ...(await this.networkUsers(info.name))])];
       if (users.length > 0) throw conflict(`network ${info.name} is in use by container${users.length > 1 ? 's' : ''} ${users.join(', ')}`);
       await this.store.remove(info.name);
@@ -202,7 +233,14 @@ class CniNetworkManager implements NetworkManager {
   // ── attachments ────────────────────────────────────────────────────────
 
   private call(record: AttachmentRecord, n: NetworkAttachmentRecord, signal?: AbortSignal): ConflistCall {
-    return { containerId: record.containerId, netns: record.netns, ifname: n.ifname, binDirs: this.binDirs, runtimeConfig: n.runtimeConfig, signal };
+    return {
+      containerId: record.containerId,
+      netns: record.netns,
+      ifname: n.ifname,
+      binDirs: this.binDirs,
+      runtimeConfig: n.runtimeConfig,
+      signal,
+    };
   }
 
   attach(ctx: Ctx, containerId: string, requests: readonly AttachRequest[], opts: AttachOptions = {}): Promise<Attachment> {
@@ -222,17 +260,39 @@ class CniNetworkManager implements NetworkManager {
       }
       const specs = opts.ports ?? [];
       const portIndex = chosen.findIndex((c) => c.stored.conflist.plugins.some((p) => p.capabilities?.portMappings));
-      if (specs.length > 0 && portIndex < 0) throw invalidArgument(`cannot publish ports on ${chosen.map((c) => c.stored.info.name).join(', ')}: no portmap plugin (an internal network?)`);
+      if (specs.length > 0 && portIndex < 0)
+        throw invalidArgument(
+          `cannot publish ports on ${chosen.map((c) => c.stored.info.name).join(', ')}: no portmap plugin (an internal network?)`,
+        );
       const ports = specs.length > 0 ? await this.ports.reserve(containerId, specs) : [];
       let record: AttachmentRecord = {
-        containerId, netns: file, state: 'attaching', ports,
+        containerId,
+        netns: file,
+        state: 'attaching',
+        ports,
         networks: chosen.map(({ stored, req }, i) => {
           const rc: RuntimeConfig = {
-            ...(i === portIndex && ports.length > 0 ? { portMappings: ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIp })) } : {}),
+            ...(i === portIndex && ports.length > 0
+              ? {
+                  portMappings: ports.map((p) => ({
+                    hostPort: p.hostPort,
+                    containerPort: p.containerPort,
+                    protocol: p.protocol,
+                    hostIP: p.hostIp,
+                  })),
+                }
+              : {}),
             ...(req.mac ? { mac: req.mac } : {}),
             ...(req.ip ? { ips: [req.ip] } : {}),
           };
-          return { network: stored.info.name, networkId: stored.info.id, ifname: `eth${i}`, aliases: [...(req.aliases ?? [])], conflist: stored.conflist, runtimeConfig: rc };
+          return {
+            network: stored.info.name,
+            networkId: stored.info.id,
+            ifname: `eth${i}`,
+            aliases: [...(req.aliases ?? [])],
+            conflist: stored.conflist,
+            runtimeConfig: rc,
+          };
         }),
       };
       try {
@@ -356,7 +416,8 @@ function checkIp(ip: string, info: NetworkInfo): void {
   const subnet = parseCidr(info.subnet);
   const n = parseIPv4(ip)!;
   if (!contains(subnet, n)) throw invalidArgument(`--ip ${ip} is outside network ${info.name}'s subnet ${info.subnet}`);
-  if (ip === info.gateway || n === subnet.base) throw invalidArgument(`--ip ${ip} is network ${info.name}'s ${ip === info.gateway ? 'gateway' : 'network address'}`);
+  if (ip === info.gateway || n === subnet.base)
+    throw invalidArgument(`--ip ${ip} is network ${info.name}'s ${ip === info.gateway ? 'gateway' : 'network address'}`);
 }
 
 function toAttachment(record: AttachmentRecord): Attachment {
@@ -364,9 +425,20 @@ function toAttachment(record: AttachmentRecord): Attachment {
     containerId: record.containerId,
     netns: record.netns,
     ports: record.ports,
-    networks: record.networks.filter((n) => n.result).map((n) => {
-      const s = summarize(n.result!, n.ifname);
-      return { network: n.network, networkId: n.networkId, interface: s.interface, mac: s.mac, addresses: s.addresses, gateway: s.gateway, aliases: n.aliases, result: n.result! };
-    }),
+    networks: record.networks
+      .filter((n) => n.result)
+      .map((n) => {
+        const s = summarize(n.result!, n.ifname);
+        return {
+          network: n.network,
+          networkId: n.networkId,
+          interface: s.interface,
+          mac: s.mac,
+          addresses: s.addresses,
+          gateway: s.gateway,
+          aliases: n.aliases,
+          result: n.result!,
+        };
+      }),
   };
 }

@@ -46,7 +46,10 @@ export interface StoredNetwork {
 const META = '.network.json';
 
 export class NetworkStore {
-  constructor(readonly dir: string, readonly confDir?: string) {}
+  constructor(
+    readonly dir: string,
+    readonly confDir?: string,
+  ) {}
 
   async init(): Promise<void> {
     await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 });

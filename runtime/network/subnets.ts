@@ -50,7 +50,8 @@ export function parseCidr(text: string, strict = false): Cidr {
   const m = /^([\d.]+)\/(\d{1,2})$/.exec(text.trim());
   const ip = m ? parseIPv4(m[1]) : undefined;
   const prefix = m ? Number(m[2]) : NaN;
-  if (ip === undefined || !(prefix >= 0 && prefix <= 32)) throw invalidArgument(`invalid IPv4 subnet ${JSON.stringify(text)} (want a.b.c.d/n)`);
+  if (ip === undefined || !(prefix >= 0 && prefix <= 32))
+    throw invalidArgument(`invalid IPv4 subnet ${JSON.stringify(text)} (want a.b.c.d/n)`);
   const base = (ip & mask(prefix)) >>> 0;
   if (strict && base !== ip) throw invalidArgument(`invalid subnet ${text}: host bits set (did you mean ${formatIPv4(base)}/${prefix}?)`);
   return { base, prefix };
@@ -66,7 +67,7 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 }
 
 export function contains(c: Cidr, ip: number): boolean {
-  return ((ip & mask(c.prefix)) >>> 0) === c.base;
+  return (ip & mask(c.prefix)) >>> 0 === c.base;
 }
 
 /** The first host address (x.x.x.1 of a /24): the bridge's gateway by convention. */

@@ -85,7 +85,8 @@ function descriptor(value: unknown, what: string): Descriptor {
   const d = value as Partial<Descriptor> | null;
   if (!d || typeof d !== 'object') throw invalidArgument(`malformed ${what}: not a descriptor`);
   if (typeof d.mediaType !== 'string' || !d.mediaType) throw invalidArgument(`malformed ${what}: missing mediaType`);
-  if (typeof d.digest !== 'string' || !isDigest(d.digest)) throw invalidArgument(`malformed ${what}: invalid digest ${JSON.stringify(d.digest)}`);
+  if (typeof d.digest !== 'string' || !isDigest(d.digest))
+    throw invalidArgument(`malformed ${what}: invalid digest ${JSON.stringify(d.digest)}`);
   if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) {
     throw invalidArgument(`malformed ${what}: invalid size ${JSON.stringify(d.size)}`);
   }

@@ -10,11 +10,18 @@
  * `runtime/presentation/`.
  */
 export {
-  parseCpus, parseDuration, parseEnvFile, parseLabelFile, parseLabels, parseMemory, parseSignal, parseTmpfs, parseVolume,
-  validateHostname, type ParsedSignal,
+  parseCpus,
+  parseDuration,
+  parseEnvFile,
+  parseLabelFile,
+  parseLabels,
+  parseMemory,
+  parseSignal,
+  parseTmpfs,
+  parseVolume,
+  validateHostname,
+  type ParsedSignal,
 } from './options';
 export { parseSecurityOpts, type SecurityOptions } from './securityOpts';
-export {
-  isRestartPolicyName, parseRestartPolicy, RESTART_POLICY_NAMES, type RestartPolicy, type RestartPolicyName,
-} from './restartPolicy';
+export { isRestartPolicyName, parseRestartPolicy, RESTART_POLICY_NAMES, type RestartPolicy, type RestartPolicyName } from './restartPolicy';
 export { containerNameProblem, validateContainerName } from './containerName';

@@ -51,7 +51,13 @@ export function parseVolume(spec: string): BindMount {
 export function parseTmpfs(spec: string): TmpfsMount {
   const colon = spec.indexOf(':');
   const dest = colon < 0 ? spec : spec.slice(0, colon);
-  const options = colon < 0 ? [] : spec.slice(colon + 1).split(',').filter((o) => o !== '');
+  const options =
+    colon < 0
+      ? []
+      : spec
+          .slice(colon + 1)
+          .split(',')
+          .filter((o) => o !== '');
   const destination = mountDestination(dest, `tmpfs ${q(spec)}`);
   for (const o of options) {
     try {
@@ -78,7 +84,8 @@ export function parseMemory(value: string): number {
 /** `--cpus 1.5` → NanoCPUs (1.5e9); at most 9 decimals, as Docker. */
 export function parseCpus(value: string): number {
   const m = /^(\d*)(?:\.(\d*))?$/.exec(value.trim());
-  if (!m || (m[1] === '' && (m[2] ?? '') === '')) throw invalidArgument(`invalid --cpus value ${q(value)}: want a decimal number such as 1.5`);
+  if (!m || (m[1] === '' && (m[2] ?? '') === ''))
+    throw invalidArgument(`invalid --cpus value ${q(value)}: want a decimal number such as 1.5`);
   const frac = (m[2] ?? '').replace(/0+$/, '');
   if (frac.length > 9) throw invalidArgument(`invalid --cpus value ${q(value)}: value is too precise`);
   const nano = BigInt(m[1] || '0') * 1_000_000_000n + BigInt((frac || '0').padEnd(9, '0'));
@@ -87,7 +94,14 @@ export function parseCpus(value: string): number {
 }
 
 const DURATION_UNITS_MS: Record<string, number> = {
-  ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000,
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
 };
 /** Go's time.Duration limit, in ms. */
 const MAX_DURATION_MS = 9_223_372_036_854;

@@ -27,7 +27,9 @@ export function parseRestartPolicy(value: string): RestartPolicy {
   const name = colon < 0 ? value : value.slice(0, colon);
   const count = colon < 0 ? '' : value.slice(colon + 1);
   if (!isRestartPolicyName(name)) {
-    throw invalidArgument(`invalid restart policy: unknown policy ${q(name)}; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+    throw invalidArgument(
+      `invalid restart policy: unknown policy ${q(name)}; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`,
+    );
   }
   let maximumRetryCount = 0;
   if (count !== '') {

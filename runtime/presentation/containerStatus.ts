@@ -8,11 +8,7 @@
  * minutes, rounding hours), which differs slightly from humanize.ts's
  * formatDuration: `ps` output is compared with Docker's by users.
  */
-import {
-  ContainerStatus,
-  HealthStatus,
-  type ContainerSummary,
-} from '../api/gen/gantry/v1/containers';
+import { ContainerStatus, HealthStatus, type ContainerSummary } from '../api/gen/gantry/v1/containers';
 
 /** A container state in Docker's API words. */
 export type ContainerStateName = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';
@@ -42,28 +38,38 @@ export function humanDuration(ms: number): string {
  */
 export function statusName(status: ContainerStatus): ContainerStateName | 'unknown' {
   switch (status) {
-    case ContainerStatus.CONTAINER_STATUS_CREATED: return 'created';
-    case ContainerStatus.CONTAINER_STATUS_RUNNING: return 'running';
-    case ContainerStatus.CONTAINER_STATUS_PAUSED: return 'paused';
-    case ContainerStatus.CONTAINER_STATUS_RESTARTING: return 'restarting';
-    case ContainerStatus.CONTAINER_STATUS_EXITED: return 'exited';
-    case ContainerStatus.CONTAINER_STATUS_DEAD: return 'dead';
-    default: return 'unknown';
+    case ContainerStatus.CONTAINER_STATUS_CREATED:
+      return 'created';
+    case ContainerStatus.CONTAINER_STATUS_RUNNING:
+      return 'running';
+    case ContainerStatus.CONTAINER_STATUS_PAUSED:
+      return 'paused';
+    case ContainerStatus.CONTAINER_STATUS_RESTARTING:
+      return 'restarting';
+    case ContainerStatus.CONTAINER_STATUS_EXITED:
+      return 'exited';
+    case ContainerStatus.CONTAINER_STATUS_DEAD:
+      return 'dead';
+    default:
+      return 'unknown';
   }
 }
 
 /** "none", "starting", "healthy", "unhealthy". */
 export function healthName(health: HealthStatus): HealthName {
   switch (health) {
-    case HealthStatus.HEALTH_STATUS_STARTING: return 'starting';
-    case HealthStatus.HEALTH_STATUS_HEALTHY: return 'healthy';
-    case HealthStatus.HEALTH_STATUS_UNHEALTHY: return 'unhealthy';
-    default: return 'none';
+    case HealthStatus.HEALTH_STATUS_STARTING:
+      return 'starting';
+    case HealthStatus.HEALTH_STATUS_HEALTHY:
+      return 'healthy';
+    case HealthStatus.HEALTH_STATUS_UNHEALTHY:
+      return 'unhealthy';
+    default:
+      return 'none';
   }
 }
 
 type StatusFields = Pick<ContainerSummary, 'status' | 'exitCode' | 'startedAt' | 'finishedAt' | 'health'>;
-
 
 /**
  * The STATUS column of `docker ps` (Docker's State.String()):
@@ -79,10 +85,14 @@ export function statusText(c: StatusFields, now: number = Date.now(), duration: 
     case ContainerStatus.CONTAINER_STATUS_RUNNING: {
       const up = `Up ${since(c.startedAt, now)}`;
       switch (c.health) {
-        case HealthStatus.HEALTH_STATUS_STARTING: return `${up} (health: starting)`;
-        case HealthStatus.HEALTH_STATUS_HEALTHY: return `${up} (healthy)`;
-        case HealthStatus.HEALTH_STATUS_UNHEALTHY: return `${up} (unhealthy)`;
-        default: return up;
+        case HealthStatus.HEALTH_STATUS_STARTING:
+          return `${up} (health: starting)`;
+        case HealthStatus.HEALTH_STATUS_HEALTHY:
+          return `${up} (healthy)`;
+        case HealthStatus.HEALTH_STATUS_UNHEALTHY:
+          return `${up} (unhealthy)`;
+        default:
+          return up;
       }
     }
     case ContainerStatus.CONTAINER_STATUS_PAUSED:
@@ -99,4 +109,3 @@ export function statusText(c: StatusFields, now: number = Date.now(), duration: 
       return 'Created';
   }
 }
-

@@ -9,9 +9,7 @@
  * What a person types (options, names, restart policies) is read by
  * `runtime/options/`.
  */
-export {
-  healthName, humanDuration, statusName, statusText, type ContainerStateName, type HealthName,
-} from './containerStatus';
+export { healthName, humanDuration, statusName, statusText, type ContainerStateName, type HealthName } from './containerStatus';
 export { bytesSize, formatAgo, formatDuration, formatSize } from './humanize';
 export { shortId } from './ids';
 export { throttle, type Throttle } from './throttle';

@@ -8,12 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Ctx } from '../context';
-import {
-  describe,
-  failedPrecondition,
-  internal,
-  isNotFound,
-} from '../errdefs/errdefs';
+import { describe, failedPrecondition, internal, isNotFound } from '../errdefs/errdefs';
 import type { Mount } from '../mount/mount';
 import { unmountAll } from '../mount/mounter';
 import { fsyncDir } from '../util/atomicfile';
@@ -181,7 +176,9 @@ export abstract class LocalSnapshotter implements Snapshotter {
       placed = undefined;
       return this.mountsOf(record, parents);
     } catch (e) {
-      await removeTree(placed ?? tmp).catch((err) => this.log.warn('could not remove a half-created snapshot', { dir: placed ?? tmp, err }));
+      await removeTree(placed ?? tmp).catch((err) =>
+        this.log.warn('could not remove a half-created snapshot', { dir: placed ?? tmp, err }),
+      );
       throw e;
     } finally {
       this.creating.delete(tmpName);

@@ -26,14 +26,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  alreadyExists,
-  dataLoss,
-  errorOf,
-  failedPrecondition,
-  invalidArgument,
-  notFound,
-} from '../errdefs/errdefs';
+import { alreadyExists, dataLoss, errorOf, failedPrecondition, invalidArgument, notFound } from '../errdefs/errdefs';
 import { writeFileAtomic } from '../util/atomicfile';
 import type { Info } from './snapshots';
 
@@ -96,7 +89,8 @@ export class MetaStore {
       } catch (e) {
         throw dataLoss(`snapshot metadata ${store.file} is not valid JSON`, e);
       }
-      if (doc.version !== 1) throw failedPrecondition(`snapshot metadata ${store.file} has version ${String(doc.version)}; this gantryd reads version 1`);
+      if (doc.version !== 1)
+        throw failedPrecondition(`snapshot metadata ${store.file} has version ${String(doc.version)}; this gantryd reads version 1`);
     }
     let maxId = 0;
     for (const s of doc?.snapshots ?? []) {
@@ -128,7 +122,7 @@ export class MetaStore {
   /** `parent` and its ancestors, nearest first; [] for ''. */
   chain(parent: string): SnapshotRecord[] {
     const result: SnapshotRecord[] = [];
-    for (let name = parent; name; ) {
+    for (let name = parent; name;) {
       const record = this.require(name);
       result.push(record);
       name = record.parent;
@@ -180,11 +174,19 @@ export class MetaStore {
       if (!name) throw invalidArgument('a committed snapshot needs a name');
       const active = next.get(key);
       if (!active) throw notFound(`snapshot ${key}: not found`);
-      if (active.kind !== 'active') throw failedPrecondition(`snapshot ${key} is a ${active.kind} snapshot, not active; only active snapshots can be committed`);
+      if (active.kind !== 'active')
+        throw failedPrecondition(`snapshot ${key} is a ${active.kind} snapshot, not active; only active snapshots can be committed`);
       if (next.has(name)) throw alreadyExists(`snapshot ${name} already exists`);
       if (labels) checkLabels(labels);
       const now = new Date();
-      const record: SnapshotRecord = { ...active, kind: 'committed', name, labels: { ...(labels ?? active.labels) }, createdAt: now, updatedAt: now };
+      const record: SnapshotRecord = {
+        ...active,
+        kind: 'committed',
+        name,
+        labels: { ...(labels ?? active.labels) },
+        createdAt: now,
+        updatedAt: now,
+      };
       next.delete(key);
       next.set(name, record);
       return record;
@@ -209,7 +211,9 @@ export class MetaStore {
       if (!record) throw notFound(`snapshot ${name}: not found`);
       const children = [...next.values()].filter((r) => r.parent === name).map((r) => r.name);
       if (children.length > 0) {
-        throw failedPrecondition(`snapshot ${name} has ${children.length} child snapshot(s) (${children.slice(0, 3).join(', ')}${children.length > 3 ? ', …' : ''}); remove them first`);
+        throw failedPrecondition(
+          `snapshot ${name} has ${children.length} child snapshot(s) (${children.slice(0, 3).join(', ')}${children.length > 3 ? ', …' : ''}); remove them first`,
+        );
       }
       next.delete(name);
       return record;
@@ -265,7 +269,8 @@ function checkCreate(
   const p = records.get(parent);
   if (!p) throw notFound(`parent snapshot ${parent}: not found`);
   if (p.kind !== 'committed') throw invalidArgument(`parent ${parent} is a ${p.kind} snapshot; a parent must be committed`);
-  if (parentId !== undefined && p.id !== parentId) throw aborted(`parent snapshot ${parent} was replaced while ${key} was being created; try again`);
+  if (parentId !== undefined && p.id !== parentId)
+    throw aborted(`parent snapshot ${parent} was replaced while ${key} was being created; try again`);
 }
 
 function checkLabels(labels: Record<string, string>): void {

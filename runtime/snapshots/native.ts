@@ -102,7 +102,10 @@ class TreeCopier {
   private readonly links = new Map<string, Buffer>();
   private readonly root = process.getuid?.() === 0;
 
-  constructor(private readonly scratchDir: string, private readonly signal: AbortSignal) {}
+  constructor(
+    private readonly scratchDir: string,
+    private readonly signal: AbortSignal,
+  ) {}
 
   async copy(src: Buffer, dst: Buffer): Promise<void> {
     if (this.signal.aborted) throw this.signal.reason;

@@ -77,7 +77,11 @@ export class OverlaySnapshotter extends LocalSnapshotter {
     if (parents.length < 2) return;
     // The id of a snapshot not created yet: as long as any id can get.
     const probe = path.join(this.meta.snapshotsDir, '9'.repeat(15));
-    for (const m of overlayMounts('active', { fs: path.join(probe, 'fs'), work: path.join(probe, 'work') }, parents.map((p) => this.fsDir(p)))) {
+    for (const m of overlayMounts(
+      'active',
+      { fs: path.join(probe, 'fs'), work: path.join(probe, 'work') },
+      parents.map((p) => this.fsDir(p)),
+    )) {
       if (m.type === 'overlay') overlayMountData(m);
     }
   }
@@ -91,7 +95,8 @@ export class OverlaySnapshotter extends LocalSnapshotter {
   static async supported(root: string): Promise<Support> {
     if (process.getuid?.() !== 0) return { ok: false, reason: `overlay mounts need root (running as uid ${process.getuid?.()})` };
     const resolved = path.resolve(root);
-    if (/[,:]/.test(resolved)) return { ok: false, reason: `root ${resolved} contains ',' or ':', which overlay mount options cannot carry` };
+    if (/[,:]/.test(resolved))
+      return { ok: false, reason: `root ${resolved} contains ',' or ':', which overlay mount options cannot carry` };
     try {
       await fs.promises.mkdir(resolved, { recursive: true, mode: 0o700 });
       const dtype = await checkDType(resolved);
@@ -156,9 +161,11 @@ async function tryOverlayMount(root: string): Promise<void> {
     } finally {
       await unmount(merged);
     }
-    if ((await fs.promises.readFile(path.join(upper, 'written'), 'utf8')) !== 'upper') throw new Error('a write through the mount did not reach the upper dir');
+    if ((await fs.promises.readFile(path.join(upper, 'written'), 'utf8')) !== 'upper')
+      throw new Error('a write through the mount did not reach the upper dir');
     const whiteout = await fs.promises.lstat(path.join(upper, 'from-lower'));
-    if (!whiteout.isCharacterDevice() || whiteout.rdev !== 0) throw new Error('deleting a lower file did not leave a 0/0 whiteout device in the upper dir');
+    if (!whiteout.isCharacterDevice() || whiteout.rdev !== 0)
+      throw new Error('deleting a lower file did not leave a 0/0 whiteout device in the upper dir');
   } finally {
     await removeTree(scratch);
   }

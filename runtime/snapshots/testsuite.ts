@@ -338,7 +338,11 @@ export async function localSnapshotterHarness(
       const left = (await readMountInfo()).filter((m) => m.mountPoint === root || m.mountPoint.startsWith(`${root}/`));
       if (left.length > 0) await unmountAll(root);
       await fs.promises.rm(root, { recursive: true, force: true });
-      assert.deepEqual(left.map((m) => m.mountPoint), [], 'nothing is left mounted under the snapshotter root');
+      assert.deepEqual(
+        left.map((m) => m.mountPoint),
+        [],
+        'nothing is left mounted under the snapshotter root',
+      );
     },
   };
 }

@@ -41,7 +41,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { cleanupSignal, type Ctx } from '../context';
-import { GantryError, alreadyExists, failedPrecondition, internal, invalidArgument, isGantryError, notFound, type ErrorKind } from '../errdefs/errdefs';
+import {
+  GantryError,
+  alreadyExists,
+  failedPrecondition,
+  internal,
+  invalidArgument,
+  isGantryError,
+  notFound,
+  type ErrorKind,
+} from '../errdefs/errdefs';
 import { cgroupDirsOf, removeCgroupDirs } from './cgroups';
 import { descendants, isMonitorOf, processAlive, readPidFile } from './proc';
 import { Runc, RUNTIME_ENV, runtimeMessage } from './runc';
@@ -147,7 +156,10 @@ export async function createTask(ctx: Ctx, opts: CreateTaskOptions): Promise<Cre
   hs.dispose();
   if (err === undefined && result) return result;
 
-  const cleanup = await cleanupFailedCreate(runc, opts, monitorPid, orphanCgroups).then(() => undefined, (e: unknown) => ({ failed: e }));
+  const cleanup = await cleanupFailedCreate(runc, opts, monitorPid, orphanCgroups).then(
+    () => undefined,
+    (e: unknown) => ({ failed: e }),
+  );
   if (cleanup === undefined) throw err;
   const base = isGantryError(err) ? err : internal(String(err), err);
   throw new GantryError(base.kind, `${base.message} (cleanup failed: ${String(cleanup.failed)})`, { cause: err });
@@ -156,18 +168,33 @@ export async function createTask(ctx: Ctx, opts: CreateTaskOptions): Promise<Cre
 /** conmon's argv (docs/conmon.md §1 explains every flag). */
 function conmonArgs(opts: CreateTaskOptions): string[] {
   const args = [
-    '--api-version', '1',
-    '-c', opts.id, '-u', opts.id, '-n', opts.id,
-    '-r', opts.runcPath,
-    '-b', opts.bundle,
-    '-p', path.join(opts.bundle, 'pidfile'),
-    '-P', path.join(opts.bundle, 'conmon.pid'),
-    '-l', `k8s-file:${opts.logPath}`,
-    '--exit-dir', opts.exitDir,
-    '--persist-dir', opts.persistDir,
+    '--api-version',
+    '1',
+    '-c',
+    opts.id,
+    '-u',
+    opts.id,
+    '-n',
+    opts.id,
+    '-r',
+    opts.runcPath,
+    '-b',
+    opts.bundle,
+    '-p',
+    path.join(opts.bundle, 'pidfile'),
+    '-P',
+    path.join(opts.bundle, 'conmon.pid'),
+    '-l',
+    `k8s-file:${opts.logPath}`,
+    '--exit-dir',
+    opts.exitDir,
+    '--persist-dir',
+    opts.persistDir,
     '--full-attach', // socket at <bundle>/attach, no socket dir or symlink
-    '--runtime-arg', `--root=${opts.runcRoot}`,
-    '--runtime-arg', '--log-format=json', // runc's error reaches the sync line as JSON
+    '--runtime-arg',
+    `--root=${opts.runcRoot}`,
+    '--runtime-arg',
+    '--log-format=json', // runc's error reaches the sync line as JSON
     '--syslog', // after daemonising, syslog is conmon's only voice
   ];
   if (opts.logSizeMax > 0) args.push('--log-size-max', String(opts.logSizeMax));
@@ -270,7 +297,8 @@ class Handshake {
     this.spawned = new Promise((resolve, reject) => {
       child.once('spawn', () => resolve(child.pid!));
       child.once('error', (e: NodeJS.ErrnoException) => {
-        this.spawnError = e.code === 'ENOENT' ? failedPrecondition(`conmon not found at ${child.spawnfile}`, e) : internal(`conmon: ${e.message}`, e);
+        this.spawnError =
+          e.code === 'ENOENT' ? failedPrecondition(`conmon not found at ${child.spawnfile}`, e) : internal(`conmon: ${e.message}`, e);
         reject(this.spawnError);
       });
     });
@@ -359,7 +387,10 @@ export function writeControl(bundle: string, message: string): void {
 
 /** Sets the pty size of a `-t` task (conmon applies it and the kernel sends SIGWINCH). */
 export function resizeTerminal(bundle: string, rows: number, cols: number): void {
-  for (const [name, v] of [['rows', rows], ['cols', cols]] as const) {
+  for (const [name, v] of [
+    ['rows', rows],
+    ['cols', cols],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1 || v > 65535) throw invalidArgument(`terminal ${name} must be 1..65535, got ${v}`);
   }
   writeControl(bundle, `1 ${rows} ${cols}\n`);

@@ -220,9 +220,8 @@ export class Runc {
         if (stderr.length < 65536) stderr += s;
       });
       child.once('error', (e: NodeJS.ErrnoException) => {
-        settled ??= e.code === 'ENOENT'
-          ? failedPrecondition(`runc not found at ${this.binary}`, e)
-          : internal(`runc ${args[0]}: ${e.message}`, e);
+        settled ??=
+          e.code === 'ENOENT' ? failedPrecondition(`runc not found at ${this.binary}`, e) : internal(`runc ${args[0]}: ${e.message}`, e);
       });
       child.once('close', (code, signal) => {
         clearTimeout(timer);
@@ -244,7 +243,10 @@ export class Runc {
 export function runtimeMessage(stderr: string): string {
   const messages: string[] = [];
   const other: string[] = [];
-  for (const line of stderr.split('\n').map((l) => l.trim()).filter(Boolean)) {
+  for (const line of stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const msg = jsonLogMessage(line) ?? textLogMessage(line);
     if (msg === undefined) other.push(line);
     else if (msg.level === 'error' || msg.level === 'fatal' || msg.level === 'panic') messages.push(msg.msg);

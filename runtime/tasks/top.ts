@@ -75,13 +75,33 @@ const COLUMNS: Record<string, Column> = {
   // ps shows control characters (a newline in `sh -c` text) as '?'.
   args: { title: 'COMMAND', value: (p) => (p.args.length > 0 ? p.args.join(' ').replace(/[\x00-\x1f\x7f]/g, '?') : `[${p.comm}]`) },
 };
-const ALIASES: Record<string, string> = { cmd: 'args', command: 'args', '%cpu': 'pcpu', '%mem': 'pmem', tt: 'tty', ucmd: 'comm', uname: 'user' };
+const ALIASES: Record<string, string> = {
+  cmd: 'args',
+  command: 'args',
+  '%cpu': 'pcpu',
+  '%mem': 'pmem',
+  tt: 'tty',
+  ucmd: 'comm',
+  uname: 'user',
+};
 
 const col = (key: string, title?: string): Column => ({ ...COLUMNS[key], title: title ?? COLUMNS[key].title });
 const PRESETS: Record<string, Column[]> = {
   '-ef': [col('user', 'UID'), col('pid'), col('ppid'), col('c'), col('stime'), col('tty', 'TTY'), col('time'), col('args', 'CMD')],
   '-e': [col('pid'), col('tty', 'TTY'), col('time'), col('comm', 'CMD')],
-  aux: [col('user'), col('pid'), col('pcpu'), col('pmem'), col('vsz'), col('rss'), col('tty', 'TTY'), col('stat'), col('start'), col('bsdtime'), col('args')],
+  aux: [
+    col('user'),
+    col('pid'),
+    col('pcpu'),
+    col('pmem'),
+    col('vsz'),
+    col('rss'),
+    col('tty', 'TTY'),
+    col('stat'),
+    col('start'),
+    col('bsdtime'),
+    col('args'),
+  ],
 };
 PRESETS['-f'] = PRESETS['-ef'];
 PRESETS['-aux'] = PRESETS.aux;

@@ -66,7 +66,11 @@ async function* wrapErrors(source: AsyncIterable<Buffer>, what: string): AsyncIt
     if (isGantryError(e) || (e as { code?: unknown }).code === 'ABORT_ERR' || (e as Error).name === 'AbortError') throw e;
     // zlib errors carry a Z_* code or an errno; anything else came from the source stream.
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('Z_') || (e as { errno?: unknown }).errno !== undefined || (e as { zstd?: boolean }).zstd) {
+    if (
+      (typeof code === 'string' && code.startsWith('Z_')) ||
+      (e as { errno?: unknown }).errno !== undefined ||
+      (e as { zstd?: boolean }).zstd
+    ) {
       throw invalidArgument(`layer is not valid ${what}: ${(e as Error).message}`, e);
     }
     throw e;

@@ -48,7 +48,9 @@ export class NodeBatch {
     // Nodes wait in memory for the end of the layer: a layer of millions of
     // fifos must not make gantryd hold them all. Real images have a handful.
     if (this.nodes.size >= NODE_LAYER_MAX && !this.nodes.has(rel)) {
-      throw invalidArgument(`layer entry ${JSON.stringify(rel)}: more than ${NODE_LAYER_MAX} device nodes, fifos, whiteouts and links to them in one layer; refusing the layer`);
+      throw invalidArgument(
+        `layer entry ${JSON.stringify(rel)}: more than ${NODE_LAYER_MAX} device nodes, fifos, whiteouts and links to them in one layer; refusing the layer`,
+      );
     }
     this.nodes.delete(rel); // re-insert: a replacement is created in its new place in the order
     this.nodes.set(rel, spec);

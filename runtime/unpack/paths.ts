@@ -41,11 +41,13 @@ export function entryPath(name: string, what = 'entry'): string {
   for (const part of name.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') throw invalidArgument(`${what} ${quoteName(name)}: path contains ".."`);
-    if (Buffer.byteLength(part) > NAME_MAX) throw invalidArgument(`${what} ${quoteName(name)}: path component longer than ${NAME_MAX} bytes`);
+    if (Buffer.byteLength(part) > NAME_MAX)
+      throw invalidArgument(`${what} ${quoteName(name)}: path component longer than ${NAME_MAX} bytes`);
     parts.push(part);
   }
   const rel = parts.join('/');
-  if (Buffer.byteLength(rel) > PATH_MAX - 256) throw invalidArgument(`${what} ${quoteName(name)}: path longer than ${PATH_MAX - 256} bytes`);
+  if (Buffer.byteLength(rel) > PATH_MAX - 256)
+    throw invalidArgument(`${what} ${quoteName(name)}: path longer than ${PATH_MAX - 256} bytes`);
   return rel;
 }
 
@@ -60,7 +62,7 @@ export function baseOf(rel: string): string {
 
 /** True when `rel` is `dir` or inside it. */
 export function isWithin(rel: string, dir: string): boolean {
-  return dir === '' || rel === dir || (rel.startsWith(dir) && rel.charCodeAt(dir.length) === 47 /* / */);
+  return dir === '' || rel === dir || (rel.startsWith(dir) && rel.charCodeAt(dir.length) === 47); /* / */
 }
 
 /** What the tree knows about a directory that is safe to use. */
@@ -267,7 +269,8 @@ export class TargetTree {
         continue;
       }
       if (lowers.length === 0 && !shadowed) {
-        if (lst.isSymbolicLink()) throw invalidArgument(`entry ${quoteName(entry)}: parent ${quoteName(dir)} is a symlink in a lower layer`);
+        if (lst.isSymbolicLink())
+          throw invalidArgument(`entry ${quoteName(entry)}: parent ${quoteName(dir)} is a symlink in a lower layer`);
         if (nonDirOk) return 'nondir';
         throw invalidArgument(`entry ${quoteName(entry)}: parent ${quoteName(dir)} is not a directory in a lower layer`);
       }

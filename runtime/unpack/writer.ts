@@ -313,7 +313,8 @@ export class LayerWriter {
     const labs = this.tree.abs(lrel);
     const lst = lparent === 'absent' || lparent === 'lower' ? null : lstatOrNull(labs);
     if (!lst) {
-      const below = this.opts.lowers.length > 0 ? ' in this layer (a hardlink into a lower layer cannot be applied to an overlay upperdir)' : '';
+      const below =
+        this.opts.lowers.length > 0 ? ' in this layer (a hardlink into a lower layer cannot be applied to an overlay upperdir)' : '';
       throw invalidArgument(`${what} ${quoteName(linkname)} does not exist${below}`);
     }
     if (lst.isDirectory()) throw invalidArgument(`${what} ${quoteName(linkname)} is a directory`);
@@ -363,7 +364,15 @@ export class LayerWriter {
     const st = lstatOrNull(abs);
     if (st) await this.remove(rel, st);
     const meta = metaOf(h, name);
-    this.nodes.set(rel, { kind: 'character-device', mode: 0, uid: meta.uid, gid: meta.gid, mtime: new Date(meta.mtime * 1000), major: 0, minor: 0 });
+    this.nodes.set(rel, {
+      kind: 'character-device',
+      mode: 0,
+      uid: meta.uid,
+      gid: meta.gid,
+      mtime: new Date(meta.mtime * 1000),
+      major: 0,
+      minor: 0,
+    });
     this.whitedOut.add(rel);
     // The device is made in `parent` by the end-of-layer tar -x, which bumps
     // its mtime: finish() restores the times after that (often the lower
@@ -411,10 +420,15 @@ export class LayerWriter {
     }
     if (where === 'lower') return;
     try {
-      await emptyOpaqueDir(this.tree.abs(dir), dir, (rel) => this.touched.has(rel), (rel, wasDir) => {
-        this.changedDirs.add(parentOf(rel));
-        this.forget(rel, wasDir);
-      });
+      await emptyOpaqueDir(
+        this.tree.abs(dir),
+        dir,
+        (rel) => this.touched.has(rel),
+        (rel, wasDir) => {
+          this.changedDirs.add(parentOf(rel));
+          this.forget(rel, wasDir);
+        },
+      );
     } catch (e) {
       throw fsError(e, name, 'empty opaque directory');
     }

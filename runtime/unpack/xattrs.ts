@@ -192,7 +192,7 @@ function escapeName(s: string): string {
   const bytes = Buffer.from(s, 'utf8');
   let out = '';
   for (const b of bytes) {
-    const printable = b > 0x20 && b < 0x7f && b !== 0x5c /* \ */ && b !== 0x3d /* = */ && b !== 0x22 /* " */;
+    const printable = b > 0x20 && b < 0x7f && b !== 0x5c /* \ */ && b !== 0x3d /* = */ && b !== 0x22; /* " */
     out += printable ? String.fromCharCode(b) : '\\' + b.toString(8).padStart(3, '0');
   }
   return out;

@@ -22,7 +22,11 @@ export interface RunResult {
 /** Spawn failure (ENOENT, EACCES): the tool is not there or not executable. */
 export class SpawnError extends Error {
   override readonly name = 'SpawnError';
-  constructor(readonly file: string, readonly code: string, cause: unknown) {
+  constructor(
+    readonly file: string,
+    readonly code: string,
+    cause: unknown,
+  ) {
     super(`cannot run ${file}: ${code}`, { cause });
   }
 }

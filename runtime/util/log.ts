@@ -19,16 +19,18 @@ export function isLogLevel(value: string): value is LogLevel {
 }
 
 export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const emit = (at: LogLevel) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[at] > ORDER[level]) return;
-    const parts = [new Date().toISOString(), at, JSON.stringify(msg)];
-    for (const [key, value] of Object.entries(fields)) {
-      if (value === undefined) continue;
-      const text = value instanceof Error ? value.message : typeof value === 'string' ? value : JSON.stringify(value);
-      parts.push(`${key}=${/[\s"=]/.test(text) ? JSON.stringify(text) : text}`);
-    }
-    write(parts.join(' ') + '\n');
-  };
+  const emit =
+    (at: LogLevel) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (ORDER[at] > ORDER[level]) return;
+      const parts = [new Date().toISOString(), at, JSON.stringify(msg)];
+      for (const [key, value] of Object.entries(fields)) {
+        if (value === undefined) continue;
+        const text = value instanceof Error ? value.message : typeof value === 'string' ? value : JSON.stringify(value);
+        parts.push(`${key}=${/[\s"=]/.test(text) ? JSON.stringify(text) : text}`);
+      }
+      write(parts.join(' ') + '\n');
+    };
   return { error: emit('error'), warn: emit('warn'), info: emit('info'), debug: emit('debug') };
 }
 

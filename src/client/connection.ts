@@ -155,7 +155,9 @@ export class RuntimeConnection implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.teardown();
-    this.closing = this.endpointValue.close().catch((e) => this.log.warn(`Closing the connection ${this.endpointValue.where} failed: ${describe(e)}`));
+    this.closing = this.endpointValue
+      .close()
+      .catch((e) => this.log.warn(`Closing the connection ${this.endpointValue.where} failed: ${describe(e)}`));
     this.changeEmitter.dispose();
     this.eventEmitter.dispose();
     this.gapEmitter.dispose();

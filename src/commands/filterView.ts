@@ -10,7 +10,11 @@ export interface FilterableView {
   setFilter(text: string): void;
 }
 
-export async function filterView(view: FilterableView, text: unknown, box: { readonly title: string; readonly prompt: string }): Promise<string> {
+export async function filterView(
+  view: FilterableView,
+  text: unknown,
+  box: { readonly title: string; readonly prompt: string },
+): Promise<string> {
   const value = typeof text === 'string' ? text : await vscode.window.showInputBox({ ...box, value: view.filter });
   if (value !== undefined) view.setFilter(value);
   return view.filter;

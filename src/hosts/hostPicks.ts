@@ -54,7 +54,9 @@ export function buildHostPicks(input: HostPickInput): HostPickEntry[] {
   const local: HostPickEntry = {
     kind: 'host',
     label: 'Local runtime',
-    description: (input.remoteName ? `the ${input.remoteName} workspace's machine` : 'this machine') + (input.current.kind === 'local' ? ' (current)' : ''),
+    description:
+      (input.remoteName ? `the ${input.remoteName} workspace's machine` : 'this machine') +
+      (input.current.kind === 'local' ? ' (current)' : ''),
     icon: 'vm',
     choice: LOCAL,
   };
@@ -64,7 +66,14 @@ export function buildHostPicks(input: HostPickInput): HostPickEntry[] {
     const choice = tryChoice(label);
     if (!choice || choice.kind !== 'ssh' || listed.has(choice.label)) continue;
     listed.add(choice.label);
-    recent.push({ kind: 'host', label: choice.label, description: `recent${mark(choice.label)}`, icon: 'history', choice, removable: true });
+    recent.push({
+      kind: 'host',
+      label: choice.label,
+      description: `recent${mark(choice.label)}`,
+      icon: 'history',
+      choice,
+      removable: true,
+    });
   }
   // The current host is listed even when it never connected (so it is not in recents yet).
   if (currentLabel && !listed.has(currentLabel) && input.current.kind === 'ssh') {
@@ -77,8 +86,17 @@ export function buildHostPicks(input: HostPickInput): HostPickEntry[] {
     const choice = tryChoice(host.alias);
     if (!choice || choice.kind !== 'ssh' || listed.has(choice.label)) continue;
     listed.add(choice.label);
-    const where = host.hostName || host.user || host.port ? `${host.user ? `${host.user}@` : ''}${host.hostName ?? host.alias}${host.port ? `:${host.port}` : ''}` : undefined;
-    configured.push({ kind: 'host', label: host.alias, description: `${where ?? ''}${mark(choice.label)}`.trim() || undefined, icon: 'server', choice });
+    const where =
+      host.hostName || host.user || host.port
+        ? `${host.user ? `${host.user}@` : ''}${host.hostName ?? host.alias}${host.port ? `:${host.port}` : ''}`
+        : undefined;
+    configured.push({
+      kind: 'host',
+      label: host.alias,
+      description: `${where ?? ''}${mark(choice.label)}`.trim() || undefined,
+      icon: 'server',
+      choice,
+    });
   }
 
   const typed = input.typed.trim();

@@ -48,6 +48,9 @@ export class HostStore {
   }
 
   async forget(label: string): Promise<void> {
-    await this.state.update(RECENT_KEY, this.recent.filter((l) => l !== label));
+    await this.state.update(
+      RECENT_KEY,
+      this.recent.filter((l) => l !== label),
+    );
   }
 }

@@ -31,7 +31,7 @@ export class ConnectionStatusBar implements vscode.Disposable {
   /** Exposed for tests: the tooltip's text. */
   get tooltip(): string {
     const t = this.item.tooltip;
-    return typeof t === 'string' ? t : t?.value ?? '';
+    return typeof t === 'string' ? t : (t?.value ?? '');
   }
 
   private render(snapshot: ConnectionSnapshot): void {
@@ -39,13 +39,23 @@ export class ConnectionStatusBar implements vscode.Disposable {
     const where = snapshot.host ? `on ${snapshot.host}` : `at ${snapshot.socket}`;
     const links = (...commands: Array<[string, string]>) => commands.map(([title, id]) => `[${title}](command:${id})`).join(' · ');
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.isTrusted = { enabledCommands: ['gantry.runtime.showInfo', 'gantry.runtime.start', 'gantry.runtime.reconnect', 'gantry.host.connect', 'gantry.showLog'] };
+    tooltip.isTrusted = {
+      enabledCommands: [
+        'gantry.runtime.showInfo',
+        'gantry.runtime.start',
+        'gantry.runtime.reconnect',
+        'gantry.host.connect',
+        'gantry.showLog',
+      ],
+    };
     let warning = false;
     switch (snapshot.state) {
       case 'connected': {
         // The version string comes from the daemon: neither markup nor icons.
         const version = escapeIcons(snapshot.version?.version ?? '');
-        this.item.text = host ? `$(server) ${escapeIcons(host)} · Gantry ${version}`.trimEnd() : `$(vm-running) Gantry ${version}`.trimEnd();
+        this.item.text = host
+          ? `$(server) ${escapeIcons(host)} · Gantry ${version}`.trimEnd()
+          : `$(vm-running) Gantry ${version}`.trimEnd();
         tooltip.appendMarkdown(`Connected to gantryd ${escape(snapshot.version?.version ?? '')} ${escape(where)}`);
         if (snapshot.host) tooltip.appendMarkdown(`  \nsocket on the host: ${escape(snapshot.socket)}`);
         tooltip.appendMarkdown(`\n\n${links(['Runtime Info', 'gantry.runtime.showInfo'], ['Connect to Host…', 'gantry.host.connect'])}`);
@@ -62,12 +72,16 @@ export class ConnectionStatusBar implements vscode.Disposable {
         const lost = snapshot.state === 'reconnecting';
         this.item.text = host
           ? `$(debug-disconnect) Gantry: ${host} ${lost ? '(reconnecting)' : '(not connected)'}`
-          : lost ? '$(sync) Gantry: reconnecting' : '$(vm-outline) Gantry: not connected';
+          : lost
+            ? '$(sync) Gantry: reconnecting'
+            : '$(vm-outline) Gantry: not connected';
         tooltip.appendMarkdown(`${lost ? 'Lost gantryd' : 'No gantryd'} ${escape(where)}`);
         if (snapshot.lastError) tooltip.appendMarkdown(`: ${escape(snapshot.lastError)}`);
         tooltip.appendMarkdown(snapshot.retrying === false ? '  \nGantry does not retry this by itself.' : '  \nGantry keeps retrying.');
         const start: Array<[string, string]> = snapshot.host ? [] : [['Start Runtime', 'gantry.runtime.start']];
-        tooltip.appendMarkdown(`\n\n${links(...start, ['Reconnect', 'gantry.runtime.reconnect'], ['Connect to Host…', 'gantry.host.connect'], ['Show Log', 'gantry.showLog'])}`);
+        tooltip.appendMarkdown(
+          `\n\n${links(...start, ['Reconnect', 'gantry.runtime.reconnect'], ['Connect to Host…', 'gantry.host.connect'], ['Show Log', 'gantry.showLog'])}`,
+        );
         break;
       }
     }

@@ -12,7 +12,10 @@ export class CachedListing<T> {
   private pending: Promise<Listing<T>> | undefined;
 
   /** `list` makes the call; `warn` logs why one failed. */
-  constructor(private readonly list: () => Promise<readonly T[]>, private readonly warn: (e: unknown) => void) {}
+  constructor(
+    private readonly list: () => Promise<readonly T[]>,
+    private readonly warn: (e: unknown) => void,
+  ) {}
 
   get(): Promise<Listing<T>> {
     this.pending ??= this.fetch();

@@ -27,7 +27,10 @@ export class InspectDocuments<K> implements vscode.TextDocumentContentProvider, 
   private readonly subscription: vscode.Disposable;
   readonly onDidChange = this.changeEmitter.event;
 
-  constructor(private readonly connection: RuntimeConnection, private readonly kind: InspectKind<K>) {
+  constructor(
+    private readonly connection: RuntimeConnection,
+    private readonly kind: InspectKind<K>,
+  ) {
     this.subscription = connection.onDidReceiveEvent((event) => {
       for (const document of vscode.workspace.textDocuments) {
         const key = kind.keyOf(document.uri);

@@ -76,7 +76,8 @@ export class RefreshManager implements vscode.Disposable {
         const previous = this.lastConnection;
         this.lastConnection = snapshot;
         // A disconnected connection reports each failed retry (and a connecting one each step): only a new state, host or socket matters.
-        if (previous.state !== snapshot.state || previous.host !== snapshot.host || previous.socket !== snapshot.socket) this.refreshAll('connection');
+        if (previous.state !== snapshot.state || previous.host !== snapshot.host || previous.socket !== snapshot.socket)
+          this.refreshAll('connection');
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         for (const [view, target] of this.targets) {

@@ -103,8 +103,22 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
   const documents = new GantryDocumentRouter([
     { matches: (uri) => imageInspect.matches(uri), provider: imageInspect },
     { matches: (uri) => containerInspect.matches(uri), provider: containerInspect },
-    { matches: ContainerLogDocuments.matches, provider: { provideTextDocumentContent: (uri) => logs.provideTextDocumentContent(uri), onDidChange: logs.onDidChange, dispose: () => undefined } },
-    { matches: ContainerStatsDocuments.matches, provider: { provideTextDocumentContent: (uri) => stats.provideTextDocumentContent(uri), onDidChange: stats.onDidChange, dispose: () => undefined } },
+    {
+      matches: ContainerLogDocuments.matches,
+      provider: {
+        provideTextDocumentContent: (uri) => logs.provideTextDocumentContent(uri),
+        onDidChange: logs.onDidChange,
+        dispose: () => undefined,
+      },
+    },
+    {
+      matches: ContainerStatsDocuments.matches,
+      provider: {
+        provideTextDocumentContent: (uri) => stats.provideTextDocumentContent(uri),
+        onDidChange: stats.onDidChange,
+        dispose: () => undefined,
+      },
+    },
   ]);
 
   let snapshot = connection.current;
@@ -116,7 +130,8 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     const summary = connectionSummary(snapshot, problem);
     const header = [where, summary].filter(Boolean).join(' · ');
     imagesView.description = [header, filter ? vscode.l10n.t('filter: {0}', filter) : undefined].filter(Boolean).join(' · ') || undefined;
-    containersView.description = [header, containersFilter ? vscode.l10n.t('filter: {0}', containersFilter) : undefined].filter(Boolean).join(' · ') || undefined;
+    containersView.description =
+      [header, containersFilter ? vscode.l10n.t('filter: {0}', containersFilter) : undefined].filter(Boolean).join(' · ') || undefined;
   };
   const setNotRunning = () =>
     void vscode.commands.executeCommand('setContext', 'gantry.runtimeNotRunning', snapshot.host === undefined && problem === 'notRunning');
@@ -132,7 +147,11 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
       problem = undefined;
     }
     const notConnected = next.state === 'disconnected' || next.state === 'reconnecting';
-    if (next.host === undefined && notConnected && (problem === undefined || next.state !== before.state || next.lastError !== before.lastError)) {
+    if (
+      next.host === undefined &&
+      notConnected &&
+      (problem === undefined || next.state !== before.state || next.lastError !== before.lastError)
+    ) {
       // Why nothing answers on this machine: a plain connect's errno (the
       // snapshot's error is gRPC's text, which nothing should parse).
       const probe = ++probes;

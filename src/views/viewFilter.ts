@@ -27,7 +27,10 @@ export class ViewFilter implements vscode.Disposable {
   /** Fires with the new filter text ('' when cleared). */
   readonly onDidChange = this.emitter.event;
 
-  constructor(private readonly view: ListView, private readonly rerender: () => void) {}
+  constructor(
+    private readonly view: ListView,
+    private readonly rerender: () => void,
+  ) {}
 
   get text(): string {
     return this.value;

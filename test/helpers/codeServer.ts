@@ -26,8 +26,7 @@ function findRepoRoot(start: string): string {
 
 /** Path of the installed code-server binary; throws with the install command if missing. */
 export function codeServerBin(): string {
-  const bin =
-    process.env.GANTRY_CODE_SERVER_BIN ?? path.join(REPO_ROOT, '.cache/code-server/node_modules/.bin/code-server');
+  const bin = process.env.GANTRY_CODE_SERVER_BIN ?? path.join(REPO_ROOT, '.cache/code-server/node_modules/.bin/code-server');
   if (!fs.existsSync(bin)) {
     throw new Error(`code-server is not installed (${bin} is missing). Run: bash scripts/install-code-server.sh`);
   }
@@ -85,7 +84,11 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   if (!fs.existsSync(userSettings)) {
     fs.mkdirSync(path.dirname(userSettings), { recursive: true });
     const trust = opts.workspaceTrust
-      ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' }
+      ? {
+          'security.workspace.trust.enabled': true,
+          'security.workspace.trust.startupPrompt': 'never',
+          'security.workspace.trust.banner': 'never',
+        }
       : {};
     fs.writeFileSync(userSettings, JSON.stringify({ ...QUIET_USER_SETTINGS, ...trust }, null, 2));
   }
@@ -111,11 +114,16 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   // A VS Code terminal's CLI hook would confuse the server.
   delete env.VSCODE_IPC_HOOK_CLI;
   const args = [
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
-    '--config', '/dev/null',
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--config',
+    '/dev/null',
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
     ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),

@@ -57,10 +57,27 @@ export async function startConmonTask(opts: ConmonTaskOptions): Promise<ConmonTa
   await fs.promises.mkdir(exitDir, { recursive: true });
   await writeBundle(bundle, { rootfs: opts.rootfs, args: opts.args, terminal: opts.tty ?? false });
   const args = [
-    '--api-version', '1', '-c', opts.id, '-u', opts.id, '-r', RUNC, '-b', bundle,
-    '-p', path.join(bundle, 'pidfile'), '-P', path.join(bundle, 'conmon.pid'),
-    '-l', `k8s-file:${path.join(bundle, 'ctr.log')}`, '--exit-dir', exitDir, '--full-attach',
-    '--runtime-arg', `--root=${opts.runcRoot}`,
+    '--api-version',
+    '1',
+    '-c',
+    opts.id,
+    '-u',
+    opts.id,
+    '-r',
+    RUNC,
+    '-b',
+    bundle,
+    '-p',
+    path.join(bundle, 'pidfile'),
+    '-P',
+    path.join(bundle, 'conmon.pid'),
+    '-l',
+    `k8s-file:${path.join(bundle, 'ctr.log')}`,
+    '--exit-dir',
+    exitDir,
+    '--full-attach',
+    '--runtime-arg',
+    `--root=${opts.runcRoot}`,
   ];
   if (opts.tty) args.push('-t');
   if (opts.stdin) args.push('-i');
@@ -96,7 +113,10 @@ export async function startConmonTask(opts: ConmonTaskOptions): Promise<ConmonTa
 
   const exitFile = path.join(exitDir, opts.id);
   const waitExit = async (timeoutMs = 20_000): Promise<number> => {
-    const text = await waitFor(() => fs.promises.readFile(exitFile, 'utf8').catch(() => undefined), { what: `${opts.id}: the exit file`, timeoutMs });
+    const text = await waitFor(() => fs.promises.readFile(exitFile, 'utf8').catch(() => undefined), {
+      what: `${opts.id}: the exit file`,
+      timeoutMs,
+    });
     return Number(text);
   };
   let destroyed: Promise<void> | undefined;

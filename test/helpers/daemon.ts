@@ -113,8 +113,20 @@ export class TestDaemon {
     const proc = startProcess(
       process.execPath,
       [
-        ...DAEMON_NODE_FLAGS, GANTRY_JS, 'daemon', '--root', this.root, '--state', this.state, '--log-level', 'debug',
-        '--bridge', net.bridge, '--bridge-subnet', net.subnet, ...this.extraArgs,
+        ...DAEMON_NODE_FLAGS,
+        GANTRY_JS,
+        'daemon',
+        '--root',
+        this.root,
+        '--state',
+        this.state,
+        '--log-level',
+        'debug',
+        '--bridge',
+        net.bridge,
+        '--bridge-subnet',
+        net.subnet,
+        ...this.extraArgs,
       ],
       { name: 'gantryd' },
     );
@@ -122,7 +134,12 @@ export class TestDaemon {
     const client = RuntimeClient.forSocket(this.socket);
     try {
       await proc.waitFor(
-        () => fs.existsSync(this.socket) && client.system.version({ timeoutMs: 2_000 }).then(() => true, () => false),
+        () =>
+          fs.existsSync(this.socket) &&
+          client.system.version({ timeoutMs: 2_000 }).then(
+            () => true,
+            () => false,
+          ),
         { what: `gantryd answering on ${this.socket}`, timeout: 30_000, interval: 100 },
       );
     } catch (e) {

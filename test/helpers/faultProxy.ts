@@ -142,18 +142,21 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = '127.
   };
   /** Resolves with `probe()`'s first non-undefined value, re-checked on every event. */
   const until = async <T>(probe: () => T | undefined, timeoutMs: number, what: () => string): Promise<T> => {
-    const found = await waitFor(() => {
-      const v = probe();
-      return v === undefined ? undefined : { v };
-    }, {
-      what: 'the fault proxy to see it',
-      timeoutMs,
-      describe: what,
-      wake: (recheck) => {
-        waiters.add(recheck);
-        return () => waiters.delete(recheck);
+    const found = await waitFor(
+      () => {
+        const v = probe();
+        return v === undefined ? undefined : { v };
       },
-    });
+      {
+        what: 'the fault proxy to see it',
+        timeoutMs,
+        describe: what,
+        wake: (recheck) => {
+          waiters.add(recheck);
+          return () => waiters.delete(recheck);
+        },
+      },
+    );
     return found.v;
   };
 
@@ -356,9 +359,17 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = '127.
         return m !== null && (!digest || m[1] === digest);
       }),
     waitForRequest: (match, timeoutMs = 60_000) =>
-      until(() => requests.find(match), timeoutMs, () => `no matching request; saw:\n${requests.map(fmt).join('\n')}`),
+      until(
+        () => requests.find(match),
+        timeoutMs,
+        () => `no matching request; saw:\n${requests.map(fmt).join('\n')}`,
+      ),
     clientClosed: (conn, timeoutMs = 30_000) =>
-      until(() => (closed.has(conn) ? true : undefined), timeoutMs, () => `the client kept connection #${conn} open`).then(() => undefined),
+      until(
+        () => (closed.has(conn) ? true : undefined),
+        timeoutMs,
+        () => `the client kept connection #${conn} open`,
+      ).then(() => undefined),
     cutBlobAfter: (bytes, opts = {}) => {
       faults.push({ kind: 'cut', bytes, digest: opts.digest, times: opts.times ?? 1 });
     },
@@ -373,8 +384,7 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = '127.
       const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
       const paths = new Set([`/v2/${repo}/manifests/${tag}`, `/v2/${repo}/manifests/${digest}`]);
       const head = Buffer.from(
-        'HTTP/1.1 200 OK\r\n' +
-          `Content-Type: ${mediaType}\r\nContent-Length: ${body.length}\r\nDocker-Content-Digest: ${digest}\r\n\r\n`,
+        'HTTP/1.1 200 OK\r\n' + `Content-Type: ${mediaType}\r\nContent-Length: ${body.length}\r\nDocker-Content-Digest: ${digest}\r\n\r\n`,
         'latin1',
       );
       replacements.push({

@@ -208,7 +208,10 @@ async function buildIndex(): Promise<{ layout: string; tag: string }> {
       const top = JSON.parse(await fs.promises.readFile(indexPath, 'utf8')) as { manifests: Descriptor[] };
       const byTag = (t: string) => top.manifests.find((d) => d.annotations?.['org.opencontainers.image.ref.name'] === t)!;
       const platformDesc = (d: Descriptor, architecture: string) => ({
-        mediaType: d.mediaType, digest: d.digest, size: d.size, platform: { architecture, os: 'linux' },
+        mediaType: d.mediaType,
+        digest: d.digest,
+        size: d.size,
+        platform: { architecture, os: 'linux' },
       });
       const blob = JSON.stringify({
         schemaVersion: 2,
@@ -219,7 +222,9 @@ async function buildIndex(): Promise<{ layout: string; tag: string }> {
       await fs.promises.writeFile(path.join(amd.layout, 'blobs/sha256', digest), blob);
       const tag = 'multiarch';
       top.manifests.push({
-        mediaType: OCI_INDEX, digest: `sha256:${digest}`, size: Buffer.byteLength(blob),
+        mediaType: OCI_INDEX,
+        digest: `sha256:${digest}`,
+        size: Buffer.byteLength(blob),
         annotations: { 'org.opencontainers.image.ref.name': tag },
       });
       await fs.promises.writeFile(indexPath, JSON.stringify(top));
@@ -240,9 +245,7 @@ interface Descriptor {
 
 function registryFlags(target: PushTarget, opts: PushOptions, dir: 'dest' | 'src' | ''): string[] {
   const p = dir ? `--${dir}-` : '--';
-  const flags = target.caPath
-    ? [`${p}tls-verify=true`, `${p}cert-dir`, path.dirname(target.caPath)]
-    : [`${p}tls-verify=false`];
+  const flags = target.caPath ? [`${p}tls-verify=true`, `${p}cert-dir`, path.dirname(target.caPath)] : [`${p}tls-verify=false`];
   const creds = opts.creds ?? target.creds;
   if (creds) flags.push(`${p}creds`, `${creds.username}:${creds.password}`);
   return flags;

@@ -15,7 +15,11 @@ export class ManualClock implements Clock {
   schedule(at: number, fn: () => void): { dispose(): void } {
     const timer = { at, fn, seq: this.seq++ };
     this.timers.push(timer);
-    return { dispose: () => { this.timers = this.timers.filter((t) => t !== timer); } };
+    return {
+      dispose: () => {
+        this.timers = this.timers.filter((t) => t !== timer);
+      },
+    };
   }
 
   /** The times timers are set for, earliest first. */

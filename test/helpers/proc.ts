@@ -157,30 +157,33 @@ export class Proc {
     let exited = false;
     let threw: unknown;
     try {
-      return await waitUntil(async () => {
-        let value: T;
-        try {
-          value = await predicate(this);
-        } catch (e) {
-          threw = e;
-          throw e;
-        }
-        if (value) return value;
-        if (this.status) {
-          exited = true;
-          throw new Error('exited');
-        }
-        return undefined;
-      }, {
-        what,
-        timeoutMs: timeout,
-        intervalMs: opts.interval ?? 50,
-        // Output from the process re-checks at once.
-        wake: (recheck) => {
-          this.listeners.add(recheck);
-          return () => this.listeners.delete(recheck);
+      return await waitUntil(
+        async () => {
+          let value: T;
+          try {
+            value = await predicate(this);
+          } catch (e) {
+            threw = e;
+            throw e;
+          }
+          if (value) return value;
+          if (this.status) {
+            exited = true;
+            throw new Error('exited');
+          }
+          return undefined;
         },
-      });
+        {
+          what,
+          timeoutMs: timeout,
+          intervalMs: opts.interval ?? 50,
+          // Output from the process re-checks at once.
+          wake: (recheck) => {
+            this.listeners.add(recheck);
+            return () => this.listeners.delete(recheck);
+          },
+        },
+      );
     } catch {
       if (threw !== undefined) throw this.failure(`${what}: predicate threw: ${(threw as Error).message ?? threw}`);
       if (exited) throw this.failure(`exited (${fmtStatus(this.status!)}) before ${what}`);
@@ -235,11 +238,11 @@ export async function runCommand(cmd: string, args: readonly string[], opts: Run
   clearTimeout(timer);
   // The pipes may still deliver their last bytes after 'exit' (bounded wait:
   // a daemon the tool forked could hold them open forever).
-  await within(Promise.all([streamEnd(p.child.stdout), streamEnd(p.child.stderr)]), { what: 'the pipes to end', timeoutMs: 2000 }).catch(() => undefined);
+  await within(Promise.all([streamEnd(p.child.stdout), streamEnd(p.child.stderr)]), { what: 'the pipes to end', timeoutMs: 2000 }).catch(
+    () => undefined,
+  );
   if (status.code !== 0) {
-    throw new Error(
-      `command failed (${fmtStatus(status)}): ${[cmd, ...args].map(quote).join(' ')}\n${p.stderr.trim()}`,
-    );
+    throw new Error(`command failed (${fmtStatus(status)}): ${[cmd, ...args].map(quote).join(' ')}\n${p.stderr.trim()}`);
   }
   return { stdout: p.stdout, stderr: p.stderr };
 }

@@ -64,8 +64,21 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
   const rootCertPath = path.join(dir, 'sign.crt');
   // A self-signed P-256 certificate: the registry trusts the key inside it.
   await runCommand('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyPath, '-out', rootCertPath, '-days', '2', '-subj', '/CN=gantry-test-token-signer',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyPath,
+    '-out',
+    rootCertPath,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=gantry-test-token-signer',
   ]);
   const signingKey = crypto.createPrivateKey(await fs.promises.readFile(keyPath));
   const kid = libtrustKeyId(crypto.createPublicKey(signingKey));
@@ -79,12 +92,22 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
 
   const sign = (user: string | undefined, scopes: string[]): string => {
     const now = Math.floor(Date.now() / 1000);
-    const access = scopes.map(parseScope).filter((s): s is Scope => !!s)
+    const access = scopes
+      .map(parseScope)
+      .filter((s): s is Scope => !!s)
       .map((s) => ({ type: s.type, name: s.name, actions: grant(user, s) }));
     const header = { typ: 'JWT', alg: 'ES256', kid };
     // distribution 2.8 reads `aud` as a single string.
-    const claims = { iss: issuer, sub: user ?? '', aud: service, exp: now + expiresIn, nbf: now - 10, iat: now,
-      jti: crypto.randomUUID(), access };
+    const claims = {
+      iss: issuer,
+      sub: user ?? '',
+      aud: service,
+      exp: now + expiresIn,
+      nbf: now - 10,
+      iat: now,
+      jti: crypto.randomUUID(),
+      access,
+    };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     // JWS wants the raw r||s signature, not DER.
     const sig = crypto.sign('sha256', Buffer.from(input), { key: signingKey, dsaEncoding: 'ieee-p1363' });
@@ -196,7 +219,14 @@ export function parseScope(s: string): Scope | undefined {
   const first = s.indexOf(':');
   const last = s.lastIndexOf(':');
   if (first < 0 || last === first) return undefined;
-  return { type: s.slice(0, first), name: s.slice(first + 1, last), actions: s.slice(last + 1).split(',').filter(Boolean) };
+  return {
+    type: s.slice(0, first),
+    name: s.slice(first + 1, last),
+    actions: s
+      .slice(last + 1)
+      .split(',')
+      .filter(Boolean),
+  };
 }
 
 /**

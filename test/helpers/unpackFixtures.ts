@@ -52,7 +52,8 @@ export async function listTree(root: string, opts: ListOptions = {}): Promise<st
     if (rel === '' && opts.root === false) continue;
     const abs = rel === '' ? root : path.join(root, rel);
     const parts = [`/${rel}`, typeOf(st), (st.mode & 0o7777).toString(8).padStart(4, '0'), `${st.uid}:${st.gid}`];
-    if (st.isFile()) parts.push(`size=${st.size}`, `sha256=${createHash('sha256').update(fs.readFileSync(abs)).digest('hex').slice(0, 16)}`);
+    if (st.isFile())
+      parts.push(`size=${st.size}`, `sha256=${createHash('sha256').update(fs.readFileSync(abs)).digest('hex').slice(0, 16)}`);
     if (st.isSymbolicLink()) parts.push(`-> ${fs.readlinkSync(abs)}`);
     if (st.isCharacterDevice() || st.isBlockDevice()) parts.push(`dev=${Math.floor(st.rdev / 256)},${st.rdev % 256}`);
     if (st.isDirectory() && opts.recentAfter !== undefined && st.mtimeMs >= opts.recentAfter) parts.push('mtime=recent');
@@ -104,7 +105,10 @@ async function readXattrs(root: string): Promise<Map<string, string[]>> {
 }
 
 function unescapeOctal(s: string): string {
-  return Buffer.from(s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))), 'latin1').toString('utf8');
+  return Buffer.from(
+    s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
+    'latin1',
+  ).toString('utf8');
 }
 
 /** A readable diff of two listings ('' when equal). */
@@ -124,7 +128,9 @@ export function diffListings(a: readonly string[], b: readonly string[], names =
 
 /** A digest of a whole tree's listing: for "nothing outside the target changed". */
 export async function treeDigest(root: string): Promise<string> {
-  return createHash('sha256').update((await listTree(root)).join('\n')).digest('hex');
+  return createHash('sha256')
+    .update((await listTree(root)).join('\n'))
+    .digest('hex');
 }
 
 // ---- mounts ----
@@ -147,7 +153,14 @@ export async function mountLowers(lowers: readonly string[], target: string): Pr
 
 /** Mounts a writable overlay at `target`. */
 export async function mountOverlay(upper: string, work: string, lowers: readonly string[], target: string): Promise<void> {
-  await runCommand('mount', ['-t', 'overlay', 'overlay', '-o', `index=off,lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}`, target]);
+  await runCommand('mount', [
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `index=off,lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}`,
+    target,
+  ]);
 }
 
 export async function umount(target: string): Promise<void> {

@@ -27,7 +27,10 @@ export async function createUiContainers(socket: string, image: string): Promise
       restartPolicy: { name: 'unless-stopped', maximumRetryCount: 0 },
     });
     await client.containers.start(web.id);
-    const job = await client.containers.create(EXITED, { image, cmd: ['sh', '-c', 'echo "migrating…"; echo "error: table missing" >&2; exit 3'] });
+    const job = await client.containers.create(EXITED, {
+      image,
+      cmd: ['sh', '-c', 'echo "migrating…"; echo "error: table missing" >&2; exit 3'],
+    });
     await client.containers.start(job.id);
     await waitFor(async () => (await client.containers.inspect(job.id)).container?.status === ContainerStatus.CONTAINER_STATUS_EXITED, {
       what: `${EXITED} to exit`,
@@ -49,8 +52,12 @@ export const containersChecks: UiCheck<ContainersUiContext>[] = [
   {
     name: 'the Containers view lists the running container first, then the exited one',
     async run({ page }) {
-      await row(page, RUNNING).first().waitFor({ state: 'visible', ...WAIT });
-      await row(page, EXITED).first().waitFor({ state: 'visible', ...WAIT });
+      await row(page, RUNNING)
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
+      await row(page, EXITED)
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
       const labels = await containersBody(page).locator('.monaco-list-row .label-name').allTextContents();
       if (labels.indexOf(RUNNING) > labels.indexOf(EXITED)) throw new Error(`order: ${JSON.stringify(labels)}`);
     },
@@ -58,10 +65,22 @@ export const containersChecks: UiCheck<ContainersUiContext>[] = [
   {
     name: 'items show image and status, with a state icon',
     async run({ page }) {
-      await row(page, RUNNING).filter({ hasText: /gantry-test\/busybox:latest · Up / }).first().waitFor({ state: 'visible', ...WAIT });
-      await row(page, EXITED).filter({ hasText: /· Exited \(3\) / }).first().waitFor({ state: 'visible', ...WAIT });
-      await row(page, RUNNING).locator('.codicon-vm-running').first().waitFor({ state: 'visible', ...WAIT });
-      await row(page, EXITED).locator('.codicon-error').first().waitFor({ state: 'visible', ...WAIT });
+      await row(page, RUNNING)
+        .filter({ hasText: /gantry-test\/busybox:latest · Up / })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
+      await row(page, EXITED)
+        .filter({ hasText: /· Exited \(3\) / })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
+      await row(page, RUNNING)
+        .locator('.codicon-vm-running')
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
+      await row(page, EXITED)
+        .locator('.codicon-error')
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
     },
   },
   {
@@ -75,7 +94,7 @@ export const containersChecks: UiCheck<ContainersUiContext>[] = [
     },
   },
   {
-    name: 'a running container\'s menu offers stop and shell, not start',
+    name: "a running container's menu offers stop and shell, not start",
     async run({ page }) {
       await row(page, RUNNING).first().click({ button: 'right' });
       try {
@@ -97,10 +116,17 @@ export const containerLogsChecks: UiCheck<ContainersUiContext>[] = [
     async run({ page }) {
       await contextMenu(page, RUNNING, 'View Container Logs');
       const editor = page.locator('.editor-instance .view-lines');
-      await page.locator('.tab', { hasText: `${RUNNING}.log` }).first().waitFor({ state: 'visible', ...WAIT });
-      await editor.filter({ hasText: 'GET /api/items/' }).first().waitFor({ state: 'visible', ...WAIT });
+      await page
+        .locator('.tab', { hasText: `${RUNNING}.log` })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
+      await editor
+        .filter({ hasText: 'GET /api/items/' })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
       // A line printed after the document opened (the container prints one every 0.5 s).
-      const newest = async () => Math.max(-1, ...[...((await editor.first().textContent()) ?? '').matchAll(/items\/(\d+)/g)].map((m) => Number(m[1])));
+      const newest = async () =>
+        Math.max(-1, ...[...((await editor.first().textContent()) ?? '').matchAll(/items\/(\d+)/g)].map((m) => Number(m[1])));
       const first = await newest();
       const deadline = Date.now() + WAIT.timeout;
       while ((await newest()) < first + 3) {
@@ -117,10 +143,19 @@ export const containerInspectChecks: UiCheck<ContainersUiContext>[] = [
     name: 'Inspect Container opens its JSON, state included',
     async run({ page }) {
       await contextMenu(page, EXITED, 'Inspect Container');
-      await page.locator('.tab', { hasText: `${EXITED}.json` }).first().waitFor({ state: 'visible', ...WAIT });
+      await page
+        .locator('.tab', { hasText: `${EXITED}.json` })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
       const editor = page.locator('.editor-instance .view-lines');
-      await editor.filter({ hasText: '"status": "exited"' }).first().waitFor({ state: 'visible', ...WAIT });
-      await editor.filter({ hasText: '"exitCode": 3' }).first().waitFor({ state: 'visible', ...WAIT });
+      await editor
+        .filter({ hasText: '"status": "exited"' })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
+      await editor
+        .filter({ hasText: '"exitCode": 3' })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
     },
   },
 ];

@@ -41,9 +41,15 @@ export const containerCopyFilterChecks: UiCheck<ContainersUiContext>[] = [
       await input.waitFor({ state: 'visible', ...WAIT });
       await input.fill('nightly');
       await page.keyboard.press('Enter');
-      await row(page, RUNNING).first().waitFor({ state: 'detached', ...WAIT });
-      await row(page, EXITED).first().waitFor({ state: 'visible', ...WAIT });
-      await paneHeader(page, 'Containers').locator('.description', { hasText: 'filter: nightly' }).waitFor({ state: 'visible', ...WAIT });
+      await row(page, RUNNING)
+        .first()
+        .waitFor({ state: 'detached', ...WAIT });
+      await row(page, EXITED)
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
+      await paneHeader(page, 'Containers')
+        .locator('.description', { hasText: 'filter: nightly' })
+        .waitFor({ state: 'visible', ...WAIT });
       await page.mouse.move(700, 450);
     },
   },
@@ -54,8 +60,12 @@ export const containerClearFilterChecks: UiCheck<ContainersUiContext>[] = [
     name: 'the Clear Filter button shows every container again',
     async run({ page }) {
       await titleButton(page, 'Clear Containers Filter');
-      await row(page, RUNNING).first().waitFor({ state: 'visible', ...WAIT });
-      await row(page, EXITED).first().waitFor({ state: 'visible', ...WAIT });
+      await row(page, RUNNING)
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
+      await row(page, EXITED)
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
     },
   },
 ];
@@ -87,11 +97,16 @@ export const containerStoppedChecks: UiCheck<ContainersUiContext>[] = [
   {
     name: 'once stopped by the user it shows as exited (137) with the stopped icon, not the error one',
     async run({ page }) {
-      const stopped = row(page, RUNNING).filter({ hasText: /· Exited \(137\) / }).first();
+      const stopped = row(page, RUNNING)
+        .filter({ hasText: /· Exited \(137\) / })
+        .first();
       await stopped.waitFor({ state: 'visible', ...WAIT });
       await stopped.locator('.codicon-circle-slash').waitFor({ state: 'visible', ...WAIT });
       // The one that failed on its own keeps the error icon.
-      await row(page, EXITED).locator('.codicon-error').first().waitFor({ state: 'visible', ...WAIT });
+      await row(page, EXITED)
+        .locator('.codicon-error')
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
       if (!(await containersBody(page).locator('.monaco-list-row').count())) throw new Error('the view is empty');
     },
   },

@@ -38,15 +38,22 @@ async function clickPullButton(page: Page): Promise<void> {
 }
 
 async function waitForPullInput(page: Page): Promise<void> {
-  await quickInput(page).locator('.quick-input-title', { hasText: 'Pull Image' }).waitFor({ state: 'visible', ...WAIT });
-  await quickInput(page).locator('.quick-input-box input:focus').waitFor({ state: 'visible', ...WAIT });
+  await quickInput(page)
+    .locator('.quick-input-title', { hasText: 'Pull Image' })
+    .waitFor({ state: 'visible', ...WAIT });
+  await quickInput(page)
+    .locator('.quick-input-box input:focus')
+    .waitFor({ state: 'visible', ...WAIT });
 }
 
 /** Clears the toast; an information toast may also hide by itself meanwhile: either way it is gone. */
 async function dismiss(page: Page, text: string | RegExp): Promise<void> {
   const notification = toast(page, text).first();
   const clear = notification.locator('a.action-label[aria-label^="Clear Notification"]');
-  await notification.hover({ timeout: 5_000 }).then(() => clear.click({ timeout: 5_000 })).catch(() => undefined);
+  await notification
+    .hover({ timeout: 5_000 })
+    .then(() => clear.click({ timeout: 5_000 }))
+    .catch(() => undefined);
   await notification.waitFor({ state: 'detached', ...WAIT });
   await page.mouse.move(900, 300);
 }
@@ -103,11 +110,14 @@ const GROUP_BY = ['Repository', 'None'];
 
 export const imageActionChecks: UiCheck<ImageActionsUiContext>[] = [
   {
-    name: 'with an image row selected, the title bar\'s Pull Image… asks for a reference and pulls nothing',
+    name: "with an image row selected, the title bar's Pull Image… asks for a reference and pulls nothing",
     async run({ page, registry }) {
       const latest = imageRow(page, `${registry}/gantry-test/busybox:latest`);
       await latest.click();
-      await imagesBody(page).locator('.monaco-list-row.selected.focused').first().waitFor({ state: 'visible', ...WAIT });
+      await imagesBody(page)
+        .locator('.monaco-list-row.selected.focused')
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
       // VS Code passes the focused row to the title button's command: it must still ask.
       await clickPullButton(page);
       await waitForPullInput(page);
@@ -118,7 +128,7 @@ export const imageActionChecks: UiCheck<ImageActionsUiContext>[] = [
     },
   },
   {
-    name: 'an image\'s menu has Pull, which pulls that image again',
+    name: "an image's menu has Pull, which pulls that image again",
     async run({ page, registry }) {
       const name = `${registry}/gantry-test/busybox:latest`;
       await pickFromContextMenu(page, imageRow(page, name), 'Pull');
@@ -133,7 +143,9 @@ export const imageActionChecks: UiCheck<ImageActionsUiContext>[] = [
       await clickPullButton(page);
       await waitForPullInput(page);
       await page.keyboard.type(missing);
-      await quickInput(page).locator('.quick-input-list .monaco-list-row', { hasText: `pull ${missing}` }).waitFor({ state: 'visible', ...WAIT });
+      await quickInput(page)
+        .locator('.quick-input-list .monaco-list-row', { hasText: `pull ${missing}` })
+        .waitFor({ state: 'visible', ...WAIT });
       await page.keyboard.press('Enter');
       const expected = `Could not pull ${missing}: the tag or the repository was not found on registry ${registry}.`;
       await toast(page, expected).waitFor({ state: 'visible', ...WAIT });
@@ -143,7 +155,10 @@ export const imageActionChecks: UiCheck<ImageActionsUiContext>[] = [
       await waitForPullInput(page);
       const rows = quickInput(page).locator('.quick-input-list .monaco-list-row');
       // The pull that succeeded (the menu's Pull, above) is offered; the one that failed is not.
-      await rows.filter({ hasText: `${registry}/gantry-test/busybox:latest` }).first().waitFor({ state: 'visible', ...WAIT });
+      await rows
+        .filter({ hasText: `${registry}/gantry-test/busybox:latest` })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
       const offered = await rows.allTextContents();
       await page.keyboard.press('Escape');
       await quickInput(page).waitFor({ state: 'hidden', ...WAIT });
@@ -151,12 +166,15 @@ export const imageActionChecks: UiCheck<ImageActionsUiContext>[] = [
     },
   },
   {
-    name: 'a repository\'s menu has Pull All Tags and Remove All Tags…',
+    name: "a repository's menu has Pull All Tags and Remove All Tags…",
     async run({ page, registry }) {
       await repositoryRow(page, `${registry}/gantry-test/busybox`).click({ button: 'right' });
       for (const title of ['Pull All Tags', 'Remove All Tags…']) await menuItem(page, title).waitFor({ state: 'visible', ...WAIT });
       // Left open for run.ts's screenshot (run.ts closes it), once its fade-in is over.
-      await page.locator('.monaco-menu-container').first().evaluate((el) => Promise.all((el as unknown as Animated).getAnimations({ subtree: true }).map((a) => a.finished)));
+      await page
+        .locator('.monaco-menu-container')
+        .first()
+        .evaluate((el) => Promise.all((el as unknown as Animated).getAnimations({ subtree: true }).map((a) => a.finished)));
     },
   },
 ];
@@ -166,12 +184,16 @@ export const imageRemoveChecks: UiCheck<ImageActionsUiContext>[] = [
     name: 'removing an image asks, then names what it removed',
     async run({ page }) {
       await pickFromContextMenu(page, imageRow(page, 'gantry-test/app:v1'), 'Remove Image…');
-      await dialog(page).filter({ hasText: 'Remove image gantry-test/app:v1?' }).waitFor({ state: 'visible', ...WAIT });
+      await dialog(page)
+        .filter({ hasText: 'Remove image gantry-test/app:v1?' })
+        .waitFor({ state: 'visible', ...WAIT });
       await dialogButton(page, 'Remove').click();
       await toast(page, 'Removed gantry-test/app:v1; reclaimed ').waitFor({ state: 'visible', ...WAIT });
       await dismiss(page, 'Removed gantry-test/app:v1');
       // The view has listed again (a refresh re-renders the rows, and would close a menu opened meanwhile).
-      await imagesBody(page).locator('.monaco-list-row[aria-label="gantry-test/app"]').waitFor({ state: 'detached', ...WAIT });
+      await imagesBody(page)
+        .locator('.monaco-list-row[aria-label="gantry-test/app"]')
+        .waitFor({ state: 'detached', ...WAIT });
     },
   },
   {
@@ -180,10 +202,15 @@ export const imageRemoveChecks: UiCheck<ImageActionsUiContext>[] = [
       const name = `${registry}/gantry-test/busybox:latest`;
       try {
         await pickFromContextMenu(page, imageRow(page, name), 'Remove Image…');
-        await dialog(page).filter({ hasText: `Remove image ${name}?` }).waitFor({ state: 'visible', ...WAIT });
+        await dialog(page)
+          .filter({ hasText: `Remove image ${name}?` })
+          .waitFor({ state: 'visible', ...WAIT });
         await dialogButton(page, 'Remove').click();
         // Both containers run.ts made come from latest: web (running) and nightly-job (exited).
-        const refused = dialog(page).filter({ hasText: `${name} is used by containers ` }).filter({ hasText: /\bweb\b/ }).filter({ hasText: /\bnightly-job\b/ });
+        const refused = dialog(page)
+          .filter({ hasText: `${name} is used by containers ` })
+          .filter({ hasText: /\bweb\b/ })
+          .filter({ hasText: /\bnightly-job\b/ });
         await refused.waitFor({ state: 'visible', ...WAIT });
         await dialogButton(page, 'Remove Anyway').waitFor({ state: 'visible', ...WAIT });
         const text = (await refused.textContent()) ?? '';
@@ -203,15 +230,21 @@ export const imageRemoveChecks: UiCheck<ImageActionsUiContext>[] = [
     },
   },
   {
-    name: 'Group By in the view\'s … menu flattens the view, and groups it again',
+    name: "Group By in the view's … menu flattens the view, and groups it again",
     async run({ page, registry }) {
       const name = `${registry}/gantry-test/busybox:1.36`;
       const label = async () => (await imageRow(page, name).locator('.label-name').textContent())?.trim();
       await pickFromViewMenu(page, 'Group By', GROUP_BY, 'None');
-      await imagesBody(page).locator(`.monaco-list-row[aria-label^="${name}, "] .label-name`, { hasText: name }).first().waitFor({ state: 'visible', ...WAIT });
+      await imagesBody(page)
+        .locator(`.monaco-list-row[aria-label^="${name}, "] .label-name`, { hasText: name })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
       await pickFromViewMenu(page, 'Group By', GROUP_BY, 'Repository');
       await repositoryRow(page, `${registry}/gantry-test/busybox`).waitFor({ state: 'visible', ...WAIT });
-      await imagesBody(page).locator(`.monaco-list-row[aria-label^="${name}, "] .label-name`, { hasText: /^\s*1\.36\s*$/ }).first().waitFor({ state: 'visible', ...WAIT });
+      await imagesBody(page)
+        .locator(`.monaco-list-row[aria-label^="${name}, "] .label-name`, { hasText: /^\s*1\.36\s*$/ })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
       if ((await label()) !== '1.36') throw new Error(`grouped again, the row is labelled ${await label()}`);
     },
   },

@@ -17,8 +17,12 @@ export const imagesChecks: UiCheck<ImagesUiContext>[] = [
   {
     name: 'the Images view groups the pulled images by repository',
     async run({ page, registry }) {
-      await row(page, `${registry}/gantry-test/busybox`).first().waitFor({ state: 'visible', ...WAIT });
-      await row(page, /^\s*gantry-test\/app\s*$/).first().waitFor({ state: 'visible', ...WAIT });
+      await row(page, `${registry}/gantry-test/busybox`)
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
+      await row(page, /^\s*gantry-test\/app\s*$/)
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
     },
   },
   {
@@ -32,7 +36,10 @@ export const imagesChecks: UiCheck<ImagesUiContext>[] = [
   {
     name: 'an untagged image shows as <none> with its short digest',
     async run({ page }) {
-      await row(page, /<none>/).filter({ hasText: /[0-9a-f]{12} · / }).first().waitFor({ state: 'visible', ...WAIT });
+      await row(page, /<none>/)
+        .filter({ hasText: /[0-9a-f]{12} · / })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
     },
   },
   {
@@ -66,10 +73,17 @@ export const imageTooltipChecks: UiCheck<ImagesUiContext>[] = [
   {
     name: 'hovering an image shows its details, inspected on demand',
     async run({ page }) {
-      await row(page, /latest/).first().locator('.label-name').hover();
+      await row(page, /latest/)
+        .first()
+        .locator('.label-name')
+        .hover();
       const hover = page.locator('.monaco-hover', { hasText: 'Digest' });
       await hover.first().waitFor({ state: 'visible', ...WAIT });
-      await hover.filter({ hasText: 'linux/amd64' }).filter({ hasText: '/bin/sh' }).first().waitFor({ state: 'visible', ...WAIT });
+      await hover
+        .filter({ hasText: 'linux/amd64' })
+        .filter({ hasText: '/bin/sh' })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
     },
   },
 ];

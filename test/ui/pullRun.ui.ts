@@ -100,7 +100,9 @@ export const pullChecks: UiCheck<PullRunUiContext>[] = [
       const notification = toast(page, `Pulling ${reference}`);
       await notification.waitFor({ state: 'visible', ...WAIT });
       // Some bytes of the held layer are in: "312kB / 1.1MB · 2 of 3 blobs".
-      await notification.filter({ hasText: /[1-9][\d.]*[kMG]?B \/ [\d.]+[kMG]?B · \d+ of \d+ blobs/ }).waitFor({ state: 'visible', ...WAIT });
+      await notification
+        .filter({ hasText: /[1-9][\d.]*[kMG]?B \/ [\d.]+[kMG]?B · \d+ of \d+ blobs/ })
+        .waitFor({ state: 'visible', ...WAIT });
       await page.mouse.move(900, 300); // off the view's title bar
     },
   },
@@ -160,19 +162,34 @@ export const runFromUiChecks: UiCheck<PullRunUiContext>[] = [
       // Focus is back on the image row, left selected (its inline buttons would show in every later
       // screenshot): Escape clears the selection, as it does for a user, and a click on the empty
       // editor area takes the focus (and its outline) off the view.
-      await imagesBody(page).locator('.monaco-list:focus-within').waitFor({ state: 'visible', ...WAIT });
+      await imagesBody(page)
+        .locator('.monaco-list:focus-within')
+        .waitFor({ state: 'visible', ...WAIT });
       await page.keyboard.press('Escape');
-      await imagesBody(page).locator('.monaco-list-row.selected').waitFor({ state: 'detached', ...WAIT });
-      await page.locator('.part.editor .editor-group-container').first().click({ position: { x: 20, y: 20 } });
-      await imagesBody(page).locator('.monaco-list:focus-within').waitFor({ state: 'detached', ...WAIT });
+      await imagesBody(page)
+        .locator('.monaco-list-row.selected')
+        .waitFor({ state: 'detached', ...WAIT });
+      await page
+        .locator('.part.editor .editor-group-container')
+        .first()
+        .click({ position: { x: 20, y: 20 } });
+      await imagesBody(page)
+        .locator('.monaco-list:focus-within')
+        .waitFor({ state: 'detached', ...WAIT });
     },
   },
   {
     name: 'the new container shows in the Containers view, running',
     async run({ page, reference }) {
       const row = containerRow(page, RUN_NAME);
-      await row.filter({ hasText: `${reference} · Up ` }).first().waitFor({ state: 'visible', ...WAIT });
-      await row.locator('.codicon-vm-running').first().waitFor({ state: 'visible', ...WAIT });
+      await row
+        .filter({ hasText: `${reference} · Up ` })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
+      await row
+        .locator('.codicon-vm-running')
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
     },
   },
   {
@@ -182,7 +199,8 @@ export const runFromUiChecks: UiCheck<PullRunUiContext>[] = [
         const summary = (await client.containers.list(true)).find((c) => c.name === RUN_NAME);
         if (!summary) throw new Error(`the daemon has no container named ${RUN_NAME}`);
         const { container, config } = await client.containers.inspect(summary.id);
-        if (container?.status !== ContainerStatus.CONTAINER_STATUS_RUNNING) throw new Error(`${RUN_NAME} is ${container?.status}, not running`);
+        if (container?.status !== ContainerStatus.CONTAINER_STATUS_RUNNING)
+          throw new Error(`${RUN_NAME} is ${container?.status}, not running`);
         const expectedCmd = ['sh', '-c', 'echo hello from the UI; sleep 300'];
         if (JSON.stringify(config?.cmd) !== JSON.stringify(expectedCmd)) throw new Error(`cmd ${JSON.stringify(config?.cmd)}`);
         if (!config?.env.includes(RUN_ENV)) throw new Error(`env ${JSON.stringify(config?.env)} lacks ${RUN_ENV}`);
@@ -193,11 +211,14 @@ export const runFromUiChecks: UiCheck<PullRunUiContext>[] = [
         if (!environ.includes(RUN_ENV)) throw new Error(`the process's environment lacks ${RUN_ENV}: ${JSON.stringify(environ)}`);
 
         let text = '';
-        await waitFor(async () => {
-          text = '';
-          for await (const entry of client.containers.logs(summary.id)) text += entry.data.toString();
-          return text.includes(GREETING);
-        }, { what: `"${GREETING}" in the logs`, timeoutMs: WAIT.timeout, intervalMs: 200, describe: () => text });
+        await waitFor(
+          async () => {
+            text = '';
+            for await (const entry of client.containers.logs(summary.id)) text += entry.data.toString();
+            return text.includes(GREETING);
+          },
+          { what: `"${GREETING}" in the logs`, timeoutMs: WAIT.timeout, intervalMs: 200, describe: () => text },
+        );
       });
     },
   },

@@ -28,12 +28,24 @@ import { pushBusybox } from '../helpers/fixtures';
 import { startRegistry, type Registry } from '../helpers/registry';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
 import { containerInspectChecks, containerLogsChecks, containersChecks, createUiContainers } from './containers.ui';
-import { containerClearFilterChecks, containerCopyFilterChecks, containerStoppedChecks, containerStoppingChecks } from './containersActions.ui';
+import {
+  containerClearFilterChecks,
+  containerCopyFilterChecks,
+  containerStoppedChecks,
+  containerStoppingChecks,
+} from './containersActions.ui';
 import { startGatedRegistry } from './gatedRegistry';
 import { imageActionChecks, imageRemoveChecks } from './imageActions.ui';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
-import { attachedRunChecks, closeAttachedChecks, failedRunChecks, pullAndRunChecks, removeFailedChecks, type RunFlowUiContext } from './runFlow.ui';
+import {
+  attachedRunChecks,
+  closeAttachedChecks,
+  failedRunChecks,
+  pullAndRunChecks,
+  removeFailedChecks,
+  type RunFlowUiContext,
+} from './runFlow.ui';
 import { UiCheck, disconnectedChecks, restartFromUiChecks, sidebarChecks, type DisconnectedUiContext } from './sidebar.ui';
 import { waitFor } from '../helpers/waitFor';
 
@@ -120,7 +132,13 @@ async function run(cleanup: Cleanup): Promise<number> {
   const server = await startCodeServer({
     dir: path.join(tmp, 'cs'),
     extensionsDir,
-    env: { GANTRY_TEST_SOCKET: daemon.socket, GANTRY_SOCKET: daemon.socket, GANTRY_ROOT: daemon.root, GANTRY_STATE: daemon.state, GANTRY_DAEMON_PIDS_FILE: startedPidsFile },
+    env: {
+      GANTRY_TEST_SOCKET: daemon.socket,
+      GANTRY_SOCKET: daemon.socket,
+      GANTRY_ROOT: daemon.root,
+      GANTRY_STATE: daemon.state,
+      GANTRY_DAEMON_PIDS_FILE: startedPidsFile,
+    },
     echo: process.env.GANTRY_VSCODE_TEST_VERBOSE === '1' ? process.stderr : undefined,
   });
   cleanup.defer(() => server.stop());

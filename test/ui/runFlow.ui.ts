@@ -89,9 +89,14 @@ export const removeFailedChecks: UiCheck<RunFlowUiContext>[] = [
       const notification = toast(page, `Could not run ${FAILED}`);
       await notification.locator('a.monaco-button', { hasText: 'Remove Container' }).click();
       await notification.waitFor({ state: 'detached', ...WAIT });
-      await containerRow(page, FAILED).first().waitFor({ state: 'detached', ...WAIT });
+      await containerRow(page, FAILED)
+        .first()
+        .waitFor({ state: 'detached', ...WAIT });
       // The row changes (Removing…) before the daemon is done: wait for the daemon, not for a time.
-      await waitFor(async () => (await containerOf(socket, FAILED)) === undefined, { what: `${FAILED} removed by the daemon`, intervalMs: 100 });
+      await waitFor(async () => (await containerOf(socket, FAILED)) === undefined, {
+        what: `${FAILED} removed by the daemon`,
+        intervalMs: 100,
+      });
     },
   },
 ];
@@ -146,7 +151,10 @@ export const pullAndRunChecks: UiCheck<RunFlowUiContext>[] = [
   {
     name: 'the pulled image runs',
     async run({ page, socket, unpulled }) {
-      await containerRow(page, PULLED).filter({ hasText: `${unpulled} · Up ` }).first().waitFor({ state: 'visible', ...WAIT });
+      await containerRow(page, PULLED)
+        .filter({ hasText: `${unpulled} · Up ` })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
       const record = await containerOf(socket, PULLED);
       if (record?.status !== ContainerStatus.CONTAINER_STATUS_RUNNING) throw new Error(`${PULLED} is not running`);
       const images = await withClient(socket, (client) => client.images.list());

@@ -17,8 +17,7 @@ export interface UiCheck<C = UiContext> {
 export const WAIT = { timeout: 60_000 };
 
 // The activity-bar entry's class carries the view container id; its label is localizable.
-const activityEntry = (page: Page) =>
-  page.locator('.part.activitybar a.action-label[class*="activity-workbench-view-extension-gantry-"]');
+const activityEntry = (page: Page) => page.locator('.part.activitybar a.action-label[class*="activity-workbench-view-extension-gantry-"]');
 
 export const paneHeader = (page: Page, title: string) =>
   page.locator('.part.sidebar .pane-header', { has: page.locator('h3.title', { hasText: new RegExp(`^${title}$`, 'i') }) });
@@ -28,7 +27,9 @@ export const paneBody = (header: Locator) => header.locator('xpath=following-sib
 
 /** An entry of the open context menu, by its exact title ("Start Container" is not "Restart Container"). */
 export const menuItem = (page: Page, title: string, focused = false) =>
-  page.locator(`.monaco-menu .action-item${focused ? '.focused' : ''}`, { has: page.locator(`.action-label[aria-label="${title}"]`) }).first();
+  page
+    .locator(`.monaco-menu .action-item${focused ? '.focused' : ''}`, { has: page.locator(`.action-label[aria-label="${title}"]`) })
+    .first();
 
 /** Right-clicks a tree row and picks `title` from its context menu. */
 export async function pickFromContextMenu(page: Page, row: Locator, title: string): Promise<void> {
@@ -77,14 +78,20 @@ export const sidebarChecks: UiCheck[] = [
     name: 'the Images view shows content (tree items or a welcome message)',
     async run({ page }) {
       const body = paneBody(paneHeader(page, 'Images'));
-      await body.locator('.monaco-list-row, .welcome-view-content').first().waitFor({ state: 'visible', ...WAIT });
+      await body
+        .locator('.monaco-list-row, .welcome-view-content')
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
     },
   },
   {
     name: 'the status bar shows Gantry and the daemon version',
     async run({ page, daemonVersion }) {
       const item = page.locator('.part.statusbar .statusbar-item', { hasText: /Gantry/ });
-      await item.filter({ hasText: daemonVersion }).first().waitFor({ state: 'visible', ...WAIT });
+      await item
+        .filter({ hasText: daemonVersion })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
     },
   },
 ];
@@ -117,8 +124,12 @@ export const disconnectedChecks: UiCheck<DisconnectedUiContext>[] = [
       for (const view of ['Images', 'Containers']) {
         await expand(page, view);
         // The daemon stopped while connected; the retry found its socket gone.
-        await welcome(page, view).filter({ hasText: "Gantry's runtime on this machine stopped" }).waitFor({ state: 'visible', ...WAIT });
-        await paneHeader(page, view).filter({ hasText: 'not running' }).waitFor({ state: 'visible', ...WAIT });
+        await welcome(page, view)
+          .filter({ hasText: "Gantry's runtime on this machine stopped" })
+          .waitFor({ state: 'visible', ...WAIT });
+        await paneHeader(page, view)
+          .filter({ hasText: 'not running' })
+          .waitFor({ state: 'visible', ...WAIT });
         for (const button of ['Start Runtime', 'Reconnect', 'Show Log']) {
           await welcomeButton(page, view, button).waitFor({ state: 'visible', ...WAIT });
         }
@@ -146,9 +157,17 @@ export const restartFromUiChecks: UiCheck<DisconnectedUiContext>[] = [
     name: 'Start Runtime in the Containers view starts gantryd, and the views list again',
     async run({ page, daemonVersion, startedPids }) {
       await welcomeButton(page, 'Containers', 'Start Runtime').click();
-      await statusBarItem(page).filter({ hasText: daemonVersion }).waitFor({ state: 'visible', ...WAIT });
-      await paneBody(paneHeader(page, 'Containers')).locator('.monaco-list-row').first().waitFor({ state: 'visible', ...WAIT });
-      await paneBody(paneHeader(page, 'Images')).locator('.monaco-list-row').first().waitFor({ state: 'visible', ...WAIT });
+      await statusBarItem(page)
+        .filter({ hasText: daemonVersion })
+        .waitFor({ state: 'visible', ...WAIT });
+      await paneBody(paneHeader(page, 'Containers'))
+        .locator('.monaco-list-row')
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
+      await paneBody(paneHeader(page, 'Images'))
+        .locator('.monaco-list-row')
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
       const pids = startedPids();
       if (pids.length !== 1) throw new Error(`Start Runtime recorded ${pids.length} daemons: ${pids.join(', ')}`);
     },

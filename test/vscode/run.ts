@@ -90,7 +90,11 @@ async function main(): Promise<number> {
 
     const registry = await startRegistry({ cleanup });
     const images = await pushFixtures(registry);
-    console.log(`registry on ${registry.host}: ${Object.values(images).map((i) => i.ref).join(', ')}`);
+    console.log(
+      `registry on ${registry.host}: ${Object.values(images)
+        .map((i) => i.ref)
+        .join(', ')}`,
+    );
 
     remote = await startRemoteHost({ cleanup });
     await forwardRegistryInto(remote, registry.port, cleanup);
@@ -100,11 +104,15 @@ async function main(): Promise<number> {
     fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
     fs.writeFileSync(
       path.join(workspace, '.vscode', 'settings.json'),
-      JSON.stringify({
-        'gantry.ssh.connectTimeout': 5,
-        'gantry.ssh.serverAliveInterval': 1,
-        'gantry.ssh.serverAliveCountMax': 3,
-      }, null, 2),
+      JSON.stringify(
+        {
+          'gantry.ssh.connectTimeout': 5,
+          'gantry.ssh.serverAliveInterval': 1,
+          'gantry.ssh.serverAliveCountMax': 3,
+        },
+        null,
+        2,
+      ),
     );
     // Machine-scoped settings (never read from a workspace): code-server's
     // window is a remote one, so they go in the remote machine's settings.
@@ -226,7 +234,9 @@ net.createServer((c) => {
   u.on('error', drop).on('close', drop);
   c.pipe(u).pipe(c);
 }).listen(Number(port), '127.0.0.1', () => console.log('forwarding'));`;
-  const proc = startProcess('ip', ['netns', 'exec', remote.host.netns, process.execPath, '-e', script, String(port), hostSide, hostPort], { name: 'registry forwarder in the test host' });
+  const proc = startProcess('ip', ['netns', 'exec', remote.host.netns, process.execPath, '-e', script, String(port), hostSide, hostPort], {
+    name: 'registry forwarder in the test host',
+  });
   cleanup.defer(() => proc.stop());
   await proc.waitFor((p) => p.stdout.includes('forwarding'), { what: 'the registry forwarder in the test host', timeout: 20_000 });
 }
@@ -245,8 +255,15 @@ async function noSshLeftovers(remote: RemoteHost): Promise<boolean> {
 /** What the suites need to know of a pushed image (not the raw manifest). */
 type FixtureImage = Pick<PushedImage, 'ref' | 'manifestDigest' | 'configDigest' | 'layerDigests'>;
 
-async function pushFixtures(registry: { host: string }): Promise<Record<'oci' | 'v2s2' | 'cancel' | 'containers' | 'remote', FixtureImage>> {
-  const brief = ({ ref, manifestDigest, configDigest, layerDigests }: PushedImage): FixtureImage => ({ ref, manifestDigest, configDigest, layerDigests });
+async function pushFixtures(registry: {
+  host: string;
+}): Promise<Record<'oci' | 'v2s2' | 'cancel' | 'containers' | 'remote', FixtureImage>> {
+  const brief = ({ ref, manifestDigest, configDigest, layerDigests }: PushedImage): FixtureImage => ({
+    ref,
+    manifestDigest,
+    configDigest,
+    layerDigests,
+  });
   // ~200 kB of hex that gzip cannot squeeze away: the v2s2 image is clearly bigger (for sorting by size).
   const filler = Array.from({ length: 3000 }, (_, i) => crypto.createHash('sha256').update(String(i)).digest('hex')).join('\n');
   const oci = await pushBusybox(registry, 'gantry-test/busybox:oci', { format: 'oci' });

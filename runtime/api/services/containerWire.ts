@@ -168,18 +168,20 @@ export function fromWireConfig(w: WireConfig | undefined): ContainerConfig {
   if (!isRestartPolicyName(policyName)) throw invalidArgument(`invalid restart policy "${w.restartPolicy?.name}"`);
   const retries = w.restartPolicy?.maximumRetryCount ?? 0;
   if (retries < 0) throw invalidArgument('maximum retry count cannot be negative');
-  if (retries > 0 && policyName !== 'on-failure') throw invalidArgument(`maximum retry count cannot be used with restart policy '${policyName}'`);
-  if (w.autoRemove && policyName !== 'no') throw invalidArgument('conflicting options: cannot combine a restart policy with --rm (auto-remove)');
-  for (const [what, n] of [['memory', w.memoryBytes], ['cpus', w.nanoCpus], ['pids limit', w.pidsLimit]] as const) {
+  if (retries > 0 && policyName !== 'on-failure')
+    throw invalidArgument(`maximum retry count cannot be used with restart policy '${policyName}'`);
+  if (w.autoRemove && policyName !== 'no')
+    throw invalidArgument('conflicting options: cannot combine a restart policy with --rm (auto-remove)');
+  for (const [what, n] of [
+    ['memory', w.memoryBytes],
+    ['cpus', w.nanoCpus],
+    ['pids limit', w.pidsLimit],
+  ] as const) {
     if (n < 0) throw invalidArgument(`${what} cannot be negative`);
   }
   if (w.stopTimeoutSet && w.stopTimeout < 0) throw invalidArgument('stop timeout cannot be negative');
   const hc = w.healthcheck;
-  const healthcheck = !hc
-    ? undefined
-    : hc.disabled
-      ? ({ disabled: true } as const)
-      : checkHealth(hc);
+  const healthcheck = !hc ? undefined : hc.disabled ? ({ disabled: true } as const) : checkHealth(hc);
   return {
     image: w.image,
     entrypoint: w.entrypointSet ? [...w.entrypoint] : undefined,
@@ -213,7 +215,15 @@ export function fromWireConfig(w: WireConfig | undefined): ContainerConfig {
 
 /** The network options, only those set (records stay as before for a container that uses none). */
 function networkFromWire(w: WireConfig): Partial<ContainerConfig> {
-  const lists = { publish: w.publish, expose: w.expose, dns: w.dns, dnsSearch: w.dnsSearch, dnsOptions: w.dnsOptions, addHosts: w.addHosts, networkAliases: w.networkAliases };
+  const lists = {
+    publish: w.publish,
+    expose: w.expose,
+    dns: w.dns,
+    dnsSearch: w.dnsSearch,
+    dnsOptions: w.dnsOptions,
+    addHosts: w.addHosts,
+    networkAliases: w.networkAliases,
+  };
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(lists)) if (v?.length) out[k] = [...v];
   if (w.publishAll) out.publishAll = true;
@@ -225,7 +235,11 @@ function networkFromWire(w: WireConfig): Partial<ContainerConfig> {
 }
 
 function checkHealth(hc: NonNullable<WireConfig['healthcheck']>) {
-  for (const [what, n] of [['interval', hc.intervalMs], ['timeout', hc.timeoutMs], ['start period', hc.startPeriodMs]] as const) {
+  for (const [what, n] of [
+    ['interval', hc.intervalMs],
+    ['timeout', hc.timeoutMs],
+    ['start period', hc.startPeriodMs],
+  ] as const) {
     if (n < 0) throw invalidArgument(`health check ${what} cannot be negative`);
     if (n > 0 && n < 1) throw invalidArgument(`health check ${what} must be at least 1ms`);
   }
@@ -254,7 +268,10 @@ function securityFromWire(w: WireConfig): Pick<ContainerConfig, 'seccompProfile'
  * AppArmor profile as written into the spec ('' = none: no bundle, or a
  * host without AppArmor).
  */
-export function effectiveSecurity(c: ContainerConfig, specJson: string): { seccomp: string; noNewPrivileges: boolean; apparmorProfile: string } {
+export function effectiveSecurity(
+  c: ContainerConfig,
+  specJson: string,
+): { seccomp: string; noNewPrivileges: boolean; apparmorProfile: string } {
   let apparmorProfile = '';
   try {
     if (specJson) apparmorProfile = (JSON.parse(specJson) as Spec).process?.apparmorProfile ?? '';

@@ -26,7 +26,12 @@ const WAIT_CONDITIONS: readonly WaitCondition[] = ['not-running', 'next-exit', '
 /** The container's attachment while it has one (containers/networking.ts); absent: no CNI networks. */
 export type AttachmentOf = (id: string) => Attachment | undefined;
 
-export function containersService(adapt: HandlerAdapter, service: ContainerService, io: ContainerIO, networkOf?: AttachmentOf): ContainersServer {
+export function containersService(
+  adapt: HandlerAdapter,
+  service: ContainerService,
+  io: ContainerIO,
+  networkOf?: AttachmentOf,
+): ContainersServer {
   const toSummary = (c: Container) => summaryOf(c, networkOf?.(c.id));
   return {
     create: adapt.unary('Create', async (ctx, req) => ({
@@ -219,9 +224,13 @@ function wireOutput(frame: OutputFrame) {
 function delay(ctx: Ctx, ms: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    ctx.signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    ctx.signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

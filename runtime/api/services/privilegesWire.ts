@@ -25,7 +25,8 @@ export function privilegesFromWire(w: WireConfig): Privileges {
     for (const p of [d.pathOnHost, pathInContainer]) {
       if (!p.startsWith('/') || p.includes('\0')) throw invalidArgument(`invalid device path ${JSON.stringify(p)}: want an absolute path`);
     }
-    if (!isDeviceMode(cgroupPermissions)) throw invalidArgument(`invalid device permissions ${JSON.stringify(cgroupPermissions)}: want some of r, w, m`);
+    if (!isDeviceMode(cgroupPermissions))
+      throw invalidArgument(`invalid device permissions ${JSON.stringify(cgroupPermissions)}: want some of r, w, m`);
     return { pathOnHost: d.pathOnHost, pathInContainer, cgroupPermissions };
   });
   return {
@@ -35,7 +36,9 @@ export function privilegesFromWire(w: WireConfig): Privileges {
   };
 }
 
-export function privilegesToInspect(p: EffectivePrivileges): Pick<InspectContainerResponse, 'cgroupnsMode' | 'capabilities' | 'uidMappings' | 'gidMappings'> {
+export function privilegesToInspect(
+  p: EffectivePrivileges,
+): Pick<InspectContainerResponse, 'cgroupnsMode' | 'capabilities' | 'uidMappings' | 'gidMappings'> {
   const { uidMappings, gidMappings } = idMappingsOf(p.idMap);
   const wire = (m: IDMapping) => ({ containerId: m.containerID, hostId: m.hostID, size: m.size });
   return {

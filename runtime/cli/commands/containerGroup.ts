@@ -38,10 +38,11 @@ const SUBCOMMANDS: Record<string, Command> = {
   prune: containerPruneCommand,
 };
 
-export const containerCommand: Command = commandGroup({
-  name: 'container',
-  summary: 'manage containers (ls, run, start, stop, rm, logs, exec, prune …)',
-  usage: `Usage: gantry container COMMAND
+export const containerCommand: Command = commandGroup(
+  {
+    name: 'container',
+    summary: 'manage containers (ls, run, start, stop, rm, logs, exec, prune …)',
+    usage: `Usage: gantry container COMMAND
 
 Commands:
 ${Object.entries(SUBCOMMANDS)
@@ -49,4 +50,6 @@ ${Object.entries(SUBCOMMANDS)
   .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
   .join('\n')}
 `,
-}, SUBCOMMANDS);
+  },
+  SUBCOMMANDS,
+);

@@ -32,10 +32,15 @@ Options:
   --json        print the removed IDs as a JSON array
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {
-      force: { type: 'boolean', short: 'f' },
-      json: { type: 'boolean' },
-    }, ctx);
+    const args = parseCommandArgs(
+      this,
+      argv,
+      {
+        force: { type: 'boolean', short: 'f' },
+        json: { type: 'boolean' },
+      },
+      ctx,
+    );
     if (!args) return 0;
     if (!args.values.force) {
       const ok = await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');

@@ -21,7 +21,9 @@ either side closes. Used by 'gantry --host ssh://…' and the extension.
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', (e) =>
-        reject(new GantryError('Unavailable', `connect ${(e as NodeJS.ErrnoException).code ?? ''} ${ctx.socket}`, { cause: e, transport: true })),
+        reject(
+          new GantryError('Unavailable', `connect ${(e as NodeJS.ErrnoException).code ?? ''} ${ctx.socket}`, { cause: e, transport: true }),
+        ),
       );
     });
     return new Promise<number>((resolve) => {

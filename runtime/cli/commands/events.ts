@@ -4,7 +4,7 @@ import { parseCommandArgs, UsageError, type Command } from '../command';
 
 export const eventsCommand: Command = {
   name: 'events',
-  summary: 'stream the daemon\'s events, optionally replaying past ones',
+  summary: "stream the daemon's events, optionally replaying past ones",
   usage: `Usage: gantry events [--since SEQ] [--topic PREFIX]... [--no-follow] [--json]
 
 Stream events as they happen. With --since, first replay every retained
@@ -17,12 +17,17 @@ Options:
   --json             one JSON object per line
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {
-      since: { type: 'string' },
-      topic: { type: 'string', multiple: true },
-      'no-follow': { type: 'boolean' },
-      json: { type: 'boolean' },
-    }, ctx);
+    const args = parseCommandArgs(
+      this,
+      argv,
+      {
+        since: { type: 'string' },
+        topic: { type: 'string', multiple: true },
+        'no-follow': { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+      ctx,
+    );
     if (!args) return 0;
     let since: number | undefined;
     if (args.values.since !== undefined) {
@@ -66,8 +71,8 @@ export function formatEvent(event: Envelope, json: boolean): string {
       attributes: event.attributes,
     });
   }
-  const attributes = Object.entries(event.attributes).map(([k, v]) => `${k}=${v}`).join(', ');
-  return [timestamp, `#${event.sequence}`, event.topic, event.id, attributes ? `(${attributes})` : '']
-    .filter(Boolean)
-    .join(' ');
+  const attributes = Object.entries(event.attributes)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return [timestamp, `#${event.sequence}`, event.topic, event.id, attributes ? `(${attributes})` : ''].filter(Boolean).join(' ');
 }

@@ -125,7 +125,7 @@ Options:
       });
       if (code !== undefined) return code;
       const after = await client.containers.inspect(summary.id);
-      return after.container?.status === ContainerStatus.CONTAINER_STATUS_RUNNING ? 0 : after.container?.exitCode ?? 0;
+      return after.container?.status === ContainerStatus.CONTAINER_STATUS_RUNNING ? 0 : (after.container?.exitCode ?? 0);
     });
   },
 };

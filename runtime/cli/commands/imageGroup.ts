@@ -14,10 +14,11 @@ const SUBCOMMANDS: Record<string, Command> = {
   prune: imagePruneCommand,
 };
 
-export const imageCommand: Command = commandGroup({
-  name: 'image',
-  summary: 'manage images (ls, pull, inspect, tag, rm, prune)',
-  usage: `Usage: gantry image COMMAND
+export const imageCommand: Command = commandGroup(
+  {
+    name: 'image',
+    summary: 'manage images (ls, pull, inspect, tag, rm, prune)',
+    usage: `Usage: gantry image COMMAND
 
 Commands:
   ls        list images
@@ -27,4 +28,6 @@ Commands:
   rm        remove images
   prune     remove untagged images
 `,
-}, SUBCOMMANDS);
+  },
+  SUBCOMMANDS,
+);

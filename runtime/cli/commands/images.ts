@@ -19,12 +19,18 @@ Options:
   --json          the records as a JSON array
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {
-      quiet: { type: 'boolean', short: 'q' },
-      digests: { type: 'boolean' },
-      'no-trunc': { type: 'boolean' },
-      json: { type: 'boolean' },
-    }, ctx, true);
+    const args = parseCommandArgs(
+      this,
+      argv,
+      {
+        quiet: { type: 'boolean', short: 'q' },
+        digests: { type: 'boolean' },
+        'no-trunc': { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+      ctx,
+      true,
+    );
     if (!args) return 0;
     if (args.positionals.length > 1) throw new UsageError('images takes at most one repository filter');
     let images = await withClient(ctx, (c) => c.images.list());
@@ -148,18 +154,24 @@ Options:
   --json        print the result as JSON
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {
-      all: { type: 'boolean', short: 'a' },
-      force: { type: 'boolean', short: 'f' },
-      json: { type: 'boolean' },
-    }, ctx);
+    const args = parseCommandArgs(
+      this,
+      argv,
+      {
+        all: { type: 'boolean', short: 'a' },
+        force: { type: 'boolean', short: 'f' },
+        json: { type: 'boolean' },
+      },
+      ctx,
+    );
     if (!args) return 0;
     const result = await withClient(ctx, (c) => c.images.prune(args.values.all === true));
     if (args.values.json) {
       writeJson(ctx.stdout, result);
       return 0;
     }
-    if (result.untagged.length) ctx.stdout.write(`Deleted Images:\n${result.untagged.map((n) => `untagged: ${displayName(n)}\n`).join('')}\n`);
+    if (result.untagged.length)
+      ctx.stdout.write(`Deleted Images:\n${result.untagged.map((n) => `untagged: ${displayName(n)}\n`).join('')}\n`);
     ctx.stdout.write(`Total reclaimed space: ${formatSize(result.reclaimedBytes)}\n`);
     return 0;
   },

@@ -87,7 +87,8 @@ Options:
     const args = parseCommandArgs(this, argv, { type: { type: 'string' } }, ctx, true);
     if (!args) return 0;
     const type = args.values.type;
-    if (type !== undefined && type !== 'container' && type !== 'image') throw new UsageError(`--type must be container or image, not "${type}"`);
+    if (type !== undefined && type !== 'container' && type !== 'image')
+      throw new UsageError(`--type must be container or image, not "${type}"`);
     if (!args.positionals.length) throw new UsageError('inspect needs at least one container or image');
     return inspectAll(ctx, args.positionals, type);
   },

@@ -44,10 +44,16 @@ Options:
   -s, --signal SIGNAL   signal to send instead of the container's stop signal
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {
-      time: { type: 'string', short: 't' },
-      signal: { type: 'string', short: 's' },
-    }, ctx, true);
+    const args = parseCommandArgs(
+      this,
+      argv,
+      {
+        time: { type: 'string', short: 't' },
+        signal: { type: 'string', short: 's' },
+      },
+      ctx,
+      true,
+    );
     if (!args) return 0;
     const timeoutSeconds = parseTimeoutFlag(args.values.time);
     const signal = checkSignal(args.values.signal);

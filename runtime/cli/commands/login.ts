@@ -15,7 +15,9 @@ export function normalizeServer(server: string | undefined): string {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export const loginCommand: Command = {
@@ -33,11 +35,17 @@ Options:
   --password-stdin         read the password from standard input
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {
-      username: { type: 'string', short: 'u' },
-      password: { type: 'string', short: 'p' },
-      'password-stdin': { type: 'boolean' },
-    }, ctx, true);
+    const args = parseCommandArgs(
+      this,
+      argv,
+      {
+        username: { type: 'string', short: 'u' },
+        password: { type: 'string', short: 'p' },
+        'password-stdin': { type: 'boolean' },
+      },
+      ctx,
+      true,
+    );
     if (!args) return 0;
     if (args.positionals.length > 1) throw new UsageError('login takes at most one server');
     const server = normalizeServer(args.positionals[0]);

@@ -58,13 +58,19 @@ Options:
   -t, --timestamps     prefix each line with its RFC 3339 time
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {
-      follow: { type: 'boolean', short: 'f' },
-      tail: { type: 'string', short: 'n' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      timestamps: { type: 'boolean', short: 't' },
-    }, ctx, true);
+    const args = parseCommandArgs(
+      this,
+      argv,
+      {
+        follow: { type: 'boolean', short: 'f' },
+        tail: { type: 'string', short: 'n' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        timestamps: { type: 'boolean', short: 't' },
+      },
+      ctx,
+      true,
+    );
     if (!args) return 0;
     if (args.positionals.length !== 1) throw new UsageError('logs needs exactly one container');
     const now = Date.now();

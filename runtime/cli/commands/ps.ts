@@ -64,13 +64,18 @@ Options:
   --json                 the records as a JSON array
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {
-      all: { type: 'boolean', short: 'a' },
-      quiet: { type: 'boolean', short: 'q' },
-      filter: { type: 'string', short: 'f', multiple: true },
-      'no-trunc': { type: 'boolean' },
-      json: { type: 'boolean' },
-    }, ctx);
+    const args = parseCommandArgs(
+      this,
+      argv,
+      {
+        all: { type: 'boolean', short: 'a' },
+        quiet: { type: 'boolean', short: 'q' },
+        filter: { type: 'string', short: 'f', multiple: true },
+        'no-trunc': { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+      ctx,
+    );
     if (!args) return 0;
     const filters = args.values.filter ?? [];
     for (const f of filters) {
@@ -84,7 +89,11 @@ Options:
       for (const c of containers) ctx.stdout.write(`${noTrunc ? c.id : shortId(c.id)}\n`);
     } else {
       const now = Date.now();
-      writeTable(ctx.stdout, PS_HEADERS, containers.map((c) => psRow(c, noTrunc, now)));
+      writeTable(
+        ctx.stdout,
+        PS_HEADERS,
+        containers.map((c) => psRow(c, noTrunc, now)),
+      );
     }
     return 0;
   },

@@ -18,11 +18,17 @@ Options:
   --json                         print the pulled image record as JSON
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {
-      platform: { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-      json: { type: 'boolean' },
-    }, ctx, true);
+    const args = parseCommandArgs(
+      this,
+      argv,
+      {
+        platform: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        json: { type: 'boolean' },
+      },
+      ctx,
+      true,
+    );
     if (!args) return 0;
     if (args.positionals.length !== 1) throw new UsageError('pull needs exactly one image reference');
     const ref = parseReference(args.positionals[0]);
@@ -32,7 +38,11 @@ Options:
     process.once('SIGINT', onSignal);
     try {
       return await withClient(ctx, async (client) => {
-        const { image, downloaded } = await pullWithProgress(client, ref, ctx.stdout, { platform: args.values.platform, quiet, signal: stop.signal });
+        const { image, downloaded } = await pullWithProgress(client, ref, ctx.stdout, {
+          platform: args.values.platform,
+          quiet,
+          signal: stop.signal,
+        });
         if (stop.signal.aborted) {
           ctx.stderr.write('gantry: pull cancelled\n');
           return 130;

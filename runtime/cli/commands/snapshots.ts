@@ -12,7 +12,7 @@ const KIND_NAME: Record<number, string> = {
 
 export const snapshotsCommand: Command = {
   name: 'snapshots',
-  summary: 'list unpacked snapshots (ls) or show one\'s disk usage (du KEY)',
+  summary: "list unpacked snapshots (ls) or show one's disk usage (du KEY)",
   usage: `Usage: gantry snapshots ls [--json]
        gantry snapshots du KEY [--json]
 
@@ -44,7 +44,11 @@ container root filesystems.
         writeJson(ctx.stdout, { snapshotter: list.snapshotter, snapshots: rows });
         return 0;
       }
-      writeTable(ctx.stdout, ['KEY', 'PARENT', 'KIND', 'CREATED'], rows.map((s) => [s.name, s.parent, s.kind, formatAgo(s.createdAt)]));
+      writeTable(
+        ctx.stdout,
+        ['KEY', 'PARENT', 'KIND', 'CREATED'],
+        rows.map((s) => [s.name, s.parent, s.kind, formatAgo(s.createdAt)]),
+      );
       return 0;
     });
   },

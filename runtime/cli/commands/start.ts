@@ -20,10 +20,16 @@ Options:
   -i, --interactive   attach stdin too (implies -a)
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {
-      attach: { type: 'boolean', short: 'a' },
-      interactive: { type: 'boolean', short: 'i' },
-    }, ctx, true);
+    const args = parseCommandArgs(
+      this,
+      argv,
+      {
+        attach: { type: 'boolean', short: 'a' },
+        interactive: { type: 'boolean', short: 'i' },
+      },
+      ctx,
+      true,
+    );
     if (!args) return 0;
     if (!args.positionals.length) throw new UsageError('start needs at least one container');
     const interactive = args.values.interactive === true;

@@ -36,13 +36,17 @@ const CLEAR_SCREEN = '\x1b[2J\x1b[H';
 
 function draw(out: Writable, samples: readonly ContainerStats[], tty: boolean, noTrunc: boolean): void {
   if (tty) out.write(CLEAR_SCREEN);
-  writeTable(out, STATS_HEADERS, samples.map((s) => statsRow(s, noTrunc)));
+  writeTable(
+    out,
+    STATS_HEADERS,
+    samples.map((s) => statsRow(s, noTrunc)),
+  );
   if (!tty) out.write('\n');
 }
 
 export const statsCommand: Command = {
   name: 'stats',
-  summary: 'show containers\' resource use',
+  summary: "show containers' resource use",
   usage: `Usage: gantry stats [options] [CONTAINER...]
 
 Show CPU, memory and PID use of the named containers (default: every running
@@ -54,11 +58,17 @@ Options:
   --json        samples as JSON (an array with --no-stream, else one object per line)
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {
-      'no-stream': { type: 'boolean' },
-      'no-trunc': { type: 'boolean' },
-      json: { type: 'boolean' },
-    }, ctx, true);
+    const args = parseCommandArgs(
+      this,
+      argv,
+      {
+        'no-stream': { type: 'boolean' },
+        'no-trunc': { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+      ctx,
+      true,
+    );
     if (!args) return 0;
     const stream = args.values['no-stream'] !== true;
     const json = args.values.json === true;
@@ -80,28 +90,35 @@ Options:
         const redraw = () => {
           if (!fresh || json) return;
           fresh = false;
-          draw(ctx.stdout, targets.flatMap((t) => latest.get(t) ?? []), tty, noTrunc);
+          draw(
+            ctx.stdout,
+            targets.flatMap((t) => latest.get(t) ?? []),
+            tty,
+            noTrunc,
+          );
         };
         const timer = stream ? setInterval(redraw, 1000) : undefined;
         const failures: string[] = [];
         try {
-          await Promise.all(targets.map(async (target) => {
-            try {
-              for await (const sample of client.containers.stats(target, stream, stop.signal)) {
-                latest.set(target, sample);
-                fresh = true;
-                if (json && stream) ctx.stdout.write(JSON.stringify(statsJson(sample)) + '\n');
-                if (!stream) break;
+          await Promise.all(
+            targets.map(async (target) => {
+              try {
+                for await (const sample of client.containers.stats(target, stream, stop.signal)) {
+                  latest.set(target, sample);
+                  fresh = true;
+                  if (json && stream) ctx.stdout.write(JSON.stringify(statsJson(sample)) + '\n');
+                  if (!stream) break;
+                }
+              } catch (e) {
+                if (isGantryError(e) && e.transport) throw e;
+                // A container that stops while watched keeps its last row; one that
+                // cannot be read at all fails the command, as with Docker.
+                if (latest.has(target)) return;
+                failures.push(describe(e));
+                stop.abort();
               }
-            } catch (e) {
-              if (isGantryError(e) && e.transport) throw e;
-              // A container that stops while watched keeps its last row; one that
-              // cannot be read at all fails the command, as with Docker.
-              if (latest.has(target)) return;
-              failures.push(describe(e));
-              stop.abort();
-            }
-          }));
+            }),
+          );
         } finally {
           clearInterval(timer);
         }
@@ -112,7 +129,12 @@ Options:
         if (!stream) {
           const samples = targets.flatMap((t) => latest.get(t) ?? []);
           if (json) writeJson(ctx.stdout, samples.map(statsJson));
-          else writeTable(ctx.stdout, STATS_HEADERS, samples.map((s) => statsRow(s, noTrunc)));
+          else
+            writeTable(
+              ctx.stdout,
+              STATS_HEADERS,
+              samples.map((s) => statsRow(s, noTrunc)),
+            );
         } else if (!stop.signal.aborted) {
           redraw(); // the streams ended (containers stopped): show what they last said
         }

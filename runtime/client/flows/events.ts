@@ -34,7 +34,12 @@ export class EventCursor {
    * Resolves when the daemon ends the stream (or `signal` aborts); rejects
    * with a GantryError when the connection fails.
    */
-  async follow(client: RuntimeClient, handlers: EventHandlers, signal?: AbortSignal, filter: Pick<Partial<SubscribeRequest>, 'topics' | 'noFollow'> = {}): Promise<void> {
+  async follow(
+    client: RuntimeClient,
+    handlers: EventHandlers,
+    signal?: AbortSignal,
+    filter: Pick<Partial<SubscribeRequest>, 'topics' | 'noFollow'> = {},
+  ): Promise<void> {
     for await (const message of client.events.subscribe({ since: this.last, ...filter }, signal)) {
       const kind = message.kind;
       if (kind?.$case === 'gap') {

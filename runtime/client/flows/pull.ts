@@ -43,7 +43,12 @@ export async function registryAuthFor(registry: string): Promise<RegistryAuth | 
   return toWireAuth(await getCredentials(registry));
 }
 
-export async function pullImage(client: RuntimeClient, request: PullRequest, handlers: PullHandlers = {}, signal?: AbortSignal): Promise<PullOutcome> {
+export async function pullImage(
+  client: RuntimeClient,
+  request: PullRequest,
+  handlers: PullHandlers = {},
+  signal?: AbortSignal,
+): Promise<PullOutcome> {
   const auth = 'auth' in request ? request.auth : await registryAuthFor(parseReference(request.reference).domain);
   let image: ImageSummary | undefined;
   let downloaded = false;

@@ -15,7 +15,9 @@ export type StdioMessage =
   | { readonly started: { readonly execId: string; readonly pid: number } };
 
 /** The responses of an attach or exec session, as StdioMessages; ends when the daemon ends the call. */
-export async function* stdioMessages(session: { responses(): AsyncGenerator<AttachResponse | ExecResponse> }): AsyncGenerator<StdioMessage> {
+export async function* stdioMessages(session: {
+  responses(): AsyncGenerator<AttachResponse | ExecResponse>;
+}): AsyncGenerator<StdioMessage> {
   for await (const response of session.responses()) {
     const kind = response.kind;
     if (kind?.$case === 'output') {
@@ -37,6 +39,13 @@ export interface AttachStartOptions {
 
 /** Joins the stdio of the created container `id` and starts it in the same call (`run` without -d, `start -a`, Run… attached). */
 export function attachAndStart(client: RuntimeClient, id: string, options: AttachStartOptions, signal?: AbortSignal) {
-  const start: Partial<AttachStart> & { id: string } = { id, stdin: options.stdin, stdout: true, stderr: true, start: true, size: options.size };
+  const start: Partial<AttachStart> & { id: string } = {
+    id,
+    stdin: options.stdin,
+    stdout: true,
+    stderr: true,
+    start: true,
+    size: options.size,
+  };
   return client.containers.attach(start, signal);
 }

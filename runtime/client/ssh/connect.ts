@@ -25,9 +25,15 @@ export async function connectRemote(ctx: Ctx, target: string | SshTarget, opts: 
 
 /** One round trip: what the host has (probe.ts). */
 export async function probeHost(ctx: Ctx, ssh: Ssh): Promise<HostFacts> {
-  const res = await ssh.run(ctx, remoteCommand(['/bin/sh', '-s', '--', GANTRY_VERSION]), { input: PROBE_SCRIPT, timeoutMs: 60_000, what: 'probing the host' });
+  const res = await ssh.run(ctx, remoteCommand(['/bin/sh', '-s', '--', GANTRY_VERSION]), {
+    input: PROBE_SCRIPT,
+    timeoutMs: 60_000,
+    what: 'probing the host',
+  });
   if (res.code !== 0) {
-    throw new GantryError('Unavailable', `probing ${ssh.label} failed (exit ${res.code}): ${res.stderr.trim() || 'no message'}`, { transport: true });
+    throw new GantryError('Unavailable', `probing ${ssh.label} failed (exit ${res.code}): ${res.stderr.trim() || 'no message'}`, {
+      transport: true,
+    });
   }
   return parseProbe(res.stdout);
 }

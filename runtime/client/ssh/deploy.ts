@@ -145,7 +145,14 @@ export async function readLocalBundle(dir: string = defaultBundleDir()): Promise
 
 /** Node's arch name for `uname -m`, as N-API addon file names use it. */
 function nodeArch(unameM: string): string {
-  return ({ x86_64: 'x64', amd64: 'x64', aarch64: 'arm64', arm64: 'arm64', armv7l: 'arm', ppc64le: 'ppc64', s390x: 's390x' } as Record<string, string>)[unameM] ?? unameM;
+  return (
+    (
+      { x86_64: 'x64', amd64: 'x64', aarch64: 'arm64', arm64: 'arm64', armv7l: 'arm', ppc64le: 'ppc64', s390x: 's390x' } as Record<
+        string,
+        string
+      >
+    )[unameM] ?? unameM
+  );
 }
 
 const remoteBinDir = (facts: HostFacts) => path.posix.join(facts.gantryHome, 'bin', GANTRY_VERSION);
@@ -161,7 +168,12 @@ export function remoteGantryJs(facts: HostFacts): string {
  * cannot run gantryd. Returns the facts as they are afterwards (the daemon,
  * whether to dial through sudo).
  */
-export async function deploy(ctx: Ctx, ssh: Ssh, facts: HostFacts, opts: RemoteOptions): Promise<{ result: DeployResult; facts: HostFacts }> {
+export async function deploy(
+  ctx: Ctx,
+  ssh: Ssh,
+  facts: HostFacts,
+  opts: RemoteOptions,
+): Promise<{ result: DeployResult; facts: HostFacts }> {
   const progress = opts.onProgress ?? (() => undefined);
   const canReuse = facts.daemon?.version === GANTRY_VERSION;
   const missing = checkRequirements(facts, ssh.label, canReuse);
@@ -190,7 +202,14 @@ export async function deploy(ctx: Ctx, ssh: Ssh, facts: HostFacts, opts: RemoteO
     }
     if (system && system.installed.get(f.name) !== f.sha256) {
       progress(`installing ${f.name} for root in ${systemBinDir()} on ${ssh.label}`);
-      await installForRoot(ctx, ssh, path.posix.join(dir, path.posix.basename(f.name)), path.posix.join(systemBinDir(), path.posix.dirname(f.name)), path.posix.basename(f.name), f);
+      await installForRoot(
+        ctx,
+        ssh,
+        path.posix.join(dir, path.posix.basename(f.name)),
+        path.posix.join(systemBinDir(), path.posix.dirname(f.name)),
+        path.posix.basename(f.name),
+        f,
+      );
     }
   }
 
@@ -203,11 +222,13 @@ export async function deploy(ctx: Ctx, ssh: Ssh, facts: HostFacts, opts: RemoteO
   const daemonArgs = ['--socket', facts.socket];
   if (system) daemonArgs.push('--root', SYSTEM_ROOT, '--state', SYSTEM_STATE, '--runtime', system.runc!, '--conmon', system.conmon!);
   else {
-    if (facts.gantryHomeSet) daemonArgs.push('--root', path.posix.join(facts.gantryHome, 'root'), '--state', path.posix.join(facts.gantryHome, 'state'));
+    if (facts.gantryHomeSet)
+      daemonArgs.push('--root', path.posix.join(facts.gantryHome, 'root'), '--state', path.posix.join(facts.gantryHome, 'state'));
     daemonArgs.push('--runtime', facts.runc!, '--conmon', facts.conmon!);
   }
   daemonArgs.push(...(opts.daemonArgs ?? []));
-  const start = () => startDaemon(ctx, ssh, [runNode, gantryJs, facts.socket, path.posix.join(facts.gantryHome, 'gantryd.log'), ...daemonArgs]);
+  const start = () =>
+    startDaemon(ctx, ssh, [runNode, gantryJs, facts.socket, path.posix.join(facts.gantryHome, 'gantryd.log'), ...daemonArgs]);
 
   progress(`starting gantryd ${GANTRY_VERSION} on ${ssh.label}`);
   let started = await start();
@@ -218,7 +239,10 @@ export async function deploy(ctx: Ctx, ssh: Ssh, facts: HostFacts, opts: RemoteO
     await stopDaemon(ctx, ssh, replaced.pid);
     started = await start();
     if (started.daemon.version !== GANTRY_VERSION) {
-      throw new GantryError('FailedPrecondition', `${ssh.label}: gantryd ${started.daemon.version} (pid ${started.daemon.pid}) is running there and came back after being stopped; stop it yourself to use ${GANTRY_VERSION}`);
+      throw new GantryError(
+        'FailedPrecondition',
+        `${ssh.label}: gantryd ${started.daemon.version} (pid ${started.daemon.pid}) is running there and came back after being stopped; stop it yourself to use ${GANTRY_VERSION}`,
+      );
     }
   }
   return {
@@ -234,34 +258,65 @@ async function upload(ctx: Ctx, ssh: Ssh, dir: string, name: string, f: BundleFi
     what: `uploading ${f.name}`,
   });
   if (res.code !== 0) {
-    throw new GantryError('DataLoss', `uploading ${f.name} to ${ssh.label}:${dir} failed (exit ${res.code}): ${res.stderr.trim() || 'no message'}`);
+    throw new GantryError(
+      'DataLoss',
+      `uploading ${f.name} to ${ssh.label}:${dir} failed (exit ${res.code}): ${res.stderr.trim() || 'no message'}`,
+    );
   }
 }
 
 const systemBinDir = () => path.posix.join(SYSTEM_BIN_DIR, GANTRY_VERSION);
 
 async function installForRoot(ctx: Ctx, ssh: Ssh, staged: string, dir: string, name: string, f: BundleFile): Promise<void> {
-  const res = await ssh.run(ctx, remoteCommand(['sudo', '-n', '/bin/sh', '-c', INSTALL_SCRIPT, 'gantry-install', staged, dir, name, f.sha256]), {
-    timeoutMs: 120_000,
-    what: `installing ${f.name} for root`,
-  });
+  const res = await ssh.run(
+    ctx,
+    remoteCommand(['sudo', '-n', '/bin/sh', '-c', INSTALL_SCRIPT, 'gantry-install', staged, dir, name, f.sha256]),
+    {
+      timeoutMs: 120_000,
+      what: `installing ${f.name} for root`,
+    },
+  );
   if (res.code !== 0) {
-    throw new GantryError(res.code === 5 ? 'FailedPrecondition' : 'DataLoss', `installing ${f.name} for root in ${ssh.label}:${dir} failed (exit ${res.code}): ${res.stderr.trim() || 'no message'}`);
+    throw new GantryError(
+      res.code === 5 ? 'FailedPrecondition' : 'DataLoss',
+      `installing ${f.name} for root in ${ssh.label}:${dir} failed (exit ${res.code}): ${res.stderr.trim() || 'no message'}`,
+    );
   }
 }
 
 async function startDaemon(ctx: Ctx, ssh: Ssh, args: string[]): Promise<{ daemon: DaemonInfo; started: boolean; viaSudo: boolean }> {
-  const res = await ssh.run(ctx, remoteCommand(['/bin/sh', '-s', '--', ...args]), { input: START_SCRIPT, timeoutMs: 150_000, what: 'starting gantryd' });
+  const res = await ssh.run(ctx, remoteCommand(['/bin/sh', '-s', '--', ...args]), {
+    input: START_SCRIPT,
+    timeoutMs: 150_000,
+    what: 'starting gantryd',
+  });
   const lines = res.stdout.split('\n');
   const value = (key: string) => lines.find((l) => l.startsWith(`${key}=`))?.slice(key.length + 1);
   const daemon = parseDaemonVersion(value('daemon'));
   if (res.code === 0 && daemon) return { daemon, started: value('started') === '1', viaSudo: value('via_sudo') === '1' };
-  const log = lines.filter((l) => l.startsWith('log=')).map((l) => `    ${l.slice(4)}`).join('\n');
-  const why = value('timeout') ? 'did not answer within 60 s' : value('exited') ? 'exited' : `could not be started (exit ${res.code}${res.stderr.trim() ? `: ${res.stderr.trim()}` : ''})`;
-  throw new GantryError('Unavailable', `gantryd on ${ssh.label} ${why}${log ? `; the end of its log (${args[3]}):\n${log}` : ''}`, { transport: true });
+  const log = lines
+    .filter((l) => l.startsWith('log='))
+    .map((l) => `    ${l.slice(4)}`)
+    .join('\n');
+  const why = value('timeout')
+    ? 'did not answer within 60 s'
+    : value('exited')
+      ? 'exited'
+      : `could not be started (exit ${res.code}${res.stderr.trim() ? `: ${res.stderr.trim()}` : ''})`;
+  throw new GantryError('Unavailable', `gantryd on ${ssh.label} ${why}${log ? `; the end of its log (${args[3]}):\n${log}` : ''}`, {
+    transport: true,
+  });
 }
 
 async function stopDaemon(ctx: Ctx, ssh: Ssh, pid: number): Promise<void> {
-  const res = await ssh.run(ctx, remoteCommand(['/bin/sh', '-s', '--', String(pid)]), { input: STOP_SCRIPT, timeoutMs: 60_000, what: 'stopping gantryd' });
-  if (res.code !== 0) throw new GantryError('FailedPrecondition', `cannot stop gantryd (pid ${pid}) on ${ssh.label}: ${res.stderr.trim() || `exit ${res.code}`}`);
+  const res = await ssh.run(ctx, remoteCommand(['/bin/sh', '-s', '--', String(pid)]), {
+    input: STOP_SCRIPT,
+    timeoutMs: 60_000,
+    what: 'stopping gantryd',
+  });
+  if (res.code !== 0)
+    throw new GantryError(
+      'FailedPrecondition',
+      `cannot stop gantryd (pid ${pid}) on ${ssh.label}: ${res.stderr.trim() || `exit ${res.code}`}`,
+    );
 }

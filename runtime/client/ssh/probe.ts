@@ -162,9 +162,16 @@ export function parseProbe(stdout: string): HostFacts {
     viaSudo: values.get('via_sudo') === '1',
     installed,
     daemon: parseDaemonVersion(values.get('daemon')),
-    system: values.get('system') === '1'
-      ? { node: rootNode && selectNode([rootNode]), runc: values.get('root_runc'), conmon: values.get('root_conmon'), refused: rootRefused, installed: systemInstalled }
-      : undefined,
+    system:
+      values.get('system') === '1'
+        ? {
+            node: rootNode && selectNode([rootNode]),
+            runc: values.get('root_runc'),
+            conmon: values.get('root_conmon'),
+            refused: rootRefused,
+            installed: systemInstalled,
+          }
+        : undefined,
   };
 }
 
@@ -225,7 +232,9 @@ export function checkRequirements(facts: HostFacts, label: string, canReuse: boo
       needTools && !system.conmon ? 'conmon' : undefined,
     ].filter((t): t is string => !!t);
     if (tools.length) {
-      missing.push(`${tools.join(', ')} for root: root runs only root-owned, not group/world-writable files from ${ROOT_PATH}${refused}; install them as root (e.g. \`sudo apt install nodejs runc conmon\`)`);
+      missing.push(
+        `${tools.join(', ')} for root: root runs only root-owned, not group/world-writable files from ${ROOT_PATH}${refused}; install them as root (e.g. \`sudo apt install nodejs runc conmon\`)`,
+      );
     }
   } else if (!facts.node) {
     const found = facts.nodes.map((n) => `${n.version} at ${n.path}`).join(', ');
@@ -235,13 +244,20 @@ export function checkRequirements(facts: HostFacts, label: string, canReuse: boo
         : `Node.js ${min} or newer (none on PATH or in ~/.vscode-server): install Node.js (nodejs.org, NodeSource packages, or your distribution's nodejs if it is new enough)`,
     );
   }
-  const tools = needTools && !(system && facts.sudo) ? [facts.runc ? undefined : 'runc', facts.conmon ? undefined : 'conmon'].filter((t): t is string => !!t) : [];
+  const tools =
+    needTools && !(system && facts.sudo)
+      ? [facts.runc ? undefined : 'runc', facts.conmon ? undefined : 'conmon'].filter((t): t is string => !!t)
+      : [];
   if (tools.length) {
-    missing.push(`${tools.join(' and ')} (not on PATH or in the sbin dirs): install ${tools.length > 1 ? 'them' : 'it'}, e.g. \`sudo apt install ${tools.join(' ')}\` (Debian/Ubuntu) or \`sudo dnf install ${tools.join(' ')}\` (Fedora)`);
+    missing.push(
+      `${tools.join(' and ')} (not on PATH or in the sbin dirs): install ${tools.length > 1 ? 'them' : 'it'}, e.g. \`sudo apt install ${tools.join(' ')}\` (Debian/Ubuntu) or \`sudo dnf install ${tools.join(' ')}\` (Fedora)`,
+    );
   }
   if (needTools && !facts.sha256sum) missing.push('sha256sum (GNU coreutils or busybox), to verify uploads');
   if (!canReuse && facts.uid !== 0 && !facts.sudo) {
-    missing.push(`root to start gantryd (logged in as uid ${facts.uid}, and \`sudo -n\` is not allowed): log in as root, or allow passwordless sudo for this user`);
+    missing.push(
+      `root to start gantryd (logged in as uid ${facts.uid}, and \`sudo -n\` is not allowed): log in as root, or allow passwordless sudo for this user`,
+    );
   }
   if (!missing.length) return undefined;
   return failedPrecondition(`${label} cannot run gantryd; missing:\n  - ${missing.join('\n  - ')}`);

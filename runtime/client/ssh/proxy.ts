@@ -126,7 +126,9 @@ export class DialProxy {
     // dial-stdio's own line ("gantry: cannot connect to gantryd at S (connection refused); is it running? Start it with…"),
     // without the local-daemon advice, which does not apply from here.
     const said = (stderr.trim().split('\n').pop() ?? '').replace(/^gantry: /, '').replace(/; is it running\?.*$/, '');
-    return new GantryError('Unavailable', `gantryd on ${ssh.label} is not reachable: ${said || `dial-stdio exited ${code}`}`, { transport: true });
+    return new GantryError('Unavailable', `gantryd on ${ssh.label} is not reachable: ${said || `dial-stdio exited ${code}`}`, {
+      transport: true,
+    });
   }
 
   /**

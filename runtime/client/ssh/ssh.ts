@@ -120,10 +120,14 @@ export class Ssh {
   spawnError(e: NodeJS.ErrnoException): GantryError {
     const bin = this.options.sshPath ?? 'ssh';
     if (e.code === 'ENOENT') {
-      return new GantryError('FailedPrecondition', `the ssh client "${bin}" was not found: install OpenSSH's client (e.g. apt install openssh-client)`, {
-        cause: e,
-        transport: true,
-      });
+      return new GantryError(
+        'FailedPrecondition',
+        `the ssh client "${bin}" was not found: install OpenSSH's client (e.g. apt install openssh-client)`,
+        {
+          cause: e,
+          transport: true,
+        },
+      );
     }
     return new GantryError('Unavailable', `cannot run ${bin}: ${e.message}`, { cause: e, transport: true });
   }
@@ -151,7 +155,12 @@ export class Ssh {
       const onAbort = () => stop(new GantryError('Cancelled', `${opts.what} on ${this.label}: cancelled`));
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       const timer = setTimeout(
-        () => stop(new GantryError('DeadlineExceeded', `${opts.what} on ${this.label}: no answer within ${Math.round(opts.timeoutMs / 1000)} s`, { transport: true })),
+        () =>
+          stop(
+            new GantryError('DeadlineExceeded', `${opts.what} on ${this.label}: no answer within ${Math.round(opts.timeoutMs / 1000)} s`, {
+              transport: true,
+            }),
+          ),
         opts.timeoutMs,
       );
       child.stdout.setEncoding('utf8').on('data', (s: string) => {

@@ -103,6 +103,10 @@ export function classifySshFailure(stderr: string, c: SshFailureContext): Gantry
     const m = rule.test.exec(stderr);
     if (m) return new GantryError(rule.kind, `ssh: ${rule.message(m, c, stderr)}`, { transport: true });
   }
-  const last = stderr.split('\n').map((l) => l.trim()).filter(Boolean).pop();
+  const last = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .pop();
   return new GantryError('Unavailable', `ssh to ${c.label} failed${last ? `: ${last}` : ' (exit 255, no message)'}`, { transport: true });
 }

@@ -51,7 +51,10 @@ export class CniPluginError extends GantryError {
 }
 
 function isExecutable(file: string): Promise<boolean> {
-  return fs.promises.access(file, fs.constants.X_OK).then(() => true, () => false);
+  return fs.promises.access(file, fs.constants.X_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The first `<dir>/<type>` that is executable, or undefined. */
@@ -106,12 +109,14 @@ export async function invokePlugin(call: PluginCall): Promise<CniResult | undefi
   try {
     r = await run(file, [], { env: pluginEnv(call), input: JSON.stringify(call.config), signal: call.signal });
   } catch (e) {
-    if (e instanceof SpawnError) throw new CniPluginError('FailedPrecondition', `${where}: cannot run ${file} (${e.code})`, call.type, call.network, call.command);
+    if (e instanceof SpawnError)
+      throw new CniPluginError('FailedPrecondition', `${where}: cannot run ${file} (${e.code})`, call.type, call.network, call.command);
     throw e;
   }
   if (r.code !== 0) {
     const body = parseError(r.stdout);
-    if (body) throw new CniPluginError(kindFor(body.code), `${where} failed: ${describeError(body)}`, call.type, call.network, call.command, body);
+    if (body)
+      throw new CniPluginError(kindFor(body.code), `${where} failed: ${describeError(body)}`, call.type, call.network, call.command, body);
     const text = (r.stderr.trim() || r.stdout.trim() || '(no output)').slice(0, 2000);
     throw new CniPluginError('Internal', `${where} failed (exit ${String(r.code)}): ${text}`, call.type, call.network, call.command);
   }

@@ -102,7 +102,12 @@ export function resultFromJson(json: unknown): CniResult {
     const interfaces = arr(o.interfaces, 'interfaces').map((v, i) => {
       const x = obj(v, `interfaces[${i}]`);
       const mtu = typeof x.mtu === 'number' ? x.mtu : undefined;
-      return { name: str(x.name, `interfaces[${i}].name`), mac: optStr(x.mac, `interfaces[${i}].mac`), sandbox: optStr(x.sandbox, `interfaces[${i}].sandbox`), ...(mtu ? { mtu } : {}) };
+      return {
+        name: str(x.name, `interfaces[${i}].name`),
+        mac: optStr(x.mac, `interfaces[${i}].mac`),
+        sandbox: optStr(x.sandbox, `interfaces[${i}].sandbox`),
+        ...(mtu ? { mtu } : {}),
+      };
     });
     const ips = arr(o.ips, 'ips').map((v, i) => {
       const x = obj(v, `ips[${i}]`);

@@ -73,7 +73,10 @@ export class PortReservations {
   private entries: Reservation[] = [];
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly file: string, private readonly probe: BindProbe = bindProbe) {}
+  constructor(
+    private readonly file: string,
+    private readonly probe: BindProbe = bindProbe,
+  ) {}
 
   /** Reads the table; a missing file is an empty table. */
   async load(): Promise<void> {
@@ -154,7 +157,9 @@ export class PortReservations {
         }
         decided.push({ ...base, hostPort: chosen });
       }
-      const others = this.entries.filter((r) => !(r.containerId === containerId && decided.some((d) => clash(d, r) && d.hostIp === r.hostIp)));
+      const others = this.entries.filter(
+        (r) => !(r.containerId === containerId && decided.some((d) => clash(d, r) && d.hostIp === r.hostIp)),
+      );
       const next = [...others, ...decided];
       await this.save(next);
       this.entries = next;

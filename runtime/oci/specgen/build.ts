@@ -62,8 +62,17 @@ export const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 const CPU_PERIOD_US = 100_000;
 
 export const MASKED_PATHS: readonly string[] = [
-  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
 ];
 
 export const READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
@@ -75,8 +84,15 @@ const chr = (major: number, minor: number | undefined): DeviceCgroup =>
 export function defaultDeviceRules(): DeviceCgroup[] {
   return [
     { allow: false, access: 'rwm' },
-    chr(1, 5), chr(1, 3), chr(1, 9), chr(1, 8), chr(5, 0), chr(5, 1),
-    chr(1, 7), chr(5, 2), chr(136, undefined),
+    chr(1, 5),
+    chr(1, 3),
+    chr(1, 9),
+    chr(1, 8),
+    chr(5, 0),
+    chr(5, 1),
+    chr(1, 7),
+    chr(5, 2),
+    chr(136, undefined),
     { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' },
   ];
 }
@@ -120,7 +136,7 @@ export function resolveArgs(config: Pick<ContainerConfig, 'entrypoint' | 'cmd'>,
     cmd = userCmd;
   } else {
     entrypoint = image.Entrypoint ?? [];
-    cmd = userCmd.length > 0 ? userCmd : image.Cmd ?? [];
+    cmd = userCmd.length > 0 ? userCmd : (image.Cmd ?? []);
   }
   // `--entrypoint ""` reaches the daemon as [""]: it clears the entrypoint.
   if (entrypoint.length === 1 && entrypoint[0] === '') entrypoint = [];
@@ -158,7 +174,10 @@ export function containerEnv(opts: {
   const userKeys = new Set(opts.user.map(keyOf));
   const merged = opts.user.length === 0 ? [...opts.image] : [...opts.user, ...opts.image.filter((e) => !userKeys.has(keyOf(e)))];
   // A Map keeps first-insertion order and lets a later value replace an earlier one in place.
-  const env = new Map<string, string | undefined>([['PATH', DEFAULT_PATH], ['HOSTNAME', opts.hostname]]);
+  const env = new Map<string, string | undefined>([
+    ['PATH', DEFAULT_PATH],
+    ['HOSTNAME', opts.hostname],
+  ]);
   if (opts.tty) env.set('TERM', 'xterm');
   for (const e of merged) {
     const eq = e.indexOf('=');

@@ -62,9 +62,14 @@ export function resolveDevices(mappings: readonly DeviceMapping[]): ResolvedDevi
     try {
       st = fs.statSync(m.pathOnHost);
     } catch (e) {
-      throw invalidArgument(`error gathering device information while adding device ${JSON.stringify(m.pathOnHost)}: ${(e as NodeJS.ErrnoException).code ?? e}`, e);
+      throw invalidArgument(
+        `error gathering device information while adding device ${JSON.stringify(m.pathOnHost)}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+        e,
+      );
     }
-    const devices = st.isDirectory() ? devicesUnder(m.pathOnHost, m.pathInContainer, () => false) : [deviceAt(m.pathOnHost, m.pathInContainer)];
+    const devices = st.isDirectory()
+      ? devicesUnder(m.pathOnHost, m.pathInContainer, () => false)
+      : [deviceAt(m.pathOnHost, m.pathInContainer)];
     if (!st.isDirectory() && devices[0] === undefined) {
       throw invalidArgument(`cannot add device ${JSON.stringify(m.pathOnHost)}: not a device node`);
     }

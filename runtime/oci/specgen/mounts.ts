@@ -37,7 +37,9 @@ export function defaultMounts(): Mount[] {
     { destination: '/proc', type: 'proc', source: 'proc', options: [...nosuid] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     {
-      destination: '/dev/pts', type: 'devpts', source: 'devpts',
+      destination: '/dev/pts',
+      type: 'devpts',
+      source: 'devpts',
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
     },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...nosuid, 'ro'] },
@@ -59,19 +61,35 @@ export interface EtcFilePaths {
 
 // Flag options and what they collide with: the last of a pair wins.
 const FLAG_KEYS: Record<string, string> = {
-  ro: 'ro', rw: 'ro',
-  suid: 'suid', nosuid: 'suid',
-  dev: 'dev', nodev: 'dev',
-  exec: 'exec', noexec: 'exec',
-  sync: 'sync', async: 'sync',
+  ro: 'ro',
+  rw: 'ro',
+  suid: 'suid',
+  nosuid: 'suid',
+  dev: 'dev',
+  nodev: 'dev',
+  exec: 'exec',
+  noexec: 'exec',
+  sync: 'sync',
+  async: 'sync',
   dirsync: 'dirsync',
-  atime: 'atime', noatime: 'atime',
-  diratime: 'diratime', nodiratime: 'diratime',
-  relatime: 'relatime', norelatime: 'relatime',
-  strictatime: 'strictatime', nostrictatime: 'strictatime',
-  mand: 'mand', nomand: 'mand',
-  private: 'propagation', rprivate: 'propagation', shared: 'propagation', rshared: 'propagation',
-  slave: 'propagation', rslave: 'propagation', unbindable: 'propagation', runbindable: 'propagation',
+  atime: 'atime',
+  noatime: 'atime',
+  diratime: 'diratime',
+  nodiratime: 'diratime',
+  relatime: 'relatime',
+  norelatime: 'relatime',
+  strictatime: 'strictatime',
+  nostrictatime: 'strictatime',
+  mand: 'mand',
+  nomand: 'mand',
+  private: 'propagation',
+  rprivate: 'propagation',
+  shared: 'propagation',
+  rshared: 'propagation',
+  slave: 'propagation',
+  rslave: 'propagation',
+  unbindable: 'propagation',
+  runbindable: 'propagation',
 };
 
 // key=value options tmpfs takes, with what the value must look like (the kernel's memparse suffixes).
@@ -145,7 +163,12 @@ export function containerMounts(
     const destination = mountDestination(b.destination, what);
     if (!path.posix.isAbsolute(b.source)) throw invalidArgument(`${what}: source must be an absolute host path`);
     claim(destination);
-    user.push({ destination, type: 'bind', source: path.posix.normalize(b.source).replace(/(.)\/+$/, '$1'), options: ['rbind', ...(b.readOnly ? ['ro'] : []), 'rprivate'] });
+    user.push({
+      destination,
+      type: 'bind',
+      source: path.posix.normalize(b.source).replace(/(.)\/+$/, '$1'),
+      options: ['rbind', ...(b.readOnly ? ['ro'] : []), 'rprivate'],
+    });
   }
   for (const t of tmpfs) {
     const destination = mountDestination(t.destination, `tmpfs mount ${t.destination}`);
@@ -153,7 +176,11 @@ export function containerMounts(
     user.push({ destination, type: 'tmpfs', source: 'tmpfs', options: tmpfsOptions(t.options) });
   }
   const userDests = new Set(taken);
-  const generated: [string, string][] = [['/etc/resolv.conf', etc.resolvConf], ['/etc/hostname', etc.hostname], ['/etc/hosts', etc.hosts]];
+  const generated: [string, string][] = [
+    ['/etc/resolv.conf', etc.resolvConf],
+    ['/etc/hostname', etc.hostname],
+    ['/etc/hosts', etc.hosts],
+  ];
   for (const [destination, source] of generated) {
     if (userDests.has(destination)) continue;
     user.push({ destination, type: 'bind', source, options: ['rbind', 'rprivate', ...(readOnlyRootfs ? ['ro'] : [])] });

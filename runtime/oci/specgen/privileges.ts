@@ -47,7 +47,8 @@ export function isDeviceMode(mode: string): boolean {
  */
 export function parseDevice(spec: string): DeviceMapping {
   const parts = spec.split(':');
-  if (parts.length > 3 || parts[0] === '') throw invalidArgument(`invalid device specification: ${q(spec)} (want HOST[:CONTAINER[:PERMS]])`);
+  if (parts.length > 3 || parts[0] === '')
+    throw invalidArgument(`invalid device specification: ${q(spec)} (want HOST[:CONTAINER[:PERMS]])`);
   const [source] = parts;
   let destination = '';
   let permissions = 'rwm';
@@ -133,7 +134,7 @@ export function applyPrivileges(spec: Spec, input: PrivilegeInput): Spec {
   const { config } = input;
   if (config.privileged && input.idMap) {
     // Docker's rule too: the host's devices and an unconfined root mean nothing inside a remapped namespace.
-    throw invalidArgument('privileged mode is incompatible with the daemon\'s --userns-remap');
+    throw invalidArgument("privileged mode is incompatible with the daemon's --userns-remap");
   }
   const linux = (spec.linux ??= {});
   const process = spec.process!;

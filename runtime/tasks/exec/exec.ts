@@ -40,7 +40,12 @@ export type { ExecUser } from './processSpec';
 export async function exec(ctx: Ctx, opts: ExecOptions): Promise<ExecSession> {
   if (!path.isAbsolute(opts.sessionDir)) throw invalidArgument(`exec: session dir ${opts.sessionDir} is not absolute`);
   const proc = await execProcessSpec(opts.bundle, {
-    args: opts.args, env: opts.env, user: opts.user, cwd: opts.cwd, tty: opts.tty, consoleSize: opts.consoleSize,
+    args: opts.args,
+    env: opts.env,
+    user: opts.user,
+    cwd: opts.cwd,
+    tty: opts.tty,
+    consoleSize: opts.consoleSize,
   });
   // Before anything is started: a host without the addon's binary refuses
   // TTY execs up front (plain execs need no addon).

@@ -30,8 +30,13 @@ import type { Ctx } from '../../context';
 import { describe, failedPrecondition } from '../../errdefs/errdefs';
 import { FrameStream, type OutputFrame, type OutputStreamName } from '../frames';
 import {
-  execStartError, exitCodeOf, removeSessionDir, runcErrorMessage, signalProcess,
-  type ExecOptions, type ExecSession,
+  execStartError,
+  exitCodeOf,
+  removeSessionDir,
+  runcErrorMessage,
+  signalProcess,
+  type ExecOptions,
+  type ExecSession,
 } from './session';
 import { procStat } from '../proc';
 
@@ -44,8 +49,20 @@ export async function execRunc(ctx: Ctx, opts: ExecOptions, processFile: string)
   const logFile = path.join(dir, 'runc.log');
   const child = spawn(
     opts.runcPath,
-    ['--root', opts.runcRoot, '--log', logFile, '--log-format', 'json',
-      'exec', '--pid-file', pidFile, '--process', processFile, opts.containerId],
+    [
+      '--root',
+      opts.runcRoot,
+      '--log',
+      logFile,
+      '--log-format',
+      'json',
+      'exec',
+      '--pid-file',
+      pidFile,
+      '--process',
+      processFile,
+      opts.containerId,
+    ],
     {
       stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       // Its own process group: a terminal's ^C to gantryd is not meant for execs.

@@ -43,7 +43,8 @@ export const DEFAULT_CONSOLE_SIZE = { rows: 24, cols: 80 } as const;
 /** Reads `<bundle>/config.json`'s process and applies the exec's settings. */
 export async function execProcessSpec(bundle: string, opts: ExecProcessOptions): Promise<OciProcess> {
   if (opts.args.length === 0) throw invalidArgument('exec: no command given');
-  if (opts.cwd !== undefined && !opts.cwd.startsWith('/')) throw invalidArgument(`exec: working directory ${JSON.stringify(opts.cwd)} is not absolute`);
+  if (opts.cwd !== undefined && !opts.cwd.startsWith('/'))
+    throw invalidArgument(`exec: working directory ${JSON.stringify(opts.cwd)} is not absolute`);
   for (const e of opts.env ?? []) {
     if (!e.includes('=') || e.startsWith('=')) throw invalidArgument(`exec: env entry ${JSON.stringify(e)} is not KEY=VALUE`);
   }
@@ -62,7 +63,11 @@ export async function execProcessSpec(bundle: string, opts: ExecProcessOptions):
     cwd: opts.cwd ?? base.cwd,
     terminal: opts.tty,
     user: opts.user
-      ? { uid: opts.user.uid, gid: opts.user.gid, ...(opts.user.additionalGids?.length ? { additionalGids: [...opts.user.additionalGids] } : {}) }
+      ? {
+          uid: opts.user.uid,
+          gid: opts.user.gid,
+          ...(opts.user.additionalGids?.length ? { additionalGids: [...opts.user.additionalGids] } : {}),
+        }
       : base.user,
   };
   delete proc.consoleSize;

@@ -32,10 +32,7 @@ import type { Ctx } from '../../context';
 import { describe, failedPrecondition, invalidArgument, unavailable, errorOf } from '../../errdefs/errdefs';
 import { attachSocket, type AttachSession } from '../attach';
 import type { FrameStream, OutputFrame } from '../frames';
-import {
-  execStartError, removeSessionDir, runcErrorMessage, signalProcess,
-  type ExecOptions, type ExecSession,
-} from './session';
+import { execStartError, removeSessionDir, runcErrorMessage, signalProcess, type ExecOptions, type ExecSession } from './session';
 import { processAlive } from '../proc';
 
 const unknown = errorOf('Unknown');
@@ -46,11 +43,35 @@ export async function execConmon(ctx: Ctx, opts: ExecOptions, processFile: strin
   const runc = await resolveExecutable(opts.runcPath);
   await fs.promises.mkdir(path.join(dir, 'exits'));
   const args = [
-    '--api-version', '1', '-c', opts.containerId, '-u', path.basename(dir), '-r', runc,
-    '-b', dir, '-p', path.join(dir, 'pidfile'), '-P', path.join(dir, 'conmon.pid'),
-    '-l', 'none:', '--exit-dir', path.join(dir, 'exits'), '--full-attach',
-    '--runtime-arg', `--root=${opts.runcRoot}`, '--runtime-arg', '--log-format=json',
-    '-e', '--exec-attach', '-t', ...(opts.stdin ? ['-i'] : []), '--exec-process-spec', processFile,
+    '--api-version',
+    '1',
+    '-c',
+    opts.containerId,
+    '-u',
+    path.basename(dir),
+    '-r',
+    runc,
+    '-b',
+    dir,
+    '-p',
+    path.join(dir, 'pidfile'),
+    '-P',
+    path.join(dir, 'conmon.pid'),
+    '-l',
+    'none:',
+    '--exit-dir',
+    path.join(dir, 'exits'),
+    '--full-attach',
+    '--runtime-arg',
+    `--root=${opts.runcRoot}`,
+    '--runtime-arg',
+    '--log-format=json',
+    '-e',
+    '--exec-attach',
+    '-t',
+    ...(opts.stdin ? ['-i'] : []),
+    '--exec-process-spec',
+    processFile,
   ];
   const child = spawn(opts.conmonPath, args, {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],

@@ -92,4 +92,3 @@ export function parseLogLine(line: Buffer | string): LogEntry | undefined {
   const data = Buffer.from(buf.subarray(Math.min(sp3 + 1, end), end));
   return { time: new Date(Number(timeNs / 1_000_000n)), timeNs, stream, partial: tag === 'P', data };
 }
-

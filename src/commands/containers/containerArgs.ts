@@ -10,13 +10,7 @@
  */
 import * as vscode from 'vscode';
 import { type ContainerSummary } from '../../../runtime/client';
-import {
-  containerState,
-  coarseStatus,
-  imageDisplay,
-  isContainerNode,
-  type ContainerState,
-} from '../../views/containers/containerNodes';
+import { containerState, coarseStatus, imageDisplay, isContainerNode, type ContainerState } from '../../views/containers/containerNodes';
 import { shortId } from '../../../runtime/presentation';
 import type { CommandContext } from '../commandContext';
 import { pickTargets } from '../pickTargets';
@@ -57,7 +51,7 @@ export function targetsFromArgs(node: unknown, nodes: unknown, states?: readonly
 /** The options object among trailing arguments, if any. */
 export function optionsFromArgs<T extends object>(args: readonly unknown[]): Partial<T> {
   const found = args.find((a) => typeof a === 'object' && a !== null && !Array.isArray(a) && !isContainerNode(a));
-  return (found ?? {});
+  return found ?? {};
 }
 
 export interface PickOptions {
@@ -88,7 +82,12 @@ export async function pickContainers(context: CommandContext, options: PickOptio
 }
 
 /** The targets from the arguments, or else the user's pick. */
-export async function resolveTargets(context: CommandContext, node: unknown, nodes: unknown, pick: PickOptions): Promise<ContainerTarget[]> {
+export async function resolveTargets(
+  context: CommandContext,
+  node: unknown,
+  nodes: unknown,
+  pick: PickOptions,
+): Promise<ContainerTarget[]> {
   const given = targetsFromArgs(node, nodes, pick.states);
   return given.length ? given : pickContainers(context, pick);
 }

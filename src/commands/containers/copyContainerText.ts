@@ -7,7 +7,12 @@ import type { CommandContext } from '../commandContext';
 import { resolveTargets } from './containerArgs';
 import { resolveRecord } from './resolveRecord';
 
-export async function copyContainerField(context: CommandContext, node: unknown, field: 'id' | 'name', placeHolder: string): Promise<string | undefined> {
+export async function copyContainerField(
+  context: CommandContext,
+  node: unknown,
+  field: 'id' | 'name',
+  placeHolder: string,
+): Promise<string | undefined> {
   const [target] = await resolveTargets(context, node, undefined, { placeHolder });
   if (!target) return undefined;
   const text = (await resolveRecord(context, target))[field];

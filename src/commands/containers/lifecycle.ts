@@ -33,12 +33,13 @@ export async function runLifecycle<R>(context: CommandContext, node: unknown, no
   const targets = await resolveTargets(context, node, nodes, { placeHolder: action.placeHolder, canPickMany: true, states: action.states });
   if (targets.length === 0) return [];
   const what = targets.length === 1 ? targets[0].name : vscode.l10n.t('{0} containers', targets.length);
-  const outcomes = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: action.progress(what) },
-    () => Promise.allSettled(targets.map((t) => {
-      const { operation } = action;
-      return operation ? context.views.containers.during(t.id, operation, () => action.act(client, t)) : action.act(client, t);
-    })),
+  const outcomes = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: action.progress(what) }, () =>
+    Promise.allSettled(
+      targets.map((t) => {
+        const { operation } = action;
+        return operation ? context.views.containers.during(t.id, operation, () => action.act(client, t)) : action.act(client, t);
+      }),
+    ),
   );
   const results: R[] = [];
   const failures: string[] = [];

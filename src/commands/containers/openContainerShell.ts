@@ -35,7 +35,8 @@ export async function openContainerShell(context: CommandContext, node?: unknown
     log: context.log,
     connect: async (dimensions) =>
       execConnection(client, { id: target.id, args: SHELL_ARGS }, dimensions, (execId, pid) =>
-        context.log.info(`Shell in ${target.name}: exec ${execId}, pid ${pid}`)),
+        context.log.info(`Shell in ${target.name}: exec ${execId}, pid ${pid}`),
+      ),
   });
   const terminal = vscode.window.createTerminal({
     name: vscode.l10n.t('{0} (shell)', target.name),

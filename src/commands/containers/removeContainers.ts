@@ -40,7 +40,8 @@ export async function removeContainers(context: CommandContext, node?: unknown, 
   const outcomes = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Removing {0}', what(targets)) },
     // Each item shows "Removing…" until its removal settles (a forced one waits for the kill).
-    () => Promise.allSettled(targets.map((t) => context.views.containers.during(t.id, 'removing', () => removeOne(context, t, force, prompt)))),
+    () =>
+      Promise.allSettled(targets.map((t) => context.views.containers.during(t.id, 'removing', () => removeOne(context, t, force, prompt)))),
   );
   const removed: string[] = [];
   const failures: string[] = [];
@@ -71,15 +72,18 @@ function what(targets: readonly ContainerTarget[]): string {
 }
 
 async function confirmRemove(targets: readonly ContainerTarget[], live: readonly ContainerTarget[]): Promise<boolean> {
-  const message = targets.length === 1
-    ? vscode.l10n.t('Remove container {0}?', targets[0].name)
-    : vscode.l10n.t('Remove {0} containers?', targets.length);
+  const message =
+    targets.length === 1
+      ? vscode.l10n.t('Remove container {0}?', targets[0].name)
+      : vscode.l10n.t('Remove {0} containers?', targets.length);
   const lines: string[] = [];
   if (targets.length > 1) lines.push(targets.map((t) => t.name).join('\n'));
   if (live.length) {
-    lines.push(live.length === targets.length && targets.length === 1
-      ? vscode.l10n.t('It is running: it will be killed first.')
-      : vscode.l10n.t('Running, will be killed first: {0}', live.map((t) => t.name).join(', ')));
+    lines.push(
+      live.length === targets.length && targets.length === 1
+        ? vscode.l10n.t('It is running: it will be killed first.')
+        : vscode.l10n.t('Running, will be killed first: {0}', live.map((t) => t.name).join(', ')),
+    );
   }
   lines.push(vscode.l10n.t('Its logs and file system changes are deleted.'));
   const button = live.length ? vscode.l10n.t('Force Remove') : vscode.l10n.t('Remove');

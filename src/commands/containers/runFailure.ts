@@ -19,7 +19,12 @@ import type { CommandContext } from '../commandContext';
 export const RUN_COMMAND = 'gantry.images.run';
 
 /** The message for a start that failed with `error`; `status` is what the daemon says the container is now. */
-export function runFailureMessage(container: ContainerSummary, imageLabel: string, error: unknown, status: ContainerStatus | undefined): string {
+export function runFailureMessage(
+  container: ContainerSummary,
+  imageLabel: string,
+  error: unknown,
+  status: ContainerStatus | undefined,
+): string {
   const command = container.command[0] ?? '';
   const reason = isGantryError(error) && !error.transport ? error.reason : '';
   const what =
@@ -51,7 +56,12 @@ function leftIn(status: ContainerStatus | undefined): string {
  * is left stopped. Resolves once the failure is fired and shown, without
  * waiting for the user's answer (the command must not wait for a click).
  */
-export async function reportRunFailure(context: CommandContext, container: ContainerSummary, imageLabel: string, error: unknown): Promise<void> {
+export async function reportRunFailure(
+  context: CommandContext,
+  container: ContainerSummary,
+  imageLabel: string,
+  error: unknown,
+): Promise<void> {
   context.log.error(`${RUN_COMMAND} failed: ${container.name} (${container.id}) did not start: ${describe(error)}`);
   let status: ContainerStatus | undefined;
   try {
@@ -63,7 +73,10 @@ export async function reportRunFailure(context: CommandContext, container: Conta
   context.failures.fire({ command: RUN_COMMAND, message });
   const remove = vscode.l10n.t('Remove Container');
   const showLog = vscode.l10n.t('Show Log');
-  const offerRemove = status === ContainerStatus.CONTAINER_STATUS_CREATED || status === ContainerStatus.CONTAINER_STATUS_EXITED || status === ContainerStatus.CONTAINER_STATUS_DEAD;
+  const offerRemove =
+    status === ContainerStatus.CONTAINER_STATUS_CREATED ||
+    status === ContainerStatus.CONTAINER_STATUS_EXITED ||
+    status === ContainerStatus.CONTAINER_STATUS_DEAD;
   void vscode.window.showErrorMessage(message, ...(offerRemove ? [remove] : []), showLog).then((choice) => {
     if (choice === remove) void vscode.commands.executeCommand('gantry.containers.remove', container.id, undefined, { confirm: false });
     else if (choice === showLog) context.log.show();

@@ -32,7 +32,9 @@ export async function promptRunChoices(imageLabel: string, taken: ReadonlySet<st
 
   const commandText = await vscode.window.showInputBox({
     title: `${title} (2/${STEPS})`,
-    prompt: vscode.l10n.t('Command and arguments, split as a shell splits words (quotes work; nothing is expanded). Empty: the image\'s command'),
+    prompt: vscode.l10n.t(
+      "Command and arguments, split as a shell splits words (quotes work; nothing is expanded). Empty: the image's command",
+    ),
     placeHolder: 'sh -c "echo hello; sleep 60"',
     validateInput: (v) => problem(() => splitArgs(v)),
   });
@@ -52,8 +54,16 @@ export async function promptRunChoices(imageLabel: string, taken: ReadonlySet<st
   );
   if (!policy) return undefined;
 
-  const detached = { label: vscode.l10n.t('Run detached'), description: vscode.l10n.t('in the background; logs and shell from the Containers view'), attach: false };
-  const attached = { label: vscode.l10n.t('Run attached in a terminal'), description: vscode.l10n.t('with a TTY: the terminal is its console'), attach: true };
+  const detached = {
+    label: vscode.l10n.t('Run detached'),
+    description: vscode.l10n.t('in the background; logs and shell from the Containers view'),
+    attach: false,
+  };
+  const attached = {
+    label: vscode.l10n.t('Run attached in a terminal'),
+    description: vscode.l10n.t('with a TTY: the terminal is its console'),
+    attach: true,
+  };
   const mode = await vscode.window.showQuickPick([detached, attached], { title: `${title} (5/${STEPS})` });
   if (!mode) return undefined;
 

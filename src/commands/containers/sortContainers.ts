@@ -12,9 +12,12 @@ export async function sortContainers(_context: CommandContext, sortBy: Container
   const config = vscode.workspace.getConfiguration('gantry.containers');
   // A workspace value would hide a global one: change the value that is in effect where it is set.
   const inspected = config.inspect<ContainerSortBy>('sortBy');
-  const target = inspected?.workspaceFolderValue !== undefined
-    ? vscode.ConfigurationTarget.WorkspaceFolder
-    : inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  const target =
+    inspected?.workspaceFolderValue !== undefined
+      ? vscode.ConfigurationTarget.WorkspaceFolder
+      : inspected?.workspaceValue !== undefined
+        ? vscode.ConfigurationTarget.Workspace
+        : vscode.ConfigurationTarget.Global;
   await config.update('sortBy', sortBy, target);
   return sortBy;
 }

@@ -13,7 +13,9 @@ import { resolveTargets } from './containerArgs';
 import { resolveRecord } from './resolveRecord';
 
 export async function viewContainerLogs(context: CommandContext, node?: unknown): Promise<vscode.TextDocument | undefined> {
-  const [target] = await resolveTargets(context, node, undefined, { placeHolder: vscode.l10n.t('Select the container whose logs to view') });
+  const [target] = await resolveTargets(context, node, undefined, {
+    placeHolder: vscode.l10n.t('Select the container whose logs to view'),
+  });
   if (!target) return undefined;
   const { id, name } = await resolveRecord(context, target);
   const document = await vscode.workspace.openTextDocument(containerDocumentUri(id, name, 'logs'));

@@ -20,19 +20,26 @@ export async function connectToHost(context: CommandContext, arg?: unknown): Pro
   const choice = typeof arg === 'string' ? parseHostChoice(arg) : await pickHost(context.hosts);
   if (!choice) return undefined;
   const previous = context.hosts.current;
-  const snapshot = choice.kind === 'ssh' && !sameChoice(choice, previous)
-    ? await withProgress(context, choice, previous)
-    : await context.hosts.switchTo(choice);
+  const snapshot =
+    choice.kind === 'ssh' && !sameChoice(choice, previous)
+      ? await withProgress(context, choice, previous)
+      : await context.hosts.switchTo(choice);
   if (!snapshot) return undefined;
   if (snapshot.state !== 'connected') {
     const where = choice.kind === 'ssh' ? choice.label : snapshot.socket;
-    throw new Error(`Cannot connect to gantryd on ${where}: ${snapshot.lastError ?? 'no answer'}${snapshot.retrying ? ' (Gantry keeps retrying)' : ''}`);
+    throw new Error(
+      `Cannot connect to gantryd on ${where}: ${snapshot.lastError ?? 'no answer'}${snapshot.retrying ? ' (Gantry keeps retrying)' : ''}`,
+    );
   }
   return snapshot;
 }
 
 /** The switch in a notification that shows each step; Cancel goes back to `previous`. */
-function withProgress(context: CommandContext, choice: HostChoice & { kind: 'ssh' }, previous: HostChoice): Thenable<ConnectionSnapshot | undefined> {
+function withProgress(
+  context: CommandContext,
+  choice: HostChoice & { kind: 'ssh' },
+  previous: HostChoice,
+): Thenable<ConnectionSnapshot | undefined> {
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Connecting to {0}', choice.label), cancellable: true },
     async (progress, token) => {
@@ -42,7 +49,9 @@ function withProgress(context: CommandContext, choice: HostChoice & { kind: 'ssh
       let cancelled = false;
       const cancel = token.onCancellationRequested(() => {
         cancelled = true;
-        context.log.info(`Connecting to ${choice.label} cancelled; back to ${previous.kind === 'ssh' ? previous.label : 'the local runtime'}`);
+        context.log.info(
+          `Connecting to ${choice.label} cancelled; back to ${previous.kind === 'ssh' ? previous.label : 'the local runtime'}`,
+        );
         void context.hosts.switchTo(previous);
       });
       try {

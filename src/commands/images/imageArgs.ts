@@ -43,7 +43,7 @@ export function targetsFromArgs(node: unknown, nodes: unknown): ImageTarget[] {
 /** The options object among trailing arguments, if any. */
 export function optionsFromArgs<T extends object>(args: readonly unknown[]): Partial<T> {
   const found = args.find((a) => typeof a === 'object' && a !== null && !Array.isArray(a) && !isImageNode(a) && !isRepositoryNode(a));
-  return (found ?? {});
+  return found ?? {};
 }
 
 export interface PickOptions {

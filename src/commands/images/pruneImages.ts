@@ -27,7 +27,9 @@ export async function pruneImages(context: CommandContext, ...args: unknown[]): 
     if ((await vscode.window.showWarningMessage(message, { modal: true, detail }, prune)) !== prune) return undefined;
   }
   const result = await client.images.prune(options.all ?? false);
-  context.log.info(`Pruned ${result.untagged.length} images (${result.untagged.join(', ')}): ${result.deletedBlobs} blobs, ${formatSize(result.reclaimedBytes)}`);
+  context.log.info(
+    `Pruned ${result.untagged.length} images (${result.untagged.join(', ')}): ${result.deletedBlobs} blobs, ${formatSize(result.reclaimedBytes)}`,
+  );
   void vscode.window.showInformationMessage(
     result.untagged.length
       ? vscode.l10n.t('Pruned {0} image(s); reclaimed {1}.', result.untagged.length, formatSize(result.reclaimedBytes))

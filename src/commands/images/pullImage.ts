@@ -145,7 +145,8 @@ async function choosePlatform(
   context: CommandContext,
   reference: string,
   auth: RegistryAuth | undefined,
-  pick: PlatformPicker = (items) => vscode.window.showQuickPick(items, { title: vscode.l10n.t('Platform to pull'), placeHolder: reference }),
+  pick: PlatformPicker = (items) =>
+    vscode.window.showQuickPick(items, { title: vscode.l10n.t('Platform to pull'), placeHolder: reference }),
 ): Promise<string | undefined | null> {
   let offered;
   try {

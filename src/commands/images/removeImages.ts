@@ -30,7 +30,12 @@ export interface RemoveImagesResult {
   readonly deletedSnapshots: number;
 }
 
-export async function removeImages(context: CommandContext, node?: unknown, nodes?: unknown, ...rest: unknown[]): Promise<RemoveImagesResult | undefined> {
+export async function removeImages(
+  context: CommandContext,
+  node?: unknown,
+  nodes?: unknown,
+  ...rest: unknown[]
+): Promise<RemoveImagesResult | undefined> {
   const options = optionsFromArgs<RemoveOptions>(rest.length ? rest : [nodes]);
   const client = context.connection.requireClient();
   const targets = await resolveTargets(context, node, Array.isArray(nodes) ? nodes : undefined, {
@@ -73,9 +78,8 @@ export async function removeImages(context: CommandContext, node?: unknown, node
 
 async function confirmRemove(targets: readonly ImageTarget[]): Promise<boolean> {
   const remove = vscode.l10n.t('Remove');
-  const message = targets.length === 1
-    ? vscode.l10n.t('Remove image {0}?', targets[0].label)
-    : vscode.l10n.t('Remove {0} images?', targets.length);
+  const message =
+    targets.length === 1 ? vscode.l10n.t('Remove image {0}?', targets[0].label) : vscode.l10n.t('Remove {0} images?', targets.length);
   const detail = targets.length === 1 ? undefined : targets.map((t) => t.label).join('\n');
   return (await vscode.window.showWarningMessage(message, { modal: true, detail }, remove)) === remove;
 }
@@ -83,7 +87,8 @@ async function confirmRemove(targets: readonly ImageTarget[]): Promise<boolean> 
 /** "Removed busybox:latest; reclaimed 2.1MB." (up to five names, then how many more). */
 function removedMessage(result: RemoveImagesResult): string {
   const names = result.untagged.map(displayName);
-  const shown = names.length > MAX_NAMED ? [...names.slice(0, MAX_NAMED - 1), vscode.l10n.t('{0} more', names.length - MAX_NAMED + 1)] : names;
+  const shown =
+    names.length > MAX_NAMED ? [...names.slice(0, MAX_NAMED - 1), vscode.l10n.t('{0} more', names.length - MAX_NAMED + 1)] : names;
   return vscode.l10n.t('Removed {0}; reclaimed {1}.', shown.join(', '), formatSize(result.reclaimedBytes));
 }
 

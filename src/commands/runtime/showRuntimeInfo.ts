@@ -6,7 +6,9 @@ import type { CommandContext } from '../commandContext';
 export async function showRuntimeInfo(context: CommandContext): Promise<VersionResponse> {
   const info = await context.connection.requireClient().system.version();
   const components = info.components.map((c) => `${c.name} ${c.path ? c.version : 'missing'}`).join(', ');
-  context.log.info(`gantryd ${info.version} (API ${info.apiVersion}) pid ${info.pid}; root ${info.root}; state ${info.state}; ${components}`);
+  context.log.info(
+    `gantryd ${info.version} (API ${info.apiVersion}) pid ${info.pid}; root ${info.root}; state ${info.state}; ${components}`,
+  );
   const missing = info.components.filter((c) => !c.path).map((c) => c.name);
   const detail = `gantryd ${info.version} on ${info.os}/${info.arch} — ${components}`;
   if (missing.length) {

@@ -15,8 +15,16 @@ interface MenuEntry extends vscode.QuickPickItem {
 export function runtimeMenuEntries(root: boolean): MenuEntry[] {
   return [
     root
-      ? { label: `$(play) ${vscode.l10n.t('Start Runtime')}`, detail: vscode.l10n.t('Start gantryd on this machine'), command: 'gantry.runtime.start' }
-      : { label: `$(terminal) ${vscode.l10n.t('Show Start Command')}`, detail: vscode.l10n.t('gantryd needs root: the command to run in a terminal'), command: 'gantry.runtime.start' },
+      ? {
+          label: `$(play) ${vscode.l10n.t('Start Runtime')}`,
+          detail: vscode.l10n.t('Start gantryd on this machine'),
+          command: 'gantry.runtime.start',
+        }
+      : {
+          label: `$(terminal) ${vscode.l10n.t('Show Start Command')}`,
+          detail: vscode.l10n.t('gantryd needs root: the command to run in a terminal'),
+          command: 'gantry.runtime.start',
+        },
     { label: `$(debug-disconnect) ${vscode.l10n.t('Reconnect')}`, command: 'gantry.runtime.reconnect' },
     { label: `$(remote) ${vscode.l10n.t('Connect to Host…')}`, command: 'gantry.host.connect' },
     { label: `$(output) ${vscode.l10n.t('Show Log')}`, command: 'gantry.showLog' },

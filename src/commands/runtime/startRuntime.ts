@@ -49,11 +49,7 @@ export async function startRuntime(context: CommandContext): Promise<void> {
   );
 }
 
-async function waitUntilConnected(
-  context: CommandContext,
-  child: ChildProcess,
-  logFile: string,
-): Promise<void> {
+async function waitUntilConnected(context: CommandContext, child: ChildProcess, logFile: string): Promise<void> {
   const exited = new Promise<never>((_, reject) => {
     child.once('exit', (code) => reject(new Error(`gantryd exited with code ${code}: ${lastLine(logFile)}`)));
     child.once('error', reject);

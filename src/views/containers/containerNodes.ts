@@ -25,7 +25,13 @@
  */
 import { type ContainerStatus, type ContainerSummary } from '../../../runtime/client';
 import {
-  displayName, healthName, humanDuration, shortId, statusName, statusText, type ContainerStateName,
+  displayName,
+  healthName,
+  humanDuration,
+  shortId,
+  statusName,
+  statusText,
+  type ContainerStateName,
 } from '../../../runtime/presentation';
 import type { MessageNode } from '../viewFilter';
 
@@ -64,8 +70,12 @@ export interface IconSpec {
 }
 
 export function isContainerNode(value: unknown): value is ContainerNode {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'container'
-    && typeof (value as ContainerNode).container?.id === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { kind?: unknown }).kind === 'container' &&
+    typeof (value as ContainerNode).container?.id === 'string'
+  );
 }
 
 /** The state's word; an unknown status from a newer daemon reads 'created', so menus offer only what is safe for any container. */
@@ -105,12 +115,13 @@ export function arrangeContainers(containers: readonly ContainerSummary[], optio
   const filter = (options.filter ?? '').trim().toLowerCase();
   const newest = (a: ContainerSummary, b: ContainerSummary) => time(b.createdAt) - time(a.createdAt);
   const byName = (a: ContainerSummary, b: ContainerSummary) => a.name.localeCompare(b.name);
-  const compare = {
-    status: (a: ContainerSummary, b: ContainerSummary) =>
-      stateGroup(containerState(a.status)) - stateGroup(containerState(b.status)) || newest(a, b) || byName(a, b),
-    created: (a: ContainerSummary, b: ContainerSummary) => newest(a, b) || byName(a, b),
-    name: (a: ContainerSummary, b: ContainerSummary) => byName(a, b) || newest(a, b),
-  }[options.sortBy ?? 'status'] ?? ((a: ContainerSummary, b: ContainerSummary) => byName(a, b));
+  const compare =
+    {
+      status: (a: ContainerSummary, b: ContainerSummary) =>
+        stateGroup(containerState(a.status)) - stateGroup(containerState(b.status)) || newest(a, b) || byName(a, b),
+      created: (a: ContainerSummary, b: ContainerSummary) => newest(a, b) || byName(a, b),
+      name: (a: ContainerSummary, b: ContainerSummary) => byName(a, b) || newest(a, b),
+    }[options.sortBy ?? 'status'] ?? ((a: ContainerSummary, b: ContainerSummary) => byName(a, b));
   return containers
     .filter((c) => !filter || [c.name, c.id, imageDisplay(c)].some((text) => text.toLowerCase().includes(filter)))
     .sort(compare)

@@ -94,7 +94,9 @@ export class ContainerStatsDocuments implements vscode.TextDocumentContentProvid
 
 function isShown(uri: vscode.Uri): boolean {
   const key = uri.toString();
-  return vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === key));
+  return vscode.window.tabGroups.all.some((g) =>
+    g.tabs.some((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === key),
+  );
 }
 
 /** One document's stats call and samples. */
@@ -168,9 +170,10 @@ class StatsWatcher {
       this.note = vscode.l10n.t('The container stopped; updates go on when it starts again.');
     } catch (e) {
       if (abort.signal.aborted) return;
-      this.note = kindOf(e) === 'FailedPrecondition'
-        ? vscode.l10n.t('The container is not running; updates go on when it starts.')
-        : vscode.l10n.t('No samples: {0}. Updates go on when the connection is back.', describe(e));
+      this.note =
+        kindOf(e) === 'FailedPrecondition'
+          ? vscode.l10n.t('The container is not running; updates go on when it starts.')
+          : vscode.l10n.t('No samples: {0}. Updates go on when the connection is back.', describe(e));
       this.log.debug(`stats of ${this.name}: ${describe(e)}`);
     } finally {
       if (this.abort === abort) this.abort = undefined;

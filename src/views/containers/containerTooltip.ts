@@ -33,7 +33,8 @@ export function containerTooltip(details: InspectContainerResponse, now: number 
   const policy = c.restartPolicy?.name || 'no';
   const retries = c.restartPolicy?.maximumRetryCount ? `:${c.restartPolicy.maximumRetryCount}` : '';
   rows.push([vscode.l10n.t('Restart policy'), mdEscape(`${policy}${retries}${c.restartCount ? `, restarted ${c.restartCount}×` : ''}`)]);
-  for (const m of c.mounts) rows.push([vscode.l10n.t('Mount'), `${mdCode(m.source)} → ${mdCode(m.destination)}${m.readOnly ? ' (ro)' : ''}`]);
+  for (const m of c.mounts)
+    rows.push([vscode.l10n.t('Mount'), `${mdCode(m.source)} → ${mdCode(m.destination)}${m.readOnly ? ' (ro)' : ''}`]);
   if (c.network) rows.push([vscode.l10n.t('Network'), mdEscape(c.network)]);
   rows.push([vscode.l10n.t('Created'), when(c.createdAt, now)]);
   if (c.startedAt) rows.push([vscode.l10n.t('Started'), when(c.startedAt, now)]);

@@ -79,7 +79,11 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     /** Told of each list and inspect call (the test API counts them). */
     private readonly observe: ViewObserver = () => undefined,
   ) {
-    this.ticker = new RelativeTimeTicker<ContainerNode>(clock, (node, now) => clockTexts(node.container, now), (nodes) => this.changeEmitter.fire(nodes));
+    this.ticker = new RelativeTimeTicker<ContainerNode>(
+      clock,
+      (node, now) => clockTexts(node.container, now),
+      (nodes) => this.changeEmitter.fire(nodes),
+    );
     this.subscriptions.push(
       this.ticker,
       // Sorting works on the cached list: re-render, no list call.
@@ -157,11 +161,13 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     });
     this.ticker.show(nodes);
     if (nodes.length === 0 && listing.items.length > 0) {
-      return [noMatchNode('containers', {
-        label: vscode.l10n.t('No container matches "{0}"', this.filterState.text),
-        description: vscode.l10n.t('Clear Filter'),
-        tooltip: vscode.l10n.t('Click to show every container'),
-      })];
+      return [
+        noMatchNode('containers', {
+          label: vscode.l10n.t('No container matches "{0}"', this.filterState.text),
+          description: vscode.l10n.t('Clear Filter'),
+          tooltip: vscode.l10n.t('Click to show every container'),
+        }),
+      ];
     }
     return nodes;
   }
@@ -178,7 +184,9 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     const subscription = token.onCancellationRequested(() => abort.abort());
     try {
       this.observe({ view: CONTAINERS_VIEW, kind: 'inspect' });
-      const details = await this.connection.requireClient().containers.inspect(node.container.id, { signal: abort.signal, timeoutMs: CALL_TIMEOUT_MS });
+      const details = await this.connection
+        .requireClient()
+        .containers.inspect(node.container.id, { signal: abort.signal, timeoutMs: CALL_TIMEOUT_MS });
       item.tooltip = containerTooltip(details, this.ticker.now());
     } catch (e) {
       if (!token.isCancellationRequested) item.tooltip = vscode.l10n.t('Could not inspect {0}: {1}', node.container.name, describe(e));

@@ -51,13 +51,21 @@ export interface ArrangeOptions {
 }
 
 export function isImageNode(value: unknown): value is ImageNode {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'image'
-    && typeof (value as ImageNode).image?.name === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { kind?: unknown }).kind === 'image' &&
+    typeof (value as ImageNode).image?.name === 'string'
+  );
 }
 
 export function isRepositoryNode(value: unknown): value is ImageRepositoryNode {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'repository'
-    && Array.isArray((value as ImageRepositoryNode).children);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { kind?: unknown }).kind === 'repository' &&
+    Array.isArray((value as ImageRepositoryNode).children)
+  );
 }
 
 /** Docker's `<none>`: a record named by digest, with no tag. */

@@ -18,12 +18,7 @@ import { describe, type ImageSummary } from '../../../runtime/client';
 import { CachedListing } from '../cachedListing';
 import type { RefreshReason, RefreshTarget, ViewObserver } from '../refreshManager';
 import { listFailedNodes, noMatchNode, ViewFilter } from '../viewFilter';
-import {
-  arrangeImages,
-  type ImageGroupBy,
-  type ImageSortBy,
-  type ImageTreeNode,
-} from './imageNodes';
+import { arrangeImages, type ImageGroupBy, type ImageSortBy, type ImageTreeNode } from './imageNodes';
 import { imageTooltip } from './imageTooltip';
 import { imageTreeItem } from './imageTreeItems';
 
@@ -93,7 +88,12 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
       filter: this.filterState.text,
     });
     if (roots.length === 0 && listing.items.length > 0) {
-      return [noMatchNode('images', { label: vscode.l10n.t('No image matches "{0}"', this.filterState.text), description: vscode.l10n.t('Clear filter') })];
+      return [
+        noMatchNode('images', {
+          label: vscode.l10n.t('No image matches "{0}"', this.filterState.text),
+          description: vscode.l10n.t('Clear filter'),
+        }),
+      ];
     }
     return roots;
   }
@@ -108,7 +108,9 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
     const subscription = token.onCancellationRequested(() => abort.abort());
     try {
       this.observe({ view: IMAGES_VIEW, kind: 'inspect' });
-      const details = await this.connection.requireClient().images.inspect(node.image.name, { signal: abort.signal, timeoutMs: LIST_TIMEOUT_MS });
+      const details = await this.connection
+        .requireClient()
+        .images.inspect(node.image.name, { signal: abort.signal, timeoutMs: LIST_TIMEOUT_MS });
       item.tooltip = imageTooltip(details);
     } catch (e) {
       if (!token.isCancellationRequested) item.tooltip = vscode.l10n.t('Could not inspect {0}: {1}', node.image.name, describe(e));

@@ -16,7 +16,7 @@ describe('gantry run and the lifecycle commands (real daemon, runc, conmon)', fu
   const t = new CliSuite(cleanup);
 
   describe('run', () => {
-    it('exits with the container\'s code, stdout and stderr kept apart, and --rm leaves nothing', async () => {
+    it("exits with the container's code, stdout and stderr kept apart, and --rm leaves nothing", async () => {
       const result = await t.daemon.cli(['run', '--rm', t.image, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
       assert.equal(result.code, 3, result.stderr);
       assert.equal(result.stdout, 'out\n');
@@ -36,12 +36,13 @@ describe('gantry run and the lifecycle commands (real daemon, runc, conmon)', fu
       assert.equal(result.stdout, 'PIPED TEXT\ndone\n');
     });
 
-    it('-it on a terminal: the container gets a TTY of the terminal\'s size', async () => {
+    it("-it on a terminal: the container gets a TTY of the terminal's size", async () => {
       // util-linux `script` gives gantry a real pty; the values travel in the
       // environment, the shell line itself is fixed.
       // The size arrives as a resize just after the start (AttachStart has no
       // initial size), so the container waits for it, a bounded number of times.
-      const inner = 'i=0; while [ $i -lt 100 ] && [ "$(stty size 2>/dev/null)" != "40 100" ]; do sleep 0.1; i=$((i+1)); done; stty size; tty; exit 3';
+      const inner =
+        'i=0; while [ $i -lt 100 ] && [ "$(stty size 2>/dev/null)" != "40 100" ]; do sleep 0.1; i=$((i+1)); done; stty size; tty; exit 3';
       const line = 'stty rows 40 cols 100; exec "$NODE" "$GANTRY" --socket "$SOCK" run --rm -it "$IMAGE" sh -c "$INNER"';
       const proc = startProcess('script', ['-qec', line, '/dev/null'], {
         name: 'script gantry run -it',
@@ -59,9 +60,25 @@ describe('gantry run and the lifecycle commands (real daemon, runc, conmon)', fu
       fs.chmodSync(dir, 0o755); // the container runs as nobody
       fs.writeFileSync(path.join(dir, 'from-host'), 'host file\n', { mode: 0o644 });
       const result = await t.daemon.cli([
-        'run', '--rm', '-e', 'GREETING=hi', '-w', '/tmp', '-u', '65534:65534', '--hostname', 'box1', '--read-only',
-        '-v', `${dir}:/data:ro`, '--tmpfs', '/scratch', t.image,
-        'sh', '-c', 'echo "$GREETING $(pwd) $(id -u):$(id -g) $(hostname)"; cat /data/from-host; touch /x 2>/dev/null || echo ro-root; touch /data/y 2>/dev/null || echo ro-data; touch /scratch/z && echo tmpfs-ok',
+        'run',
+        '--rm',
+        '-e',
+        'GREETING=hi',
+        '-w',
+        '/tmp',
+        '-u',
+        '65534:65534',
+        '--hostname',
+        'box1',
+        '--read-only',
+        '-v',
+        `${dir}:/data:ro`,
+        '--tmpfs',
+        '/scratch',
+        t.image,
+        'sh',
+        '-c',
+        'echo "$GREETING $(pwd) $(id -u):$(id -g) $(hostname)"; cat /data/from-host; touch /x 2>/dev/null || echo ro-root; touch /data/y 2>/dev/null || echo ro-data; touch /scratch/z && echo tmpfs-ok',
       ]);
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout, 'hi /tmp 65534:65534 box1\nhost file\nro-root\nro-data\ntmpfs-ok\n');
@@ -77,7 +94,10 @@ describe('gantry run and the lifecycle commands (real daemon, runc, conmon)', fu
       assert.match(row, /"sleep 300"/);
       assert.match(row, / Up (Less than a second|\d+ seconds?|About a minute) +up1$/);
       const listed = await t.ps('--filter', 'label=team=cli');
-      assert.deepEqual(listed.map((c) => [c.id, c.name, c.status]), [[id, 'up1', 'running']]);
+      assert.deepEqual(
+        listed.map((c) => [c.id, c.name, c.status]),
+        [[id, 'up1', 'running']],
+      );
       assert.deepEqual(await t.ps('--filter', 'label=team=other'), []);
     });
 
@@ -99,7 +119,10 @@ describe('gantry run and the lifecycle commands (real daemon, runc, conmon)', fu
       assert.equal(stop.stdout, 'stubborn\n');
       const table = await t.daemon.cli(['ps', '-a']);
       assert.match(table.stdout, /Exited \(137\) .* stubborn\n/);
-      assert.deepEqual((await t.ps('-a')).map((c) => [c.name, c.status, c.exitCode]), [['stubborn', 'exited', 137]]);
+      assert.deepEqual(
+        (await t.ps('-a')).map((c) => [c.name, c.status, c.exitCode]),
+        [['stubborn', 'exited', 137]],
+      );
       assert.deepEqual(await t.ps(), [], 'ps without -a lists only running containers');
     });
 
@@ -116,11 +139,14 @@ describe('gantry run and the lifecycle commands (real daemon, runc, conmon)', fu
       assert.equal((await t.daemon.cli(['wait', 'five'])).stdout, '137\n');
     });
 
-    it('start -a attaches and exits with the container\'s code', async () => {
+    it("start -a attaches and exits with the container's code", async () => {
       const create = await t.daemon.cli(['create', '--name', 'later', t.image, 'sh', '-c', 'echo started; exit 7']);
       assert.equal(create.code, 0, create.stderr);
       assert.match(create.stdout, FULL_ID);
-      assert.deepEqual((await t.ps('-a')).map((c) => c.status), ['created']);
+      assert.deepEqual(
+        (await t.ps('-a')).map((c) => c.status),
+        ['created'],
+      );
       const start = await t.daemon.cli(['start', '-a', 'later']);
       assert.equal(start.code, 7, start.stderr);
       assert.equal(start.stdout, 'started\n');
@@ -132,7 +158,10 @@ describe('gantry run and the lifecycle commands (real daemon, runc, conmon)', fu
       const table = await t.daemon.cli(['ps']);
       assert.match(table.stdout, /Up .* \(Paused\) +frozen\n/);
       assert.equal((await t.daemon.cli(['unpause', 'frozen'])).code, 0);
-      assert.deepEqual((await t.ps()).map((c) => c.status), ['running']);
+      assert.deepEqual(
+        (await t.ps()).map((c) => c.status),
+        ['running'],
+      );
       const before = JSON.parse((await t.daemon.cli(['inspect', 'frozen'])).stdout)[0] as { pid: number };
       const restart = await t.daemon.cli(['restart', '-t', '1', 'frozen']);
       assert.equal(restart.code, 0, restart.stderr);
@@ -164,7 +193,10 @@ describe('gantry run and the lifecycle commands (real daemon, runc, conmon)', fu
       assert.equal(prune.code, 0, prune.stderr);
       assert.match(prune.stdout, /^Deleted Containers:\n([0-9a-f]{64}\n){2}$/);
       assert.ok(prune.stdout.includes(done2.stdout.trim()));
-      assert.deepEqual((await t.ps('-a')).map((c) => c.id), [running]);
+      assert.deepEqual(
+        (await t.ps('-a')).map((c) => c.id),
+        [running],
+      );
     });
 
     it('container prune without -f asks, and does nothing unless told yes', async () => {
@@ -179,7 +211,7 @@ describe('gantry run and the lifecycle commands (real daemon, runc, conmon)', fu
     });
   });
 
-  describe('bad input: a clear error and Docker\'s exit code', () => {
+  describe("bad input: a clear error and Docker's exit code", () => {
     async function refused(args: string[], code: number, message: RegExp): Promise<void> {
       const result = await t.daemon.cli(args);
       assert.equal(result.code, code, `exit code of gantry ${args.join(' ')}; stderr: ${result.stderr}`);

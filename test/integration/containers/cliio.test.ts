@@ -43,7 +43,9 @@ describe('gantry logs, exec, attach, stats, inspect (real daemon, runc, conmon)'
 
     it('-f follows a running container until it exits', async () => {
       await t.runDetached('--name', 'counter', t.image, 'sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 1; done');
-      const follow = startProcess(process.execPath, [GANTRY_JS, '--socket', t.daemon.socket, 'logs', '-f', 'counter'], { name: 'gantry logs -f' });
+      const follow = startProcess(process.execPath, [GANTRY_JS, '--socket', t.daemon.socket, 'logs', '-f', 'counter'], {
+        name: 'gantry logs -f',
+      });
       cleanup.defer(() => follow.stop(5_000));
       await follow.waitFor((p) => p.stdout.includes('line1'), { what: 'the first line', timeout: 30_000 });
       assert.ok(!follow.stdout.includes('line3'), 'still following while the container runs');
@@ -54,7 +56,7 @@ describe('gantry logs, exec, attach, stats, inspect (real daemon, runc, conmon)'
   });
 
   describe('attach', () => {
-    it('attach joins a running container\'s stdio and exits with its code', async () => {
+    it("attach joins a running container's stdio and exits with its code", async () => {
       // The container waits for a line on stdin, so nothing happens before we are attached.
       await t.runDetached('-i', '--name', 'reader', t.image, 'sh', '-c', 'read line; echo got:$line; echo bye >&2; exit 6');
       const result = await t.daemon.cli(['attach', 'reader'], { input: 'hello\n' });
@@ -65,7 +67,6 @@ describe('gantry logs, exec, attach, stats, inspect (real daemon, runc, conmon)'
       assert.equal(again.code, 1);
       assert.match(again.stderr, /not running/);
     });
-
   });
 
   describe('exec, top, stats, inspect', () => {
@@ -73,7 +74,7 @@ describe('gantry logs, exec, attach, stats, inspect (real daemon, runc, conmon)'
       await t.runDetached('--name', 'target', t.image, 'sleep', '300');
     });
 
-    it('exec exits with the command\'s code and output', async () => {
+    it("exec exits with the command's code and output", async () => {
       const result = await t.daemon.cli(['exec', 'target', 'sh', '-c', 'echo hi; echo warn >&2; exit 4']);
       assert.equal(result.code, 4, result.stderr);
       assert.equal(result.stdout, 'hi\n');
@@ -100,7 +101,7 @@ describe('gantry logs, exec, attach, stats, inspect (real daemon, runc, conmon)'
       assert.equal(result.stdout, 'through exec\n');
     });
 
-    it('exec of a missing binary exits 127 with the runtime\'s reason; a directory 126', async () => {
+    it("exec of a missing binary exits 127 with the runtime's reason; a directory 126", async () => {
       const result = await t.daemon.cli(['exec', 'target', '/no/such/binary']);
       assert.equal(result.code, 127);
       const notExecutable = await t.daemon.cli(['exec', 'target', '/etc']);
@@ -108,7 +109,7 @@ describe('gantry logs, exec, attach, stats, inspect (real daemon, runc, conmon)'
       assert.match(result.stderr, /^gantry: .*\/no\/such\/binary.*\n$/);
     });
 
-    it('top lists the container\'s processes (also as --json); stats --no-stream prints one sample', async () => {
+    it("top lists the container's processes (also as --json); stats --no-stream prints one sample", async () => {
       const top = await t.daemon.cli(['top', 'target']);
       assert.equal(top.code, 0, top.stderr);
       assert.match(top.stdout.split('\n')[0], /PID/);
@@ -118,7 +119,10 @@ describe('gantry logs, exec, attach, stats, inspect (real daemon, runc, conmon)'
       const parsed = JSON.parse(topJson.stdout) as { titles: string[]; processes: string[][] };
       const pidColumn = parsed.titles.indexOf('PID');
       assert.ok(pidColumn >= 0, `a PID column in ${JSON.stringify(parsed.titles)}`);
-      assert.ok(parsed.processes.some((p) => p.length === parsed.titles.length && /^\d+$/.test(p[pidColumn]) && p.join(' ').includes('sleep 300')), topJson.stdout);
+      assert.ok(
+        parsed.processes.some((p) => p.length === parsed.titles.length && /^\d+$/.test(p[pidColumn]) && p.join(' ').includes('sleep 300')),
+        topJson.stdout,
+      );
       const stats = await t.daemon.cli(['stats', '--no-stream', 'target']);
       assert.equal(stats.code, 0, stats.stderr);
       const [header, row] = stats.stdout.split('\n');

@@ -67,11 +67,19 @@ export async function runAttached(
 }
 
 /** Polls `check` (test/helpers/waitFor.ts) until it returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, describe?: () => unknown): Promise<T> {
-  const found = await waitFor(async () => {
-    const value = await check();
-    return value === undefined ? undefined : { value };
-  }, { what, timeoutMs, intervalMs: 100, describe });
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  describe?: () => unknown,
+): Promise<T> {
+  const found = await waitFor(
+    async () => {
+      const value = await check();
+      return value === undefined ? undefined : { value };
+    },
+    { what, timeoutMs, intervalMs: 100, describe },
+  );
   return found.value;
 }
 

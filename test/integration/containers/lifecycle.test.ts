@@ -155,7 +155,14 @@ describe('containers: lifecycle (runc + conmon)', function () {
     const c = await world.client.containers.create('', {
       image: world.image,
       cmd: ['sleep', '300'],
-      healthcheck: { test: ['CMD-SHELL', 'test -e /tmp/healthy'], intervalMs: 200, timeoutMs: 2000, startPeriodMs: 0, retries: 2, disabled: false },
+      healthcheck: {
+        test: ['CMD-SHELL', 'test -e /tmp/healthy'],
+        intervalMs: 200,
+        timeoutMs: 2000,
+        startPeriodMs: 0,
+        retries: 2,
+        disabled: false,
+      },
     });
     await world.client.containers.start(c.id);
     assert.equal((await status(c.id)).health, HealthStatus.HEALTH_STATUS_STARTING);
@@ -294,7 +301,11 @@ describe('containers: lifecycle (runc + conmon)', function () {
     fs.writeFileSync(path.join(dir, 'note'), 'from the host\n');
     const result = await runAttached(world.client, {
       image: world.image,
-      cmd: ['sh', '-c', 'cat /data/note; touch /data/x 2>/dev/null && echo writable || echo read-only; grep " /scratch " /proc/mounts | cut -d" " -f3'],
+      cmd: [
+        'sh',
+        '-c',
+        'cat /data/note; touch /data/x 2>/dev/null && echo writable || echo read-only; grep " /scratch " /proc/mounts | cut -d" " -f3',
+      ],
       mounts: [{ source: dir, destination: '/data', readOnly: true }],
       tmpfs: [{ destination: '/scratch', options: [] }],
     });

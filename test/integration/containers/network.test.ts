@@ -22,13 +22,16 @@ describe('container networking: the default bridge and published ports', functio
 
   it('a container without --network is on bridge: eth0 with an address of the subnet, its hostname on that address', async () => {
     const bridge = await networksApi(world.daemon, cleanup).inspect('bridge');
-    const r = await runAttached(world.client, { image: world.image, cmd: ['sh', '-c', 'ip -4 -o addr show eth0; cat /etc/hosts; cat /etc/resolv.conf'] });
+    const r = await runAttached(world.client, {
+      image: world.image,
+      cmd: ['sh', '-c', 'ip -4 -o addr show eth0; cat /etc/hosts; cat /etc/resolv.conf'],
+    });
     assert.equal(r.exitCode, 0, r.stderr);
     const prefix = bridge.subnet.split('.').slice(0, 3).join('.');
     const ip = new RegExp(`inet (${prefix.replace(/\./g, '\\.')}\\.\\d+)/24`).exec(r.stdout)?.[1];
     assert.ok(ip, `eth0 has an address in ${bridge.subnet}:\n${r.stdout}`);
     assert.match(r.stdout, new RegExp(`^${ip.replace(/\./g, '\\.')}\\t${r.container.id.slice(0, 12)}$`, 'm'));
-    assert.match(r.stdout, /^nameserver /m, 'the host\'s name servers');
+    assert.match(r.stdout, /^nameserver /m, "the host's name servers");
     assert.equal(r.container.network, 'bridge');
     await world.client.containers.remove(r.container.id, true);
   });
@@ -80,12 +83,18 @@ describe('container networking: the default bridge and published ports', functio
 
     const hostPort = await freePort();
     const web = await startWeb(world.client, world.image, 'first', { publish: [`${hostPort}:80`] }, hostPort);
-    const second = await world.client.containers.create('', { image: world.image, cmd: ['sleep', '30'], publish: [`127.0.0.1:${hostPort}:81`] });
+    const second = await world.client.containers.create('', {
+      image: world.image,
+      cmd: ['sleep', '30'],
+      publish: [`127.0.0.1:${hostPort}:81`],
+    });
     await assert.rejects(world.client.containers.start(second.id), /already|in use|taken|allocated/i);
     assert.equal(await httpGet(`http://127.0.0.1:${hostPort}/`), 'first\n', 'the first keeps its port');
     const during = await daemonSnapshot(world.daemon, world.client);
-    assert.ok(during.rules.some((r) => r.includes(`--dport ${hostPort}`)) && during.links.length >= 2 && during.netnsFiles.length === 1,
-      'the snapshot sees a running container\'s rules, veth and namespace');
+    assert.ok(
+      during.rules.some((r) => r.includes(`--dport ${hostPort}`)) && during.links.length >= 2 && during.netnsFiles.length === 1,
+      "the snapshot sees a running container's rules, veth and namespace",
+    );
     await world.client.containers.remove(second.id, true);
     await world.client.containers.remove(web.id, true);
     assert.deepEqual(await daemonSnapshot(world.daemon, world.client), before);
@@ -94,7 +103,10 @@ describe('container networking: the default bridge and published ports', functio
   it('a restart by the restart policy keeps the host port it was given', async () => {
     const script = 'mkdir -p /www && echo up > /www/index.html && httpd -p 80 -h /www && sleep 1 && exit 3';
     const c = await world.client.containers.create('', {
-      image: world.image, cmd: ['sh', '-c', script], publish: ['80'], restartPolicy: { name: 'on-failure', maximumRetryCount: 2 },
+      image: world.image,
+      cmd: ['sh', '-c', script],
+      publish: ['80'],
+      restartPolicy: { name: 'on-failure', maximumRetryCount: 2 },
     });
     cleanup.defer(() => world.client.containers.remove(c.id, true).catch(() => undefined));
     const first = (await world.client.containers.start(c.id)).ports;
@@ -115,7 +127,11 @@ describe('container networking: the default bridge and published ports', functio
     await new Promise<void>((resolve) => server.listen(0, host, resolve));
     cleanup.defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const port = (server.address() as net.AddressInfo).port;
-    const r = await runAttached(world.client, { image: world.image, cmd: ['wget', '-q', '-O', '-', `http://${host}:${port}/`], autoRemove: true });
+    const r = await runAttached(world.client, {
+      image: world.image,
+      cmd: ['wget', '-q', '-O', '-', `http://${host}:${port}/`],
+      autoRemove: true,
+    });
     assert.equal(r.exitCode, 0, r.stderr);
     assert.equal(r.stdout, 'from the host\n');
   });
@@ -147,7 +163,11 @@ describe('container networking: the default bridge and published ports', functio
       [{ network: 'none', publish: ['8080:80'] }, /conflicting options/],
     ];
     for (const [config, message] of cases) {
-      await assert.rejects(world.client.containers.create('', { image: world.image, cmd: ['true'], ...config }), message, JSON.stringify(config));
+      await assert.rejects(
+        world.client.containers.create('', { image: world.image, cmd: ['true'], ...config }),
+        message,
+        JSON.stringify(config),
+      );
     }
     assert.equal((await world.client.containers.list(true)).length, count, 'no container record');
     const api = networksApi(world.daemon, cleanup);

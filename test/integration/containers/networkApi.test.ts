@@ -41,7 +41,12 @@ describe('container networking: the Networks API and recovery', function () {
     assert.equal((await api.inspect('appnet')).id, created.id);
     assert.equal((await api.list()).find((n) => n.name === 'bridge')?.builtin, true);
 
-    const c = await world.client.containers.create('on-appnet', { image: world.image, cmd: ['sleep', '300'], network: 'appnet', networkAliases: ['db'] });
+    const c = await world.client.containers.create('on-appnet', {
+      image: world.image,
+      cmd: ['sleep', '300'],
+      network: 'appnet',
+      networkAliases: ['db'],
+    });
     await world.client.containers.start(c.id);
     const ep = (await world.client.containers.inspect(c.id)).container!.networks;
     assert.equal(ep.length, 1);
@@ -57,9 +62,12 @@ describe('container networking: the Networks API and recovery', function () {
 
     await api.create('spare');
     assert.deepEqual((await api.prune()).sort(), ['appnet', 'spare']);
-    assert.deepEqual((await api.list()).map((n) => n.name), ['bridge']);
+    assert.deepEqual(
+      (await api.list()).map((n) => n.name),
+      ['bridge'],
+    );
     assert.deepEqual(await allocatedIps(dirs, 'appnet'), []);
-    assert.ok(!(await runCommand('ip', ['-o', 'link', 'show'])).stdout.includes(created.bridge), 'the network\'s bridge is gone');
+    assert.ok(!(await runCommand('ip', ['-o', 'link', 'show'])).stdout.includes(created.bridge), "the network's bridge is gone");
 
     const events = await networkEvents();
     const topics = events.filter((e) => e.attributes.name === 'appnet' || e.attributes.network === 'appnet').map((e) => e.topic);
@@ -80,26 +88,39 @@ describe('container networking: the Networks API and recovery', function () {
     await world.daemon.kill();
     assert.equal(await httpGet(`http://127.0.0.1:${webPort}/`), 'still here\n', 'answers while no gantryd runs');
     await runCommand('runc', ['--root', path.join(world.daemon.state, 'runc'), 'kill', doomed.id, 'KILL']);
-    await eventually('the doomed container to exit', async () => (fs.existsSync(path.join(world.daemon.state, 'exits', doomed.id)) ? true : undefined));
+    await eventually('the doomed container to exit', async () =>
+      fs.existsSync(path.join(world.daemon.state, 'exits', doomed.id)) ? true : undefined,
+    );
 
     await world.daemon.start();
     world.client.close();
     world.client = world.daemon.client();
     assert.equal(await httpGet(`http://127.0.0.1:${webPort}/`), 'still here\n');
     const inspect = await world.client.containers.inspect(web.id);
-    assert.deepEqual(inspect.container!.ports.map((p) => p.hostPort), [webPort], 'inspect shows the port after the restart');
-    await eventually('the doomed container\'s network to be released', async () => {
+    assert.deepEqual(
+      inspect.container!.ports.map((p) => p.hostPort),
+      [webPort],
+      'inspect shows the port after the restart',
+    );
+    await eventually("the doomed container's network to be released", async () => {
       const { rules } = await daemonSnapshot(world.daemon, world.client);
-      const gone = !fs.existsSync(path.join(dirs.netnsDir, doomed.id)) &&
+      const gone =
+        !fs.existsSync(path.join(dirs.netnsDir, doomed.id)) &&
         !(await allocatedIps(dirs, 'bridge')).includes(doomedIp) &&
-        !rules.some((r) => r.includes(doomed.id) || r.includes(`--dport ${doomedPort}`) || r.includes(`${doomedIp}/`) || r.includes(`${doomedIp}:`));
+        !rules.some(
+          (r) => r.includes(doomed.id) || r.includes(`--dport ${doomedPort}`) || r.includes(`${doomedIp}/`) || r.includes(`${doomedIp}:`),
+        );
       return gone ? true : undefined;
     });
     assert.deepEqual((await world.client.containers.inspect(doomed.id)).container!.networks, []);
     // The next start of the doomed one attaches afresh.
     await world.client.containers.start(doomed.id);
     await eventually('the doomed one to answer again', () =>
-      httpGet(`http://127.0.0.1:${doomedPort}/`).then((b) => (b === 'doomed\n' ? true : undefined), () => undefined));
+      httpGet(`http://127.0.0.1:${doomedPort}/`).then(
+        (b) => (b === 'doomed\n' ? true : undefined),
+        () => undefined,
+      ),
+    );
 
     await world.client.containers.remove(web.id, true);
     await world.client.containers.remove(doomed.id, true);
@@ -119,7 +140,10 @@ describe('container networking: a host without the CNI plugins', function () {
       assert.equal(r.exitCode, 0, r.stderr);
       assert.equal(r.stdout, `${network}\n`);
     }
-    await assert.rejects(world.client.containers.create('', { image: world.image, cmd: ['true'] }), /CNI plugin bridge.*apt-get install containernetworking-plugins/);
+    await assert.rejects(
+      world.client.containers.create('', { image: world.image, cmd: ['true'] }),
+      /CNI plugin bridge.*apt-get install containernetworking-plugins/,
+    );
     assert.deepEqual(await world.client.containers.list(true), []);
     await assert.rejects(networksApi(world.daemon, cleanup).create('x'), /containernetworking-plugins/);
   });

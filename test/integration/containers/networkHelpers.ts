@@ -36,7 +36,8 @@ export function networksApi(daemon: TestDaemon, cleanup: Cleanup) {
       return (await promised<CreateNetworkResponse>((cb) => client.create(req, cb))).network!;
     },
     list: async (): Promise<NetworkInfo[]> => (await promised<ListNetworksResponse>((cb) => client.list({}, cb))).networks,
-    inspect: async (name: string): Promise<NetworkInfo> => (await promised<InspectNetworkResponse>((cb) => client.inspect({ name }, cb))).network!,
+    inspect: async (name: string): Promise<NetworkInfo> =>
+      (await promised<InspectNetworkResponse>((cb) => client.inspect({ name }, cb))).network!,
     remove: async (name: string): Promise<string> => (await promised<RemoveNetworkResponse>((cb) => client.remove({ name }, cb))).id,
     prune: async (): Promise<string[]> => (await promised<PruneNetworksResponse>((cb) => client.prune({}, cb))).removed,
   };
@@ -92,14 +93,21 @@ export async function startWeb(
   await client.containers.start(created.id);
   if (hostPort !== undefined) {
     await eventually(`httpd answering on 127.0.0.1:${hostPort}`, () =>
-      httpGet(`http://127.0.0.1:${hostPort}/`).then((b) => (b === `${body}\n` ? true : undefined), () => undefined));
+      httpGet(`http://127.0.0.1:${hostPort}/`).then(
+        (b) => (b === `${body}\n` ? true : undefined),
+        () => undefined,
+      ),
+    );
   }
   return created;
 }
 
 /** GET that resolves to undefined instead of failing (for "no longer answers"). */
 export function tryGet(url: string): Promise<string | undefined> {
-  return httpGet(url).then((b) => b, () => undefined);
+  return httpGet(url).then(
+    (b) => b,
+    () => undefined,
+  );
 }
 
 /**

@@ -25,7 +25,9 @@ describe('containers: privileges (--privileged, --device, --cgroupns)', function
 
   it('--privileged: every capability the daemon holds, mount works, /sys is writable, nothing masked, host devices present', async () => {
     // A host device Docker's default set does not pass (a loop or tty node, kmsg …).
-    const extra = hostDevices().find((d) => !['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/ptmx'].includes(d.path));
+    const extra = hostDevices().find(
+      (d) => !['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/ptmx'].includes(d.path),
+    );
     assert.ok(extra, 'the host has a device node beyond the default set');
     const script = [
       'echo "CAPEFF=$(grep CapEff /proc/self/status | cut -f2)"',
@@ -53,7 +55,11 @@ describe('containers: privileges (--privileged, --device, --cgroupns)', function
 
   it('without --privileged: the default capabilities, no mount, /sys read-only, masked paths, no extra devices', async () => {
     const r = await run({
-      cmd: ['sh', '-c', 'echo "CAPEFF=$(grep CapEff /proc/self/status | cut -f2)"; echo "SECCOMP=$(grep ^Seccomp: /proc/self/status | cut -f2)"; mkdir -p /mnt/t; mount -t tmpfs none /mnt/t 2>/dev/null && echo MOUNT=ok || echo MOUNT=refused; echo "SYS=$(grep " /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1)"; echo "DEVS=$(ls /dev | wc -l)"'],
+      cmd: [
+        'sh',
+        '-c',
+        'echo "CAPEFF=$(grep CapEff /proc/self/status | cut -f2)"; echo "SECCOMP=$(grep ^Seccomp: /proc/self/status | cut -f2)"; mkdir -p /mnt/t; mount -t tmpfs none /mnt/t 2>/dev/null && echo MOUNT=ok || echo MOUNT=refused; echo "SYS=$(grep " /sys " /proc/mounts | cut -d" " -f4 | cut -d, -f1)"; echo "DEVS=$(ls /dev | wc -l)"',
+      ],
     });
     assert.equal(r.exitCode, 0, r.stderr);
     const f = fields(r.stdout);
@@ -75,12 +81,16 @@ describe('containers: privileges (--privileged, --device, --cgroupns)', function
   it('--device /dev/null:/dev/mynull is made and usable; a node that was not passed cannot be opened', async () => {
     const r = await run({
       devices: [{ pathOnHost: '/dev/null', pathInContainer: '/dev/mynull', cgroupPermissions: 'rwm' }],
-      cmd: ['sh', '-c', [
-        'ls -l /dev/mynull',
-        'echo hi > /dev/mynull && echo WRITE=ok',
-        // /dev/kmsg (1:11) is not in the allowed set: the node can be made (CAP_MKNOD) but not opened.
-        'mknod /tmp/kmsg c 1 11 && (head -c1 /tmp/kmsg >/dev/null 2>&1 && echo KMSG=opened || echo KMSG=denied)',
-      ].join('; ')],
+      cmd: [
+        'sh',
+        '-c',
+        [
+          'ls -l /dev/mynull',
+          'echo hi > /dev/mynull && echo WRITE=ok',
+          // /dev/kmsg (1:11) is not in the allowed set: the node can be made (CAP_MKNOD) but not opened.
+          'mknod /tmp/kmsg c 1 11 && (head -c1 /tmp/kmsg >/dev/null 2>&1 && echo KMSG=opened || echo KMSG=denied)',
+        ].join('; '),
+      ],
     });
     assert.equal(r.exitCode, 0, r.stderr);
     const f = fields(r.stdout);
@@ -90,7 +100,9 @@ describe('containers: privileges (--privileged, --device, --cgroupns)', function
 
     const details = await world.client.containers.inspect(r.container.id);
     assert.deepEqual(details.config?.devices, [{ pathOnHost: '/dev/null', pathInContainer: '/dev/mynull', cgroupPermissions: 'rwm' }]);
-    const spec = JSON.parse(details.specJson) as { linux: { resources: { devices: { allow: boolean; major?: number; minor?: number; access?: string }[] } } };
+    const spec = JSON.parse(details.specJson) as {
+      linux: { resources: { devices: { allow: boolean; major?: number; minor?: number; access?: string }[] } };
+    };
     assert.deepEqual(spec.linux.resources.devices.at(-1), { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' });
   });
 
@@ -98,7 +110,11 @@ describe('containers: privileges (--privileged, --device, --cgroupns)', function
     // /dev/fuse (10:229) is denied by the default rules; opening it touches nothing on the host.
     const r = await run({
       devices: [{ pathOnHost: '/dev/fuse', pathInContainer: '/dev/myfuse', cgroupPermissions: 'r' }],
-      cmd: ['sh', '-c', '(exec 3</dev/myfuse) 2>/dev/null && echo READ=ok || echo READ=denied; (exec 3>/dev/myfuse) 2>/dev/null && echo WRITE=ok || echo WRITE=denied'],
+      cmd: [
+        'sh',
+        '-c',
+        '(exec 3</dev/myfuse) 2>/dev/null && echo READ=ok || echo READ=denied; (exec 3>/dev/myfuse) 2>/dev/null && echo WRITE=ok || echo WRITE=denied',
+      ],
     });
     assert.equal(r.exitCode, 0, r.stderr);
     const f = fields(r.stdout);
@@ -108,11 +124,17 @@ describe('containers: privileges (--privileged, --device, --cgroupns)', function
 
   it('--device of a path that is not a device is refused at create, naming it', async () => {
     await assert.rejects(
-      world.client.containers.create('', { image: world.image, devices: [{ pathOnHost: '/etc/hostname', pathInContainer: '/dev/x', cgroupPermissions: 'rwm' }] }),
+      world.client.containers.create('', {
+        image: world.image,
+        devices: [{ pathOnHost: '/etc/hostname', pathInContainer: '/dev/x', cgroupPermissions: 'rwm' }],
+      }),
       (e: Error) => /not a device node/.test(e.message) && /\/etc\/hostname/.test(e.message),
     );
     await assert.rejects(
-      world.client.containers.create('', { image: world.image, devices: [{ pathOnHost: '/dev/nonexistent-gantry', pathInContainer: '', cgroupPermissions: '' }] }),
+      world.client.containers.create('', {
+        image: world.image,
+        devices: [{ pathOnHost: '/dev/nonexistent-gantry', pathInContainer: '', cgroupPermissions: '' }],
+      }),
       /nonexistent-gantry.*ENOENT/,
     );
   });
@@ -139,7 +161,16 @@ describe('containers: privileges (--privileged, --device, --cgroupns)', function
 
   it('the CLI takes --privileged, --device, --cgroupns, and inspect shows them as HostConfig', async () => {
     const created = await world.daemon.cli([
-      'create', '--privileged', '--device', '/dev/null:/dev/mynull:rw', '--cgroupns', 'private', '--cap-drop', 'NET_RAW', world.image, 'true',
+      'create',
+      '--privileged',
+      '--device',
+      '/dev/null:/dev/mynull:rw',
+      '--cgroupns',
+      'private',
+      '--cap-drop',
+      'NET_RAW',
+      world.image,
+      'true',
     ]);
     assert.equal(created.code, 0, created.stderr);
     const inspected = await world.daemon.cli(['inspect', created.stdout.trim()]);
@@ -153,7 +184,13 @@ describe('containers: privileges (--privileged, --device, --cgroupns)', function
   });
 
   it('the CLI refuses bad --device and --cgroupns values with exit 125', async () => {
-    for (const args of [['--device', 'dev/null'], ['--device', '/dev/null:/dev/x:rwx'], ['--device', '/a:/b:r:w'], ['--cgroupns', 'shared'], ['--device', '/etc/hostname']]) {
+    for (const args of [
+      ['--device', 'dev/null'],
+      ['--device', '/dev/null:/dev/x:rwx'],
+      ['--device', '/a:/b:r:w'],
+      ['--cgroupns', 'shared'],
+      ['--device', '/etc/hostname'],
+    ]) {
       const r = await world.daemon.cli(['run', '--rm', ...args, world.image, 'true']);
       assert.equal(r.code, 125, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /device|cgroupns/, args.join(' '));

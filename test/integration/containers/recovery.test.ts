@@ -51,8 +51,12 @@ describe('containers: recovery after gantryd is killed', function () {
     assert.equal(conmonsWith(world.daemon.state).length, 6, 'every conmon survives the daemon');
     const runcRoot = path.join(world.daemon.state, 'runc');
     await runCommand('runc', ['--root', runcRoot, 'exec', quitter.id, 'touch', '/tmp/go']);
-    await eventually('the quitter to exit', async () => (fs.existsSync(path.join(world.daemon.state, 'exits', quitter.id)) ? true : undefined));
-    const linesBefore = (await fs.promises.readFile(path.join(world.daemon.root, 'containers', ids[0], 'container.log'), 'utf8')).split('\n').length;
+    await eventually('the quitter to exit', async () =>
+      fs.existsSync(path.join(world.daemon.state, 'exits', quitter.id)) ? true : undefined,
+    );
+    const linesBefore = (await fs.promises.readFile(path.join(world.daemon.root, 'containers', ids[0], 'container.log'), 'utf8')).split(
+      '\n',
+    ).length;
 
     await world.daemon.start();
     world.client.close();

@@ -102,12 +102,25 @@ describe('containers: seccomp, no-new-privileges and AppArmor (real runc)', func
       syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }],
     };
     await fs.promises.writeFile(file, JSON.stringify(profile));
-    const r = await world.daemon.cli(['run', '--rm', '--security-opt', `seccomp=${file}`, world.image, 'sh', '-c', 'grep Seccomp: /proc/self/status; mkdir /tmp/x']);
+    const r = await world.daemon.cli([
+      'run',
+      '--rm',
+      '--security-opt',
+      `seccomp=${file}`,
+      world.image,
+      'sh',
+      '-c',
+      'grep Seccomp: /proc/self/status; mkdir /tmp/x',
+    ]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /Seccomp:\s+2/);
     assert.match(r.stderr, /Permission denied/);
 
-    for (const [opts, mode] of [[[], 'default'], [['--security-opt', 'seccomp=unconfined'], 'unconfined'], [['--security-opt', `seccomp=${file}`], 'custom']] as const) {
+    for (const [opts, mode] of [
+      [[], 'default'],
+      [['--security-opt', 'seccomp=unconfined'], 'unconfined'],
+      [['--security-opt', `seccomp=${file}`], 'custom'],
+    ] as const) {
       const created = await world.daemon.cli(['create', ...opts, world.image, 'true']);
       assert.equal(created.code, 0, created.stderr);
       const inspect = JSON.parse((await world.daemon.cli(['inspect', created.stdout.trim()])).stdout) as Record<string, unknown>[];
@@ -132,7 +145,10 @@ describe('containers: seccomp, no-new-privileges and AppArmor (real runc)', func
     assert.equal(r2.code, 125);
     assert.match(r2.stderr, /defaultAction: "SCMP_ACT_NOPE" is not a seccomp action/);
     const after = (await world.client.containers.list(true)).map((c) => c.id);
-    assert.deepEqual(after.filter((id) => !before.includes(id)), []);
+    assert.deepEqual(
+      after.filter((id) => !before.includes(id)),
+      [],
+    );
   });
 
   describe('no-new-privileges', () => {
@@ -187,7 +203,12 @@ describe('containers: seccomp, no-new-privileges and AppArmor (real runc)', func
       }
       const r = await runAttached(world.client, { image: world.image, cmd: ['cat', '/proc/self/attr/current'], autoRemove: true });
       assert.match(r.stdout, /^gantry-default \(enforce\)/);
-      const u = await runAttached(world.client, { image: world.image, cmd: ['cat', '/proc/self/attr/current'], autoRemove: true, apparmorProfile: 'unconfined' });
+      const u = await runAttached(world.client, {
+        image: world.image,
+        cmd: ['cat', '/proc/self/attr/current'],
+        autoRemove: true,
+        apparmorProfile: 'unconfined',
+      });
       assert.match(u.stdout, /^unconfined/);
     });
   });

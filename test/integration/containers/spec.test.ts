@@ -21,14 +21,31 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 
 function config(over: Partial<ContainerConfig>): ContainerConfig {
   return {
-    image: 'busybox', env: [], labels: {}, mounts: [], tmpfs: [], readOnlyRootfs: false, memoryBytes: 0, nanoCpus: 0,
-    pidsLimit: 0, capAdd: [], capDrop: [], network: 'none', restartPolicy: { name: 'no', maximumRetryCount: 0 },
-    tty: false, openStdin: false, autoRemove: false, ...over,
+    image: 'busybox',
+    env: [],
+    labels: {},
+    mounts: [],
+    tmpfs: [],
+    readOnlyRootfs: false,
+    memoryBytes: 0,
+    nanoCpus: 0,
+    pidsLimit: 0,
+    capAdd: [],
+    capDrop: [],
+    network: 'none',
+    restartPolicy: { name: 'no', maximumRetryCount: 0 },
+    tty: false,
+    openStdin: false,
+    autoRemove: false,
+    ...over,
   };
 }
 
 function hostNofileHard(): number {
-  const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!;
+  const line = fs
+    .readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'))!;
   const hard = line.split(/\s{2,}/)[2];
   return hard === 'unlimited' ? Infinity : Number(hard);
 }
@@ -89,8 +106,15 @@ describe('containers: spec run by runc', function () {
     const hostname = containerHostname(id, cfg, os.hostname());
     const etcFiles = await writeEtcFiles(path.join(bundle, 'etc'), { hostname, network: cfg.network });
     const spec = buildSpec({
-      id, config: cfg, image, user: await resolveUser(rootfs, cfg.user || image.User), rootfs, etcFiles,
-      cgroupsPath: `${cgroupParent}/${id}`, nofileHardLimit: hostNofileHard(), hostHostname: os.hostname(),
+      id,
+      config: cfg,
+      image,
+      user: await resolveUser(rootfs, cfg.user || image.User),
+      rootfs,
+      etcFiles,
+      cgroupsPath: `${cgroupParent}/${id}`,
+      nofileHardLimit: hostNofileHard(),
+      hostHostname: os.hostname(),
       hostCapabilities: capabilitiesFromMask(capBnd()),
       swapAccounting: fs.existsSync(path.join(CGROUP_ROOT, 'memory/memory.memsw.limit_in_bytes')),
     });
@@ -104,9 +128,16 @@ describe('containers: spec run by runc', function () {
 
   it('env, hostname, user, bind and tmpfs mounts, capabilities, limits and the exit code', async () => {
     const script = [
-      'echo "GREETING=$GREETING"', 'echo "FROM_IMAGE=$FROM_IMAGE"', 'echo "ENV_HOSTNAME=$HOSTNAME"', 'echo "ENV_HOME=$HOME"',
-      'echo "PATH_SEEN=$PATH"', 'echo "UNAME_N=$(hostname)"', 'echo "ETC_HOSTNAME=$(cat /etc/hostname)"',
-      'echo "HOSTS_SELF=$(grep -c "$(hostname)" /etc/hosts)"', 'echo "UID=$(id -u)"', 'echo "CWD=$(pwd)"',
+      'echo "GREETING=$GREETING"',
+      'echo "FROM_IMAGE=$FROM_IMAGE"',
+      'echo "ENV_HOSTNAME=$HOSTNAME"',
+      'echo "ENV_HOME=$HOME"',
+      'echo "PATH_SEEN=$PATH"',
+      'echo "UNAME_N=$(hostname)"',
+      'echo "ETC_HOSTNAME=$(cat /etc/hostname)"',
+      'echo "HOSTS_SELF=$(grep -c "$(hostname)" /etc/hosts)"',
+      'echo "UID=$(id -u)"',
+      'echo "CWD=$(pwd)"',
       'echo "DATA=$(cat /data/hello)"',
       'if touch /data/new 2>/dev/null; then echo DATA_RO=no; else echo DATA_RO=yes; fi',
       'echo "SCRATCH_MOUNT=$(grep " /scratch " /proc/mounts)"',
@@ -123,10 +154,17 @@ describe('containers: spec run by runc', function () {
     ].join('; ');
     const r = await run(
       {
-        entrypoint: ['/bin/sh', '-c'], cmd: [script], env: ['GREETING=hello world'], hostname: 'spec-test', workingDir: '/tmp',
+        entrypoint: ['/bin/sh', '-c'],
+        cmd: [script],
+        env: ['GREETING=hello world'],
+        hostname: 'spec-test',
+        workingDir: '/tmp',
         mounts: [{ source: hostData, destination: '/data', readOnly: true }],
         tmpfs: [{ destination: '/scratch', options: ['size=1m', 'mode=1777'] }],
-        capDrop: ['net_raw'], memoryBytes: 64 * 1024 * 1024, pidsLimit: 50, nanoCpus: 500_000_000,
+        capDrop: ['net_raw'],
+        memoryBytes: 64 * 1024 * 1024,
+        pidsLimit: 50,
+        nanoCpus: 500_000_000,
       },
       { Cmd: ['this-image-cmd-must-not-run'], Env: ['FROM_IMAGE=yes', 'PATH=/bin:/usr/bin'] },
     );
@@ -160,8 +198,11 @@ describe('containers: spec run by runc', function () {
     assert.equal(f.get('LINKS')?.trim(), 'lo', 'network none: only loopback');
   });
 
-  it('a non-root user from the image\'s passwd: its ids and HOME, no effective capabilities', async () => {
-    const r = await run({ cmd: ['sh', '-c', 'echo "IDS=$(id -u):$(id -g)"; echo "HOME_SEEN=$HOME"; grep CapEff /proc/self/status | cut -f2'] }, { User: 'nobody' });
+  it("a non-root user from the image's passwd: its ids and HOME, no effective capabilities", async () => {
+    const r = await run(
+      { cmd: ['sh', '-c', 'echo "IDS=$(id -u):$(id -g)"; echo "HOME_SEEN=$HOME"; grep CapEff /proc/self/status | cut -f2'] },
+      { User: 'nobody' },
+    );
     assert.equal(r.code, 0, r.err);
     const f = fields(r.out);
     assert.equal(f.get('IDS'), '65534:65534');
@@ -175,10 +216,15 @@ describe('containers: spec run by runc', function () {
     assert.equal(r.out.trim(), capBnd());
   });
 
-  it('network host: the host\'s network namespace and name, a private UTS namespace, the host\'s /etc/hosts', async () => {
+  it("network host: the host's network namespace and name, a private UTS namespace, the host's /etc/hosts", async () => {
     const r = await run({
-      network: 'host', readOnlyRootfs: true,
-      cmd: ['sh', '-c', 'echo "NETNS=$(readlink /proc/self/ns/net)"; echo "UTSNS=$(readlink /proc/self/ns/uts)"; echo "NAME=$(hostname)"; cat /etc/hosts; if touch /probe 2>/dev/null; then echo ROOT_RO=no; else echo ROOT_RO=yes; fi'],
+      network: 'host',
+      readOnlyRootfs: true,
+      cmd: [
+        'sh',
+        '-c',
+        'echo "NETNS=$(readlink /proc/self/ns/net)"; echo "UTSNS=$(readlink /proc/self/ns/uts)"; echo "NAME=$(hostname)"; cat /etc/hosts; if touch /probe 2>/dev/null; then echo ROOT_RO=no; else echo ROOT_RO=yes; fi',
+      ],
     });
     assert.equal(r.code, 0, r.err);
     const f = fields(r.out);

@@ -37,8 +37,14 @@ describe('containers: logs, exec, attach, stats, top', function () {
     const c = await running(['sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done']);
     await world.client.containers.wait(c.id);
     const all = await logText(c.id);
-    assert.deepEqual(all.filter((l) => l.startsWith('O:')), ['O:out1', 'O:out2', 'O:out3', 'O:out4', 'O:out5']);
-    assert.deepEqual(all.filter((l) => l.startsWith('E:')), ['E:err1', 'E:err2', 'E:err3', 'E:err4', 'E:err5']);
+    assert.deepEqual(
+      all.filter((l) => l.startsWith('O:')),
+      ['O:out1', 'O:out2', 'O:out3', 'O:out4', 'O:out5'],
+    );
+    assert.deepEqual(
+      all.filter((l) => l.startsWith('E:')),
+      ['E:err1', 'E:err2', 'E:err3', 'E:err4', 'E:err5'],
+    );
     assert.deepEqual(await logText(c.id, { tail: 2, stderr: false }), ['O:out4', 'O:out5']);
     assert.deepEqual(await logText(c.id, { since: new Date(Date.now() + 60_000) }), []);
   });
@@ -65,7 +71,11 @@ describe('containers: logs, exec, attach, stats, top', function () {
 
   it('exec without a TTY: separate streams, stdin, and the exit code', async () => {
     const c = await running(['sleep', '300']);
-    const session = world.client.containers.exec({ id: c.id, args: ['sh', '-c', 'read line; echo "got $line"; echo oops >&2; exit 5'], stdin: true });
+    const session = world.client.containers.exec({
+      id: c.id,
+      args: ['sh', '-c', 'read line; echo "got $line"; echo oops >&2; exit 5'],
+      stdin: true,
+    });
     session.sendStdin(Buffer.from('hello\n'));
     session.closeStdin();
     let stdout = '';
@@ -107,10 +117,15 @@ describe('containers: logs, exec, attach, stats, top', function () {
         // The resize and stdin take different paths to the task: send "go" once the pty has the new size.
         const pts = /\/dev\/pts\/\d+/.exec(output)![0];
         let seen = '';
-        await eventually(`${pts} resized to 40 120`, async () => {
-          seen = (await world.daemon.cli(['exec', c.id, 'stty', '-F', pts, 'size'])).stdout.trim();
-          return seen === '40 120' || undefined;
-        }, undefined, () => seen);
+        await eventually(
+          `${pts} resized to 40 120`,
+          async () => {
+            seen = (await world.daemon.cli(['exec', c.id, 'stty', '-F', pts, 'size'])).stdout.trim();
+            return seen === '40 120' || undefined;
+          },
+          undefined,
+          () => seen,
+        );
         session.sendStdin(Buffer.from('go\r'));
       }
     }
@@ -137,22 +152,33 @@ describe('containers: logs, exec, attach, stats, top', function () {
   it('exec refuses a container that is not running, and names a missing binary', async () => {
     const created = await world.client.containers.create('', { image: world.image, cmd: ['true'] });
     const notRunning = world.client.containers.exec({ id: created.id, args: ['true'] });
-    await assert.rejects(async () => {
-      for await (const _ of notRunning.responses()) {
-        // drain
-      }
-    }, { kind: 'FailedPrecondition', message: /not running/ });
+    await assert.rejects(
+      async () => {
+        for await (const _ of notRunning.responses()) {
+          // drain
+        }
+      },
+      { kind: 'FailedPrecondition', message: /not running/ },
+    );
     const c = await running(['sleep', '300']);
     const missing = world.client.containers.exec({ id: c.id, args: ['/no/such/binary'] });
-    await assert.rejects(async () => {
-      for await (const _ of missing.responses()) {
-        // drain
-      }
-    }, { message: /\/no\/such\/binary/ });
+    await assert.rejects(
+      async () => {
+        for await (const _ of missing.responses()) {
+          // drain
+        }
+      },
+      { message: /\/no\/such\/binary/ },
+    );
   });
 
   it('attach with stdin to an interactive container', async () => {
-    const result = await runAttached(world.client, { image: world.image, cmd: ['sh', '-c', 'while read l; do echo "echo:$l"; done; echo bye'] }, '', 'a\nb\n');
+    const result = await runAttached(
+      world.client,
+      { image: world.image, cmd: ['sh', '-c', 'while read l; do echo "echo:$l"; done; echo bye'] },
+      '',
+      'a\nb\n',
+    );
     assert.equal(result.stdout, 'echo:a\necho:b\nbye\n');
     assert.equal(result.exitCode, 0);
   });
@@ -171,6 +197,9 @@ describe('containers: logs, exec, attach, stats, top', function () {
     assert.ok(top.titles.includes('PID'));
     const cmdColumn = top.titles.indexOf('CMD');
     const commands = top.processes.map((p) => p.fields[cmdColumn]);
-    assert.ok(commands.some((cmd) => cmd.includes('sleep 300')), commands.join(' | '));
+    assert.ok(
+      commands.some((cmd) => cmd.includes('sleep 300')),
+      commands.join(' | '),
+    );
   });
 });

@@ -35,10 +35,13 @@ describe('containers: --userns-remap (daemon)', function () {
     }
   });
 
-  it('maps the container\'s root to the first subordinate ID: uid_map of the process, id inside', async () => {
+  it("maps the container's root to the first subordinate ID: uid_map of the process, id inside", async () => {
     const client = daemon.client();
     cleanup.defer(() => client.close());
-    const container = await client.containers.create('', { image, cmd: ['sh', '-c', 'echo "ID=$(id -u):$(id -g)"; touch /made-by-root; stat -c "OWN=%u:%g" /made-by-root /bin/busybox; sleep 600'] });
+    const container = await client.containers.create('', {
+      image,
+      cmd: ['sh', '-c', 'echo "ID=$(id -u):$(id -g)"; touch /made-by-root; stat -c "OWN=%u:%g" /made-by-root /bin/busybox; sleep 600'],
+    });
     await client.containers.start(container.id);
     const running = await eventually('the container running', async () => {
       const d = await client.containers.inspect(container.id);
@@ -67,7 +70,10 @@ describe('containers: --userns-remap (daemon)', function () {
     assert.deepEqual([made.uid, made.gid], [map.uid, map.gid]);
 
     // exec: root inside as well.
-    const session = client.containers.exec({ id: container.id, args: ['sh', '-c', 'echo "EXEC=$(id -u) $(cat /proc/self/uid_map | tr -s " " | sed "s/^ //")"'] });
+    const session = client.containers.exec({
+      id: container.id,
+      args: ['sh', '-c', 'echo "EXEC=$(id -u) $(cat /proc/self/uid_map | tr -s " " | sed "s/^ //")"'],
+    });
     let execOut = '';
     for await (const m of session.responses()) if (m.kind?.$case === 'output') execOut += Buffer.from(m.kind.value.data).toString();
     assert.equal(fields(execOut).get('EXEC'), `0 0 ${map.uid} ${map.size}`);
@@ -109,6 +115,9 @@ describe('containers: --userns-remap (daemon)', function () {
   it('refuses --privileged under the remapping, saying why', async () => {
     const client = daemon.client();
     cleanup.defer(() => client.close());
-    await assert.rejects(client.containers.create('', { image, privileged: true, cmd: ['true'] }), /privileged mode is incompatible with the daemon's --userns-remap/);
+    await assert.rejects(
+      client.containers.create('', { image, privileged: true, cmd: ['true'] }),
+      /privileged mode is incompatible with the daemon's --userns-remap/,
+    );
   });
 });

@@ -18,7 +18,11 @@ interface EventLine {
 }
 
 const parseEventLines = (stdout: string): EventLine[] =>
-  stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as EventLine);
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as EventLine);
 
 describe('gantryd', () => {
   const cleanup = suiteCleanup();
@@ -71,11 +75,14 @@ describe('gantryd', () => {
     const result = await daemon.cli(['events', '--since', '0', '--no-follow', '--json']);
     assert.equal(result.code, 0, result.stderr);
     const events = parseEventLines(result.stdout);
-    assert.deepEqual(events.map((e) => [e.sequence, e.topic]), [
-      [1, '/daemon/start'],
-      [2, '/daemon/stop'],
-      [3, '/daemon/start'],
-    ]);
+    assert.deepEqual(
+      events.map((e) => [e.sequence, e.topic]),
+      [
+        [1, '/daemon/start'],
+        [2, '/daemon/stop'],
+        [3, '/daemon/start'],
+      ],
+    );
     assert.equal(events[2].attributes.pid, String(daemon.process.pid));
     assert.equal(events[1].attributes.reason, 'SIGTERM');
   });
@@ -90,7 +97,10 @@ describe('gantryd', () => {
     await daemon.stop();
     const status = await follower.waitForExit();
     assert.equal(status.code, 0, follower.stderr);
-    assert.deepEqual(parseEventLines(follower.stdout).map((e) => e.topic), ['/daemon/start', '/daemon/stop']);
+    assert.deepEqual(
+      parseEventLines(follower.stdout).map((e) => e.topic),
+      ['/daemon/start', '/daemon/stop'],
+    );
     assert.ok(!fs.existsSync(daemon.socket), 'a clean shutdown removes the socket');
   });
 
@@ -110,7 +120,10 @@ describe('gantryd', () => {
     const dir = await makeTempDir('gd7', cleanup);
     const second = await runGantry(['daemon', '--root', daemon.root, '--state', dir]);
     assert.equal(second.code, 1);
-    assert.match(second.stderr, new RegExp(`another gantryd \\(pid ${daemon.process.pid}\\) is already using the data root ${daemon.root}`));
+    assert.match(
+      second.stderr,
+      new RegExp(`another gantryd \\(pid ${daemon.process.pid}\\) is already using the data root ${daemon.root}`),
+    );
     assert.ok(!fs.existsSync(path.join(dir, 'gantry.sock')), 'the refused daemon leaves no socket');
   });
 
@@ -120,7 +133,10 @@ describe('gantryd', () => {
     const state = path.join(dir, 'state');
     // A squatter knows the paths; before the lock secret the names were sha256(path).
     const squatters = await Promise.all(
-      [['socket', path.join(state, 'gantry.sock')], ['root', root]].map(([resource, guarded]) => {
+      [
+        ['socket', path.join(state, 'gantry.sock')],
+        ['root', root],
+      ].map(([resource, guarded]) => {
         const name = `\0gantryd-${resource}-` + createHash('sha256').update(guarded).digest('hex').slice(0, 32);
         const server = net.createServer((c) => c.end('{"pid": 1}\n'));
         return new Promise<net.Server>((resolve, reject) => server.once('error', reject).listen(name, () => resolve(server)));
@@ -146,7 +162,10 @@ describe('gantryd', () => {
     fs.chownSync(planted, 65534, 65534);
     const result = await runGantry(['daemon', '--root', root, '--state', path.join(dir, 'state')]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /\.gantryd-lock-secret must be a file owned by uid 0 and readable by nobody else \(it is owned by uid 65534/);
+    assert.match(
+      result.stderr,
+      /\.gantryd-lock-secret must be a file owned by uid 0 and readable by nobody else \(it is owned by uid 65534/,
+    );
   });
 
   it('replaces the socket file a SIGKILLed daemon left behind', async () => {
@@ -240,4 +259,3 @@ describe('gantryd', () => {
     assert.match(result.stderr, /cannot connect to gantryd at .*none\.sock \(no such socket\)/);
   });
 });
-

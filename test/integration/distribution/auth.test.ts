@@ -79,11 +79,14 @@ describe('distribution: registry auth (htpasswd, token server)', () => {
 
     it('wrong password: the token server refuses → Unauthenticated', async () => {
       const r = await open();
-      await assert.rejects(r.fetcher(() => ({ username: 'bob', password: 'wrong' })).resolve(ctx(), parseReference(pushed.ref)), (e: Error) => {
-        unauthenticated(e);
-        assert.match(e.message, /token for 127\.0\.0\.1:\d+ from http:\/\/127\.0\.0\.1:\d+\/token/);
-        return true;
-      });
+      await assert.rejects(
+        r.fetcher(() => ({ username: 'bob', password: 'wrong' })).resolve(ctx(), parseReference(pushed.ref)),
+        (e: Error) => {
+          unauthenticated(e);
+          assert.match(e.message, /token for 127\.0\.0\.1:\d+ from http:\/\/127\.0\.0\.1:\d+\/token/);
+          return true;
+        },
+      );
     });
 
     it('caches one token per repository scope and credentials', async () => {
@@ -94,21 +97,34 @@ describe('distribution: registry auth (htpasswd, token server)', () => {
       for (const f of [r.fetcher(() => bob), r.fetcher(() => bob)]) {
         const desc = await f.resolve(ctx(), ref);
         assert.equal(desc.digest, pushed.manifestDigest);
-        const manifest = JSON.parse((await f.fetchManifest(ctx(), ref, desc)).toString()) as { config: { digest: string; size: number; mediaType: string } };
+        const manifest = JSON.parse((await f.fetchManifest(ctx(), ref, desc)).toString()) as {
+          config: { digest: string; size: number; mediaType: string };
+        };
         const config = await f.fetchBlob(ctx(), ref, manifest.config);
         await config.body.toArray();
       }
       const mine = tokenRequests().slice(before);
       assert.equal(mine.length, 1, JSON.stringify(mine));
-      assert.deepEqual(mine[0], { method: 'GET', user: 'bob', service: reg.tokenServer!.service, scopes: ['repository:tok/busybox:pull'], status: 200 });
+      assert.deepEqual(mine[0], {
+        method: 'GET',
+        user: 'bob',
+        service: reg.tokenServer!.service,
+        scopes: ['repository:tok/busybox:pull'],
+        status: 200,
+      });
 
       // Another repository is another scope; other credentials are another identity.
       await r.fetcher(() => bob).resolve(ctx(), parseReference(other.ref));
       await r.fetcher(() => ({ username: 'carol', password: 'c4rol' })).resolve(ctx(), ref);
-      assert.deepEqual(tokenRequests().slice(before + 1).map((t) => [t.user, t.scopes]), [
-        ['bob', ['repository:tok/other:pull']],
-        ['carol', ['repository:tok/busybox:pull']],
-      ]);
+      assert.deepEqual(
+        tokenRequests()
+          .slice(before + 1)
+          .map((t) => [t.user, t.scopes]),
+        [
+          ['bob', ['repository:tok/other:pull']],
+          ['carol', ['repository:tok/busybox:pull']],
+        ],
+      );
     });
 
     it('identity token: OAuth2 POST grant_type=refresh_token', async () => {
@@ -124,19 +140,30 @@ describe('distribution: registry auth (htpasswd, token server)', () => {
       const before = tokenRequests().length;
       const desc = await r.fetcher(() => ({ identityToken: refresh })).resolve(ctx(), parseReference(pushed.ref));
       assert.equal(desc.digest, pushed.manifestDigest);
-      assert.deepEqual(tokenRequests().slice(before).map((t) => [t.method, t.grantType, t.user, t.scopes]), [
-        ['POST', 'refresh_token', 'bob', ['repository:tok/busybox:pull']],
-      ]);
+      assert.deepEqual(
+        tokenRequests()
+          .slice(before)
+          .map((t) => [t.method, t.grantType, t.user, t.scopes]),
+        [['POST', 'refresh_token', 'bob', ['repository:tok/busybox:pull']]],
+      );
 
       reg.tokenServer!.revokeRefreshTokens();
-      await assert.rejects((await open()).fetcher(() => ({ identityToken: refresh })).resolve(ctx(), parseReference(pushed.ref)), unauthenticated);
+      await assert.rejects(
+        (await open()).fetcher(() => ({ identityToken: refresh })).resolve(ctx(), parseReference(pushed.ref)),
+        unauthenticated,
+      );
     });
 
     it('login asks for a token without scope and checks the password', async () => {
       const r = await open();
       const before = tokenRequests().length;
       await r.login(ctx(), reg.host, bob);
-      assert.deepEqual(tokenRequests().slice(before).map((t) => [t.user, t.scopes, t.status]), [['bob', [], 200]]);
+      assert.deepEqual(
+        tokenRequests()
+          .slice(before)
+          .map((t) => [t.user, t.scopes, t.status]),
+        [['bob', [], 200]],
+      );
       await assert.rejects(r.login(ctx(), reg.host, { username: 'bob', password: 'nope' }), unauthenticated);
     });
   });

@@ -64,49 +64,76 @@ describe('distribution: no credentials over a downgrade to plain HTTP', () => {
   /** An HTTPS registry whose Bearer realm is a plain-HTTP token server. */
   const httpRealmRegistry = async () => {
     const tokens = await serve((_q, res) => json(res, 200, { token: 'tok', expires_in: 300 }));
-    const reg = await serve((req, res) => {
-      if (req.headers.authorization !== 'Bearer tok') {
-        return void res.writeHead(401, { 'www-authenticate': `Bearer realm="${tokens.url}/token",service="s"` }).end();
-      }
-      res.writeHead(200, { 'docker-content-digest': `sha256:${createHash('sha256').update(MANIFEST).digest('hex')}`, 'content-type': MediaTypes.ociManifest, 'content-length': MANIFEST.length }).end();
-    }, { https: true });
+    const reg = await serve(
+      (req, res) => {
+        if (req.headers.authorization !== 'Bearer tok') {
+          return void res.writeHead(401, { 'www-authenticate': `Bearer realm="${tokens.url}/token",service="s"` }).end();
+        }
+        res
+          .writeHead(200, {
+            'docker-content-digest': `sha256:${createHash('sha256').update(MANIFEST).digest('hex')}`,
+            'content-type': MediaTypes.ociManifest,
+            'content-length': MANIFEST.length,
+          })
+          .end();
+      },
+      { https: true },
+    );
     return { tokens, reg };
   };
 
   it('refuses a plain-HTTP token realm for an HTTPS registry: the token server never sees the password', async () => {
     const { tokens, reg } = await httpRealmRegistry();
-    await assert.rejects(open().fetcher(() => CREDS).resolve(ctx(), parseReference(`${reg.host}/a/b:1`)), (e: Error) => {
-      assert.equal(kindOf(e), 'Unauthenticated', e.message);
-      assert.match(e.message, /speaks HTTPS but sent a token realm on plain HTTP/);
-      assert.ok(e.message.includes(`--insecure-registry ${reg.host}`), e.message);
-      return true;
-    });
+    await assert.rejects(
+      open()
+        .fetcher(() => CREDS)
+        .resolve(ctx(), parseReference(`${reg.host}/a/b:1`)),
+      (e: Error) => {
+        assert.equal(kindOf(e), 'Unauthenticated', e.message);
+        assert.match(e.message, /speaks HTTPS but sent a token realm on plain HTTP/);
+        assert.ok(e.message.includes(`--insecure-registry ${reg.host}`), e.message);
+        return true;
+      },
+    );
     assert.equal(tokens.requests.length, 0, 'the plain-HTTP realm received a request');
   });
 
   it('allows that realm for a registry named with --insecure-registry', async () => {
     const { tokens, reg } = await httpRealmRegistry();
-    await open([reg.host]).fetcher(() => CREDS).resolve(ctx(), parseReference(`${reg.host}/a/b:1`));
+    await open([reg.host])
+      .fetcher(() => CREDS)
+      .resolve(ctx(), parseReference(`${reg.host}/a/b:1`));
     assert.equal(tokens.requests.length, 1);
     assert.equal(tokens.requests[0].headers.authorization, BASIC);
   });
 
   /** An HTTPS registry (Basic auth) that redirects blob GETs to http: on its own host and port. */
   const downgradingRegistry = () =>
-    serve((req, res) => {
-      if (req.headers.authorization !== BASIC) return void res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
-      res.writeHead(307, { location: `http://${req.headers.host}/plain${req.url}` }).end();
-    }, { https: true });
+    serve(
+      (req, res) => {
+        if (req.headers.authorization !== BASIC) return void res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
+        res.writeHead(307, { location: `http://${req.headers.host}/plain${req.url}` }).end();
+      },
+      { https: true },
+    );
 
-  it('refuses an HTTPS → HTTP redirect on the registry\'s own host', async () => {
+  it("refuses an HTTPS → HTTP redirect on the registry's own host", async () => {
     const reg = await downgradingRegistry();
-    await assert.rejects(open().fetcher(() => CREDS).fetchBlob(ctx(), parseReference(`${reg.host}/a/b:1`), BLOB), (e: Error) => {
-      assert.equal(kindOf(e), 'FailedPrecondition', e.message);
-      assert.match(e.message, /from HTTPS to plain HTTP/);
-      return true;
-    });
+    await assert.rejects(
+      open()
+        .fetcher(() => CREDS)
+        .fetchBlob(ctx(), parseReference(`${reg.host}/a/b:1`), BLOB),
+      (e: Error) => {
+        assert.equal(kindOf(e), 'FailedPrecondition', e.message);
+        assert.match(e.message, /from HTTPS to plain HTTP/);
+        return true;
+      },
+    );
     // The credentials went only over TLS: the 401, then the authorized request that got the redirect.
     const blobRequests = reg.requests.filter((r) => r.url !== '/v2/');
-    assert.deepEqual(blobRequests.map((r) => r.headers.authorization), [undefined, BASIC]);
+    assert.deepEqual(
+      blobRequests.map((r) => r.headers.authorization),
+      [undefined, BASIC],
+    );
   });
 });

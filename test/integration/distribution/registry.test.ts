@@ -10,7 +10,16 @@ import type { Registry } from '../../../runtime/distribution/distribution';
 import { parseReference } from '../../../runtime/distribution/reference';
 import { createRegistry } from '../../../runtime/distribution/registry';
 import { createLogger } from '../../../runtime/util/log';
-import { DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, pushBusybox, pushMultiArch, PushedImage, PushedIndex } from '../../helpers/fixtures';
+import {
+  DOCKER_LIST,
+  DOCKER_MANIFEST,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  pushBusybox,
+  pushMultiArch,
+  PushedImage,
+  PushedIndex,
+} from '../../helpers/fixtures';
 import { Registry as TestRegistry, startRegistry } from '../../helpers/registry';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 import { waitFor } from '../../helpers/waitFor';
@@ -42,8 +51,11 @@ describe('distribution: registry client against docker-registry', () => {
     cleanup.defer(() => registry.close());
   });
 
-  const descOf = (p: { manifestDigest: string; mediaType: string; manifestRaw: string }): Descriptor =>
-    ({ mediaType: p.mediaType, digest: p.manifestDigest, size: Buffer.byteLength(p.manifestRaw) });
+  const descOf = (p: { manifestDigest: string; mediaType: string; manifestRaw: string }): Descriptor => ({
+    mediaType: p.mediaType,
+    digest: p.manifestDigest,
+    size: Buffer.byteLength(p.manifestRaw),
+  });
 
   it('resolves tags to what skopeo pushed (OCI, Docker v2s2, OCI index, Docker list)', async () => {
     const f = registry.fetcher();
@@ -109,11 +121,17 @@ describe('distribution: registry client against docker-registry', () => {
     const f = registry.fetcher();
     const missing = sha256('nothing here');
     const cases: [() => Promise<unknown>, RegExp][] = [
-      [() => f.resolve(ctx(), parseReference(`${reg.host}/test/busybox:nope`)), new RegExp(`^manifest unknown: ${reg.host}/test/busybox:nope$`)],
+      [
+        () => f.resolve(ctx(), parseReference(`${reg.host}/test/busybox:nope`)),
+        new RegExp(`^manifest unknown: ${reg.host}/test/busybox:nope$`),
+      ],
       // distribution 2.8 says MANIFEST_UNKNOWN (not NAME_UNKNOWN) for a repository it never saw.
       [() => f.resolve(ctx(), parseReference(`${reg.host}/no/such:1`)), new RegExp(`^manifest unknown: ${reg.host}/no/such:1$`)],
       [() => f.resolve(ctx(), parseReference(`${reg.host}/test/busybox@${missing}`)), /manifest unknown: .*test\/busybox@sha256:/],
-      [() => f.fetchBlob(ctx(), parseReference(oci.ref), { mediaType: 'x', digest: missing, size: 3 }), new RegExp(`blob unknown to registry: ${reg.host}/test/busybox@${missing}`)],
+      [
+        () => f.fetchBlob(ctx(), parseReference(oci.ref), { mediaType: 'x', digest: missing, size: 3 }),
+        new RegExp(`blob unknown to registry: ${reg.host}/test/busybox@${missing}`),
+      ],
     ];
     for (const [p, message] of cases) {
       await assert.rejects(p(), (e: Error) => {
@@ -138,10 +156,16 @@ describe('distribution: registry client against docker-registry', () => {
     reg.kill('SIGKILL');
     await reg.proc.waitForExit();
     const pending = f.resolve(ctx(), ref);
-    await waitFor(() => log.some((l) => /registry request retry".*reason=ECONNREFUSED/.test(l)), { what: 'a refused retry', timeoutMs: 20_000 });
+    await waitFor(() => log.some((l) => /registry request retry".*reason=ECONNREFUSED/.test(l)), {
+      what: 'a refused retry',
+      timeoutMs: 20_000,
+    });
     await reg.restart();
     assert.deepEqual(await pending, descOf(oci));
-    assert.ok(log.some((l) => /registry request retry".*reason=ECONNREFUSED/.test(l)), log.join(''));
+    assert.ok(
+      log.some((l) => /registry request retry".*reason=ECONNREFUSED/.test(l)),
+      log.join(''),
+    );
   });
 
   it('cancels: before the request, while retrying, and mid-stream', async () => {

@@ -71,7 +71,7 @@ describe('distribution: TLS registries and certs.d', () => {
     assert.equal((await r.fetcher().resolve(ctx(), parseReference(pushed.ref))).digest, pushed.manifestDigest);
   });
 
-  it('token auth over TLS: the realm is trusted through the registry host\'s certs.d', async () => {
+  it("token auth over TLS: the realm is trusted through the registry host's certs.d", async () => {
     const tokReg = await startRegistry({ tls: true, auth: 'token', users: { bob: 'builder' }, cleanup });
     const img = await pushBusybox(tokReg, 'tok/busybox:1');
     assert.match(tokReg.tokenServer!.realm, /^https:/);

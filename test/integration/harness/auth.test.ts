@@ -48,7 +48,10 @@ describe('harness: registry TLS and auth', () => {
     assert.equal((await fetch(`${reg.url}/v2/`, { headers: { authorization: basic('alice', 'wonderland') } })).status, 200);
     // skopeo pushes with the registry's creds; a wrong password is rejected.
     await pushBusybox(reg, 'auth/busybox:1');
-    await assert.rejects(pushBusybox(reg, 'auth/busybox:2', { creds: { username: 'alice', password: 'nope' } }), /unauthorized|authentication required/i);
+    await assert.rejects(
+      pushBusybox(reg, 'auth/busybox:2', { creds: { username: 'alice', password: 'nope' } }),
+      /unauthorized|authentication required/i,
+    );
   });
 
   describe('token auth', () => {
@@ -85,22 +88,37 @@ describe('harness: registry TLS and auth', () => {
 
     it('OAuth2 POST: password grant and refresh_token grant', async () => {
       const { realm, service } = reg.tokenServer!;
-      const post = (form: Record<string, string>) =>
-        fetch(realm, { method: 'POST', body: new URLSearchParams(form) });
+      const post = (form: Record<string, string>) => fetch(realm, { method: 'POST', body: new URLSearchParams(form) });
       const scope = 'repository:tok/busybox:pull';
 
       const bad = await post({ grant_type: 'password', username: 'bob', password: 'wrong', service, scope, client_id: 'gantry' });
       assert.equal(bad.status, 401);
 
-      const pw = (await (await post({ grant_type: 'password', username: 'bob', password: 'builder', service, scope, client_id: 'gantry', access_type: 'offline' })).json()) as
-        { access_token: string; refresh_token: string };
+      const pw = (await (
+        await post({
+          grant_type: 'password',
+          username: 'bob',
+          password: 'builder',
+          service,
+          scope,
+          client_id: 'gantry',
+          access_type: 'offline',
+        })
+      ).json()) as { access_token: string; refresh_token: string };
       assert.ok(pw.refresh_token);
       const manifestUrl = `${reg.url}/v2/tok/busybox/manifests/1`;
-      assert.equal((await fetch(manifestUrl, { headers: { accept: OCI_MANIFEST, authorization: `Bearer ${pw.access_token}` } })).status, 200);
+      assert.equal(
+        (await fetch(manifestUrl, { headers: { accept: OCI_MANIFEST, authorization: `Bearer ${pw.access_token}` } })).status,
+        200,
+      );
 
-      const rf = (await (await post({ grant_type: 'refresh_token', refresh_token: pw.refresh_token, service, scope, client_id: 'gantry' })).json()) as
-        { access_token: string };
-      assert.equal((await fetch(manifestUrl, { headers: { accept: OCI_MANIFEST, authorization: `Bearer ${rf.access_token}` } })).status, 200);
+      const rf = (await (
+        await post({ grant_type: 'refresh_token', refresh_token: pw.refresh_token, service, scope, client_id: 'gantry' })
+      ).json()) as { access_token: string };
+      assert.equal(
+        (await fetch(manifestUrl, { headers: { accept: OCI_MANIFEST, authorization: `Bearer ${rf.access_token}` } })).status,
+        200,
+      );
 
       reg.tokenServer!.revokeRefreshTokens();
       assert.equal((await post({ grant_type: 'refresh_token', refresh_token: pw.refresh_token, service, scope })).status, 401);

@@ -50,7 +50,10 @@ describe('harness: fixture images', () => {
     const img = await fetchImage('test/busybox', 'oci', OCI_MANIFEST);
     assert.equal(img.digest, pushed.manifestDigest);
     assert.equal(img.manifest.config.digest, pushed.configDigest);
-    assert.deepEqual(img.manifest.layers.map((l) => l.digest), pushed.layerDigests);
+    assert.deepEqual(
+      img.manifest.layers.map((l) => l.digest),
+      pushed.layerDigests,
+    );
     assert.equal(img.config.architecture, 'amd64');
     assert.equal(img.config.os, 'linux');
     assert.deepEqual(img.config.config.Cmd, ['/bin/sh']);
@@ -93,15 +96,23 @@ describe('harness: fixture images', () => {
     assert.ok(layerTar.includes('data/extra.txt'));
   });
 
-  for (const [format, listType, childType] of [['oci', OCI_INDEX, OCI_MANIFEST], ['v2s2', DOCKER_LIST, DOCKER_MANIFEST]] as const) {
+  for (const [format, listType, childType] of [
+    ['oci', OCI_INDEX, OCI_MANIFEST],
+    ['v2s2', DOCKER_LIST, DOCKER_MANIFEST],
+  ] as const) {
     it(`pushes a linux/amd64 + linux/arm64 ${format === 'oci' ? 'OCI index' : 'Docker manifest list'}`, async () => {
       const pushed = await pushMultiArch(reg, `test/multi:${format}`, { format });
       assert.equal(pushed.mediaType, listType);
       const { res, body } = await get(`${reg.url}/v2/test/multi/manifests/${format}`);
       assert.equal(res.headers.get('content-type'), listType);
       assert.equal(sha256(body), pushed.manifestDigest);
-      const index = JSON.parse(body.toString()) as { manifests: { digest: string; mediaType: string; platform: { os: string; architecture: string } }[] };
-      assert.deepEqual(index.manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`), ['linux/amd64', 'linux/arm64']);
+      const index = JSON.parse(body.toString()) as {
+        manifests: { digest: string; mediaType: string; platform: { os: string; architecture: string } }[];
+      };
+      assert.deepEqual(
+        index.manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`),
+        ['linux/amd64', 'linux/arm64'],
+      );
       const markers = [];
       for (const m of index.manifests) {
         assert.equal(m.mediaType, childType);
@@ -110,7 +121,10 @@ describe('harness: fixture images', () => {
         markers.push(/busybox-(amd64|arm64)/.exec(img.layerTar)?.[0]);
       }
       assert.deepEqual(markers, ['busybox-amd64', 'busybox-arm64']);
-      assert.deepEqual(pushed.images.map((i) => i.manifestDigest), index.manifests.map((m) => m.digest));
+      assert.deepEqual(
+        pushed.images.map((i) => i.manifestDigest),
+        index.manifests.map((m) => m.digest),
+      );
     });
   }
 });

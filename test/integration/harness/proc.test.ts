@@ -59,20 +59,26 @@ describe('harness: tmp, ports, proc', () => {
 
   it('waitFor fails with the captured stderr when the process exits first', async () => {
     const p = startProcess('sh', ['-c', 'echo boom-on-stderr >&2; exit 3'], { name: 'failing-server' });
-    await assert.rejects(p.waitFor(() => false, { what: 'readiness' }), (e: Error) => {
-      assert.match(e.message, /failing-server .*exited \(code 3\) before readiness/);
-      assert.match(e.message, /boom-on-stderr/);
-      return true;
-    });
+    await assert.rejects(
+      p.waitFor(() => false, { what: 'readiness' }),
+      (e: Error) => {
+        assert.match(e.message, /failing-server .*exited \(code 3\) before readiness/);
+        assert.match(e.message, /boom-on-stderr/);
+        return true;
+      },
+    );
   });
 
   it('waitFor times out with a message naming what it waited for', async () => {
     const p = startProcess('sh', ['-c', 'echo still-starting >&2; exec sleep 300']);
-    await assert.rejects(p.waitFor(() => false, { what: 'the moon', timeout: 300 }), (e: Error) => {
-      assert.match(e.message, /timed out .* waiting for the moon/);
-      assert.match(e.message, /still-starting/);
-      return true;
-    });
+    await assert.rejects(
+      p.waitFor(() => false, { what: 'the moon', timeout: 300 }),
+      (e: Error) => {
+        assert.match(e.message, /timed out .* waiting for the moon/);
+        assert.match(e.message, /still-starting/);
+        return true;
+      },
+    );
     await p.stop();
   });
 
@@ -92,7 +98,10 @@ describe('harness: tmp, ports, proc', () => {
 
   it('reports a command that cannot be started', async () => {
     const p = startProcess('/nonexistent/gantry-server', []);
-    await assert.rejects(p.waitFor(() => false, { what: 'start' }), /exited \(code null\) before start[\s\S]*ENOENT/);
+    await assert.rejects(
+      p.waitFor(() => false, { what: 'start' }),
+      /exited \(code null\) before start[\s\S]*ENOENT/,
+    );
     await assert.rejects(runCommand('/nonexistent/tool', ['x']), /command failed[\s\S]*ENOENT/);
   });
 });

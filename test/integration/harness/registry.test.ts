@@ -67,7 +67,11 @@ describe('harness: registry', () => {
       // Same port, same storage, same upload secret: the session is still valid.
       const location = new URL(patch.headers.get('location')!, reg.url);
       location.searchParams.set('digest', digest);
-      const put = await fetch(location, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: data.subarray(100_000) });
+      const put = await fetch(location, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: data.subarray(100_000),
+      });
       assert.equal(put.status, 201);
       const blob = Buffer.from(await (await fetch(`${reg.url}/v2/test/upload/blobs/${digest}`)).arrayBuffer());
       assert.ok(blob.equals(data));

@@ -50,14 +50,23 @@ describe('registry auth and TLS', function () {
     it('login checks the password, stores credentials; logout removes them', async () => {
       const dir = await dockerConfigDir();
       const env = envWith(dir);
-      const wrong = await daemon.cli(['login', '-u', registry.creds!.username, '--password-stdin', registry.host], { env, input: 'not-the-password\n' });
+      const wrong = await daemon.cli(['login', '-u', registry.creds!.username, '--password-stdin', registry.host], {
+        env,
+        input: 'not-the-password\n',
+      });
       assert.equal(wrong.code, 1);
       assert.ok(!fs.existsSync(path.join(dir, 'config.json')), 'nothing stored for a refused login');
-      const login = await daemon.cli(['login', '-u', registry.creds!.username, '--password-stdin', registry.host], { env, input: `${registry.creds!.password}\n` });
+      const login = await daemon.cli(['login', '-u', registry.creds!.username, '--password-stdin', registry.host], {
+        env,
+        input: `${registry.creds!.password}\n`,
+      });
       assert.equal(login.code, 0, login.stderr);
       assert.match(login.stdout, /Login Succeeded/);
       const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-      assert.equal(Buffer.from(config.auths[registry.host].auth, 'base64').toString(), `${registry.creds!.username}:${registry.creds!.password}`);
+      assert.equal(
+        Buffer.from(config.auths[registry.host].auth, 'base64').toString(),
+        `${registry.creds!.username}:${registry.creds!.password}`,
+      );
       assert.equal(fs.statSync(path.join(dir, 'config.json')).mode & 0o777, 0o600);
       assert.equal((await daemon.cli(['pull', '-q', `${registry.host}/private/app:1`], { env })).code, 0);
       const logout = await daemon.cli(['logout', registry.host], { env });

@@ -67,7 +67,12 @@ describe('images: a pull that would fill the disk stops at the free-space reserv
     refusedLayers.add(layer);
     const blobs = path.join(daemon.root, 'content', 'blobs', 'sha256');
     for (const hex of fs.readdirSync(blobs)) {
-      assert.equal(createHash('sha256').update(fs.readFileSync(path.join(blobs, hex))).digest('hex'), hex);
+      assert.equal(
+        createHash('sha256')
+          .update(fs.readFileSync(path.join(blobs, hex)))
+          .digest('hex'),
+        hex,
+      );
     }
     const ingests = path.join(daemon.root, 'content', 'ingest');
     for (const dir of fs.readdirSync(ingests)) {
@@ -97,7 +102,10 @@ describe('images: a pull that would fill the disk stops at the free-space reserv
       assertOnlyVerifiedBlobs(image.layerDigests[0]);
       const st = fs.statfsSync(mnt);
       assert.ok(st.bavail * st.bsize >= 2 * MiB, `only ${st.bavail * st.bsize} bytes left free`);
-      assert.ok(peakRss(daemon.process.child.pid!) < 512 * MiB, `gantryd peaked at ${Math.round(peakRss(daemon.process.child.pid!) / MiB)} MiB`);
+      assert.ok(
+        peakRss(daemon.process.child.pid!) < 512 * MiB,
+        `gantryd peaked at ${Math.round(peakRss(daemon.process.child.pid!) / MiB)} MiB`,
+      );
       await daemon.version();
     });
   }
@@ -107,7 +115,10 @@ describe('images: a pull that would fill the disk stops at the free-space reserv
     const image = await pushLayers(registry, 'diskfull/huge:1', [{ blob, mediaType: MEDIA.gzip, diffId: `sha256:${'1'.repeat(64)}` }]);
     const result = await daemon.cli(['pull', '-q', image.ref]);
     assert.notEqual(result.code, 0, result.stdout);
-    assert.match(result.stderr, new RegExp(`writing blob ${image.layerDigests[0]} \\(56 MiB more\\) would leave less than 16 MiB free on ${mnt}`));
+    assert.match(
+      result.stderr,
+      new RegExp(`writing blob ${image.layerDigests[0]} \\(56 MiB more\\) would leave less than 16 MiB free on ${mnt}`),
+    );
     await assertNothingLeft();
     assert.ok(!fs.existsSync(path.join(daemon.root, 'content', 'blobs', ...image.layerDigests[0].split(':'))));
     assertOnlyVerifiedBlobs(image.layerDigests[0]);
@@ -119,7 +130,10 @@ describe('images: a pull that would fill the disk stops at the free-space reserv
     const result = await daemon.cli(['pull', '-q', image.ref]);
     assert.equal(result.code, 0, result.stderr);
     const images = JSON.parse((await daemon.cli(['images', '--json'])).stdout) as { name: string; chainId: string }[];
-    assert.deepEqual(images.map((i) => i.name), [image.ref]);
+    assert.deepEqual(
+      images.map((i) => i.name),
+      [image.ref],
+    );
     assert.ok(images[0].chainId, 'unpacked');
   });
 });

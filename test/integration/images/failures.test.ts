@@ -113,7 +113,11 @@ describe('gantry pull: bad input (real registry)', function () {
     assert.equal(list.code, 0, list.stderr);
     const repo = ref.replace(/[:@][^/]*$/, '');
     const names = (JSON.parse(list.stdout) as { name: string }[]).map((i) => i.name);
-    assert.deepEqual(names.filter((n) => n.startsWith(`${repo}:`) || n.startsWith(`${repo}@`)), [], 'no image record');
+    assert.deepEqual(
+      names.filter((n) => n.startsWith(`${repo}:`) || n.startsWith(`${repo}@`)),
+      [],
+      'no image record',
+    );
     assert.deepEqual(corruptBlobs(daemon.root), [], 'every stored blob hashes to its name');
     return result.stderr;
   }
@@ -182,18 +186,24 @@ describe('gantry pull: bad input (real registry)', function () {
       const image = await pushBusybox(registry, 'bad/manifest:changed', { format: 'oci', image: { marker: 'failures-changed-manifest' } });
       // Valid JSON, so the registry still serves it (with the old digest and the new length).
       await fs.promises.writeFile(registry.blobPath(image.manifestDigest), image.manifestRaw.replace('"layers":', '"layers": '));
-      const stderr = await expectRefused(`${registry.host}/bad/manifest:changed`, /digest mismatch: expected sha256:[a-f0-9]{64}, got sha256:[a-f0-9]{64}/);
+      const stderr = await expectRefused(
+        `${registry.host}/bad/manifest:changed`,
+        /digest mismatch: expected sha256:[a-f0-9]{64}, got sha256:[a-f0-9]{64}/,
+      );
       assert.match(stderr, new RegExp(image.manifestDigest));
       assert.equal(hasBlob(daemon, image.manifestDigest), false);
     });
 
-    it('invalid JSON in the registry\'s storage: the registry itself fails (500), and gantry says so', async () => {
+    it("invalid JSON in the registry's storage: the registry itself fails (500), and gantry says so", async () => {
       const image = await pushBusybox(registry, 'bad/manifest:broken', { format: 'oci', image: { marker: 'failures-broken-manifest' } });
       await fs.promises.writeFile(registry.blobPath(image.manifestDigest), image.manifestRaw.slice(0, 40));
       // distribution 2.8 parses manifests before serving them; on this one it
       // answers 500 {"errors":[{"code":"UNKNOWN","message":"unknown error"}]}.
       // Gantry retries the 500s, then reports the registry's words and the reference.
-      await expectRefused(`${registry.host}/bad/manifest:broken`, new RegExp(`registry failed with HTTP 500: unknown error: ${registry.host}/bad/manifest:broken`));
+      await expectRefused(
+        `${registry.host}/bad/manifest:broken`,
+        new RegExp(`registry failed with HTTP 500: unknown error: ${registry.host}/bad/manifest:broken`),
+      );
       assert.equal(hasBlob(daemon, image.manifestDigest), false);
     });
 

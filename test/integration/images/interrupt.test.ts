@@ -24,7 +24,9 @@ function corruptBlobs(root: string): string[] {
   const bad: string[] = [];
   for (const alg of fs.existsSync(blobs) ? fs.readdirSync(blobs) : []) {
     for (const name of fs.readdirSync(path.join(blobs, alg))) {
-      const actual = createHash(alg).update(fs.readFileSync(path.join(blobs, alg, name))).digest('hex');
+      const actual = createHash(alg)
+        .update(fs.readFileSync(path.join(blobs, alg, name)))
+        .digest('hex');
       if (actual !== name) bad.push(`${alg}/${name}: bytes hash to ${actual}`);
     }
   }
@@ -109,7 +111,10 @@ describe('gantry pull: interruptions (real registry behind a fault proxy)', func
   async function expectPulled(daemon: TestDaemon): Promise<void> {
     const list = await daemon.cli(['images', '--json']);
     assert.equal(list.code, 0, list.stderr);
-    assert.ok((JSON.parse(list.stdout) as { name: string }[]).some((i) => i.name === ref), `${ref} is listed`);
+    assert.ok(
+      (JSON.parse(list.stdout) as { name: string }[]).some((i) => i.name === ref),
+      `${ref} is listed`,
+    );
     assert.equal(hasBlob(daemon, layer), true, 'the layer is stored');
     assert.deepEqual(corruptBlobs(daemon.root), [], 'every stored blob hashes to its name');
   }
@@ -128,8 +133,15 @@ describe('gantry pull: interruptions (real registry behind a fault proxy)', func
     assert.ok(seen.length >= 3, `at least three GETs of the layer: ${JSON.stringify(seen)}`);
     assert.equal(seen[0].range, undefined, 'the first GET asks for everything');
     const starts = seen.slice(1).map(rangeStart);
-    assert.ok(starts.every((n) => n > 0), `every later GET resumes with Range: bytes=N-, N > 0: ${JSON.stringify(seen)}`);
-    assert.deepEqual([...starts].sort((x, y) => x - y), starts, 'resumes never go backwards');
+    assert.ok(
+      starts.every((n) => n > 0),
+      `every later GET resumes with Range: bytes=N-, N > 0: ${JSON.stringify(seen)}`,
+    );
+    assert.deepEqual(
+      [...starts].sort((x, y) => x - y),
+      starts,
+      'resumes never go backwards',
+    );
     await expectPulled(daemon);
   });
 
@@ -218,13 +230,15 @@ describe('gantry pull: interruptions (real registry behind a fault proxy)', func
     const first = startPull(daemon);
     await paused;
     const second = startPull(daemon);
-    await second.waitFor((p) => p.stdout.includes(`${image.configDigest.slice(7, 19)}: Waiting`), { what: 'the second pull to wait for the config' });
+    await second.waitFor((p) => p.stdout.includes(`${image.configDigest.slice(7, 19)}: Waiting`), {
+      what: 'the second pull to wait for the config',
+    });
     proxy.release();
 
     await bothPulledWithOneDownload(daemon, [first, second], gets);
   });
 
-  it('a pull waiting on another pull\'s download carries on when that one is cancelled', async () => {
+  it("a pull waiting on another pull's download carries on when that one is cancelled", async () => {
     const daemon = await freshDaemon();
     const gets = layerGets();
     const paused = proxy.pauseBlobAfter(1 * MiB, { digest: layer });

@@ -114,7 +114,10 @@ describe('image lifecycle: tag, rmi, prune, GC', function () {
     assert.match(pruned.stdout, /untagged: .*moving\/app@sha256/);
     assert.match(pruned.stdout, /Total reclaimed space: [1-9]/);
     images = await listImages(daemon);
-    assert.equal(images.find((i) => i.id === old.configDigest), undefined);
+    assert.equal(
+      images.find((i) => i.id === old.configDigest),
+      undefined,
+    );
     assert.ok(images.find((i) => i.id === fresh.configDigest));
     assert.ok(!blobDigests(daemon).has(old.configDigest));
   });
@@ -129,7 +132,11 @@ describe('image lifecycle: tag, rmi, prune, GC', function () {
   });
 
   it('reports unknown images clearly', async () => {
-    for (const args of [['rmi', 'no/such:image'], ['inspect', 'no/such:image'], ['tag', 'no/such:image', 'x:y']]) {
+    for (const args of [
+      ['rmi', 'no/such:image'],
+      ['inspect', 'no/such:image'],
+      ['tag', 'no/such:image', 'x:y'],
+    ]) {
       const result = await daemon.cli(args);
       assert.equal(result.code, 1, args.join(' '));
       assert.match(result.stderr, /no such image: no\/such:image/);

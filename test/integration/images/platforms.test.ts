@@ -23,7 +23,10 @@ describe('Images.Platforms', function () {
       const pushed = await pushMultiArch(registry, `multi/${format}:latest`, { format });
       const offered = await client.images.platforms(pushed.ref);
       assert.equal(offered.target?.digest, pushed.manifestDigest);
-      assert.deepEqual(offered.platforms.map((p) => `${p.os}/${p.architecture}`), ['linux/amd64', 'linux/arm64']);
+      assert.deepEqual(
+        offered.platforms.map((p) => `${p.os}/${p.architecture}`),
+        ['linux/amd64', 'linux/arm64'],
+      );
       assert.equal(offered.defaultPlatform, 'linux/amd64');
     }
     assert.deepEqual(await client.images.list(), []);

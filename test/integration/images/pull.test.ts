@@ -4,7 +4,15 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startDaemon, type TestDaemon } from '../../helpers/daemon';
-import { pushBusybox, pushMultiArch, OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST, DOCKER_LIST, type PushedImage } from '../../helpers/fixtures';
+import {
+  pushBusybox,
+  pushMultiArch,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  DOCKER_MANIFEST,
+  DOCKER_LIST,
+  type PushedImage,
+} from '../../helpers/fixtures';
 import { startRegistry, type Registry } from '../../helpers/registry';
 import { suiteCleanup } from '../../helpers/tmp';
 
@@ -25,7 +33,12 @@ function storedBlobs(daemon: TestDaemon): Map<string, string> {
   const blobs = new Map<string, string>();
   if (!fs.existsSync(dir)) return blobs;
   for (const hex of fs.readdirSync(dir)) {
-    blobs.set(`sha256:${hex}`, `sha256:${createHash('sha256').update(fs.readFileSync(path.join(dir, hex))).digest('hex')}`);
+    blobs.set(
+      `sha256:${hex}`,
+      `sha256:${createHash('sha256')
+        .update(fs.readFileSync(path.join(dir, hex)))
+        .digest('hex')}`,
+    );
   }
   return blobs;
 }
@@ -90,7 +103,10 @@ describe('gantry pull (real registry)', function () {
   });
 
   it('picks the host platform from a multi-arch index, and another with --platform', async () => {
-    for (const [tag, format, indexType] of [['multi-oci', 'oci', OCI_INDEX], ['multi-docker', 'v2s2', DOCKER_LIST]] as const) {
+    for (const [tag, format, indexType] of [
+      ['multi-oci', 'oci', OCI_INDEX],
+      ['multi-docker', 'v2s2', DOCKER_LIST],
+    ] as const) {
       const pushed = await pushMultiArch(registry, `test/multi:${tag}`, { format });
       const amd64 = pushed.images.find((i) => i.platform.architecture === 'amd64')!;
       const arm64 = pushed.images.find((i) => i.platform.architecture === 'arm64')!;
@@ -122,7 +138,10 @@ describe('gantry pull (real registry)', function () {
     assert.ok(details.config.env.includes('GREETING=hello'));
     assert.equal(details.config.workingDir, '/srv');
     assert.deepEqual(details.config.labels, { team: 'gantry' });
-    assert.deepEqual(details.layers.map((l: { digest: string }) => l.digest), oci.layerDigests);
+    assert.deepEqual(
+      details.layers.map((l: { digest: string }) => l.digest),
+      oci.layerDigests,
+    );
     assert.equal(details.diffIds.length, oci.layerDigests.length);
     assert.equal(details.manifest.config.digest, oci.configDigest);
     // By short ID too, as Docker allows.
@@ -139,8 +158,15 @@ describe('gantry pull (real registry)', function () {
 
   it('records create events for pulls', async () => {
     const events = await daemon.cli(['events', '--since', '0', '--no-follow', '--json', '--topic', '/images/']);
-    const lines = events.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    assert.ok(lines.some((e) => e.topic === '/images/create' && e.id === `${registry.host}/test/busybox:oci` && e.attributes.digest === oci.manifestDigest));
+    const lines = events.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.ok(
+      lines.some(
+        (e) => e.topic === '/images/create' && e.id === `${registry.host}/test/busybox:oci` && e.attributes.digest === oci.manifestDigest,
+      ),
+    );
   });
 
   it('fails clearly for a missing tag and an unknown repository', async () => {

@@ -86,7 +86,11 @@ async function afterFixtureTimes(): Promise<number> {
 }
 
 function mountedUnder(prefix: string): string[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(prefix));
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m?.startsWith(prefix));
 }
 
 describe('pull unpacks into snapshots (real registry, real overlayfs)', function () {
@@ -102,9 +106,20 @@ describe('pull unpacks into snapshots (real registry, real overlayfs)', function
     dir = await makeTempDir('gunpack-e2e', cleanup);
     registry = await startRegistry({ cleanup });
     const built = await buildUmociImage(dir);
-    await addRawLayers(built.layout, built.tag, 'raw', EXTRA_LAYERS.map((l) => buildTar(l)), dir);
+    await addRawLayers(
+      built.layout,
+      built.tag,
+      'raw',
+      EXTRA_LAYERS.map((l) => buildTar(l)),
+      dir,
+    );
     for (const tag of [built.tag, 'raw']) {
-      await runCommand('skopeo', ['copy', '--dest-tls-verify=false', `oci:${built.layout}:${tag}`, `docker://${registry.host}/unpack/img:${tag === 'raw' ? 'raw' : 'base'}`]);
+      await runCommand('skopeo', [
+        'copy',
+        '--dest-tls-verify=false',
+        `oci:${built.layout}:${tag}`,
+        `docker://${registry.host}/unpack/img:${tag === 'raw' ? 'raw' : 'base'}`,
+      ]);
     }
     opts = { root: false, recentAfter: await afterFixtureTimes() };
     wantUmoci = await listTree(await umociUnpack(built.layout, built.tag, path.join(dir, 'bundle-base')), opts);
@@ -120,7 +135,10 @@ describe('pull unpacks into snapshots (real registry, real overlayfs)', function
     const top = await chainOf(daemon, base);
     const before = await snapshots(daemon);
     assert.equal(before.snapshotter, 'overlayfs');
-    assert.ok(before.snapshots.every((s) => s.kind === 'committed'), 'no extraction is left active');
+    assert.ok(
+      before.snapshots.every((s) => s.kind === 'committed'),
+      'no extraction is left active',
+    );
     const merged = path.join(dir, 'merged-base');
     fs.mkdirSync(merged);
     const lowers = layerDirs(daemon, 'overlayfs', top);
@@ -151,7 +169,11 @@ describe('pull unpacks into snapshots (real registry, real overlayfs)', function
     assert.equal((await daemon.cli(['pull', '-q', base])).code, 0);
     assert.equal((await snapshots(daemon)).snapshots.length, after.snapshots.length);
     assert.equal((await daemon.cli(['rmi', raw])).code, 0);
-    assert.equal((await snapshots(daemon)).snapshots.length, before.snapshots.length, 'the raw image\'s own layers go, the shared base stays');
+    assert.equal(
+      (await snapshots(daemon)).snapshots.length,
+      before.snapshots.length,
+      "the raw image's own layers go, the shared base stays",
+    );
     assert.equal((await daemon.cli(['rmi', base])).code, 0);
     assert.deepEqual((await snapshots(daemon)).snapshots, []);
     assert.deepEqual(mountedUnder(daemon.root), []);
@@ -181,7 +203,10 @@ describe('pull unpacks into snapshots (real registry, real overlayfs)', function
     const pull = daemon.cli(['pull', ref]);
     await stalled;
     const during = await snapshots(daemon);
-    assert.ok(during.snapshots.some((s) => s.kind === 'active' && s.name.startsWith('extract-')), 'an extraction is in progress');
+    assert.ok(
+      during.snapshots.some((s) => s.kind === 'active' && s.name.startsWith('extract-')),
+      'an extraction is in progress',
+    );
     await daemon.kill();
     proxy.release({ reset: true });
     await pull;

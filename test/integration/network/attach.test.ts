@@ -44,7 +44,10 @@ describe('network: attach with CNI', function () {
     await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
     cleanup.defer(() => new Promise((r) => server.close(r)));
     const port = (server.address() as net.AddressInfo).port;
-    assert.equal(await nsRun(a.netns, ['busybox', 'wget', '-q', '-O', '-', `http://${await hostAddress()}:${port}/`]), 'hello from the host\n');
+    assert.equal(
+      await nsRun(a.netns, ['busybox', 'wget', '-q', '-O', '-', `http://${await hostAddress()}:${port}/`]),
+      'hello from the host\n',
+    );
 
     // A second namespace on the same network reaches the first.
     const peer = containerId();
@@ -53,7 +56,10 @@ describe('network: attach with CNI', function () {
     assert.notEqual(b.networks[0].addresses[0], n.addresses[0]);
     assert.equal(await nsRun(b.netns, ['busybox', 'wget', '-q', '-O', '-', `http://${ip}/`]), 'hello from the namespace\n');
     // Hairpin: the peer reaches the published port through the host address.
-    assert.equal(await nsRun(b.netns, ['busybox', 'wget', '-q', '-O', '-', `http://${await hostAddress()}:${hostPort}/`]), 'hello from the namespace\n');
+    assert.equal(
+      await nsRun(b.netns, ['busybox', 'wget', '-q', '-O', '-', `http://${await hostAddress()}:${hostPort}/`]),
+      'hello from the namespace\n',
+    );
 
     // A namespace on another network cannot reach it (firewall same-bridge).
     const other = await t.manager.createNetwork(ctx, { name: 'other' });
@@ -63,12 +69,17 @@ describe('network: attach with CNI', function () {
     assert.equal(c.networks[0].gateway, other.gateway);
     await assert.rejects(nsRun(c.netns, ['busybox', 'wget', '-q', '-T', '2', '-O', '-', `http://${ip}/`]));
     // …while it still reaches the host.
-    assert.equal(await nsRun(c.netns, ['busybox', 'wget', '-q', '-O', '-', `http://${await hostAddress()}:${port}/`]), 'hello from the host\n');
+    assert.equal(
+      await nsRun(c.netns, ['busybox', 'wget', '-q', '-O', '-', `http://${await hostAddress()}:${port}/`]),
+      'hello from the host\n',
+    );
 
     // Recorded, and listed by network.
     assert.deepEqual((await t.manager.networkUsers('bridge')).sort(), [peer, web].sort());
-    await assert.rejects(t.manager.removeNetwork(ctx, 'other'), (e: unknown) =>
-      isGantryError(e) && e.kind === 'Conflict' && e.message === `network other is in use by container ${stranger}`);
+    await assert.rejects(
+      t.manager.removeNetwork(ctx, 'other'),
+      (e: unknown) => isGantryError(e) && e.kind === 'Conflict' && e.message === `network other is in use by container ${stranger}`,
+    );
     await assert.rejects(t.manager.removeNetwork(ctx, 'other', ['web-1']), /in use by containers web-1, /);
     const report = await t.manager.check(ctx, web);
     assert.ok(report.ok, JSON.stringify(report));
@@ -83,12 +94,15 @@ describe('network: attach with CNI', function () {
     assert.equal(mapping.protocol, 'udp');
     assert.ok(mapping.hostPort > 0);
     // A UDP echo server inside the namespace, on its container port.
-    const script = "const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send('echo:'+m,r.port,r.address));s.bind(5353,()=>console.log('ready'))";
+    const script =
+      "const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send('echo:'+m,r.port,r.address));s.bind(5353,()=>console.log('ready'))";
     const server = startProcess('nsenter', [`--net=${a.netns}`, process.execPath, '-e', script], { name: 'udp echo' });
     cleanup.defer(() => server.stop());
     await server.waitFor((p) => p.stdout.includes('ready'), { what: 'the UDP echo server binds' });
     for (const host of ['127.0.0.1', await hostAddress()]) {
-      const reply = await server.waitFor(() => udpAsk(host, mapping.hostPort, 'ping'), { what: `an echo through ${host}:${mapping.hostPort}/udp` });
+      const reply = await server.waitFor(() => udpAsk(host, mapping.hostPort, 'ping'), {
+        what: `an echo through ${host}:${mapping.hostPort}/udp`,
+      });
       assert.equal(reply, 'echo:ping');
     }
   });
@@ -101,8 +115,13 @@ describe('network: attach with CNI', function () {
     const port = (holder.address() as net.AddressInfo).port;
     const before = await snapshot(t);
     const id = containerId();
-    await assert.rejects(t.manager.attach(ctx, id, [{ network: 'bridge' }], { ports: parsePublish(`${port}:80`) }), (e: unknown) =>
-      isGantryError(e) && e.kind === 'Conflict' && e.message === `cannot publish 0.0.0.0:${port}->80/tcp: host port ${port}/tcp is in use by another process on the host`);
+    await assert.rejects(
+      t.manager.attach(ctx, id, [{ network: 'bridge' }], { ports: parsePublish(`${port}:80`) }),
+      (e: unknown) =>
+        isGantryError(e) &&
+        e.kind === 'Conflict' &&
+        e.message === `cannot publish 0.0.0.0:${port}->80/tcp: host port ${port}/tcp is in use by another process on the host`,
+    );
     assert.deepEqual(await snapshot(t), before);
     assert.equal(await t.manager.attachment(id), undefined);
 
@@ -112,8 +131,10 @@ describe('network: attach with CNI', function () {
     await t.manager.attach(ctx, first, [{ network: 'bridge' }], { ports: parsePublish(`127.0.0.1:${free}:80`) });
     cleanup.defer(() => t.manager.detach(ctx, first));
     const mid = await snapshot(t);
-    await assert.rejects(t.manager.attach(ctx, id, [{ network: 'bridge' }], { ports: parsePublish(`${free}:8080`) }),
-      new RegExp(`already published by container ${first}`));
+    await assert.rejects(
+      t.manager.attach(ctx, id, [{ network: 'bridge' }], { ports: parsePublish(`${free}:8080`) }),
+      new RegExp(`already published by container ${first}`),
+    );
     assert.deepEqual(await snapshot(t), mid);
   });
 
@@ -125,9 +146,17 @@ describe('network: attach with CNI', function () {
     const refuse = (p: Promise<unknown>, kind: string, re: RegExp) =>
       assert.rejects(p, (e: unknown) => isGantryError(e) && e.kind === kind && re.test(e.message));
     await refuse(t.manager.attach(ctx, id, [{ network: 'nosuch' }]), 'NotFound', /network nosuch not found/);
-    await refuse(t.manager.attach(ctx, id, [{ network: 'bridge', ip: '192.0.2.200' }]), 'InvalidArgument', /--ip 192\.0\.2\.200 is outside network bridge's subnet/);
+    await refuse(
+      t.manager.attach(ctx, id, [{ network: 'bridge', ip: '192.0.2.200' }]),
+      'InvalidArgument',
+      /--ip 192\.0\.2\.200 is outside network bridge's subnet/,
+    );
     await refuse(t.manager.attach(ctx, id, [{ network: 'bridge', mac: 'zz:zz' }]), 'InvalidArgument', /invalid MAC address/);
-    await refuse(t.manager.attach(ctx, id, [{ network: 'inside' }], { ports: parsePublish('8080:80') }), 'InvalidArgument', /cannot publish ports on inside/);
+    await refuse(
+      t.manager.attach(ctx, id, [{ network: 'inside' }], { ports: parsePublish('8080:80') }),
+      'InvalidArgument',
+      /cannot publish ports on inside/,
+    );
     assert.deepEqual(await snapshot(t), before);
     assert.deepEqual(await t.manager.listAttachments(), []);
 
@@ -142,15 +171,18 @@ describe('network: attach with CNI', function () {
     // A plugin that fails half-way (the address is taken): its ADD is undone.
     const mid = await snapshot(t);
     const second = containerId();
-    await assert.rejects(t.manager.attach(ctx, second, [{ network: 'bridge', ip: want }], { ports: parsePublish('127.0.0.1::80') }), (e: unknown) =>
-      isGantryError(e) && /^network "bridge": CNI plugin "bridge" ADD failed: .*10\.\d+\.\d+\.77/.test(e.message));
+    await assert.rejects(
+      t.manager.attach(ctx, second, [{ network: 'bridge', ip: want }], { ports: parsePublish('127.0.0.1::80') }),
+      (e: unknown) => isGantryError(e) && /^network "bridge": CNI plugin "bridge" ADD failed: .*10\.\d+\.\d+\.77/.test(e.message),
+    );
     assert.deepEqual(await snapshot(t), mid);
     assert.equal(await t.manager.attachment(second), undefined);
   });
 
   it('names a missing plugin binary and its package, and leaves nothing half-created', async () => {
     const bin = await makeTempDir('gt-cnibin', cleanup);
-    for (const p of ['bridge', 'host-local', 'firewall', 'tuning', 'loopback']) await fs.promises.symlink(path.join('/usr/lib/cni', p), path.join(bin, p));
+    for (const p of ['bridge', 'host-local', 'firewall', 'tuning', 'loopback'])
+      await fs.promises.symlink(path.join('/usr/lib/cni', p), path.join(bin, p));
     const t = await startNetworking(cleanup, { cniBinDirs: [bin] });
     const availability = await t.manager.availability();
     assert.equal(availability.available, false);
@@ -158,9 +190,15 @@ describe('network: attach with CNI', function () {
     assert.match(availability.hint, /CNI plugin portmap .*install with apt-get install containernetworking-plugins/);
     const before = await snapshot(t);
     const id = containerId();
-    await assert.rejects(t.manager.attach(ctx, id, [{ network: 'bridge' }]), (e: unknown) =>
-      isGantryError(e) && e.kind === 'FailedPrecondition' &&
-      e.message.startsWith(`network "bridge": CNI plugin "portmap" not found in ${bin}; install the Debian package containernetworking-plugins`));
+    await assert.rejects(
+      t.manager.attach(ctx, id, [{ network: 'bridge' }]),
+      (e: unknown) =>
+        isGantryError(e) &&
+        e.kind === 'FailedPrecondition' &&
+        e.message.startsWith(
+          `network "bridge": CNI plugin "portmap" not found in ${bin}; install the Debian package containernetworking-plugins`,
+        ),
+    );
     assert.deepEqual(await snapshot(t), before);
     assert.equal(await t.manager.attachment(id), undefined);
     assert.ok((await createdAvailability()).available, 'the real plugin dir has everything');

@@ -28,7 +28,8 @@ describe('network: cleanup and recovery', function () {
     const a = await t.manager.attach(ctx, id, [{ network: 'bridge' }], { ports: parsePublish(`${hostPort}:80`) });
     const ip = a.networks[0].addresses[0].split('/')[0];
     const during = await snapshot(t);
-    const mentions = (rules: string[]) => rules.filter((r) => r.includes(id.slice(0, 12)) || r.includes(`${ip}/`) || r.includes(`${ip}:`) || r.includes(`--dport ${hostPort}`));
+    const mentions = (rules: string[]) =>
+      rules.filter((r) => r.includes(id.slice(0, 12)) || r.includes(`${ip}/`) || r.includes(`${ip}:`) || r.includes(`--dport ${hostPort}`));
     assert.ok(mentions(during.rules).length > 0, 'the attach added rules for the container');
     assert.ok(during.netnsFiles.includes(id));
     assert.deepEqual(await allocatedIps(t, 'bridge'), [ip]);
@@ -69,8 +70,11 @@ describe('network: cleanup and recovery', function () {
     const found = await again.attachment(live);
     assert.deepEqual(found, a);
     assert.ok((await again.check(ctx, live)).ok);
-    await assert.rejects(again.attach(ctx, `x${containerId().slice(1)}`, [{ network: 'bridge' }], { ports: parsePublish(`${hostPort}:80`) }),
-      new RegExp(`already published by container ${live}`), 'the port table survived');
+    await assert.rejects(
+      again.attach(ctx, `x${containerId().slice(1)}`, [{ network: 'bridge' }], { ports: parsePublish(`${hostPort}:80`) }),
+      new RegExp(`already published by container ${live}`),
+      'the port table survived',
+    );
     // A stray namespace with no record (a crash between netns and record).
     const stray = containerId();
     await runCommand('touch', [`${t.netnsDir}/${stray}`]);
@@ -89,23 +93,40 @@ describe('network: cleanup and recovery', function () {
     const def = await t.manager.inspectNetwork('bridge');
     assert.ok(def.builtin);
     assert.equal(def.bridge, t.bridge);
-    await assert.rejects(t.manager.createNetwork(ctx, { name: 'clash', subnet: def.subnet }), (e: unknown) =>
-      isGantryError(e) && e.kind === 'Conflict' && e.message === `subnet ${def.subnet} overlaps network bridge (${def.subnet})`);
+    await assert.rejects(
+      t.manager.createNetwork(ctx, { name: 'clash', subnet: def.subnet }),
+      (e: unknown) =>
+        isGantryError(e) && e.kind === 'Conflict' && e.message === `subnet ${def.subnet} overlaps network bridge (${def.subnet})`,
+    );
     const route = JSON.parse((await runCommand('ip', ['-j', '-4', 'route', 'show', 'scope', 'link'])).stdout)[0]?.dst as string | undefined;
     if (route) await assert.rejects(t.manager.createNetwork(ctx, { name: 'clash', subnet: route }), /overlaps the host route/);
     await assert.rejects(t.manager.createNetwork(ctx, { name: 'bridge' }), (e: unknown) => isGantryError(e) && e.kind === 'AlreadyExists');
     await assert.rejects(t.manager.createNetwork(ctx, { name: 'x', gateway: '1.2.3.4' }), /gateway 1\.2\.3\.4 is not a host address/);
     await assert.rejects(t.manager.removeNetwork(ctx, 'bridge'), /default network and cannot be removed/);
-    await assert.rejects(t.manager.createNetwork(ctx, { name: 'lo-net', options: { 'bridge.name': 'lo' } }), (e: unknown) =>
-      isGantryError(e) && e.kind === 'Conflict' && e.message === 'a network interface named lo already exists on the host');
+    await assert.rejects(
+      t.manager.createNetwork(ctx, { name: 'lo-net', options: { 'bridge.name': 'lo' } }),
+      (e: unknown) => isGantryError(e) && e.kind === 'Conflict' && e.message === 'a network interface named lo already exists on the host',
+    );
 
     const net = await t.manager.createNetwork(ctx, { name: 'app', labels: { team: 'a' }, options: { mtu: '1400' } });
     assert.deepEqual(net.labels, { team: 'a' });
-    assert.equal((await t.manager.listNetworks()).map((n) => n.name).sort().join(','), 'app,bridge');
+    assert.equal(
+      (await t.manager.listNetworks())
+        .map((n) => n.name)
+        .sort()
+        .join(','),
+      'app,bridge',
+    );
     const id = containerId();
     await t.manager.attach(ctx, id, [{ network: 'app' }, { network: 'bridge' }]);
     const a = (await t.manager.attachment(id))!;
-    assert.deepEqual(a.networks.map((n) => [n.network, n.interface]), [['app', 'eth0'], ['bridge', 'eth1']]);
+    assert.deepEqual(
+      a.networks.map((n) => [n.network, n.interface]),
+      [
+        ['app', 'eth0'],
+        ['bridge', 'eth1'],
+      ],
+    );
     const mtu = (await runCommand('nsenter', [`--net=${a.netns}`, 'cat', '/sys/class/net/eth0/mtu'])).stdout.trim();
     assert.equal(mtu, '1400');
     await t.manager.detach(ctx, id);

@@ -81,7 +81,14 @@ export async function startHttpd(netns: string, body: string, cleanup: Cleanup):
   await fs.promises.writeFile(path.join(root, 'index.html'), body);
   const proc = startProcess('nsenter', [`--net=${netns}`, 'busybox', 'httpd', '-f', '-p', '80', '-h', root], { name: 'httpd' });
   cleanup.defer(() => proc.stop());
-  await proc.waitFor(() => nsRun(netns, ['busybox', 'wget', '-q', '-O', '-', 'http://127.0.0.1/']).then((out) => out === body, () => false), { what: 'httpd answers inside the namespace' });
+  await proc.waitFor(
+    () =>
+      nsRun(netns, ['busybox', 'wget', '-q', '-O', '-', 'http://127.0.0.1/']).then(
+        (out) => out === body,
+        () => false,
+      ),
+    { what: 'httpd answers inside the namespace' },
+  );
   return proc;
 }
 
@@ -94,7 +101,10 @@ export function httpGet(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (s: string) => (body += s)).on('end', () => resolve(body));
+      res
+        .setEncoding('utf8')
+        .on('data', (s: string) => (body += s))
+        .on('end', () => resolve(body));
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
     req.on('error', reject);
@@ -104,7 +114,8 @@ export function httpGet(url: string): Promise<string> {
 /** The host's first global IPv4 address that is not on a bridge of ours. */
 export async function hostAddress(): Promise<string> {
   const links = JSON.parse((await runCommand('ip', ['-j', '-4', 'addr', 'show', 'scope', 'global'])).stdout) as {
-    ifname: string; addr_info: { local: string }[];
+    ifname: string;
+    addr_info: { local: string }[];
   }[];
   const found = links.find((l) => !l.ifname.startsWith('gt') && l.addr_info.length > 0);
   assert.ok(found, 'this host has a global IPv4 address');
@@ -124,7 +135,11 @@ export type HostDirs = Pick<TestNetworking, 'bridge' | 'netnsDir' | 'ipamDir'>;
 
 export async function snapshot(t: HostDirs): Promise<HostSnapshot> {
   const save = (await runCommand('iptables-save', [])).stdout;
-  const rules = save.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, '')).sort();
+  const rules = save
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.replace(/\[\d+:\d+\]/, ''))
+    .sort();
   const links = (JSON.parse((await runCommand('ip', ['-j', 'link', 'show'])).stdout) as { ifname: string }[])
     .map((l) => l.ifname)
     .filter((n) => n.startsWith('veth') || n === t.bridge || n.startsWith('gt-'))

@@ -103,7 +103,10 @@ describe('native addon shipping (esbuild nativeAddons)', function () {
     const r = await probe('attach-only', work);
     assert.equal(r.ok, false);
     assert.equal(r.kind, 'FailedPrecondition');
-    assert.match(r.message!, new RegExp(`^attach needs node-unix-socket's native binary for ${process.platform}-${process.arch}, not found in ${outdir}/native`));
+    assert.match(
+      r.message!,
+      new RegExp(`^attach needs node-unix-socket's native binary for ${process.platform}-${process.arch}, not found in ${outdir}/native`),
+    );
     // A TTY exec is refused before anything starts.
     const x = await probe('exec-tty', work);
     assert.equal(x.kind, 'FailedPrecondition');

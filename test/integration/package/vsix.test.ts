@@ -17,7 +17,20 @@ import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 const NOT_COPIED = new Set(['node_modules', '.git', 'out', 'dist', 'dist-vsix', '.cache', 'test-output']);
 
 // Nothing under these may ship (a prefix of the path inside extension/).
-const FORBIDDEN_DIRS = ['src/', 'runtime/', 'test/', 'node_modules/', 'out/', '.cache/', 'scripts/', 'bench/', 'docs/', '.ci/', '.git/', '.vscode/'];
+const FORBIDDEN_DIRS = [
+  'src/',
+  'runtime/',
+  'test/',
+  'node_modules/',
+  'out/',
+  '.cache/',
+  'scripts/',
+  'bench/',
+  'docs/',
+  '.ci/',
+  '.git/',
+  '.vscode/',
+];
 
 /** Names of the entries of a zip archive, from its central directory (no zip64: a .vsix is small). */
 function zipEntries(zip: Buffer): string[] {
@@ -94,7 +107,10 @@ describe('npm run package (.vsix)', function () {
       assert.ok(entries.includes(entry), `${entry} is missing from the .vsix:\n${entries.join('\n')}`);
     }
     // vsce stores README.md as extension/readme.md and LICENSE as LICENSE.txt.
-    assert.ok(entries.some((e) => /^extension\/readme\.md$/i.test(e)), `no README in the .vsix:\n${entries.join('\n')}`);
+    assert.ok(
+      entries.some((e) => /^extension\/readme\.md$/i.test(e)),
+      `no README in the .vsix:\n${entries.join('\n')}`,
+    );
     assert.ok(
       entries.some((e) => /^extension\/license(\.txt|\.md)?$/i.test(e)),
       `no LICENSE in the .vsix:\n${entries.join('\n')}`,
@@ -108,7 +124,10 @@ describe('npm run package (.vsix)', function () {
     // Only dist/ bundles: the two entry points and the native addon gantry.js
     // loads from dist/native/ (node-unix-socket, for the build host's platform).
     const dist = inside.filter((e) => e.startsWith('dist/')).sort();
-    assert.deepEqual(dist.filter((e) => !e.startsWith('dist/native/')), ['dist/extension.js', 'dist/gantry.js']);
+    assert.deepEqual(
+      dist.filter((e) => !e.startsWith('dist/native/')),
+      ['dist/extension.js', 'dist/gantry.js'],
+    );
     assert.deepEqual(
       dist.filter((e) => e.startsWith('dist/native/')).map((e) => /^dist\/native\/node-unix-socket\.[\w-]+\.node$/.test(e)),
       [true],

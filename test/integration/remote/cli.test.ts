@@ -83,10 +83,13 @@ describe('remote: the CLI over SSH (gantry --host ssh://…)', function () {
     const started = await remote.cli(['run', '-d', '--name', 'svc', image, 'sh', '-c', 'echo one; echo two >&2; exec sleep 1000']);
     assert.equal(started.code, 0, started.stderr);
     let logs = await remote.cli(['logs', 'svc']);
-    await waitFor(async () => {
-      if (!(logs.stdout.includes('one') && logs.stderr.includes('two'))) logs = await remote.cli(['logs', 'svc']);
-      return logs.stdout.includes('one') && logs.stderr.includes('two');
-    }, { what: 'both lines in the logs of svc', timeoutMs: 10_000, intervalMs: 100, describe: () => logs }).catch(() => undefined);
+    await waitFor(
+      async () => {
+        if (!(logs.stdout.includes('one') && logs.stderr.includes('two'))) logs = await remote.cli(['logs', 'svc']);
+        return logs.stdout.includes('one') && logs.stderr.includes('two');
+      },
+      { what: 'both lines in the logs of svc', timeoutMs: 10_000, intervalMs: 100, describe: () => logs },
+    ).catch(() => undefined);
     assert.equal(logs.code, 0, logs.stderr);
     assert.equal(logs.stdout, 'one\n');
     assert.equal(logs.stderr, 'two\n');
@@ -105,14 +108,20 @@ describe('remote: the CLI over SSH (gantry --host ssh://…)', function () {
   it('the link cut under `logs -f`: reported once ssh keepalives time out, and it works again when the link returns', async () => {
     const started = await remote.cli(['run', '-d', '--name', 'ticker', image, 'sh', '-c', 'while true; do echo tick; sleep 0.2; done']);
     assert.equal(started.code, 0, started.stderr);
-    const follow = startProcess(process.execPath, [GANTRY_JS, '--host', remote.target, 'logs', '-f', 'ticker'], { env: remote.env, name: 'gantry logs -f over ssh' });
+    const follow = startProcess(process.execPath, [GANTRY_JS, '--host', remote.target, 'logs', '-f', 'ticker'], {
+      env: remote.env,
+      name: 'gantry logs -f over ssh',
+    });
     try {
       await follow.waitFor((p) => p.stdout.includes('tick'), { what: 'the first tick', timeout: 30_000 });
       await remote.host.down();
       // ssh's keepalives (1 s × 3 here) end the session; the CLI must not hang. The bound is the test's timeout.
       const status = await follow.waitForExit();
       assert.equal(status.code, 1);
-      assert.match(follow.stderr, /^gantry: ssh: lost the link to ssh:\/\/gantry-test-22: the server did not answer ssh keepalives for 3 s\n$/m);
+      assert.match(
+        follow.stderr,
+        /^gantry: ssh: lost the link to ssh:\/\/gantry-test-22: the server did not answer ssh keepalives for 3 s\n$/m,
+      );
     } finally {
       await remote.host.up();
       await follow.stop();
@@ -129,7 +138,10 @@ describe('remote: the CLI over SSH (gantry --host ssh://…)', function () {
 
   it('the link cut under a streaming pull: reported once ssh keepalives time out, and the pull works when the link returns', async () => {
     const stalled = proxy.pauseBlobAfter(0);
-    const pull = startProcess(process.execPath, [GANTRY_JS, '--host', remote.target, 'pull', stalledImage], { env: remote.env, name: 'gantry pull over ssh' });
+    const pull = startProcess(process.execPath, [GANTRY_JS, '--host', remote.target, 'pull', stalledImage], {
+      env: remote.env,
+      name: 'gantry pull over ssh',
+    });
     try {
       await stalled; // the remote daemon is downloading: the progress stream is open
       await remote.host.down();

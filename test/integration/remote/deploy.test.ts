@@ -61,15 +61,25 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     assert.deepEqual(first.deploy.uploaded, ['gantry.js', ...native]);
     assert.equal(first.deploy.started, true);
     assert.deepEqual(first.deploy.warnings, []);
-    assert.ok(progress.some((m) => /^uploading gantry\.js/.test(m)), progress.join('\n'));
-    assert.ok(progress.some((m) => /^starting gantryd/.test(m)), progress.join('\n'));
+    assert.ok(
+      progress.some((m) => /^uploading gantry\.js/.test(m)),
+      progress.join('\n'),
+    );
+    assert.ok(
+      progress.some((m) => /^starting gantryd/.test(m)),
+      progress.join('\n'),
+    );
 
     // The files on the host are byte for byte the local bundle, in the versioned dir.
     const bin = path.join(remote.gantryHome, 'bin', GANTRY_VERSION);
     assert.equal(first.deploy.gantryJs, path.join(bin, 'gantry.js'));
     assert.equal(sha256(path.join(bin, 'gantry.js')), sha256(path.join(DIST, 'gantry.js')));
     for (const f of native) assert.equal(sha256(path.join(bin, f)), sha256(path.join(DIST, f)));
-    assert.deepEqual(fs.readdirSync(bin).filter((f) => f.startsWith('.')), [], 'no upload temp files left');
+    assert.deepEqual(
+      fs.readdirSync(bin).filter((f) => f.startsWith('.')),
+      [],
+      'no upload temp files left',
+    );
 
     // The daemon runs in the test host's network namespace, with its root and state under GANTRY_HOME.
     const version = await versionThrough(first);
@@ -104,7 +114,9 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     try {
       assert.equal((await client.system.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
       await waitFor(() => remote.leftovers().filter((l) => l.startsWith('remote dial-stdio')).length >= 3, {
-        what: 'three remote dial-stdio processes', timeoutMs: 10_000, describe: () => remote.leftovers(),
+        what: 'three remote dial-stdio processes',
+        timeoutMs: 10_000,
+        describe: () => remote.leftovers(),
       });
       assert.equal(r.sshPids.length, 3);
       assert.equal(remote.leftovers().filter((l) => l.startsWith('remote dial-stdio')).length, 3, remote.leftovers().join('\n'));
@@ -148,7 +160,10 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     try {
       await assert.rejects(client.system.version({ timeoutMs: 20_000 }), (e: unknown) => {
         const shown = r.translate(e) as Error;
-        assert.equal(shown.message, `gantryd on ${remote.target} is not reachable: cannot connect to gantryd at ${path.join(remote.gantryHome, 'state', 'gantry.sock')} (connection refused)`);
+        assert.equal(
+          shown.message,
+          `gantryd on ${remote.target} is not reachable: cannot connect to gantryd at ${path.join(remote.gantryHome, 'state', 'gantry.sock')} (connection refused)`,
+        );
         return true;
       });
     } finally {
@@ -168,19 +183,39 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     const state = path.join(remote.gantryHome, 'state');
     const start = 'log=$1; shift; GANTRY_BUILD_VERSION=0.0.1-old setsid "$@" </dev/null >>"$log" 2>&1 &';
     await runCommand('ssh', [
-      '-F', remote.sshd.sshConfigPath, remote.sshd.alias,
-      remoteCommand(['/bin/sh', '-c', start, 'sh', path.join(remote.gantryHome, 'old.log'),
-        process.execPath, mainJs, 'daemon', '--root', path.join(remote.gantryHome, 'root'), '--state', state]),
+      '-F',
+      remote.sshd.sshConfigPath,
+      remote.sshd.alias,
+      remoteCommand([
+        '/bin/sh',
+        '-c',
+        start,
+        'sh',
+        path.join(remote.gantryHome, 'old.log'),
+        process.execPath,
+        mainJs,
+        'daemon',
+        '--root',
+        path.join(remote.gantryHome, 'root'),
+        '--state',
+        state,
+      ]),
     ]);
     const socket = path.join(state, 'gantry.sock');
-    const oldPid = await waitFor(async () => {
-      const c = RuntimeClient.forSocket(socket);
-      try {
-        return await c.system.version({ timeoutMs: 1000 }).then((v) => (v.version === '0.0.1-old' ? v.pid : undefined), () => undefined);
-      } finally {
-        c.close();
-      }
-    }, { what: 'the old daemon to answer', timeoutMs: 20_000, intervalMs: 100 });
+    const oldPid = await waitFor(
+      async () => {
+        const c = RuntimeClient.forSocket(socket);
+        try {
+          return await c.system.version({ timeoutMs: 1000 }).then(
+            (v) => (v.version === '0.0.1-old' ? v.pid : undefined),
+            () => undefined,
+          );
+        } finally {
+          c.close();
+        }
+      },
+      { what: 'the old daemon to answer', timeoutMs: 20_000, intervalMs: 100 },
+    );
     assert.ok(oldPid, 'the old daemon answers');
 
     const r = await connect();
@@ -201,7 +236,11 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     assert.equal((await versionThrough(b)).pid, a.deploy.daemon.pid);
     const bin = path.join(remote.gantryHome, 'bin', GANTRY_VERSION);
     assert.equal(sha256(path.join(bin, 'gantry.js')), sha256(path.join(DIST, 'gantry.js')));
-    assert.deepEqual(fs.readdirSync(bin).filter((f) => f.startsWith('.')), [], 'no upload temp files left');
+    assert.deepEqual(
+      fs.readdirSync(bin).filter((f) => f.startsWith('.')),
+      [],
+      'no upload temp files left',
+    );
   });
 
   it('goes through a ProxyJump of the ssh config, and the jump’s own ssh ends too', async () => {
@@ -218,14 +257,18 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
       assert.equal((await client.system.version({ timeoutMs: 20_000 })).pid, r.deploy.daemon.pid);
       // ssh runs the jump as a child process (ssh -W host:port).
       const [session] = r.sshPids;
-      helpers = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
-        try {
-          const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === session;
-        } catch {
-          return false;
-        }
-      });
+      helpers = fs
+        .readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .map(Number)
+        .filter((pid) => {
+          try {
+            const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+            return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === session;
+          } catch {
+            return false;
+          }
+        });
       assert.equal(helpers.length, 1, 'one jump helper');
       assert.ok(fs.readFileSync(`/proc/${helpers[0]}/cmdline`, 'utf8').split('\0').includes('-W'));
     } finally {

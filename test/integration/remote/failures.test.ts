@@ -39,7 +39,11 @@ describe('remote: hosts that cannot be used', function () {
     // Nothing was uploaded or started.
     assert.equal(fs.existsSync(path.join(remote.gantryHome, 'bin')), false, 'nothing written on the host');
     assert.deepEqual(remote.daemonPids(), []);
-    assert.deepEqual([...proxyDirs()].filter((d) => !proxyDirsBefore.has(d)), [], 'no proxy socket dir left');
+    assert.deepEqual(
+      [...proxyDirs()].filter((d) => !proxyDirsBefore.has(d)),
+      [],
+      'no proxy socket dir left',
+    );
   });
 
   /** The test host's ssh config with one line replaced. */
@@ -76,7 +80,11 @@ describe('remote: hosts that cannot be used', function () {
     const knownHosts = path.join(dir, 'known_hosts_empty');
     fs.writeFileSync(knownHosts, '');
     const config = configWith('config-unknown', /UserKnownHostsFile .*/, `UserKnownHostsFile ${knownHosts}`);
-    await expectRefusal(config, 'FailedPrecondition', new RegExp(`host key for gantry-test-22 is not known: connect once with \`ssh -F ${config} gantry-test-22\` to verify and record it`));
+    await expectRefusal(
+      config,
+      'FailedPrecondition',
+      new RegExp(`host key for gantry-test-22 is not known: connect once with \`ssh -F ${config} gantry-test-22\` to verify and record it`),
+    );
     assert.equal(fs.readFileSync(knownHosts, 'utf8'), '', 'StrictHostKeyChecking=yes: no accept-new');
   });
 
@@ -87,7 +95,12 @@ describe('remote: hosts that cannot be used', function () {
   });
 
   it('no sshd on the port: connection refused', async () => {
-    await expectRefusal(remote.sshd.sshConfigPath, 'Unavailable', /ssh:\/\/gantry-test-22:2299: connection refused: nothing listens for SSH on port 2299/, `${remote.target}:2299`);
+    await expectRefusal(
+      remote.sshd.sshConfigPath,
+      'Unavailable',
+      /ssh:\/\/gantry-test-22:2299: connection refused: nothing listens for SSH on port 2299/,
+      `${remote.target}:2299`,
+    );
   });
 
   it('the CLI prints the same advice and exits 1', async () => {
@@ -97,7 +110,10 @@ describe('remote: hosts that cannot be used', function () {
     const res = await remote.cli(['version'], { env: { ...remote.env, GANTRY_SSH_CONFIG: config } });
     assert.equal(res.code, 1);
     assert.equal(res.stdout, '');
-    assert.match(res.stderr, /^gantry: ssh: host key for gantry-test-22 is not known: connect once with `ssh -F \S+ gantry-test-22` to verify and record it, then try again\n$/);
+    assert.match(
+      res.stderr,
+      /^gantry: ssh: host key for gantry-test-22 is not known: connect once with `ssh -F \S+ gantry-test-22` to verify and record it, then try again\n$/,
+    );
   });
 
   describe('a host without Node or runc', () => {
@@ -109,7 +125,10 @@ describe('remote: hosts that cannot be used', function () {
       await assert.rejects(connectRemote(background(), bare.target, bare.options), (e: unknown) => {
         assert.ok(isGantryError(e));
         assert.equal(e.kind, 'FailedPrecondition');
-        assert.match(e.message, /ssh:\/\/gantry-test-2222 cannot run gantryd; missing:\n {2}- Node\.js 20\.18\.1 or newer \(none on PATH or in ~\/\.vscode-server\): install Node\.js/);
+        assert.match(
+          e.message,
+          /ssh:\/\/gantry-test-2222 cannot run gantryd; missing:\n {2}- Node\.js 20\.18\.1 or newer \(none on PATH or in ~\/\.vscode-server\): install Node\.js/,
+        );
         assert.doesNotMatch(e.message, /runc|conmon/);
         return true;
       });
@@ -122,7 +141,10 @@ describe('remote: hosts that cannot be used', function () {
       await bare.hide('/usr/sbin/runc');
       const res = await bare.cli(['version']);
       assert.equal(res.code, 1);
-      assert.match(res.stderr, /gantry: ssh:\/\/gantry-test-2223 cannot run gantryd; missing:\n {2}- runc \(not on PATH or in the sbin dirs\): install it, e\.g\. `sudo apt install runc` \(Debian\/Ubuntu\)/);
+      assert.match(
+        res.stderr,
+        /gantry: ssh:\/\/gantry-test-2223 cannot run gantryd; missing:\n {2}- runc \(not on PATH or in the sbin dirs\): install it, e\.g\. `sudo apt install runc` \(Debian\/Ubuntu\)/,
+      );
       assert.doesNotMatch(res.stderr, /Node|conmon/);
       await bare.expectNoLeftovers();
       assert.equal(fs.existsSync(path.join(bare.gantryHome, 'bin')), false);

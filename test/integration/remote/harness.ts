@@ -77,7 +77,12 @@ export async function startRemoteHost(opts: RemoteHostOptions): Promise<RemoteHo
   });
   await mirrorCgroupMounts(sshd.proc.pid);
   const target = `ssh://${sshd.alias}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, GANTRY_SSH_CONFIG: sshd.sshConfigPath, GANTRY_SSH_ALIVE_INTERVAL: '1', GANTRY_SSH_ALIVE_COUNT: '3' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    GANTRY_SSH_CONFIG: sshd.sshConfigPath,
+    GANTRY_SSH_ALIVE_INTERVAL: '1',
+    GANTRY_SSH_ALIVE_COUNT: '3',
+  };
   delete env.GANTRY_HOST;
   delete env.GANTRY_SOCKET;
   const remoteJs = path.join(gantryHome, 'bin');

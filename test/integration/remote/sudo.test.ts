@@ -27,7 +27,12 @@ const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(fil
 const SYSTEM_DIRS = ['/usr/local/lib/gantry', '/var/lib/gantry', '/run/gantry'];
 
 function freeUid(): number {
-  const used = new Set(fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => Number(l.split(':')[2])));
+  const used = new Set(
+    fs
+      .readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .map((l) => Number(l.split(':')[2])),
+  );
   let uid = 64_000;
   while (used.has(uid)) uid++;
   return uid;
@@ -53,7 +58,13 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     fs.chownSync(home, uid, uid);
 
     const host = await createTestHost({ cleanup });
-    sshd = await startSshd({ netns: host.netns, listenAddress: host.address, user: USER, extraConfig: [`SetEnv GANTRY_HOME=${gantryHome}`], cleanup });
+    sshd = await startSshd({
+      netns: host.netns,
+      listenAddress: host.address,
+      user: USER,
+      extraConfig: [`SetEnv GANTRY_HOME=${gantryHome}`],
+      cleanup,
+    });
     // sshd reads the user's authorized_keys as that user.
     fs.chmodSync(sshd.dir, 0o711);
     fs.chmodSync(path.join(sshd.dir, 'authorized_keys'), 0o644);
@@ -96,15 +107,24 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
   /** gantryd processes in the test host's mount namespace. */
   function daemonPids(): number[] {
     const ns = fs.readlinkSync(`/proc/${sshd.proc.pid}/ns/mnt`);
-    return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
-      try {
-        const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        // (not the `sudo -n` that started it, which waits for it)
-        return path.basename(argv[0]) !== 'sudo' && argv.includes('daemon') && argv.some((a) => a.endsWith('gantry.js')) && fs.readlinkSync(`/proc/${pid}/ns/mnt`) === ns;
-      } catch {
-        return false;
-      }
-    });
+    return fs
+      .readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .map(Number)
+      .filter((pid) => {
+        try {
+          const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          // (not the `sudo -n` that started it, which waits for it)
+          return (
+            path.basename(argv[0]) !== 'sudo' &&
+            argv.includes('daemon') &&
+            argv.some((a) => a.endsWith('gantry.js')) &&
+            fs.readlinkSync(`/proc/${pid}/ns/mnt`) === ns
+          );
+        } catch {
+          return false;
+        }
+      });
   }
 
   /** A path as the test host sees it (through its bind mounts), on this machine. */
@@ -114,7 +134,12 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
   }
 
   async function connect(): Promise<RemoteRuntime> {
-    const r = await connectRemote(background(), `ssh://${sshd.alias}`, { configFile: sshd.sshConfigPath, bundleDir: DIST, aliveIntervalSec: 1, aliveCountMax: 3 });
+    const r = await connectRemote(background(), `ssh://${sshd.alias}`, {
+      configFile: sshd.sshConfigPath,
+      bundleDir: DIST,
+      aliveIntervalSec: 1,
+      aliveCountMax: 3,
+    });
     open.add(r);
     return r;
   }
@@ -156,7 +181,11 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     }
     assert.ok(fs.readdirSync(behind.get('/var/lib/gantry')!).length > 0, 'root’s data root is used');
     assert.ok(fs.existsSync(path.join(behind.get('/run/gantry')!, 'gantry.sock')));
-    assert.deepEqual(fs.readdirSync(gantryHome).filter((f) => f === 'root' || f === 'state'), [], 'no root data in GANTRY_HOME');
+    assert.deepEqual(
+      fs.readdirSync(gantryHome).filter((f) => f === 'root' || f === 'state'),
+      [],
+      'no root data in GANTRY_HOME',
+    );
     for (const f of walk(gantryHome)) assert.equal(fs.lstatSync(f).uid, uid, `${f} in GANTRY_HOME belongs to the user`);
   });
 
@@ -165,7 +194,10 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     const staged = path.join(gantryHome, 'bin', GANTRY_VERSION, 'gantry.js');
     assert.ok(fs.existsSync(staged), 'the user’s staging copy');
     const canary = path.join(await makeTempDir('grsc', cleanup), 'ran-as-root');
-    fs.writeFileSync(staged, `require('fs').writeFileSync(${JSON.stringify(canary)}, String(process.getuid()));\n${fs.readFileSync(staged, 'utf8')}`);
+    fs.writeFileSync(
+      staged,
+      `require('fs').writeFileSync(${JSON.stringify(canary)}, String(process.getuid()));\n${fs.readFileSync(staged, 'utf8')}`,
+    );
     // Each new connection runs dial-stdio through sudo, and a restarted daemon starts again.
     const client = new RuntimeClient(r.grpcTarget);
     try {
@@ -177,10 +209,17 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     assert.deepEqual(daemonPids(), [old]);
     process.kill(old, 'SIGKILL');
     await waitFor(() => !pidAlive(old), { what: `pid ${old} gone` });
-    fs.writeFileSync(staged, `require('fs').writeFileSync(${JSON.stringify(canary)}, String(process.getuid()));\n${fs.readFileSync(path.join(DIST, 'gantry.js'), 'utf8')}`);
+    fs.writeFileSync(
+      staged,
+      `require('fs').writeFileSync(${JSON.stringify(canary)}, String(process.getuid()));\n${fs.readFileSync(path.join(DIST, 'gantry.js'), 'utf8')}`,
+    );
     const again = await r.ensureDaemon(background());
     assert.equal(again.started, true);
-    assert.equal(fs.existsSync(canary), false, `root ran the user's gantry.js (uid ${fs.existsSync(canary) ? fs.readFileSync(canary, 'utf8') : ''})`);
+    assert.equal(
+      fs.existsSync(canary),
+      false,
+      `root ran the user's gantry.js (uid ${fs.existsSync(canary) ? fs.readFileSync(canary, 'utf8') : ''})`,
+    );
     const argv = fs.readFileSync(`/proc/${again.daemon.pid}/cmdline`, 'utf8').split('\0');
     assert.ok(argv.includes(`/usr/local/lib/gantry/${GANTRY_VERSION}/gantry.js`), argv.join(' '));
     assert.equal(sha256(onHost(`/usr/local/lib/gantry/${GANTRY_VERSION}/gantry.js`)), sha256(path.join(DIST, 'gantry.js')));

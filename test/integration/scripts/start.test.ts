@@ -76,7 +76,14 @@ describe('scripts/start.sh (real gantryd and code-server, private dirs)', functi
     const socket = path.join(state, 'gantry.sock');
     const proc = startProcess('bash', [START_SH, '--no-setup'], {
       name: 'start.sh',
-      env: { ...process.env, PORT: String(port), GANTRY_ROOT: root, GANTRY_STATE: state, GANTRY_SOCKET: socket, GANTRY_WORKBENCH_DIR: path.join(dir, 'wb') },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        GANTRY_ROOT: root,
+        GANTRY_STATE: state,
+        GANTRY_SOCKET: socket,
+        GANTRY_WORKBENCH_DIR: path.join(dir, 'wb'),
+      },
     });
     cleanup.defer(() => proc.stop(30_000));
     await proc.waitFor((p) => p.stdout.includes('Gantry is running. Open:'), { what: 'start.sh to print the URL', timeout: 120_000 });
@@ -114,7 +121,9 @@ describe('scripts/start.sh (real gantryd and code-server, private dirs)', functi
     const child = spawnDaemon(daemonArgv(REPO_ROOT, env.GANTRY_SOCKET, env), path.join(dir, 'ui-gantryd.log'), env);
     const uiPid = child.pid!;
     pidsToStop.add(uiPid);
-    const second = await proc.waitFor(() => daemonVersion(socket).catch(() => undefined), { what: 'the daemon started from the UI to answer' });
+    const second = await proc.waitFor(() => daemonVersion(socket).catch(() => undefined), {
+      what: 'the daemon started from the UI to answer',
+    });
     assert.equal(second.pid, uiPid);
     assert.equal(second.root, root, 'Start Runtime uses the GANTRY_ROOT start.sh was given');
 

@@ -81,7 +81,11 @@ describe('mounter', function () {
       fs.writeFileSync(path.join(d, `f${i}`), String(i));
       return d;
     });
-    const m = { type: 'overlay', source: 'overlay', options: ['index=off', `lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${work}`] };
+    const m = {
+      type: 'overlay',
+      source: 'overlay',
+      options: ['index=off', `lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${work}`],
+    };
     const data = overlayMountData(m);
     assert.equal(data.cwd, path.join(root, 'layers', long));
     assert.match(data.data, /lowerdir=0\/fs:1\/fs:/);
@@ -106,7 +110,10 @@ describe('mounter', function () {
       mount([{ type: 'overlay', source: 'overlay', options: ['lowerdir=/no/such/lower'] }], target),
       (e: unknown) => isGantryError(e) && e.kind === 'Internal' && /overlay mount of overlay on .*target failed/.test(e.message),
     );
-    await assert.rejects(mount([{ type: 'bind', source: '/', options: ['rbind'] }], path.join(root, 'missing')), (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument');
+    await assert.rejects(
+      mount([{ type: 'bind', source: '/', options: ['rbind'] }], path.join(root, 'missing')),
+      (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument',
+    );
     assert.equal(await isMountPoint(target), false);
   });
 });

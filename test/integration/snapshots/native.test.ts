@@ -92,7 +92,19 @@ async function describeTree(root: string): Promise<{ entries: Record<string, Ent
     const abs = Buffer.concat([Buffer.from(root), rel]);
     const st = await fs.promises.lstat(abs);
     const key = rel.toString('latin1') || '/';
-    const type = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : 'other';
+    const type = st.isDirectory()
+      ? 'dir'
+      : st.isFile()
+        ? 'file'
+        : st.isSymbolicLink()
+          ? 'symlink'
+          : st.isFIFO()
+            ? 'fifo'
+            : st.isCharacterDevice()
+              ? 'char'
+              : st.isBlockDevice()
+                ? 'block'
+                : 'other';
     const ino = `${st.ino}`;
     byInode.set(ino, [...(byInode.get(ino) ?? []), key]);
     mtimes[key] = st.mtimeMs;

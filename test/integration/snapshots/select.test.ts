@@ -33,7 +33,10 @@ describe('createSnapshotter', () => {
     const s = await createSnapshotter(odd, 'auto', log());
     assert.equal(s.name, 'native');
     assert.equal(s.root, path.join(odd, 'native'));
-    assert.ok(lines.some((l) => / warn "snapshotter: native/.test(l) && /reason=.*':'/.test(l)), lines.join(''));
+    assert.ok(
+      lines.some((l) => / warn "snapshotter: native/.test(l) && /reason=.*':'/.test(l)),
+      lines.join(''),
+    );
     await s.close();
     await assert.rejects(
       createSnapshotter(odd, 'overlayfs', log()),

@@ -6,7 +6,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isFailedPrecondition } from '../../../runtime/errdefs/errdefs';
 import { attach, type AttachSession } from '../../../runtime/tasks/attach';
-import { FrameCollector as Collector, processesMentioning, sharedBusyboxRootfs, startConmonTask, type ConmonTask, type ConmonTaskOptions } from '../../helpers/conmonTask';
+import {
+  FrameCollector as Collector,
+  processesMentioning,
+  sharedBusyboxRootfs,
+  startConmonTask,
+  type ConmonTask,
+  type ConmonTaskOptions,
+} from '../../helpers/conmonTask';
 import { Cleanup, makeTempDir, suiteCleanup } from '../../helpers/tmp';
 
 describe('tasks: attach (conmon attach socket)', function () {

@@ -41,7 +41,7 @@ describe('tasks: conmon createTask', function () {
     assert.equal(await env.watcher.readExit(t.id), undefined);
   });
 
-  it('rejects a missing entrypoint with runc\'s reason and leaves nothing behind', async () => {
+  it("rejects a missing entrypoint with runc's reason and leaves nothing behind", async () => {
     const p = await env.prepare('noent', { args: ['/bin/nonexistent'] });
     await assert.rejects(createTask(background(), env.options(p)), (e: unknown) => {
       assert.ok(isGantryError(e));
@@ -101,10 +101,12 @@ describe('tasks: conmon createTask', function () {
       args: ['true'],
       edit: (spec) => {
         spec.hooks = {
-          createRuntime: [{
-            path: '/bin/busybox',
-            args: ['sh', '-c', `touch ${env.dir}/hook-started; while [ ! -e ${env.dir}/hook-go ]; do sleep 0.05; done`],
-          }],
+          createRuntime: [
+            {
+              path: '/bin/busybox',
+              args: ['sh', '-c', `touch ${env.dir}/hook-started; while [ ! -e ${env.dir}/hook-go ]; do sleep 0.05; done`],
+            },
+          ],
         };
       },
     });
@@ -112,7 +114,10 @@ describe('tasks: conmon createTask', function () {
     const created = createTask({ signal: ac.signal }, env.options(p));
     await waitFor(() => fs.existsSync(path.join(env.dir, 'hook-started')), { what: 'hook-started', timeoutMs: 20_000 });
     let settled = false;
-    void created.then(() => (settled = true), () => (settled = true));
+    void created.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     ac.abort();
     // createTask must not give up on create just because of the abort. It hears the abort at
     // once; a runc round trip later (the hook still holds create), it must still be waiting.
@@ -131,10 +136,12 @@ describe('tasks: conmon createTask', function () {
       args: ['true'],
       edit: (spec) => {
         spec.hooks = {
-          createRuntime: [{
-            path: '/bin/busybox',
-            args: ['sh', '-c', `touch ${env.dir}/hang-started; while [ ! -e ${release} ]; do sleep 0.05; done`],
-          }],
+          createRuntime: [
+            {
+              path: '/bin/busybox',
+              args: ['sh', '-c', `touch ${env.dir}/hang-started; while [ ! -e ${release} ]; do sleep 0.05; done`],
+            },
+          ],
         };
       },
     });
@@ -148,7 +155,11 @@ describe('tasks: conmon createTask', function () {
       assert.equal(fs.existsSync(path.join(p.bundle, 'attach')), false);
       // runc had made the task's cgroups (under ours, by name) but never wrote the state to delete them by.
       const ours = await cgroupDirsOf(process.pid);
-      assert.deepEqual(ours.map((d) => path.join(d, p.id)).filter((d) => fs.existsSync(d)), [], 'no cgroup left');
+      assert.deepEqual(
+        ours.map((d) => path.join(d, p.id)).filter((d) => fs.existsSync(d)),
+        [],
+        'no cgroup left',
+      );
     } finally {
       fs.writeFileSync(release, ''); // a hook that outlived its runc would exit now
     }
@@ -163,16 +174,22 @@ describe('tasks: conmon createTask', function () {
     resizeTerminal(t.bundle, 33, 99);
     const log = await env.waitForLog(t, 'size=33 99');
     assert.match(log, / stdout F ready\r$/m, 'pty output (ONLCR) is logged as stdout with \\r');
-    assert.throws(() => resizeTerminal(t.bundle, 0, 80), (e: unknown) => kindOf(e) === 'InvalidArgument');
+    assert.throws(
+      () => resizeTerminal(t.bundle, 0, 80),
+      (e: unknown) => kindOf(e) === 'InvalidArgument',
+    );
 
     await env.runc.kill(t.id, 'KILL');
     assert.equal(await env.exitOf(t.id), 137);
     await waitFor(() => !monitorAlive(t.bundle), { what: 'the monitor gone', timeoutMs: 10_000 });
-    assert.throws(() => resizeTerminal(t.bundle, 24, 80), (e: unknown) => {
-      assert.equal(kindOf(e), 'FailedPrecondition');
-      assert.match((e as Error).message, /container monitor is not running/);
-      return true;
-    });
+    assert.throws(
+      () => resizeTerminal(t.bundle, 24, 80),
+      (e: unknown) => {
+        assert.equal(kindOf(e), 'FailedPrecondition');
+        assert.match((e as Error).message, /container monitor is not running/);
+        return true;
+      },
+    );
     await env.runc.delete(t.id);
   });
 
@@ -194,7 +211,11 @@ describe('tasks: conmon createTask', function () {
   });
 
   it('reopens the log after it was moved away, and caps it at logSizeMax', async () => {
-    const t = await env.run('logs', { args: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.01; done'] }, { logSizeMax: 4096 });
+    const t = await env.run(
+      'logs',
+      { args: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.01; done'] },
+      { logSizeMax: 4096 },
+    );
     await env.waitForLog(t, 'tick-3');
     fs.renameSync(t.logPath, `${t.logPath}.1`);
     reopenLog(t.bundle);
@@ -203,10 +224,13 @@ describe('tasks: conmon createTask', function () {
     const first = Number(/tick-(\d+)/.exec(fresh)![1]);
     assert.ok(first > 3, 'the reopened log starts where the old one stopped');
     // ~100 lines of ~50 bytes pass 4096: conmon then truncates instead of growing the file.
-    const rotated = await waitFor(() => {
-      const log = fs.readFileSync(t.logPath, 'utf8');
-      return !new RegExp(`tick-${first}$`, 'm').test(log) && new RegExp(`tick-${first + 100}$`, 'm').test(log) && log;
-    }, { what: 'the log truncated at the size limit', timeoutMs: 30_000, describe: () => fs.readFileSync(t.logPath, 'utf8').slice(-300) });
+    const rotated = await waitFor(
+      () => {
+        const log = fs.readFileSync(t.logPath, 'utf8');
+        return !new RegExp(`tick-${first}$`, 'm').test(log) && new RegExp(`tick-${first + 100}$`, 'm').test(log) && log;
+      },
+      { what: 'the log truncated at the size limit', timeoutMs: 30_000, describe: () => fs.readFileSync(t.logPath, 'utf8').slice(-300) },
+    );
     assert.doesNotMatch(rotated, new RegExp(`tick-${first}$`, 'm'), 'old lines were dropped at the size limit');
     assert.ok(fs.statSync(t.logPath).size <= 4096, 'log stays under logSizeMax');
     assert.equal(fs.statSync(t.logPath).mode & 0o777, 0o600);

@@ -7,7 +7,15 @@ import * as path from 'node:path';
 import { background } from '../../../runtime/context';
 import { isFailedPrecondition, isInvalidArgument, isNotFound, kindOf } from '../../../runtime/errdefs/errdefs';
 import { exec, execCapture, type ExecOptions, type ExecSession } from '../../../runtime/tasks/exec/exec';
-import { CONMON, FrameCollector, RUNC, processesMentioning, sharedBusyboxRootfs, startConmonTask, type ConmonTask } from '../../helpers/conmonTask';
+import {
+  CONMON,
+  FrameCollector,
+  RUNC,
+  processesMentioning,
+  sharedBusyboxRootfs,
+  startConmonTask,
+  type ConmonTask,
+} from '../../helpers/conmonTask';
 import { pidAlive } from '../../helpers/proc';
 import { Cleanup, makeTempDir, suiteCleanup } from '../../helpers/tmp';
 
@@ -41,8 +49,16 @@ describe('tasks: exec', function () {
 
   function options(args: string[], more: Partial<ExecOptions> = {}): ExecOptions {
     return {
-      containerId: ctr.id, bundle: ctr.bundle, runcPath: RUNC, conmonPath: CONMON, runcRoot,
-      sessionDir: path.join(sessions, `e${++n}`), args, tty: false, stdin: false, ...more,
+      containerId: ctr.id,
+      bundle: ctr.bundle,
+      runcPath: RUNC,
+      conmonPath: CONMON,
+      runcRoot,
+      sessionDir: path.join(sessions, `e${++n}`),
+      args,
+      tty: false,
+      stdin: false,
+      ...more,
     };
   }
 
@@ -90,7 +106,9 @@ describe('tasks: exec', function () {
 
     it('runs with the given env, user, groups and cwd on top of the container process', async () => {
       const { s, out } = await start(['sh', '-c', 'echo "$FOO $HOME"; id -u; id -g; id -G; pwd'], {
-        env: ['FOO=bar', 'HOME=/elsewhere'], user: { uid: 1000, gid: 1001, additionalGids: [20, 30] }, cwd: '/tmp',
+        env: ['FOO=bar', 'HOME=/elsewhere'],
+        user: { uid: 1000, gid: 1001, additionalGids: [20, 30] },
+        cwd: '/tmp',
       });
       assert.equal(await s.wait(), 0);
       await out.ended;
@@ -114,7 +132,7 @@ describe('tasks: exec', function () {
       await assert.rejects(s.resize(10, 10), isFailedPrecondition);
     });
 
-    it('rejects a missing binary with runc\'s reason and leaves no session dir', async () => {
+    it("rejects a missing binary with runc's reason and leaves no session dir", async () => {
       const opts = options(['/nope']);
       await assert.rejects(exec(background(), opts), (e: unknown) => {
         assert.ok(isInvalidArgument(e), `${kindOf(e)}: ${e}`);
@@ -187,7 +205,7 @@ describe('tasks: exec', function () {
       assert.equal(await s.wait(), 137);
     });
 
-    it('rejects a missing binary with runc\'s reason and leaves nothing behind', async () => {
+    it("rejects a missing binary with runc's reason and leaves nothing behind", async () => {
       const opts = options(['/nope'], { tty: true });
       await assert.rejects(exec(background(), opts), (e: unknown) => {
         assert.ok(isInvalidArgument(e), `${kindOf(e)}: ${e}`);
@@ -201,7 +219,11 @@ describe('tasks: exec', function () {
 
   describe('execCapture (health checks)', () => {
     it('combines stdout and stderr and returns the exit code', async () => {
-      const r = await execCapture(background(), { ...options(['sh', '-c', 'echo out; echo err >&2; exit 2']), timeoutMs: 30_000, maxOutputBytes: 4096 });
+      const r = await execCapture(background(), {
+        ...options(['sh', '-c', 'echo out; echo err >&2; exit 2']),
+        timeoutMs: 30_000,
+        maxOutputBytes: 4096,
+      });
       assert.equal(r.exitCode, 2);
       assert.equal(r.timedOut, false);
       assert.equal(r.truncated, false);
@@ -211,7 +233,9 @@ describe('tasks: exec', function () {
 
     it('keeps the first maxOutputBytes and says it cut the rest', async () => {
       const r = await execCapture(background(), {
-        ...options(['sh', '-c', 'head -c 10000 /dev/zero | tr "\\0" x']), timeoutMs: 30_000, maxOutputBytes: 4096,
+        ...options(['sh', '-c', 'head -c 10000 /dev/zero | tr "\\0" x']),
+        timeoutMs: 30_000,
+        maxOutputBytes: 4096,
       });
       assert.equal(r.exitCode, 0);
       assert.equal(r.truncated, true);
@@ -247,6 +271,9 @@ describe('tasks: exec', function () {
     const out = new FrameCollector(ps);
     assert.equal(await ps.wait(), 0);
     await out.ended;
-    return out.text('stdout').split('\n').map((l) => l.trim());
+    return out
+      .text('stdout')
+      .split('\n')
+      .map((l) => l.trim());
   }
 });

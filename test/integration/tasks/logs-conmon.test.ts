@@ -55,11 +55,33 @@ describe('tasks/logs with conmon', function () {
       : undefined;
     if (!fs.existsSync(path.join(bundle, 'config.json'))) await writeBundle(bundle, { rootfs, args: ['sh', '-c', script], edit });
     const log = path.join(bundle, 'container.log');
-    const child = spawn('/usr/bin/conmon', [
-      '--api-version', '1', '-c', id, '-u', id, '-r', '/usr/sbin/runc', '-b', bundle,
-      '-p', path.join(bundle, 'pidfile'), '-P', path.join(bundle, 'conmon.pid'), '-l', `k8s-file:${log}`,
-      '--exit-dir', exits, '--full-attach', '--runtime-arg', `--root=${runcRoot}`,
-    ], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: { ...process.env, _OCI_SYNCPIPE: '3' }, detached: true, cwd: bundle });
+    const child = spawn(
+      '/usr/bin/conmon',
+      [
+        '--api-version',
+        '1',
+        '-c',
+        id,
+        '-u',
+        id,
+        '-r',
+        '/usr/sbin/runc',
+        '-b',
+        bundle,
+        '-p',
+        path.join(bundle, 'pidfile'),
+        '-P',
+        path.join(bundle, 'conmon.pid'),
+        '-l',
+        `k8s-file:${log}`,
+        '--exit-dir',
+        exits,
+        '--full-attach',
+        '--runtime-arg',
+        `--root=${runcRoot}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: { ...process.env, _OCI_SYNCPIPE: '3' }, detached: true, cwd: bundle },
+    );
     cleanup.defer(async () => {
       await runc('kill', id, 'KILL').catch(() => undefined);
       await runc('delete', '--force', id).catch(() => undefined);
@@ -72,7 +94,11 @@ describe('tasks/logs with conmon', function () {
     const exitFile = path.join(exits, id);
     const exited = () => fs.existsSync(exitFile);
     return {
-      id, bundle, log, exitFile, exited,
+      id,
+      bundle,
+      log,
+      exitFile,
+      exited,
       start: async () => void (await runc('start', id)),
       waitExit: async () => {
         await waitFor(exited, { what: `${exitFile} written`, timeoutMs: 50_000 });
@@ -110,11 +136,14 @@ describe('tasks/logs with conmon', function () {
   }
 
   it('reads back stdout and stderr with their tags, long lines joined, a last partial line kept', async () => {
-    const c = await createUnderConmon('lc-streams', [
-      'i=0; while [ $i -lt 50 ]; do echo out-$i; echo err-$i >&2; i=$((i+1)); done',
-      "head -c 20000 /dev/zero | tr '\\0' x; echo",
-      "printf 'no-newline'",
-    ].join('; '));
+    const c = await createUnderConmon(
+      'lc-streams',
+      [
+        'i=0; while [ $i -lt 50 ]; do echo out-$i; echo err-$i >&2; i=$((i+1)); done',
+        "head -c 20000 /dev/zero | tr '\\0' x; echo",
+        "printf 'no-newline'",
+      ].join('; '),
+    );
     await c.start();
     assert.equal(await c.waitExit(), 0);
     const raw = await fs.promises.readFile(c.log, 'utf8');
@@ -123,9 +152,15 @@ describe('tasks/logs with conmon', function () {
 
     const entries = await collect(logFiles(c.log));
     const of = (s: string) => entries.filter((e) => e.stream === s).map((e) => e.data.toString());
-    assert.deepEqual(of('stderr'), Array.from({ length: 50 }, (_, i) => `err-${i}`));
+    assert.deepEqual(
+      of('stderr'),
+      Array.from({ length: 50 }, (_, i) => `err-${i}`),
+    );
     const stdout = of('stdout');
-    assert.deepEqual(stdout.slice(0, 50), Array.from({ length: 50 }, (_, i) => `out-${i}`));
+    assert.deepEqual(
+      stdout.slice(0, 50),
+      Array.from({ length: 50 }, (_, i) => `out-${i}`),
+    );
     assert.equal(stdout[50], 'x'.repeat(20000));
     assert.equal(stdout[51], 'no-newline');
     assert.deepEqual(entries.map((e) => e.partial).filter(Boolean).length, 1);
@@ -134,11 +169,17 @@ describe('tasks/logs with conmon', function () {
       if (entries[i].stream === entries[i - 1].stream) assert.ok(entries[i].timeNs >= entries[i - 1].timeNs, 'in time order per stream');
     }
     const tail = await collect(logFiles(c.log), { tail: 3, streams: ['stdout'] });
-    assert.deepEqual(tail.map((e) => e.data.length), [6, 20000, 10]);
+    assert.deepEqual(
+      tail.map((e) => e.data.length),
+      [6, 20000, 10],
+    );
   });
 
   it('follows a running container and stops once it has exited', async () => {
-    const c = await createUnderConmon('lc-follow', 'i=0; while [ $i -lt 30 ]; do echo tick-$i; usleep 20000; i=$((i+1)); done; echo bye >&2');
+    const c = await createUnderConmon(
+      'lc-follow',
+      'i=0; while [ $i -lt 30 ]; do echo tick-$i; usleep 20000; i=$((i+1)); done; echo bye >&2',
+    );
     const seen: string[] = [];
     const following = (async () => {
       const shouldStop = stopWhenGone({ isRunning: () => !c.exited(), graceMs: 200 });
@@ -158,17 +199,18 @@ describe('tasks/logs with conmon', function () {
     const seen: string[] = [];
     const following = (async () => {
       const shouldStop = stopWhenGone({ isRunning: () => true, isRemoved: () => removed });
-      for await (const e of readLogs(ctx(), logFiles(first.log), { follow: { shouldStop, pollMs: 50 } })) seen.push(`${e.stream}:${e.data}`);
+      for await (const e of readLogs(ctx(), logFiles(first.log), { follow: { shouldStop, pollMs: 50 } }))
+        seen.push(`${e.stream}:${e.data}`);
     })();
     await first.start();
     assert.equal(await first.waitExit(), 0);
-    await waitFor(() => seen.length >= 2, { what: 'the first run\'s two lines', describe: () => seen });
+    await waitFor(() => seen.length >= 2, { what: "the first run's two lines", describe: () => seen });
     await runc('delete', first.id);
     await fs.promises.rm(first.exitFile);
     const second = await createUnderConmon('lc-restart', script); // same bundle, same log path
     await second.start();
     assert.equal(await second.waitExit(), 0);
-    await waitFor(() => seen.length >= 4, { what: 'the second run\'s two lines', describe: () => seen });
+    await waitFor(() => seen.length >= 4, { what: "the second run's two lines", describe: () => seen });
     removed = true;
     await following;
     assert.deepEqual(seen, ['stdout:hello', 'stderr:oops', 'stdout:hello', 'stderr:oops']);
@@ -205,9 +247,15 @@ describe('tasks/logs with conmon', function () {
     const live = (await collect({ path: c.log, rotated: [] })).map((e) => e.data.toString());
     assert.ok(rotated.length > 0 && live.length > 0, `both files hold lines (${rotated.length} + ${live.length})`);
     assert.deepEqual([...rotated, ...live], expected, 'every line once, in order, across the two files');
-    assert.deepEqual((await collect(files)).map((e) => e.data.toString()), expected);
+    assert.deepEqual(
+      (await collect(files)).map((e) => e.data.toString()),
+      expected,
+    );
     assert.deepEqual(followed, expected, 'the follower crossed the rotation');
-    assert.deepEqual((await collect(files, { tail: 5 })).map((e) => e.data.toString()), expected.slice(-5));
+    assert.deepEqual(
+      (await collect(files, { tail: 5 })).map((e) => e.data.toString()),
+      expected.slice(-5),
+    );
   });
 
   it('a LogRotator keeps rotating under steady output; the follower and the files keep every line', async () => {
@@ -239,22 +287,29 @@ describe('tasks/logs with conmon', function () {
     await c.start();
     // The test is the rotator's ticker (as the daemon's would be), until the writer is done.
     let k = 1;
-    await waitFor(async () => {
-      if (await rotator.check()) rotations++;
-      if (fs.existsSync(path.join(gate, `at-${k}`))) {
-        // The writer waits: what it wrote since the last rotation is all in the file.
+    await waitFor(
+      async () => {
         if (await rotator.check()) rotations++;
-        await fs.promises.writeFile(path.join(gate, `go-${k++}`), '');
-      }
-      return c.exited();
-    }, { what: 'the writer to finish', timeoutMs: 50_000, intervalMs: 10, describe: () => `chunk ${k}, ${rotations} rotations` });
+        if (fs.existsSync(path.join(gate, `at-${k}`))) {
+          // The writer waits: what it wrote since the last rotation is all in the file.
+          if (await rotator.check()) rotations++;
+          await fs.promises.writeFile(path.join(gate, `go-${k++}`), '');
+        }
+        return c.exited();
+      },
+      { what: 'the writer to finish', timeoutMs: 50_000, intervalMs: 10, describe: () => `chunk ${k}, ${rotations} rotations` },
+    );
     rotator.close();
     await following;
     const expected = Array.from({ length: N }, (_, i) => `line-${i}`);
     assert.ok(rotations >= 3 && rotations < keep, `rotated ${rotations} times`);
     assert.deepEqual(jumps(followed), [], 'the follower saw every line once, in order');
     assert.deepEqual(followed, expected);
-    assert.deepEqual((await collect(files)).map((e) => e.data.toString()), expected, 'and so do the files');
+    assert.deepEqual(
+      (await collect(files)).map((e) => e.data.toString()),
+      expected,
+      'and so do the files',
+    );
   });
 });
 

@@ -39,7 +39,7 @@ describe('tasks: recovery after the manager dies', function () {
     assert.equal(await readPidFile(path.join(p.bundle, 'conmon.pid')), task.monitorPid);
     assert.equal(await readPidFile(path.join(p.bundle, 'pidfile')), task.pid);
     assert.ok(isMonitorOf(task.monitorPid, p.id));
-    assert.notEqual(procStat(task.monitorPid)?.ppid, manager.pid, 'conmon is not the manager\'s child');
+    assert.notEqual(procStat(task.monitorPid)?.ppid, manager.pid, "conmon is not the manager's child");
     assert.ok(monitorAlive(p.bundle));
     assert.equal((await env.runc.state(p.id))?.status, 'running');
 

@@ -80,7 +80,10 @@ describe('tasks: runc', function () {
     const p = await env.prepare('created', { args: ['sh', '-c', 'exit 4'] });
     const task = await createTask(background(), env.options(p));
     const listed = await env.runc.list();
-    assert.deepEqual(listed.map((s) => [s.id, s.status, s.pid]), [[p.id, 'created', task.pid]]);
+    assert.deepEqual(
+      listed.map((s) => [s.id, s.status, s.pid]),
+      [[p.id, 'created', task.pid]],
+    );
     await env.runc.delete(p.id, { force: true });
     assert.equal(await env.exitOf(p.id), 137);
     await waitFor(() => !monitorAlive(p.bundle), { what: 'the monitor gone', timeoutMs: 10_000 });
@@ -119,6 +122,9 @@ describe('tasks: runc', function () {
     const ac = new AbortController();
     ac.abort();
     await assert.rejects(env.runc.list({ signal: ac.signal }), (e: unknown) => kindOf(e) === 'Cancelled');
-    assert.throws(() => new Runc({ binary: 'runc', root: '/x' }), (e: unknown) => kindOf(e) === 'InvalidArgument');
+    assert.throws(
+      () => new Runc({ binary: 'runc', root: '/x' }),
+      (e: unknown) => kindOf(e) === 'InvalidArgument',
+    );
   });
 });

@@ -101,7 +101,10 @@ describe('tasks/stats and top with runc', function () {
     assert.deepEqual(custom.titles, ['PID', 'COMMAND', 'STAT']);
     assert.equal(custom.processes.length, pids.length, 'a pid that is gone is left out');
     assert.deepEqual(custom.processes.map((p) => p[1]).sort(), ['sh', 'sleep', 'sleep']);
-    assert.ok(custom.processes.every((p) => /^[SR]/.test(p[2])), JSON.stringify(custom.processes));
+    assert.ok(
+      custom.processes.every((p) => /^[SR]/.test(p[2])),
+      JSON.stringify(custom.processes),
+    );
   });
 
   it('a cgroup that does not exist is NotFound', async () => {

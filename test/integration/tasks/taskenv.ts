@@ -43,7 +43,10 @@ export class TaskEnv {
   private readonly ids = new Set<string>();
   private n = 0;
 
-  private constructor(readonly dir: string, readonly rootfs: string) {
+  private constructor(
+    readonly dir: string,
+    readonly rootfs: string,
+  ) {
     this.runcRoot = path.join(dir, 'runc');
     this.exitDir = path.join(dir, 'exits');
     this.runc = new Runc({ binary: RUNC, root: this.runcRoot });
@@ -106,10 +109,13 @@ export class TaskEnv {
   /** Resolves once `text` is in the task's log; the predicate sees the whole file. */
   async waitForLog(p: TaskPaths, text: string): Promise<string> {
     let log = '';
-    return waitFor(async () => {
-      log = await fs.promises.readFile(p.logPath, 'utf8').catch(() => '');
-      return log.includes(text) && log;
-    }, { what: `"${text}" in ${p.logPath}`, describe: () => log.slice(-500) });
+    return waitFor(
+      async () => {
+        log = await fs.promises.readFile(p.logPath, 'utf8').catch(() => '');
+        return log.includes(text) && log;
+      },
+      { what: `"${text}" in ${p.logPath}`, describe: () => log.slice(-500) },
+    );
   }
 
   /** Live (non-zombie) conmon processes monitoring one of this env's tasks. */

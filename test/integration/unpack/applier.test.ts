@@ -138,7 +138,10 @@ describe('unpack: TarApplier into a plain directory', function () {
       new TarApplier().apply(ctx, bindMount(dir), readableOf(tar), { ...opts, mediaType: 'application/vnd.oci.image.layer.v1.tar+bzip2' }),
       kind('InvalidArgument', 'unsupported layer media type'),
     );
-    await assert.rejects(new TarApplier().apply(ctx, bindMount(dir), readableOf(tar), { ...opts, diffId: 'md5:abc' }), kind('InvalidArgument'));
+    await assert.rejects(
+      new TarApplier().apply(ctx, bindMount(dir), readableOf(tar), { ...opts, diffId: 'md5:abc' }),
+      kind('InvalidArgument'),
+    );
     await assert.rejects(new TarApplier().apply(ctx, [], readableOf(tar), opts), kind('InvalidArgument'));
     await assert.rejects(
       new TarApplier().apply(ctx, [{ type: 'bind', source: dir, options: ['ro'] }], readableOf(tar), opts),
@@ -148,17 +151,23 @@ describe('unpack: TarApplier into a plain directory', function () {
       new TarApplier().apply(ctx, [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${dir}`] }], readableOf(tar), opts),
       kind('InvalidArgument', 'upperdir'),
     );
-    await assert.rejects(new TarApplier().apply(ctx, [{ type: 'tmpfs', source: 'tmpfs', options: [] }], readableOf(tar), opts), kind('InvalidArgument'));
+    await assert.rejects(
+      new TarApplier().apply(ctx, [{ type: 'tmpfs', source: 'tmpfs', options: [] }], readableOf(tar), opts),
+      kind('InvalidArgument'),
+    );
     assert.deepEqual(fs.readdirSync(dir), []);
   });
 
   it('maps mounts to targets', () => {
-    assert.deepEqual(applyTarget([{ type: 'overlay', source: 'overlay', options: ['index=off', 'lowerdir=/l/2:/l/1', 'upperdir=/u', 'workdir=/w'] }]), {
-      root: '/u',
-      lowers: ['/l/2', '/l/1'],
-      whiteouts: 'overlay',
-      opaqueXattr: 'trusted.overlay.opaque',
-    });
+    assert.deepEqual(
+      applyTarget([{ type: 'overlay', source: 'overlay', options: ['index=off', 'lowerdir=/l/2:/l/1', 'upperdir=/u', 'workdir=/w'] }]),
+      {
+        root: '/u',
+        lowers: ['/l/2', '/l/1'],
+        whiteouts: 'overlay',
+        opaqueXattr: 'trusted.overlay.opaque',
+      },
+    );
     assert.deepEqual(applyTarget([{ type: 'overlay', source: 'overlay', options: ['userxattr', 'upperdir=/u', 'workdir=/w'] }]), {
       root: '/u',
       lowers: [],
@@ -186,7 +195,10 @@ describe('unpack: TarApplier into a plain directory', function () {
       { mediaType: MEDIA.tar, data: tar.subarray(0, 700), text: 'not a valid tar archive' },
     ];
     for (const b of bad) {
-      await assert.rejects(new TarApplier().apply(ctx, bindMount(dir), readableOf(b.data), { mediaType: b.mediaType, diffId }), kind('InvalidArgument', b.text));
+      await assert.rejects(
+        new TarApplier().apply(ctx, bindMount(dir), readableOf(b.data), { mediaType: b.mediaType, diffId }),
+        kind('InvalidArgument', b.text),
+      );
     }
   });
 
@@ -204,7 +216,10 @@ describe('unpack: TarApplier into a plain directory', function () {
   });
 
   it('stops with Cancelled when the context is aborted, after everything it started has finished', async () => {
-    const entries: TarEntry[] = Array.from({ length: 2000 }, (_, i) => ({ name: `d${i % 20}/f${i}`, content: Buffer.alloc(i % 3 === 0 ? 100_000 : 900, i) }));
+    const entries: TarEntry[] = Array.from({ length: 2000 }, (_, i) => ({
+      name: `d${i % 20}/f${i}`,
+      content: Buffer.alloc(i % 3 === 0 ? 100_000 : 900, i),
+    }));
     const tar = buildTar(entries);
     const controller = new AbortController();
     const dir = fresh();
@@ -367,8 +382,17 @@ describe('unpack: TarApplier into a plain directory', function () {
     assert.equal(ino('p'), ino('q'));
     assert.equal(ino('p'), ino('r'));
     assert.ok(fs.lstatSync(path.join(dir, 'r')).isFIFO());
-    await assert.rejects(apply(dir, [{ name: 'x', type: 'link', linkname: 'missing' }]), kind('InvalidArgument', '"missing" does not exist'));
-    await assert.rejects(apply(dir, [{ name: 'd/', type: 'dir' }, { name: 'x', type: 'link', linkname: 'd' }]), kind('InvalidArgument', 'is a directory'));
+    await assert.rejects(
+      apply(dir, [{ name: 'x', type: 'link', linkname: 'missing' }]),
+      kind('InvalidArgument', '"missing" does not exist'),
+    );
+    await assert.rejects(
+      apply(dir, [
+        { name: 'd/', type: 'dir' },
+        { name: 'x', type: 'link', linkname: 'd' },
+      ]),
+      kind('InvalidArgument', 'is a directory'),
+    );
   });
 
   it('gives files the owner in the header even below a set-group-ID directory', async () => {
@@ -415,31 +439,69 @@ describe('unpack: TarApplier into a plain directory', function () {
   it('sets only the xattrs a layer may set', async () => {
     const dir = fresh();
     await apply(dir, [
-      { name: 'f', content: 'x', xattrs: { 'user.ok': 'yes', 'trusted.ok': Buffer.from([0, 1, 255]), 'trusted.overlay.opaque': 'y', 'trusted.overlay.redirect': '/etc', 'security.selinux': 'system_u:object_r:bin_t:s0', 'system.posix_acl_access': 'junk' } },
+      {
+        name: 'f',
+        content: 'x',
+        xattrs: {
+          'user.ok': 'yes',
+          'trusted.ok': Buffer.from([0, 1, 255]),
+          'trusted.overlay.opaque': 'y',
+          'trusted.overlay.redirect': '/etc',
+          'security.selinux': 'system_u:object_r:bin_t:s0',
+          'system.posix_acl_access': 'junk',
+        },
+      },
       { name: 'l', type: 'symlink', linkname: 'f', xattrs: { 'user.not-on-symlinks': 'x', 'trusted.on-symlink': 'ok' } },
       { name: 'sp ace', content: 'x', xattrs: { 'user.with space': 'v\nw' } },
     ]);
     const got = await listTree(dir, { root: false });
-    assert.match(got.find((l) => l.startsWith('/f '))!, / xattrs=\{trusted\.ok=0sAAH\/,user\.ok=0seWVz\}$/);
-    assert.match(got.find((l) => l.startsWith('/l '))!, / xattrs=\{trusted\.on-symlink=0sb2s=\}$/);
-    assert.match(got.find((l) => l.startsWith('/sp ace '))!, / xattrs=\{user\.with space=0sdgp3\}$/);
+    assert.match(
+      got.find((l) => l.startsWith('/f '))!,
+      / xattrs=\{trusted\.ok=0sAAH\/,user\.ok=0seWVz\}$/,
+    );
+    assert.match(
+      got.find((l) => l.startsWith('/l '))!,
+      / xattrs=\{trusted\.on-symlink=0sb2s=\}$/,
+    );
+    assert.match(
+      got.find((l) => l.startsWith('/sp ace '))!,
+      / xattrs=\{user\.with space=0sdgp3\}$/,
+    );
   });
 
   it('as rootless: refuses device nodes, creates fifos, skips trusted.* xattrs', async () => {
     const dir = fresh();
     const applier = new TarApplier({ rootless: true });
-    await apply(dir, [{ name: 'p', type: 'fifo' }, { name: 'f', content: 'x', xattrs: { 'trusted.x': 'y', 'user.x': 'y' } }], { applier });
+    await apply(
+      dir,
+      [
+        { name: 'p', type: 'fifo' },
+        { name: 'f', content: 'x', xattrs: { 'trusted.x': 'y', 'user.x': 'y' } },
+      ],
+      { applier },
+    );
     assert.ok(fs.lstatSync(path.join(dir, 'p')).isFIFO());
     const got = await listTree(dir, { root: false });
-    assert.match(got.find((l) => l.startsWith('/f '))!, / xattrs=\{user\.x=0seQ==\}$/);
-    await assert.rejects(apply(dir, [{ name: 'dev/null', type: 'char', devmajor: 1, devminor: 3 }], { applier }), kind('InvalidArgument', '"dev/null"'));
+    assert.match(
+      got.find((l) => l.startsWith('/f '))!,
+      / xattrs=\{user\.x=0seQ==\}$/,
+    );
+    await assert.rejects(
+      apply(dir, [{ name: 'dev/null', type: 'char', devmajor: 1, devminor: 3 }], { applier }),
+      kind('InvalidArgument', '"dev/null"'),
+    );
   });
 
   it('applies a layer of many small and large files exactly', async () => {
     const entries: TarEntry[] = [];
     for (let i = 0; i < 3000; i++) {
       const size = i % 97 === 0 ? 70_000 + i * 13 : (i * 7919) % 5000;
-      entries.push({ name: `d${i % 37}/sub${i % 5}/f${i}`, content: Buffer.alloc(size, `${i}`), mode: i % 2 ? 0o644 : 0o755, mtime: T + i });
+      entries.push({
+        name: `d${i % 37}/sub${i % 5}/f${i}`,
+        content: Buffer.alloc(size, `${i}`),
+        mode: i % 2 ? 0o644 : 0o755,
+        mtime: T + i,
+      });
     }
     const dir = fresh();
     const result = await apply(dir, entries, { media: 'gzip', applier: new TarApplier({ concurrency: 4, smallFileSize: 1024 }) });

@@ -23,13 +23,21 @@ const RUNS = Number(process.env.GANTRY_BENCH_RUNS ?? 3);
 function generate(root: string): void {
   let seed = 42;
   const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  const words = Array.from({ length: 2000 }, (_, i) => createHash('md5').update(String(i)).digest('hex').slice(0, 3 + (i % 9)));
+  const words = Array.from({ length: 2000 }, (_, i) =>
+    createHash('md5')
+      .update(String(i))
+      .digest('hex')
+      .slice(0, 3 + (i % 9)),
+  );
   const noise = createHash('sha512');
   const content = (n: number) => {
     const parts: Buffer[] = [];
     let len = 0;
     while (len < n) {
-      const b = rnd() < 0.08 ? noise.copy().update(String(len)).digest().subarray(0, 48) : Buffer.from(words[Math.floor(rnd() * words.length)] + ' ');
+      const b =
+        rnd() < 0.08
+          ? noise.copy().update(String(len)).digest().subarray(0, 48)
+          : Buffer.from(words[Math.floor(rnd() * words.length)] + ' ');
       parts.push(b);
       len += b.length;
     }
@@ -99,7 +107,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
     }
     const row = (k: string) => `${k.padEnd(16)} median ${median(times[k]).toFixed(2)} s  min ${Math.min(...times[k]).toFixed(2)} s`;
     const ratio = (g: string, t: string) => `${g} / ${t}: ${(median(times[g]) / median(times[t])).toFixed(2)}`;
-    console.log(`layer: ${(fs.statSync(layer).size / 1e6).toFixed(0)} MB tar, ${(fs.statSync(`${layer}.gz`).size / 1e6).toFixed(0)} MB gzip, ${RUNS} runs`);
+    console.log(
+      `layer: ${(fs.statSync(layer).size / 1e6).toFixed(0)} MB tar, ${(fs.statSync(`${layer}.gz`).size / 1e6).toFixed(0)} MB gzip, ${RUNS} runs`,
+    );
     for (const k of Object.keys(times)) console.log(row(k));
     console.log(ratio('gantry gzip', 'tar -xzf'));
     console.log(ratio('gantry zstd', 'tar --zstd -xf'));

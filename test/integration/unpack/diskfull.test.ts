@@ -32,7 +32,10 @@ async function applyMeasured(target: string, layer: Readable, diffId: string, sp
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
   const error = await new TarApplier({ reserve: new DiskReserve(spec) })
     .apply(ctx, bindMount(target), layer, { mediaType: MEDIA.gzip, diffId, digest: LAYER })
-    .then(() => undefined, (e: unknown) => e)
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     .finally(() => clearInterval(sampler));
   layer.destroy();
   return { error, rssGrowth: peak - before };

@@ -36,7 +36,13 @@ const LONG = 'x'.repeat(300);
 const CASES: Case[] = [
   { title: '../evil', entries: () => [{ name: '../evil', content: 'pwned' }] },
   { title: '/abs/evil', entries: () => [{ name: '/abs/evil', content: 'pwned' }], absent: ['/abs/evil', '/abs'] },
-  { title: 'a/../../evil', entries: () => [{ name: 'a/', type: 'dir' }, { name: 'a/../../evil', content: 'pwned' }] },
+  {
+    title: 'a/../../evil',
+    entries: () => [
+      { name: 'a/', type: 'dir' },
+      { name: 'a/../../evil', content: 'pwned' },
+    ],
+  },
   { title: './../evil (a dot prefix does not hide ..)', entries: () => [{ name: './../evil', content: 'pwned' }] },
   { title: 'a directory named ..', entries: () => [{ name: '../', type: 'dir' }] },
   {
@@ -93,10 +99,7 @@ const CASES: Case[] = [
   },
   {
     title: 'opaque marker through a symlink of this layer',
-    entries: (outside) => [
-      { name: 'link', type: 'symlink', linkname: outside },
-      { name: 'link/.wh..wh..opq' },
-    ],
+    entries: (outside) => [{ name: 'link', type: 'symlink', linkname: outside }, { name: 'link/.wh..wh..opq' }],
   },
   { title: 'hardlink h -> /etc/passwd', entries: () => [{ name: 'h', type: 'link', linkname: '/etc/passwd' }] },
   { title: 'hardlink h -> ../outside', entries: () => [{ name: 'h', type: 'link', linkname: '../outside/keep' }] },
@@ -130,7 +133,13 @@ const CASES: Case[] = [
   { title: 'whiteout .wh. (names nothing)', entries: () => [{ name: 'a/', type: 'dir' }, { name: 'a/.wh.' }] },
   { title: 'a file replacing the target root (.)', entries: () => [{ name: '.', content: 'x' }] },
   { title: 'a symlink replacing the target root (./)', entries: () => [{ name: './', type: 'symlink', linkname: '/' }] },
-  { title: 'a hardlink replacing the target root', entries: () => [{ name: 'f', content: 'x' }, { name: '.', type: 'link', linkname: 'f' }] },
+  {
+    title: 'a hardlink replacing the target root',
+    entries: () => [
+      { name: 'f', content: 'x' },
+      { name: '.', type: 'link', linkname: 'f' },
+    ],
+  },
   { title: 'a path component longer than 255 bytes', entries: () => [{ name: `a/${'y'.repeat(256)}`, content: 'x' }], names: '"a/yyyy' },
   {
     title: 'a path longer than PATH_MAX (PAX)',
@@ -142,10 +151,26 @@ const CASES: Case[] = [
     entries: () => [{ name: `${'z'.repeat(120)}/../../evil`, content: 'x', longName: 'gnu' }],
     names: `"${'z'.repeat(50)}`,
   },
-  { title: 'a PAX path with a NUL byte', entries: () => [{ name: 'ok', content: 'x', pax: { path: Buffer.from('a\u0000/../../evil') } }], names: 'NUL' },
+  {
+    title: 'a PAX path with a NUL byte',
+    entries: () => [{ name: 'ok', content: 'x', pax: { path: Buffer.from('a\u0000/../../evil') } }],
+    names: 'NUL',
+  },
   { title: 'a name that is not UTF-8', entries: () => [{ name: Buffer.from([0x61, 0xff, 0xfe]), content: 'x' }], names: 'not valid UTF-8' },
-  { title: 'a file below a file', entries: () => [{ name: 'f', content: 'x' }, { name: 'f/g', content: 'y' }] },
-  { title: 'a file below a fifo of this layer', entries: () => [{ name: 'p', type: 'fifo' }, { name: 'p/g', content: 'y' }] },
+  {
+    title: 'a file below a file',
+    entries: () => [
+      { name: 'f', content: 'x' },
+      { name: 'f/g', content: 'y' },
+    ],
+  },
+  {
+    title: 'a file below a fifo of this layer',
+    entries: () => [
+      { name: 'p', type: 'fifo' },
+      { name: 'p/g', content: 'y' },
+    ],
+  },
   { title: 'GNU sparse entries (unsupported)', entries: () => [{ name: 'sparse', typeflag: 'S', content: 'x' }] },
   {
     title: 'a header size far beyond the data (10 GiB declared, 1 byte given)',
@@ -159,11 +184,18 @@ const CASES: Case[] = [
   },
   {
     title: 'one entry with more xattr bytes than an entry may carry',
-    entries: () => [{ name: 'f', content: 'x', xattrs: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`user.x${i}`, Buffer.alloc(60 * 1024, 0x41)])) }],
+    entries: () => [
+      {
+        name: 'f',
+        content: 'x',
+        xattrs: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`user.x${i}`, Buffer.alloc(60 * 1024, 0x41)])),
+      },
+    ],
   },
   {
     title: 'entries whose xattrs together exceed what one layer may hold',
-    entries: () => Array.from({ length: 300 }, (_, i) => ({ name: `f${i}`, content: 'x', xattrs: { 'user.big': Buffer.alloc(60 * 1024, 0x41) } })),
+    entries: () =>
+      Array.from({ length: 300 }, (_, i) => ({ name: `f${i}`, content: 'x', xattrs: { 'user.big': Buffer.alloc(60 * 1024, 0x41) } })),
     names: "the layer's extended attributes exceed",
   },
 ];
@@ -200,9 +232,10 @@ describe('unpack: hostile layers are refused and harm nothing outside the target
           const lowerBefore = await listTree(lower);
 
           const applier = new TarApplier({ rootless: c.rootless ?? false });
-          const err = await applier
-            .apply(ctx, mounts, readableOf(gzip(tar)), { mediaType: MEDIA.gzip, diffId: sha256(tar) })
-            .then(() => undefined, (e: unknown) => e);
+          const err = await applier.apply(ctx, mounts, readableOf(gzip(tar)), { mediaType: MEDIA.gzip, diffId: sha256(tar) }).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
 
           assert.ok(err, 'the layer was applied');
           assert.ok(isGantryError(err), `not a GantryError: ${err instanceof Error ? err.message : JSON.stringify(err)}`);
@@ -240,7 +273,10 @@ describe('unpack: hostile layers are refused and harm nothing outside the target
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
     const err = await new TarApplier()
       .apply(ctx, bindMount(path.join(root, 'target')), gzipped, { mediaType: MEDIA.gzip, diffId: `sha256:${'0'.repeat(64)}` })
-      .then(() => undefined, (e: unknown) => e)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       .finally(() => clearInterval(sampler));
     gzipped.destroy();
     assert.ok(isGantryError(err), `not a GantryError: ${String(err)}`);
@@ -254,7 +290,10 @@ describe('unpack: hostile layers are refused and harm nothing outside the target
   // it, refusing only those over 4 MiB ("Header exceeds max size"). gantryd
   // refuses anything over 1 MiB (Go's archive/tar limit) at its 512-byte
   // header, naming it, before buffering any of it.
-  for (const [kind, typeflag] of [['PAX header', 'x'], ['GNU long name', 'L']] as const) {
+  for (const [kind, typeflag] of [
+    ['PAX header', 'x'],
+    ['GNU long name', 'L'],
+  ] as const) {
     for (const mib of [2, 8, 64]) {
       it(`a ${mib} MiB ${kind} is refused at its header, with bounded memory`, async () => {
         const root = fs.mkdtempSync(path.join(base, 'long-header-'));
@@ -283,7 +322,10 @@ describe('unpack: hostile layers are refused and harm nothing outside the target
         const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
         const err = await new TarApplier()
           .apply(ctx, bindMount(target), gzipped, { mediaType: MEDIA.gzip, diffId: `sha256:${'0'.repeat(64)}` })
-          .then(() => undefined, (e: unknown) => e)
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          )
           .finally(() => clearInterval(sampler));
         gzipped.destroy();
         assert.ok(isGantryError(err), `not a GantryError: ${String(err)}`);

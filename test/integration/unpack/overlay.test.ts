@@ -9,7 +9,17 @@ import * as path from 'node:path';
 import { TarApplier } from '../../../runtime/unpack/applier';
 import { isGantryError } from '../../../runtime/errdefs/errdefs';
 import { buildTar, gzip, MEDIA, sha256, type TarEntry } from '../../helpers/tarBuilder';
-import { bindMount, ctx, diffListings, listTree, mountLowers, mountOverlay, overlayMount, readableOf, umount } from '../../helpers/unpackFixtures';
+import {
+  bindMount,
+  ctx,
+  diffListings,
+  listTree,
+  mountLowers,
+  mountOverlay,
+  overlayMount,
+  readableOf,
+  umount,
+} from '../../helpers/unpackFixtures';
 import { runCommand } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 
@@ -210,7 +220,10 @@ describe('unpack: TarApplier into overlay upperdirs (checked through real overla
         { name: 'keep/.wh..wh..opq' },
       ];
       const tar = buildTar(entries);
-      await new TarApplier().apply(ctx, overlayMount(upper, work, [lower]), readableOf(tar, chunk), { mediaType: MEDIA.tar, diffId: sha256(tar) });
+      await new TarApplier().apply(ctx, overlayMount(upper, work, [lower]), readableOf(tar, chunk), {
+        mediaType: MEDIA.tar,
+        diffId: sha256(tar),
+      });
       const wh = fs.lstatSync(path.join(upper, 'etc', 'motd'));
       assert.ok(wh.isCharacterDevice() && wh.rdev === 0, 'etc/motd is a whiteout device');
       assert.ok(fs.lstatSync(path.join(upper, 'deep', 'er', 'f')).isCharacterDevice(), 'deep/er/f is a whiteout device');
@@ -218,11 +231,19 @@ describe('unpack: TarApplier into overlay upperdirs (checked through real overla
         const st = fs.lstatSync(path.join(upper, rel));
         return [rel, Math.round(st.mtimeMs / 1000), Math.round(st.atimeMs / 1000)];
       });
-      assert.deepEqual(got, want.map(([rel, mtime]) => [rel, mtime, mtime - 5]));
+      assert.deepEqual(
+        got,
+        want.map(([rel, mtime]) => [rel, mtime, mtime - 5]),
+      );
       const merged = await withMount([upper, lower], (m) => listTree(m, { root: false }));
       assert.deepEqual(
         merged.filter((l) => /^\/(etc|deep|deep\/er|keep) /.test(l)),
-        [`/deep dir 0755 0:0 mtime=${T - 80}`, `/deep/er dir 0755 0:0 mtime=${T - 70}`, `/etc dir 0755 0:0 mtime=${T - 90}`, `/keep dir 0755 0:0 mtime=${T - 60}`],
+        [
+          `/deep dir 0755 0:0 mtime=${T - 80}`,
+          `/deep/er dir 0755 0:0 mtime=${T - 70}`,
+          `/etc dir 0755 0:0 mtime=${T - 90}`,
+          `/keep dir 0755 0:0 mtime=${T - 60}`,
+        ],
       );
     });
   }
@@ -247,7 +268,10 @@ describe('unpack: TarApplier into overlay upperdirs (checked through real overla
     const lower = path.join(root, 'lower');
     fs.mkdirSync(path.join(lower, 'secret'), { recursive: true });
     fs.writeFileSync(path.join(lower, 'secret', 'key'), 'k');
-    const [upper] = await applyOverlayLayers([[{ name: 'd/', type: 'dir', xattrs: { 'trusted.overlay.redirect': '/secret', 'trusted.overlay.opaque': 'y' } }]], root);
+    const [upper] = await applyOverlayLayers(
+      [[{ name: 'd/', type: 'dir', xattrs: { 'trusted.overlay.redirect': '/secret', 'trusted.overlay.opaque': 'y' } }]],
+      root,
+    );
     const dump = await runCommand('getfattr', ['-h', '-d', '-m', '-', path.join(upper, 'd')]);
     assert.equal(dump.stdout, '');
   });

@@ -85,7 +85,13 @@ describe('unpack: same trees as umoci unpack', function () {
     dir = await makeTempDir('gunpack-umoci', cleanup);
     const built = await buildUmociImage(dir);
     layout = built.layout;
-    await addRawLayers(layout, built.tag, 'raw', RAW_LAYERS.map((l) => buildTar(l)), dir);
+    await addRawLayers(
+      layout,
+      built.tag,
+      'raw',
+      RAW_LAYERS.map((l) => buildTar(l)),
+      dir,
+    );
     tags = { umoci: built.tag, raw: 'raw' };
   });
 

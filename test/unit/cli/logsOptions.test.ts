@@ -20,7 +20,7 @@ describe('logs options', () => {
     assert.throws(() => parseTimestamp('2024-13-45', now), UsageError);
   });
 
-  it('prints timestamps as Docker\'s RFC3339NanoFixed', () => {
+  it("prints timestamps as Docker's RFC3339NanoFixed", () => {
     assert.equal(formatLogTime(new Date('2024-05-01T12:00:00.123Z')), '2024-05-01T12:00:00.123000000Z');
     assert.equal(formatLogTime(new Date('2024-05-01T12:00:00Z')), '2024-05-01T12:00:00.000000000Z');
   });
@@ -35,8 +35,8 @@ describe('logs options', () => {
   });
 });
 
-describe('run exit codes for a failed start (Docker\'s 125/126/127)', () => {
-  it('127 when the command is not found, 126 when it cannot be executed: the reason runc\'s text gives', () => {
+describe("run exit codes for a failed start (Docker's 125/126/127)", () => {
+  it("127 when the command is not found, 126 when it cannot be executed: the reason runc's text gives", () => {
     const runc = (text: string) => processStartError(`create task x: unable to start container process: exec: ${text}`);
     assert.equal(startFailureExitCode(runc('"/nope": stat /nope: no such file or directory')), 127);
     assert.equal(startFailureExitCode(runc('"nope": executable file not found in $PATH')), 127);

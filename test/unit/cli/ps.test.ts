@@ -48,7 +48,7 @@ function table(rows: string[][]): string {
 }
 
 describe('ps formatting', () => {
-  it('cuts text to 20 columns with an ellipsis, as Docker\'s formatter', () => {
+  it("cuts text to 20 columns with an ellipsis, as Docker's formatter", () => {
     assert.equal(ellipsis('short', 20), 'short');
     assert.equal(ellipsis('x'.repeat(20), 20), 'x'.repeat(20));
     assert.equal(ellipsis('x'.repeat(21), 20), `${'x'.repeat(19)}…`);
@@ -68,9 +68,15 @@ describe('ps formatting', () => {
     assert.equal(imageText({ image: id, imageId: id }, true), id);
   });
 
-  it('builds Docker\'s row: 12-digit ID, image, command, created, status, ports, name', () => {
+  it("builds Docker's row: 12-digit ID, image, command, created, status, ports, name", () => {
     assert.deepEqual(psRow(summary(), false, now), [
-      'a1b2c3d4e5f6', 'busybox', '"sh -c sleep 1000"', '10 minutes ago', 'Up 5 minutes', '', 'web',
+      'a1b2c3d4e5f6',
+      'busybox',
+      '"sh -c sleep 1000"',
+      '10 minutes ago',
+      'Up 5 minutes',
+      '',
+      'web',
     ]);
     const exited = summary({
       status: ContainerStatus.CONTAINER_STATUS_EXITED,
@@ -84,7 +90,7 @@ describe('ps formatting', () => {
     assert.equal(row[6], 'old');
   });
 
-  it('lays the rows out under Docker\'s headers, the empty PORTS column included', () => {
+  it("lays the rows out under Docker's headers, the empty PORTS column included", () => {
     const text = table([psRow(summary(), false, now)]);
     const [header, line] = text.split('\n');
     assert.match(header, /^CONTAINER ID {3,}IMAGE {3,}COMMAND {3,}CREATED {3,}STATUS {3,}PORTS {3,}NAMES$/);
@@ -95,12 +101,15 @@ describe('ps formatting', () => {
   it('lists newest first', () => {
     const older = summary({ name: 'older', createdAt: new Date(now - 3_600_000) });
     const newer = summary({ name: 'newer', createdAt: new Date(now - 60_000) });
-    assert.deepEqual(sortByCreated([older, newer]).map((c) => c.name), ['newer', 'older']);
+    assert.deepEqual(
+      sortByCreated([older, newer]).map((c) => c.name),
+      ['newer', 'older'],
+    );
   });
 });
 
 describe('stats formatting', () => {
-  it('prints sizes as Docker\'s units.BytesSize', () => {
+  it("prints sizes as Docker's units.BytesSize", () => {
     assert.equal(bytesSize(0), '0B');
     assert.equal(bytesSize(1000), '1000B');
     assert.equal(bytesSize(1024), '1KiB');

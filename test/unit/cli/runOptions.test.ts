@@ -34,7 +34,11 @@ describe('run options', () => {
       assert.deepEqual(splitAtFirstPositional(['-ite', 'A=1', 'busybox'], RUN_OPTIONS).rest, ['busybox']);
       assert.deepEqual(splitAtFirstPositional(['-eA=1', 'busybox'], RUN_OPTIONS).rest, ['busybox']);
       assert.deepEqual(splitAtFirstPositional(['--name=web', 'busybox', 'true'], RUN_OPTIONS).rest, ['busybox', 'true']);
-      assert.deepEqual(splitAtFirstPositional(['--rm', '--name'], RUN_OPTIONS).options, ['--rm', '--name'], 'a missing value is left for parseArgs to report');
+      assert.deepEqual(
+        splitAtFirstPositional(['--rm', '--name'], RUN_OPTIONS).options,
+        ['--rm', '--name'],
+        'a missing value is left for parseArgs to report',
+      );
     });
 
     it('drops a "--" that ends the options', () => {
@@ -84,7 +88,10 @@ describe('run options', () => {
     try {
       fs.writeFileSync(path.join(dir, 'env'), '# comment\nFROM_FILE=1\n\nSHELL_VAR\nA=file\n');
       fs.writeFileSync(path.join(dir, 'labels'), 'team=db\ntier=back\n');
-      const c = config(['--env-file', path.join(dir, 'env'), '-e', 'A=flag', '--label-file', path.join(dir, 'labels'), '-l', 'tier=front', '-l', 'flag'], { SHELL_VAR: 'x' });
+      const c = config(
+        ['--env-file', path.join(dir, 'env'), '-e', 'A=flag', '--label-file', path.join(dir, 'labels'), '-l', 'tier=front', '-l', 'flag'],
+        { SHELL_VAR: 'x' },
+      );
       assert.deepEqual(c.env, ['FROM_FILE=1', 'SHELL_VAR=x', 'A=file', 'A=flag']);
       assert.deepEqual(c.labels, { team: 'db', tier: 'front', flag: '' });
       const missing = catchError(() => config(['--env-file', path.join(dir, 'nope')]));
@@ -145,7 +152,18 @@ describe('run options', () => {
   });
 
   it('health check flags', () => {
-    const c = config(['--health-cmd', 'wget -q localhost || exit 1', '--health-interval', '5s', '--health-timeout', '1s', '--health-retries', '4', '--health-start-period', '1m30s']);
+    const c = config([
+      '--health-cmd',
+      'wget -q localhost || exit 1',
+      '--health-interval',
+      '5s',
+      '--health-timeout',
+      '1s',
+      '--health-retries',
+      '4',
+      '--health-start-period',
+      '1m30s',
+    ]);
     assert.deepEqual(c.healthcheck, {
       test: ['CMD-SHELL', 'wget -q localhost || exit 1'],
       intervalMs: 5000,
@@ -191,7 +209,10 @@ describe('run options', () => {
   });
 
   it('needs an image', () => {
-    assert.throws(() => plan(['--rm']), (e) => e instanceof UsageError && /needs an image/.test(e.message));
+    assert.throws(
+      () => plan(['--rm']),
+      (e) => e instanceof UsageError && /needs an image/.test(e.message),
+    );
   });
 
   describe('privileges: --privileged, --device, --cgroupns', () => {
@@ -213,7 +234,11 @@ describe('run options', () => {
         [['--device', '/dev/null:/x:q'], /bad mode "q"/],
         [['--cgroupns', 'none'], /want host or private/],
       ] as const) {
-        assert.throws(() => config([...argv]), (e: unknown) => isInvalidArgument(e) && re.test((e as Error).message), argv.join(' '));
+        assert.throws(
+          () => config([...argv]),
+          (e: unknown) => isInvalidArgument(e) && re.test((e as Error).message),
+          argv.join(' '),
+        );
       }
     });
   });

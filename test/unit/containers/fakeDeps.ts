@@ -40,7 +40,12 @@ export function containerConfig(config: Partial<ContainerConfig> = {}): Containe
   };
 }
 
-export function containerRecord(id: string, name: string, state: Partial<ContainerState> = {}, config: Partial<ContainerConfig> = {}): Container {
+export function containerRecord(
+  id: string,
+  name: string,
+  state: Partial<ContainerState> = {},
+  config: Partial<ContainerConfig> = {},
+): Container {
   return {
     id,
     name,
@@ -294,7 +299,16 @@ export function world(): World {
   const health = new FakeHealth();
   const events = new FakeEvents();
   const clock = new FakeClock();
-  const service = new ContainerService({ store: records, images: fakeImages, snapshotter: snapshots, tasks, events, health, log: silentLogger, clock });
+  const service = new ContainerService({
+    store: records,
+    images: fakeImages,
+    snapshotter: snapshots,
+    tasks,
+    events,
+    health,
+    log: silentLogger,
+    clock,
+  });
   tasks.onExit = (id, code) => service.onTaskExit(id, code);
   return { service, records, tasks, snapshots, health, events, clock };
 }

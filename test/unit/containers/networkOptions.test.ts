@@ -9,17 +9,57 @@ import type { Attachment } from '../../../runtime/network/index';
 
 function wire(over: Partial<WireConfig> = {}): WireConfig {
   return {
-    image: 'busybox', entrypoint: [], entrypointSet: false, cmd: [], env: [], workingDir: '', user: '', hostname: '',
-    labels: {}, mounts: [], tmpfs: [], readOnlyRootfs: false, memoryBytes: 0, nanoCpus: 0, pidsLimit: 0, capAdd: [], capDrop: [],
-    network: '', restartPolicy: undefined, healthcheck: undefined, tty: false, openStdin: false, stopSignal: '', stopTimeout: 0,
-    stopTimeoutSet: false, autoRemove: false, privileged: false, devices: [], cgroupns: '', seccompProfile: '', apparmorProfile: '',
-    noNewPrivileges: undefined, publish: [], publishAll: false, expose: [], dns: [], dnsSearch: [], dnsOptions: [], addHosts: [],
-    macAddress: '', ip: '', networkAliases: [], ...over,
+    image: 'busybox',
+    entrypoint: [],
+    entrypointSet: false,
+    cmd: [],
+    env: [],
+    workingDir: '',
+    user: '',
+    hostname: '',
+    labels: {},
+    mounts: [],
+    tmpfs: [],
+    readOnlyRootfs: false,
+    memoryBytes: 0,
+    nanoCpus: 0,
+    pidsLimit: 0,
+    capAdd: [],
+    capDrop: [],
+    network: '',
+    restartPolicy: undefined,
+    healthcheck: undefined,
+    tty: false,
+    openStdin: false,
+    stopSignal: '',
+    stopTimeout: 0,
+    stopTimeoutSet: false,
+    autoRemove: false,
+    privileged: false,
+    devices: [],
+    cgroupns: '',
+    seccompProfile: '',
+    apparmorProfile: '',
+    noNewPrivileges: undefined,
+    publish: [],
+    publishAll: false,
+    expose: [],
+    dns: [],
+    dnsSearch: [],
+    dnsOptions: [],
+    addHosts: [],
+    macAddress: '',
+    ip: '',
+    networkAliases: [],
+    ...over,
   };
 }
 
 function refused(over: Partial<WireConfig>, message: RegExp): void {
-  assert.throws(() => fromWireConfig(wire(over)), (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument' && message.test(e.message));
+  assert.throws(
+    () => fromWireConfig(wire(over)),
+    (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument' && message.test(e.message),
+  );
 }
 
 describe('container network options', () => {
@@ -29,14 +69,27 @@ describe('container network options', () => {
   });
 
   it('keeps the options as given and returns them on the wire', () => {
-    const c = fromWireConfig(wire({
-      publish: ['8080:80', '127.0.0.1::53/udp'], publishAll: true, expose: ['9000-9001'], dns: ['1.1.1.1'], dnsSearch: ['example.org'],
-      dnsOptions: ['ndots:2'], addHosts: ['db:10.0.0.9', 'gw:host-gateway'], macAddress: '02:42:AC:11:00:09', ip: '10.88.0.9', networkAliases: ['web'],
-    }));
+    const c = fromWireConfig(
+      wire({
+        publish: ['8080:80', '127.0.0.1::53/udp'],
+        publishAll: true,
+        expose: ['9000-9001'],
+        dns: ['1.1.1.1'],
+        dnsSearch: ['example.org'],
+        dnsOptions: ['ndots:2'],
+        addHosts: ['db:10.0.0.9', 'gw:host-gateway'],
+        macAddress: '02:42:AC:11:00:09',
+        ip: '10.88.0.9',
+        networkAliases: ['web'],
+      }),
+    );
     assert.deepEqual(c.publish, ['8080:80', '127.0.0.1::53/udp']);
     assert.equal(c.macAddress, '02:42:ac:11:00:09');
     const back = toWireConfig(c);
-    assert.deepEqual([back.publish, back.expose, back.addHosts, back.networkAliases, back.ip], [c.publish, c.expose, c.addHosts, ['web'], '10.88.0.9']);
+    assert.deepEqual(
+      [back.publish, back.expose, back.addHosts, back.networkAliases, back.ip],
+      [c.publish, c.expose, c.addHosts, ['web'], '10.88.0.9'],
+    );
     assert.equal(fromWireConfig(wire()).publish, undefined, 'a config without them stays as records were');
   });
 
@@ -61,12 +114,35 @@ describe('container network options', () => {
 
   it('shows an attachment as endpoints and ports', () => {
     const a = {
-      containerId: 'c', netns: '/run/gantry/netns/c',
-      networks: [{ network: 'bridge', networkId: 'n1', interface: 'eth0', mac: '02:00:00:00:00:01', addresses: ['10.88.0.5/16'], gateway: '10.88.0.1', aliases: [], result: { cniVersion: '1.0.0' } }],
+      containerId: 'c',
+      netns: '/run/gantry/netns/c',
+      networks: [
+        {
+          network: 'bridge',
+          networkId: 'n1',
+          interface: 'eth0',
+          mac: '02:00:00:00:00:01',
+          addresses: ['10.88.0.5/16'],
+          gateway: '10.88.0.1',
+          aliases: [],
+          result: { cniVersion: '1.0.0' },
+        },
+      ],
       ports: [{ hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
     } as unknown as Attachment;
     assert.deepEqual(toWireNetworking(a), {
-      networks: [{ network: 'bridge', networkId: 'n1', interface: 'eth0', ipAddress: '10.88.0.5', ipPrefixLen: 16, gateway: '10.88.0.1', macAddress: '02:00:00:00:00:01', aliases: [] }],
+      networks: [
+        {
+          network: 'bridge',
+          networkId: 'n1',
+          interface: 'eth0',
+          ipAddress: '10.88.0.5',
+          ipPrefixLen: 16,
+          gateway: '10.88.0.1',
+          macAddress: '02:00:00:00:00:01',
+          aliases: [],
+        },
+      ],
       ports: [{ hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
     });
     assert.deepEqual(toWireNetworking(undefined), { networks: [], ports: [] });

@@ -109,7 +109,13 @@ describe('container service: every verb in every state (fakes)', () => {
     }
     const removed = await w.service.prune(ctx);
     assert.deepEqual(removed.map((id) => w.records.get(id)?.name ?? id.replace(/0+$/, '')).sort(), ['created', 'dead', 'exited']);
-    assert.deepEqual(w.service.list(true).map((c) => c.state.status).sort(), ['paused', 'restarting', 'running']);
+    assert.deepEqual(
+      w.service
+        .list(true)
+        .map((c) => c.state.status)
+        .sort(),
+      ['paused', 'restarting', 'running'],
+    );
   });
 });
 
@@ -215,7 +221,10 @@ describe('container service: flows (fakes)', () => {
     assert.match(dead.state.error, /removal failed: .*still mounted/);
     assert.deepEqual(w.service.list(false), [], 'a dead container is not up');
 
-    await assert.rejects(w.service.remove(ctx, 'web', false), { kind: 'Conflict', message: /container is dead .*\(from dead to removed\)$/ });
+    await assert.rejects(w.service.remove(ctx, 'web', false), {
+      kind: 'Conflict',
+      message: /container is dead .*\(from dead to removed\)$/,
+    });
     await assert.rejects(w.service.start(ctx, 'web'), { kind: 'FailedPrecondition', message: /it is dead .*\(from dead to running\)$/ });
     await assert.rejects(w.service.restart(ctx, 'web'), { kind: 'FailedPrecondition', message: /\(from dead to running\)$/ });
     assert.equal(await w.service.restartOnDaemonStart(dead), false);

@@ -3,7 +3,16 @@
 // with a message naming the container and both states.
 import { strict as assert } from 'node:assert';
 import { kindOf } from '../../../runtime/errdefs/errdefs';
-import { allows, EVENTS, PHASES, phaseWord, TARGET, transition, type ContainerEvent, type ContainerPhase } from '../../../runtime/containers/stateMachine';
+import {
+  allows,
+  EVENTS,
+  PHASES,
+  phaseWord,
+  TARGET,
+  transition,
+  type ContainerEvent,
+  type ContainerPhase,
+} from '../../../runtime/containers/stateMachine';
 
 // "next:action" for an allowed cell; "!Kind" for a refusal. Written out here
 // on purpose, not derived from the table: a change to the table must show up
@@ -169,7 +178,8 @@ describe('container state table', () => {
               assert.equal(kindOf(e), expected.slice(1));
               const message = (e as Error).message;
               assert.match(message, /web/, message);
-              const states = from === TARGET[event] ? `(it is ${phaseWord(from)})` : `(from ${phaseWord(from)} to ${phaseWord(TARGET[event])})`;
+              const states =
+                from === TARGET[event] ? `(it is ${phaseWord(from)})` : `(from ${phaseWord(from)} to ${phaseWord(TARGET[event])})`;
               assert.ok(message.endsWith(` ${states}`), message);
               return true;
             },

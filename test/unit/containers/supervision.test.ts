@@ -77,7 +77,13 @@ describe('health checks', () => {
   it('take the image check, let the container override fields, and honour NONE and disabled', () => {
     const image = { Healthcheck: { Test: ['CMD-SHELL', 'curl -f localhost'], Interval: 5e9, Retries: 7 } };
     const fromImage = effectiveHealthcheck(container({}, {}, { imageConfig: image }));
-    assert.deepEqual(fromImage, { test: ['CMD-SHELL', 'curl -f localhost'], intervalMs: 5000, timeoutMs: 30_000, startPeriodMs: 0, retries: 7 });
+    assert.deepEqual(fromImage, {
+      test: ['CMD-SHELL', 'curl -f localhost'],
+      intervalMs: 5000,
+      timeoutMs: 30_000,
+      startPeriodMs: 0,
+      retries: 7,
+    });
     const own = effectiveHealthcheck(
       container({ healthcheck: { test: [], intervalMs: 200, timeoutMs: 0, startPeriodMs: 0, retries: 0 } }, {}, { imageConfig: image }),
     );

@@ -116,12 +116,15 @@ describe('LocalStore (content)', () => {
     await fresh.write(Buffer.from('y'));
     await fresh.close();
     const old = new Date(Date.now() - 48 * 3600 * 1000);
-    const staleDir = fs.readdirSync(path.join(root, 'ingest')).find((d) =>
-      fs.readFileSync(path.join(root, 'ingest', d, 'meta'), 'utf8').includes('"stale"'),
-    )!;
+    const staleDir = fs
+      .readdirSync(path.join(root, 'ingest'))
+      .find((d) => fs.readFileSync(path.join(root, 'ingest', d, 'meta'), 'utf8').includes('"stale"'))!;
     fs.utimesSync(path.join(root, 'ingest', staleDir, 'data'), old, old);
     const reopened = await LocalStore.open(root);
-    assert.deepEqual((await reopened.listStatuses(ctx)).map((s) => s.ref), ['fresh']);
+    assert.deepEqual(
+      (await reopened.listStatuses(ctx)).map((s) => s.ref),
+      ['fresh'],
+    );
   });
 
   it('walks, labels, reads whole with a size limit, and deletes', async () => {

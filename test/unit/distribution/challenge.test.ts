@@ -10,7 +10,12 @@ const cases: [string, string | string[] | undefined, Challenge[]][] = [
   [
     'Docker Hub Bearer',
     'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"',
-    [{ scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } }],
+    [
+      {
+        scheme: 'bearer',
+        params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' },
+      },
+    ],
   ],
   [
     'case-insensitive scheme and names, any order',
@@ -30,17 +35,26 @@ const cases: [string, string | string[] | undefined, Challenge[]][] = [
   [
     'two challenges in one header',
     'Bearer realm="https://a/token", Basic realm="b"',
-    [{ scheme: 'bearer', params: { realm: 'https://a/token' } }, { scheme: 'basic', params: { realm: 'b' } }],
+    [
+      { scheme: 'bearer', params: { realm: 'https://a/token' } },
+      { scheme: 'basic', params: { realm: 'b' } },
+    ],
   ],
   [
     'two challenges, the first without params',
     'Basic, Bearer realm="r"',
-    [{ scheme: 'basic', params: {} }, { scheme: 'bearer', params: { realm: 'r' } }],
+    [
+      { scheme: 'basic', params: {} },
+      { scheme: 'bearer', params: { realm: 'r' } },
+    ],
   ],
   [
     'several headers',
     ['Basic realm="a"', 'Bearer realm="b",service="s"'],
-    [{ scheme: 'basic', params: { realm: 'a' } }, { scheme: 'bearer', params: { realm: 'b', service: 's' } }],
+    [
+      { scheme: 'basic', params: { realm: 'a' } },
+      { scheme: 'bearer', params: { realm: 'b', service: 's' } },
+    ],
   ],
   [
     'whitespace around "=" and commas, empty list elements',
@@ -50,7 +64,10 @@ const cases: [string, string | string[] | undefined, Challenge[]][] = [
   [
     'token68',
     'Negotiate YIIB+w/abc==, Basic realm="x"',
-    [{ scheme: 'negotiate', params: {}, token68: 'YIIB+w/abc==' }, { scheme: 'basic', params: { realm: 'x' } }],
+    [
+      { scheme: 'negotiate', params: {}, token68: 'YIIB+w/abc==' },
+      { scheme: 'basic', params: { realm: 'x' } },
+    ],
   ],
   [
     'error params (insufficient_scope) are kept',

@@ -6,7 +6,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isFailedPrecondition, isInvalidArgument, kindOf } from '../../../runtime/errdefs/errdefs';
 import {
-  credentialLookup, CredentialStoreOptions, dockerConfigPath, getCredentials, removeCredentials, storeCredentials,
+  credentialLookup,
+  CredentialStoreOptions,
+  dockerConfigPath,
+  getCredentials,
+  removeCredentials,
+  storeCredentials,
 } from '../../../runtime/distribution/credentials';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 
@@ -47,10 +52,16 @@ describe('distribution/credentials', () => {
   const configFile = () => path.join(dir, 'config.json');
   const writeConfig = (doc: unknown) => fs.writeFileSync(configFile(), JSON.stringify(doc));
   const readConfig = () => JSON.parse(fs.readFileSync(configFile(), 'utf8'));
-  const helperCalls = () => fs.existsSync(path.join(bin, 'calls.log'))
-    ? fs.readFileSync(path.join(bin, 'calls.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; input: string })
-    : [];
-  const seedHelper = (data: Record<string, { Username: string; Secret: string }>) => fs.writeFileSync(path.join(bin, 'store.json'), JSON.stringify(data));
+  const helperCalls = () =>
+    fs.existsSync(path.join(bin, 'calls.log'))
+      ? fs
+          .readFileSync(path.join(bin, 'calls.log'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { action: string; input: string })
+      : [];
+  const seedHelper = (data: Record<string, { Username: string; Secret: string }>) =>
+    fs.writeFileSync(path.join(bin, 'store.json'), JSON.stringify(data));
 
   beforeEach(async () => {
     dir = await makeTempDir('gcred', cleanup);
@@ -102,7 +113,11 @@ describe('distribution/credentials', () => {
   });
 
   it('stores into auths atomically with mode 0600, keeping other keys', async () => {
-    writeConfig({ auths: { 'quay.io': { auth: b64('q:q') }, 'https://ghcr.io/': { auth: b64('old:old') } }, proxies: { default: { httpProxy: 'http://p' } }, currentContext: 'x' });
+    writeConfig({
+      auths: { 'quay.io': { auth: b64('q:q') }, 'https://ghcr.io/': { auth: b64('old:old') } },
+      proxies: { default: { httpProxy: 'http://p' } },
+      currentContext: 'x',
+    });
     fs.chmodSync(configFile(), 0o644);
     await storeCredentials('ghcr.io', { username: 'new', password: 'secret' }, opts);
     const doc = readConfig();
@@ -110,7 +125,10 @@ describe('distribution/credentials', () => {
     assert.deepEqual(doc.proxies, { default: { httpProxy: 'http://p' } });
     assert.equal(doc.currentContext, 'x');
     assert.equal(fs.statSync(configFile()).mode & 0o777, 0o600);
-    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
     assert.deepEqual(await getCredentials('ghcr.io', opts), { username: 'new', password: 'secret' });
 
     await storeCredentials('docker.io', { username: 'me', password: 'pw' }, opts);
@@ -134,7 +152,10 @@ describe('distribution/credentials', () => {
   });
 
   it('removes every spelling of a host; false when there was nothing', async () => {
-    writeConfig({ auths: { 'ghcr.io': { auth: b64('a:b') }, 'https://ghcr.io': { auth: b64('c:d') }, 'quay.io': { auth: b64('q:q') } }, other: true });
+    writeConfig({
+      auths: { 'ghcr.io': { auth: b64('a:b') }, 'https://ghcr.io': { auth: b64('c:d') }, 'quay.io': { auth: b64('q:q') } },
+      other: true,
+    });
     assert.equal(await removeCredentials('ghcr.io', opts), true);
     assert.deepEqual(readConfig(), { auths: { 'quay.io': { auth: b64('q:q') } }, other: true });
     assert.equal(await removeCredentials('ghcr.io', opts), false);
@@ -147,7 +168,10 @@ describe('distribution/credentials', () => {
       seedHelper({ 'ghcr.io': { Username: 'gh', Secret: 's3cret' }, 'tok.example.com': { Username: '<token>', Secret: 'refresh' } });
       assert.deepEqual(await getCredentials('ghcr.io', opts), { username: 'gh', password: 's3cret' });
       assert.deepEqual(await getCredentials('tok.example.com', opts), { identityToken: 'refresh' });
-      assert.deepEqual(helperCalls(), [{ action: 'get', input: 'ghcr.io' }, { action: 'get', input: 'tok.example.com' }]);
+      assert.deepEqual(helperCalls(), [
+        { action: 'get', input: 'ghcr.io' },
+        { action: 'get', input: 'tok.example.com' },
+      ]);
     });
 
     it('credsStore serves Docker Hub under https://index.docker.io/v1/; not found falls back to auths', async () => {
@@ -156,7 +180,10 @@ describe('distribution/credentials', () => {
       assert.deepEqual(await getCredentials('docker.io', opts), { username: 'hub', password: 'pw' });
       assert.deepEqual(await getCredentials('quay.io', opts), { username: 'q', password: 'w' });
       assert.equal(await getCredentials('ghcr.io', opts), undefined);
-      assert.deepEqual(helperCalls().map((c) => c.input), ['https://index.docker.io/v1/', 'quay.io', 'ghcr.io']);
+      assert.deepEqual(
+        helperCalls().map((c) => c.input),
+        ['https://index.docker.io/v1/', 'quay.io', 'ghcr.io'],
+      );
     });
 
     it('store and erase go through the helper, leaving an empty auths entry as Docker does', async () => {
@@ -185,7 +212,9 @@ describe('distribution/credentials', () => {
     });
 
     it('a helper that never answers is killed: DeadlineExceeded', async () => {
-      fs.writeFileSync(path.join(bin, 'docker-credential-hang'), `#!${process.execPath}\nsetInterval(() => undefined, 1000);\n`, { mode: 0o755 });
+      fs.writeFileSync(path.join(bin, 'docker-credential-hang'), `#!${process.execPath}\nsetInterval(() => undefined, 1000);\n`, {
+        mode: 0o755,
+      });
       writeConfig({ credsStore: 'hang' });
       await assert.rejects(getCredentials('ghcr.io', { ...opts, timeoutMs: 300 }), (e: Error) => kindOf(e) === 'DeadlineExceeded');
     });

@@ -40,12 +40,19 @@ describe('distribution/fetcher (local fake registries)', () => {
   describe('resolve', () => {
     it('uses HEAD alone when it carries digest, type and length', async () => {
       const s = await serve((_q, res) => {
-        res.writeHead(200, { 'docker-content-digest': sha256(MANIFEST), 'content-type': `${MediaTypes.ociManifest}; charset=utf-8`, 'content-length': MANIFEST.length });
+        res.writeHead(200, {
+          'docker-content-digest': sha256(MANIFEST),
+          'content-type': `${MediaTypes.ociManifest}; charset=utf-8`,
+          'content-length': MANIFEST.length,
+        });
         res.end();
       });
       const desc = await fetcherFor().resolve(ctx(), parseReference(`${s.host}/a/b:1`));
       assert.deepEqual(desc, { mediaType: MediaTypes.ociManifest, digest: sha256(MANIFEST), size: MANIFEST.length });
-      assert.deepEqual(s.requests.map((r) => `${r.method} ${r.url}`), ['HEAD /v2/a/b/manifests/1']);
+      assert.deepEqual(
+        s.requests.map((r) => `${r.method} ${r.url}`),
+        ['HEAD /v2/a/b/manifests/1'],
+      );
       assert.match(String(s.requests[0].headers.accept), /application\/vnd\.oci\.image\.index\.v1\+json/);
     });
 
@@ -57,12 +64,19 @@ describe('distribution/fetcher (local fake registries)', () => {
       const desc = await fetcherFor().resolve(ctx(), parseReference(`${s.host}/a/b:1`));
       // Labelled application/json: the body's mediaType decides.
       assert.deepEqual(desc, { mediaType: MediaTypes.ociManifest, digest: sha256(MANIFEST), size: MANIFEST.length });
-      assert.deepEqual(s.requests.map((r) => r.method), ['HEAD', 'GET']);
+      assert.deepEqual(
+        s.requests.map((r) => r.method),
+        ['HEAD', 'GET'],
+      );
     });
 
     it('refuses media types other than manifests and indexes', async () => {
       const s = await serve((_q, res) => {
-        res.writeHead(200, { 'docker-content-digest': sha256('x'), 'content-type': 'application/vnd.docker.distribution.manifest.v1+prettyjws', 'content-length': 1 });
+        res.writeHead(200, {
+          'docker-content-digest': sha256('x'),
+          'content-type': 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+          'content-length': 1,
+        });
         res.end();
       });
       await assert.rejects(fetcherFor().resolve(ctx(), parseReference(`${s.host}/a/b:1`)), (e: Error) => {
@@ -77,7 +91,10 @@ describe('distribution/fetcher (local fake registries)', () => {
         res.writeHead(200, { 'docker-content-digest': sha256('other'), 'content-type': MediaTypes.ociManifest, 'content-length': 5 });
         res.end();
       });
-      await assert.rejects(fetcherFor().resolve(ctx(), parseReference(`${s.host}/a/b@${sha256(MANIFEST)}`)), (e: Error) => kindOf(e) === 'DataLoss');
+      await assert.rejects(
+        fetcherFor().resolve(ctx(), parseReference(`${s.host}/a/b@${sha256(MANIFEST)}`)),
+        (e: Error) => kindOf(e) === 'DataLoss',
+      );
     });
 
     it('names the reference and the registry error on 404', async () => {
@@ -93,7 +110,9 @@ describe('distribution/fetcher (local fake registries)', () => {
     });
 
     it('maps 403 to PermissionDenied', async () => {
-      const s = await serve((_q, res) => json(res, 403, { errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }] }));
+      const s = await serve((_q, res) =>
+        json(res, 403, { errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }] }),
+      );
       await assert.rejects(fetcherFor().resolve(ctx(), parseReference(`${s.host}/a/b:1`)), (e: Error) => {
         assert.equal(kindOf(e), 'PermissionDenied');
         assert.match(e.message, /requested access to the resource is denied: 127\.0\.0\.1:\d+\/a\/b:1/);
@@ -130,19 +149,24 @@ describe('distribution/fetcher (local fake registries)', () => {
         for (let i = 0; i < 17; i++) res.write(chunk);
         res.end();
       });
-      await assert.rejects(fetcherFor().fetchManifest(ctx(), parseReference(`${s.host}/a/b:1`), desc(0)), (e: Error) => isInvalidArgument(e));
+      await assert.rejects(fetcherFor().fetchManifest(ctx(), parseReference(`${s.host}/a/b:1`), desc(0)), (e: Error) =>
+        isInvalidArgument(e),
+      );
     });
 
     it('refuses a body whose length differs from the descriptor', async () => {
       const s = await serve((_q, res) => res.end(MANIFEST));
-      await assert.rejects(fetcherFor().fetchManifest(ctx(), parseReference(`${s.host}/a/b:1`), desc(MANIFEST.length + 1)),
-        (e: Error) => kindOf(e) === 'DataLoss');
+      await assert.rejects(
+        fetcherFor().fetchManifest(ctx(), parseReference(`${s.host}/a/b:1`), desc(MANIFEST.length + 1)),
+        (e: Error) => kindOf(e) === 'DataLoss',
+      );
     });
 
     it('refuses a descriptor over the limit without asking', async () => {
       const s = await serve((_q, res) => res.end(MANIFEST));
-      await assert.rejects(fetcherFor().fetchManifest(ctx(), parseReference(`${s.host}/a/b:1`), desc(MAX_MANIFEST_BYTES + 1)),
-        (e: Error) => isInvalidArgument(e));
+      await assert.rejects(fetcherFor().fetchManifest(ctx(), parseReference(`${s.host}/a/b:1`), desc(MAX_MANIFEST_BYTES + 1)), (e: Error) =>
+        isInvalidArgument(e),
+      );
       assert.equal(s.requests.length, 0);
     });
   });
@@ -182,12 +206,18 @@ describe('distribution/fetcher (local fake registries)', () => {
       });
       const got = await fetcherFor({ username: 'u', password: 'p' }).fetchBlob(ctx(), parseReference(`${s.host}/a/b:1`), blob);
       assert.deepEqual(Buffer.concat(await got.body.toArray()), BLOB);
-      assert.deepEqual(s.requests.map((r) => [r.url, r.headers.authorization]), [
-        [`/v2/a/b/blobs/${blob.digest}`, undefined],
-        [`/v2/a/b/blobs/${blob.digest}`, 'Basic dTpw'],
-        ['/hop', 'Basic dTpw'],
-      ]);
-      assert.deepEqual(storage.requests.map((r) => [r.url, r.headers.authorization]), [['/signed?x=1', undefined]]);
+      assert.deepEqual(
+        s.requests.map((r) => [r.url, r.headers.authorization]),
+        [
+          [`/v2/a/b/blobs/${blob.digest}`, undefined],
+          [`/v2/a/b/blobs/${blob.digest}`, 'Basic dTpw'],
+          ['/hop', 'Basic dTpw'],
+        ],
+      );
+      assert.deepEqual(
+        storage.requests.map((r) => [r.url, r.headers.authorization]),
+        [['/signed?x=1', undefined]],
+      );
     });
 
     it('gives up after 5 redirects', async () => {
@@ -219,12 +249,18 @@ describe('distribution/fetcher (local fake registries)', () => {
         json(res, 200, req.method === 'POST' ? { access_token: `t${issued}`, expires_in: 300 } : { token: `t${issued}`, expires_in: 300 });
       });
       const reg = await serve((req, res) => {
-        const ok = opts.acceptAll ? /^Bearer t\d+$/.test(req.headers.authorization ?? '') : req.headers.authorization === `Bearer t${issued}`;
+        const ok = opts.acceptAll
+          ? /^Bearer t\d+$/.test(req.headers.authorization ?? '')
+          : req.headers.authorization === `Bearer t${issued}`;
         if (!ok) {
           res.writeHead(401, { 'www-authenticate': `Bearer realm="${tokens.url}/token",service="fake",scope="repository:a/b:pull"` });
           return void res.end();
         }
-        res.writeHead(200, { 'docker-content-digest': sha256(MANIFEST), 'content-type': MediaTypes.ociManifest, 'content-length': MANIFEST.length });
+        res.writeHead(200, {
+          'docker-content-digest': sha256(MANIFEST),
+          'content-type': MediaTypes.ociManifest,
+          'content-length': MANIFEST.length,
+        });
         res.end(req.method === 'GET' ? MANIFEST : undefined);
       });
       return { tokens, reg, revoke: () => issued++ };
@@ -235,16 +271,28 @@ describe('distribution/fetcher (local fake registries)', () => {
         if (req.headers.authorization !== `Basic ${Buffer.from('u:p').toString('base64')}`) {
           return void res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
         }
-        res.writeHead(200, { 'docker-content-digest': sha256(MANIFEST), 'content-type': MediaTypes.ociManifest, 'content-length': 3 }).end();
+        res
+          .writeHead(200, { 'docker-content-digest': sha256(MANIFEST), 'content-type': MediaTypes.ociManifest, 'content-length': 3 })
+          .end();
       });
       const f = fetcherFor({ username: 'u', password: 'p' });
       await f.resolve(ctx(), parseReference(`${s.host}/a/b:1`));
       await f.resolve(ctx(), parseReference(`${s.host}/a/b:2`));
-      assert.deepEqual(s.requests.map((r) => r.headers.authorization === undefined), [true, false, false]);
+      assert.deepEqual(
+        s.requests.map((r) => r.headers.authorization === undefined),
+        [true, false, false],
+      );
     });
 
     it('Basic without credentials → Unauthenticated', async () => {
-      const s = await serve((_q, res) => json(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, { 'www-authenticate': 'Basic realm="r"' }));
+      const s = await serve((_q, res) =>
+        json(
+          res,
+          401,
+          { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] },
+          { 'www-authenticate': 'Basic realm="r"' },
+        ),
+      );
       await assert.rejects(fetcherFor().resolve(ctx(), parseReference(`${s.host}/a/b:1`)), (e: Error) => {
         assert.equal(kindOf(e), 'Unauthenticated');
         assert.match(e.message, /^authentication required: /);
@@ -265,7 +313,10 @@ describe('distribution/fetcher (local fake registries)', () => {
       revoke();
       await f.resolve(ctx(), ref);
       assert.equal(tokens.requests.length, 2);
-      assert.deepEqual(reg.requests.map((r) => r.headers.authorization), [undefined, 'Bearer t1', 'Bearer t1', 'Bearer t1', 'Bearer t3']);
+      assert.deepEqual(
+        reg.requests.map((r) => r.headers.authorization),
+        [undefined, 'Bearer t1', 'Bearer t1', 'Bearer t1', 'Bearer t3'],
+      );
     });
 
     it('Bearer tokens are per credential identity and expire', async () => {
@@ -288,14 +339,19 @@ describe('distribution/fetcher (local fake registries)', () => {
       await fetcherFor({ identityToken: 'refresh-me' }).resolve(ctx(), parseReference(`${reg.host}/a/b:1`));
       assert.equal(tokens.requests[0].method, 'POST');
       const form = new URLSearchParams(tokens.requests[0].body);
-      assert.deepEqual([form.get('grant_type'), form.get('refresh_token'), form.get('service'), form.get('scope')],
-        ['refresh_token', 'refresh-me', 'fake', 'repository:a/b:pull']);
+      assert.deepEqual(
+        [form.get('grant_type'), form.get('refresh_token'), form.get('service'), form.get('scope')],
+        ['refresh_token', 'refresh-me', 'fake', 'repository:a/b:pull'],
+      );
     });
 
     it('registryToken is sent as-is from the first request', async () => {
       const s = await serve((req, res) => {
-        if (req.headers.authorization !== 'Bearer given') return void res.writeHead(401, { 'www-authenticate': 'Bearer realm="http://127.0.0.1:1/x"' }).end();
-        res.writeHead(200, { 'docker-content-digest': sha256(MANIFEST), 'content-type': MediaTypes.ociManifest, 'content-length': 3 }).end();
+        if (req.headers.authorization !== 'Bearer given')
+          return void res.writeHead(401, { 'www-authenticate': 'Bearer realm="http://127.0.0.1:1/x"' }).end();
+        res
+          .writeHead(200, { 'docker-content-digest': sha256(MANIFEST), 'content-type': MediaTypes.ociManifest, 'content-length': 3 })
+          .end();
       });
       await fetcherFor({ registryToken: 'given' }).resolve(ctx(), parseReference(`${s.host}/a/b:1`));
       assert.equal(s.requests.length, 1);

@@ -36,7 +36,8 @@ describe('distribution/hosts', () => {
   });
 
   it('knows loopback hosts', () => {
-    for (const h of ['127.0.0.1:5000', '127.1.2.3', 'localhost', 'localhost:5000', '[::1]:5000', 'reg.localhost']) assert.ok(isLoopback(h), h);
+    for (const h of ['127.0.0.1:5000', '127.1.2.3', 'localhost', 'localhost:5000', '[::1]:5000', 'reg.localhost'])
+      assert.ok(isLoopback(h), h);
     for (const h of ['10.0.0.1:5000', 'example.com', '[fe80::1]:5000', '128.0.0.1', 'localhost.example.com']) assert.ok(!isLoopback(h), h);
   });
 

@@ -29,7 +29,13 @@ const valid: Valid[] = [
   { input: 'index.docker.io/docker/docker', want: 'docker.io/docker/docker:latest' },
   { input: 'docker/docker', want: 'docker.io/docker/docker:latest', path: 'docker/docker' },
   { input: 'docker.io/library/foo/bar', want: 'docker.io/library/foo/bar:latest', path: 'library/foo/bar' },
-  { input: '127.0.0.1:5000/test/busybox:nope', want: '127.0.0.1:5000/test/busybox:nope', domain: '127.0.0.1:5000', path: 'test/busybox', tag: 'nope' },
+  {
+    input: '127.0.0.1:5000/test/busybox:nope',
+    want: '127.0.0.1:5000/test/busybox:nope',
+    domain: '127.0.0.1:5000',
+    path: 'test/busybox',
+    tag: 'nope',
+  },
   { input: '127.0.0.1:5000/debian', want: '127.0.0.1:5000/debian:latest', path: 'debian' },
   { input: 'localhost/foo', want: 'localhost/foo:latest', domain: 'localhost', path: 'foo' },
   { input: 'localhost:5000/foo/bar:1', want: 'localhost:5000/foo/bar:1', domain: 'localhost:5000' },
@@ -47,7 +53,11 @@ const valid: Valid[] = [
   { input: `busybox@${D1}`, want: `docker.io/library/busybox@${D1}`, tag: undefined, digest: D1 },
   { input: 'lowercase:Uppercase', want: 'docker.io/library/lowercase:Uppercase', tag: 'Uppercase' },
   { input: 'sub-dom1.foo.com/bar/baz/quux:some-long-tag', want: 'sub-dom1.foo.com/bar/baz/quux:some-long-tag', path: 'bar/baz/quux' },
-  { input: 'b.gcr.io/test.example.com/my-app:test.example.com', want: 'b.gcr.io/test.example.com/my-app:test.example.com', domain: 'b.gcr.io' },
+  {
+    input: 'b.gcr.io/test.example.com/my-app:test.example.com',
+    want: 'b.gcr.io/test.example.com/my-app:test.example.com',
+    domain: 'b.gcr.io',
+  },
   { input: 'xn--n3h.com/myimage:xn--n3h.com', want: 'xn--n3h.com/myimage:xn--n3h.com', domain: 'xn--n3h.com' },
   {
     input: `xn--7o8h.com/myimage:xn--7o8h.com@sha512:${'f'.repeat(128)}`,
@@ -65,7 +75,10 @@ const valid: Valid[] = [
   { input: 'dock__er/docker', want: 'docker.io/dock__er/docker:latest' },
   { input: 'd/docker', want: 'docker.io/d/docker:latest' },
   { input: 'jess/t', want: 'docker.io/jess/t:latest' },
-  { input: 'thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev', want: 'docker.io/library/thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev:latest' },
+  {
+    input: 'thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev',
+    want: 'docker.io/library/thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev:latest',
+  },
   // 64 hex is refused only without a domain (it could be an image ID).
   { input: `docker.io/${HEX64}`, want: `docker.io/library/${HEX64}:latest` },
   { input: HEX64.slice(0, 63), want: `docker.io/library/${HEX64.slice(0, 63)}:latest` },
@@ -141,11 +154,14 @@ describe('distribution/reference', () => {
   describe('parseReference: invalid → InvalidArgument', () => {
     for (const [input, message] of invalid) {
       it(JSON.stringify(input.length > 60 ? input.slice(0, 57) + '...' : input), () => {
-        assert.throws(() => parseReference(input), (e: Error) => {
-          assert.ok(isInvalidArgument(e), `kind of ${e.message}`);
-          if (message) assert.match(e.message, message);
-          return true;
-        });
+        assert.throws(
+          () => parseReference(input),
+          (e: Error) => {
+            assert.ok(isInvalidArgument(e), `kind of ${e.message}`);
+            if (message) assert.match(e.message, message);
+            return true;
+          },
+        );
       });
     }
   });
@@ -177,7 +193,13 @@ describe('distribution/reference', () => {
     const ref = parseReference('127.0.0.1:5000/a/b:1');
     assert.equal(withDigest(ref, D1).toString(), `127.0.0.1:5000/a/b:1@${D1}`);
     assert.equal(withTag(withDigest(ref, D1), '2').toString(), '127.0.0.1:5000/a/b:2');
-    assert.throws(() => withDigest(ref, 'sha256:abc'), (e: Error) => isInvalidArgument(e));
-    assert.throws(() => withTag(ref, '-x'), (e: Error) => isInvalidArgument(e));
+    assert.throws(
+      () => withDigest(ref, 'sha256:abc'),
+      (e: Error) => isInvalidArgument(e),
+    );
+    assert.throws(
+      () => withTag(ref, '-x'),
+      (e: Error) => isInvalidArgument(e),
+    );
   });
 });

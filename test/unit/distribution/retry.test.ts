@@ -4,7 +4,12 @@ import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
 import { isCancelled, isUnavailable } from '../../../runtime/errdefs/errdefs';
 import {
-  backoffDelay, BackoffOptions, DEFAULT_BACKOFF, isRetryableNetworkError, isRetryableStatus, parseRetryAfter,
+  backoffDelay,
+  BackoffOptions,
+  DEFAULT_BACKOFF,
+  isRetryableNetworkError,
+  isRetryableStatus,
+  parseRetryAfter,
 } from '../../../runtime/distribution/retry';
 import { Transport } from '../../../runtime/distribution/transport';
 import { FakeServer, startFakeServer } from './fakeServer';
@@ -23,12 +28,30 @@ const ctx = () => ({ signal: new AbortController().signal });
 describe('distribution/retry', () => {
   describe('backoffDelay', () => {
     it('doubles from the base, with jitter in the upper half, capped', () => {
-      assert.equal(backoffDelay(0, DEFAULT_BACKOFF, () => 0), 100);
-      assert.equal(backoffDelay(0, DEFAULT_BACKOFF, () => 1), 200);
-      assert.equal(backoffDelay(1, DEFAULT_BACKOFF, () => 1), 400);
-      assert.equal(backoffDelay(3, DEFAULT_BACKOFF, () => 0.5), 1200);
-      assert.equal(backoffDelay(10, DEFAULT_BACKOFF, () => 0), 2500);
-      assert.equal(backoffDelay(10, DEFAULT_BACKOFF, () => 1), 5000);
+      assert.equal(
+        backoffDelay(0, DEFAULT_BACKOFF, () => 0),
+        100,
+      );
+      assert.equal(
+        backoffDelay(0, DEFAULT_BACKOFF, () => 1),
+        200,
+      );
+      assert.equal(
+        backoffDelay(1, DEFAULT_BACKOFF, () => 1),
+        400,
+      );
+      assert.equal(
+        backoffDelay(3, DEFAULT_BACKOFF, () => 0.5),
+        1200,
+      );
+      assert.equal(
+        backoffDelay(10, DEFAULT_BACKOFF, () => 0),
+        2500,
+      );
+      assert.equal(
+        backoffDelay(10, DEFAULT_BACKOFF, () => 1),
+        5000,
+      );
       for (let i = 0; i < 50; i++) {
         const d = backoffDelay(i % 8);
         assert.ok(d >= 100 && d <= 5000, String(d));
@@ -80,7 +103,10 @@ describe('distribution/retry', () => {
     };
 
     it('retries 5xx until success', async () => {
-      const s = await failing(3, (_q, res) => { res.writeHead(503); res.end('busy'); });
+      const s = await failing(3, (_q, res) => {
+        res.writeHead(503);
+        res.end('busy');
+      });
       t = transport();
       const res = await t.send(ctx(), s.host, { method: 'GET', url: `${s.url}/v2/` });
       assert.equal(res.statusCode, 200);
@@ -99,7 +125,10 @@ describe('distribution/retry', () => {
     });
 
     it('honours Retry-After on 429', async () => {
-      const s = await failing(1, (_q, res) => { res.writeHead(429, { 'retry-after': '1' }); res.end(); });
+      const s = await failing(1, (_q, res) => {
+        res.writeHead(429, { 'retry-after': '1' });
+        res.end();
+      });
       t = transport();
       const started = Date.now();
       const res = await t.send(ctx(), s.host, { method: 'GET', url: `${s.url}/x` });
@@ -109,7 +138,10 @@ describe('distribution/retry', () => {
     });
 
     it('returns a 429 at once when Retry-After is beyond the cap', async () => {
-      const s = await failing(5, (_q, res) => { res.writeHead(429, { 'retry-after': '3600' }); res.end(); });
+      const s = await failing(5, (_q, res) => {
+        res.writeHead(429, { 'retry-after': '3600' });
+        res.end();
+      });
       t = transport();
       const res = await t.send(ctx(), s.host, { method: 'GET', url: `${s.url}/x` });
       await res.body.dump();
@@ -118,7 +150,10 @@ describe('distribution/retry', () => {
     });
 
     it('gives up after maxRetries and returns the last answer', async () => {
-      const s = await failing(100, (_q, res) => { res.writeHead(502); res.end(); });
+      const s = await failing(100, (_q, res) => {
+        res.writeHead(502);
+        res.end();
+      });
       t = transport({ ...fast, maxRetries: 3 });
       const res = await t.send(ctx(), s.host, { method: 'GET', url: `${s.url}/x` });
       await res.body.dump();
@@ -127,7 +162,10 @@ describe('distribution/retry', () => {
     });
 
     it('does not retry 4xx, nor POST', async () => {
-      const s = await failing(100, (req, res) => { res.writeHead(req.method === 'POST' ? 503 : 404); res.end(); });
+      const s = await failing(100, (req, res) => {
+        res.writeHead(req.method === 'POST' ? 503 : 404);
+        res.end();
+      });
       t = transport();
       const get = await t.send(ctx(), s.host, { method: 'GET', url: `${s.url}/x` });
       await get.body.dump();
@@ -149,14 +187,21 @@ describe('distribution/retry', () => {
     });
 
     it('stops at once when ctx is aborted during a backoff', async () => {
-      const s = await failing(100, (_q, res) => { res.writeHead(503); res.end(); });
+      const s = await failing(100, (_q, res) => {
+        res.writeHead(503);
+        res.end();
+      });
       const debug: string[] = [];
       t = transport({ maxRetries: 5, baseMs: 10_000, maxMs: 10_000, maxRetryAfterMs: 0 }, (msg) => debug.push(msg));
       const ac = new AbortController();
       const started = Date.now();
       const sent = t.send({ signal: ac.signal }, s.host, { method: 'GET', url: `${s.url}/x` });
       // The transport logs each retry as its backoff begins.
-      await waitFor(() => debug.includes('registry request retry'), { what: 'the first retry\'s backoff', timeoutMs: 5000, describe: () => debug });
+      await waitFor(() => debug.includes('registry request retry'), {
+        what: "the first retry's backoff",
+        timeoutMs: 5000,
+        describe: () => debug,
+      });
       ac.abort();
       await assert.rejects(sent, (e: Error) => isCancelled(e));
       assert.ok(Date.now() - started < 2_000);

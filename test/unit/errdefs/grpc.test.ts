@@ -54,9 +54,12 @@ describe('errdefs over gRPC', () => {
 
   it('turns a plain Error thrown by a handler into Unknown, keeping its message', async () => {
     const plain = new Server();
-    plain.addService(VersionService, versionService(new HandlerAdapter(silentLogger), async () => {
-      throw new Error('boom');
-    }));
+    plain.addService(
+      VersionService,
+      versionService(new HandlerAdapter(silentLogger), async () => {
+        throw new Error('boom');
+      }),
+    );
     const socket = path.join(dir, 'plain.sock');
     await new Promise<void>((resolve, reject) =>
       plain.bindAsync(`unix:${socket}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())),

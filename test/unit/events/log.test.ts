@@ -45,7 +45,10 @@ describe('EventLog', () => {
     const second = EventLog.open(dir);
     assert.equal(second.publish('/c').sequence, 3);
     const items = await collect(second.subscribe(ctx(), { since: 0, follow: false }));
-    assert.deepEqual(items.map((i) => i.kind === 'event' && i.event.topic), ['/a', '/b', '/c']);
+    assert.deepEqual(
+      items.map((i) => i.kind === 'event' && i.event.topic),
+      ['/a', '/b', '/c'],
+    );
     second.close();
   });
 
@@ -71,7 +74,10 @@ describe('EventLog', () => {
     log.publish('/containers/stop');
     log.publish('/images/delete');
     const items = await received;
-    assert.deepEqual(items.map((i) => i.kind === 'event' && i.event.topic), ['/images/create', '/images/delete']);
+    assert.deepEqual(
+      items.map((i) => i.kind === 'event' && i.event.topic),
+      ['/images/create', '/images/delete'],
+    );
     log.close();
   });
 
@@ -114,7 +120,10 @@ describe('EventLog', () => {
     assert.equal(reopened.publish('/c').sequence, 3);
     reopened.close();
     const lines = fs.readFileSync(path.join(dir, segment), 'utf8').trim().split('\n');
-    assert.deepEqual(lines.map((l) => JSON.parse(l).seq), [1, 2, 3]);
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l).seq),
+      [1, 2, 3],
+    );
   });
 
   it('cuts off a subscriber that falls too far behind instead of buffering without bound', async () => {

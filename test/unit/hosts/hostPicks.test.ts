@@ -17,7 +17,9 @@ const input = (over: Partial<HostPickInput> = {}): HostPickInput => ({
 
 /** One line per row: "label | description | choice" (separators as "── label"). */
 const rows = (entries: HostPickEntry[]) =>
-  entries.map((e) => (e.kind === 'separator' ? `── ${e.label}` : `${e.label} | ${e.description ?? ''} | ${e.choice ? hostChoiceSpec(e.choice) : e.kind}`));
+  entries.map((e) =>
+    e.kind === 'separator' ? `── ${e.label}` : `${e.label} | ${e.description ?? ''} | ${e.choice ? hostChoiceSpec(e.choice) : e.kind}`,
+  );
 
 describe('Connect to Host… entries', () => {
   it('with nothing remembered and no ssh config: only the local runtime, marked current', () => {
@@ -26,15 +28,17 @@ describe('Connect to Host… entries', () => {
 
   it('lists local, recent hosts, then the ssh config hosts not already listed, marking the current one', () => {
     const ssh = parseHostChoice('ssh://gantry@devbox:2222');
-    const entries = buildHostPicks(input({
-      current: ssh,
-      recent: ['ssh://gantry@devbox:2222', 'ssh://web1', 'not a host at all'],
-      sshHosts: [
-        { alias: 'web1', file: '/c', user: 'deploy' },
-        { alias: 'db', file: '/c', hostName: '10.0.0.7', user: 'admin', port: 2200 },
-        { alias: 'plain', file: '/c' },
-      ],
-    }));
+    const entries = buildHostPicks(
+      input({
+        current: ssh,
+        recent: ['ssh://gantry@devbox:2222', 'ssh://web1', 'not a host at all'],
+        sshHosts: [
+          { alias: 'web1', file: '/c', user: 'deploy' },
+          { alias: 'db', file: '/c', hostName: '10.0.0.7', user: 'admin', port: 2200 },
+          { alias: 'plain', file: '/c' },
+        ],
+      }),
+    );
     assert.deepEqual(rows(entries), [
       'Local runtime | this machine | local',
       '── recent',
@@ -84,8 +88,8 @@ describe('Connect to Host… entries', () => {
     }
   });
 
-  it('names the remote workspace\'s machine as the local runtime under Remote-SSH', () => {
-    assert.equal(buildHostPicks(input({ remoteName: 'ssh-remote' }))[0].description, 'the ssh-remote workspace\'s machine (current)');
+  it("names the remote workspace's machine as the local runtime under Remote-SSH", () => {
+    assert.equal(buildHostPicks(input({ remoteName: 'ssh-remote' }))[0].description, "the ssh-remote workspace's machine (current)");
   });
 });
 

@@ -50,7 +50,10 @@ describe('ssh config hosts', () => {
       ].join('\n'),
     });
     const hosts = readSshConfigHosts(`${HOME}/.ssh/config`, HOME, files);
-    assert.deepEqual(hosts.map((h) => h.alias), ['devbox', 'web1', 'web2', 'staging']);
+    assert.deepEqual(
+      hosts.map((h) => h.alias),
+      ['devbox', 'web1', 'web2', 'staging'],
+    );
     // The first block naming a host describes it.
     assert.deepEqual(hosts[0], { alias: 'devbox', file: `${HOME}/.ssh/config`, hostName: '10.0.0.5', user: 'gantry', port: 2222 });
     assert.deepEqual(hosts[1], { alias: 'web1', file: `${HOME}/.ssh/config`, user: 'deploy' });
@@ -62,7 +65,10 @@ describe('ssh config hosts', () => {
       '/cfg': ['Host a', 'Match host b', '  User matched', '  HostName 1.2.3.4', 'Host c', '  User cuser'].join('\n'),
     });
     const hosts = readSshConfigHosts('/cfg', HOME, files);
-    assert.deepEqual(hosts, [{ alias: 'a', file: '/cfg' }, { alias: 'c', file: '/cfg', user: 'cuser' }]);
+    assert.deepEqual(hosts, [
+      { alias: 'a', file: '/cfg' },
+      { alias: 'c', file: '/cfg', user: 'cuser' },
+    ]);
   });
 
   it('follows Include: relative to ~/.ssh, ~ paths, absolute paths, several per line, globs in sorted order', () => {
@@ -92,7 +98,7 @@ describe('ssh config hosts', () => {
     ]);
   });
 
-  it('stops an include loop at ssh\'s depth limit, and lists each host once', () => {
+  it("stops an include loop at ssh's depth limit, and lists each host once", () => {
     const files = tree({
       '/a': 'Host a\nInclude /b',
       '/b': 'Host b\nInclude /a',
@@ -132,7 +138,10 @@ describe('ssh config hosts', () => {
       fs.writeFileSync(path.join(dir, 'config'), `Host disk-one\n  HostName 127.0.0.1\nInclude ${dir}/more-*\n`);
       fs.writeFileSync(path.join(dir, 'more-1'), 'Host disk-two\n');
       const hosts = readSshConfigHosts(path.join(dir, 'config'), dir);
-      assert.deepEqual(hosts.map((h) => h.alias), ['disk-one', 'disk-two']);
+      assert.deepEqual(
+        hosts.map((h) => h.alias),
+        ['disk-one', 'disk-two'],
+      );
       assert.equal(hosts[0].hostName, '127.0.0.1');
       assert.deepEqual(readSshConfigHosts(path.join(dir, 'absent'), dir), []);
     } finally {

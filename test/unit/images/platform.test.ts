@@ -4,7 +4,10 @@ import type { Descriptor } from '../../../runtime/oci/descriptor';
 
 const d = (arch: string, variant?: string, os = 'linux'): Descriptor => ({
   mediaType: 'application/vnd.oci.image.manifest.v1+json',
-  digest: `sha256:${arch.padEnd(64, '0').slice(0, 64).replace(/[^a-f0-9]/g, 'a')}`,
+  digest: `sha256:${arch
+    .padEnd(64, '0')
+    .slice(0, 64)
+    .replace(/[^a-f0-9]/g, 'a')}`,
   size: 1,
   platform: { os, architecture: arch, ...(variant ? { variant } : {}) },
 });

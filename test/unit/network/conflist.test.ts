@@ -5,8 +5,14 @@ import { resultFromJson } from '../../../runtime/network/cni/result';
 import { bridgeConflist, conflistSubnets, parseBridgeOptions } from '../../../runtime/network/configs';
 
 const spec = {
-  name: 'bridge', bridge: 'gantry0', subnet: '172.17.0.0/16', gateway: '172.17.0.1',
-  internal: false, ipMasq: true, ipamDir: '/r/networks/ipam', tuningDir: '/r/networks/tuning',
+  name: 'bridge',
+  bridge: 'gantry0',
+  subnet: '172.17.0.0/16',
+  gateway: '172.17.0.1',
+  internal: false,
+  ipMasq: true,
+  ipamDir: '/r/networks/ipam',
+  tuningDir: '/r/networks/tuning',
 };
 
 describe('network/conflist', () => {
@@ -14,11 +20,23 @@ describe('network/conflist', () => {
     const list = bridgeConflist(spec);
     assert.equal(list.cniVersion, '1.0.0');
     assert.equal(list.name, 'bridge');
-    assert.deepEqual(list.plugins.map((p) => p.type), ['bridge', 'portmap', 'firewall', 'tuning']);
+    assert.deepEqual(
+      list.plugins.map((p) => p.type),
+      ['bridge', 'portmap', 'firewall', 'tuning'],
+    );
     assert.deepEqual(list.plugins[0], {
-      type: 'bridge', bridge: 'gantry0', isGateway: true, ipMasq: true, hairpinMode: true,
+      type: 'bridge',
+      bridge: 'gantry0',
+      isGateway: true,
+      ipMasq: true,
+      hairpinMode: true,
       capabilities: { ips: true },
-      ipam: { type: 'host-local', ranges: [[{ subnet: '172.17.0.0/16', gateway: '172.17.0.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/r/networks/ipam' },
+      ipam: {
+        type: 'host-local',
+        ranges: [[{ subnet: '172.17.0.0/16', gateway: '172.17.0.1' }]],
+        routes: [{ dst: '0.0.0.0/0' }],
+        dataDir: '/r/networks/ipam',
+      },
     });
     assert.deepEqual(list.plugins[1], { type: 'portmap', capabilities: { portMappings: true }, snat: true });
     assert.deepEqual(list.plugins[2], { type: 'firewall', backend: 'iptables', ingressPolicy: 'same-bridge' });
@@ -29,21 +47,35 @@ describe('network/conflist', () => {
 
   it('an internal network has no gateway, masquerade, route out or portmap; -o sets bridge and MTU', () => {
     const list = bridgeConflist({ ...spec, internal: true, mtu: 1400 });
-    assert.deepEqual(list.plugins.map((p) => p.type), ['bridge', 'firewall', 'tuning']);
+    assert.deepEqual(
+      list.plugins.map((p) => p.type),
+      ['bridge', 'firewall', 'tuning'],
+    );
     const bridge = list.plugins[0] as Record<string, unknown>;
     assert.equal(bridge.isGateway, false);
     assert.equal(bridge.ipMasq, false);
     assert.equal(bridge.mtu, 1400);
     assert.deepEqual((bridge.ipam as { routes: unknown[] }).routes, []);
-    assert.deepEqual(parseBridgeOptions({ 'com.docker.network.bridge.name': 'br-x', mtu: '9000', 'ip-masq': 'false' }), { bridge: 'br-x', mtu: 9000, ipMasq: false });
+    assert.deepEqual(parseBridgeOptions({ 'com.docker.network.bridge.name': 'br-x', mtu: '9000', 'ip-masq': 'false' }), {
+      bridge: 'br-x',
+      mtu: 9000,
+      ipMasq: false,
+    });
     assert.throws(() => parseBridgeOptions({ 'bridge.name': 'a-name-longer-than-15' }), /invalid bridge name/);
     assert.throws(() => parseBridgeOptions({ mtu: '10' }), /invalid MTU/);
-    assert.throws(() => parseBridgeOptions({ color: 'blue' }), (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument' && /unknown network option "color"/.test(e.message));
+    assert.throws(
+      () => parseBridgeOptions({ color: 'blue' }),
+      (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument' && /unknown network option "color"/.test(e.message),
+    );
   });
 
   it('gives each plugin only the runtimeConfig its capabilities ask for, plus name, version and prevResult', () => {
     const list = bridgeConflist(spec);
-    const rc = { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' as const, hostIP: '' }], mac: '02:42:ac:11:00:05', ips: ['172.17.0.5'] };
+    const rc = {
+      portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' as const, hostIP: '' }],
+      mac: '02:42:ac:11:00:05',
+      ips: ['172.17.0.5'],
+    };
     const prev = resultFromJson({ cniVersion: '1.0.0', ips: [{ address: '172.17.0.5/16' }] });
     const bridge = pluginStdin(list, list.plugins[0], rc, undefined);
     assert.deepEqual(bridge.runtimeConfig, { ips: ['172.17.0.5'] });
@@ -71,8 +103,12 @@ describe('network/conflist', () => {
       ['{"name":"n","cniVersion":"1.0.0"}', /neither "plugins" nor "type"/],
     ];
     for (const [text, re] of cases) {
-      assert.throws(() => parseConflist(text, '/etc/cni/net.d/x.conflist'), (e: unknown) =>
-        isGantryError(e) && e.kind === 'InvalidArgument' && e.message.includes('/etc/cni/net.d/x.conflist') && re.test(e.message), text);
+      assert.throws(
+        () => parseConflist(text, '/etc/cni/net.d/x.conflist'),
+        (e: unknown) =>
+          isGantryError(e) && e.kind === 'InvalidArgument' && e.message.includes('/etc/cni/net.d/x.conflist') && re.test(e.message),
+        text,
+      );
     }
   });
 });

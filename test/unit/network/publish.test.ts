@@ -2,8 +2,13 @@ import * as assert from 'node:assert/strict';
 import { isGantryError } from '../../../runtime/errdefs/errdefs';
 import { formatMapping, parseExposed, parsePublish, publishAll } from '../../../runtime/network/ports/publish';
 
-const spec = (hostIp: string, hostPort: number, hostPortEnd: number, containerPort: number, protocol: 'tcp' | 'udp' = 'tcp') =>
-  ({ hostIp, hostPort, hostPortEnd, containerPort, protocol });
+const spec = (hostIp: string, hostPort: number, hostPortEnd: number, containerPort: number, protocol: 'tcp' | 'udp' = 'tcp') => ({
+  hostIp,
+  hostPort,
+  hostPortEnd,
+  containerPort,
+  protocol,
+});
 
 describe('network/ports/publish', () => {
   it('reads every form of -p', () => {
@@ -34,12 +39,20 @@ describe('network/ports/publish', () => {
       ['[nope]:8080:80', /not an IPv6 address/],
     ];
     for (const [text, re] of cases) {
-      assert.throws(() => parsePublish(text), (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument' && re.test(e.message), text);
+      assert.throws(
+        () => parsePublish(text),
+        (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument' && re.test(e.message),
+        text,
+      );
     }
   });
 
   it('-P publishes each exposed port once to a free host port', () => {
-    assert.deepEqual(publishAll(['80/tcp', '53/udp', '80/tcp', '8080']), [spec('', 0, 0, 80), spec('', 0, 0, 53, 'udp'), spec('', 0, 0, 8080)]);
+    assert.deepEqual(publishAll(['80/tcp', '53/udp', '80/tcp', '8080']), [
+      spec('', 0, 0, 80),
+      spec('', 0, 0, 53, 'udp'),
+      spec('', 0, 0, 8080),
+    ]);
     assert.deepEqual(parseExposed('53/udp'), { port: 53, protocol: 'udp' });
     assert.throws(() => parseExposed('x/tcp'), /not a number/);
   });

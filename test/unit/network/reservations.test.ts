@@ -17,7 +17,7 @@ describe('network/ports/reservations', () => {
   const busy = new Set<number>();
   const fakeProbe = async (_ip: string, port: number) => !busy.has(port);
 
-  it('reserves, persists, refuses another container\'s port and releases', async () => {
+  it("reserves, persists, refuses another container's port and releases", async () => {
     const file = path.join(dir, 'ports.json');
     const table = new PortReservations(file, fakeProbe);
     await table.load();
@@ -30,25 +30,41 @@ describe('network/ports/reservations', () => {
     await again.load();
     assert.deepEqual(again.forContainer('c1'), got, 'survives a restart');
     // Every address overlaps 127.0.0.1; TCP 18053 is free (only UDP is taken).
-    await assert.rejects(again.reserve('c2', parsePublish('18080:80')), (e: unknown) =>
-      isGantryError(e) && e.kind === 'Conflict' && e.message === 'cannot publish 0.0.0.0:18080->80/tcp: host port 18080/tcp is already published by container c1');
-    assert.deepEqual(await again.reserve('c2', parsePublish('127.0.0.2:18081:80')), [{ hostIp: '127.0.0.2', hostPort: 18081, containerPort: 80, protocol: 'tcp' }]);
-    assert.deepEqual(await again.reserve('c3', parsePublish('18053:53')), [{ hostIp: '', hostPort: 18053, containerPort: 53, protocol: 'tcp' }]);
+    await assert.rejects(
+      again.reserve('c2', parsePublish('18080:80')),
+      (e: unknown) =>
+        isGantryError(e) &&
+        e.kind === 'Conflict' &&
+        e.message === 'cannot publish 0.0.0.0:18080->80/tcp: host port 18080/tcp is already published by container c1',
+    );
+    assert.deepEqual(await again.reserve('c2', parsePublish('127.0.0.2:18081:80')), [
+      { hostIp: '127.0.0.2', hostPort: 18081, containerPort: 80, protocol: 'tcp' },
+    ]);
+    assert.deepEqual(await again.reserve('c3', parsePublish('18053:53')), [
+      { hostIp: '', hostPort: 18053, containerPort: 53, protocol: 'tcp' },
+    ]);
     // Idempotent for the holder.
     assert.deepEqual(await again.reserve('c1', parsePublish('127.0.0.1:18080:80')), [got[0]]);
     await again.release('c1');
     assert.deepEqual(again.forContainer('c1'), []);
-    assert.deepEqual(await again.reserve('c2', parsePublish('18080:80')), [{ hostIp: '', hostPort: 18080, containerPort: 80, protocol: 'tcp' }]);
+    assert.deepEqual(await again.reserve('c2', parsePublish('18080:80')), [
+      { hostIp: '', hostPort: 18080, containerPort: 80, protocol: 'tcp' },
+    ]);
   });
 
   it('is all or nothing, and a range takes its first free port', async () => {
     const table = new PortReservations(path.join(dir, 'ports.json'), fakeProbe);
     busy.add(18101);
     try {
-      await assert.rejects(table.reserve('c1', [...parsePublish('18100:80'), ...parsePublish('18101:81')]), (e: unknown) =>
-        isGantryError(e) && e.kind === 'Conflict' && /host port 18101\/tcp is in use by another process on the host/.test(e.message));
+      await assert.rejects(
+        table.reserve('c1', [...parsePublish('18100:80'), ...parsePublish('18101:81')]),
+        (e: unknown) =>
+          isGantryError(e) && e.kind === 'Conflict' && /host port 18101\/tcp is in use by another process on the host/.test(e.message),
+      );
       assert.deepEqual(table.list(), []);
-      assert.deepEqual(await table.reserve('c1', parsePublish('18100-18102:80')), [{ hostIp: '', hostPort: 18100, containerPort: 80, protocol: 'tcp' }]);
+      assert.deepEqual(await table.reserve('c1', parsePublish('18100-18102:80')), [
+        { hostIp: '', hostPort: 18100, containerPort: 80, protocol: 'tcp' },
+      ]);
       assert.deepEqual((await table.reserve('c2', parsePublish('18100-18102:80')))[0].hostPort, 18102);
       await assert.rejects(table.reserve('c3', parsePublish('18100-18102:80')), /host port 18100-18102\/tcp/);
     } finally {

@@ -25,7 +25,12 @@ describe('network/cni result and errors', () => {
     assert.equal(r.interfaces.length, 3);
     assert.deepEqual(r.routes, [{ dst: '0.0.0.0/0' }]);
     assert.deepEqual(r.dns, {});
-    assert.deepEqual(summarize(r, 'eth0'), { interface: 'eth0', mac: 'ba:f7:b2:d4:b0:ec', addresses: ['10.231.7.2/24'], gateway: '10.231.7.1' });
+    assert.deepEqual(summarize(r, 'eth0'), {
+      interface: 'eth0',
+      mac: 'ba:f7:b2:d4:b0:ec',
+      addresses: ['10.231.7.2/24'],
+      gateway: '10.231.7.1',
+    });
     // 0.4.0 results carry ips[].version; it is ignored.
     const old = parseResult(JSON.stringify({ cniVersion: '0.4.0', ips: [{ version: '4', address: '10.0.0.2/8' }] }));
     assert.deepEqual(summarize(old, 'eth0'), { interface: 'eth0', mac: '', addresses: ['10.0.0.2/8'], gateway: '' });
@@ -52,19 +57,34 @@ describe('network/cni result and errors', () => {
     before(() => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-cni-'));
       // A stand-in plugin: prints its CNI_* environment and stdin as a result's dns.
-      fs.writeFileSync(path.join(dir, 'echo'), [
-        '#!/bin/sh',
-        'in=$(cat)',
-        'printf \'{"cniVersion":"1.0.0","dns":{"options":["%s","%s","%s","%s","%s","%s"],"domain":%s}}\' "$CNI_COMMAND" "$CNI_CONTAINERID" "$CNI_NETNS" "$CNI_IFNAME" "$CNI_ARGS" "$CNI_PATH" "$(printf %s "$in" | od -An -tx1 | tr -d " \\n" | sed \'s/^/"/;s/$/"/\')"',
-      ].join('\n'), { mode: 0o755 });
-      fs.writeFileSync(path.join(dir, 'fails'), '#!/bin/sh\necho \'{"cniVersion":"1.0.0","code":11,"msg":"busy","details":"xtables lock"}\'\nexit 1\n', { mode: 0o755 });
+      fs.writeFileSync(
+        path.join(dir, 'echo'),
+        [
+          '#!/bin/sh',
+          'in=$(cat)',
+          'printf \'{"cniVersion":"1.0.0","dns":{"options":["%s","%s","%s","%s","%s","%s"],"domain":%s}}\' "$CNI_COMMAND" "$CNI_CONTAINERID" "$CNI_NETNS" "$CNI_IFNAME" "$CNI_ARGS" "$CNI_PATH" "$(printf %s "$in" | od -An -tx1 | tr -d " \\n" | sed \'s/^/"/;s/$/"/\')"',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      fs.writeFileSync(
+        path.join(dir, 'fails'),
+        '#!/bin/sh\necho \'{"cniVersion":"1.0.0","code":11,"msg":"busy","details":"xtables lock"}\'\nexit 1\n',
+        { mode: 0o755 },
+      );
       fs.writeFileSync(path.join(dir, 'crashes'), '#!/bin/sh\necho panic: oops >&2\nexit 2\n', { mode: 0o755 });
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     const call = (type: string, command: 'ADD' | 'DEL' = 'ADD') => ({
-      command, type, network: 'net1', containerId: 'c1', netns: '/run/x/netns/c1', ifname: 'eth0',
-      args: [['IgnoreUnknown', '1'] as const], binDirs: ['/nonexistent', dir], config: { cniVersion: '1.0.0', name: 'net1', type },
+      command,
+      type,
+      network: 'net1',
+      containerId: 'c1',
+      netns: '/run/x/netns/c1',
+      ifname: 'eth0',
+      args: [['IgnoreUnknown', '1'] as const],
+      binDirs: ['/nonexistent', dir],
+      config: { cniVersion: '1.0.0', name: 'net1', type },
     });
 
     it('passes the CNI_* environment and the config on stdin', async () => {
@@ -76,17 +96,27 @@ describe('network/cni result and errors', () => {
     });
 
     it('turns error JSON and crashes into errors naming plugin, network and command', async () => {
-      await assert.rejects(invokePlugin(call('fails')), (e: unknown) =>
-        e instanceof CniPluginError && e.kind === 'Unavailable' && e.plugin === 'fails' && e.body?.details === 'xtables lock' &&
-        e.message === 'network "net1": CNI plugin "fails" ADD failed: busy: xtables lock (code 11, try again later)');
+      await assert.rejects(
+        invokePlugin(call('fails')),
+        (e: unknown) =>
+          e instanceof CniPluginError &&
+          e.kind === 'Unavailable' &&
+          e.plugin === 'fails' &&
+          e.body?.details === 'xtables lock' &&
+          e.message === 'network "net1": CNI plugin "fails" ADD failed: busy: xtables lock (code 11, try again later)',
+      );
       await assert.rejects(invokePlugin(call('crashes')), /network "net1": CNI plugin "crashes" ADD failed \(exit 2\): panic: oops/);
     });
 
     it('names the missing binary and the package to install', async () => {
-      await assert.rejects(invokePlugin(call('nosuch')), (e: unknown) =>
-        isGantryError(e) && e.kind === 'FailedPrecondition' &&
-        e.message === missingPluginError('nosuch', ['/nonexistent', dir], 'net1').message &&
-        /CNI plugin "nosuch" not found in \/nonexistent, .*install the Debian package containernetworking-plugins/.test(e.message));
+      await assert.rejects(
+        invokePlugin(call('nosuch')),
+        (e: unknown) =>
+          isGantryError(e) &&
+          e.kind === 'FailedPrecondition' &&
+          e.message === missingPluginError('nosuch', ['/nonexistent', dir], 'net1').message &&
+          /CNI plugin "nosuch" not found in \/nonexistent, .*install the Debian package containernetworking-plugins/.test(e.message),
+      );
     });
   });
 });

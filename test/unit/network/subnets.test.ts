@@ -1,7 +1,14 @@
 import * as assert from 'node:assert/strict';
 import { isGantryError } from '../../../runtime/errdefs/errdefs';
 import {
-  chooseSubnet, contains, formatCidr, overlaps, parseCidr, parseIPv4, parseIpRouteJson, parseProcNetRoute,
+  chooseSubnet,
+  contains,
+  formatCidr,
+  overlaps,
+  parseCidr,
+  parseIPv4,
+  parseIpRouteJson,
+  parseProcNetRoute,
 } from '../../../runtime/network/subnets';
 
 describe('network/subnets', () => {
@@ -10,7 +17,11 @@ describe('network/subnets', () => {
     assert.equal(formatCidr(parseCidr('0.0.0.0/0')), '0.0.0.0/0');
     assert.throws(() => parseCidr('10.1.2.3/16', true), /host bits set \(did you mean 10.1.0.0\/16\?\)/);
     for (const bad of ['10.1.2/16', '10.1.2.3', '10.1.2.3/33', '256.1.1.1/8', 'fd00::/64']) {
-      assert.throws(() => parseCidr(bad), (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument', bad);
+      assert.throws(
+        () => parseCidr(bad),
+        (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument',
+        bad,
+      );
     }
     assert.equal(parseIPv4('1.2.3.256'), undefined);
   });
@@ -34,7 +45,10 @@ describe('network/subnets', () => {
     const pools = [{ cidr: '10.99.0.0/22', size: 24 }];
     assert.equal(formatCidr(chooseSubnet([], pools, 2)), '10.99.2.0/24');
     assert.equal(formatCidr(chooseSubnet([parseCidr('10.99.2.0/23')], pools, 2)), '10.99.0.0/24', 'wraps around');
-    assert.throws(() => chooseSubnet([parseCidr('10.99.0.0/22')], pools), (e: unknown) => isGantryError(e) && e.kind === 'ResourceExhausted');
+    assert.throws(
+      () => chooseSubnet([parseCidr('10.99.0.0/22')], pools),
+      (e: unknown) => isGantryError(e) && e.kind === 'ResourceExhausted',
+    );
   });
 
   it('reads the host routes from ip -j route and /proc/net/route', () => {

@@ -40,13 +40,23 @@ describe('manifest parsing', () => {
       () => parseManifest(json({ ...manifest, config: { ...manifest.config, mediaType: 'application/vnd.example.artifact' } }), ''),
       invalid(/config has unsupported media type/),
     );
-    assert.throws(() => parseManifest(json({ ...manifest, config: { ...manifest.config, digest: 'sha256:../../x' } }), ''), invalid(/invalid digest/));
+    assert.throws(
+      () => parseManifest(json({ ...manifest, config: { ...manifest.config, digest: 'sha256:../../x' } }), ''),
+      invalid(/invalid digest/),
+    );
     assert.throws(() => parseManifest(json({ ...manifest, config: { ...manifest.config, size: -1 } }), ''), invalid(/invalid size/));
-    assert.throws(() => parseManifest(json({ ...manifest, mediaType: 'application/vnd.oci.image.index.v1+json' }), ''), invalid(/unsupported media type/));
+    assert.throws(
+      () => parseManifest(json({ ...manifest, mediaType: 'application/vnd.oci.image.index.v1+json' }), ''),
+      invalid(/unsupported media type/),
+    );
   });
 
   it('parses indexes and refuses manifests passed as indexes', () => {
-    const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ ...manifest.config, mediaType: manifest.mediaType }] };
+    const index = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [{ ...manifest.config, mediaType: manifest.mediaType }],
+    };
     assert.equal(parseIndex(json(index), '').manifests.length, 1);
     assert.throws(() => parseIndex(json(manifest), ''), invalid(/not an index/));
     assert.throws(() => parseIndex(json({ ...index, manifests: {} }), ''), invalid(/manifests is not a list/));

@@ -5,26 +5,55 @@ import { buildSpec, type SpecInput } from '../../../runtime/oci/specgen/build';
 import type { ContainerConfig } from '../../../runtime/containers/containers';
 import { isFailedPrecondition, isInvalidArgument } from '../../../runtime/errdefs/errdefs';
 
-const PROFILE = JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] });
+const PROFILE = JSON.stringify({
+  defaultAction: 'SCMP_ACT_ALLOW',
+  architectures: ['SCMP_ARCH_X86_64'],
+  syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }],
+});
 const files: Record<string, string> = { '/p.json': PROFILE, '/bad.json': '{"defaultAction": ' };
 const readFile = (p: string) => {
   if (p in files) return files[p];
   throw Object.assign(new Error(`no ${p}`), { code: 'ENOENT' });
 };
 const invalid = (items: string[], re: RegExp) =>
-  assert.throws(() => parseSecurityOpts(items, readFile), (e: unknown) => isInvalidArgument(e) && re.test((e as Error).message), items.join(' '));
+  assert.throws(
+    () => parseSecurityOpts(items, readFile),
+    (e: unknown) => isInvalidArgument(e) && re.test((e as Error).message),
+    items.join(' '),
+  );
 
 const ID = 'f00dfeedcafe0123456789abcdef0123456789abcdef0123456789abcdef0123';
 function specOf(over: Partial<ContainerConfig>, extra: Partial<SpecInput> = {}) {
   const config: ContainerConfig = {
-    image: 'busybox', env: [], labels: {}, mounts: [], tmpfs: [], readOnlyRootfs: false, memoryBytes: 0, nanoCpus: 0,
-    pidsLimit: 0, capAdd: [], capDrop: [], network: 'none', restartPolicy: { name: 'no', maximumRetryCount: 0 },
-    tty: false, openStdin: false, autoRemove: false, ...over,
+    image: 'busybox',
+    env: [],
+    labels: {},
+    mounts: [],
+    tmpfs: [],
+    readOnlyRootfs: false,
+    memoryBytes: 0,
+    nanoCpus: 0,
+    pidsLimit: 0,
+    capAdd: [],
+    capDrop: [],
+    network: 'none',
+    restartPolicy: { name: 'no', maximumRetryCount: 0 },
+    tty: false,
+    openStdin: false,
+    autoRemove: false,
+    ...over,
   };
   return buildSpec({
-    id: ID, config, image: { Cmd: ['sh'] }, user: { uid: 0, gid: 0, additionalGids: [], home: '/root' }, rootfs: '/r',
-    etcFiles: { hosts: '/h', resolvConf: '/r', hostname: '/n' }, cgroupsPath: '/g', nofileHardLimit: 1024,
-    seccompTarget: { arch: 'amd64', kernel: [6, 1] }, ...extra,
+    id: ID,
+    config,
+    image: { Cmd: ['sh'] },
+    user: { uid: 0, gid: 0, additionalGids: [], home: '/root' },
+    rootfs: '/r',
+    etcFiles: { hosts: '/h', resolvConf: '/r', hostname: '/n' },
+    cgroupsPath: '/g',
+    nofileHardLimit: 1024,
+    seccompTarget: { arch: 'amd64', kernel: [6, 1] },
+    ...extra,
   });
 }
 
@@ -33,10 +62,14 @@ describe('options/securityOpts (--security-opt)', () => {
     assert.deepEqual(parseSecurityOpts([], readFile), {});
     assert.deepEqual(parseSecurityOpts(['seccomp=unconfined'], readFile), { seccompProfile: 'unconfined' });
     assert.deepEqual(parseSecurityOpts(['seccomp=/p.json'], readFile), { seccompProfile: PROFILE });
-    assert.deepEqual(parseSecurityOpts(['apparmor=unconfined', 'no-new-privileges'], readFile), { apparmorProfile: 'unconfined', noNewPrivileges: true });
+    assert.deepEqual(parseSecurityOpts(['apparmor=unconfined', 'no-new-privileges'], readFile), {
+      apparmorProfile: 'unconfined',
+      noNewPrivileges: true,
+    });
     assert.deepEqual(parseSecurityOpts(['no-new-privileges=false'], readFile), { noNewPrivileges: false });
     assert.deepEqual(parseSecurityOpts(['no-new-privileges', 'no-new-privileges=false', 'apparmor=a', 'apparmor=b'], readFile), {
-      noNewPrivileges: false, apparmorProfile: 'b',
+      noNewPrivileges: false,
+      apparmorProfile: 'b',
     });
   });
 
@@ -52,7 +85,10 @@ describe('options/securityOpts (--security-opt)', () => {
   });
 
   it('gantry run --security-opt fills the config sent to the daemon; no flag leaves the daemon its defaults', () => {
-    const plan = buildRunPlan('run', { 'security-opt': ['seccomp=/p.json', 'no-new-privileges', 'apparmor=unconfined'] }, ['busybox'], { env: {}, readFile });
+    const plan = buildRunPlan('run', { 'security-opt': ['seccomp=/p.json', 'no-new-privileges', 'apparmor=unconfined'] }, ['busybox'], {
+      env: {},
+      readFile,
+    });
     assert.equal(plan.config.seccompProfile, PROFILE);
     assert.equal(plan.config.noNewPrivileges, true);
     assert.equal(plan.config.apparmorProfile, 'unconfined');
@@ -72,7 +108,9 @@ describe('options/securityOpts (--security-opt)', () => {
     it('unconfined: no seccomp section; custom: the given profile; no-new-privileges and AppArmor as asked', () => {
       assert.equal(specOf({ seccompProfile: 'unconfined' }).linux?.seccomp, undefined);
       assert.deepEqual(specOf({ seccompProfile: PROFILE }).linux?.seccomp, {
-        defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }],
+        defaultAction: 'SCMP_ACT_ALLOW',
+        architectures: ['SCMP_ARCH_X86_64'],
+        syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }],
       });
       assert.equal(specOf({ noNewPrivileges: true }).process?.noNewPrivileges, true);
       assert.equal(specOf({}, { apparmor: true }).process?.apparmorProfile, 'gantry-default');
@@ -81,7 +119,12 @@ describe('options/securityOpts (--security-opt)', () => {
     });
 
     it('the filter follows the capabilities: --cap-add SYS_ADMIN allows mount', () => {
-      const names = (caps: string[]) => new Set(specOf({ capAdd: caps }).linux!.seccomp!.syscalls!.filter((s) => !s.args).flatMap((s) => s.names));
+      const names = (caps: string[]) =>
+        new Set(
+          specOf({ capAdd: caps })
+            .linux!.seccomp!.syscalls!.filter((s) => !s.args)
+            .flatMap((s) => s.names),
+        );
       assert.ok(!names([]).has('mount'));
       assert.ok(names(['SYS_ADMIN']).has('mount'));
     });

@@ -54,7 +54,10 @@ describe('container status text', () => {
     it('running with a health check', () => {
       assert.equal(statusText({ ...base, health: HealthStatus.HEALTH_STATUS_HEALTHY }, now), 'Up 5 minutes (healthy)');
       assert.equal(statusText({ ...base, health: HealthStatus.HEALTH_STATUS_UNHEALTHY }, now), 'Up 5 minutes (unhealthy)');
-      assert.equal(statusText({ ...base, startedAt: ago(3 * S), health: HealthStatus.HEALTH_STATUS_STARTING }, now), 'Up 3 seconds (health: starting)');
+      assert.equal(
+        statusText({ ...base, startedAt: ago(3 * S), health: HealthStatus.HEALTH_STATUS_STARTING }, now),
+        'Up 3 seconds (health: starting)',
+      );
     });
     it('paused', () => {
       assert.equal(statusText({ ...base, status: ContainerStatus.CONTAINER_STATUS_PAUSED }, now), 'Up 5 minutes (Paused)');
@@ -78,7 +81,7 @@ describe('container status text', () => {
     });
   });
 
-  it('names statuses and health as Docker\'s API does', () => {
+  it("names statuses and health as Docker's API does", () => {
     assert.equal(statusName(ContainerStatus.CONTAINER_STATUS_EXITED), 'exited');
     assert.equal(statusName(ContainerStatus.CONTAINER_STATUS_RUNNING), 'running');
     assert.equal(statusName(ContainerStatus.CONTAINER_STATUS_RESTARTING), 'restarting');

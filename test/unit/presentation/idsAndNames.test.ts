@@ -13,14 +13,23 @@ describe('presentation: short IDs and image names', () => {
   });
 
   it('reads a typed reference: the name the API takes, the familiar form, the registry', () => {
-    assert.deepEqual(imageReference('busybox'), { name: 'docker.io/library/busybox:latest', shown: 'busybox:latest', registry: 'docker.io' });
+    assert.deepEqual(imageReference('busybox'), {
+      name: 'docker.io/library/busybox:latest',
+      shown: 'busybox:latest',
+      registry: 'docker.io',
+    });
     assert.deepEqual(imageReference('127.0.0.1:5000/team/app:1.2'), {
-      name: '127.0.0.1:5000/team/app:1.2', shown: '127.0.0.1:5000/team/app:1.2', registry: '127.0.0.1:5000',
+      name: '127.0.0.1:5000/team/app:1.2',
+      shown: '127.0.0.1:5000/team/app:1.2',
+      registry: '127.0.0.1:5000',
     });
     const pinned = imageReference(`me/app@sha256:${hex}`);
     assert.equal(pinned.digest, `sha256:${hex}`);
     assert.equal(pinned.shown, `me/app@sha256:${hex}`);
-    assert.throws(() => imageReference('Busybox'), (e: unknown) => isInvalidArgument(e));
+    assert.throws(
+      () => imageReference('Busybox'),
+      (e: unknown) => isInvalidArgument(e),
+    );
   });
 
   it('shows record names familiar, and leaves what does not parse as it is', () => {

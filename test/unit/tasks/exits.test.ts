@@ -39,7 +39,7 @@ describe('tasks: ExitWatcher', () => {
     await waitFor(cond, { what: 'the exit reports', timeoutMs: 5000, describe: () => reports });
   };
 
-  it('reports each exit file once, ignoring conmon\'s temp names', async () => {
+  it("reports each exit file once, ignoring conmon's temp names", async () => {
     start();
     conmonWrite('c1', '3');
     conmonWrite('c2', '137', 'zZ9yY8');
@@ -48,7 +48,10 @@ describe('tasks: ExitWatcher', () => {
     // A late duplicate event would come before the sentinel's: once the sentinel is reported, it would have been too.
     conmonWrite('sentinel', '0');
     await until(() => reports.some(([id]) => id === 'sentinel'));
-    assert.deepEqual(reports.filter(([id]) => id !== 'sentinel').sort(), [['c1', 3], ['c2', 137]]);
+    assert.deepEqual(reports.filter(([id]) => id !== 'sentinel').sort(), [
+      ['c1', 3],
+      ['c2', 137],
+    ]);
     assert.equal(await watcher!.readExit('c1'), 3);
   });
 
@@ -89,7 +92,12 @@ describe('tasks: ExitWatcher', () => {
     fs.rmSync(path.join(dir, 'exits', 'again'));
     conmonWrite('again', '4');
     await until(() => reports.length === 4);
-    assert.deepEqual(reports, [['again', 1], ['again', 2], ['again', 3], ['again', 4]]);
+    assert.deepEqual(reports, [
+      ['again', 1],
+      ['again', 2],
+      ['again', 3],
+      ['again', 4],
+    ]);
   });
 
   it('reports nothing after close()', async () => {

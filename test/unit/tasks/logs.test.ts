@@ -7,7 +7,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp';
 import {
-  LogEntry, LogFiles, ReadLogsOptions, formatTimestamp, lineBytes, logFiles, parseLogLine, parseTimestamp, readLogs, stopWhenGone,
+  LogEntry,
+  LogFiles,
+  ReadLogsOptions,
+  formatTimestamp,
+  lineBytes,
+  logFiles,
+  parseLogLine,
+  parseTimestamp,
+  readLogs,
+  stopWhenGone,
 } from '../../../runtime/tasks/logs/logs';
 import { LogRotator } from '../../../runtime/tasks/logs/rotate';
 import { isInvalidArgument } from '../../../runtime/errdefs/errdefs';
@@ -102,9 +111,17 @@ describe('tasks/logs: parseLogLine', () => {
 
   it('rejects what is not an entry', () => {
     for (const bad of [
-      '', 'hello world', '2026-11-28T12:33:18Z', '2026-11-28T12:33:18Z stdout', '2026-11-28T12:33:18Z stdin F x',
-      '2026-11-28T12:33:18Z stdout X x', '2026-11-28 12:33:18Z stdout F x', '2026-13-28T12:33:18Z stdout F x',
-      '2026-11-28T12:33:18.1234567891Z stdout F x', '2026-11-28T12:33:18+0530 stdout F x', ' stdout F x',
+      '',
+      'hello world',
+      '2026-11-28T12:33:18Z',
+      '2026-11-28T12:33:18Z stdout',
+      '2026-11-28T12:33:18Z stdin F x',
+      '2026-11-28T12:33:18Z stdout X x',
+      '2026-11-28 12:33:18Z stdout F x',
+      '2026-13-28T12:33:18Z stdout F x',
+      '2026-11-28T12:33:18.1234567891Z stdout F x',
+      '2026-11-28T12:33:18+0530 stdout F x',
+      ' stdout F x',
     ]) {
       assert.equal(parseLogLine(bad), undefined, JSON.stringify(bad));
     }
@@ -132,9 +149,14 @@ describe('tasks/logs: history', () => {
   });
 
   it('joins partial entries per stream, even with the other stream in between', async () => {
-    write('container.log',
-      line(1, 'stdout', 'P', 'Na'), line(1, 'stderr', 'F', 'warn'), line(2, 'stdout', 'P', 'me: '), line(3, 'stdout', 'F', 'bob'),
-      line(4, 'stderr', 'P', 'tail-without-newline'));
+    write(
+      'container.log',
+      line(1, 'stdout', 'P', 'Na'),
+      line(1, 'stderr', 'F', 'warn'),
+      line(2, 'stdout', 'P', 'me: '),
+      line(3, 'stdout', 'F', 'bob'),
+      line(4, 'stderr', 'P', 'tail-without-newline'),
+    );
     const entries = await collect(readLogs(ctx(), files));
     assert.deepEqual(texts(entries), ['E:warn', 'Name: bob', 'E:tail-without-newline…']);
     assert.equal(entries[1].time.getTime(), BASE + 3000, 'a joined line has the time of its last chunk');
@@ -182,7 +204,10 @@ describe('tasks/logs: history', () => {
     fs.closeSync(fd);
     const counter = { bytesRead: 0 };
     const got = await read(files, { tail: 10, counter });
-    assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => `last ${i}`));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 10 }, (_, i) => `last ${i}`),
+    );
     assert.ok(counter.bytesRead <= 256 * 1024, `read ${counter.bytesRead} bytes of a ${fs.statSync(files.path).size}-byte file`);
   });
 
@@ -267,9 +292,15 @@ describe('tasks/logs: follow', () => {
     await f.waitFor(5);
     await f.stop();
     w2.close();
-    assert.deepEqual(f.texts().map((t) => t.split(' ')[0]), ['l1', 'l2', 'l3', 'l4', 'l5']);
+    assert.deepEqual(
+      f.texts().map((t) => t.split(' ')[0]),
+      ['l1', 'l2', 'l3', 'l4', 'l5'],
+    );
     // History after the fact: the rotated file, then the live one.
-    assert.deepEqual((await read(files)).map((t) => t.split(' ')[0]), ['l1', 'l2', 'l3', 'l4', 'l5']);
+    assert.deepEqual(
+      (await read(files)).map((t) => t.split(' ')[0]),
+      ['l1', 'l2', 'l3', 'l4', 'l5'],
+    );
   });
 
   it('starts over after a truncation', async () => {
@@ -393,7 +424,7 @@ describe('tasks/logs: follow', () => {
     assert.deepEqual(f.texts(), ['old-rotated', 'live-1', 'live-2', 'fresh-1']);
   });
 
-  it('places files by the history\'s last entry when the held file was still empty', async () => {
+  it("places files by the history's last entry when the held file was still empty", async () => {
     fs.writeFileSync(`${log}.1`, out(1, 'history'));
     fs.writeFileSync(log, ''); // a container created but not started yet
     const f = follow(files);

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { runtimeMessage } from '../../../runtime/tasks/runc';
 
 describe('tasks: runtimeMessage', () => {
-  it('takes msg from runc\'s JSON log lines', () => {
+  it("takes msg from runc's JSON log lines", () => {
     assert.equal(
       runtimeMessage('{"level":"error","msg":"container does not exist","time":"2026-11-28T15:52:39Z"}\n'),
       'container does not exist',

@@ -19,7 +19,8 @@ const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=75
 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
 `;
 const JOINED = '25 20 0:22 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:9 - cgroup cgroup rw,cpu,cpuacct\n';
-const PURE_V2 = '30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n';
+const PURE_V2 =
+  '30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n';
 
 describe('tasks/stats', () => {
   it('detects hybrid v1 and pure v2 layouts from mountinfo', () => {
@@ -62,7 +63,14 @@ describe('tasks/stats', () => {
       });
       const s = await readStats('/gantry/abc', undefined, { layout: layout() });
       assert.equal(s.cgroupVersion, 2);
-      assert.deepEqual(s.memory, { usage: 52428800, used: 41943040, cache: 31457280, inactiveFile: 10485760, limit: 67108864, limited: true });
+      assert.deepEqual(s.memory, {
+        usage: 52428800,
+        used: 41943040,
+        cache: 31457280,
+        inactiveFile: 10485760,
+        limit: 67108864,
+        limited: true,
+      });
       assert.deepEqual(
         [s.cpu.usageNs, s.cpu.userNs, s.cpu.systemNs, s.cpu.periods, s.cpu.throttledPeriods, s.cpu.throttledNs],
         [1.5e9, 1e9, 5e8, 10, 2, 3e7],
@@ -72,7 +80,13 @@ describe('tasks/stats', () => {
     });
 
     it('"max" means no limit: memory falls back to the host total, pids to 0', async () => {
-      writeCgroup('c', { 'memory.current': '100\n', 'memory.max': 'max\n', 'memory.stat': 'inactive_file 500\n', 'pids.current': '1\n', 'pids.max': 'max\n' });
+      writeCgroup('c', {
+        'memory.current': '100\n',
+        'memory.max': 'max\n',
+        'memory.stat': 'inactive_file 500\n',
+        'pids.current': '1\n',
+        'pids.max': 'max\n',
+      });
       const s = await readStats('/c', undefined, { layout: layout() });
       assert.deepEqual([s.memory.limit, s.memory.limited, s.memory.used], [os.totalmem(), false, 100]);
       assert.deepEqual(s.pids, { current: 1, limit: 0 });

@@ -15,7 +15,7 @@ async function collect(source: AsyncIterable<Buffer>): Promise<{ data: Buffer; c
 /** `data` as a stream of pieces of random sizes (1 byte up to `max`). */
 function pieces(data: Buffer, max = 5000): Readable {
   const out: Buffer[] = [];
-  for (let i = 0; i < data.length; ) {
+  for (let i = 0; i < data.length;) {
     const n = 1 + Math.floor(Math.random() * max);
     out.push(data.subarray(i, i + n));
     i += n;
@@ -44,7 +44,10 @@ describe('unpack/decompress', () => {
     assert.equal(compressionOf('application/vnd.docker.image.rootfs.diff.tar.gzip'), 'gzip');
     assert.equal(compressionOf('application/vnd.docker.image.rootfs.foreign.diff.tar.gzip'), 'gzip');
     for (const bad of ['application/vnd.oci.image.layer.v1.tar+bzip2', 'application/json', '']) {
-      assert.throws(() => compressionOf(bad), (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument' && e.message.includes('unsupported layer media type'));
+      assert.throws(
+        () => compressionOf(bad),
+        (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument' && e.message.includes('unsupported layer media type'),
+      );
     }
   });
 
@@ -68,9 +71,19 @@ describe('unpack/decompress', () => {
 
   it('cuts zstd input at block boundaries', () => {
     const framer = new ZstdFramer();
-    const frame = Buffer.concat([ZSTD_MAGIC, Buffer.from([0x00, 0x00]), blockHeader(false, 0, 3), Buffer.from('abc'), blockHeader(true, 1, 10), Buffer.from('x')]);
+    const frame = Buffer.concat([
+      ZSTD_MAGIC,
+      Buffer.from([0x00, 0x00]),
+      blockHeader(false, 0, 3),
+      Buffer.from('abc'),
+      blockHeader(true, 1, 10),
+      Buffer.from('x'),
+    ]);
     const units = [...framer.units(frame)];
-    assert.deepEqual(units.map((u) => u.length), [4 + 2 + 3 + 3, 3 + 1]);
+    assert.deepEqual(
+      units.map((u) => u.length),
+      [4 + 2 + 3 + 3, 3 + 1],
+    );
     assert.ok(framer.atFrameBoundary());
   });
 
@@ -82,7 +95,10 @@ describe('unpack/decompress', () => {
     fcs.writeBigUInt64LE(1n << 40n);
     const single = Buffer.concat([ZSTD_MAGIC, Buffer.from([0xe0]), fcs, blockHeader(true, 0, 1), Buffer.from('x')]);
     for (const input of [big, single]) {
-      await assert.rejects(collect(decompress(Readable.from([input]), 'zstd')), (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument' && /exceeds the limit/.test(e.message));
+      await assert.rejects(
+        collect(decompress(Readable.from([input]), 'zstd')),
+        (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument' && /exceeds the limit/.test(e.message),
+      );
     }
     assert.equal(ZSTD_MAX_WINDOW, 2 ** 27);
   });
@@ -104,9 +120,17 @@ describe('unpack/decompress', () => {
 
   it('reports truncated and corrupt zstd as InvalidArgument', async () => {
     const good = zstd(randomBytes(50_000));
-    const bad = [good.subarray(0, good.length - 5), Buffer.from('not zstd at all'), Buffer.concat([ZSTD_MAGIC, Buffer.from([0x08])]), Buffer.alloc(0)];
+    const bad = [
+      good.subarray(0, good.length - 5),
+      Buffer.from('not zstd at all'),
+      Buffer.concat([ZSTD_MAGIC, Buffer.from([0x08])]),
+      Buffer.alloc(0),
+    ];
     for (const input of bad) {
-      await assert.rejects(collect(decompress(Readable.from([input]), 'zstd')), (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument' && /not valid zstd/.test(e.message));
+      await assert.rejects(
+        collect(decompress(Readable.from([input]), 'zstd')),
+        (e: unknown) => isGantryError(e) && e.kind === 'InvalidArgument' && /not valid zstd/.test(e.message),
+      );
     }
   });
 

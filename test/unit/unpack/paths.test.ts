@@ -94,7 +94,10 @@ describe('unpack/paths', () => {
       const tree = new TargetTree(upper, [l1, l2], 0);
       assert.throws(() => tree.ensureDir('up-link/x', 'up-link/x/f', () => undefined), invalid('parent "up-link" is a symlink'));
       assert.throws(() => tree.ensureDir('file', 'file/f', () => undefined), invalid('parent "file" is not a directory'));
-      assert.throws(() => tree.ensureDir('low-link', 'low-link/f', () => undefined), invalid('parent "low-link" is a symlink in a lower layer'));
+      assert.throws(
+        () => tree.ensureDir('low-link', 'low-link/f', () => undefined),
+        invalid('parent "low-link" is a symlink in a lower layer'),
+      );
       assert.doesNotThrow(() => tree.ensureDir('mixed/sub', 'mixed/sub/f', () => undefined));
       assert.deepEqual(tree.known('mixed')!.lowers, [0]);
       assert.equal(tree.existingDir('file', 'file/.wh.x'), 'absent');

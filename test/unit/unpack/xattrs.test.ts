@@ -49,12 +49,19 @@ describe('unpack/xattrs', () => {
       'LIBARCHIVE.xattr.user.a': 'Yg',
       mtime: '1',
     };
-    const names = (t: Parameters<typeof xattrsOf>[1], rootless: boolean) => xattrsOf(pax, t, rootless).map((x) => x.name).sort();
+    const names = (t: Parameters<typeof xattrsOf>[1], rootless: boolean) =>
+      xattrsOf(pax, t, rootless)
+        .map((x) => x.name)
+        .sort();
     assert.deepEqual(names('file', false), ['security.capability', 'trusted.t', 'user.a']);
     assert.deepEqual(names('directory', false), ['security.capability', 'trusted.t', 'user.a']);
     assert.deepEqual(names('symlink', false), ['security.capability', 'trusted.t']);
     assert.deepEqual(names('file', true), ['user.a']);
-    assert.ok(xattrsOf(pax, 'file', false).find((x) => x.name === 'security.capability')!.value.equals(CAP));
+    assert.ok(
+      xattrsOf(pax, 'file', false)
+        .find((x) => x.name === 'security.capability')!
+        .value.equals(CAP),
+    );
     assert.deepEqual(xattrsOf(null, 'file', false), []);
   });
 

@@ -21,12 +21,31 @@ const HOUR = 60 * MIN;
 
 function container(name: string, status: S, fields: Partial<ContainerSummary> = {}): ContainerSummary {
   return {
-    id: `${name.padEnd(8, '0').replace(/[^0-9a-f]/g, 'a')}${'0'.repeat(56)}`, name,
-    image: 'docker.io/library/busybox:latest', imageName: 'docker.io/library/busybox:latest', imageId: `sha256:${'f'.repeat(64)}`,
-    command: ['sh'], status, exitCode: 0, oomKilled: false,
-    createdAt: new Date(NOW - HOUR), startedAt: new Date(NOW - 30 * MIN), finishedAt: undefined,
-    health: H.HEALTH_STATUS_NONE, restartCount: 0, pid: 0, labels: {}, mounts: [], network: 'none',
-    restartPolicy: undefined, tty: false, error: '', stoppedByUser: false, networks: [], ports: [], ...fields,
+    id: `${name.padEnd(8, '0').replace(/[^0-9a-f]/g, 'a')}${'0'.repeat(56)}`,
+    name,
+    image: 'docker.io/library/busybox:latest',
+    imageName: 'docker.io/library/busybox:latest',
+    imageId: `sha256:${'f'.repeat(64)}`,
+    command: ['sh'],
+    status,
+    exitCode: 0,
+    oomKilled: false,
+    createdAt: new Date(NOW - HOUR),
+    startedAt: new Date(NOW - 30 * MIN),
+    finishedAt: undefined,
+    health: H.HEALTH_STATUS_NONE,
+    restartCount: 0,
+    pid: 0,
+    labels: {},
+    mounts: [],
+    network: 'none',
+    restartPolicy: undefined,
+    tty: false,
+    error: '',
+    stoppedByUser: false,
+    networks: [],
+    ports: [],
+    ...fields,
   };
 }
 
@@ -36,23 +55,30 @@ describe('Containers view between refreshes', () => {
     const up = (t: number) => containerDescription(container('c', S.CONTAINER_STATUS_RUNNING, { startedAt: new Date(started) }), t);
     assert.equal(nextTextChange(up, NOW), started + MIN);
     assert.equal(nextTextChange(up, started + MIN), started + 2 * MIN);
-    assert.equal(nextTextChange(() => 'Created', NOW), undefined);
+    assert.equal(
+      nextTextChange(() => 'Created', NOW),
+      undefined,
+    );
   });
 
   it('re-renders only the items whose texts changed, when they change, on one timer', () => {
     const clock = new ManualClock(NOW);
     const fired: string[][] = [];
-    const ticker = new RelativeTimeTicker<ContainerNode>(clock, (n, now) => clockTexts(n.container, now), (nodes) => {
-      fired.push(nodes.map((n) => n.container.name));
-      for (const n of nodes) ticker.renderedAt(n, clock.now());
-    });
+    const ticker = new RelativeTimeTicker<ContainerNode>(
+      clock,
+      (n, now) => clockTexts(n.container, now),
+      (nodes) => {
+        fired.push(nodes.map((n) => n.container.name));
+        for (const n of nodes) ticker.renderedAt(n, clock.now());
+      },
+    );
     const nodes = arrangeContainers([
       container('young', S.CONTAINER_STATUS_RUNNING, { createdAt: new Date(NOW - 20 * SEC), startedAt: new Date(NOW - 20 * SEC) }),
       container('old', S.CONTAINER_STATUS_RUNNING, { createdAt: new Date(NOW - 50 * HOUR), startedAt: new Date(NOW - 50 * HOUR) }),
     ]);
     ticker.show(nodes);
     for (const n of nodes) ticker.renderedAt(n, NOW);
-    assert.equal(ticker.nextTick, NOW + 40 * SEC, 'armed for the young one\'s first minute');
+    assert.equal(ticker.nextTick, NOW + 40 * SEC, "armed for the young one's first minute");
     assert.equal(clock.pending.length, 1, 'one timer');
     clock.advanceTo(NOW + 40 * SEC);
     assert.deepEqual(fired, [['young']]);
@@ -77,7 +103,8 @@ describe('Containers view between refreshes', () => {
   });
 
   it('shows a container the user stopped as stopped whatever its exit code; failures keep the error icon', () => {
-    const exited = (fields: Partial<ContainerSummary>) => containerIcon(container('c', S.CONTAINER_STATUS_EXITED, { finishedAt: new Date(NOW), ...fields })).id;
+    const exited = (fields: Partial<ContainerSummary>) =>
+      containerIcon(container('c', S.CONTAINER_STATUS_EXITED, { finishedAt: new Date(NOW), ...fields })).id;
     for (const exitCode of [0, 137, 143]) assert.equal(exited({ exitCode, stoppedByUser: true }), 'circle-slash', `exit ${exitCode}`);
     assert.equal(exited({ exitCode: 137 }), 'error', 'killed, not by the user');
     assert.equal(exited({ exitCode: 137, oomKilled: true, stoppedByUser: true }), 'error', 'an OOM kill is a failure');

@@ -96,7 +96,10 @@ describe('Containers view arrangement', () => {
     assert.deepEqual(icon(S.CONTAINER_STATUS_RUNNING), { id: 'vm-running', color: 'testing.iconPassed' });
     assert.deepEqual(icon(S.CONTAINER_STATUS_RUNNING, { health: H.HEALTH_STATUS_STARTING }), { id: 'pulse', color: 'charts.yellow' });
     assert.deepEqual(icon(S.CONTAINER_STATUS_RUNNING, { health: H.HEALTH_STATUS_HEALTHY }), { id: 'pass', color: 'testing.iconPassed' });
-    assert.deepEqual(icon(S.CONTAINER_STATUS_RUNNING, { health: H.HEALTH_STATUS_UNHEALTHY }), { id: 'warning', color: 'list.warningForeground' });
+    assert.deepEqual(icon(S.CONTAINER_STATUS_RUNNING, { health: H.HEALTH_STATUS_UNHEALTHY }), {
+      id: 'warning',
+      color: 'list.warningForeground',
+    });
     assert.equal(icon(S.CONTAINER_STATUS_PAUSED).id, 'debug-pause');
     assert.equal(icon(S.CONTAINER_STATUS_RESTARTING).id, 'sync~spin');
     assert.deepEqual(icon(S.CONTAINER_STATUS_CREATED), { id: 'circle-outline' });
@@ -114,7 +117,10 @@ describe('Containers view arrangement', () => {
     assert.equal(status(S.CONTAINER_STATUS_RUNNING, { startedAt: ago(61 * SEC) }), 'Up About a minute');
     assert.equal(status(S.CONTAINER_STATUS_RUNNING, { startedAt: ago(5 * MIN + 20 * SEC) }), 'Up 5 minutes');
     assert.equal(status(S.CONTAINER_STATUS_RUNNING, { startedAt: ago(3 * HOUR), health: H.HEALTH_STATUS_HEALTHY }), 'Up 3 hours (healthy)');
-    assert.equal(status(S.CONTAINER_STATUS_RUNNING, { startedAt: ago(10 * SEC), health: H.HEALTH_STATUS_STARTING }), 'Up Less than a minute (health: starting)');
+    assert.equal(
+      status(S.CONTAINER_STATUS_RUNNING, { startedAt: ago(10 * SEC), health: H.HEALTH_STATUS_STARTING }),
+      'Up Less than a minute (health: starting)',
+    );
     assert.equal(status(S.CONTAINER_STATUS_RUNNING, { health: H.HEALTH_STATUS_UNHEALTHY }), 'Up 30 minutes (unhealthy)');
     assert.equal(status(S.CONTAINER_STATUS_PAUSED, { startedAt: ago(2 * HOUR) }), 'Up 2 hours (Paused)');
     assert.equal(status(S.CONTAINER_STATUS_RESTARTING, { exitCode: 1, finishedAt: ago(3 * MIN) }), 'Restarting (1) 3 minutes ago');
@@ -135,8 +141,14 @@ describe('Containers view arrangement', () => {
 
   it('shows the image familiar, or as a short ID when run by ID', () => {
     assert.equal(imageDisplay(container('c', S.CONTAINER_STATUS_CREATED)), 'busybox:latest');
-    assert.equal(imageDisplay(container('c', S.CONTAINER_STATUS_CREATED, { image: '127.0.0.1:5000/team/app:v1' })), '127.0.0.1:5000/team/app:v1');
+    assert.equal(
+      imageDisplay(container('c', S.CONTAINER_STATUS_CREATED, { image: '127.0.0.1:5000/team/app:v1' })),
+      '127.0.0.1:5000/team/app:v1',
+    );
     assert.equal(imageDisplay(container('c', S.CONTAINER_STATUS_CREATED, { image: `sha256:${'ab'.repeat(32)}` })), 'abababababab');
-    assert.equal(imageDisplay(container('c', S.CONTAINER_STATUS_CREATED, { image: '', imageName: 'docker.io/library/alpine:3' })), 'alpine:3');
+    assert.equal(
+      imageDisplay(container('c', S.CONTAINER_STATUS_CREATED, { image: '', imageName: 'docker.io/library/alpine:3' })),
+      'alpine:3',
+    );
   });
 });

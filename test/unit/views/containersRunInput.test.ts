@@ -33,7 +33,20 @@ describe('Run… input', () => {
     });
 
     it('expands nothing: variables, globs, operators stay as typed', () => {
-      assert.deepEqual(splitArgs('echo $HOME *.txt ~ ; rm -rf / && x | y'), ['echo', '$HOME', '*.txt', '~', ';', 'rm', '-rf', '/', '&&', 'x', '|', 'y']);
+      assert.deepEqual(splitArgs('echo $HOME *.txt ~ ; rm -rf / && x | y'), [
+        'echo',
+        '$HOME',
+        '*.txt',
+        '~',
+        ';',
+        'rm',
+        '-rf',
+        '/',
+        '&&',
+        'x',
+        '|',
+        'y',
+      ]);
     });
 
     it('refuses unclosed quotes and a trailing backslash', () => {

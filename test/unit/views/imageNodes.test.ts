@@ -34,12 +34,13 @@ const images = [
 const labels = (nodes: readonly ImageNode[]) => nodes.map((n) => imageLabel(n.image));
 
 describe('Images view arrangement', () => {
-  it('labels images in Docker\'s familiar form, untagged ones as <none>', () => {
+  it("labels images in Docker's familiar form, untagged ones as <none>", () => {
     assert.deepEqual(images.map(imageLabel), ['busybox:latest', 'busybox:1.36', '127.0.0.1:5000/app:v1', 'busybox:<none>']);
   });
 
   it('sorts a flat list newest first, by name, or by size', () => {
-    const flat = (sortBy: 'created' | 'name' | 'size') => labels(arrangeImages(images, { groupBy: 'none', sortBy, filter: '' }) as ImageNode[]);
+    const flat = (sortBy: 'created' | 'name' | 'size') =>
+      labels(arrangeImages(images, { groupBy: 'none', sortBy, filter: '' }) as ImageNode[]);
     assert.deepEqual(flat('created'), ['busybox:latest', '127.0.0.1:5000/app:v1', 'busybox:1.36', 'busybox:<none>']);
     assert.deepEqual(flat('name'), ['127.0.0.1:5000/app:v1', 'busybox:<none>', 'busybox:1.36', 'busybox:latest']);
     assert.deepEqual(flat('size'), ['busybox:1.36', '127.0.0.1:5000/app:v1', 'busybox:latest', 'busybox:<none>']);
@@ -54,7 +55,10 @@ describe('Images view arrangement', () => {
       ['127.0.0.1:5000/app', ['127.0.0.1:5000/app:v1']],
     ]);
     const byName = arrangeImages(images, { groupBy: 'repository', sortBy: 'name', filter: '' });
-    assert.deepEqual(byName.map((r) => (isRepositoryNode(r) ? r.label : '')), ['127.0.0.1:5000/app', 'busybox']);
+    assert.deepEqual(
+      byName.map((r) => (isRepositoryNode(r) ? r.label : '')),
+      ['127.0.0.1:5000/app', 'busybox'],
+    );
   });
 
   it('filters by familiar name, full name or ID, case-insensitively', () => {

@@ -6,7 +6,11 @@ import * as vscode from 'vscode';
 import type { CommandFailure } from '../../../src/extension';
 
 /** Runs a command that must fail; resolves with the one failure it reported. */
-export async function expectFailure(api: { readonly onDidFailCommand: vscode.Event<CommandFailure> }, command: string, ...args: unknown[]): Promise<CommandFailure> {
+export async function expectFailure(
+  api: { readonly onDidFailCommand: vscode.Event<CommandFailure> },
+  command: string,
+  ...args: unknown[]
+): Promise<CommandFailure> {
   const seen: CommandFailure[] = [];
   const sub = api.onDidFailCommand((f) => seen.push(f));
   try {

@@ -47,7 +47,9 @@ describe('Container logs document: stays at its end, marks restarts (code-server
   const where = () => {
     const e = editor();
     const tail = JSON.stringify(document.getText().slice(-120));
-    return e ? `visible ${JSON.stringify(e.visibleRanges.map((r) => [r.start.line, r.end.line]))} of ${e.document.lineCount} lines, ending ${tail}` : `no visible editor; the text ends ${tail}`;
+    return e
+      ? `visible ${JSON.stringify(e.visibleRanges.map((r) => [r.start.line, r.end.line]))} of ${e.document.lineCount} lines, ending ${tail}`
+      : `no visible editor; the text ends ${tail}`;
   };
   /** Waits for `count` more lines than now; then the editor must show the end (it followed them). */
   const followsNext = async (count: number, what: string) => {

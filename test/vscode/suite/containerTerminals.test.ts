@@ -23,7 +23,8 @@ function closed(terminal: vscode.Terminal): Promise<vscode.TerminalExitStatus | 
 }
 
 /** The lines an attached run's terminal ends with (colours left out), as VS Code's tasks end theirs. */
-const EXITED_LINE = (code: number) => new RegExp(`\\r\\nThe container exited with code ${code}\\.\\r\\nPress any key to close the terminal\\.\\r\\n$`);
+const EXITED_LINE = (code: number) =>
+  new RegExp(`\\r\\nThe container exited with code ${code}\\.\\r\\nPress any key to close the terminal\\.\\r\\n$`);
 const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
 
 /** busybox ash's prompt for root in /, which it follows with line-editing escapes ("\x1b[6n", "\x1b[J"). */
@@ -46,10 +47,22 @@ describe('Containers terminals: shell and attached run (code-server)', function 
     const shell = await vscode.commands.executeCommand<ContainerTerminal>('gantry.containers.openShell', node);
     assert.ok(shell?.terminal && shell.session, 'openShell returned no terminal');
     const exit = closed(shell.terminal);
-    await waitFor('the shell prompt', () => (PROMPT.test(shell.session.output) ? true : undefined), () => JSON.stringify(shell.session.output));
+    await waitFor(
+      'the shell prompt',
+      () => (PROMPT.test(shell.session.output) ? true : undefined),
+      () => JSON.stringify(shell.session.output),
+    );
     // $((…)) makes the output differ from the echoed input: "hi-2" appears only if the shell ran it.
     shell.terminal.sendText('echo hi-$((1+1)); tty; exit 3');
-    const status = await Promise.race([exit, waitFor('the terminal to close', () => undefined, () => shell.session.output, 30_000)]);
+    const status = await Promise.race([
+      exit,
+      waitFor(
+        'the terminal to close',
+        () => undefined,
+        () => shell.session.output,
+        30_000,
+      ),
+    ]);
     assert.equal(status?.code, 3, `exit status ${JSON.stringify(status)}; output ${JSON.stringify(shell.session.output)}`);
     assert.match(shell.session.output, /\r\nhi-2\r\n/);
     assert.match(shell.session.output, /\/dev\/pts\/\d+/, 'the shell has a TTY');
@@ -60,14 +73,18 @@ describe('Containers terminals: shell and attached run (code-server)', function 
 
   it('closing the shell terminal ends the exec', async () => {
     const shell = await vscode.commands.executeCommand<ContainerTerminal>('gantry.containers.openShell', SHELL);
-    await waitFor('the shell prompt', () => (PROMPT.test(shell.session.output) ? true : undefined), () => JSON.stringify(shell.session.output));
+    await waitFor(
+      'the shell prompt',
+      () => (PROMPT.test(shell.session.output) ? true : undefined),
+      () => JSON.stringify(shell.session.output),
+    );
     // A marker process that lives as long as the exec's shell.
     shell.terminal.sendText('exec sleep 4242');
     const marker = async () => (await h.client.containers.top(SHELL)).processes.some((p) => p.fields.join(' ').includes('sleep 4242'));
-    await waitFor('the exec\'s process in the container', async () => ((await marker()) ? true : undefined));
+    await waitFor("the exec's process in the container", async () => ((await marker()) ? true : undefined));
     shell.terminal.dispose();
     assert.equal(await shell.session.exited, undefined, 'closed by the user: no exit code');
-    await waitFor('the exec\'s process gone', async () => ((await marker()) ? undefined : true));
+    await waitFor("the exec's process gone", async () => ((await marker()) ? undefined : true));
   });
 
   it('runs a container attached: no output lost, stdin reaches it, its exit is shown until a key closes the terminal', async () => {
@@ -81,12 +98,20 @@ describe('Containers terminals: shell and attached run (code-server)', function 
     const { terminal, session } = result.terminal;
     const exit = closed(terminal);
     // Printed at once on start: only an attach made before the start sees it.
-    await waitFor('the first line', () => (session.output.includes('attached-hello') ? true : undefined), () => JSON.stringify(session.output));
+    await waitFor(
+      'the first line',
+      () => (session.output.includes('attached-hello') ? true : undefined),
+      () => JSON.stringify(session.output),
+    );
     const record = await h.daemon(name);
     assert.equal(record?.tty, true);
     terminal.sendText('yes');
     assert.equal(await session.exited, 4);
-    await waitFor('the exit line', () => (EXITED_LINE(4).test(plain(session.output)) ? true : undefined), () => JSON.stringify(session.output));
+    await waitFor(
+      'the exit line',
+      () => (EXITED_LINE(4).test(plain(session.output)) ? true : undefined),
+      () => JSON.stringify(session.output),
+    );
     assert.match(session.output, /got yes/);
     terminal.sendText('q', false);
     // Closed by the key press, not by the process: VS Code adds no "terminated with exit code" alert.
@@ -98,11 +123,19 @@ describe('Containers terminals: shell and attached run (code-server)', function 
 
   it('an attached run of a short command keeps its terminal, output and exit code, until a key is pressed', async () => {
     const name = `${PREFIX}short`;
-    const result = await vscode.commands.executeCommand<RunResult>('gantry.images.run', h.image, { name, command: `sh -c 'echo hi; exit 3'`, attach: true });
+    const result = await vscode.commands.executeCommand<RunResult>('gantry.images.run', h.image, {
+      name,
+      command: `sh -c 'echo hi; exit 3'`,
+      attach: true,
+    });
     assert.ok(result.terminal, 'an attached run returns its terminal');
     const { terminal, session } = result.terminal;
     const exit = closed(terminal);
-    await waitFor('the exit line', () => (EXITED_LINE(3).test(plain(session.output)) ? true : undefined), () => JSON.stringify(session.output));
+    await waitFor(
+      'the exit line',
+      () => (EXITED_LINE(3).test(plain(session.output)) ? true : undefined),
+      () => JSON.stringify(session.output),
+    );
     assert.match(session.output, /\r\nhi\r\n/);
     assert.equal(await session.exited, 3);
     assert.ok(vscode.window.terminals.includes(terminal), 'the terminal stays open');

@@ -51,16 +51,26 @@ describe('Containers view and commands (code-server)', function () {
     assert.equal(result.terminal, undefined);
     const record = await h.daemonWhere(WEB, 'running', (c) => c.status === S.CONTAINER_STATUS_RUNNING);
     // The quoted command reached the process as three words, untouched by any shell.
-    assert.deepEqual(record.command.slice(-3), ['sh', '-c', `trap "exit 0" TERM; i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.2; done`]);
+    assert.deepEqual(record.command.slice(-3), [
+      'sh',
+      '-c',
+      `trap "exit 0" TERM; i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.2; done`,
+    ]);
     const details = await h.client.containers.inspect(WEB);
-    assert.ok(details.config?.env.includes('GREETING=hello world') && details.config.env.includes('MODE=test'), JSON.stringify(details.config?.env));
+    assert.ok(
+      details.config?.env.includes('GREETING=hello world') && details.config.env.includes('MODE=test'),
+      JSON.stringify(details.config?.env),
+    );
 
     // No refresh command: only the daemon's events can make it show.
     const entry = await h.entry(WEB, 'running', (e) => e.item.contextValue === 'runningContainer');
     assert.equal(h.calls.lastRefreshReason, 'event');
     assert.equal(iconOf(entry.item), 'vm-running');
     assert.equal(entry.item.id, `container:${record.id}:running`);
-    assert.match(String(entry.item.description), /^127\.0\.0\.1:\d+\/gantry-test\/containers:latest · Up (Less than a minute|About a minute)$/);
+    assert.match(
+      String(entry.item.description),
+      /^127\.0\.0\.1:\d+\/gantry-test\/containers:latest · Up (Less than a minute|About a minute)$/,
+    );
     assert.equal(entry.item.tooltip, undefined, 'the tooltip is resolved lazily');
   });
 
@@ -102,7 +112,11 @@ describe('Containers view and commands (code-server)', function () {
     entry = await h.entry(WEB, 'running again', (e) => e.item.contextValue === 'runningContainer');
 
     await vscode.commands.executeCommand('gantry.containers.restart', entry.node);
-    const restarted = await h.daemonWhere(WEB, 'restarted', (c) => c.status === S.CONTAINER_STATUS_RUNNING && c.startedAt!.getTime() > started.startedAt!.getTime());
+    const restarted = await h.daemonWhere(
+      WEB,
+      'restarted',
+      (c) => c.status === S.CONTAINER_STATUS_RUNNING && c.startedAt!.getTime() > started.startedAt!.getTime(),
+    );
     assert.notEqual(restarted.pid, started.pid);
     await h.entry(WEB, 'running after the restart', (e) => e.item.contextValue === 'runningContainer');
   });
@@ -125,9 +139,17 @@ describe('Containers view and commands (code-server)', function () {
     assert.equal(document.uri.scheme, 'gantry');
     assert.equal(document.uri.path, `/container/${n.container.id}/${WEB}.log`);
     const numbers = () => [...document.getText().matchAll(/^line (\d+)$/gm)].map((m) => Number(m[1]));
-    const first = await waitFor('log lines in the document', () => (numbers().length ? Math.max(...numbers()) : undefined), () => document.getText().slice(-200));
+    const first = await waitFor(
+      'log lines in the document',
+      () => (numbers().length ? Math.max(...numbers()) : undefined),
+      () => document.getText().slice(-200),
+    );
     // The ticker prints every 0.2 s: later lines must arrive without reopening anything.
-    await waitFor(`a line after "line ${first}"`, () => (Math.max(...numbers()) >= first + 3 ? true : undefined), () => document.getText().slice(-200));
+    await waitFor(
+      `a line after "line ${first}"`,
+      () => (Math.max(...numbers()) >= first + 3 ? true : undefined),
+      () => document.getText().slice(-200),
+    );
     assert.ok(h.api.views.logs.following >= 1, 'a log call is open while the document is');
     assert.equal(document.isDirty, false);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -180,7 +202,9 @@ describe('Containers view and commands (code-server)', function () {
     await run(names[0], 'true');
     await run(names[1], 'true');
     for (const name of names) await h.daemonWhere(name, 'exited', (c) => c.status === S.CONTAINER_STATUS_EXITED);
-    const nodes = await Promise.all(names.map((name) => h.entry(name, 'exited', (e) => e.item.contextValue === 'exitedContainer').then((e) => e.node)));
+    const nodes = await Promise.all(
+      names.map((name) => h.entry(name, 'exited', (e) => e.item.contextValue === 'exitedContainer').then((e) => e.node)),
+    );
     const removed = await vscode.commands.executeCommand<string[]>('gantry.containers.remove', nodes[1], nodes, { confirm: false });
     assert.equal(removed.length, 2);
     for (const name of names) {
@@ -229,13 +253,21 @@ describe('Containers view and commands (code-server)', function () {
     await waitFor('the exit marked in the log', () => (/--- exited with code 0 ---\n$/.test(document.getText()) ? true : undefined), tail);
     const runs = numbers().filter((n) => n === 0).length;
     await vscode.commands.executeCommand('gantry.containers.start', WEB);
-    await waitFor('the new run in the same document', () => (numbers().filter((n) => n === 0).length > runs && last() >= 3 ? true : undefined), tail);
+    await waitFor(
+      'the new run in the same document',
+      () => (numbers().filter((n) => n === 0).length > runs && last() >= 3 ? true : undefined),
+      tail,
+    );
 
     const gantry = vscode.workspace.getConfiguration('gantry');
     const socket = process.env.GANTRY_TEST_SOCKET!;
     const nowhere = `/tmp/gantry-containers-test-${process.pid}.sock`;
     const state = (s: string, sock: string) =>
-      waitFor(`state ${s} on ${sock}`, () => (h.api.connection.state === s && h.api.connection.socket === sock) || undefined, () => JSON.stringify(h.api.connection));
+      waitFor(
+        `state ${s} on ${sock}`,
+        () => (h.api.connection.state === s && h.api.connection.socket === sock) || undefined,
+        () => JSON.stringify(h.api.connection),
+      );
     let atDrop: number;
     try {
       await gantry.update('socketPath', nowhere, vscode.ConfigurationTarget.Global);
@@ -245,13 +277,17 @@ describe('Containers view and commands (code-server)', function () {
       // The ticker goes on: wait (through the daemon, not the extension) until it has
       // printed lines while the extension was away; they must arrive after the reconnect.
       let daemonLast = -1;
-      await waitFor('lines written while disconnected', async () => {
-        for await (const entry of h.client.containers.logs(WEB, { tail: 5 })) {
-          const m = /^line (\d+)$/.exec(Buffer.from(entry.data).toString().trim());
-          if (m) daemonLast = Number(m[1]);
-        }
-        return daemonLast >= atDrop + 5 || undefined;
-      }, () => `daemon's last line ${daemonLast}, ${atDrop} at the drop`);
+      await waitFor(
+        'lines written while disconnected',
+        async () => {
+          for await (const entry of h.client.containers.logs(WEB, { tail: 5 })) {
+            const m = /^line (\d+)$/.exec(Buffer.from(entry.data).toString().trim());
+            if (m) daemonLast = Number(m[1]);
+          }
+          return daemonLast >= atDrop + 5 || undefined;
+        },
+        () => `daemon's last line ${daemonLast}, ${atDrop} at the drop`,
+      );
     } finally {
       await gantry.update('socketPath', socket, vscode.ConfigurationTarget.Global);
     }

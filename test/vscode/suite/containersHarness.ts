@@ -21,7 +21,7 @@ export interface Entry {
 }
 
 export const PREFIX = 'gtest-';
-export const labelOf = (item: vscode.TreeItem) => (typeof item.label === 'string' ? item.label : item.label?.label ?? '');
+export const labelOf = (item: vscode.TreeItem) => (typeof item.label === 'string' ? item.label : (item.label?.label ?? ''));
 export const iconOf = (item: vscode.TreeItem): string => {
   const icon = item.iconPath;
   if (icon instanceof vscode.ThemeIcon) return icon.id;
@@ -29,11 +29,21 @@ export const iconOf = (item: vscode.TreeItem): string => {
 };
 
 /** Polls (test/helpers/waitFor.ts) until `check` returns a value other than undefined; fails after `ms` with `what` and the last state. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, describeLast?: () => string, ms = 30_000): Promise<T> {
-  return (await waitUntil(async () => {
-    const value = await check();
-    return value === undefined ? undefined : { value };
-  }, { what, timeoutMs: ms, intervalMs: 100, describe: describeLast })).value;
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  describeLast?: () => string,
+  ms = 30_000,
+): Promise<T> {
+  return (
+    await waitUntil(
+      async () => {
+        const value = await check();
+        return value === undefined ? undefined : { value };
+      },
+      { what, timeoutMs: ms, intervalMs: 100, describe: describeLast },
+    )
+  ).value;
 }
 
 export class ContainersHarness {
@@ -63,8 +73,11 @@ export class ContainersHarness {
     assert.ok(this.api.views?.containers, 'activate() returned no views.containers');
     this.provider = this.api.views.containers;
     this.calls = new ViewCalls(this.api, CONTAINERS_VIEW);
-    await waitFor('a connection to the test daemon', () => (this.api.connection.state === 'connected' && this.api.connection.socket === socket) || undefined,
-      () => JSON.stringify(this.api.connection));
+    await waitFor(
+      'a connection to the test daemon',
+      () => (this.api.connection.state === 'connected' && this.api.connection.socket === socket) || undefined,
+      () => JSON.stringify(this.api.connection),
+    );
     this.client = RuntimeClient.forSocket(socket);
     for await (const _ of this.client.images.pull({ reference: this.image })) {
       // progress is not what these suites test
@@ -105,7 +118,11 @@ export class ContainersHarness {
   }
 
   async absent(name: string): Promise<void> {
-    await waitFor(`${name} gone from the tree`, async () => ((await this.tree()).some((e) => e.label === name) ? undefined : true), this.describeTree);
+    await waitFor(
+      `${name} gone from the tree`,
+      async () => ((await this.tree()).some((e) => e.label === name) ? undefined : true),
+      this.describeTree,
+    );
   }
 
   /** The daemon's record of `name` (undefined when it has none). */
@@ -115,10 +132,14 @@ export class ContainersHarness {
 
   async daemonWhere(name: string, what: string, predicate: (c: ContainerSummary) => boolean): Promise<ContainerSummary> {
     let last: ContainerSummary | undefined;
-    return waitFor(`${name}: ${what}`, async () => {
-      last = await this.daemon(name);
-      return last && predicate(last) ? last : undefined;
-    }, () => JSON.stringify(last && { status: ContainerStatus[last.status], exitCode: last.exitCode, error: last.error }));
+    return waitFor(
+      `${name}: ${what}`,
+      async () => {
+        last = await this.daemon(name);
+        return last && predicate(last) ? last : undefined;
+      },
+      () => JSON.stringify(last && { status: ContainerStatus[last.status], exitCode: last.exitCode, error: last.error }),
+    );
   }
 
   /** Waits until no refresh is pending or running (the extension's RefreshManager.idle), then lists the tree. */

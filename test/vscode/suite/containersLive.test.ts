@@ -77,16 +77,28 @@ describe('Containers view: live times, operations in flight, more actions (code-
       changes.length = 0;
       clock.advanceTo(aStart + MIN);
       const fired = changes.filter(Array.isArray).flat() as ContainerNode[];
-      assert.ok(fired.some((n) => n.container.name === A), `A re-rendered at its minute; fired: ${fired.map((n) => n.container.name)}`);
+      assert.ok(
+        fired.some((n) => n.container.name === A),
+        `A re-rendered at its minute; fired: ${fired.map((n) => n.container.name)}`,
+      );
       assert.ok(!fired.some((n) => n.container.name === B), 'B, whose texts did not change then, was not re-rendered');
-      assert.ok(fired.every((n) => shown.some((e) => e.node === n)), 'the fired elements are the ones the view shows');
-      assert.equal(String(h.provider.getTreeItem(fired.find((n) => n.container.name === A)!).description).split(' · ')[1], 'Up About a minute');
+      assert.ok(
+        fired.every((n) => shown.some((e) => e.node === n)),
+        'the fired elements are the ones the view shows',
+      );
+      assert.equal(
+        String(h.provider.getTreeItem(fired.find((n) => n.container.name === A)!).description).split(' · ')[1],
+        'Up About a minute',
+      );
 
       // Four more minutes, a second at a time: A's texts change about twice a minute (its status and
       // its "created … ago"), so a handful of re-renders, not one a second.
       changes.length = 0;
       for (let t = aStart + MIN + SEC; t <= aStart + 5 * MIN + 10 * SEC; t += SEC) clock.advanceTo(t);
-      const rendersOfA = changes.filter(Array.isArray).flat().filter((n) => n.kind === 'container' && n.container.name === A).length;
+      const rendersOfA = changes
+        .filter(Array.isArray)
+        .flat()
+        .filter((n) => n.kind === 'container' && n.container.name === A).length;
       assert.ok(rendersOfA >= 4 && rendersOfA <= 10, `A re-rendered ${rendersOfA} times in four minutes`);
       assert.ok(!changes.includes(undefined), 'no whole-tree refresh');
       assert.match(await describeAt(A), /· Up 5 minutes$/);
@@ -103,7 +115,7 @@ describe('Containers view: live times, operations in flight, more actions (code-
     }
   });
 
-  it('shows a stop in flight as Stopping…, then the user\'s stop as stopped, not failed', async () => {
+  it("shows a stop in flight as Stopping…, then the user's stop as stopped, not failed", async () => {
     // sleep as PID 1 ignores SIGTERM: the stop waits its 3 s timeout, then SIGKILLs (exit 137).
     await start(SLOW, ['sleep', '3600'], 3);
     const node = (await running(SLOW)).node;
@@ -111,7 +123,12 @@ describe('Containers view: live times, operations in flight, more actions (code-
     const busy = await h.entry(SLOW, 'shown as stopping', (e) => e.item.contextValue === 'busyStoppingContainer');
     assert.equal(iconOf(busy.item), 'loading~spin');
     assert.match(String(busy.item.description), / · Stopping…$/);
-    assert.deepEqual(menuCommandsFor('busyStoppingContainer'), ['gantry.containers.copyId', 'gantry.containers.copyName', 'gantry.containers.inspect', 'gantry.containers.viewLogs']);
+    assert.deepEqual(menuCommandsFor('busyStoppingContainer'), [
+      'gantry.containers.copyId',
+      'gantry.containers.copyName',
+      'gantry.containers.inspect',
+      'gantry.containers.viewLogs',
+    ]);
     await stopping;
     const record = await h.daemonWhere(SLOW, 'exited', (c) => c.status === S.CONTAINER_STATUS_EXITED);
     assert.equal(record.exitCode, 137);
@@ -147,7 +164,11 @@ describe('Containers view: live times, operations in flight, more actions (code-
       assert.match(String(busy.item.description), / · Restarting…$/);
       await restarting;
       await running(SLOW);
-      await waitFor('the restart event', () => (events.includes('/containers/restart') ? true : undefined), () => JSON.stringify(events));
+      await waitFor(
+        'the restart event',
+        () => (events.includes('/containers/restart') ? true : undefined),
+        () => JSON.stringify(events),
+      );
     } finally {
       sub.dispose();
     }
@@ -163,7 +184,7 @@ describe('Containers view: live times, operations in flight, more actions (code-
     await h.absent(SLOW);
   });
 
-  it('copies a container\'s ID and name', async () => {
+  it("copies a container's ID and name", async () => {
     const { node } = await running(A);
     const { container } = node as ContainerNode;
     assert.equal(await vscode.commands.executeCommand('gantry.containers.copyId', node), container.id);
@@ -183,16 +204,32 @@ describe('Containers view: live times, operations in flight, more actions (code-
     const first = await waitFor('a sample', sampled, () => document.getText());
     assert.match(document.getText(), /^CPU\s+\d+\.\d\d%$/m);
     assert.match(document.getText(), /^Memory\s+\S+ \/ \S+ \(\d+\.\d\d%\)$/m);
-    await waitFor('a newer sample', () => (sampled() !== first ? true : undefined), () => document.getText());
+    await waitFor(
+      'a newer sample',
+      () => (sampled() !== first ? true : undefined),
+      () => document.getText(),
+    );
     assert.equal(stats.watching, 1, 'one stats call while the tab is open');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await waitFor('the stats call ended', () => (stats.watching === 0 ? true : undefined), () => String(stats.watching));
+    await waitFor(
+      'the stats call ended',
+      () => (stats.watching === 0 ? true : undefined),
+      () => String(stats.watching),
+    );
     // Opened again: updating again.
     const again = await vscode.commands.executeCommand<vscode.TextDocument>('gantry.containers.viewStats', A);
     const before = /^Sampled\s+(\S+)$/m.exec(again.getText())?.[1];
-    await waitFor('samples after reopening', () => (/^Sampled\s+(\S+)$/m.exec(again.getText())?.[1] !== before ? true : undefined), () => again.getText());
+    await waitFor(
+      'samples after reopening',
+      () => (/^Sampled\s+(\S+)$/m.exec(again.getText())?.[1] !== before ? true : undefined),
+      () => again.getText(),
+    );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await waitFor('the stats call ended', () => (stats.watching === 0 ? true : undefined), () => String(stats.watching));
+    await waitFor(
+      'the stats call ended',
+      () => (stats.watching === 0 ? true : undefined),
+      () => String(stats.watching),
+    );
   });
 
   it('filters the view on the cached list, and says when nothing matches', async () => {
@@ -211,17 +248,29 @@ describe('Containers view: live times, operations in flight, more actions (code-
     assert.equal(h.calls.listCalls, lists, 'filtering lists nothing');
   });
 
-  it('sorts by name, creation time or status from the view\'s menu, without listing', async () => {
+  it("sorts by name, creation time or status from the view's menu, without listing", async () => {
     const config = () => vscode.workspace.getConfiguration('gantry.containers');
     const ours = (entries: Entry[]) => labels(entries).filter((l) => l.startsWith(`${PREFIX}live-`));
     const lists = h.calls.listCalls;
     await vscode.commands.executeCommand('gantry.containers.sortByName');
     assert.equal(config().get('sortBy'), 'name');
-    await waitFor('sorted by name', async () => (ours(await h.tree()).join() === [`${PREFIX}live-a`, `${PREFIX}live-b`, `${PREFIX}live-crash`].join() ? true : undefined), h.describeTree);
+    await waitFor(
+      'sorted by name',
+      async () => (ours(await h.tree()).join() === [`${PREFIX}live-a`, `${PREFIX}live-b`, `${PREFIX}live-crash`].join() ? true : undefined),
+      h.describeTree,
+    );
     await vscode.commands.executeCommand('gantry.containers.sortByCreated');
-    await waitFor('newest first', async () => (ours(await h.tree()).join() === [`${PREFIX}live-crash`, `${PREFIX}live-b`, `${PREFIX}live-a`].join() ? true : undefined), h.describeTree);
+    await waitFor(
+      'newest first',
+      async () => (ours(await h.tree()).join() === [`${PREFIX}live-crash`, `${PREFIX}live-b`, `${PREFIX}live-a`].join() ? true : undefined),
+      h.describeTree,
+    );
     await vscode.commands.executeCommand('gantry.containers.sortByStatus');
-    await waitFor('running first', async () => (ours(await h.tree()).join() === [`${PREFIX}live-b`, `${PREFIX}live-a`, `${PREFIX}live-crash`].join() ? true : undefined), h.describeTree);
+    await waitFor(
+      'running first',
+      async () => (ours(await h.tree()).join() === [`${PREFIX}live-b`, `${PREFIX}live-a`, `${PREFIX}live-crash`].join() ? true : undefined),
+      h.describeTree,
+    );
     assert.equal(h.calls.listCalls, lists, 'sorting lists nothing');
     // The … menu shows them, with a checkmark on the one in effect.
     const pkg = manifest();
@@ -229,7 +278,11 @@ describe('Containers view: live times, operations in flight, more actions (code-
     assert.equal(titleMenu.length, 3);
     assert.ok(titleMenu.every((m) => !m.group.startsWith('navigation') && /view == gantry\.containers/.test(m.when)));
     const toggled = pkg.contributes.commands.filter((c) => c.command.startsWith('gantry.containers.sortBy')).map((c) => c.toggled);
-    assert.deepEqual(toggled, ['config.gantry.containers.sortBy == name', 'config.gantry.containers.sortBy == created', 'config.gantry.containers.sortBy == status']);
+    assert.deepEqual(toggled, [
+      'config.gantry.containers.sortBy == name',
+      'config.gantry.containers.sortBy == created',
+      'config.gantry.containers.sortBy == status',
+    ]);
   });
 });
 
@@ -255,7 +308,8 @@ function menuCommandsFor(contextValue: string): string[] {
     if (!/view == gantry\.containers/.test(m.when)) continue;
     const equals = /viewItem == (\w+)/.exec(m.when);
     const matches = /viewItem =~ \/(.+?)\/(\s|$)/.exec(m.when);
-    if ((equals && equals[1] === contextValue) || (matches && new RegExp(matches[1]).test(contextValue))) if (m.command) offered.add(m.command);
+    if ((equals && equals[1] === contextValue) || (matches && new RegExp(matches[1]).test(contextValue)))
+      if (m.command) offered.add(m.command);
   }
   return [...offered].sort();
 }

@@ -92,7 +92,7 @@ describe('Gantry extension in VS Code (code-server)', () => {
     assert.ok(api.statusBarText.includes(server.version), `status bar: ${api.statusBarText}`);
   });
 
-  it('gantry.runtime.showInfo returns that daemon\'s version', async () => {
+  it("gantry.runtime.showInfo returns that daemon's version", async () => {
     const info = await vscode.commands.executeCommand<VersionInfo>('gantry.runtime.showInfo');
     assert.ok(info, 'gantry.runtime.showInfo returned nothing');
     assert.equal(info.version, server.version);

@@ -30,7 +30,6 @@ interface FixtureImage {
   layerDigests: string[];
 }
 
-
 interface Entry {
   node: ImageTreeNode;
   item: vscode.TreeItem;
@@ -46,14 +45,19 @@ function env(): { socket: string; registry: string; images: Record<'oci' | 'v2s2
   return { socket, registry, images: JSON.parse(images) };
 }
 
-const labelOf = (item: vscode.TreeItem) => (typeof item.label === 'string' ? item.label : item.label?.label ?? '');
+const labelOf = (item: vscode.TreeItem) => (typeof item.label === 'string' ? item.label : (item.label?.label ?? ''));
 
 /** Polls (test/helpers/waitFor.ts) until `check` returns a value other than undefined; fails after `ms` with `what` and the last state. */
 async function waitFor<T>(what: string, check: () => Promise<T | undefined>, describeLast: () => string, ms = 20_000): Promise<T> {
-  return (await waitUntil(async () => {
-    const value = await check();
-    return value === undefined ? undefined : { value };
-  }, { what, timeoutMs: ms, intervalMs: 100, describe: describeLast })).value;
+  return (
+    await waitUntil(
+      async () => {
+        const value = await check();
+        return value === undefined ? undefined : { value };
+      },
+      { what, timeoutMs: ms, intervalMs: 100, describe: describeLast },
+    )
+  ).value;
 }
 
 describe('Images view and commands (code-server)', function () {
@@ -86,10 +90,15 @@ describe('Images view and commands (code-server)', function () {
 
   /** The tree, once `predicate` holds for it. */
   const treeWhere = (what: string, predicate: (entries: Entry[]) => boolean, ms?: number) =>
-    waitFor(what, async () => {
-      const entries = await tree();
-      return predicate(entries) ? entries : undefined;
-    }, describeTree, ms);
+    waitFor(
+      what,
+      async () => {
+        const entries = await tree();
+        return predicate(entries) ? entries : undefined;
+      },
+      describeTree,
+      ms,
+    );
 
   const imageEntry = (entries: Entry[], name: string) => entries.find((e) => e.node.kind === 'image' && e.node.image.name === name);
   const imageNode = async (name: string): Promise<ImageNode> => {
@@ -111,7 +120,11 @@ describe('Images view and commands (code-server)', function () {
     assert.ok(api.views?.images, 'activate() returned no views.images');
     provider = api.views.images;
     calls = new ViewCalls(api, IMAGES_VIEW);
-    await waitFor('a connection to the test daemon', async () => (api.connection.state === 'connected' && api.connection.socket === socket) || undefined, () => JSON.stringify(api.connection));
+    await waitFor(
+      'a connection to the test daemon',
+      async () => (api.connection.state === 'connected' && api.connection.socket === socket) || undefined,
+      () => JSON.stringify(api.connection),
+    );
     await config().update('groupBy', undefined, vscode.ConfigurationTarget.Workspace);
     await config().update('sortBy', undefined, vscode.ConfigurationTarget.Workspace);
     await vscode.commands.executeCommand('gantry.images.focus');
@@ -153,7 +166,7 @@ describe('Images view and commands (code-server)', function () {
     await imageNode(images.v2s2.ref);
   });
 
-  it('asks which platform to pull for a multi-platform image, this host\'s first', async () => {
+  it("asks which platform to pull for a multi-platform image, this host's first", async () => {
     const ref = `${registry}/gantry-test/multi:latest`;
     let offered: string[] = [];
     const pulled = await vscode.commands.executeCommand<ImageSummary>('gantry.images.pull', ref, {
@@ -193,7 +206,9 @@ describe('Images view and commands (code-server)', function () {
 
   it('a pull cancelled right after it starts ends cleanly and leaves no image', async () => {
     const cancel = new vscode.CancellationTokenSource();
-    const pulling = vscode.commands.executeCommand<ImageSummary | undefined>('gantry.images.pull', images.cancel.ref, { cancellation: cancel.token });
+    const pulling = vscode.commands.executeCommand<ImageSummary | undefined>('gantry.images.pull', images.cancel.ref, {
+      cancellation: cancel.token,
+    });
     cancel.cancel();
     assert.equal(await pulling, undefined);
     // The daemon must not finish the pull behind the user's back. The sentinel, a tag made
@@ -201,11 +216,11 @@ describe('Images view and commands (code-server)', function () {
     // cancelled pull had not made the image by then. Its removal is awaited too, so no
     // refresh of this test's is left for the next one to count.
     const sentinel = 'docker.io/gantry-test/sentinel:after-cancel';
-    const tagged = nextEvent(api, 'the sentinel tag\'s event', (e) => e.id === sentinel && e.topic === '/images/create');
+    const tagged = nextEvent(api, "the sentinel tag's event", (e) => e.id === sentinel && e.topic === '/images/create');
     await client.images.tag(images.oci.ref, sentinel);
     await tagged;
     assert.ok(!(await daemonNames()).includes(images.cancel.ref));
-    const untagged = nextEvent(api, 'the sentinel removal\'s event', (e) => e.id === sentinel && e.topic === '/images/delete');
+    const untagged = nextEvent(api, "the sentinel removal's event", (e) => e.id === sentinel && e.topic === '/images/delete');
     await client.images.remove(sentinel);
     await untagged;
   });
@@ -257,7 +272,14 @@ describe('Images view and commands (code-server)', function () {
     assert.equal(calls.inspectCalls - inspects, 1);
     const tooltip = item.tooltip as vscode.MarkdownString;
     assert.ok(tooltip instanceof vscode.MarkdownString, `tooltip: ${JSON.stringify(item.tooltip)}`);
-    for (const expected of [images.oci.configDigest.slice(7, 19), images.oci.manifestDigest.slice(0, 7 + 12), 'linux/amd64', '/bin/sh', 'Created', 'Size']) {
+    for (const expected of [
+      images.oci.configDigest.slice(7, 19),
+      images.oci.manifestDigest.slice(0, 7 + 12),
+      'linux/amd64',
+      '/bin/sh',
+      'Created',
+      'Size',
+    ]) {
       assert.ok(tooltip.value.includes(expected), `tooltip lacks ${expected}:\n${tooltip.value}`);
     }
   });
@@ -271,7 +293,10 @@ describe('Images view and commands (code-server)', function () {
     const json = JSON.parse(document.getText());
     assert.equal(json.image.name, images.oci.ref);
     assert.equal(json.image.id, images.oci.configDigest);
-    assert.deepEqual(json.manifest.layers.map((l: { digest: string }) => l.digest), images.oci.layerDigests);
+    assert.deepEqual(
+      json.manifest.layers.map((l: { digest: string }) => l.digest),
+      images.oci.layerDigests,
+    );
     assert.equal(json.rawConfig.architecture, 'amd64');
     assert.equal(json.manifestJson, undefined);
     assert.deepEqual(json.config.cmd, ['/bin/sh']);
@@ -308,29 +333,50 @@ describe('Images view and commands (code-server)', function () {
       await config().update('groupBy', 'none', vscode.ConfigurationTarget.Workspace);
       await config().update('sortBy', 'name', vscode.ConfigurationTarget.Workspace);
       let entries = await tree();
-      assert.ok(entries.every((e) => e.node.kind === 'image' && e.parent === undefined), `not flat: ${describeTree()}`);
+      assert.ok(
+        entries.every((e) => e.node.kind === 'image' && e.parent === undefined),
+        `not flat: ${describeTree()}`,
+      );
       const labels = entries.map((e) => e.label);
       assert.ok(labels.includes(`${repo}:oci`) && labels.includes('gantry-test/tagged:v1'), describeTree());
-      assert.deepEqual(labels, [...labels].sort((a, b) => a.localeCompare(b)), 'sorted by name');
+      assert.deepEqual(
+        labels,
+        [...labels].sort((a, b) => a.localeCompare(b)),
+        'sorted by name',
+      );
 
       await config().update('sortBy', 'size', vscode.ConfigurationTarget.Workspace);
       const sizes = images_(await tree()).map((i) => i.size);
       assert.ok(new Set(sizes).size > 1, 'the fixtures differ in size');
-      assert.deepEqual(sizes, [...sizes].sort((a, b) => b - a), 'largest first');
+      assert.deepEqual(
+        sizes,
+        [...sizes].sort((a, b) => b - a),
+        'largest first',
+      );
       entries = await tree();
       assert.ok(entries.findIndex((e) => e.label === `${repo}:v2s2`) < entries.findIndex((e) => e.label === `${repo}:oci`));
 
       await config().update('sortBy', 'created', vscode.ConfigurationTarget.Workspace);
       const times = images_(await tree()).map((i) => Date.parse(i.created));
-      assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
+      assert.deepEqual(
+        times,
+        [...times].sort((a, b) => b - a),
+        'newest first',
+      );
 
       await config().update('groupBy', 'repository', vscode.ConfigurationTarget.Workspace);
       await config().update('sortBy', 'name', vscode.ConfigurationTarget.Workspace);
       entries = await tree();
       const groups = entries.filter((e) => e.node.kind === 'repository').map((e) => e.label);
       assert.ok(groups.includes(repo) && groups.includes('gantry-test/tagged'), describeTree());
-      assert.deepEqual(groups, [...groups].sort((a, b) => a.localeCompare(b)));
-      assert.deepEqual(entries.filter((e) => e.parent === repo).map((e) => e.label), ['oci', 'v2s2']);
+      assert.deepEqual(
+        groups,
+        [...groups].sort((a, b) => a.localeCompare(b)),
+      );
+      assert.deepEqual(
+        entries.filter((e) => e.parent === repo).map((e) => e.label),
+        ['oci', 'v2s2'],
+      );
     } finally {
       await config().update('groupBy', undefined, vscode.ConfigurationTarget.Workspace);
       await config().update('sortBy', undefined, vscode.ConfigurationTarget.Workspace);
@@ -344,7 +390,11 @@ describe('Images view and commands (code-server)', function () {
       assert.equal(await vscode.commands.executeCommand('gantry.images.filter', 'V2S2'), 'V2S2');
       let entries = await tree();
       const images_ = entries.filter((e) => e.node.kind === 'image');
-      assert.deepEqual(images_.map((e) => (e.node as ImageNode).image.name), [images.v2s2.ref], describeTree());
+      assert.deepEqual(
+        images_.map((e) => (e.node as ImageNode).image.name),
+        [images.v2s2.ref],
+        describeTree(),
+      );
       assert.equal(provider.filter, 'V2S2');
 
       await vscode.commands.executeCommand('gantry.images.filter', 'no-such-image');
@@ -395,7 +445,10 @@ describe('Images view and commands (code-server)', function () {
     const many = await vscode.commands.executeCommand<RemoveImagesResult>('gantry.images.remove', nodes[0], nodes, { confirm: false });
     assert.deepEqual([...many.untagged].sort(), names);
     const left = await daemonNames();
-    assert.ok(names.every((n) => !left.includes(n)), `still there: ${left}`);
+    assert.ok(
+      names.every((n) => !left.includes(n)),
+      `still there: ${left}`,
+    );
     assert.ok(left.includes(images.v2s2.ref), 'removing names kept the image under its other name');
     await treeWhere('the removed names gone', (e) => names.every((n) => imageEntry(e, n) === undefined));
   });
@@ -403,7 +456,11 @@ describe('Images view and commands (code-server)', function () {
   it('shows nothing while disconnected, and lists again after reconnecting', async () => {
     const gantry = vscode.workspace.getConfiguration('gantry');
     const waitState = (state: string, sock: string) =>
-      waitFor(`state ${state} on ${sock}`, async () => (api.connection.state === state && api.connection.socket === sock) || undefined, () => JSON.stringify(api.connection));
+      waitFor(
+        `state ${state} on ${sock}`,
+        async () => (api.connection.state === state && api.connection.socket === sock) || undefined,
+        () => JSON.stringify(api.connection),
+      );
     const nowhere = `/tmp/gantry-images-test-${process.pid}.sock`;
     try {
       await gantry.update('socketPath', nowhere, vscode.ConfigurationTarget.Global);

@@ -114,7 +114,10 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
   const link = async (up: 'up' | 'down') => {
     // The test host's one link besides lo.
     const { stdout } = await exec('ip', ['-n', netns, '-o', 'link', 'show']);
-    const veth = stdout.split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).find((n) => n && n !== 'lo');
+    const veth = stdout
+      .split('\n')
+      .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
+      .find((n) => n && n !== 'lo');
     assert.ok(veth, `no veth in ${netns}: ${stdout}`);
     await exec('ip', ['-n', netns, 'link', 'set', veth, up]);
   };
@@ -147,7 +150,10 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
     const fromConfig = picks.find((p) => p.kind === 'host' && p.label === alias);
     assert.ok(fromConfig, `no ${alias} in ${JSON.stringify(picks)}`);
     assert.equal(fromConfig.choice?.kind === 'ssh' && fromConfig.choice.label, target);
-    assert.ok(picks.some((p) => p.kind === 'separator' && p.label === sshConfig), 'the hosts are grouped under their config file');
+    assert.ok(
+      picks.some((p) => p.kind === 'separator' && p.label === sshConfig),
+      'the hosts are grouped under their config file',
+    );
     assert.equal(api.hostPicks('gantry@devbox:2200')[0].label, 'Connect to ssh://gantry@devbox:2200');
     assert.equal(api.hostPicks('tcp://devbox')[0].kind, 'invalid');
   });
@@ -157,11 +163,17 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
     // The QuickPick opens with "Local runtime" active; accept it as Enter would. Accepting
     // before it is shown does nothing (nor does accepting no row), so accept until it answers.
     let answered = false;
-    void picked.then(() => (answered = true), () => (answered = true));
-    await waitUntil(async () => {
-      if (!answered) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      return answered;
-    }, { what: 'the picker to return its choice', timeoutMs: 10_000, intervalMs: 100 });
+    void picked.then(
+      () => (answered = true),
+      () => (answered = true),
+    );
+    await waitUntil(
+      async () => {
+        if (!answered) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        return answered;
+      },
+      { what: 'the picker to return its choice', timeoutMs: 10_000, intervalMs: 100 },
+    );
     const snapshot = await picked;
     assert.equal(snapshot?.state, 'connected');
     assert.equal(snapshot?.host, undefined);
@@ -188,15 +200,25 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
     assert.equal(seen[0]?.state, 'connecting');
     assert.equal(seen[0]?.host, target);
     const steps = seen.flatMap((s) => (s.progress ? [s.progress] : []));
-    assert.ok(steps.some((m) => m.startsWith('uploading gantry.js')), `progress: ${JSON.stringify(steps)}`);
-    assert.ok(steps.some((m) => m.startsWith('starting gantryd')), `progress: ${JSON.stringify(steps)}`);
+    assert.ok(
+      steps.some((m) => m.startsWith('uploading gantry.js')),
+      `progress: ${JSON.stringify(steps)}`,
+    );
+    assert.ok(
+      steps.some((m) => m.startsWith('starting gantryd')),
+      `progress: ${JSON.stringify(steps)}`,
+    );
 
     assert.equal(api.statusBarText, `$(server) ${alias} · Gantry ${snapshot.version?.version}`);
     assert.ok(api.statusBarTooltip.includes(target.replace(/[-.]/g, '\\$&')), api.statusBarTooltip);
     assert.deepEqual(api.viewState.descriptions, { images: alias, containers: alias });
     assert.equal(api.viewState.message, undefined);
     // A fresh daemon: nothing of the local one shows.
-    await waitFor('the remote (empty) lists', async () => ((await containerLabels()).length === 0 && (await imageNames()).length === 0) || undefined, shown);
+    await waitFor(
+      'the remote (empty) lists',
+      async () => ((await containerLabels()).length === 0 && (await imageNames()).length === 0) || undefined,
+      shown,
+    );
     // Remembered for this workspace, and marked current in the picker.
     const recent = api.hostPicks().find((p) => p.kind === 'host' && p.label === target);
     assert.equal(recent?.description, 'recent (current)');
@@ -206,7 +228,10 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
   it('pulls from the registry and runs a container on the remote daemon; the views show them', async () => {
     const pulled = await vscode.commands.executeCommand<{ name: string }>('gantry.images.pull', image);
     assert.equal(pulled.name, image);
-    assert.ok((await remote!.images.list()).some((i) => i.name === image), 'the remote daemon has the image');
+    assert.ok(
+      (await remote!.images.list()).some((i) => i.name === image),
+      'the remote daemon has the image',
+    );
     assert.ok(!(await local.images.list()).some((i) => i.name === image), 'the local daemon does not');
     await waitFor('the image in the Images view', async () => ((await imageNames()).includes(image) ? true : undefined), shown);
 
@@ -223,13 +248,25 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
   it('follows its logs and opens a shell in it, over SSH', async () => {
     const document = await vscode.commands.executeCommand<vscode.TextDocument>('gantry.containers.viewLogs', WEB);
     const numbers = () => [...document.getText().matchAll(/^line (\d+)$/gm)].map((m) => Number(m[1]));
-    const first = await waitFor('log lines', () => (numbers().length ? Math.max(...numbers()) : undefined), () => document.getText().slice(-200));
-    await waitFor(`a line after "line ${first}"`, () => (Math.max(...numbers()) >= first + 3 ? true : undefined), () => document.getText().slice(-200));
+    const first = await waitFor(
+      'log lines',
+      () => (numbers().length ? Math.max(...numbers()) : undefined),
+      () => document.getText().slice(-200),
+    );
+    await waitFor(
+      `a line after "line ${first}"`,
+      () => (Math.max(...numbers()) >= first + 3 ? true : undefined),
+      () => document.getText().slice(-200),
+    );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 
     const shell = await vscode.commands.executeCommand<ContainerTerminal>('gantry.containers.openShell', WEB);
     const exit = closed(shell.terminal);
-    await waitFor('the shell prompt', () => (PROMPT.test(shell.session.output) ? true : undefined), () => JSON.stringify(shell.session.output));
+    await waitFor(
+      'the shell prompt',
+      () => (PROMPT.test(shell.session.output) ? true : undefined),
+      () => JSON.stringify(shell.session.output),
+    );
     // The image's marker file says which image the shell runs in.
     shell.terminal.sendText('echo hi-$((1+1)); cat /etc/gantry-fixture; exit 3');
     const status = await exit;
@@ -269,7 +306,11 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
       assert.equal(back.host, target);
       assert.equal(back.version?.pid, deployedPid, 'the same daemon: only the link was gone');
       // Resumed with `since`: the stop that happened while cut arrives as events.
-      await waitFor('the missed stop events', () => (events.some((e) => e.id === web.id && e.topic === '/containers/stop') ? true : undefined), () => JSON.stringify(events.map((e) => e.topic)));
+      await waitFor(
+        'the missed stop events',
+        () => (events.some((e) => e.id === web.id && e.topic === '/containers/stop') ? true : undefined),
+        () => JSON.stringify(events.map((e) => e.topic)),
+      );
     } finally {
       subscription.dispose();
     }
@@ -298,8 +339,17 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
     assert.equal(snapshot.socket, localSocket);
     assert.match(api.statusBarText, /^\$\(vm-running\) Gantry /);
     assert.deepEqual(api.viewState.descriptions, { images: undefined, containers: undefined });
-    await waitFor('the local lists', async () => (!(await containerLabels()).includes(WEB) && !(await imageNames()).includes(image)) || undefined, shown);
-    await waitFor('no ssh client left', () => (sshClients(sshConfig).length === 0 ? true : undefined), () => sshClients(sshConfig).join('\n'), 15_000);
+    await waitFor(
+      'the local lists',
+      async () => (!(await containerLabels()).includes(WEB) && !(await imageNames()).includes(image)) || undefined,
+      shown,
+    );
+    await waitFor(
+      'no ssh client left',
+      () => (sshClients(sshConfig).length === 0 ? true : undefined),
+      () => sshClients(sshConfig).join('\n'),
+      15_000,
+    );
   });
 
   it('connecting again reuses the deployed daemon without uploading, and closes its ssh on leaving', async () => {
@@ -315,6 +365,11 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
     assert.ok(!steps.some((m) => /uploading|starting/.test(m)), `progress: ${JSON.stringify(steps)}`);
     assert.ok(sshClients(sshConfig).length > 0, 'the event stream runs over an ssh while connected');
     await vscode.commands.executeCommand('gantry.host.connect', 'local');
-    await waitFor('no ssh client left', () => (sshClients(sshConfig).length === 0 ? true : undefined), () => sshClients(sshConfig).join('\n'), 15_000);
+    await waitFor(
+      'no ssh client left',
+      () => (sshClients(sshConfig).length === 0 ? true : undefined),
+      () => sshClients(sshConfig).join('\n'),
+      15_000,
+    );
   });
 });

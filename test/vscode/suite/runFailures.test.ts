@@ -56,10 +56,18 @@ describe('Run… that cannot start its command (code-server)', function () {
     const failures: CommandFailure[] = [];
     const subscription = h.api.onDidFailCommand((f) => failures.push(f));
     try {
-      const result = await vscode.commands.executeCommand<RunResult>('gantry.images.run', h.image, { name, command: '/no/such/binary', attach: true });
+      const result = await vscode.commands.executeCommand<RunResult>('gantry.images.run', h.image, {
+        name,
+        command: '/no/such/binary',
+        attach: true,
+      });
       assert.ok(result?.terminal, 'an attached run returns its terminal');
       const { terminal } = result.terminal;
-      await waitFor('the failure reported', () => failures[0], () => JSON.stringify(result.terminal?.session.output));
+      await waitFor(
+        'the failure reported',
+        () => failures[0],
+        () => JSON.stringify(result.terminal?.session.output),
+      );
       await waitFor('the terminal closed', () => (vscode.window.terminals.includes(terminal) ? undefined : true));
       assert.equal(failures.length, 1, JSON.stringify(failures));
       assert.equal(failures[0].command, 'gantry.images.run');

@@ -120,7 +120,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 
 /** Resolves true once `pid` is gone, false if it still runs after `ms`. */
 async function gone(pid: number, ms: number): Promise<boolean> {
-  return waitFor(() => !pidAlive(pid), { what: `pid ${pid} gone`, timeoutMs: ms }).then(() => true, () => false);
+  return waitFor(() => !pidAlive(pid), { what: `pid ${pid} gone`, timeoutMs: ms }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** SIGTERM (a clean shutdown removes its socket), SIGKILL after 10 s; resolves once it is gone. */
@@ -234,11 +237,7 @@ describe('Gantry: Start Runtime (code-server)', () => {
   it('gantry.runtime.start spawns gantryd on that socket and connects to it', async function () {
     this.timeout(90_000);
     await vscode.commands.executeCommand('gantry.runtime.start');
-    const snapshot = await waitForConnection(
-      api,
-      (s) => s.state === 'connected' && s.socket === socket,
-      `state 'connected' on ${socket}`,
-    );
+    const snapshot = await waitForConnection(api, (s) => s.state === 'connected' && s.socket === socket, `state 'connected' on ${socket}`);
     const v = snapshot.version;
     assert.ok(v, 'connected without a version');
     assert.ok(typeof v.pid === 'number' && v.pid > 0, `no pid in ${JSON.stringify(v)}`);

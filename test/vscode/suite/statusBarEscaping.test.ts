@@ -17,7 +17,7 @@ import { waitFor } from './containersHarness';
 
 const HOSTILE_VERSION = '9.9 $(alert) [Show Log](command:gantry.showLog) **bold**';
 
-describe('Status bar: a daemon\'s version is shown as text (code-server)', function () {
+describe("Status bar: a daemon's version is shown as text (code-server)", function () {
   this.timeout(90_000);
   let api: GantryApi;
   let server: Server;
@@ -31,8 +31,18 @@ describe('Status bar: a daemon\'s version is shown as text (code-server)', funct
     server.addService(VersionService, {
       version: (_call: unknown, done: (e: null, r: VersionResponse) => void) =>
         done(null, {
-          version: HOSTILE_VERSION, apiVersion: '1', revision: '', nodeVersion: process.version, os: 'linux', arch: process.arch,
-          root: dir, state: dir, socket: path.join(dir, 's.sock'), rootful: true, pid: 1, components: [],
+          version: HOSTILE_VERSION,
+          apiVersion: '1',
+          revision: '',
+          nodeVersion: process.version,
+          os: 'linux',
+          arch: process.arch,
+          root: dir,
+          state: dir,
+          socket: path.join(dir, 's.sock'),
+          rootful: true,
+          pid: 1,
+          components: [],
         }),
     });
     // An event stream that stays open until the client goes away.
@@ -44,7 +54,10 @@ describe('Status bar: a daemon\'s version is shown as text (code-server)', funct
 
   after(async () => {
     await config().update('socketPath', process.env.GANTRY_TEST_SOCKET, vscode.ConfigurationTarget.Global);
-    await waitFor('back on the test daemon', () => (api.connection.state === 'connected' && api.connection.socket === process.env.GANTRY_TEST_SOCKET) || undefined);
+    await waitFor(
+      'back on the test daemon',
+      () => (api.connection.state === 'connected' && api.connection.socket === process.env.GANTRY_TEST_SOCKET) || undefined,
+    );
     server.forceShutdown();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -52,8 +65,11 @@ describe('Status bar: a daemon\'s version is shown as text (code-server)', funct
   it('escapes icons in the item and markup in the trusted tooltip', async () => {
     const socket = path.join(dir, 's.sock');
     await config().update('socketPath', socket, vscode.ConfigurationTarget.Global);
-    await waitFor('connected to the hostile daemon', () => (api.connection.state === 'connected' && api.connection.socket === socket) || undefined,
-      () => JSON.stringify(api.connection));
+    await waitFor(
+      'connected to the hostile daemon',
+      () => (api.connection.state === 'connected' && api.connection.socket === socket) || undefined,
+      () => JSON.stringify(api.connection),
+    );
     const text = api.statusBarText;
     assert.ok(text.includes('\\$(alert)'), `the version's $(alert) renders as an icon: ${text}`);
     assert.ok(!/(^|[^\\])\$\(alert\)/.test(text), text);

@@ -28,10 +28,15 @@ function env(name: string): string {
 }
 
 async function waitFor<T>(what: string, probe: () => T | undefined, ms = 30_000): Promise<T> {
-  return (await waitUntil(() => {
-    const v = probe();
-    return v === undefined ? undefined : { v };
-  }, { what, timeoutMs: ms, intervalMs: 100 })).v;
+  return (
+    await waitUntil(
+      () => {
+        const v = probe();
+        return v === undefined ? undefined : { v };
+      },
+      { what, timeoutMs: ms, intervalMs: 100 },
+    )
+  ).v;
 }
 
 const trapConnections = () => fs.readFileSync(env('GANTRY_TEST_TRAP_LOG'), 'utf8').split('\n').filter(Boolean);
@@ -69,14 +74,19 @@ describe('Restricted Mode: workspace settings cannot redirect Gantry', function 
 
   it('lists no Host of the workspace’s ssh config, and runs ssh without it', async () => {
     const picks = api.hostPicks();
-    assert.ok(!JSON.stringify(picks).includes('gantry-planted'), `Connect to Host… lists the planted config's host: ${JSON.stringify(picks)}`);
+    assert.ok(
+      !JSON.stringify(picks).includes('gantry-planted'),
+      `Connect to Host… lists the planted config's host: ${JSON.stringify(picks)}`,
+    );
     // Nothing listens on port 1: without the planted config ssh fails at once;
     // with it, its ProxyCommand would touch the canary first.
     // (Commands never reject: the failure goes to the user, and the connection retries until we switch back.)
     await vscode.commands.executeCommand('gantry.host.connect', 'ssh://root@127.0.0.1:1');
     assert.notEqual(api.connection.state, 'connected');
     await vscode.commands.executeCommand('gantry.host.connect', 'local');
-    await waitFor('back on the local runtime', () => (api.connection.state === 'connected' && api.connection.host === undefined ? true : undefined));
+    await waitFor('back on the local runtime', () =>
+      api.connection.state === 'connected' && api.connection.host === undefined ? true : undefined,
+    );
     assert.equal(fs.existsSync(env('GANTRY_TEST_CANARY')), false, 'ssh ran the workspace’s ProxyCommand');
     assert.deepEqual(trapConnections(), []);
   });

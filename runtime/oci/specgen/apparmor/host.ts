@@ -24,7 +24,11 @@ export function appArmorEnabled(): boolean {
 /** gantryd's own label ("unconfined", or a profile name without its mode). */
 function ownLabel(): string | undefined {
   try {
-    return fs.readFileSync('/proc/self/attr/current', 'utf8').replace(/\0/g, '').trim().replace(/ \((enforce|complain)\)$/, '');
+    return fs
+      .readFileSync('/proc/self/attr/current', 'utf8')
+      .replace(/\0/g, '')
+      .trim()
+      .replace(/ \((enforce|complain)\)$/, '');
   } catch {
     return undefined;
   }
@@ -35,7 +39,11 @@ function runParser(parser: string, text: string): Promise<void> {
     const child = spawn(parser, ['-Kr'], { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (e) => reject(failedPrecondition(`cannot run ${parser} to load the ${DEFAULT_PROFILE_NAME} AppArmor profile: ${e.message}; install apparmor`, e)));
+    child.on('error', (e) =>
+      reject(
+        failedPrecondition(`cannot run ${parser} to load the ${DEFAULT_PROFILE_NAME} AppArmor profile: ${e.message}; install apparmor`, e),
+      ),
+    );
     child.on('close', (code) => {
       if (code === 0) resolve();
       else reject(failedPrecondition(`${parser} refused the ${DEFAULT_PROFILE_NAME} AppArmor profile (exit ${code}): ${stderr.trim()}`));

@@ -31,11 +31,11 @@ interface Section {
 function sections(name: string, daemonProfile: string | undefined): Section[] {
   return [
     {
-      why: 'What a container normally does; capabilities are already limited by the container\'s set.',
+      why: "What a container normally does; capabilities are already limited by the container's set.",
       rules: ['network,', 'capability,', 'file,', 'umount,'],
     },
     {
-      why: 'Signals: from unconfined host processes and gantryd (stop, kill), and among the container\'s own processes.',
+      why: "Signals: from unconfined host processes and gantryd (stop, kill), and among the container's own processes.",
       rules: [
         'signal (receive) peer=unconfined,',
         ...(daemonProfile && daemonProfile !== 'unconfined' ? [`signal (receive) peer=${daemonProfile},`] : []),

@@ -137,14 +137,20 @@ const withCap = (cap: string, names: readonly string[]): Rule => allow(names, { 
 const PERSONALITIES = [0x0, 0x8, 0x20000, 0x20008, 0xffffffff];
 
 const RULES: readonly Rule[] = [
-  allow([...FILES, ...XATTRS, ...EVENTS, ...AIO, ...PROCESSES, ...IDENTITY, ...SIGNALS, ...MEMORY, ...TIME, ...SCHEDULING, ...NETWORK, ...IPC], {
-    comment: 'everyday calls, allowed for everyone',
-  }),
+  allow(
+    [...FILES, ...XATTRS, ...EVENTS, ...AIO, ...PROCESSES, ...IDENTITY, ...SIGNALS, ...MEMORY, ...TIME, ...SCHEDULING, ...NETWORK, ...IPC],
+    {
+      comment: 'everyday calls, allowed for everyone',
+    },
+  ),
   allow(['ptrace', 'process_vm_readv', 'process_vm_writev'], {
     includes: { minKernel: '4.8' },
     comment: 'before 4.8 a ptracer could change a syscall after seccomp checked it',
   }),
-  allow(['socket'], { args: [{ index: 0, value: AF_VSOCK, op: 'SCMP_CMP_NE' }], comment: 'vsock reaches the hypervisor, not the container network' }),
+  allow(['socket'], {
+    args: [{ index: 0, value: AF_VSOCK, op: 'SCMP_CMP_NE' }],
+    comment: 'vsock reaches the hypervisor, not the container network',
+  }),
   ...PERSONALITIES.map((p) => allow(['personality'], { args: [{ index: 0, value: p, op: 'SCMP_CMP_EQ' }] })),
   allow(['arch_prctl'], { includes: { arches: ['amd64', 'x32'] } }),
   allow(['modify_ldt'], { includes: { arches: ['amd64', 'x32', 'x86'] } }),
@@ -153,9 +159,29 @@ const RULES: readonly Rule[] = [
   }),
   withCap('CAP_DAC_READ_SEARCH', ['open_by_handle_at']),
   withCap('CAP_SYS_ADMIN', [
-    'bpf', 'clone', 'clone3', 'fanotify_init', 'fsconfig', 'fsmount', 'fsopen', 'fspick', 'lookup_dcookie', 'mount',
-    'mount_setattr', 'move_mount', 'open_tree', 'perf_event_open', 'quotactl', 'quotactl_fd', 'setdomainname',
-    'sethostname', 'setns', 'syslog', 'umount', 'umount2', 'unshare',
+    'bpf',
+    'clone',
+    'clone3',
+    'fanotify_init',
+    'fsconfig',
+    'fsmount',
+    'fsopen',
+    'fspick',
+    'lookup_dcookie',
+    'mount',
+    'mount_setattr',
+    'move_mount',
+    'open_tree',
+    'perf_event_open',
+    'quotactl',
+    'quotactl_fd',
+    'setdomainname',
+    'sethostname',
+    'setns',
+    'syslog',
+    'umount',
+    'umount2',
+    'unshare',
   ]),
   allow(['clone'], {
     // On x86_64 and aarch64 the flags are the first argument (s390 swaps the first two; not covered).

@@ -10,11 +10,24 @@ import { invalidArgument } from '../../../errdefs/errdefs';
 import type { ArchMapEntry, ArgTest, Condition, Profile, Rule, SeccompAction, SeccompOperator } from './seccomp';
 
 const ACTIONS: readonly SeccompAction[] = [
-  'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE',
-  'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY',
+  'SCMP_ACT_KILL',
+  'SCMP_ACT_KILL_PROCESS',
+  'SCMP_ACT_KILL_THREAD',
+  'SCMP_ACT_TRAP',
+  'SCMP_ACT_ERRNO',
+  'SCMP_ACT_TRACE',
+  'SCMP_ACT_ALLOW',
+  'SCMP_ACT_LOG',
+  'SCMP_ACT_NOTIFY',
 ];
 const OPERATORS: readonly SeccompOperator[] = [
-  'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ',
+  'SCMP_CMP_NE',
+  'SCMP_CMP_LT',
+  'SCMP_CMP_LE',
+  'SCMP_CMP_EQ',
+  'SCMP_CMP_GE',
+  'SCMP_CMP_GT',
+  'SCMP_CMP_MASKED_EQ',
 ];
 
 type Json = Record<string, unknown>;
@@ -109,7 +122,8 @@ function rule(r: Reader, v: unknown, at: string): Rule {
 function argTest(r: Reader, v: unknown, at: string): ArgTest {
   const o = r.object(v, at);
   const op = r.string(o.op, `${at}.op`);
-  if (!(OPERATORS as readonly string[]).includes(op)) r.fail(`${at}.op`, `${JSON.stringify(op)} is not a comparison (${OPERATORS.join(', ')})`);
+  if (!(OPERATORS as readonly string[]).includes(op))
+    r.fail(`${at}.op`, `${JSON.stringify(op)} is not a comparison (${OPERATORS.join(', ')})`);
   const test: { -readonly [K in keyof ArgTest]: ArgTest[K] } = {
     index: r.uint(o.index, `${at}.index`, 5),
     value: r.uint(o.value ?? 0, `${at}.value`),

@@ -71,7 +71,9 @@ function architectures(profile: Profile, target: Target): string[] {
   const entry = profile.archMap.find((e) => e.architecture === native);
   if (!entry) {
     // Without its native architecture the filter would kill the container's first syscall (libseccomp's bad-arch action).
-    throw failedPrecondition(`the seccomp profile has no rules for this host's architecture (${target.arch}); use --security-opt seccomp=unconfined`);
+    throw failedPrecondition(
+      `the seccomp profile has no rules for this host's architecture (${target.arch}); use --security-opt seccomp=unconfined`,
+    );
   }
   return [entry.architecture, ...entry.subArchitectures];
 }

@@ -21,7 +21,11 @@ async function* from<T>(items: T[]): AsyncGenerator<T> {
   for (const item of items) yield item;
 }
 
-const entry = (ms: number, text: string): LogEntry => ({ timestamp: new Date(ms), stream: StdStream.STD_STREAM_STDOUT, data: Buffer.from(text) });
+const entry = (ms: number, text: string): LogEntry => ({
+  timestamp: new Date(ms),
+  stream: StdStream.STD_STREAM_STDOUT,
+  data: Buffer.from(text),
+});
 const event = (sequence: number): Envelope => ({ sequence, topic: '/t', id: '', attributes: {}, timestamp: new Date(0) });
 
 describe('client flows', () => {
@@ -32,7 +36,9 @@ describe('client flows', () => {
       // The daemon sends the lines of the last millisecond again (and an older one): only 'd' is new.
       [entry(1, 'a'), entry(2, 'b'), entry(2, 'c'), entry(3, 'd')],
     ];
-    const client = fakeClient({ containers: { logs: (_id: string, options: LogsOptions) => (asked.push(options), from(replies.shift()!)) } });
+    const client = fakeClient({
+      containers: { logs: (_id: string, options: LogsOptions) => (asked.push(options), from(replies.shift()!)) },
+    });
     const cursor = new LogCursor();
     const texts = async () => {
       const out: string[] = [];
@@ -43,7 +49,10 @@ describe('client flows', () => {
     assert.deepEqual(await texts(), ['a', 'b', 'c']);
     assert.equal(cursor.resuming, true);
     assert.deepEqual(await texts(), ['d']);
-    assert.deepEqual(asked, [{ follow: true, tail: 10 }, { follow: true, since: new Date(2) }]);
+    assert.deepEqual(asked, [
+      { follow: true, tail: 10 },
+      { follow: true, since: new Date(2) },
+    ]);
   });
 
   it('event cursor: resumes from the last sequence, reports gaps, starts afresh after reset', async () => {
@@ -53,7 +62,9 @@ describe('client flows', () => {
       [{ kind: { $case: 'gap', value: { oldest: 9, latest: 12 } } }, { kind: { $case: 'event', value: event(9) } }],
       [],
     ];
-    const client = fakeClient({ events: { subscribe: (request: { since?: number }) => (since.push(request.since), from(replies.shift()!)) } });
+    const client = fakeClient({
+      events: { subscribe: (request: { since?: number }) => (since.push(request.since), from(replies.shift()!)) },
+    });
     const cursor = new EventCursor(3);
     const seen: number[] = [];
     const gaps: number[] = [];
@@ -92,12 +103,20 @@ describe('client flows', () => {
     const requests: unknown[] = [];
     const blob = (status: BlobStatus) => ({ kind: { $case: 'blob', value: { digest: 'sha256:ab', status, offset: 0, total: 1 } } });
     const replies = [
-      [{ kind: { $case: 'resolved', value: {} } }, blob(BlobStatus.BLOB_STATUS_DOWNLOADING), blob(BlobStatus.BLOB_STATUS_DONE), { kind: { $case: 'image', value: { name: 'x' } } }],
+      [
+        { kind: { $case: 'resolved', value: {} } },
+        blob(BlobStatus.BLOB_STATUS_DOWNLOADING),
+        blob(BlobStatus.BLOB_STATUS_DONE),
+        { kind: { $case: 'image', value: { name: 'x' } } },
+      ],
       [blob(BlobStatus.BLOB_STATUS_EXISTS)],
     ];
     const client = fakeClient({ images: { pull: (request: unknown) => (requests.push(request), from(replies.shift()!)) } });
     const events: string[] = [];
-    const handlers = { onResolved: () => events.push('resolved'), onBlob: (b: { status: BlobStatus }) => events.push(BlobStatus[b.status]) };
+    const handlers = {
+      onResolved: () => events.push('resolved'),
+      onBlob: (b: { status: BlobStatus }) => events.push(BlobStatus[b.status]),
+    };
     const ref = '127.0.0.1:5000/test/busybox:oci';
     const first = await pullImage(client, { reference: ref, platform: 'linux/amd64', auth: undefined }, handlers);
     assert.deepEqual(first, { image: { name: 'x' }, downloaded: true });

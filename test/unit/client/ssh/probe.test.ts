@@ -53,7 +53,10 @@ describe('remote: host probe', () => {
     assert.equal(facts.gantryHome, gantryHome);
     assert.equal(facts.gantryHomeSet, true);
     assert.equal(facts.socket, path.join(gantryHome, 'state', 'gantry.sock'));
-    assert.deepEqual([...facts.installed].sort(), [['gantry.js', sha('bundle')], ['native/a b.node', sha('addon')]]);
+    assert.deepEqual([...facts.installed].sort(), [
+      ['gantry.js', sha('bundle')],
+      ['native/a b.node', sha('addon')],
+    ]);
     assert.equal(facts.daemon, undefined, 'no daemon answers on a socket that does not exist');
   });
 
@@ -66,7 +69,10 @@ describe('remote: host probe', () => {
   });
 
   it('detects a probe answer cut short', () => {
-    assert.throws(() => parseProbe('probe=1\nos=Linux\n'), (e: Error) => /cut short/.test(e.message));
+    assert.throws(
+      () => parseProbe('probe=1\nos=Linux\n'),
+      (e: Error) => /cut short/.test(e.message),
+    );
   });
 
   it('prefers a new-enough Node on PATH, else the newest VS Code server Node', () => {
@@ -79,32 +85,72 @@ describe('remote: host probe', () => {
 
   it('lists everything missing with how to install it, and nothing when complete', () => {
     const base: HostFacts = {
-      os: 'Linux', arch: 'x86_64', uid: 1000, sudo: true, nodes: [], runc: '/usr/sbin/runc', conmon: '/usr/bin/conmon',
-      sha256sum: '/usr/bin/sha256sum', gantryHome: '/home/u/.gantry', gantryHomeSet: false, socket: '/run/gantry/gantry.sock',
-      viaSudo: true, installed: new Map(),
+      os: 'Linux',
+      arch: 'x86_64',
+      uid: 1000,
+      sudo: true,
+      nodes: [],
+      runc: '/usr/sbin/runc',
+      conmon: '/usr/bin/conmon',
+      sha256sum: '/usr/bin/sha256sum',
+      gantryHome: '/home/u/.gantry',
+      gantryHomeSet: false,
+      socket: '/run/gantry/gantry.sock',
+      viaSudo: true,
+      installed: new Map(),
       node: { source: 'path', version: 'v20.19.0', path: '/usr/bin/node' },
     };
     assert.equal(checkRequirements(base, 'ssh://box', false), undefined);
 
-    const bare = checkRequirements({ ...base, node: undefined, nodes: [{ source: 'path', version: 'v18.19.0', path: '/usr/bin/node' }], runc: undefined, conmon: undefined, sudo: false }, 'ssh://box', false);
+    const bare = checkRequirements(
+      {
+        ...base,
+        node: undefined,
+        nodes: [{ source: 'path', version: 'v18.19.0', path: '/usr/bin/node' }],
+        runc: undefined,
+        conmon: undefined,
+        sudo: false,
+      },
+      'ssh://box',
+      false,
+    );
     assert.equal(bare?.kind, 'FailedPrecondition');
     assert.match(bare.message, /ssh:\/\/box cannot run gantryd; missing:/);
     assert.match(bare.message, /Node\.js 20\.18\.1 or newer \(found only v18\.19\.0 at \/usr\/bin\/node\)/);
     assert.match(bare.message, /runc and conmon .*`sudo apt install runc conmon`/);
     assert.match(bare.message, /root to start gantryd \(logged in as uid 1000, and `sudo -n` is not allowed\)/);
 
-    assert.match(checkRequirements({ ...base, runc: undefined }, 'ssh://box', false)!.message, /- runc \(not on PATH.*`sudo apt install runc`/);
+    assert.match(
+      checkRequirements({ ...base, runc: undefined }, 'ssh://box', false)!.message,
+      /- runc \(not on PATH.*`sudo apt install runc`/,
+    );
     // A daemon of ours already answers: it has its tools; only Node matters, and root is not needed.
     assert.equal(checkRequirements({ ...base, runc: undefined, sudo: false }, 'ssh://box', true), undefined);
-    assert.match(checkRequirements({ ...base, os: 'Darwin' }, 'ssh://mac', false)!.message, /ssh:\/\/mac runs Darwin: gantryd runs on Linux only/);
+    assert.match(
+      checkRequirements({ ...base, os: 'Darwin' }, 'ssh://mac', false)!.message,
+      /ssh:\/\/mac runs Darwin: gantryd runs on Linux only/,
+    );
   });
 
   it('a non-root login reports root’s own tools and bundle, and the system socket whatever GANTRY_HOME says', () => {
-    const facts = parseProbe([
-      'probe=1', 'os=Linux', 'uid=1000', 'sudo=1', 'system=1', 'gantry_home=/home/u/.gantry', 'gantry_home_set=1',
-      'root_refused=node /home/u/bin/node', 'root_node=path v20.19.0 /usr/bin/node', 'root_runc=/usr/sbin/runc',
-      'socket=/run/gantry/gantry.sock', `sysfile=${sha('js')} gantry.js`, `file=${sha('staged')} gantry.js`, 'end=1',
-    ].join('\n'));
+    const facts = parseProbe(
+      [
+        'probe=1',
+        'os=Linux',
+        'uid=1000',
+        'sudo=1',
+        'system=1',
+        'gantry_home=/home/u/.gantry',
+        'gantry_home_set=1',
+        'root_refused=node /home/u/bin/node',
+        'root_node=path v20.19.0 /usr/bin/node',
+        'root_runc=/usr/sbin/runc',
+        'socket=/run/gantry/gantry.sock',
+        `sysfile=${sha('js')} gantry.js`,
+        `file=${sha('staged')} gantry.js`,
+        'end=1',
+      ].join('\n'),
+    );
     assert.equal(facts.socket, '/run/gantry/gantry.sock');
     assert.deepEqual(facts.system?.node, { source: 'path', version: 'v20.19.0', path: '/usr/bin/node' });
     assert.equal(facts.system?.runc, '/usr/sbin/runc');
@@ -113,7 +159,10 @@ describe('remote: host probe', () => {
     assert.deepEqual([...facts.installed], [['gantry.js', sha('staged')]]);
     // Root's conmon is missing: the user's own does not count.
     const missing = checkRequirements({ ...facts, conmon: '/home/u/bin/conmon', sha256sum: '/usr/bin/sha256sum' }, 'ssh://box', false);
-    assert.match(missing!.message, /- conmon for root: root runs only root-owned.*\(refused, not root's own or writable by others: node \/home\/u\/bin\/node\)/);
+    assert.match(
+      missing!.message,
+      /- conmon for root: root runs only root-owned.*\(refused, not root's own or writable by others: node \/home\/u\/bin\/node\)/,
+    );
     assert.equal(parseProbe('probe=1\nuid=0\nend=1').system, undefined, 'a root login');
   });
 });

@@ -30,7 +30,14 @@ describe('remote: ssh command lines', () => {
     const ssh = new Ssh({ host: 'box', user: 'dev', port: 2222 }, { configFile: '/tmp/cfg', aliveIntervalSec: 1, aliveCountMax: 4 });
     const argv = ssh.argv("'/bin/sh' '-s'");
     assert.deepEqual(argv.slice(0, 2), ['-F', '/tmp/cfg']);
-    for (const o of ['BatchMode=yes', 'StrictHostKeyChecking=yes', 'ConnectTimeout=15', 'ServerAliveInterval=1', 'ServerAliveCountMax=4', 'ControlMaster=no']) {
+    for (const o of [
+      'BatchMode=yes',
+      'StrictHostKeyChecking=yes',
+      'ConnectTimeout=15',
+      'ServerAliveInterval=1',
+      'ServerAliveCountMax=4',
+      'ControlMaster=no',
+    ]) {
       assert.ok(argv.includes(o), `${o} in ${argv.join(' ')}`);
       assert.equal(argv[argv.indexOf(o) - 1], '-o');
     }

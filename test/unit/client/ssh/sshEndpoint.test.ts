@@ -7,7 +7,14 @@ import { GantryError } from '../../../../runtime/errdefs/errdefs';
 import type { DeployResult, HostFacts, RemoteRuntime } from '../../../../runtime/client/ssh/remote';
 import { SshEndpoint, type RemoteConnector } from '../../../../runtime/client/ssh/sshEndpoint';
 
-const DEPLOY: DeployResult = { uploaded: [], started: false, daemon: { version: '0', pid: 1 }, warnings: ['no addon for riscv64'], gantryJs: '/g.js', node: '/usr/bin/node' };
+const DEPLOY: DeployResult = {
+  uploaded: [],
+  started: false,
+  daemon: { version: '0', pid: 1 },
+  warnings: ['no addon for riscv64'],
+  gantryJs: '/g.js',
+  node: '/usr/bin/node',
+};
 
 class FakeRuntime implements RemoteRuntime {
   closed = 0;
@@ -32,7 +39,9 @@ class FakeRuntime implements RemoteRuntime {
     return undefined;
   }
   translate(e: unknown) {
-    return e instanceof GantryError && e.transport ? new GantryError('Unavailable', `lost the connection to gantryd on ${this.label}`, { transport: true }) : e;
+    return e instanceof GantryError && e.transport
+      ? new GantryError('Unavailable', `lost the connection to gantryd on ${this.label}`, { transport: true })
+      : e;
   }
   async close() {
     this.closed++;
@@ -65,7 +74,7 @@ describe('SshEndpoint', () => {
     const g = gatedConnector();
     const e = new SshEndpoint({ host: 'box', user: 'u', port: 22 }, {}, g.connector);
     assert.equal(e.host, 'ssh://u@box:22');
-    assert.equal(e.socket, '', 'the host\'s socket is unknown before the first connect');
+    assert.equal(e.socket, '', "the host's socket is unknown before the first connect");
     const progress: string[] = [];
     const opened = e.open(ctx(), (m) => progress.push(m));
     await g.release();
@@ -76,7 +85,10 @@ describe('SshEndpoint', () => {
     assert.equal(g.made.length, 1);
     await e.close();
     assert.equal(g.made[0].closed, 1);
-    await assert.rejects(e.open(ctx(), () => undefined), /was closed/);
+    await assert.rejects(
+      e.open(ctx(), () => undefined),
+      /was closed/,
+    );
   });
 
   it('a second open while a connect runs waits for it instead of connecting twice', async () => {
@@ -122,8 +134,10 @@ describe('SshEndpoint', () => {
     const fromDaemon = new GantryError('NotFound', 'no such container');
     assert.equal(e.explain(fromDaemon), fromDaemon);
 
-    for (const kind of ['Unavailable', 'DeadlineExceeded', 'NotFound', 'Unknown'] as const) assert.equal(e.retryable(new GantryError(kind, 'x')), true, kind);
-    for (const kind of ['PermissionDenied', 'Unauthenticated', 'FailedPrecondition', 'InvalidArgument'] as const) assert.equal(e.retryable(new GantryError(kind, 'x')), false, kind);
+    for (const kind of ['Unavailable', 'DeadlineExceeded', 'NotFound', 'Unknown'] as const)
+      assert.equal(e.retryable(new GantryError(kind, 'x')), true, kind);
+    for (const kind of ['PermissionDenied', 'Unauthenticated', 'FailedPrecondition', 'InvalidArgument'] as const)
+      assert.equal(e.retryable(new GantryError(kind, 'x')), false, kind);
     await e.close();
     assert.equal(e.retryable(transport), false, 'a closed endpoint is not retried');
   });

@@ -32,7 +32,10 @@ describe('remote: ssh failures', () => {
     const e = classifySshFailure(UNKNOWN_HOST, ctx);
     assert.equal(e.kind, 'FailedPrecondition');
     assert.equal(e.transport, true);
-    assert.match(e.message, /host key for gantry-test-22 is not known: connect once with `ssh -F \/tmp\/c gantry-test-22` to verify and record it/);
+    assert.match(
+      e.message,
+      /host key for gantry-test-22 is not known: connect once with `ssh -F \/tmp\/c gantry-test-22` to verify and record it/,
+    );
   });
 
   it('changed host key: says it changed, refuses, and names the ssh-keygen -R line', () => {
@@ -49,7 +52,10 @@ describe('remote: ssh failures', () => {
     assert.equal(e.kind, 'Unauthenticated');
     assert.match(e.message, /ssh:\/\/gantry-test-22 refused our login \(tried: publickey\)/);
     assert.match(e.message, /authorized_keys/);
-    assert.equal(classifySshFailure('Received disconnect from 10.0.0.1 port 22:2: Too many authentication failures\n', ctx).kind, 'Unauthenticated');
+    assert.equal(
+      classifySshFailure('Received disconnect from 10.0.0.1 port 22:2: Too many authentication failures\n', ctx).kind,
+      'Unauthenticated',
+    );
   });
 
   it('connection refused, timed out, unreachable, unresolvable', () => {
@@ -60,7 +66,10 @@ describe('remote: ssh failures', () => {
     const timedOut = classifySshFailure('ssh: connect to host 10.250.121.2 port 22: Connection timed out\n', ctx);
     assert.equal(timedOut.kind, 'Unavailable');
     assert.match(timedOut.message, /connection timed out/);
-    assert.match(classifySshFailure('Connection timed out during banner exchange\nConnection to 10.1.2.3 port 22 timed out\n', ctx).message, /timed out/);
+    assert.match(
+      classifySshFailure('Connection timed out during banner exchange\nConnection to 10.1.2.3 port 22 timed out\n', ctx).message,
+      /timed out/,
+    );
 
     const noRoute = classifySshFailure('ssh: connect to host 10.250.121.2 port 22: No route to host\n', ctx);
     assert.equal(noRoute.kind, 'Unavailable');
@@ -83,7 +92,11 @@ describe('remote: ssh failures', () => {
     const bad = classifySshFailure("Can't open user config file /nope: No such file or directory\n", ctx);
     assert.equal(bad.kind, 'InvalidArgument');
     assert.match(bad.message, /ssh configuration error: Can't open user config file \/nope/);
-    assert.equal(classifySshFailure('/tmp/c: line 3: Bad configuration option: frobnicate\n/tmp/c: terminating, 1 bad configuration options\n', ctx).kind, 'InvalidArgument');
+    assert.equal(
+      classifySshFailure('/tmp/c: line 3: Bad configuration option: frobnicate\n/tmp/c: terminating, 1 bad configuration options\n', ctx)
+        .kind,
+      'InvalidArgument',
+    );
   });
 
   it('anything else: Unavailable with ssh’s last line', () => {

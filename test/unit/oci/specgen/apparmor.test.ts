@@ -22,18 +22,32 @@ describe('oci/specgen/apparmor', () => {
     });
 
     it("keeps Docker's confinement: no mount, no writes into /proc and /sys outside the container's own, no sysrq/kcore/firmware/securityfs", () => {
-      const rules = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+      const rules = text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'));
       for (const rule of [
-        'network,', 'capability,', 'file,', 'umount,', 'deny mount,',
+        'network,',
+        'capability,',
+        'file,',
+        'umount,',
+        'deny mount,',
         'deny @{PROC}/* w,',
         'deny @{PROC}/{[^1-9],[^1-9][^0-9],[^1-9s][^0-9y][^0-9s],[^1-9][^0-9][^0-9][^0-9/]*}/** w,',
         'deny @{PROC}/sys/[^k]** w,',
         'deny @{PROC}/sys/kernel/{?,??,[^s][^h][^m]**} w,',
-        'deny @{PROC}/sysrq-trigger rwklx,', 'deny @{PROC}/kcore rwklx,',
-        'deny /sys/[^f]*/** wklx,', 'deny /sys/f[^s]*/** wklx,', 'deny /sys/fs/[^c]*/** wklx,', 'deny /sys/fs/c[^g]*/** wklx,',
-        'deny /sys/fs/cg[^r]*/** wklx,', 'deny /sys/firmware/** rwklx,', 'deny /sys/devices/virtual/powercap/** rwklx,',
+        'deny @{PROC}/sysrq-trigger rwklx,',
+        'deny @{PROC}/kcore rwklx,',
+        'deny /sys/[^f]*/** wklx,',
+        'deny /sys/f[^s]*/** wklx,',
+        'deny /sys/fs/[^c]*/** wklx,',
+        'deny /sys/fs/c[^g]*/** wklx,',
+        'deny /sys/fs/cg[^r]*/** wklx,',
+        'deny /sys/firmware/** rwklx,',
+        'deny /sys/devices/virtual/powercap/** rwklx,',
         'deny /sys/kernel/security/** rwklx,',
-        'signal (receive) peer=unconfined,', 'signal (send,receive) peer=gantry-default,',
+        'signal (receive) peer=unconfined,',
+        'signal (send,receive) peer=gantry-default,',
         'ptrace (trace,read,tracedby,readby) peer=gantry-default,',
       ]) {
         assert.ok(rules.includes(rule), rule);
@@ -47,7 +61,10 @@ describe('oci/specgen/apparmor', () => {
       assert.doesNotMatch(bare, /#include/);
       assert.match(bare, /^profile other flags/m);
       assert.match(bare, /signal \(receive\) peer=gantryd,/);
-      assert.doesNotMatch(defaultProfileText({ tunables: true, baseAbstraction: true, daemonProfile: 'unconfined' }), /peer=unconfined,\n.*peer=unconfined/);
+      assert.doesNotMatch(
+        defaultProfileText({ tunables: true, baseAbstraction: true, daemonProfile: 'unconfined' }),
+        /peer=unconfined,\n.*peer=unconfined/,
+      );
     });
 
     it('apparmor_parser accepts it (parsed and compiled, not loaded)', function () {
@@ -57,7 +74,11 @@ describe('oci/specgen/apparmor', () => {
         for (const [i, t] of [text, defaultProfileText({ tunables: false, baseAbstraction: false })].entries()) {
           const file = path.join(dir, `p${i}`);
           fs.writeFileSync(file, t);
-          const r: SpawnSyncReturns<string> = spawnSync(PARSER, ['--skip-kernel-load', '--skip-cache', '-o', path.join(dir, `out${i}`), file], { encoding: 'utf8' });
+          const r: SpawnSyncReturns<string> = spawnSync(
+            PARSER,
+            ['--skip-kernel-load', '--skip-cache', '-o', path.join(dir, `out${i}`), file],
+            { encoding: 'utf8' },
+          );
           assert.equal(r.status, 0, r.stderr);
         }
       } finally {
@@ -78,7 +99,10 @@ describe('oci/specgen/apparmor', () => {
     it('without AppArmor: nothing, and a named profile is refused rather than ignored', () => {
       assert.equal(apparmorFor({}, false), undefined);
       assert.equal(apparmorFor({ apparmorProfile: 'unconfined' }, false), undefined);
-      assert.throws(() => apparmorFor({ apparmorProfile: 'mine' }, false), (e: unknown) => isFailedPrecondition(e) && /AppArmor is not enabled/.test((e as Error).message));
+      assert.throws(
+        () => apparmorFor({ apparmorProfile: 'mine' }, false),
+        (e: unknown) => isFailedPrecondition(e) && /AppArmor is not enabled/.test((e as Error).message),
+      );
     });
 
     it('profile names: no spaces, newlines or leading punctuation', () => {

@@ -3,7 +3,14 @@ import { isInvalidArgument } from '../../../../runtime/errdefs/errdefs';
 import type { ContainerConfig } from '../../../../runtime/containers/containers';
 import type { ContainerConfig as ImageConfig } from '../../../../runtime/oci/manifest';
 import {
-  buildSpec, containerEnv, containerHostname, DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS, resolveArgs, userSpecOf,
+  buildSpec,
+  containerEnv,
+  containerHostname,
+  DEFAULT_PATH,
+  MASKED_PATHS,
+  READONLY_PATHS,
+  resolveArgs,
+  userSpecOf,
   type SpecInput,
 } from '../../../../runtime/oci/specgen/build';
 import { DEFAULT_CAPABILITIES } from '../../../../runtime/oci/specgen/capabilities';
@@ -12,18 +19,37 @@ const ID = 'f00dfeedcafe0123456789abcdef0123456789abcdef0123456789abcdef0123';
 
 function config(over: Partial<ContainerConfig> = {}): ContainerConfig {
   return {
-    image: 'busybox', env: [], labels: {}, mounts: [], tmpfs: [], readOnlyRootfs: false, memoryBytes: 0, nanoCpus: 0,
-    pidsLimit: 0, capAdd: [], capDrop: [], network: 'none', restartPolicy: { name: 'no', maximumRetryCount: 0 },
-    tty: false, openStdin: false, autoRemove: false, ...over,
+    image: 'busybox',
+    env: [],
+    labels: {},
+    mounts: [],
+    tmpfs: [],
+    readOnlyRootfs: false,
+    memoryBytes: 0,
+    nanoCpus: 0,
+    pidsLimit: 0,
+    capAdd: [],
+    capDrop: [],
+    network: 'none',
+    restartPolicy: { name: 'no', maximumRetryCount: 0 },
+    tty: false,
+    openStdin: false,
+    autoRemove: false,
+    ...over,
   };
 }
 
 function input(over: Partial<ContainerConfig> = {}, image: ImageConfig = { Cmd: ['sh'] }, extra: Partial<SpecInput> = {}): SpecInput {
   return {
-    id: ID, config: config(over), image, user: { uid: 0, gid: 0, additionalGids: [], home: '/root' },
+    id: ID,
+    config: config(over),
+    image,
+    user: { uid: 0, gid: 0, additionalGids: [], home: '/root' },
     rootfs: '/run/gantry/tasks/x/rootfs',
     etcFiles: { hosts: '/s/etc/hosts', resolvConf: '/s/etc/resolv.conf', hostname: '/s/etc/hostname' },
-    cgroupsPath: `/gantry/${ID}`, nofileHardLimit: 20000, ...extra,
+    cgroupsPath: `/gantry/${ID}`,
+    nofileHardLimit: 20000,
+    ...extra,
   };
 }
 
@@ -85,7 +111,10 @@ describe('oci/specgen/build', () => {
     });
     it('a repeated user key: the last value wins, once', () => {
       const out = env({ user: ['A=1', 'A=2'] });
-      assert.deepEqual(out.filter((e) => e.startsWith('A=')), ['A=2']);
+      assert.deepEqual(
+        out.filter((e) => e.startsWith('A=')),
+        ['A=2'],
+      );
     });
     it('user can override HOSTNAME and TERM', () => {
       const out = env({ tty: true, user: ['HOSTNAME=other', 'TERM=dumb'] });
@@ -103,7 +132,7 @@ describe('oci/specgen/build', () => {
   });
 
   describe('user, cwd, hostname', () => {
-    it('user: the container\'s, else the image\'s', () => {
+    it("user: the container's, else the image's", () => {
       assert.equal(userSpecOf({ user: 'app' }, { User: 'nobody' }), 'app');
       assert.equal(userSpecOf({}, { User: 'nobody' }), 'nobody');
       assert.equal(userSpecOf({ user: '' }, { User: '1000:1000' }), '1000:1000');
@@ -121,7 +150,7 @@ describe('oci/specgen/build', () => {
       invalid(() => buildSpec(input({ workingDir: 'rel/dir' })), /working directory 'rel\/dir' is invalid/);
       invalid(() => buildSpec(input({}, { Cmd: ['sh'], WorkingDir: 'app' })), /absolute path/);
     });
-    it('hostname: given, else 12 characters of the ID; with host network the host\'s name', () => {
+    it("hostname: given, else 12 characters of the ID; with host network the host's name", () => {
       assert.equal(containerHostname(ID, { network: 'none' }), ID.slice(0, 12));
       assert.equal(containerHostname(ID, { network: 'none', hostname: 'db' }), 'db');
       assert.equal(containerHostname(ID, { network: 'host' }, 'myhost'), 'myhost');
@@ -132,7 +161,7 @@ describe('oci/specgen/build', () => {
   });
 
   describe('capabilities', () => {
-    it('Docker\'s defaults in bounding, effective and permitted; none inheritable or ambient', () => {
+    it("Docker's defaults in bounding, effective and permitted; none inheritable or ambient", () => {
       const caps = buildSpec(input()).process?.capabilities;
       assert.deepEqual(caps?.bounding, [...DEFAULT_CAPABILITIES]);
       assert.deepEqual(caps?.effective, [...DEFAULT_CAPABILITIES]);
@@ -156,19 +185,35 @@ describe('oci/specgen/build', () => {
   describe('namespaces, mounts, paths', () => {
     it('network none: every namespace Docker makes, and the network sysctls', () => {
       const spec = buildSpec(input());
-      assert.deepEqual(spec.linux?.namespaces?.map((n) => n.type), ['mount', 'network', 'uts', 'pid', 'ipc']);
+      assert.deepEqual(
+        spec.linux?.namespaces?.map((n) => n.type),
+        ['mount', 'network', 'uts', 'pid', 'ipc'],
+      );
       assert.equal(spec.linux?.sysctl?.['net.ipv4.ip_unprivileged_port_start'], '0');
     });
     it('network host: no network namespace, UTS still private, no sysctls', () => {
       const spec = buildSpec(input({ network: 'host' }, { Cmd: ['sh'] }, { hostHostname: 'myhost' }));
-      assert.deepEqual(spec.linux?.namespaces?.map((n) => n.type), ['mount', 'uts', 'pid', 'ipc']);
+      assert.deepEqual(
+        spec.linux?.namespaces?.map((n) => n.type),
+        ['mount', 'uts', 'pid', 'ipc'],
+      );
       assert.equal(spec.hostname, 'myhost');
       assert.deepEqual(spec.linux?.sysctl, {});
     });
-    it('masked and read-only paths are Docker\'s', () => {
+    it("masked and read-only paths are Docker's", () => {
       const spec = buildSpec(input());
-      for (const p of ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
-        '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap']) {
+      for (const p of [
+        '/proc/acpi',
+        '/proc/kcore',
+        '/proc/keys',
+        '/proc/latency_stats',
+        '/proc/timer_list',
+        '/proc/timer_stats',
+        '/proc/sched_debug',
+        '/proc/scsi',
+        '/sys/firmware',
+        '/sys/devices/virtual/powercap',
+      ]) {
         assert.ok(spec.linux?.maskedPaths?.includes(p), p);
       }
       assert.deepEqual(spec.linux?.maskedPaths, [...MASKED_PATHS]);
@@ -203,7 +248,9 @@ describe('oci/specgen/build', () => {
       assert.deepEqual(r?.devices?.[0], { allow: false, access: 'rwm' });
     });
     it('device allow list: null, zero, full, random, urandom, tty, console, ptmx, pts', () => {
-      const allowed = buildSpec(input()).linux?.resources?.devices?.filter((d) => d.allow).map((d) => `${d.type} ${d.major}:${d.minor ?? '*'}`);
+      const allowed = buildSpec(input())
+        .linux?.resources?.devices?.filter((d) => d.allow)
+        .map((d) => `${d.type} ${d.major}:${d.minor ?? '*'}`);
       assert.deepEqual(new Set(allowed), new Set(['c 1:3', 'c 1:5', 'c 1:7', 'c 1:8', 'c 1:9', 'c 5:0', 'c 5:1', 'c 5:2', 'c 136:*']));
     });
     it('memory, cpus and pids limits', () => {

@@ -1,7 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { isInvalidArgument } from '../../../../runtime/errdefs/errdefs';
 import {
-  ALL_CAPABILITIES, capabilitiesFromMask, DEFAULT_CAPABILITIES, normalizeCapability, tweakCapabilities,
+  ALL_CAPABILITIES,
+  capabilitiesFromMask,
+  DEFAULT_CAPABILITIES,
+  normalizeCapability,
+  tweakCapabilities,
 } from '../../../../runtime/oci/specgen/capabilities';
 
 describe('oci/specgen/capabilities', () => {
@@ -13,10 +17,22 @@ describe('oci/specgen/capabilities', () => {
     assert.equal(ALL_CAPABILITIES[40], 'CAP_CHECKPOINT_RESTORE');
   });
 
-  it('Docker\'s default set', () => {
+  it("Docker's default set", () => {
     assert.deepEqual([...DEFAULT_CAPABILITIES].sort(), [
-      'CAP_AUDIT_WRITE', 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_MKNOD',
-      'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT',
+      'CAP_AUDIT_WRITE',
+      'CAP_CHOWN',
+      'CAP_DAC_OVERRIDE',
+      'CAP_FOWNER',
+      'CAP_FSETID',
+      'CAP_KILL',
+      'CAP_MKNOD',
+      'CAP_NET_BIND_SERVICE',
+      'CAP_NET_RAW',
+      'CAP_SETFCAP',
+      'CAP_SETGID',
+      'CAP_SETPCAP',
+      'CAP_SETUID',
+      'CAP_SYS_CHROOT',
     ]);
     assert.deepEqual(tweakCapabilities([], []), [...DEFAULT_CAPABILITIES]);
   });
@@ -30,7 +46,10 @@ describe('oci/specgen/capabilities', () => {
 
   it('unknown names are InvalidArgument naming the value', () => {
     for (const bad of ['CAP_FLY', 'fly', '', 'CAP_']) {
-      assert.throws(() => tweakCapabilities([bad], []), (e: unknown) => isInvalidArgument(e) && (e as Error).message.includes(JSON.stringify(bad)));
+      assert.throws(
+        () => tweakCapabilities([bad], []),
+        (e: unknown) => isInvalidArgument(e) && (e as Error).message.includes(JSON.stringify(bad)),
+      );
     }
     assert.throws(() => tweakCapabilities([], ['nope']), /unknown capability: "nope"/);
   });
@@ -67,6 +86,9 @@ describe('oci/specgen/capabilities', () => {
     assert.ok(!caps.includes('CAP_SYS_RESOURCE'));
     assert.deepEqual(capabilitiesFromMask('0000000000002001'), ['CAP_CHOWN', 'CAP_NET_RAW']);
     assert.deepEqual(capabilitiesFromMask('0'), []);
-    assert.throws(() => capabilitiesFromMask('xyz'), (e: unknown) => isInvalidArgument(e));
+    assert.throws(
+      () => capabilitiesFromMask('xyz'),
+      (e: unknown) => isInvalidArgument(e),
+    );
   });
 });

@@ -17,7 +17,11 @@ describe('oci/specgen/etcfiles', () => {
   it('network none: localhost plus the hostname, no name servers', async () => {
     const out = path.join(dir, 'none', 'etc');
     const paths = await writeEtcFiles(out, { hostname: 'web-1', network: 'none' });
-    assert.deepEqual(paths, { hostname: path.join(out, 'hostname'), hosts: path.join(out, 'hosts'), resolvConf: path.join(out, 'resolv.conf') });
+    assert.deepEqual(paths, {
+      hostname: path.join(out, 'hostname'),
+      hosts: path.join(out, 'hosts'),
+      resolvConf: path.join(out, 'resolv.conf'),
+    });
     assert.equal(await read(paths.hostname), 'web-1\n');
     const hosts = (await read(paths.hosts)).split('\n');
     assert.ok(hosts.includes('127.0.0.1\tlocalhost'));
@@ -28,14 +32,16 @@ describe('oci/specgen/etcfiles', () => {
     assert.ok(!/nameserver/.test(resolv));
   });
 
-  it('network host: copies of the host\'s files', async () => {
+  it("network host: copies of the host's files", async () => {
     const fakeHost = path.join(dir, 'hostfiles');
     await fs.promises.mkdir(fakeHost);
     await fs.promises.writeFile(path.join(fakeHost, 'hosts'), '127.0.0.1 localhost\n10.0.0.5 db\n');
     await fs.promises.writeFile(path.join(fakeHost, 'resolv.conf'), 'nameserver 192.0.2.53\nsearch example.com\n');
     const paths = await writeEtcFiles(path.join(dir, 'host'), {
-      hostname: 'myhost', network: 'host',
-      hostHostsPath: path.join(fakeHost, 'hosts'), hostResolvConfPath: path.join(fakeHost, 'resolv.conf'),
+      hostname: 'myhost',
+      network: 'host',
+      hostHostsPath: path.join(fakeHost, 'hosts'),
+      hostResolvConfPath: path.join(fakeHost, 'resolv.conf'),
     });
     assert.equal(await read(paths.hosts), '127.0.0.1 localhost\n10.0.0.5 db\n');
     assert.equal(await read(paths.resolvConf), 'nameserver 192.0.2.53\nsearch example.com\n');
@@ -50,7 +56,10 @@ describe('oci/specgen/etcfiles', () => {
 
   it('network host without host files falls back to the defaults', async () => {
     const paths = await writeEtcFiles(path.join(dir, 'missing'), {
-      hostname: 'h', network: 'host', hostHostsPath: path.join(dir, 'nope/hosts'), hostResolvConfPath: path.join(dir, 'nope/resolv.conf'),
+      hostname: 'h',
+      network: 'host',
+      hostHostsPath: path.join(dir, 'nope/hosts'),
+      hostResolvConfPath: path.join(dir, 'nope/resolv.conf'),
     });
     assert.ok((await read(paths.hosts)).includes('127.0.0.1\tlocalhost'));
     assert.ok((await read(paths.resolvConf)).startsWith('#'));
@@ -65,9 +74,8 @@ describe('oci/specgen/etcfiles', () => {
   });
 
   it('refuses a hostname that would inject lines into hosts', async () => {
-    await assert.rejects(
-      writeEtcFiles(path.join(dir, 'bad'), { hostname: 'x\n10.0.0.1 bank.example', network: 'none' }),
-      (e: unknown) => isInvalidArgument(e),
+    await assert.rejects(writeEtcFiles(path.join(dir, 'bad'), { hostname: 'x\n10.0.0.1 bank.example', network: 'none' }), (e: unknown) =>
+      isInvalidArgument(e),
     );
   });
 });

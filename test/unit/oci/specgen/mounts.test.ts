@@ -9,11 +9,19 @@ const find = (ms: Mount[], d: string) => ms.find((m) => m.destination === d);
 const invalid = (fn: () => unknown, re: RegExp) => assert.throws(fn, (e: unknown) => isInvalidArgument(e) && re.test((e as Error).message));
 
 describe('oci/specgen/mounts', () => {
-  it('Docker\'s default filesystems, parents first, /dev/shm 64 MiB', () => {
+  it("Docker's default filesystems, parents first, /dev/shm 64 MiB", () => {
     const ms = containerMounts([], [], ETC, false);
     assert.deepEqual(dests(ms), [
-      '/proc', '/dev', '/dev/pts', '/sys', '/sys/fs/cgroup', '/dev/mqueue', '/dev/shm',
-      '/etc/resolv.conf', '/etc/hostname', '/etc/hosts',
+      '/proc',
+      '/dev',
+      '/dev/pts',
+      '/sys',
+      '/sys/fs/cgroup',
+      '/dev/mqueue',
+      '/dev/shm',
+      '/etc/resolv.conf',
+      '/etc/hostname',
+      '/etc/hosts',
     ]);
     assert.deepEqual(find(ms, '/proc'), { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] });
     assert.deepEqual(find(ms, '/sys')?.options, ['nosuid', 'noexec', 'nodev', 'ro']);
@@ -25,7 +33,12 @@ describe('oci/specgen/mounts', () => {
 
   it('generated /etc files are rbind+rprivate, read-only with a read-only rootfs', () => {
     const rw = containerMounts([], [], ETC, false);
-    assert.deepEqual(find(rw, '/etc/hosts'), { destination: '/etc/hosts', type: 'bind', source: '/s/hosts', options: ['rbind', 'rprivate'] });
+    assert.deepEqual(find(rw, '/etc/hosts'), {
+      destination: '/etc/hosts',
+      type: 'bind',
+      source: '/s/hosts',
+      options: ['rbind', 'rprivate'],
+    });
     const ro = containerMounts([], [], ETC, true);
     assert.deepEqual(find(ro, '/etc/hostname')?.options, ['rbind', 'rprivate', 'ro']);
     assert.deepEqual(find(ro, '/etc/resolv.conf')?.source, '/s/resolv.conf');
@@ -39,8 +52,13 @@ describe('oci/specgen/mounts', () => {
 
   it('user binds: rbind, ro when asked, rprivate; paths cleaned', () => {
     const ms = containerMounts(
-      [{ source: '/host/a/', destination: '/data/', readOnly: true }, { source: '/host/b', destination: '/b', readOnly: false }],
-      [], ETC, false,
+      [
+        { source: '/host/a/', destination: '/data/', readOnly: true },
+        { source: '/host/b', destination: '/b', readOnly: false },
+      ],
+      [],
+      ETC,
+      false,
     );
     assert.deepEqual(find(ms, '/data'), { destination: '/data', type: 'bind', source: '/host/a', options: ['rbind', 'ro', 'rprivate'] });
     assert.deepEqual(find(ms, '/b')?.options, ['rbind', 'rprivate']);
@@ -54,7 +72,8 @@ describe('oci/specgen/mounts', () => {
         { source: '/h/3', destination: '/z', readOnly: false },
       ],
       [{ destination: '/a/b', options: [] }],
-      ETC, false,
+      ETC,
+      false,
     );
     const user = dests(ms).slice(7);
     // Same depth keeps the given order: binds, then tmpfs, then the generated files.
@@ -68,7 +87,8 @@ describe('oci/specgen/mounts', () => {
     const ms = containerMounts(
       [{ source: '/h/hosts', destination: '/etc/hosts', readOnly: true }],
       [{ destination: '/dev/shm', options: ['size=1g'] }],
-      ETC, false,
+      ETC,
+      false,
     );
     assert.equal(ms.filter((m) => m.destination === '/etc/hosts').length, 1);
     assert.equal(find(ms, '/etc/hosts')?.source, '/h/hosts');
@@ -78,7 +98,10 @@ describe('oci/specgen/mounts', () => {
 
   it('a user /dev drops every default under /dev', () => {
     const ms = containerMounts([{ source: '/dev', destination: '/dev', readOnly: false }], [], ETC, false);
-    assert.deepEqual(dests(ms).filter((d) => d.startsWith('/dev')), ['/dev']);
+    assert.deepEqual(
+      dests(ms).filter((d) => d.startsWith('/dev')),
+      ['/dev'],
+    );
     assert.equal(find(ms, '/dev')?.type, 'bind');
   });
 
@@ -93,11 +116,14 @@ describe('oci/specgen/mounts', () => {
   });
 
   describe('tmpfs options', () => {
-    it('Docker\'s defaults: noexec, nosuid, nodev, rprivate', () => {
+    it("Docker's defaults: noexec, nosuid, nodev, rprivate", () => {
       assert.deepEqual(tmpfsOptions([]), ['noexec', 'nosuid', 'nodev', 'rprivate']);
       const ms = containerMounts([], [{ destination: '/run', options: ['size=64m', 'mode=1777'] }], ETC, false);
       assert.deepEqual(find(ms, '/run'), {
-        destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', 'rprivate', 'size=64m', 'mode=1777'],
+        destination: '/run',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['noexec', 'nosuid', 'nodev', 'rprivate', 'size=64m', 'mode=1777'],
       });
     });
     it('user options override the defaults; the last of a kind wins', () => {
@@ -105,12 +131,16 @@ describe('oci/specgen/mounts', () => {
       assert.deepEqual(tmpfsOptions(['size=1m', 'ro', 'size=2m']), ['noexec', 'nosuid', 'nodev', 'rprivate', 'ro', 'size=2m']);
       assert.deepEqual(tmpfsOptions(['defaults', 'shared']), ['noexec', 'nosuid', 'nodev', 'shared']);
     });
-    it('accepts the kernel\'s size forms, refuses the rest naming it', () => {
+    it("accepts the kernel's size forms, refuses the rest naming it", () => {
       for (const ok of ['size=65536k', 'size=64m', 'size=1G', 'size=50%', 'size=1024', 'mode=700', 'uid=1000', 'nr_inodes=10k']) {
         assert.doesNotThrow(() => tmpfsOptions([ok]), ok);
       }
       for (const bad of ['size=lots', 'size=', 'mode=999', 'uid=-1', 'bogus', 'rbind', 'size=1m,uid=0', 'mode']) {
-        assert.throws(() => tmpfsOptions([bad]), (e: unknown) => isInvalidArgument(e) && (e as Error).message.includes(JSON.stringify(bad)), bad);
+        assert.throws(
+          () => tmpfsOptions([bad]),
+          (e: unknown) => isInvalidArgument(e) && (e as Error).message.includes(JSON.stringify(bad)),
+          bad,
+        );
       }
     });
   });

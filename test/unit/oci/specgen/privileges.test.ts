@@ -1,7 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES } from '../../../../runtime/oci/specgen/capabilities';
 import type { ContainerConfig } from '../../../../runtime/containers/containers';
-import { applyPrivileges, effectiveCgroupns, parseCgroupns, parseDevice, type PrivilegeInput } from '../../../../runtime/oci/specgen/privileges';
+import {
+  applyPrivileges,
+  effectiveCgroupns,
+  parseCgroupns,
+  parseDevice,
+  type PrivilegeInput,
+} from '../../../../runtime/oci/specgen/privileges';
 import { buildSpec, MASKED_PATHS } from '../../../../runtime/oci/specgen/build';
 import { isInvalidArgument } from '../../../../runtime/errdefs/errdefs';
 import type { Spec } from '../../../../runtime/oci/spec';
@@ -10,17 +16,38 @@ const ID = 'f00dfeedcafe0123456789abcdef0123456789abcdef0123456789abcdef0123';
 
 function config(over: Partial<ContainerConfig> = {}): ContainerConfig {
   return {
-    image: 'busybox', env: [], labels: {}, mounts: [], tmpfs: [], readOnlyRootfs: false, memoryBytes: 0, nanoCpus: 0,
-    pidsLimit: 0, capAdd: [], capDrop: [], network: 'none', restartPolicy: { name: 'no', maximumRetryCount: 0 },
-    tty: false, openStdin: false, autoRemove: false, cmd: ['sh'], ...over,
+    image: 'busybox',
+    env: [],
+    labels: {},
+    mounts: [],
+    tmpfs: [],
+    readOnlyRootfs: false,
+    memoryBytes: 0,
+    nanoCpus: 0,
+    pidsLimit: 0,
+    capAdd: [],
+    capDrop: [],
+    network: 'none',
+    restartPolicy: { name: 'no', maximumRetryCount: 0 },
+    tty: false,
+    openStdin: false,
+    autoRemove: false,
+    cmd: ['sh'],
+    ...over,
   };
 }
 
 function spec(over: Partial<ContainerConfig> = {}, extra: Partial<PrivilegeInput> = {}): Spec {
   const c = config(over);
   const s = buildSpec({
-    id: ID, config: c, image: {}, user: { uid: 0, gid: 0, additionalGids: [], home: '/root' }, rootfs: '/r',
-    etcFiles: { hosts: '/s/hosts', resolvConf: '/s/resolv.conf', hostname: '/s/hostname' }, cgroupsPath: `/gantry/${ID}`, nofileHardLimit: 1024,
+    id: ID,
+    config: c,
+    image: {},
+    user: { uid: 0, gid: 0, additionalGids: [], home: '/root' },
+    rootfs: '/r',
+    etcFiles: { hosts: '/s/hosts', resolvConf: '/s/resolv.conf', hostname: '/s/hostname' },
+    cgroupsPath: `/gantry/${ID}`,
+    nofileHardLimit: 1024,
   });
   return applyPrivileges(s, { config: c, hostDevices: [], devices: [], cgroupV2: false, ...extra });
 }
@@ -28,7 +55,7 @@ function spec(over: Partial<ContainerConfig> = {}, extra: Partial<PrivilegeInput
 const invalid = (fn: () => unknown, re: RegExp) => assert.throws(fn, (e: unknown) => isInvalidArgument(e) && re.test((e as Error).message));
 
 describe('oci/specgen/privileges', () => {
-  describe('parseDevice (Docker\'s --device forms)', () => {
+  describe("parseDevice (Docker's --device forms)", () => {
     const cases: [string, [string, string, string]][] = [
       ['/dev/fuse', ['/dev/fuse', '/dev/fuse', 'rwm']],
       ['/dev/null:/dev/mynull', ['/dev/null', '/dev/mynull', 'rwm']],
@@ -77,7 +104,11 @@ describe('oci/specgen/privileges', () => {
       const c = config({ privileged: true, capDrop: ['ALL'] });
       const hostDev = { path: '/dev/loop0', type: 'b', major: 7, minor: 0, fileMode: 0o660, uid: 0, gid: 6 };
       const s = applyPrivileges(base, {
-        config: c, hostDevices: [hostDev], devices: [], cgroupV2: false, hostCapabilities: ALL_CAPABILITIES.filter((x) => x !== 'CAP_SYS_RESOURCE'),
+        config: c,
+        hostDevices: [hostDev],
+        devices: [],
+        cgroupV2: false,
+        hostCapabilities: ALL_CAPABILITIES.filter((x) => x !== 'CAP_SYS_RESOURCE'),
       });
       assert.equal(s.process?.capabilities?.effective?.length, ALL_CAPABILITIES.length - 1);
       assert.ok(!s.process?.capabilities?.bounding?.includes('CAP_SYS_RESOURCE'));
@@ -86,7 +117,8 @@ describe('oci/specgen/privileges', () => {
       assert.deepEqual(s.linux?.readonlyPaths, []);
       assert.deepEqual(s.linux?.resources?.devices, [{ allow: true, access: 'rwm' }]);
       assert.deepEqual(s.linux?.devices, [hostDev]);
-      for (const dest of ['/sys', '/sys/fs/cgroup']) assert.ok(!s.mounts?.find((m) => m.destination === dest)?.options?.includes('ro'), dest);
+      for (const dest of ['/sys', '/sys/fs/cgroup'])
+        assert.ok(!s.mounts?.find((m) => m.destination === dest)?.options?.includes('ro'), dest);
     });
 
     it('privileged with a read-only rootfs keeps /sys read-only (Docker)', () => {
@@ -118,7 +150,10 @@ describe('oci/specgen/privileges', () => {
     });
 
     it('userns remap refuses --privileged', () => {
-      assert.throws(() => spec({ privileged: true }, { idMap: { uid: 100000, gid: 100000, size: 65536 } }), (e: unknown) => isInvalidArgument(e) && /incompatible/.test((e as Error).message));
+      assert.throws(
+        () => spec({ privileged: true }, { idMap: { uid: 100000, gid: 100000, size: 65536 } }),
+        (e: unknown) => isInvalidArgument(e) && /incompatible/.test((e as Error).message),
+      );
     });
   });
 });

@@ -70,7 +70,10 @@ describe('oci/specgen/seccomp', () => {
         { names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0x7e020000, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }] },
       ]);
       assert.equal(CLONE_NAMESPACE_FLAGS, 0x10000000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x20000000 | 0x40000000 | 0x00020000);
-      assert.deepEqual(s.syscalls!.filter((r) => r.names.includes('clone3')), [{ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }]);
+      assert.deepEqual(
+        s.syscalls!.filter((r) => r.names.includes('clone3')),
+        [{ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }],
+      );
     });
 
     it('clone and clone3 with CAP_SYS_ADMIN: allowed outright', () => {
@@ -95,7 +98,10 @@ describe('oci/specgen/seccomp', () => {
 
     it('socket: anything but AF_VSOCK; personality: only the harmless values', () => {
       const s = resolve();
-      assert.deepEqual(s.syscalls!.filter((r) => r.names.includes('socket')).map((r) => r.args), [[{ index: 0, value: 40, valueTwo: 0, op: 'SCMP_CMP_NE' }]]);
+      assert.deepEqual(
+        s.syscalls!.filter((r) => r.names.includes('socket')).map((r) => r.args),
+        [[{ index: 0, value: 40, valueTwo: 0, op: 'SCMP_CMP_NE' }]],
+      );
       const personas = s.syscalls!.filter((r) => r.names.includes('personality')).map((r) => r.args![0].value);
       assert.deepEqual(personas, [0, 8, 0x20000, 0x20008, 0xffffffff]);
     });
@@ -112,32 +118,43 @@ describe('oci/specgen/seccomp', () => {
       assert.equal(seccompFor({ privileged: true }, DEFAULT_CAPABILITIES, AMD64), undefined);
       const custom = JSON.stringify({ defaultAction: 'SCMP_ACT_LOG', architectures: ['SCMP_ARCH_X86_64'], syscalls: [] });
       assert.deepEqual(seccompFor({ seccompProfile: custom }, DEFAULT_CAPABILITIES, AMD64), {
-        defaultAction: 'SCMP_ACT_LOG', architectures: ['SCMP_ARCH_X86_64'], syscalls: [],
+        defaultAction: 'SCMP_ACT_LOG',
+        architectures: ['SCMP_ARCH_X86_64'],
+        syscalls: [],
       });
       assert.equal(seccompFor({ seccompProfile: custom, privileged: true }, DEFAULT_CAPABILITIES, AMD64), undefined);
-      assert.deepEqual(
-        [{}, { seccompProfile: 'unconfined' }, { seccompProfile: custom }, { privileged: true }].map(seccompMode),
-        ['default', 'unconfined', 'custom', 'unconfined'],
-      );
+      assert.deepEqual([{}, { seccompProfile: 'unconfined' }, { seccompProfile: custom }, { privileged: true }].map(seccompMode), [
+        'default',
+        'unconfined',
+        'custom',
+        'unconfined',
+      ]);
     });
 
     it('a profile whose archMap lacks the host architecture is refused (the filter would kill every call)', () => {
-      const p = parseProfile(JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', archMap: [{ architecture: 'SCMP_ARCH_S390X', subArchitectures: null }] }));
-      assert.throws(() => resolveProfile(p, [], AMD64), (e: unknown) => isFailedPrecondition(e) && /amd64/.test((e as Error).message));
+      const p = parseProfile(
+        JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', archMap: [{ architecture: 'SCMP_ARCH_S390X', subArchitectures: null }] }),
+      );
+      assert.throws(
+        () => resolveProfile(p, [], AMD64),
+        (e: unknown) => isFailedPrecondition(e) && /amd64/.test((e as Error).message),
+      );
     });
 
     it("Docker's conditions: includes.caps all held, excludes.caps none held, arches by Go name, caps with or without CAP_", () => {
-      const p = parseProfile(JSON.stringify({
-        defaultAction: 'SCMP_ACT_ERRNO',
-        architectures: ['SCMP_ARCH_X86_64'],
-        syscalls: [
-          { names: ['a'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMIN', 'NET_ADMIN'] } },
-          { names: ['b'], action: 'SCMP_ACT_ALLOW', excludes: { caps: ['CAP_SYS_ADMIN'] } },
-          { names: ['c'], action: 'SCMP_ACT_ALLOW', includes: { arches: ['arm64'] } },
-          { names: ['d'], action: 'SCMP_ACT_ALLOW', excludes: { arches: ['amd64'] } },
-          { name: 'e', action: 'SCMP_ACT_ALLOW', includes: { minKernel: '7.0' } },
-        ],
-      }));
+      const p = parseProfile(
+        JSON.stringify({
+          defaultAction: 'SCMP_ACT_ERRNO',
+          architectures: ['SCMP_ARCH_X86_64'],
+          syscalls: [
+            { names: ['a'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMIN', 'NET_ADMIN'] } },
+            { names: ['b'], action: 'SCMP_ACT_ALLOW', excludes: { caps: ['CAP_SYS_ADMIN'] } },
+            { names: ['c'], action: 'SCMP_ACT_ALLOW', includes: { arches: ['arm64'] } },
+            { names: ['d'], action: 'SCMP_ACT_ALLOW', excludes: { arches: ['amd64'] } },
+            { name: 'e', action: 'SCMP_ACT_ALLOW', includes: { minKernel: '7.0' } },
+          ],
+        }),
+      );
       const names = (caps: string[]) => [...allowed(resolveProfile(p, caps, AMD64))];
       assert.deepEqual(names(['CAP_SYS_ADMIN']), []);
       assert.deepEqual(names(['CAP_SYS_ADMIN', 'CAP_NET_ADMIN']), ['a']);
@@ -147,7 +164,11 @@ describe('oci/specgen/seccomp', () => {
 
   describe('parseProfile (Docker JSON)', () => {
     const bad = (text: string, re: RegExp) =>
-      assert.throws(() => parseProfile(text, 'p.json'), (e: unknown) => isInvalidArgument(e) && re.test((e as Error).message), text);
+      assert.throws(
+        () => parseProfile(text, 'p.json'),
+        (e: unknown) => isInvalidArgument(e) && re.test((e as Error).message),
+        text,
+      );
 
     it('malformed JSON and wrong shapes: InvalidArgument naming the file and the field', () => {
       bad('{"defaultAction": "SCMP_ACT_ERRNO",', /^invalid seccomp profile p\.json: not valid JSON: /);
@@ -157,23 +178,46 @@ describe('oci/specgen/seccomp', () => {
       bad('{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": -1}', /defaultErrnoRet: want a whole number/);
       bad('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": {}}', /syscalls: want an array/);
       bad('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"action": "SCMP_ACT_ALLOW"}]}', /syscalls\[0\]: no syscall names/);
-      bad('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"name": "a", "names": ["b"], "action": "SCMP_ACT_ALLOW"}]}', /either 'name' or 'names'/);
+      bad(
+        '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"name": "a", "names": ["b"], "action": "SCMP_ACT_ALLOW"}]}',
+        /either 'name' or 'names'/,
+      );
       bad('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["a"]}]}', /syscalls\[0\]\.action: missing/);
-      bad('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": [1], "action": "SCMP_ACT_ALLOW"}]}', /syscalls\[0\]\.names\[0\]: want a string/);
-      bad('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}', /args\[0\]\.index: 6 is too large/);
-      bad('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "EQ"}]}]}', /args\[0\]\.op: "EQ" is not a comparison/);
-      bad('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "four"}}]}', /minKernel: "four" is not a kernel version/);
-      bad('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 18446744073709551615, "op": "SCMP_CMP_EQ"}]}]}', /value: .* is too large/);
+      bad(
+        '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": [1], "action": "SCMP_ACT_ALLOW"}]}',
+        /syscalls\[0\]\.names\[0\]: want a string/,
+      );
+      bad(
+        '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}',
+        /args\[0\]\.index: 6 is too large/,
+      );
+      bad(
+        '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "EQ"}]}]}',
+        /args\[0\]\.op: "EQ" is not a comparison/,
+      );
+      bad(
+        '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "four"}}]}',
+        /minKernel: "four" is not a kernel version/,
+      );
+      bad(
+        '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 18446744073709551615, "op": "SCMP_CMP_EQ"}]}]}',
+        /value: .* is too large/,
+      );
     });
 
     it("reads Docker's shapes: legacy name, null subArchitectures, missing valueTwo, unknown keys ignored", () => {
-      const p = parseProfile(JSON.stringify({
-        defaultAction: 'SCMP_ACT_ERRNO',
-        defaultErrnoRet: 1,
-        archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: null }],
-        syscalls: [{ name: 'read', action: 'SCMP_ACT_ALLOW', args: null, comment: 'c', unknown: true }, { names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 40, op: 'SCMP_CMP_NE' }] }],
-        somethingNew: 1,
-      }));
+      const p = parseProfile(
+        JSON.stringify({
+          defaultAction: 'SCMP_ACT_ERRNO',
+          defaultErrnoRet: 1,
+          archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: null }],
+          syscalls: [
+            { name: 'read', action: 'SCMP_ACT_ALLOW', args: null, comment: 'c', unknown: true },
+            { names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 40, op: 'SCMP_CMP_NE' }] },
+          ],
+          somethingNew: 1,
+        }),
+      );
       assert.deepEqual(resolveProfile(p, [], AMD64), {
         defaultAction: 'SCMP_ACT_ERRNO',
         defaultErrnoRet: 1,

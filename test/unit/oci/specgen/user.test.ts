@@ -18,14 +18,7 @@ const PASSWD = [
   'nobody:x:65534:65534:nobody:/nonexistent:/bin/false',
 ].join('\n');
 
-const GROUP = [
-  'root:x:0:',
-  'wheel:x:10:root,app',
-  'app:x:1000:',
-  'docker:x:999:app',
-  'staff:x:50:other',
-  'nogroup:x:65534:',
-].join('\n');
+const GROUP = ['root:x:0:', 'wheel:x:10:root,app', 'app:x:1000:', 'docker:x:999:app', 'staff:x:50:other', 'nogroup:x:65534:'].join('\n');
 
 async function rootfs(dir: string, name: string, files: Record<string, string>): Promise<string> {
   const root = path.join(dir, name);
@@ -77,7 +70,7 @@ describe('oci/specgen/user', () => {
     }
   });
 
-  it('an unknown name fails with Docker\'s wording', async () => {
+  it("an unknown name fails with Docker's wording", async () => {
     await invalid(resolveUser(root, 'ghost'), /^unable to find user ghost: no matching entries in passwd file$/);
     await invalid(resolveUser(root, 'broken'), /unable to find user broken/);
     await invalid(resolveUser(root, 'app:ghosts'), /^unable to find group ghosts: no matching entries in group file$/);
@@ -131,7 +124,7 @@ describe('oci/specgen/user', () => {
       assert.equal(await readFileInRoot(r, '/etc/group'), null);
     });
 
-    it('/etc as a symlink to the host\'s directory is resolved inside the rootfs', async () => {
+    it("/etc as a symlink to the host's directory is resolved inside the rootfs", async () => {
       const r = await rootfs(dir, 'etc-link', { [`${outside}/etc/passwd`]: 'inside:x:7:7::/in:/bin/sh\n' });
       await fs.promises.symlink(path.join(outside, 'etc'), path.join(r, 'etc'));
       // The same absolute path exists inside the rootfs with other content: that one is read.
@@ -176,7 +169,10 @@ describe('oci/specgen/user', () => {
 
     it('an oversized passwd is refused', async () => {
       const r = await rootfs(dir, 'big', { '/etc/passwd': 'x'.repeat(2048) });
-      await assert.rejects(readFileInRoot(r, '/etc/passwd', 1024), (e: unknown) => isInvalidArgument(e) && /larger than 1024/.test((e as Error).message));
+      await assert.rejects(
+        readFileInRoot(r, '/etc/passwd', 1024),
+        (e: unknown) => isInvalidArgument(e) && /larger than 1024/.test((e as Error).message),
+      );
       assert.equal((await readFileInRoot(r, '/etc/passwd', 2048))?.length, 2048);
     });
 
