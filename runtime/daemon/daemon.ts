@@ -166,7 +166,9 @@ export class Daemon {
       server.addService(ContainersService, containers.server(adapt));
       server.addService(NetworksService, networks.server(adapt));
       await bindPrivately(server, socket);
+      // Closed in reverse order: networks after the containers.
       const daemon = new Daemon(config, log, locks, server, events, health, [
+        () => networks.close(),
         () => registry.close(),
         async () => containers.close(),
         () => snapshotter.close(),

@@ -36,6 +36,8 @@ export interface NetworksDeps {
 export interface Networks {
   readonly containers: ContainerNetworks;
   server(adapt: HandlerAdapter): NetworksServer;
+  /** At shutdown, after the containers: see NetworkManager.close. */
+  close(): Promise<void>;
 }
 
 export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
@@ -68,6 +70,7 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
   const containers = new ContainerNetworks({ manager, unavailable, events, log });
   return {
     containers,
+    close: async () => manager?.close(),
     server: (adapt) =>
       networksService(adapt, {
         manager: () => {

@@ -170,6 +170,13 @@ export interface NetworkManager {
   netnsPath(containerId: string): string;
   /** Every namespace file under `<state>/netns/` (mounted or stale after a reboot). */
   listSandboxes(): Promise<NetnsEntry[]>;
+  /**
+   * At gantryd's shutdown: lets go of the netns directory's own mount when
+   * no namespace is mounted in it any more. Containers that outlive the
+   * daemon keep theirs, and the directory's mount with them, for the next
+   * gantryd to find.
+   */
+  close(): Promise<void>;
 }
 
 export { createNetworkManager } from './manager';

@@ -19,7 +19,7 @@ import { DEFAULT_CNI_BIN_DIRS, requirePlugins } from './cni/plugin';
 import { summarize } from './cni/result';
 import { linkExists, removeBridge } from './bridges';
 import { bridgeConflist, conflistSubnets, DEFAULT_BRIDGE, DEFAULT_NETWORK, parseBridgeOptions, validBridgeName } from './configs';
-import { bindNetns, createNetns, listNetns, netnsPath, prepareNetnsDir, removeNetns, type NetnsEntry } from './netns';
+import { bindNetns, createNetns, listNetns, netnsPath, prepareNetnsDir, releaseNetnsDir, removeNetns, type NetnsEntry } from './netns';
 import { PortReservations } from './ports/reservations';
 import { NetworkStore, type NetworkInfo, type StoredNetwork } from './store';
 import { chooseSubnet, contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIPv4, type Cidr } from './subnets';
@@ -75,6 +75,11 @@ class CniNetworkManager implements NetworkManager {
 
   availability(): Promise<Availability> {
     return probeAvailability(this.binDirs);
+  }
+
+  async close(): Promise<void> {
+    if ((await listNetns(this.netnsDir)).some((entry) => entry.mounted)) return;
+    await releaseNetnsDir(this.netnsDir);
   }
 
   netnsPath(containerId: string): string {

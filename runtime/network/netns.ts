@@ -55,7 +55,7 @@ export async function prepareNetnsDir(dir: string): Promise<void> {
   }
 }
 
-/** Unmounts the netns directory's own bind mount (test teardown; the daemon keeps it). */
+/** Unmounts the netns directory's own bind mount (at shutdown when it holds no namespace, and in test teardown). */
 export async function releaseNetnsDir(dir: string): Promise<void> {
   const real = await fs.promises.realpath(dir).catch(() => dir);
   if ((await mountPoints()).has(real)) await runOk('umount', [real]);

@@ -104,6 +104,20 @@ describe('gantryd', () => {
     assert.ok(!fs.existsSync(daemon.socket), 'a clean shutdown removes the socket');
   });
 
+  it('leaves no mount under its state dir after a clean shutdown with no container running', async () => {
+    const daemon = await startDaemon(cleanup);
+    const state = fs.realpathSync(daemon.state);
+    const mountsUnderState = () =>
+      fs
+        .readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((line) => line.split(' ')[4] ?? '')
+        .filter((mountPoint) => mountPoint === state || mountPoint.startsWith(state + '/'));
+    assert.deepEqual(mountsUnderState(), [path.join(state, 'netns')], 'while serving, the netns dir is a mount of its own');
+    await daemon.stop();
+    assert.deepEqual(mountsUnderState(), []);
+  });
+
   it('refuses to start a second daemon on the same socket while the first keeps serving', async () => {
     const daemon = await startDaemon(cleanup);
     const dir = await makeTempDir('gd2', cleanup);

@@ -11,6 +11,7 @@ import { parsePublish } from '../../../runtime/network/index';
 import { suiteCleanup, makeTempDir } from '../../helpers/tmp';
 import { freePort } from '../../helpers/ports';
 import { startProcess } from '../../helpers/proc';
+import { waitFor } from '../../helpers/waitFor';
 import { containerId, ctx, hostAddress, httpGet, nsRun, snapshot, startHttpd, startNetworking } from './harness';
 
 describe('network: attach with CNI', function () {
@@ -100,9 +101,7 @@ describe('network: attach with CNI', function () {
     cleanup.defer(() => server.stop());
     await server.waitFor((p) => p.stdout.includes('ready'), { what: 'the UDP echo server binds' });
     for (const host of ['127.0.0.1', await hostAddress()]) {
-      const reply = await server.waitFor(() => udpAsk(host, mapping.hostPort, 'ping'), {
-        what: `an echo through ${host}:${mapping.hostPort}/udp`,
-      });
+      const reply = await udpAsk(host, mapping.hostPort, 'ping', `an echo through ${host}:${mapping.hostPort}/udp`);
       assert.equal(reply, 'echo:ping');
     }
   });
@@ -205,20 +204,23 @@ describe('network: attach with CNI', function () {
   });
 });
 
-/** Sends one datagram and resolves with the first reply, or '' when none comes within a second (then the caller asks again). */
-function udpAsk(host: string, port: number, text: string): Promise<string> {
-  return new Promise((resolve) => {
-    const sock = dgram.createSocket('udp4');
-    const done = (reply: string) => {
-      clearTimeout(timer);
-      sock.close();
-      resolve(reply);
-    };
-    const timer = setTimeout(() => done(''), 1000);
-    sock.on('message', (m) => done(m.toString('utf8')));
-    sock.on('error', () => done(''));
-    sock.send(text, port, host);
-  });
+/** Sends `text` again on every re-check until a reply comes (a datagram may be lost), and resolves with the reply. */
+async function udpAsk(host: string, port: number, text: string, what: string): Promise<string> {
+  const sock = dgram.createSocket('udp4');
+  let reply: string | undefined;
+  sock.on('message', (m) => (reply = m.toString('utf8')));
+  sock.on('error', () => undefined);
+  try {
+    return await waitFor(
+      () => {
+        if (reply === undefined) sock.send(text, port, host);
+        return reply;
+      },
+      { what, intervalMs: 250 },
+    );
+  } finally {
+    sock.close();
+  }
 }
 
 async function createdAvailability() {
