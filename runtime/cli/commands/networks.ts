@@ -11,6 +11,7 @@ import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
 import { withClient } from '../withClient';
 import { forEachContainer } from './containerCommon';
+import { confirm } from './containerPrune';
 
 export const NETWORK_LS_HEADERS = ['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET'] as const;
 
@@ -165,15 +166,22 @@ export const networkPruneCommand: Command = {
   summary: 'remove networks no container uses',
   usage: `Usage: gantry network prune [-f]
 
-Remove every user network no container is configured for.
+Remove every user network no container is configured for, after asking
+(unless -f).
 
 Options:
-  -f, --force   do not ask for confirmation (gantry never asks; accepted for Docker compatibility)
+  -f, --force   do not ask for confirmation
   --json        print the result as JSON
 `,
   async run(ctx, argv) {
     const args = parseCommandArgs(this, argv, { force: { type: 'boolean', short: 'f' }, json: { type: 'boolean' } }, ctx);
     if (!args) return 0;
+    if (!args.values.force) {
+      const ok = await confirm(
+        'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ',
+      );
+      if (!ok) return 0;
+    }
     const result = await withClient(ctx, (c) => c.networks.prune());
     if (args.values.json) writeJson(ctx.stdout, result);
     else if (result.removed.length) ctx.stdout.write(`Deleted Networks:\n${result.removed.map((n) => `${n}\n`).join('')}`);
