@@ -170,8 +170,7 @@ function network(v: RunValues): string {
     throw new UsageError('conflicting options: --network and --net name different networks');
   }
   const value = v.network ?? v.net;
-  if (value === '')
-    throw invalidArgument('--network needs a name: bridge, none, host, container:NAME or a network created with gantry network create');
+  if (value === '') throw invalidArgument('--network needs a name: bridge, none, host or a network created with gantry network create');
   return value ?? '';
 }
 

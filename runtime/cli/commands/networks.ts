@@ -36,7 +36,7 @@ export const networkCreateCommand: Command = {
   usage: `Usage: gantry network create [options] NAME
 
 Create a bridge network and print its ID. Containers join it with
-'gantry run --network NAME' and find each other there by name and alias.
+'gantry run --network NAME'; networks are isolated from each other.
 
 Options:
   --subnet CIDR        the network's subnet (default: a free one)

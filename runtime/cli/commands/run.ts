@@ -156,8 +156,8 @@ Options:
   --cgroupns host|private      cgroup namespace (default: private on cgroup v2, host on v1)
   --security-opt OPT           seccomp=unconfined|PROFILE.json, apparmor=unconfined|PROFILE,
                                no-new-privileges[=true|false]
-  --network, --net NETWORK     bridge (default), none, host, container:NAME or a network's name
-  --network-alias ALIAS        another name the container answers to on a user network
+  --network, --net NETWORK     bridge (default), none, host, or a network from 'gantry network create'
+  --network-alias ALIAS        another name for the container on a user network (shown by inspect)
   -p, --publish [IP:][HOSTPORT:]PORT[/tcp|/udp]
                                publish a container port (or a range) on the host; repeatable
   -P, --publish-all            publish every exposed port to a free host port
