@@ -21,6 +21,8 @@ import { attachCommand, execCommand } from './commands/exec';
 import { inspectCommand } from './commands/inspect';
 import { killCommand, pauseCommand, restartCommand, rmCommand, stopCommand, unpauseCommand, waitCommand } from './commands/lifecycle';
 import { logsCommand } from './commands/logs';
+import { networkCommand } from './commands/networkGroup';
+import { portCommand } from './commands/port';
 import { psCommand } from './commands/ps';
 import { createCommand, runCommand } from './commands/run';
 import { startCommand } from './commands/start';
@@ -43,6 +45,7 @@ const COMMANDS: readonly Command[] = [
   execCommand,
   attachCommand,
   waitCommand,
+  portCommand,
   topCommand,
   statsCommand,
   inspectCommand,
@@ -52,6 +55,7 @@ const COMMANDS: readonly Command[] = [
   tagCommand,
   rmiCommand,
   imageCommand,
+  networkCommand,
   loginCommand,
   logoutCommand,
   snapshotsCommand,

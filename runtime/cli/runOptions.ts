@@ -48,6 +48,17 @@ export const CREATE_OPTIONS = {
   'cap-add': { type: 'string', multiple: true },
   'cap-drop': { type: 'string', multiple: true },
   network: { type: 'string' },
+  net: { type: 'string' },
+  'network-alias': { type: 'string', multiple: true },
+  publish: { type: 'string', short: 'p', multiple: true },
+  'publish-all': { type: 'boolean', short: 'P' },
+  expose: { type: 'string', multiple: true },
+  dns: { type: 'string', multiple: true },
+  'dns-search': { type: 'string', multiple: true },
+  'dns-option': { type: 'string', multiple: true },
+  'add-host': { type: 'string', multiple: true },
+  ip: { type: 'string' },
+  'mac-address': { type: 'string' },
   restart: { type: 'string' },
   'health-cmd': { type: 'string' },
   'health-interval': { type: 'string' },
@@ -150,10 +161,17 @@ function healthcheck(v: RunValues): HealthcheckConfig | undefined {
   };
 }
 
-function network(value: string | undefined): string {
-  if (value === undefined) return '';
-  if (value !== 'none' && value !== 'host') throw invalidArgument(`network ${JSON.stringify(value)} is not supported: use none or host`);
-  return value;
+/**
+ * `--network`/`--net`: passed through ('' = the daemon's default, `bridge`);
+ * the daemon knows which networks exist and refuses the others by name.
+ */
+function network(v: RunValues): string {
+  if (v.network !== undefined && v.net !== undefined && v.network !== v.net) {
+    throw new UsageError('conflicting options: --network and --net name different networks');
+  }
+  const value = v.network ?? v.net;
+  if (value === '') throw invalidArgument('--network needs a name: bridge, none, host or a network created with gantry network create');
+  return value ?? '';
 }
 
 function pullPolicy(value: string | undefined): PullPolicy {
@@ -205,7 +223,19 @@ export function buildRunPlan(command: 'run' | 'create', v: RunValues, positional
     pidsLimit: Math.max(0, pidsLimit),
     capAdd: v['cap-add'] ?? [],
     capDrop: v['cap-drop'] ?? [],
-    network: network(v.network),
+    network: network(v),
+    // The network options go as typed: the daemon parses them (runtime/network/ports/publish.ts
+    // for -p and --expose) and its InvalidArgument names the bad value.
+    publish: v.publish ?? [],
+    publishAll: v['publish-all'] === true,
+    expose: v.expose ?? [],
+    dns: v.dns ?? [],
+    dnsSearch: v['dns-search'] ?? [],
+    dnsOptions: v['dns-option'] ?? [],
+    addHosts: v['add-host'] ?? [],
+    ip: v.ip ?? '',
+    macAddress: v['mac-address'] ?? '',
+    networkAliases: v['network-alias'] ?? [],
     restartPolicy,
     healthcheck: healthcheck(v),
     tty: v.tty === true,

@@ -2,7 +2,7 @@
  * The typed client for gantryd's API, shared by the CLI and the extension
  * (it has no VS Code imports). One HTTP/2 channel carries every service; each
  * gRPC service is one namespace: `client.images`, `client.containers`,
- * `client.snapshots`, `client.events`, `client.system`. Every error that
+ * `client.networks`, `client.snapshots`, `client.events`, `client.system`. Every error that
  * leaves it is a GantryError whose kind is the one the daemon raised
  * (rpc.ts, runtime/errdefs/grpc.ts).
  */
@@ -13,8 +13,10 @@ import { HealthClient } from '../api/gen/grpc/health/v1/health';
 import { SnapshotsClient } from '../api/gen/gantry/v1/snapshots';
 import { ImagesClient, RegistryClient } from '../api/gen/gantry/v1/images';
 import { ContainersClient } from '../api/gen/gantry/v1/containers';
+import { NetworksClient } from '../api/gen/gantry/v1/networks';
 import { ContainersApi } from './containersApi';
 import { ImagesApi } from './imagesApi';
+import { NetworksApi } from './networksApi';
 import { EventsApi, SnapshotsApi, SystemApi } from './smallApis';
 
 export class RuntimeClient {
@@ -24,6 +26,8 @@ export class RuntimeClient {
   readonly images: ImagesApi;
   /** gantry.v1.Containers. */
   readonly containers: ContainersApi;
+  /** gantry.v1.Networks. */
+  readonly networks: NetworksApi;
   /** gantry.v1.Snapshots. */
   readonly snapshots: SnapshotsApi;
   /** gantry.v1.Events. */
@@ -47,9 +51,11 @@ export class RuntimeClient {
     const registry = new RegistryClient(address, creds, options);
     const snapshots = new SnapshotsClient(address, creds, options);
     const containers = new ContainersClient(address, creds, options);
-    this.grpcClients = [version, events, health, images, registry, snapshots, containers];
+    const networks = new NetworksClient(address, creds, options);
+    this.grpcClients = [version, events, health, images, registry, snapshots, containers, networks];
     this.images = new ImagesApi(images, registry);
     this.containers = new ContainersApi(containers);
+    this.networks = new NetworksApi(networks);
     this.snapshots = new SnapshotsApi(snapshots);
     this.events = new EventsApi(events);
     this.system = new SystemApi(version, health);

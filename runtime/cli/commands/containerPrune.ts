@@ -7,8 +7,8 @@ import * as readline from 'node:readline';
 import { parseCommandArgs, type Command } from '../command';
 import { withClient } from '../withClient';
 
-/** Reads one line of the user's answer; no input at all is "no". */
-async function confirm(question: string): Promise<boolean> {
+/** Reads one line of the user's answer; no input at all is "no". Also used by `network prune`. */
+export async function confirm(question: string): Promise<boolean> {
   process.stderr.write(question);
   const rl = readline.createInterface({ input: process.stdin, terminal: false });
   try {

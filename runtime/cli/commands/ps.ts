@@ -4,7 +4,7 @@
  * functions for the unit tests.
  */
 import type { ContainerSummary } from '../../client';
-import { humanDuration, shortId, statusText } from '../../presentation';
+import { humanDuration, portsText, shortId, statusText } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
 import { summaryJson } from './containerCommon';
@@ -39,7 +39,7 @@ export function psRow(c: ContainerSummary, noTrunc: boolean, now: number): strin
     commandText(c.command, noTrunc),
     c.createdAt ? `${humanDuration(Math.max(0, now - c.createdAt.getTime()))} ago` : '',
     statusText(c, now),
-    '',
+    portsText(c.ports),
     c.name.replace(/^\//, ''),
   ];
 }

@@ -156,7 +156,18 @@ Options:
   --cgroupns host|private      cgroup namespace (default: private on cgroup v2, host on v1)
   --security-opt OPT           seccomp=unconfined|PROFILE.json, apparmor=unconfined|PROFILE,
                                no-new-privileges[=true|false]
-  --network none|host          network (default bridge)
+  --network, --net NETWORK     bridge (default), none, host, or a network from 'gantry network create'
+  --network-alias ALIAS        another name for the container on a user network (shown by inspect)
+  -p, --publish [IP:][HOSTPORT:]PORT[/tcp|/udp]
+                               publish a container port (or a range) on the host; repeatable
+  -P, --publish-all            publish every exposed port to a free host port
+  --expose PORT[/PROTO]        expose a port (or a range) without publishing it
+  --ip ADDRESS                 the container's IPv4 address (in the network's subnet)
+  --mac-address MAC            the container's MAC address
+  --dns IP                     a DNS server (instead of the host's); repeatable
+  --dns-search DOMAIN          a DNS search domain; repeatable
+  --dns-option OPTION          a resolv.conf option (ndots:2); repeatable
+  --add-host NAME:IP           an /etc/hosts entry (IP may be host-gateway); repeatable
   --restart POLICY             no, always, unless-stopped, on-failure[:N]
   --health-cmd CMD             health check command (run by sh -c)
   --health-interval D, --health-timeout D, --health-start-period D   (30s, 1m30s)

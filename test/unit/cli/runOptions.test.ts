@@ -140,7 +140,49 @@ describe('run options', () => {
     assert.deepEqual(c.capDrop, ['ALL']);
     assert.equal(c.network, 'host');
     assert.equal(config(['--network', 'none']).network, 'none');
-    assert.ok(isInvalidArgument(catchError(() => config(['--network', 'bridge']))));
+    // Network names are the daemon's to check: bridge and user networks pass through.
+    assert.equal(config(['--network', 'bridge']).network, 'bridge');
+    assert.equal(config(['--net', 'mynet']).network, 'mynet');
+    assert.equal(config([]).network, '', 'the daemon picks its default');
+    assert.ok(isInvalidArgument(catchError(() => config(['--network', '']))));
+    assert.throws(() => config(['--network', 'a', '--net', 'b']), UsageError);
+  });
+
+  it('-p, -P, --expose, --dns*, --add-host, --ip, --mac-address, --network-alias go to the daemon as typed', () => {
+    const c = config([
+      '-p',
+      '8080:80',
+      '--publish',
+      '127.0.0.1:53:53/udp',
+      '-P',
+      '--expose',
+      '9000-9001',
+      '--dns',
+      '1.1.1.1',
+      '--dns-search',
+      'example.com',
+      '--dns-option',
+      'ndots:2',
+      '--add-host',
+      'db:10.0.0.5',
+      '--ip',
+      '10.88.0.9',
+      '--mac-address',
+      '02:42:ac:11:00:02',
+      '--network-alias',
+      'web',
+    ]);
+    assert.deepEqual(c.publish, ['8080:80', '127.0.0.1:53:53/udp']);
+    assert.equal(c.publishAll, true);
+    assert.deepEqual(c.expose, ['9000-9001']);
+    assert.deepEqual(c.dns, ['1.1.1.1']);
+    assert.deepEqual(c.dnsSearch, ['example.com']);
+    assert.deepEqual(c.dnsOptions, ['ndots:2']);
+    assert.deepEqual(c.addHosts, ['db:10.0.0.5']);
+    assert.equal(c.ip, '10.88.0.9');
+    assert.equal(c.macAddress, '02:42:ac:11:00:02');
+    assert.deepEqual(c.networkAliases, ['web']);
+    assert.deepEqual(splitAtFirstPositional(['-p', '80', 'busybox', 'httpd'], RUN_OPTIONS).rest, ['busybox', 'httpd']);
   });
 
   it('--restart, and its conflict with --rm', () => {
