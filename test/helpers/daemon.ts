@@ -235,14 +235,18 @@ export async function removeLeftovers(dir: string, root = path.join(dir, 'root')
       await runCommand('runc', ['--root', runcRoot, 'delete', '-f', id]).catch(() => undefined);
     }
   }
-  await releaseNetworks(root, path.join(dir, 'state')).catch(() => undefined);
+  await releaseNetworks(root, path.join(dir, 'state'), testNetwork(root).bridge).catch(() => undefined);
   await unmountAll(dir);
 }
 
-/** What the daemon's containers left attached, and its default bridge with its isolation rules. */
-async function releaseNetworks(root: string, state: string): Promise<void> {
+/**
+ * What a stopped or killed daemon's containers left attached, its networks'
+ * bridges with their isolation rules, and its netns directory's mount.
+ * `defaultBridge`: the bridge name the daemon was started with.
+ */
+export async function releaseNetworks(root: string, state: string, defaultBridge?: string): Promise<void> {
   if (!fs.existsSync(path.join(root, 'networks'))) return;
-  const manager = createNetworkManager({ root, state, defaultBridge: testNetwork(root).bridge });
+  const manager = createNetworkManager({ root, state, defaultBridge });
   for (const a of await manager.listAttachments()) await manager.detach(background(), a.containerId).catch(() => undefined);
   for (const n of await manager.listNetworks()) {
     if (n.builtin) await removeBridge(n.bridge).catch(() => undefined);

@@ -112,13 +112,12 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
     return listed.images;
   };
   const link = async (up: 'up' | 'down') => {
-    // The test host's one link besides lo.
-    const { stdout } = await exec('ip', ['-n', netns, '-o', 'link', 'show']);
-    const veth = stdout
-      .split('\n')
-      .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
-      .find((n) => n && n !== 'lo');
-    assert.ok(veth, `no veth in ${netns}: ${stdout}`);
+    // The test host's end of its veth pair (test/helpers/sshd.ts names it after
+    // the netns: gt-XXXXXX → gtXXXXXXn). Not "the first link besides lo": the
+    // host's gantryd adds its bridge and container veths there.
+    const veth = `gt${netns.replace(/^gt-/, '')}n`;
+    const { stdout } = await exec('ip', ['-n', netns, '-o', 'link', 'show', veth]);
+    assert.ok(stdout.includes(veth), `no ${veth} in ${netns}`);
     await exec('ip', ['-n', netns, 'link', 'set', veth, up]);
   };
 

@@ -25,6 +25,7 @@ import * as vscode from 'vscode';
 import { RuntimeClient } from '../../../runtime/client/client';
 import { defaultRoot } from '../../../runtime/daemon/paths';
 import { defaultSocket, defaultState } from '../../../runtime/client/socketPath';
+import { releaseNetworks } from '../../helpers/daemon';
 import { waitFor } from '../../helpers/waitFor';
 
 interface VersionInfo {
@@ -209,6 +210,8 @@ describe('Gantry: Start Runtime (code-server)', () => {
     // Leave no /var/lib/gantry or /run/gantry behind unless they were there
     // before or a daemon now serves the default socket (someone else's).
     if (created.length && !(await socketAnswers(defaultSocket()))) {
+      // The spawned daemon was killed: its netns mount and default bridge outlive it.
+      await step(() => releaseNetworks(defaultRoot(), defaultState()));
       for (const dir of created) await step(() => fs.rmSync(dir, { recursive: true, force: true }));
     }
     if (errors.length) throw errors.length === 1 ? errors[0] : new AggregateError(errors, 'cleanup failed');
