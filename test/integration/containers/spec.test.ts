@@ -16,29 +16,12 @@ import type { ContainerConfig as ImageConfig } from '../../../runtime/oci/manife
 import { sharedBusyboxRootfs } from '../../helpers/conmonTask';
 import { runCommand, startProcess } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
+import { containerConfig } from '../../helpers/containerConfig';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
-function config(over: Partial<ContainerConfig>): ContainerConfig {
-  return {
-    image: 'busybox',
-    env: [],
-    labels: {},
-    mounts: [],
-    tmpfs: [],
-    readOnlyRootfs: false,
-    memoryBytes: 0,
-    nanoCpus: 0,
-    pidsLimit: 0,
-    capAdd: [],
-    capDrop: [],
-    network: 'none',
-    restartPolicy: { name: 'no', maximumRetryCount: 0 },
-    tty: false,
-    openStdin: false,
-    autoRemove: false,
-    ...over,
-  };
+function config(over: Partial<ContainerConfig> = {}): ContainerConfig {
+  return containerConfig(over);
 }
 
 function hostNofileHard(): number {

@@ -18,27 +18,9 @@ import { conflict, failedPrecondition, notFound } from '../../../runtime/errdefs
 import type { Event, Publisher } from '../../../runtime/events/events';
 import { silentLogger } from '../../../runtime/util/log';
 
-export function containerConfig(config: Partial<ContainerConfig> = {}): ContainerConfig {
-  return {
-    image: 'busybox',
-    env: [],
-    labels: {},
-    mounts: [],
-    tmpfs: [],
-    readOnlyRootfs: false,
-    memoryBytes: 0,
-    nanoCpus: 0,
-    pidsLimit: 0,
-    capAdd: [],
-    capDrop: [],
-    network: 'none',
-    restartPolicy: { name: 'no', maximumRetryCount: 0 },
-    tty: false,
-    openStdin: false,
-    autoRemove: false,
-    ...config,
-  };
-}
+import { containerConfig } from '../../helpers/containerConfig';
+
+export { containerConfig };
 
 export function containerRecord(
   id: string,

@@ -4,6 +4,7 @@ import { parseSecurityOpts } from '../../../runtime/options';
 import { buildSpec, type SpecInput } from '../../../runtime/oci/specgen/build';
 import type { ContainerConfig } from '../../../runtime/containers/containers';
 import { isFailedPrecondition, isInvalidArgument } from '../../../runtime/errdefs/errdefs';
+import { containerConfig } from '../../helpers/containerConfig';
 
 const PROFILE = JSON.stringify({
   defaultAction: 'SCMP_ACT_ALLOW',
@@ -24,25 +25,7 @@ const invalid = (items: string[], re: RegExp) =>
 
 const ID = 'f00dfeedcafe0123456789abcdef0123456789abcdef0123456789abcdef0123';
 function specOf(over: Partial<ContainerConfig>, extra: Partial<SpecInput> = {}) {
-  const config: ContainerConfig = {
-    image: 'busybox',
-    env: [],
-    labels: {},
-    mounts: [],
-    tmpfs: [],
-    readOnlyRootfs: false,
-    memoryBytes: 0,
-    nanoCpus: 0,
-    pidsLimit: 0,
-    capAdd: [],
-    capDrop: [],
-    network: 'none',
-    restartPolicy: { name: 'no', maximumRetryCount: 0 },
-    tty: false,
-    openStdin: false,
-    autoRemove: false,
-    ...over,
-  };
+  const config = containerConfig(over);
   return buildSpec({
     id: ID,
     config,

@@ -14,29 +14,12 @@ import {
   type SpecInput,
 } from '../../../../runtime/oci/specgen/build';
 import { DEFAULT_CAPABILITIES } from '../../../../runtime/oci/specgen/capabilities';
+import { containerConfig } from '../../../helpers/containerConfig';
 
 const ID = 'f00dfeedcafe0123456789abcdef0123456789abcdef0123456789abcdef0123';
 
 function config(over: Partial<ContainerConfig> = {}): ContainerConfig {
-  return {
-    image: 'busybox',
-    env: [],
-    labels: {},
-    mounts: [],
-    tmpfs: [],
-    readOnlyRootfs: false,
-    memoryBytes: 0,
-    nanoCpus: 0,
-    pidsLimit: 0,
-    capAdd: [],
-    capDrop: [],
-    network: 'none',
-    restartPolicy: { name: 'no', maximumRetryCount: 0 },
-    tty: false,
-    openStdin: false,
-    autoRemove: false,
-    ...over,
-  };
+  return containerConfig(over);
 }
 
 function input(over: Partial<ContainerConfig> = {}, image: ImageConfig = { Cmd: ['sh'] }, extra: Partial<SpecInput> = {}): SpecInput {

@@ -11,30 +11,12 @@ import {
 import { buildSpec, MASKED_PATHS } from '../../../../runtime/oci/specgen/build';
 import { isInvalidArgument } from '../../../../runtime/errdefs/errdefs';
 import type { Spec } from '../../../../runtime/oci/spec';
+import { containerConfig } from '../../../helpers/containerConfig';
 
 const ID = 'f00dfeedcafe0123456789abcdef0123456789abcdef0123456789abcdef0123';
 
 function config(over: Partial<ContainerConfig> = {}): ContainerConfig {
-  return {
-    image: 'busybox',
-    env: [],
-    labels: {},
-    mounts: [],
-    tmpfs: [],
-    readOnlyRootfs: false,
-    memoryBytes: 0,
-    nanoCpus: 0,
-    pidsLimit: 0,
-    capAdd: [],
-    capDrop: [],
-    network: 'none',
-    restartPolicy: { name: 'no', maximumRetryCount: 0 },
-    tty: false,
-    openStdin: false,
-    autoRemove: false,
-    cmd: ['sh'],
-    ...over,
-  };
+  return containerConfig({ cmd: ['sh'], ...over });
 }
 
 function spec(over: Partial<ContainerConfig> = {}, extra: Partial<PrivilegeInput> = {}): Spec {
