@@ -4,55 +4,12 @@
 import { strict as assert } from 'node:assert';
 import type { ContainerConfig as WireConfig } from '../../../runtime/api/gen/gantry/v1/containers';
 import { fromWireConfig, toWireConfig, toWireNetworking } from '../../../runtime/api/services/containerWire';
+import { fullConfig } from '../../../runtime/client';
 import { isGantryError } from '../../../runtime/errdefs/errdefs';
 import type { Attachment } from '../../../runtime/network/index';
 
 function wire(over: Partial<WireConfig> = {}): WireConfig {
-  return {
-    image: 'busybox',
-    entrypoint: [],
-    entrypointSet: false,
-    cmd: [],
-    env: [],
-    workingDir: '',
-    user: '',
-    hostname: '',
-    labels: {},
-    mounts: [],
-    tmpfs: [],
-    readOnlyRootfs: false,
-    memoryBytes: 0,
-    nanoCpus: 0,
-    pidsLimit: 0,
-    capAdd: [],
-    capDrop: [],
-    network: '',
-    restartPolicy: undefined,
-    healthcheck: undefined,
-    tty: false,
-    openStdin: false,
-    stopSignal: '',
-    stopTimeout: 0,
-    stopTimeoutSet: false,
-    autoRemove: false,
-    privileged: false,
-    devices: [],
-    cgroupns: '',
-    seccompProfile: '',
-    apparmorProfile: '',
-    noNewPrivileges: undefined,
-    publish: [],
-    publishAll: false,
-    expose: [],
-    dns: [],
-    dnsSearch: [],
-    dnsOptions: [],
-    addHosts: [],
-    macAddress: '',
-    ip: '',
-    networkAliases: [],
-    ...over,
-  };
+  return fullConfig({ image: 'busybox', noNewPrivileges: undefined, ...over });
 }
 
 function refused(over: Partial<WireConfig>, message: RegExp): void {
