@@ -39,15 +39,18 @@ export function parseAddHost(text: string, hostGateway?: string): ExtraHost {
   return { name, ip };
 }
 
+/** The loopback and IPv6 names every container's /etc/hosts starts with, as Docker writes them. */
+export const LOCALHOST_ENTRIES: readonly string[] = [
+  '127.0.0.1\tlocalhost',
+  '::1\tlocalhost ip6-localhost ip6-loopback',
+  'fe00::0\tip6-localnet',
+  'ff00::0\tip6-mcastprefix',
+  'ff02::1\tip6-allnodes',
+  'ff02::2\tip6-allrouters',
+];
+
 export function containerHosts(input: HostsInput): string {
-  const lines = [
-    '127.0.0.1\tlocalhost',
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    'fe00::0\tip6-localnet',
-    'ff00::0\tip6-mcastprefix',
-    'ff02::1\tip6-allnodes',
-    'ff02::2\tip6-allrouters',
-  ];
+  const lines = [...LOCALHOST_ENTRIES];
   const short = input.hostname.split('.')[0];
   const names = short !== input.hostname ? `${input.hostname} ${short}` : input.hostname;
   for (const addr of input.addresses) lines.push(`${addr.replace(/\/\d+$/, '')}\t${names}`);

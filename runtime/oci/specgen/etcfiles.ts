@@ -22,6 +22,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NetworkMode } from '../../containers/containers';
 import type { EtcFilePaths } from './mounts';
+import { LOCALHOST_ENTRIES } from '../../network';
 import { validateHostname } from '../../options';
 import { writeFileAtomic } from '../../util/atomicfile';
 
@@ -35,15 +36,6 @@ export interface EtcFilesOptions {
   readonly hosts?: string;
   readonly resolvConf?: string;
 }
-
-const LOCALHOST = [
-  '127.0.0.1\tlocalhost',
-  '::1\tlocalhost ip6-localhost ip6-loopback',
-  'fe00::0\tip6-localnet',
-  'ff00::0\tip6-mcastprefix',
-  'ff02::1\tip6-allnodes',
-  'ff02::2\tip6-allrouters',
-];
 
 const NO_DNS = '# gantry: this container has no network, so no name servers\n';
 
@@ -70,10 +62,10 @@ export async function writeEtcFiles(dir: string, opts: EtcFilesOptions): Promise
     hosts = opts.hosts;
     resolv = opts.resolvConf;
   } else if (opts.network === 'host') {
-    hosts = (await readHostFile(opts.hostHostsPath ?? '/etc/hosts')) ?? `${LOCALHOST.join('\n')}\n`;
+    hosts = (await readHostFile(opts.hostHostsPath ?? '/etc/hosts')) ?? `${LOCALHOST_ENTRIES.join('\n')}\n`;
     resolv = (await readHostFile(opts.hostResolvConfPath ?? '/etc/resolv.conf')) ?? NO_DNS;
   } else {
-    hosts = `${[...LOCALHOST, `127.0.0.1\t${hostname}`].join('\n')}\n`;
+    hosts = `${[...LOCALHOST_ENTRIES, `127.0.0.1\t${hostname}`].join('\n')}\n`;
     resolv = NO_DNS;
   }
   await fs.promises.mkdir(dir, { recursive: true });
