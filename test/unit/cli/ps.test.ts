@@ -1,42 +1,25 @@
 import { strict as assert } from 'node:assert';
 import { PassThrough } from 'node:stream';
-import { ContainerStatus, HealthStatus, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
+import { ContainerStatus, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
 import { commandText, ellipsis, imageText, PS_HEADERS, psRow, sortByCreated } from '../../../runtime/cli/commands/ps';
 import { statsRow } from '../../../runtime/cli/commands/stats';
 import { bytesSize } from '../../../runtime/presentation';
 import { writeTable } from '../../../runtime/cli/output';
+import { containerSummary } from '../../helpers/containerSummary';
 
 const now = Date.parse('2024-05-01T12:00:00Z');
 const ID = 'a1b2c3d4e5f6'.padEnd(64, '0');
 
 function summary(over: Partial<ContainerSummary> = {}): ContainerSummary {
-  return {
+  return containerSummary({
     id: ID,
-    name: 'web',
     image: 'busybox',
-    imageName: 'docker.io/library/busybox:latest',
-    imageId: `sha256:${'f'.repeat(64)}`,
     command: ['sh', '-c', 'sleep 1000'],
-    status: ContainerStatus.CONTAINER_STATUS_RUNNING,
-    exitCode: 0,
-    oomKilled: false,
     createdAt: new Date(now - 10 * 60_000),
     startedAt: new Date(now - 5 * 60_000),
-    finishedAt: undefined,
-    health: HealthStatus.HEALTH_STATUS_NONE,
-    restartCount: 0,
     pid: 1234,
-    labels: {},
-    mounts: [],
-    network: 'none',
-    restartPolicy: undefined,
-    tty: false,
-    error: '',
-    stoppedByUser: false,
-    networks: [],
-    ports: [],
     ...over,
-  };
+  });
 }
 
 function table(rows: string[][]): string {

@@ -1,7 +1,7 @@
 // The Containers view's clock-driven re-rendering, operations in flight,
 // sorting, filtering and failure icon, from list records alone.
 import * as assert from 'node:assert/strict';
-import { ContainerStatus as S, HealthStatus as H, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
+import { ContainerStatus as S, type ContainerSummary } from '../../../runtime/api/gen/gantry/v1/containers';
 import { nextTextChange } from '../../../src/views/clock';
 import {
   arrangeContainers,
@@ -13,6 +13,7 @@ import {
 } from '../../../src/views/containers/containerNodes';
 import { RelativeTimeTicker } from '../../../src/views/relativeTimeTicker';
 import { ManualClock } from '../../helpers/manualClock';
+import { containerSummary } from '../../helpers/containerSummary';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const SEC = 1000;
@@ -20,33 +21,14 @@ const MIN = 60 * SEC;
 const HOUR = 60 * MIN;
 
 function container(name: string, status: S, fields: Partial<ContainerSummary> = {}): ContainerSummary {
-  return {
+  return containerSummary({
     id: `${name.padEnd(8, '0').replace(/[^0-9a-f]/g, 'a')}${'0'.repeat(56)}`,
     name,
-    image: 'docker.io/library/busybox:latest',
-    imageName: 'docker.io/library/busybox:latest',
-    imageId: `sha256:${'f'.repeat(64)}`,
-    command: ['sh'],
     status,
-    exitCode: 0,
-    oomKilled: false,
     createdAt: new Date(NOW - HOUR),
     startedAt: new Date(NOW - 30 * MIN),
-    finishedAt: undefined,
-    health: H.HEALTH_STATUS_NONE,
-    restartCount: 0,
-    pid: 0,
-    labels: {},
-    mounts: [],
-    network: 'none',
-    restartPolicy: undefined,
-    tty: false,
-    error: '',
-    stoppedByUser: false,
-    networks: [],
-    ports: [],
     ...fields,
-  };
+  });
 }
 
 describe('Containers view between refreshes', () => {

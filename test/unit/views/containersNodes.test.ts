@@ -11,6 +11,7 @@ import {
   imageDisplay,
   isContainerNode,
 } from '../../../src/views/containers/containerNodes';
+import { containerSummary } from '../../helpers/containerSummary';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const ago = (ms: number) => new Date(NOW - ms);
@@ -19,33 +20,14 @@ const MIN = 60 * SEC;
 const HOUR = 60 * MIN;
 
 function container(name: string, status: S, fields: Partial<ContainerSummary> = {}): ContainerSummary {
-  return {
+  return containerSummary({
     id: `${name.padEnd(8, '0').replace(/[^0-9a-f]/g, 'a')}${'0'.repeat(56)}`,
     name,
-    image: 'docker.io/library/busybox:latest',
-    imageName: 'docker.io/library/busybox:latest',
-    imageId: `sha256:${'f'.repeat(64)}`,
-    command: ['sh'],
     status,
-    exitCode: 0,
-    oomKilled: false,
     createdAt: ago(HOUR),
     startedAt: status === S.CONTAINER_STATUS_CREATED ? undefined : ago(30 * MIN),
-    finishedAt: undefined,
-    health: H.HEALTH_STATUS_NONE,
-    restartCount: 0,
-    pid: 0,
-    labels: {},
-    mounts: [],
-    network: 'none',
-    restartPolicy: undefined,
-    tty: false,
-    error: '',
-    stoppedByUser: false,
-    networks: [],
-    ports: [],
     ...fields,
-  };
+  });
 }
 
 describe('Containers view arrangement', () => {
