@@ -10,6 +10,7 @@ import { Cleanup, makeTempDir, removeTempDir } from './tmp';
 import { freePort } from './ports';
 import { Proc, runCommand, startProcess } from './proc';
 import { startTokenServer, TokenServer, TokenServerOptions } from './tokenServer';
+import { newP256Certificate } from './certs';
 
 export interface RegistryOptions {
   tls?: boolean;
@@ -212,20 +213,7 @@ export async function makeTestCA(dir: string): Promise<TestCA> {
   const caPath = path.join(dir, 'ca.crt');
   // The key lives next to the dir, not in it: a *.key in a cert dir means a client cert to skopeo.
   const keyPath = `${dir}.ca-key.pem`;
-  await runCommand('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyPath,
-    '-out',
-    caPath,
-    '-days',
-    '2',
+  await newP256Certificate(keyPath, caPath, [
     '-subj',
     '/CN=Gantry Test CA',
     '-addext',
@@ -246,24 +234,11 @@ export async function issueCert(
   await fs.promises.mkdir(dir, { recursive: true });
   const certPath = path.join(dir, `${name}.crt`);
   const keyPath = path.join(dir, `${name}.key`);
-  await runCommand('openssl', [
-    'req',
-    '-x509',
+  await newP256Certificate(keyPath, certPath, [
     '-CA',
     ca.caPath,
     '-CAkey',
     ca.keyPath,
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-    '-days',
-    '2',
     '-subj',
     `/CN=${name}`,
     '-addext',

@@ -10,7 +10,7 @@ import * as https from 'node:https';
 import * as path from 'node:path';
 import { AddressInfo } from 'node:net';
 import { Cleanup, makeTempDir, removeTempDir } from './tmp';
-import { runCommand } from './proc';
+import { newP256Certificate } from './certs';
 
 export interface Scope {
   type: string;
@@ -63,23 +63,7 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
   const keyPath = path.join(dir, 'sign.key');
   const rootCertPath = path.join(dir, 'sign.crt');
   // A self-signed P-256 certificate: the registry trusts the key inside it.
-  await runCommand('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyPath,
-    '-out',
-    rootCertPath,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=gantry-test-token-signer',
-  ]);
+  await newP256Certificate(keyPath, rootCertPath, ['-subj', '/CN=gantry-test-token-signer']);
   const signingKey = crypto.createPrivateKey(await fs.promises.readFile(keyPath));
   const kid = libtrustKeyId(crypto.createPublicKey(signingKey));
 
