@@ -156,7 +156,7 @@ export class Daemon {
       const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
       server.addService(
         VersionService,
-        versionService(adapt, async () => describe(config, await components)),
+        versionService(adapt, async () => describe(config, await components, networks.unavailable)),
       );
       server.addService(EventsService, eventsService(adapt, events));
       server.addService(HealthService, healthService(adapt, health));
@@ -258,7 +258,7 @@ function groupId(name: string): number | undefined {
   return undefined;
 }
 
-function describe(config: DaemonConfig, components: ComponentInfo[]): VersionResponse {
+function describe(config: DaemonConfig, components: ComponentInfo[], networkUnavailable = ''): VersionResponse {
   return {
     ...buildInfo(),
     root: config.paths.root,
@@ -267,5 +267,6 @@ function describe(config: DaemonConfig, components: ComponentInfo[]): VersionRes
     rootful: process.getuid?.() === 0,
     pid: process.pid,
     components: components.map((c) => ({ name: c.name, path: c.path, version: c.version })),
+    networkUnavailable,
   };
 }

@@ -38,6 +38,8 @@ export interface Networks {
   server(adapt: HandlerAdapter): NetworksServer;
   /** At shutdown, after the containers: see NetworkManager.close. */
   close(): Promise<void>;
+  /** Why CNI networks cannot be used here, naming what to install (for `info`); undefined when they can. */
+  readonly unavailable: string | undefined;
 }
 
 export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
@@ -70,6 +72,7 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
   const containers = new ContainerNetworks({ manager, unavailable, events, log });
   return {
     containers,
+    unavailable,
     close: async () => manager?.close(),
     server: (adapt) =>
       networksService(adapt, {

@@ -31,6 +31,7 @@ Options:
       const warnings = server.components
         .filter((c) => !c.path)
         .map((c) => `${c.name} not found: containers cannot run until you ${INSTALL_HINT[c.name] ?? 'install it'}`);
+      if (server.networkUnavailable) warnings.push(`only --network none and host work: ${server.networkUnavailable}`);
       if (args.values.json) {
         writeJson(ctx.stdout, { ...server, health: healthName, warnings });
         return 0;
@@ -43,6 +44,7 @@ Options:
         ['Socket', server.socket],
         ['Rootful', server.rootful ? 'yes' : 'no'],
         ['PID', String(server.pid)],
+        ['Networks', server.networkUnavailable ? 'none, host' : 'bridge (CNI), user networks, none, host'],
         ...componentRows(server),
       ]);
       for (const warning of warnings) ctx.stdout.write(`\nWARNING: ${warning}`);

@@ -146,5 +146,10 @@ describe('container networking: a host without the CNI plugins', function () {
     );
     assert.deepEqual(await world.client.containers.list(true), []);
     await assert.rejects(networksApi(world.daemon, cleanup).create('x'), /containernetworking-plugins/);
+    // `gantry info` says so too, with what to install.
+    const info = await world.daemon.cli(['info']);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /Networks:\s+none, host\n/);
+    assert.match(info.stdout, /WARNING: only --network none and host work: .*apt-get install containernetworking-plugins/);
   });
 });

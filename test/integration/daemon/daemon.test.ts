@@ -58,7 +58,12 @@ describe('gantryd', () => {
     }
     const info = await daemon.cli(['info', '--json']);
     assert.equal(info.code, 0, info.stderr);
-    assert.equal(JSON.parse(info.stdout).health, 'SERVING');
+    const parsed = JSON.parse(info.stdout) as { health: string; networkUnavailable: string; warnings: string[] };
+    assert.equal(parsed.health, 'SERVING');
+    assert.equal(parsed.networkUnavailable, '', 'this host has the CNI plugins and iptables');
+    assert.deepEqual(parsed.warnings, []);
+    const text = await daemon.cli(['info']);
+    assert.match(text.stdout, /Networks:\s+bridge \(CNI\), user networks, none, host/);
   });
 
   it('creates its socket with mode 0660, never world-accessible', async () => {

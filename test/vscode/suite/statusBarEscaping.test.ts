@@ -43,6 +43,7 @@ describe("Status bar: a daemon's version is shown as text (code-server)", functi
           rootful: true,
           pid: 1,
           components: [],
+          networkUnavailable: '',
         }),
     });
     // An event stream that stays open until the client goes away.

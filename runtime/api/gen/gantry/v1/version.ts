@@ -53,6 +53,12 @@ export interface VersionResponse {
   rootful: boolean;
   pid: number;
   components: Component[];
+  /**
+   * Why CNI networks (the default bridge, user networks) cannot be used on
+   * this host, naming what to install; empty when they can. Containers with
+   * --network none or host run either way.
+   */
+  networkUnavailable: string;
 }
 
 function createBaseVersionRequest(): VersionRequest {
@@ -203,6 +209,7 @@ function createBaseVersionResponse(): VersionResponse {
     rootful: false,
     pid: 0,
     components: [],
+    networkUnavailable: "",
   };
 }
 
@@ -243,6 +250,9 @@ export const VersionResponse: MessageFns<VersionResponse> = {
     }
     for (const v of message.components) {
       Component.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.networkUnavailable !== "") {
+      writer.uint32(106).string(message.networkUnavailable);
     }
     return writer;
   },
@@ -356,6 +366,14 @@ export const VersionResponse: MessageFns<VersionResponse> = {
             message.components.push(Component.decode(reader, reader.uint32()));
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.networkUnavailable = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -392,6 +410,11 @@ export const VersionResponse: MessageFns<VersionResponse> = {
       components: globalThis.Array.isArray(object?.components)
         ? object.components.map((e: any) => Component.fromJSON(e))
         : [],
+      networkUnavailable: isSet(object.networkUnavailable)
+        ? globalThis.String(object.networkUnavailable)
+        : isSet(object.network_unavailable)
+        ? globalThis.String(object.network_unavailable)
+        : "",
     };
   },
 
@@ -432,6 +455,9 @@ export const VersionResponse: MessageFns<VersionResponse> = {
     }
     if (message.components?.length) {
       obj.components = message.components.map((e) => Component.toJSON(e));
+    }
+    if (message.networkUnavailable !== "") {
+      obj.networkUnavailable = message.networkUnavailable;
     }
     return obj;
   },
