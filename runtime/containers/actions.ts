@@ -207,7 +207,7 @@ export class ContainerActions {
   /**
    * Removal: the task first (with `kill`, SIGKILL and wait), then bundle,
    * snapshot and record. If the leftovers cannot all go, the record stays,
-   * marked `dead`: nothing runs, and only rm -f (or prune) finishes the job.
+   * marked `dead`: nothing runs, and rm (or prune) tries the removal again.
    */
   async removeLocked(ctx: Ctx, container: Container, kill: boolean): Promise<void> {
     const { id } = container;

@@ -12,7 +12,7 @@
  *                └───┴── start (by the user) ──► running
  *   remove: from created/exited (or any, with force) ─► gone
  *   a removal that fails half-way (task gone, bundle or snapshot not) ─► dead;
- *   from dead only `rm -f` (and prune) go on, to gone
+ *   from dead only a removal (rm, rm -f, prune) goes on, to gone
  *
  * `next` is the state the container is in when the verb returns. stop
  * signals the task and waits for it to end; the record gets to `exited`
@@ -33,8 +33,8 @@
  *
  * `dead` is Docker's: the task is gone but a removal failed half-way (the
  * rootfs would not unmount, the snapshot would not go). Nothing may start
- * it; `rm -f` (and prune) try the removal again. Docker lets a plain `rm`
- * retry too; here it is refused, so that whoever retries knows it failed.
+ * it; `rm` (forced or not, as in Docker) and prune try the removal again,
+ * and a removal that fails again leaves it dead.
  */
 import { conflict, failedPrecondition, notFound } from '../errdefs/errdefs';
 import type { ContainerStatus } from './containers';
@@ -190,10 +190,6 @@ const removeActive: Refusal = {
   kind: 'conflict',
   text: (name, from) => `cannot remove container "/${name}": container is ${from}: stop the container before removing or force remove`,
 };
-const removeDead: Refusal = {
-  kind: 'conflict',
-  text: (name) => `cannot remove container "/${name}": container is dead (a removal failed half-way): force remove it (rm -f) to finish`,
-};
 const pruneActive: Refusal = {
   kind: 'conflict',
   text: (name, from) => `cannot prune container ${name}: it is ${from}; prune removes only containers that are not running`,
@@ -333,7 +329,7 @@ const TABLE: Readonly<Record<ContainerPhase, Readonly<Record<ContainerEvent, Cel
     exit: ignore('dead'),
     'exit-restart': ignore('dead'),
     'policy-restart': ignore('dead'),
-    remove: removeDead,
+    remove: to('gone', 'destroy'),
     'remove-force': to('gone', 'destroy'),
     prune: to('gone', 'destroy'),
     'remove-failed': to('dead', 'mark-dead'),

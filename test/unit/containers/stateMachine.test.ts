@@ -149,7 +149,7 @@ const EXPECTED: Record<ContainerPhase, Record<ContainerEvent, string>> = {
     exit: 'dead:none',
     'exit-restart': 'dead:none',
     'policy-restart': 'dead:none',
-    remove: '!Conflict',
+    remove: 'gone:destroy',
     'remove-force': 'gone:destroy',
     prune: 'gone:destroy',
     'remove-failed': 'dead:mark-dead',
@@ -214,7 +214,6 @@ describe('container state table', () => {
       message('running', 'remove'),
       'cannot remove container "/web": container is running: stop the container before removing or force remove (from running to removed)',
     );
-    assert.match(message('dead', 'remove'), /container is dead .*force remove it \(rm -f\)/);
     assert.match(message('dead', 'start'), /cannot start container web: it is dead/);
   });
 });
