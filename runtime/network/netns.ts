@@ -67,25 +67,23 @@ export function netnsPath(dir: string, id: string): string {
 }
 
 /** Creates the namespace `<dir>/<id>` with loopback up; AlreadyExists when it is there. */
-export async function createNetns(dir: string, id: string): Promise<string> {
-  const file = netnsPath(dir, id);
-  try {
-    await (await fs.promises.open(file, 'wx', 0o444)).close();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyExists(`network namespace ${file} already exists`);
-    throw e;
-  }
-  try {
-    await runOk('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up']);
-  } catch (e) {
-    await removeNetns(file).catch(() => undefined);
-    throw internal(`creating network namespace ${file}: ${(e as Error).message}`, e);
-  }
-  return file;
+export function createNetns(dir: string, id: string): Promise<string> {
+  return mountNetnsFile(dir, id, 'creating network namespace', (file) =>
+    runOk('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up']),
+  );
 }
 
 /** Binds an existing namespace (`/proc/PID/ns/net`) on `<dir>/<id>`; AlreadyExists when the file is there. */
-export async function bindNetns(dir: string, id: string, source: string): Promise<string> {
+export function bindNetns(dir: string, id: string, source: string): Promise<string> {
+  return mountNetnsFile(dir, id, `binding network namespace ${source} on`, (file) => runOk('mount', ['--bind', source, file]));
+}
+
+/**
+ * Makes the file `<dir>/<id>` (exclusively: a second caller gets
+ * AlreadyExists) and has `mount` put a namespace on it; when that fails the
+ * file goes again, so nothing is left half-made.
+ */
+async function mountNetnsFile(dir: string, id: string, doing: string, mount: (file: string) => Promise<unknown>): Promise<string> {
   const file = netnsPath(dir, id);
   try {
     await (await fs.promises.open(file, 'wx', 0o444)).close();
@@ -94,10 +92,10 @@ export async function bindNetns(dir: string, id: string, source: string): Promis
     throw e;
   }
   try {
-    await runOk('mount', ['--bind', source, file]);
+    await mount(file);
   } catch (e) {
     await removeNetns(file).catch(() => undefined);
-    throw internal(`binding network namespace ${source} on ${file}: ${(e as Error).message}`, e);
+    throw internal(`${doing} ${file}: ${(e as Error).message}`, e);
   }
   return file;
 }
