@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { constants as C, createReadStream, promises as fsp, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { failedPrecondition, invalidArgument } from '../errdefs/errdefs';
 import { fileError } from './errors';
 import { components, fdPath, O_PATH, openRoot, requireEntry, resolveInRoot, type Resolved } from './resolve';
@@ -189,7 +188,7 @@ export class RootedFs {
       try {
         try {
           if (Buffer.isBuffer(data)) await fh.writeFile(data);
-          else await pipeline(data, fh.createWriteStream({ autoClose: false }));
+          else for await (const chunk of data) await fh.write(chunk as Buffer);
           if (owner) await fh.chown(owner.uid, owner.gid);
           // After chown, which clears set-id bits.
           await fh.chmod(mode);
