@@ -5,6 +5,8 @@
 // container; new files belong to the container's user.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { kindOf } from '../../../runtime/errdefs/errdefs';
 import { FileType, StdStream, type RuntimeClient } from '../../../runtime/client/index';
@@ -122,6 +124,37 @@ describe('files: a container filesystem through the daemon', function () {
     assert.equal((await world.client.files.readFile(target, '/etc/app.conf')).data.toString(), 'level=1\n');
     await world.client.files.writeFile(target, '/etc/app.conf', Buffer.from('level=2\n'), { mustExist: true });
     assert.equal(await execOut(world.client, c.id, ['/busybox', 'cat', '/etc/app.conf']), 'level=2\n');
+  });
+
+  it('a container swapping a directory and a link to a host path in a tight loop: 1,000 reads and writes never touch the host', async () => {
+    const canary = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-canary-'));
+    cleanup.defer(() => fs.rmSync(canary, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(canary, 'file'), 'host canary\n');
+    // The link's target is the canary's host path: followed by the kernel
+    // from the host's side, it would be the canary itself.
+    const script = `mkdir /r && echo inside > /r/file && while :; do mv /r /h; ln -s ${canary} /r; rm /r; mv /h /r; done`;
+    const c = await running({ cmd: ['sh', '-c', script] });
+    const target = { container: c.id };
+    await eventually('the swapping loop running', async () =>
+      (await world.client.files.stat(target, '/r/file').catch(() => undefined)) ? true : undefined,
+    );
+    const outcomes = { ok: 0, failed: 0 };
+    for (let i = 0; i < 500; i++) {
+      const results = await Promise.allSettled([
+        world.client.files.readFile(target, '/r/file').then((r) => assert.match(r.data.toString(), /^(inside|w\d+)\n$/)),
+        world.client.files.writeFile(target, '/r/file', Buffer.from(`w${i}\n`)),
+      ]);
+      for (const r of results) {
+        if (r.status === 'fulfilled') outcomes.ok++;
+        else {
+          assert.ok(['NotFound', 'FailedPrecondition'].includes(kindOf(r.reason)), String(r.reason));
+          outcomes.failed++;
+        }
+      }
+    }
+    assert.equal(fs.readFileSync(path.join(canary, 'file'), 'utf8'), 'host canary\n');
+    assert.deepEqual(fs.readdirSync(canary), ['file']);
+    assert.ok(outcomes.ok > 0 && outcomes.failed > 0, `both states were met: ${JSON.stringify(outcomes)}`);
   });
 
   it('streams a large file both ways intact, and reads a range', async () => {
