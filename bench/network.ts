@@ -227,7 +227,12 @@ async function main(): Promise<void> {
 
   const report: Record<string, unknown> = {
     machine: machineInfo(session.loadAtStart),
-    versions: toolVersions({ podman: ['podman', ['--version']], ctr: ['ctr', ['--version']], runc: ['runc', ['--version']], cni: ['/usr/lib/cni/bridge', ['--version']] }),
+    versions: toolVersions({
+      podman: ['podman', ['--version']],
+      ctr: ['ctr', ['--version']],
+      runc: ['runc', ['--version']],
+      cni: ['/usr/lib/cni/bridge', ['--version']],
+    }),
     gantryBuiltAt: dist.builtAt,
     network: net,
     options: opts,
@@ -242,7 +247,8 @@ async function main(): Promise<void> {
       'gantry-api-bridge': async () => (await apiRunAttached(client, image.ref)).ms,
       'gantry-api-none': async () => (await apiRunAttached(client, image.ref, { network: 'none' })).ms,
       'podman-bridge': () => timed('podman', p!.args(['run', '--rm', ...PODMAN_RUN_LIMITS, image.ref, '/bin/true']), { env: p!.env }),
-      'podman-none': () => timed('podman', p!.args(['run', '--rm', '--network', 'none', ...PODMAN_RUN_LIMITS, image.ref, '/bin/true']), { env: p!.env }),
+      'podman-none': () =>
+        timed('podman', p!.args(['run', '--rm', '--network', 'none', ...PODMAN_RUN_LIMITS, image.ref, '/bin/true']), { env: p!.env }),
       ctr: async () => (await ctr!.runRm[0].run(0)).ms,
     };
     let seq = 0;
@@ -252,7 +258,15 @@ async function main(): Promise<void> {
       run: async () => ({ ms: row === 'ctr' ? (await ctr!.runRm[0].run(seq++)).ms : await rows[row]() }),
     }));
     const { samples, iterations } = await rotated(targets, opts.warmup, opts.runs, log, (r) => r.ms.toFixed(0));
-    const st = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v.map((x) => x.ms), 0)]));
+    const st = Object.fromEntries(
+      Object.entries(samples).map(([k, v]) => [
+        k,
+        stats(
+          v.map((x) => x.ms),
+          0,
+        ),
+      ]),
+    );
     const anchors = ['podman-bridge', 'gantry-none', 'podman-none'].filter((a) => st[a]);
     summary.push(`run --rm ${image.ref} /bin/true (${opts.runs} runs):\n${timeTable(st, () => '', anchors)}`);
     const goal = st['gantry-bridge'] && st['podman-bridge'] ? st['gantry-bridge'].medianMs / st['podman-bridge'].medianMs : undefined;
@@ -297,10 +311,14 @@ async function main(): Promise<void> {
   };
   const podmanServer = async (name: string, cmd: string[], port: number): Promise<number> => {
     const hostPort = await freePort();
-    await runCommand('podman', podman!.args(['run', '-d', '--name', name, ...PODMAN_RUN_LIMITS, '-p', `127.0.0.1:${hostPort}:${port}`, image.ref, ...cmd]), {
-      env: podman!.env,
-      timeout: 60_000,
-    });
+    await runCommand(
+      'podman',
+      podman!.args(['run', '-d', '--name', name, ...PODMAN_RUN_LIMITS, '-p', `127.0.0.1:${hostPort}:${port}`, image.ref, ...cmd]),
+      {
+        env: podman!.env,
+        timeout: 60_000,
+      },
+    );
     servers.podman.push(name);
     return hostPort;
   };
@@ -326,11 +344,25 @@ async function main(): Promise<void> {
         return { ms: r.ms };
       },
     }));
-    const { samples, iterations } = await rotated(targets, 1, opts.streamRuns, log, (r) => `${((opts.bytes / r.ms) * 1000 / 2 ** 20).toFixed(0)} MiB/s`);
-    const st = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v.map((x) => x.ms), opts.bytes)]));
+    const { samples, iterations } = await rotated(
+      targets,
+      1,
+      opts.streamRuns,
+      log,
+      (r) => `${(((opts.bytes / r.ms) * 1000) / 2 ** 20).toFixed(0)} MiB/s`,
+    );
+    const st = Object.fromEntries(
+      Object.entries(samples).map(([k, v]) => [
+        k,
+        stats(
+          v.map((x) => x.ms),
+          opts.bytes,
+        ),
+      ]),
+    );
     summary.push(
       `stream ${opts.bytes} bytes (${opts.streamRuns} runs; ratios are of times, > 1 slower):\n` +
-        timeTable(st, (s) => `${((opts.bytes / s.medianMs) * 1000 / 2 ** 20).toFixed(0)} MiB/s`, ['host loopback', 'podman -p']),
+        timeTable(st, (s) => `${(((opts.bytes / s.medianMs) * 1000) / 2 ** 20).toFixed(0)} MiB/s`, ['host loopback', 'podman -p']),
     );
     report.stream = { bytes: opts.bytes, stats: st, iterations };
   }
@@ -348,9 +380,26 @@ async function main(): Promise<void> {
     ];
     for (const [, url] of urls) await waitHttp(url);
     log(`http: ${opts.requests} GETs per batch (a connection each), 1 warm-up + ${opts.httpRuns} batches per target`);
-    const targets = urls.map<Target<{ ms: number }>>(([label, url]) => ({ label, run: async () => ({ ms: await httpBatch(url, opts.requests) }) }));
-    const { samples, iterations } = await rotated(targets, 1, opts.httpRuns, log, (r) => `${((opts.requests / r.ms) * 1000).toFixed(0)} req/s`);
-    const st = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v.map((x) => x.ms), 0)]));
+    const targets = urls.map<Target<{ ms: number }>>(([label, url]) => ({
+      label,
+      run: async () => ({ ms: await httpBatch(url, opts.requests) }),
+    }));
+    const { samples, iterations } = await rotated(
+      targets,
+      1,
+      opts.httpRuns,
+      log,
+      (r) => `${((opts.requests / r.ms) * 1000).toFixed(0)} req/s`,
+    );
+    const st = Object.fromEntries(
+      Object.entries(samples).map(([k, v]) => [
+        k,
+        stats(
+          v.map((x) => x.ms),
+          0,
+        ),
+      ]),
+    );
     summary.push(
       `http ${opts.requests} requests (${opts.httpRuns} batches; ratios are of times, > 1 slower):\n` +
         timeTable(st, (s) => `${((opts.requests / s.medianMs) * 1000).toFixed(0)} req/s`, ['host loopback', 'podman -p']),
@@ -359,7 +408,8 @@ async function main(): Promise<void> {
   }
 
   for (const id of servers.gantry) await client.containers.remove(id, true);
-  if (servers.podman.length) await runCommand('podman', podman!.args(['rm', '-f', '-t', '0', ...servers.podman]), { env: podman!.env, timeout: 60_000 });
+  if (servers.podman.length)
+    await runCommand('podman', podman!.args(['rm', '-f', '-t', '0', ...servers.podman]), { env: podman!.env, timeout: 60_000 });
 
   let soakResult: SoakResult | undefined;
   if (opts.phases.includes('soak') && opts.soak > 0) {
@@ -373,8 +423,10 @@ async function main(): Promise<void> {
     const cyc = stats(soakResult.cycleMs, 0);
     summary.push(
       `soak: ${soakResult.cycles} cycles in ${(soakResult.ms / 1000).toFixed(1)} s (per cycle median ${cyc.medianMs.toFixed(0)} ms, max ${cyc.maxMs.toFixed(0)}), ` +
-        `${soakResult.addresses} distinct addresses; ` +
-        (soakResult.leaks.length ? `LEAKS:\n  - ${soakResult.leaks.join('\n  - ')}` : 'nothing leaked (IPAM, iptables, veths, netns, records, ports)'),
+        `${soakResult.addresses} distinct addresses over the rm -f cycles; ` +
+        (soakResult.leaks.length
+          ? `LEAKS:\n  - ${soakResult.leaks.join('\n  - ')}`
+          : 'nothing leaked (IPAM, iptables, veths, netns, records, ports)'),
     );
     report.soak = soakResult;
   }
@@ -383,7 +435,9 @@ async function main(): Promise<void> {
   if (session.distChangedSinceStart()) summary.push('note: dist/ was rebuilt during the run (this run used its copy taken at start)');
   await fs.promises.mkdir(path.dirname(opts.out), { recursive: true });
   await fs.promises.writeFile(opts.out, JSON.stringify(report, null, 1) + '\n');
-  process.stdout.write(`\n${summary.join('\n\n')}\n\nload average at start ${session.loadAtStart.join(' ')}, at end ${loadavg().join(' ')}; JSON in ${opts.out}\n`);
+  process.stdout.write(
+    `\n${summary.join('\n\n')}\n\nload average at start ${session.loadAtStart.join(' ')}, at end ${loadavg().join(' ')}; JSON in ${opts.out}\n`,
+  );
   if (soakResult?.leaks.length) throw new Error(`the soak leaked: ${soakResult.leaks.length} problem(s), see above`);
 }
 

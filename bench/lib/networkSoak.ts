@@ -31,7 +31,7 @@ export interface SoakResult {
   ms: number;
   /** Per cycle: create → gone. */
   cycleMs: number[];
-  /** Distinct addresses handed out (host-local goes round-robin). */
+  /** Distinct addresses handed out to the running (rm -f) cycles: host-local goes round-robin. */
   addresses: number;
   /** Empty when nothing leaked. */
   leaks: string[];
@@ -64,7 +64,9 @@ async function rulesOf(dirs: SoakDirs, ids: readonly string[], hostPort: number)
  * no rule naming the container; its name still does.
  */
 export function cniChains(network: string, id: string): string[] {
-  const hex = createHash('sha512').update(network + id).digest('hex');
+  const hex = createHash('sha512')
+    .update(network + id)
+    .digest('hex');
   return ['', 'DN-'].map((prefix) => `CNI-${prefix}${hex}`.slice(0, 28));
 }
 
@@ -79,12 +81,15 @@ async function hostState(dirs: SoakDirs, ids: readonly string[], hostPort: numbe
     .readFile(path.join(netDir, 'ports.json'), 'utf8')
     .then((t) => (JSON.parse(t) as { reservations?: unknown[] }).reservations ?? [])
     .catch(() => [] as unknown[]);
-  const veths = (JSON.parse((await runCommand('ip', ['-j', 'link', 'show', 'master', dirs.bridge])).stdout || '[]') as { ifname: string }[]).map(
-    (l) => l.ifname,
-  );
+  const veths = (
+    JSON.parse((await runCommand('ip', ['-j', 'link', 'show', 'master', dirs.bridge])).stdout || '[]') as { ifname: string }[]
+  ).map((l) => l.ifname);
   return {
     rules: await rulesOf(dirs, ids, hostPort),
-    ips: await allocatedIps({ bridge: dirs.bridge, netnsDir: path.join(dirs.state, 'netns'), ipamDir: path.join(netDir, 'ipam') }, 'bridge'),
+    ips: await allocatedIps(
+      { bridge: dirs.bridge, netnsDir: path.join(dirs.state, 'netns'), ipamDir: path.join(netDir, 'ipam') },
+      'bridge',
+    ),
     netns: await entries(path.join(dirs.state, 'netns')),
     attachments: await entries(path.join(netDir, 'attachments')),
     ports: ports.length,

@@ -7,7 +7,14 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkRequirements, networkWarning, parseProbe, PROBE_SCRIPT, probeCniDirs, selectNode } from '../../../../runtime/client/ssh/probe';
+import {
+  checkRequirements,
+  networkWarning,
+  parseProbe,
+  PROBE_SCRIPT,
+  probeCniDirs,
+  selectNode,
+} from '../../../../runtime/client/ssh/probe';
 import { probeAvailability } from '../../../../runtime/network/availability';
 import type { HostFacts, NodeInstall } from '../../../../runtime/client/ssh/remote';
 
@@ -198,16 +205,27 @@ describe('remote: host probe', () => {
         'until then containers there can use only --network none or host',
     );
     // gantryd's own check of the same dirs (info, a bridge run's error) says the same.
-    assert.ok(warning!.includes((await probeAvailability([cni, other])).hint));
+    assert.ok(warning.includes((await probeAvailability([cni, other])).hint));
   });
 
   it('warns about missing iptables and namespace tools with their packages; an old probe’s answer gives no warning', () => {
     const facts = parseProbe(
-      ['probe=1', 'os=Linux', 'uid=0', 'cni_dirs=/usr/lib/cni', 'net_tool_missing=iptables', 'net_tool_missing=iptables-save', 'net_tool_missing=nsenter', 'end=1'].join(
-        '\n',
-      ),
+      [
+        'probe=1',
+        'os=Linux',
+        'uid=0',
+        'cni_dirs=/usr/lib/cni',
+        'net_tool_missing=iptables',
+        'net_tool_missing=iptables-save',
+        'net_tool_missing=nsenter',
+        'end=1',
+      ].join('\n'),
     );
-    assert.deepEqual(facts.network, { cniBinDirs: ['/usr/lib/cni'], missingPlugins: [], missingTools: ['iptables', 'iptables-save', 'nsenter'] });
+    assert.deepEqual(facts.network, {
+      cniBinDirs: ['/usr/lib/cni'],
+      missingPlugins: [],
+      missingTools: ['iptables', 'iptables-save', 'nsenter'],
+    });
     assert.equal(
       networkWarning(facts.network, 'ssh://box'),
       'ssh://box: container networking needs iptables, iptables-save, nsenter: install with apt-get install iptables util-linux; ' +
