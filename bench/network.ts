@@ -33,7 +33,7 @@ import { cgroupParentsCreatedHere } from './lib/containerRuntime';
 import { snapshotDist } from './lib/daemons';
 import { prepareImage } from './lib/fixtures';
 import { apiRunAttached, setupGantry } from './lib/gantryRuntimes';
-import { checkInterrupted, cleanup, openBenchSession, requireBinaries, runMain, timed } from './lib/harness';
+import { cleanup, openBenchSession, requireBinaries, runMain, timed } from './lib/harness';
 import { soak, type SoakResult } from './lib/networkSoak';
 import {
   httpBatch,
@@ -47,8 +47,9 @@ import {
   waitHttp,
   waitStream,
 } from './lib/networkTraffic';
-import { intOption, rotation } from './lib/options';
-import { GANTRY_JS, loadavg, machineInfo, REPO, stats, table, toolVersions, type Stats } from './lib/report';
+import { intOption } from './lib/options';
+import { paired, rotated, timeTable, type Target } from './lib/rotatedRuns';
+import { GANTRY_JS, loadavg, machineInfo, REPO, stats, toolVersions } from './lib/report';
 
 const RUN_ROWS = ['gantry-bridge', 'gantry-none', 'gantry-api-bridge', 'gantry-api-none', 'podman-bridge', 'podman-none', 'ctr'] as const;
 type RunRow = (typeof RUN_ROWS)[number];
@@ -127,57 +128,6 @@ function options(): Options {
     gantrydArgs: values['gantryd-arg'],
     profile: values.profile,
   };
-}
-
-/** One target of a rotated measurement: a label and one timed run. */
-interface Target<R> {
-  label: string;
-  run(): Promise<R>;
-}
-
-async function rotated<R>(targets: Target<R>[], warmup: number, runs: number, log: (s: string) => void, show: (r: R) => string) {
-  const samples: Record<string, R[]> = Object.fromEntries(targets.map((t) => [t.label, [] as R[]]));
-  const iterations: Record<string, R>[] = [];
-  for (let it = -warmup; it < runs; it++) {
-    const line: string[] = [];
-    const iteration: Record<string, R> = {};
-    for (const t of rotation(targets, it)) {
-      checkInterrupted();
-      const r = await t.run();
-      if (it >= 0) samples[t.label].push(r);
-      iteration[t.label] = r;
-      line.push(`${t.label} ${show(r)}`);
-    }
-    if (it >= 0) iterations.push(iteration);
-    log(`  ${it < 0 ? 'warm-up' : `${it + 1}/${runs}`} (load ${loadavg()[0]}): ${line.join(', ')}`);
-  }
-  return { samples, iterations };
-}
-
-const median = (xs: number[]) => stats(xs, 0).medianMs;
-
-/** Table rows: median, min, max, spread ((max − min) ÷ median), and each ratio of medians. */
-function timeTable(s: Record<string, Stats>, unit: (st: Stats) => string, anchors: string[]): string {
-  const rows = [['row', '', 'median', 'min', 'max', 'spread', 'rate', ...anchors.map((a) => `÷ ${a}`)]];
-  for (const [label, st] of Object.entries(s)) {
-    rows.push([
-      label,
-      '',
-      `${st.medianMs.toFixed(1)} ms`,
-      st.minMs.toFixed(1),
-      st.maxMs.toFixed(1),
-      `${(((st.maxMs - st.minMs) / st.medianMs) * 100).toFixed(0)}%`,
-      unit(st),
-      ...anchors.map((a) => (s[a] ? (st.medianMs / s[a].medianMs).toFixed(2) : '-')),
-    ]);
-  }
-  return table(rows);
-}
-
-/** Per iteration a ÷ b, then the median and range of those: less sensitive to drift than a ratio of medians. */
-function paired(iterations: Record<string, { ms: number }>[], a: string, b: string) {
-  const r = iterations.filter((i) => i[a] && i[b]).map((i) => i[a].ms / i[b].ms);
-  return r.length ? { median: median(r), min: Math.min(...r), max: Math.max(...r) } : undefined;
 }
 
 async function main(): Promise<void> {
