@@ -81,9 +81,12 @@ async function hostState(dirs: SoakDirs, ids: readonly string[], hostPort: numbe
     .readFile(path.join(netDir, 'ports.json'), 'utf8')
     .then((t) => (JSON.parse(t) as { reservations?: unknown[] }).reservations ?? [])
     .catch(() => [] as unknown[]);
-  const veths = (
-    JSON.parse((await runCommand('ip', ['-j', 'link', 'show', 'master', dirs.bridge])).stdout || '[]') as { ifname: string }[]
-  ).map((l) => l.ifname);
+  // The bridge plugin makes the bridge at the first ADD: before it, no bridge and no veths.
+  const links = await runCommand('ip', ['-j', 'link', 'show', 'master', dirs.bridge]).then(
+    (r) => r.stdout,
+    () => '[]',
+  );
+  const veths = (JSON.parse(links || '[]') as { ifname: string }[]).map((l) => l.ifname);
   return {
     rules: await rulesOf(dirs, ids, hostPort),
     ips: await allocatedIps(
