@@ -46,6 +46,7 @@ export type { CniResult, AttachmentSummary } from './cni/result';
 export type { PortMapping, PortSpec, Protocol } from './ports/publish';
 export { parsePublish, publishAll, parseExposed, formatMapping } from './ports/publish';
 export { containerResolvConf, parseResolvConf, readHostResolvConf, HOST_RESOLV_CONF, UPSTREAM_RESOLV_CONF } from './dns/resolvConf';
+export { EmbeddedDns, hasResolver, type NameService, type NameRecord } from './dns/resolver/index';
 export { containerHosts, LOCALHOST_ENTRIES, parseAddHost, type ExtraHost } from './dns/hosts';
 export { probeAvailability } from './availability';
 export { DEFAULT_CNI_BIN_DIRS, CNI_PLUGINS_PACKAGE } from './cni/plugin';
