@@ -64,6 +64,15 @@ export async function serversFor(qc: QueryContext, source: string): Promise<Upst
   return own.length > 0 ? own.map((s) => upstream(s)) : qc.hostUpstreams();
 }
 
+/**
+ * Bounds per network, so a container flooding its resolver cannot take all
+ * of gantryd's file descriptors: queries being answered at once (each
+ * forwarded one holds a socket; beyond this UDP queries are dropped, as a
+ * busy server does, and the client asks again) and TCP connections.
+ */
+export const MAX_QUERIES_IN_FLIGHT = 256;
+export const MAX_TCP_CONNECTIONS = 64;
+
 /** The sockets of one network's resolver. */
 export class NetworkResolver {
   private constructor(
@@ -100,14 +109,21 @@ export class NetworkResolver {
       throw e;
     }
     udp.on('error', (e) => qc.log?.warn('dns: UDP socket error', { network: qc.network, error: String(e) }));
+    let inflight = 0;
+    const answer = (msg: Buffer, source: string, transport: Transport): Promise<Buffer | undefined> => {
+      inflight++;
+      return answerQuery(msg, source, transport, qc).finally(() => inflight--);
+    };
     udp.on('message', (msg, rinfo) => {
-      answerQuery(msg, rinfo.address, 'udp', qc).then(
-        (answer) => {
-          if (answer) udp.send(answer, rinfo.port, rinfo.address, () => undefined);
+      if (inflight >= MAX_QUERIES_IN_FLIGHT) return;
+      answer(msg, rinfo.address, 'udp').then(
+        (response) => {
+          if (response) udp.send(response, rinfo.port, rinfo.address, () => undefined);
         },
         (e: unknown) => qc.log?.warn('dns: answering a query failed', { network: qc.network, error: String(e) }),
       );
     });
+    tcp.maxConnections = MAX_TCP_CONNECTIONS;
     tcp.on('connection', (socket) => {
       conns.add(socket);
       socket.on('close', () => conns.delete(socket));
@@ -117,9 +133,13 @@ export class NetworkResolver {
       const framer = new TcpFramer();
       socket.on('data', (chunk) => {
         for (const msg of framer.push(chunk)) {
-          answerQuery(msg, socket.remoteAddress ?? '', 'tcp', qc).then(
-            (answer) => {
-              if (answer && !socket.destroyed) socket.write(frame(answer));
+          if (inflight >= MAX_QUERIES_IN_FLIGHT) {
+            socket.destroy();
+            return;
+          }
+          answer(msg, socket.remoteAddress ?? '', 'tcp').then(
+            (response) => {
+              if (response && !socket.destroyed) socket.write(frame(response));
             },
             () => socket.destroy(),
           );
