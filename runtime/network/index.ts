@@ -27,6 +27,8 @@
  *   restart  of gantryd: recover(ctx, runningIds) DELs what dead containers
  *            left and removes orphan namespaces; check(ctx, id) per live one
  *   network rm  removeNetwork(ctx, name, usedBy) refuses while in use
+ *   names    EmbeddedDns (dns/resolver/): the user networks' DNS, fed by
+ *            the container side after attach and at recovery
  *
  * Design and the reasons behind it: docs/networking.md.
  */
