@@ -4,6 +4,8 @@
 // stand-in upstream server.
 import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Resolver } from 'node:dns/promises';
 import * as net from 'node:net';
 import {
@@ -16,14 +18,14 @@ import {
   Rcode,
   TcpFramer,
 } from '../../../runtime/network/dns/resolver/codec';
-import { EmbeddedDns, upstream, type NameRecord } from '../../../runtime/network/dns/resolver/index';
+import { EmbeddedDns, hostUpstreams, upstream, type NameRecord } from '../../../runtime/network/dns/resolver/index';
 import { containerNames, NameTable, splitAddresses } from '../../../runtime/network/dns/resolver/names';
 import { answerQuery, serversFor, type QueryContext } from '../../../runtime/network/dns/resolver/server';
 import { containerResolvConf } from '../../../runtime/network/dns/resolvConf';
 import type { Attachment, NetworkInfo } from '../../../runtime/network/index';
 import { startDnsResponder, type DnsResponder } from '../../helpers/dnsResponder';
 import { freePort } from '../../helpers/ports';
-import { suiteCleanup } from '../../helpers/tmp';
+import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 
 const ID_WEB = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2';
 const ID_DB = 'ffeeddccbbaa00112233445566778899ffeeddccbbaa00112233445566778899';
@@ -276,5 +278,19 @@ describe('network/dns/resolver: EmbeddedDns on 127.0.0.1', function () {
       await blocked.close();
       await dns.unregister(ID_WEB);
     }
+  });
+});
+
+describe('network/dns/resolver: host upstream servers', () => {
+  const cleanup = suiteCleanup();
+  it("forwards to the host's own servers, a loopback stub included (gantryd is in the host's namespace)", async () => {
+    const dir = await makeTempDir('gt-dns', cleanup);
+    const hostFile = path.join(dir, 'resolv.conf');
+    const upstreamFile = path.join(dir, 'upstream.conf');
+    fs.writeFileSync(hostFile, 'nameserver 127.0.0.53\noptions edns0\n');
+    fs.writeFileSync(upstreamFile, 'nameserver 192.0.2.53\n');
+    assert.deepEqual(await hostUpstreams(hostFile, upstreamFile), [upstream('127.0.0.53')]);
+    fs.writeFileSync(hostFile, '# no servers\n');
+    assert.deepEqual(await hostUpstreams(hostFile, path.join(dir, 'missing')), [upstream('8.8.8.8'), upstream('8.8.4.4')]);
   });
 });

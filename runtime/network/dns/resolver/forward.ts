@@ -17,10 +17,12 @@ export interface Upstream {
 
 export const DEFAULT_FORWARD_TIMEOUT_MS = 2000;
 
-/** `1.2.3.4`, `2001:db8::1` (port 53). */
+/** `1.2.3.4`, `2001:db8::1`, `fe80::1%eth0` (port 53). */
 export function upstream(host: string, port = 53): Upstream {
-  return { host: host.replace(/%.*$/, ''), port };
+  return { host, port };
 }
+
+const plain = (address: string) => address.replace(/^::ffff:/, '').replace(/%.*$/, '');
 
 export async function forwardUdp(msg: Uint8Array, servers: readonly Upstream[], timeoutMs = DEFAULT_FORWARD_TIMEOUT_MS): Promise<Buffer | undefined> {
   for (const server of servers) {
@@ -52,7 +54,7 @@ function udpOnce(msg: Uint8Array, server: Upstream, timeoutMs: number): Promise<
     socket.on('error', (e) => done(undefined, e));
     socket.on('message', (answer, from) => {
       // Only the server's answer to this query counts.
-      if (from.address.replace(/^::ffff:/, '') !== server.host || from.port !== server.port || messageId(answer) !== id) return;
+      if (plain(from.address) !== plain(server.host) || from.port !== server.port || messageId(answer) !== id) return;
       done(answer);
     });
     socket.send(msg, server.port, server.host, (e) => {

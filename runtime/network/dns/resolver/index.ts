@@ -21,7 +21,7 @@
 import type { Attachment, NetworkInfo } from '../../index';
 import { contains, parseCidr, parseIPv4 } from '../../subnets';
 import type { Logger } from '../../../util/log';
-import { reachableResolvConf, readHostResolvConf } from '../resolvConf';
+import { parseResolvConf, reachableResolvConf, readHostResolvConf } from '../resolvConf';
 import { upstream, type Upstream } from './forward';
 import { containerNames, NameTable, splitAddresses } from './names';
 import { NetworkResolver, type QueryContext } from './server';
@@ -54,7 +54,7 @@ export interface NameService {
 
 export interface EmbeddedDnsDeps {
   readonly networkInfo: (name: string) => Promise<NetworkInfo>;
-  /** Default: the host's reachable nameservers (reachableResolvConf). */
+  /** Default: hostUpstreams(). */
   readonly hostUpstreams?: () => Promise<Upstream[]>;
   /** Default 53 (tests of the resolver alone use another). */
   readonly port?: number;
@@ -68,9 +68,18 @@ export function hasResolver(info: NetworkInfo): boolean {
   return !info.builtin && !info.readOnly && !info.internal && info.gateway !== '';
 }
 
-export async function hostUpstreams(): Promise<Upstream[]> {
-  const { host, upstream: up } = await readHostResolvConf();
-  return reachableResolvConf(host, up).nameservers.map((ns) => upstream(ns));
+/**
+ * Where the resolver forwards for containers without `--dns`: the host's
+ * own nameservers, a loopback stub included (systemd-resolved's
+ * 127.0.0.53, a local dnsmasq) — gantryd runs in the host's network
+ * namespace, so it reaches them, and they know the host's split DNS and VPN
+ * domains, as Docker's embedded server does since 26.0. When the host's
+ * file names none, the servers a container on the default bridge gets.
+ */
+export async function hostUpstreams(hostFile?: string, upstreamFile?: string): Promise<Upstream[]> {
+  const { host, upstream: up } = await readHostResolvConf(hostFile, upstreamFile);
+  const own = parseResolvConf(host).nameservers;
+  return (own.length > 0 ? own : reachableResolvConf(host, up).nameservers).map((ns) => upstream(ns));
 }
 
 export class EmbeddedDns implements NameService {
@@ -130,7 +139,7 @@ export class EmbeddedDns implements NameService {
         const ip = parseIPv4(source.replace(/^::ffff:/, ''));
         return ip !== undefined && contains(subnet, ip);
       },
-      hostUpstreams: this.deps.hostUpstreams ?? hostUpstreams,
+      hostUpstreams: this.deps.hostUpstreams ?? (() => hostUpstreams()),
       timeoutMs: this.deps.timeoutMs,
       log: this.deps.log,
     };
