@@ -12,6 +12,10 @@
  *   the same ones;
  * - gantryd start: recover (DEL for every container not running), CHECK
  *   for the running ones.
+ * - names: on a user network the container's names are registered with the
+ *   network's embedded resolver (`names`, runtime/network/dns/resolver/)
+ *   after attach and at recovery, and unregistered first thing at detach;
+ *   its resolv.conf then names only the resolver.
  *
  * When the host lacks the plugins or iptables, `manager` is absent and
  * every CNI network use fails with what to install; `none` and `host` never
@@ -30,6 +34,7 @@ import {
   publishAll,
   readHostResolvConf,
   type Attachment,
+  type NameService,
   type NetworkManager,
   type PortMapping,
   type PortSpec,
@@ -59,6 +64,10 @@ export interface ContainerNetworksDeps {
   readonly unavailable?: string;
   readonly events: Publisher;
   readonly log: Logger;
+  /** The user networks' embedded DNS; absent: no name resolution (resolv.conf is the host's). */
+  readonly names?: NameService;
+  /** The container record of an ID (recovery registers running containers' names). */
+  readonly containerOf?: (id: string) => Container | undefined;
 }
 
 const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
@@ -153,6 +162,7 @@ export class ContainerNetworks {
     this.lastPorts.delete(container.id);
     this.attached.set(container.id, attachment);
     for (const n of attachment.networks) this.publish(NetworkTopics.connect, n.networkId, container, n.network);
+    const resolvers = await this.registerNames(container, attachment);
     const gateway = attachment.networks[0]?.gateway || undefined;
     const { host, upstream } = await readHostResolvConf();
     return {
@@ -161,7 +171,12 @@ export class ContainerNetworks {
         addresses: attachment.networks.flatMap((n) => n.addresses),
         extraHosts: (c.addHosts ?? []).map((h) => parseAddHost(h, gateway)),
       }),
-      resolvConf: containerResolvConf(host, upstream, { dns: c.dns, dnsSearch: c.dnsSearch, dnsOptions: c.dnsOptions }),
+      resolvConf: containerResolvConf(host, upstream, {
+        dns: c.dns,
+        dnsSearch: c.dnsSearch,
+        dnsOptions: c.dnsOptions,
+        embedded: resolvers.get(attachment.networks[0]?.network ?? ''),
+      }),
     };
   }
 
@@ -169,6 +184,8 @@ export class ContainerNetworks {
   async detach(ctx: Ctx, container: Pick<Container, 'id' | 'name'>, removing: boolean): Promise<void> {
     const { manager } = this.deps;
     if (!manager) return;
+    // First, so a removed container's name stops resolving even when a DEL fails.
+    await this.deps.names?.unregister(container.id);
     const had = this.attached.get(container.id) ?? (await manager.attachment(container.id));
     await manager.detach(ctx, container.id);
     this.attached.delete(container.id);
@@ -186,9 +203,21 @@ export class ContainerNetworks {
     for (const a of await manager.listAttachments()) {
       if (!running.has(a.containerId)) continue;
       this.attached.set(a.containerId, a);
+      const container = this.deps.containerOf?.(a.containerId);
+      if (container) await this.registerNames(container, a);
       const check = await manager.check(ctx, a.containerId).catch((e: unknown) => ({ ok: false, error: String(e) }));
       if (!check.ok) log.warn('network check failed for a running container', { id: a.containerId, check });
     }
+  }
+
+  /** Network → resolver address for the networks whose resolver listens; never fails the caller. */
+  private async registerNames(container: Container, attachment: Attachment): Promise<ReadonlyMap<string, string>> {
+    const { names, log } = this.deps;
+    if (!names) return new Map();
+    return names.register({ id: container.id, name: container.name, dns: container.config.dns }, attachment).catch((error: unknown) => {
+      log.warn('registering container names with the DNS resolver failed', { id: container.id, error: String(error) });
+      return new Map<string, string>();
+    });
   }
 
   private require(): NetworkManager {

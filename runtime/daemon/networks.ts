@@ -13,7 +13,7 @@ import { ContainerNetworks } from '../containers/networking';
 import type { FileContainerStore } from '../containers/store';
 import { describe, failedPrecondition } from '../errdefs/errdefs';
 import type { Publisher } from '../events/events';
-import { createNetworkManager, type NetworkManager } from '../network/index';
+import { createNetworkManager, EmbeddedDns, type NetworkManager } from '../network/index';
 import type { Logger } from '../util/log';
 import type { DaemonConfig } from './daemon';
 
@@ -69,11 +69,17 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
     }
   }
   if (unavailable) log.warn('CNI networks are unavailable; only --network none and host work', { reason: unavailable });
-  const containers = new ContainerNetworks({ manager, unavailable, events, log });
+  // Container DNS on user networks (docs/networking.md, "Names on user networks").
+  const names = manager ? new EmbeddedDns({ networkInfo: (name) => manager.inspectNetwork(name), log }) : undefined;
+  const containerOf = (id: string) => deps.store.get(id);
+  const containers = new ContainerNetworks({ manager, unavailable, events, log, names, containerOf });
   return {
     containers,
     unavailable,
-    close: async () => manager?.close(),
+    close: async () => {
+      await names?.close();
+      await manager?.close();
+    },
     server: (adapt) =>
       networksService(adapt, {
         manager: () => {

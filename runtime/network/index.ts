@@ -27,6 +27,8 @@
  *   restart  of gantryd: recover(ctx, runningIds) DELs what dead containers
  *            left and removes orphan namespaces; check(ctx, id) per live one
  *   network rm  removeNetwork(ctx, name, usedBy) refuses while in use
+ *   names    EmbeddedDns (dns/resolver/): the user networks' DNS, fed by
+ *            the container side after attach and at recovery
  *
  * Design and the reasons behind it: docs/networking.md.
  */
@@ -46,6 +48,7 @@ export type { CniResult, AttachmentSummary } from './cni/result';
 export type { PortMapping, PortSpec, Protocol } from './ports/publish';
 export { parsePublish, publishAll, parseExposed, formatMapping } from './ports/publish';
 export { containerResolvConf, parseResolvConf, readHostResolvConf, HOST_RESOLV_CONF, UPSTREAM_RESOLV_CONF } from './dns/resolvConf';
+export { EmbeddedDns, hasResolver, type NameService, type NameRecord } from './dns/resolver/index';
 export { containerHosts, LOCALHOST_ENTRIES, parseAddHost, type ExtraHost } from './dns/hosts';
 export { probeAvailability } from './availability';
 export { DEFAULT_CNI_BIN_DIRS, CNI_PLUGINS_PACKAGE } from './cni/plugin';
