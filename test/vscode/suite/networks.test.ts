@@ -136,7 +136,7 @@ describe('Networks view and networking commands (code-server)', function () {
       async () => {
         const parent = await rootNamed(NET);
         if (!parent) return undefined;
-        const children = (await provider.getChildren(parent.node as NetworkTreeNode)).map((c) => provider.getTreeItem(c));
+        const children = (await provider.getChildren(parent.node)).map((c) => provider.getTreeItem(c));
         seen = `${String(parent.item.description)}: ${JSON.stringify(children.map((i) => `${labelOf(i)} ${String(i.description)}`))}`;
         const member = children.find((i) => labelOf(i) === WEB);
         return member?.description === address && String(parent.item.description).endsWith(' · 1 container') ? true : undefined;
