@@ -11,7 +11,6 @@ import * as net from 'node:net';
 import * as vscode from 'vscode';
 import type { NetworkInfo } from '../../../runtime/api/gen/gantry/v1/networks';
 import type { RunResult } from '../../../src/commands/containers/runContainer';
-import type { NetworkTreeNode } from '../../../src/views/networks/networkNodes';
 import type { NetworksTreeProvider } from '../../../src/views/networks/networksTreeProvider';
 import { expectFailure } from './commandFailures';
 import { ContainersHarness, labelOf, PREFIX, waitFor } from './containersHarness';
