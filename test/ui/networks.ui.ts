@@ -162,11 +162,23 @@ export const networksChecks: UiCheck<NetworksUiContext>[] = [
     async run({ page }) {
       const container = containerRow(page, WEB).first();
       await container.waitFor({ state: 'visible', ...WAIT });
-      if ((await container.getAttribute('aria-expanded')) !== 'true') await container.locator('.monaco-tl-twistie').click();
       const portRow = paneBody(paneHeader(page, 'Containers'))
         .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: `${hostPort} → 80/tcp` }) })
         .first();
-      await portRow.waitFor({ state: 'visible', ...WAIT });
+      // Expanded from the keyboard, as a person may: select the row, then →. A refresh that
+      // re-renders the tree in between can eat the key: try again until the port shows.
+      await waitFor(
+        async () => {
+          if (await portRow.isVisible()) return true;
+          await container.click();
+          await page.keyboard.press('ArrowRight');
+          return portRow.waitFor({ state: 'visible', timeout: 2_000 }).then(
+            () => true,
+            () => false,
+          );
+        },
+        { what: `the port row ${hostPort} → 80/tcp under ${WEB}`, timeoutMs: WAIT.timeout, intervalMs: 200 },
+      );
       await portRow.hover();
       const opened = page.context().waitForEvent('page', { timeout: WAIT.timeout });
       await portRow.locator('a.action-label[aria-label="Open in Browser"]').click();
