@@ -33,10 +33,9 @@ import {
   type NetworkSettings,
   type RecoveryReport,
 } from './index';
+import { networkNameProblem } from './networkName';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const MAC = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
-const RESERVED = new Set(['none', 'host', 'default']);
 
 export function createNetworkManager(settings: NetworkSettings): NetworkManager {
   return new CniNetworkManager(settings);
@@ -173,7 +172,7 @@ class CniNetworkManager implements NetworkManager {
 
   createNetwork(_ctx: Ctx, req: CreateNetworkRequest): Promise<NetworkInfo> {
     return this.networkLock.run('networks', async () => {
-      if (!NAME.test(req.name) || RESERVED.has(req.name)) throw invalidArgument(`invalid network name ${JSON.stringify(req.name)}`);
+      if (networkNameProblem(req.name) !== undefined) throw invalidArgument(`invalid network name ${JSON.stringify(req.name)}`);
       const all = await this.listStored();
       if (all.some((n) => n.info.name === req.name)) throw alreadyExists(`network ${req.name} already exists`);
       const options = req.options ?? {};

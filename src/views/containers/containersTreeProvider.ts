@@ -38,6 +38,7 @@ import { listFailedNodes, noMatchNode, ViewFilter } from '../viewFilter';
 import {
   arrangeContainers,
   clockTexts,
+  portNodes,
   type ContainerNode,
   type ContainerOperation,
   type ContainerSortBy,
@@ -147,7 +148,7 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   }
 
   async getChildren(node?: ContainerTreeNode): Promise<ContainerTreeNode[]> {
-    if (node) return [];
+    if (node) return node.kind === 'container' && !node.operation ? portNodes(node.container) : [];
     if (this.connection.current.state !== 'connected') return [];
     const listing = await this.listing.get();
     if ('error' in listing) {
