@@ -91,7 +91,7 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
           deps.store
             .list()
             .filter((c) => c.config.network === network)
-            .map((c) => c.name),
+            .map((c) => ({ id: c.id, name: c.name })),
       }),
   };
 }

@@ -79,6 +79,13 @@ export interface NetworkSettings {
   readonly log?: Logger;
 }
 
+/** A container as the network code names it in messages. */
+export interface ContainerRef {
+  readonly id: string;
+  /** '' for an unnamed one: its short ID is shown. */
+  readonly name: string;
+}
+
 export interface CreateNetworkRequest {
   readonly name: string;
   /** CIDR; chosen free when absent. Refused when it overlaps another network or a host route. */
@@ -160,7 +167,7 @@ export interface NetworkManager {
   networkUsers(name: string): Promise<string[]>;
   createNetwork(ctx: Ctx, req: CreateNetworkRequest): Promise<NetworkInfo>;
   /** Refuses (Conflict, naming them) while `usedBy` or any attachment uses it. */
-  removeNetwork(ctx: Ctx, nameOrId: string, usedBy?: readonly string[]): Promise<void>;
+  removeNetwork(ctx: Ctx, nameOrId: string, usedBy?: readonly ContainerRef[]): Promise<void>;
 
   attach(ctx: Ctx, containerId: string, networks: readonly AttachRequest[], opts?: AttachOptions): Promise<Attachment>;
   detach(ctx: Ctx, containerId: string): Promise<void>;

@@ -28,6 +28,7 @@ import {
   type AttachRequest,
   type Attachment,
   type CheckReport,
+  type ContainerRef,
   type CreateNetworkRequest,
   type NetworkManager,
   type NetworkSettings,
@@ -220,13 +221,16 @@ class CniNetworkManager implements NetworkManager {
     });
   }
 
-  removeNetwork(_ctx: Ctx, nameOrId: string, usedBy: readonly string[] = []): Promise<void> {
+  removeNetwork(_ctx: Ctx, nameOrId: string, usedBy: readonly ContainerRef[] = []): Promise<void> {
     return this.networkLock.run('networks', async () => {
       const { info } = await this.store.get(nameOrId);
       if (info.builtin) throw failedPrecondition(`network ${info.name} is the default network and cannot be removed`);
       if (info.readOnly)
         throw failedPrecondition(`network ${info.name} comes from ${info.source} (--cni-conf-dir) and cannot be removed by gantry`);
-      const users = [...new Set([...usedBy, ...(await this.networkUsers(info.name))])];
+      // Each container once, by name when the caller knows it: configured ones
+      // come with their names, attached ones (the records) with an ID only.
+      const attached = (await this.networkUsers(info.name)).filter((id) => !usedBy.some((c) => c.id === id));
+      const users = [...usedBy.map((c) => c.name || c.id.slice(0, 12)), ...attached.map((id) => id.slice(0, 12))];
       if (users.length > 0) throw conflict(`network ${info.name} is in use by container${users.length > 1 ? 's' : ''} ${users.join(', ')}`);
       await this.store.remove(info.name);
       await removeBridge(info.bridge);

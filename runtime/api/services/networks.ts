@@ -3,7 +3,7 @@ import type { Ctx } from '../../context';
 import { invalidArgument } from '../../errdefs/errdefs';
 import type { Publisher } from '../../events/events';
 import { NetworkTopics } from '../../containers/networking';
-import type { NetworkInfo, NetworkManager } from '../../network/index';
+import type { ContainerRef, NetworkInfo, NetworkManager } from '../../network/index';
 import type { NetworkInfo as WireNetwork, NetworksServer } from '../gen/gantry/v1/networks';
 import type { HandlerAdapter } from '../server';
 
@@ -12,7 +12,7 @@ export interface NetworksDeps {
   readonly manager: () => NetworkManager;
   readonly events: Publisher;
   /** Names of the containers configured for a network, running or not (a network in use is not removed). */
-  readonly configuredFor: (network: string) => string[];
+  readonly configuredFor: (network: string) => ContainerRef[];
 }
 
 /** Docker's rule for network names (as for container names). */
