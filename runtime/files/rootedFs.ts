@@ -20,6 +20,8 @@ export interface FileInfo {
   readonly type: FileType;
   /** For a symlink that was not followed: what it points at (as written). */
   readonly linkTarget?: string;
+  /** For a symlink in a directory listing: the type of what it leads to inside the root (undefined: nowhere). */
+  readonly targetType?: FileType;
   readonly size: number;
   /** Permission bits (and set-id/sticky), no type bits. */
   readonly mode: number;
@@ -133,8 +135,15 @@ export class RootedFs {
         // An entry removed while we list is simply not listed.
         const st = await fsp.lstat(p).catch(() => undefined);
         if (!st) continue;
-        const target = st.isSymbolicLink() ? await fsp.readlink(p).catch(() => '') : undefined;
-        out.push(info(name, st, target));
+        if (!st.isSymbolicLink()) {
+          out.push(info(name, st));
+          continue;
+        }
+        // Where the link leads, resolved inside the root like any path (so
+        // a link to /usr/bin can be shown as a folder).
+        const target = await fsp.readlink(p).catch(() => '');
+        const led = await this.stat(`${r.realPath}/${name}`, true).catch(() => undefined);
+        out.push({ ...info(name, st, target), ...(led ? { targetType: led.type } : {}) });
       }
       return out;
     });

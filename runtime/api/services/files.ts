@@ -26,6 +26,7 @@ export function toWireFileInfo(i: FileInfo): WireFileInfo {
     gid: i.gid,
     modifiedAt: new Date(i.mtimeMs),
     changedAt: new Date(i.ctimeMs),
+    targetType: i.targetType ? TYPES[i.targetType] : WireFileType.FILE_TYPE_UNSPECIFIED,
   };
 }
 

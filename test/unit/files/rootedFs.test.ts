@@ -84,6 +84,10 @@ describe('files/RootedFs', function () {
     assert.equal(byName.get('climb')?.type, 'symlink');
     assert.equal(byName.get('climb')?.linkTarget, '../../../../../../etc/passwd');
     assert.equal(byName.get('fifo')?.type, 'other');
+    // What each link leads to, inside the root: a folder, a file, nowhere.
+    assert.equal(byName.get('to-root')?.targetType, 'directory');
+    assert.equal(byName.get('climb')?.targetType, 'file');
+    assert.equal(byName.get('host-canary')?.targetType, undefined);
     assert.equal(byName.get('run.sh')?.mode, 0o750);
     assert.equal((await rfs.stat('/abs-passwd')).type, 'file');
     assert.equal((await rfs.stat('/abs-passwd', false)).type, 'symlink');

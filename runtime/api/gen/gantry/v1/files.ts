@@ -97,7 +97,14 @@ export interface FileInfo {
   uid: number;
   gid: number;
   modifiedAt: Date | undefined;
-  changedAt: Date | undefined;
+  changedAt:
+    | Date
+    | undefined;
+  /**
+   * For a symlink: what it leads to inside the container (links followed);
+   * UNSPECIFIED when it leads nowhere (dangling, a loop).
+   */
+  targetType: FileType;
 }
 
 export interface StatFileRequest {
@@ -255,6 +262,7 @@ function createBaseFileInfo(): FileInfo {
     gid: 0,
     modifiedAt: undefined,
     changedAt: undefined,
+    targetType: 0,
   };
 }
 
@@ -286,6 +294,9 @@ export const FileInfo: MessageFns<FileInfo> = {
     }
     if (message.changedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.changedAt), writer.uint32(74).fork()).join();
+    }
+    if (message.targetType !== 0) {
+      writer.uint32(80).int32(message.targetType);
     }
     return writer;
   },
@@ -375,6 +386,14 @@ export const FileInfo: MessageFns<FileInfo> = {
             message.changedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.targetType = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -410,6 +429,11 @@ export const FileInfo: MessageFns<FileInfo> = {
         : isSet(object.changed_at)
         ? fromJsonTimestamp(object.changed_at)
         : undefined,
+      targetType: isSet(object.targetType)
+        ? fileTypeFromJSON(object.targetType)
+        : isSet(object.target_type)
+        ? fileTypeFromJSON(object.target_type)
+        : 0,
     };
   },
 
@@ -441,6 +465,9 @@ export const FileInfo: MessageFns<FileInfo> = {
     }
     if (message.changedAt !== undefined) {
       obj.changedAt = message.changedAt.toISOString();
+    }
+    if (message.targetType !== 0) {
+      obj.targetType = fileTypeToJSON(message.targetType);
     }
     return obj;
   },
