@@ -12,6 +12,13 @@ import { clearContainersFilter } from './containers/clearContainersFilter';
 import { copyContainerId } from './containers/copyContainerId';
 import { copyContainerName } from './containers/copyContainerName';
 import { copyPortAddress } from './containers/copyPortAddress';
+import {
+  deleteContainerFile,
+  newContainerFile,
+  newContainerFolder,
+  refreshContainerFiles,
+  renameContainerFile,
+} from './containers/containerFiles';
 import { filterContainers } from './containers/filterContainers';
 import { inspectContainer } from './containers/inspectContainer';
 import { killContainers } from './containers/killContainers';
@@ -123,6 +130,11 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.containers.sortByStatus', (ctx) => sortContainers(ctx, 'status'));
   register('gantry.containers.openInBrowser', openPortInBrowser);
   register('gantry.containers.copyAddress', copyPortAddress);
+  register('gantry.containers.files.newFile', newContainerFile);
+  register('gantry.containers.files.newFolder', newContainerFolder);
+  register('gantry.containers.files.rename', renameContainerFile);
+  register('gantry.containers.files.delete', deleteContainerFile);
+  register('gantry.containers.files.refresh', refreshContainerFiles);
 
   register('gantry.networks.create', createNetwork);
   register('gantry.networks.inspect', inspectNetwork);

@@ -32,6 +32,9 @@ import { IMAGES_VIEW, ImagesTreeProvider } from './images/imagesTreeProvider';
 import { networkInspectKind } from './networks/networkDocuments';
 import { NETWORKS_VIEW, NetworksTreeProvider } from './networks/networksTreeProvider';
 import { RefreshManager, type ViewActivity } from './refreshManager';
+import { ContainerFileSystem } from '../files/containerFileSystem';
+import { CONTAINER_FILES_SCHEME } from '../files/containerFileUris';
+import { ContainerFilesDrop } from './containers/containerFilesDrop';
 
 /** The views' data, shared with the commands (CommandContext.views) and the test API. */
 export interface GantryViews {
@@ -106,9 +109,12 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     canSelectMany: true,
     showCollapseAll: true,
   });
+  const files = new ContainerFileSystem(connection);
   const containersView = vscode.window.createTreeView(CONTAINERS_VIEW, {
     treeDataProvider: context.views.containers,
     canSelectMany: true,
+    // Files dragged from the Explorer (or the OS) onto a container's folder are copied into it.
+    dragAndDropController: new ContainerFilesDrop(context.views.containers),
   });
   const networksView = vscode.window.createTreeView(NETWORKS_VIEW, {
     treeDataProvider: context.views.networks,
@@ -199,6 +205,8 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     ...views,
     documents,
     vscode.workspace.registerTextDocumentContentProvider(GANTRY_SCHEME, documents),
+    files,
+    vscode.workspace.registerFileSystemProvider(CONTAINER_FILES_SCHEME, files, { isCaseSensitive: true }),
     connection.onDidChange(render),
     context.views.images.onDidChangeFilter(showFilter),
     context.views.containers.onDidChangeFilter((value) => {

@@ -34,6 +34,7 @@ import {
   type ContainerStateName,
 } from '../../../runtime/presentation';
 import type { MessageNode } from '../viewFilter';
+import type { ContainerFileNode, ContainerFilesNode } from './fileNodes';
 
 export type ContainerState = ContainerStateName;
 /** An operation of the extension's own, in flight on a container. */
@@ -72,7 +73,7 @@ export interface ContainerPortNode {
 
 export type ContainersMessageNode = MessageNode<'containers'>;
 
-export type ContainerTreeNode = ContainerNode | ContainerPortNode | ContainersMessageNode;
+export type ContainerTreeNode = ContainerNode | ContainerPortNode | ContainerFilesNode | ContainerFileNode | ContainersMessageNode;
 
 /** A codicon id and the theme colour to draw it in (undefined: the default foreground). */
 export interface IconSpec {

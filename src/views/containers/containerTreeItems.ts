@@ -24,6 +24,8 @@ import {
   type ContainerTreeNode,
 } from './containerNodes';
 import { messageTreeItem } from '../viewFilter';
+import { containerFileUri } from '../../files/containerFileUris';
+import { hasFiles, type ContainerFileNode, type ContainerFilesNode } from './fileNodes';
 
 export function containerTreeItem(node: ContainerTreeNode, now: number): vscode.TreeItem {
   switch (node.kind) {
@@ -31,6 +33,10 @@ export function containerTreeItem(node: ContainerTreeNode, now: number): vscode.
       return containerItem(node, now);
     case 'containerPort':
       return portItem(node);
+    case 'containerFiles':
+      return filesRootItem(node);
+    case 'containerFile':
+      return fileItem(node);
     case 'message':
       return messageTreeItem('containers', node);
   }
@@ -38,11 +44,11 @@ export function containerTreeItem(node: ContainerTreeNode, now: number): vscode.
 
 function containerItem(node: ContainerNode, now: number): vscode.TreeItem {
   const { container } = node;
-  // A running container with published ports opens onto them (Open in Browser, Copy Address).
-  const hasPorts = !node.operation && portNodes(container).length > 0;
+  // A container opens onto its published ports (Open in Browser, Copy Address) and its files.
+  const hasChildren = !node.operation && (portNodes(container).length > 0 || hasFiles(container));
   const item = new vscode.TreeItem(
     container.name,
-    hasPorts ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
   );
   item.id = containerTreeId(container);
   item.contextValue = contextValueOf(container, node.operation);
@@ -68,5 +74,33 @@ function portItem(node: ContainerPortNode): vscode.TreeItem {
     node.containerName,
     hostAddress(binding),
   );
+  return item;
+}
+
+/** "Files": the container's root folder, listed when expanded. */
+function filesRootItem(node: ContainerFilesNode): vscode.TreeItem {
+  const item = new vscode.TreeItem(vscode.l10n.t('Files'), vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = `containerFiles:${node.containerId}`;
+  item.contextValue = 'containerFiles';
+  item.iconPath = new vscode.ThemeIcon('files');
+  item.resourceUri = containerFileUri(node.containerId, '/');
+  item.tooltip = vscode.l10n.t('The files of {0}, read by the runtime (nothing runs in the container)', node.containerName);
+  return item;
+}
+
+/**
+ * A file or folder: the resourceUri gives it the file icon theme's icon
+ * and its label; a file opens in an editor on click.
+ */
+function fileItem(node: ContainerFileNode): vscode.TreeItem {
+  const uri = containerFileUri(node.containerId, node.path);
+  const item = new vscode.TreeItem(uri, node.folder ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  item.label = node.name;
+  item.id = `containerFile:${node.containerId}:${node.path}`;
+  item.contextValue = node.folder ? 'containerFolder' : 'containerFile';
+  item.iconPath = node.folder ? vscode.ThemeIcon.Folder : vscode.ThemeIcon.File;
+  if (node.linkTarget !== undefined) item.description = `→ ${node.linkTarget}`;
+  item.tooltip = node.linkTarget !== undefined ? `${node.path} → ${node.linkTarget}` : node.path;
+  if (!node.folder) item.command = { command: 'vscode.open', title: vscode.l10n.t('Open'), arguments: [uri] };
   return item;
 }
