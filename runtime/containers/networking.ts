@@ -17,7 +17,9 @@
  * every CNI network use fails with what to install; `none` and `host` never
  * come here.
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import type { Ctx } from '../context';
 import { failedPrecondition, invalidArgument, kindOf } from '../errdefs/errdefs';
 import type { Publisher } from '../events/events';
@@ -36,7 +38,8 @@ import {
 } from '../network/index';
 import { contains, parseCidr, parseIPv4 } from '../network/subnets';
 import type { Logger } from '../util/log';
-import { isCniNetwork, type Container, type ContainerConfig } from './containers';
+import { isCniNetwork, type Container, type ContainerConfig, type NetworkConnection } from './containers';
+import { checkAliases, endpointsOf, requireConnectable, requireOwnNetworks, withConnection, withoutConnection } from './networkEndpoints';
 
 /** Event topics of networks; a network event's id is the network's ID, connect/disconnect carry the container. */
 export const NetworkTopics = {
@@ -50,6 +53,12 @@ export const NetworkTopics = {
 export interface NetworkEtcFiles {
   readonly hosts: string;
   readonly resolvConf: string;
+}
+
+/** `network connect|disconnect` by container name or ID, under the container's lock (daemon/containers.ts). */
+export interface NetworkConnections {
+  connect(ctx: Ctx, container: string, conn: NetworkConnection): Promise<Container>;
+  disconnect(ctx: Ctx, container: string, network: string, force: boolean): Promise<Container>;
 }
 
 export interface ContainerNetworksDeps {
@@ -119,13 +128,7 @@ export class ContainerNetworks {
     const c = container.config;
     if (!isCniNetwork(c.network)) return;
     const info = await this.require().inspectNetwork(c.network);
-    if (c.ip) {
-      const subnet = parseCidr(info.subnet);
-      const ip = parseIPv4(c.ip);
-      if (ip === undefined || !contains(subnet, ip)) {
-        throw invalidArgument(`--ip ${c.ip} is not in network "${info.name}"'s subnet ${info.subnet}`);
-      }
-    }
+    if (c.ip) checkIpIn(c.ip, info);
     for (const h of c.addHosts ?? []) parseAddHost(h, info.gateway || undefined);
     portSpecs(container);
   }
@@ -140,29 +143,93 @@ export class ContainerNetworks {
     const c = container.config;
     if (!isCniNetwork(c.network)) return undefined;
     const manager = this.require();
-    const request = [{ network: c.network, aliases: c.networkAliases, ip: c.ip, mac: c.macAddress }];
+    // The primary network and those of `network connect` (networkEndpoints.ts); none left: loopback only.
+    const request = endpointsOf(c);
     const previous = restart ? this.lastPorts.get(container.id) : undefined;
+    const ports = (specs: PortSpec[]) => (request.length > 0 ? specs : []);
     let attachment: Attachment;
     try {
-      attachment = await manager.attach(ctx, container.id, request, { ports: previous ? fixed(previous) : portSpecs(container), netns });
+      attachment = await manager.attach(ctx, container.id, request, { ports: ports(previous ? fixed(previous) : portSpecs(container)), netns });
     } catch (e) {
       // Someone took a port meanwhile: a restart gets free ones as the user asked.
       if (!previous || kindOf(e) !== 'Conflict') throw e;
-      attachment = await manager.attach(ctx, container.id, request, { ports: portSpecs(container), netns });
+      attachment = await manager.attach(ctx, container.id, request, { ports: ports(portSpecs(container)), netns });
     }
     this.lastPorts.delete(container.id);
     this.attached.set(container.id, attachment);
     for (const n of attachment.networks) this.publish(NetworkTopics.connect, n.networkId, container, n.network);
-    const gateway = attachment.networks[0]?.gateway || undefined;
     const { host, upstream } = await readHostResolvConf();
     return {
-      hosts: containerHosts({
-        hostname: c.hostname || container.id.slice(0, 12),
-        addresses: attachment.networks.flatMap((n) => n.addresses),
-        extraHosts: (c.addHosts ?? []).map((h) => parseAddHost(h, gateway)),
-      }),
+      hosts: hostsOf(container, attachment),
       resolvConf: containerResolvConf(host, upstream, { dns: c.dns, dnsSearch: c.dnsSearch, dnsOptions: c.dnsOptions }),
     };
+  }
+
+  /**
+   * `network connect`: checks, then, when the container is attached (it
+   * runs), CNI ADD of the network into its sandbox and /etc/hosts in `etcDir`
+   * rewritten; returns the config that records the connection (the caller
+   * persists it). A created or stopped container only gets the new config:
+   * its next start attaches every network. Nothing changes when a step fails.
+   */
+  async connect(ctx: Ctx, container: Container, req: NetworkConnection, etcDir: string): Promise<ContainerConfig> {
+    requireOwnNetworks(container.config, 'connect');
+    requireConnectable(req.network);
+    checkAliases(req.aliases ?? []);
+    const manager = this.require();
+    const info = await manager.inspectNetwork(req.network);
+    if (req.ip) checkIpIn(req.ip, info);
+    const config = withConnection(container.config, container.name, { ...req, network: info.name });
+    if (await manager.attachment(container.id)) {
+      const attachment = await manager.connect(ctx, container.id, { network: info.name, aliases: req.aliases, ip: req.ip });
+      this.attached.set(container.id, attachment);
+      await this.rewriteHosts({ ...container, config }, attachment, etcDir);
+      this.publish(NetworkTopics.connect, info.id, container, info.name);
+    }
+    return config;
+  }
+
+  /**
+   * `network disconnect`: CNI DEL of that network only when the container is
+   * attached, /etc/hosts rewritten; returns the config without it. `force`:
+   * the network may be gone, and a failed DEL still takes it out of the
+   * config (the attachment record keeps it for the DEL at detach).
+   */
+  async disconnect(ctx: Ctx, container: Container, network: string, force: boolean, etcDir: string): Promise<ContainerConfig> {
+    requireOwnNetworks(container.config, 'disconnect');
+    const manager = this.require();
+    let name = network;
+    let id = '';
+    try {
+      const info = await manager.inspectNetwork(network);
+      name = info.name;
+      id = info.id;
+    } catch (e) {
+      if (!force || kindOf(e) !== 'NotFound') throw e;
+    }
+    const config = withoutConnection(container.config, container.name, name);
+    const current = await manager.attachment(container.id);
+    const endpoint = current?.networks.find((n) => n.network === name);
+    if (current && endpoint) {
+      let attachment: Attachment | undefined;
+      try {
+        attachment = await manager.disconnect(ctx, container.id, name);
+      } catch (e) {
+        if (!force) throw e;
+        this.deps.log.warn('network disconnect -f: the DEL failed; it is tried again at detach', { id: container.id, network: name, error: e });
+      }
+      if (attachment) {
+        this.attached.set(container.id, attachment);
+        await this.rewriteHosts({ ...container, config }, attachment, etcDir);
+      }
+      this.publish(NetworkTopics.disconnect, id || endpoint.networkId, container, name);
+    }
+    return config;
+  }
+
+  /** /etc/hosts of a running container, rewritten in place (the container's bind mount holds the file). */
+  private async rewriteHosts(container: Container, attachment: Attachment, etcDir: string): Promise<void> {
+    await fs.promises.writeFile(path.join(etcDir, 'hosts'), hostsOf(container, attachment));
   }
 
   /** Releases the container's network (idempotent); remembers its host ports unless it is being removed. */
@@ -199,6 +266,23 @@ export class ContainerNetworks {
   private publish(topic: string, networkId: string, container: Pick<Container, 'id' | 'name'>, network: string): void {
     this.deps.events.publish(topic, networkId, { container: container.id, ...(container.name ? { name: container.name } : {}), network });
   }
+}
+
+/** The container's /etc/hosts: its addresses on every network with its hostname, and --add-host. */
+function hostsOf(container: Container, attachment: Attachment): string {
+  const c = container.config;
+  const gateway = attachment.networks[0]?.gateway || undefined;
+  return containerHosts({
+    hostname: c.hostname || container.id.slice(0, 12),
+    addresses: attachment.networks.flatMap((n) => n.addresses),
+    extraHosts: (c.addHosts ?? []).map((h) => parseAddHost(h, gateway)),
+  });
+}
+
+function checkIpIn(ip: string, info: { readonly name: string; readonly subnet: string }): void {
+  const subnet = parseCidr(info.subnet);
+  const n = parseIPv4(ip);
+  if (n === undefined || !contains(subnet, n)) throw invalidArgument(`--ip ${ip} is not in network "${info.name}"'s subnet ${info.subnet}`);
 }
 
 /** -p, and with -P every exposed port (the image's and --expose) not published already. */

@@ -15,7 +15,7 @@ import { ContainerIO } from '../containers/io';
 import { Launcher } from '../containers/launcher';
 import { recoverContainers } from '../containers/recovery';
 import { ContainerService } from '../containers/service';
-import type { ContainerNetworks } from '../containers/networking';
+import type { ContainerNetworks, NetworkConnections } from '../containers/networking';
 import type { FileContainerStore } from '../containers/store';
 import { failedPrecondition } from '../errdefs/errdefs';
 import { toStatus } from '../errdefs/grpc';
@@ -42,6 +42,8 @@ export interface ContainersDeps {
 
 export interface Containers {
   server(adapt: HandlerAdapter): ContainersServer;
+  /** `network connect|disconnect` (absent when containers are unavailable). */
+  readonly connections?: NetworkConnections;
   close(): void;
 }
 
@@ -113,8 +115,14 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   if (report.adopted.length || report.exited.length || report.restarted.length || report.removedLeftovers.length) {
     log.info('containers recovered', { ...report });
   }
+  const etcDir = (id: string) => path.join(launcher.bundleOf(id), 'etc');
   return {
     server: (adapt) => containersService(adapt, service, io, (id) => deps.networks.current(id)),
+    connections: {
+      connect: (ctx, ref, conn) => service.reconfigure(ref, (c) => deps.networks.connect(ctx, c, conn, etcDir(c.id))),
+      disconnect: (ctx, ref, network, force) =>
+        service.reconfigure(ref, (c) => deps.networks.disconnect(ctx, c, network, force, etcDir(c.id))),
+    },
     close: () => {
       service.close();
       exits.close();

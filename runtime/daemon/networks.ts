@@ -9,7 +9,8 @@ import { background } from '../context';
 import type { NetworksServer } from '../api/gen/gantry/v1/networks';
 import type { HandlerAdapter } from '../api/server';
 import { networksService } from '../api/services/networks';
-import { ContainerNetworks } from '../containers/networking';
+import { ContainerNetworks, type NetworkConnections } from '../containers/networking';
+import { configuredNetworks } from '../containers/networkEndpoints';
 import type { FileContainerStore } from '../containers/store';
 import { describe, failedPrecondition } from '../errdefs/errdefs';
 import type { Publisher } from '../events/events';
@@ -35,7 +36,8 @@ export interface NetworksDeps {
 
 export interface Networks {
   readonly containers: ContainerNetworks;
-  server(adapt: HandlerAdapter): NetworksServer;
+  /** `connections`: network connect/disconnect, absent when containers are unavailable. */
+  server(adapt: HandlerAdapter, connections?: NetworkConnections): NetworksServer;
   /** At shutdown, after the containers: see NetworkManager.close. */
   close(): Promise<void>;
   /** Why CNI networks cannot be used here, naming what to install (for `info`); undefined when they can. */
@@ -74,7 +76,7 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
     containers,
     unavailable,
     close: async () => manager?.close(),
-    server: (adapt) =>
+    server: (adapt, connections) =>
       networksService(adapt, {
         manager: () => {
           if (!manager) throw failedPrecondition(unavailable ?? 'CNI networks are unavailable');
@@ -84,8 +86,12 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
         configuredFor: (network) =>
           deps.store
             .list()
-            .filter((c) => c.config.network === network)
+            .filter((c) => configuredNetworks(c.config).includes(network))
             .map((c) => c.name),
+        connections: () => {
+          if (!connections) throw failedPrecondition('containers are unavailable on this daemon');
+          return connections;
+        },
       }),
   };
 }

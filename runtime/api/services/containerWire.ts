@@ -154,6 +154,8 @@ export function toWireConfig(c: ContainerConfig): WireConfig {
     macAddress: c.macAddress ?? '',
     ip: c.ip ?? '',
     networkAliases: [...(c.networkAliases ?? [])],
+    connectedNetworks: (c.connectedNetworks ?? []).map((n) => ({ network: n.network, aliases: [...(n.aliases ?? [])], ip: n.ip ?? '' })),
+    primaryDisconnected: c.primaryDisconnected ?? false,
   };
 }
 
@@ -229,6 +231,13 @@ function networkFromWire(w: WireConfig): Partial<ContainerConfig> {
   if (w.publishAll) out.publishAll = true;
   if (w.macAddress) out.macAddress = w.macAddress.toLowerCase();
   if (w.ip) out.ip = w.ip;
+  if (w.connectedNetworks?.length)
+    out.connectedNetworks = w.connectedNetworks.map((n) => ({
+      network: n.network,
+      ...(n.aliases.length ? { aliases: [...n.aliases] } : {}),
+      ...(n.ip ? { ip: n.ip } : {}),
+    }));
+  if (w.primaryDisconnected) out.primaryDisconnected = true;
   const config = out as Partial<ContainerConfig>;
   checkNetworkOptions({ network: w.network || DEFAULT_NETWORK, ...config } as ContainerConfig);
   return config;
