@@ -274,7 +274,7 @@ class CniNetworkManager implements NetworkManager {
         ports,
         networks: chosen.map(({ stored, req }, i) => {
           const portMappings = i === portIndex && ports.length > 0 ? ports : [];
-          return networkRecord(stored, req, `eth${i}`, portMappings);
+          return networkRecord(stored, req, `eth${i}`, portMappings, i === 0);
         }),
       };
       try {
@@ -319,7 +319,8 @@ class CniNetworkManager implements NetworkManager {
       const used = new Set(before.networks.map((n) => n.ifname));
       let index = 0;
       while (used.has(`eth${index}`)) index++;
-      const pending = networkRecord(stored, req, `eth${index}`, []);
+      // The default route stays the first network's (as Docker's default gateway); a sandbox with none gets this one's.
+      const pending = networkRecord(stored, req, `eth${index}`, [], before.networks.length === 0);
       // Written before the ADD, so that a gantryd killed in the middle leaves the network for a later DEL.
       await this.attachments.put({ ...before, networks: [...before.networks, pending] });
       let result: CniResult;
@@ -454,8 +455,18 @@ function checkIp(ip: string, info: NetworkInfo): void {
     throw invalidArgument(`--ip ${ip} is network ${info.name}'s ${ip === info.gateway ? 'gateway' : 'network address'}`);
 }
 
-/** A network's part of an attachment record, before its ADD. */
-function networkRecord(stored: StoredNetwork, req: AttachRequest, ifname: string, ports: readonly PortMapping[]): NetworkAttachmentRecord {
+/**
+ * A network's part of an attachment record, before its ADD. Only the
+ * sandbox's first network gives it a default route: the conflist of a
+ * further one goes without its IPAM default routes, and is kept so for DEL.
+ */
+function networkRecord(
+  stored: StoredNetwork,
+  req: AttachRequest,
+  ifname: string,
+  ports: readonly PortMapping[],
+  defaultRoute: boolean,
+): NetworkAttachmentRecord {
   const rc: RuntimeConfig = {
     ...(ports.length > 0
       ? { portMappings: ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIp })) }
@@ -468,8 +479,20 @@ function networkRecord(stored: StoredNetwork, req: AttachRequest, ifname: string
     networkId: stored.info.id,
     ifname,
     aliases: [...(req.aliases ?? [])],
-    conflist: stored.conflist,
+    conflist: defaultRoute ? stored.conflist : withoutDefaultRoutes(stored.conflist),
     runtimeConfig: rc,
+  };
+}
+
+function withoutDefaultRoutes(list: Conflist): Conflist {
+  const isDefault = (r: unknown) => ['0.0.0.0/0', '::/0'].includes((r as { dst?: unknown }).dst as string);
+  return {
+    ...list,
+    plugins: list.plugins.map((p) => {
+      const ipam = p.ipam as { routes?: unknown[] } | undefined;
+      if (!ipam || !Array.isArray(ipam.routes)) return p;
+      return { ...p, ipam: { ...ipam, routes: ipam.routes.filter((r) => !isDefault(r)) } };
+    }),
   };
 }
 
