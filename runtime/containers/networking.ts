@@ -21,7 +21,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Ctx } from '../context';
-import { failedPrecondition, invalidArgument, kindOf } from '../errdefs/errdefs';
+import { failedPrecondition, invalidArgument, kindOf, notFound } from '../errdefs/errdefs';
 import type { Publisher } from '../events/events';
 import type { ContainerConfig as ImageRuntimeConfig } from '../images/manifest';
 import {
@@ -38,7 +38,14 @@ import {
 } from '../network/index';
 import { contains, parseCidr, parseIPv4 } from '../network/subnets';
 import type { Logger } from '../util/log';
-import { isCniNetwork, type Container, type ContainerConfig, type NetworkConnection } from './containers';
+import {
+  isCniNetwork,
+  joinedContainer,
+  type Container,
+  type ContainerConfig,
+  type ContainerNetworkOptions,
+  type NetworkConnection,
+} from './containers';
 import { checkAliases, endpointsOf, requireConnectable, requireOwnNetworks, withConnection, withoutConnection } from './networkEndpoints';
 
 /** Event topics of networks; a network event's id is the network's ID, connect/disconnect carry the container. */
@@ -68,6 +75,8 @@ export interface ContainerNetworksDeps {
   readonly unavailable?: string;
   readonly events: Publisher;
   readonly log: Logger;
+  /** A container's record by ID (`--network container:ID` looks up its target). */
+  readonly lookup?: (id: string) => Container | undefined;
 }
 
 const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
@@ -83,7 +92,9 @@ export function checkNetworkOptions(c: ContainerConfig): void {
   for (const h of c.addHosts ?? []) parseAddHost(h, '0.0.0.0');
   if (c.ip && net.isIPv4(c.ip) === false) throw invalidArgument(`invalid --ip ${JSON.stringify(c.ip)}: not an IPv4 address`);
   if (c.macAddress && !MAC.test(c.macAddress)) throw invalidArgument(`invalid --mac-address ${JSON.stringify(c.macAddress)}`);
-  if (!isCniNetwork(c.network)) {
+  if (joinedContainer(c.network) !== undefined) {
+    checkJoinOptions(c);
+  } else if (!isCniNetwork(c.network)) {
     const asked = [
       c.publish?.length && '--publish',
       c.publishAll && '--publish-all',
@@ -93,6 +104,24 @@ export function checkNetworkOptions(c: ContainerConfig): void {
     ].filter(Boolean);
     if (asked.length) throw invalidArgument(`conflicting options: ${asked.join(', ')} cannot be used with network "${c.network}"`);
   }
+}
+
+/**
+ * `--network container:NAME`: the container has no network settings of its
+ * own — Docker's "conflicting options" refusals. `hostname` is checked by
+ * the caller that has the whole config (fromWireConfig), through this too.
+ */
+export function checkJoinOptions(c: Pick<ContainerConfig, keyof ContainerNetworkOptions | 'hostname' | 'network'>): void {
+  if (!joinedContainer(c.network))
+    throw invalidArgument(`invalid container network mode ${JSON.stringify(c.network)}: want container:NAME`);
+  if (c.publish?.length || c.publishAll) throw invalidArgument('conflicting options: port publishing and the container type network mode');
+  if (c.expose?.length) throw invalidArgument('conflicting options: port exposing and the container type network mode');
+  if (c.hostname) throw invalidArgument('conflicting options: hostname and the network mode');
+  if (c.dns?.length || c.dnsSearch?.length || c.dnsOptions?.length) throw invalidArgument('conflicting options: dns and the network mode');
+  if (c.addHosts?.length) throw invalidArgument('conflicting options: custom host-to-IP mapping and the network mode');
+  if (c.macAddress) throw invalidArgument('conflicting options: mac-address and the network mode');
+  if (c.ip) throw invalidArgument('user specified IP address is supported on user defined networks only');
+  if (c.networkAliases?.length) throw invalidArgument('network-scoped alias is supported only for containers in user defined networks');
 }
 
 /** `--expose 80`, `--expose 8000-8010/udp` → the container ports. */
@@ -123,6 +152,24 @@ export class ContainerNetworks {
     return this.require().netnsPath(container.id);
   }
 
+  /**
+   * `--network container:<id>`: the container whose network namespace this
+   * one joins, when it runs (or is paused). Not running: undefined, or with
+   * `required` (at start) Docker's error. Its namespace is then
+   * `/proc/<pid>/ns/net` of its task, whatever its own mode.
+   */
+  joinTarget(container: Container, required: boolean): Container | undefined {
+    const ref = joinedContainer(container.config.network);
+    if (ref === undefined) return undefined;
+    if (ref === container.id) throw invalidArgument('cannot join own network namespace');
+    const target = this.deps.lookup?.(ref);
+    if (!target) throw notFound(`no such container: ${ref} (the container whose network this one joins)`);
+    const up = (target.state.status === 'running' || target.state.status === 'paused') && target.state.pid > 0;
+    if (up) return target;
+    if (required) throw failedPrecondition(`cannot join network of a non running container: ${target.name}`);
+    return undefined;
+  }
+
   /** At create: what only the daemon can check (the network exists, --ip in its subnet). */
   async validate(container: Container): Promise<void> {
     const c = container.config;
@@ -149,7 +196,10 @@ export class ContainerNetworks {
     const ports = (specs: PortSpec[]) => (request.length > 0 ? specs : []);
     let attachment: Attachment;
     try {
-      attachment = await manager.attach(ctx, container.id, request, { ports: ports(previous ? fixed(previous) : portSpecs(container)), netns });
+      attachment = await manager.attach(ctx, container.id, request, {
+        ports: ports(previous ? fixed(previous) : portSpecs(container)),
+        netns,
+      });
     } catch (e) {
       // Someone took a port meanwhile: a restart gets free ones as the user asked.
       if (!previous || kindOf(e) !== 'Conflict') throw e;
@@ -216,7 +266,11 @@ export class ContainerNetworks {
         attachment = await manager.disconnect(ctx, container.id, name);
       } catch (e) {
         if (!force) throw e;
-        this.deps.log.warn('network disconnect -f: the DEL failed; it is tried again at detach', { id: container.id, network: name, error: e });
+        this.deps.log.warn('network disconnect -f: the DEL failed; it is tried again at detach', {
+          id: container.id,
+          network: name,
+          error: e,
+        });
       }
       if (attachment) {
         this.attached.set(container.id, attachment);

@@ -71,7 +71,7 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
     }
   }
   if (unavailable) log.warn('CNI networks are unavailable; only --network none and host work', { reason: unavailable });
-  const containers = new ContainerNetworks({ manager, unavailable, events, log });
+  const containers = new ContainerNetworks({ manager, unavailable, events, log, lookup: (id) => deps.store.get(id) });
   return {
     containers,
     unavailable,

@@ -469,7 +469,14 @@ function networkRecord(
 ): NetworkAttachmentRecord {
   const rc: RuntimeConfig = {
     ...(ports.length > 0
-      ? { portMappings: ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIp })) }
+      ? {
+          portMappings: ports.map((p) => ({
+            hostPort: p.hostPort,
+            containerPort: p.containerPort,
+            protocol: p.protocol,
+            hostIP: p.hostIp,
+          })),
+        }
       : {}),
     ...(req.mac ? { mac: req.mac } : {}),
     ...(req.ip ? { ips: [req.ip] } : {}),

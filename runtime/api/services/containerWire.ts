@@ -15,6 +15,7 @@ import type {
   HealthState,
   HealthStatus as Health,
 } from '../../containers/containers';
+import { joinedContainer } from '../../containers/containers';
 import { checkNetworkOptions } from '../../containers/networking';
 import { DEFAULT_NETWORK, type Attachment } from '../../network/index';
 import { isRestartPolicyName } from '../../options';
@@ -47,7 +48,7 @@ const HEALTH: Record<Health, HealthStatus> = {
 
 const date = (iso: string): Date | undefined => (iso ? new Date(iso) : undefined);
 
-/** A network's name: Docker's rule for container names; `container:` modes are not supported yet. */
+/** A network's name: Docker's rule for container names (`container:NAME` is a mode, checked apart). */
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** The endpoints and published ports of an attachment, as the summary carries them. */
@@ -163,9 +164,13 @@ export function fromWireConfig(w: WireConfig | undefined): ContainerConfig {
   if (!w?.image) throw invalidArgument('an image is required');
   // Docker's default: the bridge network.
   const network = w.network || DEFAULT_NETWORK;
-  if (!NETWORK_NAME.test(network)) {
-    throw invalidArgument(`network ${JSON.stringify(w.network)} is not supported: use "bridge", "none", "host" or a network's name`);
+  const joined = joinedContainer(network);
+  if (joined !== undefined ? !joined : !NETWORK_NAME.test(network)) {
+    throw invalidArgument(
+      `network ${JSON.stringify(w.network)} is not supported: use "bridge", "none", "host", "container:NAME" or a network's name`,
+    );
   }
+  if (joined !== undefined && w.hostname) throw invalidArgument('conflicting options: hostname and the network mode');
   const policyName = w.restartPolicy?.name || 'no';
   if (!isRestartPolicyName(policyName)) throw invalidArgument(`invalid restart policy "${w.restartPolicy?.name}"`);
   const retries = w.restartPolicy?.maximumRetryCount ?? 0;

@@ -4,6 +4,7 @@
 // a stopped container gets it at its next start, and keeps it across
 // restarts and a gantryd SIGKILL; the refusals; events; the CLI.
 import * as assert from 'node:assert/strict';
+import type { ContainerConfig } from '../../../runtime/api/gen/gantry/v1/containers';
 import type { RuntimeClient } from '../../../runtime/client';
 import { suiteCleanup } from '../../helpers/tmp';
 import { allocatedIps } from '../network/harness';
@@ -36,7 +37,11 @@ describe('container networking: network connect and disconnect', function () {
   }
 
   async function endpoints(client: RuntimeClient, id: string) {
-    return (await client.containers.inspect(id)).container!.networks.map((n) => ({ network: n.network, iface: n.interface, ip: n.ipAddress }));
+    return (await client.containers.inspect(id)).container!.networks.map((n) => ({
+      network: n.network,
+      iface: n.interface,
+      ip: n.ipAddress,
+    }));
   }
 
   async function networkEvents(): Promise<{ topic: string; id: string; attributes: Record<string, string> }[]> {
@@ -208,5 +213,89 @@ describe('container networking: network connect and disconnect', function () {
     r = await world.daemon.cli(['network', 'connect', 'clinet']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /NETWORK and a CONTAINER/);
+  });
+});
+
+describe('container networking: --network container:NAME', function () {
+  this.timeout(180_000);
+  const cleanup = suiteCleanup();
+  let world: ContainerWorld;
+
+  before(async () => {
+    world = await containerWorld(cleanup);
+  });
+
+  afterEach(async () => {
+    for (const c of await world.client.containers.list(true)) await world.client.containers.remove(c.id, true);
+  });
+
+  const sh = async (id: string, script: string) => {
+    const r = await world.daemon.cli(['exec', id, 'sh', '-c', script]);
+    return { code: r.code, out: r.stdout.trim(), err: r.stderr };
+  };
+
+  for (const mode of ['bridge', 'none']) {
+    it(`two containers share one namespace (target on ${mode}): ip addr, hostname, /etc/hosts; a server in one answers on 127.0.0.1 in the other`, async () => {
+      const target = await world.client.containers.create('target', {
+        image: world.image,
+        cmd: ['sh', '-c', 'mkdir -p /www && echo shared > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www'],
+        network: mode,
+      });
+      await world.client.containers.start(target.id);
+      const joiner = await world.client.containers.create('joiner', {
+        image: world.image,
+        cmd: ['sleep', '600'],
+        network: 'container:target',
+      });
+      assert.equal(joiner.network, `container:${target.id}`, 'kept by ID, as Docker NetworkMode');
+      await world.client.containers.start(joiner.id);
+      const addrs = async (id: string) => (await sh(id, "ip -o addr | awk '{print $2, $4}'")).out;
+      assert.equal(await addrs(joiner.id), await addrs(target.id));
+      assert.equal((await sh(joiner.id, 'hostname')).out, (await sh(target.id, 'hostname')).out);
+      assert.equal((await sh(joiner.id, 'cat /etc/hosts')).out, (await sh(target.id, 'cat /etc/hosts')).out);
+      assert.equal((await sh(joiner.id, 'cat /etc/resolv.conf')).out, (await sh(target.id, 'cat /etc/resolv.conf')).out);
+      await eventually('the target to answer on 127.0.0.1 inside the joiner', async () => {
+        const r = await sh(joiner.id, 'wget -q -O - http://127.0.0.1:8080/');
+        return r.out === 'shared' ? true : undefined;
+      });
+      const inspect = await world.client.containers.inspect(joiner.id);
+      assert.equal(inspect.config!.network, `container:${target.id}`);
+      assert.deepEqual(inspect.container!.networks, [], 'no endpoints of its own');
+      await assert.rejects(world.client.networks.connect('bridge', joiner.id), /sharing network namespace/);
+
+      // Removing the target while the joiner runs is allowed; the joiner keeps the namespace (loopback at least).
+      await world.client.containers.remove(target.id, true);
+      const lo = await sh(joiner.id, 'ip link show lo');
+      assert.equal(lo.code, 0, lo.err);
+    });
+  }
+
+  it('refuses conflicting options, an unknown target, and a start while the target does not run', async () => {
+    const target = await world.client.containers.create('sleeper', { image: world.image, cmd: ['sleep', '600'] });
+    const join = { image: world.image, cmd: ['true'], network: 'container:sleeper' };
+    for (const [extra, message] of [
+      [{ publish: ['8080:80'] }, /conflicting options: port publishing and the container type network mode/],
+      [{ publishAll: true }, /port publishing/],
+      [{ expose: ['80'] }, /conflicting options: port exposing/],
+      [{ hostname: 'h' }, /conflicting options: hostname and the network mode/],
+      [{ dns: ['1.1.1.1'] }, /conflicting options: dns and the network mode/],
+      [{ addHosts: ['a:1.2.3.4'] }, /conflicting options: custom host-to-IP mapping/],
+      [{ macAddress: '02:42:ac:11:00:02' }, /conflicting options: mac-address/],
+      [{ ip: '10.0.0.5' }, /user specified IP address is supported on user defined networks only/],
+      [{ networkAliases: ['x'] }, /network-scoped alias is supported only/],
+    ] as [Partial<ContainerConfig>, RegExp][]) {
+      await assert.rejects(world.client.containers.create('', { ...join, ...extra }), message, JSON.stringify(extra));
+    }
+    await assert.rejects(world.client.containers.create('', { ...join, network: 'container:ghost' }), /no such container: ghost/);
+    await assert.rejects(world.client.containers.create('', { ...join, network: 'container:' }), /not supported/);
+    assert.deepEqual(
+      (await world.client.containers.list(true)).map((c) => c.id),
+      [target.id],
+    );
+    const joiner = await world.client.containers.create('early', join);
+    await assert.rejects(world.client.containers.start(joiner.id), /cannot join network of a non running container: sleeper/);
+    const r = await world.daemon.cli(['run', '--rm', '--network', 'container:sleeper', '-p', '80', world.image, 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /conflicting options: port publishing/);
   });
 });
