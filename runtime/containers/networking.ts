@@ -174,9 +174,14 @@ export class ContainerNetworks {
   async validate(container: Container): Promise<void> {
     const c = container.config;
     if (!isCniNetwork(c.network)) return;
-    const info = await this.require().inspectNetwork(c.network);
-    if (c.ip) checkIpIn(c.ip, info);
-    for (const h of c.addHosts ?? []) parseAddHost(h, info.gateway || undefined);
+    // A primary network taken away by `network disconnect` may be gone since.
+    const info = c.primaryDisconnected ? undefined : await this.require().inspectNetwork(c.network);
+    if (info && c.ip) checkIpIn(c.ip, info);
+    for (const h of c.addHosts ?? []) parseAddHost(h, info?.gateway || undefined);
+    for (const n of c.connectedNetworks ?? []) {
+      const other = await this.require().inspectNetwork(n.network);
+      if (n.ip) checkIpIn(n.ip, other);
+    }
     portSpecs(container);
   }
 
