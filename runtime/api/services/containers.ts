@@ -33,6 +33,13 @@ export function containersService(
   networkOf?: AttachmentOf,
 ): ContainersServer {
   const toSummary = (c: Container) => summaryOf(c, networkOf?.(c.id));
+  /** `container:<id>` has its target's hostname (the target may be gone: then its ID's). */
+  const hostnameOf = (c: Container): string => {
+    const joined = joinedContainer(c.config.network);
+    if (joined === undefined) return c.config.hostname || shortId(c.id);
+    const target = service.exists(joined) ? service.resolve(joined) : undefined;
+    return target?.config.hostname || shortId(joined);
+  };
   return {
     create: adapt.unary('Create', async (ctx, req) => {
       const config = fromWireConfig(req.config);
@@ -76,7 +83,7 @@ export function containersService(
         snapshotter: c.snapshotter,
         snapshotKey: c.snapshotKey,
         monitorPid: c.state.monitorPid,
-        hostname: c.config.hostname || shortId(c.id),
+        hostname: hostnameOf(c),
         specJson,
         sandboxKey: networkOf?.(c.id)?.netns ?? '',
         ...effectiveSecurity(c.config, specJson),

@@ -261,6 +261,7 @@ describe('container networking: --network container:NAME', function () {
       const inspect = await world.client.containers.inspect(joiner.id);
       assert.equal(inspect.config!.network, `container:${target.id}`);
       assert.deepEqual(inspect.container!.networks, [], 'no endpoints of its own');
+      assert.equal(inspect.hostname, (await sh(target.id, 'hostname')).out, "inspect's hostname is the target's");
       await assert.rejects(world.client.networks.connect('bridge', joiner.id), /sharing network namespace/);
 
       // Removing the target while the joiner runs is allowed; the joiner keeps the namespace (loopback at least).
