@@ -193,6 +193,8 @@ export class Launcher implements ContainerTasks {
   ): Promise<{ netns: string; hostname: string; etcFiles: EtcFilePaths } | undefined> {
     if (!joinedContainer(container.config.network)) return undefined;
     if (!this.config.networks) throw failedPrecondition('--network container: is unavailable here');
+    // Each container has a user namespace of its own there: the joiner would not own the target's network namespace (sysfs, sysctls).
+    if (this.config.idMap) throw failedPrecondition('--network container: is not supported under --userns-remap');
     const target = this.config.networks.joinTarget(container, required);
     if (!target) return undefined;
     const etc = path.join(this.bundleOf(target.id), 'etc');

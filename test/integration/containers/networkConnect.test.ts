@@ -122,6 +122,7 @@ describe('container networking: network connect and disconnect', function () {
     const id = await sleeper('stopped', { restartPolicy: { name: 'always', maximumRetryCount: 0 } });
     await world.client.networks.connect('later', id, { ip: '' });
     assert.deepEqual(await endpoints(world.client, id), [], 'not attached while created');
+    await assert.rejects(world.client.networks.remove('later'), /in use by container stopped/);
     await world.client.containers.start(id);
     const both = ['bridge', 'later'];
     assert.deepEqual(
