@@ -102,6 +102,11 @@ describe('container networking: network connect and disconnect', function () {
     assert.deepEqual(await endpoints(world.client, id), []);
     assert.notEqual((await sh(id, 'ip link show eth0')).code, 0, 'eth0 is gone');
     assert.equal((await sh(id, 'ip link show lo')).code, 0);
+    // A start with no network left: a sandbox with loopback only, to connect to later.
+    await world.client.containers.restart(id, 0);
+    assert.deepEqual(await endpoints(world.client, id), []);
+    assert.notEqual((await sh(id, 'ip link show eth0')).code, 0, 'no eth0 after the restart');
+    assert.equal((await sh(id, 'ip link show lo')).code, 0);
     await world.client.networks.connect('bridge', id);
     assert.deepEqual(
       (await endpoints(world.client, id)).map((e) => [e.network, e.iface]),
@@ -188,8 +193,23 @@ describe('container networking: network connect and disconnect', function () {
       (await endpoints(world.client, id)).map((e) => e.network),
       ['bridge'],
     );
-    // -f: a network that is gone meanwhile.
     await assert.rejects(world.client.networks.disconnect('nonet', id), /not found/);
+
+    // A failed ADD (the address is taken: host-local refuses it) changes nothing: no eth1, same record and config.
+    const other = await world.client.networks.inspect('other');
+    const taken = `${other.subnet.split('.').slice(0, 3).join('.')}.50`;
+    const holder = await sleeper('holder', { network: 'other', ip: taken });
+    await world.client.containers.start(holder);
+    const before = await world.client.containers.inspect(id);
+    await assert.rejects(world.client.networks.connect('other', id, { ip: taken }), /other/);
+    const after = await world.client.containers.inspect(id);
+    assert.deepEqual(after.container!.networks, before.container!.networks);
+    assert.deepEqual(after.config!.connectedNetworks, []);
+    assert.notEqual((await sh(id, 'ip link show eth1')).code, 0, 'no eth1 after a failed ADD');
+    assert.deepEqual(await world.client.networks.inspect('other').then((n) => n.containers), [holder]);
+    // and the container can still be connected afterwards.
+    await world.client.networks.connect('other', id);
+    assert.equal((await sh(id, 'ip link show eth1')).code, 0);
   });
 
   it('the CLI: connect --alias --ip, disconnect, exit codes', async () => {
