@@ -8,14 +8,14 @@ import { parseProfile } from '../../oci/specgen/seccomp/parse';
 import { seccompMode } from '../../oci/specgen/seccomp/resolve';
 import type { Spec } from '../../oci/spec';
 import { UNCONFINED as SECCOMP_UNCONFINED } from '../../oci/specgen/seccomp/seccomp';
-import type {
-  Container,
-  ContainerConfig,
-  ContainerStatus as Status,
-  HealthState,
-  HealthStatus as Health,
+import {
+  joinedContainer,
+  type Container,
+  type ContainerConfig,
+  type ContainerStatus as Status,
+  type HealthState,
+  type HealthStatus as Health,
 } from '../../containers/containers';
-import { joinedContainer } from '../../containers/containers';
 import { checkNetworkOptions } from '../../containers/networking';
 import { DEFAULT_NETWORK, type Attachment } from '../../network/index';
 import { isRestartPolicyName } from '../../options';
