@@ -256,7 +256,10 @@ export function buildSpec(input: SpecInput): Spec {
     linux: {
       // Docker's defaults for a private network namespace: ping without CAP_NET_RAW, any port without CAP_NET_BIND_SERVICE
       // (not for another container's namespace, `container:`, which is that container's to set).
-      sysctl: hostNetwork || config.network.startsWith('container:') ? {} : { 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.ip_unprivileged_port_start': '0' },
+      sysctl:
+        hostNetwork || config.network.startsWith('container:')
+          ? {}
+          : { 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.ip_unprivileged_port_start': '0' },
       resources: resources(config, input.swapAccounting ?? false),
       cgroupsPath: input.cgroupsPath,
       namespaces,
