@@ -19,7 +19,7 @@ import { ContainerIO } from '../containers/io';
 import { Launcher } from '../containers/launcher';
 import { recoverContainers } from '../containers/recovery';
 import { ContainerService } from '../containers/service';
-import type { ContainerNetworks } from '../containers/networking';
+import type { ContainerNetworks, NetworkConnections } from '../containers/networking';
 import type { FileContainerStore } from '../containers/store';
 import { failedPrecondition } from '../errdefs/errdefs';
 import { toStatus } from '../errdefs/grpc';
@@ -48,6 +48,8 @@ export interface Containers {
   server(adapt: HandlerAdapter): ContainersServer;
   /** gantry.v1.Files: the containers' filesystems (docs/files.md). */
   filesServer(adapt: HandlerAdapter): FilesServer;
+  /** `network connect|disconnect` (absent when containers are unavailable). */
+  readonly connections?: NetworkConnections;
   close(): void;
 }
 
@@ -130,9 +132,15 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
       log,
     }),
   );
+  const etcDir = (id: string) => path.join(launcher.bundleOf(id), 'etc');
   return {
     server: (adapt) => containersService(adapt, service, io, (id) => deps.networks.current(id)),
     filesServer: (adapt) => filesService(adapt, files),
+    connections: {
+      connect: (ctx, ref, conn) => service.reconfigure(ref, (c) => deps.networks.connect(ctx, c, conn, etcDir(c.id))),
+      disconnect: (ctx, ref, network, force) =>
+        service.reconfigure(ref, (c) => deps.networks.disconnect(ctx, c, network, force, etcDir(c.id))),
+    },
     close: () => {
       service.close();
       exits.close();

@@ -167,7 +167,7 @@ export class Daemon {
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       server.addService(ContainersService, containers.server(adapt));
       server.addService(FilesService, containers.filesServer(adapt));
-      server.addService(NetworksService, networks.server(adapt));
+      server.addService(NetworksService, networks.server(adapt, containers.connections));
       await bindPrivately(server, socket);
       // Closed in reverse order: networks after the containers.
       const daemon = new Daemon(config, log, locks, server, events, health, [

@@ -9,7 +9,8 @@ import { background } from '../context';
 import type { NetworksServer } from '../api/gen/gantry/v1/networks';
 import type { HandlerAdapter } from '../api/server';
 import { networksService } from '../api/services/networks';
-import { ContainerNetworks } from '../containers/networking';
+import { ContainerNetworks, type NetworkConnections } from '../containers/networking';
+import { configuredNetworks } from '../containers/networkEndpoints';
 import type { FileContainerStore } from '../containers/store';
 import { describe, failedPrecondition } from '../errdefs/errdefs';
 import type { Publisher } from '../events/events';
@@ -35,7 +36,8 @@ export interface NetworksDeps {
 
 export interface Networks {
   readonly containers: ContainerNetworks;
-  server(adapt: HandlerAdapter): NetworksServer;
+  /** `connections`: network connect/disconnect, absent when containers are unavailable. */
+  server(adapt: HandlerAdapter, connections?: NetworkConnections): NetworksServer;
   /** At shutdown, after the containers: see NetworkManager.close. */
   close(): Promise<void>;
   /** Why CNI networks cannot be used here, naming what to install (for `info`); undefined when they can. */
@@ -71,8 +73,7 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
   if (unavailable) log.warn('CNI networks are unavailable; only --network none and host work', { reason: unavailable });
   // Container DNS on user networks (docs/networking.md, "Names on user networks").
   const names = manager ? new EmbeddedDns({ networkInfo: (name) => manager.inspectNetwork(name), log }) : undefined;
-  const containerOf = (id: string) => deps.store.get(id);
-  const containers = new ContainerNetworks({ manager, unavailable, events, log, names, containerOf });
+  const containers = new ContainerNetworks({ manager, unavailable, events, log, names, lookup: (id) => deps.store.get(id) });
   return {
     containers,
     unavailable,
@@ -80,7 +81,7 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
       await names?.close();
       await manager?.close();
     },
-    server: (adapt) =>
+    server: (adapt, connections) =>
       networksService(adapt, {
         manager: () => {
           if (!manager) throw failedPrecondition(unavailable ?? 'CNI networks are unavailable');
@@ -90,8 +91,12 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
         configuredFor: (network) =>
           deps.store
             .list()
-            .filter((c) => c.config.network === network)
+            .filter((c) => configuredNetworks(c.config).includes(network))
             .map((c) => ({ id: c.id, name: c.name })),
+        connections: () => {
+          if (!connections) throw failedPrecondition('containers are unavailable on this daemon');
+          return connections;
+        },
       }),
   };
 }

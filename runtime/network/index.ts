@@ -22,6 +22,8 @@
  *            creates the sandbox; all-or-nothing: a taken port, an unknown
  *            network or a missing plugin fails before anything is made,
  *            a failed ADD is undone
+ *   connect  connect(ctx, id, network) / disconnect(ctx, id, network) on an
+ *            attached container: one network more or less, same sandbox
  *   stop     detach(ctx, id): CNI DEL in reverse, ports released, sandbox
  *            removed; idempotent
  *   restart  of gantryd: recover(ctx, runningIds) DELs what dead containers
@@ -169,7 +171,19 @@ export interface NetworkManager {
   /** Refuses (Conflict, naming them) while `usedBy` or any attachment uses it. */
   removeNetwork(ctx: Ctx, nameOrId: string, usedBy?: readonly ContainerRef[]): Promise<void>;
 
+  /** `networks` may be empty: a sandbox with loopback only, to connect networks to later. */
   attach(ctx: Ctx, containerId: string, networks: readonly AttachRequest[], opts?: AttachOptions): Promise<Attachment>;
+  /**
+   * `network connect` on an attached container: CNI ADD of one more network
+   * into its existing sandbox (the next free interface, eth1, eth2, …).
+   * All-or-nothing: a refused or failed ADD leaves the record as it was.
+   */
+  connect(ctx: Ctx, containerId: string, network: AttachRequest): Promise<Attachment>;
+  /**
+   * `network disconnect`: CNI DEL of that network only (name or ID); the
+   * sandbox stays, possibly with loopback only. A failed DEL keeps the record.
+   */
+  disconnect(ctx: Ctx, containerId: string, network: string): Promise<Attachment>;
   detach(ctx: Ctx, containerId: string): Promise<void>;
   check(ctx: Ctx, containerId: string): Promise<CheckReport>;
   attachment(containerId: string): Promise<Attachment | undefined>;
