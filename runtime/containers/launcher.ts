@@ -349,8 +349,8 @@ export class Launcher implements ContainerTasks {
     this.rotators.get(id)?.close();
     this.rotators.delete(id);
     await this.config.runc.delete(id, { force: true });
-    await this.config.networks?.detach(background(), { id, name: '' }, removing);
-    await this.unmountRootfs(id);
+    // Independent of each other, and both on the way out of a `run --rm`.
+    await Promise.all([this.config.networks?.detach(background(), { id, name: '' }, removing), this.unmountRootfs(id)]);
   }
 
   async unmountRootfs(id: string): Promise<void> {

@@ -38,6 +38,7 @@ import { startGatedRegistry } from './gatedRegistry';
 import { imageActionChecks, imageRemoveChecks } from './imageActions.ui';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { networksChecks } from './networks.ui';
+import { filesChecks } from './files.ui';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
 import {
   attachedRunChecks,
@@ -224,6 +225,9 @@ async function run(cleanup: Cleanup): Promise<number> {
   if (aborted) return 1;
   await page.mouse.move(700, 450);
   await screenshot(page, 'networks.png');
+  await runChecks(filesChecks, runFlowCtx);
+  if (aborted) return 1;
+  await screenshot(page, 'files.png');
 
   // Last, as they stop the daemon: the views without a runtime, and Start Runtime from them.
   await page.keyboard.press('Escape');
