@@ -5,6 +5,12 @@
 async function main(argv: string[]): Promise<number> {
   // Loaded on demand: a CLI call should not pay for evaluating the daemon's
   // modules (the registry client, snapshotters…), nor the daemon for the CLI's.
+  // gantryd's port-forward relay, run under nsenter (runtime/network/forward/relay.ts).
+  // It exits as soon as the connection is over: nothing else of the CLI is loaded that could keep it.
+  if (argv[0] === '__port-relay') {
+    const relay = require('./network/forward/relay') as typeof import('./network/forward/relay');
+    return relay.portRelayMain(argv.slice(1)).then((code) => process.exit(code));
+  }
   if (argv[0] === 'daemon') return (require('./daemon/main') as typeof import('./daemon/main')).daemonMain(argv.slice(1));
   return (require('./cli/cli') as typeof import('./cli/cli')).cliMain(argv);
 }

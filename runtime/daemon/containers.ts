@@ -13,6 +13,8 @@ import { containersService } from '../api/services/containers';
 import { HealthMonitor, type Probe } from '../containers/health';
 import { ContainerIO } from '../containers/io';
 import { Launcher } from '../containers/launcher';
+import { PortForwarder } from '../containers/portForward';
+import { RELAY_COMMAND } from '../network/forward/relay';
 import { recoverContainers } from '../containers/recovery';
 import { ContainerService } from '../containers/service';
 import type { ContainerNetworks } from '../containers/networking';
@@ -109,12 +111,18 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     log,
   });
   const io = new ContainerIO({ records: store, lifecycle: service, launcher, runc, runcPath, conmonPath, stateDir });
+  // The relay is this very bundle in its relay mode (runtime/main.ts), run under nsenter.
+  const forwarder = new PortForwarder({
+    records: store,
+    attachmentOf: (id) => deps.networks.current(id),
+    relay: [process.execPath, process.argv[1]!, RELAY_COMMAND],
+  });
   const report = await recoverContainers({ store, launcher, runc, snapshotter: deps.snapshotter, service, log, networks: deps.networks });
   if (report.adopted.length || report.exited.length || report.restarted.length || report.removedLeftovers.length) {
     log.info('containers recovered', { ...report });
   }
   return {
-    server: (adapt) => containersService(adapt, service, io, (id) => deps.networks.current(id)),
+    server: (adapt) => containersService(adapt, service, io, (id) => deps.networks.current(id), forwarder),
     close: () => {
       service.close();
       exits.close();

@@ -1,0 +1,25 @@
+// Shared by the port-forward tests (client flow, CLI, over SSH).
+import * as fs from 'node:fs';
+
+/** A busybox shell script serving `body` with httpd on `listen` ([IP:]PORT). */
+export function webScript(body: string, listen: string): string {
+  return `mkdir -p /www && echo '${body}' > /www/index.html && exec httpd -f -p ${listen} -h /www`;
+}
+
+/** PIDs of port-forward relays (`gantry.js __port-relay`) whose parent is `daemonPid`. */
+export function relayPids(daemonPid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (!argv.includes('__port-relay')) continue;
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === daemonPid) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
