@@ -115,7 +115,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   const forwarder = new PortForwarder({
     records: store,
     attachmentOf: (id) => deps.networks.current(id),
-    relay: [process.execPath, process.argv[1]!, RELAY_COMMAND],
+    relay: [process.execPath, process.argv[1], RELAY_COMMAND],
   });
   const report = await recoverContainers({ store, launcher, runc, snapshotter: deps.snapshotter, service, log, networks: deps.networks });
   if (report.adopted.length || report.exited.length || report.restarted.length || report.removedLeftovers.length) {

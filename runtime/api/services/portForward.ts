@@ -59,7 +59,13 @@ async function copyIn(input: AsyncIterator<PortForwardRequest>, sink: Writable, 
     const kind = next.value.kind;
     if (kind?.$case !== 'data') continue;
     if (!sink.write(kind.value)) {
-      const stop = await Promise.race([once(sink, 'drain').then(() => false, () => true), over]);
+      const stop = await Promise.race([
+        once(sink, 'drain').then(
+          () => false,
+          () => true,
+        ),
+        over,
+      ]);
       if (stop) return;
     }
   }

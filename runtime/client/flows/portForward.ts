@@ -56,7 +56,7 @@ export function parsePortForwardSpec(text: string): PortForwardSpec {
     const n = Number(s);
     return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
   };
-  const remote = m ? port(m[2]!) : undefined;
+  const remote = m ? port(m[2]) : undefined;
   const local = m?.[1] === undefined ? undefined : m[1] === '' ? 0 : port(m[1]);
   if (!m || !remote || (m[1] !== undefined && local === undefined)) {
     throw invalidArgument(`invalid port "${text}": want [LOCAL:]REMOTE, ports 1-65535 (LOCAL 0 = any free port)`);

@@ -74,7 +74,7 @@ async function dialDirect(ctx: Ctx, opts: DialOptions): Promise<ForwardConnectio
 
 async function dialRelay(ctx: Ctx, opts: DialOptions, netns: string): Promise<ForwardConnection> {
   const [command, ...args] = [opts.nsenter ?? 'nsenter', `--net=${netns}`, '--', ...opts.relay, String(opts.port)];
-  const child = spawn(command!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

@@ -49,14 +49,16 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
     const f = await forward('web', [{ local: 0, remote: 80 }]);
     assert.equal(f.containerId, id);
     assert.equal(f.listening.length, 1);
-    const { address, local, remote } = f.listening[0]!;
+    const { address, local, remote } = f.listening[0];
     assert.equal(address, '127.0.0.1');
     assert.equal(remote, 80);
     assert.ok(local > 0);
     assert.equal(await getEventually(`http://127.0.0.1:${local}/`), 'hello through port-forward\n');
     const inspect = await w.client.containers.inspect('web');
     assert.deepEqual(inspect.container?.ports ?? [], [], 'nothing is published');
-    await eventually('no relay left once the connections closed', async () => f.connections() === 0 && relayPids(w.daemon.process.pid).length === 0 ? true : undefined);
+    await eventually('no relay left once the connections closed', async () =>
+      f.connections() === 0 && relayPids(w.daemon.process.pid).length === 0 ? true : undefined,
+    );
   });
 
   it('reaches a server bound to 127.0.0.1 inside the container, also with --network none', async () => {
@@ -64,15 +66,15 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
     await runDetached('isolated', webScript('none network', '127.0.0.1:8082'), 'none');
     const a = await forward('local', [{ local: 0, remote: 8081 }]);
     const b = await forward('isolated', [{ local: 0, remote: 8082 }]);
-    assert.equal(await getEventually(`http://127.0.0.1:${a.listening[0]!.local}/`), 'loopback only\n');
-    assert.equal(await getEventually(`http://127.0.0.1:${b.listening[0]!.local}/`), 'none network\n');
+    assert.equal(await getEventually(`http://127.0.0.1:${a.listening[0].local}/`), 'loopback only\n');
+    assert.equal(await getEventually(`http://127.0.0.1:${b.listening[0].local}/`), 'none network\n');
   });
 
   it('carries 20 MB both ways intact (sha256) through an echo server, and two connections at once', async () => {
     // -ll: nc keeps listening, one `cat` per connection: what comes in goes back out.
     await runDetached('echo', 'exec nc -ll -p 9000 -e cat');
     const f = await forward('echo', [{ local: 0, remote: 9000 }]);
-    const port = f.listening[0]!.local;
+    const port = f.listening[0].local;
     const payloads = [randomBytes(20 << 20), randomBytes(5 << 20)];
     const echoed = await eventually('the echo server answering', async () => {
       try {
@@ -82,8 +84,8 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
       }
     });
     for (const [i, p] of payloads.entries()) {
-      assert.equal(echoed[i]!.length, p.length, `connection ${i}: length`);
-      assert.equal(sha256(echoed[i]!), sha256(p), `connection ${i}: sha256`);
+      assert.equal(echoed[i].length, p.length, `connection ${i}: length`);
+      assert.equal(sha256(echoed[i]), sha256(p), `connection ${i}: sha256`);
     }
     await eventually('no relay left', async () => (relayPids(w.daemon.process.pid).length === 0 ? true : undefined));
   });
@@ -91,15 +93,22 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
   it('nothing listening: the local connection is closed and onError says connection refused; forwarding goes on', async () => {
     await runDetached('quiet', webScript('still here', '80'));
     const errors: GantryError[] = [];
-    const f = await forward('quiet', [{ local: 0, remote: 80 }, { local: 0, remote: 81 }], (e) => errors.push(e));
+    const f = await forward(
+      'quiet',
+      [
+        { local: 0, remote: 80 },
+        { local: 0, remote: 81 },
+      ],
+      (e) => errors.push(e),
+    );
     const [web, dead] = f.listening;
-    assert.equal(await getEventually(`http://127.0.0.1:${web!.local}/`), 'still here\n');
-    const received = await connectAndRead(dead!.local, Buffer.from('GET / HTTP/1.0\r\n\r\n'));
+    assert.equal(await getEventually(`http://127.0.0.1:${web.local}/`), 'still here\n');
+    const received = await connectAndRead(dead.local, Buffer.from('GET / HTTP/1.0\r\n\r\n'));
     assert.equal(received.length, 0, 'the local connection closed without data');
     await eventually('the refusal reported', async () => (errors.length ? true : undefined));
     assert.equal(kindOf(errors[0]), 'Unavailable');
-    assert.match(errors[0]!.message, /connection refused: nothing listens on port 81 in container quiet/);
-    assert.equal(await httpGet(`http://127.0.0.1:${web!.local}/`), 'still here\n', 'the other port still forwards');
+    assert.match(errors[0].message, /connection refused: nothing listens on port 81 in container quiet/);
+    assert.equal(await httpGet(`http://127.0.0.1:${web.local}/`), 'still here\n', 'the other port still forwards');
     await eventually('no relay left', async () => (relayPids(w.daemon.process.pid).length === 0 ? true : undefined));
   });
 
@@ -120,7 +129,14 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
     const takenPort = (taken.address() as net.AddressInfo).port;
     try {
       await assert.rejects(
-        forwardPorts({ client: w.client, container: 'busy', ports: [{ local: 0, remote: 80 }, { local: takenPort, remote: 80 }] }),
+        forwardPorts({
+          client: w.client,
+          container: 'busy',
+          ports: [
+            { local: 0, remote: 80 },
+            { local: takenPort, remote: 80 },
+          ],
+        }),
         (e: Error) => {
           assert.match(e.message, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${takenPort}: the port is in use`));
           return true;
@@ -142,7 +158,7 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
   it('closing the forwarding ends open connections and their relays', async () => {
     await runDetached('hold', 'exec nc -ll -p 9001 -e cat');
     const f = await forward('hold', [{ local: 0, remote: 9001 }]);
-    const port = f.listening[0]!.local;
+    const port = f.listening[0].local;
     const socket = await eventually('an echo over the forward', async () => {
       const s = net.connect(port, '127.0.0.1');
       try {
@@ -189,4 +205,3 @@ function connectAndRead(port: number, data: Buffer, failOnEmpty = false): Promis
     });
   });
 }
-

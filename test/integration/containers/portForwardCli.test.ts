@@ -10,14 +10,7 @@ import { suiteCleanup } from '../../helpers/tmp';
 import { httpGet } from '../network/harness';
 import { CliSuite } from './cliSuite';
 import { eventually } from './harness';
-import { relayPids, webScript } from './portForwardHelpers';
-
-/** The local ports of the `Forwarding from ADDR:PORT -> REMOTE` lines printed so far, by remote port. */
-export function forwardedPorts(stdout: string): Map<number, number> {
-  const ports = new Map<number, number>();
-  for (const m of stdout.matchAll(/^Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)$/gm)) ports.set(Number(m[2]), Number(m[1]));
-  return ports;
-}
+import { forwardedPorts, relayPids, webScript } from './portForwardHelpers';
 
 describe('gantry port-forward (CLI, real daemon)', function () {
   this.timeout(180_000);
@@ -35,13 +28,19 @@ describe('gantry port-forward (CLI, real daemon)', function () {
     proc = startProcess(process.execPath, [GANTRY_JS, '--socket', t.daemon.socket, 'port-forward', 'web', '0:80', ':81'], {
       name: 'gantry port-forward',
     });
-    const ports = await proc.waitFor((p) => {
-      const found = forwardedPorts(p.stdout);
-      return found.size === 2 ? found : undefined;
-    }, { what: 'two "Forwarding from" lines' });
+    const ports = await proc.waitFor(
+      (p) => {
+        const found = forwardedPorts(p.stdout);
+        return found.size === 2 ? found : undefined;
+      },
+      { what: 'two "Forwarding from" lines' },
+    );
     const web = ports.get(80)!;
     const dead = ports.get(81)!;
-    assert.equal(await eventually('GET through port-forward', () => httpGet(`http://127.0.0.1:${web}/`).catch(() => undefined)), 'hello from the CLI\n');
+    assert.equal(
+      await eventually('GET through port-forward', () => httpGet(`http://127.0.0.1:${web}/`).catch(() => undefined)),
+      'hello from the CLI\n',
+    );
 
     const closed = await new Promise<string>((resolve, reject) => {
       let got = '';
@@ -52,7 +51,13 @@ describe('gantry port-forward (CLI, real daemon)', function () {
     });
     assert.equal(closed, '', 'the local connection is closed with nothing sent');
     await proc.waitFor((p) => p.stderr.includes('connection refused'), { what: 'the refusal on stderr' });
-    assert.match(proc.stderr, new RegExp(`^gantry: forwarding 127\\.0\\.0\\.1:${dead} -> 81: connection refused: nothing listens on port 81 in container web$`, 'm'));
+    assert.match(
+      proc.stderr,
+      new RegExp(
+        `^gantry: forwarding 127\\.0\\.0\\.1:${dead} -> 81: connection refused: nothing listens on port 81 in container web$`,
+        'm',
+      ),
+    );
     assert.equal(proc.exitStatus, undefined, 'still forwarding');
     assert.equal(await httpGet(`http://127.0.0.1:${web}/`), 'hello from the CLI\n');
 

@@ -23,3 +23,10 @@ export function relayPids(daemonPid: number): number[] {
   }
   return pids;
 }
+
+/** The local ports of the `Forwarding from ADDR:PORT -> REMOTE` lines printed so far, by remote port. */
+export function forwardedPorts(stdout: string): Map<number, number> {
+  const ports = new Map<number, number>();
+  for (const m of stdout.matchAll(/^Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)$/gm)) ports.set(Number(m[2]), Number(m[1]));
+  return ports;
+}
