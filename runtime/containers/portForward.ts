@@ -10,7 +10,7 @@
 import type { Ctx } from '../context';
 import { failedPrecondition, invalidArgument } from '../errdefs/errdefs';
 import type { Attachment } from '../network/index';
-import { dialPort, type ForwardConnection, type NamespaceTarget } from '../network/forward/dial';
+import type { ForwardConnection, NamespaceTarget, RelayPool } from '../network/forward/dial';
 import type { Container } from './containers';
 import type { ContainerRecords } from './serviceDeps';
 
@@ -20,8 +20,8 @@ export interface PortForwarderDeps {
   readonly records: Pick<ContainerRecords, 'resolve'>;
   /** The container's CNI attachment while it has one (ContainerNetworks.current). */
   readonly attachmentOf: (id: string) => Attachment | undefined;
-  /** The relay command before its port: [node, gantry.js, '__port-relay'] (network/forward/relay.ts). */
-  readonly relay: readonly string[];
+  /** The relays into namespaces (network/forward/dial.ts). */
+  readonly relays: RelayPool;
 }
 
 export class PortForwarder {
@@ -34,12 +34,7 @@ export class PortForwarder {
     if (container.state.status !== 'running' || container.state.pid <= 0) {
       throw failedPrecondition(`container ${container.name} is not running`);
     }
-    return dialPort(ctx, {
-      target: this.targetOf(container),
-      port,
-      relay: this.deps.relay,
-      describe: `port ${port} in container ${container.name}`,
-    });
+    return this.deps.relays.dial(ctx, this.targetOf(container), port, `port ${port} in container ${container.name}`);
   }
 
   targetOf(container: Container): NamespaceTarget {

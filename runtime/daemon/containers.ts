@@ -15,6 +15,7 @@ import { ContainerIO } from '../containers/io';
 import { Launcher } from '../containers/launcher';
 import { PortForwarder } from '../containers/portForward';
 import { RELAY_COMMAND } from '../network/forward/relay';
+import { RelayPool } from '../network/forward/dial';
 import { recoverContainers } from '../containers/recovery';
 import { ContainerService } from '../containers/service';
 import type { ContainerNetworks } from '../containers/networking';
@@ -46,6 +47,9 @@ export interface Containers {
   server(adapt: HandlerAdapter): ContainersServer;
   close(): void;
 }
+
+/** A port-forward relay with no connection for this long exits (docs/networking.md, "Port forwarding"). */
+const RELAY_IDLE_MS = 5_000;
 
 /** Docker keeps this much of a probe's output. */
 const PROBE_OUTPUT_BYTES = 4096;
@@ -112,11 +116,12 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   });
   const io = new ContainerIO({ records: store, lifecycle: service, launcher, runc, runcPath, conmonPath, stateDir });
   // The relay is this very bundle in its relay mode (runtime/main.ts), run under nsenter.
-  const forwarder = new PortForwarder({
-    records: store,
-    attachmentOf: (id) => deps.networks.current(id),
+  const relays = new RelayPool({
     relay: [process.execPath, process.argv[1], RELAY_COMMAND],
+    socketDir: path.join(stateDir, 'forward'),
+    idleMs: RELAY_IDLE_MS,
   });
+  const forwarder = new PortForwarder({ records: store, attachmentOf: (id) => deps.networks.current(id), relays });
   const report = await recoverContainers({ store, launcher, runc, snapshotter: deps.snapshotter, service, log, networks: deps.networks });
   if (report.adopted.length || report.exited.length || report.restarted.length || report.removedLeftovers.length) {
     log.info('containers recovered', { ...report });
@@ -124,6 +129,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   return {
     server: (adapt) => containersService(adapt, service, io, (id) => deps.networks.current(id), forwarder),
     close: () => {
+      relays.close();
       service.close();
       exits.close();
     },

@@ -36,12 +36,12 @@ export async function forwardPort(
       () => true,
     );
     // A failing client side aborts ctx, which ends the relay and so this call.
-    const upstream = copyIn(input, conn.input, over).catch(() => undefined);
-    for await (const chunk of conn.output) await send({ kind: { $case: 'data', value: chunk as Buffer } });
+    const upstream = copyIn(input, conn.socket, over).catch(() => undefined);
+    for await (const chunk of conn.socket) await send({ kind: { $case: 'data', value: chunk as Buffer } });
     await send({ kind: { $case: 'eof', value: true } });
-    // The relay exits once both directions are done (or the connection was
-    // reset), so its end is the call's end; what the client still sends after
-    // that has nowhere to go.
+    // The connection closes once both directions are done (or it was reset),
+    // so its end is the call's end; what the client still sends after that
+    // has nowhere to go.
     await conn.closed;
     await upstream;
   } finally {

@@ -1,71 +1,101 @@
 /**
- * The port-forward relay: `gantry.js __port-relay PORT`, started by gantryd
- * under `nsenter --net=<namespace>` (dial.ts), so that 127.0.0.1 is the
- * container's loopback. It connects to 127.0.0.1:PORT and copies fd 0 to the
- * connection and the connection to fd 1, each direction ending on its own
- * (TCP half-close). fd 2 carries one line for gantryd: `connected`, or
- * `error CODE message`; an error after the connection was made ends the
- * relay with exit code 1 after such a line.
+ * The port-forward relay: `gantry.js __port-relay SOCKET IDLE_MS`, started by
+ * gantryd under `nsenter --net=<namespace>` (dial.ts), so that its
+ * 127.0.0.1 is the container's loopback. It serves a unix socket (a path:
+ * unlike TCP, reachable from gantryd's namespace). Each connection to it
+ * starts with one line, the port; the relay connects to 127.0.0.1:PORT and
+ * answers `connected` (then the bytes are copied both ways, each direction
+ * ending on its own, TCP half-close), or `error CODE message` and closes.
  *
- * fd 0 and 1 are the socket pairs Node's child_process makes for 'pipe', so
- * they are opened as sockets here: non-blocking, with flow control both ways
- * (process.stdout would write synchronously to a pipe and stall the other
- * direction while the reader is slow). docs/networking.md, "Port forwarding".
+ * One relay per namespace serves every connection: starting node under
+ * nsenter costs far more than a connection (docs/networking.md, "Port
+ * forwarding"). It exits when it had no connection for IDLE_MS, and when
+ * gantryd goes away (its stdin, a pipe from gantryd, ends).
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 
 export const RELAY_COMMAND = '__port-relay';
 
+/** The first line of a relay connection is at most this long ("65535\n"). */
+const MAX_HEADER = 16;
+
 export async function portRelayMain(argv: string[]): Promise<number> {
-  const port = Number(argv[0]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    process.stderr.write(`error EINVAL invalid port ${JSON.stringify(argv[0])}\n`);
+  const [socketPath, idleText] = argv;
+  const idleMs = Number(idleText);
+  if (!socketPath || !Number.isInteger(idleMs) || idleMs <= 0) {
+    process.stderr.write('usage: __port-relay SOCKET IDLE_MS\n');
     return 2;
   }
-  const input = new net.Socket({ fd: 0, readable: true, writable: false, allowHalfOpen: true });
-  const output = new net.Socket({ fd: 1, readable: false, writable: true });
-  const conn = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-  conn.setNoDelay(true);
+  fs.rmSync(socketPath, { force: true });
   return new Promise<number>((resolve) => {
-    let failed = false;
-    const fail = (e: NodeJS.ErrnoException) => {
-      if (failed) return;
-      failed = true;
-      process.stderr.write(`error ${e.code ?? 'EIO'} ${e.message}\n`, () => resolve(1));
-      conn.destroy();
-      input.destroy();
-      output.destroy();
+    let open = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      idle = setTimeout(() => stop(0), idleMs);
     };
-    conn.once('error', fail);
-    // gantryd gone or the call over: nothing more will be read, so the relay ends.
-    output.once('error', () => {
-      conn.destroy();
-      input.destroy();
-      resolve(0);
+    const server = net.createServer({ allowHalfOpen: true }, (conn) => {
+      open++;
+      clearTimeout(idle);
+      conn.once('close', () => {
+        if (--open === 0) armIdle();
+      });
+      serve(conn);
     });
-    input.once('error', () => undefined);
-    conn.once('connect', () => {
-      process.stderr.write('connected\n');
-      input.pipe(conn);
-      conn.pipe(output);
-    });
-    let outputDone = false;
-    let connClosed = false;
-    const maybeDone = () => {
-      if (outputDone && connClosed && !failed) resolve(0);
+    const stop = (code: number) => {
+      server.close();
+      fs.rmSync(socketPath, { force: true });
+      resolve(code);
     };
-    output.once('finish', () => {
-      outputDone = true;
-      maybeDone();
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      process.stderr.write(`error ${e.code ?? 'EIO'} ${e.message}\n`);
+      stop(1);
     });
-    conn.once('close', () => {
-      connClosed = true;
-      if (!failed) {
-        // The connection closed without an end (reset): make sure our side ends too.
-        if (!output.writableEnded) output.end();
-        input.destroy();
-      }
-      maybeDone();
+    server.listen(socketPath, () => {
+      process.stderr.write('listening\n');
+      armIdle();
     });
+    process.stdin.once('end', () => stop(0));
+    process.stdin.once('error', () => stop(0));
+    process.stdin.resume();
   });
+}
+
+/** One relayed connection: the port line, the connect, then bytes both ways. */
+function serve(conn: net.Socket): void {
+  let header = '';
+  const onData = (chunk: Buffer) => {
+    header += chunk.toString('latin1');
+    const nl = header.indexOf('\n');
+    if (nl < 0) {
+      if (header.length > MAX_HEADER) conn.destroy();
+      return;
+    }
+    conn.off('data', onData);
+    conn.pause();
+    const rest = Buffer.from(header.slice(nl + 1), 'latin1');
+    const port = Number(header.slice(0, nl));
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      conn.end(`error EINVAL invalid port ${JSON.stringify(header.slice(0, nl))}\n`);
+      return;
+    }
+    const target = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    target.setNoDelay(true);
+    target.once('error', (e: NodeJS.ErrnoException) => {
+      if (target.connecting || !connected) conn.end(`error ${e.code ?? 'EIO'} ${e.message}\n`);
+      else conn.destroy();
+    });
+    let connected = false;
+    target.once('connect', () => {
+      connected = true;
+      conn.write('connected\n');
+      if (rest.length) target.write(rest);
+      conn.pipe(target);
+      target.pipe(conn);
+      conn.resume();
+    });
+    conn.once('error', () => target.destroy());
+    conn.once('close', () => target.destroy());
+  };
+  conn.on('data', onData);
 }

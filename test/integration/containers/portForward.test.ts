@@ -70,6 +70,24 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
     assert.equal(await getEventually(`http://127.0.0.1:${b.listening[0].local}/`), 'none network\n');
   });
 
+  it('a restarted container gets a relay in its new namespace; connections share one relay per namespace', async () => {
+    // A fresh UUID per start: the page tells the runs apart.
+    const script = 'mkdir -p /www && cat /proc/sys/kernel/random/uuid > /www/index.html && exec httpd -f -p 80 -h /www';
+    await runDetached('again', script);
+    const f = await forward('again', [{ local: 0, remote: 80 }]);
+    const url = `http://127.0.0.1:${f.listening[0].local}/`;
+    const before = await getEventually(url);
+    const both = await Promise.all([httpGet(url), httpGet(url)]);
+    assert.deepEqual(both, [before, before]);
+    assert.equal(relayPids(w.daemon.process.pid).length, 1, 'one relay for the namespace');
+    await w.client.containers.restart('again', 1);
+    const after = await eventually('the restarted server answering', async () => {
+      const body = await httpGet(url).catch(() => undefined);
+      return body !== undefined && body !== before ? body : undefined;
+    });
+    assert.notEqual(after, before);
+  });
+
   it('carries 20 MB both ways intact (sha256) through an echo server, and two connections at once', async () => {
     // -ll: nc keeps listening, one `cat` per connection: what comes in goes back out.
     await runDetached('echo', 'exec nc -ll -p 9000 -e cat');

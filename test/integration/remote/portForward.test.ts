@@ -64,7 +64,10 @@ describe('remote: port-forward over SSH', function () {
     proc.kill('SIGINT');
     assert.equal((await proc.waitForExit()).code, 0, proc.stderr);
     await assert.rejects(new Promise((resolve, reject) => net.connect(local, '127.0.0.1', resolve as () => void).once('error', reject)));
-    await waitFor(() => relayPids(daemonPid).length === 0, { what: 'no relay left on the remote daemon', timeoutMs: 10_000 });
+    await waitFor(() => relayPids(daemonPid).length === 0, {
+      what: 'no relay left on the remote daemon (they end when idle)',
+      timeoutMs: 30_000,
+    });
     const rm = await remote.cli(['rm', '-f', 'remote-web']);
     assert.equal(rm.code, 0, rm.stderr);
   });
