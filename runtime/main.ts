@@ -6,7 +6,7 @@ async function main(argv: string[]): Promise<number> {
   // Loaded on demand: a CLI call should not pay for evaluating the daemon's
   // modules (the registry client, snapshotters…), nor the daemon for the CLI's.
   // gantryd's port-forward relay, run under nsenter (runtime/network/forward/relay.ts).
-  // It exits as soon as the connection is over: nothing else of the CLI is loaded that could keep it.
+  // It exits when idle or when gantryd goes (process.exit: nothing else of the CLI is loaded).
   if (argv[0] === '__port-relay') {
     const relay = require('./network/forward/relay') as typeof import('./network/forward/relay');
     return relay.portRelayMain(argv.slice(1)).then((code) => process.exit(code));
