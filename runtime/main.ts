@@ -8,7 +8,7 @@ async function main(argv: string[]): Promise<number> {
   // gantryd's port-forward relay, run under nsenter (runtime/network/forward/relay.ts).
   // It exits when idle or when gantryd goes (process.exit: nothing else of the CLI is loaded).
   if (argv[0] === '__port-relay') {
-    const relay = require('./network/forward/relay') as typeof import('./network/forward/relay');
+    const relay = require('./daemon/portRelay') as typeof import('./daemon/portRelay');
     return relay.portRelayMain(argv.slice(1)).then((code) => process.exit(code));
   }
   if (argv[0] === 'daemon') return (require('./daemon/main') as typeof import('./daemon/main')).daemonMain(argv.slice(1));
