@@ -79,7 +79,8 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
     const before = await getEventually(url);
     const both = await Promise.all([httpGet(url), httpGet(url)]);
     assert.deepEqual(both, [before, before]);
-    assert.equal(relayPids(w.daemon.process.pid).length, 1, 'one relay for the namespace');
+    const { sandboxKey } = await w.client.containers.inspect('again');
+    assert.equal(relayPids(w.daemon.process.pid, sandboxKey).length, 1, 'one relay for the namespace');
     await w.client.containers.restart('again', 1);
     const after = await eventually('the restarted server answering', async () => {
       const body = await httpGet(url).catch(() => undefined);
@@ -192,7 +193,8 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
         return undefined;
       }
     });
-    assert.equal(relayPids(w.daemon.process.pid).length, 1, 'one relay for the open connection');
+    const { sandboxKey } = await w.client.containers.inspect('hold');
+    assert.equal(relayPids(w.daemon.process.pid, sandboxKey).length, 1, 'one relay for the open connection');
     const closed = new Promise((resolve) => socket.once('close', resolve));
     await f.close();
     await closed;

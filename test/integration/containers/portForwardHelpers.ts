@@ -6,8 +6,9 @@ export function webScript(body: string, listen: string): string {
   return `mkdir -p /www && echo '${body}' > /www/index.html && exec httpd -f -p ${listen} -h /www`;
 }
 
-/** PIDs of port-forward relays (`gantry.js __port-relay`) whose parent is `daemonPid`. */
-export function relayPids(daemonPid: number): number[] {
+/** PIDs of port-forward relays (`gantry.js __port-relay`) whose parent is `daemonPid`; with `netns`, only those in that namespace (a file of it). */
+export function relayPids(daemonPid: number, netns?: string): number[] {
+  const ino = netns === undefined ? undefined : fs.statSync(netns).ino;
   const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -16,7 +17,8 @@ export function relayPids(daemonPid: number): number[] {
       if (!argv.includes('__port-relay')) continue;
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === daemonPid) pids.push(Number(entry));
+      if (ppid !== daemonPid) continue;
+      if (ino === undefined || fs.statSync(`/proc/${entry}/ns/net`).ino === ino) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
