@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { forwardPorts, kindOf, type GantryError, type PortForwarding } from '../../../runtime/client';
+import { freePort } from '../../helpers/ports';
 import { suiteCleanup } from '../../helpers/tmp';
 import { httpGet } from '../network/harness';
 import { containerWorld, eventually, type ContainerWorld } from './harness';
@@ -68,6 +69,14 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
     const b = await forward('isolated', [{ local: 0, remote: 8082 }]);
     assert.equal(await getEventually(`http://127.0.0.1:${a.listening[0].local}/`), 'loopback only\n');
     assert.equal(await getEventually(`http://127.0.0.1:${b.listening[0].local}/`), 'none network\n');
+  });
+
+  it("--network host: the host's own 127.0.0.1, dialled without a relay", async () => {
+    const port = await freePort();
+    await runDetached('onhost', webScript('host network', `127.0.0.1:${port}`), 'host');
+    const f = await forward('onhost', [{ local: 0, remote: port }]);
+    assert.equal(await getEventually(`http://127.0.0.1:${f.listening[0]!.local}/`), 'host network\n');
+    assert.deepEqual(relayPids(w.daemon.process.pid, '/proc/self/ns/net'), [], 'no relay in the host namespace');
   });
 
   it('a restarted container gets a relay in its new namespace; connections share one relay per namespace', async () => {
