@@ -75,7 +75,7 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
     const port = await freePort();
     await runDetached('onhost', webScript('host network', `127.0.0.1:${port}`), 'host');
     const f = await forward('onhost', [{ local: 0, remote: port }]);
-    assert.equal(await getEventually(`http://127.0.0.1:${f.listening[0]!.local}/`), 'host network\n');
+    assert.equal(await getEventually(`http://127.0.0.1:${f.listening[0].local}/`), 'host network\n');
     assert.deepEqual(relayPids(w.daemon.process.pid, '/proc/self/ns/net'), [], 'no relay in the host namespace');
   });
 
