@@ -29,15 +29,22 @@ export async function forwardPort(
   const first = (await input.next()).value as PortForwardRequest | undefined;
   if (first?.kind?.$case !== 'start') throw invalidArgument('the first port-forward message must be "start"');
   const conn = await forwarder.dial(ctx, first.kind.value.id, first.kind.value.port);
+  // The client gone (cancelled, link dropped): end the connection even while nothing flows.
+  const onAbort = () => conn.close();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal.aborted) onAbort();
   try {
     await send({ kind: { $case: 'connected', value: true } });
     const over = conn.closed.then(
       () => true,
       () => true,
     );
-    // A failing client side aborts ctx, which ends the relay and so this call.
+    // A failing client side aborts ctx, which closes the connection and so ends this call.
     const upstream = copyIn(input, conn.socket, over).catch(() => undefined);
-    for await (const chunk of conn.socket) await send({ kind: { $case: 'data', value: chunk as Buffer } });
+    // Not destroyed when its read side ends: the container may still read what the client sends.
+    for await (const chunk of conn.socket.iterator({ destroyOnReturn: false })) {
+      await send({ kind: { $case: 'data', value: chunk as Buffer } });
+    }
     await send({ kind: { $case: 'eof', value: true } });
     // The connection closes once both directions are done (or it was reset),
     // so its end is the call's end; what the client still sends after that
@@ -45,6 +52,7 @@ export async function forwardPort(
     await conn.closed;
     await upstream;
   } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
     conn.close();
   }
 }

@@ -124,9 +124,10 @@ function connect(opts: PortForwardOptions, id: string, socket: net.Socket, port:
   });
   socket.on('error', () => remote.destroy());
   // A local connection that ends cleanly lets the call finish on its own
-  // (gantryd may still be delivering its last bytes); any other end cancels it.
+  // (its last bytes may still be on their way to gantryd, and on to the
+  // container); any other end cancels it.
   socket.once('close', (hadError) => {
-    if (hadError || !remote.writableFinished) remote.destroy();
+    if (hadError || !remote.writableEnded) remote.destroy();
   });
   return remote;
 }

@@ -79,6 +79,37 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
     assert.deepEqual(relayPids(w.daemon.process.pid, '/proc/self/ns/net'), [], 'no relay in the host namespace');
   });
 
+  it('half-close from the container side first: its reply ends, and what the client sends afterwards still arrives', async () => {
+    // A server of the test's own on the host's 127.0.0.1, reached through a --network host container.
+    const received: Buffer[] = [];
+    let serverGotEnd!: () => void;
+    const gotEnd = new Promise<void>((resolve) => (serverGotEnd = resolve));
+    const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.end('hello\n');
+      s.on('data', (d: Buffer) => received.push(d));
+      s.once('end', () => serverGotEnd());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await runDetached('halfclose', 'exec sleep 1000', 'host');
+      const f = await forward('halfclose', [{ local: 0, remote: (server.address() as net.AddressInfo).port }]);
+      const upload = randomBytes(1 << 20);
+      const reply = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const c = net.connect({ port: f.listening[0]!.local, host: '127.0.0.1', allowHalfOpen: true });
+        c.on('data', (d: Buffer) => (text += d.toString()));
+        // Only once the server's side ended does the client send.
+        c.once('end', () => c.end(upload, () => resolve(text)));
+        c.once('error', reject);
+      });
+      assert.equal(reply, 'hello\n');
+      await gotEnd;
+      assert.equal(sha256(Buffer.concat(received)), sha256(upload), "the upload after the server's FIN arrived whole");
+    } finally {
+      server.close();
+    }
+  });
+
   it('a restarted container gets a relay in its new namespace; connections share one relay per namespace', async () => {
     // A fresh UUID per start: the page tells the runs apart.
     const script = 'mkdir -p /www && cat /proc/sys/kernel/random/uuid > /www/index.html && exec httpd -f -p 80 -h /www';
