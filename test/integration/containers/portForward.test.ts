@@ -96,7 +96,7 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
       const upload = randomBytes(1 << 20);
       const reply = await new Promise<string>((resolve, reject) => {
         let text = '';
-        const c = net.connect({ port: f.listening[0]!.local, host: '127.0.0.1', allowHalfOpen: true });
+        const c = net.connect({ port: f.listening[0].local, host: '127.0.0.1', allowHalfOpen: true });
         c.on('data', (d: Buffer) => (text += d.toString()));
         // Only once the server's side ended does the client send.
         c.once('end', () => c.end(upload, () => resolve(text)));
