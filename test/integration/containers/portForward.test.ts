@@ -214,6 +214,34 @@ describe('port-forward (real daemon, nsenter relay, CNI, runc)', function () {
     assert.match(error.message, /container gone is not running/);
   });
 
+  it('a container stopped under an open connection: the local connection closes, a new one is refused as not running', async () => {
+    await runDetached('stopme', 'exec nc -ll -p 9003 -e cat');
+    const errors: GantryError[] = [];
+    const f = await forward('stopme', [{ local: 0, remote: 9003 }], (e) => errors.push(e));
+    const port = f.listening[0].local;
+    const socket = await eventually('an echo over the forward', async () => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      s.write('ping');
+      const got = await new Promise<string | undefined>((resolve) => {
+        s.once('data', (d) => resolve(d.toString()));
+        s.once('close', () => resolve(undefined));
+      });
+      if (got === 'ping') return s;
+      s.destroy();
+      return undefined;
+    });
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await w.client.containers.stop('stopme', { timeoutSeconds: 1 });
+    await closed;
+    errors.length = 0;
+    const again = await connectAndRead(port, Buffer.from('x'));
+    assert.equal(again.length, 0);
+    await eventually('the refusal reported', async () => (errors.length ? true : undefined));
+    assert.equal(kindOf(errors[0]), 'FailedPrecondition');
+    assert.match(errors[0].message, /container stopme is not running/);
+  });
+
   it('closing the forwarding ends open connections and their relays', async () => {
     await runDetached('hold', 'exec nc -ll -p 9001 -e cat');
     const f = await forward('hold', [{ local: 0, remote: 9001 }]);
