@@ -23,6 +23,7 @@ import { killCommand, pauseCommand, restartCommand, rmCommand, stopCommand, unpa
 import { logsCommand } from './commands/logs';
 import { networkCommand } from './commands/networkGroup';
 import { portCommand } from './commands/port';
+import { portForwardCommand } from './commands/portForward';
 import { psCommand } from './commands/ps';
 import { createCommand, runCommand } from './commands/run';
 import { startCommand } from './commands/start';
@@ -46,6 +47,7 @@ const COMMANDS: readonly Command[] = [
   attachCommand,
   waitCommand,
   portCommand,
+  portForwardCommand,
   topCommand,
   statsCommand,
   inspectCommand,

@@ -8,6 +8,7 @@
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { fromServiceError } from '../errdefs/grpc';
 import { stream as serverStream, unary, type CallOpts } from './rpc';
+import { PortForwardStream } from './portForwardStream';
 import type {
   AttachRequest,
   AttachResponse,
@@ -141,6 +142,15 @@ export class ContainersApi {
       },
     };
     return new StdioSession(this.containers.exec(), first, signal);
+  }
+
+  /**
+   * One TCP connection to `port` inside the container's network namespace
+   * (its 127.0.0.1), as a Duplex; flows/portForward.ts listens locally and
+   * opens one per accepted connection.
+   */
+  portForward(id: string, port: number): PortForwardStream {
+    return new PortForwardStream(this.containers.portForward(), id, port);
   }
 }
 

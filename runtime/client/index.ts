@@ -8,7 +8,8 @@
  *   that leaves it is a GantryError; its kind is what callers branch on.
  * - Flows written once for both callers: pull with per-blob progress
  *   (pullImage), attach and start (attachAndStart, stdioMessages), logs
- *   (LogCursor, readLogs), events with resume (EventCursor).
+ *   (LogCursor, readLogs), events with resume (EventCursor), port
+ *   forwarding (forwardPorts).
  * - Reaching a daemon: this machine's socket (defaultSocket, socketFromEnv,
  *   LocalEndpoint), a host over SSH (connectRemote, SshEndpoint), the
  *   handshake (openClient), and the node flags gantryd is started with.
@@ -20,6 +21,7 @@ export { RuntimeClient } from './client';
 export type { CallOpts } from './rpc';
 export { toWireAuth, type ImagesApi } from './imagesApi';
 export { fullConfig, type ContainersApi, type LogsOptions, type StdioSession, type StopOptions } from './containersApi';
+export type { PortForwardStream } from './portForwardStream';
 export type { CreateNetworkOptions, NetworksApi } from './networksApi';
 export type { FilesApi, FileTargetRef, WriteOpts } from './filesApi';
 export { ServingStatus, type EventsApi, type SnapshotsApi, type SystemApi } from './smallApis';
@@ -42,6 +44,14 @@ export { pullImage, registryAuthFor, type PullHandlers, type PullOutcome, type P
 export { attachAndStart, stdioMessages, type AttachStartOptions, type StdioMessage } from './flows/stdio';
 export { LogCursor, readLogs } from './flows/logs';
 export { EventCursor, type EventHandlers } from './flows/events';
+export {
+  forwardPorts,
+  parsePortForwardSpec,
+  type ForwardedPort,
+  type PortForwardOptions,
+  type PortForwardSpec,
+  type PortForwarding,
+} from './flows/portForward';
 
 // Reaching a daemon.
 export { defaultSocket, socketFromEnv } from './socketPath';

@@ -17,6 +17,9 @@ import { ContainerRoots } from './files';
 import { HealthMonitor, type Probe } from '../containers/health';
 import { ContainerIO } from '../containers/io';
 import { Launcher } from '../containers/launcher';
+import { PortForwarder } from '../containers/portForward';
+import { RELAY_COMMAND } from '../network/forward/relay';
+import { RelayPool } from '../network/forward/dial';
 import { recoverContainers } from '../containers/recovery';
 import { ContainerService } from '../containers/service';
 import type { ContainerNetworks, NetworkConnections } from '../containers/networking';
@@ -52,6 +55,9 @@ export interface Containers {
   readonly connections?: NetworkConnections;
   close(): void;
 }
+
+/** A port-forward relay with no connection for this long exits (docs/networking.md, "Port forwarding"). */
+const RELAY_IDLE_MS = 5_000;
 
 /** Docker keeps this much of a probe's output. */
 const PROBE_OUTPUT_BYTES = 4096;
@@ -117,6 +123,13 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     log,
   });
   const io = new ContainerIO({ records: store, lifecycle: service, launcher, runc, runcPath, conmonPath, stateDir });
+  // The relay is this very bundle in its relay mode (runtime/main.ts), run under nsenter.
+  const relays = new RelayPool({
+    relay: [process.execPath, process.argv[1], RELAY_COMMAND],
+    socketDir: path.join(stateDir, 'forward'),
+    idleMs: RELAY_IDLE_MS,
+  });
+  const forwarder = new PortForwarder({ records: store, attachmentOf: (id) => deps.networks.current(id), relays });
   const report = await recoverContainers({ store, launcher, runc, snapshotter: deps.snapshotter, service, log, networks: deps.networks });
   if (report.adopted.length || report.exited.length || report.restarted.length || report.removedLeftovers.length) {
     log.info('containers recovered', { ...report });
@@ -134,7 +147,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   );
   const etcDir = (id: string) => path.join(launcher.bundleOf(id), 'etc');
   return {
-    server: (adapt) => containersService(adapt, service, io, (id) => deps.networks.current(id)),
+    server: (adapt) => containersService(adapt, service, io, (id) => deps.networks.current(id), forwarder),
     filesServer: (adapt) => filesService(adapt, files),
     connections: {
       connect: (ctx, ref, conn) => service.reconfigure(ref, (c) => deps.networks.connect(ctx, c, conn, etcDir(c.id))),
@@ -142,6 +155,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
         service.reconfigure(ref, (c) => deps.networks.disconnect(ctx, c, network, force, etcDir(c.id))),
     },
     close: () => {
+      relays.close();
       service.close();
       exits.close();
     },

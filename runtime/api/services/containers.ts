@@ -13,12 +13,16 @@ import {
   type ContainersServer,
   type ExecRequest,
   type ExecResponse,
+  type PortForwardRequest,
+  type PortForwardResponse,
 } from '../gen/gantry/v1/containers';
 import type { HandlerAdapter } from '../server';
 import { shortId } from '../../presentation';
 import { effectiveSecurity, fromWireConfig, toSummary as summaryOf, toWireConfig, toWireHealth } from './containerWire';
 import { joinedContainer, type Container } from '../../containers/containers';
 import type { Attachment } from '../../network/index';
+import { forwardPort } from './portForward';
+import type { PortForwarder } from '../../containers/portForward';
 
 const STATS_INTERVAL_MS = 1000;
 const WAIT_CONDITIONS: readonly WaitCondition[] = ['not-running', 'next-exit', 'removed'];
@@ -31,6 +35,7 @@ export function containersService(
   service: ContainerService,
   io: ContainerIO,
   networkOf?: AttachmentOf,
+  forwarder?: PortForwarder,
 ): ContainersServer {
   const toSummary = (c: Container) => summaryOf(c, networkOf?.(c.id));
   /** `container:<id>` has its target's hostname (the target may be gone: then its ID's). */
@@ -184,6 +189,9 @@ export function containersService(
         pump.stop();
       }
     }),
+    portForward: adapt.bidiStream<PortForwardRequest, PortForwardResponse>('PortForward', (ctx, incoming, send) =>
+      forwardPort(ctx, forwarder, incoming, send),
+    ),
   };
 }
 

@@ -689,6 +689,31 @@ export interface ExecResponse {
   } | undefined;
 }
 
+export interface PortForwardStart {
+  id: string;
+  /**
+   * A TCP port, 1-65535, connected to on 127.0.0.1 inside the container's
+   * network namespace (the host's for --network host).
+   */
+  port: number;
+}
+
+export interface PortForwardRequest {
+  kind: { $case: "start"; value: PortForwardStart } | { $case: "data"; value: Buffer } | undefined;
+}
+
+export interface PortForwardResponse {
+  kind:
+    | //
+    /** The connection is open (sent once, first). */
+    { $case: "connected"; value: boolean }
+    | { $case: "data"; value: Buffer }
+    | //
+    /** The container's side will send nothing more (TCP FIN). */
+    { $case: "eof"; value: boolean }
+    | undefined;
+}
+
 function createBaseBindMount(): BindMount {
   return { source: "", destination: "", readOnly: false };
 }
@@ -6997,6 +7022,254 @@ export const ExecResponse: MessageFns<ExecResponse> = {
   },
 };
 
+function createBasePortForwardStart(): PortForwardStart {
+  return { id: "", port: 0 };
+}
+
+export const PortForwardStart: MessageFns<PortForwardStart> = {
+  encode(message: PortForwardStart, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.port !== 0) {
+      writer.uint32(16).uint32(message.port);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortForwardStart {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortForwardStart();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortForwardStart {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+    };
+  },
+
+  toJSON(message: PortForwardStart): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    return obj;
+  },
+};
+
+function createBasePortForwardRequest(): PortForwardRequest {
+  return { kind: undefined };
+}
+
+export const PortForwardRequest: MessageFns<PortForwardRequest> = {
+  encode(message: PortForwardRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.kind?.$case) {
+      case "start":
+        PortForwardStart.encode(message.kind.value, writer.uint32(10).fork()).join();
+        break;
+      case "data":
+        writer.uint32(18).bytes(message.kind.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortForwardRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortForwardRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = { $case: "start", value: PortForwardStart.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = { $case: "data", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortForwardRequest {
+    return {
+      kind: isSet(object.start)
+        ? { $case: "start", value: PortForwardStart.fromJSON(object.start) }
+        : isSet(object.data)
+        ? { $case: "data", value: Buffer.from(bytesFromBase64(object.data)) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: PortForwardRequest): unknown {
+    const obj: any = {};
+    if (message.kind?.$case === "start") {
+      obj.start = PortForwardStart.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "data") {
+      obj.data = base64FromBytes(message.kind.value);
+    }
+    return obj;
+  },
+};
+
+function createBasePortForwardResponse(): PortForwardResponse {
+  return { kind: undefined };
+}
+
+export const PortForwardResponse: MessageFns<PortForwardResponse> = {
+  encode(message: PortForwardResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.kind?.$case) {
+      case "connected":
+        writer.uint32(8).bool(message.kind.value);
+        break;
+      case "data":
+        writer.uint32(18).bytes(message.kind.value);
+        break;
+      case "eof":
+        writer.uint32(24).bool(message.kind.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortForwardResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortForwardResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = { $case: "connected", value: reader.bool() };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = { $case: "data", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.kind = { $case: "eof", value: reader.bool() };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortForwardResponse {
+    return {
+      kind: isSet(object.connected)
+        ? { $case: "connected", value: globalThis.Boolean(object.connected) }
+        : isSet(object.data)
+        ? { $case: "data", value: Buffer.from(bytesFromBase64(object.data)) }
+        : isSet(object.eof)
+        ? { $case: "eof", value: globalThis.Boolean(object.eof) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: PortForwardResponse): unknown {
+    const obj: any = {};
+    if (message.kind?.$case === "connected") {
+      obj.connected = message.kind.value;
+    } else if (message.kind?.$case === "data") {
+      obj.data = base64FromBytes(message.kind.value);
+    } else if (message.kind?.$case === "eof") {
+      obj.eof = message.kind.value;
+    }
+    return obj;
+  },
+};
+
 export type ContainersService = typeof ContainersService;
 export const ContainersService = {
   /**
@@ -7201,6 +7474,23 @@ export const ContainersService = {
     responseSerialize: (value: ExecResponse): Buffer => Buffer.from(ExecResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecResponse => ExecResponse.decode(value),
   },
+  /**
+   * PortForward is one TCP connection to a port inside the running
+   * container's network namespace (docs/networking.md, "Port forwarding").
+   * The first client message must be `start`; then data both ways. The
+   * client half-closes by ending its side of the call; the server sends
+   * `eof` when the container's side stopped sending, and ends the call once
+   * both directions are done.
+   */
+  portForward: {
+    path: "/gantry.v1.Containers/PortForward" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: PortForwardRequest): Buffer => Buffer.from(PortForwardRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PortForwardRequest => PortForwardRequest.decode(value),
+    responseSerialize: (value: PortForwardResponse): Buffer => Buffer.from(PortForwardResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PortForwardResponse => PortForwardResponse.decode(value),
+  },
 } as const;
 
 export interface ContainersServer extends UntypedServiceImplementation {
@@ -7247,6 +7537,15 @@ export interface ContainersServer extends UntypedServiceImplementation {
    * message must be `start`; the last server message is `exit`.
    */
   exec: handleBidiStreamingCall<ExecRequest, ExecResponse>;
+  /**
+   * PortForward is one TCP connection to a port inside the running
+   * container's network namespace (docs/networking.md, "Port forwarding").
+   * The first client message must be `start`; then data both ways. The
+   * client half-closes by ending its side of the call; the server sends
+   * `eof` when the container's side stopped sending, and ends the call once
+   * both directions are done.
+   */
+  portForward: handleBidiStreamingCall<PortForwardRequest, PortForwardResponse>;
 }
 
 export interface ContainersClient extends Client {
@@ -7485,6 +7784,20 @@ export interface ContainersClient extends Client {
   exec(): ClientDuplexStream<ExecRequest, ExecResponse>;
   exec(options: Partial<CallOptions>): ClientDuplexStream<ExecRequest, ExecResponse>;
   exec(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ExecRequest, ExecResponse>;
+  /**
+   * PortForward is one TCP connection to a port inside the running
+   * container's network namespace (docs/networking.md, "Port forwarding").
+   * The first client message must be `start`; then data both ways. The
+   * client half-closes by ending its side of the call; the server sends
+   * `eof` when the container's side stopped sending, and ends the call once
+   * both directions are done.
+   */
+  portForward(): ClientDuplexStream<PortForwardRequest, PortForwardResponse>;
+  portForward(options: Partial<CallOptions>): ClientDuplexStream<PortForwardRequest, PortForwardResponse>;
+  portForward(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<PortForwardRequest, PortForwardResponse>;
 }
 
 export const ContainersClient = makeGenericClientConstructor(ContainersService, "gantry.v1.Containers") as unknown as {
