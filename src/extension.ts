@@ -5,6 +5,7 @@ import { type Envelope, LocalEndpoint, socketFromEnv } from '../runtime/client';
 import { RuntimeConnection, type ConnectionSnapshot } from './client/connection';
 import type { CommandContext, CommandFailure } from './commands/commandContext';
 import { registerCommands } from './commands/registerCommands';
+import { PortForwards } from './forwarding/portForwards';
 export type { CommandFailure } from './commands/commandContext';
 import { buildHostPicks, type HostPickEntry } from './hosts/hostPicks';
 import { HostSwitcher } from './hosts/hostSwitcher';
@@ -69,9 +70,10 @@ export function activate(extension: vscode.ExtensionContext): GantryApi {
   const statusBar = new ConnectionStatusBar(connection);
   const views = createGantryViews(connection, log);
   const failures = new vscode.EventEmitter<CommandFailure>();
-  extension.subscriptions.push(log, connection, hosts, statusBar, views, failures);
+  const forwards = new PortForwards(connection, log);
+  extension.subscriptions.push(log, connection, hosts, statusBar, views, failures, forwards);
 
-  const context: CommandContext = { extension, connection, log, views, hosts, failures };
+  const context: CommandContext = { extension, connection, log, views, hosts, forwards, failures };
   registerCommands(context);
   const viewState = registerRuntimeViews(context, connection);
   void hosts.restore();

@@ -6,6 +6,7 @@
  */
 import type * as vscode from 'vscode';
 import type { RuntimeConnection } from '../client/connection';
+import type { PortForwards } from '../forwarding/portForwards';
 import type { HostSwitcher } from '../hosts/hostSwitcher';
 import type { GantryViews } from '../views/runtimeViews';
 
@@ -17,6 +18,8 @@ export interface CommandContext {
   readonly views: GantryViews;
   /** Which runtime (local or a host over SSH) the window uses, and switching it. */
   readonly hosts: HostSwitcher;
+  /** Container ports this window forwards to this machine (Forward Port…). */
+  readonly forwards: PortForwards;
   /** Fired once per failed command, with the message the user was shown. */
   readonly failures: vscode.EventEmitter<CommandFailure>;
 }

@@ -12,6 +12,7 @@ import { clearContainersFilter } from './containers/clearContainersFilter';
 import { copyContainerId } from './containers/copyContainerId';
 import { copyContainerName } from './containers/copyContainerName';
 import { copyPortAddress } from './containers/copyPortAddress';
+import { forwardPort, stopPortForwarding } from './containers/forwardPort';
 import {
   deleteContainerFile,
   newContainerFile,
@@ -130,6 +131,8 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.containers.sortByStatus', (ctx) => sortContainers(ctx, 'status'));
   register('gantry.containers.openInBrowser', openPortInBrowser);
   register('gantry.containers.copyAddress', copyPortAddress);
+  register('gantry.containers.forwardPort', forwardPort);
+  register('gantry.containers.stopPortForwarding', stopPortForwarding);
   register('gantry.containers.files.newFile', newContainerFile);
   register('gantry.containers.files.newFolder', newContainerFolder);
   register('gantry.containers.files.rename', renameContainerFile);

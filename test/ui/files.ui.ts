@@ -3,7 +3,8 @@
 // into its files; a click on `hostname` opens it in an editor (read by the
 // daemon, nothing run in the container); an edit typed there and saved with
 // Ctrl+S is what the container reads at once. test/ui/run.ts runs these
-// after the Networks checks and saves test-output/ui/files.png.
+// after the Networks checks and saves test-output/ui/files.png (the tree
+// and the edited file), then opens the other views again.
 import type { Page } from 'playwright-core';
 import type { RuntimeClient } from '../../runtime/client';
 import { StdStream } from '../../runtime/api/gen/gantry/v1/containers';
@@ -81,14 +82,19 @@ export const filesChecks: UiCheck<FilesUiContext>[] = [
       await expand(page, 'Files');
       await expand(page, 'etc');
       await scrollTo(page, 'hostname');
-      await row(page, 'hostname').first().waitFor({ state: 'visible', ...WAIT });
+      await row(page, 'hostname')
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
     },
   },
   {
     name: 'a click on hostname opens it in an editor with the container’s hostname',
     async run({ page }) {
       await row(page, 'hostname').first().click();
-      await page.locator('.tab', { hasText: 'hostname' }).first().waitFor({ state: 'visible', ...WAIT });
+      await page
+        .locator('.tab', { hasText: 'hostname' })
+        .first()
+        .waitFor({ state: 'visible', ...WAIT });
       await page
         .locator('.monaco-editor .view-lines', { hasText: containerId.slice(0, 12) })
         .first()
@@ -113,6 +119,10 @@ export const filesChecks: UiCheck<FilesUiContext>[] = [
       await page.locator('.tab.dirty', { hasText: 'hostname' }).waitFor({ state: 'detached', ...WAIT });
     },
   },
+];
+
+/** After the files.png screenshot. */
+export const filesRestoreChecks: UiCheck<FilesUiContext>[] = [
   {
     name: 'the sidebar is put back: Images and Networks open again',
     async run({ page }) {

@@ -38,7 +38,7 @@ import { startGatedRegistry } from './gatedRegistry';
 import { imageActionChecks, imageRemoveChecks } from './imageActions.ui';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { networksChecks } from './networks.ui';
-import { filesChecks } from './files.ui';
+import { filesChecks, filesRestoreChecks } from './files.ui';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
 import {
   attachedRunChecks,
@@ -228,6 +228,7 @@ async function run(cleanup: Cleanup): Promise<number> {
   await runChecks(filesChecks, runFlowCtx);
   if (aborted) return 1;
   await screenshot(page, 'files.png');
+  await runChecks(filesRestoreChecks, runFlowCtx);
 
   // Last, as they stop the daemon: the views without a runtime, and Start Runtime from them.
   await page.keyboard.press('Escape');

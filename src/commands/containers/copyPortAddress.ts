@@ -11,7 +11,7 @@ import { addressText, pickPort, reachableAddress } from './publishedPorts';
 export async function copyPortAddress(context: CommandContext, arg?: unknown): Promise<string | undefined> {
   const node = await pickPort(context, arg, { placeHolder: vscode.l10n.t('Select the port whose address to copy'), tcpOnly: false });
   if (!node) return undefined;
-  const text = addressText(reachableAddress(context, node));
+  const text = addressText(await reachableAddress(context, node));
   await vscode.env.clipboard.writeText(text);
   return text;
 }

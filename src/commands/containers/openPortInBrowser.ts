@@ -14,7 +14,7 @@ import { pickPort, reachableAddress } from './publishedPorts';
 export async function openPortInBrowser(context: CommandContext, arg?: unknown): Promise<vscode.Uri | undefined> {
   const node = await pickPort(context, arg, { placeHolder: vscode.l10n.t('Select the port to open'), tcpOnly: true });
   if (!node) return undefined;
-  const address = reachableAddress(context, node);
+  const address = await reachableAddress(context, node);
   const local = vscode.Uri.parse(`http://${address.host}:${address.port}/`);
   const external = await vscode.env.asExternalUri(local);
   context.log.info(`Opening ${node.containerName}'s port ${node.binding.containerPort}: ${local.toString()} as ${external.toString(true)}`);

@@ -4,9 +4,10 @@
  * for the local daemon (and for the daemon of a Remote-SSH window, whose
  * extension host runs beside it: `asExternalUri` then forwards the port to
  * the user's browser, as it does in code-server). For a daemon on an SSH
- * host reached from this window (Connect to Host…) the address is on that
- * machine: `reachableAddress` is the seam where a forward to this machine
- * goes (docs/networking.md); until then it names the remote host.
+ * host reached from this window (Connect to Host…) the port is on that
+ * machine, where this one may not reach it: `reachableAddress` forwards the
+ * container's port to this machine instead (src/forwarding/), so Open in
+ * Browser and Copy Address give a local address there too.
  *
  * Which port: the clicked port item; a container (node, name or ID) with
  * one published port, or a QuickPick of its ports; nothing, a QuickPick of
@@ -67,11 +68,16 @@ export async function pickPort(
   return picked?.node;
 }
 
-/** Where `node`'s port is reached from this window (see the file comment). */
-export function reachableAddress(context: CommandContext, node: ContainerPortNode): PortAddress {
-  const remote = context.connection.current.host;
-  // Seam for a daemon on an SSH host: a forward of the port to this machine replaces the remote host's name here.
-  if (remote !== undefined) return { node, host: sshHostName(remote), port: node.binding.hostPort };
+/**
+ * Where `node`'s port is reached from this window (see the file comment):
+ * for a daemon on an SSH host, a forward of the container's port to this
+ * machine (made now, or the one already listening).
+ */
+export async function reachableAddress(context: CommandContext, node: ContainerPortNode): Promise<PortAddress> {
+  if (context.connection.current.host !== undefined) {
+    const forward = await context.forwards.forward(node.containerId, node.binding.containerPort);
+    return { node, host: 'localhost', port: forward.local };
+  }
   return { node, host: localHost(node.binding), port: node.binding.hostPort };
 }
 
@@ -80,12 +86,4 @@ function localHost(binding: PortBinding): string {
   const ip = binding.hostIp;
   if (ip === '' || ip === '0.0.0.0' || ip === '::') return 'localhost';
   return ip.includes(':') ? `[${ip}]` : ip;
-}
-
-/** "ssh://user@build-box:2222" → "build-box". */
-function sshHostName(target: string): string {
-  const rest = target.replace(/^ssh:\/\//, '');
-  const host = rest.slice(rest.lastIndexOf('@') + 1);
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
-  return host.replace(/:\d+$/, '');
 }

@@ -172,6 +172,34 @@ describe('Networks view and networking commands (code-server)', function () {
     assert.equal(await httpGet(url), 'hello from web\n', url);
   });
 
+  it('Forward Port… reaches a port the container does not publish; Stop Port Forwarding ends it', async () => {
+    const name = `${PREFIX}unpublished`;
+    const created = await h.client.containers.create(name, {
+      image: h.image,
+      cmd: ['sh', '-c', "mkdir -p /www && echo 'not published' > /www/index.html && exec httpd -f -p 80 -h /www"],
+    });
+    await h.client.containers.start(created.id);
+    const forward = await vscode.commands.executeCommand<{ local: number; remote: number }>('gantry.containers.forwardPort', name, {
+      port: 80,
+      notify: false,
+    });
+    assert.ok(forward && forward.local > 0 && forward.remote === 80, JSON.stringify(forward));
+    await waitFor(`the page through localhost:${forward.local}`, () =>
+      httpGet(`http://127.0.0.1:${forward.local}/`).then(
+        (b) => (b === 'not published\n' ? true : undefined),
+        () => undefined,
+      ),
+    );
+    const again = await vscode.commands.executeCommand<{ local: number }>('gantry.containers.forwardPort', name, {
+      port: 80,
+      notify: false,
+    });
+    assert.equal(again.local, forward.local, 'the same forward is reused');
+    assert.equal(await vscode.commands.executeCommand<number>('gantry.containers.stopPortForwarding', undefined, { all: true }), 1);
+    await assert.rejects(httpGet(`http://127.0.0.1:${forward.local}/`));
+    await h.client.containers.remove(created.id, true);
+  });
+
   it('Remove Network refuses a network in use, naming the container, and removes nothing', async () => {
     const failure = await expectFailure(h.api, 'gantry.networks.remove', NET, { confirm: false });
     // The daemon names each container once, by name.

@@ -13,6 +13,7 @@
 // The remote daemon's socket is a path on this same filesystem, so the suite
 // checks the remote daemon's state directly through it, without ssh.
 import * as assert from 'node:assert/strict';
+import * as http from 'node:http';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -41,6 +42,20 @@ interface GantryApi extends Omit<ViewsApi, 'connection'> {
 }
 
 const exec = promisify(execFile);
+/** GET that resolves to the body. */
+function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 5_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url}: timed out`)));
+    req.on('error', reject);
+  });
+}
+
 const TICKER = `sh -c 'trap "exit 0" TERM; i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.2; done'`;
 const WEB = 'gremote-web';
 /** busybox ash's prompt for root in /. */
@@ -271,6 +286,34 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
     const status = await exit;
     assert.equal(status?.code, 3, `exit status ${JSON.stringify(status)}; output ${JSON.stringify(shell.session.output)}`);
     assert.match(shell.session.output, /\r\nhi-2\r\nremote\r\n/);
+  });
+
+  it('a published port of a container on the SSH host opens on this machine through a forward (Open in Browser, Copy Address)', async () => {
+    const name = `${WEB}-page`;
+    const result = await vscode.commands.executeCommand<RunResult>('gantry.images.run', image, {
+      name,
+      command: `sh -c "mkdir -p /www && echo remote-page > /www/index.html && exec httpd -f -p 80 -h /www"`,
+      publish: ['80'],
+    });
+    const id = result.container.id;
+    const portNode = await waitFor('its port item', async () => {
+      const c = (await remote!.containers.list(false)).find((x) => x.id === id && x.ports.length > 0);
+      return c && { kind: 'containerPort' as const, containerId: c.id, containerName: c.name, binding: c.ports[0] };
+    });
+    const copied = await vscode.commands.executeCommand<string>('gantry.containers.copyAddress', portNode);
+    assert.match(copied, /^localhost:\d+$/);
+    assert.notEqual(copied, `localhost:${portNode.binding.hostPort}`, 'a local forward, not the remote host port');
+    await waitFor(`the remote page at ${copied}`, () =>
+      get(`http://${copied}/`).then(
+        (b) => (b === 'remote-page\n' ? true : undefined),
+        () => undefined,
+      ),
+    );
+    const opened = await vscode.commands.executeCommand<vscode.Uri>('gantry.containers.openInBrowser', portNode);
+    const url = opened.toString(true);
+    assert.ok(url === `http://${copied}/` || url.endsWith(`/proxy/${copied.split(':')[1]}/`), url);
+    await vscode.commands.executeCommand('gantry.containers.stopPortForwarding', undefined, { all: true });
+    await remote!.containers.remove(id, true);
   });
 
   it('a cut link: the views say the host is lost within the keepalive timeout, and come back with the events missed', async () => {
