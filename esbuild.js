@@ -3,7 +3,7 @@
 //   dist/extension.js — the VS Code extension (vscode is provided by the host)
 //   dist/gantry.js    — gantryd + the CLI, runnable with plain `node`, no node_modules
 //   dist/native/      — the N-API binaries gantry.js loads (see nativeAddons below)
-// Usage: node esbuild.js [--production] [--watch]
+// Usage: node esbuild.js [--production] [--watch] [--runtime-only --outdir DIR]
 'use strict';
 const esbuild = require('esbuild');
 const fs = require('node:fs');
@@ -13,6 +13,10 @@ const { version } = require('./package.json');
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+// --runtime-only --outdir DIR: only dist/gantry.js (and native/), into DIR (the benchmarks build what ships there).
+const runtimeOnly = process.argv.includes('--runtime-only');
+const outdirArg = process.argv.indexOf('--outdir');
+const outdir = outdirArg > 0 ? process.argv[outdirArg + 1] : 'dist';
 
 function revision() {
   try {
@@ -115,11 +119,11 @@ function embedBehindLoader() {
 }
 
 const builds = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  ...(runtimeOnly ? [] : [{ ...common, entryPoints: ['src/extension.ts'], outfile: path.join(outdir, 'extension.js'), external: ['vscode'] }]),
   {
     ...common,
     entryPoints: ['runtime/main.ts'],
-    outfile: 'dist/gantry.js',
+    outfile: path.join(outdir, 'gantry.js'),
     write: false,
     plugins: [nativeAddons(), embedBehindLoader()],
   },

@@ -232,7 +232,7 @@ async function main(): Promise<void> {
   const image = await prepareImage('small', registry, work);
   log(`image ${image.ref} (busybox fixture, ${image.layers.length} layer, ${image.bytes} bytes)`);
   const profileDir = path.join(path.dirname(opts.out), 'profiles');
-  const dist = await snapshotDist(opts.profile ? path.join(profileDir, 'containers-dist') : path.join(work, 'dist'));
+  const dist = await snapshotDist(opts.profile ? path.join(profileDir, 'containers-dist') : path.join(work, 'dist'), opts.profile);
   log(`gantry: a copy of dist/ built ${dist.builtAt}, in ${path.dirname(dist.gantryJs)}`);
   const runtimes = await setUp(opts.tools, work, image, opts, dist.gantryJs, log);
 

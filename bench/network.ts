@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   cleanup.defer(cgroupParentsCreatedHere(['gantry', 'default', 'libpod_parent/conmon', 'libpod_parent']));
   const image = await prepareImage('small', registry, work);
   const profileDir = path.join(path.dirname(opts.out), 'profiles');
-  const dist = await snapshotDist(opts.profile ? path.join(profileDir, 'network-dist') : path.join(work, 'dist'));
+  const dist = await snapshotDist(opts.profile ? path.join(profileDir, 'network-dist') : path.join(work, 'dist'), opts.profile);
   log(`image ${image.ref}; gantry: a copy of dist/ built ${dist.builtAt}`);
 
   // gantryd with a bridge and subnet of its own; its networks are released after it stops (LIFO).

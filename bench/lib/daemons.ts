@@ -8,7 +8,7 @@ import { RuntimeClient } from '../../runtime/client/client';
 import { BlobStatus, type ImageSummary } from '../../runtime/api/gen/gantry/v1/images';
 import { type Proc, runCommand } from '../../test/helpers/proc';
 import { start, timed } from './harness';
-import { GANTRY_JS } from './report';
+import { GANTRY_JS, REPO } from './report';
 
 export interface GantrydOptions {
   /** Extra daemon arguments (e.g. --max-concurrent-downloads=10). */
@@ -190,24 +190,16 @@ export async function gantryApiPull(client: RuntimeClient, ref: string, layerCou
 }
 
 /**
- * A copy of dist/ (the bundle, its map, its native addons) in the work dir,
- * taken when no build is writing it: others rebuild dist/ while a run goes
- * on, and a daemon and a CLI from two builds would measure neither.
- * With --profile the copy is kept next to the profile: profile-summary maps
- * frames through the .map beside the bundle the profile names.
+ * The bundle the run measures, built from the sources into the work dir
+ * (others rebuild dist/ while a run goes on, and a daemon and a CLI from
+ * two builds would measure neither): what ships — the production
+ * (minified) bundle `npm run package` puts in the .vsix — unless
+ * `sourceMaps` (--profile: profile-summary maps frames through the .map
+ * beside the bundle the profile names), which builds the development one.
  */
-export async function snapshotDist(dest: string): Promise<{ gantryJs: string; builtAt: string }> {
-  const src = path.dirname(GANTRY_JS);
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const before = fs.statSync(GANTRY_JS).mtimeMs;
-    if (Date.now() - before < 3000) {
-      await new Promise((r) => setTimeout(r, 3000)); // a build may still be writing
-      continue;
-    }
-    await fs.promises.rm(dest, { recursive: true, force: true });
-    await fs.promises.cp(src, dest, { recursive: true, filter: (f) => !f.includes('extension.js') });
-    if (fs.statSync(GANTRY_JS).mtimeMs === before)
-      return { gantryJs: path.join(dest, path.basename(GANTRY_JS)), builtAt: new Date(before).toISOString() };
-  }
-  throw new Error(`${GANTRY_JS} keeps changing; try again later`);
+export async function snapshotDist(dest: string, sourceMaps = false): Promise<{ gantryJs: string; builtAt: string }> {
+  await fs.promises.rm(dest, { recursive: true, force: true });
+  const mode = sourceMaps ? [] : ['--production'];
+  await runCommand(process.execPath, [path.join(REPO, 'esbuild.js'), ...mode, '--runtime-only', '--outdir', dest], { cwd: REPO });
+  return { gantryJs: path.join(dest, 'gantry.js'), builtAt: new Date().toISOString() };
 }
