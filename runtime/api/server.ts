@@ -8,9 +8,11 @@
 import { once } from 'node:events';
 import type {
   handleBidiStreamingCall,
+  handleClientStreamingCall,
   handleServerStreamingCall,
   handleUnaryCall,
   ServerDuplexStream,
+  ServerReadableStream,
   ServerUnaryCall,
   ServerWritableStream,
 } from '@grpc/grpc-js';
@@ -24,11 +26,18 @@ export type UnaryHandler<Req, Res> = (ctx: Ctx, request: Req) => Promise<Res>;
 /** `send` resolves once the message is accepted, waiting for 'drain' when the client reads slowly. */
 export type ServerStreamHandler<Req, Res> = (ctx: Ctx, request: Req, send: (message: Res) => Promise<void>) => Promise<void>;
 
+/** `incoming` yields the client's messages and ends when the client half-closes; the result is the one response. */
+export type ClientStreamHandler<Req, Res> = (ctx: Ctx, incoming: AsyncIterable<Req>) => Promise<Res>;
+
 /** `incoming` yields the client's messages and ends when the client half-closes or the call ends. */
 export type BidiStreamHandler<Req, Res> = (ctx: Ctx, incoming: AsyncIterable<Req>, send: (message: Res) => Promise<void>) => Promise<void>;
 
 function callContext(
-  call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+  call:
+    | ServerUnaryCall<unknown, unknown>
+    | ServerWritableStream<unknown, unknown>
+    | ServerReadableStream<unknown, unknown>
+    | ServerDuplexStream<unknown, unknown>,
 ): Ctx {
   const controller = new AbortController();
   if (call.cancelled) controller.abort();
@@ -42,6 +51,18 @@ export class HandlerAdapter {
   unary<Req, Res>(method: string, handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> {
     return (call, callback) => {
       handler(callContext(call), call.request).then(
+        (response) => callback(null, response),
+        (error: unknown) => {
+          this.logFailure(method, error);
+          callback(toStatus(error));
+        },
+      );
+    };
+  }
+
+  clientStream<Req, Res>(method: string, handler: ClientStreamHandler<Req, Res>): handleClientStreamingCall<Req, Res> {
+    return (call, callback) => {
+      handler(callContext(call), call as AsyncIterable<Req>).then(
         (response) => callback(null, response),
         (error: unknown) => {
           this.logFailure(method, error);

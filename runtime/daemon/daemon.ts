@@ -30,6 +30,7 @@ import { ContainersService } from '../api/gen/gantry/v1/containers';
 import { FileContainerStore } from '../containers/store';
 import { startContainers } from './containers';
 import { Puller } from '../images/pull';
+import { ImagePusher } from '../images/push';
 import { ImageService } from '../images/service';
 import { FileImageStore } from '../images/store';
 import { EXTRACT_KEY_PREFIX, Unpacker } from '../images/unpacker';
@@ -160,7 +161,9 @@ export class Daemon {
       );
       server.addService(EventsService, eventsService(adapt, events));
       server.addService(HealthService, healthService(adapt, health));
-      server.addService(ImagesService, imagesService(adapt, imageService, puller, registry));
+      const pusher = new ImagePusher({ content, registry, images, events, concurrency: config.maxConcurrentDownloads });
+      const transfer = { content, pusher, load: { content, images, gc, events, unpacker } };
+      server.addService(ImagesService, imagesService(adapt, imageService, puller, registry, transfer));
       server.addService(RegistryService, registryService(adapt, registry));
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       server.addService(ContainersService, containers.server(adapt));

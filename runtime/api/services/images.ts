@@ -20,6 +20,7 @@ import {
   type RegistryServer,
 } from '../gen/gantry/v1/images';
 import type { HandlerAdapter } from '../server';
+import { transferHandlers, type TransferDeps } from './imageTransfer';
 
 const BLOB_STATUS: Record<string, BlobStatus> = {
   waiting: BlobStatus.BLOB_STATUS_WAITING,
@@ -112,8 +113,15 @@ function toPullResponse(p: PullProgress): PullImageResponse {
   };
 }
 
-export function imagesService(adapt: HandlerAdapter, images: ImageService, puller: Puller, registry: RegistryClient): ImagesServer {
+export function imagesService(
+  adapt: HandlerAdapter,
+  images: ImageService,
+  puller: Puller,
+  registry: RegistryClient,
+  transfer: TransferDeps,
+): ImagesServer {
   return {
+    ...transferHandlers(adapt, images, transfer),
     pull: adapt.serverStream('Pull', async (ctx, request, send) => {
       if (!request.reference) throw invalidArgument('pull needs an image reference');
       const platform = request.platform ? parsePlatform(request.platform) : undefined;
