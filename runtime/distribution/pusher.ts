@@ -158,7 +158,9 @@ export class RegistryPusher implements Pusher {
   /**
    * PATCH one chunk at a time. A request that fails without an answer (a
    * cut connection) is followed by GET <location>, whose Range says how much
-   * the registry kept; the upload continues from there.
+   * the registry kept; the upload continues from there. A registry that
+   * declares the session unusable instead (400/404) gets a new session,
+   * from byte 0.
    */
   private async chunked(
     ctx: Ctx,
@@ -194,10 +196,20 @@ export class RegistryPusher implements Pusher {
         stalled = 0;
         onProgress?.(offset);
       } catch (e) {
-        if (ctx.signal.aborted || !retryable(e)) throw e;
+        // 416: the registry kept a different amount than we thought (it was still writing a cut chunk).
+        if (ctx.signal.aborted || !(retryable(e) || kindOf(e) === 'OutOfRange')) throw e;
         const before = offset;
         await sleep(ctx, backoffDelay(stalled));
-        const status = await this.status(ctx, ref, desc, location);
+        let status: { location: string; offset: number };
+        try {
+          status = await this.status(ctx, ref, desc, location);
+        } catch (statusError) {
+          // The session is gone or unusable (distribution 2.8 refuses a session whose stored size moved
+          // under a cut request: "blob upload invalid"): start over in a new one.
+          const kind = kindOf(statusError);
+          if (kind !== 'InvalidArgument' && kind !== 'NotFound') throw statusError;
+          status = { location: await this.startUpload(ctx, ref, desc), offset: 0 };
+        }
         location = status.location;
         offset = status.offset;
         stalled = offset > before ? 0 : stalled + 1;
