@@ -22,6 +22,7 @@ import { throttle } from '../presentation/throttle';
 import { forEachLimited } from '../util/concurrency';
 import { repositoryOf, tagOf, type Image, type ImageStore } from './images';
 import { imageClosure } from './closure';
+import { ImageTopics } from './records';
 import { recordSource, sourcesOf } from './sources';
 
 export type PushBlobStatus = 'waiting' | 'pushing' | 'pushed' | 'exists' | 'mounted';
@@ -63,7 +64,6 @@ export interface PusherDeps {
   readonly concurrency?: number;
 }
 
-export const PushTopic = '/images/push';
 const PROGRESS_INTERVAL_MS = 100;
 
 export class ImagePusher {
@@ -123,7 +123,7 @@ export class ImagePusher {
     const topBytes = await this.deps.content.readAll(ctx, top.digest, MAX_MANIFEST_BYTES);
     await pusher.putManifest(ctx, remote, remote.tag ?? top.digest, top, topBytes);
     await recordSource(ctx, this.deps.content, remote.domain, remote.path, [...pushedBlobs, ...manifests.map((m) => m.digest), top.digest]);
-    this.deps.events.publish(PushTopic, image.name, { name: remote.toString(), digest: top.digest });
+    this.deps.events.publish(ImageTopics.push, image.name, { name: remote.toString(), digest: top.digest });
     return { name: remote.toString(), target: top };
   }
 
