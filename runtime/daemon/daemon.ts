@@ -21,6 +21,7 @@ import { versionService } from '../api/services/version';
 import { HandlerAdapter } from '../api/server';
 import { ImagesService, RegistryService } from '../api/gen/gantry/v1/images';
 import { imagesService, registryService } from '../api/services/images';
+import { transferHandlers } from '../api/services/imageTransfer';
 import { SnapshotsService } from '../api/gen/gantry/v1/snapshots';
 import { snapshotsService } from '../api/services/snapshots';
 import { LocalStore } from '../content/local';
@@ -162,8 +163,8 @@ export class Daemon {
       server.addService(EventsService, eventsService(adapt, events));
       server.addService(HealthService, healthService(adapt, health));
       const pusher = new ImagePusher({ content, registry, images, events, concurrency: config.maxConcurrentDownloads });
-      const transfer = { content, pusher, load: { content, images, gc, events, unpacker } };
-      server.addService(ImagesService, imagesService(adapt, imageService, puller, registry, transfer));
+      const transfer = transferHandlers(adapt, imageService, { content, pusher, load: { content, images, gc, events, unpacker } });
+      server.addService(ImagesService, { ...imagesService(adapt, imageService, puller, registry), ...transfer });
       server.addService(RegistryService, registryService(adapt, registry));
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       server.addService(ContainersService, containers.server(adapt));

@@ -48,7 +48,14 @@ export interface Pusher {
    * `mountFrom` (other repository paths of the same registry) when the
    * registry allows it, else uploaded from `read`.
    */
-  upload(ctx: Ctx, ref: Reference, desc: Descriptor, read: ChunkReader, mountFrom: readonly string[], opts?: UploadOptions): Promise<UploadResult>;
+  upload(
+    ctx: Ctx,
+    ref: Reference,
+    desc: Descriptor,
+    read: ChunkReader,
+    mountFrom: readonly string[],
+    opts?: UploadOptions,
+  ): Promise<UploadResult>;
   /** PUT a manifest or index under `tagOrDigest`. */
   putManifest(ctx: Ctx, ref: Reference, tagOrDigest: string, desc: Descriptor, body: Buffer): Promise<void>;
 }

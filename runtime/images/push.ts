@@ -112,7 +112,16 @@ export class ImagePusher {
         { desc: manifest.config, role: 'config' },
         ...manifest.layers.map((desc) => ({ desc, role: 'layer' as const })),
       ];
-      for (const b of blobs) emit({ kind: 'blob', role: b.role, mediaType: b.desc.mediaType, digest: b.desc.digest, status: 'waiting', offset: 0, total: b.desc.size });
+      for (const b of blobs)
+        emit({
+          kind: 'blob',
+          role: b.role,
+          mediaType: b.desc.mediaType,
+          digest: b.desc.digest,
+          status: 'waiting',
+          offset: 0,
+          total: b.desc.size,
+        });
       await forEachLimited(blobs, this.deps.concurrency ?? 3, ctx.signal, async (b, signal) => {
         await this.pushBlob({ signal }, pusher, remote, b.desc, b.role, emit, options.chunkSize);
         pushedBlobs.push(b.desc.digest);

@@ -32,7 +32,13 @@ export async function sourcesOf(ctx: Ctx, content: Store, digest: string, regist
  * a label that cannot be written only costs a future upload, never the
  * pull or push that found out.
  */
-export async function recordSource(ctx: Ctx, content: Store, registry: string, repository: string, digests: Iterable<string>): Promise<void> {
+export async function recordSource(
+  ctx: Ctx,
+  content: Store,
+  registry: string,
+  repository: string,
+  digests: Iterable<string>,
+): Promise<void> {
   for (const digest of new Set(digests)) {
     try {
       const info = await content.info(ctx, digest);

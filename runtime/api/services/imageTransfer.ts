@@ -67,7 +67,9 @@ export function transferHandlers(
       });
       await sending;
       for (const p of pushed) {
-        await send({ kind: { $case: 'pushed', value: { name: p.name, digest: p.target.digest, size: p.target.size, mediaType: p.target.mediaType } } });
+        await send({
+          kind: { $case: 'pushed', value: { name: p.name, digest: p.target.digest, size: p.target.size, mediaType: p.target.mediaType } },
+        });
       }
     }),
     save: adapt.serverStream('Save', async (ctx, request, send) => {

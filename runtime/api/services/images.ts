@@ -20,7 +20,6 @@ import {
   type RegistryServer,
 } from '../gen/gantry/v1/images';
 import type { HandlerAdapter } from '../server';
-import { transferHandlers, type TransferDeps } from './imageTransfer';
 
 const BLOB_STATUS: Record<string, BlobStatus> = {
   waiting: BlobStatus.BLOB_STATUS_WAITING,
@@ -113,15 +112,14 @@ function toPullResponse(p: PullProgress): PullImageResponse {
   };
 }
 
+/** Every Images rpc but the transfers (Push, Save, Load: imageTransfer.ts), which the daemon adds beside these. */
 export function imagesService(
   adapt: HandlerAdapter,
   images: ImageService,
   puller: Puller,
   registry: RegistryClient,
-  transfer: TransferDeps,
-): ImagesServer {
+): Omit<ImagesServer, 'push' | 'save' | 'load'> {
   return {
-    ...transferHandlers(adapt, images, transfer),
     pull: adapt.serverStream('Pull', async (ctx, request, send) => {
       if (!request.reference) throw invalidArgument('pull needs an image reference');
       const platform = request.platform ? parsePlatform(request.platform) : undefined;

@@ -23,17 +23,12 @@ Options:
                            image-layout tar only
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(
-      this,
-      argv,
-      { output: { type: 'string', short: 'o' }, format: { type: 'string' } },
-      ctx,
-      true,
-    );
+    const args = parseCommandArgs(this, argv, { output: { type: 'string', short: 'o' }, format: { type: 'string' } }, ctx, true);
     if (!args) return 0;
     if (!args.positionals.length) throw new UsageError('save needs at least one image');
     const format = args.values.format ?? 'docker';
-    if (format !== 'docker' && format !== 'oci') throw new UsageError(`save: --format must be docker or oci, not ${JSON.stringify(format)}`);
+    if (format !== 'docker' && format !== 'oci')
+      throw new UsageError(`save: --format must be docker or oci, not ${JSON.stringify(format)}`);
     const file = args.values.output;
     if (!file && (ctx.stdout as { isTTY?: boolean }).isTTY) {
       throw new UsageError('save: refusing to write an archive to a terminal; use -o FILE or redirect stdout');

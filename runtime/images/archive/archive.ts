@@ -20,23 +20,6 @@
  * is written. So a truncated or tampered archive leaves the image records as
  * they were; blobs it did commit are garbage the collector removes.
  */
-export type ArchiveFormat = 'docker' | 'oci';
-
-export const OCI_LAYOUT = { imageLayoutVersion: '1.0.0' };
-export const REF_NAME = 'org.opencontainers.image.ref.name';
-export const CONTAINERD_NAME = 'io.containerd.image.name';
-
-/** Where a blob lives inside an archive. */
-export function blobPath(digest: string): string {
-  const i = digest.indexOf(':');
-  return `blobs/${digest.slice(0, i)}/${digest.slice(i + 1)}`;
-}
-
-export function parseFormat(s: string | undefined): ArchiveFormat {
-  if (!s || s === 'docker' || s === 'docker-archive') return 'docker';
-  if (s === 'oci' || s === 'oci-archive') return 'oci';
-  throw new Error(`unknown archive format ${JSON.stringify(s)} (want docker or oci)`);
-}
-
+export { blobPath, parseFormat, type ArchiveFormat } from './layout';
 export { saveImages } from './save';
 export { loadImages, type LoadDeps } from './load';

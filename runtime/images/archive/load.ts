@@ -26,7 +26,7 @@ import { hostPlatform, selectManifest } from '../platform';
 import { recordName } from '../pull';
 import { putImage } from '../records';
 import type { Unpacker } from '../unpacker';
-import { CONTAINERD_NAME, REF_NAME } from './archive';
+import { CONTAINERD_NAME, REF_NAME } from './layout';
 
 export interface LoadDeps {
   readonly content: Store;
@@ -191,7 +191,14 @@ async function readSmall(entry: AsyncIterable<Buffer>, name: string): Promise<Bu
  * digest the commit must match; elsewhere (old docker-archives) the content
  * is named by its own hash and checked later against the config's DiffIDs.
  */
-async function storeEntry(ctx: Ctx, content: Store, lease: Lease, name: string, entry: AsyncIterable<Buffer>, size: number): Promise<Stored> {
+async function storeEntry(
+  ctx: Ctx,
+  content: Store,
+  lease: Lease,
+  name: string,
+  entry: AsyncIterable<Buffer>,
+  size: number,
+): Promise<Stored> {
   const m = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/.exec(name);
   const claimed = m ? `${m[1]}:${m[2]}` : undefined;
   const ref = `load-${randomUUID()}`;
@@ -208,7 +215,8 @@ async function storeEntry(ctx: Ctx, content: Store, lease: Lease, name: string, 
       await writer.commit(size, digest);
     } catch (e) {
       if (isAlreadyExists(e)) return { digest, size, magic };
-      if (kindOf(e) === 'DataLoss') throw dataLoss(`archive entry ${quoteName(name)} does not match its digest: ${(e as Error).message}`, e);
+      if (kindOf(e) === 'DataLoss')
+        throw dataLoss(`archive entry ${quoteName(name)} does not match its digest: ${(e as Error).message}`, e);
       throw e;
     }
     return { digest, size, magic };
@@ -269,7 +277,8 @@ async function fromDockerManifest(ctx: Ctx, content: Store, lease: Lease, conten
   }
   const out: Candidate[] = [];
   for (const e of entries) {
-    if (typeof e.Config !== 'string' || !Array.isArray(e.Layers)) throw invalidArgument('archive manifest.json entry lacks Config or Layers');
+    if (typeof e.Config !== 'string' || !Array.isArray(e.Layers))
+      throw invalidArgument('archive manifest.json entry lacks Config or Layers');
     const config = fileOf(contents, e.Config);
     const layers = e.Layers.map((l) => {
       const f = fileOf(contents, String(l));
@@ -343,7 +352,9 @@ async function prepare(ctx: Ctx, deps: LoadDeps, lease: Lease, c: Candidate): Pr
   }
   const config = parseConfig(await deps.content.readAll(ctx, manifest.config.digest, 16 * 1024 * 1024));
   if (config.rootfs.diff_ids.length !== manifest.layers.length) {
-    throw invalidArgument(`archive image ${c.manifest.digest}: ${manifest.layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids`);
+    throw invalidArgument(
+      `archive image ${c.manifest.digest}: ${manifest.layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids`,
+    );
   }
   let snapshot: Image['snapshot'];
   if (deps.unpacker && manifest.layers.length) {

@@ -17,7 +17,7 @@ import { MAX_MANIFEST_BYTES, type Descriptor } from '../../oci/descriptor';
 import { parseManifest } from '../../oci/manifest';
 import { imageClosure, isComplete } from '../closure';
 import { isUntagged, tagOf, type Image } from '../images';
-import { blobPath, OCI_LAYOUT, REF_NAME, CONTAINERD_NAME, type ArchiveFormat } from './archive';
+import { blobPath, OCI_LAYOUT, REF_NAME, CONTAINERD_NAME, type ArchiveFormat } from './layout';
 
 interface Planned {
   readonly image: Image;
@@ -130,6 +130,6 @@ async function addStream(pack: tar.Pack, name: string, size: number, source: Rea
       entry.destroy(e);
       reject(e);
     });
-    source.pipe(entry as unknown as NodeJS.WritableStream);
+    source.pipe(entry);
   });
 }

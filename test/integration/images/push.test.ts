@@ -130,7 +130,10 @@ describe('gantry push', function () {
       const log = uploads.map((r) => `${r.method} ${r.contentRange ?? ''}`).join('\n');
       // After the cut: the upload's status is asked for, then the upload goes on (distribution 2.8
       // refuses a session a cut request left behind, so it goes on in a new one).
-      assert.ok(uploads.slice(cut).some((r) => r.method === 'GET'), `asked where the upload stands:\n${log}`);
+      assert.ok(
+        uploads.slice(cut).some((r) => r.method === 'GET'),
+        `asked where the upload stands:\n${log}`,
+      );
       assert.ok(uploads.filter((r) => r.method === 'PUT').length >= 1, log);
       assert.equal(await skopeoDigest(ref), big.manifestDigest);
     });

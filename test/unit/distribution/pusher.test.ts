@@ -109,7 +109,9 @@ describe('distribution/pusher (local fake registries)', () => {
     const s = await serve(uploadHandler(state));
     await pusher().upload(ctx(), parseReference(`${s.host}/a/b:1`), DESC, read, [], { chunkSize: 10 });
     assert.equal(state.stored, BLOB);
-    const trail = s.requests.filter((r) => r.method !== 'HEAD').map((r) => `${r.method}${r.headers['content-range'] ? ` ${r.headers['content-range']}` : ''}`);
+    const trail = s.requests
+      .filter((r) => r.method !== 'HEAD')
+      .map((r) => `${r.method}${r.headers['content-range'] ? ` ${r.headers['content-range']}` : ''}`);
     assert.deepEqual(trail.slice(0, 4), ['POST', 'PATCH 0-9', 'GET', 'PATCH 4-13']);
   });
 
@@ -132,7 +134,9 @@ describe('distribution/pusher (local fake registries)', () => {
   });
 
   it('names the registry and the push scope when access is refused', async () => {
-    const s = await serve((_q, res) => json(res, 403, { errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }] }));
+    const s = await serve((_q, res) =>
+      json(res, 403, { errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }] }),
+    );
     await assert.rejects(pusher().exists(ctx(), parseReference(`${s.host}/a/b:1`), DESC), (e: Error) => {
       assert.match(e.message, new RegExp(`push access denied to ${s.host.replace(/\./g, '\\.')}/a/b`));
       assert.match(e.message, /scope repository:a\/b:pull,push/);
