@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { startFaultProxy, type FaultProxy } from '../../helpers/faultProxy';
-import { pushBusybox, pushLayers, type PushedImage } from '../../helpers/fixtures';
+import { pushBusybox, pushLayers, pushMultiArch, type PushedImage } from '../../helpers/fixtures';
 import { runCommand } from '../../helpers/proc';
 import { startRegistry, type Registry } from '../../helpers/registry';
 import { layerOf, MEDIA } from '../../helpers/tarBuilder';
@@ -99,6 +99,22 @@ describe('gantry push', function () {
     const scopes = target.tokenServer!.requests.slice(before).flatMap((r) => r.scopes);
     assert.ok(scopes.includes('repository:team/app:pull'), scopes.join(' '));
     assert.equal(await skopeoDigest(ref, target.creds), fixture.manifestDigest);
+  });
+
+  it('pushes a multi-platform image loaded whole as its index and every manifest', async () => {
+    const multi = await pushMultiArch(source, 'src/multi:1', { format: 'oci' });
+    const file = path.join(await makeTempDir('gmulti', cleanup), 'multi.tar');
+    await runCommand('skopeo', ['copy', '--all', '--src-tls-verify=false', `docker://${multi.ref}`, `oci-archive:${file}:src/multi:1`]);
+    const load = await daemon.cli(['load', '-i', file]);
+    assert.equal(load.code, 0, load.stderr);
+    const ref = `${target.host}/team/multi:1`;
+    assert.equal((await daemon.cli(['tag', 'src/multi:1', ref])).code, 0);
+    const result = await daemon.cli(['push', ref], { env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await skopeoDigest(ref, target.creds), multi.manifestDigest);
+    for (const image of multi.images) {
+      assert.equal(await skopeoDigest(`${target.host}/team/multi@${image.manifestDigest}`, target.creds), image.manifestDigest);
+    }
   });
 
   describe('chunked upload', () => {
