@@ -7,11 +7,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { startDaemon, type TestDaemon } from '../../helpers/daemon';
+import { GANTRY_JS, startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { pushBusybox, type PushedImage } from '../../helpers/fixtures';
 import { runCommand } from '../../helpers/proc';
 import { startRegistry, type Registry } from '../../helpers/registry';
-import { buildTar } from '../../helpers/tarBuilder';
+import { buildTar, zstd } from '../../helpers/tarBuilder';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 
 describe('gantry save and load', function () {
@@ -89,6 +89,25 @@ describe('gantry save and load', function () {
     assert.equal(load.code, 0, load.stderr);
     assert.match(load.stdout, new RegExp(`Loaded image: ${image().replace(/\./g, '\\.')}`));
     await runsFixture(fresh, image());
+  });
+
+  it('save to a pipe → load from a pipe (stdout and stdin), and a zstd archive', async () => {
+    const other = await startDaemon(cleanup);
+    const cli = (socket: string) => `${JSON.stringify(process.execPath)} ${JSON.stringify(GANTRY_JS)} --socket ${JSON.stringify(socket)}`;
+    const piped = await runCommand('sh', ['-c', `${cli(daemon.socket)} save ${image()} | ${cli(other.socket)} load`]);
+    assert.match(piped.stdout, /Loaded image: /);
+    await runsFixture(other, image());
+
+    const file = path.join(dir, 'zstd.tar');
+    assert.equal((await daemon.cli(['save', '--format', 'oci', '-o', file, image()])).code, 0);
+    const third = await startDaemon(cleanup);
+    const load = await third.cli(['load', '--json'], { input: zstd(fs.readFileSync(file)) });
+    assert.equal(load.code, 0, load.stderr);
+    const loaded = JSON.parse(load.stdout) as { name: string; target: { digest: string } }[];
+    assert.deepEqual(
+      loaded.map((i) => [i.name, i.target.digest]),
+      [[image(), fixture.manifestDigest]],
+    );
   });
 
   it('loads and runs what skopeo wrote as docker-archive: and as oci-archive:', async () => {

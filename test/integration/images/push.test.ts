@@ -101,6 +101,15 @@ describe('gantry push', function () {
     assert.equal(await skopeoDigest(ref, target.creds), fixture.manifestDigest);
   });
 
+  it('--all-tags pushes every tag of the repository', async () => {
+    for (const tag of ['a', 'b']) assert.equal((await daemon.cli(['tag', fixture.ref, `${target.host}/team/tags:${tag}`])).code, 0);
+    const result = await daemon.cli(['push', '--all-tags', `${target.host}/team/tags`], { env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^a: digest: sha256:[a-f0-9]{64} size: \d+$/m);
+    assert.match(result.stdout, /^b: digest: sha256:[a-f0-9]{64} size: \d+$/m);
+    for (const tag of ['a', 'b']) assert.equal(await skopeoDigest(`${target.host}/team/tags:${tag}`, target.creds), fixture.manifestDigest);
+  });
+
   it('pushes a multi-platform image loaded whole as its index and every manifest', async () => {
     const multi = await pushMultiArch(source, 'src/multi:1', { format: 'oci' });
     const file = path.join(await makeTempDir('gmulti', cleanup), 'multi.tar');
