@@ -82,7 +82,8 @@ export class ImagePusher {
   private records(ref: Reference, reference: string, allTags: boolean): Image[] {
     const all = this.deps.images.list();
     if (allTags) {
-      if (ref.digest || /:[^/]+$/.test(reference.split('@')[0].slice(reference.lastIndexOf('/') + 1))) {
+      // Docker's rule: a tag or digest makes no sense with --all-tags (the name's last component carries it).
+      if (ref.digest || reference.slice(reference.lastIndexOf('/') + 1).includes(':')) {
         throw invalidArgument(`--all-tags takes a repository without a tag or digest: ${reference}`);
       }
       const tagged = all.filter((i) => repositoryOf(i.name) === ref.name && tagOf(i.name)).sort((a, b) => a.name.localeCompare(b.name));

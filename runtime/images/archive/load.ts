@@ -112,7 +112,7 @@ async function decompressed(input: Readable): Promise<Readable> {
   }
   const source = Readable.from(rest(), { objectMode: false });
   if (first[0] === 0x1f && first[1] === 0x8b) return Readable.from(decompress(source, 'gzip'), { objectMode: false });
-  if (first.readUInt32LE(0) === 0xfd2fb528 && first.length >= 4) return Readable.from(decompress(source, 'zstd'), { objectMode: false });
+  if (first.length >= 4 && first.readUInt32LE(0) === 0xfd2fb528) return Readable.from(decompress(source, 'zstd'), { objectMode: false });
   return source;
 }
 

@@ -124,12 +124,23 @@ async function addFile(pack: tar.Pack, name: string, data: Buffer): Promise<void
 }
 
 async function addStream(pack: tar.Pack, name: string, size: number, source: Readable): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const entry = pack.entry({ name, size, mode: 0o644, mtime: MTIME }, (e) => (e ? reject(e) : resolve()));
-    source.on('error', (e) => {
-      entry.destroy(e);
-      reject(e);
+  // The reader went away (a cancelled save): stop reading the blob.
+  let onClose: () => void = () => undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const entry = pack.entry({ name, size, mode: 0o644, mtime: MTIME }, (e) => (e ? reject(e) : resolve()));
+      source.on('error', (e) => {
+        entry.destroy(e);
+        reject(e);
+      });
+      onClose = () => {
+        source.destroy();
+        reject(new Error('archive stream closed'));
+      };
+      pack.once('close', onClose);
+      source.pipe(entry);
     });
-    source.pipe(entry);
-  });
+  } finally {
+    pack.off('close', onClose);
+  }
 }
