@@ -69,6 +69,9 @@ describe('gantry push', function () {
     assert.match(result.stdout, /Pushed/);
     assert.match(result.stdout, new RegExp(`1: digest: ${fixture.manifestDigest} size: \\d+`));
     assert.equal(await skopeoDigest(ref, target.creds), fixture.manifestDigest);
+    const events = await daemon.cli(['events', '--since', '0', '--no-follow', '--topic', '/images/push', '--json']);
+    assert.equal(events.code, 0, events.stderr);
+    assert.match(events.stdout, new RegExp(`"digest":"${fixture.manifestDigest}"`));
 
     const fresh = await startDaemon(cleanup);
     const pull = await fresh.cli(['pull', '--json', ref], { env });
