@@ -110,6 +110,19 @@ describe('gantry save and load', function () {
     );
   });
 
+  it('saves several images into one archive and loads them all', async () => {
+    const second = await pushBusybox(registry, 'lib/second:2', { format: 'v2s2', image: { marker: 'second-image' } });
+    assert.equal((await daemon.cli(['pull', '-q', second.ref])).code, 0);
+    const file = path.join(dir, 'several.tar');
+    assert.equal((await daemon.cli(['save', '-o', file, image(), second.ref])).code, 0);
+    const target = await startDaemon(cleanup);
+    const load = await target.cli(['load', '-i', file]);
+    assert.equal(load.code, 0, load.stderr);
+    assert.deepEqual((await imageNames(target)).sort(), [image(), second.ref].sort());
+    const run = await target.cli(['run', '--rm', '--network', 'none', second.ref, 'cat', '/etc/gantry-fixture']);
+    assert.equal(run.stdout.trim(), 'second-image', run.stderr);
+  });
+
   it('loads and runs what skopeo wrote as docker-archive: and as oci-archive:', async () => {
     const dockerFile = path.join(dir, 'skopeo-docker.tar');
     const ociFile = path.join(dir, 'skopeo-oci.tar');
