@@ -26,7 +26,7 @@ export type UnaryHandler<Req, Res> = (ctx: Ctx, request: Req) => Promise<Res>;
 /** `send` resolves once the message is accepted, waiting for 'drain' when the client reads slowly. */
 export type ServerStreamHandler<Req, Res> = (ctx: Ctx, request: Req, send: (message: Res) => Promise<void>) => Promise<void>;
 
-/** `incoming` yields the client's messages and ends when the client half-closes; the result is the one response. */
+/** `incoming` yields the client's messages and ends when the client half-closes; one response after. */
 export type ClientStreamHandler<Req, Res> = (ctx: Ctx, incoming: AsyncIterable<Req>) => Promise<Res>;
 
 /** `incoming` yields the client's messages and ends when the client half-closes or the call ends. */
@@ -36,8 +36,8 @@ function callContext(
   call:
     | ServerUnaryCall<unknown, unknown>
     | ServerWritableStream<unknown, unknown>
-    | ServerReadableStream<unknown, unknown>
-    | ServerDuplexStream<unknown, unknown>,
+    | ServerDuplexStream<unknown, unknown>
+    | ServerReadableStream<unknown, unknown>,
 ): Ctx {
   const controller = new AbortController();
   if (call.cancelled) controller.abort();
