@@ -77,14 +77,51 @@ function nativeAddons() {
   };
 }
 
+/**
+ * dist/gantry.js is the runtime's bundle embedded as a string behind a small
+ * loader (runtime/loader/codeCache.ts) that runs it with a V8 code cache:
+ * still one file to run, copy and deploy, without re-parsing 3 MB on every
+ * CLI call. The bundle is built in memory, then the loader is built with it
+ * and its hash (the cache's key: V8 itself checks little more than the
+ * source's length) in front, and the two are written as one file. The
+ * source map stays dist/gantry.js.map and maps the embedded bundle.
+ */
+function embedBehindLoader() {
+  return {
+    name: 'embed-behind-loader',
+    setup(build) {
+      build.onEnd(async (result) => {
+        if (result.errors.length || !result.outputFiles) return;
+        const outfile = build.initialOptions.outfile;
+        const js = result.outputFiles.find((f) => f.path === path.resolve(outfile));
+        const map = result.outputFiles.find((f) => f.path === path.resolve(`${outfile}.map`));
+        const source = js.text.replace(/^#!.*\n/, '');
+        const hash = require('node:crypto').createHash('sha256').update(source).digest('hex').slice(0, 16);
+        const loader = await esbuild.build({
+          ...common,
+          entryPoints: ['runtime/loader/codeCache.ts'],
+          sourcemap: false,
+          write: false,
+          banner: {
+            js: `#!/usr/bin/env node\nconst GANTRY_BUNDLE = { hash: ${JSON.stringify(hash)}, source: ${JSON.stringify(source)} };`,
+          },
+        });
+        fs.mkdirSync(path.dirname(outfile), { recursive: true });
+        fs.writeFileSync(outfile, loader.outputFiles[0].text, { mode: 0o755 });
+        if (map) fs.writeFileSync(`${outfile}.map`, map.contents);
+      });
+    },
+  };
+}
+
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   {
     ...common,
     entryPoints: ['runtime/main.ts'],
     outfile: 'dist/gantry.js',
-    banner: { js: '#!/usr/bin/env node' },
-    plugins: [nativeAddons()],
+    write: false,
+    plugins: [nativeAddons(), embedBehindLoader()],
   },
 ];
 

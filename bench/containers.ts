@@ -26,6 +26,7 @@ import { checkInterrupted, cleanup, openBenchSession, requireBinaries, runMain }
 import { intOption, rotation } from './lib/options';
 import { runtimeMemory, type RuntimeMemory } from './lib/procmem';
 import { GANTRY_JS, loadavg, REPO } from './lib/report';
+import { snapshotDist } from './lib/daemons';
 import { writeContainersReport, type BatchResult, type RunRmSample } from './lib/containersReport';
 
 export interface Options {
@@ -91,29 +92,6 @@ function options(): Options {
     settleMs: intOption('settle-ms', values['settle-ms'], 0),
     profile: values.profile,
   };
-}
-
-/**
- * A copy of dist/ (the bundle, its map, its native addons) in the work dir,
- * taken when no build is writing it: others rebuild dist/ while a run goes
- * on, and a daemon and a CLI from two builds would measure neither.
- * With --profile the copy is kept next to the profile: profile-summary maps
- * frames through the .map beside the bundle the profile names.
- */
-async function snapshotDist(dest: string): Promise<{ gantryJs: string; builtAt: string }> {
-  const src = path.dirname(GANTRY_JS);
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const before = fs.statSync(GANTRY_JS).mtimeMs;
-    if (Date.now() - before < 3000) {
-      await new Promise((r) => setTimeout(r, 3000)); // a build may still be writing
-      continue;
-    }
-    await fs.promises.rm(dest, { recursive: true, force: true });
-    await fs.promises.cp(src, dest, { recursive: true, filter: (f) => !f.includes('extension.js') });
-    if (fs.statSync(GANTRY_JS).mtimeMs === before)
-      return { gantryJs: path.join(dest, path.basename(GANTRY_JS)), builtAt: new Date(before).toISOString() };
-  }
-  throw new Error(`${GANTRY_JS} keeps changing; try again later`);
 }
 
 async function setUp(tools: readonly ToolId[], work: string, image: BenchImage, opts: Options, gantryJs: string, log: (s: string) => void) {

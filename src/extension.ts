@@ -15,6 +15,7 @@ import type { ContainerLogDocuments } from './views/containers/containerLogs';
 import type { ContainerStatsDocuments } from './views/containers/containerStats';
 import type { ContainersTreeProvider } from './views/containers/containersTreeProvider';
 import type { ImagesTreeProvider } from './views/images/imagesTreeProvider';
+import type { NetworksTreeProvider } from './views/networks/networksTreeProvider';
 import type { ViewActivity } from './views/refreshManager';
 import { createGantryViews, registerRuntimeViews, type RuntimeViewsState } from './views/runtimeViews';
 
@@ -32,6 +33,7 @@ export interface GantryApi {
   readonly views: {
     readonly images: ImagesTreeProvider;
     readonly containers: ContainersTreeProvider;
+    readonly networks: NetworksTreeProvider;
     readonly logs: ContainerLogDocuments;
     readonly stats: ContainerStatsDocuments;
     /** Resolves once no view refresh is pending or running: "after the debounce", without a clock (docs/testing.md). */
@@ -90,6 +92,7 @@ export function activate(extension: vscode.ExtensionContext): GantryApi {
     views: {
       images: views.images,
       containers: views.containers,
+      networks: views.networks,
       logs: views.logs,
       stats: views.stats,
       idle: () => views.refresh.idle(),

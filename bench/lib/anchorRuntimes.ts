@@ -97,32 +97,45 @@ export async function setupCtr(dir: string, image: BenchImage): Promise<Containe
   };
 }
 
+/**
+ * podman as the benchmarks run it, with everything in `dir`: the global
+ * options before a subcommand, and TMPDIR. No daemon, so any command works
+ * against the same storage (bench/network.ts runs its own).
+ */
+export function podmanCli(dir: string): { args: (args: string[]) => string[]; env: NodeJS.ProcessEnv } {
+  return {
+    args: (args) => [
+      '--root',
+      path.join(dir, 'root'),
+      '--runroot',
+      path.join(dir, 'run'),
+      '--tmpdir',
+      path.join(dir, 'libpod'),
+      '--storage-driver',
+      'overlay',
+      '--events-backend',
+      'none',
+      '--cgroup-manager',
+      'cgroupfs',
+      '--runtime',
+      'runc',
+      ...args,
+    ],
+    env: { ...process.env, TMPDIR: path.join(dir, 'tmp') },
+  };
+}
+
+// As root, podman raises the container's RLIMIT_NOFILE and RLIMIT_NPROC above the hard limits it
+// has here (no CAP_SYS_RESOURCE, see docs/conmon.md §12; `--ulimit host` too), and runc then fails
+// ("error setting rlimit type 7/6"). So: nofile as containerd's default spec (1024:1024), nproc
+// podman's documented default (32768; 65536 already failed here).
+export const PODMAN_RUN_LIMITS: readonly string[] = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=32768:32768'];
+
 export async function setupPodman(dir: string, image: BenchImage): Promise<ContainerRuntime> {
   const tmp = path.join(dir, 'tmp');
   await fs.promises.mkdir(tmp, { recursive: true });
-  const podman = (args: string[]) => [
-    '--root',
-    path.join(dir, 'root'),
-    '--runroot',
-    path.join(dir, 'run'),
-    '--tmpdir',
-    path.join(dir, 'libpod'),
-    '--storage-driver',
-    'overlay',
-    '--events-backend',
-    'none',
-    '--cgroup-manager',
-    'cgroupfs',
-    '--runtime',
-    'runc',
-    ...args,
-  ];
-  const env = { ...process.env, TMPDIR: tmp };
-  // As root, podman raises the container's RLIMIT_NOFILE and RLIMIT_NPROC above the hard limits it
-  // has here (no CAP_SYS_RESOURCE, see docs/conmon.md §12; `--ulimit host` too), and runc then fails
-  // ("error setting rlimit type 7/6"). So: nofile as containerd's default spec (1024:1024), nproc
-  // podman's documented default (32768; 65536 already failed here).
-  const runOpts = ['--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=32768:32768'];
+  const { args: podman, env } = podmanCli(dir);
+  const runOpts = ['--network', 'none', ...PODMAN_RUN_LIMITS];
   const ps = async (all: boolean) => {
     const { ms, stdout } = await timedOutput('podman', podman(['ps', ...(all ? ['-a'] : []), '--format', '{{.Names}}']), { env });
     return { ms, names: stdout.split('\n').filter(Boolean) };

@@ -188,3 +188,26 @@ export async function gantryApiPull(client: RuntimeClient, ref: string, layerCou
   if (!summary) throw new Error(`gantryd ended the pull of ${ref} without an image`);
   return { ms, fetchMs, extractedMs, summary };
 }
+
+/**
+ * A copy of dist/ (the bundle, its map, its native addons) in the work dir,
+ * taken when no build is writing it: others rebuild dist/ while a run goes
+ * on, and a daemon and a CLI from two builds would measure neither.
+ * With --profile the copy is kept next to the profile: profile-summary maps
+ * frames through the .map beside the bundle the profile names.
+ */
+export async function snapshotDist(dest: string): Promise<{ gantryJs: string; builtAt: string }> {
+  const src = path.dirname(GANTRY_JS);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const before = fs.statSync(GANTRY_JS).mtimeMs;
+    if (Date.now() - before < 3000) {
+      await new Promise((r) => setTimeout(r, 3000)); // a build may still be writing
+      continue;
+    }
+    await fs.promises.rm(dest, { recursive: true, force: true });
+    await fs.promises.cp(src, dest, { recursive: true, filter: (f) => !f.includes('extension.js') });
+    if (fs.statSync(GANTRY_JS).mtimeMs === before)
+      return { gantryJs: path.join(dest, path.basename(GANTRY_JS)), builtAt: new Date(before).toISOString() };
+  }
+  throw new Error(`${GANTRY_JS} keeps changing; try again later`);
+}

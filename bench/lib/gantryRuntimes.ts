@@ -16,6 +16,7 @@
 // runc and conmon directly, since after Ctrl-C gantryd is already dead.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { ContainerConfig } from '../../runtime/api/gen/gantry/v1/containers';
 import { RuntimeClient } from '../../runtime/client/client';
 import { isNotFound } from '../../runtime/errdefs/errdefs';
 import {
@@ -151,11 +152,14 @@ function laps(): { lap(name: string): void; parts: Record<string, number>; total
   };
 }
 
-/** What `gantry run --rm IMAGE /bin/true` does, over a connected client; until the container is gone. */
-async function apiRunAttached(client: RuntimeClient, ref: string): Promise<RunRmResult> {
+/**
+ * What `gantry run --rm IMAGE /bin/true` does, over a connected client; until the container is gone.
+ * `config`: more of the container's settings (e.g. `network: 'none'`).
+ */
+export async function apiRunAttached(client: RuntimeClient, ref: string, config: Partial<ContainerConfig> = {}): Promise<RunRmResult> {
   checkInterrupted();
   const t = laps();
-  const c = await client.containers.create('', { image: ref, cmd: ['/bin/true'], autoRemove: true });
+  const c = await client.containers.create('', { ...config, image: ref, cmd: ['/bin/true'], autoRemove: true });
   t.lap('create');
   let code: number | undefined;
   for await (const m of client.containers.attach({ id: c.id, start: true }).responses()) {

@@ -137,6 +137,8 @@ export async function cliMain(argv: string[], env: NodeJS.ProcessEnv = process.e
         ...sshOptionsFromEnv(env),
         onProgress: (m) => process.stderr.write(`gantry: ${m}\n`),
       });
+      // What works there only in part (no CNI networking, no native addon for its arch): every time, as the extension logs it.
+      for (const w of remote.deploy.warnings) process.stderr.write(`gantry: ${w}\n`);
       socket = remote.socketPath;
     }
     const ctx: CommandContext = { socket, stdout: process.stdout, stderr: process.stderr };

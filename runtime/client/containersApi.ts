@@ -242,6 +242,8 @@ export function fullConfig(config: Partial<ContainerConfig> & { image: string })
     macAddress: '',
     ip: '',
     networkAliases: [],
+    connectedNetworks: [],
+    primaryDisconnected: false,
     ...config,
   };
 }

@@ -4,7 +4,7 @@
  * docs/client.md is the guide; in short:
  *
  * - The typed client: RuntimeClient, one namespace per gRPC service
- *   (`images`, `containers`, `networks`, `snapshots`, `events`, `system`). Every error
+ *   (`images`, `containers`, `networks`, `files`, `snapshots`, `events`, `system`). Every error
  *   that leaves it is a GantryError; its kind is what callers branch on.
  * - Flows written once for both callers: pull and push with per-blob
  *   progress (pullImage, pushImage), attach and start (attachAndStart, stdioMessages), logs
@@ -21,6 +21,7 @@ export type { CallOpts } from './rpc';
 export { toWireAuth, type ImagesApi } from './imagesApi';
 export { fullConfig, type ContainersApi, type LogsOptions, type StdioSession, type StopOptions } from './containersApi';
 export type { CreateNetworkOptions, NetworksApi } from './networksApi';
+export type { FilesApi, FileTargetRef, WriteOpts } from './filesApi';
 export { ServingStatus, type EventsApi, type SnapshotsApi, type SystemApi } from './smallApis';
 
 // Its error API: kinds, not text (docs/architecture.md, "Conventions").
@@ -89,6 +90,7 @@ export type {
   RemoveImageResponse,
 } from '../api/gen/gantry/v1/images';
 export type { NetworkInfo, PruneNetworksResponse } from '../api/gen/gantry/v1/networks';
+export { FileType, type FileInfo } from '../api/gen/gantry/v1/files';
 export type { Envelope, Gap } from '../api/gen/gantry/v1/events';
 export type { VersionResponse } from '../api/gen/gantry/v1/version';
 export { SnapshotKind } from '../api/gen/gantry/v1/snapshots';

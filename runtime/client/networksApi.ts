@@ -37,6 +37,21 @@ export class NetworksApi {
     return (await unary(this.networks, this.networks.remove, { name }, opts)).id;
   }
 
+  /**
+   * `network connect`: a running container gets the network now, a created
+   * or stopped one at its next start; recorded with the container.
+   */
+  async connect(network: string, container: string, opts: { aliases?: string[]; ip?: string } & CallOpts = {}): Promise<void> {
+    const { aliases = [], ip = '', ...call } = opts;
+    await unary(this.networks, this.networks.connect, { network, container, aliases, ip }, call);
+  }
+
+  /** `network disconnect`; `force`: also when the network is gone or its DEL fails. */
+  async disconnect(network: string, container: string, opts: { force?: boolean } & CallOpts = {}): Promise<void> {
+    const { force = false, ...call } = opts;
+    await unary(this.networks, this.networks.disconnect, { network, container, force }, call);
+  }
+
   /** Removes every user network no container is configured for. */
   prune(opts?: CallOpts): Promise<PruneNetworksResponse> {
     return unary(this.networks, this.networks.prune, {}, opts);

@@ -51,14 +51,29 @@ export interface TmpfsMount {
 }
 
 /**
- * `none` (loopback only), `host` (the host's namespace), or the name of a CNI
- * network: `bridge` (the default) or a user network (docs/networking.md).
+ * `none` (loopback only), `host` (the host's namespace), `container:<id>`
+ * (another container's namespace), or the name of a CNI network: `bridge`
+ * (the default) or a user network (docs/networking.md).
  */
 export type NetworkMode = string;
 
+const JOIN_PREFIX = 'container:';
+
 /** The network modes that are not CNI networks. */
 export function isCniNetwork(mode: NetworkMode): boolean {
-  return mode !== 'none' && mode !== 'host';
+  return mode !== 'none' && mode !== 'host' && !mode.startsWith(JOIN_PREFIX);
+}
+
+/** `container:NAME|ID` → NAME|ID; undefined for every other mode. */
+export function joinedContainer(mode: NetworkMode): string | undefined {
+  return mode.startsWith(JOIN_PREFIX) ? mode.slice(JOIN_PREFIX.length) : undefined;
+}
+
+/** A network the container was connected to with `network connect`, besides its primary one. */
+export interface NetworkConnection {
+  readonly network: string;
+  readonly aliases?: readonly string[];
+  readonly ip?: string;
 }
 
 /** `run` flags for a container on a CNI network; absent in records written before networking. */
@@ -76,6 +91,10 @@ export interface ContainerNetworkOptions {
   readonly macAddress?: string;
   readonly ip?: string;
   readonly networkAliases?: readonly string[];
+  /** `network connect`: further networks, attached after the primary one at every start. */
+  readonly connectedNetworks?: readonly NetworkConnection[];
+  /** `network disconnect` of the primary network (`network`): not attached until connected again. */
+  readonly primaryDisconnected?: boolean;
 }
 
 /** `--device HOST[:CONTAINER[:PERMS]]`: a host device node made in the container and allowed in its device cgroup. */

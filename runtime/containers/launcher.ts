@@ -34,12 +34,12 @@ import type { CreatedTask } from '../tasks/tasks';
 import { writeFileAtomic } from '../util/atomicfile';
 import { DEFAULT_PROFILE_NAME, type AppArmorHost } from '../oci/specgen/apparmor/apparmor';
 import { KernelAppArmor } from '../oci/specgen/apparmor/host';
-import { isCniNetwork, type Container, type ContainerConfig } from './containers';
+import { isCniNetwork, joinedContainer, type Container, type ContainerConfig } from './containers';
 import type { ContainerNetworks, NetworkEtcFiles } from './networking';
 import type { ContainerTasks } from './serviceDeps';
 import { writeEtcFiles } from '../oci/specgen/etcfiles';
 import { capabilitiesFromMask } from '../oci/specgen/capabilities';
-import { buildSpec, containerHostname, userSpecOf } from '../oci/specgen/build';
+import { buildSpec, containerHostname, userSpecOf, type EtcFilePaths } from '../oci/specgen/build';
 import { resolveUser } from '../oci/specgen/user';
 import { readdirOrEmpty } from '../util/files';
 import { hostDevices, isCgroupV2, prepareForUserns, resolveDevices } from '../oci/specgen/hostdevices';
@@ -140,23 +140,25 @@ export class Launcher implements ContainerTasks {
    * configured now. Resolving the user reads the image's /etc/passwd, so this
    * is where an unknown user is refused.
    */
-  async writeBundle(ctx: Ctx, container: Container): Promise<void> {
+  async writeBundle(ctx: Ctx, container: Container, starting = false): Promise<void> {
     const rootfs = await this.mountRootfs(ctx, container);
     const bundle = this.bundleOf(container.id);
     const hostHostname = os.hostname();
-    const hostname = containerHostname(container.id, container.config, hostHostname);
     await this.config.networks?.validate(container);
+    // `container:` (at start: the target must run): its namespace, hostname and /etc files.
+    const join = await this.joinOf(container, starting);
+    const hostname = join?.hostname ?? containerHostname(container.id, container.config, hostHostname);
     const etc = await writeEtcFiles(path.join(bundle, 'etc'), { hostname, network: container.config.network });
     const user = await resolveUser(rootfs, userSpecOf(container.config, container.imageConfig));
     // Under --userns-remap runc makes the namespace (see launch).
-    const netnsPath = this.config.idMap ? undefined : this.config.networks?.netnsPathOf(container);
+    const netnsPath = join?.netns ?? (this.config.idMap ? undefined : this.config.networks?.netnsPathOf(container));
     const spec = buildSpec({
       id: container.id,
-      config: container.config,
+      config: join ? { ...container.config, hostname } : container.config,
       image: container.imageConfig,
       user,
       rootfs,
-      etcFiles: etc,
+      etcFiles: join?.etcFiles ?? etc,
       cgroupsPath: cgroupsPathOf(container.id),
       nofileHardLimit: HOST.nofileHardLimit,
       hostHostname,
@@ -179,6 +181,32 @@ export class Launcher implements ContainerTasks {
   }
 
   /**
+   * `--network container:<id>`: the running target's namespace
+   * (`/proc/<pid>/ns/net`), hostname and /etc/hosts and resolv.conf (its
+   * bundle's files, bind-mounted: a change made in place, as `network
+   * connect` does, shows in both). Undefined for other modes, and at create
+   * while the target does not run (start asks again, and then requires it).
+   */
+  private async joinOf(
+    container: Container,
+    required: boolean,
+  ): Promise<{ netns: string; hostname: string; etcFiles: EtcFilePaths } | undefined> {
+    if (!joinedContainer(container.config.network)) return undefined;
+    if (!this.config.networks) throw failedPrecondition('--network container: is unavailable here');
+    // Each container has a user namespace of its own there: the joiner would not own the target's network namespace (sysfs, sysctls).
+    if (this.config.idMap) throw failedPrecondition('--network container: is not supported under --userns-remap');
+    const target = this.config.networks.joinTarget(container, required);
+    if (!target) return undefined;
+    const etc = path.join(this.bundleOf(target.id), 'etc');
+    const hostname = (await fs.promises.readFile(path.join(etc, 'hostname'), 'utf8')).trim();
+    return {
+      netns: `/proc/${target.state.pid}/ns/net`,
+      hostname,
+      etcFiles: { hostname: path.join(etc, 'hostname'), hosts: path.join(etc, 'hosts'), resolvConf: path.join(etc, 'resolv.conf') },
+    };
+  }
+
+  /**
    * Creates and starts the task: bundle → conmon + `runc create` → `runc
    * start`. On failure nothing of the task is left (runc state, conmon, exit
    * file); the rootfs stays mounted for the next attempt or for removal.
@@ -186,8 +214,10 @@ export class Launcher implements ContainerTasks {
   async launch(ctx: Ctx, container: Container, logPath: string, afterCreate?: AfterCreate): Promise<CreatedTask> {
     const { id } = container;
     // Written at create and still current unless a reboot wiped the state dir or the rootfs was unmounted.
-    const fresh = fs.existsSync(path.join(this.bundleOf(id), 'config.json')) && (await isMountPoint(this.rootfsOf(id)));
-    if (!fresh) await this.writeBundle(ctx, container);
+    // `container:` is written again at every start: the target's namespace is that of its task now.
+    const joined = joinedContainer(container.config.network) !== undefined;
+    const fresh = !joined && fs.existsSync(path.join(this.bundleOf(id), 'config.json')) && (await isMountPoint(this.rootfsOf(id)));
+    if (!fresh) await this.writeBundle(ctx, container, true);
     await this.config.runc.delete(id, { force: true });
     await this.clearExit(id);
     await fs.promises.rm(this.persistDirOf(id), { recursive: true, force: true });

@@ -12,14 +12,20 @@
  *   the same ones;
  * - gantryd start: recover (DEL for every container not running), CHECK
  *   for the running ones.
+ * - names: on a user network the container's names are registered with the
+ *   network's embedded resolver (`names`, runtime/network/dns/resolver/)
+ *   after attach and at recovery, and unregistered first thing at detach;
+ *   its resolv.conf then names only the resolver.
  *
  * When the host lacks the plugins or iptables, `manager` is absent and
  * every CNI network use fails with what to install; `none` and `host` never
  * come here.
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import type { Ctx } from '../context';
-import { failedPrecondition, invalidArgument, kindOf } from '../errdefs/errdefs';
+import { failedPrecondition, invalidArgument, kindOf, notFound } from '../errdefs/errdefs';
 import type { Publisher } from '../events/events';
 import type { ContainerConfig as ImageRuntimeConfig } from '../images/manifest';
 import {
@@ -30,13 +36,22 @@ import {
   publishAll,
   readHostResolvConf,
   type Attachment,
+  type NameService,
   type NetworkManager,
   type PortMapping,
   type PortSpec,
 } from '../network/index';
 import { contains, parseCidr, parseIPv4 } from '../network/subnets';
 import type { Logger } from '../util/log';
-import { isCniNetwork, type Container, type ContainerConfig } from './containers';
+import {
+  isCniNetwork,
+  joinedContainer,
+  type Container,
+  type ContainerConfig,
+  type ContainerNetworkOptions,
+  type NetworkConnection,
+} from './containers';
+import { checkAliases, endpointsOf, requireConnectable, requireOwnNetworks, withConnection, withoutConnection } from './networkEndpoints';
 
 /** Event topics of networks; a network event's id is the network's ID, connect/disconnect carry the container. */
 export const NetworkTopics = {
@@ -52,6 +67,12 @@ export interface NetworkEtcFiles {
   readonly resolvConf: string;
 }
 
+/** `network connect|disconnect` by container name or ID, under the container's lock (daemon/containers.ts). */
+export interface NetworkConnections {
+  connect(ctx: Ctx, container: string, conn: NetworkConnection): Promise<Container>;
+  disconnect(ctx: Ctx, container: string, network: string, force: boolean): Promise<Container>;
+}
+
 export interface ContainerNetworksDeps {
   /** Absent when the host lacks what CNI networks need. */
   readonly manager?: NetworkManager;
@@ -59,6 +80,10 @@ export interface ContainerNetworksDeps {
   readonly unavailable?: string;
   readonly events: Publisher;
   readonly log: Logger;
+  /** The user networks' embedded DNS; absent: no name resolution (resolv.conf is the host's). */
+  readonly names?: NameService;
+  /** A container's record by ID (`--network container:ID` looks up its target; recovery registers running containers' names). */
+  readonly lookup?: (id: string) => Container | undefined;
 }
 
 const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
@@ -74,7 +99,9 @@ export function checkNetworkOptions(c: ContainerConfig): void {
   for (const h of c.addHosts ?? []) parseAddHost(h, '0.0.0.0');
   if (c.ip && net.isIPv4(c.ip) === false) throw invalidArgument(`invalid --ip ${JSON.stringify(c.ip)}: not an IPv4 address`);
   if (c.macAddress && !MAC.test(c.macAddress)) throw invalidArgument(`invalid --mac-address ${JSON.stringify(c.macAddress)}`);
-  if (!isCniNetwork(c.network)) {
+  if (joinedContainer(c.network) !== undefined) {
+    checkJoinOptions(c);
+  } else if (!isCniNetwork(c.network)) {
     const asked = [
       c.publish?.length && '--publish',
       c.publishAll && '--publish-all',
@@ -84,6 +111,24 @@ export function checkNetworkOptions(c: ContainerConfig): void {
     ].filter(Boolean);
     if (asked.length) throw invalidArgument(`conflicting options: ${asked.join(', ')} cannot be used with network "${c.network}"`);
   }
+}
+
+/**
+ * `--network container:NAME`: the container has no network settings of its
+ * own — Docker's "conflicting options" refusals. `hostname` is checked by
+ * the caller that has the whole config (fromWireConfig), through this too.
+ */
+export function checkJoinOptions(c: Pick<ContainerConfig, keyof ContainerNetworkOptions | 'hostname' | 'network'>): void {
+  if (!joinedContainer(c.network))
+    throw invalidArgument(`invalid container network mode ${JSON.stringify(c.network)}: want container:NAME`);
+  if (c.publish?.length || c.publishAll) throw invalidArgument('conflicting options: port publishing and the container type network mode');
+  if (c.expose?.length) throw invalidArgument('conflicting options: port exposing and the container type network mode');
+  if (c.hostname) throw invalidArgument('conflicting options: hostname and the network mode');
+  if (c.dns?.length || c.dnsSearch?.length || c.dnsOptions?.length) throw invalidArgument('conflicting options: dns and the network mode');
+  if (c.addHosts?.length) throw invalidArgument('conflicting options: custom host-to-IP mapping and the network mode');
+  if (c.macAddress) throw invalidArgument('conflicting options: mac-address and the network mode');
+  if (c.ip) throw invalidArgument('user specified IP address is supported on user defined networks only');
+  if (c.networkAliases?.length) throw invalidArgument('network-scoped alias is supported only for containers in user defined networks');
 }
 
 /** `--expose 80`, `--expose 8000-8010/udp` → the container ports. */
@@ -114,19 +159,36 @@ export class ContainerNetworks {
     return this.require().netnsPath(container.id);
   }
 
+  /**
+   * `--network container:<id>`: the container whose network namespace this
+   * one joins, when it runs (or is paused). Not running: undefined, or with
+   * `required` (at start) Docker's error. Its namespace is then
+   * `/proc/<pid>/ns/net` of its task, whatever its own mode.
+   */
+  joinTarget(container: Container, required: boolean): Container | undefined {
+    const ref = joinedContainer(container.config.network);
+    if (ref === undefined) return undefined;
+    if (ref === container.id) throw invalidArgument('cannot join own network namespace');
+    const target = this.deps.lookup?.(ref);
+    if (!target) throw notFound(`no such container: ${ref} (the container whose network this one joins)`);
+    const up = (target.state.status === 'running' || target.state.status === 'paused') && target.state.pid > 0;
+    if (up) return target;
+    if (required) throw failedPrecondition(`cannot join network of a non running container: ${target.name}`);
+    return undefined;
+  }
+
   /** At create: what only the daemon can check (the network exists, --ip in its subnet). */
   async validate(container: Container): Promise<void> {
     const c = container.config;
     if (!isCniNetwork(c.network)) return;
-    const info = await this.require().inspectNetwork(c.network);
-    if (c.ip) {
-      const subnet = parseCidr(info.subnet);
-      const ip = parseIPv4(c.ip);
-      if (ip === undefined || !contains(subnet, ip)) {
-        throw invalidArgument(`--ip ${c.ip} is not in network "${info.name}"'s subnet ${info.subnet}`);
-      }
+    // A primary network taken away by `network disconnect` may be gone since.
+    const info = c.primaryDisconnected ? undefined : await this.require().inspectNetwork(c.network);
+    if (info && c.ip) checkIpIn(c.ip, info);
+    for (const h of c.addHosts ?? []) parseAddHost(h, info?.gateway || undefined);
+    for (const n of c.connectedNetworks ?? []) {
+      const other = await this.require().inspectNetwork(n.network);
+      if (n.ip) checkIpIn(n.ip, other);
     }
-    for (const h of c.addHosts ?? []) parseAddHost(h, info.gateway || undefined);
     portSpecs(container);
   }
 
@@ -140,35 +202,117 @@ export class ContainerNetworks {
     const c = container.config;
     if (!isCniNetwork(c.network)) return undefined;
     const manager = this.require();
-    const request = [{ network: c.network, aliases: c.networkAliases, ip: c.ip, mac: c.macAddress }];
+    // The primary network and those of `network connect` (networkEndpoints.ts); none left: loopback only.
+    const request = endpointsOf(c);
     const previous = restart ? this.lastPorts.get(container.id) : undefined;
+    const ports = (specs: PortSpec[]) => (request.length > 0 ? specs : []);
     let attachment: Attachment;
     try {
-      attachment = await manager.attach(ctx, container.id, request, { ports: previous ? fixed(previous) : portSpecs(container), netns });
+      attachment = await manager.attach(ctx, container.id, request, {
+        ports: ports(previous ? fixed(previous) : portSpecs(container)),
+        netns,
+      });
     } catch (e) {
       // Someone took a port meanwhile: a restart gets free ones as the user asked.
       if (!previous || kindOf(e) !== 'Conflict') throw e;
-      attachment = await manager.attach(ctx, container.id, request, { ports: portSpecs(container), netns });
+      attachment = await manager.attach(ctx, container.id, request, { ports: ports(portSpecs(container)), netns });
     }
     this.lastPorts.delete(container.id);
     this.attached.set(container.id, attachment);
     for (const n of attachment.networks) this.publish(NetworkTopics.connect, n.networkId, container, n.network);
-    const gateway = attachment.networks[0]?.gateway || undefined;
+    const resolvers = await this.registerNames(container, attachment);
     const { host, upstream } = await readHostResolvConf();
     return {
-      hosts: containerHosts({
-        hostname: c.hostname || container.id.slice(0, 12),
-        addresses: attachment.networks.flatMap((n) => n.addresses),
-        extraHosts: (c.addHosts ?? []).map((h) => parseAddHost(h, gateway)),
+      hosts: hostsOf(container, attachment),
+      resolvConf: containerResolvConf(host, upstream, {
+        dns: c.dns,
+        dnsSearch: c.dnsSearch,
+        dnsOptions: c.dnsOptions,
+        embedded: resolvers.get(attachment.networks[0]?.network ?? ''),
       }),
-      resolvConf: containerResolvConf(host, upstream, { dns: c.dns, dnsSearch: c.dnsSearch, dnsOptions: c.dnsOptions }),
     };
+  }
+
+  /**
+   * `network connect`: checks, then, when the container is attached (it
+   * runs), CNI ADD of the network into its sandbox and /etc/hosts in `etcDir`
+   * rewritten; returns the config that records the connection (the caller
+   * persists it). A created or stopped container only gets the new config:
+   * its next start attaches every network. Nothing changes when a step fails.
+   */
+  async connect(ctx: Ctx, container: Container, req: NetworkConnection, etcDir: string): Promise<ContainerConfig> {
+    requireOwnNetworks(container.config, 'connect');
+    requireConnectable(req.network);
+    checkAliases(req.aliases ?? []);
+    const manager = this.require();
+    const info = await manager.inspectNetwork(req.network);
+    if (req.ip) checkIpIn(req.ip, info);
+    const config = withConnection(container.config, container.name, { ...req, network: info.name });
+    if (await manager.attachment(container.id)) {
+      const attachment = await manager.connect(ctx, container.id, { network: info.name, aliases: req.aliases, ip: req.ip });
+      this.attached.set(container.id, attachment);
+      await this.rewriteHosts({ ...container, config }, attachment, etcDir);
+      await this.registerNames({ ...container, config }, attachment);
+      this.publish(NetworkTopics.connect, info.id, container, info.name);
+    }
+    return config;
+  }
+
+  /**
+   * `network disconnect`: CNI DEL of that network only when the container is
+   * attached, /etc/hosts rewritten; returns the config without it. `force`:
+   * the network may be gone, and a failed DEL still takes it out of the
+   * config (the attachment record keeps it for the DEL at detach).
+   */
+  async disconnect(ctx: Ctx, container: Container, network: string, force: boolean, etcDir: string): Promise<ContainerConfig> {
+    requireOwnNetworks(container.config, 'disconnect');
+    const manager = this.require();
+    let name = network;
+    let id = '';
+    try {
+      const info = await manager.inspectNetwork(network);
+      name = info.name;
+      id = info.id;
+    } catch (e) {
+      if (!force || kindOf(e) !== 'NotFound') throw e;
+    }
+    const config = withoutConnection(container.config, container.name, name);
+    const current = await manager.attachment(container.id);
+    const endpoint = current?.networks.find((n) => n.network === name);
+    if (current && endpoint) {
+      let attachment: Attachment | undefined;
+      // First, so its name on that network stops resolving even when the DEL fails.
+      await this.deps.names?.unregister(container.id, name);
+      try {
+        attachment = await manager.disconnect(ctx, container.id, name);
+      } catch (e) {
+        if (!force) throw e;
+        this.deps.log.warn('network disconnect -f: the DEL failed; it is tried again at detach', {
+          id: container.id,
+          network: name,
+          error: e,
+        });
+      }
+      if (attachment) {
+        this.attached.set(container.id, attachment);
+        await this.rewriteHosts({ ...container, config }, attachment, etcDir);
+      }
+      this.publish(NetworkTopics.disconnect, id || endpoint.networkId, container, name);
+    }
+    return config;
+  }
+
+  /** /etc/hosts of a running container, rewritten in place (the container's bind mount holds the file). */
+  private async rewriteHosts(container: Container, attachment: Attachment, etcDir: string): Promise<void> {
+    await fs.promises.writeFile(path.join(etcDir, 'hosts'), hostsOf(container, attachment));
   }
 
   /** Releases the container's network (idempotent); remembers its host ports unless it is being removed. */
   async detach(ctx: Ctx, container: Pick<Container, 'id' | 'name'>, removing: boolean): Promise<void> {
     const { manager } = this.deps;
     if (!manager) return;
+    // First, so a removed container's name stops resolving even when a DEL fails.
+    await this.deps.names?.unregister(container.id);
     const had = this.attached.get(container.id) ?? (await manager.attachment(container.id));
     await manager.detach(ctx, container.id);
     this.attached.delete(container.id);
@@ -186,9 +330,21 @@ export class ContainerNetworks {
     for (const a of await manager.listAttachments()) {
       if (!running.has(a.containerId)) continue;
       this.attached.set(a.containerId, a);
+      const container = this.deps.lookup?.(a.containerId);
+      if (container) await this.registerNames(container, a);
       const check = await manager.check(ctx, a.containerId).catch((e: unknown) => ({ ok: false, error: String(e) }));
       if (!check.ok) log.warn('network check failed for a running container', { id: a.containerId, check });
     }
+  }
+
+  /** Network → resolver address for the networks whose resolver listens; never fails the caller. */
+  private async registerNames(container: Container, attachment: Attachment): Promise<ReadonlyMap<string, string>> {
+    const { names, log } = this.deps;
+    if (!names) return new Map();
+    return names.register({ id: container.id, name: container.name, dns: container.config.dns }, attachment).catch((error: unknown) => {
+      log.warn('registering container names with the DNS resolver failed', { id: container.id, error: String(error) });
+      return new Map<string, string>();
+    });
   }
 
   private require(): NetworkManager {
@@ -199,6 +355,23 @@ export class ContainerNetworks {
   private publish(topic: string, networkId: string, container: Pick<Container, 'id' | 'name'>, network: string): void {
     this.deps.events.publish(topic, networkId, { container: container.id, ...(container.name ? { name: container.name } : {}), network });
   }
+}
+
+/** The container's /etc/hosts: its addresses on every network with its hostname, and --add-host. */
+function hostsOf(container: Container, attachment: Attachment): string {
+  const c = container.config;
+  const gateway = attachment.networks[0]?.gateway || undefined;
+  return containerHosts({
+    hostname: c.hostname || container.id.slice(0, 12),
+    addresses: attachment.networks.flatMap((n) => n.addresses),
+    extraHosts: (c.addHosts ?? []).map((h) => parseAddHost(h, gateway)),
+  });
+}
+
+function checkIpIn(ip: string, info: { readonly name: string; readonly subnet: string }): void {
+  const subnet = parseCidr(info.subnet);
+  const n = parseIPv4(ip);
+  if (n === undefined || !contains(subnet, n)) throw invalidArgument(`--ip ${ip} is not in network "${info.name}"'s subnet ${info.subnet}`);
 }
 
 /** -p, and with -P every exposed port (the image's and --expose) not published already. */

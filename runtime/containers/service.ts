@@ -184,6 +184,20 @@ export class ContainerService {
     });
   }
 
+  /**
+   * Changes a container's configuration under its lock (`network connect`
+   * and `disconnect`): `change` gets the current record — its status says
+   * whether a task runs — does what a running task needs, and returns the
+   * new config, which is then persisted. A failing `change` changes nothing.
+   */
+  reconfigure(ref: string, change: (current: Container) => Promise<ContainerConfig>): Promise<Container> {
+    const { id } = this.resolve(ref);
+    return this.lock.run(id, async () => {
+      const config = await change(this.actions.current(id));
+      return this.deps.store.update(id, (c) => ({ ...c, config }));
+    });
+  }
+
   /** Removes every container that is not running (created, exited, dead); returns their IDs. */
   async prune(ctx: Ctx): Promise<string[]> {
     const removed: string[] = [];

@@ -10,12 +10,16 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ContainersService, type ContainersServer } from '../api/gen/gantry/v1/containers';
 import type { HandlerAdapter } from '../api/server';
 import { containersService } from '../api/services/containers';
+import { FilesService, type FilesServer } from '../api/gen/gantry/v1/files';
+import { filesService } from '../api/services/files';
+import { ContainerFiles } from '../files/containerFiles';
+import { ContainerRoots } from './files';
 import { HealthMonitor, type Probe } from '../containers/health';
 import { ContainerIO } from '../containers/io';
 import { Launcher } from '../containers/launcher';
 import { recoverContainers } from '../containers/recovery';
 import { ContainerService } from '../containers/service';
-import type { ContainerNetworks } from '../containers/networking';
+import type { ContainerNetworks, NetworkConnections } from '../containers/networking';
 import type { FileContainerStore } from '../containers/store';
 import { failedPrecondition } from '../errdefs/errdefs';
 import { toStatus } from '../errdefs/grpc';
@@ -42,6 +46,10 @@ export interface ContainersDeps {
 
 export interface Containers {
   server(adapt: HandlerAdapter): ContainersServer;
+  /** gantry.v1.Files: the containers' filesystems (docs/files.md). */
+  filesServer(adapt: HandlerAdapter): FilesServer;
+  /** `network connect|disconnect` (absent when containers are unavailable). */
+  readonly connections?: NetworkConnections;
   close(): void;
 }
 
@@ -113,8 +121,26 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   if (report.adopted.length || report.exited.length || report.restarted.length || report.removedLeftovers.length) {
     log.info('containers recovered', { ...report });
   }
+  const files = new ContainerFiles(
+    new ContainerRoots({
+      resolve: (ref) => service.resolve(ref),
+      get: (id) => store.get(id),
+      mountRootfs: (ctx, c) => launcher.mountRootfs(ctx, c),
+      unmountRootfs: (id) => launcher.unmountRootfs(id),
+      rootfsOf: (id) => launcher.rootfsOf(id),
+      idMap: config.usernsRemap,
+      log,
+    }),
+  );
+  const etcDir = (id: string) => path.join(launcher.bundleOf(id), 'etc');
   return {
     server: (adapt) => containersService(adapt, service, io, (id) => deps.networks.current(id)),
+    filesServer: (adapt) => filesService(adapt, files),
+    connections: {
+      connect: (ctx, ref, conn) => service.reconfigure(ref, (c) => deps.networks.connect(ctx, c, conn, etcDir(c.id))),
+      disconnect: (ctx, ref, network, force) =>
+        service.reconfigure(ref, (c) => deps.networks.disconnect(ctx, c, network, force, etcDir(c.id))),
+    },
     close: () => {
       service.close();
       exits.close();
@@ -122,15 +148,23 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   };
 }
 
-/** A Containers service whose every call fails with `message`. */
+/** Containers and Files services whose every call fails with `message`. */
 function unavailable(message: string): Containers {
+  return {
+    server: () => failing(ContainersService, message) as unknown as ContainersServer,
+    filesServer: () => failing(FilesService, message) as unknown as FilesServer,
+    close: () => undefined,
+  };
+}
+
+function failing(definition: object, message: string): UntypedServiceImplementation {
   const handlers: UntypedServiceImplementation = {};
-  for (const name of Object.keys(ContainersService)) {
+  for (const name of Object.keys(definition)) {
     handlers[name] = (call: { emit?: (e: string, v: unknown) => void }, callback?: (error: unknown) => void) => {
       const error = toStatus(failedPrecondition(message));
       if (callback) callback(error);
       else call.emit?.('error', error);
     };
   }
-  return { server: () => handlers as unknown as ContainersServer, close: () => undefined };
+  return handlers;
 }

@@ -23,6 +23,7 @@ import { ImagesService, RegistryService } from '../api/gen/gantry/v1/images';
 import { imagesService, registryService } from '../api/services/images';
 import { transferHandlers } from '../api/services/imageTransfer';
 import { SnapshotsService } from '../api/gen/gantry/v1/snapshots';
+import { FilesService } from '../api/gen/gantry/v1/files';
 import { snapshotsService } from '../api/services/snapshots';
 import { LocalStore } from '../content/local';
 import { createRegistry } from '../distribution/registry';
@@ -143,6 +144,7 @@ export class Daemon {
         'gantry.v1.Snapshots',
         'gantry.v1.Containers',
         'gantry.v1.Networks',
+        'gantry.v1.Files',
       ]);
       const components = Promise.all([probeComponent('runc', config.runtime), probeComponent('conmon', config.conmon)]);
       const networks = await startNetworks({ config, log, events, store: containerStore });
@@ -168,7 +170,8 @@ export class Daemon {
       server.addService(RegistryService, registryService(adapt, registry));
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       server.addService(ContainersService, containers.server(adapt));
-      server.addService(NetworksService, networks.server(adapt));
+      server.addService(FilesService, containers.filesServer(adapt));
+      server.addService(NetworksService, networks.server(adapt, containers.connections));
       await bindPrivately(server, socket);
       // Closed in reverse order: networks after the containers.
       const daemon = new Daemon(config, log, locks, server, events, health, [

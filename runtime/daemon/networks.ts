@@ -9,11 +9,12 @@ import { background } from '../context';
 import type { NetworksServer } from '../api/gen/gantry/v1/networks';
 import type { HandlerAdapter } from '../api/server';
 import { networksService } from '../api/services/networks';
-import { ContainerNetworks } from '../containers/networking';
+import { ContainerNetworks, type NetworkConnections } from '../containers/networking';
+import { configuredNetworks } from '../containers/networkEndpoints';
 import type { FileContainerStore } from '../containers/store';
 import { describe, failedPrecondition } from '../errdefs/errdefs';
 import type { Publisher } from '../events/events';
-import { createNetworkManager, type NetworkManager } from '../network/index';
+import { createNetworkManager, EmbeddedDns, type NetworkManager } from '../network/index';
 import type { Logger } from '../util/log';
 import type { DaemonConfig } from './daemon';
 
@@ -35,7 +36,8 @@ export interface NetworksDeps {
 
 export interface Networks {
   readonly containers: ContainerNetworks;
-  server(adapt: HandlerAdapter): NetworksServer;
+  /** `connections`: network connect/disconnect, absent when containers are unavailable. */
+  server(adapt: HandlerAdapter, connections?: NetworkConnections): NetworksServer;
   /** At shutdown, after the containers: see NetworkManager.close. */
   close(): Promise<void>;
   /** Why CNI networks cannot be used here, naming what to install (for `info`); undefined when they can. */
@@ -69,12 +71,17 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
     }
   }
   if (unavailable) log.warn('CNI networks are unavailable; only --network none and host work', { reason: unavailable });
-  const containers = new ContainerNetworks({ manager, unavailable, events, log });
+  // Container DNS on user networks (docs/networking.md, "Names on user networks").
+  const names = manager ? new EmbeddedDns({ networkInfo: (name) => manager.inspectNetwork(name), log }) : undefined;
+  const containers = new ContainerNetworks({ manager, unavailable, events, log, names, lookup: (id) => deps.store.get(id) });
   return {
     containers,
     unavailable,
-    close: async () => manager?.close(),
-    server: (adapt) =>
+    close: async () => {
+      await names?.close();
+      await manager?.close();
+    },
+    server: (adapt, connections) =>
       networksService(adapt, {
         manager: () => {
           if (!manager) throw failedPrecondition(unavailable ?? 'CNI networks are unavailable');
@@ -84,8 +91,12 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
         configuredFor: (network) =>
           deps.store
             .list()
-            .filter((c) => c.config.network === network)
-            .map((c) => c.name),
+            .filter((c) => configuredNetworks(c.config).includes(network))
+            .map((c) => ({ id: c.id, name: c.name })),
+        connections: () => {
+          if (!connections) throw failedPrecondition('containers are unavailable on this daemon');
+          return connections;
+        },
       }),
   };
 }

@@ -53,11 +53,26 @@ async function onPath(tool: string): Promise<boolean> {
 
 export async function probeAvailability(binDirs: readonly string[]): Promise<Availability> {
   const missing: Missing[] = [];
-  for (const plugin of REQUIRED_PLUGINS) {
-    if (!(await findPlugin(plugin, binDirs)))
-      missing.push({ what: `CNI plugin ${plugin} (in ${binDirs.join(', ')})`, pkg: CNI_PLUGINS_PACKAGE });
-  }
-  for (const { tool, pkg } of REQUIRED_TOOLS) if (!(await onPath(tool))) missing.push({ what: tool, pkg });
+  for (const plugin of REQUIRED_PLUGINS) if (!(await findPlugin(plugin, binDirs))) missing.push(missingPlugin(plugin, binDirs));
+  for (const { tool } of REQUIRED_TOOLS) if (!(await onPath(tool))) missing.push(missingTool(tool));
+  return availabilityOf(missing);
+}
+
+/** A plugin not found in `binDirs`. */
+export function missingPlugin(plugin: string, binDirs: readonly string[]): Missing {
+  return { what: `CNI plugin ${plugin} (in ${binDirs.join(', ')})`, pkg: CNI_PLUGINS_PACKAGE };
+}
+
+/** A tool of REQUIRED_TOOLS not on PATH (or the sbin dirs). */
+export function missingTool(tool: string): Missing {
+  return { what: tool, pkg: REQUIRED_TOOLS.find((t) => t.tool === tool)?.pkg ?? tool };
+}
+
+/**
+ * The verdict and the hint for what is missing — pure, so that what another
+ * host lacks (the SSH host probe, runtime/client/ssh/probe.ts) reads the same.
+ */
+export function availabilityOf(missing: readonly Missing[]): Availability {
   const packages = [...new Set(missing.map((m) => m.pkg))];
   const hint =
     missing.length === 0

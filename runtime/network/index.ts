@@ -22,11 +22,15 @@
  *            creates the sandbox; all-or-nothing: a taken port, an unknown
  *            network or a missing plugin fails before anything is made,
  *            a failed ADD is undone
+ *   connect  connect(ctx, id, network) / disconnect(ctx, id, network) on an
+ *            attached container: one network more or less, same sandbox
  *   stop     detach(ctx, id): CNI DEL in reverse, ports released, sandbox
  *            removed; idempotent
  *   restart  of gantryd: recover(ctx, runningIds) DELs what dead containers
  *            left and removes orphan namespaces; check(ctx, id) per live one
  *   network rm  removeNetwork(ctx, name, usedBy) refuses while in use
+ *   names    EmbeddedDns (dns/resolver/): the user networks' DNS, fed by
+ *            the container side after attach and at recovery
  *
  * Design and the reasons behind it: docs/networking.md.
  */
@@ -46,6 +50,7 @@ export type { CniResult, AttachmentSummary } from './cni/result';
 export type { PortMapping, PortSpec, Protocol } from './ports/publish';
 export { parsePublish, publishAll, parseExposed, formatMapping } from './ports/publish';
 export { containerResolvConf, parseResolvConf, readHostResolvConf, HOST_RESOLV_CONF, UPSTREAM_RESOLV_CONF } from './dns/resolvConf';
+export { EmbeddedDns, hasResolver, type NameService, type NameRecord } from './dns/resolver/index';
 export { containerHosts, LOCALHOST_ENTRIES, parseAddHost, type ExtraHost } from './dns/hosts';
 export { probeAvailability } from './availability';
 export { DEFAULT_CNI_BIN_DIRS, CNI_PLUGINS_PACKAGE } from './cni/plugin';
@@ -74,6 +79,13 @@ export interface NetworkSettings {
   /** Candidates to pass over first when choosing (tests start at a random one). */
   readonly subnetSkip?: number;
   readonly log?: Logger;
+}
+
+/** A container as the network code names it in messages. */
+export interface ContainerRef {
+  readonly id: string;
+  /** '' for an unnamed one: its short ID is shown. */
+  readonly name: string;
 }
 
 export interface CreateNetworkRequest {
@@ -157,9 +169,21 @@ export interface NetworkManager {
   networkUsers(name: string): Promise<string[]>;
   createNetwork(ctx: Ctx, req: CreateNetworkRequest): Promise<NetworkInfo>;
   /** Refuses (Conflict, naming them) while `usedBy` or any attachment uses it. */
-  removeNetwork(ctx: Ctx, nameOrId: string, usedBy?: readonly string[]): Promise<void>;
+  removeNetwork(ctx: Ctx, nameOrId: string, usedBy?: readonly ContainerRef[]): Promise<void>;
 
+  /** `networks` may be empty: a sandbox with loopback only, to connect networks to later. */
   attach(ctx: Ctx, containerId: string, networks: readonly AttachRequest[], opts?: AttachOptions): Promise<Attachment>;
+  /**
+   * `network connect` on an attached container: CNI ADD of one more network
+   * into its existing sandbox (the next free interface, eth1, eth2, …).
+   * All-or-nothing: a refused or failed ADD leaves the record as it was.
+   */
+  connect(ctx: Ctx, containerId: string, network: AttachRequest): Promise<Attachment>;
+  /**
+   * `network disconnect`: CNI DEL of that network only (name or ID); the
+   * sandbox stays, possibly with loopback only. A failed DEL keeps the record.
+   */
+  disconnect(ctx: Ctx, containerId: string, network: string): Promise<Attachment>;
   detach(ctx: Ctx, containerId: string): Promise<void>;
   check(ctx: Ctx, containerId: string): Promise<CheckReport>;
   attachment(containerId: string): Promise<Attachment | undefined>;

@@ -16,10 +16,11 @@ import { AttachmentStore, type AttachmentRecord, type NetworkAttachmentRecord } 
 import { probeAvailability, type Availability } from './availability';
 import { addNetwork, checkNetwork, delNetwork, pluginTypes, type Conflist, type ConflistCall, type RuntimeConfig } from './cni/conflist';
 import { DEFAULT_CNI_BIN_DIRS, requirePlugins } from './cni/plugin';
-import { summarize } from './cni/result';
+import { summarize, type CniResult } from './cni/result';
 import { linkExists, removeBridge } from './bridges';
 import { bridgeConflist, conflistSubnets, DEFAULT_BRIDGE, DEFAULT_NETWORK, parseBridgeOptions, validBridgeName } from './configs';
 import { bindNetns, createNetns, listNetns, netnsPath, prepareNetnsDir, releaseNetnsDir, removeNetns, type NetnsEntry } from './netns';
+import type { PortMapping } from './ports/publish';
 import { PortReservations } from './ports/reservations';
 import { NetworkStore, type NetworkInfo, type StoredNetwork } from './store';
 import { chooseSubnet, contains, firstHost, formatCidr, hostRoutes, overlaps, parseCidr, parseIPv4, type Cidr } from './subnets';
@@ -28,15 +29,15 @@ import {
   type AttachRequest,
   type Attachment,
   type CheckReport,
+  type ContainerRef,
   type CreateNetworkRequest,
   type NetworkManager,
   type NetworkSettings,
   type RecoveryReport,
 } from './index';
+import { networkNameProblem } from './networkName';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const MAC = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
-const RESERVED = new Set(['none', 'host', 'default']);
 
 export function createNetworkManager(settings: NetworkSettings): NetworkManager {
   return new CniNetworkManager(settings);
@@ -173,7 +174,7 @@ class CniNetworkManager implements NetworkManager {
 
   createNetwork(_ctx: Ctx, req: CreateNetworkRequest): Promise<NetworkInfo> {
     return this.networkLock.run('networks', async () => {
-      if (!NAME.test(req.name) || RESERVED.has(req.name)) throw invalidArgument(`invalid network name ${JSON.stringify(req.name)}`);
+      if (networkNameProblem(req.name) !== undefined) throw invalidArgument(`invalid network name ${JSON.stringify(req.name)}`);
       const all = await this.listStored();
       if (all.some((n) => n.info.name === req.name)) throw alreadyExists(`network ${req.name} already exists`);
       const options = req.options ?? {};
@@ -221,13 +222,16 @@ class CniNetworkManager implements NetworkManager {
     });
   }
 
-  removeNetwork(_ctx: Ctx, nameOrId: string, usedBy: readonly string[] = []): Promise<void> {
+  removeNetwork(_ctx: Ctx, nameOrId: string, usedBy: readonly ContainerRef[] = []): Promise<void> {
     return this.networkLock.run('networks', async () => {
       const { info } = await this.store.get(nameOrId);
       if (info.builtin) throw failedPrecondition(`network ${info.name} is the default network and cannot be removed`);
       if (info.readOnly)
         throw failedPrecondition(`network ${info.name} comes from ${info.source} (--cni-conf-dir) and cannot be removed by gantry`);
-      const users = [...new Set([...usedBy, ...(await this.networkUsers(info.name))])];
+      // Each container once, by name when the caller knows it: configured ones
+      // come with their names, attached ones (the records) with an ID only.
+      const attached = (await this.networkUsers(info.name)).filter((id) => !usedBy.some((c) => c.id === id));
+      const users = [...usedBy.map((c) => c.name || c.id.slice(0, 12)), ...attached.map((id) => id.slice(0, 12))];
       if (users.length > 0) throw conflict(`network ${info.name} is in use by container${users.length > 1 ? 's' : ''} ${users.join(', ')}`);
       await this.store.remove(info.name);
       await removeBridge(info.bridge);
@@ -251,16 +255,12 @@ class CniNetworkManager implements NetworkManager {
   attach(ctx: Ctx, containerId: string, requests: readonly AttachRequest[], opts: AttachOptions = {}): Promise<Attachment> {
     return this.containerLocks.run(containerId, async () => {
       const file = this.netnsPath(containerId);
-      if (requests.length === 0) throw invalidArgument('attach: no network given');
       if (await this.attachments.get(containerId)) throw alreadyExists(`container ${containerId} is already attached to its networks`);
       // Everything that can be refused is refused before anything is made.
       const chosen: { stored: StoredNetwork; req: AttachRequest }[] = [];
       for (const req of requests) {
-        const stored = await this.store.get(req.network);
+        const stored = await this.checkedNetwork(req);
         if (chosen.some((c) => c.stored.info.name === stored.info.name)) throw invalidArgument(`network ${stored.info.name} given twice`);
-        if (req.mac && !MAC.test(req.mac)) throw invalidArgument(`invalid MAC address ${JSON.stringify(req.mac)}`);
-        if (req.ip) checkIp(req.ip, stored.info);
-        await requirePlugins(pluginTypes(stored.conflist), this.binDirs, stored.info.name);
         chosen.push({ stored, req });
       }
       const specs = opts.ports ?? [];
@@ -276,28 +276,8 @@ class CniNetworkManager implements NetworkManager {
         state: 'attaching',
         ports,
         networks: chosen.map(({ stored, req }, i) => {
-          const rc: RuntimeConfig = {
-            ...(i === portIndex && ports.length > 0
-              ? {
-                  portMappings: ports.map((p) => ({
-                    hostPort: p.hostPort,
-                    containerPort: p.containerPort,
-                    protocol: p.protocol,
-                    hostIP: p.hostIp,
-                  })),
-                }
-              : {}),
-            ...(req.mac ? { mac: req.mac } : {}),
-            ...(req.ip ? { ips: [req.ip] } : {}),
-          };
-          return {
-            network: stored.info.name,
-            networkId: stored.info.id,
-            ifname: `eth${i}`,
-            aliases: [...(req.aliases ?? [])],
-            conflist: stored.conflist,
-            runtimeConfig: rc,
-          };
+          const portMappings = i === portIndex && ports.length > 0 ? ports : [];
+          return networkRecord(stored, req, `eth${i}`, portMappings, i === 0);
         }),
       };
       try {
@@ -320,6 +300,59 @@ class CniNetworkManager implements NetworkManager {
         throw e;
       }
       return toAttachment(record);
+    });
+  }
+
+  /** The network of a request, once everything about it that can be refused is checked. */
+  private async checkedNetwork(req: AttachRequest): Promise<StoredNetwork> {
+    const stored = await this.store.get(req.network);
+    if (req.mac && !MAC.test(req.mac)) throw invalidArgument(`invalid MAC address ${JSON.stringify(req.mac)}`);
+    if (req.ip) checkIp(req.ip, stored.info);
+    await requirePlugins(pluginTypes(stored.conflist), this.binDirs, stored.info.name);
+    return stored;
+  }
+
+  connect(ctx: Ctx, containerId: string, req: AttachRequest): Promise<Attachment> {
+    return this.containerLocks.run(containerId, async () => {
+      const before = await this.attachments.get(containerId);
+      if (!before || before.state !== 'attached') throw failedPrecondition(`container ${containerId} has no network sandbox to connect to`);
+      const stored = await this.checkedNetwork(req);
+      if (before.networks.some((n) => n.network === stored.info.name))
+        throw alreadyExists(`endpoint with name ${containerId} already exists in network ${stored.info.name}`);
+      const used = new Set(before.networks.map((n) => n.ifname));
+      let index = 0;
+      while (used.has(`eth${index}`)) index++;
+      // The default route stays the first network's (as Docker's default gateway); a sandbox with none gets this one's.
+      const pending = networkRecord(stored, req, `eth${index}`, [], before.networks.length === 0);
+      // Written before the ADD, so that a gantryd killed in the middle leaves the network for a later DEL.
+      await this.attachments.put({ ...before, networks: [...before.networks, pending] });
+      let result: CniResult;
+      try {
+        result = await addNetwork(pending.conflist, this.call(before, pending, ctx.signal));
+      } catch (e) {
+        try {
+          await delNetwork(pending.conflist, this.call(before, pending));
+          await this.attachments.put(before);
+        } catch (u) {
+          this.log.error('undoing a failed connect', { containerId, network: stored.info.name, error: u });
+        }
+        throw e;
+      }
+      const after: AttachmentRecord = { ...before, networks: [...before.networks, { ...pending, result }] };
+      await this.attachments.put(after);
+      return toAttachment(after);
+    });
+  }
+
+  disconnect(_ctx: Ctx, containerId: string, network: string): Promise<Attachment> {
+    return this.containerLocks.run(containerId, async () => {
+      const record = await this.attachments.get(containerId);
+      const n = record?.networks.find((x) => x.network === network || x.networkId === network);
+      if (!record || !n) throw failedPrecondition(`container ${containerId} is not connected to network ${network}`);
+      await delNetwork(n.conflist, this.call(record, n), n.result);
+      const after: AttachmentRecord = { ...record, networks: record.networks.filter((x) => x !== n) };
+      await this.attachments.put(after);
+      return toAttachment(after);
     });
   }
 
@@ -423,6 +456,54 @@ function checkIp(ip: string, info: NetworkInfo): void {
   if (!contains(subnet, n)) throw invalidArgument(`--ip ${ip} is outside network ${info.name}'s subnet ${info.subnet}`);
   if (ip === info.gateway || n === subnet.base)
     throw invalidArgument(`--ip ${ip} is network ${info.name}'s ${ip === info.gateway ? 'gateway' : 'network address'}`);
+}
+
+/**
+ * A network's part of an attachment record, before its ADD. Only the
+ * sandbox's first network gives it a default route: the conflist of a
+ * further one goes without its IPAM default routes, and is kept so for DEL.
+ */
+function networkRecord(
+  stored: StoredNetwork,
+  req: AttachRequest,
+  ifname: string,
+  ports: readonly PortMapping[],
+  defaultRoute: boolean,
+): NetworkAttachmentRecord {
+  const rc: RuntimeConfig = {
+    ...(ports.length > 0
+      ? {
+          portMappings: ports.map((p) => ({
+            hostPort: p.hostPort,
+            containerPort: p.containerPort,
+            protocol: p.protocol,
+            hostIP: p.hostIp,
+          })),
+        }
+      : {}),
+    ...(req.mac ? { mac: req.mac } : {}),
+    ...(req.ip ? { ips: [req.ip] } : {}),
+  };
+  return {
+    network: stored.info.name,
+    networkId: stored.info.id,
+    ifname,
+    aliases: [...(req.aliases ?? [])],
+    conflist: defaultRoute ? stored.conflist : withoutDefaultRoutes(stored.conflist),
+    runtimeConfig: rc,
+  };
+}
+
+function withoutDefaultRoutes(list: Conflist): Conflist {
+  const isDefault = (r: unknown) => ['0.0.0.0/0', '::/0'].includes((r as { dst?: unknown }).dst as string);
+  return {
+    ...list,
+    plugins: list.plugins.map((p) => {
+      const ipam = p.ipam as { routes?: unknown[] } | undefined;
+      if (!ipam || !Array.isArray(ipam.routes)) return p;
+      return { ...p, ipam: { ...ipam, routes: ipam.routes.filter((r) => !isDefault(r)) } };
+    }),
+  };
 }
 
 function toAttachment(record: AttachmentRecord): Attachment {

@@ -11,10 +11,19 @@ import type { CommandContext } from './commandContext';
 import { clearContainersFilter } from './containers/clearContainersFilter';
 import { copyContainerId } from './containers/copyContainerId';
 import { copyContainerName } from './containers/copyContainerName';
+import { copyPortAddress } from './containers/copyPortAddress';
+import {
+  deleteContainerFile,
+  newContainerFile,
+  newContainerFolder,
+  refreshContainerFiles,
+  renameContainerFile,
+} from './containers/containerFiles';
 import { filterContainers } from './containers/filterContainers';
 import { inspectContainer } from './containers/inspectContainer';
 import { killContainers } from './containers/killContainers';
 import { openContainerShell } from './containers/openContainerShell';
+import { openPortInBrowser } from './containers/openPortInBrowser';
 import { pauseContainers } from './containers/pauseContainers';
 import { pruneContainers } from './containers/pruneContainers';
 import { refreshContainers } from './containers/refreshContainers';
@@ -39,6 +48,11 @@ import { refreshImages } from './images/refreshImages';
 import { removeImages } from './images/removeImages';
 import { tagImage } from './images/tagImage';
 import { connectToHost } from './host/connectToHost';
+import { createNetwork } from './networks/createNetwork';
+import { inspectNetwork } from './networks/inspectNetwork';
+import { pruneNetworks } from './networks/pruneNetworks';
+import { refreshNetworks } from './networks/refreshNetworks';
+import { removeNetwork } from './networks/removeNetwork';
 import { showRuntimeInfo } from './runtime/showRuntimeInfo';
 import { startRuntime } from './runtime/startRuntime';
 import { RUNTIME_MENU_COMMAND } from '../statusBar/runtimeMenu';
@@ -114,6 +128,19 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.containers.sortByName', (ctx) => sortContainers(ctx, 'name'));
   register('gantry.containers.sortByCreated', (ctx) => sortContainers(ctx, 'created'));
   register('gantry.containers.sortByStatus', (ctx) => sortContainers(ctx, 'status'));
+  register('gantry.containers.openInBrowser', openPortInBrowser);
+  register('gantry.containers.copyAddress', copyPortAddress);
+  register('gantry.containers.files.newFile', newContainerFile);
+  register('gantry.containers.files.newFolder', newContainerFolder);
+  register('gantry.containers.files.rename', renameContainerFile);
+  register('gantry.containers.files.delete', deleteContainerFile);
+  register('gantry.containers.files.refresh', refreshContainerFiles);
+
+  register('gantry.networks.create', createNetwork);
+  register('gantry.networks.inspect', inspectNetwork);
+  register('gantry.networks.remove', removeNetwork);
+  register('gantry.networks.prune', pruneNetworks);
+  register('gantry.networks.refresh', refreshNetworks);
 }
 
 async function showError(context: CommandContext, message: string): Promise<void> {

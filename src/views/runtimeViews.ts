@@ -1,6 +1,7 @@
 /**
- * The Images and Containers views: Images lists the daemon's images
- * (views/images/), Containers its containers (views/containers/). Both
+ * The Images, Containers and Networks views: Images lists the daemon's
+ * images (views/images/), Containers its containers (views/containers/),
+ * Networks its networks (views/networks/). The
  * views show welcome content while not connected or empty, picked by the
  * `gantry.connectionState`, `gantry.remote`, `gantry.canStartRuntime` and
  * `gantry.runtimeNotRunning` context keys. The views never set a message
@@ -28,12 +29,18 @@ import { GANTRY_SCHEME, GantryDocumentRouter } from './gantryDocuments';
 import { imageInspectKind } from './images/imageDocuments';
 import { InspectDocuments } from './inspectDocuments';
 import { IMAGES_VIEW, ImagesTreeProvider } from './images/imagesTreeProvider';
+import { networkInspectKind } from './networks/networkDocuments';
+import { NETWORKS_VIEW, NetworksTreeProvider } from './networks/networksTreeProvider';
 import { RefreshManager, type ViewActivity } from './refreshManager';
+import { ContainerFileSystem } from '../files/containerFileSystem';
+import { CONTAINER_FILES_SCHEME } from '../files/containerFileUris';
+import { ContainerFilesDrop } from './containers/containerFilesDrop';
 
 /** The views' data, shared with the commands (CommandContext.views) and the test API. */
 export interface GantryViews {
   readonly images: ImagesTreeProvider;
   readonly containers: ContainersTreeProvider;
+  readonly networks: NetworksTreeProvider;
   /** The `gantry:/container/<id>/<name>.log` documents. */
   readonly logs: ContainerLogDocuments;
   /** The `gantry:/container/<id>/<name>.stats` documents. */
@@ -50,12 +57,18 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
   const refresh = new RefreshManager(connection, log, observe);
   const images = new ImagesTreeProvider(connection, log, observe);
   const containers = new ContainersTreeProvider(connection, log, undefined, observe);
+  const networks = new NetworksTreeProvider(connection, log, observe);
   const logs = new ContainerLogDocuments(connection, log);
   const stats = new ContainerStatsDocuments(connection, log);
-  const registrations = [refresh.register(IMAGES_VIEW, images), refresh.register(CONTAINERS_VIEW, containers)];
+  const registrations = [
+    refresh.register(IMAGES_VIEW, images),
+    refresh.register(CONTAINERS_VIEW, containers),
+    refresh.register(NETWORKS_VIEW, networks),
+  ];
   return {
     images,
     containers,
+    networks,
     logs,
     stats,
     refresh,
@@ -65,6 +78,7 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
       refresh.dispose();
       images.dispose();
       containers.dispose();
+      networks.dispose();
       logs.dispose();
       stats.dispose();
       activity.dispose();
@@ -74,7 +88,11 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
 
 /** What the views show besides their items: for tests. */
 export interface RuntimeViewsState {
-  readonly descriptions: { readonly images: string | undefined; readonly containers: string | undefined };
+  readonly descriptions: {
+    readonly images: string | undefined;
+    readonly containers: string | undefined;
+    readonly networks: string | undefined;
+  };
   /** The message line above a view's tree: never set (it would hide the welcome content). */
   readonly message: string | undefined;
 }
@@ -91,18 +109,27 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     canSelectMany: true,
     showCollapseAll: true,
   });
+  const files = new ContainerFileSystem(connection);
   const containersView = vscode.window.createTreeView(CONTAINERS_VIEW, {
     treeDataProvider: context.views.containers,
     canSelectMany: true,
+    // Files dragged from the Explorer (or the OS) onto a container's folder are copied into it.
+    dragAndDropController: new ContainerFilesDrop(context.views.containers),
   });
-  const views = [imagesView, containersView];
+  const networksView = vscode.window.createTreeView(NETWORKS_VIEW, {
+    treeDataProvider: context.views.networks,
+    showCollapseAll: true,
+  });
+  const views = [imagesView, containersView, networksView];
   // The log documents belong to the views (tests read them there), so the router must not dispose them.
   const { logs, stats } = context.views;
   const imageInspect = new InspectDocuments(connection, imageInspectKind);
   const containerInspect = new InspectDocuments(connection, containerInspectKind);
+  const networkInspect = new InspectDocuments(connection, networkInspectKind);
   const documents = new GantryDocumentRouter([
     { matches: (uri) => imageInspect.matches(uri), provider: imageInspect },
     { matches: (uri) => containerInspect.matches(uri), provider: containerInspect },
+    { matches: (uri) => networkInspect.matches(uri), provider: networkInspect },
     {
       matches: ContainerLogDocuments.matches,
       provider: {
@@ -132,6 +159,7 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     imagesView.description = [header, filter ? vscode.l10n.t('filter: {0}', filter) : undefined].filter(Boolean).join(' · ') || undefined;
     containersView.description =
       [header, containersFilter ? vscode.l10n.t('filter: {0}', containersFilter) : undefined].filter(Boolean).join(' · ') || undefined;
+    networksView.description = header || undefined;
   };
   const setNotRunning = () =>
     void vscode.commands.executeCommand('setContext', 'gantry.runtimeNotRunning', snapshot.host === undefined && problem === 'notRunning');
@@ -177,6 +205,8 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     ...views,
     documents,
     vscode.workspace.registerTextDocumentContentProvider(GANTRY_SCHEME, documents),
+    files,
+    vscode.workspace.registerFileSystemProvider(CONTAINER_FILES_SCHEME, files, { isCaseSensitive: true }),
     connection.onDidChange(render),
     context.views.images.onDidChangeFilter(showFilter),
     context.views.containers.onDidChangeFilter((value) => {
@@ -186,11 +216,11 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
   );
   return {
     get descriptions() {
-      return { images: imagesView.description, containers: containersView.description };
+      return { images: imagesView.description, containers: containersView.description, networks: networksView.description };
     },
     get message() {
       // VS Code starts a view with the empty message: none.
-      return imagesView.message || containersView.message || undefined;
+      return imagesView.message || containersView.message || networksView.message || undefined;
     },
   };
 }

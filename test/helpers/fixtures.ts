@@ -24,6 +24,8 @@ export interface ImageSpec {
   workingDir?: string;
   user?: string;
   labels?: Record<string, string>;
+  /** EXPOSE: "80/tcp", "53/udp". */
+  exposedPorts?: string[];
   /** Contents of /etc/gantry-fixture; default "busybox-<arch>". */
   marker?: string;
   /** Extra files for the layer: absolute path in the image → content. */
@@ -156,6 +158,7 @@ async function buildUncached(spec: ImageSpec, tag: string): Promise<string> {
   if (spec.workingDir) args.push('--config.workingdir', spec.workingDir);
   if (spec.user) args.push('--config.user', spec.user);
   for (const [k, v] of Object.entries(spec.labels ?? {})) args.push('--config.label', `${k}=${v}`);
+  for (const p of spec.exposedPorts ?? []) args.push('--config.exposedports', p);
   await runCommand('umoci', args);
   return tag;
 }

@@ -149,15 +149,18 @@ export const pulledChecks: UiCheck<PullRunUiContext>[] = [
 
 export const runFromUiChecks: UiCheck<PullRunUiContext>[] = [
   {
-    name: 'Run… on the pulled image asks for name, command, environment, restart policy and mode',
+    name: 'Run… on the pulled image asks for name, command, environment, ports, network, restart policy and mode',
     async run({ page, reference }) {
       await pickFromContextMenu(page, imageRow(page, reference).first(), 'Run…');
       const title = `Run ${reference}`;
-      await answer(page, `${title} (1/5)`, RUN_NAME);
-      await answer(page, `${title} (2/5)`, RUN_COMMAND);
-      await answer(page, `${title} (3/5)`, RUN_ENV);
-      await acceptFirst(page, `${title} (4/5)`, 'no');
-      await acceptFirst(page, `${title} (5/5)`, 'Run detached');
+      await answer(page, `${title} (1/7)`, RUN_NAME);
+      await answer(page, `${title} (2/7)`, RUN_COMMAND);
+      await answer(page, `${title} (3/7)`, RUN_ENV);
+      await quickTitle(page, `${title} (4/7)`).waitFor({ state: 'visible', ...WAIT });
+      await page.keyboard.press('Enter'); // no port to publish
+      await acceptFirst(page, `${title} (5/7)`, 'bridge');
+      await acceptFirst(page, `${title} (6/7)`, 'no');
+      await acceptFirst(page, `${title} (7/7)`, 'Run detached');
       await quickInput(page).waitFor({ state: 'hidden', ...WAIT });
       // Focus is back on the image row, left selected (its inline buttons would show in every later
       // screenshot): Escape clears the selection, as it does for a user, and a click on the empty

@@ -37,6 +37,7 @@ import {
 import { startGatedRegistry } from './gatedRegistry';
 import { imageActionChecks, imageRemoveChecks } from './imageActions.ui';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
+import { networksChecks } from './networks.ui';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
 import {
   attachedRunChecks,
@@ -219,6 +220,10 @@ async function run(cleanup: Cleanup): Promise<number> {
   await runChecks(closeAttachedChecks, runFlowCtx);
   await runChecks(pullAndRunChecks, runFlowCtx);
   if (aborted) return 1;
+  await runChecks(networksChecks, runFlowCtx);
+  if (aborted) return 1;
+  await page.mouse.move(700, 450);
+  await screenshot(page, 'networks.png');
 
   // Last, as they stop the daemon: the views without a runtime, and Start Runtime from them.
   await page.keyboard.press('Escape');

@@ -31,7 +31,7 @@ const SHORT = 'ui-short';
 const PULLED = 'ui-pulled';
 
 /** Clicks Run… in the Containers view's title bar and picks `image` (typed, then the focused row). */
-async function startRun(page: Page, image: string, row: string | RegExp = image): Promise<void> {
+export async function startRun(page: Page, image: string, row: string | RegExp = image): Promise<void> {
   const header = paneHeader(page, 'Containers');
   await header.hover();
   await header.locator('.actions a.action-label[aria-label="Run…"]').click();
@@ -41,22 +41,25 @@ async function startRun(page: Page, image: string, row: string | RegExp = image)
   await page.keyboard.press('Enter');
 }
 
-/** The five prompts of Run…; `attached` picks the second mode. */
+/** The seven prompts of Run…; `attached` picks the second mode. */
 async function answerPrompts(page: Page, image: string, name: string, command: string, attached: boolean): Promise<void> {
   const title = `Run ${image}`;
-  await answer(page, `${title} (1/5)`, name);
-  await answer(page, `${title} (2/5)`, command);
-  await quickTitle(page, `${title} (3/5)`).waitFor({ state: 'visible', ...WAIT });
+  await answer(page, `${title} (1/7)`, name);
+  await answer(page, `${title} (2/7)`, command);
+  await quickTitle(page, `${title} (3/7)`).waitFor({ state: 'visible', ...WAIT });
   await page.keyboard.press('Enter'); // no environment
-  await acceptFirst(page, `${title} (4/5)`, 'no');
+  await quickTitle(page, `${title} (4/7)`).waitFor({ state: 'visible', ...WAIT });
+  await page.keyboard.press('Enter'); // no port to publish
+  await acceptFirst(page, `${title} (5/7)`, 'bridge');
+  await acceptFirst(page, `${title} (6/7)`, 'no');
   if (attached) {
-    await quickTitle(page, `${title} (5/5)`).waitFor({ state: 'visible', ...WAIT });
+    await quickTitle(page, `${title} (7/7)`).waitFor({ state: 'visible', ...WAIT });
     await page.keyboard.press('ArrowDown');
-    await acceptFirst(page, `${title} (5/5)`, 'Run attached in a terminal').catch(async (e) => {
+    await acceptFirst(page, `${title} (7/7)`, 'Run attached in a terminal').catch(async (e) => {
       throw new Error(`the attached mode is not focused after ArrowDown: ${e}`);
     });
   } else {
-    await acceptFirst(page, `${title} (5/5)`, 'Run detached');
+    await acceptFirst(page, `${title} (7/7)`, 'Run detached');
   }
   await quickInput(page).waitFor({ state: 'hidden', ...WAIT });
 }

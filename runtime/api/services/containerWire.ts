@@ -8,12 +8,13 @@ import { parseProfile } from '../../oci/specgen/seccomp/parse';
 import { seccompMode } from '../../oci/specgen/seccomp/resolve';
 import type { Spec } from '../../oci/spec';
 import { UNCONFINED as SECCOMP_UNCONFINED } from '../../oci/specgen/seccomp/seccomp';
-import type {
-  Container,
-  ContainerConfig,
-  ContainerStatus as Status,
-  HealthState,
-  HealthStatus as Health,
+import {
+  joinedContainer,
+  type Container,
+  type ContainerConfig,
+  type ContainerStatus as Status,
+  type HealthState,
+  type HealthStatus as Health,
 } from '../../containers/containers';
 import { checkNetworkOptions } from '../../containers/networking';
 import { DEFAULT_NETWORK, type Attachment } from '../../network/index';
@@ -47,7 +48,7 @@ const HEALTH: Record<Health, HealthStatus> = {
 
 const date = (iso: string): Date | undefined => (iso ? new Date(iso) : undefined);
 
-/** A network's name: Docker's rule for container names; `container:` modes are not supported yet. */
+/** A network's name: Docker's rule for container names (`container:NAME` is a mode, checked apart). */
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** The endpoints and published ports of an attachment, as the summary carries them. */
@@ -154,6 +155,8 @@ export function toWireConfig(c: ContainerConfig): WireConfig {
     macAddress: c.macAddress ?? '',
     ip: c.ip ?? '',
     networkAliases: [...(c.networkAliases ?? [])],
+    connectedNetworks: (c.connectedNetworks ?? []).map((n) => ({ network: n.network, aliases: [...(n.aliases ?? [])], ip: n.ip ?? '' })),
+    primaryDisconnected: c.primaryDisconnected ?? false,
   };
 }
 
@@ -161,9 +164,13 @@ export function fromWireConfig(w: WireConfig | undefined): ContainerConfig {
   if (!w?.image) throw invalidArgument('an image is required');
   // Docker's default: the bridge network.
   const network = w.network || DEFAULT_NETWORK;
-  if (!NETWORK_NAME.test(network)) {
-    throw invalidArgument(`network ${JSON.stringify(w.network)} is not supported: use "bridge", "none", "host" or a network's name`);
+  const joined = joinedContainer(network);
+  if (joined !== undefined ? !joined : !NETWORK_NAME.test(network)) {
+    throw invalidArgument(
+      `network ${JSON.stringify(w.network)} is not supported: use "bridge", "none", "host", "container:NAME" or a network's name`,
+    );
   }
+  if (joined !== undefined && w.hostname) throw invalidArgument('conflicting options: hostname and the network mode');
   const policyName = w.restartPolicy?.name || 'no';
   if (!isRestartPolicyName(policyName)) throw invalidArgument(`invalid restart policy "${w.restartPolicy?.name}"`);
   const retries = w.restartPolicy?.maximumRetryCount ?? 0;
@@ -229,6 +236,13 @@ function networkFromWire(w: WireConfig): Partial<ContainerConfig> {
   if (w.publishAll) out.publishAll = true;
   if (w.macAddress) out.macAddress = w.macAddress.toLowerCase();
   if (w.ip) out.ip = w.ip;
+  if (w.connectedNetworks?.length)
+    out.connectedNetworks = w.connectedNetworks.map((n) => ({
+      network: n.network,
+      ...(n.aliases.length ? { aliases: [...n.aliases] } : {}),
+      ...(n.ip ? { ip: n.ip } : {}),
+    }));
+  if (w.primaryDisconnected) out.primaryDisconnected = true;
   const config = out as Partial<ContainerConfig>;
   checkNetworkOptions({ network: w.network || DEFAULT_NETWORK, ...config } as ContainerConfig);
   return config;

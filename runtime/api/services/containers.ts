@@ -17,7 +17,7 @@ import {
 import type { HandlerAdapter } from '../server';
 import { shortId } from '../../presentation';
 import { effectiveSecurity, fromWireConfig, toSummary as summaryOf, toWireConfig, toWireHealth } from './containerWire';
-import type { Container } from '../../containers/containers';
+import { joinedContainer, type Container } from '../../containers/containers';
 import type { Attachment } from '../../network/index';
 
 const STATS_INTERVAL_MS = 1000;
@@ -33,10 +33,21 @@ export function containersService(
   networkOf?: AttachmentOf,
 ): ContainersServer {
   const toSummary = (c: Container) => summaryOf(c, networkOf?.(c.id));
+  /** `container:<id>` has its target's hostname (the target may be gone: then its ID's). */
+  const hostnameOf = (c: Container): string => {
+    const joined = joinedContainer(c.config.network);
+    if (joined === undefined) return c.config.hostname || shortId(c.id);
+    const target = service.exists(joined) ? service.resolve(joined) : undefined;
+    return target?.config.hostname || shortId(joined);
+  };
   return {
-    create: adapt.unary('Create', async (ctx, req) => ({
-      container: toSummary(await service.create(ctx, req.name, fromWireConfig(req.config))),
-    })),
+    create: adapt.unary('Create', async (ctx, req) => {
+      const config = fromWireConfig(req.config);
+      // `container:NAME` is kept as `container:<id>` (Docker's NetworkMode): a rename or a new container of that name changes nothing.
+      const joined = joinedContainer(config.network);
+      const resolved = joined === undefined ? config : { ...config, network: `container:${service.resolve(joined).id}` };
+      return { container: toSummary(await service.create(ctx, req.name, resolved)) };
+    }),
     start: adapt.unary('Start', async (ctx, req) => ({ container: toSummary(await service.start(ctx, req.id)) })),
     stop: adapt.unary('Stop', async (ctx, req) => ({
       container: toSummary(
@@ -72,7 +83,7 @@ export function containersService(
         snapshotter: c.snapshotter,
         snapshotKey: c.snapshotKey,
         monitorPid: c.state.monitorPid,
-        hostname: c.config.hostname || shortId(c.id),
+        hostname: hostnameOf(c),
         specJson,
         sandboxKey: networkOf?.(c.id)?.netns ?? '',
         ...effectiveSecurity(c.config, specJson),

@@ -2,8 +2,8 @@
 import type { Ctx } from '../../context';
 import { invalidArgument } from '../../errdefs/errdefs';
 import type { Publisher } from '../../events/events';
-import { NetworkTopics } from '../../containers/networking';
-import type { NetworkInfo, NetworkManager } from '../../network/index';
+import { NetworkTopics, type NetworkConnections } from '../../containers/networking';
+import type { ContainerRef, NetworkInfo, NetworkManager } from '../../network/index';
 import type { NetworkInfo as WireNetwork, NetworksServer } from '../gen/gantry/v1/networks';
 import type { HandlerAdapter } from '../server';
 
@@ -12,7 +12,9 @@ export interface NetworksDeps {
   readonly manager: () => NetworkManager;
   readonly events: Publisher;
   /** Names of the containers configured for a network, running or not (a network in use is not removed). */
-  readonly configuredFor: (network: string) => string[];
+  readonly configuredFor: (network: string) => ContainerRef[];
+  /** `network connect|disconnect`, or a FailedPrecondition when containers are unavailable. */
+  readonly connections: () => NetworkConnections;
 }
 
 /** Docker's rule for network names (as for container names). */
@@ -73,6 +75,20 @@ export function networksService(adapt: HandlerAdapter, deps: NetworksDeps): Netw
         removed.push((await remove(ctx, n.name)).name);
       }
       return { removed };
+    }),
+    connect: adapt.unary('Connect', async (ctx, req) => {
+      if (!req.network || !req.container) throw invalidArgument('network connect needs a network and a container');
+      await deps.connections().connect(ctx, req.container, {
+        network: req.network,
+        aliases: req.aliases,
+        ip: req.ip || undefined,
+      });
+      return {};
+    }),
+    disconnect: adapt.unary('Disconnect', async (ctx, req) => {
+      if (!req.network || !req.container) throw invalidArgument('network disconnect needs a network and a container');
+      await deps.connections().disconnect(ctx, req.container, req.network, req.force);
+      return {};
     }),
   };
 }

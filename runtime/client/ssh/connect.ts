@@ -7,7 +7,7 @@
 import type { Ctx } from '../../context';
 import { GantryError, invalidArgument, isGantryError } from '../../errdefs/errdefs';
 import { deploy as deployTo } from './deploy';
-import { parseProbe, PROBE_SCRIPT } from './probe';
+import { parseProbe, PROBE_SCRIPT, probeCniDirs } from './probe';
 import { DialProxy } from './proxy';
 import type { DeployResult, HostFacts, RemoteOptions, RemoteRuntime, SshOptions, SshTarget } from './remote';
 import { remoteCommand, Ssh } from './ssh';
@@ -17,15 +17,15 @@ import { GANTRY_VERSION } from '../../version';
 /** Connects to `target` (a string as parseSshTarget reads it), deploying and starting gantryd if needed. */
 export async function connectRemote(ctx: Ctx, target: string | SshTarget, opts: RemoteOptions = {}): Promise<RemoteRuntime> {
   const ssh = new Ssh(typeof target === 'string' ? parseSshTarget(target) : target, opts);
-  const { facts, result } = await deployTo(ctx, ssh, await probeHost(ctx, ssh), opts);
+  const { facts, result } = await deployTo(ctx, ssh, await probeHost(ctx, ssh, probeCniDirs(opts.daemonArgs)), opts);
   const runtime = new SshRemoteRuntime(ssh, opts, facts, result);
   await runtime.listen();
   return runtime;
 }
 
-/** One round trip: what the host has (probe.ts). */
-export async function probeHost(ctx: Ctx, ssh: Ssh): Promise<HostFacts> {
-  const res = await ssh.run(ctx, remoteCommand(['/bin/sh', '-s', '--', GANTRY_VERSION]), {
+/** One round trip: what the host has (probe.ts). `cniDirs`: where the daemon would look for CNI plugins (probeCniDirs). */
+export async function probeHost(ctx: Ctx, ssh: Ssh, cniDirs = probeCniDirs()): Promise<HostFacts> {
+  const res = await ssh.run(ctx, remoteCommand(['/bin/sh', '-s', '--', GANTRY_VERSION, cniDirs]), {
     input: PROBE_SCRIPT,
     timeoutMs: 60_000,
     what: 'probing the host',
@@ -105,7 +105,7 @@ class SshRemoteRuntime implements RemoteRuntime {
 
   async ensureDaemon(ctx: Ctx): Promise<DeployResult> {
     this.requireProxy();
-    const { facts, result } = await deployTo(ctx, this.ssh, await probeHost(ctx, this.ssh), this.opts);
+    const { facts, result } = await deployTo(ctx, this.ssh, await probeHost(ctx, this.ssh, probeCniDirs(this.opts.daemonArgs)), this.opts);
     this.facts = facts;
     this.deploy = result;
     this.last = undefined;

@@ -34,7 +34,7 @@ import * as path from 'node:path';
 import type { Ctx } from '../../context';
 import { GantryError, notFound } from '../../errdefs/errdefs';
 import { GANTRY_VERSION } from '../../version';
-import { checkRequirements, parseDaemonVersion, SYSTEM_BIN_DIR, SYSTEM_ROOT, SYSTEM_STATE } from './probe';
+import { checkRequirements, networkWarning, parseDaemonVersion, SYSTEM_BIN_DIR, SYSTEM_ROOT, SYSTEM_STATE } from './probe';
 import type { DaemonInfo, DeployResult, HostFacts, RemoteOptions } from './remote';
 import { remoteCommand, type Ssh } from './ssh';
 
@@ -181,6 +181,8 @@ export async function deploy(
   const node = facts.node!;
 
   const warnings: string[] = [];
+  const network = networkWarning(facts.network, ssh.label);
+  if (network) warnings.push(network);
   const bundle = await readLocalBundle(opts.bundleDir);
   const wanted = bundle.filter((f) => {
     if (!f.name.startsWith('native/')) return true;

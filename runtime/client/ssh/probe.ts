@@ -17,9 +17,21 @@
  * (`root_node`, `root_runc`, `root_conmon`; `root_refused` for the others),
  * the root-owned bundle in SYSTEM_BIN_DIR/<version> (`sysfile`), and the
  * system socket /run/gantry/gantry.sock whatever GANTRY_HOME says.
+ *
+ * Networking (docs/networking.md, "What a host needs"): the script's second
+ * argument is the CNI plugin dirs the daemon would use (colon-separated,
+ * default DEFAULT_CNI_BIN_DIRS); it reports each plugin of REQUIRED_PLUGINS
+ * found in none of them (`cni_missing`) and each tool of REQUIRED_TOOLS not
+ * found (`net_tool_missing`). Missing ones are no reason to refuse the host —
+ * `none` and `host` networking work without them — only a warning
+ * (networkWarning) naming the Debian packages to install.
  */
 import { failedPrecondition, GantryError } from '../../errdefs/errdefs';
-import type { DaemonInfo, HostFacts, NodeInstall } from './remote';
+// Straight from the files, not runtime/network/index.ts: the client (and the
+// extension's bundle) needs only these pure parts, not the network manager.
+import { availabilityOf, missingPlugin, missingTool, REQUIRED_PLUGINS, REQUIRED_TOOLS } from '../../network/availability';
+import { DEFAULT_CNI_BIN_DIRS } from '../../network/cni/plugin';
+import type { DaemonInfo, HostFacts, NetworkFacts, NodeInstall } from './remote';
 
 /**
  * The oldest Node gantryd runs on: package.json "engines" (undici 7 needs
@@ -112,8 +124,32 @@ if [ -n "$as" ]; then js=$sysbin/gantry.js; run_node=$root_node; fi
 if [ -n "$run_node" ] && [ -f "$js" ] && [ -S "$sock" ]; then
   out=$($as "$run_node" "$js" --socket "$sock" version --json </dev/null 2>/dev/null) && say daemon "$(printf '%s' "$out" | tr -d '\\n')"
 fi
+cni_dirs=\${2:-${DEFAULT_CNI_BIN_DIRS.join(':')}}
+say cni_dirs "$cni_dirs"
+for plugin in ${REQUIRED_PLUGINS.join(' ')}; do
+  found=0; set -f; old_ifs=$IFS; IFS=:
+  for d in $cni_dirs; do
+    if [ -n "$d" ] && [ -f "$d/$plugin" ] && [ -x "$d/$plugin" ]; then found=1; break; fi
+  done
+  IFS=$old_ifs; set +f
+  [ "$found" = 1 ] || say cni_missing "$plugin"
+done
+for tool in ${[...new Set(REQUIRED_TOOLS.map((t) => t.tool))].join(' ')}; do
+  find_exe "$tool" >/dev/null || say net_tool_missing "$tool"
+done
 say end 1
 `;
+
+/** The probe's second argument: the CNI plugin dirs a daemon started with `daemonArgs` would search. */
+export function probeCniDirs(daemonArgs: readonly string[] = []): string {
+  const dirs: string[] = [];
+  for (let i = 0; i < daemonArgs.length; i++) {
+    const a = daemonArgs[i];
+    if (a === '--cni-bin-dir' && i + 1 < daemonArgs.length) dirs.push(daemonArgs[++i]);
+    else if (a.startsWith('--cni-bin-dir=')) dirs.push(a.slice('--cni-bin-dir='.length));
+  }
+  return (dirs.length ? dirs : DEFAULT_CNI_BIN_DIRS).join(':');
+}
 
 /** Parses the probe's output; DataLoss when it is cut short (the connection dropped mid-answer). */
 export function parseProbe(stdout: string): HostFacts {
@@ -122,6 +158,8 @@ export function parseProbe(stdout: string): HostFacts {
   const installed = new Map<string, string>();
   const systemInstalled = new Map<string, string>();
   const rootRefused: string[] = [];
+  const cniMissing: string[] = [];
+  const netToolsMissing: string[] = [];
   let rootNode: NodeInstall | undefined;
   for (const line of stdout.split('\n')) {
     const eq = line.indexOf('=');
@@ -139,6 +177,10 @@ export function parseProbe(stdout: string): HostFacts {
       if (m) (key === 'file' ? installed : systemInstalled).set(m[2], m[1]);
     } else if (key === 'root_refused') {
       rootRefused.push(value);
+    } else if (key === 'cni_missing') {
+      cniMissing.push(value);
+    } else if (key === 'net_tool_missing') {
+      netToolsMissing.push(value);
     } else {
       values.set(key, value);
     }
@@ -162,6 +204,9 @@ export function parseProbe(stdout: string): HostFacts {
     viaSudo: values.get('via_sudo') === '1',
     installed,
     daemon: parseDaemonVersion(values.get('daemon')),
+    network: values.has('cni_dirs')
+      ? { cniBinDirs: values.get('cni_dirs')!.split(':').filter(Boolean), missingPlugins: cniMissing, missingTools: netToolsMissing }
+      : undefined,
     system:
       values.get('system') === '1'
         ? {
@@ -173,6 +218,23 @@ export function parseProbe(stdout: string): HostFacts {
           }
         : undefined,
   };
+}
+
+/**
+ * What the host lacks for CNI networks (bridge, user networks, -p), as one
+ * warning in the words gantryd itself uses (runtime/network/availability.ts);
+ * undefined when nothing is missing or the probe did not say. Not an error:
+ * containers there still run with `--network none` or `host`.
+ */
+export function networkWarning(network: NetworkFacts | undefined, label: string): string | undefined {
+  if (!network) return undefined;
+  const missing = [
+    ...network.missingPlugins.map((p) => missingPlugin(p, network.cniBinDirs)),
+    ...network.missingTools.map((t) => missingTool(t)),
+  ];
+  const { available, hint } = availabilityOf(missing);
+  if (available) return undefined;
+  return `${label}: ${hint}; until then containers there can use only --network none or host`;
 }
 
 /** `gantry version --json` output (on one line) → the daemon's version and pid. */

@@ -118,11 +118,23 @@ export interface HostFacts {
   readonly installed: ReadonlyMap<string, string>;
   /** The daemon that answered on `socket`, if any. */
   readonly daemon?: DaemonInfo;
+  /** What CNI networking needs and the host lacks (undefined: the probe did not say). */
+  readonly network?: NetworkFacts;
   /**
    * Set for a non-root login: the daemon is root's (started through `sudo -n`),
    * so root runs only root-owned files (probe.ts, deploy.ts).
    */
   readonly system?: SystemFacts;
+}
+
+/** The probe's look at what the daemon's CNI networks need (runtime/network/availability.ts). */
+export interface NetworkFacts {
+  /** The plugin dirs looked in: the daemon's --cni-bin-dir, else its defaults. */
+  readonly cniBinDirs: readonly string[];
+  /** Of REQUIRED_PLUGINS, those in none of the dirs. */
+  readonly missingPlugins: readonly string[];
+  /** Of REQUIRED_TOOLS (iptables, ip, …), those not found. */
+  readonly missingTools: readonly string[];
 }
 
 /** Root's side of a host reached as a non-root user. */

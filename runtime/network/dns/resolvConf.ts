@@ -9,7 +9,9 @@
  * loopback servers are dropped; when none is left, Docker's fallback
  * (8.8.8.8, 8.8.4.4) is used. `--dns`, `--dns-search` and `--dns-option`
  * replace the host's nameservers, search domains and options respectively
- * (`--dns-search .` means no search domains).
+ * (`--dns-search .` means no search domains). On a user network with an
+ * embedded resolver (dns/resolver/) the only nameserver is the resolver's
+ * address, which forwards to the `--dns` servers or the host's upstream ones.
  */
 import * as fs from 'node:fs';
 
@@ -27,6 +29,8 @@ export interface DnsOverrides {
   readonly dns?: readonly string[];
   readonly dnsSearch?: readonly string[];
   readonly dnsOptions?: readonly string[];
+  /** The network's embedded resolver: the container's only nameserver when given. */
+  readonly embedded?: string;
 }
 
 export function parseResolvConf(text: string): ResolvConf {
@@ -55,16 +59,10 @@ export function isLoopbackNameserver(ns: string): boolean {
  * a local stub, the upstream file), with the user's overrides.
  */
 export function containerResolvConf(host: string, upstream: string | undefined, overrides: DnsOverrides = {}): string {
-  let base = parseResolvConf(host);
-  if (base.nameservers.some(isLoopbackNameserver) && upstream !== undefined) {
-    const up = parseResolvConf(upstream);
-    if (up.nameservers.some((ns) => !isLoopbackNameserver(ns))) {
-      base = { nameservers: up.nameservers, search: base.search.length > 0 ? base.search : up.search, options: base.options };
-    }
-  }
-  let nameservers = base.nameservers.filter((ns) => !isLoopbackNameserver(ns));
-  if (nameservers.length === 0) nameservers = [...FALLBACK_NAMESERVERS];
+  const base = reachableResolvConf(host, upstream);
+  let nameservers = [...base.nameservers];
   if (overrides.dns && overrides.dns.length > 0) nameservers = [...overrides.dns];
+  if (overrides.embedded) nameservers = [overrides.embedded];
   let search = [...base.search];
   if (overrides.dnsSearch && overrides.dnsSearch.length > 0) search = overrides.dnsSearch.filter((s) => s !== '.');
   let options = [...base.options];
@@ -74,6 +72,24 @@ export function containerResolvConf(host: string, upstream: string | undefined, 
   for (const ns of nameservers) lines.push(`nameserver ${ns}`);
   if (options.length > 0) lines.push(`options ${options.join(' ')}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The host's resolv.conf with nameservers another namespace can reach: the
+ * upstream file's when the host's names a loopback stub, loopback servers
+ * dropped, Docker's fallback when none is left. The embedded resolver
+ * forwards to these too.
+ */
+export function reachableResolvConf(host: string, upstream: string | undefined): ResolvConf {
+  let base = parseResolvConf(host);
+  if (base.nameservers.some(isLoopbackNameserver) && upstream !== undefined) {
+    const up = parseResolvConf(upstream);
+    if (up.nameservers.some((ns) => !isLoopbackNameserver(ns))) {
+      base = { nameservers: up.nameservers, search: base.search.length > 0 ? base.search : up.search, options: base.options };
+    }
+  }
+  const nameservers = base.nameservers.filter((ns) => !isLoopbackNameserver(ns));
+  return { ...base, nameservers: nameservers.length > 0 ? nameservers : [...FALLBACK_NAMESERVERS] };
 }
 
 /** The host's resolv.conf and, when systemd-resolved keeps one, the upstream file (for containerResolvConf). */

@@ -122,7 +122,11 @@ export interface SpecInput {
   readonly apparmor?: boolean;
   /** Architecture and kernel the seccomp profile is resolved for; default: this host's. */
   readonly seccompTarget?: Target;
-  /** A CNI network's namespace file (docs/networking.md) for runc to join; absent: a new namespace (none) or the host's. */
+  /**
+   * A namespace for runc to join: a CNI network's namespace file, or with
+   * `container:` the target's `/proc/<pid>/ns/net` (docs/networking.md);
+   * absent: a new namespace (none) or the host's.
+   */
   readonly netnsPath?: string;
 }
 
@@ -250,8 +254,12 @@ export function buildSpec(input: SpecInput): Spec {
     hostname,
     mounts: containerMounts(config.mounts, config.tmpfs, input.etcFiles, config.readOnlyRootfs),
     linux: {
-      // Docker's defaults for a private network namespace: ping without CAP_NET_RAW, any port without CAP_NET_BIND_SERVICE.
-      sysctl: hostNetwork ? {} : { 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.ip_unprivileged_port_start': '0' },
+      // Docker's defaults for a private network namespace: ping without CAP_NET_RAW, any port without CAP_NET_BIND_SERVICE
+      // (not for another container's namespace, `container:`, which is that container's to set).
+      sysctl:
+        hostNetwork || config.network.startsWith('container:')
+          ? {}
+          : { 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.ip_unprivileged_port_start': '0' },
       resources: resources(config, input.swapAccounting ?? false),
       cgroupsPath: input.cgroupsPath,
       namespaces,

@@ -1,8 +1,10 @@
 /**
  * Gantry: Run… (gantry.images.run) Creates a container from an image and
  * starts it, as `docker run` does: asks for a name, a command (split into
- * argv here, never handed to a shell), environment, restart policy, and
- * whether to run detached or attached in a terminal (runPrompts.ts).
+ * argv here, never handed to a shell), environment, ports to publish (`-p`
+ * syntax), a network (the daemon's, default `bridge`, or none/host),
+ * restart policy, and whether to run detached or attached in a terminal
+ * (runPrompts.ts).
  *
  * Detached: create, then start. Attached: create with a TTY and stdin, then
  * one Attach call with `start` set: the daemon starts the container only
@@ -17,8 +19,8 @@
  *
  * Arguments: an image node or image name (without one, a QuickPick that
  * also offers to pull a typed reference first: runImagePick.ts), then
- * `{ name, command, env, restartPolicy, attach }` (command and env as
- * arrays or as the text the prompts take). With options there are no
+ * `{ name, command, env, publish, network, restartPolicy, attach }`
+ * (command, env and publish as arrays or as the text the prompts take). With options there are no
  * prompts, and what is not given takes its default (as with
  * `{ prompt: false }`); without, every prompt. Returns the container record
  * and, when attached, its terminal.
@@ -34,12 +36,16 @@ import { reportRunFailure } from './runFailure';
 import { pickImageToRun } from './runImagePick';
 import { promptRunChoices, type RunChoices } from './runPrompts';
 import { isRestartPolicyName } from '../../../runtime/options';
-import { nameProblem, parseEnv, splitArgs } from './runInput';
+import { nameProblem, parseEnv, parsePorts, splitArgs } from './runInput';
 
 export interface RunOptions {
   readonly name?: string;
   readonly command?: string | readonly string[];
   readonly env?: string | readonly string[];
+  /** `-p` values ("8080:80"). */
+  readonly publish?: string | readonly string[];
+  /** A network's name, "none" or "host"; default: the default network. */
+  readonly network?: string;
   readonly restartPolicy?: string;
   readonly attach?: boolean;
   /** false: no prompts; what is not given takes its default. */
@@ -68,6 +74,8 @@ export async function runContainer(context: CommandContext, arg?: unknown, ...re
     image: image.name,
     cmd: choices.command,
     env: choices.env,
+    publish: choices.publish,
+    network: choices.network,
     restartPolicy: { name: choices.restartPolicy, maximumRetryCount: 0 },
     tty: choices.attach,
     openStdin: choices.attach,
@@ -118,7 +126,17 @@ async function choose(context: CommandContext, imageLabel: string, options: RunO
   const given = Object.keys(options).some((k) => k !== 'prompt');
   if (!given && options.prompt !== false) {
     const taken = new Set((await context.views.containers.containers().catch(() => [])).map((c) => c.name));
-    return promptRunChoices(imageLabel, taken);
+    // Listing networks can fail (CNI unavailable): none/host are still offered.
+    const listed = await context.views.networks.networks().catch(() => []);
+    const networks = [...listed]
+      .sort((a, b) => Number(b.builtin) - Number(a.builtin) || a.name.localeCompare(b.name))
+      .map((n) => ({
+        name: n.name,
+        description: [n.builtin ? vscode.l10n.t('default') : '', n.subnet, n.internal ? vscode.l10n.t('internal') : '']
+          .filter(Boolean)
+          .join(' · '),
+      }));
+    return promptRunChoices(imageLabel, taken, networks);
   }
   const name = options.name?.trim() ?? '';
   const problem = nameProblem(name);
@@ -129,6 +147,8 @@ async function choose(context: CommandContext, imageLabel: string, options: RunO
     name,
     command: typeof options.command === 'string' ? splitArgs(options.command) : [...(options.command ?? [])],
     env: typeof options.env === 'string' ? parseEnv(options.env) : [...(options.env ?? [])],
+    publish: typeof options.publish === 'string' ? parsePorts(options.publish) : [...(options.publish ?? [])],
+    network: options.network ?? '',
     restartPolicy,
     attach: options.attach ?? false,
   };

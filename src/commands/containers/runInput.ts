@@ -2,7 +2,8 @@
  * What the Run… prompts accept, as pure functions (no VS Code): a command
  * line split into argv as a POSIX shell would split it — but nothing is
  * expanded and no shell ever sees it — the environment as KEY=VALUE words,
- * and the container name (the rule every front end and the daemon share,
+ * ports to publish as Docker's `-p` values (read by `runtime/options/`'s
+ * parser, the one the daemon applies), and the container name (the rule every front end and the daemon share,
  * from `runtime/options/`). The restart policy names are
  * `runtime/options/`'s too. Splitting and the env words stay here: the CLI
  * gets its argv from the user's shell, and its `-e KEY` (the value taken from
@@ -19,7 +20,7 @@
  * `$VAR`, `*`, `~`, `;`, `|`, `&&` are plain characters: the argv is the
  * process's, exactly as typed.
  */
-import { containerNameProblem } from '../../../runtime/options';
+import { containerNameProblem, parsePublish } from '../../../runtime/options';
 
 export class ArgvError extends Error {}
 
@@ -97,4 +98,15 @@ export function parseEnv(text: string): string[] {
 export function nameProblem(name: string): string | undefined {
   if (name === '') return undefined;
   return containerNameProblem(name);
+}
+
+/**
+ * "8080:80, 127.0.0.1::53/udp 9000" → ["8080:80", "127.0.0.1::53/udp",
+ * "9000"]: `-p` values separated by blanks or commas, each checked by the
+ * daemon's own parser. Throws naming the first bad one.
+ */
+export function parsePorts(text: string): string[] {
+  const specs = splitArgs(text, { commas: true });
+  for (const spec of specs) parsePublish(spec);
+  return specs;
 }

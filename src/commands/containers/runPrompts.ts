@@ -1,12 +1,12 @@
 /**
- * The prompts of Run…, in order: name, command, environment, restart
- * policy, detached or attached. Each validates as the user types (with
+ * The prompts of Run…, in order: name, command, environment, ports to
+ * publish, network, restart policy, detached or attached. Each validates as the user types (with
  * runInput.ts), and Escape at any of them cancels the whole run (undefined).
  */
 import * as vscode from 'vscode';
 import { describe } from '../../../runtime/client';
 import { RESTART_POLICY_NAMES, type RestartPolicyName } from '../../../runtime/options';
-import { nameProblem, parseEnv, splitArgs } from './runInput';
+import { nameProblem, parseEnv, parsePorts, splitArgs } from './runInput';
 
 export interface RunChoices {
   /** '' = a generated name. */
@@ -14,14 +14,31 @@ export interface RunChoices {
   /** [] = the image's command. */
   readonly command: string[];
   readonly env: string[];
+  /** `-p` values; [] publishes nothing. */
+  readonly publish: string[];
+  /** A network's name, "none" or "host"; '' = the default network. */
+  readonly network: string;
   readonly restartPolicy: RestartPolicyName;
   readonly attach: boolean;
 }
 
-const STEPS = 5;
+const STEPS = 7;
 
-/** Asks for everything Run… needs; `taken` holds the names already in use. */
-export async function promptRunChoices(imageLabel: string, taken: ReadonlySet<string>): Promise<RunChoices | undefined> {
+/** A network Run… offers: its name and what the pick shows beside it. */
+export interface NetworkChoice {
+  readonly name: string;
+  readonly description: string;
+}
+
+/**
+ * Asks for everything Run… needs; `taken` holds the names already in use,
+ * `networks` the daemon's networks (the default one first).
+ */
+export async function promptRunChoices(
+  imageLabel: string,
+  taken: ReadonlySet<string>,
+  networks: readonly NetworkChoice[],
+): Promise<RunChoices | undefined> {
   const title = vscode.l10n.t('Run {0}', imageLabel);
   const name = await vscode.window.showInputBox({
     title: `${title} (1/${STEPS})`,
@@ -48,9 +65,32 @@ export async function promptRunChoices(imageLabel: string, taken: ReadonlySet<st
   });
   if (envText === undefined) return undefined;
 
+  const portsText = await vscode.window.showInputBox({
+    title: `${title} (4/${STEPS})`,
+    prompt: vscode.l10n.t(
+      'Ports to publish, as docker run -p takes them: [IP:][HOST_PORT:]CONTAINER_PORT[/udp], separated by spaces or commas. Empty: none',
+    ),
+    placeHolder: '8080:80, 127.0.0.1::5432',
+    validateInput: (v) => problem(() => parsePorts(v)),
+  });
+  if (portsText === undefined) return undefined;
+
+  const network = await vscode.window.showQuickPick(
+    [
+      // The first is the default pick: the default network, also when the list could not be read.
+      ...(networks.length
+        ? networks.map((n) => ({ label: n.name, description: n.description, network: n.name }))
+        : [{ label: 'bridge', description: vscode.l10n.t('default'), network: '' }]),
+      { label: 'none', description: vscode.l10n.t('no network: only loopback'), network: 'none' },
+      { label: 'host', description: vscode.l10n.t("the host's network: ports need no publishing"), network: 'host' },
+    ],
+    { title: `${title} (5/${STEPS})`, placeHolder: vscode.l10n.t('Network') },
+  );
+  if (!network) return undefined;
+
   const policy = await vscode.window.showQuickPick(
     RESTART_POLICY_NAMES.map((p) => ({ label: p, description: policyDescription(p) })),
-    { title: `${title} (4/${STEPS})`, placeHolder: vscode.l10n.t('Restart policy') },
+    { title: `${title} (6/${STEPS})`, placeHolder: vscode.l10n.t('Restart policy') },
   );
   if (!policy) return undefined;
 
@@ -64,13 +104,15 @@ export async function promptRunChoices(imageLabel: string, taken: ReadonlySet<st
     description: vscode.l10n.t('with a TTY: the terminal is its console'),
     attach: true,
   };
-  const mode = await vscode.window.showQuickPick([detached, attached], { title: `${title} (5/${STEPS})` });
+  const mode = await vscode.window.showQuickPick([detached, attached], { title: `${title} (7/${STEPS})` });
   if (!mode) return undefined;
 
   return {
     name: name.trim(),
     command: splitArgs(commandText),
     env: parseEnv(envText),
+    publish: parsePorts(portsText),
+    network: network.network,
     restartPolicy: policy.label,
     attach: mode.attach,
   };

@@ -23,7 +23,7 @@
  * so ("Stopping…", a spinning icon) and its contextValue is
  * `busy<Operation>Container`, which menus offer only Inspect and Logs for.
  */
-import { type ContainerStatus, type ContainerSummary } from '../../../runtime/client';
+import { type ContainerStatus, type ContainerSummary, type PortBinding } from '../../../runtime/client';
 import {
   displayName,
   healthName,
@@ -34,6 +34,7 @@ import {
   type ContainerStateName,
 } from '../../../runtime/presentation';
 import type { MessageNode } from '../viewFilter';
+import type { ContainerFileNode, ContainerFilesNode } from './fileNodes';
 
 export type ContainerState = ContainerStateName;
 /** An operation of the extension's own, in flight on a container. */
@@ -59,9 +60,20 @@ export interface ContainerNode {
   readonly operation?: ContainerOperation;
 }
 
+/**
+ * A published port of a running container: its child in the tree, offering
+ * Open in Browser and Copy Address (contextValue `containerPort`).
+ */
+export interface ContainerPortNode {
+  readonly kind: 'containerPort';
+  readonly containerId: string;
+  readonly containerName: string;
+  readonly binding: PortBinding;
+}
+
 export type ContainersMessageNode = MessageNode<'containers'>;
 
-export type ContainerTreeNode = ContainerNode | ContainersMessageNode;
+export type ContainerTreeNode = ContainerNode | ContainerPortNode | ContainerFilesNode | ContainerFileNode | ContainersMessageNode;
 
 /** A codicon id and the theme colour to draw it in (undefined: the default foreground). */
 export interface IconSpec {
@@ -76,6 +88,23 @@ export function isContainerNode(value: unknown): value is ContainerNode {
     (value as { kind?: unknown }).kind === 'container' &&
     typeof (value as ContainerNode).container?.id === 'string'
   );
+}
+
+export function isContainerPortNode(value: unknown): value is ContainerPortNode {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { kind?: unknown }).kind === 'containerPort' &&
+    typeof (value as ContainerPortNode).binding?.hostPort === 'number'
+  );
+}
+
+/** The published ports a container's item shows as children: while it runs (a stopped container has none reserved), by container port. */
+export function portNodes(container: ContainerSummary): ContainerPortNode[] {
+  if (containerState(container.status) !== 'running') return [];
+  return [...container.ports]
+    .sort((a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol) || a.hostIp.localeCompare(b.hostIp))
+    .map((binding) => ({ kind: 'containerPort', containerId: container.id, containerName: container.name, binding }));
 }
 
 /** The state's word; an unknown status from a newer daemon reads 'created', so menus offer only what is safe for any container. */

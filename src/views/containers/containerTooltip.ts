@@ -1,7 +1,7 @@
 /**
  * The Markdown tooltip of a container item, from one inspect call made when
  * the user hovers: identity, image, command, status, exit code, restart
- * policy, mounts, times, and the health check with its last probe's output.
+ * policy, mounts, network, addresses and published ports, times, and the health check with its last probe's output.
  * Relative times are rounded as the item's description is ("Up 5 minutes",
  * "Less than a minute ago"), so the tooltip stays true for as long as the
  * item does: the provider re-renders the item, and VS Code resolves its
@@ -10,7 +10,7 @@
 import * as vscode from 'vscode';
 import { type HealthProbe, type InspectContainerResponse } from '../../../runtime/client';
 import { mdCode, mdEscape } from '../markdown';
-import { healthName, shortId } from '../../../runtime/presentation';
+import { healthName, portLines, shortId } from '../../../runtime/presentation';
 import { coarseStatus, containerState, imageDisplay, roughlyAgo } from './containerNodes';
 
 /** A probe's output is whatever the check printed: enough to see why it failed, not a page. */
@@ -36,6 +36,11 @@ export function containerTooltip(details: InspectContainerResponse, now: number 
   for (const m of c.mounts)
     rows.push([vscode.l10n.t('Mount'), `${mdCode(m.source)} → ${mdCode(m.destination)}${m.readOnly ? ' (ro)' : ''}`]);
   if (c.network) rows.push([vscode.l10n.t('Network'), mdEscape(c.network)]);
+  for (const e of c.networks) {
+    const address = e.ipAddress ? `${e.ipAddress}${e.ipPrefixLen ? `/${e.ipPrefixLen}` : ''}` : '';
+    if (address) rows.push([vscode.l10n.t('IP on {0}', e.network), mdCode(address)]);
+  }
+  if (c.ports.length) rows.push([vscode.l10n.t('Ports'), portLines(c.ports).map(mdCode).join(', ')]);
   rows.push([vscode.l10n.t('Created'), when(c.createdAt, now)]);
   if (c.startedAt) rows.push([vscode.l10n.t('Started'), when(c.startedAt, now)]);
   if (c.finishedAt && state !== 'running' && state !== 'paused') rows.push([vscode.l10n.t('Finished'), when(c.finishedAt, now)]);

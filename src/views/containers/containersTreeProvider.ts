@@ -38,6 +38,7 @@ import { listFailedNodes, noMatchNode, ViewFilter } from '../viewFilter';
 import {
   arrangeContainers,
   clockTexts,
+  portNodes,
   type ContainerNode,
   type ContainerOperation,
   type ContainerSortBy,
@@ -45,6 +46,7 @@ import {
 } from './containerNodes';
 import { containerTooltip } from './containerTooltip';
 import { containerTreeItem } from './containerTreeItems';
+import { filesNode, fileNodes, hasFiles } from './fileNodes';
 
 export const CONTAINERS_VIEW = 'gantry.containers';
 const CALL_TIMEOUT_MS = 15_000;
@@ -147,7 +149,7 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   }
 
   async getChildren(node?: ContainerTreeNode): Promise<ContainerTreeNode[]> {
-    if (node) return [];
+    if (node) return this.childrenOf(node);
     if (this.connection.current.state !== 'connected') return [];
     const listing = await this.listing.get();
     if ('error' in listing) {
@@ -170,6 +172,31 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
       ];
     }
     return nodes;
+  }
+
+  /** A container's ports and Files; a folder's entries, listed now (never cached: files change). */
+  private async childrenOf(node: ContainerTreeNode): Promise<ContainerTreeNode[]> {
+    if (node.kind === 'container') {
+      if (node.operation) return [];
+      return [...portNodes(node.container), ...(hasFiles(node.container) ? [filesNode(node.container)] : [])];
+    }
+    if (node.kind !== 'containerFiles' && !(node.kind === 'containerFile' && node.folder)) return [];
+    const dir = node.kind === 'containerFiles' ? '/' : node.path;
+    try {
+      const entries = await this.connection
+        .requireClient()
+        .files.readDirectory({ container: node.containerId }, dir, { timeoutMs: CALL_TIMEOUT_MS });
+      return fileNodes(node.containerId, dir, entries);
+    } catch (e) {
+      this.log.warn(`listing ${dir} of container ${node.containerId.slice(0, 12)} failed: ${describe(e)}`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('Could not list {0}: {1}', dir, describe(e)));
+      return [];
+    }
+  }
+
+  /** Lists a folder again (after a change made through the view), or the whole view. */
+  refreshFiles(node?: ContainerTreeNode): void {
+    this.changeEmitter.fire(node);
   }
 
   getTreeItem(node: ContainerTreeNode): vscode.TreeItem {

@@ -5,6 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { pushBusybox } from '../../helpers/fixtures';
 import { freePort } from '../../helpers/ports';
 import { suiteCleanup } from '../../helpers/tmp';
 import { allocatedIps, hostAddress, httpGet } from '../network/harness';
@@ -119,6 +120,26 @@ describe('container networking: the default bridge and published ports', functio
     });
     assert.deepEqual(again, ports);
     await world.client.containers.remove(c.id, true);
+  });
+
+  it("-P publishes the image's EXPOSEd ports and --expose ones on free host ports that answer", async () => {
+    await pushBusybox(world.registry, 'gantry-test/exposing:latest', { format: 'oci', image: { exposedPorts: ['80/tcp'] } });
+    const image = `${world.registry.host}/gantry-test/exposing:latest`;
+    for await (const _ of world.client.images.pull({ reference: image })) {
+      // progress is not under test here
+    }
+    const web = await startWeb(world.client, image, 'exposed', { publish: [], publishAll: true, expose: ['8081/udp'] });
+    cleanup.defer(() => world.client.containers.remove(web.id, true).catch(() => undefined));
+    const ports = (await world.client.containers.inspect(web.id)).container!.ports;
+    assert.deepEqual(
+      ports.map((p) => `${p.containerPort}/${p.protocol}`),
+      ['80/tcp', '8081/udp'],
+    );
+    assert.ok(ports.every((p) => p.hostPort > 0));
+    const tcp = ports.find((p) => p.protocol === 'tcp')!;
+    const page = await eventually(`httpd on 127.0.0.1:${tcp.hostPort}`, () => tryGet(`http://127.0.0.1:${tcp.hostPort}/`));
+    assert.equal(page, 'exposed\n');
+    await world.client.containers.remove(web.id, true);
   });
 
   it('reaches an HTTP server on a host address outside the bridge (egress with NAT)', async () => {

@@ -79,9 +79,18 @@ describe('network: attach with CNI', function () {
     assert.deepEqual((await t.manager.networkUsers('bridge')).sort(), [peer, web].sort());
     await assert.rejects(
       t.manager.removeNetwork(ctx, 'other'),
-      (e: unknown) => isGantryError(e) && e.kind === 'Conflict' && e.message === `network other is in use by container ${stranger}`,
+      (e: unknown) =>
+        isGantryError(e) && e.kind === 'Conflict' && e.message === `network other is in use by container ${stranger.slice(0, 12)}`,
     );
-    await assert.rejects(t.manager.removeNetwork(ctx, 'other', ['web-1']), /in use by containers web-1, /);
+    // A configured container by its name, an attached one known by name only once.
+    await assert.rejects(
+      t.manager.removeNetwork(ctx, 'other', [{ id: 'f'.repeat(64), name: 'web-1' }]),
+      (e: Error) => e.message === `network other is in use by containers web-1, ${stranger.slice(0, 12)}`,
+    );
+    await assert.rejects(
+      t.manager.removeNetwork(ctx, 'other', [{ id: stranger, name: 'web-2' }]),
+      (e: Error) => e.message === 'network other is in use by container web-2',
+    );
     const report = await t.manager.check(ctx, web);
     assert.ok(report.ok, JSON.stringify(report));
   });

@@ -105,3 +105,42 @@ describe('container network options', () => {
     assert.deepEqual(toWireNetworking(undefined), { networks: [], ports: [] });
   });
 });
+
+describe('container network options: container:NAME and network connect', () => {
+  it('keeps container:NAME; refuses an empty one and every option the joined namespace decides, in Docker words', () => {
+    assert.equal(fromWireConfig(wire({ network: 'container:web' })).network, 'container:web');
+    refused({ network: 'container:' }, /not supported/);
+    const join = { network: 'container:web' };
+    refused({ ...join, publish: ['80'] }, /^conflicting options: port publishing and the container type network mode$/);
+    refused({ ...join, publishAll: true }, /port publishing/);
+    refused({ ...join, expose: ['80'] }, /^conflicting options: port exposing and the container type network mode$/);
+    refused({ ...join, hostname: 'h' }, /^conflicting options: hostname and the network mode$/);
+    refused({ ...join, dns: ['1.1.1.1'] }, /^conflicting options: dns and the network mode$/);
+    refused({ ...join, dnsSearch: ['x'] }, /dns and the network mode/);
+    refused({ ...join, addHosts: ['a:1.2.3.4'] }, /^conflicting options: custom host-to-IP mapping and the network mode$/);
+    refused({ ...join, macAddress: '02:42:ac:11:00:02' }, /^conflicting options: mac-address and the network mode$/);
+    refused({ ...join, ip: '10.0.0.2' }, /^user specified IP address is supported on user defined networks only$/);
+    refused({ ...join, networkAliases: ['x'] }, /^network-scoped alias is supported only for containers in user defined networks$/);
+  });
+
+  it('round-trips connected networks and a disconnected primary', () => {
+    const c = fromWireConfig(
+      wire({
+        connectedNetworks: [
+          { network: 'second', aliases: ['db'], ip: '10.1.0.5' },
+          { network: 'third', aliases: [], ip: '' },
+        ],
+        primaryDisconnected: true,
+      }),
+    );
+    assert.deepEqual(c.connectedNetworks, [{ network: 'second', aliases: ['db'], ip: '10.1.0.5' }, { network: 'third' }]);
+    assert.equal(c.primaryDisconnected, true);
+    const back = toWireConfig(c);
+    assert.deepEqual(back.connectedNetworks, [
+      { network: 'second', aliases: ['db'], ip: '10.1.0.5' },
+      { network: 'third', aliases: [], ip: '' },
+    ]);
+    assert.equal(back.primaryDisconnected, true);
+    assert.equal(fromWireConfig(wire()).connectedNetworks, undefined, 'records stay as before without connections');
+  });
+});

@@ -272,3 +272,29 @@ describe('container service: flows (fakes)', () => {
     assert.deepEqual(w.clock.pending(), []);
   });
 });
+
+describe('ContainerService.reconfigure (network connect/disconnect)', () => {
+  it('persists the config the change returns, given the current record; a failing change changes nothing', async () => {
+    const w = world();
+    inState(w, 'running');
+    let seen: ContainerStatus | undefined;
+    const after = await w.service.reconfigure('web', async (c) => {
+      seen = c.state.status;
+      return { ...c.config, connectedNetworks: [{ network: 'second' }] };
+    });
+    assert.equal(seen, 'running');
+    assert.deepEqual(after.config.connectedNetworks, [{ network: 'second' }]);
+    assert.deepEqual(w.records.records.get(ID)!.config.connectedNetworks, [{ network: 'second' }]);
+    await assert.rejects(
+      w.service.reconfigure('web', async () => {
+        throw new Error('ADD failed');
+      }),
+      /ADD failed/,
+    );
+    assert.deepEqual(w.records.records.get(ID)!.config.connectedNetworks, [{ network: 'second' }]);
+    await assert.rejects(
+      async () => w.service.reconfigure('ghost', async (c) => c.config),
+      (e: unknown) => kindOf(e) === 'NotFound',
+    );
+  });
+});

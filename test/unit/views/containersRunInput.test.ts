@@ -1,6 +1,6 @@
 // What Run… accepts: the argv splitter (sh word splitting, no expansion), env lists, names.
 import * as assert from 'node:assert/strict';
-import { ArgvError, nameProblem, parseEnv, splitArgs } from '../../../src/commands/containers/runInput';
+import { ArgvError, nameProblem, parseEnv, parsePorts, splitArgs } from '../../../src/commands/containers/runInput';
 import { isRestartPolicyName } from '../../../runtime/options';
 
 describe('Run… input', () => {
@@ -85,5 +85,19 @@ describe('Run… input', () => {
   it('knows the restart policies', () => {
     for (const p of ['no', 'always', 'on-failure', 'unless-stopped']) assert.ok(isRestartPolicyName(p));
     assert.ok(!isRestartPolicyName('sometimes'));
+  });
+});
+
+describe('Run… ports to publish', () => {
+  it('takes -p values separated by blanks or commas, as typed', () => {
+    assert.deepEqual(parsePorts('8080:80, 127.0.0.1::53/udp 9000'), ['8080:80', '127.0.0.1::53/udp', '9000']);
+    assert.deepEqual(parsePorts('[::1]:8443:443'), ['[::1]:8443:443']);
+    assert.deepEqual(parsePorts('  '), []);
+  });
+
+  it("refuses what the daemon's -p parser refuses, quoting the value", () => {
+    assert.throws(() => parsePorts('8080:80, 80:http'), /invalid port specification "80:http"/);
+    assert.throws(() => parsePorts('70000'), /outside 1-65535/);
+    assert.throws(() => parsePorts('80/sctp'), /not tcp or udp/);
   });
 });

@@ -210,7 +210,7 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
 
     assert.equal(api.statusBarText, `$(server) ${alias} · Gantry ${snapshot.version?.version}`);
     assert.ok(api.statusBarTooltip.includes(target.replace(/[-.]/g, '\\$&')), api.statusBarTooltip);
-    assert.deepEqual(api.viewState.descriptions, { images: alias, containers: alias });
+    assert.deepEqual(api.viewState.descriptions, { images: alias, containers: alias, networks: alias });
     assert.equal(api.viewState.message, undefined);
     // A fresh daemon: nothing of the local one shows.
     await waitFor(
@@ -337,7 +337,7 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
     assert.equal(snapshot.host, undefined);
     assert.equal(snapshot.socket, localSocket);
     assert.match(api.statusBarText, /^\$\(vm-running\) Gantry /);
-    assert.deepEqual(api.viewState.descriptions, { images: undefined, containers: undefined });
+    assert.deepEqual(api.viewState.descriptions, { images: undefined, containers: undefined, networks: undefined });
     await waitFor(
       'the local lists',
       async () => (!(await containerLabels()).includes(WEB) && !(await imageNames()).includes(image)) || undefined,

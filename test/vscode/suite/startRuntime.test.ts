@@ -50,7 +50,11 @@ interface GantryApi {
   readonly statusBarText: string;
   readonly views: { readonly images: { getChildren(): Promise<unknown[]> }; readonly containers: { getChildren(): Promise<unknown[]> } };
   readonly viewState: {
-    readonly descriptions: { readonly images: string | undefined; readonly containers: string | undefined };
+    readonly descriptions: {
+      readonly images: string | undefined;
+      readonly containers: string | undefined;
+      readonly networks: string | undefined;
+    };
     readonly message: string | undefined;
   };
 }
@@ -94,7 +98,7 @@ async function waitUntil(what: string, check: () => boolean, shown: () => unknow
   await waitFor(check, { what, timeoutMs, describe: () => JSON.stringify(shown()) });
 }
 
-const notRunning = { images: 'not running', containers: 'not running' };
+const notRunning = { images: 'not running', containers: 'not running', networks: 'not running' };
 
 function pidAlive(pid: number): boolean {
   try {

@@ -7,11 +7,19 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkRequirements, parseProbe, PROBE_SCRIPT, selectNode } from '../../../../runtime/client/ssh/probe';
+import {
+  checkRequirements,
+  networkWarning,
+  parseProbe,
+  PROBE_SCRIPT,
+  probeCniDirs,
+  selectNode,
+} from '../../../../runtime/client/ssh/probe';
+import { probeAvailability } from '../../../../runtime/network/availability';
 import type { HostFacts, NodeInstall } from '../../../../runtime/client/ssh/remote';
 
-function runProbe(env: NodeJS.ProcessEnv, version = '0.1.0'): HostFacts {
-  const res = spawnSync('/bin/sh', ['-s', '--', version], { input: PROBE_SCRIPT, env, encoding: 'utf8' });
+function runProbe(env: NodeJS.ProcessEnv, version = '0.1.0', ...more: string[]): HostFacts {
+  const res = spawnSync('/bin/sh', ['-s', '--', version, ...more], { input: PROBE_SCRIPT, env, encoding: 'utf8' });
   assert.equal(res.status, 0, res.stderr);
   return parseProbe(res.stdout);
 }
@@ -164,5 +172,67 @@ describe('remote: host probe', () => {
       /- conmon for root: root runs only root-owned.*\(refused, not root's own or writable by others: node \/home\/u\/bin\/node\)/,
     );
     assert.equal(parseProbe('probe=1\nuid=0\nend=1').system, undefined, 'a root login');
+  });
+
+  it('finds the CNI plugins and network tools this host has in the daemon’s default dirs: no warning', () => {
+    const facts = runProbe({ PATH: '/nonexistent', HOME: home });
+    assert.deepEqual(facts.network, { cniBinDirs: ['/usr/lib/cni', '/opt/cni/bin'], missingPlugins: [], missingTools: [] });
+    assert.equal(networkWarning(facts.network, 'ssh://box'), undefined);
+  });
+
+  it('names the CNI plugins missing from the dirs the daemon would use, in the daemon’s own words', async () => {
+    // Only bridge and loopback are there (portmap is not executable), in the dirs a --cni-bin-dir gives.
+    const cni = path.join(home, 'cni');
+    const other = path.join(home, 'other dir');
+    fs.mkdirSync(cni);
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(cni, 'bridge'), '#!/bin/sh\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(other, 'loopback'), '#!/bin/sh\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(cni, 'portmap'), '', { mode: 0o644 });
+    const dirs = probeCniDirs(['--log-level', 'debug', '--cni-bin-dir', cni, `--cni-bin-dir=${other}`]);
+    assert.equal(dirs, `${cni}:${other}`);
+
+    const facts = runProbe({ PATH: '/usr/bin:/bin', HOME: home }, '0.1.0', dirs);
+    assert.deepEqual(facts.network?.cniBinDirs, [cni, other]);
+    assert.deepEqual(facts.network?.missingPlugins, ['host-local', 'portmap', 'firewall', 'tuning']);
+    assert.deepEqual(facts.network?.missingTools, []);
+    const warning = networkWarning(facts.network, 'ssh://box');
+    const where = `(in ${cni}, ${other})`;
+    assert.equal(
+      warning,
+      `ssh://box: container networking needs CNI plugin host-local ${where}, CNI plugin portmap ${where}, ` +
+        `CNI plugin firewall ${where}, CNI plugin tuning ${where}: install with apt-get install containernetworking-plugins; ` +
+        'until then containers there can use only --network none or host',
+    );
+    // gantryd's own check of the same dirs (info, a bridge run's error) says the same.
+    assert.ok(warning.includes((await probeAvailability([cni, other])).hint));
+  });
+
+  it('warns about missing iptables and namespace tools with their packages; an old probe’s answer gives no warning', () => {
+    const facts = parseProbe(
+      [
+        'probe=1',
+        'os=Linux',
+        'uid=0',
+        'cni_dirs=/usr/lib/cni',
+        'net_tool_missing=iptables',
+        'net_tool_missing=iptables-save',
+        'net_tool_missing=nsenter',
+        'end=1',
+      ].join('\n'),
+    );
+    assert.deepEqual(facts.network, {
+      cniBinDirs: ['/usr/lib/cni'],
+      missingPlugins: [],
+      missingTools: ['iptables', 'iptables-save', 'nsenter'],
+    });
+    assert.equal(
+      networkWarning(facts.network, 'ssh://box'),
+      'ssh://box: container networking needs iptables, iptables-save, nsenter: install with apt-get install iptables util-linux; ' +
+        'until then containers there can use only --network none or host',
+    );
+    assert.equal(parseProbe('probe=1\nos=Linux\nend=1').network, undefined);
+    assert.equal(networkWarning(undefined, 'ssh://box'), undefined);
+    assert.equal(probeCniDirs(), '/usr/lib/cni:/opt/cni/bin');
   });
 });

@@ -222,7 +222,10 @@ export interface ContainerConfig {
   pidsLimit: number;
   capAdd: string[];
   capDrop: string[];
-  /** "bridge" (the default when empty), "none", "host", or a network's name. */
+  /**
+   * "bridge" (the default when empty), "none", "host", "container:NAME|ID"
+   * (stored as container:<id>), or a network's name.
+   */
   network: string;
   restartPolicy:
     | RestartPolicy
@@ -283,11 +286,28 @@ export interface ContainerConfig {
   /** --ip: an address in the network's subnet. */
   ip: string;
   networkAliases: string[];
+  /**
+   * `network connect`: further networks, attached after the primary one at
+   * every start (set by Networks.Connect, not by create).
+   */
+  connectedNetworks: NetworkConnection[];
+  /**
+   * `network disconnect` of the primary network (`network`): not attached
+   * until connected again.
+   */
+  primaryDisconnected: boolean;
 }
 
 export interface ContainerConfig_LabelsEntry {
   key: string;
   value: string;
+}
+
+/** A network the container is connected to besides its primary one. */
+export interface NetworkConnection {
+  network: string;
+  aliases: string[];
+  ip: string;
 }
 
 /** A published port: host address and port → the container's port. */
@@ -1108,6 +1128,8 @@ function createBaseContainerConfig(): ContainerConfig {
     macAddress: "",
     ip: "",
     networkAliases: [],
+    connectedNetworks: [],
+    primaryDisconnected: false,
   };
 }
 
@@ -1238,6 +1260,12 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
     for (const v of message.networkAliases) {
       writer.uint32(554).string(v!);
+    }
+    for (const v of message.connectedNetworks) {
+      NetworkConnection.encode(v!, writer.uint32(562).fork()).join();
+    }
+    if (message.primaryDisconnected !== false) {
+      writer.uint32(568).bool(message.primaryDisconnected);
     }
     return writer;
   },
@@ -1594,6 +1622,22 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
             message.networkAliases.push(reader.string());
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.connectedNetworks.push(NetworkConnection.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 71: {
+            if (tag !== 568) {
+              break;
+            }
+
+            message.primaryDisconnected = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1769,6 +1813,16 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
         : globalThis.Array.isArray(object?.network_aliases)
         ? object.network_aliases.map((e: any) => globalThis.String(e))
         : [],
+      connectedNetworks: globalThis.Array.isArray(object?.connectedNetworks)
+        ? object.connectedNetworks.map((e: any) => NetworkConnection.fromJSON(e))
+        : globalThis.Array.isArray(object?.connected_networks)
+        ? object.connected_networks.map((e: any) => NetworkConnection.fromJSON(e))
+        : [],
+      primaryDisconnected: isSet(object.primaryDisconnected)
+        ? globalThis.Boolean(object.primaryDisconnected)
+        : isSet(object.primary_disconnected)
+        ? globalThis.Boolean(object.primary_disconnected)
+        : false,
     };
   },
 
@@ -1906,6 +1960,12 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     if (message.networkAliases?.length) {
       obj.networkAliases = message.networkAliases;
     }
+    if (message.connectedNetworks?.length) {
+      obj.connectedNetworks = message.connectedNetworks.map((e) => NetworkConnection.toJSON(e));
+    }
+    if (message.primaryDisconnected !== false) {
+      obj.primaryDisconnected = message.primaryDisconnected;
+    }
     return obj;
   },
 };
@@ -1980,6 +2040,96 @@ export const ContainerConfig_LabelsEntry: MessageFns<ContainerConfig_LabelsEntry
     }
     if (message.value !== "") {
       obj.value = message.value;
+    }
+    return obj;
+  },
+};
+
+function createBaseNetworkConnection(): NetworkConnection {
+  return { network: "", aliases: [], ip: "" };
+}
+
+export const NetworkConnection: MessageFns<NetworkConnection> = {
+  encode(message: NetworkConnection, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.network !== "") {
+      writer.uint32(10).string(message.network);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.ip !== "") {
+      writer.uint32(26).string(message.ip);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkConnection {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkConnection();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ip = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkConnection {
+    return {
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+      aliases: globalThis.Array.isArray(object?.aliases) ? object.aliases.map((e: any) => globalThis.String(e)) : [],
+      ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
+    };
+  },
+
+  toJSON(message: NetworkConnection): unknown {
+    const obj: any = {};
+    if (message.network !== "") {
+      obj.network = message.network;
+    }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
+    }
+    if (message.ip !== "") {
+      obj.ip = message.ip;
     }
     return obj;
   },

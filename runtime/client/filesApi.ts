@@ -1,0 +1,112 @@
+/**
+ * `client.files`: gantry.v1.Files, a container's filesystem read and written
+ * by the daemon with no process in the container (docs/files.md). Paths are
+ * absolute paths inside the container. Failures are GantryErrors (rpc.ts):
+ * NotFound, AlreadyExists, FailedPrecondition ("a named pipe", "not a
+ * directory"), InvalidArgument (link loops).
+ */
+import { fromServiceError } from '../errdefs/grpc';
+import type { FileInfo, FilesClient, WriteFileHeader, WriteFileResponse } from '../api/gen/gantry/v1/files';
+import { stream, unary, type CallOpts } from './rpc';
+
+/** Whose files: a container ID, ID prefix or name. */
+export interface FileTargetRef {
+  readonly container: string;
+}
+
+export interface WriteOpts extends CallOpts {
+  /** Fail with AlreadyExists when the file exists (create). */
+  readonly exclusive?: boolean;
+  /** Fail with NotFound when it does not (overwrite only). */
+  readonly mustExist?: boolean;
+  /** A new file's mode; a replaced file keeps its own. */
+  readonly mode?: number;
+}
+
+const WRITE_CHUNK = 64 * 1024;
+
+export class FilesApi {
+  constructor(private readonly files: FilesClient) {}
+
+  /** stat (`noFollow`: lstat); also where the path leads, links resolved. */
+  async stat(
+    target: FileTargetRef,
+    path: string,
+    opts: CallOpts & { noFollow?: boolean } = {},
+  ): Promise<{ info: FileInfo; realPath: string }> {
+    const r = await unary(this.files, this.files.stat, { target, path, noFollow: opts.noFollow ?? false }, opts);
+    return { info: r.info!, realPath: r.realPath };
+  }
+
+  async readDirectory(target: FileTargetRef, path: string, opts?: CallOpts): Promise<FileInfo[]> {
+    return (await unary(this.files, this.files.readDirectory, { target, path }, opts)).entries;
+  }
+
+  /** The file's chunks, in order; the first carries its info. `length` 0: to the end. */
+  read(target: FileTargetRef, path: string, range: { offset?: number; length?: number } = {}, signal?: AbortSignal) {
+    const call = this.files.readFile({ target, path, offset: range.offset ?? 0, length: range.length ?? 0 });
+    return stream(call, signal);
+  }
+
+  /** The whole file in memory (for an editor: callers guard the size first). */
+  async readFile(target: FileTargetRef, path: string, signal?: AbortSignal): Promise<{ info: FileInfo; data: Buffer }> {
+    let info: FileInfo | undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.read(target, path, {}, signal)) {
+      info ??= chunk.info;
+      chunks.push(Buffer.from(chunk.data));
+    }
+    return { info: info!, data: Buffer.concat(chunks) };
+  }
+
+  /** Replaces (or creates) a file atomically with `data`, streamed in chunks. */
+  writeFile(target: FileTargetRef, path: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts: WriteOpts = {}): Promise<FileInfo> {
+    const header: WriteFileHeader = {
+      target,
+      path,
+      exclusive: opts.exclusive ?? false,
+      mustExist: opts.mustExist ?? false,
+      mode: opts.mode ?? 0,
+    };
+    return new Promise<FileInfo>((resolve, reject) => {
+      const call = this.files.writeFile((error: Error | null, response?: WriteFileResponse) => {
+        opts.signal?.removeEventListener('abort', cancel);
+        if (error) reject(fromServiceError(error));
+        else resolve(response!.info!);
+      });
+      const cancel = () => call.cancel();
+      opts.signal?.addEventListener('abort', cancel, { once: true });
+      void (async () => {
+        const send = async (header: WriteFileHeader | undefined, bytes: Uint8Array) => {
+          const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          if (!call.write({ header, data })) await new Promise((r) => call.once('drain', r));
+        };
+        await send(header, new Uint8Array(0));
+        const chunks: AsyncIterable<Uint8Array> | Uint8Array[] = data instanceof Uint8Array ? split(data) : data;
+        for await (const chunk of chunks) await send(undefined, chunk);
+        call.end();
+      })().catch((e: unknown) => {
+        call.cancel();
+        reject(fromServiceError(e));
+      });
+    });
+  }
+
+  async createDirectory(target: FileTargetRef, path: string, opts: CallOpts & { parents?: boolean } = {}): Promise<void> {
+    await unary(this.files, this.files.createDirectory, { target, path, parents: opts.parents ?? false }, opts);
+  }
+
+  async delete(target: FileTargetRef, path: string, opts: CallOpts & { recursive?: boolean } = {}): Promise<void> {
+    await unary(this.files, this.files.delete, { target, path, recursive: opts.recursive ?? false }, opts);
+  }
+
+  async rename(target: FileTargetRef, from: string, to: string, opts: CallOpts & { overwrite?: boolean } = {}): Promise<void> {
+    await unary(this.files, this.files.rename, { target, from, to, overwrite: opts.overwrite ?? false }, opts);
+  }
+}
+
+function split(data: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += WRITE_CHUNK) out.push(data.subarray(at, at + WRITE_CHUNK));
+  return out;
+}

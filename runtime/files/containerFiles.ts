@@ -1,0 +1,101 @@
+/**
+ * The files service: a container's filesystem, running or stopped, through
+ * a RootedFs opened for each call on the container's root as the daemon
+ * finds it (roots.ts says where). Design: docs/files.md.
+ */
+import type { Readable } from 'node:stream';
+import type { Ctx } from '../context';
+import { invalidArgument } from '../errdefs/errdefs';
+import { RootedFs, checkContainerPath, type FileInfo, type Owner, type ReadOptions, type WriteOptions } from './rootedFs';
+
+/** Whose files: a container for now (volumes and image layers join later). */
+export interface FileTarget {
+  readonly container?: string;
+}
+
+/** A tree to work on: a host path gantryd trusts, and who new files belong to. */
+export interface FileRoot {
+  readonly path: string;
+  /** For messages: "container web". */
+  readonly description: string;
+  readonly owner: Owner;
+  /** Called when the call is done (e.g. a stopped container's mount is no longer needed). */
+  release(): Promise<void>;
+}
+
+/** Finds a target's root (the container side implements it: daemon/files.ts). */
+export interface FileRoots {
+  rootOf(ctx: Ctx, target: FileTarget): Promise<FileRoot>;
+}
+
+export class ContainerFiles {
+  constructor(private readonly roots: FileRoots) {}
+
+  private async with<T>(ctx: Ctx, target: FileTarget, fn: (fs: RootedFs, root: FileRoot) => Promise<T>): Promise<T> {
+    if (!target.container) throw invalidArgument('no container named: whose files?');
+    const root = await this.roots.rootOf(ctx, target);
+    try {
+      const fs = await RootedFs.open(root.path, root.description);
+      try {
+        return await fn(fs, root);
+      } finally {
+        await fs.close();
+      }
+    } finally {
+      await root.release();
+    }
+  }
+
+  stat(ctx: Ctx, target: FileTarget, path: string, follow: boolean): Promise<{ info: FileInfo; realPath: string }> {
+    checkContainerPath(path);
+    return this.with(ctx, target, async (fs) => ({ info: await fs.stat(path, follow), realPath: await fs.realPath(path) }));
+  }
+
+  readDirectory(ctx: Ctx, target: FileTarget, path: string): Promise<FileInfo[]> {
+    checkContainerPath(path);
+    return this.with(ctx, target, (fs) => fs.readDirectory(path));
+  }
+
+  /**
+   * Streams a file to `consume`; the root stays open (and a stopped
+   * container's tree mounted) until it has read the whole stream.
+   */
+  readFile(
+    ctx: Ctx,
+    target: FileTarget,
+    path: string,
+    range: ReadOptions,
+    consume: (info: FileInfo, stream: Readable) => Promise<void>,
+  ): Promise<void> {
+    checkContainerPath(path);
+    return this.with(ctx, target, async (fs) => {
+      const { info, stream } = await fs.readFile(path, range);
+      try {
+        await consume(info, stream);
+      } finally {
+        stream.destroy();
+      }
+    });
+  }
+
+  writeFile(ctx: Ctx, target: FileTarget, path: string, data: Buffer | Readable, opts: WriteOptions): Promise<FileInfo> {
+    checkContainerPath(path);
+    return this.with(ctx, target, (fs, root) => fs.writeFile(path, data, { owner: root.owner, ...opts }));
+  }
+
+  createDirectory(ctx: Ctx, target: FileTarget, path: string, parents: boolean): Promise<void> {
+    checkContainerPath(path);
+    return this.with(ctx, target, (fs, root) => fs.createDirectory(path, { recursive: parents, owner: root.owner }));
+  }
+
+  delete(ctx: Ctx, target: FileTarget, path: string, recursive: boolean): Promise<void> {
+    checkContainerPath(path);
+    return this.with(ctx, target, (fs) => fs.delete(path, { recursive }));
+  }
+
+  rename(ctx: Ctx, target: FileTarget, from: string, to: string, overwrite: boolean): Promise<void> {
+    checkContainerPath(from);
+    checkContainerPath(to);
+    return this.with(ctx, target, (fs) => fs.rename(from, to, { overwrite }));
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * Files inside a container, an image layer or a volume, reached from the
+ * daemon with no process in the container: a RootedFs is a tree whose every
+ * path is resolved inside its root, links and `..` included, as the
+ * container would resolve it — never onto the host. Design: docs/files.md.
+ */
+export { RootedFs, checkContainerPath, type FileInfo, type FileType, type Owner, type ReadOptions, type WriteOptions } from './rootedFs';
+export { cleanPath } from './resolve';

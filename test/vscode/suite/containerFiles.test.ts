@@ -1,0 +1,109 @@
+// A container's files in a real workbench against the real gantryd of
+// test/vscode/run.ts: the Containers view expands a container into Files
+// and its folders (listed by the daemon, nothing run in the container), a
+// file opens in an editor through the gantry-files: provider, an edit saved
+// there is what the container reads at once, and New File/Folder, Rename,
+// Delete act on the container. A change made inside the container reaches
+// the open editor. (The clicks themselves are in the UI suite.)
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { StdStream } from '../../../runtime/client';
+import type { ContainerTreeNode } from '../../../src/views/containers/containerNodes';
+import { containerFileUri } from '../../../src/files/containerFileUris';
+import { ContainersHarness, labelOf, PREFIX, waitFor } from './containersHarness';
+
+describe('Container files (code-server)', function () {
+  this.timeout(120_000);
+  const h = new ContainersHarness();
+  const NAME = `${PREFIX}files`;
+  let id = '';
+
+  before(async () => {
+    await h.setUp();
+    const created = await h.client.containers.create(NAME, { image: h.image, cmd: ['sleep', '3600'], network: 'none' });
+    id = created.id;
+    await h.client.containers.start(id);
+  });
+  after(() => h.tearDown());
+
+  const exec = async (args: string[]): Promise<string> => {
+    let out = '';
+    for await (const m of h.client.containers.exec({ id, args }).responses()) {
+      if (m.kind?.$case === 'output' && m.kind.value.stream === StdStream.STD_STREAM_STDOUT)
+        out += Buffer.from(m.kind.value.data).toString();
+    }
+    return out;
+  };
+  const children = async (node: ContainerTreeNode) =>
+    (await h.provider.getChildren(node)).map((n) => ({
+      node: n,
+      item: h.provider.getTreeItem(n),
+      label: labelOf(h.provider.getTreeItem(n)),
+    }));
+
+  it('expands a container into Files, its folders first, a link to a folder as a folder', async () => {
+    const container = await h.entry(NAME, 'running', (e) => e.item.contextValue === 'runningContainer');
+    assert.equal(container.item.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    const files = (await children(container.node)).find((c) => c.item.contextValue === 'containerFiles');
+    assert.ok(files, 'a Files node');
+    assert.equal(files.label, 'Files');
+    await exec(['ln', '-s', '/etc', '/etc-link']);
+    const root = await children(files.node);
+    const names = root.map((r) => r.label);
+    for (const n of ['bin', 'etc', 'etc-link', 'tmp']) assert.ok(names.includes(n), `${n} in ${names.join(',')}`);
+    const link = root.find((r) => r.label === 'etc-link')!;
+    assert.equal(link.item.contextValue, 'containerFolder');
+    assert.equal(link.item.description, '→ /etc');
+    const inEtc = await children(link.node);
+    const hostname = inEtc.find((r) => r.label === 'hostname');
+    assert.ok(hostname, inEtc.map((r) => r.label).join(','));
+    assert.equal(hostname.item.contextValue, 'containerFile');
+    assert.equal(hostname.item.command?.command, 'vscode.open');
+  });
+
+  it('opens a file in an editor, and a save is what the container reads at once', async () => {
+    const uri = containerFileUri(id, '/etc/motd');
+    await vscode.workspace.fs.writeFile(uri, Buffer.from('before\n'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(doc);
+    assert.equal(doc.getText(), 'before\n');
+    await editor.edit((e) => e.replace(new vscode.Range(0, 0, 0, 6), 'after'));
+    assert.ok(await doc.save(), 'saved');
+    assert.equal(await exec(['cat', '/etc/motd']), 'after\n');
+  });
+
+  it('shows a change made inside the container in the open editor', async () => {
+    const uri = containerFileUri(id, '/tmp/live.txt');
+    await vscode.workspace.fs.writeFile(uri, Buffer.from('one\n'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    await exec(['sh', '-c', 'echo two > /tmp/live.txt']);
+    await waitFor(
+      'the editor shows the container’s change',
+      () => (doc.getText() === 'two\n' ? true : undefined),
+      () => doc.getText(),
+    );
+  });
+
+  it('New File, New Folder, Rename and Delete act on the container', async () => {
+    const container = await h.entry(NAME, 'running', (e) => e.item.contextValue === 'runningContainer');
+    const files = (await children(container.node)).find((c) => c.item.contextValue === 'containerFiles')!;
+    const tmp = (await children(files.node)).find((c) => c.label === 'tmp')!;
+    await vscode.commands.executeCommand('gantry.containers.files.newFolder', tmp.node, { name: 'made' });
+    const made = await waitFor('made listed', async () => (await children(tmp.node)).find((c) => c.label === 'made'));
+    await vscode.commands.executeCommand('gantry.containers.files.newFile', made.node, { name: 'new.txt' });
+    assert.equal(await exec(['sh', '-c', 'ls -l /tmp/made | tail -1 | cut -c1-10']), '-rw-r--r--\n');
+    const file = (await children(made.node)).find((c) => c.label === 'new.txt')!;
+    await vscode.commands.executeCommand('gantry.containers.files.rename', file.node, { newName: 'renamed.txt' });
+    assert.equal(await exec(['ls', '/tmp/made']), 'renamed.txt\n');
+    await vscode.commands.executeCommand('gantry.containers.files.delete', made.node, { confirm: false });
+    assert.equal(await exec(['sh', '-c', 'test -e /tmp/made && echo there || echo gone']), 'gone\n');
+  });
+
+  it('a missing file is FileNotFound, as VS Code expects', async () => {
+    await assert.rejects(
+      Promise.resolve(vscode.workspace.fs.stat(containerFileUri(id, '/no/such/file'))),
+      (e: unknown) => e instanceof vscode.FileSystemError && e.code === 'FileNotFound',
+    );
+  });
+});
