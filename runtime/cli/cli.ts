@@ -15,6 +15,8 @@ import { imageCommand } from './commands/imageGroup';
 import { imagesCommand, rmiCommand, tagCommand } from './commands/images';
 import { loginCommand, logoutCommand } from './commands/login';
 import { pullCommand } from './commands/pull';
+import { pushCommand } from './commands/push';
+import { loadCommand, saveCommand } from './commands/archive';
 import { snapshotsCommand } from './commands/snapshots';
 import { containerCommand } from './commands/containerGroup';
 import { attachCommand, execCommand } from './commands/exec';
@@ -53,6 +55,9 @@ const COMMANDS: readonly Command[] = [
   inspectCommand,
   containerCommand,
   pullCommand,
+  pushCommand,
+  saveCommand,
+  loadCommand,
   imagesCommand,
   tagCommand,
   rmiCommand,

@@ -1,10 +1,10 @@
 /**
- * Pull progress as Docker draws it. On a terminal: one line per blob,
+ * Pull and push progress as Docker draws them. On a terminal: one line per blob,
  * redrawn in place ("a1b2c3d4e5f6: Downloading [====>     ] 1.2MB/3.4MB").
  * Elsewhere (a log, a pipe): one line per status change, no redraws.
  */
 import type { Writable } from 'node:stream';
-import { BlobStatus, type BlobProgress } from '../client';
+import { BlobStatus, PushBlobStatus, type BlobProgress, type PushBlobProgress } from '../client';
 import { formatSize, shortId } from '../presentation';
 
 const LABEL: Record<BlobStatus, string> = {
@@ -19,12 +19,23 @@ const LABEL: Record<BlobStatus, string> = {
   [BlobStatus.UNRECOGNIZED]: '',
 };
 
+const PUSH_LABEL: Record<PushBlobStatus, string> = {
+  [PushBlobStatus.PUSH_BLOB_STATUS_UNSPECIFIED]: '',
+  [PushBlobStatus.PUSH_BLOB_STATUS_WAITING]: 'Waiting',
+  [PushBlobStatus.PUSH_BLOB_STATUS_PREPARING]: 'Preparing',
+  [PushBlobStatus.PUSH_BLOB_STATUS_PUSHING]: 'Pushing',
+  [PushBlobStatus.PUSH_BLOB_STATUS_PUSHED]: 'Pushed',
+  [PushBlobStatus.PUSH_BLOB_STATUS_EXISTS]: 'Layer already exists',
+  [PushBlobStatus.PUSH_BLOB_STATUS_MOUNTED]: 'Mounted',
+  [PushBlobStatus.UNRECOGNIZED]: '',
+};
+
 const BAR_WIDTH = 40;
 
 export class PullProgressView {
   private readonly order: string[] = [];
   private readonly lines = new Map<string, string>();
-  private readonly lastStatus = new Map<string, BlobStatus>();
+  private readonly lastStatus = new Map<string, string>();
   private drawn = 0;
 
   constructor(
@@ -33,25 +44,37 @@ export class PullProgressView {
   ) {}
 
   update(blob: BlobProgress): void {
-    const id = shortId(blob.digest);
+    const moving = blob.status === BlobStatus.BLOB_STATUS_DOWNLOADING;
+    this.show(blob.digest, String(blob.status), LABEL[blob.status] ?? '', moving ? blob : undefined);
+  }
+
+  /** A push's blob, drawn the same way ("Pushing [==>  ] …", "Layer already exists", "Mounted from …"). */
+  updatePush(blob: PushBlobProgress): void {
+    const label =
+      blob.status === PushBlobStatus.PUSH_BLOB_STATUS_MOUNTED && blob.mountedFrom
+        ? `Mounted from ${blob.mountedFrom}`
+        : (PUSH_LABEL[blob.status] ?? '');
+    this.show(blob.digest, `push-${blob.status}`, label, blob.status === PushBlobStatus.PUSH_BLOB_STATUS_PUSHING ? blob : undefined);
+  }
+
+  /** One blob's line; `moving` carries the byte counts of a transfer in progress. */
+  private show(digest: string, statusKey: string, label: string, moving: { offset: number; total: number } | undefined): void {
+    const id = shortId(digest);
     if (!this.lines.has(id)) this.order.push(id);
-    const line = `${id}: ${LABEL[blob.status] ?? ''}${this.detail(blob)}`;
-    this.lines.set(id, line);
+    this.lines.set(id, `${id}: ${label}${moving ? this.bar(moving) : ''}`);
     if (this.tty) {
       this.redraw();
-    } else if (this.lastStatus.get(id) !== blob.status) {
-      this.lastStatus.set(id, blob.status);
-      this.out.write(
-        `${id}: ${LABEL[blob.status] ?? ''}${blob.status === BlobStatus.BLOB_STATUS_DOWNLOADING ? ` ${formatSize(blob.total)}` : ''}\n`,
-      );
+    } else if (this.lastStatus.get(id) !== statusKey) {
+      this.lastStatus.set(id, statusKey);
+      this.out.write(`${id}: ${label}${moving ? ` ${formatSize(moving.total)}` : ''}\n`);
     }
   }
 
-  private detail(blob: BlobProgress): string {
-    if (blob.status !== BlobStatus.BLOB_STATUS_DOWNLOADING || !this.tty || blob.total <= 0) return '';
-    const done = Math.min(BAR_WIDTH, Math.floor((blob.offset / blob.total) * BAR_WIDTH));
+  private bar(p: { offset: number; total: number }): string {
+    if (!this.tty || p.total <= 0) return '';
+    const done = Math.min(BAR_WIDTH, Math.floor((p.offset / p.total) * BAR_WIDTH));
     const bar = '='.repeat(Math.max(0, done - 1)) + (done > 0 ? '>' : '') + ' '.repeat(BAR_WIDTH - done);
-    return ` [${bar}] ${formatSize(blob.offset)}/${formatSize(blob.total)}`;
+    return ` [${bar}] ${formatSize(p.offset)}/${formatSize(p.total)}`;
   }
 
   private redraw(): void {

@@ -10,13 +10,19 @@ import type {
   ImageSummary,
   InspectImageResponse,
   PruneImagesResponse,
+  LoadImagesChunk,
   PullImageRequest,
   PullImageResponse,
+  PushImageRequest,
+  PushImageResponse,
   RegistryAuth,
   RegistryClient,
   RemoveImageResponse,
 } from '../api/gen/gantry/v1/images';
-import { stream, unary, type CallOpts } from './rpc';
+import { clientStream, stream, unary, type CallOpts } from './rpc';
+
+/** Load sends the archive in messages of at most this size (well under gRPC's limits). */
+const LOAD_CHUNK = 1024 * 1024;
 
 export class ImagesApi {
   constructor(
@@ -27,6 +33,26 @@ export class ImagesApi {
   /** Progress messages, ending with `{kind: {$case: 'image'}}`. Abort `signal` to cancel the pull. */
   pull(request: Partial<PullImageRequest> & { reference: string }, signal?: AbortSignal): AsyncGenerator<PullImageResponse> {
     return stream(this.images.pull({ platform: '', auth: undefined, ...request }), signal);
+  }
+
+  /** Progress messages, ending with one `{kind: {$case: 'pushed'}}` per pushed tag. Abort `signal` to cancel the push. */
+  push(request: Partial<PushImageRequest> & { reference: string }, signal?: AbortSignal): AsyncGenerator<PushImageResponse> {
+    return stream(this.images.push({ platform: '', auth: undefined, allTags: false, ...request }), signal);
+  }
+
+  /** The archive's bytes, in order. `format`: 'docker' (default) or 'oci'. */
+  async *save(images: string[], format = 'docker', signal?: AbortSignal): AsyncGenerator<Buffer> {
+    for await (const chunk of stream(this.images.save({ images, format }), signal)) yield Buffer.from(chunk.data);
+  }
+
+  /** Sends an archive (any supported layout and compression); resolves with the records written. */
+  async load(archive: AsyncIterable<Uint8Array>, opts?: CallOpts): Promise<ImageSummary[]> {
+    async function* chunks(): AsyncGenerator<LoadImagesChunk> {
+      for await (const data of archive) {
+        for (let i = 0; i < data.length; i += LOAD_CHUNK) yield { data: Buffer.from(data.subarray(i, i + LOAD_CHUNK)) };
+      }
+    }
+    return (await clientStream(this.images, this.images.load, chunks(), opts)).images;
   }
 
   async list(opts?: CallOpts): Promise<ImageSummary[]> {

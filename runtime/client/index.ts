@@ -6,10 +6,10 @@
  * - The typed client: RuntimeClient, one namespace per gRPC service
  *   (`images`, `containers`, `networks`, `files`, `snapshots`, `events`, `system`). Every error
  *   that leaves it is a GantryError; its kind is what callers branch on.
- * - Flows written once for both callers: pull with per-blob progress
- *   (pullImage), attach and start (attachAndStart, stdioMessages), logs
- *   (LogCursor, readLogs), events with resume (EventCursor), port
- *   forwarding (forwardPorts).
+ * - Flows written once for both callers: pull and push with per-blob
+ *   progress (pullImage, pushImage), attach and start (attachAndStart,
+ *   stdioMessages), logs (LogCursor, readLogs), events with resume
+ *   (EventCursor), port forwarding (forwardPorts).
  * - Reaching a daemon: this machine's socket (defaultSocket, socketFromEnv,
  *   LocalEndpoint), a host over SSH (connectRemote, SshEndpoint), the
  *   handshake (openClient), and the node flags gantryd is started with.
@@ -41,6 +41,7 @@ export {
 
 // Flows.
 export { pullImage, registryAuthFor, type PullHandlers, type PullOutcome, type PullRequest } from './flows/pull';
+export { pushImage, type PushHandlers, type PushRequest } from './flows/push';
 export { attachAndStart, stdioMessages, type AttachStartOptions, type StdioMessage } from './flows/stdio';
 export { LogCursor, readLogs } from './flows/logs';
 export { EventCursor, type EventHandlers } from './flows/events';
@@ -83,7 +84,7 @@ export type {
   TerminalSize,
   TopContainerResponse,
 } from '../api/gen/gantry/v1/containers';
-export { BlobStatus } from '../api/gen/gantry/v1/images';
+export { BlobStatus, PushBlobStatus } from '../api/gen/gantry/v1/images';
 export type {
   BlobProgress,
   ImagePlatformsResponse,
@@ -92,6 +93,9 @@ export type {
   Platform,
   PruneImagesResponse,
   PullResolved,
+  PushBlobProgress,
+  PushedImage,
+  PushStarted,
   RegistryAuth,
   RemoveImageResponse,
 } from '../api/gen/gantry/v1/images';

@@ -4,7 +4,14 @@
  * Both map every failure to a GantryError whose kind is the one the daemon
  * raised (runtime/errdefs/grpc.ts), so no grpc-js error leaves the client.
  */
-import { Metadata, type CallOptions, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import {
+  Metadata,
+  type CallOptions,
+  type ClientReadableStream,
+  type ClientUnaryCall,
+  type ClientWritableStream,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { fromServiceError } from '../errdefs/grpc';
 
 export interface CallOpts {
@@ -58,4 +65,59 @@ export async function* stream<Res>(call: ClientReadableStream<Res>, signal?: Abo
     signal?.removeEventListener('abort', cancel);
     call.cancel();
   }
+}
+
+export type ClientStreamMethod<Req, Res> = (
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => ClientWritableStream<Req>;
+
+/**
+ * A client stream: writes every message of `messages` (waiting for 'drain'
+ * when the daemon reads slowly), half-closes, and resolves with the one
+ * response. No deadline by default (an upload lasts as long as it lasts);
+ * aborting `signal` cancels the call.
+ */
+export function clientStream<Req, Res>(
+  target: object,
+  method: ClientStreamMethod<Req, Res>,
+  messages: AsyncIterable<Req>,
+  opts: CallOpts = {},
+): Promise<Res> {
+  return new Promise<Res>((resolve, reject) => {
+    if (opts.signal?.aborted) {
+      reject(fromServiceError(opts.signal.reason));
+      return;
+    }
+    const timeoutMs = opts.timeoutMs ?? Infinity;
+    const deadline = Number.isFinite(timeoutMs) ? new Date(Date.now() + timeoutMs) : Infinity;
+    let settled = false;
+    const call = method.call(target, new Metadata(), { deadline }, (error, response) => {
+      settled = true;
+      opts.signal?.removeEventListener('abort', cancel);
+      if (error) reject(fromServiceError(error));
+      else resolve(response);
+    });
+    const cancel = () => call.cancel();
+    opts.signal?.addEventListener('abort', cancel, { once: true });
+    (async () => {
+      for await (const m of messages) {
+        if (settled) return; // the daemon already answered (an error): stop reading the source
+        if (!call.write(m)) {
+          await new Promise<void>((r) => {
+            call.once('drain', r);
+            call.once('close', r);
+          });
+        }
+      }
+      call.end();
+    })().catch((e: unknown) => {
+      // The source failed (an unreadable file): cancel the call; the callback reports Cancelled,
+      // so report the source's error instead.
+      settled = true;
+      call.cancel();
+      reject(e);
+    });
+  });
 }

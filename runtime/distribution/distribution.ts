@@ -31,6 +31,9 @@
 import type { Readable } from 'node:stream';
 import type { Ctx } from '../context';
 import type { Descriptor } from '../oci/descriptor';
+import type { Pusher } from './pusher';
+
+export type { ChunkReader, Pusher, UploadOptions, UploadResult } from './pusher';
 
 export interface Reference {
   /** Registry host[:port], e.g. "docker.io", "127.0.0.1:5000". */
@@ -89,6 +92,8 @@ export type CredentialLookup = (host: string) => RegistryAuth | undefined | Prom
 export interface Registry {
   /** A Fetcher that authenticates with `credentials`; cheap, one per pull. */
   fetcher(credentials?: CredentialLookup): Fetcher;
+  /** A Pusher that authenticates with `credentials` (scope pull,push); one per push. */
+  pusher(credentials?: CredentialLookup): Pusher;
   /** Checks credentials against `host` (GET /v2/ through the auth flow); for `gantry login`. */
   login(ctx: Ctx, host: string, auth: RegistryAuth): Promise<void>;
   /** Closes pooled connections. Idempotent. */

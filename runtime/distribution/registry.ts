@@ -18,6 +18,7 @@ import type { CredentialLookup, Fetcher, Registry, RegistryAuth, RegistryOptions
 import { Authorizer } from './auth';
 import { discardBody, readSmallBody, statusError } from './errors';
 import { RegistryFetcher } from './fetcher';
+import { RegistryPusher, type Pusher } from './pusher';
 import { apiHost, DEFAULT_CERTS_DIR, normalizeHost } from './hosts';
 import { DEFAULT_BACKOFF } from './retry';
 import { HttpRequest, HttpResponse, Transport } from './transport';
@@ -53,6 +54,10 @@ export class RegistryClient implements Registry {
 
   fetcher(credentials?: CredentialLookup): Fetcher {
     return new RegistryFetcher(this, credentials);
+  }
+
+  pusher(credentials?: CredentialLookup): Pusher {
+    return new RegistryPusher(this, credentials);
   }
 
   async login(ctx: Ctx, host: string, auth: RegistryAuth): Promise<void> {

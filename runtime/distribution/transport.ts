@@ -41,10 +41,11 @@ export interface TransportOptions {
 }
 
 export interface HttpRequest {
-  readonly method: 'GET' | 'HEAD' | 'POST';
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
+  /** In memory, so a retry or an auth round trip can send it again. */
+  readonly body?: string | Buffer;
 }
 
 export type HttpResponse = Dispatcher.ResponseData;
@@ -95,12 +96,14 @@ export class Transport {
 
   /**
    * One request with `host`'s TLS configuration, retried per the backoff
-   * options (POST is never retried). Resolves with any HTTP status once
+   * options (POST and PATCH are never retried: an upload session moves on
+   * with each one; the pusher asks the registry where it stands instead). Resolves with any HTTP status once
    * headers arrive; rejects with Unavailable (no answer) or Cancelled.
    */
   async send(ctx: Ctx, host: string, req: HttpRequest): Promise<HttpResponse> {
     this.assertOpen();
-    const backoff = req.method === 'POST' ? { ...this.opts.backoff, maxRetries: 0 } : this.opts.backoff;
+    const once = req.method === 'POST' || req.method === 'PATCH';
+    const backoff = once ? { ...this.opts.backoff, maxRetries: 0 } : this.opts.backoff;
     try {
       const agent = await this.agentFor(host);
       return await retry<HttpResponse>(ctx, backoff, () => this.once(ctx, agent, req), {

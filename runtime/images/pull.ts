@@ -22,6 +22,7 @@ import { forEachLimited } from '../util/concurrency';
 import { BlobFetcher, type BlobProgress, type BlobStatus } from './fetch';
 import type { Image, ImageStore } from './images';
 import { putImage } from './records';
+import { recordSource } from './sources';
 import { chainIds, type UnpackStatus, type Unpacker } from './unpacker';
 import { configPlatform, parseConfig, parseIndex, parseManifest } from '../oci/manifest';
 import { formatPlatform, hostPlatform, selectManifest } from './platform';
@@ -104,6 +105,9 @@ export class Puller {
       for (const chain of chainIds(config.rootfs.diff_ids)) lease.add(chain);
       const chainId = await this.fetchLayers(ctx, fetcher, ref, manifest.layers, config.rootfs.diff_ids, emit);
 
+      // Where the blobs came from: a later push to this registry can mount them (sources.ts).
+      const blobs = [target.digest, manifestDesc.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
+      await recordSource(ctx, this.deps.content, ref.domain, ref.path, blobs);
       const now = new Date();
       return await putImage(this.deps.images, this.deps.events, {
         name: recordName(ref, target),

@@ -11,6 +11,8 @@ export const ImageTopics = {
   create: '/images/create',
   update: '/images/update',
   delete: '/images/delete',
+  /** A push finished (Docker's image "push" action); the id is the local name, `name` the remote one. */
+  push: '/images/push',
 } as const;
 
 export async function putImage(images: ImageStore, events: Publisher, image: Image): Promise<Image> {

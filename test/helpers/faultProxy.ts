@@ -17,6 +17,8 @@
 //                      (which lets it continue, or with {reset: true} resets
 //                      both sockets: the client never gets the rest)
 // A fault stays armed until a response is long enough to trigger it.
+// cutUploadAfter(n) does the same to the next upload request (PATCH, or PUT
+// with a body) on its way to the registry.
 //
 // One thing it serves itself: replaceManifest() answers manifest requests
 // for one tag with given bytes, for documents distribution 2.8 refuses to
@@ -33,6 +35,8 @@ export interface ProxiedRequest {
   path: string;
   /** The Range header, when the client sent one. */
   range?: string;
+  /** The Content-Range header of an upload chunk (PATCH), when sent. */
+  contentRange?: string;
 }
 
 export interface FaultOptions {
@@ -54,6 +58,11 @@ export interface FaultProxy {
   waitForRequest(match: (r: ProxiedRequest) => boolean, timeoutMs?: number): Promise<ProxiedRequest>;
   /** Resolves once the client has closed connection `conn` (e.g. gave up a stalled download). */
   clientClosed(conn: number, timeoutMs?: number): Promise<void>;
+  /**
+   * Breaks the next `times` upload requests (PATCH or PUT with a body) after
+   * forwarding `bytes` of their body to the registry (RST to both sides).
+   */
+  cutUploadAfter(bytes: number, opts?: { times?: number }): void;
   /** Breaks the next `times` matching responses after `bytes` body bytes (RST to both sides). */
   cutBlobAfter(bytes: number, opts?: FaultOptions): void;
   /**
@@ -165,6 +174,12 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = '127.
    * to forward `len` more: one whose threshold falls inside them, with at least
    * one byte left over to withhold.
    */
+  const uploadFaults: { bytes: number; times: number }[] = [];
+  const uploadFaultFor = (req: ProxiedRequest, sent: number, len: number) =>
+    req.method === 'PATCH' || req.method === 'PUT'
+      ? uploadFaults.find((f) => f.times > 0 && sent <= f.bytes && f.bytes < sent + len)
+      : undefined;
+
   const faultFor = (digest: string, sent: number, len: number): Fault | undefined =>
     faults.find((f) => f.times > 0 && (!f.digest || f.digest === digest) && sent <= f.bytes && f.bytes < sent + len);
 
@@ -179,39 +194,66 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = '127.
     let reqBuf = Buffer.alloc(0);
     let reqBodyLeft = 0;
     let reqOpaque = false;
+    let reqBody: { req: ProxiedRequest; sent: number } | undefined;
+    const forward = (b: Buffer) => {
+      if (b.length > 0 && !upstream.destroyed) upstream.write(b);
+    };
     client.on('data', (chunk: Buffer) => {
-      if (!upstream.destroyed) upstream.write(chunk);
-      if (reqOpaque) return;
+      if (reqOpaque) return forward(chunk);
       reqBuf = Buffer.concat([reqBuf, chunk]);
       for (;;) {
         if (reqBodyLeft > 0) {
           const n = Math.min(reqBodyLeft, reqBuf.length);
+          const piece = reqBuf.subarray(0, n);
+          const fault = reqBody ? uploadFaultFor(reqBody.req, reqBody.sent, n) : undefined;
+          if (fault) {
+            // Part of the upload reaches the registry, then both connections are reset.
+            fault.times--;
+            forward(piece.subarray(0, fault.bytes - reqBody!.sent));
+            reqOpaque = true;
+            upstream.write(Buffer.alloc(0), () => {
+              client.resetAndDestroy();
+              upstream.resetAndDestroy();
+            });
+            return;
+          }
+          forward(piece);
+          if (reqBody) reqBody.sent += n;
           reqBodyLeft -= n;
           reqBuf = reqBuf.subarray(n);
           if (reqBodyLeft > 0) return;
         }
         if (reqBuf.length > 0 && !/^[A-Z]/.test(String.fromCharCode(reqBuf[0]))) {
           reqOpaque = true; // not HTTP (e.g. a TLS handshake): pass through
+          forward(reqBuf);
           return;
         }
         const end = reqBuf.indexOf(HEAD_END);
         if (end < 0) {
-          if (reqBuf.length > MAX_HEAD) reqOpaque = true;
+          if (reqBuf.length > MAX_HEAD) {
+            reqOpaque = true;
+            forward(reqBuf);
+          }
           return;
         }
+        forward(reqBuf.subarray(0, end + HEAD_END.length));
         const head = parseHead(reqBuf.subarray(0, end).toString('latin1'));
         reqBuf = reqBuf.subarray(end + HEAD_END.length);
         const [method = '', target = ''] = head.line.split(' ');
         const r: ProxiedRequest = { conn, method, path: target };
         const range = head.headers.get('range');
         if (range !== undefined) r.range = range;
+        const contentRange = head.headers.get('content-range');
+        if (contentRange !== undefined) r.contentRange = contentRange;
         pending.push(r);
         record(r);
         if (head.headers.has('transfer-encoding')) {
           reqOpaque = true; // a chunked upload: not followed
+          forward(reqBuf);
           return;
         }
         reqBodyLeft = contentLength(head) ?? 0;
+        reqBody = { req: r, sent: 0 };
       }
     });
 
@@ -370,6 +412,9 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = '127.
         timeoutMs,
         () => `the client kept connection #${conn} open`,
       ).then(() => undefined),
+    cutUploadAfter: (bytes, opts = {}) => {
+      uploadFaults.push({ bytes, times: opts.times ?? 1 });
+    },
     cutBlobAfter: (bytes, opts = {}) => {
       faults.push({ kind: 'cut', bytes, digest: opts.digest, times: opts.times ?? 1 });
     },

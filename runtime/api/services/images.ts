@@ -112,7 +112,13 @@ function toPullResponse(p: PullProgress): PullImageResponse {
   };
 }
 
-export function imagesService(adapt: HandlerAdapter, images: ImageService, puller: Puller, registry: RegistryClient): ImagesServer {
+/** Every Images rpc but the transfers (Push, Save, Load: imageTransfer.ts), which the daemon adds beside these. */
+export function imagesService(
+  adapt: HandlerAdapter,
+  images: ImageService,
+  puller: Puller,
+  registry: RegistryClient,
+): Omit<ImagesServer, 'push' | 'save' | 'load'> {
   return {
     pull: adapt.serverStream('Pull', async (ctx, request, send) => {
       if (!request.reference) throw invalidArgument('pull needs an image reference');

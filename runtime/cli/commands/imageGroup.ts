@@ -1,12 +1,17 @@
 import { commandGroup, type Command } from '../command';
 import { imageInspectCommand, imagePruneCommand, imagesCommand, rmiCommand, tagCommand } from './images';
 import { pullCommand } from './pull';
+import { pushCommand } from './push';
+import { loadCommand, saveCommand } from './archive';
 
 /** `gantry image <subcommand>`: Docker's management-command spelling of the image verbs. */
 const SUBCOMMANDS: Record<string, Command> = {
   ls: imagesCommand,
   list: imagesCommand,
   pull: pullCommand,
+  push: pushCommand,
+  save: saveCommand,
+  load: loadCommand,
   inspect: imageInspectCommand,
   tag: tagCommand,
   rm: rmiCommand,
@@ -17,12 +22,15 @@ const SUBCOMMANDS: Record<string, Command> = {
 export const imageCommand: Command = commandGroup(
   {
     name: 'image',
-    summary: 'manage images (ls, pull, inspect, tag, rm, prune)',
+    summary: 'manage images (ls, pull, push, save, load, inspect, tag, rm, prune)',
     usage: `Usage: gantry image COMMAND
 
 Commands:
   ls        list images
   pull      pull an image from a registry
+  push      push an image to a registry
+  save      write images to a tar archive
+  load      load images from a tar archive
   inspect   show the details of images
   tag       give an image another name
   rm        remove images

@@ -13,6 +13,8 @@ import {
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type ClientWritableStream,
+  type handleClientStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -95,6 +97,71 @@ export function blobStatusToJSON(object: BlobStatus): string {
     case BlobStatus.BLOB_STATUS_EXTRACTED:
       return "BLOB_STATUS_EXTRACTED";
     case BlobStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum PushBlobStatus {
+  PUSH_BLOB_STATUS_UNSPECIFIED = 0,
+  PUSH_BLOB_STATUS_WAITING = 1,
+  PUSH_BLOB_STATUS_PREPARING = 2,
+  PUSH_BLOB_STATUS_PUSHING = 3,
+  PUSH_BLOB_STATUS_PUSHED = 4,
+  /** PUSH_BLOB_STATUS_EXISTS - The registry already had it in the target repository. */
+  PUSH_BLOB_STATUS_EXISTS = 5,
+  /** PUSH_BLOB_STATUS_MOUNTED - Mounted from another repository of the same registry (no upload). */
+  PUSH_BLOB_STATUS_MOUNTED = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function pushBlobStatusFromJSON(object: any): PushBlobStatus {
+  switch (object) {
+    case 0:
+    case "PUSH_BLOB_STATUS_UNSPECIFIED":
+      return PushBlobStatus.PUSH_BLOB_STATUS_UNSPECIFIED;
+    case 1:
+    case "PUSH_BLOB_STATUS_WAITING":
+      return PushBlobStatus.PUSH_BLOB_STATUS_WAITING;
+    case 2:
+    case "PUSH_BLOB_STATUS_PREPARING":
+      return PushBlobStatus.PUSH_BLOB_STATUS_PREPARING;
+    case 3:
+    case "PUSH_BLOB_STATUS_PUSHING":
+      return PushBlobStatus.PUSH_BLOB_STATUS_PUSHING;
+    case 4:
+    case "PUSH_BLOB_STATUS_PUSHED":
+      return PushBlobStatus.PUSH_BLOB_STATUS_PUSHED;
+    case 5:
+    case "PUSH_BLOB_STATUS_EXISTS":
+      return PushBlobStatus.PUSH_BLOB_STATUS_EXISTS;
+    case 6:
+    case "PUSH_BLOB_STATUS_MOUNTED":
+      return PushBlobStatus.PUSH_BLOB_STATUS_MOUNTED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return PushBlobStatus.UNRECOGNIZED;
+  }
+}
+
+export function pushBlobStatusToJSON(object: PushBlobStatus): string {
+  switch (object) {
+    case PushBlobStatus.PUSH_BLOB_STATUS_UNSPECIFIED:
+      return "PUSH_BLOB_STATUS_UNSPECIFIED";
+    case PushBlobStatus.PUSH_BLOB_STATUS_WAITING:
+      return "PUSH_BLOB_STATUS_WAITING";
+    case PushBlobStatus.PUSH_BLOB_STATUS_PREPARING:
+      return "PUSH_BLOB_STATUS_PREPARING";
+    case PushBlobStatus.PUSH_BLOB_STATUS_PUSHING:
+      return "PUSH_BLOB_STATUS_PUSHING";
+    case PushBlobStatus.PUSH_BLOB_STATUS_PUSHED:
+      return "PUSH_BLOB_STATUS_PUSHED";
+    case PushBlobStatus.PUSH_BLOB_STATUS_EXISTS:
+      return "PUSH_BLOB_STATUS_EXISTS";
+    case PushBlobStatus.PUSH_BLOB_STATUS_MOUNTED:
+      return "PUSH_BLOB_STATUS_MOUNTED";
+    case PushBlobStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -312,6 +379,74 @@ export interface ImagePlatformsResponse {
    * or empty when the index has none for the daemon's platform.
    */
   defaultPlatform: string;
+}
+
+export interface PushImageRequest {
+  /** "repo:tag" or "repo@digest" of a local image; with all_tags, a repository. */
+  reference: string;
+  /**
+   * "os/arch[/variant]": push only that platform's manifest; empty = the
+   * whole image (its index when every manifest is stored locally).
+   */
+  platform: string;
+  auth: RegistryAuth | undefined;
+  allTags: boolean;
+}
+
+export interface PushBlobProgress {
+  digest: string;
+  mediaType: string;
+  /** "config", "layer" or "manifest". */
+  role: string;
+  status: PushBlobStatus;
+  offset: number;
+  total: number;
+  /** For MOUNTED: the repository it was mounted from. */
+  mountedFrom: string;
+}
+
+export interface PushStarted {
+  /** The remote reference being pushed ("127.0.0.1:5000/repo:tag"). */
+  name: string;
+  target: Descriptor | undefined;
+}
+
+export interface PushedImage {
+  name: string;
+  /** The digest of what the tag now points at, and its size. */
+  digest: string;
+  size: number;
+  mediaType: string;
+}
+
+export interface PushImageResponse {
+  kind: { $case: "started"; value: PushStarted } | { $case: "blob"; value: PushBlobProgress } | {
+    $case: "pushed";
+    value: PushedImage;
+  } | undefined;
+}
+
+export interface SaveImagesRequest {
+  /** Names or IDs, as every image call takes them. */
+  images: string[];
+  /** "docker" (default; docker-archive) or "oci" (OCI image-layout tar). */
+  format: string;
+}
+
+export interface SaveImagesChunk {
+  data: Buffer;
+}
+
+export interface LoadImagesChunk {
+  data: Buffer;
+}
+
+export interface LoadImagesResponse {
+  /**
+   * The image records written (one per name in the archive; untagged
+   * images as repo@digest or, without a name, as their ID).
+   */
+  images: ImageSummary[];
 }
 
 function createBasePlatform(): Platform {
@@ -3276,6 +3411,802 @@ export const ImagePlatformsResponse: MessageFns<ImagePlatformsResponse> = {
   },
 };
 
+function createBasePushImageRequest(): PushImageRequest {
+  return { reference: "", platform: "", auth: undefined, allTags: false };
+}
+
+export const PushImageRequest: MessageFns<PushImageRequest> = {
+  encode(message: PushImageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reference !== "") {
+      writer.uint32(10).string(message.reference);
+    }
+    if (message.platform !== "") {
+      writer.uint32(18).string(message.platform);
+    }
+    if (message.auth !== undefined) {
+      RegistryAuth.encode(message.auth, writer.uint32(26).fork()).join();
+    }
+    if (message.allTags !== false) {
+      writer.uint32(32).bool(message.allTags);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushImageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushImageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.platform = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.auth = RegistryAuth.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.allTags = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushImageRequest {
+    return {
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+      platform: isSet(object.platform) ? globalThis.String(object.platform) : "",
+      auth: isSet(object.auth) ? RegistryAuth.fromJSON(object.auth) : undefined,
+      allTags: isSet(object.allTags)
+        ? globalThis.Boolean(object.allTags)
+        : isSet(object.all_tags)
+        ? globalThis.Boolean(object.all_tags)
+        : false,
+    };
+  },
+
+  toJSON(message: PushImageRequest): unknown {
+    const obj: any = {};
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    if (message.platform !== "") {
+      obj.platform = message.platform;
+    }
+    if (message.auth !== undefined) {
+      obj.auth = RegistryAuth.toJSON(message.auth);
+    }
+    if (message.allTags !== false) {
+      obj.allTags = message.allTags;
+    }
+    return obj;
+  },
+};
+
+function createBasePushBlobProgress(): PushBlobProgress {
+  return { digest: "", mediaType: "", role: "", status: 0, offset: 0, total: 0, mountedFrom: "" };
+}
+
+export const PushBlobProgress: MessageFns<PushBlobProgress> = {
+  encode(message: PushBlobProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.digest !== "") {
+      writer.uint32(10).string(message.digest);
+    }
+    if (message.mediaType !== "") {
+      writer.uint32(18).string(message.mediaType);
+    }
+    if (message.role !== "") {
+      writer.uint32(26).string(message.role);
+    }
+    if (message.status !== 0) {
+      writer.uint32(32).int32(message.status);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(40).int64(message.offset);
+    }
+    if (message.total !== 0) {
+      writer.uint32(48).int64(message.total);
+    }
+    if (message.mountedFrom !== "") {
+      writer.uint32(58).string(message.mountedFrom);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushBlobProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushBlobProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.mediaType = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.total = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.mountedFrom = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushBlobProgress {
+    return {
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+      mediaType: isSet(object.mediaType)
+        ? globalThis.String(object.mediaType)
+        : isSet(object.media_type)
+        ? globalThis.String(object.media_type)
+        : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      status: isSet(object.status) ? pushBlobStatusFromJSON(object.status) : 0,
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      mountedFrom: isSet(object.mountedFrom)
+        ? globalThis.String(object.mountedFrom)
+        : isSet(object.mounted_from)
+        ? globalThis.String(object.mounted_from)
+        : "",
+    };
+  },
+
+  toJSON(message: PushBlobProgress): unknown {
+    const obj: any = {};
+    if (message.digest !== "") {
+      obj.digest = message.digest;
+    }
+    if (message.mediaType !== "") {
+      obj.mediaType = message.mediaType;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.status !== 0) {
+      obj.status = pushBlobStatusToJSON(message.status);
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.mountedFrom !== "") {
+      obj.mountedFrom = message.mountedFrom;
+    }
+    return obj;
+  },
+};
+
+function createBasePushStarted(): PushStarted {
+  return { name: "", target: undefined };
+}
+
+export const PushStarted: MessageFns<PushStarted> = {
+  encode(message: PushStarted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.target !== undefined) {
+      Descriptor.encode(message.target, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushStarted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushStarted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.target = Descriptor.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushStarted {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      target: isSet(object.target) ? Descriptor.fromJSON(object.target) : undefined,
+    };
+  },
+
+  toJSON(message: PushStarted): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.target !== undefined) {
+      obj.target = Descriptor.toJSON(message.target);
+    }
+    return obj;
+  },
+};
+
+function createBasePushedImage(): PushedImage {
+  return { name: "", digest: "", size: 0, mediaType: "" };
+}
+
+export const PushedImage: MessageFns<PushedImage> = {
+  encode(message: PushedImage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.digest !== "") {
+      writer.uint32(18).string(message.digest);
+    }
+    if (message.size !== 0) {
+      writer.uint32(24).int64(message.size);
+    }
+    if (message.mediaType !== "") {
+      writer.uint32(34).string(message.mediaType);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushedImage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushedImage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.mediaType = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushedImage {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      mediaType: isSet(object.mediaType)
+        ? globalThis.String(object.mediaType)
+        : isSet(object.media_type)
+        ? globalThis.String(object.media_type)
+        : "",
+    };
+  },
+
+  toJSON(message: PushedImage): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.digest !== "") {
+      obj.digest = message.digest;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.mediaType !== "") {
+      obj.mediaType = message.mediaType;
+    }
+    return obj;
+  },
+};
+
+function createBasePushImageResponse(): PushImageResponse {
+  return { kind: undefined };
+}
+
+export const PushImageResponse: MessageFns<PushImageResponse> = {
+  encode(message: PushImageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.kind?.$case) {
+      case "started":
+        PushStarted.encode(message.kind.value, writer.uint32(10).fork()).join();
+        break;
+      case "blob":
+        PushBlobProgress.encode(message.kind.value, writer.uint32(18).fork()).join();
+        break;
+      case "pushed":
+        PushedImage.encode(message.kind.value, writer.uint32(26).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushImageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushImageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = { $case: "started", value: PushStarted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = { $case: "blob", value: PushBlobProgress.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = { $case: "pushed", value: PushedImage.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushImageResponse {
+    return {
+      kind: isSet(object.started)
+        ? { $case: "started", value: PushStarted.fromJSON(object.started) }
+        : isSet(object.blob)
+        ? { $case: "blob", value: PushBlobProgress.fromJSON(object.blob) }
+        : isSet(object.pushed)
+        ? { $case: "pushed", value: PushedImage.fromJSON(object.pushed) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: PushImageResponse): unknown {
+    const obj: any = {};
+    if (message.kind?.$case === "started") {
+      obj.started = PushStarted.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "blob") {
+      obj.blob = PushBlobProgress.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "pushed") {
+      obj.pushed = PushedImage.toJSON(message.kind.value);
+    }
+    return obj;
+  },
+};
+
+function createBaseSaveImagesRequest(): SaveImagesRequest {
+  return { images: [], format: "" };
+}
+
+export const SaveImagesRequest: MessageFns<SaveImagesRequest> = {
+  encode(message: SaveImagesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.images) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.format !== "") {
+      writer.uint32(18).string(message.format);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SaveImagesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSaveImagesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.images.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SaveImagesRequest {
+    return {
+      images: globalThis.Array.isArray(object?.images) ? object.images.map((e: any) => globalThis.String(e)) : [],
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
+    };
+  },
+
+  toJSON(message: SaveImagesRequest): unknown {
+    const obj: any = {};
+    if (message.images?.length) {
+      obj.images = message.images;
+    }
+    if (message.format !== "") {
+      obj.format = message.format;
+    }
+    return obj;
+  },
+};
+
+function createBaseSaveImagesChunk(): SaveImagesChunk {
+  return { data: Buffer.alloc(0) };
+}
+
+export const SaveImagesChunk: MessageFns<SaveImagesChunk> = {
+  encode(message: SaveImagesChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SaveImagesChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSaveImagesChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SaveImagesChunk {
+    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: SaveImagesChunk): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+};
+
+function createBaseLoadImagesChunk(): LoadImagesChunk {
+  return { data: Buffer.alloc(0) };
+}
+
+export const LoadImagesChunk: MessageFns<LoadImagesChunk> = {
+  encode(message: LoadImagesChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadImagesChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadImagesChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadImagesChunk {
+    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: LoadImagesChunk): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+};
+
+function createBaseLoadImagesResponse(): LoadImagesResponse {
+  return { images: [] };
+}
+
+export const LoadImagesResponse: MessageFns<LoadImagesResponse> = {
+  encode(message: LoadImagesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.images) {
+      ImageSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadImagesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadImagesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.images.push(ImageSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadImagesResponse {
+    return {
+      images: globalThis.Array.isArray(object?.images) ? object.images.map((e: any) => ImageSummary.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: LoadImagesResponse): unknown {
+    const obj: any = {};
+    if (message.images?.length) {
+      obj.images = message.images.map((e) => ImageSummary.toJSON(e));
+    }
+    return obj;
+  },
+};
+
 export type ImagesService = typeof ImagesService;
 export const ImagesService = {
   /**
@@ -3360,6 +4291,49 @@ export const ImagesService = {
       Buffer.from(ImagePlatformsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImagePlatformsResponse => ImagePlatformsResponse.decode(value),
   },
+  /**
+   * Push uploads an image (or, with all_tags, every tag of a repository) to
+   * its registry: blobs the registry has are skipped, blobs it has in another
+   * repository are mounted, the rest uploaded (chunked and resumable when
+   * large), then manifests, then the index. Streams per-blob progress and
+   * ends with one PushedImage per pushed tag. See docs/transfer.md.
+   */
+  push: {
+    path: "/gantry.v1.Images/Push" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: PushImageRequest): Buffer => Buffer.from(PushImageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PushImageRequest => PushImageRequest.decode(value),
+    responseSerialize: (value: PushImageResponse): Buffer => Buffer.from(PushImageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PushImageResponse => PushImageResponse.decode(value),
+  },
+  /**
+   * Save streams a tar archive (docker-archive or OCI image layout) holding
+   * the named images.
+   */
+  save: {
+    path: "/gantry.v1.Images/Save" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: SaveImagesRequest): Buffer => Buffer.from(SaveImagesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SaveImagesRequest => SaveImagesRequest.decode(value),
+    responseSerialize: (value: SaveImagesChunk): Buffer => Buffer.from(SaveImagesChunk.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SaveImagesChunk => SaveImagesChunk.decode(value),
+  },
+  /**
+   * Load reads an archive (either format, gzip/zstd or plain) from the
+   * client's stream. Every blob is verified before any image record is
+   * written: a truncated or tampered archive changes no record.
+   */
+  load: {
+    path: "/gantry.v1.Images/Load" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: LoadImagesChunk): Buffer => Buffer.from(LoadImagesChunk.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LoadImagesChunk => LoadImagesChunk.decode(value),
+    responseSerialize: (value: LoadImagesResponse): Buffer => Buffer.from(LoadImagesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LoadImagesResponse => LoadImagesResponse.decode(value),
+  },
 } as const;
 
 export interface ImagesServer extends UntypedServiceImplementation {
@@ -3386,6 +4360,25 @@ export interface ImagesServer extends UntypedServiceImplementation {
    * empty for a single-platform image. Nothing is stored.
    */
   platforms: handleUnaryCall<ImagePlatformsRequest, ImagePlatformsResponse>;
+  /**
+   * Push uploads an image (or, with all_tags, every tag of a repository) to
+   * its registry: blobs the registry has are skipped, blobs it has in another
+   * repository are mounted, the rest uploaded (chunked and resumable when
+   * large), then manifests, then the index. Streams per-blob progress and
+   * ends with one PushedImage per pushed tag. See docs/transfer.md.
+   */
+  push: handleServerStreamingCall<PushImageRequest, PushImageResponse>;
+  /**
+   * Save streams a tar archive (docker-archive or OCI image layout) holding
+   * the named images.
+   */
+  save: handleServerStreamingCall<SaveImagesRequest, SaveImagesChunk>;
+  /**
+   * Load reads an archive (either format, gzip/zstd or plain) from the
+   * client's stream. Every blob is verified before any image record is
+   * written: a truncated or tampered archive changes no record.
+   */
+  load: handleClientStreamingCall<LoadImagesChunk, LoadImagesResponse>;
 }
 
 export interface ImagesClient extends Client {
@@ -3501,6 +4494,50 @@ export interface ImagesClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImagePlatformsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Push uploads an image (or, with all_tags, every tag of a repository) to
+   * its registry: blobs the registry has are skipped, blobs it has in another
+   * repository are mounted, the rest uploaded (chunked and resumable when
+   * large), then manifests, then the index. Streams per-blob progress and
+   * ends with one PushedImage per pushed tag. See docs/transfer.md.
+   */
+  push(request: PushImageRequest, options?: Partial<CallOptions>): ClientReadableStream<PushImageResponse>;
+  push(
+    request: PushImageRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<PushImageResponse>;
+  /**
+   * Save streams a tar archive (docker-archive or OCI image layout) holding
+   * the named images.
+   */
+  save(request: SaveImagesRequest, options?: Partial<CallOptions>): ClientReadableStream<SaveImagesChunk>;
+  save(
+    request: SaveImagesRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<SaveImagesChunk>;
+  /**
+   * Load reads an archive (either format, gzip/zstd or plain) from the
+   * client's stream. Every blob is verified before any image record is
+   * written: a truncated or tampered archive changes no record.
+   */
+  load(
+    callback: (error: ServiceError | null, response: LoadImagesResponse) => void,
+  ): ClientWritableStream<LoadImagesChunk>;
+  load(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LoadImagesResponse) => void,
+  ): ClientWritableStream<LoadImagesChunk>;
+  load(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LoadImagesResponse) => void,
+  ): ClientWritableStream<LoadImagesChunk>;
+  load(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LoadImagesResponse) => void,
+  ): ClientWritableStream<LoadImagesChunk>;
 }
 
 export const ImagesClient = makeGenericClientConstructor(ImagesService, "gantry.v1.Images") as unknown as {
@@ -3561,6 +4598,14 @@ export const RegistryClient = makeGenericClientConstructor(RegistryService, "gan
   service: typeof RegistryService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000);
