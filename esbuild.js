@@ -119,7 +119,9 @@ function embedBehindLoader() {
 }
 
 const builds = [
-  ...(runtimeOnly ? [] : [{ ...common, entryPoints: ['src/extension.ts'], outfile: path.join(outdir, 'extension.js'), external: ['vscode'] }]),
+  ...(runtimeOnly
+    ? []
+    : [{ ...common, entryPoints: ['src/extension.ts'], outfile: path.join(outdir, 'extension.js'), external: ['vscode'] }]),
   {
     ...common,
     entryPoints: ['runtime/main.ts'],

@@ -27,7 +27,12 @@ describe('container networking: DNS on user networks', function () {
 
   const startWeb = async (name: string, network: string, aliases: string[], body: string): Promise<string> => {
     const script = `mkdir -p /www && echo '${body}' > /www/index.html && exec httpd -f -p 80 -h /www`;
-    const c = await world.client.containers.create(name, { image: world.image, cmd: ['sh', '-c', script], network, networkAliases: aliases });
+    const c = await world.client.containers.create(name, {
+      image: world.image,
+      cmd: ['sh', '-c', script],
+      network,
+      networkAliases: aliases,
+    });
     await world.client.containers.start(c.id);
     return c.id;
   };
@@ -50,12 +55,18 @@ describe('container networking: DNS on user networks', function () {
 
     const byName = await sh(
       'dnsnet',
-      'cat /etc/resolv.conf; nslookup web; nslookup FRONT; nslookup ' + web.slice(0, 12) + '; wget -q -O - http://web/; wget -q -O - http://front/',
+      'cat /etc/resolv.conf; nslookup web; nslookup FRONT; nslookup ' +
+        web.slice(0, 12) +
+        '; wget -q -O - http://web/; wget -q -O - http://front/',
     );
     assert.equal(byName.exitCode, 0, byName.stdout + byName.stderr);
     assert.match(byName.stdout, new RegExp(`^nameserver ${gateway.replace(/\./g, '\\.')}$`, 'm'));
     assert.equal(byName.stdout.match(/^nameserver /gm)?.length, 1, 'the resolver is the only nameserver');
-    assert.equal(byName.stdout.split(`Address: ${webIp}`).length - 1, 3, `web, FRONT and the short ID resolve to ${webIp}:\n${byName.stdout}`);
+    assert.equal(
+      byName.stdout.split(`Address: ${webIp}`).length - 1,
+      3,
+      `web, FRONT and the short ID resolve to ${webIp}:\n${byName.stdout}`,
+    );
     assert.equal(byName.stdout.split('hello by name').length - 1, 2, 'wget by name and by alias');
 
     const outside = await sh('dnsnet', 'nslookup outside.gantry.test && nslookup web', { dns: [host] });
@@ -80,7 +91,11 @@ describe('container networking: DNS on user networks', function () {
     assert.match(other.stdout + other.stderr, /REFUSED/i, "dnsnet's resolver refuses a container of othernet");
 
     const onBridge = await sh('bridge', 'cat /etc/resolv.conf; nslookup web; echo "rc=$?"', { dns: [host] });
-    assert.match(onBridge.stdout, new RegExp(`^nameserver ${host.replace(/\./g, '\\.')}$`, 'm'), 'the default bridge keeps its upstream servers');
+    assert.match(
+      onBridge.stdout,
+      new RegExp(`^nameserver ${host.replace(/\./g, '\\.')}$`, 'm'),
+      'the default bridge keeps its upstream servers',
+    );
     assert.match(onBridge.stdout, /rc=1/);
   });
 

@@ -24,7 +24,11 @@ export function upstream(host: string, port = 53): Upstream {
 
 const plain = (address: string) => address.replace(/^::ffff:/, '').replace(/%.*$/, '');
 
-export async function forwardUdp(msg: Uint8Array, servers: readonly Upstream[], timeoutMs = DEFAULT_FORWARD_TIMEOUT_MS): Promise<Buffer | undefined> {
+export async function forwardUdp(
+  msg: Uint8Array,
+  servers: readonly Upstream[],
+  timeoutMs = DEFAULT_FORWARD_TIMEOUT_MS,
+): Promise<Buffer | undefined> {
   for (const server of servers) {
     const answer = await udpOnce(msg, server, timeoutMs).catch(() => undefined);
     if (answer) return answer;
@@ -32,7 +36,11 @@ export async function forwardUdp(msg: Uint8Array, servers: readonly Upstream[], 
   return undefined;
 }
 
-export async function forwardTcp(msg: Uint8Array, servers: readonly Upstream[], timeoutMs = DEFAULT_FORWARD_TIMEOUT_MS): Promise<Buffer | undefined> {
+export async function forwardTcp(
+  msg: Uint8Array,
+  servers: readonly Upstream[],
+  timeoutMs = DEFAULT_FORWARD_TIMEOUT_MS,
+): Promise<Buffer | undefined> {
   for (const server of servers) {
     const answer = await tcpOnce(msg, server, timeoutMs).catch(() => undefined);
     if (answer) return answer;

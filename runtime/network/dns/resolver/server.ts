@@ -46,8 +46,7 @@ export async function answerQuery(msg: Buffer, source: string, transport: Transp
     if (local) return buildResponse(query, { ...local, authoritative: true });
   }
   const servers = await serversFor(qc, source);
-  const answer =
-    transport === 'udp' ? await forwardUdp(msg, servers, qc.timeoutMs) : await forwardTcp(msg, servers, qc.timeoutMs);
+  const answer = transport === 'udp' ? await forwardUdp(msg, servers, qc.timeoutMs) : await forwardTcp(msg, servers, qc.timeoutMs);
   if (answer) return answer;
   qc.log?.debug('dns: no upstream server answered', { network: qc.network, name: q?.name, servers: servers.map((s) => s.host) });
   return buildResponse(query, { rcode: Rcode.SERVFAIL });
