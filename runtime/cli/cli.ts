@@ -92,7 +92,20 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(15)} ${c.summary}`).join('\n')}
 Run 'gantry COMMAND --help' for a command's options.
 `;
 
+/**
+ * `gantry ps | head -1`: the reader went away, so the output is not wanted
+ * any more — exit quietly as other Unix tools do, instead of an unhandled
+ * EPIPE with a stack trace.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 export async function cliMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  exitQuietlyOnClosedPipe(process.stdout);
   let socket = socketFromEnv(env);
   let host = env.GANTRY_HOST || undefined;
   let socketFlag = false;

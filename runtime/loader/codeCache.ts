@@ -11,6 +11,7 @@
  * that belong to the user and that nobody else may write; anything else, and
  * any failure, just runs without it. GANTRY_CODE_CACHE=0 turns it off.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -47,7 +48,16 @@ function readCache(file: string): Buffer | undefined {
   }
 }
 
-function writeCache(file: string, data: Buffer): void {
+/** The caches earlier builds at the same place left (an update replaces the bundle, never the cache). */
+function removeStale(file: string, place: string): void {
+  const dir = path.dirname(file);
+  for (const name of fs.readdirSync(dir)) {
+    if (name !== path.basename(file) && name.startsWith('cli-') && name.includes(`-${place}-`))
+      fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+function writeCache(file: string, data: Buffer, place: string): void {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     if (!trusted(fs.lstatSync(path.dirname(file)))) return;
@@ -55,6 +65,7 @@ function writeCache(file: string, data: Buffer): void {
     const temp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
     fs.renameSync(temp, file);
+    removeStale(file, place);
   } catch {
     // A read-only home or a full disk only costs the next start-up its speed.
   }
@@ -62,7 +73,10 @@ function writeCache(file: string, data: Buffer): void {
 
 function run(): void {
   const dir = cacheDir();
-  const file = dir && path.join(dir, `cli-${GANTRY_BUNDLE.hash}-${process.version}-${process.arch}.v8cache`);
+  // Per place too: V8 keeps the file name of the run that made the cache in
+  // the code it caches, and stack traces should name this copy's file.
+  const place = createHash('sha256').update(__filename).digest('hex').slice(0, 8);
+  const file = dir && path.join(dir, `cli-${GANTRY_BUNDLE.hash}-${place}-${process.version}-${process.arch}.v8cache`);
   const cachedData = file ? readCache(file) : undefined;
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${GANTRY_BUNDLE.source}\n})`, {
     filename: __filename,
@@ -70,7 +84,7 @@ function run(): void {
   });
   if (file && (!cachedData || script.cachedDataRejected)) {
     // At exit, so the functions this run compiled are in it.
-    process.once('exit', () => writeCache(file, script.createCachedData()));
+    process.once('exit', () => writeCache(file, script.createCachedData(), place));
   }
   const bundle = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: NodeJS.Module, f: string, d: string) => void;
   bundle.call(module.exports, module.exports, require, module, __filename, __dirname);
