@@ -44,9 +44,21 @@ function parseRunArgs(command: Command, ctx: CommandContext, argv: string[], kin
   }
 }
 
-/** Pull if needed, then create; any failure is gantry's (125). */
+/**
+ * Pull if needed, then create; any failure is gantry's (125). With
+ * `--pull missing` (the default) the create is tried first and the image
+ * pulled only when the daemon has none, as Docker does: the common case,
+ * an image that is there, costs one call instead of an inspect and a create.
+ */
 async function createContainer(client: RuntimeClient, ctx: CommandContext, plan: RunPlan): Promise<ContainerSummary> {
   try {
+    if (plan.pull === 'missing') {
+      try {
+        return await client.containers.create(plan.name, plan.config);
+      } catch (e) {
+        if (!isNotFound(e) || !/no such image/.test((e as Error).message)) throw e;
+      }
+    }
     await ensureImage(client, plan.config.image, plan.pull, ctx.stderr);
     return await client.containers.create(plan.name, plan.config);
   } catch (e) {
