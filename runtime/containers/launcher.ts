@@ -230,13 +230,22 @@ export class Launcher implements ContainerTasks {
     const late = cni && this.config.idMap !== undefined;
     let task: CreatedTask;
     try {
-      const etc = cni && !late ? await networks.attach(ctx, container, restarting) : undefined;
-      if (etc) await this.writeNetworkEtc(container, etc, false);
+      // The plugins' ADDs run while conmon and `runc create` set the task up
+      // in the namespace (runc needs only its file; the process runs at
+      // `runc start`, after the ADDs and the /etc files): the attachment
+      // costs the run only what is left of it. docs/networking.md.
+      let attaching: Promise<NetworkEtcFiles | undefined> | undefined;
+      if (cni && !late) {
+        let sandboxReady!: () => void;
+        const sandbox = new Promise<void>((resolve) => (sandboxReady = resolve));
+        attaching = networks.attach(ctx, container, restarting, undefined, sandboxReady);
+        // Settled here too, so a failed create never leaves it unhandled.
+        attaching.catch(() => undefined);
+        await Promise.race([sandbox, attaching]);
+      }
       task = await this.createAndStart(ctx, container, logPath, async (created) => {
-        if (late) {
-          const files = await networks.attach(ctx, container, restarting, `/proc/${created.pid}/ns/net`);
-          if (files) await this.writeNetworkEtc(container, files, true);
-        }
+        const files = late ? await networks.attach(ctx, container, restarting, `/proc/${created.pid}/ns/net`) : await attaching;
+        if (files) await this.writeNetworkEtc(container, files, true);
         await afterCreate?.(this.bundleOf(id));
       });
     } catch (e) {

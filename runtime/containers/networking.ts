@@ -198,7 +198,13 @@ export class ContainerNetworks {
    * keeps the host ports it had. `netns`: the task's own namespace to attach
    * (under --userns-remap) instead of a new one.
    */
-  async attach(ctx: Ctx, container: Container, restart: boolean, netns?: string): Promise<NetworkEtcFiles | undefined> {
+  async attach(
+    ctx: Ctx,
+    container: Container,
+    restart: boolean,
+    netns?: string,
+    onSandbox?: () => void,
+  ): Promise<NetworkEtcFiles | undefined> {
     const c = container.config;
     if (!isCniNetwork(c.network)) return undefined;
     const manager = this.require();
@@ -211,11 +217,12 @@ export class ContainerNetworks {
       attachment = await manager.attach(ctx, container.id, request, {
         ports: ports(previous ? fixed(previous) : portSpecs(container)),
         netns,
+        onSandbox,
       });
     } catch (e) {
       // Someone took a port meanwhile: a restart gets free ones as the user asked.
       if (!previous || kindOf(e) !== 'Conflict') throw e;
-      attachment = await manager.attach(ctx, container.id, request, { ports: ports(portSpecs(container)), netns });
+      attachment = await manager.attach(ctx, container.id, request, { ports: ports(portSpecs(container)), netns, onSandbox });
     }
     this.lastPorts.delete(container.id);
     this.attached.set(container.id, attachment);

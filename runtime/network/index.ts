@@ -119,6 +119,12 @@ export interface AttachOptions {
    * bind-mounted on the container's netns file, which then keeps it alive.
    */
   readonly netns?: string;
+  /**
+   * Called once the namespace file exists, before the plugins run: the
+   * caller may then start `runc create` on it while the ADDs go on (the
+   * container's process does not run before `runc start`).
+   */
+  readonly onSandbox?: () => void;
 }
 
 export interface NetworkAttachment {

@@ -286,6 +286,7 @@ class CniNetworkManager implements NetworkManager {
         await removeNetns(file);
         if (opts.netns) await bindNetns(this.netnsDir, containerId, opts.netns);
         else await createNetns(this.netnsDir, containerId);
+        opts.onSandbox?.();
         const done: NetworkAttachmentRecord[] = [];
         for (const n of record.networks) {
           const result = await addNetwork(n.conflist, this.call(record, n, ctx.signal));
