@@ -25,6 +25,7 @@ import type { Envelope } from '../../../runtime/api/gen/gantry/v1/events';
 import type { ConnectionSnapshot } from '../../../src/client/connection';
 import type { ContainerTerminal } from '../../../src/commands/containers/openContainerShell';
 import type { RunResult } from '../../../src/commands/containers/runContainer';
+import { containerFileUri } from '../../../src/files/containerFileUris';
 import type { HostPickEntry } from '../../../src/hosts/hostPicks';
 import type { RuntimeViewsState } from '../../../src/views/runtimeViews';
 import type { ImageTreeNode } from '../../../src/views/images/imageNodes';
@@ -314,6 +315,19 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
     assert.ok(url === `http://${copied}/` || url.endsWith(`/proxy/${copied.split(':')[1]}/`), url);
     await vscode.commands.executeCommand('gantry.containers.stopPortForwarding', undefined, { all: true });
     await remote!.containers.remove(id, true);
+  });
+
+  it("a container's files on the SSH host open and save through gantry-files:, over the same link", async () => {
+    const c = (await remote!.containers.list(false)).find((x) => x.name === WEB);
+    assert.ok(c, `${WEB} runs on the remote daemon`);
+    const uri = containerFileUri(c.id, '/tmp/edited-over-ssh.txt');
+    await vscode.workspace.fs.writeFile(uri, Buffer.from('saved from this window\n'));
+    const back = await remote!.files.readFile({ container: c.id }, '/tmp/edited-over-ssh.txt');
+    assert.equal(back.data.toString(), 'saved from this window\n', 'the remote daemon has the file');
+    assert.equal(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString(), 'saved from this window\n');
+    const names = (await vscode.workspace.fs.readDirectory(containerFileUri(c.id, '/etc'))).map(([name]) => name);
+    assert.ok(names.includes('gantry-fixture'), names.join(','));
+    assert.equal(Buffer.from(await vscode.workspace.fs.readFile(containerFileUri(c.id, '/etc/gantry-fixture'))).toString(), 'remote\n');
   });
 
   it('a cut link: the views say the host is lost within the keepalive timeout, and come back with the events missed', async () => {
