@@ -5,9 +5,8 @@
  * NotFound, AlreadyExists, FailedPrecondition ("a named pipe", "not a
  * directory"), InvalidArgument (link loops).
  */
-import { fromServiceError } from '../errdefs/grpc';
-import type { FileInfo, FilesClient, WriteFileHeader, WriteFileResponse } from '../api/gen/gantry/v1/files';
-import { stream, unary, type CallOpts } from './rpc';
+import type { FileInfo, FilesClient, WriteFileHeader, WriteFileRequest } from '../api/gen/gantry/v1/files';
+import { clientStream, stream, unary, type CallOpts } from './rpc';
 
 /** Whose files: a container ID, ID prefix or name. */
 export interface FileTargetRef {
@@ -59,8 +58,13 @@ export class FilesApi {
     return { info: info!, data: Buffer.concat(chunks) };
   }
 
-  /** Replaces (or creates) a file atomically with `data`, streamed in chunks. */
-  writeFile(target: FileTargetRef, path: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts: WriteOpts = {}): Promise<FileInfo> {
+  /** Replaces (or creates) a file atomically with `data`, streamed in chunks (rpc.ts clientStream). */
+  async writeFile(
+    target: FileTargetRef,
+    path: string,
+    data: Uint8Array | AsyncIterable<Uint8Array>,
+    opts: WriteOpts = {},
+  ): Promise<FileInfo> {
     const header: WriteFileHeader = {
       target,
       path,
@@ -68,28 +72,16 @@ export class FilesApi {
       mustExist: opts.mustExist ?? false,
       mode: opts.mode ?? 0,
     };
-    return new Promise<FileInfo>((resolve, reject) => {
-      const call = this.files.writeFile((error: Error | null, response?: WriteFileResponse) => {
-        opts.signal?.removeEventListener('abort', cancel);
-        if (error) reject(fromServiceError(error));
-        else resolve(response!.info!);
-      });
-      const cancel = () => call.cancel();
-      opts.signal?.addEventListener('abort', cancel, { once: true });
-      void (async () => {
-        const send = async (header: WriteFileHeader | undefined, bytes: Uint8Array) => {
-          const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-          if (!call.write({ header, data })) await new Promise((r) => call.once('drain', r));
-        };
-        await send(header, new Uint8Array(0));
-        const chunks: AsyncIterable<Uint8Array> | Uint8Array[] = data instanceof Uint8Array ? split(data) : data;
-        for await (const chunk of chunks) await send(undefined, chunk);
-        call.end();
-      })().catch((e: unknown) => {
-        call.cancel();
-        reject(fromServiceError(e));
-      });
-    });
+    async function* messages(): AsyncGenerator<WriteFileRequest> {
+      yield { header, data: Buffer.alloc(0) };
+      for await (const bytes of data instanceof Uint8Array ? [data] : data) {
+        for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
+          const piece = bytes.subarray(at, at + WRITE_CHUNK);
+          yield { header: undefined, data: Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength) };
+        }
+      }
+    }
+    return (await clientStream(this.files, this.files.writeFile, messages(), opts)).info!;
   }
 
   async createDirectory(target: FileTargetRef, path: string, opts: CallOpts & { parents?: boolean } = {}): Promise<void> {
@@ -103,10 +95,4 @@ export class FilesApi {
   async rename(target: FileTargetRef, from: string, to: string, opts: CallOpts & { overwrite?: boolean } = {}): Promise<void> {
     await unary(this.files, this.files.rename, { target, from, to, overwrite: opts.overwrite ?? false }, opts);
   }
-}
-
-function split(data: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let at = 0; at < data.length; at += WRITE_CHUNK) out.push(data.subarray(at, at + WRITE_CHUNK));
-  return out;
 }

@@ -48,7 +48,10 @@ export class ContainerFiles {
 
   stat(ctx: Ctx, target: FileTarget, path: string, follow: boolean): Promise<{ info: FileInfo; realPath: string }> {
     checkContainerPath(path);
-    return this.with(ctx, target, async (fs) => ({ info: await fs.stat(path, follow), realPath: await fs.realPath(path) }));
+    // Where the path leads is with links followed, also for an lstat (then a second resolution).
+    return this.with(ctx, target, async (fs) =>
+      follow ? fs.lookup(path) : { info: await fs.stat(path, false), realPath: await fs.realPath(path) },
+    );
   }
 
   readDirectory(ctx: Ctx, target: FileTarget, path: string): Promise<FileInfo[]> {

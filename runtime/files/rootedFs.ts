@@ -114,12 +114,17 @@ export class RootedFs {
   }
 
   /** stat (`follow`, the default) or lstat of a path. */
-  stat(path: string, follow = true): Promise<FileInfo> {
+  async stat(path: string, follow = true): Promise<FileInfo> {
+    return (await this.lookup(path, follow)).info;
+  }
+
+  /** stat or lstat, and where the path led inside the root (one resolution for both). */
+  lookup(path: string, follow = true): Promise<{ info: FileInfo; realPath: string }> {
     return this.with(path, follow, 'cannot stat', async (r) => {
       if (!r.handle) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
       const st = await r.handle.stat();
       const target = st.isSymbolicLink() && r.parent ? await fsp.readlink(fdPath(r.parent, r.name)) : undefined;
-      return info(r.name ?? '/', st, target);
+      return { info: info(r.name ?? '/', st, target), realPath: r.realPath };
     });
   }
 

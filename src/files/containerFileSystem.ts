@@ -111,13 +111,20 @@ export class ContainerFileSystem implements vscode.FileSystemProvider, vscode.Di
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
     const { maxEditorBytes } = settings();
     return this.call(uri, async (client, target, path) => {
-      const { info } = await client.files.stat(target, path);
-      if (info.size > maxEditorBytes) {
-        throw new vscode.FileSystemError(
-          `${path} is ${info.size} bytes, more than gantry.files.maxEditorBytes (${maxEditorBytes}): too large to open in an editor`,
-        );
+      // One call: the first chunk says the size, and a file too large ends the read there.
+      const abort = new AbortController();
+      const chunks: Buffer[] = [];
+      for await (const chunk of client.files.read(target, path, {}, abort.signal)) {
+        const size = chunk.info?.size ?? 0;
+        if (size > maxEditorBytes) {
+          abort.abort();
+          throw new vscode.FileSystemError(
+            `${path} is ${size} bytes, more than gantry.files.maxEditorBytes (${maxEditorBytes}): too large to open in an editor`,
+          );
+        }
+        chunks.push(Buffer.from(chunk.data));
       }
-      return (await client.files.readFile(target, path)).data;
+      return Buffer.concat(chunks);
     });
   }
 

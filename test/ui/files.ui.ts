@@ -6,11 +6,10 @@
 // after the Networks checks and saves test-output/ui/files.png (the tree
 // and the edited file), then opens the other views again.
 import type { Page } from 'playwright-core';
-import type { RuntimeClient } from '../../runtime/client';
-import { StdStream } from '../../runtime/api/gen/gantry/v1/containers';
 import { row } from './containers.ui';
 import { withClient } from './pullRun.ui';
 import { WAIT, paneBody, paneHeader, type UiCheck } from './sidebar.ui';
+import { execStdout } from '../helpers/containerExec';
 import { waitFor } from '../helpers/waitFor';
 
 export interface FilesUiContext {
@@ -22,14 +21,6 @@ export interface FilesUiContext {
 const NAME = 'ui-files';
 const ADDED = 'typed in the editor';
 let containerId = '';
-
-async function execOut(client: RuntimeClient, id: string, args: string[]): Promise<string> {
-  let out = '';
-  for await (const m of client.containers.exec({ id, args }).responses()) {
-    if (m.kind?.$case === 'output' && m.kind.value.stream === StdStream.STD_STREAM_STDOUT) out += Buffer.from(m.kind.value.data).toString();
-  }
-  return out;
-}
 
 /** Opens or closes a sidebar view by a click on its header. */
 async function setViewOpen(page: Page, view: string, open: boolean): Promise<void> {
@@ -110,7 +101,7 @@ export const filesChecks: UiCheck<FilesUiContext>[] = [
       await page.keyboard.type(ADDED);
       await page.keyboard.press('Control+S');
       await withClient(socket, (client) =>
-        waitFor(async () => ((await execOut(client, containerId, ['cat', '/etc/hostname'])).includes(ADDED) ? true : undefined), {
+        waitFor(async () => ((await execStdout(client, containerId, ['cat', '/etc/hostname'])).includes(ADDED) ? true : undefined), {
           what: 'the container to read the saved edit',
           intervalMs: 200,
         }),

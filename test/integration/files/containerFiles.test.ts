@@ -9,19 +9,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { kindOf } from '../../../runtime/errdefs/errdefs';
-import { FileType, StdStream, type RuntimeClient } from '../../../runtime/client/index';
+import { FileType } from '../../../runtime/client/index';
+import { execStdout } from '../../helpers/containerExec';
 import { pushLayers } from '../../helpers/fixtures';
 import { buildTar, MEDIA, sha256 } from '../../helpers/tarBuilder';
 import { suiteCleanup } from '../../helpers/tmp';
 import { containerWorld, eventually, mountsUnder, type ContainerWorld } from '../containers/harness';
-
-async function execOut(client: RuntimeClient, id: string, args: string[]): Promise<string> {
-  let out = '';
-  for await (const m of client.containers.exec({ id, args }).responses()) {
-    if (m.kind?.$case === 'output' && m.kind.value.stream === StdStream.STD_STREAM_STDOUT) out += Buffer.from(m.kind.value.data).toString();
-  }
-  return out;
-}
 
 describe('files: a container filesystem through the daemon', function () {
   this.timeout(120_000);
@@ -45,20 +38,20 @@ describe('files: a container filesystem through the daemon', function () {
     const names = (await world.client.files.readDirectory(target, '/')).map((e) => e.name);
     for (const n of ['bin', 'etc', 'proc']) assert.ok(names.includes(n), `${n} in ${names.join(',')}`);
     const hostname = await world.client.files.readFile(target, '/etc/hostname');
-    assert.equal(hostname.data.toString(), await execOut(world.client, c.id, ['cat', '/etc/hostname']));
+    assert.equal(hostname.data.toString(), await execStdout(world.client, c.id, ['cat', '/etc/hostname']));
     assert.equal(hostname.info.type, FileType.FILE_TYPE_FILE);
 
     const info = await world.client.files.writeFile(target, '/tmp/note.txt', Buffer.from('written by gantryd\n'));
     assert.equal(info.uid, 1000);
     assert.equal(info.gid, 1001);
-    assert.equal(await execOut(world.client, c.id, ['cat', '/tmp/note.txt']), 'written by gantryd\n');
-    assert.equal(await execOut(world.client, c.id, ['stat', '-c', '%u:%g %a', '/tmp/note.txt']), '1000:1001 644\n');
+    assert.equal(await execStdout(world.client, c.id, ['cat', '/tmp/note.txt']), 'written by gantryd\n');
+    assert.equal(await execStdout(world.client, c.id, ['stat', '-c', '%u:%g %a', '/tmp/note.txt']), '1000:1001 644\n');
 
     await world.client.files.createDirectory(target, '/tmp/a/b', { parents: true });
     await world.client.files.rename(target, '/tmp/note.txt', '/tmp/a/b/moved.txt');
-    assert.equal(await execOut(world.client, c.id, ['cat', '/tmp/a/b/moved.txt']), 'written by gantryd\n');
+    assert.equal(await execStdout(world.client, c.id, ['cat', '/tmp/a/b/moved.txt']), 'written by gantryd\n');
     await world.client.files.delete(target, '/tmp/a', { recursive: true });
-    assert.equal(await execOut(world.client, c.id, ['sh', '-c', 'ls /tmp/a 2>&1 || true']), 'ls: /tmp/a: No such file or directory\n');
+    assert.equal(await execStdout(world.client, c.id, ['sh', '-c', 'ls /tmp/a 2>&1 || true']), 'ls: /tmp/a: No such file or directory\n');
   });
 
   it("links to host paths resolve inside the container: its passwd, never the host's; loops and special files are clear errors", async () => {
@@ -66,8 +59,8 @@ describe('files: a container filesystem through the daemon', function () {
     const target = { container: c.id };
     const script =
       'ln -s ../../../../../etc/passwd /tmp/climb && ln -s /etc/passwd /tmp/abs && ln -s /tmp/loop /tmp/loop && mkfifo /tmp/fifo';
-    await execOut(world.client, c.id, ['sh', '-c', script]);
-    const theirs = await execOut(world.client, c.id, ['cat', '/etc/passwd']);
+    await execStdout(world.client, c.id, ['sh', '-c', script]);
+    const theirs = await execStdout(world.client, c.id, ['cat', '/etc/passwd']);
     assert.notEqual(theirs, fs.readFileSync('/etc/passwd', 'utf8'), 'the fixture passwd differs from the host one');
     assert.equal((await world.client.files.readFile(target, '/tmp/climb')).data.toString(), theirs);
     assert.equal((await world.client.files.readFile(target, '/tmp/abs')).data.toString(), theirs);
@@ -123,7 +116,7 @@ describe('files: a container filesystem through the daemon', function () {
     assert.ok(names.includes('busybox') && names.includes('etc') && !names.includes('bin'), names.join(','));
     assert.equal((await world.client.files.readFile(target, '/etc/app.conf')).data.toString(), 'level=1\n');
     await world.client.files.writeFile(target, '/etc/app.conf', Buffer.from('level=2\n'), { mustExist: true });
-    assert.equal(await execOut(world.client, c.id, ['/busybox', 'cat', '/etc/app.conf']), 'level=2\n');
+    assert.equal(await execStdout(world.client, c.id, ['/busybox', 'cat', '/etc/app.conf']), 'level=2\n');
   });
 
   it('a container swapping a directory and a link to a host path in a tight loop: 1,000 reads and writes never touch the host', async () => {
@@ -163,7 +156,7 @@ describe('files: a container filesystem through the daemon', function () {
     const data = randomBytes(24 * 1024 * 1024 + 17);
     await world.client.files.writeFile(target, '/tmp/big.bin', data);
     const digest = createHash('sha256').update(data).digest('hex');
-    assert.equal((await execOut(world.client, c.id, ['sha256sum', '/tmp/big.bin'])).split(' ')[0], digest);
+    assert.equal((await execStdout(world.client, c.id, ['sha256sum', '/tmp/big.bin'])).split(' ')[0], digest);
     const back = await world.client.files.readFile(target, '/tmp/big.bin');
     assert.equal(createHash('sha256').update(back.data).digest('hex'), digest);
     let range = Buffer.alloc(0);

@@ -5,7 +5,6 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import { background } from '../../../runtime/context';
 import { createNetworkManager, type NetworkManager, type NetworkSettings } from '../../../runtime/network/index';
@@ -97,19 +96,7 @@ export async function nsRun(netns: string, argv: readonly string[]): Promise<str
   return (await runCommand('nsenter', [`--net=${netns}`, ...argv], { timeout: 20_000 })).stdout;
 }
 
-export function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res
-        .setEncoding('utf8')
-        .on('data', (s: string) => (body += s))
-        .on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}
+export { httpGet } from '../../helpers/http';
 
 /** The host's first global IPv4 address that is not on a bridge of ours. */
 export async function hostAddress(): Promise<string> {

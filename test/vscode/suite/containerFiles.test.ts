@@ -7,9 +7,9 @@
 // the open editor. (The clicks themselves are in the UI suite.)
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { StdStream } from '../../../runtime/client';
 import type { ContainerTreeNode } from '../../../src/views/containers/containerNodes';
 import { containerFileUri } from '../../../src/files/containerFileUris';
+import { execStdout } from '../../helpers/containerExec';
 import { ContainersHarness, labelOf, PREFIX, waitFor } from './containersHarness';
 
 describe('Container files (code-server)', function () {
@@ -26,14 +26,7 @@ describe('Container files (code-server)', function () {
   });
   after(() => h.tearDown());
 
-  const exec = async (args: string[]): Promise<string> => {
-    let out = '';
-    for await (const m of h.client.containers.exec({ id, args }).responses()) {
-      if (m.kind?.$case === 'output' && m.kind.value.stream === StdStream.STD_STREAM_STDOUT)
-        out += Buffer.from(m.kind.value.data).toString();
-    }
-    return out;
-  };
+  const exec = (args: string[]) => execStdout(h.client, id, args);
   const children = async (node: ContainerTreeNode) =>
     (await h.provider.getChildren(node)).map((n) => ({
       node: n,
@@ -98,6 +91,27 @@ describe('Container files (code-server)', function () {
     assert.equal(await exec(['ls', '/tmp/made']), 'renamed.txt\n');
     await vscode.commands.executeCommand('gantry.containers.files.delete', made.node, { confirm: false });
     assert.equal(await exec(['sh', '-c', 'test -e /tmp/made && echo there || echo gone']), 'gone\n');
+  });
+
+  it('a file over gantry.files.maxEditorBytes does not open, saying why; above a quarter of it, it is read-only', async () => {
+    const config = () => vscode.workspace.getConfiguration('gantry.files');
+    await config().update('maxEditorBytes', 4096, vscode.ConfigurationTarget.Workspace);
+    try {
+      await exec([
+        'sh',
+        '-c',
+        'head -c 5000 /dev/zero > /tmp/big.bin && head -c 2000 /dev/zero > /tmp/middle.bin && echo hi > /tmp/small.txt',
+      ]);
+      await assert.rejects(Promise.resolve(vscode.workspace.fs.readFile(containerFileUri(id, '/tmp/big.bin'))), (e: Error) => {
+        assert.match(e.message, /\/tmp\/big\.bin is 5000 bytes, more than gantry\.files\.maxEditorBytes \(4096\)/);
+        return true;
+      });
+      assert.equal((await vscode.workspace.fs.stat(containerFileUri(id, '/tmp/middle.bin'))).permissions, vscode.FilePermission.Readonly);
+      assert.equal((await vscode.workspace.fs.stat(containerFileUri(id, '/tmp/small.txt'))).permissions, undefined);
+      assert.equal(Buffer.from(await vscode.workspace.fs.readFile(containerFileUri(id, '/tmp/middle.bin'))).length, 2000);
+    } finally {
+      await config().update('maxEditorBytes', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 
   it('a missing file is FileNotFound, as VS Code expects', async () => {

@@ -6,38 +6,17 @@
 // container run with a published port shows the port as a child item whose
 // address answers.
 import * as assert from 'node:assert/strict';
-import * as http from 'node:http';
-import * as net from 'node:net';
 import * as vscode from 'vscode';
 import type { NetworkInfo } from '../../../runtime/api/gen/gantry/v1/networks';
 import type { RunResult } from '../../../src/commands/containers/runContainer';
 import type { NetworksTreeProvider } from '../../../src/views/networks/networksTreeProvider';
+import { httpGet } from '../../helpers/http';
+import { freePort } from '../../helpers/ports';
 import { expectFailure } from './commandFailures';
 import { ContainersHarness, labelOf, PREFIX, waitFor } from './containersHarness';
 import { nextEvent, ViewCalls } from './viewActivity';
 
 const NETWORKS_VIEW = 'gantry.networks';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 5_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${url}: timed out`)));
-    req.on('error', reject);
-  });
-}
 
 describe('Networks view and networking commands (code-server)', function () {
   this.timeout(180_000);

@@ -13,7 +13,6 @@
 // The remote daemon's socket is a path on this same filesystem, so the suite
 // checks the remote daemon's state directly through it, without ssh.
 import * as assert from 'node:assert/strict';
-import * as http from 'node:http';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -26,6 +25,7 @@ import type { ConnectionSnapshot } from '../../../src/client/connection';
 import type { ContainerTerminal } from '../../../src/commands/containers/openContainerShell';
 import type { RunResult } from '../../../src/commands/containers/runContainer';
 import { containerFileUri } from '../../../src/files/containerFileUris';
+import { httpGet } from '../../helpers/http';
 import type { HostPickEntry } from '../../../src/hosts/hostPicks';
 import type { RuntimeViewsState } from '../../../src/views/runtimeViews';
 import type { ImageTreeNode } from '../../../src/views/images/imageNodes';
@@ -43,20 +43,6 @@ interface GantryApi extends Omit<ViewsApi, 'connection'> {
 }
 
 const exec = promisify(execFile);
-/** GET that resolves to the body. */
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 5_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${url}: timed out`)));
-    req.on('error', reject);
-  });
-}
-
 const TICKER = `sh -c 'trap "exit 0" TERM; i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.2; done'`;
 const WEB = 'gremote-web';
 /** busybox ash's prompt for root in /. */
@@ -305,7 +291,7 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
     assert.match(copied, /^localhost:\d+$/);
     assert.notEqual(copied, `localhost:${portNode.binding.hostPort}`, 'a local forward, not the remote host port');
     await waitFor(`the remote page at ${copied}`, () =>
-      get(`http://${copied}/`).then(
+      httpGet(`http://${copied}/`).then(
         (b) => (b === 'remote-page\n' ? true : undefined),
         () => undefined,
       ),
