@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import type { ContainerTreeNode } from '../../../src/views/containers/containerNodes';
 import { containerFileUri } from '../../../src/files/containerFileUris';
 import { execStdout } from '../../helpers/containerExec';
+import { expectFailure } from './commandFailures';
 import { ContainersHarness, labelOf, PREFIX, waitFor } from './containersHarness';
 
 describe('Container files (code-server)', function () {
@@ -112,6 +113,21 @@ describe('Container files (code-server)', function () {
     } finally {
       await config().update('maxEditorBytes', undefined, vscode.ConfigurationTarget.Workspace);
     }
+  });
+
+  it('a name with a slash, or an existing one, is refused in one message and nothing is made', async () => {
+    const container = await h.entry(NAME, 'running', (e) => e.item.contextValue === 'runningContainer');
+    const files = (await children(container.node)).find((c) => c.item.contextValue === 'containerFiles')!;
+    const tmp = (await children(files.node)).find((c) => c.label === 'tmp')!;
+    const slash = await expectFailure(h.api, 'gantry.containers.files.newFile', tmp.node, { name: '../escape' });
+    assert.equal(slash.message, 'A name cannot contain "/"');
+    await exec(['touch', '/tmp/taken.txt']);
+    const taken = await expectFailure(h.api, 'gantry.containers.files.newFolder', tmp.node, { name: 'taken.txt' });
+    assert.match(taken.message, /taken\.txt/);
+    assert.equal(
+      await exec(['sh', '-c', 'ls -d /escape /tmp/taken.txt 2>&1; true']),
+      'ls: /escape: No such file or directory\n/tmp/taken.txt\n',
+    );
   });
 
   it('a missing file is FileNotFound, as VS Code expects', async () => {
