@@ -90,6 +90,8 @@ export type {
   ImagePlatformsResponse,
   ImageSummary,
   InspectImageResponse,
+  ListRegistriesResponse,
+  ListRepositoriesResponse,
   Platform,
   PruneImagesResponse,
   PullResolved,
@@ -97,6 +99,7 @@ export type {
   PushedImage,
   PushStarted,
   RegistryAuth,
+  RegistryLogin,
   RemoveImageResponse,
 } from '../api/gen/gantry/v1/images';
 export type { NetworkInfo, PruneNetworksResponse } from '../api/gen/gantry/v1/networks';
