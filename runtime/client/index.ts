@@ -42,6 +42,8 @@ export {
 // Flows.
 export { pullImage, registryAuthFor, type PullHandlers, type PullOutcome, type PullRequest } from './flows/pull';
 export { pushImage, type PushHandlers, type PushRequest } from './flows/push';
+// This side's Docker config, as `gantry login`/`logout` keep it (the extension's Log In…).
+export { removeCredentials, storeCredentials } from '../distribution/credentials';
 export { attachAndStart, stdioMessages, type AttachStartOptions, type StdioMessage } from './flows/stdio';
 export { LogCursor, readLogs } from './flows/logs';
 export { EventCursor, type EventHandlers } from './flows/events';
