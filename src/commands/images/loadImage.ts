@@ -46,7 +46,10 @@ export async function loadImage(context: CommandContext, ...args: unknown[]): Pr
           for await (const chunk of chunks) {
             sent += chunk.length;
             const percent = size ? (sent / size) * 100 : 0;
-            progress.report({ message: vscode.l10n.t('{0} of {1} sent', formatSize(sent), formatSize(size)), increment: percent - reported });
+            progress.report({
+              message: vscode.l10n.t('{0} of {1} sent', formatSize(sent), formatSize(size)),
+              increment: percent - reported,
+            });
             reported = percent;
             yield chunk;
           }

@@ -17,7 +17,11 @@ export interface PushProgressSnapshot {
   readonly skipped: number;
 }
 
-const DONE = new Set([PushBlobStatus.PUSH_BLOB_STATUS_PUSHED, PushBlobStatus.PUSH_BLOB_STATUS_EXISTS, PushBlobStatus.PUSH_BLOB_STATUS_MOUNTED]);
+const DONE = new Set([
+  PushBlobStatus.PUSH_BLOB_STATUS_PUSHED,
+  PushBlobStatus.PUSH_BLOB_STATUS_EXISTS,
+  PushBlobStatus.PUSH_BLOB_STATUS_MOUNTED,
+]);
 const SKIPPED = new Set([PushBlobStatus.PUSH_BLOB_STATUS_EXISTS, PushBlobStatus.PUSH_BLOB_STATUS_MOUNTED]);
 
 export class PushProgressTracker {

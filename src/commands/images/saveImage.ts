@@ -29,7 +29,12 @@ export interface SaveOptions {
   readonly cancellation?: vscode.CancellationToken;
 }
 
-export async function saveImage(context: CommandContext, node?: unknown, nodes?: unknown, ...rest: unknown[]): Promise<vscode.Uri | undefined> {
+export async function saveImage(
+  context: CommandContext,
+  node?: unknown,
+  nodes?: unknown,
+  ...rest: unknown[]
+): Promise<vscode.Uri | undefined> {
   const options = optionsFromArgs<SaveOptions>([nodes, ...rest]);
   const client = context.connection.requireClient();
   const targets = await resolveTargets(context, node, Array.isArray(nodes) ? nodes : undefined, {
@@ -71,7 +76,9 @@ export async function saveImage(context: CommandContext, node?: unknown, nodes?:
         for (const s of subscriptions) s.dispose();
       }
       context.log.info(`Saved ${names.join(', ')} to ${uri.fsPath} (${format}, ${written} bytes)`);
-      void vscode.window.showInformationMessage(vscode.l10n.t('Saved {0} to {1} ({2})', shown, path.basename(uri.path), formatSize(written)));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('Saved {0} to {1} ({2})', shown, path.basename(uri.path), formatSize(written)),
+      );
       return uri;
     },
   );
@@ -79,8 +86,18 @@ export async function saveImage(context: CommandContext, node?: unknown, nodes?:
 
 async function pickFormat(): Promise<ArchiveFormat | undefined> {
   const items: Array<vscode.QuickPickItem & { format: ArchiveFormat }> = [
-    { label: vscode.l10n.t('Docker archive'), description: 'docker save', detail: vscode.l10n.t('Read by docker load, podman load, skopeo and gantry load'), format: 'docker' },
-    { label: vscode.l10n.t('OCI image layout'), description: 'oci-archive', detail: vscode.l10n.t('Read by containerd, skopeo, podman and gantry load'), format: 'oci' },
+    {
+      label: vscode.l10n.t('Docker archive'),
+      description: 'docker save',
+      detail: vscode.l10n.t('Read by docker load, podman load, skopeo and gantry load'),
+      format: 'docker',
+    },
+    {
+      label: vscode.l10n.t('OCI image layout'),
+      description: 'oci-archive',
+      detail: vscode.l10n.t('Read by containerd, skopeo, podman and gantry load'),
+      format: 'oci',
+    },
   ];
   return (await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Archive format') }))?.format;
 }

@@ -24,7 +24,9 @@ export async function deleteTag(context: CommandContext, node?: unknown, ...rest
       vscode.l10n.t('Delete {0} from the registry?', reference),
       {
         modal: true,
-        detail: vscode.l10n.t('The registry deletes the image manifest the tag points at: other tags of the same manifest go too. This cannot be undone.'),
+        detail: vscode.l10n.t(
+          'The registry deletes the image manifest the tag points at: other tags of the same manifest go too. This cannot be undone.',
+        ),
       },
       remove,
     );

@@ -101,9 +101,12 @@ export class RegistriesTreeProvider implements vscode.TreeDataProvider<RegistryT
       this.log.warn(`Listing the repositories of ${server} failed: ${describe(e)}`);
       return failed(`registry:${server}`, vscode.l10n.t('Failed to list repositories'), e);
     }
-    const repositories: RegistryTreeNode[] = answer.repositories.map(
-      (path): RepositoryNode => ({ kind: 'repository', server, path, local: answer.fromLocalImages }),
-    );
+    const repositories: RegistryTreeNode[] = answer.repositories.map((path): RepositoryNode => ({
+      kind: 'repository',
+      server,
+      path,
+      local: answer.fromLocalImages,
+    }));
     if (answer.fromLocalImages) {
       repositories.unshift({
         kind: 'notice',
