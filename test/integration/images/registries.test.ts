@@ -120,6 +120,23 @@ describe('registry browsing API (Registries view)', function () {
     assert.deepEqual(await client.images.listTags(`${noDelete.host}/kept/app`), ['1']);
   });
 
+  it('gantry registry ls|repos|tags print the same', async () => {
+    const ls = await daemon.cli(['registry', 'ls']);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.match(ls.stdout, /^REGISTRY\s+USERNAME\s+HELPER/);
+    assert.match(ls.stdout, new RegExp(`${token.host.replace(/\./g, '\\.')}\\s+${token.creds!.username}`));
+    const repos = await daemon.cli(['registry', 'repos', plain.host]);
+    assert.equal(repos.code, 0, repos.stderr);
+    assert.equal(repos.stdout, ['alpha/one', 'beta/two', 'delta/four', 'gamma/three', 'solo/app', 'team/app', ''].join('\n'));
+    const local = await daemon.cli(['registry', 'repos', basic.host]);
+    assert.equal(local.code, 0, local.stderr);
+    assert.match(local.stderr, /does not list its repositories/);
+    assert.equal(local.stdout, 'local/one\nlocal/two\n');
+    const tags = await daemon.cli(['registry', 'tags', '--json', `${plain.host}/team/app`]);
+    assert.equal(tags.code, 0, tags.stderr);
+    assert.deepEqual((JSON.parse(tags.stdout) as string[]).sort(), ['1', '2', '3']);
+  });
+
   it('logs out: the entry goes, the rest of the file stays', async () => {
     assert.equal(await client.images.logout(token.host), true);
     assert.equal(await client.images.logout(token.host), false);
