@@ -17,6 +17,9 @@ import type { PushProgressSnapshot } from '../../../src/commands/images/pushProg
 import type { RegistryTreeNode } from '../../../src/views/registries/registryNodes';
 import type { RegistriesTreeProvider } from '../../../src/views/registries/registriesTreeProvider';
 import type { GantryApi } from '../../../src/extension';
+import { startRegistry } from '../../helpers/registry';
+import { Cleanup } from '../../helpers/tmp';
+import { expectFailure } from './commandFailures';
 import { labelOf, waitFor } from './containersHarness';
 
 describe('Push, Save/Load and the Registries view (code-server)', function () {
@@ -86,6 +89,24 @@ describe('Push, Save/Load and the Registries view (code-server)', function () {
     const last = seen[seen.length - 1];
     assert.ok(last.blobs >= 2 && last.complete === last.blobs, JSON.stringify(last));
     assert.deepEqual(await client.images.listTags(`${registry}/gantry-test/pushed`), ['v1']);
+  });
+
+  it('a push the registry refuses for want of credentials says so (offering Log In…); after Log In… it goes through', async () => {
+    const cleanup = new Cleanup();
+    try {
+      const reg = await startRegistry({ auth: 'htpasswd', cleanup });
+      const name = `${reg.host}/gantry-test/private:v1`;
+      await client.images.tag(fixtures.oci.ref, name);
+      const failure = await expectFailure(api, 'gantry.images.push', name);
+      assert.match(failure.message, new RegExp(`^Could not push to ${reg.host.replace(/\./g, '\\.')}: the registry wants credentials`));
+      const status = await vscode.commands.executeCommand<string>('gantry.registries.login', reg.host, reg.creds);
+      assert.equal(status, 'Login Succeeded');
+      const pushed = await vscode.commands.executeCommand<PushedImage[]>('gantry.images.push', name);
+      assert.equal(pushed[0].digest, fixtures.oci.manifestDigest);
+      assert.equal(await vscode.commands.executeCommand<boolean>('gantry.registries.logout', reg.host), true);
+    } finally {
+      await cleanup.runAll();
+    }
   });
 
   it('Save Image… writes an archive that Load Image… brings back', async () => {
