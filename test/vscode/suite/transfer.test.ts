@@ -146,6 +146,8 @@ describe('Push, Save/Load and the Registries view (code-server)', function () {
     const copied = await vscode.commands.executeCommand<string>('gantry.registries.copyReference', tag);
     assert.match(copied, new RegExp(`^${registry.replace(/\./g, '\\.')}/gantry-test/busybox:(oci|v2s2)$`));
     assert.equal(await vscode.env.clipboard.readText(), copied);
+    const pulled = await vscode.commands.executeCommand<ImageSummary>('gantry.registries.pull', tag);
+    assert.equal(pulled.name, copied, 'Pull on a tag pulls that reference');
   });
 
   it('Delete Tag… deletes a pushed tag from the registry', async () => {
