@@ -14,6 +14,7 @@ import { dialStdioCommand } from './commands/dialStdio';
 import { imageCommand } from './commands/imageGroup';
 import { imagesCommand, rmiCommand, tagCommand } from './commands/images';
 import { loginCommand, logoutCommand } from './commands/login';
+import { registryCommand } from './commands/registry';
 import { pullCommand } from './commands/pull';
 import { pushCommand } from './commands/push';
 import { loadCommand, saveCommand } from './commands/archive';
@@ -65,6 +66,7 @@ const COMMANDS: readonly Command[] = [
   networkCommand,
   loginCommand,
   logoutCommand,
+  registryCommand,
   snapshotsCommand,
   eventsCommand,
   infoCommand,

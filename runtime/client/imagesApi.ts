@@ -11,6 +11,8 @@ import type {
   InspectImageResponse,
   PruneImagesResponse,
   LoadImagesChunk,
+  ListRegistriesResponse,
+  ListRepositoriesResponse,
   PullImageRequest,
   PullImageResponse,
   PushImageRequest,
@@ -83,6 +85,31 @@ export class ImagesApi {
 
   async login(server: string, auth: RegistryAuth, opts?: CallOpts): Promise<string> {
     return (await unary(this.registry, this.registry.login, { server, auth }, opts)).status;
+  }
+
+  /** The registries the daemon's user is logged in to (its Docker config), and the file read. */
+  listRegistries(opts?: CallOpts): Promise<ListRegistriesResponse> {
+    return unary(this.registry, this.registry.listRegistries, {}, opts);
+  }
+
+  /** A registry's repositories: its catalog, or (refused) the local images' repositories of it. */
+  listRepositories(server: string, pageSize = 0, opts?: CallOpts): Promise<ListRepositoriesResponse> {
+    return unary(this.registry, this.registry.listRepositories, { server, auth: undefined, pageSize }, opts);
+  }
+
+  /** The tags of "host/path", every page. */
+  async listTags(repository: string, pageSize = 0, opts?: CallOpts): Promise<string[]> {
+    return (await unary(this.registry, this.registry.listTags, { repository, auth: undefined, pageSize }, opts)).tags;
+  }
+
+  /** Deletes the manifest "host/path:tag" points at (every tag on it goes); resolves with its digest. */
+  async deleteTag(reference: string, opts?: CallOpts): Promise<string> {
+    return (await unary(this.registry, this.registry.deleteTag, { reference, auth: undefined }, opts)).digest;
+  }
+
+  /** Removes the daemon user's stored credentials for `server`; false when there were none. */
+  async logout(server: string, opts?: CallOpts): Promise<boolean> {
+    return (await unary(this.registry, this.registry.logout, { server }, opts)).removed;
   }
 }
 

@@ -42,6 +42,8 @@ export {
 // Flows.
 export { pullImage, registryAuthFor, type PullHandlers, type PullOutcome, type PullRequest } from './flows/pull';
 export { pushImage, type PushHandlers, type PushRequest } from './flows/push';
+// This side's Docker config, as `gantry login`/`logout` keep it (the extension's Log In…).
+export { removeCredentials, storeCredentials } from '../distribution/credentials';
 export { attachAndStart, stdioMessages, type AttachStartOptions, type StdioMessage } from './flows/stdio';
 export { LogCursor, readLogs } from './flows/logs';
 export { EventCursor, type EventHandlers } from './flows/events';
@@ -90,6 +92,8 @@ export type {
   ImagePlatformsResponse,
   ImageSummary,
   InspectImageResponse,
+  ListRegistriesResponse,
+  ListRepositoriesResponse,
   Platform,
   PruneImagesResponse,
   PullResolved,
@@ -97,6 +101,7 @@ export type {
   PushedImage,
   PushStarted,
   RegistryAuth,
+  RegistryLogin,
   RemoveImageResponse,
 } from '../api/gen/gantry/v1/images';
 export type { NetworkInfo, PruneNetworksResponse } from '../api/gen/gantry/v1/networks';

@@ -21,6 +21,7 @@ import { versionService } from '../api/services/version';
 import { HandlerAdapter } from '../api/server';
 import { ImagesService, RegistryService } from '../api/gen/gantry/v1/images';
 import { imagesService, registryService } from '../api/services/images';
+import { registryBrowsing } from '../api/services/registries';
 import { transferHandlers } from '../api/services/imageTransfer';
 import { SnapshotsService } from '../api/gen/gantry/v1/snapshots';
 import { FilesService } from '../api/gen/gantry/v1/files';
@@ -167,7 +168,7 @@ export class Daemon {
       const pusher = new ImagePusher({ content, registry, images, events, concurrency: config.maxConcurrentDownloads });
       const transfer = transferHandlers(adapt, imageService, { content, pusher, load: { content, images, gc, events, unpacker } });
       server.addService(ImagesService, { ...imagesService(adapt, imageService, puller, registry), ...transfer });
-      server.addService(RegistryService, registryService(adapt, registry));
+      server.addService(RegistryService, { ...registryService(adapt, registry), ...registryBrowsing(adapt, registry, imageService) });
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       server.addService(ContainersService, containers.server(adapt));
       server.addService(FilesService, containers.filesServer(adapt));

@@ -136,6 +136,72 @@ export async function removeCredentials(host: string, opts: CredentialStoreOptio
   return removed;
 }
 
+/** A registry the config holds credentials for (no secret). */
+export interface StoredLogin {
+  /** The registry as references name it ("docker.io", "127.0.0.1:5000"). */
+  readonly server: string;
+  /** The key in the file ("https://index.docker.io/v1/" for Docker Hub). */
+  readonly key: string;
+  /** The credential helper holding the secret, when one does. */
+  readonly helper?: string;
+  /** The user name, when the file shows it. */
+  readonly username?: string;
+}
+
+/**
+ * The registries the config is logged in to: every `auths` key (Docker
+ * leaves an empty one there when a credsStore holds the secret) and every
+ * `credHelpers` key, one entry per registry, sorted by server. Helpers are
+ * not run: listing asks nothing of them. Unparseable keys are skipped.
+ */
+export async function listLogins(opts: CredentialStoreOptions = {}): Promise<StoredLogin[]> {
+  const config = await readConfig(dockerConfigPath(opts));
+  const found = new Map<string, StoredLogin>();
+  const add = (key: string, login: Omit<StoredLogin, 'server' | 'key'>) => {
+    let server: string;
+    try {
+      server = normalizeHost(key);
+    } catch {
+      return;
+    }
+    const before = found.get(server);
+    found.set(server, {
+      server,
+      key: before?.key ?? key,
+      helper: before?.helper ?? login.helper,
+      username: before?.username ?? login.username,
+    });
+  };
+  for (const [key, entry] of Object.entries(config.auths ?? {})) {
+    const helper = helperFor(config, safeHost(key) ?? key);
+    add(key, { helper, username: helper ? undefined : usernameOf(entry) });
+  }
+  for (const [key, helper] of Object.entries(config.credHelpers ?? {})) {
+    if (typeof helper === 'string' && helper) add(key, { helper });
+  }
+  return [...found.values()].sort((a, b) => a.server.localeCompare(b.server));
+}
+
+function safeHost(key: string): string | undefined {
+  try {
+    return normalizeHost(key);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The user name of an `auths` entry, never its secret; undefined when it has none or cannot be read. */
+function usernameOf(entry: AuthEntry | undefined): string | undefined {
+  if (!entry || typeof entry !== 'object') return undefined;
+  if (typeof entry.username === 'string' && entry.username) return entry.username;
+  if (typeof entry.auth === 'string' && entry.auth) {
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon > 0 ? decoded.slice(0, colon) : undefined;
+  }
+  return undefined;
+}
+
 /** A CredentialLookup over the Docker config, for Registry.fetcher(). */
 export function credentialLookup(opts: CredentialStoreOptions = {}): CredentialLookup {
   return (host) => getCredentials(host, opts);

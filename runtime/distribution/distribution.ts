@@ -31,9 +31,11 @@
 import type { Readable } from 'node:stream';
 import type { Ctx } from '../context';
 import type { Descriptor } from '../oci/descriptor';
+import type { PageOptions } from './catalog';
 import type { Pusher } from './pusher';
 
 export type { ChunkReader, Pusher, UploadOptions, UploadResult } from './pusher';
+export type { PageOptions } from './catalog';
 
 export interface Reference {
   /** Registry host[:port], e.g. "docker.io", "127.0.0.1:5000". */
@@ -96,6 +98,12 @@ export interface Registry {
   pusher(credentials?: CredentialLookup): Pusher;
   /** Checks credentials against `host` (GET /v2/ through the auth flow); for `gantry login`. */
   login(ctx: Ctx, host: string, auth: RegistryAuth): Promise<void>;
+  /** Repository paths of registry `host` from its catalog, every page (catalog.ts). */
+  catalog(ctx: Ctx, host: string, creds: RegistryAuth | undefined, opts?: PageOptions): Promise<string[]>;
+  /** The tags of repository `repo`, every page (tags.ts). */
+  tags(ctx: Ctx, repo: Reference, creds: RegistryAuth | undefined, opts?: PageOptions): Promise<string[]>;
+  /** Deletes the manifest tag `ref` points at (every tag on it goes too); resolves with its digest (tags.ts). */
+  deleteTag(ctx: Ctx, ref: Reference, creds: RegistryAuth | undefined): Promise<string>;
   /** Closes pooled connections. Idempotent. */
   close(): Promise<void>;
 }

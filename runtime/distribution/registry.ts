@@ -14,7 +14,9 @@ import type { Ctx } from '../context';
 import { GantryError } from '../errdefs/errdefs';
 import type { Logger } from '../util/log';
 import { GANTRY_VERSION } from '../version';
-import type { CredentialLookup, Fetcher, Registry, RegistryAuth, RegistryOptions } from './distribution';
+import type { CredentialLookup, Fetcher, PageOptions, Reference, Registry, RegistryAuth, RegistryOptions } from './distribution';
+import { listCatalog } from './catalog';
+import { deleteTag, listTags } from './tags';
 import { Authorizer } from './auth';
 import { discardBody, readSmallBody, statusError } from './errors';
 import { RegistryFetcher } from './fetcher';
@@ -76,6 +78,18 @@ export class RegistryClient implements Registry {
       await readSmallBody(res.body),
       res.statusCode === 401 ? 'unauthorized: credentials refused' : undefined,
     );
+  }
+
+  catalog(ctx: Ctx, host: string, creds: RegistryAuth | undefined, opts?: PageOptions): Promise<string[]> {
+    return listCatalog(this, ctx, host, creds, opts);
+  }
+
+  tags(ctx: Ctx, repo: Reference, creds: RegistryAuth | undefined, opts?: PageOptions): Promise<string[]> {
+    return listTags(this, ctx, repo, creds, opts);
+  }
+
+  deleteTag(ctx: Ctx, ref: Reference, creds: RegistryAuth | undefined): Promise<string> {
+    return deleteTag(this, ctx, ref, creds);
   }
 
   close(): Promise<void> {

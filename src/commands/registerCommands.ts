@@ -48,6 +48,15 @@ import { pullImage } from './images/pullImage';
 import { refreshImages } from './images/refreshImages';
 import { removeImages } from './images/removeImages';
 import { tagImage } from './images/tagImage';
+import { loadImage } from './images/loadImage';
+import { PUSH_COMMAND, pushImage } from './images/pushImage';
+import { saveImage } from './images/saveImage';
+import { copyReference } from './registries/copyReference';
+import { deleteTag } from './registries/deleteTag';
+import { logIn } from './registries/logIn';
+import { logOut } from './registries/logOut';
+import { pullTag } from './registries/pullTag';
+import { refreshRegistries } from './registries/refreshRegistries';
 import { connectToHost } from './host/connectToHost';
 import { createNetwork } from './networks/createNetwork';
 import { inspectNetwork } from './networks/inspectNetwork';
@@ -108,6 +117,9 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.images.sortByName', sortImagesBy('name'));
   register('gantry.images.sortByCreated', sortImagesBy('created'));
   register('gantry.images.sortBySize', sortImagesBy('size'));
+  register(PUSH_COMMAND, pushImage);
+  register('gantry.images.save', saveImage);
+  register('gantry.images.load', loadImage);
 
   register('gantry.containers.start', startContainers);
   register('gantry.containers.stop', stopContainers);
@@ -144,6 +156,13 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.networks.remove', removeNetwork);
   register('gantry.networks.prune', pruneNetworks);
   register('gantry.networks.refresh', refreshNetworks);
+
+  register('gantry.registries.login', logIn);
+  register('gantry.registries.logout', logOut);
+  register('gantry.registries.pull', pullTag);
+  register('gantry.registries.copyReference', copyReference);
+  register('gantry.registries.deleteTag', deleteTag);
+  register('gantry.registries.refresh', refreshRegistries);
 }
 
 async function showError(context: CommandContext, message: string): Promise<void> {

@@ -32,6 +32,7 @@ import { IMAGES_VIEW, ImagesTreeProvider } from './images/imagesTreeProvider';
 import { networkInspectKind } from './networks/networkDocuments';
 import { NETWORKS_VIEW, NetworksTreeProvider } from './networks/networksTreeProvider';
 import { RefreshManager, type ViewActivity } from './refreshManager';
+import { REGISTRIES_VIEW, RegistriesTreeProvider } from './registries/registriesTreeProvider';
 import { ContainerFileSystem } from '../files/containerFileSystem';
 import { CONTAINER_FILES_SCHEME } from '../files/containerFileUris';
 import { ContainerFilesDrop } from './containers/containerFilesDrop';
@@ -41,6 +42,7 @@ export interface GantryViews {
   readonly images: ImagesTreeProvider;
   readonly containers: ContainersTreeProvider;
   readonly networks: NetworksTreeProvider;
+  readonly registries: RegistriesTreeProvider;
   /** The `gantry:/container/<id>/<name>.log` documents. */
   readonly logs: ContainerLogDocuments;
   /** The `gantry:/container/<id>/<name>.stats` documents. */
@@ -58,17 +60,20 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
   const images = new ImagesTreeProvider(connection, log, observe);
   const containers = new ContainersTreeProvider(connection, log, undefined, observe);
   const networks = new NetworksTreeProvider(connection, log, observe);
+  const registries = new RegistriesTreeProvider(connection, log, observe);
   const logs = new ContainerLogDocuments(connection, log);
   const stats = new ContainerStatsDocuments(connection, log);
   const registrations = [
     refresh.register(IMAGES_VIEW, images),
     refresh.register(CONTAINERS_VIEW, containers),
     refresh.register(NETWORKS_VIEW, networks),
+    refresh.register(REGISTRIES_VIEW, registries),
   ];
   return {
     images,
     containers,
     networks,
+    registries,
     logs,
     stats,
     refresh,
@@ -79,6 +84,7 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
       images.dispose();
       containers.dispose();
       networks.dispose();
+      registries.dispose();
       logs.dispose();
       stats.dispose();
       activity.dispose();
@@ -120,7 +126,11 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     treeDataProvider: context.views.networks,
     showCollapseAll: true,
   });
-  const views = [imagesView, containersView, networksView];
+  const registriesView = vscode.window.createTreeView(REGISTRIES_VIEW, {
+    treeDataProvider: context.views.registries,
+    showCollapseAll: true,
+  });
+  const views = [imagesView, containersView, networksView, registriesView];
   // The log documents belong to the views (tests read them there), so the router must not dispose them.
   const { logs, stats } = context.views;
   const imageInspect = new InspectDocuments(connection, imageInspectKind);
@@ -160,6 +170,7 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     containersView.description =
       [header, containersFilter ? vscode.l10n.t('filter: {0}', containersFilter) : undefined].filter(Boolean).join(' · ') || undefined;
     networksView.description = header || undefined;
+    registriesView.description = header || undefined;
   };
   const setNotRunning = () =>
     void vscode.commands.executeCommand('setContext', 'gantry.runtimeNotRunning', snapshot.host === undefined && problem === 'notRunning');

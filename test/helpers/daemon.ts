@@ -95,6 +95,8 @@ export class TestDaemon {
     readonly root: string,
     readonly state: string,
     readonly extraArgs: readonly string[] = [],
+    /** The daemon's environment (default: this process's), e.g. with DOCKER_CONFIG. */
+    readonly env?: NodeJS.ProcessEnv,
   ) {}
 
   get socket(): string {
@@ -128,7 +130,7 @@ export class TestDaemon {
         net.subnet,
         ...this.extraArgs,
       ],
-      { name: 'gantryd' },
+      { name: 'gantryd', env: this.env },
     );
     this.proc = proc;
     const client = RuntimeClient.forSocket(this.socket);
@@ -185,9 +187,13 @@ export class TestDaemon {
 }
 
 /** A started daemon in fresh temp dirs, stopped and removed by `cleanup`. */
-export async function startDaemon(cleanup: Cleanup, extraArgs: readonly string[] = []): Promise<TestDaemon> {
+export async function startDaemon(
+  cleanup: Cleanup,
+  extraArgs: readonly string[] = [],
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<TestDaemon> {
   const dir = await makeTempDir('gd', cleanup);
-  const daemon = new TestDaemon(path.join(dir, 'root'), path.join(dir, 'state'), extraArgs);
+  const daemon = new TestDaemon(path.join(dir, 'root'), path.join(dir, 'state'), extraArgs, opts.env);
   cleanup.defer(() => removeLeftovers(dir, daemon.root));
   cleanup.defer(() => daemon.stop());
   cleanup.defer(() => daemon.removeAllContainers());

@@ -19,6 +19,8 @@ export interface RegistryOptions {
   users?: Record<string, string>;
   /** Token server settings (auth: 'token'); users, tls and cleanup are filled in. */
   token?: Omit<TokenServerOptions, 'users' | 'tls' | 'cleanup'>;
+  /** Whether the registry accepts DELETE of manifests (default true; false answers 405 UNSUPPORTED). */
+  deleteEnabled?: boolean;
   /** Merged over the generated config (top-level keys replace), e.g. { proxy: … }. */
   extraConfig?: Record<string, unknown>;
   cleanup?: Cleanup;
@@ -75,7 +77,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
     log: { level: 'warn', accesslog: { disabled: true } },
     storage: {
       filesystem: { rootdirectory: storageDir },
-      delete: { enabled: true },
+      delete: { enabled: opts.deleteEnabled ?? true },
       // Don't let the upload purger touch half-written uploads mid-test.
       maintenance: { uploadpurging: { enabled: false } },
     },

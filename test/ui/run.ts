@@ -38,6 +38,8 @@ import { startGatedRegistry } from './gatedRegistry';
 import { imageActionChecks, imageRemoveChecks } from './imageActions.ui';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { networksChecks } from './networks.ui';
+import { startPushGate } from './pushGate';
+import { pushChecks, pushedChecks, registriesChecks, registriesRestoreChecks, type RegistriesUiContext } from './registries.ui';
 import { filesChecks, filesRestoreChecks } from './files.ui';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
 import {
@@ -99,11 +101,16 @@ async function run(cleanup: Cleanup): Promise<number> {
   requireBuild();
   codeServerBin(); // fail early with the install command
   const tmp = await makeTempDir('gantry-ui', cleanup);
+  // One Docker config for the daemon's user and code-server's (registries.ui.ts).
+  const dockerConfig = path.join(tmp, 'docker');
+  fs.mkdirSync(dockerConfig);
   // Its own temp dir, stopped and removed by `cleanup`.
-  const daemon = await startDaemon(cleanup);
+  const daemon = await startDaemon(cleanup, [], { env: { ...process.env, DOCKER_CONFIG: dockerConfig } });
   const daemonInfo = await daemon.version();
   console.log(`gantryd ${daemonInfo.version} (pid ${daemonInfo.pid}) on ${daemon.socket}`);
   const { host: registry, pullRun, unpulled } = await pullFixtures(daemon, cleanup);
+  fs.writeFileSync(path.join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [registry]: {} } }));
+  const pushGate = await startPushGate(registry, cleanup);
   // Removed with the daemon's other containers by startDaemon's cleanup.
   await createUiContainers(daemon.socket, `${registry}/gantry-test/busybox:latest`);
 
@@ -140,6 +147,7 @@ async function run(cleanup: Cleanup): Promise<number> {
       GANTRY_ROOT: daemon.root,
       GANTRY_STATE: daemon.state,
       GANTRY_DAEMON_PIDS_FILE: startedPidsFile,
+      DOCKER_CONFIG: dockerConfig,
     },
     echo: process.env.GANTRY_VSCODE_TEST_VERBOSE === '1' ? process.stderr : undefined,
   });
@@ -229,6 +237,23 @@ async function run(cleanup: Cleanup): Promise<number> {
   if (aborted) return 1;
   await screenshot(page, 'files.png');
   await runChecks(filesRestoreChecks, runFlowCtx);
+
+  const registriesCtx: RegistriesUiContext = {
+    page,
+    socket: daemon.socket,
+    registry,
+    image: `${registry}/gantry-test/busybox:latest`,
+    gate: pushGate,
+  };
+  await page.keyboard.press('Escape');
+  await runChecks(pushChecks, registriesCtx);
+  if (aborted) return 1;
+  await screenshot(page, 'push-progress.png');
+  await runChecks(pushedChecks, registriesCtx);
+  await runChecks(registriesChecks, registriesCtx);
+  if (aborted) return 1;
+  await screenshot(page, 'registries.png');
+  await runChecks(registriesRestoreChecks, registriesCtx);
 
   // Last, as they stop the daemon: the views without a runtime, and Start Runtime from them.
   await page.keyboard.press('Escape');

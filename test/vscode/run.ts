@@ -76,13 +76,17 @@ async function main(): Promise<number> {
   try {
     const tmp = await makeTempDir('gantry-vsc', cleanup);
 
+    // The Docker config of both the daemon's user and the extension host (the
+    // Registries view lists the daemon's; Log In… stores on the extension's side).
+    const dockerConfig = path.join(tmp, 'docker');
+    fs.mkdirSync(dockerConfig, { recursive: true });
     let socket = process.env.GANTRY_TEST_SOCKET;
     let server: ServerVersion;
     if (socket) {
       server = await daemonVersion(socket);
     } else {
       // Its own temp dir, stopped and removed by `cleanup`.
-      const daemon = await startDaemon(cleanup);
+      const daemon = await startDaemon(cleanup, [], { env: { ...process.env, DOCKER_CONFIG: dockerConfig } });
       socket = daemon.socket;
       server = await daemon.version();
     }
@@ -90,6 +94,7 @@ async function main(): Promise<number> {
 
     const registry = await startRegistry({ cleanup });
     const images = await pushFixtures(registry);
+    fs.writeFileSync(path.join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [registry.host]: {} } }));
     console.log(
       `registry on ${registry.host}: ${Object.values(images)
         .map((i) => i.ref)
@@ -140,6 +145,8 @@ async function main(): Promise<number> {
         GANTRY_TEST_SSH_CONFIG: remote.sshd.sshConfigPath,
         GANTRY_TEST_SSH_NETNS: remote.host.netns,
         GANTRY_TEST_SSH_HOME: remote.gantryHome,
+        DOCKER_CONFIG: dockerConfig,
+        GANTRY_TEST_DOCKER_CONFIG: dockerConfig,
       },
     });
     const code = await exitCode(testRun);

@@ -175,7 +175,8 @@ export function imagesService(
   };
 }
 
-export function registryService(adapt: HandlerAdapter, registry: RegistryClient): RegistryServer {
+/** Registry/Login; the browsing calls are registries.ts's. */
+export function registryService(adapt: HandlerAdapter, registry: RegistryClient): Pick<RegistryServer, 'login'> {
   return {
     login: adapt.unary('Login', async (ctx, request) => {
       const auth = fromWireAuth(request.auth);

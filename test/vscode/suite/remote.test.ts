@@ -316,6 +316,31 @@ describe('Remote host over SSH: Connect to Host… (code-server)', function () {
     assert.equal(Buffer.from(await vscode.workspace.fs.readFile(containerFileUri(c.id, '/etc/gantry-fixture'))).toString(), 'remote\n');
   });
 
+  it('Save Image… and Load Image… move an image of the SSH host through this window', async () => {
+    const name = 'localhost/gantry-test/ssh-saved:v1';
+    await remote!.images.tag(image, name);
+    const dir = fs.mkdtempSync(path.join(process.env.TMPDIR || '/tmp', 'gssh-save-'));
+    try {
+      const uri = vscode.Uri.file(path.join(dir, 'remote.tar'));
+      const saved = await vscode.commands.executeCommand<vscode.Uri>('gantry.images.save', name, [name], { uri, format: 'docker' });
+      assert.equal(saved?.fsPath, uri.fsPath);
+      assert.ok(fs.readFileSync(uri.fsPath).includes('manifest.json'), 'a docker archive arrived here');
+      await remote!.images.remove(name);
+      const loaded = await vscode.commands.executeCommand<Array<{ name: string }>>('gantry.images.load', { uri });
+      assert.deepEqual(
+        loaded.map((i) => i.name),
+        [name],
+      );
+      assert.ok(
+        (await remote!.images.list()).some((i) => i.name === name),
+        'the remote daemon has it again',
+      );
+      assert.ok(!(await local.images.list()).some((i) => i.name === name), 'the local daemon does not');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a cut link: the views say the host is lost within the keepalive timeout, and come back with the events missed', async () => {
     const events: Envelope[] = [];
     const subscription = api.onDidReceiveEvent((e) => events.push(e));

@@ -449,6 +449,77 @@ export interface LoadImagesResponse {
   images: ImageSummary[];
 }
 
+export interface ListRegistriesRequest {
+}
+
+export interface RegistryLogin {
+  /** The registry as references name it: "docker.io", "ghcr.io", "127.0.0.1:5000". */
+  server: string;
+  /** The key in the config file ("https://index.docker.io/v1/" for Docker Hub). */
+  configKey: string;
+  /** The credential helper that holds the secret ("" = the file's `auths`). */
+  helper: string;
+  /** The user name when the file shows it ("" under a helper). */
+  username: string;
+}
+
+export interface ListRegistriesResponse {
+  registries: RegistryLogin[];
+  /** The config file read (absent files list nothing). */
+  configPath: string;
+}
+
+export interface ListRepositoriesRequest {
+  /** Registry host[:port]; "docker.io" for Docker Hub. */
+  server: string;
+  /** Credentials; empty = the daemon user's stored ones for `server`. */
+  auth:
+    | RegistryAuth
+    | undefined;
+  /** Entries asked per catalog page (`n=`); 0 = the registry's default. */
+  pageSize: number;
+}
+
+export interface ListRepositoriesResponse {
+  /** Repository paths without the registry ("library/busybox"), sorted. */
+  repositories: string[];
+  /** True when the catalog was refused and these come from local images. */
+  fromLocalImages: boolean;
+  /** Why the catalog was refused (the registry's words), when it was. */
+  catalogError: string;
+}
+
+export interface ListTagsRequest {
+  /** "host[:port]/path" (a repository, no tag). */
+  repository: string;
+  auth: RegistryAuth | undefined;
+  pageSize: number;
+}
+
+export interface ListTagsResponse {
+  tags: string[];
+}
+
+export interface DeleteTagRequest {
+  /** "host[:port]/path:tag". */
+  reference: string;
+  auth: RegistryAuth | undefined;
+}
+
+export interface DeleteTagResponse {
+  /** The manifest digest that was deleted. */
+  digest: string;
+}
+
+export interface LogoutRequest {
+  server: string;
+}
+
+export interface LogoutResponse {
+  /** False when there were no credentials to remove. */
+  removed: boolean;
+}
+
 function createBasePlatform(): Platform {
   return { os: "", architecture: "", variant: "" };
 }
@@ -4207,6 +4278,835 @@ export const LoadImagesResponse: MessageFns<LoadImagesResponse> = {
   },
 };
 
+function createBaseListRegistriesRequest(): ListRegistriesRequest {
+  return {};
+}
+
+export const ListRegistriesRequest: MessageFns<ListRegistriesRequest> = {
+  encode(_: ListRegistriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRegistriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRegistriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListRegistriesRequest {
+    return {};
+  },
+
+  toJSON(_: ListRegistriesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+};
+
+function createBaseRegistryLogin(): RegistryLogin {
+  return { server: "", configKey: "", helper: "", username: "" };
+}
+
+export const RegistryLogin: MessageFns<RegistryLogin> = {
+  encode(message: RegistryLogin, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    if (message.configKey !== "") {
+      writer.uint32(18).string(message.configKey);
+    }
+    if (message.helper !== "") {
+      writer.uint32(26).string(message.helper);
+    }
+    if (message.username !== "") {
+      writer.uint32(34).string(message.username);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegistryLogin {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegistryLogin();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.configKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.helper = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.username = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegistryLogin {
+    return {
+      server: isSet(object.server) ? globalThis.String(object.server) : "",
+      configKey: isSet(object.configKey)
+        ? globalThis.String(object.configKey)
+        : isSet(object.config_key)
+        ? globalThis.String(object.config_key)
+        : "",
+      helper: isSet(object.helper) ? globalThis.String(object.helper) : "",
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+    };
+  },
+
+  toJSON(message: RegistryLogin): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    if (message.configKey !== "") {
+      obj.configKey = message.configKey;
+    }
+    if (message.helper !== "") {
+      obj.helper = message.helper;
+    }
+    if (message.username !== "") {
+      obj.username = message.username;
+    }
+    return obj;
+  },
+};
+
+function createBaseListRegistriesResponse(): ListRegistriesResponse {
+  return { registries: [], configPath: "" };
+}
+
+export const ListRegistriesResponse: MessageFns<ListRegistriesResponse> = {
+  encode(message: ListRegistriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.registries) {
+      RegistryLogin.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.configPath !== "") {
+      writer.uint32(18).string(message.configPath);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRegistriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRegistriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.registries.push(RegistryLogin.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.configPath = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRegistriesResponse {
+    return {
+      registries: globalThis.Array.isArray(object?.registries)
+        ? object.registries.map((e: any) => RegistryLogin.fromJSON(e))
+        : [],
+      configPath: isSet(object.configPath)
+        ? globalThis.String(object.configPath)
+        : isSet(object.config_path)
+        ? globalThis.String(object.config_path)
+        : "",
+    };
+  },
+
+  toJSON(message: ListRegistriesResponse): unknown {
+    const obj: any = {};
+    if (message.registries?.length) {
+      obj.registries = message.registries.map((e) => RegistryLogin.toJSON(e));
+    }
+    if (message.configPath !== "") {
+      obj.configPath = message.configPath;
+    }
+    return obj;
+  },
+};
+
+function createBaseListRepositoriesRequest(): ListRepositoriesRequest {
+  return { server: "", auth: undefined, pageSize: 0 };
+}
+
+export const ListRepositoriesRequest: MessageFns<ListRepositoriesRequest> = {
+  encode(message: ListRepositoriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    if (message.auth !== undefined) {
+      RegistryAuth.encode(message.auth, writer.uint32(18).fork()).join();
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(24).int32(message.pageSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRepositoriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRepositoriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.auth = RegistryAuth.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRepositoriesRequest {
+    return {
+      server: isSet(object.server) ? globalThis.String(object.server) : "",
+      auth: isSet(object.auth) ? RegistryAuth.fromJSON(object.auth) : undefined,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: ListRepositoriesRequest): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    if (message.auth !== undefined) {
+      obj.auth = RegistryAuth.toJSON(message.auth);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    return obj;
+  },
+};
+
+function createBaseListRepositoriesResponse(): ListRepositoriesResponse {
+  return { repositories: [], fromLocalImages: false, catalogError: "" };
+}
+
+export const ListRepositoriesResponse: MessageFns<ListRepositoriesResponse> = {
+  encode(message: ListRepositoriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.repositories) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.fromLocalImages !== false) {
+      writer.uint32(16).bool(message.fromLocalImages);
+    }
+    if (message.catalogError !== "") {
+      writer.uint32(26).string(message.catalogError);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRepositoriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRepositoriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.repositories.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fromLocalImages = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.catalogError = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRepositoriesResponse {
+    return {
+      repositories: globalThis.Array.isArray(object?.repositories)
+        ? object.repositories.map((e: any) => globalThis.String(e))
+        : [],
+      fromLocalImages: isSet(object.fromLocalImages)
+        ? globalThis.Boolean(object.fromLocalImages)
+        : isSet(object.from_local_images)
+        ? globalThis.Boolean(object.from_local_images)
+        : false,
+      catalogError: isSet(object.catalogError)
+        ? globalThis.String(object.catalogError)
+        : isSet(object.catalog_error)
+        ? globalThis.String(object.catalog_error)
+        : "",
+    };
+  },
+
+  toJSON(message: ListRepositoriesResponse): unknown {
+    const obj: any = {};
+    if (message.repositories?.length) {
+      obj.repositories = message.repositories;
+    }
+    if (message.fromLocalImages !== false) {
+      obj.fromLocalImages = message.fromLocalImages;
+    }
+    if (message.catalogError !== "") {
+      obj.catalogError = message.catalogError;
+    }
+    return obj;
+  },
+};
+
+function createBaseListTagsRequest(): ListTagsRequest {
+  return { repository: "", auth: undefined, pageSize: 0 };
+}
+
+export const ListTagsRequest: MessageFns<ListTagsRequest> = {
+  encode(message: ListTagsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.repository !== "") {
+      writer.uint32(10).string(message.repository);
+    }
+    if (message.auth !== undefined) {
+      RegistryAuth.encode(message.auth, writer.uint32(18).fork()).join();
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(24).int32(message.pageSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTagsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTagsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.repository = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.auth = RegistryAuth.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTagsRequest {
+    return {
+      repository: isSet(object.repository) ? globalThis.String(object.repository) : "",
+      auth: isSet(object.auth) ? RegistryAuth.fromJSON(object.auth) : undefined,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: ListTagsRequest): unknown {
+    const obj: any = {};
+    if (message.repository !== "") {
+      obj.repository = message.repository;
+    }
+    if (message.auth !== undefined) {
+      obj.auth = RegistryAuth.toJSON(message.auth);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    return obj;
+  },
+};
+
+function createBaseListTagsResponse(): ListTagsResponse {
+  return { tags: [] };
+}
+
+export const ListTagsResponse: MessageFns<ListTagsResponse> = {
+  encode(message: ListTagsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.tags) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTagsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTagsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTagsResponse {
+    return { tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: ListTagsResponse): unknown {
+    const obj: any = {};
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    return obj;
+  },
+};
+
+function createBaseDeleteTagRequest(): DeleteTagRequest {
+  return { reference: "", auth: undefined };
+}
+
+export const DeleteTagRequest: MessageFns<DeleteTagRequest> = {
+  encode(message: DeleteTagRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reference !== "") {
+      writer.uint32(10).string(message.reference);
+    }
+    if (message.auth !== undefined) {
+      RegistryAuth.encode(message.auth, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteTagRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteTagRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.auth = RegistryAuth.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteTagRequest {
+    return {
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+      auth: isSet(object.auth) ? RegistryAuth.fromJSON(object.auth) : undefined,
+    };
+  },
+
+  toJSON(message: DeleteTagRequest): unknown {
+    const obj: any = {};
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    if (message.auth !== undefined) {
+      obj.auth = RegistryAuth.toJSON(message.auth);
+    }
+    return obj;
+  },
+};
+
+function createBaseDeleteTagResponse(): DeleteTagResponse {
+  return { digest: "" };
+}
+
+export const DeleteTagResponse: MessageFns<DeleteTagResponse> = {
+  encode(message: DeleteTagResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.digest !== "") {
+      writer.uint32(10).string(message.digest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteTagResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteTagResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteTagResponse {
+    return { digest: isSet(object.digest) ? globalThis.String(object.digest) : "" };
+  },
+
+  toJSON(message: DeleteTagResponse): unknown {
+    const obj: any = {};
+    if (message.digest !== "") {
+      obj.digest = message.digest;
+    }
+    return obj;
+  },
+};
+
+function createBaseLogoutRequest(): LogoutRequest {
+  return { server: "" };
+}
+
+export const LogoutRequest: MessageFns<LogoutRequest> = {
+  encode(message: LogoutRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogoutRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogoutRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogoutRequest {
+    return { server: isSet(object.server) ? globalThis.String(object.server) : "" };
+  },
+
+  toJSON(message: LogoutRequest): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    return obj;
+  },
+};
+
+function createBaseLogoutResponse(): LogoutResponse {
+  return { removed: false };
+}
+
+export const LogoutResponse: MessageFns<LogoutResponse> = {
+  encode(message: LogoutResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.removed !== false) {
+      writer.uint32(8).bool(message.removed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogoutResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogoutResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.removed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogoutResponse {
+    return { removed: isSet(object.removed) ? globalThis.Boolean(object.removed) : false };
+  },
+
+  toJSON(message: LogoutResponse): unknown {
+    const obj: any = {};
+    if (message.removed !== false) {
+      obj.removed = message.removed;
+    }
+    return obj;
+  },
+};
+
 export type ImagesService = typeof ImagesService;
 export const ImagesService = {
   /**
@@ -4561,6 +5461,73 @@ export const RegistryService = {
     responseSerialize: (value: LoginResponse): Buffer => Buffer.from(LoginResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LoginResponse => LoginResponse.decode(value),
   },
+  /**
+   * ListRegistries names the registries the daemon's user is logged in to:
+   * the `auths` and `credHelpers` keys of the daemon user's Docker config
+   * (for a host over SSH, the remote user's file). No secret is returned.
+   */
+  listRegistries: {
+    path: "/gantry.v1.Registry/ListRegistries" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRegistriesRequest): Buffer =>
+      Buffer.from(ListRegistriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRegistriesRequest => ListRegistriesRequest.decode(value),
+    responseSerialize: (value: ListRegistriesResponse): Buffer =>
+      Buffer.from(ListRegistriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListRegistriesResponse => ListRegistriesResponse.decode(value),
+  },
+  /**
+   * ListRepositories reads a registry's catalog (GET /v2/_catalog, every
+   * page). When the registry refuses the catalog (401/403/404/405, as Docker
+   * Hub does), it answers with the repositories of that registry that the
+   * local image store holds, and says so. See docs/registries.md.
+   */
+  listRepositories: {
+    path: "/gantry.v1.Registry/ListRepositories" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRepositoriesRequest): Buffer =>
+      Buffer.from(ListRepositoriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRepositoriesRequest => ListRepositoriesRequest.decode(value),
+    responseSerialize: (value: ListRepositoriesResponse): Buffer =>
+      Buffer.from(ListRepositoriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListRepositoriesResponse => ListRepositoriesResponse.decode(value),
+  },
+  /** ListTags reads /v2/<name>/tags/list, every page. */
+  listTags: {
+    path: "/gantry.v1.Registry/ListTags" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTagsRequest): Buffer => Buffer.from(ListTagsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTagsRequest => ListTagsRequest.decode(value),
+    responseSerialize: (value: ListTagsResponse): Buffer => Buffer.from(ListTagsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTagsResponse => ListTagsResponse.decode(value),
+  },
+  /**
+   * DeleteTag resolves a tag to its manifest digest (HEAD) and deletes that
+   * manifest (DELETE /v2/<name>/manifests/<digest>), which removes every tag
+   * pointing at it. A registry that refuses deletes fails Unimplemented.
+   */
+  deleteTag: {
+    path: "/gantry.v1.Registry/DeleteTag" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteTagRequest): Buffer => Buffer.from(DeleteTagRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteTagRequest => DeleteTagRequest.decode(value),
+    responseSerialize: (value: DeleteTagResponse): Buffer => Buffer.from(DeleteTagResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteTagResponse => DeleteTagResponse.decode(value),
+  },
+  /** Logout removes the daemon user's stored credentials for a registry. */
+  logout: {
+    path: "/gantry.v1.Registry/Logout" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LogoutRequest): Buffer => Buffer.from(LogoutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LogoutRequest => LogoutRequest.decode(value),
+    responseSerialize: (value: LogoutResponse): Buffer => Buffer.from(LogoutResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LogoutResponse => LogoutResponse.decode(value),
+  },
 } as const;
 
 export interface RegistryServer extends UntypedServiceImplementation {
@@ -4569,6 +5536,29 @@ export interface RegistryServer extends UntypedServiceImplementation {
    * the client (~/.docker/config.json), never by the daemon.
    */
   login: handleUnaryCall<LoginRequest, LoginResponse>;
+  /**
+   * ListRegistries names the registries the daemon's user is logged in to:
+   * the `auths` and `credHelpers` keys of the daemon user's Docker config
+   * (for a host over SSH, the remote user's file). No secret is returned.
+   */
+  listRegistries: handleUnaryCall<ListRegistriesRequest, ListRegistriesResponse>;
+  /**
+   * ListRepositories reads a registry's catalog (GET /v2/_catalog, every
+   * page). When the registry refuses the catalog (401/403/404/405, as Docker
+   * Hub does), it answers with the repositories of that registry that the
+   * local image store holds, and says so. See docs/registries.md.
+   */
+  listRepositories: handleUnaryCall<ListRepositoriesRequest, ListRepositoriesResponse>;
+  /** ListTags reads /v2/<name>/tags/list, every page. */
+  listTags: handleUnaryCall<ListTagsRequest, ListTagsResponse>;
+  /**
+   * DeleteTag resolves a tag to its manifest digest (HEAD) and deletes that
+   * manifest (DELETE /v2/<name>/manifests/<digest>), which removes every tag
+   * pointing at it. A registry that refuses deletes fails Unimplemented.
+   */
+  deleteTag: handleUnaryCall<DeleteTagRequest, DeleteTagResponse>;
+  /** Logout removes the daemon user's stored credentials for a registry. */
+  logout: handleUnaryCall<LogoutRequest, LogoutResponse>;
 }
 
 export interface RegistryClient extends Client {
@@ -4590,6 +5580,99 @@ export interface RegistryClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LoginResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ListRegistries names the registries the daemon's user is logged in to:
+   * the `auths` and `credHelpers` keys of the daemon user's Docker config
+   * (for a host over SSH, the remote user's file). No secret is returned.
+   */
+  listRegistries(
+    request: ListRegistriesRequest,
+    callback: (error: ServiceError | null, response: ListRegistriesResponse) => void,
+  ): ClientUnaryCall;
+  listRegistries(
+    request: ListRegistriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListRegistriesResponse) => void,
+  ): ClientUnaryCall;
+  listRegistries(
+    request: ListRegistriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListRegistriesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ListRepositories reads a registry's catalog (GET /v2/_catalog, every
+   * page). When the registry refuses the catalog (401/403/404/405, as Docker
+   * Hub does), it answers with the repositories of that registry that the
+   * local image store holds, and says so. See docs/registries.md.
+   */
+  listRepositories(
+    request: ListRepositoriesRequest,
+    callback: (error: ServiceError | null, response: ListRepositoriesResponse) => void,
+  ): ClientUnaryCall;
+  listRepositories(
+    request: ListRepositoriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListRepositoriesResponse) => void,
+  ): ClientUnaryCall;
+  listRepositories(
+    request: ListRepositoriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListRepositoriesResponse) => void,
+  ): ClientUnaryCall;
+  /** ListTags reads /v2/<name>/tags/list, every page. */
+  listTags(
+    request: ListTagsRequest,
+    callback: (error: ServiceError | null, response: ListTagsResponse) => void,
+  ): ClientUnaryCall;
+  listTags(
+    request: ListTagsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTagsResponse) => void,
+  ): ClientUnaryCall;
+  listTags(
+    request: ListTagsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTagsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * DeleteTag resolves a tag to its manifest digest (HEAD) and deletes that
+   * manifest (DELETE /v2/<name>/manifests/<digest>), which removes every tag
+   * pointing at it. A registry that refuses deletes fails Unimplemented.
+   */
+  deleteTag(
+    request: DeleteTagRequest,
+    callback: (error: ServiceError | null, response: DeleteTagResponse) => void,
+  ): ClientUnaryCall;
+  deleteTag(
+    request: DeleteTagRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteTagResponse) => void,
+  ): ClientUnaryCall;
+  deleteTag(
+    request: DeleteTagRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteTagResponse) => void,
+  ): ClientUnaryCall;
+  /** Logout removes the daemon user's stored credentials for a registry. */
+  logout(
+    request: LogoutRequest,
+    callback: (error: ServiceError | null, response: LogoutResponse) => void,
+  ): ClientUnaryCall;
+  logout(
+    request: LogoutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LogoutResponse) => void,
+  ): ClientUnaryCall;
+  logout(
+    request: LogoutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LogoutResponse) => void,
   ): ClientUnaryCall;
 }
 
