@@ -113,6 +113,11 @@ export class RootedFs {
     }
   }
 
+  /** Runs `fn` on a path resolved inside the root, its handles held until it is done (archive.ts). */
+  resolved<T>(path: string, follow: boolean, what: string, fn: (r: Resolved) => Promise<T>): Promise<T> {
+    return this.with(path, follow, what, fn);
+  }
+
   /** stat (`follow`, the default) or lstat of a path. */
   async stat(path: string, follow = true): Promise<FileInfo> {
     return (await this.lookup(path, follow)).info;
@@ -287,7 +292,7 @@ export class RootedFs {
  * directory swapped for a link meanwhile is unlinked as a link, never
  * followed.
  */
-async function emptyDirectory(dir: FileHandle): Promise<void> {
+export async function emptyDirectory(dir: FileHandle): Promise<void> {
   for (const name of await fsp.readdir(fdPath(dir))) {
     const p = fdPath(dir, name);
     let sub: FileHandle | undefined;

@@ -3,7 +3,13 @@ import { PassThrough } from 'node:stream';
 import { invalidArgument } from '../../errdefs/errdefs';
 import type { ContainerFiles, FileTarget } from '../../files/containerFiles';
 import type { FileInfo, FileType } from '../../files/index';
-import { FileType as WireFileType, type FileInfo as WireFileInfo, type FilesServer, type WriteFileRequest } from '../gen/gantry/v1/files';
+import {
+  FileType as WireFileType,
+  type FileInfo as WireFileInfo,
+  type FilesServer,
+  type PutArchiveRequest,
+  type WriteFileRequest,
+} from '../gen/gantry/v1/files';
 import type { HandlerAdapter } from '../server';
 
 const CHUNK = 64 * 1024;
@@ -61,25 +67,7 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles): File
       });
     }),
     writeFile: adapt.clientStream('WriteFile', async (ctx, incoming: AsyncIterable<WriteFileRequest>) => {
-      const iterator = incoming[Symbol.asyncIterator]();
-      const head = await iterator.next();
-      const header = head.done ? undefined : head.value.header;
-      if (!header) throw invalidArgument('WriteFile: the first message must carry the header');
-      // The rest of the client's messages become the file's bytes, with the
-      // gRPC stream's own flow control (nothing is gathered in memory).
-      const data = new PassThrough();
-      const pump = (async () => {
-        if (!head.done && head.value.data.length) data.write(head.value.data);
-        for (let next = await iterator.next(); !next.done && !data.destroyed; next = await iterator.next()) {
-          if (!data.write(next.value.data)) {
-            await new Promise((r) => {
-              data.once('drain', r);
-              data.once('close', r);
-            });
-          }
-        }
-        data.end();
-      })().catch((e: unknown) => data.destroy(e as Error));
+      const { header, data, pump } = await headedStream(incoming, 'WriteFile');
       let info;
       try {
         info = await files.writeFile(ctx, targetOf(header.target), header.path, data, {
@@ -106,5 +94,65 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles): File
       await files.rename(ctx, targetOf(req.target), req.from, req.to, req.overwrite);
       return {};
     }),
+    getArchive: adapt.serverStream('GetArchive', async (ctx, req, send) => {
+      const opts = { follow: req.followLink, name: req.name || undefined };
+      await files.getArchive(ctx, targetOf(req.target), req.path, opts, async (info, tar) => {
+        let first: WireFileInfo | undefined = toWireFileInfo(info);
+        for await (const chunk of tar) {
+          const buf = chunk as Buffer;
+          for (let at = 0; at < buf.length; at += CHUNK) {
+            await send({ info: first, data: buf.subarray(at, at + CHUNK) });
+            first = undefined;
+          }
+        }
+        if (first) await send({ info: first, data: Buffer.alloc(0) });
+      });
+    }),
+    putArchive: adapt.clientStream('PutArchive', async (ctx, incoming: AsyncIterable<PutArchiveRequest>) => {
+      const { header, data, pump } = await headedStream(incoming, 'PutArchive');
+      let result;
+      try {
+        result = await files.putArchive(ctx, targetOf(header.target), header.path, data, {
+          copyUidGid: header.copyUidGid,
+          allowOverwriteDirWithFile: header.allowOverwriteDirWithFile,
+        });
+      } catch (e) {
+        data.destroy();
+        throw e;
+      }
+      await pump;
+      return result;
+    }),
   };
+}
+
+/**
+ * A client stream whose first message carries a header: the header, and
+ * every message's data as one byte stream, with the gRPC stream's own flow
+ * control (nothing is gathered in memory).
+ */
+async function headedStream<H>(
+  incoming: AsyncIterable<{ header?: H; data: Uint8Array }>,
+  method: string,
+): Promise<{ header: H; data: PassThrough; pump: Promise<void> }> {
+  const iterator = incoming[Symbol.asyncIterator]();
+  const head = await iterator.next();
+  const header = head.done ? undefined : head.value.header;
+  if (!header) throw invalidArgument(`${method}: the first message must carry the header`);
+  const data = new PassThrough();
+  const pump = (async () => {
+    if (!head.done && head.value.data.length) data.write(head.value.data);
+    for (let next = await iterator.next(); !next.done && !data.destroyed; next = await iterator.next()) {
+      if (!data.write(next.value.data)) {
+        await new Promise((r) => {
+          data.once('drain', r);
+          data.once('close', r);
+        });
+      }
+    }
+    data.end();
+  })().catch((e: unknown) => {
+    data.destroy(e as Error);
+  });
+  return { header, data, pump };
 }
