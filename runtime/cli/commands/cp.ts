@@ -215,11 +215,22 @@ async function localDestination(path: string): Promise<CopyDestination> {
  * the link (as Docker's cp).
  */
 async function containerDestination(client: RuntimeClient, container: string, path: string): Promise<CopyDestination> {
+  const target = { container };
+  const missing = (e: unknown) => isGantryError(e) && (e.kind === 'NotFound' || e.kind === 'FailedPrecondition');
   let stat;
   try {
-    stat = await client.files.stat({ container }, path);
+    stat = await client.files.stat(target, path, { noFollow: true });
+    // A link names where it leads, even when nothing is there yet.
+    if (stat.info.type === FileType.FILE_TYPE_SYMLINK) {
+      const real = stat.realPath;
+      stat = await client.files.stat(target, real).catch((e: unknown) => {
+        if (missing(e)) return { info: undefined, realPath: real };
+        throw e;
+      });
+      if (!stat.info) return { path: real, exists: false, isDir: false };
+    }
   } catch (e) {
-    if (isGantryError(e) && (e.kind === 'NotFound' || e.kind === 'FailedPrecondition')) return { path, exists: false, isDir: false };
+    if (missing(e)) return { path, exists: false, isDir: false };
     throw e;
   }
   const type = stat.info.type;
