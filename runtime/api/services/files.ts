@@ -98,14 +98,28 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles): File
       const opts = { follow: req.followLink, name: req.name || undefined };
       await files.getArchive(ctx, targetOf(req.target), req.path, opts, async (info, tar) => {
         let first: WireFileInfo | undefined = toWireFileInfo(info);
+        // The packer yields a 512-byte header per entry: gathered into
+        // messages of up to CHUNK, or a directory of small files would be
+        // as many tiny messages as entries.
+        let pending: Buffer[] = [];
+        let size = 0;
+        const flush = async () => {
+          const data = pending.length === 1 ? pending[0] : Buffer.concat(pending, size);
+          pending = [];
+          size = 0;
+          await send({ info: first, data });
+          first = undefined;
+        };
         for await (const chunk of tar) {
           const buf = chunk as Buffer;
           for (let at = 0; at < buf.length; at += CHUNK) {
-            await send({ info: first, data: buf.subarray(at, at + CHUNK) });
-            first = undefined;
+            const piece = buf.subarray(at, at + CHUNK);
+            if (size + piece.length > CHUNK) await flush();
+            pending.push(piece);
+            size += piece.length;
           }
         }
-        if (first) await send({ info: first, data: Buffer.alloc(0) });
+        if (size || first) await flush();
       });
     }),
     putArchive: adapt.clientStream('PutArchive', async (ctx, incoming: AsyncIterable<PutArchiveRequest>) => {
