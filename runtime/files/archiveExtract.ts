@@ -156,9 +156,11 @@ class Stage {
         } else if (type === 'link') {
           const target = entryPath(h.linkname ?? '', 'hard link target');
           const tparent = await this.parent(parentOf(target), false).catch(() => undefined);
-          if (!tparent || target === '') throw invalidArgument(`entry ${quoteName(h.name)}: hard link to ${quoteName(h.linkname ?? '')}, which is not in the archive`);
+          if (!tparent || target === '')
+            throw invalidArgument(`entry ${quoteName(h.name)}: hard link to ${quoteName(h.linkname ?? '')}, which is not in the archive`);
           await fsp.link(fdPath(tparent, baseOf(target)), at).catch((e: NodeJS.ErrnoException) => {
-            if (e.code === 'ENOENT') throw invalidArgument(`entry ${quoteName(h.name)}: hard link to ${quoteName(h.linkname ?? '')}, which is not in the archive`);
+            if (e.code === 'ENOENT')
+              throw invalidArgument(`entry ${quoteName(h.name)}: hard link to ${quoteName(h.linkname ?? '')}, which is not in the archive`);
             throw e;
           });
           entry.resume();
@@ -220,7 +222,9 @@ class Stage {
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
           if (code === 'ENOTDIR' || code === 'ELOOP') {
-            throw invalidArgument(`cannot extract under ${quoteName(walked.join('/'))}: it is not a directory in the archive (a link is never gone through)`);
+            throw invalidArgument(
+              `cannot extract under ${quoteName(walked.join('/'))}: it is not a directory in the archive (a link is never gone through)`,
+            );
           }
           if (code !== 'ENOENT' || !create) throw e;
           await fsp.mkdir(fdPath(dir, name), 0o755);
@@ -288,8 +292,10 @@ async function merge(staging: FileHandle, dest: FileHandle, where: string, opts:
       continue;
     }
     if (d && !opts.allowOverwriteDirWithFile) {
-      if (d.isDirectory()) throw failedPrecondition(`cannot overwrite directory ${JSON.stringify(shown)} with non-directory ${JSON.stringify(shown)}`);
-      if (s.isDirectory()) throw failedPrecondition(`cannot overwrite non-directory ${JSON.stringify(shown)} with directory ${JSON.stringify(shown)}`);
+      if (d.isDirectory())
+        throw failedPrecondition(`cannot overwrite directory ${JSON.stringify(shown)} with non-directory ${JSON.stringify(shown)}`);
+      if (s.isDirectory())
+        throw failedPrecondition(`cannot overwrite non-directory ${JSON.stringify(shown)} with directory ${JSON.stringify(shown)}`);
     }
     if (check) continue;
     try {

@@ -16,6 +16,11 @@ import { fileError } from './errors';
 import { cleanPath, fdPath, O_PATH } from './resolve';
 
 type Header = Parameters<tar.Pack['entry']>[0];
+
+/** Bytes read from a file at a time. */
+const READ_CHUNK = 256 * 1024;
+/** Entries with no data (directories, links, empty files) written before waiting for the reader. */
+const UNAWAITED_ENTRIES = 256;
 import type { FileInfo, RootedFs } from './rootedFs';
 
 export interface PackOptions {
@@ -67,7 +72,10 @@ export async function packArchive(
     };
     const pack = tar.pack();
     const walker = new Walker(pack, display);
-    const writing = walker.entry(r.handle, st, name, linkTarget).then(
+    const writing = (async () => {
+      await walker.entry(r.handle!, st, name, linkTarget);
+      await walker.settle();
+    })().then(
       () => pack.finalize(),
       (e: unknown) => pack.destroy(e as Error),
     );
@@ -94,13 +102,13 @@ class Walker {
     private readonly top: string,
   ) {}
 
-  /** Packs one entry; `handle` is O_PATH|O_NOFOLLOW on it, `linkTarget` given for a symlink. */
-  async entry(handle: FileHandle, st: Stats, name: string, linkTarget: string | undefined): Promise<void> {
+  /** Packs one entry; `handle` (O_PATH|O_NOFOLLOW) for a directory or a file with data, `linkTarget` for a symlink. */
+  async entry(handle: FileHandle | undefined, st: Stats, name: string, linkTarget: string | undefined): Promise<void> {
     if (this.stopped) throw new Error('archive stream closed');
     const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
     if (st.isDirectory()) {
       await this.add({ ...base, type: 'directory' });
-      await this.directory(handle, name);
+      if (handle) await this.directory(handle, name);
     } else if (st.isSymbolicLink()) {
       await this.add({ ...base, type: 'symlink', linkname: linkTarget ?? '' });
     } else if (st.isFile()) {
@@ -111,12 +119,18 @@ class Walker {
         return;
       }
       if (st.nlink > 1) this.links.set(key, name);
-      await this.file(handle, st, base);
+      if (handle && st.size > 0) await this.file(handle, st, base);
+      else await this.add({ ...base, type: 'file', size: 0 });
     } else {
       const type = st.isCharacterDevice() ? 'character-device' : st.isBlockDevice() ? 'block-device' : st.isFIFO() ? 'fifo' : undefined;
       // A socket has no tar form (Docker skips it too).
       if (!type) return;
-      await this.add({ ...base, type, devmajor: Math.floor(st.rdev / 256) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) });
+      await this.add({
+        ...base,
+        type,
+        devmajor: Math.floor(st.rdev / 256) & 0xfff,
+        devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+      });
     }
   }
 
@@ -125,18 +139,32 @@ class Walker {
       throw fileError(e, `${this.top} (${prefix})`, 'cannot list');
     });
     for (const child of names) {
+      const name = `${prefix === '.' ? '.' : prefix}/${child}`;
+      // lstat first (it follows no link): most entries need nothing more,
+      // and a walk of many small entries is bound by these round trips.
+      let st = await fsp.lstat(fdPath(dir, child)).catch((e: NodeJS.ErrnoException) => {
+        // Removed while we walk: not copied.
+        if (e.code === 'ENOENT') return undefined;
+        throw fileError(e, name, 'cannot copy');
+      });
+      if (!st) continue;
+      if (!st.isDirectory() && !(st.isFile() && (st.size > 0 || st.nlink > 1))) {
+        const link = st.isSymbolicLink() ? await fsp.readlink(fdPath(dir, child)).catch(() => '') : undefined;
+        await this.entry(undefined, st, name, link);
+        continue;
+      }
+      // A directory to walk or a file to read: the inode itself, opened with no link followed.
       let h: FileHandle;
       try {
         h = await fsp.open(fdPath(dir, child), O_PATH | C.O_NOFOLLOW);
       } catch (e) {
-        // Removed while we walk: not copied.
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw fileError(e, `${prefix}/${child}`, 'cannot copy');
+        throw fileError(e, name, 'cannot copy');
       }
       try {
-        const st = await h.stat();
+        st = await h.stat();
         const link = st.isSymbolicLink() ? await fsp.readlink(fdPath(dir, child)).catch(() => '') : undefined;
-        await this.entry(h, st, `${prefix === '.' ? '.' : prefix}/${child}`, link);
+        await this.entry(h, st, name, link);
       } finally {
         await h.close();
       }
@@ -149,7 +177,8 @@ class Walker {
       throw fileError(e, header.name, 'cannot read');
     });
     const size = st.size;
-    const source = size > 0 ? createReadStream('', { fd: fh, start: 0, end: size - 1, autoClose: true }) : undefined;
+    const source =
+      size > 0 ? createReadStream('', { fd: fh, start: 0, end: size - 1, autoClose: true, highWaterMark: READ_CHUNK }) : undefined;
     if (!source) await fh.close();
     let read = 0;
     source?.on('data', (c: string | Buffer) => (read += c.length));
@@ -157,8 +186,34 @@ class Walker {
     if (read !== size) throw failedPrecondition(`cannot copy ${header.name}: it changed size while being copied`);
   }
 
-  /** One entry, its content piped in with the pack's backpressure. */
-  private add(header: Header, source?: Readable): Promise<void> {
+  /** Entries with no data written but not yet waited for, and the newest of them. */
+  private unawaited = 0;
+  private lastUnawaited: Promise<void> = Promise.resolve();
+
+  /**
+   * One entry, its content piped in with the pack's backpressure. An entry
+   * with no data is not waited for one by one (each would be a round trip
+   * through the reader): every UNAWAITED_ENTRIES-th, and before one with
+   * data, the walk waits until the reader has taken them.
+   */
+  private async add(header: Header, source?: Readable): Promise<void> {
+    if (!source) {
+      const written = this.write(header);
+      written.catch(() => undefined);
+      this.lastUnawaited = written;
+      if (++this.unawaited >= UNAWAITED_ENTRIES) await this.settle();
+      return;
+    }
+    await this.settle();
+    await this.write(header, source);
+  }
+
+  async settle(): Promise<void> {
+    this.unawaited = 0;
+    await this.lastUnawaited;
+  }
+
+  private write(header: Header, source?: Readable): Promise<void> {
     const pack = this.pack;
     return new Promise<void>((resolve, reject) => {
       const onClose = () => {

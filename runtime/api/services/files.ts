@@ -13,6 +13,8 @@ import {
 import type { HandlerAdapter } from '../server';
 
 const CHUNK = 64 * 1024;
+/** GetArchive's messages: larger than ReadFile's, fewer per byte (docs/performance.md, files). */
+const ARCHIVE_CHUNK = 256 * 1024;
 
 const TYPES: Record<FileType, WireFileType> = {
   file: WireFileType.FILE_TYPE_FILE,
@@ -99,7 +101,7 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles): File
       await files.getArchive(ctx, targetOf(req.target), req.path, opts, async (info, tar) => {
         let first: WireFileInfo | undefined = toWireFileInfo(info);
         // The packer yields a 512-byte header per entry: gathered into
-        // messages of up to CHUNK, or a directory of small files would be
+        // messages of up to ARCHIVE_CHUNK, or a directory of small files would be
         // as many tiny messages as entries.
         let pending: Buffer[] = [];
         let size = 0;
@@ -112,9 +114,9 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles): File
         };
         for await (const chunk of tar) {
           const buf = chunk as Buffer;
-          for (let at = 0; at < buf.length; at += CHUNK) {
-            const piece = buf.subarray(at, at + CHUNK);
-            if (size + piece.length > CHUNK) await flush();
+          for (let at = 0; at < buf.length; at += ARCHIVE_CHUNK) {
+            const piece = buf.subarray(at, at + ARCHIVE_CHUNK);
+            if (size + piece.length > ARCHIVE_CHUNK) await flush();
             pending.push(piece);
             size += piece.length;
           }

@@ -117,7 +117,14 @@ function splitDirEntry(path: string): { dir: string; base: string } {
   return { dir: posix.dirname(clean), base: posix.basename(clean) };
 }
 
-async function fromContainer(ctx: CommandContext, client: RuntimeClient, container: string, srcPath: string, dstPath: string, opts: CpOptions) {
+async function fromContainer(
+  ctx: CommandContext,
+  client: RuntimeClient,
+  container: string,
+  srcPath: string,
+  dstPath: string,
+  opts: CpOptions,
+) {
   const target = { container };
   const stat = await client.files.stat(target, srcPath, { noFollow: !opts.follow }).catch((e: unknown) => {
     throw isGantryError(e) && e.kind === 'NotFound' ? notFound(`could not find the file ${srcPath} in container ${container}`, e) : e;
@@ -149,7 +156,14 @@ async function fromContainer(ctx: CommandContext, client: RuntimeClient, contain
   if (!opts.quiet) ctx.stderr.write(`Successfully copied ${formatSize(bytes)} to ${dstPath}\n`);
 }
 
-async function toContainer(ctx: CommandContext, client: RuntimeClient, srcPath: string, container: string, dstPath: string, opts: CpOptions) {
+async function toContainer(
+  ctx: CommandContext,
+  client: RuntimeClient,
+  srcPath: string,
+  container: string,
+  dstPath: string,
+  opts: CpOptions,
+) {
   const target = { container };
   const dst = await containerDestination(client, container, dstPath);
   const put = async (dir: string, tar: AsyncIterable<Uint8Array>) => {

@@ -57,7 +57,12 @@ describe('files: gantry cp', function () {
 
   before(async () => {
     world = await containerWorld(cleanup);
-    const made = await world.client.containers.create('', { image: world.image, cmd: ['sleep', '300'], network: 'none', user: '1000:1001' });
+    const made = await world.client.containers.create('', {
+      image: world.image,
+      cmd: ['sleep', '300'],
+      network: 'none',
+      user: '1000:1001',
+    });
     c = made.id;
     cleanup.defer(() => world.client.containers.remove(c, true).catch(() => undefined));
     await world.client.containers.start(c);
@@ -198,9 +203,27 @@ describe('files: gantry cp', function () {
       assert.equal(await sh(c, 'cat /tmp/piped/f; echo; stat -c "%a %u" /tmp/piped /tmp/piped/f'), 'via stdin\n750 1000\n604 1000\n');
       await sh(c, 'mkdir -p /tmp/victim');
       for (const [what, entries] of [
-        ['..', [{ name: 'first', content: 'x' }, { name: '../../../escape', content: 'x' }]],
-        ['absolute', [{ name: 'first', content: 'x' }, { name: '/etc/evil', content: 'x' }]],
-        ['device', [{ name: 'first', content: 'x' }, { name: 'null', type: 'char', devmajor: 1, devminor: 3 }]],
+        [
+          '..',
+          [
+            { name: 'first', content: 'x' },
+            { name: '../../../escape', content: 'x' },
+          ],
+        ],
+        [
+          'absolute',
+          [
+            { name: 'first', content: 'x' },
+            { name: '/etc/evil', content: 'x' },
+          ],
+        ],
+        [
+          'device',
+          [
+            { name: 'first', content: 'x' },
+            { name: 'null', type: 'char', devmajor: 1, devminor: 3 },
+          ],
+        ],
       ] as const) {
         const bad = await gantryBytes(world.daemon.socket, ['cp', '-', `${c}:/tmp/victim`], buildTar(entries as never));
         assert.notEqual(bad.code, 0, `${what}: refused`);
@@ -228,7 +251,10 @@ describe('files: gantry cp', function () {
     await cp(h('motd'), `${made.id}:/etc/`);
     await cp(`${made.id}:/etc/motd`, h('back2'));
     assert.equal(fs.readFileSync(h('back2'), 'utf8'), 'copied in while exited\n');
-    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(made.id));
+    const mounts = fs
+      .readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(made.id));
     assert.deepEqual(mounts, [], 'no mount left behind');
   });
 

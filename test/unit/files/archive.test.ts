@@ -98,7 +98,10 @@ describe('files/archive (pack and extract)', function () {
 
   it('`dir/.` packs the content as `.`; a final link is a link unless followed, then its target under its own name', async () => {
     const { entries } = await packed('/app/.');
-    assert.ok(entries.every((e) => e.name === './' || e.name === '.' || e.name.startsWith('./')), JSON.stringify(entries));
+    assert.ok(
+      entries.every((e) => e.name === './' || e.name === '.' || e.name.startsWith('./')),
+      JSON.stringify(entries),
+    );
     const link = await packed('/app/shadow-link');
     assert.deepEqual(
       link.entries.map((e) => [e.name, e.type, e.linkname]),
@@ -153,11 +156,29 @@ describe('files/archive (pack and extract)', function () {
     fs.mkdirSync(path.join(root, 'dst/d'));
     fs.writeFileSync(path.join(root, 'dst/d/keep'), 'keep');
     fs.writeFileSync(path.join(root, 'dst/d/over'), 'old');
-    await extractArchive(rfs, '/dst', Readable.from([buildTar([{ name: 'd/', type: 'dir' }, { name: 'd/over', content: 'new' }])]));
+    await extractArchive(
+      rfs,
+      '/dst',
+      Readable.from([
+        buildTar([
+          { name: 'd/', type: 'dir' },
+          { name: 'd/over', content: 'new' },
+        ]),
+      ]),
+    );
     assert.equal(fs.readFileSync(path.join(root, 'dst/d/keep'), 'utf8'), 'keep');
     assert.equal(fs.readFileSync(path.join(root, 'dst/d/over'), 'utf8'), 'new');
     await assert.rejects(
-      extractArchive(rfs, '/dst', Readable.from([buildTar([{ name: 'x', content: '1' }, { name: 'd', content: 'file over dir' }])])),
+      extractArchive(
+        rfs,
+        '/dst',
+        Readable.from([
+          buildTar([
+            { name: 'x', content: '1' },
+            { name: 'd', content: 'file over dir' },
+          ]),
+        ]),
+      ),
       /cannot overwrite directory "\/dst\/d" with non-directory/,
     );
     assert.ok(!fs.existsSync(path.join(root, 'dst/x')), 'a refused copy writes nothing');
@@ -168,9 +189,27 @@ describe('files/archive (pack and extract)', function () {
   });
 
   for (const [what, entries] of [
-    ['a ".." name', [{ name: 'ok', content: 'x' }, { name: '../../escape', content: 'x' }]],
-    ['an absolute name', [{ name: 'ok', content: 'x' }, { name: '/etc/evil', content: 'x' }]],
-    ['a device node', [{ name: 'ok', content: 'x' }, { name: 'null', type: 'char', devmajor: 1, devminor: 3 }]],
+    [
+      'a ".." name',
+      [
+        { name: 'ok', content: 'x' },
+        { name: '../../escape', content: 'x' },
+      ],
+    ],
+    [
+      'an absolute name',
+      [
+        { name: 'ok', content: 'x' },
+        { name: '/etc/evil', content: 'x' },
+      ],
+    ],
+    [
+      'a device node',
+      [
+        { name: 'ok', content: 'x' },
+        { name: 'null', type: 'char', devmajor: 1, devminor: 3 },
+      ],
+    ],
     [
       'a file under a link of the archive',
       [
