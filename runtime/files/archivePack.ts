@@ -73,7 +73,7 @@ export async function packArchive(
     const pack = tar.pack();
     const walker = new Walker(pack, display);
     const writing = (async () => {
-      await walker.entry(r.handle!, st, name, linkTarget);
+      await walker.entry(r.handle, st, name, linkTarget);
       await walker.settle();
     })().then(
       () => pack.finalize(),
