@@ -20,6 +20,7 @@ import { pushCommand } from './commands/push';
 import { loadCommand, saveCommand } from './commands/archive';
 import { snapshotsCommand } from './commands/snapshots';
 import { containerCommand } from './commands/containerGroup';
+import { cpCommand } from './commands/cp';
 import { attachCommand, execCommand } from './commands/exec';
 import { inspectCommand } from './commands/inspect';
 import { killCommand, pauseCommand, restartCommand, rmCommand, stopCommand, unpauseCommand, waitCommand } from './commands/lifecycle';
@@ -48,6 +49,7 @@ const COMMANDS: readonly Command[] = [
   logsCommand,
   execCommand,
   attachCommand,
+  cpCommand,
   waitCommand,
   portCommand,
   portForwardCommand,

@@ -5,7 +5,7 @@
  * NotFound, AlreadyExists, FailedPrecondition ("a named pipe", "not a
  * directory"), InvalidArgument (link loops).
  */
-import type { FileInfo, FilesClient, WriteFileHeader, WriteFileRequest } from '../api/gen/gantry/v1/files';
+import type { ArchiveChunk, FileInfo, FilesClient, PutArchiveRequest, WriteFileHeader, WriteFileRequest } from '../api/gen/gantry/v1/files';
 import { clientStream, stream, unary, type CallOpts } from './rpc';
 
 /** Whose files: a container ID, ID prefix or name. */
@@ -94,5 +94,48 @@ export class FilesApi {
 
   async rename(target: FileTargetRef, from: string, to: string, opts: CallOpts & { overwrite?: boolean } = {}): Promise<void> {
     await unary(this.files, this.files.rename, { target, from, to, overwrite: opts.overwrite ?? false }, opts);
+  }
+
+  /**
+   * A path as a tar stream (Docker's GET archive): the first chunk carries
+   * the path's info. `followLink`: a final symlink is followed (`cp -L`);
+   * `name`: the top entry's name (default: the path's last component).
+   */
+  getArchive(
+    target: FileTargetRef,
+    path: string,
+    opts: { followLink?: boolean; name?: string } = {},
+    signal?: AbortSignal,
+  ): AsyncIterable<ArchiveChunk> {
+    const call = this.files.getArchive({ target, path, followLink: opts.followLink ?? false, name: opts.name ?? '' });
+    return stream(call, signal);
+  }
+
+  /**
+   * Extracts a tar stream under an existing directory (Docker's PUT
+   * archive): owned by the container's user unless `copyUidGid` (`cp -a`).
+   */
+  async putArchive(
+    target: FileTargetRef,
+    path: string,
+    tar: AsyncIterable<Uint8Array>,
+    opts: CallOpts & { copyUidGid?: boolean; allowOverwriteDirWithFile?: boolean } = {},
+  ): Promise<{ entries: number; bytes: number }> {
+    const header = {
+      target,
+      path,
+      copyUidGid: opts.copyUidGid ?? false,
+      allowOverwriteDirWithFile: opts.allowOverwriteDirWithFile ?? false,
+    };
+    async function* messages(): AsyncGenerator<PutArchiveRequest> {
+      yield { header, data: Buffer.alloc(0) };
+      for await (const bytes of tar) {
+        for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
+          const piece = bytes.subarray(at, at + WRITE_CHUNK);
+          yield { header: undefined, data: Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength) };
+        }
+      }
+    }
+    return clientStream(this.files, this.files.putArchive, messages(), opts);
   }
 }

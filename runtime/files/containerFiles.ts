@@ -6,6 +6,8 @@
 import type { Readable } from 'node:stream';
 import type { Ctx } from '../context';
 import { invalidArgument } from '../errdefs/errdefs';
+import { extractArchive, type ExtractResult } from './archiveExtract';
+import { packArchive, type PackOptions } from './archivePack';
 import { RootedFs, checkContainerPath, type FileInfo, type Owner, type ReadOptions, type WriteOptions } from './rootedFs';
 
 /** Whose files: a container for now (volumes and image layers join later). */
@@ -100,5 +102,37 @@ export class ContainerFiles {
     checkContainerPath(from);
     checkContainerPath(to);
     return this.with(ctx, target, (fs) => fs.rename(from, to, { overwrite }));
+  }
+
+  /**
+   * A path as a tar stream handed to `consume` (Docker's GET archive); the
+   * root stays open until it has read it all.
+   */
+  getArchive(
+    ctx: Ctx,
+    target: FileTarget,
+    path: string,
+    opts: PackOptions,
+    consume: (info: FileInfo, tar: Readable) => Promise<void>,
+  ): Promise<void> {
+    checkContainerPath(path);
+    return this.with(ctx, target, (fs) => packArchive(fs, path, opts, consume));
+  }
+
+  /** A tar stream extracted under a directory (Docker's PUT archive); owned by the container's user unless `copyUidGid`. */
+  putArchive(
+    ctx: Ctx,
+    target: FileTarget,
+    path: string,
+    archive: Readable,
+    opts: { copyUidGid: boolean; allowOverwriteDirWithFile: boolean },
+  ): Promise<ExtractResult> {
+    checkContainerPath(path);
+    return this.with(ctx, target, (fs, root) =>
+      extractArchive(fs, path, archive, {
+        owner: opts.copyUidGid ? 'archive' : root.owner,
+        allowOverwriteDirWithFile: opts.allowOverwriteDirWithFile,
+      }),
+    );
   }
 }

@@ -6,3 +6,5 @@
  */
 export { RootedFs, checkContainerPath, type FileInfo, type FileType, type Owner, type ReadOptions, type WriteOptions } from './rootedFs';
 export { cleanPath } from './resolve';
+export { extractArchive, type ExtractOptions, type ExtractResult } from './archiveExtract';
+export { assertsDirectory, entryBaseName, packArchive, type PackOptions } from './archivePack';

@@ -3,10 +3,18 @@ import { PassThrough } from 'node:stream';
 import { invalidArgument } from '../../errdefs/errdefs';
 import type { ContainerFiles, FileTarget } from '../../files/containerFiles';
 import type { FileInfo, FileType } from '../../files/index';
-import { FileType as WireFileType, type FileInfo as WireFileInfo, type FilesServer, type WriteFileRequest } from '../gen/gantry/v1/files';
+import {
+  FileType as WireFileType,
+  type FileInfo as WireFileInfo,
+  type FilesServer,
+  type PutArchiveRequest,
+  type WriteFileRequest,
+} from '../gen/gantry/v1/files';
 import type { HandlerAdapter } from '../server';
 
 const CHUNK = 64 * 1024;
+/** GetArchive's messages: larger than ReadFile's, fewer per byte (docs/performance.md, files). */
+const ARCHIVE_CHUNK = 256 * 1024;
 
 const TYPES: Record<FileType, WireFileType> = {
   file: WireFileType.FILE_TYPE_FILE,
@@ -61,25 +69,7 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles): File
       });
     }),
     writeFile: adapt.clientStream('WriteFile', async (ctx, incoming: AsyncIterable<WriteFileRequest>) => {
-      const iterator = incoming[Symbol.asyncIterator]();
-      const head = await iterator.next();
-      const header = head.done ? undefined : head.value.header;
-      if (!header) throw invalidArgument('WriteFile: the first message must carry the header');
-      // The rest of the client's messages become the file's bytes, with the
-      // gRPC stream's own flow control (nothing is gathered in memory).
-      const data = new PassThrough();
-      const pump = (async () => {
-        if (!head.done && head.value.data.length) data.write(head.value.data);
-        for (let next = await iterator.next(); !next.done && !data.destroyed; next = await iterator.next()) {
-          if (!data.write(next.value.data)) {
-            await new Promise((r) => {
-              data.once('drain', r);
-              data.once('close', r);
-            });
-          }
-        }
-        data.end();
-      })().catch((e: unknown) => data.destroy(e as Error));
+      const { header, data, pump } = await headedStream(incoming, 'WriteFile');
       let info;
       try {
         info = await files.writeFile(ctx, targetOf(header.target), header.path, data, {
@@ -106,5 +96,79 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles): File
       await files.rename(ctx, targetOf(req.target), req.from, req.to, req.overwrite);
       return {};
     }),
+    getArchive: adapt.serverStream('GetArchive', async (ctx, req, send) => {
+      const opts = { follow: req.followLink, name: req.name || undefined };
+      await files.getArchive(ctx, targetOf(req.target), req.path, opts, async (info, tar) => {
+        let first: WireFileInfo | undefined = toWireFileInfo(info);
+        // The packer yields a 512-byte header per entry: gathered into
+        // messages of up to ARCHIVE_CHUNK, or a directory of small files would be
+        // as many tiny messages as entries.
+        let pending: Buffer[] = [];
+        let size = 0;
+        const flush = async () => {
+          const data = pending.length === 1 ? pending[0] : Buffer.concat(pending, size);
+          pending = [];
+          size = 0;
+          await send({ info: first, data });
+          first = undefined;
+        };
+        for await (const chunk of tar) {
+          const buf = chunk as Buffer;
+          for (let at = 0; at < buf.length; at += ARCHIVE_CHUNK) {
+            const piece = buf.subarray(at, at + ARCHIVE_CHUNK);
+            if (size + piece.length > ARCHIVE_CHUNK) await flush();
+            pending.push(piece);
+            size += piece.length;
+          }
+        }
+        if (size || first) await flush();
+      });
+    }),
+    putArchive: adapt.clientStream('PutArchive', async (ctx, incoming: AsyncIterable<PutArchiveRequest>) => {
+      const { header, data, pump } = await headedStream(incoming, 'PutArchive');
+      let result;
+      try {
+        result = await files.putArchive(ctx, targetOf(header.target), header.path, data, {
+          copyUidGid: header.copyUidGid,
+          allowOverwriteDirWithFile: header.allowOverwriteDirWithFile,
+        });
+      } catch (e) {
+        data.destroy();
+        throw e;
+      }
+      await pump;
+      return result;
+    }),
   };
+}
+
+/**
+ * A client stream whose first message carries a header: the header, and
+ * every message's data as one byte stream, with the gRPC stream's own flow
+ * control (nothing is gathered in memory).
+ */
+async function headedStream<H>(
+  incoming: AsyncIterable<{ header?: H; data: Uint8Array }>,
+  method: string,
+): Promise<{ header: H; data: PassThrough; pump: Promise<void> }> {
+  const iterator = incoming[Symbol.asyncIterator]();
+  const head = await iterator.next();
+  const header = head.done ? undefined : head.value.header;
+  if (!header) throw invalidArgument(`${method}: the first message must carry the header`);
+  const data = new PassThrough();
+  const pump = (async () => {
+    if (!head.done && head.value.data.length) data.write(head.value.data);
+    for (let next = await iterator.next(); !next.done && !data.destroyed; next = await iterator.next()) {
+      if (!data.write(next.value.data)) {
+        await new Promise((r) => {
+          data.once('drain', r);
+          data.once('close', r);
+        });
+      }
+    }
+    data.end();
+  })().catch((e: unknown) => {
+    data.destroy(e as Error);
+  });
+  return { header, data, pump };
 }

@@ -7,6 +7,7 @@ import { commandGroup, type Command } from '../command';
 import { attachCommand, execCommand } from './exec';
 import { containerInspectCommand } from './inspect';
 import { containerPruneCommand } from './containerPrune';
+import { cpCommand } from './cp';
 import { killCommand, pauseCommand, restartCommand, rmCommand, stopCommand, unpauseCommand, waitCommand } from './lifecycle';
 import { logsCommand } from './logs';
 import { psCommand } from './ps';
@@ -35,6 +36,7 @@ const SUBCOMMANDS: Record<string, Command> = {
   stats: statsCommand,
   exec: execCommand,
   attach: attachCommand,
+  cp: cpCommand,
   prune: containerPruneCommand,
 };
 

@@ -193,6 +193,57 @@ export interface RenameFileRequest {
 export interface RenameFileResponse {
 }
 
+export interface GetArchiveRequest {
+  target:
+    | FileTarget
+    | undefined;
+  /**
+   * A trailing `/` or `/.` asserts a directory; `/.` names the entries `.`
+   * (the directory's content).
+   */
+  path: string;
+  /** Follow a final symlink (`cp -L`); the entry keeps the link's name. */
+  followLink: boolean;
+  /** The name of the top entry; empty: the last component of `path`. */
+  name: string;
+}
+
+export interface ArchiveChunk {
+  /** In the first chunk only: the path itself (lstat, or stat with follow_link). */
+  info: FileInfo | undefined;
+  data: Buffer;
+}
+
+export interface PutArchiveHeader {
+  target:
+    | FileTarget
+    | undefined;
+  /** An existing directory to extract under (links followed inside the container). */
+  path: string;
+  /**
+   * Keep the tar's uid/gid (`cp -a`); otherwise everything written belongs
+   * to the container's user.
+   */
+  copyUidGid: boolean;
+  /**
+   * Let a file replace a directory and a directory a file (Docker's
+   * AllowOverwriteDirWithFile; `gantry cp` never sets it).
+   */
+  allowOverwriteDirWithFile: boolean;
+}
+
+export interface PutArchiveRequest {
+  /** In the first message only. */
+  header: PutArchiveHeader | undefined;
+  data: Buffer;
+}
+
+export interface PutArchiveResponse {
+  /** Entries and file bytes written. */
+  entries: number;
+  bytes: number;
+}
+
 function createBaseFileTarget(): FileTarget {
   return { container: "" };
 }
@@ -1635,6 +1686,453 @@ export const RenameFileResponse: MessageFns<RenameFileResponse> = {
   },
 };
 
+function createBaseGetArchiveRequest(): GetArchiveRequest {
+  return { target: undefined, path: "", followLink: false, name: "" };
+}
+
+export const GetArchiveRequest: MessageFns<GetArchiveRequest> = {
+  encode(message: GetArchiveRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      FileTarget.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    if (message.path !== "") {
+      writer.uint32(18).string(message.path);
+    }
+    if (message.followLink !== false) {
+      writer.uint32(24).bool(message.followLink);
+    }
+    if (message.name !== "") {
+      writer.uint32(34).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetArchiveRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetArchiveRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = FileTarget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.followLink = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetArchiveRequest {
+    return {
+      target: isSet(object.target) ? FileTarget.fromJSON(object.target) : undefined,
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      followLink: isSet(object.followLink)
+        ? globalThis.Boolean(object.followLink)
+        : isSet(object.follow_link)
+        ? globalThis.Boolean(object.follow_link)
+        : false,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: GetArchiveRequest): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = FileTarget.toJSON(message.target);
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.followLink !== false) {
+      obj.followLink = message.followLink;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+};
+
+function createBaseArchiveChunk(): ArchiveChunk {
+  return { info: undefined, data: Buffer.alloc(0) };
+}
+
+export const ArchiveChunk: MessageFns<ArchiveChunk> = {
+  encode(message: ArchiveChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.info !== undefined) {
+      FileInfo.encode(message.info, writer.uint32(10).fork()).join();
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ArchiveChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseArchiveChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.info = FileInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ArchiveChunk {
+    return {
+      info: isSet(object.info) ? FileInfo.fromJSON(object.info) : undefined,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: ArchiveChunk): unknown {
+    const obj: any = {};
+    if (message.info !== undefined) {
+      obj.info = FileInfo.toJSON(message.info);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+};
+
+function createBasePutArchiveHeader(): PutArchiveHeader {
+  return { target: undefined, path: "", copyUidGid: false, allowOverwriteDirWithFile: false };
+}
+
+export const PutArchiveHeader: MessageFns<PutArchiveHeader> = {
+  encode(message: PutArchiveHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      FileTarget.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    if (message.path !== "") {
+      writer.uint32(18).string(message.path);
+    }
+    if (message.copyUidGid !== false) {
+      writer.uint32(24).bool(message.copyUidGid);
+    }
+    if (message.allowOverwriteDirWithFile !== false) {
+      writer.uint32(32).bool(message.allowOverwriteDirWithFile);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutArchiveHeader {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutArchiveHeader();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = FileTarget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.copyUidGid = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.allowOverwriteDirWithFile = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutArchiveHeader {
+    return {
+      target: isSet(object.target) ? FileTarget.fromJSON(object.target) : undefined,
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      copyUidGid: isSet(object.copyUidGid)
+        ? globalThis.Boolean(object.copyUidGid)
+        : isSet(object.copy_uid_gid)
+        ? globalThis.Boolean(object.copy_uid_gid)
+        : false,
+      allowOverwriteDirWithFile: isSet(object.allowOverwriteDirWithFile)
+        ? globalThis.Boolean(object.allowOverwriteDirWithFile)
+        : isSet(object.allow_overwrite_dir_with_file)
+        ? globalThis.Boolean(object.allow_overwrite_dir_with_file)
+        : false,
+    };
+  },
+
+  toJSON(message: PutArchiveHeader): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = FileTarget.toJSON(message.target);
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.copyUidGid !== false) {
+      obj.copyUidGid = message.copyUidGid;
+    }
+    if (message.allowOverwriteDirWithFile !== false) {
+      obj.allowOverwriteDirWithFile = message.allowOverwriteDirWithFile;
+    }
+    return obj;
+  },
+};
+
+function createBasePutArchiveRequest(): PutArchiveRequest {
+  return { header: undefined, data: Buffer.alloc(0) };
+}
+
+export const PutArchiveRequest: MessageFns<PutArchiveRequest> = {
+  encode(message: PutArchiveRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header !== undefined) {
+      PutArchiveHeader.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutArchiveRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutArchiveRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = PutArchiveHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutArchiveRequest {
+    return {
+      header: isSet(object.header) ? PutArchiveHeader.fromJSON(object.header) : undefined,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: PutArchiveRequest): unknown {
+    const obj: any = {};
+    if (message.header !== undefined) {
+      obj.header = PutArchiveHeader.toJSON(message.header);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+};
+
+function createBasePutArchiveResponse(): PutArchiveResponse {
+  return { entries: 0, bytes: 0 };
+}
+
+export const PutArchiveResponse: MessageFns<PutArchiveResponse> = {
+  encode(message: PutArchiveResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entries !== 0) {
+      writer.uint32(8).int64(message.entries);
+    }
+    if (message.bytes !== 0) {
+      writer.uint32(16).int64(message.bytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutArchiveResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutArchiveResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.entries = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.bytes = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutArchiveResponse {
+    return {
+      entries: isSet(object.entries) ? globalThis.Number(object.entries) : 0,
+      bytes: isSet(object.bytes) ? globalThis.Number(object.bytes) : 0,
+    };
+  },
+
+  toJSON(message: PutArchiveResponse): unknown {
+    const obj: any = {};
+    if (message.entries !== 0) {
+      obj.entries = Math.round(message.entries);
+    }
+    if (message.bytes !== 0) {
+      obj.bytes = Math.round(message.bytes);
+    }
+    return obj;
+  },
+};
+
 export type FilesService = typeof FilesService;
 export const FilesService = {
   stat: {
@@ -1708,6 +2206,32 @@ export const FilesService = {
     responseSerialize: (value: RenameFileResponse): Buffer => Buffer.from(RenameFileResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RenameFileResponse => RenameFileResponse.decode(value),
   },
+  /**
+   * A path (file, directory, symlink) as a tar stream, as Docker's
+   * `GET /containers/{id}/archive`: the first chunk carries the path's info.
+   */
+  getArchive: {
+    path: "/gantry.v1.Files/GetArchive" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetArchiveRequest): Buffer => Buffer.from(GetArchiveRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetArchiveRequest => GetArchiveRequest.decode(value),
+    responseSerialize: (value: ArchiveChunk): Buffer => Buffer.from(ArchiveChunk.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ArchiveChunk => ArchiveChunk.decode(value),
+  },
+  /**
+   * A tar stream extracted under a directory, as Docker's
+   * `PUT /containers/{id}/archive`: the first message carries the header.
+   */
+  putArchive: {
+    path: "/gantry.v1.Files/PutArchive" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutArchiveRequest): Buffer => Buffer.from(PutArchiveRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutArchiveRequest => PutArchiveRequest.decode(value),
+    responseSerialize: (value: PutArchiveResponse): Buffer => Buffer.from(PutArchiveResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutArchiveResponse => PutArchiveResponse.decode(value),
+  },
 } as const;
 
 export interface FilesServer extends UntypedServiceImplementation {
@@ -1723,6 +2247,16 @@ export interface FilesServer extends UntypedServiceImplementation {
   createDirectory: handleUnaryCall<CreateDirectoryRequest, CreateDirectoryResponse>;
   delete: handleUnaryCall<DeleteFileRequest, DeleteFileResponse>;
   rename: handleUnaryCall<RenameFileRequest, RenameFileResponse>;
+  /**
+   * A path (file, directory, symlink) as a tar stream, as Docker's
+   * `GET /containers/{id}/archive`: the first chunk carries the path's info.
+   */
+  getArchive: handleServerStreamingCall<GetArchiveRequest, ArchiveChunk>;
+  /**
+   * A tar stream extracted under a directory, as Docker's
+   * `PUT /containers/{id}/archive`: the first message carries the header.
+   */
+  putArchive: handleClientStreamingCall<PutArchiveRequest, PutArchiveResponse>;
 }
 
 export interface FilesClient extends Client {
@@ -1828,6 +2362,36 @@ export interface FilesClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RenameFileResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * A path (file, directory, symlink) as a tar stream, as Docker's
+   * `GET /containers/{id}/archive`: the first chunk carries the path's info.
+   */
+  getArchive(request: GetArchiveRequest, options?: Partial<CallOptions>): ClientReadableStream<ArchiveChunk>;
+  getArchive(
+    request: GetArchiveRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ArchiveChunk>;
+  /**
+   * A tar stream extracted under a directory, as Docker's
+   * `PUT /containers/{id}/archive`: the first message carries the header.
+   */
+  putArchive(
+    callback: (error: ServiceError | null, response: PutArchiveResponse) => void,
+  ): ClientWritableStream<PutArchiveRequest>;
+  putArchive(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutArchiveResponse) => void,
+  ): ClientWritableStream<PutArchiveRequest>;
+  putArchive(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutArchiveResponse) => void,
+  ): ClientWritableStream<PutArchiveRequest>;
+  putArchive(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutArchiveResponse) => void,
+  ): ClientWritableStream<PutArchiveRequest>;
 }
 
 export const FilesClient = makeGenericClientConstructor(FilesService, "gantry.v1.Files") as unknown as {

@@ -1,0 +1,210 @@
+// Files benchmark (issue 17, "Benchmarks"): a container's files through
+// gantryd's files service against getting them by running a process in the
+// container, and against reading the tree directly (the floor), in one run,
+// same container, as ratios:
+//
+//   1. list: a 10,000-entry directory. files-api (ReadDirectory from a
+//      connected client: every entry lstat'ed, links resolved in-root),
+//      gantry-cp (`gantry cp C:DIR -`, a tar of the directory to
+//      /dev/null), gantry-exec (`gantry exec C ls -la DIR`), runc-exec (bare
+//      `runc exec ID ls -la DIR`), floor (readdir + lstat of every entry of
+//      the same directory through /proc/<pid>/root, in this process).
+//   2. read: a 50 MB file. files-api (ReadFile, streamed), gantry-cp
+//      (`gantry cp C:FILE -`), gantry-exec (`gantry exec C cat FILE`),
+//      runc-exec (`runc exec ID cat FILE`), floor (a read stream of the same
+//      file through /proc/<pid>/root, in this process).
+//
+// Goals: files-api ≤ 0.2 × gantry-exec and ≤ 2 × the floor. Rotated order,
+// medians and spread, one warm-up. gantryd runs from a copy of dist/ with a
+// bridge of its own; everything is removed at the end and on Ctrl-C.
+// docs/testing.md, "Benchmarks, not timed tests". Usage: bench/README.md.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { RuntimeClient } from '../runtime/client/client';
+import { releaseNetworks, testNetwork } from '../test/helpers/daemon';
+import { execStdout } from '../test/helpers/containerExec';
+import { snapshotDist } from './lib/daemons';
+import { prepareImage } from './lib/fixtures';
+import { setupGantry } from './lib/gantryRuntimes';
+import { checkInterrupted, cleanup, openBenchSession, requireBinaries, runMain } from './lib/harness';
+import { intOption } from './lib/options';
+import { rotated, timeTable, type Target } from './lib/rotatedRuns';
+import { GANTRY_JS, loadavg, machineInfo, REPO, stats, toolVersions } from './lib/report';
+
+const ROWS = ['files-api', 'gantry-cp', 'gantry-exec', 'runc-exec', 'floor'] as const;
+type Row = (typeof ROWS)[number];
+
+const USAGE = `Usage: node out/bench/files.js [options]
+
+  --runs N      measured iterations (default 5)
+  --warmup N    unmeasured iterations first (default 1)
+  --entries N   entries of the listed directory (default 10000)
+  --mb N        size of the read file in MB (default 50)
+  --out FILE    JSON report (default test-output/bench/files.json)
+`;
+
+/** Runs a command to completion with its stdout to /dev/null (the bytes are the point, not their keeping); ms. */
+function timedToNull(cmd: string, args: string[]): Promise<number> {
+  checkInterrupted();
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', fs.openSync('/dev/null', 'w'), 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4096)));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - t0;
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`));
+      else resolve(ms);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
+      entries: { type: 'string', default: '10000' },
+      mb: { type: 'string', default: '50' },
+      out: { type: 'string', default: path.join(REPO, 'test-output/bench/files.json') },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const opts = {
+    runs: intOption('runs', values.runs, 1),
+    warmup: intOption('warmup', values.warmup, 0),
+    entries: intOption('entries', values.entries, 1),
+    mb: intOption('mb', values.mb, 1),
+    out: path.resolve(values.out),
+  };
+  if (!fs.existsSync(GANTRY_JS)) throw new Error(`${GANTRY_JS} is missing; build first: node esbuild.js`);
+  if (process.getuid?.() !== 0) throw new Error('run as root: containers need it');
+  requireBinaries(['docker-registry', 'skopeo', 'runc', 'conmon', 'busybox']);
+
+  const session = await openBenchSession('files', 'gfiles', { images: ['small'], tools: [...ROWS], warmup: opts.warmup, runs: opts.runs });
+  const { work, log, registry } = session;
+  const image = await prepareImage('small', registry, work);
+  const dist = await snapshotDist(path.join(work, 'dist'));
+  const gdir = path.join(work, 'gantry');
+  await fs.promises.mkdir(gdir);
+  const net = testNetwork(path.join(gdir, 'root'));
+  cleanup.defer(() => releaseNetworks(path.join(gdir, 'root'), path.join(gdir, 'state'), net.bridge));
+  const g = await setupGantry(gdir, image, { gantryJs: dist.gantryJs, args: ['--bridge', net.bridge, '--bridge-subnet', net.subnet] });
+  const client = RuntimeClient.forSocket(g.gantryd.socket);
+  cleanup.defer(async () => client.close());
+  const runcRoot = path.join(gdir, 'state', 'runc');
+
+  const c = await client.containers.create('files-bench', { image: image.ref, cmd: ['sleep', '3600'], network: 'none' });
+  const started = await client.containers.start(c.id);
+  const pid = started.pid;
+  if (!pid) throw new Error('the container has no init pid');
+  const dir = '/tmp/many';
+  const file = '/tmp/file';
+  await execStdout(client, c.id, [
+    'sh',
+    '-c',
+    `mkdir ${dir} && cd ${dir} && seq 1 ${opts.entries} | xargs touch && dd if=/dev/urandom of=${file} bs=1M count=${opts.mb} 2>/dev/null`,
+  ]);
+  log(`container ${c.id.slice(0, 12)} (pid ${pid}): ${dir} with ${opts.entries} entries, ${file} of ${opts.mb} MiB`);
+  const target = { container: c.id };
+  const gantry = (args: string[]) => timedToNull(process.execPath, [dist.gantryJs, '--socket', g.gantryd.socket, ...args]);
+  const hostView = (p: string) => `/proc/${pid}/root${p}`;
+
+  const report: Record<string, unknown> = {
+    machine: machineInfo(session.loadAtStart),
+    versions: toolVersions({ runc: ['runc', ['--version']] }),
+    gantryBuiltAt: dist.builtAt,
+    options: opts,
+  };
+  const summary: string[] = [];
+
+  const phases: { name: string; what: string; rows: Record<Row, () => Promise<number>> }[] = [
+    {
+      name: 'list',
+      what: `list a ${opts.entries}-entry directory`,
+      rows: {
+        'files-api': async () => {
+          const t0 = performance.now();
+          const n = (await client.files.readDirectory(target, dir)).length;
+          if (n !== opts.entries) throw new Error(`ReadDirectory gave ${n} entries`);
+          return performance.now() - t0;
+        },
+        'gantry-cp': () => gantry(['cp', `${c.id}:${dir}`, '-']),
+        'gantry-exec': () => gantry(['exec', c.id, 'ls', '-la', dir]),
+        'runc-exec': () => timedToNull('runc', ['--root', runcRoot, 'exec', c.id, 'ls', '-la', dir]),
+        floor: async () => {
+          const t0 = performance.now();
+          const d = hostView(dir);
+          for (const name of await fs.promises.readdir(d)) await fs.promises.lstat(`${d}/${name}`);
+          return performance.now() - t0;
+        },
+      },
+    },
+    {
+      name: 'read',
+      what: `read a ${opts.mb} MiB file`,
+      rows: {
+        'files-api': async () => {
+          const t0 = performance.now();
+          let n = 0;
+          for await (const chunk of client.files.read(target, file)) n += chunk.data.length;
+          if (n !== opts.mb * 2 ** 20) throw new Error(`ReadFile gave ${n} bytes`);
+          return performance.now() - t0;
+        },
+        'gantry-cp': () => gantry(['cp', `${c.id}:${file}`, '-']),
+        'gantry-exec': () => gantry(['exec', c.id, 'cat', file]),
+        'runc-exec': () => timedToNull('runc', ['--root', runcRoot, 'exec', c.id, 'cat', file]),
+        floor: async () => {
+          const t0 = performance.now();
+          let n = 0;
+          for await (const chunk of fs.createReadStream(hostView(file), { highWaterMark: 64 * 1024 })) n += (chunk as Buffer).length;
+          if (n !== opts.mb * 2 ** 20) throw new Error(`the floor read ${n} bytes`);
+          return performance.now() - t0;
+        },
+      },
+    },
+  ];
+
+  const results: Record<string, unknown> = {};
+  for (const phase of phases) {
+    log(`${phase.what}: ${opts.warmup} warm-up + ${opts.runs} runs of ${ROWS.join(', ')}`);
+    const targets = ROWS.map<Target<{ ms: number }>>((row) => ({ label: row, run: async () => ({ ms: await phase.rows[row]() }) }));
+    const { samples, iterations } = await rotated(targets, opts.warmup, opts.runs, log, (r) => r.ms.toFixed(1));
+    const st = Object.fromEntries(
+      Object.entries(samples).map(([k, v]) => [
+        k,
+        stats(
+          v.map((x) => x.ms),
+          0,
+        ),
+      ]),
+    );
+    const vsExec = st['files-api'].medianMs / st['gantry-exec'].medianMs;
+    const vsFloor = st['files-api'].medianMs / st.floor.medianMs;
+    summary.push(
+      `${phase.what} (${opts.runs} runs; ratios of medians, < 1 faster):\n${timeTable(st, () => '', ['gantry-exec', 'runc-exec', 'floor'])}\n` +
+        `goal files-api ÷ gantry-exec ≤ 0.2: ${vsExec.toFixed(2)} — ${vsExec <= 0.2 ? 'met' : 'NOT met'}; ` +
+        `files-api ÷ floor ≤ 2: ${vsFloor.toFixed(2)} — ${vsFloor <= 2 ? 'met' : 'NOT met'}`,
+    );
+    results[phase.name] = { stats: st, iterations, goals: { vsExec, vsFloor } };
+  }
+  report.results = results;
+  await client.containers.remove(c.id, true);
+
+  report.loadAtEnd = loadavg();
+  if (session.distChangedSinceStart()) summary.push('note: dist/ was rebuilt during the run (this run used its copy taken at start)');
+  await fs.promises.mkdir(path.dirname(opts.out), { recursive: true });
+  await fs.promises.writeFile(opts.out, JSON.stringify(report, null, 1) + '\n');
+  process.stdout.write(
+    `\n${summary.join('\n\n')}\n\nload average at start ${session.loadAtStart.join(' ')}, at end ${loadavg().join(' ')}; JSON in ${opts.out}\n`,
+  );
+}
+
+runMain('files', main);
