@@ -56,6 +56,8 @@ export interface ReadOptions {
 const PERMISSIONS = 0o7777;
 /** Entries lstat'ed at once when listing a directory. */
 const LIST_BATCH = 64;
+/** Read-stream buffer size: one ReadFile message per read (runtime/api/services/files.ts). */
+const READ_CHUNK = 1024 * 1024;
 
 function typeOf(st: Stats): FileType {
   if (st.isFile()) return 'file';
@@ -174,7 +176,7 @@ export class RootedFs {
       if (!st.isFile()) throw failedPrecondition(`cannot read ${r.path}: ${kindName(st)}; only regular files can be read`);
       // Through the descriptor's own /proc link (so no O_NOFOLLOW: that link is the one to follow).
       const fh = await fsp.open(fdPath(r.handle), C.O_RDONLY);
-      const stream = createReadStream('', { fd: fh, start: opts.start, end: opts.end, autoClose: true });
+      const stream = createReadStream('', { fd: fh, start: opts.start, end: opts.end, autoClose: true, highWaterMark: READ_CHUNK });
       return { info: info(r.name ?? '/', st), stream };
     });
   }

@@ -12,7 +12,10 @@ import {
 } from '../gen/gantry/v1/files';
 import type { HandlerAdapter } from '../server';
 
-const CHUNK = 64 * 1024;
+// Large messages: each costs a protobuf encode and an HTTP/2 write callback,
+// so a 50 MiB read in 64 KiB pieces spent its time on 800 of those
+// (docs/performance.md, the files benchmark). gRPC's receive limit is 4 MiB.
+const CHUNK = 1024 * 1024;
 /** GetArchive's messages: larger than ReadFile's, fewer per byte (docs/performance.md, files). */
 const ARCHIVE_CHUNK = 256 * 1024;
 

@@ -2154,7 +2154,7 @@ export const FilesService = {
       Buffer.from(ReadDirectoryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReadDirectoryResponse => ReadDirectoryResponse.decode(value),
   },
-  /** Chunks of at most 64 KiB, in order. */
+  /** Chunks of at most 1 MiB, in order. */
   readFile: {
     path: "/gantry.v1.Files/ReadFile" as const,
     requestStream: false as const,
@@ -2237,7 +2237,7 @@ export const FilesService = {
 export interface FilesServer extends UntypedServiceImplementation {
   stat: handleUnaryCall<StatFileRequest, StatFileResponse>;
   readDirectory: handleUnaryCall<ReadDirectoryRequest, ReadDirectoryResponse>;
-  /** Chunks of at most 64 KiB, in order. */
+  /** Chunks of at most 1 MiB, in order. */
   readFile: handleServerStreamingCall<ReadFileRequest, ReadFileChunk>;
   /**
    * The first message carries the header (where, how), every message may
@@ -2290,7 +2290,7 @@ export interface FilesClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReadDirectoryResponse) => void,
   ): ClientUnaryCall;
-  /** Chunks of at most 64 KiB, in order. */
+  /** Chunks of at most 1 MiB, in order. */
   readFile(request: ReadFileRequest, options?: Partial<CallOptions>): ClientReadableStream<ReadFileChunk>;
   readFile(
     request: ReadFileRequest,
