@@ -17,6 +17,7 @@ import { loginCommand, logoutCommand } from './commands/login';
 import { pullCommand } from './commands/pull';
 import { pushCommand } from './commands/push';
 import { loadCommand, saveCommand } from './commands/archive';
+import { commitCommand, diffCommand, exportCommand, importCommand } from './commands/changes';
 import { snapshotsCommand } from './commands/snapshots';
 import { containerCommand } from './commands/containerGroup';
 import { attachCommand, execCommand } from './commands/exec';
@@ -58,6 +59,10 @@ const COMMANDS: readonly Command[] = [
   pushCommand,
   saveCommand,
   loadCommand,
+  diffCommand,
+  commitCommand,
+  exportCommand,
+  importCommand,
   imagesCommand,
   tagCommand,
   rmiCommand,
