@@ -51,7 +51,7 @@ export class TarWriter {
 
   /** An OCI whiteout: an empty file named `.wh.NAME` (or `.wh..wh..opq`). */
   addMarker(name: string): Promise<void> {
-    return this.entry({ name, type: 'file', size: 0, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) }, []);
+    return this.write({ name, type: 'file', size: 0, mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) }, Buffer.alloc(0));
   }
 
   finalize(): void {
@@ -69,7 +69,8 @@ export class TarWriter {
       // The PAX path wins; the ustar fields only need to be valid.
       header = { ...header, name: shortName(header.name), ...(header.linkname ? { linkname: shortName(header.linkname) } : {}) };
     }
-    if (file === undefined) return this.write(header);
+    // A file entry without data waits for its content: an empty one is given it.
+    if (file === undefined) return this.write(header, header.type === 'file' ? Buffer.alloc(0) : undefined);
     let settle!: (e?: Error | null) => void;
     const done = new Promise<void>((resolve, reject) => (settle = (e) => (e ? reject(e) : resolve())));
     const sink = this.pack.entry(header as tar.Header, (e) => settle(e));
