@@ -48,6 +48,9 @@ import { pullImage } from './images/pullImage';
 import { refreshImages } from './images/refreshImages';
 import { removeImages } from './images/removeImages';
 import { tagImage } from './images/tagImage';
+import { importImage } from './images/importImage';
+import { commitContainer } from './containers/commitContainer';
+import { exportContainer } from './containers/exportContainer';
 import { connectToHost } from './host/connectToHost';
 import { createNetwork } from './networks/createNetwork';
 import { inspectNetwork } from './networks/inspectNetwork';
@@ -108,6 +111,7 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.images.sortByName', sortImagesBy('name'));
   register('gantry.images.sortByCreated', sortImagesBy('created'));
   register('gantry.images.sortBySize', sortImagesBy('size'));
+  register('gantry.images.import', importImage);
 
   register('gantry.containers.start', startContainers);
   register('gantry.containers.stop', stopContainers);
@@ -117,6 +121,8 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.containers.unpause', unpauseContainers);
   register('gantry.containers.remove', removeContainers);
   register('gantry.containers.viewLogs', viewContainerLogs);
+  register('gantry.containers.commit', commitContainer);
+  register('gantry.containers.export', exportContainer);
   register('gantry.containers.openShell', openContainerShell);
   register('gantry.containers.inspect', inspectContainer);
   register('gantry.containers.prune', pruneContainers);
