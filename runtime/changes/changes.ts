@@ -61,7 +61,12 @@ export interface ChangeOptions {
 /** What `gantry diff` lists. */
 export async function listChanges(ctx: Ctx, trees: ChangeTrees, options: ChangeOptions): Promise<Change[]> {
   const { changes } = await collect(ctx, trees, options);
-  return changes.map((c) => ({ kind: c.kind, path: `/${c.rel}`, ...(c.stat ? { type: typeOf(c.stat) } : {}), size: c.stat?.isFile() ? c.stat.size : 0 }));
+  return changes.map((c) => ({
+    kind: c.kind,
+    path: `/${c.rel}`,
+    ...(c.stat ? { type: typeOf(c.stat) } : {}),
+    size: c.stat?.isFile() ? c.stat.size : 0,
+  }));
 }
 
 /** The layer `commit` stores, as an uncompressed tar stream; the mounts are held until it is read to the end or destroyed. */
@@ -206,5 +211,5 @@ async function* produce(fill: (writer: TarWriter) => Promise<void>, ctx: Ctx): A
     if (!failure) writer.pack.destroy();
     void filling;
   }
-  if (failure) throw failure;
+  if (failure) throw failure instanceof Error ? failure : new Error('the tar could not be written');
 }

@@ -74,7 +74,8 @@ export class ImagesApi {
       yield { kind: { $case: 'start', value: first } };
       if (!tar) return;
       for await (const data of tar) {
-        for (let i = 0; i < data.length; i += LOAD_CHUNK) yield { kind: { $case: 'data', value: Buffer.from(data.subarray(i, i + LOAD_CHUNK)) } };
+        for (let i = 0; i < data.length; i += LOAD_CHUNK)
+          yield { kind: { $case: 'data', value: Buffer.from(data.subarray(i, i + LOAD_CHUNK)) } };
       }
     }
     return (await clientStream(this.images, this.images.import, messages(), opts)).image!;

@@ -11,7 +11,7 @@ import { ContainersService, type ContainersServer } from '../api/gen/gantry/v1/c
 import type { HandlerAdapter } from '../api/server';
 import { containersService } from '../api/services/containers';
 import { containerChangesHandlers } from '../api/services/changes';
-import { ContainerChanges } from './changes';
+import { ContainerChanges } from '../changes/containerChanges';
 import type { NewImageDeps } from '../images/newImage';
 import { FilesService, type FilesServer } from '../api/gen/gantry/v1/files';
 import { filesService } from '../api/services/files';

@@ -23,7 +23,7 @@ import { ImagesService, RegistryService } from '../api/gen/gantry/v1/images';
 import { imagesService, registryService } from '../api/services/images';
 import { transferHandlers } from '../api/services/imageTransfer';
 import { imageBuildHandlers } from '../api/services/changes';
-import { CHANGES_VIEW_PREFIX } from './changes';
+import { CHANGES_VIEW_PREFIX } from '../changes/containerChanges';
 import { SnapshotsService } from '../api/gen/gantry/v1/snapshots';
 import { FilesService } from '../api/gen/gantry/v1/files';
 import { snapshotsService } from '../api/services/snapshots';

@@ -11,13 +11,12 @@
  *   ("Imported from -" or the URL, unless -m).
  */
 import type { Ctx } from '../context';
-import { MediaTypes } from '../oci/descriptor';
+import { MediaTypes, type Platform } from '../oci/descriptor';
 import type { ContainerConfig, HistoryEntry, ImageConfig } from '../oci/manifest';
 import { applyConfigChanges } from '../options';
 import type { Image } from './images';
 import { createImage, type NewImageDeps } from './newImage';
 import type { ImageDetails } from './service';
-import type { Platform } from '../oci/descriptor';
 
 /** Untagged results are recorded as `<repository>@<digest>` (listed as `<none>`), as load does. */
 export const COMMITTED_REPOSITORY = 'localhost/committed';

@@ -59,7 +59,13 @@ export async function createImage(ctx: Ctx, deps: NewImageDeps, spec: NewImage):
     const { descriptor, diffId } = await storeGzipLayer(ctx, deps.content, lease, spec.layer, spec.docker);
     const config: ImageConfig = { ...spec.config, rootfs: { type: 'layers', diff_ids: [...spec.config.rootfs.diff_ids, diffId] } };
     const configBytes = Buffer.from(JSON.stringify(config));
-    const configDesc = await storeDocument(ctx, deps.content, lease, configBytes, spec.docker ? MediaTypes.dockerConfig : MediaTypes.ociConfig);
+    const configDesc = await storeDocument(
+      ctx,
+      deps.content,
+      lease,
+      configBytes,
+      spec.docker ? MediaTypes.dockerConfig : MediaTypes.ociConfig,
+    );
     const layers = [...spec.baseLayers, descriptor];
     const manifestType = spec.docker ? MediaTypes.dockerManifest : MediaTypes.ociManifest;
     const manifestBytes = Buffer.from(

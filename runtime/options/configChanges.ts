@@ -117,10 +117,10 @@ function jsonList(rest: string, instruction: string): string[] {
   } catch {
     throw invalidArgument(`--change ${instruction}: ${rest} is not a JSON list of strings`);
   }
-  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) {
+  if (!Array.isArray(v) || !v.every((s): s is string => typeof s === 'string')) {
     throw invalidArgument(`--change ${instruction}: ${rest} is not a JSON list of strings`);
   }
-  return v as string[];
+  return v;
 }
 
 /** `K=V K2="v 2"`, or the legacy `K V…` form (ENV only: one pair, the rest of the line is the value). */

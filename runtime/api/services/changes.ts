@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { request as httpRequest } from 'undici';
 import type { ChangeFileType, ChangeKind as Kind } from '../../changes/changes';
-import type { ContainerChanges } from '../../daemon/changes';
+import type { ContainerChanges } from '../../changes/containerChanges';
 import { invalidArgument, unavailable } from '../../errdefs/errdefs';
 import { decompressed } from '../../images/archive/load';
 import { importImage } from '../../images/commit';
@@ -127,7 +127,8 @@ async function fetchTar(url: string, signal: AbortSignal): Promise<Readable> {
     if (response.statusCode >= 300 && response.statusCode < 400 && typeof location === 'string' && hops < 5) {
       response.body.resume();
       parsed = new URL(location, parsed);
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalidArgument(`import: ${url} redirects to ${parsed.protocol}`);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        throw invalidArgument(`import: ${url} redirects to ${parsed.protocol}`);
       continue;
     }
     if (response.statusCode < 200 || response.statusCode >= 300) {

@@ -189,7 +189,13 @@ Options:
     const isUrl = /^https?:\/\//i.test(source);
     if (source === '-' && process.stdin.isTTY) throw new UsageError('import: no archive on stdin (it is a terminal); redirect stdin');
     if (!isUrl && source !== '-') await fs.promises.access(source, fs.constants.R_OK);
-    const start = { reference, changes, message: args.values.message ?? '', platform: args.values.platform ?? '', url: isUrl ? source : '' };
+    const start = {
+      reference,
+      changes,
+      message: args.values.message ?? '',
+      platform: args.values.platform ?? '',
+      url: isUrl ? source : '',
+    };
     return withClient(ctx, async (client) => {
       const tar = isUrl ? undefined : source === '-' ? process.stdin : fs.createReadStream(source);
       const image = await client.images.import(start, tar);

@@ -179,10 +179,7 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   private async childrenOf(node: ContainerTreeNode): Promise<ContainerTreeNode[]> {
     if (node.kind === 'container') {
       if (node.operation) return [];
-      return [
-        ...portNodes(node.container),
-        ...(hasFiles(node.container) ? [filesNode(node.container), changesNode(node.container)] : []),
-      ];
+      return [...portNodes(node.container), ...(hasFiles(node.container) ? [filesNode(node.container), changesNode(node.container)] : [])];
     }
     if (node.kind === 'containerChanges') return this.changesOf(node.containerId);
     if (node.kind !== 'containerFiles' && !(node.kind === 'containerFile' && node.folder)) return [];

@@ -118,7 +118,10 @@ describe('changes: diff, commit, export and import of a container', function () 
     }
     const before = await listing(c.id);
 
-    const image = await world.client.images.import({ reference: 'imported/changes:v1', changes: ['CMD ["sleep","300"]'] }, Readable.from([data]));
+    const image = await world.client.images.import(
+      { reference: 'imported/changes:v1', changes: ['CMD ["sleep","300"]'] },
+      Readable.from([data]),
+    );
     assert.equal(image.name, 'docker.io/imported/changes:v1');
     const d = await world.client.containers.create('', { image: image.name, network: 'none' });
     cleanup.defer(() => world.client.containers.remove(d.id, true).catch(() => undefined));

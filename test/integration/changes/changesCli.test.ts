@@ -41,7 +41,20 @@ describe('changes: the CLI, imports from a URL and stdin, hostile imports', func
     assert.equal(out.stdout, EXPECTED_DIFF.map((l) => `${l}\n`).join(''));
     assert.equal((await world.daemon.cli(['container', 'diff', c.id])).stdout, out.stdout);
 
-    const commit = await world.daemon.cli(['commit', '-m', 'via cli', '-a', 'Cli', '--pause=false', '-c', 'ENTRYPOINT ["cat"]', '-c', 'CMD ["/data/new.txt"]', c.id, 'cli/committed']);
+    const commit = await world.daemon.cli([
+      'commit',
+      '-m',
+      'via cli',
+      '-a',
+      'Cli',
+      '--pause=false',
+      '-c',
+      'ENTRYPOINT ["cat"]',
+      '-c',
+      'CMD ["/data/new.txt"]',
+      c.id,
+      'cli/committed',
+    ]);
     assert.equal(commit.code, 0, commit.stderr);
     assert.match(commit.stdout, /^sha256:[a-f0-9]{64}\n$/);
     const run = await runAttached(world.client, { image: 'cli/committed', network: 'none' });

@@ -61,7 +61,10 @@ describe('changes: the walker, the layer tar and their helpers', () => {
       changes.map((c) => `${c.kind} ${c.path}`),
       ['C /a', 'C /a/b', 'C /a/b/c', 'C /a/b/c/deep', 'C /data', 'D /data/gone', 'A /data/new', 'C /etc', 'C /etc/passwd'],
     );
-    assert.deepEqual(changes.find((c) => c.path === '/data/new'), { kind: 'A', path: '/data/new', type: 'file', size: 1 });
+    assert.deepEqual(
+      changes.find((c) => c.path === '/data/new'),
+      { kind: 'A', path: '/data/new', type: 'file', size: 1 },
+    );
     assert.equal(changes.find((c) => c.path === '/data/gone')!.type, undefined);
   });
 
@@ -96,13 +99,20 @@ describe('changes: the walker, the layer tar and their helpers', () => {
 
   it('PAX records count bytes, so binary xattr values and UTF-8 names survive', () => {
     const value = Buffer.from([0x01, 0x00, 0xff, 0x0a, 0xc3]);
-    const records = decodePax(encodePax([['SCHILY.xattr.security.capability', value], ['path', Buffer.from('é/ü')]]));
+    const records = decodePax(
+      encodePax([
+        ['SCHILY.xattr.security.capability', value],
+        ['path', Buffer.from('é/ü')],
+      ]),
+    );
     assert.deepEqual(Buffer.from(records['SCHILY.xattr.security.capability'], 'latin1'), value);
     assert.equal(Buffer.from(records.path, 'latin1').toString('utf8'), 'é/ü');
   });
 
   it('reads getfattr dumps: the root, octal-escaped names, hex values', () => {
-    const map = parseXattrDump('# file: .\nuser.root=0x31\n\n# file: a\\040b\ntrusted.overlay.opaque=0x79\n\n# file: d/\\303\\251\nuser.x="v"\n');
+    const map = parseXattrDump(
+      '# file: .\nuser.root=0x31\n\n# file: a\\040b\ntrusted.overlay.opaque=0x79\n\n# file: d/\\303\\251\nuser.x="v"\n',
+    );
     assert.equal(map.get('')!.get('user.root')!.toString(), '1');
     assert.equal(map.get('a b')!.get('trusted.overlay.opaque')!.toString(), 'y');
     assert.equal(map.get('d/é')!.get('user.x')!.toString(), 'v');

@@ -40,9 +40,13 @@ describe('Container changes, commit, export and import (code-server)', function 
   });
 
   const children = async (node: ContainerTreeNode) =>
-    (await h.provider.getChildren(node)).map((n) => ({ node: n, item: h.provider.getTreeItem(n), label: labelOf(h.provider.getTreeItem(n)) }));
+    (await h.provider.getChildren(node)).map((n) => ({
+      node: n,
+      item: h.provider.getTreeItem(n),
+      label: labelOf(h.provider.getTreeItem(n)),
+    }));
 
-  it("expands a container into Changes listing what it added, changed and deleted; an added file opens from the container", async () => {
+  it('expands a container into Changes listing what it added, changed and deleted; an added file opens from the container', async () => {
     const container = await h.entry(NAME, 'running', (e) => e.item.contextValue === 'runningContainer');
     const changes = (await children(container.node)).find((c) => c.item.contextValue === 'containerChanges');
     assert.ok(changes, 'a Changes node');
@@ -57,12 +61,14 @@ describe('Container changes, commit, export and import (code-server)', function 
     assert.equal((added.iconPath as vscode.ThemeIcon).color?.id, 'gitDecoration.addedResourceForeground');
     const deleted = listed.find((l) => l.line === 'D /etc/gantry-fixture')!.item;
     assert.equal(deleted.command, undefined, 'a deleted file has nothing to open');
-    const opened = await vscode.workspace.openTextDocument(added.command!.arguments![0] as vscode.Uri);
+    const target: unknown = added.command?.arguments?.[0];
+    assert.ok(target instanceof vscode.Uri);
+    const opened = await vscode.workspace.openTextDocument(target);
     assert.equal(opened.getText(), 'added\n');
   });
 
   it('Commit Container… makes an image the Images view shows, whose container sees the changes', async () => {
-    const image = (await vscode.commands.executeCommand('gantry.containers.commit', id, COMMITTED)) as ImageSummary | undefined;
+    const image = await vscode.commands.executeCommand<ImageSummary | undefined>('gantry.containers.commit', id, COMMITTED);
     assert.ok(image, 'the command returned the new image');
     assert.equal(image.name, `docker.io/library/${COMMITTED}`);
     await waitFor('the committed image in the Images view', async () => {
@@ -77,12 +83,15 @@ describe('Container changes, commit, export and import (code-server)', function 
     const c = await h.client.containers.create(`${PREFIX}from-commit`, { image: COMMITTED, cmd: ['sleep', '3600'], network: 'none' });
     await h.client.containers.start(c.id);
     assert.equal(await execStdout(h.client, c.id, ['cat', '/added.txt']), 'added\n');
-    assert.equal(await execStdout(h.client, c.id, ['sh', '-c', 'ls /etc/gantry-fixture 2>&1 || true']), 'ls: /etc/gantry-fixture: No such file or directory\n');
+    assert.equal(
+      await execStdout(h.client, c.id, ['sh', '-c', 'ls /etc/gantry-fixture 2>&1 || true']),
+      'ls: /etc/gantry-fixture: No such file or directory\n',
+    );
   });
 
   it('Export Container… writes the flattened tree; Import Image… makes an image of it', async () => {
     const file = path.join(dir, 'exported.tar');
-    const uri = (await vscode.commands.executeCommand('gantry.containers.export', id, vscode.Uri.file(file))) as vscode.Uri | undefined;
+    const uri = await vscode.commands.executeCommand<vscode.Uri | undefined>('gantry.containers.export', id, vscode.Uri.file(file));
     assert.equal(uri?.fsPath, file);
     const names: string[] = [];
     const extract = tar.extract();
@@ -95,7 +104,7 @@ describe('Container changes, commit, export and import (code-server)', function 
     assert.ok(!names.includes('etc/gantry-fixture'), 'the deleted file is not');
     assert.ok(!names.some((n) => path.posix.basename(n).startsWith('.wh.')), 'no whiteouts');
 
-    const image = (await vscode.commands.executeCommand('gantry.images.import', vscode.Uri.file(file), IMPORTED)) as ImageSummary | undefined;
+    const image = await vscode.commands.executeCommand<ImageSummary | undefined>('gantry.images.import', vscode.Uri.file(file), IMPORTED);
     assert.equal(image?.name, `docker.io/library/${IMPORTED}`);
     const c = await h.client.containers.create(`${PREFIX}from-import`, { image: IMPORTED, cmd: ['cat', '/added.txt'], network: 'none' });
     await h.client.containers.start(c.id);

@@ -1,6 +1,6 @@
 /**
- * Wiring of a container's changes (runtime/changes/) to the container and
- * image sides: which snapshot to read and what lies below it (a transient
+ * A container's changes as the API serves them (diff, export, commit),
+ * joining changes.ts to the container and image sides: which snapshot to read and what lies below it (a transient
  * read-only view of the parent, removed after the call and at start-up),
  * the container's mount points (from its bundle's config.json), pausing a
  * running container while `commit` reads it, and the new image.
@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Ctx } from '../context';
-import { exportTar, layerTar, listChanges, type Change, type ChangeTrees } from '../changes/changes';
+import { exportTar, layerTar, listChanges, type Change, type ChangeTrees } from './changes';
 import { commitRunConfig } from '../containers/commitConfig';
 import type { Container } from '../containers/containers';
 import { failedPrecondition, isNotFound } from '../errdefs/errdefs';
