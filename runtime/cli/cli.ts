@@ -18,6 +18,7 @@ import { registryCommand } from './commands/registry';
 import { pullCommand } from './commands/pull';
 import { pushCommand } from './commands/push';
 import { loadCommand, saveCommand } from './commands/archive';
+import { commitCommand, diffCommand, exportCommand, importCommand } from './commands/changes';
 import { snapshotsCommand } from './commands/snapshots';
 import { containerCommand } from './commands/containerGroup';
 import { cpCommand } from './commands/cp';
@@ -61,6 +62,10 @@ const COMMANDS: readonly Command[] = [
   pushCommand,
   saveCommand,
   loadCommand,
+  diffCommand,
+  commitCommand,
+  exportCommand,
+  importCommand,
   imagesCommand,
   tagCommand,
   rmiCommand,

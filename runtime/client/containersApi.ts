@@ -17,6 +17,7 @@ import type {
   ContainersClient,
   ContainerStats,
   ContainerSummary,
+  DiffContainerResponse,
   ExecRequest,
   ExecResponse,
   ExecStart,
@@ -103,6 +104,16 @@ export class ContainersApi {
 
   async prune(opts?: CallOpts): Promise<string[]> {
     return (await unary(this.containers, this.containers.prune, {}, lifecycle(opts))).removed;
+  }
+
+  /** What the container changed against its image (`docker diff`), parents before children. */
+  async diff(container: string, opts?: CallOpts): Promise<DiffContainerResponse['changes']> {
+    return (await unary(this.containers, this.containers.diff, { container }, { timeoutMs: Infinity, ...opts })).changes;
+  }
+
+  /** The container's merged root filesystem as tar bytes, in order. */
+  async *export(container: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    for await (const chunk of serverStream(this.containers.export({ container }), signal)) yield Buffer.from(chunk.data);
   }
 
   top(id: string, opts?: CallOpts): Promise<TopContainerResponse> {

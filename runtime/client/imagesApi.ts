@@ -5,6 +5,9 @@
  */
 import type { RegistryAuth as ClientAuth } from '../distribution/distribution';
 import type {
+  CommitImageRequest,
+  ImportImageRequest,
+  ImportImageStart,
   ImagePlatformsResponse,
   ImagesClient,
   ImageSummary,
@@ -55,6 +58,29 @@ export class ImagesApi {
       }
     }
     return (await clientStream(this.images, this.images.load, chunks(), opts)).images;
+  }
+
+  /** `commit`: a new image of the container's changes; resolves with its record. No deadline unless `opts` sets one. */
+  async commit(request: Partial<CommitImageRequest> & { container: string }, opts?: CallOpts): Promise<ImageSummary> {
+    const full: CommitImageRequest = { reference: '', comment: '', author: '', changes: [], noPause: false, ...request };
+    return (await unary(this.images, this.images.commit, full, { timeoutMs: Infinity, ...opts })).image!;
+  }
+
+  /**
+   * `import`: a one-layer image of a filesystem tar, sent from `tar` or
+   * (without it) fetched by the daemon from `start.url`.
+   */
+  async import(start: Partial<ImportImageStart>, tar?: AsyncIterable<Uint8Array>, opts?: CallOpts): Promise<ImageSummary> {
+    const first: ImportImageStart = { reference: '', changes: [], message: '', platform: '', url: '', ...start };
+    async function* messages(): AsyncGenerator<ImportImageRequest> {
+      yield { kind: { $case: 'start', value: first } };
+      if (!tar) return;
+      for await (const data of tar) {
+        for (let i = 0; i < data.length; i += LOAD_CHUNK)
+          yield { kind: { $case: 'data', value: Buffer.from(data.subarray(i, i + LOAD_CHUNK)) } };
+      }
+    }
+    return (await clientStream(this.images, this.images.import, messages(), opts)).image!;
   }
 
   async list(opts?: CallOpts): Promise<ImageSummary[]> {

@@ -10,6 +10,9 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { ContainersService, type ContainersServer } from '../api/gen/gantry/v1/containers';
 import type { HandlerAdapter } from '../api/server';
 import { containersService } from '../api/services/containers';
+import { containerChangesHandlers } from '../api/services/changes';
+import { ContainerChanges } from '../changes/containerChanges';
+import type { NewImageDeps } from '../images/newImage';
 import { FilesService, type FilesServer } from '../api/gen/gantry/v1/files';
 import { filesService } from '../api/services/files';
 import { ContainerFiles } from '../files/containerFiles';
@@ -45,6 +48,8 @@ export interface ContainersDeps {
   readonly store: FileContainerStore;
   readonly images: ImageService;
   readonly networks: ContainerNetworks;
+  /** What commit needs to store a new image. */
+  readonly newImage: NewImageDeps;
 }
 
 export interface Containers {
@@ -53,6 +58,8 @@ export interface Containers {
   filesServer(adapt: HandlerAdapter): FilesServer;
   /** `network connect|disconnect` (absent when containers are unavailable). */
   readonly connections?: NetworkConnections;
+  /** diff, export and commit (absent when containers are unavailable). */
+  readonly changes?: ContainerChanges;
   close(): void;
 }
 
@@ -146,8 +153,23 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     }),
   );
   const etcDir = (id: string) => path.join(launcher.bundleOf(id), 'etc');
+  const changes = new ContainerChanges({
+    resolve: (ref) => service.resolve(ref),
+    snapshotter: deps.snapshotter,
+    bundleOf: (id) => launcher.bundleOf(id),
+    scratch: path.join(stateDir, 'changes'),
+    pause: (ctx, id) => service.pause(ctx, id),
+    unpause: (ctx, id) => service.unpause(ctx, id),
+    images: deps.images,
+    newImage: deps.newImage,
+    log,
+  });
   return {
-    server: (adapt) => containersService(adapt, service, io, (id) => deps.networks.current(id), forwarder),
+    changes,
+    server: (adapt): ContainersServer => ({
+      ...(containersService(adapt, service, io, (id) => deps.networks.current(id), forwarder) as ContainersServer),
+      ...containerChangesHandlers(adapt, changes),
+    }),
     filesServer: (adapt) => filesService(adapt, files),
     connections: {
       connect: (ctx, ref, conn) => service.reconfigure(ref, (c) => deps.networks.connect(ctx, c, conn, etcDir(c.id))),

@@ -23,6 +23,8 @@ import { ImagesService, RegistryService } from '../api/gen/gantry/v1/images';
 import { imagesService, registryService } from '../api/services/images';
 import { registryBrowsing } from '../api/services/registries';
 import { transferHandlers } from '../api/services/imageTransfer';
+import { imageBuildHandlers } from '../api/services/changes';
+import { CHANGES_VIEW_PREFIX } from '../changes/containerChanges';
 import { SnapshotsService } from '../api/gen/gantry/v1/snapshots';
 import { FilesService } from '../api/gen/gantry/v1/files';
 import { snapshotsService } from '../api/services/snapshots';
@@ -112,7 +114,7 @@ export class Daemon {
       const remap = config.usernsRemap;
       const snapshotsRoot = path.join(root, remap ? `snapshots-${remap.uid}.${remap.gid}` : 'snapshots');
       const snapshotter = await createSnapshotter(snapshotsRoot, config.snapshotter, log, {
-        transientPrefixes: [EXTRACT_KEY_PREFIX],
+        transientPrefixes: [EXTRACT_KEY_PREFIX, CHANGES_VIEW_PREFIX],
       });
       await snapshotter.cleanup(background());
       const gc = new Collector(content, snapshotter);
@@ -157,6 +159,7 @@ export class Daemon {
         store: containerStore,
         images: imageService,
         networks: networks.containers,
+        newImage: { content, images, gc, events, unpacker },
       });
       const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
       server.addService(
@@ -167,7 +170,8 @@ export class Daemon {
       server.addService(HealthService, healthService(adapt, health));
       const pusher = new ImagePusher({ content, registry, images, events, concurrency: config.maxConcurrentDownloads });
       const transfer = transferHandlers(adapt, imageService, { content, pusher, load: { content, images, gc, events, unpacker } });
-      server.addService(ImagesService, { ...imagesService(adapt, imageService, puller, registry), ...transfer });
+      const build = imageBuildHandlers(adapt, containers.changes, { content, images, gc, events, unpacker });
+      server.addService(ImagesService, { ...imagesService(adapt, imageService, puller, registry), ...transfer, ...build });
       server.addService(RegistryService, { ...registryService(adapt, registry), ...registryBrowsing(adapt, registry, imageService) });
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       server.addService(ContainersService, containers.server(adapt));

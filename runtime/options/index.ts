@@ -25,6 +25,7 @@ export {
 export { parseSecurityOpts, type SecurityOptions } from './securityOpts';
 export { isRestartPolicyName, parseRestartPolicy, RESTART_POLICY_NAMES, type RestartPolicy, type RestartPolicyName } from './restartPolicy';
 export { containerNameProblem, validateContainerName } from './containerName';
+export { applyConfigChanges, validateConfigChanges, type RunConfigFields } from './configChanges';
 // Networking input, whose parsers live with the network code that applies them.
 export { parsePublish, type PortSpec } from '../network/ports/publish';
 export { parseCidr } from '../network/subnets';

@@ -57,6 +57,9 @@ import { logIn } from './registries/logIn';
 import { logOut } from './registries/logOut';
 import { pullTag } from './registries/pullTag';
 import { refreshRegistries } from './registries/refreshRegistries';
+import { importImage } from './images/importImage';
+import { commitContainer } from './containers/commitContainer';
+import { exportContainer } from './containers/exportContainer';
 import { connectToHost } from './host/connectToHost';
 import { createNetwork } from './networks/createNetwork';
 import { inspectNetwork } from './networks/inspectNetwork';
@@ -120,6 +123,7 @@ export function registerCommands(context: CommandContext): void {
   register(PUSH_COMMAND, pushImage);
   register('gantry.images.save', saveImage);
   register('gantry.images.load', loadImage);
+  register('gantry.images.import', importImage);
 
   register('gantry.containers.start', startContainers);
   register('gantry.containers.stop', stopContainers);
@@ -129,6 +133,8 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.containers.unpause', unpauseContainers);
   register('gantry.containers.remove', removeContainers);
   register('gantry.containers.viewLogs', viewContainerLogs);
+  register('gantry.containers.commit', commitContainer);
+  register('gantry.containers.export', exportContainer);
   register('gantry.containers.openShell', openContainerShell);
   register('gantry.containers.inspect', inspectContainer);
   register('gantry.containers.prune', pruneContainers);

@@ -36,7 +36,7 @@ export function containersService(
   io: ContainerIO,
   networkOf?: AttachmentOf,
   forwarder?: PortForwarder,
-): ContainersServer {
+): Omit<ContainersServer, 'diff' | 'export'> {
   const toSummary = (c: Container) => summaryOf(c, networkOf?.(c.id));
   /** `container:<id>` has its target's hostname (the target may be gone: then its ID's). */
   const hostnameOf = (c: Container): string => {

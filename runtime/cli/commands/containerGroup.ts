@@ -4,6 +4,7 @@
  * `container prune` (containerPrune.ts), which has no top-level form.
  */
 import { commandGroup, type Command } from '../command';
+import { commitCommand, diffCommand, exportCommand } from './changes';
 import { attachCommand, execCommand } from './exec';
 import { containerInspectCommand } from './inspect';
 import { containerPruneCommand } from './containerPrune';
@@ -38,6 +39,9 @@ const SUBCOMMANDS: Record<string, Command> = {
   attach: attachCommand,
   cp: cpCommand,
   prune: containerPruneCommand,
+  diff: diffCommand,
+  export: exportCommand,
+  commit: commitCommand,
 };
 
 export const containerCommand: Command = commandGroup(

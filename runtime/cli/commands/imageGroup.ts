@@ -3,6 +3,7 @@ import { imageInspectCommand, imagePruneCommand, imagesCommand, rmiCommand, tagC
 import { pullCommand } from './pull';
 import { pushCommand } from './push';
 import { loadCommand, saveCommand } from './archive';
+import { importCommand } from './changes';
 
 /** `gantry image <subcommand>`: Docker's management-command spelling of the image verbs. */
 const SUBCOMMANDS: Record<string, Command> = {
@@ -12,6 +13,7 @@ const SUBCOMMANDS: Record<string, Command> = {
   push: pushCommand,
   save: saveCommand,
   load: loadCommand,
+  import: importCommand,
   inspect: imageInspectCommand,
   tag: tagCommand,
   rm: rmiCommand,
@@ -31,6 +33,7 @@ Commands:
   push      push an image to a registry
   save      write images to a tar archive
   load      load images from a tar archive
+  import    make an image of a filesystem tar archive
   inspect   show the details of images
   tag       give an image another name
   rm        remove images

@@ -87,7 +87,7 @@ export async function loadImages(ctx: Ctx, deps: LoadDeps, input: Readable): Pro
 }
 
 /** The archive's bytes, gzip or zstd undone when the first bytes say so. */
-async function decompressed(input: Readable): Promise<Readable> {
+export async function decompressed(input: Readable): Promise<Readable> {
   const iterator = input[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let size = 0;

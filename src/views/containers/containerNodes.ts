@@ -35,6 +35,7 @@ import {
 } from '../../../runtime/presentation';
 import type { MessageNode } from '../viewFilter';
 import type { ContainerFileNode, ContainerFilesNode } from './fileNodes';
+import type { ContainerChangeNode, ContainerChangesNode } from './changeNodes';
 
 export type ContainerState = ContainerStateName;
 /** An operation of the extension's own, in flight on a container. */
@@ -73,7 +74,14 @@ export interface ContainerPortNode {
 
 export type ContainersMessageNode = MessageNode<'containers'>;
 
-export type ContainerTreeNode = ContainerNode | ContainerPortNode | ContainerFilesNode | ContainerFileNode | ContainersMessageNode;
+export type ContainerTreeNode =
+  | ContainerNode
+  | ContainerPortNode
+  | ContainerFilesNode
+  | ContainerFileNode
+  | ContainerChangesNode
+  | ContainerChangeNode
+  | ContainersMessageNode;
 
 /** A codicon id and the theme colour to draw it in (undefined: the default foreground). */
 export interface IconSpec {

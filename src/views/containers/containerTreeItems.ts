@@ -26,6 +26,7 @@ import {
 import { messageTreeItem } from '../viewFilter';
 import { containerFileUri } from '../../files/containerFileUris';
 import { hasFiles, type ContainerFileNode, type ContainerFilesNode } from './fileNodes';
+import { changeItem, changesRootItem } from './changeNodes';
 
 export function containerTreeItem(node: ContainerTreeNode, now: number): vscode.TreeItem {
   switch (node.kind) {
@@ -37,6 +38,10 @@ export function containerTreeItem(node: ContainerTreeNode, now: number): vscode.
       return filesRootItem(node);
     case 'containerFile':
       return fileItem(node);
+    case 'containerChanges':
+      return changesRootItem(node);
+    case 'containerChange':
+      return changeItem(node);
     case 'message':
       return messageTreeItem('containers', node);
   }

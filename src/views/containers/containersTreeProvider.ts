@@ -47,6 +47,7 @@ import {
 import { containerTooltip } from './containerTooltip';
 import { containerTreeItem } from './containerTreeItems';
 import { filesNode, fileNodes, hasFiles } from './fileNodes';
+import { changeNodes, changesNode } from './changeNodes';
 
 export const CONTAINERS_VIEW = 'gantry.containers';
 const CALL_TIMEOUT_MS = 15_000;
@@ -178,8 +179,9 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
   private async childrenOf(node: ContainerTreeNode): Promise<ContainerTreeNode[]> {
     if (node.kind === 'container') {
       if (node.operation) return [];
-      return [...portNodes(node.container), ...(hasFiles(node.container) ? [filesNode(node.container)] : [])];
+      return [...portNodes(node.container), ...(hasFiles(node.container) ? [filesNode(node.container), changesNode(node.container)] : [])];
     }
+    if (node.kind === 'containerChanges') return this.changesOf(node.containerId);
     if (node.kind !== 'containerFiles' && !(node.kind === 'containerFile' && node.folder)) return [];
     const dir = node.kind === 'containerFiles' ? '/' : node.path;
     try {
@@ -190,6 +192,18 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     } catch (e) {
       this.log.warn(`listing ${dir} of container ${node.containerId.slice(0, 12)} failed: ${describe(e)}`);
       void vscode.window.showWarningMessage(vscode.l10n.t('Could not list {0}: {1}', dir, describe(e)));
+      return [];
+    }
+  }
+
+  /** `gantry diff` of the container, asked now (never cached: the container keeps changing). */
+  private async changesOf(containerId: string): Promise<ContainerTreeNode[]> {
+    try {
+      const changes = await this.connection.requireClient().containers.diff(containerId, { timeoutMs: CALL_TIMEOUT_MS });
+      return changeNodes(containerId, changes);
+    } catch (e) {
+      this.log.warn(`listing the changes of container ${containerId.slice(0, 12)} failed: ${describe(e)}`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('Could not list the changes of the container: {0}', describe(e)));
       return [];
     }
   }

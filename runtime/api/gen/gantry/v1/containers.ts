@@ -23,6 +23,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { FileChange } from "./changes";
 
 export const protobufPackage = "gantry.v1";
 
@@ -712,6 +713,23 @@ export interface PortForwardResponse {
     /** The container's side will send nothing more (TCP FIN). */
     { $case: "eof"; value: boolean }
     | undefined;
+}
+
+export interface DiffContainerRequest {
+  container: string;
+}
+
+export interface DiffContainerResponse {
+  /** In path order, parents before children. */
+  changes: FileChange[];
+}
+
+export interface ExportContainerRequest {
+  container: string;
+}
+
+export interface ExportContainerChunk {
+  data: Buffer;
 }
 
 function createBaseBindMount(): BindMount {
@@ -7270,6 +7288,240 @@ export const PortForwardResponse: MessageFns<PortForwardResponse> = {
   },
 };
 
+function createBaseDiffContainerRequest(): DiffContainerRequest {
+  return { container: "" };
+}
+
+export const DiffContainerRequest: MessageFns<DiffContainerRequest> = {
+  encode(message: DiffContainerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.container !== "") {
+      writer.uint32(10).string(message.container);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiffContainerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiffContainerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.container = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiffContainerRequest {
+    return { container: isSet(object.container) ? globalThis.String(object.container) : "" };
+  },
+
+  toJSON(message: DiffContainerRequest): unknown {
+    const obj: any = {};
+    if (message.container !== "") {
+      obj.container = message.container;
+    }
+    return obj;
+  },
+};
+
+function createBaseDiffContainerResponse(): DiffContainerResponse {
+  return { changes: [] };
+}
+
+export const DiffContainerResponse: MessageFns<DiffContainerResponse> = {
+  encode(message: DiffContainerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.changes) {
+      FileChange.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiffContainerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiffContainerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.changes.push(FileChange.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiffContainerResponse {
+    return {
+      changes: globalThis.Array.isArray(object?.changes) ? object.changes.map((e: any) => FileChange.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: DiffContainerResponse): unknown {
+    const obj: any = {};
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => FileChange.toJSON(e));
+    }
+    return obj;
+  },
+};
+
+function createBaseExportContainerRequest(): ExportContainerRequest {
+  return { container: "" };
+}
+
+export const ExportContainerRequest: MessageFns<ExportContainerRequest> = {
+  encode(message: ExportContainerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.container !== "") {
+      writer.uint32(10).string(message.container);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportContainerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportContainerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.container = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportContainerRequest {
+    return { container: isSet(object.container) ? globalThis.String(object.container) : "" };
+  },
+
+  toJSON(message: ExportContainerRequest): unknown {
+    const obj: any = {};
+    if (message.container !== "") {
+      obj.container = message.container;
+    }
+    return obj;
+  },
+};
+
+function createBaseExportContainerChunk(): ExportContainerChunk {
+  return { data: Buffer.alloc(0) };
+}
+
+export const ExportContainerChunk: MessageFns<ExportContainerChunk> = {
+  encode(message: ExportContainerChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportContainerChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportContainerChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportContainerChunk {
+    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: ExportContainerChunk): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+};
+
 export type ContainersService = typeof ContainersService;
 export const ContainersService = {
   /**
@@ -7491,6 +7743,36 @@ export const ContainersService = {
     responseSerialize: (value: PortForwardResponse): Buffer => Buffer.from(PortForwardResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PortForwardResponse => PortForwardResponse.decode(value),
   },
+  /**
+   * Diff lists what the container changed against its image, as `docker
+   * diff` does (A/C/D; a changed path's parent directory is listed as C).
+   * Running or stopped. See docs/files.md.
+   */
+  diff: {
+    path: "/gantry.v1.Containers/Diff" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DiffContainerRequest): Buffer => Buffer.from(DiffContainerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DiffContainerRequest => DiffContainerRequest.decode(value),
+    responseSerialize: (value: DiffContainerResponse): Buffer =>
+      Buffer.from(DiffContainerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DiffContainerResponse => DiffContainerResponse.decode(value),
+  },
+  /**
+   * Export streams the container's merged root filesystem as one tar (no
+   * whiteouts, no volumes or bind mounts). See docs/transfer.md.
+   */
+  export: {
+    path: "/gantry.v1.Containers/Export" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExportContainerRequest): Buffer =>
+      Buffer.from(ExportContainerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportContainerRequest => ExportContainerRequest.decode(value),
+    responseSerialize: (value: ExportContainerChunk): Buffer =>
+      Buffer.from(ExportContainerChunk.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportContainerChunk => ExportContainerChunk.decode(value),
+  },
 } as const;
 
 export interface ContainersServer extends UntypedServiceImplementation {
@@ -7546,6 +7828,17 @@ export interface ContainersServer extends UntypedServiceImplementation {
    * both directions are done.
    */
   portForward: handleBidiStreamingCall<PortForwardRequest, PortForwardResponse>;
+  /**
+   * Diff lists what the container changed against its image, as `docker
+   * diff` does (A/C/D; a changed path's parent directory is listed as C).
+   * Running or stopped. See docs/files.md.
+   */
+  diff: handleUnaryCall<DiffContainerRequest, DiffContainerResponse>;
+  /**
+   * Export streams the container's merged root filesystem as one tar (no
+   * whiteouts, no volumes or bind mounts). See docs/transfer.md.
+   */
+  export: handleServerStreamingCall<ExportContainerRequest, ExportContainerChunk>;
 }
 
 export interface ContainersClient extends Client {
@@ -7798,6 +8091,36 @@ export interface ContainersClient extends Client {
     metadata: Metadata,
     options?: Partial<CallOptions>,
   ): ClientDuplexStream<PortForwardRequest, PortForwardResponse>;
+  /**
+   * Diff lists what the container changed against its image, as `docker
+   * diff` does (A/C/D; a changed path's parent directory is listed as C).
+   * Running or stopped. See docs/files.md.
+   */
+  diff(
+    request: DiffContainerRequest,
+    callback: (error: ServiceError | null, response: DiffContainerResponse) => void,
+  ): ClientUnaryCall;
+  diff(
+    request: DiffContainerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DiffContainerResponse) => void,
+  ): ClientUnaryCall;
+  diff(
+    request: DiffContainerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DiffContainerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Export streams the container's merged root filesystem as one tar (no
+   * whiteouts, no volumes or bind mounts). See docs/transfer.md.
+   */
+  export(request: ExportContainerRequest, options?: Partial<CallOptions>): ClientReadableStream<ExportContainerChunk>;
+  export(
+    request: ExportContainerRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ExportContainerChunk>;
 }
 
 export const ContainersClient = makeGenericClientConstructor(ContainersService, "gantry.v1.Containers") as unknown as {

@@ -520,6 +520,44 @@ export interface LogoutResponse {
   removed: boolean;
 }
 
+export interface CommitImageRequest {
+  container: string;
+  /** REPO[:TAG]; empty leaves the image untagged. */
+  reference: string;
+  /** -m: the history entry's comment. */
+  comment: string;
+  /** -a: the image's and the history entry's author. */
+  author: string;
+  /** -c: Dockerfile instructions applied to the config ("CMD [\"sh\"]", "ENV A=b" …). */
+  changes: string[];
+  /** --pause=false: do not pause a running container while its files are read. */
+  noPause: boolean;
+}
+
+export interface CommitImageResponse {
+  image: ImageSummary | undefined;
+}
+
+export interface ImportImageStart {
+  /** REPO[:TAG]; empty leaves the image untagged. */
+  reference: string;
+  changes: string[];
+  /** -m: the history entry's comment. */
+  message: string;
+  /** OS/ARCH[/VARIANT]; empty = the daemon's. */
+  platform: string;
+  /** An http(s) URL the daemon fetches the tar from (no data messages then). */
+  url: string;
+}
+
+export interface ImportImageRequest {
+  kind: { $case: "start"; value: ImportImageStart } | { $case: "data"; value: Buffer } | undefined;
+}
+
+export interface ImportImageResponse {
+  image: ImageSummary | undefined;
+}
+
 function createBasePlatform(): Platform {
   return { os: "", architecture: "", variant: "" };
 }
@@ -5107,6 +5145,460 @@ export const LogoutResponse: MessageFns<LogoutResponse> = {
   },
 };
 
+function createBaseCommitImageRequest(): CommitImageRequest {
+  return { container: "", reference: "", comment: "", author: "", changes: [], noPause: false };
+}
+
+export const CommitImageRequest: MessageFns<CommitImageRequest> = {
+  encode(message: CommitImageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.container !== "") {
+      writer.uint32(10).string(message.container);
+    }
+    if (message.reference !== "") {
+      writer.uint32(18).string(message.reference);
+    }
+    if (message.comment !== "") {
+      writer.uint32(26).string(message.comment);
+    }
+    if (message.author !== "") {
+      writer.uint32(34).string(message.author);
+    }
+    for (const v of message.changes) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.noPause !== false) {
+      writer.uint32(48).bool(message.noPause);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommitImageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommitImageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.container = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.comment = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.author = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.changes.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.noPause = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommitImageRequest {
+    return {
+      container: isSet(object.container) ? globalThis.String(object.container) : "",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+      comment: isSet(object.comment) ? globalThis.String(object.comment) : "",
+      author: isSet(object.author) ? globalThis.String(object.author) : "",
+      changes: globalThis.Array.isArray(object?.changes) ? object.changes.map((e: any) => globalThis.String(e)) : [],
+      noPause: isSet(object.noPause)
+        ? globalThis.Boolean(object.noPause)
+        : isSet(object.no_pause)
+        ? globalThis.Boolean(object.no_pause)
+        : false,
+    };
+  },
+
+  toJSON(message: CommitImageRequest): unknown {
+    const obj: any = {};
+    if (message.container !== "") {
+      obj.container = message.container;
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    if (message.comment !== "") {
+      obj.comment = message.comment;
+    }
+    if (message.author !== "") {
+      obj.author = message.author;
+    }
+    if (message.changes?.length) {
+      obj.changes = message.changes;
+    }
+    if (message.noPause !== false) {
+      obj.noPause = message.noPause;
+    }
+    return obj;
+  },
+};
+
+function createBaseCommitImageResponse(): CommitImageResponse {
+  return { image: undefined };
+}
+
+export const CommitImageResponse: MessageFns<CommitImageResponse> = {
+  encode(message: CommitImageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== undefined) {
+      ImageSummary.encode(message.image, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommitImageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommitImageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = ImageSummary.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommitImageResponse {
+    return { image: isSet(object.image) ? ImageSummary.fromJSON(object.image) : undefined };
+  },
+
+  toJSON(message: CommitImageResponse): unknown {
+    const obj: any = {};
+    if (message.image !== undefined) {
+      obj.image = ImageSummary.toJSON(message.image);
+    }
+    return obj;
+  },
+};
+
+function createBaseImportImageStart(): ImportImageStart {
+  return { reference: "", changes: [], message: "", platform: "", url: "" };
+}
+
+export const ImportImageStart: MessageFns<ImportImageStart> = {
+  encode(message: ImportImageStart, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reference !== "") {
+      writer.uint32(10).string(message.reference);
+    }
+    for (const v of message.changes) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    if (message.platform !== "") {
+      writer.uint32(34).string(message.platform);
+    }
+    if (message.url !== "") {
+      writer.uint32(42).string(message.url);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportImageStart {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportImageStart();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.changes.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.platform = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportImageStart {
+    return {
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+      changes: globalThis.Array.isArray(object?.changes) ? object.changes.map((e: any) => globalThis.String(e)) : [],
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      platform: isSet(object.platform) ? globalThis.String(object.platform) : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+    };
+  },
+
+  toJSON(message: ImportImageStart): unknown {
+    const obj: any = {};
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    if (message.changes?.length) {
+      obj.changes = message.changes;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.platform !== "") {
+      obj.platform = message.platform;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    return obj;
+  },
+};
+
+function createBaseImportImageRequest(): ImportImageRequest {
+  return { kind: undefined };
+}
+
+export const ImportImageRequest: MessageFns<ImportImageRequest> = {
+  encode(message: ImportImageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.kind?.$case) {
+      case "start":
+        ImportImageStart.encode(message.kind.value, writer.uint32(10).fork()).join();
+        break;
+      case "data":
+        writer.uint32(18).bytes(message.kind.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportImageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportImageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = { $case: "start", value: ImportImageStart.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = { $case: "data", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportImageRequest {
+    return {
+      kind: isSet(object.start)
+        ? { $case: "start", value: ImportImageStart.fromJSON(object.start) }
+        : isSet(object.data)
+        ? { $case: "data", value: Buffer.from(bytesFromBase64(object.data)) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: ImportImageRequest): unknown {
+    const obj: any = {};
+    if (message.kind?.$case === "start") {
+      obj.start = ImportImageStart.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "data") {
+      obj.data = base64FromBytes(message.kind.value);
+    }
+    return obj;
+  },
+};
+
+function createBaseImportImageResponse(): ImportImageResponse {
+  return { image: undefined };
+}
+
+export const ImportImageResponse: MessageFns<ImportImageResponse> = {
+  encode(message: ImportImageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== undefined) {
+      ImageSummary.encode(message.image, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportImageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportImageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = ImageSummary.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportImageResponse {
+    return { image: isSet(object.image) ? ImageSummary.fromJSON(object.image) : undefined };
+  },
+
+  toJSON(message: ImportImageResponse): unknown {
+    const obj: any = {};
+    if (message.image !== undefined) {
+      obj.image = ImageSummary.toJSON(message.image);
+    }
+    return obj;
+  },
+};
+
 export type ImagesService = typeof ImagesService;
 export const ImagesService = {
   /**
@@ -5234,6 +5726,34 @@ export const ImagesService = {
     responseSerialize: (value: LoadImagesResponse): Buffer => Buffer.from(LoadImagesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LoadImagesResponse => LoadImagesResponse.decode(value),
   },
+  /**
+   * Commit makes a new image of a container's changes: one layer on top of
+   * its image, a history entry, the container's config with the requested
+   * changes. See docs/transfer.md.
+   */
+  commit: {
+    path: "/gantry.v1.Images/Commit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CommitImageRequest): Buffer => Buffer.from(CommitImageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CommitImageRequest => CommitImageRequest.decode(value),
+    responseSerialize: (value: CommitImageResponse): Buffer => Buffer.from(CommitImageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CommitImageResponse => CommitImageResponse.decode(value),
+  },
+  /**
+   * Import makes a one-layer image of a filesystem tar: the first client
+   * message is `start`, then the tar's bytes (plain, gzip, zstd …), unless
+   * `start.url` names where the daemon fetches it.
+   */
+  import: {
+    path: "/gantry.v1.Images/Import" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportImageRequest): Buffer => Buffer.from(ImportImageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportImageRequest => ImportImageRequest.decode(value),
+    responseSerialize: (value: ImportImageResponse): Buffer => Buffer.from(ImportImageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportImageResponse => ImportImageResponse.decode(value),
+  },
 } as const;
 
 export interface ImagesServer extends UntypedServiceImplementation {
@@ -5279,6 +5799,18 @@ export interface ImagesServer extends UntypedServiceImplementation {
    * written: a truncated or tampered archive changes no record.
    */
   load: handleClientStreamingCall<LoadImagesChunk, LoadImagesResponse>;
+  /**
+   * Commit makes a new image of a container's changes: one layer on top of
+   * its image, a history entry, the container's config with the requested
+   * changes. See docs/transfer.md.
+   */
+  commit: handleUnaryCall<CommitImageRequest, CommitImageResponse>;
+  /**
+   * Import makes a one-layer image of a filesystem tar: the first client
+   * message is `start`, then the tar's bytes (plain, gzip, zstd …), unless
+   * `start.url` names where the daemon fetches it.
+   */
+  import: handleClientStreamingCall<ImportImageRequest, ImportImageResponse>;
 }
 
 export interface ImagesClient extends Client {
@@ -5438,6 +5970,47 @@ export interface ImagesClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LoadImagesResponse) => void,
   ): ClientWritableStream<LoadImagesChunk>;
+  /**
+   * Commit makes a new image of a container's changes: one layer on top of
+   * its image, a history entry, the container's config with the requested
+   * changes. See docs/transfer.md.
+   */
+  commit(
+    request: CommitImageRequest,
+    callback: (error: ServiceError | null, response: CommitImageResponse) => void,
+  ): ClientUnaryCall;
+  commit(
+    request: CommitImageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CommitImageResponse) => void,
+  ): ClientUnaryCall;
+  commit(
+    request: CommitImageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CommitImageResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Import makes a one-layer image of a filesystem tar: the first client
+   * message is `start`, then the tar's bytes (plain, gzip, zstd …), unless
+   * `start.url` names where the daemon fetches it.
+   */
+  import(
+    callback: (error: ServiceError | null, response: ImportImageResponse) => void,
+  ): ClientWritableStream<ImportImageRequest>;
+  import(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportImageResponse) => void,
+  ): ClientWritableStream<ImportImageRequest>;
+  import(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportImageResponse) => void,
+  ): ClientWritableStream<ImportImageRequest>;
+  import(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportImageResponse) => void,
+  ): ClientWritableStream<ImportImageRequest>;
 }
 
 export const ImagesClient = makeGenericClientConstructor(ImagesService, "gantry.v1.Images") as unknown as {
