@@ -17,6 +17,7 @@ import type { ContainerStatsDocuments } from './views/containers/containerStats'
 import type { ContainersTreeProvider } from './views/containers/containersTreeProvider';
 import type { ImagesTreeProvider } from './views/images/imagesTreeProvider';
 import type { NetworksTreeProvider } from './views/networks/networksTreeProvider';
+import type { VolumesTreeProvider } from './views/volumes/volumesTreeProvider';
 import type { ViewActivity } from './views/refreshManager';
 import { createGantryViews, registerRuntimeViews, type RuntimeViewsState } from './views/runtimeViews';
 
@@ -35,6 +36,7 @@ export interface GantryApi {
     readonly images: ImagesTreeProvider;
     readonly containers: ContainersTreeProvider;
     readonly networks: NetworksTreeProvider;
+    readonly volumes: VolumesTreeProvider;
     readonly logs: ContainerLogDocuments;
     readonly stats: ContainerStatsDocuments;
     /** Resolves once no view refresh is pending or running: "after the debounce", without a clock (docs/testing.md). */
@@ -95,6 +97,7 @@ export function activate(extension: vscode.ExtensionContext): GantryApi {
       images: views.images,
       containers: views.containers,
       networks: views.networks,
+      volumes: views.volumes,
       logs: views.logs,
       stats: views.stats,
       idle: () => views.refresh.idle(),

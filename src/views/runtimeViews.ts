@@ -31,6 +31,7 @@ import { InspectDocuments } from './inspectDocuments';
 import { IMAGES_VIEW, ImagesTreeProvider } from './images/imagesTreeProvider';
 import { networkInspectKind } from './networks/networkDocuments';
 import { NETWORKS_VIEW, NetworksTreeProvider } from './networks/networksTreeProvider';
+import { VOLUMES_VIEW, VolumesTreeProvider } from './volumes/volumesTreeProvider';
 import { RefreshManager, type ViewActivity } from './refreshManager';
 import { ContainerFileSystem } from '../files/containerFileSystem';
 import { CONTAINER_FILES_SCHEME } from '../files/containerFileUris';
@@ -41,6 +42,7 @@ export interface GantryViews {
   readonly images: ImagesTreeProvider;
   readonly containers: ContainersTreeProvider;
   readonly networks: NetworksTreeProvider;
+  readonly volumes: VolumesTreeProvider;
   /** The `gantry:/container/<id>/<name>.log` documents. */
   readonly logs: ContainerLogDocuments;
   /** The `gantry:/container/<id>/<name>.stats` documents. */
@@ -58,17 +60,20 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
   const images = new ImagesTreeProvider(connection, log, observe);
   const containers = new ContainersTreeProvider(connection, log, undefined, observe);
   const networks = new NetworksTreeProvider(connection, log, observe);
+  const volumes = new VolumesTreeProvider(connection, log, observe);
   const logs = new ContainerLogDocuments(connection, log);
   const stats = new ContainerStatsDocuments(connection, log);
   const registrations = [
     refresh.register(IMAGES_VIEW, images),
     refresh.register(CONTAINERS_VIEW, containers),
     refresh.register(NETWORKS_VIEW, networks),
+    refresh.register(VOLUMES_VIEW, volumes),
   ];
   return {
     images,
     containers,
     networks,
+    volumes,
     logs,
     stats,
     refresh,
@@ -79,6 +84,7 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
       images.dispose();
       containers.dispose();
       networks.dispose();
+      volumes.dispose();
       logs.dispose();
       stats.dispose();
       activity.dispose();
@@ -120,7 +126,11 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     treeDataProvider: context.views.networks,
     showCollapseAll: true,
   });
-  const views = [imagesView, containersView, networksView];
+  const volumesView = vscode.window.createTreeView(VOLUMES_VIEW, {
+    treeDataProvider: context.views.volumes,
+    showCollapseAll: true,
+  });
+  const views = [imagesView, containersView, networksView, volumesView];
   // The log documents belong to the views (tests read them there), so the router must not dispose them.
   const { logs, stats } = context.views;
   const imageInspect = new InspectDocuments(connection, imageInspectKind);
@@ -160,6 +170,7 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     containersView.description =
       [header, containersFilter ? vscode.l10n.t('filter: {0}', containersFilter) : undefined].filter(Boolean).join(' · ') || undefined;
     networksView.description = header || undefined;
+    volumesView.description = header || undefined;
   };
   const setNotRunning = () =>
     void vscode.commands.executeCommand('setContext', 'gantry.runtimeNotRunning', snapshot.host === undefined && problem === 'notRunning');

@@ -9,7 +9,7 @@
 import * as vscode from 'vscode';
 import { describe } from '../../runtime/client';
 
-export type ListView = 'images' | 'containers' | 'networks';
+export type ListView = 'images' | 'containers' | 'networks' | 'volumes';
 
 export interface MessageNode<V extends ListView> {
   readonly kind: 'message';
