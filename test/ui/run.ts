@@ -39,6 +39,7 @@ import { imageActionChecks, imageRemoveChecks } from './imageActions.ui';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { networksChecks } from './networks.ui';
 import { filesChecks, filesRestoreChecks } from './files.ui';
+import { volumesChecks, volumesRestoreChecks } from './volumes.ui';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
 import {
   attachedRunChecks,
@@ -229,6 +230,10 @@ async function run(cleanup: Cleanup): Promise<number> {
   if (aborted) return 1;
   await screenshot(page, 'files.png');
   await runChecks(filesRestoreChecks, runFlowCtx);
+  await runChecks(volumesChecks, runFlowCtx);
+  if (aborted) return 1;
+  await screenshot(page, 'volumes.png');
+  await runChecks(volumesRestoreChecks, runFlowCtx);
 
   // Last, as they stop the daemon: the views without a runtime, and Start Runtime from them.
   await page.keyboard.press('Escape');
