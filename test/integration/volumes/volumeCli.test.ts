@@ -156,6 +156,23 @@ describe('gantry volume commands (real daemon, runc)', function () {
     assert.deepEqual(await t.volumeNames(), ['mine'], 'rm -v leaves named volumes');
   });
 
+  it('--opt type/device/o: mounted at first use, seen by the container, unmounted at rm; ls -s shows size and users', async () => {
+    await t.ok(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=1m,mode=0750', 'tv']);
+    const data = t.dataDir('tv');
+    const r = await t.run('-v', 'tv:/t', t.image, 'sh', '-c', 'grep " /t " /proc/mounts; printf abc > /t/f');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^tmpfs \/t tmpfs .*size=1024k.*mode=750/);
+    assert.ok(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${data} `), 'mounted on _data');
+    await t.ok(['create', '--name', 'tv-user', '--network', 'none', '-v', 'tv:/t', t.image, 'true']);
+    const ls = await t.ok(['volume', 'ls', '-s']);
+    assert.match(ls.stdout, /^DRIVER +VOLUME NAME +LINKS +SIZE\n/);
+    assert.match(ls.stdout, /\nlocal +tv +1 +3B\n/);
+    await t.ok(['rm', 'tv-user']);
+    await t.ok(['volume', 'rm', 'tv']);
+    assert.ok(!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${data} `), 'unmounted');
+    assert.ok(!fs.existsSync(path.join(t.daemon.root, 'volumes', 'tv')));
+  });
+
   it('publishes volume create and destroy events', async () => {
     await t.ok(['volume', 'create', 'evt']);
     await t.ok(['volume', 'rm', 'evt']);
