@@ -91,6 +91,7 @@ function containerList(count: number, now: number): Uint8Array {
       stoppedByUser: false,
       networks: [],
       ports: [],
+      mountPoints: [],
     });
   }
   return ListContainersResponse.encode({ containers }).finish();

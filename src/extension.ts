@@ -18,6 +18,7 @@ import type { ContainersTreeProvider } from './views/containers/containersTreePr
 import type { ImagesTreeProvider } from './views/images/imagesTreeProvider';
 import type { NetworksTreeProvider } from './views/networks/networksTreeProvider';
 import type { RegistriesTreeProvider } from './views/registries/registriesTreeProvider';
+import type { VolumesTreeProvider } from './views/volumes/volumesTreeProvider';
 import type { ViewActivity } from './views/refreshManager';
 import { createGantryViews, registerRuntimeViews, type RuntimeViewsState } from './views/runtimeViews';
 
@@ -37,6 +38,7 @@ export interface GantryApi {
     readonly containers: ContainersTreeProvider;
     readonly networks: NetworksTreeProvider;
     readonly registries: RegistriesTreeProvider;
+    readonly volumes: VolumesTreeProvider;
     readonly logs: ContainerLogDocuments;
     readonly stats: ContainerStatsDocuments;
     /** Resolves once no view refresh is pending or running: "after the debounce", without a clock (docs/testing.md). */
@@ -98,6 +100,7 @@ export function activate(extension: vscode.ExtensionContext): GantryApi {
       containers: views.containers,
       networks: views.networks,
       registries: views.registries,
+      volumes: views.volumes,
       logs: views.logs,
       stats: views.stats,
       idle: () => views.refresh.idle(),

@@ -26,6 +26,7 @@ import { attachCommand, execCommand } from './commands/exec';
 import { inspectCommand } from './commands/inspect';
 import { killCommand, pauseCommand, restartCommand, rmCommand, stopCommand, unpauseCommand, waitCommand } from './commands/lifecycle';
 import { logsCommand } from './commands/logs';
+import { volumeCommand } from './commands/volumeGroup';
 import { networkCommand } from './commands/networkGroup';
 import { portCommand } from './commands/port';
 import { portForwardCommand } from './commands/portForward';
@@ -71,6 +72,7 @@ const COMMANDS: readonly Command[] = [
   rmiCommand,
   imageCommand,
   networkCommand,
+  volumeCommand,
   loginCommand,
   logoutCommand,
   registryCommand,

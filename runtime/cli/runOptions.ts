@@ -20,7 +20,10 @@ import {
   parseRestartPolicy,
   parseSignal,
   parseTmpfs,
+  parseMount,
   parseVolume,
+  parseVolumesFrom,
+  type ParsedMount,
   validateContainerName,
   validateHostname,
   parseSecurityOpts,
@@ -40,6 +43,8 @@ export const CREATE_OPTIONS = {
   label: { type: 'string', short: 'l', multiple: true },
   'label-file': { type: 'string', multiple: true },
   volume: { type: 'string', short: 'v', multiple: true },
+  mount: { type: 'string', multiple: true },
+  'volumes-from': { type: 'string', multiple: true },
   tmpfs: { type: 'string', multiple: true },
   'read-only': { type: 'boolean' },
   memory: { type: 'string', short: 'm' },
@@ -182,6 +187,35 @@ function pullPolicy(value: string | undefined): PullPolicy {
   return value;
 }
 
+/** -v, --mount, --tmpfs and --volumes-from → binds, volumes and tmpfs mounts (runtime/options/mountSpecs.ts). */
+function mountFlags(v: RunValues): Pick<ContainerConfig, 'mounts' | 'tmpfs' | 'volumeMounts' | 'volumesFrom'> {
+  const parsed: ParsedMount[] = [...(v.volume ?? []).map(parseVolume), ...(v.mount ?? []).map(parseMount)];
+  const out: Pick<ContainerConfig, 'mounts' | 'tmpfs' | 'volumeMounts' | 'volumesFrom'> = {
+    mounts: [],
+    tmpfs: (v.tmpfs ?? []).map((spec) => {
+      const { destination, options } = parseTmpfs(spec);
+      return { destination, options: [...options] };
+    }),
+    volumeMounts: [],
+    volumesFrom: (v['volumes-from'] ?? []).map((spec) => (parseVolumesFrom(spec), spec)),
+  };
+  for (const m of parsed) {
+    if (m.type === 'bind') out.mounts.push({ ...m.bind });
+    else if (m.type === 'tmpfs') out.tmpfs.push({ destination: m.tmpfs.destination, options: [...m.tmpfs.options] });
+    else
+      out.volumeMounts.push({
+        name: m.volume.name,
+        destination: m.volume.destination,
+        readOnly: m.volume.readOnly,
+        noCopy: m.volume.noCopy ?? false,
+        volumeOptions: { ...(m.volume.volumeOptions ?? {}) },
+        volumeLabels: { ...(m.volume.volumeLabels ?? {}) },
+        anonymous: false,
+      });
+  }
+  return out;
+}
+
 /** Maps parsed flags and positionals (IMAGE [COMMAND [ARG...]]) to what `create` sends. */
 export function buildRunPlan(command: 'run' | 'create', v: RunValues, positionals: readonly string[], inputs: RunInputs): RunPlan {
   const [image, ...cmd] = positionals;
@@ -211,11 +245,7 @@ export function buildRunPlan(command: 'run' | 'create', v: RunValues, positional
     user: v.user ?? '',
     hostname: v.hostname === undefined ? '' : validateHostname(v.hostname),
     labels,
-    mounts: (v.volume ?? []).map(parseVolume),
-    tmpfs: (v.tmpfs ?? []).map((spec) => {
-      const { destination, options } = parseTmpfs(spec);
-      return { destination, options: [...options] };
-    }),
+    ...mountFlags(v),
     readOnlyRootfs: v['read-only'] === true,
     memoryBytes: v.memory === undefined ? 0 : parseMemory(v.memory),
     nanoCpus: v.cpus === undefined ? 0 : parseCpus(v.cpus),

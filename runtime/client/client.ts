@@ -2,7 +2,7 @@
  * The typed client for gantryd's API, shared by the CLI and the extension
  * (it has no VS Code imports). One HTTP/2 channel carries every service; each
  * gRPC service is one namespace: `client.images`, `client.containers`,
- * `client.networks`, `client.files`, `client.snapshots`, `client.events`, `client.system`. Every error that
+ * `client.networks`, `client.files`, `client.volumes`, `client.snapshots`, `client.events`, `client.system`. Every error that
  * leaves it is a GantryError whose kind is the one the daemon raised
  * (rpc.ts, runtime/errdefs/grpc.ts).
  */
@@ -15,10 +15,12 @@ import { ImagesClient, RegistryClient } from '../api/gen/gantry/v1/images';
 import { ContainersClient } from '../api/gen/gantry/v1/containers';
 import { NetworksClient } from '../api/gen/gantry/v1/networks';
 import { FilesClient } from '../api/gen/gantry/v1/files';
+import { VolumesClient } from '../api/gen/gantry/v1/volumes';
 import { ContainersApi } from './containersApi';
 import { ImagesApi } from './imagesApi';
 import { NetworksApi } from './networksApi';
 import { FilesApi } from './filesApi';
+import { VolumesApi } from './volumesApi';
 import { EventsApi, SnapshotsApi, SystemApi } from './smallApis';
 
 export class RuntimeClient {
@@ -32,6 +34,8 @@ export class RuntimeClient {
   readonly networks: NetworksApi;
   /** gantry.v1.Files: containers' filesystems. */
   readonly files: FilesApi;
+  /** gantry.v1.Volumes. */
+  readonly volumes: VolumesApi;
   /** gantry.v1.Snapshots. */
   readonly snapshots: SnapshotsApi;
   /** gantry.v1.Events. */
@@ -57,11 +61,13 @@ export class RuntimeClient {
     const containers = new ContainersClient(address, creds, options);
     const networks = new NetworksClient(address, creds, options);
     const files = new FilesClient(address, creds, options);
-    this.grpcClients = [version, events, health, images, registry, snapshots, containers, networks, files];
+    const volumes = new VolumesClient(address, creds, options);
+    this.grpcClients = [version, events, health, images, registry, snapshots, containers, networks, files, volumes];
     this.images = new ImagesApi(images, registry);
     this.containers = new ContainersApi(containers);
     this.networks = new NetworksApi(networks);
     this.files = new FilesApi(files);
+    this.volumes = new VolumesApi(volumes);
     this.snapshots = new SnapshotsApi(snapshots);
     this.events = new EventsApi(events);
     this.system = new SystemApi(version, health);

@@ -84,8 +84,10 @@ export class ContainersApi {
     await unary(this.containers, this.containers.unpause, { id }, opts);
   }
 
-  async remove(id: string, force = false, opts?: CallOpts): Promise<string> {
-    return (await unary(this.containers, this.containers.remove, { id, force }, lifecycle(opts))).id;
+  /** `volumes` (rm -v): its anonymous volumes go too. */
+  async remove(id: string, force = false, opts?: CallOpts & { volumes?: boolean }): Promise<string> {
+    const volumes = opts?.volumes ?? false;
+    return (await unary(this.containers, this.containers.remove, { id, force, volumes }, lifecycle(opts))).id;
   }
 
   async list(all = true, filters: string[] = [], opts?: CallOpts): Promise<ContainerSummary[]> {
@@ -265,6 +267,8 @@ export function fullConfig(config: Partial<ContainerConfig> & { image: string })
     networkAliases: [],
     connectedNetworks: [],
     primaryDisconnected: false,
+    volumeMounts: [],
+    volumesFrom: [],
     ...config,
   };
 }

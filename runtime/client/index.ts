@@ -24,6 +24,7 @@ export { fullConfig, type ContainersApi, type LogsOptions, type StdioSession, ty
 export type { PortForwardStream } from './portForwardStream';
 export type { CreateNetworkOptions, NetworksApi } from './networksApi';
 export type { FilesApi, FileTargetRef, WriteOpts } from './filesApi';
+export type { CreateVolumeOptions, VolumesApi } from './volumesApi';
 export { ServingStatus, type EventsApi, type SnapshotsApi, type SystemApi } from './smallApis';
 
 // Its error API: kinds, not text (docs/architecture.md, "Conventions").
@@ -107,6 +108,8 @@ export type {
 export type { NetworkInfo, PruneNetworksResponse } from '../api/gen/gantry/v1/networks';
 export { FileType, type FileInfo } from '../api/gen/gantry/v1/files';
 export { ChangeKind, type FileChange } from '../api/gen/gantry/v1/changes';
+export type { PruneVolumesResponse, Volume, VolumeUser } from '../api/gen/gantry/v1/volumes';
+export type { MountPoint } from '../api/gen/gantry/v1/containers';
 export type { Envelope, Gap } from '../api/gen/gantry/v1/events';
 export type { VersionResponse } from '../api/gen/gantry/v1/version';
 export { SnapshotKind } from '../api/gen/gantry/v1/snapshots';

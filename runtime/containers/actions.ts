@@ -28,6 +28,8 @@ export interface ActionArgs {
   /** stop: the stop signal instead of the container's; kill: the signal to send. */
   readonly signal?: string;
   readonly timeoutSeconds?: number;
+  /** remove: its anonymous volumes too (rm -v). */
+  readonly removeVolumes?: boolean;
 }
 
 export class ContainerActions {
@@ -104,11 +106,11 @@ export class ContainerActions {
         return;
       }
       case 'destroy':
-        await this.removeLocked(args.ctx, container, false);
+        await this.removeLocked(args.ctx, container, false, args.removeVolumes);
         return;
       case 'kill-and-destroy':
       case 'cancel-restart-and-destroy':
-        await this.removeLocked(args.ctx, container, step.action === 'kill-and-destroy');
+        await this.removeLocked(args.ctx, container, step.action === 'kill-and-destroy', args.removeVolumes);
         return;
       case 'stop-and-start':
       case 'create':
@@ -182,7 +184,7 @@ export class ContainerActions {
     this.publish(ContainerTopics.die, exited, { exitCode: String(exitCode) });
     this.notify(exited, id, true);
     if (step.action === 'record-exit-and-schedule') this.restarts.schedule(exited);
-    else if (container.config.autoRemove) await this.removeLocked({ signal: cleanupSignal() }, exited, false);
+    else if (container.config.autoRemove) await this.removeLocked({ signal: cleanupSignal() }, exited, false, true);
   }
 
   /** Signals the task and waits for its exit; SIGKILL after `timeoutSeconds`. */
@@ -209,7 +211,7 @@ export class ContainerActions {
    * snapshot and record. If the leftovers cannot all go, the record stays,
    * marked `dead`: nothing runs, and rm (or prune) tries the removal again.
    */
-  async removeLocked(ctx: Ctx, container: Container, kill: boolean): Promise<void> {
+  async removeLocked(ctx: Ctx, container: Container, kill: boolean, removeVolumes = false): Promise<void> {
     const { id } = container;
     this.restarts.cancel(id);
     this.deps.health.stop(id);
@@ -230,6 +232,10 @@ export class ContainerActions {
     }
     this.publish(ContainerTopics.destroy, container);
     this.notify(undefined, id, false);
+    // After the record: the volumes it used are no longer in use. `--rm` removes anonymous ones as `rm -v` does.
+    await this.deps.volumes
+      ?.released(container.config, removeVolumes)
+      .catch((e: unknown) => this.deps.log.warn('removing the volumes of a container failed', { id, error: e }));
   }
 
   /** Everything a container owns, in the order that cannot strand anything: task, bundle, snapshot, record. */

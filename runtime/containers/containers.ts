@@ -44,6 +44,28 @@ export interface BindMount {
   readonly readOnly: boolean;
 }
 
+/**
+ * A named volume mounted into the container (`-v NAME:/path`, `-v /path`,
+ * `--mount type=volume`, an image VOLUME). The daemon resolves it at create:
+ * an empty name becomes a generated one (`anonymous`), and the volume is
+ * made when missing (docs/volumes.md).
+ */
+export interface VolumeMount {
+  /** Volume name; '' until the daemon names an anonymous one. */
+  readonly name: string;
+  readonly destination: string;
+  readonly readOnly: boolean;
+  /** Do not fill an empty new volume from the image's content at the path. */
+  readonly noCopy?: boolean;
+  /** `--mount volume-opt=` / `volume-label=`: used if the volume is created here. */
+  readonly volumeOptions?: Readonly<Record<string, string>>;
+  readonly volumeLabels?: Readonly<Record<string, string>>;
+  /** Made for this container: `rm -v` and `--rm` remove it. */
+  readonly anonymous?: boolean;
+  /** Set at create: the volume's data directory on the host (what inspect's Mounts show). */
+  readonly source?: string;
+}
+
 export interface TmpfsMount {
   readonly destination: string;
   /** Mount options as Docker takes them: "size=64m", "mode=1777", "noexec" … */
@@ -128,6 +150,10 @@ export interface ContainerConfig extends ContainerNetworkOptions {
   readonly labels: Readonly<Record<string, string>>;
   readonly mounts: readonly BindMount[];
   readonly tmpfs: readonly TmpfsMount[];
+  /** Named and anonymous volumes; absent in records written before volumes. */
+  readonly volumes?: readonly VolumeMount[];
+  /** `--volumes-from CONTAINER[:ro|rw]` as given (already expanded into mounts and volumes at create). */
+  readonly volumesFrom?: readonly string[];
   readonly readOnlyRootfs: boolean;
   /** Bytes; 0 = no limit. */
   readonly memoryBytes: number;

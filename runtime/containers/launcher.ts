@@ -34,7 +34,7 @@ import type { CreatedTask } from '../tasks/tasks';
 import { writeFileAtomic } from '../util/atomicfile';
 import { DEFAULT_PROFILE_NAME, type AppArmorHost } from '../oci/specgen/apparmor/apparmor';
 import { KernelAppArmor } from '../oci/specgen/apparmor/host';
-import { isCniNetwork, joinedContainer, type Container, type ContainerConfig } from './containers';
+import { isCniNetwork, joinedContainer, type BindMount, type Container, type ContainerConfig } from './containers';
 import type { ContainerNetworks, NetworkEtcFiles } from './networking';
 import type { ContainerTasks } from './serviceDeps';
 import { writeEtcFiles } from '../oci/specgen/etcfiles';
@@ -51,6 +51,14 @@ import { applyPrivileges, effectiveCapabilities, effectiveCgroupns, type Effecti
  * missing output.
  */
 export type AfterCreate = (bundle: string) => Promise<void>;
+
+/** Volumes as the launcher needs them (runtime/volumes/ implements it). */
+export interface LauncherVolumes {
+  /** The host directory to bind for the volume; mounts a volume with options at first use. */
+  mountpoint(name: string): Promise<string>;
+  /** Fills an empty volume from the image's content at `destination` (Docker's copy-up). */
+  populate(rootfs: string, destination: string, name: string): Promise<void>;
+}
 
 export interface LauncherConfig {
   readonly stateDir: string;
@@ -71,6 +79,8 @@ export interface LauncherConfig {
   readonly apparmor?: AppArmorHost;
   /** CNI networks; absent: only `none` and `host` (unit tests). */
   readonly networks?: ContainerNetworks;
+  /** Named volumes; absent: a container with volumes is refused at create. */
+  readonly volumes?: LauncherVolumes;
 }
 
 const LOG_CHECK_INTERVAL_MS = 5_000;
@@ -150,6 +160,7 @@ export class Launcher implements ContainerTasks {
     const hostname = join?.hostname ?? containerHostname(container.id, container.config, hostHostname);
     const etc = await writeEtcFiles(path.join(bundle, 'etc'), { hostname, network: container.config.network });
     const user = await resolveUser(rootfs, userSpecOf(container.config, container.imageConfig));
+    const volumeBinds = await this.volumeBinds(container, rootfs, !starting);
     // Under --userns-remap runc makes the namespace (see launch).
     const netnsPath = join?.netns ?? (this.config.idMap ? undefined : this.config.networks?.netnsPathOf(container));
     const spec = buildSpec({
@@ -166,6 +177,7 @@ export class Launcher implements ContainerTasks {
       swapAccounting: HOST.swapAccounting,
       apparmor: this.apparmor.enabled,
       netnsPath,
+      volumeBinds,
     });
     applyPrivileges(spec, {
       config: container.config,
@@ -178,6 +190,24 @@ export class Launcher implements ContainerTasks {
     if (this.config.idMap) await prepareForUserns(bundle, rootfs, this.config.idMap);
     if (spec.process?.apparmorProfile === DEFAULT_PROFILE_NAME) await this.apparmor.ensureDefaultProfile();
     await writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2), 0o600, { durable: false });
+  }
+
+  /**
+   * The container's volumes as binds of their directories. At create
+   * (`populate`) an empty volume is first filled from the image, unless the
+   * mount says nocopy (docs/volumes.md, copy-up).
+   */
+  private async volumeBinds(container: Container, rootfs: string, populate: boolean): Promise<BindMount[]> {
+    const wanted = container.config.volumes ?? [];
+    if (!wanted.length) return [];
+    const volumes = this.config.volumes;
+    if (!volumes) throw failedPrecondition('volumes are unavailable on this daemon');
+    const binds: BindMount[] = [];
+    for (const v of wanted) {
+      if (populate && !v.noCopy) await volumes.populate(rootfs, v.destination, v.name);
+      binds.push({ source: await volumes.mountpoint(v.name), destination: v.destination, readOnly: v.readOnly });
+    }
+    return binds;
   }
 
   /**

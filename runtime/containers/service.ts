@@ -90,12 +90,16 @@ export class ContainerService {
     const imageConfig = details.config.config ?? {};
     const args = resolveArgs(config, imageConfig);
     for (const m of config.mounts) await requireBindSource(m.source);
+    const volumes = this.deps.volumes;
+    if (!volumes && (config.volumes?.length || config.volumesFrom?.length))
+      throw failedPrecondition('volumes are unavailable on this daemon');
+    const prepared = volumes ? await volumes.prepare(ctx, config, imageConfig) : { config, done: () => undefined };
     const id = randomBytes(32).toString('hex');
     const container: Container = {
       id,
       name: name ? name.replace(/^\//, '') : generateName((n) => this.isNameTaken(n)),
       createdAt: this.clock.now().toISOString(),
-      config,
+      config: prepared.config,
       imageName: image.name,
       imageId: image.id,
       imageConfig,
@@ -104,20 +108,37 @@ export class ContainerService {
       snapshotKey: `container-${id}`,
       state: initialState(),
     };
-    transition(container.name, 'gone', 'create');
-    await store.add(container);
+    try {
+      transition(container.name, 'gone', 'create');
+      await store.add(container);
+    } catch (e) {
+      // Nothing references what was made for it: its anonymous volumes go again.
+      prepared.done();
+      await this.releaseVolumes(container, true);
+      throw e;
+    }
+    prepared.done();
     try {
       await snapshotter.prepare(ctx, container.snapshotKey, image.snapshot.chainId);
       await tasks.writeBundle(ctx, container);
     } catch (e) {
+      let cleaned = true;
       await this.actions.destroyLeftovers(container).catch(async (cleanupError: unknown) => {
+        cleaned = false;
         this.deps.log.warn('cleanup after a failed create failed', { id, error: cleanupError });
         await this.actions.markDead(id, cleanupError);
       });
+      if (cleaned) await this.releaseVolumes(container, true);
       throw e;
     }
     this.actions.publish(ContainerTopics.create, container);
     return container;
+  }
+
+  private async releaseVolumes(container: Container, removeAnonymous: boolean): Promise<void> {
+    await this.deps.volumes
+      ?.released(container.config, removeAnonymous)
+      .catch((e: unknown) => this.deps.log.warn('removing the volumes of a container failed', { id: container.id, error: e }));
   }
 
   /** `afterCreate` runs once the task exists and before it runs (attach there to miss nothing). */
@@ -175,11 +196,12 @@ export class ContainerService {
     });
   }
 
-  remove(ctx: Ctx, ref: string, force: boolean): Promise<Container> {
+  /** `removeVolumes` (rm -v): its anonymous volumes go too, unless another container uses them. */
+  remove(ctx: Ctx, ref: string, force: boolean, removeVolumes = false): Promise<Container> {
     const { id } = this.resolve(ref);
     return this.lock.run(id, async () => {
       const container = this.actions.current(id);
-      await this.actions.run(this.step(container, force ? 'remove-force' : 'remove'), container, { ctx });
+      await this.actions.run(this.step(container, force ? 'remove-force' : 'remove'), container, { ctx, removeVolumes });
       return container;
     });
   }
@@ -332,7 +354,7 @@ export class ContainerService {
         this.deps.log.warn('restart by policy failed', { id, error: e });
         const failed = this.actions.current(id);
         this.actions.notify(failed, id, false);
-        if (failed.config.autoRemove) await this.actions.removeLocked({ signal: cleanupSignal() }, failed, false);
+        if (failed.config.autoRemove) await this.actions.removeLocked({ signal: cleanupSignal() }, failed, false, true);
       }
     });
   }

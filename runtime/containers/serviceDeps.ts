@@ -74,6 +74,22 @@ export interface ContainerTasks {
   rotateLog(id: string, logPath: string): void;
 }
 
+/**
+ * Named and anonymous volumes (runtime/volumes/, docs/volumes.md). Absent:
+ * a container asking for a volume is refused.
+ */
+export interface ContainerVolumes {
+  /**
+   * At create, before the record is stored: names anonymous volumes, adds
+   * the image's VOLUMEs, expands --volumes-from, makes missing volumes and
+   * holds them (so nothing removes them) until `done`. InvalidArgument for
+   * conflicting mount points, NotFound for a --volumes-from that is not there.
+   */
+  prepare(ctx: Ctx, config: ContainerConfig, image: ImageRuntimeConfig): Promise<{ config: ContainerConfig; done(): void }>;
+  /** After the container is gone: with `removeAnonymous` (rm -v, --rm) its anonymous volumes no one else uses go too. */
+  released(config: ContainerConfig, removeAnonymous: boolean): Promise<void>;
+}
+
 /** Where health probe results go: the service records them under the container's lock. */
 export type HealthRecorder = (id: string, update: (state: ContainerState) => Partial<ContainerState>) => Promise<void>;
 
@@ -113,6 +129,7 @@ export interface ContainerServiceDeps {
   readonly events: Publisher;
   readonly health: ContainerHealth;
   readonly log: Logger;
+  readonly volumes?: ContainerVolumes;
   /** Default: the system clock. */
   readonly clock?: Clock;
 }

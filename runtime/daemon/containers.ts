@@ -39,6 +39,7 @@ import { Runc } from '../tasks/runc';
 import type { Logger } from '../util/log';
 import { findOnPath } from './components';
 import type { DaemonConfig } from './daemon';
+import type { Volumes } from './volumes';
 
 export interface ContainersDeps {
   readonly config: DaemonConfig;
@@ -50,6 +51,8 @@ export interface ContainersDeps {
   readonly networks: ContainerNetworks;
   /** What commit needs to store a new image. */
   readonly newImage: NewImageDeps;
+  /** Named volumes (daemon/volumes.ts). */
+  readonly volumes?: Volumes;
 }
 
 export interface Containers {
@@ -101,6 +104,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     idMap: config.usernsRemap,
     noNewPrivileges: config.noNewPrivileges,
     networks: deps.networks,
+    volumes: deps.volumes?.attacher,
   });
   const probe: Probe = async (container, args, timeoutMs, signal) => {
     const result = await execCapture(
@@ -128,6 +132,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     events: deps.events,
     health,
     log,
+    volumes: deps.volumes?.attacher,
   });
   const io = new ContainerIO({ records: store, lifecycle: service, launcher, runc, runcPath, conmonPath, stateDir });
   // The relay is this very bundle in its relay mode (runtime/main.ts), run under nsenter.
@@ -141,17 +146,16 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   if (report.adopted.length || report.exited.length || report.restarted.length || report.removedLeftovers.length) {
     log.info('containers recovered', { ...report });
   }
-  const files = new ContainerFiles(
-    new ContainerRoots({
-      resolve: (ref) => service.resolve(ref),
-      get: (id) => store.get(id),
-      mountRootfs: (ctx, c) => launcher.mountRootfs(ctx, c),
-      unmountRootfs: (id) => launcher.unmountRootfs(id),
-      rootfsOf: (id) => launcher.rootfsOf(id),
-      idMap: config.usernsRemap,
-      log,
-    }),
-  );
+  const containerRoots = new ContainerRoots({
+    resolve: (ref) => service.resolve(ref),
+    get: (id) => store.get(id),
+    mountRootfs: (ctx, c) => launcher.mountRootfs(ctx, c),
+    unmountRootfs: (id) => launcher.unmountRootfs(id),
+    rootfsOf: (id) => launcher.rootfsOf(id),
+    idMap: config.usernsRemap,
+    log,
+  });
+  const files = new ContainerFiles(deps.volumes ? deps.volumes.fileRoots(containerRoots) : containerRoots);
   const etcDir = (id: string) => path.join(launcher.bundleOf(id), 'etc');
   const changes = new ContainerChanges({
     resolve: (ref) => service.resolve(ref),

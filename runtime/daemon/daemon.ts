@@ -52,6 +52,8 @@ import { probeComponent, type ComponentInfo } from './components';
 import type { DaemonPaths } from './paths';
 import { startNetworks, type NetworkFlags } from './networks';
 import { NetworksService } from '../api/gen/gantry/v1/networks';
+import { startVolumes } from './volumes';
+import { VolumesService } from '../api/gen/gantry/v1/volumes';
 import { acquireInstanceLock, clearStaleSocket, type InstanceLock } from './singleInstance';
 
 export interface DaemonConfig {
@@ -148,9 +150,11 @@ export class Daemon {
         'gantry.v1.Containers',
         'gantry.v1.Networks',
         'gantry.v1.Files',
+        'gantry.v1.Volumes',
       ]);
       const components = Promise.all([probeComponent('runc', config.runtime), probeComponent('conmon', config.conmon)]);
       const networks = await startNetworks({ config, log, events, store: containerStore });
+      const volumes = await startVolumes({ config, log, events, store: containerStore });
       const containers = await startContainers({
         config,
         log,
@@ -160,6 +164,7 @@ export class Daemon {
         images: imageService,
         networks: networks.containers,
         newImage: { content, images, gc, events, unpacker },
+        volumes,
       });
       const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
       server.addService(
@@ -177,6 +182,7 @@ export class Daemon {
       server.addService(ContainersService, containers.server(adapt));
       server.addService(FilesService, containers.filesServer(adapt));
       server.addService(NetworksService, networks.server(adapt, containers.connections));
+      server.addService(VolumesService, volumes.server(adapt));
       await bindPrivately(server, socket);
       // Closed in reverse order: networks after the containers.
       const daemon = new Daemon(config, log, locks, server, events, health, [

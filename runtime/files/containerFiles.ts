@@ -10,9 +10,11 @@ import { extractArchive, type ExtractResult } from './archiveExtract';
 import { packArchive, type PackOptions } from './archivePack';
 import { RootedFs, checkContainerPath, type FileInfo, type Owner, type ReadOptions, type WriteOptions } from './rootedFs';
 
-/** Whose files: a container for now (volumes and image layers join later). */
+/** Whose files: a container or a volume (exactly one; image layers join later). */
 export interface FileTarget {
   readonly container?: string;
+  /** A volume's name: its data directory is the root. */
+  readonly volume?: string;
 }
 
 /** A tree to work on: a host path gantryd trusts, and who new files belong to. */
@@ -34,7 +36,7 @@ export class ContainerFiles {
   constructor(private readonly roots: FileRoots) {}
 
   private async with<T>(ctx: Ctx, target: FileTarget, fn: (fs: RootedFs, root: FileRoot) => Promise<T>): Promise<T> {
-    if (!target.container) throw invalidArgument('no container named: whose files?');
+    if (!target.container === !target.volume) throw invalidArgument('name a container or a volume: whose files?');
     const root = await this.roots.rootOf(ctx, target);
     try {
       const fs = await RootedFs.open(root.path, root.description);

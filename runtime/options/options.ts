@@ -5,47 +5,12 @@
  * it and says what was expected; nothing touches the filesystem (whether a
  * bind source exists is the daemon's check).
  */
-import * as path from 'node:path';
 import { invalidArgument } from '../errdefs/errdefs';
-import type { BindMount, TmpfsMount } from '../containers/containers';
+import type { TmpfsMount } from '../containers/containers';
 import { mountDestination, validateTmpfsOption } from '../oci/specgen/mounts';
 import { signalName, signalNumber } from '../containers/signals';
 
 const q = (s: string) => JSON.stringify(s);
-
-/**
- * `-v SRC:DST[:MODE]` with SRC an absolute host path; MODE is a comma list
- * of `ro`/`rw` (and Docker's ignored consistency hints). Named and anonymous
- * volumes, SELinux relabelling and propagation modes are refused for now.
- */
-export function parseVolume(spec: string): BindMount {
-  const parts = spec.split(':');
-  if (parts.length === 1) {
-    throw invalidArgument(`invalid volume ${q(spec)}: anonymous volumes are not supported; bind a host directory with /host/path:${spec}`);
-  }
-  if (parts.length > 3 || parts.some((p, i) => p === '' && i < 2)) throw invalidArgument(`invalid volume specification: ${q(spec)}`);
-  const [source, dest, mode = ''] = parts;
-  if (!source.startsWith('/')) {
-    throw invalidArgument(`invalid volume ${q(spec)}: named volumes are not supported yet; the source must be an absolute host path`);
-  }
-  let readOnly = false;
-  let rwSeen = false;
-  for (const m of mode.split(',').filter((x) => x !== '')) {
-    if (m === 'ro' || m === 'rw') {
-      if (rwSeen) throw invalidArgument(`invalid mode ${q(mode)} in volume ${q(spec)}: ro and rw given twice`);
-      rwSeen = true;
-      readOnly = m === 'ro';
-    } else if (m === 'consistent' || m === 'cached' || m === 'delegated') {
-      // Docker Desktop file-sharing hints; Docker on Linux ignores them too.
-    } else {
-      throw invalidArgument(`invalid mode ${q(m)} in volume ${q(spec)}: want ro or rw`);
-    }
-  }
-  if (source.includes('\0')) throw invalidArgument(`invalid volume ${q(spec)}: source contains NUL`);
-  // Binding the host's / is allowed (unlike mounting over the container's).
-  const cleanSource = path.posix.normalize(source).replace(/(.)\/+$/, '$1');
-  return { source: cleanSource, destination: mountDestination(dest, `volume ${q(spec)}`), readOnly };
-}
 
 /** `--tmpfs /DST[:OPT,OPT…]` (size=64m, mode=1777, uid=…, exec …). */
 export function parseTmpfs(spec: string): TmpfsMount {

@@ -66,6 +66,10 @@ import { inspectNetwork } from './networks/inspectNetwork';
 import { pruneNetworks } from './networks/pruneNetworks';
 import { refreshNetworks } from './networks/refreshNetworks';
 import { removeNetwork } from './networks/removeNetwork';
+import { createVolume } from './volumes/createVolume';
+import { pruneVolumes } from './volumes/pruneVolumes';
+import { refreshVolumes } from './volumes/refreshVolumes';
+import { removeVolume } from './volumes/removeVolume';
 import { showRuntimeInfo } from './runtime/showRuntimeInfo';
 import { startRuntime } from './runtime/startRuntime';
 import { RUNTIME_MENU_COMMAND } from '../statusBar/runtimeMenu';
@@ -169,6 +173,10 @@ export function registerCommands(context: CommandContext): void {
   register('gantry.registries.copyReference', copyReference);
   register('gantry.registries.deleteTag', deleteTag);
   register('gantry.registries.refresh', refreshRegistries);
+  register('gantry.volumes.create', createVolume);
+  register('gantry.volumes.remove', removeVolume);
+  register('gantry.volumes.prune', pruneVolumes);
+  register('gantry.volumes.refresh', refreshVolumes);
 }
 
 async function showError(context: CommandContext, message: string): Promise<void> {

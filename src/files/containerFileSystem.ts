@@ -14,7 +14,7 @@
  *   (open editors): a change made inside the container shows in the editor.
  */
 import * as vscode from 'vscode';
-import { FileType as WireType, kindOf, type FileInfo, type RuntimeClient } from '../../runtime/client';
+import { FileType as WireType, kindOf, type FileInfo, type FileTargetRef, type RuntimeClient } from '../../runtime/client';
 import type { RuntimeConnection } from '../client/connection';
 import { parseContainerFileUri } from './containerFileUris';
 
@@ -76,13 +76,10 @@ export class ContainerFileSystem implements vscode.FileSystemProvider, vscode.Di
     this.changes.dispose();
   }
 
-  private async call<T>(
-    uri: vscode.Uri,
-    fn: (client: RuntimeClient, target: { container: string }, path: string) => Promise<T>,
-  ): Promise<T> {
-    const { containerId, path } = parseContainerFileUri(uri);
+  private async call<T>(uri: vscode.Uri, fn: (client: RuntimeClient, target: FileTargetRef, path: string) => Promise<T>): Promise<T> {
+    const { target, path } = parseContainerFileUri(uri);
     try {
-      return await fn(this.connection.requireClient(), { container: containerId }, path);
+      return await fn(this.connection.requireClient(), target, path);
     } catch (e) {
       throw toFileSystemError(e, uri);
     }
@@ -148,7 +145,9 @@ export class ContainerFileSystem implements vscode.FileSystemProvider, vscode.Di
   async rename(oldUri: vscode.Uri, newUri: vscode.Uri, options: { readonly overwrite: boolean }): Promise<void> {
     const from = parseContainerFileUri(oldUri);
     const to = parseContainerFileUri(newUri);
-    if (from.containerId !== to.containerId) throw vscode.FileSystemError.Unavailable('files move within one container only');
+    if (from.containerId !== to.containerId || from.target.volume !== to.target.volume) {
+      throw vscode.FileSystemError.Unavailable('files move within one container or volume only');
+    }
     await this.call(oldUri, (client, target) => client.files.rename(target, from.path, to.path, { overwrite: options.overwrite }));
     this.changes.fire([
       { type: vscode.FileChangeType.Deleted, uri: oldUri },

@@ -3,8 +3,13 @@
  * connected daemon (local or on an SSH host), served by
  * ContainerFileSystem. The authority is the container's full ID (hex, so a
  * valid lower-case authority); the path is the absolute path inside it.
+ *
+ * `gantry-files://volume/<name>/<path>`: a file inside a volume (its data
+ * directory is the root; docs/volumes.md). `volume` is not hex, so it never
+ * names a container, and a volume name has no `/`.
  */
 import * as vscode from 'vscode';
+import type { FileTargetRef } from '../../runtime/client';
 
 export const CONTAINER_FILES_SCHEME = 'gantry-files';
 
@@ -12,13 +17,32 @@ export function containerFileUri(containerId: string, path: string): vscode.Uri 
   return vscode.Uri.from({ scheme: CONTAINER_FILES_SCHEME, authority: containerId, path: path.startsWith('/') ? path : `/${path}` });
 }
 
+const VOLUME_AUTHORITY = 'volume';
+
+export function volumeFileUri(volume: string, path: string): vscode.Uri {
+  const inside = path.startsWith('/') ? path : `/${path}`;
+  return vscode.Uri.from({
+    scheme: CONTAINER_FILES_SCHEME,
+    authority: VOLUME_AUTHORITY,
+    path: `/${volume}${inside === '/' ? '' : inside}`,
+  });
+}
+
 export interface ContainerFileRef {
+  /** The container's ID; '' for a volume's file. */
   readonly containerId: string;
+  /** Whose files, as the files service takes it. */
+  readonly target: FileTargetRef;
   readonly path: string;
 }
 
 /** FileNotFound for a URI that is not one of ours (VS Code turns it into a plain error). */
 export function parseContainerFileUri(uri: vscode.Uri): ContainerFileRef {
   if (uri.scheme !== CONTAINER_FILES_SCHEME || !uri.authority) throw vscode.FileSystemError.FileNotFound(uri);
-  return { containerId: uri.authority, path: uri.path || '/' };
+  if (uri.authority === VOLUME_AUTHORITY) {
+    const [, volume = '', ...rest] = uri.path.split('/');
+    if (!volume) throw vscode.FileSystemError.FileNotFound(uri);
+    return { containerId: '', target: { volume }, path: `/${rest.join('/')}` };
+  }
+  return { containerId: uri.authority, target: { container: uri.authority }, path: uri.path || '/' };
 }

@@ -31,6 +31,7 @@ import { InspectDocuments } from './inspectDocuments';
 import { IMAGES_VIEW, ImagesTreeProvider } from './images/imagesTreeProvider';
 import { networkInspectKind } from './networks/networkDocuments';
 import { NETWORKS_VIEW, NetworksTreeProvider } from './networks/networksTreeProvider';
+import { VOLUMES_VIEW, VolumesTreeProvider } from './volumes/volumesTreeProvider';
 import { RefreshManager, type ViewActivity } from './refreshManager';
 import { REGISTRIES_VIEW, RegistriesTreeProvider } from './registries/registriesTreeProvider';
 import { ContainerFileSystem } from '../files/containerFileSystem';
@@ -43,6 +44,7 @@ export interface GantryViews {
   readonly containers: ContainersTreeProvider;
   readonly networks: NetworksTreeProvider;
   readonly registries: RegistriesTreeProvider;
+  readonly volumes: VolumesTreeProvider;
   /** The `gantry:/container/<id>/<name>.log` documents. */
   readonly logs: ContainerLogDocuments;
   /** The `gantry:/container/<id>/<name>.stats` documents. */
@@ -61,6 +63,7 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
   const containers = new ContainersTreeProvider(connection, log, undefined, observe);
   const networks = new NetworksTreeProvider(connection, log, observe);
   const registries = new RegistriesTreeProvider(connection, log, observe);
+  const volumes = new VolumesTreeProvider(connection, log, observe);
   const logs = new ContainerLogDocuments(connection, log);
   const stats = new ContainerStatsDocuments(connection, log);
   const registrations = [
@@ -68,12 +71,14 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
     refresh.register(CONTAINERS_VIEW, containers),
     refresh.register(NETWORKS_VIEW, networks),
     refresh.register(REGISTRIES_VIEW, registries),
+    refresh.register(VOLUMES_VIEW, volumes),
   ];
   return {
     images,
     containers,
     networks,
     registries,
+    volumes,
     logs,
     stats,
     refresh,
@@ -85,6 +90,7 @@ export function createGantryViews(connection: RuntimeConnection, log: vscode.Log
       containers.dispose();
       networks.dispose();
       registries.dispose();
+      volumes.dispose();
       logs.dispose();
       stats.dispose();
       activity.dispose();
@@ -130,7 +136,11 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     treeDataProvider: context.views.registries,
     showCollapseAll: true,
   });
-  const views = [imagesView, containersView, networksView, registriesView];
+    const volumesView = vscode.window.createTreeView(VOLUMES_VIEW, {
+    treeDataProvider: context.views.volumes,
+    showCollapseAll: true,
+  });
+  const views = [imagesView, containersView, networksView, volumesView, registriesView];
   // The log documents belong to the views (tests read them there), so the router must not dispose them.
   const { logs, stats } = context.views;
   const imageInspect = new InspectDocuments(connection, imageInspectKind);
@@ -171,6 +181,7 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
       [header, containersFilter ? vscode.l10n.t('filter: {0}', containersFilter) : undefined].filter(Boolean).join(' · ') || undefined;
     networksView.description = header || undefined;
     registriesView.description = header || undefined;
+    volumesView.description = header || undefined;
   };
   const setNotRunning = () =>
     void vscode.commands.executeCommand('setContext', 'gantry.runtimeNotRunning', snapshot.host === undefined && problem === 'notRunning');

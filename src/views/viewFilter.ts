@@ -9,7 +9,7 @@
 import * as vscode from 'vscode';
 import { describe } from '../../runtime/client';
 
-export type ListView = 'images' | 'containers' | 'networks' | 'registries';
+export type ListView = 'images' | 'containers' | 'networks' | 'volumes' | 'registries';
 
 export interface MessageNode<V extends ListView> {
   readonly kind: 'message';

@@ -29,6 +29,7 @@ export function containerSummary(over: Partial<ContainerSummary> = {}): Containe
     stoppedByUser: false,
     networks: [],
     ports: [],
+    mountPoints: [],
     ...over,
   };
 }

@@ -34,6 +34,12 @@ export interface ImageSpec {
   copies?: Record<string, { source: string; mode: number }>;
   /** Empty directories (mode 0755). */
   dirs?: string[];
+  /** Symlinks: absolute path in the image → target as written. */
+  links?: Record<string, string>;
+  /** Owner and mode set last on paths already made (files, dirs): absolute path → uid, gid, mode. */
+  owners?: Record<string, { uid: number; gid: number; mode: number }>;
+  /** VOLUME entries of the config: absolute paths. */
+  volumes?: string[];
 }
 
 /** Where to push; a Registry from registry.ts fits as is. */
@@ -159,6 +165,7 @@ async function buildUncached(spec: ImageSpec, tag: string): Promise<string> {
   if (spec.user) args.push('--config.user', spec.user);
   for (const [k, v] of Object.entries(spec.labels ?? {})) args.push('--config.label', `${k}=${v}`);
   for (const p of spec.exposedPorts ?? []) args.push('--config.exposedports', p);
+  for (const v of spec.volumes ?? []) args.push('--config.volume', v);
   await runCommand('umoci', args);
   return tag;
 }
@@ -192,6 +199,15 @@ export async function populateRootfs(rootfs: string, spec: ImageSpec): Promise<v
     await fs.promises.copyFile(source, dest);
     // chmod after the copy (and no chown after it): chown would clear the set-id bits.
     await fs.promises.chmod(dest, mode);
+  }
+  for (const [p, target] of Object.entries(spec.links ?? {})) {
+    const dest = path.join(rootfs, p);
+    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+    await fs.promises.symlink(target, dest);
+  }
+  for (const [p, { uid, gid, mode }] of Object.entries(spec.owners ?? {})) {
+    await fs.promises.lchown(path.join(rootfs, p), uid, gid);
+    await fs.promises.chmod(path.join(rootfs, p), mode);
   }
 }
 

@@ -41,6 +41,7 @@ import { networksChecks } from './networks.ui';
 import { startPushGate } from './pushGate';
 import { pushChecks, pushedChecks, registriesChecks, registriesRestoreChecks, type RegistriesUiContext } from './registries.ui';
 import { filesChecks, filesRestoreChecks } from './files.ui';
+import { volumesChecks, volumesRestoreChecks } from './volumes.ui';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
 import {
   attachedRunChecks,
@@ -237,6 +238,10 @@ async function run(cleanup: Cleanup): Promise<number> {
   if (aborted) return 1;
   await screenshot(page, 'files.png');
   await runChecks(filesRestoreChecks, runFlowCtx);
+  await runChecks(volumesChecks, runFlowCtx);
+  if (aborted) return 1;
+  await screenshot(page, 'volumes.png');
+  await runChecks(volumesRestoreChecks, runFlowCtx);
 
   const registriesCtx: RegistriesUiContext = {
     page,

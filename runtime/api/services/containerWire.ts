@@ -29,6 +29,7 @@ import {
   type PortBinding,
 } from '../gen/gantry/v1/containers';
 import { privilegesFromWire, privilegesToWire } from './privilegesWire';
+import { mountPointsOf, volumesFromWire, volumesToWire } from './volumeWire';
 
 const STATUS: Record<Status, ContainerStatus> = {
   created: ContainerStatus.CONTAINER_STATUS_CREATED,
@@ -97,6 +98,7 @@ export function toSummary(c: Container, attachment?: Attachment): ContainerSumma
     error: c.state.error,
     stoppedByUser: c.state.stoppedByUser,
     ...toWireNetworking(attachment),
+    mountPoints: mountPointsOf(c.config),
   };
 }
 
@@ -157,6 +159,7 @@ export function toWireConfig(c: ContainerConfig): WireConfig {
     networkAliases: [...(c.networkAliases ?? [])],
     connectedNetworks: (c.connectedNetworks ?? []).map((n) => ({ network: n.network, aliases: [...(n.aliases ?? [])], ip: n.ip ?? '' })),
     primaryDisconnected: c.primaryDisconnected ?? false,
+    ...volumesToWire(c),
   };
 }
 
@@ -217,6 +220,7 @@ export function fromWireConfig(w: WireConfig | undefined): ContainerConfig {
     ...privilegesFromWire(w),
     ...securityFromWire(w),
     ...networkFromWire(w),
+    ...volumesFromWire(w),
   };
 }
 

@@ -22,6 +22,7 @@ import { effectiveSecurity, fromWireConfig, toSummary as summaryOf, toWireConfig
 import { joinedContainer, type Container } from '../../containers/containers';
 import type { Attachment } from '../../network/index';
 import { forwardPort } from './portForward';
+import { mountPointsOf } from './volumeWire';
 import type { PortForwarder } from '../../containers/portForward';
 
 const STATS_INTERVAL_MS = 1000;
@@ -74,7 +75,7 @@ export function containersService(
       await service.unpause(ctx, req.id);
       return {};
     }),
-    remove: adapt.unary('Remove', async (ctx, req) => ({ id: (await service.remove(ctx, req.id, req.force)).id })),
+    remove: adapt.unary('Remove', async (ctx, req) => ({ id: (await service.remove(ctx, req.id, req.force, req.volumes)).id })),
     list: adapt.unary('List', async (_ctx, req) => ({ containers: service.list(req.all, req.filters).map(toSummary) })),
     inspect: adapt.unary('Inspect', async (_ctx, req) => {
       const c = service.resolve(req.id);
@@ -91,6 +92,7 @@ export function containersService(
         hostname: hostnameOf(c),
         specJson,
         sandboxKey: networkOf?.(c.id)?.netns ?? '',
+        mounts: mountPointsOf(c.config),
         ...effectiveSecurity(c.config, specJson),
         ...privilegesToInspect(service.privilegesOf(c)),
       };

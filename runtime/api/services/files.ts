@@ -41,8 +41,9 @@ export function toWireFileInfo(i: FileInfo): WireFileInfo {
   };
 }
 
-function targetOf(t: { container: string } | undefined): FileTarget {
-  if (!t?.container) throw invalidArgument('no container named: whose files?');
+function targetOf(t: { container: string; volume?: string } | undefined): FileTarget {
+  if (t?.volume && !t.container) return { volume: t.volume };
+  if (!t?.container || t.volume) throw invalidArgument('name a container or a volume: whose files?');
   return { container: t.container };
 }
 

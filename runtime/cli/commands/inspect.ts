@@ -34,6 +34,17 @@ export function containerInspectJson(details: InspectContainerResponse): Record<
     apparmorProfile: details.apparmorProfile,
     spec: details.specJson ? JSON.parse(details.specJson) : undefined,
     hostConfig: hostConfigJson(details),
+    // Docker's Mounts (binds, volumes, tmpfs).
+    Mounts: details.mounts.map((m) => ({
+      Type: m.type,
+      ...(m.name ? { Name: m.name } : {}),
+      Source: m.source,
+      Destination: m.destination,
+      ...(m.driver ? { Driver: m.driver } : {}),
+      Mode: m.mode,
+      RW: m.rw,
+      Propagation: m.propagation,
+    })),
   };
 }
 

@@ -142,13 +142,20 @@ export const rmCommand: Command = {
 Remove containers with their root filesystem and logs.
 
 Options:
-  -f, --force   kill and remove running containers
+  -f, --force     kill and remove running containers
+  -v, --volumes   also remove their anonymous volumes (named volumes stay)
 `,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, { force: { type: 'boolean', short: 'f' } }, ctx, true);
+    const args = parseCommandArgs(
+      this,
+      argv,
+      { force: { type: 'boolean', short: 'f' }, volumes: { type: 'boolean', short: 'v' } },
+      ctx,
+      true,
+    );
     if (!args) return 0;
     return forEachContainer(ctx, containersOf(this, args.positionals), async (client, target) => {
-      await client.containers.remove(target, args.values.force === true);
+      await client.containers.remove(target, args.values.force === true, { volumes: args.values.volumes === true });
       ctx.stdout.write(`${target}\n`);
     });
   },

@@ -156,7 +156,11 @@ Options:
   -u, --user USER              name|uid[:group|gid]
   --hostname NAME              host name (Docker's -h; -h is help here)
   -l, --label KEY[=VALUE]      set a label;  --label-file FILE reads them from FILE
-  -v, --volume SRC:DST[:ro]    bind-mount an absolute host path
+  -v, --volume SRC:DST[:MODE]  bind an absolute host path, or mount volume SRC (made if missing);
+                               -v /DST alone: an anonymous volume. MODE: ro|rw[,nocopy]
+  --mount type=volume|bind|tmpfs,source=…,target=…[,readonly][,volume-nocopy][,volume-opt=K=V]
+                               [,tmpfs-size=…][,tmpfs-mode=…]: Docker's long form
+  --volumes-from CTR[:ro|rw]   mount the volumes and binds of container CTR
   --tmpfs DST[:OPTIONS]        mount a tmpfs (size=64m,mode=1777,…)
   --read-only                  mount the root filesystem read-only
   -m, --memory SIZE            memory limit (512m, 1g)

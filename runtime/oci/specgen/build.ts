@@ -41,7 +41,7 @@ import type { ContainerConfig as ImageRuntimeConfig } from '../manifest';
 import { OCI_VERSION, type DeviceCgroup, type Namespace, type Resources, type Spec } from '../spec';
 import { apparmorFor } from './apparmor/apparmor';
 import { tweakCapabilities } from './capabilities';
-import type { ContainerConfig } from '../../containers/containers';
+import type { BindMount, ContainerConfig } from '../../containers/containers';
 import { containerMounts, type EtcFilePaths } from './mounts';
 import { validateHostname } from '../../options';
 import { shortId } from '../../presentation';
@@ -128,6 +128,8 @@ export interface SpecInput {
    * absent: a new namespace (none) or the host's.
    */
   readonly netnsPath?: string;
+  /** The container's volumes, as binds of their host directories (docs/volumes.md). */
+  readonly volumeBinds?: readonly BindMount[];
 }
 
 /** The process argv: Docker's entrypoint/cmd resolution (see the file comment). */
@@ -252,7 +254,7 @@ export function buildSpec(input: SpecInput): Spec {
     },
     root: { path: input.rootfs, readonly: config.readOnlyRootfs },
     hostname,
-    mounts: containerMounts(config.mounts, config.tmpfs, input.etcFiles, config.readOnlyRootfs),
+    mounts: containerMounts([...config.mounts, ...(input.volumeBinds ?? [])], config.tmpfs, input.etcFiles, config.readOnlyRootfs),
     linux: {
       // Docker's defaults for a private network namespace: ping without CAP_NET_RAW, any port without CAP_NET_BIND_SERVICE
       // (not for another container's namespace, `container:`, which is that container's to set).

@@ -119,8 +119,45 @@ describe('run options', () => {
     ]);
     assert.deepEqual(c.tmpfs, [{ destination: '/run', options: ['size=64m', 'mode=1777'] }]);
     assert.equal(c.readOnlyRootfs, true);
-    assert.ok(isInvalidArgument(catchError(() => config(['-v', 'named:/x']))));
-    assert.ok(isInvalidArgument(catchError(() => config(['-v', '/only-source']))));
+    assert.ok(isInvalidArgument(catchError(() => config(['-v', 'x:/x']))));
+    assert.ok(isInvalidArgument(catchError(() => config(['-v', 'only-source']))));
+  });
+
+  it('-v NAME:/path, -v /path, --mount and --volumes-from: volumes, binds and tmpfs where each belongs', () => {
+    const c = config([
+      '-v',
+      'data:/var/lib/app:ro,nocopy',
+      '-v',
+      '/anon',
+      '--mount',
+      'type=bind,source=/srv,target=/srv',
+      '--mount',
+      'type=tmpfs,target=/cache,tmpfs-size=1m',
+      '--mount',
+      'source=logs,target=/logs,volume-label=team=a',
+      '--volumes-from',
+      'web:ro',
+    ]);
+    const vol = (name: string, destination: string, over: object = {}) => ({
+      name,
+      destination,
+      readOnly: false,
+      noCopy: false,
+      volumeOptions: {},
+      volumeLabels: {},
+      anonymous: false,
+      ...over,
+    });
+    assert.deepEqual(c.volumeMounts, [
+      vol('data', '/var/lib/app', { readOnly: true, noCopy: true }),
+      vol('', '/anon'),
+      vol('logs', '/logs', { volumeLabels: { team: 'a' } }),
+    ]);
+    assert.deepEqual(c.mounts, [{ source: '/srv', destination: '/srv', readOnly: false }]);
+    assert.deepEqual(c.tmpfs, [{ destination: '/cache', options: [`size=${1024 * 1024}`] }]);
+    assert.deepEqual(c.volumesFrom, ['web:ro']);
+    assert.ok(isInvalidArgument(catchError(() => config(['--mount', 'type=volume']))));
+    assert.ok(isInvalidArgument(catchError(() => config(['--volumes-from', 'web:z']))));
   });
 
   it('-m, --cpus, --pids-limit', () => {

@@ -10,7 +10,6 @@ import {
   parseRestartPolicy,
   parseSignal,
   parseTmpfs,
-  parseVolume,
   validateContainerName,
   validateHostname,
   containerNameProblem,
@@ -28,28 +27,6 @@ function refuses(fn: (v: string) => unknown, value: string, re?: RegExp): void {
 }
 
 describe('options', () => {
-  describe('parseVolume', () => {
-    it('src:dst and src:dst:ro|rw', () => {
-      assert.deepEqual(parseVolume('/host/data:/data'), { source: '/host/data', destination: '/data', readOnly: false });
-      assert.deepEqual(parseVolume('/host/data:/data:ro'), { source: '/host/data', destination: '/data', readOnly: true });
-      assert.deepEqual(parseVolume('/host/data/:/data/:rw'), { source: '/host/data', destination: '/data', readOnly: false });
-      assert.deepEqual(parseVolume('/:/host:ro,cached'), { source: '/', destination: '/host', readOnly: true });
-      assert.deepEqual(parseVolume('/a/../b:/c/./d'), { source: '/b', destination: '/c/d', readOnly: false });
-    });
-    it('refuses what we do not support, with a reason', () => {
-      refuses(parseVolume, '/data', /anonymous volumes/);
-      refuses(parseVolume, 'myvol:/data', /named volumes/);
-      refuses(parseVolume, './rel:/data', /absolute host path/);
-      refuses(parseVolume, '/a:rel', /not an absolute path/);
-      refuses(parseVolume, '/a:/', /can't be '\/'/);
-      refuses(parseVolume, '/a:/b:z', /invalid mode/);
-      refuses(parseVolume, '/a:/b:rshared', /invalid mode/);
-      refuses(parseVolume, '/a:/b:ro,rw', /twice/);
-      refuses(parseVolume, '/a:/b:ro:x', /invalid volume specification/);
-      refuses(parseVolume, ':/b', /invalid volume specification/);
-    });
-  });
-
   describe('parseTmpfs', () => {
     it('/dst and /dst:opts', () => {
       assert.deepEqual(parseTmpfs('/run'), { destination: '/run', options: [] });

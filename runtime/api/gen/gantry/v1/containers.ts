@@ -297,6 +297,13 @@ export interface ContainerConfig {
    * until connected again.
    */
   primaryDisconnected: boolean;
+  /**
+   * -v NAME:/path, -v /path (anonymous), --mount type=volume. The daemon
+   * fills in generated names and the image's VOLUMEs at create.
+   */
+  volumeMounts: VolumeMount[];
+  /** --volumes-from CONTAINER[:ro|rw], as given. */
+  volumesFrom: string[];
 }
 
 export interface ContainerConfig_LabelsEntry {
@@ -305,6 +312,43 @@ export interface ContainerConfig_LabelsEntry {
 }
 
 /** A network the container is connected to besides its primary one. */
+export interface VolumeMount {
+  /** Empty = anonymous (a 64-hex name is made at create). */
+  name: string;
+  destination: string;
+  readOnly: boolean;
+  /** nocopy / volume-nocopy: do not fill an empty new volume from the image. */
+  noCopy: boolean;
+  /** --mount volume-opt=, volume-label=: used when the volume is created. */
+  volumeOptions: { [key: string]: string };
+  volumeLabels: { [key: string]: string };
+  /** Set by the daemon: the volume was made for this container. */
+  anonymous: boolean;
+}
+
+export interface VolumeMount_VolumeOptionsEntry {
+  key: string;
+  value: string;
+}
+
+export interface VolumeMount_VolumeLabelsEntry {
+  key: string;
+  value: string;
+}
+
+/** Docker's Mounts entry of inspect. */
+export interface MountPoint {
+  /** "volume", "bind", "tmpfs". */
+  type: string;
+  name: string;
+  source: string;
+  destination: string;
+  driver: string;
+  mode: string;
+  rw: boolean;
+  propagation: string;
+}
+
 export interface NetworkConnection {
   network: string;
   aliases: string[];
@@ -401,6 +445,8 @@ export interface ContainerSummary {
   /** While attached (running): per network its address, and the published ports. */
   networks: EndpointSettings[];
   ports: PortBinding[];
+  /** Every mount the user asked for: binds, volumes, tmpfs. */
+  mountPoints: MountPoint[];
 }
 
 export interface ContainerSummary_LabelsEntry {
@@ -475,6 +521,8 @@ export interface UnpauseContainerResponse {
 export interface RemoveContainerRequest {
   id: string;
   force: boolean;
+  /** rm -v: also remove its anonymous volumes (not named ones). */
+  volumes: boolean;
 }
 
 export interface RemoveContainerResponse {
@@ -534,6 +582,8 @@ export interface InspectContainerResponse {
   apparmorProfile: string;
   /** The network namespace file while attached ('' otherwise; Docker's SandboxKey). */
   sandboxKey: string;
+  /** Docker's Mounts. */
+  mounts: MountPoint[];
 }
 
 export interface WaitContainerRequest {
@@ -1173,6 +1223,8 @@ function createBaseContainerConfig(): ContainerConfig {
     networkAliases: [],
     connectedNetworks: [],
     primaryDisconnected: false,
+    volumeMounts: [],
+    volumesFrom: [],
   };
 }
 
@@ -1309,6 +1361,12 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     }
     if (message.primaryDisconnected !== false) {
       writer.uint32(568).bool(message.primaryDisconnected);
+    }
+    for (const v of message.volumeMounts) {
+      VolumeMount.encode(v!, writer.uint32(578).fork()).join();
+    }
+    for (const v of message.volumesFrom) {
+      writer.uint32(586).string(v!);
     }
     return writer;
   },
@@ -1681,6 +1739,22 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
             message.primaryDisconnected = reader.bool();
             continue;
           }
+          case 72: {
+            if (tag !== 578) {
+              break;
+            }
+
+            message.volumeMounts.push(VolumeMount.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 73: {
+            if (tag !== 586) {
+              break;
+            }
+
+            message.volumesFrom.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1866,6 +1940,16 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
         : isSet(object.primary_disconnected)
         ? globalThis.Boolean(object.primary_disconnected)
         : false,
+      volumeMounts: globalThis.Array.isArray(object?.volumeMounts)
+        ? object.volumeMounts.map((e: any) => VolumeMount.fromJSON(e))
+        : globalThis.Array.isArray(object?.volume_mounts)
+        ? object.volume_mounts.map((e: any) => VolumeMount.fromJSON(e))
+        : [],
+      volumesFrom: globalThis.Array.isArray(object?.volumesFrom)
+        ? object.volumesFrom.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.volumes_from)
+        ? object.volumes_from.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -2009,6 +2093,12 @@ export const ContainerConfig: MessageFns<ContainerConfig> = {
     if (message.primaryDisconnected !== false) {
       obj.primaryDisconnected = message.primaryDisconnected;
     }
+    if (message.volumeMounts?.length) {
+      obj.volumeMounts = message.volumeMounts.map((e) => VolumeMount.toJSON(e));
+    }
+    if (message.volumesFrom?.length) {
+      obj.volumesFrom = message.volumesFrom;
+    }
     return obj;
   },
 };
@@ -2083,6 +2173,557 @@ export const ContainerConfig_LabelsEntry: MessageFns<ContainerConfig_LabelsEntry
     }
     if (message.value !== "") {
       obj.value = message.value;
+    }
+    return obj;
+  },
+};
+
+function createBaseVolumeMount(): VolumeMount {
+  return {
+    name: "",
+    destination: "",
+    readOnly: false,
+    noCopy: false,
+    volumeOptions: {},
+    volumeLabels: {},
+    anonymous: false,
+  };
+}
+
+export const VolumeMount: MessageFns<VolumeMount> = {
+  encode(message: VolumeMount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.destination !== "") {
+      writer.uint32(18).string(message.destination);
+    }
+    if (message.readOnly !== false) {
+      writer.uint32(24).bool(message.readOnly);
+    }
+    if (message.noCopy !== false) {
+      writer.uint32(32).bool(message.noCopy);
+    }
+    globalThis.Object.entries(message.volumeOptions).forEach(([key, value]: [string, string]) => {
+      VolumeMount_VolumeOptionsEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
+    });
+    globalThis.Object.entries(message.volumeLabels).forEach(([key, value]: [string, string]) => {
+      VolumeMount_VolumeLabelsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    if (message.anonymous !== false) {
+      writer.uint32(56).bool(message.anonymous);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VolumeMount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVolumeMount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.destination = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.readOnly = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.noCopy = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            const entry5 = VolumeMount_VolumeOptionsEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.volumeOptions[entry5.key] = entry5.value;
+            }
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = VolumeMount_VolumeLabelsEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.volumeLabels[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.anonymous = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VolumeMount {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      destination: isSet(object.destination) ? globalThis.String(object.destination) : "",
+      readOnly: isSet(object.readOnly)
+        ? globalThis.Boolean(object.readOnly)
+        : isSet(object.read_only)
+        ? globalThis.Boolean(object.read_only)
+        : false,
+      noCopy: isSet(object.noCopy)
+        ? globalThis.Boolean(object.noCopy)
+        : isSet(object.no_copy)
+        ? globalThis.Boolean(object.no_copy)
+        : false,
+      volumeOptions: isObject(object.volumeOptions)
+        ? (globalThis.Object.entries(object.volumeOptions) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.volume_options)
+        ? (globalThis.Object.entries(object.volume_options) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      volumeLabels: isObject(object.volumeLabels)
+        ? (globalThis.Object.entries(object.volumeLabels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.volume_labels)
+        ? (globalThis.Object.entries(object.volume_labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      anonymous: isSet(object.anonymous) ? globalThis.Boolean(object.anonymous) : false,
+    };
+  },
+
+  toJSON(message: VolumeMount): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.destination !== "") {
+      obj.destination = message.destination;
+    }
+    if (message.readOnly !== false) {
+      obj.readOnly = message.readOnly;
+    }
+    if (message.noCopy !== false) {
+      obj.noCopy = message.noCopy;
+    }
+    if (message.volumeOptions) {
+      const entries = globalThis.Object.entries(message.volumeOptions) as [string, string][];
+      if (entries.length > 0) {
+        obj.volumeOptions = {};
+        entries.forEach(([k, v]) => {
+          obj.volumeOptions[k] = v;
+        });
+      }
+    }
+    if (message.volumeLabels) {
+      const entries = globalThis.Object.entries(message.volumeLabels) as [string, string][];
+      if (entries.length > 0) {
+        obj.volumeLabels = {};
+        entries.forEach(([k, v]) => {
+          obj.volumeLabels[k] = v;
+        });
+      }
+    }
+    if (message.anonymous !== false) {
+      obj.anonymous = message.anonymous;
+    }
+    return obj;
+  },
+};
+
+function createBaseVolumeMount_VolumeOptionsEntry(): VolumeMount_VolumeOptionsEntry {
+  return { key: "", value: "" };
+}
+
+export const VolumeMount_VolumeOptionsEntry: MessageFns<VolumeMount_VolumeOptionsEntry> = {
+  encode(message: VolumeMount_VolumeOptionsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VolumeMount_VolumeOptionsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVolumeMount_VolumeOptionsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VolumeMount_VolumeOptionsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: VolumeMount_VolumeOptionsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+};
+
+function createBaseVolumeMount_VolumeLabelsEntry(): VolumeMount_VolumeLabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const VolumeMount_VolumeLabelsEntry: MessageFns<VolumeMount_VolumeLabelsEntry> = {
+  encode(message: VolumeMount_VolumeLabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VolumeMount_VolumeLabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVolumeMount_VolumeLabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VolumeMount_VolumeLabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: VolumeMount_VolumeLabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+};
+
+function createBaseMountPoint(): MountPoint {
+  return { type: "", name: "", source: "", destination: "", driver: "", mode: "", rw: false, propagation: "" };
+}
+
+export const MountPoint: MessageFns<MountPoint> = {
+  encode(message: MountPoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.source !== "") {
+      writer.uint32(26).string(message.source);
+    }
+    if (message.destination !== "") {
+      writer.uint32(34).string(message.destination);
+    }
+    if (message.driver !== "") {
+      writer.uint32(42).string(message.driver);
+    }
+    if (message.mode !== "") {
+      writer.uint32(50).string(message.mode);
+    }
+    if (message.rw !== false) {
+      writer.uint32(56).bool(message.rw);
+    }
+    if (message.propagation !== "") {
+      writer.uint32(66).string(message.propagation);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MountPoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMountPoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.destination = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.driver = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.rw = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.propagation = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MountPoint {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      destination: isSet(object.destination) ? globalThis.String(object.destination) : "",
+      driver: isSet(object.driver) ? globalThis.String(object.driver) : "",
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+      rw: isSet(object.rw) ? globalThis.Boolean(object.rw) : false,
+      propagation: isSet(object.propagation) ? globalThis.String(object.propagation) : "",
+    };
+  },
+
+  toJSON(message: MountPoint): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.destination !== "") {
+      obj.destination = message.destination;
+    }
+    if (message.driver !== "") {
+      obj.driver = message.driver;
+    }
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
+    if (message.rw !== false) {
+      obj.rw = message.rw;
+    }
+    if (message.propagation !== "") {
+      obj.propagation = message.propagation;
     }
     return obj;
   },
@@ -2916,6 +3557,7 @@ function createBaseContainerSummary(): ContainerSummary {
     stoppedByUser: false,
     networks: [],
     ports: [],
+    mountPoints: [],
   };
 }
 
@@ -2992,6 +3634,9 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
     }
     for (const v of message.ports) {
       PortBinding.encode(v!, writer.uint32(490).fork()).join();
+    }
+    for (const v of message.mountPoints) {
+      MountPoint.encode(v!, writer.uint32(498).fork()).join();
     }
     return writer;
   },
@@ -3204,6 +3849,14 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
             message.ports.push(PortBinding.decode(reader, reader.uint32()));
             continue;
           }
+          case 62: {
+            if (tag !== 498) {
+              break;
+            }
+
+            message.mountPoints.push(MountPoint.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3301,6 +3954,11 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
       ports: globalThis.Array.isArray(object?.ports)
         ? object.ports.map((e: any) => PortBinding.fromJSON(e))
         : [],
+      mountPoints: globalThis.Array.isArray(object?.mountPoints)
+        ? object.mountPoints.map((e: any) => MountPoint.fromJSON(e))
+        : globalThis.Array.isArray(object?.mount_points)
+        ? object.mount_points.map((e: any) => MountPoint.fromJSON(e))
+        : [],
     };
   },
 
@@ -3383,6 +4041,9 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
     }
     if (message.ports?.length) {
       obj.ports = message.ports.map((e) => PortBinding.toJSON(e));
+    }
+    if (message.mountPoints?.length) {
+      obj.mountPoints = message.mountPoints.map((e) => MountPoint.toJSON(e));
     }
     return obj;
   },
@@ -4355,7 +5016,7 @@ export const UnpauseContainerResponse: MessageFns<UnpauseContainerResponse> = {
 };
 
 function createBaseRemoveContainerRequest(): RemoveContainerRequest {
-  return { id: "", force: false };
+  return { id: "", force: false, volumes: false };
 }
 
 export const RemoveContainerRequest: MessageFns<RemoveContainerRequest> = {
@@ -4365,6 +5026,9 @@ export const RemoveContainerRequest: MessageFns<RemoveContainerRequest> = {
     }
     if (message.force !== false) {
       writer.uint32(16).bool(message.force);
+    }
+    if (message.volumes !== false) {
+      writer.uint32(24).bool(message.volumes);
     }
     return writer;
   },
@@ -4398,6 +5062,14 @@ export const RemoveContainerRequest: MessageFns<RemoveContainerRequest> = {
             message.force = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.volumes = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4414,6 +5086,7 @@ export const RemoveContainerRequest: MessageFns<RemoveContainerRequest> = {
     return {
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+      volumes: isSet(object.volumes) ? globalThis.Boolean(object.volumes) : false,
     };
   },
 
@@ -4424,6 +5097,9 @@ export const RemoveContainerRequest: MessageFns<RemoveContainerRequest> = {
     }
     if (message.force !== false) {
       obj.force = message.force;
+    }
+    if (message.volumes !== false) {
+      obj.volumes = message.volumes;
     }
     return obj;
   },
@@ -4702,6 +5378,7 @@ function createBaseInspectContainerResponse(): InspectContainerResponse {
     noNewPrivileges: false,
     apparmorProfile: "",
     sandboxKey: "",
+    mounts: [],
   };
 }
 
@@ -4760,6 +5437,9 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
     }
     if (message.sandboxKey !== "") {
       writer.uint32(482).string(message.sandboxKey);
+    }
+    for (const v of message.mounts) {
+      MountPoint.encode(v!, writer.uint32(490).fork()).join();
     }
     return writer;
   },
@@ -4921,6 +5601,14 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
             message.sandboxKey = reader.string();
             continue;
           }
+          case 61: {
+            if (tag !== 490) {
+              break;
+            }
+
+            message.mounts.push(MountPoint.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4995,6 +5683,9 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
         : isSet(object.sandbox_key)
         ? globalThis.String(object.sandbox_key)
         : "",
+      mounts: globalThis.Array.isArray(object?.mounts)
+        ? object.mounts.map((e: any) => MountPoint.fromJSON(e))
+        : [],
     };
   },
 
@@ -5053,6 +5744,9 @@ export const InspectContainerResponse: MessageFns<InspectContainerResponse> = {
     }
     if (message.sandboxKey !== "") {
       obj.sandboxKey = message.sandboxKey;
+    }
+    if (message.mounts?.length) {
+      obj.mounts = message.mounts.map((e) => MountPoint.toJSON(e));
     }
     return obj;
   },

@@ -84,6 +84,8 @@ export function fileTypeToJSON(object: FileType): string {
 export interface FileTarget {
   /** A container ID, ID prefix or name. */
   container: string;
+  /** A volume's name: its data directory is the root. */
+  volume: string;
 }
 
 export interface FileInfo {
@@ -245,13 +247,16 @@ export interface PutArchiveResponse {
 }
 
 function createBaseFileTarget(): FileTarget {
-  return { container: "" };
+  return { container: "", volume: "" };
 }
 
 export const FileTarget: MessageFns<FileTarget> = {
   encode(message: FileTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.container !== "") {
       writer.uint32(10).string(message.container);
+    }
+    if (message.volume !== "") {
+      writer.uint32(18).string(message.volume);
     }
     return writer;
   },
@@ -277,6 +282,14 @@ export const FileTarget: MessageFns<FileTarget> = {
             message.container = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.volume = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -290,13 +303,19 @@ export const FileTarget: MessageFns<FileTarget> = {
   },
 
   fromJSON(object: any): FileTarget {
-    return { container: isSet(object.container) ? globalThis.String(object.container) : "" };
+    return {
+      container: isSet(object.container) ? globalThis.String(object.container) : "",
+      volume: isSet(object.volume) ? globalThis.String(object.volume) : "",
+    };
   },
 
   toJSON(message: FileTarget): unknown {
     const obj: any = {};
     if (message.container !== "") {
       obj.container = message.container;
+    }
+    if (message.volume !== "") {
+      obj.volume = message.volume;
     }
     return obj;
   },
