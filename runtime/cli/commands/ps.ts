@@ -9,6 +9,8 @@ import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
 import { summaryJson } from './containerCommon';
 import { withClient } from '../withClient';
+import { readFormat, writeRecords } from '../records';
+import { PS_DEFAULT_TABLE, PS_FIELD_HEADERS, psRecord } from '../listRecords';
 
 export const PS_HEADERS = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'] as const;
 
@@ -62,6 +64,10 @@ Options:
   -f, --filter KEY=VALUE filter: status, name, id, label, ancestor, health, exited (repeatable)
   --no-trunc             full IDs and commands
   --json                 the records as a JSON array
+  --format FORMAT        a Go template per container ({{.Names}} {{.Status}}), 'table …'
+                         for aligned columns with a header, or json (one object per line);
+                         fields as Docker's: .ID .Image .Command .CreatedAt .RunningFor
+                         .Ports .Status .Size .Names .Labels .Label "k" .Mounts .Networks .State
 `,
   async run(ctx, argv) {
     const args = parseCommandArgs(
@@ -73,10 +79,12 @@ Options:
         filter: { type: 'string', short: 'f', multiple: true },
         'no-trunc': { type: 'boolean' },
         json: { type: 'boolean' },
+        format: { type: 'string' },
       },
       ctx,
     );
     if (!args) return 0;
+    const format = args.values.format ? readFormat(args.values.format, PS_DEFAULT_TABLE) : undefined;
     const filters = args.values.filter ?? [];
     for (const f of filters) {
       if (!/^[a-z]+=/.test(f)) throw new UsageError(`bad filter "${f}": expected KEY=VALUE`);
@@ -87,6 +95,14 @@ Options:
       writeJson(ctx.stdout, containers.map(summaryJson));
     } else if (args.values.quiet) {
       for (const c of containers) ctx.stdout.write(`${noTrunc ? c.id : shortId(c.id)}\n`);
+    } else if (format) {
+      const now = Date.now();
+      writeRecords(
+        ctx,
+        format,
+        containers.map((c) => psRecord(c, noTrunc, now)),
+        PS_FIELD_HEADERS,
+      );
     } else {
       const now = Date.now();
       writeTable(
