@@ -15,6 +15,18 @@ import type { ImageRuntimeConfig } from '../api/gen/gantry/v1/images';
 import { displayName, displayRepository, healthName, statusName } from '../presentation';
 import { goMap } from '../presentation/template';
 
+/**
+ * Go's `omitempty` pointer fields: there for a template (`{{.State.Health}}`
+ * prints `<nil>`) but left out of JSON, as Docker's encoder leaves them out.
+ */
+function withOmitted<T extends object>(record: T, fields: Record<string, unknown>): T {
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === null || value === undefined) Object.defineProperty(record, key, { value: null, enumerable: false });
+    else Object.defineProperty(record, key, { value, enumerable: true });
+  }
+  return record;
+}
+
 const iso = (d: Date | undefined) => (d ? d.toISOString() : '0001-01-01T00:00:00Z');
 const orNull = <T>(list: readonly T[] | undefined): T[] | null => (list && list.length ? [...list] : null);
 
@@ -62,7 +74,8 @@ export function dockerContainer(details: InspectContainerResponse, image: ImageR
     (portsMap[key] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
   }
   const bindingsMap: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
-  for (const p of c.ports) (bindingsMap[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+  for (const p of c.ports)
+    (bindingsMap[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
   const networks: Record<string, unknown> = {};
   for (const n of c.networks) {
     networks[n.network] = {
@@ -89,28 +102,28 @@ export function dockerContainer(details: InspectContainerResponse, image: ImageR
     Created: iso(c.createdAt),
     Path: args[0] ?? '',
     Args: args.slice(1),
-    State: {
-      Status: state,
-      Running: state === 'running' || state === 'paused',
-      Paused: state === 'paused',
-      Restarting: state === 'restarting',
-      OOMKilled: c.oomKilled,
-      Dead: state === 'dead',
-      Pid: c.pid,
-      ExitCode: c.exitCode,
-      Error: c.error,
-      StartedAt: iso(c.startedAt),
-      FinishedAt: iso(c.finishedAt),
-      ...(health
-        ? {
-            Health: {
-              Status: healthName(health.status),
-              FailingStreak: health.failingStreak,
-              Log: health.log.map((l) => ({ Start: iso(l.start), End: iso(l.end), ExitCode: l.exitCode, Output: l.output })),
-            },
-          }
-        : {}),
-    },
+    State: withOmitted(
+      {
+        Status: state,
+        Running: state === 'running' || state === 'paused',
+        Paused: state === 'paused',
+        Restarting: state === 'restarting',
+        OOMKilled: c.oomKilled,
+        Dead: state === 'dead',
+        Pid: c.pid,
+        ExitCode: c.exitCode,
+        Error: c.error,
+        StartedAt: iso(c.startedAt),
+        FinishedAt: iso(c.finishedAt),
+      },
+      {
+        Health: health && {
+          Status: healthName(health.status),
+          FailingStreak: health.failingStreak,
+          Log: health.log.map((l) => ({ Start: iso(l.start), End: iso(l.end), ExitCode: l.exitCode, Output: l.output })),
+        },
+      },
+    ),
     Image: c.imageId,
     ResolvConfPath: '',
     HostnamePath: '',
@@ -146,11 +159,17 @@ export function dockerContainer(details: InspectContainerResponse, image: ImageR
         ...(config?.apparmorProfile ? [`apparmor=${config.apparmorProfile}`] : []),
         ...(config?.noNewPrivileges ? ['no-new-privileges'] : []),
       ]),
-      Tmpfs: (config?.tmpfs ?? []).length ? goMap(Object.fromEntries(config!.tmpfs.map((t) => [t.destination, t.options.join(',')]))) : null,
+      Tmpfs: (config?.tmpfs ?? []).length
+        ? goMap(Object.fromEntries(config!.tmpfs.map((t) => [t.destination, t.options.join(',')])))
+        : null,
       Memory: Number(config?.memoryBytes ?? 0),
       NanoCpus: Number(config?.nanoCpus ?? 0),
       PidsLimit: config?.pidsLimit ? Number(config.pidsLimit) : null,
-      Devices: (config?.devices ?? []).map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer, CgroupPermissions: d.cgroupPermissions })),
+      Devices: (config?.devices ?? []).map((d) => ({
+        PathOnHost: d.pathOnHost,
+        PathInContainer: d.pathInContainer,
+        CgroupPermissions: d.cgroupPermissions,
+      })),
     },
     GraphDriver: { Name: details.snapshotter, Data: goMap({}) },
     Mounts: (config?.mounts ?? []).map((m) => ({
@@ -161,31 +180,41 @@ export function dockerContainer(details: InspectContainerResponse, image: ImageR
       RW: !m.readOnly,
       Propagation: 'rprivate',
     })),
-    Config: {
-      Hostname: details.hostname,
-      Domainname: '',
-      User: config?.user || image?.user || '',
-      AttachStdin: false,
-      AttachStdout: false,
-      AttachStderr: false,
-      ExposedPorts: exposed.size ? goMap(Object.fromEntries([...exposed].map((p) => [p, {}]))) : null,
-      Tty: config?.tty ?? false,
-      OpenStdin: config?.openStdin ?? false,
-      StdinOnce: false,
-      Env: orNull(env),
-      Cmd: orNull(cmd),
-      Healthcheck: config?.healthcheck?.test.length
-        ? { Test: config.healthcheck.test, Interval: Number(config.healthcheck.intervalMs) * 1e6, Timeout: Number(config.healthcheck.timeoutMs) * 1e6, Retries: config.healthcheck.retries }
-        : undefined,
-      Image: config?.image ?? c.image,
-      Volumes: null,
-      WorkingDir: config?.workingDir || image?.workingDir || '',
-      Entrypoint: orNull(entrypoint),
-      OnBuild: null,
-      Labels: goMap({ ...(image?.labels ?? {}), ...(config?.labels ?? c.labels) }),
-      ...(config?.stopSignal || image?.stopSignal ? { StopSignal: config?.stopSignal || image?.stopSignal } : {}),
-      ...(config?.stopTimeoutSet ? { StopTimeout: config.stopTimeout } : {}),
-    },
+    Config: withOmitted(
+      {
+        Hostname: details.hostname,
+        Domainname: '',
+        User: config?.user || image?.user || '',
+        AttachStdin: false,
+        AttachStdout: false,
+        AttachStderr: false,
+        ExposedPorts: exposed.size ? goMap(Object.fromEntries([...exposed].map((p) => [p, {}]))) : null,
+        Tty: config?.tty ?? false,
+        OpenStdin: config?.openStdin ?? false,
+        StdinOnce: false,
+        Env: orNull(env),
+        Cmd: orNull(cmd),
+        Image: config?.image ?? c.image,
+        Volumes: null,
+        WorkingDir: config?.workingDir || image?.workingDir || '',
+        Entrypoint: orNull(entrypoint),
+        OnBuild: null,
+        Labels: goMap({ ...(image?.labels ?? {}), ...(config?.labels ?? c.labels) }),
+        ...(config?.stopSignal || image?.stopSignal ? { StopSignal: config?.stopSignal || image?.stopSignal } : {}),
+        ...(config?.stopTimeoutSet ? { StopTimeout: config.stopTimeout } : {}),
+      },
+      {
+        Healthcheck: config?.healthcheck?.test.length
+          ? {
+              Test: config.healthcheck.test,
+              Interval: Number(config.healthcheck.intervalMs) * 1e6,
+              Timeout: Number(config.healthcheck.timeoutMs) * 1e6,
+              StartPeriod: Number(config.healthcheck.startPeriodMs) * 1e6,
+              Retries: config.healthcheck.retries,
+            }
+          : null,
+      },
+    ),
     NetworkSettings: {
       Bridge: '',
       SandboxID: '',
@@ -226,7 +255,9 @@ export function dockerImage(details: InspectImageResponse): Record<string, unkno
   const names = details.names.length ? details.names : image.name ? [image.name] : [];
   const tags = names.filter((n) => !n.includes('@')).map(displayName);
   const digest = image.target?.digest;
-  const repoDigests = digest ? [...new Set(names.map((n) => displayRepository(n.replace(/[:@][^/]*$/, ''))))].map((r) => `${r}@${digest}`) : [];
+  const repoDigests = digest
+    ? [...new Set(names.map((n) => displayRepository(n.replace(/[:@][^/]*$/, ''))))].map((r) => `${r}@${digest}`)
+    : [];
   const asMap = (v: unknown) => (v && typeof v === 'object' ? goMap({ ...(v as object) }) : null);
   return {
     Id: image.id,
@@ -237,28 +268,30 @@ export function dockerImage(details: InspectImageResponse): Record<string, unkno
     Created: raw.created ?? image.created ?? '',
     DockerVersion: '',
     Author: raw.author ?? details.author ?? '',
-    Config: {
-      Hostname: '',
-      Domainname: '',
-      User: (rc.User as string) ?? '',
-      AttachStdin: false,
-      AttachStdout: false,
-      AttachStderr: false,
-      ExposedPorts: asMap(rc.ExposedPorts),
-      Tty: false,
-      OpenStdin: false,
-      StdinOnce: false,
-      Env: (rc.Env as string[]) ?? null,
-      Cmd: (rc.Cmd as string[]) ?? null,
-      Healthcheck: rc.Healthcheck,
-      Image: '',
-      Volumes: asMap(rc.Volumes),
-      WorkingDir: (rc.WorkingDir as string) ?? '',
-      Entrypoint: (rc.Entrypoint as string[]) ?? null,
-      OnBuild: (rc.OnBuild as string[]) ?? null,
-      Labels: asMap(rc.Labels),
-      ...(rc.StopSignal ? { StopSignal: rc.StopSignal } : {}),
-    },
+    Config: withOmitted(
+      {
+        Hostname: '',
+        Domainname: '',
+        User: (rc.User as string) ?? '',
+        AttachStdin: false,
+        AttachStdout: false,
+        AttachStderr: false,
+        ExposedPorts: asMap(rc.ExposedPorts),
+        Tty: false,
+        OpenStdin: false,
+        StdinOnce: false,
+        Env: (rc.Env as string[]) ?? null,
+        Cmd: (rc.Cmd as string[]) ?? null,
+        Image: '',
+        Volumes: asMap(rc.Volumes),
+        WorkingDir: (rc.WorkingDir as string) ?? '',
+        Entrypoint: (rc.Entrypoint as string[]) ?? null,
+        OnBuild: (rc.OnBuild as string[]) ?? null,
+        Labels: asMap(rc.Labels),
+        ...(rc.StopSignal ? { StopSignal: rc.StopSignal } : {}),
+      },
+      { Healthcheck: rc.Healthcheck },
+    ),
     Architecture: raw.architecture ?? image.platform?.architecture ?? '',
     ...(raw.variant || image.platform?.variant ? { Variant: raw.variant ?? image.platform?.variant } : {}),
     Os: raw.os ?? image.platform?.os ?? '',
@@ -290,7 +323,11 @@ export function dockerNetwork(n: NetworkInfo, containers: readonly ContainerSumm
     Scope: 'local',
     Driver: n.driver,
     EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: null, Config: n.subnet ? [{ Subnet: n.subnet, ...(n.gateway ? { Gateway: n.gateway } : {}) }] : [] },
+    IPAM: {
+      Driver: 'default',
+      Options: null,
+      Config: n.subnet ? [{ Subnet: n.subnet, ...(n.gateway ? { Gateway: n.gateway } : {}) }] : [],
+    },
     Internal: n.internal,
     Attachable: false,
     Ingress: false,

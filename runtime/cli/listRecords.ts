@@ -20,7 +20,11 @@ export function goTimeString(date: Date | undefined): string {
   const abs = Math.abs(offset);
   const sign = offset < 0 ? '-' : '+';
   const zoneOffset = `${sign}${String(Math.trunc(abs / 60)).padStart(2, '0')}${String(abs % 60).padStart(2, '0')}`;
-  const zone = offset === 0 ? 'UTC' : (new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(date).find((p) => p.type === 'timeZoneName')?.value ?? zoneOffset);
+  const zone =
+    offset === 0
+      ? 'UTC'
+      : (new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(date).find((p) => p.type === 'timeZoneName')?.value ??
+        zoneOffset);
   return `${local.toISOString().slice(0, 19).replace('T', ' ')} ${zoneOffset} ${zone}`;
 }
 

@@ -39,7 +39,12 @@ export function readFormat(format: string | undefined, defaultTable: string): Re
 }
 
 /** Writes every record as `format` says; a missing field exits 2 naming it, before anything is written. */
-export function writeRecords(ctx: CommandContext, format: RecordFormat, records: readonly unknown[], headers?: Readonly<Record<string, string>>): void {
+export function writeRecords(
+  ctx: CommandContext,
+  format: RecordFormat,
+  records: readonly unknown[],
+  headers?: Readonly<Record<string, string>>,
+): void {
   let text: string;
   try {
     text = renderRecords(format, records, headers);

@@ -104,12 +104,7 @@ async function inspectOne(client: RuntimeClient, name: string, type: ObjectType)
  * (one output per object and line, as `docker inspect -f` prints), or
  * `--format json` the Docker-shaped records as a JSON array.
  */
-export async function inspectAll(
-  ctx: CommandContext,
-  names: readonly string[],
-  type: ObjectType,
-  format?: string,
-): Promise<number> {
+export async function inspectAll(ctx: CommandContext, names: readonly string[], type: ObjectType, format?: string): Promise<number> {
   const template = format && format.trim() !== 'json' ? parseInspectTemplate(format) : undefined;
   const found: Record<string, unknown>[] = [];
   const errors: string[] = [];

@@ -112,7 +112,8 @@ function runCommand(state: State, command: Command, dot: unknown, piped: unknown
   if (head.kind === 'field' && (rest.length || piped.length)) {
     // A method with arguments: {{.Label "com.example"}}.
     const { holder, value } = fieldValue(state, head, dot);
-    if (typeof value !== 'function') fail(head.pos, head.text, `${head.path[head.path.length - 1]} has arguments but cannot be invoked as function`);
+    if (typeof value !== 'function')
+      fail(head.pos, head.text, `${head.path[head.path.length - 1]} has arguments but cannot be invoked as function`);
     return (value as (...a: unknown[]) => unknown).call(holder, ...rest.map((a) => operand(state, a, dot)), ...piped);
   }
   if (rest.length || piped.length) fail(head.pos, describeOperand(head), `can't give argument to non-function ${describeOperand(head)}`);
@@ -193,8 +194,7 @@ function walkPath(start: unknown, path: readonly string[], pos: Pos, prefix: str
 
 function step(v: unknown, name: string, pos: Pos, text: string): unknown {
   if (v === null || v === undefined) fail(pos, text, `nil pointer evaluating ${v === null ? 'interface {}' : '<no value>'}.${name}`);
-  if (typeof v !== 'object' && typeof v !== 'function')
-    fail(pos, text, `can't evaluate field ${name} in type ${describeType(v)}`);
+  if (typeof v !== 'object' && typeof v !== 'function') fail(pos, text, `can't evaluate field ${name} in type ${describeType(v)}`);
   if (isGoMap(v)) return Object.hasOwn(v, name) ? v[name] : undefined;
   if (!Object.hasOwn(v, name)) {
     // Methods of a record (class instances) live on its prototype.

@@ -43,58 +43,83 @@ function sprint(args: unknown[]): string {
 /** The verbs of fmt.Sprintf people use in templates: %s %v %d %q %t %x %X %f %e %g %%, with flags, width and precision. */
 export function sprintf(format: string, args: unknown[]): string {
   let n = 0;
-  const out = format.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g, (whole, flags: string, width?: string, prec?: string, verb?: string) => {
-    if (verb === '%') return '%';
-    if (n >= args.length) return `%!${verb}(MISSING)`;
-    const arg = args[n++];
-    let text: string;
-    switch (verb) {
-      case 's':
-      case 'v':
-        text = formatValue(arg);
-        if (prec !== undefined && verb === 's') text = [...text].slice(0, Number(prec)).join('');
-        break;
-      case 'q':
-        text = JSON.stringify(typeof arg === 'string' ? arg : formatValue(arg));
-        break;
-      case 'd':
-        text = typeof arg === 'number' ? String(Math.trunc(arg)) : `%!d(${describeType(arg)}=${formatValue(arg)})`;
-        break;
-      case 't':
-        text = typeof arg === 'boolean' ? String(arg) : `%!t(${describeType(arg)}=${formatValue(arg)})`;
-        break;
-      case 'x':
-      case 'X':
-        text =
-          typeof arg === 'number'
-            ? Math.trunc(arg).toString(16)
-            : Buffer.from(typeof arg === 'string' ? arg : formatValue(arg)).toString('hex');
-        if (verb === 'X') text = text.toUpperCase();
-        break;
-      case 'f':
-      case 'e':
-      case 'g': {
-        const num = typeof arg === 'number' ? arg : NaN;
-        const p = prec === undefined ? undefined : Number(prec);
-        text = verb === 'f' ? num.toFixed(p ?? 6) : verb === 'e' ? num.toExponential(p ?? 6) : p === undefined ? String(num) : num.toPrecision(p);
-        break;
+  const out = format.replace(
+    /%([-+ 0#]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g,
+    (whole, flags: string, width?: string, prec?: string, verb?: string) => {
+      if (verb === '%') return '%';
+      if (n >= args.length) return `%!${verb}(MISSING)`;
+      const arg = args[n++];
+      let text: string;
+      switch (verb) {
+        case 's':
+        case 'v':
+          text = formatValue(arg);
+          if (prec !== undefined && verb === 's') text = [...text].slice(0, Number(prec)).join('');
+          break;
+        case 'q':
+          text = JSON.stringify(typeof arg === 'string' ? arg : formatValue(arg));
+          break;
+        case 'd':
+          text = typeof arg === 'number' ? String(Math.trunc(arg)) : `%!d(${describeType(arg)}=${formatValue(arg)})`;
+          break;
+        case 't':
+          text = typeof arg === 'boolean' ? String(arg) : `%!t(${describeType(arg)}=${formatValue(arg)})`;
+          break;
+        case 'x':
+        case 'X':
+          text =
+            typeof arg === 'number'
+              ? Math.trunc(arg).toString(16)
+              : Buffer.from(typeof arg === 'string' ? arg : formatValue(arg)).toString('hex');
+          if (verb === 'X') text = text.toUpperCase();
+          break;
+        case 'f':
+        case 'e':
+        case 'g': {
+          const num = typeof arg === 'number' ? arg : NaN;
+          const p = prec === undefined ? undefined : Number(prec);
+          text =
+            verb === 'f'
+              ? num.toFixed(p ?? 6)
+              : verb === 'e'
+                ? num.toExponential(p ?? 6)
+                : p === undefined
+                  ? String(num)
+                  : num.toPrecision(p);
+          break;
+        }
+        default:
+          return `%!${verb}(${describeType(arg)}=${formatValue(arg)})`;
       }
-      default:
-        return `%!${verb}(${describeType(arg)}=${formatValue(arg)})`;
-    }
-    if (flags.includes('+') && typeof arg === 'number' && arg >= 0 && 'dfeg'.includes(verb!)) text = '+' + text;
-    const w = width === undefined ? 0 : Number(width);
-    if (text.length < w) text = flags.includes('-') ? text.padEnd(w) : flags.includes('0') && typeof arg === 'number' ? text.padStart(w, '0') : text.padStart(w);
-    void whole;
-    return text;
-  });
-  return n < args.length ? `${out}%!(EXTRA ${args.slice(n).map((a) => `${describeType(a)}=${formatValue(a)}`).join(', ')})` : out;
+      if (flags.includes('+') && typeof arg === 'number' && arg >= 0 && 'dfeg'.includes(verb!)) text = '+' + text;
+      const w = width === undefined ? 0 : Number(width);
+      if (text.length < w)
+        text = flags.includes('-')
+          ? text.padEnd(w)
+          : flags.includes('0') && typeof arg === 'number'
+            ? text.padStart(w, '0')
+            : text.padStart(w);
+      void whole;
+      return text;
+    },
+  );
+  return n < args.length
+    ? `${out}%!(EXTRA ${args
+        .slice(n)
+        .map((a) => `${describeType(a)}=${formatValue(a)}`)
+        .join(', ')})`
+    : out;
 }
 
 /** Go's encoding/json: map keys sorted, functions (Docker's methods) left out. */
 function jsonValue(_key: string, x: unknown): unknown {
   if (typeof x === 'bigint') return Number(x);
-  if (isGoMap(x)) return Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]]));
+  if (isGoMap(x))
+    return Object.fromEntries(
+      Object.keys(x)
+        .sort()
+        .map((k) => [k, x[k]]),
+    );
   return x;
 }
 
@@ -156,7 +181,8 @@ export const FUNCS: Readonly<Record<string, TemplateFunc>> = {
   split: (s, sep) => str(s, 'split').split(str(sep, 'split')),
   lower: (s) => str(s, 'lower').toLowerCase(),
   upper: (s) => str(s, 'upper').toUpperCase(),
-  title: (s) => str(s, 'title').replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, before: string, letter: string) => before + letter.toUpperCase()),
+  title: (s) =>
+    str(s, 'title').replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, before: string, letter: string) => before + letter.toUpperCase()),
   pad: (s, left, right) => ' '.repeat(Number(left)) + str(s, 'pad') + ' '.repeat(Number(right)),
   truncate: (s, n) => {
     const chars = [...str(s, 'truncate')];

@@ -275,7 +275,8 @@ class ActionParser {
 
   private command(): Command {
     const first = this.peek();
-    if (!first || (first.t === 'punct' && (first.v === '|' || first.v === ')'))) this.fail(first?.pos ?? this.where, 'missing value for command');
+    if (!first || (first.t === 'punct' && (first.v === '|' || first.v === ')')))
+      this.fail(first?.pos ?? this.where, 'missing value for command');
     const args: Operand[] = [];
     for (;;) {
       const t = this.peek();
@@ -401,7 +402,10 @@ export function parseTemplate(source: string): Node[] {
         if (frame.elseSeen) p.fail(kwPos, 'expected end; found {{else}}');
         if (p.keyword() === 'if' && frame.kind === 'if') {
           const ifPos = p.next()!.pos;
-          const node = { kind: 'if', pos: ifPos, pipe: p.pipeline(true), body: [], otherwise: [] } as Extract<Node, { kind: 'if' | 'with' | 'range' }>;
+          const node = { kind: 'if', pos: ifPos, pipe: p.pipeline(true), body: [], otherwise: [] } as Extract<
+            Node,
+            { kind: 'if' | 'with' | 'range' }
+          >;
           frame.node!.otherwise.push(node);
           frame.node = node;
           frame.into = node.body;

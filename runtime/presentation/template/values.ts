@@ -35,7 +35,10 @@ function formatInner(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(formatInner).join(' ')}]`;
   if (typeof value === 'function') return '<func>';
   if (typeof value === 'object') {
-    if (isGoMap(value)) return `map[${mapKeys(value).map((k) => `${k}:${formatInner(value[k])}`).join(' ')}]`;
+    if (isGoMap(value))
+      return `map[${mapKeys(value)
+        .map((k) => `${k}:${formatInner(value[k])}`)
+        .join(' ')}]`;
     return `{${Object.values(value as Record<string, unknown>)
       .filter((v) => typeof v !== 'function')
       .map(formatInner)

@@ -102,7 +102,10 @@ describe('presentation: Go templates (--format)', () => {
 
   it('printf, print and println as fmt does', () => {
     assert.equal(run('{{printf "%s is %d" .Config.Image .State.ExitCode}}', container), 'busybox is 3');
-    assert.equal(run('{{printf "%-6s|%5d|%q|%v|%t|%x|%.2f|%%" "ab" 42 "q" .Config.Env true 255 1.5}}', container), 'ab    |   42|"q"|[PATH=/bin A=1]|true|ff|1.50|%');
+    assert.equal(
+      run('{{printf "%-6s|%5d|%q|%v|%t|%x|%.2f|%%" "ab" 42 "q" .Config.Env true 255 1.5}}', container),
+      'ab    |   42|"q"|[PATH=/bin A=1]|true|ff|1.50|%',
+    );
     assert.equal(run('{{printf "%s"}}', {}), '%!s(MISSING)');
     assert.equal(run('{{print "a" 1 2 "b"}}', {}), 'a1 2b');
     assert.equal(run('{{println .Config.Image .State.ExitCode}}', container), 'busybox 3\n');
@@ -159,7 +162,10 @@ describe('presentation: Go templates (--format)', () => {
   it('parses a template once and executes it for many records', () => {
     const t = Template.parse('{{.Names}} {{.Status}}');
     assert.deepEqual(
-      [{ Names: 'a', Status: 'Up 1 second' }, { Names: 'b', Status: 'Exited (3) 2 minutes ago' }].map((r) => t.execute(r)),
+      [
+        { Names: 'a', Status: 'Up 1 second' },
+        { Names: 'b', Status: 'Exited (3) 2 minutes ago' },
+      ].map((r) => t.execute(r)),
       ['a Up 1 second', 'b Exited (3) 2 minutes ago'],
     );
   });
@@ -187,7 +193,10 @@ describe('presentation: record formats (table, json)', () => {
 
   it('table with no records still prints the header; a plain template prints one line per record', () => {
     assert.equal(renderRecords(parseRecordFormat('table {{.ID}}\t{{.CreatedAt}}'), [], headers), 'IMAGE ID   CREATED AT\n');
-    assert.equal(renderRecords(parseRecordFormat('{{.Repository}}:{{.Tag}}'), records), 'busybox:latest\nlocalhost:5000/a/very-long-name:1.0\n');
+    assert.equal(
+      renderRecords(parseRecordFormat('{{.Repository}}:{{.Tag}}'), records),
+      'busybox:latest\nlocalhost:5000/a/very-long-name:1.0\n',
+    );
     // Without `table` tabs are printed as they are.
     assert.equal(renderRecords(parseRecordFormat('{{.Tag}}\\t{{.ID}}'), records.slice(0, 1)), 'latest\t0123456789ab\n');
   });
@@ -195,7 +204,10 @@ describe('presentation: record formats (table, json)', () => {
   it('"table" alone is the command\'s default table; "json" is one JSON object per line', () => {
     assert.equal(renderRecords(parseRecordFormat('table', 'table {{.Tag}}'), records), 'TAG\nlatest\n1.0\n');
     const lines = renderRecords(parseRecordFormat('json'), records).trimEnd().split('\n');
-    assert.deepEqual(lines.map((l) => JSON.parse(l) as unknown), records);
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l) as unknown),
+      records,
+    );
   });
 
   it('headers: the given title, or the field name in capitals by words', () => {
