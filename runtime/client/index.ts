@@ -100,6 +100,7 @@ export type {
   RemoveImageResponse,
 } from '../api/gen/gantry/v1/images';
 export type { NetworkInfo, PruneNetworksResponse } from '../api/gen/gantry/v1/networks';
+export type { DiskUsageContainer, DiskUsageImage, DiskUsageResponse, DiskUsageVolume } from '../api/gen/gantry/v1/system';
 export { FileType, type FileInfo } from '../api/gen/gantry/v1/files';
 export type { Envelope, Gap } from '../api/gen/gantry/v1/events';
 export type { VersionResponse } from '../api/gen/gantry/v1/version';

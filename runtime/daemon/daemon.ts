@@ -50,6 +50,9 @@ import type { DaemonPaths } from './paths';
 import { startNetworks, type NetworkFlags } from './networks';
 import { NetworksService } from '../api/gen/gantry/v1/networks';
 import { acquireInstanceLock, clearStaleSocket, type InstanceLock } from './singleInstance';
+import { SystemService } from '../api/gen/gantry/v1/system';
+import { systemService } from '../api/services/system';
+import { NO_VOLUMES } from '../system/diskUsage';
 
 export interface DaemonConfig {
   readonly paths: DaemonPaths;
@@ -145,6 +148,7 @@ export class Daemon {
         'gantry.v1.Containers',
         'gantry.v1.Networks',
         'gantry.v1.Files',
+        'gantry.v1.System',
       ]);
       const components = Promise.all([probeComponent('runc', config.runtime), probeComponent('conmon', config.conmon)]);
       const networks = await startNetworks({ config, log, events, store: containerStore });
@@ -172,6 +176,8 @@ export class Daemon {
       server.addService(ContainersService, containers.server(adapt));
       server.addService(FilesService, containers.filesServer(adapt));
       server.addService(NetworksService, networks.server(adapt, containers.connections));
+      // Volumes: NO_VOLUMES until the volume store provides a VolumeUsageSource (runtime/system/diskUsage.ts).
+      server.addService(SystemService, systemService(adapt, { images, containers: containerStore, snapshotter, volumes: NO_VOLUMES }));
       await bindPrivately(server, socket);
       // Closed in reverse order: networks after the containers.
       const daemon = new Daemon(config, log, locks, server, events, health, [

@@ -30,7 +30,7 @@ import {
 } from '../gen/gantry/v1/containers';
 import { privilegesFromWire, privilegesToWire } from './privilegesWire';
 
-const STATUS: Record<Status, ContainerStatus> = {
+export const STATUS: Record<Status, ContainerStatus> = {
   created: ContainerStatus.CONTAINER_STATUS_CREATED,
   running: ContainerStatus.CONTAINER_STATUS_RUNNING,
   paused: ContainerStatus.CONTAINER_STATUS_PAUSED,
