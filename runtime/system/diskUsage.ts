@@ -56,6 +56,7 @@ export interface ContainerUsage {
   readonly status: ContainerStatus;
   readonly exitCode: number;
   readonly createdAt: string;
+  readonly startedAt: string;
   readonly finishedAt: string;
   readonly size: number;
   readonly localVolumes: number;
@@ -94,7 +95,7 @@ export async function diskUsage(ctx: Ctx, sources: DiskUsageSources): Promise<Di
   /** The layer names of an image from the top down, each layer's size looked up once. */
   async function chain(top: string): Promise<string[]> {
     const names: string[] = [];
-    for (let name = top; name && !names.includes(name); ) {
+    for (let name = top; name && !names.includes(name);) {
       names.push(name);
       if (!parentOf.has(name)) {
         try {
@@ -162,6 +163,7 @@ export async function diskUsage(ctx: Ctx, sources: DiskUsageSources): Promise<Di
       status: c.state.status,
       exitCode: c.state.exitCode,
       createdAt: c.createdAt,
+      startedAt: c.state.startedAt,
       finishedAt: c.state.finishedAt,
       size: c.snapshotter === snapshotter.name && c.snapshotKey ? await ownSize(ctx, snapshotter, c.snapshotKey) : 0,
       localVolumes: 0,

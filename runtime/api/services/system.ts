@@ -24,6 +24,7 @@ export function systemService(adapt: HandlerAdapter, sources: DiskUsageSources):
           size: c.size,
           createdAt: date(c.createdAt),
           exitCode: c.exitCode,
+          startedAt: date(c.startedAt),
           finishedAt: date(c.finishedAt),
           localVolumes: c.localVolumes,
         })),

@@ -62,6 +62,7 @@ export interface DiskUsageContainer {
     | undefined;
   /** Volumes mounted into it. */
   localVolumes: number;
+  startedAt: Date | undefined;
 }
 
 export interface DiskUsageVolume {
@@ -293,6 +294,7 @@ function createBaseDiskUsageContainer(): DiskUsageContainer {
     exitCode: 0,
     finishedAt: undefined,
     localVolumes: 0,
+    startedAt: undefined,
   };
 }
 
@@ -327,6 +329,9 @@ export const DiskUsageContainer: MessageFns<DiskUsageContainer> = {
     }
     if (message.localVolumes !== 0) {
       writer.uint32(80).int32(message.localVolumes);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -424,6 +429,14 @@ export const DiskUsageContainer: MessageFns<DiskUsageContainer> = {
             message.localVolumes = reader.int32();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -464,6 +477,11 @@ export const DiskUsageContainer: MessageFns<DiskUsageContainer> = {
         : isSet(object.local_volumes)
         ? globalThis.Number(object.local_volumes)
         : 0,
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
     };
   },
 
@@ -498,6 +516,9 @@ export const DiskUsageContainer: MessageFns<DiskUsageContainer> = {
     }
     if (message.localVolumes !== 0) {
       obj.localVolumes = Math.round(message.localVolumes);
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
     }
     return obj;
   },
