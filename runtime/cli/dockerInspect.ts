@@ -258,7 +258,7 @@ export function dockerImage(details: InspectImageResponse): Record<string, unkno
   const repoDigests = digest
     ? [...new Set(names.map((n) => displayRepository(n.replace(/[:@][^/]*$/, ''))))].map((r) => `${r}@${digest}`)
     : [];
-  const asMap = (v: unknown) => (v && typeof v === 'object' ? goMap({ ...(v as object) }) : null);
+  const asMap = (v: unknown) => (v && typeof v === 'object' ? goMap({ ...v }) : null);
   return {
     Id: image.id,
     RepoTags: tags,

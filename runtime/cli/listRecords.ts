@@ -1,16 +1,15 @@
 /**
  * The records `--format` templates see in list commands, with the Docker
  * CLI's field names and values (docker/cli's formatter contexts):
- * `ps` (.ID .Image .Command .CreatedAt .RunningFor .Ports .Status .Size
+ * `ps` (in commands/ps.ts: .ID .Image .Command .CreatedAt .RunningFor .Ports .Status .Size
  * .Names .Labels .Mounts .Networks .State .LocalVolumes, .Label "k"),
  * `images` (.ID .Repository .Tag .Digest .CreatedSince .CreatedAt .Size …)
  * and `network ls` (.ID .Name .Driver .Scope .IPv6 .Internal .Labels
  * .CreatedAt, .Label "k"). Every value is the text Docker prints, so
  * `--format json` gives the objects `docker … --format json` gives.
  */
-import type { ContainerSummary, ImageSummary, NetworkInfo } from '../client';
-import { displayRepository, formatSize, humanDuration, portsText, shortId, statusName, statusText } from '../presentation';
-import { commandText, imageText } from './commands/ps';
+import type { ImageSummary, NetworkInfo } from '../client';
+import { displayRepository, formatSize, humanDuration, shortId } from '../presentation';
 
 /** Go's time.Time.String() for a local time at second precision: "2024-03-01 10:04:05 +0100 CET". */
 export function goTimeString(date: Date | undefined): string {
@@ -29,7 +28,7 @@ export function goTimeString(date: Date | undefined): string {
 }
 
 /** Docker joins labels as k=v with commas; sorted here so the output is stable. */
-function labelsText(labels: Readonly<Record<string, string>>): string {
+export function labelsText(labels: Readonly<Record<string, string>>): string {
   return Object.keys(labels)
     .sort()
     .map((k) => `${k}=${labels[k]}`)
@@ -37,42 +36,9 @@ function labelsText(labels: Readonly<Record<string, string>>): string {
 }
 
 /** `.Label "key"`: a method, so it is not part of the record's JSON (as in Docker). */
-function withLabelMethod<T extends object>(record: T, labels: Readonly<Record<string, string>>): T {
+export function withLabelMethod<T extends object>(record: T, labels: Readonly<Record<string, string>>): T {
   Object.defineProperty(record, 'Label', { value: (key: string) => labels[key] ?? '', enumerable: false });
   return record;
-}
-
-export const PS_DEFAULT_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
-export const PS_FIELD_HEADERS: Readonly<Record<string, string>> = {
-  ID: 'CONTAINER ID',
-  RunningFor: 'CREATED',
-  LocalVolumes: 'LOCAL VOLUMES',
-  Label: 'LABEL',
-};
-
-export function psRecord(c: ContainerSummary, noTrunc: boolean, now: number) {
-  const cut = (s: string, n: number) => (noTrunc || [...s].length <= n ? s : [...s].slice(0, n - 1).join('') + '…');
-  const networks = c.networks.length ? c.networks.map((n) => n.network) : c.network ? [c.network] : [];
-  return withLabelMethod(
-    {
-      Command: commandText(c.command, noTrunc),
-      CreatedAt: goTimeString(c.createdAt),
-      ID: noTrunc ? c.id : shortId(c.id),
-      Image: imageText(c, noTrunc),
-      Labels: labelsText(c.labels),
-      LocalVolumes: '0',
-      Mounts: c.mounts.map((m) => cut(m.source, 15)).join(','),
-      Names: c.name.replace(/^\//, ''),
-      Networks: [...networks].sort().join(','),
-      Ports: portsText(c.ports),
-      RunningFor: c.createdAt ? `${humanDuration(Math.max(0, now - c.createdAt.getTime()))} ago` : '',
-      // Docker prints 0B unless `ps --size` asked the daemon for sizes; `gantry system df -v` has them.
-      Size: '0B',
-      State: statusName(c.status),
-      Status: statusText(c, now),
-    },
-    c.labels,
-  );
 }
 
 export const IMAGES_DEFAULT_TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';

@@ -1,4 +1,4 @@
-import type { ImageSummary, InspectImageResponse } from '../../client';
+import type { ImageSummary } from '../../client';
 import { parseReference } from '../../distribution/reference';
 import { displayName, displayRepository, formatAgo, formatSize, shortId } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command } from '../command';
@@ -100,17 +100,6 @@ ${INSPECT_OPTIONS_USAGE}`,
     return inspectAll(ctx, args.positionals, 'image', args.values.format);
   },
 };
-
-/** An image's inspect record with its manifest and config as JSON objects instead of strings (also used by the combined `inspect`). */
-export function imageInspectJson(details: InspectImageResponse): Record<string, unknown> {
-  return {
-    ...details,
-    manifest: JSON.parse(details.manifestJson),
-    rawConfig: JSON.parse(details.configJson),
-    manifestJson: undefined,
-    configJson: undefined,
-  };
-}
 
 export const tagCommand: Command = {
   name: 'tag',

@@ -5,7 +5,7 @@
  * one error line each and exit code 1, after the array.
  * `gantry container inspect` and `gantry image inspect` are the typed forms.
  */
-import type { InspectContainerResponse, RuntimeClient } from '../../client';
+import type { InspectContainerResponse, InspectImageResponse, RuntimeClient } from '../../client';
 import { healthName } from '../../presentation';
 import { describe, isGantryError, isInvalidArgument, isNotFound, notFound } from '../../errdefs/errdefs';
 import { parseCommandArgs, UsageError, type Command, type CommandContext } from '../command';
@@ -13,7 +13,6 @@ import { writeJson } from '../output';
 import { summaryJson } from './containerCommon';
 import { withClient } from '../withClient';
 import { hostConfigJson } from './hostConfig';
-import { imageInspectJson } from './images';
 import { dockerContainer, dockerImage, dockerNetwork } from '../dockerInspect';
 import { Template, TemplateError } from '../../presentation/template';
 import { ExitCodeError } from '../exitCode';
@@ -38,6 +37,17 @@ export function containerInspectJson(details: InspectContainerResponse): Record<
     apparmorProfile: details.apparmorProfile,
     spec: details.specJson ? JSON.parse(details.specJson) : undefined,
     hostConfig: hostConfigJson(details),
+  };
+}
+
+/** An image's inspect record with its manifest and config as JSON objects instead of strings (also used by the combined `inspect`). */
+export function imageInspectJson(details: InspectImageResponse): Record<string, unknown> {
+  return {
+    ...details,
+    manifest: JSON.parse(details.manifestJson),
+    rawConfig: JSON.parse(details.configJson),
+    manifestJson: undefined,
+    configJson: undefined,
   };
 }
 

@@ -4,13 +4,13 @@
  * functions for the unit tests.
  */
 import type { ContainerSummary } from '../../client';
-import { humanDuration, portsText, shortId, statusText } from '../../presentation';
+import { humanDuration, portsText, shortId, statusName, statusText } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
 import { summaryJson } from './containerCommon';
 import { withClient } from '../withClient';
 import { readFormat, writeRecords } from '../records';
-import { PS_DEFAULT_TABLE, PS_FIELD_HEADERS, psRecord } from '../listRecords';
+import { goTimeString, labelsText, withLabelMethod } from '../listRecords';
 
 export const PS_HEADERS = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'] as const;
 
@@ -44,6 +44,40 @@ export function psRow(c: ContainerSummary, noTrunc: boolean, now: number): strin
     portsText(c.ports),
     c.name.replace(/^\//, ''),
   ];
+}
+
+/** `--format`'s record of a container: Docker's ps fields (docs/cli.md, "List records"). */
+export const PS_DEFAULT_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+export const PS_FIELD_HEADERS: Readonly<Record<string, string>> = {
+  ID: 'CONTAINER ID',
+  RunningFor: 'CREATED',
+  LocalVolumes: 'LOCAL VOLUMES',
+  Label: 'LABEL',
+};
+
+export function psRecord(c: ContainerSummary, noTrunc: boolean, now: number) {
+  const cut = (s: string, n: number) => (noTrunc || [...s].length <= n ? s : [...s].slice(0, n - 1).join('') + '…');
+  const networks = c.networks.length ? c.networks.map((n) => n.network) : c.network ? [c.network] : [];
+  return withLabelMethod(
+    {
+      Command: commandText(c.command, noTrunc),
+      CreatedAt: goTimeString(c.createdAt),
+      ID: noTrunc ? c.id : shortId(c.id),
+      Image: imageText(c, noTrunc),
+      Labels: labelsText(c.labels),
+      LocalVolumes: '0',
+      Mounts: c.mounts.map((m) => cut(m.source, 15)).join(','),
+      Names: c.name.replace(/^\//, ''),
+      Networks: [...networks].sort().join(','),
+      Ports: portsText(c.ports),
+      RunningFor: c.createdAt ? `${humanDuration(Math.max(0, now - c.createdAt.getTime()))} ago` : '',
+      // Docker prints 0B unless `ps --size` asked the daemon for sizes; `gantry system df -v` has them.
+      Size: '0B',
+      State: statusName(c.status),
+      Status: statusText(c, now),
+    },
+    c.labels,
+  );
 }
 
 /** Newest first, as Docker lists. */

@@ -8,8 +8,7 @@
  */
 import { TemplateError } from './errors';
 import { describeType, FUNCS } from './funcs';
-import type { Command, Node, Operand, Pipeline, Pos } from './parse';
-import { posText } from './parse';
+import { posText, type Command, type Node, type Operand, type Pipeline, type Pos } from './parse';
 import { formatValue, isGoMap, mapKeys, truthy } from './values';
 
 interface State {

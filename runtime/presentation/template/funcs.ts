@@ -91,7 +91,7 @@ export function sprintf(format: string, args: unknown[]): string {
         default:
           return `%!${verb}(${describeType(arg)}=${formatValue(arg)})`;
       }
-      if (flags.includes('+') && typeof arg === 'number' && arg >= 0 && 'dfeg'.includes(verb!)) text = '+' + text;
+      if (flags.includes('+') && typeof arg === 'number' && arg >= 0 && 'dfeg'.includes(verb)) text = '+' + text;
       const w = width === undefined ? 0 : Number(width);
       if (text.length < w)
         text = flags.includes('-')

@@ -44,7 +44,7 @@ function formatInner(value: unknown): string {
       .map(formatInner)
       .join(' ')}}`;
   }
-  return String(value);
+  return typeof value === 'symbol' ? value.toString() : '<unknown>';
 }
 
 export function truthy(value: unknown): boolean {
