@@ -76,7 +76,8 @@ export function defaultHeader(field: string): string {
  * (`.Label "x"`) gives its title too.
  */
 function headerContext(headers: Readonly<Record<string, string>>): object {
-  const title = (name: string) => headers[name] ?? defaultHeader(name);
+  // Each field is a method returning its title, so `.Label "key"` (called with arguments) has one as well.
+  const title = (name: string) => () => headers[name] ?? defaultHeader(name);
   return new Proxy(
     {},
     {

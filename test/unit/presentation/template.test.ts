@@ -193,6 +193,11 @@ describe('presentation: record formats (table, json)', () => {
 
   it('table with no records still prints the header; a plain template prints one line per record', () => {
     assert.equal(renderRecords(parseRecordFormat('table {{.ID}}\t{{.CreatedAt}}'), [], headers), 'IMAGE ID   CREATED AT\n');
+    const labelled = [{ Names: 'web', Label: (k: string) => (k === 'team' ? 'shop' : '') }];
+    assert.equal(
+      renderRecords(parseRecordFormat('table {{.Names}}\t{{.Label "team"}}'), labelled, { Label: 'LABEL' }),
+      'NAMES     LABEL\nweb       shop\n',
+    );
     assert.equal(
       renderRecords(parseRecordFormat('{{.Repository}}:{{.Tag}}'), records),
       'busybox:latest\nlocalhost:5000/a/very-long-name:1.0\n',
