@@ -96,16 +96,18 @@ const FINDERS: Record<NonNullable<ObjectType>, (client: RuntimeClient, name: str
 
 async function inspectOne(client: RuntimeClient, name: string, type: ObjectType): Promise<Found> {
   if (type) return FINDERS[type](client, name);
+  let imageMiss: unknown;
   for (const kind of ['container', 'image', 'network'] as const) {
     try {
       return await FINDERS[kind](client, name);
     } catch (e) {
       // A name that cannot be a network's (`a/b:c`) is a miss, not a mistake, once it is no container or image.
       if (!isNotFound(e) && !(kind === 'network' && isInvalidArgument(e))) throw e;
+      if (kind === 'image') imageMiss = e;
     }
   }
   // Docker says "No such object"; saying which lookups failed is more use.
-  throw notFound(`no such container, image or network: ${name}`);
+  throw notFound(`no such container; ${describe(imageMiss)}; no such network`, imageMiss);
 }
 
 /**
