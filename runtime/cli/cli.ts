@@ -34,6 +34,7 @@ import { psCommand } from './commands/ps';
 import { createCommand, runCommand } from './commands/run';
 import { startCommand } from './commands/start';
 import { statsCommand, topCommand } from './commands/stats';
+import { systemCommand } from './commands/system';
 import { ExitCodeError } from './exitCode';
 import { background } from '../context';
 
@@ -78,6 +79,7 @@ const COMMANDS: readonly Command[] = [
   registryCommand,
   snapshotsCommand,
   eventsCommand,
+  systemCommand,
   infoCommand,
   versionCommand,
   dialStdioCommand,

@@ -16,6 +16,7 @@ import { ContainersClient } from '../api/gen/gantry/v1/containers';
 import { NetworksClient } from '../api/gen/gantry/v1/networks';
 import { FilesClient } from '../api/gen/gantry/v1/files';
 import { VolumesClient } from '../api/gen/gantry/v1/volumes';
+import { SystemClient } from '../api/gen/gantry/v1/system';
 import { ContainersApi } from './containersApi';
 import { ImagesApi } from './imagesApi';
 import { NetworksApi } from './networksApi';
@@ -40,7 +41,7 @@ export class RuntimeClient {
   readonly snapshots: SnapshotsApi;
   /** gantry.v1.Events. */
   readonly events: EventsApi;
-  /** gantry.v1.Version and grpc.health.v1.Health. */
+  /** gantry.v1.Version, grpc.health.v1.Health and gantry.v1.System. */
   readonly system: SystemApi;
 
   /** `address` is a gRPC target, e.g. `unix:/run/gantry/gantry.sock`. Nothing connects until the first call. */
@@ -63,6 +64,8 @@ export class RuntimeClient {
     const files = new FilesClient(address, creds, options);
     const volumes = new VolumesClient(address, creds, options);
     this.grpcClients = [version, events, health, images, registry, snapshots, containers, networks, files, volumes];
+    const system = new SystemClient(address, creds, options);
+    this.grpcClients.push(system);
     this.images = new ImagesApi(images, registry);
     this.containers = new ContainersApi(containers);
     this.networks = new NetworksApi(networks);
@@ -70,7 +73,7 @@ export class RuntimeClient {
     this.volumes = new VolumesApi(volumes);
     this.snapshots = new SnapshotsApi(snapshots);
     this.events = new EventsApi(events);
-    this.system = new SystemApi(version, health);
+    this.system = new SystemApi(version, health, system);
   }
 
   static forSocket(socketPath: string): RuntimeClient {

@@ -106,6 +106,7 @@ export type {
   RemoveImageResponse,
 } from '../api/gen/gantry/v1/images';
 export type { NetworkInfo, PruneNetworksResponse } from '../api/gen/gantry/v1/networks';
+export type { DiskUsageContainer, DiskUsageImage, DiskUsageResponse, DiskUsageVolume } from '../api/gen/gantry/v1/system';
 export { FileType, type FileInfo } from '../api/gen/gantry/v1/files';
 export { ChangeKind, type FileChange } from '../api/gen/gantry/v1/changes';
 export type { PruneVolumesResponse, Volume, VolumeUser } from '../api/gen/gantry/v1/volumes';

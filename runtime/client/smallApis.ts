@@ -1,11 +1,12 @@
 /**
- * The namespaces of RuntimeClient for the small services: `system` (Version
- * and Health), `snapshots`, `events`. Failures are GantryErrors (rpc.ts).
+ * The namespaces of RuntimeClient for the small services: `system` (Version,
+ * Health and DiskUsage), `snapshots`, `events`. Failures are GantryErrors (rpc.ts).
  */
 import type { EventsClient, SubscribeRequest, SubscribeResponse } from '../api/gen/gantry/v1/events';
 import type { VersionClient, VersionResponse } from '../api/gen/gantry/v1/version';
 import { type HealthClient, HealthCheckResponse_ServingStatus as ServingStatus } from '../api/gen/grpc/health/v1/health';
 import type { ListSnapshotsResponse, SnapshotsClient, SnapshotUsageResponse } from '../api/gen/gantry/v1/snapshots';
+import type { DiskUsageResponse, SystemClient } from '../api/gen/gantry/v1/system';
 import { stream, unary, type CallOpts } from './rpc';
 
 export { ServingStatus };
@@ -14,7 +15,13 @@ export class SystemApi {
   constructor(
     private readonly versionClient: VersionClient,
     private readonly healthClient: HealthClient,
+    private readonly systemClient: SystemClient,
   ) {}
+
+  /** What images, containers and volumes take on disk (`gantry system df`). */
+  diskUsage(opts: CallOpts = {}): Promise<DiskUsageResponse> {
+    return unary(this.systemClient, this.systemClient.diskUsage, {}, opts);
+  }
 
   version(opts: CallOpts = {}): Promise<VersionResponse> {
     return unary(this.versionClient, this.versionClient.version, {}, opts);

@@ -55,6 +55,8 @@ import { NetworksService } from '../api/gen/gantry/v1/networks';
 import { startVolumes } from './volumes';
 import { VolumesService } from '../api/gen/gantry/v1/volumes';
 import { acquireInstanceLock, clearStaleSocket, type InstanceLock } from './singleInstance';
+import { SystemService } from '../api/gen/gantry/v1/system';
+import { systemService } from '../api/services/system';
 
 export interface DaemonConfig {
   readonly paths: DaemonPaths;
@@ -151,6 +153,7 @@ export class Daemon {
         'gantry.v1.Networks',
         'gantry.v1.Files',
         'gantry.v1.Volumes',
+        'gantry.v1.System',
       ]);
       const components = Promise.all([probeComponent('runc', config.runtime), probeComponent('conmon', config.conmon)]);
       const networks = await startNetworks({ config, log, events, store: containerStore });
@@ -183,6 +186,7 @@ export class Daemon {
       server.addService(FilesService, containers.filesServer(adapt));
       server.addService(NetworksService, networks.server(adapt, containers.connections));
       server.addService(VolumesService, volumes.server(adapt));
+      server.addService(SystemService, systemService(adapt, { images, containers: containerStore, snapshotter, volumes: volumes.usage }));
       await bindPrivately(server, socket);
       // Closed in reverse order: networks after the containers.
       const daemon = new Daemon(config, log, locks, server, events, health, [

@@ -15,6 +15,7 @@ import type { FileRoot, FileRoots, FileTarget } from '../files/containerFiles';
 import type { Ctx } from '../context';
 import type { Logger } from '../util/log';
 import { LocalVolumeStore, VolumeAttacher, VolumeService } from '../volumes/index';
+import type { VolumeUsageSource } from '../system/diskUsage';
 import type { DaemonConfig } from './daemon';
 
 export interface VolumesDeps {
@@ -29,6 +30,8 @@ export interface Volumes {
   /** For the container service and the launcher. */
   readonly attacher: VolumeAttacher;
   server(adapt: HandlerAdapter): VolumesServer;
+  /** Sizes and users for `system df` (runtime/system/diskUsage.ts). */
+  readonly usage: VolumeUsageSource;
   /** Files roots: a volume target here, anything else to `containers`. */
   fileRoots(containers: FileRoots): FileRoots;
 }
@@ -45,6 +48,10 @@ export async function startVolumes(deps: VolumesDeps): Promise<Volumes> {
     service,
     attacher,
     server: (adapt) => volumesService(adapt, service),
+    usage: {
+      list: async () =>
+        (await service.list([], true)).map((v) => ({ name: v.name, driver: v.driver, size: v.size, links: v.users.length })),
+    },
     fileRoots: (containers) => ({
       rootOf: async (ctx: Ctx, target: FileTarget): Promise<FileRoot> => {
         if (!target.volume) return containers.rootOf(ctx, target);

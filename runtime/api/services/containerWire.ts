@@ -31,7 +31,7 @@ import {
 import { privilegesFromWire, privilegesToWire } from './privilegesWire';
 import { mountPointsOf, volumesFromWire, volumesToWire } from './volumeWire';
 
-const STATUS: Record<Status, ContainerStatus> = {
+export const STATUS: Record<Status, ContainerStatus> = {
   created: ContainerStatus.CONTAINER_STATUS_CREATED,
   running: ContainerStatus.CONTAINER_STATUS_RUNNING,
   paused: ContainerStatus.CONTAINER_STATUS_PAUSED,

@@ -1,9 +1,12 @@
-import type { ImageSummary, InspectImageResponse } from '../../client';
+import type { ImageSummary } from '../../client';
 import { parseReference } from '../../distribution/reference';
 import { displayName, displayRepository, formatAgo, formatSize, shortId } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
 import { withClient } from '../withClient';
+import { inspectAll } from './inspect';
+import { INSPECT_OPTIONS, INSPECT_OPTIONS_USAGE, readFormat, writeRecords } from '../records';
+import { IMAGES_DEFAULT_TABLE, IMAGES_DIGESTS_TABLE, IMAGES_FIELD_HEADERS, imageRecord } from '../listRecords';
 
 export const imagesCommand: Command = {
   name: 'images',
@@ -17,6 +20,9 @@ Options:
   --digests       show the pulled manifest digest
   --no-trunc      full image IDs
   --json          the records as a JSON array
+  --format FORMAT a Go template per image ({{.Repository}}:{{.Tag}}), 'table …' for
+                  aligned columns with a header, or json (one object per line); fields as
+                  Docker's: .ID .Repository .Tag .Digest .CreatedSince .CreatedAt .Size
 `,
   async run(ctx, argv) {
     const args = parseCommandArgs(
@@ -27,11 +33,15 @@ Options:
         digests: { type: 'boolean' },
         'no-trunc': { type: 'boolean' },
         json: { type: 'boolean' },
+        format: { type: 'string' },
       },
       ctx,
       true,
     );
     if (!args) return 0;
+    const format = args.values.format
+      ? readFormat(args.values.format, args.values.digests ? IMAGES_DIGESTS_TABLE : IMAGES_DEFAULT_TABLE)
+      : undefined;
     if (args.positionals.length > 1) throw new UsageError('images takes at most one repository filter');
     let images = await withClient(ctx, (c) => c.images.list());
     const filter = args.positionals[0];
@@ -48,6 +58,16 @@ Options:
     const id = (i: ImageSummary) => (args.values['no-trunc'] ? i.id : shortId(i.id));
     if (args.values.quiet) {
       for (const i of new Set(images.map(id))) ctx.stdout.write(`${i}\n`);
+      return 0;
+    }
+    if (format) {
+      const now = Date.now();
+      writeRecords(
+        ctx,
+        format,
+        images.map((i) => imageRecord(i, args.values['no-trunc'] === true, now)),
+        IMAGES_FIELD_HEADERS,
+      );
       return 0;
     }
     const headers = ['REPOSITORY', 'TAG', ...(args.values.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
@@ -67,32 +87,19 @@ Options:
 export const imageInspectCommand: Command = {
   name: 'inspect',
   summary: 'show the details of images as JSON',
-  usage: `Usage: gantry image inspect IMAGE [IMAGE...]
+  usage: `Usage: gantry image inspect [options] IMAGE [IMAGE...]
 
 Print each image's record, runtime config, layers and history as a JSON array.
-`,
+
+Options:
+${INSPECT_OPTIONS_USAGE}`,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {}, ctx, true);
+    const args = parseCommandArgs(this, argv, INSPECT_OPTIONS, ctx, true);
     if (!args) return 0;
     if (!args.positionals.length) throw new UsageError('inspect needs at least one image');
-    const results = await withClient(ctx, (c) =>
-      Promise.all(args.positionals.map(async (name) => imageInspectJson(await c.images.inspect(name)))),
-    );
-    writeJson(ctx.stdout, results);
-    return 0;
+    return inspectAll(ctx, args.positionals, 'image', args.values.format);
   },
 };
-
-/** An image's inspect record with its manifest and config as JSON objects instead of strings (also used by the combined `inspect`). */
-export function imageInspectJson(details: InspectImageResponse): Record<string, unknown> {
-  return {
-    ...details,
-    manifest: JSON.parse(details.manifestJson),
-    rawConfig: JSON.parse(details.configJson),
-    manifestJson: undefined,
-    configJson: undefined,
-  };
-}
 
 export const tagCommand: Command = {
   name: 'tag',

@@ -12,6 +12,9 @@ import { writeJson, writeTable } from '../output';
 import { withClient } from '../withClient';
 import { forEachContainer } from './containerCommon';
 import { confirm } from './containerPrune';
+import { inspectAll } from './inspect';
+import { INSPECT_OPTIONS, INSPECT_OPTIONS_USAGE, readFormat, writeRecords } from '../records';
+import { NETWORK_FIELD_HEADERS, NETWORK_LS_DEFAULT_TABLE, networkRecord } from '../listRecords';
 
 export const NETWORK_LS_HEADERS = ['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET'] as const;
 
@@ -89,7 +92,10 @@ modes, not networks, and are not listed).
 Options:
   -q, --quiet      only network IDs
   --no-trunc       full network IDs
-  --format json    the records as a JSON array (also --json)
+  --format FORMAT  a Go template per network ({{.Name}} {{.Driver}}), 'table …' for
+                   aligned columns with a header, or json (one object per line); fields
+                   as Docker's: .ID .Name .Driver .Scope .IPv6 .Internal .Labels
+                   .Label "k" .CreatedAt, and .Subnet
   --json           the records as a JSON array
 `,
   async run(ctx, argv) {
@@ -105,14 +111,19 @@ Options:
       ctx,
     );
     if (!args) return 0;
-    const format = args.values.format;
-    if (format !== undefined && format !== 'json' && format !== 'table')
-      throw new UsageError(`unknown --format ${JSON.stringify(format)}: use json or table`);
+    const format = args.values.format ? readFormat(args.values.format, NETWORK_LS_DEFAULT_TABLE) : undefined;
     const networks = await withClient(ctx, (c) => c.networks.list());
     networks.sort((a, b) => a.name.localeCompare(b.name));
     const noTrunc = args.values['no-trunc'] === true;
-    if (args.values.json || format === 'json') writeJson(ctx.stdout, networks);
+    if (args.values.json) writeJson(ctx.stdout, networks);
     else if (args.values.quiet) for (const n of networks) ctx.stdout.write(`${noTrunc ? n.id : shortId(n.id)}\n`);
+    else if (format)
+      writeRecords(
+        ctx,
+        format,
+        networks.map((n) => networkRecord(n, noTrunc)),
+        NETWORK_FIELD_HEADERS,
+      );
     else
       writeTable(
         ctx.stdout,
@@ -126,18 +137,18 @@ Options:
 export const networkInspectCommand: Command = {
   name: 'inspect',
   summary: 'show the details of networks as JSON',
-  usage: `Usage: gantry network inspect NETWORK [NETWORK...]
+  usage: `Usage: gantry network inspect [options] NETWORK [NETWORK...]
 
 Print each network's record (subnet, gateway, options, labels, attached
 containers) as a JSON array.
-`,
+
+Options:
+${INSPECT_OPTIONS_USAGE}`,
   async run(ctx, argv) {
-    const args = parseCommandArgs(this, argv, {}, ctx, true);
+    const args = parseCommandArgs(this, argv, INSPECT_OPTIONS, ctx, true);
     if (!args) return 0;
     if (!args.positionals.length) throw new UsageError('network inspect needs at least one network');
-    const results = await withClient(ctx, (c) => Promise.all(args.positionals.map((name) => c.networks.inspect(name))));
-    writeJson(ctx.stdout, results);
-    return 0;
+    return inspectAll(ctx, args.positionals, 'network', args.values.format);
   },
 };
 

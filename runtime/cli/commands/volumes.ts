@@ -7,6 +7,7 @@
 import type { Volume } from '../../client';
 import { parseLabels } from '../../options';
 import { formatSize } from '../../presentation';
+import { printRecords } from '../records';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
 import { withClient } from '../withClient';
@@ -17,6 +18,24 @@ import { parseNetworkOptions } from './networks';
 export const VOLUME_LS_HEADERS = ['DRIVER', 'VOLUME NAME'] as const;
 
 /** A volume as `docker volume inspect` prints it (plus who uses it and, when known, its size). */
+const VOLUME_LS_TABLE = 'table {{.Driver}}\t{{.Name}}';
+
+/** Docker's `volume ls --format` fields (formatter/volume.go): strings, as Docker prints them. */
+function volumeListRecord(v: Volume): Record<string, unknown> {
+  return {
+    Name: v.name,
+    Driver: v.driver,
+    Scope: 'local',
+    Mountpoint: v.mountpoint,
+    Labels: Object.entries(v.labels)
+      .map(([k, val]) => `${k}=${val}`)
+      .join(','),
+    Label: (key: string) => v.labels[key] ?? '',
+    Links: v.size >= 0 ? String(v.users.length) : 'N/A',
+    Size: v.size >= 0 ? formatSize(v.size) : 'N/A',
+  };
+}
+
 export function dockerVolume(v: Volume): Record<string, unknown> {
   return {
     CreatedAt: v.createdAt?.toISOString() ?? '',
@@ -84,7 +103,9 @@ Options:
   -q, --quiet           only volume names
   -f, --filter FILTER   dangling=true|false, label=KEY[=VALUE], name=PART, driver=local; repeatable
   -s, --size            add each volume's size and how many containers use it
-  --format json         the records as a JSON array (also --json)
+  --format TEMPLATE     a Go template per volume ({{.Name}}, {{.Driver}}, {{.Scope}},
+                        {{.Mountpoint}}, {{.Labels}}, {{.Links}}, {{.Size}}); 'table …' adds a
+                        header; 'json' prints one JSON object per line
   --json                the records as a JSON array
 `,
   async run(ctx, argv) {
@@ -102,11 +123,11 @@ Options:
     );
     if (!args) return 0;
     const format = args.values.format;
-    if (format !== undefined && format !== 'json' && format !== 'table')
-      throw new UsageError(`unknown --format ${JSON.stringify(format)}: use json or table`);
-    const withSize = args.values.size === true;
+    const withSize = args.values.size === true || /\.(Size|Links)\b/.test(format ?? '');
     const volumes = await withClient(ctx, (c) => c.volumes.list({ filters: args.values.filter ?? [], withSize }));
-    if (args.values.json || format === 'json') writeJson(ctx.stdout, volumes.map(dockerVolume));
+    if (args.values.json) writeJson(ctx.stdout, volumes.map(dockerVolume));
+    else if (format && format !== 'table')
+      printRecords(ctx, volumes.map(volumeListRecord), { format, defaultTable: VOLUME_LS_TABLE, headers: { Name: 'VOLUME NAME' } });
     else if (args.values.quiet) for (const v of volumes) ctx.stdout.write(`${v.name}\n`);
     else if (withSize)
       writeTable(

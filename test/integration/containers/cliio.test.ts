@@ -170,7 +170,7 @@ describe('gantry logs, exec, attach, stats, inspect (real daemon, runc, conmon)'
       const missing = await t.daemon.cli(['inspect', 'target', 'nothing-by-this-name']);
       assert.equal(missing.code, 1);
       assert.equal((JSON.parse(missing.stdout) as InspectJson[]).length, 1);
-      assert.match(missing.stderr, /^gantry: no such container; no such image: nothing-by-this-name\n$/);
+      assert.match(missing.stderr, /^gantry: no such container; no such image: nothing-by-this-name; no such network\n$/);
       const typed = await t.daemon.cli(['container', 'inspect', t.image]);
       assert.equal(typed.code, 1, 'container inspect does not fall back to images');
     });

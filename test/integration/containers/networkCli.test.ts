@@ -71,12 +71,35 @@ describe('gantry networking commands (real daemon, CNI plugins, runc)', function
     );
     const quiet = await t.daemon.cli(['network', 'ls', '-q']);
     assert.ok(quiet.stdout.split('\n').includes(id.slice(0, 12)), quiet.stdout);
-    for (const flags of [['--json'], ['--format', 'json']]) {
-      const json = await t.daemon.cli(['network', 'ls', ...flags]);
-      assert.equal(json.code, 0, json.stderr);
-      const names = (JSON.parse(json.stdout) as { name: string }[]).map((n) => n.name);
-      assert.ok(names.includes('clinet') && names.includes('bridge'), names.join(','));
-    }
+    const json = await t.daemon.cli(['network', 'ls', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const names = (JSON.parse(json.stdout) as { name: string }[]).map((n) => n.name);
+    assert.ok(names.includes('clinet') && names.includes('bridge'), names.join(','));
+    // --format json is Docker's: one object per line, Docker's field names.
+    const jsonLines = await t.daemon.cli(['network', 'ls', '--format', 'json']);
+    assert.equal(jsonLines.code, 0, jsonLines.stderr);
+    const records = jsonLines.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { Name: string; ID: string; Driver: string; Scope: string; Labels: string; Subnet: string });
+    const clinet = records.find((r) => r.Name === 'clinet');
+    assert.deepEqual(clinet && { ...clinet, CreatedAt: undefined }, {
+      Name: 'clinet',
+      ID: id.slice(0, 12),
+      Driver: 'bridge',
+      Scope: 'local',
+      IPv6: 'false',
+      Internal: 'false',
+      Labels: 'team=web',
+      Subnet: clinet?.Subnet,
+      CreatedAt: undefined,
+    });
+    assert.ok(
+      records.some((r) => r.Name === 'bridge'),
+      jsonLines.stdout,
+    );
+    const names2 = await t.daemon.cli(['network', 'ls', '--format', '{{.Name}} {{.Label "team"}}']);
+    assert.ok(names2.stdout.split('\n').includes('clinet web'), names2.stdout);
 
     const inspect = await t.daemon.cli(['network', 'inspect', 'clinet']);
     assert.equal(inspect.code, 0, inspect.stderr);

@@ -28,10 +28,19 @@ describe('gantry volume commands (real daemon, runc)', function () {
       ls.stdout,
     );
     assert.deepEqual((await t.volumeNames()).sort(), [generated, 'v1'].sort());
-    for (const flags of [['--json'], ['--format', 'json']]) {
-      const json = JSON.parse((await t.ok(['volume', 'ls', ...flags])).stdout) as { Name: string }[];
-      assert.deepEqual(json.map((v) => v.Name).sort(), [generated, 'v1'].sort());
-    }
+    const array = JSON.parse((await t.ok(['volume', 'ls', '--json'])).stdout) as { Name: string }[];
+    assert.deepEqual(array.map((v) => v.Name).sort(), [generated, 'v1'].sort());
+    // Docker's --format json: one object per line.
+    const jsonLines = (await t.ok(['volume', 'ls', '--format', 'json'])).stdout.trim().split('\n');
+    assert.deepEqual(jsonLines.map((l) => (JSON.parse(l) as { Name: string }).Name).sort(), [generated, 'v1'].sort());
+    assert.equal(
+      (await t.ok(['volume', 'ls', '--filter', 'name=v1', '--format', '{{.Name}} {{.Driver}} {{.Label "team"}}'])).stdout,
+      'v1 local web\n',
+    );
+    assert.match(
+      (await t.ok(['volume', 'ls', '--filter', 'name=v1', '--format', 'table {{.Name}}\t{{.Links}}'])).stdout,
+      /^VOLUME NAME +LINKS\nv1 +0\n$/,
+    );
     assert.equal((await t.ok(['volume', 'ls', '-q', '--filter', 'label=team=web'])).stdout, 'v1\n');
     assert.equal((await t.ok(['volume', 'ls', '-q', '--filter', 'label=team'])).stdout, 'v1\n');
     assert.equal((await t.ok(['volume', 'ls', '-q', '--filter', 'name=v'])).stdout, 'v1\n');
