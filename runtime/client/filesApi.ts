@@ -5,12 +5,17 @@
  * NotFound, AlreadyExists, FailedPrecondition ("a named pipe", "not a
  * directory"), InvalidArgument (link loops).
  */
-import type { FileInfo, FilesClient, WriteFileHeader, WriteFileRequest } from '../api/gen/gantry/v1/files';
+import type { FileInfo, FilesClient, FileTarget as WireFileTarget, WriteFileHeader, WriteFileRequest } from '../api/gen/gantry/v1/files';
 import { clientStream, stream, unary, type CallOpts } from './rpc';
 
-/** Whose files: a container ID, ID prefix or name. */
-export interface FileTargetRef {
-  readonly container: string;
+/**
+ * Whose files: a container ID, ID prefix or name; or a layer of an image
+ * (read-only; the image's tree up to that layer, docs/layers.md).
+ */
+export type FileTargetRef = { readonly container: string } | { readonly layer: { readonly image: string; readonly index: number } };
+
+function wire(t: FileTargetRef): WireFileTarget {
+  return 'layer' in t ? { container: '', layer: { image: t.layer.image, index: t.layer.index } } : { container: t.container, layer: undefined };
 }
 
 export interface WriteOpts extends CallOpts {
@@ -33,17 +38,17 @@ export class FilesApi {
     path: string,
     opts: CallOpts & { noFollow?: boolean } = {},
   ): Promise<{ info: FileInfo; realPath: string }> {
-    const r = await unary(this.files, this.files.stat, { target, path, noFollow: opts.noFollow ?? false }, opts);
+    const r = await unary(this.files, this.files.stat, { target: wire(target), path, noFollow: opts.noFollow ?? false }, opts);
     return { info: r.info!, realPath: r.realPath };
   }
 
   async readDirectory(target: FileTargetRef, path: string, opts?: CallOpts): Promise<FileInfo[]> {
-    return (await unary(this.files, this.files.readDirectory, { target, path }, opts)).entries;
+    return (await unary(this.files, this.files.readDirectory, { target: wire(target), path }, opts)).entries;
   }
 
   /** The file's chunks, in order; the first carries its info. `length` 0: to the end. */
   read(target: FileTargetRef, path: string, range: { offset?: number; length?: number } = {}, signal?: AbortSignal) {
-    const call = this.files.readFile({ target, path, offset: range.offset ?? 0, length: range.length ?? 0 });
+    const call = this.files.readFile({ target: wire(target), path, offset: range.offset ?? 0, length: range.length ?? 0 });
     return stream(call, signal);
   }
 
@@ -66,7 +71,7 @@ export class FilesApi {
     opts: WriteOpts = {},
   ): Promise<FileInfo> {
     const header: WriteFileHeader = {
-      target,
+      target: wire(target),
       path,
       exclusive: opts.exclusive ?? false,
       mustExist: opts.mustExist ?? false,
@@ -85,14 +90,14 @@ export class FilesApi {
   }
 
   async createDirectory(target: FileTargetRef, path: string, opts: CallOpts & { parents?: boolean } = {}): Promise<void> {
-    await unary(this.files, this.files.createDirectory, { target, path, parents: opts.parents ?? false }, opts);
+    await unary(this.files, this.files.createDirectory, { target: wire(target), path, parents: opts.parents ?? false }, opts);
   }
 
   async delete(target: FileTargetRef, path: string, opts: CallOpts & { recursive?: boolean } = {}): Promise<void> {
-    await unary(this.files, this.files.delete, { target, path, recursive: opts.recursive ?? false }, opts);
+    await unary(this.files, this.files.delete, { target: wire(target), path, recursive: opts.recursive ?? false }, opts);
   }
 
   async rename(target: FileTargetRef, from: string, to: string, opts: CallOpts & { overwrite?: boolean } = {}): Promise<void> {
-    await unary(this.files, this.files.rename, { target, from, to, overwrite: opts.overwrite ?? false }, opts);
+    await unary(this.files, this.files.rename, { target: wire(target), from, to, overwrite: opts.overwrite ?? false }, opts);
   }
 }

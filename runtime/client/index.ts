@@ -87,6 +87,10 @@ export type {
 export { BlobStatus, PushBlobStatus } from '../api/gen/gantry/v1/images';
 export type {
   BlobProgress,
+  HistoryEntry,
+  ImageLayer,
+  ImageLayersResponse,
+  LayerChangesResponse,
   ImagePlatformsResponse,
   ImageSummary,
   InspectImageResponse,
@@ -101,6 +105,7 @@ export type {
 } from '../api/gen/gantry/v1/images';
 export type { NetworkInfo, PruneNetworksResponse } from '../api/gen/gantry/v1/networks';
 export { FileType, type FileInfo } from '../api/gen/gantry/v1/files';
+export { ChangeKind, type FileChange } from '../api/gen/gantry/v1/changes';
 export type { Envelope, Gap } from '../api/gen/gantry/v1/events';
 export type { VersionResponse } from '../api/gen/gantry/v1/version';
 export { SnapshotKind } from '../api/gen/gantry/v1/snapshots';

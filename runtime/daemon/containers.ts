@@ -12,7 +12,7 @@ import type { HandlerAdapter } from '../api/server';
 import { containersService } from '../api/services/containers';
 import { FilesService, type FilesServer } from '../api/gen/gantry/v1/files';
 import { filesService } from '../api/services/files';
-import { ContainerFiles } from '../files/containerFiles';
+import { ContainerFiles, type FileRoots } from '../files/containerFiles';
 import { ContainerRoots } from './files';
 import { HealthMonitor, type Probe } from '../containers/health';
 import { ContainerIO } from '../containers/io';
@@ -45,6 +45,8 @@ export interface ContainersDeps {
   readonly store: FileContainerStore;
   readonly images: ImageService;
   readonly networks: ContainerNetworks;
+  /** The files of image layers (runtime/layers/, docs/layers.md). */
+  readonly layers?: FileRoots;
 }
 
 export interface Containers {
@@ -134,8 +136,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   if (report.adopted.length || report.exited.length || report.restarted.length || report.removedLeftovers.length) {
     log.info('containers recovered', { ...report });
   }
-  const files = new ContainerFiles(
-    new ContainerRoots({
+  const containerRoots = new ContainerRoots({
       resolve: (ref) => service.resolve(ref),
       get: (id) => store.get(id),
       mountRootfs: (ctx, c) => launcher.mountRootfs(ctx, c),
@@ -143,8 +144,11 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
       rootfsOf: (id) => launcher.rootfsOf(id),
       idMap: config.usernsRemap,
       log,
-    }),
-  );
+  });
+  const layerRoots = deps.layers;
+  const files = new ContainerFiles({
+    rootOf: (ctx, target) => (target.layer && layerRoots ? layerRoots.rootOf(ctx, target) : containerRoots.rootOf(ctx, target)),
+  });
   const etcDir = (id: string) => path.join(launcher.bundleOf(id), 'etc');
   return {
     server: (adapt) => containersService(adapt, service, io, (id) => deps.networks.current(id), forwarder),

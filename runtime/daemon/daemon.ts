@@ -50,6 +50,8 @@ import type { DaemonPaths } from './paths';
 import { startNetworks, type NetworkFlags } from './networks';
 import { NetworksService } from '../api/gen/gantry/v1/networks';
 import { acquireInstanceLock, clearStaleSocket, type InstanceLock } from './singleInstance';
+import { LayerService } from '../layers/service';
+import { layersHandlers } from '../api/services/layers';
 
 export interface DaemonConfig {
   readonly paths: DaemonPaths;
@@ -135,6 +137,13 @@ export class Daemon {
             .filter((c) => c.imageId === imageId)
             .map((c) => c.name),
       });
+      const layers = new LayerService({
+        inspect: (ctx, image) => imageService.inspect(ctx, image),
+        content,
+        snapshotter,
+        mountDir: path.join(config.paths.state, 'layers'),
+      });
+      await layers.cleanup();
       const adapt = new HandlerAdapter(log);
       const health = new HealthStatus([
         'gantry.v1.Version',
@@ -156,6 +165,7 @@ export class Daemon {
         store: containerStore,
         images: imageService,
         networks: networks.containers,
+        layers,
       });
       const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
       server.addService(
@@ -166,7 +176,7 @@ export class Daemon {
       server.addService(HealthService, healthService(adapt, health));
       const pusher = new ImagePusher({ content, registry, images, events, concurrency: config.maxConcurrentDownloads });
       const transfer = transferHandlers(adapt, imageService, { content, pusher, load: { content, images, gc, events, unpacker } });
-      server.addService(ImagesService, { ...imagesService(adapt, imageService, puller, registry), ...transfer });
+      server.addService(ImagesService, { ...imagesService(adapt, imageService, puller, registry), ...transfer, ...layersHandlers(adapt, layers) });
       server.addService(RegistryService, registryService(adapt, registry));
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       server.addService(ContainersService, containers.server(adapt));

@@ -30,7 +30,8 @@ export function toWireFileInfo(i: FileInfo): WireFileInfo {
   };
 }
 
-function targetOf(t: { container: string } | undefined): FileTarget {
+function targetOf(t: { container: string; layer?: { image: string; index: number } } | undefined): FileTarget {
+  if (t?.layer?.image) return { layer: { image: t.layer.image, index: t.layer.index } };
   if (!t?.container) throw invalidArgument('no container named: whose files?');
   return { container: t.container };
 }

@@ -84,6 +84,16 @@ export function fileTypeToJSON(object: FileType): string {
 export interface FileTarget {
   /** A container ID, ID prefix or name. */
   container: string;
+  /** A layer of an image, read-only (docs/layers.md). */
+  layer: LayerTarget | undefined;
+}
+
+/** The image's tree up to and including one layer. */
+export interface LayerTarget {
+  /** A name or ID, as every image call takes them. */
+  image: string;
+  /** 0 = the bottom layer. */
+  index: number;
 }
 
 export interface FileInfo {
@@ -194,13 +204,16 @@ export interface RenameFileResponse {
 }
 
 function createBaseFileTarget(): FileTarget {
-  return { container: "" };
+  return { container: "", layer: undefined };
 }
 
 export const FileTarget: MessageFns<FileTarget> = {
   encode(message: FileTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.container !== "") {
       writer.uint32(10).string(message.container);
+    }
+    if (message.layer !== undefined) {
+      LayerTarget.encode(message.layer, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -226,6 +239,14 @@ export const FileTarget: MessageFns<FileTarget> = {
             message.container = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.layer = LayerTarget.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -239,13 +260,94 @@ export const FileTarget: MessageFns<FileTarget> = {
   },
 
   fromJSON(object: any): FileTarget {
-    return { container: isSet(object.container) ? globalThis.String(object.container) : "" };
+    return {
+      container: isSet(object.container) ? globalThis.String(object.container) : "",
+      layer: isSet(object.layer) ? LayerTarget.fromJSON(object.layer) : undefined,
+    };
   },
 
   toJSON(message: FileTarget): unknown {
     const obj: any = {};
     if (message.container !== "") {
       obj.container = message.container;
+    }
+    if (message.layer !== undefined) {
+      obj.layer = LayerTarget.toJSON(message.layer);
+    }
+    return obj;
+  },
+};
+
+function createBaseLayerTarget(): LayerTarget {
+  return { image: "", index: 0 };
+}
+
+export const LayerTarget: MessageFns<LayerTarget> = {
+  encode(message: LayerTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== "") {
+      writer.uint32(10).string(message.image);
+    }
+    if (message.index !== 0) {
+      writer.uint32(16).int32(message.index);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LayerTarget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLayerTarget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.index = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LayerTarget {
+    return {
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+    };
+  },
+
+  toJSON(message: LayerTarget): unknown {
+    const obj: any = {};
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
     }
     return obj;
   },
