@@ -13,6 +13,7 @@ import { eventsCommand } from './commands/events';
 import { dialStdioCommand } from './commands/dialStdio';
 import { imageCommand } from './commands/imageGroup';
 import { imagesCommand, rmiCommand, tagCommand } from './commands/images';
+import { historyCommand } from './commands/history';
 import { loginCommand, logoutCommand } from './commands/login';
 import { pullCommand } from './commands/pull';
 import { pushCommand } from './commands/push';
@@ -59,6 +60,7 @@ const COMMANDS: readonly Command[] = [
   saveCommand,
   loadCommand,
   imagesCommand,
+  historyCommand,
   tagCommand,
   rmiCommand,
   imageCommand,

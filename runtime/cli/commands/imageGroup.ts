@@ -3,6 +3,7 @@ import { imageInspectCommand, imagePruneCommand, imagesCommand, rmiCommand, tagC
 import { pullCommand } from './pull';
 import { pushCommand } from './push';
 import { loadCommand, saveCommand } from './archive';
+import { historyCommand } from './history';
 
 /** `gantry image <subcommand>`: Docker's management-command spelling of the image verbs. */
 const SUBCOMMANDS: Record<string, Command> = {
@@ -17,6 +18,7 @@ const SUBCOMMANDS: Record<string, Command> = {
   rm: rmiCommand,
   remove: rmiCommand,
   prune: imagePruneCommand,
+  history: historyCommand,
 };
 
 export const imageCommand: Command = commandGroup(
@@ -35,6 +37,7 @@ Commands:
   tag       give an image another name
   rm        remove images
   prune     remove untagged images
+  history   show the history of an image
 `,
   },
   SUBCOMMANDS,
