@@ -15,7 +15,9 @@ import { clientStream, stream, unary, type CallOpts } from './rpc';
 export type FileTargetRef = { readonly container: string } | { readonly layer: { readonly image: string; readonly index: number } };
 
 function wire(t: FileTargetRef): WireFileTarget {
-  return 'layer' in t ? { container: '', layer: { image: t.layer.image, index: t.layer.index } } : { container: t.container, layer: undefined };
+  return 'layer' in t
+    ? { container: '', layer: { image: t.layer.image, index: t.layer.index } }
+    : { container: t.container, layer: undefined };
 }
 
 export interface WriteOpts extends CallOpts {

@@ -137,13 +137,13 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     log.info('containers recovered', { ...report });
   }
   const containerRoots = new ContainerRoots({
-      resolve: (ref) => service.resolve(ref),
-      get: (id) => store.get(id),
-      mountRootfs: (ctx, c) => launcher.mountRootfs(ctx, c),
-      unmountRootfs: (id) => launcher.unmountRootfs(id),
-      rootfsOf: (id) => launcher.rootfsOf(id),
-      idMap: config.usernsRemap,
-      log,
+    resolve: (ref) => service.resolve(ref),
+    get: (id) => store.get(id),
+    mountRootfs: (ctx, c) => launcher.mountRootfs(ctx, c),
+    unmountRootfs: (id) => launcher.unmountRootfs(id),
+    rootfsOf: (id) => launcher.rootfsOf(id),
+    idMap: config.usernsRemap,
+    log,
   });
   const layerRoots = deps.layers;
   const files = new ContainerFiles({

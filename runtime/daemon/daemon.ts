@@ -176,7 +176,11 @@ export class Daemon {
       server.addService(HealthService, healthService(adapt, health));
       const pusher = new ImagePusher({ content, registry, images, events, concurrency: config.maxConcurrentDownloads });
       const transfer = transferHandlers(adapt, imageService, { content, pusher, load: { content, images, gc, events, unpacker } });
-      server.addService(ImagesService, { ...imagesService(adapt, imageService, puller, registry), ...transfer, ...layersHandlers(adapt, layers) });
+      server.addService(ImagesService, {
+        ...imagesService(adapt, imageService, puller, registry),
+        ...transfer,
+        ...layersHandlers(adapt, layers),
+      });
       server.addService(RegistryService, registryService(adapt, registry));
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       server.addService(ContainersService, containers.server(adapt));

@@ -83,7 +83,8 @@ export function mergedTree(layers: readonly (readonly LayerEntry[])[]): LowerTre
       if (dir !== '/' && tree.get(dir) !== 'directory') return [];
       const prefix = dir === '/' ? '/' : `${dir}/`;
       const names: string[] = [];
-      for (const p of tree.keys()) if (p.startsWith(prefix) && !p.slice(prefix.length).includes('/') && p !== dir) names.push(p.slice(prefix.length));
+      for (const p of tree.keys())
+        if (p.startsWith(prefix) && !p.slice(prefix.length).includes('/') && p !== dir) names.push(p.slice(prefix.length));
       return names.sort();
     },
   };

@@ -58,12 +58,7 @@ describe('layers/changes', () => {
     const second = [dir('/app', true), file('/app/only'), wh('/gone')];
     // /gone came back as a file; /app/a was hidden by the opaque dir, so it is new again.
     const third = [file('/gone', 2), dir('/app'), file('/app/a'), file('/app/only', 4)];
-    assert.deepEqual(summary(await layerChanges(third, mergedTree([base, second]))), [
-      'C /app',
-      'A /app/a',
-      'C /app/only',
-      'A /gone',
-    ]);
+    assert.deepEqual(summary(await layerChanges(third, mergedTree([base, second]))), ['C /app', 'A /app/a', 'C /app/only', 'A /gone']);
   });
 
   it('a file replacing a directory takes the directory contents away below', async () => {
@@ -75,7 +70,13 @@ describe('layers/changes', () => {
   });
 
   it('the size counts files and links once, not directories or whiteouts', () => {
-    const entries: LayerEntry[] = [dir('/d'), file('/d/f', 100), { path: '/d/l', kind: 'file', size: 100, linked: true }, wh('/x'), { path: '/s', kind: 'symlink', size: 4 }];
+    const entries: LayerEntry[] = [
+      dir('/d'),
+      file('/d/f', 100),
+      { path: '/d/l', kind: 'file', size: 100, linked: true },
+      wh('/x'),
+      { path: '/s', kind: 'symlink', size: 4 },
+    ];
     assert.equal(layerSize(entries), 104);
   });
 });
