@@ -14,7 +14,7 @@
  *   (open editors): a change made inside the container shows in the editor.
  */
 import * as vscode from 'vscode';
-import { FileType as WireType, kindOf, type FileInfo, type RuntimeClient } from '../../runtime/client';
+import { FileType as WireType, kindOf, type FileInfo, type FileTargetRef, type RuntimeClient } from '../../runtime/client';
 import type { RuntimeConnection } from '../client/connection';
 import { parseContainerFileUri } from './containerFileUris';
 
@@ -78,11 +78,11 @@ export class ContainerFileSystem implements vscode.FileSystemProvider, vscode.Di
 
   private async call<T>(
     uri: vscode.Uri,
-    fn: (client: RuntimeClient, target: { container: string }, path: string) => Promise<T>,
+    fn: (client: RuntimeClient, target: FileTargetRef, path: string) => Promise<T>,
   ): Promise<T> {
-    const { containerId, path } = parseContainerFileUri(uri);
+    const { containerId, path, layer } = parseContainerFileUri(uri);
     try {
-      return await fn(this.connection.requireClient(), { container: containerId }, path);
+      return await fn(this.connection.requireClient(), layer ? { layer } : { container: containerId }, path);
     } catch (e) {
       throw toFileSystemError(e, uri);
     }
@@ -96,7 +96,10 @@ export class ContainerFileSystem implements vscode.FileSystemProvider, vscode.Di
       ctime: info.changedAt?.getTime() ?? 0,
       mtime: info.modifiedAt?.getTime() ?? 0,
       size: info.size,
-      ...(info.type === WireType.FILE_TYPE_FILE && info.size > maxEditorBytes / 4 ? { permissions: vscode.FilePermission.Readonly } : {}),
+      // An image layer's files never change (docs/layers.md); big files open read-only too.
+      ...(parseContainerFileUri(uri).layer || (info.type === WireType.FILE_TYPE_FILE && info.size > maxEditorBytes / 4)
+        ? { permissions: vscode.FilePermission.Readonly }
+        : {}),
     };
   }
 
@@ -158,6 +161,8 @@ export class ContainerFileSystem implements vscode.FileSystemProvider, vscode.Di
 
   /** Polls the watched file or folder for changes made inside the container. */
   watch(uri: vscode.Uri): vscode.Disposable {
+    // A layer's files never change: nothing to poll.
+    if (parseContainerFileUri(uri).layer) return new vscode.Disposable(() => undefined);
     let last: string | undefined;
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;

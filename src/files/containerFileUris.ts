@@ -3,6 +3,9 @@
  * connected daemon (local or on an SSH host), served by
  * ContainerFileSystem. The authority is the container's full ID (hex, so a
  * valid lower-case authority); the path is the absolute path inside it.
+ *
+ * `gantry-files://layer-<index>-<image id hex>/<path>`: a file of an image's
+ * tree up to one layer (read-only; docs/layers.md).
  */
 import * as vscode from 'vscode';
 
@@ -13,12 +16,28 @@ export function containerFileUri(containerId: string, path: string): vscode.Uri 
 }
 
 export interface ContainerFileRef {
+  /** The container's ID, or the authority of a layer URI. */
   readonly containerId: string;
   readonly path: string;
+  /** Set for a layer URI: the image ID (`sha256:…`) and the layer (0 = bottom). */
+  readonly layer?: { readonly image: string; readonly index: number };
+}
+
+const LAYER_AUTHORITY = /^layer-(\d+)-([0-9a-f]{64})$/;
+
+/** A file of an image's tree up to layer `index`; `imageId` is the config digest (`sha256:…`). */
+export function layerFileUri(imageId: string, index: number, path: string): vscode.Uri {
+  const hex = imageId.replace(/^sha256:/, '');
+  return vscode.Uri.from({ scheme: CONTAINER_FILES_SCHEME, authority: `layer-${index}-${hex}`, path: path.startsWith('/') ? path : `/${path}` });
 }
 
 /** FileNotFound for a URI that is not one of ours (VS Code turns it into a plain error). */
 export function parseContainerFileUri(uri: vscode.Uri): ContainerFileRef {
   if (uri.scheme !== CONTAINER_FILES_SCHEME || !uri.authority) throw vscode.FileSystemError.FileNotFound(uri);
-  return { containerId: uri.authority, path: uri.path || '/' };
+  const layer = LAYER_AUTHORITY.exec(uri.authority);
+  return {
+    containerId: uri.authority,
+    path: uri.path || '/',
+    ...(layer ? { layer: { image: `sha256:${layer[2]}`, index: Number(layer[1]) } } : {}),
+  };
 }

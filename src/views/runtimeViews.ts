@@ -33,6 +33,7 @@ import { networkInspectKind } from './networks/networkDocuments';
 import { NETWORKS_VIEW, NetworksTreeProvider } from './networks/networksTreeProvider';
 import { RefreshManager, type ViewActivity } from './refreshManager';
 import { ContainerFileSystem } from '../files/containerFileSystem';
+import { LayerChangeDecorations } from './images/layerTreeItems';
 import { CONTAINER_FILES_SCHEME } from '../files/containerFileUris';
 import { ContainerFilesDrop } from './containers/containerFilesDrop';
 
@@ -207,6 +208,7 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     vscode.workspace.registerTextDocumentContentProvider(GANTRY_SCHEME, documents),
     files,
     vscode.workspace.registerFileSystemProvider(CONTAINER_FILES_SCHEME, files, { isCaseSensitive: true }),
+    vscode.window.registerFileDecorationProvider(new LayerChangeDecorations()),
     connection.onDidChange(render),
     context.views.images.onDidChangeFilter(showFilter),
     context.views.containers.onDidChangeFilter((value) => {

@@ -13,56 +13,9 @@ import * as tar from 'tar-stream';
 import { ChangeKind, type RuntimeClient } from '../../../runtime/client/index';
 import { kindOf } from '../../../runtime/errdefs/errdefs';
 import { startDaemon, type TestDaemon } from '../../helpers/daemon';
-import { pushLayers } from '../../helpers/fixtures';
+import { HISTORY, layeredBlobs, pushLayeredImage } from '../../helpers/layeredImage';
 import { startRegistry, type Registry } from '../../helpers/registry';
-import { buildTar, gzip, MEDIA, sha256, type TarEntry } from '../../helpers/tarBuilder';
 import { suiteCleanup } from '../../helpers/tmp';
-
-const LAYERS: TarEntry[][] = [
-  [
-    { name: 'etc/', type: 'dir' },
-    { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
-    { name: 'etc/hosts', content: '127.0.0.1 localhost\n' },
-    { name: 'app/', type: 'dir' },
-    { name: 'app/a', content: 'a1' },
-    { name: 'app/sub/', type: 'dir' },
-    { name: 'app/sub/b', content: 'b1' },
-    { name: 'gone/', type: 'dir' },
-    { name: 'gone/x', content: 'x' },
-    { name: 'link', type: 'symlink', linkname: '/etc/passwd' },
-  ],
-  [
-    { name: 'etc/', type: 'dir' },
-    { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n' },
-    { name: 'etc/.wh.hosts', content: '' },
-    { name: '.wh.gone', content: '' },
-    { name: 'app/', type: 'dir' },
-    { name: 'app/.wh..wh..opq', content: '' },
-    { name: 'app/a', content: 'a2 replaced under an opaque directory' },
-    { name: 'app/fresh', content: 'new' },
-    { name: 'new/', type: 'dir' },
-    { name: 'new/file', content: 'n' },
-  ],
-  [
-    { name: 'gone', content: 'back as a file' },
-    { name: 'app/', type: 'dir' },
-    { name: 'app/.wh.fresh', content: '' },
-    { name: 'etc/', type: 'dir' },
-    { name: 'etc/hosts', content: '127.0.0.1 again\n' },
-  ],
-];
-
-const HISTORY = [
-  { created: '2024-01-02T03:04:05Z', created_by: '/bin/sh -c #(nop) ADD file:0123456789abcdef0123456789abcdef in / ' },
-  { created: '2024-01-02T03:04:06Z', created_by: '/bin/sh -c #(nop)  ENV PATH=/usr/local/bin:/usr/bin', empty_layer: true },
-  {
-    created: '2024-01-03T00:00:00Z',
-    created_by: 'RUN /bin/sh -c adduser user && rm -rf /etc/hosts /gone # buildkit',
-    comment: 'buildkit.dockerfile.v0',
-  },
-  { created: '2024-01-04T00:00:00Z', created_by: 'CMD ["sh"]', empty_layer: true, comment: 'buildkit.dockerfile.v0' },
-  { created: '2024-01-05T00:00:00Z', created_by: 'COPY gone /gone # buildkit', author: 'tester' },
-];
 
 /** One layer's A/C/D as the tar says it, over the tree the lower tars made (our own reading, not the daemon's code). */
 async function expectedChanges(blobs: Buffer[]): Promise<string[][]> {
@@ -124,14 +77,8 @@ describe('layers: history, per-layer changes and a layer’s files', function ()
 
   before(async () => {
     registry = await startRegistry({ cleanup });
-    const tars = LAYERS.map((entries) => buildTar(entries));
-    blobs = tars.map(gzip);
-    await pushLayers(
-      registry,
-      'gantry-test/layered:1',
-      tars.map((t, i) => ({ blob: blobs[i], mediaType: MEDIA.gzip, diffId: sha256(t) })),
-      { created: '2024-01-05T00:00:00Z', history: HISTORY },
-    );
+    blobs = layeredBlobs();
+    await pushLayeredImage(registry, 'gantry-test/layered:1');
     image = `${registry.host}/gantry-test/layered:1`;
     expected = await expectedChanges(blobs);
   });
