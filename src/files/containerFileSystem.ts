@@ -76,10 +76,7 @@ export class ContainerFileSystem implements vscode.FileSystemProvider, vscode.Di
     this.changes.dispose();
   }
 
-  private async call<T>(
-    uri: vscode.Uri,
-    fn: (client: RuntimeClient, target: FileTargetRef, path: string) => Promise<T>,
-  ): Promise<T> {
+  private async call<T>(uri: vscode.Uri, fn: (client: RuntimeClient, target: FileTargetRef, path: string) => Promise<T>): Promise<T> {
     const { containerId, path, layer } = parseContainerFileUri(uri);
     try {
       return await fn(this.connection.requireClient(), layer ? { layer } : { container: containerId }, path);

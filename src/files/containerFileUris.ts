@@ -28,7 +28,11 @@ const LAYER_AUTHORITY = /^layer-(\d+)-([0-9a-f]{64})$/;
 /** A file of an image's tree up to layer `index`; `imageId` is the config digest (`sha256:…`). */
 export function layerFileUri(imageId: string, index: number, path: string): vscode.Uri {
   const hex = imageId.replace(/^sha256:/, '');
-  return vscode.Uri.from({ scheme: CONTAINER_FILES_SCHEME, authority: `layer-${index}-${hex}`, path: path.startsWith('/') ? path : `/${path}` });
+  return vscode.Uri.from({
+    scheme: CONTAINER_FILES_SCHEME,
+    authority: `layer-${index}-${hex}`,
+    path: path.startsWith('/') ? path : `/${path}`,
+  });
 }
 
 /** FileNotFound for a URI that is not one of ours (VS Code turns it into a plain error). */

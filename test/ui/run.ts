@@ -39,6 +39,8 @@ import { imageActionChecks, imageRemoveChecks } from './imageActions.ui';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { networksChecks } from './networks.ui';
 import { filesChecks, filesRestoreChecks } from './files.ui';
+import { layersChecks, layersRestoreChecks } from './layers.ui';
+import { pushLayeredImage } from '../helpers/layeredImage';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
 import {
   attachedRunChecks,
@@ -229,6 +231,10 @@ async function run(cleanup: Cleanup): Promise<number> {
   if (aborted) return 1;
   await screenshot(page, 'files.png');
   await runChecks(filesRestoreChecks, runFlowCtx);
+  await runChecks(layersChecks, { page, registry });
+  if (aborted) return 1;
+  await screenshot(page, 'layers.png');
+  await runChecks(layersRestoreChecks, { page, registry });
 
   // Last, as they stop the daemon: the views without a runtime, and Start Runtime from them.
   await page.keyboard.press('Escape');
@@ -285,6 +291,8 @@ async function pullFixtures(
     ['pull', '--quiet', older.ref],
     ['pull', '--quiet', `${registry.host}/gantry-test/busybox@${older.manifestDigest}`],
     ['tag', latest.ref, 'gantry-test/app:v1'],
+    // The layer explorer's image (layers.ui.ts).
+    ['pull', '--quiet', (await pushLayeredImage(registry, 'gantry-test/layered:1')).ref],
   ];
   for (const args of commands) {
     const res = await daemon.cli(args);

@@ -34,7 +34,9 @@ export function imageTooltip(details: InspectImageResponse): vscode.MarkdownStri
     md.appendMarkdown(`\n**${escape(vscode.l10n.t('History'))}**\n\n`);
     for (const h of history.slice(0, HISTORY_ROWS)) {
       const when = h.created ? ` · ${escape(formatAgo(h.created))}` : '';
-      md.appendMarkdown(`- ${code(createdByShort(h.createdBy) || '—')}${h.emptyLayer ? '' : ` ${escape(vscode.l10n.t('(layer)'))}`}${when}\n`);
+      md.appendMarkdown(
+        `- ${code(createdByShort(h.createdBy) || '—')}${h.emptyLayer ? '' : ` ${escape(vscode.l10n.t('(layer)'))}`}${when}\n`,
+      );
     }
     if (history.length > HISTORY_ROWS) md.appendMarkdown(`- ${escape(vscode.l10n.t('… {0} more', history.length - HISTORY_ROWS))}\n`);
   }

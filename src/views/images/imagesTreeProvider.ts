@@ -113,9 +113,7 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
         return layerNodes(id, node.image.name, layers);
       }
       case 'imageLayer': {
-        const r = await this.connection
-          .requireClient()
-          .images.layerChanges(node.imageId, node.layer.index, { timeoutMs: LIST_TIMEOUT_MS });
+        const r = await this.connection.requireClient().images.layerChanges(node.imageId, node.layer.index, { timeoutMs: LIST_TIMEOUT_MS });
         return changeTree(node, r.changes);
       }
       default:

@@ -42,7 +42,11 @@ describe('Image layers (code-server)', function () {
 
   const provider = () => api.views.images;
   const items = async (node?: ImageTreeNode) =>
-    (await provider().getChildren(node)).map((n) => ({ node: n, item: provider().getTreeItem(n), label: labelOf(provider().getTreeItem(n)) }));
+    (await provider().getChildren(node)).map((n) => ({
+      node: n,
+      item: provider().getTreeItem(n),
+      label: labelOf(provider().getTreeItem(n)),
+    }));
 
   async function imageNode(): Promise<ImageNode> {
     return waitFor(
@@ -101,9 +105,12 @@ describe('Image layers (code-server)', function () {
     const passwd = (await items(etc.node)).find((t) => t.label === 'passwd')!;
     const [uri] = passwd.item.command!.arguments as [vscode.Uri];
     await vscode.commands.executeCommand(passwd.item.command!.command, ...passwd.item.command!.arguments!);
-    const editor = await waitFor(() => vscode.window.activeTextEditor?.document.uri.toString() === uri.toString() && vscode.window.activeTextEditor, {
-      what: 'the layer file in the active editor',
-    });
+    const editor = await waitFor(
+      () => vscode.window.activeTextEditor?.document.uri.toString() === uri.toString() && vscode.window.activeTextEditor,
+      {
+        what: 'the layer file in the active editor',
+      },
+    );
     assert.match(editor.document.getText(), /^user:x:1000/m);
     assert.equal((await vscode.workspace.fs.stat(uri)).permissions, vscode.FilePermission.Readonly);
     // The bottom layer has the first passwd.
