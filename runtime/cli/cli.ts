@@ -13,6 +13,7 @@ import { eventsCommand } from './commands/events';
 import { dialStdioCommand } from './commands/dialStdio';
 import { imageCommand } from './commands/imageGroup';
 import { imagesCommand, rmiCommand, tagCommand } from './commands/images';
+import { historyCommand } from './commands/history';
 import { loginCommand, logoutCommand } from './commands/login';
 import { registryCommand } from './commands/registry';
 import { pullCommand } from './commands/pull';
@@ -69,6 +70,7 @@ const COMMANDS: readonly Command[] = [
   exportCommand,
   importCommand,
   imagesCommand,
+  historyCommand,
   tagCommand,
   rmiCommand,
   imageCommand,

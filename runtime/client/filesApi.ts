@@ -5,13 +5,24 @@
  * NotFound, AlreadyExists, FailedPrecondition ("a named pipe", "not a
  * directory"), InvalidArgument (link loops).
  */
-import type { ArchiveChunk, FileInfo, FilesClient, PutArchiveRequest, WriteFileHeader, WriteFileRequest } from '../api/gen/gantry/v1/files';
+import type { ArchiveChunk, FileInfo, FilesClient, FileTarget as WireFileTarget, PutArchiveRequest, WriteFileHeader, WriteFileRequest } from '../api/gen/gantry/v1/files';
 import { clientStream, stream, unary, type CallOpts } from './rpc';
 
-/** Whose files: a container ID, ID prefix or name, or a volume's name (exactly one). */
-export type FileTargetRef = { readonly container: string; readonly volume?: '' } | { readonly volume: string; readonly container?: '' };
+/**
+ * Whose files: a container ID, ID prefix or name; a volume's name; or a
+ * layer of an image (read-only; the image's tree up to that layer,
+ * docs/layers.md). Exactly one.
+ */
+export type FileTargetRef =
+  | { readonly container: string }
+  | { readonly volume: string }
+  | { readonly layer: { readonly image: string; readonly index: number } };
 
-const wireTarget = (t: FileTargetRef) => ({ container: t.container ?? '', volume: t.volume ?? '' });
+function wire(t: FileTargetRef): WireFileTarget {
+  if ('layer' in t) return { container: '', volume: '', layer: { image: t.layer.image, index: t.layer.index } };
+  if ('volume' in t) return { container: '', volume: t.volume, layer: undefined };
+  return { container: t.container, volume: '', layer: undefined };
+}
 
 export interface WriteOpts extends CallOpts {
   /** Fail with AlreadyExists when the file exists (create). */
@@ -33,17 +44,17 @@ export class FilesApi {
     path: string,
     opts: CallOpts & { noFollow?: boolean } = {},
   ): Promise<{ info: FileInfo; realPath: string }> {
-    const r = await unary(this.files, this.files.stat, { target: wireTarget(target), path, noFollow: opts.noFollow ?? false }, opts);
+    const r = await unary(this.files, this.files.stat, { target: wire(target), path, noFollow: opts.noFollow ?? false }, opts);
     return { info: r.info!, realPath: r.realPath };
   }
 
   async readDirectory(target: FileTargetRef, path: string, opts?: CallOpts): Promise<FileInfo[]> {
-    return (await unary(this.files, this.files.readDirectory, { target: wireTarget(target), path }, opts)).entries;
+    return (await unary(this.files, this.files.readDirectory, { target: wire(target), path }, opts)).entries;
   }
 
   /** The file's chunks, in order; the first carries its info. `length` 0: to the end. */
   read(target: FileTargetRef, path: string, range: { offset?: number; length?: number } = {}, signal?: AbortSignal) {
-    const call = this.files.readFile({ target: wireTarget(target), path, offset: range.offset ?? 0, length: range.length ?? 0 });
+    const call = this.files.readFile({ target: wire(target), path, offset: range.offset ?? 0, length: range.length ?? 0 });
     return stream(call, signal);
   }
 
@@ -66,7 +77,7 @@ export class FilesApi {
     opts: WriteOpts = {},
   ): Promise<FileInfo> {
     const header: WriteFileHeader = {
-      target: wireTarget(target),
+      target: wire(target),
       path,
       exclusive: opts.exclusive ?? false,
       mustExist: opts.mustExist ?? false,
@@ -85,15 +96,15 @@ export class FilesApi {
   }
 
   async createDirectory(target: FileTargetRef, path: string, opts: CallOpts & { parents?: boolean } = {}): Promise<void> {
-    await unary(this.files, this.files.createDirectory, { target: wireTarget(target), path, parents: opts.parents ?? false }, opts);
+    await unary(this.files, this.files.createDirectory, { target: wire(target), path, parents: opts.parents ?? false }, opts);
   }
 
   async delete(target: FileTargetRef, path: string, opts: CallOpts & { recursive?: boolean } = {}): Promise<void> {
-    await unary(this.files, this.files.delete, { target: wireTarget(target), path, recursive: opts.recursive ?? false }, opts);
+    await unary(this.files, this.files.delete, { target: wire(target), path, recursive: opts.recursive ?? false }, opts);
   }
 
   async rename(target: FileTargetRef, from: string, to: string, opts: CallOpts & { overwrite?: boolean } = {}): Promise<void> {
-    await unary(this.files, this.files.rename, { target: wireTarget(target), from, to, overwrite: opts.overwrite ?? false }, opts);
+    await unary(this.files, this.files.rename, { target: wire(target), from, to, overwrite: opts.overwrite ?? false }, opts);
   }
 
   /**
@@ -107,7 +118,7 @@ export class FilesApi {
     opts: { followLink?: boolean; name?: string } = {},
     signal?: AbortSignal,
   ): AsyncIterable<ArchiveChunk> {
-    const call = this.files.getArchive({ target: wireTarget(target), path, followLink: opts.followLink ?? false, name: opts.name ?? '' });
+    const call = this.files.getArchive({ target: wire(target), path, followLink: opts.followLink ?? false, name: opts.name ?? '' });
     return stream(call, signal);
   }
 
@@ -122,7 +133,7 @@ export class FilesApi {
     opts: CallOpts & { copyUidGid?: boolean; allowOverwriteDirWithFile?: boolean } = {},
   ): Promise<{ entries: number; bytes: number }> {
     const header = {
-      target: wireTarget(target),
+      target: wire(target),
       path,
       copyUidGid: opts.copyUidGid ?? false,
       allowOverwriteDirWithFile: opts.allowOverwriteDirWithFile ?? false,

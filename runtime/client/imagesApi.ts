@@ -8,6 +8,9 @@ import type {
   CommitImageRequest,
   ImportImageRequest,
   ImportImageStart,
+  HistoryEntry,
+  ImageLayersResponse,
+  LayerChangesResponse,
   ImagePlatformsResponse,
   ImagesClient,
   ImageSummary,
@@ -107,6 +110,21 @@ export class ImagesApi {
 
   prune(all = false, opts?: CallOpts): Promise<PruneImagesResponse> {
     return unary(this.images, this.images.prune, { all }, opts);
+  }
+
+  /** `docker history`: the config's history, newest first, with layer sizes (docs/layers.md). */
+  async history(image: string, opts?: CallOpts): Promise<HistoryEntry[]> {
+    return (await unary(this.images, this.images.history, { image }, opts)).entries;
+  }
+
+  /** The image's layers, bottom first. */
+  async layers(image: string, opts?: CallOpts): Promise<ImageLayersResponse> {
+    return unary(this.images, this.images.layers, { image }, opts);
+  }
+
+  /** What layer `index` (0 = bottom) added, changed and deleted. */
+  async layerChanges(image: string, index: number, opts?: CallOpts): Promise<LayerChangesResponse> {
+    return unary(this.images, this.images.layerChanges, { image, index }, opts);
   }
 
   async login(server: string, auth: RegistryAuth, opts?: CallOpts): Promise<string> {

@@ -90,6 +90,10 @@ export type {
 export { BlobStatus, PushBlobStatus } from '../api/gen/gantry/v1/images';
 export type {
   BlobProgress,
+  HistoryEntry,
+  ImageLayer,
+  ImageLayersResponse,
+  LayerChangesResponse,
   ImagePlatformsResponse,
   ImageSummary,
   InspectImageResponse,

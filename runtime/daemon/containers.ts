@@ -15,7 +15,7 @@ import { ContainerChanges } from '../changes/containerChanges';
 import type { NewImageDeps } from '../images/newImage';
 import { FilesService, type FilesServer } from '../api/gen/gantry/v1/files';
 import { filesService } from '../api/services/files';
-import { ContainerFiles } from '../files/containerFiles';
+import { ContainerFiles, type FileRoots } from '../files/containerFiles';
 import { ContainerRoots } from './files';
 import { HealthMonitor, type Probe } from '../containers/health';
 import { ContainerIO } from '../containers/io';
@@ -53,6 +53,8 @@ export interface ContainersDeps {
   readonly newImage: NewImageDeps;
   /** Named volumes (daemon/volumes.ts). */
   readonly volumes?: Volumes;
+  /** The files of image layers (runtime/layers/, docs/layers.md). */
+  readonly layers?: FileRoots;
 }
 
 export interface Containers {
@@ -155,7 +157,11 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     idMap: config.usernsRemap,
     log,
   });
-  const files = new ContainerFiles(deps.volumes ? deps.volumes.fileRoots(containerRoots) : containerRoots);
+  const layerRoots = deps.layers;
+  const roots: FileRoots = deps.volumes ? deps.volumes.fileRoots(containerRoots) : containerRoots;
+  const files = new ContainerFiles({
+    rootOf: (ctx, target) => (target.layer && layerRoots ? layerRoots.rootOf(ctx, target) : roots.rootOf(ctx, target)),
+  });
   const etcDir = (id: string) => path.join(launcher.bundleOf(id), 'etc');
   const changes = new ContainerChanges({
     resolve: (ref) => service.resolve(ref),

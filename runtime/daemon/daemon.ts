@@ -57,6 +57,8 @@ import { VolumesService } from '../api/gen/gantry/v1/volumes';
 import { acquireInstanceLock, clearStaleSocket, type InstanceLock } from './singleInstance';
 import { SystemService } from '../api/gen/gantry/v1/system';
 import { systemService } from '../api/services/system';
+import { LayerService } from '../layers/service';
+import { layersHandlers } from '../api/services/layers';
 
 export interface DaemonConfig {
   readonly paths: DaemonPaths;
@@ -142,6 +144,13 @@ export class Daemon {
             .filter((c) => c.imageId === imageId)
             .map((c) => c.name),
       });
+      const layers = new LayerService({
+        inspect: (ctx, image) => imageService.inspect(ctx, image),
+        content,
+        snapshotter,
+        mountDir: path.join(config.paths.state, 'layers'),
+      });
+      await layers.cleanup();
       const adapt = new HandlerAdapter(log);
       const health = new HealthStatus([
         'gantry.v1.Version',
@@ -168,6 +177,7 @@ export class Daemon {
         networks: networks.containers,
         newImage: { content, images, gc, events, unpacker },
         volumes,
+        layers,
       });
       const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
       server.addService(
@@ -179,7 +189,12 @@ export class Daemon {
       const pusher = new ImagePusher({ content, registry, images, events, concurrency: config.maxConcurrentDownloads });
       const transfer = transferHandlers(adapt, imageService, { content, pusher, load: { content, images, gc, events, unpacker } });
       const build = imageBuildHandlers(adapt, containers.changes, { content, images, gc, events, unpacker });
-      server.addService(ImagesService, { ...imagesService(adapt, imageService, puller, registry), ...transfer, ...build });
+      server.addService(ImagesService, {
+        ...imagesService(adapt, imageService, puller, registry),
+        ...transfer,
+        ...build,
+        ...layersHandlers(adapt, layers),
+      });
       server.addService(RegistryService, { ...registryService(adapt, registry), ...registryBrowsing(adapt, registry, imageService) });
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       server.addService(ContainersService, containers.server(adapt));

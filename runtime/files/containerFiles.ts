@@ -5,16 +5,17 @@
  */
 import type { Readable } from 'node:stream';
 import type { Ctx } from '../context';
-import { invalidArgument } from '../errdefs/errdefs';
+import { failedPrecondition, invalidArgument } from '../errdefs/errdefs';
 import { extractArchive, type ExtractResult } from './archiveExtract';
 import { packArchive, type PackOptions } from './archivePack';
 import { RootedFs, checkContainerPath, type FileInfo, type Owner, type ReadOptions, type WriteOptions } from './rootedFs';
 
-/** Whose files: a container or a volume (exactly one; image layers join later). */
+/** Whose files: a container, a volume, or a layer of an image (read-only, docs/layers.md); exactly one. */
 export interface FileTarget {
   readonly container?: string;
   /** A volume's name: its data directory is the root. */
   readonly volume?: string;
+  readonly layer?: { readonly image: string; readonly index: number };
 }
 
 /** A tree to work on: a host path gantryd trusts, and who new files belong to. */
@@ -23,6 +24,8 @@ export interface FileRoot {
   /** For messages: "container web". */
   readonly description: string;
   readonly owner: Owner;
+  /** Writes are refused (an image layer). */
+  readonly readOnly?: boolean;
   /** Called when the call is done (e.g. a stopped container's mount is no longer needed). */
   release(): Promise<void>;
 }
@@ -35,10 +38,12 @@ export interface FileRoots {
 export class ContainerFiles {
   constructor(private readonly roots: FileRoots) {}
 
-  private async with<T>(ctx: Ctx, target: FileTarget, fn: (fs: RootedFs, root: FileRoot) => Promise<T>): Promise<T> {
-    if (!target.container === !target.volume) throw invalidArgument('name a container or a volume: whose files?');
+  private async with<T>(ctx: Ctx, target: FileTarget, fn: (fs: RootedFs, root: FileRoot) => Promise<T>, write = false): Promise<T> {
+    const named = [target.container, target.volume, target.layer].filter((t) => t).length;
+    if (named !== 1) throw invalidArgument('name one container, volume or image layer: whose files?');
     const root = await this.roots.rootOf(ctx, target);
     try {
+      if (write && root.readOnly) throw failedPrecondition(`the files of ${root.description} are read-only`);
       const fs = await RootedFs.open(root.path, root.description);
       try {
         return await fn(fs, root);
@@ -87,23 +92,23 @@ export class ContainerFiles {
 
   writeFile(ctx: Ctx, target: FileTarget, path: string, data: Buffer | Readable, opts: WriteOptions): Promise<FileInfo> {
     checkContainerPath(path);
-    return this.with(ctx, target, (fs, root) => fs.writeFile(path, data, { owner: root.owner, ...opts }));
+    return this.with(ctx, target, (fs, root) => fs.writeFile(path, data, { owner: root.owner, ...opts }), true);
   }
 
   createDirectory(ctx: Ctx, target: FileTarget, path: string, parents: boolean): Promise<void> {
     checkContainerPath(path);
-    return this.with(ctx, target, (fs, root) => fs.createDirectory(path, { recursive: parents, owner: root.owner }));
+    return this.with(ctx, target, (fs, root) => fs.createDirectory(path, { recursive: parents, owner: root.owner }), true);
   }
 
   delete(ctx: Ctx, target: FileTarget, path: string, recursive: boolean): Promise<void> {
     checkContainerPath(path);
-    return this.with(ctx, target, (fs) => fs.delete(path, { recursive }));
+    return this.with(ctx, target, (fs) => fs.delete(path, { recursive }), true);
   }
 
   rename(ctx: Ctx, target: FileTarget, from: string, to: string, overwrite: boolean): Promise<void> {
     checkContainerPath(from);
     checkContainerPath(to);
-    return this.with(ctx, target, (fs) => fs.rename(from, to, { overwrite }));
+    return this.with(ctx, target, (fs) => fs.rename(from, to, { overwrite }), true);
   }
 
   /**
@@ -135,6 +140,7 @@ export class ContainerFiles {
         owner: opts.copyUidGid ? 'archive' : root.owner,
         allowOverwriteDirWithFile: opts.allowOverwriteDirWithFile,
       }),
+      true,
     );
   }
 }

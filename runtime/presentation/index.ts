@@ -12,6 +12,7 @@
 export { healthName, humanDuration, statusName, statusText, type ContainerStateName, type HealthName } from './containerStatus';
 export { bytesSize, formatAgo, formatDuration, formatSize } from './humanize';
 export { shortId } from './ids';
+export { createdByLine, createdByShort, ellipsis } from './history';
 export { containerPortName, hostAddress, portLines, portsText } from './ports';
 export { throttle, type Throttle } from './throttle';
 export { displayName, displayRepository, imageReference, type ImageReference } from './imageNames';

@@ -62,6 +62,18 @@ export abstract class LocalSnapshotter implements Snapshotter {
     return path.join(this.meta.dir(record.id), 'fs');
   }
 
+  /**
+   * The directory of a committed snapshot, for readers that never write
+   * (the layer explorer, runtime/layers/): overlay keeps the layer's own
+   * changes there, native the whole tree. NotFound / FailedPrecondition
+   * when `name` is absent or not committed.
+   */
+  committedDir(name: string): string {
+    const record = this.meta.require(name);
+    if (record.kind !== 'committed') throw failedPrecondition(`snapshot ${name} is not committed`);
+    return this.fsDir(record);
+  }
+
   async stat(_ctx: Ctx, key: string): Promise<Info> {
     return toInfo(this.meta.require(key));
   }

@@ -93,7 +93,10 @@ export class ContainerFileSystem implements vscode.FileSystemProvider, vscode.Di
       ctime: info.changedAt?.getTime() ?? 0,
       mtime: info.modifiedAt?.getTime() ?? 0,
       size: info.size,
-      ...(info.type === WireType.FILE_TYPE_FILE && info.size > maxEditorBytes / 4 ? { permissions: vscode.FilePermission.Readonly } : {}),
+      // An image layer's files never change (docs/layers.md); big files open read-only too.
+      ...(parseContainerFileUri(uri).layer || (info.type === WireType.FILE_TYPE_FILE && info.size > maxEditorBytes / 4)
+        ? { permissions: vscode.FilePermission.Readonly }
+        : {}),
     };
   }
 
@@ -145,7 +148,7 @@ export class ContainerFileSystem implements vscode.FileSystemProvider, vscode.Di
   async rename(oldUri: vscode.Uri, newUri: vscode.Uri, options: { readonly overwrite: boolean }): Promise<void> {
     const from = parseContainerFileUri(oldUri);
     const to = parseContainerFileUri(newUri);
-    if (from.containerId !== to.containerId || from.target.volume !== to.target.volume) {
+    if (JSON.stringify(from.target) !== JSON.stringify(to.target)) {
       throw vscode.FileSystemError.Unavailable('files move within one container or volume only');
     }
     await this.call(oldUri, (client, target) => client.files.rename(target, from.path, to.path, { overwrite: options.overwrite }));
@@ -157,6 +160,8 @@ export class ContainerFileSystem implements vscode.FileSystemProvider, vscode.Di
 
   /** Polls the watched file or folder for changes made inside the container. */
   watch(uri: vscode.Uri): vscode.Disposable {
+    // A layer's files never change: nothing to poll.
+    if (parseContainerFileUri(uri).layer) return new vscode.Disposable(() => undefined);
     let last: string | undefined;
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;

@@ -35,6 +35,7 @@ import { VOLUMES_VIEW, VolumesTreeProvider } from './volumes/volumesTreeProvider
 import { RefreshManager, type ViewActivity } from './refreshManager';
 import { REGISTRIES_VIEW, RegistriesTreeProvider } from './registries/registriesTreeProvider';
 import { ContainerFileSystem } from '../files/containerFileSystem';
+import { LayerChangeDecorations } from './images/layerTreeItems';
 import { CONTAINER_FILES_SCHEME } from '../files/containerFileUris';
 import { ContainerFilesDrop } from './containers/containerFilesDrop';
 
@@ -229,6 +230,7 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     vscode.workspace.registerTextDocumentContentProvider(GANTRY_SCHEME, documents),
     files,
     vscode.workspace.registerFileSystemProvider(CONTAINER_FILES_SCHEME, files, { isCaseSensitive: true }),
+    vscode.window.registerFileDecorationProvider(new LayerChangeDecorations()),
     connection.onDidChange(render),
     context.views.images.onDidChangeFilter(showFilter),
     context.views.containers.onDidChangeFilter((value) => {

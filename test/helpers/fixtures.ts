@@ -318,7 +318,13 @@ export interface RawLayer {
  * like, which umoci would have to expand): a minimal OCI layout is written
  * next to the fixture layouts and copied with skopeo, blobs unchanged.
  */
-export async function pushLayers(target: PushTarget, name: string, layers: readonly RawLayer[]): Promise<PushedImage> {
+export async function pushLayers(
+  target: PushTarget,
+  name: string,
+  layers: readonly RawLayer[],
+  /** More fields of the image config (history, created, config). */
+  configFields: Record<string, unknown> = {},
+): Promise<PushedImage> {
   const dir = path.join(path.dirname(await layout()), `raw-${crypto.randomUUID()}`);
   const blobs = path.join(dir, 'blobs', 'sha256');
   await fs.promises.mkdir(blobs, { recursive: true });
@@ -328,7 +334,13 @@ export async function pushLayers(target: PushTarget, name: string, layers: reado
     return { mediaType, digest: `sha256:${digest}`, size: Buffer.byteLength(data) };
   };
   const config = await put(
-    JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } }),
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: {},
+      ...configFields,
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+    }),
     'application/vnd.oci.image.config.v1+json',
   );
   const layerDescs = [];

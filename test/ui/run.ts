@@ -42,6 +42,8 @@ import { startPushGate } from './pushGate';
 import { pushChecks, pushedChecks, registriesChecks, registriesRestoreChecks, type RegistriesUiContext } from './registries.ui';
 import { filesChecks, filesRestoreChecks } from './files.ui';
 import { volumesChecks, volumesRestoreChecks } from './volumes.ui';
+import { layersChecks, layersRestoreChecks } from './layers.ui';
+import { pushLayeredImage } from '../helpers/layeredImage';
 import { pullChecks, pulledChecks, runFromUiChecks, type PullRunUiContext } from './pullRun.ui';
 import {
   attachedRunChecks,
@@ -259,6 +261,10 @@ async function run(cleanup: Cleanup): Promise<number> {
   if (aborted) return 1;
   await screenshot(page, 'registries.png');
   await runChecks(registriesRestoreChecks, registriesCtx);
+  await runChecks(layersChecks, { page, registry });
+  if (aborted) return 1;
+  await screenshot(page, 'layers.png');
+  await runChecks(layersRestoreChecks, { page, registry });
 
   // Last, as they stop the daemon: the views without a runtime, and Start Runtime from them.
   await page.keyboard.press('Escape');
@@ -315,6 +321,8 @@ async function pullFixtures(
     ['pull', '--quiet', older.ref],
     ['pull', '--quiet', `${registry.host}/gantry-test/busybox@${older.manifestDigest}`],
     ['tag', latest.ref, 'gantry-test/app:v1'],
+    // The layer explorer's image (layers.ui.ts).
+    ['pull', '--quiet', (await pushLayeredImage(registry, 'gantry-test/layered:1')).ref],
   ];
   for (const args of commands) {
     const res = await daemon.cli(args);

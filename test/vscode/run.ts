@@ -47,6 +47,7 @@ import { runTests } from '@vscode/test-electron';
 import { REPO_ROOT, childPids, codeServerBin, onSignals, once } from '../helpers/codeServer';
 import { type ServerVersion, daemonVersion, requireBuild, startDaemon } from '../helpers/daemon';
 import { type PushedImage, pushBusybox, pushMultiArch } from '../helpers/fixtures';
+import { pushLayeredImage } from '../helpers/layeredImage';
 import { startProcess } from '../helpers/proc';
 import { startRegistry } from '../helpers/registry';
 import { Cleanup, makeTempDir } from '../helpers/tmp';
@@ -264,7 +265,7 @@ type FixtureImage = Pick<PushedImage, 'ref' | 'manifestDigest' | 'configDigest' 
 
 async function pushFixtures(registry: {
   host: string;
-}): Promise<Record<'oci' | 'v2s2' | 'cancel' | 'containers' | 'remote', FixtureImage>> {
+}): Promise<Record<'oci' | 'v2s2' | 'cancel' | 'containers' | 'remote' | 'layered', FixtureImage>> {
   const brief = ({ ref, manifestDigest, configDigest, layerDigests }: PushedImage): FixtureImage => ({
     ref,
     manifestDigest,
@@ -286,7 +287,16 @@ async function pushFixtures(registry: {
   // An index with amd64 and arm64: Pull… asks which platform (images.test.ts).
   await pushMultiArch(registry, 'gantry-test/multi:latest');
   const remote = await pushBusybox(registry, 'gantry-test/remote:latest', { format: 'oci', image: { marker: 'remote' } });
-  return { oci: brief(oci), v2s2: brief(v2s2), cancel: brief(cancel), containers: brief(containers), remote: brief(remote) };
+  // Layers that add, change and delete files, for the layer explorer (layers.test.ts).
+  const layered = await pushLayeredImage(registry, 'gantry-test/layered:1');
+  return {
+    oci: brief(oci),
+    v2s2: brief(v2s2),
+    cancel: brief(cancel),
+    containers: brief(containers),
+    remote: brief(remote),
+    layered: brief(layered),
+  };
 }
 
 main().then(

@@ -41,9 +41,11 @@ export function toWireFileInfo(i: FileInfo): WireFileInfo {
   };
 }
 
-function targetOf(t: { container: string; volume?: string } | undefined): FileTarget {
-  if (t?.volume && !t.container) return { volume: t.volume };
-  if (!t?.container || t.volume) throw invalidArgument('name a container or a volume: whose files?');
+function targetOf(t: { container: string; volume?: string; layer?: { image: string; index: number } } | undefined): FileTarget {
+  const named = [t?.container, t?.volume, t?.layer?.image].filter((x) => x).length;
+  if (!t || named !== 1) throw invalidArgument('name one container, volume or image layer: whose files?');
+  if (t.layer?.image) return { layer: { image: t.layer.image, index: t.layer.index } };
+  if (t.volume) return { volume: t.volume };
   return { container: t.container };
 }
 

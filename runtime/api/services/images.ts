@@ -163,6 +163,10 @@ export function imagesService(
           author: h.author ?? '',
           comment: h.comment ?? '',
           emptyLayer: h.empty_layer ?? false,
+          // History's own fields (docs/layers.md): Inspect reads no layer.
+          size: 0,
+          id: '',
+          layerIndex: 0,
         })),
         author: details.config.author ?? '',
         manifestJson: details.manifestJson,

@@ -4,6 +4,7 @@ import { pullCommand } from './pull';
 import { pushCommand } from './push';
 import { loadCommand, saveCommand } from './archive';
 import { importCommand } from './changes';
+import { historyCommand } from './history';
 
 /** `gantry image <subcommand>`: Docker's management-command spelling of the image verbs. */
 const SUBCOMMANDS: Record<string, Command> = {
@@ -19,6 +20,7 @@ const SUBCOMMANDS: Record<string, Command> = {
   rm: rmiCommand,
   remove: rmiCommand,
   prune: imagePruneCommand,
+  history: historyCommand,
 };
 
 export const imageCommand: Command = commandGroup(
@@ -38,6 +40,7 @@ Commands:
   tag       give an image another name
   rm        remove images
   prune     remove untagged images
+  history   show the history of an image
 `,
   },
   SUBCOMMANDS,

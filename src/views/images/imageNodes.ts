@@ -8,13 +8,15 @@
  *   repository  a repository when grouping by repository; its children are
  *               its images, labelled by tag
  *   image       one image record (one name). Tagged: `image`; untagged
- *               (`repo@digest`, Docker's `<none>`): `danglingImage`
+ *               (`repo@digest`, Docker's `<none>`): `danglingImage`; it
+ *               expands into its layers (layerNodes.ts)
  *   message     an error listing images, the Retry under it, or "no image
  *               matches the filter"
  */
 import { type ImageSummary } from '../../../runtime/client';
 import { displayName, displayRepository } from '../../../runtime/presentation';
 import type { MessageNode } from '../viewFilter';
+import type { ImageLayerNode, LayerChangeNode } from './layerNodes';
 
 export type ImageGroupBy = 'repository' | 'none';
 export type ImageSortBy = 'name' | 'created' | 'size';
@@ -41,7 +43,8 @@ export interface ImageRepositoryNode {
 
 export type ImagesMessageNode = MessageNode<'images'>;
 
-export type ImageTreeNode = ImageRepositoryNode | ImageNode | ImagesMessageNode;
+/** Layers and their changes (layerNodes.ts) hang under an image. */
+export type ImageTreeNode = ImageRepositoryNode | ImageNode | ImagesMessageNode | ImageLayerNode | LayerChangeNode;
 
 export interface ArrangeOptions {
   readonly groupBy: ImageGroupBy;

@@ -1,7 +1,9 @@
 /** The Markdown tooltip of an image item, from one inspect call made when the user hovers. */
 import * as vscode from 'vscode';
 import { type InspectImageResponse, type Platform } from '../../../runtime/client';
-import { displayName, formatAgo, formatSize, shortId } from '../../../runtime/presentation';
+import { createdByShort, displayName, formatAgo, formatSize, shortId } from '../../../runtime/presentation';
+
+const HISTORY_ROWS = 12;
 import { mdCode as code, mdEscape as escape } from '../markdown';
 import { imageLabel } from './imageNodes';
 
@@ -26,6 +28,18 @@ export function imageTooltip(details: InspectImageResponse): vscode.MarkdownStri
   md.appendMarkdown(`**${escape(imageLabel(image))}**\n\n`);
   md.appendMarkdown('| | |\n|:--|:--|\n');
   for (const [key, value] of rows) md.appendMarkdown(`| ${escape(key)} | ${value} |\n`);
+  // The image's history, newest first, as `gantry history` lists it (docs/layers.md).
+  const history = [...details.history].reverse();
+  if (history.length) {
+    md.appendMarkdown(`\n**${escape(vscode.l10n.t('History'))}**\n\n`);
+    for (const h of history.slice(0, HISTORY_ROWS)) {
+      const when = h.created ? ` · ${escape(formatAgo(h.created))}` : '';
+      md.appendMarkdown(
+        `- ${code(createdByShort(h.createdBy) || '—')}${h.emptyLayer ? '' : ` ${escape(vscode.l10n.t('(layer)'))}`}${when}\n`,
+      );
+    }
+    if (history.length > HISTORY_ROWS) md.appendMarkdown(`- ${escape(vscode.l10n.t('… {0} more', history.length - HISTORY_ROWS))}\n`);
+  }
   return md;
 }
 

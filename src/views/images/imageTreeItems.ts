@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import { formatAgo, formatSize, shortId } from '../../../runtime/presentation';
 import { imageLabel, isDangling, type ImageNode, type ImageRepositoryNode, type ImageTreeNode } from './imageNodes';
 import { messageTreeItem } from '../viewFilter';
+import { layerChangeItem, layerTreeItem } from './layerTreeItems';
 
 export function imageTreeItem(node: ImageTreeNode): vscode.TreeItem {
   switch (node.kind) {
@@ -21,6 +22,10 @@ export function imageTreeItem(node: ImageTreeNode): vscode.TreeItem {
       return imageItem(node);
     case 'message':
       return messageTreeItem('images', node);
+    case 'imageLayer':
+      return layerTreeItem(node);
+    case 'layerChange':
+      return layerChangeItem(node);
   }
 }
 
@@ -37,7 +42,8 @@ function imageItem(node: ImageNode): vscode.TreeItem {
   const { image } = node;
   const dangling = isDangling(image);
   const label = node.grouped ? (node.tag ?? '<none>') : imageLabel(image);
-  const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+  // Expands into its layers (docs/layers.md).
+  const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `image:${image.name}`;
   item.contextValue = dangling ? 'danglingImage' : 'image';
   item.iconPath = new vscode.ThemeIcon(dangling ? 'layers-dot' : 'layers');

@@ -1,5 +1,7 @@
 /**
- * The Images view's data. One `images.list()` per refresh: `refresh()` drops
+ * The Images view's data. One `images.list()` per refresh (and, when the
+ * user expands an image or a layer, one `images.layers` or
+ * `images.layerChanges` call): `refresh()` drops
  * the cached listing, and the next `getChildren` (VS Code's, a command's
  * QuickPick, a test's) lists again; every caller until the next refresh
  * shares that one result. Filtering, sorting and grouping work on the cached
@@ -21,6 +23,7 @@ import { listFailedNodes, noMatchNode, ViewFilter } from '../viewFilter';
 import { arrangeImages, type ImageGroupBy, type ImageSortBy, type ImageTreeNode } from './imageNodes';
 import { imageTooltip } from './imageTooltip';
 import { imageTreeItem } from './imageTreeItems';
+import { changeTree, layerNodes } from './layerNodes';
 
 export const IMAGES_VIEW = 'gantry.images';
 const LIST_TIMEOUT_MS = 15_000;
@@ -77,7 +80,7 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
   }
 
   async getChildren(node?: ImageTreeNode): Promise<ImageTreeNode[]> {
-    if (node) return node.kind === 'repository' ? [...node.children] : [];
+    if (node) return this.childrenOf(node);
     if (this.connection.current.state !== 'connected') return [];
     const listing = await this.listing.get();
     if ('error' in listing) return listFailedNodes('images', vscode.l10n.t('Failed to list images'), listing.error);
@@ -96,6 +99,26 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<ImageTreeNode
       ];
     }
     return roots;
+  }
+
+  /** Below the list: an image's layers and a layer's changes, each one call when expanded. */
+  private async childrenOf(node: ImageTreeNode): Promise<ImageTreeNode[]> {
+    switch (node.kind) {
+      case 'repository':
+        return [...node.children];
+      case 'layerChange':
+        return [...node.children];
+      case 'image': {
+        const { id, layers } = await this.connection.requireClient().images.layers(node.image.id, { timeoutMs: LIST_TIMEOUT_MS });
+        return layerNodes(id, node.image.name, layers);
+      }
+      case 'imageLayer': {
+        const r = await this.connection.requireClient().images.layerChanges(node.imageId, node.layer.index, { timeoutMs: LIST_TIMEOUT_MS });
+        return changeTree(node, r.changes);
+      }
+      default:
+        return [];
+    }
   }
 
   getTreeItem(node: ImageTreeNode): vscode.TreeItem {

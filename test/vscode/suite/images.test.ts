@@ -78,6 +78,8 @@ describe('Images view and commands (code-server)', function () {
     for (const node of await provider.getChildren()) {
       const item = provider.getTreeItem(node);
       entries.push({ node, item, label: labelOf(item) });
+      // Repositories' images; an image's own children are its layers (layers.test.ts).
+      if (node.kind !== 'repository') continue;
       for (const child of await provider.getChildren(node)) {
         const childItem = provider.getTreeItem(child);
         entries.push({ node: child, item: childItem, label: labelOf(childItem), parent: labelOf(item) });

@@ -38,6 +38,8 @@ describe('Images view menus (code-server)', function () {
     const entries: Entry[] = [];
     for (const node of await provider.getChildren()) {
       entries.push({ node, label: labelOf(provider.getTreeItem(node)) });
+      // Repositories' images; an image's own children are its layers (layers.test.ts).
+      if (node.kind !== 'repository') continue;
       for (const child of await provider.getChildren(node)) entries.push({ node: child, label: labelOf(provider.getTreeItem(child)) });
     }
     last = entries;

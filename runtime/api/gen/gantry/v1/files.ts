@@ -86,6 +86,16 @@ export interface FileTarget {
   container: string;
   /** A volume's name: its data directory is the root. */
   volume: string;
+  /** A layer of an image, read-only (docs/layers.md). */
+  layer: LayerTarget | undefined;
+}
+
+/** The image's tree up to and including one layer. */
+export interface LayerTarget {
+  /** A name or ID, as every image call takes them. */
+  image: string;
+  /** 0 = the bottom layer. */
+  index: number;
 }
 
 export interface FileInfo {
@@ -247,7 +257,7 @@ export interface PutArchiveResponse {
 }
 
 function createBaseFileTarget(): FileTarget {
-  return { container: "", volume: "" };
+  return { container: "", volume: "", layer: undefined };
 }
 
 export const FileTarget: MessageFns<FileTarget> = {
@@ -257,6 +267,9 @@ export const FileTarget: MessageFns<FileTarget> = {
     }
     if (message.volume !== "") {
       writer.uint32(18).string(message.volume);
+    }
+    if (message.layer !== undefined) {
+      LayerTarget.encode(message.layer, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -290,6 +303,14 @@ export const FileTarget: MessageFns<FileTarget> = {
             message.volume = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.layer = LayerTarget.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -306,6 +327,7 @@ export const FileTarget: MessageFns<FileTarget> = {
     return {
       container: isSet(object.container) ? globalThis.String(object.container) : "",
       volume: isSet(object.volume) ? globalThis.String(object.volume) : "",
+      layer: isSet(object.layer) ? LayerTarget.fromJSON(object.layer) : undefined,
     };
   },
 
@@ -316,6 +338,84 @@ export const FileTarget: MessageFns<FileTarget> = {
     }
     if (message.volume !== "") {
       obj.volume = message.volume;
+    }
+    if (message.layer !== undefined) {
+      obj.layer = LayerTarget.toJSON(message.layer);
+    }
+    return obj;
+  },
+};
+
+function createBaseLayerTarget(): LayerTarget {
+  return { image: "", index: 0 };
+}
+
+export const LayerTarget: MessageFns<LayerTarget> = {
+  encode(message: LayerTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== "") {
+      writer.uint32(10).string(message.image);
+    }
+    if (message.index !== 0) {
+      writer.uint32(16).int32(message.index);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LayerTarget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLayerTarget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.index = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LayerTarget {
+    return {
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+    };
+  },
+
+  toJSON(message: LayerTarget): unknown {
+    const obj: any = {};
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
     }
     return obj;
   },

@@ -23,6 +23,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { FileChange } from "./changes";
 
 export const protobufPackage = "gantry.v1";
 
@@ -301,6 +302,21 @@ export interface HistoryEntry {
   author: string;
   comment: string;
   emptyLayer: boolean;
+  /**
+   * History only: bytes of the files the entry's layer holds (0 for an
+   * empty_layer entry), as Docker's SIZE column.
+   */
+  size: number;
+  /**
+   * History only: the image ID on the newest entry, empty on the others
+   * (Docker prints "<missing>").
+   */
+  id: string;
+  /**
+   * History only: the index of the entry's layer (0 = bottom), -1 for an
+   * empty_layer entry.
+   */
+  layerIndex: number;
 }
 
 export interface InspectImageResponse {
@@ -556,6 +572,64 @@ export interface ImportImageRequest {
 
 export interface ImportImageResponse {
   image: ImageSummary | undefined;
+}
+
+export interface ImageHistoryRequest {
+  image: string;
+}
+
+export interface ImageHistoryResponse {
+  /** Newest first. */
+  entries: HistoryEntry[];
+}
+
+export interface ImageLayersRequest {
+  image: string;
+}
+
+export interface ImageLayer {
+  /** 0 = the bottom layer. */
+  index: number;
+  diffId: string;
+  /** The layer blob as stored (compressed). */
+  digest: string;
+  compressedSize: number;
+  mediaType: string;
+  /** Bytes of the files the layer holds (Docker's history SIZE). */
+  size: number;
+  /** The snapshot of the image's tree up to this layer. */
+  chainId: string;
+  /** From the history entry that made this layer (empty_layer entries skipped). */
+  created: string;
+  createdBy: string;
+  comment: string;
+  author: string;
+}
+
+export interface ImageLayersResponse {
+  /** The image ID (config digest). */
+  id: string;
+  /** Bottom first. */
+  layers: ImageLayer[];
+}
+
+export interface LayerChangesRequest {
+  image: string;
+  /** 0 = the bottom layer. */
+  index: number;
+}
+
+export interface LayerChangesResponse {
+  layer:
+    | ImageLayer
+    | undefined;
+  /** Sorted by path; a deleted directory is one entry. */
+  changes: FileChange[];
+  /**
+   * Where they were read: "snapshot" (the layer's own overlay directory)
+   * or "tar" (the layer blob in the content store).
+   */
+  source: string;
 }
 
 function createBasePlatform(): Platform {
@@ -2385,7 +2459,7 @@ export const ImageRuntimeConfig_LabelsEntry: MessageFns<ImageRuntimeConfig_Label
 };
 
 function createBaseHistoryEntry(): HistoryEntry {
-  return { created: "", createdBy: "", author: "", comment: "", emptyLayer: false };
+  return { created: "", createdBy: "", author: "", comment: "", emptyLayer: false, size: 0, id: "", layerIndex: 0 };
 }
 
 export const HistoryEntry: MessageFns<HistoryEntry> = {
@@ -2404,6 +2478,15 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
     }
     if (message.emptyLayer !== false) {
       writer.uint32(40).bool(message.emptyLayer);
+    }
+    if (message.size !== 0) {
+      writer.uint32(48).int64(message.size);
+    }
+    if (message.id !== "") {
+      writer.uint32(58).string(message.id);
+    }
+    if (message.layerIndex !== 0) {
+      writer.uint32(64).int32(message.layerIndex);
     }
     return writer;
   },
@@ -2461,6 +2544,30 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
             message.emptyLayer = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.layerIndex = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2488,6 +2595,13 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
         : isSet(object.empty_layer)
         ? globalThis.Boolean(object.empty_layer)
         : false,
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      layerIndex: isSet(object.layerIndex)
+        ? globalThis.Number(object.layerIndex)
+        : isSet(object.layer_index)
+        ? globalThis.Number(object.layer_index)
+        : 0,
     };
   },
 
@@ -2507,6 +2621,15 @@ export const HistoryEntry: MessageFns<HistoryEntry> = {
     }
     if (message.emptyLayer !== false) {
       obj.emptyLayer = message.emptyLayer;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.layerIndex !== 0) {
+      obj.layerIndex = Math.round(message.layerIndex);
     }
     return obj;
   },
@@ -5599,6 +5722,666 @@ export const ImportImageResponse: MessageFns<ImportImageResponse> = {
   },
 };
 
+function createBaseImageHistoryRequest(): ImageHistoryRequest {
+  return { image: "" };
+}
+
+export const ImageHistoryRequest: MessageFns<ImageHistoryRequest> = {
+  encode(message: ImageHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== "") {
+      writer.uint32(10).string(message.image);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImageHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImageHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImageHistoryRequest {
+    return { image: isSet(object.image) ? globalThis.String(object.image) : "" };
+  },
+
+  toJSON(message: ImageHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    return obj;
+  },
+};
+
+function createBaseImageHistoryResponse(): ImageHistoryResponse {
+  return { entries: [] };
+}
+
+export const ImageHistoryResponse: MessageFns<ImageHistoryResponse> = {
+  encode(message: ImageHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      HistoryEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImageHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImageHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(HistoryEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImageHistoryResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => HistoryEntry.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ImageHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => HistoryEntry.toJSON(e));
+    }
+    return obj;
+  },
+};
+
+function createBaseImageLayersRequest(): ImageLayersRequest {
+  return { image: "" };
+}
+
+export const ImageLayersRequest: MessageFns<ImageLayersRequest> = {
+  encode(message: ImageLayersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== "") {
+      writer.uint32(10).string(message.image);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImageLayersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImageLayersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImageLayersRequest {
+    return { image: isSet(object.image) ? globalThis.String(object.image) : "" };
+  },
+
+  toJSON(message: ImageLayersRequest): unknown {
+    const obj: any = {};
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    return obj;
+  },
+};
+
+function createBaseImageLayer(): ImageLayer {
+  return {
+    index: 0,
+    diffId: "",
+    digest: "",
+    compressedSize: 0,
+    mediaType: "",
+    size: 0,
+    chainId: "",
+    created: "",
+    createdBy: "",
+    comment: "",
+    author: "",
+  };
+}
+
+export const ImageLayer: MessageFns<ImageLayer> = {
+  encode(message: ImageLayer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== 0) {
+      writer.uint32(8).int32(message.index);
+    }
+    if (message.diffId !== "") {
+      writer.uint32(18).string(message.diffId);
+    }
+    if (message.digest !== "") {
+      writer.uint32(26).string(message.digest);
+    }
+    if (message.compressedSize !== 0) {
+      writer.uint32(32).int64(message.compressedSize);
+    }
+    if (message.mediaType !== "") {
+      writer.uint32(42).string(message.mediaType);
+    }
+    if (message.size !== 0) {
+      writer.uint32(48).int64(message.size);
+    }
+    if (message.chainId !== "") {
+      writer.uint32(58).string(message.chainId);
+    }
+    if (message.created !== "") {
+      writer.uint32(66).string(message.created);
+    }
+    if (message.createdBy !== "") {
+      writer.uint32(74).string(message.createdBy);
+    }
+    if (message.comment !== "") {
+      writer.uint32(82).string(message.comment);
+    }
+    if (message.author !== "") {
+      writer.uint32(90).string(message.author);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImageLayer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImageLayer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.diffId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.compressedSize = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mediaType = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.chainId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.created = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.createdBy = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.comment = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.author = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImageLayer {
+    return {
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      diffId: isSet(object.diffId)
+        ? globalThis.String(object.diffId)
+        : isSet(object.diff_id)
+        ? globalThis.String(object.diff_id)
+        : "",
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+      compressedSize: isSet(object.compressedSize)
+        ? globalThis.Number(object.compressedSize)
+        : isSet(object.compressed_size)
+        ? globalThis.Number(object.compressed_size)
+        : 0,
+      mediaType: isSet(object.mediaType)
+        ? globalThis.String(object.mediaType)
+        : isSet(object.media_type)
+        ? globalThis.String(object.media_type)
+        : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      chainId: isSet(object.chainId)
+        ? globalThis.String(object.chainId)
+        : isSet(object.chain_id)
+        ? globalThis.String(object.chain_id)
+        : "",
+      created: isSet(object.created) ? globalThis.String(object.created) : "",
+      createdBy: isSet(object.createdBy)
+        ? globalThis.String(object.createdBy)
+        : isSet(object.created_by)
+        ? globalThis.String(object.created_by)
+        : "",
+      comment: isSet(object.comment) ? globalThis.String(object.comment) : "",
+      author: isSet(object.author) ? globalThis.String(object.author) : "",
+    };
+  },
+
+  toJSON(message: ImageLayer): unknown {
+    const obj: any = {};
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.diffId !== "") {
+      obj.diffId = message.diffId;
+    }
+    if (message.digest !== "") {
+      obj.digest = message.digest;
+    }
+    if (message.compressedSize !== 0) {
+      obj.compressedSize = Math.round(message.compressedSize);
+    }
+    if (message.mediaType !== "") {
+      obj.mediaType = message.mediaType;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.chainId !== "") {
+      obj.chainId = message.chainId;
+    }
+    if (message.created !== "") {
+      obj.created = message.created;
+    }
+    if (message.createdBy !== "") {
+      obj.createdBy = message.createdBy;
+    }
+    if (message.comment !== "") {
+      obj.comment = message.comment;
+    }
+    if (message.author !== "") {
+      obj.author = message.author;
+    }
+    return obj;
+  },
+};
+
+function createBaseImageLayersResponse(): ImageLayersResponse {
+  return { id: "", layers: [] };
+}
+
+export const ImageLayersResponse: MessageFns<ImageLayersResponse> = {
+  encode(message: ImageLayersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    for (const v of message.layers) {
+      ImageLayer.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImageLayersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImageLayersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.layers.push(ImageLayer.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImageLayersResponse {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      layers: globalThis.Array.isArray(object?.layers) ? object.layers.map((e: any) => ImageLayer.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ImageLayersResponse): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.layers?.length) {
+      obj.layers = message.layers.map((e) => ImageLayer.toJSON(e));
+    }
+    return obj;
+  },
+};
+
+function createBaseLayerChangesRequest(): LayerChangesRequest {
+  return { image: "", index: 0 };
+}
+
+export const LayerChangesRequest: MessageFns<LayerChangesRequest> = {
+  encode(message: LayerChangesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== "") {
+      writer.uint32(10).string(message.image);
+    }
+    if (message.index !== 0) {
+      writer.uint32(16).int32(message.index);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LayerChangesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLayerChangesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.index = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LayerChangesRequest {
+    return {
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+    };
+  },
+
+  toJSON(message: LayerChangesRequest): unknown {
+    const obj: any = {};
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    return obj;
+  },
+};
+
+function createBaseLayerChangesResponse(): LayerChangesResponse {
+  return { layer: undefined, changes: [], source: "" };
+}
+
+export const LayerChangesResponse: MessageFns<LayerChangesResponse> = {
+  encode(message: LayerChangesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.layer !== undefined) {
+      ImageLayer.encode(message.layer, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.changes) {
+      FileChange.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.source !== "") {
+      writer.uint32(26).string(message.source);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LayerChangesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLayerChangesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.layer = ImageLayer.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.changes.push(FileChange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LayerChangesResponse {
+    return {
+      layer: isSet(object.layer) ? ImageLayer.fromJSON(object.layer) : undefined,
+      changes: globalThis.Array.isArray(object?.changes) ? object.changes.map((e: any) => FileChange.fromJSON(e)) : [],
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+    };
+  },
+
+  toJSON(message: LayerChangesResponse): unknown {
+    const obj: any = {};
+    if (message.layer !== undefined) {
+      obj.layer = ImageLayer.toJSON(message.layer);
+    }
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => FileChange.toJSON(e));
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    return obj;
+  },
+};
+
 export type ImagesService = typeof ImagesService;
 export const ImagesService = {
   /**
@@ -5754,6 +6537,47 @@ export const ImagesService = {
     responseSerialize: (value: ImportImageResponse): Buffer => Buffer.from(ImportImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportImageResponse => ImportImageResponse.decode(value),
   },
+  /**
+   * History is the config's history, newest first, with each entry's layer
+   * size: what `docker history` prints. See docs/layers.md.
+   */
+  history: {
+    path: "/gantry.v1.Images/History" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImageHistoryRequest): Buffer => Buffer.from(ImageHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImageHistoryRequest => ImageHistoryRequest.decode(value),
+    responseSerialize: (value: ImageHistoryResponse): Buffer =>
+      Buffer.from(ImageHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImageHistoryResponse => ImageHistoryResponse.decode(value),
+  },
+  /**
+   * Layers lists the image's layers, bottom first, each joined with the
+   * history entry that made it.
+   */
+  layers: {
+    path: "/gantry.v1.Images/Layers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImageLayersRequest): Buffer => Buffer.from(ImageLayersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImageLayersRequest => ImageLayersRequest.decode(value),
+    responseSerialize: (value: ImageLayersResponse): Buffer => Buffer.from(ImageLayersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImageLayersResponse => ImageLayersResponse.decode(value),
+  },
+  /**
+   * LayerChanges lists what one layer added, changed and deleted against
+   * the layers below it (whiteouts and opaque directories as deletions).
+   */
+  layerChanges: {
+    path: "/gantry.v1.Images/LayerChanges" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LayerChangesRequest): Buffer => Buffer.from(LayerChangesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LayerChangesRequest => LayerChangesRequest.decode(value),
+    responseSerialize: (value: LayerChangesResponse): Buffer =>
+      Buffer.from(LayerChangesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LayerChangesResponse => LayerChangesResponse.decode(value),
+  },
 } as const;
 
 export interface ImagesServer extends UntypedServiceImplementation {
@@ -5811,6 +6635,21 @@ export interface ImagesServer extends UntypedServiceImplementation {
    * `start.url` names where the daemon fetches it.
    */
   import: handleClientStreamingCall<ImportImageRequest, ImportImageResponse>;
+  /**
+   * History is the config's history, newest first, with each entry's layer
+   * size: what `docker history` prints. See docs/layers.md.
+   */
+  history: handleUnaryCall<ImageHistoryRequest, ImageHistoryResponse>;
+  /**
+   * Layers lists the image's layers, bottom first, each joined with the
+   * history entry that made it.
+   */
+  layers: handleUnaryCall<ImageLayersRequest, ImageLayersResponse>;
+  /**
+   * LayerChanges lists what one layer added, changed and deleted against
+   * the layers below it (whiteouts and opaque directories as deletions).
+   */
+  layerChanges: handleUnaryCall<LayerChangesRequest, LayerChangesResponse>;
 }
 
 export interface ImagesClient extends Client {
@@ -6011,6 +6850,63 @@ export interface ImagesClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImportImageResponse) => void,
   ): ClientWritableStream<ImportImageRequest>;
+  /**
+   * History is the config's history, newest first, with each entry's layer
+   * size: what `docker history` prints. See docs/layers.md.
+   */
+  history(
+    request: ImageHistoryRequest,
+    callback: (error: ServiceError | null, response: ImageHistoryResponse) => void,
+  ): ClientUnaryCall;
+  history(
+    request: ImageHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImageHistoryResponse) => void,
+  ): ClientUnaryCall;
+  history(
+    request: ImageHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImageHistoryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Layers lists the image's layers, bottom first, each joined with the
+   * history entry that made it.
+   */
+  layers(
+    request: ImageLayersRequest,
+    callback: (error: ServiceError | null, response: ImageLayersResponse) => void,
+  ): ClientUnaryCall;
+  layers(
+    request: ImageLayersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImageLayersResponse) => void,
+  ): ClientUnaryCall;
+  layers(
+    request: ImageLayersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImageLayersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * LayerChanges lists what one layer added, changed and deleted against
+   * the layers below it (whiteouts and opaque directories as deletions).
+   */
+  layerChanges(
+    request: LayerChangesRequest,
+    callback: (error: ServiceError | null, response: LayerChangesResponse) => void,
+  ): ClientUnaryCall;
+  layerChanges(
+    request: LayerChangesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LayerChangesResponse) => void,
+  ): ClientUnaryCall;
+  layerChanges(
+    request: LayerChangesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LayerChangesResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ImagesClient = makeGenericClientConstructor(ImagesService, "gantry.v1.Images") as unknown as {
