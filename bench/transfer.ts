@@ -151,7 +151,9 @@ async function report(
   const results: Record<string, Record<string, Record<string, Stats>>> = {};
   const ratios: Record<string, Record<string, Record<string, unknown>>> = {};
   const goals: { image: ImageId; op: Op; anchor: string; ratio: number; paired?: number; goal: number; met: boolean }[] = [];
-  const rows = [['image / op', 'tool', 'median s', 'min s', 'max s', 'spread', 'MB/s', '÷ containerd', '÷ skopeo', 'paired ÷ ctr (min–max)']];
+  const rows = [
+    ['image / op', 'tool', 'median s', 'min s', 'max s', 'spread', 'MB/s', '÷ containerd', '÷ skopeo', 'paired ÷ ctr (min–max)'],
+  ];
   for (const { image } of images) {
     results[image.id] = {};
     ratios[image.id] = {};
@@ -190,12 +192,28 @@ async function report(
       if (g && res.containerd) {
         const ratio = g.medianMs / res.containerd.medianMs;
         const pair = paired(iterations, 'gantry', 'containerd');
-        goals.push({ image: image.id, op, anchor: 'containerd', ratio, paired: pair?.median, goal: GOAL_VS_CONTAINERD, met: ratio <= GOAL_VS_CONTAINERD });
+        goals.push({
+          image: image.id,
+          op,
+          anchor: 'containerd',
+          ratio,
+          paired: pair?.median,
+          goal: GOAL_VS_CONTAINERD,
+          met: ratio <= GOAL_VS_CONTAINERD,
+        });
       }
       if (g && res.skopeo) {
         const ratio = g.medianMs / res.skopeo.medianMs;
         const pair = paired(iterations, 'gantry', 'skopeo');
-        goals.push({ image: image.id, op, anchor: 'skopeo', ratio, paired: pair?.median, goal: PUSH_GOAL_VS_SKOPEO, met: ratio <= PUSH_GOAL_VS_SKOPEO });
+        goals.push({
+          image: image.id,
+          op,
+          anchor: 'skopeo',
+          ratio,
+          paired: pair?.median,
+          goal: PUSH_GOAL_VS_SKOPEO,
+          met: ratio <= PUSH_GOAL_VS_SKOPEO,
+        });
       }
     }
   }

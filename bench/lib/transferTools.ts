@@ -131,7 +131,8 @@ async function prepareGantry(op: Op, dir: string, ctx: TransferContext, file: st
     await stop();
     throw e;
   }
-  const command = op === 'push' ? ['push', '-q', target!.ref] : op === 'save' ? ['save', '-o', file, ctx.image.ref] : ['load', '-q', '-i', ctx.archive];
+  const command =
+    op === 'push' ? ['push', '-q', target!.ref] : op === 'save' ? ['save', '-o', file, ctx.image.ref] : ['load', '-q', '-i', ctx.archive];
   return {
     run: () => timed(process.execPath, cli(command)),
     verify: async () => {
@@ -200,7 +201,8 @@ async function preparePodman(op: Op, dir: string, ctx: TransferContext, file: st
   await fs.promises.mkdir(path.join(dir, 'tmp'), { recursive: true });
   // Storage set up (and, for save, the image pulled) before the clock, as the daemons are started before it.
   await runCommand('podman', podman.args(['images', '-q']), { env: podman.env, timeout: 60_000 });
-  if (op === 'save') await runCommand('podman', podman.args(['pull', '-q', '--tls-verify=false', ctx.image.ref]), { env: podman.env, timeout: 600_000 });
+  if (op === 'save')
+    await runCommand('podman', podman.args(['pull', '-q', '--tls-verify=false', ctx.image.ref]), { env: podman.env, timeout: 600_000 });
   const command = op === 'save' ? ['save', '-q', '-o', file, ctx.image.ref] : ['load', '-q', '-i', ctx.archive];
   return {
     run: () => timed('podman', podman.args(command), { env: podman.env }),
