@@ -6,6 +6,7 @@ packages=(
   runc conmon                    # low-level runtime and per-container monitor
   docker-registry                # a real OCI registry (CNCF distribution) for tests
   skopeo umoci busybox-static    # build and push fixture images no one here wrote
+  podman                         # interop tests: podman load/run of what gantry save writes, and back (daemonless, temp --root)
   containernetworking-plugins    # CNI plugins (network attachment)
   iptables                       # the bridge, portmap and firewall plugins write iptables rules
   openssh-server openssh-client  # real sshd/ssh for the remote-host path

@@ -24,6 +24,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as tls from 'node:tls';
+import { Readable } from 'node:stream';
 import { Agent, Dispatcher, request } from 'undici';
 import type { Ctx } from '../context';
 import { failedPrecondition, GantryError, isCancelled, isGantryError } from '../errdefs/errdefs';
@@ -44,8 +45,12 @@ export interface HttpRequest {
   readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
-  /** In memory, so a retry or an auth round trip can send it again. */
-  readonly body?: string | Buffer;
+  /**
+   * In memory, or an iterable that starts a fresh pass over the same bytes
+   * each time it is iterated (the pusher's streamed PATCH): either way a
+   * retry or an auth round trip can send it again.
+   */
+  readonly body?: string | Buffer | AsyncIterable<Uint8Array>;
 }
 
 export type HttpResponse = Dispatcher.ResponseData;
@@ -152,7 +157,8 @@ export class Transport {
     return request(req.url, {
       method: req.method,
       headers: { 'user-agent': this.opts.userAgent, ...req.headers },
-      body: req.body,
+      // An iterable body starts a fresh pass for each request (Readable.from asks for its iterator on the first read).
+      body: req.body === undefined || typeof req.body === 'string' || Buffer.isBuffer(req.body) ? req.body : Readable.from(req.body),
       signal: ctx.signal,
       dispatcher: agent,
     });

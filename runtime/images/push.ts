@@ -179,11 +179,23 @@ export class ImagePusher {
 /**
  * Reads a stored blob in order, one chunk at a time; a read that goes back
  * (an upload resumed from an earlier offset) reopens the blob and skips.
+ * The stream's buffers are collected as they come (flowing mode, paused
+ * once a read's worth is here) and handed out as they are, or joined once
+ * when a read spans two: growing one buffer per arriving piece, or
+ * `read()` joining whatever is buffered, copied each byte many times over
+ * (docs/performance.md, "Transfer").
  */
 class ChunkedBlobReader {
   private stream: Readable | undefined;
+  /** Blob offset of the first byte of `pending[0]`. */
   private position = 0;
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private ended = false;
+  private failed: Error | undefined;
+  /** Bytes wanted before the stream pauses again. */
+  private want = 0;
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -193,64 +205,79 @@ class ChunkedBlobReader {
 
   async read(offset: number, length: number): Promise<Buffer> {
     if (!this.stream || offset < this.position) await this.reopen();
-    while (this.position + this.pending.length < offset + length) {
-      const chunk = await this.next();
-      if (!chunk) throw notFound(`blob ${this.digest} ended at ${this.position + this.pending.length} bytes, before ${offset + length}`);
-      this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-      // Drop what lies before the requested offset as it arrives.
-      if (this.position < offset) {
-        const skip = Math.min(offset - this.position, this.pending.length);
-        this.pending = this.pending.subarray(skip);
-        this.position += skip;
-      }
+    // Drop what lies before `offset` (a resume further on than we are).
+    while (this.position < offset) {
+      if (!this.pending.length) await this.fill(1, offset);
+      const skip = Math.min(offset - this.position, this.pending[0].length);
+      this.take(skip);
     }
-    const out = Buffer.from(this.pending.subarray(offset - this.position, offset - this.position + length));
-    this.pending = this.pending.subarray(offset - this.position + length);
-    this.position = offset + length;
-    return out;
+    await this.fill(length, offset + length);
+    const pieces: Buffer[] = [];
+    let got = 0;
+    while (got < length) {
+      const piece = this.pending[0].subarray(0, length - got);
+      pieces.push(piece);
+      got += piece.length;
+      this.take(piece.length);
+    }
+    // A piece the store's stream read is nobody else's: it goes out as is; pieces across a boundary are joined once.
+    return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length);
   }
 
   close(): void {
     this.stream?.destroy();
     this.stream = undefined;
+    this.wake?.();
+  }
+
+  private take(n: number): void {
+    const first = this.pending[0];
+    if (n === first.length) this.pending.shift();
+    else this.pending[0] = first.subarray(n);
+    this.pendingBytes -= n;
+    this.position += n;
+  }
+
+  /** Waits until `bytes` are pending (`end`: the blob offset they reach, for the error). */
+  private async fill(bytes: number, end: number): Promise<void> {
+    const s = this.stream!;
+    while (this.pendingBytes < bytes) {
+      if (this.failed) throw this.failed;
+      if (s !== this.stream) throw new Error(`blob ${this.digest}: reader closed`);
+      if (this.ended) throw notFound(`blob ${this.digest} ended at ${this.position + this.pendingBytes} bytes, before ${end}`);
+      this.want = bytes;
+      const arrived = new Promise<void>((resolve) => (this.wake = resolve));
+      s.resume();
+      await arrived;
+      this.wake = undefined;
+    }
   }
 
   private async reopen(): Promise<void> {
     this.close();
-    this.stream = await this.content.read(this.ctx, this.digest);
     this.position = 0;
-    this.pending = Buffer.alloc(0);
-  }
-
-  private next(): Promise<Buffer | undefined> {
-    const s = this.stream!;
-    return new Promise((resolve, reject) => {
-      const chunk = s.read() as Buffer | null;
-      if (chunk) return resolve(chunk);
-      if (s.readableEnded) return resolve(undefined);
-      const done = () => {
-        s.off('readable', onReadable);
-        s.off('end', onEnd);
-        s.off('error', onError);
-      };
-      const onReadable = () => {
-        const c = s.read() as Buffer | null;
-        if (c) {
-          done();
-          resolve(c);
-        }
-      };
-      const onEnd = () => {
-        done();
-        resolve(undefined);
-      };
-      const onError = (e: Error) => {
-        done();
-        reject(e);
-      };
-      s.on('readable', onReadable);
-      s.on('end', onEnd);
-      s.on('error', onError);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.ended = false;
+    this.failed = undefined;
+    const s = (this.stream = await this.content.read(this.ctx, this.digest));
+    s.pause();
+    s.on('data', (chunk: Buffer) => {
+      if (s !== this.stream) return;
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes >= this.want) {
+        s.pause();
+        this.wake?.();
+      }
+    });
+    s.on('end', () => {
+      this.ended = true;
+      this.wake?.();
+    });
+    s.on('error', (e: Error) => {
+      this.failed = e;
+      this.wake?.();
     });
   }
 }

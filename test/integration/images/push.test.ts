@@ -138,7 +138,7 @@ describe('gantry push', function () {
       plain = await startRegistry({ cleanup });
       proxy = await startFaultProxy(plain.port);
       cleanup.defer(() => proxy.close());
-      // 20 MiB of random bytes: larger than one 8 MiB chunk, and incompressible.
+      // 20 MiB of random bytes: over the 16 MiB sent in one PUT (so it goes in a streamed PATCH), and incompressible.
       const layer = layerOf([{ name: 'big.bin', content: crypto.randomBytes(20 * 1024 * 1024) }]);
       big = await pushLayers(plain, 'src/big:1', [{ blob: layer.tar, mediaType: MEDIA.tar, diffId: layer.diffId }]);
       const pull = await daemon.cli(['pull', '-q', big.ref], { timeout: 120_000 });
@@ -153,7 +153,8 @@ describe('gantry push', function () {
       assert.equal(result.code, 0, result.stderr);
       const uploads = proxy.requests.filter((r) => r.path.startsWith('/v2/dst/big/blobs/uploads/'));
       const patches = uploads.filter((r) => r.method === 'PATCH');
-      assert.ok(patches.length >= 3, `chunks sent: ${patches.length}`);
+      // The cut PATCH, then at least one more carrying the rest.
+      assert.ok(patches.length >= 2, `PATCHes sent: ${patches.length}`);
       const cut = uploads.findIndex((r) => r.method === 'PATCH');
       const log = uploads.map((r) => `${r.method} ${r.contentRange ?? ''}`).join('\n');
       // After the cut: the upload's status is asked for, then the upload goes on (distribution 2.8

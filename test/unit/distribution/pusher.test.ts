@@ -104,6 +104,30 @@ describe('distribution/pusher (local fake registries)', () => {
     assert.deepEqual(seen, [10, 20, 30, 36, 36]);
   });
 
+  it('streams a blob over 16 MiB in one PATCH, reading it in pieces, then PUT', async () => {
+    const big = 'abcdefghij'.repeat(1_800_000);
+    const desc = { ...DESC, digest: sha256(big), size: big.length };
+    const reads: number[] = [];
+    const readBig = async (offset: number, length: number) => {
+      reads.push(length);
+      return Buffer.from(big.slice(offset, offset + length));
+    };
+    const state: FakeUploads = { stored: '', patches: 0 };
+    const s = await serve(uploadHandler(state));
+    const seen: number[] = [];
+    await pusher().upload(ctx(), parseReference(`${s.host}/a/b:1`), desc, readBig, [], { onProgress: (o) => seen.push(o) });
+    assert.equal(state.stored, big);
+    assert.deepEqual(
+      s.requests
+        .filter((r) => r.method !== 'HEAD')
+        .map((r) => `${r.method}${r.headers['content-range'] ? ` ${r.headers['content-range']}` : ''}`),
+      ['POST', `PATCH 0-${big.length - 1}`, 'PUT'],
+    );
+    // Never the whole blob in memory: pieces of at most 1 MiB; progress as they go out.
+    assert.ok(Math.max(...reads) <= 1024 * 1024, `largest read ${Math.max(...reads)}`);
+    assert.ok(seen.length > 10 && seen[seen.length - 1] === big.length, `progress ${seen.length} steps`);
+  });
+
   it('after a cut PATCH, asks the upload status and resumes at the Range it reports', async () => {
     const state: FakeUploads = { stored: '', patches: 0, cutFirstPatchAt: 4 };
     const s = await serve(uploadHandler(state));
