@@ -13,7 +13,9 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const trees = [
   { protoDir: path.join(root, 'runtime/api/proto'), outDir: path.join(root, 'runtime/api/gen') },
-  { protoDir: path.join(root, 'runtime/cri/proto'), outDir: path.join(root, 'runtime/cri/gen') },
+  // The CRI carries nanosecond timestamps (int64 ≈ 1.8e18), beyond a double's
+  // exact integers: its 64-bit fields are bigint.
+  { protoDir: path.join(root, 'runtime/cri/proto'), outDir: path.join(root, 'runtime/cri/gen'), forceLong: 'bigint' },
 ];
 const plugin = path.join(root, 'node_modules/.bin/protoc-gen-ts_proto');
 
@@ -25,18 +27,19 @@ function protoFiles(protoDir, dir = protoDir) {
   });
 }
 
-const options = [
-  'outputServices=grpc-js',
-  'esModuleInterop=true',
-  'env=node',
-  'forceLong=number',
-  'oneof=unions-value',
-  'useDate=true',
-  'useOptionals=none',
-  'outputPartialMethods=false',
-  'useExactTypes=false',
-].join(',');
-for (const { protoDir, outDir } of trees) {
+const options = (forceLong) =>
+  [
+    'outputServices=grpc-js',
+    'esModuleInterop=true',
+    'env=node',
+    `forceLong=${forceLong}`,
+    'oneof=unions-value',
+    'useDate=true',
+    'useOptionals=none',
+    'outputPartialMethods=false',
+    'useExactTypes=false',
+  ].join(',');
+for (const { protoDir, outDir, forceLong = 'number' } of trees) {
   fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(outDir, { recursive: true });
   execFileSync(
@@ -44,7 +47,7 @@ for (const { protoDir, outDir } of trees) {
     [
       `--plugin=protoc-gen-ts_proto=${plugin}`,
       `--ts_proto_out=${outDir}`,
-      `--ts_proto_opt=${options}`,
+      `--ts_proto_opt=${options(forceLong)}`,
       `-I${protoDir}`,
       ...protoFiles(protoDir),
     ],
