@@ -23,7 +23,6 @@
  * - AuthConfig credentials serve only the registry they name
  *   (`server_address`), or the image's registry when they name none.
  */
-import type { ComponentInfo } from '../daemon/components';
 import type { Registry } from '../distribution/distribution';
 import type { Puller } from '../images/pull';
 import type { ImageService as GantryImages } from '../images/service';
@@ -32,9 +31,17 @@ import type { Logger } from '../util/log';
 /** The cgroup driver gantryd uses: cgroupfs (cgroupsPathOf in runtime/containers/launcher.ts). */
 export type CgroupDriverName = 'cgroupfs' | 'systemd';
 
+/** A binary gantryd drives, as probed at start-up (the daemon's ComponentInfo). */
+export interface CriComponent {
+  readonly name: string;
+  /** Absolute path, or '' when not found. */
+  readonly path: string;
+  readonly version: string;
+}
+
 export interface CriRuntimeInfo {
-  /** runc and conmon as probed at start-up (daemon/components.ts). */
-  components(): Promise<ComponentInfo[]>;
+  /** runc and conmon. */
+  components(): Promise<readonly CriComponent[]>;
   /** Why CNI networks are unusable, or undefined when they work (daemon/networks.ts). */
   networkUnavailable(): string | undefined;
   readonly cgroupDriver: CgroupDriverName;

@@ -6,8 +6,7 @@
  */
 import type { Ctx } from '../context';
 import { invalidArgument, isNotFound } from '../errdefs/errdefs';
-import type { Image as StoredImage } from '../images/images';
-import { isUntagged, repositoryOf } from '../images/images';
+import { isUntagged, repositoryOf, type Image as StoredImage } from '../images/images';
 import type { HandlerAdapter } from '../api/server';
 import type { Logger } from '../util/log';
 import type { CriImageDeps } from './cri';
