@@ -152,6 +152,19 @@ describe('CRI runtime.v1 (Version, Status, RuntimeConfig, ImageService)', functi
       assert.ok(!(await cri.images.listImages({})).images.some((i) => i.id === pushed.configDigest));
     });
 
+    it('RemoveImage keeps an image a Docker-style container uses (FAILED_PRECONDITION), and removes it once unused', async () => {
+      await cri.images.pullImage({ image: { image: name() } });
+      const created = await daemon.cli(['create', '--name', 'cri-user', name(), 'true']);
+      assert.equal(created.code, 0, created.stderr);
+      const refused = await failure(cri.images.removeImage({ image: { image: name() } }));
+      assert.equal(refused.code, status.FAILED_PRECONDITION);
+      assert.match(refused.details, /in use by container cri-user/);
+      assert.equal((await cri.images.imageStatus({ image: { image: name() } })).image?.id, pushed.configDigest);
+      assert.equal((await daemon.cli(['rm', 'cri-user'])).code, 0);
+      await cri.images.removeImage({ image: { image: name() } });
+      assert.equal((await cri.images.imageStatus({ image: { image: name() } })).image, undefined);
+    });
+
     it('ImageStatus of an image that is not there answers with no image, not an error', async () => {
       const s = await cri.images.imageStatus({ image: { image: `${registry.host}/cri/never:1` }, verbose: true });
       assert.equal(s.image, undefined);
@@ -248,6 +261,20 @@ describe('CRI runtime.v1 (Version, Status, RuntimeConfig, ImageService)', functi
       }
       await other.stop();
       assert.ok(!fs.existsSync(socket), 'the socket goes with the daemon');
+    });
+
+    it('a SIGKILLed daemon leaves its CRI socket behind; the next one replaces it and serves', async () => {
+      const crashed = await startDaemon(cleanup);
+      const socket = path.join(crashed.state, 'cri.sock');
+      await crashed.kill();
+      assert.ok(fs.lstatSync(socket).isSocket(), 'the dead socket is still there');
+      await crashed.start();
+      const client = criClient(socket);
+      try {
+        assert.equal((await client.runtime.version({})).runtimeName, 'gantry');
+      } finally {
+        client.close();
+      }
     });
 
     it('--cri=false serves no CRI socket', async () => {
