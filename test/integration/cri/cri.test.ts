@@ -241,6 +241,46 @@ describe('CRI runtime.v1 (Version, Status, RuntimeConfig, ImageService)', functi
     });
   });
 
+  describe('ImageService with token credentials (AuthConfig tokens)', () => {
+    let tokenRegistry: Registry;
+    const ref = () => `${tokenRegistry.host}/tok/app:1`;
+    const scope = 'repository:tok/app:pull';
+
+    before(async () => {
+      tokenRegistry = await startRegistry({ auth: 'token', cleanup });
+      await pushBusybox(tokenRegistry, 'tok/app:1', { format: 'oci' });
+    });
+
+    afterEach(async () => {
+      await cri.images.removeImage({ image: { image: ref() } });
+    });
+
+    it('pulls with a registry (bearer) token used as is', async () => {
+      const { realm, service } = tokenRegistry.tokenServer!;
+      const { username, password } = tokenRegistry.creds!;
+      const url = `${realm}?service=${encodeURIComponent(service)}&scope=${encodeURIComponent(scope)}`;
+      const basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+      const { token } = (await (await fetch(url, { headers: { authorization: basic } })).json()) as { token: string };
+      const pulled = await cri.images.pullImage({ image: { image: ref() }, auth: { registryToken: token } });
+      assert.match(pulled.imageRef, /^sha256:/);
+    });
+
+    it('pulls with an identity (refresh) token', async () => {
+      const { realm, service } = tokenRegistry.tokenServer!;
+      const { username, password } = tokenRegistry.creds!;
+      const form = { grant_type: 'password', username, password, service, scope, client_id: 'gantry', access_type: 'offline' };
+      const issued = (await (await fetch(realm, { method: 'POST', body: new URLSearchParams(form) })).json()) as { refresh_token: string };
+      const before = tokenRegistry.tokenServer!.requests.length;
+      const pulled = await cri.images.pullImage({ image: { image: ref() }, auth: { identityToken: issued.refresh_token } });
+      assert.match(pulled.imageRef, /^sha256:/);
+      const asked = tokenRegistry.tokenServer!.requests.slice(before);
+      assert.ok(
+        asked.some((r) => r.grantType === 'refresh_token' && r.status === 200),
+        `the refresh token was exchanged: ${JSON.stringify(asked)}`,
+      );
+    });
+  });
+
   describe('flags', () => {
     it('--cri-socket moves the socket; NetworkReady is false with the reason when CNI plugins are missing', async () => {
       const dir = await makeTempDir('cri', cleanup);
