@@ -66,7 +66,13 @@ export class CriImages {
   async list(ctx: Ctx, filter: ImageSpec | undefined): Promise<Image[]> {
     const groups = filter?.image ? byId(this.find(filter)) : byId(this.deps.images.list());
     const out: Image[] = [];
-    for (const records of groups.values()) out.push(await this.toCri(ctx, records));
+    for (const records of groups.values()) {
+      try {
+        out.push(await this.toCri(ctx, records));
+      } catch (e) {
+        if (!isNotFound(e)) throw e; // removed while we listed: not listed
+      }
+    }
     return out;
   }
 
