@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Regenerates runtime/api/gen/ from runtime/api/proto/ with protoc + ts-proto.
+// Regenerates runtime/api/gen/ from runtime/api/proto/ (gantry.v1) and
+// runtime/cri/gen/ from runtime/cri/proto/ (the Kubernetes CRI, runtime.v1)
+// with protoc + ts-proto.
 // The generated files are committed (like containerd's *.pb.go) so building
 // Gantry needs neither protoc nor the plugin; run `npm run proto` after
 // editing a .proto file.
@@ -9,40 +11,47 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const protoDir = path.join(root, 'runtime/api/proto');
-const outDir = path.join(root, 'runtime/api/gen');
+const trees = [
+  { protoDir: path.join(root, 'runtime/api/proto'), outDir: path.join(root, 'runtime/api/gen') },
+  // The CRI carries nanosecond timestamps (int64 ≈ 1.8e18), beyond a double's
+  // exact integers: its 64-bit fields are bigint.
+  { protoDir: path.join(root, 'runtime/cri/proto'), outDir: path.join(root, 'runtime/cri/gen'), forceLong: 'bigint' },
+];
 const plugin = path.join(root, 'node_modules/.bin/protoc-gen-ts_proto');
 
-function protoFiles(dir) {
+function protoFiles(protoDir, dir = protoDir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) return protoFiles(p);
+    if (e.isDirectory()) return protoFiles(protoDir, p);
     return e.name.endsWith('.proto') ? [path.relative(protoDir, p)] : [];
   });
 }
 
-fs.rmSync(outDir, { recursive: true, force: true });
-fs.mkdirSync(outDir, { recursive: true });
-const options = [
-  'outputServices=grpc-js',
-  'esModuleInterop=true',
-  'env=node',
-  'forceLong=number',
-  'oneof=unions-value',
-  'useDate=true',
-  'useOptionals=none',
-  'outputPartialMethods=false',
-  'useExactTypes=false',
-].join(',');
-execFileSync(
-  'protoc',
+const options = (forceLong) =>
   [
-    `--plugin=protoc-gen-ts_proto=${plugin}`,
-    `--ts_proto_out=${outDir}`,
-    `--ts_proto_opt=${options}`,
-    `-I${protoDir}`,
-    ...protoFiles(protoDir),
-  ],
-  { stdio: 'inherit' },
-);
-console.log(`generated ${path.relative(root, outDir)}`);
+    'outputServices=grpc-js',
+    'esModuleInterop=true',
+    'env=node',
+    `forceLong=${forceLong}`,
+    'oneof=unions-value',
+    'useDate=true',
+    'useOptionals=none',
+    'outputPartialMethods=false',
+    'useExactTypes=false',
+  ].join(',');
+for (const { protoDir, outDir, forceLong = 'number' } of trees) {
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.mkdirSync(outDir, { recursive: true });
+  execFileSync(
+    'protoc',
+    [
+      `--plugin=protoc-gen-ts_proto=${plugin}`,
+      `--ts_proto_out=${outDir}`,
+      `--ts_proto_opt=${options(forceLong)}`,
+      `-I${protoDir}`,
+      ...protoFiles(protoDir),
+    ],
+    { stdio: 'inherit' },
+  );
+  console.log(`generated ${path.relative(root, outDir)}`);
+}

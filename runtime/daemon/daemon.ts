@@ -11,7 +11,7 @@
 import type { IdMap } from '../oci/specgen/privileges';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import { EventsService } from '../api/gen/gantry/v1/events';
 import { VersionService, type VersionResponse } from '../api/gen/gantry/v1/version';
 import { HealthService } from '../api/gen/grpc/health/v1/health';
@@ -45,7 +45,6 @@ import { background } from '../context';
 import { EventLog } from '../events/log';
 import { Topics } from '../events/events';
 import type { Logger } from '../util/log';
-import { failedPrecondition } from '../errdefs/errdefs';
 import { DiskReserve, formatFreeSpace, parseFreeSpace, DEFAULT_MIN_FREE_SPACE, type FreeSpaceSpec } from '../util/diskspace';
 import { buildInfo, GANTRY_VERSION } from '../version';
 import { probeComponent, type ComponentInfo } from './components';
@@ -59,6 +58,8 @@ import { SystemService } from '../api/gen/gantry/v1/system';
 import { systemService } from '../api/services/system';
 import { LayerService } from '../layers/service';
 import { layersHandlers } from '../api/services/layers';
+import { bindPrivately } from './socket';
+import { startCri } from './cri';
 
 export interface DaemonConfig {
   readonly paths: DaemonPaths;
@@ -81,10 +82,11 @@ export interface DaemonConfig {
   readonly noNewPrivileges?: boolean;
   /** `--cni-bin-dir`, `--cni-conf-dir`, `--bridge`, `--bridge-subnet`, `--ipam-dir` (daemon/networks.ts). */
   readonly network?: NetworkFlags;
+  /** The Kubernetes CRI's socket (`--cri-socket`); absent: no CRI (`--cri=false`). See daemon/cri.ts. */
+  readonly criSocket?: string;
 }
 
 const SHUTDOWN_GRACE_MS = 5_000;
-const SOCKET_MODE = 0o660;
 
 export class Daemon {
   private stopping: Promise<void> | undefined;
@@ -202,6 +204,36 @@ export class Daemon {
       server.addService(NetworksService, networks.server(adapt, containers.connections));
       server.addService(VolumesService, volumes.server(adapt));
       server.addService(SystemService, systemService(adapt, { images, containers: containerStore, snapshotter, volumes: volumes.usage }));
+      const cri = config.criSocket
+        ? await startCri(
+            config.criSocket,
+            adapt,
+            {
+              log,
+              runtime: {
+                components: () => components,
+                networkUnavailable: () => networks.unavailable,
+                cgroupDriver: 'cgroupfs', // runc's cgroupfs manager: cgroupsPathOf in containers/launcher.ts
+                settings: {
+                  root,
+                  state,
+                  socket,
+                  criSocket: config.criSocket,
+                  snapshotter: snapshotter.name,
+                  network: config.network ?? {},
+                },
+              },
+              images: {
+                images: imageService,
+                puller,
+                registry,
+                imageFsDirs: [path.join(root, 'content'), snapshotsRoot],
+                imageFsMountpoint: root,
+              },
+            },
+            log,
+          )
+        : undefined;
       await bindPrivately(server, socket);
       // Closed in reverse order: networks after the containers.
       const daemon = new Daemon(config, log, locks, server, events, health, [
@@ -209,6 +241,7 @@ export class Daemon {
         () => registry.close(),
         async () => containers.close(),
         () => snapshotter.close(),
+        async () => cri?.close(),
       ]);
       events.publish(Topics.daemonStart, '', { version: GANTRY_VERSION, pid: String(process.pid) });
       log.info('gantryd serving', {
@@ -255,44 +288,6 @@ export class Daemon {
     await Promise.all(this.locks.map((l) => l.release()));
     this.log.info('gantryd stopped');
   }
-}
-
-/**
- * Binds the API socket so that it is never reachable by "other": the umask
- * gives it its final mode (0660) at creation, so no chmod follows that a
- * swapped-in symlink could redirect. When a `gantry` group exists it becomes
- * the socket's group (as `docker` does) through lchown, which never follows
- * a link. Membership of that group is equivalent to root.
- */
-async function bindPrivately(server: Server, socket: string): Promise<void> {
-  const previous = process.umask(0o777 & ~SOCKET_MODE);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.bindAsync(`unix:${socket}`, ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve()));
-    });
-  } finally {
-    process.umask(previous);
-  }
-  const gid = groupId('gantry');
-  if (gid !== undefined) fs.lchownSync(socket, process.getuid?.() ?? 0, gid);
-  const stat = fs.lstatSync(socket);
-  if (!stat.isSocket() || (stat.mode & 0o777) !== SOCKET_MODE) {
-    throw failedPrecondition(
-      `${socket} changed while gantryd was binding it (now ${stat.isSocket() ? `mode ${(stat.mode & 0o777).toString(8)}` : 'not a socket'}); refusing to serve on it`,
-    );
-  }
-}
-
-function groupId(name: string): number | undefined {
-  try {
-    for (const line of fs.readFileSync('/etc/group', 'utf8').split('\n')) {
-      const [group, , gid] = line.split(':');
-      if (group === name && gid) return Number(gid);
-    }
-  } catch {
-    // no /etc/group: no such group
-  }
-  return undefined;
 }
 
 function describe(config: DaemonConfig, components: ComponentInfo[], networkUnavailable = ''): VersionResponse {

@@ -5,6 +5,7 @@ import { describe, isGantryError } from '../errdefs/errdefs';
 import { createLogger, isLogLevel } from '../util/log';
 import { Daemon } from './daemon';
 import { resolvePaths } from './paths';
+import { defaultCriSocket } from './cri';
 import { isSnapshotterChoice } from '../snapshots/select';
 import { DEFAULT_MIN_FREE_SPACE, parseFreeSpace, type FreeSpaceSpec } from '../util/diskspace';
 import { resolveUsernsRemap } from './userns';
@@ -39,6 +40,9 @@ Options:
   --bridge-subnet CIDR
                       the default network's subnet (default: a free one, chosen once)
   --ipam-dir DIR      IP allocations of every network (default: <root>/networks/ipam)
+  --cri-socket PATH   the Kubernetes CRI socket (default: <state>/cri.sock); a kubelet
+                      takes --container-runtime-endpoint=unix://PATH
+  --cri=true|false    serve the CRI (default: true)
   --log-level LEVEL   error | warn | info | debug (default: info)
   --no-new-privileges containers get no-new-privileges unless they ask
                       --security-opt no-new-privileges=false
@@ -66,6 +70,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
       bridge: { type: 'string' },
       'bridge-subnet': { type: 'string' },
       'ipam-dir': { type: 'string' },
+      'cri-socket': { type: 'string' },
+      cri: { type: 'string', default: 'true' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -89,6 +95,10 @@ export async function daemonMain(argv: string[]): Promise<number> {
     throw new Error(`--min-free-space: ${(e as Error).message}`);
   }
 
+  if (values.cri !== 'true' && values.cri !== 'false') throw new Error(`invalid --cri "${values.cri}" (true or false)`);
+  const paths = resolvePaths(values);
+  const criSocket = values.cri === 'false' ? undefined : path.resolve(values['cri-socket'] ?? defaultCriSocket(paths.state));
+
   let daemon: Daemon;
   try {
     const remap = values['userns-remap'];
@@ -96,7 +106,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
     if (usernsRemap) log.info('userns-remap', { value: remap, ...usernsRemap });
     daemon = await Daemon.start(
       {
-        paths: resolvePaths(values),
+        paths,
+        criSocket,
         runtime: values.runtime,
         conmon: values.conmon,
         insecureRegistries: values['insecure-registry'],

@@ -1,0 +1,66 @@
+/**
+ * The Kubernetes Container Runtime Interface (CRI, `runtime.v1`): gantryd as
+ * a kubelet's (or crictl's) container runtime. See docs/cri.md.
+ *
+ * Terms
+ * - *RuntimeService* and *ImageService*: the two gRPC services of the CRI,
+ *   generated from runtime/cri/proto/runtime/v1/api.proto into runtime/cri/gen/.
+ *   gantryd serves both on a socket of its own (`--cri-socket`, default
+ *   `<state>/cri.sock`), beside the gantry.v1 API, never on the same socket.
+ * - *Image*: the CRI sees gantryd's one image store (runtime/images/), grouped
+ *   by image ID (the config digest): one CRI Image per ID, its names in
+ *   `repo_tags`, its repository@manifest-digest names in `repo_digests`.
+ *   Names are canonical references (`docker.io/library/busybox:1.36`), so a
+ *   CRI pull and a `gantry pull` of the same name are the same record.
+ * - *Image ref*: what PullImage returns and every other image field carries:
+ *   the image ID (`sha256:<config digest>`).
+ *
+ * Rules
+ * - Every RPC either works as the CRI specifies or answers UNIMPLEMENTED
+ *   with what is missing (unimplemented.ts); no call can crash the daemon.
+ * - ImageStatus of an absent image answers with no image (not NOT_FOUND);
+ *   RemoveImage of an absent image succeeds: the CRI requires both.
+ * - AuthConfig credentials serve only the registry they name
+ *   (`server_address`), or the image's registry when they name none.
+ */
+import type { Registry } from '../distribution/distribution';
+import type { Puller } from '../images/pull';
+import type { ImageService as GantryImages } from '../images/service';
+import type { Logger } from '../util/log';
+
+/** The cgroup driver gantryd uses: cgroupfs (cgroupsPathOf in runtime/containers/launcher.ts). */
+export type CgroupDriverName = 'cgroupfs' | 'systemd';
+
+/** A binary gantryd drives, as probed at start-up (the daemon's ComponentInfo). */
+export interface CriComponent {
+  readonly name: string;
+  /** Absolute path, or '' when not found. */
+  readonly path: string;
+  readonly version: string;
+}
+
+export interface CriRuntimeInfo {
+  /** runc and conmon. */
+  components(): Promise<readonly CriComponent[]>;
+  /** Why CNI networks are unusable, or undefined when they work (daemon/networks.ts). */
+  networkUnavailable(): string | undefined;
+  readonly cgroupDriver: CgroupDriverName;
+  /** Settings shown by `Status` with verbose (JSON). */
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+export interface CriImageDeps {
+  readonly images: GantryImages;
+  readonly puller: Puller;
+  readonly registry: Registry;
+  /** The data root's directories whose usage ImageFsInfo reports (content, snapshots). */
+  readonly imageFsDirs: readonly string[];
+  /** The directory reported as the image filesystem's mountpoint. */
+  readonly imageFsMountpoint: string;
+}
+
+export interface CriDeps {
+  readonly log: Logger;
+  readonly runtime: CriRuntimeInfo;
+  readonly images: CriImageDeps;
+}

@@ -1,0 +1,76 @@
+// A CRI client for tests, as a kubelet or crictl is one: grpc-js with the
+// runtime.v1 code generated from runtime/cri/proto (the same .proto gantryd
+// serves), on the CRI unix socket. Each call returns a promise; a failure
+// rejects with the grpc-js ServiceError (code, details) untouched, so tests
+// see exactly the status a kubelet would. Requests are written as the proto's
+// JSON form (camelCase, fields left out take their defaults) and go through
+// the generated fromJSON.
+import { credentials, type ServiceError } from '@grpc/grpc-js';
+import * as cri from '../../runtime/cri/gen/runtime/v1/api';
+import { ImageServiceClient, ImageServiceService, RuntimeServiceClient, RuntimeServiceService } from '../../runtime/cri/gen/runtime/v1/api';
+
+type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+type Unary<Req, Res> = (request?: DeepPartial<Req>) => Promise<Res>;
+
+/** The unary RPCs of a generated service definition, promisified (streams are left out). */
+type Promised<Def> = {
+  [K in keyof Def as Def[K] extends { responseStream: true } ? never : K]: Def[K] extends {
+    requestSerialize: (value: infer Req) => Buffer;
+    responseDeserialize: (value: Buffer) => infer Res;
+  }
+    ? Unary<Req, Res>
+    : never;
+};
+
+export type CriRuntime = Promised<typeof RuntimeServiceService>;
+export type CriImages = Promised<typeof ImageServiceService>;
+
+/** The request message of a unary method: `pullImage` → PullImageRequest. */
+function requestCodec(method: string): { fromJSON(object: unknown): unknown } {
+  const name = `${method[0].toUpperCase()}${method.slice(1)}Request`;
+  const codec = (cri as unknown as Record<string, { fromJSON(object: unknown): unknown }>)[name];
+  if (!codec) throw new Error(`no request message ${name} for ${method}`);
+  return codec;
+}
+
+function promised<Def extends object>(definition: Def, client: object, deadlineMs: number): Promised<Def> {
+  const out: Record<string, unknown> = {};
+  for (const [name, rpc] of Object.entries(definition)) {
+    if ((rpc as { responseStream: boolean }).responseStream) continue;
+    const codec = requestCodec(name);
+    out[name] = (request: unknown = {}) =>
+      new Promise((resolve, reject) => {
+        const method = (client as Record<string, (...args: unknown[]) => unknown>)[name].bind(client);
+        method(codec.fromJSON(request), { deadline: Date.now() + deadlineMs }, (error: ServiceError | null, response: unknown) =>
+          error ? reject(error) : resolve(response),
+        );
+      });
+  }
+  return out as Promised<Def>;
+}
+
+export interface CriClient {
+  readonly runtime: CriRuntime;
+  readonly images: CriImages;
+  close(): void;
+}
+
+/** A client on `unix:SOCKET`; calls time out after `deadlineMs` (pulls included). */
+export function criClient(socket: string, deadlineMs = 120_000): CriClient {
+  const address = `unix:${socket}`;
+  const runtime = new RuntimeServiceClient(address, credentials.createInsecure());
+  const images = new ImageServiceClient(address, credentials.createInsecure());
+  return {
+    runtime: promised(RuntimeServiceService, runtime, deadlineMs),
+    images: promised(ImageServiceService, images, deadlineMs),
+    close() {
+      runtime.close();
+      images.close();
+    },
+  };
+}
+
+/** Whether `e` is a gRPC status error (ServiceError) from the server. */
+export function isServiceError(e: unknown): e is ServiceError {
+  return e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number';
+}
