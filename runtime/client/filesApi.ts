@@ -5,7 +5,15 @@
  * NotFound, AlreadyExists, FailedPrecondition ("a named pipe", "not a
  * directory"), InvalidArgument (link loops).
  */
-import type { ArchiveChunk, FileInfo, FilesClient, FileTarget as WireFileTarget, PutArchiveRequest, WriteFileHeader, WriteFileRequest } from '../api/gen/gantry/v1/files';
+import type {
+  ArchiveChunk,
+  FileInfo,
+  FilesClient,
+  FileTarget as WireFileTarget,
+  PutArchiveRequest,
+  WriteFileHeader,
+  WriteFileRequest,
+} from '../api/gen/gantry/v1/files';
 import { clientStream, stream, unary, type CallOpts } from './rpc';
 
 /**
@@ -14,9 +22,7 @@ import { clientStream, stream, unary, type CallOpts } from './rpc';
  * docs/layers.md). Exactly one.
  */
 export type FileTargetRef =
-  | { readonly container: string }
-  | { readonly volume: string }
-  | { readonly layer: { readonly image: string; readonly index: number } };
+  { readonly container: string } | { readonly volume: string } | { readonly layer: { readonly image: string; readonly index: number } };
 
 function wire(t: FileTargetRef): WireFileTarget {
   if ('layer' in t) return { container: '', volume: '', layer: { image: t.layer.image, index: t.layer.index } };

@@ -135,11 +135,14 @@ export class ContainerFiles {
     opts: { copyUidGid: boolean; allowOverwriteDirWithFile: boolean },
   ): Promise<ExtractResult> {
     checkContainerPath(path);
-    return this.with(ctx, target, (fs, root) =>
-      extractArchive(fs, path, archive, {
-        owner: opts.copyUidGid ? 'archive' : root.owner,
-        allowOverwriteDirWithFile: opts.allowOverwriteDirWithFile,
-      }),
+    return this.with(
+      ctx,
+      target,
+      (fs, root) =>
+        extractArchive(fs, path, archive, {
+          owner: opts.copyUidGid ? 'archive' : root.owner,
+          allowOverwriteDirWithFile: opts.allowOverwriteDirWithFile,
+        }),
       true,
     );
   }

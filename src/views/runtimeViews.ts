@@ -137,7 +137,7 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
     treeDataProvider: context.views.registries,
     showCollapseAll: true,
   });
-    const volumesView = vscode.window.createTreeView(VOLUMES_VIEW, {
+  const volumesView = vscode.window.createTreeView(VOLUMES_VIEW, {
     treeDataProvider: context.views.volumes,
     showCollapseAll: true,
   });
