@@ -51,6 +51,9 @@ export class RuntimeClient {
       // The daemon is local or behind our own SSH pipe: no proxies, no DNS.
       'grpc.enable_http_proxy': 0,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      // Streams from the daemon (file reads, saves, logs) would otherwise wait
+      // for a window update every 64 KiB (docs/performance.md, the files benchmark).
+      'grpc-node.flow_control_window': 16 * 1024 * 1024,
     });
     const options = { channelOverride: this.channel };
     const version = new VersionClient(address, creds, options);
