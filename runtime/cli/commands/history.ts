@@ -2,6 +2,7 @@ import type { HistoryEntry } from '../../client';
 import { createdByLine, ellipsis, formatAgo, formatSize, shortId } from '../../presentation';
 import { parseCommandArgs, UsageError, type Command } from '../command';
 import { writeJson, writeTable } from '../output';
+import { printRecords } from '../records';
 import { withClient } from '../withClient';
 
 /** Docker's `--human=false` date: RFC 3339 to the second (the epoch when the entry has none, as Docker prints it). */
@@ -24,6 +25,9 @@ Options:
                     prints bytes and RFC 3339 dates)
   --no-trunc        do not shorten IDs and commands
   -q, --quiet       only the IDs
+  --format TEMPLATE a Go template per entry ({{.ID}}, {{.CreatedSince}},
+                    {{.CreatedAt}}, {{.CreatedBy}}, {{.Size}}, {{.Comment}});
+                    'table …' adds a header, 'json' one object per line
   --json            the entries as a JSON array
 `,
   async run(ctx, argv) {
@@ -43,6 +47,7 @@ Options:
         'no-trunc': { type: 'boolean' },
         quiet: { type: 'boolean', short: 'q' },
         json: { type: 'boolean' },
+        format: { type: 'string' },
       },
       ctx,
       true,
@@ -58,6 +63,24 @@ Options:
     const id = (e: HistoryEntry) => (e.id ? (trunc ? shortId(e.id) : e.id) : '<missing>');
     if (args.values.quiet) {
       for (const e of entries) ctx.stdout.write(`${id(e)}\n`);
+      return 0;
+    }
+    const format = args.values.format;
+    if (format && format !== 'table') {
+      // Docker's history fields (formatter/history.go), as strings the way its table shows them.
+      const records = entries.map((e) => ({
+        ID: id(e),
+        CreatedSince: e.created ? formatAgo(e.created) : '',
+        CreatedAt: rfc3339(e.created),
+        CreatedBy: trunc ? ellipsis(createdByLine(e.createdBy), 45) : createdByLine(e.createdBy),
+        Size: human ? formatSize(e.size) : String(e.size),
+        Comment: e.comment,
+      }));
+      printRecords(ctx, records, {
+        format,
+        defaultTable: 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
+        headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY' },
+      });
       return 0;
     }
     const rows = entries.map((e) => [

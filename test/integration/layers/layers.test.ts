@@ -171,5 +171,15 @@ describe('layers: history, per-layer changes and a layer’s files', function ()
     assert.match(sizes[5], new RegExp(`\\s${layer0}\\s*$`));
     const quiet = (await daemon.cli(['image', 'history', '-q', image])).stdout.trimEnd().split('\n');
     assert.deepEqual(quiet, [short, '<missing>', '<missing>', '<missing>', '<missing>']);
+    // --format: Docker's fields, a table header, and a bad field exits 2 naming it.
+    const formatted = (await daemon.cli(['history', '--format', '{{.ID}}|{{.CreatedAt}}|{{.Comment}}', image])).stdout.split('\n');
+    assert.match(formatted[1], /^<missing>\|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\|buildkit\.dockerfile\.v0$/);
+    assert.ok(formatted[0].startsWith(`${short}|2024-01-05T00:00:00Z|`), formatted[0]);
+    const table = (await daemon.cli(['history', '--format', 'table {{.ID}}\t{{.Size}}', image])).stdout.split('\n');
+    assert.match(table[0], /^IMAGE\s+SIZE$/);
+    assert.match(table[1], new RegExp(`^${short}\\s+30B$`));
+    const bad = await daemon.cli(['history', '--format', '{{.Nope}}', image]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Nope/);
   });
 });
