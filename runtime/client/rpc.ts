@@ -105,9 +105,15 @@ export function clientStream<Req, Res>(
       for await (const m of messages) {
         if (settled) return; // the daemon already answered (an error): stop reading the source
         if (!call.write(m)) {
+          // Whichever comes first; the other listener goes, or one 'close' listener per drain would pile up.
           await new Promise<void>((r) => {
-            call.once('drain', r);
-            call.once('close', r);
+            const done = () => {
+              call.off('drain', done);
+              call.off('close', done);
+              r();
+            };
+            call.once('drain', done);
+            call.once('close', done);
           });
         }
       }
