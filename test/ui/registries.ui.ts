@@ -76,8 +76,22 @@ export const pushChecks: UiCheck<RegistriesUiContext>[] = [
         .locator(`.monaco-list-row[aria-label^="${pushed(ctx)}, "]`)
         .first();
       await row.waitFor({ state: 'visible', ...WAIT });
-      await pickFromContextMenu(page, row, 'Push Image…');
-      await within(gate.held, { what: 'the daemon to upload a blob', timeoutMs: WAIT.timeout });
+      // A refresh of the view between the menu opening and the command running
+      // leaves the workbench holding a stale row: the command then gets no node
+      // and asks which image, as from the palette. A person would close that and
+      // use the menu again; so does the test (at most three times).
+      const askedWhich = page.locator('.quick-input-widget').filter({ hasText: 'Select the image to push' });
+      for (let attempt = 1; ; attempt++) {
+        await pickFromContextMenu(page, row, 'Push Image…');
+        const outcome = await Promise.race([
+          within(gate.held, { what: 'the daemon to upload a blob', timeoutMs: WAIT.timeout }).then(() => 'held' as const),
+          askedWhich.waitFor({ state: 'visible', ...WAIT }).then(() => 'asked' as const),
+        ]);
+        if (outcome === 'held') break;
+        if (attempt === 3) throw new Error('Push Image… on the row lost its image three times');
+        await page.keyboard.press('Escape');
+        await askedWhich.waitFor({ state: 'hidden', ...WAIT });
+      }
       await toast(page, `Pushing ${pushed(ctx)}`)
         .filter({ hasText: /[\d.]+[kMG]?B \/ [\d.]+[kMG]?B · \d+ of \d+ blobs/ })
         .waitFor({ state: 'visible', ...WAIT });

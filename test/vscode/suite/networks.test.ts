@@ -124,11 +124,11 @@ describe('Networks view and networking commands (code-server)', function () {
 
     // Containers: WEB opens onto its port.
     const entry = await h.entry(WEB, 'collapsible, running', (e) => e.item.collapsibleState === vscode.TreeItemCollapsibleState.Collapsed);
-    // Its children: the one published port, then its Files.
+    // Its children: the one published port, then its Files and Changes.
     const [portNode, ...more] = await h.provider.getChildren(entry.node);
     assert.deepEqual(
       more.map((n) => n.kind),
-      ['containerFiles'],
+      ['containerFiles', 'containerChanges'],
     );
     const portItem = h.provider.getTreeItem(portNode);
     assert.equal(labelOf(portItem), `${port} → 80/tcp`);
