@@ -6720,7 +6720,7 @@ export const LogEntry: MessageFns<LogEntry> = {
               break;
             }
 
-            message.data = Buffer.from(reader.bytes());
+            message.data = bufferView(reader.bytes());
             continue;
           }
         }
@@ -7036,7 +7036,7 @@ export const AttachRequest: MessageFns<AttachRequest> = {
               break;
             }
 
-            message.kind = { $case: "stdin", value: Buffer.from(reader.bytes()) };
+            message.kind = { $case: "stdin", value: bufferView(reader.bytes()) };
             continue;
           }
           case 3: {
@@ -7220,7 +7220,7 @@ export const StdOutput: MessageFns<StdOutput> = {
               break;
             }
 
-            message.data = Buffer.from(reader.bytes());
+            message.data = bufferView(reader.bytes());
             continue;
           }
         }
@@ -7497,7 +7497,7 @@ export const ExecRequest: MessageFns<ExecRequest> = {
               break;
             }
 
-            message.kind = { $case: "stdin", value: Buffer.from(reader.bytes()) };
+            message.kind = { $case: "stdin", value: bufferView(reader.bytes()) };
             continue;
           }
           case 3: {
@@ -7852,7 +7852,7 @@ export const PortForwardRequest: MessageFns<PortForwardRequest> = {
               break;
             }
 
-            message.kind = { $case: "data", value: Buffer.from(reader.bytes()) };
+            message.kind = { $case: "data", value: bufferView(reader.bytes()) };
             continue;
           }
         }
@@ -7934,7 +7934,7 @@ export const PortForwardResponse: MessageFns<PortForwardResponse> = {
               break;
             }
 
-            message.kind = { $case: "data", value: Buffer.from(reader.bytes()) };
+            message.kind = { $case: "data", value: bufferView(reader.bytes()) };
             continue;
           }
           case 3: {
@@ -8188,7 +8188,7 @@ export const ExportContainerChunk: MessageFns<ExportContainerChunk> = {
               break;
             }
 
-            message.data = Buffer.from(reader.bytes());
+            message.data = bufferView(reader.bytes());
             continue;
           }
         }
@@ -8227,10 +8227,10 @@ export const ContainersService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: CreateContainerRequest): Buffer =>
-      Buffer.from(CreateContainerRequest.encode(value).finish()),
+      bufferView(CreateContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): CreateContainerRequest => CreateContainerRequest.decode(value),
     responseSerialize: (value: CreateContainerResponse): Buffer =>
-      Buffer.from(CreateContainerResponse.encode(value).finish()),
+      bufferView(CreateContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateContainerResponse => CreateContainerResponse.decode(value),
   },
   start: {
@@ -8238,10 +8238,10 @@ export const ContainersService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: StartContainerRequest): Buffer =>
-      Buffer.from(StartContainerRequest.encode(value).finish()),
+      bufferView(StartContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): StartContainerRequest => StartContainerRequest.decode(value),
     responseSerialize: (value: StartContainerResponse): Buffer =>
-      Buffer.from(StartContainerResponse.encode(value).finish()),
+      bufferView(StartContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StartContainerResponse => StartContainerResponse.decode(value),
   },
   /**
@@ -8252,10 +8252,10 @@ export const ContainersService = {
     path: "/gantry.v1.Containers/Stop" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: StopContainerRequest): Buffer => Buffer.from(StopContainerRequest.encode(value).finish()),
+    requestSerialize: (value: StopContainerRequest): Buffer => bufferView(StopContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): StopContainerRequest => StopContainerRequest.decode(value),
     responseSerialize: (value: StopContainerResponse): Buffer =>
-      Buffer.from(StopContainerResponse.encode(value).finish()),
+      bufferView(StopContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StopContainerResponse => StopContainerResponse.decode(value),
   },
   restart: {
@@ -8263,20 +8263,20 @@ export const ContainersService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RestartContainerRequest): Buffer =>
-      Buffer.from(RestartContainerRequest.encode(value).finish()),
+      bufferView(RestartContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RestartContainerRequest => RestartContainerRequest.decode(value),
     responseSerialize: (value: RestartContainerResponse): Buffer =>
-      Buffer.from(RestartContainerResponse.encode(value).finish()),
+      bufferView(RestartContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RestartContainerResponse => RestartContainerResponse.decode(value),
   },
   kill: {
     path: "/gantry.v1.Containers/Kill" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: KillContainerRequest): Buffer => Buffer.from(KillContainerRequest.encode(value).finish()),
+    requestSerialize: (value: KillContainerRequest): Buffer => bufferView(KillContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): KillContainerRequest => KillContainerRequest.decode(value),
     responseSerialize: (value: KillContainerResponse): Buffer =>
-      Buffer.from(KillContainerResponse.encode(value).finish()),
+      bufferView(KillContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): KillContainerResponse => KillContainerResponse.decode(value),
   },
   pause: {
@@ -8284,10 +8284,10 @@ export const ContainersService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: PauseContainerRequest): Buffer =>
-      Buffer.from(PauseContainerRequest.encode(value).finish()),
+      bufferView(PauseContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PauseContainerRequest => PauseContainerRequest.decode(value),
     responseSerialize: (value: PauseContainerResponse): Buffer =>
-      Buffer.from(PauseContainerResponse.encode(value).finish()),
+      bufferView(PauseContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PauseContainerResponse => PauseContainerResponse.decode(value),
   },
   unpause: {
@@ -8295,10 +8295,10 @@ export const ContainersService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: UnpauseContainerRequest): Buffer =>
-      Buffer.from(UnpauseContainerRequest.encode(value).finish()),
+      bufferView(UnpauseContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): UnpauseContainerRequest => UnpauseContainerRequest.decode(value),
     responseSerialize: (value: UnpauseContainerResponse): Buffer =>
-      Buffer.from(UnpauseContainerResponse.encode(value).finish()),
+      bufferView(UnpauseContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UnpauseContainerResponse => UnpauseContainerResponse.decode(value),
   },
   /** Remove refuses a running container unless force (which kills it first). */
@@ -8307,10 +8307,10 @@ export const ContainersService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RemoveContainerRequest): Buffer =>
-      Buffer.from(RemoveContainerRequest.encode(value).finish()),
+      bufferView(RemoveContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RemoveContainerRequest => RemoveContainerRequest.decode(value),
     responseSerialize: (value: RemoveContainerResponse): Buffer =>
-      Buffer.from(RemoveContainerResponse.encode(value).finish()),
+      bufferView(RemoveContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveContainerResponse => RemoveContainerResponse.decode(value),
   },
   /** List is one read of the daemon's records: no per-container process calls. */
@@ -8319,10 +8319,10 @@ export const ContainersService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListContainersRequest): Buffer =>
-      Buffer.from(ListContainersRequest.encode(value).finish()),
+      bufferView(ListContainersRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListContainersRequest => ListContainersRequest.decode(value),
     responseSerialize: (value: ListContainersResponse): Buffer =>
-      Buffer.from(ListContainersResponse.encode(value).finish()),
+      bufferView(ListContainersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListContainersResponse => ListContainersResponse.decode(value),
   },
   inspect: {
@@ -8330,10 +8330,10 @@ export const ContainersService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: InspectContainerRequest): Buffer =>
-      Buffer.from(InspectContainerRequest.encode(value).finish()),
+      bufferView(InspectContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): InspectContainerRequest => InspectContainerRequest.decode(value),
     responseSerialize: (value: InspectContainerResponse): Buffer =>
-      Buffer.from(InspectContainerResponse.encode(value).finish()),
+      bufferView(InspectContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): InspectContainerResponse => InspectContainerResponse.decode(value),
   },
   /** Wait returns once the container is not running (or is removed, per condition). */
@@ -8341,10 +8341,10 @@ export const ContainersService = {
     path: "/gantry.v1.Containers/Wait" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: WaitContainerRequest): Buffer => Buffer.from(WaitContainerRequest.encode(value).finish()),
+    requestSerialize: (value: WaitContainerRequest): Buffer => bufferView(WaitContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): WaitContainerRequest => WaitContainerRequest.decode(value),
     responseSerialize: (value: WaitContainerResponse): Buffer =>
-      Buffer.from(WaitContainerResponse.encode(value).finish()),
+      bufferView(WaitContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WaitContainerResponse => WaitContainerResponse.decode(value),
   },
   prune: {
@@ -8352,20 +8352,20 @@ export const ContainersService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: PruneContainersRequest): Buffer =>
-      Buffer.from(PruneContainersRequest.encode(value).finish()),
+      bufferView(PruneContainersRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PruneContainersRequest => PruneContainersRequest.decode(value),
     responseSerialize: (value: PruneContainersResponse): Buffer =>
-      Buffer.from(PruneContainersResponse.encode(value).finish()),
+      bufferView(PruneContainersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PruneContainersResponse => PruneContainersResponse.decode(value),
   },
   top: {
     path: "/gantry.v1.Containers/Top" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: TopContainerRequest): Buffer => Buffer.from(TopContainerRequest.encode(value).finish()),
+    requestSerialize: (value: TopContainerRequest): Buffer => bufferView(TopContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): TopContainerRequest => TopContainerRequest.decode(value),
     responseSerialize: (value: TopContainerResponse): Buffer =>
-      Buffer.from(TopContainerResponse.encode(value).finish()),
+      bufferView(TopContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): TopContainerResponse => TopContainerResponse.decode(value),
   },
   /** Stats sends one sample, or one per second while stream is set. */
@@ -8374,9 +8374,9 @@ export const ContainersService = {
     requestStream: false as const,
     responseStream: true as const,
     requestSerialize: (value: StatsContainerRequest): Buffer =>
-      Buffer.from(StatsContainerRequest.encode(value).finish()),
+      bufferView(StatsContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): StatsContainerRequest => StatsContainerRequest.decode(value),
-    responseSerialize: (value: ContainerStats): Buffer => Buffer.from(ContainerStats.encode(value).finish()),
+    responseSerialize: (value: ContainerStats): Buffer => bufferView(ContainerStats.encode(value).finish()),
     responseDeserialize: (value: Buffer): ContainerStats => ContainerStats.decode(value),
   },
   /**
@@ -8387,9 +8387,9 @@ export const ContainersService = {
     path: "/gantry.v1.Containers/Logs" as const,
     requestStream: false as const,
     responseStream: true as const,
-    requestSerialize: (value: LogsRequest): Buffer => Buffer.from(LogsRequest.encode(value).finish()),
+    requestSerialize: (value: LogsRequest): Buffer => bufferView(LogsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): LogsRequest => LogsRequest.decode(value),
-    responseSerialize: (value: LogEntry): Buffer => Buffer.from(LogEntry.encode(value).finish()),
+    responseSerialize: (value: LogEntry): Buffer => bufferView(LogEntry.encode(value).finish()),
     responseDeserialize: (value: Buffer): LogEntry => LogEntry.decode(value),
   },
   /**
@@ -8402,9 +8402,9 @@ export const ContainersService = {
     path: "/gantry.v1.Containers/Attach" as const,
     requestStream: true as const,
     responseStream: true as const,
-    requestSerialize: (value: AttachRequest): Buffer => Buffer.from(AttachRequest.encode(value).finish()),
+    requestSerialize: (value: AttachRequest): Buffer => bufferView(AttachRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): AttachRequest => AttachRequest.decode(value),
-    responseSerialize: (value: AttachResponse): Buffer => Buffer.from(AttachResponse.encode(value).finish()),
+    responseSerialize: (value: AttachResponse): Buffer => bufferView(AttachResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AttachResponse => AttachResponse.decode(value),
   },
   /**
@@ -8415,9 +8415,9 @@ export const ContainersService = {
     path: "/gantry.v1.Containers/Exec" as const,
     requestStream: true as const,
     responseStream: true as const,
-    requestSerialize: (value: ExecRequest): Buffer => Buffer.from(ExecRequest.encode(value).finish()),
+    requestSerialize: (value: ExecRequest): Buffer => bufferView(ExecRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ExecRequest => ExecRequest.decode(value),
-    responseSerialize: (value: ExecResponse): Buffer => Buffer.from(ExecResponse.encode(value).finish()),
+    responseSerialize: (value: ExecResponse): Buffer => bufferView(ExecResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecResponse => ExecResponse.decode(value),
   },
   /**
@@ -8432,9 +8432,9 @@ export const ContainersService = {
     path: "/gantry.v1.Containers/PortForward" as const,
     requestStream: true as const,
     responseStream: true as const,
-    requestSerialize: (value: PortForwardRequest): Buffer => Buffer.from(PortForwardRequest.encode(value).finish()),
+    requestSerialize: (value: PortForwardRequest): Buffer => bufferView(PortForwardRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PortForwardRequest => PortForwardRequest.decode(value),
-    responseSerialize: (value: PortForwardResponse): Buffer => Buffer.from(PortForwardResponse.encode(value).finish()),
+    responseSerialize: (value: PortForwardResponse): Buffer => bufferView(PortForwardResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PortForwardResponse => PortForwardResponse.decode(value),
   },
   /**
@@ -8446,10 +8446,10 @@ export const ContainersService = {
     path: "/gantry.v1.Containers/Diff" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: DiffContainerRequest): Buffer => Buffer.from(DiffContainerRequest.encode(value).finish()),
+    requestSerialize: (value: DiffContainerRequest): Buffer => bufferView(DiffContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): DiffContainerRequest => DiffContainerRequest.decode(value),
     responseSerialize: (value: DiffContainerResponse): Buffer =>
-      Buffer.from(DiffContainerResponse.encode(value).finish()),
+      bufferView(DiffContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DiffContainerResponse => DiffContainerResponse.decode(value),
   },
   /**
@@ -8461,10 +8461,10 @@ export const ContainersService = {
     requestStream: false as const,
     responseStream: true as const,
     requestSerialize: (value: ExportContainerRequest): Buffer =>
-      Buffer.from(ExportContainerRequest.encode(value).finish()),
+      bufferView(ExportContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ExportContainerRequest => ExportContainerRequest.decode(value),
     responseSerialize: (value: ExportContainerChunk): Buffer =>
-      Buffer.from(ExportContainerChunk.encode(value).finish()),
+      bufferView(ExportContainerChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExportContainerChunk => ExportContainerChunk.decode(value),
   },
 } as const;
@@ -8881,4 +8881,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+}
+
+/** A Buffer over the same memory, not a copy (scripts/gen-proto.js). */
+function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -541,9 +541,9 @@ export const EventsService = {
     path: "/gantry.v1.Events/Subscribe" as const,
     requestStream: false as const,
     responseStream: true as const,
-    requestSerialize: (value: SubscribeRequest): Buffer => Buffer.from(SubscribeRequest.encode(value).finish()),
+    requestSerialize: (value: SubscribeRequest): Buffer => bufferView(SubscribeRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): SubscribeRequest => SubscribeRequest.decode(value),
-    responseSerialize: (value: SubscribeResponse): Buffer => Buffer.from(SubscribeResponse.encode(value).finish()),
+    responseSerialize: (value: SubscribeResponse): Buffer => bufferView(SubscribeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SubscribeResponse => SubscribeResponse.decode(value),
   },
 } as const;
@@ -629,4 +629,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+}
+
+/** A Buffer over the same memory, not a copy (scripts/gen-proto.js). */
+function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -1097,7 +1097,7 @@ export const ReadFileChunk: MessageFns<ReadFileChunk> = {
               break;
             }
 
-            message.data = Buffer.from(reader.bytes());
+            message.data = bufferView(reader.bytes());
             continue;
           }
         }
@@ -1296,7 +1296,7 @@ export const WriteFileRequest: MessageFns<WriteFileRequest> = {
               break;
             }
 
-            message.data = Buffer.from(reader.bytes());
+            message.data = bufferView(reader.bytes());
             continue;
           }
         }
@@ -1955,7 +1955,7 @@ export const ArchiveChunk: MessageFns<ArchiveChunk> = {
               break;
             }
 
-            message.data = Buffer.from(reader.bytes());
+            message.data = bufferView(reader.bytes());
             continue;
           }
         }
@@ -2143,7 +2143,7 @@ export const PutArchiveRequest: MessageFns<PutArchiveRequest> = {
               break;
             }
 
-            message.data = Buffer.from(reader.bytes());
+            message.data = bufferView(reader.bytes());
             continue;
           }
         }
@@ -2258,19 +2258,19 @@ export const FilesService = {
     path: "/gantry.v1.Files/Stat" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: StatFileRequest): Buffer => Buffer.from(StatFileRequest.encode(value).finish()),
+    requestSerialize: (value: StatFileRequest): Buffer => bufferView(StatFileRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): StatFileRequest => StatFileRequest.decode(value),
-    responseSerialize: (value: StatFileResponse): Buffer => Buffer.from(StatFileResponse.encode(value).finish()),
+    responseSerialize: (value: StatFileResponse): Buffer => bufferView(StatFileResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StatFileResponse => StatFileResponse.decode(value),
   },
   readDirectory: {
     path: "/gantry.v1.Files/ReadDirectory" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ReadDirectoryRequest): Buffer => Buffer.from(ReadDirectoryRequest.encode(value).finish()),
+    requestSerialize: (value: ReadDirectoryRequest): Buffer => bufferView(ReadDirectoryRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ReadDirectoryRequest => ReadDirectoryRequest.decode(value),
     responseSerialize: (value: ReadDirectoryResponse): Buffer =>
-      Buffer.from(ReadDirectoryResponse.encode(value).finish()),
+      bufferView(ReadDirectoryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReadDirectoryResponse => ReadDirectoryResponse.decode(value),
   },
   /** Chunks of at most 1 MiB, in order. */
@@ -2278,9 +2278,9 @@ export const FilesService = {
     path: "/gantry.v1.Files/ReadFile" as const,
     requestStream: false as const,
     responseStream: true as const,
-    requestSerialize: (value: ReadFileRequest): Buffer => Buffer.from(ReadFileRequest.encode(value).finish()),
+    requestSerialize: (value: ReadFileRequest): Buffer => bufferView(ReadFileRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ReadFileRequest => ReadFileRequest.decode(value),
-    responseSerialize: (value: ReadFileChunk): Buffer => Buffer.from(ReadFileChunk.encode(value).finish()),
+    responseSerialize: (value: ReadFileChunk): Buffer => bufferView(ReadFileChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReadFileChunk => ReadFileChunk.decode(value),
   },
   /**
@@ -2291,9 +2291,9 @@ export const FilesService = {
     path: "/gantry.v1.Files/WriteFile" as const,
     requestStream: true as const,
     responseStream: false as const,
-    requestSerialize: (value: WriteFileRequest): Buffer => Buffer.from(WriteFileRequest.encode(value).finish()),
+    requestSerialize: (value: WriteFileRequest): Buffer => bufferView(WriteFileRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): WriteFileRequest => WriteFileRequest.decode(value),
-    responseSerialize: (value: WriteFileResponse): Buffer => Buffer.from(WriteFileResponse.encode(value).finish()),
+    responseSerialize: (value: WriteFileResponse): Buffer => bufferView(WriteFileResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WriteFileResponse => WriteFileResponse.decode(value),
   },
   createDirectory: {
@@ -2301,28 +2301,28 @@ export const FilesService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: CreateDirectoryRequest): Buffer =>
-      Buffer.from(CreateDirectoryRequest.encode(value).finish()),
+      bufferView(CreateDirectoryRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): CreateDirectoryRequest => CreateDirectoryRequest.decode(value),
     responseSerialize: (value: CreateDirectoryResponse): Buffer =>
-      Buffer.from(CreateDirectoryResponse.encode(value).finish()),
+      bufferView(CreateDirectoryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateDirectoryResponse => CreateDirectoryResponse.decode(value),
   },
   delete: {
     path: "/gantry.v1.Files/Delete" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: DeleteFileRequest): Buffer => Buffer.from(DeleteFileRequest.encode(value).finish()),
+    requestSerialize: (value: DeleteFileRequest): Buffer => bufferView(DeleteFileRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): DeleteFileRequest => DeleteFileRequest.decode(value),
-    responseSerialize: (value: DeleteFileResponse): Buffer => Buffer.from(DeleteFileResponse.encode(value).finish()),
+    responseSerialize: (value: DeleteFileResponse): Buffer => bufferView(DeleteFileResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteFileResponse => DeleteFileResponse.decode(value),
   },
   rename: {
     path: "/gantry.v1.Files/Rename" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: RenameFileRequest): Buffer => Buffer.from(RenameFileRequest.encode(value).finish()),
+    requestSerialize: (value: RenameFileRequest): Buffer => bufferView(RenameFileRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RenameFileRequest => RenameFileRequest.decode(value),
-    responseSerialize: (value: RenameFileResponse): Buffer => Buffer.from(RenameFileResponse.encode(value).finish()),
+    responseSerialize: (value: RenameFileResponse): Buffer => bufferView(RenameFileResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RenameFileResponse => RenameFileResponse.decode(value),
   },
   /**
@@ -2333,9 +2333,9 @@ export const FilesService = {
     path: "/gantry.v1.Files/GetArchive" as const,
     requestStream: false as const,
     responseStream: true as const,
-    requestSerialize: (value: GetArchiveRequest): Buffer => Buffer.from(GetArchiveRequest.encode(value).finish()),
+    requestSerialize: (value: GetArchiveRequest): Buffer => bufferView(GetArchiveRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetArchiveRequest => GetArchiveRequest.decode(value),
-    responseSerialize: (value: ArchiveChunk): Buffer => Buffer.from(ArchiveChunk.encode(value).finish()),
+    responseSerialize: (value: ArchiveChunk): Buffer => bufferView(ArchiveChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): ArchiveChunk => ArchiveChunk.decode(value),
   },
   /**
@@ -2346,9 +2346,9 @@ export const FilesService = {
     path: "/gantry.v1.Files/PutArchive" as const,
     requestStream: true as const,
     responseStream: false as const,
-    requestSerialize: (value: PutArchiveRequest): Buffer => Buffer.from(PutArchiveRequest.encode(value).finish()),
+    requestSerialize: (value: PutArchiveRequest): Buffer => bufferView(PutArchiveRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PutArchiveRequest => PutArchiveRequest.decode(value),
-    responseSerialize: (value: PutArchiveResponse): Buffer => Buffer.from(PutArchiveResponse.encode(value).finish()),
+    responseSerialize: (value: PutArchiveResponse): Buffer => bufferView(PutArchiveResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PutArchiveResponse => PutArchiveResponse.decode(value),
   },
 } as const;
@@ -2569,4 +2569,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+}
+
+/** A Buffer over the same memory, not a copy (scripts/gen-proto.js). */
+function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

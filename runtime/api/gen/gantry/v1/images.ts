@@ -4293,7 +4293,7 @@ export const SaveImagesChunk: MessageFns<SaveImagesChunk> = {
               break;
             }
 
-            message.data = Buffer.from(reader.bytes());
+            message.data = bufferView(reader.bytes());
             continue;
           }
         }
@@ -4351,7 +4351,7 @@ export const LoadImagesChunk: MessageFns<LoadImagesChunk> = {
               break;
             }
 
-            message.data = Buffer.from(reader.bytes());
+            message.data = bufferView(reader.bytes());
             continue;
           }
         }
@@ -5628,7 +5628,7 @@ export const ImportImageRequest: MessageFns<ImportImageRequest> = {
               break;
             }
 
-            message.kind = { $case: "data", value: Buffer.from(reader.bytes()) };
+            message.kind = { $case: "data", value: bufferView(reader.bytes()) };
             continue;
           }
         }
@@ -6393,9 +6393,9 @@ export const ImagesService = {
     path: "/gantry.v1.Images/Pull" as const,
     requestStream: false as const,
     responseStream: true as const,
-    requestSerialize: (value: PullImageRequest): Buffer => Buffer.from(PullImageRequest.encode(value).finish()),
+    requestSerialize: (value: PullImageRequest): Buffer => bufferView(PullImageRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PullImageRequest => PullImageRequest.decode(value),
-    responseSerialize: (value: PullImageResponse): Buffer => Buffer.from(PullImageResponse.encode(value).finish()),
+    responseSerialize: (value: PullImageResponse): Buffer => bufferView(PullImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PullImageResponse => PullImageResponse.decode(value),
   },
   /** List is one read of the daemon's records: no per-image content access. */
@@ -6403,28 +6403,28 @@ export const ImagesService = {
     path: "/gantry.v1.Images/List" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListImagesRequest): Buffer => Buffer.from(ListImagesRequest.encode(value).finish()),
+    requestSerialize: (value: ListImagesRequest): Buffer => bufferView(ListImagesRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListImagesRequest => ListImagesRequest.decode(value),
-    responseSerialize: (value: ListImagesResponse): Buffer => Buffer.from(ListImagesResponse.encode(value).finish()),
+    responseSerialize: (value: ListImagesResponse): Buffer => bufferView(ListImagesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListImagesResponse => ListImagesResponse.decode(value),
   },
   inspect: {
     path: "/gantry.v1.Images/Inspect" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: InspectImageRequest): Buffer => Buffer.from(InspectImageRequest.encode(value).finish()),
+    requestSerialize: (value: InspectImageRequest): Buffer => bufferView(InspectImageRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): InspectImageRequest => InspectImageRequest.decode(value),
     responseSerialize: (value: InspectImageResponse): Buffer =>
-      Buffer.from(InspectImageResponse.encode(value).finish()),
+      bufferView(InspectImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): InspectImageResponse => InspectImageResponse.decode(value),
   },
   tag: {
     path: "/gantry.v1.Images/Tag" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: TagImageRequest): Buffer => Buffer.from(TagImageRequest.encode(value).finish()),
+    requestSerialize: (value: TagImageRequest): Buffer => bufferView(TagImageRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): TagImageRequest => TagImageRequest.decode(value),
-    responseSerialize: (value: TagImageResponse): Buffer => Buffer.from(TagImageResponse.encode(value).finish()),
+    responseSerialize: (value: TagImageResponse): Buffer => bufferView(TagImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): TagImageResponse => TagImageResponse.decode(value),
   },
   /**
@@ -6435,9 +6435,9 @@ export const ImagesService = {
     path: "/gantry.v1.Images/Remove" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: RemoveImageRequest): Buffer => Buffer.from(RemoveImageRequest.encode(value).finish()),
+    requestSerialize: (value: RemoveImageRequest): Buffer => bufferView(RemoveImageRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RemoveImageRequest => RemoveImageRequest.decode(value),
-    responseSerialize: (value: RemoveImageResponse): Buffer => Buffer.from(RemoveImageResponse.encode(value).finish()),
+    responseSerialize: (value: RemoveImageResponse): Buffer => bufferView(RemoveImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveImageResponse => RemoveImageResponse.decode(value),
   },
   /** Prune removes untagged images (all unused ones with `all`). */
@@ -6445,9 +6445,9 @@ export const ImagesService = {
     path: "/gantry.v1.Images/Prune" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: PruneImagesRequest): Buffer => Buffer.from(PruneImagesRequest.encode(value).finish()),
+    requestSerialize: (value: PruneImagesRequest): Buffer => bufferView(PruneImagesRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PruneImagesRequest => PruneImagesRequest.decode(value),
-    responseSerialize: (value: PruneImagesResponse): Buffer => Buffer.from(PruneImagesResponse.encode(value).finish()),
+    responseSerialize: (value: PruneImagesResponse): Buffer => bufferView(PruneImagesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PruneImagesResponse => PruneImagesResponse.decode(value),
   },
   /**
@@ -6460,10 +6460,10 @@ export const ImagesService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ImagePlatformsRequest): Buffer =>
-      Buffer.from(ImagePlatformsRequest.encode(value).finish()),
+      bufferView(ImagePlatformsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ImagePlatformsRequest => ImagePlatformsRequest.decode(value),
     responseSerialize: (value: ImagePlatformsResponse): Buffer =>
-      Buffer.from(ImagePlatformsResponse.encode(value).finish()),
+      bufferView(ImagePlatformsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImagePlatformsResponse => ImagePlatformsResponse.decode(value),
   },
   /**
@@ -6477,9 +6477,9 @@ export const ImagesService = {
     path: "/gantry.v1.Images/Push" as const,
     requestStream: false as const,
     responseStream: true as const,
-    requestSerialize: (value: PushImageRequest): Buffer => Buffer.from(PushImageRequest.encode(value).finish()),
+    requestSerialize: (value: PushImageRequest): Buffer => bufferView(PushImageRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PushImageRequest => PushImageRequest.decode(value),
-    responseSerialize: (value: PushImageResponse): Buffer => Buffer.from(PushImageResponse.encode(value).finish()),
+    responseSerialize: (value: PushImageResponse): Buffer => bufferView(PushImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PushImageResponse => PushImageResponse.decode(value),
   },
   /**
@@ -6490,9 +6490,9 @@ export const ImagesService = {
     path: "/gantry.v1.Images/Save" as const,
     requestStream: false as const,
     responseStream: true as const,
-    requestSerialize: (value: SaveImagesRequest): Buffer => Buffer.from(SaveImagesRequest.encode(value).finish()),
+    requestSerialize: (value: SaveImagesRequest): Buffer => bufferView(SaveImagesRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): SaveImagesRequest => SaveImagesRequest.decode(value),
-    responseSerialize: (value: SaveImagesChunk): Buffer => Buffer.from(SaveImagesChunk.encode(value).finish()),
+    responseSerialize: (value: SaveImagesChunk): Buffer => bufferView(SaveImagesChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): SaveImagesChunk => SaveImagesChunk.decode(value),
   },
   /**
@@ -6504,9 +6504,9 @@ export const ImagesService = {
     path: "/gantry.v1.Images/Load" as const,
     requestStream: true as const,
     responseStream: false as const,
-    requestSerialize: (value: LoadImagesChunk): Buffer => Buffer.from(LoadImagesChunk.encode(value).finish()),
+    requestSerialize: (value: LoadImagesChunk): Buffer => bufferView(LoadImagesChunk.encode(value).finish()),
     requestDeserialize: (value: Buffer): LoadImagesChunk => LoadImagesChunk.decode(value),
-    responseSerialize: (value: LoadImagesResponse): Buffer => Buffer.from(LoadImagesResponse.encode(value).finish()),
+    responseSerialize: (value: LoadImagesResponse): Buffer => bufferView(LoadImagesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LoadImagesResponse => LoadImagesResponse.decode(value),
   },
   /**
@@ -6518,9 +6518,9 @@ export const ImagesService = {
     path: "/gantry.v1.Images/Commit" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: CommitImageRequest): Buffer => Buffer.from(CommitImageRequest.encode(value).finish()),
+    requestSerialize: (value: CommitImageRequest): Buffer => bufferView(CommitImageRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): CommitImageRequest => CommitImageRequest.decode(value),
-    responseSerialize: (value: CommitImageResponse): Buffer => Buffer.from(CommitImageResponse.encode(value).finish()),
+    responseSerialize: (value: CommitImageResponse): Buffer => bufferView(CommitImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CommitImageResponse => CommitImageResponse.decode(value),
   },
   /**
@@ -6532,9 +6532,9 @@ export const ImagesService = {
     path: "/gantry.v1.Images/Import" as const,
     requestStream: true as const,
     responseStream: false as const,
-    requestSerialize: (value: ImportImageRequest): Buffer => Buffer.from(ImportImageRequest.encode(value).finish()),
+    requestSerialize: (value: ImportImageRequest): Buffer => bufferView(ImportImageRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ImportImageRequest => ImportImageRequest.decode(value),
-    responseSerialize: (value: ImportImageResponse): Buffer => Buffer.from(ImportImageResponse.encode(value).finish()),
+    responseSerialize: (value: ImportImageResponse): Buffer => bufferView(ImportImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportImageResponse => ImportImageResponse.decode(value),
   },
   /**
@@ -6545,10 +6545,10 @@ export const ImagesService = {
     path: "/gantry.v1.Images/History" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ImageHistoryRequest): Buffer => Buffer.from(ImageHistoryRequest.encode(value).finish()),
+    requestSerialize: (value: ImageHistoryRequest): Buffer => bufferView(ImageHistoryRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ImageHistoryRequest => ImageHistoryRequest.decode(value),
     responseSerialize: (value: ImageHistoryResponse): Buffer =>
-      Buffer.from(ImageHistoryResponse.encode(value).finish()),
+      bufferView(ImageHistoryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImageHistoryResponse => ImageHistoryResponse.decode(value),
   },
   /**
@@ -6559,9 +6559,9 @@ export const ImagesService = {
     path: "/gantry.v1.Images/Layers" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ImageLayersRequest): Buffer => Buffer.from(ImageLayersRequest.encode(value).finish()),
+    requestSerialize: (value: ImageLayersRequest): Buffer => bufferView(ImageLayersRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ImageLayersRequest => ImageLayersRequest.decode(value),
-    responseSerialize: (value: ImageLayersResponse): Buffer => Buffer.from(ImageLayersResponse.encode(value).finish()),
+    responseSerialize: (value: ImageLayersResponse): Buffer => bufferView(ImageLayersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImageLayersResponse => ImageLayersResponse.decode(value),
   },
   /**
@@ -6572,10 +6572,10 @@ export const ImagesService = {
     path: "/gantry.v1.Images/LayerChanges" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: LayerChangesRequest): Buffer => Buffer.from(LayerChangesRequest.encode(value).finish()),
+    requestSerialize: (value: LayerChangesRequest): Buffer => bufferView(LayerChangesRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): LayerChangesRequest => LayerChangesRequest.decode(value),
     responseSerialize: (value: LayerChangesResponse): Buffer =>
-      Buffer.from(LayerChangesResponse.encode(value).finish()),
+      bufferView(LayerChangesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LayerChangesResponse => LayerChangesResponse.decode(value),
   },
 } as const;
@@ -6925,9 +6925,9 @@ export const RegistryService = {
     path: "/gantry.v1.Registry/Login" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: LoginRequest): Buffer => Buffer.from(LoginRequest.encode(value).finish()),
+    requestSerialize: (value: LoginRequest): Buffer => bufferView(LoginRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): LoginRequest => LoginRequest.decode(value),
-    responseSerialize: (value: LoginResponse): Buffer => Buffer.from(LoginResponse.encode(value).finish()),
+    responseSerialize: (value: LoginResponse): Buffer => bufferView(LoginResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LoginResponse => LoginResponse.decode(value),
   },
   /**
@@ -6940,10 +6940,10 @@ export const RegistryService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListRegistriesRequest): Buffer =>
-      Buffer.from(ListRegistriesRequest.encode(value).finish()),
+      bufferView(ListRegistriesRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListRegistriesRequest => ListRegistriesRequest.decode(value),
     responseSerialize: (value: ListRegistriesResponse): Buffer =>
-      Buffer.from(ListRegistriesResponse.encode(value).finish()),
+      bufferView(ListRegistriesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListRegistriesResponse => ListRegistriesResponse.decode(value),
   },
   /**
@@ -6957,10 +6957,10 @@ export const RegistryService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListRepositoriesRequest): Buffer =>
-      Buffer.from(ListRepositoriesRequest.encode(value).finish()),
+      bufferView(ListRepositoriesRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListRepositoriesRequest => ListRepositoriesRequest.decode(value),
     responseSerialize: (value: ListRepositoriesResponse): Buffer =>
-      Buffer.from(ListRepositoriesResponse.encode(value).finish()),
+      bufferView(ListRepositoriesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListRepositoriesResponse => ListRepositoriesResponse.decode(value),
   },
   /** ListTags reads /v2/<name>/tags/list, every page. */
@@ -6968,9 +6968,9 @@ export const RegistryService = {
     path: "/gantry.v1.Registry/ListTags" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListTagsRequest): Buffer => Buffer.from(ListTagsRequest.encode(value).finish()),
+    requestSerialize: (value: ListTagsRequest): Buffer => bufferView(ListTagsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListTagsRequest => ListTagsRequest.decode(value),
-    responseSerialize: (value: ListTagsResponse): Buffer => Buffer.from(ListTagsResponse.encode(value).finish()),
+    responseSerialize: (value: ListTagsResponse): Buffer => bufferView(ListTagsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListTagsResponse => ListTagsResponse.decode(value),
   },
   /**
@@ -6982,9 +6982,9 @@ export const RegistryService = {
     path: "/gantry.v1.Registry/DeleteTag" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: DeleteTagRequest): Buffer => Buffer.from(DeleteTagRequest.encode(value).finish()),
+    requestSerialize: (value: DeleteTagRequest): Buffer => bufferView(DeleteTagRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): DeleteTagRequest => DeleteTagRequest.decode(value),
-    responseSerialize: (value: DeleteTagResponse): Buffer => Buffer.from(DeleteTagResponse.encode(value).finish()),
+    responseSerialize: (value: DeleteTagResponse): Buffer => bufferView(DeleteTagResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteTagResponse => DeleteTagResponse.decode(value),
   },
   /** Logout removes the daemon user's stored credentials for a registry. */
@@ -6992,9 +6992,9 @@ export const RegistryService = {
     path: "/gantry.v1.Registry/Logout" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: LogoutRequest): Buffer => Buffer.from(LogoutRequest.encode(value).finish()),
+    requestSerialize: (value: LogoutRequest): Buffer => bufferView(LogoutRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): LogoutRequest => LogoutRequest.decode(value),
-    responseSerialize: (value: LogoutResponse): Buffer => Buffer.from(LogoutResponse.encode(value).finish()),
+    responseSerialize: (value: LogoutResponse): Buffer => bufferView(LogoutResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LogoutResponse => LogoutResponse.decode(value),
   },
 } as const;
@@ -7205,4 +7205,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+}
+
+/** A Buffer over the same memory, not a copy (scripts/gen-proto.js). */
+function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

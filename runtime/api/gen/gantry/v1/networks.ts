@@ -1714,20 +1714,20 @@ export const NetworksService = {
     path: "/gantry.v1.Networks/Create" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: CreateNetworkRequest): Buffer => Buffer.from(CreateNetworkRequest.encode(value).finish()),
+    requestSerialize: (value: CreateNetworkRequest): Buffer => bufferView(CreateNetworkRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): CreateNetworkRequest => CreateNetworkRequest.decode(value),
     responseSerialize: (value: CreateNetworkResponse): Buffer =>
-      Buffer.from(CreateNetworkResponse.encode(value).finish()),
+      bufferView(CreateNetworkResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateNetworkResponse => CreateNetworkResponse.decode(value),
   },
   list: {
     path: "/gantry.v1.Networks/List" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListNetworksRequest): Buffer => Buffer.from(ListNetworksRequest.encode(value).finish()),
+    requestSerialize: (value: ListNetworksRequest): Buffer => bufferView(ListNetworksRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListNetworksRequest => ListNetworksRequest.decode(value),
     responseSerialize: (value: ListNetworksResponse): Buffer =>
-      Buffer.from(ListNetworksResponse.encode(value).finish()),
+      bufferView(ListNetworksResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListNetworksResponse => ListNetworksResponse.decode(value),
   },
   inspect: {
@@ -1735,10 +1735,10 @@ export const NetworksService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: InspectNetworkRequest): Buffer =>
-      Buffer.from(InspectNetworkRequest.encode(value).finish()),
+      bufferView(InspectNetworkRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): InspectNetworkRequest => InspectNetworkRequest.decode(value),
     responseSerialize: (value: InspectNetworkResponse): Buffer =>
-      Buffer.from(InspectNetworkResponse.encode(value).finish()),
+      bufferView(InspectNetworkResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): InspectNetworkResponse => InspectNetworkResponse.decode(value),
   },
   /** Refused (FAILED_PRECONDITION) while containers are configured for it or attached, naming them. */
@@ -1746,10 +1746,10 @@ export const NetworksService = {
     path: "/gantry.v1.Networks/Remove" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: RemoveNetworkRequest): Buffer => Buffer.from(RemoveNetworkRequest.encode(value).finish()),
+    requestSerialize: (value: RemoveNetworkRequest): Buffer => bufferView(RemoveNetworkRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RemoveNetworkRequest => RemoveNetworkRequest.decode(value),
     responseSerialize: (value: RemoveNetworkResponse): Buffer =>
-      Buffer.from(RemoveNetworkResponse.encode(value).finish()),
+      bufferView(RemoveNetworkResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveNetworkResponse => RemoveNetworkResponse.decode(value),
   },
   /** Removes every user network no container is configured for. */
@@ -1757,10 +1757,10 @@ export const NetworksService = {
     path: "/gantry.v1.Networks/Prune" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: PruneNetworksRequest): Buffer => Buffer.from(PruneNetworksRequest.encode(value).finish()),
+    requestSerialize: (value: PruneNetworksRequest): Buffer => bufferView(PruneNetworksRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PruneNetworksRequest => PruneNetworksRequest.decode(value),
     responseSerialize: (value: PruneNetworksResponse): Buffer =>
-      Buffer.from(PruneNetworksResponse.encode(value).finish()),
+      bufferView(PruneNetworksResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PruneNetworksResponse => PruneNetworksResponse.decode(value),
   },
   /**
@@ -1773,10 +1773,10 @@ export const NetworksService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ConnectNetworkRequest): Buffer =>
-      Buffer.from(ConnectNetworkRequest.encode(value).finish()),
+      bufferView(ConnectNetworkRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ConnectNetworkRequest => ConnectNetworkRequest.decode(value),
     responseSerialize: (value: ConnectNetworkResponse): Buffer =>
-      Buffer.from(ConnectNetworkResponse.encode(value).finish()),
+      bufferView(ConnectNetworkResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ConnectNetworkResponse => ConnectNetworkResponse.decode(value),
   },
   /**
@@ -1788,10 +1788,10 @@ export const NetworksService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: DisconnectNetworkRequest): Buffer =>
-      Buffer.from(DisconnectNetworkRequest.encode(value).finish()),
+      bufferView(DisconnectNetworkRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): DisconnectNetworkRequest => DisconnectNetworkRequest.decode(value),
     responseSerialize: (value: DisconnectNetworkResponse): Buffer =>
-      Buffer.from(DisconnectNetworkResponse.encode(value).finish()),
+      bufferView(DisconnectNetworkResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DisconnectNetworkResponse => DisconnectNetworkResponse.decode(value),
   },
 } as const;
@@ -1977,4 +1977,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+}
+
+/** A Buffer over the same memory, not a copy (scripts/gen-proto.js). */
+function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

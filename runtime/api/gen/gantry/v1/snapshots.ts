@@ -601,10 +601,10 @@ export const SnapshotsService = {
     path: "/gantry.v1.Snapshots/List" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListSnapshotsRequest): Buffer => Buffer.from(ListSnapshotsRequest.encode(value).finish()),
+    requestSerialize: (value: ListSnapshotsRequest): Buffer => bufferView(ListSnapshotsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListSnapshotsRequest => ListSnapshotsRequest.decode(value),
     responseSerialize: (value: ListSnapshotsResponse): Buffer =>
-      Buffer.from(ListSnapshotsResponse.encode(value).finish()),
+      bufferView(ListSnapshotsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListSnapshotsResponse => ListSnapshotsResponse.decode(value),
   },
   /** Usage walks one snapshot's own layer: its cost grows with its file count. */
@@ -612,10 +612,10 @@ export const SnapshotsService = {
     path: "/gantry.v1.Snapshots/Usage" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: SnapshotUsageRequest): Buffer => Buffer.from(SnapshotUsageRequest.encode(value).finish()),
+    requestSerialize: (value: SnapshotUsageRequest): Buffer => bufferView(SnapshotUsageRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): SnapshotUsageRequest => SnapshotUsageRequest.decode(value),
     responseSerialize: (value: SnapshotUsageResponse): Buffer =>
-      Buffer.from(SnapshotUsageResponse.encode(value).finish()),
+      bufferView(SnapshotUsageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SnapshotUsageResponse => SnapshotUsageResponse.decode(value),
   },
 } as const;
@@ -712,4 +712,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+}
+
+/** A Buffer over the same memory, not a copy (scripts/gen-proto.js). */
+function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

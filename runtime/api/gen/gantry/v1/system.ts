@@ -767,9 +767,9 @@ export const SystemService = {
     path: "/gantry.v1.System/DiskUsage" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: DiskUsageRequest): Buffer => Buffer.from(DiskUsageRequest.encode(value).finish()),
+    requestSerialize: (value: DiskUsageRequest): Buffer => bufferView(DiskUsageRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): DiskUsageRequest => DiskUsageRequest.decode(value),
-    responseSerialize: (value: DiskUsageResponse): Buffer => Buffer.from(DiskUsageResponse.encode(value).finish()),
+    responseSerialize: (value: DiskUsageResponse): Buffer => bufferView(DiskUsageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DiskUsageResponse => DiskUsageResponse.decode(value),
   },
 } as const;
@@ -844,4 +844,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+}
+
+/** A Buffer over the same memory, not a copy (scripts/gen-proto.js). */
+function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

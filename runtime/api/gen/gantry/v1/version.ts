@@ -469,9 +469,9 @@ export const VersionService = {
     path: "/gantry.v1.Version/Version" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: VersionRequest): Buffer => Buffer.from(VersionRequest.encode(value).finish()),
+    requestSerialize: (value: VersionRequest): Buffer => bufferView(VersionRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): VersionRequest => VersionRequest.decode(value),
-    responseSerialize: (value: VersionResponse): Buffer => Buffer.from(VersionResponse.encode(value).finish()),
+    responseSerialize: (value: VersionResponse): Buffer => bufferView(VersionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): VersionResponse => VersionResponse.decode(value),
   },
 } as const;
@@ -513,4 +513,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+}
+
+/** A Buffer over the same memory, not a copy (scripts/gen-proto.js). */
+function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

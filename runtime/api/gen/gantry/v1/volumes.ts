@@ -1494,29 +1494,29 @@ export const VolumesService = {
     path: "/gantry.v1.Volumes/Create" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: CreateVolumeRequest): Buffer => Buffer.from(CreateVolumeRequest.encode(value).finish()),
+    requestSerialize: (value: CreateVolumeRequest): Buffer => bufferView(CreateVolumeRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): CreateVolumeRequest => CreateVolumeRequest.decode(value),
     responseSerialize: (value: CreateVolumeResponse): Buffer =>
-      Buffer.from(CreateVolumeResponse.encode(value).finish()),
+      bufferView(CreateVolumeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateVolumeResponse => CreateVolumeResponse.decode(value),
   },
   list: {
     path: "/gantry.v1.Volumes/List" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListVolumesRequest): Buffer => Buffer.from(ListVolumesRequest.encode(value).finish()),
+    requestSerialize: (value: ListVolumesRequest): Buffer => bufferView(ListVolumesRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListVolumesRequest => ListVolumesRequest.decode(value),
-    responseSerialize: (value: ListVolumesResponse): Buffer => Buffer.from(ListVolumesResponse.encode(value).finish()),
+    responseSerialize: (value: ListVolumesResponse): Buffer => bufferView(ListVolumesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListVolumesResponse => ListVolumesResponse.decode(value),
   },
   inspect: {
     path: "/gantry.v1.Volumes/Inspect" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: InspectVolumeRequest): Buffer => Buffer.from(InspectVolumeRequest.encode(value).finish()),
+    requestSerialize: (value: InspectVolumeRequest): Buffer => bufferView(InspectVolumeRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): InspectVolumeRequest => InspectVolumeRequest.decode(value),
     responseSerialize: (value: InspectVolumeResponse): Buffer =>
-      Buffer.from(InspectVolumeResponse.encode(value).finish()),
+      bufferView(InspectVolumeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): InspectVolumeResponse => InspectVolumeResponse.decode(value),
   },
   /**
@@ -1527,10 +1527,10 @@ export const VolumesService = {
     path: "/gantry.v1.Volumes/Remove" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: RemoveVolumeRequest): Buffer => Buffer.from(RemoveVolumeRequest.encode(value).finish()),
+    requestSerialize: (value: RemoveVolumeRequest): Buffer => bufferView(RemoveVolumeRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RemoveVolumeRequest => RemoveVolumeRequest.decode(value),
     responseSerialize: (value: RemoveVolumeResponse): Buffer =>
-      Buffer.from(RemoveVolumeResponse.encode(value).finish()),
+      bufferView(RemoveVolumeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveVolumeResponse => RemoveVolumeResponse.decode(value),
   },
   /** Removes unused volumes: anonymous ones only unless `all`. */
@@ -1538,10 +1538,10 @@ export const VolumesService = {
     path: "/gantry.v1.Volumes/Prune" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: PruneVolumesRequest): Buffer => Buffer.from(PruneVolumesRequest.encode(value).finish()),
+    requestSerialize: (value: PruneVolumesRequest): Buffer => bufferView(PruneVolumesRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PruneVolumesRequest => PruneVolumesRequest.decode(value),
     responseSerialize: (value: PruneVolumesResponse): Buffer =>
-      Buffer.from(PruneVolumesResponse.encode(value).finish()),
+      bufferView(PruneVolumesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PruneVolumesResponse => PruneVolumesResponse.decode(value),
   },
 } as const;
@@ -1696,4 +1696,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+}
+
+/** A Buffer over the same memory, not a copy (scripts/gen-proto.js). */
+function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -12835,7 +12835,7 @@ export const ExecSyncResponse: MessageFns<ExecSyncResponse> = {
               break;
             }
 
-            message.stdout = Buffer.from(reader.bytes());
+            message.stdout = bufferView(reader.bytes());
             continue;
           }
           case 2: {
@@ -12843,7 +12843,7 @@ export const ExecSyncResponse: MessageFns<ExecSyncResponse> = {
               break;
             }
 
-            message.stderr = Buffer.from(reader.bytes());
+            message.stderr = bufferView(reader.bytes());
             continue;
           }
           case 3: {
@@ -18730,9 +18730,9 @@ export const RuntimeServiceService = {
     path: "/runtime.v1.RuntimeService/Version" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: VersionRequest): Buffer => Buffer.from(VersionRequest.encode(value).finish()),
+    requestSerialize: (value: VersionRequest): Buffer => bufferView(VersionRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): VersionRequest => VersionRequest.decode(value),
-    responseSerialize: (value: VersionResponse): Buffer => Buffer.from(VersionResponse.encode(value).finish()),
+    responseSerialize: (value: VersionResponse): Buffer => bufferView(VersionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): VersionResponse => VersionResponse.decode(value),
   },
   /** Pod sandboxes. Stop and Remove are idempotent. */
@@ -18740,10 +18740,10 @@ export const RuntimeServiceService = {
     path: "/runtime.v1.RuntimeService/RunPodSandbox" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: RunPodSandboxRequest): Buffer => Buffer.from(RunPodSandboxRequest.encode(value).finish()),
+    requestSerialize: (value: RunPodSandboxRequest): Buffer => bufferView(RunPodSandboxRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RunPodSandboxRequest => RunPodSandboxRequest.decode(value),
     responseSerialize: (value: RunPodSandboxResponse): Buffer =>
-      Buffer.from(RunPodSandboxResponse.encode(value).finish()),
+      bufferView(RunPodSandboxResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RunPodSandboxResponse => RunPodSandboxResponse.decode(value),
   },
   stopPodSandbox: {
@@ -18751,10 +18751,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: StopPodSandboxRequest): Buffer =>
-      Buffer.from(StopPodSandboxRequest.encode(value).finish()),
+      bufferView(StopPodSandboxRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): StopPodSandboxRequest => StopPodSandboxRequest.decode(value),
     responseSerialize: (value: StopPodSandboxResponse): Buffer =>
-      Buffer.from(StopPodSandboxResponse.encode(value).finish()),
+      bufferView(StopPodSandboxResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StopPodSandboxResponse => StopPodSandboxResponse.decode(value),
   },
   removePodSandbox: {
@@ -18762,10 +18762,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RemovePodSandboxRequest): Buffer =>
-      Buffer.from(RemovePodSandboxRequest.encode(value).finish()),
+      bufferView(RemovePodSandboxRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RemovePodSandboxRequest => RemovePodSandboxRequest.decode(value),
     responseSerialize: (value: RemovePodSandboxResponse): Buffer =>
-      Buffer.from(RemovePodSandboxResponse.encode(value).finish()),
+      bufferView(RemovePodSandboxResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemovePodSandboxResponse => RemovePodSandboxResponse.decode(value),
   },
   podSandboxStatus: {
@@ -18773,10 +18773,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: PodSandboxStatusRequest): Buffer =>
-      Buffer.from(PodSandboxStatusRequest.encode(value).finish()),
+      bufferView(PodSandboxStatusRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PodSandboxStatusRequest => PodSandboxStatusRequest.decode(value),
     responseSerialize: (value: PodSandboxStatusResponse): Buffer =>
-      Buffer.from(PodSandboxStatusResponse.encode(value).finish()),
+      bufferView(PodSandboxStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PodSandboxStatusResponse => PodSandboxStatusResponse.decode(value),
   },
   listPodSandbox: {
@@ -18784,10 +18784,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListPodSandboxRequest): Buffer =>
-      Buffer.from(ListPodSandboxRequest.encode(value).finish()),
+      bufferView(ListPodSandboxRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListPodSandboxRequest => ListPodSandboxRequest.decode(value),
     responseSerialize: (value: ListPodSandboxResponse): Buffer =>
-      Buffer.from(ListPodSandboxResponse.encode(value).finish()),
+      bufferView(ListPodSandboxResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListPodSandboxResponse => ListPodSandboxResponse.decode(value),
   },
   /** Containers inside a sandbox. Stop and Remove are idempotent. */
@@ -18796,10 +18796,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: CreateContainerRequest): Buffer =>
-      Buffer.from(CreateContainerRequest.encode(value).finish()),
+      bufferView(CreateContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): CreateContainerRequest => CreateContainerRequest.decode(value),
     responseSerialize: (value: CreateContainerResponse): Buffer =>
-      Buffer.from(CreateContainerResponse.encode(value).finish()),
+      bufferView(CreateContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateContainerResponse => CreateContainerResponse.decode(value),
   },
   startContainer: {
@@ -18807,20 +18807,20 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: StartContainerRequest): Buffer =>
-      Buffer.from(StartContainerRequest.encode(value).finish()),
+      bufferView(StartContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): StartContainerRequest => StartContainerRequest.decode(value),
     responseSerialize: (value: StartContainerResponse): Buffer =>
-      Buffer.from(StartContainerResponse.encode(value).finish()),
+      bufferView(StartContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StartContainerResponse => StartContainerResponse.decode(value),
   },
   stopContainer: {
     path: "/runtime.v1.RuntimeService/StopContainer" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: StopContainerRequest): Buffer => Buffer.from(StopContainerRequest.encode(value).finish()),
+    requestSerialize: (value: StopContainerRequest): Buffer => bufferView(StopContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): StopContainerRequest => StopContainerRequest.decode(value),
     responseSerialize: (value: StopContainerResponse): Buffer =>
-      Buffer.from(StopContainerResponse.encode(value).finish()),
+      bufferView(StopContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StopContainerResponse => StopContainerResponse.decode(value),
   },
   removeContainer: {
@@ -18828,10 +18828,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: RemoveContainerRequest): Buffer =>
-      Buffer.from(RemoveContainerRequest.encode(value).finish()),
+      bufferView(RemoveContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RemoveContainerRequest => RemoveContainerRequest.decode(value),
     responseSerialize: (value: RemoveContainerResponse): Buffer =>
-      Buffer.from(RemoveContainerResponse.encode(value).finish()),
+      bufferView(RemoveContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveContainerResponse => RemoveContainerResponse.decode(value),
   },
   listContainers: {
@@ -18839,10 +18839,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListContainersRequest): Buffer =>
-      Buffer.from(ListContainersRequest.encode(value).finish()),
+      bufferView(ListContainersRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListContainersRequest => ListContainersRequest.decode(value),
     responseSerialize: (value: ListContainersResponse): Buffer =>
-      Buffer.from(ListContainersResponse.encode(value).finish()),
+      bufferView(ListContainersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListContainersResponse => ListContainersResponse.decode(value),
   },
   containerStatus: {
@@ -18850,10 +18850,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ContainerStatusRequest): Buffer =>
-      Buffer.from(ContainerStatusRequest.encode(value).finish()),
+      bufferView(ContainerStatusRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ContainerStatusRequest => ContainerStatusRequest.decode(value),
     responseSerialize: (value: ContainerStatusResponse): Buffer =>
-      Buffer.from(ContainerStatusResponse.encode(value).finish()),
+      bufferView(ContainerStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ContainerStatusResponse => ContainerStatusResponse.decode(value),
   },
   updateContainerResources: {
@@ -18861,11 +18861,11 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: UpdateContainerResourcesRequest): Buffer =>
-      Buffer.from(UpdateContainerResourcesRequest.encode(value).finish()),
+      bufferView(UpdateContainerResourcesRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): UpdateContainerResourcesRequest =>
       UpdateContainerResourcesRequest.decode(value),
     responseSerialize: (value: UpdateContainerResourcesResponse): Buffer =>
-      Buffer.from(UpdateContainerResourcesResponse.encode(value).finish()),
+      bufferView(UpdateContainerResourcesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateContainerResourcesResponse =>
       UpdateContainerResourcesResponse.decode(value),
   },
@@ -18874,10 +18874,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ReopenContainerLogRequest): Buffer =>
-      Buffer.from(ReopenContainerLogRequest.encode(value).finish()),
+      bufferView(ReopenContainerLogRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ReopenContainerLogRequest => ReopenContainerLogRequest.decode(value),
     responseSerialize: (value: ReopenContainerLogResponse): Buffer =>
-      Buffer.from(ReopenContainerLogResponse.encode(value).finish()),
+      bufferView(ReopenContainerLogResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReopenContainerLogResponse => ReopenContainerLogResponse.decode(value),
   },
   /**
@@ -18888,36 +18888,36 @@ export const RuntimeServiceService = {
     path: "/runtime.v1.RuntimeService/ExecSync" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ExecSyncRequest): Buffer => Buffer.from(ExecSyncRequest.encode(value).finish()),
+    requestSerialize: (value: ExecSyncRequest): Buffer => bufferView(ExecSyncRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ExecSyncRequest => ExecSyncRequest.decode(value),
-    responseSerialize: (value: ExecSyncResponse): Buffer => Buffer.from(ExecSyncResponse.encode(value).finish()),
+    responseSerialize: (value: ExecSyncResponse): Buffer => bufferView(ExecSyncResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecSyncResponse => ExecSyncResponse.decode(value),
   },
   exec: {
     path: "/runtime.v1.RuntimeService/Exec" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ExecRequest): Buffer => Buffer.from(ExecRequest.encode(value).finish()),
+    requestSerialize: (value: ExecRequest): Buffer => bufferView(ExecRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ExecRequest => ExecRequest.decode(value),
-    responseSerialize: (value: ExecResponse): Buffer => Buffer.from(ExecResponse.encode(value).finish()),
+    responseSerialize: (value: ExecResponse): Buffer => bufferView(ExecResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecResponse => ExecResponse.decode(value),
   },
   attach: {
     path: "/runtime.v1.RuntimeService/Attach" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: AttachRequest): Buffer => Buffer.from(AttachRequest.encode(value).finish()),
+    requestSerialize: (value: AttachRequest): Buffer => bufferView(AttachRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): AttachRequest => AttachRequest.decode(value),
-    responseSerialize: (value: AttachResponse): Buffer => Buffer.from(AttachResponse.encode(value).finish()),
+    responseSerialize: (value: AttachResponse): Buffer => bufferView(AttachResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AttachResponse => AttachResponse.decode(value),
   },
   portForward: {
     path: "/runtime.v1.RuntimeService/PortForward" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: PortForwardRequest): Buffer => Buffer.from(PortForwardRequest.encode(value).finish()),
+    requestSerialize: (value: PortForwardRequest): Buffer => bufferView(PortForwardRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PortForwardRequest => PortForwardRequest.decode(value),
-    responseSerialize: (value: PortForwardResponse): Buffer => Buffer.from(PortForwardResponse.encode(value).finish()),
+    responseSerialize: (value: PortForwardResponse): Buffer => bufferView(PortForwardResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PortForwardResponse => PortForwardResponse.decode(value),
   },
   /** Statistics. */
@@ -18926,10 +18926,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ContainerStatsRequest): Buffer =>
-      Buffer.from(ContainerStatsRequest.encode(value).finish()),
+      bufferView(ContainerStatsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ContainerStatsRequest => ContainerStatsRequest.decode(value),
     responseSerialize: (value: ContainerStatsResponse): Buffer =>
-      Buffer.from(ContainerStatsResponse.encode(value).finish()),
+      bufferView(ContainerStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ContainerStatsResponse => ContainerStatsResponse.decode(value),
   },
   listContainerStats: {
@@ -18937,10 +18937,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListContainerStatsRequest): Buffer =>
-      Buffer.from(ListContainerStatsRequest.encode(value).finish()),
+      bufferView(ListContainerStatsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListContainerStatsRequest => ListContainerStatsRequest.decode(value),
     responseSerialize: (value: ListContainerStatsResponse): Buffer =>
-      Buffer.from(ListContainerStatsResponse.encode(value).finish()),
+      bufferView(ListContainerStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListContainerStatsResponse => ListContainerStatsResponse.decode(value),
   },
   podSandboxStats: {
@@ -18948,10 +18948,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: PodSandboxStatsRequest): Buffer =>
-      Buffer.from(PodSandboxStatsRequest.encode(value).finish()),
+      bufferView(PodSandboxStatsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PodSandboxStatsRequest => PodSandboxStatsRequest.decode(value),
     responseSerialize: (value: PodSandboxStatsResponse): Buffer =>
-      Buffer.from(PodSandboxStatsResponse.encode(value).finish()),
+      bufferView(PodSandboxStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PodSandboxStatsResponse => PodSandboxStatsResponse.decode(value),
   },
   listPodSandboxStats: {
@@ -18959,10 +18959,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListPodSandboxStatsRequest): Buffer =>
-      Buffer.from(ListPodSandboxStatsRequest.encode(value).finish()),
+      bufferView(ListPodSandboxStatsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListPodSandboxStatsRequest => ListPodSandboxStatsRequest.decode(value),
     responseSerialize: (value: ListPodSandboxStatsResponse): Buffer =>
-      Buffer.from(ListPodSandboxStatsResponse.encode(value).finish()),
+      bufferView(ListPodSandboxStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListPodSandboxStatsResponse => ListPodSandboxStatsResponse.decode(value),
   },
   /** The runtime as a whole. */
@@ -18971,19 +18971,19 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: UpdateRuntimeConfigRequest): Buffer =>
-      Buffer.from(UpdateRuntimeConfigRequest.encode(value).finish()),
+      bufferView(UpdateRuntimeConfigRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): UpdateRuntimeConfigRequest => UpdateRuntimeConfigRequest.decode(value),
     responseSerialize: (value: UpdateRuntimeConfigResponse): Buffer =>
-      Buffer.from(UpdateRuntimeConfigResponse.encode(value).finish()),
+      bufferView(UpdateRuntimeConfigResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateRuntimeConfigResponse => UpdateRuntimeConfigResponse.decode(value),
   },
   status: {
     path: "/runtime.v1.RuntimeService/Status" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: StatusRequest): Buffer => Buffer.from(StatusRequest.encode(value).finish()),
+    requestSerialize: (value: StatusRequest): Buffer => bufferView(StatusRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): StatusRequest => StatusRequest.decode(value),
-    responseSerialize: (value: StatusResponse): Buffer => Buffer.from(StatusResponse.encode(value).finish()),
+    responseSerialize: (value: StatusResponse): Buffer => bufferView(StatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StatusResponse => StatusResponse.decode(value),
   },
   checkpointContainer: {
@@ -18991,10 +18991,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: CheckpointContainerRequest): Buffer =>
-      Buffer.from(CheckpointContainerRequest.encode(value).finish()),
+      bufferView(CheckpointContainerRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): CheckpointContainerRequest => CheckpointContainerRequest.decode(value),
     responseSerialize: (value: CheckpointContainerResponse): Buffer =>
-      Buffer.from(CheckpointContainerResponse.encode(value).finish()),
+      bufferView(CheckpointContainerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CheckpointContainerResponse => CheckpointContainerResponse.decode(value),
   },
   /** Evented PLEG: one message per container lifecycle change. */
@@ -19002,10 +19002,10 @@ export const RuntimeServiceService = {
     path: "/runtime.v1.RuntimeService/GetContainerEvents" as const,
     requestStream: false as const,
     responseStream: true as const,
-    requestSerialize: (value: GetEventsRequest): Buffer => Buffer.from(GetEventsRequest.encode(value).finish()),
+    requestSerialize: (value: GetEventsRequest): Buffer => bufferView(GetEventsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetEventsRequest => GetEventsRequest.decode(value),
     responseSerialize: (value: ContainerEventResponse): Buffer =>
-      Buffer.from(ContainerEventResponse.encode(value).finish()),
+      bufferView(ContainerEventResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ContainerEventResponse => ContainerEventResponse.decode(value),
   },
   listMetricDescriptors: {
@@ -19013,10 +19013,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListMetricDescriptorsRequest): Buffer =>
-      Buffer.from(ListMetricDescriptorsRequest.encode(value).finish()),
+      bufferView(ListMetricDescriptorsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListMetricDescriptorsRequest => ListMetricDescriptorsRequest.decode(value),
     responseSerialize: (value: ListMetricDescriptorsResponse): Buffer =>
-      Buffer.from(ListMetricDescriptorsResponse.encode(value).finish()),
+      bufferView(ListMetricDescriptorsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListMetricDescriptorsResponse => ListMetricDescriptorsResponse.decode(value),
   },
   listPodSandboxMetrics: {
@@ -19024,10 +19024,10 @@ export const RuntimeServiceService = {
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListPodSandboxMetricsRequest): Buffer =>
-      Buffer.from(ListPodSandboxMetricsRequest.encode(value).finish()),
+      bufferView(ListPodSandboxMetricsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListPodSandboxMetricsRequest => ListPodSandboxMetricsRequest.decode(value),
     responseSerialize: (value: ListPodSandboxMetricsResponse): Buffer =>
-      Buffer.from(ListPodSandboxMetricsResponse.encode(value).finish()),
+      bufferView(ListPodSandboxMetricsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListPodSandboxMetricsResponse => ListPodSandboxMetricsResponse.decode(value),
   },
   /** Read once by the kubelet at start-up (cgroup driver). */
@@ -19035,10 +19035,10 @@ export const RuntimeServiceService = {
     path: "/runtime.v1.RuntimeService/RuntimeConfig" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: RuntimeConfigRequest): Buffer => Buffer.from(RuntimeConfigRequest.encode(value).finish()),
+    requestSerialize: (value: RuntimeConfigRequest): Buffer => bufferView(RuntimeConfigRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RuntimeConfigRequest => RuntimeConfigRequest.decode(value),
     responseSerialize: (value: RuntimeConfigResponse): Buffer =>
-      Buffer.from(RuntimeConfigResponse.encode(value).finish()),
+      bufferView(RuntimeConfigResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RuntimeConfigResponse => RuntimeConfigResponse.decode(value),
   },
 } as const;
@@ -19543,45 +19543,45 @@ export const ImageServiceService = {
     path: "/runtime.v1.ImageService/ListImages" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListImagesRequest): Buffer => Buffer.from(ListImagesRequest.encode(value).finish()),
+    requestSerialize: (value: ListImagesRequest): Buffer => bufferView(ListImagesRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ListImagesRequest => ListImagesRequest.decode(value),
-    responseSerialize: (value: ListImagesResponse): Buffer => Buffer.from(ListImagesResponse.encode(value).finish()),
+    responseSerialize: (value: ListImagesResponse): Buffer => bufferView(ListImagesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListImagesResponse => ListImagesResponse.decode(value),
   },
   imageStatus: {
     path: "/runtime.v1.ImageService/ImageStatus" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ImageStatusRequest): Buffer => Buffer.from(ImageStatusRequest.encode(value).finish()),
+    requestSerialize: (value: ImageStatusRequest): Buffer => bufferView(ImageStatusRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ImageStatusRequest => ImageStatusRequest.decode(value),
-    responseSerialize: (value: ImageStatusResponse): Buffer => Buffer.from(ImageStatusResponse.encode(value).finish()),
+    responseSerialize: (value: ImageStatusResponse): Buffer => bufferView(ImageStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImageStatusResponse => ImageStatusResponse.decode(value),
   },
   pullImage: {
     path: "/runtime.v1.ImageService/PullImage" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: PullImageRequest): Buffer => Buffer.from(PullImageRequest.encode(value).finish()),
+    requestSerialize: (value: PullImageRequest): Buffer => bufferView(PullImageRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): PullImageRequest => PullImageRequest.decode(value),
-    responseSerialize: (value: PullImageResponse): Buffer => Buffer.from(PullImageResponse.encode(value).finish()),
+    responseSerialize: (value: PullImageResponse): Buffer => bufferView(PullImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PullImageResponse => PullImageResponse.decode(value),
   },
   removeImage: {
     path: "/runtime.v1.ImageService/RemoveImage" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: RemoveImageRequest): Buffer => Buffer.from(RemoveImageRequest.encode(value).finish()),
+    requestSerialize: (value: RemoveImageRequest): Buffer => bufferView(RemoveImageRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): RemoveImageRequest => RemoveImageRequest.decode(value),
-    responseSerialize: (value: RemoveImageResponse): Buffer => Buffer.from(RemoveImageResponse.encode(value).finish()),
+    responseSerialize: (value: RemoveImageResponse): Buffer => bufferView(RemoveImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveImageResponse => RemoveImageResponse.decode(value),
   },
   imageFsInfo: {
     path: "/runtime.v1.ImageService/ImageFsInfo" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ImageFsInfoRequest): Buffer => Buffer.from(ImageFsInfoRequest.encode(value).finish()),
+    requestSerialize: (value: ImageFsInfoRequest): Buffer => bufferView(ImageFsInfoRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): ImageFsInfoRequest => ImageFsInfoRequest.decode(value),
-    responseSerialize: (value: ImageFsInfoResponse): Buffer => Buffer.from(ImageFsInfoResponse.encode(value).finish()),
+    responseSerialize: (value: ImageFsInfoResponse): Buffer => bufferView(ImageFsInfoResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImageFsInfoResponse => ImageFsInfoResponse.decode(value),
   },
 } as const;
@@ -19702,4 +19702,9 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
+}
+
+/** A Buffer over the same memory, not a copy (scripts/gen-proto.js). */
+function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
