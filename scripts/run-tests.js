@@ -23,7 +23,7 @@ function run(name, [cmd, args]) {
       output += chunk;
       if (output.length > 1 << 20) output = output.slice(-(1 << 19));
     });
-    child.on('exit', (code, signal) => resolve({ name, code, signal, ...counts(output) }));
+    child.on('exit', (code, signal) => resolve({ name, code, signal, ...counts(output), failures: failures(output) }));
   });
 }
 
@@ -46,6 +46,23 @@ function counts(output) {
   return { passed, failed, reported };
 }
 
+// What failed, repeated after the summary: a CI log is often read from its
+// tail, and mocha prints its failure list in the middle of a long run. Mocha
+// lists them after "N failing"; the UI runner prints "  ✘ name" and the error under it.
+function failures(output) {
+  const clean = output.replace(/\x1b\[[0-9;]*m/g, '');
+  const found = [];
+  const mocha = clean.match(/^\s*\d+ failing\b[\s\S]*/m);
+  if (mocha) found.push(...mocha[0].split('\n').slice(0, 80));
+  const lines = clean.split('\n');
+  lines.forEach((line, i) => {
+    if (!/^\s*[✗✖✘] /.test(line)) return;
+    found.push(line);
+    for (let j = i + 1; j < lines.length && j <= i + 10 && /^ {6}/.test(lines[j]); j++) found.push(lines[j]);
+  });
+  return found;
+}
+
 async function main() {
   const names = process.argv.slice(2);
   for (const n of names) if (!SUITES[n]) throw new Error(`unknown suite ${n} (${Object.keys(SUITES).join(', ')})`);
@@ -63,6 +80,11 @@ async function main() {
     console.log(
       `${r.name}: ${r.passed} passed, ${r.failed} failed${r.code === 0 ? '' : ` (exit ${r.code ?? r.signal})`}${r.reported ? '' : ' (no result reported)'}`,
     );
+  }
+  for (const r of results) {
+    if (!r.failures.length) continue;
+    console.log(`\n--- ${r.name}: what failed ---`);
+    for (const line of r.failures) console.log(line);
   }
   if (broken && failed === 0) failed = results.filter((r) => r.code !== 0 || !r.reported).length;
   console.log(`${passed} passed, ${failed} failed`);
