@@ -245,7 +245,10 @@ export class ContainerService {
   onTaskExit(id: string, exitCode: number, synthetic = false, error = ''): void {
     this.actions.exits.fire(id);
     void this.lock
-      .run(id, () => this.handleExit(id, exitCode, synthetic, error))
+      .run(id, () => {
+        this.actions.exits.handled(id);
+        return this.handleExit(id, exitCode, synthetic, error);
+      })
       .catch((e: unknown) => this.deps.log.error('handling a container exit failed', { id, exitCode, error: e }));
   }
 

@@ -206,6 +206,19 @@ describe('container service: flows (fakes)', () => {
     assert.deepEqual(w.events.topics.slice(2), ['/containers/destroy']);
   });
 
+  it('remove -f of a task that exits just as the removal takes the lock does not wait for another exit', async () => {
+    const w = world();
+    const created = await w.service.create(ctx, 'web', containerConfig());
+    await w.service.start(ctx, 'web');
+    const removing = w.service.remove(ctx, 'web', true);
+    // The exit comes before the removal signals the task; its handling queues behind the removal's lock.
+    w.tasks.exit(created.id, 0);
+    await removing; // with the fake clock, a wait for a second exit would never end
+    await settle();
+    assert.equal(w.records.get(created.id), undefined);
+    assert.deepEqual(w.tasks.calls.slice(2), ['kill SIGKILL', 'destroy']);
+  });
+
   it('a removal that fails half-way leaves the container dead; only a removal goes on from there', async () => {
     const w = world();
     const created = await w.service.create(ctx, 'web', containerConfig());
