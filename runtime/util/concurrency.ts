@@ -44,6 +44,7 @@ export async function forEachLimited<T>(
  * work is still running.
  */
 export async function settleAll(work: readonly (Promise<unknown> | undefined)[]): Promise<void> {
-  const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const settled = await Promise.allSettled(work.map((w) => w ?? Promise.resolve()));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
