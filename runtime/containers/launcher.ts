@@ -42,6 +42,7 @@ import { capabilitiesFromMask } from '../oci/specgen/capabilities';
 import { buildSpec, containerHostname, userSpecOf, type EtcFilePaths } from '../oci/specgen/build';
 import { resolveUser } from '../oci/specgen/user';
 import { readdirOrEmpty } from '../util/files';
+import { settleAll } from '../util/concurrency';
 import { hostDevices, isCgroupV2, prepareForUserns, resolveDevices } from '../oci/specgen/hostdevices';
 import { applyPrivileges, effectiveCapabilities, effectiveCgroupns, type EffectivePrivileges, type IdMap } from '../oci/specgen/privileges';
 
@@ -387,9 +388,13 @@ export class Launcher implements ContainerTasks {
   async teardown(id: string, removing = false): Promise<void> {
     this.rotators.get(id)?.close();
     this.rotators.delete(id);
-    await this.config.runc.delete(id, { force: true });
-    // Independent of each other, and both on the way out of a `run --rm`.
-    await Promise.all([this.config.networks?.detach(background(), { id, name: '' }, removing), this.unmountRootfs(id)]);
+    // The network's DELs need only the namespace file, which outlives the
+    // task: they run while runc forgets the task and the rootfs is unmounted,
+    // all on the way out of a `run --rm` (docs/networking.md).
+    await settleAll([
+      this.config.networks?.detach(background(), { id, name: '' }, removing),
+      this.config.runc.delete(id, { force: true }).then(() => this.unmountRootfs(id)),
+    ]);
   }
 
   async unmountRootfs(id: string): Promise<void> {

@@ -19,7 +19,7 @@
  * out and no portmap. `-o` options follow Docker's names where they exist.
  */
 import { invalidArgument } from '../errdefs/errdefs';
-import type { Conflist, PluginConf } from './cni/conflist';
+import type { Conflist, PluginConf, RuntimeConfig } from './cni/conflist';
 
 export const CNI_VERSION = '1.0.0';
 
@@ -115,6 +115,27 @@ export function bridgeConflist(spec: BridgeNetworkSpec): Conflist {
   plugins.push({ type: 'tuning', capabilities: { mac: true }, dataDir: spec.tuningDir });
   return { cniVersion: CNI_VERSION, name: spec.name, plugins };
 }
+
+/**
+ * A gantryd network's list for one attachment, without the plugins that
+ * have nothing to do for it: portmap when no port is published (ADD, CHECK
+ * and DEL return at once without `portMappings`), tuning when no MAC is
+ * asked (ADD saves nothing and DEL restores nothing without a setting). Each
+ * skipped plugin is one exec less on ADD and on DEL of every run. The record
+ * keeps the list as ADDed, so DEL and CHECK run exactly these plugins.
+ * Only for the lists this file writes: a `--cni-conf-dir` list runs as given.
+ */
+export function attachmentConflist(list: Conflist, rc: RuntimeConfig): Conflist {
+  const idle = (p: PluginConf): boolean => {
+    if (p.type === 'portmap') return !rc.portMappings?.length;
+    if (p.type === 'tuning') return !rc.mac && Object.keys(p).every((k) => TUNING_KEYS.has(k));
+    return false;
+  };
+  return { ...list, plugins: list.plugins.filter((p) => !idle(p)) };
+}
+
+/** The keys of the tuning entry bridgeConflist writes: none of them makes tuning act by itself. */
+const TUNING_KEYS = new Set(['type', 'capabilities', 'dataDir']);
 
 /** The subnets a conflist's host-local IPAM uses (for overlap checks with user-provided lists). */
 export function conflistSubnets(list: Conflist): string[] {

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import type { Ctx } from '../context';
 import { alreadyExists, conflict, describe, failedPrecondition, internal, invalidArgument } from '../errdefs/errdefs';
 import { KeyedMutex } from '../util/keyedMutex';
+import { settleAll } from '../util/concurrency';
 import { silentLogger, type Logger } from '../util/log';
 import { AttachmentStore, type AttachmentRecord, type NetworkAttachmentRecord } from './attachments';
 import { probeAvailability, type Availability } from './availability';
@@ -18,7 +19,15 @@ import { addNetwork, checkNetwork, delNetwork, pluginTypes, type Conflist, type 
 import { DEFAULT_CNI_BIN_DIRS, requirePlugins } from './cni/plugin';
 import { summarize, type CniResult } from './cni/result';
 import { linkExists, removeBridge } from './bridges';
-import { bridgeConflist, conflistSubnets, DEFAULT_BRIDGE, DEFAULT_NETWORK, parseBridgeOptions, validBridgeName } from './configs';
+import {
+  attachmentConflist,
+  bridgeConflist,
+  conflistSubnets,
+  DEFAULT_BRIDGE,
+  DEFAULT_NETWORK,
+  parseBridgeOptions,
+  validBridgeName,
+} from './configs';
 import { bindNetns, createNetns, listNetns, netnsPath, prepareNetnsDir, releaseNetnsDir, removeNetns, type NetnsEntry } from './netns';
 import type { PortMapping } from './ports/publish';
 import { PortReservations } from './ports/reservations';
@@ -281,18 +290,26 @@ class CniNetworkManager implements NetworkManager {
         }),
       };
       try {
-        await this.attachments.put(record);
-        // A namespace without a record is a leftover (nothing is attached to it).
-        await removeNetns(file);
-        if (opts.netns) await bindNetns(this.netnsDir, containerId, opts.netns);
-        else await createNetns(this.netnsDir, containerId);
-        opts.onSandbox?.();
+        // The record is written while the namespace is made: it only has to
+        // be on disk before the first ADD allocates anything, and recovery
+        // removes a namespace that has no record (docs/networking.md).
+        await settleAll([
+          this.attachments.put(record),
+          (async () => {
+            // A namespace without a record is a leftover (nothing is attached to it).
+            await removeNetns(file);
+            if (opts.netns) await bindNetns(this.netnsDir, containerId, opts.netns);
+            else await createNetns(this.netnsDir, containerId);
+            opts.onSandbox?.();
+          })(),
+        ]);
         const done: NetworkAttachmentRecord[] = [];
         for (const n of record.networks) {
           const result = await addNetwork(n.conflist, this.call(record, n, ctx.signal));
           done.push({ ...n, result });
           record = { ...record, networks: [...done, ...record.networks.slice(done.length)] };
-          await this.attachments.put(record);
+          // After the last ADD the record is written once, as attached.
+          if (done.length < record.networks.length) await this.attachments.put(record);
         }
         record = { ...record, state: 'attached' };
         await this.attachments.put(record);
@@ -485,12 +502,14 @@ function networkRecord(
     ...(req.mac ? { mac: req.mac } : {}),
     ...(req.ip ? { ips: [req.ip] } : {}),
   };
+  const list = defaultRoute ? stored.conflist : withoutDefaultRoutes(stored.conflist);
   return {
     network: stored.info.name,
     networkId: stored.info.id,
     ifname,
     aliases: [...(req.aliases ?? [])],
-    conflist: defaultRoute ? stored.conflist : withoutDefaultRoutes(stored.conflist),
+    // gantryd's own lists lose the plugins with nothing to do here (configs.ts); --cni-conf-dir lists run as given.
+    conflist: stored.info.readOnly ? list : attachmentConflist(list, rc),
     runtimeConfig: rc,
   };
 }

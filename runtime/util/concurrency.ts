@@ -37,3 +37,14 @@ export async function forEachLimited<T>(
   if (failure) throw failure.error;
   if (signal.aborted) throw signal.reason;
 }
+
+/**
+ * Waits for every promise (undefined ones count as done), then throws the
+ * first rejection: when the caller goes on to undo or report, none of the
+ * work is still running.
+ */
+export async function settleAll(work: readonly (Promise<unknown> | undefined)[]): Promise<void> {
+  const settled = await Promise.allSettled(work.map((w) => w ?? Promise.resolve()));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}

@@ -3,8 +3,11 @@
 // from another container), egress, refusals that leave nothing behind, and
 // IP allocations released by run/rm.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as path from 'node:path';
+import { isNotFound } from '../../../runtime/errdefs/errdefs';
 import { pushBusybox } from '../../helpers/fixtures';
 import { freePort } from '../../helpers/ports';
 import { suiteCleanup } from '../../helpers/tmp';
@@ -168,6 +171,48 @@ describe('container networking: the default bridge and published ports', functio
     }
     assert.deepEqual(await allocatedIps(dirs, 'bridge'), []);
     assert.deepEqual(await daemonSnapshot(world.daemon, world.client), before);
+  });
+
+  it('--rm: once Wait("removed") returns, the address is free and the veth, namespace, record and rules are gone', async () => {
+    // The teardown runs the DELs beside runc delete and the rootfs unmount (launcher.ts): all of it is done before "removed".
+    const dirs = daemonDirs(world.daemon);
+    await warmBridge(world.client, world.image);
+    const before = await daemonSnapshot(world.daemon, world.client);
+    for (let i = 0; i < 3; i++) {
+      const r = await runAttached(world.client, { image: world.image, cmd: ['sh', '-c', 'ip -4 -o addr show eth0'], autoRemove: true });
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.match(r.stdout, /inet \d+\.\d+\.\d+\.\d+\/24/, 'it had an address');
+      await world.client.containers.wait(r.container.id, 'removed').catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      });
+      assert.deepEqual(await allocatedIps(dirs, 'bridge'), [], 'no address is held after the removal');
+      assert.deepEqual(await daemonSnapshot(world.daemon, world.client), before);
+    }
+  });
+
+  it('runs only the plugins an attachment needs: no portmap without -p, no tuning without --mac-address', async () => {
+    const records = path.join(world.daemon.root, 'networks', 'attachments');
+    const pluginsOf = async (id: string): Promise<string[]> => {
+      const record = JSON.parse(await fs.promises.readFile(path.join(records, `${id}.json`), 'utf8')) as {
+        networks: { conflist: { plugins: { type: string }[] } }[];
+      };
+      return record.networks[0].conflist.plugins.map((p) => p.type);
+    };
+    const plain = await world.client.containers.create('', { image: world.image, cmd: ['sleep', '30'] });
+    await world.client.containers.start(plain.id);
+    assert.deepEqual(await pluginsOf(plain.id), ['bridge', 'firewall']);
+    const port = await freePort();
+    const full = await world.client.containers.create('', {
+      image: world.image,
+      cmd: ['sh', '-c', 'echo ok > /tmp/index.html && httpd -f -p 80 -h /tmp'],
+      publish: [`127.0.0.1:${port}:80`],
+      macAddress: '02:42:ac:11:00:99',
+    });
+    const started = await world.client.containers.start(full.id);
+    assert.deepEqual(await pluginsOf(full.id), ['bridge', 'portmap', 'firewall', 'tuning']);
+    assert.equal(started.networks[0].macAddress, '02:42:ac:11:00:99');
+    assert.equal(await eventually('the published port answers', () => tryGet(`http://127.0.0.1:${port}/index.html`)), 'ok\n');
+    for (const c of [plain, full]) await world.client.containers.remove(c.id, true);
   });
 
   it('bad input is a clear error and nothing is half-created', async () => {

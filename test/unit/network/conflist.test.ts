@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { isGantryError } from '../../../runtime/errdefs/errdefs';
 import { conflistFromJson, parseConflist, pluginStdin, pluginTypes } from '../../../runtime/network/cni/conflist';
 import { resultFromJson } from '../../../runtime/network/cni/result';
-import { bridgeConflist, conflistSubnets, parseBridgeOptions } from '../../../runtime/network/configs';
+import { attachmentConflist, bridgeConflist, conflistSubnets, parseBridgeOptions } from '../../../runtime/network/configs';
 
 const spec = {
   name: 'bridge',
@@ -110,5 +110,23 @@ describe('network/conflist', () => {
         text,
       );
     }
+  });
+  it('an attachment runs only the plugins with something to do: portmap with ports, tuning with a MAC', () => {
+    const list = bridgeConflist(spec);
+    const types = (l: ReturnType<typeof bridgeConflist>) => l.plugins.map((p) => p.type);
+    assert.deepEqual(types(attachmentConflist(list, {})), ['bridge', 'firewall']);
+    assert.deepEqual(types(attachmentConflist(list, { ips: ['10.1.2.3'] })), ['bridge', 'firewall']);
+    const mapping = { hostPort: 8080, containerPort: 80, protocol: 'tcp' as const, hostIP: '' };
+    assert.deepEqual(types(attachmentConflist(list, { portMappings: [mapping] })), ['bridge', 'portmap', 'firewall']);
+    assert.deepEqual(types(attachmentConflist(list, { mac: '02:42:ac:11:00:02' })), ['bridge', 'firewall', 'tuning']);
+    // The entries that stay are the list's own, and the list keeps its name and version.
+    const kept = attachmentConflist(list, { portMappings: [mapping], mac: '02:42:ac:11:00:02' });
+    assert.deepEqual(kept, list);
+    // A tuning entry with a setting of its own (sysctl, mtu, ...) acts without a MAC: it stays.
+    const tuned = {
+      ...list,
+      plugins: list.plugins.map((p) => (p.type === 'tuning' ? { ...p, sysctl: { 'net.core.somaxconn': '500' } } : p)),
+    };
+    assert.deepEqual(types(attachmentConflist(tuned, {})), ['bridge', 'firewall', 'tuning']);
   });
 });
