@@ -17,6 +17,7 @@ import type { Publisher } from '../events/events';
 import { createNetworkManager, EmbeddedDns, type NetworkManager } from '../network/index';
 import type { Logger } from '../util/log';
 import type { DaemonConfig } from './daemon';
+import { rootlessNetworkUnavailable } from './rootless/rootless';
 
 /** The daemon flags of networking (`gantry daemon --help`). */
 export interface NetworkFlags {
@@ -59,7 +60,10 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
   });
   let manager: NetworkManager | undefined;
   let unavailable: string | undefined;
-  const availability = await candidate.availability();
+  // Rootless: the bridge and CNI inside the daemon's namespace are not done yet (docs/rootless.md).
+  const availability = config.rootless
+    ? { available: false, hint: rootlessNetworkUnavailable(config.rootless) }
+    : await candidate.availability();
   if (!availability.available) {
     unavailable = availability.hint;
   } else {
