@@ -78,6 +78,9 @@ export async function runRootless(argv: readonly string[], paths: DaemonPaths, l
   log.info('rootless: starting gantryd under RootlessKit', { rootlesskit, net, state: paths.state, root: paths.root });
   const child = spawn(rootlesskit, rootlesskitArgs(paths.state, net, command), {
     stdio: 'inherit',
+    // A process group of its own: a terminal's Ctrl-C (sent to the whole foreground group) reaches the daemon once,
+    // through us and RootlessKit, not twice (a second signal makes gantryd exit without waiting).
+    detached: true,
     env: { ...process.env, [ROOTLESS_ENV]: '1', [ROOTLESS_NET_ENV]: net },
   });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
