@@ -53,13 +53,14 @@ export function rootlessFromEnv(env: NodeJS.ProcessEnv = process.env, uidMap = r
 
 /** Why bridge (CNI) networking is off in this rootless daemon: for `info` and the error of a bridge run. */
 export function rootlessNetworkUnavailable(mode: RootlessMode): string {
+  const notYet = 'bridge networks and -p are not implemented yet in rootless gantryd (docs/rootless.md); use --network none or host';
   if (mode.net === 'host') {
     return (
-      'rootless gantryd shares your network (RootlessKit --net=host) because /dev/net/tun is not usable by you, so bridge networks ' +
-      'and -p are off; fix: make /dev/net/tun mode 0666 (as root: chmod 0666 /dev/net/tun) and restart gantryd'
+      `${notYet}. They will also need a network namespace of the daemon's own: this one shares your network (RootlessKit --net=host) ` +
+      'because /dev/net/tun is not usable by you; fix: as root, chmod 0666 /dev/net/tun, then restart gantryd'
     );
   }
-  return 'bridge networks and -p are not implemented yet in rootless gantryd (docs/rootless.md); use --network none or host';
+  return notYet;
 }
 
 function readUidMap(): string {
