@@ -20,7 +20,9 @@
  * The paths are resolved by the parent only: inside the namespace uid is 0,
  * and the root defaults (/var/lib/gantry, /run/gantry) would be wrong.
  */
-import * as fs from 'node:fs';
+import { isInitialUserns, readUidMap } from '../../util/userNamespace';
+
+export { isInitialUserns };
 
 /** Set by the parent for the child: "this daemon runs under our RootlessKit". */
 export const ROOTLESS_ENV = 'GANTRY_ROOTLESS';
@@ -61,17 +63,4 @@ export function rootlessNetworkUnavailable(mode: RootlessMode): string {
     );
   }
   return notYet;
-}
-
-function readUidMap(): string {
-  try {
-    return fs.readFileSync('/proc/self/uid_map', 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** The initial user namespace maps all 2^32-1 IDs onto themselves. */
-export function isInitialUserns(uidMap: string): boolean {
-  return /^\s*0\s+0\s+4294967295\s*$/.test(uidMap);
 }

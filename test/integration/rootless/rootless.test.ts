@@ -156,6 +156,32 @@ describe('rootless gantryd (an unprivileged user of its own)', function () {
     assert.equal(fs.lstatSync(by1234).gid, user.subStart + 1233);
   });
 
+  it('overlayfs in the namespace (userxattr): a directory of a lower layer can be removed and made again, and diff sees it', async () => {
+    const base = await ok(user, ['run', '-d', '--network', 'none', image, 'sh', '-c', 'mkdir -p /d/sub && touch /d/a']);
+    await waitFor(async () => (await ok(user, ['inspect', base, '--format', '{{.State.Status}}'])) === 'exited', {
+      what: 'the first container exited',
+      intervalMs: 100,
+    });
+    await ok(user, ['commit', base, 'rootless/layered']);
+    // Without userxattr the kernel cannot mark /d opaque in a user namespace: rm fails with EIO.
+    const r = await gantryAs(user, [
+      'run',
+      '--name',
+      'opaque',
+      '--network',
+      'none',
+      'rootless/layered',
+      'sh',
+      '-c',
+      'rm -rf /d && mkdir /d && touch /d/new && ls /d',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'new');
+    const diff = (await ok(user, ['diff', 'opaque'])).split('\n');
+    for (const line of ['C /d', 'D /d/a', 'D /d/sub', 'A /d/new']) assert.ok(diff.includes(line), `diff has ${line}: ${diff.join(', ')}`);
+    await ok(user, ['rm', '-f', base, 'opaque']);
+  });
+
   it('refuses cgroup limits with the reason instead of ignoring them', async () => {
     for (const flags of [
       ['-m', '64m'],
