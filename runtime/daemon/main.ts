@@ -15,6 +15,8 @@ import { runRootless } from './rootless/reexec';
 export const DAEMON_USAGE = `Usage: gantry daemon [options]
 
 Run gantryd, the Gantry container runtime daemon, in the foreground.
+Started by a user other than root it runs rootless, under RootlessKit
+(data in ~/.local/share/gantry, socket in $XDG_RUNTIME_DIR/gantry).
 
 Options:
   --root DIR          data root (content, snapshots, metadata)
