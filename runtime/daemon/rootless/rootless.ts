@@ -53,14 +53,10 @@ export function rootlessFromEnv(env: NodeJS.ProcessEnv = process.env, uidMap = r
   return { rootlesskitState, net: env[ROOTLESS_NET_ENV] === 'slirp4netns' ? 'slirp4netns' : 'host' };
 }
 
-/** Why bridge (CNI) networking is off in this rootless daemon: for `info` and the error of a bridge run. */
-export function rootlessNetworkUnavailable(mode: RootlessMode): string {
-  const notYet = 'bridge networks and -p are not implemented yet in rootless gantryd (docs/rootless.md); use --network none or host';
-  if (mode.net === 'host') {
-    return (
-      `${notYet}. They will also need a network namespace of the daemon's own: this one shares your network (RootlessKit --net=host) ` +
-      'because /dev/net/tun is not usable by you; fix: as root, chmod 0666 /dev/net/tun, then restart gantryd'
-    );
-  }
-  return notYet;
+/** Why bridge (CNI) networking is off in a rootless daemon that shares the user's network: for `info` and the error of a bridge run. */
+export function rootlessNetworkUnavailable(_mode: RootlessMode): string {
+  return (
+    'rootless gantryd shares your network (RootlessKit --net=host) because /dev/net/tun is not usable by you, so bridge networks and -p are off; ' +
+    'fix: as root, chmod 0666 /dev/net/tun, then restart gantryd (it then runs with slirp4netns)'
+  );
 }
