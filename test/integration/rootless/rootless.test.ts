@@ -5,11 +5,13 @@
 // with the reason; a state dir another user made is refused.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { DAEMON_NODE_FLAGS } from '../../../runtime/client/daemonFlags';
 import { GANTRY_JS, requireBuild } from '../../helpers/daemon';
 import { pushBusybox } from '../../helpers/fixtures';
-import { type Proc, startProcess } from '../../helpers/proc';
+import { type Proc, runCommand, startProcess } from '../../helpers/proc';
+import { freePort } from '../../helpers/ports';
 import { startRegistry, type Registry } from '../../helpers/registry';
 import { suiteCleanup } from '../../helpers/tmp';
 import { waitFor } from '../../helpers/waitFor';
@@ -262,4 +264,85 @@ function tunUsableBy(_user: TestUser): boolean {
   } catch {
     return false;
   }
+}
+
+describe('rootless gantryd with slirp4netns: bridge and -p through RootlessKit', function () {
+  this.timeout(180_000);
+  const cleanup = suiteCleanup();
+  let user: TestUser;
+  let daemon: Proc;
+  const tag = 'rootless/slirp:latest';
+
+  before(async function () {
+    const missing = missingTools() ?? (fs.existsSync('/usr/bin/slirp4netns') ? undefined : 'slirp4netns is not installed');
+    if (missing || !fs.existsSync('/dev/net/tun')) {
+      console.log(`skipping rootless slirp4netns tests: ${missing ?? 'no /dev/net/tun'}`);
+      this.skip();
+    }
+    requireBuild([GANTRY_JS]);
+    // slirp4netns needs /dev/net/tun usable by the user; this machine's is 0600: open it for the suite, then restore it.
+    const mode = fs.statSync('/dev/net/tun').mode & 0o777;
+    fs.chmodSync('/dev/net/tun', 0o666);
+    cleanup.defer(() => fs.chmodSync('/dev/net/tun', mode));
+    user = await createTestUser();
+    cleanup.defer(() => removeTestUser(user));
+    // The namespace does not reach the host's loopback (--disable-host-loopback), where the test registry is: load an archive.
+    const registry = await startRegistry();
+    cleanup.defer(() => registry.stop());
+    const image = await pushBusybox(registry, 'rootless/busybox');
+    const archive = path.join(user.base, 'busybox.tar');
+    await runCommand('skopeo', ['copy', '--src-tls-verify=false', `docker://${image.ref}`, `docker-archive:${archive}:${tag}`]);
+    fs.chmodSync(archive, 0o644);
+    daemon = startRootless(user);
+    cleanup.defer(async () => {
+      if (daemon.exitStatus) return;
+      daemon.kill('SIGTERM');
+      await daemon.waitForExit();
+    });
+    await waitFor(async () => (await gantryAs(user, ['info', '--json'])).code === 0, {
+      what: 'the rootless gantryd answering',
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      describe: () => daemon.stderr,
+    });
+    await ok(user, ['load', '-i', archive]);
+  });
+
+  it('runs with RootlessKit --net=slirp4netns, and containers get the default bridge inside its namespace', async () => {
+    const info = JSON.parse(await ok(user, ['info', '--json'])) as Record<string, unknown>;
+    assert.equal(info.rootless, true);
+    assert.equal(info.rootlessNetwork, 'slirp4netns');
+    assert.equal(info.networkUnavailable, '');
+    const addr = await ok(user, ['run', '--rm', tag, 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+    assert.match(addr, /eth0\s+inet \d+\.\d+\.\d+\.\d+\//, 'a bridge address on eth0');
+  });
+
+  it('-p PORT:80 answers on the user 127.0.0.1:PORT, and rm -f withdraws it', async () => {
+    const port = await freePort();
+    const id = await ok(user, ['run', '-d', '-p', `${port}:80`, tag, 'httpd', '-f', '-p', '80', '-h', '/etc']);
+    const url = `http://127.0.0.1:${port}/hostname`;
+    const body = await waitFor(
+      async () => {
+        const r = await httpGet(url).catch(() => undefined);
+        return r?.status === 200 ? r.body : undefined;
+      },
+      { what: `${url} answering`, intervalMs: 100 },
+    );
+    assert.equal(body.trim(), id.slice(0, 12), 'the container answers (its hostname is its short ID)');
+    await ok(user, ['rm', '-f', id]);
+    await assert.rejects(httpGet(url), 'the port is withdrawn with the container');
+  });
+});
+
+function httpGet(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
 }
