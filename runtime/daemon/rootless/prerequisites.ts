@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { subIdRanges, type SubIdRange } from '../userns';
+import { subIdRanges, type SubIdRange } from '../../util/subIds';
 
 /** IDs a container image may use: 0…65535 inside, so 65536 subordinate IDs besides the user's own. */
 export const NEEDED_SUBORDINATE_IDS = 65536;

@@ -10,7 +10,6 @@ import * as path from 'node:path';
 import { failedPrecondition } from '../../errdefs/errdefs';
 import type { Logger } from '../../util/log';
 import { ensurePrivateDir, PRIVATE_DIR_MODE } from '../../util/privateDir';
-import type { DaemonPaths } from '../paths';
 import { findTool, rootlessPrerequisites, tunUsable } from './prerequisites';
 import { ROOTLESS_ENV, ROOTLESS_NET_ENV, type RootlessNet } from './rootless';
 
@@ -41,7 +40,11 @@ export function rootlesskitArgs(state: string, net: RootlessNet, command: readon
  * code. `paths` were resolved for this (non-root) user; they are passed on as
  * flags because inside the namespace the daemon is uid 0.
  */
-export async function runRootless(argv: readonly string[], paths: DaemonPaths, log: Logger): Promise<number> {
+export async function runRootless(
+  argv: readonly string[],
+  paths: { readonly root: string; readonly state: string; readonly socket: string },
+  log: Logger,
+): Promise<number> {
   const missing = rootlessPrerequisites().filter((p) => !p.ok);
   if (missing.length) {
     throw failedPrecondition(

@@ -70,8 +70,8 @@ export function mappedFromZero(idMap: string): number {
     .split('\n')
     .map((l) => l.trim().split(/\s+/).map(Number))
     .filter((r) => r.length === 3 && r.every(Number.isSafeInteger))
-    .sort((a, b) => a[0]! - b[0]!);
+    .sort((a, b) => a[0] - b[0]);
   let next = 0;
-  for (const [inside, , size] of rows) if (inside === next) next += size!;
+  for (const [inside, , size] of rows) if (inside === next) next += size;
   return next;
 }

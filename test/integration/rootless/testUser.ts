@@ -35,7 +35,7 @@ export function missingTools(): string | undefined {
     ['newgidmap', 'uidmap'],
     ['useradd', 'passwd'],
   ]) {
-    const found = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'].some((d) => fs.existsSync(path.join(d, tool!)));
+    const found = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'].some((d) => fs.existsSync(path.join(d, tool)));
     if (!found) return `${tool} is not installed (apt-get install ${pkg}; scripts/install-system-deps.sh)`;
   }
   return undefined;
