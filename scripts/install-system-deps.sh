@@ -20,6 +20,8 @@ packages=(
   attr                           # getfattr/setfattr: native snapshotter copies xattrs; tests set overlay xattrs
   apache2-utils                  # htpasswd for the registry's basic-auth variant
   openssl ca-certificates        # test CA and TLS certificates for the registry
+  rootlesskit uidmap             # rootless gantryd: RootlessKit makes its user namespace, newuidmap/newgidmap map the subordinate IDs
+  slirp4netns fuse-overlayfs     # rootless gantryd: network with /dev/net/tun usable; overlay where kernel overlayfs in a userns is not
 )
 bash "$(dirname "$0")/apt-install.sh" "${packages[@]}"
 # Debian starts docker-registry as a service on :5000 when systemd runs; tests run their own.

@@ -44,6 +44,7 @@ import { resolveUser } from '../oci/specgen/user';
 import { readdirOrEmpty } from '../util/files';
 import { settleAll } from '../util/concurrency';
 import { hostDevices, isCgroupV2, prepareForUserns, resolveDevices } from '../oci/specgen/hostdevices';
+import { applyRootless } from '../oci/specgen/rootless';
 import { applyPrivileges, effectiveCapabilities, effectiveCgroupns, type EffectivePrivileges, type IdMap } from '../oci/specgen/privileges';
 
 /**
@@ -76,6 +77,8 @@ export interface LauncherConfig {
   readonly idMap?: IdMap;
   /** `gantry daemon --no-new-privileges`: the default of containers that do not say. */
   readonly noNewPrivileges?: boolean;
+  /** A rootless daemon (docs/rootless.md): containers share its user namespace; no cgroups (oci/specgen/rootless.ts). */
+  readonly rootless?: { readonly mappedGids: number };
   /** AppArmor on this host; default: the kernel's (apparmor/host.ts). */
   readonly apparmor?: AppArmorHost;
   /** CNI networks; absent: only `none` and `host` (unit tests). */
@@ -188,6 +191,8 @@ export class Launcher implements ContainerTasks {
       cgroupV2: HOST.cgroupV2,
       idMap: this.config.idMap,
     });
+    if (this.config.rootless)
+      applyRootless(spec, { config: container.config, cgroupV2: HOST.cgroupV2, mappedGids: this.config.rootless.mappedGids });
     if (this.config.idMap) await prepareForUserns(bundle, rootfs, this.config.idMap);
     if (spec.process?.apparmorProfile === DEFAULT_PROFILE_NAME) await this.apparmor.ensureDefaultProfile();
     await writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2), 0o600, { durable: false });

@@ -4,6 +4,7 @@
  * previous daemon left. When runc or conmon is missing the daemon still
  * serves images, and every container call says what to install.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -38,6 +39,7 @@ import { DEFAULT_LOG_MAX_BYTES } from '../tasks/logs/rotate';
 import { Runc } from '../tasks/runc';
 import type { Logger } from '../util/log';
 import { findOnPath } from './components';
+import { mappedFromZero } from '../oci/specgen/rootless';
 import type { DaemonConfig } from './daemon';
 import type { Volumes } from './volumes';
 
@@ -86,7 +88,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     );
   }
   const stateDir = config.paths.state;
-  const runc = new Runc({ binary: runcPath, root: path.join(stateDir, 'runc') });
+  const runc = new Runc({ binary: runcPath, root: path.join(stateDir, 'runc'), noCgroups: config.rootless !== undefined });
   // The watcher reports only on later ticks (fs.watch callbacks), and the
   // service is made below with no await in between, so it exists by the first
   // report; exit files already there are recovery's (recoverContainers).
@@ -104,6 +106,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     logMaxBytes: DEFAULT_LOG_MAX_BYTES,
     log,
     idMap: config.usernsRemap,
+    rootless: config.rootless && { mappedGids: mappedFromZero(fs.readFileSync('/proc/self/gid_map', 'utf8')) },
     noNewPrivileges: config.noNewPrivileges,
     networks: deps.networks,
     volumes: deps.volumes?.attacher,

@@ -60,6 +60,7 @@ import { LayerService } from '../layers/service';
 import { layersHandlers } from '../api/services/layers';
 import { bindPrivately } from './socket';
 import { startCri } from './cri';
+import type { RootlessMode } from './rootless/rootless';
 
 export interface DaemonConfig {
   readonly paths: DaemonPaths;
@@ -78,6 +79,8 @@ export interface DaemonConfig {
   readonly conmon: string;
   /** `--userns-remap`: containers run in a user namespace with this mapping (daemon/userns.ts). */
   readonly usernsRemap?: IdMap;
+  /** Running rootless under RootlessKit (daemon/rootless/rootless.ts, docs/rootless.md); absent: rootful. */
+  readonly rootless?: RootlessMode;
   /** Containers get no_new_privs unless they say `--security-opt no-new-privileges=false`. */
   readonly noNewPrivileges?: boolean;
   /** `--cni-bin-dir`, `--cni-conf-dir`, `--bridge`, `--bridge-subnet`, `--ipam-dir` (daemon/networks.ts). */
@@ -184,7 +187,7 @@ export class Daemon {
       const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
       server.addService(
         VersionService,
-        versionService(adapt, async () => describe(config, await components, networks.unavailable)),
+        versionService(adapt, async () => describe(config, await components, networks.unavailable, snapshotter.name)),
       );
       server.addService(EventsService, eventsService(adapt, events));
       server.addService(HealthService, healthService(adapt, health));
@@ -234,7 +237,7 @@ export class Daemon {
             log,
           )
         : undefined;
-      await bindPrivately(server, socket);
+      await bindPrivately(server, socket, { group: !config.rootless });
       // Closed in reverse order: networks after the containers.
       const daemon = new Daemon(config, log, locks, server, events, health, [
         () => networks.close(),
@@ -290,13 +293,16 @@ export class Daemon {
   }
 }
 
-function describe(config: DaemonConfig, components: ComponentInfo[], networkUnavailable = ''): VersionResponse {
+function describe(config: DaemonConfig, components: ComponentInfo[], networkUnavailable = '', snapshotter = ''): VersionResponse {
   return {
     ...buildInfo(),
     root: config.paths.root,
     state: config.paths.state,
     socket: config.paths.socket,
-    rootful: process.getuid?.() === 0,
+    rootful: process.getuid?.() === 0 && !config.rootless,
+    rootless: config.rootless !== undefined,
+    rootlessNetwork: config.rootless?.net ?? '',
+    snapshotter,
     pid: process.pid,
     components: components.map((c) => ({ name: c.name, path: c.path, version: c.version })),
     networkUnavailable,

@@ -9,10 +9,14 @@ import { defaultCriSocket } from './cri';
 import { isSnapshotterChoice } from '../snapshots/select';
 import { DEFAULT_MIN_FREE_SPACE, parseFreeSpace, type FreeSpaceSpec } from '../util/diskspace';
 import { resolveUsernsRemap } from './userns';
+import { rootlessFromEnv } from './rootless/rootless';
+import { runRootless } from './rootless/reexec';
 
 export const DAEMON_USAGE = `Usage: gantry daemon [options]
 
 Run gantryd, the Gantry container runtime daemon, in the foreground.
+Started by a user other than root it runs rootless, under RootlessKit
+(data in ~/.local/share/gantry, socket in $XDG_RUNTIME_DIR/gantry).
 
 Options:
   --root DIR          data root (content, snapshots, metadata)
@@ -97,6 +101,18 @@ export async function daemonMain(argv: string[]): Promise<number> {
 
   if (values.cri !== 'true' && values.cri !== 'false') throw new Error(`invalid --cri "${values.cri}" (true or false)`);
   const paths = resolvePaths(values);
+  // A user other than root gets a rootless daemon: the same command again, under RootlessKit (docs/rootless.md).
+  const rootless = rootlessFromEnv();
+  if (!rootless && process.getuid?.() !== 0) {
+    if (values['userns-remap'])
+      throw new Error('--userns-remap needs a rootful gantryd: a rootless one already runs in a user namespace of its own');
+    try {
+      return await runRootless(argv, paths, log);
+    } catch (e) {
+      log.error(isGantryError(e) ? describe(e) : `rootless gantryd failed to start: ${(e as Error).message}`);
+      return 1;
+    }
+  }
   const criSocket = values.cri === 'false' ? undefined : path.resolve(values['cri-socket'] ?? defaultCriSocket(paths.state));
 
   let daemon: Daemon;
@@ -116,6 +132,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         minFreeSpace,
         snapshotter,
         usernsRemap,
+        rootless,
         noNewPrivileges: values['no-new-privileges'],
         network: {
           cniBinDirs: values['cni-bin-dir'].length ? values['cni-bin-dir'].map((d) => path.resolve(d)) : undefined,

@@ -17,6 +17,8 @@ import type { Publisher } from '../events/events';
 import { createNetworkManager, EmbeddedDns, type NetworkManager } from '../network/index';
 import type { Logger } from '../util/log';
 import type { DaemonConfig } from './daemon';
+import { rootlessNetworkUnavailable } from './rootless/rootless';
+import { RootlessKitPorts } from './rootless/portDriver';
 
 /** The daemon flags of networking (`gantry daemon --help`). */
 export interface NetworkFlags {
@@ -56,10 +58,16 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
     defaultSubnet: flags.defaultSubnet,
     ipamDir: flags.ipamDir,
     log,
+    hostPorts: config.rootless?.net === 'slirp4netns' ? new RootlessKitPorts(config.rootless.rootlesskitState) : undefined,
   });
   let manager: NetworkManager | undefined;
   let unavailable: string | undefined;
-  const availability = await candidate.availability();
+  // Rootless: CNI runs in the daemon's own network namespace (slirp4netns), published ports go out through RootlessKit;
+  // sharing the user's network (no /dev/net/tun) there is no bridge (docs/rootless.md).
+  const availability =
+    config.rootless?.net === 'host'
+      ? { available: false, hint: rootlessNetworkUnavailable(config.rootless) }
+      : await candidate.availability();
   if (!availability.available) {
     unavailable = availability.hint;
   } else {

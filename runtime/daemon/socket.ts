@@ -15,7 +15,7 @@ export const SOCKET_MODE = 0o660;
  * the socket's group (as `docker` does) through lchown, which never follows
  * a link. Membership of that group is equivalent to root.
  */
-export async function bindPrivately(server: Server, socket: string): Promise<void> {
+export async function bindPrivately(server: Server, socket: string, opts: { group?: boolean } = {}): Promise<void> {
   const previous = process.umask(0o777 & ~SOCKET_MODE);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -24,7 +24,8 @@ export async function bindPrivately(server: Server, socket: string): Promise<voi
   } finally {
     process.umask(previous);
   }
-  const gid = groupId('gantry');
+  // Not for a rootless daemon (opts.group false): the group is not mapped in its namespace, and the socket is its user's alone.
+  const gid = opts.group === false ? undefined : groupId('gantry');
   if (gid !== undefined) fs.lchownSync(socket, process.getuid?.() ?? 0, gid);
   const stat = fs.lstatSync(socket);
   if (!stat.isSocket() || (stat.mode & 0o777) !== SOCKET_MODE) {

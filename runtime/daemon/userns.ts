@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { failedPrecondition, invalidArgument } from '../errdefs/errdefs';
 import type { IdMap } from '../oci/specgen/privileges';
+import { subIdRanges } from '../util/subIds';
 
 const run = promisify(execFile);
 
@@ -25,24 +26,8 @@ export const DEFAULT_REMAP_USER = 'gantry';
 const DEFAULT_RANGE_SIZE = 65536;
 const FIRST_SUBORDINATE_ID = 100000;
 
-export interface SubIdRange {
-  readonly start: number;
-  readonly size: number;
-}
-
-/** The ranges of `/etc/subuid`-format text that belong to `name` or numeric `id`, in file order. */
-export function subIdRanges(text: string, name: string, id?: number): SubIdRange[] {
-  const out: SubIdRange[] = [];
-  for (const line of text.split('\n')) {
-    const [owner, start, size] = line.trim().split(':');
-    if (!owner || owner.startsWith('#') || start === undefined || size === undefined) continue;
-    if (owner !== name && (id === undefined || owner !== String(id))) continue;
-    const s = Number(start);
-    const n = Number(size);
-    if (Number.isSafeInteger(s) && Number.isSafeInteger(n) && s >= 0 && n > 0) out.push({ start: s, size: n });
-  }
-  return out;
-}
+// The subordinate-ID file format is shared with the rootless start (daemon/rootless/prerequisites.ts).
+export { subIdRanges, type SubIdRange } from '../util/subIds';
 
 /** The first ID after every range of the file (at least 100000): where a new range goes. */
 export function nextFreeId(text: string): number {

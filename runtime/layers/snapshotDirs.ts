@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runTool } from '../mount/mounter';
-import { OVERLAY_OPAQUE_XATTR } from '../unpack/whiteouts';
+import { OVERLAY_OPAQUE_XATTR, OVERLAY_USER_OPAQUE_XATTR } from '../unpack/whiteouts';
 import { joinPath } from './changes';
 import type { LayerEntry, LayerEntryKind, LowerTree } from './layers';
 
@@ -30,13 +30,15 @@ function kindOf(st: fs.Stats): LayerEntryKind {
 
 /** The directories under `dir` marked opaque, as absolute paths inside the layer ("/a/b"). */
 export async function opaqueDirs(dir: string, signal?: AbortSignal): Promise<Set<string>> {
-  const pattern = `^${OVERLAY_OPAQUE_XATTR.replace(/\./g, '\\.')}$`;
+  // trusted.overlay.opaque, or user.overlay.opaque where the overlay mounts use `userxattr` (rootless, docs/rootless.md).
+  const names = [OVERLAY_OPAQUE_XATTR, OVERLAY_USER_OPAQUE_XATTR];
+  const pattern = `^(${names.map((n) => n.replace(/\./g, '\\.')).join('|')})$`;
   const dump = (await runTool('getfattr', ['-R', '-P', '-d', '-m', pattern, '.'], { cwd: dir, signal })).stdout.toString('utf8');
   const out = new Set<string>();
   let file: string | undefined;
   for (const line of dump.split('\n')) {
     if (line.startsWith('# file: ')) file = unescapeDumpName(line.slice('# file: '.length));
-    else if (file !== undefined && line.startsWith(`${OVERLAY_OPAQUE_XATTR}=`) && /="?y"?$/.test(line)) {
+    else if (file !== undefined && names.some((n) => line.startsWith(`${n}=`)) && /="?y"?$/.test(line)) {
       const rel = file.replace(/^\.\/?/, '');
       out.add(rel === '' ? '/' : `/${rel}`);
     }

@@ -79,6 +79,16 @@ export interface NetworkSettings {
   /** Candidates to pass over first when choosing (tests start at a random one). */
   readonly subnetSkip?: number;
   readonly log?: Logger;
+  /** Makes published ports reachable outside the daemon's own network namespace (rootless: RootlessKit's port driver). */
+  readonly hostPorts?: HostPortPublisher;
+}
+
+/** Published ports beyond the namespace portmap writes its rules in (docs/rootless.md). */
+export interface HostPortPublisher {
+  /** Exposes the container's host ports (again: replaces what it had); fails, exposing none, when one cannot be. */
+  publish(containerId: string, mappings: readonly PortMapping[]): Promise<void>;
+  /** Withdraws them; never throws. */
+  unpublish(containerId: string): Promise<void>;
 }
 
 /** A container as the network code names it in messages. */

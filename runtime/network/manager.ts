@@ -75,6 +75,11 @@ class CniNetworkManager implements NetworkManager {
     this.ports = new PortReservations(path.join(this.netDir, 'ports.json'));
   }
 
+  private async releasePorts(containerId: string): Promise<void> {
+    await this.settings.hostPorts?.unpublish(containerId);
+    await this.ports.release(containerId);
+  }
+
   async init(_ctx: Ctx): Promise<void> {
     await this.store.init();
     await this.attachments.init();
@@ -279,6 +284,14 @@ class CniNetworkManager implements NetworkManager {
           `cannot publish ports on ${chosen.map((c) => c.stored.info.name).join(', ')}: no portmap plugin (an internal network?)`,
         );
       const ports = specs.length > 0 ? await this.ports.reserve(containerId, specs) : [];
+      if (ports.length > 0 && this.settings.hostPorts) {
+        try {
+          await this.settings.hostPorts.publish(containerId, ports);
+        } catch (e) {
+          await this.ports.release(containerId);
+          throw e;
+        }
+      }
       let record: AttachmentRecord = {
         containerId,
         netns: file,
@@ -391,7 +404,7 @@ class CniNetworkManager implements NetworkManager {
       await this.attachments.put({ ...record, networks: failed });
       throw internal(`detaching container ${record.containerId}: ${errors.join('; ')}`);
     }
-    await this.ports.release(record.containerId);
+    await this.releasePorts(record.containerId);
     await this.attachments.remove(record.containerId);
   }
 
@@ -400,7 +413,7 @@ class CniNetworkManager implements NetworkManager {
       const record = await this.attachments.get(containerId);
       if (record) return this.undo(record);
       await removeNetns(this.netnsPath(containerId));
-      await this.ports.release(containerId);
+      await this.releasePorts(containerId);
     });
   }
 
@@ -452,7 +465,7 @@ class CniNetworkManager implements NetworkManager {
       removedNetns.push(entry.id);
     }
     for (const r of this.ports.list()) {
-      if (!running.has(r.containerId) && !known.has(r.containerId)) await this.ports.release(r.containerId);
+      if (!running.has(r.containerId) && !known.has(r.containerId)) await this.releasePorts(r.containerId);
     }
     return { released, removedNetns, problems };
   }

@@ -33,6 +33,7 @@ import { mount, overlayMountData, runTool, unmount } from '../mount/mounter';
 import type { Kind } from './snapshots';
 import { LocalSnapshotter, removeTree, type LocalSnapshotterOptions } from './local';
 import { MetaStore, type SnapshotRecord } from './metadata';
+import { inUserNamespace } from '../util/userNamespace';
 
 const SCRATCH_PREFIX = '.overlay-check-';
 
@@ -110,19 +111,28 @@ export class OverlaySnapshotter extends LocalSnapshotter {
 }
 
 /** The mounts for a snapshot with its own dirs and its parents' fs dirs (nearest first). */
-export function overlayMounts(kind: Kind, own: { fs: string; work: string }, lowers: readonly string[]): Mount[] {
+export function overlayMounts(
+  kind: Kind,
+  own: { fs: string; work: string },
+  lowers: readonly string[],
+  // In a user namespace (rootless gantryd, docs/rootless.md) overlayfs cannot use trusted.overlay.* xattrs: without
+  // `userxattr` removing a lower directory fails with EIO and lower opaque markers are not seen. With it, the
+  // applier writes user.overlay.opaque (unpack/applier.ts) and the changes walker reads it (changes/walk.ts).
+  userxattr = inUserNamespace(),
+): Mount[] {
+  const extra = userxattr ? ['userxattr'] : [];
   if (lowers.length === 0) {
     return [{ type: 'bind', source: own.fs, options: ['rbind', kind === 'active' ? 'rw' : 'ro'] }];
   }
   if (kind !== 'active') {
     if (lowers.length === 1) return [{ type: 'bind', source: lowers[0], options: ['rbind', 'ro'] }];
-    return [{ type: 'overlay', source: 'overlay', options: ['index=off', `lowerdir=${lowers.join(':')}`] }];
+    return [{ type: 'overlay', source: 'overlay', options: ['index=off', ...extra, `lowerdir=${lowers.join(':')}`] }];
   }
   return [
     {
       type: 'overlay',
       source: 'overlay',
-      options: ['index=off', `lowerdir=${lowers.join(':')}`, `upperdir=${own.fs}`, `workdir=${own.work}`],
+      options: ['index=off', ...extra, `lowerdir=${lowers.join(':')}`, `upperdir=${own.fs}`, `workdir=${own.work}`],
     },
   ];
 }

@@ -38,6 +38,12 @@ export interface RuncOptions {
   readonly root: string;
   /** Per call; default 30 s. */
   readonly timeoutMs?: number;
+  /**
+   * Tasks have no cgroup of their own (a rootless daemon, docs/rootless.md):
+   * `kill --all` cannot find their processes, so it signals the init, whose
+   * SIGKILL ends its PID namespace and everything in it.
+   */
+  readonly noCgroups?: boolean;
 }
 
 type Op = 'start' | 'pause' | 'resume' | 'kill' | 'delete' | 'ps' | 'state';
@@ -71,6 +77,7 @@ export class Runc {
   readonly binary: string;
   readonly root: string;
   private readonly timeoutMs: number;
+  private readonly noCgroups: boolean;
 
   constructor(opts: RuncOptions) {
     if (!opts.binary.startsWith('/')) throw invalidArgument(`runc binary must be an absolute path, got "${opts.binary}"`);
@@ -78,6 +85,7 @@ export class Runc {
     this.binary = opts.binary;
     this.root = opts.root;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.noCgroups = opts.noCgroups ?? false;
   }
 
   /**
@@ -125,6 +133,15 @@ export class Runc {
    */
   async kill(id: string, signal: string, opts: { all?: boolean } = {}, ctx: Ctx = background()): Promise<void> {
     const sig = normaliseSignal(signal);
+    if (opts.all && this.noCgroups) {
+      try {
+        return await this.run(ctx, ['kill', id, sig]).then(() => undefined);
+      } catch (e) {
+        // A stopped task has nothing left to signal (as with --all).
+        if ((await this.list(ctx).catch(() => [])).find((s) => s.id === id)?.status === 'stopped') return;
+        throw await this.failure(ctx, 'kill', id, e);
+      }
+    }
     if (opts.all) return this.op(ctx, 'kill', id, ['kill', '--all', id, sig], ['created', 'running', 'paused', 'stopped']);
     return this.op(ctx, 'kill', id, ['kill', id, sig]);
   }

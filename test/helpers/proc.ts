@@ -23,6 +23,9 @@ export interface ProcOptions {
   maxOutput?: number;
   /** Pipe stdin instead of ignoring it (then write to `child.stdin`). */
   stdin?: boolean;
+  /** Run as this user and group (a test's unprivileged user; we run as root). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface WaitOptions {
@@ -75,6 +78,8 @@ export class Proc {
       env: opts.env ?? process.env,
       detached: true,
       stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      ...(opts.uid === undefined ? {} : { uid: opts.uid }),
+      ...(opts.gid === undefined ? {} : { gid: opts.gid }),
     });
     this.exitPromise = new Promise((resolve) => {
       // 'exit', not 'close': grandchildren may hold the pipes open after the

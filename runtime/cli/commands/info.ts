@@ -43,6 +43,8 @@ Options:
         ['State dir', server.state],
         ['Socket', server.socket],
         ['Rootful', server.rootful ? 'yes' : 'no'],
+        ...(server.rootless ? [['Rootless', `yes (RootlessKit, network ${server.rootlessNetwork})`] as [string, string]] : []),
+        ...(server.snapshotter ? [['Snapshotter', server.snapshotter] as [string, string]] : []),
         ['PID', String(server.pid)],
         ['Networks', server.networkUnavailable ? 'none, host' : 'bridge (CNI), user networks, none, host'],
         ...componentRows(server),

@@ -59,6 +59,18 @@ export interface VersionResponse {
    * --network none or host run either way.
    */
   networkUnavailable: string;
+  /**
+   * The daemon runs rootless: in a user namespace of a non-root user, under
+   * RootlessKit (docs/rootless.md). rootful is false then.
+   */
+  rootless: boolean;
+  /**
+   * RootlessKit's network driver for a rootless daemon: "host" (the user's
+   * network; bridge networking off) or "slirp4netns"; empty when rootful.
+   */
+  rootlessNetwork: string;
+  /** The snapshotter layers are unpacked into: "overlayfs" or "native". */
+  snapshotter: string;
 }
 
 function createBaseVersionRequest(): VersionRequest {
@@ -210,6 +222,9 @@ function createBaseVersionResponse(): VersionResponse {
     pid: 0,
     components: [],
     networkUnavailable: "",
+    rootless: false,
+    rootlessNetwork: "",
+    snapshotter: "",
   };
 }
 
@@ -253,6 +268,15 @@ export const VersionResponse: MessageFns<VersionResponse> = {
     }
     if (message.networkUnavailable !== "") {
       writer.uint32(106).string(message.networkUnavailable);
+    }
+    if (message.rootless !== false) {
+      writer.uint32(560).bool(message.rootless);
+    }
+    if (message.rootlessNetwork !== "") {
+      writer.uint32(570).string(message.rootlessNetwork);
+    }
+    if (message.snapshotter !== "") {
+      writer.uint32(578).string(message.snapshotter);
     }
     return writer;
   },
@@ -374,6 +398,30 @@ export const VersionResponse: MessageFns<VersionResponse> = {
             message.networkUnavailable = reader.string();
             continue;
           }
+          case 70: {
+            if (tag !== 560) {
+              break;
+            }
+
+            message.rootless = reader.bool();
+            continue;
+          }
+          case 71: {
+            if (tag !== 570) {
+              break;
+            }
+
+            message.rootlessNetwork = reader.string();
+            continue;
+          }
+          case 72: {
+            if (tag !== 578) {
+              break;
+            }
+
+            message.snapshotter = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -415,6 +463,13 @@ export const VersionResponse: MessageFns<VersionResponse> = {
         : isSet(object.network_unavailable)
         ? globalThis.String(object.network_unavailable)
         : "",
+      rootless: isSet(object.rootless) ? globalThis.Boolean(object.rootless) : false,
+      rootlessNetwork: isSet(object.rootlessNetwork)
+        ? globalThis.String(object.rootlessNetwork)
+        : isSet(object.rootless_network)
+        ? globalThis.String(object.rootless_network)
+        : "",
+      snapshotter: isSet(object.snapshotter) ? globalThis.String(object.snapshotter) : "",
     };
   },
 
@@ -458,6 +513,15 @@ export const VersionResponse: MessageFns<VersionResponse> = {
     }
     if (message.networkUnavailable !== "") {
       obj.networkUnavailable = message.networkUnavailable;
+    }
+    if (message.rootless !== false) {
+      obj.rootless = message.rootless;
+    }
+    if (message.rootlessNetwork !== "") {
+      obj.rootlessNetwork = message.rootlessNetwork;
+    }
+    if (message.snapshotter !== "") {
+      obj.snapshotter = message.snapshotter;
     }
     return obj;
   },
