@@ -1,8 +1,11 @@
 import type { Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { SocketSource } from '../client';
 
 export interface CommandContext {
   readonly socket: string;
+  /** How `socket` was found (runtime/client/discovery.ts); undefined over SSH. */
+  readonly socketSource?: SocketSource;
   readonly stdout: Writable;
   readonly stderr: Writable;
 }

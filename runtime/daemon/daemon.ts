@@ -60,6 +60,7 @@ import { LayerService } from '../layers/service';
 import { layersHandlers } from '../api/services/layers';
 import { bindPrivately } from './socket';
 import { startCri } from './cri';
+import { runsRootless, sharingGroup } from '../system/identity';
 
 export interface DaemonConfig {
   readonly paths: DaemonPaths;
@@ -84,6 +85,10 @@ export interface DaemonConfig {
   readonly network?: NetworkFlags;
   /** The Kubernetes CRI's socket (`--cri-socket`); absent: no CRI (`--cri=false`). See daemon/cri.ts. */
   readonly criSocket?: string;
+  /** `--group`: the API socket's group (daemon/socket.ts; default `gantry` when it exists). */
+  readonly socketGroup?: string;
+  /** A listening socket systemd passed (socket activation, docs/service.md): served instead of binding `paths.socket`. */
+  readonly listenFd?: number;
 }
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -111,7 +116,7 @@ export class Daemon {
     const locks = [await acquireInstanceLock('socket', socket)];
     try {
       locks.push(await acquireInstanceLock('root', root));
-      if ((await clearStaleSocket(socket)) === 'replaced') {
+      if (config.listenFd === undefined && (await clearStaleSocket(socket)) === 'replaced') {
         log.warn('replaced stale socket left by a daemon that did not shut down', { socket });
       }
       const events = EventLog.open(path.join(root, 'events'));
@@ -234,9 +239,10 @@ export class Daemon {
             log,
           )
         : undefined;
-      await bindPrivately(server, socket);
+      const unbind = await bindPrivately(server, socket, { group: config.socketGroup, listenFd: config.listenFd });
       // Closed in reverse order: networks after the containers.
       const daemon = new Daemon(config, log, locks, server, events, health, [
+        async () => unbind(),
         () => networks.close(),
         () => registry.close(),
         async () => containers.close(),
@@ -281,7 +287,8 @@ export class Daemon {
         resolve();
       });
     });
-    fs.rmSync(this.config.paths.socket, { force: true });
+    // A socket systemd passed is systemd's: it stays for the next activation.
+    if (this.config.listenFd === undefined) fs.rmSync(this.config.paths.socket, { force: true });
     for (const close of [...this.closers].reverse()) {
       await close().catch((e: unknown) => this.log.warn('closing a component failed', { error: e }));
     }
@@ -300,5 +307,8 @@ function describe(config: DaemonConfig, components: ComponentInfo[], networkUnav
     pid: process.pid,
     components: components.map((c) => ({ name: c.name, path: c.path, version: c.version })),
     networkUnavailable,
+    rootless: runsRootless(),
+    socketGroup: sharingGroup(config.paths.socket),
+    socketActivated: config.listenFd !== undefined,
   };
 }

@@ -9,6 +9,7 @@ import { defaultCriSocket } from './cri';
 import { isSnapshotterChoice } from '../snapshots/select';
 import { DEFAULT_MIN_FREE_SPACE, parseFreeSpace, type FreeSpaceSpec } from '../util/diskspace';
 import { resolveUsernsRemap } from './userns';
+import { takeSystemdListenFd } from './socket';
 
 export const DAEMON_USAGE = `Usage: gantry daemon [options]
 
@@ -17,7 +18,10 @@ Run gantryd, the Gantry container runtime daemon, in the foreground.
 Options:
   --root DIR          data root (content, snapshots, metadata)
   --state DIR         state dir (socket, runtime state)
-  --socket PATH       API socket (default: <state>/gantry.sock)
+  --socket PATH       API socket (default: <state>/gantry.sock); under systemd socket
+                      activation (LISTEN_FDS) gantryd serves on the passed socket instead
+  --group NAME        the API socket's group, mode 0660 (default: gantry when that
+                      group exists); its members are equivalent to root
   --runtime PATH      OCI runtime binary (default: runc)
   --conmon PATH       container monitor binary (default: conmon)
   --insecure-registry HOST:PORT
@@ -55,6 +59,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       root: { type: 'string' },
       state: { type: 'string' },
       socket: { type: 'string' },
+      group: { type: 'string' },
       runtime: { type: 'string', default: 'runc' },
       conmon: { type: 'string', default: 'conmon' },
       'log-level': { type: 'string', default: 'info' },
@@ -117,6 +122,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
         snapshotter,
         usernsRemap,
         noNewPrivileges: values['no-new-privileges'],
+        socketGroup: values.group,
+        listenFd: takeSystemdListenFd(),
         network: {
           cniBinDirs: values['cni-bin-dir'].length ? values['cni-bin-dir'].map((d) => path.resolve(d)) : undefined,
           cniConfDir: values['cni-conf-dir'] && path.resolve(values['cni-conf-dir']),

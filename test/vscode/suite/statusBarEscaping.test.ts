@@ -44,6 +44,9 @@ describe("Status bar: a daemon's version is shown as text (code-server)", functi
           pid: 1,
           components: [],
           networkUnavailable: '',
+          rootless: false,
+          socketGroup: '',
+          socketActivated: false,
         }),
     });
     // An event stream that stays open until the client goes away.

@@ -59,6 +59,20 @@ export interface VersionResponse {
    * --network none or host run either way.
    */
   networkUnavailable: string;
+  /**
+   * Fields 70-79: the rootless daemon's (docs/rootless.md); 80 on: the socket
+   * and how it is shared (docs/service.md).
+   * The daemon runs without root on the host: as a user, or as uid 0 of a
+   * user namespace that does not map the host's root.
+   */
+  rootless: boolean;
+  /**
+   * The API socket's group when its members may use it (mode 0660), e.g.
+   * "gantry": membership is equivalent to root for a rootful daemon.
+   */
+  socketGroup: string;
+  /** The daemon serves on a socket systemd passed (socket activation). */
+  socketActivated: boolean;
 }
 
 function createBaseVersionRequest(): VersionRequest {
@@ -210,6 +224,9 @@ function createBaseVersionResponse(): VersionResponse {
     pid: 0,
     components: [],
     networkUnavailable: "",
+    rootless: false,
+    socketGroup: "",
+    socketActivated: false,
   };
 }
 
@@ -253,6 +270,15 @@ export const VersionResponse: MessageFns<VersionResponse> = {
     }
     if (message.networkUnavailable !== "") {
       writer.uint32(106).string(message.networkUnavailable);
+    }
+    if (message.rootless !== false) {
+      writer.uint32(640).bool(message.rootless);
+    }
+    if (message.socketGroup !== "") {
+      writer.uint32(650).string(message.socketGroup);
+    }
+    if (message.socketActivated !== false) {
+      writer.uint32(656).bool(message.socketActivated);
     }
     return writer;
   },
@@ -374,6 +400,30 @@ export const VersionResponse: MessageFns<VersionResponse> = {
             message.networkUnavailable = reader.string();
             continue;
           }
+          case 80: {
+            if (tag !== 640) {
+              break;
+            }
+
+            message.rootless = reader.bool();
+            continue;
+          }
+          case 81: {
+            if (tag !== 650) {
+              break;
+            }
+
+            message.socketGroup = reader.string();
+            continue;
+          }
+          case 82: {
+            if (tag !== 656) {
+              break;
+            }
+
+            message.socketActivated = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -415,6 +465,17 @@ export const VersionResponse: MessageFns<VersionResponse> = {
         : isSet(object.network_unavailable)
         ? globalThis.String(object.network_unavailable)
         : "",
+      rootless: isSet(object.rootless) ? globalThis.Boolean(object.rootless) : false,
+      socketGroup: isSet(object.socketGroup)
+        ? globalThis.String(object.socketGroup)
+        : isSet(object.socket_group)
+        ? globalThis.String(object.socket_group)
+        : "",
+      socketActivated: isSet(object.socketActivated)
+        ? globalThis.Boolean(object.socketActivated)
+        : isSet(object.socket_activated)
+        ? globalThis.Boolean(object.socket_activated)
+        : false,
     };
   },
 
@@ -458,6 +519,15 @@ export const VersionResponse: MessageFns<VersionResponse> = {
     }
     if (message.networkUnavailable !== "") {
       obj.networkUnavailable = message.networkUnavailable;
+    }
+    if (message.rootless !== false) {
+      obj.rootless = message.rootless;
+    }
+    if (message.socketGroup !== "") {
+      obj.socketGroup = message.socketGroup;
+    }
+    if (message.socketActivated !== false) {
+      obj.socketActivated = message.socketActivated;
     }
     return obj;
   },
