@@ -45,6 +45,8 @@ import { createCommand, runCommand } from './commands/run';
 import { startCommand } from './commands/start';
 import { statsCommand, topCommand } from './commands/stats';
 import { systemCommand } from './commands/system';
+import { installServiceCommand, uninstallServiceCommand } from './commands/service';
+import { doctorCommand } from './commands/doctor';
 import { ExitCodeError } from './exitCode';
 import { background } from '../context';
 
@@ -94,6 +96,9 @@ const COMMANDS: readonly Command[] = [
   infoCommand,
   versionCommand,
   dialStdioCommand,
+  installServiceCommand,
+  uninstallServiceCommand,
+  doctorCommand,
 ];
 
 export const USAGE = `Usage: gantry [--socket PATH | --host ssh://[USER@]HOST[:PORT]] COMMAND [options]

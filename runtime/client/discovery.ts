@@ -58,7 +58,12 @@ export async function discoverSocket(options: DiscoveryOptions = {}): Promise<Di
   const system = options.systemSocket ?? SYSTEM_SOCKET;
   const own = defaultSocket(env);
   const candidates: Array<{ socket: string; source: SocketSource }> =
-    own === system ? [{ socket: system, source: 'system' }] : [{ socket: own, source: 'user' }, { socket: system, source: 'system' }];
+    own === system
+      ? [{ socket: system, source: 'system' }]
+      : [
+          { socket: own, source: 'user' },
+          { socket: system, source: 'system' },
+        ];
   const tried: TriedSocket[] = [];
   for (const candidate of candidates) {
     const reason = await probe(candidate.socket);
