@@ -48,6 +48,8 @@ export interface DiscoveryOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly probe?: SocketProbe;
   readonly systemSocket?: string;
+  /** The user's own daemon's socket (default: defaultSocket(env), the rule of this process's user). */
+  readonly ownSocket?: string;
 }
 
 export async function discoverSocket(options: DiscoveryOptions = {}): Promise<DiscoveredSocket> {
@@ -56,7 +58,7 @@ export async function discoverSocket(options: DiscoveryOptions = {}): Promise<Di
   if (env.GANTRY_SOCKET) return { socket: env.GANTRY_SOCKET, source: 'env', found: true, tried: [] };
   const probe = options.probe ?? probeSocket;
   const system = options.systemSocket ?? SYSTEM_SOCKET;
-  const own = defaultSocket(env);
+  const own = options.ownSocket ?? defaultSocket(env);
   const candidates: Array<{ socket: string; source: SocketSource }> =
     own === system
       ? [{ socket: system, source: 'system' }]

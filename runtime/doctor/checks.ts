@@ -10,6 +10,7 @@
  * status) is about the current mode's required checks: rootful as root,
  * rootless otherwise.
  */
+import * as path from 'node:path';
 import { SYSTEM_SOCKET } from '../client/discovery';
 import { defaultState, socketIn } from '../client/socketPath';
 import { nextFreeId, subIdRanges } from '../daemon/userns';
@@ -277,7 +278,8 @@ function userNamespacesRow(probe: DoctorProbe): Row {
 }
 
 function userSocketRow(probe: DoctorProbe): Row {
-  const dir = defaultState(probe.env);
+  // The probed user's rule (XDG_RUNTIME_DIR first), which may not be this process's user.
+  const dir = probe.env.XDG_RUNTIME_DIR ? path.join(probe.env.XDG_RUNTIME_DIR, 'gantry') : defaultState(probe.env);
   const base = { id: 'user-socket', title: `your socket dir ${dir}`, required: true };
   if (probe.uid === 0) return { ...base, ok: true, detail: "root's is the system socket" };
   const st = probe.stat(dir);

@@ -34,7 +34,7 @@ export interface UnitOptions {
 /** One ExecStart= word, quoted as systemd.service(5) reads it ("%" and "$" doubled). */
 export function execWord(word: string): string {
   const escaped = word.replace(/%/g, '%%').replace(/\$/g, '$$$$');
-  if (/^[A-Za-z0-9_@+=:,./-]+$/.test(escaped)) return escaped;
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(escaped)) return escaped;
   return `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
