@@ -51,11 +51,15 @@ export function userName(uid: number): string | undefined {
   return readIdFile('/etc/passwd').find((u) => u.id === uid)?.name;
 }
 
-/** The group a socket (or any file) may be shared through: its group when the mode lets the group connect. */
-export function sharingGroup(file: string): string {
+/**
+ * The group a socket (or any file) is shared with: its group when the mode
+ * lets the group connect and it is not the owner's own primary group (root's
+ * `root`, a rootless user's own group: sharing with nobody else).
+ */
+export function sharingGroup(file: string, ownGid = process.getegid?.() ?? 0): string {
   try {
     const stat = fs.lstatSync(file);
-    if ((stat.mode & 0o020) === 0) return '';
+    if ((stat.mode & 0o020) === 0 || stat.gid === ownGid) return '';
     return groupName(stat.gid) ?? String(stat.gid);
   } catch {
     return '';
