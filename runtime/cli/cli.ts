@@ -106,9 +106,11 @@ export const USAGE = `Usage: gantry [--socket PATH | --host ssh://[USER@]HOST[:P
 Gantry's container runtime CLI.
 
 Global options:
-  --socket PATH   gantryd API socket (env GANTRY_SOCKET; default: your own daemon's
-                  ${defaultSocket()} if one answers, else the system daemon's
-                  ${SYSTEM_SOCKET})
+  --socket PATH   gantryd API socket (env GANTRY_SOCKET; default: ${
+    defaultSocket() === SYSTEM_SOCKET
+      ? SYSTEM_SOCKET
+      : `your own daemon's\n                  ${defaultSocket()} if one answers, else the system daemon's\n                  ${SYSTEM_SOCKET}`
+  })
   -H, --host ssh://[USER@]HOST[:PORT]
                   gantryd on a remote Linux host over SSH, deployed and started
                   there if needed (env GANTRY_HOST; the system ssh client and its

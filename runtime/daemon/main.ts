@@ -106,6 +106,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
 
   let daemon: Daemon;
   try {
+    // First, so nothing gantryd runs (useradd for --userns-remap included) inherits LISTEN_FDS.
+    const listenFd = takeSystemdListenFd();
     const remap = values['userns-remap'];
     const usernsRemap = remap === undefined || remap === '' ? undefined : await resolveUsernsRemap(remap);
     if (usernsRemap) log.info('userns-remap', { value: remap, ...usernsRemap });
@@ -123,7 +125,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         usernsRemap,
         noNewPrivileges: values['no-new-privileges'],
         socketGroup: values.group,
-        listenFd: takeSystemdListenFd(),
+        listenFd,
         network: {
           cniBinDirs: values['cni-bin-dir'].length ? values['cni-bin-dir'].map((d) => path.resolve(d)) : undefined,
           cniConfDir: values['cni-conf-dir'] && path.resolve(values['cni-conf-dir']),

@@ -69,7 +69,13 @@ function rows(mode: DoctorMode, list: Row[]): DoctorCheck[] {
 function tool(probe: DoctorProbe, name: string, sbinToo = false): string | undefined {
   const found = probe.which(name);
   if (found || !sbinToo) return found;
-  return SBIN.map((d) => `${d}/${name}`).find((f) => probe.stat(f)?.kind === 'file');
+  return SBIN.map((d) => `${d}/${name}`).find((f) => isProgram(probe, f));
+}
+
+/** A file or a symlink (Debian's /usr/sbin/iptables → alternatives) where a program should be. */
+function isProgram(probe: DoctorProbe, file: string): boolean {
+  const kind = probe.stat(file)?.kind;
+  return kind === 'file' || kind === 'symlink';
 }
 
 function toolRow(probe: DoctorProbe, id: string, title: string, pkg: string, required: boolean, sbinToo = false): Row {
@@ -85,7 +91,7 @@ function toolRow(probe: DoctorProbe, id: string, title: string, pkg: string, req
 }
 
 function commonChecks(probe: DoctorProbe, mode: DoctorMode): DoctorCheck[] {
-  const missingPlugins = REQUIRED_PLUGINS.filter((p) => !DEFAULT_CNI_BIN_DIRS.some((d) => probe.stat(`${d}/${p}`)?.kind === 'file'));
+  const missingPlugins = REQUIRED_PLUGINS.filter((p) => !DEFAULT_CNI_BIN_DIRS.some((d) => isProgram(probe, `${d}/${p}`)));
   const filesystems = probe.readFile('/proc/filesystems') ?? '';
   const overlay = /\boverlay$/m.test(filesystems) || probe.stat(`/lib/modules/${probe.kernel}/kernel/fs/overlayfs`)?.kind === 'dir';
   return rows(mode, [

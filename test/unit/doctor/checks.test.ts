@@ -65,6 +65,17 @@ describe('gantry doctor checks', () => {
     assert.equal(asUser.ok, true);
   });
 
+  it("finds an sbin tool off the user's PATH, also as a symlink (Debian's iptables alternatives)", () => {
+    const h = fullHost(1000);
+    h.tools = h.tools.filter((t) => t !== 'iptables');
+    assert.equal(row(runDoctor(probeOf(h)), 'rootless', 'iptables').ok, false);
+    h.stats['/usr/sbin/iptables'] = { uid: 0, gid: 0, mode: 0o777, kind: 'symlink' };
+    assert.deepEqual(
+      [row(runDoctor(probeOf(h)), 'rootless', 'iptables').ok, row(runDoctor(probeOf(h)), 'rootless', 'iptables').detail],
+      [true, '/usr/sbin/iptables'],
+    );
+  });
+
   it('a missing runc fails both modes with the package to install', () => {
     const h = fullHost(1000);
     h.tools = h.tools.filter((t) => t !== 'runc');
