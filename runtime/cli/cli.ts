@@ -194,7 +194,13 @@ export async function cliMain(argv: string[], env: NodeJS.ProcessEnv = process.e
       found = await discoverSocket({ flag: socketFlag ? socket : undefined, env });
       socket = found.socket;
     }
-    const ctx: CommandContext = { socket, socketSource: found?.source, stdout: process.stdout, stderr: process.stderr };
+    const ctx: CommandContext = {
+      socket,
+      socketSource: found?.source,
+      socketFound: found?.found,
+      stdout: process.stdout,
+      stderr: process.stderr,
+    };
     return await command.run(ctx, argv.slice(index + 1));
   } catch (e) {
     // Over SSH, "cannot reach gantryd" has an ssh-level reason (remote.translate), not a local socket to check.
@@ -216,9 +222,13 @@ export function explain(e: unknown, socket: string, found?: DiscoveredSocket): s
   if (e instanceof UsageError) return `${e.message} (see 'gantry --help')`;
   if (isGantryError(e) && e.kind === ('Unavailable' satisfies ErrorKind) && e.transport) {
     if (/Connection dropped|ECONNRESET/.test(e.message)) return `lost the connection to gantryd at ${socket}; did the daemon stop?`;
-    // Discovery found nothing anywhere: name every place it looked (runtime/client/discovery.ts).
+    // Discovery found nothing it may use: name every place it looked (runtime/client/discovery.ts).
     if (found && !found.found && found.tried.length > 1) {
       return `cannot find gantryd: tried ${found.tried.map((t) => `${t.socket} (${t.reason})`).join(', ')}; is it running? Start your own with: gantry daemon`;
+    }
+    if (found && !found.found && found.tried.length === 1) {
+      const [t] = found.tried;
+      return `cannot connect to gantryd at ${t.socket} (${t.reason}); is it running? Start it with: gantry daemon --socket ${t.socket}`;
     }
     const reason = unreachableReason(e.message);
     if (reason === 'permission denied') return `cannot connect to gantryd at ${socket} (permission denied${groupHint(socket)})`;

@@ -7,6 +7,11 @@
  *   3. the system daemon at `/run/gantry/gantry.sock`, if one answers and the
  *      user may connect (root, or a member of the socket's group, `gantry`).
  *
+ * A socket found in 2 or 3 is used only when it passes the check credentials
+ * get (client/socketTrust.ts: root's or the user's, in directories no one
+ * else can change): another user may have created the user's socket dir
+ * first, and would then get every call, not just the ones with credentials.
+ *
  * For root, (2) and (3) are the same socket. When nothing answers, the
  * result is the first place tried, with why each place failed, so the error
  * can name them all.
@@ -15,6 +20,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import { defaultSocket } from './socketPath';
+import { socketDistrust } from './socketTrust';
 import { groupName } from '../system/identity';
 
 /** The rootful system daemon's socket (runtime/daemon/paths.ts as root; docs/service.md). */
@@ -26,7 +32,7 @@ export type SocketSource = 'flag' | 'env' | 'user' | 'system';
 export interface TriedSocket {
   readonly socket: string;
   readonly source: SocketSource;
-  /** Why it was not used: "no such socket", "no daemon answers", "permission denied: …". */
+  /** Why it was not used: "no such socket", "connection refused", "permission denied; …", or why it is not trusted. */
   readonly reason: string;
 }
 
@@ -50,6 +56,8 @@ export interface DiscoveryOptions {
   readonly systemSocket?: string;
   /** The user's own daemon's socket (default: defaultSocket(env), the rule of this process's user). */
   readonly ownSocket?: string;
+  /** Why a socket that answers must not be used (default: socketDistrust, client/socketTrust.ts). */
+  readonly distrust?: (socket: string) => string | undefined;
 }
 
 export async function discoverSocket(options: DiscoveryOptions = {}): Promise<DiscoveredSocket> {
@@ -67,8 +75,10 @@ export async function discoverSocket(options: DiscoveryOptions = {}): Promise<Di
           { socket: system, source: 'system' },
         ];
   const tried: TriedSocket[] = [];
+  const distrust = options.distrust ?? ((socket: string) => socketDistrust(socket));
   for (const candidate of candidates) {
-    const reason = await probe(candidate.socket);
+    // A place found by looking, not named by the user, must be root's or the user's: another user may have got there first.
+    const reason = (await probe(candidate.socket)) ?? distrust(candidate.socket);
     if (reason === undefined) return { ...candidate, found: true, tried };
     tried.push({ ...candidate, reason });
   }
@@ -87,10 +97,10 @@ export function probeSocket(socket: string): Promise<string | undefined> {
   });
 }
 
-/** "no such socket", "no daemon answers", or a permission error that names the group that would let the user in. */
+/** "no such socket", "connection refused", or a permission error that names the group that would let the user in. */
 export function unreachableReason(socket: string, code: string): string {
   if (code === 'ENOENT') return 'no such socket';
-  if (code === 'ECONNREFUSED') return 'no daemon answers';
+  if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'EACCES' || code === 'EPERM') return `permission denied${groupHint(socket)}`;
   return code;
 }

@@ -10,6 +10,19 @@ describe('socket discovery', () => {
       return socket in answering ? answering[socket] : 'no such socket';
     };
 
+  it("passes over a socket that answers but is not root's or the user's, saying why", async () => {
+    const own = '/run/user/1000/gantry/gantry.sock';
+    const r = await discoverSocket({
+      env: {},
+      ownSocket: own,
+      systemSocket: '/sys.sock',
+      probe: probeOf({ [own]: undefined, '/sys.sock': undefined }),
+      distrust: (s) => (s === own ? `${s} belongs to uid 1001, not root or uid 1000` : undefined),
+    });
+    assert.deepEqual([r.socket, r.source], ['/sys.sock', 'system']);
+    assert.deepEqual(r.tried, [{ socket: own, source: 'user', reason: `${own} belongs to uid 1001, not root or uid 1000` }]);
+  });
+
   it('takes --socket, then GANTRY_SOCKET, as given, without probing', async () => {
     const calls: string[] = [];
     const env = { GANTRY_SOCKET: '/env.sock', XDG_RUNTIME_DIR: '/run/user/1000' };
@@ -33,7 +46,13 @@ describe('socket discovery', () => {
       probe: probeOf({ [own]: undefined, '/sys.sock': undefined }),
     });
     assert.deepEqual([both.socket, both.source], [own, 'user']);
-    const system = await discoverSocket({ env, ownSocket: own, systemSocket: '/sys.sock', probe: probeOf({ '/sys.sock': undefined }) });
+    const system = await discoverSocket({
+      env,
+      distrust: () => undefined,
+      ownSocket: own,
+      systemSocket: '/sys.sock',
+      probe: probeOf({ '/sys.sock': undefined }),
+    });
     assert.deepEqual(
       [system.socket, system.source, system.tried],
       ['/sys.sock', 'system', [{ socket: own, source: 'user', reason: 'no such socket' }]],
