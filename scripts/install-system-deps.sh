@@ -11,6 +11,7 @@ packages=(
   iptables                       # the bridge, portmap and firewall plugins write iptables rules
   openssh-server openssh-client  # real sshd/ssh for the remote-host path
   sudo                           # remote tests: a non-root ssh user starting root's gantryd with sudo -n
+  systemd                        # systemd-analyze verify of install-service's units; systemd-socket-activate tests socket activation
   chromium                       # headless browser that drives code-server in UI tests
   libkrb5-dev ripgrep            # needed to install code-server from npm offline
   iproute2 procps psmisc         # netns/veth test hosts; ps/pkill in tests

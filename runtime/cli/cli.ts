@@ -5,7 +5,16 @@
  * the extension can do, the CLI can do).
  */
 import { describe, isGantryError, type ErrorKind } from '../errdefs/errdefs';
-import { connectRemote, defaultSocket, socketFromEnv, sshOptionsFromEnv, type RemoteRuntime } from '../client';
+import {
+  connectRemote,
+  defaultSocket,
+  discoverSocket,
+  groupHint,
+  sshOptionsFromEnv,
+  SYSTEM_SOCKET,
+  type DiscoveredSocket,
+  type RemoteRuntime,
+} from '../client';
 import { type Command, type CommandContext, UsageError } from './command';
 import { versionCommand } from './commands/version';
 import { infoCommand } from './commands/info';
@@ -36,6 +45,8 @@ import { createCommand, runCommand } from './commands/run';
 import { startCommand } from './commands/start';
 import { statsCommand, topCommand } from './commands/stats';
 import { systemCommand } from './commands/system';
+import { installServiceCommand, uninstallServiceCommand } from './commands/service';
+import { doctorCommand } from './commands/doctor';
 import { ExitCodeError } from './exitCode';
 import { background } from '../context';
 
@@ -85,6 +96,9 @@ const COMMANDS: readonly Command[] = [
   infoCommand,
   versionCommand,
   dialStdioCommand,
+  installServiceCommand,
+  uninstallServiceCommand,
+  doctorCommand,
 ];
 
 export const USAGE = `Usage: gantry [--socket PATH | --host ssh://[USER@]HOST[:PORT]] COMMAND [options]
@@ -92,7 +106,11 @@ export const USAGE = `Usage: gantry [--socket PATH | --host ssh://[USER@]HOST[:P
 Gantry's container runtime CLI.
 
 Global options:
-  --socket PATH   gantryd API socket (env GANTRY_SOCKET; default ${defaultSocket()})
+  --socket PATH   gantryd API socket (env GANTRY_SOCKET; default: ${
+    defaultSocket() === SYSTEM_SOCKET
+      ? SYSTEM_SOCKET
+      : `your own daemon's\n                  ${defaultSocket()} if one answers, else the system daemon's\n                  ${SYSTEM_SOCKET}`
+  })
   -H, --host ssh://[USER@]HOST[:PORT]
                   gantryd on a remote Linux host over SSH, deployed and started
                   there if needed (env GANTRY_HOST; the system ssh client and its
@@ -121,7 +139,8 @@ function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
 
 export async function cliMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   exitQuietlyOnClosedPipe(process.stdout);
-  let socket = socketFromEnv(env);
+  let socket = '';
+  let found: DiscoveredSocket | undefined;
   let host = env.GANTRY_HOST || undefined;
   let socketFlag = false;
   let hostFlag = false;
@@ -171,12 +190,22 @@ export async function cliMain(argv: string[], env: NodeJS.ProcessEnv = process.e
       for (const w of remote.deploy.warnings) process.stderr.write(`gantry: ${w}\n`);
       socket = remote.socketPath;
     }
-    const ctx: CommandContext = { socket, stdout: process.stdout, stderr: process.stderr };
+    if (!host) {
+      found = await discoverSocket({ flag: socketFlag ? socket : undefined, env });
+      socket = found.socket;
+    }
+    const ctx: CommandContext = {
+      socket,
+      socketSource: found?.source,
+      socketFound: found?.found,
+      stdout: process.stdout,
+      stderr: process.stderr,
+    };
     return await command.run(ctx, argv.slice(index + 1));
   } catch (e) {
     // Over SSH, "cannot reach gantryd" has an ssh-level reason (remote.translate), not a local socket to check.
     const say = (err: unknown) =>
-      host && isGantryError(err) && err.transport ? describe(remote ? remote.translate(err) : err) : explain(err, socket);
+      host && isGantryError(err) && err.transport ? describe(remote ? remote.translate(err) : err) : explain(err, socket, found);
     if (e instanceof ExitCodeError) {
       process.stderr.write(`gantry: ${say(e.cause)}\n`);
       return e.exitCode;
@@ -189,11 +218,21 @@ export async function cliMain(argv: string[], env: NodeJS.ProcessEnv = process.e
 }
 
 /** One line a person can act on. */
-export function explain(e: unknown, socket: string): string {
+export function explain(e: unknown, socket: string, found?: DiscoveredSocket): string {
   if (e instanceof UsageError) return `${e.message} (see 'gantry --help')`;
   if (isGantryError(e) && e.kind === ('Unavailable' satisfies ErrorKind) && e.transport) {
     if (/Connection dropped|ECONNRESET/.test(e.message)) return `lost the connection to gantryd at ${socket}; did the daemon stop?`;
-    return `cannot connect to gantryd at ${socket} (${unreachableReason(e.message)}); is it running? Start it with: gantry daemon --socket ${socket}`;
+    // Discovery found nothing it may use: name every place it looked (runtime/client/discovery.ts).
+    if (found && !found.found && found.tried.length > 1) {
+      return `cannot find gantryd: tried ${found.tried.map((t) => `${t.socket} (${t.reason})`).join(', ')}; is it running? Start your own with: gantry daemon`;
+    }
+    if (found && !found.found && found.tried.length === 1) {
+      const [t] = found.tried;
+      return `cannot connect to gantryd at ${t.socket} (${t.reason}); is it running? Start it with: gantry daemon --socket ${t.socket}`;
+    }
+    const reason = unreachableReason(e.message);
+    if (reason === 'permission denied') return `cannot connect to gantryd at ${socket} (permission denied${groupHint(socket)})`;
+    return `cannot connect to gantryd at ${socket} (${reason}); is it running? Start it with: gantry daemon --socket ${socket}`;
   }
   if (isGantryError(e) && e.kind === 'Unauthenticated') return `${describe(e)} (log in with 'gantry login REGISTRY')`;
   return describe(e);

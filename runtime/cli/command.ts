@@ -1,8 +1,13 @@
 import type { Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { SocketSource } from '../client';
 
 export interface CommandContext {
   readonly socket: string;
+  /** How `socket` was found (runtime/client/discovery.ts); undefined over SSH. */
+  readonly socketSource?: SocketSource;
+  /** False when discovery found no daemon it may use: `socket` must then not be dialled (withClient.ts). */
+  readonly socketFound?: boolean;
   readonly stdout: Writable;
   readonly stderr: Writable;
 }

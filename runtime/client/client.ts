@@ -23,6 +23,7 @@ import { NetworksApi } from './networksApi';
 import { FilesApi } from './filesApi';
 import { VolumesApi } from './volumesApi';
 import { EventsApi, SnapshotsApi, SystemApi } from './smallApis';
+import { assertCredentialSafe } from './socketTrust';
 
 export class RuntimeClient {
   private readonly channel: Channel;
@@ -69,7 +70,9 @@ export class RuntimeClient {
     this.grpcClients = [version, events, health, images, registry, snapshots, containers, networks, files, volumes];
     const system = new SystemClient(address, creds, options);
     this.grpcClients.push(system);
-    this.images = new ImagesApi(images, registry);
+    // A unix socket is checked before credentials go to it; another transport is our own SSH pipe.
+    const socket = address.startsWith('unix:') ? address.slice('unix:'.length) : undefined;
+    this.images = new ImagesApi(images, registry, socket ? () => assertCredentialSafe(socket) : undefined);
     this.containers = new ContainersApi(containers);
     this.networks = new NetworksApi(networks);
     this.files = new FilesApi(files);

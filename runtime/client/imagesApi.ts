@@ -36,15 +36,23 @@ export class ImagesApi {
   constructor(
     private readonly images: ImagesClient,
     private readonly registry: RegistryClient,
+    /** Throws when the daemon's socket must not receive credentials (client/socketTrust.ts); run before every call that carries them. */
+    private readonly beforeCredentials: () => void = () => undefined,
   ) {}
+
+  private guard(auth: RegistryAuth | undefined): void {
+    if (auth) this.beforeCredentials();
+  }
 
   /** Progress messages, ending with `{kind: {$case: 'image'}}`. Abort `signal` to cancel the pull. */
   pull(request: Partial<PullImageRequest> & { reference: string }, signal?: AbortSignal): AsyncGenerator<PullImageResponse> {
+    this.guard(request.auth);
     return stream(this.images.pull({ platform: '', auth: undefined, ...request }), signal);
   }
 
   /** Progress messages, ending with one `{kind: {$case: 'pushed'}}` per pushed tag. Abort `signal` to cancel the push. */
   push(request: Partial<PushImageRequest> & { reference: string }, signal?: AbortSignal): AsyncGenerator<PushImageResponse> {
+    this.guard(request.auth);
     return stream(this.images.push({ platform: '', auth: undefined, allTags: false, ...request }), signal);
   }
 
@@ -92,6 +100,7 @@ export class ImagesApi {
 
   /** The platforms the reference's index offers (empty for a single-platform image), asked of the registry. */
   platforms(reference: string, auth?: RegistryAuth, opts?: CallOpts): Promise<ImagePlatformsResponse> {
+    this.guard(auth);
     return unary(this.images, this.images.platforms, { reference, auth }, opts);
   }
 
@@ -128,6 +137,7 @@ export class ImagesApi {
   }
 
   async login(server: string, auth: RegistryAuth, opts?: CallOpts): Promise<string> {
+    this.guard(auth);
     return (await unary(this.registry, this.registry.login, { server, auth }, opts)).status;
   }
 

@@ -59,6 +59,16 @@ export {
 
 // Reaching a daemon.
 export { defaultSocket, socketFromEnv } from './socketPath';
+export {
+  describeSource,
+  discoverSocket,
+  groupHint,
+  SYSTEM_SOCKET,
+  type DiscoveredSocket,
+  type SocketSource,
+  type TriedSocket,
+} from './discovery';
+export { assertCredentialSafe, socketDistrust } from './socketTrust';
 export { LocalEndpoint, openClient, type RuntimeEndpoint } from './endpoint';
 export { SshEndpoint, type RemoteConnector } from './ssh/sshEndpoint';
 export { connectRemote, sshOptionsFromEnv } from './ssh/connect';

@@ -61,6 +61,7 @@ import { layersHandlers } from '../api/services/layers';
 import { bindPrivately } from './socket';
 import { startCri } from './cri';
 import type { RootlessMode } from './rootless/rootless';
+import { runsRootless, sharingGroup } from '../system/identity';
 
 export interface DaemonConfig {
   readonly paths: DaemonPaths;
@@ -87,6 +88,10 @@ export interface DaemonConfig {
   readonly network?: NetworkFlags;
   /** The Kubernetes CRI's socket (`--cri-socket`); absent: no CRI (`--cri=false`). See daemon/cri.ts. */
   readonly criSocket?: string;
+  /** `--group`: the API socket's group (daemon/socket.ts; default `gantry` when it exists). */
+  readonly socketGroup?: string;
+  /** A listening socket systemd passed (socket activation, docs/service.md): served instead of binding `paths.socket`. */
+  readonly listenFd?: number;
 }
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -114,7 +119,7 @@ export class Daemon {
     const locks = [await acquireInstanceLock('socket', socket)];
     try {
       locks.push(await acquireInstanceLock('root', root));
-      if ((await clearStaleSocket(socket)) === 'replaced') {
+      if (config.listenFd === undefined && (await clearStaleSocket(socket)) === 'replaced') {
         log.warn('replaced stale socket left by a daemon that did not shut down', { socket });
       }
       const events = EventLog.open(path.join(root, 'events'));
@@ -237,9 +242,13 @@ export class Daemon {
             log,
           )
         : undefined;
-      await bindPrivately(server, socket, { group: !config.rootless });
+      const unbind = await bindPrivately(server, socket, {
+        group: config.rootless ? false : config.socketGroup,
+        listenFd: config.listenFd,
+      });
       // Closed in reverse order: networks after the containers.
       const daemon = new Daemon(config, log, locks, server, events, health, [
+        async () => unbind(),
         () => networks.close(),
         () => registry.close(),
         async () => containers.close(),
@@ -284,7 +293,8 @@ export class Daemon {
         resolve();
       });
     });
-    fs.rmSync(this.config.paths.socket, { force: true });
+    // A socket systemd passed is systemd's: it stays for the next activation.
+    if (this.config.listenFd === undefined) fs.rmSync(this.config.paths.socket, { force: true });
     for (const close of [...this.closers].reverse()) {
       await close().catch((e: unknown) => this.log.warn('closing a component failed', { error: e }));
     }
@@ -300,11 +310,13 @@ function describe(config: DaemonConfig, components: ComponentInfo[], networkUnav
     state: config.paths.state,
     socket: config.paths.socket,
     rootful: process.getuid?.() === 0 && !config.rootless,
-    rootless: config.rootless !== undefined,
+    rootless: config.rootless !== undefined || runsRootless(),
     rootlessNetwork: config.rootless?.net ?? '',
     snapshotter,
     pid: process.pid,
     components: components.map((c) => ({ name: c.name, path: c.path, version: c.version })),
     networkUnavailable,
+    socketGroup: sharingGroup(config.paths.socket),
+    socketActivated: config.listenFd !== undefined,
   };
 }

@@ -11,6 +11,7 @@ import { DEFAULT_MIN_FREE_SPACE, parseFreeSpace, type FreeSpaceSpec } from '../u
 import { resolveUsernsRemap } from './userns';
 import { rootlessFromEnv } from './rootless/rootless';
 import { runRootless } from './rootless/reexec';
+import { takeSystemdListenFd } from './socket';
 
 export const DAEMON_USAGE = `Usage: gantry daemon [options]
 
@@ -21,7 +22,10 @@ Started by a user other than root it runs rootless, under RootlessKit
 Options:
   --root DIR          data root (content, snapshots, metadata)
   --state DIR         state dir (socket, runtime state)
-  --socket PATH       API socket (default: <state>/gantry.sock)
+  --socket PATH       API socket (default: <state>/gantry.sock); under systemd socket
+                      activation (LISTEN_FDS) gantryd serves on the passed socket instead
+  --group NAME        the API socket's group, mode 0660 (default: gantry when that
+                      group exists); its members are equivalent to root
   --runtime PATH      OCI runtime binary (default: runc)
   --conmon PATH       container monitor binary (default: conmon)
   --insecure-registry HOST:PORT
@@ -59,6 +63,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       root: { type: 'string' },
       state: { type: 'string' },
       socket: { type: 'string' },
+      group: { type: 'string' },
       runtime: { type: 'string', default: 'runc' },
       conmon: { type: 'string', default: 'conmon' },
       'log-level': { type: 'string', default: 'info' },
@@ -117,6 +122,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
 
   let daemon: Daemon;
   try {
+    // First, so nothing gantryd runs (useradd for --userns-remap included) inherits LISTEN_FDS.
+    const listenFd = takeSystemdListenFd();
     const remap = values['userns-remap'];
     const usernsRemap = remap === undefined || remap === '' ? undefined : await resolveUsernsRemap(remap);
     if (usernsRemap) log.info('userns-remap', { value: remap, ...usernsRemap });
@@ -134,6 +141,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
         usernsRemap,
         rootless,
         noNewPrivileges: values['no-new-privileges'],
+        socketGroup: values.group,
+        listenFd,
         network: {
           cniBinDirs: values['cni-bin-dir'].length ? values['cni-bin-dir'].map((d) => path.resolve(d)) : undefined,
           cniConfDir: values['cni-conf-dir'] && path.resolve(values['cni-conf-dir']),

@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { GantryError } from '../../errdefs/errdefs';
 import { parseCommandArgs, type Command } from '../command';
+import { requireFoundSocket } from '../withClient';
 
 /**
  * Joins stdin/stdout to the daemon socket byte for byte. A remote client runs
@@ -17,6 +18,7 @@ either side closes. Used by 'gantry --host ssh://…' and the extension.
 `,
   async run(ctx, argv) {
     if (!parseCommandArgs(this, argv, {}, ctx)) return 0;
+    requireFoundSocket(ctx);
     const socket = net.connect(ctx.socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);

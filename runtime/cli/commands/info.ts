@@ -1,5 +1,5 @@
 import { withClient } from '../withClient';
-import { ServingStatus } from '../../client';
+import { describeSource, ServingStatus } from '../../client';
 import { parseCommandArgs, type Command } from '../command';
 import { writeJson, writeSection } from '../output';
 import { componentRows } from './version';
@@ -32,8 +32,11 @@ Options:
         .filter((c) => !c.path)
         .map((c) => `${c.name} not found: containers cannot run until you ${INSTALL_HINT[c.name] ?? 'install it'}`);
       if (server.networkUnavailable) warnings.push(`only --network none and host work: ${server.networkUnavailable}`);
+      if (server.socketGroup && !server.rootless) {
+        warnings.push(`members of group ${server.socketGroup} may use this daemon's socket: that is equivalent to root on this machine`);
+      }
       if (args.values.json) {
-        writeJson(ctx.stdout, { ...server, health: healthName, warnings });
+        writeJson(ctx.stdout, { ...server, socketSource: ctx.socketSource ?? '', health: healthName, warnings });
         return 0;
       }
       writeSection(ctx.stdout, 'Server:', [
@@ -41,9 +44,11 @@ Options:
         ['Version', server.version],
         ['Root dir', server.root],
         ['State dir', server.state],
-        ['Socket', server.socket],
+        ['Socket', ctx.socketSource ? `${server.socket} (${describeSource(ctx.socketSource)})` : server.socket],
+        ...(server.socketGroup ? [['Socket group', server.socketGroup] as [string, string]] : []),
+        ...(server.socketActivated ? [['Socket activation', 'systemd'] as [string, string]] : []),
         ['Rootful', server.rootful ? 'yes' : 'no'],
-        ...(server.rootless ? [['Rootless', `yes (RootlessKit, network ${server.rootlessNetwork})`] as [string, string]] : []),
+        ['Rootless', server.rootless ? `yes (RootlessKit, network ${server.rootlessNetwork})` : 'no'],
         ...(server.snapshotter ? [['Snapshotter', server.snapshotter] as [string, string]] : []),
         ['PID', String(server.pid)],
         ['Networks', server.networkUnavailable ? 'none, host' : 'bridge (CNI), user networks, none, host'],

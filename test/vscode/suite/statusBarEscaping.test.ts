@@ -47,6 +47,8 @@ describe("Status bar: a daemon's version is shown as text (code-server)", functi
           rootless: false,
           rootlessNetwork: '',
           snapshotter: '',
+          socketGroup: '',
+          socketActivated: false,
         }),
     });
     // An event stream that stays open until the client goes away.

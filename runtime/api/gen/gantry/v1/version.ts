@@ -71,6 +71,15 @@ export interface VersionResponse {
   rootlessNetwork: string;
   /** The snapshotter layers are unpacked into: "overlayfs" or "native". */
   snapshotter: string;
+  /**
+   * Fields 70-79: the rootless daemon's (docs/rootless.md); 80 on: the socket
+   * and how it is shared (docs/service.md).
+   * The API socket's group when its members may use it (mode 0660), e.g.
+   * "gantry": membership is equivalent to root for a rootful daemon.
+   */
+  socketGroup: string;
+  /** The daemon serves on a socket systemd passed (socket activation). */
+  socketActivated: boolean;
 }
 
 function createBaseVersionRequest(): VersionRequest {
@@ -225,6 +234,8 @@ function createBaseVersionResponse(): VersionResponse {
     rootless: false,
     rootlessNetwork: "",
     snapshotter: "",
+    socketGroup: "",
+    socketActivated: false,
   };
 }
 
@@ -277,6 +288,12 @@ export const VersionResponse: MessageFns<VersionResponse> = {
     }
     if (message.snapshotter !== "") {
       writer.uint32(578).string(message.snapshotter);
+    }
+    if (message.socketGroup !== "") {
+      writer.uint32(650).string(message.socketGroup);
+    }
+    if (message.socketActivated !== false) {
+      writer.uint32(656).bool(message.socketActivated);
     }
     return writer;
   },
@@ -422,6 +439,22 @@ export const VersionResponse: MessageFns<VersionResponse> = {
             message.snapshotter = reader.string();
             continue;
           }
+          case 81: {
+            if (tag !== 650) {
+              break;
+            }
+
+            message.socketGroup = reader.string();
+            continue;
+          }
+          case 82: {
+            if (tag !== 656) {
+              break;
+            }
+
+            message.socketActivated = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -470,6 +503,16 @@ export const VersionResponse: MessageFns<VersionResponse> = {
         ? globalThis.String(object.rootless_network)
         : "",
       snapshotter: isSet(object.snapshotter) ? globalThis.String(object.snapshotter) : "",
+      socketGroup: isSet(object.socketGroup)
+        ? globalThis.String(object.socketGroup)
+        : isSet(object.socket_group)
+        ? globalThis.String(object.socket_group)
+        : "",
+      socketActivated: isSet(object.socketActivated)
+        ? globalThis.Boolean(object.socketActivated)
+        : isSet(object.socket_activated)
+        ? globalThis.Boolean(object.socket_activated)
+        : false,
     };
   },
 
@@ -522,6 +565,12 @@ export const VersionResponse: MessageFns<VersionResponse> = {
     }
     if (message.snapshotter !== "") {
       obj.snapshotter = message.snapshotter;
+    }
+    if (message.socketGroup !== "") {
+      obj.socketGroup = message.socketGroup;
+    }
+    if (message.socketActivated !== false) {
+      obj.socketActivated = message.socketActivated;
     }
     return obj;
   },
