@@ -59,7 +59,7 @@ import { systemService } from '../api/services/system';
 import { LayerService } from '../layers/service';
 import { layersHandlers } from '../api/services/layers';
 import { bindPrivately } from './socket';
-import { startCri } from './cri';
+import { criPods, startCri } from './cri';
 
 export interface DaemonConfig {
   readonly paths: DaemonPaths;
@@ -84,6 +84,8 @@ export interface DaemonConfig {
   readonly network?: NetworkFlags;
   /** The Kubernetes CRI's socket (`--cri-socket`); absent: no CRI (`--cri=false`). See daemon/cri.ts. */
   readonly criSocket?: string;
+  /** `--sandbox-image`: pods' infra image instead of gantryd's catatonit rootfs (docs/cri.md). */
+  readonly sandboxImage?: string;
 }
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -230,6 +232,7 @@ export class Daemon {
                 imageFsDirs: [path.join(root, 'content'), snapshotsRoot],
                 imageFsMountpoint: root,
               },
+              ...criPods({ log, containers, networks: networks.containers, snapshotter, state, sandboxImage: config.sandboxImage, puller, images: imageService }),
             },
             log,
           )

@@ -43,6 +43,8 @@ Options:
   --cri-socket PATH   the Kubernetes CRI socket (default: <state>/cri.sock); a kubelet
                       takes --container-runtime-endpoint=unix://PATH
   --cri=true|false    serve the CRI (default: true)
+  --sandbox-image REF the image of pods' infra process instead of the static catatonit
+                      gantryd puts in a rootfs of its own (pulled when missing)
   --log-level LEVEL   error | warn | info | debug (default: info)
   --no-new-privileges containers get no-new-privileges unless they ask
                       --security-opt no-new-privileges=false
@@ -72,6 +74,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       'ipam-dir': { type: 'string' },
       'cri-socket': { type: 'string' },
       cri: { type: 'string', default: 'true' },
+      'sandbox-image': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -108,6 +111,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       {
         paths,
         criSocket,
+        sandboxImage: values['sandbox-image'] || undefined,
         runtime: values.runtime,
         conmon: values.conmon,
         insecureRegistries: values['insecure-registry'],
