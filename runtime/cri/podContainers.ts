@@ -110,7 +110,12 @@ export class CriContainers {
         labels: { ...config.labels },
         annotations: { ...config.annotations },
         logPath,
-        mounts: config.mounts.map((m) => ({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: m.readonly, propagation: m.propagation })),
+        mounts: config.mounts.map((m) => ({
+          containerPath: m.containerPath,
+          hostPath: m.hostPath,
+          readonly: m.readonly,
+          propagation: m.propagation,
+        })),
       };
       const gantryConfig: ContainerConfig = {
         image: config.image!.image,
@@ -167,7 +172,8 @@ export class CriContainers {
 
   async start(ctx: Ctx, ref: string): Promise<void> {
     const { container } = this.find(ref);
-    if (container.state.status !== 'created') throw failedPrecondition(`container ${container.id} is ${container.state.status}, not created`);
+    if (container.state.status !== 'created')
+      throw failedPrecondition(`container ${container.id} is ${container.state.status}, not created`);
     await this.deps.service.start(ctx, container.id);
   }
 
@@ -248,7 +254,14 @@ export class CriContainers {
         message: c.state.error,
         labels: r.labels,
         annotations: r.annotations,
-        mounts: r.mounts.map((m) => ({ ...m, selinuxRelabel: false, uidMappings: [], gidMappings: [], recursiveReadOnly: false, image: undefined })),
+        mounts: r.mounts.map((m) => ({
+          ...m,
+          selinuxRelabel: false,
+          uidMappings: [],
+          gidMappings: [],
+          recursiveReadOnly: false,
+          image: undefined,
+        })),
         logPath: r.logPath,
         resources: undefined,
         user: undefined,

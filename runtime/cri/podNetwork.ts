@@ -12,8 +12,18 @@ import type { NetworkManager } from '../network/index';
 export const POD_NETWORK = 'k8s-pods';
 export const POD_BRIDGE = 'gantry-pods0';
 
+/** `--cri-pod-bridge`, `--cri-pod-subnet`. */
+export interface PodNetworkSettings {
+  readonly bridge?: string;
+  readonly subnet?: string;
+}
+
 /** The pod network's name, made when missing (a concurrent maker wins harmlessly). */
-export async function ensurePodNetwork(ctx: Ctx, manager: Pick<NetworkManager, 'inspectNetwork' | 'createNetwork'>): Promise<string> {
+export async function ensurePodNetwork(
+  ctx: Ctx,
+  manager: Pick<NetworkManager, 'inspectNetwork' | 'createNetwork'>,
+  settings: PodNetworkSettings = {},
+): Promise<string> {
   try {
     await manager.inspectNetwork(POD_NETWORK);
     return POD_NETWORK;
@@ -23,7 +33,8 @@ export async function ensurePodNetwork(ctx: Ctx, manager: Pick<NetworkManager, '
   try {
     await manager.createNetwork(ctx, {
       name: POD_NETWORK,
-      options: { 'com.docker.network.bridge.name': POD_BRIDGE },
+      subnet: settings.subnet,
+      options: { 'com.docker.network.bridge.name': settings.bridge ?? POD_BRIDGE },
       labels: { 'io.gantry.cri': 'pod-network' },
     });
   } catch (e) {

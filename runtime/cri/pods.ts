@@ -32,7 +32,10 @@ export function podHandlers(adapt: HandlerAdapter, deps: CriDeps): PodHandlers {
   const sandboxes = pods ? new CriSandboxes(pods) : undefined;
   const containers = pods && sandboxes ? new CriContainers(pods, sandboxes) : undefined;
   const need = <T>(x: T | undefined): T => {
-    if (!x) throw failedPrecondition(`pods are unavailable on this daemon: ${deps.podsUnavailable ?? 'containers or CNI networks are unavailable'}`);
+    if (!x)
+      throw failedPrecondition(
+        `pods are unavailable on this daemon: ${deps.podsUnavailable ?? 'containers or CNI networks are unavailable'}`,
+      );
     return x;
   };
   return {

@@ -29,7 +29,16 @@ import {
   type PortMapping,
   Protocol,
 } from './gen/runtime/v1/api';
-import { CRI_NAMESPACE, CRI_NAMESPACE_FILTER, containerRecordOf, nanos, sandboxName, sandboxRecordOf, selects, type SandboxRecord } from './records';
+import {
+  CRI_NAMESPACE,
+  CRI_NAMESPACE_FILTER,
+  containerRecordOf,
+  nanos,
+  sandboxName,
+  sandboxRecordOf,
+  selects,
+  type SandboxRecord,
+} from './records';
 
 /** The infra process gets this long after SIGTERM (catatonit exits at once). */
 const INFRA_STOP_SECONDS = 2;
@@ -41,7 +50,8 @@ export function podNamespacesOf(config: PodSandboxConfig): SandboxRecord['namesp
   const ipc = o?.ipc ?? NamespaceMode.POD;
   const pid = o?.pid ?? NamespaceMode.CONTAINER;
   const podOrNode = (m: number) => m === NamespaceMode.POD || m === NamespaceMode.NODE;
-  if (!podOrNode(network)) throw invalidArgument(`invalid pod namespace options: network must be POD or NODE, not ${NamespaceMode[network] ?? network}`);
+  if (!podOrNode(network))
+    throw invalidArgument(`invalid pod namespace options: network must be POD or NODE, not ${NamespaceMode[network] ?? network}`);
   if (!podOrNode(ipc)) throw invalidArgument(`invalid pod namespace options: ipc must be POD or NODE, not ${NamespaceMode[ipc] ?? ipc}`);
   if (!podOrNode(pid) && pid !== NamespaceMode.CONTAINER)
     throw invalidArgument(`invalid pod namespace options: pid must be POD, CONTAINER or NODE, not ${NamespaceMode[pid] ?? pid}`);
@@ -52,7 +62,8 @@ export function podNamespacesOf(config: PodSandboxConfig): SandboxRecord['namesp
 /** A CRI port mapping as a `-p` spec (hostPort 0: not published, as containerd). */
 function publishSpec(p: PortMapping): string | undefined {
   if (p.hostPort <= 0) return undefined;
-  if (p.containerPort <= 0 || p.containerPort > 65535 || p.hostPort > 65535) throw invalidArgument(`invalid port mapping ${p.hostPort}:${p.containerPort}`);
+  if (p.containerPort <= 0 || p.containerPort > 65535 || p.hostPort > 65535)
+    throw invalidArgument(`invalid port mapping ${p.hostPort}:${p.containerPort}`);
   const proto = p.protocol === Protocol.UDP ? 'udp' : p.protocol === Protocol.SCTP ? 'sctp' : 'tcp';
   const ip = p.hostIp ? (p.hostIp.includes(':') ? `[${p.hostIp}]:` : `${p.hostIp}:`) : '';
   return `${ip}${p.hostPort}:${p.containerPort}/${proto}`;
@@ -102,7 +113,8 @@ export class CriSandboxes {
   async run(ctx: Ctx, config: PodSandboxConfig | undefined, runtimeHandler: string): Promise<string> {
     if (!config?.metadata?.name || !config.metadata.namespace || !config.metadata.uid)
       throw invalidArgument('PodSandboxConfig.metadata needs name, namespace and uid');
-    if (runtimeHandler) throw invalidArgument(`unknown runtime handler ${JSON.stringify(runtimeHandler)}: gantryd has only the default one`);
+    if (runtimeHandler)
+      throw invalidArgument(`unknown runtime handler ${JSON.stringify(runtimeHandler)}: gantryd has only the default one`);
     const namespaces = podNamespacesOf(config);
     const publish = namespaces.network === NamespaceMode.NODE ? [] : config.portMappings.map(publishSpec).filter((p): p is string => !!p);
     const name = sandboxName(config.metadata);
@@ -244,7 +256,7 @@ export class CriSandboxes {
         image: infra.config.image,
         snapshotter: infra.snapshotter,
         snapshotKey: infra.snapshotKey,
-        netns: infra.config.network === 'host' ? 'host' : this.deps.attachmentOf(infra.id)?.netns ?? '',
+        netns: infra.config.network === 'host' ? 'host' : (this.deps.attachmentOf(infra.id)?.netns ?? ''),
         network: infra.config.network,
         runtimeHandler: record.runtimeHandler,
         config: record,
@@ -258,7 +270,13 @@ export class CriSandboxes {
         network: { ip, additionalIps: [] },
         linux: {
           namespaces: {
-            options: { network: record.namespaces.network, pid: record.namespaces.pid, ipc: record.namespaces.ipc, targetId: '', usernsOptions: undefined },
+            options: {
+              network: record.namespaces.network,
+              pid: record.namespaces.pid,
+              ipc: record.namespaces.ipc,
+              targetId: '',
+              usernsOptions: undefined,
+            },
           },
         },
       },

@@ -12,7 +12,7 @@ import type { Ctx } from '../context';
 import type { ContainerNetworks } from '../containers/networking';
 import type { CriDeps } from '../cri/cri';
 import { DEFAULT_PAUSE_BINARY, PauseRootfs } from '../cri/pause';
-import { ensurePodNetwork } from '../cri/podNetwork';
+import { ensurePodNetwork, type PodNetworkSettings } from '../cri/podNetwork';
 import { isNotFound } from '../errdefs/errdefs';
 import type { Puller } from '../images/pull';
 import type { ImageService } from '../images/service';
@@ -69,6 +69,7 @@ export interface CriPodsWiring {
   /** The daemon's state dir (the pause rootfs is filled under it). */
   readonly state: string;
   readonly sandboxImage?: string;
+  readonly podNetwork?: PodNetworkSettings;
   readonly puller: Puller;
   readonly images: ImageService;
 }
@@ -95,7 +96,7 @@ export function criPods(w: CriPodsWiring): Pick<CriDeps, 'pods' | 'podsUnavailab
           await w.puller.pull(ctx, reference);
         }
       },
-      podNetwork: (ctx: Ctx) => ensurePodNetwork(ctx, manager),
+      podNetwork: (ctx: Ctx) => ensurePodNetwork(ctx, manager, w.podNetwork),
       attachmentOf: (id: string) => w.networks.current(id),
       reopenLog: (id: string) => reopenLog(runtime.launcher.bundleOf(id)),
     },

@@ -86,6 +86,8 @@ export interface DaemonConfig {
   readonly criSocket?: string;
   /** `--sandbox-image`: pods' infra image instead of gantryd's catatonit rootfs (docs/cri.md). */
   readonly sandboxImage?: string;
+  /** `--cri-pod-bridge`, `--cri-pod-subnet`: the pod network's bridge and subnet when gantryd makes it. */
+  readonly criPodNetwork?: { readonly bridge?: string; readonly subnet?: string };
 }
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -232,7 +234,17 @@ export class Daemon {
                 imageFsDirs: [path.join(root, 'content'), snapshotsRoot],
                 imageFsMountpoint: root,
               },
-              ...criPods({ log, containers, networks: networks.containers, snapshotter, state, sandboxImage: config.sandboxImage, puller, images: imageService }),
+              ...criPods({
+                log,
+                containers,
+                networks: networks.containers,
+                snapshotter,
+                state,
+                sandboxImage: config.sandboxImage,
+                podNetwork: config.criPodNetwork,
+                puller,
+                images: imageService,
+              }),
             },
             log,
           )

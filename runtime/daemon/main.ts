@@ -43,6 +43,10 @@ Options:
   --cri-socket PATH   the Kubernetes CRI socket (default: <state>/cri.sock); a kubelet
                       takes --container-runtime-endpoint=unix://PATH
   --cri=true|false    serve the CRI (default: true)
+  --cri-pod-bridge NAME
+                      the Linux bridge of the pod network k8s-pods (default: gantry-pods0)
+  --cri-pod-subnet CIDR
+                      the pod network's subnet (default: a free one, chosen when it is made)
   --sandbox-image REF the image of pods' infra process instead of the static catatonit
                       gantryd puts in a rootfs of its own (pulled when missing)
   --log-level LEVEL   error | warn | info | debug (default: info)
@@ -75,6 +79,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
       'cri-socket': { type: 'string' },
       cri: { type: 'string', default: 'true' },
       'sandbox-image': { type: 'string' },
+      'cri-pod-bridge': { type: 'string' },
+      'cri-pod-subnet': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -112,6 +118,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         paths,
         criSocket,
         sandboxImage: values['sandbox-image'] || undefined,
+        criPodNetwork: { bridge: values['cri-pod-bridge'], subnet: values['cri-pod-subnet'] },
         runtime: values.runtime,
         conmon: values.conmon,
         insecureRegistries: values['insecure-registry'],
