@@ -241,7 +241,7 @@ export class Daemon {
                 snapshotter,
                 state,
                 sandboxImage: config.sandboxImage,
-                podNetwork: config.criPodNetwork,
+                podNetwork: { ...config.criPodNetwork, confDir: config.network?.criCniConfDir },
                 puller,
                 images: imageService,
               }),

@@ -43,6 +43,9 @@ Options:
   --cri-socket PATH   the Kubernetes CRI socket (default: <state>/cri.sock); a kubelet
                       takes --container-runtime-endpoint=unix://PATH
   --cri=true|false    serve the CRI (default: true)
+  --cri-cni-conf-dir DIR
+                      CNI conflists for pods: the first (by file name) is the pod network;
+                      default: k8s-pods, a bridge network gantryd makes
   --cri-pod-bridge NAME
                       the Linux bridge of the pod network k8s-pods (default: gantry-pods0)
   --cri-pod-subnet CIDR
@@ -80,6 +83,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       cri: { type: 'string', default: 'true' },
       'sandbox-image': { type: 'string' },
       'cri-pod-bridge': { type: 'string' },
+      'cri-cni-conf-dir': { type: 'string' },
       'cri-pod-subnet': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -131,6 +135,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         network: {
           cniBinDirs: values['cni-bin-dir'].length ? values['cni-bin-dir'].map((d) => path.resolve(d)) : undefined,
           cniConfDir: values['cni-conf-dir'] && path.resolve(values['cni-conf-dir']),
+          criCniConfDir: values['cri-cni-conf-dir'] && path.resolve(values['cri-cni-conf-dir']),
           defaultBridge: values.bridge,
           defaultSubnet: values['bridge-subnet'],
           ipamDir: values['ipam-dir'] && path.resolve(values['ipam-dir']),

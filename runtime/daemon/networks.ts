@@ -22,6 +22,7 @@ import type { DaemonConfig } from './daemon';
 export interface NetworkFlags {
   readonly cniBinDirs?: readonly string[];
   readonly cniConfDir?: string;
+  readonly criCniConfDir?: string;
   readonly defaultBridge?: string;
   readonly defaultSubnet?: string;
   readonly ipamDir?: string;
@@ -52,6 +53,7 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
     state: config.paths.state,
     cniBinDirs: flags.cniBinDirs,
     cniConfDir: flags.cniConfDir,
+    criCniConfDir: flags.criCniConfDir,
     defaultBridge: flags.defaultBridge,
     defaultSubnet: flags.defaultSubnet,
     ipamDir: flags.ipamDir,

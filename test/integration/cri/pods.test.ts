@@ -12,6 +12,7 @@ import { status } from '@grpc/grpc-js';
 import { ContainerState, NamespaceMode, PodSandboxState } from '../../../runtime/cri/gen/runtime/v1/api';
 import { criClient, isServiceError, type CriClient } from '../../helpers/criClient';
 import { startDaemon, type TestDaemon } from '../../helpers/daemon';
+import { removeBridge } from '../../../runtime/network/bridges';
 import { pushBusybox, type PushedImage } from '../../helpers/fixtures';
 import { httpGet } from '../../helpers/http';
 import { freePort } from '../../helpers/ports';
@@ -347,6 +348,62 @@ describe('CRI pods: sandboxes and their containers', function () {
       const logPath = path.join(config.logDirectory, 'c.log');
       await waitFor(() => fs.readFileSync(logPath, 'utf8').includes('stdout F after-restart'), { what: 'the log continues' });
       await removePod(podSandboxId);
+    });
+  });
+
+  describe('concurrency', () => {
+    before(pullOnce);
+
+    it('concurrent stops and removes of one sandbox are serialised and all succeed; the same pod twice is refused', async () => {
+      const config = podConfig('racy');
+      const { podSandboxId, ids } = await runPod(config, [containerConfig('c', ['sleep 3600'])]);
+      const twice = await failure(cri.runtime.runPodSandbox({ config }));
+      assert.equal(twice.code, status.ALREADY_EXISTS, twice.details);
+      await Promise.all([
+        cri.runtime.stopPodSandbox({ podSandboxId }),
+        cri.runtime.removePodSandbox({ podSandboxId }),
+        cri.runtime.stopPodSandbox({ podSandboxId }),
+        cri.runtime.removePodSandbox({ podSandboxId }),
+      ]);
+      assert.equal((await failure(cri.runtime.podSandboxStatus({ podSandboxId }))).code, status.NOT_FOUND);
+      assert.equal((await failure(cri.runtime.containerStatus({ containerId: ids[0] }))).code, status.NOT_FOUND);
+      const ps = await daemon.cli(['ps', '-a', '-q', '--no-trunc', '--filter', 'namespace=k8s.io']);
+      assert.ok(!ps.stdout.includes(podSandboxId) && !ps.stdout.includes(ids[0]), ps.stdout);
+    });
+  });
+
+  describe('--cri-cni-conf-dir', () => {
+    it('pods attach to the first conflist of the directory (by file name)', async () => {
+      const dir = await makeTempDir('cricni', cleanup);
+      const h = createHash('sha256').update(dir).digest();
+      const conflist = (name: string, bridge: string, subnet: string) =>
+        JSON.stringify({
+          cniVersion: '1.0.0',
+          name,
+          plugins: [
+            {
+              type: 'bridge',
+              bridge,
+              isGateway: true,
+              ipMasq: true,
+              ipam: { type: 'host-local', ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: path.join(dir, 'ipam') },
+            },
+            { type: 'portmap', capabilities: { portMappings: true } },
+          ],
+        });
+      const bridge = `gtq${h.subarray(0, 4).toString('hex').slice(0, 7)}`;
+      const prefix = `10.${224 + (h[4] & 7)}.${h[5]}`;
+      fs.writeFileSync(path.join(dir, '10-pods.conflist'), conflist('test-pods', bridge, `${prefix}.0/24`));
+      fs.writeFileSync(path.join(dir, '20-other.conflist'), conflist('test-other', `${bridge}x`, `10.${232 + (h[4] & 7)}.${h[5]}.0/24`));
+      const other = await startDaemon(cleanup, ['--cri-cni-conf-dir', dir]);
+      cleanup.defer(() => removeBridge(bridge).catch(() => undefined));
+      const client = criClient(path.join(other.state, 'cri.sock'));
+      cleanup.defer(() => client.close());
+      const { podSandboxId } = await client.runtime.runPodSandbox({ config: podConfig('confdir') });
+      const s = (await client.runtime.podSandboxStatus({ podSandboxId })).status!;
+      assert.ok(s.network?.ip.startsWith(`${prefix}.`), `${s.network?.ip} is in ${prefix}.0/24`);
+      await client.runtime.stopPodSandbox({ podSandboxId });
+      await client.runtime.removePodSandbox({ podSandboxId });
     });
   });
 
