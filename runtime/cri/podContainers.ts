@@ -154,7 +154,7 @@ export class CriContainers {
   }
 
   /** The container's PID namespace: the pod's choice unless the container asks for TARGET. */
-  private pidModeOf(config: CriContainerConfig, infraId: string, podPid: number): string | undefined {
+  private pidModeOf(config: CriContainerConfig, infraId: string, podPid: NamespaceMode): string | undefined {
     const o = config.linux?.securityContext?.namespaceOptions;
     if (o?.pid === NamespaceMode.TARGET) {
       if (!o.targetId) throw invalidArgument('pid namespace TARGET needs target_id');

@@ -7,7 +7,7 @@
  * finds them with their tasks and network namespaces. docs/cri.md.
  */
 import type { Container } from '../containers/containers';
-import type { ContainerMetadata, DNSConfig, PodSandboxMetadata, PortMapping } from './gen/runtime/v1/api';
+import type { ContainerMetadata, DNSConfig, NamespaceMode, PodSandboxMetadata, PortMapping } from './gen/runtime/v1/api';
 
 /** containerd's namespace for the CRI's objects. */
 export const CRI_NAMESPACE = 'k8s.io';
@@ -15,11 +15,11 @@ export const CRI_NAMESPACE = 'k8s.io';
 /** `namespace=k8s.io`: the container-list filter that shows them (`gantry ps -a --filter namespace=k8s.io`). */
 export const CRI_NAMESPACE_FILTER = `namespace=${CRI_NAMESPACE}`;
 
-/** The pod's namespace modes, as NamespaceMode numbers (POD 0, CONTAINER 1, NODE 2, TARGET 3). */
+/** The pod's namespace modes (stored as their numbers: POD 0, CONTAINER 1, NODE 2, TARGET 3). */
 export interface PodNamespaces {
-  readonly network: number;
-  readonly pid: number;
-  readonly ipc: number;
+  readonly network: NamespaceMode;
+  readonly pid: NamespaceMode;
+  readonly ipc: NamespaceMode;
 }
 
 export interface SandboxRecord {

@@ -49,7 +49,7 @@ export function podNamespacesOf(config: PodSandboxConfig): SandboxRecord['namesp
   const network = o?.network ?? NamespaceMode.POD;
   const ipc = o?.ipc ?? NamespaceMode.POD;
   const pid = o?.pid ?? NamespaceMode.CONTAINER;
-  const podOrNode = (m: number) => m === NamespaceMode.POD || m === NamespaceMode.NODE;
+  const podOrNode = (m: NamespaceMode) => m === NamespaceMode.POD || m === NamespaceMode.NODE;
   if (!podOrNode(network))
     throw invalidArgument(`invalid pod namespace options: network must be POD or NODE, not ${NamespaceMode[network] ?? network}`);
   if (!podOrNode(ipc)) throw invalidArgument(`invalid pod namespace options: ipc must be POD or NODE, not ${NamespaceMode[ipc] ?? ipc}`);

@@ -139,9 +139,9 @@ function namespaceOf(type: 'ipc' | 'pid' | 'uts', mode: string | undefined, join
   if (mode === 'host') return [];
   if (mode?.startsWith('container:')) {
     if (!joined) throw internal(`buildSpec: no ${type} namespace path for ${mode}`);
-    return [{ type, path: joined } as Namespace];
+    return [{ type, path: joined }];
   }
-  return [{ type } as Namespace];
+  return [{ type }];
 }
 
 /** The process argv: Docker's entrypoint/cmd resolution (see the file comment). */
