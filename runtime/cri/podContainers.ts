@@ -64,6 +64,19 @@ function userOf(config: CriContainerConfig): string | undefined {
   return undefined;
 }
 
+/**
+ * The memory limit and the CPU quota of `linux.resources` (what `gantry run
+ * -m` and `--cpus` set); the rest of the CRI's resources comes later
+ * (docs/cri.md, what is next).
+ */
+function resourcesOf(config: CriContainerConfig): Pick<ContainerConfig, 'memoryBytes' | 'nanoCpus'> {
+  const r = config.linux?.resources;
+  const memoryBytes = Number(r?.memoryLimitInBytes ?? 0n);
+  const quota = Number(r?.cpuQuota ?? 0n);
+  const period = Number(r?.cpuPeriod ?? 0n) || 100_000;
+  return { memoryBytes: Math.max(0, memoryBytes), nanoCpus: quota > 0 ? Math.round((quota * 1e9) / period) : 0 };
+}
+
 export class CriContainers {
   constructor(
     private readonly deps: CriPodDeps,
@@ -129,8 +142,7 @@ export class CriContainers {
         mounts,
         tmpfs: [],
         readOnlyRootfs: sc?.readonlyRootfs ?? false,
-        memoryBytes: 0,
-        nanoCpus: 0,
+        ...resourcesOf(config),
         pidsLimit: 0,
         capAdd: sc?.capabilities?.addCapabilities ?? [],
         capDrop: sc?.capabilities?.dropCapabilities ?? [],

@@ -351,6 +351,73 @@ describe('CRI pods: sandboxes and their containers', function () {
     });
   });
 
+  describe('security context, mounts, resources, TARGET pid', () => {
+    before(pullOnce);
+
+    it('user and group, read-only rootfs, capabilities, privileged, a read-only bind, TARGET pid, OOMKilled', async () => {
+      const dataDir = await makeTempDir('cridata', cleanup);
+      fs.writeFileSync(path.join(dataDir, 'f'), 'from-host\n', { mode: 0o644 });
+      fs.chmodSync(dataDir, 0o755); // readable by uid 1000
+      const config = podConfig('secure');
+      const { podSandboxId, ids } = await runPod(config, [
+        containerConfig('plain', ['sleep 3600']),
+        containerConfig('locked', ['sleep 3601'], {
+          mounts: [{ hostPath: dataDir, containerPath: '/data', readonly: true, propagation: 1 }],
+          linux: {
+            securityContext: {
+              runAsUser: { value: 1000 },
+              runAsGroup: { value: 1001 },
+              readonlyRootfs: true,
+              capabilities: { dropCapabilities: ['ALL'], addCapabilities: ['NET_RAW'] },
+            },
+          },
+        }),
+        containerConfig('root', ['sleep 3602'], { linux: { securityContext: { privileged: true } } }),
+      ]);
+      const [plain, locked, privileged] = ids;
+      const out = async (id: string, cmd: string) => (await exec(id, ['sh', '-c', cmd])).stdout.toString().trim();
+      assert.equal(await out(locked, 'id -u; id -g'), '1000\n1001');
+      assert.equal((await exec(locked, ['touch', '/x'])).exitCode === 0, false, 'the rootfs is read-only');
+      assert.equal(await out(locked, 'cat /data/f'), 'from-host');
+      assert.notEqual((await exec(locked, ['touch', '/data/y'])).exitCode, 0, 'the bind is read-only');
+      assert.equal(await out(locked, 'grep CapBnd /proc/self/status'), 'CapBnd:\t0000000000002000', 'only NET_RAW');
+      const hostBound = /CapBnd:\s*(\w+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1];
+      assert.equal(await out(privileged, 'grep CapEff /proc/self/status'), `CapEff:\t${hostBound}`);
+      assert.notEqual(await out(plain, 'grep CapEff /proc/self/status'), `CapEff:\t${hostBound}`);
+
+      const { containerId: target } = await cri.runtime.createContainer({
+        podSandboxId,
+        config: containerConfig('peer', ['sleep 3603'], {
+          linux: { securityContext: { namespaceOptions: { pid: NamespaceMode.TARGET, targetId: plain } } },
+        }),
+        sandboxConfig: config,
+      });
+      await cri.runtime.startContainer({ containerId: target });
+      const ps = await out(target, 'ps -o args');
+      assert.match(ps, /sleep 3600/, 'sees the target container');
+      assert.doesNotMatch(ps, /sleep 3601/, 'not the others');
+
+      const { containerId: hog } = await cri.runtime.createContainer({
+        podSandboxId,
+        config: containerConfig('hog', ['x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done'], {
+          linux: { resources: { memoryLimitInBytes: 16 * 1024 * 1024 } },
+        }),
+        sandboxConfig: config,
+      });
+      await cri.runtime.startContainer({ containerId: hog });
+      const oom = await waitFor(
+        async () => {
+          const s = (await cri.runtime.containerStatus({ containerId: hog })).status!;
+          return s.state === ContainerState.CONTAINER_EXITED ? s : undefined;
+        },
+        { what: 'the memory hog killed', intervalMs: 100 },
+      );
+      assert.equal(oom.reason, 'OOMKilled', JSON.stringify({ exitCode: oom.exitCode, message: oom.message }));
+      assert.notEqual(oom.exitCode, 0);
+      await removePod(podSandboxId);
+    });
+  });
+
   describe('concurrency', () => {
     before(pullOnce);
 
