@@ -23,6 +23,9 @@ export const DEFAULT_PAUSE_BINARY = '/usr/bin/catatonit';
 const PAUSE_PATH = '/catatonit';
 export const PAUSE_ARGS: readonly string[] = [PAUSE_PATH, '-P'];
 
+/** The active snapshot being filled: transient (the snapshotter's start-up cleanup removes one a crash left). */
+export const PAUSE_BUILD_PREFIX = 'cri-pause-build-';
+
 export interface PauseRootfsDeps {
   readonly snapshotter: Pick<Snapshotter, 'stat' | 'prepare' | 'commit' | 'remove'>;
   /** The static binary to copy in. */
@@ -70,7 +73,7 @@ export class PauseRootfs {
 
   private async make(ctx: Ctx, name: string, binary: Buffer): Promise<void> {
     const { snapshotter } = this.deps;
-    const key = `cri-pause-build-${randomBytes(8).toString('hex')}`;
+    const key = `${PAUSE_BUILD_PREFIX}${randomBytes(8).toString('hex')}`;
     const target = path.join(this.deps.scratch, key);
     const mounts = await snapshotter.prepare(ctx, key, '');
     try {

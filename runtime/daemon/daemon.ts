@@ -60,6 +60,7 @@ import { LayerService } from '../layers/service';
 import { layersHandlers } from '../api/services/layers';
 import { bindPrivately } from './socket';
 import { criPods, startCri } from './cri';
+import { PAUSE_BUILD_PREFIX } from '../cri/pause';
 
 export interface DaemonConfig {
   readonly paths: DaemonPaths;
@@ -126,7 +127,7 @@ export class Daemon {
       const remap = config.usernsRemap;
       const snapshotsRoot = path.join(root, remap ? `snapshots-${remap.uid}.${remap.gid}` : 'snapshots');
       const snapshotter = await createSnapshotter(snapshotsRoot, config.snapshotter, log, {
-        transientPrefixes: [EXTRACT_KEY_PREFIX, CHANGES_VIEW_PREFIX],
+        transientPrefixes: [EXTRACT_KEY_PREFIX, CHANGES_VIEW_PREFIX, PAUSE_BUILD_PREFIX],
       });
       await snapshotter.cleanup(background());
       const gc = new Collector(content, snapshotter);
