@@ -214,6 +214,10 @@ describe('CRI pods: sandboxes and their containers', function () {
       assert.ok(!Number.isNaN(Date.parse(parsed[0][1])));
       assert.match(parsed[0][1], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+/);
 
+      // The same container for the gantry CLI, by ID.
+      assert.match((await daemon.cli(['logs', client])).stdout, /^started$/m);
+      assert.match((await daemon.cli(['inspect', '--format', '{{.Name}}', client])).stdout, /k8s\.io\/default\/web\/.*\/client\/0/);
+
       fs.renameSync(logPath, `${logPath}.1`);
       await cri.runtime.reopenContainerLog({ containerId: client });
       await exec(client, ['sh', '-c', 'echo after-reopen > /tmp/say']);
