@@ -25,6 +25,7 @@ type PodHandlers = Pick<
   | 'containerStatus'
   | 'execSync'
   | 'reopenContainerLog'
+  | 'updateRuntimeConfig'
 >;
 
 export function podHandlers(adapt: HandlerAdapter, deps: CriDeps): PodHandlers {
@@ -72,6 +73,13 @@ export function podHandlers(adapt: HandlerAdapter, deps: CriDeps): PodHandlers {
     execSync: adapt.unary('cri.ExecSync', async (ctx, r) => need(containers).execSync(ctx, r.containerId, r.cmd, Number(r.timeout))),
     reopenContainerLog: adapt.unary('cri.ReopenContainerLog', async (_ctx, r) => {
       need(containers).reopenLog(r.containerId);
+      return {};
+    }),
+    // As containerd without a CNI conf template: the kubelet's pod CIDR is noted, pods keep the pod network's own subnet.
+    updateRuntimeConfig: adapt.unary('cri.UpdateRuntimeConfig', async (_ctx, r) => {
+      const podCidr = r.runtimeConfig?.networkConfig?.podCidr ?? '';
+      if (podCidr)
+        deps.log.info("CRI: the kubelet's pod CIDR is not applied; pods use the pod network's subnet (docs/cri.md)", { podCidr });
       return {};
     }),
   };

@@ -24,7 +24,6 @@ export const MISSING: Record<string, string> = {
   Attach: NO_STREAMING,
   PortForward: NO_STREAMING,
   GetContainerEvents: 'gantryd has no CRI container events yet (evented PLEG; docs/cri.md)',
-  UpdateRuntimeConfig: 'gantryd does not take a pod CIDR from the kubelet yet: pods use its own pod network (docs/cri.md)',
   CheckpointContainer: 'gantryd does not checkpoint containers (no CRIU support)',
 };
 

@@ -492,6 +492,8 @@ describe('CRI pods: sandboxes and their containers', function () {
       await cri.runtime.stopPodSandbox({ podSandboxId: nope });
       await cri.runtime.removePodSandbox({ podSandboxId: nope });
       await cri.runtime.removeContainer({ containerId: nope });
+      // A kubelet sends its pod CIDR at start: accepted (logged, not applied).
+      await cri.runtime.updateRuntimeConfig({ runtimeConfig: { networkConfig: { podCidr: '10.244.0.0/24' } } });
     });
 
     it('conflicting namespace options: INVALID_ARGUMENT and nothing half-made', async () => {

@@ -40,6 +40,7 @@ describe('cri/server', () => {
       'status',
       'stopContainer',
       'stopPodSandbox',
+      'updateRuntimeConfig',
       'version',
     ]);
   });
