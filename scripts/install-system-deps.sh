@@ -8,6 +8,7 @@ packages=(
   skopeo umoci busybox-static    # build and push fixture images no one here wrote
   podman                         # interop tests: podman load/run of what gantry save writes, and back (daemonless, temp --root)
   containernetworking-plugins    # CNI plugins (network attachment)
+  catatonit                      # static init: the CRI pod infra process, copied into a rootfs gantryd makes (no pause image pull)
   iptables                       # the bridge, portmap and firewall plugins write iptables rules
   openssh-server openssh-client  # real sshd/ssh for the remote-host path
   sudo                           # remote tests: a non-root ssh user starting root's gantryd with sudo -n

@@ -42,6 +42,8 @@ export interface BindMount {
   /** Absolute path inside the container. */
   readonly destination: string;
   readonly readOnly: boolean;
+  /** Mount propagation (CRI mounts); default `rprivate`. */
+  readonly propagation?: 'rprivate' | 'rslave' | 'rshared';
 }
 
 /**
@@ -188,6 +190,25 @@ export interface ContainerConfig extends ContainerNetworkOptions {
   readonly noNewPrivileges?: boolean;
   /** `--security-opt apparmor=…`: undefined = gantry-default where the host has AppArmor; 'unconfined'; or a profile name. */
   readonly apparmorProfile?: string;
+  /**
+   * The IPC, PID and UTS namespaces, as Docker's `--ipc`/`--pid`/`--uts`:
+   * undefined = a private one, `host` = the host's, `container:<id>` = that
+   * running container's. CRI pods use them to share the infra process's
+   * namespaces (docs/cri.md).
+   */
+  readonly ipcMode?: string;
+  readonly pidMode?: string;
+  readonly utsMode?: string;
+  /**
+   * The namespace of the object, as containerd's: unset for Docker-style
+   * containers, `k8s.io` for CRI pods and containers. Namespaced containers
+   * are listed only when a `namespace=` filter asks for them.
+   */
+  readonly namespace?: string;
+  /** A log file of its own (CRI `log_directory/log_path`) instead of the record's; gantryd does not rotate it. */
+  readonly logPath?: string;
+  /** What the CRI keeps with the record (runtime/cri/records.ts), as JSON text: opaque here. */
+  readonly cri?: string;
 }
 
 export interface HealthState {

@@ -6,7 +6,7 @@
 import { invalidArgument } from '../errdefs/errdefs';
 import type { Container } from './containers';
 
-const KEYS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'health'] as const;
+const KEYS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'health', 'namespace'] as const;
 type FilterKey = (typeof KEYS)[number];
 
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
@@ -31,6 +31,8 @@ export function parseFilters(filters: readonly string[]): Filters {
 }
 
 export function matchesFilters(container: Container, filters: Filters): boolean {
+  // Namespaced (CRI) containers show only when a `namespace=` filter names their namespace.
+  if (container.config.namespace && !filters.has('namespace')) return false;
   for (const [key, values] of filters) {
     if (!values.some((value) => matches(container, key, value))) return false;
   }
@@ -64,5 +66,7 @@ function matches(c: Container, key: FilterKey, value: string): boolean {
       return c.state.status === 'exited' && c.state.exitCode === Number(value);
     case 'health':
       return c.state.health.status === value;
+    case 'namespace':
+      return (c.config.namespace ?? '') === value;
   }
 }

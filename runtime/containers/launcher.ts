@@ -167,6 +167,7 @@ export class Launcher implements ContainerTasks {
     const volumeBinds = await this.volumeBinds(container, rootfs, !starting);
     // Under --userns-remap runc makes the namespace (see launch).
     const netnsPath = join?.netns ?? (this.config.idMap ? undefined : this.config.networks?.netnsPathOf(container));
+    const namespacePaths = this.sharedNamespaces(container, starting);
     const spec = buildSpec({
       id: container.id,
       config: join ? { ...container.config, hostname } : container.config,
@@ -182,6 +183,7 @@ export class Launcher implements ContainerTasks {
       apparmor: this.apparmor.enabled,
       netnsPath,
       volumeBinds,
+      namespacePaths,
     });
     applyPrivileges(spec, {
       config: container.config,
@@ -243,6 +245,23 @@ export class Launcher implements ContainerTasks {
   }
 
   /**
+   * `container:` IPC/PID/UTS modes (CRI pods): the running target's
+   * `/proc/<pid>/ns/<type>`. At create, while the target does not run, a
+   * placeholder (start writes the bundle again and then requires it).
+   */
+  private sharedNamespaces(container: Container, required: boolean): { ipc?: string; pid?: string; uts?: string } {
+    const out: { ipc?: string; pid?: string; uts?: string } = {};
+    const modes = { ipc: container.config.ipcMode, pid: container.config.pidMode, uts: container.config.utsMode };
+    for (const [type, mode] of Object.entries(modes) as Array<['ipc' | 'pid' | 'uts', string | undefined]>) {
+      if (!mode?.startsWith('container:')) continue;
+      if (!this.config.networks) throw failedPrecondition(`--${type} container: is unavailable here`);
+      const target = this.config.networks.joinTarget({ ...container, config: { ...container.config, network: mode } }, required);
+      out[type] = target ? `/proc/${target.state.pid}/ns/${type}` : `/proc/self/ns/${type}`;
+    }
+    return out;
+  }
+
+  /**
    * Creates and starts the task: bundle → conmon + `runc create` → `runc
    * start`. On failure nothing of the task is left (runc state, conmon, exit
    * file); the rootfs stays mounted for the next attempt or for removal.
@@ -251,7 +270,8 @@ export class Launcher implements ContainerTasks {
     const { id } = container;
     // Written at create and still current unless a reboot wiped the state dir or the rootfs was unmounted.
     // `container:` is written again at every start: the target's namespace is that of its task now.
-    const joined = joinedContainer(container.config.network) !== undefined;
+    const c = container.config;
+    const joined = [c.network, c.ipcMode, c.pidMode, c.utsMode].some((m) => m !== undefined && joinedContainer(m) !== undefined);
     const fresh = !joined && fs.existsSync(path.join(this.bundleOf(id), 'config.json')) && (await isMountPoint(this.rootfsOf(id)));
     if (!fresh) await this.writeBundle(ctx, container, true);
     await this.config.runc.delete(id, { force: true });
@@ -291,7 +311,8 @@ export class Launcher implements ContainerTasks {
           .catch((err: unknown) => this.config.log.warn('releasing the network of a failed start failed', { id, error: err }));
       throw e;
     }
-    this.rotateLog(id, logPath);
+    // A log of its own (CRI) is rotated by its owner (the kubelet), which then asks for a reopen.
+    if (!c.logPath) this.rotateLog(id, logPath);
     return task;
   }
 

@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import { type Ctx, cleanupSignal } from '../context';
 import { failedPrecondition, invalidArgument } from '../errdefs/errdefs';
 import type { RuncState } from '../tasks/tasks';
+import type { ContainerConfig as ImageRuntimeConfig } from '../images/manifest';
 import { KeyedMutex } from '../util/keyedMutex';
 import { ContainerTopics, initialState, type Container, type ContainerConfig, type ContainerState } from './containers';
 import { matchesFilters, parseFilters } from './filters';
@@ -35,6 +36,15 @@ import { systemClock, type Clock, type ContainerServiceDeps, type HealthRecorder
 import { isUp, type WaitCondition } from './waiters';
 
 export type { WaitCondition };
+
+/** A root filesystem made by gantryd itself: a committed snapshot and the runtime config to run it with. */
+export interface ContainerBase {
+  readonly name: string;
+  readonly id: string;
+  /** The committed snapshot the container's rootfs is prepared on. */
+  readonly chainId: string;
+  readonly config: ImageRuntimeConfig;
+}
 export type { ContainerServiceDeps };
 
 export class ContainerService {
@@ -78,16 +88,22 @@ export class ContainerService {
     return this.deps.tasks.privilegesOf(c.config);
   }
 
-  async create(ctx: Ctx, name: string, requested: ContainerConfig): Promise<Container> {
+  /**
+   * `base`: a root filesystem that is not an image of the store (the CRI's
+   * pause rootfs, runtime/cri/pause.ts). A namespaced config (CRI) may have a
+   * name outside Docker's syntax, so that it never clashes with one.
+   */
+  async create(ctx: Ctx, name: string, requested: ContainerConfig, base?: ContainerBase): Promise<Container> {
     const { store, images, snapshotter, tasks } = this.deps;
     const config = tasks.withDefaults(requested);
-    if (name) validateContainerName(name);
-    const image = images.resolve(config.image);
+    if (name && !config.namespace) validateContainerName(name);
+    const image = base
+      ? { name: base.name, id: base.id, snapshot: { snapshotter: snapshotter.name, chainId: base.chainId } }
+      : images.resolve(config.image);
     if (!image.snapshot || image.snapshot.snapshotter !== snapshotter.name) {
       throw failedPrecondition(`image ${image.name} is not unpacked for the ${snapshotter.name} snapshotter; pull it again`);
     }
-    const details = await images.inspect(ctx, image.id);
-    const imageConfig = details.config.config ?? {};
+    const imageConfig = base ? base.config : ((await images.inspect(ctx, image.id)).config.config ?? {});
     const args = resolveArgs(config, imageConfig);
     for (const m of config.mounts) await requireBindSource(m.source);
     const volumes = this.deps.volumes;
@@ -283,7 +299,7 @@ export class ContainerService {
         startedAt: container.state.startedAt || task?.created || this.clock.now().toISOString(),
       });
       if (adopted.state.status === 'running') this.deps.health.watch(adopted, this.recordHealthOf);
-      if (task) this.deps.tasks.rotateLog(id, this.logPathOf(id));
+      if (task && !container.config.logPath) this.deps.tasks.rotateLog(id, this.logPathOf(id));
     });
   }
 

@@ -49,6 +49,8 @@ export class FileContainerStore implements ContainerRecords {
 
   /** The container's log (container.log beside its record). */
   logPathOf(id: string): string {
+    const own = this.get(id)?.config.logPath;
+    if (own) return own;
     return path.join(this.dirOf(id), 'container.log');
   }
 

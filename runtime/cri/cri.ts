@@ -27,6 +27,11 @@ import type { Registry } from '../distribution/distribution';
 import type { Puller } from '../images/pull';
 import type { ImageService as GantryImages } from '../images/service';
 import type { Logger } from '../util/log';
+import type { Ctx } from '../context';
+import type { ContainerIO } from '../containers/io';
+import type { ContainerService } from '../containers/service';
+import type { Attachment } from '../network/index';
+import type { PauseRootfs } from './pause';
 
 /** The cgroup driver gantryd uses: cgroupfs (cgroupsPathOf in runtime/containers/launcher.ts). */
 export type CgroupDriverName = 'cgroupfs' | 'systemd';
@@ -59,8 +64,32 @@ export interface CriImageDeps {
   readonly imageFsMountpoint: string;
 }
 
+/** What pods and their containers run on (sandboxes.ts, podContainers.ts); absent: those RPCs fail with the reason. */
+export interface CriPodDeps {
+  readonly log: Logger;
+  /** The one container service: a sandbox is its infra container, a CRI container a container (records.ts). */
+  readonly service: Pick<ContainerService, 'resolve' | 'create' | 'start' | 'stop' | 'remove' | 'list' | 'bundleOf' | 'logPathOf'>;
+  readonly io: Pick<ContainerIO, 'exec' | 'specJson'>;
+  /** The infra root filesystem (pause.ts). */
+  readonly pause: Pick<PauseRootfs, 'base'>;
+  /** `--sandbox-image`: this image as the infra instead of catatonit. */
+  readonly sandboxImage?: string;
+  /** The image is in the store (pulled when missing). */
+  ensureImage(ctx: Ctx, reference: string): Promise<void>;
+  /** The CNI network pods attach to, made when missing (podNetwork.ts). */
+  podNetwork(ctx: Ctx): Promise<string>;
+  /** The infra's network attachment while it runs. */
+  attachmentOf(id: string): Attachment | undefined;
+  /** Tells the container's conmon to reopen its log file (ReopenContainerLog). */
+  reopenLog(id: string): void;
+}
+
 export interface CriDeps {
   readonly log: Logger;
   readonly runtime: CriRuntimeInfo;
   readonly images: CriImageDeps;
+  /** Absent when containers or networks are unavailable: the pod RPCs then say why. */
+  readonly pods?: CriPodDeps;
+  /** Why pods are unavailable (when `pods` is absent). */
+  readonly podsUnavailable?: string;
 }

@@ -7,37 +7,23 @@ import type { HandlerAdapter } from '../api/server';
 import { unimplemented } from '../errdefs/errdefs';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 
-const NO_SANDBOXES = 'gantryd has no pod sandboxes yet (the pause process, CNI per pod; docs/cri.md)';
-const NO_CONTAINERS = 'gantryd cannot run CRI containers yet: they need pod sandboxes (docs/cri.md)';
+const NO_SANDBOXES = 'gantryd has no pod sandbox statistics yet (docs/cri.md)';
+const NO_CONTAINERS = 'gantryd does not serve this for CRI containers yet (resources and statistics; docs/cri.md)';
 const NO_STREAMING = 'gantryd has no CRI streaming server yet (exec, attach and port-forward URLs; docs/cri.md)';
 
 /** RPC name → what is missing. */
 export const MISSING: Record<string, string> = {
-  RunPodSandbox: NO_SANDBOXES,
-  StopPodSandbox: NO_SANDBOXES,
-  RemovePodSandbox: NO_SANDBOXES,
-  PodSandboxStatus: NO_SANDBOXES,
-  ListPodSandbox: NO_SANDBOXES,
   PodSandboxStats: NO_SANDBOXES,
   ListPodSandboxStats: NO_SANDBOXES,
   ListPodSandboxMetrics: NO_SANDBOXES,
-  ListMetricDescriptors: 'gantryd exports no CRI pod metrics yet (they come with pod sandboxes; docs/cri.md)',
-  CreateContainer: NO_CONTAINERS,
-  StartContainer: NO_CONTAINERS,
-  StopContainer: NO_CONTAINERS,
-  RemoveContainer: NO_CONTAINERS,
-  ListContainers: NO_CONTAINERS,
-  ContainerStatus: NO_CONTAINERS,
+  ListMetricDescriptors: 'gantryd exports no CRI pod metrics yet (docs/cri.md)',
   UpdateContainerResources: NO_CONTAINERS,
-  ReopenContainerLog: NO_CONTAINERS,
   ContainerStats: NO_CONTAINERS,
   ListContainerStats: NO_CONTAINERS,
-  ExecSync: NO_CONTAINERS,
   Exec: NO_STREAMING,
   Attach: NO_STREAMING,
   PortForward: NO_STREAMING,
-  GetContainerEvents: 'gantryd has no CRI container events yet (evented PLEG comes with CRI containers; docs/cri.md)',
-  UpdateRuntimeConfig: 'gantryd does not take a pod CIDR from the kubelet yet: pod networking comes with pod sandboxes (docs/cri.md)',
+  GetContainerEvents: 'gantryd has no CRI container events yet (evented PLEG; docs/cri.md)',
   CheckpointContainer: 'gantryd does not checkpoint containers (no CRIU support)',
 };
 

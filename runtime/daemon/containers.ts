@@ -67,6 +67,8 @@ export interface Containers {
   readonly connections?: NetworkConnections;
   /** diff, export and commit (absent when containers are unavailable). */
   readonly changes?: ContainerChanges;
+  /** What the CRI drives (daemon/cri.ts; absent when containers are unavailable). */
+  readonly runtime?: { readonly service: ContainerService; readonly io: ContainerIO; readonly launcher: Launcher };
   close(): void;
 }
 
@@ -179,6 +181,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   });
   return {
     changes,
+    runtime: { service, io, launcher },
     server: (adapt): ContainersServer => ({
       ...(containersService(adapt, service, io, (id) => deps.networks.current(id), forwarder) as ContainersServer),
       ...containerChangesHandlers(adapt, changes),

@@ -8,7 +8,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Server } from '@grpc/grpc-js';
 import type { HandlerAdapter } from '../api/server';
+import type { Ctx } from '../context';
+import type { ContainerNetworks } from '../containers/networking';
 import type { CriDeps } from '../cri/cri';
+import { DEFAULT_PAUSE_BINARY, PauseRootfs } from '../cri/pause';
+import { ensurePodNetwork, type PodNetworkSettings } from '../cri/podNetwork';
+import { isNotFound } from '../errdefs/errdefs';
+import type { Puller } from '../images/pull';
+import type { ImageService } from '../images/service';
+import type { Snapshotter } from '../snapshots/snapshots';
+import { reopenLog } from '../tasks/conmon';
+import type { Containers } from './containers';
 import { criServices } from '../cri/server';
 import type { Logger } from '../util/log';
 import { bindPrivately } from './socket';
@@ -48,5 +58,47 @@ export async function startCri(socket: string, adapt: HandlerAdapter, deps: CriD
           resolve();
         });
       }).then(() => fs.rmSync(socket, { force: true }))),
+  };
+}
+
+export interface CriPodsWiring {
+  readonly log: Logger;
+  readonly containers: Containers;
+  readonly networks: ContainerNetworks;
+  readonly snapshotter: Snapshotter;
+  /** The daemon's state dir (the pause rootfs is filled under it). */
+  readonly state: string;
+  readonly sandboxImage?: string;
+  readonly podNetwork?: PodNetworkSettings;
+  readonly puller: Puller;
+  readonly images: ImageService;
+}
+
+/** What pods run on: the container runtime, the pod network, the infra rootfs (docs/cri.md); or why pods are unavailable. */
+export function criPods(w: CriPodsWiring): Pick<CriDeps, 'pods' | 'podsUnavailable'> {
+  const runtime = w.containers.runtime;
+  const manager = w.networks.manager;
+  if (!runtime) return { podsUnavailable: 'containers are unavailable (runc or conmon is missing)' };
+  if (!manager) return { podsUnavailable: 'CNI networks are unavailable (see `gantry info`)' };
+  const pause = new PauseRootfs({ snapshotter: w.snapshotter, binary: DEFAULT_PAUSE_BINARY, scratch: path.join(w.state, 'cri') });
+  return {
+    pods: {
+      log: w.log,
+      service: runtime.service,
+      io: runtime.io,
+      pause,
+      sandboxImage: w.sandboxImage,
+      ensureImage: async (ctx: Ctx, reference: string) => {
+        try {
+          w.images.resolve(reference);
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+          await w.puller.pull(ctx, reference);
+        }
+      },
+      podNetwork: (ctx: Ctx) => ensurePodNetwork(ctx, manager, w.podNetwork),
+      attachmentOf: (id: string) => w.networks.current(id),
+      reopenLog: (id: string) => reopenLog(runtime.launcher.bundleOf(id)),
+    },
   };
 }

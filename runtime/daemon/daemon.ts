@@ -59,7 +59,8 @@ import { systemService } from '../api/services/system';
 import { LayerService } from '../layers/service';
 import { layersHandlers } from '../api/services/layers';
 import { bindPrivately } from './socket';
-import { startCri } from './cri';
+import { criPods, startCri } from './cri';
+import { PAUSE_BUILD_PREFIX } from '../cri/pause';
 import type { RootlessMode } from './rootless/rootless';
 import { runsRootless, sharingGroup } from '../system/identity';
 
@@ -92,6 +93,10 @@ export interface DaemonConfig {
   readonly socketGroup?: string;
   /** A listening socket systemd passed (socket activation, docs/service.md): served instead of binding `paths.socket`. */
   readonly listenFd?: number;
+  /** `--sandbox-image`: pods' infra image instead of gantryd's catatonit rootfs (docs/cri.md). */
+  readonly sandboxImage?: string;
+  /** `--cri-pod-bridge`, `--cri-pod-subnet`: the pod network's bridge and subnet when gantryd makes it. */
+  readonly criPodNetwork?: { readonly bridge?: string; readonly subnet?: string };
 }
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -130,7 +135,7 @@ export class Daemon {
       const remap = config.usernsRemap;
       const snapshotsRoot = path.join(root, remap ? `snapshots-${remap.uid}.${remap.gid}` : 'snapshots');
       const snapshotter = await createSnapshotter(snapshotsRoot, config.snapshotter, log, {
-        transientPrefixes: [EXTRACT_KEY_PREFIX, CHANGES_VIEW_PREFIX],
+        transientPrefixes: [EXTRACT_KEY_PREFIX, CHANGES_VIEW_PREFIX, PAUSE_BUILD_PREFIX],
       });
       await snapshotter.cleanup(background());
       const gc = new Collector(content, snapshotter);
@@ -238,6 +243,17 @@ export class Daemon {
                 imageFsDirs: [path.join(root, 'content'), snapshotsRoot],
                 imageFsMountpoint: root,
               },
+              ...criPods({
+                log,
+                containers,
+                networks: networks.containers,
+                snapshotter,
+                state,
+                sandboxImage: config.sandboxImage,
+                podNetwork: { ...config.criPodNetwork, confDir: config.network?.criCniConfDir },
+                puller,
+                images: imageService,
+              }),
             },
             log,
           )

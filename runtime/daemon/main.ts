@@ -51,6 +51,15 @@ Options:
   --cri-socket PATH   the Kubernetes CRI socket (default: <state>/cri.sock); a kubelet
                       takes --container-runtime-endpoint=unix://PATH
   --cri=true|false    serve the CRI (default: true)
+  --cri-cni-conf-dir DIR
+                      CNI conflists for pods: the first (by file name) is the pod network;
+                      default: k8s-pods, a bridge network gantryd makes
+  --cri-pod-bridge NAME
+                      the Linux bridge of the pod network k8s-pods (default: gantry-pods0)
+  --cri-pod-subnet CIDR
+                      the pod network's subnet (default: a free one, chosen when it is made)
+  --sandbox-image REF the image of pods' infra process instead of the static catatonit
+                      gantryd puts in a rootfs of its own (pulled when missing)
   --log-level LEVEL   error | warn | info | debug (default: info)
   --no-new-privileges containers get no-new-privileges unless they ask
                       --security-opt no-new-privileges=false
@@ -81,6 +90,10 @@ export async function daemonMain(argv: string[]): Promise<number> {
       'ipam-dir': { type: 'string' },
       'cri-socket': { type: 'string' },
       cri: { type: 'string', default: 'true' },
+      'sandbox-image': { type: 'string' },
+      'cri-pod-bridge': { type: 'string' },
+      'cri-cni-conf-dir': { type: 'string' },
+      'cri-pod-subnet': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -131,6 +144,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
       {
         paths,
         criSocket,
+        sandboxImage: values['sandbox-image'] || undefined,
+        criPodNetwork: { bridge: values['cri-pod-bridge'], subnet: values['cri-pod-subnet'] },
         runtime: values.runtime,
         conmon: values.conmon,
         insecureRegistries: values['insecure-registry'],
@@ -146,6 +161,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         network: {
           cniBinDirs: values['cni-bin-dir'].length ? values['cni-bin-dir'].map((d) => path.resolve(d)) : undefined,
           cniConfDir: values['cni-conf-dir'] && path.resolve(values['cni-conf-dir']),
+          criCniConfDir: values['cri-cni-conf-dir'] && path.resolve(values['cri-cni-conf-dir']),
           defaultBridge: values.bridge,
           defaultSubnet: values['bridge-subnet'],
           ipamDir: values['ipam-dir'] && path.resolve(values['ipam-dir']),

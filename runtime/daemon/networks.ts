@@ -24,6 +24,7 @@ import { RootlessKitPorts } from './rootless/portDriver';
 export interface NetworkFlags {
   readonly cniBinDirs?: readonly string[];
   readonly cniConfDir?: string;
+  readonly criCniConfDir?: string;
   readonly defaultBridge?: string;
   readonly defaultSubnet?: string;
   readonly ipamDir?: string;
@@ -54,6 +55,7 @@ export async function startNetworks(deps: NetworksDeps): Promise<Networks> {
     state: config.paths.state,
     cniBinDirs: flags.cniBinDirs,
     cniConfDir: flags.cniConfDir,
+    criCniConfDir: flags.criCniConfDir,
     defaultBridge: flags.defaultBridge,
     defaultSubnet: flags.defaultSubnet,
     ipamDir: flags.ipamDir,

@@ -68,6 +68,8 @@ export interface NetworkSettings {
   readonly cniBinDirs?: readonly string[];
   /** --cni-conf-dir: read-only user-provided conflists. */
   readonly cniConfDir?: string;
+  /** --cri-cni-conf-dir: read-only conflists for CRI pods (the first one is the pod network; docs/cri.md). */
+  readonly criCniConfDir?: string;
   /** The default network's bridge (default DEFAULT_BRIDGE). */
   readonly defaultBridge?: string;
   /** The default network's subnet; chosen free once and kept when absent. */

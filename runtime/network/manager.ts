@@ -70,7 +70,7 @@ class CniNetworkManager implements NetworkManager {
     this.netDir = path.join(settings.root, 'networks');
     this.netnsDir = path.join(settings.state, 'netns');
     this.ipamDir = settings.ipamDir ?? path.join(this.netDir, 'ipam');
-    this.store = new NetworkStore(this.netDir, settings.cniConfDir);
+    this.store = new NetworkStore(this.netDir, settings.cniConfDir, settings.criCniConfDir);
     this.attachments = new AttachmentStore(path.join(this.netDir, 'attachments'));
     this.ports = new PortReservations(path.join(this.netDir, 'ports.json'));
   }

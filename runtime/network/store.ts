@@ -49,6 +49,8 @@ export class NetworkStore {
   constructor(
     readonly dir: string,
     readonly confDir?: string,
+    /** `--cri-cni-conf-dir`: the CRI pods' conflists, read-only as confDir's. */
+    readonly criConfDir?: string,
   ) {}
 
   async init(): Promise<void> {
@@ -68,10 +70,14 @@ export class NetworkStore {
       const conflist = parseConflist(await fs.promises.readFile(this.conflistPath(info.name), 'utf8'), this.conflistPath(info.name));
       out.push({ info, conflist });
     }
-    if (!this.confDir) return out;
-    for (const entry of (await readdirOrEmpty(this.confDir)).sort()) {
+    for (const dir of [this.confDir, this.criConfDir]) if (dir) await this.listUserDir(dir, out, onSkip);
+    return out;
+  }
+
+  private async listUserDir(dir: string, out: StoredNetwork[], onSkip?: (file: string, why: string) => void): Promise<void> {
+    for (const entry of (await readdirOrEmpty(dir)).sort()) {
       if (!/\.(conflist|conf|json)$/.test(entry)) continue;
-      const file = path.join(this.confDir, entry);
+      const file = path.join(dir, entry);
       try {
         const conflist = parseConflist(await fs.promises.readFile(file, 'utf8'), file);
         if (out.some((n) => n.info.name === conflist.name)) {
@@ -83,7 +89,6 @@ export class NetworkStore {
         onSkip?.(file, (e as Error).message);
       }
     }
-    return out;
   }
 
   async get(name: string): Promise<StoredNetwork> {

@@ -207,7 +207,12 @@ export async function startDaemon(
 export async function removeContainers(socket: string): Promise<void> {
   const client = RuntimeClient.forSocket(socket);
   try {
-    for (const c of await client.containers.list(true, [], { timeoutMs: 10_000 })) {
+    // CRI pods and containers (namespace k8s.io) are listed only when asked for.
+    const all = [
+      ...(await client.containers.list(true, [], { timeoutMs: 10_000 })),
+      ...(await client.containers.list(true, ['namespace=k8s.io'], { timeoutMs: 10_000 })),
+    ];
+    for (const c of all) {
       await client.containers.remove(c.id, true).catch(() => undefined);
     }
   } catch {

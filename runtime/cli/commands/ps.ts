@@ -95,7 +95,8 @@ List containers (running ones unless -a), newest first.
 Options:
   -a, --all              show all containers, not just running ones
   -q, --quiet            only container IDs
-  -f, --filter KEY=VALUE filter: status, name, id, label, ancestor, health, exited (repeatable)
+  -f, --filter KEY=VALUE filter: status, name, id, label, ancestor, health, exited,
+                         namespace (k8s.io: the CRI's pods and containers, hidden otherwise) (repeatable)
   --no-trunc             full IDs and commands
   --json                 the records as a JSON array
   --format FORMAT        a Go template per container ({{.Names}} {{.Status}}), 'table …'

@@ -130,6 +130,18 @@ export interface SpecInput {
   readonly netnsPath?: string;
   /** The container's volumes, as binds of their host directories (docs/volumes.md). */
   readonly volumeBinds?: readonly BindMount[];
+  /** `container:` IPC/PID/UTS modes: the target's `/proc/<pid>/ns/<type>` to join. */
+  readonly namespacePaths?: { readonly ipc?: string; readonly pid?: string; readonly uts?: string };
+}
+
+/** A private namespace, a joined one (`path`), or none at all with mode `host` (the host's). */
+function namespaceOf(type: 'ipc' | 'pid' | 'uts', mode: string | undefined, joined: string | undefined): Namespace[] {
+  if (mode === 'host') return [];
+  if (mode?.startsWith('container:')) {
+    if (!joined) throw internal(`buildSpec: no ${type} namespace path for ${mode}`);
+    return [{ type, path: joined }];
+  }
+  return [{ type }];
 }
 
 /** The process argv: Docker's entrypoint/cmd resolution (see the file comment). */
@@ -234,9 +246,9 @@ export function buildSpec(input: SpecInput): Spec {
   const namespaces: Namespace[] = [
     { type: 'mount' },
     ...(hostNetwork ? [] : [(input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' }) as Namespace]),
-    { type: 'uts' },
-    { type: 'pid' },
-    { type: 'ipc' },
+    ...namespaceOf('uts', config.utsMode, input.namespacePaths?.uts),
+    ...namespaceOf('pid', config.pidMode, input.namespacePaths?.pid),
+    ...namespaceOf('ipc', config.ipcMode, input.namespacePaths?.ipc),
   ];
 
   return {
@@ -253,7 +265,8 @@ export function buildSpec(input: SpecInput): Spec {
       ...optional('apparmorProfile', apparmorFor(config, input.apparmor ?? false)),
     },
     root: { path: input.rootfs, readonly: config.readOnlyRootfs },
-    hostname,
+    // The host's UTS namespace keeps the host's name (runc refuses to set one there).
+    ...(config.utsMode === 'host' ? {} : { hostname }),
     mounts: containerMounts([...config.mounts, ...(input.volumeBinds ?? [])], config.tmpfs, input.etcFiles, config.readOnlyRootfs),
     linux: {
       // Docker's defaults for a private network namespace: ping without CAP_NET_RAW, any port without CAP_NET_BIND_SERVICE

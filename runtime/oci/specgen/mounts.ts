@@ -167,7 +167,7 @@ export function containerMounts(
       destination,
       type: 'bind',
       source: path.posix.normalize(b.source).replace(/(.)\/+$/, '$1'),
-      options: ['rbind', ...(b.readOnly ? ['ro'] : []), 'rprivate'],
+      options: ['rbind', ...(b.readOnly ? ['ro'] : []), b.propagation ?? 'rprivate'],
     });
   }
   for (const t of tmpfs) {

@@ -1,8 +1,8 @@
 // The Kubernetes CRI (runtime.v1) on gantryd's CRI socket, driven as a
 // kubelet or crictl drives it: a grpc-js client built from the same .proto
 // (test/helpers/criClient.ts) against a real gantryd and a real registry,
-// plain and with htpasswd auth. Sandboxes and containers are not served yet:
-// those RPCs must answer UNIMPLEMENTED with what is missing.
+// plain and with htpasswd auth. Pods and their containers: pods.test.ts. The
+// RPCs not served yet must answer UNIMPLEMENTED with what is missing.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -87,9 +87,9 @@ describe('CRI runtime.v1 (Version, Status, RuntimeConfig, ImageService)', functi
     });
 
     it('an RPC not served yet answers UNIMPLEMENTED naming what is missing, and the daemon lives on', async () => {
-      const run = await failure(cri.runtime.runPodSandbox({ config: { metadata: { name: 'p', namespace: 'default', uid: 'u1' } } }));
-      assert.equal(run.code, status.UNIMPLEMENTED);
-      assert.match(run.details, /^RunPodSandbox is not implemented: .*pod sandboxes/);
+      const stats = await failure(cri.runtime.podSandboxStats({ podSandboxId: 'x' }));
+      assert.equal(stats.code, status.UNIMPLEMENTED);
+      assert.match(stats.details, /^PodSandboxStats is not implemented: .*statistics/);
       const exec = await failure(cri.runtime.exec({ containerId: 'x', cmd: ['sh'] }));
       assert.equal(exec.code, status.UNIMPLEMENTED);
       assert.match(exec.details, /streaming server/);

@@ -15,7 +15,7 @@ import { createLogger } from '../../../runtime/util/log';
 const log = createLogger('error');
 
 describe('cri/server', () => {
-  it('has a handler for every RPC of both services; only Version, Status and RuntimeConfig are served among RuntimeService', () => {
+  it('has a handler for every RPC of both services; the runtime info, sandbox and container RPCs are served among RuntimeService', () => {
     const [runtime, images] = criServices(new HandlerAdapter(log), {
       log,
       runtime: {} as CriDeps['runtime'],
@@ -24,7 +24,25 @@ describe('cri/server', () => {
     for (const key of Object.keys(RuntimeServiceService)) assert.equal(typeof runtime.implementation[key], 'function', key);
     for (const key of Object.keys(ImageServiceService)) assert.equal(typeof images.implementation[key], 'function', key);
     const served = Object.keys(RuntimeServiceService).filter((k) => !(k[0].toUpperCase() + k.slice(1) in MISSING));
-    assert.deepEqual(served.sort(), ['runtimeConfig', 'status', 'version']);
+    assert.deepEqual(served.sort(), [
+      'containerStatus',
+      'createContainer',
+      'execSync',
+      'listContainers',
+      'listPodSandbox',
+      'podSandboxStatus',
+      'removeContainer',
+      'removePodSandbox',
+      'reopenContainerLog',
+      'runPodSandbox',
+      'runtimeConfig',
+      'startContainer',
+      'status',
+      'stopContainer',
+      'stopPodSandbox',
+      'updateRuntimeConfig',
+      'version',
+    ]);
   });
 });
 

@@ -183,6 +183,47 @@ describe('oci/specgen/build', () => {
       assert.equal(spec.hostname, 'myhost');
       assert.deepEqual(spec.linux?.sysctl, {});
     });
+    it('IPC, PID and UTS modes: container: joins the given paths, host drops the namespace (and the hostname with UTS)', () => {
+      const joined = buildSpec(
+        input(
+          { network: 'container:abc', ipcMode: 'container:abc', pidMode: 'container:abc', utsMode: 'container:abc', hostname: 'pod' },
+          { Cmd: ['sh'] },
+          {
+            netnsPath: '/proc/7/ns/net',
+            namespacePaths: { ipc: '/proc/7/ns/ipc', pid: '/proc/7/ns/pid', uts: '/proc/7/ns/uts' },
+          },
+        ),
+      );
+      assert.deepEqual(joined.linux?.namespaces, [
+        { type: 'mount' },
+        { type: 'network', path: '/proc/7/ns/net' },
+        { type: 'uts', path: '/proc/7/ns/uts' },
+        { type: 'pid', path: '/proc/7/ns/pid' },
+        { type: 'ipc', path: '/proc/7/ns/ipc' },
+      ]);
+      assert.equal(joined.hostname, 'pod');
+      const host = buildSpec(input({ network: 'host', ipcMode: 'host', pidMode: 'host', utsMode: 'host' }));
+      assert.deepEqual(
+        host.linux?.namespaces?.map((n) => n.type),
+        ['mount'],
+      );
+      assert.equal(host.hostname, undefined);
+    });
+    it('bind mount propagation: rprivate unless the mount asks for rslave or rshared', () => {
+      const spec = buildSpec(
+        input({
+          mounts: [
+            { source: '/a', destination: '/a', readOnly: false },
+            { source: '/b', destination: '/b', readOnly: true, propagation: 'rslave' },
+            { source: '/c', destination: '/c', readOnly: false, propagation: 'rshared' },
+          ],
+        }),
+      );
+      const opts = (d: string) => spec.mounts?.find((m) => m.destination === d)?.options;
+      assert.deepEqual(opts('/a'), ['rbind', 'rprivate']);
+      assert.deepEqual(opts('/b'), ['rbind', 'ro', 'rslave']);
+      assert.deepEqual(opts('/c'), ['rbind', 'rshared']);
+    });
     it("masked and read-only paths are Docker's", () => {
       const spec = buildSpec(input());
       for (const p of [

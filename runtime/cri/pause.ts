@@ -1,0 +1,95 @@
+/**
+ * The pod's infra ("pause") root filesystem, made by gantryd itself so a pod
+ * starts with no registry reachable: a committed snapshot holding only a
+ * static `catatonit` (Debian's package, scripts/install-system-deps.sh),
+ * which sits as PID 1 holding the pod's namespaces and reaps zombies. With
+ * `--sandbox-image` the named image is used instead, as containerd's
+ * `sandbox_image` (pulled when missing). docs/cri.md, "Pod sandboxes".
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Ctx } from '../context';
+import type { ContainerBase } from '../containers/service';
+import { failedPrecondition, isNotFound } from '../errdefs/errdefs';
+import { mount, unmount } from '../mount/mounter';
+import type { Snapshotter } from '../snapshots/snapshots';
+import { KeyedMutex } from '../util/keyedMutex';
+
+/** Where Debian's catatonit package puts its static binary. */
+export const DEFAULT_PAUSE_BINARY = '/usr/bin/catatonit';
+
+/** Inside the pause rootfs; `-P`: pause mode, no child to run. */
+const PAUSE_PATH = '/catatonit';
+export const PAUSE_ARGS: readonly string[] = [PAUSE_PATH, '-P'];
+
+/** The active snapshot being filled: transient (the snapshotter's start-up cleanup removes one a crash left). */
+export const PAUSE_BUILD_PREFIX = 'cri-pause-build-';
+
+export interface PauseRootfsDeps {
+  readonly snapshotter: Pick<Snapshotter, 'stat' | 'prepare' | 'commit' | 'remove'>;
+  /** The static binary to copy in. */
+  readonly binary: string;
+  /** A directory for the temporary mount while the snapshot is filled. */
+  readonly scratch: string;
+}
+
+export class PauseRootfs {
+  private readonly lock = new KeyedMutex();
+
+  constructor(private readonly deps: PauseRootfsDeps) {}
+
+  /**
+   * The committed snapshot (made once per binary content, again if it was
+   * collected) and the runtime config to run it with.
+   */
+  base(ctx: Ctx): Promise<ContainerBase> {
+    return this.lock.run('pause', async () => {
+      let binary: Buffer;
+      try {
+        binary = await fs.promises.readFile(this.deps.binary);
+      } catch (e) {
+        throw failedPrecondition(
+          `the pod infra binary ${this.deps.binary} is missing (${(e as Error).message}): install catatonit (apt install catatonit) or set --sandbox-image`,
+        );
+      }
+      const digest = createHash('sha256').update(binary).digest('hex');
+      const name = `cri-pause-${digest.slice(0, 24)}`;
+      const { snapshotter } = this.deps;
+      try {
+        await snapshotter.stat(ctx, name);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        await this.make(ctx, name, binary);
+      }
+      return {
+        name: 'gantry/pause (catatonit)',
+        id: `sha256:${digest}`,
+        chainId: name,
+        config: { Entrypoint: [...PAUSE_ARGS], Env: [], WorkingDir: '/' },
+      };
+    });
+  }
+
+  private async make(ctx: Ctx, name: string, binary: Buffer): Promise<void> {
+    const { snapshotter } = this.deps;
+    const key = `${PAUSE_BUILD_PREFIX}${randomBytes(8).toString('hex')}`;
+    const target = path.join(this.deps.scratch, key);
+    const mounts = await snapshotter.prepare(ctx, key, '');
+    try {
+      await fs.promises.mkdir(target, { recursive: true, mode: 0o700 });
+      await mount(mounts, target);
+      try {
+        await fs.promises.writeFile(path.join(target, PAUSE_PATH), binary, { mode: 0o755 });
+        for (const dir of ['dev', 'proc', 'sys', 'etc']) await fs.promises.mkdir(path.join(target, dir), { mode: 0o755 });
+      } finally {
+        await unmount(target);
+        await fs.promises.rm(target, { recursive: true, force: true });
+      }
+      await snapshotter.commit(ctx, name, key);
+    } catch (e) {
+      await snapshotter.remove(ctx, key).catch(() => undefined);
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,314 @@
+/**
+ * CRI containers: containers of the one container service, in the `k8s.io`
+ * namespace (records.ts), that join their sandbox's infra process: its
+ * network, IPC and UTS namespaces always, its PID namespace with `POD`
+ * sharing (`CONTAINER`: their own; `NODE`: the host's; `TARGET`: another
+ * container's of the pod). Their log is `log_directory/log_path` in the CRI
+ * format (conmon's k8s-file writer); gantryd's restart policy is `no` for
+ * them: the kubelet restarts (attempt counts).
+ */
+import * as path from 'node:path';
+import type { Ctx } from '../context';
+import type { BindMount, Container, ContainerConfig } from '../containers/containers';
+import { errorOf, failedPrecondition, invalidArgument, isNotFound, notFound } from '../errdefs/errdefs';
+import type { CriPodDeps } from './cri';
+import {
+  ContainerState,
+  MountPropagation,
+  NamespaceMode,
+  type Container as CriContainer,
+  type ContainerConfig as CriContainerConfig,
+  type ContainerFilter,
+  type ContainerStatusResponse,
+  type ExecSyncResponse,
+  type PodSandboxConfig,
+} from './gen/runtime/v1/api';
+import { CRI_NAMESPACE, CRI_NAMESPACE_FILTER, containerName, containerRecordOf, nanos, selects, type ContainerRecord } from './records';
+import type { CriSandboxes } from './sandboxes';
+
+const PROPAGATION: Record<number, BindMount['propagation']> = {
+  [MountPropagation.PROPAGATION_PRIVATE]: 'rprivate',
+  [MountPropagation.PROPAGATION_HOST_TO_CONTAINER]: 'rslave',
+  [MountPropagation.PROPAGATION_BIDIRECTIONAL]: 'rshared',
+};
+
+function stateOf(c: Container): ContainerState {
+  switch (c.state.status) {
+    case 'created':
+      return ContainerState.CONTAINER_CREATED;
+    case 'running':
+    case 'paused':
+    case 'restarting':
+      return ContainerState.CONTAINER_RUNNING;
+    case 'exited':
+      return ContainerState.CONTAINER_EXITED;
+    default:
+      return ContainerState.CONTAINER_UNKNOWN;
+  }
+}
+
+/** The CRI's reason for an exited container, as containerd gives it. */
+export function reasonOf(c: Container): string {
+  if (stateOf(c) !== ContainerState.CONTAINER_EXITED) return '';
+  if (c.state.oomKilled) return 'OOMKilled';
+  return c.state.exitCode === 0 ? 'Completed' : 'Error';
+}
+
+/** run_as_user / run_as_group / run_as_username as a Docker-style user spec. */
+function userOf(config: CriContainerConfig): string | undefined {
+  const sc = config.linux?.securityContext;
+  const group = sc?.runAsGroup ? `:${sc.runAsGroup.value}` : '';
+  if (sc?.runAsUser) return `${sc.runAsUser.value}${group}`;
+  if (sc?.runAsUsername) return `${sc.runAsUsername}${group}`;
+  if (group) throw invalidArgument('run_as_group needs run_as_user or run_as_username');
+  return undefined;
+}
+
+/**
+ * The memory limit and the CPU quota of `linux.resources` (what `gantry run
+ * -m` and `--cpus` set); the rest of the CRI's resources comes later
+ * (docs/cri.md, what is next).
+ */
+function resourcesOf(config: CriContainerConfig): Pick<ContainerConfig, 'memoryBytes' | 'nanoCpus'> {
+  const r = config.linux?.resources;
+  const memoryBytes = Number(r?.memoryLimitInBytes ?? 0n);
+  const quota = Number(r?.cpuQuota ?? 0n);
+  const period = Number(r?.cpuPeriod ?? 0n) || 100_000;
+  return { memoryBytes: Math.max(0, memoryBytes), nanoCpus: quota > 0 ? Math.round((quota * 1e9) / period) : 0 };
+}
+
+export class CriContainers {
+  constructor(
+    private readonly deps: CriPodDeps,
+    private readonly sandboxes: CriSandboxes,
+  ) {}
+
+  find(ref: string): { container: Container; record: ContainerRecord } {
+    if (!ref) throw invalidArgument('container ID is empty');
+    let container: Container;
+    try {
+      container = this.deps.service.resolve(ref);
+    } catch (e) {
+      if (isNotFound(e)) throw notFound(`container ${ref} not found`);
+      throw e;
+    }
+    const record = containerRecordOf(container);
+    if (!record) throw notFound(`container ${ref} not found`);
+    return { container, record };
+  }
+
+  async create(ctx: Ctx, sandboxId: string, config: CriContainerConfig | undefined, _sandboxConfig?: PodSandboxConfig): Promise<string> {
+    const { infra, record: pod } = this.sandboxes.find(sandboxId);
+    if (!config?.metadata?.name) throw invalidArgument('ContainerConfig.metadata.name is empty');
+    if (!config.image?.image) throw invalidArgument('ContainerConfig.image.image is empty');
+    return this.sandboxes.lock.run(infra.id, async () => {
+      const current = this.deps.service.resolve(infra.id);
+      if (current.state.status !== 'running') throw failedPrecondition(`pod sandbox ${infra.id} is not ready`);
+      const sc = config.linux?.securityContext;
+      const join = `container:${infra.id}`;
+      const pidMode = this.pidModeOf(config, infra.id, pod.namespaces.pid);
+      const mounts: BindMount[] = config.mounts.map((m) => {
+        if (!path.isAbsolute(m.hostPath) || !path.isAbsolute(m.containerPath))
+          throw invalidArgument(`mount ${m.hostPath}:${m.containerPath}: both paths must be absolute`);
+        const propagation = PROPAGATION[m.propagation];
+        if (!propagation) throw invalidArgument(`mount ${m.containerPath}: unknown propagation ${m.propagation}`);
+        return { source: m.hostPath, destination: m.containerPath, readOnly: m.readonly, propagation };
+      });
+      const logPath = pod.logDirectory && config.logPath ? path.join(pod.logDirectory, config.logPath) : '';
+      const record: ContainerRecord = {
+        kind: 'container',
+        sandboxId: infra.id,
+        metadata: config.metadata!,
+        image: config.image!.image,
+        labels: { ...config.labels },
+        annotations: { ...config.annotations },
+        logPath,
+        mounts: config.mounts.map((m) => ({
+          containerPath: m.containerPath,
+          hostPath: m.hostPath,
+          readonly: m.readonly,
+          propagation: m.propagation,
+        })),
+      };
+      const gantryConfig: ContainerConfig = {
+        image: config.image!.image,
+        // Kubernetes' command replaces the image's Entrypoint, args its Cmd.
+        entrypoint: config.command.length ? config.command : undefined,
+        cmd: config.args,
+        env: config.envs.map((e) => `${e.key}=${e.value}`),
+        workingDir: config.workingDir || undefined,
+        user: userOf(config),
+        labels: {},
+        mounts,
+        tmpfs: [],
+        readOnlyRootfs: sc?.readonlyRootfs ?? false,
+        ...resourcesOf(config),
+        pidsLimit: 0,
+        capAdd: sc?.capabilities?.addCapabilities ?? [],
+        capDrop: sc?.capabilities?.dropCapabilities ?? [],
+        privileged: sc?.privileged ?? false,
+        noNewPrivileges: sc?.noNewPrivs ?? false,
+        network: join,
+        ipcMode: pod.namespaces.ipc === NamespaceMode.NODE ? 'host' : join,
+        utsMode: pod.namespaces.network === NamespaceMode.NODE ? 'host' : join,
+        pidMode,
+        restartPolicy: { name: 'no', maximumRetryCount: 0 },
+        tty: config.tty,
+        openStdin: config.stdin,
+        autoRemove: false,
+        namespace: CRI_NAMESPACE,
+        logPath: logPath || undefined,
+        cri: JSON.stringify(record),
+      };
+      const created = await this.deps.service.create(ctx, containerName(pod.metadata, config.metadata!), gantryConfig);
+      return created.id;
+    });
+  }
+
+  /** The container's PID namespace: the pod's choice unless the container asks for TARGET. */
+  private pidModeOf(config: CriContainerConfig, infraId: string, podPid: NamespaceMode): string | undefined {
+    const o = config.linux?.securityContext?.namespaceOptions;
+    if (o?.pid === NamespaceMode.TARGET) {
+      if (!o.targetId) throw invalidArgument('pid namespace TARGET needs target_id');
+      const target = this.find(o.targetId);
+      if (target.record.sandboxId !== infraId) throw invalidArgument(`target ${o.targetId} is not in the same pod sandbox`);
+      return `container:${target.container.id}`;
+    }
+    if (o?.targetId) throw invalidArgument('target_id is only for pid namespace TARGET');
+    const pid = o ? o.pid : podPid;
+    if (pid === NamespaceMode.POD) return `container:${infraId}`;
+    if (pid === NamespaceMode.NODE) return 'host';
+    if (pid === NamespaceMode.CONTAINER) return undefined;
+    throw invalidArgument(`invalid pid namespace mode ${pid}`);
+  }
+
+  async start(ctx: Ctx, ref: string): Promise<void> {
+    const { container } = this.find(ref);
+    if (container.state.status !== 'created')
+      throw failedPrecondition(`container ${container.id} is ${container.state.status}, not created`);
+    await this.deps.service.start(ctx, container.id);
+  }
+
+  async stop(ctx: Ctx, ref: string, timeoutSeconds: number): Promise<void> {
+    const { container } = this.find(ref);
+    await this.sandboxes.stopQuietly(ctx, container.id, Math.max(0, timeoutSeconds));
+  }
+
+  async remove(ctx: Ctx, ref: string): Promise<void> {
+    let id: string;
+    try {
+      id = this.find(ref).container.id;
+    } catch (e) {
+      if (isNotFound(e)) return;
+      throw e;
+    }
+    try {
+      await this.deps.service.remove(ctx, id, true);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  private toCri(c: Container, r: ContainerRecord): CriContainer {
+    return {
+      id: c.id,
+      podSandboxId: r.sandboxId,
+      metadata: r.metadata,
+      image: { image: r.image, annotations: {}, userSpecifiedImage: r.image, runtimeHandler: '' },
+      imageRef: c.imageId,
+      imageId: c.imageId,
+      state: stateOf(c),
+      createdAt: nanos(c.createdAt),
+      labels: r.labels,
+      annotations: r.annotations,
+    };
+  }
+
+  list(filter: ContainerFilter | undefined): CriContainer[] {
+    const out: CriContainer[] = [];
+    for (const c of this.deps.service.list(true, [CRI_NAMESPACE_FILTER])) {
+      const r = containerRecordOf(c);
+      if (!r) continue;
+      if (filter?.id && !c.id.startsWith(filter.id)) continue;
+      if (filter?.podSandboxId && !r.sandboxId.startsWith(filter.podSandboxId)) continue;
+      if (filter?.state && filter.state.state !== stateOf(c)) continue;
+      if (filter && !selects(filter.labelSelector, r.labels)) continue;
+      out.push(this.toCri(c, r));
+    }
+    return out;
+  }
+
+  async status(ref: string, verbose: boolean): Promise<ContainerStatusResponse> {
+    const { container: c, record: r } = this.find(ref);
+    const info: Record<string, string> = {};
+    if (verbose) {
+      const spec = await this.deps.io.specJson(c.id);
+      info.info = JSON.stringify({
+        sandboxID: r.sandboxId,
+        pid: c.state.pid,
+        config: r,
+        runtimeSpec: spec ? JSON.parse(spec) : undefined,
+      });
+    }
+    return {
+      status: {
+        id: c.id,
+        metadata: r.metadata,
+        state: stateOf(c),
+        createdAt: nanos(c.createdAt),
+        startedAt: nanos(c.state.startedAt),
+        finishedAt: stateOf(c) === ContainerState.CONTAINER_EXITED ? nanos(c.state.finishedAt) : 0n,
+        exitCode: c.state.exitCode,
+        image: { image: r.image, annotations: {}, userSpecifiedImage: r.image, runtimeHandler: '' },
+        imageRef: c.imageId,
+        imageId: c.imageId,
+        reason: reasonOf(c),
+        message: c.state.error,
+        labels: r.labels,
+        annotations: r.annotations,
+        mounts: r.mounts.map((m) => ({
+          ...m,
+          selinuxRelabel: false,
+          uidMappings: [],
+          gidMappings: [],
+          recursiveReadOnly: false,
+          image: undefined,
+        })),
+        logPath: r.logPath,
+        resources: undefined,
+        user: undefined,
+      },
+      info,
+    };
+  }
+
+  /** Runs `cmd` in the running container; a timeout (seconds, 0 = none) kills it and answers DEADLINE_EXCEEDED. */
+  async execSync(ctx: Ctx, ref: string, cmd: readonly string[], timeoutSeconds: number): Promise<ExecSyncResponse> {
+    const { container } = this.find(ref);
+    if (cmd.length === 0) throw invalidArgument('ExecSync: cmd is empty');
+    const timeout = timeoutSeconds > 0 ? AbortSignal.timeout(timeoutSeconds * 1000) : undefined;
+    const signal = timeout ? AbortSignal.any([ctx.signal, timeout]) : ctx.signal;
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let exitCode: number;
+    try {
+      const { session } = await this.deps.io.exec({ ...ctx, signal }, container.id, { args: cmd, env: [], tty: false, stdin: false });
+      for await (const frame of session) (frame.stream === 'stderr' ? stderr : stdout).push(frame.data);
+      exitCode = await session.wait();
+    } catch (e) {
+      if (timeout?.aborted && !ctx.signal.aborted) throw timedOut(cmd, timeoutSeconds);
+      throw e;
+    }
+    if (timeout?.aborted && !ctx.signal.aborted) throw timedOut(cmd, timeoutSeconds);
+    return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode };
+  }
+
+  reopenLog(ref: string): void {
+    const { container } = this.find(ref);
+    if (container.state.status !== 'running') throw failedPrecondition(`container ${container.id} is not running`);
+    this.deps.reopenLog(container.id);
+  }
+}
+
+const timedOut = (cmd: readonly string[], seconds: number) =>
+  errorOf('DeadlineExceeded')(`command ${JSON.stringify(cmd.join(' '))} timed out after ${seconds}s`);
