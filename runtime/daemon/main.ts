@@ -1,6 +1,6 @@
 /** `gantry daemon [flags]`: run gantryd in the foreground until SIGTERM/SIGINT. */
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describe, isGantryError } from '../errdefs/errdefs';
 import { createLogger, isLogLevel } from '../util/log';
 import { Daemon } from './daemon';
@@ -9,6 +9,7 @@ import { defaultCriSocket } from './cri';
 import { isSnapshotterChoice } from '../snapshots/select';
 import { DEFAULT_MIN_FREE_SPACE, parseFreeSpace, type FreeSpaceSpec } from '../util/diskspace';
 import { resolveUsernsRemap } from './userns';
+import { defaultConfigDir, defaultConfigFile, printConfig, readConfigFile, withFileSettings } from './configFile';
 
 export const DAEMON_USAGE = `Usage: gantry daemon [options]
 
@@ -43,13 +44,21 @@ Options:
   --cri-socket PATH   the Kubernetes CRI socket (default: <state>/cri.sock); a kubelet
                       takes --container-runtime-endpoint=unix://PATH
   --cri=true|false    serve the CRI (default: true)
+  --registry-config-dir DIR
+                      per-registry hosts and mirrors as DIR/HOST/hosts.toml, containerd's
+                      certs.d layout (default: <config dir>/certs.d: /etc/gantry/certs.d as root)
+  --registry-mirror URL
+                      a Docker Hub mirror, tried before docker.io (repeatable)
+  --config FILE       the configuration file (default: /etc/gantry/gantryd.toml as root,
+                      else $XDG_CONFIG_HOME/gantry/gantryd.toml); flags override it
+  --print-config      print the effective settings as TOML and exit
   --log-level LEVEL   error | warn | info | debug (default: info)
   --no-new-privileges containers get no-new-privileges unless they ask
                       --security-opt no-new-privileges=false
 `;
 
 export async function daemonMain(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const flags = {
     args: argv,
     options: {
       root: { type: 'string' },
@@ -73,14 +82,24 @@ export async function daemonMain(argv: string[]): Promise<number> {
       'cri-socket': { type: 'string' },
       cri: { type: 'string', default: 'true' },
       help: { type: 'boolean', short: 'h' },
+      config: { type: 'string' },
+      'print-config': { type: 'boolean', default: false },
+      'registry-config-dir': { type: 'string' },
+      'registry-mirror': { type: 'string', multiple: true, default: [] },
     },
     strict: true,
     allowPositionals: false,
-  });
-  if (values.help) {
+    tokens: true,
+  } satisfies ParseArgsConfig;
+  const parsed = parseArgs(flags);
+  if (parsed.values.help) {
     process.stdout.write(DAEMON_USAGE);
     return 0;
   }
+  // The configuration file (docs/configuration.md): settings the command line does not give.
+  const configFile = parsed.values.config ?? defaultConfigFile();
+  const fileSettings = readConfigFile(configFile, flags.options, parsed.values.config !== undefined);
+  const values = withFileSettings(parsed, fileSettings);
   const level = values['log-level'];
   if (!isLogLevel(level)) throw new Error(`invalid --log-level "${level}" (error, warn, info or debug)`);
   const log = createLogger(level);
@@ -98,6 +117,12 @@ export async function daemonMain(argv: string[]): Promise<number> {
   if (values.cri !== 'true' && values.cri !== 'false') throw new Error(`invalid --cri "${values.cri}" (true or false)`);
   const paths = resolvePaths(values);
   const criSocket = values.cri === 'false' ? undefined : path.resolve(values['cri-socket'] ?? defaultCriSocket(paths.state));
+  const registryConfigDir = path.resolve(values['registry-config-dir'] ?? path.join(defaultConfigDir(), 'certs.d'));
+  if (values['print-config']) {
+    const effective = { ...values, ...paths, 'cri-socket': values['cri-socket'] ?? defaultCriSocket(paths.state), 'registry-config-dir': registryConfigDir };
+    process.stdout.write(printConfig(flags.options, effective, fileSettings ? configFile : undefined));
+    return 0;
+  }
 
   let daemon: Daemon;
   try {
@@ -117,6 +142,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
         snapshotter,
         usernsRemap,
         noNewPrivileges: values['no-new-privileges'],
+        registryConfigDir,
+        registryMirrors: values['registry-mirror'],
         network: {
           cniBinDirs: values['cni-bin-dir'].length ? values['cni-bin-dir'].map((d) => path.resolve(d)) : undefined,
           cniConfDir: values['cni-conf-dir'] && path.resolve(values['cni-conf-dir']),
