@@ -74,13 +74,13 @@ export function parseHostsFile(file: string, text: string): HostsFile {
     if (!isTable(top.host)) throw tomlError(doc, [], 'host', `"host" must be a table of [host."URL"] entries, not ${tomlTypeOf(top.host)}`);
     for (const [name, entry] of Object.entries(top.host)) {
       const at = ['host', name];
-      if (!isTable(entry)) throw tomlError(doc, ['host'], name, `host "${name}" must be a table, not ${tomlTypeOf(entry)}`);
+      if (!isTable(entry)) throw tomlError(doc, at, undefined, `host "${name}" must be a table, not ${tomlTypeOf(entry)}`);
       for (const key of Object.keys(entry)) {
         if (key === 'server' || key === 'host') throw tomlError(doc, at, key, `"${key}" is not allowed inside [host."${name}"] (hosts do not nest)`);
         if (key === 'proxy') throw tomlError(doc, at, key, `"proxy" is not supported by gantryd (use HTTPS_PROXY in its environment)`);
         if (!COMMON_KEYS.has(key)) throw tomlError(doc, at, key, `unknown key "${key}" in [host."${name}"] (known: ${[...COMMON_KEYS].join(', ')})`);
       }
-      hosts.push({ url: hostUrl(doc, ['host'], name, name), ...settingsOf(doc, at, entry, ['pull', 'resolve']) });
+      hosts.push({ url: hostUrl(doc, at, undefined, name), ...settingsOf(doc, at, entry, ['pull', 'resolve']) });
     }
   }
   return { file, server, serverDefaults, hosts };
@@ -154,7 +154,7 @@ function settingsOf(doc: TomlDocument, at: string[], t: TomlTable, defaultCaps: 
 }
 
 /** "https://mirror:5000/path" → URL; no scheme means https, as containerd reads it. */
-function hostUrl(doc: TomlDocument, at: string[], key: string, value: string): URL {
+function hostUrl(doc: TomlDocument, at: string[], key: string | undefined, value: string): URL {
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `https://${value}`;
   let url: URL;
   try {
