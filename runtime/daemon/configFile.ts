@@ -90,14 +90,19 @@ export function parseConfig(file: string, text: string, specs: FlagSpecs): Map<s
     const name = byKey.get(key);
     if (!name) {
       const hint = nearest(key, [...byKey.keys()]);
-      throw tomlError(doc, [], key, `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; the keys are in docs/configuration.md`);
+      throw tomlError(
+        doc,
+        [],
+        key,
+        `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; the keys are in docs/configuration.md`,
+      );
     }
     const spec = specs[name];
     const want = spec.multiple ? 'array of strings' : spec.type === 'boolean' ? 'boolean' : (VALUE_TYPES[name] ?? 'string');
     const wrong = () => tomlError(doc, [], key, `"${key}" must be ${article(want)}, not ${tomlTypeOf(value)}`);
     if (spec.multiple) {
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw wrong();
-      out.set(name, value as string[]);
+      out.set(name, value);
     } else if (spec.type === 'boolean') {
       if (typeof value !== 'boolean') throw wrong();
       out.set(name, value);
@@ -149,7 +154,8 @@ export function printConfig(specs: FlagSpecs, values: Record<string, FlagValue>,
     }
     let value: unknown = v;
     if (!spec.multiple && spec.type === 'string' && VALUE_TYPES[name] === 'integer' && /^-?\d+$/.test(v as string)) value = Number(v);
-    if (!spec.multiple && spec.type === 'string' && VALUE_TYPES[name] === 'boolean' && (v === 'true' || v === 'false')) value = v === 'true';
+    if (!spec.multiple && spec.type === 'string' && VALUE_TYPES[name] === 'boolean' && (v === 'true' || v === 'false'))
+      value = v === 'true';
     lines.push(stringify({ [key]: value }).trim());
   }
   return lines.join('\n') + '\n';

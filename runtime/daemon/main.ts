@@ -119,7 +119,12 @@ export async function daemonMain(argv: string[]): Promise<number> {
   const criSocket = values.cri === 'false' ? undefined : path.resolve(values['cri-socket'] ?? defaultCriSocket(paths.state));
   const registryConfigDir = path.resolve(values['registry-config-dir'] ?? path.join(defaultConfigDir(), 'certs.d'));
   if (values['print-config']) {
-    const effective = { ...values, ...paths, 'cri-socket': values['cri-socket'] ?? defaultCriSocket(paths.state), 'registry-config-dir': registryConfigDir };
+    const effective = {
+      ...values,
+      ...paths,
+      'cri-socket': values['cri-socket'] ?? defaultCriSocket(paths.state),
+      'registry-config-dir': registryConfigDir,
+    };
     process.stdout.write(printConfig(flags.options, effective, fileSettings ? configFile : undefined));
     return 0;
   }

@@ -144,7 +144,9 @@ export class RegistryFetcher implements Fetcher {
     const order = preferred && all.includes(preferred) ? [preferred, ...all.filter((e) => e !== preferred)] : all;
     const hosts = order.filter((e) => needs.every((c) => e.capabilities.has(c)));
     if (hosts.length === 0) {
-      throw failedPrecondition(`no host configured for ${ref.domain} may ${needs.join(' and ')} (capabilities in its hosts.toml): ${ref.toString()}`);
+      throw failedPrecondition(
+        `no host configured for ${ref.domain} may ${needs.join(' and ')} (capabilities in its hosts.toml): ${ref.toString()}`,
+      );
     }
     let first: unknown;
     let firstNotFound: unknown;

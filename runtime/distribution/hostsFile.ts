@@ -76,9 +76,11 @@ export function parseHostsFile(file: string, text: string): HostsFile {
       const at = ['host', name];
       if (!isTable(entry)) throw tomlError(doc, at, undefined, `host "${name}" must be a table, not ${tomlTypeOf(entry)}`);
       for (const key of Object.keys(entry)) {
-        if (key === 'server' || key === 'host') throw tomlError(doc, at, key, `"${key}" is not allowed inside [host."${name}"] (hosts do not nest)`);
+        if (key === 'server' || key === 'host')
+          throw tomlError(doc, at, key, `"${key}" is not allowed inside [host."${name}"] (hosts do not nest)`);
         if (key === 'proxy') throw tomlError(doc, at, key, `"proxy" is not supported by gantryd (use HTTPS_PROXY in its environment)`);
-        if (!COMMON_KEYS.has(key)) throw tomlError(doc, at, key, `unknown key "${key}" in [host."${name}"] (known: ${[...COMMON_KEYS].join(', ')})`);
+        if (!COMMON_KEYS.has(key))
+          throw tomlError(doc, at, key, `unknown key "${key}" in [host."${name}"] (known: ${[...COMMON_KEYS].join(', ')})`);
       }
       hosts.push({ url: hostUrl(doc, at, undefined, name), ...settingsOf(doc, at, entry, ['pull', 'resolve']) });
     }
@@ -93,7 +95,8 @@ function settingsOf(doc: TomlDocument, at: string[], t: TomlTable, defaultCaps: 
 
   let capabilities = new Set<HostCapability>(defaultCaps);
   if (t.capabilities !== undefined) {
-    if (!Array.isArray(t.capabilities)) throw fail('capabilities', `"capabilities" must be an array of strings, not ${tomlTypeOf(t.capabilities)}`);
+    if (!Array.isArray(t.capabilities))
+      throw fail('capabilities', `"capabilities" must be an array of strings, not ${tomlTypeOf(t.capabilities)}`);
     capabilities = new Set();
     for (const c of t.capabilities) {
       if (typeof c !== 'string' || !CAPABILITIES.includes(c as HostCapability)) {
@@ -109,17 +112,18 @@ function settingsOf(doc: TomlDocument, at: string[], t: TomlTable, defaultCaps: 
     if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
       throw fail('ca', `"ca" must be a path or an array of paths, not ${tomlTypeOf(t.ca)}`);
     }
-    ca.push(...(list as string[]).map(abs));
+    ca.push(...list.map(abs));
   }
 
   const client: { cert: string; key: string }[] = [];
   if (t.client !== undefined) {
     const list = typeof t.client === 'string' ? [t.client] : t.client;
-    if (!Array.isArray(list)) throw fail('client', `"client" must be a path, an array of paths or of [cert, key] pairs, not ${tomlTypeOf(t.client)}`);
+    if (!Array.isArray(list))
+      throw fail('client', `"client" must be a path, an array of paths or of [cert, key] pairs, not ${tomlTypeOf(t.client)}`);
     for (const item of list) {
       if (typeof item === 'string') client.push({ cert: abs(item), key: '' });
       else if (Array.isArray(item) && item.length === 2 && item.every((x) => typeof x === 'string')) {
-        client.push({ cert: abs(item[0] as string), key: item[1] ? abs(item[1] as string) : '' });
+        client.push({ cert: abs(item[0]), key: item[1] ? abs(item[1]) : '' });
       } else throw fail('client', `"client" entries must be a path or a [cert, key] pair of paths, not ${JSON.stringify(item)}`);
     }
   }
@@ -135,7 +139,8 @@ function settingsOf(doc: TomlDocument, at: string[], t: TomlTable, defaultCaps: 
   if (t.dial_timeout !== undefined) {
     const v = t.dial_timeout;
     dialTimeoutMs = typeof v === 'string' ? parseDuration(v) : undefined;
-    if (dialTimeoutMs === undefined) throw fail('dial_timeout', `"dial_timeout" must be a duration such as "500ms", "5s" or "1m", not ${JSON.stringify(v)}`);
+    if (dialTimeoutMs === undefined)
+      throw fail('dial_timeout', `"dial_timeout" must be a duration such as "500ms", "5s" or "1m", not ${JSON.stringify(v)}`);
   }
 
   const headers: Record<string, string[]> = {};
@@ -146,7 +151,7 @@ function settingsOf(doc: TomlDocument, at: string[], t: TomlTable, defaultCaps: 
       if (!Array.isArray(values) || !values.every((x) => typeof x === 'string')) {
         throw tomlError(doc, [...at, 'header'], name, `header "${name}" must be a string or an array of strings, not ${tomlTypeOf(v)}`);
       }
-      headers[name.toLowerCase()] = values as string[];
+      headers[name.toLowerCase()] = values;
     }
   }
 

@@ -23,7 +23,7 @@ export interface TomlDocument {
 /** Parses `text` (read from `file`); a syntax error is InvalidArgument "FILE:LINE:COL: reason". */
 export function parseToml(file: string, text: string): TomlDocument {
   try {
-    return { file, text, table: parse(text) as TomlTable };
+    return { file, text, table: parse(text) };
   } catch (e) {
     if (e instanceof TomlError) {
       const reason = e.message.split('\n')[0].trim();

@@ -22,7 +22,9 @@ describe('gantryd configuration file (gantryd.toml)', function () {
   };
 
   it('--print-config shows the file under the flags, as TOML that reads back the same', async () => {
-    const file = await writeConfig('max_concurrent_downloads = 5\nbridge = "br-file"\nregistry_mirrors = ["https://m.example"]\ncri = false\n');
+    const file = await writeConfig(
+      'max_concurrent_downloads = 5\nbridge = "br-file"\nregistry_mirrors = ["https://m.example"]\ncri = false\n',
+    );
     const printed = await runGantry(['daemon', '--config', file, '--bridge', 'br-flag', '--print-config']);
     assert.equal(printed.code, 0, printed.stderr);
     assert.match(printed.stdout, /^max_concurrent_downloads = 5$/m);
@@ -32,7 +34,11 @@ describe('gantryd configuration file (gantryd.toml)', function () {
     assert.match(printed.stdout, /^registry_config_dir = "\/.+\/certs\.d"$/m);
     const again = await runGantry(['daemon', '--config', await writeConfig(printed.stdout), '--print-config']);
     assert.equal(again.code, 0, again.stderr);
-    const body = (s: string) => s.split('\n').filter((l) => !l.startsWith('# gantryd')).join('\n');
+    const body = (s: string) =>
+      s
+        .split('\n')
+        .filter((l) => !l.startsWith('# gantryd'))
+        .join('\n');
     assert.equal(body(again.stdout), body(printed.stdout));
   });
 
@@ -40,7 +46,10 @@ describe('gantryd configuration file (gantryd.toml)', function () {
     const typo = await writeConfig('root = "/tmp/x"\nregistry_mirror = ["https://m"]\n');
     const started = await runGantry(['daemon', '--config', typo]);
     assert.notEqual(started.code, 0);
-    assert.match(started.stderr, new RegExp(`${typo.replace(/[.]/g, '\\.')}:2: unknown key "registry_mirror" \\(did you mean "registry_mirrors"\\?\\)`));
+    assert.match(
+      started.stderr,
+      new RegExp(`${typo.replace(/[.]/g, '\\.')}:2: unknown key "registry_mirror" \\(did you mean "registry_mirrors"\\?\\)`),
+    );
     const syntax = await runGantry(['daemon', '--config', await writeConfig('cri = tru\n')]);
     assert.notEqual(syntax.code, 0);
     assert.match(syntax.stderr, /gantryd\.toml:1:\d+: /);

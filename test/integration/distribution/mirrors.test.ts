@@ -94,7 +94,11 @@ describe('registry mirrors (certs.d hosts.toml) for Docker-style and CRI pulls',
       ].join('\n'),
     );
     // A reachable upstream with a mirror: pulls go to the mirror, pushes to the upstream.
-    writeHosts(configDir, upstream.host, `server = "http://${upstream.host}"\n[host."http://${mirror.host}"]\n  capabilities = ["pull", "resolve"]\n`);
+    writeHosts(
+      configDir,
+      upstream.host,
+      `server = "http://${upstream.host}"\n[host."http://${mirror.host}"]\n  capabilities = ["pull", "resolve"]\n`,
+    );
 
     // The daemon user's login: for the locked mirror only.
     const daemonConfig = await makeTempDir('dcfg', cleanup);
@@ -123,8 +127,14 @@ describe('registry mirrors (certs.d hosts.toml) for Docker-style and CRI pulls',
     assert.match(pulled.stdout, new RegExp(`Digest: ${busybox.manifestDigest}`));
 
     const served = requestsFor(mirror, 'library/busybox');
-    assert.ok(served.some((r) => r.method === 'GET' && r.path.includes('/blobs/')), 'the mirror served the blobs');
-    assert.ok(served.every((r) => r.path.endsWith('?ns=docker.io')), 'each request names the upstream as ns');
+    assert.ok(
+      served.some((r) => r.method === 'GET' && r.path.includes('/blobs/')),
+      'the mirror served the blobs',
+    );
+    assert.ok(
+      served.every((r) => r.path.endsWith('?ns=docker.io')),
+      'each request names the upstream as ns',
+    );
 
     const ls = await daemon.cli(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']);
     assert.equal(ls.code, 0, ls.stderr);
@@ -148,13 +158,19 @@ describe('registry mirrors (certs.d hosts.toml) for Docker-style and CRI pulls',
     const before = requestsFor(mirror, 'pause').length;
     const pulled = await cri.images.pullImage({ image: { image: 'registry.k8s.io/pause:3.10' } });
     assert.equal(pulled.imageRef, pause.configDigest);
-    assert.ok(empty.hits.some((h) => h.startsWith('HEAD /v2/pause/manifests/3.10') || h.startsWith('GET /v2/pause/manifests/3.10')), 'the empty mirror was asked');
+    assert.ok(
+      empty.hits.some((h) => h.startsWith('HEAD /v2/pause/manifests/3.10') || h.startsWith('GET /v2/pause/manifests/3.10')),
+      'the empty mirror was asked',
+    );
     assert.ok(requestsFor(mirror, 'pause').length > before, 'the good mirror served it');
 
     const listed = (await cri.images.listImages({})).images.find((i) => i.id === pause.configDigest);
     assert.ok(listed, 'listed');
     assert.deepEqual(listed.repoTags, ['registry.k8s.io/pause:3.10']);
-    assert.ok(listed.repoDigests.every((d) => d.startsWith('registry.k8s.io/pause@')), JSON.stringify(listed.repoDigests));
+    assert.ok(
+      listed.repoDigests.every((d) => d.startsWith('registry.k8s.io/pause@')),
+      JSON.stringify(listed.repoDigests),
+    );
   });
 
   it('pulls an upstream name from its mirror, and pushes it to the upstream only', async () => {

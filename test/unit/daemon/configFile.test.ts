@@ -78,14 +78,23 @@ describe('daemon/configFile (gantryd.toml)', () => {
   });
 
   it('refuses unknown keys, wrong types and bad syntax with the file and the line', () => {
-    assert.match(refusal('root = "/x"\nmax_concurent_downloads = 4\n'), /^\/etc\/gantry\/gantryd\.toml:2: unknown key "max_concurent_downloads" \(did you mean "max_concurrent_downloads"\?\)/);
+    assert.match(
+      refusal('root = "/x"\nmax_concurent_downloads = 4\n'),
+      /^\/etc\/gantry\/gantryd\.toml:2: unknown key "max_concurent_downloads" \(did you mean "max_concurrent_downloads"\?\)/,
+    );
     assert.match(refusal('\nconfig = "/other.toml"\n'), /gantryd\.toml:2: unknown key "config"/, 'the file cannot name another file');
     assert.match(refusal('print_config = true\n'), /gantryd\.toml:1: unknown key "print_config"/);
     assert.match(refusal('root = 5\n'), /gantryd\.toml:1: "root" must be a string, not integer/);
-    assert.match(refusal('\n\nmax_concurrent_downloads = "6"\n'), /gantryd\.toml:3: "max_concurrent_downloads" must be an integer, not string/);
+    assert.match(
+      refusal('\n\nmax_concurrent_downloads = "6"\n'),
+      /gantryd\.toml:3: "max_concurrent_downloads" must be an integer, not string/,
+    );
     assert.match(refusal('cri = "yes"\n'), /gantryd\.toml:1: "cri" must be a boolean, not string/);
     assert.match(refusal('no_new_privileges = 1\n'), /gantryd\.toml:1: "no_new_privileges" must be a boolean, not integer/);
-    assert.match(refusal('registry_mirrors = "https://m"\n'), /gantryd\.toml:1: "registry_mirrors" must be an array of strings, not string/);
+    assert.match(
+      refusal('registry_mirrors = "https://m"\n'),
+      /gantryd\.toml:1: "registry_mirrors" must be an array of strings, not string/,
+    );
     assert.match(refusal('insecure_registries = [1]\n'), /"insecure_registries" must be an array of strings, not array/);
     assert.match(refusal('root = "/x"\nroot = "/y"\n'), /^\/etc\/gantry\/gantryd\.toml:2:\d+: /);
     assert.match(refusal('root = "/x\n'), /^\/etc\/gantry\/gantryd\.toml:1:\d+: /);
@@ -120,7 +129,11 @@ describe('daemon/configFile (gantryd.toml)', () => {
   });
 
   it('--print-config output, read back as the file, gives the same settings', () => {
-    const file = parseConfig(FILE, 'root = "/srv/g"\ninsecure_registries = ["a:5000", "b"]\nmax_concurrent_downloads = 7\ncri = false\n', OPTIONS);
+    const file = parseConfig(
+      FILE,
+      'root = "/srv/g"\ninsecure_registries = ["a:5000", "b"]\nmax_concurrent_downloads = 7\ncri = false\n',
+      OPTIONS,
+    );
     const effective = withFileSettings(parse(['--no-new-privileges', '--registry-mirror', 'http://m:5000']), file);
     const printed = printConfig(OPTIONS, effective, FILE);
     assert.match(printed, /^max_concurrent_downloads = 7$/m, 'numbers as numbers');

@@ -56,10 +56,10 @@ describe('distribution/hostsFile (hosts.toml)', () => {
       ].join('\n'),
     );
     assert.equal(f.server?.url.toString(), 'https://registry-1.docker.io/');
-    assert.deepEqual([...f.server!.capabilities], ['pull', 'resolve', 'push']);
-    assert.deepEqual(f.server!.ca, ['/etc/gantry/certs.d/docker.io/up.pem']);
-    assert.equal(f.server!.dialTimeoutMs, 2000);
-    assert.deepEqual(f.server!.headers, { 'x-up': ['1'] });
+    assert.deepEqual([...f.server.capabilities], ['pull', 'resolve', 'push']);
+    assert.deepEqual(f.server.ca, ['/etc/gantry/certs.d/docker.io/up.pem']);
+    assert.equal(f.server.dialTimeoutMs, 2000);
+    assert.deepEqual(f.server.headers, { 'x-up': ['1'] });
 
     assert.deepEqual(
       f.hosts.map((h) => h.url.toString()),
@@ -91,7 +91,10 @@ describe('distribution/hostsFile (hosts.toml)', () => {
   it('refuses bad files with the file, the line and the reason', () => {
     assert.match(refusal('server = "https://x"\n\n[host."https://m"\n'), /^\/etc\/gantry\/certs\.d\/docker\.io\/hosts\.toml:3:\d+: /);
     assert.match(refusal('server = "https://x"\nmirrors = ["a"]\n'), /hosts\.toml:2: unknown key "mirrors"/);
-    assert.match(refusal('[host."https://m"]\n  capabilities = ["pull"]\n  skip_verfy = true\n'), /hosts\.toml:3: unknown key "skip_verfy" in \[host\."https:\/\/m"\]/);
+    assert.match(
+      refusal('[host."https://m"]\n  capabilities = ["pull"]\n  skip_verfy = true\n'),
+      /hosts\.toml:3: unknown key "skip_verfy" in \[host\."https:\/\/m"\]/,
+    );
     assert.match(refusal('\n[host."https://m"]\ncapabilities = ["pull", "fetch"]\n'), /hosts\.toml:3: unknown capability "fetch"/);
     assert.match(refusal('server = 5\n'), /hosts\.toml:1: "server" must be a string, not integer/);
     assert.match(refusal('[host."https://m"]\nskip_verify = "yes"\n'), /hosts\.toml:2: "skip_verify" must be true or false, not string/);
@@ -196,7 +199,11 @@ describe('distribution/fetcher through mirrors (local fake registries)', () => {
     const s = await startFakeServer((req, res) => {
       const url = req.url ?? '';
       if (url.includes('/manifests/')) {
-        res.writeHead(200, { 'content-type': MediaTypes.ociManifest, 'docker-content-digest': sha256(MANIFEST), 'content-length': MANIFEST.length });
+        res.writeHead(200, {
+          'content-type': MediaTypes.ociManifest,
+          'docker-content-digest': sha256(MANIFEST),
+          'content-length': MANIFEST.length,
+        });
         res.end(req.method === 'HEAD' ? undefined : MANIFEST);
       } else if (url.includes('/blobs/')) res.writeHead(200, { 'content-length': BLOB.length }).end(BLOB);
       else json(res, 404, { errors: [{ code: 'NAME_UNKNOWN' }] });
@@ -240,7 +247,13 @@ describe('distribution/fetcher through mirrors (local fake registries)', () => {
     const r = setup(up.host, `[host."http://${mirror.host}"]\n`, { [mirror.host]: { username: 'm', password: 'mirror-pw' } });
     await r.fetcher(() => ({ registryToken: 'caller-token' })).resolve(ctx(), parseReference(`${up.host}/a/b:1`));
     assert.ok(mirror.requests.length > 0);
-    assert.ok(mirror.requests.every((q) => q.headers.authorization !== 'Bearer caller-token'), 'no caller token at the mirror');
-    assert.ok(up.requests.some((q) => q.headers.authorization === 'Bearer caller-token'), 'the caller token at the upstream');
+    assert.ok(
+      mirror.requests.every((q) => q.headers.authorization !== 'Bearer caller-token'),
+      'no caller token at the mirror',
+    );
+    assert.ok(
+      up.requests.some((q) => q.headers.authorization === 'Bearer caller-token'),
+      'the caller token at the upstream',
+    );
   });
 });
