@@ -30,6 +30,7 @@ import { FilesService } from '../api/gen/gantry/v1/files';
 import { snapshotsService } from '../api/services/snapshots';
 import { LocalStore } from '../content/local';
 import { createRegistry } from '../distribution/registry';
+import { credentialLookup } from '../distribution/credentials';
 import { Collector } from '../gc/gc';
 import { ContainersService } from '../api/gen/gantry/v1/containers';
 import { FileContainerStore } from '../containers/store';
@@ -97,6 +98,10 @@ export interface DaemonConfig {
   readonly sandboxImage?: string;
   /** `--cri-pod-bridge`, `--cri-pod-subnet`: the pod network's bridge and subnet when gantryd makes it. */
   readonly criPodNetwork?: { readonly bridge?: string; readonly subnet?: string };
+  /** `--registry-config-dir`: `<dir>/<host>/hosts.toml` mirrors and endpoints (distribution/registryHosts.ts). */
+  readonly registryConfigDir?: string;
+  /** `--registry-mirror` / `registry_mirrors`: Docker Hub mirrors, tried first. */
+  readonly registryMirrors?: readonly string[];
 }
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -147,6 +152,10 @@ export class Daemon {
           certsDir: config.certsDir,
           insecureRegistries: config.insecureRegistries,
           userAgent: `gantry/${GANTRY_VERSION}`,
+          registryConfigDir: config.registryConfigDir,
+          registryMirrors: config.registryMirrors,
+          // A mirror's login is the daemon user's (docs/registries.md "Mirrors").
+          mirrorCredentials: credentialLookup(),
         },
         { logger: log },
       );

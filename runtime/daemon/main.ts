@@ -1,6 +1,6 @@
 /** `gantry daemon [flags]`: run gantryd in the foreground until SIGTERM/SIGINT. */
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describe, isGantryError } from '../errdefs/errdefs';
 import { createLogger, isLogLevel } from '../util/log';
 import { Daemon } from './daemon';
@@ -12,6 +12,7 @@ import { resolveUsernsRemap } from './userns';
 import { rootlessFromEnv } from './rootless/rootless';
 import { runRootless } from './rootless/reexec';
 import { takeSystemdListenFd } from './socket';
+import { defaultConfigDir, defaultConfigFile, printConfig, readConfigFile, withFileSettings } from './configFile';
 
 export const DAEMON_USAGE = `Usage: gantry daemon [options]
 
@@ -60,13 +61,21 @@ Options:
                       the pod network's subnet (default: a free one, chosen when it is made)
   --sandbox-image REF the image of pods' infra process instead of the static catatonit
                       gantryd puts in a rootfs of its own (pulled when missing)
+  --registry-config-dir DIR
+                      per-registry hosts and mirrors as DIR/HOST/hosts.toml, containerd's
+                      certs.d layout (default: <config dir>/certs.d: /etc/gantry/certs.d as root)
+  --registry-mirror URL
+                      a Docker Hub mirror, tried before docker.io (repeatable)
+  --config FILE       the configuration file (default: /etc/gantry/gantryd.toml as root,
+                      else $XDG_CONFIG_HOME/gantry/gantryd.toml); flags override it
+  --print-config      print the effective settings as TOML and exit
   --log-level LEVEL   error | warn | info | debug (default: info)
   --no-new-privileges containers get no-new-privileges unless they ask
                       --security-opt no-new-privileges=false
 `;
 
 export async function daemonMain(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const flags = {
     args: argv,
     options: {
       root: { type: 'string' },
@@ -95,14 +104,24 @@ export async function daemonMain(argv: string[]): Promise<number> {
       'cri-cni-conf-dir': { type: 'string' },
       'cri-pod-subnet': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      config: { type: 'string' },
+      'print-config': { type: 'boolean', default: false },
+      'registry-config-dir': { type: 'string' },
+      'registry-mirror': { type: 'string', multiple: true, default: [] },
     },
     strict: true,
     allowPositionals: false,
-  });
-  if (values.help) {
+    tokens: true,
+  } satisfies ParseArgsConfig;
+  const parsed = parseArgs(flags);
+  if (parsed.values.help) {
     process.stdout.write(DAEMON_USAGE);
     return 0;
   }
+  // The configuration file (docs/configuration.md): settings the command line does not give.
+  const configFile = parsed.values.config ?? defaultConfigFile();
+  const fileSettings = readConfigFile(configFile, flags.options, parsed.values.config !== undefined);
+  const values = withFileSettings(parsed, fileSettings);
   const level = values['log-level'];
   if (!isLogLevel(level)) throw new Error(`invalid --log-level "${level}" (error, warn, info or debug)`);
   const log = createLogger(level);
@@ -132,6 +151,17 @@ export async function daemonMain(argv: string[]): Promise<number> {
     }
   }
   const criSocket = values.cri === 'false' ? undefined : path.resolve(values['cri-socket'] ?? defaultCriSocket(paths.state));
+  const registryConfigDir = path.resolve(values['registry-config-dir'] ?? path.join(defaultConfigDir(), 'certs.d'));
+  if (values['print-config']) {
+    const effective = {
+      ...values,
+      ...paths,
+      'cri-socket': values['cri-socket'] ?? defaultCriSocket(paths.state),
+      'registry-config-dir': registryConfigDir,
+    };
+    process.stdout.write(printConfig(flags.options, effective, fileSettings ? configFile : undefined));
+    return 0;
+  }
 
   let daemon: Daemon;
   try {
@@ -158,6 +188,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
         noNewPrivileges: values['no-new-privileges'],
         socketGroup: values.group,
         listenFd,
+        registryConfigDir,
+        registryMirrors: values['registry-mirror'],
         network: {
           cniBinDirs: values['cni-bin-dir'].length ? values['cni-bin-dir'].map((d) => path.resolve(d)) : undefined,
           cniConfDir: values['cni-conf-dir'] && path.resolve(values['cni-conf-dir']),

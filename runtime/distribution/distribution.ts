@@ -18,6 +18,9 @@
  * - Retries with exponential backoff on 5xx, 429 (honouring Retry-After) and
  *   connection resets, for idempotent requests only; never on 4xx other than 429.
  * - Keep-alive connections are reused; one client per daemon.
+ * - Mirrors (registryHosts.ts): pulls try the configured hosts in order and
+ *   fall through to the next on any failure; pushes, catalog, tags and
+ *   deletes go to the registry itself.
  * - Auth: anonymous first; on a 401 challenge Basic or Bearer (token GET with
  *   scope/service, or OAuth2 POST with a refresh token), tokens cached per
  *   (host, scope) until expiry.
@@ -93,7 +96,7 @@ export type CredentialLookup = (host: string) => RegistryAuth | undefined | Prom
  */
 export interface Registry {
   /** A Fetcher that authenticates with `credentials`; cheap, one per pull. */
-  fetcher(credentials?: CredentialLookup): Fetcher;
+  fetcher(credentials?: CredentialLookup, options?: FetcherOptions): Fetcher;
   /** A Pusher that authenticates with `credentials` (scope pull,push); one per push. */
   pusher(credentials?: CredentialLookup): Pusher;
   /** Checks credentials against `host` (GET /v2/ through the auth flow); for `gantry login`. */
@@ -117,4 +120,15 @@ export interface RegistryOptions {
   maxRetries?: number;
   /** User-Agent header. */
   userAgent?: string;
+  /** The registry config directory: `<dir>/<host>/hosts.toml` mirrors and endpoints (registryHosts.ts). */
+  registryConfigDir?: string;
+  /** Docker's registry-mirrors, tried first for docker.io. */
+  registryMirrors?: readonly string[];
+  /** Credentials for mirror hosts (the daemon user's Docker config); a caller's credentials never go to a mirror. */
+  mirrorCredentials?: CredentialLookup;
+}
+
+export interface FetcherOptions {
+  /** false: the registry itself only, never a mirror (resolving before a delete). Default true. */
+  readonly mirrors?: boolean;
 }

@@ -5,6 +5,9 @@
  *   fetchManifest  GET  /v2/<path>/manifests/<digest>       (bounded, length-checked)
  *   fetchBlob      GET  /v2/<path>/blobs/<digest>           (Range, redirects, streamed)
  *
+ * Each goes to the registry's hosts in order (mirrors first, registryHosts.ts),
+ * falling through to the next host when one fails or lacks the content.
+ *
  * Digests of fetched bytes are not verified here: the content store does it
  * on ingest. Sizes are, because they are known before the bytes arrive.
  */
@@ -12,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Ctx } from '../context';
-import { errorOf, GantryError, invalidArgument, isGantryError } from '../errdefs/errdefs';
+import { errorOf, failedPrecondition, GantryError, invalidArgument, isCancelled, isGantryError, isNotFound } from '../errdefs/errdefs';
 import { Descriptor, isDigest, isIndex, isManifest, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, MediaTypes } from '../oci/descriptor';
 import type { BlobStream, CredentialLookup, Fetcher, Reference, RegistryAuth } from './distribution';
 import { pullScope } from './auth';
@@ -20,6 +23,7 @@ import { abandon, discardBody, readSmallBody, statusError } from './errors';
 import { apiHost } from './hosts';
 import { cancelled } from './retry';
 import type { RegistryClient } from './registry';
+import type { HostCapability, RegistryEndpoint } from './registryHosts';
 import type { HttpResponse } from './transport';
 
 const dataLoss = errorOf('DataLoss');
@@ -27,20 +31,31 @@ const outOfRange = errorOf('OutOfRange');
 const MAX_BLOB_REDIRECTS = 5;
 // Types some registries put on manifests they do not label; the body decides then.
 const GENERIC_TYPES = new Set(['', 'application/json', 'text/plain', 'application/octet-stream']);
+const ALL: ReadonlySet<HostCapability> = new Set(['pull', 'resolve', 'push']);
 
 export class RegistryFetcher implements Fetcher {
   private readonly creds = new Map<string, Promise<RegistryAuth | undefined>>();
+  private readonly hostLists = new Map<string, Promise<RegistryEndpoint[]>>();
+  private readonly preferred = new Map<string, RegistryEndpoint>();
 
   constructor(
     private readonly client: RegistryClient,
     private readonly lookup?: CredentialLookup,
+    private readonly useMirrors = true,
   ) {}
 
   async resolve(ctx: Ctx, ref: Reference): Promise<Descriptor> {
     const target = ref.digest ?? ref.tag;
     if (!target) throw invalidArgument(`reference ${ref.toString()} has neither tag nor digest`);
+    // Naming a tag's digest is a trusted act (a mirror may be stale or hostile): it needs
+    // "resolve". A digest proves itself, so any host that may pull can answer for it.
+    const needs: HostCapability[] = ref.digest ? ['pull'] : ['pull', 'resolve'];
+    return this.onHosts(ctx, ref, needs, (ep) => this.resolveOn(ctx, ref, ep, target));
+  }
+
+  private async resolveOn(ctx: Ctx, ref: Reference, ep: RegistryEndpoint, target: string): Promise<Descriptor> {
     const path = `manifests/${target}`;
-    const head = await this.call(ctx, ref, 'HEAD', path, { accept: MANIFEST_ACCEPT });
+    const head = await this.call(ctx, ref, ep, 'HEAD', path, { accept: MANIFEST_ACCEPT });
     await discardBody(head.body);
     if (head.statusCode === 200) {
       const digest = header(head, 'docker-content-digest');
@@ -52,7 +67,7 @@ export class RegistryFetcher implements Fetcher {
       }
     }
     // HEAD said too little, or failed: a GET gives the digest by hashing, or the registry's error body.
-    const res = await this.call(ctx, ref, 'GET', path, { accept: MANIFEST_ACCEPT });
+    const res = await this.call(ctx, ref, ep, 'GET', path, { accept: MANIFEST_ACCEPT });
     if (res.statusCode !== 200) throw await failure(res, ref.toString(), 'manifest unknown');
     const body = await readBounded(ctx, res, MAX_MANIFEST_BYTES, 0, ref.toString());
     const algorithm = ref.digest?.startsWith('sha512:') ? 'sha512' : 'sha256';
@@ -65,9 +80,11 @@ export class RegistryFetcher implements Fetcher {
     if (!isDigest(desc.digest)) throw invalidArgument(`invalid digest "${desc.digest}" for ${ref.name}`);
     if (desc.size > MAX_MANIFEST_BYTES) throw tooLarge(subject, desc.size);
     const accept = MANIFEST_ACCEPT.split(', ').includes(desc.mediaType) ? MANIFEST_ACCEPT : `${desc.mediaType}, ${MANIFEST_ACCEPT}`;
-    const res = await this.call(ctx, ref, 'GET', `manifests/${desc.digest}`, { accept });
-    if (res.statusCode !== 200) throw await failure(res, subject, 'manifest unknown');
-    return readBounded(ctx, res, MAX_MANIFEST_BYTES, desc.size, subject);
+    return this.onHosts(ctx, ref, ['pull'], async (ep) => {
+      const res = await this.call(ctx, ref, ep, 'GET', `manifests/${desc.digest}`, { accept });
+      if (res.statusCode !== 200) throw await failure(res, subject, 'manifest unknown');
+      return readBounded(ctx, res, MAX_MANIFEST_BYTES, desc.size, subject);
+    });
   }
 
   async fetchBlob(ctx: Ctx, ref: Reference, desc: Descriptor, offset = 0): Promise<BlobStream> {
@@ -79,7 +96,19 @@ export class RegistryFetcher implements Fetcher {
     if (desc.size > 0 && offset === desc.size) return { body: Readable.from([]), offset, size: desc.size };
 
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-    const res = await this.call(ctx, ref, 'GET', `blobs/${desc.digest}`, headers, MAX_BLOB_REDIRECTS);
+    return this.onHosts(ctx, ref, ['pull'], (ep) => this.blobOn(ctx, ref, ep, desc, offset, headers, subject));
+  }
+
+  private async blobOn(
+    ctx: Ctx,
+    ref: Reference,
+    ep: RegistryEndpoint,
+    desc: Descriptor,
+    offset: number,
+    headers: Record<string, string>,
+    subject: string,
+  ): Promise<BlobStream> {
+    const res = await this.call(ctx, ref, ep, 'GET', `blobs/${desc.digest}`, headers, MAX_BLOB_REDIRECTS);
     if (res.statusCode === 206) {
       const range = parseContentRange(header(res, 'content-range'));
       if (!range || range.start !== offset) {
@@ -101,19 +130,72 @@ export class RegistryFetcher implements Fetcher {
     throw await failure(res, subject, 'blob unknown');
   }
 
+  /**
+   * Runs `attempt` on each host of `ref`'s registry that has the capabilities
+   * `needs`, in order, until one succeeds (containerd's semantics: any failure
+   * moves on to the next host). The host that last answered is tried first
+   * for the rest of this fetcher's life, so a pull does not knock at a mirror
+   * that lacked its manifest once per blob. All failing: the first error that
+   * is not "not found" (the more telling one), else the first not found.
+   */
+  private async onHosts<T>(ctx: Ctx, ref: Reference, needs: HostCapability[], attempt: (ep: RegistryEndpoint) => Promise<T>): Promise<T> {
+    const all = await this.endpoints(ref.domain);
+    const preferred = this.preferred.get(ref.domain);
+    const order = preferred && all.includes(preferred) ? [preferred, ...all.filter((e) => e !== preferred)] : all;
+    const hosts = order.filter((e) => needs.every((c) => e.capabilities.has(c)));
+    if (hosts.length === 0) {
+      throw failedPrecondition(
+        `no host configured for ${ref.domain} may ${needs.join(' and ')} (capabilities in its hosts.toml): ${ref.toString()}`,
+      );
+    }
+    let first: unknown;
+    let firstNotFound: unknown;
+    for (const ep of hosts) {
+      try {
+        const out = await attempt(ep);
+        this.preferred.set(ref.domain, ep);
+        return out;
+      } catch (e) {
+        if (isCancelled(e) || ctx.signal.aborted || hosts.length === 1) throw e;
+        if (isNotFound(e)) firstNotFound ??= e;
+        else first ??= e;
+        this.client.logger?.info('registry host failed, trying the next', {
+          ref: ref.toString(),
+          host: ep.host,
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
+    throw first ?? firstNotFound;
+  }
+
+  private endpoints(domain: string): Promise<RegistryEndpoint[]> {
+    let p = this.hostLists.get(domain);
+    if (!p) {
+      const upstream: RegistryEndpoint = { host: apiHost(domain), apiRoot: '/v2', capabilities: ALL, headers: {}, mirror: false };
+      p = this.useMirrors && this.client.hosts.configured ? this.client.hosts.endpoints(domain) : Promise.resolve([upstream]);
+      this.hostLists.set(domain, p);
+      p.catch(() => this.hostLists.delete(domain));
+    }
+    return p;
+  }
+
   private async call(
     ctx: Ctx,
     ref: Reference,
+    ep: RegistryEndpoint,
     method: 'GET' | 'HEAD',
     path: string,
     headers: Record<string, string>,
     redirects = 0,
   ): Promise<HttpResponse> {
-    const host = apiHost(ref.domain);
-    const base = await this.client.transport.endpoint(ctx, host);
-    const creds = await this.credentials(ref.domain);
-    const url = `${base}/v2/${ref.path}/${path}`;
-    return this.client.request(ctx, host, [pullScope(ref.path)], creds, { method, url, headers }, redirects);
+    const client = this.client.clientFor(ep);
+    const base = ep.origin ?? (await client.transport.endpoint(ctx, ep.host));
+    // The caller's credentials are for the registry it named; a mirror gets the daemon's own for that host.
+    const creds = ep.mirror ? await this.client.mirrorCredentials(ep.host) : await this.credentials(ref.domain);
+    const ns = ep.mirror ? `?ns=${encodeURIComponent(ref.domain)}` : '';
+    const url = `${base}${ep.apiRoot}/${ref.path}/${path}${ns}`;
+    return client.request(ctx, ep.host, [pullScope(ref.path)], creds, { method, url, headers: { ...ep.headers, ...headers } }, redirects);
   }
 
   /** Looks credentials up once per domain for this fetcher's life; a failed lookup is retried next time. */

@@ -14,7 +14,17 @@ import type { Ctx } from '../context';
 import { GantryError } from '../errdefs/errdefs';
 import type { Logger } from '../util/log';
 import { GANTRY_VERSION } from '../version';
-import type { CredentialLookup, Fetcher, PageOptions, Reference, Registry, RegistryAuth, RegistryOptions } from './distribution';
+import type {
+  CredentialLookup,
+  Fetcher,
+  FetcherOptions,
+  PageOptions,
+  Reference,
+  Registry,
+  RegistryAuth,
+  RegistryOptions,
+} from './distribution';
+import { RegistryHosts, type RegistryEndpoint } from './registryHosts';
 import { listCatalog } from './catalog';
 import { deleteTag, listTags } from './tags';
 import { Authorizer } from './auth';
@@ -23,7 +33,7 @@ import { RegistryFetcher } from './fetcher';
 import { RegistryPusher, type Pusher } from './pusher';
 import { apiHost, DEFAULT_CERTS_DIR, normalizeHost } from './hosts';
 import { DEFAULT_BACKOFF } from './retry';
-import { HttpRequest, HttpResponse, Transport } from './transport';
+import { HttpRequest, HttpResponse, Transport, type TransportOptions } from './transport';
 
 export interface RegistryDeps {
   readonly logger?: Logger;
@@ -39,23 +49,59 @@ export function createRegistry(options: RegistryOptions = {}, deps: RegistryDeps
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+// A mirror that fails is left for the next host after one retry, not five.
+const MIRROR_RETRIES = 1;
+
 export class RegistryClient implements Registry {
   readonly transport: Transport;
   readonly auth: Authorizer;
+  readonly hosts: RegistryHosts;
+  readonly logger?: Logger;
+  /** Clients of mirrors and of hosts with hosts.toml TLS settings: their own pools, TLS and token caches. */
+  private readonly endpointClients = new Map<string, RegistryClient>();
 
-  constructor(options: RegistryOptions, deps: RegistryDeps) {
+  constructor(
+    private readonly options: RegistryOptions,
+    private readonly deps: RegistryDeps,
+    transportExtra: Pick<TransportOptions, 'tls' | 'connectTimeoutMs'> = {},
+  ) {
     this.transport = new Transport({
       certsDir: options.certsDir ?? DEFAULT_CERTS_DIR,
       insecureRegistries: options.insecureRegistries ?? [],
       backoff: { ...DEFAULT_BACKOFF, ...deps.backoff, maxRetries: options.maxRetries ?? DEFAULT_BACKOFF.maxRetries },
       userAgent: options.userAgent ?? `gantry/${GANTRY_VERSION}`,
       logger: deps.logger,
+      ...transportExtra,
     });
     this.auth = new Authorizer(this.transport, { now: deps.now });
+    this.hosts = new RegistryHosts({ configDir: options.registryConfigDir, dockerMirrors: options.registryMirrors });
+    this.logger = deps.logger;
   }
 
-  fetcher(credentials?: CredentialLookup): Fetcher {
-    return new RegistryFetcher(this, credentials);
+  fetcher(credentials?: CredentialLookup, options: FetcherOptions = {}): Fetcher {
+    return new RegistryFetcher(this, credentials, options.mirrors !== false);
+  }
+
+  /** Credentials for a mirror host: the daemon user's, never a caller's. */
+  mirrorCredentials(host: string): Promise<RegistryAuth | undefined> {
+    const lookup = this.options.mirrorCredentials;
+    return Promise.resolve(lookup ? lookup(host) : undefined);
+  }
+
+  /** The client that talks to `ep`: this one for the registry itself as configured by flags, else a cached one of its own. */
+  clientFor(ep: RegistryEndpoint): RegistryClient {
+    if (!ep.mirror && !ep.tls && ep.dialTimeoutMs === undefined) return this;
+    const key = JSON.stringify([ep.mirror, ep.tls ?? null, ep.dialTimeoutMs ?? null]);
+    let client = this.endpointClients.get(key);
+    if (!client) {
+      const retries = ep.mirror ? Math.min(MIRROR_RETRIES, this.options.maxRetries ?? MIRROR_RETRIES) : this.options.maxRetries;
+      client = new RegistryClient({ ...this.options, maxRetries: retries }, this.deps, {
+        tls: ep.tls,
+        connectTimeoutMs: ep.dialTimeoutMs,
+      });
+      this.endpointClients.set(key, client);
+    }
+    return client;
   }
 
   pusher(credentials?: CredentialLookup): Pusher {
@@ -92,8 +138,10 @@ export class RegistryClient implements Registry {
     return deleteTag(this, ctx, ref, creds);
   }
 
-  close(): Promise<void> {
-    return this.transport.close();
+  async close(): Promise<void> {
+    const children = [...this.endpointClients.values()];
+    this.endpointClients.clear();
+    await Promise.all([this.transport.close(), ...children.map((c) => c.close())]);
   }
 
   /**

@@ -35,7 +35,7 @@ export async function listTags(
 /** Deletes the manifest `ref`'s tag points at; resolves with its digest. */
 export async function deleteTag(client: RegistryClient, ctx: Ctx, ref: Reference, creds: RegistryAuth | undefined): Promise<string> {
   if (!ref.tag || ref.digest) throw invalidArgument(`delete a tag: ${ref.toString()} names no tag (or names a digest)`);
-  const { digest } = await client.fetcher(() => creds).resolve(ctx, ref);
+  const { digest } = await client.fetcher(() => creds, { mirrors: false }).resolve(ctx, ref);
   const host = apiHost(ref.domain);
   const base = await client.transport.endpoint(ctx, host);
   const scopes = [`repository:${ref.path}:pull,delete`];

@@ -32,6 +32,7 @@ import type { Logger } from '../util/log';
 import { discardBody, isPlainHttpServer, isTlsError, networkError } from './errors';
 import { hasPort, isListedInsecure, isLoopback, loadTlsFiles } from './hosts';
 import { BackoffOptions, cancelled, errorCode, httpJudge, retry } from './retry';
+import type { EndpointTls } from './registryHosts';
 
 export interface TransportOptions {
   readonly certsDir: string;
@@ -39,6 +40,13 @@ export interface TransportOptions {
   readonly backoff: BackoffOptions;
   readonly userAgent: string;
   readonly logger?: Logger;
+  /**
+   * TLS settings from a hosts.toml (registryHosts.ts): used for every host
+   * this transport talks to, in place of the certs dir and the insecure list.
+   */
+  readonly tls?: EndpointTls;
+  /** Connection timeout (a hosts.toml's dial_timeout). */
+  readonly connectTimeoutMs?: number;
 }
 
 export interface HttpRequest {
@@ -208,9 +216,13 @@ export class Transport {
   }
 
   private async buildAgent(host: string): Promise<Agent> {
-    const files = await loadTlsFiles(this.opts.certsDir, host);
-    const insecure = isListedInsecure(host, this.opts.insecureRegistries);
-    const connect: tls.ConnectionOptions = {};
+    const configured = this.opts.tls;
+    const files = configured
+      ? { ca: [...configured.ca], cert: configured.cert, key: configured.key }
+      : await loadTlsFiles(this.opts.certsDir, host);
+    const insecure = configured ? configured.skipVerify : isListedInsecure(host, this.opts.insecureRegistries);
+    const connect: tls.ConnectionOptions & { timeout?: number } = {};
+    if (this.opts.connectTimeoutMs !== undefined) connect.timeout = this.opts.connectTimeoutMs;
     // Passing `ca` replaces Node's roots, so the system ones go in too.
     if (files && files.ca.length > 0) connect.ca = [...systemRoots(), ...files.ca];
     if (files?.cert) {
@@ -219,7 +231,7 @@ export class Transport {
     }
     if (insecure) connect.rejectUnauthorized = false;
     const key = createHash('sha256')
-      .update(JSON.stringify([connect.ca, connect.cert, connect.key, insecure]))
+      .update(JSON.stringify([connect.ca, connect.cert, connect.key, insecure, connect.timeout]))
       .digest('hex');
     this.assertOpen();
     let agent = this.agents.get(key);

@@ -37,6 +37,8 @@ export interface ProxiedRequest {
   range?: string;
   /** The Content-Range header of an upload chunk (PATCH), when sent. */
   contentRange?: string;
+  /** The Authorization header, when sent (which credentials reached this host). */
+  authorization?: string;
 }
 
 export interface FaultOptions {
@@ -245,6 +247,8 @@ export async function startFaultProxy(upstreamPort: number, upstreamHost = '127.
         if (range !== undefined) r.range = range;
         const contentRange = head.headers.get('content-range');
         if (contentRange !== undefined) r.contentRange = contentRange;
+        const authorization = head.headers.get('authorization');
+        if (authorization !== undefined) r.authorization = authorization;
         pending.push(r);
         record(r);
         if (head.headers.has('transfer-encoding')) {
