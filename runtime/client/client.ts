@@ -21,6 +21,7 @@ import { ContainersApi } from './containersApi';
 import { ImagesApi } from './imagesApi';
 import { NetworksApi } from './networksApi';
 import { FilesApi } from './filesApi';
+import { rawSocketOf } from '../rawbytes/index';
 import { VolumesApi } from './volumesApi';
 import { EventsApi, SnapshotsApi, SystemApi } from './smallApis';
 
@@ -72,7 +73,7 @@ export class RuntimeClient {
     this.images = new ImagesApi(images, registry);
     this.containers = new ContainersApi(containers);
     this.networks = new NetworksApi(networks);
-    this.files = new FilesApi(files);
+    this.files = new FilesApi(files, rawSocketOf(address));
     this.volumes = new VolumesApi(volumes);
     this.snapshots = new SnapshotsApi(snapshots);
     this.events = new EventsApi(events);

@@ -9,11 +9,14 @@ import type {
   ArchiveChunk,
   FileInfo,
   FilesClient,
+  ReadFileChunk,
   FileTarget as WireFileTarget,
   PutArchiveRequest,
   WriteFileHeader,
   WriteFileRequest,
 } from '../api/gen/gantry/v1/files';
+import { openRaw } from '../rawbytes/index';
+import { fromColumns } from '../api/directoryColumns';
 import { clientStream, stream, unary, type CallOpts } from './rpc';
 
 /**
@@ -41,8 +44,21 @@ export interface WriteOpts extends CallOpts {
 
 const WRITE_CHUNK = 64 * 1024;
 
+/** Reads a stream to its end (its status: an error is thrown). */
+async function drain(messages: AsyncIterable<unknown>): Promise<void> {
+  for await (const message of messages) void message;
+}
+
 export class FilesApi {
-  constructor(private readonly files: FilesClient) {}
+  /**
+   * `rawSocket`: the daemon's raw socket, when the client reaches it over a
+   * local unix socket (rawbytes/client.ts rawSocketOf); large reads then
+   * skip gRPC (docs/files.md, "Large reads").
+   */
+  constructor(
+    private readonly files: FilesClient,
+    private rawSocket?: string,
+  ) {}
 
   /** stat (`noFollow`: lstat); also where the path leads, links resolved. */
   async stat(
@@ -55,13 +71,65 @@ export class FilesApi {
   }
 
   async readDirectory(target: FileTargetRef, path: string, opts?: CallOpts): Promise<FileInfo[]> {
-    return (await unary(this.files, this.files.readDirectory, { target: wire(target), path }, opts)).entries;
+    const r = await unary(this.files, this.files.readDirectory, { target: wire(target), path, rawColumns: true }, opts);
+    // A daemon that predates columns answers with entries.
+    return r.columns ? fromColumns(r.columns) : r.entries;
   }
 
-  /** The file's chunks, in order; the first carries its info. `length` 0: to the end. */
-  read(target: FileTargetRef, path: string, range: { offset?: number; length?: number } = {}, signal?: AbortSignal) {
-    const call = this.files.readFile({ target: wire(target), path, offset: range.offset ?? 0, length: range.length ?? 0 });
-    return stream(call, signal);
+  /**
+   * The file's chunks, in order; the first carries its info. `length` 0: to
+   * the end. A large read comes over the daemon's raw socket when this
+   * client can reach it, else (over SSH, say) as gRPC messages.
+   */
+  async *read(
+    target: FileTargetRef,
+    path: string,
+    range: { offset?: number; length?: number } = {},
+    signal?: AbortSignal,
+    acceptRaw = true,
+  ): AsyncGenerator<ReadFileChunk> {
+    const raw = acceptRaw ? this.rawSocket : undefined;
+    const request = { target: wire(target), path, offset: range.offset ?? 0, length: range.length ?? 0, acceptRaw: raw !== undefined };
+    const messages = stream(this.files.readFile(request), signal);
+    try {
+      const first = await messages.next();
+      if (first.done) return;
+      const ticket = first.value.raw;
+      if (!ticket || raw === undefined) {
+        yield first.value;
+        yield* messages;
+        return;
+      }
+      let info = first.value.info;
+      let received = 0;
+      const conn = await openRaw(raw, ticket.token).catch(() => undefined);
+      try {
+        for await (const data of conn ?? []) {
+          received += (data as Buffer).length;
+          yield { info, data: data as Buffer, raw: undefined };
+          info = undefined;
+        }
+      } catch (e) {
+        // The call's status says why (a read error, the daemon gone); else this.
+        await drain(messages);
+        throw e;
+      } finally {
+        conn?.destroy();
+      }
+      if (received === 0 && ticket.length > 0) {
+        // No raw socket there (a forwarded socket: stop trying on this
+        // client), or it turned us away: read over gRPC.
+        if (!conn) this.rawSocket = undefined;
+        await messages.return(undefined);
+        yield* this.read(target, path, { ...range }, signal, false);
+        return;
+      }
+      if (info) yield { info, data: Buffer.alloc(0), raw: undefined };
+      // Ends once the daemon has sent everything; its status is the read's.
+      await drain(messages);
+    } finally {
+      await messages.return(undefined);
+    }
   }
 
   /** The whole file in memory (for an editor: callers guard the size first). */

@@ -58,7 +58,8 @@ import { SystemService } from '../api/gen/gantry/v1/system';
 import { systemService } from '../api/services/system';
 import { LayerService } from '../layers/service';
 import { layersHandlers } from '../api/services/layers';
-import { bindPrivately } from './socket';
+import { bindPrivately, listenRaw } from './socket';
+import { RawByteServer } from '../rawbytes/index';
 import { startCri } from './cri';
 
 export interface DaemonConfig {
@@ -200,7 +201,8 @@ export class Daemon {
       server.addService(RegistryService, { ...registryService(adapt, registry), ...registryBrowsing(adapt, registry, imageService) });
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       server.addService(ContainersService, containers.server(adapt));
-      server.addService(FilesService, containers.filesServer(adapt));
+      const rawBytes = new RawByteServer(log);
+      server.addService(FilesService, containers.filesServer(adapt, rawBytes));
       server.addService(NetworksService, networks.server(adapt, containers.connections));
       server.addService(VolumesService, volumes.server(adapt));
       server.addService(SystemService, systemService(adapt, { images, containers: containerStore, snapshotter, volumes: volumes.usage }));
@@ -235,6 +237,7 @@ export class Daemon {
           )
         : undefined;
       await bindPrivately(server, socket);
+      await listenRaw(rawBytes, socket, log);
       // Closed in reverse order: networks after the containers.
       const daemon = new Daemon(config, log, locks, server, events, health, [
         () => networks.close(),
@@ -242,6 +245,7 @@ export class Daemon {
         async () => containers.close(),
         () => snapshotter.close(),
         async () => cri?.close(),
+        () => rawBytes.close(),
       ]);
       events.publish(Topics.daemonStart, '', { version: GANTRY_VERSION, pid: String(process.pid) });
       log.info('gantryd serving', {

@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import { ServerCredentials, type Server } from '@grpc/grpc-js';
 import { failedPrecondition } from '../errdefs/errdefs';
+import { rawSocketPath, type RawByteServer } from '../rawbytes/index';
+import type { Logger } from '../util/log';
 
 export const SOCKET_MODE = 0o660;
 
@@ -32,6 +34,18 @@ export async function bindPrivately(server: Server, socket: string): Promise<voi
       `${socket} changed while gantryd was binding it (now ${stat.isSocket() ? `mode ${(stat.mode & 0o777).toString(8)}` : 'not a socket'}); refusing to serve on it`,
     );
   }
+}
+
+/**
+ * Binds the raw socket beside the API socket with the same rules (mode 0660,
+ * group `gantry` when it exists). Reads still work without it (over gRPC),
+ * so a failure is logged, not fatal (docs/files.md, "Large reads").
+ */
+export async function listenRaw(raw: RawByteServer, apiSocket: string, log: Logger): Promise<void> {
+  const path = rawSocketPath(apiSocket);
+  await raw
+    .listen(path, groupId('gantry'))
+    .catch((e: unknown) => log.warn('raw socket not available; large reads go over gRPC', { path, error: e }));
 }
 
 function groupId(name: string): number | undefined {

@@ -10,6 +10,8 @@ import {
   type PutArchiveRequest,
   type WriteFileRequest,
 } from '../gen/gantry/v1/files';
+import type { RawByteServer } from '../../rawbytes/index';
+import { toColumns } from '../directoryColumns';
 import type { HandlerAdapter } from '../server';
 
 // Large messages: each costs a protobuf encode and an HTTP/2 write callback,
@@ -18,6 +20,12 @@ import type { HandlerAdapter } from '../server';
 const CHUNK = 1024 * 1024;
 /** GetArchive's messages: larger than ReadFile's, fewer per byte (docs/performance.md, files). */
 const ARCHIVE_CHUNK = 256 * 1024;
+/**
+ * Reads from this size on go over the raw socket when the client can take
+ * them (docs/files.md, "Large reads"): below it, the connection and the
+ * ticket cost more than the gRPC messages they save.
+ */
+const RAW_MIN = 1024 * 1024;
 
 const TYPES: Record<FileType, WireFileType> = {
   file: WireFileType.FILE_TYPE_FILE,
@@ -49,29 +57,45 @@ function targetOf(t: { container: string; volume?: string; layer?: { image: stri
   return { container: t.container };
 }
 
-export function filesService(adapt: HandlerAdapter, files: ContainerFiles): FilesServer {
+/** The bytes a range of a `size`-byte file holds. */
+function rangeLength(size: number, offset: number, length: number): number {
+  const left = Math.max(0, size - offset);
+  return length ? Math.min(length, left) : left;
+}
+
+export function filesService(adapt: HandlerAdapter, files: ContainerFiles, raw?: RawByteServer): FilesServer {
   return {
     stat: adapt.unary('Stat', async (ctx, req) => {
       const { info, realPath } = await files.stat(ctx, targetOf(req.target), req.path, !req.noFollow);
       return { info: toWireFileInfo(info), realPath };
     }),
-    readDirectory: adapt.unary('ReadDirectory', async (ctx, req) => ({
-      entries: (await files.readDirectory(ctx, targetOf(req.target), req.path)).map(toWireFileInfo),
-    })),
+    readDirectory: adapt.unary('ReadDirectory', async (ctx, req) => {
+      const entries = await files.readDirectory(ctx, targetOf(req.target), req.path);
+      return req.rawColumns ? { entries: [], columns: toColumns(entries) } : { entries: entries.map(toWireFileInfo), columns: undefined };
+    }),
     readFile: adapt.serverStream('ReadFile', async (ctx, req, send) => {
       if (req.offset < 0 || req.length < 0) throw invalidArgument('offset and length must not be negative');
       const range = { start: req.offset || undefined, end: req.length ? req.offset + req.length - 1 : undefined };
       await files.readFile(ctx, targetOf(req.target), req.path, range, async (info, stream) => {
         let first: WireFileInfo | undefined = toWireFileInfo(info);
+        const length = rangeLength(info.size, req.offset, req.length);
+        if (req.acceptRaw && raw?.listening && length >= RAW_MIN) {
+          // The bytes go over the raw socket; this call stays open until
+          // they are sent, so its status is the read's.
+          const offer = raw.offer(stream, ctx.signal);
+          await send({ info: first, data: Buffer.alloc(0), raw: { token: offer.token, length } });
+          await offer.done;
+          return;
+        }
         for await (const chunk of stream) {
           const buf = chunk as Buffer;
           for (let at = 0; at < buf.length; at += CHUNK) {
-            await send({ info: first, data: buf.subarray(at, at + CHUNK) });
+            await send({ info: first, data: buf.subarray(at, at + CHUNK), raw: undefined });
             first = undefined;
           }
         }
         // An empty file still says what it is.
-        if (first) await send({ info: first, data: Buffer.alloc(0) });
+        if (first) await send({ info: first, data: Buffer.alloc(0), raw: undefined });
       });
     }),
     writeFile: adapt.clientStream('WriteFile', async (ctx, incoming: AsyncIterable<WriteFileRequest>) => {
