@@ -1,5 +1,6 @@
 /** gantry.v1.Files over the files service (runtime/files/, docs/files.md). */
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import type { Ctx } from '../../context';
 import { invalidArgument } from '../../errdefs/errdefs';
 import type { ContainerFiles, FileTarget } from '../../files/containerFiles';
 import type { FileInfo, FileType } from '../../files/index';
@@ -7,7 +8,9 @@ import {
   FileType as WireFileType,
   type FileInfo as WireFileInfo,
   type FilesServer,
+  type GetArchiveRequest,
   type PutArchiveRequest,
+  type RawTicket,
   type WriteFileRequest,
 } from '../gen/gantry/v1/files';
 import type { RawByteServer } from '../../rawbytes/index';
@@ -126,34 +129,8 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles, raw?:
       await files.rename(ctx, targetOf(req.target), req.from, req.to, req.overwrite);
       return {};
     }),
-    getArchive: adapt.serverStream('GetArchive', async (ctx, req, send) => {
-      const opts = { follow: req.followLink, name: req.name || undefined };
-      await files.getArchive(ctx, targetOf(req.target), req.path, opts, async (info, tar) => {
-        let first: WireFileInfo | undefined = toWireFileInfo(info);
-        // The packer yields a 512-byte header per entry: gathered into
-        // messages of up to ARCHIVE_CHUNK, or a directory of small files would be
-        // as many tiny messages as entries.
-        let pending: Buffer[] = [];
-        let size = 0;
-        const flush = async () => {
-          const data = pending.length === 1 ? pending[0] : Buffer.concat(pending, size);
-          pending = [];
-          size = 0;
-          await send({ info: first, data });
-          first = undefined;
-        };
-        for await (const chunk of tar) {
-          const buf = chunk as Buffer;
-          for (let at = 0; at < buf.length; at += ARCHIVE_CHUNK) {
-            const piece = buf.subarray(at, at + ARCHIVE_CHUNK);
-            if (size + piece.length > ARCHIVE_CHUNK) await flush();
-            pending.push(piece);
-            size += piece.length;
-          }
-        }
-        if (size || first) await flush();
-      });
-    }),
+    getArchive: adapt.serverStream('GetArchive', (ctx, req, send) => sendArchive(ctx, req, send)),
+    rawGetArchive: adapt.serverStream('RawGetArchive', (ctx, req, send) => sendArchive(ctx, req, send, raw)),
     putArchive: adapt.clientStream('PutArchive', async (ctx, incoming: AsyncIterable<PutArchiveRequest>) => {
       const { header, data, pump } = await headedStream(incoming, 'PutArchive');
       let result;
@@ -170,6 +147,54 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles, raw?:
       return result;
     }),
   };
+
+  /** GetArchive; with `raw` (RawGetArchive), a directory or a large file goes over the raw socket. */
+  async function sendArchive(
+    ctx: Ctx,
+    req: GetArchiveRequest,
+    send: (m: { info: WireFileInfo | undefined; data: Buffer; raw: RawTicket | undefined }) => Promise<void>,
+    raw?: RawByteServer,
+  ): Promise<void> {
+    const opts = { follow: req.followLink, name: req.name || undefined };
+    await files.getArchive(ctx, targetOf(req.target), req.path, opts, async (info, tar) => {
+      let first: WireFileInfo | undefined = toWireFileInfo(info);
+      if (raw?.listening && (info.type === 'directory' || info.size >= RAW_MIN)) {
+        const offer = raw.offer(Readable.from(gathered(tar, ARCHIVE_CHUNK)), ctx.signal);
+        await send({ info: first, data: Buffer.alloc(0), raw: { token: offer.token, length: 0 } });
+        await offer.done;
+        return;
+      }
+      for await (const data of gathered(tar, ARCHIVE_CHUNK)) {
+        await send({ info: first, data, raw: undefined });
+        first = undefined;
+      }
+      if (first) await send({ info: first, data: Buffer.alloc(0), raw: undefined });
+    });
+  }
+}
+
+/**
+ * The packer yields a 512-byte header per entry: gathered into pieces of up
+ * to `size`, or a directory of small files would be as many tiny messages
+ * (or socket writes) as entries.
+ */
+async function* gathered(tar: AsyncIterable<unknown>, size: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let have = 0;
+  for await (const chunk of tar) {
+    const buf = chunk as Buffer;
+    for (let at = 0; at < buf.length; at += size) {
+      const piece = buf.subarray(at, at + size);
+      if (have + piece.length > size) {
+        yield pending.length === 1 ? pending[0] : Buffer.concat(pending, have);
+        pending = [];
+        have = 0;
+      }
+      pending.push(piece);
+      have += piece.length;
+    }
+  }
+  if (have) yield pending.length === 1 ? pending[0] : Buffer.concat(pending, have);
 }
 
 /**

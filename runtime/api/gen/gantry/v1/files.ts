@@ -276,6 +276,14 @@ export interface ArchiveChunk {
   data: Buffer;
 }
 
+export interface RawArchiveChunk {
+  /** In the first chunk only. */
+  info: FileInfo | undefined;
+  data: Buffer;
+  /** Instead of data, as in ReadFileChunk. */
+  raw: RawTicket | undefined;
+}
+
 export interface PutArchiveHeader {
   target:
     | FileTarget
@@ -2550,6 +2558,96 @@ export const ArchiveChunk: MessageFns<ArchiveChunk> = {
   },
 };
 
+function createBaseRawArchiveChunk(): RawArchiveChunk {
+  return { info: undefined, data: Buffer.alloc(0), raw: undefined };
+}
+
+export const RawArchiveChunk: MessageFns<RawArchiveChunk> = {
+  encode(message: RawArchiveChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.info !== undefined) {
+      FileInfo.encode(message.info, writer.uint32(10).fork()).join();
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    if (message.raw !== undefined) {
+      RawTicket.encode(message.raw, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RawArchiveChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRawArchiveChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.info = FileInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = bufferView(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.raw = RawTicket.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RawArchiveChunk {
+    return {
+      info: isSet(object.info) ? FileInfo.fromJSON(object.info) : undefined,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      raw: isSet(object.raw) ? RawTicket.fromJSON(object.raw) : undefined,
+    };
+  },
+
+  toJSON(message: RawArchiveChunk): unknown {
+    const obj: any = {};
+    if (message.info !== undefined) {
+      obj.info = FileInfo.toJSON(message.info);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.raw !== undefined) {
+      obj.raw = RawTicket.toJSON(message.raw);
+    }
+    return obj;
+  },
+};
+
 function createBasePutArchiveHeader(): PutArchiveHeader {
   return { target: undefined, path: "", copyUidGid: false, allowOverwriteDirWithFile: false };
 }
@@ -2912,6 +3010,21 @@ export const FilesService = {
     responseSerialize: (value: PutArchiveResponse): Buffer => bufferView(PutArchiveResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PutArchiveResponse => PutArchiveResponse.decode(value),
   },
+  /**
+   * GetArchive for a client that can reach the raw socket: for a directory
+   * or a file of 1 MiB or more the only message carries the info and a
+   * RawTicket (length 0: not known ahead), and the tar stream comes over the
+   * raw socket; otherwise it answers as GetArchive (docs/files.md).
+   */
+  rawGetArchive: {
+    path: "/gantry.v1.Files/RawGetArchive" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetArchiveRequest): Buffer => bufferView(GetArchiveRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetArchiveRequest => GetArchiveRequest.decode(value),
+    responseSerialize: (value: RawArchiveChunk): Buffer => bufferView(RawArchiveChunk.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RawArchiveChunk => RawArchiveChunk.decode(value),
+  },
 } as const;
 
 export interface FilesServer extends UntypedServiceImplementation {
@@ -2937,6 +3050,13 @@ export interface FilesServer extends UntypedServiceImplementation {
    * `PUT /containers/{id}/archive`: the first message carries the header.
    */
   putArchive: handleClientStreamingCall<PutArchiveRequest, PutArchiveResponse>;
+  /**
+   * GetArchive for a client that can reach the raw socket: for a directory
+   * or a file of 1 MiB or more the only message carries the info and a
+   * RawTicket (length 0: not known ahead), and the tar stream comes over the
+   * raw socket; otherwise it answers as GetArchive (docs/files.md).
+   */
+  rawGetArchive: handleServerStreamingCall<GetArchiveRequest, RawArchiveChunk>;
 }
 
 export interface FilesClient extends Client {
@@ -3072,6 +3192,18 @@ export interface FilesClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PutArchiveResponse) => void,
   ): ClientWritableStream<PutArchiveRequest>;
+  /**
+   * GetArchive for a client that can reach the raw socket: for a directory
+   * or a file of 1 MiB or more the only message carries the info and a
+   * RawTicket (length 0: not known ahead), and the tar stream comes over the
+   * raw socket; otherwise it answers as GetArchive (docs/files.md).
+   */
+  rawGetArchive(request: GetArchiveRequest, options?: Partial<CallOptions>): ClientReadableStream<RawArchiveChunk>;
+  rawGetArchive(
+    request: GetArchiveRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RawArchiveChunk>;
 }
 
 export const FilesClient = makeGenericClientConstructor(FilesService, "gantry.v1.Files") as unknown as {
