@@ -105,7 +105,8 @@ export class RawByteServer {
     let conn: net.Socket | undefined;
     let settle!: (error?: unknown) => void;
     const done = new Promise<void>((resolve, reject) => {
-      settle = (error?: unknown) => (error === undefined ? resolve() : reject(error));
+      settle = (error?: unknown) =>
+        error === undefined ? resolve() : reject(error instanceof Error ? error : new Error('the raw read failed', { cause: error }));
     });
     const withdraw = () => {
       this.offers.delete(key);
