@@ -41,6 +41,8 @@ export interface RawOffer {
 
 export class RawByteServer {
   private readonly offers = new Map<string, Offer>();
+  /** Open connections, cut at close() (a slow reader must not hold up gantryd's stop). */
+  private readonly conns = new Set<net.Socket>();
   private server?: net.Server;
   private path?: string;
 
@@ -89,6 +91,7 @@ export class RawByteServer {
     this.server = undefined;
     for (const offer of this.offers.values()) offer.stream.destroy();
     this.offers.clear();
+    for (const conn of this.conns) conn.destroy();
     if (!server) return;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     if (this.path) fs.rmSync(this.path, { force: true });
@@ -108,6 +111,8 @@ export class RawByteServer {
       settle = (error?: unknown) =>
         error === undefined ? resolve() : reject(error instanceof Error ? error : new Error('the raw read failed', { cause: error }));
     });
+    // Handled even when the caller never awaits it (its send failed first).
+    done.catch(() => undefined);
     const withdraw = () => {
       this.offers.delete(key);
       clearTimeout(timer);
@@ -169,7 +174,11 @@ export class RawByteServer {
     };
     conn.on('data', onData);
     conn.on('error', () => undefined); // a reader gone away: the pipeline reports it to the offer
-    conn.on('close', () => clearTimeout(timeout));
+    this.conns.add(conn);
+    conn.on('close', () => {
+      clearTimeout(timeout);
+      this.conns.delete(conn);
+    });
     conn.resume();
   }
 }

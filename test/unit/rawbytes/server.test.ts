@@ -64,6 +64,23 @@ describe('raw byte server', () => {
     assert.equal((await collect(await openRaw(socket, offer.token))).length, 0);
   });
 
+  it('close() cuts a transfer in flight (a slow reader does not hold up the daemon) and removes the socket', async () => {
+    const endless = new Readable({
+      read() {
+        this.push(Buffer.alloc(64 * 1024));
+      },
+    });
+    const offer = server.offer(endless, new AbortController().signal);
+    const conn = await openRaw(socket, offer.token);
+    await new Promise((resolve) => conn.once('data', resolve));
+    conn.pause();
+    const ended = collect(conn);
+    await server.close();
+    await ended;
+    await assert.rejects(offer.done);
+    assert.ok(!fs.existsSync(socket));
+  });
+
   it('refuses to replace a path that is not a socket; replaces a stale socket', async () => {
     const file = path.join(dir, 'plain');
     fs.writeFileSync(file, '');
