@@ -21,6 +21,7 @@ import { ContainersApi } from './containersApi';
 import { ImagesApi } from './imagesApi';
 import { NetworksApi } from './networksApi';
 import { FilesApi } from './filesApi';
+import { rawSocketOf } from '../rawbytes/index';
 import { VolumesApi } from './volumesApi';
 import { EventsApi, SnapshotsApi, SystemApi } from './smallApis';
 import { assertCredentialSafe } from './socketTrust';
@@ -75,7 +76,7 @@ export class RuntimeClient {
     this.images = new ImagesApi(images, registry, socket ? () => assertCredentialSafe(socket) : undefined);
     this.containers = new ContainersApi(containers);
     this.networks = new NetworksApi(networks);
-    this.files = new FilesApi(files);
+    this.files = new FilesApi(files, rawSocketOf(address));
     this.volumes = new VolumesApi(volumes);
     this.snapshots = new SnapshotsApi(snapshots);
     this.events = new EventsApi(events);

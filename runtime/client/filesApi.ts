@@ -9,11 +9,16 @@ import type {
   ArchiveChunk,
   FileInfo,
   FilesClient,
+  RawArchiveChunk,
+  ReadFileChunk,
   FileTarget as WireFileTarget,
   PutArchiveRequest,
   WriteFileHeader,
   WriteFileRequest,
 } from '../api/gen/gantry/v1/files';
+import { kindOf } from '../errdefs/errdefs';
+import { openRaw } from '../rawbytes/index';
+import { fromColumns } from '../api/directoryColumns';
 import { clientStream, stream, unary, type CallOpts } from './rpc';
 
 /**
@@ -41,8 +46,29 @@ export interface WriteOpts extends CallOpts {
 
 const WRITE_CHUNK = 64 * 1024;
 
+/** ReadFile's and RawGetArchive's messages: info first, then data, or a ticket for the raw socket. */
+type BytesMessage = ReadFileChunk | RawArchiveChunk;
+
+/** GetArchive's messages in RawGetArchive's shape (they never carry a ticket). */
+async function* withNoTicket(messages: AsyncGenerator<ArchiveChunk>): AsyncGenerator<RawArchiveChunk> {
+  for await (const m of messages) yield { ...m, raw: undefined };
+}
+
+/** Reads a stream to its end (its status: an error is thrown). */
+async function drain(messages: AsyncIterable<unknown>): Promise<void> {
+  for await (const message of messages) void message;
+}
+
 export class FilesApi {
-  constructor(private readonly files: FilesClient) {}
+  /**
+   * `rawSocket`: the daemon's raw socket, when the client reaches it over a
+   * local unix socket (rawbytes/client.ts rawSocketOf); large reads then
+   * skip gRPC (docs/files.md, "Large reads").
+   */
+  constructor(
+    private readonly files: FilesClient,
+    private rawSocket?: string,
+  ) {}
 
   /** stat (`noFollow`: lstat); also where the path leads, links resolved. */
   async stat(
@@ -55,13 +81,24 @@ export class FilesApi {
   }
 
   async readDirectory(target: FileTargetRef, path: string, opts?: CallOpts): Promise<FileInfo[]> {
-    return (await unary(this.files, this.files.readDirectory, { target: wire(target), path }, opts)).entries;
+    const r = await unary(this.files, this.files.readDirectory, { target: wire(target), path, rawColumns: true }, opts);
+    // A daemon that predates columns answers with entries.
+    return r.columns ? fromColumns(r.columns) : r.entries;
   }
 
-  /** The file's chunks, in order; the first carries its info. `length` 0: to the end. */
-  read(target: FileTargetRef, path: string, range: { offset?: number; length?: number } = {}, signal?: AbortSignal) {
-    const call = this.files.readFile({ target: wire(target), path, offset: range.offset ?? 0, length: range.length ?? 0 });
-    return stream(call, signal);
+  /**
+   * The file's chunks, in order; the first carries its info. `length` 0: to
+   * the end. A large read comes over the daemon's raw socket when this
+   * client can reach it, else (over SSH, say) as gRPC messages.
+   */
+  read(
+    target: FileTargetRef,
+    path: string,
+    range: { offset?: number; length?: number } = {},
+    signal?: AbortSignal,
+  ): AsyncGenerator<ReadFileChunk> {
+    const request = { target: wire(target), path, offset: range.offset ?? 0, length: range.length ?? 0 };
+    return this.viaRaw((raw) => stream(this.files.readFile({ ...request, acceptRaw: raw }), signal));
   }
 
   /** The whole file in memory (for an editor: callers guard the size first). */
@@ -124,8 +161,74 @@ export class FilesApi {
     opts: { followLink?: boolean; name?: string } = {},
     signal?: AbortSignal,
   ): AsyncIterable<ArchiveChunk> {
-    const call = this.files.getArchive({ target: wire(target), path, followLink: opts.followLink ?? false, name: opts.name ?? '' });
-    return stream(call, signal);
+    const request = { target: wire(target), path, followLink: opts.followLink ?? false, name: opts.name ?? '' };
+    return this.viaRaw((raw) =>
+      raw ? stream(this.files.rawGetArchive(request), signal) : withNoTicket(stream(this.files.getArchive(request), signal)),
+    );
+  }
+
+  /**
+   * A stream of bytes that the daemon may send over its raw socket
+   * (docs/files.md, "Large reads"). `open(true)` starts the call allowing
+   * it; when the first message is a ticket, the bytes come from the raw
+   * socket as messages of the same shape, and the call's end is awaited for
+   * its status. When the raw socket cannot be reached (over SSH the client
+   * talks to a proxy with none beside it), the call is cancelled and made
+   * again with `open(false)`, and this client stops trying.
+   */
+  private async *viaRaw(open: (acceptRaw: boolean) => AsyncGenerator<BytesMessage>): AsyncGenerator<BytesMessage> {
+    const raw = this.rawSocket;
+    const messages = open(raw !== undefined);
+    try {
+      const first = await messages.next().catch((e: unknown) => {
+        // A daemon older than RawGetArchive.
+        if (raw === undefined || kindOf(e) !== 'Unimplemented') throw e;
+        return undefined;
+      });
+      if (!first) {
+        this.rawSocket = undefined;
+        for await (const m of open(false)) yield m;
+        return;
+      }
+      if (first.done) return;
+      const ticket = first.value.raw;
+      if (!ticket || raw === undefined) {
+        yield first.value;
+        yield* messages;
+        return;
+      }
+      let info = first.value.info;
+      let received = 0;
+      const conn = await openRaw(raw, ticket.token).catch(() => undefined);
+      try {
+        for await (const data of conn ?? []) {
+          received += (data as Buffer).length;
+          yield { info, data: data as Buffer, raw: undefined };
+          info = undefined;
+        }
+      } catch (e) {
+        // The call's status says why (a read error, the daemon gone); else this.
+        await drain(messages);
+        throw e;
+      } finally {
+        conn?.destroy();
+      }
+      // (A ticket is only given for a read of 1 MiB or more or a tar stream:
+      // never empty.)
+      if (received === 0) {
+        // No raw socket there (a forwarded socket: stop trying on this
+        // client), or it turned us away: the same call without it.
+        if (!conn) this.rawSocket = undefined;
+        await messages.return(undefined);
+        for await (const m of open(false)) yield m;
+        return;
+      }
+      if (info) yield { info, data: Buffer.alloc(0), raw: undefined };
+      // Ends once the daemon has sent everything; its status is the read's.
+      await drain(messages);
+    } finally {
+      await messages.return(undefined);
+    }
   }
 
   /**

@@ -18,6 +18,7 @@ import { FilesService, type FilesServer } from '../api/gen/gantry/v1/files';
 import { filesService } from '../api/services/files';
 import { ContainerFiles, type FileRoots } from '../files/containerFiles';
 import { ContainerRoots } from './files';
+import type { RawByteServer } from '../rawbytes/index';
 import { HealthMonitor, type Probe } from '../containers/health';
 import { ContainerIO } from '../containers/io';
 import { Launcher } from '../containers/launcher';
@@ -62,7 +63,7 @@ export interface ContainersDeps {
 export interface Containers {
   server(adapt: HandlerAdapter): ContainersServer;
   /** gantry.v1.Files: the containers' filesystems (docs/files.md). */
-  filesServer(adapt: HandlerAdapter): FilesServer;
+  filesServer(adapt: HandlerAdapter, raw?: RawByteServer): FilesServer;
   /** `network connect|disconnect` (absent when containers are unavailable). */
   readonly connections?: NetworkConnections;
   /** diff, export and commit (absent when containers are unavailable). */
@@ -186,7 +187,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
       ...(containersService(adapt, service, io, (id) => deps.networks.current(id), forwarder) as ContainersServer),
       ...containerChangesHandlers(adapt, changes),
     }),
-    filesServer: (adapt) => filesService(adapt, files),
+    filesServer: (adapt, raw) => filesService(adapt, files, raw),
     connections: {
       connect: (ctx, ref, conn) => service.reconfigure(ref, (c) => deps.networks.connect(ctx, c, conn, etcDir(c.id))),
       disconnect: (ctx, ref, network, force) =>

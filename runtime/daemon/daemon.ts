@@ -59,7 +59,8 @@ import { SystemService } from '../api/gen/gantry/v1/system';
 import { systemService } from '../api/services/system';
 import { LayerService } from '../layers/service';
 import { layersHandlers } from '../api/services/layers';
-import { bindPrivately } from './socket';
+import { bindPrivately, listenRaw } from './socket';
+import { RawByteServer } from '../rawbytes/index';
 import { criPods, startCri } from './cri';
 import { PAUSE_BUILD_PREFIX } from '../cri/pause';
 import type { RootlessMode } from './rootless/rootless';
@@ -222,7 +223,8 @@ export class Daemon {
       server.addService(RegistryService, { ...registryService(adapt, registry), ...registryBrowsing(adapt, registry, imageService) });
       server.addService(SnapshotsService, snapshotsService(adapt, snapshotter));
       server.addService(ContainersService, containers.server(adapt));
-      server.addService(FilesService, containers.filesServer(adapt));
+      const rawBytes = new RawByteServer(log);
+      server.addService(FilesService, containers.filesServer(adapt, rawBytes));
       server.addService(NetworksService, networks.server(adapt, containers.connections));
       server.addService(VolumesService, volumes.server(adapt));
       server.addService(SystemService, systemService(adapt, { images, containers: containerStore, snapshotter, volumes: volumes.usage }));
@@ -271,6 +273,7 @@ export class Daemon {
         group: config.rootless ? false : config.socketGroup,
         listenFd: config.listenFd,
       });
+      await listenRaw(rawBytes, socket, log, config.rootless ? false : config.socketGroup);
       // Closed in reverse order: networks after the containers.
       const daemon = new Daemon(config, log, locks, server, events, health, [
         async () => unbind(),
@@ -279,6 +282,7 @@ export class Daemon {
         async () => containers.close(),
         () => snapshotter.close(),
         async () => cri?.close(),
+        () => rawBytes.close(),
       ]);
       events.publish(Topics.daemonStart, '', { version: GANTRY_VERSION, pid: String(process.pid) });
       log.info('gantryd serving', {

@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { ServerCredentials, type Server } from '@grpc/grpc-js';
 import { failedPrecondition, invalidArgument } from '../errdefs/errdefs';
+import { rawSocketPath, type RawByteServer } from '../rawbytes/index';
+import type { Logger } from '../util/log';
 
 export const SOCKET_MODE = 0o660;
 
@@ -41,8 +43,7 @@ export interface BindOptions {
  * server stops.
  */
 export async function bindPrivately(server: Server, socket: string, options: BindOptions = {}): Promise<() => void> {
-  const gid =
-    options.group === false ? undefined : options.group === undefined ? groupId(DEFAULT_SOCKET_GROUP) : requireGroup(options.group);
+  const gid = socketGid(options.group);
   if (options.listenFd !== undefined) return serveOnFd(server, options.listenFd);
   const previous = process.umask(0o777 & ~SOCKET_MODE);
   try {
@@ -92,6 +93,23 @@ async function serveOnFd(server: Server, fd: number): Promise<() => void> {
     listener.close();
     injector.destroy();
   };
+}
+
+/**
+ * Binds the raw socket beside the API socket with the same rules (mode 0660,
+ * the API socket's group). Reads still work without it (over gRPC), so a
+ * failure is logged, not fatal (docs/files.md, "Large reads").
+ */
+export async function listenRaw(raw: RawByteServer, apiSocket: string, log: Logger, group?: string | false): Promise<void> {
+  const path = rawSocketPath(apiSocket);
+  await raw
+    .listen(path, socketGid(group))
+    .catch((e: unknown) => log.warn('raw socket not available; large reads go over gRPC', { path, error: e }));
+}
+
+/** The gid a socket gets for a `group` option (BindOptions.group). */
+function socketGid(group: string | false | undefined): number | undefined {
+  return group === false ? undefined : group === undefined ? groupId(DEFAULT_SOCKET_GROUP) : requireGroup(group);
 }
 
 function requireGroup(name: string): number {

@@ -1,5 +1,6 @@
 /** gantry.v1.Files over the files service (runtime/files/, docs/files.md). */
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import type { Ctx } from '../../context';
 import { invalidArgument } from '../../errdefs/errdefs';
 import type { ContainerFiles, FileTarget } from '../../files/containerFiles';
 import type { FileInfo, FileType } from '../../files/index';
@@ -7,9 +8,13 @@ import {
   FileType as WireFileType,
   type FileInfo as WireFileInfo,
   type FilesServer,
+  type GetArchiveRequest,
   type PutArchiveRequest,
+  type RawTicket,
   type WriteFileRequest,
 } from '../gen/gantry/v1/files';
+import type { RawByteServer } from '../../rawbytes/index';
+import { toColumns } from '../directoryColumns';
 import type { HandlerAdapter } from '../server';
 
 // Large messages: each costs a protobuf encode and an HTTP/2 write callback,
@@ -18,6 +23,12 @@ import type { HandlerAdapter } from '../server';
 const CHUNK = 1024 * 1024;
 /** GetArchive's messages: larger than ReadFile's, fewer per byte (docs/performance.md, files). */
 const ARCHIVE_CHUNK = 256 * 1024;
+/**
+ * Reads from this size on go over the raw socket when the client can take
+ * them (docs/files.md, "Large reads"): below it, the connection and the
+ * ticket cost more than the gRPC messages they save.
+ */
+const RAW_MIN = 1024 * 1024;
 
 const TYPES: Record<FileType, WireFileType> = {
   file: WireFileType.FILE_TYPE_FILE,
@@ -49,29 +60,45 @@ function targetOf(t: { container: string; volume?: string; layer?: { image: stri
   return { container: t.container };
 }
 
-export function filesService(adapt: HandlerAdapter, files: ContainerFiles): FilesServer {
+/** The bytes a range of a `size`-byte file holds. */
+function rangeLength(size: number, offset: number, length: number): number {
+  const left = Math.max(0, size - offset);
+  return length ? Math.min(length, left) : left;
+}
+
+export function filesService(adapt: HandlerAdapter, files: ContainerFiles, raw?: RawByteServer): FilesServer {
   return {
     stat: adapt.unary('Stat', async (ctx, req) => {
       const { info, realPath } = await files.stat(ctx, targetOf(req.target), req.path, !req.noFollow);
       return { info: toWireFileInfo(info), realPath };
     }),
-    readDirectory: adapt.unary('ReadDirectory', async (ctx, req) => ({
-      entries: (await files.readDirectory(ctx, targetOf(req.target), req.path)).map(toWireFileInfo),
-    })),
+    readDirectory: adapt.unary('ReadDirectory', async (ctx, req) => {
+      const entries = await files.readDirectory(ctx, targetOf(req.target), req.path);
+      return req.rawColumns ? { entries: [], columns: toColumns(entries) } : { entries: entries.map(toWireFileInfo), columns: undefined };
+    }),
     readFile: adapt.serverStream('ReadFile', async (ctx, req, send) => {
       if (req.offset < 0 || req.length < 0) throw invalidArgument('offset and length must not be negative');
       const range = { start: req.offset || undefined, end: req.length ? req.offset + req.length - 1 : undefined };
       await files.readFile(ctx, targetOf(req.target), req.path, range, async (info, stream) => {
         let first: WireFileInfo | undefined = toWireFileInfo(info);
+        const length = rangeLength(info.size, req.offset, req.length);
+        if (req.acceptRaw && raw?.listening && length >= RAW_MIN) {
+          // The bytes go over the raw socket; this call stays open until
+          // they are sent, so its status is the read's.
+          const offer = raw.offer(stream, ctx.signal);
+          await send({ info: first, data: Buffer.alloc(0), raw: { token: offer.token, length } });
+          await offer.done;
+          return;
+        }
         for await (const chunk of stream) {
           const buf = chunk as Buffer;
           for (let at = 0; at < buf.length; at += CHUNK) {
-            await send({ info: first, data: buf.subarray(at, at + CHUNK) });
+            await send({ info: first, data: buf.subarray(at, at + CHUNK), raw: undefined });
             first = undefined;
           }
         }
         // An empty file still says what it is.
-        if (first) await send({ info: first, data: Buffer.alloc(0) });
+        if (first) await send({ info: first, data: Buffer.alloc(0), raw: undefined });
       });
     }),
     writeFile: adapt.clientStream('WriteFile', async (ctx, incoming: AsyncIterable<WriteFileRequest>) => {
@@ -102,34 +129,8 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles): File
       await files.rename(ctx, targetOf(req.target), req.from, req.to, req.overwrite);
       return {};
     }),
-    getArchive: adapt.serverStream('GetArchive', async (ctx, req, send) => {
-      const opts = { follow: req.followLink, name: req.name || undefined };
-      await files.getArchive(ctx, targetOf(req.target), req.path, opts, async (info, tar) => {
-        let first: WireFileInfo | undefined = toWireFileInfo(info);
-        // The packer yields a 512-byte header per entry: gathered into
-        // messages of up to ARCHIVE_CHUNK, or a directory of small files would be
-        // as many tiny messages as entries.
-        let pending: Buffer[] = [];
-        let size = 0;
-        const flush = async () => {
-          const data = pending.length === 1 ? pending[0] : Buffer.concat(pending, size);
-          pending = [];
-          size = 0;
-          await send({ info: first, data });
-          first = undefined;
-        };
-        for await (const chunk of tar) {
-          const buf = chunk as Buffer;
-          for (let at = 0; at < buf.length; at += ARCHIVE_CHUNK) {
-            const piece = buf.subarray(at, at + ARCHIVE_CHUNK);
-            if (size + piece.length > ARCHIVE_CHUNK) await flush();
-            pending.push(piece);
-            size += piece.length;
-          }
-        }
-        if (size || first) await flush();
-      });
-    }),
+    getArchive: adapt.serverStream('GetArchive', (ctx, req, send) => sendArchive(ctx, req, send)),
+    rawGetArchive: adapt.serverStream('RawGetArchive', (ctx, req, send) => sendArchive(ctx, req, send, raw)),
     putArchive: adapt.clientStream('PutArchive', async (ctx, incoming: AsyncIterable<PutArchiveRequest>) => {
       const { header, data, pump } = await headedStream(incoming, 'PutArchive');
       let result;
@@ -146,6 +147,54 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles): File
       return result;
     }),
   };
+
+  /** GetArchive; with `raw` (RawGetArchive), a directory or a large file goes over the raw socket. */
+  async function sendArchive(
+    ctx: Ctx,
+    req: GetArchiveRequest,
+    send: (m: { info: WireFileInfo | undefined; data: Buffer; raw: RawTicket | undefined }) => Promise<void>,
+    raw?: RawByteServer,
+  ): Promise<void> {
+    const opts = { follow: req.followLink, name: req.name || undefined };
+    await files.getArchive(ctx, targetOf(req.target), req.path, opts, async (info, tar) => {
+      let first: WireFileInfo | undefined = toWireFileInfo(info);
+      if (raw?.listening && (info.type === 'directory' || info.size >= RAW_MIN)) {
+        const offer = raw.offer(Readable.from(gathered(tar, ARCHIVE_CHUNK)), ctx.signal);
+        await send({ info: first, data: Buffer.alloc(0), raw: { token: offer.token, length: 0 } });
+        await offer.done;
+        return;
+      }
+      for await (const data of gathered(tar, ARCHIVE_CHUNK)) {
+        await send({ info: first, data, raw: undefined });
+        first = undefined;
+      }
+      if (first) await send({ info: first, data: Buffer.alloc(0), raw: undefined });
+    });
+  }
+}
+
+/**
+ * The packer yields a 512-byte header per entry: gathered into pieces of up
+ * to `size`, or a directory of small files would be as many tiny messages
+ * (or socket writes) as entries.
+ */
+async function* gathered(tar: AsyncIterable<unknown>, size: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let have = 0;
+  for await (const chunk of tar) {
+    const buf = chunk as Buffer;
+    for (let at = 0; at < buf.length; at += size) {
+      const piece = buf.subarray(at, at + size);
+      if (have + piece.length > size) {
+        yield pending.length === 1 ? pending[0] : Buffer.concat(pending, have);
+        pending = [];
+        have = 0;
+      }
+      pending.push(piece);
+      have += piece.length;
+    }
+  }
+  if (have) yield pending.length === 1 ? pending[0] : Buffer.concat(pending, have);
 }
 
 /**

@@ -137,10 +137,40 @@ export interface StatFileResponse {
 export interface ReadDirectoryRequest {
   target: FileTarget | undefined;
   path: string;
+  /**
+   * Answer in `columns` instead of `entries`: one packed array per field,
+   * which encodes and decodes many times faster than a FileInfo per entry
+   * (docs/performance.md, the files benchmark).
+   */
+  rawColumns: boolean;
 }
 
 export interface ReadDirectoryResponse {
   entries: FileInfo[];
+  /** When the request asked for raw_columns. */
+  columns: RawDirectoryColumns | undefined;
+}
+
+/** A directory listing as columns: entry i is names[i], types[i], sizes[i]… */
+export interface RawDirectoryColumns {
+  /** The entries' names joined by NUL (a name never holds NUL or '/'). */
+  names: string;
+  types: FileType[];
+  /** Doubles: exact up to 2^53, and decoded without 64-bit integer math. */
+  sizes: number[];
+  modes: number[];
+  uids: number[];
+  gids: number[];
+  /** Milliseconds since the epoch (FileInfo's modified_at, changed_at). */
+  modifiedMs: number[];
+  changedMs: number[];
+  /**
+   * The symlinks only: their index among the entries, their target as
+   * written, and the type of what they lead to (FileInfo.target_type).
+   */
+  linkIndexes: number[];
+  linkTargets: string[];
+  linkTargetTypes: FileType[];
 }
 
 export interface ReadFileRequest {
@@ -149,12 +179,32 @@ export interface ReadFileRequest {
   offset: number;
   /** 0: to the end. */
   length: number;
+  /**
+   * The client can fetch bytes from the daemon's raw socket (its API
+   * socket's path + ".raw"): a large read may then be answered with a
+   * RawTicket instead of data (docs/files.md, "Large reads").
+   */
+  acceptRaw: boolean;
 }
 
 export interface ReadFileChunk {
   /** In the first chunk only. */
   info: FileInfo | undefined;
   data: Buffer;
+  /**
+   * Instead of data, in the only message before the call ends: connect to
+   * the raw socket, write the token, read the bytes to EOF. The call ends
+   * once they are sent; its status is the read's.
+   */
+  raw: RawTicket | undefined;
+}
+
+/** A single-use, short-lived bearer secret for one read on the raw socket. */
+export interface RawTicket {
+  /** 32 random bytes. */
+  token: Buffer;
+  /** The bytes to expect (fewer if the file shrinks meanwhile). */
+  length: number;
 }
 
 export interface WriteFileHeader {
@@ -224,6 +274,14 @@ export interface ArchiveChunk {
   /** In the first chunk only: the path itself (lstat, or stat with follow_link). */
   info: FileInfo | undefined;
   data: Buffer;
+}
+
+export interface RawArchiveChunk {
+  /** In the first chunk only. */
+  info: FileInfo | undefined;
+  data: Buffer;
+  /** Instead of data, as in ReadFileChunk. */
+  raw: RawTicket | undefined;
 }
 
 export interface PutArchiveHeader {
@@ -817,7 +875,7 @@ export const StatFileResponse: MessageFns<StatFileResponse> = {
 };
 
 function createBaseReadDirectoryRequest(): ReadDirectoryRequest {
-  return { target: undefined, path: "" };
+  return { target: undefined, path: "", rawColumns: false };
 }
 
 export const ReadDirectoryRequest: MessageFns<ReadDirectoryRequest> = {
@@ -827,6 +885,9 @@ export const ReadDirectoryRequest: MessageFns<ReadDirectoryRequest> = {
     }
     if (message.path !== "") {
       writer.uint32(18).string(message.path);
+    }
+    if (message.rawColumns !== false) {
+      writer.uint32(160).bool(message.rawColumns);
     }
     return writer;
   },
@@ -860,6 +921,14 @@ export const ReadDirectoryRequest: MessageFns<ReadDirectoryRequest> = {
             message.path = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.rawColumns = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -876,6 +945,11 @@ export const ReadDirectoryRequest: MessageFns<ReadDirectoryRequest> = {
     return {
       target: isSet(object.target) ? FileTarget.fromJSON(object.target) : undefined,
       path: isSet(object.path) ? globalThis.String(object.path) : "",
+      rawColumns: isSet(object.rawColumns)
+        ? globalThis.Boolean(object.rawColumns)
+        : isSet(object.raw_columns)
+        ? globalThis.Boolean(object.raw_columns)
+        : false,
     };
   },
 
@@ -887,18 +961,24 @@ export const ReadDirectoryRequest: MessageFns<ReadDirectoryRequest> = {
     if (message.path !== "") {
       obj.path = message.path;
     }
+    if (message.rawColumns !== false) {
+      obj.rawColumns = message.rawColumns;
+    }
     return obj;
   },
 };
 
 function createBaseReadDirectoryResponse(): ReadDirectoryResponse {
-  return { entries: [] };
+  return { entries: [], columns: undefined };
 }
 
 export const ReadDirectoryResponse: MessageFns<ReadDirectoryResponse> = {
   encode(message: ReadDirectoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.entries) {
       FileInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.columns !== undefined) {
+      RawDirectoryColumns.encode(message.columns, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -924,6 +1004,14 @@ export const ReadDirectoryResponse: MessageFns<ReadDirectoryResponse> = {
             message.entries.push(FileInfo.decode(reader, reader.uint32()));
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.columns = RawDirectoryColumns.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -939,6 +1027,7 @@ export const ReadDirectoryResponse: MessageFns<ReadDirectoryResponse> = {
   fromJSON(object: any): ReadDirectoryResponse {
     return {
       entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => FileInfo.fromJSON(e)) : [],
+      columns: isSet(object.columns) ? RawDirectoryColumns.fromJSON(object.columns) : undefined,
     };
   },
 
@@ -947,12 +1036,383 @@ export const ReadDirectoryResponse: MessageFns<ReadDirectoryResponse> = {
     if (message.entries?.length) {
       obj.entries = message.entries.map((e) => FileInfo.toJSON(e));
     }
+    if (message.columns !== undefined) {
+      obj.columns = RawDirectoryColumns.toJSON(message.columns);
+    }
+    return obj;
+  },
+};
+
+function createBaseRawDirectoryColumns(): RawDirectoryColumns {
+  return {
+    names: "",
+    types: [],
+    sizes: [],
+    modes: [],
+    uids: [],
+    gids: [],
+    modifiedMs: [],
+    changedMs: [],
+    linkIndexes: [],
+    linkTargets: [],
+    linkTargetTypes: [],
+  };
+}
+
+export const RawDirectoryColumns: MessageFns<RawDirectoryColumns> = {
+  encode(message: RawDirectoryColumns, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.names !== "") {
+      writer.uint32(10).string(message.names);
+    }
+    if (message.types.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.types) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.sizes.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.sizes) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.modes.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.modes) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.uids.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.uids) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.gids.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.gids) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.modifiedMs.length !== 0) {
+      writer.uint32(58).fork();
+      for (const v of message.modifiedMs) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.changedMs.length !== 0) {
+      writer.uint32(66).fork();
+      for (const v of message.changedMs) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.linkIndexes.length !== 0) {
+      writer.uint32(74).fork();
+      for (const v of message.linkIndexes) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    for (const v of message.linkTargets) {
+      writer.uint32(82).string(v!);
+    }
+    if (message.linkTargetTypes.length !== 0) {
+      writer.uint32(90).fork();
+      for (const v of message.linkTargetTypes) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RawDirectoryColumns {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRawDirectoryColumns();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.names = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.types.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.types.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag === 25) {
+              message.sizes.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.sizes.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.modes.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.modes.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag === 40) {
+              message.uids.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.uids.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.gids.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.gids.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag === 57) {
+              message.modifiedMs.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 58) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.modifiedMs.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 8: {
+            if (tag === 65) {
+              message.changedMs.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 66) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.changedMs.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 9: {
+            if (tag === 72) {
+              message.linkIndexes.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 74) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.linkIndexes.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.linkTargets.push(reader.string());
+            continue;
+          }
+          case 11: {
+            if (tag === 88) {
+              message.linkTargetTypes.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 90) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.linkTargetTypes.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RawDirectoryColumns {
+    return {
+      names: isSet(object.names) ? globalThis.String(object.names) : "",
+      types: globalThis.Array.isArray(object?.types) ? object.types.map((e: any) => fileTypeFromJSON(e)) : [],
+      sizes: globalThis.Array.isArray(object?.sizes) ? object.sizes.map((e: any) => globalThis.Number(e)) : [],
+      modes: globalThis.Array.isArray(object?.modes) ? object.modes.map((e: any) => globalThis.Number(e)) : [],
+      uids: globalThis.Array.isArray(object?.uids) ? object.uids.map((e: any) => globalThis.Number(e)) : [],
+      gids: globalThis.Array.isArray(object?.gids) ? object.gids.map((e: any) => globalThis.Number(e)) : [],
+      modifiedMs: globalThis.Array.isArray(object?.modifiedMs)
+        ? object.modifiedMs.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.modified_ms)
+        ? object.modified_ms.map((e: any) => globalThis.Number(e))
+        : [],
+      changedMs: globalThis.Array.isArray(object?.changedMs)
+        ? object.changedMs.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.changed_ms)
+        ? object.changed_ms.map((e: any) => globalThis.Number(e))
+        : [],
+      linkIndexes: globalThis.Array.isArray(object?.linkIndexes)
+        ? object.linkIndexes.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.link_indexes)
+        ? object.link_indexes.map((e: any) => globalThis.Number(e))
+        : [],
+      linkTargets: globalThis.Array.isArray(object?.linkTargets)
+        ? object.linkTargets.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.link_targets)
+        ? object.link_targets.map((e: any) => globalThis.String(e))
+        : [],
+      linkTargetTypes: globalThis.Array.isArray(object?.linkTargetTypes)
+        ? object.linkTargetTypes.map((e: any) => fileTypeFromJSON(e))
+        : globalThis.Array.isArray(object?.link_target_types)
+        ? object.link_target_types.map((e: any) => fileTypeFromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RawDirectoryColumns): unknown {
+    const obj: any = {};
+    if (message.names !== "") {
+      obj.names = message.names;
+    }
+    if (message.types?.length) {
+      obj.types = message.types.map((e) => fileTypeToJSON(e));
+    }
+    if (message.sizes?.length) {
+      obj.sizes = message.sizes.map((e) => floatToJson(e));
+    }
+    if (message.modes?.length) {
+      obj.modes = message.modes.map((e) => Math.round(e));
+    }
+    if (message.uids?.length) {
+      obj.uids = message.uids.map((e) => Math.round(e));
+    }
+    if (message.gids?.length) {
+      obj.gids = message.gids.map((e) => Math.round(e));
+    }
+    if (message.modifiedMs?.length) {
+      obj.modifiedMs = message.modifiedMs.map((e) => floatToJson(e));
+    }
+    if (message.changedMs?.length) {
+      obj.changedMs = message.changedMs.map((e) => floatToJson(e));
+    }
+    if (message.linkIndexes?.length) {
+      obj.linkIndexes = message.linkIndexes.map((e) => Math.round(e));
+    }
+    if (message.linkTargets?.length) {
+      obj.linkTargets = message.linkTargets;
+    }
+    if (message.linkTargetTypes?.length) {
+      obj.linkTargetTypes = message.linkTargetTypes.map((e) => fileTypeToJSON(e));
+    }
     return obj;
   },
 };
 
 function createBaseReadFileRequest(): ReadFileRequest {
-  return { target: undefined, path: "", offset: 0, length: 0 };
+  return { target: undefined, path: "", offset: 0, length: 0, acceptRaw: false };
 }
 
 export const ReadFileRequest: MessageFns<ReadFileRequest> = {
@@ -968,6 +1428,9 @@ export const ReadFileRequest: MessageFns<ReadFileRequest> = {
     }
     if (message.length !== 0) {
       writer.uint32(32).int64(message.length);
+    }
+    if (message.acceptRaw !== false) {
+      writer.uint32(160).bool(message.acceptRaw);
     }
     return writer;
   },
@@ -1017,6 +1480,14 @@ export const ReadFileRequest: MessageFns<ReadFileRequest> = {
             message.length = longToNumber(reader.int64());
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.acceptRaw = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1035,6 +1506,11 @@ export const ReadFileRequest: MessageFns<ReadFileRequest> = {
       path: isSet(object.path) ? globalThis.String(object.path) : "",
       offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
       length: isSet(object.length) ? globalThis.Number(object.length) : 0,
+      acceptRaw: isSet(object.acceptRaw)
+        ? globalThis.Boolean(object.acceptRaw)
+        : isSet(object.accept_raw)
+        ? globalThis.Boolean(object.accept_raw)
+        : false,
     };
   },
 
@@ -1052,12 +1528,15 @@ export const ReadFileRequest: MessageFns<ReadFileRequest> = {
     if (message.length !== 0) {
       obj.length = Math.round(message.length);
     }
+    if (message.acceptRaw !== false) {
+      obj.acceptRaw = message.acceptRaw;
+    }
     return obj;
   },
 };
 
 function createBaseReadFileChunk(): ReadFileChunk {
-  return { info: undefined, data: Buffer.alloc(0) };
+  return { info: undefined, data: Buffer.alloc(0), raw: undefined };
 }
 
 export const ReadFileChunk: MessageFns<ReadFileChunk> = {
@@ -1067,6 +1546,9 @@ export const ReadFileChunk: MessageFns<ReadFileChunk> = {
     }
     if (message.data.length !== 0) {
       writer.uint32(18).bytes(message.data);
+    }
+    if (message.raw !== undefined) {
+      RawTicket.encode(message.raw, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -1100,6 +1582,14 @@ export const ReadFileChunk: MessageFns<ReadFileChunk> = {
             message.data = bufferView(reader.bytes());
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.raw = RawTicket.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1116,6 +1606,7 @@ export const ReadFileChunk: MessageFns<ReadFileChunk> = {
     return {
       info: isSet(object.info) ? FileInfo.fromJSON(object.info) : undefined,
       data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      raw: isSet(object.raw) ? RawTicket.fromJSON(object.raw) : undefined,
     };
   },
 
@@ -1126,6 +1617,84 @@ export const ReadFileChunk: MessageFns<ReadFileChunk> = {
     }
     if (message.data.length !== 0) {
       obj.data = base64FromBytes(message.data);
+    }
+    if (message.raw !== undefined) {
+      obj.raw = RawTicket.toJSON(message.raw);
+    }
+    return obj;
+  },
+};
+
+function createBaseRawTicket(): RawTicket {
+  return { token: Buffer.alloc(0), length: 0 };
+}
+
+export const RawTicket: MessageFns<RawTicket> = {
+  encode(message: RawTicket, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token.length !== 0) {
+      writer.uint32(10).bytes(message.token);
+    }
+    if (message.length !== 0) {
+      writer.uint32(16).int64(message.length);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RawTicket {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRawTicket();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = bufferView(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.length = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RawTicket {
+    return {
+      token: isSet(object.token) ? Buffer.from(bytesFromBase64(object.token)) : Buffer.alloc(0),
+      length: isSet(object.length) ? globalThis.Number(object.length) : 0,
+    };
+  },
+
+  toJSON(message: RawTicket): unknown {
+    const obj: any = {};
+    if (message.token.length !== 0) {
+      obj.token = base64FromBytes(message.token);
+    }
+    if (message.length !== 0) {
+      obj.length = Math.round(message.length);
     }
     return obj;
   },
@@ -1989,6 +2558,96 @@ export const ArchiveChunk: MessageFns<ArchiveChunk> = {
   },
 };
 
+function createBaseRawArchiveChunk(): RawArchiveChunk {
+  return { info: undefined, data: Buffer.alloc(0), raw: undefined };
+}
+
+export const RawArchiveChunk: MessageFns<RawArchiveChunk> = {
+  encode(message: RawArchiveChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.info !== undefined) {
+      FileInfo.encode(message.info, writer.uint32(10).fork()).join();
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    if (message.raw !== undefined) {
+      RawTicket.encode(message.raw, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RawArchiveChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRawArchiveChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.info = FileInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = bufferView(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.raw = RawTicket.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RawArchiveChunk {
+    return {
+      info: isSet(object.info) ? FileInfo.fromJSON(object.info) : undefined,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      raw: isSet(object.raw) ? RawTicket.fromJSON(object.raw) : undefined,
+    };
+  },
+
+  toJSON(message: RawArchiveChunk): unknown {
+    const obj: any = {};
+    if (message.info !== undefined) {
+      obj.info = FileInfo.toJSON(message.info);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.raw !== undefined) {
+      obj.raw = RawTicket.toJSON(message.raw);
+    }
+    return obj;
+  },
+};
+
 function createBasePutArchiveHeader(): PutArchiveHeader {
   return { target: undefined, path: "", copyUidGid: false, allowOverwriteDirWithFile: false };
 }
@@ -2351,6 +3010,21 @@ export const FilesService = {
     responseSerialize: (value: PutArchiveResponse): Buffer => bufferView(PutArchiveResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PutArchiveResponse => PutArchiveResponse.decode(value),
   },
+  /**
+   * GetArchive for a client that can reach the raw socket: for a directory
+   * or a file of 1 MiB or more the only message carries the info and a
+   * RawTicket (length 0: not known ahead), and the tar stream comes over the
+   * raw socket; otherwise it answers as GetArchive (docs/files.md).
+   */
+  rawGetArchive: {
+    path: "/gantry.v1.Files/RawGetArchive" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetArchiveRequest): Buffer => bufferView(GetArchiveRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetArchiveRequest => GetArchiveRequest.decode(value),
+    responseSerialize: (value: RawArchiveChunk): Buffer => bufferView(RawArchiveChunk.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RawArchiveChunk => RawArchiveChunk.decode(value),
+  },
 } as const;
 
 export interface FilesServer extends UntypedServiceImplementation {
@@ -2376,6 +3050,13 @@ export interface FilesServer extends UntypedServiceImplementation {
    * `PUT /containers/{id}/archive`: the first message carries the header.
    */
   putArchive: handleClientStreamingCall<PutArchiveRequest, PutArchiveResponse>;
+  /**
+   * GetArchive for a client that can reach the raw socket: for a directory
+   * or a file of 1 MiB or more the only message carries the info and a
+   * RawTicket (length 0: not known ahead), and the tar stream comes over the
+   * raw socket; otherwise it answers as GetArchive (docs/files.md).
+   */
+  rawGetArchive: handleServerStreamingCall<GetArchiveRequest, RawArchiveChunk>;
 }
 
 export interface FilesClient extends Client {
@@ -2511,6 +3192,18 @@ export interface FilesClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PutArchiveResponse) => void,
   ): ClientWritableStream<PutArchiveRequest>;
+  /**
+   * GetArchive for a client that can reach the raw socket: for a directory
+   * or a file of 1 MiB or more the only message carries the info and a
+   * RawTicket (length 0: not known ahead), and the tar stream comes over the
+   * raw socket; otherwise it answers as GetArchive (docs/files.md).
+   */
+  rawGetArchive(request: GetArchiveRequest, options?: Partial<CallOptions>): ClientReadableStream<RawArchiveChunk>;
+  rawGetArchive(
+    request: GetArchiveRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<RawArchiveChunk>;
 }
 
 export const FilesClient = makeGenericClientConstructor(FilesService, "gantry.v1.Files") as unknown as {
@@ -2525,6 +3218,10 @@ function bytesFromBase64(b64: string): Uint8Array {
 
 function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 function toTimestamp(date: Date): Timestamp {

@@ -1,0 +1,92 @@
+// The raw socket's server (runtime/rawbytes/server.ts) on a real unix socket:
+// an offer's bytes go to the first connection presenting its token, once; a
+// wrong or oversized token gets nothing; a withdrawn offer (its call ended)
+// cannot be collected; the socket is created 0660.
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { openRaw, RawByteServer } from '../../../runtime/rawbytes/index';
+import { silentLogger } from '../../../runtime/util/log';
+
+async function collect(conn: net.Socket): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  try {
+    for await (const c of conn) parts.push(c as Buffer);
+  } catch {
+    // reset: what came before is the answer
+  }
+  return Buffer.concat(parts);
+}
+
+describe('raw byte server', () => {
+  let dir: string;
+  let socket: string;
+  let server: RawByteServer;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-raw-'));
+    socket = path.join(dir, 'api.sock.raw');
+    server = new RawByteServer(silentLogger);
+    await server.listen(socket);
+  });
+
+  afterEach(async () => {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is bound 0660; an offer goes once, to its token only', async () => {
+    assert.equal(fs.lstatSync(socket).mode & 0o777, 0o660);
+    const data = randomBytes(3 * 1024 * 1024 + 5);
+    const offer = server.offer(Readable.from([data.subarray(0, 100), data.subarray(100)]), new AbortController().signal);
+    assert.equal((await collect(await openRaw(socket, randomBytes(32)))).length, 0);
+    const oversized = await new Promise<net.Socket>((resolve) => {
+      const c = net.connect(socket, () => resolve(c));
+    });
+    oversized.write(Buffer.concat([offer.token, Buffer.from('x')]));
+    assert.equal((await collect(oversized)).length, 0);
+    assert.deepEqual(await collect(await openRaw(socket, offer.token)), data);
+    await offer.done;
+    assert.equal((await collect(await openRaw(socket, offer.token))).length, 0);
+  });
+
+  it("an offer withdrawn by its call's end cannot be collected; its stream is destroyed", async () => {
+    const calls = new AbortController();
+    const stream = Readable.from([Buffer.from('secret')]);
+    const offer = server.offer(stream, calls.signal);
+    calls.abort(new Error('call ended'));
+    await assert.rejects(offer.done, /call ended/);
+    assert.ok(stream.destroyed);
+    assert.equal((await collect(await openRaw(socket, offer.token))).length, 0);
+  });
+
+  it('close() cuts a transfer in flight (a slow reader does not hold up the daemon) and removes the socket', async () => {
+    const endless = new Readable({
+      read() {
+        this.push(Buffer.alloc(64 * 1024));
+      },
+    });
+    const offer = server.offer(endless, new AbortController().signal);
+    const conn = await openRaw(socket, offer.token);
+    await new Promise((resolve) => conn.once('data', resolve));
+    conn.pause();
+    const ended = collect(conn);
+    await server.close();
+    await ended;
+    await assert.rejects(offer.done);
+    assert.ok(!fs.existsSync(socket));
+  });
+
+  it('refuses to replace a path that is not a socket; replaces a stale socket', async () => {
+    const file = path.join(dir, 'plain');
+    fs.writeFileSync(file, '');
+    await assert.rejects(new RawByteServer(silentLogger).listen(file), /not a socket/);
+    const stale = new RawByteServer(silentLogger);
+    await stale.listen(socket); // the first server's file: taken over, as a dead daemon's would be
+    await stale.close();
+  });
+});
