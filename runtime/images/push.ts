@@ -123,7 +123,10 @@ export class ImagePusher {
           offset: 0,
           total: b.desc.size,
         });
-      await forEachLimited(blobs, this.deps.concurrency ?? 3, ctx.signal, async (b, signal) => {
+      // Largest first: the push then ends on small blobs, not on the biggest one uploading alone while
+      // the other slots sit idle (docs/performance.md, "Transfer").
+      const queue = [...blobs].sort((x, y) => y.desc.size - x.desc.size);
+      await forEachLimited(queue, this.deps.concurrency ?? 3, ctx.signal, async (b, signal) => {
         await this.pushBlob({ signal }, pusher, remote, b.desc, b.role, emit, options.chunkSize);
         pushedBlobs.push(b.desc.digest);
       });
