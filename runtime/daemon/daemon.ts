@@ -19,10 +19,11 @@ import { eventsService } from '../api/services/events';
 import { healthService, HealthStatus, ServingStatus } from '../api/services/health';
 import { versionService } from '../api/services/version';
 import { HandlerAdapter } from '../api/server';
-import { ImagesService, RegistryService } from '../api/gen/gantry/v1/images';
+import { RegistryService } from '../api/gen/gantry/v1/images';
 import { imagesService, registryService } from '../api/services/images';
 import { registryBrowsing } from '../api/services/registries';
 import { transferHandlers } from '../api/services/imageTransfer';
+import { imagesServiceDefinition } from '../api/services/chunkCodec';
 import { imageBuildHandlers } from '../api/services/changes';
 import { CHANGES_VIEW_PREFIX } from '../changes/containerChanges';
 import { SnapshotsService } from '../api/gen/gantry/v1/snapshots';
@@ -191,7 +192,7 @@ export class Daemon {
       const pusher = new ImagePusher({ content, registry, images, events, concurrency: config.maxConcurrentDownloads });
       const transfer = transferHandlers(adapt, imageService, { content, pusher, load: { content, images, gc, events, unpacker } });
       const build = imageBuildHandlers(adapt, containers.changes, { content, images, gc, events, unpacker });
-      server.addService(ImagesService, {
+      server.addService(imagesServiceDefinition(), {
         ...imagesService(adapt, imageService, puller, registry),
         ...transfer,
         ...build,
