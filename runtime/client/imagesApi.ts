@@ -27,6 +27,7 @@ import type {
   RegistryClient,
   RemoveImageResponse,
 } from '../api/gen/gantry/v1/images';
+import { loadWithChunkCodec } from '../api/chunkCodec';
 import { clientStream, stream, unary, type CallOpts } from './rpc';
 
 /** Load sends the archive in messages of at most this size (well under gRPC's limits). */
@@ -63,7 +64,8 @@ export class ImagesApi {
         for (let i = 0; i < bytes.length; i += LOAD_CHUNK) yield { data: bytes.subarray(i, i + LOAD_CHUNK) };
       }
     }
-    return (await clientStream(this.images, this.images.load, chunks(), opts)).images;
+    // Encoded directly, not through the generated encoder's growing buffer (api/chunkCodec.ts).
+    return (await clientStream(this.images, loadWithChunkCodec(this.images), chunks(), opts)).images;
   }
 
   /** `commit`: a new image of the container's changes; resolves with its record. No deadline unless `opts` sets one. */

@@ -1,11 +1,11 @@
-// Save's archive chunks encoded by hand (runtime/api/services/chunkCodec.ts): the same bytes as
+// Save's and Load's archive chunks encoded by hand (runtime/api/chunkCodec.ts): the same bytes as
 // the generated encoder, decoded back to the same data, at every varint length boundary.
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { SaveImagesChunk } from '../../../runtime/api/gen/gantry/v1/images';
-import { encodeBytesChunk, imagesServiceDefinition } from '../../../runtime/api/services/chunkCodec';
+import { LoadImagesChunk, SaveImagesChunk } from '../../../runtime/api/gen/gantry/v1/images';
+import { encodeBytesChunk, imagesServiceDefinition } from '../../../runtime/api/chunkCodec';
 
-describe('Save chunk encoding', () => {
+describe('Save and Load chunk encoding', () => {
   for (const size of [0, 1, 127, 128, 16_383, 16_384, 1024 * 1024, 2_097_151, 2_097_152, 3 * 1024 * 1024 + 7]) {
     it(`encodes ${size} bytes as the generated encoder does`, () => {
       const data = randomBytes(size);
@@ -16,6 +16,7 @@ describe('Save chunk encoding', () => {
         `size ${size}: ${fast.subarray(0, 6).toString('hex')} vs ${generated.subarray(0, 6).toString('hex')}`,
       );
       assert.ok(SaveImagesChunk.decode(fast).data.equals(data));
+      assert.ok(fast.equals(Buffer.from(LoadImagesChunk.encode({ data }).finish())), 'Load chunks are the same message');
     });
   }
 

@@ -1,13 +1,20 @@
 /**
- * The wire encoding of Save's archive chunks (`SaveImagesChunk {bytes data = 1}`),
- * written directly: one tag byte, the length as a varint, the bytes — one
+ * The wire encoding of the archive chunks of Save (daemon → CLI) and Load
+ * (CLI → daemon), `{bytes data = 1}`, written directly: one tag byte, the length as a varint, the bytes — one
  * copy into one buffer of the right size. The generated encoder grows a
  * BinaryWriter buffer while copying and joins it again in `finish()`; for the
  * ~1 MiB messages of a save that was ~0.4 s of CPU per 265 MB, plus its
  * garbage (docs/performance.md, "Transfer"). The bytes are the same as the
  * generated encoder's (test/unit/api/chunkCodec.test.ts).
  */
-import { ImagesService, type SaveImagesChunk } from '../gen/gantry/v1/images';
+import type { Metadata, CallOptions, ClientWritableStream, ServiceError } from '@grpc/grpc-js';
+import {
+  ImagesService,
+  type ImagesClient,
+  type LoadImagesChunk,
+  type LoadImagesResponse,
+  type SaveImagesChunk,
+} from './gen/gantry/v1/images';
 
 /** Field 1, wire type 2 (length-delimited). */
 const DATA_TAG = (1 << 3) | 2;
@@ -37,4 +44,24 @@ export function imagesServiceDefinition(): typeof ImagesService {
     ...ImagesService,
     save: { ...ImagesService.save, responseSerialize: (value: SaveImagesChunk): Buffer => encodeBytesChunk(value) },
   };
+}
+
+/** `client.load` of the generated client, with each chunk encoded by `encodeBytesChunk`. */
+export function loadWithChunkCodec(
+  client: ImagesClient,
+): (
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: LoadImagesResponse) => void,
+) => ClientWritableStream<LoadImagesChunk> {
+  return (metadata, options, callback) =>
+    client.makeClientStreamRequest(
+      ImagesService.load.path,
+      (value: LoadImagesChunk) => encodeBytesChunk(value),
+      ImagesService.load.responseDeserialize,
+      metadata,
+      options,
+      // grpc-js passes no response only together with an error.
+      (error, response) => callback(error, response!),
+    );
 }
