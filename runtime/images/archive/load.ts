@@ -26,7 +26,6 @@ import { hostPlatform, selectManifest } from '../platform';
 import { recordName } from '../pull';
 import { putImage } from '../records';
 import type { Unpacker } from '../unpacker';
-import { EarlyUnpack } from './earlyUnpack';
 import { CONTAINERD_NAME, REF_NAME } from './layout';
 
 export interface LoadDeps {
@@ -63,11 +62,8 @@ interface Candidate {
 
 export async function loadImages(ctx: Ctx, deps: LoadDeps, input: Readable): Promise<Image[]> {
   const lease = deps.gc.lease();
-  // Layers are unpacked as they arrive when the archive names their image before them (earlyUnpack.ts).
-  const early = deps.unpacker ? new EarlyUnpack(ctx, deps.content, deps.unpacker, lease) : undefined;
   try {
-    const contents = await readArchive(ctx, deps.content, lease, await decompressed(input), early);
-    await early?.archiveRead();
+    const contents = await readArchive(ctx, deps.content, lease, await decompressed(input));
     const candidates = contents.metadata.has('index.json')
       ? await fromIndex(ctx, deps.content, contents)
       : contents.metadata.has('manifest.json')
@@ -79,14 +75,13 @@ export async function loadImages(ctx: Ctx, deps: LoadDeps, input: Readable): Pro
     // Verify and unpack everything first: a failure here leaves every record as it was.
     const prepared: Image[] = [];
     for (const c of candidates) {
-      const image = await prepare(ctx, deps, lease, c, early);
+      const image = await prepare(ctx, deps, lease, c);
       for (const name of c.names) prepared.push({ ...image, name });
     }
     const stored: Image[] = [];
     for (const image of prepared) stored.push(await putImage(deps.images, deps.events, image));
     return stored;
   } finally {
-    await early?.close(new Error('the load ended before this image was unpacked'));
     lease.release();
   }
 }
@@ -122,7 +117,7 @@ export async function decompressed(input: Readable): Promise<Readable> {
 }
 
 /** Reads every entry: blobs into the store, metadata into memory. Refuses hostile names. */
-async function readArchive(ctx: Ctx, content: Store, lease: Lease, input: Readable, early: EarlyUnpack | undefined): Promise<Contents> {
+async function readArchive(ctx: Ctx, content: Store, lease: Lease, input: Readable): Promise<Contents> {
   const files = new Map<string, Stored>();
   const links = new Map<string, string>();
   const metadata = new Map<string, Buffer>();
@@ -151,9 +146,7 @@ async function readArchive(ctx: Ctx, content: Store, lease: Lease, input: Readab
         metadata.set(name, await readSmall(entry as AsyncIterable<Buffer>, name));
         continue;
       }
-      const stored = await storeEntry(ctx, content, lease, name, entry as AsyncIterable<Buffer>, header.size ?? 0);
-      files.set(name, stored);
-      await early?.stored(stored.digest, stored.size, stored.magic);
+      files.set(name, await storeEntry(ctx, content, lease, name, entry as AsyncIterable<Buffer>, header.size ?? 0));
     }
   } catch (e) {
     input.unpipe(extract);
@@ -346,7 +339,7 @@ async function storeDocument(ctx: Ctx, content: Store, lease: Lease, bytes: Buff
 }
 
 /** Checks the manifest's blobs and config, unpacks the layers (each DiffID verified): the image, less its name. */
-async function prepare(ctx: Ctx, deps: LoadDeps, lease: Lease, c: Candidate, early: EarlyUnpack | undefined): Promise<Image> {
+async function prepare(ctx: Ctx, deps: LoadDeps, lease: Lease, c: Candidate): Promise<Image> {
   const manifest = parseManifest(await deps.content.readAll(ctx, c.manifest.digest, MAX_MANIFEST_BYTES), c.manifest.mediaType);
   for (const b of [manifest.config, ...manifest.layers]) {
     try {
@@ -365,13 +358,9 @@ async function prepare(ctx: Ctx, deps: LoadDeps, lease: Lease, c: Candidate, ear
   }
   let snapshot: Image['snapshot'];
   if (deps.unpacker && manifest.layers.length) {
-    // Started while the archive was read (same manifest, so the same layers and DiffIDs), else now.
-    let job = early?.take(c.manifest.digest);
-    if (!job) {
-      job = deps.unpacker.start(ctx, manifest.layers, config.rootfs.diff_ids, () => undefined);
-      for (const chain of job.chain) lease.add(chain);
-      manifest.layers.forEach((_, i) => job!.layerFetched(i));
-    }
+    const job = deps.unpacker.start(ctx, manifest.layers, config.rootfs.diff_ids, () => undefined);
+    for (const chain of job.chain) lease.add(chain);
+    manifest.layers.forEach((_, i) => job.layerFetched(i));
     try {
       snapshot = { snapshotter: deps.unpacker.snapshotterName, chainId: await job.done };
     } catch (e) {
