@@ -27,6 +27,7 @@ import type {
   RegistryClient,
   RemoveImageResponse,
 } from '../api/gen/gantry/v1/images';
+import { loadWithChunkCodec } from '../api/chunkCodec';
 import { clientStream, stream, unary, type CallOpts } from './rpc';
 
 /** Load sends the archive in messages of at most this size (well under gRPC's limits). */
@@ -58,17 +59,21 @@ export class ImagesApi {
 
   /** The archive's bytes, in order. `format`: 'docker' (default) or 'oci'. */
   async *save(images: string[], format = 'docker', signal?: AbortSignal): AsyncGenerator<Buffer> {
-    for await (const chunk of stream(this.images.save({ images, format }), signal)) yield Buffer.from(chunk.data);
+    // The decoded field is already a Buffer of its own message: no copy (docs/performance.md, "Transfer").
+    for await (const chunk of stream(this.images.save({ images, format }), signal)) yield chunk.data;
   }
 
   /** Sends an archive (any supported layout and compression); resolves with the records written. */
   async load(archive: AsyncIterable<Uint8Array>, opts?: CallOpts): Promise<ImageSummary[]> {
     async function* chunks(): AsyncGenerator<LoadImagesChunk> {
       for await (const data of archive) {
-        for (let i = 0; i < data.length; i += LOAD_CHUNK) yield { data: Buffer.from(data.subarray(i, i + LOAD_CHUNK)) };
+        // A view, not a copy: encoding the message copies the bytes once anyway.
+        const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+        for (let i = 0; i < bytes.length; i += LOAD_CHUNK) yield { data: bytes.subarray(i, i + LOAD_CHUNK) };
       }
     }
-    return (await clientStream(this.images, this.images.load, chunks(), opts)).images;
+    // Encoded directly, not through the generated encoder's growing buffer (api/chunkCodec.ts).
+    return (await clientStream(this.images, loadWithChunkCodec(this.images), chunks(), opts)).images;
   }
 
   /** `commit`: a new image of the container's changes; resolves with its record. No deadline unless `opts` sets one. */

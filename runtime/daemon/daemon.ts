@@ -19,10 +19,11 @@ import { eventsService } from '../api/services/events';
 import { healthService, HealthStatus, ServingStatus } from '../api/services/health';
 import { versionService } from '../api/services/version';
 import { HandlerAdapter } from '../api/server';
-import { ImagesService, RegistryService } from '../api/gen/gantry/v1/images';
+import { RegistryService } from '../api/gen/gantry/v1/images';
 import { imagesService, registryService } from '../api/services/images';
 import { registryBrowsing } from '../api/services/registries';
 import { transferHandlers } from '../api/services/imageTransfer';
+import { imagesServiceDefinition } from '../api/chunkCodec';
 import { imageBuildHandlers } from '../api/services/changes';
 import { CHANGES_VIEW_PREFIX } from '../changes/containerChanges';
 import { SnapshotsService } from '../api/gen/gantry/v1/snapshots';
@@ -74,6 +75,8 @@ export interface DaemonConfig {
   readonly certsDir: string;
   /** Layers downloaded at once per pull. */
   readonly maxConcurrentDownloads: number;
+  /** Blobs uploaded at once per push (default: ImagePusher's). */
+  readonly maxConcurrentUploads?: number;
   /** Free space pulls leave on the data root's filesystem(s) (util/diskspace.ts). */
   readonly minFreeSpace?: FreeSpaceSpec;
   readonly snapshotter: SnapshotterChoice;
@@ -211,10 +214,10 @@ export class Daemon {
       );
       server.addService(EventsService, eventsService(adapt, events));
       server.addService(HealthService, healthService(adapt, health));
-      const pusher = new ImagePusher({ content, registry, images, events, concurrency: config.maxConcurrentDownloads });
+      const pusher = new ImagePusher({ content, registry, images, events, concurrency: config.maxConcurrentUploads });
       const transfer = transferHandlers(adapt, imageService, { content, pusher, load: { content, images, gc, events, unpacker } });
       const build = imageBuildHandlers(adapt, containers.changes, { content, images, gc, events, unpacker });
-      server.addService(ImagesService, {
+      server.addService(imagesServiceDefinition(), {
         ...imagesService(adapt, imageService, puller, registry),
         ...transfer,
         ...build,

@@ -36,6 +36,8 @@ Options:
                       filesystem supports it)
   --max-concurrent-downloads N
                       layers downloaded at once per pull (default: 3)
+  --max-concurrent-uploads N
+                      blobs uploaded at once per push (default: 6)
   --min-free-space SIZE|PERCENT
                       free space pulls leave on the data root's filesystem: a blob
                       or layer that would eat into it fails (default: 1GiB; 0: off)
@@ -88,6 +90,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
       'insecure-registry': { type: 'string', multiple: true, default: [] },
       'certs-dir': { type: 'string', default: '/etc/gantry/certs.d' },
       'max-concurrent-downloads': { type: 'string', default: '3' },
+      'max-concurrent-uploads': { type: 'string', default: '6' },
       'min-free-space': { type: 'string', default: DEFAULT_MIN_FREE_SPACE },
       snapshotter: { type: 'string', default: 'auto' },
       'userns-remap': { type: 'string' },
@@ -127,6 +130,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
   const log = createLogger(level);
   const downloads = Number(values['max-concurrent-downloads']);
   if (!Number.isInteger(downloads) || downloads < 1) throw new Error('--max-concurrent-downloads must be a positive integer');
+  const uploads = Number(values['max-concurrent-uploads']);
+  if (!Number.isInteger(uploads) || uploads < 1) throw new Error('--max-concurrent-uploads must be a positive integer');
   const snapshotter = values.snapshotter;
   if (!isSnapshotterChoice(snapshotter)) throw new Error(`invalid --snapshotter "${snapshotter}" (overlayfs, native or auto)`);
   let minFreeSpace: FreeSpaceSpec;
@@ -181,6 +186,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         insecureRegistries: values['insecure-registry'],
         certsDir: values['certs-dir'],
         maxConcurrentDownloads: downloads,
+        maxConcurrentUploads: uploads,
         minFreeSpace,
         snapshotter,
         usernsRemap,

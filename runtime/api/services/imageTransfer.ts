@@ -93,7 +93,8 @@ export function transferHandlers(
     }),
     load: adapt.clientStream('Load', async (ctx, incoming: AsyncIterable<LoadImagesChunk>) => {
       async function* bytes(): AsyncGenerator<Buffer> {
-        for await (const m of incoming) if (m.data.length) yield Buffer.from(m.data);
+        // Each message's bytes are a view of its own decoded buffer: stored as they are, not copied.
+        for await (const m of incoming) if (m.data.length) yield m.data;
       }
       const loaded = await loadImages(ctx, deps.load, Readable.from(bytes(), { objectMode: false }));
       return { images: loaded.map(toSummary) };
