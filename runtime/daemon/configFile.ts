@@ -7,9 +7,9 @@
  * change here: `--max-concurrent-downloads` → `max_concurrent_downloads`.
  * Only two things are written down here: the plural names of repeatable
  * flags (KEY_NAMES) and the TOML type of flags parsed as strings that hold
- * numbers or booleans (VALUE_TYPES). The CRI/CNI and pod-sandbox settings the
- * pods lane adds become keys the same way; give a repeatable one a plural
- * name in KEY_NAMES and a non-string one its type in VALUE_TYPES.
+ * numbers or booleans (VALUE_TYPES). A new flag becomes a key the same way;
+ * give a repeatable one a plural name in KEY_NAMES and a non-string one its
+ * type in VALUE_TYPES.
  *
  * An unknown key, a wrong type or a syntax error stops gantryd with the file,
  * the line and the reason: a typo must not silently do nothing.
@@ -44,6 +44,7 @@ const KEY_NAMES: Readonly<Record<string, string>> = {
 /** Flags parsed as strings whose TOML value is a number or a boolean. */
 const VALUE_TYPES: Readonly<Record<string, 'integer' | 'boolean'>> = {
   'max-concurrent-downloads': 'integer',
+  'max-concurrent-uploads': 'integer',
   cri: 'boolean',
 };
 
