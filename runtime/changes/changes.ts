@@ -81,9 +81,19 @@ export function layerTar(ctx: Ctx, trees: ChangeTrees, options: ChangeOptions): 
       const abs = path.join(upper, rel);
       await writer.add(`${rel}/`, abs, await fs.promises.lstat(abs), xattrs.get(rel));
     };
+    // Under an opaque directory the marker already hides everything below; a
+    // `.wh.NAME` there too would become a whiteout device in a directory that
+    // overlay does not merge, where readdir shows it (docs/transfer.md, commit).
+    const opaqueDirs = new Set<string>();
+    const underOpaque = (rel: string): boolean => {
+      for (let dir = parentOf(rel); dir !== ''; dir = parentOf(dir)) if (opaqueDirs.has(dir)) return true;
+      return false;
+    };
     for (const c of changes) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
+      if (c.kind === 'D' && underOpaque(c.rel)) continue;
       await ensureDir(parentOf(c.rel));
+      if (c.opaque) opaqueDirs.add(c.rel);
       if (c.kind === 'D') {
         const dir = parentOf(c.rel);
         await writer.addMarker(`${dir ? `${dir}/` : ''}.wh.${path.posix.basename(c.rel)}`);

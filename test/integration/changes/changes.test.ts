@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { execStdout } from '../../helpers/containerExec';
 import { runCommand } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
@@ -86,6 +87,17 @@ describe('changes: diff, commit, export and import of a container', function () 
     }
     const dir = await makeTempDir('gcommit', cleanup);
     await runCommand('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${name}`, `oci:${dir}/oci:v1`]);
+    // The layer itself: the replaced directory is opaque, so no `.wh.` entry below it (the marker hides all).
+    const blob = (digest: string) => fs.readFileSync(path.join(dir, 'oci/blobs', ...digest.split(':')));
+    const index = JSON.parse(blob(JSON.parse(fs.readFileSync(path.join(dir, 'oci/index.json'), 'utf8')).manifests[0].digest).toString());
+    const layerNames = await tarNames(gunzipSync(blob(index.layers[index.layers.length - 1].digest)));
+    assert.ok(layerNames.includes('data/replaced/.wh..wh..opq'), `the opaque marker: ${layerNames.join(' ')}`);
+    assert.ok(layerNames.includes('data/.wh.gone'), 'a deletion outside it is a whiteout');
+    assert.deepEqual(
+      layerNames.filter((n) => n.startsWith('data/replaced/.wh.') && !n.endsWith('.wh..wh..opq')),
+      [],
+      'no whiteout below an opaque directory',
+    );
     await runCommand('umoci', ['unpack', '--image', `${dir}/oci:v1`, `${dir}/bundle`]);
     const rootfs = path.join(dir, 'bundle/rootfs');
     assert.ok(!fs.existsSync(path.join(rootfs, 'data/gone')), 'the removed directory stays removed');
