@@ -108,6 +108,8 @@ function commonChecks(probe: DoctorProbe, mode: DoctorMode): DoctorCheck[] {
       fix: `apt-get install ${CNI_PLUGINS_PACKAGE}`,
     },
     toolRow(probe, 'iptables', 'iptables (bridge networking, -p)', 'iptables', false, true),
+    // The pod infra process of the CRI (docs/cri.md); only pods need it, and --sandbox-image replaces it.
+    toolRow(probe, 'catatonit', 'catatonit (Kubernetes pods through the CRI)', 'catatonit', false, true),
     {
       id: 'overlayfs',
       title: 'overlayfs (fast snapshots)',

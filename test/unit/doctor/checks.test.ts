@@ -21,7 +21,7 @@ function fullHost(uid: number): Host {
   return {
     uid,
     kernel: '6.1.0-18-amd64',
-    tools: ['runc', 'conmon', 'iptables', 'newuidmap', 'newgidmap', 'rootlesskit', 'slirp4netns'],
+    tools: ['runc', 'conmon', 'iptables', 'catatonit', 'newuidmap', 'newgidmap', 'rootlesskit', 'slirp4netns'],
     stats,
     rw: ['/dev/net/tun'],
     files: {
@@ -107,17 +107,24 @@ describe('gantry doctor checks', () => {
     }
   });
 
-  it('what only turns a feature off warns without failing: /dev/net/tun, slirp4netns, CNI, delegation, old kernel without fuse-overlayfs', () => {
+  it('what only turns a feature off warns without failing: /dev/net/tun, slirp4netns, CNI, catatonit, delegation, old kernel without fuse-overlayfs', () => {
     const h = fullHost(1000);
     h.rw = [];
-    h.tools = h.tools.filter((t) => t !== 'slirp4netns');
+    h.tools = h.tools.filter((t) => t !== 'slirp4netns' && t !== 'catatonit');
     delete h.stats['/usr/lib/cni/portmap'];
     h.files['/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers'] = 'memory pids\n';
     h.kernel = '5.10.0-28-amd64';
     const r = runDoctor(probeOf(h));
     assert.equal(r.ok, true);
     const failing = r.checks.filter((c) => !c.ok && c.mode === 'rootless');
-    assert.deepEqual(failing.map((c) => c.id).sort(), ['cgroup-delegation', 'cni-plugins', 'dev-net-tun', 'slirp4netns', 'userns-overlay']);
+    assert.deepEqual(failing.map((c) => c.id).sort(), [
+      'catatonit',
+      'cgroup-delegation',
+      'cni-plugins',
+      'dev-net-tun',
+      'slirp4netns',
+      'userns-overlay',
+    ]);
     assert.ok(failing.every((c) => !c.required && c.fix));
     assert.match(row(r, 'rootless', 'dev-net-tun').fix, /chmod 0666 \/dev\/net\/tun/);
     assert.match(row(r, 'rootless', 'cni-plugins').detail, /portmap/);
