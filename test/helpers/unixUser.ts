@@ -16,7 +16,7 @@ export interface TestUser {
 }
 
 /** useradd fails while another process holds /etc/passwd's lock (other suites create users too). */
-async function retryLocked<T>(fn: () => Promise<T>): Promise<T> {
+export async function retryLocked<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nextFreeId } from '../../../runtime/daemon/userns';
 import { runCommand } from '../../helpers/proc';
+import { retryLocked, userEnv } from '../../helpers/unixUser';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp';
 
 export const SUB_IDS = 65536;
@@ -23,7 +24,7 @@ export interface TestUser {
   readonly home: string;
   /** Its XDG_RUNTIME_DIR (0700, its own). */
   readonly runtimeDir: string;
-  /** The environment its processes get: HOME, XDG_RUNTIME_DIR, PATH, USER. */
+  /** The environment its processes get: a login's (unixUser.ts userEnv) with its XDG_RUNTIME_DIR. */
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -48,23 +49,19 @@ export async function createTestUser(): Promise<TestUser> {
   const home = path.join(base, 'home');
   const runtimeDir = path.join(base, 'run');
   // No automatic range: the test chooses one, after all the others, in both files.
-  await runCommand('useradd', ['-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', '-M', '-d', home, '-s', '/bin/sh', '-U', name]);
+  await retryLocked(() =>
+    runCommand('useradd', ['-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', '-M', '-d', home, '-s', '/bin/sh', '-U', name]),
+  );
   const subStart = Math.max(nextFreeId(readOrEmpty('/etc/subuid')), nextFreeId(readOrEmpty('/etc/subgid')));
   const range = `${subStart}-${subStart + SUB_IDS - 1}`;
-  await runCommand('usermod', ['--add-subuids', range, '--add-subgids', range, name]);
+  await retryLocked(() => runCommand('usermod', ['--add-subuids', range, '--add-subgids', range, name]));
   const uid = Number((await runCommand('id', ['-u', name])).stdout.trim());
   const gid = Number((await runCommand('id', ['-g', name])).stdout.trim());
   for (const dir of [home, runtimeDir]) {
     await fs.promises.mkdir(dir, { mode: 0o700 });
     await fs.promises.chown(dir, uid, gid);
   }
-  const env = {
-    HOME: home,
-    XDG_RUNTIME_DIR: runtimeDir,
-    USER: name,
-    LOGNAME: name,
-    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-  };
+  const env = userEnv({ name, uid, gid, home }, { XDG_RUNTIME_DIR: runtimeDir });
   return { name, uid, gid, subStart, base, home, runtimeDir, env };
 }
 
@@ -84,7 +81,7 @@ export async function removeTestUser(user: TestUser): Promise<void> {
     `${user.subStart}-${user.subStart + SUB_IDS - 1}`,
     user.name,
   ]).catch(() => undefined);
-  await runCommand('userdel', [user.name]).catch(() => undefined);
+  await retryLocked(() => runCommand('userdel', [user.name])).catch(() => undefined);
   await removeTempDir(user.base);
 }
 
