@@ -25,7 +25,8 @@ describe('gantry doctor', () => {
     const report = JSON.parse(r.stdout) as { mode: string; ok: boolean; checks: Row[] };
     assert.equal(report.mode, 'rootful');
     const row = (mode: string, id: string) => report.checks.find((c) => c.mode === mode && c.id === id);
-    for (const id of ['runc', 'conmon', 'cni-plugins', 'iptables', 'catatonit', 'system-socket']) assert.equal(row('rootful', id)?.ok, true, id);
+    for (const id of ['runc', 'conmon', 'cni-plugins', 'iptables', 'catatonit', 'system-socket'])
+      assert.equal(row('rootful', id)?.ok, true, id);
     assert.equal(row('rootful', 'runc')?.detail, '/usr/sbin/runc');
     for (const id of ['uidmap', 'rootlesskit', 'userns', 'slirp4netns']) assert.equal(row('rootless', id)?.ok, true, id);
     assert.equal(report.ok, true);
