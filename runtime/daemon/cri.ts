@@ -37,12 +37,18 @@ export interface CriServer {
   close(): Promise<void>;
 }
 
-export async function startCri(socket: string, adapt: HandlerAdapter, deps: CriDeps, log: Logger): Promise<CriServer> {
+export async function startCri(
+  socket: string,
+  adapt: HandlerAdapter,
+  deps: CriDeps,
+  log: Logger,
+  group?: string | false,
+): Promise<CriServer> {
   fs.mkdirSync(path.dirname(socket), { recursive: true, mode: 0o711 });
   if ((await clearStaleSocket(socket)) === 'replaced') log.warn('replaced a stale CRI socket', { socket });
   const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   for (const service of criServices(adapt, deps)) server.addService(service.definition, service.implementation);
-  await bindPrivately(server, socket);
+  await bindPrivately(server, socket, { group });
   log.info('CRI serving', { socket });
   let closing: Promise<void> | undefined;
   return {

@@ -231,6 +231,8 @@ export class Daemon {
       server.addService(NetworksService, networks.server(adapt, containers.connections));
       server.addService(VolumesService, volumes.server(adapt));
       server.addService(SystemService, systemService(adapt, { images, containers: containerStore, snapshotter, volumes: volumes.usage }));
+      // One rule for every socket of this daemon: a rootless one shares none with a group (no host group is mapped in its namespace).
+      const socketGroup = config.rootless ? false : config.socketGroup;
       const cri = config.criSocket
         ? await startCri(
             config.criSocket,
@@ -270,13 +272,11 @@ export class Daemon {
               }),
             },
             log,
+            socketGroup,
           )
         : undefined;
-      const unbind = await bindPrivately(server, socket, {
-        group: config.rootless ? false : config.socketGroup,
-        listenFd: config.listenFd,
-      });
-      await listenRaw(rawBytes, socket, log, config.rootless ? false : config.socketGroup);
+      const unbind = await bindPrivately(server, socket, { group: socketGroup, listenFd: config.listenFd });
+      await listenRaw(rawBytes, socket, log, socketGroup);
       // Closed in reverse order: networks after the containers.
       const daemon = new Daemon(config, log, locks, server, events, health, [
         async () => unbind(),

@@ -14,6 +14,7 @@ import { type Proc, runCommand, startProcess } from '../../helpers/proc';
 import { freePort } from '../../helpers/ports';
 import { startRegistry, type Registry } from '../../helpers/registry';
 import { suiteCleanup } from '../../helpers/tmp';
+import { retryLocked } from '../../helpers/unixUser';
 import { waitFor } from '../../helpers/waitFor';
 import { createTestUser, missingTools, processesOf, removeTestUser, statusUid, SUB_IDS, type TestUser } from './testUser';
 
@@ -42,8 +43,9 @@ async function ok(user: TestUser, args: readonly string[]): Promise<string> {
   return r.stdout.trim();
 }
 
+/** As a user starts it: no flags (so its CRI socket too, beside the API socket). */
 function startRootless(user: TestUser, env: NodeJS.ProcessEnv = user.env): Proc {
-  return startProcess(process.execPath, [...DAEMON_NODE_FLAGS, GANTRY_JS, 'daemon', '--cri=false'], {
+  return startProcess(process.execPath, [...DAEMON_NODE_FLAGS, GANTRY_JS, 'daemon'], {
     uid: user.uid,
     gid: user.gid,
     env,
@@ -81,6 +83,11 @@ describe('rootless gantryd (an unprivileged user of its own)', function () {
     requireBuild([GANTRY_JS]);
     user = await createTestUser();
     cleanup.defer(() => removeTestUser(user));
+    // A host with a `gantry` group, as a shared system daemon's: no host group is mapped in the daemon's namespace, so its sockets must stay the user's.
+    if ((await runCommand('getent', ['group', 'gantry']).catch(() => undefined)) === undefined) {
+      await retryLocked(() => runCommand('groupadd', ['--system', 'gantry']));
+      cleanup.defer(() => retryLocked(() => runCommand('groupdel', ['gantry'])));
+    }
     registry = await startRegistry();
     cleanup.defer(() => registry.stop());
     image = (await pushBusybox(registry, 'rootless/busybox')).ref;
@@ -117,6 +124,10 @@ describe('rootless gantryd (an unprivileged user of its own)', function () {
     assert.ok(sock.isSocket());
     assert.equal(sock.uid, user.uid, 'the socket, seen from outside the namespace, is the user own');
     assert.equal(sock.mode & 0o007, 0, 'never reachable by others');
+    for (const other of ['cri.sock', 'gantry.sock.raw']) {
+      const st = fs.lstatSync(path.join(state(), other));
+      assert.deepEqual([st.uid, st.gid], [user.uid, user.gid], `${other}: the user's, not shared with the host's gantry group`);
+    }
     // The daemon runs as the user outside (uid 0 of its namespace).
     assert.equal(statusUid(daemon.pid), user.uid);
   });
