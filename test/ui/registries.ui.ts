@@ -80,7 +80,8 @@ export const pushChecks: UiCheck<RegistriesUiContext>[] = [
       // leaves the workbench holding a stale row: the command then gets no node
       // and asks which image, as from the palette. A person would close that and
       // use the menu again; so does the test (at most three times).
-      const askedWhich = page.locator('.quick-input-widget').filter({ hasText: 'Select the image to push' });
+      // The picker says so in its input's placeholder (an attribute, not text a hasText filter sees).
+      const askedWhich = page.locator('.quick-input-widget input[placeholder="Select the image to push"]');
       for (let attempt = 1; ; attempt++) {
         await pickFromContextMenu(page, row, 'Push Image…');
         const outcome = await Promise.race([
