@@ -23,7 +23,15 @@ import {
   type ExecSyncResponse,
   type PodSandboxConfig,
 } from './gen/runtime/v1/api';
-import { CRI_NAMESPACE, CRI_NAMESPACE_FILTER, containerName, containerRecordOf, nanos, selects, type ContainerRecord } from './records';
+import {
+  CRI_NAMESPACE_FILTER,
+  containerName,
+  criContainerConfig,
+  containerRecordOf,
+  nanos,
+  selects,
+  type ContainerRecord,
+} from './records';
 import type { CriSandboxes } from './sandboxes';
 
 const PROPAGATION: Record<number, BindMount['propagation']> = {
@@ -130,7 +138,7 @@ export class CriContainers {
           propagation: m.propagation,
         })),
       };
-      const gantryConfig: ContainerConfig = {
+      const gantryConfig = criContainerConfig(record, {
         image: config.image!.image,
         // Kubernetes' command replaces the image's Entrypoint, args its Cmd.
         entrypoint: config.command.length ? config.command : undefined,
@@ -138,12 +146,9 @@ export class CriContainers {
         env: config.envs.map((e) => `${e.key}=${e.value}`),
         workingDir: config.workingDir || undefined,
         user: userOf(config),
-        labels: {},
         mounts,
-        tmpfs: [],
         readOnlyRootfs: sc?.readonlyRootfs ?? false,
         ...resourcesOf(config),
-        pidsLimit: 0,
         capAdd: sc?.capabilities?.addCapabilities ?? [],
         capDrop: sc?.capabilities?.dropCapabilities ?? [],
         privileged: sc?.privileged ?? false,
@@ -152,14 +157,10 @@ export class CriContainers {
         ipcMode: pod.namespaces.ipc === NamespaceMode.NODE ? 'host' : join,
         utsMode: pod.namespaces.network === NamespaceMode.NODE ? 'host' : join,
         pidMode,
-        restartPolicy: { name: 'no', maximumRetryCount: 0 },
         tty: config.tty,
         openStdin: config.stdin,
-        autoRemove: false,
-        namespace: CRI_NAMESPACE,
         logPath: logPath || undefined,
-        cri: JSON.stringify(record),
-      };
+      });
       const created = await this.deps.service.create(ctx, containerName(pod.metadata, config.metadata!), gantryConfig);
       return created.id;
     });

@@ -6,7 +6,7 @@
  * persists them (atomically, on every change) and recovery after a SIGKILL
  * finds them with their tasks and network namespaces. docs/cri.md.
  */
-import type { Container } from '../containers/containers';
+import type { Container, ContainerConfig } from '../containers/containers';
 import type { ContainerMetadata, DNSConfig, NamespaceMode, PodSandboxMetadata, PortMapping } from './gen/runtime/v1/api';
 
 /** containerd's namespace for the CRI's objects. */
@@ -14,6 +14,27 @@ export const CRI_NAMESPACE = 'k8s.io';
 
 /** `namespace=k8s.io`: the container-list filter that shows them (`gantry ps -a --filter namespace=k8s.io`). */
 export const CRI_NAMESPACE_FILTER = `namespace=${CRI_NAMESPACE}`;
+
+/**
+ * A CRI object's container config: the fields a caller sets, over what every
+ * sandbox and container of the CRI shares — the `k8s.io` namespace, its CRI
+ * record, and no restart policy (the kubelet restarts, never gantryd).
+ */
+export function criContainerConfig(
+  record: CriRecord,
+  config: Omit<ContainerConfig, 'restartPolicy' | 'autoRemove' | 'namespace' | 'cri' | 'labels' | 'tmpfs' | 'pidsLimit'>,
+): ContainerConfig {
+  return {
+    labels: {},
+    tmpfs: [],
+    pidsLimit: 0,
+    ...config,
+    restartPolicy: { name: 'no', maximumRetryCount: 0 },
+    autoRemove: false,
+    namespace: CRI_NAMESPACE,
+    cri: JSON.stringify(record),
+  };
+}
 
 /** The pod's namespace modes (stored as their numbers: POD 0, CONTAINER 1, NODE 2, TARGET 3). */
 export interface PodNamespaces {

@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Ctx } from '../context';
-import type { Container, ContainerConfig } from '../containers/containers';
+import type { Container } from '../containers/containers';
 import type { ContainerBase } from '../containers/service';
 import { invalidArgument, isNotFound, notFound } from '../errdefs/errdefs';
 import { KeyedMutex } from '../util/keyedMutex';
@@ -30,9 +30,9 @@ import {
   Protocol,
 } from './gen/runtime/v1/api';
 import {
-  CRI_NAMESPACE,
   CRI_NAMESPACE_FILTER,
   containerRecordOf,
+  criContainerConfig,
   nanos,
   sandboxName,
   sandboxRecordOf,
@@ -135,23 +135,18 @@ export class CriSandboxes {
       const base: ContainerBase | undefined = this.deps.sandboxImage ? undefined : await this.deps.pause.base(ctx);
       if (this.deps.sandboxImage) await this.deps.ensureImage(ctx, this.deps.sandboxImage);
       const network = hostNetwork ? 'host' : await this.deps.podNetwork(ctx);
-      const infraConfig: ContainerConfig = {
+      const infraConfig = criContainerConfig(record, {
         image: this.deps.sandboxImage ?? base!.name,
         env: [],
-        labels: {},
         mounts: [],
-        tmpfs: [],
         readOnlyRootfs: false,
         memoryBytes: 0,
         nanoCpus: 0,
-        pidsLimit: 0,
         capAdd: [],
         capDrop: [],
         network,
-        restartPolicy: { name: 'no', maximumRetryCount: 0 },
         tty: false,
         openStdin: false,
-        autoRemove: false,
         hostname: hostNetwork ? undefined : config.hostname || undefined,
         publish,
         ipcMode: namespaces.ipc === NamespaceMode.NODE ? 'host' : undefined,
@@ -159,9 +154,7 @@ export class CriSandboxes {
         // A host-network pod has the host's name, as a kubelet expects.
         utsMode: hostNetwork ? 'host' : undefined,
         stopTimeoutSeconds: INFRA_STOP_SECONDS,
-        namespace: CRI_NAMESPACE,
-        cri: JSON.stringify(record),
-      };
+      });
       const infra = await this.deps.service.create(ctx, name, infraConfig, base);
       try {
         await this.deps.service.start(ctx, infra.id);
