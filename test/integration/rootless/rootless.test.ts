@@ -13,7 +13,7 @@ import { pushBusybox } from '../../helpers/fixtures';
 import { type Proc, runCommand, startProcess } from '../../helpers/proc';
 import { freePort } from '../../helpers/ports';
 import { startRegistry, type Registry } from '../../helpers/registry';
-import { suiteCleanup } from '../../helpers/tmp';
+import { suiteCleanup, type Cleanup } from '../../helpers/tmp';
 import { retryLocked } from '../../helpers/unixUser';
 import { waitFor } from '../../helpers/waitFor';
 import { createTestUser, missingTools, processesOf, removeTestUser, statusUid, SUB_IDS, type TestUser } from './testUser';
@@ -64,6 +64,23 @@ function findFiles(dir: string, name: string, out: string[] = []): string[] {
   return out;
 }
 
+/** startRootless, stopped by `cleanup`; resolves once the daemon answers on the user's default socket. */
+async function startAnswering(user: TestUser, cleanup: Cleanup): Promise<Proc> {
+  const daemon = startRootless(user);
+  cleanup.defer(async () => {
+    if (daemon.exitStatus) return;
+    daemon.kill('SIGTERM');
+    await daemon.waitForExit();
+  });
+  await waitFor(async () => (await gantryAs(user, ['info', '--json'])).code === 0, {
+    what: 'the rootless gantryd answering on its default socket',
+    timeoutMs: 60_000,
+    intervalMs: 200,
+    describe: () => daemon.stderr,
+  });
+  return daemon;
+}
+
 describe('rootless gantryd (an unprivileged user of its own)', function () {
   this.timeout(180_000);
   const cleanup = suiteCleanup();
@@ -91,18 +108,7 @@ describe('rootless gantryd (an unprivileged user of its own)', function () {
     registry = await startRegistry();
     cleanup.defer(() => registry.stop());
     image = (await pushBusybox(registry, 'rootless/busybox')).ref;
-    daemon = startRootless(user);
-    cleanup.defer(async () => {
-      if (daemon.exitStatus) return;
-      daemon.kill('SIGTERM');
-      await daemon.waitForExit();
-    });
-    await waitFor(async () => (await gantryAs(user, ['info', '--json'])).code === 0, {
-      what: 'the rootless gantryd answering on its default socket',
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      describe: () => daemon.stderr,
-    });
+    daemon = await startAnswering(user, cleanup);
   });
 
   it('runs rootless by itself, with its files under the user XDG dirs, and says so in info', async () => {
@@ -281,7 +287,6 @@ describe('rootless gantryd with slirp4netns: bridge and -p through RootlessKit',
   this.timeout(180_000);
   const cleanup = suiteCleanup();
   let user: TestUser;
-  let daemon: Proc;
   const tag = 'rootless/slirp:latest';
 
   before(async function () {
@@ -304,18 +309,7 @@ describe('rootless gantryd with slirp4netns: bridge and -p through RootlessKit',
     const archive = path.join(user.base, 'busybox.tar');
     await runCommand('skopeo', ['copy', '--src-tls-verify=false', `docker://${image.ref}`, `docker-archive:${archive}:${tag}`]);
     fs.chmodSync(archive, 0o644);
-    daemon = startRootless(user);
-    cleanup.defer(async () => {
-      if (daemon.exitStatus) return;
-      daemon.kill('SIGTERM');
-      await daemon.waitForExit();
-    });
-    await waitFor(async () => (await gantryAs(user, ['info', '--json'])).code === 0, {
-      what: 'the rootless gantryd answering',
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      describe: () => daemon.stderr,
-    });
+    await startAnswering(user, cleanup);
     await ok(user, ['load', '-i', archive]);
   });
 
