@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Bundles the two shipped artefacts:
+// Bundles the shipped artefacts:
 //   dist/extension.js — the VS Code extension (vscode is provided by the host)
-//   dist/gantry.js    — gantryd + the CLI, runnable with plain `node`, no node_modules
+//   dist/gantry.js    — gantryd + the CLI, runnable with plain `node`, no node_modules:
+//                       a loader that runs dist/gantry-cli.js or dist/gantryd.js
 //   dist/native/      — the N-API binaries gantry.js loads (see nativeAddons below)
 // Usage: node esbuild.js [--production] [--watch] [--runtime-only --outdir DIR]
 'use strict';
@@ -81,54 +82,43 @@ function nativeAddons() {
   };
 }
 
-/**
- * dist/gantry.js is the runtime's bundle embedded as a string behind a small
- * loader (runtime/loader/codeCache.ts) that runs it with a V8 code cache:
- * still one file to run, copy and deploy, without re-parsing 3 MB on every
- * CLI call. The bundle is built in memory, then the loader is built with it
- * and its hash (the cache's key: V8 itself checks little more than the
- * source's length) in front, and the two are written as one file. The
- * source map stays dist/gantry.js.map and maps the embedded bundle.
- */
-function embedBehindLoader() {
+/** Writes the loader executable: it is the file users and units run. */
+function executable() {
   return {
-    name: 'embed-behind-loader',
+    name: 'executable',
     setup(build) {
-      build.onEnd(async (result) => {
-        if (result.errors.length || !result.outputFiles) return;
-        const outfile = build.initialOptions.outfile;
-        const js = result.outputFiles.find((f) => f.path === path.resolve(outfile));
-        const map = result.outputFiles.find((f) => f.path === path.resolve(`${outfile}.map`));
-        const source = js.text.replace(/^#!.*\n/, '');
-        const hash = require('node:crypto').createHash('sha256').update(source).digest('hex').slice(0, 16);
-        const loader = await esbuild.build({
-          ...common,
-          entryPoints: ['runtime/loader/codeCache.ts'],
-          sourcemap: false,
-          write: false,
-          banner: {
-            js: `#!/usr/bin/env node\nconst GANTRY_BUNDLE = { hash: ${JSON.stringify(hash)}, source: ${JSON.stringify(source)} };`,
-          },
-        });
-        fs.mkdirSync(path.dirname(outfile), { recursive: true });
-        fs.writeFileSync(outfile, loader.outputFiles[0].text, { mode: 0o755 });
-        if (map) fs.writeFileSync(`${outfile}.map`, map.contents);
+      build.onEnd((result) => {
+        if (!result.errors.length) fs.chmodSync(build.initialOptions.outfile, 0o755);
       });
     },
   };
 }
 
+/**
+ * The runtime is three files (runtime/loader/bundles.ts): dist/gantry.js, a
+ * small loader, runs dist/gantry-cli.js or dist/gantryd.js with a V8 code
+ * cache (runtime/loader/codeCache.ts). Two bundles, so a CLI call reads and
+ * compiles only client code. The loader has no source map: it is short and
+ * is read as it is.
+ */
+const runtimeBuilds = [
+  { ...common, entryPoints: ['runtime/cli/entry.ts'], outfile: path.join(outdir, 'gantry-cli.js') },
+  { ...common, entryPoints: ['runtime/daemon/entry.ts'], outfile: path.join(outdir, 'gantryd.js'), plugins: [nativeAddons()] },
+  {
+    ...common,
+    entryPoints: ['runtime/loader/main.ts'],
+    outfile: path.join(outdir, 'gantry.js'),
+    sourcemap: false,
+    banner: { js: '#!/usr/bin/env node' },
+    plugins: [executable()],
+  },
+];
+
 const builds = [
   ...(runtimeOnly
     ? []
     : [{ ...common, entryPoints: ['src/extension.ts'], outfile: path.join(outdir, 'extension.js'), external: ['vscode'] }]),
-  {
-    ...common,
-    entryPoints: ['runtime/main.ts'],
-    outfile: path.join(outdir, 'gantry.js'),
-    write: false,
-    plugins: [nativeAddons(), embedBehindLoader()],
-  },
+  ...runtimeBuilds,
 ];
 
 async function main() {

@@ -143,7 +143,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     volumes: deps.volumes?.attacher,
   });
   const io = new ContainerIO({ records: store, lifecycle: service, launcher, runc, runcPath, conmonPath, stateDir });
-  // The relay is this very bundle in its relay mode (runtime/main.ts), run under nsenter.
+  // The relay is gantry.js in its relay mode (runtime/daemon/entry.ts), run under nsenter.
   const relays = new RelayPool({
     relay: [process.execPath, process.argv[1], RELAY_COMMAND],
     socketDir: path.join(stateDir, 'forward'),

@@ -1,15 +1,16 @@
 /**
- * The first lines of dist/gantry.js: runs the bundle (embedded as a string
- * by esbuild.js) through V8 with a code cache, so a CLI call does not parse
- * and compile 3 MB of JavaScript each time — most of a short command's
- * start-up otherwise (docs/performance.md).
+ * Runs one of the runtime's bundles (runtime/loader/bundles.ts) through V8
+ * with a code cache, so a CLI call does not parse and compile a megabyte of
+ * JavaScript each time — most of a short command's start-up otherwise
+ * (docs/performance.md, "CLI start-up").
  *
  * The cache is per user, `$XDG_CACHE_HOME/gantry/` (else `~/.cache/gantry/`),
- * one file per bundle hash and Node version; it is written once, after the
- * first run that found none, with the functions that run compiled. It holds
- * code that will be executed, so it is read only from a directory and a file
- * that belong to the user and that nobody else may write; anything else, and
- * any failure, just runs without it. GANTRY_CODE_CACHE=0 turns it off.
+ * one file per bundle file, place and Node version; it is written once, after
+ * the first run that found none, with the functions that run compiled. It
+ * holds code that will be executed, so it is read only from a directory and a
+ * file that belong to the user and that nobody else may write; anything
+ * else, and any failure, just runs without it. GANTRY_CODE_CACHE=0 turns it
+ * off.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -17,7 +18,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 
-declare const GANTRY_BUNDLE: { readonly hash: string; readonly source: string };
 /** The loader's own `module` and `require` (esbuild keeps them as they are: the file's). */
 declare const module: NodeJS.Module;
 declare const require: NodeJS.Require;
@@ -48,16 +48,16 @@ function readCache(file: string): Buffer | undefined {
   }
 }
 
-/** The caches earlier builds at the same place left (an update replaces the bundle, never the cache). */
-function removeStale(file: string, place: string): void {
+/** The caches earlier builds of the same bundle at the same place left (an update replaces the bundle, never the cache). */
+function removeStale(file: string, prefix: string, place: string): void {
   const dir = path.dirname(file);
   for (const name of fs.readdirSync(dir)) {
-    if (name !== path.basename(file) && name.startsWith('cli-') && name.includes(`-${place}-`))
+    if (name !== path.basename(file) && name.startsWith(prefix) && name.includes(`-${place}-`))
       fs.rmSync(path.join(dir, name), { force: true });
   }
 }
 
-function writeCache(file: string, data: Buffer, place: string): void {
+function writeCache(file: string, data: Buffer, prefix: string, place: string): void {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     if (!trusted(fs.lstatSync(path.dirname(file)))) return;
@@ -65,29 +65,54 @@ function writeCache(file: string, data: Buffer, place: string): void {
     const temp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
     fs.renameSync(temp, file);
-    removeStale(file, place);
+    removeStale(file, prefix, place);
   } catch {
     // A read-only home or a full disk only costs the next start-up its speed.
   }
 }
 
-function run(): void {
+/**
+ * The cache file for the bundle `st` describes. V8 checks little more than
+ * the source's length before it trusts a cache, so the key is the file
+ * itself as it is now (device, inode, size, modification time): a rebuilt
+ * or replaced bundle gets a new key. The place (its path) is in the name
+ * too, because V8 keeps the file name of the run that made the cache in the
+ * code it caches, and stack traces should name this copy's file.
+ */
+function cacheFile(dir: string, prefix: string, bundlePath: string, st: fs.BigIntStats): { file: string; place: string } {
+  const place = createHash('sha256').update(bundlePath).digest('hex').slice(0, 8);
+  const build = createHash('sha256').update(`${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`).digest('hex').slice(0, 16);
+  return { file: path.join(dir, `${prefix}${build}-${place}-${process.version}-${process.arch}.v8cache`), place };
+}
+
+/**
+ * Runs `dist/<name>` as if it were this file: it gets the loader's module,
+ * require, __filename and __dirname, so process.argv[1], native addons and
+ * the deploy's bundle dir are the same as for one file.
+ */
+export function runBundle(name: string): void {
+  const bundlePath = path.join(__dirname, name);
+  const fd = fs.openSync(bundlePath, 'r');
+  let source: string;
+  let st: fs.BigIntStats;
+  try {
+    st = fs.fstatSync(fd, { bigint: true });
+    source = fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+  const prefix = `${name.replace(/\.js$/, '')}-`;
   const dir = cacheDir();
-  // Per place too: V8 keeps the file name of the run that made the cache in
-  // the code it caches, and stack traces should name this copy's file.
-  const place = createHash('sha256').update(__filename).digest('hex').slice(0, 8);
-  const file = dir && path.join(dir, `cli-${GANTRY_BUNDLE.hash}-${place}-${process.version}-${process.arch}.v8cache`);
-  const cachedData = file ? readCache(file) : undefined;
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${GANTRY_BUNDLE.source}\n})`, {
-    filename: __filename,
+  const cache = dir ? cacheFile(dir, prefix, bundlePath, st) : undefined;
+  const cachedData = cache ? readCache(cache.file) : undefined;
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: bundlePath,
     cachedData,
   });
-  if (file && (!cachedData || script.cachedDataRejected)) {
+  if (cache && (!cachedData || script.cachedDataRejected)) {
     // At exit, so the functions this run compiled are in it.
-    process.once('exit', () => writeCache(file, script.createCachedData(), place));
+    process.once('exit', () => writeCache(cache.file, script.createCachedData(), prefix, cache.place));
   }
   const bundle = script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: NodeJS.Module, f: string, d: string) => void;
   bundle.call(module.exports, module.exports, require, module, __filename, __dirname);
 }
-
-run();

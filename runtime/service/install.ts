@@ -5,7 +5,7 @@
  * through a shell.
  *
  * The daemon runs as root, so everything its unit executes must be root's
- * alone: a node binary or gantry.js that another user could rewrite would
+ * alone: a node binary, gantry.js or its bundle that another user could rewrite would
  * hand that user root. Both paths (after symlinks) and every directory above
  * them must be owned by root and not writable by group or others.
  */
@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { failedPrecondition } from '../errdefs/errdefs';
 import { groupId } from '../daemon/socket';
 import { run, runOk } from '../util/exec';
+import { DAEMON_BUNDLE } from '../loader/bundles';
 import { SERVICE_UNIT, SOCKET_UNIT, UNIT_DIR, serviceUnit, socketUnit, type UnitOptions } from './units';
 
 export interface InstallOptions extends UnitOptions {
@@ -55,7 +56,8 @@ export function rootOnlyProblem(file: string): string | undefined {
 const hasSystemd = (root: string | undefined) => root === undefined && fs.existsSync('/run/systemd/system');
 
 export async function installService(o: InstallOptions): Promise<ServiceReport> {
-  for (const file of [o.node, o.script]) {
+  // gantry.js runs the daemon's bundle beside it (runtime/loader/bundles.ts): that file is run as root too.
+  for (const file of [o.node, o.script, path.join(path.dirname(o.script), DAEMON_BUNDLE)]) {
     const problem = rootOnlyProblem(file);
     if (problem) {
       throw failedPrecondition(

@@ -2,7 +2,7 @@
  * Puts this build's gantryd on the host and makes sure it runs.
  *
  * Layout on the host ($GANTRY_HOME, default ~/.gantry):
- *   bin/<version>/gantry.js          the bundle, replaced only when its sha256 differs
+ *   bin/<version>/gantry*.js         the loader and its two bundles, each replaced only when its sha256 differs
  *   bin/<version>/native/<addon>.node N-API addons (attach/exec), same rule
  *   gantryd.log                      the daemon's stdout/stderr, appended
  * and, only when GANTRY_HOME is set, the daemon's --root/--state as root/ and
@@ -34,6 +34,7 @@ import * as path from 'node:path';
 import type { Ctx } from '../../context';
 import { GantryError, notFound } from '../../errdefs/errdefs';
 import { GANTRY_VERSION } from '../../version';
+import { RUNTIME_FILES } from '../../loader/bundles';
 import { checkRequirements, networkWarning, parseDaemonVersion, SYSTEM_BIN_DIR, SYSTEM_ROOT, SYSTEM_STATE } from './probe';
 import type { DaemonInfo, DeployResult, HostFacts, RemoteOptions } from './remote';
 import { remoteCommand, type Ssh } from './ssh';
@@ -125,11 +126,13 @@ export function defaultBundleDir(): string {
   return __dirname;
 }
 
-/** gantry.js and native/*.node of `dir`, with their sha256. NotFound when gantry.js is not there. */
+/** The runtime's files in `dir` (runtime/loader/bundles.ts) and native/*.node, with their sha256. NotFound when one is not there. */
 export async function readLocalBundle(dir: string = defaultBundleDir()): Promise<BundleFile[]> {
-  const main = path.join(dir, 'gantry.js');
-  if (!fs.existsSync(main)) throw notFound(`no gantry.js in ${dir} to deploy to the remote host (build it with: node esbuild.js)`);
-  const names = ['gantry.js'];
+  for (const name of RUNTIME_FILES) {
+    if (!fs.existsSync(path.join(dir, name)))
+      throw notFound(`no ${name} in ${dir} to deploy to the remote host (build it with: node esbuild.js)`);
+  }
+  const names = [...RUNTIME_FILES];
   const nativeDir = path.join(dir, 'native');
   if (fs.existsSync(nativeDir)) {
     for (const f of (await fs.promises.readdir(nativeDir)).sort()) if (f.endsWith('.node')) names.push(`native/${f}`);

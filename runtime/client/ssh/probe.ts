@@ -107,12 +107,12 @@ if [ "$uid" != 0 ] && [ "$sudo" = 1 ] && ! [ -w "$sock" ]; then as="sudo -n"; sa
 bin=$home/bin/$ver
 sysbin=${SYSTEM_BIN_DIR}/$ver
 if find_exe sha256sum >/dev/null; then
-  for f in "$bin/gantry.js" "$bin"/native/*.node; do
+  for f in "$bin"/gantry*.js "$bin"/native/*.node; do
     [ -f "$f" ] || continue
     sum=$(sha256sum <"$f") && say file "\${sum%% *} \${f#"$bin/"}"
   done
   if [ "$uid" != 0 ]; then
-    for f in "$sysbin/gantry.js" "$sysbin"/native/*.node; do
+    for f in "$sysbin"/gantry*.js "$sysbin"/native/*.node; do
       [ -f "$f" ] || continue
       sum=$(sha256sum <"$f") && say sysfile "\${sum%% *} \${f#"$sysbin/"}"
     done

@@ -5,7 +5,7 @@
  *
  * Terms: the *target* is what the user typed (`ssh://user@host:port`,
  * `user@host`, or an alias of their ssh config); the *host* is the machine
- * behind it; the *bundle* is this build's dist/gantry.js plus dist/native/.
+ * behind it; the *bundle* is this build's dist/gantry*.js (runtime/loader/bundles.ts) plus dist/native/.
  *
  * Lifecycle of connectRemote(ctx, target, opts):
  *
@@ -74,7 +74,7 @@ export interface SshOptions {
 }
 
 export interface RemoteOptions extends SshOptions {
-  /** Dir holding gantry.js and native/ to deploy; default: the dir of the running bundle. */
+  /** Dir holding gantry*.js and native/ to deploy; default: the dir of the running bundle. */
   readonly bundleDir?: string;
   /** Extra `gantry daemon` flags for a daemon this connect starts (ignored when one is reused). */
   readonly daemonArgs?: readonly string[];

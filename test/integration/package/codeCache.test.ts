@@ -1,4 +1,5 @@
-// dist/gantry.js's loader (runtime/loader/codeCache.ts): the first run
+// dist/gantry.js's loader (runtime/loader/): it runs the CLI's or the
+// daemon's bundle, each with its own V8 code cache. The first run
 // writes a V8 code cache under $XDG_CACHE_HOME/gantry, the next ones read
 // it (and leave it as it is); a cache somebody else could have written is
 // never read, a corrupt one is replaced, GANTRY_CODE_CACHE=0 writes none,
@@ -7,6 +8,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CLI_BUNDLE, LOADER_FILE, RUNTIME_FILES } from '../../../runtime/loader/bundles';
 import { REPO_ROOT } from '../../helpers/codeServer';
 import { runCommand } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
@@ -17,8 +19,8 @@ describe('dist/gantry.js code cache', function () {
   this.timeout(60_000);
   const cleanup = suiteCleanup();
 
-  const run = async (cacheHome: string, extra: Record<string, string> = {}) => {
-    const r = await runCommand(process.execPath, [GANTRY_JS, '--help'], { env: { ...process.env, XDG_CACHE_HOME: cacheHome, ...extra } });
+  const run = async (cacheHome: string, extra: Record<string, string> = {}, loader = GANTRY_JS) => {
+    const r = await runCommand(process.execPath, [loader, '--help'], { env: { ...process.env, XDG_CACHE_HOME: cacheHome, ...extra } });
     assert.match(r.stdout, /^Usage: gantry /);
     return r;
   };
@@ -69,15 +71,41 @@ describe('dist/gantry.js code cache', function () {
     assert.deepEqual(caches(path.join(home, 'gantry')), []);
   });
 
-  it("a newer build at the same place replaces the older build's cache", async () => {
+  /** A copy of the runtime's files (runtime/loader/bundles.ts), so a test may change one. */
+  const copyRuntime = async (names: readonly string[] = RUNTIME_FILES) => {
+    const dir = await makeTempDir('gantry-dist-', cleanup);
+    for (const name of names) fs.copyFileSync(path.join(path.dirname(GANTRY_JS), name), path.join(dir, name));
+    return path.join(dir, 'gantry.js');
+  };
+
+  it("a rebuilt bundle at the same place gets a new cache, which replaces the older build's", async () => {
     const home = await makeTempDir('gantry-cache-', cleanup);
-    await run(home);
+    const loader = await copyRuntime();
+    await run(home, {}, loader);
     const dir = path.join(home, 'gantry');
-    const [current] = caches(dir);
-    const stale = current.replace(/^cli-[0-9a-f]+-/, 'cli-0000000000000000-');
-    fs.writeFileSync(path.join(dir, stale), 'old build', { mode: 0o600 });
-    fs.rmSync(path.join(dir, current));
-    await run(home);
-    assert.deepEqual(caches(dir), [current]);
+    const [first] = caches(dir);
+    assert.match(first, /^gantry-cli-[0-9a-f]+-/);
+    // Same length, different code: V8 alone would take the old cache for it.
+    const bundle = path.join(path.dirname(loader), CLI_BUNDLE);
+    const source = fs.readFileSync(bundle, 'utf8');
+    fs.writeFileSync(bundle, source.replaceAll('Usage: gantry ', 'Usage: GANTRY '));
+    const r = await runCommand(process.execPath, [loader, '--help'], { env: { ...process.env, XDG_CACHE_HOME: home } });
+    assert.match(r.stdout, /^Usage: GANTRY /, 'the new code ran, not the cached old one');
+    const [second, ...more] = caches(dir);
+    assert.deepEqual(more, []);
+    assert.notEqual(second, first);
+  });
+
+  it('the CLI reads only its own bundle, and the daemon its own cache', async () => {
+    const home = await makeTempDir('gantry-cache-', cleanup);
+    // Without gantryd.js: the CLI does not need the daemon's half of the runtime.
+    await run(home, {}, await copyRuntime([LOADER_FILE, CLI_BUNDLE]));
+    const daemonHelp = await runCommand(process.execPath, [GANTRY_JS, 'daemon', '--help'], {
+      env: { ...process.env, XDG_CACHE_HOME: home },
+    });
+    assert.match(daemonHelp.stdout, /^Usage: gantry daemon /);
+    const names = caches(path.join(home, 'gantry'));
+    assert.equal(names.filter((n) => n.startsWith('gantry-cli-')).length, 1, names.join());
+    assert.equal(names.filter((n) => n.startsWith('gantryd-')).length, 1, names.join());
   });
 });

@@ -8,6 +8,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { RUNTIME_FILES } from '../../../runtime/loader/bundles';
 import { REPO_ROOT, codeServerBin } from '../../helpers/codeServer';
 import { runCommand, type RunResult } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
@@ -121,12 +122,13 @@ describe('npm run package (.vsix)', function () {
     const inside = entries.filter((e) => e.startsWith('extension/')).map((e) => e.slice('extension/'.length));
     const leaked = inside.filter((e) => FORBIDDEN_DIRS.some((d) => e.startsWith(d)) || e.endsWith('.map') || e.endsWith('.ts'));
     assert.deepEqual(leaked, [], `these should not ship:\n${leaked.join('\n')}`);
-    // Only dist/ bundles: the two entry points and the native addon gantry.js
-    // loads from dist/native/ (node-unix-socket, for the build host's platform).
+    // Only dist/ bundles: the extension, the runtime (its loader and two bundles,
+    // runtime/loader/bundles.ts) and the native addon gantryd loads from
+    // dist/native/ (node-unix-socket, for the build host's platform).
     const dist = inside.filter((e) => e.startsWith('dist/')).sort();
     assert.deepEqual(
       dist.filter((e) => !e.startsWith('dist/native/')),
-      ['dist/extension.js', 'dist/gantry.js'],
+      ['dist/extension.js', ...RUNTIME_FILES.map((f) => `dist/${f}`)].sort(),
     );
     assert.deepEqual(
       dist.filter((e) => e.startsWith('dist/native/')).map((e) => /^dist\/native\/node-unix-socket\.[\w-]+\.node$/.test(e)),
@@ -156,7 +158,7 @@ describe('npm run package (.vsix)', function () {
     const id = `${pkg.publisher}.${pkg.name}`;
     assert.ok(stdout.split('\n').includes(`${id}@${pkg.version}`), `--list-extensions printed:\n${stdout}`);
     const installed = path.join(dir, 'ext', `${id}-${pkg.version}`);
-    for (const f of ['package.json', 'dist/extension.js', 'dist/gantry.js']) {
+    for (const f of ['package.json', 'dist/extension.js', ...RUNTIME_FILES.map((f) => `dist/${f}`)]) {
       assert.ok(fs.existsSync(path.join(installed, f)), `${f} is missing from the installed extension in ${installed}`);
     }
     const natives = fs.readdirSync(path.join(installed, 'dist/native'));
@@ -164,5 +166,7 @@ describe('npm run package (.vsix)', function () {
     // The daemon shipped in the .vsix runs with plain node.
     const { stdout: help } = await runCommand(process.execPath, [path.join(installed, 'dist/gantry.js'), '--help']);
     assert.match(help, /Usage: gantry/);
+    const { stdout: daemonHelp } = await runCommand(process.execPath, [path.join(installed, 'dist/gantry.js'), 'daemon', '--help']);
+    assert.match(daemonHelp, /^Usage: gantry daemon /);
   });
 });

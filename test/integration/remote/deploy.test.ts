@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { RuntimeClient } from '../../../runtime/client/client';
+import { RUNTIME_FILES } from '../../../runtime/loader/bundles';
 import { background } from '../../../runtime/context';
 import { connectRemote } from '../../../runtime/client/ssh/connect';
 import type { RemoteRuntime } from '../../../runtime/client/ssh/remote';
@@ -58,7 +59,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     const first = await connectRemote(background(), remote.target, { ...remote.options, onProgress: (m) => progress.push(m) });
     open.add(first);
     const native = fs.readdirSync(path.join(DIST, 'native')).map((f) => `native/${f}`);
-    assert.deepEqual(first.deploy.uploaded, ['gantry.js', ...native]);
+    assert.deepEqual(first.deploy.uploaded, [...RUNTIME_FILES, ...native]);
     assert.equal(first.deploy.started, true);
     assert.deepEqual(first.deploy.warnings, []);
     assert.ok(
@@ -179,7 +180,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
   it('replaces a daemon of another version with this one', async () => {
     await remote.removeDaemon();
     // An "older release": the tsc build of the same sources reports the version it is told.
-    const mainJs = path.resolve(__dirname, '../../../runtime/main.js');
+    const mainJs = path.resolve(__dirname, '../../../runtime/daemon/entry.js');
     const state = path.join(remote.gantryHome, 'state');
     const start = 'log=$1; shift; GANTRY_BUILD_VERSION=0.0.1-old setsid "$@" </dev/null >>"$log" 2>&1 &';
     await runCommand('ssh', [

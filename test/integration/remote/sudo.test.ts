@@ -189,7 +189,7 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     for (const f of walk(gantryHome)) assert.equal(fs.lstatSync(f).uid, uid, `${f} in GANTRY_HOME belongs to the user`);
   });
 
-  it('a gantry.js the user tampers with after deploy is not what root runs', async () => {
+  it('a gantry.js or gantryd.js the user tampers with after deploy is not what root runs', async () => {
     const r = [...open][0];
     const staged = path.join(gantryHome, 'bin', GANTRY_VERSION, 'gantry.js');
     assert.ok(fs.existsSync(staged), 'the user’s staging copy');
@@ -209,10 +209,13 @@ describe('remote: a non-root user with sudo runs root-owned gantryd files', func
     assert.deepEqual(daemonPids(), [old]);
     process.kill(old, 'SIGKILL');
     await waitFor(() => !pidAlive(old), { what: `pid ${old} gone` });
-    fs.writeFileSync(
-      staged,
-      `require('fs').writeFileSync(${JSON.stringify(canary)}, String(process.getuid()));\n${fs.readFileSync(path.join(DIST, 'gantry.js'), 'utf8')}`,
-    );
+    // The loader and the daemon's bundle it runs (runtime/loader/bundles.ts).
+    for (const name of ['gantry.js', 'gantryd.js']) {
+      fs.writeFileSync(
+        path.join(path.dirname(staged), name),
+        `require('fs').writeFileSync(${JSON.stringify(canary)}, String(process.getuid()));\n${fs.readFileSync(path.join(DIST, name), 'utf8')}`,
+      );
+    }
     const again = await r.ensureDaemon(background());
     assert.equal(again.started, true);
     assert.equal(

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DAEMON_NODE_FLAGS } from '../../../runtime/client/daemonFlags';
+import { DAEMON_BUNDLE, RUNTIME_FILES } from '../../../runtime/loader/bundles';
 import { GANTRY_JS, removeLeftovers, requireBuild, runGantry, testNetwork } from '../../helpers/daemon';
 import { runCommand, startProcess } from '../../helpers/proc';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
@@ -69,6 +70,16 @@ describe('system service (install-service, socket activation)', function () {
     const r = await runGantry(['install-service', '--root', root, '--gantry', copy]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /writable by others/);
+    assert.equal(fs.existsSync(path.join(root, 'etc/systemd/system/gantryd.service')), false);
+  });
+
+  it("refuses when the daemon's bundle beside gantry.js is writable by others", async () => {
+    const root = await makeTempDir('gsu', cleanup);
+    for (const name of RUNTIME_FILES) fs.copyFileSync(path.join(path.dirname(GANTRY_JS), name), path.join(root, name));
+    fs.chmodSync(path.join(root, DAEMON_BUNDLE), 0o666);
+    const r = await runGantry(['install-service', '--root', root, '--gantry', path.join(root, 'gantry.js')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /gantryd\.js is writable by others/);
     assert.equal(fs.existsSync(path.join(root, 'etc/systemd/system/gantryd.service')), false);
   });
 
