@@ -36,8 +36,34 @@ export interface PauseRootfsDeps {
 
 export class PauseRootfs {
   private readonly lock = new KeyedMutex();
+  /** The snapshot of the current binary, once known: kept from collection (snapshotRoots). */
+  private current: string | undefined;
 
   constructor(private readonly deps: PauseRootfsDeps) {}
+
+  /**
+   * Pinned, as containerd pins its sandbox image: no image names this
+   * snapshot, so without this root every prune would collect it between
+   * pods — and a collection running between base() and the sandbox's own
+   * snapshot being prepared on it would fail RunPodSandbox. For the
+   * collector's snapshot roots (runtime/gc/gc.ts).
+   */
+  snapshotRoots(): string[] {
+    return this.current ? [this.current] : [];
+  }
+
+  /**
+   * Learns the snapshot's name (the binary's digest) without making it, so
+   * the pin holds from start-up, before any collection can run. A missing
+   * binary is reported by base(), when a pod needs it.
+   */
+  async prime(): Promise<void> {
+    try {
+      this.current = snapshotName(await fs.promises.readFile(this.deps.binary));
+    } catch {
+      // base() names the fix.
+    }
+  }
 
   /**
    * The committed snapshot (made once per binary content, again if it was
@@ -54,7 +80,9 @@ export class PauseRootfs {
         );
       }
       const digest = createHash('sha256').update(binary).digest('hex');
-      const name = `cri-pause-${digest.slice(0, 24)}`;
+      const name = snapshotName(binary, digest);
+      // Pinned before it is looked at or made: see snapshotRoots().
+      this.current = name;
       const { snapshotter } = this.deps;
       try {
         await snapshotter.stat(ctx, name);
@@ -92,4 +120,9 @@ export class PauseRootfs {
       throw e;
     }
   }
+}
+
+/** One snapshot per binary content: an upgraded catatonit gets a new one. */
+function snapshotName(binary: Buffer, digest = createHash('sha256').update(binary).digest('hex')): string {
+  return `cri-pause-${digest.slice(0, 24)}`;
 }

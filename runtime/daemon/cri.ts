@@ -14,6 +14,7 @@ import type { CriDeps } from '../cri/cri';
 import { DEFAULT_PAUSE_BINARY, PauseRootfs } from '../cri/pause';
 import { ensurePodNetwork, type PodNetworkSettings } from '../cri/podNetwork';
 import { isNotFound } from '../errdefs/errdefs';
+import type { Collector } from '../gc/gc';
 import type { Puller } from '../images/pull';
 import type { ImageService } from '../images/service';
 import type { Snapshotter } from '../snapshots/snapshots';
@@ -72,6 +73,8 @@ export interface CriPodsWiring {
   readonly containers: Containers;
   readonly networks: ContainerNetworks;
   readonly snapshotter: Snapshotter;
+  /** Pins the pause rootfs (runtime/cri/pause.ts). */
+  readonly gc: Pick<Collector, 'addSnapshotRoots'>;
   /** The daemon's state dir (the pause rootfs is filled under it). */
   readonly state: string;
   readonly sandboxImage?: string;
@@ -87,6 +90,8 @@ export function criPods(w: CriPodsWiring): Pick<CriDeps, 'pods' | 'podsUnavailab
   if (!runtime) return { podsUnavailable: 'containers are unavailable (runc or conmon is missing)' };
   if (!manager) return { podsUnavailable: 'CNI networks are unavailable (see `gantry info`)' };
   const pause = new PauseRootfs({ snapshotter: w.snapshotter, binary: DEFAULT_PAUSE_BINARY, scratch: path.join(w.state, 'cri') });
+  w.gc.addSnapshotRoots(() => pause.snapshotRoots());
+  void pause.prime();
   return {
     pods: {
       log: w.log,

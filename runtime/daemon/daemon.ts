@@ -264,6 +264,7 @@ export class Daemon {
                 containers,
                 networks: networks.containers,
                 snapshotter,
+                gc,
                 state,
                 sandboxImage: config.sandboxImage,
                 podNetwork: { ...config.criPodNetwork, confDir: config.network?.criCniConfDir },
