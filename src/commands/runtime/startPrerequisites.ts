@@ -37,7 +37,13 @@ export function doctorMarkdown(report: DoctorReport): string {
     'FAIL keeps that mode from running containers; warn turns one feature off. The same checks as `gantry doctor`.',
   ];
   for (const mode of modes) {
-    lines.push('', `## ${heading[mode]}${mode === report.mode ? ' — your mode' : ''}`, '', '| | check | found | fix |', '|---|---|---|---|');
+    lines.push(
+      '',
+      `## ${heading[mode]}${mode === report.mode ? ' — your mode' : ''}`,
+      '',
+      '| | check | found | fix |',
+      '|---|---|---|---|',
+    );
     for (const c of report.checks.filter((x) => x.mode === mode)) {
       lines.push(`| ${mark(c)} | ${cell(c.title)} | ${cell(c.detail)} | ${c.fix ? `\`${cell(c.fix.replace(/`/g, "'"))}\`` : ''} |`);
     }

@@ -83,7 +83,13 @@ async function explainBlockers(context: CommandContext, blockers: readonly Docto
   );
   if (picked === walkthrough) await vscode.commands.executeCommand('workbench.action.openWalkthrough', ROOTLESS_WALKTHROUGH, false);
   if (picked === check) await vscode.commands.executeCommand('gantry.doctor');
-  if (picked === copy) await vscode.env.clipboard.writeText(blockers.map((b) => b.fix).filter(Boolean).join('\n'));
+  if (picked === copy)
+    await vscode.env.clipboard.writeText(
+      blockers
+        .map((b) => b.fix)
+        .filter(Boolean)
+        .join('\n'),
+    );
 }
 
 async function waitUntilConnected(context: CommandContext, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {

@@ -20,7 +20,14 @@ const userReport: DoctorReport = {
   checks: [
     check({ id: 'runc', mode: 'rootful', ok: false, detail: 'not found on PATH', fix: 'apt-get install runc' }),
     check({ id: 'runc', mode: 'rootless' }),
-    check({ id: 'uidmap', mode: 'rootless', title: 'newuidmap, newgidmap', ok: false, detail: 'not found: newuidmap', fix: 'apt-get install uidmap' }),
+    check({
+      id: 'uidmap',
+      mode: 'rootless',
+      title: 'newuidmap, newgidmap',
+      ok: false,
+      detail: 'not found: newuidmap',
+      fix: 'apt-get install uidmap',
+    }),
     check({
       id: 'subuid',
       mode: 'rootless',
