@@ -75,8 +75,6 @@ export { connectRemote, sshOptionsFromEnv } from './ssh/connect';
 export { formatSshTarget, parseSshTarget } from './ssh/target';
 export type { RemoteOptions, RemoteRuntime, SshOptions, SshTarget } from './ssh/remote';
 export { DAEMON_NODE_FLAGS } from './daemonFlags';
-// This machine's prerequisites for a daemon of either mode (`gantry doctor`, the extension's Check Set-up).
-export { hostProbe, runDoctor, type DoctorCheck, type DoctorMode, type DoctorReport } from '../doctor';
 export type { Ctx } from '../context';
 
 // The API's wire types (enums are values).

@@ -8,7 +8,7 @@
  * report to programmatic callers (tests); `{ show: false }` only checks.
  */
 import * as vscode from 'vscode';
-import type { DoctorReport } from '../../../runtime/client';
+import type { DoctorReport } from '../../../runtime/doctor';
 import type { CommandContext } from '../commandContext';
 import { checkThisHost, describeBlockers, doctorMarkdown, startBlockers } from './startPrerequisites';
 

@@ -5,7 +5,7 @@
  * than root, docs/rootless.md). No VS Code imports: the rootless start test
  * runs this as an unprivileged user (test/integration/rootless/).
  */
-import { hostProbe, runDoctor, type DoctorCheck, type DoctorReport } from '../../../runtime/client';
+import { hostProbe, runDoctor, type DoctorCheck, type DoctorReport } from '../../../runtime/doctor';
 
 /** The doctor's report of this host, as the extension host's user sees it. */
 export function checkThisHost(env: NodeJS.ProcessEnv = process.env): DoctorReport {

@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DoctorCheck } from '../../../runtime/client';
+import type { DoctorCheck } from '../../../runtime/doctor';
 import { localRuntimeMode } from '../../localRuntime';
 import type { CommandContext } from '../commandContext';
 import { daemonArgv, spawnDaemon } from './spawnDaemon';

@@ -116,7 +116,7 @@ describe('Gantry: finding the daemon, and a rootless one (code-server)', () => {
   });
 
   it('Gantry: Check Set-up returns the doctor’s rows of both modes and shows them in a Markdown preview', async () => {
-    const report = (await vscode.commands.executeCommand('gantry.doctor')) as DoctorReport;
+    const report = await vscode.commands.executeCommand<DoctorReport>('gantry.doctor');
     assert.equal(report.mode, process.getuid?.() === 0 ? 'rootful' : 'rootless');
     const ids = (mode: string) => report.checks.filter((c) => c.mode === mode).map((c) => c.id);
     for (const id of ['runc', 'conmon', 'system-socket']) assert.ok(ids('rootful').includes(id), `rootful ${id}`);
