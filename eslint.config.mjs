@@ -124,10 +124,11 @@ export default tseslint.config(
       ],
     },
   },
-  // The extension reaches the runtime through three doors only, each through
+  // The extension reaches the runtime through four doors only, each through
   // its index: runtime/client (the client package), runtime/presentation
-  // (how answers read) and runtime/options (how what a person types is read;
-  // the input half of the same shared rules).
+  // (how answers read), runtime/options (how what a person types is read;
+  // the input half of the same shared rules) and runtime/doctor (this host's
+  // prerequisites, `gantry doctor`: Start Runtime and Check Set-up).
   {
     files: ['src/**/*.ts'],
     rules: {
@@ -139,8 +140,9 @@ export default tseslint.config(
             {
               target: './src',
               from: './runtime',
-              except: ['./client/index.ts', './presentation/index.ts', './options/index.ts'],
-              message: 'src/ imports runtime/ only through runtime/client, runtime/presentation or runtime/options (their index).',
+              except: ['./client/index.ts', './presentation/index.ts', './options/index.ts', './doctor/index.ts'],
+              message:
+                'src/ imports runtime/ only through runtime/client, runtime/presentation, runtime/options or runtime/doctor (their index).',
             },
           ],
         },

@@ -11,6 +11,7 @@ const SUITES = {
   integration: ['npx', ['mocha', '--config', 'test/.mocharc.integration.json']],
   vscode: ['node', ['out/test/vscode/run.js']],
   ui: ['node', ['out/test/ui/run.js']],
+  'ui-rootless': ['node', ['out/test/ui/rootless.js']],
 };
 
 function run(name, [cmd, args]) {

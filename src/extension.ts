@@ -1,8 +1,9 @@
 /** Activation wires the parts together; each part owns its own disposables. */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { type Envelope, LocalEndpoint, socketFromEnv } from '../runtime/client';
+import { type Envelope, LocalEndpoint } from '../runtime/client';
 import { RuntimeConnection, type ConnectionSnapshot } from './client/connection';
+import { LocalSocket } from './client/localSocket';
 import type { CommandContext, CommandFailure } from './commands/commandContext';
 import { registerCommands } from './commands/registerCommands';
 import { PortForwards } from './forwarding/portForwards';
@@ -52,22 +53,17 @@ export interface GantryApi {
   hostPicks(typed?: string): HostPickEntry[];
 }
 
-/**
- * The setting gantry.socketPath (user or remote settings only, never the
- * workspace's: settings/machineSettings.ts); else GANTRY_SOCKET, as for the
- * CLI (scripts/start.sh sets it); else the default.
- */
-export function configuredSocket(): string {
-  const setting = machineSetting('gantry.socketPath');
-  return setting || socketFromEnv();
-}
-
 /** The one connection of this window, for deactivate(). */
 let activeConnection: RuntimeConnection | undefined;
 
 export function activate(extension: vscode.ExtensionContext): GantryApi {
   const log = vscode.window.createOutputChannel('Gantry', { log: true });
-  const local = new LocalEndpoint(configuredSocket);
+  // The CLI's discovery order, the setting first (client/localSocket.ts).
+  const localSocket = new LocalSocket(() => machineSetting('gantry.socketPath'));
+  const local = new LocalEndpoint(
+    () => localSocket.current,
+    () => localSocket.discover(),
+  );
   const connection = new RuntimeConnection(local, log);
   activeConnection = connection;
   const hosts = new HostSwitcher(extension, connection, local, log);

@@ -46,7 +46,15 @@ export class LocalEndpoint implements RuntimeEndpoint {
   readonly host = undefined;
   readonly callTimeoutMs = 5_000;
 
-  constructor(private readonly resolveSocket: () => string) {}
+  /**
+   * `discover`, when given, runs before each open and may change what
+   * `resolveSocket` returns (the extension's socket discovery,
+   * client/discovery.ts): a daemon started or stopped since is found.
+   */
+  constructor(
+    private readonly resolveSocket: () => string,
+    private readonly discover?: () => Promise<unknown>,
+  ) {}
 
   get socket(): string {
     return this.resolveSocket();
@@ -57,6 +65,7 @@ export class LocalEndpoint implements RuntimeEndpoint {
   }
 
   async open(): Promise<string> {
+    await this.discover?.();
     return `unix:${this.socket}`;
   }
 

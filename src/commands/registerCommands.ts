@@ -70,6 +70,7 @@ import { createVolume } from './volumes/createVolume';
 import { pruneVolumes } from './volumes/pruneVolumes';
 import { refreshVolumes } from './volumes/refreshVolumes';
 import { removeVolume } from './volumes/removeVolume';
+import { checkSetup } from './runtime/checkSetup';
 import { showRuntimeInfo } from './runtime/showRuntimeInfo';
 import { startRuntime } from './runtime/startRuntime';
 import { RUNTIME_MENU_COMMAND } from '../statusBar/runtimeMenu';
@@ -100,6 +101,7 @@ export function registerCommands(context: CommandContext): void {
 
   register('gantry.runtime.showInfo', showRuntimeInfo);
   register('gantry.runtime.start', startRuntime);
+  register('gantry.doctor', checkSetup);
   register('gantry.runtime.reconnect', (ctx) => ctx.connection.reconnect());
   register(RUNTIME_MENU_COMMAND, showRuntimeMenu); // the status-bar item's menu while not connected
   register('gantry.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:gantry.gantry'));

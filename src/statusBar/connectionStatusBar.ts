@@ -9,6 +9,7 @@
 import * as vscode from 'vscode';
 import type { ConnectionSnapshot, RuntimeConnection } from '../client/connection';
 import { shortHostLabel } from '../hosts/hostChoice';
+import { daemonModeDetail, daemonModeLabel } from '../views/connectionSummary';
 import { mdEscape as escape } from '../views/markdown';
 import { statusBarCommand } from './runtimeMenu';
 
@@ -46,6 +47,7 @@ export class ConnectionStatusBar implements vscode.Disposable {
         'gantry.runtime.reconnect',
         'gantry.host.connect',
         'gantry.showLog',
+        'gantry.doctor',
       ],
     };
     let warning = false;
@@ -53,10 +55,12 @@ export class ConnectionStatusBar implements vscode.Disposable {
       case 'connected': {
         // The version string comes from the daemon: neither markup nor icons.
         const version = escapeIcons(snapshot.version?.version ?? '');
-        this.item.text = host
-          ? `$(server) ${escapeIcons(host)} · Gantry ${version}`.trimEnd()
-          : `$(vm-running) Gantry ${version}`.trimEnd();
+        const mode = daemonModeLabel(snapshot);
+        const text = host ? `$(server) ${escapeIcons(host)} · Gantry ${version}`.trimEnd() : `$(vm-running) Gantry ${version}`.trimEnd();
+        this.item.text = mode ? `${text} · ${mode}` : text;
         tooltip.appendMarkdown(`Connected to gantryd ${escape(snapshot.version?.version ?? '')} ${escape(where)}`);
+        const detail = daemonModeDetail(snapshot);
+        if (detail) tooltip.appendMarkdown(`  \n${escape(detail)}`);
         if (snapshot.host) tooltip.appendMarkdown(`  \nsocket on the host: ${escape(snapshot.socket)}`);
         tooltip.appendMarkdown(`\n\n${links(['Runtime Info', 'gantry.runtime.showInfo'], ['Connect to Host…', 'gantry.host.connect'])}`);
         break;
@@ -80,7 +84,7 @@ export class ConnectionStatusBar implements vscode.Disposable {
         tooltip.appendMarkdown(snapshot.retrying === false ? '  \nGantry does not retry this by itself.' : '  \nGantry keeps retrying.');
         const start: Array<[string, string]> = snapshot.host ? [] : [['Start Runtime', 'gantry.runtime.start']];
         tooltip.appendMarkdown(
-          `\n\n${links(...start, ['Reconnect', 'gantry.runtime.reconnect'], ['Connect to Host…', 'gantry.host.connect'], ['Show Log', 'gantry.showLog'])}`,
+          `\n\n${links(...start, ['Reconnect', 'gantry.runtime.reconnect'], ['Connect to Host…', 'gantry.host.connect'], ['Check Set-up', 'gantry.doctor'], ['Show Log', 'gantry.showLog'])}`,
         );
         break;
       }

@@ -66,3 +66,26 @@ export function connectionSummary(snapshot: ConnectionSnapshot, problem: LocalPr
       return snapshot.state === 'reconnecting' ? vscode.l10n.t('lost the connection') : vscode.l10n.t('not connected');
   }
 }
+
+/**
+ * "rootless" while connected to a rootless daemon (Version's `rootless`,
+ * docs/rootless.md): the views' headers and the status bar say it, since
+ * such a daemon differs (no cgroup limits; bridge networking only with
+ * slirp4netns). Undefined otherwise.
+ */
+export function daemonModeLabel(snapshot: ConnectionSnapshot): string | undefined {
+  return snapshot.state === 'connected' && snapshot.version?.rootless ? vscode.l10n.t('rootless') : undefined;
+}
+
+/** The tooltip's line about the daemon's mode: rootless (and its network), or shared through a group. */
+export function daemonModeDetail(snapshot: ConnectionSnapshot): string | undefined {
+  const v = snapshot.version;
+  if (snapshot.state !== 'connected' || !v) return undefined;
+  if (v.rootless) {
+    return v.rootlessNetwork === 'host'
+      ? vscode.l10n.t("Rootless: the user's own daemon in a user namespace (RootlessKit, host network: bridge networking and -p are off)")
+      : vscode.l10n.t("Rootless: the user's own daemon in a user namespace (RootlessKit, network {0})", v.rootlessNetwork || 'unknown');
+  }
+  if (v.socketGroup) return vscode.l10n.t('Rootful, shared with group {0} (its members are equivalent to root)', v.socketGroup);
+  return undefined;
+}

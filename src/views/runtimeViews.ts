@@ -24,7 +24,7 @@ import { containerInspectKind } from './containers/containerDocuments';
 import { ContainerLogDocuments } from './containers/containerLogs';
 import { ContainerStatsDocuments } from './containers/containerStats';
 import { CONTAINERS_VIEW, ContainersTreeProvider } from './containers/containersTreeProvider';
-import { connectionSummary, probeLocalSocket, type LocalProblem } from './connectionSummary';
+import { connectionSummary, daemonModeLabel, probeLocalSocket, type LocalProblem } from './connectionSummary';
 import { GANTRY_SCHEME, GantryDocumentRouter } from './gantryDocuments';
 import { imageInspectKind } from './images/imageDocuments';
 import { InspectDocuments } from './inspectDocuments';
@@ -176,7 +176,7 @@ export function registerRuntimeViews(context: ViewsHost, connection: RuntimeConn
   const describeViews = () => {
     const where = snapshot.host ? shortHostLabel(snapshot.host) : undefined;
     const summary = connectionSummary(snapshot, problem);
-    const header = [where, summary].filter(Boolean).join(' · ');
+    const header = [where, daemonModeLabel(snapshot), summary].filter(Boolean).join(' · ');
     imagesView.description = [header, filter ? vscode.l10n.t('filter: {0}', filter) : undefined].filter(Boolean).join(' · ') || undefined;
     containersView.description =
       [header, containersFilter ? vscode.l10n.t('filter: {0}', containersFilter) : undefined].filter(Boolean).join(' · ') || undefined;

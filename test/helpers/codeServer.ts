@@ -48,6 +48,12 @@ export interface CodeServerOptions {
    * the window runs in Restricted Mode. Default: off, every folder trusted.
    */
   workspaceTrust?: boolean;
+  /**
+   * Run code-server (so its extension host) as this user instead of ours:
+   * its dirs are given to the user, and its environment is `env` alone
+   * (none of ours: HOME, PATH, XDG_RUNTIME_DIR come from `env`).
+   */
+  user?: { readonly uid: number; readonly gid: number };
 }
 
 export interface CodeServer {
@@ -101,7 +107,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const tmpDir = path.join(opts.dir, 'tmp');
   fs.mkdirSync(tmpDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...(opts.user ? {} : process.env),
     ...opts.env,
     XDG_CONFIG_HOME: path.join(opts.dir, 'xdg-config'),
     XDG_DATA_HOME: path.join(opts.dir, 'xdg-data'),
@@ -129,8 +135,9 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
   ];
+  if (opts.user) for (const dir of new Set([opts.dir, userDataDir, extensionsDir])) chownTree(dir, opts.user.uid, opts.user.gid);
   // Own process group (Proc uses detached: true): stop() reaches every child.
-  const proc = startProcess(bin, args, { env, name: 'code-server', maxOutput: 200_000 });
+  const proc = startProcess(bin, args, { env, name: 'code-server', maxOutput: 200_000, uid: opts.user?.uid, gid: opts.user?.gid });
   if (opts.echo) {
     const echo = opts.echo;
     proc.child.stdout!.on('data', (s: string) => echo.write(s));
@@ -152,6 +159,16 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     throw e;
   }
   return server;
+}
+
+/** chown -R, not following symlinks (the extensions dir links the repo, which stays ours). */
+function chownTree(dir: string, uid: number, gid: number): void {
+  fs.lchownSync(dir, uid, gid);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(p, uid, gid);
+    else fs.lchownSync(p, uid, gid);
+  }
 }
 
 function httpOk(url: string): Promise<boolean> {

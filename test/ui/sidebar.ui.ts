@@ -104,13 +104,13 @@ export interface DisconnectedUiContext extends UiContext {
   startedPids(): number[];
 }
 
-const statusBarItem = (page: Page) => page.locator('.part.statusbar .statusbar-item', { hasText: /Gantry/ }).first();
+export const statusBarItem = (page: Page) => page.locator('.part.statusbar .statusbar-item', { hasText: /Gantry/ }).first();
 const welcome = (page: Page, view: string) => paneBody(paneHeader(page, view)).locator('.welcome-view-content');
-const welcomeButton = (page: Page, view: string, title: string) =>
+export const welcomeButton = (page: Page, view: string, title: string) =>
   welcome(page, view).locator('.monaco-button', { hasText: new RegExp(`^${title}$`) });
 
 /** Expands the view's pane if it is collapsed. */
-async function expand(page: Page, view: string): Promise<void> {
+export async function expand(page: Page, view: string): Promise<void> {
   const header = paneHeader(page, view);
   if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
   await paneBody(header).waitFor({ state: 'visible', ...WAIT });

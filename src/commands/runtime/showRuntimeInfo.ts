@@ -10,7 +10,9 @@ export async function showRuntimeInfo(context: CommandContext): Promise<VersionR
     `gantryd ${info.version} (API ${info.apiVersion}) pid ${info.pid}; root ${info.root}; state ${info.state}; ${components}`,
   );
   const missing = info.components.filter((c) => !c.path).map((c) => c.name);
-  const detail = `gantryd ${info.version} on ${info.os}/${info.arch} — ${components}`;
+  // A rootless daemon says so, with its network (docs/rootless.md): bridge networking needs slirp4netns.
+  const mode = info.rootless ? ` (rootless, network ${info.rootlessNetwork || 'unknown'})` : '';
+  const detail = `gantryd ${info.version} on ${info.os}/${info.arch}${mode} — ${components}`;
   if (missing.length) {
     void vscode.window.showWarningMessage(`${detail}. Containers cannot run without ${missing.join(' and ')}.`);
   } else {

@@ -42,9 +42,10 @@ export function missingTools(): string | undefined {
   return undefined;
 }
 
-export async function createTestUser(): Promise<TestUser> {
+/** `parent`: where its base dir goes (default: the temp dir), for callers whose temp dir the user cannot reach (an extension host's). */
+export async function createTestUser(parent?: string): Promise<TestUser> {
   const name = `gtrl${crypto.randomBytes(3).toString('hex')}`;
-  const base = await makeTempDir('grootless');
+  const base = parent ? await fs.promises.mkdtemp(path.join(parent, 'grootless-')) : await makeTempDir('grootless');
   await fs.promises.chmod(base, 0o755);
   const home = path.join(base, 'home');
   const runtimeDir = path.join(base, 'run');

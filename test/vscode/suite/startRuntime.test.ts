@@ -180,7 +180,7 @@ describe('Gantry: Start Runtime (code-server)', () => {
     assert.ok(ext, 'extension gantry.gantry is not installed in this window');
     api = await ext.activate();
     await waitForConnection(api, (s) => s.state === 'connected' && s.socket === main.socket, 'the main test daemon');
-    if (process.getuid?.() !== 0) this.skip(); // Start Runtime only spawns gantryd as root
+    if (process.getuid?.() !== 0) this.skip(); // the rootful start; the rootless one is test/ui/rootless.ts
     if (await socketAnswers(defaultSocket())) {
       // Its data root is the one Start Runtime's daemon would use too.
       console.log(`skipping: a gantryd already serves ${defaultSocket()}`);
