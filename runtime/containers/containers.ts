@@ -22,6 +22,7 @@
 
 import type { ContainerConfig as ImageRuntimeConfig } from '../oci/manifest';
 import type { RestartPolicy } from '../options/restartPolicy';
+import type { Resources } from '../oci/spec';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead';
 
@@ -163,6 +164,12 @@ export interface ContainerConfig extends ContainerNetworkOptions {
   readonly nanoCpus: number;
   /** 0 = no limit. */
   readonly pidsLimit: number;
+  /**
+   * OCI `linux.resources` set over those made from memoryBytes, nanoCpus
+   * and pidsLimit: the CRI's exact CPU period/quota/shares, cpuset,
+   * hugepages and cgroup v2 `unified` (docs/cri.md, "Resources").
+   */
+  readonly cgroupResources?: Readonly<Pick<Resources, 'memory' | 'cpu' | 'hugepageLimits' | 'unified'>>;
   /** Capability names with or without CAP_ ("NET_ADMIN", "CAP_SYS_TIME", "ALL"). */
   readonly capAdd: readonly string[];
   readonly capDrop: readonly string[];

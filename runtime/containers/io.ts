@@ -189,6 +189,16 @@ export class ContainerIO {
     };
   }
 
+  /** One raw cgroup sample of a running container (the CRI's stats read the same numbers as `stats`). */
+  cgroupSample(container: Container): Promise<ContainerStats> {
+    return readStats(cgroupsPathOf(container.id), container.state.pid);
+  }
+
+  /** Changes a live task's cgroup limits (OCI `linux.resources`) through `runc update`. */
+  updateResources(ctx: Ctx, id: string, resources: Readonly<Record<string, unknown>>): Promise<void> {
+    return this.config.runc.update(id, resources, ctx);
+  }
+
   async top(_ctx: Ctx, ref: string): Promise<{ titles: string[]; processes: string[][] }> {
     const container = this.running(ref);
     return top(await this.config.runc.ps(container.id));

@@ -460,6 +460,11 @@ const HOST = {
   cgroupV2: isCgroupV2(),
 };
 
+/** Whether the memory cgroup accounts swap (a swap limit can be set): the CRI's resource updates follow create's rule. */
+export function hostSwapAccounting(): boolean {
+  return HOST.swapAccounting;
+}
+
 function boundingCapabilities(): readonly string[] | undefined {
   try {
     const line = fs

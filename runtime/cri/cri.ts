@@ -32,6 +32,10 @@ import type { ContainerIO } from '../containers/io';
 import type { ContainerService } from '../containers/service';
 import type { Attachment } from '../network/index';
 import type { PauseRootfs } from './pause';
+import type { Subscriber } from '../events/events';
+import type { ContainerStats as TaskStats } from '../tasks/stats';
+import type { Container } from '../containers/containers';
+import type { FsUsage } from './fsUsage';
 
 /** The cgroup driver gantryd uses: cgroupfs (cgroupsPathOf in runtime/containers/launcher.ts). */
 export type CgroupDriverName = 'cgroupfs' | 'systemd';
@@ -68,7 +72,10 @@ export interface CriImageDeps {
 export interface CriPodDeps {
   readonly log: Logger;
   /** The one container service: a sandbox is its infra container, a CRI container a container (records.ts). */
-  readonly service: Pick<ContainerService, 'resolve' | 'create' | 'start' | 'stop' | 'remove' | 'list' | 'bundleOf' | 'logPathOf'>;
+  readonly service: Pick<
+    ContainerService,
+    'resolve' | 'create' | 'start' | 'stop' | 'remove' | 'list' | 'bundleOf' | 'logPathOf' | 'reconfigure'
+  >;
   readonly io: Pick<ContainerIO, 'exec' | 'specJson'>;
   /** The infra root filesystem (pause.ts). */
   readonly pause: Pick<PauseRootfs, 'base'>;
@@ -82,6 +89,14 @@ export interface CriPodDeps {
   attachmentOf(id: string): Attachment | undefined;
   /** Tells the container's conmon to reopen its log file (ReopenContainerLog). */
   reopenLog(id: string): void;
+  /** One sample of a running container's cgroup (runtime/tasks/stats.ts, the reader of `gantry stats`); NotFound when it has none. */
+  cgroupStats(container: Container): Promise<TaskStats>;
+  /** The container's writable layer (its snapshot's own changes) and the mountpoint of the filesystem it is on. */
+  writableLayer(ctx: Ctx, container: Container): Promise<FsUsage & { readonly mountpoint: string }>;
+  /** Applies OCI Linux resources to a running container's task (`runc update`). */
+  updateTask(ctx: Ctx, id: string, resources: Readonly<Record<string, unknown>>): Promise<void>;
+  /** The daemon's event log: GetContainerEvents follows its container events. */
+  readonly events: Subscriber;
 }
 
 export interface CriDeps {

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readMountInfo } from '../mount/mounter';
 
 export interface FsUsage {
   readonly usedBytes: number;
@@ -40,4 +41,15 @@ export async function treeUsage(dirs: readonly string[]): Promise<FsUsage> {
   };
   for (const dir of dirs) await visit(dir, undefined);
   return { usedBytes, inodesUsed: seen.size };
+}
+
+/** The mountpoint of the filesystem that holds `p`: the deepest mount at or above it (the CRI's `fs_id`). */
+export async function mountpointOf(p: string): Promise<string> {
+  const real = await fs.promises.realpath(p).catch(() => path.resolve(p));
+  let best = '/';
+  for (const m of await readMountInfo()) {
+    const at = m.mountPoint;
+    if ((real === at || real.startsWith(at.endsWith('/') ? at : `${at}/`)) && at.length > best.length) best = at;
+  }
+  return best;
 }

@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import type { Ctx } from '../context';
-import type { BindMount, Container, ContainerConfig } from '../containers/containers';
+import type { BindMount, Container } from '../containers/containers';
 import { errorOf, failedPrecondition, invalidArgument, isNotFound, notFound } from '../errdefs/errdefs';
 import type { CriPodDeps } from './cri';
 import {
@@ -21,6 +21,7 @@ import {
   type ContainerFilter,
   type ContainerStatusResponse,
   type ExecSyncResponse,
+  type LinuxContainerResources,
   type PodSandboxConfig,
 } from './gen/runtime/v1/api';
 import {
@@ -33,6 +34,8 @@ import {
   type ContainerRecord,
 } from './records';
 import type { CriSandboxes } from './sandboxes';
+import { hostSwapAccounting } from '../containers/launcher';
+import { configResourcesOf, criResourcesOf, linuxContainerResourcesOf, mergeResources } from './resources';
 
 const PROPAGATION: Record<number, BindMount['propagation']> = {
   [MountPropagation.PROPAGATION_PRIVATE]: 'rprivate',
@@ -70,19 +73,6 @@ function userOf(config: CriContainerConfig): string | undefined {
   if (sc?.runAsUsername) return `${sc.runAsUsername}${group}`;
   if (group) throw invalidArgument('run_as_group needs run_as_user or run_as_username');
   return undefined;
-}
-
-/**
- * The memory limit and the CPU quota of `linux.resources` (what `gantry run
- * -m` and `--cpus` set); the rest of the CRI's resources comes later
- * (docs/cri.md, what is next).
- */
-function resourcesOf(config: CriContainerConfig): Pick<ContainerConfig, 'memoryBytes' | 'nanoCpus'> {
-  const r = config.linux?.resources;
-  const memoryBytes = Number(r?.memoryLimitInBytes ?? 0n);
-  const quota = Number(r?.cpuQuota ?? 0n);
-  const period = Number(r?.cpuPeriod ?? 0n) || 100_000;
-  return { memoryBytes: Math.max(0, memoryBytes), nanoCpus: quota > 0 ? Math.round((quota * 1e9) / period) : 0 };
 }
 
 export class CriContainers {
@@ -123,6 +113,7 @@ export class CriContainers {
         return { source: m.hostPath, destination: m.containerPath, readOnly: m.readonly, propagation };
       });
       const logPath = pod.logDirectory && config.logPath ? path.join(pod.logDirectory, config.logPath) : '';
+      const resources = criResourcesOf(config.linux?.resources);
       const record: ContainerRecord = {
         kind: 'container',
         sandboxId: infra.id,
@@ -137,6 +128,7 @@ export class CriContainers {
           readonly: m.readonly,
           propagation: m.propagation,
         })),
+        resources,
       };
       const gantryConfig = criContainerConfig(record, {
         image: config.image!.image,
@@ -148,7 +140,7 @@ export class CriContainers {
         user: userOf(config),
         mounts,
         readOnlyRootfs: sc?.readonlyRootfs ?? false,
-        ...resourcesOf(config),
+        ...configResourcesOf(resources, hostSwapAccounting()),
         capAdd: sc?.capabilities?.addCapabilities ?? [],
         capDrop: sc?.capabilities?.dropCapabilities ?? [],
         privileged: sc?.privileged ?? false,
@@ -276,7 +268,7 @@ export class CriContainers {
           image: undefined,
         })),
         logPath: r.logPath,
-        resources: undefined,
+        resources: r.resources ? { linux: linuxContainerResourcesOf(r.resources), windows: undefined } : undefined,
         user: undefined,
       },
       info,
@@ -302,6 +294,30 @@ export class CriContainers {
     }
     if (timeout?.aborted && !ctx.signal.aborted) throw timedOut(cmd, timeoutSeconds);
     return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode };
+  }
+
+  /**
+   * UpdateContainerResources: a running (or paused) container's cgroup is
+   * changed by `runc update`, a created one's config only (its spec is
+   * written at start); both are persisted with the record, so
+   * ContainerStatus and a later start show them. An exited container is
+   * FAILED_PRECONDITION, an unknown one NOT_FOUND.
+   */
+  async updateResources(ctx: Ctx, ref: string, linux: LinuxContainerResources | undefined): Promise<void> {
+    const { container } = this.find(ref);
+    if (!linux) throw invalidArgument('UpdateContainerResources: linux resources are missing');
+    const update = criResourcesOf(linux);
+    await this.deps.service.reconfigure(container.id, async (current) => {
+      const record = containerRecordOf(current);
+      if (!record) throw notFound(`container ${ref} not found`);
+      const status = current.state.status;
+      if (status !== 'created' && status !== 'running' && status !== 'paused')
+        throw failedPrecondition(`container ${current.id} is ${status}: only a created or running container's resources can be updated`);
+      const merged = mergeResources(record.resources, update);
+      const fields = configResourcesOf(merged, hostSwapAccounting());
+      if (status !== 'created') await this.deps.updateTask(ctx, current.id, { ...fields.cgroupResources });
+      return { ...current.config, ...fields, cri: JSON.stringify({ ...record, resources: merged }) };
+    });
   }
 
   reopenLog(ref: string): void {

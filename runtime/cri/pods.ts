@@ -9,6 +9,8 @@ import type { CriDeps } from './cri';
 import type { RuntimeServiceServer } from './gen/runtime/v1/api';
 import { CriContainers } from './podContainers';
 import { CriSandboxes } from './sandboxes';
+import { CriStats } from './stats';
+import { CriEvents } from './events';
 
 type PodHandlers = Pick<
   RuntimeServiceServer,
@@ -26,12 +28,20 @@ type PodHandlers = Pick<
   | 'execSync'
   | 'reopenContainerLog'
   | 'updateRuntimeConfig'
+  | 'containerStats'
+  | 'listContainerStats'
+  | 'podSandboxStats'
+  | 'listPodSandboxStats'
+  | 'updateContainerResources'
+  | 'getContainerEvents'
 >;
 
 export function podHandlers(adapt: HandlerAdapter, deps: CriDeps): PodHandlers {
   const pods = deps.pods;
   const sandboxes = pods ? new CriSandboxes(pods) : undefined;
   const containers = pods && sandboxes ? new CriContainers(pods, sandboxes) : undefined;
+  const stats = pods && sandboxes && containers ? new CriStats(pods, containers, sandboxes) : undefined;
+  const events = pods && sandboxes && containers ? new CriEvents(pods.events, pods.service, containers, sandboxes) : undefined;
   const need = <T>(x: T | undefined): T => {
     if (!x)
       throw failedPrecondition(
@@ -75,6 +85,19 @@ export function podHandlers(adapt: HandlerAdapter, deps: CriDeps): PodHandlers {
       need(containers).reopenLog(r.containerId);
       return {};
     }),
+    containerStats: adapt.unary('cri.ContainerStats', async (ctx, r) => ({ stats: await need(stats).container(ctx, r.containerId) })),
+    listContainerStats: adapt.unary('cri.ListContainerStats', async (ctx, r) => ({
+      stats: await need(stats).listContainers(ctx, r.filter),
+    })),
+    podSandboxStats: adapt.unary('cri.PodSandboxStats', async (ctx, r) => ({ stats: await need(stats).sandbox(ctx, r.podSandboxId) })),
+    listPodSandboxStats: adapt.unary('cri.ListPodSandboxStats', async (ctx, r) => ({
+      stats: await need(stats).listSandboxes(ctx, r.filter),
+    })),
+    updateContainerResources: adapt.unary('cri.UpdateContainerResources', async (ctx, r) => {
+      await need(containers).updateResources(ctx, r.containerId, r.linux);
+      return {};
+    }),
+    getContainerEvents: adapt.serverStream('cri.GetContainerEvents', (ctx, _r, send) => need(events).follow(ctx, send)),
     // As containerd without a CNI conf template: the kubelet's pod CIDR is noted, pods keep the pod network's own subnet.
     updateRuntimeConfig: adapt.unary('cri.UpdateRuntimeConfig', async (_ctx, r) => {
       const podCidr = r.runtimeConfig?.networkConfig?.podCidr ?? '';

@@ -7,6 +7,7 @@
  * finds them with their tasks and network namespaces. docs/cri.md.
  */
 import type { Container, ContainerConfig } from '../containers/containers';
+import type { CriResources } from './resources';
 import type { ContainerMetadata, DNSConfig, NamespaceMode, PodSandboxMetadata, PortMapping } from './gen/runtime/v1/api';
 
 /** containerd's namespace for the CRI's objects. */
@@ -67,6 +68,8 @@ export interface ContainerRecord {
   /** `log_directory/log_path`, or '' when the kubelet gave none. */
   readonly logPath: string;
   readonly mounts: readonly { containerPath: string; hostPath: string; readonly: boolean; propagation: number }[];
+  /** `linux.resources` as created and then updated (UpdateContainerResources); absent in records made before them. */
+  readonly resources?: CriResources;
 }
 
 export type CriRecord = SandboxRecord | ContainerRecord;

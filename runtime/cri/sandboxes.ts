@@ -25,6 +25,7 @@ import {
   type PodSandbox,
   type PodSandboxConfig,
   type PodSandboxFilter,
+  type PodSandboxStatus,
   type PodSandboxStatusResponse,
   type PortMapping,
   Protocol,
@@ -257,25 +258,25 @@ export class CriSandboxes {
       });
     }
     void ctx;
+    return { status: this.statusOf(infra, record, ip), info, containersStatuses: [], timestamp: 0n };
+  }
+
+  /** The sandbox's status from its infra record (GetContainerEvents sends it too); `ip` '' once it stopped. */
+  statusOf(infra: Container, record: SandboxRecord, ip = this.ipOf(infra)): PodSandboxStatus {
     return {
-      status: {
-        ...this.podSandbox(infra, record),
-        network: { ip, additionalIps: [] },
-        linux: {
-          namespaces: {
-            options: {
-              network: record.namespaces.network,
-              pid: record.namespaces.pid,
-              ipc: record.namespaces.ipc,
-              targetId: '',
-              usernsOptions: undefined,
-            },
+      ...this.podSandbox(infra, record),
+      network: { ip, additionalIps: [] },
+      linux: {
+        namespaces: {
+          options: {
+            network: record.namespaces.network,
+            pid: record.namespaces.pid,
+            ipc: record.namespaces.ipc,
+            targetId: '',
+            usernsOptions: undefined,
           },
         },
       },
-      info,
-      containersStatuses: [],
-      timestamp: 0n,
     };
   }
 

@@ -13,6 +13,9 @@ import type { ContainerNetworks } from '../containers/networking';
 import type { CriDeps } from '../cri/cri';
 import { DEFAULT_PAUSE_BINARY, PauseRootfs } from '../cri/pause';
 import { ensurePodNetwork, type PodNetworkSettings } from '../cri/podNetwork';
+import { mountpointOf } from '../cri/fsUsage';
+import type { Subscriber } from '../events/events';
+import { optionValue } from '../mount/mount';
 import { isNotFound } from '../errdefs/errdefs';
 import type { Collector } from '../gc/gc';
 import type { Puller } from '../images/pull';
@@ -81,6 +84,8 @@ export interface CriPodsWiring {
   readonly podNetwork?: PodNetworkSettings;
   readonly puller: Puller;
   readonly images: ImageService;
+  /** The daemon's event log (GetContainerEvents). */
+  readonly events: Subscriber;
 }
 
 /** What pods run on: the container runtime, the pod network, the infra rootfs (docs/cri.md); or why pods are unavailable. */
@@ -110,6 +115,15 @@ export function criPods(w: CriPodsWiring): Pick<CriDeps, 'pods' | 'podsUnavailab
       podNetwork: (ctx: Ctx) => ensurePodNetwork(ctx, manager, w.podNetwork),
       attachmentOf: (id: string) => w.networks.current(id),
       reopenLog: (id: string) => reopenLog(runtime.launcher.bundleOf(id)),
+      cgroupStats: (c) => runtime.io.cgroupSample(c),
+      writableLayer: async (ctx, c) => {
+        const usage = await w.snapshotter.usage(ctx, c.snapshotKey);
+        const [m] = await w.snapshotter.mounts(ctx, c.snapshotKey);
+        const dir = (m && optionValue(m, 'upperdir')) ?? m?.source ?? w.state;
+        return { usedBytes: usage.size, inodesUsed: usage.inodes, mountpoint: await mountpointOf(dir) };
+      },
+      updateTask: (ctx, id, resources) => runtime.io.updateResources(ctx, id, resources),
+      events: w.events,
     },
   };
 }

@@ -270,6 +270,7 @@ export class Daemon {
                 podNetwork: { ...config.criPodNetwork, confDir: config.network?.criCniConfDir },
                 puller,
                 images: imageService,
+                events,
               }),
             },
             log,

@@ -175,7 +175,15 @@ export interface Resources {
   memory?: Memory;
   cpu?: Cpu;
   pids?: Pids;
+  hugepageLimits?: HugepageLimit[];
   unified?: Record<string, string>;
+}
+
+export interface HugepageLimit {
+  /** "2MB", "1GB". */
+  pageSize: string;
+  /** Bytes. */
+  limit: number;
 }
 
 export type Propagation = 'private' | 'rprivate' | 'shared' | 'rshared' | 'slave' | 'rslave' | 'unbindable' | 'runbindable';

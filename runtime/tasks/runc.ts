@@ -46,7 +46,7 @@ export interface RuncOptions {
   readonly noCgroups?: boolean;
 }
 
-type Op = 'start' | 'pause' | 'resume' | 'kill' | 'delete' | 'ps' | 'state';
+type Op = 'start' | 'pause' | 'resume' | 'kill' | 'delete' | 'ps' | 'state' | 'update';
 
 /** States in which runc accepts each operation (see the table in tasks.ts). */
 const ALLOWED: Record<Op, readonly TaskStatus[]> = {
@@ -56,6 +56,7 @@ const ALLOWED: Record<Op, readonly TaskStatus[]> = {
   kill: ['created', 'running', 'paused'],
   delete: ['created', 'stopped'],
   ps: ['created', 'running', 'paused', 'stopped'],
+  update: ['created', 'running', 'paused'],
   state: ['created', 'running', 'paused', 'stopped'],
 };
 
@@ -169,6 +170,18 @@ export class Runc {
     }
   }
 
+  /**
+   * Changes the cgroup limits of a live task (`runc update --resources -`):
+   * `resources` is an OCI `linux.resources` object, given on stdin.
+   */
+  async update(id: string, resources: Readonly<Record<string, unknown>>, ctx: Ctx = background()): Promise<void> {
+    try {
+      await this.run(ctx, ['update', '--resources', '-', id], JSON.stringify(resources));
+    } catch (e) {
+      throw await this.failure(ctx, 'update', id, e);
+    }
+  }
+
   /** PIDs (host namespace) of every process in the task's cgroup; [] once stopped. */
   async ps(id: string, ctx: Ctx = background()): Promise<number[]> {
     let out: string;
@@ -214,11 +227,14 @@ export class Runc {
   }
 
   /** Runs runc with argv; resolves with stdout, rejects with RuncExit (non-zero) or a GantryError. */
-  private run(ctx: Ctx, args: string[]): Promise<string> {
+  private run(ctx: Ctx, args: string[], input?: string): Promise<string> {
     const argv = ['--root', this.root, '--log-format', 'json', ...args];
     return new Promise((resolve, reject) => {
       if (ctx.signal.aborted) return reject(new GantryError('Cancelled', `runc ${args[0]}: cancelled`));
-      const child = spawn(this.binary, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: RUNTIME_ENV });
+      // stdin is `input` (runc update --resources -), or empty: closed at once.
+      const child = spawn(this.binary, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: RUNTIME_ENV });
+      child.stdin.on('error', () => undefined); // a runc that exits before reading: its status says why
+      child.stdin.end(input);
       const stdout: Buffer[] = [];
       let stderr = '';
       let settled: GantryError | undefined;

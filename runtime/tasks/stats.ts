@@ -68,6 +68,22 @@ export interface MemoryStats {
   /** The limit, or the host's memory when there is none (as Docker reports it). */
   readonly limit: number;
   readonly limited: boolean;
+  /** Anonymous memory (v2 `anon`, v1 `total_rss`): the CRI's rss_bytes. */
+  readonly rss: number;
+  /** Page faults and major page faults (cumulative). */
+  readonly pageFaults: number;
+  readonly majorPageFaults: number;
+}
+
+/** One interface of /proc/<pid>/net/dev. */
+export interface InterfaceStats {
+  readonly name: string;
+  readonly rxBytes: number;
+  readonly rxPackets: number;
+  readonly rxErrors: number;
+  readonly txBytes: number;
+  readonly txPackets: number;
+  readonly txErrors: number;
 }
 
 export interface ContainerStats {
@@ -79,7 +95,14 @@ export interface ContainerStats {
   readonly pids: { readonly current: number; readonly limit: number };
   readonly blockIo: { readonly readBytes: number; readonly writeBytes: number };
   /** Summed over the container's interfaces except lo; only when `pid` was given and still runs. */
-  readonly network?: { readonly rxBytes: number; readonly txBytes: number; readonly rxPackets: number; readonly txPackets: number };
+  readonly network?: {
+    readonly rxBytes: number;
+    readonly txBytes: number;
+    readonly rxPackets: number;
+    readonly txPackets: number;
+    /** Each interface but lo. */
+    readonly interfaces: readonly InterfaceStats[];
+  };
 }
 
 /** The cgroup mounts of this host; from a mountinfo text so tests can give their own. */
@@ -176,7 +199,11 @@ async function readV1(d: Record<'memory' | 'cpuacct' | 'cpu' | 'pids' | 'blkio',
       throttledPeriods: cpuStat.get('nr_throttled') ?? 0,
       throttledNs: cpuStat.get('throttled_time') ?? 0,
     },
-    memory: memory(usage ?? 0, memStat.get('total_cache') ?? memStat.get('cache') ?? 0, inactiveFile, limited ? rawLimit : undefined),
+    memory: memory(usage ?? 0, memStat.get('total_cache') ?? memStat.get('cache') ?? 0, inactiveFile, limited ? rawLimit : undefined, {
+      rss: memStat.get('total_rss') ?? memStat.get('rss') ?? 0,
+      pageFaults: memStat.get('total_pgfault') ?? memStat.get('pgfault') ?? 0,
+      majorPageFaults: memStat.get('total_pgmajfault') ?? memStat.get('pgmajfault') ?? 0,
+    }),
     pids: { current: pidsCurrent ?? 0, limit: pidsMax ?? 0 },
     blockIo: io,
     network: b.network,
@@ -217,16 +244,27 @@ async function readV2(dir: string, b: Base): Promise<ContainerStats> {
       throttledPeriods: cpuStat.get('nr_throttled') ?? 0,
       throttledNs: usec('throttled_usec'),
     },
-    memory: memory(usage ?? 0, memStat.get('file') ?? 0, memStat.get('inactive_file') ?? 0, max),
+    memory: memory(usage ?? 0, memStat.get('file') ?? 0, memStat.get('inactive_file') ?? 0, max, {
+      rss: memStat.get('anon') ?? 0,
+      pageFaults: memStat.get('pgfault') ?? 0,
+      majorPageFaults: memStat.get('pgmajfault') ?? 0,
+    }),
     pids: { current: pidsCurrent ?? 0, limit: pidsMax ?? 0 },
     blockIo: { readBytes, writeBytes },
     network: b.network,
   };
 }
 
-function memory(usage: number, cache: number, inactiveFile: number, limit: number | undefined): MemoryStats {
+function memory(
+  usage: number,
+  cache: number,
+  inactiveFile: number,
+  limit: number | undefined,
+  more: Pick<MemoryStats, 'rss' | 'pageFaults' | 'majorPageFaults'>,
+): MemoryStats {
   const host = os.totalmem();
   return {
+    ...more,
     usage,
     used: inactiveFile < usage ? usage - inactiveFile : usage,
     cache,
@@ -288,19 +326,35 @@ function underMount(mount: CgroupMount, cgroup: string): string {
 }
 
 async function readNetwork(pid: number): Promise<ContainerStats['network']> {
+  const interfaces = await readInterfaces(pid);
+  if (interfaces === undefined) return undefined;
+  const net = { rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0, interfaces };
+  for (const i of interfaces) {
+    net.rxBytes += i.rxBytes;
+    net.rxPackets += i.rxPackets;
+    net.txBytes += i.txBytes;
+    net.txPackets += i.txPackets;
+  }
+  return net;
+}
+
+/** The interfaces (but lo) of `pid`'s network namespace, from /proc/<pid>/net/dev; undefined when the process is gone. */
+export async function readInterfaces(pid: number): Promise<InterfaceStats[] | undefined> {
   const text = await readText(`/proc/${pid}/net/dev`);
   if (text === undefined) return undefined;
-  const net = { rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0 };
+  return parseNetDev(text);
+}
+
+/** /proc/net/dev: two header lines, then `name: rx bytes packets errs drop fifo frame compressed multicast tx bytes packets errs …`. */
+export function parseNetDev(text: string): InterfaceStats[] {
+  const out: InterfaceStats[] = [];
   for (const line of text.split('\n').slice(2)) {
     const [name, rest] = line.split(':');
     if (!rest || name.trim() === 'lo') continue;
     const f = rest.trim().split(/\s+/).map(Number);
-    net.rxBytes += f[0];
-    net.rxPackets += f[1];
-    net.txBytes += f[8];
-    net.txPackets += f[9];
+    out.push({ name: name.trim(), rxBytes: f[0], rxPackets: f[1], rxErrors: f[2], txBytes: f[8], txPackets: f[9], txErrors: f[10] });
   }
-  return net;
+  return out;
 }
 
 function sumBlkioV1(text: string): { readBytes: number; writeBytes: number } {

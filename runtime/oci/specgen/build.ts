@@ -229,6 +229,11 @@ function resources(config: ContainerConfig, swapAccounting: boolean): Resources 
   }
   if (!Number.isSafeInteger(pidsLimit)) throw invalidArgument(`invalid pids limit ${pidsLimit}`);
   if (pidsLimit > 0) r.pids = { limit: pidsLimit };
+  const extra = config.cgroupResources;
+  if (extra?.memory) r.memory = { ...r.memory, ...extra.memory };
+  if (extra?.cpu) r.cpu = { ...r.cpu, ...extra.cpu };
+  if (extra?.hugepageLimits?.length) r.hugepageLimits = [...extra.hugepageLimits];
+  if (extra?.unified && Object.keys(extra.unified).length) r.unified = { ...extra.unified };
   return r;
 }
 

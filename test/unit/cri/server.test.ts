@@ -25,11 +25,16 @@ describe('cri/server', () => {
     for (const key of Object.keys(ImageServiceService)) assert.equal(typeof images.implementation[key], 'function', key);
     const served = Object.keys(RuntimeServiceService).filter((k) => !(k[0].toUpperCase() + k.slice(1) in MISSING));
     assert.deepEqual(served.sort(), [
+      'containerStats',
       'containerStatus',
       'createContainer',
       'execSync',
+      'getContainerEvents',
+      'listContainerStats',
       'listContainers',
       'listPodSandbox',
+      'listPodSandboxStats',
+      'podSandboxStats',
       'podSandboxStatus',
       'removeContainer',
       'removePodSandbox',
@@ -40,6 +45,7 @@ describe('cri/server', () => {
       'status',
       'stopContainer',
       'stopPodSandbox',
+      'updateContainerResources',
       'updateRuntimeConfig',
       'version',
     ]);

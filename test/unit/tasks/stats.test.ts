@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp';
-import { ContainerStats, cpuPercent, parseMountinfo, readStats } from '../../../runtime/tasks/stats';
+import { ContainerStats, cpuPercent, parseMountinfo, parseNetDev, readStats } from '../../../runtime/tasks/stats';
 import { isNotFound } from '../../../runtime/errdefs/errdefs';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
@@ -55,7 +55,8 @@ describe('tasks/stats', () => {
       writeCgroup('gantry/abc', {
         'memory.current': '52428800\n',
         'memory.max': '67108864\n',
-        'memory.stat': 'anon 20971520\nfile 31457280\nkernel 1048576\ninactive_file 10485760\nactive_file 20971520\n',
+        'memory.stat':
+          'anon 20971520\nfile 31457280\nkernel 1048576\ninactive_file 10485760\nactive_file 20971520\npgfault 1234\npgmajfault 5\n',
         'cpu.stat': 'usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\nnr_periods 10\nnr_throttled 2\nthrottled_usec 30000\n',
         'pids.current': '3\n',
         'pids.max': '40\n',
@@ -70,6 +71,9 @@ describe('tasks/stats', () => {
         inactiveFile: 10485760,
         limit: 67108864,
         limited: true,
+        rss: 20971520,
+        pageFaults: 1234,
+        majorPageFaults: 5,
       });
       assert.deepEqual(
         [s.cpu.usageNs, s.cpu.userNs, s.cpu.systemNs, s.cpu.periods, s.cpu.throttledPeriods, s.cpu.throttledNs],
@@ -95,6 +99,17 @@ describe('tasks/stats', () => {
     it('a missing cgroup is NotFound', async () => {
       await assert.rejects(readStats('/nope', undefined, { layout: layout() }), isNotFound);
     });
+  });
+
+  it('reads each interface of /proc/<pid>/net/dev but lo, with its errors', () => {
+    const text = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:     140       2    0    0    0     0          0         0      140       2    0    0    0     0       0          0
+  eth0:    5022      41    3    0    0     0          0         0     1262      13    7    0    0     0       0          0
+`;
+    assert.deepEqual(parseNetDev(text), [
+      { name: 'eth0', rxBytes: 5022, rxPackets: 41, rxErrors: 3, txBytes: 1262, txPackets: 13, txErrors: 7 },
+    ]);
   });
 
   it("cpuPercent is Docker's: container delta over host delta, times online CPUs", () => {

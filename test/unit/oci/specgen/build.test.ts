@@ -287,6 +287,23 @@ describe('oci/specgen/build', () => {
       const r = buildSpec(input({ memoryBytes: 64 * 1024 * 1024 }, { Cmd: ['sh'] }, { swapAccounting: true })).linux?.resources;
       assert.deepEqual(r?.memory, { limit: 64 * 1024 * 1024, swap: 128 * 1024 * 1024 });
     });
+    it("the CRI's exact cgroup resources go over those made from the Docker-style limits", () => {
+      const r = buildSpec(
+        input({
+          memoryBytes: 64 * 1024 * 1024,
+          nanoCpus: 500_000_000,
+          cgroupResources: {
+            cpu: { quota: 25_000, period: 50_000, shares: 512, cpus: '0' },
+            hugepageLimits: [{ pageSize: '2MB', limit: 0 }],
+            unified: { 'memory.high': '1000000' },
+          },
+        }),
+      ).linux?.resources;
+      assert.deepEqual(r?.memory, { limit: 64 * 1024 * 1024 });
+      assert.deepEqual(r?.cpu, { quota: 25_000, period: 50_000, shares: 512, cpus: '0' });
+      assert.deepEqual(r?.hugepageLimits, [{ pageSize: '2MB', limit: 0 }]);
+      assert.deepEqual(r?.unified, { 'memory.high': '1000000' });
+    });
     it('refuses limits the kernel or Docker would refuse', () => {
       invalid(() => buildSpec(input({ memoryBytes: 1024 * 1024 })), /minimum memory limit allowed is 6MB/);
       invalid(() => buildSpec(input({ memoryBytes: -1 })), /invalid memory limit/);
