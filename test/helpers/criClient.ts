@@ -74,3 +74,41 @@ export function criClient(socket: string, deadlineMs = 120_000): CriClient {
 export function isServiceError(e: unknown): e is ServiceError {
   return e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number';
 }
+
+/** A GetContainerEvents stream: each event in order as `next()` resolves it; `close()` cancels the call. */
+export interface CriEventStream {
+  next(): Promise<cri.ContainerEventResponse>;
+  close(): void;
+}
+
+/** Opens GetContainerEvents on `unix:SOCKET` (the streaming RPC the promised client leaves out). */
+export function criEvents(socket: string): CriEventStream {
+  const client = new RuntimeServiceClient(`unix:${socket}`, credentials.createInsecure());
+  const call = client.getContainerEvents({});
+  const queue: cri.ContainerEventResponse[] = [];
+  const waiting: { resolve(e: cri.ContainerEventResponse): void; reject(e: unknown): void }[] = [];
+  let failure: unknown;
+  call.on('data', (e: cri.ContainerEventResponse) => {
+    const w = waiting.shift();
+    if (w) w.resolve(e);
+    else queue.push(e);
+  });
+  const fail = (e: unknown) => {
+    failure ??= e;
+    for (const w of waiting.splice(0)) w.reject(failure);
+  };
+  call.on('error', fail);
+  call.on('end', () => fail(new Error('GetContainerEvents ended')));
+  return {
+    next: () => {
+      const e = queue.shift();
+      if (e) return Promise.resolve(e);
+      if (failure) return Promise.reject(failure);
+      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+    },
+    close() {
+      call.cancel();
+      client.close();
+    },
+  };
+}

@@ -87,9 +87,9 @@ describe('CRI runtime.v1 (Version, Status, RuntimeConfig, ImageService)', functi
     });
 
     it('an RPC not served yet answers UNIMPLEMENTED naming what is missing, and the daemon lives on', async () => {
-      const stats = await failure(cri.runtime.podSandboxStats({ podSandboxId: 'x' }));
-      assert.equal(stats.code, status.UNIMPLEMENTED);
-      assert.match(stats.details, /^PodSandboxStats is not implemented: .*statistics/);
+      const metrics = await failure(cri.runtime.listPodSandboxMetrics({}));
+      assert.equal(metrics.code, status.UNIMPLEMENTED);
+      assert.match(metrics.details, /^ListPodSandboxMetrics is not implemented: .*metrics/);
       const exec = await failure(cri.runtime.exec({ containerId: 'x', cmd: ['sh'] }));
       assert.equal(exec.code, status.UNIMPLEMENTED);
       assert.match(exec.details, /streaming server/);
