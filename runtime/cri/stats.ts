@@ -21,8 +21,7 @@
 import type { Ctx } from '../context';
 import type { Container } from '../containers/containers';
 import { isNotFound } from '../errdefs/errdefs';
-import type { ContainerStats as TaskStats } from '../tasks/stats';
-import { readInterfaces } from '../tasks/stats';
+import { type ContainerStats as TaskStats, readInterfaces } from '../tasks/stats';
 import type { CriPodDeps } from './cri';
 import {
   NamespaceMode,

@@ -86,16 +86,16 @@ export function criEvents(socket: string): CriEventStream {
   const client = new RuntimeServiceClient(`unix:${socket}`, credentials.createInsecure());
   const call = client.getContainerEvents({});
   const queue: cri.ContainerEventResponse[] = [];
-  const waiting: { resolve(e: cri.ContainerEventResponse): void; reject(e: unknown): void }[] = [];
-  let failure: unknown;
+  const waiting: { resolve(e: cri.ContainerEventResponse): void; reject(e: Error): void }[] = [];
+  let failure: Error | undefined;
   call.on('data', (e: cri.ContainerEventResponse) => {
     const w = waiting.shift();
     if (w) w.resolve(e);
     else queue.push(e);
   });
-  const fail = (e: unknown) => {
+  const fail = (e: Error) => {
     failure ??= e;
-    for (const w of waiting.splice(0)) w.reject(failure);
+    for (const w of waiting.splice(0)) w.reject(e);
   };
   call.on('error', fail);
   call.on('end', () => fail(new Error('GetContainerEvents ended')));

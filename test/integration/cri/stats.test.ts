@@ -132,7 +132,7 @@ describe('CRI statistics, resource updates and events', function () {
       assert.equal(stats?.attributes?.id, filler);
       assert.equal(stats?.attributes?.metadata?.name, 'filler');
       assert.deepEqual(stats?.attributes?.labels, { container: 'filler' });
-      const m = stats!.memory!;
+      const m = stats.memory!;
       assert.ok(m.workingSetBytes!.value > BigInt(40 * MiB), `working set ${m.workingSetBytes!.value}`);
       assert.ok(m.usageBytes!.value >= m.workingSetBytes!.value, 'usage includes the working set');
       assert.ok(m.pageFaults!.value > 0n, 'page faults counted');
@@ -197,8 +197,8 @@ describe('CRI statistics, resource updates and events', function () {
       assert.equal(net.defaultInterface?.name, 'eth0');
       assert.ok(net.interfaces.some((i) => i.name === 'eth0'));
       assert.ok(!net.interfaces.some((i) => i.name === 'lo'));
-      assert.ok(net.defaultInterface!.txBytes!.value > 0n);
-      assert.ok(net.defaultInterface!.rxErrors !== undefined);
+      assert.ok(net.defaultInterface.txBytes!.value > 0n);
+      assert.ok(net.defaultInterface.rxErrors !== undefined);
       assert.deepEqual(s.linux!.containers.map((c) => c.attributes!.id).sort(), [filler, spinner].sort());
       // infra + sleep + the loop's shell, at least.
       assert.ok(s.linux!.process!.processCount!.value >= 3n, `${s.linux!.process!.processCount!.value}`);
