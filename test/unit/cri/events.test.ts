@@ -4,8 +4,7 @@
 // record was read, a removed sandbox. The integration test
 // (test/integration/cri/stats.test.ts) drives the same through gantryd.
 import * as assert from 'node:assert/strict';
-import type { Container } from '../../../runtime/containers/containers';
-import { ContainerTopics, initialState } from '../../../runtime/containers/containers';
+import { type Container, ContainerTopics, initialState } from '../../../runtime/containers/containers';
 import { notFound } from '../../../runtime/errdefs/errdefs';
 import { EventLog } from '../../../runtime/events/log';
 import type { CriPodDeps } from '../../../runtime/cri/cri';
@@ -84,7 +83,7 @@ describe('cri/events', () => {
 
   it('sends the k8s.io transitions with the pod, in order; a container gone before it was read and a removed sandbox still carry their pod', async () => {
     const deps = { service } as unknown as CriPodDeps;
-    const sandboxes = new CriSandboxes({ ...deps, attachmentOf: () => undefined } as CriPodDeps);
+    const sandboxes = new CriSandboxes({ ...deps, attachmentOf: () => undefined });
     const events = new CriEvents(log, service, new CriContainers(deps, sandboxes), sandboxes);
     store.set('pod1', record('pod1', 'k8s.io/default/web/u1/0', sandbox, 'running'));
 
