@@ -231,10 +231,12 @@ export class Runc {
     const argv = ['--root', this.root, '--log-format', 'json', ...args];
     return new Promise((resolve, reject) => {
       if (ctx.signal.aborted) return reject(new GantryError('Cancelled', `runc ${args[0]}: cancelled`));
-      // stdin is `input` (runc update --resources -), or empty: closed at once.
-      const child = spawn(this.binary, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: RUNTIME_ENV });
-      child.stdin.on('error', () => undefined); // a runc that exits before reading: its status says why
-      child.stdin.end(input);
+      // stdin is `input` (runc update --resources -), else none: the hot path (start, delete, state) makes no pipe.
+      const child = spawn(this.binary, argv, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: RUNTIME_ENV });
+      if (child.stdin) {
+        child.stdin.on('error', () => undefined); // a runc that exits before reading: its status says why
+        child.stdin.end(input);
+      }
       const stdout: Buffer[] = [];
       let stderr = '';
       let settled: GantryError | undefined;
@@ -248,8 +250,8 @@ export class Runc {
         () => stop(new GantryError('DeadlineExceeded', `runc ${args[0]}: no answer after ${this.timeoutMs} ms`)),
         this.timeoutMs,
       );
-      child.stdout.on('data', (b: Buffer) => stdout.push(b));
-      child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      child.stdout!.on('data', (b: Buffer) => stdout.push(b));
+      child.stderr!.setEncoding('utf8').on('data', (s: string) => {
         if (stderr.length < 65536) stderr += s;
       });
       child.once('error', (e: NodeJS.ErrnoException) => {
