@@ -10,6 +10,10 @@
 //               code, then Wait("removed") — and, as row gantry-api-wait, as
 //               Create + Start + Wait("not-running") + Remove
 //
+// Every container here runs with --network none: ctr run attaches no network
+// and podman's row uses --network none too, so the rows compare like with
+// like (the default bridge's cost is bench/network.ts's).
+//
 // Memory counts gantryd (and anything it forked that still runs) plus every
 // conmon whose argv names the run's dir (conmons leave gantryd's process tree
 // when they daemonise). The safety net asks gantryd first and then goes to
@@ -89,8 +93,13 @@ export async function setupGantry(dir: string, image: BenchImage, opts: GantrydO
   const cli: ContainerRuntime = {
     tool: 'gantry',
     ...common,
-    runRm: [{ row: 'gantry', run: async () => ({ ms: await timed(process.execPath, gantry(['run', '--rm', image.ref, '/bin/true'])) }) }],
-    startSleep: (name) => timed(process.execPath, gantry(['run', '-d', '--name', name, image.ref, 'sleep', '300'])),
+    runRm: [
+      {
+        row: 'gantry',
+        run: async () => ({ ms: await timed(process.execPath, gantry(['run', '--rm', '--network', 'none', image.ref, '/bin/true'])) }),
+      },
+    ],
+    startSleep: (name) => timed(process.execPath, gantry(['run', '-d', '--network', 'none', '--name', name, image.ref, 'sleep', '300'])),
     listers: [
       {
         label: 'gantry ps',
@@ -107,13 +116,13 @@ export async function setupGantry(dir: string, image: BenchImage, opts: GantrydO
     tool: 'gantry-api',
     ...common,
     runRm: [
-      { row: 'gantry-api', run: () => apiRunAttached(client, image.ref) },
+      { row: 'gantry-api', run: () => apiRunAttached(client, image.ref, { network: 'none' }) },
       { row: 'gantry-api-wait', run: () => apiRunWait(client, image.ref) },
     ],
     startSleep: async (name) => {
       checkInterrupted();
       const t0 = performance.now();
-      const c = await client.containers.create(name, { image: image.ref, cmd: ['sleep', '300'] });
+      const c = await client.containers.create(name, { image: image.ref, cmd: ['sleep', '300'], network: 'none' });
       await client.containers.start(c.id);
       return performance.now() - t0;
     },
@@ -178,7 +187,7 @@ export async function apiRunAttached(client: RuntimeClient, ref: string, config:
 async function apiRunWait(client: RuntimeClient, ref: string): Promise<RunRmResult> {
   checkInterrupted();
   const t = laps();
-  const c = await client.containers.create('', { image: ref, cmd: ['/bin/true'] });
+  const c = await client.containers.create('', { image: ref, cmd: ['/bin/true'], network: 'none' });
   t.lap('create');
   await client.containers.start(c.id);
   t.lap('start');
