@@ -92,7 +92,16 @@ function cacheFile(dir: string, prefix: string, bundlePath: string, st: fs.BigIn
  */
 export function runBundle(name: string): void {
   const bundlePath = path.join(__dirname, name);
-  const fd = fs.openSync(bundlePath, 'r');
+  let fd: number;
+  try {
+    fd = fs.openSync(bundlePath, 'r');
+  } catch (e) {
+    // A copy of gantry.js alone (an old install script, a partial upload): say what is missing, not a stack trace.
+    process.stderr.write(
+      `gantry: cannot read ${bundlePath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): gantry.js runs the bundles beside it; copy dist/ whole\n`,
+    );
+    process.exit(1);
+  }
   let source: string;
   let st: fs.BigIntStats;
   try {

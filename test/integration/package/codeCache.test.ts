@@ -96,6 +96,15 @@ describe('dist/gantry.js code cache', function () {
     assert.notEqual(second, first);
   });
 
+  it('a copy of gantry.js without its bundles names the missing file', async () => {
+    const loader = await copyRuntime([LOADER_FILE]);
+    const env = { ...process.env, XDG_CACHE_HOME: await makeTempDir('gantry-cache-', cleanup) };
+    await assert.rejects(
+      runCommand(process.execPath, [loader, 'version'], { env }),
+      /\(code 1\)[^]*cannot read .*gantry-cli\.js \(ENOENT\): gantry\.js runs the bundles beside it/,
+    );
+  });
+
   it('the CLI reads only its own bundle, and the daemon its own cache', async () => {
     const home = await makeTempDir('gantry-cache-', cleanup);
     // Without gantryd.js: the CLI does not need the daemon's half of the runtime.
