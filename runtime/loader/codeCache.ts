@@ -51,10 +51,17 @@ function readCache(file: string): Buffer | undefined {
 /** The caches earlier builds of the same bundle at the same place left (an update replaces the bundle, never the cache). */
 function removeStale(file: string, prefix: string, place: string): void {
   const dir = path.dirname(file);
+  // Builds of one file (the whole runtime inside gantry.js) named theirs `cli-<hash>-<place of gantry.js>-…`.
+  const onefilePlace = placeOf(__filename);
   for (const name of fs.readdirSync(dir)) {
-    if (name !== path.basename(file) && name.startsWith(prefix) && name.includes(`-${place}-`))
-      fs.rmSync(path.join(dir, name), { force: true });
+    const stale = name.startsWith(prefix) ? name.includes(`-${place}-`) : name.startsWith('cli-') && name.includes(`-${onefilePlace}-`);
+    if (name !== path.basename(file) && stale) fs.rmSync(path.join(dir, name), { force: true });
   }
+}
+
+/** A short hash of a file's path, for the cache names of one copy of the runtime. */
+function placeOf(file: string): string {
+  return createHash('sha256').update(file).digest('hex').slice(0, 8);
 }
 
 function writeCache(file: string, data: Buffer, prefix: string, place: string): void {
@@ -80,7 +87,7 @@ function writeCache(file: string, data: Buffer, prefix: string, place: string): 
  * code it caches, and stack traces should name this copy's file.
  */
 function cacheFile(dir: string, prefix: string, bundlePath: string, st: fs.BigIntStats): { file: string; place: string } {
-  const place = createHash('sha256').update(bundlePath).digest('hex').slice(0, 8);
+  const place = placeOf(bundlePath);
   const build = createHash('sha256').update(`${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`).digest('hex').slice(0, 16);
   return { file: path.join(dir, `${prefix}${build}-${place}-${process.version}-${process.arch}.v8cache`), place };
 }

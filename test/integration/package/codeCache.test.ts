@@ -6,6 +6,7 @@
 // and a build at the same place replaces the older build's cache. Every run
 // must still do its job: `gantry --help` prints the usage.
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI_BUNDLE, LOADER_FILE, RUNTIME_FILES } from '../../../runtime/loader/bundles';
@@ -94,6 +95,21 @@ describe('dist/gantry.js code cache', function () {
     const [second, ...more] = caches(dir);
     assert.deepEqual(more, []);
     assert.notEqual(second, first);
+  });
+
+  it("removes the cache a one-file build of the same gantry.js left (cli-<hash>-<place of gantry.js>-…), not another place's", async () => {
+    const home = await makeTempDir('gantry-cache-', cleanup);
+    const loader = await copyRuntime();
+    const dir = path.join(home, 'gantry');
+    fs.mkdirSync(dir, { mode: 0o700 });
+    const place = (file: string) => createHash('sha256').update(file).digest('hex').slice(0, 8);
+    const ours = `cli-00112233445566778-${place(loader)}-${process.version}-${process.arch}.v8cache`;
+    const elsewhere = `cli-00112233445566778-${place('/elsewhere/gantry.js')}-${process.version}-${process.arch}.v8cache`;
+    for (const name of [ours, elsewhere]) fs.writeFileSync(path.join(dir, name), 'one-file build', { mode: 0o600 });
+    await run(home, {}, loader);
+    const left = caches(dir);
+    assert.ok(!left.includes(ours), left.join());
+    assert.ok(left.includes(elsewhere), left.join());
   });
 
   it('a copy of gantry.js without its bundles names the missing file', async () => {
