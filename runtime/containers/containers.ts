@@ -170,6 +170,12 @@ export interface ContainerConfig extends ContainerNetworkOptions {
    * hugepages and cgroup v2 `unified` (docs/cri.md, "Resources").
    */
   readonly cgroupResources?: Readonly<Pick<Resources, 'memory' | 'cpu' | 'hugepageLimits' | 'unified'>>;
+  /**
+   * The process's oom_score_adj (-1000…1000), as the OCI spec's
+   * `process.oomScoreAdj`; unset = the one runc inherits from gantryd. A
+   * kubelet sets it per QoS class (docs/cri.md, "Resources").
+   */
+  readonly oomScoreAdj?: number;
   /** Capability names with or without CAP_ ("NET_ADMIN", "CAP_SYS_TIME", "ALL"). */
   readonly capAdd: readonly string[];
   readonly capDrop: readonly string[];

@@ -12,9 +12,15 @@
  * - A memory limit without a swap limit gets the swap limit `gantry run -m`
  *   gives (twice the limit) where the host accounts swap: on cgroup v1 a
  *   memory limit above the current memory+swap limit is refused otherwise.
- * - `oom_score_adj` is kept and shown, not applied by an update (it is a
- *   process attribute, not a cgroup limit; runc cannot change it).
+ * - `oom_score_adj` is the process's (the spec's `process.oomScoreAdj`), set
+ *   at create as containerd does, zero included; an update keeps it for the
+ *   next start but cannot change the running process (it is not a cgroup
+ *   limit, and runc update has no such flag). Lowering it below gantryd's
+ *   own needs CAP_SYS_RESOURCE; without it (gantryd itself in a container,
+ *   rootless) the kernel refuses and runc create fails, so it is clamped to
+ *   gantryd's own value, as containerd's `restrict_oom_score_adj` does.
  */
+import * as fs from 'node:fs';
 import type { ContainerConfig } from '../containers/containers';
 import { invalidArgument } from '../errdefs/errdefs';
 import type { Resources } from '../oci/spec';
@@ -103,16 +109,18 @@ export function ociResourcesOf(r: CriResources, swapAccounting: boolean): Pick<R
   return out;
 }
 
-/** The container config's resource fields: `gantry inspect`'s memory and CPU limits, and the exact OCI values over them. */
+/** The container config's resource fields: `gantry inspect`'s memory and CPU limits, the exact OCI values over them, and oom_score_adj. */
 export function configResourcesOf(
   r: CriResources,
   swapAccounting: boolean,
-): Pick<ContainerConfig, 'memoryBytes' | 'nanoCpus' | 'cgroupResources'> {
+  oomFloor: number | null = ownOomScoreFloor(),
+): Pick<ContainerConfig, 'memoryBytes' | 'nanoCpus' | 'cgroupResources' | 'oomScoreAdj'> {
   const period = r.cpuPeriod || 100_000;
   return {
     memoryBytes: r.memoryLimitInBytes,
     nanoCpus: r.cpuQuota > 0 ? Math.round((r.cpuQuota * 1e9) / period) : 0,
     cgroupResources: ociResourcesOf(r, swapAccounting),
+    oomScoreAdj: oomFloor === null ? r.oomScoreAdj : Math.max(r.oomScoreAdj, oomFloor),
   };
 }
 
@@ -136,4 +144,27 @@ export function mergeResources(current: CriResources | undefined, update: CriRes
     // A new memory limit without a swap limit gets the default swap again, never a swap limit below it.
     memorySwapLimitInBytes: update.memoryLimitInBytes > 0 ? update.memorySwapLimitInBytes : current.memorySwapLimitInBytes,
   };
+}
+
+/** CAP_SYS_RESOURCE's bit in /proc/<pid>/status CapEff. */
+const CAP_SYS_RESOURCE = 24n;
+let cachedOomFloor: { value: number | null } | undefined;
+
+/**
+ * The lowest oom_score_adj this gantryd may give a container: null
+ * when it holds CAP_SYS_RESOURCE (any value), else its own (see the rules
+ * at the top). Read once: neither changes while gantryd runs.
+ */
+export function ownOomScoreFloor(): number | null {
+  if (!cachedOomFloor) {
+    try {
+      const status = fs.readFileSync('/proc/self/status', 'utf8');
+      const capEff = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
+      const own = Number(fs.readFileSync('/proc/self/oom_score_adj', 'utf8').trim());
+      cachedOomFloor = { value: (capEff >> CAP_SYS_RESOURCE) & 1n ? null : own };
+    } catch {
+      cachedOomFloor = { value: null };
+    }
+  }
+  return cachedOomFloor.value;
 }

@@ -268,6 +268,7 @@ export function buildSpec(input: SpecInput): Spec {
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
       noNewPrivileges: config.noNewPrivileges ?? false,
       ...optional('apparmorProfile', apparmorFor(config, input.apparmor ?? false)),
+      ...optional('oomScoreAdj', config.oomScoreAdj),
     },
     root: { path: input.rootfs, readonly: config.readOnlyRootfs },
     // The host's UTS namespace keeps the host's name (runc refuses to set one there).

@@ -263,6 +263,42 @@ describe('CRI statistics, resource updates and events', function () {
       await cri.runtime.removeContainer({ containerId });
     });
 
+    it("oom_score_adj from CreateContainer's resources is the process's (as a kubelet sets it per QoS class), zero included", async () => {
+      const start = async (name: string, oomScoreAdj: bigint) => {
+        const { containerId } = await cri.runtime.createContainer({
+          podSandboxId,
+          config: containerConfig(name, 'exec sleep 3600', { linux: { resources: { oomScoreAdj } } }),
+          sandboxConfig: config,
+        });
+        await cri.runtime.startContainer({ containerId });
+        return containerId;
+      };
+      // Lowering it needs CAP_SYS_RESOURCE: a gantryd without it (in a container, as on some CI
+      // machines) gives its own value instead of a lower one, as containerd's restrict_oom_score_adj.
+      const gantrydStatus = fs.readFileSync(`/proc/${daemon.process.pid}/status`, 'utf8');
+      const capSysResource = (BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(gantrydStatus)![1]}`) >> 24n) & 1n;
+      const own = Number(fs.readFileSync(`/proc/${daemon.process.pid}/oom_score_adj`, 'utf8'));
+      const applied = (v: number) => String(capSysResource ? v : Math.max(v, own));
+      const burstable = await start('burstable', 500n);
+      const guaranteed = await start('guaranteed', -997n);
+      const zero = await start('zero', 0n);
+      for (const [id, asked] of [
+        [burstable, 500],
+        [guaranteed, -997],
+        [zero, 0],
+      ] as const) {
+        // PID 1 of the container (its own PID namespace) and a process exec'd beside it.
+        assert.equal((await exec(id, ['cat', '/proc/1/oom_score_adj'])).stdout.toString().trim(), applied(asked));
+        assert.equal((await exec(id, ['cat', '/proc/self/oom_score_adj'])).stdout.toString().trim(), applied(asked));
+        // What was asked for, as containerd shows it.
+        assert.equal((await cri.runtime.containerStatus({ containerId: id })).status!.resources!.linux!.oomScoreAdj, BigInt(asked));
+      }
+      for (const id of [burstable, guaranteed, zero]) {
+        await cri.runtime.stopContainer({ containerId: id, timeout: 0n });
+        await cri.runtime.removeContainer({ containerId: id });
+      }
+    });
+
     it('stats of an unknown container or sandbox are NOT_FOUND', async () => {
       assert.equal((await failure(cri.runtime.containerStats({ containerId: 'nope' }))).code, status.NOT_FOUND);
       assert.equal((await failure(cri.runtime.podSandboxStats({ podSandboxId: 'nope' }))).code, status.NOT_FOUND);

@@ -56,6 +56,14 @@ describe('cri/resources', () => {
     assert.equal(linuxContainerResourcesOf(r).memoryLimitInBytes, BigInt(64 * MiB));
   });
 
+  it("oom_score_adj is the asked value, or gantryd's own when it may not go lower (no CAP_SYS_RESOURCE)", () => {
+    const asked = (v: bigint) => criResourcesOf(wire({ oomScoreAdj: v }));
+    assert.equal(configResourcesOf(asked(-997n), true, null).oomScoreAdj, -997, 'any value with the capability');
+    assert.equal(configResourcesOf(asked(-997n), true, 0).oomScoreAdj, 0, "clamped to gantryd's own");
+    assert.equal(configResourcesOf(asked(500n), true, 0).oomScoreAdj, 500, 'raising it needs nothing');
+    assert.equal(configResourcesOf(asked(0n), true, -500).oomScoreAdj, 0, 'zero is a value, not "unset"');
+  });
+
   it('refuses what runc or the kernel would refuse', () => {
     assert.throws(() => criResourcesOf(wire({ memoryLimitInBytes: 1024n })), isInvalidArgument);
     assert.throws(() => criResourcesOf(wire({ cpuQuota: 10n })), isInvalidArgument);
