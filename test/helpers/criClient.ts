@@ -5,9 +5,13 @@
 // see exactly the status a kubelet would. Requests are written as the proto's
 // JSON form (camelCase, fields left out take their defaults) and go through
 // the generated fromJSON.
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import * as cri from '../../runtime/cri/gen/runtime/v1/api';
 import { ImageServiceClient, ImageServiceService, RuntimeServiceClient, RuntimeServiceService } from '../../runtime/cri/gen/runtime/v1/api';
+import { startDaemon, type TestDaemon } from './daemon';
+import type { Cleanup } from './tmp';
 
 type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 type Unary<Req, Res> = (request?: DeepPartial<Req>) => Promise<Res>;
@@ -111,4 +115,28 @@ export function criEvents(socket: string): CriEventStream {
       client.close();
     },
   };
+}
+
+/**
+ * A gantryd whose pod network is its own (bridge `<bridgePrefix><hash>`,
+ * subnet `10.<subnetBase + 0…7>.<hash>.0/24`, both from `seed`, a path unique
+ * to the suite), so suites and leftovers never share one; and a CRI client on
+ * its socket, closed at cleanup.
+ */
+export async function startCriDaemon(
+  cleanup: Cleanup,
+  seed: string,
+  bridgePrefix: string,
+  subnetBase: number,
+): Promise<{ daemon: TestDaemon; cri: CriClient }> {
+  const h = createHash('sha256').update(seed).digest();
+  const daemon = await startDaemon(cleanup, [
+    '--cri-pod-bridge',
+    `${bridgePrefix}${h.subarray(0, 4).toString('hex').slice(0, 7)}`,
+    '--cri-pod-subnet',
+    `10.${subnetBase + (h[4] & 7)}.${h[5]}.0/24`,
+  ]);
+  const cri = criClient(path.join(daemon.state, 'cri.sock'));
+  cleanup.defer(() => cri.close());
+  return { daemon, cri };
 }

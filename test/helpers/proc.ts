@@ -285,6 +285,24 @@ export function pidAlive(pid: number): boolean {
 }
 
 /**
+ * SIGTERM to a process that is not our child (a daemon Start Runtime
+ * started), SIGKILL if it is still there after `graceMs`; resolves when it
+ * is gone or the SIGKILL is sent. A process already gone is no error.
+ */
+export async function stopPid(pid: number, graceMs: number): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone already
+    }
+  };
+  signal('SIGTERM');
+  await waitUntil(() => !pidAlive(pid), { what: `pid ${pid} gone`, timeoutMs: graceMs, intervalMs: 100 }).catch(() => undefined);
+  if (pidAlive(pid)) signal('SIGKILL');
+}
+
+/**
  * Resolves once `pid` is gone; rejects after `timeout` ms. For checking that
  * nothing outlived a stop().
  */

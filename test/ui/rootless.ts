@@ -33,7 +33,7 @@ import {
 } from '../helpers/codeServer';
 import { GANTRY_JS, requireBuild } from '../helpers/daemon';
 import { pushBusybox } from '../helpers/fixtures';
-import { runCommand, startProcess } from '../helpers/proc';
+import { runCommand, startProcess, stopPid } from '../helpers/proc';
 import { startRegistry } from '../helpers/registry';
 import { Cleanup } from '../helpers/tmp';
 import { waitFor } from '../helpers/waitFor';
@@ -221,7 +221,7 @@ async function main(): Promise<number> {
     cleanup.defer(async () => {
       if (!startedPids().length) return;
       await gantryAs(user, ['rm', '-f', CONTAINER]).catch(() => undefined);
-      for (const pid of startedPids()) await stopPid(pid);
+      for (const pid of startedPids()) await stopPid(pid, 20_000);
     });
 
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
@@ -273,31 +273,6 @@ async function main(): Promise<number> {
   if (skipped > 0 && tally.failed) console.log(`${skipped} later checks not run`);
   console.log(`${tally.passed} passed, ${tally.failed} failed`);
   return tally.failed ? 1 : 0;
-}
-
-/** SIGTERM (the rootless parent passes it to RootlessKit's child), SIGKILL if still there after 20 s. */
-async function stopPid(pid: number): Promise<void> {
-  const alive = () => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-    } catch {
-      return false;
-    }
-  };
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // gone already
-    }
-  };
-  signal('SIGTERM');
-  const ended = await waitFor(() => !alive(), { what: `gantryd ${pid} gone`, timeoutMs: 20_000 }).then(
-    () => true,
-    () => false,
-  );
-  if (!ended) signal('SIGKILL');
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {

@@ -54,7 +54,7 @@ import {
   type RunFlowUiContext,
 } from './runFlow.ui';
 import { UiCheck, disconnectedChecks, restartFromUiChecks, sidebarChecks, type DisconnectedUiContext } from './sidebar.ui';
-import { waitFor } from '../helpers/waitFor';
+import { stopPid } from '../helpers/proc';
 
 const OUTPUT_DIR = path.join(REPO_ROOT, 'test-output/ui');
 
@@ -139,7 +139,7 @@ async function run(cleanup: Cleanup): Promise<number> {
   const startedPids = () => fs.readFileSync(startedPidsFile, 'utf8').split('\n').filter(Boolean).map(Number);
   cleanup.defer(async () => {
     if (startedPids().length) await removeContainers(daemon.socket);
-    await Promise.all(startedPids().map(stopPid));
+    await Promise.all(startedPids().map((pid) => stopPid(pid, 15_000)));
   });
   const server = await startCodeServer({
     dir: path.join(tmp, 'cs'),
@@ -275,28 +275,6 @@ async function run(cleanup: Cleanup): Promise<number> {
   await runChecks(restartFromUiChecks, disconnected);
   if (aborted) return 1;
   return tally.failed > 0 ? 1 : 0;
-}
-
-/** SIGTERM to a daemon Start Runtime started (not our child), SIGKILL if it is still there after 15 s. */
-async function stopPid(pid: number): Promise<void> {
-  const alive = () => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-    } catch {
-      return false;
-    }
-  };
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // gone
-    }
-  };
-  signal('SIGTERM');
-  await waitFor(() => !alive(), { what: 'the process to exit', timeoutMs: 15_000, intervalMs: 100 }).catch(() => undefined);
-  if (alive()) signal('SIGKILL');
 }
 
 /**

@@ -2,10 +2,10 @@
 // its sandbox image: no image names it, yet `system prune -a` between pods
 // leaves it, so a collection can never take it from under a RunPodSandbox.
 import * as assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { criClient } from '../../helpers/criClient';
-import { runGantry, startDaemon } from '../../helpers/daemon';
+import { startCriDaemon } from '../../helpers/criClient';
+import { runGantry } from '../../helpers/daemon';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 
 describe('CRI pods: the infra rootfs is pinned', function () {
@@ -14,15 +14,7 @@ describe('CRI pods: the infra rootfs is pinned', function () {
 
   it('survives system prune -a with no pod left, and the next pod runs on the same snapshot', async () => {
     const logDir = await makeTempDir('crilogs', cleanup);
-    const h = createHash('sha256').update(logDir).digest();
-    const daemon = await startDaemon(cleanup, [
-      '--cri-pod-bridge',
-      `gtq${h.subarray(0, 4).toString('hex').slice(0, 7)}`,
-      '--cri-pod-subnet',
-      `10.${224 + (h[4] & 7)}.${h[5]}.0/24`,
-    ]);
-    const cri = criClient(path.join(daemon.state, 'cri.sock'));
-    cleanup.defer(() => cri.close());
+    const { daemon, cri } = await startCriDaemon(cleanup, logDir, 'gtq', 224);
     const pauseSnapshots = async () => {
       const r = await runGantry(['--socket', daemon.socket, 'snapshots', 'ls', '--json']);
       assert.equal(r.code, 0, r.stderr);

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { ContainerState, NamespaceMode, PodSandboxState } from '../../../runtime/cri/gen/runtime/v1/api';
-import { criClient, isServiceError, type CriClient } from '../../helpers/criClient';
+import { criClient, isServiceError, startCriDaemon, type CriClient } from '../../helpers/criClient';
 import { startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { removeBridge } from '../../../runtime/network/bridges';
 import { pushBusybox, type PushedImage } from '../../helpers/fixtures';
@@ -101,15 +101,7 @@ describe('CRI pods: sandboxes and their containers', function () {
     registry = await startRegistry({ cleanup });
     pushed = await pushBusybox(registry, 'cri/pods:1', { format: 'oci' });
     logDir = await makeTempDir('crilogs', cleanup);
-    const h = createHash('sha256').update(logDir).digest();
-    daemon = await startDaemon(cleanup, [
-      '--cri-pod-bridge',
-      `gtp${h.subarray(0, 4).toString('hex').slice(0, 7)}`,
-      '--cri-pod-subnet',
-      `10.${216 + (h[4] & 7)}.${h[5]}.0/24`,
-    ]);
-    cri = criClient(path.join(daemon.state, 'cri.sock'));
-    cleanup.defer(() => cri.close());
+    ({ daemon, cri } = await startCriDaemon(cleanup, logDir, 'gtp', 216));
   });
 
   it('runs a sandbox before any image is pulled: the infra needs no registry; it is READY with an IP and verbose info', async () => {

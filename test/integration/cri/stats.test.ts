@@ -6,15 +6,15 @@
 // a running container as the cgroup and ContainerStatus show it, and the
 // created/started/stopped/deleted events of a container in order. docs/cri.md.
 import * as assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { ContainerEventType, ContainerState, PodSandboxState } from '../../../runtime/cri/gen/runtime/v1/api';
 import { cgroupLayout } from '../../../runtime/tasks/stats';
-import { criClient, criEvents, isServiceError, type CriClient } from '../../helpers/criClient';
-import { startDaemon, type TestDaemon } from '../../helpers/daemon';
+import { criEvents, isServiceError, startCriDaemon, type CriClient } from '../../helpers/criClient';
+import { type TestDaemon } from '../../helpers/daemon';
 import { pushBusybox, type PushedImage } from '../../helpers/fixtures';
 import { runCommand } from '../../helpers/proc';
 import { startRegistry, type Registry } from '../../helpers/registry';
@@ -84,15 +84,7 @@ describe('CRI statistics, resource updates and events', function () {
     registry = await startRegistry({ cleanup });
     pushed = await pushBusybox(registry, 'cri/stats:1', { format: 'oci' });
     logDir = await makeTempDir('cristats', cleanup);
-    const h = createHash('sha256').update(logDir).digest();
-    daemon = await startDaemon(cleanup, [
-      '--cri-pod-bridge',
-      `gts${h.subarray(0, 4).toString('hex').slice(0, 7)}`,
-      '--cri-pod-subnet',
-      `10.${224 + (h[4] & 7)}.${h[5]}.0/24`,
-    ]);
-    cri = criClient(path.join(daemon.state, 'cri.sock'));
-    cleanup.defer(() => cri.close());
+    ({ daemon, cri } = await startCriDaemon(cleanup, logDir, 'gts', 224));
     image = (await cri.images.pullImage({ image: { image: pushed.ref } })).imageRef;
   });
 
