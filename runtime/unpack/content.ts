@@ -13,6 +13,18 @@ export interface EntryData {
   on(event: 'error', fn: (e: Error) => void): unknown;
   pause(): unknown;
   resume(): unknown;
+  /** streamx: destroy() was called (its 'error' and 'close' may already have been emitted). */
+  readonly destroying?: boolean;
+}
+
+/**
+ * The extractor can tear an entry's stream down (cancel, a failed layer
+ * stream) while the writer is still between entries, yielding to the event
+ * loop; the stream's 'close' is then gone before anyone listened. A reader
+ * that starts after that must fail at once instead of waiting for ever.
+ */
+function tornDown(data: EntryData): Error | undefined {
+  return data.destroying ? new Error('entry content ended early') : undefined;
 }
 
 const writev = promisify(fs.writev);
@@ -27,6 +39,8 @@ export async function drain(h: { readonly size?: number; readonly type?: string 
 
 export function readAll(data: EntryData, discard = false): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
+    const gone = tornDown(data);
+    if (gone) return reject(gone);
     const chunks: Buffer[] = [];
     let done = false;
     data.on('data', (c: Buffer) => {
@@ -137,6 +151,8 @@ export function streamToFd(fd: number, data: EntryData): { read: Promise<void>; 
   data.on('close', () => {
     if (!ended) fail(new Error('entry content ended early'));
   });
+  const gone = tornDown(data);
+  if (gone) fail(gone);
   return { read, written };
 }
 
