@@ -1,33 +1,79 @@
 /**
- * Host-side leftovers of a bridge network that no CNI DEL removes: the
- * bridge plugin never deletes its bridge, and the firewall plugin's
- * same-bridge isolation rules (two per bridge, in CNI-ISOLATION-STAGE-1/2)
- * stay until someone deletes them. gantryd does, when it removes a network.
- * The shared top-level chains (CNI-FORWARD, CNI-ISOLATION-STAGE-*) stay:
- * other networks use them.
+ * The host side of gantryd's bridge networks that is not any one
+ * container's: the isolation between networks, and what a removed network
+ * leaves behind.
+ *
+ * Isolation is set up per network, not per container, as Docker's
+ * DOCKER-ISOLATION-STAGE-1/2 are: gantryd writes the rules the firewall
+ * plugin's `ingressPolicy: same-bridge` would (two per bridge, in
+ * CNI-ISOLATION-STAGE-1/2, the same text, so either can remove what the
+ * other made) when it starts and when it makes a network, and its conflists
+ * no longer ask the plugin to re-check them on every ADD — eight iptables
+ * executions off every bridged container start (docs/networking.md).
+ *
+ * The bridge plugin never deletes its bridge and nobody else deletes the
+ * isolation rules: gantryd does both when it removes a network. The shared
+ * top-level chains (CNI-FORWARD, CNI-ISOLATION-STAGE-*) stay: other networks
+ * use them.
  */
-import { run } from '../util/exec';
+import { run, runOk } from '../util/exec';
 
 const ISOLATION_COMMENT = 'CNI firewall plugin rules (ingressPolicy: same-bridge)';
+/** The firewall plugin's own FORWARD rule (its CNI-FORWARD chain accepts each container's traffic). */
+const FIREWALL_COMMENT = 'CNI firewall plugin rules';
+const STAGE_1 = 'CNI-ISOLATION-STAGE-1';
+const STAGE_2 = 'CNI-ISOLATION-STAGE-2';
+const FIREWALL_CHAIN = 'CNI-FORWARD';
+
+/** A rule that jumps to `chain`, with the comment the firewall plugin marks its rules with. */
+const jumpTo = (chain: string, comment: string): string[] => ['-m', 'comment', '--comment', comment, '-j', chain];
+
+/**
+ * Puts the isolation rules for `bridges` in place, adding only what is
+ * missing. Traffic that comes in on one of them and leaves on another
+ * bridge with such rules is dropped; the host and the outside stay
+ * reachable.
+ *
+ * The jump to STAGE-1 must come before the firewall plugin's jump to
+ * CNI-FORWARD, which accepts a container's traffic wherever it goes. The
+ * plugin inserts its jump at the top of FORWARD when it is missing, so that
+ * jump is made here first when it is missing, and the isolation jump goes
+ * above it: the order one plugin ADD with ingressPolicy leaves.
+ */
+export async function ensureIsolation(bridges: readonly string[]): Promise<void> {
+  const ipt = (args: readonly string[]) => runOk('iptables', ['-w', '-t', 'filter', ...args]);
+  const present = async (chain: string, spec: readonly string[]) =>
+    (await run('iptables', ['-w', '-t', 'filter', '-C', chain, ...spec])).code === 0;
+  const listed = (await ipt(['-S'])).stdout.split('\n');
+  for (const chain of [FIREWALL_CHAIN, STAGE_1, STAGE_2]) {
+    if (listed.includes(`-N ${chain}`)) continue;
+    // Another gantryd (or a plugin) may make it at the same moment.
+    const made = await run('iptables', ['-w', '-t', 'filter', '-N', chain]);
+    if (made.code !== 0 && !/exists/i.test(made.stderr)) throw new Error(`iptables -N ${chain}: ${made.stderr.trim()}`);
+  }
+  const forward = listed.filter((l) => l.startsWith('-A FORWARD '));
+  const isolationAt = forward.findIndex((l) => l.endsWith(`-j ${STAGE_1}`));
+  const firewallAt = forward.findIndex((l) => l.endsWith(`-j ${FIREWALL_CHAIN}`));
+  if (firewallAt < 0) await ipt(['-I', 'FORWARD', '1', ...jumpTo(FIREWALL_CHAIN, FIREWALL_COMMENT)]);
+  if (isolationAt < 0 || firewallAt < 0 || isolationAt > firewallAt) {
+    if (isolationAt >= 0) await ipt(['-D', 'FORWARD', ...jumpTo(STAGE_1, ISOLATION_COMMENT)]);
+    await ipt(['-I', 'FORWARD', '1', ...jumpTo(STAGE_1, ISOLATION_COMMENT)]);
+  }
+  // Each bridge's rule goes above its chain's final RETURN, which is appended when missing.
+  for (const bridge of bridges) {
+    for (const [chain, ...spec] of isolationRules(bridge)) if (!(await present(chain, spec))) await ipt(['-I', chain, '1', ...spec]);
+  }
+  for (const chain of [STAGE_1, STAGE_2]) {
+    const spec = jumpTo('RETURN', ISOLATION_COMMENT);
+    if (!(await present(chain, spec))) await ipt(['-A', chain, ...spec]);
+  }
+}
 
 /** The two rule specs the firewall plugin (v1.1.x) adds for `bridge`. */
 export function isolationRules(bridge: string): string[][] {
   return [
-    [
-      'CNI-ISOLATION-STAGE-1',
-      '-i',
-      bridge,
-      '!',
-      '-o',
-      bridge,
-      '-m',
-      'comment',
-      '--comment',
-      ISOLATION_COMMENT,
-      '-j',
-      'CNI-ISOLATION-STAGE-2',
-    ],
-    ['CNI-ISOLATION-STAGE-2', '-o', bridge, '-m', 'comment', '--comment', ISOLATION_COMMENT, '-j', 'DROP'],
+    [STAGE_1, '-i', bridge, '!', '-o', bridge, '-m', 'comment', '--comment', ISOLATION_COMMENT, '-j', STAGE_2],
+    [STAGE_2, '-o', bridge, '-m', 'comment', '--comment', ISOLATION_COMMENT, '-j', 'DROP'],
   ];
 }
 

@@ -10,9 +10,10 @@
  *   portmap    capability `portMappings`; snat: true, so a published port
  *              also answers on 127.0.0.1 (portmap sets route_localnet on the
  *              bridge and masquerades loopback sources)
- *   firewall   backend iptables, ingressPolicy same-bridge: traffic from
- *              another bridge is dropped (CNI-ISOLATION-STAGE-1/2 chains,
- *              plugins v1.1.0 and later)
+ *   firewall   backend iptables: accepts the container's traffic in
+ *              FORWARD. The isolation between networks (traffic from another
+ *              bridge is dropped) is gantryd's, set up per network rather
+ *              than per container (bridges.ts), so no ingressPolicy here
  *   tuning     capability `mac`, its restore data under the daemon root
  *
  * An internal network has no gateway on the bridge, no masquerade, no route
@@ -111,7 +112,7 @@ export function bridgeConflist(spec: BridgeNetworkSpec): Conflist {
     },
   ];
   if (!spec.internal) plugins.push({ type: 'portmap', capabilities: { portMappings: true }, snat: true });
-  plugins.push({ type: 'firewall', backend: 'iptables', ingressPolicy: 'same-bridge' });
+  plugins.push({ type: 'firewall', backend: 'iptables' });
   plugins.push({ type: 'tuning', capabilities: { mac: true }, dataDir: spec.tuningDir });
   return { cniVersion: CNI_VERSION, name: spec.name, plugins };
 }
@@ -121,7 +122,9 @@ export function bridgeConflist(spec: BridgeNetworkSpec): Conflist {
  * have nothing to do for it: portmap when no port is published (ADD, CHECK
  * and DEL return at once without `portMappings`), tuning when no MAC is
  * asked (ADD saves nothing and DEL restores nothing without a setting). Each
- * skipped plugin is one exec less on ADD and on DEL of every run. The record
+ * skipped plugin is one exec less on ADD and on DEL of every run. A list
+ * written before gantryd took the isolation over loses firewall's
+ * `ingressPolicy` (eight iptables executions per ADD). The record
  * keeps the list as ADDed, so DEL and CHECK run exactly these plugins.
  * Only for the lists this file writes: a `--cni-conf-dir` list runs as given.
  */
@@ -131,7 +134,12 @@ export function attachmentConflist(list: Conflist, rc: RuntimeConfig): Conflist 
     if (p.type === 'tuning') return !rc.mac && Object.keys(p).every((k) => TUNING_KEYS.has(k));
     return false;
   };
-  return { ...list, plugins: list.plugins.filter((p) => !idle(p)) };
+  const withoutIngressPolicy = (p: PluginConf): PluginConf => {
+    if (p.type !== 'firewall' || !('ingressPolicy' in p)) return p;
+    const { ingressPolicy: _isolatedByGantryd, ...rest } = p;
+    return rest;
+  };
+  return { ...list, plugins: list.plugins.filter((p) => !idle(p)).map(withoutIngressPolicy) };
 }
 
 /** The keys of the tuning entry bridgeConflist writes: none of them makes tuning act by itself. */

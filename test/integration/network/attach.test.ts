@@ -8,9 +8,10 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { isGantryError } from '../../../runtime/errdefs/errdefs';
 import { parsePublish } from '../../../runtime/network/index';
+import { isolationRules } from '../../../runtime/network/bridges';
 import { suiteCleanup, makeTempDir } from '../../helpers/tmp';
 import { freePort } from '../../helpers/ports';
-import { startProcess } from '../../helpers/proc';
+import { runCommand, startProcess } from '../../helpers/proc';
 import { waitFor } from '../../helpers/waitFor';
 import { containerId, ctx, hostAddress, httpGet, nsRun, snapshot, startHttpd, startNetworking } from './harness';
 
@@ -93,6 +94,43 @@ describe('network: attach with CNI', function () {
     );
     const report = await t.manager.check(ctx, web);
     assert.ok(report.ok, JSON.stringify(report));
+  });
+
+  it('isolates its networks itself, before any container: rules per bridge, the jump above CNI-FORWARD, restored at a restart', async () => {
+    const t = await startNetworking(cleanup);
+    const other = await t.manager.createNetwork(ctx, { name: 'isolated' });
+    const rulesOf = async () => (await runCommand('iptables', ['-w', '-t', 'filter', '-S'])).stdout.split('\n');
+    const check = (rule: string[]) => runCommand('iptables', ['-w', '-t', 'filter', '-C', ...rule]);
+    // No container was ever attached: the firewall plugin has not run for these bridges.
+    for (const bridge of [t.bridge, other.bridge]) for (const rule of isolationRules(bridge)) await check(rule);
+    const forward = (await rulesOf()).filter((l) => l.startsWith('-A FORWARD '));
+    const isolationAt = forward.findIndex((l) => l.endsWith('-j CNI-ISOLATION-STAGE-1'));
+    assert.ok(isolationAt >= 0 && isolationAt < forward.findIndex((l) => l.endsWith('-j CNI-FORWARD')), forward.join('\n'));
+    // Each chain still ends in its RETURN (the bridges' rules went above it).
+    for (const chain of ['CNI-ISOLATION-STAGE-1', 'CNI-ISOLATION-STAGE-2'])
+      assert.match((await rulesOf()).filter((l) => l.startsWith(`-A ${chain} `)).pop() ?? '', /-j RETURN$/);
+
+    // The firewall plugin is no longer asked to do it on each ADD.
+    const id = containerId();
+    await t.manager.attach(ctx, id, [{ network: 'isolated' }]);
+    cleanup.defer(() => t.manager.detach(ctx, id));
+    const record = JSON.parse(await fs.promises.readFile(path.join(t.settings.root, 'networks', 'attachments', `${id}.json`), 'utf8')) as {
+      networks: { conflist: { plugins: Record<string, unknown>[] } }[];
+    };
+    const plugin = record.networks[0].conflist.plugins.find((p) => p.type === 'firewall');
+    assert.deepEqual(plugin, { type: 'firewall', backend: 'iptables' });
+
+    // A rule removed behind gantryd's back is put back when it starts again.
+    const [stage2] = isolationRules(other.bridge).slice(1);
+    await runCommand('iptables', ['-w', '-t', 'filter', '-D', ...stage2]);
+    await assert.rejects(check(stage2));
+    await t.restart();
+    await check(stage2);
+    // Once only: a second start adds no copy.
+    await t.restart();
+    const rules = await rulesOf();
+    assert.equal(rules.filter((l) => l.startsWith(`-A CNI-ISOLATION-STAGE-1 -i ${other.bridge} `)).length, 1);
+    assert.equal(rules.filter((l) => l.startsWith(`-A CNI-ISOLATION-STAGE-2 -o ${other.bridge} `)).length, 1);
   });
 
   it('publishes a UDP port, answering on 127.0.0.1 and the host address', async () => {

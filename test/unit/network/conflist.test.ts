@@ -39,7 +39,8 @@ describe('network/conflist', () => {
       },
     });
     assert.deepEqual(list.plugins[1], { type: 'portmap', capabilities: { portMappings: true }, snat: true });
-    assert.deepEqual(list.plugins[2], { type: 'firewall', backend: 'iptables', ingressPolicy: 'same-bridge' });
+    // No ingressPolicy: gantryd isolates its networks itself, once per network (runtime/network/bridges.ts).
+    assert.deepEqual(list.plugins[2], { type: 'firewall', backend: 'iptables' });
     assert.deepEqual(list.plugins[3], { type: 'tuning', capabilities: { mac: true }, dataDir: '/r/networks/tuning' });
     assert.deepEqual(pluginTypes(list), ['bridge', 'host-local', 'portmap', 'firewall', 'tuning']);
     assert.deepEqual(conflistSubnets(list), ['172.17.0.0/16']);
@@ -128,5 +129,17 @@ describe('network/conflist', () => {
       plugins: list.plugins.map((p) => (p.type === 'tuning' ? { ...p, sysctl: { 'net.core.somaxconn': '500' } } : p)),
     };
     assert.deepEqual(types(attachmentConflist(tuned, {})), ['bridge', 'firewall', 'tuning']);
+  });
+
+  it('an attachment of a list written before gantryd isolated networks itself runs firewall without ingressPolicy', () => {
+    const list = bridgeConflist(spec);
+    const older = {
+      ...list,
+      plugins: list.plugins.map((p) => (p.type === 'firewall' ? { ...p, ingressPolicy: 'same-bridge' } : p)),
+    };
+    const firewall = attachmentConflist(older, {}).plugins.find((p) => p.type === 'firewall');
+    assert.deepEqual(firewall, { type: 'firewall', backend: 'iptables' });
+    // The stored list itself is left as it was.
+    assert.equal(older.plugins.find((p) => p.type === 'firewall')?.ingressPolicy, 'same-bridge');
   });
 });
