@@ -1,7 +1,7 @@
 /**
  * The host side of gantryd's bridge networks that is not any one
- * container's: the isolation between networks, and what a removed network
- * leaves behind.
+ * container's: the isolation between networks, the masquerade to the
+ * outside, and what a removed network leaves behind.
  *
  * Isolation is set up per network, not per container, as Docker's
  * DOCKER-ISOLATION-STAGE-1/2 are: gantryd writes the rules the firewall
@@ -11,8 +11,14 @@
  * no longer ask the plugin to re-check them on every ADD — eight iptables
  * executions off every bridged container start (docs/networking.md).
  *
+ * Masquerade is per network too, as Docker's `-s SUBNET ! -o BRIDGE -j
+ * MASQUERADE`: the bridge plugin's `ipMasq` would make a chain and three
+ * rules per container on ADD and delete them on DEL (nine and six iptables
+ * executions, the DEL's on the way out of every `run --rm`).
+ *
  * The bridge plugin never deletes its bridge and nobody else deletes the
- * isolation rules: gantryd does both when it removes a network. The shared
+ * isolation and masquerade rules: gantryd does all three when it removes a
+ * network. The shared
  * top-level chains (CNI-FORWARD, CNI-ISOLATION-STAGE-*) stay: other networks
  * use them.
  */
@@ -69,6 +75,52 @@ export async function ensureIsolation(bridges: readonly string[]): Promise<void>
   }
 }
 
+/** The comment that marks a network's masquerade rule, naming its bridge (so removal finds it whatever the subnet). */
+const masqueradeComment = (bridge: string) => `gantry masquerade ${bridge}`;
+
+/**
+ * The nat rule that gives traffic from `subnet` leaving by any interface
+ * but its own bridge the host's address; multicast is left alone, as the
+ * bridge plugin's ipMasq does.
+ */
+export function masqueradeRule(bridge: string, subnet: string): string[] {
+  return [
+    'POSTROUTING',
+    '-s',
+    subnet,
+    '!',
+    '-o',
+    bridge,
+    '!',
+    '-d',
+    '224.0.0.0/4',
+    '-m',
+    'comment',
+    '--comment',
+    masqueradeComment(bridge),
+    '-j',
+    'MASQUERADE',
+  ];
+}
+
+/** The subnets of `bridge`'s masquerade rules, from `iptables -t nat -S POSTROUTING`. */
+async function masqueradedSubnets(bridge: string): Promise<string[]> {
+  const listed = (await runOk('iptables', ['-w', '-t', 'nat', '-S', 'POSTROUTING'])).stdout.split('\n');
+  const mark = `--comment "${masqueradeComment(bridge)}"`;
+  return listed.filter((l) => l.includes(mark)).flatMap((l) => /^-A POSTROUTING -s (\S+) /.exec(l)?.[1] ?? []);
+}
+
+/**
+ * Masquerades `subnet` on `bridge`, or nothing when `subnet` is undefined
+ * (an internal network, or ip-masq=false); a rule for another subnet of the
+ * same bridge (the default network given a new one) goes.
+ */
+export async function ensureMasquerade(bridge: string, subnet: string | undefined): Promise<void> {
+  const present = await masqueradedSubnets(bridge);
+  for (const old of present) if (old !== subnet) await runOk('iptables', ['-w', '-t', 'nat', '-D', ...masqueradeRule(bridge, old)]);
+  if (subnet && !present.includes(subnet)) await runOk('iptables', ['-w', '-t', 'nat', '-A', ...masqueradeRule(bridge, subnet)]);
+}
+
 /** The two rule specs the firewall plugin (v1.1.x) adds for `bridge`. */
 export function isolationRules(bridge: string): string[][] {
   return [
@@ -82,8 +134,9 @@ export async function linkExists(name: string): Promise<boolean> {
   return r.code === 0;
 }
 
-/** Deletes the isolation rules for `bridge` and the bridge itself (each a no-op when gone). */
+/** Deletes the isolation and masquerade rules for `bridge` and the bridge itself (each a no-op when gone). */
 export async function removeBridge(bridge: string): Promise<void> {
+  await ensureMasquerade(bridge, undefined).catch(() => undefined);
   for (const rule of isolationRules(bridge)) {
     // -C then -D: a rule added twice (two firewall ADDs racing) is deleted twice.
     for (let i = 0; i < 8; i++) {

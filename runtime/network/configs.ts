@@ -4,9 +4,10 @@
  * bridge with host-local IPAM, then portmap (published ports), firewall
  * (isolation between networks) and tuning (--mac-address):
  *
- *   bridge     isGateway + ipMasq (NAT to the outside), hairpinMode (a
- *              container reaches its own published port); IPAM host-local
- *              with dataDir under the daemon root; capability `ips` (--ip)
+ *   bridge     isGateway, hairpinMode (a container reaches its own
+ *              published port); IPAM host-local with dataDir under the
+ *              daemon root; capability `ips` (--ip). No ipMasq: the NAT to
+ *              the outside is gantryd's, one rule per network (bridges.ts)
  *   portmap    capability `portMappings`; snat: true, so a published port
  *              also answers on 127.0.0.1 (portmap sets route_localnet on the
  *              bridge and masquerades loopback sources)
@@ -17,7 +18,7 @@
  *   tuning     capability `mac`, its restore data under the daemon root
  *
  * An internal network has no gateway on the bridge, no masquerade, no route
- * out and no portmap. `-o` options follow Docker's names where they exist.
+ * out and no portmap. `masqueradeOf` says which networks gantryd NATs. `-o` options follow Docker's names where they exist.
  */
 import { invalidArgument } from '../errdefs/errdefs';
 import type { Conflist, PluginConf, RuntimeConfig } from './cni/conflist';
@@ -36,7 +37,6 @@ export interface BridgeNetworkSpec {
   readonly subnet: string;
   readonly gateway: string;
   readonly internal: boolean;
-  readonly ipMasq: boolean;
   readonly mtu?: number;
   /** host-local's dataDir: allocations live in `<ipamDir>/<name>/`. */
   readonly ipamDir: string;
@@ -104,7 +104,6 @@ export function bridgeConflist(spec: BridgeNetworkSpec): Conflist {
       type: 'bridge',
       bridge: spec.bridge,
       isGateway: !spec.internal,
-      ipMasq: !spec.internal && spec.ipMasq,
       hairpinMode: true,
       ...(spec.mtu ? { mtu: spec.mtu } : {}),
       capabilities: { ips: true },
@@ -117,14 +116,24 @@ export function bridgeConflist(spec: BridgeNetworkSpec): Conflist {
   return { cniVersion: CNI_VERSION, name: spec.name, plugins };
 }
 
+/** The subnet gantryd masquerades for a network of its own, if any (not internal, ip-masq not off). */
+export function masqueradeOf(info: {
+  readonly internal: boolean;
+  readonly subnet: string;
+  readonly options: Readonly<Record<string, string>>;
+}): string | undefined {
+  return !info.internal && parseBridgeOptions(info.options).ipMasq && info.subnet ? info.subnet : undefined;
+}
+
 /**
  * A gantryd network's list for one attachment, without the plugins that
  * have nothing to do for it: portmap when no port is published (ADD, CHECK
  * and DEL return at once without `portMappings`), tuning when no MAC is
  * asked (ADD saves nothing and DEL restores nothing without a setting). Each
  * skipped plugin is one exec less on ADD and on DEL of every run. A list
- * written before gantryd took the isolation over loses firewall's
- * `ingressPolicy` (eight iptables executions per ADD). The record
+ * written before gantryd took the isolation and the masquerade over loses
+ * firewall's `ingressPolicy` and bridge's `ipMasq` (eight and nine iptables
+ * executions per ADD, six per DEL). The record
  * keeps the list as ADDed, so DEL and CHECK run exactly these plugins.
  * Only for the lists this file writes: a `--cni-conf-dir` list runs as given.
  */
@@ -134,12 +143,18 @@ export function attachmentConflist(list: Conflist, rc: RuntimeConfig): Conflist 
     if (p.type === 'tuning') return !rc.mac && Object.keys(p).every((k) => TUNING_KEYS.has(k));
     return false;
   };
-  const withoutIngressPolicy = (p: PluginConf): PluginConf => {
-    if (p.type !== 'firewall' || !('ingressPolicy' in p)) return p;
-    const { ingressPolicy: _isolatedByGantryd, ...rest } = p;
-    return rest;
+  const withoutHostRules = (p: PluginConf): PluginConf => {
+    if (p.type === 'firewall' && 'ingressPolicy' in p) {
+      const { ingressPolicy: _isolatedByGantryd, ...rest } = p;
+      return rest;
+    }
+    if (p.type === 'bridge' && 'ipMasq' in p) {
+      const { ipMasq: _masqueradedByGantryd, ...rest } = p;
+      return rest;
+    }
+    return p;
   };
-  return { ...list, plugins: list.plugins.filter((p) => !idle(p)).map(withoutIngressPolicy) };
+  return { ...list, plugins: list.plugins.filter((p) => !idle(p)).map(withoutHostRules) };
 }
 
 /** The keys of the tuning entry bridgeConflist writes: none of them makes tuning act by itself. */

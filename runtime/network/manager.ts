@@ -18,10 +18,11 @@ import { probeAvailability, type Availability } from './availability';
 import { addNetwork, checkNetwork, delNetwork, pluginTypes, type Conflist, type ConflistCall, type RuntimeConfig } from './cni/conflist';
 import { DEFAULT_CNI_BIN_DIRS, requirePlugins } from './cni/plugin';
 import { summarize, type CniResult } from './cni/result';
-import { ensureIsolation, linkExists, removeBridge } from './bridges';
+import { ensureIsolation, ensureMasquerade, linkExists, removeBridge } from './bridges';
 import {
   attachmentConflist,
   bridgeConflist,
+  masqueradeOf,
   conflistSubnets,
   DEFAULT_BRIDGE,
   DEFAULT_NETWORK,
@@ -63,8 +64,8 @@ class CniNetworkManager implements NetworkManager {
   private readonly ports: PortReservations;
   private readonly containerLocks = new KeyedMutex();
   private readonly networkLock = new KeyedMutex();
-  /** Per bridge, this process's set-up of its isolation rules (bridges.ts); a failed one is forgotten, to be tried again. */
-  private readonly isolation = new Map<string, Promise<void>>();
+  /** Per bridge, this process's set-up of its isolation and masquerade rules (bridges.ts); a failed one is forgotten, to be tried again. */
+  private readonly hostRules = new Map<string, Promise<void>>();
 
   constructor(private readonly settings: NetworkSettings) {
     this.log = settings.log ?? silentLogger;
@@ -89,25 +90,29 @@ class CniNetworkManager implements NetworkManager {
     await prepareNetnsDir(this.netnsDir);
     await this.networkLock.run('networks', () => this.ensureDefault());
     // Without iptables gantryd still starts (none and host work); a bridged attach then says what is missing.
-    await this.isolate(await this.listStored()).catch((e: unknown) =>
-      this.log.warn('cannot set up the isolation between networks', { error: describe(e) }),
+    await this.setUpHost(await this.listStored()).catch((e: unknown) =>
+      this.log.warn('cannot set up the isolation and masquerade of networks', { error: describe(e) }),
     );
   }
 
   /**
-   * Isolation between gantryd's own bridge networks, once per bridge and
-   * process: at start, at creation, and before a first attach if those
-   * failed. --cni-conf-dir lists bring their own firewall set-up.
+   * The host rules of gantryd's own bridge networks (isolation between
+   * them, masquerade to the outside), once per bridge and process: at
+   * start, at creation, and before a first attach if those failed.
+   * --cni-conf-dir lists bring their own.
    */
-  private async isolate(networks: readonly StoredNetwork[]): Promise<void> {
-    const own = networks.filter((n) => !n.info.readOnly && n.info.bridge).map((n) => n.info.bridge);
-    const missing = own.filter((b) => !this.isolation.has(b));
+  private async setUpHost(networks: readonly StoredNetwork[]): Promise<void> {
+    const own = networks.filter((n) => !n.info.readOnly && n.info.bridge).map((n) => n.info);
+    const missing = own.filter((n) => !this.hostRules.has(n.bridge));
     if (missing.length > 0) {
-      const setUp = ensureIsolation(missing);
-      for (const b of missing) this.isolation.set(b, setUp);
-      setUp.catch(() => missing.forEach((b) => this.isolation.get(b) === setUp && this.isolation.delete(b)));
+      const setUp = (async () => {
+        await ensureIsolation(missing.map((n) => n.bridge));
+        for (const n of missing) await ensureMasquerade(n.bridge, masqueradeOf(n));
+      })();
+      for (const n of missing) this.hostRules.set(n.bridge, setUp);
+      setUp.catch(() => missing.forEach((n) => this.hostRules.get(n.bridge) === setUp && this.hostRules.delete(n.bridge)));
     }
-    await Promise.all(own.map((b) => this.isolation.get(b) ?? Promise.resolve()));
+    await Promise.all(own.map((n) => this.hostRules.get(n.bridge) ?? Promise.resolve()));
   }
 
   availability(): Promise<Availability> {
@@ -201,7 +206,6 @@ class CniNetworkManager implements NetworkManager {
       subnet: info.subnet,
       gateway: info.gateway,
       internal: info.internal,
-      ipMasq: o.ipMasq,
       mtu: o.mtu,
       ipamDir: this.ipamDir,
       tuningDir: path.join(this.netDir, 'tuning'),
@@ -254,8 +258,8 @@ class CniNetworkManager implements NetworkManager {
         source: this.store.conflistPath(req.name),
       };
       await this.store.save(info, this.bridgeList(info));
-      await this.isolate([{ info, conflist: this.bridgeList(info) }]).catch((e: unknown) =>
-        this.log.warn('cannot isolate the new network yet', { network: info.name, error: describe(e) }),
+      await this.setUpHost([{ info, conflist: this.bridgeList(info) }]).catch((e: unknown) =>
+        this.log.warn('cannot set up the isolation and masquerade of a new network yet', { network: info.name, error: describe(e) }),
       );
       return info;
     });
@@ -273,7 +277,7 @@ class CniNetworkManager implements NetworkManager {
       const users = [...usedBy.map((c) => c.name || c.id.slice(0, 12)), ...attached.map((id) => id.slice(0, 12))];
       if (users.length > 0) throw conflict(`network ${info.name} is in use by container${users.length > 1 ? 's' : ''} ${users.join(', ')}`);
       await this.store.remove(info.name);
-      this.isolation.delete(info.bridge);
+      this.hostRules.delete(info.bridge);
       await removeBridge(info.bridge);
       await fs.promises.rm(path.join(this.ipamDir, info.name), { recursive: true, force: true });
     });
@@ -333,7 +337,7 @@ class CniNetworkManager implements NetworkManager {
         // be on disk before the first ADD allocates anything, and recovery
         // removes a namespace that has no record (docs/networking.md).
         await settleAll([
-          this.isolate(chosen.map((c) => c.stored)),
+          this.setUpHost(chosen.map((c) => c.stored)),
           this.attachments.put(record),
           (async () => {
             // A namespace without a record is a leftover (nothing is attached to it).

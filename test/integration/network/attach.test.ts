@@ -13,7 +13,7 @@ import { suiteCleanup, makeTempDir } from '../../helpers/tmp';
 import { freePort } from '../../helpers/ports';
 import { runCommand, startProcess } from '../../helpers/proc';
 import { waitFor } from '../../helpers/waitFor';
-import { containerId, ctx, hostAddress, httpGet, nsRun, snapshot, startHttpd, startNetworking } from './harness';
+import { containerId, ctx, hostAddress, httpGet, nsRun, snapshot, startHttpd, startNetworking, startOutsideHost } from './harness';
 
 describe('network: attach with CNI', function () {
   this.timeout(120_000);
@@ -131,6 +131,34 @@ describe('network: attach with CNI', function () {
     const rules = await rulesOf();
     assert.equal(rules.filter((l) => l.startsWith(`-A CNI-ISOLATION-STAGE-1 -i ${other.bridge} `)).length, 1);
     assert.equal(rules.filter((l) => l.startsWith(`-A CNI-ISOLATION-STAGE-2 -o ${other.bridge} `)).length, 1);
+  });
+
+  it('masquerades what leaves by another interface with one rule per network; none with ip-masq=false; gone with the network', async () => {
+    const t = await startNetworking(cleanup);
+    const outside = await startOutsideHost(cleanup);
+    const id = containerId();
+    const a = await t.manager.attach(ctx, id, [{ network: 'bridge' }]);
+    cleanup.defer(() => t.manager.detach(ctx, id));
+    // The outside host saw the host's address, not the container's.
+    assert.equal(await nsRun(a.netns, ['busybox', 'wget', '-q', '-O', '-', outside.url]), outside.hostIp);
+    const nat = async () => (await runCommand('iptables-save', ['-t', 'nat'])).stdout;
+    const subnet = (await t.manager.inspectNetwork('bridge')).subnet;
+    assert.equal((await nat()).split('\n').filter((l) => l.includes(`-s ${subnet} `) && l.includes('MASQUERADE')).length, 1);
+    // Nothing per container: no rule names its address.
+    const ip = a.networks[0].addresses[0].split('/')[0];
+    assert.equal((await nat()).includes(`${ip}/32`) || (await nat()).includes(`-s ${ip} `), false);
+
+    const plain = await t.manager.createNetwork(ctx, { name: 'plain', options: { 'ip-masq': 'false' } });
+    const unmasked = containerId();
+    const b = await t.manager.attach(ctx, unmasked, [{ network: 'plain' }]);
+    await assert.rejects(nsRun(b.netns, ['busybox', 'wget', '-q', '-T', '2', '-O', '-', outside.url]));
+    await t.manager.detach(ctx, unmasked);
+    const masked = await t.manager.createNetwork(ctx, { name: 'masked' });
+    assert.ok((await nat()).includes(`gantry masquerade ${masked.bridge}`));
+    await t.manager.removeNetwork(ctx, 'masked');
+    await t.manager.removeNetwork(ctx, 'plain');
+    assert.equal((await nat()).includes(masked.bridge), false);
+    assert.equal((await nat()).includes(plain.bridge), false);
   });
 
   it('publishes a UDP port, answering on 127.0.0.1 and the host address', async () => {

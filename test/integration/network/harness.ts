@@ -98,6 +98,40 @@ export async function nsRun(netns: string, argv: readonly string[]): Promise<str
 
 export { httpGet } from '../../helpers/http';
 
+export interface OutsideHost {
+  /** The host's end of the link, the address a masqueraded packet leaves with. */
+  readonly hostIp: string;
+  /** Where the outside host's HTTP server listens (port 8080); it answers with the address it was reached from. */
+  readonly url: string;
+}
+
+/**
+ * Another machine as far as a container can tell: a namespace behind a veth
+ * pair on a /30 of its own, with no route to any bridge subnet, so only a
+ * packet whose source was rewritten to the host's end gets an answer.
+ */
+export async function startOutsideHost(cleanup: Cleanup): Promise<OutsideHost> {
+  const id = randomBytes(3).toString('hex');
+  const ns = `gto${id}`;
+  const octet = randomBytes(1)[0] & 0xfc;
+  const hostIp = `10.199.${octet}.1`;
+  const outsideIp = `10.199.${octet}.2`;
+  await runCommand('ip', ['netns', 'add', ns]);
+  cleanup.defer(() => runCommand('ip', ['netns', 'del', ns]));
+  await runCommand('ip', ['link', 'add', `${ns}h`, 'type', 'veth', 'peer', 'name', `${ns}o`]);
+  cleanup.defer(() => runCommand('ip', ['link', 'del', `${ns}h`]).catch(() => undefined));
+  await runCommand('ip', ['link', 'set', `${ns}o`, 'netns', ns]);
+  await runCommand('ip', ['addr', 'add', `${hostIp}/30`, 'dev', `${ns}h`]);
+  await runCommand('ip', ['link', 'set', `${ns}h`, 'up']);
+  await runCommand('ip', ['-n', ns, 'addr', 'add', `${outsideIp}/30`, 'dev', `${ns}o`]);
+  await runCommand('ip', ['-n', ns, 'link', 'set', `${ns}o`, 'up']);
+  const script = "require('http').createServer((q,r)=>r.end(q.socket.remoteAddress)).listen(8080,'0.0.0.0',()=>console.log('ready'))";
+  const server = startProcess('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { name: 'outside host' });
+  cleanup.defer(() => server.stop());
+  await server.waitFor((p) => p.stdout.includes('ready'), { what: 'the outside host listens' });
+  return { hostIp, url: `http://${outsideIp}:8080/` };
+}
+
 /** The host's first global IPv4 address that is not on a bridge of ours. */
 export async function hostAddress(): Promise<string> {
   const links = JSON.parse((await runCommand('ip', ['-j', '-4', 'addr', 'show', 'scope', 'global'])).stdout) as {

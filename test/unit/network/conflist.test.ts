@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { isGantryError } from '../../../runtime/errdefs/errdefs';
 import { conflistFromJson, parseConflist, pluginStdin, pluginTypes } from '../../../runtime/network/cni/conflist';
 import { resultFromJson } from '../../../runtime/network/cni/result';
-import { attachmentConflist, bridgeConflist, conflistSubnets, parseBridgeOptions } from '../../../runtime/network/configs';
+import { attachmentConflist, bridgeConflist, conflistSubnets, masqueradeOf, parseBridgeOptions } from '../../../runtime/network/configs';
 
 const spec = {
   name: 'bridge',
@@ -10,7 +10,6 @@ const spec = {
   subnet: '172.17.0.0/16',
   gateway: '172.17.0.1',
   internal: false,
-  ipMasq: true,
   ipamDir: '/r/networks/ipam',
   tuningDir: '/r/networks/tuning',
 };
@@ -28,7 +27,7 @@ describe('network/conflist', () => {
       type: 'bridge',
       bridge: 'gantry0',
       isGateway: true,
-      ipMasq: true,
+      // No ipMasq: gantryd masquerades the network with one rule of its own (runtime/network/bridges.ts).
       hairpinMode: true,
       capabilities: { ips: true },
       ipam: {
@@ -54,8 +53,12 @@ describe('network/conflist', () => {
     );
     const bridge = list.plugins[0] as Record<string, unknown>;
     assert.equal(bridge.isGateway, false);
-    assert.equal(bridge.ipMasq, false);
+    assert.equal(bridge.ipMasq, undefined);
     assert.equal(bridge.mtu, 1400);
+    const info = { internal: false, subnet: '10.9.0.0/24', options: {} };
+    assert.equal(masqueradeOf(info), '10.9.0.0/24');
+    assert.equal(masqueradeOf({ ...info, internal: true }), undefined);
+    assert.equal(masqueradeOf({ ...info, options: { 'com.docker.network.bridge.enable_ip_masquerade': 'false' } }), undefined);
     assert.deepEqual((bridge.ipam as { routes: unknown[] }).routes, []);
     assert.deepEqual(parseBridgeOptions({ 'com.docker.network.bridge.name': 'br-x', mtu: '9000', 'ip-masq': 'false' }), {
       bridge: 'br-x',
@@ -131,15 +134,25 @@ describe('network/conflist', () => {
     assert.deepEqual(types(attachmentConflist(tuned, {})), ['bridge', 'firewall', 'tuning']);
   });
 
-  it('an attachment of a list written before gantryd isolated networks itself runs firewall without ingressPolicy', () => {
+  it('an attachment of a list written before gantryd set up isolation and masquerade itself runs firewall and bridge without them', () => {
     const list = bridgeConflist(spec);
     const older = {
       ...list,
-      plugins: list.plugins.map((p) => (p.type === 'firewall' ? { ...p, ingressPolicy: 'same-bridge' } : p)),
+      plugins: list.plugins.map((p) =>
+        p.type === 'firewall' ? { ...p, ingressPolicy: 'same-bridge' } : p.type === 'bridge' ? { ...p, ipMasq: true } : p,
+      ),
     };
-    const firewall = attachmentConflist(older, {}).plugins.find((p) => p.type === 'firewall');
-    assert.deepEqual(firewall, { type: 'firewall', backend: 'iptables' });
+    const attached = attachmentConflist(older, {});
+    assert.deepEqual(
+      attached.plugins.find((p) => p.type === 'firewall'),
+      { type: 'firewall', backend: 'iptables' },
+    );
+    assert.deepEqual(
+      attached.plugins.find((p) => p.type === 'bridge'),
+      list.plugins[0],
+    );
     // The stored list itself is left as it was.
     assert.equal(older.plugins.find((p) => p.type === 'firewall')?.ingressPolicy, 'same-bridge');
+    assert.equal(older.plugins.find((p) => p.type === 'bridge')?.ipMasq, true);
   });
 });

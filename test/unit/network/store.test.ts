@@ -26,7 +26,7 @@ describe('network/store', () => {
     readOnly: false,
     source: path.join(dir, 'networks', `${name}.conflist`),
   });
-  const list = (name: string) => bridgeConflist({ ...info(name), ipMasq: true, ipamDir: '/i', tuningDir: '/t' });
+  const list = (name: string) => bridgeConflist({ ...info(name), ipamDir: '/i', tuningDir: '/t' });
 
   it("keeps gantryd's networks as <name>.conflist + metadata, and lists --cni-conf-dir ones read-only", async () => {
     const conf = path.join(dir, 'conf');
