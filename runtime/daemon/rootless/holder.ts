@@ -179,7 +179,7 @@ function childPidFile(state: string): string {
 }
 
 /** The live holder of `state`, when RootlessKit's child_pid names one that passes holderProblem. */
-export function findHolder(state: string, view: ProcView = procView, log?: Logger): Holder | undefined {
+export function findHolder(state: string, view: ProcView = procView, log?: Logger, asker: Asker = self(view)): Holder | undefined {
   let text: string;
   try {
     text = fs.readFileSync(childPidFile(state), 'utf8').trim();
@@ -187,7 +187,7 @@ export function findHolder(state: string, view: ProcView = procView, log?: Logge
     return undefined;
   }
   const nsPid = Number(text);
-  const problem = holderProblem(nsPid, state, view);
+  const problem = holderProblem(nsPid, state, view, asker);
   if (problem) {
     log?.info('rootless: no namespace holder there, starting a new one', { pidFile: childPidFile(state), reason: problem });
     return undefined;
