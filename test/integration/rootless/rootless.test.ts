@@ -360,10 +360,11 @@ describe('rootless gantryd with slirp4netns: bridge and -p through RootlessKit',
     // A crash: the daemon inside the namespaces and the parent outside, both SIGKILLed.
     const inner = childrenOf(daemon.pid).filter((p) => (procCmdline(p) ?? []).includes('--state'));
     assert.equal(inner.length, 1, `one gantryd in the namespaces under ${daemon.pid}`);
-    process.kill(inner[0]!, 'SIGKILL');
+    const innerPid = Number(inner[0]);
+    process.kill(innerPid, 'SIGKILL');
     daemon.kill('SIGKILL');
     await daemon.waitForExit();
-    await waitFor(() => statusUid(inner[0]!) === undefined, { what: 'the inner gantryd gone' });
+    await waitFor(() => statusUid(innerPid) === undefined, { what: 'the inner gantryd gone' });
     assert.ok(await answers(), 'the port answers while gantryd is down: RootlessKit lives with the namespace holder');
     process.kill(doomedPid, 'SIGKILL');
     await waitFor(() => statusUid(doomedPid) === undefined, { what: 'the second container gone' });
