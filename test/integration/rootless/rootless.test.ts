@@ -402,6 +402,32 @@ describe('rootless gantryd with slirp4netns: bridge and -p through RootlessKit',
     });
   });
 
+  it('a clean stop keeps the holder while a container runs, and ends it once none does', async () => {
+    const rkState = path.join(user.runtimeDir, 'gantry', 'rootlesskit');
+    daemon = await startAnswering(user, cleanup);
+    const nsPid = Number(fs.readFileSync(path.join(rkState, 'child_pid'), 'utf8'));
+    const id = await ok(user, ['run', '-d', '--network', 'none', tag, 'sleep', '1000']);
+    const pid = Number(await ok(user, ['inspect', id, '--format', '{{.State.Pid}}']));
+    daemon.kill('SIGTERM');
+    assert.equal((await daemon.waitForExit()).code, 0, daemon.stderr);
+    assert.match(daemon.stderr, /containers still run, the namespace holder stays/);
+    assert.notEqual(statusUid(nsPid), undefined, 'the holder stays for the running container');
+    assert.notEqual(statusUid(pid), undefined, 'the container runs on');
+    daemon = await startAnswering(user, cleanup);
+    assert.equal(Number(fs.readFileSync(path.join(rkState, 'child_pid'), 'utf8')), nsPid, 'the same holder was joined');
+    assert.equal(await ok(user, ['inspect', id, '--format', '{{.State.Status}} {{.State.Pid}}']), `running ${pid}`);
+    await ok(user, ['rm', '-f', id]);
+    daemon.kill('SIGTERM');
+    assert.equal((await daemon.waitForExit()).code, 0, daemon.stderr);
+    await waitFor(() => processesOf(user.uid, { from: user.subStart, count: SUB_IDS }).length === 0, {
+      what: 'no process of the user or its range left',
+      describe: () => [
+        daemon.stderr,
+        ...processesOf(user.uid, { from: user.subStart, count: SUB_IDS }).map((p) => procCmdline(p)?.join(' ')),
+      ],
+    });
+  });
+
   it('trusts no stale pid file: a dead pid, or a live process of the user that is not the holder, makes a new holder', async () => {
     const rkState = path.join(user.runtimeDir, 'gantry', 'rootlesskit');
     // RootlessKit removes its state dir when it exits: made again, as the user's, for each stale file.
