@@ -25,7 +25,7 @@
  * `catatonit -P` as its child. A dead pid, or one the kernel gave to another
  * process since, is not.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { failedPrecondition } from '../../errdefs/errdefs';
@@ -229,10 +229,13 @@ export async function startHolder(state: string, net: RootlessNet, log: Logger, 
   const logFile = path.join(state, 'ns-holder.log');
   const out = fs.openSync(logFile, 'w', 0o600);
   let exited: string | undefined;
+  let child: ChildProcess;
   try {
-    const child = spawn(rootlesskit, rootlesskitArgs(state, net, holderCommand(catatonit)), {
+    child = spawn(rootlesskit, rootlesskitArgs(state, net, holderCommand(catatonit)), {
       detached: true,
       stdio: ['ignore', out, out],
+      // It may outlive this process by days: it keeps no directory of the user's busy.
+      cwd: '/',
       env: { ...process.env, [ROOTLESS_NET_ENV]: net },
     });
     child.once('error', (e) => (exited = e.message));
@@ -248,6 +251,8 @@ export async function startHolder(state: string, net: RootlessNet, log: Logger, 
     const holder = findHolder(state, view);
     if (holder && fs.existsSync(api)) return holder;
   }
+  // Not ready: RootlessKit ends its child (and slirp4netns) on SIGTERM.
+  if (!exited) child.kill('SIGTERM');
   const why = exited ?? `not ready after ${START_TIMEOUT_MS / 1000} s`;
   throw failedPrecondition(`RootlessKit (the rootless namespace holder) ${why}: ${tail(logFile) || `see ${logFile}`}`);
 }
