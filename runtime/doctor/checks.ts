@@ -109,7 +109,10 @@ function commonChecks(probe: DoctorProbe, mode: DoctorMode): DoctorCheck[] {
     },
     toolRow(probe, 'iptables', 'iptables (bridge networking, -p)', 'iptables', false, true),
     // The pod infra process of the CRI (docs/cri.md); only pods need it, and --sandbox-image replaces it.
-    toolRow(probe, 'catatonit', 'catatonit (Kubernetes pods through the CRI)', 'catatonit', false, true),
+    // Rootless, it is also the namespace holder gantryd runs in (docs/rootless.md): required there.
+    mode === 'rootless'
+      ? toolRow(probe, 'catatonit', 'catatonit (the rootless namespace holder; Kubernetes pods)', 'catatonit', true, true)
+      : toolRow(probe, 'catatonit', 'catatonit (Kubernetes pods through the CRI)', 'catatonit', false, true),
     {
       id: 'overlayfs',
       title: 'overlayfs (fast snapshots)',

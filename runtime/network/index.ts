@@ -89,8 +89,11 @@ export interface NetworkSettings {
 export interface HostPortPublisher {
   /** Exposes the container's host ports (again: replaces what it had); fails, exposing none, when one cannot be. */
   publish(containerId: string, mappings: readonly PortMapping[]): Promise<void>;
-  /** Withdraws them; never throws. */
-  unpublish(containerId: string): Promise<void>;
+  /**
+   * Withdraws them; never throws. `mappings`: the container's reserved ports, which name what an earlier
+   * gantryd exposed (after a restart the publisher has no memory of it).
+   */
+  unpublish(containerId: string, mappings?: readonly PortMapping[]): Promise<void>;
 }
 
 /** A container as the network code names it in messages. */

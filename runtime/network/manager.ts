@@ -79,7 +79,7 @@ class CniNetworkManager implements NetworkManager {
   }
 
   private async releasePorts(containerId: string): Promise<void> {
-    await this.settings.hostPorts?.unpublish(containerId);
+    await this.settings.hostPorts?.unpublish(containerId, this.ports.forContainer(containerId));
     await this.ports.release(containerId);
   }
 

@@ -3,9 +3,10 @@
  * portmap publishes `-p 8080:80` inside the daemon's network namespace, and
  * RootlessKit's builtin port driver makes the user's 8080 lead there. One
  * call to RootlessKit's REST API (`<rootlesskit state>/api.sock`,
- * `POST /v1/ports`, `DELETE /v1/ports/{id}`) per published port; the ports
- * RootlessKit exposes die with it, so there is nothing to recover after a
- * restart (docs/rootless.md).
+ * `POST /v1/ports`, `DELETE /v1/ports/{id}`) per published port. RootlessKit
+ * lives as long as the namespace holder, not gantryd: after a restart its
+ * ports of adopted containers still answer, and those of containers that died
+ * meanwhile are withdrawn at recovery, found by their spec (docs/rootless.md).
  */
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -13,12 +14,29 @@ import { failedPrecondition } from '../../errdefs/errdefs';
 import type { HostPortPublisher } from '../../network/index';
 import type { PortMapping } from '../../network/ports/publish';
 
+interface PortSpec {
+  readonly proto: string;
+  readonly parentIP: string;
+  readonly parentPort: number;
+  readonly childPort: number;
+}
+
 interface PortStatus {
   readonly id: number;
+  readonly spec?: Partial<PortSpec>;
+}
+
+function specOf(m: PortMapping): PortSpec {
+  return { proto: m.protocol, parentIP: m.hostIp || '0.0.0.0', parentPort: m.hostPort, childPort: m.hostPort };
+}
+
+function sameSpec(a: Partial<PortSpec> | undefined, b: PortSpec): boolean {
+  return a?.proto === b.proto && a.parentIP === b.parentIP && a.parentPort === b.parentPort && a.childPort === b.childPort;
 }
 
 export class RootlessKitPorts implements HostPortPublisher {
   private readonly socket: string;
+  /** The ports this gantryd exposed, by container; after a restart, the reservation table's mappings name them (unpublish). */
   private readonly exposed = new Map<string, number[]>();
 
   constructor(rootlesskitState: string) {
@@ -30,10 +48,13 @@ export class RootlessKitPorts implements HostPortPublisher {
     const ids: number[] = [];
     this.exposed.set(containerId, ids);
     try {
+      // A port with the same spec is already there when a gantryd was killed after exposing it: it is this container's
+      // (the reservation table gives a host port to one container only), so it is taken over, not exposed twice.
+      const live = await this.list();
       for (const m of mappings) {
-        const spec = { proto: m.protocol, parentIP: m.hostIp || '0.0.0.0', parentPort: m.hostPort, childPort: m.hostPort };
-        const status = (await this.call('POST', '/v1/ports', spec)) as PortStatus;
-        ids.push(status.id);
+        const spec = specOf(m);
+        const existing = live.find((p) => sameSpec(p.spec, spec) && !ids.includes(p.id));
+        ids.push(existing ? existing.id : ((await this.call('POST', '/v1/ports', spec)) as PortStatus).id);
       }
     } catch (e) {
       await this.unpublish(containerId);
@@ -41,10 +62,21 @@ export class RootlessKitPorts implements HostPortPublisher {
     }
   }
 
-  async unpublish(containerId: string): Promise<void> {
-    const ids = this.exposed.get(containerId) ?? [];
+  async unpublish(containerId: string, mappings: readonly PortMapping[] = []): Promise<void> {
+    const ids = new Set(this.exposed.get(containerId) ?? []);
     this.exposed.delete(containerId);
+    // Exposed by an earlier gantryd (the namespace holder keeps RootlessKit's ports across restarts): found by their spec.
+    if (mappings.length > 0) {
+      const live = await this.list().catch(() => []);
+      for (const m of mappings) for (const p of live.filter((l) => sameSpec(l.spec, specOf(m)))) ids.add(p.id);
+    }
     for (const id of ids) await this.call('DELETE', `/v1/ports/${id}`).catch(() => undefined);
+  }
+
+  /** RootlessKit's exposed ports (`GET /v1/ports`). */
+  async list(): Promise<PortStatus[]> {
+    const ports = await this.call('GET', '/v1/ports');
+    return Array.isArray(ports) ? (ports as PortStatus[]) : [];
   }
 
   private call(method: string, urlPath: string, body?: unknown): Promise<unknown> {

@@ -85,6 +85,9 @@ function usernsCheck(): Prerequisite {
 export function rootlessPrerequisites(user = { name: os.userInfo().username, uid: process.getuid?.() ?? 0 }): Prerequisite[] {
   return [
     toolCheck('rootlesskit', 'rootlesskit'),
+    // The namespace holder (holder.ts) and how gantryd joins it.
+    toolCheck('catatonit', 'catatonit'),
+    toolCheck('nsenter', 'util-linux'),
     toolCheck('newuidmap', 'uidmap'),
     toolCheck('newgidmap', 'uidmap'),
     rangeCheck('uid', '/etc/subuid', user),

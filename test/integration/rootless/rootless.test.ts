@@ -287,6 +287,7 @@ describe('rootless gantryd with slirp4netns: bridge and -p through RootlessKit',
   this.timeout(180_000);
   const cleanup = suiteCleanup();
   let user: TestUser;
+  let daemon: Proc;
   const tag = 'rootless/slirp:latest';
 
   before(async function () {
@@ -309,7 +310,7 @@ describe('rootless gantryd with slirp4netns: bridge and -p through RootlessKit',
     const archive = path.join(user.base, 'busybox.tar');
     await runCommand('skopeo', ['copy', '--src-tls-verify=false', `docker://${image.ref}`, `docker-archive:${archive}:${tag}`]);
     fs.chmodSync(archive, 0o644);
-    await startAnswering(user, cleanup);
+    daemon = await startAnswering(user, cleanup);
     await ok(user, ['load', '-i', archive]);
   });
 
@@ -337,7 +338,164 @@ describe('rootless gantryd with slirp4netns: bridge and -p through RootlessKit',
     await ok(user, ['rm', '-f', id]);
     await assert.rejects(httpGet(url), 'the port is withdrawn with the container');
   });
+
+  it('a SIGKILLed gantryd restarts into the same namespaces: the -p container runs on, its log continues, its port answers', async () => {
+    const rkState = path.join(user.runtimeDir, 'gantry', 'rootlesskit');
+    const nsPid = Number(fs.readFileSync(path.join(rkState, 'child_pid'), 'utf8'));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/hostname`;
+    // httpd in the background; the container's main process prints what an exec leaves in /tmp/say (after the restart).
+    const script = 'httpd -p 80 -h /etc; echo serving; while :; do if [ -e /tmp/say ]; then cat /tmp/say; rm /tmp/say; fi; sleep 0.1; done';
+    const id = await ok(user, ['run', '-d', '-p', `${port}:80`, tag, 'sh', '-c', script]);
+    // A second one dies while gantryd is down: its port must be withdrawn at the restart.
+    const port2 = await freePort();
+    const doomed = await ok(user, ['run', '-d', '-p', `${port2}:80`, tag, 'httpd', '-f', '-p', '80', '-h', '/etc']);
+    const answers = async () => (await httpGet(url).catch(() => undefined))?.status === 200;
+    await waitFor(answers, { what: `${url} answering`, intervalMs: 100 });
+    const pidOf = async (c: string) => Number(await ok(user, ['inspect', c, '--format', '{{.State.Pid}}']));
+    const pid = await pidOf(id);
+    const doomedPid = await pidOf(doomed);
+    assert.deepEqual((await exposedPorts(rkState)).sort(), [port, port2].sort(), 'RootlessKit exposes both ports');
+
+    // A crash: the daemon inside the namespaces and the parent outside, both SIGKILLed.
+    const inner = childrenOf(daemon.pid).filter((p) => (procCmdline(p) ?? []).includes('--state'));
+    assert.equal(inner.length, 1, `one gantryd in the namespaces under ${daemon.pid}`);
+    const innerPid = Number(inner[0]);
+    process.kill(innerPid, 'SIGKILL');
+    daemon.kill('SIGKILL');
+    await daemon.waitForExit();
+    await waitFor(() => statusUid(innerPid) === undefined, { what: 'the inner gantryd gone' });
+    assert.ok(await answers(), 'the port answers while gantryd is down: RootlessKit lives with the namespace holder');
+    process.kill(doomedPid, 'SIGKILL');
+    await waitFor(() => statusUid(doomedPid) === undefined, { what: 'the second container gone' });
+
+    daemon = await startAnswering(user, cleanup);
+    assert.equal(Number(fs.readFileSync(path.join(rkState, 'child_pid'), 'utf8')), nsPid, 'the same namespace holder was joined');
+    assert.match(daemon.stderr, /joining the running namespace holder/);
+    assert.ok((await ok(user, ['ps', '-q', '--no-trunc'])).split('\n').includes(id), 'ps lists the container');
+    assert.equal(await ok(user, ['inspect', id, '--format', '{{.State.Status}} {{.State.Pid}}']), `running ${pid}`);
+    assert.equal(await ok(user, ['inspect', doomed, '--format', '{{.State.Status}}']), 'exited');
+    await ok(user, ['exec', id, 'sh', '-c', 'echo said-after-restart > /tmp/say']);
+    await waitFor(async () => (await ok(user, ['logs', id])).includes('said-after-restart'), {
+      what: 'a line printed after the restart in the log',
+      intervalMs: 100,
+    });
+    assert.match(await ok(user, ['logs', id]), /serving[\s\S]*said-after-restart/, 'one log, before and after the restart');
+    const body = (await httpGet(url)).body;
+    assert.equal(body.trim(), id.slice(0, 12), 'the port still leads to the container');
+    assert.deepEqual(await exposedPorts(rkState), [port], "the dead container's port is withdrawn, the live one exposed once");
+
+    await ok(user, ['rm', '-f', id, doomed]);
+    await waitFor(() => statusUid(pid) === undefined, { what: `container process ${pid} gone` });
+    assert.deepEqual(await exposedPorts(rkState), [], 'rm -f withdraws the port exposed by the gantryd before the crash');
+    const mounts = fs.readFileSync(`/proc/${nsPid}/mountinfo`, 'utf8');
+    assert.ok(!mounts.includes(id) && !mounts.includes(doomed), 'no mount of the containers is left in the namespaces');
+    // Nothing runs in the namespaces any more: a clean stop ends the holder, RootlessKit and slirp4netns too.
+    daemon.kill('SIGTERM');
+    assert.equal((await daemon.waitForExit()).code, 0, daemon.stderr);
+    await waitFor(() => processesOf(user.uid, { from: user.subStart, count: SUB_IDS }).length === 0, {
+      what: 'no process of the user or its range left',
+      describe: () => [
+        daemon.stderr,
+        ...processesOf(user.uid, { from: user.subStart, count: SUB_IDS }).map((p) => procCmdline(p)?.join(' ')),
+      ],
+    });
+  });
+
+  it('a clean stop keeps the holder while a container runs, and ends it once none does', async () => {
+    const rkState = path.join(user.runtimeDir, 'gantry', 'rootlesskit');
+    daemon = await startAnswering(user, cleanup);
+    const nsPid = Number(fs.readFileSync(path.join(rkState, 'child_pid'), 'utf8'));
+    const id = await ok(user, ['run', '-d', '--network', 'none', tag, 'sleep', '1000']);
+    const pid = Number(await ok(user, ['inspect', id, '--format', '{{.State.Pid}}']));
+    daemon.kill('SIGTERM');
+    assert.equal((await daemon.waitForExit()).code, 0, daemon.stderr);
+    assert.match(daemon.stderr, /containers still run, the namespace holder stays/);
+    assert.notEqual(statusUid(nsPid), undefined, 'the holder stays for the running container');
+    assert.notEqual(statusUid(pid), undefined, 'the container runs on');
+    daemon = await startAnswering(user, cleanup);
+    assert.equal(Number(fs.readFileSync(path.join(rkState, 'child_pid'), 'utf8')), nsPid, 'the same holder was joined');
+    assert.equal(await ok(user, ['inspect', id, '--format', '{{.State.Status}} {{.State.Pid}}']), `running ${pid}`);
+    await ok(user, ['rm', '-f', id]);
+    daemon.kill('SIGTERM');
+    assert.equal((await daemon.waitForExit()).code, 0, daemon.stderr);
+    await waitFor(() => processesOf(user.uid, { from: user.subStart, count: SUB_IDS }).length === 0, {
+      what: 'no process of the user or its range left',
+      describe: () => [
+        daemon.stderr,
+        ...processesOf(user.uid, { from: user.subStart, count: SUB_IDS }).map((p) => procCmdline(p)?.join(' ')),
+      ],
+    });
+  });
+
+  it('trusts no stale pid file: a dead pid, or a live process of the user that is not the holder, makes a new holder', async () => {
+    const rkState = path.join(user.runtimeDir, 'gantry', 'rootlesskit');
+    // RootlessKit removes its state dir when it exits: made again, as the user's, for each stale file.
+    const writePidFile = (pid: number) => {
+      fs.mkdirSync(rkState, { recursive: true });
+      fs.chownSync(rkState, user.uid, user.gid);
+      fs.writeFileSync(path.join(rkState, 'child_pid'), String(pid));
+      fs.chownSync(path.join(rkState, 'child_pid'), user.uid, user.gid);
+    };
+    // A pid that was the user's and is gone.
+    const gone = startProcess('/bin/true', [], { uid: user.uid, gid: user.gid, name: 'true' });
+    await gone.waitForExit();
+    // A live process of the same user, even one named like the holder, in no namespace of RootlessKit's.
+    const impostor = startProcess('/usr/bin/catatonit', ['-P'], { uid: user.uid, gid: user.gid, name: 'impostor catatonit -P' });
+    cleanup.defer(async () => {
+      impostor.kill('SIGKILL');
+      await impostor.waitForExit();
+    });
+    for (const stale of [gone.pid, impostor.pid]) {
+      writePidFile(stale);
+      daemon = await startAnswering(user, cleanup);
+      assert.match(daemon.stderr, /no namespace holder there, starting a new one/);
+      const nsPid = Number(fs.readFileSync(path.join(rkState, 'child_pid'), 'utf8'));
+      assert.notEqual(nsPid, stale);
+      assert.ok((await ok(user, ['run', '--rm', tag, 'true'])) === '', 'containers run in the new namespaces');
+      daemon.kill('SIGTERM');
+      assert.equal((await daemon.waitForExit()).code, 0, daemon.stderr);
+      await waitFor(() => statusUid(nsPid) === undefined, { what: 'the new holder gone after the clean stop' });
+    }
+    assert.equal(impostor.exitStatus, undefined, 'the unrelated process was left alone');
+  });
 });
+
+/** The parent ports RootlessKit exposes (`GET /v1/ports` on its API socket). */
+function exposedPorts(rkState: string): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ socketPath: path.join(rkState, 'api.sock'), path: '/v1/ports' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        try {
+          // RootlessKit answers null when it exposes nothing.
+          resolve(((JSON.parse(body) as { spec: { parentPort: number } }[] | null) ?? []).map((p) => p.spec.parentPort));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+function procCmdline(pid: number): string[] | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0$/, '').split('\0');
+  } catch {
+    return undefined;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
 
 function httpGet(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { isInitialUserns, rootlessFromEnv, rootlessNetworkUnavailable } from '../../../runtime/daemon/rootless/rootless';
-import { rootlesskitArgs } from '../../../runtime/daemon/rootless/reexec';
+import { rootlesskitArgs } from '../../../runtime/daemon/rootless/holder';
 
 const NESTED = '         0       1001          1\n         1     165536      65536\n';
 const INITIAL = '         0          0 4294967295\n';

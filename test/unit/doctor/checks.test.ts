@@ -85,7 +85,7 @@ describe('gantry doctor checks', () => {
       assert.deepEqual([row(r, mode, 'runc').ok, row(r, mode, 'runc').fix], [false, 'apt-get install runc']);
   });
 
-  it('rootless needs uidmap, a subordinate range, user namespaces and rootlesskit; root is not held back by them', () => {
+  it('rootless needs uidmap, a subordinate range, user namespaces, rootlesskit and catatonit; root is not held back by them', () => {
     const cases: Array<[string, (h: Host) => void, RegExp]> = [
       ['uidmap', (h) => (h.tools = h.tools.filter((t) => t !== 'newgidmap')), /apt-get install uidmap/],
       ['subuid', (h) => (h.files['/etc/subuid'] = 'gantry:100000:65536\n'), /usermod --add-subuids 165536-231071 alice/],
@@ -93,6 +93,8 @@ describe('gantry doctor checks', () => {
       ['userns', (h) => (h.files['/proc/sys/kernel/unprivileged_userns_clone'] = '0\n'), /kernel\.unprivileged_userns_clone=1/],
       ['userns', (h) => (h.files['/proc/sys/user/max_user_namespaces'] = '0\n'), /user\.max_user_namespaces=28633/],
       ['rootlesskit', (h) => (h.tools = h.tools.filter((t) => t !== 'rootlesskit')), /apt-get install rootlesskit/],
+      // The namespace holder (docs/rootless.md); as root only pods need it.
+      ['catatonit', (h) => (h.tools = h.tools.filter((t) => t !== 'catatonit')), /apt-get install catatonit/],
     ];
     for (const [id, breakIt, fix] of cases) {
       const user = fullHost(1000);
@@ -107,24 +109,21 @@ describe('gantry doctor checks', () => {
     }
   });
 
-  it('what only turns a feature off warns without failing: /dev/net/tun, slirp4netns, CNI, catatonit, delegation, old kernel without fuse-overlayfs', () => {
+  it('what only turns a feature off warns without failing: /dev/net/tun, slirp4netns, CNI, delegation, old kernel without fuse-overlayfs; catatonit as root', () => {
+    const root = fullHost(0);
+    root.tools = root.tools.filter((t) => t !== 'catatonit');
+    assert.equal(runDoctor(probeOf(root)).ok, true);
+    assert.equal(row(runDoctor(probeOf(root)), 'rootful', 'catatonit').required, false);
     const h = fullHost(1000);
     h.rw = [];
-    h.tools = h.tools.filter((t) => t !== 'slirp4netns' && t !== 'catatonit');
+    h.tools = h.tools.filter((t) => t !== 'slirp4netns');
     delete h.stats['/usr/lib/cni/portmap'];
     h.files['/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers'] = 'memory pids\n';
     h.kernel = '5.10.0-28-amd64';
     const r = runDoctor(probeOf(h));
     assert.equal(r.ok, true);
     const failing = r.checks.filter((c) => !c.ok && c.mode === 'rootless');
-    assert.deepEqual(failing.map((c) => c.id).sort(), [
-      'catatonit',
-      'cgroup-delegation',
-      'cni-plugins',
-      'dev-net-tun',
-      'slirp4netns',
-      'userns-overlay',
-    ]);
+    assert.deepEqual(failing.map((c) => c.id).sort(), ['cgroup-delegation', 'cni-plugins', 'dev-net-tun', 'slirp4netns', 'userns-overlay']);
     assert.ok(failing.every((c) => !c.required && c.fix));
     assert.match(row(r, 'rootless', 'dev-net-tun').fix, /chmod 0666 \/dev\/net\/tun/);
     assert.match(row(r, 'rootless', 'cni-plugins').detail, /portmap/);
