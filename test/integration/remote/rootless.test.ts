@@ -119,8 +119,9 @@ describe('remote: a user without root or sudo gets a rootless gantryd over SSH',
   });
 
   it('the login has neither root nor sudo -n', async () => {
-    const [cmd, args] = ['ssh', ['-F', sshd.sshConfigPath, sshd.alias, 'id -u; sudo -n true </dev/null >/dev/null 2>&1; echo "sudo=$?"']];
-    const out = (await runCommand(cmd, args as string[])).stdout;
+    const out = (
+      await runCommand('ssh', ['-F', sshd.sshConfigPath, sshd.alias, 'id -u; sudo -n true </dev/null >/dev/null 2>&1; echo "sudo=$?"'])
+    ).stdout;
     assert.match(out, new RegExp(`^${user.uid}\\n`));
     assert.doesNotMatch(out, /sudo=0/);
   });
