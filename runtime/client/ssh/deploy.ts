@@ -26,7 +26,10 @@
  * Without GANTRY_HOME it gets no --socket/--root/--state (its own defaults:
  * $XDG_RUNTIME_DIR or ~/.local/state, ~/.local/share), the start script and
  * every dial-stdio find it by the CLI's discovery order, and it logs to
- * <XDG state home>/gantry/gantryd.log.
+ * <XDG state home>/gantry/gantryd.log. A system daemon that discovery
+ * reaches is reused when it is of this version (the probe saw it); one of
+ * another version, which the user may not stop, makes the start script start
+ * the user's own (whose socket discovery then tries first).
  *
  * Uploads stream the file into `cat > .tmp`, check the sha256 on the host,
  * and rename: a cut connection leaves the old file or none, never half of one.
@@ -94,6 +97,8 @@ ask() {
   as=
   if [ -z "$sock" ]; then
     out=$("$node" "$js" version --json </dev/null 2>/dev/null) || return 1
+    # Discovery may reach the system daemon: one of this version the probe already reused; another, the user cannot replace, so start the user's own.
+    case "$(printf '%s' "$out" | tr -d '\\n')" in *'"rootless": true'*) ;; *) return 1;; esac
   else
     if [ "$mode" = sudo ] && ! [ -w "$sock" ]; then as="sudo -n"; fi
     out=$($as "$node" "$js" --socket "$sock" version --json </dev/null 2>/dev/null) || return 1

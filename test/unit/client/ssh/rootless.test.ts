@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DoctorCheck } from '../../../../runtime/doctor';
-import { daemonMode } from '../../../../runtime/client/ssh/deploy';
+import { daemonMode, START_SCRIPT } from '../../../../runtime/client/ssh/deploy';
 import { discoversSocket, parseDaemonVersion, parseProbe, PROBE_SCRIPT } from '../../../../runtime/client/ssh/probe';
 import type { HostFacts } from '../../../../runtime/client/ssh/remote';
 import { judgeRootless } from '../../../../runtime/client/ssh/rootlessCheck';
@@ -129,5 +129,68 @@ describe('remote: the rootless verdict from the host’s doctor', () => {
       version: '1.2.3',
       pid: 42,
     });
+  });
+});
+
+describe('remote: the start script for a rootless login', () => {
+  let dir: string;
+  let node: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gstart-rl-'));
+    // A stand-in for node + gantry.js: `version --json` answers as the daemons that are up; `daemon` brings up the user's own.
+    node = path.join(dir, 'node');
+    fs.writeFileSync(
+      node,
+      [
+        '#!/bin/sh',
+        `d=${dir}`,
+        'for a in "$@"; do if [ "$a" = daemon ]; then echo "$@" >"$d/daemon-argv"; echo $$ >"$d/daemon.pid"; touch "$d/rootless-up"; exec sleep 30; fi; done',
+        'if [ -f "$d/rootless-up" ]; then printf \'{\\n  "server": {\\n    "version": "1.0.0",\\n    "pid": 42,\\n    "rootless": true\\n  }\\n}\\n\'; exit 0; fi',
+        'if [ -f "$d/system-up" ]; then printf \'{\\n  "server": {\\n    "version": "0.9.0",\\n    "pid": 1,\\n    "rootless": false\\n  }\\n}\\n\'; exit 0; fi',
+        'exit 1',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+  });
+  afterEach(() => {
+    const pid = fs.existsSync(path.join(dir, 'daemon.pid')) ? Number(fs.readFileSync(path.join(dir, 'daemon.pid'), 'utf8')) : 0;
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = () => {
+    const log = path.join(dir, 'state', 'gantry', 'gantryd.log');
+    const res = spawnSync('/bin/sh', ['-s', '--', node, path.join(dir, 'gantry.js'), '', log, 'rootless', '--runtime', '/usr/sbin/runc'], {
+      input: START_SCRIPT,
+      encoding: 'utf8',
+    });
+    return { ...res, log };
+  };
+
+  it('starts the user’s own daemon when discovery reaches only a system daemon of another version (it cannot replace that one)', () => {
+    fs.writeFileSync(path.join(dir, 'system-up'), '');
+    const res = start();
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(res.stdout, /^started=1$/m);
+    assert.match(res.stdout, /^daemon=.*"rootless": true/m);
+    // No --socket: the daemon takes its own defaults; the flags follow `daemon`.
+    assert.match(fs.readFileSync(path.join(dir, 'daemon-argv'), 'utf8'), /gantry\.js daemon --runtime \/usr\/sbin\/runc$/m);
+    assert.equal(fs.statSync(res.log).mode & 0o777, 0o600, 'the log is the user’s alone');
+    assert.equal(fs.statSync(path.dirname(res.log)).mode & 0o777, 0o700);
+  });
+
+  it('reuses the user’s own daemon when it answers', () => {
+    fs.writeFileSync(path.join(dir, 'rootless-up'), '');
+    const res = start();
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(res.stdout, /^started=0$/m);
+    assert.equal(fs.existsSync(path.join(dir, 'daemon-argv')), false, 'nothing started');
   });
 });
