@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { invalidArgument } from '../errdefs/errdefs';
-import { optionValue, type Mount } from '../mount/mount';
+import { isOverlay, optionValue, type Mount } from '../mount/mount';
 import { mount, unmount } from '../mount/mounter';
 
 export interface UpperTree {
@@ -23,7 +23,7 @@ export interface UpperTree {
 /** Where an active snapshot's own files are. */
 export function upperOf(active: readonly Mount[]): UpperTree {
   const m = active.length === 1 ? active[0] : undefined;
-  if (m?.type === 'overlay') {
+  if (m && isOverlay(m)) {
     const upper = optionValue(m, 'upperdir');
     const lowers = optionValue(m, 'lowerdir');
     if (upper && lowers) return { mode: 'overlay', upper, lowers: lowers.split(':') };
@@ -37,7 +37,9 @@ export function mergedMounts(active: readonly Mount[]): Mount[] {
   const tree = upperOf(active);
   if (tree.mode === 'full') return [{ type: 'bind', source: tree.upper, options: ['rbind', 'ro'] }];
   // The upper dir becomes the top lower layer: overlay reads its whiteouts and opaque dirs as it reads any layer's.
-  return [{ type: 'overlay', source: 'overlay', options: ['index=off', `lowerdir=${[tree.upper, ...tree.lowers].join(':')}`] }];
+  // Mounted as the snapshot's own are (the kernel's overlay, or fuse-overlayfs where the kernel's cannot be used).
+  const [m] = active;
+  return [{ type: m.type, source: m.source, options: ['index=off', `lowerdir=${[tree.upper, ...tree.lowers].join(':')}`] }];
 }
 
 /** Runs `fn` on the directory holding the tree `mounts` describe: a bind's source as it is, anything else mounted under `scratch`. */

@@ -32,8 +32,8 @@ Options:
   --insecure-registry HOST:PORT
                       allow plain HTTP to this registry (repeatable; loopback always may)
   --certs-dir DIR     per-registry CAs as DIR/HOST:PORT/ca.crt (default: /etc/gantry/certs.d)
-  --snapshotter NAME  overlayfs | native | auto (default: auto = overlayfs when the
-                      filesystem supports it)
+  --snapshotter NAME  overlayfs | fuse-overlayfs | native | auto (default: auto = the
+                      first of those three that works here)
   --max-concurrent-downloads N
                       layers downloaded at once per pull (default: 3)
   --max-concurrent-uploads N
@@ -133,7 +133,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
   const uploads = Number(values['max-concurrent-uploads']);
   if (!Number.isInteger(uploads) || uploads < 1) throw new Error('--max-concurrent-uploads must be a positive integer');
   const snapshotter = values.snapshotter;
-  if (!isSnapshotterChoice(snapshotter)) throw new Error(`invalid --snapshotter "${snapshotter}" (overlayfs, native or auto)`);
+  if (!isSnapshotterChoice(snapshotter))
+    throw new Error(`invalid --snapshotter "${snapshotter}" (overlayfs, fuse-overlayfs, native or auto)`);
   let minFreeSpace: FreeSpaceSpec;
   try {
     minFreeSpace = parseFreeSpace(values['min-free-space']);

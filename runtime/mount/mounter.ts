@@ -14,6 +14,10 @@
  *           for ro/nosuid/nodev/noexec — `mount -o remount,bind,ro,… TARGET`
  *           (the kernel ignores those flags on the first bind call)
  *   overlay `mount -t overlay overlay -o OPTIONS TARGET`
+ *   fuse-overlayfs  `fuse-overlayfs -o lowerdir=…,upperdir=…,workdir=… TARGET`
+ *           (the program on PATH; only the dir options: it has no index=off
+ *           or userxattr, and reads user.overlay.opaque by itself); unmounted
+ *           with umount(8) like any other, which also ends the program
  *   other   `mount -t TYPE SOURCE -o OPTIONS TARGET`
  *
  * Long overlay option strings. mount(2) copies at most one page (4096 bytes)
@@ -35,10 +39,12 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { internal, invalidArgument, resourceExhausted } from '../errdefs/errdefs';
-import { optionValue, type Mount } from './mount';
+import { FUSE_OVERLAY_TYPE, isOverlay, optionValue, type Mount } from './mount';
 
 const MOUNT = '/bin/mount';
 const UMOUNT = '/bin/umount';
+/** Found on PATH (Debian: /usr/bin/fuse-overlayfs). */
+export const FUSE_OVERLAYFS = 'fuse-overlayfs';
 
 /** mount(2) reads at most one page of option data. */
 export const MOUNT_DATA_MAX = 4096;
@@ -115,7 +121,7 @@ export async function mount(mounts: readonly Mount[], target: string): Promise<v
   } catch (e) {
     throw invalidArgument(`mount target ${target} does not exist`, e);
   }
-  if (!stat.isDirectory() && mounts.some((m) => m.type === 'overlay')) {
+  if (!stat.isDirectory() && mounts.some(isOverlay)) {
     throw invalidArgument(`mount target ${target} is not a directory`);
   }
   let done = 0;
@@ -152,6 +158,14 @@ async function mountOne(m: Mount, target: string): Promise<void> {
   if (m.type === 'overlay') {
     const { data, cwd } = overlayMountData(m);
     await runTool(MOUNT, ['-t', 'overlay', m.source, '-o', data, target], { cwd }).catch((e) => {
+      throw wrap(e);
+    });
+    return;
+  }
+  if (m.type === FUSE_OVERLAY_TYPE) {
+    // argv, not mount(2): no page limit, so the lowerdirs stay absolute.
+    const dirs = m.options.filter((o) => /^(lowerdir|upperdir|workdir)=/.test(o));
+    await runTool(FUSE_OVERLAYFS, ['-o', dirs.join(','), target]).catch((e) => {
       throw wrap(e);
     });
     return;

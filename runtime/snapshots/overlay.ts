@@ -25,11 +25,19 @@
  * `supported(root)` is the start-up check: root privileges, a backing
  * filesystem with d_type, and a real overlay mount on it that can write and
  * create whiteouts.
+ *
+ * The `fuse` flavour (name `fuse-overlayfs`, docs/rootless.md) is the same
+ * snapshotter with its overlay mounts made by the fuse-overlayfs program
+ * (mount type FUSE_OVERLAY_TYPE): for a rootless daemon whose kernel cannot
+ * mount overlayfs in a user namespace (before 5.11, or a policy). Same
+ * layout, same whiteouts, same mount options; no page limit on them (they go
+ * to the program's argv). `fuseSupported(root)` makes the same test mount
+ * through it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Mount } from '../mount/mount';
-import { mount, overlayMountData, runTool, unmount } from '../mount/mounter';
+import { FUSE_OVERLAY_TYPE, type Mount } from '../mount/mount';
+import { FUSE_OVERLAYFS, mount, overlayMountData, runTool, ToolMissingError, unmount } from '../mount/mounter';
 import type { Kind } from './snapshots';
 import { LocalSnapshotter, removeTree, type LocalSnapshotterOptions } from './local';
 import { MetaStore, type SnapshotRecord } from './metadata';
@@ -39,18 +47,27 @@ const SCRATCH_PREFIX = '.overlay-check-';
 
 export type Support = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
-export class OverlaySnapshotter extends LocalSnapshotter {
-  readonly name = 'overlayfs';
+/** Who mounts the overlays: the kernel, or the fuse-overlayfs program. */
+export type OverlayFlavor = 'kernel' | 'fuse';
 
-  private constructor(root: string, meta: MetaStore, options: LocalSnapshotterOptions) {
+export class OverlaySnapshotter extends LocalSnapshotter {
+  readonly name: 'overlayfs' | 'fuse-overlayfs';
+
+  private constructor(
+    root: string,
+    meta: MetaStore,
+    options: LocalSnapshotterOptions,
+    private readonly flavor: OverlayFlavor,
+  ) {
     super(root, meta, options);
+    this.name = flavor === 'fuse' ? 'fuse-overlayfs' : 'overlayfs';
   }
 
-  /** Opens (creating) the snapshotter at `root`. Does not check support: see `supported`. */
-  static async open(root: string, options: LocalSnapshotterOptions = {}): Promise<OverlaySnapshotter> {
+  /** Opens (creating) the snapshotter at `root`. Does not check support: see `supported` and `fuseSupported`. */
+  static async open(root: string, options: LocalSnapshotterOptions = {}, flavor: OverlayFlavor = 'kernel'): Promise<OverlaySnapshotter> {
     const resolved = path.resolve(root);
     await fs.promises.mkdir(resolved, { recursive: true, mode: 0o700 });
-    return new OverlaySnapshotter(resolved, await MetaStore.open(resolved), options);
+    return new OverlaySnapshotter(resolved, await MetaStore.open(resolved), options, flavor);
   }
 
   protected override async populate(dir: string, kind: Exclude<Kind, 'committed'>, parents: readonly SnapshotRecord[]): Promise<void> {
@@ -71,11 +88,14 @@ export class OverlaySnapshotter extends LocalSnapshotter {
       record.kind,
       { fs: this.fsDir(record), work: path.join(this.meta.dir(record.id), 'work') },
       parents.map((p) => this.fsDir(p)),
+      undefined,
+      this.flavor,
     );
   }
 
   protected override checkParents(_key: string, parents: readonly SnapshotRecord[]): void {
-    if (parents.length < 2) return;
+    // mount(2)'s page and the kernel's 500 layers; fuse-overlayfs takes its options on argv.
+    if (parents.length < 2 || this.flavor === 'fuse') return;
     // The id of a snapshot not created yet: as long as any id can get.
     const probe = path.join(this.meta.snapshotsDir, '9'.repeat(15));
     for (const m of overlayMounts(
@@ -94,19 +114,39 @@ export class OverlaySnapshotter extends LocalSnapshotter {
    * under `root`.
    */
   static async supported(root: string): Promise<Support> {
-    if (process.getuid?.() !== 0) return { ok: false, reason: `overlay mounts need root (running as uid ${process.getuid?.()})` };
-    const resolved = path.resolve(root);
-    if (/[,:]/.test(resolved))
-      return { ok: false, reason: `root ${resolved} contains ',' or ':', which overlay mount options cannot carry` };
-    try {
-      await fs.promises.mkdir(resolved, { recursive: true, mode: 0o700 });
-      const dtype = await checkDType(resolved);
-      if (dtype) return { ok: false, reason: dtype };
-      await tryOverlayMount(resolved);
-      return { ok: true };
-    } catch (e) {
-      return { ok: false, reason: `overlay mount test under ${resolved} failed: ${e instanceof Error ? e.message : String(e)}` };
-    }
+    return checkSupport(root, 'kernel');
+  }
+
+  /**
+   * The same check with fuse-overlayfs making the mount: the program on
+   * PATH, /dev/fuse usable, and its mount writing through and creating
+   * 0/0 whiteouts (which the changes walker and the applier rely on).
+   */
+  static async fuseSupported(root: string): Promise<Support> {
+    return checkSupport(root, 'fuse');
+  }
+}
+
+async function checkSupport(root: string, flavor: OverlayFlavor): Promise<Support> {
+  const what = flavor === 'fuse' ? 'fuse-overlayfs' : 'overlay';
+  if (process.getuid?.() !== 0) return { ok: false, reason: `${what} mounts need root (running as uid ${process.getuid?.()})` };
+  const resolved = path.resolve(root);
+  if (/[,:]/.test(resolved)) return { ok: false, reason: `root ${resolved} contains ',' or ':', which overlay mount options cannot carry` };
+  try {
+    await fs.promises.mkdir(resolved, { recursive: true, mode: 0o700 });
+    const dtype = await checkDType(resolved);
+    if (dtype) return { ok: false, reason: dtype };
+    await tryOverlayMount(resolved, flavor);
+    return { ok: true };
+  } catch (e) {
+    // mount() wraps the spawn failure: the program missing is its cause.
+    const missing = e instanceof ToolMissingError ? e : (e as { cause?: unknown }).cause;
+    if (missing instanceof ToolMissingError)
+      return {
+        ok: false,
+        reason: `${missing.tool} is not installed${missing.tool === FUSE_OVERLAYFS ? ' (apt-get install fuse-overlayfs)' : ''}`,
+      };
+    return { ok: false, reason: `${what} mount test under ${resolved} failed: ${e instanceof Error ? e.message : String(e)}` };
   }
 }
 
@@ -119,19 +159,21 @@ export function overlayMounts(
   // `userxattr` removing a lower directory fails with EIO and lower opaque markers are not seen. With it, the
   // applier writes user.overlay.opaque (unpack/applier.ts) and the changes walker reads it (changes/walk.ts).
   userxattr = inUserNamespace(),
+  flavor: OverlayFlavor = 'kernel',
 ): Mount[] {
   const extra = userxattr ? ['userxattr'] : [];
+  const [type, source] = flavor === 'fuse' ? [FUSE_OVERLAY_TYPE, FUSE_OVERLAY_TYPE] : ['overlay', 'overlay'];
   if (lowers.length === 0) {
     return [{ type: 'bind', source: own.fs, options: ['rbind', kind === 'active' ? 'rw' : 'ro'] }];
   }
   if (kind !== 'active') {
     if (lowers.length === 1) return [{ type: 'bind', source: lowers[0], options: ['rbind', 'ro'] }];
-    return [{ type: 'overlay', source: 'overlay', options: ['index=off', ...extra, `lowerdir=${lowers.join(':')}`] }];
+    return [{ type, source, options: ['index=off', ...extra, `lowerdir=${lowers.join(':')}`] }];
   }
   return [
     {
-      type: 'overlay',
-      source: 'overlay',
+      type,
+      source,
       options: ['index=off', ...extra, `lowerdir=${lowers.join(':')}`, `upperdir=${own.fs}`, `workdir=${own.work}`],
     },
   ];
@@ -154,7 +196,7 @@ async function checkDType(dir: string): Promise<string> {
   }
 }
 
-async function tryOverlayMount(root: string): Promise<void> {
+async function tryOverlayMount(root: string, flavor: OverlayFlavor): Promise<void> {
   // A check a crash interrupted left its scratch dir (perhaps still mounted).
   for (const entry of await fs.promises.readdir(root)) {
     if (entry.startsWith(SCRATCH_PREFIX)) await removeTree(path.join(root, entry));
@@ -164,7 +206,7 @@ async function tryOverlayMount(root: string): Promise<void> {
   try {
     for (const d of [lower, upper, work, merged]) await fs.promises.mkdir(d);
     await fs.promises.writeFile(path.join(lower, 'from-lower'), 'lower');
-    await mount(overlayMounts('active', { fs: upper, work }, [lower]), merged);
+    await mount(overlayMounts('active', { fs: upper, work }, [lower], undefined, flavor), merged);
     try {
       await fs.promises.writeFile(path.join(merged, 'written'), 'upper');
       await fs.promises.unlink(path.join(merged, 'from-lower'));

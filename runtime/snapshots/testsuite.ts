@@ -27,7 +27,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Ctx } from '../context';
 import { isGantryError, type ErrorKind } from '../errdefs/errdefs';
-import { optionValue, type Mount } from '../mount/mount';
+import { isOverlay, optionValue, type Mount } from '../mount/mount';
 import { mount, readMountInfo, unmount, unmountAll } from '../mount/mounter';
 import type { Info, Snapshotter } from './snapshots';
 
@@ -53,7 +53,7 @@ const kind = (k: ErrorKind) => (e: unknown) => {
 export function writableDir(mounts: readonly Mount[]): string {
   assert.equal(mounts.length, 1, 'one mount expected');
   const m = mounts[0];
-  if (m.type === 'overlay') {
+  if (isOverlay(m)) {
     const upper = optionValue(m, 'upperdir');
     assert.ok(upper, 'an overlay mount of an active snapshot has an upperdir');
     return upper;
@@ -63,7 +63,7 @@ export function writableDir(mounts: readonly Mount[]): string {
 }
 
 export function isReadOnly(mounts: readonly Mount[]): boolean {
-  return mounts.every((m) => (m.type === 'overlay' ? optionValue(m, 'upperdir') === undefined : m.options.includes('ro')));
+  return mounts.every((m) => (isOverlay(m) ? optionValue(m, 'upperdir') === undefined : m.options.includes('ro')));
 }
 
 export function runSnapshotterSuite(name: string, factory: SnapshotterFactory): void {

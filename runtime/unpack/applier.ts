@@ -21,7 +21,7 @@ import type { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import type { Ctx } from '../context';
 import { dataLoss, GantryError, invalidArgument, isGantryError } from '../errdefs/errdefs';
-import { optionValue, type Mount } from '../mount/mount';
+import { isOverlay, optionValue, type Mount } from '../mount/mount';
 import { compressionOf, decompress } from './decompress';
 import type { Applier, ApplyOptions, ApplyResult } from './unpack';
 import { LayerWriter, type EntryData, type EntryHeader } from './writer';
@@ -65,7 +65,7 @@ export interface ApplyTarget {
 export function applyTarget(mounts: readonly Mount[]): ApplyTarget {
   if (mounts.length !== 1) throw invalidArgument(`cannot apply a layer to ${mounts.length} mounts (want exactly one)`);
   const [m] = mounts;
-  if (m.type === 'overlay') {
+  if (isOverlay(m)) {
     const upper = optionValue(m, 'upperdir');
     if (!upper) throw invalidArgument('cannot apply a layer to an overlay mount without upperdir (read-only)');
     const lower = optionValue(m, 'lowerdir');

@@ -7,7 +7,7 @@
 import type { Ctx } from '../../context';
 import { GantryError, invalidArgument, isGantryError } from '../../errdefs/errdefs';
 import { deploy as deployTo } from './deploy';
-import { parseProbe, PROBE_SCRIPT, probeCniDirs } from './probe';
+import { discoversSocket, parseProbe, PROBE_SCRIPT, probeCniDirs } from './probe';
 import { DialProxy } from './proxy';
 import type { DeployResult, HostFacts, RemoteOptions, RemoteRuntime, SshOptions, SshTarget } from './remote';
 import { remoteCommand, Ssh } from './ssh';
@@ -95,7 +95,9 @@ class SshRemoteRuntime implements RemoteRuntime {
 
   private dialCommand(): string {
     const sudo = this.facts.viaSudo ? ['sudo', '-n'] : [];
-    return remoteCommand([...sudo, this.deploy.node, this.deploy.gantryJs, '--socket', this.facts.socket, 'dial-stdio']);
+    // A rootless login's dial-stdio finds the daemon as the CLI there does (GANTRY_SOCKET, the user's, the system's).
+    const socket = discoversSocket(this.facts) ? [] : ['--socket', this.facts.socket];
+    return remoteCommand([...sudo, this.deploy.node, this.deploy.gantryJs, ...socket, 'dial-stdio']);
   }
 
   private requireProxy(): DialProxy {

@@ -19,10 +19,23 @@
  * /run/gantry/gantry.sock, whatever GANTRY_HOME says. (A root login keeps the
  * layout above: GANTRY_HOME and PATH are then root's own.)
  *
+ * A non-root login without `sudo -n` (facts.rootless): the daemon is the
+ * user's own rootless gantryd (docs/rootless.md), the same `gantry daemon`
+ * run as that user from the layout above. Before it starts, the host's own
+ * `gantry doctor` names any missing rootless prerequisite (rootlessCheck.ts).
+ * Without GANTRY_HOME it gets no --socket/--root/--state (its own defaults:
+ * $XDG_RUNTIME_DIR or ~/.local/state, ~/.local/share), the start script and
+ * every dial-stdio find it by the CLI's discovery order, and it logs to
+ * <XDG state home>/gantry/gantryd.log. A system daemon that discovery
+ * reaches is reused when it is of this version (the probe saw it); one of
+ * another version, which the user may not stop, makes the start script start
+ * the user's own (whose socket discovery then tries first).
+ *
  * Uploads stream the file into `cat > .tmp`, check the sha256 on the host,
  * and rename: a cut connection leaves the old file or none, never half of one.
- * The daemon is started detached (setsid, else nohup) as root, or through
- * `sudo -n` for another user, and awaited until it answers Version. A daemon
+ * The daemon is started detached (setsid, else nohup) as root, through
+ * `sudo -n` for another user with sudo, or as the user (rootless), and
+ * awaited until it answers Version. A daemon
  * of this version that already answers is reused; one of another version is
  * stopped (SIGTERM; its containers keep running under conmon and are adopted
  * by ours), then ours is started.
@@ -37,6 +50,7 @@ import { GANTRY_VERSION } from '../../version';
 import { RUNTIME_FILES } from '../../loader/bundles';
 import { checkRequirements, networkWarning, parseDaemonVersion, SYSTEM_BIN_DIR, SYSTEM_ROOT, SYSTEM_STATE } from './probe';
 import type { DaemonInfo, DeployResult, HostFacts, RemoteOptions } from './remote';
+import { checkRootless } from './rootlessCheck';
 import { remoteCommand, type Ssh } from './ssh';
 
 export interface BundleFile {
@@ -72,24 +86,32 @@ export const INSTALL_SCRIPT =
   'then exit 0; fi; rm -f "$t"; echo "installing $3 failed, or its sha256 did not match" >&2; exit 4';
 
 /**
- * $1 node, $2 gantry.js, $3 socket, $4 log file, then the daemon's flags.
- * Prints daemon=<version --json> (+ via_sudo=1, started=0|1), or the log's
- * tail and exits 3.
+ * $1 node, $2 gantry.js, $3 socket ('' = the CLI's discovery order, for a
+ * rootless login), $4 log file, $5 how the daemon runs (DaemonMode), then the
+ * daemon's flags. Prints daemon=<version --json> (+ via_sudo=1,
+ * started=0|1), or the log's tail and exits 3.
  */
 export const START_SCRIPT = `${PRELUDE}
-node=$1; js=$2; sock=$3; log=$4; shift 4
+node=$1; js=$2; sock=$3; log=$4; mode=$5; shift 5
 ask() {
   as=
-  if [ "$(id -u)" != 0 ] && ! [ -w "$sock" ]; then as="sudo -n"; fi
-  out=$($as "$node" "$js" --socket "$sock" version --json </dev/null 2>/dev/null) || return 1
+  if [ -z "$sock" ]; then
+    out=$("$node" "$js" version --json </dev/null 2>/dev/null) || return 1
+    # Discovery may reach the system daemon: one of this version the probe already reused; another, the user cannot replace, so start the user's own.
+    case "$(printf '%s' "$out" | tr -d '\\n')" in *'"rootless": true'*) ;; *) return 1;; esac
+  else
+    if [ "$mode" = sudo ] && ! [ -w "$sock" ]; then as="sudo -n"; fi
+    out=$($as "$node" "$js" --socket "$sock" version --json </dev/null 2>/dev/null) || return 1
+  fi
   [ -z "$as" ] || say via_sudo 1
   say daemon "$(printf '%s' "$out" | tr -d '\\n')"
 }
 if ask; then say started 0; exit 0; fi
-mkdir -p "\${log%/*}" || exit 1
+# The log is the user's alone (a rootless daemon's lands in the user's state dir).
+(umask 077; mkdir -p "\${log%/*}" && : >>"$log") || exit 1
 cd / || exit 1
 start_as=
-if [ "$(id -u)" != 0 ]; then start_as="sudo -n"; fi
+if [ "$mode" = sudo ]; then start_as="sudo -n"; fi
 detach=nohup
 if command -v setsid >/dev/null 2>&1; then detach=setsid; fi
 printf '%s gantry: starting gantryd\\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$log"
@@ -110,16 +132,27 @@ tail -n 20 "$log" | sed 's/^/log=/'
 exit 3
 `;
 
-/** $1 pid of the daemon to stop. Exits 0 once it is gone. */
+/** $1 pid of the daemon to stop, $2 DaemonMode. Exits 0 once it is gone. */
 export const STOP_SCRIPT = `${PRELUDE}
 case "$1" in ''|*[!0-9]*) echo "bad pid" >&2; exit 2;; esac
 as=
-if [ "$(id -u)" != 0 ]; then as="sudo -n"; fi
+if [ "$2" = sudo ]; then as="sudo -n"; fi
 $as kill -TERM "$1" 2>/dev/null
 i=0
 while alive "$1" && [ "$i" -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 if alive "$1"; then echo "gantryd (pid $1) is still running 20 s after SIGTERM" >&2; exit 1; fi
 `;
+
+/**
+ * How gantryd runs on the host: as the root login, as root through `sudo -n`
+ * for a non-root login, or rootless as a non-root login without sudo.
+ */
+export type DaemonMode = 'root' | 'sudo' | 'rootless';
+
+export function daemonMode(facts: HostFacts): DaemonMode {
+  if (facts.uid === 0) return 'root';
+  return facts.rootless ? 'rootless' : 'sudo';
+}
 
 /** The dir of the running bundle (dist/), when gantry.js is in it. */
 export function defaultBundleDir(): string {
@@ -221,10 +254,22 @@ export async function deploy(
   const gantryJs = system ? path.posix.join(systemBinDir(), 'gantry.js') : remoteGantryJs(facts);
   const runNode = system ? system.node!.path : node.path;
   if (canReuse) {
-    return { result: { uploaded, started: false, daemon: facts.daemon, warnings, gantryJs, node: runNode }, facts };
+    return {
+      result: { uploaded, started: false, daemon: facts.daemon, warnings, gantryJs, node: runNode },
+      facts: { ...facts, socket: facts.socket || facts.daemon?.socket || '' },
+    };
   }
 
-  const daemonArgs = ['--socket', facts.socket];
+  const mode = daemonMode(facts);
+  if (mode === 'rootless') {
+    // The user's own daemon: what it needs besides (subordinate IDs, uidmap, RootlessKit …), in the doctor's words (rootlessCheck.ts).
+    progress(`checking the rootless prerequisites on ${ssh.label}`);
+    const verdict = await checkRootless(ctx, ssh, runNode, gantryJs, facts.uid);
+    if (verdict.missing) throw verdict.missing;
+    warnings.push(...verdict.warnings);
+  }
+
+  const daemonArgs = facts.socket ? ['--socket', facts.socket] : [];
   if (system) daemonArgs.push('--root', SYSTEM_ROOT, '--state', SYSTEM_STATE, '--runtime', system.runc!, '--conmon', system.conmon!);
   else {
     if (facts.gantryHomeSet)
@@ -232,8 +277,12 @@ export async function deploy(
     daemonArgs.push('--runtime', facts.runc!, '--conmon', facts.conmon!);
   }
   daemonArgs.push(...(opts.daemonArgs ?? []));
-  const start = () =>
-    startDaemon(ctx, ssh, [runNode, gantryJs, facts.socket, path.posix.join(facts.gantryHome, 'gantryd.log'), ...daemonArgs]);
+  // A rootless daemon logs to the user's state dir (beside its socket's default place), the others to GANTRY_HOME.
+  const log =
+    mode === 'rootless' && facts.stateHome
+      ? path.posix.join(facts.stateHome, 'gantry', 'gantryd.log')
+      : path.posix.join(facts.gantryHome, 'gantryd.log');
+  const start = () => startDaemon(ctx, ssh, [runNode, gantryJs, facts.socket, log, mode, ...daemonArgs]);
 
   progress(`starting gantryd ${GANTRY_VERSION} on ${ssh.label}`);
   let started = await start();
@@ -241,7 +290,7 @@ export async function deploy(
   if (started.daemon.version !== GANTRY_VERSION) {
     replaced = started.daemon;
     progress(`stopping gantryd ${replaced.version} (pid ${replaced.pid}) on ${ssh.label} to start ${GANTRY_VERSION}`);
-    await stopDaemon(ctx, ssh, replaced.pid);
+    await stopDaemon(ctx, ssh, replaced.pid, mode);
     started = await start();
     if (started.daemon.version !== GANTRY_VERSION) {
       throw new GantryError(
@@ -252,7 +301,7 @@ export async function deploy(
   }
   return {
     result: { uploaded, started: started.started, replaced, daemon: started.daemon, warnings, gantryJs, node: runNode },
-    facts: { ...facts, daemon: started.daemon, viaSudo: started.viaSudo },
+    facts: { ...facts, daemon: started.daemon, viaSudo: started.viaSudo, socket: facts.socket || started.daemon.socket || '' },
   };
 }
 
@@ -313,8 +362,8 @@ async function startDaemon(ctx: Ctx, ssh: Ssh, args: string[]): Promise<{ daemon
   });
 }
 
-async function stopDaemon(ctx: Ctx, ssh: Ssh, pid: number): Promise<void> {
-  const res = await ssh.run(ctx, remoteCommand(['/bin/sh', '-s', '--', String(pid)]), {
+async function stopDaemon(ctx: Ctx, ssh: Ssh, pid: number, mode: DaemonMode): Promise<void> {
+  const res = await ssh.run(ctx, remoteCommand(['/bin/sh', '-s', '--', String(pid), mode]), {
     input: STOP_SCRIPT,
     timeoutMs: 60_000,
     what: 'stopping gantryd',

@@ -9,7 +9,7 @@
  * runc/conmon: PATH plus the sbin dirs, which a non-root login PATH lacks
  * although the daemon (root) will find them there.
  *
- * A non-root login (`system=1`): the daemon is root's, started through
+ * A non-root login with `sudo -n` (`system=1`): the daemon is root's, started through
  * `sudo -n`, so nothing the login user controls may decide what root runs or
  * where root's data goes. The probe also reports root's tools, looked up on a
  * fixed root PATH (ROOT_PATH) and accepted only when the file (after
@@ -17,6 +17,14 @@
  * (`root_node`, `root_runc`, `root_conmon`; `root_refused` for the others),
  * the root-owned bundle in SYSTEM_BIN_DIR/<version> (`sysfile`), and the
  * system socket /run/gantry/gantry.sock whatever GANTRY_HOME says.
+ *
+ * A non-root login without `sudo -n` (`rootless=1`): the daemon will be the
+ * user's own rootless one (deploy.ts), so no root tools are looked for; the
+ * probe reports the user's XDG state home (`state_home`, for the log) and,
+ * unless GANTRY_HOME names a socket, asks `version` with no --socket: the
+ * host's CLI then follows its discovery order (client/discovery.ts), and
+ * `socket` is empty. What rootless needs besides is the host's own doctor's
+ * to say (rootlessCheck.ts), once the bundle is there.
  *
  * Networking (docs/networking.md, "What a host needs"): the script's second
  * argument is the CNI plugin dirs the daemon would use (colon-separated,
@@ -84,7 +92,14 @@ else home=$HOME/.gantry; sock=/run/gantry/gantry.sock; fi
 # Root-owned, not group/world-writable, and so is its dir.
 root_owned() { [ -n "$(find "$1" "\${1%/*}" -prune -user 0 ! -perm -020 ! -perm -002 -print 2>/dev/null | sed -n 2p)" ]; }
 root_node=
-if [ "$uid" != 0 ]; then
+# Without sudo the daemon is the user's own rootless one (rootless=1): found, as by the CLI there, through its discovery order.
+discover=
+if [ "$uid" != 0 ] && [ "$sudo" != 1 ]; then
+  say rootless 1
+  case "$XDG_STATE_HOME" in /*) say state_home "$XDG_STATE_HOME";; *) say state_home "$HOME/.local/state";; esac
+  if [ -z "$GANTRY_HOME" ]; then sock=; discover=1; fi
+fi
+if [ "$uid" != 0 ] && [ "$sudo" = 1 ]; then
   say system 1
   sock=${SYSTEM_SOCKET}
   for tool in node runc conmon; do
@@ -121,7 +136,9 @@ fi
 # Through sudo only root's node and root's copy; as ourselves our own files are fine.
 js=$bin/gantry.js; run_node=$node
 if [ -n "$as" ]; then js=$sysbin/gantry.js; run_node=$root_node; fi
-if [ -n "$run_node" ] && [ -f "$js" ] && [ -S "$sock" ]; then
+if [ -n "$run_node" ] && [ -f "$js" ] && [ -n "$discover" ]; then
+  out=$("$run_node" "$js" version --json </dev/null 2>/dev/null) && say daemon "$(printf '%s' "$out" | tr -d '\\n')"
+elif [ -n "$run_node" ] && [ -f "$js" ] && [ -S "$sock" ]; then
   out=$($as "$run_node" "$js" --socket "$sock" version --json </dev/null 2>/dev/null) && say daemon "$(printf '%s' "$out" | tr -d '\\n')"
 fi
 cni_dirs=\${2:-${DEFAULT_CNI_BIN_DIRS.join(':')}}
@@ -202,6 +219,8 @@ export function parseProbe(stdout: string): HostFacts {
     gantryHomeSet: values.get('gantry_home_set') === '1',
     socket: values.get('socket') ?? '',
     viaSudo: values.get('via_sudo') === '1',
+    rootless: values.get('rootless') === '1',
+    stateHome: values.get('state_home') || undefined,
     installed,
     daemon: parseDaemonVersion(values.get('daemon')),
     network: values.has('cni_dirs')
@@ -241,12 +260,28 @@ export function networkWarning(network: NetworkFacts | undefined, label: string)
 export function parseDaemonVersion(json: string | undefined): DaemonInfo | undefined {
   if (!json) return undefined;
   try {
-    const server = (JSON.parse(json) as { server?: { version?: unknown; pid?: unknown } }).server;
-    if (typeof server?.version === 'string' && typeof server.pid === 'number') return { version: server.version, pid: server.pid };
+    const server = (JSON.parse(json) as { server?: { version?: unknown; pid?: unknown; socket?: unknown; rootless?: unknown } }).server;
+    if (typeof server?.version === 'string' && typeof server.pid === 'number') {
+      return {
+        version: server.version,
+        pid: server.pid,
+        ...(typeof server.socket === 'string' && server.socket ? { socket: server.socket } : {}),
+        ...(server.rootless === true ? { rootless: true } : {}),
+      };
+    }
   } catch {
     // not JSON: treat as no answer
   }
   return undefined;
+}
+
+/**
+ * The host's CLI finds the daemon by its own discovery order (client/discovery.ts):
+ * a rootless login whose GANTRY_HOME does not name the socket. Probe, start
+ * and dial-stdio then pass no --socket.
+ */
+export function discoversSocket(facts: HostFacts): boolean {
+  return facts.rootless === true && !facts.gantryHomeSet;
 }
 
 export function parseNodeVersion(v: string): [number, number, number] | undefined {
@@ -273,8 +308,10 @@ export function selectNode(nodes: readonly NodeInstall[]): NodeInstall | undefin
 /**
  * Everything the host lacks for running gantryd, as one FailedPrecondition
  * that lists each missing piece and how to install it; undefined when
- * nothing is missing. `canReuse`: a daemon of ours already answers, so root
- * is not needed.
+ * nothing is missing. `canReuse`: a daemon of ours already answers, so its
+ * tools are not needed. A non-root login without `sudo -n` needs no root: its
+ * daemon is rootless, and what that needs besides is the doctor's to say
+ * (rootlessCheck.ts, once the bundle is there).
  */
 export function checkRequirements(facts: HostFacts, label: string, canReuse: boolean): GantryError | undefined {
   if (facts.os !== 'Linux') {
@@ -316,11 +353,6 @@ export function checkRequirements(facts: HostFacts, label: string, canReuse: boo
     );
   }
   if (needTools && !facts.sha256sum) missing.push('sha256sum (GNU coreutils or busybox), to verify uploads');
-  if (!canReuse && facts.uid !== 0 && !facts.sudo) {
-    missing.push(
-      `root to start gantryd (logged in as uid ${facts.uid}, and \`sudo -n\` is not allowed): log in as root, or allow passwordless sudo for this user`,
-    );
-  }
   if (!missing.length) return undefined;
   return failedPrecondition(`${label} cannot run gantryd; missing:\n  - ${missing.join('\n  - ')}`);
 }

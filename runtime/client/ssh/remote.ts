@@ -13,7 +13,9 @@
  *     │ probe: /bin/sh -s -- VERSION  ──────────────────────────▶ PROBE_SCRIPT on stdin
  *     │ ◀── os, arch, uid, sudo, node(s), runc, conmon, GANTRY_HOME,
  *     │     socket, sha256 of bin/VERSION/*, daemon's `version --json`
- *     │ missing Node/runc/conmon/root? → FailedPrecondition, nothing written
+ *     │ missing Node/runc/conmon? → FailedPrecondition, nothing written
+ *     │ (a non-root login without sudo: rootless; after the upload below, the
+ *     │  host's own `gantry doctor` names any missing rootless prerequisite)
  *     │ upload (only files whose sha256 differs), one ssh each:
  *     │   file bytes on stdin ─────────────────────────────────▶ cat > tmp; sha256 = ?; mv
  *     │ start (unless a daemon of this version answers):
@@ -23,7 +25,8 @@
  *     │ proxy: listen on <tmp 0700>/gantry.sock (0600)
  *     ▼
  *   RuntimeClient("unix:<proxy>") — each connection grpc-js opens:
- *     accept ──▶ spawn ssh HOST [sudo -n] NODE GANTRY_JS --socket S dial-stdio
+ *     accept ──▶ spawn ssh HOST [sudo -n] NODE GANTRY_JS [--socket S] dial-stdio
+ *                (no --socket for a rootless login: the host's discovery order)
  *     bytes ◀══▶ ssh stdin/stdout ◀══▶ remote dial-stdio ◀══▶ gantryd socket
  *     grpc closes → ssh stdin EOF → remote stdin EOF → dial-stdio exits → ssh exits
  *     link dies   → ssh gives up after ServerAliveInterval × ServerAliveCountMax
@@ -110,8 +113,22 @@ export interface HostFacts {
   readonly gantryHome: string;
   /** GANTRY_HOME was set: the daemon's --root/--state live under it too. */
   readonly gantryHomeSet: boolean;
-  /** The daemon socket on the host. */
+  /**
+   * The daemon socket on the host; '' when the host's CLI finds it by its
+   * discovery order (a rootless login without GANTRY_HOME, see `rootless`)
+   * and no daemon answered yet. After a deploy: the answering daemon's.
+   */
   readonly socket: string;
+  /**
+   * A non-root login without `sudo -n`: the daemon there is the user's own
+   * rootless gantryd (docs/rootless.md), started from the user's own copy of
+   * the bundle; the probe, the start and every dial-stdio find it as the CLI
+   * there does (`GANTRY_SOCKET` → the user's socket → the system socket),
+   * unless GANTRY_HOME names its socket.
+   */
+  readonly rootless?: boolean;
+  /** For `rootless`: the user's XDG state home (the daemon logs to gantry/gantryd.log in it). */
+  readonly stateHome?: string;
   /** Run the daemon-side commands through `sudo -n` (socket not ours, not root). */
   readonly viaSudo: boolean;
   /** sha256 of each file already in bin/<version>/ ("gantry.js", "native/x.node"). */
@@ -152,6 +169,10 @@ export interface SystemFacts {
 export interface DaemonInfo {
   readonly version: string;
   readonly pid: number;
+  /** Its socket as it reports it (Version), when it did. */
+  readonly socket?: string;
+  /** It runs rootless (Version's `rootless`). */
+  readonly rootless?: boolean;
 }
 
 export interface DeployResult {

@@ -220,7 +220,7 @@ describe('remote: deploy and reuse gantryd over SSH', function () {
     assert.ok(oldPid, 'the old daemon answers');
 
     const r = await connect();
-    assert.deepEqual(r.deploy.replaced, { version: '0.0.1-old', pid: oldPid });
+    assert.deepEqual(r.deploy.replaced, { version: '0.0.1-old', pid: oldPid, socket });
     assert.equal(r.deploy.started, true);
     assert.equal(pidAlive(oldPid), false, 'the old daemon was stopped');
     const v = await versionThrough(r);
