@@ -161,6 +161,7 @@ export function serveSpdyPortForward(
         }
         stream.once('close', () => conn.close());
         tcp.on('data', (d: Buffer) => stream.write(d));
+        tcp.resume(); // the relay's connection comes paused
         tcp.once('end', () => stream.end());
         tcp.once('close', () => {
           stream.end();

@@ -101,6 +101,7 @@ export function serveWsPortForward(
         for (const d of early.get(data) ?? []) tcp.write(d);
         early.delete(data);
         tcp.on('data', (d: Buffer) => send(ws, channelMessage(data, d)));
+        tcp.resume(); // the relay's connection comes paused
         tcp.once('close', () => {
           sockets.delete(data);
           done();

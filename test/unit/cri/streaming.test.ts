@@ -118,6 +118,7 @@ function fakeRuntime(): StreamingRuntime & { processes: FakeProcess[] } {
         socket.once('connect', resolve);
         socket.once('error', reject);
       });
+      socket.pause(); // as the relay hands its connections over (runtime/network/forward/dial.ts)
       return { socket, closed: new Promise<void>((r) => socket.once('close', () => r())), close: () => socket.destroy() };
     },
   };
