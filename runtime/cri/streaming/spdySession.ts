@@ -189,7 +189,7 @@ export class SpdySession extends EventEmitter {
       return;
     }
     const p = frame.payload;
-    switch (frame.type) {
+    switch (frame.type as FrameType) {
       case FrameType.SynStream: {
         if (p.length < 10) throw new Error('short SYN_STREAM');
         const id = p.readUInt32BE(0) & 0x7fffffff;
