@@ -28,6 +28,9 @@ import {
   type Headers,
 } from './spdyFrames';
 
+/** How long a closing session waits for the client to close its streams. */
+const CLOSE_GRACE_MS = 5_000;
+
 /** DATA frames we send are at most this big (any size up to 2^24-1 is valid; smaller keeps streams interleaved). */
 const MAX_DATA_FRAME = 32 * 1024;
 
@@ -108,6 +111,7 @@ export class SpdySession extends EventEmitter {
   private outbound: Promise<void> = Promise.resolve();
   private lastStreamId = 0;
   private closed = false;
+  private closing = false;
 
   /** 'close' is emitted once, when the connection is over. */
   constructor(
@@ -150,16 +154,31 @@ export class SpdySession extends EventEmitter {
   /** @internal */
   forget(id: number): void {
     this.streams.delete(id);
+    if (this.streams.size === 0) this.emit('idle');
   }
 
-  /** Says goodbye (GOAWAY), then ends the connection once what was queued is written. */
-  close(): void {
-    if (this.closed) return;
+  /**
+   * Says goodbye (GOAWAY) and ends the connection once every stream is over
+   * (the client read to our FIN and closed its side) or after `graceMs`, as
+   * the Kubernetes SPDY library's Close waits: a client that is still
+   * reading its last frames is not cut off. The client closing first ends it
+   * at once.
+   */
+  close(graceMs = CLOSE_GRACE_MS): void {
+    if (this.closed || this.closing) return;
+    this.closing = true;
     this.send(goAway(this.lastStreamId));
-    void this.outbound.then(() => {
-      this.socket.end();
-      this.destroy();
-    });
+    const end = () => {
+      clearTimeout(timer);
+      void this.outbound.then(() => {
+        this.socket.end();
+        this.destroy();
+      });
+    };
+    const timer = setTimeout(end, graceMs);
+    timer.unref();
+    if (this.streams.size === 0) end();
+    else this.once('idle', end);
   }
 
   /** Ends everything now. Idempotent. */
