@@ -269,6 +269,17 @@ describe('cri/streaming server', () => {
     assert.equal(plain.status, 400);
   });
 
+  it('closing the server ends every live connection, whatever the protocol', async () => {
+    const spdy = await spdyCommand(execUrl(['size'], { tty: true }), { stdout: true, tty: true });
+    const ws = await wsCommand(execUrl(['size'], { tty: true }));
+    spdy.resize(10, 5);
+    ws.resize(20, 6);
+    await spdy.stdout.waitFor('5 10\n');
+    await ws.stdout.waitFor('6 20\n');
+    await server.close();
+    await Promise.all([spdy.stdout.done, ws.stdout.done]);
+  });
+
   it('SPDY v2 (channel.k8s.io family): text on the error stream only on failure', async () => {
     const client = await spdyCommand(execUrl(['exit', '3']), { stdout: true, stderr: true }, ['v2.channel.k8s.io']);
     assert.equal(client.protocol, 'v2.channel.k8s.io');
