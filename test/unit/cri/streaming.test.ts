@@ -5,6 +5,8 @@
 // server for port-forward. test/integration/cri/streaming.test.ts runs the
 // same clients against real containers.
 import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import {
   FrameReader,
@@ -267,6 +269,23 @@ describe('cri/streaming server', () => {
     await assert.rejects(wsConnect(execUrl(['echo']), ['base64.channel.k8s.io']), (e) => e instanceof Refused && e.status === 400);
     const plain = await fetch(execUrl(['echo']));
     assert.equal(plain.status, 400);
+    // The tunnelled SPDY port-forward (not served) is refused as an upgrade failure, so client-go falls back to SPDY.
+    const tunnel = await new Promise<number>((resolve, reject) => {
+      const req = http.request(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [80] }), {
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+          'Sec-WebSocket-Protocol': 'SPDY/3.1+portforward.k8s.io',
+        },
+      });
+      req.on('response', (res) => resolve(res.statusCode ?? 0));
+      req.on('upgrade', () => reject(new Error('upgraded')));
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(tunnel, 400);
   });
 
   it('closing the server ends every live connection, whatever the protocol', async () => {
