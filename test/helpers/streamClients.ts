@@ -21,7 +21,11 @@ export class Collected {
     this.done = new Promise((resolve) => (this.finish = resolve));
   }
 
+  /** The bytes as they came (text decodes them; binary output needs these). */
+  readonly chunks: Buffer[] = [];
+
   push(data: Buffer | string): void {
+    this.chunks.push(Buffer.from(data));
     this.text += data.toString();
     for (const w of [...this.waiters]) {
       if (this.text.includes(w.needle)) {

@@ -18,6 +18,8 @@ import type { CommandRequest, StreamedAttach, StreamedProcess, StreamingRuntime 
 export interface CommandTransport {
   stdout(data: Buffer): void;
   stderr(data: Buffer): void;
+  /** Resolves once the client has taken most of what was written (at once when it is gone): the output's backpressure. */
+  drained(): Promise<void>;
   /** Writes the outcome on the error stream and ends the connection. */
   finish(outcome: CommandOutcome): void;
 }
@@ -82,6 +84,8 @@ export function runCommand(
         if (frame.stream === 'stderr' && !request.tty) {
           if (request.stderr) transport.stderr(frame.data);
         } else if (request.stdout) transport.stdout(frame.data);
+        // A slow client holds the process's output back instead of growing our buffers.
+        await transport.drained();
       }
       outcome = t.kind === 'exec' ? { exitCode: await t.p.wait() } : { exitCode: 0 };
       if (t.kind === 'attach') t.a.close();

@@ -80,6 +80,7 @@ export function serveSpdyCommand(
       {
         stdout: (data) => streams.get('stdout')?.write(data),
         stderr: (data) => streams.get('stderr')?.write(data),
+        drained: () => session.drained(),
         finish: (outcome) => {
           const error = streams.get('error')!;
           const message = version >= 4 ? statusJson(outcome) : legacyError(outcome);

@@ -151,6 +151,22 @@ export class SpdySession extends EventEmitter {
     this.outbound = this.outbound.catch(() => this.destroy());
   }
 
+  /** Resolves when the socket has room again (at once when it has, or the session is over). */
+  drained(): Promise<void> {
+    return this.outbound.then(() => {
+      if (this.closed || !this.socket.writableNeedDrain) return;
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          this.socket.off('drain', done);
+          this.off('close', done);
+          resolve();
+        };
+        this.socket.once('drain', done);
+        this.once('close', done);
+      });
+    });
+  }
+
   /** @internal */
   forget(id: number): void {
     this.streams.delete(id);

@@ -21,6 +21,18 @@ const send = (ws: WebSocket, message: Buffer) => {
   if (ws.readyState === ws.OPEN) ws.send(message);
 };
 
+/** Above this much unsent, output waits for the client. */
+const HIGH_WATER = 1024 * 1024;
+
+/** Resolves once what is queued on the WebSocket is below the mark (an empty message's callback comes after all before it). */
+function drained(ws: WebSocket): Promise<void> {
+  if (ws.readyState !== ws.OPEN || ws.bufferedAmount < HIGH_WATER) return Promise.resolve();
+  return new Promise((resolve) => {
+    ws.ping(undefined, undefined, () => resolve());
+    ws.once('close', () => resolve());
+  });
+}
+
 export function serveWsCommand(ctx: Ctx, ws: WebSocket, request: CommandRequest, runtime: StreamingRuntime, log: Logger): void {
   const version = versionOf(ws.protocol);
   const resizes = new ResizeDecoder();
@@ -31,6 +43,7 @@ export function serveWsCommand(ctx: Ctx, ws: WebSocket, request: CommandRequest,
     {
       stdout: (data) => send(ws, channelMessage(Channel.stdout, data)),
       stderr: (data) => send(ws, channelMessage(Channel.stderr, data)),
+      drained: () => drained(ws),
       finish: (outcome) => {
         send(ws, channelMessage(Channel.error, statusJson(outcome)));
         ws.close(NORMAL_CLOSURE);

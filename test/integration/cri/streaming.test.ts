@@ -9,7 +9,7 @@
 // (IPv4 and IPv6 localhost), spent and unknown tokens, and a client that
 // goes away mid-exec. docs/cri.md, "Streaming".
 import * as assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
@@ -132,6 +132,19 @@ describe('CRI streaming: exec, attach and port-forward through the URLs', functi
         const ok = await connect(await execUrl(['hostname']), {});
         assert.equal(await ok.stdout.done, 'streams\n');
         assert.equal((await statusOf(ok)).status, 'Success');
+      });
+
+      it('exec: 8 MiB of binary output arrive intact (sha256)', async () => {
+        const made = await cri.runtime.execSync({
+          containerId: shell,
+          cmd: ['sh', '-c', 'head -c 8388608 /dev/urandom > /tmp/big && sha256sum /tmp/big'],
+          timeout: 0n,
+        });
+        const want = made.stdout.toString().split(' ')[0];
+        const c = await connect(await execUrl(['cat', '/tmp/big']), {});
+        await c.stdout.done;
+        assert.equal((await statusOf(c)).status, 'Success');
+        assert.equal(createHash('sha256').update(Buffer.concat(c.stdout.chunks)).digest('hex'), want);
       });
 
       it('exec: stdin echoed by cat; closing stdin ends it', async () => {
