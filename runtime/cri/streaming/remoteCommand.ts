@@ -50,7 +50,7 @@ export function runCommand(
   const step = (fn: (t: Target) => Promise<unknown> | void) => {
     chain = chain.then(() => (target ? fn(target) : undefined)).catch(() => undefined);
   };
-  // Only an exec's own stdin closes: a container's is shared by every attach (CRI stdin_once is not kept).
+  // Only an exec's own stdin closes here: a container's is shared by every attach, and conmon closes it when a client leaves only with stdin_once.
   const closeStdin = () => {
     if (stdinClosed || !request.stdin || request.kind !== 'exec') return;
     stdinClosed = true;
