@@ -186,6 +186,8 @@ export interface ContainerConfig extends ContainerNetworkOptions {
   readonly tty: boolean;
   /** `-i`: keep stdin open for attach. */
   readonly openStdin: boolean;
+  /** A client's end of stdin does not close the container's (a CRI container without stdin_once); absent: it does, as Docker's StdinOnce. */
+  readonly keepStdinOpen?: boolean;
   /** Default: the image's StopSignal, else SIGTERM. */
   readonly stopSignal?: string;
   /** Seconds between the stop signal and SIGKILL; default 10. */

@@ -353,8 +353,8 @@ export class Launcher implements ContainerTasks {
       persistDir: this.persistDirOf(id),
       tty: container.config.tty,
       stdin: container.config.openStdin,
-      // Docker's StdinOnce: the first attached client that closes stdin closes it for the container (EOF).
-      leaveStdinOpen: false,
+      // Docker's StdinOnce: the first attached client that closes stdin closes it for the container (EOF); CRI's stdin_once=false keeps it open.
+      leaveStdinOpen: container.config.keepStdinOpen ?? false,
     });
     try {
       await beforeStart(task);

@@ -36,6 +36,8 @@ import type { Subscriber } from '../events/events';
 import type { ContainerStats as TaskStats } from '../tasks/stats';
 import type { Container } from '../containers/containers';
 import type { FsUsage } from './fsUsage';
+import type { ForwardConnection } from '../network/forward/dial';
+import type { StreamUrls } from './streaming/streaming';
 
 /** The cgroup driver gantryd uses: cgroupfs (cgroupsPathOf in runtime/containers/launcher.ts). */
 export type CgroupDriverName = 'cgroupfs' | 'systemd';
@@ -76,7 +78,7 @@ export interface CriPodDeps {
     ContainerService,
     'resolve' | 'create' | 'start' | 'stop' | 'remove' | 'list' | 'bundleOf' | 'logPathOf' | 'reconfigure'
   >;
-  readonly io: Pick<ContainerIO, 'exec' | 'specJson'>;
+  readonly io: Pick<ContainerIO, 'exec' | 'attach' | 'specJson'>;
   /** The infra root filesystem (pause.ts). */
   readonly pause: Pick<PauseRootfs, 'base'>;
   /** `--sandbox-image`: this image as the infra instead of catatonit. */
@@ -97,6 +99,8 @@ export interface CriPodDeps {
   updateTask(ctx: Ctx, id: string, resources: Readonly<Record<string, unknown>>): Promise<void>;
   /** The daemon's event log: GetContainerEvents follows its container events. */
   readonly events: Subscriber;
+  /** A TCP connection to `port` on the sandbox's localhost (runtime/containers/portForward.ts). */
+  dial(ctx: Ctx, sandboxId: string, port: number): Promise<ForwardConnection>;
 }
 
 export interface CriDeps {
@@ -107,4 +111,6 @@ export interface CriDeps {
   readonly pods?: CriPodDeps;
   /** Why pods are unavailable (when `pods` is absent). */
   readonly podsUnavailable?: string;
+  /** The streaming server's URLs for Exec, Attach and PortForward (streaming/server.ts); absent: those fail. */
+  readonly streams?: StreamUrls;
 }

@@ -151,6 +151,8 @@ export class CriContainers {
         pidMode,
         tty: config.tty,
         openStdin: config.stdin,
+        // stdin_once false: an attach that goes away leaves stdin open for the next (as containerd).
+        keepStdinOpen: config.stdin && !config.stdinOnce,
         logPath: logPath || undefined,
       });
       const created = await this.deps.service.create(ctx, containerName(pod.metadata, config.metadata!), gantryConfig);

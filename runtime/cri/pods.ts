@@ -11,6 +11,7 @@ import { CriContainers } from './podContainers';
 import { CriSandboxes } from './sandboxes';
 import { CriStats } from './stats';
 import { CriEvents } from './events';
+import { CriStreams } from './streams';
 
 type PodHandlers = Pick<
   RuntimeServiceServer,
@@ -34,6 +35,9 @@ type PodHandlers = Pick<
   | 'listPodSandboxStats'
   | 'updateContainerResources'
   | 'getContainerEvents'
+  | 'exec'
+  | 'attach'
+  | 'portForward'
 >;
 
 export function podHandlers(adapt: HandlerAdapter, deps: CriDeps): PodHandlers {
@@ -42,12 +46,17 @@ export function podHandlers(adapt: HandlerAdapter, deps: CriDeps): PodHandlers {
   const containers = pods && sandboxes ? new CriContainers(pods, sandboxes) : undefined;
   const stats = pods && sandboxes && containers ? new CriStats(pods, containers, sandboxes) : undefined;
   const events = pods && sandboxes && containers ? new CriEvents(pods.events, pods.service, containers, sandboxes) : undefined;
+  const streams = sandboxes && containers && deps.streams ? new CriStreams(containers, sandboxes, deps.streams) : undefined;
   const need = <T>(x: T | undefined): T => {
     if (!x)
       throw failedPrecondition(
         `pods are unavailable on this daemon: ${deps.podsUnavailable ?? 'containers or CNI networks are unavailable'}`,
       );
     return x;
+  };
+  const needStreams = (x: CriStreams | undefined): CriStreams => {
+    if (!x && !deps.streams && pods) throw failedPrecondition('the CRI streaming server is not running on this daemon');
+    return need(x);
   };
   return {
     runPodSandbox: adapt.unary('cri.RunPodSandbox', async (ctx, r) => ({
@@ -80,6 +89,9 @@ export function podHandlers(adapt: HandlerAdapter, deps: CriDeps): PodHandlers {
     }),
     listContainers: adapt.unary('cri.ListContainers', async (_ctx, r) => ({ containers: need(containers).list(r.filter) })),
     containerStatus: adapt.unary('cri.ContainerStatus', async (_ctx, r) => need(containers).status(r.containerId, r.verbose)),
+    exec: adapt.unary('cri.Exec', async (_ctx, r) => needStreams(streams).exec(r)),
+    attach: adapt.unary('cri.Attach', async (_ctx, r) => needStreams(streams).attach(r)),
+    portForward: adapt.unary('cri.PortForward', async (_ctx, r) => needStreams(streams).portForward(r)),
     execSync: adapt.unary('cri.ExecSync', async (ctx, r) => need(containers).execSync(ctx, r.containerId, r.cmd, Number(r.timeout))),
     reopenContainerLog: adapt.unary('cri.ReopenContainerLog', async (_ctx, r) => {
       need(containers).reopenLog(r.containerId);

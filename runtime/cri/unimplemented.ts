@@ -8,15 +8,11 @@ import { unimplemented } from '../errdefs/errdefs';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 
 const NO_METRICS = 'gantryd exports no CRI pod metrics yet (docs/cri.md)';
-const NO_STREAMING = 'gantryd has no CRI streaming server yet (exec, attach and port-forward URLs; docs/cri.md)';
 
 /** RPC name → what is missing. */
 export const MISSING: Record<string, string> = {
   ListPodSandboxMetrics: NO_METRICS,
   ListMetricDescriptors: NO_METRICS,
-  Exec: NO_STREAMING,
-  Attach: NO_STREAMING,
-  PortForward: NO_STREAMING,
   CheckpointContainer: 'gantryd does not checkpoint containers (no CRIU support)',
 };
 

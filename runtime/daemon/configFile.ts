@@ -45,6 +45,7 @@ const KEY_NAMES: Readonly<Record<string, string>> = {
 const VALUE_TYPES: Readonly<Record<string, 'integer' | 'boolean'>> = {
   'max-concurrent-downloads': 'integer',
   'max-concurrent-uploads': 'integer',
+  'cri-stream-port': 'integer',
   cri: 'boolean',
 };
 

@@ -69,7 +69,12 @@ export interface Containers {
   /** diff, export and commit (absent when containers are unavailable). */
   readonly changes?: ContainerChanges;
   /** What the CRI drives (daemon/cri.ts; absent when containers are unavailable). */
-  readonly runtime?: { readonly service: ContainerService; readonly io: ContainerIO; readonly launcher: Launcher };
+  readonly runtime?: {
+    readonly service: ContainerService;
+    readonly io: ContainerIO;
+    readonly launcher: Launcher;
+    readonly forwarder: PortForwarder;
+  };
   close(): void;
 }
 
@@ -182,7 +187,7 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
   });
   return {
     changes,
-    runtime: { service, io, launcher },
+    runtime: { service, io, launcher, forwarder },
     server: (adapt): ContainersServer => ({
       ...(containersService(adapt, service, io, (id) => deps.networks.current(id), forwarder) as ContainersServer),
       ...containerChangesHandlers(adapt, changes),

@@ -10,7 +10,7 @@ import { Server } from '@grpc/grpc-js';
 import type { HandlerAdapter } from '../api/server';
 import type { Ctx } from '../context';
 import type { ContainerNetworks } from '../containers/networking';
-import type { CriDeps } from '../cri/cri';
+import type { CriDeps, CriPodDeps } from '../cri/cri';
 import { DEFAULT_PAUSE_BINARY, PauseRootfs } from '../cri/pause';
 import { ensurePodNetwork, type PodNetworkSettings } from '../cri/podNetwork';
 import { mountpointOf } from '../cri/fsUsage';
@@ -27,6 +27,8 @@ import { criServices } from '../cri/server';
 import type { Logger } from '../util/log';
 import { bindPrivately } from './socket';
 import { clearStaleSocket } from './singleInstance';
+import { StreamingServer } from '../cri/streaming/server';
+import type { StreamingRuntime, StreamingSettings } from '../cri/streaming/streaming';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -37,6 +39,8 @@ export function defaultCriSocket(state: string): string {
 
 export interface CriServer {
   readonly socket: string;
+  /** The streaming server's `http://ADDRESS:PORT`, when it runs. */
+  readonly streamingAddress?: string;
   /** Stops serving (in-flight calls get a grace period) and removes the socket. Idempotent. */
   close(): Promise<void>;
 }
@@ -47,27 +51,39 @@ export async function startCri(
   deps: CriDeps,
   log: Logger,
   group?: string | false,
+  streaming: StreamingSettings = {},
 ): Promise<CriServer> {
   fs.mkdirSync(path.dirname(socket), { recursive: true, mode: 0o711 });
   if ((await clearStaleSocket(socket)) === 'replaced') log.warn('replaced a stale CRI socket', { socket });
   const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-  for (const service of criServices(adapt, deps)) server.addService(service.definition, service.implementation);
-  await bindPrivately(server, socket, { group });
+  // Exec, Attach and PortForward answer URLs of this server (docs/cri.md, "Streaming"); it runs only where pods can.
+  const streams = deps.pods ? await StreamingServer.start(streaming, streamingRuntime(deps.pods), log) : undefined;
+  for (const service of criServices(adapt, { ...deps, streams })) server.addService(service.definition, service.implementation);
+  try {
+    await bindPrivately(server, socket, { group });
+  } catch (e) {
+    await streams?.close();
+    throw e;
+  }
   log.info('CRI serving', { socket });
   let closing: Promise<void> | undefined;
   return {
     socket,
+    streamingAddress: streams?.address,
     close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, SHUTDOWN_GRACE_MS);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      }).then(() => fs.rmSync(socket, { force: true }))),
+      (closing ??= Promise.all([
+        streams?.close(),
+        new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+          }, SHUTDOWN_GRACE_MS);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        }),
+      ]).then(() => fs.rmSync(socket, { force: true }))),
   };
 }
 
@@ -124,6 +140,16 @@ export function criPods(w: CriPodsWiring): Pick<CriDeps, 'pods' | 'podsUnavailab
       },
       updateTask: (ctx, id, resources) => runtime.io.updateResources(ctx, id, resources),
       events: w.events,
+      dial: (ctx, sandboxId, port) => runtime.forwarder.dial(ctx, sandboxId, port),
     },
+  };
+}
+
+/** The streaming server's back ends: the exec, attach and port-forward paths of the rest of gantryd. */
+function streamingRuntime(pods: CriPodDeps): StreamingRuntime {
+  return {
+    exec: async (ctx, id, opts) => (await pods.io.exec(ctx, id, { args: opts.args, env: [], tty: opts.tty, stdin: opts.stdin })).session,
+    attach: (ctx, id, opts) => pods.io.attach(ctx, id, { stdin: opts.stdin, start: false }),
+    dial: (ctx, sandboxId, port) => pods.dial(ctx, sandboxId, port),
   };
 }

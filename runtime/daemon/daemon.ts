@@ -63,6 +63,7 @@ import { layersHandlers } from '../api/services/layers';
 import { bindPrivately, listenRaw } from './socket';
 import { RawByteServer } from '../rawbytes/index';
 import { criPods, startCri } from './cri';
+import type { StreamingSettings } from '../cri/streaming/streaming';
 import { PAUSE_BUILD_PREFIX } from '../cri/pause';
 import type { RootlessMode } from './rootless/rootless';
 import { runsRootless, sharingGroup } from '../system/identity';
@@ -102,6 +103,8 @@ export interface DaemonConfig {
   readonly sandboxImage?: string;
   /** `--cri-pod-bridge`, `--cri-pod-subnet`: the pod network's bridge and subnet when gantryd makes it. */
   readonly criPodNetwork?: { readonly bridge?: string; readonly subnet?: string };
+  /** `--cri-stream-address`, `--cri-stream-port`: where the CRI streaming server listens (docs/cri.md). */
+  readonly criStreaming?: StreamingSettings;
   /** `--registry-config-dir`: `<dir>/<host>/hosts.toml` mirrors and endpoints (distribution/registryHosts.ts). */
   readonly registryConfigDir?: string;
   /** `--registry-mirror` / `registry_mirrors`: Docker Hub mirrors, tried first. */
@@ -275,6 +278,7 @@ export class Daemon {
             },
             log,
             socketGroup,
+            config.criStreaming,
           )
         : undefined;
       const unbind = await bindPrivately(server, socket, { group: socketGroup, listenFd: config.listenFd });

@@ -61,6 +61,10 @@ Options:
                       the Linux bridge of the pod network k8s-pods (default: gantry-pods0)
   --cri-pod-subnet CIDR
                       the pod network's subnet (default: a free one, chosen when it is made)
+  --cri-stream-address ADDR
+                      where the CRI streaming server (exec, attach, port-forward URLs)
+                      listens (default: 127.0.0.1)
+  --cri-stream-port N the streaming server's port (default: 0, an ephemeral one)
   --sandbox-image REF the image of pods' infra process instead of the static catatonit
                       gantryd puts in a rootfs of its own (pulled when missing)
   --registry-config-dir DIR
@@ -106,6 +110,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
       'cri-pod-bridge': { type: 'string' },
       'cri-cni-conf-dir': { type: 'string' },
       'cri-pod-subnet': { type: 'string' },
+      'cri-stream-address': { type: 'string', default: '127.0.0.1' },
+      'cri-stream-port': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h' },
       config: { type: 'string' },
       'print-config': { type: 'boolean', default: false },
@@ -143,6 +149,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
   }
 
   if (values.cri !== 'true' && values.cri !== 'false') throw new Error(`invalid --cri "${values.cri}" (true or false)`);
+  const streamPort = Number(values['cri-stream-port']);
+  if (!Number.isInteger(streamPort) || streamPort < 0 || streamPort > 65535) throw new Error('--cri-stream-port must be 0-65535');
   const paths = resolvePaths(values);
   // A user other than root gets a rootless daemon: the same command again, under RootlessKit (docs/rootless.md).
   const rootless = rootlessFromEnv();
@@ -182,6 +190,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
         criSocket,
         sandboxImage: values['sandbox-image'] || undefined,
         criPodNetwork: { bridge: values['cri-pod-bridge'], subnet: values['cri-pod-subnet'] },
+        criStreaming: { address: values['cri-stream-address'], port: streamPort },
         runtime: values.runtime,
         conmon: values.conmon,
         insecureRegistries: values['insecure-registry'],

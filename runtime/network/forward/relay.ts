@@ -79,21 +79,35 @@ function serve(conn: net.Socket): void {
       conn.end(`error EINVAL invalid port ${JSON.stringify(header.slice(0, nl))}\n`);
       return;
     }
-    const target = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    target.setNoDelay(true);
-    target.once('error', (e: NodeJS.ErrnoException) => {
-      if (target.connecting || !connected) conn.end(`error ${e.code ?? 'EIO'} ${e.message}\n`);
-      else conn.destroy();
-    });
     let connected = false;
-    target.once('connect', () => {
+    let refused: NodeJS.ErrnoException | undefined;
+    // localhost in the namespace: 127.0.0.1, else ::1 (a server bound to IPv6 loopback only).
+    const dial = (host: string): net.Socket => {
+      const socket = net.connect({ host, port, allowHalfOpen: true });
+      socket.setNoDelay(true);
+      socket.once('error', (e: NodeJS.ErrnoException) => {
+        if (!connected && host === '127.0.0.1' && e.code === 'ECONNREFUSED') {
+          refused = e;
+          target = dial('::1');
+          target.once('connect', onConnect);
+        } else if (!connected) {
+          // No IPv6 in the namespace either: the IPv4 refusal is the answer.
+          const why = refused && e.code !== 'ECONNREFUSED' ? refused : e;
+          conn.end(`error ${why.code ?? 'EIO'} ${why.message}\n`);
+        } else conn.destroy();
+      });
+      return socket;
+    };
+    let target = dial('127.0.0.1');
+    const onConnect = () => {
       connected = true;
       conn.write('connected\n');
       if (rest.length) target.write(rest);
       conn.pipe(target);
       target.pipe(conn);
       conn.resume();
-    });
+    };
+    target.once('connect', onConnect);
     conn.once('error', () => target.destroy());
     conn.once('close', () => target.destroy());
   };

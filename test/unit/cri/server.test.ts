@@ -25,9 +25,11 @@ describe('cri/server', () => {
     for (const key of Object.keys(ImageServiceService)) assert.equal(typeof images.implementation[key], 'function', key);
     const served = Object.keys(RuntimeServiceService).filter((k) => !(k[0].toUpperCase() + k.slice(1) in MISSING));
     assert.deepEqual(served.sort(), [
+      'attach',
       'containerStats',
       'containerStatus',
       'createContainer',
+      'exec',
       'execSync',
       'getContainerEvents',
       'listContainerStats',
@@ -36,6 +38,7 @@ describe('cri/server', () => {
       'listPodSandboxStats',
       'podSandboxStats',
       'podSandboxStatus',
+      'portForward',
       'removeContainer',
       'removePodSandbox',
       'reopenContainerLog',
