@@ -18,6 +18,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runCommand } from '../test/helpers/proc';
 import { createTestUser, missingTools, removeTestUser } from '../test/integration/rootless/testUser';
 import { setupPodman } from './lib/anchorRuntimes';
 import { cgroupParentsCreatedHere } from './lib/containerRuntime';
@@ -161,6 +162,11 @@ async function main(): Promise<void> {
   cleanup.defer(cgroupParentsCreatedHere(['gantry', 'libpod_parent/conmon', 'libpod_parent']));
   const user = await createTestUser();
   cleanup.defer(() => removeTestUser(user)); // after every runtime registered below (LIFO)
+  // Its stores are placed like the work dir's run dirs (harness.ts makeWorkDir: ext4's "top of hierarchy" flag), or
+  // the rootless rows would measure /tmp's slow block groups against the rootful rows' fresh ones.
+  await runCommand('chattr', ['+T', user.home]).catch((e: unknown) =>
+    log(`note: chattr +T ${user.home}: ${(e as Error).message.split('\n')[0]}`),
+  );
   log(`user ${user.name} (uid ${user.uid}, subuids ${user.subStart}+65536, home ${user.home})`);
   // The bundle in the user's base dir (0755): the rootless daemon and CLI must read it too.
   const dist = await snapshotDist(path.join(user.base, 'dist'));

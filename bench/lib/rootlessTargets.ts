@@ -252,6 +252,9 @@ export function rootlessPodmanPull(user: TestUser): PullTarget {
         await checkTrees('podman-rootless', await subdirs(path.join(dir, 'root', 'overlay'), 'diff'), image);
         return ms;
       } finally {
+        // Each --tmpdir gets a pause process of its own: this store's goes with it.
+        const pause = pausePid(dir);
+        if (pause) process.kill(pause, 'SIGKILL');
         await fs.promises.rm(dir, { recursive: true, force: true });
       }
     },
@@ -299,14 +302,12 @@ export async function rootlessPodmanRun(user: TestUser, image: BenchImage): Prom
     allNames: () => ps(true),
     // -t 0: SIGKILL at once (a `sleep` as PID 1 ignores SIGTERM).
     removeAll: (list) => p.timed(['rm', '-f', '-t', '0', ...list]),
-    // No daemon: its conmons, and the user's pause process (podman's namespace holder, a `catatonit -P` not below RootlessKit).
+    // No daemon: its conmons, and its pause process (podman's namespace holder, a `catatonit -P`).
     memory: async () => {
-      const procs = await listProcesses();
-      const kitTrees = new Set(procs.filter((x) => x.comm === 'rootlesskit').flatMap((k) => descendants(procs, k.pid).map((d) => d.pid)));
-      const pause = procs.filter((x) => x.comm === 'catatonit' && !kitTrees.has(x.pid) && uidOf(x.pid) === user.uid);
+      const pause = pausePid(dir);
       return runtimeMemory(
-        pause.map((x) => x.pid),
-        matching(procs, 'conmon', dir).map((x) => x.pid),
+        pause ? [pause] : [],
+        matching(await listProcesses(), 'conmon', dir).map((x) => x.pid),
       );
     },
   };
@@ -327,9 +328,11 @@ export function podmanRun(rt: ContainerRuntime): RunTarget {
   };
 }
 
-function uidOf(pid: number): number | undefined {
+/** Rootless podman's pause process for the storage in `dir`: podman keeps its pid in <--tmpdir>/pause.pid. */
+function pausePid(dir: string): number | undefined {
   try {
-    return Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    const pid = Number(fs.readFileSync(path.join(dir, 'libpod', 'pause.pid'), 'utf8').trim());
+    return pid > 0 ? pid : undefined;
   } catch {
     return undefined;
   }
