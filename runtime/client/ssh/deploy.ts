@@ -104,7 +104,13 @@ ask() {
     out=$($as "$node" "$js" --socket "$sock" version --json </dev/null 2>/dev/null) || return 1
   fi
   [ -z "$as" ] || say via_sudo 1
+  answered=$(printf '%s' "$out" | tr -d '\\n' | sed -n 's/.*"pid": *\\([0-9][0-9]*\\).*/\\1/p')
   say daemon "$(printf '%s' "$out" | tr -d '\\n')"
+}
+# Whether the daemon that answered is the one started here: the process itself, or its child (sudo's, or the rootless daemon's inner one).
+ours() {
+  [ "$answered" = "$pid" ] && return 0
+  [ "$(sed 's/.*) //' "/proc/$answered/stat" 2>/dev/null | cut -d' ' -f2)" = "$pid" ]
 }
 if ask; then say started 0; exit 0; fi
 # The log is the user's alone (a rootless daemon's lands in the user's state dir).
@@ -115,14 +121,26 @@ if [ "$mode" = sudo ]; then start_as="sudo -n"; fi
 detach=nohup
 if command -v setsid >/dev/null 2>&1; then detach=setsid; fi
 printf '%s gantry: starting gantryd\\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$log"
+since=$(($(wc -l <"$log") + 1))
 $detach $start_as "$node" ${DAEMON_NODE_FLAGS.join(' ')} "$js" daemon "$@" </dev/null >>"$log" 2>&1 &
 pid=$!
 end=$(($(date +%s) + 60))
 while [ "$(date +%s)" -lt "$end" ]; do
   sleep 0.2
-  if ask; then say started 1; exit 0; fi
+  if ask; then
+    if ours; then say started 1; exit 0; fi
+    # Another client started one at the same moment and it answered first:
+    # ours ends on the daemon's single-instance lock. Wait for that, so no
+    # second daemon is left starting up when this returns.
+    i=0
+    while alive "$pid" && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    say started 0
+    exit 0
+  fi
   if ! alive "$pid"; then
     if ask; then say started 0; exit 0; fi
+    # Ours lost the single-instance lock to another client's daemon, which may still be starting up: keep asking.
+    if tail -n "+$since" "$log" | grep -q 'another gantryd'; then continue; fi
     say exited 1
     break
   fi

@@ -145,7 +145,9 @@ describe('remote: the start script for a rootless login', () => {
         '#!/bin/sh',
         `d=${dir}`,
         'for a in "$@"; do if [ "$a" = daemon ]; then echo "$@" >"$d/daemon-argv"; echo $$ >"$d/daemon.pid"; touch "$d/rootless-up"; exec sleep 30; fi; done',
-        'if [ -f "$d/rootless-up" ]; then printf \'{\\n  "server": {\\n    "version": "1.0.0",\\n    "pid": 42,\\n    "rootless": true\\n  }\\n}\\n\'; exit 0; fi',
+        // The daemon started here answers with its own pid (the start script checks it is the one it started).
+        'p=42; [ -f "$d/daemon.pid" ] && p=$(cat "$d/daemon.pid")',
+        'if [ -f "$d/rootless-up" ]; then printf \'{\\n  "server": {\\n    "version": "1.0.0",\\n    "pid": %s,\\n    "rootless": true\\n  }\\n}\\n\' "$p"; exit 0; fi',
         'if [ -f "$d/system-up" ]; then printf \'{\\n  "server": {\\n    "version": "0.9.0",\\n    "pid": 1,\\n    "rootless": false\\n  }\\n}\\n\'; exit 0; fi',
         'exit 1',
         '',
