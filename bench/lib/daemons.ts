@@ -82,12 +82,56 @@ export interface Containerd {
   stop(): Promise<void>;
 }
 
+/** containerd's CRI plugin, enabled (bench/cri.ts): its pause image, CNI dirs and a runc root of the run's own. */
+export interface ContainerdCri {
+  /** The sandbox (pause) image, in the run's loopback registry. */
+  sandboxImage: string;
+  /** Registry host served over plain HTTP (a mirror entry with an http:// endpoint). */
+  plainHttpRegistry: string;
+  cniBinDir: string;
+  /** Holds the run's own conflist (its own bridge and subnet). */
+  cniConfDir: string;
+  /** runc --root for the shims (they add the namespace, k8s.io), instead of /run/containerd/runc. */
+  runcRoot: string;
+}
+
+/** The config lines that enable the CRI plugin with `cri`'s settings (containerd 1.6, config version 2). */
+function criConfig(cri: ContainerdCri): string[] {
+  const p = '[plugins."io.containerd.grpc.v1.cri"';
+  return [
+    `${p}]`,
+    `  sandbox_image = ${JSON.stringify(cri.sandboxImage)}`,
+    '  stream_server_address = "127.0.0.1"',
+    '  stream_server_port = "0"',
+    '  enable_selinux = false',
+    // The sandbox's oom_score_adj (-998) is below what this host lets a process set (runc: "failed to update
+    // /proc/self/oom_score_adj: Permission denied"): containerd then uses its own score as the floor.
+    '  restrict_oom_score_adj = true',
+    `${p}.containerd]`,
+    '  snapshotter = "overlayfs"',
+    '  default_runtime_name = "runc"',
+    `${p}.containerd.runtimes.runc]`,
+    '  runtime_type = "io.containerd.runc.v2"',
+    `${p}.containerd.runtimes.runc.options]`,
+    `  Root = ${JSON.stringify(cri.runcRoot)}`,
+    '  SystemdCgroup = false',
+    `${p}.cni]`,
+    `  bin_dir = ${JSON.stringify(cri.cniBinDir)}`,
+    `  conf_dir = ${JSON.stringify(cri.cniConfDir)}`,
+    '  max_conf_num = 1',
+    `${p}.registry.mirrors.${JSON.stringify(cri.plainHttpRegistry)}]`,
+    `  endpoint = [${JSON.stringify(`http://${cri.plainHttpRegistry}`)}]`,
+  ];
+}
+
 /**
  * Starts a containerd (never the system one) with root, state, socket and
- * config under `dir`: CRI disabled, no debug/metrics listeners, nothing under
- * /var/lib or /run. Its default snapshotter is overlayfs.
+ * config under `dir`: CRI disabled unless `cri` is given, no debug/metrics
+ * listeners, nothing under /var/lib or /run (with CRI, containerd 1.6 still
+ * makes its pods' network namespaces under /var/run/netns and removes them
+ * with the pods). Its default snapshotter is overlayfs.
  */
-export async function startContainerd(dir: string): Promise<Containerd> {
+export async function startContainerd(dir: string, cri?: ContainerdCri): Promise<Containerd> {
   const root = path.join(dir, 'root');
   const state = path.join(dir, 'state');
   const socket = path.join(state, 'containerd.sock');
@@ -99,7 +143,7 @@ export async function startContainerd(dir: string): Promise<Containerd> {
       'version = 2',
       `root = ${JSON.stringify(root)}`,
       `state = ${JSON.stringify(state)}`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      ...(cri ? [] : ['disabled_plugins = ["io.containerd.grpc.v1.cri"]']),
       '[grpc]',
       `  address = ${JSON.stringify(socket)}`,
       '[ttrpc]',
@@ -111,6 +155,7 @@ export async function startContainerd(dir: string): Promise<Containerd> {
       '  address = ""',
       '[plugins."io.containerd.internal.v1.opt"]',
       `  path = ${JSON.stringify(path.join(root, 'opt'))}`,
+      ...(cri ? criConfig(cri) : []),
       '',
     ].join('\n'),
   );
