@@ -5,6 +5,7 @@
 // see exactly the status a kubelet would. Requests are written as the proto's
 // JSON form (camelCase, fields left out take their defaults) and go through
 // the generated fromJSON.
+import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
@@ -77,6 +78,17 @@ export function criClient(socket: string, deadlineMs = 120_000): CriClient {
 /** Whether `e` is a gRPC status error (ServiceError) from the server. */
 export function isServiceError(e: unknown): e is ServiceError {
   return e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number';
+}
+
+/** The gRPC status code and details a call failed with; throws when it succeeded. */
+export async function failure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
+  try {
+    await call;
+  } catch (e) {
+    if (isServiceError(e)) return { code: e.code, details: e.details };
+    throw e;
+  }
+  assert.fail('the call succeeded');
 }
 
 /** A GetContainerEvents stream: each event in order as `next()` resolves it; `close()` cancels the call. */

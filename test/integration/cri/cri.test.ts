@@ -8,23 +8,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { CgroupDriver } from '../../../runtime/cri/gen/runtime/v1/api';
-import { criClient, isServiceError, type CriClient } from '../../helpers/criClient';
+import { criClient, failure, type CriClient } from '../../helpers/criClient';
 import { startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { pushBusybox, type PushedImage } from '../../helpers/fixtures';
 import { runCommand } from '../../helpers/proc';
 import { startRegistry, type Registry } from '../../helpers/registry';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
-
-/** Resolves to the gRPC status code a call failed with (fails the test when it succeeded). */
-async function failure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await call;
-  } catch (e) {
-    if (isServiceError(e)) return { code: e.code, details: e.details };
-    throw e;
-  }
-  assert.fail('the call succeeded');
-}
 
 /** `du` of the image store: allocated bytes and inodes, hard links once, one filesystem. */
 async function du(dirs: string[]): Promise<{ bytes: number; inodes: number }> {

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { ContainerState, NamespaceMode, PodSandboxState } from '../../../runtime/cri/gen/runtime/v1/api';
-import { criClient, isServiceError, startCriDaemon, type CriClient } from '../../helpers/criClient';
+import { criClient, failure, startCriDaemon, type CriClient } from '../../helpers/criClient';
 import { startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { removeBridge } from '../../../runtime/network/bridges';
 import { pushBusybox, type PushedImage } from '../../helpers/fixtures';
@@ -20,16 +20,6 @@ import { runCommand } from '../../helpers/proc';
 import { startRegistry, type Registry } from '../../helpers/registry';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 import { waitFor } from '../../helpers/waitFor';
-
-async function failure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await call;
-  } catch (e) {
-    if (isServiceError(e)) return { code: e.code, details: e.details };
-    throw e;
-  }
-  assert.fail('the call succeeded');
-}
 
 /** The host's first global IPv4 address not on a bridge of ours (as network/harness.ts finds it). */
 async function hostAddress(): Promise<string> {

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { ContainerEventType, ContainerState, PodSandboxState } from '../../../runtime/cri/gen/runtime/v1/api';
 import { cgroupLayout } from '../../../runtime/tasks/stats';
-import { criEvents, isServiceError, startCriDaemon, type CriClient } from '../../helpers/criClient';
+import { criEvents, failure, startCriDaemon, type CriClient } from '../../helpers/criClient';
 import { type TestDaemon } from '../../helpers/daemon';
 import { pushBusybox, type PushedImage } from '../../helpers/fixtures';
 import { runCommand } from '../../helpers/proc';
@@ -22,16 +22,6 @@ import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 import { waitFor, within } from '../../helpers/waitFor';
 
 const MiB = 1024 * 1024;
-
-async function failure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await call;
-  } catch (e) {
-    if (isServiceError(e)) return { code: e.code, details: e.details };
-    throw e;
-  }
-  assert.fail('the call succeeded');
-}
 
 /** Connects to ip:port, writes `bytes` bytes and closes; resolves once the peer has them all (its FIN after ours). */
 function sendBytes(ip: string, port: number, bytes: number): Promise<true> {

@@ -13,22 +13,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { isServiceError, startCriDaemon, type CriClient } from '../../helpers/criClient';
+import { failure, startCriDaemon, type CriClient } from '../../helpers/criClient';
 import { pushBusybox } from '../../helpers/fixtures';
 import { startRegistry } from '../../helpers/registry';
 import { Refused, spdyCommand, spdyPortForward, wsCommand, wsPortForward, type CommandClient } from '../../helpers/streamClients';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 import { waitFor } from '../../helpers/waitFor';
-
-async function failure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await call;
-  } catch (e) {
-    if (isServiceError(e)) return { code: e.code, details: e.details };
-    throw e;
-  }
-  assert.fail('the call succeeded');
-}
 
 const statusOf = async (client: CommandClient) =>
   JSON.parse(await client.error) as { status: string; reason?: string; details?: { causes: { reason: string; message: string }[] } };
