@@ -30,7 +30,7 @@ import {
 import { startContainerd } from './daemons';
 import type { BenchImage } from './fixtures';
 import { cleanup, timed } from './harness';
-import { descendants, listProcesses, matching } from './procmem';
+import { daemonAndMonitors, listProcesses, matching } from './procmem';
 
 export async function setupCtr(dir: string, image: BenchImage): Promise<ContainerRuntime> {
   const containerd = await startContainerd(dir);
@@ -84,15 +84,7 @@ export async function setupCtr(dir: string, image: BenchImage): Promise<Containe
     // A running task must go before its container: two ctr commands, both timed.
     removeAll: async (names) =>
       (await timed('ctr', ctr(['tasks', 'rm', '-f', ...names]))) + (await timed('ctr', ctr(['containers', 'rm', ...names]))),
-    processes: async () => {
-      const procs = await listProcesses();
-      return {
-        daemon: descendants(procs, containerd.proc.pid)
-          .filter((p) => !p.comm.startsWith('containerd-shim'))
-          .map((p) => p.pid),
-        monitors: matching(procs, 'containerd-shim*', dir).map((p) => p.pid),
-      };
-    },
+    processes: () => daemonAndMonitors(containerd.proc.pid, 'containerd-shim*', dir),
     forceCleanup: async () => noteLeftovers('containerd', await forceCleanupRunc(runcNsRoot, 'containerd-shim*', dir)),
   };
 }

@@ -16,7 +16,7 @@ import { criClient, type CriClient } from '../../test/helpers/criClient';
 import { forceCleanupRunc, noteLeftovers } from './containerRuntime';
 import { startContainerd, startGantryd } from './daemons';
 import { cleanup } from './harness';
-import { descendants, listProcesses, matching, runtimeMemory, type ProcMem, type RuntimeMemory } from './procmem';
+import { daemonAndMonitors, runtimeMemory, type ProcMem, type RuntimeMemory } from './procmem';
 
 export const CRI_TARGETS = ['gantry', 'containerd'] as const;
 export type CriTargetId = (typeof CRI_TARGETS)[number];
@@ -73,15 +73,7 @@ export async function setupGantry(work: string, gantryJs: string, imageRef: stri
     id: 'gantry',
     cri,
     image,
-    processes: async () => {
-      const procs = await listProcesses();
-      return {
-        daemon: descendants(procs, gantryd.proc.pid)
-          .filter((p) => p.comm !== 'conmon' && p.comm !== 'catatonit')
-          .map((p) => p.pid),
-        monitors: matching(procs, 'conmon', dir).map((p) => p.pid),
-      };
-    },
+    processes: () => daemonAndMonitors(gantryd.proc.pid, 'conmon', dir, ['catatonit']),
   };
 }
 
@@ -134,15 +126,7 @@ export async function setupContainerd(work: string, registryHost: string, pauseR
     id: 'containerd',
     cri,
     image,
-    processes: async () => {
-      const procs = await listProcesses();
-      return {
-        daemon: descendants(procs, containerd.proc.pid)
-          .filter((p) => !p.comm.startsWith('containerd-shim'))
-          .map((p) => p.pid),
-        monitors: matching(procs, 'containerd-shim*', dir).map((p) => p.pid),
-      };
-    },
+    processes: () => daemonAndMonitors(containerd.proc.pid, 'containerd-shim*', dir),
   };
 }
 

@@ -35,7 +35,7 @@ import {
 import { gantryApiPull, startGantryd, type Gantryd, type GantrydOptions } from './daemons';
 import type { BenchImage } from './fixtures';
 import { checkInterrupted, cleanup, timed } from './harness';
-import { descendants, listProcesses, matching } from './procmem';
+import { daemonAndMonitors } from './procmem';
 
 export interface GantrySetup {
   cli: ContainerRuntime;
@@ -78,15 +78,7 @@ export async function setupGantry(dir: string, image: BenchImage, opts: GantrydO
 
   const gantry = (args: string[]) => [opts.gantryJs, '--socket', gantryd.socket, ...args];
   const names = async (all: boolean) => (await client.containers.list(all)).map((c) => c.name.replace(/^\//, ''));
-  const processes = async () => {
-    const procs = await listProcesses();
-    return {
-      daemon: descendants(procs, gantryd.proc.pid)
-        .filter((p) => p.comm !== 'conmon')
-        .map((p) => p.pid),
-      monitors: matching(procs, 'conmon', dir).map((p) => p.pid),
-    };
-  };
+  const processes = () => daemonAndMonitors(gantryd.proc.pid, 'conmon', dir);
   const forceCleanup = async () => noteLeftovers('gantryd', await forceCleanupRunc(runcRoot, 'conmon', dir));
   const common = { runningNames: () => names(false), allNames: () => names(true), processes, forceCleanup };
 

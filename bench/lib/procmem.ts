@@ -51,8 +51,35 @@ export async function listProcesses(): Promise<ProcInfo[]> {
  * runtime on the machine runs is counted or killed.
  */
 export function matching(procs: readonly ProcInfo[], comm: string, marker: string): ProcInfo[] {
-  const ok = comm.endsWith('*') ? (c: string) => c.startsWith(comm.slice(0, -1)) : (c: string) => c === comm;
+  const ok = commMatcher(comm);
   return procs.filter((p) => ok(p.comm) && p.argv.some((a) => a.includes(marker)));
+}
+
+/** `comm` exactly, or as a prefix when it ends in '*'. */
+function commMatcher(comm: string): (c: string) => boolean {
+  return comm.endsWith('*') ? (c) => c.startsWith(comm.slice(0, -1)) : (c) => c === comm;
+}
+
+/**
+ * A daemon's processes, split as the memory rows count them: `daemon` is
+ * the daemon and what runs below it except its monitors (and any process
+ * named in `notDaemon`, e.g. a pod's infra), `monitors` the processes named
+ * `monitor` (as `matching`) that mention `marker`.
+ */
+export async function daemonAndMonitors(
+  daemonPid: number,
+  monitor: string,
+  marker: string,
+  notDaemon: readonly string[] = [],
+): Promise<{ daemon: number[]; monitors: number[] }> {
+  const procs = await listProcesses();
+  const isMonitor = commMatcher(monitor);
+  return {
+    daemon: descendants(procs, daemonPid)
+      .filter((p) => !isMonitor(p.comm) && !notDaemon.includes(p.comm))
+      .map((p) => p.pid),
+    monitors: matching(procs, monitor, marker).map((p) => p.pid),
+  };
 }
 
 /** `root` and everything below it (by parent pid). */
