@@ -240,10 +240,7 @@ describe('rootless gantryd (an unprivileged user of its own)', function () {
     const status = await daemon.waitForExit();
     assert.equal(status.code, 0, daemon.stderr);
     assert.ok(!fs.existsSync(path.join(state(), 'gantry.sock')));
-    await waitFor(() => processesOf(user.uid, { from: user.subStart, count: SUB_IDS }).length === 0, {
-      what: 'no process of the user or its range left',
-      describe: () => processesOf(user.uid, { from: user.subStart, count: SUB_IDS }),
-    });
+    await noProcessLeft(user, daemon);
   });
 
   it('refuses a state dir another user created, and one that is not 0700', async () => {
@@ -393,13 +390,7 @@ describe('rootless gantryd with slirp4netns: bridge and -p through RootlessKit',
     // Nothing runs in the namespaces any more: a clean stop ends the holder, RootlessKit and slirp4netns too.
     daemon.kill('SIGTERM');
     assert.equal((await daemon.waitForExit()).code, 0, daemon.stderr);
-    await waitFor(() => processesOf(user.uid, { from: user.subStart, count: SUB_IDS }).length === 0, {
-      what: 'no process of the user or its range left',
-      describe: () => [
-        daemon.stderr,
-        ...processesOf(user.uid, { from: user.subStart, count: SUB_IDS }).map((p) => procCmdline(p)?.join(' ')),
-      ],
-    });
+    await noProcessLeft(user, daemon);
   });
 
   it('a clean stop keeps the holder while a container runs, and ends it once none does', async () => {
@@ -419,13 +410,7 @@ describe('rootless gantryd with slirp4netns: bridge and -p through RootlessKit',
     await ok(user, ['rm', '-f', id]);
     daemon.kill('SIGTERM');
     assert.equal((await daemon.waitForExit()).code, 0, daemon.stderr);
-    await waitFor(() => processesOf(user.uid, { from: user.subStart, count: SUB_IDS }).length === 0, {
-      what: 'no process of the user or its range left',
-      describe: () => [
-        daemon.stderr,
-        ...processesOf(user.uid, { from: user.subStart, count: SUB_IDS }).map((p) => procCmdline(p)?.join(' ')),
-      ],
-    });
+    await noProcessLeft(user, daemon);
   });
 
   it('trusts no stale pid file: a dead pid, or a live process of the user that is not the holder, makes a new holder', async () => {
@@ -478,6 +463,15 @@ function exposedPorts(rkState: string): Promise<number[]> {
       });
     });
     req.on('error', reject);
+  });
+}
+
+/** Waits until no process of the user or its subordinate range runs; if some do, says which, after the daemon's stderr. */
+function noProcessLeft(user: TestUser, daemon: Proc): Promise<unknown> {
+  const left = () => processesOf(user.uid, { from: user.subStart, count: SUB_IDS });
+  return waitFor(() => left().length === 0, {
+    what: 'no process of the user or its range left',
+    describe: () => [daemon.stderr, ...left().map((p) => procCmdline(p)?.join(' '))],
   });
 }
 
