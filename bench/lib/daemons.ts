@@ -28,6 +28,31 @@ export interface Gantryd {
   stop(): Promise<void>;
 }
 
+/** Resolves once a gantryd started as `proc` answers Version on `socket`; stops `proc` and throws when it does not in time. */
+export async function untilAnswering(
+  proc: Proc,
+  socket: string,
+  wait: { readonly what: string; readonly timeout: number; readonly interval: number },
+): Promise<void> {
+  const client = RuntimeClient.forSocket(socket);
+  try {
+    await proc.waitFor(
+      () =>
+        fs.existsSync(socket) &&
+        client.system.version({ timeoutMs: 2_000 }).then(
+          () => true,
+          () => false,
+        ),
+      wait,
+    );
+  } catch (e) {
+    await proc.stop();
+    throw e;
+  } finally {
+    client.close();
+  }
+}
+
 /** Starts gantryd with root and state under `dir`; resolves once it answers on its socket. */
 export async function startGantryd(dir: string, opts: GantrydOptions = {}): Promise<Gantryd> {
   const root = path.join(dir, 'root');
@@ -43,27 +68,7 @@ export async function startGantryd(dir: string, opts: GantrydOptions = {}): Prom
     [...nodeArgs, opts.gantryJs ?? GANTRY_JS, 'daemon', '--root', root, '--state', state, ...(opts.args ?? [])],
     { name: 'gantryd' },
   );
-  const client = RuntimeClient.forSocket(socket);
-  try {
-    await proc.waitFor(
-      () =>
-        fs.existsSync(socket) &&
-        client.system.version({ timeoutMs: 2_000 }).then(
-          () => true,
-          () => false,
-        ),
-      {
-        what: `gantryd answering on ${socket}`,
-        timeout: 30_000,
-        interval: 20,
-      },
-    );
-  } catch (e) {
-    await proc.stop();
-    throw e;
-  } finally {
-    client.close();
-  }
+  await untilAnswering(proc, socket, { what: `gantryd answering on ${socket}`, timeout: 30_000, interval: 20 });
   return {
     proc,
     socket,

@@ -21,7 +21,7 @@ import { asUser } from '../../test/helpers/unixUser';
 import type { TestUser } from '../../test/integration/rootless/testUser';
 import { podmanCli } from './anchorRuntimes';
 import { timedOutput, type ContainerRuntime } from './containerRuntime';
-import { startGantryd } from './daemons';
+import { startGantryd, untilAnswering } from './daemons';
 import type { BenchImage } from './fixtures';
 import { cleanup, start, timed, type WorkDir } from './harness';
 import { descendants, listProcesses, matching, runtimeMemory, type ProcInfo, type RuntimeMemory } from './procmem';
@@ -120,23 +120,7 @@ export async function startRootlessGantryd(user: TestUser, gantryJs: string, roo
   const socket = path.join(state, 'gantry.sock');
   const [c, a] = userArgv(user, process.execPath, [...DAEMON_NODE_FLAGS, gantryJs, 'daemon', '--root', root, '--state', state]);
   const proc = start(c, a, { env: user.env, cwd: user.home, name: `rootless gantryd as ${user.name}` });
-  const client = RuntimeClient.forSocket(socket);
-  try {
-    await proc.waitFor(
-      () =>
-        fs.existsSync(socket) &&
-        client.system.version({ timeoutMs: 2_000 }).then(
-          () => true,
-          () => false,
-        ),
-      { what: `rootless gantryd answering on ${socket}`, timeout: 60_000, interval: 50 },
-    );
-  } catch (e) {
-    await proc.stop();
-    throw e;
-  } finally {
-    client.close();
-  }
+  await untilAnswering(proc, socket, { what: `rootless gantryd answering on ${socket}`, timeout: 60_000, interval: 50 });
   const rootlesskitState = path.join(state, 'rootlesskit');
   return {
     socket,
