@@ -153,8 +153,9 @@ describe('CRI security context', function () {
       secured('default', { seccomp: { profileType: ProfileType.RuntimeDefault } }),
       secured('localhost', { seccomp: { profileType: ProfileType.Localhost, localhostRef: profile } }),
       secured('deprecated', { seccompProfilePath: 'runtime/default' }),
+      secured('admin', { seccomp: { profileType: ProfileType.RuntimeDefault }, capabilities: { addCapabilities: ['SYS_ADMIN'] } }),
     ]);
-    const [unset, unconfined, runtimeDefault, localhost, deprecated] = ids;
+    const [unset, unconfined, runtimeDefault, localhost, deprecated, admin] = ids;
     assert.equal(await seccompMode(unset), 'Seccomp:\t0');
     assert.equal(await seccompMode(unconfined), 'Seccomp:\t0');
     assert.equal(await seccompMode(runtimeDefault), 'Seccomp:\t2');
@@ -165,6 +166,10 @@ describe('CRI security context', function () {
     assert.match(mkdir.err, /Operation not permitted/);
     assert.equal((await run(localhost, 'touch /tmp/f')).exitCode, 0, 'what the profile allows still works');
     assert.equal((await run(unset, 'mkdir /tmp/d')).exitCode, 0);
+    // The default profile opens sethostname only to a container holding CAP_SYS_ADMIN (the pod shares one UTS namespace).
+    assert.notEqual((await run(runtimeDefault, 'hostname blocked')).exitCode, 0);
+    assert.equal((await run(admin, 'hostname renamed')).exitCode, 0);
+    assert.equal(await out(unset, 'hostname'), 'renamed');
     await removePod(podSandboxId);
   });
 
