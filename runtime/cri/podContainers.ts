@@ -97,7 +97,7 @@ export class CriContainers {
       const current = this.deps.service.resolve(infra.id);
       if (current.state.status !== 'running') throw failedPrecondition(`pod sandbox ${infra.id} is not ready`);
       // Checked (and a Localhost seccomp profile read) before anything is made.
-      const security = containerSecurityOf(config, this.security);
+      const security = containerSecurityOf(config, this.security, pod.privileged ?? false);
       const join = `container:${infra.id}`;
       const pidMode = this.pidModeOf(config, infra.id, pod.namespaces.pid);
       const mounts: BindMount[] = config.mounts.map((m) => {

@@ -137,6 +137,7 @@ export class CriSandboxes {
         portMappings: config.portMappings,
         namespaces,
         runtimeHandler,
+        privileged: config.linux?.securityContext?.privileged ?? false,
       };
       const hostNetwork = namespaces.network === NamespaceMode.NODE;
       const base: ContainerBase | undefined = this.deps.sandboxImage ? undefined : await this.deps.pause.base(ctx);

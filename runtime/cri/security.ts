@@ -25,6 +25,8 @@
  * - Masked and read-only paths: when the context lists some, they replace
  *   the defaults (an empty list keeps them: proto3 cannot tell empty from
  *   unset); privileged has none.
+ * - Privileged: only in a sandbox that is privileged itself (containerd's
+ *   rule; a kubelet marks the sandbox of a pod with a privileged container).
  * - Devices: `host_path` → `container_path` with `permissions` (some of
  *   `rwm`; empty = `rwm`); privileged adds every host device as well.
  * - Sandbox sysctls: namespaced ones only — `net.*` in a pod network
@@ -187,9 +189,11 @@ function deviceOf(d: Device): DeviceMapping {
 }
 
 /** A CRI container's security context (and devices) as container config fields; throws before anything is made. */
-export function containerSecurityOf(config: CriContainerConfig, host: SecurityHost): ContainerSecurity {
+export function containerSecurityOf(config: CriContainerConfig, host: SecurityHost, sandboxPrivileged: boolean): ContainerSecurity {
   const sc = config.linux?.securityContext;
   const privileged = sc?.privileged ?? false;
+  if (privileged && !sandboxPrivileged)
+    throw invalidArgument('a privileged container needs a privileged pod sandbox (its security context privileged, as a kubelet sets it)');
   return {
     user: userOf(sc),
     privileged,

@@ -98,7 +98,8 @@ describe('CRI security context', function () {
     // permissions are seen on a device outside them. /dev/kmsg opened write-only needs no CAP_SYSLOG, and
     // opening it (without writing) logs nothing.
     const kmsg = (permissions: string) => ({ hostPath: '/dev/kmsg', containerPath: '/dev/mykmsg', permissions });
-    const { podSandboxId, ids } = await runPod(podConfig('devices'), [
+    const config = podConfig('devices', { linux: { securityContext: { privileged: true } } });
+    const { podSandboxId, ids } = await runPod(config, [
       containerConfig('ro', { devices: [{ hostPath: '/dev/null', containerPath: '/dev/mynull', permissions: 'r' }, kmsg('r')] }),
       containerConfig('rw', { devices: [kmsg('rw')] }),
       secured('privileged', { privileged: true }),
@@ -115,6 +116,20 @@ describe('CRI security context', function () {
     assert.equal((await run(privileged, 'test -c /dev/kmsg')).exitCode, 0, 'privileged sees the host devices');
     assert.notEqual((await run(plain, 'test -e /dev/kmsg')).exitCode, 0, 'an unprivileged container does not');
     await removePod(podSandboxId);
+    // containerd's rule: a privileged container only in a privileged sandbox.
+    const unprivileged = podConfig('unprivileged');
+    const pod = await runPod(unprivileged, []);
+    const f = await failure(
+      cri.runtime.createContainer({
+        podSandboxId: pod.podSandboxId,
+        config: secured('root', { privileged: true }),
+        sandboxConfig: unprivileged,
+      }),
+    );
+    assert.equal(f.code, status.INVALID_ARGUMENT, f.details);
+    assert.match(f.details, /privileged pod sandbox/);
+    assert.deepEqual(await containersOf(pod.podSandboxId), []);
+    await removePod(pod.podSandboxId);
   });
 
   it("supplemental groups: Merge adds the image's groups of the user, Strict only the listed; ContainerStatus.user and the runtime feature", async () => {

@@ -24,15 +24,18 @@ function host(over: Partial<SecurityHost> = {}): SecurityHost {
 const container = (securityContext: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
   ContainerConfig.fromJSON({ metadata: { name: 'c' }, image: { image: 'busybox' }, linux: { securityContext }, ...extra });
 
+/** In a privileged sandbox unless told otherwise: the container's own context decides. */
+const secure = (config: ContainerConfig, h: SecurityHost, sandboxPrivileged = true) => containerSecurityOf(config, h, sandboxPrivileged);
+
 const invalid = (fn: () => unknown, re: RegExp) => assert.throws(fn, (e: unknown) => isInvalidArgument(e) && re.test((e as Error).message));
 
 describe('cri/security', () => {
   describe('seccomp', () => {
-    const seccomp = (sc: Record<string, unknown>, h = host()) => containerSecurityOf(container(sc), h).seccompProfile;
+    const seccomp = (sc: Record<string, unknown>, h = host()) => secure(container(sc), h).seccompProfile;
 
     it('unset is Unconfined (the kubelet meaning); RuntimeDefault the default profile; Unconfined none', () => {
       assert.equal(seccomp({}), 'unconfined');
-      assert.equal(containerSecurityOf(ContainerConfig.fromJSON({}), host()).seccompProfile, 'unconfined');
+      assert.equal(secure(ContainerConfig.fromJSON({}), host()).seccompProfile, 'unconfined');
       assert.equal(seccomp({ seccomp: { profileType: 'RuntimeDefault' } }), undefined);
       assert.equal(seccomp({ seccomp: { profileType: 'Unconfined' } }), 'unconfined');
     });
@@ -71,7 +74,7 @@ describe('cri/security', () => {
   });
 
   describe('AppArmor', () => {
-    const apparmor = (sc: Record<string, unknown>, h = host()) => containerSecurityOf(container(sc), h).apparmorProfile;
+    const apparmor = (sc: Record<string, unknown>, h = host()) => secure(container(sc), h).apparmorProfile;
 
     it('without AppArmor: unset, RuntimeDefault and Unconfined pass; Localhost is FailedPrecondition', () => {
       assert.equal(apparmor({}), undefined);
@@ -95,25 +98,31 @@ describe('cri/security', () => {
   });
 
   it('supplemental groups: Merge by default, Strict when asked; out of range refused', () => {
-    assert.deepEqual(containerSecurityOf(container({ supplementalGroups: [1234, 5678] }), host()).supplementalGroups, {
+    assert.deepEqual(secure(container({ supplementalGroups: [1234, 5678] }), host()).supplementalGroups, {
       gids: [1234, 5678],
       policy: 'merge',
     });
-    assert.deepEqual(
-      containerSecurityOf(container({ supplementalGroups: [7], supplementalGroupsPolicy: 'Strict' }), host()).supplementalGroups,
-      { gids: [7], policy: 'strict' },
-    );
-    invalid(() => containerSecurityOf(container({ supplementalGroups: [-1] }), host()), /out of range/);
+    assert.deepEqual(secure(container({ supplementalGroups: [7], supplementalGroupsPolicy: 'Strict' }), host()).supplementalGroups, {
+      gids: [7],
+      policy: 'strict',
+    });
+    invalid(() => secure(container({ supplementalGroups: [-1] }), host()), /out of range/);
+  });
+
+  it('a privileged container needs a privileged sandbox', () => {
+    invalid(() => secure(container({ privileged: true }), host(), false), /needs a privileged pod sandbox/);
+    assert.equal(secure(container({ privileged: true }), host(), true).privileged, true);
+    assert.equal(secure(container({}), host(), false).privileged, false);
   });
 
   it('user: a group alone is refused', () => {
-    assert.equal(containerSecurityOf(container({ runAsUser: { value: 1000 }, runAsGroup: { value: 5 } }), host()).user, '1000:5');
-    assert.equal(containerSecurityOf(container({ runAsUsername: 'app' }), host()).user, 'app');
-    invalid(() => containerSecurityOf(container({ runAsGroup: { value: 5 } }), host()), /run_as_group needs run_as_user/);
+    assert.equal(secure(container({ runAsUser: { value: 1000 }, runAsGroup: { value: 5 } }), host()).user, '1000:5');
+    assert.equal(secure(container({ runAsUsername: 'app' }), host()).user, 'app');
+    invalid(() => secure(container({ runAsGroup: { value: 5 } }), host()), /run_as_group needs run_as_user/);
   });
 
   it('devices: paths absolute, permissions some of rwm (empty = rwm)', () => {
-    const s = containerSecurityOf(
+    const s = secure(
       container(
         {},
         {
@@ -130,19 +139,19 @@ describe('cri/security', () => {
       { pathOnHost: '/dev/zero', pathInContainer: '/dev/z', cgroupPermissions: 'rwm' },
     ]);
     invalid(
-      () => containerSecurityOf(container({}, { devices: [{ hostPath: '/dev/null', containerPath: 'x', permissions: 'r' }] }), host()),
+      () => secure(container({}, { devices: [{ hostPath: '/dev/null', containerPath: 'x', permissions: 'r' }] }), host()),
       /absolute/,
     );
     invalid(
-      () => containerSecurityOf(container({}, { devices: [{ hostPath: '/dev/null', containerPath: '/x', permissions: 'rx' }] }), host()),
+      () => secure(container({}, { devices: [{ hostPath: '/dev/null', containerPath: '/x', permissions: 'rx' }] }), host()),
       /bad permissions/,
     );
   });
 
   it('masked and read-only paths: given ones replace the defaults, none keeps them', () => {
-    const s = containerSecurityOf(container({ maskedPaths: ['/proc/version'], readonlyPaths: ['/etc'] }), host());
+    const s = secure(container({ maskedPaths: ['/proc/version'], readonlyPaths: ['/etc'] }), host());
     assert.deepEqual([s.maskedPaths, s.readonlyPaths], [['/proc/version'], ['/etc']]);
-    const d = containerSecurityOf(container({}), host());
+    const d = secure(container({}), host());
     assert.deepEqual([d.maskedPaths, d.readonlyPaths], [undefined, undefined]);
   });
 
