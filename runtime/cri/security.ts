@@ -29,6 +29,9 @@
  *   rule; a kubelet marks the sandbox of a pod with a privileged container).
  * - Devices: `host_path` → `container_path` with `permissions` (some of
  *   `rwm`; empty = `rwm`); privileged adds every host device as well.
+ * - The sandbox's infra process runs as its `run_as_user`[:`run_as_group`]
+ *   (numeric: the catatonit root has no /etc/passwd) with its
+ *   supplemental groups, as containerd runs the pause process.
  * - Sandbox sysctls: namespaced ones only — `net.*` in a pod network
  *   namespace, the IPC ones (`kernel.shm*`, `kernel.msg*`, `kernel.sem`,
  *   `fs.mqueue.*`) in a pod IPC namespace — set on the infra process, whose
@@ -169,7 +172,9 @@ export function userOf(sc: LinuxContainerSecurityContext | undefined): string | 
 
 const MAX_ID = 2 ** 31 - 1;
 
-function supplementalGroupsOf(sc: LinuxContainerSecurityContext | undefined): ContainerConfig['supplementalGroups'] {
+function supplementalGroupsOf(
+  sc: { supplementalGroups: bigint[]; supplementalGroupsPolicy: SupplementalGroupsPolicy } | undefined,
+): ContainerConfig['supplementalGroups'] {
   const gids = (sc?.supplementalGroups ?? []).map((g) => {
     if (g < 0n || g > BigInt(MAX_ID)) throw invalidArgument(`supplemental group ${g} is out of range 0-${MAX_ID}`);
     return Number(g);
@@ -245,14 +250,19 @@ export function sandboxSysctlsOf(
   return out;
 }
 
-/** The infra container's security fields: its seccomp profile and the pod's sysctls. */
+/** The infra container's security fields: its user and groups, its seccomp profile and the pod's sysctls. */
 export function sandboxSecurityOf(
   config: PodSandboxConfig,
   namespaces: { network: NamespaceMode; ipc: NamespaceMode },
   host: SecurityHost,
-): Pick<ContainerConfig, 'seccompProfile' | 'sysctls'> {
+): Pick<ContainerConfig, 'user' | 'supplementalGroups' | 'seccompProfile' | 'sysctls'> {
+  const sc = config.linux?.securityContext;
+  const group = sc?.runAsGroup ? `:${sc.runAsGroup.value}` : '';
+  if (group && !sc?.runAsUser) throw invalidArgument('pod sandbox: run_as_group needs run_as_user');
   return {
-    seccompProfile: seccompProfileOf(config.linux?.securityContext, host),
+    user: sc?.runAsUser ? `${sc.runAsUser.value}${group}` : undefined,
+    supplementalGroups: supplementalGroupsOf(sc),
+    seccompProfile: seccompProfileOf(sc, host),
     sysctls: sandboxSysctlsOf(config, namespaces),
   };
 }

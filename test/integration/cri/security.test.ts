@@ -223,22 +223,32 @@ describe('CRI security context', function () {
     await removePod(podSandboxId);
   });
 
-  it('the infra process: unfiltered when unset, filtered with RuntimeDefault', async () => {
-    const infraSeccomp = async (config: ReturnType<typeof podConfig>) => {
+  it('the infra process: unfiltered and root when unset; RuntimeDefault filters it; run_as_user/group and groups apply', async () => {
+    const infra = async (config: ReturnType<typeof podConfig>) => {
       const { podSandboxId } = await cri.runtime.runPodSandbox({ config });
       const s = await cri.runtime.podSandboxStatus({ podSandboxId, verbose: true });
       const { pid } = JSON.parse(s.info.info) as { pid: number };
-      const line = /^Seccomp:.*$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![0];
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
       await removePod(podSandboxId);
-      return line;
+      const line = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(status)![1].trim().split(/\s+/);
+      return { seccomp: line('Seccomp')[0], uid: line('Uid')[0], gid: line('Gid')[0], groups: line('Groups') };
     };
-    assert.equal(await infraSeccomp(podConfig('infra-unset')), 'Seccomp:\t0');
-    assert.equal(
-      await infraSeccomp(
-        podConfig('infra-default', { linux: { securityContext: { seccomp: { profileType: ProfileType.RuntimeDefault } } } }),
-      ),
-      'Seccomp:\t2',
+    const plain = await infra(podConfig('infra-unset'));
+    assert.deepEqual([plain.seccomp, plain.uid, plain.gid], ['0', '0', '0']);
+    const confined = await infra(
+      podConfig('infra-default', {
+        linux: {
+          securityContext: {
+            seccomp: { profileType: ProfileType.RuntimeDefault },
+            runAsUser: { value: 1000 },
+            runAsGroup: { value: 2000 },
+            supplementalGroups: [3000],
+          },
+        },
+      }),
     );
+    assert.deepEqual([confined.seccomp, confined.uid, confined.gid], ['2', '1000', '2000']);
+    assert.deepEqual([...confined.groups].sort(), ['2000', '3000']);
   });
 
   it('AppArmor on a host without it: RuntimeDefault and Unconfined run, Localhost is FAILED_PRECONDITION and nothing is created', async function () {

@@ -172,6 +172,20 @@ describe('cri/security', () => {
       );
     });
 
+    it('the infra user: run_as_user[:run_as_group] and the supplemental groups; a group alone is refused', () => {
+      const s = sandboxSecurityOf(
+        pod({ securityContext: { runAsUser: { value: 1000 }, runAsGroup: { value: 2000 }, supplementalGroups: [3000] } }),
+        own,
+        host(),
+      );
+      assert.deepEqual([s.user, s.supplementalGroups], ['1000:2000', { gids: [3000], policy: 'merge' }]);
+      assert.equal(sandboxSecurityOf(pod({}), own, host()).user, undefined);
+      invalid(
+        () => sandboxSecurityOf(pod({ securityContext: { runAsGroup: { value: 5 } } }), own, host()),
+        /run_as_group needs run_as_user/,
+      );
+    });
+
     it('sysctls: namespaced ones in namespaces of the pod; others refused', () => {
       const sysctls = { 'net.ipv4.ip_local_port_range': '20000 30000', 'kernel.shmmax': '1000000', 'fs.mqueue.msg_max': '20' };
       assert.deepEqual(sandboxSecurityOf(pod({ sysctls }), own, host()).sysctls, sysctls);
