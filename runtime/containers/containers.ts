@@ -206,6 +206,20 @@ export interface ContainerConfig extends ContainerNetworkOptions {
   /** `--security-opt apparmor=…`: undefined = gantry-default where the host has AppArmor; 'unconfined'; or a profile name. */
   readonly apparmorProfile?: string;
   /**
+   * Groups the process gets besides its primary one (a CRI container's
+   * `supplemental_groups`): `gids` always, and with policy `merge` also the
+   * groups of the image's /etc/group that list the user, even when a group
+   * was named (containerd's rule; `strict`: only `gids`). Unset: Docker's
+   * rule (runtime/oci/specgen/user.ts).
+   */
+  readonly supplementalGroups?: { readonly gids: readonly number[]; readonly policy: 'merge' | 'strict' };
+  /** Paths masked in the container; set (non-empty), they replace Docker's list. `--privileged` masks none. */
+  readonly maskedPaths?: readonly string[];
+  /** Paths made read-only in the container; set (non-empty), they replace Docker's list. `--privileged` has none. */
+  readonly readonlyPaths?: readonly string[];
+  /** Namespaced kernel parameters (a CRI pod's `sysctls`), set over Docker's network defaults. */
+  readonly sysctls?: Readonly<Record<string, string>>;
+  /**
    * The IPC, PID and UTS namespaces, as Docker's `--ipc`/`--pid`/`--uts`:
    * undefined = a private one, `host` = the host's, `container:<id>` = that
    * running container's. CRI pods use them to share the infra process's

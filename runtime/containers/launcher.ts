@@ -163,7 +163,7 @@ export class Launcher implements ContainerTasks {
     const join = await this.joinOf(container, starting);
     const hostname = join?.hostname ?? containerHostname(container.id, container.config, hostHostname);
     const etc = await writeEtcFiles(path.join(bundle, 'etc'), { hostname, network: container.config.network });
-    const user = await resolveUser(rootfs, userSpecOf(container.config, container.imageConfig));
+    const user = await resolveUser(rootfs, userSpecOf(container.config, container.imageConfig), container.config.supplementalGroups);
     const volumeBinds = await this.volumeBinds(container, rootfs, !starting);
     // Under --userns-remap runc makes the namespace (see launch).
     const netnsPath = join?.netns ?? (this.config.idMap ? undefined : this.config.networks?.netnsPathOf(container));

@@ -10,6 +10,7 @@
 import * as path from 'node:path';
 import type { Ctx } from '../context';
 import type { BindMount, Container } from '../containers/containers';
+import type { Spec } from '../oci/spec';
 import { errorOf, failedPrecondition, invalidArgument, isNotFound, notFound } from '../errdefs/errdefs';
 import type { CriPodDeps } from './cri';
 import {
@@ -20,6 +21,7 @@ import {
   type ContainerConfig as CriContainerConfig,
   type ContainerFilter,
   type ContainerStatusResponse,
+  type ContainerUser,
   type ExecSyncResponse,
   type LinuxContainerResources,
   type PodSandboxConfig,
@@ -36,6 +38,7 @@ import {
 import type { CriSandboxes } from './sandboxes';
 import { hostSwapAccounting } from '../containers/launcher';
 import { configResourcesOf, criResourcesOf, linuxContainerResourcesOf, mergeResources } from './resources';
+import { containerSecurityOf, hostSecurity, type SecurityHost } from './security';
 
 const PROPAGATION: Record<number, BindMount['propagation']> = {
   [MountPropagation.PROPAGATION_PRIVATE]: 'rprivate',
@@ -65,20 +68,11 @@ export function reasonOf(c: Container): string {
   return c.state.exitCode === 0 ? 'Completed' : 'Error';
 }
 
-/** run_as_user / run_as_group / run_as_username as a Docker-style user spec. */
-function userOf(config: CriContainerConfig): string | undefined {
-  const sc = config.linux?.securityContext;
-  const group = sc?.runAsGroup ? `:${sc.runAsGroup.value}` : '';
-  if (sc?.runAsUser) return `${sc.runAsUser.value}${group}`;
-  if (sc?.runAsUsername) return `${sc.runAsUsername}${group}`;
-  if (group) throw invalidArgument('run_as_group needs run_as_user or run_as_username');
-  return undefined;
-}
-
 export class CriContainers {
   constructor(
     private readonly deps: CriPodDeps,
     private readonly sandboxes: CriSandboxes,
+    private readonly security: SecurityHost = hostSecurity(),
   ) {}
 
   find(ref: string): { container: Container; record: ContainerRecord } {
@@ -102,7 +96,8 @@ export class CriContainers {
     return this.sandboxes.lock.run(infra.id, async () => {
       const current = this.deps.service.resolve(infra.id);
       if (current.state.status !== 'running') throw failedPrecondition(`pod sandbox ${infra.id} is not ready`);
-      const sc = config.linux?.securityContext;
+      // Checked (and a Localhost seccomp profile read) before anything is made.
+      const security = containerSecurityOf(config, this.security, pod.privileged ?? false);
       const join = `container:${infra.id}`;
       const pidMode = this.pidModeOf(config, infra.id, pod.namespaces.pid);
       const mounts: BindMount[] = config.mounts.map((m) => {
@@ -137,14 +132,9 @@ export class CriContainers {
         cmd: config.args,
         env: config.envs.map((e) => `${e.key}=${e.value}`),
         workingDir: config.workingDir || undefined,
-        user: userOf(config),
         mounts,
-        readOnlyRootfs: sc?.readonlyRootfs ?? false,
         ...configResourcesOf(resources, hostSwapAccounting()),
-        capAdd: sc?.capabilities?.addCapabilities ?? [],
-        capDrop: sc?.capabilities?.dropCapabilities ?? [],
-        privileged: sc?.privileged ?? false,
-        noNewPrivileges: sc?.noNewPrivs ?? false,
+        ...security,
         network: join,
         ipcMode: pod.namespaces.ipc === NamespaceMode.NODE ? 'host' : join,
         utsMode: pod.namespaces.network === NamespaceMode.NODE ? 'host' : join,
@@ -236,8 +226,8 @@ export class CriContainers {
   async status(ref: string, verbose: boolean): Promise<ContainerStatusResponse> {
     const { container: c, record: r } = this.find(ref);
     const info: Record<string, string> = {};
+    const spec = await this.deps.io.specJson(c.id);
     if (verbose) {
-      const spec = await this.deps.io.specJson(c.id);
       info.info = JSON.stringify({
         sandboxID: r.sandboxId,
         pid: c.state.pid,
@@ -271,7 +261,7 @@ export class CriContainers {
         })),
         logPath: r.logPath,
         resources: r.resources ? { linux: linuxContainerResourcesOf(r.resources), windows: undefined } : undefined,
-        user: undefined,
+        user: userOfSpec(spec),
       },
       info,
     };
@@ -327,6 +317,16 @@ export class CriContainers {
     if (container.state.status !== 'running') throw failedPrecondition(`container ${container.id} is not running`);
     this.deps.reopenLog(container.id);
   }
+}
+
+/** ContainerStatus.user: the uid, gid and groups the container's process runs with (its runtime spec's). */
+function userOfSpec(specJson: string): ContainerUser | undefined {
+  if (!specJson) return undefined;
+  const user = (JSON.parse(specJson) as Spec).process?.user;
+  if (!user) return undefined;
+  return {
+    linux: { uid: BigInt(user.uid), gid: BigInt(user.gid), supplementalGroups: (user.additionalGids ?? []).map((g) => BigInt(g)) },
+  };
 }
 
 const timedOut = (cmd: readonly string[], seconds: number) =>

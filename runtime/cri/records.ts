@@ -55,6 +55,8 @@ export interface SandboxRecord {
   readonly portMappings: readonly PortMapping[];
   readonly namespaces: PodNamespaces;
   readonly runtimeHandler: string;
+  /** The sandbox's security context says privileged: only then may its containers be (security.ts). Absent in older records: no. */
+  readonly privileged?: boolean;
 }
 
 export interface ContainerRecord {

@@ -49,7 +49,8 @@ export async function statusOf(info: CriRuntimeInfo, verbose: boolean): Promise<
         }
       : {},
     runtimeHandlers: [{ name: '', features: { recursiveReadOnlyMounts: false, userNamespaces: false } }],
-    features: { supplementalGroupsPolicy: false },
+    // security.ts applies supplemental_groups_policy (Merge and Strict).
+    features: { supplementalGroupsPolicy: true },
   };
 }
 

@@ -40,6 +40,7 @@ import {
   selects,
   type SandboxRecord,
 } from './records';
+import { hostSecurity, sandboxSecurityOf, type SecurityHost } from './security';
 
 /** The infra process gets this long after SIGTERM (catatonit exits at once). */
 const INFRA_STOP_SECONDS = 2;
@@ -84,7 +85,10 @@ export class CriSandboxes {
   /** One call at a time per sandbox (keyed by ID, and by name while it is made). */
   readonly lock = new KeyedMutex();
 
-  constructor(private readonly deps: CriPodDeps) {}
+  constructor(
+    private readonly deps: CriPodDeps,
+    private readonly security: SecurityHost = hostSecurity(),
+  ) {}
 
   /** The sandbox `ref` names (ID or unique prefix), or NOT_FOUND. */
   find(ref: string): { infra: Container; record: SandboxRecord } {
@@ -118,6 +122,8 @@ export class CriSandboxes {
       throw invalidArgument(`unknown runtime handler ${JSON.stringify(runtimeHandler)}: gantryd has only the default one`);
     const namespaces = podNamespacesOf(config);
     const publish = namespaces.network === NamespaceMode.NODE ? [] : config.portMappings.map(publishSpec).filter((p): p is string => !!p);
+    // The infra's seccomp profile and the pod's sysctls (security.ts), checked before anything is made.
+    const security = sandboxSecurityOf(config, namespaces, this.security);
     const name = sandboxName(config.metadata);
     return this.lock.run(name, async () => {
       const record: SandboxRecord = {
@@ -131,6 +137,7 @@ export class CriSandboxes {
         portMappings: config.portMappings,
         namespaces,
         runtimeHandler,
+        privileged: config.linux?.securityContext?.privileged ?? false,
       };
       const hostNetwork = namespaces.network === NamespaceMode.NODE;
       const base: ContainerBase | undefined = this.deps.sandboxImage ? undefined : await this.deps.pause.base(ctx);
@@ -155,6 +162,7 @@ export class CriSandboxes {
         // A host-network pod has the host's name, as a kubelet expects.
         utsMode: hostNetwork ? 'host' : undefined,
         stopTimeoutSeconds: INFRA_STOP_SECONDS,
+        ...security,
       });
       const infra = await this.deps.service.create(ctx, name, infraConfig, base);
       try {

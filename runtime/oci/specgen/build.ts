@@ -30,6 +30,9 @@
  *   limit, devices: deny all but Docker's list. RLIMIT_NOFILE soft = hard =
  *   min(1048576, host hard): runc here lacks CAP_SYS_RESOURCE and cannot
  *   raise a limit above the hard one.
+ * - Sysctls (CRI pods): the config's, over the network defaults above.
+ *   Masked and read-only paths: Docker's lists, or the config's when it
+ *   has some (a CRI security context's replace them).
  * - Seccomp: Docker's default allowlist, opened per capability
  *   (seccomp/), unless unconfined, custom or privileged; AppArmor:
  *   gantry-default where the host has it (apparmor/); no_new_privs as
@@ -277,15 +280,17 @@ export function buildSpec(input: SpecInput): Spec {
     linux: {
       // Docker's defaults for a private network namespace: ping without CAP_NET_RAW, any port without CAP_NET_BIND_SERVICE
       // (not for another container's namespace, `container:`, which is that container's to set).
-      sysctl:
-        hostNetwork || config.network.startsWith('container:')
+      sysctl: {
+        ...(hostNetwork || config.network.startsWith('container:')
           ? {}
-          : { 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.ip_unprivileged_port_start': '0' },
+          : { 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.ip_unprivileged_port_start': '0' }),
+        ...config.sysctls,
+      },
       resources: resources(config, input.swapAccounting ?? false),
       cgroupsPath: input.cgroupsPath,
       namespaces,
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
+      maskedPaths: [...(config.maskedPaths?.length ? config.maskedPaths : MASKED_PATHS)],
+      readonlyPaths: [...(config.readonlyPaths?.length ? config.readonlyPaths : READONLY_PATHS)],
       ...optional('seccomp', seccompFor(config, caps, input.seccompTarget)),
     },
   };

@@ -11,6 +11,10 @@
  * | `…:group`     | as above                   | group entry (must exist)    | none                     |
  * | `…:gid`       | as above                   | gid (entry optional)        | none                     |
  *
+ * With supplemental groups (CRI) the last column follows their policy
+ * instead: `merge` lists the user's groups whatever the group part says,
+ * `strict` none; their gids are added either way.
+ *
  * The first matching line wins. Numeric ids need no files at all; a name
  * that is not found, or a missing passwd file with a name, fails with
  * Docker's wording ("unable to find user NAME: no matching entries in
@@ -23,6 +27,16 @@
  */
 import { invalidArgument } from '../../errdefs/errdefs';
 import { readFileInRoot } from './rootfile';
+
+/**
+ * A CRI container's supplemental groups (containers.ts): `gids` are added;
+ * `merge` also takes the image's groups listing the user even when a group
+ * was named, `strict` none of them.
+ */
+export interface SupplementalGroups {
+  readonly gids: readonly number[];
+  readonly policy: 'merge' | 'strict';
+}
 
 export interface ResolvedUser {
   readonly uid: number;
@@ -96,7 +110,7 @@ async function readDb(rootfs: string, file: string): Promise<string | null> {
  * InvalidArgument for an unknown name or group, an out-of-range id or more
  * than one colon. Missing files are fine as long as no name must be found.
  */
-export async function resolveUser(rootfs: string, user: string | undefined): Promise<ResolvedUser> {
+export async function resolveUser(rootfs: string, user: string | undefined, supplemental?: SupplementalGroups): Promise<ResolvedUser> {
   const spec = user ?? '';
   const parts = spec.split(':');
   if (parts.length > 2) throw invalidArgument(`invalid user ${JSON.stringify(spec)}: want name|uid[:group|gid]`);
@@ -120,6 +134,7 @@ export async function resolveUser(rootfs: string, user: string | undefined): Pro
   }
 
   let additionalGids: number[] = [];
+  const merge = supplemental?.policy === 'merge';
   if (groupArg !== '' || entry) {
     const groupText = await readDb(rootfs, '/etc/group');
     const groups = groupText === null ? [] : parseGroup(groupText);
@@ -128,9 +143,11 @@ export async function resolveUser(rootfs: string, user: string | undefined): Pro
       if (g) gid = g.gid;
       else if (gidArg !== undefined) gid = gidArg;
       else throw invalidArgument(`unable to find group ${groupArg}: no matching entries in group file`);
-    } else {
-      additionalGids = groups.filter((g) => g.members.includes(entry!.name)).map((g) => g.gid);
+    }
+    if (entry && (merge || (groupArg === '' && !supplemental))) {
+      additionalGids = groups.filter((g) => g.members.includes(entry.name)).map((g) => g.gid);
     }
   }
+  if (supplemental) additionalGids = [...new Set([...additionalGids, ...supplemental.gids])];
   return { uid, gid, additionalGids, home };
 }

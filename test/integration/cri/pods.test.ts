@@ -344,7 +344,8 @@ describe('CRI pods: sandboxes and their containers', function () {
       const dataDir = await makeTempDir('cridata', cleanup);
       fs.writeFileSync(path.join(dataDir, 'f'), 'from-host\n', { mode: 0o644 });
       fs.chmodSync(dataDir, 0o755); // readable by uid 1000
-      const config = podConfig('secure');
+      // Privileged, as a kubelet makes the sandbox of a pod with a privileged container (CreateContainer requires it).
+      const config = podConfig('secure', { linux: { securityContext: { privileged: true } } });
       const { podSandboxId, ids } = await runPod(config, [
         containerConfig('plain', ['sleep 3600']),
         containerConfig('locked', ['sleep 3601'], {

@@ -82,7 +82,8 @@ describe('cri/events', () => {
   });
 
   it('sends the k8s.io transitions with the pod, in order; a container gone before it was read and a removed sandbox still carry their pod', async () => {
-    const deps = { service } as unknown as CriPodDeps;
+    // No bundles here: ContainerStatus reads the runtime spec for its user.
+    const deps = { service, io: { specJson: async () => '' } } as unknown as CriPodDeps;
     const sandboxes = new CriSandboxes({ ...deps, attachmentOf: () => undefined });
     const events = new CriEvents(log, service, new CriContainers(deps, sandboxes), sandboxes);
     store.set('pod1', record('pod1', 'k8s.io/default/web/u1/0', sandbox, 'running'));

@@ -244,6 +244,24 @@ describe('oci/specgen/build', () => {
       assert.deepEqual(spec.linux?.readonlyPaths, ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']);
       assert.deepEqual(spec.linux?.readonlyPaths, [...READONLY_PATHS]);
     });
+    it('masked and read-only paths set in the config replace the defaults; empty lists keep them', () => {
+      const spec = buildSpec(input({ maskedPaths: ['/proc/version'], readonlyPaths: ['/etc'] }));
+      assert.deepEqual(spec.linux?.maskedPaths, ['/proc/version']);
+      assert.deepEqual(spec.linux?.readonlyPaths, ['/etc']);
+      const kept = buildSpec(input({ maskedPaths: [], readonlyPaths: [] }));
+      assert.deepEqual(kept.linux?.maskedPaths, [...MASKED_PATHS]);
+      assert.deepEqual(kept.linux?.readonlyPaths, [...READONLY_PATHS]);
+    });
+    it('sysctls of the config go over the network defaults', () => {
+      const spec = buildSpec(input({ sysctls: { 'kernel.shmmax': '1000000', 'net.ipv4.ip_unprivileged_port_start': '1024' } }));
+      assert.equal(spec.linux?.sysctl?.['kernel.shmmax'], '1000000');
+      assert.equal(spec.linux?.sysctl?.['net.ipv4.ip_unprivileged_port_start'], '1024');
+      assert.equal(spec.linux?.sysctl?.['net.ipv4.ping_group_range'], '0 2147483647');
+    });
+    it('supplemental groups: the primary gid first, then the resolved ones', () => {
+      const spec = buildSpec(input({}, { Cmd: ['sh'] }, { user: { uid: 1000, gid: 1000, additionalGids: [10, 1234], home: '/' } }));
+      assert.deepEqual(spec.process?.user, { uid: 1000, gid: 1000, additionalGids: [1000, 10, 1234] });
+    });
     it('root, cgroups path, terminal, no new privileges off', () => {
       const spec = buildSpec(input({ readOnlyRootfs: true, tty: true }));
       assert.deepEqual(spec.root, { path: '/run/gantry/tasks/x/rootfs', readonly: true });

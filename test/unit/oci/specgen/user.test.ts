@@ -90,6 +90,19 @@ describe('oci/specgen/user', () => {
     await invalid(resolveUser(empty, '1:staff'), /unable to find group staff/);
   });
 
+  it("CRI supplemental groups: merge adds the user's groups even with a group named; strict only the listed ones", async () => {
+    const merge = (gids: number[]) => ({ gids, policy: 'merge' as const });
+    const strict = (gids: number[]) => ({ gids, policy: 'strict' as const });
+    assert.deepEqual((await resolveUser(root, '1000', merge([1234, 10]))).additionalGids, [10, 999, 1234]);
+    assert.deepEqual((await resolveUser(root, '1000:50', merge([1234]))).additionalGids, [10, 999, 1234]);
+    assert.deepEqual((await resolveUser(root, 'app:50', merge([]))).additionalGids, [10, 999]);
+    assert.deepEqual((await resolveUser(root, '1000', strict([1234]))).additionalGids, [1234]);
+    assert.deepEqual((await resolveUser(root, '1000:50', strict([]))).additionalGids, []);
+    // A uid without an entry has no image groups to merge.
+    assert.deepEqual((await resolveUser(root, '4242', merge([7]))).additionalGids, [7]);
+    assert.deepEqual((await resolveUser(empty, '', merge([7, 8]))).additionalGids, [7, 8]);
+  });
+
   describe('hostile images', () => {
     // A file outside every rootfs that would match if it were read.
     let outside: string;
