@@ -57,6 +57,12 @@ export function containerLabel(container: ContainerSummary): string {
   return container.cri && !container.cri.infra ? container.cri.containerName : container.name;
 }
 
+/** What messages and terminals call a container: "team/web/app" for a pod's, else its name. */
+export function containerDisplayName(container: ContainerSummary): string {
+  const cri = container.cri;
+  return cri && !cri.infra ? `${cri.podNamespace}/${cri.podName}/${cri.containerName}` : container.name;
+}
+
 /**
  * The pods of `members` (the CRI objects of a list), by namespace/name then
  * sandbox ID. With a filter, a pod stays when its namespace/name matches
