@@ -51,14 +51,31 @@ describe('Containers view: Kubernetes pods grouped by pod (code-server)', functi
     });
   }
 
+  /** The pod's entry and its children once the pod has `podContext` and its children `childContexts` (the view follows the daemon's events). */
+  async function podWhen(podContext: string, childContexts: string[]): Promise<{ entry: Entry; children: Entry[] }> {
+    let last = '';
+    return waitFor(
+      `${label}: ${podContext} with ${childContexts.join(', ')}`,
+      async () => {
+        const entry = (await h.tree()).find((e) => e.label === label);
+        const children = entry ? await childrenOf(entry) : [];
+        last = `${h.describeTree()} children ${JSON.stringify(children.map((c) => [c.label, c.item.contextValue]))}`;
+        const ok =
+          entry?.item.contextValue === podContext &&
+          JSON.stringify(children.map((c) => c.item.contextValue)) === JSON.stringify(childContexts);
+        return ok ? { entry, children } : undefined;
+      },
+      () => last,
+    );
+  }
+
   it('shows the pod as namespace/name, ready, with its container under it and the infra container hidden', async () => {
-    const entry = await h.entry(label, 'ready', (e) => e.item.contextValue === 'readyPod');
+    const { entry, children } = await podWhen('readyPod', ['runningPodContainer']);
     assert.equal(entry.item.collapsibleState, vscode.TreeItemCollapsibleState.Expanded);
     assert.match(String(entry.item.description), /^Ready · 1 container$/);
-    const children = await childrenOf(entry);
     assert.deepEqual(
-      children.map((c) => [c.label, c.item.contextValue]),
-      [['app', 'runningPodContainer']],
+      children.map((c) => c.label),
+      ['app'],
     );
     const roots = await h.tree();
     assert.ok(
@@ -70,7 +87,7 @@ describe('Containers view: Kubernetes pods grouped by pod (code-server)', functi
   });
 
   it("opens the container's logs from its node (the line it printed), and its inspect document", async () => {
-    const [app] = await childrenOf(await h.entry(label, 'ready', (e) => e.item.contextValue === 'readyPod'));
+    const [app] = (await podWhen('readyPod', ['runningPodContainer'])).children;
     const document = await vscode.commands.executeCommand<vscode.TextDocument>('gantry.containers.viewLogs', app.node);
     assert.ok(document, 'viewLogs returned no document');
     // The tab reads namespace, pod and container (a path segment holds no "/").
@@ -95,7 +112,7 @@ describe('Containers view: Kubernetes pods grouped by pod (code-server)', functi
   });
 
   it('opens a shell in the container from its node', async () => {
-    const [app] = await childrenOf(await h.entry(label, 'ready', (e) => e.item.contextValue === 'readyPod'));
+    const [app] = (await podWhen('readyPod', ['runningPodContainer'])).children;
     const shell = await vscode.commands.executeCommand<ContainerTerminal>('gantry.containers.openShell', app.node);
     assert.ok(shell?.terminal && shell.session, 'openShell returned no terminal');
     await waitFor(
@@ -111,11 +128,10 @@ describe('Containers view: Kubernetes pods grouped by pod (code-server)', functi
 
   it('stopping the pod through the CRI shows it not ready, its container exited (live, through the event stream)', async () => {
     await cri!.runtime.stopPodSandbox({ podSandboxId: pod!.podSandboxId });
-    const entry = await h.entry(label, 'not ready', (e) => e.item.contextValue === 'notReadyPod');
-    const children = await childrenOf(entry);
+    const { children } = await podWhen('notReadyPod', ['exitedPodContainer']);
     assert.deepEqual(
-      children.map((c) => [c.label, c.item.contextValue]),
-      [['app', 'exitedPodContainer']],
+      children.map((c) => c.label),
+      ['app'],
     );
     await pod!.remove();
     pod = undefined;
