@@ -82,6 +82,13 @@ describe('Containers view: Kubernetes pods grouped by pod (code-server)', functi
       !roots.some((e) => e.label.startsWith('k8s.io/') || (e.node.kind === 'container' && e.node.container.id === pod!.podSandboxId)),
       `neither the infra container nor the pod's container is a root: ${h.describeTree()}`,
     );
+    // Hovering the container: its tooltip names the pod and the kubelet's attempt, not a restart policy.
+    const resolved = await h.provider.resolveTreeItem(children[0].item, children[0].node, new vscode.CancellationTokenSource().token);
+    const markdown = resolved.tooltip instanceof vscode.MarkdownString ? resolved.tooltip.value : String(resolved.tooltip);
+    const tooltip = markdown.replace(/\\(.)/g, '$1'); // Markdown escapes undone
+    assert.ok(tooltip.includes(`**${NAMESPACE}/${podName}/app**`), tooltip);
+    assert.match(tooltip, new RegExp(`\\| Pod \\| ${NAMESPACE}/${podName} \\(UID`), tooltip);
+    assert.ok(!tooltip.includes('Restart policy'), tooltip);
     // Commands' pick lists keep to Docker-style containers: the kubelet owns the pod's.
     assert.ok(!(await h.provider.containers()).some((c) => c.id === pod!.containerId || c.id === pod!.podSandboxId));
   });
