@@ -89,6 +89,8 @@ function containerList(count: number, now: number): Uint8Array {
       tty: false,
       error: '',
       stoppedByUser: false,
+      namespace: '',
+      cri: undefined,
       networks: [],
       ports: [],
       mountPoints: [],

@@ -90,8 +90,10 @@ export class ContainersApi {
     return (await unary(this.containers, this.containers.remove, { id, force, volumes }, lifecycle(opts))).id;
   }
 
-  async list(all = true, filters: string[] = [], opts?: CallOpts): Promise<ContainerSummary[]> {
-    return (await unary(this.containers, this.containers.list, { all, filters }, opts)).containers;
+  /** `allNamespaces`: CRI pods and their containers too (the Containers view groups them by pod; docs/cri.md). */
+  async list(all = true, filters: string[] = [], opts?: CallOpts & { allNamespaces?: boolean }): Promise<ContainerSummary[]> {
+    const { allNamespaces = false, ...call } = opts ?? {};
+    return (await unary(this.containers, this.containers.list, { all, filters, allNamespaces }, call)).containers;
   }
 
   inspect(id: string, opts?: CallOpts): Promise<InspectContainerResponse> {

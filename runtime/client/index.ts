@@ -85,6 +85,7 @@ export type {
   ContainerConfig,
   ContainerStats,
   ContainerSummary,
+  CriPodMember,
   EndpointSettings,
   ExecResponse,
   ExecStart,

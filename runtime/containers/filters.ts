@@ -30,9 +30,10 @@ export function parseFilters(filters: readonly string[]): Filters {
   return parsed;
 }
 
-export function matchesFilters(container: Container, filters: Filters): boolean {
-  // Namespaced (CRI) containers show only when a `namespace=` filter names their namespace.
-  if (container.config.namespace && !filters.has('namespace')) return false;
+/** `allNamespaces`: namespaced (CRI) containers show without a `namespace=` filter too (the extension's Containers view). */
+export function matchesFilters(container: Container, filters: Filters, allNamespaces = false): boolean {
+  // Namespaced (CRI) containers show only when a `namespace=` filter names their namespace, or all namespaces are asked for.
+  if (container.config.namespace && !filters.has('namespace') && !allNamespaces) return false;
   for (const [key, values] of filters) {
     if (!values.some((value) => matches(container, key, value))) return false;
   }

@@ -58,12 +58,12 @@ export class ContainerService {
     this.actions = new ContainerActions(deps, this.clock, (id) => this.restartByPolicy(id), this.recordHealthOf);
   }
 
-  list(all: boolean, filters: readonly string[] = []): Container[] {
+  list(all: boolean, filters: readonly string[] = [], allNamespaces = false): Container[] {
     const parsed = parseFilters(filters);
     return this.deps.store
       .list()
       .filter((c) => all || isUp(c))
-      .filter((c) => matchesFilters(c, parsed))
+      .filter((c) => matchesFilters(c, parsed, allNamespaces))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 

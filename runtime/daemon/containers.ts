@@ -41,6 +41,7 @@ import { Runc } from '../tasks/runc';
 import type { Logger } from '../util/log';
 import { findOnPath } from './components';
 import { mappedFromZero } from '../oci/specgen/rootless';
+import { criPodMemberOf } from '../cri/podMember';
 import type { DaemonConfig } from './daemon';
 import type { Volumes } from './volumes';
 
@@ -189,7 +190,14 @@ export async function startContainers(deps: ContainersDeps): Promise<Containers>
     changes,
     runtime: { service, io, launcher, forwarder },
     server: (adapt): ContainersServer => ({
-      ...(containersService(adapt, service, io, (id) => deps.networks.current(id), forwarder) as ContainersServer),
+      ...(containersService(
+        adapt,
+        service,
+        io,
+        (id) => deps.networks.current(id),
+        forwarder,
+        (c) => criPodMemberOf(c, (id) => (service.exists(id) ? service.resolve(id) : undefined)),
+      ) as ContainersServer),
       ...containerChangesHandlers(adapt, changes),
     }),
     filesServer: (adapt, raw) => filesService(adapt, files, raw),

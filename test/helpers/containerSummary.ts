@@ -27,6 +27,8 @@ export function containerSummary(over: Partial<ContainerSummary> = {}): Containe
     tty: false,
     error: '',
     stoppedByUser: false,
+    namespace: '',
+    cri: undefined,
     networks: [],
     ports: [],
     mountPoints: [],

@@ -38,6 +38,7 @@ import { startGatedRegistry } from './gatedRegistry';
 import { imageActionChecks, imageRemoveChecks } from './imageActions.ui';
 import { frameImagesView, imageTooltipChecks, imagesChecks } from './images.ui';
 import { networksChecks } from './networks.ui';
+import { podsChecks, podsRemoveChecks, type PodsUiContext } from './pods.ui';
 import { startPushGate } from './pushGate';
 import { pushChecks, pushedChecks, registriesChecks, registriesRestoreChecks, type RegistriesUiContext } from './registries.ui';
 import { filesChecks, filesRestoreChecks } from './files.ui';
@@ -219,6 +220,17 @@ async function run(cleanup: Cleanup): Promise<number> {
   if (aborted) return 1;
   await screenshot(page, 'containers-stopping.png');
   await runChecks(containerStoppedChecks, { page });
+  if (aborted) return 1;
+  // Kubernetes pods, made through the daemon's CRI socket (on by default).
+  const podsCtx: PodsUiContext = {
+    page,
+    criSocket: path.join(daemon.state, 'cri.sock'),
+    image: `${registry}/gantry-test/busybox:latest`,
+  };
+  await runChecks(podsChecks, podsCtx);
+  if (aborted) return 1;
+  await screenshot(page, 'containers-pods.png');
+  await runChecks(podsRemoveChecks, podsCtx);
   if (aborted) return 1;
 
   const runFlowCtx: RunFlowUiContext = { page, socket: daemon.socket, image: `${registry}/gantry-test/busybox:latest`, unpulled };

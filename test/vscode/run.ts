@@ -8,6 +8,8 @@
 // scope machine; env GANTRY_TEST_SOCKET). If
 // GANTRY_TEST_SOCKET is already set, that daemon is used instead. Every
 // GANTRY_TEST_* variable of this process reaches the extension host.
+// The daemon serves the Kubernetes CRI on its default socket too:
+//   GANTRY_TEST_CRI_SOCKET  <state>/cri.sock (unset with GANTRY_TEST_SOCKET: the pods suite skips)
 //
 // It also starts a real registry on loopback (plain HTTP, as gantryd uses for
 // 127.0.0.1) with fixture images pushed by skopeo, for the Images suite:
@@ -83,12 +85,14 @@ async function main(): Promise<number> {
     fs.mkdirSync(dockerConfig, { recursive: true });
     let socket = process.env.GANTRY_TEST_SOCKET;
     let server: ServerVersion;
+    let criSocket: string | undefined;
     if (socket) {
       server = await daemonVersion(socket);
     } else {
       // Its own temp dir, stopped and removed by `cleanup`.
       const daemon = await startDaemon(cleanup, [], { env: { ...process.env, DOCKER_CONFIG: dockerConfig } });
       socket = daemon.socket;
+      criSocket = path.join(daemon.state, 'cri.sock');
       server = await daemon.version();
     }
     console.log(`gantryd ${server.version} (pid ${server.pid}) on ${socket}`);
@@ -139,6 +143,7 @@ async function main(): Promise<number> {
       extensionTestsEnv: {
         ...passThrough,
         GANTRY_TEST_SOCKET: socket,
+        ...(criSocket ? { GANTRY_TEST_CRI_SOCKET: criSocket } : {}),
         GANTRY_TEST_EXPECTED_VERSION: JSON.stringify(server),
         GANTRY_TEST_REGISTRY: registry.host,
         GANTRY_TEST_IMAGES: JSON.stringify(images),

@@ -24,6 +24,7 @@ import {
   HealthStatus,
   type ContainerConfig as WireConfig,
   type ContainerSummary,
+  type CriPodMember,
   type Health as WireHealth,
   type EndpointSettings,
   type PortBinding,
@@ -73,7 +74,8 @@ export function toWireNetworking(a: Attachment | undefined): { networks: Endpoin
   };
 }
 
-export function toSummary(c: Container, attachment?: Attachment): ContainerSummary {
+/** `cri`: a CRI object's place in its pod (runtime/cri/podMember.ts), given by the daemon's wiring. */
+export function toSummary(c: Container, attachment?: Attachment, cri?: CriPodMember): ContainerSummary {
   return {
     id: c.id,
     name: c.name,
@@ -97,6 +99,8 @@ export function toSummary(c: Container, attachment?: Attachment): ContainerSumma
     tty: c.config.tty,
     error: c.state.error,
     stoppedByUser: c.state.stoppedByUser,
+    namespace: c.config.namespace ?? '',
+    cri,
     ...toWireNetworking(attachment),
     mountPoints: mountPointsOf(c.config),
   };

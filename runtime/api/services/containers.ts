@@ -11,6 +11,7 @@ import {
   type AttachRequest,
   type AttachResponse,
   type ContainersServer,
+  type CriPodMember,
   type ExecRequest,
   type ExecResponse,
   type PortForwardRequest,
@@ -30,6 +31,8 @@ const WAIT_CONDITIONS: readonly WaitCondition[] = ['not-running', 'next-exit', '
 
 /** The container's attachment while it has one (containers/networking.ts); absent: no CNI networks. */
 export type AttachmentOf = (id: string) => Attachment | undefined;
+/** A CRI object's place in its pod (runtime/cri/podMember.ts); absent or undefined: not a CRI object. */
+export type CriPodMemberOf = (c: Container) => CriPodMember | undefined;
 
 export function containersService(
   adapt: HandlerAdapter,
@@ -37,8 +40,9 @@ export function containersService(
   io: ContainerIO,
   networkOf?: AttachmentOf,
   forwarder?: PortForwarder,
+  criOf?: CriPodMemberOf,
 ): Omit<ContainersServer, 'diff' | 'export'> {
-  const toSummary = (c: Container) => summaryOf(c, networkOf?.(c.id));
+  const toSummary = (c: Container) => summaryOf(c, networkOf?.(c.id), criOf?.(c));
   /** `container:<id>` has its target's hostname (the target may be gone: then its ID's). */
   const hostnameOf = (c: Container): string => {
     const joined = joinedContainer(c.config.network);
@@ -76,7 +80,7 @@ export function containersService(
       return {};
     }),
     remove: adapt.unary('Remove', async (ctx, req) => ({ id: (await service.remove(ctx, req.id, req.force, req.volumes)).id })),
-    list: adapt.unary('List', async (_ctx, req) => ({ containers: service.list(req.all, req.filters).map(toSummary) })),
+    list: adapt.unary('List', async (_ctx, req) => ({ containers: service.list(req.all, req.filters, req.allNamespaces).map(toSummary) })),
     inspect: adapt.unary('Inspect', async (_ctx, req) => {
       const c = service.resolve(req.id);
       const specJson = await io.specJson(c.id);

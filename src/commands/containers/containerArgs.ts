@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import { type ContainerSummary } from '../../../runtime/client';
 import { containerState, coarseStatus, imageDisplay, isContainerNode, type ContainerState } from '../../views/containers/containerNodes';
 import { shortId } from '../../../runtime/presentation';
+import { containerDisplayName } from '../../views/containers/podNodes';
 import type { CommandContext } from '../commandContext';
 import { pickTargets } from '../pickTargets';
 
@@ -25,7 +26,7 @@ export interface ContainerTarget {
 }
 
 export function targetOf(container: ContainerSummary): ContainerTarget {
-  return { id: container.id, name: container.name, state: containerState(container.status) };
+  return { id: container.id, name: containerDisplayName(container), state: containerState(container.status) };
 }
 
 /**

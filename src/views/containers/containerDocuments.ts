@@ -28,8 +28,9 @@ export interface ContainerDocumentRef {
   readonly kind: ContainerDocumentKind;
 }
 
+/** `name` is the tab's title: a `/` in it (a pod's container, "team/web/app"; a CRI record name) becomes `_`, as a path segment cannot hold one. */
 export function containerDocumentUri(id: string, name: string, kind: ContainerDocumentKind): vscode.Uri {
-  return vscode.Uri.from({ scheme: GANTRY_SCHEME, path: `${CONTAINER_PREFIX}${id}/${name}${SUFFIX[kind]}` });
+  return vscode.Uri.from({ scheme: GANTRY_SCHEME, path: `${CONTAINER_PREFIX}${id}/${name.replaceAll('/', '_')}${SUFFIX[kind]}` });
 }
 
 export function parseContainerDocumentUri(uri: vscode.Uri): ContainerDocumentRef | undefined {

@@ -36,6 +36,7 @@ import {
 import type { MessageNode } from '../viewFilter';
 import type { ContainerFileNode, ContainerFilesNode } from './fileNodes';
 import type { ContainerChangeNode, ContainerChangesNode } from './changeNodes';
+import type { PodNode } from './podNodes';
 
 export type ContainerState = ContainerStateName;
 /** An operation of the extension's own, in flight on a container. */
@@ -52,7 +53,14 @@ export type ContainerContextValue =
   | 'deadContainer'
   | 'busyStoppingContainer'
   | 'busyRestartingContainer'
-  | 'busyRemovingContainer';
+  | 'busyRemovingContainer'
+  // A container of a Kubernetes pod (podNodes.ts): the kubelet owns its lifecycle.
+  | 'runningPodContainer'
+  | 'pausedPodContainer'
+  | 'restartingPodContainer'
+  | 'createdPodContainer'
+  | 'exitedPodContainer'
+  | 'deadPodContainer';
 
 export interface ContainerNode {
   readonly kind: 'container';
@@ -81,6 +89,7 @@ export type ContainerTreeNode =
   | ContainerFileNode
   | ContainerChangesNode
   | ContainerChangeNode
+  | PodNode
   | ContainersMessageNode;
 
 /** A codicon id and the theme colour to draw it in (undefined: the default foreground). */
@@ -123,7 +132,7 @@ export function containerState(status: ContainerStatus): ContainerState {
 
 export function contextValueOf(container: ContainerSummary, operation?: ContainerOperation): ContainerContextValue {
   if (operation) return `busy${operation[0].toUpperCase()}${operation.slice(1)}Container` as ContainerContextValue;
-  return `${containerState(container.status)}Container`;
+  return `${containerState(container.status)}${container.cri ? 'Pod' : ''}Container`;
 }
 
 /** 0: running, 1: paused or restarting, 2: created, exited or dead. */

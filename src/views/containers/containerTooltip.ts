@@ -12,6 +12,7 @@ import { type HealthProbe, type InspectContainerResponse } from '../../../runtim
 import { mdCode, mdEscape } from '../markdown';
 import { healthName, portLines, shortId } from '../../../runtime/presentation';
 import { coarseStatus, containerState, imageDisplay, roughlyAgo } from './containerNodes';
+import { containerDisplayName } from './podNodes';
 
 /** A probe's output is whatever the check printed: enough to see why it failed, not a page. */
 const MAX_PROBE_OUTPUT = 600;
@@ -30,9 +31,15 @@ export function containerTooltip(details: InspectContainerResponse, now: number 
     rows.push([vscode.l10n.t('Exit code'), mdEscape(`${c.exitCode}${why}`)]);
   }
   if (c.error) rows.push([vscode.l10n.t('Error'), mdEscape(c.error)]);
-  const policy = c.restartPolicy?.name || 'no';
-  const retries = c.restartPolicy?.maximumRetryCount ? `:${c.restartPolicy.maximumRetryCount}` : '';
-  rows.push([vscode.l10n.t('Restart policy'), mdEscape(`${policy}${retries}${c.restartCount ? `, restarted ${c.restartCount}×` : ''}`)]);
+  if (c.cri) {
+    // A pod's container: the kubelet restarts it (a new container, the next attempt), never a restart policy.
+    rows.push([vscode.l10n.t('Pod'), `${mdEscape(`${c.cri.podNamespace}/${c.cri.podName}`)} (UID ${mdCode(c.cri.podUid)})`]);
+    rows.push([vscode.l10n.t('Attempt'), mdEscape(vscode.l10n.t('{0} (restarted by the kubelet)', c.cri.attempt))]);
+  } else {
+    const policy = c.restartPolicy?.name || 'no';
+    const retries = c.restartPolicy?.maximumRetryCount ? `:${c.restartPolicy.maximumRetryCount}` : '';
+    rows.push([vscode.l10n.t('Restart policy'), mdEscape(`${policy}${retries}${c.restartCount ? `, restarted ${c.restartCount}×` : ''}`)]);
+  }
   for (const m of c.mounts)
     rows.push([vscode.l10n.t('Mount'), `${mdCode(m.source)} → ${mdCode(m.destination)}${m.readOnly ? ' (ro)' : ''}`]);
   if (c.network) rows.push([vscode.l10n.t('Network'), mdEscape(c.network)]);
@@ -46,7 +53,7 @@ export function containerTooltip(details: InspectContainerResponse, now: number 
   if (c.finishedAt && state !== 'running' && state !== 'paused') rows.push([vscode.l10n.t('Finished'), when(c.finishedAt, now)]);
 
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${mdEscape(c.name)}**\n\n`);
+  md.appendMarkdown(`**${mdEscape(containerDisplayName(c))}**\n\n`);
   md.appendMarkdown('| | |\n|:--|:--|\n');
   for (const [key, value] of rows) md.appendMarkdown(`| ${mdEscape(key)} | ${value} |\n`);
 

@@ -7,7 +7,9 @@
  * contextValue: `<state>Container` or `busy<Operation>Container` (see
  * containerNodes.ts), `containerPort` / `containerUdpPort` (a published
  * port, child of a running container), `containersError`,
- * `containersRetry`, `containersNoMatch`. id: `container:<id>:<state>`, so a state change is a
+ * `containersRetry`, `containersNoMatch`, `<state>PodContainer` and
+ * `readyPod` / `notReadyPod` (Kubernetes pods: podNodes.ts). id:
+ * `container:<id>:<state>`, so a state change is a
  * new item (new icon, new menus) while a refresh that changes nothing keeps
  * the selection.
  */
@@ -27,6 +29,7 @@ import { messageTreeItem } from '../viewFilter';
 import { containerFileUri } from '../../files/containerFileUris';
 import { hasFiles, type ContainerFileNode, type ContainerFilesNode } from './fileNodes';
 import { changeItem, changesRootItem } from './changeNodes';
+import { containerLabel, podContextValue, podDescription, podIcon, podLabel, podTooltip, podTreeId, type PodNode } from './podNodes';
 
 export function containerTreeItem(node: ContainerTreeNode, now: number): vscode.TreeItem {
   switch (node.kind) {
@@ -42,9 +45,27 @@ export function containerTreeItem(node: ContainerTreeNode, now: number): vscode.
       return changesRootItem(node);
     case 'containerChange':
       return changeItem(node);
+    case 'pod':
+      return podItem(node);
     case 'message':
       return messageTreeItem('containers', node);
   }
+}
+
+/** "team/web", described "Ready · 1 container"; open, so its containers show at once (as Compose groups in Docker's view). */
+function podItem(node: PodNode): vscode.TreeItem {
+  const item = new vscode.TreeItem(
+    podLabel(node),
+    node.containers.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+  );
+  item.id = podTreeId(node);
+  item.contextValue = podContextValue(node);
+  const icon = podIcon(node);
+  item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
+  item.description = podDescription(node);
+  item.tooltip = podTooltip(node);
+  item.accessibilityInformation = { label: vscode.l10n.t('Pod {0}, {1}', podLabel(node), item.description) };
+  return item;
 }
 
 function containerItem(node: ContainerNode, now: number): vscode.TreeItem {
@@ -52,7 +73,7 @@ function containerItem(node: ContainerNode, now: number): vscode.TreeItem {
   // A container opens onto its published ports (Open in Browser, Copy Address) and its files.
   const hasChildren = !node.operation && (portNodes(container).length > 0 || hasFiles(container));
   const item = new vscode.TreeItem(
-    container.name,
+    containerLabel(container),
     hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
   );
   item.id = containerTreeId(container);
@@ -60,7 +81,7 @@ function containerItem(node: ContainerNode, now: number): vscode.TreeItem {
   const icon = containerIcon(container, node.operation);
   item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
   item.description = containerDescription(container, now, node.operation);
-  item.accessibilityInformation = { label: `${container.name}, ${item.description}` };
+  item.accessibilityInformation = { label: `${containerLabel(container)}, ${item.description}` };
   return item;
 }
 

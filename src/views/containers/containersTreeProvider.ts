@@ -48,6 +48,7 @@ import { containerTooltip } from './containerTooltip';
 import { containerTreeItem } from './containerTreeItems';
 import { filesNode, fileNodes, hasFiles } from './fileNodes';
 import { changeNodes, changesNode } from './changeNodes';
+import { arrangePods, isPodMember } from './podNodes';
 
 export const CONTAINERS_VIEW = 'gantry.containers';
 const CALL_TIMEOUT_MS = 15_000;
@@ -60,7 +61,8 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     () => {
       const client = this.connection.requireClient();
       this.observe({ view: CONTAINERS_VIEW, kind: 'list' });
-      return client.containers.list(true, [], { timeoutMs: CALL_TIMEOUT_MS });
+      // Every namespace: Kubernetes pods (the CRI's `k8s.io` objects) show grouped by pod (podNodes.ts).
+      return client.containers.list(true, [], { timeoutMs: CALL_TIMEOUT_MS, allNamespaces: true });
     },
     (e) => this.log.warn(`Listing containers failed: ${describe(e)}`),
   );
@@ -144,9 +146,13 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     }
   }
 
-  /** The current list of containers (the cached one unless a refresh came since); throws when listing failed. */
+  /**
+   * The current list of Docker-style containers (the cached one unless a
+   * refresh came since), what commands pick from; pods' containers are left
+   * out (the kubelet owns them); throws when listing failed.
+   */
   async containers(): Promise<readonly ContainerSummary[]> {
-    return this.listing.items();
+    return (await this.listing.items()).filter((c) => !isPodMember(c));
   }
 
   async getChildren(node?: ContainerTreeNode): Promise<ContainerTreeNode[]> {
@@ -157,13 +163,18 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
       this.ticker.show([]);
       return listFailedNodes('containers', vscode.l10n.t('Failed to list containers'), listing.error);
     }
-    const nodes = arrangeContainers(listing.items, {
+    const options = {
       sortBy: vscode.workspace.getConfiguration('gantry.containers').get<ContainerSortBy>('sortBy', 'status'),
       filter: this.filterState.text,
-      operationOf: (c) => this.operationOf(c),
-    });
-    this.ticker.show(nodes);
-    if (nodes.length === 0 && listing.items.length > 0) {
+      operationOf: (c: ContainerSummary) => this.operationOf(c),
+    };
+    const nodes = arrangeContainers(
+      listing.items.filter((c) => !isPodMember(c)),
+      options,
+    );
+    const pods = arrangePods(listing.items.filter(isPodMember), options);
+    this.ticker.show([...pods.flatMap((p) => p.containers), ...nodes]);
+    if (nodes.length === 0 && pods.length === 0 && listing.items.length > 0) {
       return [
         noMatchNode('containers', {
           label: vscode.l10n.t('No container matches "{0}"', this.filterState.text),
@@ -172,11 +183,13 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
         }),
       ];
     }
-    return nodes;
+    // Pods first, then the Docker-style containers (as Docker's view puts Compose projects beside loose containers).
+    return [...pods, ...nodes];
   }
 
-  /** A container's ports and Files; a folder's entries, listed now (never cached: files change). */
+  /** A pod's containers; a container's ports and Files; a folder's entries, listed now (never cached: files change). */
   private async childrenOf(node: ContainerTreeNode): Promise<ContainerTreeNode[]> {
+    if (node.kind === 'pod') return [...node.containers];
     if (node.kind === 'container') {
       if (node.operation) return [];
       return [...portNodes(node.container), ...(hasFiles(node.container) ? [filesNode(node.container), changesNode(node.container)] : [])];

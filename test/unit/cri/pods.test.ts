@@ -6,6 +6,7 @@ import { reasonOf } from '../../../runtime/cri/podContainers';
 import { containerName, criRecordOf, nanos, sandboxName, selects } from '../../../runtime/cri/records';
 import { podNamespacesOf, resolvConfOf } from '../../../runtime/cri/sandboxes';
 import { matchesFilters, parseFilters } from '../../../runtime/containers/filters';
+import { criPodMemberOf } from '../../../runtime/cri/podMember';
 import { containerConfig } from '../../helpers/containerConfig';
 
 const pod = (namespaceOptions: Record<string, unknown> | undefined) =>
@@ -86,5 +87,57 @@ describe('cri/pods', () => {
     assert.ok(!matchesFilters(cri, parseFilters([])));
     assert.ok(matchesFilters(cri, parseFilters(['namespace=k8s.io'])));
     assert.ok(!matchesFilters(docker, parseFilters(['namespace=k8s.io'])));
+  });
+
+  it('all namespaces: CRI objects listed beside Docker-style ones, other filters still apply', () => {
+    const docker = container();
+    const cri = container({ namespace: 'k8s.io' }, { status: 'running' });
+    assert.ok(matchesFilters(docker, parseFilters([]), true));
+    assert.ok(matchesFilters(cri, parseFilters([]), true));
+    assert.ok(!matchesFilters(cri, parseFilters(['status=exited']), true));
+    assert.ok(!matchesFilters(docker, parseFilters(['namespace=k8s.io']), true), 'a namespace= filter still narrows');
+  });
+
+  it('pod members: a sandbox is its own infra, a container takes its pod from its sandbox record (else its record name)', () => {
+    const podMeta = { name: 'web', namespace: 'team', uid: 'u1', attempt: 1 };
+    const sandboxRecord = { kind: 'sandbox', metadata: podMeta };
+    const infra = {
+      ...container({ namespace: 'k8s.io', cri: JSON.stringify(sandboxRecord) }),
+      id: 's'.repeat(64),
+      name: sandboxName(podMeta),
+    };
+    const record = { kind: 'container', sandboxId: infra.id, metadata: { name: 'app', attempt: 3 } };
+    const app = {
+      ...container({ namespace: 'k8s.io', cri: JSON.stringify(record) }),
+      name: containerName(podMeta, { name: 'app', attempt: 3 }),
+    };
+    const sandboxes = (id: string) => (id === infra.id ? infra : undefined);
+    assert.deepEqual(criPodMemberOf(infra, sandboxes), {
+      podNamespace: 'team',
+      podName: 'web',
+      podUid: 'u1',
+      podAttempt: 1,
+      sandboxId: infra.id,
+      infra: true,
+      containerName: '',
+      attempt: 0,
+    });
+    const member = {
+      podNamespace: 'team',
+      podName: 'web',
+      podUid: 'u1',
+      podAttempt: 1,
+      sandboxId: infra.id,
+      infra: false,
+      containerName: 'app',
+      attempt: 3,
+    };
+    assert.deepEqual(criPodMemberOf(app, sandboxes), member);
+    assert.deepEqual(
+      criPodMemberOf(app, () => undefined),
+      { ...member, podAttempt: 0 },
+      'from the record name',
+    );
+    assert.equal(criPodMemberOf(container(), sandboxes), undefined, 'a Docker-style container');
   });
 });

@@ -442,6 +442,19 @@ export interface ContainerSummary {
    * since it last started: its exit code says how it ended, not that it failed.
    */
   stoppedByUser: boolean;
+  /**
+   * The object's namespace, as containerd's: '' for Docker-style containers,
+   * "k8s.io" for CRI pod sandboxes and their containers (docs/cri.md, "One
+   * runtime, two faces"). Listed only when asked for (ListContainersRequest).
+   */
+  namespace: string;
+  /**
+   * For CRI objects: the pod it belongs to and its CRI identity, so a client
+   * can group containers by pod without further calls. Unset otherwise.
+   */
+  cri:
+    | CriPodMember
+    | undefined;
   /** While attached (running): per network its address, and the published ports. */
   networks: EndpointSettings[];
   ports: PortBinding[];
@@ -452,6 +465,25 @@ export interface ContainerSummary {
 export interface ContainerSummary_LabelsEntry {
   key: string;
   value: string;
+}
+
+/**
+ * A CRI object's place in its pod (docs/cri.md). A pod sandbox is its infra
+ * container: `infra` is set and `sandbox_id` is its own ID.
+ */
+export interface CriPodMember {
+  /** The pod's metadata as the kubelet gave it (PodSandboxMetadata). */
+  podNamespace: string;
+  podName: string;
+  podUid: string;
+  podAttempt: number;
+  /** The sandbox's ID: the infra container's. */
+  sandboxId: string;
+  /** This is the pod's infra ("pause") container, the sandbox itself. */
+  infra: boolean;
+  /** The container's CRI name and attempt (ContainerMetadata); '' and 0 for the infra. */
+  containerName: string;
+  attempt: number;
 }
 
 export interface CreateContainerRequest {
@@ -537,6 +569,11 @@ export interface ListContainersRequest {
    * "ancestor=busybox", "health=healthy", "exited=3". Keys AND, values OR.
    */
   filters: string[];
+  /**
+   * Also list namespaced objects (CRI pods and their containers), which are
+   * otherwise listed only when a `namespace=` filter names their namespace.
+   */
+  allNamespaces: boolean;
 }
 
 export interface ListContainersResponse {
@@ -3555,6 +3592,8 @@ function createBaseContainerSummary(): ContainerSummary {
     tty: false,
     error: "",
     stoppedByUser: false,
+    namespace: "",
+    cri: undefined,
     networks: [],
     ports: [],
     mountPoints: [],
@@ -3628,6 +3667,12 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
     }
     if (message.stoppedByUser !== false) {
       writer.uint32(176).bool(message.stoppedByUser);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(186).string(message.namespace);
+    }
+    if (message.cri !== undefined) {
+      CriPodMember.encode(message.cri, writer.uint32(194).fork()).join();
     }
     for (const v of message.networks) {
       EndpointSettings.encode(v!, writer.uint32(482).fork()).join();
@@ -3833,6 +3878,22 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
             message.stoppedByUser = reader.bool();
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.cri = CriPodMember.decode(reader, reader.uint32());
+            continue;
+          }
           case 60: {
             if (tag !== 482) {
               break;
@@ -3948,6 +4009,8 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
         : isSet(object.stopped_by_user)
         ? globalThis.Boolean(object.stopped_by_user)
         : false,
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      cri: isSet(object.cri) ? CriPodMember.fromJSON(object.cri) : undefined,
       networks: globalThis.Array.isArray(object?.networks)
         ? object.networks.map((e: any) => EndpointSettings.fromJSON(e))
         : [],
@@ -4036,6 +4099,12 @@ export const ContainerSummary: MessageFns<ContainerSummary> = {
     if (message.stoppedByUser !== false) {
       obj.stoppedByUser = message.stoppedByUser;
     }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.cri !== undefined) {
+      obj.cri = CriPodMember.toJSON(message.cri);
+    }
     if (message.networks?.length) {
       obj.networks = message.networks.map((e) => EndpointSettings.toJSON(e));
     }
@@ -4119,6 +4188,204 @@ export const ContainerSummary_LabelsEntry: MessageFns<ContainerSummary_LabelsEnt
     }
     if (message.value !== "") {
       obj.value = message.value;
+    }
+    return obj;
+  },
+};
+
+function createBaseCriPodMember(): CriPodMember {
+  return {
+    podNamespace: "",
+    podName: "",
+    podUid: "",
+    podAttempt: 0,
+    sandboxId: "",
+    infra: false,
+    containerName: "",
+    attempt: 0,
+  };
+}
+
+export const CriPodMember: MessageFns<CriPodMember> = {
+  encode(message: CriPodMember, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.podNamespace !== "") {
+      writer.uint32(10).string(message.podNamespace);
+    }
+    if (message.podName !== "") {
+      writer.uint32(18).string(message.podName);
+    }
+    if (message.podUid !== "") {
+      writer.uint32(26).string(message.podUid);
+    }
+    if (message.podAttempt !== 0) {
+      writer.uint32(32).uint32(message.podAttempt);
+    }
+    if (message.sandboxId !== "") {
+      writer.uint32(42).string(message.sandboxId);
+    }
+    if (message.infra !== false) {
+      writer.uint32(48).bool(message.infra);
+    }
+    if (message.containerName !== "") {
+      writer.uint32(58).string(message.containerName);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(64).uint32(message.attempt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CriPodMember {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCriPodMember();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.podNamespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.podName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.podUid = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.podAttempt = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sandboxId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.infra = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.containerName = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.attempt = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CriPodMember {
+    return {
+      podNamespace: isSet(object.podNamespace)
+        ? globalThis.String(object.podNamespace)
+        : isSet(object.pod_namespace)
+        ? globalThis.String(object.pod_namespace)
+        : "",
+      podName: isSet(object.podName)
+        ? globalThis.String(object.podName)
+        : isSet(object.pod_name)
+        ? globalThis.String(object.pod_name)
+        : "",
+      podUid: isSet(object.podUid)
+        ? globalThis.String(object.podUid)
+        : isSet(object.pod_uid)
+        ? globalThis.String(object.pod_uid)
+        : "",
+      podAttempt: isSet(object.podAttempt)
+        ? globalThis.Number(object.podAttempt)
+        : isSet(object.pod_attempt)
+        ? globalThis.Number(object.pod_attempt)
+        : 0,
+      sandboxId: isSet(object.sandboxId)
+        ? globalThis.String(object.sandboxId)
+        : isSet(object.sandbox_id)
+        ? globalThis.String(object.sandbox_id)
+        : "",
+      infra: isSet(object.infra) ? globalThis.Boolean(object.infra) : false,
+      containerName: isSet(object.containerName)
+        ? globalThis.String(object.containerName)
+        : isSet(object.container_name)
+        ? globalThis.String(object.container_name)
+        : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+    };
+  },
+
+  toJSON(message: CriPodMember): unknown {
+    const obj: any = {};
+    if (message.podNamespace !== "") {
+      obj.podNamespace = message.podNamespace;
+    }
+    if (message.podName !== "") {
+      obj.podName = message.podName;
+    }
+    if (message.podUid !== "") {
+      obj.podUid = message.podUid;
+    }
+    if (message.podAttempt !== 0) {
+      obj.podAttempt = Math.round(message.podAttempt);
+    }
+    if (message.sandboxId !== "") {
+      obj.sandboxId = message.sandboxId;
+    }
+    if (message.infra !== false) {
+      obj.infra = message.infra;
+    }
+    if (message.containerName !== "") {
+      obj.containerName = message.containerName;
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
     }
     return obj;
   },
@@ -5164,7 +5431,7 @@ export const RemoveContainerResponse: MessageFns<RemoveContainerResponse> = {
 };
 
 function createBaseListContainersRequest(): ListContainersRequest {
-  return { all: false, filters: [] };
+  return { all: false, filters: [], allNamespaces: false };
 }
 
 export const ListContainersRequest: MessageFns<ListContainersRequest> = {
@@ -5174,6 +5441,9 @@ export const ListContainersRequest: MessageFns<ListContainersRequest> = {
     }
     for (const v of message.filters) {
       writer.uint32(18).string(v!);
+    }
+    if (message.allNamespaces !== false) {
+      writer.uint32(24).bool(message.allNamespaces);
     }
     return writer;
   },
@@ -5207,6 +5477,14 @@ export const ListContainersRequest: MessageFns<ListContainersRequest> = {
             message.filters.push(reader.string());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.allNamespaces = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5223,6 +5501,11 @@ export const ListContainersRequest: MessageFns<ListContainersRequest> = {
     return {
       all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
       filters: globalThis.Array.isArray(object?.filters) ? object.filters.map((e: any) => globalThis.String(e)) : [],
+      allNamespaces: isSet(object.allNamespaces)
+        ? globalThis.Boolean(object.allNamespaces)
+        : isSet(object.all_namespaces)
+        ? globalThis.Boolean(object.all_namespaces)
+        : false,
     };
   },
 
@@ -5233,6 +5516,9 @@ export const ListContainersRequest: MessageFns<ListContainersRequest> = {
     }
     if (message.filters?.length) {
       obj.filters = message.filters;
+    }
+    if (message.allNamespaces !== false) {
+      obj.allNamespaces = message.allNamespaces;
     }
     return obj;
   },
