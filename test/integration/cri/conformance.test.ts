@@ -12,9 +12,10 @@ import * as assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ContainerState, PodSandboxState } from '../../../runtime/cri/gen/runtime/v1/api';
+import { ContainerState, MountPropagation, PodSandboxState } from '../../../runtime/cri/gen/runtime/v1/api';
 import { startCriDaemon, type CriClient } from '../../helpers/criClient';
 import { pushBusybox, type PushedImage } from '../../helpers/fixtures';
+import { runCommand } from '../../helpers/proc';
 import { httpGet } from '../../helpers/http';
 import { startRegistry, type Registry } from '../../helpers/registry';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
@@ -243,6 +244,55 @@ describe('CRI conformance: what critest checks', function () {
       assert.ok(!Number.isNaN(Date.parse(time)), time);
       assert.deepEqual([stream, tag, message.join(' ')], ['stdout', 'F', 'hello World']);
     });
+  });
+
+  describe('mount propagation', () => {
+    /** critest's set-up: `mnt` bind-mounted on itself as rshared (or rprivate), a source dir to mount into it later. */
+    async function hostPaths(shared: boolean) {
+      const root = await makeTempDir('criprop', cleanup);
+      const mnt = path.join(root, 'mnt');
+      const point = path.join(mnt, 'propagationMnt');
+      const src = path.join(root, 'src');
+      fs.mkdirSync(point, { recursive: true });
+      fs.mkdirSync(src);
+      fs.writeFileSync(path.join(src, 'flagFile'), '');
+      await mount(['--rbind', mnt, mnt]);
+      await mount([shared ? '--make-rshared' : '--make-rprivate', mnt]);
+      cleanup.defer(() => runCommand('umount', ['-R', '-l', mnt]).then(() => undefined));
+      return { mnt, point, src };
+    }
+    const mount = (args: string[]) => runCommand('mount', args);
+
+    for (const [name, propagation, shared, hostSeesIn, containerSeesOut] of [
+      ['rprivate', MountPropagation.PROPAGATION_PRIVATE, false, false, false],
+      ['rslave', MountPropagation.PROPAGATION_HOST_TO_CONTAINER, true, true, false],
+      ['rshared', MountPropagation.PROPAGATION_BIDIRECTIONAL, true, true, true],
+    ] as const) {
+      it(`${name}: host mounts ${hostSeesIn ? 'reach' : 'stay out of'} the container, its mounts ${containerSeesOut ? 'reach' : 'stay out of'} the host`, async () => {
+        const { mnt, point, src } = await hostPaths(shared);
+        const config = podConfig(`prop-${name}`, { linux: { securityContext: { privileged: true } } });
+        const podSandboxId = await runPod(config);
+        const containerId = await create(
+          podSandboxId,
+          config,
+          containerConfig(`prop-${name}`, {
+            command: ['top'],
+            linux: { securityContext: { privileged: true } },
+            mounts: [{ hostPath: mnt, containerPath: mnt, propagation }],
+          }),
+        );
+        const [m] = (await cri.runtime.containerStatus({ containerId })).status?.mounts ?? [];
+        assert.deepEqual([m?.hostPath, m?.containerPath, m?.readonly, m?.propagation], [mnt, mnt, false, propagation]);
+        await cri.runtime.startContainer({ containerId });
+        await mount(['--rbind', src, point]);
+        const inside = (await exec(containerId, ['ls', '-A', point])).stdout.toString().trim();
+        assert.equal(inside, hostSeesIn ? 'flagFile' : '');
+        const mine = path.join(mnt, 'containerMntPoint');
+        const made = await exec(containerId, ['sh', '-c', `mkdir -p ${mine} && mount --bind /etc ${mine}`]);
+        assert.equal(made.exitCode, 0, made.stderr.toString());
+        assert.equal(fs.readdirSync(mine).length > 0, containerSeesOut, `the host sees /etc of the container at ${mine}`);
+      });
+    }
   });
 
   describe('networking', () => {
