@@ -12,10 +12,12 @@ import * as assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ContainerState, MountPropagation, PodSandboxState } from '../../../runtime/cri/gen/runtime/v1/api';
+import { ContainerState, MountPropagation, NamespaceMode, PodSandboxState } from '../../../runtime/cri/gen/runtime/v1/api';
 import { startCriDaemon, type CriClient } from '../../helpers/criClient';
 import { pushBusybox, type PushedImage } from '../../helpers/fixtures';
+import { freePort } from '../../helpers/ports';
 import { runCommand } from '../../helpers/proc';
+import { spdyCommand, spdyPortForward } from '../../helpers/streamClients';
 import { httpGet } from '../../helpers/http';
 import { startRegistry, type Registry } from '../../helpers/registry';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
@@ -320,6 +322,67 @@ describe('CRI conformance: what critest checks', function () {
         { what: 'httpd in the pod to answer', timeoutMs: 60_000 },
       );
       assert.equal(page.trim(), 'main-page');
+    });
+  });
+
+  describe('streaming, as critest drives it', () => {
+    it('exec with a TTY and stdin: echo -n hello gives exactly hello', async () => {
+      const config = podConfig('stream-exec');
+      const podSandboxId = await runPod(config);
+      const containerId = await create(podSandboxId, config, containerConfig('top', { command: ['top'] }));
+      await cri.runtime.startContainer({ containerId });
+      const { url } = await cri.runtime.exec({ containerId, cmd: ['echo', '-n', 'hello'], stdout: true, tty: true, stdin: true });
+      const c = await spdyCommand(url, { stdout: true, tty: true, stdin: true });
+      await c.stdout.waitFor('hello');
+      c.endStdin();
+      assert.equal((JSON.parse(await c.error) as { status: string }).status, 'Success');
+      assert.equal(await c.stdout.done, 'hello');
+    });
+
+    // Skipped: fails today, in the streaming server's part (docs/critest.md, "Left to others"): an attach's
+    // end of stdin is not passed on to conmon, so a stdin_once container never sees EOF and the stream never ends.
+    it.skip('attach to a shell reading its stdin (stdin_once): echo hello gives hello; the end of stdin ends it', async () => {
+      const config = podConfig('stream-attach');
+      const podSandboxId = await runPod(config);
+      const containerId = await create(
+        podSandboxId,
+        config,
+        containerConfig('shell', { command: ['/bin/sh'], stdin: true, stdinOnce: true, tty: false }),
+      );
+      await cri.runtime.startContainer({ containerId });
+      const { url } = await cri.runtime.attach({ containerId, stdin: true, stdout: true, stderr: true, tty: false });
+      const c = await spdyCommand(url, { stdin: true, stdout: true, stderr: true });
+      c.write('echo hello\n');
+      await c.stdout.waitFor('hello\n');
+      c.endStdin();
+      assert.equal(await c.stdout.done, 'hello\n');
+      assert.equal(await c.stderr.done, '');
+    });
+
+    it('port-forward into a host-network pod, the request naming no port', async () => {
+      const port = await freePort();
+      const config = podConfig('stream-pf-host', {
+        portMappings: [{ protocol: 0, containerPort: port }],
+        linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE } } },
+      });
+      const podSandboxId = await runPod(config);
+      const containerId = await create(
+        podSandboxId,
+        config,
+        containerConfig('httpd', {
+          command: ['sh', '-c', `mkdir -p /www && echo host-net-page > /www/index.html && exec httpd -f -p 127.0.0.1:${port} -h /www`],
+        }),
+      );
+      await cri.runtime.startContainer({ containerId });
+      await waitFor(async () => (await exec(containerId, ['wget', '-qO-', `http://127.0.0.1:${port}/`])).exitCode === 0 || undefined, {
+        what: 'httpd answering on the host network',
+        timeoutMs: 60_000,
+      });
+      const pf = await spdyPortForward((await cri.runtime.portForward({ podSandboxId })).url);
+      const conn = pf.forward(port);
+      conn.write('GET / HTTP/1.0\r\nHost: pod\r\n\r\n');
+      assert.match(await conn.data.done, /200 OK[\s\S]*host-net-page\n$/);
+      pf.close();
     });
   });
 
