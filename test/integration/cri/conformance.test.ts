@@ -1,13 +1,15 @@
 // What Kubernetes' CRI conformance suite (critest, cri-tools' pkg/validate)
 // checks and the other CRI suites do not, in its order: idempotence with IDs
 // that never existed, pod attributes through status and list, the container
-// lifecycle on the image's own command, ExecSync's timeout leaving no process
-// behind, host-path volumes through a symlink, the log file of a short-lived
-// container, a port mapping with only a container port, and one image ID
-// across PullImage, ImageStatus, ListContainers and ContainerStatus.
-// critest itself cannot be built on these machines (docs/critest.md says
-// why); these tests drive the same calls with the same expectations against a
-// real gantryd, runc, conmon, CNI plugins and registry.
+// lifecycle, stats by ID, label and none, ExecSync's timeout leaving no
+// process behind, host-path volumes through a symlink, the log file of a
+// short-lived container, rprivate/rslave/rshared mount propagation, a port
+// mapping with only a container port, streaming as critest drives it, and one
+// image ID across PullImage, ImageStatus, ListContainers and ContainerStatus.
+// critest itself cannot be built on these machines; docs/critest.md says why
+// and maps each of its specs to a test. These drive the same calls with the
+// same expectations against a real gantryd, runc, conmon, CNI plugins and
+// registry.
 import * as assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
