@@ -4,8 +4,8 @@
 // lifecycle, stats by ID, label and none, ExecSync's timeout leaving no
 // process behind, host-path volumes through a symlink, the log file of a
 // short-lived container, rprivate/rslave/rshared mount propagation, a port
-// mapping with only a container port, streaming as critest drives it, and one
-// image ID across PullImage, ImageStatus, ListContainers and ContainerStatus.
+// mapping with only a container port, streaming as critest drives it, the
+// image manager's tags, digests and removal by ID, and one image ID across PullImage, ImageStatus, ListContainers and ContainerStatus.
 // critest itself cannot be built on these machines; docs/critest.md says why
 // and maps each of its specs to a test. These drive the same calls with the
 // same expectations against a real gantryd, runc, conmon, CNI plugins and
@@ -385,6 +385,31 @@ describe('CRI conformance: what critest checks', function () {
       conn.write('GET / HTTP/1.0\r\nHost: pod\r\n\r\n');
       assert.match(await conn.data.done, /200 OK[\s\S]*host-net-page\n$/);
       pf.close();
+    });
+  });
+
+  describe('image manager', () => {
+    it('two tags of one image are one Image with both; by tag, without a tag (latest) and by digest; removed by ID, every name goes', async () => {
+      const spec = { image: { marker: 'critest-image-manager' }, format: 'oci' as const };
+      const latest = await pushBusybox(registry, 'cri/manager:latest', spec);
+      const other = await pushBusybox(registry, 'cri/manager:other', spec);
+      assert.equal(latest.configDigest, other.configDigest, 'one image under two tags');
+      const repo = `${registry.host}/cri/manager`;
+      const byDigest = `${repo}@${latest.manifestDigest}`;
+      for (const ref of [repo, other.ref, byDigest]) {
+        assert.equal((await cri.images.pullImage({ image: { image: ref } })).imageRef, latest.configDigest, `pull ${ref}`);
+      }
+      const listed = (await cri.images.listImages({})).images.filter((i) => i.id === latest.configDigest);
+      assert.equal(listed.length, 1, 'one Image for the image ID');
+      assert.deepEqual([...listed[0].repoTags].sort(), [latest.ref, other.ref].sort());
+      assert.ok(listed[0].size > 0n);
+      for (const ref of [latest.ref, other.ref, byDigest]) {
+        assert.equal((await cri.images.imageStatus({ image: { image: ref } })).image?.id, latest.configDigest, `status ${ref}`);
+      }
+      await cri.images.removeImage({ image: { image: latest.configDigest } });
+      for (const ref of [latest.ref, other.ref, byDigest, latest.configDigest]) {
+        assert.equal((await cri.images.imageStatus({ image: { image: ref } })).image, undefined, `${ref} is gone`);
+      }
     });
   });
 
