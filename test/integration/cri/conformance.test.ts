@@ -5,7 +5,8 @@
 // process behind, host-path volumes through a symlink, the log file of a
 // short-lived container, rprivate/rslave/rshared mount propagation, a port
 // mapping with only a container port, streaming as critest drives it, the
-// image manager's tags, digests and removal by ID, and one image ID across PullImage, ImageStatus, ListContainers and ContainerStatus.
+// image manager's tags, digests and removal by ID, and one image ID across
+// PullImage, ImageStatus, ListContainers and ContainerStatus.
 // critest itself cannot be built on these machines; docs/critest.md says why
 // and maps each of its specs to a test. These drive the same calls with the
 // same expectations against a real gantryd, runc, conmon, CNI plugins and
