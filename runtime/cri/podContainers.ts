@@ -68,6 +68,11 @@ export function reasonOf(c: Container): string {
   return c.state.exitCode === 0 ? 'Completed' : 'Error';
 }
 
+/** The container's ImageSpec as the kubelet sent it: `image` (often the image ID) and the pod spec's name. */
+function imageSpecOf(r: ContainerRecord): CriContainer['image'] {
+  return { image: r.image, annotations: {}, userSpecifiedImage: r.userSpecifiedImage ?? r.image, runtimeHandler: '' };
+}
+
 export class CriContainers {
   constructor(
     private readonly deps: CriPodDeps,
@@ -114,6 +119,7 @@ export class CriContainers {
         sandboxId: infra.id,
         metadata: config.metadata!,
         image: config.image!.image,
+        userSpecifiedImage: config.image!.userSpecifiedImage || undefined,
         labels: { ...config.labels },
         annotations: { ...config.annotations },
         logPath,
@@ -174,9 +180,16 @@ export class CriContainers {
     await this.deps.service.start(ctx, container.id);
   }
 
+  /** Stopping a container that is gone (or never was) succeeds, as critest's Idempotence specs require (docs/critest.md). */
   async stop(ctx: Ctx, ref: string, timeoutSeconds: number): Promise<void> {
-    const { container } = this.find(ref);
-    await this.sandboxes.stopQuietly(ctx, container.id, Math.max(0, timeoutSeconds));
+    let id: string;
+    try {
+      id = this.find(ref).container.id;
+    } catch (e) {
+      if (isNotFound(e)) return;
+      throw e;
+    }
+    await this.sandboxes.stopQuietly(ctx, id, Math.max(0, timeoutSeconds));
   }
 
   async remove(ctx: Ctx, ref: string): Promise<void> {
@@ -199,7 +212,7 @@ export class CriContainers {
       id: c.id,
       podSandboxId: r.sandboxId,
       metadata: r.metadata,
-      image: { image: r.image, annotations: {}, userSpecifiedImage: r.image, runtimeHandler: '' },
+      image: imageSpecOf(r),
       imageRef: c.imageId,
       imageId: c.imageId,
       state: stateOf(c),
@@ -244,7 +257,7 @@ export class CriContainers {
         startedAt: nanos(c.state.startedAt),
         finishedAt: stateOf(c) === ContainerState.CONTAINER_EXITED ? nanos(c.state.finishedAt) : 0n,
         exitCode: c.state.exitCode,
-        image: { image: r.image, annotations: {}, userSpecifiedImage: r.image, runtimeHandler: '' },
+        image: imageSpecOf(r),
         imageRef: c.imageId,
         imageId: c.imageId,
         reason: reasonOf(c),

@@ -65,6 +65,8 @@ export interface ContainerRecord {
   readonly metadata: ContainerMetadata;
   /** The image as the kubelet named it. */
   readonly image: string;
+  /** The image as the pod spec named it (`ImageSpec.user_specified_image`), when the kubelet sent `image` as an image ID; absent in older records. */
+  readonly userSpecifiedImage?: string;
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
   /** `log_directory/log_path`, or '' when the kubelet gave none. */

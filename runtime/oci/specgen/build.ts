@@ -45,7 +45,7 @@ import { OCI_VERSION, type DeviceCgroup, type Namespace, type Resources, type Sp
 import { apparmorFor } from './apparmor/apparmor';
 import { tweakCapabilities } from './capabilities';
 import type { BindMount, ContainerConfig } from '../../containers/containers';
-import { containerMounts, type EtcFilePaths } from './mounts';
+import { containerMounts, rootfsPropagationOf, type EtcFilePaths } from './mounts';
 import { validateHostname } from '../../options';
 import { shortId } from '../../presentation';
 import { seccompFor } from './seccomp/resolve';
@@ -291,6 +291,7 @@ export function buildSpec(input: SpecInput): Spec {
       namespaces,
       maskedPaths: [...(config.maskedPaths?.length ? config.maskedPaths : MASKED_PATHS)],
       readonlyPaths: [...(config.readonlyPaths?.length ? config.readonlyPaths : READONLY_PATHS)],
+      ...optional('rootfsPropagation', rootfsPropagationOf(config.mounts)),
       ...optional('seccomp', seccompFor(config, caps, input.seccompTarget)),
     },
   };

@@ -145,6 +145,18 @@ export function mountDestination(dest: string, what: string): string {
 
 const depth = (dest: string) => dest.split('/').length;
 
+/**
+ * The propagation of the container's root mount. runc's default is
+ * `rslave`: a mount made inside the container never reaches the host, so a
+ * bind mount's own `rshared` would act as `rslave`. The root follows the
+ * widest bind mount, as containerd's CRI and Docker set it.
+ */
+export function rootfsPropagationOf(binds: readonly BindMount[]): 'rshared' | 'rslave' | undefined {
+  if (binds.some((b) => b.propagation === 'rshared')) return 'rshared';
+  if (binds.some((b) => b.propagation === 'rslave')) return 'rslave';
+  return undefined;
+}
+
 /** All mounts of the container, in the order runc must mount them (rules in the file comment). */
 export function containerMounts(
   binds: readonly BindMount[],

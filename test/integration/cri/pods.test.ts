@@ -464,16 +464,16 @@ describe('CRI pods: sandboxes and their containers', function () {
   describe('bad input', () => {
     before(pullOnce);
 
-    it('unknown IDs: NOT_FOUND; stop and remove of an absent sandbox succeed', async () => {
+    it('unknown IDs: NOT_FOUND; stop and remove of an absent sandbox or container succeed', async () => {
       const nope = 'a'.repeat(64);
       assert.equal((await failure(cri.runtime.podSandboxStatus({ podSandboxId: nope }))).code, status.NOT_FOUND);
       assert.equal((await failure(cri.runtime.containerStatus({ containerId: nope }))).code, status.NOT_FOUND);
       assert.equal((await failure(cri.runtime.startContainer({ containerId: nope }))).code, status.NOT_FOUND);
-      assert.equal((await failure(cri.runtime.stopContainer({ containerId: nope }))).code, status.NOT_FOUND);
       const create = await failure(cri.runtime.createContainer({ podSandboxId: nope, config: containerConfig('x', ['true']) }));
       assert.equal(create.code, status.NOT_FOUND);
       await cri.runtime.stopPodSandbox({ podSandboxId: nope });
       await cri.runtime.removePodSandbox({ podSandboxId: nope });
+      await cri.runtime.stopContainer({ containerId: nope });
       await cri.runtime.removeContainer({ containerId: nope });
       // A kubelet sends its pod CIDR at start: accepted (logged, not applied).
       await cri.runtime.updateRuntimeConfig({ runtimeConfig: { networkConfig: { podCidr: '10.244.0.0/24' } } });

@@ -224,6 +224,13 @@ describe('oci/specgen/build', () => {
       assert.deepEqual(opts('/b'), ['rbind', 'ro', 'rslave']);
       assert.deepEqual(opts('/c'), ['rbind', 'rshared']);
     });
+    it("the root mount's propagation follows the widest bind mount: rshared, else rslave, else runc's default", () => {
+      const bind = (propagation?: 'rprivate' | 'rslave' | 'rshared') => ({ source: '/x', destination: '/x', readOnly: false, propagation });
+      assert.equal(buildSpec(input({ mounts: [bind('rslave')] })).linux?.rootfsPropagation, 'rslave');
+      assert.equal(buildSpec(input({ mounts: [bind('rshared')] })).linux?.rootfsPropagation, 'rshared');
+      assert.equal(buildSpec(input({ mounts: [bind('rprivate')] })).linux?.rootfsPropagation, undefined);
+      assert.equal(buildSpec(input()).linux?.rootfsPropagation, undefined);
+    });
     it("masked and read-only paths are Docker's", () => {
       const spec = buildSpec(input());
       for (const p of [
