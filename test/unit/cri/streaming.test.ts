@@ -5,8 +5,6 @@
 // server for port-forward. test/integration/cri/streaming.test.ts runs the
 // same clients against real containers.
 import * as assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import {
   FrameReader,
@@ -32,7 +30,17 @@ import { StreamingServer } from '../../../runtime/cri/streaming/server';
 import type { StreamedProcess, StreamingRuntime } from '../../../runtime/cri/streaming/streaming';
 import type { OutputFrame } from '../../../runtime/tasks/frames';
 import { createLogger } from '../../../runtime/util/log';
-import { Refused, spdyCommand, spdyConnect, spdyPortForward, wsCommand, wsConnect, wsPortForward } from '../../helpers/streamClients';
+import {
+  Refused,
+  spdyCommand,
+  spdyConnect,
+  spdyPortForward,
+  wsCommand,
+  wsConnect,
+  wsConnectRaw,
+  wsPortForward,
+  wsTunnelPortForward,
+} from '../../helpers/streamClients';
 
 /** Output frames as an async iterable fed by hand. */
 class Frames implements AsyncIterable<OutputFrame> {
@@ -266,26 +274,40 @@ describe('cri/streaming server', () => {
       spdyConnect(execUrl(['echo']), ['v9.channel.k8s.io']),
       (e) => e instanceof Refused && e.status === 400 && /v4\.channel\.k8s\.io/.test(e.body),
     );
-    await assert.rejects(wsConnect(execUrl(['echo']), ['base64.channel.k8s.io']), (e) => e instanceof Refused && e.status === 400);
+    await assert.rejects(wsConnect(execUrl(['echo']), ['v9.base64.channel.k8s.io']), (e) => e instanceof Refused && e.status === 400);
     const plain = await fetch(execUrl(['echo']));
     assert.equal(plain.status, 400);
-    // The tunnelled SPDY port-forward (not served) is refused as an upgrade failure, so client-go falls back to SPDY.
-    const tunnel = await new Promise<number>((resolve, reject) => {
-      const req = http.request(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [80] }), {
-        headers: {
-          Connection: 'Upgrade',
-          Upgrade: 'websocket',
-          'Sec-WebSocket-Version': '13',
-          'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
-          'Sec-WebSocket-Protocol': 'SPDY/3.1+portforward.k8s.io',
-        },
-      });
-      req.on('response', (res) => resolve(res.statusCode ?? 0));
-      req.on('upgrade', () => reject(new Error('upgraded')));
-      req.on('error', reject);
-      req.end();
-    });
-    assert.equal(tunnel, 400);
+    // The SPDY tunnel is port-forward's alone: an exec URL refuses it as an upgrade failure, so client-go falls back to SPDY.
+    await assert.rejects(
+      wsConnectRaw(execUrl(['echo']), 'SPDY/3.1+portforward.k8s.io'),
+      (e) => e instanceof Refused && e.status === 400 && /v5\.channel\.k8s\.io/.test(e.body),
+    );
+  });
+
+  it('WebSocket base64 protocols: text messages, the channel a digit, base64 payloads; pre-v4 errors as text', async () => {
+    const v4 = await wsCommand(execUrl(['cat'], { stdin: true }), ['v4.base64.channel.k8s.io']);
+    assert.equal(v4.protocol, 'v4.base64.channel.k8s.io');
+    const bytes = Buffer.from([0, 1, 2, 0xfe, 0xff, 0x0a]);
+    v4.write(bytes.toString('latin1'));
+    await v4.stdout.waitFor('\n');
+    assert.deepEqual(Buffer.concat(v4.stdout.chunks), Buffer.from(bytes.toString('latin1')));
+    v4.abandon();
+    const failed = JSON.parse(await (await wsCommand(execUrl(['exit', '4']), ['v4.base64.channel.k8s.io'])).error);
+    assert.equal(failed.details.causes[0].message, '4');
+    const old = await wsCommand(execUrl(['warn', 'w']), ['base64.channel.k8s.io']);
+    assert.equal(old.protocol, 'base64.channel.k8s.io');
+    assert.equal(await old.stderr.done, 'w');
+    assert.equal(await old.error, '');
+    const oldFail = await wsCommand(execUrl(['exit', '6']), ['base64.channel.k8s.io']);
+    assert.match(await oldFail.error, /exit status 6/);
+    // A raw look at the frames: text, an ASCII digit, base64.
+    const frames: { text: string; binary: boolean }[] = [];
+    const raw = await wsConnect(execUrl(['echo', 'hi']), ['v4.base64.channel.k8s.io'], (d, binary) =>
+      frames.push({ text: d.toString(), binary }),
+    );
+    await new Promise((r) => raw.once('close', r));
+    assert.deepEqual(frames[0], { text: `1${Buffer.from('hi').toString('base64')}`, binary: false });
+    assert.match(frames[frames.length - 1].text, /^3/);
   });
 
   it('closing the server ends every live connection, whatever the protocol', async () => {
@@ -351,6 +373,38 @@ describe('cri/streaming server', () => {
       );
       pf.write(0, 'hello');
       await pf.data[0].waitFor('echo:hello');
+    });
+
+    it('WebSocket v4.base64.channel.k8s.io: the ports and the bytes in base64 text', async () => {
+      const pf = await wsPortForward(
+        server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [port] }),
+        [port],
+        ['v4.base64.channel.k8s.io'],
+      );
+      assert.equal(pf.protocol, 'v4.base64.channel.k8s.io');
+      assert.equal(pf.announced.get(0), port);
+      pf.write(0, Buffer.from([0xff, 0x00, 0x41]));
+      await pf.data[0].waitFor('echo:');
+      assert.deepEqual(
+        Buffer.concat(pf.data[0].chunks),
+        Buffer.concat([Buffer.from('echo:'), Buffer.from(Buffer.from([0xff, 0x00, 0x41]).toString())]),
+      );
+      pf.close();
+    });
+
+    it('the SPDY tunnel (SPDY/3.1+portforward.k8s.io over WebSocket, as kubectl ≥ 1.30): bytes both ways, a refused port told', async () => {
+      const pf = await wsTunnelPortForward(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [port] }));
+      assert.equal(pf.protocol, 'SPDY/3.1+portforward.k8s.io');
+      const [a, b] = [pf.forward(port), pf.forward(port)];
+      a.write('one');
+      b.write('two');
+      await a.data.waitFor('echo:one');
+      await b.data.waitFor('echo:two');
+      a.end();
+      assert.equal(await a.data.done, 'echo:one');
+      const refused = pf.forward(1);
+      assert.match(await refused.error, /error forwarding port 1\b/);
+      pf.close();
     });
   });
 });
