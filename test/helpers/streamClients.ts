@@ -218,8 +218,10 @@ export async function wsCommand(url: string, protocols = ['v5.channel.k8s.io', '
 export interface ForwardedStream {
   readonly data: Collected;
   readonly error: Promise<string>;
-  write(data: string): void;
+  write(data: string | Buffer): void;
   end(): void;
+  /** Bytes written that the client still holds (the server has not taken them). */
+  unsent(): number;
 }
 
 /** A port-forward SPDY connection: `forward(port)` opens an error and a data stream with a new requestID. */
@@ -258,7 +260,13 @@ function portForwardOver(conn: SpdyConnection, protocol: string, close: () => vo
       dataStream.on('data', (d: Buffer) => data.push(d));
       dataStream.on('end', () => data.end());
       dataStream.on('close', () => data.end());
-      return { data, error: error.done, write: (s) => dataStream.write(s), end: () => dataStream.end() };
+      return {
+        data,
+        error: error.done,
+        write: (s) => dataStream.write(s),
+        end: () => dataStream.end(),
+        unsent: () => dataStream.writableLength,
+      };
     },
   };
 }
@@ -334,6 +342,8 @@ export async function wsPortForward(
   pause(): void;
   resume(): void;
   close(): void;
+  /** Sends `total` bytes on port i's channel one message after another, each once the one before left the client; `sent()` counts those gone. */
+  pump(i: number, total: number): { sent(): number };
 }> {
   const announced = new Map<number, number>();
   let allAnnounced!: () => void;
@@ -372,5 +382,18 @@ export async function wsPortForward(
     pause: () => ws.pause(),
     resume: () => ws.resume(),
     close: () => ws.terminate(),
+    pump: (i, total) => {
+      const chunk = Buffer.concat([Buffer.of(2 * i), Buffer.alloc(64 * 1024, 0x62)]);
+      let sent = 0;
+      const next = (e?: Error) => {
+        if (e || sent >= total || ws.readyState !== ws.OPEN) return;
+        ws.send(chunk, (err) => {
+          if (!err) sent += chunk.length - 1;
+          next(err);
+        });
+      };
+      next();
+      return { sent: () => sent };
+    },
   };
 }

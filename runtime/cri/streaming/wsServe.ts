@@ -47,8 +47,12 @@ const HIGH_WATER = 1024 * 1024;
 function drained(ws: WebSocket): Promise<void> {
   if (ws.readyState !== ws.OPEN || ws.bufferedAmount < HIGH_WATER) return Promise.resolve();
   return new Promise((resolve) => {
-    ws.ping(undefined, undefined, () => resolve());
-    ws.once('close', () => resolve());
+    const done = () => {
+      ws.off('close', done);
+      resolve();
+    };
+    ws.ping(undefined, undefined, done);
+    ws.once('close', done);
   });
 }
 
@@ -196,6 +200,8 @@ export function serveWsPortForward(
           });
         });
         tcp.resume(); // the relay's connection comes paused
+        // A channel has no half-close: the pod's end of the connection is its end.
+        tcp.once('end', () => tcp.end());
         tcp.once('close', () => {
           sockets.delete(data);
           done();

@@ -30,6 +30,7 @@ import { StreamingServer } from '../../../runtime/cri/streaming/server';
 import type { StreamedProcess, StreamingRuntime } from '../../../runtime/cri/streaming/streaming';
 import type { OutputFrame } from '../../../runtime/tasks/frames';
 import { createLogger } from '../../../runtime/util/log';
+import { waitFor } from '../../helpers/waitFor';
 import {
   Refused,
   spdyCommand,
@@ -325,6 +326,164 @@ describe('cri/streaming server', () => {
     const client = await spdyCommand(execUrl(['exit', '3']), { stdout: true, stderr: true }, ['v2.channel.k8s.io']);
     assert.equal(client.protocol, 'v2.channel.k8s.io');
     assert.match(await client.error, /non-zero exit code: exit status 3/);
+  });
+
+  describe('port-forward backpressure: a client that does not read, a pod that does not read', () => {
+    /** More than every buffer on the way (gantryd's mark, the kernel's socket buffers) holds. */
+    const FLOOD = 96 * 1024 * 1024;
+    const CHUNK = Buffer.alloc(64 * 1024, 0x61);
+    let flood: net.Server;
+    let floodPort: number;
+    /** Per connection to the flood port: bytes sent, waiting on drain, done. */
+    const senders: { sent: number; blocked: boolean; finished: boolean }[] = [];
+    let sink: net.Server;
+    let sinkPort: number;
+    let echo: net.Server;
+    let echoPort: number;
+    const listen = async (server: net.Server) => {
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      return (server.address() as net.AddressInfo).port;
+    };
+    beforeEach(async () => {
+      senders.length = 0;
+      flood = net.createServer((c) => {
+        const me = { sent: 0, blocked: false, finished: false };
+        senders.push(me);
+        c.on('error', () => undefined);
+        const pump = () => {
+          me.blocked = false;
+          while (me.sent < FLOOD) {
+            me.sent += CHUNK.length;
+            if (!c.write(CHUNK)) {
+              me.blocked = true;
+              c.once('drain', pump);
+              return;
+            }
+          }
+          me.finished = true;
+          c.end();
+        };
+        pump();
+      });
+      floodPort = await listen(flood);
+      // Takes a connection and never reads it.
+      sink = net.createServer((c) => {
+        c.pause();
+        c.on('error', () => undefined);
+      });
+      sinkPort = await listen(sink);
+      echo = net.createServer((c) => c.on('data', (d) => c.write(d)).on('error', () => undefined));
+      echoPort = await listen(echo);
+    });
+    afterEach(() => {
+      for (const s of [flood, sink, echo]) {
+        s.close();
+        (s as net.Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+      }
+    });
+
+    /** The flood's sender is held back: blocked on drain, its count unchanged over a few checks; it finishing is the failure. */
+    const stalled = async () => {
+      let last = -1;
+      let same = 0;
+      await waitFor(
+        () => {
+          const me = senders[0];
+          if (me?.finished) throw new Error(`the pod side sent all ${FLOOD} bytes: gantryd took them without the client reading`);
+          if (!me?.blocked || me.sent !== last) {
+            last = me?.sent ?? -1;
+            same = 0;
+            return false;
+          }
+          return ++same >= 4;
+        },
+        { what: 'the pod side held back', intervalMs: 20, describe: () => senders[0] },
+      );
+      assert.ok(senders[0].sent < FLOOD / 2, `${senders[0].sent} bytes left the pod side for a client that reads nothing`);
+    };
+
+    /** What `read` says once it stops changing (unchanged over a few checks): where a stalled transfer stands. */
+    const steady = async (read: () => number, what: string) => {
+      let last = -1;
+      let same = 0;
+      await waitFor(
+        () => {
+          const now = read();
+          if (now !== last) {
+            last = now;
+            same = 0;
+            return false;
+          }
+          return ++same >= 4;
+        },
+        { what, intervalMs: 20, describe: read },
+      );
+      return last;
+    };
+
+    /** Another forward and an exec go through while one is hung. */
+    const othersGoOn = async () => {
+      const other = await wsPortForward(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [echoPort] }), [echoPort]);
+      other.write(0, 'still here');
+      await other.data[0].waitFor('still here');
+      other.close();
+      const exec = await wsCommand(execUrl(['echo', 'exec goes on']));
+      assert.equal(await exec.stdout.done, 'exec goes on');
+    };
+
+    for (const [name, open] of [
+      ['SPDY', (url: string) => spdyPortForward(url)],
+      ['the SPDY tunnel', (url: string) => wsTunnelPortForward(url)],
+    ] as const) {
+      it(`${name}: the pod's bytes wait for a client that does not read, others go on; all arrive once it reads`, async () => {
+        const pf = await open(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [floodPort] }));
+        const hung = pf.forward(floodPort);
+        hung.data.keep = false;
+        await waitFor(() => hung.data.bytes > 0, { what: 'the first bytes' });
+        pf.pause();
+        await stalled();
+        await othersGoOn();
+        pf.resume();
+        await hung.data.done;
+        assert.equal(hung.data.bytes, FLOOD);
+        pf.close();
+      });
+
+      it(`${name}: the client's bytes wait while the pod does not read`, async () => {
+        const pf = await open(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [sinkPort] }));
+        const stuck = pf.forward(sinkPort);
+        for (let sent = 0; sent < FLOOD; sent += CHUNK.length) stuck.write(CHUNK);
+        // Held by the client (its window stays shut), not taken into gantryd's buffers.
+        const held = await steady(() => stuck.unsent(), 'the client holding its bytes');
+        assert.ok(held > FLOOD / 2, `the client holds only ${held} of ${FLOOD} bytes: gantryd took the rest`);
+        await othersGoOn();
+        assert.equal(stuck.unsent(), held);
+        pf.close();
+      });
+    }
+
+    it("WebSocket: the pod's bytes wait for a client that does not read, others go on; all arrive once it reads", async () => {
+      const pf = await wsPortForward(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [floodPort] }), [floodPort]);
+      pf.data[0].keep = false;
+      await waitFor(() => pf.data[0].bytes > 0, { what: 'the first bytes' });
+      pf.pause();
+      await stalled();
+      await othersGoOn();
+      pf.resume();
+      await pf.closed;
+      assert.equal(pf.data[0].bytes, FLOOD);
+    });
+
+    it("WebSocket: the client's bytes wait while the pod does not read", async () => {
+      const pf = await wsPortForward(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [sinkPort] }), [sinkPort]);
+      const pump = pf.pump(0, FLOOD);
+      // What left the client stops short: gantryd stopped reading it.
+      const gone = await steady(() => pump.sent(), 'the client held back');
+      assert.ok(gone < FLOOD / 2, `${gone} of ${FLOOD} bytes left a client whose pod reads nothing: gantryd took them`);
+      await othersGoOn();
+      assert.equal(pump.sent(), gone);
+      pf.close();
+    });
   });
 
   describe('port-forward', () => {
