@@ -301,7 +301,7 @@ export function wsConnectRaw(url: string, protocol: string): Promise<WebSocket> 
       };
       ws._isServer = false;
       ws._protocol = protocol;
-      ws.setSocket(socket as net.Socket, head, { maxPayload: 0 });
+      ws.setSocket(socket, head, { maxPayload: 0 });
       resolve(ws);
     });
     req.on('response', (res) => {
