@@ -12,7 +12,7 @@
  *   is the TCP connection's bytes, each direction ending on its own.
  *   Neither side buffers without bound: the pod's socket pauses until the
  *   client has taken what was sent, and the stream's window stays shut
- *   while the pod's socket is full (relay.ts in forwardRelay).
+ *   while the pod's socket is full (docs/cri.md, "Backpressure").
  */
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -157,7 +157,7 @@ export function serveSpdyPortForward(
       (conn) => {
         stream.off('data', onData);
         stream.off('end', onEnd);
-        relay(conn.socket, stream, pending, ended || stream.ended, () => session.drained());
+        relay(conn.socket, stream, pending, ended || stream.ended, session);
         const tcp = conn.socket;
         stream.once('close', () => conn.close());
         tcp.once('close', () => {
@@ -176,17 +176,35 @@ export function serveSpdyPortForward(
   return session;
 }
 
+/** Past this much unwritten to the pod, a client that ignores the shut window has its connection no longer read. */
+const POD_BUFFER_LIMIT = 1024 * 1024;
+
 /**
  * The bytes of one forwarded connection, both ways, with backpressure: what
- * the pod sends waits for the client (`clientDrained`: the SPDY connection
- * has room), and what the client sends holds the stream's window while the
- * pod's socket is full. `pending` came before the dial finished.
+ * the pod sends waits for the client (the SPDY connection has room), and
+ * what the client sends holds the stream's window while the pod's socket is
+ * full (and, past POD_BUFFER_LIMIT, the connection's reading). `pending`
+ * came before the dial finished.
  */
-function relay(tcp: net.Socket, stream: SpdyStream, pending: readonly Buffer[], ended: boolean, clientDrained: () => Promise<void>): void {
+function relay(tcp: net.Socket, stream: SpdyStream, pending: readonly Buffer[], ended: boolean, session: SpdySession): void {
+  let readingPaused = false;
+  const resumeReading = () => {
+    if (!readingPaused) return;
+    readingPaused = false;
+    session.resumeReading();
+  };
   const toPod = (d: Buffer) => {
     if (!tcp.write(d)) stream.hold();
+    if (!readingPaused && tcp.writableLength > POD_BUFFER_LIMIT) {
+      readingPaused = true;
+      session.pauseReading();
+    }
   };
-  tcp.on('drain', () => stream.release());
+  tcp.on('drain', () => {
+    stream.release();
+    resumeReading();
+  });
+  tcp.once('close', resumeReading);
   for (const d of pending) toPod(d);
   if (ended) tcp.end();
   else {
@@ -199,7 +217,7 @@ function relay(tcp: net.Socket, stream: SpdyStream, pending: readonly Buffer[], 
     if (waiting) return;
     waiting = true;
     tcp.pause();
-    void clientDrained().then(() => {
+    void session.drained().then(() => {
       waiting = false;
       if (!tcp.destroyed) tcp.resume();
     });

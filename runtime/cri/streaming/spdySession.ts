@@ -12,7 +12,8 @@
  *
  * Backpressure: a stream whose consumer is full (`hold()`) has its
  * WINDOW_UPDATEs kept back until `release()`, so a client that keeps
- * windows stops sending on that stream alone; output waits on `drained()`.
+ * windows stops sending on that stream alone; one that does not is stopped
+ * by `pauseReading()`; output waits on `drained()`.
  *
  * The connection is any Duplex: the upgraded TCP socket, or a WebSocket's
  * binary messages (the tunnelled SPDY of wsServe.ts).
@@ -139,6 +140,7 @@ export class SpdySession extends EventEmitter {
   private lastStreamId = 0;
   private closed = false;
   private closing = false;
+  private readPauses = 0;
 
   /** 'close' is emitted once, when the connection is over. */
   constructor(
@@ -176,6 +178,19 @@ export class SpdySession extends EventEmitter {
       if (!this.closed) this.socket.write(bytes);
     });
     this.outbound = this.outbound.catch(() => this.destroy());
+  }
+
+  /**
+   * Stops reading the connection until as many resumeReading() calls: for a
+   * client that sends past the window we keep shut (every stream of the
+   * connection waits, as with the Kubernetes SPDY library's server).
+   */
+  pauseReading(): void {
+    if (this.readPauses++ === 0) this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (this.readPauses > 0 && --this.readPauses === 0 && !this.closed) this.socket.resume();
   }
 
   /** Resolves when the socket has room again (at once when it has, or the session is over). */

@@ -5,6 +5,7 @@
 // server for port-forward. test/integration/cri/streaming.test.ts runs the
 // same clients against real containers.
 import * as assert from 'node:assert/strict';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import {
   FrameReader,
@@ -461,6 +462,47 @@ describe('cri/streaming server', () => {
         pf.close();
       });
     }
+
+    it('SPDY: a client that sends past the shut window is held back by not reading its connection', async () => {
+      // A raw SPDY client, as the Kubernetes SPDY library: it never looks at windows.
+      const socket = await new Promise<net.Socket>((resolve, reject) => {
+        const req = http.request(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [sinkPort] }), {
+          method: 'POST',
+          headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': 'portforward.k8s.io' },
+        });
+        req.on('upgrade', (_res, s, head) => {
+          if (head.length) s.unshift(head);
+          resolve(s);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      socket.on('data', () => undefined); // the server's frames, read and dropped
+      const codec = new HeaderCodec();
+      const syn = async (id: number, headers: Record<string, string>) => {
+        const fixed = Buffer.alloc(10);
+        fixed.writeUInt32BE(id);
+        return controlFrame(FrameType.SynStream, 0, Buffer.concat([fixed, await codec.encode(headers)]));
+      };
+      socket.write(await syn(1, { streamtype: 'error', port: String(sinkPort), requestid: '0' }));
+      socket.write(await syn(3, { streamtype: 'data', port: String(sinkPort), requestid: '0' }));
+      const frame = dataFrame(3, 0, CHUNK);
+      let sent = 0;
+      const next = () => {
+        if (sent >= FLOOD || socket.destroyed) return;
+        socket.write(frame, (e) => {
+          if (e) return;
+          sent += CHUNK.length;
+          next();
+        });
+      };
+      next();
+      const gone = await steady(() => sent, 'the client held back');
+      assert.ok(gone < FLOOD / 2, `${gone} of ${FLOOD} bytes left a client whose pod reads nothing: gantryd took them`);
+      await othersGoOn();
+      assert.equal(sent, gone);
+      socket.destroy();
+    });
 
     it("WebSocket: the pod's bytes wait for a client that does not read, others go on; all arrive once it reads", async () => {
       const pf = await wsPortForward(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [floodPort] }), [floodPort]);
