@@ -14,5 +14,5 @@ declare module 'spdy-transport' {
     ): SpdyClientStream;
     end(callback?: () => void): void;
   }
-  export const connection: { create(socket: Socket, options: { protocol: 'spdy'; isServer: boolean }): SpdyConnection };
+  export const connection: { create(socket: Socket | Duplex, options: { protocol: 'spdy'; isServer: boolean }): SpdyConnection };
 }

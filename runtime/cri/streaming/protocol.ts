@@ -7,11 +7,40 @@
 
 /** Exec/attach subprotocols over SPDY, best first (`X-Stream-Protocol-Version`). */
 export const SPDY_COMMAND_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'] as const;
-/** Exec/attach subprotocols over WebSocket (`Sec-WebSocket-Protocol`). */
-export const WS_COMMAND_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+/**
+ * Exec/attach subprotocols over WebSocket (`Sec-WebSocket-Protocol`), as the
+ * kubelet's: binary channels, and their base64 twins (text messages).
+ */
+export const WS_COMMAND_PROTOCOLS = [
+  'v5.channel.k8s.io',
+  'v4.channel.k8s.io',
+  'v4.base64.channel.k8s.io',
+  'channel.k8s.io',
+  'base64.channel.k8s.io',
+] as const;
 export const SPDY_PORTFORWARD_PROTOCOLS = ['portforward.k8s.io'] as const;
-/** The kubelet's WebSocket port-forward answers the channel protocol (as @kubernetes/client-node asks) and portforward.k8s.io. */
-export const WS_PORTFORWARD_PROTOCOLS = ['portforward.k8s.io', 'v4.channel.k8s.io'] as const;
+/**
+ * SPDY/3.1 inside WebSocket binary messages, as client-go's tunnelling
+ * dialer (kubectl ≥ 1.30 port-forward) offers it. `/` is not allowed in an
+ * RFC 6455 subprotocol token, but that is the name on the wire.
+ */
+export const SPDY_TUNNEL_PORTFORWARD = 'SPDY/3.1+portforward.k8s.io';
+/**
+ * The kubelet's WebSocket port-forward answers the channel protocol (as
+ * @kubernetes/client-node asks), its base64 twin and portforward.k8s.io;
+ * the SPDY tunnel is served on the same URL.
+ */
+export const WS_PORTFORWARD_PROTOCOLS = [
+  'portforward.k8s.io',
+  'v4.channel.k8s.io',
+  'v4.base64.channel.k8s.io',
+  SPDY_TUNNEL_PORTFORWARD,
+] as const;
+
+/** A base64 subprotocol: text messages, the channel an ASCII digit, the payload base64 (the kubelet's wsstream). */
+export function isBase64Protocol(protocol: string): boolean {
+  return /(^|\.)base64\./.test(protocol);
+}
 
 /** WebSocket channels of exec/attach. */
 export const Channel = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;
@@ -121,10 +150,29 @@ export function parseChannelMessage(message: Buffer): { channel: number; data: B
   return { channel: message[0], data: message.subarray(1) };
 }
 
+/** A base64 protocol's message on `channel` (0-9): the digit, then the payload in standard base64. */
+export function base64ChannelMessage(channel: number, data: Buffer | string): string {
+  const body = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  return String.fromCharCode(0x30 + channel) + body.toString('base64');
+}
+
+/** A client's base64 message: the digit's channel and the decoded bytes; undefined when empty or not a digit. */
+export function parseBase64ChannelMessage(message: Buffer | string): { channel: number; data: Buffer } | undefined {
+  const text = message.toString();
+  if (!text.length) return undefined;
+  const channel = text.charCodeAt(0) - 0x30;
+  if (channel < 0 || channel > 9) return undefined;
+  return { channel, data: Buffer.from(text.slice(1), 'base64') };
+}
+
 /** Port-forward over WebSocket: each channel's first server message is its port, two bytes little-endian. */
-export function portPrefix(channel: number, port: number): Buffer {
-  const b = Buffer.alloc(3);
-  b[0] = channel;
-  b.writeUInt16LE(port, 1);
+export function portBytes(port: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(port);
   return b;
+}
+
+/** The binary protocols' first message of a port-forward channel. */
+export function portPrefix(channel: number, port: number): Buffer {
+  return channelMessage(channel, portBytes(port));
 }

@@ -10,10 +10,17 @@ import * as http from 'node:http';
 import type * as net from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../util/log';
-import { SPDY_COMMAND_PROTOCOLS, SPDY_PORTFORWARD_PROTOCOLS, WS_COMMAND_PROTOCOLS, WS_PORTFORWARD_PROTOCOLS, negotiate } from './protocol';
+import {
+  SPDY_COMMAND_PROTOCOLS,
+  SPDY_PORTFORWARD_PROTOCOLS,
+  SPDY_TUNNEL_PORTFORWARD,
+  WS_COMMAND_PROTOCOLS,
+  WS_PORTFORWARD_PROTOCOLS,
+  negotiate,
+} from './protocol';
 import { serveSpdyCommand, serveSpdyPortForward } from './spdyServe';
 import { TokenCache } from './tokens';
-import { portsOf, serveWsCommand, serveWsPortForward } from './wsServe';
+import { portsOf, serveWsCommand, serveWsPortForward, serveWsSpdyTunnel } from './wsServe';
 import type { StreamRequest, StreamingRuntime, StreamingSettings, StreamUrls } from './streaming';
 
 const ROUTE = /^\/(exec|attach|portforward)\/([A-Za-z0-9_-]+)$/;
@@ -111,15 +118,19 @@ export class StreamingServer implements StreamUrls {
         );
       }
       if (protocol) this.chosen.set(req, protocol);
+      // npm ws refuses a header with a name that is not an RFC 6455 token (the tunnel's has a `/`): it sees a stand-in, and answers the chosen name.
+      if (protocol === SPDY_TUNNEL_PORTFORWARD) req.headers['sec-websocket-protocol'] = 'spdy-tunnel';
       let ports: readonly number[] = [];
-      if (request.kind === 'portforward') {
+      if (request.kind === 'portforward' && protocol !== SPDY_TUNNEL_PORTFORWARD) {
         const p = portsOf(url.searchParams, request.ports);
         if (typeof p === 'string') return refuse(socket, 400, p);
         if (!p.length) return refuse(socket, 400, 'no port to forward');
         ports = p;
       }
       this.ws.handleUpgrade(req, socket, head, (ws) => {
-        if (request.kind === 'portforward') serveWsPortForward(ctx, ws, request.podSandboxId, ports, this.runtime, this.log);
+        if (request.kind === 'portforward' && ws.protocol === SPDY_TUNNEL_PORTFORWARD)
+          serveWsSpdyTunnel(ctx, ws, request, this.runtime, this.log);
+        else if (request.kind === 'portforward') serveWsPortForward(ctx, ws, request.podSandboxId, ports, this.runtime, this.log);
         else serveWsCommand(ctx, ws, request, this.runtime, this.log);
       });
       return;

@@ -10,8 +10,12 @@
  * - Port-forward (`portforward.k8s.io`): per connection, an `error` and a
  *   `data` stream with the same `requestID` and the `port`; the data stream
  *   is the TCP connection's bytes, each direction ending on its own.
+ *   Neither side buffers without bound: the pod's socket pauses until the
+ *   client has taken what was sent, and the stream's window stays shut
+ *   while the pod's socket is full (docs/cri.md, "Backpressure").
  */
 import type * as net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Ctx } from '../../context';
 import type { Logger } from '../../util/log';
 import { legacyError, ResizeDecoder, statusJson, versionOf } from './protocol';
@@ -27,7 +31,7 @@ type CommandStreamType = 'error' | 'stdin' | 'stdout' | 'stderr' | 'resize';
 
 export function serveSpdyCommand(
   ctx: Ctx,
-  socket: net.Socket,
+  socket: Duplex,
   protocol: string,
   request: CommandRequest,
   runtime: StreamingRuntime,
@@ -105,7 +109,7 @@ interface ForwardPair {
 
 export function serveSpdyPortForward(
   ctx: Ctx,
-  socket: net.Socket,
+  socket: Duplex,
   request: PortForwardStreamRequest,
   runtime: StreamingRuntime,
   log: Logger,
@@ -118,7 +122,7 @@ export function serveSpdyPortForward(
     }
     pair.error.end(Buffer.from(message));
   };
-  return new SpdySession(socket, (stream) => {
+  const session = new SpdySession(socket, (stream) => {
     const type = stream.headers.streamtype;
     const key = stream.headers.requestid ?? stream.headers.port ?? '';
     const pair = pairs.get(key) ?? {};
@@ -153,17 +157,9 @@ export function serveSpdyPortForward(
       (conn) => {
         stream.off('data', onData);
         stream.off('end', onEnd);
+        relay(conn.socket, stream, pending, ended || stream.ended, session);
         const tcp = conn.socket;
-        for (const d of pending) tcp.write(d);
-        if (ended || stream.ended) tcp.end();
-        else {
-          stream.on('data', (d: Buffer) => tcp.write(d));
-          stream.on('end', () => tcp.end());
-        }
         stream.once('close', () => conn.close());
-        tcp.on('data', (d: Buffer) => stream.write(d));
-        tcp.resume(); // the relay's connection comes paused
-        tcp.once('end', () => stream.end());
         tcp.once('close', () => {
           stream.end();
           pair.error?.end();
@@ -177,4 +173,55 @@ export function serveSpdyPortForward(
       },
     );
   });
+  return session;
+}
+
+/** Past this much unwritten to the pod, a client that ignores the shut window has its connection no longer read. */
+const POD_BUFFER_LIMIT = 1024 * 1024;
+
+/**
+ * The bytes of one forwarded connection, both ways, with backpressure: what
+ * the pod sends waits for the client (the SPDY connection has room), and
+ * what the client sends holds the stream's window while the pod's socket is
+ * full (and, past POD_BUFFER_LIMIT, the connection's reading). `pending`
+ * came before the dial finished.
+ */
+function relay(tcp: net.Socket, stream: SpdyStream, pending: readonly Buffer[], ended: boolean, session: SpdySession): void {
+  let readingPaused = false;
+  const resumeReading = () => {
+    if (!readingPaused) return;
+    readingPaused = false;
+    session.resumeReading();
+  };
+  const toPod = (d: Buffer) => {
+    if (!tcp.write(d)) stream.hold();
+    if (!readingPaused && tcp.writableLength > POD_BUFFER_LIMIT) {
+      readingPaused = true;
+      session.pauseReading();
+    }
+  };
+  tcp.on('drain', () => {
+    stream.release();
+    resumeReading();
+  });
+  tcp.once('close', resumeReading);
+  for (const d of pending) toPod(d);
+  if (ended) tcp.end();
+  else {
+    stream.on('data', toPod);
+    stream.on('end', () => tcp.end());
+  }
+  let waiting = false;
+  tcp.on('data', (d: Buffer) => {
+    stream.write(d);
+    if (waiting) return;
+    waiting = true;
+    tcp.pause();
+    void session.drained().then(() => {
+      waiting = false;
+      if (!tcp.destroyed) tcp.resume();
+    });
+  });
+  tcp.resume(); // the relay's connection comes paused
+  tcp.once('end', () => stream.end());
 }

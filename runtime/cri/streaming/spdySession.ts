@@ -9,9 +9,17 @@
  * client that keeps windows goes on sending); what we send is not held back
  * by the peer's window (that library never grants any). A client's PING is
  * echoed; GOAWAY or a closed socket ends every stream.
+ *
+ * Backpressure: a stream whose consumer is full (`hold()`) has its
+ * WINDOW_UPDATEs kept back until `release()`, so a client that keeps
+ * windows stops sending on that stream alone; one that does not is stopped
+ * by `pauseReading()`; output waits on `drained()`.
+ *
+ * The connection is any Duplex: the upgraded TCP socket, or a WebSocket's
+ * binary messages (the tunnelled SPDY of wsServe.ts).
  */
 import { EventEmitter } from 'node:events';
-import type * as net from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
   FLAG_FIN,
   FrameReader,
@@ -43,6 +51,9 @@ export class SpdyStream extends EventEmitter {
   private localEnded = false;
   private remoteEnded = false;
   private closed = false;
+  private held = false;
+  /** Bytes received while held, acknowledged on release. */
+  private unacknowledged = 0;
 
   constructor(
     readonly id: number,
@@ -79,9 +90,26 @@ export class SpdyStream extends EventEmitter {
     return this.remoteEnded;
   }
 
+  /** The consumer is full: the client's window for this stream is not reopened until release(). */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Reopens the window by what came while held. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (this.unacknowledged && !this.closed && !this.remoteEnded) this.session.send(windowUpdate(this.id, this.unacknowledged));
+    this.unacknowledged = 0;
+  }
+
   /** @internal The session's side: a frame for this stream. */
   receive(data: Buffer, fin: boolean): void {
     if (this.remoteEnded) return;
+    if (data.length) {
+      if (this.held) this.unacknowledged += data.length;
+      else this.session.send(windowUpdate(this.id, data.length));
+    }
     if (data.length) this.emit('data', data);
     if (fin) {
       this.remoteEnded = true;
@@ -112,14 +140,15 @@ export class SpdySession extends EventEmitter {
   private lastStreamId = 0;
   private closed = false;
   private closing = false;
+  private readPauses = 0;
 
   /** 'close' is emitted once, when the connection is over. */
   constructor(
-    private readonly socket: net.Socket,
+    private readonly socket: Duplex & { setNoDelay?(noDelay?: boolean): unknown },
     private readonly onStream: (stream: SpdyStream) => void,
   ) {
     super();
-    socket.setNoDelay(true);
+    socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => {
       let frames: Frame[];
       try {
@@ -149,6 +178,19 @@ export class SpdySession extends EventEmitter {
       if (!this.closed) this.socket.write(bytes);
     });
     this.outbound = this.outbound.catch(() => this.destroy());
+  }
+
+  /**
+   * Stops reading the connection until as many resumeReading() calls: for a
+   * client that sends past the window we keep shut (every stream of the
+   * connection waits, as with the Kubernetes SPDY library's server).
+   */
+  pauseReading(): void {
+    if (this.readPauses++ === 0) this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (this.readPauses > 0 && --this.readPauses === 0 && !this.closed) this.socket.resume();
   }
 
   /** Resolves when the socket has room again (at once when it has, or the session is over). */
@@ -216,10 +258,8 @@ export class SpdySession extends EventEmitter {
     if (!frame.control) {
       const stream = this.streams.get(frame.streamId);
       if (!stream) return;
-      if (frame.data.length) {
-        this.send(windowUpdate(frame.streamId, frame.data.length));
-        this.send(windowUpdate(0, frame.data.length));
-      }
+      // The session's window reopens at once; the stream's as its consumer takes the bytes (SpdyStream.receive).
+      if (frame.data.length) this.send(windowUpdate(0, frame.data.length));
       stream.receive(frame.data, (frame.flags & FLAG_FIN) !== 0);
       return;
     }

@@ -6,8 +6,10 @@
 // Exec with and without a TTY (output, stderr apart, the exit code on the
 // error stream, stdin through `cat`, a resize seen by `stty size`), attach
 // to a container reading its stdin, port-forward to busybox httpd in the pod
-// (IPv4 and IPv6 localhost), spent and unknown tokens, and a client that
-// goes away mid-exec. docs/cri.md, "Streaming".
+// (IPv4 and IPv6 localhost), the SPDY tunnel over WebSocket (kubectl ≥
+// 1.30's port-forward), the base64 WebSocket protocols, spent and unknown
+// tokens, a client that goes away mid-exec, and a forward whose client never
+// reads (gantryd's memory stays put, others go on). docs/cri.md, "Streaming".
 import * as assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -16,7 +18,16 @@ import { status } from '@grpc/grpc-js';
 import { failure, startCriDaemon, type CriClient } from '../../helpers/criClient';
 import { pushBusybox } from '../../helpers/fixtures';
 import { startRegistry } from '../../helpers/registry';
-import { Refused, spdyCommand, spdyPortForward, wsCommand, wsPortForward, type CommandClient } from '../../helpers/streamClients';
+import { readMem } from '../../../bench/lib/procmem';
+import {
+  Refused,
+  spdyCommand,
+  spdyPortForward,
+  wsCommand,
+  wsPortForward,
+  wsTunnelPortForward,
+  type CommandClient,
+} from '../../helpers/streamClients';
 import { makeTempDir, suiteCleanup } from '../../helpers/tmp';
 import { waitFor } from '../../helpers/waitFor';
 
@@ -24,6 +35,9 @@ const statusOf = async (client: CommandClient) =>
   JSON.parse(await client.error) as { status: string; reason?: string; details?: { causes: { reason: string; message: string }[] } };
 
 const HTTP_GET = 'GET / HTTP/1.0\r\nHost: pod\r\n\r\n';
+
+/** More than gantryd may hold for a client that does not read (its mark, the kernel's buffers) by far. */
+const FLOOD = 256 * 1024 * 1024;
 
 describe('CRI streaming: exec, attach and port-forward through the URLs', function () {
   this.timeout(240_000);
@@ -33,12 +47,15 @@ describe('CRI streaming: exec, attach and port-forward through the URLs', functi
   let shell: string;
   let reader: string;
   let ipv6 = false;
+  let gantrydPid: number;
 
   before(async () => {
     const registry = await startRegistry({ cleanup });
     const pushed = await pushBusybox(registry, 'cri/streaming:1', { format: 'oci' });
     const logDir = await makeTempDir('cristream', cleanup);
-    ({ cri } = await startCriDaemon(cleanup, logDir, 'gtk', 240));
+    const started = await startCriDaemon(cleanup, logDir, 'gtk', 240);
+    cri = started.cri;
+    gantrydPid = started.daemon.process.pid;
     const image = (await cri.images.pullImage({ image: { image: pushed.ref } })).imageRef;
     const config = {
       metadata: { name: 'streams', namespace: 'default', uid: randomBytes(6).toString('hex'), attempt: 0 },
@@ -72,6 +89,8 @@ describe('CRI streaming: exec, attach and port-forward through the URLs', functi
       'mkdir -p /www && echo hello-stream > /www/index.html && httpd -p 8080 -h /www && (httpd -p [::1]:8081 -h /www || true) && exec sleep 3600',
     );
     reader = await start('reader', 'while read line; do echo "got $line"; done', { stdin: true });
+    // FLOOD bytes to whoever connects to 9000 (one connection), for the client that does not read.
+    await start('flood', `head -c ${FLOOD} /dev/zero | nc -l -p 9000`);
     await waitFor(
       async () =>
         (await cri.runtime.execSync({ containerId: shell, cmd: ['wget', '-qO-', 'http://127.0.0.1:8080/'], timeout: 0n })).exitCode === 0 ||
@@ -197,6 +216,75 @@ describe('CRI streaming: exec, attach and port-forward through the URLs', functi
     assert.equal(pf.announced.get(0), 8080);
     ports.forEach((_, i) => pf.write(i, HTTP_GET));
     for (const d of pf.data) await d.waitFor('hello-stream');
+  });
+
+  it('port-forward through the SPDY tunnel (SPDY/3.1+portforward.k8s.io over WebSocket, as kubectl ≥ 1.30): httpd in the pod', async () => {
+    const pf = await wsTunnelPortForward((await cri.runtime.portForward({ podSandboxId, port: [8080] })).url);
+    assert.equal(pf.protocol, 'SPDY/3.1+portforward.k8s.io');
+    for (const c of [pf.forward(8080), pf.forward(8080)]) {
+      c.write(HTTP_GET);
+      assert.match(await c.data.done, /200 OK[\s\S]*hello-stream\n$/);
+    }
+    assert.match(await pf.forward(8099).error, /error forwarding port 8099/);
+    pf.close();
+  });
+
+  it('the base64 WebSocket protocols: exec with stdin (v4.base64.channel.k8s.io), port-forward', async () => {
+    const c = await wsCommand(await execUrl(['cat'], { stdin: true }), ['v4.base64.channel.k8s.io']);
+    assert.equal(c.protocol, 'v4.base64.channel.k8s.io');
+    c.write('base64 round trip\n');
+    await c.stdout.waitFor('base64 round trip\n');
+    c.abandon();
+    const failed = await wsCommand(await execUrl(['sh', '-c', 'echo e >&2; exit 9']), ['base64.channel.k8s.io']);
+    assert.equal(await failed.stderr.done, 'e\n');
+    assert.match(await failed.error, /exit status 9/);
+    const pf = await wsPortForward(
+      (await cri.runtime.portForward({ podSandboxId, port: [8080] })).url,
+      [8080],
+      ['v4.base64.channel.k8s.io'],
+    );
+    assert.equal(pf.announced.get(0), 8080);
+    pf.write(0, HTTP_GET);
+    await pf.data[0].waitFor('hello-stream');
+    pf.close();
+  });
+
+  it("a forward whose client does not read: gantryd's memory stays put, another forward and an exec go on, all arrives once it reads", async () => {
+    const rss = async () => (await readMem(gantrydPid))!.rssKiB * 1024;
+    const before = await rss();
+    const pf = await wsPortForward((await cri.runtime.portForward({ podSandboxId, port: [9000] })).url, [9000]);
+    const hung = pf.data[0];
+    hung.keep = false;
+    await waitFor(() => hung.bytes > 0, { what: "the flood's first bytes" });
+    pf.pause();
+    // Another forward and an exec while it hangs.
+    const other = await spdyPortForward((await cri.runtime.portForward({ podSandboxId, port: [8080] })).url);
+    const get = other.forward(8080);
+    get.write(HTTP_GET);
+    assert.match(await get.data.done, /hello-stream/);
+    other.close();
+    const exec = await wsCommand(await execUrl(['echo', 'exec goes on']));
+    assert.equal(await exec.stdout.done, 'exec goes on\n');
+    // gantryd's resident memory settles, far below what the pod has to send.
+    let last = 0;
+    let same = 0;
+    const settled = await waitFor(
+      async () => {
+        const now = await rss();
+        same = Math.abs(now - last) < 2 * 1024 * 1024 ? same + 1 : 0;
+        last = now;
+        return same >= 4 && now;
+      },
+      { what: "gantryd's memory settling", intervalMs: 100, describe: () => last },
+    );
+    assert.ok(
+      settled - before < FLOOD / 4,
+      `gantryd grew by ${Math.round((settled - before) / 1048576)} MiB while a client read nothing of ${FLOOD / 1048576} MiB`,
+    );
+    assert.ok(hung.bytes < FLOOD / 4, `${hung.bytes} bytes reached a paused client`);
+    pf.resume();
+    await pf.closed;
+    assert.equal(hung.bytes, FLOOD);
   });
 
   it('a spent or unknown token is refused with 404', async () => {

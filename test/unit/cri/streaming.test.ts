@@ -5,7 +5,6 @@
 // server for port-forward. test/integration/cri/streaming.test.ts runs the
 // same clients against real containers.
 import * as assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import {
@@ -32,7 +31,18 @@ import { StreamingServer } from '../../../runtime/cri/streaming/server';
 import type { StreamedProcess, StreamingRuntime } from '../../../runtime/cri/streaming/streaming';
 import type { OutputFrame } from '../../../runtime/tasks/frames';
 import { createLogger } from '../../../runtime/util/log';
-import { Refused, spdyCommand, spdyConnect, spdyPortForward, wsCommand, wsConnect, wsPortForward } from '../../helpers/streamClients';
+import { waitFor } from '../../helpers/waitFor';
+import {
+  Refused,
+  spdyCommand,
+  spdyConnect,
+  spdyPortForward,
+  wsCommand,
+  wsConnect,
+  wsConnectRaw,
+  wsPortForward,
+  wsTunnelPortForward,
+} from '../../helpers/streamClients';
 
 /** Output frames as an async iterable fed by hand. */
 class Frames implements AsyncIterable<OutputFrame> {
@@ -266,26 +276,40 @@ describe('cri/streaming server', () => {
       spdyConnect(execUrl(['echo']), ['v9.channel.k8s.io']),
       (e) => e instanceof Refused && e.status === 400 && /v4\.channel\.k8s\.io/.test(e.body),
     );
-    await assert.rejects(wsConnect(execUrl(['echo']), ['base64.channel.k8s.io']), (e) => e instanceof Refused && e.status === 400);
+    await assert.rejects(wsConnect(execUrl(['echo']), ['v9.base64.channel.k8s.io']), (e) => e instanceof Refused && e.status === 400);
     const plain = await fetch(execUrl(['echo']));
     assert.equal(plain.status, 400);
-    // The tunnelled SPDY port-forward (not served) is refused as an upgrade failure, so client-go falls back to SPDY.
-    const tunnel = await new Promise<number>((resolve, reject) => {
-      const req = http.request(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [80] }), {
-        headers: {
-          Connection: 'Upgrade',
-          Upgrade: 'websocket',
-          'Sec-WebSocket-Version': '13',
-          'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
-          'Sec-WebSocket-Protocol': 'SPDY/3.1+portforward.k8s.io',
-        },
-      });
-      req.on('response', (res) => resolve(res.statusCode ?? 0));
-      req.on('upgrade', () => reject(new Error('upgraded')));
-      req.on('error', reject);
-      req.end();
-    });
-    assert.equal(tunnel, 400);
+    // The SPDY tunnel is port-forward's alone: an exec URL refuses it as an upgrade failure, so client-go falls back to SPDY.
+    await assert.rejects(
+      wsConnectRaw(execUrl(['echo']), 'SPDY/3.1+portforward.k8s.io'),
+      (e) => e instanceof Refused && e.status === 400 && /v5\.channel\.k8s\.io/.test(e.body),
+    );
+  });
+
+  it('WebSocket base64 protocols: text messages, the channel a digit, base64 payloads; pre-v4 errors as text', async () => {
+    const v4 = await wsCommand(execUrl(['cat'], { stdin: true }), ['v4.base64.channel.k8s.io']);
+    assert.equal(v4.protocol, 'v4.base64.channel.k8s.io');
+    const bytes = Buffer.from([0, 1, 2, 0xfe, 0xff, 0x0a]);
+    v4.write(bytes.toString('latin1'));
+    await v4.stdout.waitFor('\n');
+    assert.deepEqual(Buffer.concat(v4.stdout.chunks), Buffer.from(bytes.toString('latin1')));
+    v4.abandon();
+    const failed = JSON.parse(await (await wsCommand(execUrl(['exit', '4']), ['v4.base64.channel.k8s.io'])).error);
+    assert.equal(failed.details.causes[0].message, '4');
+    const old = await wsCommand(execUrl(['warn', 'w']), ['base64.channel.k8s.io']);
+    assert.equal(old.protocol, 'base64.channel.k8s.io');
+    assert.equal(await old.stderr.done, 'w');
+    assert.equal(await old.error, '');
+    const oldFail = await wsCommand(execUrl(['exit', '6']), ['base64.channel.k8s.io']);
+    assert.match(await oldFail.error, /exit status 6/);
+    // A raw look at the frames: text, an ASCII digit, base64.
+    const frames: { text: string; binary: boolean }[] = [];
+    const raw = await wsConnect(execUrl(['echo', 'hi']), ['v4.base64.channel.k8s.io'], (d, binary) =>
+      frames.push({ text: d.toString(), binary }),
+    );
+    await new Promise((r) => raw.once('close', r));
+    assert.deepEqual(frames[0], { text: `1${Buffer.from('hi').toString('base64')}`, binary: false });
+    assert.match(frames[frames.length - 1].text, /^3/);
   });
 
   it('closing the server ends every live connection, whatever the protocol', async () => {
@@ -303,6 +327,205 @@ describe('cri/streaming server', () => {
     const client = await spdyCommand(execUrl(['exit', '3']), { stdout: true, stderr: true }, ['v2.channel.k8s.io']);
     assert.equal(client.protocol, 'v2.channel.k8s.io');
     assert.match(await client.error, /non-zero exit code: exit status 3/);
+  });
+
+  describe('port-forward backpressure: a client that does not read, a pod that does not read', () => {
+    /** More than every buffer on the way (gantryd's mark, the kernel's socket buffers) holds. */
+    const FLOOD = 96 * 1024 * 1024;
+    const CHUNK = Buffer.alloc(64 * 1024, 0x61);
+    let flood: net.Server;
+    let floodPort: number;
+    /** Per connection to the flood port: bytes sent, waiting on drain, done. */
+    const senders: { sent: number; blocked: boolean; finished: boolean }[] = [];
+    let sink: net.Server;
+    let sinkPort: number;
+    let echo: net.Server;
+    let echoPort: number;
+    const listen = async (server: net.Server) => {
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      return (server.address() as net.AddressInfo).port;
+    };
+    beforeEach(async () => {
+      senders.length = 0;
+      flood = net.createServer((c) => {
+        const me = { sent: 0, blocked: false, finished: false };
+        senders.push(me);
+        c.on('error', () => undefined);
+        const pump = () => {
+          me.blocked = false;
+          while (me.sent < FLOOD) {
+            me.sent += CHUNK.length;
+            if (!c.write(CHUNK)) {
+              me.blocked = true;
+              c.once('drain', pump);
+              return;
+            }
+          }
+          me.finished = true;
+          c.end();
+        };
+        pump();
+      });
+      floodPort = await listen(flood);
+      // Takes a connection and never reads it.
+      sink = net.createServer((c) => {
+        c.pause();
+        c.on('error', () => undefined);
+      });
+      sinkPort = await listen(sink);
+      echo = net.createServer((c) => c.on('data', (d) => c.write(d)).on('error', () => undefined));
+      echoPort = await listen(echo);
+    });
+    afterEach(() => {
+      for (const s of [flood, sink, echo]) {
+        s.close();
+        (s as net.Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+      }
+    });
+
+    /** The flood's sender is held back: blocked on drain, its count unchanged over a few checks; it finishing is the failure. */
+    const stalled = async () => {
+      let last = -1;
+      let same = 0;
+      await waitFor(
+        () => {
+          const me = senders[0];
+          if (me?.finished) throw new Error(`the pod side sent all ${FLOOD} bytes: gantryd took them without the client reading`);
+          if (!me?.blocked || me.sent !== last) {
+            last = me?.sent ?? -1;
+            same = 0;
+            return false;
+          }
+          return ++same >= 4;
+        },
+        { what: 'the pod side held back', intervalMs: 20, describe: () => senders[0] },
+      );
+      assert.ok(senders[0].sent < FLOOD / 2, `${senders[0].sent} bytes left the pod side for a client that reads nothing`);
+    };
+
+    /** What `read` says once it stops changing (unchanged over a few checks): where a stalled transfer stands. */
+    const steady = async (read: () => number, what: string) => {
+      let last = -1;
+      let same = 0;
+      await waitFor(
+        () => {
+          const now = read();
+          if (now !== last) {
+            last = now;
+            same = 0;
+            return false;
+          }
+          return ++same >= 4;
+        },
+        { what, intervalMs: 20, describe: read },
+      );
+      return last;
+    };
+
+    /** Another forward and an exec go through while one is hung. */
+    const othersGoOn = async () => {
+      const other = await wsPortForward(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [echoPort] }), [echoPort]);
+      other.write(0, 'still here');
+      await other.data[0].waitFor('still here');
+      other.close();
+      const exec = await wsCommand(execUrl(['echo', 'exec goes on']));
+      assert.equal(await exec.stdout.done, 'exec goes on');
+    };
+
+    for (const [name, open] of [
+      ['SPDY', (url: string) => spdyPortForward(url)],
+      ['the SPDY tunnel', (url: string) => wsTunnelPortForward(url)],
+    ] as const) {
+      it(`${name}: the pod's bytes wait for a client that does not read, others go on; all arrive once it reads`, async () => {
+        const pf = await open(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [floodPort] }));
+        const hung = pf.forward(floodPort);
+        hung.data.keep = false;
+        await waitFor(() => hung.data.bytes > 0, { what: 'the first bytes' });
+        pf.pause();
+        await stalled();
+        await othersGoOn();
+        pf.resume();
+        await hung.data.done;
+        assert.equal(hung.data.bytes, FLOOD);
+        pf.close();
+      });
+
+      it(`${name}: the client's bytes wait while the pod does not read`, async () => {
+        const pf = await open(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [sinkPort] }));
+        const stuck = pf.forward(sinkPort);
+        for (let sent = 0; sent < FLOOD; sent += CHUNK.length) stuck.write(CHUNK);
+        // Held by the client (its window stays shut), not taken into gantryd's buffers.
+        const held = await steady(() => stuck.unsent(), 'the client holding its bytes');
+        assert.ok(held > FLOOD / 2, `the client holds only ${held} of ${FLOOD} bytes: gantryd took the rest`);
+        await othersGoOn();
+        assert.equal(stuck.unsent(), held);
+        pf.close();
+      });
+    }
+
+    it('SPDY: a client that sends past the shut window is held back by not reading its connection', async () => {
+      // A raw SPDY client, as the Kubernetes SPDY library: it never looks at windows.
+      const socket = await new Promise<net.Socket>((resolve, reject) => {
+        const req = http.request(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [sinkPort] }), {
+          method: 'POST',
+          headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': 'portforward.k8s.io' },
+        });
+        req.on('upgrade', (_res, s, head) => {
+          if (head.length) s.unshift(head);
+          resolve(s);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      socket.on('data', () => undefined); // the server's frames, read and dropped
+      const codec = new HeaderCodec();
+      const syn = async (id: number, headers: Record<string, string>) => {
+        const fixed = Buffer.alloc(10);
+        fixed.writeUInt32BE(id);
+        return controlFrame(FrameType.SynStream, 0, Buffer.concat([fixed, await codec.encode(headers)]));
+      };
+      socket.write(await syn(1, { streamtype: 'error', port: String(sinkPort), requestid: '0' }));
+      socket.write(await syn(3, { streamtype: 'data', port: String(sinkPort), requestid: '0' }));
+      const frame = dataFrame(3, 0, CHUNK);
+      let sent = 0;
+      const next = () => {
+        if (sent >= FLOOD || socket.destroyed) return;
+        socket.write(frame, (e) => {
+          if (e) return;
+          sent += CHUNK.length;
+          next();
+        });
+      };
+      next();
+      const gone = await steady(() => sent, 'the client held back');
+      assert.ok(gone < FLOOD / 2, `${gone} of ${FLOOD} bytes left a client whose pod reads nothing: gantryd took them`);
+      await othersGoOn();
+      assert.equal(sent, gone);
+      socket.destroy();
+    });
+
+    it("WebSocket: the pod's bytes wait for a client that does not read, others go on; all arrive once it reads", async () => {
+      const pf = await wsPortForward(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [floodPort] }), [floodPort]);
+      pf.data[0].keep = false;
+      await waitFor(() => pf.data[0].bytes > 0, { what: 'the first bytes' });
+      pf.pause();
+      await stalled();
+      await othersGoOn();
+      pf.resume();
+      await pf.closed;
+      assert.equal(pf.data[0].bytes, FLOOD);
+    });
+
+    it("WebSocket: the client's bytes wait while the pod does not read", async () => {
+      const pf = await wsPortForward(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [sinkPort] }), [sinkPort]);
+      const pump = pf.pump(0, FLOOD);
+      // What left the client stops short: gantryd stopped reading it.
+      const gone = await steady(() => pump.sent(), 'the client held back');
+      assert.ok(gone < FLOOD / 2, `${gone} of ${FLOOD} bytes left a client whose pod reads nothing: gantryd took them`);
+      await othersGoOn();
+      assert.equal(pump.sent(), gone);
+      pf.close();
+    });
   });
 
   describe('port-forward', () => {
@@ -351,6 +574,38 @@ describe('cri/streaming server', () => {
       );
       pf.write(0, 'hello');
       await pf.data[0].waitFor('echo:hello');
+    });
+
+    it('WebSocket v4.base64.channel.k8s.io: the ports and the bytes in base64 text', async () => {
+      const pf = await wsPortForward(
+        server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [port] }),
+        [port],
+        ['v4.base64.channel.k8s.io'],
+      );
+      assert.equal(pf.protocol, 'v4.base64.channel.k8s.io');
+      assert.equal(pf.announced.get(0), port);
+      pf.write(0, Buffer.from([0xff, 0x00, 0x41]));
+      await pf.data[0].waitFor('echo:');
+      assert.deepEqual(
+        Buffer.concat(pf.data[0].chunks),
+        Buffer.concat([Buffer.from('echo:'), Buffer.from(Buffer.from([0xff, 0x00, 0x41]).toString())]),
+      );
+      pf.close();
+    });
+
+    it('the SPDY tunnel (SPDY/3.1+portforward.k8s.io over WebSocket, as kubectl ≥ 1.30): bytes both ways, a refused port told', async () => {
+      const pf = await wsTunnelPortForward(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [port] }));
+      assert.equal(pf.protocol, 'SPDY/3.1+portforward.k8s.io');
+      const [a, b] = [pf.forward(port), pf.forward(port)];
+      a.write('one');
+      b.write('two');
+      await a.data.waitFor('echo:one');
+      await b.data.waitFor('echo:two');
+      a.end();
+      assert.equal(await a.data.done, 'echo:one');
+      const refused = pf.forward(1);
+      assert.match(await refused.error, /error forwarding port 1\b/);
+      pf.close();
     });
   });
 });
