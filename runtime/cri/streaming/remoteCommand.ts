@@ -50,11 +50,12 @@ export function runCommand(
   const step = (fn: (t: Target) => Promise<unknown> | void) => {
     chain = chain.then(() => (target ? fn(target) : undefined)).catch(() => undefined);
   };
-  // Only an exec's own stdin closes here: a container's is shared by every attach, and conmon closes it when a client leaves only with stdin_once.
+  // An attach's end of stdin is a half-close of conmon's attach socket: conmon closes the container's stdin only
+  // for a stdin_once container (without --leave-stdin-open), so one that keeps stdin open for the next attach stays open.
   const closeStdin = () => {
-    if (stdinClosed || !request.stdin || request.kind !== 'exec') return;
+    if (stdinClosed || !request.stdin) return;
     stdinClosed = true;
-    step((t) => (t.kind === 'exec' ? t.p.closeStdin() : undefined));
+    step((t) => (t.kind === 'exec' ? t.p.closeStdin() : t.a.closeStdin()));
   };
 
   const started = (async (): Promise<Target> => {

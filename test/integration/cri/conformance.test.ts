@@ -342,9 +342,7 @@ describe('CRI conformance: what critest checks', function () {
       assert.equal(await c.stdout.done, 'hello');
     });
 
-    // Skipped: fails today, in the streaming server's part (docs/critest.md, "Left to others"): an attach's
-    // end of stdin is not passed on to conmon, so a stdin_once container never sees EOF and the stream never ends.
-    it.skip('attach to a shell reading its stdin (stdin_once): echo hello gives hello; the end of stdin ends it', async () => {
+    it('attach to a shell reading its stdin (stdin_once): echo hello gives hello; the end of stdin ends it', async () => {
       const config = podConfig('stream-attach');
       const podSandboxId = await runPod(config);
       const containerId = await create(
