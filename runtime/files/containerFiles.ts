@@ -8,6 +8,7 @@ import type { Ctx } from '../context';
 import { failedPrecondition, invalidArgument } from '../errdefs/errdefs';
 import { extractArchive, type ExtractResult } from './archiveExtract';
 import { packArchive, type PackOptions } from './archivePack';
+import type { DirectoryListing, ListingDetail } from './listing';
 import { RootedFs, checkContainerPath, type FileInfo, type Owner, type ReadOptions, type WriteOptions } from './rootedFs';
 
 /** Whose files: a container, a volume, or a layer of an image (read-only, docs/layers.md); exactly one. */
@@ -66,6 +67,12 @@ export class ContainerFiles {
   readDirectory(ctx: Ctx, target: FileTarget, path: string): Promise<FileInfo[]> {
     checkContainerPath(path);
     return this.with(ctx, target, (fs) => fs.readDirectory(path));
+  }
+
+  /** A directory's entries as columns, with the detail asked for (listing.ts). */
+  listDirectory(ctx: Ctx, target: FileTarget, path: string, detail: ListingDetail): Promise<DirectoryListing> {
+    checkContainerPath(path);
+    return this.with(ctx, target, (fs) => fs.listDirectory(path, detail));
   }
 
   /**
