@@ -17,7 +17,7 @@ import type {
   WriteFileRequest,
 } from '../api/gen/gantry/v1/files';
 import { kindOf } from '../errdefs/errdefs';
-import { openRaw } from '../rawbytes/index';
+import { readRaw } from '../rawbytes/index';
 import { entriesFromColumns, fromColumns, type DirectoryEntry } from '../api/directoryColumns';
 import { clientStream, stream, unary, type CallOpts } from './rpc';
 
@@ -218,11 +218,11 @@ export class FilesApi {
       }
       let info = first.value.info;
       let received = 0;
-      const conn = await openRaw(raw, ticket.token).catch(() => undefined);
+      const conn = await readRaw(raw, ticket.token).catch(() => undefined);
       try {
         for await (const data of conn ?? []) {
-          received += (data as Buffer).length;
-          yield { info, data: data as Buffer, raw: undefined };
+          received += data.length;
+          yield { info, data, raw: undefined };
           info = undefined;
         }
       } catch (e) {
