@@ -1,12 +1,13 @@
 /**
  * A directory listing as columns (RawDirectoryColumns in files.proto), both
- * ways: the daemon packs what it lstat'ed, a client unpacks the same
- * FileInfo messages a listing of `entries` would have given. One packed
- * array per field is a few encoder calls instead of a message and two
- * Timestamps per entry, which cost more than the lstats themselves for a
- * large directory (docs/performance.md, the files benchmark).
+ * ways: the daemon hands over the columns it listed (runtime/files/listing.ts),
+ * a client unpacks the same FileInfo messages a listing of `entries` would
+ * have given, or only names and types. One packed array per field is a few
+ * encoder calls instead of a message and two Timestamps per entry, which
+ * cost more than the lstats themselves for a large directory
+ * (docs/performance.md, the files benchmark).
  */
-import type { FileInfo, FileType } from '../files/index';
+import type { DirectoryListing, FileType } from '../files/index';
 import { FileType as WireFileType, type FileInfo as WireFileInfo, type RawDirectoryColumns } from './gen/gantry/v1/files';
 
 const TYPES: Record<FileType, WireFileType> = {
@@ -16,46 +17,67 @@ const TYPES: Record<FileType, WireFileType> = {
   other: WireFileType.FILE_TYPE_OTHER,
 };
 
-export function toColumns(entries: readonly FileInfo[]): RawDirectoryColumns {
-  const n = entries.length;
-  const c: RawDirectoryColumns = {
-    names: entries.map((e) => e.name).join('\0'),
-    types: new Array<WireFileType>(n),
-    sizes: new Array<number>(n),
-    modes: new Array<number>(n),
-    uids: new Array<number>(n),
-    gids: new Array<number>(n),
-    modifiedMs: new Array<number>(n),
-    changedMs: new Array<number>(n),
-    linkIndexes: [],
-    linkTargets: [],
-    linkTargetTypes: [],
+export function toColumns(l: DirectoryListing): RawDirectoryColumns {
+  const n = l.names.length;
+  const types = new Array<WireFileType>(n);
+  for (let i = 0; i < n; i++) types[i] = TYPES[l.types[i]];
+  const s = l.stats;
+  return {
+    names: l.names.join('\0'),
+    types,
+    // The listing's own arrays: nothing copied per entry.
+    sizes: s?.sizes ?? [],
+    modes: s?.modes ?? [],
+    uids: s?.uids ?? [],
+    gids: s?.gids ?? [],
+    modifiedMs: s?.mtimeMs ?? [],
+    changedMs: s?.ctimeMs ?? [],
+    linkIndexes: l.links.map((k) => k.index),
+    linkTargets: l.links.map((k) => k.target),
+    linkTargetTypes: l.links.map((k) => (k.targetType ? TYPES[k.targetType] : WireFileType.FILE_TYPE_UNSPECIFIED)),
   };
+}
+
+/** An entry of a names-and-types listing. */
+export interface DirectoryEntry {
+  readonly name: string;
+  readonly type: WireFileType;
+  /** A symlink's: the type of what it leads to (UNSPECIFIED: nowhere). */
+  readonly targetType: WireFileType;
+}
+
+function namesOf(c: RawDirectoryColumns): string[] {
+  const names = c.names === '' && c.types.length === 0 ? [] : c.names.split('\0');
+  if (c.types.length !== names.length)
+    throw new Error(`a directory listing's columns disagree (${names.length} names, ${c.types.length} types)`);
+  return names;
+}
+
+function checkLinks(c: RawDirectoryColumns, n: number): void {
+  for (const at of c.linkIndexes) if (at >= n) throw new Error(`a directory listing names link ${at} of ${n} entries`);
+}
+
+/** Names and types (of a names-and-types listing, or of a full one). */
+export function entriesFromColumns(c: RawDirectoryColumns): DirectoryEntry[] {
+  const names = namesOf(c);
+  const n = names.length;
+  checkLinks(c, n);
+  const targets = new Map<number, WireFileType>();
+  c.linkIndexes.forEach((at, k) => targets.set(at, c.linkTargetTypes[k] ?? WireFileType.FILE_TYPE_UNSPECIFIED));
+  const out = new Array<DirectoryEntry>(n);
   for (let i = 0; i < n; i++) {
-    const e = entries[i];
-    c.types[i] = TYPES[e.type];
-    c.sizes[i] = e.size;
-    c.modes[i] = e.mode;
-    c.uids[i] = e.uid;
-    c.gids[i] = e.gid;
-    c.modifiedMs[i] = e.mtimeMs;
-    c.changedMs[i] = e.ctimeMs;
-    if (e.linkTarget !== undefined || e.targetType !== undefined) {
-      c.linkIndexes.push(i);
-      c.linkTargets.push(e.linkTarget ?? '');
-      c.linkTargetTypes.push(e.targetType ? TYPES[e.targetType] : WireFileType.FILE_TYPE_UNSPECIFIED);
-    }
+    out[i] = { name: names[i], type: c.types[i], targetType: targets.get(i) ?? WireFileType.FILE_TYPE_UNSPECIFIED };
   }
-  return c;
+  return out;
 }
 
 export function fromColumns(c: RawDirectoryColumns): WireFileInfo[] {
-  if (c.names === '' && c.types.length === 0) return [];
-  const names = c.names.split('\0');
+  const names = namesOf(c);
   const n = names.length;
-  for (const column of [c.types, c.sizes, c.modes, c.uids, c.gids, c.modifiedMs, c.changedMs]) {
+  for (const column of [c.sizes, c.modes, c.uids, c.gids, c.modifiedMs, c.changedMs]) {
     if (column.length !== n) throw new Error(`a directory listing's columns disagree (${n} names, a column of ${column.length})`);
   }
+  checkLinks(c, n);
   const out = new Array<WireFileInfo>(n);
   for (let i = 0; i < n; i++) {
     out[i] = {
@@ -73,7 +95,6 @@ export function fromColumns(c: RawDirectoryColumns): WireFileInfo[] {
   }
   c.linkIndexes.forEach((at, k) => {
     const e = out[at];
-    if (!e) throw new Error(`a directory listing names link ${at} of ${n} entries`);
     e.linkTarget = c.linkTargets[k] ?? '';
     e.targetType = c.linkTargetTypes[k] ?? WireFileType.FILE_TYPE_UNSPECIFIED;
   });

@@ -24,6 +24,7 @@ export { fullConfig, type ContainersApi, type LogsOptions, type StdioSession, ty
 export type { PortForwardStream } from './portForwardStream';
 export type { CreateNetworkOptions, NetworksApi } from './networksApi';
 export type { FilesApi, FileTargetRef, WriteOpts } from './filesApi';
+export type { DirectoryEntry } from '../api/directoryColumns';
 export type { CreateVolumeOptions, VolumesApi } from './volumesApi';
 export { ServingStatus, type EventsApi, type SnapshotsApi, type SystemApi } from './smallApis';
 

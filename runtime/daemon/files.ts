@@ -9,7 +9,8 @@
  *   the last one unmounts it again if it mounted it and no task has started
  *   on it meanwhile, so the container is left as it was found.
  *
- * New files belong to the container's user (`--user`, else the image's).
+ * New files belong to the container's user (`--user`, else the image's),
+ * looked up only when a call writes.
  */
 import type { Ctx } from '../context';
 import type { Container } from '../containers/containers';
@@ -46,19 +47,14 @@ export class ContainerRoots implements FileRoots {
     const description = `container ${c.name || c.id.slice(0, 12)}`;
     if (LIVE.has(c.state.status) && c.state.pid > 0) {
       const path = `/proc/${c.state.pid}/root`;
-      return { path, description, owner: await this.ownerOf(c, path), release: async () => undefined };
+      return { path, description, owner: () => this.ownerOf(c, path), release: async () => undefined };
     }
     if (!MOUNTABLE.has(c.state.status)) {
       throw failedPrecondition(`the files of ${description} cannot be reached while it is ${c.state.status}`);
     }
     await this.acquire(ctx, c);
     const path = this.deps.rootfsOf(c.id);
-    try {
-      return { path, description, owner: await this.ownerOf(c, path), release: () => this.release(c.id) };
-    } catch (e) {
-      await this.release(c.id);
-      throw e;
-    }
+    return { path, description, owner: () => this.ownerOf(c, path), release: () => this.release(c.id) };
   }
 
   private async acquire(ctx: Ctx, c: Container): Promise<void> {

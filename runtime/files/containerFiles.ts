@@ -8,6 +8,7 @@ import type { Ctx } from '../context';
 import { failedPrecondition, invalidArgument } from '../errdefs/errdefs';
 import { extractArchive, type ExtractResult } from './archiveExtract';
 import { packArchive, type PackOptions } from './archivePack';
+import type { DirectoryListing, ListingDetail } from './listing';
 import { RootedFs, checkContainerPath, type FileInfo, type Owner, type ReadOptions, type WriteOptions } from './rootedFs';
 
 /** Whose files: a container, a volume, or a layer of an image (read-only, docs/layers.md); exactly one. */
@@ -23,7 +24,12 @@ export interface FileRoot {
   readonly path: string;
   /** For messages: "container web". */
   readonly description: string;
-  readonly owner: Owner;
+  /**
+   * Or how to find it: only writes need it, and finding a container's user
+   * reads its passwd and group files — a cost every read and listing would
+   * pay for nothing (docs/performance.md, the files benchmark).
+   */
+  readonly owner: Owner | (() => Promise<Owner>);
   /** Writes are refused (an image layer). */
   readonly readOnly?: boolean;
   /** Called when the call is done (e.g. a stopped container's mount is no longer needed). */
@@ -33,6 +39,10 @@ export interface FileRoot {
 /** Finds a target's root (the container side implements it: daemon/files.ts). */
 export interface FileRoots {
   rootOf(ctx: Ctx, target: FileTarget): Promise<FileRoot>;
+}
+
+function ownerOf(root: FileRoot): Promise<Owner> {
+  return typeof root.owner === 'function' ? root.owner() : Promise.resolve(root.owner);
 }
 
 export class ContainerFiles {
@@ -68,6 +78,12 @@ export class ContainerFiles {
     return this.with(ctx, target, (fs) => fs.readDirectory(path));
   }
 
+  /** A directory's entries as columns, with the detail asked for (listing.ts). */
+  listDirectory(ctx: Ctx, target: FileTarget, path: string, detail: ListingDetail): Promise<DirectoryListing> {
+    checkContainerPath(path);
+    return this.with(ctx, target, (fs) => fs.listDirectory(path, detail));
+  }
+
   /**
    * Streams a file to `consume`; the root stays open (and a stopped
    * container's tree mounted) until it has read the whole stream.
@@ -92,12 +108,12 @@ export class ContainerFiles {
 
   writeFile(ctx: Ctx, target: FileTarget, path: string, data: Buffer | Readable, opts: WriteOptions): Promise<FileInfo> {
     checkContainerPath(path);
-    return this.with(ctx, target, (fs, root) => fs.writeFile(path, data, { owner: root.owner, ...opts }), true);
+    return this.with(ctx, target, async (fs, root) => fs.writeFile(path, data, { owner: await ownerOf(root), ...opts }), true);
   }
 
   createDirectory(ctx: Ctx, target: FileTarget, path: string, parents: boolean): Promise<void> {
     checkContainerPath(path);
-    return this.with(ctx, target, (fs, root) => fs.createDirectory(path, { recursive: parents, owner: root.owner }), true);
+    return this.with(ctx, target, async (fs, root) => fs.createDirectory(path, { recursive: parents, owner: await ownerOf(root) }), true);
   }
 
   delete(ctx: Ctx, target: FileTarget, path: string, recursive: boolean): Promise<void> {
@@ -138,9 +154,9 @@ export class ContainerFiles {
     return this.with(
       ctx,
       target,
-      (fs, root) =>
+      async (fs, root) =>
         extractArchive(fs, path, archive, {
-          owner: opts.copyUidGid ? 'archive' : root.owner,
+          owner: opts.copyUidGid ? 'archive' : await ownerOf(root),
           allowOverwriteDirWithFile: opts.allowOverwriteDirWithFile,
         }),
       true,

@@ -5,6 +5,7 @@
  * container would resolve it — never onto the host. Design: docs/files.md.
  */
 export { RootedFs, checkContainerPath, type FileInfo, type FileType, type Owner, type ReadOptions, type WriteOptions } from './rootedFs';
+export { listingEntries, type DirectoryListing, type ListedLink, type ListingDetail, type StatColumns } from './listing';
 export { cleanPath } from './resolve';
 export { extractArchive, type ExtractOptions, type ExtractResult } from './archiveExtract';
 export { assertsDirectory, entryBaseName, packArchive, type PackOptions } from './archivePack';

@@ -77,8 +77,10 @@ export async function resolveInRoot(root: FileHandle, path: string, followFinal:
   const names: string[] = [];
   const held = new Set<FileHandle>();
   const release = async () => {
-    for (const h of held) await h.close().catch(() => undefined);
+    // At once: each close is a trip through libuv's pool.
+    const handles = [...held];
     held.clear();
+    await Promise.all(handles.map((h) => h.close().catch(() => undefined)));
   };
   let pending = components(path);
   let links = 0;

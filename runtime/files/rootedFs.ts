@@ -11,6 +11,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { failedPrecondition, invalidArgument } from '../errdefs/errdefs';
 import { fileError } from './errors';
+import { emptyStatColumns, listingEntries, type DirectoryListing, type ListedLink, type ListingDetail } from './listing';
 import { components, fdPath, O_PATH, openRoot, requireEntry, resolveInRoot, type Resolved } from './resolve';
 
 export type FileType = 'file' | 'directory' | 'symlink' | 'other';
@@ -130,6 +131,56 @@ function info(name: string, st: Stats, linkTarget?: string): FileInfo {
   };
 }
 
+/**
+ * A full listing: readdir, then one lstat per entry from the verified
+ * directory, back to back (a promise per entry cost more than the syscall,
+ * docs/performance.md, files), in slices so other calls are served between
+ * them; each lstat goes straight into the columns (no object per entry).
+ * An entry removed while we list is simply not listed.
+ */
+async function statListing(dir: FileHandle): Promise<DirectoryListing & { links: ListedLink[] }> {
+  const all = await fsp.readdir(fdPath(dir));
+  const names: string[] = [];
+  const types: FileType[] = [];
+  const stats = emptyStatColumns();
+  for (let at = 0; at < all.length; at += LIST_SLICE) {
+    if (at) await new Promise<void>((resolve) => setImmediate(resolve));
+    const slice = all.slice(at, at + LIST_SLICE);
+    const sts = lstatIn(dir, slice);
+    for (let i = 0; i < slice.length; i++) {
+      const st = sts[i];
+      if (!st) continue;
+      names.push(slice[i]);
+      types.push(typeOf(st));
+      stats.sizes.push(st.size);
+      stats.modes.push(st.mode & PERMISSIONS);
+      stats.uids.push(st.uid);
+      stats.gids.push(st.gid);
+      stats.mtimeMs.push(st.mtimeMs);
+      stats.ctimeMs.push(st.ctimeMs);
+    }
+  }
+  return { names, types, stats, links: [] };
+}
+
+/**
+ * A names-and-types listing: the types readdir gives (d_type); Node lstats
+ * an entry whose filesystem gives none, through the same directory
+ * descriptor path (one name, no link followed).
+ */
+async function typeListing(dir: FileHandle): Promise<DirectoryListing & { links: ListedLink[] }> {
+  const entries = await fsp.readdir(fdPath(dir), { withFileTypes: true });
+  const n = entries.length;
+  const names = new Array<string>(n);
+  const types = new Array<FileType>(n);
+  for (let i = 0; i < n; i++) {
+    const e = entries[i];
+    names[i] = e.name;
+    types[i] = e.isFile() ? 'file' : e.isDirectory() ? 'directory' : e.isSymbolicLink() ? 'symlink' : 'other';
+  }
+  return { names, types, links: [] };
+}
+
 export class RootedFs {
   private constructor(
     private readonly root: FileHandle,
@@ -178,38 +229,33 @@ export class RootedFs {
   }
 
   /** The entries of a directory, each lstat'ed (links not followed; their targets given). */
-  readDirectory(path: string): Promise<FileInfo[]> {
+  async readDirectory(path: string): Promise<FileInfo[]> {
+    return listingEntries(await this.listDirectory(path, 'full'));
+  }
+
+  /**
+   * A directory's entries as columns (listing.ts): with 'full', each entry
+   * lstat'ed; with 'types', the types readdir gives. Either way a link's
+   * target is read and where it leads resolved inside the root.
+   */
+  listDirectory(path: string, detail: ListingDetail): Promise<DirectoryListing> {
     return this.with(path, true, 'cannot list', async (r) => {
       if (!r.handle) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
       const dir = r.handle;
-      const names = await fsp.readdir(fdPath(dir));
-      const out: FileInfo[] = [];
-      const links: { name: string; st: Stats }[] = [];
-      // One lstat per entry from the verified directory, back to back: a
-      // promise per entry cost more than the syscall (docs/performance.md,
-      // files). In slices, so other calls are served between them.
-      for (let at = 0; at < names.length; at += LIST_SLICE) {
-        if (at) await new Promise<void>((resolve) => setImmediate(resolve));
-        const slice = names.slice(at, at + LIST_SLICE);
-        lstatIn(dir, slice).forEach((st, i) => {
-          // An entry removed while we list is simply not listed.
-          if (!st) return;
-          if (st.isSymbolicLink()) links.push({ name: slice[i], st });
-          out.push(info(slice[i], st));
-        });
-      }
-      if (links.length) {
-        const byName = new Map(out.map((e, i) => [e.name, i]));
-        const link = async ({ name, st }: { name: string; st: Stats }) => {
-          // Where the link leads, resolved inside the root like any path (so
-          // a link to /usr/bin can be shown as a folder).
-          const target = await fsp.readlink(fdPath(dir, name)).catch(() => '');
-          const led = await this.stat(`${r.realPath}/${name}`, true).catch(() => undefined);
-          out[byName.get(name)!] = { ...info(name, st, target), ...(led ? { targetType: led.type } : {}) };
-        };
-        for (let at = 0; at < links.length; at += LINK_BATCH) await Promise.all(links.slice(at, at + LINK_BATCH).map(link));
-      }
-      return out;
+      const listing = detail === 'full' ? await statListing(dir) : await typeListing(dir);
+      const { names, links } = listing;
+      // Where each link leads, resolved inside the root like any path (so
+      // a link to /usr/bin can be shown as a folder).
+      const link = async (index: number): Promise<ListedLink> => {
+        const name = names[index];
+        const target = await fsp.readlink(fdPath(dir, name)).catch(() => '');
+        const led = await this.stat(`${r.realPath}/${name}`, true).catch(() => undefined);
+        return { index, target, ...(led ? { targetType: led.type } : {}) };
+      };
+      const indexes = listing.types.flatMap((t, i) => (t === 'symlink' ? [i] : []));
+      for (let at = 0; at < indexes.length; at += LINK_BATCH)
+        links.push(...(await Promise.all(indexes.slice(at, at + LINK_BATCH).map(link))));
+      return listing;
     });
   }
 

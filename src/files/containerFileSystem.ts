@@ -14,7 +14,7 @@
  *   (open editors): a change made inside the container shows in the editor.
  */
 import * as vscode from 'vscode';
-import { FileType as WireType, kindOf, type FileInfo, type FileTargetRef, type RuntimeClient } from '../../runtime/client';
+import { FileType as WireType, kindOf, type DirectoryEntry, type FileTargetRef, type RuntimeClient } from '../../runtime/client';
 import type { RuntimeConnection } from '../client/connection';
 import { parseContainerFileUri } from './containerFileUris';
 
@@ -101,8 +101,10 @@ export class ContainerFileSystem implements vscode.FileSystemProvider, vscode.Di
   }
 
   async readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {
-    const entries = await this.call(uri, (client, target, path) => client.files.readDirectory(target, path));
-    return entries.map((e: FileInfo) => [
+    // Names and types are all VS Code asks here (it stats a file when it
+    // needs more), so no lstat per entry (docs/files.md, "Listing modes").
+    const entries = await this.call(uri, (client, target, path) => client.files.readDirectoryTypes(target, path));
+    return entries.map((e: DirectoryEntry) => [
       e.name,
       fileType(e.type, e.type === WireType.FILE_TYPE_SYMLINK ? e.targetType || undefined : undefined),
     ]);

@@ -3,7 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { Ctx } from '../../context';
 import { invalidArgument } from '../../errdefs/errdefs';
 import type { ContainerFiles, FileTarget } from '../../files/containerFiles';
-import type { FileInfo, FileType } from '../../files/index';
+import { listingEntries, type FileInfo, type FileType } from '../../files/index';
 import {
   FileType as WireFileType,
   type FileInfo as WireFileInfo,
@@ -73,8 +73,12 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles, raw?:
       return { info: toWireFileInfo(info), realPath };
     }),
     readDirectory: adapt.unary('ReadDirectory', async (ctx, req) => {
-      const entries = await files.readDirectory(ctx, targetOf(req.target), req.path);
-      return req.rawColumns ? { entries: [], columns: toColumns(entries) } : { entries: entries.map(toWireFileInfo), columns: undefined };
+      // Names and types only when asked, and only in columns (docs/files.md, "Listing modes").
+      const detail = req.rawColumns && req.namesAndTypes ? 'types' : 'full';
+      const listing = await files.listDirectory(ctx, targetOf(req.target), req.path, detail);
+      return req.rawColumns
+        ? { entries: [], columns: toColumns(listing) }
+        : { entries: listingEntries(listing).map(toWireFileInfo), columns: undefined };
     }),
     readFile: adapt.serverStream('ReadFile', async (ctx, req, send) => {
       if (req.offset < 0 || req.length < 0) throw invalidArgument('offset and length must not be negative');

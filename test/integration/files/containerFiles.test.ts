@@ -37,6 +37,19 @@ describe('files: a container filesystem through the daemon', function () {
     const target = { container: c.id };
     const names = (await world.client.files.readDirectory(target, '/')).map((e) => e.name);
     for (const n of ['bin', 'etc', 'proc']) assert.ok(names.includes(n), `${n} in ${names.join(',')}`);
+    // The names-and-types listing (the editor's) agrees with the full one on a live overlay, links included.
+    await execStdout(world.client, c.id, ['sh', '-c', 'ln -s /etc /tmp/to-etc && ln -s /nowhere /tmp/dangling && mkfifo /tmp/pipe']);
+    for (const dir of ['/', '/etc', '/tmp']) {
+      const full = await world.client.files.readDirectory(target, dir);
+      const typed = await world.client.files.readDirectoryTypes(target, dir);
+      const key = (e: { name: string; type: FileType; targetType: FileType }) => `${e.name} ${e.type} ${e.targetType}`;
+      assert.deepEqual(typed.map(key).sort(), full.map(key).sort(), dir);
+    }
+    const tmp = new Map((await world.client.files.readDirectoryTypes(target, '/tmp')).map((e) => [e.name, e]));
+    assert.equal(tmp.get('to-etc')?.targetType, FileType.FILE_TYPE_DIRECTORY);
+    assert.equal(tmp.get('dangling')?.targetType, FileType.FILE_TYPE_UNSPECIFIED);
+    assert.equal(tmp.get('pipe')?.type, FileType.FILE_TYPE_OTHER);
+    await execStdout(world.client, c.id, ['rm', '/tmp/to-etc', '/tmp/dangling', '/tmp/pipe']);
     const hostname = await world.client.files.readFile(target, '/etc/hostname');
     assert.equal(hostname.data.toString(), await execStdout(world.client, c.id, ['cat', '/etc/hostname']));
     assert.equal(hostname.info.type, FileType.FILE_TYPE_FILE);

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
+import { FileType } from '../../../runtime/client/index';
 import { kindOf } from '../../../runtime/errdefs/errdefs';
 import { execStdout } from '../../helpers/containerExec';
 import { gantryBytes, memoryOf, resetPeakMemory } from '../../helpers/gantryCp';
@@ -54,6 +55,11 @@ describe('files: scale (10,000 entries, 200 MB and 1 GiB files) and the cp race'
       entries = (await world.client.files.readDirectory({ container: c }, '/tmp/many')).length;
     });
     assert.equal(entries, 10_000);
+    // The provider's names-and-types listing: the types overlayfs's readdir gives.
+    const typed = await world.client.files.readDirectoryTypes({ container: c }, '/tmp/many');
+    assert.equal(typed.length, 10_000);
+    assert.ok(typed.every((e) => e.type === FileType.FILE_TYPE_FILE));
+    assert.deepEqual(new Set(typed.map((e) => e.name)), new Set(Array.from({ length: 10_000 }, (_, i) => String(i + 1))));
     assert.ok(grew < 64, `listing 10,000 entries raised gantryd's peak by ${grew.toFixed(1)} MiB`);
     const host = await makeTempDir('gantry-scale', cleanup);
     const r = await gantryBytes(world.daemon.socket, ['cp', `${c}:/tmp/many`, host]);

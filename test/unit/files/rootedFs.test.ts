@@ -94,6 +94,32 @@ describe('files/RootedFs', function () {
     assert.equal((await rfs.stat('/')).type, 'directory');
   });
 
+  it('a names-and-types listing gives the same names, types and link targets as a full one, without stats', async () => {
+    const full = await rfs.listDirectory('/app', 'full');
+    const types = await rfs.listDirectory('/app', 'types');
+    assert.equal(types.stats, undefined);
+    assert.equal(full.stats?.sizes.length, full.names.length);
+    const byName = (l: typeof full) => Object.fromEntries(l.names.map((n, i) => [n, l.types[i]]));
+    assert.deepEqual(byName(types), byName(full));
+    assert.deepEqual(byName(types), {
+      climb: 'symlink',
+      fifo: 'other',
+      'host-canary': 'symlink',
+      'run.sh': 'file',
+      sub: 'directory',
+      'to-root': 'symlink',
+    });
+    // Links are resolved inside the root in both modes: a folder, a file, nowhere.
+    const links = (l: typeof full) => Object.fromEntries(l.links.map((k) => [l.names[k.index], [k.target, k.targetType]]));
+    assert.deepEqual(links(types), links(full));
+    assert.deepEqual(links(types), {
+      climb: ['../../../../../../etc/passwd', 'file'],
+      'host-canary': [canary, undefined],
+      'to-root': ['/', 'directory'],
+    });
+    canaryIntact();
+  });
+
   it('writes atomically, keeping the replaced file’s mode; through a link it writes the target in the root', async () => {
     await rfs.writeFile('/app/run.sh', Buffer.from('#!/bin/sh\necho new\n'));
     assert.equal(fs.readFileSync(path.join(root, 'app/run.sh'), 'utf8'), '#!/bin/sh\necho new\n');

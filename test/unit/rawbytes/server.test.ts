@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { openRaw, RawByteServer } from '../../../runtime/rawbytes/index';
+import { openRaw, RawByteServer, readRaw } from '../../../runtime/rawbytes/index';
 import { silentLogger } from '../../../runtime/util/log';
 
 async function collect(conn: net.Socket): Promise<Buffer> {
@@ -52,6 +52,40 @@ describe('raw byte server', () => {
     assert.deepEqual(await collect(await openRaw(socket, offer.token)), data);
     await offer.done;
     assert.equal((await collect(await openRaw(socket, offer.token))).length, 0);
+  });
+
+  it('readRaw gives the same bytes, in order, to a reader that fell behind (reading paused, then resumed)', async () => {
+    const data = randomBytes(24 * 1024 * 1024 + 7);
+    let pulled = 0;
+    let at = 0;
+    const source = new Readable({
+      read() {
+        const piece = data.subarray(at, at + 1024 * 1024);
+        at += piece.length;
+        pulled += piece.length;
+        this.push(piece.length ? piece : null);
+      },
+    });
+    const offer = server.offer(source, new AbortController().signal);
+    const reader = await readRaw(socket, offer.token);
+    // Nobody reads until the client has queued its fill (8 MiB) and the
+    // server has stopped being able to send: reading is paused then.
+    let stalled = 0;
+    for (let last = -1; stalled < 200;) {
+      await new Promise((r) => setImmediate(r));
+      stalled = pulled === last ? stalled + 1 : 0;
+      last = pulled;
+    }
+    assert.ok(pulled >= 8 * 1024 * 1024 && pulled < data.length, `the server sent ${pulled} bytes before the reader read`);
+    const parts: Buffer[] = [];
+    for await (const chunk of reader) parts.push(chunk);
+    assert.deepEqual(Buffer.concat(parts), data);
+    await offer.done;
+    // A wrong token: nothing; no socket there: refused.
+    let wrong = 0;
+    for await (const chunk of await readRaw(socket, randomBytes(32))) wrong += chunk.length;
+    assert.equal(wrong, 0);
+    await assert.rejects(readRaw(path.join(dir, 'none.raw'), randomBytes(32)));
   });
 
   it("an offer withdrawn by its call's end cannot be collected; its stream is destroyed", async () => {

@@ -55,6 +55,16 @@ describe('Container files (code-server)', function () {
     assert.equal(hostname.item.command?.command, 'vscode.open');
   });
 
+  it("the provider's readDirectory (names and types from the daemon) gives folders, files and a link to a folder", async () => {
+    await exec(['sh', '-c', 'ln -sf /etc /provider-link && mkdir -p /tmp/pdir && echo x > /tmp/pfile']);
+    const root = new Map(await vscode.workspace.fs.readDirectory(containerFileUri(id, '/')));
+    assert.equal(root.get('bin'), vscode.FileType.Directory);
+    assert.equal(root.get('provider-link'), vscode.FileType.SymbolicLink | vscode.FileType.Directory);
+    const tmp = new Map(await vscode.workspace.fs.readDirectory(containerFileUri(id, '/tmp')));
+    assert.equal(tmp.get('pdir'), vscode.FileType.Directory);
+    assert.equal(tmp.get('pfile'), vscode.FileType.File);
+  });
+
   it('opens a file in an editor, and a save is what the container reads at once', async () => {
     const uri = containerFileUri(id, '/etc/motd');
     await vscode.workspace.fs.writeFile(uri, Buffer.from('before\n'));

@@ -143,6 +143,13 @@ export interface ReadDirectoryRequest {
    * (docs/performance.md, the files benchmark).
    */
   rawColumns: boolean;
+  /**
+   * With raw_columns: names and types only (and the links' targets), from
+   * readdir's own entry types, with no lstat per entry; the stat columns
+   * (sizes … changed_ms) come back empty. What an editor's file tree needs
+   * (docs/files.md, "Listing modes"). A daemon that predates it fills them.
+   */
+  namesAndTypes: boolean;
 }
 
 export interface ReadDirectoryResponse {
@@ -875,7 +882,7 @@ export const StatFileResponse: MessageFns<StatFileResponse> = {
 };
 
 function createBaseReadDirectoryRequest(): ReadDirectoryRequest {
-  return { target: undefined, path: "", rawColumns: false };
+  return { target: undefined, path: "", rawColumns: false, namesAndTypes: false };
 }
 
 export const ReadDirectoryRequest: MessageFns<ReadDirectoryRequest> = {
@@ -888,6 +895,9 @@ export const ReadDirectoryRequest: MessageFns<ReadDirectoryRequest> = {
     }
     if (message.rawColumns !== false) {
       writer.uint32(160).bool(message.rawColumns);
+    }
+    if (message.namesAndTypes !== false) {
+      writer.uint32(168).bool(message.namesAndTypes);
     }
     return writer;
   },
@@ -929,6 +939,14 @@ export const ReadDirectoryRequest: MessageFns<ReadDirectoryRequest> = {
             message.rawColumns = reader.bool();
             continue;
           }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.namesAndTypes = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -950,6 +968,11 @@ export const ReadDirectoryRequest: MessageFns<ReadDirectoryRequest> = {
         : isSet(object.raw_columns)
         ? globalThis.Boolean(object.raw_columns)
         : false,
+      namesAndTypes: isSet(object.namesAndTypes)
+        ? globalThis.Boolean(object.namesAndTypes)
+        : isSet(object.names_and_types)
+        ? globalThis.Boolean(object.names_and_types)
+        : false,
     };
   },
 
@@ -963,6 +986,9 @@ export const ReadDirectoryRequest: MessageFns<ReadDirectoryRequest> = {
     }
     if (message.rawColumns !== false) {
       obj.rawColumns = message.rawColumns;
+    }
+    if (message.namesAndTypes !== false) {
+      obj.namesAndTypes = message.namesAndTypes;
     }
     return obj;
   },
