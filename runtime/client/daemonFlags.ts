@@ -1,7 +1,9 @@
 /**
- * Node/V8 flags gantryd is started with, by everything that starts it (the
- * extension's Start Runtime, remote deploy, scripts/start.sh, tests, benches).
- * Those are all clients, so the constant lives in the client package.
+ * Node/V8 flags and environment gantryd is started with, by everything that
+ * starts it (the extension's Start Runtime, remote deploy, the systemd unit,
+ * scripts/start.sh, tests, benches). Those are all clients, so the constants
+ * live in the client package. docs/performance.md, "gantryd's memory", has
+ * the measurements.
  *
  * `--max-semi-space-size=1`: V8's young generation otherwise grows to 32 MiB
  * of semi-spaces, which a daemon doing small, short-lived work never needs;
@@ -10,3 +12,27 @@
  * when the process starts, so it must be on the command line.
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
+/**
+ * glibc's malloc settings for gantryd. glibc reads them only when the process
+ * starts, so they must be in its environment (an `env` word before node,
+ * `Environment=` in a unit, a spawn's env); another libc ignores them.
+ *
+ * `MALLOC_MMAP_THRESHOLD_=131072`: glibc maps a block of 128 KiB or more on
+ * its own, but by default it raises that threshold to the size of every
+ * such block freed (the 2 MB bundle read at start, a 1 MiB message, a
+ * thread's buffers), and from then on those sizes come from the heaps,
+ * which keep what is freed below their top and an arena per thread of
+ * libuv's pool: ~15 MiB of gantryd's PSS after a pull and 50 starts. Set,
+ * the threshold stays at glibc's initial 128 KiB. (`MALLOC_ARENA_MAX=2`,
+ * also measured, moved the threads' memory into the main heap and did not
+ * help.)
+ */
+export const DAEMON_ENV: Readonly<Record<string, string>> = {
+  MALLOC_MMAP_THRESHOLD_: '131072',
+};
+
+/** DAEMON_ENV as `NAME=VALUE` words: for `env …` before node, and a unit's `Environment=`. */
+export function daemonEnvWords(): string[] {
+  return Object.entries(DAEMON_ENV).map(([name, value]) => `${name}=${value}`);
+}
