@@ -63,7 +63,7 @@ cd "$REPO"
 WORK="${GANTRY_WORKBENCH_DIR:-$REPO/.cache/workbench}"
 GANTRY_JS="$REPO/dist/gantry.js"
 # V8 flags and malloc settings gantryd runs with (runtime/client/daemonFlags.ts says why).
-DAEMON_NODE_FLAGS="--max-semi-space-size=1"
+DAEMON_NODE_FLAGS="--max-semi-space-size=1 --optimize-for-size"
 DAEMON_ENV="MALLOC_MMAP_THRESHOLD_=131072"
 CODE_SERVER="$REPO/.cache/code-server/node_modules/.bin/code-server"
 
