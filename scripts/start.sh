@@ -62,8 +62,9 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 WORK="${GANTRY_WORKBENCH_DIR:-$REPO/.cache/workbench}"
 GANTRY_JS="$REPO/dist/gantry.js"
-# V8 flags gantryd runs with (runtime/client/daemonFlags.ts says why).
-DAEMON_NODE_FLAGS="--max-semi-space-size=1"
+# V8 flags and malloc settings gantryd runs with (runtime/client/daemonFlags.ts says why).
+DAEMON_NODE_FLAGS="--max-semi-space-size=1 --optimize-for-size"
+DAEMON_ENV="MALLOC_MMAP_THRESHOLD_=131072"
 CODE_SERVER="$REPO/.cache/code-server/node_modules/.bin/code-server"
 
 log() { echo "start: $*" >&2; }
@@ -107,7 +108,7 @@ if ((vscode == 0)); then
     die "a gantryd (pid $pid) already answers on $socket; stop it first"
   fi
   log "gantryd in the foreground on $socket (Ctrl-C stops it)"
-  exec node $DAEMON_NODE_FLAGS "$GANTRY_JS" "${daemon_args[@]}"
+  exec env $DAEMON_ENV node $DAEMON_NODE_FLAGS "$GANTRY_JS" "${daemon_args[@]}"
 fi
 
 [[ -x "$CODE_SERVER" ]] || die "code-server is missing ($CODE_SERVER); scripts/install-code-server.sh should have installed it"
@@ -212,7 +213,7 @@ if pid="$(running_daemon_pid)"; then
 else
   echo "--- $(date -u '+%Y-%m-%dT%H:%M:%SZ') start.sh: gantryd" >>"$daemon_log"
   # Own session: Ctrl-C reaches this script only, which stops the daemon in order.
-  setsid node $DAEMON_NODE_FLAGS "$GANTRY_JS" "${daemon_args[@]}" >>"$daemon_log" 2>&1 </dev/null &
+  setsid env $DAEMON_ENV node $DAEMON_NODE_FLAGS "$GANTRY_JS" "${daemon_args[@]}" >>"$daemon_log" 2>&1 </dev/null &
   daemon_pid=$!
   if ! wait_until "$daemon_pid" 30 node "$GANTRY_JS" version; then
     tail -n 20 "$daemon_log" >&2 || true

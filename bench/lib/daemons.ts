@@ -1,7 +1,7 @@
 // gantryd and containerd as the benchmarks run them: each in a fresh
 // directory of its own (root, state, socket), started before the clock
 // starts, stopped after.
-import { DAEMON_NODE_FLAGS } from '../../runtime/client/daemonFlags';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../runtime/client/daemonFlags';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntimeClient } from '../../runtime/client/client';
@@ -66,7 +66,7 @@ export async function startGantryd(dir: string, opts: GantrydOptions = {}): Prom
   const proc = start(
     process.execPath,
     [...nodeArgs, opts.gantryJs ?? GANTRY_JS, 'daemon', '--root', root, '--state', state, ...(opts.args ?? [])],
-    { name: 'gantryd' },
+    { name: 'gantryd', env: { ...process.env, ...DAEMON_ENV } },
   );
   await untilAnswering(proc, socket, { what: `gantryd answering on ${socket}`, timeout: 30_000, interval: 20 });
   return {

@@ -14,7 +14,7 @@
 // asUser), for gantry and podman alike.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DAEMON_NODE_FLAGS } from '../../runtime/client/daemonFlags';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../runtime/client/daemonFlags';
 import { RuntimeClient } from '../../runtime/client/client';
 import { runCommand } from '../../test/helpers/proc';
 import { asUser } from '../../test/helpers/unixUser';
@@ -119,7 +119,7 @@ export interface RootlessGantryd {
 export async function startRootlessGantryd(user: TestUser, gantryJs: string, root: string, state: string): Promise<RootlessGantryd> {
   const socket = path.join(state, 'gantry.sock');
   const [c, a] = userArgv(user, process.execPath, [...DAEMON_NODE_FLAGS, gantryJs, 'daemon', '--root', root, '--state', state]);
-  const proc = start(c, a, { env: user.env, cwd: user.home, name: `rootless gantryd as ${user.name}` });
+  const proc = start(c, a, { env: { ...user.env, ...DAEMON_ENV }, cwd: user.home, name: `rootless gantryd as ${user.name}` });
   await untilAnswering(proc, socket, { what: `rootless gantryd answering on ${socket}`, timeout: 60_000, interval: 50 });
   const rootlesskitState = path.join(state, 'rootlesskit');
   return {

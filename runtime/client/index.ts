@@ -12,7 +12,8 @@
  *   (EventCursor), port forwarding (forwardPorts).
  * - Reaching a daemon: this machine's socket (defaultSocket, socketFromEnv,
  *   LocalEndpoint), a host over SSH (connectRemote, SshEndpoint), the
- *   handshake (openClient), and the node flags gantryd is started with.
+ *   handshake (openClient), and the node flags and environment gantryd is
+ *   started with.
  * - The API's wire types, as the generated code declares them.
  */
 
@@ -75,7 +76,7 @@ export { SshEndpoint, type RemoteConnector } from './ssh/sshEndpoint';
 export { connectRemote, sshOptionsFromEnv } from './ssh/connect';
 export { formatSshTarget, parseSshTarget } from './ssh/target';
 export type { RemoteOptions, RemoteRuntime, SshOptions, SshTarget } from './ssh/remote';
-export { DAEMON_NODE_FLAGS } from './daemonFlags';
+export { DAEMON_ENV, DAEMON_NODE_FLAGS, daemonEnvWords } from './daemonFlags';
 export type { Ctx } from '../context';
 
 // The API's wire types (enums are values).

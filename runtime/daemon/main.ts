@@ -3,15 +3,13 @@ import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describe, isGantryError } from '../errdefs/errdefs';
 import { createLogger, isLogLevel } from '../util/log';
-import { Daemon } from './daemon';
+import type { Daemon } from './daemon';
 import { resolvePaths } from './paths';
-import { defaultCriSocket } from './cri';
-import { isSnapshotterChoice } from '../snapshots/select';
+import { isSnapshotterChoice } from '../snapshots/choice';
 import { DEFAULT_MIN_FREE_SPACE, parseFreeSpace, type FreeSpaceSpec } from '../util/diskspace';
 import { resolveUsernsRemap } from './userns';
 import { rootlessFromEnv } from './rootless/rootless';
 import { runRootless } from './rootless/reexec';
-import { takeSystemdListenFd } from './socket';
 import { defaultConfigDir, defaultConfigFile, printConfig, readConfigFile, withFileSettings } from './configFile';
 
 export const DAEMON_USAGE = `Usage: gantry daemon [options]
@@ -164,6 +162,11 @@ export async function daemonMain(argv: string[]): Promise<number> {
       return 1;
     }
   }
+  // Past the rootless branch: the outer process of a rootless start never evaluates the daemon's modules (the CRI, gRPC,
+  // the stores…), so it stays small while it waits (docs/performance.md, "gantryd's memory"; a unit test checks it).
+  const { defaultCriSocket } = require('./cri') as typeof import('./cri');
+  const { Daemon: DaemonClass } = require('./daemon') as typeof import('./daemon');
+  const { takeSystemdListenFd } = require('./socket') as typeof import('./socket');
   const criSocket = values.cri === 'false' ? undefined : path.resolve(values['cri-socket'] ?? defaultCriSocket(paths.state));
   const registryConfigDir = path.resolve(values['registry-config-dir'] ?? path.join(defaultConfigDir(), 'certs.d'));
   if (values['print-config']) {
@@ -184,7 +187,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
     const remap = values['userns-remap'];
     const usernsRemap = remap === undefined || remap === '' ? undefined : await resolveUsernsRemap(remap);
     if (usernsRemap) log.info('userns-remap', { value: remap, ...usernsRemap });
-    daemon = await Daemon.start(
+    daemon = await DaemonClass.start(
       {
         paths,
         criSocket,

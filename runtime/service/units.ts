@@ -11,6 +11,7 @@
  * (runtime/daemon/socket.ts).
  */
 import { SYSTEM_SOCKET } from '../client/discovery';
+import { DAEMON_NODE_FLAGS, daemonEnvWords } from '../client/daemonFlags';
 
 export const SERVICE_UNIT = 'gantryd.service';
 export const SOCKET_UNIT = 'gantryd.socket';
@@ -40,7 +41,9 @@ export function execWord(word: string): string {
 
 export function serviceUnit(o: UnitOptions): string {
   const socket = o.socket ?? SYSTEM_SOCKET;
-  const exec = [o.node, o.script, 'daemon', '--socket', socket, '--group', o.group, ...(o.daemonArgs ?? [])].map(execWord).join(' ');
+  const exec = [o.node, ...DAEMON_NODE_FLAGS, o.script, 'daemon', '--socket', socket, '--group', o.group, ...(o.daemonArgs ?? [])]
+    .map(execWord)
+    .join(' ');
   const lines = [
     '[Unit]',
     'Description=Gantry container runtime (gantryd, rootful)',
@@ -51,6 +54,8 @@ export function serviceUnit(o: UnitOptions): string {
     '[Service]',
     'Type=simple',
     `ExecStart=${exec}`,
+    // glibc's malloc settings (runtime/client/daemonFlags.ts): read only at process start.
+    `Environment=${daemonEnvWords().map(execWord).join(' ')}`,
     // Containers outlive gantryd: only the daemon's own process is signalled, and its cgroup subtree is its own.
     'KillMode=process',
     'Delegate=yes',

@@ -28,13 +28,9 @@ import type { LocalSnapshotter, LocalSnapshotterOptions } from './local';
 import { NativeSnapshotter } from './native';
 import { OverlaySnapshotter, type Support } from './overlay';
 
-export type SnapshotterChoice = 'overlayfs' | 'fuse-overlayfs' | 'native' | 'auto';
+import type { SnapshotterChoice } from './choice';
 
-export const SNAPSHOTTER_CHOICES: readonly SnapshotterChoice[] = ['overlayfs', 'fuse-overlayfs', 'native', 'auto'];
-
-export function isSnapshotterChoice(value: string): value is SnapshotterChoice {
-  return (SNAPSHOTTER_CHOICES as readonly string[]).includes(value);
-}
+export { isSnapshotterChoice, SNAPSHOTTER_CHOICES, type SnapshotterChoice } from './choice';
 
 /** The start-up checks; tests replace the kernel's to force the fallback on a machine where it works. */
 export interface SupportChecks {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntimeClient } from '../../runtime/client/client';
 import type { VersionResponse } from '../../runtime/api/gen/gantry/v1/version';
-import { DAEMON_NODE_FLAGS } from '../../runtime/client/daemonFlags';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../runtime/client/daemonFlags';
 import { unmountAll } from '../../runtime/mount/mounter';
 import { background } from '../../runtime/context';
 import { createNetworkManager } from '../../runtime/network/index';
@@ -130,7 +130,7 @@ export class TestDaemon {
         net.subnet,
         ...this.extraArgs,
       ],
-      { name: 'gantryd', env: this.env },
+      { name: 'gantryd', env: { ...(this.env ?? process.env), ...DAEMON_ENV } },
     );
     this.proc = proc;
     const client = RuntimeClient.forSocket(this.socket);

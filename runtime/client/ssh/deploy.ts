@@ -40,7 +40,7 @@
  * stopped (SIGTERM; its containers keep running under conmon and are adopted
  * by ours), then ours is started.
  */
-import { DAEMON_NODE_FLAGS } from '../daemonFlags';
+import { DAEMON_NODE_FLAGS, daemonEnvWords } from '../daemonFlags';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -122,7 +122,7 @@ detach=nohup
 if command -v setsid >/dev/null 2>&1; then detach=setsid; fi
 printf '%s gantry: starting gantryd\\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >>"$log"
 since=$(($(wc -l <"$log") + 1))
-$detach $start_as "$node" ${DAEMON_NODE_FLAGS.join(' ')} "$js" daemon "$@" </dev/null >>"$log" 2>&1 &
+$detach $start_as env ${daemonEnvWords().join(' ')} "$node" ${DAEMON_NODE_FLAGS.join(' ')} "$js" daemon "$@" </dev/null >>"$log" 2>&1 &
 pid=$!
 end=$(($(date +%s) + 60))
 while [ "$(date +%s)" -lt "$end" ]; do

@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DAEMON_NODE_FLAGS } from '../../../runtime/client';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../../runtime/client';
 
 /** The full argv (node first) of a daemon serving `socket`, with the dirs `env` names. */
 export function daemonArgv(extensionPath: string, socket: string, env: NodeJS.ProcessEnv = process.env): string[] {
@@ -36,8 +36,8 @@ export function spawnDaemon(argv: readonly string[], logFile: string, env: NodeJ
     child = spawn(node, args, {
       detached: true,
       stdio: ['ignore', logFd, logFd],
-      // VS Code desktop runs extensions in Electron; this makes it behave as plain Node.
-      env: { ...env, ELECTRON_RUN_AS_NODE: '1' },
+      // VS Code desktop runs extensions in Electron; this makes it behave as plain Node. DAEMON_ENV: glibc's malloc settings.
+      env: { ...env, ...DAEMON_ENV, ELECTRON_RUN_AS_NODE: '1' },
     });
   } finally {
     fs.closeSync(logFd);

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DAEMON_NODE_FLAGS } from '../../../runtime/client/daemonFlags';
+import { DAEMON_NODE_FLAGS, daemonEnvWords } from '../../../runtime/client/daemonFlags';
 import { DAEMON_BUNDLE, RUNTIME_FILES } from '../../../runtime/loader/bundles';
 import { GANTRY_JS, removeLeftovers, requireBuild, runGantry, testNetwork } from '../../helpers/daemon';
 import { runCommand, startProcess } from '../../helpers/proc';
@@ -38,10 +38,11 @@ describe('system service (install-service, socket activation)', function () {
     const socket = fs.readFileSync(path.join(dir, 'gantryd.socket'), 'utf8');
     assert.ok(
       service.includes(
-        `ExecStart=${process.execPath} ${GANTRY_JS} daemon --socket /run/gantry/gantry.sock --group ${group} --log-level debug\n`,
+        `ExecStart=${process.execPath} ${DAEMON_NODE_FLAGS.join(' ')} ${GANTRY_JS} daemon --socket /run/gantry/gantry.sock --group ${group} --log-level debug\n`,
       ),
       service,
     );
+    assert.ok(service.includes(`Environment=${daemonEnvWords().join(' ')}\n`), service);
     assert.match(service, /^KillMode=process$/m);
     assert.match(socket, /^ListenStream=\/run\/gantry\/gantry\.sock$/m);
     assert.match(socket, /^SocketMode=0660$/m);

@@ -20,8 +20,10 @@ describe('systemd units', () => {
     });
     assert.match(
       withSocket,
-      /^ExecStart=\/usr\/bin\/node \/usr\/local\/lib\/gantry\/gantry\.js daemon --socket \/run\/gantry\/gantry\.sock --group gantry$/m,
+      /^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 --optimize-for-size \/usr\/local\/lib\/gantry\/gantry\.js daemon --socket \/run\/gantry\/gantry\.sock --group gantry$/m,
     );
+    // The daemon's malloc settings, which glibc reads only when the process starts (docs/performance.md, "gantryd's memory").
+    assert.match(withSocket, /^Environment=MALLOC_MMAP_THRESHOLD_=131072$/m);
     assert.match(withSocket, /^KillMode=process$/m);
     assert.match(withSocket, /^Delegate=yes$/m);
     assert.match(withSocket, /^Requires=gantryd\.socket$/m);
