@@ -27,11 +27,13 @@ import {
   podConfig,
   removePod,
   runPod,
+  SECCOMP_CHOICES,
   setupContainerd,
   setupGantry,
   type CriMemory,
   type CriTarget,
   type CriTargetId,
+  type SeccompChoice,
 } from './lib/criTargets';
 import { snapshotDist } from './lib/daemons';
 import { cleanup, openBenchSession, requireBinaries, runMain } from './lib/harness';
@@ -39,13 +41,14 @@ import { intOption } from './lib/options';
 import { loadavg, machineInfo, REPO, stats, table, toolVersions, type Stats } from './lib/report';
 import { paired, rotated, timeTable } from './lib/rotatedRuns';
 
-const USAGE = `Usage: node out/bench/cri.js [--runs N] [--warmup N] [--many-runs N] [--pods N] [--containers N] [--out FILE]
+const USAGE = `Usage: node out/bench/cri.js [--runs N] [--warmup N] [--many-runs N] [--pods N] [--containers N] [--seccomp P] [--out FILE]
 
   --runs N        measured iterations of the one-pod row (default 10)
   --warmup N      unmeasured iterations of it first (default 1)
   --many-runs N   iterations of the many-pods row (default 1; each starts and removes all pods)
   --pods N        pods in the many-pods row (default 20)
   --containers N  containers per pod in the many-pods row (default 2)
+  --seccomp P     the pods' and containers' seccomp profile: runtime-default (default), unconfined, or unset
   --out FILE      JSON report (default test-output/bench/cri.json)
 `;
 
@@ -67,6 +70,7 @@ async function main(): Promise<void> {
       'many-runs': { type: 'string', default: '1' },
       pods: { type: 'string', default: '20' },
       containers: { type: 'string', default: '2' },
+      seccomp: { type: 'string', default: 'runtime-default' },
       out: { type: 'string', default: path.join(REPO, 'test-output/bench/cri.json') },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -80,6 +84,8 @@ async function main(): Promise<void> {
   const manyRuns = intOption('many-runs', values['many-runs'], 1);
   const pods = intOption('pods', values.pods, 1);
   const containers = intOption('containers', values.containers, 1);
+  const seccomp = values.seccomp as SeccompChoice;
+  if (!SECCOMP_CHOICES.includes(seccomp)) throw new Error(`--seccomp: one of ${SECCOMP_CHOICES.join(', ')}, not ${values.seccomp}`);
   requireBinaries(['runc', 'conmon', 'containerd', 'ctr', 'catatonit', 'umoci', 'skopeo']);
   if (!fs.existsSync('/usr/lib/cni/bridge'))
     throw new Error("Debian's CNI plugins (/usr/lib/cni, package containernetworking-plugins) are needed");
@@ -101,15 +107,15 @@ async function main(): Promise<void> {
   log(`both runtimes up; ${busybox.ref} pulled by each (${targets.gantry.image} / ${targets.containerd.image})`);
 
   // 1. One pod: sandbox + one container, timed; teardown after the clock.
-  log(`one pod (RunPodSandbox + CreateContainer + StartContainer): ${warmup} warm-up + ${runs}`);
+  log(`one pod (RunPodSandbox + CreateContainer + StartContainer): ${warmup} warm-up + ${runs}; seccomp ${seccomp}`);
   const one = await rotated(
     CRI_TARGETS.map((id) => ({
       label: id,
       run: async () => {
         const t = targets[id];
-        const config = podConfig(logRoot, `one-${id}`);
+        const config = podConfig(logRoot, `one-${id}`, seccomp);
         const t0 = performance.now();
-        const pod = await runPod(t, config, 1);
+        const pod = await runPod(t, config, 1, seccomp);
         const ms = performance.now() - t0;
         await checkRunning(t, 1, 1);
         await removePod(t, pod);
@@ -131,7 +137,7 @@ async function main(): Promise<void> {
         const t = targets[id];
         const ids: string[] = [];
         const t0 = performance.now();
-        for (let i = 0; i < pods; i++) ids.push(await runPod(t, podConfig(logRoot, `many-${id}-${i}`), containers));
+        for (let i = 0; i < pods; i++) ids.push(await runPod(t, podConfig(logRoot, `many-${id}-${i}`, seccomp), containers, seccomp));
         const ms = performance.now() - t0;
         await checkRunning(t, pods, pods * containers);
         const memory = await criMemory(t, ids);
@@ -231,7 +237,7 @@ async function main(): Promise<void> {
           conmon: ['conmon', ['--version']],
         }),
         builtAt: dist.builtAt,
-        options: { runs, warmup, manyRuns, pods, containers },
+        options: { runs, warmup, manyRuns, pods, containers, seccomp },
         onePod: { stats: oneStats, iterations: one.iterations },
         manyPods: { stats: manyStats, iterations: many.iterations, memory: pssStats },
         ratios,

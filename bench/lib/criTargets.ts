@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ContainerState, PodSandboxState } from '../../runtime/cri/gen/runtime/v1/api';
+import { ContainerState, PodSandboxState, SecurityProfile_ProfileType } from '../../runtime/cri/gen/runtime/v1/api';
 import { removeBridge } from '../../runtime/network/bridges';
 import { criClient, type CriClient } from '../../test/helpers/criClient';
 import { forceCleanupRunc, noteLeftovers } from './containerRuntime';
@@ -132,25 +132,53 @@ export async function setupContainerd(work: string, registryHost: string, pauseR
 
 let podSeq = 0;
 
-/** A pod's config as a kubelet would send it (no cgroup parent, no security context: the runtimes' defaults). */
-export function podConfig(logRoot: string, name: string) {
+/**
+ * The seccomp profile the pods and their containers ask for, as a kubelet
+ * always says it: `runtime-default` (a kubelet with `--seccomp-default`, or
+ * a pod's `seccompProfile: RuntimeDefault`), `unconfined` (a kubelet's
+ * default for a pod that names none), or `unset` (the field left out: each
+ * runtime's own default — containerd 1.6 then runs unconfined).
+ */
+export const SECCOMP_CHOICES = ['runtime-default', 'unconfined', 'unset'] as const;
+export type SeccompChoice = (typeof SECCOMP_CHOICES)[number];
+
+function securityContextOf(seccomp: SeccompChoice) {
+  if (seccomp === 'unset') return {};
+  const profileType = seccomp === 'runtime-default' ? SecurityProfile_ProfileType.RuntimeDefault : SecurityProfile_ProfileType.Unconfined;
+  return { linux: { securityContext: { seccomp: { profileType, localhostRef: '' } } } };
+}
+
+/** A pod's config as a kubelet would send it (no cgroup parent; of the security context, only the seccomp profile). */
+export function podConfig(logRoot: string, name: string, seccomp: SeccompChoice = 'runtime-default') {
   const uid = `${process.pid}-${++podSeq}`;
   return {
     metadata: { name, namespace: 'bench', uid, attempt: 0 },
     hostname: name,
     logDirectory: path.join(logRoot, uid),
     labels: { app: name },
+    ...securityContextOf(seccomp),
   };
 }
 
 /** RunPodSandbox, then CreateContainer + StartContainer of `containers` `sleep 3600`s, one call after the other. */
-export async function runPod(t: CriTarget, config: ReturnType<typeof podConfig>, containers: number): Promise<string> {
+export async function runPod(
+  t: CriTarget,
+  config: ReturnType<typeof podConfig>,
+  containers: number,
+  seccomp: SeccompChoice = 'runtime-default',
+): Promise<string> {
   const { podSandboxId } = await t.cri.runtime.runPodSandbox({ config });
   for (let i = 0; i < containers; i++) {
     const { containerId } = await t.cri.runtime.createContainer({
       podSandboxId,
       sandboxConfig: config,
-      config: { metadata: { name: `c${i}`, attempt: 0 }, image: { image: t.image }, command: ['sleep', '3600'], logPath: `c${i}.log` },
+      config: {
+        metadata: { name: `c${i}`, attempt: 0 },
+        image: { image: t.image },
+        command: ['sleep', '3600'],
+        logPath: `c${i}.log`,
+        ...securityContextOf(seccomp),
+      },
     });
     await t.cri.runtime.startContainer({ containerId });
   }

@@ -99,6 +99,13 @@ export class Launcher implements ContainerTasks {
   readonly runcRoot: string;
   private readonly tasksDir: string;
   private readonly rotators = new Map<string, LogRotator>();
+  /**
+   * The namespace paths of the running containers each bundle joins
+   * (`container:` modes), as last written by this process: a start writes
+   * such a bundle again only when they changed (the target restarted, or
+   * did not run at create). Every CRI container joins its pod's infra.
+   */
+  private readonly joinsWritten = new Map<string, string>();
   readonly apparmor: AppArmorHost;
 
   constructor(private readonly config: LauncherConfig) {
@@ -198,6 +205,13 @@ export class Launcher implements ContainerTasks {
     if (this.config.idMap) await prepareForUserns(bundle, rootfs, this.config.idMap);
     if (spec.process?.apparmorProfile === DEFAULT_PROFILE_NAME) await this.apparmor.ensureDefaultProfile();
     await writeFileAtomic(path.join(bundle, 'config.json'), JSON.stringify(spec, null, 2), 0o600, { durable: false });
+    this.joinsWritten.set(container.id, JSON.stringify([join?.netns, namespacePaths]));
+  }
+
+  /** What writeBundle would join now (the targets must run), in the form joinsWritten keeps. */
+  private joinsNow(container: Container): string {
+    const target = joinedContainer(container.config.network) ? this.config.networks?.joinTarget(container, true) : undefined;
+    return JSON.stringify([target ? `/proc/${target.state.pid}/ns/net` : undefined, this.sharedNamespaces(container, true)]);
   }
 
   /**
@@ -269,10 +283,14 @@ export class Launcher implements ContainerTasks {
   async launch(ctx: Ctx, container: Container, logPath: string, afterCreate?: AfterCreate): Promise<CreatedTask> {
     const { id } = container;
     // Written at create and still current unless a reboot wiped the state dir or the rootfs was unmounted.
-    // `container:` is written again at every start: the target's namespace is that of its task now.
+    // `container:` is written again when the target's task is not the one the bundle joins (a CRI container's
+    // StartContainer right after its CreateContainer joins the same infra: its bundle is kept, docs/performance.md).
     const c = container.config;
     const joined = [c.network, c.ipcMode, c.pidMode, c.utsMode].some((m) => m !== undefined && joinedContainer(m) !== undefined);
-    const fresh = !joined && fs.existsSync(path.join(this.bundleOf(id), 'config.json')) && (await isMountPoint(this.rootfsOf(id)));
+    const fresh =
+      (!joined || this.joinsWritten.get(id) === this.joinsNow(container)) &&
+      fs.existsSync(path.join(this.bundleOf(id), 'config.json')) &&
+      (await isMountPoint(this.rootfsOf(id)));
     if (!fresh) await this.writeBundle(ctx, container, true);
     await this.config.runc.delete(id, { force: true });
     await this.clearExit(id);
@@ -430,6 +448,7 @@ export class Launcher implements ContainerTasks {
 
   /** Removes everything of the container under the state dir. The task must be gone. */
   async destroy(id: string): Promise<void> {
+    this.joinsWritten.delete(id);
     await this.teardown(id, true);
     if (await isMountPoint(this.rootfsOf(id)).catch(() => false)) {
       throw failedPrecondition(`rootfs of ${id} is still mounted`);

@@ -38,6 +38,8 @@ export class PauseRootfs {
   private readonly lock = new KeyedMutex();
   /** The snapshot of the current binary, once known: kept from collection (snapshotRoots). */
   private current: string | undefined;
+  /** The binary's digest and the file identity it was read from: base() reads and hashes it again only when the file changed. */
+  private known: { identity: string; digest: string } | undefined;
 
   constructor(private readonly deps: PauseRootfsDeps) {}
 
@@ -59,7 +61,11 @@ export class PauseRootfs {
    */
   async prime(): Promise<void> {
     try {
-      this.current = snapshotName(await fs.promises.readFile(this.deps.binary));
+      this.current = snapshotName(
+        createHash('sha256')
+          .update(await fs.promises.readFile(this.deps.binary))
+          .digest('hex'),
+      );
     } catch {
       // base() names the fix.
     }
@@ -71,16 +77,29 @@ export class PauseRootfs {
    */
   base(ctx: Ctx): Promise<ContainerBase> {
     return this.lock.run('pause', async () => {
-      let binary: Buffer;
-      try {
-        binary = await fs.promises.readFile(this.deps.binary);
-      } catch (e) {
-        throw failedPrecondition(
+      const missing = (e: unknown) =>
+        failedPrecondition(
           `the pod infra binary ${this.deps.binary} is missing (${(e as Error).message}): install catatonit (apt install catatonit) or set --sandbox-image`,
         );
+      // Every RunPodSandbox comes here: a stat instead of reading and hashing the binary (~0.7 MB) each time. An upgraded
+      // package replaces the file (another inode, size or times), and that is read again. docs/performance.md.
+      let identity: string;
+      try {
+        identity = fileIdentity(await fs.promises.stat(this.deps.binary, { bigint: true }));
+      } catch (e) {
+        throw missing(e);
       }
-      const digest = createHash('sha256').update(binary).digest('hex');
-      const name = snapshotName(binary, digest);
+      let binary: Buffer | undefined;
+      if (this.known?.identity !== identity) {
+        try {
+          binary = await fs.promises.readFile(this.deps.binary);
+        } catch (e) {
+          throw missing(e);
+        }
+        this.known = { identity, digest: createHash('sha256').update(binary).digest('hex') };
+      }
+      const digest = this.known.digest;
+      const name = snapshotName(digest);
       // Pinned before it is looked at or made: see snapshotRoots().
       this.current = name;
       const { snapshotter } = this.deps;
@@ -88,6 +107,10 @@ export class PauseRootfs {
         await snapshotter.stat(ctx, name);
       } catch (e) {
         if (!isNotFound(e)) throw e;
+        // Made again (it was removed): the file is the one hashed, its identity says so.
+        binary ??= await fs.promises.readFile(this.deps.binary).catch((err: unknown) => {
+          throw missing(err);
+        });
         await this.make(ctx, name, binary);
       }
       return {
@@ -122,7 +145,12 @@ export class PauseRootfs {
   }
 }
 
-/** One snapshot per binary content: an upgraded catatonit gets a new one. */
-function snapshotName(binary: Buffer, digest = createHash('sha256').update(binary).digest('hex')): string {
+/** One snapshot per binary content (`digest`, its sha256): an upgraded catatonit gets a new one. */
+function snapshotName(digest: string): string {
   return `cri-pause-${digest.slice(0, 24)}`;
+}
+
+/** What changes when the file is replaced or rewritten: device, inode, size, modification and change times (ns). */
+function fileIdentity(st: fs.BigIntStats): string {
+  return [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join(':');
 }

@@ -121,6 +121,31 @@ export async function ensureMasquerade(bridge: string, subnet: string | undefine
   if (subnet && !present.includes(subnet)) await runOk('iptables', ['-w', '-t', 'nat', '-A', ...masqueradeRule(bridge, subnet)]);
 }
 
+/** The comment that marks a network's forwarding rules, naming its bridge. */
+const forwardComment = (bridge: string) => `gantry forward ${bridge}`;
+
+/**
+ * The two CNI-FORWARD rules that accept a network's traffic in FORWARD
+ * whatever the chain's policy (Docker's `-i BR -j ACCEPT` and `-o BR
+ * RELATED,ESTABLISHED`): what the firewall plugin would add per container
+ * IP on every ADD (and delete on every DEL), once per network instead.
+ */
+export function forwardRules(bridge: string): string[][] {
+  const comment = ['-m', 'comment', '--comment', forwardComment(bridge)];
+  return [
+    [FIREWALL_CHAIN, '-i', bridge, ...comment, '-j', 'ACCEPT'],
+    [FIREWALL_CHAIN, '-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...comment, '-j', 'ACCEPT'],
+  ];
+}
+
+/** Puts `bridge`'s forwarding rules in place (after ensureIsolation made CNI-FORWARD and its jump), adding only what is missing. */
+export async function ensureForwarding(bridge: string): Promise<void> {
+  for (const [chain, ...spec] of forwardRules(bridge)) {
+    if ((await run('iptables', ['-w', '-t', 'filter', '-C', chain, ...spec])).code !== 0)
+      await runOk('iptables', ['-w', '-t', 'filter', '-A', chain, ...spec]);
+  }
+}
+
 /** The two rule specs the firewall plugin (v1.1.x) adds for `bridge`. */
 export function isolationRules(bridge: string): string[][] {
   return [
@@ -134,10 +159,10 @@ export async function linkExists(name: string): Promise<boolean> {
   return r.code === 0;
 }
 
-/** Deletes the isolation and masquerade rules for `bridge` and the bridge itself (each a no-op when gone). */
+/** Deletes the isolation, forwarding and masquerade rules for `bridge` and the bridge itself (each a no-op when gone). */
 export async function removeBridge(bridge: string): Promise<void> {
   await ensureMasquerade(bridge, undefined).catch(() => undefined);
-  for (const rule of isolationRules(bridge)) {
+  for (const rule of [...isolationRules(bridge), ...forwardRules(bridge)]) {
     // -C then -D: a rule added twice (two firewall ADDs racing) is deleted twice.
     for (let i = 0; i < 8; i++) {
       const check = await run('iptables', ['-w', '-t', 'filter', '-C', ...rule]);

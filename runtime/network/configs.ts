@@ -11,10 +11,11 @@
  *   portmap    capability `portMappings`; snat: true, so a published port
  *              also answers on 127.0.0.1 (portmap sets route_localnet on the
  *              bridge and masquerades loopback sources)
- *   firewall   backend iptables: accepts the container's traffic in
- *              FORWARD. The isolation between networks (traffic from another
- *              bridge is dropped) is gantryd's, set up per network rather
- *              than per container (bridges.ts), so no ingressPolicy here
+ *   firewall   backend iptables: stays in the list but is not run
+ *              (attachmentConflist): accepting the network's traffic in
+ *              FORWARD and the isolation between networks (traffic from
+ *              another bridge is dropped) are gantryd's, set up per network
+ *              rather than per container (bridges.ts)
  *   tuning     capability `mac`, its restore data under the daemon root
  *
  * An internal network has no gateway on the bridge, no masquerade, no route
@@ -129,7 +130,11 @@ export function masqueradeOf(info: {
  * A gantryd network's list for one attachment, without the plugins that
  * have nothing to do for it: portmap when no port is published (ADD, CHECK
  * and DEL return at once without `portMappings`), tuning when no MAC is
- * asked (ADD saves nothing and DEL restores nothing without a setting). Each
+ * asked (ADD saves nothing and DEL restores nothing without a setting), and
+ * firewall always: gantryd accepts each network's traffic in FORWARD once per
+ * network (bridges.ts `ensureForwarding`), where the plugin would add and
+ * delete two rules per container (~50 ms of iptables work per ADD and per
+ * DEL here, docs/performance.md). Each
  * skipped plugin is one exec less on ADD and on DEL of every run. A list
  * written before gantryd took the isolation and the masquerade over loses
  * firewall's `ingressPolicy` and bridge's `ipMasq` (eight and nine iptables
@@ -141,6 +146,8 @@ export function attachmentConflist(list: Conflist, rc: RuntimeConfig): Conflist 
   const idle = (p: PluginConf): boolean => {
     if (p.type === 'portmap') return !rc.portMappings?.length;
     if (p.type === 'tuning') return !rc.mac && Object.keys(p).every((k) => TUNING_KEYS.has(k));
+    // gantryd accepts the network's traffic in FORWARD itself (bridges.ts forwardRules); isolation is gantryd's too.
+    if (p.type === 'firewall') return Object.keys(p).every((k) => FIREWALL_KEYS.has(k));
     return false;
   };
   const withoutHostRules = (p: PluginConf): PluginConf => {
@@ -156,6 +163,13 @@ export function attachmentConflist(list: Conflist, rc: RuntimeConfig): Conflist 
   };
   return { ...list, plugins: list.plugins.filter((p) => !idle(p)).map(withoutHostRules) };
 }
+
+/**
+ * The keys of the firewall entry bridgeConflist writes (and `ingressPolicy`,
+ * which lists written before gantryd isolated networks itself still have):
+ * with gantryd's own forwarding and isolation rules, the plugin adds nothing.
+ */
+const FIREWALL_KEYS = new Set(['type', 'backend', 'ingressPolicy']);
 
 /** The keys of the tuning entry bridgeConflist writes: none of them makes tuning act by itself. */
 const TUNING_KEYS = new Set(['type', 'capabilities', 'dataDir']);

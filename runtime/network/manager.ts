@@ -18,7 +18,7 @@ import { probeAvailability, type Availability } from './availability';
 import { addNetwork, checkNetwork, delNetwork, pluginTypes, type Conflist, type ConflistCall, type RuntimeConfig } from './cni/conflist';
 import { DEFAULT_CNI_BIN_DIRS, requirePlugins } from './cni/plugin';
 import { summarize, type CniResult } from './cni/result';
-import { ensureIsolation, ensureMasquerade, linkExists, removeBridge } from './bridges';
+import { ensureForwarding, ensureIsolation, ensureMasquerade, linkExists, removeBridge } from './bridges';
 import {
   attachmentConflist,
   bridgeConflist,
@@ -97,7 +97,8 @@ class CniNetworkManager implements NetworkManager {
 
   /**
    * The host rules of gantryd's own bridge networks (isolation between
-   * them, masquerade to the outside), once per bridge and process: at
+   * them, their traffic accepted in FORWARD, masquerade to the outside),
+   * once per bridge and process: at
    * start, at creation, and before a first attach if those failed.
    * --cni-conf-dir lists bring their own.
    */
@@ -108,6 +109,7 @@ class CniNetworkManager implements NetworkManager {
       const setUp = (async () => {
         await ensureIsolation(missing.map((n) => n.bridge));
         for (const n of missing) await ensureMasquerade(n.bridge, masqueradeOf(n));
+        for (const n of missing) await ensureForwarding(n.bridge);
       })();
       for (const n of missing) this.hostRules.set(n.bridge, setUp);
       setUp.catch(() => missing.forEach((n) => this.hostRules.get(n.bridge) === setUp && this.hostRules.delete(n.bridge)));

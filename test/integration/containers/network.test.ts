@@ -190,7 +190,7 @@ describe('container networking: the default bridge and published ports', functio
     }
   });
 
-  it('runs only the plugins an attachment needs: no portmap without -p, no tuning without --mac-address', async () => {
+  it('runs only the plugins an attachment needs: no portmap without -p, no tuning without --mac-address, no firewall', async () => {
     const records = path.join(world.daemon.root, 'networks', 'attachments');
     const pluginsOf = async (id: string): Promise<string[]> => {
       const record = JSON.parse(await fs.promises.readFile(path.join(records, `${id}.json`), 'utf8')) as {
@@ -200,7 +200,7 @@ describe('container networking: the default bridge and published ports', functio
     };
     const plain = await world.client.containers.create('', { image: world.image, cmd: ['sleep', '30'] });
     await world.client.containers.start(plain.id);
-    assert.deepEqual(await pluginsOf(plain.id), ['bridge', 'firewall']);
+    assert.deepEqual(await pluginsOf(plain.id), ['bridge']);
     const port = await freePort();
     const full = await world.client.containers.create('', {
       image: world.image,
@@ -209,7 +209,7 @@ describe('container networking: the default bridge and published ports', functio
       macAddress: '02:42:ac:11:00:99',
     });
     const started = await world.client.containers.start(full.id);
-    assert.deepEqual(await pluginsOf(full.id), ['bridge', 'portmap', 'firewall', 'tuning']);
+    assert.deepEqual(await pluginsOf(full.id), ['bridge', 'portmap', 'tuning']);
     assert.equal(started.networks[0].macAddress, '02:42:ac:11:00:99');
     assert.equal(await eventually('the published port answers', () => tryGet(`http://127.0.0.1:${port}/index.html`)), 'ok\n');
     for (const c of [plain, full]) await world.client.containers.remove(c.id, true);

@@ -292,6 +292,23 @@ describe('container networking: --network container:NAME', function () {
     });
   }
 
+  it('a joiner created while its target ran, started after the target restarted, joins the namespace of its new task', async () => {
+    const target = await world.client.containers.create('restarted', { image: world.image, cmd: ['sleep', '600'] });
+    await world.client.containers.start(target.id);
+    const joiner = await world.client.containers.create('', {
+      image: world.image,
+      cmd: ['sleep', '600'],
+      network: 'container:restarted',
+    });
+    const before = (await world.client.containers.inspect(target.id)).container!.pid;
+    await world.client.containers.restart(target.id, 0);
+    assert.notEqual((await world.client.containers.inspect(target.id)).container!.pid, before);
+    await world.client.containers.start(joiner.id);
+    const netns = async (id: string) => (await sh(id, 'readlink /proc/self/ns/net')).out;
+    assert.match(await netns(target.id), /^net:\[\d+\]$/);
+    assert.equal(await netns(joiner.id), await netns(target.id));
+  });
+
   it('refuses conflicting options, an unknown target, and a start while the target does not run', async () => {
     const target = await world.client.containers.create('sleeper', { image: world.image, cmd: ['sleep', '600'] });
     const join = { image: world.image, cmd: ['true'], network: 'container:sleeper' };

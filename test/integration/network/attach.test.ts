@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { isGantryError } from '../../../runtime/errdefs/errdefs';
 import { parsePublish } from '../../../runtime/network/index';
-import { isolationRules } from '../../../runtime/network/bridges';
+import { forwardRules, isolationRules } from '../../../runtime/network/bridges';
 import { suiteCleanup, makeTempDir } from '../../helpers/tmp';
 import { freePort } from '../../helpers/ports';
 import { runCommand, startProcess } from '../../helpers/proc';
@@ -110,15 +110,17 @@ describe('network: attach with CNI', function () {
     for (const chain of ['CNI-ISOLATION-STAGE-1', 'CNI-ISOLATION-STAGE-2'])
       assert.match((await rulesOf()).filter((l) => l.startsWith(`-A ${chain} `)).pop() ?? '', /-j RETURN$/);
 
-    // The firewall plugin is no longer asked to do it on each ADD.
+    // The firewall plugin is no longer run on each ADD (nor is its forwarding needed: see the next test).
     const id = containerId();
     await t.manager.attach(ctx, id, [{ network: 'isolated' }]);
     cleanup.defer(() => t.manager.detach(ctx, id));
     const record = JSON.parse(await fs.promises.readFile(path.join(t.settings.root, 'networks', 'attachments', `${id}.json`), 'utf8')) as {
       networks: { conflist: { plugins: Record<string, unknown>[] } }[];
     };
-    const plugin = record.networks[0].conflist.plugins.find((p) => p.type === 'firewall');
-    assert.deepEqual(plugin, { type: 'firewall', backend: 'iptables' });
+    assert.deepEqual(
+      record.networks[0].conflist.plugins.map((p) => p.type),
+      ['bridge'],
+    );
 
     // A rule removed behind gantryd's back is put back when it starts again.
     const [stage2] = isolationRules(other.bridge).slice(1);
@@ -159,6 +161,39 @@ describe('network: attach with CNI', function () {
     await t.manager.removeNetwork(ctx, 'plain');
     assert.equal((await nat()).includes(masked.bridge), false);
     assert.equal((await nat()).includes(plain.bridge), false);
+  });
+
+  it("accepts its networks' traffic in FORWARD itself, two rules per bridge and none per container: it passes a chain that drops the rest; gone with the network", async () => {
+    const t = await startNetworking(cleanup);
+    const outside = await startOutsideHost(cleanup);
+    const net = await t.manager.createNetwork(ctx, { name: 'forwarded' });
+    const filter = async () => (await runCommand('iptables', ['-w', '-t', 'filter', '-S'])).stdout.split('\n');
+    for (const rule of forwardRules(net.bridge)) await runCommand('iptables', ['-w', '-t', 'filter', '-C', ...rule]);
+    // As a FORWARD policy of DROP (Docker's) would, for this bridge only: whatever CNI-FORWARD does not accept is dropped.
+    const drops = [
+      ['CNI-FORWARD', '-i', net.bridge, '-j', 'DROP'],
+      ['CNI-FORWARD', '-o', net.bridge, '-j', 'DROP'],
+    ];
+    for (const rule of drops) {
+      await runCommand('iptables', ['-w', '-t', 'filter', '-A', ...rule]);
+      cleanup.defer(() => runCommand('iptables', ['-w', '-t', 'filter', '-D', ...rule]).catch(() => undefined));
+    }
+    const id = containerId();
+    const a = await t.manager.attach(ctx, id, [{ network: 'forwarded' }]);
+    cleanup.defer(() => t.manager.detach(ctx, id));
+    assert.equal(await nsRun(a.netns, ['busybox', 'wget', '-q', '-O', '-', outside.url]), outside.hostIp);
+    const ip = a.networks[0].addresses[0].split('/')[0];
+    assert.deepEqual(
+      (await filter()).filter((l) => l.includes(`${ip}/32`)),
+      [],
+    );
+    await t.manager.detach(ctx, id);
+    for (const rule of drops) await runCommand('iptables', ['-w', '-t', 'filter', '-D', ...rule]);
+    await t.manager.removeNetwork(ctx, 'forwarded');
+    assert.deepEqual(
+      (await filter()).filter((l) => l.includes(`gantry forward ${net.bridge}`)),
+      [],
+    );
   });
 
   it('publishes a UDP port, answering on 127.0.0.1 and the host address', async () => {

@@ -115,26 +115,32 @@ describe('network/conflist', () => {
       );
     }
   });
-  it('an attachment runs only the plugins with something to do: portmap with ports, tuning with a MAC', () => {
+  it('an attachment runs only the plugins with something to do: portmap with ports, tuning with a MAC, never firewall', () => {
     const list = bridgeConflist(spec);
     const types = (l: ReturnType<typeof bridgeConflist>) => l.plugins.map((p) => p.type);
-    assert.deepEqual(types(attachmentConflist(list, {})), ['bridge', 'firewall']);
-    assert.deepEqual(types(attachmentConflist(list, { ips: ['10.1.2.3'] })), ['bridge', 'firewall']);
+    assert.deepEqual(types(attachmentConflist(list, {})), ['bridge']);
+    assert.deepEqual(types(attachmentConflist(list, { ips: ['10.1.2.3'] })), ['bridge']);
     const mapping = { hostPort: 8080, containerPort: 80, protocol: 'tcp' as const, hostIP: '' };
-    assert.deepEqual(types(attachmentConflist(list, { portMappings: [mapping] })), ['bridge', 'portmap', 'firewall']);
-    assert.deepEqual(types(attachmentConflist(list, { mac: '02:42:ac:11:00:02' })), ['bridge', 'firewall', 'tuning']);
+    assert.deepEqual(types(attachmentConflist(list, { portMappings: [mapping] })), ['bridge', 'portmap']);
+    assert.deepEqual(types(attachmentConflist(list, { mac: '02:42:ac:11:00:02' })), ['bridge', 'tuning']);
     // The entries that stay are the list's own, and the list keeps its name and version.
     const kept = attachmentConflist(list, { portMappings: [mapping], mac: '02:42:ac:11:00:02' });
-    assert.deepEqual(kept, list);
+    assert.deepEqual(kept, { ...list, plugins: list.plugins.filter((p) => p.type !== 'firewall') });
     // A tuning entry with a setting of its own (sysctl, mtu, ...) acts without a MAC: it stays.
     const tuned = {
       ...list,
       plugins: list.plugins.map((p) => (p.type === 'tuning' ? { ...p, sysctl: { 'net.core.somaxconn': '500' } } : p)),
     };
-    assert.deepEqual(types(attachmentConflist(tuned, {})), ['bridge', 'firewall', 'tuning']);
+    assert.deepEqual(types(attachmentConflist(tuned, {})), ['bridge', 'tuning']);
+    // So does a firewall entry with a setting of its own (an admin chain of another name).
+    const admin = {
+      ...list,
+      plugins: list.plugins.map((p) => (p.type === 'firewall' ? { ...p, iptablesAdminChainName: 'MY-ADMIN' } : p)),
+    };
+    assert.deepEqual(types(attachmentConflist(admin, {})), ['bridge', 'firewall']);
   });
 
-  it('an attachment of a list written before gantryd set up isolation and masquerade itself runs firewall and bridge without them', () => {
+  it('an attachment of a list written before gantryd set up isolation and masquerade itself runs bridge without them, and no firewall', () => {
     const list = bridgeConflist(spec);
     const older = {
       ...list,
@@ -143,9 +149,18 @@ describe('network/conflist', () => {
       ),
     };
     const attached = attachmentConflist(older, {});
-    assert.deepEqual(
+    assert.equal(
       attached.plugins.find((p) => p.type === 'firewall'),
-      { type: 'firewall', backend: 'iptables' },
+      undefined,
+    );
+    // One with a setting of its own still runs, without the ingressPolicy gantryd enforces itself.
+    const olderAdmin = {
+      ...older,
+      plugins: older.plugins.map((p) => (p.type === 'firewall' ? { ...p, iptablesAdminChainName: 'MY-ADMIN' } : p)),
+    };
+    assert.deepEqual(
+      attachmentConflist(olderAdmin, {}).plugins.find((p) => p.type === 'firewall'),
+      { type: 'firewall', backend: 'iptables', iptablesAdminChainName: 'MY-ADMIN' },
     );
     assert.deepEqual(
       attached.plugins.find((p) => p.type === 'bridge'),
