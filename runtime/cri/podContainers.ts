@@ -94,6 +94,16 @@ export class CriContainers {
     return { container, record };
   }
 
+  /** The container's ID, or undefined when it is gone or never was: stop and remove then succeed (the CRI requires it). */
+  private idIfPresent(ref: string): string | undefined {
+    try {
+      return this.find(ref).container.id;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
   async create(ctx: Ctx, sandboxId: string, config: CriContainerConfig | undefined, _sandboxConfig?: PodSandboxConfig): Promise<string> {
     const { infra, record: pod } = this.sandboxes.find(sandboxId);
     if (!config?.metadata?.name) throw invalidArgument('ContainerConfig.metadata.name is empty');
@@ -182,24 +192,13 @@ export class CriContainers {
 
   /** Stopping a container that is gone (or never was) succeeds, as critest's Idempotence specs require (docs/critest.md). */
   async stop(ctx: Ctx, ref: string, timeoutSeconds: number): Promise<void> {
-    let id: string;
-    try {
-      id = this.find(ref).container.id;
-    } catch (e) {
-      if (isNotFound(e)) return;
-      throw e;
-    }
-    await this.sandboxes.stopQuietly(ctx, id, Math.max(0, timeoutSeconds));
+    const id = this.idIfPresent(ref);
+    if (id) await this.sandboxes.stopQuietly(ctx, id, Math.max(0, timeoutSeconds));
   }
 
   async remove(ctx: Ctx, ref: string): Promise<void> {
-    let id: string;
-    try {
-      id = this.find(ref).container.id;
-    } catch (e) {
-      if (isNotFound(e)) return;
-      throw e;
-    }
+    const id = this.idIfPresent(ref);
+    if (!id) return;
     try {
       await this.deps.service.remove(ctx, id, true);
     } catch (e) {

@@ -6,7 +6,7 @@
 // JSON form (camelCase, fields left out take their defaults) and go through
 // the generated fromJSON.
 import * as assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import * as cri from '../../runtime/cri/gen/runtime/v1/api';
@@ -52,6 +52,21 @@ function promised<Def extends object>(definition: Def, client: object, deadlineM
       });
   }
   return out as Promised<Def>;
+}
+
+/**
+ * A RunPodSandbox config as the CRI suites make them: a fresh pod UID, in the
+ * `default` namespace, hostname = name, its log directory under `logDir`,
+ * labelled with the suite's name; `extra` adds or replaces fields.
+ */
+export function testPodConfig<Extra extends Record<string, unknown>>(name: string, logDir: string, suite: string, extra?: Extra) {
+  return {
+    metadata: { name, namespace: 'default', uid: randomBytes(6).toString('hex'), attempt: 0 },
+    hostname: name,
+    logDirectory: path.join(logDir, name),
+    labels: { app: name, suite },
+    ...(extra as Extra),
+  };
 }
 
 export interface CriClient {

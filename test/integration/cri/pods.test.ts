@@ -5,12 +5,12 @@
 // and their reopening, host ports, host network, DNS, a SIGKILLed daemon, and
 // bad input. docs/cri.md.
 import * as assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { ContainerState, NamespaceMode, PodSandboxState } from '../../../runtime/cri/gen/runtime/v1/api';
-import { criClient, failure, startCriDaemon, type CriClient } from '../../helpers/criClient';
+import { criClient, failure, startCriDaemon, testPodConfig, type CriClient } from '../../helpers/criClient';
 import { startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { removeBridge } from '../../../runtime/network/bridges';
 import { pushBusybox, type PushedImage } from '../../helpers/fixtures';
@@ -41,16 +41,9 @@ describe('CRI pods: sandboxes and their containers', function () {
   let pushed: PushedImage;
   let logDir: string;
   let image: string;
-  const uid = () => randomBytes(6).toString('hex');
 
-  const podConfig = (name: string, extra: Record<string, unknown> = {}) => ({
-    metadata: { name, namespace: 'default', uid: uid(), attempt: 0 },
-    hostname: name,
-    logDirectory: path.join(logDir, name),
-    labels: { app: name, suite: 'pods' },
-    annotations: { note: `pod ${name}` },
-    ...extra,
-  });
+  const podConfig = (name: string, extra: Record<string, unknown> = {}) =>
+    testPodConfig(name, logDir, 'pods', { annotations: { note: `pod ${name}` }, ...extra });
 
   const containerConfig = (name: string, args: string[], extra: Record<string, unknown> = {}) => ({
     metadata: { name, attempt: 0 },

@@ -4,13 +4,12 @@
 // one), AppArmor where the host has none, masked and read-only paths, pod
 // sysctls and the infra's seccomp profile. docs/cri.md, "Security context".
 import * as assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { SecurityProfile_ProfileType as ProfileType, SupplementalGroupsPolicy } from '../../../runtime/cri/gen/runtime/v1/api';
 import { appArmorEnabled } from '../../../runtime/oci/specgen/apparmor/host';
-import { failure, startCriDaemon, type CriClient } from '../../helpers/criClient';
+import { failure, startCriDaemon, testPodConfig, type CriClient } from '../../helpers/criClient';
 import type { TestDaemon } from '../../helpers/daemon';
 import { pushBusybox } from '../../helpers/fixtures';
 import { startRegistry } from '../../helpers/registry';
@@ -23,15 +22,8 @@ describe('CRI security context', function () {
   let cri: CriClient;
   let logDir: string;
   let image: string;
-  const uid = () => randomBytes(6).toString('hex');
 
-  const podConfig = (name: string, extra: Record<string, unknown> = {}) => ({
-    metadata: { name, namespace: 'default', uid: uid(), attempt: 0 },
-    hostname: name,
-    logDirectory: path.join(logDir, name),
-    labels: { app: name, suite: 'security' },
-    ...extra,
-  });
+  const podConfig = (name: string, extra: Record<string, unknown> = {}) => testPodConfig(name, logDir, 'security', extra);
 
   const containerConfig = (name: string, extra: Record<string, unknown> = {}) => ({
     metadata: { name, attempt: 0 },
