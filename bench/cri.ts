@@ -41,7 +41,7 @@ import { intOption } from './lib/options';
 import { loadavg, machineInfo, REPO, stats, table, toolVersions, type Stats } from './lib/report';
 import { paired, rotated, timeTable } from './lib/rotatedRuns';
 
-const USAGE = `Usage: node out/bench/cri.js [--runs N] [--warmup N] [--many-runs N] [--pods N] [--containers N] [--seccomp P] [--out FILE]
+const USAGE = `Usage: node out/bench/cri.js [--runs N] [--warmup N] [--many-runs N] [--pods N] [--containers N] [--seccomp P] [--settle-ms MS] [--out FILE]
 
   --runs N        measured iterations of the one-pod row (default 10)
   --warmup N      unmeasured iterations of it first (default 1)
@@ -49,6 +49,7 @@ const USAGE = `Usage: node out/bench/cri.js [--runs N] [--warmup N] [--many-runs
   --pods N        pods in the many-pods row (default 20)
   --containers N  containers per pod in the many-pods row (default 2)
   --seccomp P     the pods' and containers' seccomp profile: runtime-default (default), unconfined, or unset
+  --settle-ms MS  wait after the last start before reading memory, as bench/containers.ts (default 2000)
   --out FILE      JSON report (default test-output/bench/cri.json)
 `;
 
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '1' },
       'many-runs': { type: 'string', default: '1' },
+      'settle-ms': { type: 'string', default: '2000' },
       pods: { type: 'string', default: '20' },
       containers: { type: 'string', default: '2' },
       seccomp: { type: 'string', default: 'runtime-default' },
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
   const runs = intOption('runs', values.runs, 1);
   const warmup = intOption('warmup', values.warmup, 0);
   const manyRuns = intOption('many-runs', values['many-runs'], 1);
+  const settleMs = intOption('settle-ms', values['settle-ms'], 0);
   const pods = intOption('pods', values.pods, 1);
   const containers = intOption('containers', values.containers, 1);
   const seccomp = values.seccomp as SeccompChoice;
@@ -140,6 +143,8 @@ async function main(): Promise<void> {
         for (let i = 0; i < pods; i++) ids.push(await runPod(t, podConfig(logRoot, `many-${id}-${i}`, seccomp), containers, seccomp));
         const ms = performance.now() - t0;
         await checkRunning(t, pods, pods * containers);
+        // Untimed: what stays resident once the burst is over, not the garbage of its last calls.
+        await new Promise((r) => setTimeout(r, settleMs));
         const memory = await criMemory(t, ids);
         for (const p of ids) await removePod(t, p);
         await checkRunning(t, 0, 0);
