@@ -75,6 +75,28 @@ export interface CriClient {
   close(): void;
 }
 
+/** RunPodSandbox, then CreateContainer + StartContainer of each container config in order. */
+export async function runTestPod(
+  client: CriClient,
+  config: DeepPartial<cri.PodSandboxConfig>,
+  containers: readonly DeepPartial<cri.ContainerConfig>[],
+): Promise<{ podSandboxId: string; ids: string[] }> {
+  const { podSandboxId } = await client.runtime.runPodSandbox({ config });
+  const ids: string[] = [];
+  for (const c of containers) {
+    const { containerId } = await client.runtime.createContainer({ podSandboxId, config: c, sandboxConfig: config });
+    await client.runtime.startContainer({ containerId });
+    ids.push(containerId);
+  }
+  return { podSandboxId, ids };
+}
+
+/** StopPodSandbox + RemovePodSandbox. */
+export async function removeTestPod(client: CriClient, podSandboxId: string): Promise<void> {
+  await client.runtime.stopPodSandbox({ podSandboxId });
+  await client.runtime.removePodSandbox({ podSandboxId });
+}
+
 /** A client on `unix:SOCKET`; calls time out after `deadlineMs` (pulls included). */
 export function criClient(socket: string, deadlineMs = 120_000): CriClient {
   const address = `unix:${socket}`;

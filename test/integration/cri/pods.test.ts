@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { ContainerState, NamespaceMode, PodSandboxState } from '../../../runtime/cri/gen/runtime/v1/api';
-import { criClient, failure, startCriDaemon, testPodConfig, type CriClient } from '../../helpers/criClient';
+import { criClient, failure, startCriDaemon, removeTestPod, runTestPod, testPodConfig, type CriClient } from '../../helpers/criClient';
 import { startDaemon, type TestDaemon } from '../../helpers/daemon';
 import { removeBridge } from '../../../runtime/network/bridges';
 import { pushBusybox, type PushedImage } from '../../helpers/fixtures';
@@ -56,17 +56,8 @@ describe('CRI pods: sandboxes and their containers', function () {
     ...extra,
   });
 
-  /** Runs a sandbox and one or more started containers in it. */
-  async function runPod(config: ReturnType<typeof podConfig>, containers: ReturnType<typeof containerConfig>[]) {
-    const { podSandboxId } = await cri.runtime.runPodSandbox({ config });
-    const ids: string[] = [];
-    for (const c of containers) {
-      const { containerId } = await cri.runtime.createContainer({ podSandboxId, config: c, sandboxConfig: config });
-      await cri.runtime.startContainer({ containerId });
-      ids.push(containerId);
-    }
-    return { podSandboxId, ids };
-  }
+  const runPod = (config: ReturnType<typeof podConfig>, containers: ReturnType<typeof containerConfig>[]) =>
+    runTestPod(cri, config, containers);
 
   const exec = (containerId: string, cmd: string[], timeout = 0) => cri.runtime.execSync({ containerId, cmd, timeout: BigInt(timeout) });
 
@@ -75,10 +66,7 @@ describe('CRI pods: sandboxes and their containers', function () {
     image ||= (await cri.images.pullImage({ image: { image: pushed.ref } })).imageRef;
   };
 
-  const removePod = async (podSandboxId: string) => {
-    await cri.runtime.stopPodSandbox({ podSandboxId });
-    await cri.runtime.removePodSandbox({ podSandboxId });
-  };
+  const removePod = (podSandboxId: string) => removeTestPod(cri, podSandboxId);
 
   before(async () => {
     registry = await startRegistry({ cleanup });

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { SecurityProfile_ProfileType as ProfileType, SupplementalGroupsPolicy } from '../../../runtime/cri/gen/runtime/v1/api';
 import { appArmorEnabled } from '../../../runtime/oci/specgen/apparmor/host';
-import { failure, startCriDaemon, testPodConfig, type CriClient } from '../../helpers/criClient';
+import { failure, startCriDaemon, removeTestPod, runTestPod, testPodConfig, type CriClient } from '../../helpers/criClient';
 import type { TestDaemon } from '../../helpers/daemon';
 import { pushBusybox } from '../../helpers/fixtures';
 import { startRegistry } from '../../helpers/registry';
@@ -36,22 +36,10 @@ describe('CRI security context', function () {
   const secured = (name: string, securityContext: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
     containerConfig(name, { linux: { securityContext }, ...extra });
 
-  /** Runs a sandbox and started containers in it. */
-  async function runPod(config: ReturnType<typeof podConfig>, containers: ReturnType<typeof containerConfig>[]) {
-    const { podSandboxId } = await cri.runtime.runPodSandbox({ config });
-    const ids: string[] = [];
-    for (const c of containers) {
-      const { containerId } = await cri.runtime.createContainer({ podSandboxId, config: c, sandboxConfig: config });
-      await cri.runtime.startContainer({ containerId });
-      ids.push(containerId);
-    }
-    return { podSandboxId, ids };
-  }
+  const runPod = (config: ReturnType<typeof podConfig>, containers: ReturnType<typeof containerConfig>[]) =>
+    runTestPod(cri, config, containers);
 
-  const removePod = async (podSandboxId: string) => {
-    await cri.runtime.stopPodSandbox({ podSandboxId });
-    await cri.runtime.removePodSandbox({ podSandboxId });
-  };
+  const removePod = (podSandboxId: string) => removeTestPod(cri, podSandboxId);
 
   const run = async (containerId: string, script: string) => {
     const r = await cri.runtime.execSync({ containerId, cmd: ['sh', '-c', script], timeout: 0n });
