@@ -73,6 +73,17 @@ export class Refused extends Error {
   }
 }
 
+/** Sends an upgrade request: a plain HTTP answer instead of the upgrade rejects with Refused, as does a failed request. */
+function sendUpgrade(req: http.ClientRequest, reject: (e: Error) => void): void {
+  req.on('response', (res) => {
+    let body = '';
+    res.on('data', (d: Buffer) => (body += d.toString()));
+    res.on('end', () => reject(new Refused(res.statusCode ?? 0, body)));
+  });
+  req.on('error', reject);
+  req.end();
+}
+
 /** Upgrades `url` to SPDY/3.1 offering `protocols`; resolves with the connection and the protocol the server chose. */
 export function spdyConnect(
   url: string,
@@ -90,13 +101,7 @@ export function spdyConnect(
       conn.on('error', () => undefined);
       resolve({ conn, protocol: String(res.headers['x-stream-protocol-version'] ?? ''), close: () => socket.destroy(), socket });
     });
-    req.on('response', (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => reject(new Refused(res.statusCode ?? 0, body)));
-    });
-    req.on('error', reject);
-    req.end();
+    sendUpgrade(req, reject);
   });
 }
 
@@ -304,13 +309,7 @@ export function wsConnectRaw(url: string, protocol: string): Promise<WebSocket> 
       ws.setSocket(socket, head, { maxPayload: 0 });
       resolve(ws);
     });
-    req.on('response', (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => reject(new Refused(res.statusCode ?? 0, body)));
-    });
-    req.on('error', reject);
-    req.end();
+    sendUpgrade(req, reject);
   });
 }
 

@@ -42,6 +42,7 @@ import {
   wsConnectRaw,
   wsPortForward,
   wsTunnelPortForward,
+  type SpdyPortForward,
 } from '../../helpers/streamClients';
 
 /** Output frames as an async iterable fed by hand. */
@@ -541,9 +542,8 @@ describe('cri/streaming server', () => {
     });
     afterEach(() => echo.close());
 
-    it('SPDY: bytes both ways per requestID; a refused port is told on its error stream', async () => {
-      const pf = await spdyPortForward(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [port] }));
-      assert.equal(pf.protocol, 'portforward.k8s.io');
+    /** Two forwards to the echo server on one connection, each with its own requestID: bytes both ways, an end seen. */
+    async function twoForwardsEcho(pf: SpdyPortForward): Promise<void> {
       const [a, b] = [pf.forward(port), pf.forward(port)];
       a.write('one');
       b.write('two');
@@ -551,6 +551,12 @@ describe('cri/streaming server', () => {
       await b.data.waitFor('echo:two');
       a.end();
       assert.equal(await a.data.done, 'echo:one');
+    }
+
+    it('SPDY: bytes both ways per requestID; a refused port is told on its error stream', async () => {
+      const pf = await spdyPortForward(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [port] }));
+      assert.equal(pf.protocol, 'portforward.k8s.io');
+      await twoForwardsEcho(pf);
       const closedPort = await new Promise<number>((resolve) => {
         const s = net.createServer().listen(0, '127.0.0.1', () => {
           const p = (s.address() as net.AddressInfo).port;
@@ -596,13 +602,7 @@ describe('cri/streaming server', () => {
     it('the SPDY tunnel (SPDY/3.1+portforward.k8s.io over WebSocket, as kubectl ≥ 1.30): bytes both ways, a refused port told', async () => {
       const pf = await wsTunnelPortForward(server.urlFor({ kind: 'portforward', podSandboxId: 'p', ports: [port] }));
       assert.equal(pf.protocol, 'SPDY/3.1+portforward.k8s.io');
-      const [a, b] = [pf.forward(port), pf.forward(port)];
-      a.write('one');
-      b.write('two');
-      await a.data.waitFor('echo:one');
-      await b.data.waitFor('echo:two');
-      a.end();
-      assert.equal(await a.data.done, 'echo:one');
+      await twoForwardsEcho(pf);
       const refused = pf.forward(1);
       assert.match(await refused.error, /error forwarding port 1\b/);
       pf.close();
