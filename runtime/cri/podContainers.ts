@@ -238,13 +238,14 @@ export class CriContainers {
   async status(ref: string, verbose: boolean): Promise<ContainerStatusResponse> {
     const { container: c, record: r } = this.find(ref);
     const info: Record<string, string> = {};
-    const spec = await this.deps.io.specJson(c.id);
+    const specJson = await this.deps.io.specJson(c.id);
+    const spec = specJson ? (JSON.parse(specJson) as Spec) : undefined;
     if (verbose) {
       info.info = JSON.stringify({
         sandboxID: r.sandboxId,
         pid: c.state.pid,
         config: r,
-        runtimeSpec: spec ? JSON.parse(spec) : undefined,
+        runtimeSpec: spec,
       });
     }
     return {
@@ -332,9 +333,8 @@ export class CriContainers {
 }
 
 /** ContainerStatus.user: the uid, gid and groups the container's process runs with (its runtime spec's). */
-function userOfSpec(specJson: string): ContainerUser | undefined {
-  if (!specJson) return undefined;
-  const user = (JSON.parse(specJson) as Spec).process?.user;
+function userOfSpec(spec: Spec | undefined): ContainerUser | undefined {
+  const user = spec?.process?.user;
   if (!user) return undefined;
   return {
     linux: { uid: BigInt(user.uid), gid: BigInt(user.gid), supplementalGroups: (user.additionalGids ?? []).map((g) => BigInt(g)) },
