@@ -9,7 +9,7 @@ import { failedPrecondition, invalidArgument } from '../errdefs/errdefs';
 import { extractArchive, type ExtractResult } from './archiveExtract';
 import { packArchive, type PackOptions } from './archivePack';
 import type { DirectoryListing, ListingDetail } from './listing';
-import { RootedFs, checkContainerPath, type FileInfo, type Owner, type ReadOptions, type WriteOptions } from './rootedFs';
+import { RootedFs, checkContainerPath, type FileInfo, type FileRange, type Owner, type ReadOptions, type WriteOptions } from './rootedFs';
 
 /** Whose files: a container, a volume, or a layer of an image (read-only, docs/layers.md); exactly one. */
 export interface FileTarget {
@@ -93,13 +93,13 @@ export class ContainerFiles {
     target: FileTarget,
     path: string,
     range: ReadOptions,
-    consume: (info: FileInfo, stream: Readable) => Promise<void>,
+    consume: (info: FileInfo, stream: Readable, fileRange: FileRange) => Promise<void>,
   ): Promise<void> {
     checkContainerPath(path);
     return this.with(ctx, target, async (fs) => {
-      const { info, stream } = await fs.readFile(path, range);
+      const { info, stream, range: opened } = await fs.readFile(path, range);
       try {
-        await consume(info, stream);
+        await consume(info, stream, opened);
       } finally {
         stream.destroy();
       }

@@ -54,6 +54,13 @@ export interface ReadOptions {
   readonly end?: number;
 }
 
+/** An open file's descriptor and a range of it (end inclusive; Infinity: to its end). */
+export interface FileRange {
+  readonly fd: number;
+  readonly start: number;
+  readonly end: number;
+}
+
 const PERMISSIONS = 0o7777;
 /** Entries lstat'ed between two turns of the event loop when listing a directory. */
 const LIST_SLICE = 1024;
@@ -262,8 +269,11 @@ export class RootedFs {
   /**
    * A regular file's content as a stream (a range with start/end). The
    * checked inode itself is reopened, so a swap after the check is not read.
+   * `range` is the same open file and range, for a reader that reads the
+   * descriptor itself instead of the stream (the raw socket); it stays open
+   * until the stream is destroyed, which the caller does either way.
    */
-  async readFile(path: string, opts: ReadOptions = {}): Promise<{ info: FileInfo; stream: Readable }> {
+  async readFile(path: string, opts: ReadOptions = {}): Promise<{ info: FileInfo; stream: Readable; range: FileRange }> {
     return this.with(path, true, 'cannot read', async (r) => {
       if (!r.handle) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
       const st = await r.handle.stat();
@@ -271,7 +281,7 @@ export class RootedFs {
       // Through the descriptor's own /proc link (so no O_NOFOLLOW: that link is the one to follow).
       const fh = await fsp.open(fdPath(r.handle), C.O_RDONLY);
       const stream = createReadStream('', { fd: fh, start: opts.start, end: opts.end, autoClose: true, highWaterMark: READ_CHUNK });
-      return { info: info(r.name ?? '/', st), stream };
+      return { info: info(r.name ?? '/', st), stream, range: { fd: fh.fd, start: opts.start ?? 0, end: opts.end ?? Infinity } };
     });
   }
 

@@ -16,7 +16,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { errorOf, failedPrecondition } from '../errdefs/errdefs';
 import type { Logger } from '../util/log';
 import { TOKEN_BYTES } from './protocol';
@@ -27,10 +27,65 @@ const TICKET_TTL_MS = 10_000;
 const TOKEN_TIMEOUT_MS = 5_000;
 const SOCKET_MODE = 0o660;
 
+/**
+ * A range of a file its owner holds open until the offer is done: sent from
+ * two reused buffers, one read while the other is written, so a large read
+ * allocates nothing per chunk. (A read stream takes a fresh 1 MiB buffer
+ * per read, mapped, faulted in and unmapped again under gantryd's malloc
+ * settings: ~40 % of a 50 MiB read, docs/performance.md, the files benchmark.)
+ */
+export interface RawFileRange {
+  readonly fd: number;
+  readonly start: number;
+  /** Inclusive; Infinity: to the end of the file. */
+  readonly end: number;
+}
+
+/** What an offer sends: a stream's bytes, or a file's range. */
+export type RawSource = Readable | RawFileRange;
+
+/** Each of the two buffers a file range is sent from. */
+const FILE_CHUNK = 1024 * 1024;
+
 interface Offer {
   readonly token: Buffer;
-  readonly stream: Readable;
+  /** Gives up what it would have sent (gantryd stops). */
+  abandon(): void;
   redeem(conn: net.Socket): void;
+}
+
+function isRange(source: RawSource): source is RawFileRange {
+  return typeof (source as RawFileRange).fd === 'number' && !('pipe' in source);
+}
+
+function readAt(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.read(fd, buf, 0, length, position, (e, n) => (e ? reject(e) : resolve(n))));
+}
+
+/** Sends `range` to `conn` and ends it; stops at the file's end if it is shorter. */
+async function sendRange(range: RawFileRange, conn: net.Socket): Promise<void> {
+  const buffers = [Buffer.allocUnsafeSlow(FILE_CHUNK), Buffer.allocUnsafeSlow(FILE_CHUNK)];
+  // A buffer is read into again only once the kernel has taken its last write.
+  const sent: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+  let position = range.start;
+  try {
+    for (let i = 0; position <= range.end; i ^= 1) {
+      await sent[i];
+      const n = await readAt(range.fd, buffers[i], Math.min(FILE_CHUNK, range.end - position + 1), position);
+      if (n === 0) break;
+      position += n;
+      const write = new Promise<void>((resolve, reject) => conn.write(buffers[i].subarray(0, n), (e) => (e ? reject(e) : resolve())));
+      // Awaited later; handled now, so a failure while the other buffer is read is not an unhandled rejection.
+      write.catch(() => undefined);
+      sent[i] = write;
+    }
+  } finally {
+    // Settled before the caller may close the file or reuse anything.
+    await Promise.allSettled(sent);
+  }
+  await Promise.all(sent);
+  conn.end();
+  await finished(conn, { readable: false });
 }
 
 export interface RawOffer {
@@ -89,7 +144,7 @@ export class RawByteServer {
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const offer of this.offers.values()) offer.stream.destroy();
+    for (const offer of this.offers.values()) offer.abandon();
     this.offers.clear();
     for (const conn of this.conns) conn.destroy();
     if (!server) return;
@@ -98,11 +153,14 @@ export class RawByteServer {
   }
 
   /**
-   * Offers `stream`'s bytes to whoever presents the returned token first.
+   * Offers `source`'s bytes to whoever presents the returned token first.
    * `signal` is the issuing call's: aborting it withdraws the offer (or cuts
-   * the transfer). `done` rejects when the reader never came or the pipe failed.
+   * the transfer). `done` rejects when the reader never came or the sending failed.
    */
-  offer(stream: Readable, signal: AbortSignal): RawOffer {
+  offer(source: RawSource, signal: AbortSignal): RawOffer {
+    const abandon = () => {
+      if (!isRange(source)) source.destroy();
+    };
     const token = randomBytes(TOKEN_BYTES);
     const key = token.subarray(0, 16).toString('hex');
     let conn: net.Socket | undefined;
@@ -120,7 +178,7 @@ export class RawByteServer {
     };
     const onAbort = () => {
       withdraw();
-      stream.destroy();
+      abandon();
       conn?.destroy();
       settle(signal.reason ?? new Error('cancelled'));
     };
@@ -131,12 +189,12 @@ export class RawByteServer {
     signal.addEventListener('abort', onAbort, { once: true });
     this.offers.set(key, {
       token,
-      stream,
+      abandon,
       redeem: (c) => {
         conn = c;
         clearTimeout(timer);
         this.offers.delete(key);
-        pipeline(stream, c).then(
+        (isRange(source) ? sendRange(source, c) : pipeline(source, c)).then(
           () => {
             signal.removeEventListener('abort', onAbort);
             settle();

@@ -83,13 +83,14 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles, raw?:
     readFile: adapt.serverStream('ReadFile', async (ctx, req, send) => {
       if (req.offset < 0 || req.length < 0) throw invalidArgument('offset and length must not be negative');
       const range = { start: req.offset || undefined, end: req.length ? req.offset + req.length - 1 : undefined };
-      await files.readFile(ctx, targetOf(req.target), req.path, range, async (info, stream) => {
+      await files.readFile(ctx, targetOf(req.target), req.path, range, async (info, stream, fileRange) => {
         let first: WireFileInfo | undefined = toWireFileInfo(info);
         const length = rangeLength(info.size, req.offset, req.length);
         if (req.acceptRaw && raw?.listening && length >= RAW_MIN) {
           // The bytes go over the raw socket; this call stays open until
           // they are sent, so its status is the read's.
-          const offer = raw.offer(stream, ctx.signal);
+          // Sent from the descriptor (no buffer per chunk); the stream is never read.
+          const offer = raw.offer(fileRange, ctx.signal);
           await send({ info: first, data: Buffer.alloc(0), raw: { token: offer.token, length } });
           await offer.done;
           return;

@@ -1,7 +1,8 @@
 // The raw socket's server (runtime/rawbytes/server.ts) on a real unix socket:
 // an offer's bytes go to the first connection presenting its token, once; a
 // wrong or oversized token gets nothing; a withdrawn offer (its call ended)
-// cannot be collected; the socket is created 0660.
+// cannot be collected; the socket is created 0660; a file range is sent
+// exactly, and a reader hanging up on one fails only its offer.
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -86,6 +87,52 @@ describe('raw byte server', () => {
     for await (const chunk of await readRaw(socket, randomBytes(32))) wrong += chunk.length;
     assert.equal(wrong, 0);
     await assert.rejects(readRaw(path.join(dir, 'none.raw'), randomBytes(32)));
+  });
+
+  it('a file range is sent from the descriptor: whole, a middle range, a range past the end (cut at the end)', async () => {
+    const data = randomBytes(5 * 1024 * 1024 + 11);
+    const file = path.join(dir, 'file');
+    fs.writeFileSync(file, data);
+    const fd = fs.openSync(file, 'r');
+    try {
+      const read = async (start: number, end: number) => {
+        const offer = server.offer({ fd, start, end }, new AbortController().signal);
+        const got = await collect(await openRaw(socket, offer.token));
+        await offer.done;
+        return got;
+      };
+      assert.deepEqual(await read(0, Infinity), data);
+      assert.deepEqual(await read(1024 * 1024 - 3, 3 * 1024 * 1024 + 2), data.subarray(1024 * 1024 - 3, 3 * 1024 * 1024 + 3));
+      assert.deepEqual(await read(data.length - 10, data.length + 5 * 1024 * 1024), data.subarray(data.length - 10));
+      assert.deepEqual(await read(7, 7), data.subarray(7, 8));
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  it('a reader hanging up in the middle of a file range fails the offer and nothing else', async () => {
+    const file = path.join(dir, 'big');
+    fs.writeFileSync(file, Buffer.alloc(32 * 1024 * 1024, 1));
+    const fd = fs.openSync(file, 'r');
+    // In gantryd an unhandled rejection ends the process.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const offer = server.offer({ fd, start: 0, end: Infinity }, new AbortController().signal);
+      const conn = await openRaw(socket, offer.token);
+      await new Promise((resolve) => conn.once('data', resolve));
+      conn.destroy();
+      await assert.rejects(offer.done);
+      // The server still serves the next offer.
+      const again = server.offer({ fd, start: 0, end: 9 }, new AbortController().signal);
+      assert.equal((await collect(await openRaw(socket, again.token))).length, 10);
+      await again.done;
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      fs.closeSync(fd);
+    }
   });
 
   it("an offer withdrawn by its call's end cannot be collected; its stream is destroyed", async () => {
