@@ -212,7 +212,7 @@ async function main(): Promise<void> {
           const fd = fs.openSync(hostView(file), 'r');
           let n = 0;
           try {
-            for (let got; (got = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) n += got;
+            for (let got; (got = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) n += got;
           } finally {
             fs.closeSync(fd);
           }

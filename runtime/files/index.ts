@@ -4,7 +4,16 @@
  * path is resolved inside its root, links and `..` included, as the
  * container would resolve it — never onto the host. Design: docs/files.md.
  */
-export { RootedFs, checkContainerPath, type FileInfo, type FileRange, type FileType, type Owner, type ReadOptions, type WriteOptions } from './rootedFs';
+export {
+  RootedFs,
+  checkContainerPath,
+  type FileInfo,
+  type FileRange,
+  type FileType,
+  type Owner,
+  type ReadOptions,
+  type WriteOptions,
+} from './rootedFs';
 export { listingEntries, type DirectoryListing, type ListedLink, type ListingDetail, type StatColumns } from './listing';
 export { cleanPath } from './resolve';
 export { extractArchive, type ExtractOptions, type ExtractResult } from './archiveExtract';
