@@ -7,18 +7,25 @@
 //      connected client: every entry lstat'ed, links resolved in-root, as
 //      `ls -la` gives them), files-types (the names-and-types listing the
 //      editor's FileSystemProvider asks for: readdir's types, no lstat but
-//      for links; docs/files.md, "Listing modes"),
+//      for links; docs/files.md, "Listing modes"; run as root, the bench
+//      gets local access, docs/files.md "Local access"), files-types-socket
+//      (the same with local access off: what a client that cannot open
+//      gantryd's descriptors gets),
 //      gantry-cp (`gantry cp C:DIR -`, a tar of the directory to
 //      /dev/null), gantry-exec (`gantry exec C ls -la DIR`), runc-exec (bare
 //      `runc exec ID ls -la DIR`), floor (readdir + lstat of every entry of
 //      the same directory through /proc/<pid>/root, in this process, back
 //      to back as `ls -la` does them), floor-types (readdir with types
 //      only, in this process: the floor of files-types).
-//   2. read: a 50 MB file. files-api (ReadFile, streamed), gantry-cp
+//   2. read: a 50 MB file. files-api (client.files.read: local access as
+//      root), files-socket (the same with local access off: ReadFile and
+//      the raw socket), gantry-cp
 //      (`gantry cp C:FILE -`), gantry-exec (`gantry exec C cat FILE`),
 //      runc-exec (`runc exec ID cat FILE`), floor (reads of the same
 //      file through /proc/<pid>/root into one reused buffer, in this
-//      process).
+//      process: nothing kept), floor-kept (the file read whole into
+//      memory, which is what files-api delivers: every byte in a buffer
+//      the reader may keep).
 //
 // Goals: files-api ≤ 0.2 × gantry-exec and ≤ 2 × the floor; for the list,
 // both listing modes are held to them (each against its own floor too). Rotated order,
@@ -40,7 +47,18 @@ import { intOption } from './lib/options';
 import { paired, rotated, timeTable, type Target } from './lib/rotatedRuns';
 import { GANTRY_JS, loadavg, machineInfo, REPO, stats, toolVersions } from './lib/report';
 
-const ROWS = ['files-api', 'files-types', 'gantry-cp', 'gantry-exec', 'runc-exec', 'floor', 'floor-types'] as const;
+const ROWS = [
+  'files-api',
+  'files-types',
+  'files-socket',
+  'files-types-socket',
+  'gantry-cp',
+  'gantry-exec',
+  'runc-exec',
+  'floor',
+  'floor-types',
+  'floor-kept',
+] as const;
 type Row = (typeof ROWS)[number];
 
 const USAGE = `Usage: node out/bench/files.js [options]
@@ -115,6 +133,9 @@ async function main(): Promise<void> {
   });
   const client = RuntimeClient.forSocket(g.gantryd.socket);
   cleanup.defer(async () => client.close());
+  // What a client without access to gantryd's descriptors gets (a user of a system gantryd).
+  const socketClient = RuntimeClient.forSocket(g.gantryd.socket, { localFiles: false });
+  cleanup.defer(async () => socketClient.close());
   const runcRoot = path.join(gdir, 'state', 'runc');
 
   const c = await client.containers.create('files-bench', { image: image.ref, cmd: ['sleep', '3600'], network: 'none' });
@@ -164,6 +185,12 @@ async function main(): Promise<void> {
           if (entries.length !== opts.entries) throw new Error(`ReadDirectory (names and types) gave ${entries.length} entries`);
           return performance.now() - t0;
         },
+        'files-types-socket': async () => {
+          const t0 = performance.now();
+          const entries = await socketClient.files.readDirectoryTypes(target, dir);
+          if (entries.length !== opts.entries) throw new Error(`ReadDirectory (names and types) gave ${entries.length} entries`);
+          return performance.now() - t0;
+        },
         'gantry-cp': () => gantry(['cp', `${c.id}:${dir}`, '-']),
         'gantry-exec': () => gantry(['exec', c.id, 'ls', '-la', dir]),
         'runc-exec': () => timedToNull('runc', ['--root', runcRoot, 'exec', c.id, 'ls', '-la', dir]),
@@ -200,6 +227,13 @@ async function main(): Promise<void> {
           if (n !== opts.mb * 2 ** 20) throw new Error(`ReadFile gave ${n} bytes`);
           return performance.now() - t0;
         },
+        'files-socket': async () => {
+          const t0 = performance.now();
+          let n = 0;
+          for await (const chunk of socketClient.files.read(target, file)) n += chunk.data.length;
+          if (n !== opts.mb * 2 ** 20) throw new Error(`ReadFile gave ${n} bytes`);
+          return performance.now() - t0;
+        },
         'gantry-cp': () => gantry(['cp', `${c.id}:${file}`, '-']),
         'gantry-exec': () => gantry(['exec', c.id, 'cat', file]),
         'runc-exec': () => timedToNull('runc', ['--root', runcRoot, 'exec', c.id, 'cat', file]),
@@ -219,8 +253,19 @@ async function main(): Promise<void> {
           if (n !== opts.mb * 2 ** 20) throw new Error(`the floor read ${n} bytes`);
           return performance.now() - t0;
         },
+        // The same bytes in memory the reader can keep, as files-api hands
+        // them over (an editor keeps them all): the file read whole.
+        'floor-kept': async () => {
+          const t0 = performance.now();
+          const n = fs.readFileSync(hostView(file)).length;
+          if (n !== opts.mb * 2 ** 20) throw new Error(`the floor read ${n} bytes`);
+          return performance.now() - t0;
+        },
       },
-      goals: [{ row: 'files-api', floor: 'floor' }],
+      goals: [
+        { row: 'files-api', floor: 'floor-kept' },
+        { row: 'files-api', floor: 'floor' },
+      ],
     },
   ];
 

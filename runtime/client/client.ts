@@ -46,8 +46,16 @@ export class RuntimeClient {
   /** gantry.v1.Version, grpc.health.v1.Health and gantry.v1.System. */
   readonly system: SystemApi;
 
-  /** `address` is a gRPC target, e.g. `unix:/run/gantry/gantry.sock`. Nothing connects until the first call. */
-  constructor(readonly address: string) {
+  /**
+   * `address` is a gRPC target, e.g. `unix:/run/gantry/gantry.sock`. Nothing
+   * connects until the first call. `localFiles: false`: file reads never
+   * use local access (docs/files.md, "Local access"), as a client without
+   * access to gantryd's descriptors (benchmarks compare the two ways).
+   */
+  constructor(
+    readonly address: string,
+    opts: { localFiles?: boolean } = {},
+  ) {
     const creds = credentials.createInsecure();
     this.channel = new Channel(address, creds, {
       // The daemon is local or behind our own SSH pipe: no proxies, no DNS.
@@ -76,15 +84,15 @@ export class RuntimeClient {
     this.images = new ImagesApi(images, registry, socket ? () => assertCredentialSafe(socket) : undefined);
     this.containers = new ContainersApi(containers);
     this.networks = new NetworksApi(networks);
-    this.files = new FilesApi(files, rawSocketOf(address));
+    this.files = new FilesApi(files, rawSocketOf(address), opts.localFiles ?? true);
     this.volumes = new VolumesApi(volumes);
     this.snapshots = new SnapshotsApi(snapshots);
     this.events = new EventsApi(events);
     this.system = new SystemApi(version, health, system);
   }
 
-  static forSocket(socketPath: string): RuntimeClient {
-    return new RuntimeClient(`unix:${socketPath}`);
+  static forSocket(socketPath: string, opts: { localFiles?: boolean } = {}): RuntimeClient {
+    return new RuntimeClient(`unix:${socketPath}`, opts);
   }
 
   close(): void {

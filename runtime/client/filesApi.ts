@@ -5,6 +5,7 @@
  * NotFound, AlreadyExists, FailedPrecondition ("a named pipe", "not a
  * directory"), InvalidArgument (link loops).
  */
+import * as fs from 'node:fs';
 import type {
   ArchiveChunk,
   FileInfo,
@@ -18,6 +19,7 @@ import type {
 } from '../api/gen/gantry/v1/files';
 import { kindOf } from '../errdefs/errdefs';
 import { readRaw } from '../rawbytes/index';
+import { listLocal, LocalAccessUnavailable, openLocalHandle, readLocal } from './localFiles';
 import { entriesFromColumns, fromColumns, type DirectoryEntry } from '../api/directoryColumns';
 import { clientStream, stream, unary, type CallOpts } from './rpc';
 
@@ -60,6 +62,9 @@ async function drain(messages: AsyncIterable<unknown>): Promise<void> {
 }
 
 export class FilesApi {
+  /** Whether to try local access (docs/files.md, "Local access"): on a local socket, until it proves unusable. */
+  private local: boolean;
+
   /**
    * `rawSocket`: the daemon's raw socket, when the client reaches it over a
    * local unix socket (rawbytes/client.ts rawSocketOf); large reads then
@@ -68,7 +73,10 @@ export class FilesApi {
   constructor(
     private readonly files: FilesClient,
     private rawSocket?: string,
-  ) {}
+    localAccess = true,
+  ) {
+    this.local = localAccess && rawSocket !== undefined;
+  }
 
   /** stat (`noFollow`: lstat); also where the path leads, links resolved. */
   async stat(
@@ -98,6 +106,15 @@ export class FilesApi {
    * (docs/files.md, "Listing modes").
    */
   async readDirectoryTypes(target: FileTargetRef, path: string, opts?: CallOpts): Promise<DirectoryEntry[]> {
+    const local = await this.openLocal(target, path, true, opts);
+    if (local) {
+      try {
+        const entries = await listLocal(local.fd);
+        if (entries) return entries;
+      } finally {
+        fs.closeSync(local.fd);
+      }
+    }
     const request = { target: wire(target), path, rawColumns: true, namesAndTypes: true };
     const r = await unary(this.files, this.files.readDirectory, request, opts);
     if (r.columns) return entriesFromColumns(r.columns);
@@ -117,7 +134,73 @@ export class FilesApi {
     signal?: AbortSignal,
   ): AsyncGenerator<ReadFileChunk> {
     const request = { target: wire(target), path, offset: range.offset ?? 0, length: range.length ?? 0 };
-    return this.viaRaw((raw) => stream(this.files.readFile({ ...request, acceptRaw: raw }), signal));
+    return this.localOr(target, path, request, signal, () =>
+      this.viaRaw((raw) => stream(this.files.readFile({ ...request, acceptRaw: raw }), signal)),
+    );
+  }
+
+  /** A read done here from a local handle when the daemon offers one and it can be used, else by `remote`. */
+  private async *localOr(
+    target: FileTargetRef,
+    path: string,
+    range: { offset: number; length: number },
+    signal: AbortSignal | undefined,
+    remote: () => AsyncGenerator<ReadFileChunk>,
+  ): AsyncGenerator<ReadFileChunk> {
+    const local = await this.openLocal(target, path, false, { signal });
+    if (!local) {
+      yield* remote();
+      return;
+    }
+    try {
+      let info: FileInfo | undefined = local.info;
+      for await (const data of readLocal(local.fd, local.info.size, range.offset, range.length, signal)) {
+        yield { info, data, raw: undefined };
+        info = undefined;
+      }
+      // An empty file (or range) still says what it is.
+      if (info) yield { info, data: Buffer.alloc(0), raw: undefined };
+    } finally {
+      fs.closeSync(local.fd);
+    }
+  }
+
+  /**
+   * Local access (docs/files.md, "Local access"): the daemon opens the path
+   * and names its descriptor, this client opens the same file (localFiles.ts)
+   * and ends the call, which lets the daemon close its own. Undefined when
+   * it cannot be used — the caller then asks the daemon for the bytes — and,
+   * when it never will be on this connection, this client stops asking.
+   * The daemon's own errors (NotFound…) are thrown, but for
+   * FailedPrecondition, which the ordinary call reports as it should ("a
+   * directory", a stopped container's tree).
+   */
+  private async openLocal(
+    target: FileTargetRef,
+    path: string,
+    directory: boolean,
+    opts: CallOpts = {},
+  ): Promise<{ fd: number; info: FileInfo } | undefined> {
+    if (!this.local) return undefined;
+    const messages = stream(this.files.openLocal({ target: wire(target), path, directory }), opts.signal);
+    try {
+      const first = await messages.next();
+      const handle = first.done ? undefined : first.value;
+      if (!handle?.info) return undefined;
+      return { fd: openLocalHandle(handle, directory), info: handle.info };
+    } catch (e) {
+      if (e instanceof LocalAccessUnavailable) {
+        if (e.lasting) this.local = false;
+        return undefined;
+      }
+      const kind = kindOf(e);
+      if (kind === 'Unimplemented') this.local = false;
+      if (kind === 'Unimplemented' || kind === 'FailedPrecondition') return undefined;
+      throw e;
+    } finally {
+      // Ends the call: the daemon closes its descriptor.
+      await messages.return(undefined);
+    }
   }
 
   /** The whole file in memory (for an editor: callers guard the size first). */

@@ -54,7 +54,7 @@ export class ContainerRoots implements FileRoots {
     }
     await this.acquire(ctx, c);
     const path = this.deps.rootfsOf(c.id);
-    return { path, description, owner: () => this.ownerOf(c, path), release: () => this.release(c.id) };
+    return { path, description, owner: () => this.ownerOf(c, path), mountedForCall: true, release: () => this.release(c.id) };
   }
 
   private async acquire(ctx: Ctx, c: Container): Promise<void> {

@@ -32,6 +32,12 @@ export interface FileRoot {
   readonly owner: Owner | (() => Promise<Owner>);
   /** Writes are refused (an image layer). */
   readonly readOnly?: boolean;
+  /**
+   * Mounted for this call only (a stopped container's tree, an image
+   * layer's stack), unmounted at release: no descriptor into it may outlive
+   * the call, so it is not offered for local access.
+   */
+  readonly mountedForCall?: boolean;
   /** Called when the call is done (e.g. a stopped container's mount is no longer needed). */
   release(): Promise<void>;
 }
@@ -82,6 +88,30 @@ export class ContainerFiles {
   listDirectory(ctx: Ctx, target: FileTarget, path: string, detail: ListingDetail): Promise<DirectoryListing> {
     checkContainerPath(path);
     return this.with(ctx, target, (fs) => fs.listDirectory(path, detail));
+  }
+
+  /**
+   * A file or directory opened for local access (docs/files.md, "Local
+   * access"): `hold` gets its descriptor and how to recognise it, and the
+   * descriptor is closed once `hold` resolves.
+   */
+  openLocal(
+    ctx: Ctx,
+    target: FileTarget,
+    path: string,
+    directory: boolean,
+    hold: (opened: { info: FileInfo; fd: number; dev: bigint; ino: bigint }) => Promise<void>,
+  ): Promise<void> {
+    checkContainerPath(path);
+    return this.with(ctx, target, async (fs, root) => {
+      if (root.mountedForCall) throw failedPrecondition(`${root.description} is mounted for each call only: no local access to its files`);
+      const { info, handle, dev, ino } = await fs.openLocal(path, directory);
+      try {
+        await hold({ info, fd: handle.fd, dev, ino });
+      } finally {
+        await handle.close();
+      }
+    });
   }
 
   /**

@@ -285,6 +285,33 @@ export class RootedFs {
     });
   }
 
+  /**
+   * A regular file or a directory (`directory`), links followed, opened
+   * anew from the checked inode (as readFile) for local access: the caller
+   * names the descriptor to a client on this machine and closes it
+   * (containerFiles.ts openLocal). `dev`/`ino` as bigints: an inode number
+   * may not fit a double.
+   */
+  openLocal(path: string, directory: boolean): Promise<{ info: FileInfo; handle: FileHandle; dev: bigint; ino: bigint }> {
+    return this.with(path, true, 'cannot open', async (r) => {
+      if (!r.handle) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+      const st = await r.handle.stat();
+      if (directory ? !st.isDirectory() : !st.isFile()) {
+        throw failedPrecondition(
+          `cannot open ${r.path}: ${kindName(st)}; ${directory ? 'not a directory' : 'only regular files can be read'}`,
+        );
+      }
+      const handle = await fsp.open(fdPath(r.handle), C.O_RDONLY | (directory ? C.O_DIRECTORY : 0));
+      try {
+        const ids = await handle.stat({ bigint: true });
+        return { info: info(r.name ?? '/', st), handle, dev: ids.dev, ino: ids.ino };
+      } catch (e) {
+        await handle.close();
+        throw e;
+      }
+    });
+  }
+
   /** readFile into memory (small files). */
   async readFileBytes(path: string): Promise<Buffer> {
     const { stream } = await this.readFile(path);

@@ -264,6 +264,7 @@ export class LayerService {
     return {
       ...base,
       path: target_,
+      mountedForCall: true,
       release: async () => {
         await unmount(target_);
         await fs.promises.rmdir(target_);

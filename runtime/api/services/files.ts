@@ -14,6 +14,7 @@ import {
   type WriteFileRequest,
 } from '../gen/gantry/v1/files';
 import type { RawByteServer } from '../../rawbytes/index';
+import { bootId, startTimeOf } from '../../util/procIdentity';
 import { toColumns } from '../directoryColumns';
 import type { HandlerAdapter } from '../server';
 
@@ -29,6 +30,26 @@ const ARCHIVE_CHUNK = 256 * 1024;
  * ticket cost more than the gRPC messages they save.
  */
 const RAW_MIN = 1024 * 1024;
+
+/**
+ * How long an OpenLocal call keeps its descriptor for a client that does
+ * not end the call (a client ends it as soon as it has opened its own).
+ */
+const LOCAL_HOLD_MS = 10_000;
+
+/** Resolves when the call ends or `ms` pass, whichever is first. */
+function heldUntilEnded(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 const TYPES: Record<FileType, WireFileType> = {
   file: WireFileType.FILE_TYPE_FILE,
@@ -104,6 +125,19 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles, raw?:
         }
         // An empty file still says what it is.
         if (first) await send({ info: first, data: Buffer.alloc(0), raw: undefined });
+      });
+    }),
+    openLocal: adapt.serverStream('OpenLocal', async (ctx, req, send) => {
+      await files.openLocal(ctx, targetOf(req.target), req.path, req.directory, async (opened) => {
+        await send({
+          info: toWireFileInfo(opened.info),
+          path: `/proc/${process.pid}/fd/${opened.fd}`,
+          bootId: bootId(),
+          startTime: startTimeOf(process.pid) ?? '',
+          dev: String(opened.dev),
+          ino: String(opened.ino),
+        });
+        await heldUntilEnded(ctx.signal, LOCAL_HOLD_MS);
       });
     }),
     writeFile: adapt.clientStream('WriteFile', async (ctx, incoming: AsyncIterable<WriteFileRequest>) => {

@@ -39,8 +39,14 @@ describe('files: large reads over the raw socket', function () {
   const cleanup = suiteCleanup();
   let world: ContainerWorld;
 
+  // Local access off: these are the reads of a client that cannot open
+  // gantryd's descriptors (localAccess.test.ts has the others).
+  let socketClient: RuntimeClient;
+
   before(async () => {
     world = await containerWorld(cleanup);
+    socketClient = RuntimeClient.forSocket(world.daemon.socket, { localFiles: false });
+    cleanup.defer(() => socketClient.close());
   });
 
   const running = async (cmd = ['sleep', '300']) => {
@@ -90,12 +96,12 @@ describe('files: large reads over the raw socket', function () {
     assert.equal(n, data.length);
 
     // The client's own flow: whole, ranges (large and small), as before.
-    const back = await world.client.files.readFile(target, '/tmp/big.bin');
+    const back = await socketClient.files.readFile(target, '/tmp/big.bin');
     assert.equal(sha(back.data), sha(data));
     assert.equal(back.info.size, data.length);
     const range = async (offset: number, length: number) => {
       const parts: Buffer[] = [];
-      for await (const chunk of world.client.files.read(target, '/tmp/big.bin', { offset, length })) parts.push(Buffer.from(chunk.data));
+      for await (const chunk of socketClient.files.read(target, '/tmp/big.bin', { offset, length })) parts.push(Buffer.from(chunk.data));
       return Buffer.concat(parts);
     };
     assert.equal(sha(await range(1000, 3 * 1024 * 1024)), sha(data.subarray(1000, 1000 + 3 * 1024 * 1024)));
@@ -103,13 +109,13 @@ describe('files: large reads over the raw socket', function () {
     assert.equal(sha(await range(2 * 1024 * 1024, 0)), sha(data.subarray(2 * 1024 * 1024)));
 
     // A reader that stops early leaves nothing behind: the next read is whole.
-    for await (const chunk of world.client.files.read(target, '/tmp/big.bin')) {
+    for await (const chunk of socketClient.files.read(target, '/tmp/big.bin')) {
       assert.ok(chunk.data.length > 0);
       break;
     }
-    assert.equal(sha((await world.client.files.readFile(target, '/tmp/big.bin')).data), sha(data));
+    assert.equal(sha((await socketClient.files.readFile(target, '/tmp/big.bin')).data), sha(data));
     // Errors still come from the call.
-    await assert.rejects(world.client.files.readFile(target, '/nope'), (e) => kindOf(e) === 'NotFound');
+    await assert.rejects(socketClient.files.readFile(target, '/nope'), (e) => kindOf(e) === 'NotFound');
   });
 
   it('RawGetArchive (gantry cp) sends a directory and a large file over the raw socket; gantry cp copies them out intact', async () => {
@@ -168,7 +174,7 @@ describe('files: large reads over the raw socket', function () {
     await new Promise<void>((resolve) => proxy.listen(proxySocket, resolve));
     cleanup.defer(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
     assert.ok(!fs.existsSync(rawSocketPath(proxySocket)));
-    const client = RuntimeClient.forSocket(proxySocket);
+    const client = RuntimeClient.forSocket(proxySocket, { localFiles: false });
     cleanup.defer(() => client.close());
     const tarOf = async (via: RuntimeClient) => {
       const parts: Buffer[] = [];
@@ -183,7 +189,7 @@ describe('files: large reads over the raw socket', function () {
     }
   });
 
-  it('a container swapping a directory and a link to a host directory: 200 raw reads never read the host file', async () => {
+  it('a container swapping a directory and a link to a host directory: 200 raw and local reads never read the host file', async () => {
     const canary = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-canary-'));
     cleanup.defer(() => fs.rmSync(canary, { recursive: true, force: true }));
     const size = 2 * 1024 * 1024;
@@ -202,7 +208,8 @@ describe('files: large reads over the raw socket', function () {
     const inside = sha(Buffer.alloc(size, 'i'));
     const outcomes = { ok: 0, failed: 0 };
     for (let i = 0; i < 100; i++) {
-      const results = await Promise.allSettled([0, 1].map(() => world.client.files.readFile(target, '/r/file')));
+      // One read through the raw socket, one through local access.
+      const results = await Promise.allSettled([socketClient, world.client].map((client) => client.files.readFile(target, '/r/file')));
       for (const r of results) {
         if (r.status === 'fulfilled') {
           assert.equal(sha(r.value.data), inside, 'a read gave the container file, whole');

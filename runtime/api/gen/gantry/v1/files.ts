@@ -80,6 +80,33 @@ export function fileTypeToJSON(object: FileType): string {
   }
 }
 
+export interface OpenLocalRequest {
+  target: FileTarget | undefined;
+  path: string;
+  /** A directory is wanted (else a regular file); links are followed. */
+  directory: boolean;
+}
+
+export interface LocalHandle {
+  info:
+    | FileInfo
+    | undefined;
+  /** /proc/<gantryd's pid>/fd/<n>. */
+  path: string;
+  /**
+   * Who holds it, for the client to check before it opens anything: the
+   * kernel's boot_id and gantryd's start time (/proc/<pid>/stat, field 22).
+   */
+  bootId: string;
+  startTime: string;
+  /**
+   * What it is: the file's device and inode numbers, in decimal (an inode
+   * number may not fit a double), checked by the client on what it opened.
+   */
+  dev: string;
+  ino: string;
+}
+
 /** Whose files. Exactly one is set. */
 export interface FileTarget {
   /** A container ID, ID prefix or name. */
@@ -320,6 +347,239 @@ export interface PutArchiveResponse {
   entries: number;
   bytes: number;
 }
+
+function createBaseOpenLocalRequest(): OpenLocalRequest {
+  return { target: undefined, path: "", directory: false };
+}
+
+export const OpenLocalRequest: MessageFns<OpenLocalRequest> = {
+  encode(message: OpenLocalRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      FileTarget.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    if (message.path !== "") {
+      writer.uint32(18).string(message.path);
+    }
+    if (message.directory !== false) {
+      writer.uint32(24).bool(message.directory);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OpenLocalRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOpenLocalRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = FileTarget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.directory = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OpenLocalRequest {
+    return {
+      target: isSet(object.target) ? FileTarget.fromJSON(object.target) : undefined,
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      directory: isSet(object.directory) ? globalThis.Boolean(object.directory) : false,
+    };
+  },
+
+  toJSON(message: OpenLocalRequest): unknown {
+    const obj: any = {};
+    if (message.target !== undefined) {
+      obj.target = FileTarget.toJSON(message.target);
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.directory !== false) {
+      obj.directory = message.directory;
+    }
+    return obj;
+  },
+};
+
+function createBaseLocalHandle(): LocalHandle {
+  return { info: undefined, path: "", bootId: "", startTime: "", dev: "", ino: "" };
+}
+
+export const LocalHandle: MessageFns<LocalHandle> = {
+  encode(message: LocalHandle, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.info !== undefined) {
+      FileInfo.encode(message.info, writer.uint32(10).fork()).join();
+    }
+    if (message.path !== "") {
+      writer.uint32(18).string(message.path);
+    }
+    if (message.bootId !== "") {
+      writer.uint32(26).string(message.bootId);
+    }
+    if (message.startTime !== "") {
+      writer.uint32(34).string(message.startTime);
+    }
+    if (message.dev !== "") {
+      writer.uint32(42).string(message.dev);
+    }
+    if (message.ino !== "") {
+      writer.uint32(50).string(message.ino);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LocalHandle {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLocalHandle();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.info = FileInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.bootId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startTime = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.dev = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.ino = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LocalHandle {
+    return {
+      info: isSet(object.info) ? FileInfo.fromJSON(object.info) : undefined,
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      bootId: isSet(object.bootId)
+        ? globalThis.String(object.bootId)
+        : isSet(object.boot_id)
+        ? globalThis.String(object.boot_id)
+        : "",
+      startTime: isSet(object.startTime)
+        ? globalThis.String(object.startTime)
+        : isSet(object.start_time)
+        ? globalThis.String(object.start_time)
+        : "",
+      dev: isSet(object.dev) ? globalThis.String(object.dev) : "",
+      ino: isSet(object.ino) ? globalThis.String(object.ino) : "",
+    };
+  },
+
+  toJSON(message: LocalHandle): unknown {
+    const obj: any = {};
+    if (message.info !== undefined) {
+      obj.info = FileInfo.toJSON(message.info);
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.bootId !== "") {
+      obj.bootId = message.bootId;
+    }
+    if (message.startTime !== "") {
+      obj.startTime = message.startTime;
+    }
+    if (message.dev !== "") {
+      obj.dev = message.dev;
+    }
+    if (message.ino !== "") {
+      obj.ino = message.ino;
+    }
+    return obj;
+  },
+};
 
 function createBaseFileTarget(): FileTarget {
   return { container: "", volume: "", layer: undefined };
@@ -3051,6 +3311,25 @@ export const FilesService = {
     responseSerialize: (value: RawArchiveChunk): Buffer => bufferView(RawArchiveChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): RawArchiveChunk => RawArchiveChunk.decode(value),
   },
+  /**
+   * Local access (docs/files.md, "Local access"): a regular file or a
+   * directory resolved inside the root, opened by gantryd, and named by its
+   * descriptor's /proc path, so that a client on the same machine with
+   * access to gantryd's descriptors (root, or the user of a rootless
+   * gantryd) opens that very file and reads it itself. One message; the
+   * descriptor stays open until the client ends the call (having opened its
+   * own) or LOCAL_HOLD passes. A stopped container's tree is not offered
+   * (it is mounted for the call only): FailedPrecondition.
+   */
+  openLocal: {
+    path: "/gantry.v1.Files/OpenLocal" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: OpenLocalRequest): Buffer => bufferView(OpenLocalRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): OpenLocalRequest => OpenLocalRequest.decode(value),
+    responseSerialize: (value: LocalHandle): Buffer => bufferView(LocalHandle.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LocalHandle => LocalHandle.decode(value),
+  },
 } as const;
 
 export interface FilesServer extends UntypedServiceImplementation {
@@ -3083,6 +3362,17 @@ export interface FilesServer extends UntypedServiceImplementation {
    * raw socket; otherwise it answers as GetArchive (docs/files.md).
    */
   rawGetArchive: handleServerStreamingCall<GetArchiveRequest, RawArchiveChunk>;
+  /**
+   * Local access (docs/files.md, "Local access"): a regular file or a
+   * directory resolved inside the root, opened by gantryd, and named by its
+   * descriptor's /proc path, so that a client on the same machine with
+   * access to gantryd's descriptors (root, or the user of a rootless
+   * gantryd) opens that very file and reads it itself. One message; the
+   * descriptor stays open until the client ends the call (having opened its
+   * own) or LOCAL_HOLD passes. A stopped container's tree is not offered
+   * (it is mounted for the call only): FailedPrecondition.
+   */
+  openLocal: handleServerStreamingCall<OpenLocalRequest, LocalHandle>;
 }
 
 export interface FilesClient extends Client {
@@ -3230,6 +3520,22 @@ export interface FilesClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<RawArchiveChunk>;
+  /**
+   * Local access (docs/files.md, "Local access"): a regular file or a
+   * directory resolved inside the root, opened by gantryd, and named by its
+   * descriptor's /proc path, so that a client on the same machine with
+   * access to gantryd's descriptors (root, or the user of a rootless
+   * gantryd) opens that very file and reads it itself. One message; the
+   * descriptor stays open until the client ends the call (having opened its
+   * own) or LOCAL_HOLD passes. A stopped container's tree is not offered
+   * (it is mounted for the call only): FailedPrecondition.
+   */
+  openLocal(request: OpenLocalRequest, options?: Partial<CallOptions>): ClientReadableStream<LocalHandle>;
+  openLocal(
+    request: OpenLocalRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<LocalHandle>;
 }
 
 export const FilesClient = makeGenericClientConstructor(FilesService, "gantry.v1.Files") as unknown as {
