@@ -11,8 +11,7 @@
  */
 import * as fs from 'node:fs';
 import type { DirectoryEntry } from '../api/directoryColumns';
-import type { LocalHandle } from '../api/gen/gantry/v1/files';
-import { FileType } from '../api/gen/gantry/v1/files';
+import { FileType, type LocalHandle } from '../api/gen/gantry/v1/files';
 import { bootId, startTimeOf } from '../util/procIdentity';
 
 /** Why a handle could not be used; `lasting`: no handle from this daemon will be (another machine, no access to its descriptors). */
