@@ -44,6 +44,8 @@ export interface DirectoryEntry {
   readonly type: WireFileType;
   /** A symlink's: the type of what it leads to (UNSPECIFIED: nowhere). */
   readonly targetType: WireFileType;
+  /** A symlink's target as written. */
+  readonly linkTarget?: string;
 }
 
 function namesOf(c: RawDirectoryColumns): string[] {
@@ -62,12 +64,11 @@ export function entriesFromColumns(c: RawDirectoryColumns): DirectoryEntry[] {
   const names = namesOf(c);
   const n = names.length;
   checkLinks(c, n);
-  const targets = new Map<number, WireFileType>();
-  c.linkIndexes.forEach((at, k) => targets.set(at, c.linkTargetTypes[k] ?? WireFileType.FILE_TYPE_UNSPECIFIED));
   const out = new Array<DirectoryEntry>(n);
-  for (let i = 0; i < n; i++) {
-    out[i] = { name: names[i], type: c.types[i], targetType: targets.get(i) ?? WireFileType.FILE_TYPE_UNSPECIFIED };
-  }
+  for (let i = 0; i < n; i++) out[i] = { name: names[i], type: c.types[i], targetType: WireFileType.FILE_TYPE_UNSPECIFIED };
+  c.linkIndexes.forEach((at, k) => {
+    out[at] = { ...out[at], targetType: c.linkTargetTypes[k] ?? WireFileType.FILE_TYPE_UNSPECIFIED, linkTarget: c.linkTargets[k] ?? '' };
+  });
   return out;
 }
 

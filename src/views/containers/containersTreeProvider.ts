@@ -200,7 +200,7 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Container
     try {
       const entries = await this.connection
         .requireClient()
-        .files.readDirectory({ container: node.containerId }, dir, { timeoutMs: CALL_TIMEOUT_MS });
+        .files.readDirectoryTypes({ container: node.containerId }, dir, { timeoutMs: CALL_TIMEOUT_MS });
       return fileNodes(node.containerId, dir, entries);
     } catch (e) {
       this.log.warn(`listing ${dir} of container ${node.containerId.slice(0, 12)} failed: ${describe(e)}`);

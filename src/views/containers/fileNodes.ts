@@ -7,7 +7,7 @@
  * where it points, and a link to a folder opens like one. No VS Code
  * imports (tree items: containerTreeItems.ts).
  */
-import { FileType, type ContainerSummary, type FileInfo } from '../../../runtime/client';
+import { FileType, type ContainerSummary, type DirectoryEntry } from '../../../runtime/client';
 import { containerState } from './containerNodes';
 
 /** The container's "Files" node (contextValue `containerFiles`). */
@@ -28,7 +28,6 @@ export interface ContainerFileNode {
   readonly folder: boolean;
   /** A symlink's target as written. */
   readonly linkTarget?: string;
-  readonly size: number;
 }
 
 /** Whether a container offers its files: any state the daemon can reach them in. */
@@ -45,7 +44,7 @@ export function joinContainerPath(dir: string, name: string): string {
 }
 
 /** A folder's entries as nodes: folders (and links to them) first, then the rest, each by name. */
-export function fileNodes(containerId: string, dir: string, entries: readonly FileInfo[]): ContainerFileNode[] {
+export function fileNodes(containerId: string, dir: string, entries: readonly DirectoryEntry[]): ContainerFileNode[] {
   return entries
     .map((e): ContainerFileNode => {
       const link = e.type === FileType.FILE_TYPE_SYMLINK;
@@ -56,8 +55,7 @@ export function fileNodes(containerId: string, dir: string, entries: readonly Fi
         path: joinContainerPath(dir, e.name),
         name: e.name,
         folder,
-        ...(link ? { linkTarget: e.linkTarget } : {}),
-        size: e.size,
+        ...(link ? { linkTarget: e.linkTarget ?? '' } : {}),
       };
     })
     .sort((a, b) => Number(b.folder) - Number(a.folder) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -15,7 +15,7 @@
  *
  * Order: named volumes by name, then anonymous ones by name.
  */
-import type { FileInfo, Volume } from '../../../runtime/client';
+import type { DirectoryEntry, Volume } from '../../../runtime/client';
 import { formatSize } from '../../../runtime/presentation';
 import { fileNodes } from '../containers/fileNodes';
 import type { MessageNode } from '../viewFilter';
@@ -33,7 +33,6 @@ export interface VolumeFileNode {
   readonly name: string;
   readonly folder: boolean;
   readonly linkTarget?: string;
-  readonly size: number;
 }
 
 export type VolumesMessageNode = MessageNode<'volumes'>;
@@ -80,7 +79,7 @@ export function volumeDetails(volume: Volume): [string, string][] {
 }
 
 /** A folder's entries in a volume, ordered as a container's (folders first, then by name). */
-export function volumeFileNodes(volume: string, dir: string, entries: readonly FileInfo[]): VolumeFileNode[] {
+export function volumeFileNodes(volume: string, dir: string, entries: readonly DirectoryEntry[]): VolumeFileNode[] {
   return fileNodes('', dir, entries).map((n) => ({
     kind: 'volumeFile',
     volume,
@@ -88,6 +87,5 @@ export function volumeFileNodes(volume: string, dir: string, entries: readonly F
     name: n.name,
     folder: n.folder,
     ...(n.linkTarget !== undefined ? { linkTarget: n.linkTarget } : {}),
-    size: n.size,
   }));
 }

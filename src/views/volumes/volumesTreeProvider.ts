@@ -72,7 +72,7 @@ export class VolumesTreeProvider implements vscode.TreeDataProvider<VolumeTreeNo
     const volume = node.kind === 'volume' ? node.volume.name : node.volume;
     const dir = node.kind === 'volume' ? '/' : node.path;
     try {
-      const entries = await this.connection.requireClient().files.readDirectory({ volume }, dir, { timeoutMs: CALL_TIMEOUT_MS });
+      const entries = await this.connection.requireClient().files.readDirectoryTypes({ volume }, dir, { timeoutMs: CALL_TIMEOUT_MS });
       return volumeFileNodes(volume, dir, entries);
     } catch (e) {
       this.log.warn(`listing ${dir} of volume ${volume} failed: ${describe(e)}`);
