@@ -6,16 +6,17 @@
  * directory"), InvalidArgument (link loops).
  */
 import * as fs from 'node:fs';
-import type {
-  ArchiveChunk,
-  FileInfo,
-  FilesClient,
-  RawArchiveChunk,
-  ReadFileChunk,
-  FileTarget as WireFileTarget,
-  PutArchiveRequest,
-  WriteFileHeader,
-  WriteFileRequest,
+import {
+  FileType,
+  type ArchiveChunk,
+  type FileInfo,
+  type FilesClient,
+  type RawArchiveChunk,
+  type ReadFileChunk,
+  type FileTarget as WireFileTarget,
+  type PutArchiveRequest,
+  type WriteFileHeader,
+  type WriteFileRequest,
 } from '../api/gen/gantry/v1/files';
 import { kindOf } from '../errdefs/errdefs';
 import { readRaw } from '../rawbytes/index';
@@ -109,7 +110,7 @@ export class FilesApi {
     const local = await this.openLocal(target, path, true, opts);
     if (local) {
       try {
-        const entries = await listLocal(local.fd);
+        const entries = listLocal(local.fd);
         if (entries) return entries;
       } finally {
         fs.closeSync(local.fd);
@@ -119,7 +120,12 @@ export class FilesApi {
     const r = await unary(this.files, this.files.readDirectory, request, opts);
     if (r.columns) return entriesFromColumns(r.columns);
     // A daemon that predates columns answers with entries.
-    return r.entries.map((e) => ({ name: e.name, type: e.type, targetType: e.targetType }));
+    return r.entries.map((e) => ({
+      name: e.name,
+      type: e.type,
+      targetType: e.targetType,
+      ...(e.type === FileType.FILE_TYPE_SYMLINK ? { linkTarget: e.linkTarget } : {}),
+    }));
   }
 
   /**

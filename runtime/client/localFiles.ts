@@ -93,9 +93,11 @@ export async function* readLocal(fd: number, size: number, offset: number, lengt
  * is a symlink: where a link leads must be resolved inside the container's
  * root, which only gantryd does.
  */
-export async function listLocal(fd: number): Promise<DirectoryEntry[] | undefined> {
+export function listLocal(fd: number): DirectoryEntry[] | undefined {
   // One component below our own verified descriptor: nothing is re-resolved.
-  const entries = await fs.promises.readdir(`/proc/self/fd/${fd}`, { withFileTypes: true });
+  // Synchronous: a trip through libuv's pool cost more than the ~7 ms a
+  // 10,000-entry directory takes (docs/performance.md, the files benchmark).
+  const entries = fs.readdirSync(`/proc/self/fd/${fd}`, { withFileTypes: true });
   const out = new Array<DirectoryEntry>(entries.length);
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];

@@ -175,6 +175,38 @@ describe('rootless gantryd (an unprivileged user of its own)', function () {
     assert.equal(fs.lstatSync(by1234).gid, user.subStart + 1233);
   });
 
+  it('local access: the user\'s own client reads and lists a container\'s files itself (docs/files.md, "Local access")', async () => {
+    const id = await ok(user, ['run', '-d', '--network', 'none', image, 'sh', '-c', 'mkdir /d && seq 1 3000 > /d/n && exec sleep 1000']);
+    cleanup.defer(() => gantryAs(user, ['rm', '-f', id]).then(() => undefined));
+    await waitFor(async () => (await gantryAs(user, ['exec', id, 'test', '-s', '/d/n'])).code === 0, {
+      what: '/d/n written',
+      intervalMs: 100,
+    });
+    // ReadFile and ReadDirectory fail in this client: what it reads and lists comes through local access.
+    const client = path.resolve(__dirname, '../../../runtime/client/client.js');
+    const script = `
+      const { RuntimeClient } = require(${JSON.stringify(client)});
+      const c = RuntimeClient.forSocket(process.argv[1]);
+      const grpc = c.files.files;
+      grpc.readFile = grpc.readDirectory = () => { throw new Error('the daemon was asked for the bytes'); };
+      (async () => {
+        const { data } = await c.files.readFile({ container: process.argv[2] }, '/d/n');
+        const names = (await c.files.readDirectoryTypes({ container: process.argv[2] }, '/d')).map((e) => e.name);
+        console.log(JSON.stringify({ lines: data.toString().trim().split('\\n').length, names }));
+        c.close();
+      })().catch((e) => { console.error(e.message); process.exit(1); });`;
+    const proc = startProcess(process.execPath, ['-e', script, path.join(state(), 'gantry.sock'), id], {
+      uid: user.uid,
+      gid: user.gid,
+      env: user.env,
+      cwd: user.home,
+      name: 'local access as the user',
+    });
+    const status = await proc.waitForExit();
+    assert.equal(status.code, 0, proc.stderr);
+    assert.deepEqual(JSON.parse(proc.stdout), { lines: 3000, names: ['n'] });
+  });
+
   it('overlayfs in the namespace (userxattr): a directory of a lower layer can be removed and made again, and diff sees it', async () => {
     const base = await ok(user, ['run', '-d', '--network', 'none', image, 'sh', '-c', 'mkdir -p /d/sub && touch /d/a']);
     await waitFor(async () => (await ok(user, ['inspect', base, '--format', '{{.State.Status}}'])) === 'exited', {
