@@ -176,6 +176,22 @@ async function main(): Promise<void> {
   };
   const summary: string[] = [];
 
+  /** The editor's listing of `dir` through `via`; ms. */
+  const listTypes = async (via: RuntimeClient): Promise<number> => {
+    const t0 = performance.now();
+    const entries = await via.files.readDirectoryTypes(target, dir);
+    if (entries.length !== opts.entries) throw new Error(`ReadDirectory (names and types) gave ${entries.length} entries`);
+    return performance.now() - t0;
+  };
+  /** `file` read through `via`, every chunk counted; ms. */
+  const readAll = async (via: RuntimeClient): Promise<number> => {
+    const t0 = performance.now();
+    let n = 0;
+    for await (const chunk of via.files.read(target, file)) n += chunk.data.length;
+    if (n !== opts.mb * 2 ** 20) throw new Error(`ReadFile gave ${n} bytes`);
+    return performance.now() - t0;
+  };
+
   /** Each phase's rows, and its goals: files row ÷ gantry-exec, and ÷ its floor. */
   const phases: {
     name: string;
@@ -189,18 +205,8 @@ async function main(): Promise<void> {
       name: 'list-types',
       what: `list a ${opts.entries}-entry directory, names and types (the editor's listing)`,
       rows: {
-        'files-types': async () => {
-          const t0 = performance.now();
-          const entries = await client.files.readDirectoryTypes(target, dir);
-          if (entries.length !== opts.entries) throw new Error(`ReadDirectory (names and types) gave ${entries.length} entries`);
-          return performance.now() - t0;
-        },
-        'files-types-socket': async () => {
-          const t0 = performance.now();
-          const entries = await socketClient.files.readDirectoryTypes(target, dir);
-          if (entries.length !== opts.entries) throw new Error(`ReadDirectory (names and types) gave ${entries.length} entries`);
-          return performance.now() - t0;
-        },
+        'files-types': () => listTypes(client),
+        'files-types-socket': () => listTypes(socketClient),
         'gantry-exec': () => gantry(['exec', c.id, 'ls', '-la', dir]),
         'runc-exec': () => timedToNull('runc', ['--root', runcRoot, 'exec', c.id, 'ls', '-la', dir]),
         'floor-types': async () => {
@@ -241,20 +247,8 @@ async function main(): Promise<void> {
       name: 'read',
       what: `read a ${opts.mb} MiB file`,
       rows: {
-        'files-api': async () => {
-          const t0 = performance.now();
-          let n = 0;
-          for await (const chunk of client.files.read(target, file)) n += chunk.data.length;
-          if (n !== opts.mb * 2 ** 20) throw new Error(`ReadFile gave ${n} bytes`);
-          return performance.now() - t0;
-        },
-        'files-socket': async () => {
-          const t0 = performance.now();
-          let n = 0;
-          for await (const chunk of socketClient.files.read(target, file)) n += chunk.data.length;
-          if (n !== opts.mb * 2 ** 20) throw new Error(`ReadFile gave ${n} bytes`);
-          return performance.now() - t0;
-        },
+        'files-api': () => readAll(client),
+        'files-socket': () => readAll(socketClient),
         'gantry-cp': () => gantry(['cp', `${c.id}:${file}`, '-']),
         'gantry-exec': () => gantry(['exec', c.id, 'cat', file]),
         'runc-exec': () => timedToNull('runc', ['--root', runcRoot, 'exec', c.id, 'cat', file]),
