@@ -58,7 +58,7 @@ describe('directory listings as columns', () => {
     assert.throws(() => fromColumns(broken), /columns disagree/);
   });
 
-  it('a names-and-types listing (no stat columns) unpacks into names, types and where links lead', () => {
+  it('a names-and-types listing (no stat columns) unpacks into names, types, links as written and where they lead', () => {
     const { stats, ...typesOnly } = listingOf(entries);
     void stats;
     const wire = RawDirectoryColumns.decode(RawDirectoryColumns.encode(toColumns(typesOnly)).finish());
@@ -66,8 +66,8 @@ describe('directory listings as columns', () => {
     assert.deepEqual(entriesFromColumns(wire), [
       { name: 'a.txt', type: FileType.FILE_TYPE_FILE, targetType: FileType.FILE_TYPE_UNSPECIFIED },
       { name: 'dir', type: FileType.FILE_TYPE_DIRECTORY, targetType: FileType.FILE_TYPE_UNSPECIFIED },
-      { name: 'to-usr', type: FileType.FILE_TYPE_SYMLINK, targetType: FileType.FILE_TYPE_DIRECTORY },
-      { name: 'dangling', type: FileType.FILE_TYPE_SYMLINK, targetType: FileType.FILE_TYPE_UNSPECIFIED },
+      { name: 'to-usr', type: FileType.FILE_TYPE_SYMLINK, targetType: FileType.FILE_TYPE_DIRECTORY, linkTarget: '/usr/bin' },
+      { name: 'dangling', type: FileType.FILE_TYPE_SYMLINK, targetType: FileType.FILE_TYPE_UNSPECIFIED, linkTarget: 'nowhere' },
       { name: 'ünï cödé', type: FileType.FILE_TYPE_OTHER, targetType: FileType.FILE_TYPE_UNSPECIFIED },
     ]);
     // The same from a full listing; a full decode of a names-and-types one is refused.
