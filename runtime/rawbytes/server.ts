@@ -176,11 +176,15 @@ export class RawByteServer {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
     };
+    let abortedBy: unknown;
     const onAbort = () => {
       withdraw();
       abandon();
-      conn?.destroy();
-      settle(signal.reason ?? new Error('cancelled'));
+      abortedBy = signal.reason ?? new Error('cancelled');
+      // A transfer under way settles the offer once it has stopped, so its
+      // owner closes a file range's descriptor only when nothing reads it.
+      if (conn) conn.destroy();
+      else settle(abortedBy);
     };
     const timer = setTimeout(() => {
       withdraw();
@@ -201,7 +205,7 @@ export class RawByteServer {
           },
           (e: unknown) => {
             signal.removeEventListener('abort', onAbort);
-            settle(e);
+            settle(abortedBy ?? e);
           },
         );
       },

@@ -135,6 +135,24 @@ describe('raw byte server', () => {
     }
   });
 
+  it("a file range cut by its call's end mid-transfer fails with the call's reason", async () => {
+    const file = path.join(dir, 'cut');
+    fs.writeFileSync(file, Buffer.alloc(16 * 1024 * 1024, 2));
+    const fd = fs.openSync(file, 'r');
+    try {
+      const call = new AbortController();
+      const offer = server.offer({ fd, start: 0, end: Infinity }, call.signal);
+      const conn = await openRaw(socket, offer.token);
+      await new Promise((resolve) => conn.once('data', resolve));
+      conn.pause(); // the sender now waits for the socket to drain
+      call.abort(new Error('call ended'));
+      await assert.rejects(offer.done, /call ended/);
+      conn.destroy();
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
   it("an offer withdrawn by its call's end cannot be collected; its stream is destroyed", async () => {
     const calls = new AbortController();
     const stream = Readable.from([Buffer.from('secret')]);
