@@ -296,11 +296,8 @@ export class RootedFs {
     return this.with(path, true, 'cannot open', async (r) => {
       if (!r.handle) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
       const st = await r.handle.stat();
-      if (directory ? !st.isDirectory() : !st.isFile()) {
-        throw failedPrecondition(
-          `cannot open ${r.path}: ${kindName(st)}; ${directory ? 'not a directory' : 'only regular files can be read'}`,
-        );
-      }
+      if (directory && !st.isDirectory()) throw failedPrecondition(`cannot list ${r.path}: not a directory`);
+      if (!directory && !st.isFile()) throw failedPrecondition(`cannot read ${r.path}: ${kindName(st)}; only regular files can be read`);
       const handle = await fsp.open(fdPath(r.handle), C.O_RDONLY | (directory ? C.O_DIRECTORY : 0));
       try {
         const ids = await handle.stat({ bigint: true });
