@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import type { DirectoryEntry } from '../api/directoryColumns';
 import { FileType, type LocalHandle } from '../api/gen/gantry/v1/files';
+import { readAt } from '../util/files';
 import { bootId, startTimeOf } from '../util/procIdentity';
 
 /** Why a handle could not be used; `lasting`: no handle from this daemon will be (another machine, no access to its descriptors). */
@@ -64,10 +65,6 @@ function canSeeDescriptors(pid: number): boolean {
   }
 }
 
-function readAt(fd: number, buf: Buffer, position: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.read(fd, buf, 0, buf.length, position, (e, n) => (e ? reject(e) : resolve(n))));
-}
-
 /** The largest chunk of a local read: fewer, larger reads cost less (each is a trip through libuv's pool). */
 const CHUNK = 4 * 1024 * 1024;
 
@@ -81,7 +78,7 @@ export async function* readLocal(fd: number, size: number, offset: number, lengt
   const end = length ? Math.min(size, offset + length) : size;
   for (let position = offset; position < end && !signal?.aborted;) {
     const buf = Buffer.allocUnsafe(Math.min(CHUNK, end - position));
-    const n = await readAt(fd, buf, position);
+    const n = await readAt(fd, buf, buf.length, position);
     if (n === 0) return;
     position += n;
     yield buf.subarray(0, n);

@@ -18,6 +18,8 @@ import * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { errorOf, failedPrecondition } from '../errdefs/errdefs';
+import { settleAll } from '../util/concurrency';
+import { readAt } from '../util/files';
 import type { Logger } from '../util/log';
 import { TOKEN_BYTES } from './protocol';
 
@@ -58,10 +60,6 @@ function isRange(source: RawSource): source is RawFileRange {
   return typeof (source as RawFileRange).fd === 'number' && !('pipe' in source);
 }
 
-function readAt(fd: number, buf: Buffer, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.read(fd, buf, 0, length, position, (e, n) => (e ? reject(e) : resolve(n))));
-}
-
 /** Sends `range` to `conn` and ends it; stops at the file's end if it is shorter. */
 async function sendRange(range: RawFileRange, conn: net.Socket): Promise<void> {
   const buffers = [Buffer.allocUnsafeSlow(FILE_CHUNK), Buffer.allocUnsafeSlow(FILE_CHUNK)];
@@ -79,11 +77,12 @@ async function sendRange(range: RawFileRange, conn: net.Socket): Promise<void> {
       write.catch(() => undefined);
       sent[i] = write;
     }
-  } finally {
+  } catch (e) {
     // Settled before the caller may close the file or reuse anything.
     await Promise.allSettled(sent);
+    throw e;
   }
-  await Promise.all(sent);
+  await settleAll(sent);
   conn.end();
   await finished(conn, { readable: false });
 }

@@ -13,6 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { procStatFields } from '../util/procIdentity';
 
 export interface ProcStat {
   /** One letter: R running, S sleeping, D disk sleep, T stopped, Z zombie, X dead … */
@@ -22,17 +23,8 @@ export interface ProcStat {
 
 /** Fields of /proc/<pid>/stat, or undefined when there is no such process. */
 export function procStat(pid: number): ProcStat | undefined {
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  let stat: string;
-  try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // "pid (comm) S ppid …": comm may itself contain spaces and parentheses,
-  // so split after the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { state: rest[0] ?? '', ppid: Number(rest[1]) };
+  const rest = procStatFields(pid);
+  return rest && { state: rest[0] ?? '', ppid: Number(rest[1]) };
 }
 
 /** True while `pid` exists and has not exited (zombies count as exited). */

@@ -17,18 +17,31 @@ export function bootId(): string {
 }
 
 /**
- * A process's start time (clock ticks after boot, /proc/PID/stat field 22),
- * as written there; undefined when there is no such process. The command
- * name (field 2) may hold spaces and parentheses, so fields are counted
- * from its closing parenthesis.
+ * The fields of /proc/PID/stat from field 3 (the state letter) on, as
+ * written there; undefined when there is no such process. The command name
+ * (field 2) may hold spaces and parentheses, so fields are counted from its
+ * closing parenthesis.
  */
-export function startTimeOf(pid: number): string | undefined {
+export function procStatFields(pid: number): string[] | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
-  // After ") ": field 3 (state) onwards; field 22 is the 20th of them.
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** A process's start time (clock ticks after boot, field 22), as written there; undefined when there is no such process. */
+export function startTimeOf(pid: number): string | undefined {
+  return procStatFields(pid)?.[19];
+}
+
+let self: { pid: number; bootId: string; startTime: string } | undefined;
+
+/** This process's identity (read once: none of it changes while we run). */
+export function ownIdentity(): { pid: number; bootId: string; startTime: string } {
+  self ??= { pid: process.pid, bootId: bootId(), startTime: startTimeOf(process.pid) ?? '' };
+  return self;
 }

@@ -1,5 +1,6 @@
 /** gantry.v1.Files over the files service (runtime/files/, docs/files.md). */
 import { PassThrough, Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Ctx } from '../../context';
 import { invalidArgument } from '../../errdefs/errdefs';
 import type { ContainerFiles, FileTarget } from '../../files/containerFiles';
@@ -14,7 +15,7 @@ import {
   type WriteFileRequest,
 } from '../gen/gantry/v1/files';
 import type { RawByteServer } from '../../rawbytes/index';
-import { bootId, startTimeOf } from '../../util/procIdentity';
+import { ownIdentity } from '../../util/procIdentity';
 import { toColumns } from '../directoryColumns';
 import type { HandlerAdapter } from '../server';
 
@@ -36,20 +37,6 @@ const RAW_MIN = 1024 * 1024;
  * not end the call (a client ends it as soon as it has opened its own).
  */
 const LOCAL_HOLD_MS = 10_000;
-
-/** Resolves when the call ends or `ms` pass, whichever is first. */
-function heldUntilEnded(signal: AbortSignal, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 const TYPES: Record<FileType, WireFileType> = {
   file: WireFileType.FILE_TYPE_FILE,
@@ -129,15 +116,17 @@ export function filesService(adapt: HandlerAdapter, files: ContainerFiles, raw?:
     }),
     openLocal: adapt.serverStream('OpenLocal', async (ctx, req, send) => {
       await files.openLocal(ctx, targetOf(req.target), req.path, req.directory, async (opened) => {
+        const self = ownIdentity();
         await send({
           info: toWireFileInfo(opened.info),
-          path: `/proc/${process.pid}/fd/${opened.fd}`,
-          bootId: bootId(),
-          startTime: startTimeOf(process.pid) ?? '',
+          path: `/proc/${self.pid}/fd/${opened.fd}`,
+          bootId: self.bootId,
+          startTime: self.startTime,
           dev: String(opened.dev),
           ino: String(opened.ino),
         });
-        await heldUntilEnded(ctx.signal, LOCAL_HOLD_MS);
+        // Until the client ends the call (the sleep is then aborted) or the hold runs out.
+        await sleep(LOCAL_HOLD_MS, undefined, { signal: ctx.signal }).catch(() => undefined);
       });
     }),
     writeFile: adapt.clientStream('WriteFile', async (ctx, incoming: AsyncIterable<WriteFileRequest>) => {
